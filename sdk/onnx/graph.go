@@ -1,0 +1,186 @@
+package onnx
+
+import (
+	"fmt"
+
+	"github.com/potgo/pot/proto/onnxpb"
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// ToGraph converts a model's main graph. Nodes without a name get one
+// ("<op_type>_<index>", made unique), since plans refer to nodes by name.
+// External data must have been loaded (see LoadExternalData).
+func ToGraph(m *onnxpb.ModelProto) (*potv1.Graph, error) {
+	gp := m.GetGraph()
+	if gp == nil {
+		return nil, fmt.Errorf("model has no graph")
+	}
+	g := &potv1.Graph{Name: gp.GetName(), IrVersion: m.GetIrVersion(), Metadata: map[string]string{}}
+	for _, o := range m.GetOpsetImport() {
+		g.Opsets = append(g.Opsets, &potv1.OpsetImport{Domain: o.GetDomain(), Version: o.GetVersion()})
+	}
+	for _, p := range m.GetMetadataProps() {
+		g.Metadata[p.GetKey()] = p.GetValue()
+	}
+	if err := convertGraphBody(gp, g); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func convertGraphBody(gp *onnxpb.GraphProto, g *potv1.Graph) error {
+	for _, in := range gp.GetInitializer() {
+		t, err := TensorFromProto(in)
+		if err != nil {
+			return fmt.Errorf("initializer: %w", err)
+		}
+		g.Initializers = append(g.Initializers, t)
+	}
+	if len(gp.GetSparseInitializer()) > 0 {
+		return fmt.Errorf("sparse initializers are not supported")
+	}
+	var err error
+	if g.Inputs, err = valueInfos(gp.GetInput()); err != nil {
+		return fmt.Errorf("graph input: %w", err)
+	}
+	if g.Outputs, err = valueInfos(gp.GetOutput()); err != nil {
+		return fmt.Errorf("graph output: %w", err)
+	}
+	if g.ValueInfo, err = valueInfos(gp.GetValueInfo()); err != nil {
+		return fmt.Errorf("value_info: %w", err)
+	}
+	names := map[string]bool{}
+	for _, n := range gp.GetNode() {
+		if n.GetName() != "" {
+			names[n.GetName()] = true
+		}
+	}
+	seen := map[string]bool{}
+	for i, n := range gp.GetNode() {
+		name := n.GetName()
+		if name == "" || seen[name] {
+			base := n.GetOpType()
+			if name != "" {
+				base = name
+			}
+			name = fmt.Sprintf("%s_%d", base, i)
+			for names[name] || seen[name] {
+				name += "_"
+			}
+		}
+		seen[name] = true
+		node := &potv1.Node{Name: name, OpType: n.GetOpType(), Domain: n.GetDomain(), Inputs: append([]string(nil), n.GetInput()...), Outputs: append([]string(nil), n.GetOutput()...)}
+		for _, a := range n.GetAttribute() {
+			pa, err := attributeFromProto(a)
+			if err != nil {
+				return fmt.Errorf("node %q (%s): attribute %q: %w", name, n.GetOpType(), a.GetName(), err)
+			}
+			node.Attributes = append(node.Attributes, pa)
+		}
+		g.Nodes = append(g.Nodes, node)
+	}
+	return nil
+}
+
+func valueInfos(vis []*onnxpb.ValueInfoProto) ([]*potv1.ValueInfo, error) {
+	var out []*potv1.ValueInfo
+	for _, vi := range vis {
+		v := &potv1.ValueInfo{Name: vi.GetName()}
+		if tt := vi.GetType().GetTensorType(); tt != nil {
+			v.Dtype = potv1.DataType(tt.GetElemType())
+			if tt.Shape != nil {
+				v.HasShape = true
+				for _, d := range tt.GetShape().GetDim() {
+					switch x := d.GetValue().(type) {
+					case *onnxpb.TensorShapeProto_Dimension_DimValue:
+						v.Shape = append(v.Shape, &potv1.Dim{Value: &potv1.Dim_Size{Size: x.DimValue}})
+					case *onnxpb.TensorShapeProto_Dimension_DimParam:
+						v.Shape = append(v.Shape, &potv1.Dim{Value: &potv1.Dim_Param{Param: x.DimParam}})
+					default:
+						v.Shape = append(v.Shape, &potv1.Dim{})
+					}
+				}
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func attributeFromProto(a *onnxpb.AttributeProto) (*potv1.Attribute, error) {
+	out := &potv1.Attribute{Name: a.GetName(), RefAttrName: a.GetRefAttrName()}
+	typ := a.GetType()
+	if typ == onnxpb.AttributeProto_UNDEFINED {
+		// IR < 2 models may omit the type: infer it from the field set.
+		switch {
+		case a.F != nil:
+			typ = onnxpb.AttributeProto_FLOAT
+		case a.I != nil:
+			typ = onnxpb.AttributeProto_INT
+		case a.S != nil:
+			typ = onnxpb.AttributeProto_STRING
+		case a.T != nil:
+			typ = onnxpb.AttributeProto_TENSOR
+		case a.G != nil:
+			typ = onnxpb.AttributeProto_GRAPH
+		case len(a.Floats) > 0:
+			typ = onnxpb.AttributeProto_FLOATS
+		case len(a.Ints) > 0:
+			typ = onnxpb.AttributeProto_INTS
+		case len(a.Strings) > 0:
+			typ = onnxpb.AttributeProto_STRINGS
+		}
+	}
+	switch typ {
+	case onnxpb.AttributeProto_FLOAT:
+		out.Type, out.F = potv1.Attribute_TYPE_FLOAT, a.GetF()
+	case onnxpb.AttributeProto_INT:
+		out.Type, out.I = potv1.Attribute_TYPE_INT, a.GetI()
+	case onnxpb.AttributeProto_STRING:
+		out.Type, out.S = potv1.Attribute_TYPE_STRING, append([]byte{}, a.GetS()...)
+	case onnxpb.AttributeProto_FLOATS:
+		out.Type, out.Floats = potv1.Attribute_TYPE_FLOATS, append([]float32(nil), a.GetFloats()...)
+	case onnxpb.AttributeProto_INTS:
+		out.Type, out.Ints = potv1.Attribute_TYPE_INTS, append([]int64(nil), a.GetInts()...)
+	case onnxpb.AttributeProto_STRINGS:
+		out.Type, out.Strings = potv1.Attribute_TYPE_STRINGS, append([][]byte(nil), a.GetStrings()...)
+	case onnxpb.AttributeProto_TENSOR:
+		t, err := TensorFromProto(a.GetT())
+		if err != nil {
+			return nil, err
+		}
+		out.Type, out.T = potv1.Attribute_TYPE_TENSOR, t
+	case onnxpb.AttributeProto_TENSORS:
+		out.Type = potv1.Attribute_TYPE_TENSORS
+		for _, tp := range a.GetTensors() {
+			t, err := TensorFromProto(tp)
+			if err != nil {
+				return nil, err
+			}
+			out.Tensors = append(out.Tensors, t)
+		}
+	case onnxpb.AttributeProto_GRAPH:
+		g := &potv1.Graph{}
+		if err := convertGraphBody(a.GetG(), g); err != nil {
+			return nil, fmt.Errorf("subgraph: %w", err)
+		}
+		g.Name = a.GetG().GetName()
+		out.Type, out.G = potv1.Attribute_TYPE_GRAPH, g
+	case onnxpb.AttributeProto_GRAPHS:
+		out.Type = potv1.Attribute_TYPE_GRAPHS
+		for _, gp := range a.GetGraphs() {
+			g := &potv1.Graph{Name: gp.GetName()}
+			if err := convertGraphBody(gp, g); err != nil {
+				return nil, fmt.Errorf("subgraph: %w", err)
+			}
+			out.Graphs = append(out.Graphs, g)
+		}
+	case onnxpb.AttributeProto_UNDEFINED:
+		if a.GetRefAttrName() == "" {
+			return nil, fmt.Errorf("attribute has no type and no value")
+		}
+	default:
+		return nil, fmt.Errorf("attribute type %v is not supported", typ)
+	}
+	return out, nil
+}

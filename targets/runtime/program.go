@@ -1,0 +1,662 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/targets/runtime/ops"
+	"github.com/potgo/pot/targets/runtime/tensor"
+)
+
+// Options configure compilation and execution.
+type Options struct {
+	// Threads kernels may use; 0 means 1.
+	Threads int
+	// Policy, when set, sees every value the program computes: constants
+	// once at compile time, node outputs after each node runs. Targets use
+	// it to impose their arithmetic (such as rounding to float16).
+	Policy Policy
+	// NoFold disables compile-time evaluation of constant subgraphs.
+	NoFold bool
+}
+
+// Policy is a target's numeric policy over the float runtime.
+type Policy interface {
+	// Constant may modify a constant in place before it is used.
+	Constant(name string, t *tensor.Tensor)
+	// Output may modify a node's outputs in place after the node runs.
+	Output(node *potv1.Node, out []*tensor.Tensor)
+}
+
+// UnsupportedOpsError lists every node of a graph the runtime cannot run.
+type UnsupportedOpsError struct {
+	Nodes []*ops.UnsupportedError
+}
+
+func (e *UnsupportedOpsError) Error() string {
+	types := map[string]bool{}
+	var names []string
+	for _, n := range e.Nodes {
+		types[n.OpType] = true
+	}
+	for t := range types {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d unsupported node(s) (%s): ", len(e.Nodes), strings.Join(names, ", "))
+	for i, n := range e.Nodes {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if i == 20 {
+			fmt.Fprintf(&b, "and %d more", len(e.Nodes)-20)
+			break
+		}
+		b.WriteString(n.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the first node's error so that errors.As finds an
+// *ops.UnsupportedError.
+func (e *UnsupportedOpsError) Unwrap() error {
+	if len(e.Nodes) == 0 {
+		return nil
+	}
+	return e.Nodes[0]
+}
+
+type step struct {
+	node   *potv1.Node
+	kernel ops.Kernel
+	in     []int // value index per input, -1 when omitted
+	out    []int // value index per output, -1 when omitted
+}
+
+type inputSpec struct {
+	name  string
+	value int
+	info  *potv1.ValueInfo
+	// def is the initializer of the same name, used when the input is not
+	// fed (IR < 4 default values).
+	def *tensor.Tensor
+}
+
+// Program is a compiled graph. It is safe for concurrent use: each run
+// uses a session of its own.
+type Program struct {
+	graph   *potv1.Graph
+	opts    Options
+	ctx     *ops.Context
+	steps   []step
+	names   []string
+	index   map[string]int
+	consts  []*tensor.Tensor // per value, nil unless constant
+	inputs  []inputSpec
+	outputs []int
+	slotOf  []int // per value, -1 unless computed by a step
+	nslots  int
+	release [][]int // per step, slots that become free after it
+	pool    sync.Pool
+}
+
+// Compile prepares g for execution. A graph with nodes the runtime does
+// not support fails with an *UnsupportedOpsError naming all of them.
+func Compile(g *potv1.Graph, opts Options) (*Program, error) {
+	p := &Program{graph: g, opts: opts, index: map[string]int{}}
+	p.ctx = ops.NewContext(opts.Threads)
+	value := func(name string) int {
+		if i, ok := p.index[name]; ok {
+			return i
+		}
+		p.index[name] = len(p.names)
+		p.names = append(p.names, name)
+		p.consts = append(p.consts, nil)
+		return len(p.names) - 1
+	}
+	inits := map[string]*tensor.Tensor{}
+	for _, in := range g.GetInitializers() {
+		t, err := FromProto(in)
+		if err != nil {
+			return nil, fmt.Errorf("initializer: %w", err)
+		}
+		if opts.Policy != nil {
+			opts.Policy.Constant(in.GetName(), t)
+		}
+		inits[in.GetName()] = t
+	}
+	types := map[string]tensor.DType{}
+	for _, vi := range append(append(append([]*potv1.ValueInfo{}, g.GetInputs()...), g.GetValueInfo()...), g.GetOutputs()...) {
+		if vi.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
+			types[vi.GetName()] = tensor.DType(vi.GetDtype())
+		}
+	}
+	fed := map[string]bool{}
+	for _, vi := range g.GetInputs() {
+		if _, isInit := inits[vi.GetName()]; isInit {
+			// An input with a default: fed when the caller gives it.
+			p.inputs = append(p.inputs, inputSpec{name: vi.GetName(), value: value(vi.GetName()), info: vi, def: inits[vi.GetName()]})
+			fed[vi.GetName()] = true
+			continue
+		}
+		p.inputs = append(p.inputs, inputSpec{name: vi.GetName(), value: value(vi.GetName()), info: vi})
+		fed[vi.GetName()] = true
+	}
+	for name, t := range inits {
+		if fed[name] {
+			continue
+		}
+		p.consts[value(name)] = t
+	}
+
+	order, err := topoSort(g, p.index)
+	if err != nil {
+		return nil, err
+	}
+	opsets := map[string]int64{}
+	for _, o := range g.GetOpsets() {
+		d := o.GetDomain()
+		if d == "ai.onnx" {
+			d = ""
+		}
+		opsets[d] = o.GetVersion()
+	}
+	if _, ok := opsets[ops.DomainPot]; !ok {
+		opsets[ops.DomainPot] = 1
+	}
+	var unsupported []*ops.UnsupportedError
+	for _, n := range order {
+		domain := n.GetDomain()
+		if domain == "ai.onnx" {
+			domain = ""
+		}
+		opset, ok := opsets[domain]
+		if !ok {
+			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: fmt.Sprintf("domain %q is not imported by the model, which is", domain)})
+			continue
+		}
+		f, ok := ops.Lookup(domain, n.GetOpType(), opset)
+		if !ok {
+			reason := ""
+			if domain != "" {
+				reason = fmt.Sprintf("operator %s of domain %q is", n.GetOpType(), domain)
+			}
+			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: reason})
+			continue
+		}
+		st := step{node: n}
+		consts := make([]*tensor.Tensor, len(n.GetInputs()))
+		inTypes := make([]tensor.DType, len(n.GetInputs()))
+		allConst := true
+		for i, name := range n.GetInputs() {
+			if name == "" {
+				st.in = append(st.in, -1)
+				continue
+			}
+			v := value(name)
+			st.in = append(st.in, v)
+			consts[i] = p.consts[v]
+			if consts[i] != nil {
+				inTypes[i] = consts[i].DType
+			} else {
+				allConst = false
+				inTypes[i] = types[name]
+			}
+		}
+		node := ops.NewNode(n, opset, consts)
+		node.InputTypes = inTypes
+		k, err := f(node)
+		if err != nil {
+			var u *ops.UnsupportedError
+			if errors.As(err, &u) {
+				unsupported = append(unsupported, u)
+				continue
+			}
+			return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
+		}
+		st.kernel = k
+		for _, name := range n.GetOutputs() {
+			if name == "" {
+				st.out = append(st.out, -1)
+				continue
+			}
+			st.out = append(st.out, value(name))
+		}
+		if allConst && !opts.NoFold && foldable(n) && len(unsupported) == 0 {
+			if err := p.fold(st); err != nil {
+				return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
+			}
+			continue
+		}
+		for i, o := range st.out {
+			if o >= 0 {
+				types[n.GetOutputs()[i]] = tensor.Undefined
+			}
+		}
+		p.steps = append(p.steps, st)
+	}
+	if len(unsupported) > 0 {
+		return nil, &UnsupportedOpsError{Nodes: unsupported}
+	}
+	for _, o := range g.GetOutputs() {
+		v, ok := p.index[o.GetName()]
+		if !ok {
+			return nil, fmt.Errorf("graph output %q is computed by no node", o.GetName())
+		}
+		p.outputs = append(p.outputs, v)
+	}
+	p.planSlots()
+	return p, nil
+}
+
+func foldable(n *potv1.Node) bool {
+	switch n.GetOpType() {
+	case "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial":
+		return false
+	}
+	return true
+}
+
+// fold evaluates a step whose inputs are all constants.
+func (p *Program) fold(st step) error {
+	in := make([]*tensor.Tensor, len(st.in))
+	for i, v := range st.in {
+		if v >= 0 {
+			in[i] = p.consts[v]
+		}
+	}
+	out := make([]*tensor.Tensor, len(st.out))
+	for i, v := range st.out {
+		if v >= 0 {
+			out[i] = &tensor.Tensor{}
+		}
+	}
+	if err := st.kernel.Run(p.ctx, in, out); err != nil {
+		return err
+	}
+	if p.opts.Policy != nil {
+		p.opts.Policy.Output(st.node, out)
+	}
+	for i, v := range st.out {
+		if v >= 0 {
+			p.consts[v] = out[i]
+		}
+	}
+	return nil
+}
+
+// topoSort orders the nodes so that each runs after its producers.
+func topoSort(g *potv1.Graph, known map[string]int) ([]*potv1.Node, error) {
+	avail := map[string]bool{}
+	for name := range known {
+		avail[name] = true
+	}
+	for _, in := range g.GetInitializers() {
+		avail[in.GetName()] = true
+	}
+	nodes := g.GetNodes()
+	producer := map[string]int{}
+	for i, n := range nodes {
+		for _, o := range n.GetOutputs() {
+			if o != "" {
+				producer[o] = i
+			}
+		}
+	}
+	done := make([]bool, len(nodes))
+	var order []*potv1.Node
+	// Repeated passes keep the original order where it is already valid.
+	for len(order) < len(nodes) {
+		progress := false
+		for i, n := range nodes {
+			if done[i] {
+				continue
+			}
+			ready := true
+			for _, in := range n.GetInputs() {
+				if in != "" && !avail[in] {
+					ready = false
+					break
+				}
+			}
+			if !ready {
+				continue
+			}
+			done[i] = true
+			progress = true
+			order = append(order, n)
+			for _, o := range n.GetOutputs() {
+				avail[o] = true
+			}
+		}
+		if !progress {
+			for i, n := range nodes {
+				if done[i] {
+					continue
+				}
+				for _, in := range n.GetInputs() {
+					if in == "" || avail[in] {
+						continue
+					}
+					if _, ok := producer[in]; ok {
+						return nil, fmt.Errorf("node %q (%s): input %q is part of a cycle", n.GetName(), n.GetOpType(), in)
+					}
+					return nil, fmt.Errorf("node %q (%s): input %q is not a graph input, initializer or node output", n.GetName(), n.GetOpType(), in)
+				}
+			}
+		}
+	}
+	return order, nil
+}
+
+// planSlots assigns buffers to computed values so that values whose
+// lifetimes do not overlap share one.
+func (p *Program) planSlots() {
+	p.slotOf = make([]int, len(p.names))
+	for i := range p.slotOf {
+		p.slotOf[i] = -1
+	}
+	last := make([]int, len(p.names))
+	for i := range last {
+		last[i] = -1
+	}
+	for si, st := range p.steps {
+		for _, v := range st.in {
+			if v >= 0 {
+				last[v] = si
+			}
+		}
+	}
+	keep := map[int]bool{}
+	for _, v := range p.outputs {
+		keep[v] = true
+	}
+	var free []int
+	p.release = make([][]int, len(p.steps))
+	for si, st := range p.steps {
+		for _, v := range st.out {
+			if v < 0 || p.slotOf[v] >= 0 {
+				continue
+			}
+			if n := len(free); n > 0 && !keep[v] {
+				p.slotOf[v] = free[n-1]
+				free = free[:n-1]
+			} else {
+				p.slotOf[v] = p.nslots
+				p.nslots++
+			}
+			if last[v] < 0 && !keep[v] { // never read: free right after
+				p.release[si] = append(p.release[si], p.slotOf[v])
+			}
+		}
+		for _, v := range st.in {
+			if v >= 0 && last[v] == si && p.slotOf[v] >= 0 && !keep[v] {
+				p.release[si] = append(p.release[si], p.slotOf[v])
+			}
+		}
+		free = append(free, p.release[si]...)
+	}
+}
+
+// Close releases the program's worker goroutines.
+func (p *Program) Close() { p.ctx.Close() }
+
+// Graph is the compiled graph.
+func (p *Program) Graph() *potv1.Graph { return p.graph }
+
+// InputNames lists the inputs a caller feeds, in graph order.
+func (p *Program) InputNames() []string {
+	out := make([]string, len(p.inputs))
+	for i, in := range p.inputs {
+		out[i] = in.name
+	}
+	return out
+}
+
+// OutputNames lists the graph outputs.
+func (p *Program) OutputNames() []string {
+	out := make([]string, len(p.outputs))
+	for i, v := range p.outputs {
+		out[i] = p.names[v]
+	}
+	return out
+}
+
+// Has reports whether the program computes or holds a value of this name.
+func (p *Program) Has(name string) bool {
+	_, ok := p.index[name]
+	return ok
+}
+
+// Session is one run state of a program: the buffers of its values. A
+// session is not safe for concurrent use; runs on one session reuse its
+// buffers and, at a fixed batch size, do not allocate.
+type Session struct {
+	p       *Program
+	slots   []*tensor.Tensor
+	vals    []*tensor.Tensor
+	watch   []bool
+	onValue func(name string, t *tensor.Tensor) error
+	in, out [][]*tensor.Tensor
+}
+
+// NewSession returns a fresh session.
+func (p *Program) NewSession() *Session {
+	s := &Session{p: p, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)), watch: make([]bool, len(p.names))}
+	for i := range s.slots {
+		s.slots[i] = &tensor.Tensor{}
+	}
+	s.in = make([][]*tensor.Tensor, len(p.steps))
+	s.out = make([][]*tensor.Tensor, len(p.steps))
+	for i, st := range p.steps {
+		s.in[i] = make([]*tensor.Tensor, len(st.in))
+		s.out[i] = make([]*tensor.Tensor, len(st.out))
+	}
+	return s
+}
+
+// Watch makes the session call fn with every named value when it is
+// computed (or, for inputs and constants, at the start of a run). fn must
+// not keep t: its storage is reused. A nil fn stops watching.
+func (s *Session) Watch(names []string, fn func(name string, t *tensor.Tensor) error) error {
+	clear(s.watch)
+	s.onValue = fn
+	if fn == nil {
+		return nil
+	}
+	for _, n := range names {
+		v, ok := s.p.index[n]
+		if !ok {
+			return fmt.Errorf("no tensor %q in the graph", n)
+		}
+		s.watch[v] = true
+	}
+	return nil
+}
+
+// Run executes the program on inputs given in InputNames order (a nil
+// entry uses the input's default initializer).
+func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
+	p := s.p
+	if len(inputs) != len(p.inputs) {
+		return fmt.Errorf("got %d inputs, the graph has %d (%s)", len(inputs), len(p.inputs), strings.Join(p.InputNames(), ", "))
+	}
+	for i, c := range p.consts {
+		s.vals[i] = c
+	}
+	for i, spec := range p.inputs {
+		t := inputs[i]
+		if t == nil {
+			t = spec.def
+		}
+		if t == nil {
+			return fmt.Errorf("input %q is not given", spec.name)
+		}
+		if err := checkInput(spec, t); err != nil {
+			return err
+		}
+		s.vals[spec.value] = t
+	}
+	if s.onValue != nil {
+		for v, w := range s.watch {
+			if w && s.vals[v] != nil {
+				if err := s.onValue(p.names[v], s.vals[v]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for si, st := range p.steps {
+		if si&15 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		in, out := s.in[si], s.out[si]
+		for i, v := range st.in {
+			if v < 0 {
+				in[i] = nil
+				continue
+			}
+			in[i] = s.vals[v]
+			if in[i] == nil {
+				return fmt.Errorf("node %q (%s): input %q has no value", st.node.GetName(), st.node.GetOpType(), p.names[v])
+			}
+		}
+		for i, v := range st.out {
+			if v < 0 {
+				out[i] = nil
+				continue
+			}
+			out[i] = s.slots[p.slotOf[v]]
+			s.vals[v] = out[i]
+		}
+		if err := runKernel(st, p.ctx, in, out); err != nil {
+			return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
+		}
+		if p.opts.Policy != nil {
+			p.opts.Policy.Output(st.node, out)
+		}
+		if s.onValue != nil {
+			for i, v := range st.out {
+				if v >= 0 && s.watch[v] {
+					if err := s.onValue(p.names[v], out[i]); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// runKernel runs one kernel and turns a panic (a kernel bug on some
+// unforeseen shape) into an error, so that one bad node cannot take down
+// a plugin process.
+func runKernel(st step, ctx *ops.Context, in, out []*tensor.Tensor) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kernel failed: %v", r)
+		}
+	}()
+	return st.kernel.Run(ctx, in, out)
+}
+
+func checkInput(spec inputSpec, t *tensor.Tensor) error {
+	info := spec.info
+	if info == nil {
+		return nil
+	}
+	if want := tensor.DType(info.GetDtype()); want != tensor.Undefined && want != t.DType {
+		return fmt.Errorf("input %q: got %v, the model wants %v", spec.name, t.DType, want)
+	}
+	if !info.GetHasShape() {
+		return nil
+	}
+	dims := info.GetShape()
+	if len(dims) != len(t.Shape) {
+		return fmt.Errorf("input %q: got shape %v, the model wants %s", spec.name, t.Shape, FormatShape(dims))
+	}
+	for i, d := range dims {
+		if sz, ok := d.GetValue().(*potv1.Dim_Size); ok && sz.Size > 0 && int(sz.Size) != t.Shape[i] {
+			return fmt.Errorf("input %q: got shape %v, the model wants %s", spec.name, t.Shape, FormatShape(dims))
+		}
+	}
+	return nil
+}
+
+// FormatShape prints a shape with symbolic dimensions, like [N 1 28 28].
+func FormatShape(dims []*potv1.Dim) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		switch v := d.GetValue().(type) {
+		case *potv1.Dim_Size:
+			parts[i] = fmt.Sprint(v.Size)
+		case *potv1.Dim_Param:
+			parts[i] = v.Param
+		default:
+			parts[i] = "?"
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// Value returns the current value of a named tensor after a run. It is
+// valid until the next run and only for graph outputs, inputs, constants
+// and watched values.
+func (s *Session) Value(name string) *tensor.Tensor {
+	v, ok := s.p.index[name]
+	if !ok {
+		return nil
+	}
+	return s.vals[v]
+}
+
+// Run executes the program once on named inputs and returns copies of the
+// requested tensors (the graph outputs when names is empty).
+func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor, names ...string) (map[string]*tensor.Tensor, error) {
+	s, _ := p.pool.Get().(*Session)
+	if s == nil {
+		s = p.NewSession()
+	}
+	defer p.pool.Put(s)
+	in := make([]*tensor.Tensor, len(p.inputs))
+	for i, spec := range p.inputs {
+		in[i] = inputs[spec.name]
+	}
+	for name := range inputs {
+		if v, ok := p.index[name]; !ok || !p.isInput(v) {
+			return nil, fmt.Errorf("%q is not an input of the graph (inputs: %s)", name, strings.Join(p.InputNames(), ", "))
+		}
+	}
+	if len(names) == 0 {
+		names = p.OutputNames()
+	}
+	res := map[string]*tensor.Tensor{}
+	if err := s.Watch(names, func(name string, t *tensor.Tensor) error {
+		res[name] = t.Clone()
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	defer s.Watch(nil, nil)
+	if err := s.Run(ctx, in); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (p *Program) isInput(v int) bool {
+	for _, in := range p.inputs {
+		if in.value == v {
+			return true
+		}
+	}
+	return false
+}
