@@ -1,0 +1,65 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// gemmSizes are shapes that the target models produce: conv layers as
+// (out channels) × (spatial) × (in channels · taps), dense layers as
+// (batch) × (units) × (inputs), and square sizes for reference.
+var gemmSizes = []struct{ m, n, k int }{
+	{16, 784, 144},
+	{32, 196, 288},
+	{64, 49, 576},
+	{64, 256, 784},
+	{128, 128, 128},
+	{256, 256, 256},
+	{512, 512, 512},
+}
+
+func reportGFLOPS(b *testing.B, m, n, k int) {
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, sz := range gemmSizes {
+		a := randSlice(r, sz.m*sz.k)
+		bm := randSlice(r, sz.k*sz.n)
+		c := make([]float32, sz.m*sz.n)
+		name := fmt.Sprintf("%dx%dx%d", sz.m, sz.n, sz.k)
+		b.Run("pot/"+name, func(b *testing.B) {
+			for b.Loop() {
+				if err := Sgemm(false, false, sz.m, sz.n, sz.k, 1, a, sz.k, bm, sz.n, 0, c, sz.n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportGFLOPS(b, sz.m, sz.n, sz.k)
+		})
+		b.Run("purego/"+name, func(b *testing.B) {
+			k6, k4 := kernel6, kernel4
+			kernel6, kernel4 = kernel6Go, kernel4Go
+			defer func() { kernel6, kernel4 = k6, k4 }()
+			for b.Loop() {
+				if err := Sgemm(false, false, sz.m, sz.n, sz.k, 1, a, sz.k, bm, sz.n, 0, c, sz.n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportGFLOPS(b, sz.m, sz.n, sz.k)
+		})
+		b.Run("gonum/"+name, func(b *testing.B) {
+			ga := blas32.General{Rows: sz.m, Cols: sz.k, Stride: sz.k, Data: a}
+			gb := blas32.General{Rows: sz.k, Cols: sz.n, Stride: sz.n, Data: bm}
+			gc := blas32.General{Rows: sz.m, Cols: sz.n, Stride: sz.n, Data: c}
+			for b.Loop() {
+				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, ga, gb, 0, gc)
+			}
+			reportGFLOPS(b, sz.m, sz.n, sz.k)
+		})
+	}
+}

@@ -1,0 +1,45 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2FMA reports whether the assembly micro-kernels can run.
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func kernel6x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+func kernel6Asm(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	var bp *float32
+	if flags&flagBias != 0 {
+		bp = &bias[0]
+	}
+	if k <= 0 {
+		kernelGo(6, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+		return
+	}
+	kernel6x16(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+}
+
+func kernel4Asm(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	var bp *float32
+	if flags&flagBias != 0 {
+		bp = &bias[0]
+	}
+	if k <= 0 {
+		kernelGo(4, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+		return
+	}
+	kernel4x16(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+}
+
+func init() {
+	if hasAVX2FMA {
+		kernel6, kernel4 = kernel6Asm, kernel4Asm
+		useAsm = true
+	}
+}
