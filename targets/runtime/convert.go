@@ -6,8 +6,13 @@ import (
 	"math"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
+
+// The operators that carry tensors in attributes (Constant) decode them
+// with FromProto.
+func init() { ops.DecodeTensor = FromProto }
 
 // FromProto decodes a wire tensor. It checks that the byte length matches
 // the dims, so a corrupt tensor is an error, not a crash.
