@@ -12,7 +12,7 @@ import (
 // ewGrain elements.
 const (
 	ewParallelMin = 1 << 15
-	ewGrain   = 1 << 13
+	ewGrain       = 1 << 13
 )
 
 // forRange calls fn over [0, n) where each index stands for cost elements
