@@ -1,149 +1,93 @@
 package onnx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/onnxpb"
 )
 
-// Decode parses a serialized ModelProto. It rejects input that is not a
-// model (an empty file, another protobuf message, a truncated file) with
-// an error saying what is wrong.
+// Decode parses a serialized ModelProto and validates what it can without
+// the model's folder: the input must be a model (not empty, not text, not
+// another protobuf message, not truncated), and every inline tensor's data
+// must agree with its dims. Fields pot does not declare are kept as
+// unknown fields. Tensors with external data are left unloaded (see
+// LoadExternalData).
 func Decode(b []byte) (*onnxpb.ModelProto, error) {
 	if len(b) == 0 {
 		return nil, errors.New("empty file, not an ONNX model")
 	}
 	m := &onnxpb.ModelProto{}
-	if err := (proto.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(b, m); err != nil {
+	if err := proto.Unmarshal(b, m); err != nil {
+		if what := sniff(b); what != "" {
+			return nil, fmt.Errorf("not an ONNX model: %s", what)
+		}
 		return nil, fmt.Errorf("not an ONNX model, or a truncated one: %w", err)
 	}
 	if m.Graph == nil {
+		if what := sniff(b); what != "" {
+			return nil, fmt.Errorf("not an ONNX model: %s", what)
+		}
 		return nil, errors.New("not an ONNX model: no graph (the file may be truncated or of another format)")
 	}
 	if m.IrVersion == nil {
 		return nil, errors.New("not an ONNX model: no ir_version")
 	}
+	if len(m.GetOpsetImport()) == 0 && m.GetIrVersion() >= 3 {
+		return nil, fmt.Errorf("ir_version %d model without opset_import (the file may be truncated)", m.GetIrVersion())
+	}
+	if err := checkModel(m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
-// ReadFile reads an ONNX model and loads its external data, which is
-// looked up relative to the model's folder.
+// sniff names what b looks like when it is not a model, or returns "".
+func sniff(b []byte) string {
+	trimmed := bytes.TrimLeft(b, " \t\r\n\ufeff")
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		return "the file is JSON text, not a binary ModelProto"
+	}
+	head := b[:min(len(b), 64)]
+	if utf8.Valid(head) && !bytes.ContainsFunc(head, func(r rune) bool { return r < ' ' && r != '\n' && r != '\r' && r != '\t' }) {
+		return fmt.Sprintf("the file is text (it starts with %q), not a binary ModelProto", string(head[:min(len(head), 24)]))
+	}
+	t := &onnxpb.TensorProto{}
+	if err := proto.Unmarshal(b, t); err == nil && t.GetDataType() != 0 && len(t.ProtoReflect().GetUnknown()) == 0 {
+		return fmt.Sprintf("the file holds a TensorProto (tensor %q, %s, dims %v), not a ModelProto", t.GetName(), dtName(t.GetDataType()), t.GetDims())
+	}
+	return ""
+}
+
+// ReadFile reads an ONNX model, loads its external data (looked up
+// relative to the model's folder, which it may not leave) and validates
+// it (see Decode). Every error names the file and what is wrong with it.
 func ReadFile(path string) (*onnxpb.ModelProto, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ONNX model: %w", err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("read ONNX model %s: is a directory, not a model file", path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read model: %w", err)
+		return nil, fmt.Errorf("read ONNX model: %w", err)
 	}
 	m, err := Decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("read ONNX model %s: %w", path, err)
 	}
 	if err := LoadExternalData(m, filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("read ONNX model %s: %w", path, err)
 	}
 	return m, nil
-}
-
-// LoadExternalData reads the data of every tensor stored outside the
-// model (initializers and tensor attributes, in the main graph and
-// subgraphs) into raw_data. Locations are relative to dir and may not
-// leave it.
-func LoadExternalData(m *onnxpb.ModelProto, dir string) error {
-	var err error
-	visitTensors(m.GetGraph(), func(t *onnxpb.TensorProto) {
-		if err != nil || t.GetDataLocation() != onnxpb.TensorProto_EXTERNAL {
-			return
-		}
-		err = loadExternal(t, dir)
-	})
-	return err
-}
-
-func loadExternal(t *onnxpb.TensorProto, dir string) error {
-	var location string
-	offset, length := int64(0), int64(-1)
-	for _, kv := range t.GetExternalData() {
-		var err error
-		switch kv.GetKey() {
-		case "location":
-			location = kv.GetValue()
-		case "offset":
-			offset, err = strconv.ParseInt(kv.GetValue(), 10, 64)
-		case "length":
-			length, err = strconv.ParseInt(kv.GetValue(), 10, 64)
-		}
-		if err != nil {
-			return fmt.Errorf("tensor %q: external data %s: %w", t.GetName(), kv.GetKey(), err)
-		}
-	}
-	if location == "" {
-		return fmt.Errorf("tensor %q: external data without a location", t.GetName())
-	}
-	if filepath.IsAbs(location) || !filepath.IsLocal(location) {
-		return fmt.Errorf("tensor %q: external data location %q leaves the model's folder", t.GetName(), location)
-	}
-	path := filepath.Join(dir, location)
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("tensor %q: external data: %w", t.GetName(), err)
-	}
-	defer f.Close()
-	n, err := numElements(t.GetDims())
-	if err != nil {
-		return fmt.Errorf("tensor %q: %w", t.GetName(), err)
-	}
-	want := RawSize(t.GetDataType(), n)
-	if want < 0 {
-		return fmt.Errorf("tensor %q: data type %s cannot be stored externally", t.GetName(), dtName(t.GetDataType()))
-	}
-	if length >= 0 && length != want {
-		return fmt.Errorf("tensor %q: external data length %d, dims %v need %d", t.GetName(), length, t.GetDims(), want)
-	}
-	if offset < 0 {
-		return fmt.Errorf("tensor %q: negative external data offset", t.GetName())
-	}
-	buf := make([]byte, want)
-	if _, err := f.ReadAt(buf, offset); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("tensor %q: external file %s ends before offset %d + %d bytes", t.GetName(), location, offset, want)
-		}
-		return fmt.Errorf("tensor %q: external data: %w", t.GetName(), err)
-	}
-	t.RawData = buf
-	t.ExternalData = nil
-	t.DataLocation = nil
-	return nil
-}
-
-// visitTensors calls fn on every TensorProto of g: initializers and tensor
-// attributes, recursively through subgraphs.
-func visitTensors(g *onnxpb.GraphProto, fn func(*onnxpb.TensorProto)) {
-	if g == nil {
-		return
-	}
-	for _, t := range g.GetInitializer() {
-		fn(t)
-	}
-	for _, n := range g.GetNode() {
-		for _, a := range n.GetAttribute() {
-			if a.T != nil {
-				fn(a.T)
-			}
-			for _, t := range a.GetTensors() {
-				fn(t)
-			}
-			visitTensors(a.G, fn)
-			for _, sg := range a.GetGraphs() {
-				visitTensors(sg, fn)
-			}
-		}
-	}
 }
 
 // ReadTensorFile reads a serialized TensorProto (the input_N.pb and

@@ -49,26 +49,12 @@ func convertGraphBody(gp *onnxpb.GraphProto, g *potv1.Graph) error {
 	if g.ValueInfo, err = valueInfos(gp.GetValueInfo()); err != nil {
 		return fmt.Errorf("value_info: %w", err)
 	}
-	names := map[string]bool{}
-	for _, n := range gp.GetNode() {
-		if n.GetName() != "" {
-			names[n.GetName()] = true
-		}
+	if err := checkNodeOutputs(len(gp.GetNode()), func(i int) []string { return gp.GetNode()[i].GetOutput() }, protoNodeName(gp.GetNode()), protoGraphDefined(gp)); err != nil {
+		return err
 	}
-	seen := map[string]bool{}
+	names := nodeNames(len(gp.GetNode()), protoNodeName(gp.GetNode()), func(i int) string { return gp.GetNode()[i].GetOpType() })
 	for i, n := range gp.GetNode() {
-		name := n.GetName()
-		if name == "" || seen[name] {
-			base := n.GetOpType()
-			if name != "" {
-				base = name
-			}
-			name = fmt.Sprintf("%s_%d", base, i)
-			for names[name] || seen[name] {
-				name += "_"
-			}
-		}
-		seen[name] = true
+		name := names[i]
 		node := &potv1.Node{Name: name, OpType: n.GetOpType(), Domain: n.GetDomain(), Inputs: append([]string(nil), n.GetInput()...), Outputs: append([]string(nil), n.GetOutput()...)}
 		for _, a := range n.GetAttribute() {
 			pa, err := attributeFromProto(a)
@@ -183,4 +169,92 @@ func attributeFromProto(a *onnxpb.AttributeProto) (*potv1.Attribute, error) {
 		return nil, fmt.Errorf("attribute type %v is not supported", typ)
 	}
 	return out, nil
+}
+
+func protoNodeName(nodes []*onnxpb.NodeProto) func(int) string {
+	return func(i int) string { return nodes[i].GetName() }
+}
+
+// nodeNames gives every node of a graph a unique name: a node keeps its
+// own name unless it is empty or taken by an earlier node; otherwise it
+// is named "<name or op_type>_<index>", with underscores appended until
+// the name is free. ToGraph and FromGraph use the same rule, so a node
+// is found again by name across a round trip.
+func nodeNames(n int, name, opType func(int) string) []string {
+	taken := make(map[string]bool, n)
+	for i := range n {
+		if s := name(i); s != "" {
+			taken[s] = true
+		}
+	}
+	seen := make(map[string]bool, n)
+	out := make([]string, n)
+	for i := range n {
+		s := name(i)
+		if s == "" || seen[s] {
+			base := opType(i)
+			if s != "" {
+				base = s
+			}
+			s = fmt.Sprintf("%s_%d", base, i)
+			for taken[s] || seen[s] {
+				s += "_"
+			}
+		}
+		seen[s] = true
+		out[i] = s
+	}
+	return out
+}
+
+// checkNodeOutputs rejects a graph in which two nodes (or one node twice)
+// write the same tensor, or a node writes a graph input or initializer
+// (names in defined). Empty names (omitted optional outputs) are ignored.
+func checkNodeOutputs(n int, outputs func(int) []string, name func(int) string, defined map[string]string) error {
+	writer := map[string]int{}
+	for i := range n {
+		for _, o := range outputs(i) {
+			if o == "" {
+				continue
+			}
+			if what, ok := defined[o]; ok {
+				return fmt.Errorf("node %d (%q) writes tensor %q, which is %s", i, name(i), o, what)
+			}
+			if j, ok := writer[o]; ok {
+				if j == i {
+					return fmt.Errorf("node %d (%q) writes tensor %q twice", i, name(i), o)
+				}
+				return fmt.Errorf("tensor %q is written by two nodes: %d (%q) and %d (%q)", o, j, name(j), i, name(i))
+			}
+			writer[o] = i
+		}
+	}
+	return nil
+}
+
+// definedNames maps the names of graph inputs and initializers to what
+// they are, for checkNodeOutputs.
+func definedNames(inputs, initializers []string) map[string]string {
+	d := make(map[string]string, len(inputs)+len(initializers))
+	for _, s := range initializers {
+		d[s] = "an initializer"
+	}
+	for _, s := range inputs {
+		d[s] = "a graph input"
+	}
+	return d
+}
+
+func protoGraphDefined(gp *onnxpb.GraphProto) map[string]string {
+	var in, init []string
+	for _, v := range gp.GetInput() {
+		in = append(in, v.GetName())
+	}
+	for _, t := range gp.GetInitializer() {
+		init = append(init, t.GetName())
+	}
+	for _, t := range gp.GetSparseInitializer() {
+		init = append(init, t.GetValues().GetName())
+	}
+	return definedNames(in, init)
 }

@@ -2,12 +2,18 @@ package onnx
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
 )
+
+// errUnsupported marks a tensor pot cannot lay out (an element type it
+// does not know, segmented data). Decoding tolerates it (the tensor
+// passes through unread); conversion to a pot tensor does not.
+var errUnsupported = errors.New("not supported")
 
 // elemSize is the byte size of one element in raw data, 0 for strings and
 // for 4-bit types (which pack two per byte).
@@ -29,18 +35,25 @@ func elemSize(dt int32) int {
 	return 0
 }
 
+func is4Bit(dt int32) bool {
+	return dt == int32(onnxpb.TensorProto_UINT4) || dt == int32(onnxpb.TensorProto_INT4)
+}
+
 // RawSize is the number of bytes of raw data a tensor of this type and
-// element count has, or -1 for types pot cannot lay out.
+// element count has, or -1 for types pot cannot lay out (strings, unknown
+// types) and for sizes that overflow int64.
 func RawSize(dt int32, n int64) int64 {
-	switch onnxpb.TensorProto_DataType(dt) {
-	case onnxpb.TensorProto_UINT4, onnxpb.TensorProto_INT4:
-		return (n + 1) / 2
-	}
-	s := elemSize(dt)
-	if s == 0 {
+	if n < 0 {
 		return -1
 	}
-	return n * int64(s)
+	if is4Bit(dt) {
+		return n/2 + n%2
+	}
+	s := int64(elemSize(dt))
+	if s == 0 || n > math.MaxInt64/s {
+		return -1
+	}
+	return n * s
 }
 
 func numElements(dims []int64) (int64, error) {
@@ -57,97 +70,146 @@ func numElements(dims []int64) (int64, error) {
 	return n, nil
 }
 
-// TensorFromProto converts an ONNX tensor with its data inline (raw_data
-// or the typed fields) into a pot tensor with raw little-endian data.
-// External data must have been loaded first (see LoadExternalData).
-func TensorFromProto(t *onnxpb.TensorProto) (*potv1.Tensor, error) {
-	out := &potv1.Tensor{Name: t.GetName(), Dtype: potv1.DataType(t.GetDataType()), Dims: append([]int64(nil), t.GetDims()...)}
-	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-		return nil, fmt.Errorf("tensor %q: external data not loaded", t.GetName())
-	}
-	if t.Segment != nil {
-		return nil, fmt.Errorf("tensor %q: segmented tensors are not supported", t.GetName())
-	}
-	n, err := numElements(t.GetDims())
+// rawSizeOf validates t's dims and returns its element count and raw
+// byte size. The error wraps errUnsupported for types pot cannot lay
+// out (strings are laid out by count, with size -1).
+func rawSizeOf(t *onnxpb.TensorProto) (n, size int64, err error) {
+	n, err = numElements(t.GetDims())
 	if err != nil {
-		return nil, fmt.Errorf("tensor %q: %w", t.GetName(), err)
+		return 0, 0, fmt.Errorf("tensor %q: %w", t.GetName(), err)
 	}
 	dt := t.GetDataType()
-	if onnxpb.TensorProto_DataType(dt) == onnxpb.TensorProto_STRING {
-		if int64(len(t.GetStringData())) != n {
-			return nil, fmt.Errorf("tensor %q: %d strings for dims %v", t.GetName(), len(t.GetStringData()), t.GetDims())
-		}
-		out.StringData = append([][]byte(nil), t.GetStringData()...)
-		return out, nil
+	if dt == int32(onnxpb.TensorProto_STRING) {
+		return n, -1, nil
 	}
-	size := RawSize(dt, n)
+	size = RawSize(dt, n)
 	if size < 0 {
-		return nil, fmt.Errorf("tensor %q: data type %d is not supported", t.GetName(), dt)
+		if elemSize(dt) > 0 {
+			return 0, 0, fmt.Errorf("tensor %q: dims %v of type %s are too large", t.GetName(), t.GetDims(), dtName(dt))
+		}
+		return 0, 0, fmt.Errorf("tensor %q: data type %s is %w", t.GetName(), dtName(dt), errUnsupported)
 	}
-	if t.RawData != nil {
-		if int64(len(t.GetRawData())) != size {
-			return nil, fmt.Errorf("tensor %q: raw_data has %d bytes, dims %v of type %s need %d", t.GetName(), len(t.GetRawData()), t.GetDims(), dtName(dt), size)
-		}
-		out.Data = append([]byte(nil), t.GetRawData()...)
-		return out, nil
+	return n, size, nil
+}
+
+// typedCount is the number of entries of the typed field that holds
+// data of type dt for n elements, and the length of that field in t.
+func typedCount(t *onnxpb.TensorProto, n int64) (want int64, have int, field string) {
+	dt := t.GetDataType()
+	want = n
+	switch onnxpb.TensorProto_DataType(dt) {
+	case onnxpb.TensorProto_FLOAT:
+		return want, len(t.GetFloatData()), "float_data"
+	case onnxpb.TensorProto_COMPLEX64:
+		return 2 * n, len(t.GetFloatData()), "float_data"
+	case onnxpb.TensorProto_DOUBLE:
+		return want, len(t.GetDoubleData()), "double_data"
+	case onnxpb.TensorProto_COMPLEX128:
+		return 2 * n, len(t.GetDoubleData()), "double_data"
+	case onnxpb.TensorProto_INT64:
+		return want, len(t.GetInt64Data()), "int64_data"
+	case onnxpb.TensorProto_UINT32, onnxpb.TensorProto_UINT64:
+		return want, len(t.GetUint64Data()), "uint64_data"
+	case onnxpb.TensorProto_UINT4, onnxpb.TensorProto_INT4:
+		// Two 4-bit values packed in each int32_data entry's low byte.
+		return n/2 + n%2, len(t.GetInt32Data()), "int32_data"
 	}
-	raw := make([]byte, size)
-	le := binary.LittleEndian
-	count := func(have int) error {
-		want := n
-		if onnxpb.TensorProto_DataType(dt) == onnxpb.TensorProto_COMPLEX64 || onnxpb.TensorProto_DataType(dt) == onnxpb.TensorProto_COMPLEX128 {
-			want = 2 * n
-		}
-		if onnxpb.TensorProto_DataType(dt) == onnxpb.TensorProto_UINT4 || onnxpb.TensorProto_DataType(dt) == onnxpb.TensorProto_INT4 {
-			want = (n + 1) / 2
-		}
-		if int64(have) != want {
-			return fmt.Errorf("tensor %q: %d values for dims %v of type %s", t.GetName(), have, t.GetDims(), dtName(dt))
+	// int32_data holds INT32 and the narrow types one value per entry:
+	// INT8, UINT8, INT16, UINT16, BOOL, FLOAT16 and BFLOAT16 (bits),
+	// FLOAT8 (bits).
+	return want, len(t.GetInt32Data()), "int32_data"
+}
+
+// checkTensor validates that an inline tensor's data agrees with its
+// dims and type, without copying it. Tensors with external data are not
+// checked (LoadExternalData checks them when it reads them).
+func checkTensor(t *onnxpb.TensorProto) error {
+	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		return nil
+	}
+	if t.Segment != nil {
+		return fmt.Errorf("tensor %q: segmented data is %w", t.GetName(), errUnsupported)
+	}
+	n, size, err := rawSizeOf(t)
+	if err != nil {
+		return err
+	}
+	dt := t.GetDataType()
+	if size < 0 { // strings
+		if int64(len(t.GetStringData())) != n {
+			return fmt.Errorf("tensor %q: %d strings for dims %v", t.GetName(), len(t.GetStringData()), t.GetDims())
 		}
 		return nil
 	}
+	if t.RawData != nil {
+		if int64(len(t.GetRawData())) != size {
+			return fmt.Errorf("tensor %q: raw_data has %d bytes, dims %v of type %s need %d", t.GetName(), len(t.GetRawData()), t.GetDims(), dtName(dt), size)
+		}
+		return nil
+	}
+	if want, have, field := typedCount(t, n); int64(have) != want {
+		return fmt.Errorf("tensor %q: %s has %d values, dims %v of type %s need %d", t.GetName(), field, have, t.GetDims(), dtName(dt), want)
+	}
+	return nil
+}
+
+// TensorFromProto converts an ONNX tensor with its data inline (raw_data
+// or the typed fields) into a pot tensor with raw little-endian data.
+// External data must have been loaded first (see LoadExternalData).
+// The data length is validated against the dims before anything is
+// allocated, so a hostile tensor cannot claim a huge size.
+func TensorFromProto(t *onnxpb.TensorProto) (*potv1.Tensor, error) {
+	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		return nil, fmt.Errorf("tensor %q: external data not loaded", t.GetName())
+	}
+	if err := checkTensor(t); err != nil {
+		return nil, err
+	}
+	out := &potv1.Tensor{Name: t.GetName(), Dtype: potv1.DataType(t.GetDataType()), Dims: append([]int64(nil), t.GetDims()...)}
+	dt := t.GetDataType()
+	if dt == int32(onnxpb.TensorProto_STRING) {
+		out.StringData = append([][]byte(nil), t.GetStringData()...)
+		return out, nil
+	}
+	if t.RawData != nil {
+		out.Data = append([]byte{}, t.GetRawData()...)
+		return out, nil
+	}
+	out.Data = typedToRaw(t)
+	return out, nil
+}
+
+// typedToRaw lays out a tensor's typed-field data as raw little-endian
+// bytes. t must have passed checkTensor.
+func typedToRaw(t *onnxpb.TensorProto) []byte {
+	dt := t.GetDataType()
+	_, size, _ := rawSizeOf(t)
+	raw := make([]byte, size)
+	le := binary.LittleEndian
 	switch onnxpb.TensorProto_DataType(dt) {
 	case onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_COMPLEX64:
-		if err := count(len(t.GetFloatData())); err != nil {
-			return nil, err
-		}
 		for i, v := range t.GetFloatData() {
 			le.PutUint32(raw[4*i:], math.Float32bits(v))
 		}
 	case onnxpb.TensorProto_DOUBLE, onnxpb.TensorProto_COMPLEX128:
-		if err := count(len(t.GetDoubleData())); err != nil {
-			return nil, err
-		}
 		for i, v := range t.GetDoubleData() {
 			le.PutUint64(raw[8*i:], math.Float64bits(v))
 		}
 	case onnxpb.TensorProto_INT64:
-		if err := count(len(t.GetInt64Data())); err != nil {
-			return nil, err
-		}
 		for i, v := range t.GetInt64Data() {
 			le.PutUint64(raw[8*i:], uint64(v))
 		}
-	case onnxpb.TensorProto_UINT32, onnxpb.TensorProto_UINT64:
-		if err := count(len(t.GetUint64Data())); err != nil {
-			return nil, err
-		}
+	case onnxpb.TensorProto_UINT32:
 		for i, v := range t.GetUint64Data() {
-			if dt == int32(onnxpb.TensorProto_UINT32) {
-				le.PutUint32(raw[4*i:], uint32(v))
-			} else {
-				le.PutUint64(raw[8*i:], v)
-			}
+			le.PutUint32(raw[4*i:], uint32(v))
+		}
+	case onnxpb.TensorProto_UINT64:
+		for i, v := range t.GetUint64Data() {
+			le.PutUint64(raw[8*i:], v)
 		}
 	default:
-		// int32_data holds INT32, and the narrow types one value per entry:
-		// INT8, UINT8, INT16, UINT16, BOOL, FLOAT16 and BFLOAT16 (bits),
-		// FLOAT8 (bits), and INT4/UINT4 (two packed values per entry).
-		if err := count(len(t.GetInt32Data())); err != nil {
-			return nil, err
-		}
 		es := elemSize(dt)
-		if onnxpb.TensorProto_DataType(dt) == onnxpb.TensorProto_UINT4 || onnxpb.TensorProto_DataType(dt) == onnxpb.TensorProto_INT4 {
+		if is4Bit(dt) {
 			es = 1
 		}
 		for i, v := range t.GetInt32Data() {
@@ -161,11 +223,11 @@ func TensorFromProto(t *onnxpb.TensorProto) (*potv1.Tensor, error) {
 			}
 		}
 	}
-	out.Data = raw
-	return out, nil
+	return raw
 }
 
 // TensorToProto converts a pot tensor to an ONNX tensor with raw_data.
+// It does not validate the data length (FromGraph does).
 func TensorToProto(t *potv1.Tensor) *onnxpb.TensorProto {
 	out := &onnxpb.TensorProto{
 		Name:     strPtr(t.GetName()),
@@ -178,6 +240,33 @@ func TensorToProto(t *potv1.Tensor) *onnxpb.TensorProto {
 	}
 	out.RawData = append([]byte{}, t.GetData()...)
 	return out
+}
+
+// checkPotTensor validates that a pot tensor's data agrees with its dims
+// and type, so that FromGraph never writes a tensor ONNX cannot read.
+func checkPotTensor(t *potv1.Tensor) error {
+	n, err := numElements(t.GetDims())
+	if err != nil {
+		return fmt.Errorf("tensor %q: %w", t.GetName(), err)
+	}
+	dt := int32(t.GetDtype())
+	if t.GetDtype() == potv1.DataType_DATA_TYPE_STRING {
+		if int64(len(t.GetStringData())) != n {
+			return fmt.Errorf("tensor %q: %d strings for dims %v", t.GetName(), len(t.GetStringData()), t.GetDims())
+		}
+		return nil
+	}
+	size := RawSize(dt, n)
+	if size < 0 {
+		return fmt.Errorf("tensor %q: data type %s with dims %v cannot be laid out", t.GetName(), dtName(dt), t.GetDims())
+	}
+	if int64(len(t.GetData())) != size {
+		if t.GetDataSize() > 0 && len(t.GetData()) == 0 {
+			return fmt.Errorf("tensor %q: data (%d bytes) was sent in chunks and not reassembled", t.GetName(), t.GetDataSize())
+		}
+		return fmt.Errorf("tensor %q: data has %d bytes, dims %v of type %s need %d", t.GetName(), len(t.GetData()), t.GetDims(), dtName(dt), size)
+	}
+	return nil
 }
 
 func dtName(dt int32) string {

@@ -1,0 +1,142 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/potgo/pot/proto/onnxpb"
+)
+
+// LoadExternalData reads the data of every tensor stored outside the
+// model (initializers, sparse initializers and tensor attributes, in the
+// main graph, subgraphs, functions and training graphs) into raw_data,
+// following ONNX's external-data convention (keys location, offset,
+// length). Locations are relative to dir and may not leave it, neither
+// by name nor through a symbolic link; the data must lie inside its file
+// and have the length the tensor's dims ask for.
+func LoadExternalData(m *onnxpb.ModelProto, dir string) error {
+	l := &externalLoader{dir: dir, files: map[string]*os.File{}}
+	defer l.close()
+	return walker{tensor: func(t *onnxpb.TensorProto) error {
+		if t.GetDataLocation() != onnxpb.TensorProto_EXTERNAL {
+			return nil
+		}
+		return l.load(t)
+	}}.model(m)
+}
+
+type externalLoader struct {
+	dir   string
+	root  *os.Root
+	files map[string]*os.File
+}
+
+func (l *externalLoader) close() {
+	for _, f := range l.files {
+		f.Close()
+	}
+	if l.root != nil {
+		l.root.Close()
+	}
+}
+
+// open opens location inside the loader's folder, once per location.
+func (l *externalLoader) open(location string) (*os.File, error) {
+	if f, ok := l.files[location]; ok {
+		return f, nil
+	}
+	if l.root == nil {
+		r, err := os.OpenRoot(l.dir)
+		if err != nil {
+			return nil, err
+		}
+		l.root = r
+	}
+	f, err := l.root.Open(filepath.FromSlash(location))
+	if err != nil {
+		return nil, err
+	}
+	l.files[location] = f
+	return f, nil
+}
+
+// externalRef is a tensor's external_data entries, parsed.
+type externalRef struct {
+	location       string
+	offset, length int64 // length -1 when absent
+}
+
+func parseExternalRef(t *onnxpb.TensorProto) (externalRef, error) {
+	r := externalRef{length: -1}
+	for _, kv := range t.GetExternalData() {
+		var err error
+		switch kv.GetKey() {
+		case "location":
+			r.location = kv.GetValue()
+		case "offset":
+			r.offset, err = strconv.ParseInt(kv.GetValue(), 10, 64)
+		case "length":
+			r.length, err = strconv.ParseInt(kv.GetValue(), 10, 64)
+		}
+		if err != nil {
+			return r, fmt.Errorf("external data %s %q is not a number", kv.GetKey(), kv.GetValue())
+		}
+	}
+	switch {
+	case r.location == "":
+		return r, errors.New("external data without a location")
+	case r.offset < 0:
+		return r, fmt.Errorf("negative external data offset %d", r.offset)
+	case r.length < -1:
+		return r, fmt.Errorf("negative external data length %d", r.length)
+	}
+	loc := filepath.FromSlash(r.location)
+	if filepath.IsAbs(loc) || !filepath.IsLocal(loc) {
+		return r, fmt.Errorf("external data location %q leaves the model's folder", r.location)
+	}
+	return r, nil
+}
+
+func (l *externalLoader) load(t *onnxpb.TensorProto) error {
+	r, err := parseExternalRef(t)
+	if err != nil {
+		return fmt.Errorf("tensor %q: %w", t.GetName(), err)
+	}
+	_, want, err := rawSizeOf(t)
+	if err != nil {
+		return err
+	}
+	if want < 0 {
+		return fmt.Errorf("tensor %q: data type %s cannot be stored externally", t.GetName(), dtName(t.GetDataType()))
+	}
+	if r.length >= 0 && r.length != want {
+		return fmt.Errorf("tensor %q: external data length %d, dims %v of type %s need %d", t.GetName(), r.length, t.GetDims(), dtName(t.GetDataType()), want)
+	}
+	f, err := l.open(r.location)
+	if err != nil {
+		return fmt.Errorf("tensor %q: external data file %q: %w", t.GetName(), r.location, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("tensor %q: external data file %q: %w", t.GetName(), r.location, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("tensor %q: external data location %q is a directory", t.GetName(), r.location)
+	}
+	// Check the extent before allocating: dims may claim anything.
+	if r.offset > fi.Size() || want > fi.Size()-r.offset {
+		return fmt.Errorf("tensor %q: external data file %q has %d bytes, the tensor needs bytes [%d, %d)", t.GetName(), r.location, fi.Size(), r.offset, uint64(r.offset)+uint64(want))
+	}
+	buf := make([]byte, want)
+	if _, err := f.ReadAt(buf, r.offset); err != nil && !(errors.Is(err, io.EOF) && want == 0) {
+		return fmt.Errorf("tensor %q: external data file %q: %w", t.GetName(), r.location, err)
+	}
+	t.RawData = buf
+	t.ExternalData = nil
+	t.DataLocation = nil
+	return nil
+}
