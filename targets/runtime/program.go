@@ -442,13 +442,15 @@ type Session struct {
 	slots   []*tensor.Tensor
 	vals    []*tensor.Tensor
 	watch   []bool
+	kept    []*tensor.Tensor // copies of watched intermediate values
 	onValue func(name string, t *tensor.Tensor) error
 	in, out [][]*tensor.Tensor
 }
 
 // NewSession returns a fresh session.
 func (p *Program) NewSession() *Session {
-	s := &Session{p: p, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)), watch: make([]bool, len(p.names))}
+	s := &Session{p: p, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)),
+		watch: make([]bool, len(p.names)), kept: make([]*tensor.Tensor, len(p.names))}
 	for i := range s.slots {
 		s.slots[i] = &tensor.Tensor{}
 	}
@@ -461,21 +463,22 @@ func (p *Program) NewSession() *Session {
 	return s
 }
 
-// Watch makes the session call fn with every named value when it is
-// computed (or, for inputs and constants, at the start of a run). fn must
-// not keep t: its storage is reused. A nil fn stops watching.
+// Watch makes the session keep a copy of every named value when it is
+// computed (readable with Value after the run) and, when fn is not nil,
+// call fn with it. fn must not keep t: its storage is reused. Watch(nil,
+// nil) stops watching.
 func (s *Session) Watch(names []string, fn func(name string, t *tensor.Tensor) error) error {
 	clear(s.watch)
 	s.onValue = fn
-	if fn == nil {
-		return nil
-	}
 	for _, n := range names {
 		v, ok := s.p.index[n]
 		if !ok {
 			return fmt.Errorf("no tensor %q in the graph", n)
 		}
 		s.watch[v] = true
+		if s.kept[v] == nil && s.p.slotOf[v] >= 0 && !s.p.isOutput(v) {
+			s.kept[v] = &tensor.Tensor{}
+		}
 	}
 	return nil
 }
@@ -505,7 +508,7 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 	}
 	if s.onValue != nil {
 		for v, w := range s.watch {
-			if w && s.vals[v] != nil {
+			if w && s.vals[v] != nil && s.p.slotOf[v] < 0 {
 				if err := s.onValue(p.names[v], s.vals[v]); err != nil {
 					return err
 				}
@@ -543,12 +546,16 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 		if p.opts.Policy != nil {
 			p.opts.Policy.Output(st.node, out)
 		}
-		if s.onValue != nil {
-			for i, v := range st.out {
-				if v >= 0 && s.watch[v] {
-					if err := s.onValue(p.names[v], out[i]); err != nil {
-						return err
-					}
+		for i, v := range st.out {
+			if v < 0 || !s.watch[v] {
+				continue
+			}
+			if k := s.kept[v]; k != nil && s.watch[v] {
+				k.CopyFrom(out[i])
+			}
+			if s.onValue != nil {
+				if err := s.onValue(p.names[v], out[i]); err != nil {
+					return err
 				}
 			}
 		}
@@ -607,15 +614,30 @@ func FormatShape(dims []*potv1.Dim) string {
 	return "[" + strings.Join(parts, " ") + "]"
 }
 
-// Value returns the current value of a named tensor after a run. It is
-// valid until the next run and only for graph outputs, inputs, constants
-// and watched values.
+// Value returns the value of a named tensor after a run, valid until the
+// next run: graph outputs, inputs, constants and watched values; nil for
+// other intermediate values, whose buffers are reused during the run.
 func (s *Session) Value(name string) *tensor.Tensor {
 	v, ok := s.p.index[name]
 	if !ok {
 		return nil
 	}
+	if k := s.kept[v]; k != nil && s.watch[v] {
+		return k
+	}
+	if s.p.slotOf[v] >= 0 && !s.p.isOutput(v) {
+		return nil
+	}
 	return s.vals[v]
+}
+
+func (p *Program) isOutput(v int) bool {
+	for _, o := range p.outputs {
+		if o == v {
+			return true
+		}
+	}
+	return false
 }
 
 // Run executes the program once on named inputs and returns copies of the
@@ -638,16 +660,16 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor, nam
 	if len(names) == 0 {
 		names = p.OutputNames()
 	}
-	res := map[string]*tensor.Tensor{}
-	if err := s.Watch(names, func(name string, t *tensor.Tensor) error {
-		res[name] = t.Clone()
-		return nil
-	}); err != nil {
+	if err := s.Watch(names, nil); err != nil {
 		return nil, err
 	}
 	defer s.Watch(nil, nil)
 	if err := s.Run(ctx, in); err != nil {
 		return nil, err
+	}
+	res := map[string]*tensor.Tensor{}
+	for _, name := range names {
+		res[name] = s.Value(name).Clone()
 	}
 	return res, nil
 }

@@ -1,0 +1,272 @@
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// AlgorithmPlugin is the go-plugin plugin of kind "algorithm". A plugin
+// binary sets Impl; the host leaves it nil and dispenses an Algorithm
+// client.
+type AlgorithmPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl Algorithm
+}
+
+var _ plugin.GRPCPlugin = (*AlgorithmPlugin)(nil)
+
+// GRPCServer registers the Algorithm service.
+func (p *AlgorithmPlugin) GRPCServer(b *plugin.GRPCBroker, s *grpc.Server) error {
+	potv1.RegisterAlgorithmServer(s, &algorithmServer{impl: p.Impl, broker: b})
+	return nil
+}
+
+// GRPCClient returns an Algorithm backed by the plugin process.
+func (p *AlgorithmPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &AlgorithmClient{client: potv1.NewAlgorithmClient(c), broker: b, done: ctx}, nil
+}
+
+type algorithmServer struct {
+	potv1.UnimplementedAlgorithmServer
+	impl   Algorithm
+	broker *plugin.GRPCBroker
+}
+
+func (s *algorithmServer) Describe(ctx context.Context, _ *potv1.AlgorithmDescribeRequest) (*potv1.AlgorithmDescription, error) {
+	return s.impl.Describe(ctx)
+}
+
+func (s *algorithmServer) Run(ctx context.Context, req *potv1.RunRequest) (*potv1.RunResponse, error) {
+	conn, err := s.broker.DialWithOptions(req.GetHostBrokerId(), grpc.WithDefaultCallOptions(CallOptions()...))
+	if err != nil {
+		return nil, fmt.Errorf("connect to the host service: %w", err)
+	}
+	defer conn.Close()
+	plan := req.GetPlan()
+	if plan == nil {
+		plan = &potv1.QuantizationPlan{}
+	}
+	return s.impl.Run(ctx, &HostClient{client: potv1.NewHostClient(conn)}, &RunRequest{
+		ModelID: req.GetModelId(),
+		Plan:    plan,
+		Params:  []byte(req.GetParams()),
+		Target:  req.GetTarget(),
+	})
+}
+
+// AlgorithmClient is an Algorithm implemented by a plugin process.
+type AlgorithmClient struct {
+	client potv1.AlgorithmClient
+	broker *plugin.GRPCBroker
+	done   context.Context
+}
+
+var _ Algorithm = (*AlgorithmClient)(nil)
+
+func (c *AlgorithmClient) wrap(err error) error {
+	if err != nil && c.done.Err() != nil {
+		return fmt.Errorf("%w: %w", ErrPluginExited, err)
+	}
+	return err
+}
+
+// Describe implements Algorithm.
+func (c *AlgorithmClient) Describe(ctx context.Context) (*potv1.AlgorithmDescription, error) {
+	d, err := c.client.Describe(ctx, &potv1.AlgorithmDescribeRequest{}, CallOptions()...)
+	return d, c.wrap(err)
+}
+
+// Run implements Algorithm: it serves h over the go-plugin broker for the
+// duration of the call.
+func (c *AlgorithmClient) Run(ctx context.Context, h Host, req *RunRequest) (*potv1.RunResponse, error) {
+	id := c.broker.NextId()
+	var (
+		mu  sync.Mutex
+		srv *grpc.Server
+	)
+	started := make(chan struct{})
+	go c.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+		s := NewServer(opts)
+		potv1.RegisterHostServer(s, &hostServer{impl: h})
+		mu.Lock()
+		srv = s
+		mu.Unlock()
+		close(started)
+		return s
+	})
+	defer func() {
+		select {
+		case <-started:
+			mu.Lock()
+			srv.Stop()
+			mu.Unlock()
+		default:
+		}
+	}()
+	resp, err := c.client.Run(ctx, &potv1.RunRequest{
+		HostBrokerId: id,
+		ModelId:      req.ModelID,
+		Plan:         req.Plan,
+		Params:       string(req.Params),
+		Target:       req.Target,
+	}, CallOptions()...)
+	return resp, c.wrap(err)
+}
+
+type hostServer struct {
+	potv1.UnimplementedHostServer
+	impl Host
+}
+
+func (s *hostServer) Graph(req *potv1.GraphRequest, stream potv1.Host_GraphServer) error {
+	g, err := s.impl.Graph(stream.Context(), req.GetModelId())
+	if err != nil {
+		return err
+	}
+	return SendGraph(g, int(req.GetChunkSize()), stream.Send)
+}
+
+func (s *hostServer) LoadModel(stream potv1.Host_LoadModelServer) error {
+	var r GraphReceiver
+	for {
+		c, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.Add(c); err != nil {
+			return err
+		}
+	}
+	g, err := r.Graph()
+	if err != nil {
+		return err
+	}
+	id, err := s.impl.LoadModel(stream.Context(), g)
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(&potv1.LoadModelResponse{ModelId: id})
+}
+
+func (s *hostServer) UnloadModel(ctx context.Context, req *potv1.UnloadModelRequest) (*potv1.UnloadModelResponse, error) {
+	return &potv1.UnloadModelResponse{}, s.impl.UnloadModel(ctx, req.GetModelId())
+}
+
+func (s *hostServer) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
+	return s.impl.Infer(ctx, req)
+}
+
+func (s *hostServer) CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
+	return s.impl.CollectStatistics(ctx, req)
+}
+
+func (s *hostServer) Evaluate(ctx context.Context, req *potv1.HostEvaluateRequest) (*potv1.HostEvaluateResponse, error) {
+	return s.impl.Evaluate(ctx, req)
+}
+
+func (s *hostServer) RunAlgorithm(ctx context.Context, req *potv1.RunAlgorithmRequest) (*potv1.RunResponse, error) {
+	return s.impl.RunAlgorithm(ctx, req)
+}
+
+func (s *hostServer) Progress(ctx context.Context, req *potv1.ProgressRequest) (*potv1.ProgressResponse, error) {
+	return &potv1.ProgressResponse{}, s.impl.Progress(ctx, req)
+}
+
+func (s *hostServer) DataInfo(ctx context.Context, _ *potv1.DataInfoRequest) (*potv1.DataInfoResponse, error) {
+	return s.impl.DataInfo(ctx)
+}
+
+// HostClient is the Host an algorithm plugin talks to during Run.
+type HostClient struct {
+	client potv1.HostClient
+}
+
+var _ Host = (*HostClient)(nil)
+
+// NewHostClient wraps a raw gRPC client.
+func NewHostClient(c potv1.HostClient) *HostClient { return &HostClient{client: c} }
+
+// Graph implements Host.
+func (c *HostClient) Graph(ctx context.Context, modelID string) (*potv1.Graph, error) {
+	stream, err := c.client.Graph(ctx, &potv1.GraphRequest{ModelId: modelID, ChunkSize: ChunkSize}, CallOptions()...)
+	if err != nil {
+		return nil, err
+	}
+	var r GraphReceiver
+	for {
+		ch, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Add(ch); err != nil {
+			return nil, err
+		}
+	}
+	return r.Graph()
+}
+
+// LoadModel implements Host.
+func (c *HostClient) LoadModel(ctx context.Context, g *potv1.Graph) (string, error) {
+	stream, err := c.client.LoadModel(ctx, CallOptions()...)
+	if err != nil {
+		return "", err
+	}
+	if err := SendGraph(g, ChunkSize, stream.Send); err != nil && err != io.EOF {
+		return "", err
+	}
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		return "", err
+	}
+	return resp.GetModelId(), nil
+}
+
+// UnloadModel implements Host.
+func (c *HostClient) UnloadModel(ctx context.Context, modelID string) error {
+	_, err := c.client.UnloadModel(ctx, &potv1.UnloadModelRequest{ModelId: modelID}, CallOptions()...)
+	return err
+}
+
+// Infer implements Host.
+func (c *HostClient) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
+	return c.client.Infer(ctx, req, CallOptions()...)
+}
+
+// CollectStatistics implements Host.
+func (c *HostClient) CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
+	return c.client.CollectStatistics(ctx, req, CallOptions()...)
+}
+
+// Evaluate implements Host.
+func (c *HostClient) Evaluate(ctx context.Context, req *potv1.HostEvaluateRequest) (*potv1.HostEvaluateResponse, error) {
+	return c.client.Evaluate(ctx, req, CallOptions()...)
+}
+
+// RunAlgorithm implements Host.
+func (c *HostClient) RunAlgorithm(ctx context.Context, req *potv1.RunAlgorithmRequest) (*potv1.RunResponse, error) {
+	return c.client.RunAlgorithm(ctx, req, CallOptions()...)
+}
+
+// Progress implements Host.
+func (c *HostClient) Progress(ctx context.Context, p *potv1.ProgressRequest) error {
+	_, err := c.client.Progress(ctx, p, CallOptions()...)
+	return err
+}
+
+// DataInfo implements Host.
+func (c *HostClient) DataInfo(ctx context.Context) (*potv1.DataInfoResponse, error) {
+	return c.client.DataInfo(ctx, &potv1.DataInfoRequest{}, CallOptions()...)
+}

@@ -1,0 +1,215 @@
+package plugins
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// inlineBudget is how many bytes of tensor data may travel inside the
+// Graph message itself; tensors beyond it travel as chunks.
+const inlineBudget = 1 << 20
+
+// SendGraph streams g as ModelChunks: first the graph, with the data of
+// large initializers left out, then those initializers' data in pieces of
+// at most chunkSize bytes. g is not modified.
+func SendGraph(g *potv1.Graph, chunkSize int, send func(*potv1.ModelChunk) error) error {
+	if chunkSize <= 0 {
+		chunkSize = ChunkSize
+	}
+	head := &potv1.Graph{}
+	src, dst := g.ProtoReflect(), head.ProtoReflect()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() != "initializers" {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	var later []*potv1.Tensor
+	budget := inlineBudget
+	for _, t := range g.GetInitializers() {
+		if n := len(t.GetData()); n > 64<<10 || n > budget {
+			later = append(later, t)
+			head.Initializers = append(head.Initializers, &potv1.Tensor{
+				Name: t.GetName(), Dtype: t.GetDtype(), Dims: t.GetDims(), DataSize: int64(n),
+			})
+			continue
+		}
+		budget -= len(t.GetData())
+		head.Initializers = append(head.Initializers, t)
+	}
+	if err := send(&potv1.ModelChunk{Payload: &potv1.ModelChunk_Graph{Graph: head}}); err != nil {
+		return err
+	}
+	for _, t := range later {
+		data := t.GetData()
+		for off := 0; off < len(data); off += chunkSize {
+			end := min(off+chunkSize, len(data))
+			c := &potv1.TensorChunk{Tensor: t.GetName(), Offset: int64(off), Data: data[off:end]}
+			if err := send(&potv1.ModelChunk{Payload: &potv1.ModelChunk_Tensor{Tensor: c}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// GraphReceiver reassembles a graph from ModelChunks.
+type GraphReceiver struct {
+	g        *potv1.Graph
+	pending  map[string]*potv1.Tensor
+	received map[string]int64
+}
+
+// Add takes the next chunk.
+func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
+	switch p := c.GetPayload().(type) {
+	case *potv1.ModelChunk_Graph:
+		if r.g != nil {
+			return fmt.Errorf("graph stream: a second graph header")
+		}
+		r.g = p.Graph
+		r.pending = map[string]*potv1.Tensor{}
+		r.received = map[string]int64{}
+		for _, t := range r.g.GetInitializers() {
+			if t.GetDataSize() > 0 && len(t.GetData()) == 0 {
+				r.pending[t.GetName()] = t
+			}
+		}
+	case *potv1.ModelChunk_Tensor:
+		if r.g == nil {
+			return fmt.Errorf("graph stream: tensor data before the graph")
+		}
+		tc := p.Tensor
+		t, ok := r.pending[tc.GetTensor()]
+		if !ok {
+			return fmt.Errorf("graph stream: data for unknown tensor %q", tc.GetTensor())
+		}
+		size := t.GetDataSize()
+		if t.Data == nil {
+			t.Data = make([]byte, size)
+		}
+		end := tc.GetOffset() + int64(len(tc.GetData()))
+		if tc.GetOffset() < 0 || end > size {
+			return fmt.Errorf("graph stream: tensor %q chunk [%d, %d) outside its %d bytes", tc.GetTensor(), tc.GetOffset(), end, size)
+		}
+		copy(t.Data[tc.GetOffset():end], tc.GetData())
+		r.received[tc.GetTensor()] += int64(len(tc.GetData()))
+	default:
+		return fmt.Errorf("graph stream: empty chunk")
+	}
+	return nil
+}
+
+// Graph returns the reassembled graph once every chunk has arrived.
+func (r *GraphReceiver) Graph() (*potv1.Graph, error) {
+	if r.g == nil {
+		return nil, fmt.Errorf("graph stream: no graph received")
+	}
+	for name, t := range r.pending {
+		if got := r.received[name]; got != t.GetDataSize() {
+			return nil, fmt.Errorf("graph stream: tensor %q: received %d of %d bytes", name, got, t.GetDataSize())
+		}
+		t.DataSize = 0
+	}
+	return r.g, nil
+}
+
+// maxBatchBytes bounds one data batch message.
+const maxBatchBytes = ChunkSize
+
+// SendDataset streams d as DataChunks: a header, then batches of samples
+// of at most about ChunkSize bytes.
+func SendDataset(d *Dataset, send func(*potv1.DataChunk) error) error {
+	n := d.Samples()
+	for i, t := range d.Tensors {
+		if len(t.GetDims()) == 0 || t.GetDims()[0] != n {
+			return fmt.Errorf("data set %q: input %d has dims %v, want %d samples first", d.Name, i, t.GetDims(), n)
+		}
+	}
+	if err := send(&potv1.DataChunk{Payload: &potv1.DataChunk_Header_{Header: &potv1.DataChunk_Header{Name: d.Name, Inputs: d.Inputs, Samples: n}}}); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	var perSample int64
+	for _, t := range d.Tensors {
+		perSample += int64(len(t.GetData())) / n
+	}
+	step := max(int64(1), maxBatchBytes/max(perSample, 1))
+	for lo := int64(0); lo < n; lo += step {
+		hi := min(lo+step, n)
+		b := &potv1.DataChunk_Batch{}
+		for _, t := range d.Tensors {
+			sz := int64(len(t.GetData())) / n
+			dims := append([]int64{hi - lo}, t.GetDims()[1:]...)
+			b.Inputs = append(b.Inputs, &potv1.Tensor{Name: t.GetName(), Dtype: t.GetDtype(), Dims: dims, Data: t.GetData()[lo*sz : hi*sz]})
+		}
+		if err := send(&potv1.DataChunk{Payload: &potv1.DataChunk_Batch_{Batch: b}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DatasetReceiver reassembles a data set from DataChunks.
+type DatasetReceiver struct {
+	d *Dataset
+	n int64
+}
+
+// Add takes the next chunk.
+func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
+	switch p := c.GetPayload().(type) {
+	case *potv1.DataChunk_Header_:
+		if r.d != nil {
+			return fmt.Errorf("data stream: a second header")
+		}
+		r.d = &Dataset{Name: p.Header.GetName(), Inputs: p.Header.GetInputs()}
+		r.n = p.Header.GetSamples()
+	case *potv1.DataChunk_Batch_:
+		if r.d == nil {
+			return fmt.Errorf("data stream: samples before the header")
+		}
+		ins := p.Batch.GetInputs()
+		if len(ins) != len(r.d.Inputs) {
+			return fmt.Errorf("data stream: batch of %d inputs, header names %d", len(ins), len(r.d.Inputs))
+		}
+		if r.d.Tensors == nil {
+			for _, t := range ins {
+				dims := append([]int64{0}, t.GetDims()[1:]...)
+				r.d.Tensors = append(r.d.Tensors, &potv1.Tensor{Name: t.GetName(), Dtype: t.GetDtype(), Dims: dims})
+			}
+		}
+		for i, t := range ins {
+			acc := r.d.Tensors[i]
+			if t.GetDtype() != acc.GetDtype() || len(t.GetDims()) != len(acc.GetDims()) || len(t.GetDims()) == 0 {
+				return fmt.Errorf("data stream: input %d changes type or rank between batches", i)
+			}
+			for k := 1; k < len(t.GetDims()); k++ {
+				if t.GetDims()[k] != acc.GetDims()[k] {
+					return fmt.Errorf("data stream: input %d: sample shape %v differs from %v", i, t.GetDims()[1:], acc.GetDims()[1:])
+				}
+			}
+			acc.Dims[0] += t.GetDims()[0]
+			acc.Data = append(acc.Data, t.GetData()...)
+		}
+	default:
+		return fmt.Errorf("data stream: empty chunk")
+	}
+	return nil
+}
+
+// Dataset returns the reassembled data set.
+func (r *DatasetReceiver) Dataset() (*Dataset, error) {
+	if r.d == nil {
+		return nil, fmt.Errorf("data stream: no header received")
+	}
+	if got := r.d.Samples(); got != r.n && !(r.n == 0 && len(r.d.Tensors) == 0) {
+		return nil, fmt.Errorf("data stream: received %d of %d samples", got, r.n)
+	}
+	return r.d, nil
+}

@@ -1,0 +1,279 @@
+package plan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// FakeQuantizeDomain and FakeQuantizeOp name pot's simulation operator:
+// inputs X, scale, zero_point, out_scale (scalars or 1-D per channel of
+// attribute axis), attribute levels; y = (clamp(round(x/scale)+zp, 0,
+// levels-1) - zp) * out_scale, round half to even.
+const (
+	FakeQuantizeDomain = "ai.pot"
+	FakeQuantizeOp     = "FakeQuantize"
+)
+
+// PreQuantSuffix is appended to a tensor's name when an edge quantizer is
+// placed on it: the producer then writes NAME + PreQuantSuffix and the
+// quantizer writes NAME, so that every consumer reads the quantized value.
+const PreQuantSuffix = "/pre_fq"
+
+// Applied is a graph with a plan applied.
+type Applied struct {
+	Graph *potv1.Graph
+	// Renamed maps an original tensor name to the name of the value its
+	// producer writes now (the value before the quantizer).
+	Renamed map[string]string
+}
+
+// Source returns the tensor holding the unquantized value of an original
+// tensor name.
+func (a *Applied) Source(name string) string {
+	if r, ok := a.Renamed[name]; ok {
+		return r
+	}
+	return name
+}
+
+// Apply returns a copy of g with the plan's tensor updates applied and
+// its quantizers inserted as FakeQuantize nodes. Quantizers of nodes the
+// plan sets to PRECISION_FLOAT are left out. g is not modified; unchanged
+// initializers are shared with it.
+func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
+	out := shallowGraph(g)
+	a := &Applied{Graph: out, Renamed: map[string]string{}}
+	if p == nil {
+		return a, nil
+	}
+	if err := applyUpdates(out, p.GetTensorUpdates()); err != nil {
+		return nil, err
+	}
+	float := map[string]bool{}
+	for _, np := range p.GetPrecisions() {
+		if np.GetPrecision() == potv1.Precision_PRECISION_FLOAT {
+			float[np.GetNode()] = true
+		}
+	}
+	nodes := map[string]*potv1.Node{}
+	producer := map[string]*potv1.Node{}
+	consumers := map[string][]*potv1.Node{}
+	for _, n := range out.Nodes {
+		nodes[n.GetName()] = n
+		for _, o := range n.GetOutputs() {
+			producer[o] = n
+		}
+		for _, in := range n.GetInputs() {
+			consumers[in] = append(consumers[in], n)
+		}
+	}
+	isInit := map[string]bool{}
+	for _, t := range out.Initializers {
+		isInit[t.GetName()] = true
+	}
+	isInput := map[string]bool{}
+	for _, vi := range out.Inputs {
+		isInput[vi.GetName()] = true
+	}
+	var added []*potv1.Node
+	seen := map[string]bool{}
+	for _, q := range p.GetQuantizers() {
+		if seen[q.GetId()] {
+			return nil, fmt.Errorf("plan: quantizer id %q used twice", q.GetId())
+		}
+		seen[q.GetId()] = true
+		loc := q.GetLocation()
+		tensor := loc.GetTensor()
+		if loc.GetNode() != "" {
+			n, ok := nodes[loc.GetNode()]
+			if !ok {
+				return nil, fmt.Errorf("plan: quantizer %q: no node %q", q.GetId(), loc.GetNode())
+			}
+			if float[n.GetName()] {
+				continue
+			}
+			i := int(loc.GetInput())
+			if i < 0 || i >= len(n.GetInputs()) || n.GetInputs()[i] == "" {
+				return nil, fmt.Errorf("plan: quantizer %q: node %q has no input %d", q.GetId(), n.GetName(), i)
+			}
+			if tensor != "" && tensor != n.GetInputs()[i] {
+				return nil, fmt.Errorf("plan: quantizer %q: input %d of node %q is %q, not %q", q.GetId(), i, n.GetName(), n.GetInputs()[i], tensor)
+			}
+			src := n.GetInputs()[i]
+			dst := fmt.Sprintf("%s/fq/%s/%d", src, n.GetName(), i)
+			fq, inits, err := fakeQuantize(q, src, dst)
+			if err != nil {
+				return nil, err
+			}
+			n.Inputs[i] = dst
+			added = append(added, fq)
+			out.Initializers = append(out.Initializers, inits...)
+			continue
+		}
+		if tensor == "" {
+			return nil, fmt.Errorf("plan: quantizer %q has no location", q.GetId())
+		}
+		cs := consumers[tensor]
+		allFloat := len(cs) > 0
+		for _, c := range cs {
+			allFloat = allFloat && float[c.GetName()]
+		}
+		if allFloat {
+			continue
+		}
+		if _, done := a.Renamed[tensor]; done {
+			return nil, fmt.Errorf("plan: two quantizers on tensor %q", tensor)
+		}
+		prod, hasProd := producer[tensor]
+		switch {
+		case hasProd:
+			pre := tensor + PreQuantSuffix
+			for i, o := range prod.GetOutputs() {
+				if o == tensor {
+					prod.Outputs[i] = pre
+				}
+			}
+			fq, inits, err := fakeQuantize(q, pre, tensor)
+			if err != nil {
+				return nil, err
+			}
+			a.Renamed[tensor] = pre
+			added = append(added, fq)
+			out.Initializers = append(out.Initializers, inits...)
+		case isInit[tensor] || isInput[tensor]:
+			// No producer to rename: point the consumers at the quantized copy.
+			dst := tensor + "/fq"
+			fq, inits, err := fakeQuantize(q, tensor, dst)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cs {
+				for i, in := range c.GetInputs() {
+					if in == tensor {
+						c.Inputs[i] = dst
+					}
+				}
+			}
+			added = append(added, fq)
+			out.Initializers = append(out.Initializers, inits...)
+		default:
+			return nil, fmt.Errorf("plan: quantizer %q: no tensor %q in the graph", q.GetId(), tensor)
+		}
+	}
+	out.Nodes = append(out.Nodes, added...)
+	if len(added) > 0 {
+		hasDomain := false
+		for _, o := range out.Opsets {
+			hasDomain = hasDomain || o.GetDomain() == FakeQuantizeDomain
+		}
+		if !hasDomain {
+			out.Opsets = append(out.Opsets, &potv1.OpsetImport{Domain: FakeQuantizeDomain, Version: 1})
+		}
+	}
+	return a, nil
+}
+
+// shallowGraph copies g with fresh node copies and initializer list, so
+// that Apply can rewire nodes without touching g.
+func shallowGraph(g *potv1.Graph) *potv1.Graph {
+	out := &potv1.Graph{}
+	src, dst := g.ProtoReflect(), out.ProtoReflect()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch fd.Name() {
+		case "nodes", "initializers", "opsets":
+		default:
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	for _, n := range g.GetNodes() {
+		c := &potv1.Node{Name: n.GetName(), OpType: n.GetOpType(), Domain: n.GetDomain(), Attributes: n.GetAttributes()}
+		c.Inputs = append([]string(nil), n.GetInputs()...)
+		c.Outputs = append([]string(nil), n.GetOutputs()...)
+		out.Nodes = append(out.Nodes, c)
+	}
+	out.Initializers = append([]*potv1.Tensor(nil), g.GetInitializers()...)
+	for _, o := range g.GetOpsets() {
+		out.Opsets = append(out.Opsets, proto.Clone(o).(*potv1.OpsetImport))
+	}
+	return out
+}
+
+func applyUpdates(g *potv1.Graph, updates []*potv1.Tensor) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	idx := map[string]int{}
+	for i, t := range g.Initializers {
+		idx[t.GetName()] = i
+	}
+	for _, u := range updates {
+		i, ok := idx[u.GetName()]
+		if !ok {
+			return fmt.Errorf("plan: tensor update for %q, which is not an initializer", u.GetName())
+		}
+		old := g.Initializers[i]
+		if old.GetDtype() != u.GetDtype() || !equalDims(old.GetDims(), u.GetDims()) {
+			return fmt.Errorf("plan: tensor update for %q changes %v%v to %v%v", u.GetName(), old.GetDtype(), old.GetDims(), u.GetDtype(), u.GetDims())
+		}
+		g.Initializers[i] = u
+	}
+	return nil
+}
+
+func equalDims(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func fakeQuantize(q *potv1.Quantizer, src, dst string) (*potv1.Node, []*potv1.Tensor, error) {
+	p, err := ParamsOf(q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("plan: %w", err)
+	}
+	name := "fq/" + q.GetId()
+	inits := []*potv1.Tensor{
+		floatTensor(name+"/scale", p.Scale),
+		floatTensor(name+"/zero_point", p.Zero),
+		floatTensor(name+"/out_scale", p.OutScale),
+	}
+	n := &potv1.Node{
+		Name:    name,
+		OpType:  FakeQuantizeOp,
+		Domain:  FakeQuantizeDomain,
+		Inputs:  []string{src, inits[0].Name, inits[1].Name, inits[2].Name},
+		Outputs: []string{dst},
+		Attributes: []*potv1.Attribute{
+			{Name: "levels", Type: potv1.Attribute_TYPE_INT, I: p.Levels},
+			{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(p.Axis)},
+		},
+	}
+	return n, inits, nil
+}
+
+// floatTensor makes a float32 tensor: a scalar for one value, 1-D
+// otherwise.
+func floatTensor(name string, v []float32) *potv1.Tensor {
+	t := &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_FLOAT}
+	if len(v) != 1 {
+		t.Dims = []int64{int64(len(v))}
+	}
+	t.Data = make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(t.Data[4*i:], math.Float32bits(x))
+	}
+	return t
+}

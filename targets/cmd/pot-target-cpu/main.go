@@ -1,0 +1,21 @@
+// Command pot-target-cpu is pot's CPU target plugin: float32 execution
+// and int8 quantization on the shared runtime, with the CPU hardware
+// config of POT.
+package main
+
+import (
+	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/targets/hwconfig"
+)
+
+func main() {
+	sdk.ServeTarget(engine.New(engine.Config{
+		Name:           "cpu",
+		Version:        sdk.BuildVersion,
+		Device:         "CPU",
+		HardwareConfig: hwconfig.MustLoad("cpu"),
+		Presets:        []string{"performance", "mixed"},
+		Threads:        sdk.Threads(),
+	}))
+}

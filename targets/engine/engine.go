@@ -1,0 +1,255 @@
+package engine
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/plan"
+	rt "github.com/potgo/pot/targets/runtime"
+	"github.com/potgo/pot/targets/runtime/ops"
+	"github.com/potgo/pot/targets/runtime/tensor"
+)
+
+// Config describes one target.
+type Config struct {
+	Name    string
+	Version string
+	Device  string
+	// HardwareConfig is published in Describe for algorithms to place
+	// quantizers by.
+	HardwareConfig *potv1.HardwareConfig
+	// Presets the target accepts, the default first.
+	Presets    []string
+	Properties map[string]string
+	// Threads per inference; 0 means all cores.
+	Threads int
+	// BatchSize of inference over data sets when a request leaves it 0.
+	BatchSize int
+	// Policy is the numeric policy of float computation (nil = float32).
+	Policy rt.Policy
+	// Lower, when set, turns a graph and a plan into the graph the target
+	// executes (for example integer kernels); by default the plan is
+	// simulated with FakeQuantize nodes (plan.Apply).
+	Lower func(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error)
+	// Check, when set, is called on every node of a loaded graph; an
+	// error marks the node unsupported on this target.
+	Check func(n *potv1.Node) error
+}
+
+// Engine is a Target over the runtime.
+type Engine struct {
+	cfg    Config
+	mu     sync.Mutex
+	seq    int
+	models map[string]*model
+	data   map[string]*dataset
+}
+
+var _ plugins.Target = (*Engine)(nil)
+
+type model struct {
+	id    string
+	graph *potv1.Graph
+	mu    sync.Mutex
+	cache map[[32]byte]*list.Element // plan digest -> *compiled
+	lru   *list.List
+}
+
+type compiled struct {
+	key     [32]byte
+	prog    *rt.Program
+	applied *plan.Applied
+}
+
+// cacheSize bounds the compiled programs kept per model.
+const cacheSize = 6
+
+type dataset struct {
+	id      string
+	inputs  []string
+	tensors []*tensor.Tensor
+	n       int
+}
+
+// New returns an engine for cfg.
+func New(cfg Config) *Engine {
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.NumCPU()
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 64
+	}
+	return &Engine{cfg: cfg, models: map[string]*model{}, data: map[string]*dataset{}}
+}
+
+// Describe implements plugins.Target.
+func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
+	d := &potv1.TargetDescription{
+		Name:             e.cfg.Name,
+		Version:          e.cfg.Version,
+		Device:           e.cfg.Device,
+		ProtocolVersions: []int32{plugins.ProtocolVersion},
+		HardwareConfig:   e.cfg.HardwareConfig,
+		Presets:          e.cfg.Presets,
+		Properties:       e.cfg.Properties,
+	}
+	for _, op := range ops.Registered() {
+		d.Operators = append(d.Operators, &potv1.OperatorSupport{Domain: op.Domain, OpType: op.OpType, SinceVersion: op.Since})
+	}
+	return d, nil
+}
+
+func (e *Engine) nextID(prefix string) string {
+	e.seq++
+	return fmt.Sprintf("%s%d", prefix, e.seq)
+}
+
+// LoadModel implements plugins.Target. The float graph is compiled once
+// to find the nodes the target cannot run.
+func (e *Engine) LoadModel(ctx context.Context, g *potv1.Graph) (*potv1.LoadModelResponse, error) {
+	var unsupported []string
+	if e.cfg.Check != nil {
+		for _, n := range g.GetNodes() {
+			if err := e.cfg.Check(n); err != nil {
+				unsupported = append(unsupported, fmt.Sprintf("%s (%s): %v", n.GetName(), n.GetOpType(), err))
+			}
+		}
+	}
+	m := &model{graph: g, cache: map[[32]byte]*list.Element{}, lru: list.New()}
+	if _, err := m.program(e.cfg, nil); err != nil {
+		var u *rt.UnsupportedOpsError
+		if !errors.As(err, &u) {
+			return nil, err
+		}
+		for _, n := range u.Nodes {
+			unsupported = append(unsupported, n.Error())
+		}
+	}
+	if len(unsupported) > 0 {
+		return &potv1.LoadModelResponse{Unsupported: unsupported}, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m.id = e.nextID("m")
+	e.models[m.id] = m
+	return &potv1.LoadModelResponse{ModelId: m.id}, nil
+}
+
+// Model implements plugins.Target.
+func (e *Engine) Model(_ context.Context, id string) (*potv1.Graph, error) {
+	m, err := e.model(id)
+	if err != nil {
+		return nil, err
+	}
+	return m.graph, nil
+}
+
+// UnloadModel implements plugins.Target.
+func (e *Engine) UnloadModel(_ context.Context, id string) error {
+	e.mu.Lock()
+	m, ok := e.models[id]
+	delete(e.models, id)
+	e.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no model %q", id)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for el := m.lru.Front(); el != nil; el = el.Next() {
+		el.Value.(*compiled).prog.Close()
+	}
+	m.lru.Init()
+	clear(m.cache)
+	return nil
+}
+
+func (e *Engine) model(id string) (*model, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m, ok := e.models[id]
+	if !ok {
+		return nil, fmt.Errorf("no model %q loaded", id)
+	}
+	return m, nil
+}
+
+// program returns the compiled program of the model under a plan,
+// compiling it on first use and keeping the most recent ones.
+func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, error) {
+	var key [32]byte
+	if p != nil {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		key = sha256.Sum256(b)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if el, ok := m.cache[key]; ok {
+		m.lru.MoveToFront(el)
+		return el.Value.(*compiled), nil
+	}
+	lower := cfg.Lower
+	if lower == nil {
+		lower = plan.Apply
+	}
+	applied, err := lower(m.graph, p)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := rt.Compile(applied.Graph, rt.Options{Threads: cfg.Threads, Policy: cfg.Policy})
+	if err != nil {
+		return nil, err
+	}
+	c := &compiled{key: key, prog: prog, applied: applied}
+	m.cache[key] = m.lru.PushFront(c)
+	for m.lru.Len() > cacheSize {
+		old := m.lru.Back()
+		m.lru.Remove(old)
+		oc := old.Value.(*compiled)
+		delete(m.cache, oc.key)
+		// A run in flight may still use it: let the collector close it.
+		go func() { oc.prog.Close() }()
+	}
+	return c, nil
+}
+
+// UploadData implements plugins.Target.
+func (e *Engine) UploadData(_ context.Context, d *plugins.Dataset) (string, error) {
+	ds := &dataset{inputs: d.Inputs, n: int(d.Samples())}
+	if len(d.Inputs) != len(d.Tensors) {
+		return "", fmt.Errorf("data set %q: %d input names for %d tensors", d.Name, len(d.Inputs), len(d.Tensors))
+	}
+	for i, t := range d.Tensors {
+		v, err := rt.FromProto(t)
+		if err != nil {
+			return "", fmt.Errorf("data set %q: input %q: %w", d.Name, d.Inputs[i], err)
+		}
+		ds.tensors = append(ds.tensors, v)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ds.id = e.nextID("d")
+	e.data[ds.id] = ds
+	return ds.id, nil
+}
+
+func (e *Engine) dataset(id string) (*dataset, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.data[id]
+	if !ok {
+		return nil, fmt.Errorf("no data set %q uploaded", id)
+	}
+	return d, nil
+}

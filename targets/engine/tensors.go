@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/potgo/pot/targets/runtime/tensor"
+)
+
+// gatherRows copies the rows idx of src (samples stacked along axis 0)
+// into dst.
+func gatherRows(dst, src *tensor.Tensor, idx []int) error {
+	shape := append([]int{len(idx)}, src.Shape[1:]...)
+	dst.Reset(src.DType, shape)
+	per := tensor.NumElements(src.Shape[1:])
+	switch s := src.Data.(type) {
+	case []float32:
+		gatherT(dst.Data.([]float32), s, idx, per)
+	case []float64:
+		gatherT(dst.Data.([]float64), s, idx, per)
+	case []int64:
+		gatherT(dst.Data.([]int64), s, idx, per)
+	case []int32:
+		gatherT(dst.Data.([]int32), s, idx, per)
+	case []uint8:
+		gatherT(dst.Data.([]uint8), s, idx, per)
+	case []int8:
+		gatherT(dst.Data.([]int8), s, idx, per)
+	case []bool:
+		gatherT(dst.Data.([]bool), s, idx, per)
+	case []tensor.Float16Bits:
+		gatherT(dst.Data.([]tensor.Float16Bits), s, idx, per)
+	default:
+		return fmt.Errorf("data of type %v cannot be batched", src.DType)
+	}
+	return nil
+}
+
+func gatherT[T any](dst, src []T, idx []int, per int) {
+	for k, i := range idx {
+		copy(dst[k*per:(k+1)*per], src[i*per:(i+1)*per])
+	}
+}
+
+// appendRows appends src's rows (axis 0) to acc, which starts empty.
+func appendRows(acc, src *tensor.Tensor) error {
+	if acc.Data == nil {
+		acc.CopyFrom(src)
+		return nil
+	}
+	if acc.DType != src.DType || len(acc.Shape) != len(src.Shape) || len(src.Shape) == 0 {
+		return fmt.Errorf("batches differ in type or rank: %v and %v", acc, src)
+	}
+	for i := 1; i < len(src.Shape); i++ {
+		if acc.Shape[i] != src.Shape[i] {
+			return fmt.Errorf("batches differ in shape: %v and %v", acc.Shape, src.Shape)
+		}
+	}
+	switch a := acc.Data.(type) {
+	case []float32:
+		acc.Data = append(a, src.Data.([]float32)...)
+	case []float64:
+		acc.Data = append(a, src.Data.([]float64)...)
+	case []int64:
+		acc.Data = append(a, src.Data.([]int64)...)
+	case []int32:
+		acc.Data = append(a, src.Data.([]int32)...)
+	case []uint8:
+		acc.Data = append(a, src.Data.([]uint8)...)
+	case []int8:
+		acc.Data = append(a, src.Data.([]int8)...)
+	case []bool:
+		acc.Data = append(a, src.Data.([]bool)...)
+	default:
+		return fmt.Errorf("outputs of type %v cannot be collected", acc.DType)
+	}
+	acc.Shape[0] += src.Shape[0]
+	return nil
+}
+
+// asFloat32 returns t's elements as float32, converting into buf when t
+// is not float32.
+func asFloat32(t *tensor.Tensor, buf *tensor.Tensor) ([]float32, error) {
+	if d, ok := t.Data.([]float32); ok {
+		return d, nil
+	}
+	f, err := t.Float64s()
+	if err != nil {
+		return nil, err
+	}
+	buf.Reset(tensor.Float, t.Shape)
+	d := buf.F32()
+	for i, v := range f {
+		d[i] = float32(v)
+	}
+	return d, nil
+}
+
+// topK returns, per sample, the indices of the k largest values of its
+// flattened output, largest first (ties: lower index first).
+func topK(data []float32, samples, k int) *tensor.Tensor {
+	per := len(data) / max(samples, 1)
+	k = min(k, per)
+	out := tensor.New(tensor.Int64, samples, k)
+	idx := make([]int, per)
+	res := out.I64()
+	for s := 0; s < samples; s++ {
+		row := data[s*per : (s+1)*per]
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
+		for j := 0; j < k; j++ {
+			res[s*k+j] = int64(idx[j])
+		}
+	}
+	return out
+}
