@@ -63,3 +63,38 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMulOffsets measures the pre-packed path convolutions use: B
+// read in place through row offsets (here a 3×3 implicit im2col over a
+// padded plane).
+func BenchmarkMulOffsets(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, sz := range []struct{ m, cin, w int }{{16, 16, 28}, {32, 32, 14}, {64, 64, 7}} {
+		pw := sz.w + 2
+		plane := pw * pw
+		k := sz.cin * 9
+		offs := make([]int, 0, k)
+		for c := 0; c < sz.cin; c++ {
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					offs = append(offs, c*plane+ky*pw+kx)
+				}
+			}
+		}
+		n := (sz.w-1)*pw + sz.w
+		in := randSlice(r, sz.cin*plane+nr)
+		pa, err := PackA(sz.m, k, randSlice(r, sz.m*k), k, false, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := make([]float32, sz.m*n)
+		b.Run(fmt.Sprintf("%dx%dx%d", sz.m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				if err := pa.MulOffsets(in, offs, n, c, n, Epilogue{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportGFLOPS(b, sz.m, sz.w*sz.w, k)
+		})
+	}
+}

@@ -1,0 +1,236 @@
+package kernels
+
+import "fmt"
+
+// ConvShape is the geometry of one convolution over any number of
+// spatial dimensions (all slices have one entry per spatial dimension).
+type ConvShape struct {
+	In, Kernel, Strides, Dilations, PadBegin, Out []int
+}
+
+// ConvLayout maps a convolution onto the implicit-GEMM kernels.
+//
+// The padded input of each channel is split into Strides-many phase
+// planes (for stride 2 in 2-D: even rows × even columns, even × odd,
+// ...), each a grid of Grid points. In that layout every kernel tap reads
+// a contiguous run of the plane, shifted by a fixed offset, so a
+// convolution is a product of the packed weights with a B whose rows are
+// those shifted runs (see PackedA.MulOffsets), for any stride, dilation
+// and padding. Outputs come out in "grid space": output position o is at
+// column sum(o[d]·GridStride[d]), with unused columns between rows when
+// the grid is wider than the output (Compact removes them).
+type ConvLayout struct {
+	Shape ConvShape
+	// Grid is the phase-plane extent per spatial dimension, GridStride
+	// its row-major strides and GridSize its number of points.
+	Grid, GridStride []int
+	GridSize         int
+	// Phases is the number of phase planes (the product of the strides).
+	Phases int
+	// ChanStride is the distance between channels in the buffer.
+	ChanStride int
+	// Span is the number of grid-space output columns.
+	Span int
+	// InPlace says the input itself is the buffer (stride 1, no padding):
+	// Fill is not needed.
+	InPlace bool
+	// Dense says grid space is the output layout: Compact is not needed.
+	Dense bool
+	// taps holds the offset of each kernel tap within a channel.
+	taps []int
+	// fill maps each input index of each dimension to its contribution
+	// to the buffer offset.
+	fill [][]int
+}
+
+// NewConvLayout plans the layout of a convolution.
+func NewConvLayout(s ConvShape) (*ConvLayout, error) {
+	nd := len(s.In)
+	if nd == 0 || len(s.Kernel) != nd || len(s.Strides) != nd || len(s.Dilations) != nd || len(s.PadBegin) != nd || len(s.Out) != nd {
+		return nil, fmt.Errorf("conv layout: inconsistent ranks in %+v", s)
+	}
+	l := &ConvLayout{Shape: s, Grid: make([]int, nd), GridStride: make([]int, nd), Phases: 1, InPlace: true, Dense: true}
+	for d := 0; d < nd; d++ {
+		st, dil, k := s.Strides[d], s.Dilations[d], s.Kernel[d]
+		if st < 1 || dil < 1 || k < 1 || s.PadBegin[d] < 0 || s.Out[d] < 1 {
+			return nil, fmt.Errorf("conv layout: invalid dimension %d of %+v", d, s)
+		}
+		// The largest padded position read is (out-1)·stride + (k-1)·dil.
+		extent := max((s.Out[d]-1)*st+(k-1)*dil+1, s.PadBegin[d]+s.In[d])
+		l.Grid[d] = (extent + st - 1) / st
+		l.Phases *= st
+		if st != 1 || s.PadBegin[d] != 0 || l.Grid[d] != s.In[d] {
+			l.InPlace = false
+		}
+		if d > 0 && l.Grid[d] != s.Out[d] {
+			l.Dense = false
+		}
+	}
+	l.GridSize = 1
+	for d := nd - 1; d >= 0; d-- {
+		l.GridStride[d] = l.GridSize
+		l.GridSize *= l.Grid[d]
+	}
+	l.ChanStride = l.Phases * l.GridSize
+	l.Span = 1
+	for d := 0; d < nd; d++ {
+		l.Span += (s.Out[d] - 1) * l.GridStride[d]
+	}
+	// Phase index strides: row-major over the strides.
+	phStride := make([]int, nd)
+	ps := 1
+	for d := nd - 1; d >= 0; d-- {
+		phStride[d] = ps
+		ps *= s.Strides[d]
+	}
+	// Offsets of the taps, in row-major kernel order.
+	ntaps := 1
+	for _, k := range s.Kernel {
+		ntaps *= k
+	}
+	l.taps = make([]int, ntaps)
+	idx := make([]int, nd)
+	for t := range l.taps {
+		off := 0
+		for d := 0; d < nd; d++ {
+			pos := idx[d] * s.Dilations[d]
+			off += (pos%s.Strides[d])*phStride[d]*l.GridSize + (pos/s.Strides[d])*l.GridStride[d]
+		}
+		l.taps[t] = off
+		for d := nd - 1; d >= 0; d-- {
+			if idx[d]++; idx[d] < s.Kernel[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	l.fill = make([][]int, nd)
+	for d := 0; d < nd; d++ {
+		l.fill[d] = make([]int, s.In[d])
+		for i := range l.fill[d] {
+			pos := i + s.PadBegin[d]
+			l.fill[d][i] = (pos%s.Strides[d])*phStride[d]*l.GridSize + (pos/s.Strides[d])*l.GridStride[d]
+		}
+	}
+	return l, nil
+}
+
+// Taps is the number of kernel taps (the product of the kernel shape).
+func (l *ConvLayout) Taps() int { return len(l.taps) }
+
+// BufferSize is the number of floats a buffer of channels channels
+// needs, with room for the 16-wide reads past the last column.
+func (l *ConvLayout) BufferSize(channels int) int { return channels*l.ChanStride + nr }
+
+// Offsets appends to dst the B row offsets of channels channels: for
+// each channel, for each tap, where its row starts in the buffer.
+func (l *ConvLayout) Offsets(dst []int, channels int) []int {
+	for c := 0; c < channels; c++ {
+		for _, t := range l.taps {
+			dst = append(dst, c*l.ChanStride+t)
+		}
+	}
+	return dst
+}
+
+// Fill copies channels channels of an input image (each prod(In)
+// values, channel after channel) into the phase planes of buf. It writes
+// only the positions that hold input values: the padding of buf must be
+// zero already (it stays so across calls with the same layout).
+func (l *ConvLayout) Fill(buf, src []float32, channels int) {
+	nd := len(l.Shape.In)
+	w := l.Shape.In[nd-1]
+	last := l.fill[nd-1]
+	contiguous := l.Shape.Strides[nd-1] == 1
+	rows := 1
+	for _, v := range l.Shape.In[:nd-1] {
+		rows *= v
+	}
+	var idxBuf [8]int
+	idx := odometer(idxBuf[:0], nd) // over all but the last dimension
+	for c := 0; c < channels; c++ {
+		clear(idx)
+		for r := 0; r < rows; r++ {
+			base := c * l.ChanStride
+			for d := 0; d < nd-1; d++ {
+				base += l.fill[d][idx[d]]
+			}
+			row := src[(c*rows+r)*w : (c*rows+r+1)*w]
+			if contiguous {
+				copy(buf[base+last[0]:base+last[0]+w], row)
+			} else {
+				for x, v := range row {
+					buf[base+last[x]] = v
+				}
+			}
+			for d := nd - 2; d >= 0; d-- {
+				if idx[d]++; idx[d] < l.Shape.In[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+	}
+}
+
+// OutSize is the number of output values per channel.
+func (l *ConvLayout) OutSize() int {
+	n := 1
+	for _, v := range l.Shape.Out {
+		n *= v
+	}
+	return n
+}
+
+// Compact copies channels channels of grid-space results (rows ld values
+// apart) into dst (OutSize values per channel).
+func (l *ConvLayout) Compact(dst, src []float32, channels, ld int) {
+	nd := len(l.Shape.Out)
+	w := l.Shape.Out[nd-1]
+	rows := l.OutSize() / w
+	var idxBuf [8]int
+	idx := odometer(idxBuf[:0], nd)
+	for c := 0; c < channels; c++ {
+		clear(idx)
+		out := dst[c*rows*w : (c+1)*rows*w]
+		for r := 0; r < rows; r++ {
+			q := c * ld
+			for d := 0; d < nd-1; d++ {
+				q += idx[d] * l.GridStride[d]
+			}
+			copy(out[r*w:(r+1)*w], src[q:q+w])
+			for d := nd - 2; d >= 0; d-- {
+				if idx[d]++; idx[d] < l.Shape.Out[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+	}
+}
+
+// odometer returns a zero index of n dimensions, in buf when it is
+// large enough.
+func odometer(buf []int, n int) []int {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]int, n)
+}
+
+// Depthwise computes one output channel of a convolution whose groups
+// each have one input channel: c[j] = bias + sum over taps t of
+// w[t]·b[offs[t]+j], for j < n.
+func Depthwise(w, b []float32, offs []int, n int, c []float32, bias float32) {
+	c = c[:n]
+	for j := range c {
+		c[j] = bias
+	}
+	for t, o := range offs {
+		wv := w[t]
+		src := b[o : o+n]
+		for j, v := range src {
+			c[j] += wv * v
+		}
+	}
+}

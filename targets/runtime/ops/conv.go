@@ -1,0 +1,236 @@
+package ops
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/potgo/pot/targets/runtime/kernels"
+	"github.com/potgo/pot/targets/runtime/tensor"
+)
+
+func init() {
+	Register(DomainONNX, "Conv", 1, newConv)
+	Register(DomainONNX, "Conv", 11, newConv)
+}
+
+// convKernel runs Conv as implicit-GEMM products of the packed weights
+// with the input read in place (see kernels.ConvLayout), or as direct
+// depthwise sums when each group has one input channel.
+type convKernel struct {
+	attrs spatialAttrs
+	group int
+	// packed holds the weights of each group, packed at compile time
+	// when the weights are constant.
+	packed []*kernels.PackedA
+	plan   atomic.Pointer[convPlan]
+	pool   sync.Pool // *convScratch
+}
+
+// convPlan is the layout for one input shape.
+type convPlan struct {
+	x, w   []int // input and weight shapes it was made for
+	out    []int
+	layout *kernels.ConvLayout
+	offs   []int // B row offsets of one group's channels
+}
+
+// convScratch is the per-goroutine working memory of one Conv node.
+type convScratch struct {
+	layout *kernels.ConvLayout // the layout buf's zero padding is for
+	buf    []float32
+	grid   []float32
+}
+
+func newConv(n *Node) (Kernel, error) {
+	attrs, err := readSpatialAttrs(n)
+	if err != nil {
+		return nil, err
+	}
+	k := &convKernel{attrs: attrs, group: int(n.Int("group", 1))}
+	if k.group < 1 {
+		return nil, fmt.Errorf("group %d must be positive", k.group)
+	}
+	for i := 0; i < 2 && i < len(n.InputTypes); i++ {
+		if dt := n.InputTypes[i]; dt != tensor.Undefined && dt != tensor.Float {
+			return nil, Unsupported(n, "element type %v is", dt)
+		}
+	}
+	if w := n.Const(1); w != nil && w.DType == tensor.Float {
+		packed, err := packConvWeights(w, k.group)
+		if err != nil {
+			return nil, err
+		}
+		k.packed = packed
+	}
+	return k, nil
+}
+
+// packConvWeights packs the [M, C/group, k...] weights of each group as
+// an (M/group)×(C/group·taps) matrix; nil for depthwise convolutions,
+// which use the weights as they are.
+func packConvWeights(w *tensor.Tensor, group int) ([]*kernels.PackedA, error) {
+	if w.Rank() < 3 {
+		return nil, fmt.Errorf("weights of rank %d: want at least 3", w.Rank())
+	}
+	m, cg := w.Shape[0], w.Shape[1]
+	if m%group != 0 {
+		return nil, fmt.Errorf("%d output channels do not split into %d groups", m, group)
+	}
+	if cg == 1 {
+		return nil, nil
+	}
+	mg, kk := m/group, w.Len()/m
+	data := w.F32()
+	packed := make([]*kernels.PackedA, group)
+	for g := range packed {
+		pa, err := kernels.PackA(mg, kk, data[g*mg*kk:], kk, false, 1)
+		if err != nil {
+			return nil, err
+		}
+		packed[g] = pa
+	}
+	return packed, nil
+}
+
+func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
+	if err := needInputs(in, 2); err != nil {
+		return err
+	}
+	x, w := in[0], in[1]
+	if x.DType != tensor.Float || w.DType != tensor.Float {
+		return errType("Conv", x.DType)
+	}
+	if x.Rank() < 3 || w.Rank() != x.Rank() {
+		return fmt.Errorf("input of shape %v and weights of shape %v: want equal ranks of at least 3", x.Shape, w.Shape)
+	}
+	p, err := k.planFor(x.Shape, w.Shape)
+	if err != nil {
+		return err
+	}
+	var bias []float32
+	if len(in) > 2 && in[2] != nil {
+		b := in[2]
+		if b.DType != tensor.Float || b.Len() != w.Shape[0] {
+			return fmt.Errorf("bias of type %v and shape %v: want %d float values", b.DType, b.Shape, w.Shape[0])
+		}
+		bias = b.F32()
+	}
+	packed := k.packed
+	if packed == nil && w.Shape[1] != 1 {
+		// Weights computed at run time: pack them now.
+		if packed, err = packConvWeights(w, k.group); err != nil {
+			return err
+		}
+	}
+	y := out[0]
+	y.Reset(tensor.Float, p.out)
+	batch := x.Shape[0]
+	if batch == 0 || y.Len() == 0 {
+		return nil
+	}
+	var firstErr atomic.Pointer[error]
+	ctx.Parallel(batch, 1, func(lo, hi int) {
+		sc, _ := k.pool.Get().(*convScratch)
+		if sc == nil {
+			sc = &convScratch{}
+		}
+		defer k.pool.Put(sc)
+		for i := lo; i < hi; i++ {
+			if err := k.image(p, sc, packed, x.F32(), w.F32(), bias, y.F32(), i); err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+				return
+			}
+		}
+	})
+	if e := firstErr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// planFor returns the layout for an input shape, reusing the last one.
+func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
+	if p := k.plan.Load(); p != nil && equalShape(p.x, xs) && equalShape(p.w, ws) {
+		return p, nil
+	}
+	c, m, cg := xs[1], ws[0], ws[1]
+	if cg*k.group != c {
+		return nil, fmt.Errorf("input has %d channels, weights expect %d×%d groups", c, cg, k.group)
+	}
+	if m%k.group != 0 {
+		return nil, fmt.Errorf("%d output channels do not split into %d groups", m, k.group)
+	}
+	kernel := ws[2:]
+	if k.attrs.kernel != nil && !equalShape(k.attrs.kernel, kernel) {
+		return nil, fmt.Errorf("kernel_shape %v does not match weights of shape %v", k.attrs.kernel, ws)
+	}
+	win, err := k.attrs.resolve(xs[2:], kernel)
+	if err != nil {
+		return nil, err
+	}
+	layout, err := kernels.NewConvLayout(kernels.ConvShape{In: win.in, Kernel: kernel, Strides: win.strides, Dilations: win.dilations, PadBegin: win.padBegin, Out: win.out})
+	if err != nil {
+		return nil, err
+	}
+	p := &convPlan{
+		x: append([]int(nil), xs...), w: append([]int(nil), ws...),
+		out:    append([]int{xs[0], m}, win.out...),
+		layout: layout,
+		offs:   layout.Offsets(nil, cg),
+	}
+	k.plan.Store(p)
+	return p, nil
+}
+
+// image computes the convolution of image i.
+func (k *convKernel) image(p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int) error {
+	l := p.layout
+	c, m := p.x[1], p.w[0]
+	cg, mg := c/k.group, m/k.group
+	inSize, outSize := len(x)/p.x[0]/c, l.OutSize()
+	var b []float32
+	if l.InPlace {
+		b = x[i*c*inSize:]
+	} else {
+		if sc.layout != l {
+			sc.buf = make([]float32, l.BufferSize(c))
+			sc.layout = l
+		}
+		l.Fill(sc.buf, x[i*c*inSize:(i+1)*c*inSize], c)
+		b = sc.buf
+	}
+	dst, ld := y[i*m*outSize:(i+1)*m*outSize], outSize
+	if !l.Dense {
+		if cap(sc.grid) < m*l.Span {
+			sc.grid = make([]float32, m*l.Span)
+		}
+		dst, ld = sc.grid[:m*l.Span], l.Span
+	}
+	taps := l.Taps()
+	for g := 0; g < k.group; g++ {
+		bg := b[g*cg*l.ChanStride:]
+		var gb []float32
+		if bias != nil {
+			gb = bias[g*mg : (g+1)*mg]
+		}
+		if cg == 1 {
+			for j := 0; j < mg; j++ {
+				oc := g*mg + j
+				var bv float32
+				if bias != nil {
+					bv = bias[oc]
+				}
+				kernels.Depthwise(w[oc*taps:(oc+1)*taps], bg, p.offs, l.Span, dst[oc*ld:], bv)
+			}
+			continue
+		}
+		if err := packed[g].MulOffsets(bg, p.offs, l.Span, dst[g*mg*ld:], ld, kernels.Epilogue{Bias: gb}); err != nil {
+			return err
+		}
+	}
+	if !l.Dense {
+		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
+	}
+	return nil
+}
