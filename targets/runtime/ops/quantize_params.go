@@ -1,0 +1,199 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/potgo/pot/targets/runtime/tensor"
+)
+
+// Shared arithmetic of QuantizeLinear, DequantizeLinear and FakeQuantize.
+
+// roundMagic is 1.5·2^23: adding and subtracting it rounds a float32 of
+// magnitude below 2^22 to an integer, ties to even (the FPU's mode).
+const roundMagic = float32(1 << 23 * 1.5)
+
+// fastRoundLimit bounds the magnitudes rounded with roundMagic.
+const fastRoundLimit = float32(1 << 22)
+
+// quantizeBand precomputes clamp(RoundHalfEven(v) + zp, lo, hi) for one
+// zero point and range. It first clamps v to [lo-zp-1, hi-zp+1], which
+// changes no result and keeps v small enough to round by roundMagic.
+type quantizeBand struct {
+	zp, lo, hi     float32
+	vlo, vhi       float32
+	fast           bool
+}
+
+func newQuantizeBand(zp, lo, hi float32) quantizeBand {
+	b := quantizeBand{zp: zp, lo: lo, hi: hi, vlo: lo - zp - 1, vhi: hi - zp + 1}
+	b.fast = b.vlo > -fastRoundLimit && b.vhi < fastRoundLimit
+	return b
+}
+
+// apply returns clamp(RoundHalfEven(v) + zp, lo, hi); NaN stays NaN.
+func (b *quantizeBand) apply(v float32) float32 {
+	if v < b.vlo {
+		v = b.vlo
+	} else if v > b.vhi {
+		v = b.vhi
+	}
+	var r float32
+	if b.fast {
+		r = float32(float32(v+roundMagic)-roundMagic) + b.zp
+	} else {
+		r = RoundHalfEven(v) + b.zp
+	}
+	if r < b.lo {
+		return b.lo
+	}
+	if r > b.hi {
+		return b.hi
+	}
+	return r
+}
+
+// quantLayout says which scale and zero point apply to each element of a
+// tensor viewed as (outer, dim, inner), dim being the quantization axis:
+// one for all (per-tensor), one per axis index (per-axis), or one per
+// block of blockSize axis indices (blocked, opset 21), the parameters then
+// forming a tensor of shape (outer, ceil(dim/blockSize), inner).
+type quantLayout struct {
+	outer, dim, inner int
+	perAxis           bool
+	blockSize         int
+}
+
+// newQuantLayout checks a parameter tensor's shape against x's.
+func newQuantLayout(x, param *tensor.Tensor, axis int64, blockSize int) (quantLayout, error) {
+	l := quantLayout{outer: 1, dim: 1, inner: x.Len()}
+	if blockSize <= 0 && param.Len() == 1 && param.Rank() <= 1 {
+		return l, nil
+	}
+	a, err := NormalizeAxis(axis, x.Rank())
+	if err != nil {
+		return l, err
+	}
+	l.outer = tensor.NumElements(x.Shape[:a])
+	l.dim = x.Shape[a]
+	l.inner = tensor.NumElements(x.Shape[a+1:])
+	if blockSize > 0 {
+		nb := (l.dim + blockSize - 1) / blockSize
+		want := append([]int(nil), x.Shape...)
+		want[a] = nb
+		if !equalShapes(param.Shape, want) {
+			return l, fmt.Errorf("block_size %d: parameter shape %v, want %v", blockSize, param.Shape, want)
+		}
+		l.blockSize = blockSize
+		return l, nil
+	}
+	if param.Rank() != 1 || param.Len() != l.dim {
+		return l, fmt.Errorf("per-axis parameter of shape %v for axis %d of %v", param.Shape, a, x.Shape)
+	}
+	l.perAxis = true
+	return l, nil
+}
+
+// index returns the parameter index of element (o, c, i).
+func (l *quantLayout) index(o, c, i int) int {
+	switch {
+	case l.blockSize > 0:
+		nb := (l.dim + l.blockSize - 1) / l.blockSize
+		return (o*nb+c/l.blockSize)*l.inner + i
+	case l.perAxis:
+		return c
+	}
+	return 0
+}
+
+// floatValues returns a float tensor's values as float32s.
+func floatValues(t *tensor.Tensor) ([]float32, error) {
+	switch d := t.Data.(type) {
+	case []float32:
+		return d, nil
+	case []tensor.Float16Bits:
+		out := make([]float32, len(d))
+		for i, v := range d {
+			out[i] = v.Float32()
+		}
+		return out, nil
+	case []tensor.BFloat16Bits:
+		out := make([]float32, len(d))
+		for i, v := range d {
+			out[i] = v.Float32()
+		}
+		return out, nil
+	case []int32:
+		out := make([]float32, len(d))
+		for i, v := range d {
+			out[i] = float32(v)
+		}
+		return out, nil
+	case []float64:
+		out := make([]float32, len(d))
+		for i, v := range d {
+			out[i] = float32(v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("element type %v is not a float", t.DType)
+}
+
+// intRange returns the range of a quantized integer type.
+func intRange(dt tensor.DType) (lo, hi float32, ok bool) {
+	switch dt {
+	case tensor.Uint8:
+		return 0, math.MaxUint8, true
+	case tensor.Int8:
+		return math.MinInt8, math.MaxInt8, true
+	case tensor.Uint16:
+		return 0, math.MaxUint16, true
+	case tensor.Int16:
+		return math.MinInt16, math.MaxInt16, true
+	case tensor.Uint4:
+		return 0, 15, true
+	case tensor.Int4:
+		return -8, 7, true
+	}
+	return 0, 0, false
+}
+
+// qint is the set of quantized integer element types.
+type qint interface {
+	~uint8 | ~int8 | ~uint16 | ~int16
+}
+
+// quantizeInto sets dst[k] = clamp(RoundHalfEven(x[k]/scale)+zp, lo, hi)
+// with the scale and band of each element's parameter index. NaN
+// quantizes to the zero point.
+func quantizeInto[T qint](ctx *Context, dst []T, x, scales []float32, bands []quantizeBand, l quantLayout) {
+	rows := l.outer * l.dim
+	ctx.Parallel(rows, max(1, parallelMin/max(l.inner, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			o, c := r/l.dim, r%l.dim
+			xs, ds := x[r*l.inner:(r+1)*l.inner], dst[r*l.inner:(r+1)*l.inner]
+			if l.blockSize > 0 {
+				for i, v := range xs {
+					p := l.index(o, c, i)
+					ds[i] = T(bands[p].quantize(v / scales[p]))
+				}
+				continue
+			}
+			p := l.index(o, c, 0)
+			s, b := scales[p], &bands[p]
+			for i, v := range xs {
+				ds[i] = T(b.quantize(v / s))
+			}
+		}
+	})
+}
+
+// quantize is apply with NaN mapped to the zero point, for conversion to
+// an integer type.
+func (b *quantizeBand) quantize(v float32) float32 {
+	r := b.apply(v)
+	if r != r {
+		return b.zp
+	}
+	return r
+}
