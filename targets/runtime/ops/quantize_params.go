@@ -20,9 +20,9 @@ const fastRoundLimit = float32(1 << 22)
 // zero point and range. It first clamps v to [lo-zp-1, hi-zp+1], which
 // changes no result and keeps v small enough to round by roundMagic.
 type quantizeBand struct {
-	zp, lo, hi     float32
-	vlo, vhi       float32
-	fast           bool
+	zp, lo, hi float32
+	vlo, vhi   float32
+	fast       bool
 }
 
 func newQuantizeBand(zp, lo, hi float32) quantizeBand {
