@@ -67,7 +67,20 @@ var DefaultTolerance = Tolerance{Rtol: 1e-3, Atol: 1e-7}
 
 // looser lists tests ONNX's own runner checks with wider tolerances, and
 // those whose references come from float64 numpy over long reductions.
-var looser = map[string]Tolerance{}
+var looser = map[string]Tolerance{
+	// ONNX 1.12 made this reference by truncating float32 to bfloat16;
+	// Cast rounds to nearest even, one bfloat16 step (2^-7 relative) away.
+	"test_cast_FLOAT_to_BFLOAT16": {Rtol: 1.0 / 128, Atol: 1e-7},
+}
+
+// brokenData lists tests whose stored data contradicts their own model;
+// they are skipped with the reason.
+var brokenData = map[string]string{
+	"test_castlike_BFLOAT16_to_FLOAT":          "test data defect: input \"like\" has shape [1], the model declares [3 4]",
+	"test_castlike_BFLOAT16_to_FLOAT_expanded": "test data defect: input \"like\" has shape [1], the model declares [3 4]",
+	"test_castlike_FLOAT_to_BFLOAT16":          "test data defect: input \"like\" has shape [1], the model declares [3 4]",
+	"test_castlike_FLOAT_to_BFLOAT16_expanded": "test data defect: input \"like\" has shape [1], the model declares [3 4]",
+}
 
 // ToleranceFor returns the tolerance used for a test name.
 func ToleranceFor(name string) Tolerance {
@@ -111,6 +124,9 @@ func Run(ctx context.Context, b Backend, dir string) Result {
 }
 
 func run(ctx context.Context, b Backend, dir string) (Status, string) {
+	if reason, ok := brokenData[filepath.Base(dir)]; ok {
+		return Skip, reason
+	}
 	m, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		return Fail, err.Error()
@@ -138,7 +154,9 @@ func run(ctx context.Context, b Backend, dir string) (Status, string) {
 		inits[t.GetName()] = true
 	}
 	var inputNames []string
+	declared := map[string]potv1.DataType{}
 	for _, vi := range g.GetInputs() {
+		declared[vi.GetName()] = vi.GetDtype()
 		if !inits[vi.GetName()] {
 			inputNames = append(inputNames, vi.GetName())
 		}
@@ -159,6 +177,7 @@ func run(ctx context.Context, b Backend, dir string) (Status, string) {
 		}
 		for i, t := range inputs {
 			t.Name = inputNames[i]
+			fixBFloat16(t, declared[t.Name])
 		}
 		want, err := readTensors(set, "output", -1)
 		if err != nil {
@@ -177,12 +196,21 @@ func run(ctx context.Context, b Backend, dir string) (Status, string) {
 		}
 		for i, w := range want {
 			name := g.GetOutputs()[i].GetName()
+			fixBFloat16(w, g.GetOutputs()[i].GetDtype())
 			if err := Compare(got[i], w, tol); err != nil {
 				return Fail, fmt.Sprintf("%s: output %q: %v", filepath.Base(set), name, err)
 			}
 		}
 	}
 	return Pass, ""
+}
+
+// fixBFloat16 relabels a tensor stored as uint16 where the model declares
+// bfloat16: ONNX 1.12's test data saves bfloat16 values that way.
+func fixBFloat16(t *potv1.Tensor, declared potv1.DataType) {
+	if declared == potv1.DataType_DATA_TYPE_BFLOAT16 && t.GetDtype() == potv1.DataType_DATA_TYPE_UINT16 {
+		t.Dtype = declared
+	}
 }
 
 func opsOf(m *onnxpb.ModelProto) string {
