@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -41,7 +42,8 @@ func init() {
 	registerFloat("Softplus", 1, softplus)
 	registerFloat("Softsign", 1, func(x float64) float64 { return x / (1 + math.Abs(x)) })
 	registerFloat("Mish", 18, func(x float64) float64 { return x * math.Tanh(softplus(x)) })
-	registerBinary("PRelu", preluTable, false, 1)
+	Register(DomainONNX, "PRelu", 1, func(n *Node) (Kernel, error) { return &prelu6Kernel{}, nil })
+	Register(DomainONNX, "PRelu", 7, binaryFactory("PRelu", preluTable, false))
 }
 
 func reluF64(x float64) float64 {
@@ -231,6 +233,25 @@ var preluTable = func() *binTable {
 	t[tensor.Uint64] = implOf(scalarLoops(prelu[uint64]))
 	return t
 }()
+
+// prelu6Kernel is PRelu before opset 7, where a 1-D slope of the size of
+// dimension 1 holds one slope per channel.
+type prelu6Kernel struct{ cache planCache }
+
+// Run implements Kernel.
+func (k *prelu6Kernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
+	if err := needInputs(in, 2); err != nil {
+		return err
+	}
+	x, slope := in[0], in[1]
+	if len(x.Shape) >= 2 && len(slope.Shape) == 1 && slope.Shape[0] == x.Shape[1] {
+		var err error
+		if slope, err = legacyBroadcast(x, slope, 1); err != nil {
+			return fmt.Errorf("PRelu: %w", err)
+		}
+	}
+	return preluTable.run(ctx, &k.cache, "PRelu", x, slope, out[0])
+}
 
 func prelu[T tensor.Number](x, slope T) T {
 	if x < 0 {
