@@ -1,0 +1,200 @@
+package metrics
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/agnivade/levenshtein"
+)
+
+// Info describes a registered metric.
+type Info struct {
+	// Name is the registry name.
+	Name string `json:"name"`
+	// HigherBetter reports whether larger values are better.
+	HigherBetter bool `json:"higher_better"`
+	// NeedsLabels reports whether Batch.Labels is required.
+	NeedsLabels bool `json:"needs_labels"`
+	// NeedsReference reports whether the float model's outputs
+	// (Batch.Reference or ReferenceTopK) are required.
+	NeedsReference bool `json:"needs_reference"`
+	// Param describes the optional parameter written after a colon
+	// ("psnr:255"); empty when the metric takes none.
+	Param string `json:"param,omitempty"`
+	// Description is a one-line summary.
+	Description string `json:"description"`
+}
+
+// Drop returns how much worse value is than reference for this metric:
+// reference − value when higher is better, value − reference otherwise.
+// A positive drop is a loss.
+func (i Info) Drop(reference, value float64) float64 {
+	if i.HigherBetter {
+		return reference - value
+	}
+	return value - reference
+}
+
+// Factory creates a metric from the parameter of its spec ("" when none).
+type Factory func(param string) (Metric, error)
+
+type entry struct {
+	info    Info
+	factory Factory
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]entry{}
+	// aliases maps POT/Accuracy Checker style names to registry names.
+	aliases = map[string]string{
+		"accuracy":      "top1",
+		"accuracy@top1": "top1",
+		"accuracy@top5": "top5",
+	}
+)
+
+// Register adds a metric to the registry; it fails if the name is taken.
+func Register(info Info, f Factory) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if info.Name == "" || strings.Contains(info.Name, ":") {
+		return fmt.Errorf("metrics: invalid metric name %q", info.Name)
+	}
+	if _, ok := registry[info.Name]; ok {
+		return fmt.Errorf("metrics: metric %q is already registered", info.Name)
+	}
+	registry[info.Name] = entry{info, f}
+	return nil
+}
+
+// mustRegister registers a built-in metric.
+func mustRegister(info Info, f Factory) {
+	if err := Register(info, f); err != nil {
+		panic(err)
+	}
+}
+
+func init() {
+	noParam := func(name string, mk func() Metric) Factory {
+		return func(p string) (Metric, error) {
+			if p != "" {
+				return nil, fmt.Errorf("metric %q takes no parameter (got %q)", name, p)
+			}
+			return mk(), nil
+		}
+	}
+	mustRegister(Info{Name: "top1", HigherBetter: true, NeedsLabels: true,
+		Description: "top-1 accuracy: fraction of samples whose best class is the label"},
+		noParam("top1", func() Metric { return NewTopK(1) }))
+	mustRegister(Info{Name: "top5", HigherBetter: true, NeedsLabels: true,
+		Description: "top-5 accuracy: fraction of samples whose label is among the 5 best classes"},
+		noParam("top5", func() Metric { return NewTopK(5) }))
+	mustRegister(Info{Name: "agreement", HigherBetter: true, NeedsReference: true,
+		Description: "annotation-free accuracy: fraction of samples whose best class equals the float model's"},
+		noParam("agreement", NewAgreement))
+	mustRegister(Info{Name: "sqnr", HigherBetter: true, NeedsReference: true,
+		Description: "signal-to-quantization-noise ratio of the outputs against the float model, in dB"},
+		noParam("sqnr", NewSQNR))
+	mustRegister(Info{Name: "cosine", HigherBetter: true, NeedsReference: true,
+		Description: "cosine similarity of the outputs with the float model's"},
+		noParam("cosine", NewCosine))
+	mustRegister(Info{Name: "mse", NeedsReference: true,
+		Description: "mean squared error of the outputs against the float model's"},
+		noParam("mse", NewMSE))
+	mustRegister(Info{Name: "psnr", HigherBetter: true, NeedsReference: true,
+		Param:       "data range, e.g. psnr:255 (default: the float outputs' peak-to-peak range)",
+		Description: "peak signal-to-noise ratio of the outputs against the float model's, in dB"},
+		func(p string) (Metric, error) {
+			if p == "" {
+				return NewPSNR(0), nil
+			}
+			r, err := strconv.ParseFloat(p, 64)
+			if err != nil || !(r > 0) || r > 1e300 {
+				return nil, fmt.Errorf("metric \"psnr\": data range %q is not a positive number", p)
+			}
+			return NewPSNR(r), nil
+		})
+}
+
+// splitSpec splits "name:param" and resolves aliases.
+func splitSpec(spec string) (name, param string) {
+	name, param, _ = strings.Cut(strings.TrimSpace(spec), ":")
+	name = strings.ToLower(strings.TrimSpace(name))
+	if a, ok := aliases[name]; ok {
+		name = a
+	}
+	return name, strings.TrimSpace(param)
+}
+
+// Lookup returns the Info of a metric name or spec ("psnr:255").
+func Lookup(spec string) (Info, bool) {
+	name, _ := splitSpec(spec)
+	mu.RLock()
+	defer mu.RUnlock()
+	e, ok := registry[name]
+	return e.info, ok
+}
+
+// Names returns the registered metric names, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// All returns the Info of every registered metric, sorted by name.
+func All() []Info {
+	names := Names()
+	out := make([]Info, 0, len(names))
+	for _, n := range names {
+		i, _ := Lookup(n)
+		out = append(out, i)
+	}
+	return out
+}
+
+// New creates the metric of a spec: a name ("top1") optionally followed by
+// a colon and a parameter ("psnr:255"). An unknown name gives an error
+// listing the known ones and suggesting the nearest.
+func New(spec string) (Metric, error) {
+	name, param := splitSpec(spec)
+	mu.RLock()
+	e, ok := registry[name]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown metric %q%s (known: %s)", spec, suggest(name, Names()), strings.Join(Names(), ", "))
+	}
+	return e.factory(param)
+}
+
+// Default returns the name of the default metric for a data set: top1
+// with labels, agreement (with the float model) without.
+func Default(labelled bool) string {
+	if labelled {
+		return "top1"
+	}
+	return "agreement"
+}
+
+// suggest formats a " (did you mean %q?)" hint for a near candidate.
+func suggest(s string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		if d := levenshtein.ComputeDistance(s, c); bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD < 0 || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
