@@ -1,0 +1,100 @@
+package quant
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
+)
+
+// Schema is the JSON Schema of Params.
+//
+//go:embed schema.json
+var Schema string
+
+// Defaults are POT's defaults of the parameters pot acts on.
+var Defaults = `{"preset": "performance", "stat_subset_size": 0, "stat_batch_size": 1, "shuffle_data": false, "seed": 0, "use_fast_bias": true, "saturation_fix": "first_layer", "inplace_statistics": true}`
+
+// MinMaxAlgorithm is the MinMaxQuantization plugin.
+type MinMaxAlgorithm struct{}
+
+var _ sdk.Algorithm = MinMaxAlgorithm{}
+
+// Describe implements sdk.Algorithm.
+func (MinMaxAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
+	return describe("MinMaxQuantization", "Inserts quantizers where the target's hardware config allows them, with ranges from weights and activation statistics."), nil
+}
+
+// Run implements sdk.Algorithm.
+func (MinMaxAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
+	p, err := ParseParams(req.Params)
+	if err != nil {
+		return nil, err
+	}
+	plan, rep, err := MinMax(ctx, h, req, p)
+	if err != nil {
+		return nil, err
+	}
+	return &potv1.RunResponse{Plan: plan, Report: ReportJSON(rep)}, nil
+}
+
+// DefaultAlgorithm is the DefaultQuantization plugin: it runs, through the
+// host, ActivationChannelAlignment, MinMaxQuantization and
+// FastBiasCorrection or BiasCorrection, as POT's pipeline does.
+type DefaultAlgorithm struct {
+	// Steps, when set, replaces the chain (for tests and builds that lack
+	// some plugins).
+	Steps []string
+}
+
+var _ sdk.Algorithm = DefaultAlgorithm{}
+
+// Describe implements sdk.Algorithm.
+func (DefaultAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
+	return describe("DefaultQuantization", "POT's default 8-bit quantization: channel alignment, min/max ranges, bias correction."), nil
+}
+
+// Run implements sdk.Algorithm.
+func (d DefaultAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
+	p, err := ParseParams(req.Params)
+	if err != nil {
+		return nil, err
+	}
+	steps := d.Steps
+	if steps == nil {
+		steps = defaultChain(p, req.Target)
+	}
+	plan := req.Plan
+	reports := map[string]json.RawMessage{}
+	for _, name := range steps {
+		resp, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: name, ModelId: req.ModelID, Plan: plan, Params: string(req.Params)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		plan = resp.GetPlan()
+		reports[name] = json.RawMessage(resp.GetReport())
+	}
+	b, _ := json.Marshal(map[string]any{"steps": steps, "reports": reports})
+	return &potv1.RunResponse{Plan: plan, Report: string(b)}, nil
+}
+
+// defaultChain is POT's DefaultQuantization pipeline for the parameters
+// and target.
+func defaultChain(p *Params, t *potv1.TargetDescription) []string {
+	return []string{"MinMaxQuantization"}
+}
+
+func describe(name, text string) *potv1.AlgorithmDescription {
+	return &potv1.AlgorithmDescription{
+		Name:             name,
+		Version:          sdk.BuildVersion,
+		Description:      text,
+		ProtocolVersions: []int32{sdk.ProtocolVersion},
+		ParamsSchema:     Schema,
+		Defaults:         Defaults,
+	}
+}

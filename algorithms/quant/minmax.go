@@ -1,0 +1,410 @@
+package quant
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/graph"
+)
+
+// MinMaxReport is what MinMaxQuantization reports.
+type MinMaxReport struct {
+	Preset      string `json:"preset"`
+	Quantizers  int    `json:"quantizers"`
+	Weights     int    `json:"weights"`
+	Activations int    `json:"activations"`
+	Samples     int64  `json:"stat_samples"`
+	// SaturationFixed lists the layers whose weights use 7 bits.
+	SaturationFixed []string `json:"saturation_fixed,omitempty"`
+}
+
+// setUpdate replaces or adds a tensor update.
+func setUpdate(updates []*potv1.Tensor, u *potv1.Tensor) []*potv1.Tensor {
+	out := make([]*potv1.Tensor, 0, len(updates)+1)
+	for _, t := range updates {
+		if t.GetName() != u.GetName() {
+			out = append(out, t)
+		}
+	}
+	return append(out, u)
+}
+
+// MinMax computes a plan: quantizers placed by the target's hardware
+// config with ranges from weights and activation statistics (POT's
+// MinMaxQuantization). The tensor updates of the incoming plan (from
+// channel alignment, for instance) are kept and statistics are taken on
+// the model with them.
+func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Params) (*potv1.QuantizationPlan, *MinMaxReport, error) {
+	g, err := h.Graph(ctx, req.ModelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := graph.NewIndex(g)
+	hw := req.Target.GetHardwareConfig()
+	if hw == nil {
+		return nil, nil, fmt.Errorf("target %q publishes no hardware config", req.Target.GetName())
+	}
+	cfg := NewConfig(hw)
+	preset := ResolvePreset(p.Preset, req.Target.GetDevice())
+	skip, err := p.IgnoredMatcher(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	points, err := Place(x, cfg, skip)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan := &potv1.QuantizationPlan{Preset: preset, TensorUpdates: append([]*potv1.Tensor(nil), req.Plan.GetTensorUpdates()...), Metadata: map[string]string{}}
+	for k, v := range req.Plan.GetMetadata() {
+		plan.Metadata[k] = v
+	}
+	updated := map[string]*potv1.Tensor{}
+	for _, t := range plan.TensorUpdates {
+		updated[t.GetName()] = t
+	}
+	satLayers, err := saturationLayers(x, p.SaturationFix, req.Target.GetDevice())
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &MinMaxReport{Preset: preset}
+	var acts []*activation
+	for _, pt := range points {
+		o, err := choose(pt, p, preset)
+		if err != nil {
+			return nil, nil, err
+		}
+		if pt.Weights {
+			w := x.Constant(pt.Tensor)
+			if u := updated[pt.Tensor]; u != nil {
+				w = u
+			}
+			q, err := weightQuantizer(pt, o, w)
+			if err != nil {
+				return nil, nil, err
+			}
+			if satLayers[pt.Ports[0].Node.GetName()] && o.GetMode() == potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC && o.GetBits() == 8 {
+				u, err := applySaturationFix(q, w)
+				if err != nil {
+					return nil, nil, err
+				}
+				plan.TensorUpdates = setUpdate(plan.TensorUpdates, u)
+				rep.SaturationFixed = append(rep.SaturationFixed, pt.Ports[0].Node.GetName())
+			}
+			plan.Quantizers = append(plan.Quantizers, q)
+			rep.Weights++
+			continue
+		}
+		a, err := newActivation(pt, o, activationRE(p))
+		if err != nil {
+			return nil, nil, err
+		}
+		acts = append(acts, a)
+	}
+	if len(acts) > 0 {
+		info, err := h.DataInfo(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		idx := sdk.Subset(int(info.GetCalibrationSamples()), p.StatSubsetSize, p.Seed, p.ShuffleData)
+		req := &potv1.StatisticsRequest{
+			ModelId: req.ModelID,
+			// Statistics of the float model as it comes in (with earlier
+			// algorithms' updates, without the saturation fix's halving).
+			Plan:    &potv1.QuantizationPlan{TensorUpdates: req.Plan.GetTensorUpdates()},
+			Samples: &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)},
+		}
+		for _, a := range acts {
+			req.Probes = append(req.Probes, a.probes()...)
+		}
+		resp, err := h.CollectStatistics(ctx, req)
+		if err != nil {
+			return nil, nil, fmt.Errorf("collect statistics: %w", err)
+		}
+		rep.Samples = resp.GetSamples()
+		values := map[string][]float32{}
+		for _, v := range resp.GetValues() {
+			values[v.GetProbeId()] = v.GetValues()
+		}
+		for _, a := range acts {
+			q, err := a.quantizer(values)
+			if err != nil {
+				return nil, nil, err
+			}
+			plan.Quantizers = append(plan.Quantizers, q)
+			rep.Activations++
+		}
+	}
+	rep.Quantizers = len(plan.Quantizers)
+	return plan, rep, nil
+}
+
+func activationRE(p *Params) *RangeEstimator {
+	if p.Activations != nil && p.Activations.RangeEstimator != nil {
+		return p.Activations.RangeEstimator
+	}
+	return p.RangeEstimator
+}
+
+// choose picks a point's configuration: the options allowed by the
+// user's constraints, then by the preset rule (activations: first for
+// performance, last otherwise; weights: last for accuracy, first
+// otherwise).
+func choose(pt *Point, p *Params, preset string) (*potv1.QuantizationOption, error) {
+	tp := p.Activations
+	kind := "activations"
+	if pt.Weights {
+		tp, kind = p.Weights, "weights"
+	}
+	opts := pt.Options
+	if tp != nil {
+		var kept []*potv1.QuantizationOption
+		for _, o := range opts {
+			if tp.Bits != 0 && int(o.GetBits()) != tp.Bits {
+				continue
+			}
+			if tp.Mode != "" && modeName(o.GetMode()) != tp.Mode {
+				continue
+			}
+			if tp.Granularity != "" && granularityName(o.GetGranularity()) != tp.Granularity {
+				continue
+			}
+			kept = append(kept, o)
+		}
+		if len(kept) == 0 {
+			return nil, fmt.Errorf("%s of %v: the target allows %s; none matches bits %d, mode %q, granularity %q",
+				kind, pt.Consumers(), describeOptions(opts), tp.Bits, tp.Mode, tp.Granularity)
+		}
+		opts = kept
+	}
+	o := opts[0]
+	switch {
+	case pt.Weights && preset == Accuracy:
+		o = opts[len(opts)-1]
+	case !pt.Weights && preset != Performance:
+		o = opts[len(opts)-1]
+	}
+	if pt.Axis < 0 && o.GetGranularity() == potv1.Granularity_GRANULARITY_PER_CHANNEL {
+		o = perTensor(o)
+	}
+	if tp != nil && tp.LevelLow != nil && tp.LevelHigh != nil {
+		o = withLevels(o, *tp.LevelLow, *tp.LevelHigh)
+	}
+	return o, nil
+}
+
+func modeName(m potv1.QuantizationMode) string {
+	if m == potv1.QuantizationMode_QUANTIZATION_MODE_ASYMMETRIC {
+		return "asymmetric"
+	}
+	return "symmetric"
+}
+
+func granularityName(g potv1.Granularity) string {
+	if g == potv1.Granularity_GRANULARITY_PER_CHANNEL {
+		return "perchannel"
+	}
+	return "pertensor"
+}
+
+func describeOptions(opts []*potv1.QuantizationOption) string {
+	s := ""
+	for i, o := range opts {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d-bit %s %s", o.GetBits(), modeName(o.GetMode()), granularityName(o.GetGranularity()))
+	}
+	return s
+}
+
+// activation is an activation quantizer waiting for its statistics.
+type activation struct {
+	pt       *Point
+	opt      *potv1.QuantizationOption
+	min, max estimator
+}
+
+func newActivation(pt *Point, o *potv1.QuantizationOption, re *RangeEstimator) (*activation, error) {
+	min, max, err := activationEstimators(o, re)
+	if err != nil {
+		return nil, err
+	}
+	return &activation{pt: pt, opt: o, min: min, max: max}, nil
+}
+
+func (a *activation) probes() []*potv1.StatisticProbe {
+	mk := func(side string, e estimator) *potv1.StatisticProbe {
+		return &potv1.StatisticProbe{
+			Id: a.pt.ID + "/" + side, Tensor: a.pt.Tensor, Reducer: e.reducer, Quantile: e.quantile,
+			PerChannel: e.perChannel, ChannelAxis: int32(a.pt.Axis), Aggregator: e.aggregator,
+		}
+	}
+	return []*potv1.StatisticProbe{mk("min", a.min), mk("max", a.max)}
+}
+
+func (a *activation) quantizer(values map[string][]float32) (*potv1.Quantizer, error) {
+	minV, ok1 := values[a.pt.ID+"/min"]
+	maxV, ok2 := values[a.pt.ID+"/max"]
+	if !ok1 || !ok2 || len(minV) == 0 || len(maxV) == 0 {
+		return nil, fmt.Errorf("no statistics for quantizer %s", a.pt.ID)
+	}
+	n := max(len(minV), len(maxV))
+	at := func(v []float32, i int) float64 {
+		if len(v) == 1 {
+			return float64(v[0])
+		}
+		return float64(v[i])
+	}
+	lo := make([]float64, n)
+	hi := make([]float64, n)
+	for i := 0; i < n; i++ {
+		lo[i], hi[i] = at(minV, i), at(maxV, i)
+		if a.min.clip != nil {
+			lo[i] = math.Max(lo[i], *a.min.clip)
+		}
+		if a.max.clip != nil {
+			hi[i] = math.Min(hi[i], *a.max.clip)
+		}
+	}
+	sym := a.opt.GetMode() == potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC
+	unsigned := !sym
+	if sym {
+		unsigned = true
+		for _, v := range lo {
+			unsigned = unsigned && v >= 0
+		}
+		FixZeroFiltersSymmetric(hi)
+	}
+	levels, low, high := Levels(a.opt, false, unsigned)
+	q := newQuantizer(a.pt, a.opt, levels, low, high)
+	for i := 0; i < n; i++ {
+		var l, h float64
+		if sym {
+			l, h = SymmetricRange(hi[i], levels, false, unsigned)
+		} else {
+			l, h = asymmetric(lo[i], hi[i], int(a.opt.GetBits()))
+		}
+		q.InputLow = append(q.InputLow, float32(l))
+		q.InputHigh = append(q.InputHigh, float32(h))
+	}
+	q.OutputLow, q.OutputHigh = q.InputLow, q.InputHigh
+	return q, nil
+}
+
+// asymmetric turns a statistics range into FakeQuantize bounds: widened
+// when tiny, made to contain zero, and tuned so zero is on the grid.
+func asymmetric(lo, hi float64, bits int) (float64, float64) {
+	l, h := []float64{lo}, []float64{hi}
+	FixZeroFiltersAsymmetric(l, h)
+	a, b := math.Min(l[0], 0), math.Max(h[0], 0)
+	return TuneRange(a, b, bits)
+}
+
+func newQuantizer(pt *Point, o *potv1.QuantizationOption, levels, low, high int64) *potv1.Quantizer {
+	q := &potv1.Quantizer{
+		Id:          pt.ID,
+		Location:    &potv1.Location{Tensor: pt.Tensor},
+		Weights:     pt.Weights,
+		Bits:        o.GetBits(),
+		Levels:      levels,
+		LevelLow:    low,
+		LevelHigh:   high,
+		Mode:        o.GetMode(),
+		Granularity: o.GetGranularity(),
+		Consumers:   pt.Consumers(),
+	}
+	if o.GetGranularity() == potv1.Granularity_GRANULARITY_PER_CHANNEL {
+		q.Axis = int32(pt.Axis)
+	}
+	if !pt.Edge {
+		q.Location.Node = pt.Ports[0].Node.GetName()
+		q.Location.Input = int32(pt.Ports[0].Input)
+	}
+	return q
+}
+
+// weightQuantizer computes a weight quantizer's ranges from the weights.
+func weightQuantizer(pt *Point, o *potv1.QuantizationOption, w *potv1.Tensor) (*potv1.Quantizer, error) {
+	vals, err := graph.Float32s(w)
+	if err != nil {
+		return nil, fmt.Errorf("weights of %v: %w", pt.Consumers(), err)
+	}
+	dims := w.GetDims()
+	perCh := o.GetGranularity() == potv1.Granularity_GRANULARITY_PER_CHANNEL
+	channels, outer, inner := 1, 1, len(vals)
+	if perCh {
+		if pt.Axis < 0 || pt.Axis >= len(dims) {
+			return nil, fmt.Errorf("weights %q: no channel axis %d in dims %v", w.GetName(), pt.Axis, dims)
+		}
+		channels = int(dims[pt.Axis])
+		outer, inner = 1, 1
+		for i := 0; i < pt.Axis; i++ {
+			outer *= int(dims[i])
+		}
+		for i := pt.Axis + 1; i < len(dims); i++ {
+			inner *= int(dims[i])
+		}
+	}
+	lo := make([]float64, channels)
+	hi := make([]float64, channels)
+	absMax := make([]float64, channels)
+	for c := range lo {
+		lo[c], hi[c] = math.Inf(1), math.Inf(-1)
+	}
+	for o := 0; o < outer; o++ {
+		for c := 0; c < channels; c++ {
+			base := (o*channels + c) * inner
+			for _, v := range vals[base : base+inner] {
+				f := float64(v)
+				lo[c] = math.Min(lo[c], f)
+				hi[c] = math.Max(hi[c], f)
+				absMax[c] = math.Max(absMax[c], math.Abs(f))
+			}
+		}
+	}
+	sym := o.GetMode() == potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC
+	levels, low, high := Levels(o, true, false)
+	q := newQuantizer(pt, o, levels, low, high)
+	q.Location = &potv1.Location{Tensor: pt.Tensor, Node: pt.Ports[0].Node.GetName(), Input: int32(pt.Ports[0].Input)}
+	if sym {
+		FixZeroFiltersSymmetric(absMax)
+	}
+	for c := 0; c < channels; c++ {
+		var l, h float64
+		if sym {
+			l, h = SymmetricRange(absMax[c], levels, true, false)
+		} else {
+			l, h = asymmetric(lo[c], hi[c], int(o.GetBits()))
+		}
+		q.InputLow = append(q.InputLow, float32(l))
+		q.InputHigh = append(q.InputHigh, float32(h))
+	}
+	q.OutputLow, q.OutputHigh = q.InputLow, q.InputHigh
+	return q, nil
+}
+
+func perTensor(o *potv1.QuantizationOption) *potv1.QuantizationOption {
+	c := cloneOption(o)
+	c.Granularity = potv1.Granularity_GRANULARITY_PER_TENSOR
+	return c
+}
+
+func withLevels(o *potv1.QuantizationOption, low, high int64) *potv1.QuantizationOption {
+	c := cloneOption(o)
+	c.HasLevels, c.LevelLow, c.LevelHigh = true, low, high
+	return c
+}
+
+// ReportJSON marshals a report.
+func ReportJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}

@@ -1,0 +1,130 @@
+package quant
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Params are the parameters of MinMaxQuantization and DefaultQuantization,
+// with POT's names (reference: POT's configs and algorithm defaults).
+type Params struct {
+	TargetDevice      string          `json:"target_device,omitempty"`
+	Preset            string          `json:"preset,omitempty"`
+	StatSubsetSize    int             `json:"stat_subset_size,omitempty"`
+	StatBatchSize     int             `json:"stat_batch_size,omitempty"`
+	ShuffleData       bool            `json:"shuffle_data,omitempty"`
+	Seed              int64           `json:"seed,omitempty"`
+	UseFastBias       *bool           `json:"use_fast_bias,omitempty"`
+	Weights           *TensorParams   `json:"weights,omitempty"`
+	Activations       *TensorParams   `json:"activations,omitempty"`
+	RangeEstimator    *RangeEstimator `json:"range_estimator,omitempty"`
+	Ignored           *Ignored        `json:"ignored,omitempty"`
+	ModelType         string          `json:"model_type,omitempty"`
+	SaturationFix     string          `json:"saturation_fix,omitempty"`
+	InplaceStatistics *bool           `json:"inplace_statistics,omitempty"`
+	Threshold         *float64        `json:"threshold,omitempty"`
+	ApplyForAllNodes  bool            `json:"apply_for_all_nodes,omitempty"`
+	DumpIntermediate  bool            `json:"dump_intermediate_model,omitempty"`
+}
+
+// TensorParams constrain the quantizers of weights or activations.
+type TensorParams struct {
+	Bits           int             `json:"bits,omitempty"`
+	Mode           string          `json:"mode,omitempty"`
+	Granularity    string          `json:"granularity,omitempty"`
+	LevelLow       *int64          `json:"level_low,omitempty"`
+	LevelHigh      *int64          `json:"level_high,omitempty"`
+	RangeEstimator *RangeEstimator `json:"range_estimator,omitempty"`
+}
+
+// RangeEstimator selects how ranges come from statistics.
+type RangeEstimator struct {
+	Preset string     `json:"preset,omitempty"`
+	Min    *Estimator `json:"min,omitempty"`
+	Max    *Estimator `json:"max,omitempty"`
+}
+
+// Estimator is one side of a range estimator.
+type Estimator struct {
+	Type          string   `json:"type,omitempty"`
+	Aggregator    string   `json:"aggregator,omitempty"`
+	OutlierProb   *float64 `json:"outlier_prob,omitempty"`
+	Granularity   string   `json:"granularity,omitempty"`
+	ClippingValue *float64 `json:"clipping_value,omitempty"`
+}
+
+// Ignored is the ignored scope: nodes never quantized.
+type Ignored struct {
+	SkipModel  bool          `json:"skip_model,omitempty"`
+	Scope      []string      `json:"scope,omitempty"`
+	Patterns   []string      `json:"patterns,omitempty"`
+	Operations []IgnoredType `json:"operations,omitempty"`
+}
+
+// IgnoredType ignores nodes of a type, optionally only those with some
+// attribute values.
+type IgnoredType struct {
+	Type       string         `json:"type"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+// ParseParams decodes a params object strictly: an unknown key is an
+// error naming it.
+func ParseParams(raw []byte) (*Params, error) {
+	p := &Params{}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return p, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	if err := p.normalize(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Preset names and POT's aliases.
+const (
+	Performance = "performance"
+	Mixed       = "mixed"
+	Accuracy    = "accuracy"
+)
+
+// normalize applies POT's preset aliases and per-device mapping.
+func (p *Params) normalize() error {
+	p.Preset = strings.ToLower(p.Preset)
+	switch p.Preset {
+	case "", Performance, "symmetric":
+		p.Preset = Performance
+	case Mixed:
+	case Accuracy, "asymmetric":
+		p.Preset = Accuracy
+	default:
+		return fmt.Errorf("params: preset %q is not performance, mixed or accuracy", p.Preset)
+	}
+	return nil
+}
+
+// ResolvePreset maps the preset to what a device supports, as POT does:
+// accuracy stays accuracy on VPU and GNA, becomes mixed on CPU, GPU and
+// others; mixed becomes accuracy on GNA.
+func ResolvePreset(preset, device string) string {
+	dev := strings.ToUpper(device)
+	switch {
+	case strings.HasPrefix(dev, "GNA"):
+		if preset == Mixed || preset == Accuracy {
+			return Accuracy
+		}
+	case dev == "VPU" || dev == "NPU":
+	default:
+		if preset == Accuracy {
+			return Mixed
+		}
+	}
+	return preset
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/potgo/pot/host/pluginmgr"
+)
+
+// Version of pot, set at build time with -ldflags.
+var Version = "dev"
+
+// globals are the flags every command shares.
+type globals struct {
+	logLevel      string
+	pluginTimeout time.Duration
+	pluginPath    string
+	lockFile      string
+	threads       int
+	jsonOut       bool
+	stdout        io.Writer
+	stderr        io.Writer
+}
+
+// Main runs the pot command line with os.Args and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run runs the command line with args and returns the exit code. Errors
+// are printed as one line on stderr.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintln(stderr, "pot: interrupted; no output written")
+		return 130
+	}
+	fmt.Fprintf(stderr, "pot: %v\n", err)
+	return 1
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pot",
+		Short: "Post-training quantization of ONNX models for CPU, GPU, VPU and GNA targets",
+		Long: `pot turns a float ONNX model and a few hundred samples into an int8 (or
+mixed-precision) QDQ ONNX model for a chosen device, following OpenVINO's
+Post-training Optimization Tool. Algorithms and device targets are plugins,
+each in its own process.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: trace, debug, info, warn, error")
+	pf.DurationVar(&g.pluginTimeout, "plugin-timeout", 10*time.Minute, "deadline of each plugin call (for algorithms: of inactivity)")
+	pf.StringVar(&g.pluginPath, "plugin-path", "", "extra plugin folders, colon-separated (also $POT_PLUGIN_PATH)")
+	pf.StringVar(&g.lockFile, "plugin-lock", "", "plugin lock file (default ./"+"pot-plugins.lock when present)")
+	pf.IntVar(&g.threads, "threads", 0, "threads per target process (0: all cores)")
+	root.AddCommand(newQuantize(g), newEval(g), newPlugins(g), newVersion(g))
+	return root
+}
+
+// logger is the host's logger, on stderr, at --log-level.
+func (g *globals) logger() hclog.Logger {
+	level := hclog.LevelFromString(g.logLevel)
+	if level == hclog.NoLevel {
+		level = hclog.Warn
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "pot", Level: level, Output: g.stderr})
+}
+
+func (g *globals) validate() error {
+	if hclog.LevelFromString(g.logLevel) == hclog.NoLevel {
+		return fmt.Errorf("--log-level %q is not one of trace, debug, info, warn, error", g.logLevel)
+	}
+	return nil
+}
+
+// manager discovers plugins.
+func (g *globals) manager() (*pluginmgr.Manager, error) {
+	if err := g.validate(); err != nil {
+		return nil, err
+	}
+	var dirs []string
+	if g.pluginPath != "" {
+		for _, d := range strings.Split(g.pluginPath, ":") {
+			if d != "" {
+				dirs = append(dirs, d)
+			}
+		}
+		dirs = append(dirs, defaultDirs()...)
+	}
+	return pluginmgr.New(pluginmgr.Options{
+		Dirs:     dirs,
+		Logger:   g.logger(),
+		LockPath: g.lockFile,
+		Timeout:  g.pluginTimeout,
+		Threads:  g.threads,
+	})
+}
+
+// printJSON writes v as one line of JSON.
+func printJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}

@@ -1,0 +1,10 @@
+// Command pot quantizes ONNX models: see `pot --help`.
+package main
+
+import (
+	"os"
+
+	"github.com/potgo/pot/host/cli"
+)
+
+func main() { os.Exit(cli.Main()) }

@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// Step is one algorithm of a chain with its parameters (a JSON object).
+type Step struct {
+	Name   string
+	Params json.RawMessage
+}
+
+// StepReport is what an algorithm reported.
+type StepReport struct {
+	Name   string
+	Report json.RawMessage
+}
+
+// Run runs the algorithms in order, each starting from the plan of the
+// previous one, and returns the final plan.
+func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPlan, []StepReport, error) {
+	p := &potv1.QuantizationPlan{}
+	var reports []StepReport
+	for _, st := range steps {
+		resp, err := s.runAlgorithm(ctx, st.Name, s.modelID, p, st.Params)
+		if err != nil {
+			return nil, nil, err
+		}
+		p = resp.GetPlan()
+		if p == nil {
+			p = &potv1.QuantizationPlan{}
+		}
+		rep := json.RawMessage(resp.GetReport())
+		if len(rep) == 0 {
+			rep = json.RawMessage("{}")
+		}
+		reports = append(reports, StepReport{Name: st.Name, Report: rep})
+	}
+	return p, reports, nil
+}
+
+// Algorithm returns the running plugin of an algorithm, starting it on
+// first use.
+func (s *Session) Algorithm(ctx context.Context, name string) (*potv1.AlgorithmDescription, error) {
+	a, err := s.algorithm(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return a.Describe(ctx)
+}
+
+func (s *Session) algorithm(ctx context.Context, name string) (plugins.Algorithm, error) {
+	s.mu.Lock()
+	a, ok := s.algos[name]
+	s.mu.Unlock()
+	if ok && !a.Exited() {
+		return a, nil
+	}
+	a, err := s.opts.Manager.Algorithm(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.algos[name] = a
+	s.mu.Unlock()
+	return a, nil
+}
+
+func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1.QuantizationPlan, params json.RawMessage) (*potv1.RunResponse, error) {
+	a, err := s.algorithm(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(params) == 0 {
+		params = json.RawMessage("{}")
+	}
+	if p == nil {
+		p = &potv1.QuantizationPlan{}
+	}
+	s.log.Debug("running algorithm", "name", name)
+	resp, err := a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
+	if err != nil {
+		return nil, fmt.Errorf("algorithm %s: %w", name, err)
+	}
+	return resp, nil
+}

@@ -1,0 +1,253 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// Result of evaluating a plan on the evaluation data.
+type Result struct {
+	Metric  string
+	Value   float64
+	Samples int
+}
+
+// Measure evaluates a plan (nil: the float model) on the evaluation data.
+func (s *Session) Measure(ctx context.Context, plan *potv1.QuantizationPlan) (*Result, error) {
+	if s.eval == nil {
+		return nil, fmt.Errorf("no evaluation data")
+	}
+	r, err := s.evaluate(ctx, s.modelID, plan, s.eval, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Metric: r.GetMetric(), Value: r.GetValue(), Samples: int(r.GetSamples())}, nil
+}
+
+func (s *Session) metricName(d *data) string {
+	if d != nil && d.labels != nil {
+		return "top1"
+	}
+	return "agreement"
+}
+
+// outputs of a model over samples: per sample the top-k class indices,
+// and optionally the whole first output.
+type outputs struct {
+	top  [][]int64
+	full [][]float32
+}
+
+func (s *Session) infer(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, k int, full bool) (*outputs, error) {
+	n := len(idx)
+	if n == 0 {
+		n = d.n
+	}
+	out := &outputs{top: make([][]int64, n)}
+	if full {
+		out.full = make([][]float32, n)
+	}
+	req := &potv1.EvaluateRequest{ModelId: model, Plan: plan, Samples: &potv1.Samples{DataId: d.id, Indices: idx}}
+	if !full {
+		req.TopK = int32(k)
+	}
+	stage := "evaluate on " + d.name + " data"
+	s.progress(stage, 0, int64(n))
+	err := s.target.Evaluate(ctx, req, func(r *potv1.EvaluateResponse) error {
+		if len(r.GetOutputs()) == 0 {
+			return fmt.Errorf("evaluation returned no output")
+		}
+		t := r.GetOutputs()[0]
+		dims := t.GetDims()
+		if len(dims) == 0 {
+			return fmt.Errorf("output %q is a scalar", t.GetName())
+		}
+		b := int(dims[0])
+		off := int(r.GetOffset())
+		if off+b > n {
+			return fmt.Errorf("evaluation returned samples past the %d asked for", n)
+		}
+		if full {
+			vals, err := floats(t)
+			if err != nil {
+				return err
+			}
+			per := len(vals) / max(b, 1)
+			for i := 0; i < b; i++ {
+				row := vals[i*per : (i+1)*per]
+				out.full[off+i] = row
+				out.top[off+i] = topIndices(row, k)
+			}
+		} else {
+			if t.GetDtype() != potv1.DataType_DATA_TYPE_INT64 {
+				return fmt.Errorf("top-k output has type %v", t.GetDtype())
+			}
+			kk := len(t.GetData()) / 8 / max(b, 1)
+			for i := 0; i < b; i++ {
+				row := make([]int64, kk)
+				for j := range row {
+					row[j] = int64(binary.LittleEndian.Uint64(t.GetData()[8*(i*kk+j):]))
+				}
+				out.top[off+i] = row
+			}
+		}
+		s.progress(stage, int64(off+b), int64(n))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// evaluate computes the metric (and per-sample values, and distances to
+// the float model when asked) of a plan on a data set.
+func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance string) (*potv1.HostEvaluateResponse, error) {
+	full := distance != ""
+	out, err := s.infer(ctx, model, plan, d, idx, 5, full)
+	if err != nil {
+		return nil, err
+	}
+	n := len(out.top)
+	resp := &potv1.HostEvaluateResponse{Metric: s.metricName(d), Samples: int64(n), PerSample: make([]float64, n)}
+	sample := func(i int) int {
+		if len(idx) == 0 {
+			return i
+		}
+		return int(idx[i])
+	}
+	var ref []int
+	if d.labels == nil {
+		if ref, err = s.floatTop1(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	var sum float64
+	for i := 0; i < n; i++ {
+		want := 0
+		if d.labels != nil {
+			want = d.labels[sample(i)]
+		} else {
+			want = ref[sample(i)]
+		}
+		if len(out.top[i]) > 0 && int(out.top[i][0]) == want {
+			resp.PerSample[i] = 1
+			sum++
+		}
+	}
+	if n > 0 {
+		resp.Value = sum / float64(n)
+	}
+	if full {
+		fl, err := s.infer(ctx, s.modelID, nil, d, idx, 1, true)
+		if err != nil {
+			return nil, err
+		}
+		resp.Distances = make([]float64, n)
+		for i := 0; i < n; i++ {
+			if resp.Distances[i], err = distanceOf(distance, fl.full[i], out.full[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return resp, nil
+}
+
+// floatTop1 returns (and caches) the float model's top-1 on a data set,
+// the reference of the annotation-free metric.
+func (s *Session) floatTop1(ctx context.Context, d *data) ([]int, error) {
+	s.mu.Lock()
+	ref, ok := s.floatTo[d.id]
+	s.mu.Unlock()
+	if ok {
+		return ref, nil
+	}
+	out, err := s.infer(ctx, s.modelID, nil, d, nil, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	ref = make([]int, len(out.top))
+	for i, t := range out.top {
+		ref[i] = int(t[0])
+	}
+	s.mu.Lock()
+	s.floatTo[d.id] = ref
+	s.mu.Unlock()
+	return ref, nil
+}
+
+func floats(t *potv1.Tensor) ([]float32, error) {
+	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
+		return nil, fmt.Errorf("output %q is %v, not float32", t.GetName(), t.GetDtype())
+	}
+	raw := t.GetData()
+	v := make([]float32, len(raw)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return v, nil
+}
+
+func topIndices(row []float32, k int) []int64 {
+	k = min(k, len(row))
+	out := make([]int64, 0, k)
+	used := make([]bool, len(row))
+	for len(out) < k {
+		best := -1
+		for i, v := range row {
+			if !used[i] && (best < 0 || v > row[best]) {
+				best = i
+			}
+		}
+		used[best] = true
+		out = append(out, int64(best))
+	}
+	return out
+}
+
+// distanceOf compares a float output with a quantized one.
+func distanceOf(kind string, ref, got []float32) (float64, error) {
+	if len(ref) != len(got) {
+		return 0, fmt.Errorf("outputs differ in size: %d and %d", len(ref), len(got))
+	}
+	switch kind {
+	case "cosine":
+		var dot, na, nb float64
+		for i := range ref {
+			a, b := float64(ref[i]), float64(got[i])
+			dot += a * b
+			na += a * a
+			nb += b * b
+		}
+		if na == 0 || nb == 0 {
+			if na == nb {
+				return 0, nil
+			}
+			return 1, nil
+		}
+		return 1 - dot/math.Sqrt(na*nb), nil
+	case "mse":
+		var s float64
+		for i := range ref {
+			d := float64(ref[i] - got[i])
+			s += d * d
+		}
+		return s / float64(len(ref)), nil
+	case "nmse":
+		var s, n float64
+		for i := range ref {
+			d := float64(ref[i] - got[i])
+			s += d * d
+			n += float64(ref[i]) * float64(ref[i])
+		}
+		if n == 0 {
+			return s, nil
+		}
+		return s / n, nil
+	}
+	return 0, fmt.Errorf("unknown distance %q (cosine, mse, nmse)", kind)
+}

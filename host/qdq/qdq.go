@@ -1,0 +1,443 @@
+package qdq
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/plan"
+)
+
+// Stats counts what Export wrote.
+type Stats struct {
+	Activations int
+	Weights     int
+	Biases      int
+	// FoldedWeights are weights stored as fake-quantized float because the
+	// opset cannot express their quantizer (per-axis before opset 13).
+	FoldedWeights int
+}
+
+// Export returns a copy of g with the plan written as QDQ. Quantizers of
+// nodes the plan keeps in float are left out.
+func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, error) {
+	opset := graph.Opset(g)
+	if opset < 10 {
+		return nil, nil, fmt.Errorf("QDQ export needs opset 10 or later, the model has %d", opset)
+	}
+	applied, err := plan.Apply(g, &potv1.QuantizationPlan{TensorUpdates: p.GetTensorUpdates()})
+	if err != nil {
+		return nil, nil, err
+	}
+	out := applied.Graph
+	x := graph.NewIndex(out)
+	float := map[string]bool{}
+	for _, np := range p.GetPrecisions() {
+		if np.GetPrecision() == potv1.Precision_PRECISION_FLOAT {
+			float[np.GetNode()] = true
+		}
+	}
+	e := &exporter{g: out, x: x, opset: opset, names: map[string]bool{}, stats: &Stats{}, actScale: map[string]float32{}, wScale: map[string][]float32{}}
+	for _, t := range out.GetInitializers() {
+		e.names[t.GetName()] = true
+	}
+	for _, n := range out.GetNodes() {
+		for _, o := range n.GetOutputs() {
+			e.names[o] = true
+		}
+	}
+	for _, q := range p.GetQuantizers() {
+		if err := e.quantizer(q, float); err != nil {
+			return nil, nil, fmt.Errorf("quantizer %q: %w", q.GetId(), err)
+		}
+	}
+	e.biases()
+	out.Nodes = append(out.Nodes, e.added...)
+	out.Initializers = append(out.Initializers, e.inits...)
+	removeUnused(out)
+	if err := sortNodes(out); err != nil {
+		return nil, nil, err
+	}
+	return out, e.stats, nil
+}
+
+type exporter struct {
+	g      *potv1.Graph
+	x      *graph.Index
+	opset  int64
+	names  map[string]bool
+	added  []*potv1.Node
+	inits  []*potv1.Tensor
+	stats  *Stats
+	// actScale is the per-tensor scale of the quantized activation read
+	// by each node input ("node/port"); wScale the weight scales.
+	actScale map[string]float32
+	wScale   map[string][]float32
+}
+
+func (e *exporter) unique(base string) string {
+	name := base
+	for i := 1; e.names[name]; i++ {
+		name = fmt.Sprintf("%s_%d", base, i)
+	}
+	e.names[name] = true
+	return name
+}
+
+func portKey(node string, input int) string { return fmt.Sprintf("%s/%d", node, input) }
+
+// storage is the integer type of a quantizer.
+func storage(q *potv1.Quantizer, opset int64) (potv1.DataType, error) {
+	lo, hi := q.GetLevelLow(), q.GetLevelHigh()
+	switch {
+	case lo >= 0 && hi <= 255:
+		if q.GetBits() <= 4 && hi <= 15 && opset >= 21 {
+			return potv1.DataType_DATA_TYPE_UINT4, nil
+		}
+		return potv1.DataType_DATA_TYPE_UINT8, nil
+	case lo >= -128 && hi <= 127:
+		if q.GetBits() <= 4 && lo >= -8 && hi <= 7 && opset >= 21 {
+			return potv1.DataType_DATA_TYPE_INT4, nil
+		}
+		return potv1.DataType_DATA_TYPE_INT8, nil
+	case lo >= 0 && hi <= 65535 && opset >= 21:
+		return potv1.DataType_DATA_TYPE_UINT16, nil
+	case lo >= -32768 && hi <= 32767 && opset >= 21:
+		return potv1.DataType_DATA_TYPE_INT16, nil
+	}
+	return 0, fmt.Errorf("integer range [%d, %d] needs a storage type opset %d lacks (16-bit types need opset 21)", lo, hi, opset)
+}
+
+func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
+	pr, err := plan.ParamsOf(q)
+	if err != nil {
+		return err
+	}
+	loc := q.GetLocation()
+	perAxis := pr.Channels() > 1 || q.GetGranularity() == potv1.Granularity_GRANULARITY_PER_CHANNEL
+	dt, err := storage(q, e.opset)
+	if err != nil {
+		return err
+	}
+	zp := make([]int64, pr.Channels())
+	for i, z := range pr.Zero {
+		zp[i] = int64(math.Round(float64(z))) + pr.LevelLow
+	}
+	if q.GetWeights() {
+		node := e.x.Node(loc.GetNode())
+		if node == nil {
+			return fmt.Errorf("no node %q", loc.GetNode())
+		}
+		if float[node.GetName()] {
+			return nil
+		}
+		return e.weight(q, node, int(loc.GetInput()), pr, dt, zp, perAxis)
+	}
+	if perAxis && e.opset < 13 {
+		return fmt.Errorf("per-channel activation quantizers need opset 13, the model has %d", e.opset)
+	}
+	src := loc.GetTensor()
+	var ports []graph.Port
+	if loc.GetNode() != "" {
+		n := e.x.Node(loc.GetNode())
+		if n == nil {
+			return fmt.Errorf("no node %q", loc.GetNode())
+		}
+		i := int(loc.GetInput())
+		if i >= len(n.GetInputs()) {
+			return fmt.Errorf("node %q has no input %d", n.GetName(), i)
+		}
+		src = n.GetInputs()[i]
+		ports = []graph.Port{{Node: n, Input: i}}
+	} else {
+		ports = e.x.Consumers(src)
+	}
+	var live []graph.Port
+	for _, pt := range ports {
+		if !float[pt.Node.GetName()] {
+			live = append(live, pt)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	for i := range pr.Scale {
+		if pr.Scale[i] != pr.OutScale[i] {
+			return fmt.Errorf("activation quantizer with different input and output ranges cannot be written as QDQ")
+		}
+	}
+	scale := e.floatInit(src+"_scale", pr.Scale, perAxis)
+	zero := e.intInit(src+"_zero_point", dt, zp, perAxis)
+	qOut := e.unique(src + "_quantized")
+	dqOut := e.unique(src + "_dequantized")
+	axis := []*potv1.Attribute(nil)
+	if perAxis {
+		axis = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(q.GetAxis())}}
+	}
+	e.added = append(e.added,
+		&potv1.Node{Name: e.unique(src + "_QuantizeLinear"), OpType: "QuantizeLinear", Inputs: []string{src, scale, zero}, Outputs: []string{qOut}, Attributes: axis},
+		&potv1.Node{Name: e.unique(src + "_DequantizeLinear"), OpType: "DequantizeLinear", Inputs: []string{qOut, scale, zero}, Outputs: []string{dqOut}, Attributes: axis},
+	)
+	for _, pt := range live {
+		pt.Node.Inputs[pt.Input] = dqOut
+		if !perAxis {
+			e.actScale[portKey(pt.Node.GetName(), pt.Input)] = pr.Scale[0]
+		}
+	}
+	e.stats.Activations++
+	return nil
+}
+
+// weight stores a weight as integers behind a DequantizeLinear.
+func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan.Params, dt potv1.DataType, zp []int64, perAxis bool) error {
+	if input >= len(n.GetInputs()) {
+		return fmt.Errorf("node %q has no input %d", n.GetName(), input)
+	}
+	name := n.GetInputs()[input]
+	w := e.x.Constant(name)
+	if w == nil {
+		return fmt.Errorf("weights %q of node %q are not constant", name, n.GetName())
+	}
+	vals, err := graph.Float32s(w)
+	if err != nil {
+		return err
+	}
+	dims := w.GetDims()
+	axis := int(q.GetAxis())
+	channels, inner, outer := 1, len(vals), 1
+	if perAxis {
+		if axis < 0 || axis >= len(dims) || int(dims[axis]) != pr.Channels() {
+			return fmt.Errorf("weights %q dims %v: %d channels on axis %d", name, dims, pr.Channels(), axis)
+		}
+		channels = pr.Channels()
+		inner = 1
+		for i := axis + 1; i < len(dims); i++ {
+			inner *= int(dims[i])
+		}
+		outer = len(vals) / (channels * inner)
+	}
+	ints := make([]int64, len(vals))
+	deq := make([]float32, len(vals))
+	for o := 0; o < outer; o++ {
+		for c := 0; c < channels; c++ {
+			s, z := pr.Scale[c], pr.Zero[c]
+			for k := 0; k < inner; k++ {
+				i := (o*channels+c)*inner + k
+				lvl := math.RoundToEven(float64(vals[i]/s)) + float64(z)
+				lvl = math.Max(0, math.Min(float64(pr.Levels-1), lvl))
+				ints[i] = int64(lvl) + pr.LevelLow
+				deq[i] = float32(lvl-float64(z)) * pr.OutScale[c]
+			}
+		}
+	}
+	if perAxis && e.opset < 13 {
+		// Per-axis DequantizeLinear needs opset 13: store the quantized
+		// values as float, which computes the same numbers.
+		t := graph.FloatTensor(e.unique(name+"_fakequant"), dims, deq)
+		e.inits = append(e.inits, t)
+		n.Inputs[input] = t.GetName()
+		e.stats.FoldedWeights++
+		return nil
+	}
+	qName := e.unique(name + "_quantized")
+	e.inits = append(e.inits, intTensor(qName, dt, dims, ints))
+	scale := e.floatInit(name+"_scale", pr.OutScale, perAxis)
+	zero := e.intInit(name+"_zero_point", dt, zp, perAxis)
+	dqOut := e.unique(name + "_dequantized")
+	var attrs []*potv1.Attribute
+	if perAxis {
+		attrs = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(axis)}}
+	}
+	e.added = append(e.added, &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
+		Inputs: []string{qName, scale, zero}, Outputs: []string{dqOut}, Attributes: attrs})
+	n.Inputs[input] = dqOut
+	symZero := true
+	for _, z := range zp {
+		symZero = symZero && z == 0
+	}
+	if symZero {
+		if !perAxis {
+			e.wScale[portKey(n.GetName(), input)] = []float32{pr.OutScale[0]}
+		} else if (n.GetOpType() == "Conv" && axis == 0) || (n.GetOpType() == "Gemm" && axis == 0 && graph.AttrInt(n, "transB", 0) == 1) ||
+			(n.GetOpType() == "Gemm" && axis == 1 && graph.AttrInt(n, "transB", 0) == 0) {
+			e.wScale[portKey(n.GetName(), input)] = pr.OutScale
+		}
+	}
+	e.stats.Weights++
+	return nil
+}
+
+// biases stores the float bias of a Conv or Gemm whose activation and
+// weights are quantized as int32 with scale s_x·s_w and zero point 0.
+func (e *exporter) biases() {
+	for _, n := range e.g.GetNodes() {
+		if n.GetOpType() != "Conv" && n.GetOpType() != "Gemm" || len(n.GetInputs()) < 3 || n.GetInputs()[2] == "" {
+			continue
+		}
+		sx, okx := e.actScale[portKey(n.GetName(), 0)]
+		sw, okw := e.wScale[portKey(n.GetName(), 1)]
+		if !okx || !okw {
+			continue
+		}
+		b := e.x.Constant(n.GetInputs()[2])
+		if b == nil || len(b.GetDims()) != 1 {
+			continue
+		}
+		vals, err := graph.Float32s(b)
+		if err != nil || (len(sw) != 1 && len(sw) != len(vals)) {
+			continue
+		}
+		scales := make([]float32, len(vals))
+		ints := make([]int64, len(vals))
+		ok := true
+		for i, v := range vals {
+			s := sw[0]
+			if len(sw) > 1 {
+				s = sw[i]
+			}
+			scales[i] = sx * s
+			r := math.RoundToEven(float64(v / scales[i]))
+			if scales[i] == 0 || r > math.MaxInt32 || r < math.MinInt32 {
+				ok = false
+				break
+			}
+			ints[i] = int64(r)
+		}
+		if !ok {
+			continue
+		}
+		name := n.GetInputs()[2]
+		qName := e.unique(name + "_quantized")
+		e.inits = append(e.inits, intTensor(qName, potv1.DataType_DATA_TYPE_INT32, b.GetDims(), ints))
+		scale := e.floatInit(name+"_scale", scales, true)
+		zero := e.intInit(name+"_zero_point", potv1.DataType_DATA_TYPE_INT32, make([]int64, len(vals)), true)
+		out := e.unique(name + "_dequantized")
+		e.added = append(e.added, &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
+			Inputs: []string{qName, scale, zero}, Outputs: []string{out},
+			Attributes: []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: 0}}})
+		n.Inputs[2] = out
+		e.stats.Biases++
+	}
+}
+
+func (e *exporter) floatInit(base string, v []float32, perAxis bool) string {
+	name := e.unique(base)
+	dims := []int64{int64(len(v))}
+	if !perAxis {
+		dims, v = nil, v[:1]
+	}
+	e.inits = append(e.inits, graph.FloatTensor(name, dims, v))
+	return name
+}
+
+func (e *exporter) intInit(base string, dt potv1.DataType, v []int64, perAxis bool) string {
+	name := e.unique(base)
+	dims := []int64{int64(len(v))}
+	if !perAxis {
+		dims, v = nil, v[:1]
+	}
+	e.inits = append(e.inits, intTensor(name, dt, dims, v))
+	return name
+}
+
+// intTensor encodes integers in a storage type.
+func intTensor(name string, dt potv1.DataType, dims []int64, v []int64) *potv1.Tensor {
+	t := &potv1.Tensor{Name: name, Dtype: dt, Dims: append([]int64(nil), dims...)}
+	switch dt {
+	case potv1.DataType_DATA_TYPE_INT8, potv1.DataType_DATA_TYPE_UINT8:
+		t.Data = make([]byte, len(v))
+		for i, x := range v {
+			t.Data[i] = byte(x)
+		}
+	case potv1.DataType_DATA_TYPE_INT4, potv1.DataType_DATA_TYPE_UINT4:
+		t.Data = make([]byte, (len(v)+1)/2)
+		for i, x := range v {
+			t.Data[i/2] |= (byte(x) & 0xf) << (4 * uint(i%2))
+		}
+	case potv1.DataType_DATA_TYPE_INT16, potv1.DataType_DATA_TYPE_UINT16:
+		t.Data = make([]byte, 2*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint16(t.Data[2*i:], uint16(x))
+		}
+	case potv1.DataType_DATA_TYPE_INT32:
+		t.Data = make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(t.Data[4*i:], uint32(int32(x)))
+		}
+	}
+	return t
+}
+
+// removeUnused drops initializers no node or graph output reads (the
+// float weights replaced by integer ones).
+func removeUnused(g *potv1.Graph) {
+	used := map[string]bool{}
+	for _, n := range g.GetNodes() {
+		for _, in := range n.GetInputs() {
+			used[in] = true
+		}
+	}
+	for _, o := range g.GetOutputs() {
+		used[o.GetName()] = true
+	}
+	for _, i := range g.GetInputs() {
+		used[i.GetName()] = true
+	}
+	kept := g.Initializers[:0]
+	for _, t := range g.GetInitializers() {
+		if used[t.GetName()] {
+			kept = append(kept, t)
+		}
+	}
+	g.Initializers = kept
+}
+
+// sortNodes orders nodes topologically, keeping the original order where
+// possible (ONNX requires a sorted node list).
+func sortNodes(g *potv1.Graph) error {
+	avail := map[string]bool{"": true}
+	for _, t := range g.GetInitializers() {
+		avail[t.GetName()] = true
+	}
+	for _, vi := range g.GetInputs() {
+		avail[vi.GetName()] = true
+	}
+	nodes := g.GetNodes()
+	done := make([]bool, len(nodes))
+	sorted := make([]*potv1.Node, 0, len(nodes))
+	for len(sorted) < len(nodes) {
+		progress := false
+		for i, n := range nodes {
+			if done[i] {
+				continue
+			}
+			ready := true
+			for _, in := range n.GetInputs() {
+				ready = ready && avail[in]
+			}
+			if !ready {
+				continue
+			}
+			done[i], progress = true, true
+			sorted = append(sorted, n)
+			for _, o := range n.GetOutputs() {
+				avail[o] = true
+			}
+		}
+		if !progress {
+			var stuck []string
+			for i, n := range nodes {
+				if !done[i] {
+					stuck = append(stuck, n.GetName())
+				}
+			}
+			sort.Strings(stuck)
+			return fmt.Errorf("QDQ graph has nodes with inputs nobody computes: %v", stuck)
+		}
+	}
+	g.Nodes = sorted
+	return nil
+}
