@@ -131,6 +131,9 @@ func attributeFromProto(a *onnxpb.AttributeProto) (*potv1.Attribute, error) {
 	case onnxpb.AttributeProto_STRINGS:
 		out.Type, out.Strings = potv1.Attribute_TYPE_STRINGS, append([][]byte(nil), a.GetStrings()...)
 	case onnxpb.AttributeProto_TENSOR:
+		if a.GetT() == nil {
+			return nil, fmt.Errorf("tensor attribute without a tensor")
+		}
 		t, err := TensorFromProto(a.GetT())
 		if err != nil {
 			return nil, err

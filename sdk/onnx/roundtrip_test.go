@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -181,7 +182,7 @@ func TestFromGraphChanges(t *testing.T) {
 	for _, p := range out.GetMetadataProps() {
 		gotMD = append(gotMD, p.GetKey(), p.GetValue())
 	}
-	if !equalStrings(gotMD, wantMD) {
+	if !slices.Equal(gotMD, wantMD) {
 		t.Errorf("metadata = %v, want %v", gotMD, wantMD)
 	}
 	if v, _ := DefaultOpset(out); v != 14 || out.GetIrVersion() != 8 {
@@ -267,16 +268,4 @@ func TestFromGraphRejects(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -124,10 +124,13 @@ func typedCount(t *onnxpb.TensorProto, n int64) (want int64, have int, field str
 // dims and type, without copying it. Tensors with external data are not
 // checked (LoadExternalData checks them when it reads them).
 func checkTensor(t *onnxpb.TensorProto) error {
+	if t == nil {
+		return errors.New("missing tensor")
+	}
 	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 		return nil
 	}
-	if t.Segment != nil {
+	if t.GetSegment() != nil {
 		return fmt.Errorf("tensor %q: segmented data is %w", t.GetName(), errUnsupported)
 	}
 	n, size, err := rawSizeOf(t)
