@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -210,13 +211,13 @@ func makeFill(data any, size, channels int, last bool, norm normalizer) func(int
 	return func(int, []float32) {}
 }
 
-// real is the set of element types of an npy array.
-type real interface {
+// number is the set of element types of an npy array.
+type number interface {
 	~uint8 | ~int8 | ~uint16 | ~int16 | ~uint32 | ~int32 | ~uint64 | ~int64 | ~float32 | ~float64
 }
 
 // fillFunc returns the sample writer for typed data.
-func fillFunc[T real](data []T, size, channels int, last bool, norm normalizer) func(int, []float32) {
+func fillFunc[T number](data []T, size, channels int, last bool, norm normalizer) func(int, []float32) {
 	return func(i int, dst []float32) {
 		src := data[i*size : (i+1)*size]
 		if last {
@@ -244,49 +245,43 @@ func labelsOf(arr npyArray, n int, inName, lblName string) ([]int, error) {
 	if arr.shape[0] != n {
 		return nil, errorf(ErrLabelCount, "%d labels in %s but %d samples in %s", arr.shape[0], lblName, n, inName)
 	}
-	out := make([]int, n)
-	var bad error
-	set := func(i int, v int64, big bool) {
-		if (v < 0 || big) && bad == nil {
-			bad = errorf(ErrFormat, "labels %s: label %d of sample %d is not a class index", lblName, v, i)
+	switch s := arr.data.(type) {
+	case []uint8:
+		return labelInts(s, lblName)
+	case []int8:
+		return labelInts(s, lblName)
+	case []uint16:
+		return labelInts(s, lblName)
+	case []int16:
+		return labelInts(s, lblName)
+	case []uint32:
+		return labelInts(s, lblName)
+	case []int32:
+		return labelInts(s, lblName)
+	case []uint64:
+		return labelInts(s, lblName)
+	case []int64:
+		return labelInts(s, lblName)
+	}
+	return nil, errorf(ErrFormat, "labels %s are %s, want integers", lblName, arr.dtype)
+}
+
+// integer is the set of integer element types of an npy array.
+type integer interface {
+	~uint8 | ~int8 | ~uint16 | ~int16 | ~uint32 | ~int32 | ~uint64 | ~int64
+}
+
+// labelInts converts labels to ints, refusing negative or huge values.
+func labelInts[T integer](s []T, name string) ([]int, error) {
+	out := make([]int, len(s))
+	for i, v := range s {
+		// Negative values wrap to huge ones.
+		if uint64(v) > math.MaxInt32 {
+			return nil, errorf(ErrFormat, "labels %s: label %v of sample %d is not a class index", name, v, i)
 		}
 		out[i] = int(v)
 	}
-	switch s := arr.data.(type) {
-	case []uint8:
-		for i, v := range s {
-			set(i, int64(v), false)
-		}
-	case []int8:
-		for i, v := range s {
-			set(i, int64(v), false)
-		}
-	case []uint16:
-		for i, v := range s {
-			set(i, int64(v), false)
-		}
-	case []int16:
-		for i, v := range s {
-			set(i, int64(v), false)
-		}
-	case []uint32:
-		for i, v := range s {
-			set(i, int64(v), false)
-		}
-	case []int32:
-		for i, v := range s {
-			set(i, int64(v), false)
-		}
-	case []uint64:
-		for i, v := range s {
-			set(i, int64(v&(1<<62-1)), v >= 1<<62)
-		}
-	case []int64:
-		for i, v := range s {
-			set(i, v, false)
-		}
-	}
-	return out, bad
+	return out, nil
 }
 
 // Len implements Dataset.

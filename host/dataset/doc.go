@@ -23,6 +23,6 @@
 // statistics collection and evaluation use.
 //
 // Errors are one line, name the file at fault, and wrap the sentinel errors
-// of this package (ErrEmpty, ErrLabelCount, ErrShapeMismatch,
-// ErrDescriptor) or fs.ErrNotExist so that callers can classify them.
+// of this package (ErrDescriptor, ErrEmpty, ErrLabelCount, ErrFormat,
+// ErrShapeMismatch) or fs.ErrNotExist so that callers can classify them.
 package dataset

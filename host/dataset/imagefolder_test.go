@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -106,6 +107,21 @@ func TestImageFolderMNIST(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("sample %d (%s) differs from IDX sample %d", i, files[i], orig)
+		}
+	}
+	// Concurrent decoding gives the same samples.
+	batch := make([]float32, n*784)
+	labels, err := ReadBatch(context.Background(), ds, Subset(n, 0, 0, false), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		l, err := ds.Read(i, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l != labels[i] || !slices.Equal(got, batch[i*784:(i+1)*784]) {
+			t.Fatalf("ReadBatch sample %d differs from Read", i)
 		}
 	}
 }
