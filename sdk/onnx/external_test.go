@@ -118,6 +118,9 @@ func TestWriteFileExternalOptions(t *testing.T) {
 	if refs := externalRefs(t, path); len(refs) != 0 {
 		t.Errorf("threshold 1 TiB moved %v", refs)
 	}
+	if names := dirNames(t, filepath.Join(dir, "weights")); len(names) != 0 {
+		t.Errorf("nothing moved, yet weights/ holds %v", names)
+	}
 	// Threshold 1 moves every initializer into weights/w.bin.
 	if err := WriteFile(path, m, WriteOptions{ExternalData: true, ExternalLocation: "weights/w.bin", ExternalThreshold: 1}); err != nil {
 		t.Fatal(err)

@@ -68,10 +68,12 @@ func Encode(m *onnxpb.ModelProto) ([]byte, error) {
 // threshold size move out first; if the model is still too large, tensor
 // attributes (Constant values) follow. The data file is written
 // atomically too, before the model; if renaming the model then fails, the
-// new data file is removed. Offsets of tensors of 1 MiB or more are
-// aligned to 64 KiB so that readers can map them. m is not modified, and
-// every tensor in it must have its data inline (ReadFile loads external
-// data).
+// new data file is removed. No data file is written when no tensor
+// reaches the threshold. Offsets of tensors of 1 MiB or more are aligned
+// to 64 KiB so that readers can map them.
+//
+// m is not modified, and every tensor in it must have its data inline
+// (ReadFile loads external data).
 func WriteFile(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
 	if err := writeFile(path, m, opts); err != nil {
 		return fmt.Errorf("write ONNX model %s: %w", path, err)
@@ -96,7 +98,7 @@ func writeFile(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
 		if err != nil {
 			return err
 		}
-		return commit(nil, writeTemp(path, func(w io.Writer) error { _, err := w.Write(b); return err }))
+		return commit(nil, writeBytesTemp(path, b))
 	}
 	return writeExternal(path, m, opts)
 }
@@ -131,12 +133,14 @@ func writeExternal(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(plan.tensors) == 0 { // nothing reached the threshold
+		return commit(nil, writeBytesTemp(path, b))
+	}
 	data := writeTemp(dataPath, plan.write)
 	if data.err != nil {
 		return data.err
 	}
-	model := writeTemp(path, func(w io.Writer) error { _, err := w.Write(b); return err })
-	return commit(&data, model)
+	return commit(&data, writeBytesTemp(path, b))
 }
 
 // tempFile is a written and synced temporary file waiting to be renamed
@@ -177,6 +181,10 @@ func writeTemp(path string, fill func(io.Writer) error) tempFile {
 		return tempFile{err: fmt.Errorf("%s: %w", path, err)}
 	}
 	return tf
+}
+
+func writeBytesTemp(path string, b []byte) tempFile {
+	return writeTemp(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // commit renames data (if any) and then model into place. On error it
