@@ -39,9 +39,16 @@ type ConvLayout struct {
 	// taps holds the offset of each kernel tap within a channel.
 	taps []int
 	// fill maps each input index of each dimension to its contribution
-	// to the buffer offset.
+	// to the buffer offset; used says whether any tap reads it (its
+	// phase is read).
 	fill [][]int
+	used [][]bool
+	// segs are the runs of the last dimension to copy: input columns
+	// x0, x0+stride, ... to n consecutive buffer positions from dst.
+	segs []fillSeg
 }
+
+type fillSeg struct{ x0, n, dst int }
 
 // NewConvLayout plans the layout of a convolution.
 func NewConvLayout(s ConvShape) (*ConvLayout, error) {
@@ -105,12 +112,28 @@ func NewConvLayout(s ConvShape) (*ConvLayout, error) {
 		}
 	}
 	l.fill = make([][]int, nd)
+	l.used = make([][]bool, nd)
 	for d := 0; d < nd; d++ {
+		st := s.Strides[d]
+		phaseUsed := make([]bool, st)
+		for k := 0; k < s.Kernel[d]; k++ {
+			phaseUsed[k*s.Dilations[d]%st] = true
+		}
 		l.fill[d] = make([]int, s.In[d])
+		l.used[d] = make([]bool, s.In[d])
 		for i := range l.fill[d] {
 			pos := i + s.PadBegin[d]
-			l.fill[d][i] = (pos%s.Strides[d])*phStride[d]*l.GridSize + (pos/s.Strides[d])*l.GridStride[d]
+			l.fill[d][i] = (pos%st)*phStride[d]*l.GridSize + (pos/st)*l.GridStride[d]
+			l.used[d][i] = phaseUsed[pos%st]
 		}
+	}
+	// The last dimension is copied in runs of one phase each.
+	last, st := nd-1, s.Strides[nd-1]
+	for x0 := 0; x0 < min(st, s.In[last]); x0++ {
+		if !l.used[last][x0] {
+			continue
+		}
+		l.segs = append(l.segs, fillSeg{x0: x0, n: (s.In[last] - x0 + st - 1) / st, dst: l.fill[last][x0]})
 	}
 	return l, nil
 }
@@ -135,32 +158,37 @@ func (l *ConvLayout) Offsets(dst []int, channels int) []int {
 
 // Fill copies channels channels of an input image (each prod(In)
 // values, channel after channel) into the phase planes of buf. It writes
-// only the positions that hold input values: the padding of buf must be
-// zero already (it stays so across calls with the same layout).
+// only the positions that hold input values some tap reads: the rest of
+// buf must be zero already (it stays so across calls with the same
+// layout).
 func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 	nd := len(l.Shape.In)
 	w := l.Shape.In[nd-1]
-	last := l.fill[nd-1]
-	contiguous := l.Shape.Strides[nd-1] == 1
-	rows := 1
-	for _, v := range l.Shape.In[:nd-1] {
-		rows *= v
-	}
+	rows := len(src) / max(channels*w, 1)
 	var idxBuf [8]int
 	idx := odometer(idxBuf[:0], nd) // over all but the last dimension
 	for c := 0; c < channels; c++ {
 		clear(idx)
 		for r := 0; r < rows; r++ {
-			base := c * l.ChanStride
+			base, used := c*l.ChanStride, true
 			for d := 0; d < nd-1; d++ {
+				if !l.used[d][idx[d]] {
+					used = false
+				}
 				base += l.fill[d][idx[d]]
 			}
-			row := src[(c*rows+r)*w : (c*rows+r+1)*w]
-			if contiguous {
-				copy(buf[base+last[0]:base+last[0]+w], row)
-			} else {
-				for x, v := range row {
-					buf[base+last[x]] = v
+			if used {
+				row := src[(c*rows+r)*w : (c*rows+r+1)*w]
+				for _, sg := range l.segs {
+					dst := buf[base+sg.dst : base+sg.dst+sg.n]
+					if l.Shape.Strides[nd-1] == 1 {
+						copyRow(dst, row[sg.x0:sg.x0+sg.n])
+						continue
+					}
+					st := l.Shape.Strides[nd-1]
+					for i := range dst {
+						dst[i] = row[sg.x0+i*st]
+					}
 				}
 			}
 			for d := nd - 2; d >= 0; d-- {
@@ -170,6 +198,23 @@ func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 				idx[d] = 0
 			}
 		}
+	}
+}
+
+// copyRow copies a short row without the call overhead of copy.
+func copyRow(dst, src []float32) {
+	n := len(src)
+	if n > 64 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:n]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		*(*[8]float32)(dst[i:]) = *(*[8]float32)(src[i:])
+	}
+	for ; i < n; i++ {
+		dst[i] = src[i]
 	}
 }
 
@@ -198,7 +243,7 @@ func (l *ConvLayout) Compact(dst, src []float32, channels, ld int) {
 			for d := 0; d < nd-1; d++ {
 				q += idx[d] * l.GridStride[d]
 			}
-			copy(out[r*w:(r+1)*w], src[q:q+w])
+			copyRow(out[r*w:(r+1)*w], src[q:q+w])
 			for d := nd - 2; d >= 0; d-- {
 				if idx[d]++; idx[d] < l.Shape.Out[d] {
 					break

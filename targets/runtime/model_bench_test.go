@@ -1,0 +1,54 @@
+package runtime_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/targets/runtime"
+	"github.com/potgo/pot/targets/runtime/tensor"
+)
+
+// BenchmarkModels runs the example CNNs at batch 64 on one thread and
+// reports milliseconds per sample (compare: ONNX Runtime on the same
+// model, single thread, batch 64).
+func BenchmarkModels(b *testing.B) {
+	for _, name := range []string{"resnet_fmnist", "mobilenet_fmnist", "lenet_mnist"} {
+		b.Run(name, func(b *testing.B) {
+			m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", name+".onnx"))
+			if err != nil {
+				b.Skip(err)
+			}
+			g, err := onnx.ToGraph(m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := runtime.Compile(g, runtime.Options{Threads: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			const batch = 64
+			r := rand.New(rand.NewPCG(1, 2))
+			x := make([]float32, batch*28*28)
+			for i := range x {
+				x[i] = r.Float32()*2 - 1
+			}
+			in := []*tensor.Tensor{tensor.From([]int{batch, 1, 28, 28}, x)}
+			s := p.NewSession()
+			ctx := context.Background()
+			if err := s.Run(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := s.Run(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N*batch), "ms/sample")
+		})
+	}
+}
