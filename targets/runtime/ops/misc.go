@@ -22,7 +22,7 @@ func init() {
 func newNonZero(n *Node) (Kernel, error) {
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		x := in[0]
-		nz, err := isNonZero(x)
+		nz, err := nonZeroMask(x)
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func newCompress(n *Node) (Kernel, error) {
 	axis := n.Int("axis", 0)
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		x := in[0]
-		cond, err := isNonZero(in[1])
+		cond, err := nonZeroMask(in[1])
 		if err != nil {
 			return fmt.Errorf("condition: %w", err)
 		}

@@ -85,7 +85,7 @@ func newQuantizeLinear(n *Node) (Kernel, error) {
 		}
 		zps := make([]float64, scale.Len())
 		if zpT != nil {
-			if !equalShapes(zpT.Shape, scale.Shape) && zpT.Len() != scale.Len() {
+			if !equalShape(zpT.Shape, scale.Shape) && zpT.Len() != scale.Len() {
 				return fmt.Errorf("y_zero_point %v does not match y_scale %v", zpT, scale)
 			}
 			if zps, err = zpT.Float64s(); err != nil {

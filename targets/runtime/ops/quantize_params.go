@@ -81,7 +81,7 @@ func newQuantLayout(x, param *tensor.Tensor, axis int64, blockSize int) (quantLa
 		nb := (l.dim + blockSize - 1) / blockSize
 		want := append([]int(nil), x.Shape...)
 		want[a] = nb
-		if !equalShapes(param.Shape, want) {
+		if !equalShape(param.Shape, want) {
 			return l, fmt.Errorf("block_size %d: parameter shape %v, want %v", blockSize, param.Shape, want)
 		}
 		l.blockSize = blockSize
@@ -106,37 +106,17 @@ func (l *quantLayout) index(o, c, i int) int {
 	return 0
 }
 
-// floatValues returns a float tensor's values as float32s.
+// floatValues returns a float (or, for QuantizeLinear before opset 19,
+// int32) tensor's values as float32s.
 func floatValues(t *tensor.Tensor) ([]float32, error) {
-	switch d := t.Data.(type) {
-	case []float32:
-		return d, nil
-	case []tensor.Float16Bits:
-		out := make([]float32, len(d))
-		for i, v := range d {
-			out[i] = v.Float32()
-		}
-		return out, nil
-	case []tensor.BFloat16Bits:
-		out := make([]float32, len(d))
-		for i, v := range d {
-			out[i] = v.Float32()
-		}
-		return out, nil
-	case []int32:
-		out := make([]float32, len(d))
-		for i, v := range d {
-			out[i] = float32(v)
-		}
-		return out, nil
-	case []float64:
+	if d, ok := t.Data.([]int32); ok {
 		out := make([]float32, len(d))
 		for i, v := range d {
 			out[i] = float32(v)
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("element type %v is not a float", t.DType)
+	return asF32(t)
 }
 
 // intRange returns the range of a quantized integer type.

@@ -273,12 +273,8 @@ func (r *resizer) run(ctx *Context, dst, x *tensor.Tensor, roi, scales []float64
 		}
 		y := make([]float32, tensor.NumElements(shape))
 		interpolate(ctx, y, f, x.Shape, plan, taps, float32(r.opt.extrapolationVal))
-		dst.Reset(x.DType, shape)
-		vals := make([]float64, len(y))
-		for i, v := range y {
-			vals[i] = float64(v)
-		}
-		return setFloat64s(dst, vals)
+		storeHalf(dst, x.DType, shape, y)
+		return nil
 	}
 	return &UnsupportedError{OpType: "Resize", Reason: fmt.Sprintf("interpolation of %v elements is", x.DType)}
 }

@@ -103,7 +103,7 @@ func TestResizeKernels(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if c.want == nil {
-			if !equalShapes(out[0].Shape, c.shape) {
+			if !equalShape(out[0].Shape, c.shape) {
 				t.Fatalf("%s: shape %v, want %v", c.name, out[0].Shape, c.shape)
 			}
 			continue

@@ -58,7 +58,7 @@ func newScatterElements(n *Node) (Kernel, error) {
 	}
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		x, ind, upd := in[0], in[1], in[2]
-		if upd.DType != x.DType || !equalShapes(upd.Shape, ind.Shape) {
+		if upd.DType != x.DType || !equalShape(upd.Shape, ind.Shape) {
 			return fmt.Errorf("updates %v do not match indices %v and data %v", upd, ind.Shape, x)
 		}
 		a, err := NormalizeAxis(axis, x.Rank())
@@ -99,7 +99,7 @@ func newScatterND(n *Node) (Kernel, error) {
 		}
 		k := ind.Shape[ind.Rank()-1]
 		want := append(append([]int{}, ind.Shape[:ind.Rank()-1]...), x.Shape[k:]...)
-		if upd.DType != x.DType || !equalShapes(upd.Shape, want) {
+		if upd.DType != x.DType || !equalShape(upd.Shape, want) {
 			return fmt.Errorf("updates %v, want %v%v", upd, x.DType, want)
 		}
 		runs := make([]run, len(offs))
@@ -112,18 +112,6 @@ func newScatterND(n *Node) (Kernel, error) {
 		}
 		return scatterRuns(out[0], upd, runs, red)
 	}), nil
-}
-
-func equalShapes(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // scatterRuns combines each run of upd into dst, in order, with the

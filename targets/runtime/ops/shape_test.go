@@ -33,7 +33,7 @@ func TestReshapeDims(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !equalShapes(got, c.want) {
+		if err != nil || !equalShape(got, c.want) {
 			t.Errorf("reshape %v to %v (allowzero %v) = %v, %v; want %v", c.in, c.shape, c.allowZero, got, err, c.want)
 		}
 	}
@@ -73,7 +73,7 @@ func TestSqueezeUnsqueezeAxes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if !equalShapes(out[0].Shape, c.shape) {
+		if !equalShape(out[0].Shape, c.shape) {
 			t.Errorf("%s: shape %v, want %v", c.name, out[0].Shape, c.shape)
 		}
 	}

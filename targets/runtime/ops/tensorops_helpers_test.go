@@ -117,7 +117,7 @@ func iota64(shape ...int) *tensor.Tensor {
 // checkTensor compares shape and values (as float64, or strings) exactly.
 func checkTensor(t *testing.T, what string, got *tensor.Tensor, shape []int, want any) {
 	t.Helper()
-	if !equalShapes(got.Shape, shape) {
+	if !equalShape(got.Shape, shape) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape, shape)
 	}
 	switch w := want.(type) {

@@ -36,6 +36,20 @@ func typedIota(t *testing.T, dt tensor.DType, shape ...int) (*tensor.Tensor, []f
 		}
 		return tensor.From(shape, s), vals
 	}
+	switch dt {
+	case tensor.Int4:
+		d := make([]tensor.Int4Value, n)
+		for i, v := range vals {
+			d[i] = tensor.Int4Value(v)
+		}
+		return tensor.From(shape, d), vals
+	case tensor.Uint4:
+		d := make([]tensor.Uint4Value, n)
+		for i, v := range vals {
+			d[i] = tensor.Uint4Value(v)
+		}
+		return tensor.From(shape, d), vals
+	}
 	x, err := numberTensor(dt, shape, vals)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +112,7 @@ func TestMovementAllTypes(t *testing.T) {
 				t.Fatalf("%v %s: %v", dt, c.name, err)
 			}
 			got := out[0]
-			if got.DType != dt || !equalShapes(got.Shape, c.shape) {
+			if got.DType != dt || !equalShape(got.Shape, c.shape) {
 				t.Fatalf("%v %s: got %v, want %v%v", dt, c.name, got, dt, c.shape)
 			}
 			g := asFloats(t, got)

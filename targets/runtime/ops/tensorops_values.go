@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -65,130 +64,20 @@ func normalizeAxes(axes []int64, rank int) ([]int, error) {
 }
 
 // numberTensor returns a tensor of element type dt and the given shape
-// holding vals converted from float64 (numeric types, bool, float16 and
-// bfloat16).
+// holding vals converted as Cast converts.
 func numberTensor(dt tensor.DType, shape []int, vals []float64) (*tensor.Tensor, error) {
-	t := &tensor.Tensor{}
-	if !dt.Supported() || dt == tensor.String {
-		return nil, fmt.Errorf("element type %v is not numeric", dt)
-	}
-	t.Reset(dt, shape)
-	if err := setFloat64s(t, vals); err != nil {
+	out := &tensor.Tensor{}
+	if err := Convert(tensor.From(shape, vals), dt, out); err != nil {
 		return nil, err
-	}
-	return t, nil
-}
-
-// setFloat64s writes vals, converted to t's element type, into t.
-func setFloat64s(t *tensor.Tensor, vals []float64) error {
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range vals {
-			d[i] = float32(v)
-		}
-	case []float64:
-		copy(d, vals)
-	case []int8:
-		convFloat64s(d, vals)
-	case []int16:
-		convFloat64s(d, vals)
-	case []int32:
-		convFloat64s(d, vals)
-	case []int64:
-		convFloat64s(d, vals)
-	case []uint8:
-		convFloat64s(d, vals)
-	case []uint16:
-		convFloat64s(d, vals)
-	case []uint32:
-		convFloat64s(d, vals)
-	case []uint64:
-		convFloat64s(d, vals)
-	case []bool:
-		for i, v := range vals {
-			d[i] = v != 0
-		}
-	case []tensor.Float16Bits:
-		for i, v := range vals {
-			d[i] = tensor.ToFloat16(float32(v))
-		}
-	case []tensor.BFloat16Bits:
-		for i, v := range vals {
-			d[i] = tensor.ToBFloat16(float32(v))
-		}
-	case []tensor.Int4Value:
-		for i, v := range vals {
-			d[i] = tensor.Int4Value(int8(v))
-		}
-	case []tensor.Uint4Value:
-		for i, v := range vals {
-			d[i] = tensor.Uint4Value(uint8(v))
-		}
-	default:
-		return fmt.Errorf("element type %v is not numeric", t.DType)
-	}
-	return nil
-}
-
-func convFloat64s[T tensor.Integer](dst []T, vals []float64) {
-	for i, v := range vals {
-		if math.IsNaN(v) {
-			dst[i] = 0
-			continue
-		}
-		dst[i] = T(v)
-	}
-}
-
-// isNonZero reports, per element, whether it differs from zero.
-func isNonZero(t *tensor.Tensor) ([]bool, error) {
-	out := make([]bool, t.Len())
-	switch d := t.Data.(type) {
-	case []float32:
-		nonZero(out, d)
-	case []float64:
-		nonZero(out, d)
-	case []int8:
-		nonZero(out, d)
-	case []int16:
-		nonZero(out, d)
-	case []int32:
-		nonZero(out, d)
-	case []int64:
-		nonZero(out, d)
-	case []uint8:
-		nonZero(out, d)
-	case []uint16:
-		nonZero(out, d)
-	case []uint32:
-		nonZero(out, d)
-	case []uint64:
-		nonZero(out, d)
-	case []bool:
-		copy(out, d)
-	case []string:
-		nonZero(out, d)
-	case []tensor.Float16Bits:
-		for i, v := range d {
-			out[i] = v&0x7fff != 0
-		}
-	case []tensor.BFloat16Bits:
-		for i, v := range d {
-			out[i] = v&0x7fff != 0
-		}
-	case []tensor.Int4Value:
-		nonZero(out, d)
-	case []tensor.Uint4Value:
-		nonZero(out, d)
-	default:
-		return nil, fmt.Errorf("element type %v has no zero", t.DType)
 	}
 	return out, nil
 }
 
-func nonZero[T comparable](out []bool, d []T) {
-	var zero T
-	for i, v := range d {
-		out[i] = v != zero
+// nonZeroMask reports, per element, whether it differs from zero.
+func nonZeroMask(t *tensor.Tensor) ([]bool, error) {
+	var b tensor.Tensor
+	if err := Convert(t, tensor.Bool, &b); err != nil {
+		return nil, err
 	}
+	return b.Data.([]bool), nil
 }
