@@ -113,6 +113,18 @@ func Convert(src *tensor.Tensor, to tensor.DType, out *tensor.Tensor) error {
 	case []tensor.Float16Bits, []tensor.BFloat16Bits:
 		f, _ := halfToF32(src)
 		return castFrom(f, out)
+	case []tensor.Int4Value:
+		v := make([]int8, len(d))
+		for i, x := range d {
+			v[i] = int8(x)
+		}
+		return castFrom(v, out)
+	case []tensor.Uint4Value:
+		v := make([]uint8, len(d))
+		for i, x := range d {
+			v[i] = uint8(x)
+		}
+		return castFrom(v, out)
 	case []string:
 		f := make([]float64, len(d))
 		for i, s := range d {

@@ -278,6 +278,24 @@ func TestActivationsFloat32(t *testing.T) {
 	}
 }
 
+// TestUnaryParallel checks that float32 activations split over threads
+// give the one-thread result.
+func TestUnaryParallel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := randF32(rng, 3, 100, 1000)
+	for _, op := range []string{"Relu", "Sigmoid", "Tanh", "HardSwish", "Exp", "Clip"} {
+		call := onnxOp(op, 14)
+		one := call.mustRun(t, x)[0].F32()
+		call.threads = 4
+		four := call.mustRun(t, x)[0].F32()
+		for i := range one {
+			if one[i] != four[i] {
+				t.Fatalf("%s element %d: %v on 1 thread, %v on 4", op, i, one[i], four[i])
+			}
+		}
+	}
+}
+
 func TestPReluPerChannel(t *testing.T) {
 	x := f32s([]int{1, 2, 2}, -1, 1, -1, 1)
 	slope := f32s([]int{2}, 0.1, 0.5)
