@@ -36,7 +36,7 @@ func init() {
 	Register(DomainONNX, "Elu", 1, eluFactory)
 	Register(DomainONNX, "Selu", 1, seluFactory)
 	Register(DomainONNX, "Celu", 12, celuFactory)
-	Register(DomainONNX, "ThresholdedRelu", 10, thresholdedReluFactory)
+	Register(DomainONNX, "ThresholdedRelu", 1, thresholdedReluFactory) // experimental before 10
 	Register(DomainONNX, "Shrink", 9, shrinkFactory)
 	Register(DomainONNX, "Gelu", 20, geluFactory)
 	registerFloat("Softplus", 1, softplus)
