@@ -78,15 +78,7 @@ func newGatherElements(n *Node) (Kernel, error) {
 	axis := n.Int("axis", 0)
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		x, ind := in[0], in[1]
-		a, err := NormalizeAxis(axis, x.Rank())
-		if err != nil {
-			return err
-		}
-		idx, err := inputInts(ind, "indices")
-		if err != nil {
-			return err
-		}
-		offs, err := elementOffsets(x.Shape, ind.Shape, a, idx)
+		offs, err := axisElementOffsets(x, ind, axis)
 		if err != nil {
 			return err
 		}
@@ -98,6 +90,20 @@ func newGatherElements(n *Node) (Kernel, error) {
 		moverOf(out[0].Data).copyRuns(x.Data, runs)
 		return nil
 	}), nil
+}
+
+// axisElementOffsets is elementOffsets for data x, indices ind and a
+// possibly negative axis.
+func axisElementOffsets(x, ind *tensor.Tensor, axis int64) ([]int, error) {
+	a, err := NormalizeAxis(axis, x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	idx, err := inputInts(ind, "indices")
+	if err != nil {
+		return nil, err
+	}
+	return elementOffsets(x.Shape, ind.Shape, a, idx)
 }
 
 // elementOffsets returns, for each position of an indices tensor of shape

@@ -162,10 +162,13 @@ func newDequantizeLinear(n *Node) (Kernel, error) {
 			}
 		}
 		dst := out[0]
-		dst.Reset(scale.DType, x.Shape)
-		y, direct := dst.Data.([]float32)
-		if !direct {
+		half := isHalf(scale.DType)
+		var y []float32
+		if half {
 			y = make([]float32, x.Len())
+		} else {
+			dst.Reset(tensor.Float, x.Shape)
+			y = dst.F32()
 		}
 		switch d := x.Data.(type) {
 		case []uint8:
@@ -183,15 +186,8 @@ func newDequantizeLinear(n *Node) (Kernel, error) {
 		case []tensor.Int4Value:
 			dequantizeInto(ctx, y, d, zps, scales, l)
 		}
-		switch d := dst.Data.(type) {
-		case []tensor.Float16Bits:
-			for i, v := range y {
-				d[i] = tensor.ToFloat16(v)
-			}
-		case []tensor.BFloat16Bits:
-			for i, v := range y {
-				d[i] = tensor.ToBFloat16(v)
-			}
+		if half {
+			storeHalf(dst, scale.DType, x.Shape, y)
 		}
 		return nil
 	}), nil

@@ -52,13 +52,7 @@ func newResize(n *Node) (Kernel, error) {
 	}
 	if n.Opset < 11 {
 		r.opt.coord, r.opt.nearest, r.legacyScale = coordAsymmetric, nearestSimple, true
-		return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
-			scales, err := in[1].Float64s()
-			if err != nil {
-				return fmt.Errorf("scales: %w", err)
-			}
-			return r.run(ctx, out[0], in[0], nil, scales, nil)
-		}), nil
+		return r.scalesInputKernel(), nil
 	}
 	cm := n.String("coordinate_transformation_mode", "half_pixel")
 	c, ok := coordModes[cm]
@@ -137,13 +131,19 @@ func newUpsample(n *Node) (Kernel, error) {
 			return r.run(ctx, out[0], in[0], nil, scales, nil)
 		}), nil
 	}
+	return r.scalesInputKernel(), nil
+}
+
+// scalesInputKernel runs r with the scales of input 1 (Resize-10 and
+// Upsample-9).
+func (r *resizer) scalesInputKernel() Kernel {
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		scales, err := in[1].Float64s()
 		if err != nil {
 			return fmt.Errorf("scales: %w", err)
 		}
 		return r.run(ctx, out[0], in[0], nil, scales, nil)
-	}), nil
+	})
 }
 
 // plan resolves the per-axis sizes, scales and regions of interest.

@@ -61,15 +61,7 @@ func newScatterElements(n *Node) (Kernel, error) {
 		if upd.DType != x.DType || !equalShape(upd.Shape, ind.Shape) {
 			return fmt.Errorf("updates %v do not match indices %v and data %v", upd, ind.Shape, x)
 		}
-		a, err := NormalizeAxis(axis, x.Rank())
-		if err != nil {
-			return err
-		}
-		idx, err := inputInts(ind, "indices")
-		if err != nil {
-			return err
-		}
-		offs, err := elementOffsets(x.Shape, ind.Shape, a, idx)
+		offs, err := axisElementOffsets(x, ind, axis)
 		if err != nil {
 			return err
 		}

@@ -166,7 +166,7 @@ func newSqueeze(n *Node) (Kernel, error) {
 			return err
 		}
 		drop := make([]bool, x.Rank())
-		if has {
+		if has && len(axes) > 0 {
 			ax, err := normalizeAxes(axes, x.Rank())
 			if err != nil {
 				return err
