@@ -25,13 +25,18 @@ type Point struct {
 	// Axis is the channel axis for per-channel configurations, -1 when
 	// per-channel is impossible.
 	Axis int
+	// Ops are the quantizable operations the quantizer was placed for;
+	// they stay the same when it moves up through agnostic operations.
+	Ops []string
 }
 
-// Consumers are the names of the nodes the point quantizes for.
-func (p *Point) Consumers() []string {
+// Consumers are the names of the operations the point quantizes for.
+func (p *Point) Consumers() []string { return p.Ops }
+
+func portNodes(ports []graph.Port) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, port := range p.Ports {
+	for _, port := range ports {
 		if n := port.Node.GetName(); !seen[n] {
 			seen[n] = true
 			out = append(out, n)
@@ -101,6 +106,7 @@ func Place(x *graph.Index, cfg *Config, skip func(*potv1.Node) bool) ([]*Point, 
 			points = append(points, &Point{
 				ID: fmt.Sprintf("w:%s:%d", r.port.Node.GetName(), r.port.Input), Tensor: r.tensor,
 				Ports: []graph.Port{r.port}, Weights: true, Options: r.options, Axis: r.axis,
+				Ops: []string{r.port.Node.GetName()},
 			})
 			continue
 		}
@@ -126,6 +132,7 @@ func Place(x *graph.Index, cfg *Config, skip func(*potv1.Node) bool) ([]*Point, 
 			for _, r := range rs {
 				p.Ports = append(p.Ports, r.port)
 			}
+			p.Ops = portNodes(p.Ports)
 			points = append(points, p)
 			continue
 		}
@@ -133,6 +140,7 @@ func Place(x *graph.Index, cfg *Config, skip func(*potv1.Node) bool) ([]*Point, 
 			points = append(points, &Point{
 				ID:     fmt.Sprintf("a:%s@%s:%d", tensor, r.port.Node.GetName(), r.port.Input),
 				Tensor: tensor, Ports: []graph.Port{r.port}, Options: opts, Axis: 1,
+				Ops: []string{r.port.Node.GetName()},
 			})
 		}
 	}

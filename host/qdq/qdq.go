@@ -34,12 +34,7 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 	}
 	out := applied.Graph
 	x := graph.NewIndex(out)
-	float := map[string]bool{}
-	for _, np := range p.GetPrecisions() {
-		if np.GetPrecision() == potv1.Precision_PRECISION_FLOAT {
-			float[np.GetNode()] = true
-		}
-	}
+	float := plan.FloatNodes(p)
 	e := &exporter{g: out, x: x, opset: opset, names: map[string]bool{}, stats: &Stats{}, actScale: map[string]float32{}, wScale: map[string][]float32{}}
 	for _, t := range out.GetInitializers() {
 		e.names[t.GetName()] = true
@@ -65,13 +60,13 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 }
 
 type exporter struct {
-	g      *potv1.Graph
-	x      *graph.Index
-	opset  int64
-	names  map[string]bool
-	added  []*potv1.Node
-	inits  []*potv1.Tensor
-	stats  *Stats
+	g     *potv1.Graph
+	x     *graph.Index
+	opset int64
+	names map[string]bool
+	added []*potv1.Node
+	inits []*potv1.Tensor
+	stats *Stats
 	// actScale is the per-tensor scale of the quantized activation read
 	// by each node input ("node/port"); wScale the weight scales.
 	actScale map[string]float32
@@ -88,6 +83,14 @@ func (e *exporter) unique(base string) string {
 }
 
 func portKey(node string, input int) string { return fmt.Sprintf("%s/%d", node, input) }
+
+// scalePreserving operations map values on a quantization grid to values
+// on the same grid: a quantizer above them also quantizes their output.
+var scalePreserving = map[string]bool{
+	"MaxPool": true, "GlobalMaxPool": true, "ReduceMax": true, "Reshape": true, "Flatten": true, "Squeeze": true,
+	"Unsqueeze": true, "Transpose": true, "Tile": true, "Slice": true, "Expand": true, "DepthToSpace": true,
+	"SpaceToDepth": true, "Identity": true, "Dropout": true,
+}
 
 // storage is the integer type of a quantizer.
 func storage(q *potv1.Quantizer, opset int64) (potv1.DataType, error) {
@@ -112,6 +115,9 @@ func storage(q *potv1.Quantizer, opset int64) (potv1.DataType, error) {
 }
 
 func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
+	if plan.Reverted(q, float) {
+		return nil
+	}
 	pr, err := plan.ParamsOf(q)
 	if err != nil {
 		return err
@@ -130,9 +136,6 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 		node := e.x.Node(loc.GetNode())
 		if node == nil {
 			return fmt.Errorf("no node %q", loc.GetNode())
-		}
-		if float[node.GetName()] {
-			return nil
 		}
 		return e.weight(q, node, int(loc.GetInput()), pr, dt, zp, perAxis)
 	}
@@ -155,12 +158,7 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 	} else {
 		ports = e.x.Consumers(src)
 	}
-	var live []graph.Port
-	for _, pt := range ports {
-		if !float[pt.Node.GetName()] {
-			live = append(live, pt)
-		}
-	}
+	live := ports
 	if len(live) == 0 {
 		return nil
 	}
@@ -183,9 +181,46 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 	)
 	for _, pt := range live {
 		pt.Node.Inputs[pt.Input] = dqOut
-		if !perAxis {
-			e.actScale[portKey(pt.Node.GetName(), pt.Input)] = pr.Scale[0]
+	}
+	// The quantizer may sit above shape-only operations (MaxPool,
+	// Flatten, ...) that lead to the operations it quantizes for. Give
+	// each of those a DequantizeLinear of its own (a lossless requantize
+	// with the same scale and zero point), as runtimes fuse DQ→op only.
+	ops := map[string]bool{}
+	for _, c := range q.GetConsumers() {
+		ops[c] = true
+	}
+	var walk func(pt graph.Port, direct bool, depth int)
+	walk = func(pt graph.Port, direct bool, depth int) {
+		n := pt.Node
+		key := portKey(n.GetName(), pt.Input)
+		if ops[n.GetName()] || len(ops) == 0 {
+			if !direct {
+				t := n.GetInputs()[pt.Input]
+				rq := e.unique(t + "_requantized")
+				rdq := e.unique(t + "_dequantized")
+				e.added = append(e.added,
+					&potv1.Node{Name: e.unique(t + "_QuantizeLinear"), OpType: "QuantizeLinear", Inputs: []string{t, scale, zero}, Outputs: []string{rq}, Attributes: axis},
+					&potv1.Node{Name: e.unique(t + "_DequantizeLinear"), OpType: "DequantizeLinear", Inputs: []string{rq, scale, zero}, Outputs: []string{rdq}, Attributes: axis},
+				)
+				n.Inputs[pt.Input] = rdq
+			}
+			if !perAxis {
+				e.actScale[key] = pr.Scale[0]
+			}
+			return
 		}
+		if !scalePreserving[n.GetOpType()] || pt.Input != 0 || depth > 16 {
+			return
+		}
+		for _, o := range n.GetOutputs() {
+			for _, next := range e.x.Consumers(o) {
+				walk(next, false, depth+1)
+			}
+		}
+	}
+	for _, pt := range live {
+		walk(pt, true, 0)
 	}
 	e.stats.Activations++
 	return nil

@@ -43,8 +43,8 @@ func (a *Applied) Source(name string) string {
 }
 
 // Apply returns a copy of g with the plan's tensor updates applied and
-// its quantizers inserted as FakeQuantize nodes. Quantizers of nodes the
-// plan sets to PRECISION_FLOAT are left out. g is not modified; unchanged
+// its quantizers inserted as FakeQuantize nodes. Quantizers whose
+// consumers the plan sets to PRECISION_FLOAT are left out (see Reverted). g is not modified; unchanged
 // initializers are shared with it.
 func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 	out := shallowGraph(g)
@@ -55,12 +55,7 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 	if err := applyUpdates(out, p.GetTensorUpdates()); err != nil {
 		return nil, err
 	}
-	float := map[string]bool{}
-	for _, np := range p.GetPrecisions() {
-		if np.GetPrecision() == potv1.Precision_PRECISION_FLOAT {
-			float[np.GetNode()] = true
-		}
-	}
+	float := FloatNodes(p)
 	nodes := map[string]*potv1.Node{}
 	producer := map[string]*potv1.Node{}
 	consumers := map[string][]*potv1.Node{}
@@ -88,15 +83,15 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 			return nil, fmt.Errorf("plan: quantizer id %q used twice", q.GetId())
 		}
 		seen[q.GetId()] = true
+		if Reverted(q, float) {
+			continue
+		}
 		loc := q.GetLocation()
 		tensor := loc.GetTensor()
 		if loc.GetNode() != "" {
 			n, ok := nodes[loc.GetNode()]
 			if !ok {
 				return nil, fmt.Errorf("plan: quantizer %q: no node %q", q.GetId(), loc.GetNode())
-			}
-			if float[n.GetName()] {
-				continue
 			}
 			i := int(loc.GetInput())
 			if i < 0 || i >= len(n.GetInputs()) || n.GetInputs()[i] == "" {
@@ -120,13 +115,6 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 			return nil, fmt.Errorf("plan: quantizer %q has no location", q.GetId())
 		}
 		cs := consumers[tensor]
-		allFloat := len(cs) > 0
-		for _, c := range cs {
-			allFloat = allFloat && float[c.GetName()]
-		}
-		if allFloat {
-			continue
-		}
 		if _, done := a.Renamed[tensor]; done {
 			return nil, fmt.Errorf("plan: two quantizers on tensor %q", tensor)
 		}
@@ -177,6 +165,32 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 		}
 	}
 	return a, nil
+}
+
+// Reverted reports whether a quantizer is left out because the operations
+// it quantizes for (its consumers) all run in float. Without consumers, a
+// node-input quantizer follows its node and an edge quantizer stays.
+func Reverted(q *potv1.Quantizer, float map[string]bool) bool {
+	if len(q.GetConsumers()) > 0 {
+		for _, c := range q.GetConsumers() {
+			if !float[c] {
+				return false
+			}
+		}
+		return true
+	}
+	return float[q.GetLocation().GetNode()]
+}
+
+// FloatNodes returns the nodes a plan runs in float.
+func FloatNodes(p *potv1.QuantizationPlan) map[string]bool {
+	float := map[string]bool{}
+	for _, np := range p.GetPrecisions() {
+		if np.GetPrecision() == potv1.Precision_PRECISION_FLOAT {
+			float[np.GetNode()] = true
+		}
+	}
+	return float
 }
 
 // shallowGraph copies g with fresh node copies and initializer list, so
