@@ -164,6 +164,14 @@ func (l *ConvLayout) Offsets(dst []int, channels int) []int {
 func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 	nd := len(l.Shape.In)
 	w := l.Shape.In[nd-1]
+	if nd == 2 && l.Shape.Strides[0] == 1 && l.Shape.Strides[1] == 1 {
+		// One phase: each channel is a block of rows.
+		h, dst0 := l.Shape.In[0], l.fill[0][0]+l.segs[0].dst
+		for c := 0; c < channels; c++ {
+			copyRows(buf[c*l.ChanStride+dst0:], l.GridStride[0], src[c*h*w:], w, h, w)
+		}
+		return
+	}
 	rows := len(src) / max(channels*w, 1)
 	var idxBuf [8]int
 	idx := odometer(idxBuf[:0], nd) // over all but the last dimension
@@ -201,20 +209,12 @@ func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 	}
 }
 
-// copyRow copies a short row without the call overhead of copy.
-func copyRow(dst, src []float32) {
-	n := len(src)
-	if n > 64 {
-		copy(dst, src)
-		return
-	}
-	dst = dst[:n]
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		*(*[8]float32)(dst[i:]) = *(*[8]float32)(src[i:])
-	}
-	for ; i < n; i++ {
-		dst[i] = src[i]
+// copyRow copies a row.
+func copyRow(dst, src []float32) { copyRows(dst, 0, src, 0, 1, len(src)) }
+
+func copyRowsGo(dst []float32, dstStride int, src []float32, srcStride int, rows, n int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
 	}
 }
 
@@ -231,6 +231,13 @@ func (l *ConvLayout) OutSize() int {
 // apart) into dst (OutSize values per channel).
 func (l *ConvLayout) Compact(dst, src []float32, channels, ld int) {
 	nd := len(l.Shape.Out)
+	if nd == 2 {
+		h, w, gw := l.Shape.Out[0], l.Shape.Out[1], l.GridStride[0]
+		for c := 0; c < channels; c++ {
+			copyRows(dst[c*h*w:], w, src[c*ld:], gw, h, w)
+		}
+		return
+	}
 	w := l.Shape.Out[nd-1]
 	rows := l.OutSize() / w
 	var idxBuf [8]int
@@ -265,17 +272,22 @@ func odometer(buf []int, n int) []int {
 
 // Depthwise computes one output channel of a convolution whose groups
 // each have one input channel: c[j] = bias + sum over taps t of
-// w[t]·b[offs[t]+j], for j < n.
+// w[t]·b[offs[t]+j], for j < n. Every b[offs[t]+j] must be in range.
 func Depthwise(w, b []float32, offs []int, n int, c []float32, bias float32) {
-	c = c[:n]
-	for j := range c {
-		c[j] = bias
+	if n <= 0 {
+		return
 	}
-	for t, o := range offs {
-		wv := w[t]
-		src := b[o : o+n]
-		for j, v := range src {
-			c[j] += wv * v
+	w = w[:len(offs)]
+	c = c[:n]
+	for _, o := range offs {
+		_ = b[o+n-1] // every row in range, also for the assembly
+	}
+	done := depthwiseVec(w, b, offs, n, c, bias)
+	for j := done; j < n; j++ {
+		sum := bias
+		for t, o := range offs {
+			sum += w[t] * b[o+j]
 		}
+		c[j] = sum
 	}
 }

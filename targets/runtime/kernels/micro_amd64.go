@@ -43,3 +43,35 @@ func init() {
 		useAsm = true
 	}
 }
+
+//go:noescape
+func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)
+
+// copyRows copies rows rows of n floats from src (rows srcStride apart)
+// to dst (rows dstStride apart).
+func copyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	// Bounds: the last row must fit in both slices.
+	_ = dst[(rows-1)*dstStride+n-1]
+	_ = src[(rows-1)*srcStride+n-1]
+	if !hasAVX2FMA {
+		copyRowsGo(dst, dstStride, src, srcStride, rows, n)
+		return
+	}
+	copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, n)
+}
+
+//go:noescape
+func depthwiseAVX(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias float32)
+
+// depthwiseVec computes the first n&^7 columns of Depthwise and returns
+// how many it did.
+func depthwiseVec(w, b []float32, offs []int, n int, c []float32, bias float32) int {
+	if !hasAVX2FMA || n < 8 || len(offs) == 0 {
+		return 0
+	}
+	depthwiseAVX(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bias)
+	return n &^ 7
+}
