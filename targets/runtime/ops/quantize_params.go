@@ -67,7 +67,7 @@ type quantLayout struct {
 // newQuantLayout checks a parameter tensor's shape against x's.
 func newQuantLayout(x, param *tensor.Tensor, axis int64, blockSize int) (quantLayout, error) {
 	l := quantLayout{outer: 1, dim: 1, inner: x.Len()}
-	if blockSize <= 0 && param.Len() == 1 && param.Rank() <= 1 {
+	if blockSize <= 0 && param.Len() == 1 {
 		return l, nil
 	}
 	a, err := NormalizeAxis(axis, x.Rank())
