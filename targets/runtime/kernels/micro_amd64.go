@@ -75,3 +75,17 @@ func depthwiseVec(w, b []float32, offs []int, n int, c []float32, bias float32) 
 	depthwiseAVX(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bias)
 	return n &^ 7
 }
+
+//go:noescape
+func reluAVX(dst *float32, src *float32, n int)
+
+// reluVec handles the first len(dst)&^31 elements of ReLU and returns
+// how many it did.
+func reluVec(dst, src []float32) int {
+	n := len(dst)
+	if !hasAVX2FMA || n < 32 {
+		return 0
+	}
+	reluAVX(&dst[0], &src[0], n)
+	return n &^ 31
+}

@@ -13,3 +13,6 @@ func copyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, 
 
 // depthwiseVec does nothing without assembly.
 func depthwiseVec(w, b []float32, offs []int, n int, c []float32, bias float32) int { return 0 }
+
+// reluVec does nothing without assembly.
+func reluVec(dst, src []float32) int { return 0 }
