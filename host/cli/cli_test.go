@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/potgo/pot/sdk/onnx"
+)
+
+// pluginDir holds the built-in plugins, built once for the package's tests.
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "pot-cli-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		cmd := exec.Command("go", "build", "-o", dir+"/", "./targets/cmd/...", "./algorithms/cmd/...")
+		cmd.Dir = repoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build plugins: %v\n%s", err, out)
+			return 1
+		}
+		pluginDir = dir
+		return m.Run()
+	}())
+}
+
+func repoRoot() string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			panic("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+func example(parts ...string) string {
+	return filepath.Join(append([]string{repoRoot(), "examples"}, parts...)...)
+}
+
+// pot runs the command line in-process with the test plugins.
+func pot(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Setenv("POT_PLUGIN_PATH", pluginDir)
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	var o, e bytes.Buffer
+	code = Run(context.Background(), args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+func TestQuantizeLeNet(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "lenet_int8.onnx")
+	// The calibration file has labels: use it as evaluation data too, to
+	// keep the test quick.
+	stdout, stderr, code := pot(t, "quantize", "--model", example("models", "lenet_mnist.onnx"),
+		"--data", example("data", "mnist-calib.json"), "--eval-data", example("data", "mnist-calib.json"),
+		"--target", "cpu", "--subset", "300", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res quantizeResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout)
+	}
+	if res.Output != out || res.Target != "cpu" || res.Preset != "performance" || res.Quantizers == 0 || res.Seconds <= 0 {
+		t.Errorf("result = %+v", res)
+	}
+	m := res.Metric
+	if m == nil || m.Name != "top1" || m.Samples != 1000 {
+		t.Fatalf("metric = %+v", m)
+	}
+	if m.Float < 0.97 || m.Drop > 0.01 {
+		t.Errorf("float top-1 %.4f, drop %.4f: want >= 0.97 and <= 0.01", m.Float, m.Drop)
+	}
+	model, err := onnx.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, dq := 0, 0
+	for _, n := range model.GetGraph().GetNode() {
+		switch n.GetOpType() {
+		case "QuantizeLinear":
+			q++
+		case "DequantizeLinear":
+			dq++
+		}
+	}
+	if q == 0 || dq <= q {
+		t.Errorf("output has %d QuantizeLinear and %d DequantizeLinear nodes", q, dq)
+	}
+	// The written QDQ model scores like the simulation that produced it.
+	stdout, stderr, code = pot(t, "eval", "--model", out, "--data", example("data", "mnist-calib.json"), "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var ev evalResult
+	if err := json.Unmarshal([]byte(stdout), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Metric != "top1" || ev.Samples != 1000 || diff(ev.Value, m.Quantized) > 0.002 {
+		t.Errorf("eval of the QDQ file: %+v; quantize reported %.4f", ev, m.Quantized)
+	}
+}
+
+func diff(a, b float64) float64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+func TestQuantizeFailureWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.onnx")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing target", []string{"--target", "nosuch"}, `target plugin "nosuch" not found`},
+		{"missing algorithm", []string{"--algorithm", "NoSuchAlgorithm"}, `algorithm plugin "NoSuchAlgorithm" not found`},
+		{"missing model", []string{"--model", filepath.Join(dir, "none.onnx")}, "none.onnx"},
+		{"missing data", []string{"--data", filepath.Join(dir, "none.json")}, "none.json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"quantize", "--model", example("models", "lenet_mnist.onnx"),
+				"--data", example("data", "mnist-calib.json"), "--subset", "50", "-o", out}
+			args = append(args, tc.args...)
+			_, stderr, code := pot(t, args...)
+			if code == 0 {
+				t.Fatal("exit status 0")
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not mention %q", stderr, tc.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("output file written (stat: %v)", err)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 0 {
+				t.Errorf("left files behind: %v", entries)
+			}
+		})
+	}
+}
+
+func TestPluginsListAndVersion(t *testing.T) {
+	stdout, stderr, code := pot(t, "plugins", "list", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []map[string]string
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, r := range rows {
+		if r["version"] == "" || r["path"] == "" {
+			t.Errorf("row without version or path: %v", r)
+		}
+		found[r["kind"]+"/"+r["name"]] = true
+	}
+	for _, want := range []string{"target/cpu", "algorithm/DefaultQuantization", "algorithm/MinMaxQuantization"} {
+		if !found[want] {
+			t.Errorf("plugins list lacks %s: %v", want, rows)
+		}
+	}
+	stdout, _, code = pot(t, "version", "--json")
+	if code != 0 || !strings.Contains(stdout, `"protocol":1`) {
+		t.Errorf("version: %d %s", code, stdout)
+	}
+}
