@@ -105,7 +105,7 @@ func newSplit(n *Node) (Kernel, error) {
 		}
 		sizes := make([]int, nout)
 		switch {
-		case split != nil:
+		case len(split) > 0:
 			if len(split) != nout {
 				return fmt.Errorf("split %v has %d entries for %d outputs", split, len(split), nout)
 			}
