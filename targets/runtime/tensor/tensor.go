@@ -236,8 +236,14 @@ func resize(dtype DType, data any, n int) any {
 	panic(fmt.Sprintf("tensor: unsupported element type %v", dtype))
 }
 
-func grow[T any](data any, n int) []T {
+// grow returns data resized to n elements, reusing its storage when large
+// enough; data of the right length is returned as is, so that a Reset at
+// an unchanged shape does not allocate a new interface value.
+func grow[T any](data any, n int) any {
 	if s, ok := data.([]T); ok && cap(s) >= n {
+		if len(s) == n {
+			return data
+		}
 		return s[:n]
 	}
 	return make([]T, n)
