@@ -111,7 +111,11 @@ func clipTyped[T tensor.Number](ctx *Context, x *tensor.Tensor, src []T, lo, hi,
 	}
 	out.Reset(x.DType, x.Shape)
 	dst := out.Data.([]T)
-	forRange(ctx, len(src), 1, func(a, b int) { clipSlice(dst[a:b], src[a:b], l, h) })
+	if !splits(ctx, len(src), 1) {
+		clipSlice(dst, src, l, h)
+		return nil
+	}
+	ctx.Parallel(len(src), grainFor(1), func(a, b int) { clipSlice(dst[a:b], src[a:b], l, h) })
 	return nil
 }
 

@@ -67,21 +67,30 @@ func runBinary[T, U any](ctx *Context, p *bcast, dst []U, a, b []T, l *binLoops[
 	if p.size == 0 {
 		return
 	}
-	sa, sb := p.innerStride(0), p.innerStride(1)
-	if p.rows == 1 {
-		forRange(ctx, p.inner, 1, func(lo, hi int) {
+	sa, sb, n := p.innerStride(0), p.innerStride(1), p.inner
+	switch {
+	case p.rows == 1 && !splits(ctx, n, 1):
+		binRow(dst, a, b, sa, sb, l)
+	case p.rows == 1:
+		ctx.Parallel(n, grainFor(1), func(lo, hi int) {
 			binRow(dst[lo:hi], a[lo*sa:], b[lo*sb:], sa, sb, l)
 		})
-		return
+	case !splits(ctx, p.rows, n):
+		binRows(p, dst, a, b, l, 0, p.rows)
+	default:
+		ctx.Parallel(p.rows, grainFor(n), func(lo, hi int) { binRows(p, dst, a, b, l, lo, hi) })
 	}
-	n := p.inner
-	forRange(ctx, p.rows, n, func(lo, hi int) {
-		it := p.iterRows(lo)
-		for r := lo; r < hi; r++ {
-			binRow(dst[r*n:(r+1)*n], a[it.off[0]:], b[it.off[1]:], sa, sb, l)
-			it.next()
-		}
-	})
+}
+
+// binRows computes rows [lo, hi) of plan p.
+func binRows[T, U any](p *bcast, dst []U, a, b []T, l *binLoops[T, U], lo, hi int) {
+	sa, sb, n := p.innerStride(0), p.innerStride(1), p.inner
+	var it rowIter
+	it.start(p, lo)
+	for r := lo; r < hi; r++ {
+		binRow(dst[r*n:(r+1)*n], a[it.off[0]:], b[it.off[1]:], sa, sb, l)
+		it.next()
+	}
 }
 
 // binaryImpl computes out = a op b for one element type over plan p.

@@ -15,16 +15,26 @@ const (
 	ewGrain       = 1 << 13
 )
 
+// splits reports whether n pieces of work of cost elements each are worth
+// splitting over the context's threads.
+func splits(ctx *Context, n, cost int) bool {
+	return ctx != nil && ctx.Threads > 1 && n > 1 && n*cost >= ewParallelMin
+}
+
+// grainFor is the least number of pieces of cost elements each that one
+// thread takes.
+func grainFor(cost int) int { return max(1, ewGrain/max(1, cost)) }
+
 // forRange calls fn over [0, n) where each index stands for cost elements
 // of work: inline when the work is small, otherwise split over the
-// context's threads.
+// context's threads. Hot kernels test splits first and call their body
+// directly when it is false, so that the closure is not allocated.
 func forRange(ctx *Context, n, cost int, fn func(lo, hi int)) {
-	if ctx == nil || ctx.Threads <= 1 || n*cost < ewParallelMin || n < 2 {
+	if !splits(ctx, n, cost) {
 		fn(0, n)
 		return
 	}
-	grain := max(1, ewGrain/max(1, cost))
-	ctx.Parallel(n, grain, fn)
+	ctx.Parallel(n, grainFor(cost), fn)
 }
 
 // bcast is the iteration plan of an element-wise operation over operands
@@ -85,6 +95,9 @@ func newBcast(shapes ...[]int) (*bcast, error) {
 			}
 		}
 	}
+	if len(dims) > bcastMaxDims || len(shapes) > bcastMaxOperands {
+		return nil, fmt.Errorf("broadcast of %d operands over %d dimensions is beyond the supported %d and %d", len(shapes), len(dims), bcastMaxOperands, bcastMaxDims)
+	}
 	p.dims, p.strides = dims, st
 	p.inner = dims[len(dims)-1]
 	if p.inner > 0 {
@@ -122,25 +135,31 @@ func (p *bcast) matches(shapes [][]int) bool {
 // innerStride is operand k's stride (0 or 1) in the innermost dimension.
 func (p *bcast) innerStride(k int) int { return p.strides[k][len(p.dims)-1] }
 
-// rowIter walks the rows of a plan, keeping each operand's offset.
+// Limits of a broadcast plan: merged output dimensions and operands.
+const (
+	bcastMaxDims     = 64
+	bcastMaxOperands = 4
+)
+
+// rowIter walks the rows of a plan, keeping each operand's offset. It
+// lives on the caller's stack.
 type rowIter struct {
 	p   *bcast
-	idx []int
-	off []int
+	idx [bcastMaxDims]int
+	off [bcastMaxOperands]int
 }
 
-// iterRows starts an iterator at row r.
-func (p *bcast) iterRows(r int) *rowIter {
-	it := &rowIter{p: p, idx: make([]int, len(p.dims)), off: make([]int, len(p.strides))}
+// start positions the iterator at row r of plan p.
+func (it *rowIter) start(p *bcast, r int) {
+	*it = rowIter{p: p}
 	for d := len(p.dims) - 2; d >= 0; d-- {
 		i := r % p.dims[d]
 		r /= p.dims[d]
 		it.idx[d] = i
-		for k := range it.off {
+		for k := range p.strides {
 			it.off[k] += i * p.strides[k][d]
 		}
 	}
-	return it
 }
 
 // next advances to the following row.
@@ -149,12 +168,12 @@ func (it *rowIter) next() {
 	for d := len(p.dims) - 2; d >= 0; d-- {
 		it.idx[d]++
 		if it.idx[d] < p.dims[d] {
-			for k := range it.off {
+			for k := range p.strides {
 				it.off[k] += p.strides[k][d]
 			}
 			return
 		}
-		for k := range it.off {
+		for k := range p.strides {
 			it.off[k] -= p.strides[k][d] * (p.dims[d] - 1)
 		}
 		it.idx[d] = 0
@@ -170,7 +189,7 @@ func (c *planCache) get(shapes ...[]int) (*bcast, error) {
 	if p := c.last.Load(); p != nil && p.matches(shapes) {
 		return p, nil
 	}
-	p, err := newBcast(shapes...)
+	p, err := newBcast(append([][]int(nil), shapes...)...) // a copy: shapes stays on the stack
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +286,8 @@ func expandSlice[T any](ctx *Context, p *bcast, dst, src []T) {
 	}
 	s, n := p.innerStride(0), p.inner
 	forRange(ctx, p.rows, n, func(lo, hi int) {
-		it := p.iterRows(lo)
+		var it rowIter
+		it.start(p, lo)
 		for r := lo; r < hi; r++ {
 			row := dst[r*n : (r+1)*n]
 			if s == 1 {

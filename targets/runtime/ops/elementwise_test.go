@@ -362,3 +362,45 @@ func benchKernel(b *testing.B, op string, in ...*tensor.Tensor) {
 		}
 	}
 }
+
+// TestHotKernelsDoNotAllocate checks that the kernels CNNs run most
+// reuse their output and plan at a fixed shape, on one thread.
+func TestHotKernelsDoNotAllocate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x, c, s := randF32(rng, 2, 8, 5, 5), randF32(rng, 1, 8, 1, 1), randF32(rng)
+	cases := []struct {
+		op string
+		in []*tensor.Tensor
+	}{
+		{"Add", []*tensor.Tensor{x, c}},
+		{"Add", []*tensor.Tensor{x, x}},
+		{"Mul", []*tensor.Tensor{x, s}},
+		{"Relu", []*tensor.Tensor{x}},
+		{"Sigmoid", []*tensor.Tensor{x}},
+		{"HardSigmoid", []*tensor.Tensor{x}},
+		{"HardSwish", []*tensor.Tensor{x}},
+		{"Clip", []*tensor.Tensor{x, tensor.Scalar(float32(0)), tensor.Scalar(float32(6))}},
+	}
+	for _, tc := range cases {
+		f, _ := Lookup(DomainONNX, tc.op, 17)
+		p := &potv1.Node{Name: "n", OpType: tc.op, Outputs: []string{"y"}}
+		for range tc.in {
+			p.Inputs = append(p.Inputs, "x")
+		}
+		k, err := f(NewNode(p, 17, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := NewContext(1)
+		out := []*tensor.Tensor{{}}
+		allocs := testing.AllocsPerRun(20, func() {
+			if err := k.Run(ctx, tc.in, out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		ctx.Close()
+		if allocs != 0 {
+			t.Errorf("%s %v: %v allocations per run", tc.op, tc.in[len(tc.in)-1].Shape, allocs)
+		}
+	}
+}

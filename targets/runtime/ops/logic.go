@@ -136,7 +136,8 @@ func where[T any](ctx *Context, p *bcast, dst []T, cond []bool, x, y []T) {
 	}
 	sc, sx, sy, n := p.innerStride(0), p.innerStride(1), p.innerStride(2), p.inner
 	forRange(ctx, p.rows, n, func(lo, hi int) {
-		it := p.iterRows(lo)
+		var it rowIter
+		it.start(p, lo)
 		for r := lo; r < hi; r++ {
 			c, a, b := it.off[0], it.off[1], it.off[2]
 			row := dst[r*n : (r+1)*n]

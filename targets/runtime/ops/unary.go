@@ -22,7 +22,11 @@ func (fn *floatFunc) apply(ctx *Context, op string, in, out *tensor.Tensor) erro
 	case []float32:
 		out.Reset(tensor.Float, in.Shape)
 		dst := out.F32()
-		forRange(ctx, len(d), 1, func(lo, hi int) { fn.run32(dst[lo:hi], d[lo:hi]) })
+		if !splits(ctx, len(d), 1) {
+			fn.run32(dst, d)
+			return nil
+		}
+		ctx.Parallel(len(d), grainFor(1), func(lo, hi int) { fn.run32(dst[lo:hi], d[lo:hi]) })
 	case []float64:
 		out.Reset(tensor.Double, in.Shape)
 		dst := out.Data.([]float64)
