@@ -164,6 +164,21 @@ func (l *ConvLayout) Offsets(dst []int, channels int) []int {
 func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 	nd := len(l.Shape.In)
 	w := l.Shape.In[nd-1]
+	if nd == 2 && l.Shape.Strides[1] == 2 && len(l.segs) == 2 {
+		// Stride 2 along rows: split each row into its two phases.
+		h, fy, used := l.Shape.In[0], l.fill[0], l.used[0]
+		s0, s1 := l.segs[0], l.segs[1] // input columns 0, 2, ... and 1, 3, ...
+		for c := 0; c < channels; c++ {
+			plane := buf[c*l.ChanStride:]
+			in := src[c*h*w : (c+1)*h*w]
+			for y := 0; y < h; y++ {
+				if used[y] {
+					deinterleave2(plane[fy[y]+s0.dst:fy[y]+s0.dst+s0.n], plane[fy[y]+s1.dst:fy[y]+s1.dst+s1.n], in[y*w:(y+1)*w])
+				}
+			}
+		}
+		return
+	}
 	if nd == 2 && l.Shape.Strides[0] == 1 && l.Shape.Strides[1] == 1 {
 		// One phase: each channel is a block of rows.
 		h, dst0 := l.Shape.In[0], l.fill[0][0]+l.segs[0].dst
@@ -206,6 +221,15 @@ func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 				idx[d] = 0
 			}
 		}
+	}
+}
+
+func deinterleave2Go(even, odd, src []float32) {
+	for i := range odd {
+		even[i], odd[i] = src[2*i], src[2*i+1]
+	}
+	if len(src)%2 == 1 {
+		even[len(src)/2] = src[len(src)-1]
 	}
 }
 

@@ -46,3 +46,33 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func deinterleave2AVX(even *float32, odd *float32, src *float32, pairs int)
+// even[i] = src[2i], odd[i] = src[2i+1] for i < pairs rounded down to a
+// multiple of 8.
+TEXT ·deinterleave2AVX(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ pairs+24(FP), CX
+	SHRQ $3, CX
+	JZ   dedone
+
+deloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (R8)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	ADDQ    $32, R8
+	DECQ    CX
+	JNZ     deloop
+
+dedone:
+	VZEROUPPER
+	RET

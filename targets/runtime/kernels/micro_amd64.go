@@ -89,3 +89,18 @@ func reluVec(dst, src []float32) int {
 	reluAVX(&dst[0], &src[0], n)
 	return n &^ 31
 }
+
+//go:noescape
+func deinterleave2AVX(even *float32, odd *float32, src *float32, pairs int)
+
+// deinterleave2 splits src into its even and odd elements.
+func deinterleave2(even, odd, src []float32) {
+	pairs := len(src) / 2
+	even, odd = even[:(len(src)+1)/2], odd[:pairs]
+	done := 0
+	if hasAVX2FMA && pairs >= 8 {
+		deinterleave2AVX(&even[0], &odd[0], &src[0], pairs)
+		done = pairs &^ 7
+	}
+	deinterleave2Go(even[done:], odd[done:], src[2*done:])
+}

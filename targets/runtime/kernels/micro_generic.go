@@ -16,3 +16,6 @@ func depthwiseVec(w, b []float32, offs []int, n int, c []float32, bias float32) 
 
 // reluVec does nothing without assembly.
 func reluVec(dst, src []float32) int { return 0 }
+
+// deinterleave2 splits src into its even and odd elements.
+func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
