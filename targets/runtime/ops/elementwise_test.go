@@ -259,6 +259,9 @@ func TestActivationsFloat32(t *testing.T) {
 		}},
 		{onnxOp("Softplus", 1), func(v float64) float64 { return math.Log(1 + math.Exp(v)) }},
 		{onnxOp("Gelu", 20), func(v float64) float64 { return v / 2 * (1 + math.Erf(v/math.Sqrt2)) }},
+		{onnxOp("Gelu", 20, aString("approximate", "tanh")), func(v float64) float64 {
+			return v / 2 * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v)))
+		}},
 		{onnxOp("Mish", 18), func(v float64) float64 { return v * math.Tanh(math.Log(1+math.Exp(v))) }},
 		{onnxOp("Shrink", 9, aFloat("lambd", 1.5), aFloat("bias", 1)), func(v float64) float64 {
 			if math.Abs(v) <= 1.5 {
