@@ -124,12 +124,10 @@ func (a *Algorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunReq
 		}()
 	}
 	resp, err := a.a.Run(ctx, w, req)
-	if err != nil && context.Cause(ctx) == ErrTimeout {
-		a.client.Kill()
-		return nil, &Error{Kind: a.Bin.Kind, Name: a.Bin.Name, Path: a.Bin.Path, Call: "Run",
-			Err: ErrTimeout, Logs: a.logs.Lines()}
+	if err != nil && context.Cause(ctx) == ErrTimeout && a.stoppedBy.Load() == nil {
+		return nil, a.hung("Run")
 	}
-	return resp, a.fail("Run", err)
+	return resp, a.fail(ctx, "Run", err)
 }
 
 // watchedHost records when an algorithm last talked to the host.
