@@ -158,11 +158,13 @@ type fakeHost struct{}
 
 var errFake = fmt.Errorf("the test host does not do that")
 
-func (fakeHost) Graph(context.Context, string) (*potv1.Graph, error)         { return nil, errFake }
-func (fakeHost) LoadModel(context.Context, *potv1.Graph) (string, error)     { return "", errFake }
-func (fakeHost) UnloadModel(context.Context, string) error                   { return errFake }
-func (fakeHost) Progress(context.Context, *potv1.ProgressRequest) error      { return nil }
-func (fakeHost) DataInfo(context.Context) (*potv1.DataInfoResponse, error)   { return &potv1.DataInfoResponse{}, nil }
+func (fakeHost) Graph(context.Context, string) (*potv1.Graph, error)     { return nil, errFake }
+func (fakeHost) LoadModel(context.Context, *potv1.Graph) (string, error) { return "", errFake }
+func (fakeHost) UnloadModel(context.Context, string) error               { return errFake }
+func (fakeHost) Progress(context.Context, *potv1.ProgressRequest) error  { return nil }
+func (fakeHost) DataInfo(context.Context) (*potv1.DataInfoResponse, error) {
+	return &potv1.DataInfoResponse{}, nil
+}
 func (fakeHost) Infer(context.Context, *potv1.InferRequest) (*potv1.InferResponse, error) {
 	return nil, errFake
 }

@@ -131,4 +131,3 @@ func (target) CollectStatistics(context.Context, *potv1.StatisticsRequest) (*pot
 func (target) Evaluate(context.Context, *potv1.EvaluateRequest, func(*potv1.EvaluateResponse) error) error {
 	return errNo
 }
-
