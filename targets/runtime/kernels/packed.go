@@ -166,12 +166,13 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 			}
 			bb, bo, boffs = panel, 0, panelOffsets(k, s)
 		}
-		runPanels(ap, m, k, bb[bo:], boffs, c[j0:], ldc, cols, bias, flags)
+		runPanels(ap, m, k, bb[bo:], boffs, c[j0:], ldc, cols, bias, flags, s.tile[:])
 	}
 }
 
 // runPanels runs the micro-kernels down one 16-column block of C.
-func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int) {
+// tile is scratch for partial blocks (mrMax×16 floats).
+func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
 	off := 0
 	for r := 0; r < m; {
 		h, rows := panelAt(m - r)
@@ -187,13 +188,12 @@ func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc
 		if cols == nr {
 			kern(k, a, b, offs, c[r*ldc:], ldc, rows, rb, flags)
 		} else {
-			var tile [mrMax * nr]float32
 			if flags&flagAccumulate != 0 {
 				for i := 0; i < rows; i++ {
 					copy(tile[i*nr:i*nr+cols], c[(r+i)*ldc:(r+i)*ldc+cols])
 				}
 			}
-			kern(k, a, b, offs, tile[:], nr, rows, rb, flags)
+			kern(k, a, b, offs, tile, nr, rows, rb, flags)
 			for i := 0; i < rows; i++ {
 				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*nr:i*nr+cols])
 			}

@@ -8,6 +8,7 @@ import "sync"
 type scratch struct {
 	a, b, pan []float32
 	offs      []int
+	tile      [mrMax * nr]float32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

@@ -127,7 +127,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 				for jp := 0; jp < ncb; jp += nr {
 					cols := min(nr, ncb-jp)
 					panel := s.b[jp*kcb : jp*kcb+nr*kcb]
-					runPanels(s.a, mcb, kcb, panel, offs, c[i0*ldc+j0+jp:], ldc, cols, rb, flags)
+					runPanels(s.a, mcb, kcb, panel, offs, c[i0*ldc+j0+jp:], ldc, cols, rb, flags, s.tile[:])
 				}
 			}
 		}

@@ -129,15 +129,24 @@ func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if batch == 0 || y.Len() == 0 {
 		return nil
 	}
+	xd, wd, yd := x.F32(), w.F32(), y.F32()
+	if ctx.Threads <= 1 || batch < ctx.Threads {
+		// One image at a time, its columns split over the threads.
+		sc := k.scratch()
+		defer k.pool.Put(sc)
+		for i := 0; i < batch; i++ {
+			if err := k.image(ctx, p, sc, packed, xd, wd, bias, yd, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	var firstErr atomic.Pointer[error]
 	ctx.Parallel(batch, 1, func(lo, hi int) {
-		sc, _ := k.pool.Get().(*convScratch)
-		if sc == nil {
-			sc = &convScratch{}
-		}
+		sc := k.scratch()
 		defer k.pool.Put(sc)
 		for i := lo; i < hi; i++ {
-			if err := k.image(p, sc, packed, x.F32(), w.F32(), bias, y.F32(), i); err != nil {
+			if err := k.image(serialContext, p, sc, packed, xd, wd, bias, yd, i); err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 				return
 			}
@@ -147,6 +156,13 @@ func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		return *e
 	}
 	return nil
+}
+
+func (k *convKernel) scratch() *convScratch {
+	if sc, ok := k.pool.Get().(*convScratch); ok {
+		return sc
+	}
+	return &convScratch{}
 }
 
 // planFor returns the layout for an input shape, reusing the last one.
@@ -183,11 +199,11 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 	return p, nil
 }
 
-// image computes the convolution of image i.
-func (k *convKernel) image(p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int) error {
+// image computes the convolution of image i, splitting its columns
+// over ctx's threads.
+func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int) error {
 	l := p.layout
 	c, m := p.x[1], p.w[0]
-	cg, mg := c/k.group, m/k.group
 	inSize, outSize := len(x)/p.x[0]/c, l.OutSize()
 	var b []float32
 	if l.InPlace {
@@ -207,13 +223,38 @@ func (k *convKernel) image(p *convPlan, sc *convScratch, packed []*kernels.Packe
 		}
 		dst, ld = sc.grid[:m*l.Span], l.Span
 	}
-	taps := l.Taps()
-	for g := 0; g < k.group; g++ {
-		bg := b[g*cg*l.ChanStride:]
-		var gb []float32
-		if bias != nil {
-			gb = bias[g*mg : (g+1)*mg]
+	if ctx.Threads <= 1 {
+		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span); err != nil {
+			return err
 		}
+	} else {
+		const block = 64 // columns per task, a multiple of the micro-kernels' 16
+		var firstErr atomic.Pointer[error]
+		ctx.Parallel((l.Span+block-1)/block, 1, func(lo, hi int) {
+			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span)); err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+			}
+		})
+		if e := firstErr.Load(); e != nil {
+			return *e
+		}
+	}
+	if !l.Dense {
+		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
+	}
+	return nil
+}
+
+// columns computes grid-space columns [q0, q1) of every output channel
+// of one image whose input buffer is b, into dst (rows ld apart).
+func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int) error {
+	l := p.layout
+	m, cg := p.w[0], p.x[1]/k.group
+	mg := m / k.group
+	taps := l.Taps()
+	n := q1 - q0
+	for g := 0; g < k.group; g++ {
+		bg := b[g*cg*l.ChanStride+q0:]
 		if cg == 1 {
 			for j := 0; j < mg; j++ {
 				oc := g*mg + j
@@ -221,16 +262,17 @@ func (k *convKernel) image(p *convPlan, sc *convScratch, packed []*kernels.Packe
 				if bias != nil {
 					bv = bias[oc]
 				}
-				kernels.Depthwise(w[oc*taps:(oc+1)*taps], bg, p.offs, l.Span, dst[oc*ld:], bv)
+				kernels.Depthwise(w[oc*taps:(oc+1)*taps], bg, p.offs, n, dst[oc*ld+q0:], bv)
 			}
 			continue
 		}
-		if err := packed[g].MulOffsets(bg, p.offs, l.Span, dst[g*mg*ld:], ld, kernels.Epilogue{Bias: gb}); err != nil {
+		var gb []float32
+		if bias != nil {
+			gb = bias[g*mg : (g+1)*mg]
+		}
+		if err := packed[g].MulOffsets(bg, p.offs, n, dst[g*mg*ld+q0:], ld, kernels.Epilogue{Bias: gb}); err != nil {
 			return err
 		}
-	}
-	if !l.Dense {
-		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
 	return nil
 }

@@ -122,6 +122,8 @@ func TestConvMatchesReference(t *testing.T) {
 		{n: 2, c: 5, m: 7, group: 1, in: []int{20}, kernel: []int{4}, strides: []int{3}, pads: []int{2, 1}, constW: true},
 		{n: 1, c: 3, m: 4, group: 1, in: []int{5, 6, 7}, kernel: []int{2, 3, 2}, strides: []int{1, 2, 1}, dilations: []int{2, 1, 1}, pads: []int{1, 0, 1, 0, 1, 1}, constW: true, bias: true},
 		{n: 5, c: 6, m: 10, group: 1, in: []int{6, 6}, kernel: []int{3, 3}, constW: true, threads: 2},
+		{n: 1, c: 6, m: 10, group: 1, in: []int{19, 23}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
+		{n: 1, c: 6, m: 12, group: 6, in: []int{19, 23}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
 		{n: 1, c: 1, m: 3, group: 1, in: []int{4, 4}, kernel: []int{4, 4}, constW: true},
 		{n: 2, c: 3, m: 7, group: 1, in: []int{21, 37}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
 		{n: 1, c: 2, m: 6, group: 1, in: []int{20, 40}, kernel: []int{3, 3}, strides: []int{1, 2}, pads: []int{0, 0, 1, 1}, constW: true},
