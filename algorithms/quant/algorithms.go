@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
@@ -26,7 +27,7 @@ var _ sdk.Algorithm = MinMaxAlgorithm{}
 
 // Describe implements sdk.Algorithm.
 func (MinMaxAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
-	return describe("MinMaxQuantization", "Inserts quantizers where the target's hardware config allows them, with ranges from weights and activation statistics."), nil
+	return Describe("MinMaxQuantization", "Inserts quantizers where the target's hardware config allows them, with ranges from weights and activation statistics."), nil
 }
 
 // Run implements sdk.Algorithm.
@@ -55,7 +56,7 @@ var _ sdk.Algorithm = DefaultAlgorithm{}
 
 // Describe implements sdk.Algorithm.
 func (DefaultAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
-	return describe("DefaultQuantization", "POT's default 8-bit quantization: channel alignment, min/max ranges, bias correction."), nil
+	return Describe("DefaultQuantization", "POT's default 8-bit quantization: channel alignment, min/max ranges, bias correction."), nil
 }
 
 // Run implements sdk.Algorithm.
@@ -85,10 +86,21 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.
 // defaultChain is POT's DefaultQuantization pipeline for the parameters
 // and target.
 func defaultChain(p *Params, t *potv1.TargetDescription) []string {
-	return []string{"MinMaxQuantization"}
+	chain := []string{"ActivationChannelAlignment", "MinMaxQuantization"}
+	if p.UseFastBias == nil || *p.UseFastBias {
+		chain = append(chain, "FastBiasCorrection")
+	} else {
+		chain = append(chain, "BiasCorrection")
+	}
+	if strings.HasPrefix(strings.ToUpper(t.GetDevice()), "GNA") {
+		chain = append(chain, "OverflowCorrection")
+	}
+	return chain
 }
 
-func describe(name, text string) *potv1.AlgorithmDescription {
+// Describe builds the description of one of the algorithms that take
+// DefaultQuantization's parameters.
+func Describe(name, text string) *potv1.AlgorithmDescription {
 	return &potv1.AlgorithmDescription{
 		Name:             name,
 		Version:          sdk.BuildVersion,

@@ -98,3 +98,30 @@ func attributesMatch(n *potv1.Node, want map[string]any) bool {
 func cloneOption(o *potv1.QuantizationOption) *potv1.QuantizationOption {
 	return proto.Clone(o).(*potv1.QuantizationOption)
 }
+
+// transformerIgnored are the operation types model_type "transformer"
+// leaves in float (POT's get_ignored_operations).
+var transformerIgnored = map[string]bool{
+	"Add": true, "Pow": true, "Squeeze": true, "Mul": true, "Sub": true, "ReduceMean": true, "SquaredDifference": true,
+}
+
+// Skip returns the predicate of nodes not to quantize: the ignored scope,
+// POT's ignored patterns, and for model_type "transformer" its ignored
+// operation types.
+func (p *Params) Skip(x *graph.Index, device string) (func(*potv1.Node) bool, error) {
+	scope, err := p.IgnoredMatcher(x)
+	if err != nil {
+		return nil, err
+	}
+	patterns := IgnoredPatterns(x)
+	transformer := p.ModelType == "transformer"
+	return func(n *potv1.Node) bool {
+		if scope(n) {
+			return true
+		}
+		if _, ok := patterns[n.GetName()]; ok {
+			return true
+		}
+		return transformer && transformerIgnored[n.GetOpType()]
+	}, nil
+}

@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 )
+
+// MetaNeedRescale is the plan metadata key listing, comma-separated, the
+// nodes ActivationChannelAlignment rescaled, which get the saturation fix.
+const MetaNeedRescale = "need_rescale"
 
 // MinMaxReport is what MinMaxQuantization reports.
 type MinMaxReport struct {
@@ -21,17 +26,6 @@ type MinMaxReport struct {
 	Samples     int64  `json:"stat_samples"`
 	// SaturationFixed lists the layers whose weights use 7 bits.
 	SaturationFixed []string `json:"saturation_fixed,omitempty"`
-}
-
-// setUpdate replaces or adds a tensor update.
-func setUpdate(updates []*potv1.Tensor, u *potv1.Tensor) []*potv1.Tensor {
-	out := make([]*potv1.Tensor, 0, len(updates)+1)
-	for _, t := range updates {
-		if t.GetName() != u.GetName() {
-			out = append(out, t)
-		}
-	}
-	return append(out, u)
 }
 
 // MinMax computes a plan: quantizers placed by the target's hardware
@@ -51,11 +45,11 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	}
 	cfg := NewConfig(hw)
 	preset := ResolvePreset(p.Preset, req.Target.GetDevice())
-	skip, err := p.IgnoredMatcher(x)
+	skip, err := p.Skip(x, req.Target.GetDevice())
 	if err != nil {
 		return nil, nil, err
 	}
-	points, err := Place(x, cfg, skip)
+	points, err := Place(x, cfg, PlaceOptions{Skip: skip})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,9 +65,23 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	if err != nil {
 		return nil, nil, err
 	}
+	if satLayers != nil {
+		// Layers whose input channels channel alignment rescaled get the
+		// fix too (POT's need_rescale).
+		for _, n := range strings.Split(req.Plan.GetMetadata()[MetaNeedRescale], ",") {
+			if n != "" {
+				satLayers[n] = true
+			}
+		}
+	}
 	rep := &MinMaxReport{Preset: preset}
 	var acts []*activation
 	for _, pt := range points {
+		if p.ModelType == "transformer" && !pt.Weights && feedsActivationMatMul(x, pt) {
+			// POT: activations of MatMuls without a constant input are
+			// symmetric in transformers.
+			pt.Options = onlyMode(pt.Options, potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC)
+		}
 		o, err := choose(pt, p, preset)
 		if err != nil {
 			return nil, nil, err
@@ -88,11 +96,7 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 				return nil, nil, err
 			}
 			if satLayers[pt.Ports[0].Node.GetName()] && o.GetMode() == potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC && o.GetBits() == 8 {
-				u, err := applySaturationFix(q, w)
-				if err != nil {
-					return nil, nil, err
-				}
-				plan.TensorUpdates = setUpdate(plan.TensorUpdates, u)
+				applySaturationFix(q)
 				rep.SaturationFixed = append(rep.SaturationFixed, pt.Ports[0].Node.GetName())
 			}
 			plan.Quantizers = append(plan.Quantizers, q)
@@ -114,7 +118,7 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 		req := &potv1.StatisticsRequest{
 			ModelId: req.ModelID,
 			// Statistics of the float model as it comes in (with earlier
-			// algorithms' updates, without the saturation fix's halving).
+			// algorithms' updates).
 			Plan:    &potv1.QuantizationPlan{TensorUpdates: req.Plan.GetTensorUpdates()},
 			Samples: &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)},
 		}
@@ -130,12 +134,22 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 		for _, v := range resp.GetValues() {
 			values[v.GetProbeId()] = v.GetValues()
 		}
-		for _, a := range acts {
-			q, err := a.quantizer(values)
-			if err != nil {
+		ranges := make([]*rawRange, len(acts))
+		groups := map[string][]*rawRange{}
+		for i, a := range acts {
+			if ranges[i], err = a.rawRange(values); err != nil {
 				return nil, nil, err
 			}
-			plan.Quantizers = append(plan.Quantizers, q)
+			if g := a.pt.Group; g != "" {
+				groups[g] = append(groups[g], ranges[i])
+			}
+		}
+		for i, a := range acts {
+			r := ranges[i]
+			if g := a.pt.Group; g != "" {
+				r = unify(groups[g])
+			}
+			plan.Quantizers = append(plan.Quantizers, a.quantizer(r))
 			rep.Activations++
 		}
 	}
@@ -247,7 +261,14 @@ func (a *activation) probes() []*potv1.StatisticProbe {
 	return []*potv1.StatisticProbe{mk("min", a.min), mk("max", a.max)}
 }
 
-func (a *activation) quantizer(values map[string][]float32) (*potv1.Quantizer, error) {
+// rawRange is an activation range from statistics, before it becomes
+// FakeQuantize bounds.
+type rawRange struct {
+	lo, hi   []float64
+	unsigned bool
+}
+
+func (a *activation) rawRange(values map[string][]float32) (*rawRange, error) {
 	minV, ok1 := values[a.pt.ID+"/min"]
 	maxV, ok2 := values[a.pt.ID+"/max"]
 	if !ok1 || !ok2 || len(minV) == 0 || len(maxV) == 0 {
@@ -260,40 +281,68 @@ func (a *activation) quantizer(values map[string][]float32) (*potv1.Quantizer, e
 		}
 		return float64(v[i])
 	}
-	lo := make([]float64, n)
-	hi := make([]float64, n)
+	r := &rawRange{lo: make([]float64, n), hi: make([]float64, n), unsigned: true}
 	for i := 0; i < n; i++ {
-		lo[i], hi[i] = at(minV, i), at(maxV, i)
+		r.lo[i], r.hi[i] = at(minV, i), at(maxV, i)
 		if a.min.clip != nil {
-			lo[i] = math.Max(lo[i], *a.min.clip)
+			r.lo[i] = math.Max(r.lo[i], *a.min.clip)
 		}
 		if a.max.clip != nil {
-			hi[i] = math.Min(hi[i], *a.max.clip)
+			r.hi[i] = math.Min(r.hi[i], *a.max.clip)
 		}
+		r.unsigned = r.unsigned && r.lo[i] >= 0
 	}
-	sym := a.opt.GetMode() == potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC
-	unsigned := !sym
-	if sym {
-		unsigned = true
-		for _, v := range lo {
-			unsigned = unsigned && v >= 0
+	return r, nil
+}
+
+// unify merges the ranges of a unified-scale group: the widest range
+// over the members, signed if any member is.
+func unify(rs []*rawRange) *rawRange {
+	out := &rawRange{lo: append([]float64(nil), rs[0].lo...), hi: append([]float64(nil), rs[0].hi...), unsigned: rs[0].unsigned}
+	for _, r := range rs[1:] {
+		if len(r.lo) != len(out.lo) {
+			// Mixed granularity cannot share per-channel values: use the
+			// per-tensor envelope.
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, s := range append([]*rawRange{out}, rs...) {
+				for i := range s.lo {
+					lo, hi = math.Min(lo, s.lo[i]), math.Max(hi, s.hi[i])
+				}
+			}
+			return &rawRange{lo: []float64{lo}, hi: []float64{hi}, unsigned: lo >= 0}
 		}
+		for i := range out.lo {
+			out.lo[i] = math.Min(out.lo[i], r.lo[i])
+			out.hi[i] = math.Max(out.hi[i], r.hi[i])
+		}
+		out.unsigned = out.unsigned && r.unsigned
+	}
+	return out
+}
+
+// quantizer turns a raw range into the activation's quantizer.
+func (a *activation) quantizer(r *rawRange) *potv1.Quantizer {
+	sym := a.opt.GetMode() == potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC
+	unsigned := !sym || r.unsigned
+	hi := append([]float64(nil), r.hi...)
+	if sym {
 		FixZeroFiltersSymmetric(hi)
 	}
 	levels, low, high := Levels(a.opt, false, unsigned)
 	q := newQuantizer(a.pt, a.opt, levels, low, high)
-	for i := 0; i < n; i++ {
+	q.UnifiedGroup = a.pt.Group
+	for i := range hi {
 		var l, h float64
 		if sym {
 			l, h = SymmetricRange(hi[i], levels, false, unsigned)
 		} else {
-			l, h = asymmetric(lo[i], hi[i], int(a.opt.GetBits()))
+			l, h = asymmetric(r.lo[i], r.hi[i], int(a.opt.GetBits()))
 		}
 		q.InputLow = append(q.InputLow, float32(l))
 		q.InputHigh = append(q.InputHigh, float32(h))
 	}
 	q.OutputLow, q.OutputHigh = q.InputLow, q.InputHigh
-	return q, nil
+	return q
 }
 
 // asymmetric turns a statistics range into FakeQuantize bounds: widened
@@ -407,4 +456,31 @@ func ReportJSON(v any) string {
 		return "{}"
 	}
 	return string(b)
+}
+
+// feedsActivationMatMul reports whether a point quantizes for a MatMul of
+// two activations.
+func feedsActivationMatMul(x *graph.Index, pt *Point) bool {
+	for _, name := range pt.Ops {
+		n := x.Node(name)
+		if n != nil && n.GetOpType() == "MatMul" && len(n.GetInputs()) == 2 &&
+			x.Constant(n.GetInputs()[0]) == nil && x.Constant(n.GetInputs()[1]) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// onlyMode keeps the options of one mode, or all when none has it.
+func onlyMode(opts []*potv1.QuantizationOption, m potv1.QuantizationMode) []*potv1.QuantizationOption {
+	var out []*potv1.QuantizationOption
+	for _, o := range opts {
+		if o.GetMode() == m {
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 {
+		return opts
+	}
+	return out
 }

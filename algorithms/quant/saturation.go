@@ -73,24 +73,19 @@ func saturationLayers(x *graph.Index, mode, device string) (map[string]bool, err
 }
 
 // applySaturationFix makes a symmetric weight quantizer use half of its
-// integer grid (7 effective bits), as POT does: the weights are halved
-// (a tensor update), the input range stays that of the original weights
-// and the output range doubles, so the dequantized weights keep their
-// scale. It returns the tensor update.
-func applySaturationFix(q *potv1.Quantizer, w *potv1.Tensor) (*potv1.Tensor, error) {
-	vals, err := graph.Float32s(w)
-	if err != nil {
-		return nil, err
-	}
-	for i := range vals {
-		vals[i] /= 2
-	}
+// integer grid (7 effective bits), as POT does to avoid the int16
+// overflow of u8·s8 pair sums on pre-VNNI CPUs. POT halves the weights
+// and doubles the quantizer's output range; doubling both the input and
+// the output range of the quantizer computes exactly the same numbers
+// without touching the weights, so the plan's tensor updates keep
+// describing the float model.
+func applySaturationFix(q *potv1.Quantizer) {
 	lo := make([]float32, len(q.InputLow))
 	hi := make([]float32, len(q.InputHigh))
 	for i := range lo {
 		lo[i] = 2 * q.InputLow[i]
 		hi[i] = 2 * q.InputHigh[i]
 	}
+	q.InputLow, q.InputHigh = lo, hi
 	q.OutputLow, q.OutputHigh = lo, hi
-	return graph.FloatTensor(w.GetName(), w.GetDims(), vals), nil
 }

@@ -1,0 +1,294 @@
+package biascorr
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/potgo/pot/algorithms/quant"
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/plan"
+)
+
+// Thresholds above which a correction is not applied: the largest
+// |shift/bias| over the channels (POT's defaults).
+const (
+	FastThreshold = 2.0
+	FullThreshold = 1000.0
+)
+
+// Report says what a bias correction did.
+type Report struct {
+	Corrected []string          `json:"corrected"`
+	Skipped   map[string]string `json:"skipped,omitempty"`
+	Samples   int               `json:"stat_samples"`
+}
+
+// floatPlan is the float model as the incoming plan describes it: its
+// tensor updates without quantizers.
+func floatPlan(p *potv1.QuantizationPlan) *potv1.QuantizationPlan {
+	return &potv1.QuantizationPlan{TensorUpdates: p.GetTensorUpdates()}
+}
+
+// updatedTensor returns an initializer as the plan updates it.
+func updatedTensor(x *graph.Index, p *potv1.QuantizationPlan, name string) *potv1.Tensor {
+	for _, t := range p.GetTensorUpdates() {
+		if t.GetName() == name {
+			return t
+		}
+	}
+	return x.Initializer(name)
+}
+
+func meanProbe(id, tensor string, axis int) *potv1.StatisticProbe {
+	return &potv1.StatisticProbe{Id: id, Tensor: tensor, Reducer: potv1.Reducer_REDUCER_MEAN, PerChannel: true,
+		ChannelAxis: int32(axis), Aggregator: potv1.Aggregator_AGGREGATOR_MEAN}
+}
+
+// Fast runs FastBiasCorrection.
+func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
+	g, err := h.Graph(ctx, req.ModelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := graph.NewIndex(g)
+	ls := layers(x, req.Plan, p.ApplyForAllNodes)
+	rep := &Report{Skipped: map[string]string{}}
+	out := proto.Clone(req.Plan).(*potv1.QuantizationPlan)
+	if len(ls) == 0 {
+		return out, rep, nil
+	}
+	info, err := h.DataInfo(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx := sdk.Subset(int(info.GetCalibrationSamples()), p.StatSubsetSize, p.Seed, p.ShuffleData)
+	// Shapes of the layer inputs, from one sample.
+	var names []string
+	for _, l := range ls {
+		names = append(names, l.in)
+	}
+	one, err := h.Infer(ctx, &potv1.InferRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
+		Samples: &potv1.Samples{Indices: idx[:1], BatchSize: 1}, Outputs: names})
+	if err != nil {
+		return nil, nil, fmt.Errorf("infer layer input shapes: %w", err)
+	}
+	dims := map[string][]int64{}
+	for _, t := range one.GetOutputs() {
+		dims[t.GetName()] = t.GetDims()
+	}
+	// Float means of every layer's input and output channels.
+	sreq := &potv1.StatisticsRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
+		Samples: &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)}}
+	for i, l := range ls {
+		axis := channelAxis(len(dims[l.in]), l.node.GetOpType())
+		sreq.Probes = append(sreq.Probes, meanProbe(fmt.Sprintf("in%d", i), l.in, axis), meanProbe(fmt.Sprintf("out%d", i), l.out, 1))
+	}
+	sresp, err := h.CollectStatistics(ctx, sreq)
+	if err != nil {
+		return nil, nil, fmt.Errorf("collect statistics: %w", err)
+	}
+	rep.Samples = int(sresp.GetSamples())
+	means := map[string][]float32{}
+	for _, v := range sresp.GetValues() {
+		means[v.GetProbeId()] = v.GetValues()
+	}
+	// One sub-model with a branch per layer: input quantizer, quantized
+	// weights, no bias, fed the float input's channel means.
+	sub, subPlan, inputs, err := subModel(x, g, req.Plan, ls, dims, means)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := h.LoadModel(ctx, sub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load the bias correction sub-model: %w", err)
+	}
+	defer h.UnloadModel(ctx, id)
+	var outNames []string
+	for i := range ls {
+		outNames = append(outNames, fmt.Sprintf("fbc_out%d", i))
+	}
+	iresp, err := h.Infer(ctx, &potv1.InferRequest{ModelId: id, Plan: subPlan, Inputs: inputs, Outputs: outNames})
+	if err != nil {
+		return nil, nil, fmt.Errorf("run the bias correction sub-model: %w", err)
+	}
+	threshold := FastThreshold
+	if p.Threshold != nil {
+		threshold = *p.Threshold
+	}
+	for i, l := range ls {
+		qOut, err := channelMeans(iresp.GetOutputs()[i], 1)
+		if err != nil {
+			return nil, nil, fmt.Errorf("layer %s: %w", l.node.GetName(), err)
+		}
+		fOut := means[fmt.Sprintf("out%d", i)]
+		b := updatedTensor(x, out, l.bias)
+		bias, err := graph.Float32s(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(qOut) != len(bias) || len(fOut) != len(bias) {
+			rep.Skipped[l.node.GetName()] = fmt.Sprintf("%d bias values for %d channels", len(bias), len(qOut))
+			continue
+		}
+		newBias := make([]float32, len(bias))
+		for c := range bias {
+			newBias[c] = fOut[c] - float32(qOut[c])
+		}
+		if reason := exceeds(bias, newBias, threshold); reason != "" {
+			rep.Skipped[l.node.GetName()] = reason
+			continue
+		}
+		setUpdate(out, graph.FloatTensor(l.bias, b.GetDims(), newBias))
+		rep.Corrected = append(rep.Corrected, l.node.GetName())
+	}
+	return out, rep, nil
+}
+
+// exceeds returns why a correction is refused: a zero bias, or a shift
+// larger than threshold times the bias in some channel.
+func exceeds(old, new []float32, threshold float64) string {
+	worst := 0.0
+	for c := range old {
+		if old[c] == 0 {
+			return "a bias is zero"
+		}
+		worst = math.Max(worst, math.Abs(float64((new[c]-old[c])/old[c])))
+	}
+	if !(worst < threshold) {
+		return fmt.Sprintf("shift is %.3g times the bias (threshold %g)", worst, threshold)
+	}
+	return ""
+}
+
+// setUpdate replaces or adds a tensor update of a plan.
+func setUpdate(p *potv1.QuantizationPlan, u *potv1.Tensor) {
+	for i, t := range p.TensorUpdates {
+		if t.GetName() == u.GetName() {
+			p.TensorUpdates[i] = u
+			return
+		}
+	}
+	p.TensorUpdates = append(p.TensorUpdates, u)
+}
+
+// channelMeans averages a tensor over every axis but one.
+func channelMeans(t *potv1.Tensor, axis int) ([]float64, error) {
+	v, err := graph.Float32s(t)
+	if err != nil {
+		return nil, err
+	}
+	d := t.GetDims()
+	if axis >= len(d) {
+		return nil, fmt.Errorf("output dims %v have no axis %d", d, axis)
+	}
+	outer, inner := 1, 1
+	for i := 0; i < axis; i++ {
+		outer *= int(d[i])
+	}
+	for i := axis + 1; i < len(d); i++ {
+		inner *= int(d[i])
+	}
+	c := int(d[axis])
+	out := make([]float64, c)
+	for o := 0; o < outer; o++ {
+		for ch := 0; ch < c; ch++ {
+			base := (o*c + ch) * inner
+			for _, x := range v[base : base+inner] {
+				out[ch] += float64(x)
+			}
+		}
+	}
+	for ch := range out {
+		out[ch] /= float64(outer * inner)
+	}
+	return out, nil
+}
+
+// subModel builds the graph of FastBiasCorrection: per layer, an input
+// fbc_in<i> of the layer input's shape (batch 1), the layer without its
+// bias, and an output fbc_out<i>; and the plan that quantizes it like the
+// full model.
+func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*layer, dims map[string][]int64, means map[string][]float32) (*potv1.Graph, *potv1.QuantizationPlan, []*potv1.Tensor, error) {
+	sub := &potv1.Graph{Name: "fast_bias_correction", Opsets: g.GetOpsets(), IrVersion: g.GetIrVersion()}
+	subPlan := &potv1.QuantizationPlan{}
+	var inputs []*potv1.Tensor
+	added := map[string]bool{}
+	for i, l := range ls {
+		d := append([]int64{1}, dims[l.in][1:]...)
+		if len(dims[l.in]) == 0 {
+			return nil, nil, nil, fmt.Errorf("layer %s: no shape for its input %q", l.node.GetName(), l.in)
+		}
+		in, out := fmt.Sprintf("fbc_in%d", i), fmt.Sprintf("fbc_out%d", i)
+		axis := channelAxis(len(d), l.node.GetOpType())
+		m := means[fmt.Sprintf("in%d", i)]
+		blob, err := constantBlob(in, d, axis, m)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("layer %s: %w", l.node.GetName(), err)
+		}
+		inputs = append(inputs, blob)
+		sub.Inputs = append(sub.Inputs, &potv1.ValueInfo{Name: in, Dtype: potv1.DataType_DATA_TYPE_FLOAT})
+		sub.Outputs = append(sub.Outputs, &potv1.ValueInfo{Name: out, Dtype: potv1.DataType_DATA_TYPE_FLOAT})
+		w := l.node.GetInputs()[1]
+		n := &potv1.Node{Name: fmt.Sprintf("fbc_layer%d", i), OpType: l.node.GetOpType(), Domain: l.node.GetDomain(),
+			Inputs: []string{in, w}, Outputs: []string{out}, Attributes: l.node.GetAttributes()}
+		sub.Nodes = append(sub.Nodes, n)
+		if !added[w] {
+			added[w] = true
+			t := updatedTensor(x, p, w)
+			if t == nil {
+				return nil, nil, nil, fmt.Errorf("layer %s: weights %q are not constant", l.node.GetName(), w)
+			}
+			sub.Initializers = append(sub.Initializers, t)
+		}
+		if q := l.inputQ; q != nil {
+			c := proto.Clone(q).(*potv1.Quantizer)
+			c.Id = fmt.Sprintf("in%d", i)
+			c.Location = &potv1.Location{Tensor: in}
+			c.Consumers = []string{n.GetName()}
+			subPlan.Quantizers = append(subPlan.Quantizers, c)
+		}
+		if q := l.weightsQ; q != nil {
+			c := proto.Clone(q).(*potv1.Quantizer)
+			c.Id = fmt.Sprintf("w%d", i)
+			c.Location = &potv1.Location{Tensor: w, Node: n.GetName(), Input: 1}
+			c.Consumers = []string{n.GetName()}
+			subPlan.Quantizers = append(subPlan.Quantizers, c)
+		}
+	}
+	if _, err := plan.Apply(sub, subPlan); err != nil {
+		return nil, nil, nil, fmt.Errorf("bias correction sub-model: %w", err)
+	}
+	return sub, subPlan, inputs, nil
+}
+
+// constantBlob is a tensor of dims whose every element of channel c
+// (along axis) is means[c].
+func constantBlob(name string, dims []int64, axis int, means []float32) (*potv1.Tensor, error) {
+	if axis >= len(dims) || int(dims[axis]) != len(means) {
+		return nil, fmt.Errorf("input dims %v: %d channel means on axis %d", dims, len(means), axis)
+	}
+	outer, inner := 1, 1
+	for i := 0; i < axis; i++ {
+		outer *= int(dims[i])
+	}
+	for i := axis + 1; i < len(dims); i++ {
+		inner *= int(dims[i])
+	}
+	c := len(means)
+	v := make([]float32, outer*c*inner)
+	for o := 0; o < outer; o++ {
+		for ch := 0; ch < c; ch++ {
+			base := (o*c + ch) * inner
+			for k := 0; k < inner; k++ {
+				v[base+k] = means[ch]
+			}
+		}
+	}
+	return graph.FloatTensor(name, dims, v), nil
+}

@@ -1,0 +1,10 @@
+// Command pot-algorithm-BiasCorrection is the BiasCorrection algorithm
+// plugin.
+package main
+
+import (
+	"github.com/potgo/pot/algorithms/biascorr"
+	"github.com/potgo/pot/sdk"
+)
+
+func main() { sdk.ServeAlgorithm(biascorr.FullAlgorithm{}) }
