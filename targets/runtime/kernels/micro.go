@@ -28,40 +28,45 @@ const (
 // of the tile is in range.
 type microKernel func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int)
 
-// kernelGo is the pure-Go micro-kernel for panels of height h.
+// kernelGo is the pure-Go micro-kernel for panels of height h. It
+// computes each row in two halves of 8 columns held in scalar
+// accumulators (registers), with one bounds check per step.
 func kernelGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
-	var acc [mrMax][nr]float32
-	for p := 0; p < k; p++ {
-		bp := (*[nr]float32)(b[offs[p] : offs[p]+nr])
-		ap := a[p*h : p*h+h]
-		for r := 0; r < mr; r++ {
-			av := ap[r]
-			row := &acc[r]
-			for j := range row {
-				row[j] += av * bp[j]
-			}
-		}
-	}
+	offs = offs[:k]
 	for r := 0; r < mr; r++ {
-		row := &acc[r]
 		dst := (*[nr]float32)(c[r*ldc : r*ldc+nr])
-		if flags&flagAccumulate != 0 {
-			for j := range row {
-				row[j] += dst[j]
+		for half := 0; half < nr; half += 8 {
+			var s0, s1, s2, s3, s4, s5, s6, s7 float32
+			ai := r
+			for _, o := range offs {
+				av := a[ai]
+				ai += h
+				bp := (*[8]float32)(b[o+half : o+half+8])
+				s0 += av * bp[0]
+				s1 += av * bp[1]
+				s2 += av * bp[2]
+				s3 += av * bp[3]
+				s4 += av * bp[4]
+				s5 += av * bp[5]
+				s6 += av * bp[6]
+				s7 += av * bp[7]
+			}
+			t := [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
+			d := (*[8]float32)(dst[half : half+8])
+			for j := range t {
+				v := t[j]
+				if flags&flagAccumulate != 0 {
+					v += d[j]
+				}
+				if flags&flagBias != 0 {
+					v += bias[r]
+				}
+				if flags&flagReLU != 0 && v < 0 {
+					v = 0
+				}
+				d[j] = v
 			}
 		}
-		if flags&flagBias != 0 {
-			bv := bias[r]
-			for j := range row {
-				row[j] += bv
-			}
-		}
-		if flags&flagReLU != 0 {
-			for j := range row {
-				row[j] = max(row[j], 0)
-			}
-		}
-		*dst = *row
 	}
 }
 
