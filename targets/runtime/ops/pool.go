@@ -103,16 +103,25 @@ func newPoolGeom(win window) *poolGeom {
 	return g
 }
 
+// poolIter is the working memory of visit, reused across planes.
+type poolIter struct {
+	inStride, oIdx, kIdx, offs []int
+	rs                         []poolRange
+}
+
+func (g *poolGeom) newIter() *poolIter {
+	nd := len(g.win.in)
+	return &poolIter{inStride: tensor.Strides(g.win.in), oIdx: make([]int, nd), kIdx: make([]int, nd), rs: make([]poolRange, nd)}
+}
+
 // visit calls fn for every output position of one plane with the
 // window's ranges; off receives the flat input offsets of the window's
 // valid positions, total the number of positions in the padded input.
-func (g *poolGeom) visit(fn func(o int, offs []int, total int)) {
+func (g *poolGeom) visit(it *poolIter, fn func(o int, offs []int, total int)) {
 	nd := len(g.win.in)
-	inStride := tensor.Strides(g.win.in)
-	oIdx := make([]int, nd)
-	kIdx := make([]int, nd)
-	rs := make([]poolRange, nd)
-	var offs []int
+	inStride, oIdx, kIdx, rs, offs := it.inStride, it.oIdx, it.kIdx, it.rs, it.offs
+	clear(oIdx)
+	defer func() { it.offs = offs }()
 	for o := 0; o < g.out; o++ {
 		total := 1
 		empty := false
@@ -221,11 +230,20 @@ func (k *poolKernel) maxOnly(ctx *Context, g *poolGeom, planes int, x, y any, id
 }
 
 func runPlanesT[T tensor.Number](ctx *Context, k *poolKernel, g *poolGeom, planes int, x, y []T, idx []int64) {
+	if len(g.win.in) == 2 && g.win.dilations[0] == 1 && g.win.dilations[1] == 1 && k.kind != poolLp && idx == nil {
+		ctx.Parallel(planes, 1, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				pool2D(k, g, x[p*g.inSize:(p+1)*g.inSize], y[p*g.out:(p+1)*g.out])
+			}
+		})
+		return
+	}
 	ctx.Parallel(planes, 1, func(lo, hi int) {
+		it := g.newIter()
 		for p := lo; p < hi; p++ {
 			xp := x[p*g.inSize : (p+1)*g.inSize]
 			yp := y[p*g.out : (p+1)*g.out]
-			g.visit(func(o int, offs []int, total int) {
+			g.visit(it, func(o int, offs []int, total int) {
 				switch k.kind {
 				case poolMax:
 					best, at := T(0), -1
@@ -263,6 +281,47 @@ func runPlanesT[T tensor.Number](ctx *Context, k *poolKernel, g *poolGeom, plane
 			})
 		}
 	})
+}
+
+// pool2D is the max or average pooling of one plane for 2-D windows
+// without dilation.
+func pool2D[T tensor.Number](k *poolKernel, g *poolGeom, x, y []T) {
+	w := g.win.in[1]
+	ow := g.win.out[1]
+	for oy, ry := range g.ranges[0] {
+		for ox, rx := range g.ranges[1] {
+			o := oy*ow + ox
+			if k.kind == poolMax && (ry.lo >= ry.hi || rx.lo >= rx.hi) {
+				y[o] = lowest[T]() // the window holds padding only
+				continue
+			}
+			y0, y1 := ry.start+ry.lo, ry.start+ry.hi
+			x0, x1 := rx.start+rx.lo, rx.start+rx.hi
+			if k.kind == poolMax {
+				best := x[y0*w+x0]
+				for yy := y0; yy < y1; yy++ {
+					for _, v := range x[yy*w+x0 : yy*w+x1] {
+						if v > best || v != v {
+							best = v
+						}
+					}
+				}
+				y[o] = best
+				continue
+			}
+			var sum float64
+			for yy := y0; yy < y1; yy++ {
+				for _, v := range x[yy*w+x0 : yy*w+x1] {
+					sum += float64(v)
+				}
+			}
+			n := (y1 - y0) * (x1 - x0)
+			if k.includePad {
+				n = ry.total * rx.total
+			}
+			y[o] = T(sum / float64(n))
+		}
+	}
 }
 
 // storageIndex converts a row-major offset within a plane to the
