@@ -74,7 +74,7 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.
 	for _, name := range steps {
 		resp, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: name, ModelId: req.ModelID, Plan: plan, Params: string(req.Params)})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err // the host's error names the plugin
 		}
 		plan = resp.GetPlan()
 		reports[name] = json.RawMessage(resp.GetReport())

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/potgo/pot/host/qdq"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/sdk/schema"
 )
 
 type quantizeFlags struct {
@@ -26,6 +28,15 @@ type quantizeFlags struct {
 	subset    int
 	output    string
 	algorithm string
+
+	weightBits        int
+	weightGranularity string
+	activationMode    string
+	rangeEstimator    string
+	fastBias          bool
+	noFastBias        bool
+	ignore            []string
+	saturationFix     string
 }
 
 // quantizeResult is the JSON of `pot quantize --json`.
@@ -68,7 +79,94 @@ func newQuantize(g *globals) *cobra.Command {
 	fl.StringVarP(&f.output, "output", "o", "", "output QDQ ONNX model (default: MODEL_int8.onnx beside the model)")
 	fl.StringVar(&f.algorithm, "algorithm", "DefaultQuantization", "algorithm plugin to run")
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
+	fl.IntVar(&f.weightBits, "weight-bits", 0, "weight bits (8, 4, 2), among those the target allows")
+	fl.StringVar(&f.weightGranularity, "weight-granularity", "", "pertensor or perchannel weights")
+	fl.StringVar(&f.activationMode, "activation-mode", "", "symmetric or asymmetric activations")
+	fl.StringVar(&f.rangeEstimator, "range-estimator", "", "activation range estimator preset: default (min/max) or quantile")
+	fl.BoolVar(&f.fastBias, "fast-bias", false, "FastBiasCorrection (the default)")
+	fl.BoolVar(&f.noFastBias, "no-fast-bias", false, "full BiasCorrection instead of FastBiasCorrection")
+	fl.StringArrayVar(&f.ignore, "ignore", nil, "node name or op type to keep in float (repeatable)")
+	fl.StringVar(&f.saturationFix, "saturation-fix", "", "first_layer (default), all or no: 7-bit weights against int16 overflow on pre-VNNI CPUs")
+	cmd.MarkFlagsMutuallyExclusive("fast-bias", "no-fast-bias")
 	return cmd
+}
+
+// params builds the algorithm parameters from the flags.
+func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples int) (map[string]any, error) {
+	p := map[string]any{
+		"target_device":    device,
+		"preset":           f.preset,
+		"stat_subset_size": f.subset,
+		"shuffle_data":     f.subset > 0 && f.subset < calibSamples,
+		"seed":             0,
+	}
+	w := map[string]any{}
+	if f.weightBits != 0 {
+		w["bits"] = f.weightBits
+	}
+	if f.weightGranularity != "" {
+		w["granularity"] = f.weightGranularity
+	}
+	if len(w) > 0 {
+		p["weights"] = w
+	}
+	if f.activationMode != "" {
+		p["activations"] = map[string]any{"mode": f.activationMode}
+	}
+	if f.rangeEstimator != "" {
+		p["range_estimator"] = map[string]any{"preset": f.rangeEstimator}
+	}
+	if f.noFastBias {
+		p["use_fast_bias"] = false
+	}
+	if f.saturationFix != "" {
+		p["saturation_fix"] = f.saturationFix
+	}
+	if len(f.ignore) > 0 {
+		ig, err := ignoredScope(graph, f.ignore)
+		if err != nil {
+			return nil, err
+		}
+		p["ignored"] = ig
+	}
+	return p, nil
+}
+
+// ignoredScope turns --ignore values into POT's ignored scope: node names
+// into scope, op types into operations.
+func ignoredScope(g *potv1.Graph, names []string) (map[string]any, error) {
+	nodes := map[string]bool{}
+	types := map[string]bool{}
+	var all []string
+	for _, n := range g.GetNodes() {
+		nodes[n.GetName()] = true
+		types[n.GetOpType()] = true
+		all = append(all, n.GetName(), n.GetOpType())
+	}
+	var scope []string
+	var ops []map[string]any
+	for _, name := range names {
+		switch {
+		case nodes[name]:
+			scope = append(scope, name)
+		case types[name]:
+			ops = append(ops, map[string]any{"type": name})
+		default:
+			msg := fmt.Sprintf("--ignore %q: the model has no node or operation type of that name", name)
+			if near := schema.Nearest(name, all); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", near)
+			}
+			return nil, errors.New(msg)
+		}
+	}
+	ig := map[string]any{}
+	if len(scope) > 0 {
+		ig["scope"] = scope
+	}
+	if len(ops) > 0 {
+		ig["operations"] = ops
+	}
+	return ig, nil
 }
 
 func runQuantize(ctx context.Context, g *globals, f *quantizeFlags) error {
@@ -102,6 +200,10 @@ func runQuantize(ctx context.Context, g *globals, f *quantizeFlags) error {
 			return err
 		}
 	}
+	params, err := f.params(graph, "", calib.Len())
+	if err != nil {
+		return err
+	}
 	mgr, err := g.manager()
 	if err != nil {
 		return err
@@ -116,13 +218,7 @@ func runQuantize(ctx context.Context, g *globals, f *quantizeFlags) error {
 		return err
 	}
 	defer sess.Close()
-	params := map[string]any{
-		"target_device":    sess.Target().GetDevice(),
-		"preset":           f.preset,
-		"stat_subset_size": f.subset,
-		"shuffle_data":     f.subset > 0 && f.subset < calib.Len(),
-		"seed":             0,
-	}
+	params["target_device"] = sess.Target().GetDevice()
 	raw, _ := json.Marshal(params)
 	plan, reports, err := sess.Run(ctx, []pipeline.Step{{Name: f.algorithm, Params: raw}})
 	if err != nil {

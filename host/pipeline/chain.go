@@ -7,6 +7,7 @@ import (
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/schema"
 )
 
 // Step is one algorithm of a chain with its parameters (a JSON object).
@@ -79,13 +80,41 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 	if len(params) == 0 {
 		params = json.RawMessage("{}")
 	}
+	if err := s.validate(ctx, name, a, params); err != nil {
+		return nil, err
+	}
 	if p == nil {
 		p = &potv1.QuantizationPlan{}
 	}
 	s.log.Debug("running algorithm", "name", name)
-	resp, err := a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
-	if err != nil {
-		return nil, fmt.Errorf("algorithm %s: %w", name, err)
+	// The plugin manager's errors name the plugin already.
+	return a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
+}
+
+// validate checks parameters against the schema the algorithm publishes.
+func (s *Session) validate(ctx context.Context, name string, a plugins.Algorithm, params json.RawMessage) error {
+	s.mu.Lock()
+	sch, ok := s.schemas[name]
+	s.mu.Unlock()
+	if !ok {
+		d, err := a.Describe(ctx)
+		if err != nil {
+			return err
+		}
+		if d.GetParamsSchema() != "" {
+			if sch, err = schema.Compile(d.GetParamsSchema()); err != nil {
+				return fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
+			}
+		}
+		s.mu.Lock()
+		s.schemas[name] = sch
+		s.mu.Unlock()
 	}
-	return resp, nil
+	if sch == nil {
+		return nil
+	}
+	if err := sch.Validate(params); err != nil {
+		return fmt.Errorf("parameters of %s: %w", name, err)
+	}
+	return nil
 }

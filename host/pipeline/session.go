@@ -14,6 +14,7 @@ import (
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/schema"
 )
 
 // Progress receives progress of long stages.
@@ -51,6 +52,7 @@ type Session struct {
 	algos   map[string]*pluginmgr.Algorithm
 	models  map[string]*potv1.Graph // graphs loaded by algorithms
 	floatTo map[string][]int        // data set -> float model top-1, cached
+	schemas map[string]*schema.Schema
 }
 
 // data is a data set uploaded to the target.
@@ -67,7 +69,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	s := &Session{opts: opts, graph: opts.Graph, log: opts.Logger, algos: map[string]*pluginmgr.Algorithm{},
-		models: map[string]*potv1.Graph{}, floatTo: map[string][]int{}}
+		models: map[string]*potv1.Graph{}, floatTo: map[string][]int{}, schemas: map[string]*schema.Schema{}}
 	in, err := modelInput(opts.Graph)
 	if err != nil {
 		return nil, err
