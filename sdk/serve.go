@@ -74,10 +74,14 @@ func serve(kind string, p plugin.Plugin, opts []ServeOption) {
 	})
 }
 
+// hostPID is the parent process as the plugin starts, read as early as
+// possible so that a host that dies during start-up is noticed too.
+var hostPID = os.Getppid()
+
 // exitWithParent ends the plugin when the host process is gone (the
 // plugin is re-parented), so that no plugin outlives a killed host.
 func exitWithParent() {
-	parent := os.Getppid()
+	parent := hostPID
 	for range time.Tick(500 * time.Millisecond) {
 		if os.Getppid() != parent {
 			logger.Error("host process is gone; exiting", "host_pid", parent)

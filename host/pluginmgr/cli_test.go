@@ -1,0 +1,245 @@
+package pluginmgr_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// potRun is a pot process started from a plugin folder: pot finds the
+// plugins beside its own binary, and only there.
+type potRun struct {
+	cmd            *exec.Cmd
+	stdout, stderr logBuf
+	done           chan error
+}
+
+// startPot starts dir/pot with args.
+func startPot(t *testing.T, dir string, args ...string) *potRun {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "pot")); err != nil {
+		link(t, filepath.Join(built, "pot"), filepath.Join(dir, "pot"))
+	}
+	r := &potRun{cmd: exec.Command(filepath.Join(dir, "pot"), args...), done: make(chan error, 1)}
+	r.cmd.Dir = t.TempDir()
+	r.cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH=", "XDG_DATA_HOME="+t.TempDir())
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.done <- r.cmd.Wait() }()
+	t.Cleanup(func() {
+		r.cmd.Process.Kill()
+		<-r.done
+	})
+	return r
+}
+
+// wait waits for pot to end and returns its exit code.
+func (r *potRun) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-r.done:
+		r.done <- nil
+		return r.cmd.ProcessState.ExitCode()
+	case <-time.After(d):
+		t.Fatalf("pot still running after %s; stderr:\n%s", d, r.stderr.String())
+		return -1
+	}
+}
+
+func quantizeArgs(out string, extra ...string) []string {
+	return append([]string{"quantize", "--model", filepath.Join(repoRoot(), "examples", "models", "lenet_mnist.onnx"),
+		"--data", filepath.Join(repoRoot(), "examples", "data", "mnist-calib.json"), "--subset", "50", "-o", out}, extra...)
+}
+
+// pluginsUp waits until the target and the algorithm run.
+func pluginsUp(t *testing.T, dir string) {
+	t.Helper()
+	waitProcesses(t, dir, 30*time.Second, "the target and the algorithm did not start", func(ps []string) bool {
+		n := 0
+		for _, p := range ps {
+			if strings.Contains(p, " pot-") {
+				n++
+			}
+		}
+		return n >= 2
+	})
+}
+
+// `pot quantize` with an algorithm that crashes or hangs fails with an
+// error naming it and its last log lines, writes no output file and
+// leaves no process behind.
+func TestQuantizeWithAFaultyAlgorithm(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra []string
+		want  []string
+	}{
+		{"Panic", nil, []string{"died during Run", "panic: simulated crash in a goroutine"}},
+		{"Exit", nil, []string{"died during Run", "exit status 7"}},
+		{"Hang", []string{"--plugin-timeout", "2s"}, []string{"hung in Run", "--plugin-timeout 2s"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := pluginDir(t, "pot-algorithm-"+tc.name)
+			outDir := t.TempDir()
+			out := filepath.Join(outDir, "out.onnx")
+			r := startPot(t, dir, quantizeArgs(out, append([]string{"--algorithm", tc.name}, tc.extra...)...)...)
+			if code := r.wait(t, 60*time.Second); code != 1 {
+				t.Fatalf("exit code %d; stderr:\n%s", code, r.stderr.String())
+			}
+			stderr := r.stderr.String()
+			want := append([]string{`algorithm plugin "` + tc.name + `"`, "its last log lines:", "faulty plugin about to misbehave"}, tc.want...)
+			if miss := contains(stderr, want...); len(miss) > 0 {
+				t.Errorf("stderr lacks %q:\n%s", miss, stderr)
+			}
+			if entries, _ := os.ReadDir(outDir); len(entries) != 0 {
+				t.Errorf("files written: %v", entries)
+			}
+			waitProcesses(t, dir, 5*time.Second, "plugin processes left", noProcesses)
+		})
+	}
+}
+
+// Ctrl-C (SIGINT to pot) in the middle of a run stops every plugin, even
+// one that ignores its context, and writes nothing.
+func TestInterruptStopsEveryPlugin(t *testing.T) {
+	dir := pluginDir(t, "pot-algorithm-Hang")
+	outDir := t.TempDir()
+	r := startPot(t, dir, quantizeArgs(filepath.Join(outDir, "out.onnx"), "--algorithm", "Hang")...)
+	pluginsUp(t, dir)
+	start := time.Now()
+	if err := r.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t, 20*time.Second); code != 130 {
+		t.Errorf("exit code %d, want 130; stderr:\n%s", code, r.stderr.String())
+	}
+	t.Logf("pot ended %s after SIGINT", time.Since(start).Round(time.Millisecond))
+	if !strings.Contains(r.stderr.String(), "interrupted; no output written") {
+		t.Errorf("stderr:\n%s", r.stderr.String())
+	}
+	// pot waits for its plugins before it exits.
+	if ps := processes(dir); len(ps) != 0 {
+		t.Errorf("processes left when pot ended: %v", ps)
+	}
+	if entries, _ := os.ReadDir(outDir); len(entries) != 0 {
+		t.Errorf("files written: %v", entries)
+	}
+}
+
+// A plugin ends by itself when its host is killed outright.
+func TestKilledHostLeavesNoOrphans(t *testing.T) {
+	dir := pluginDir(t, "pot-algorithm-Hang")
+	r := startPot(t, dir, quantizeArgs(filepath.Join(t.TempDir(), "out.onnx"), "--algorithm", "Hang")...)
+	pluginsUp(t, dir)
+	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 10*time.Second)
+	waitProcesses(t, dir, 5*time.Second, "plugins outlived their killed host", noProcesses)
+}
+
+// Without the parent-death signal the host sets, the SDK's own watch
+// ends a plugin whose parent is gone: here the parent is a shell that is
+// killed outright.
+func TestPluginWatchesItsParent(t *testing.T) {
+	dir := pluginDir(t, "pot-algorithm-Hang")
+	sh := exec.Command("/bin/sh", "-c", `"$1" & wait`, "sh", filepath.Join(dir, "pot-algorithm-Hang"))
+	sh.Env = append(os.Environ(), "POT_PLUGIN_MAGIC_COOKIE=6b1f2c1e9a7d4b0f8e3c5a2d7f9b1c4e", "PLUGIN_PROTOCOL_VERSIONS=1")
+	stdout, err := sh.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The plugin has started once it printed its handshake line.
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if !strings.HasPrefix(line, "1|1|unix|") {
+		t.Fatalf("handshake %q, %v", line, err)
+	}
+	start := time.Now()
+	sh.Process.Kill()
+	// Wait returns once the plugin, which holds the stdout pipe, is gone.
+	go sh.Wait()
+	waitProcesses(t, dir, 5*time.Second, "the plugin outlived its parent", noProcesses)
+	t.Logf("the plugin ended %s after its parent was killed", time.Since(start).Round(time.Millisecond))
+}
+
+// Plugin log lines reach the host's log under the plugin's name, filtered
+// by --log-level.
+func TestPluginLogsFollowLogLevel(t *testing.T) {
+	dir := pluginDir(t, "pot-algorithm-Debug")
+	const marker = "faulty plugin debug marker 4242"
+	for _, tc := range []struct {
+		level      string
+		debugShown bool
+	}{{"debug", true}, {"info", false}, {"warn", false}} {
+		t.Run(tc.level, func(t *testing.T) {
+			r := startPot(t, dir, quantizeArgs(filepath.Join(t.TempDir(), "out.onnx"), "--algorithm", "Debug", "--log-level", tc.level)...)
+			if code := r.wait(t, 60*time.Second); code != 0 {
+				t.Fatalf("exit code %d:\n%s", code, r.stderr.String())
+			}
+			stderr := r.stderr.String()
+			if got := strings.Contains(stderr, "pot-algorithm-Debug: "+marker); got != tc.debugShown {
+				t.Errorf("debug line shown = %v, want %v:\n%s", got, tc.debugShown, stderr)
+			}
+			// Warnings pass every level used here.
+			if !strings.Contains(stderr, "[WARN]  pot.pot-algorithm-Debug: faulty plugin about to misbehave") {
+				t.Errorf("the plugin's warning is not shown under its name:\n%s", stderr)
+			}
+			if strings.Contains(r.stdout.String(), "faulty") {
+				t.Errorf("plugin logs on pot's stdout:\n%s", r.stdout.String())
+			}
+		})
+	}
+}
+
+// `pot plugins lock` records checksums; a binary changed afterwards is
+// refused with a message naming it, and so is one added afterwards.
+func TestLockRefusesAChangedBinary(t *testing.T) {
+	dir := pluginDir(t)
+	copyFile(t, filepath.Join(built, "faulty"), filepath.Join(dir, "pot-algorithm-Debug"))
+	lock := filepath.Join(t.TempDir(), "pot-plugins.lock")
+	r := startPot(t, dir, "plugins", "lock", "--plugin-lock", lock)
+	if code := r.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("lock: exit %d: %s", code, r.stderr.String())
+	}
+	if !strings.Contains(r.stdout.String(), "locked 4 plugins") {
+		t.Errorf("lock: %s", r.stdout.String())
+	}
+	r = startPot(t, dir, "plugins", "describe", "algorithm", "Debug", "--plugin-lock", lock)
+	if code := r.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("describe of a locked plugin: exit %d: %s", code, r.stderr.String())
+	}
+	// Change the binary (a rebuild would do the same).
+	f, err := os.OpenFile(filepath.Join(dir, "pot-algorithm-Debug"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("changed"))
+	f.Close()
+	r = startPot(t, dir, "plugins", "describe", "algorithm", "Debug", "--plugin-lock", lock)
+	if code := r.wait(t, 30*time.Second); code != 1 {
+		t.Fatalf("describe of a changed plugin: exit %d: %s", code, r.stderr.String())
+	}
+	if miss := contains(r.stderr.String(), `algorithm plugin "Debug"`, filepath.Join(dir, "pot-algorithm-Debug"),
+		"does not match its checksum in the lock file "+lock, "refusing to run it"); len(miss) > 0 {
+		t.Errorf("stderr lacks %q: %s", miss, r.stderr.String())
+	}
+	// A plugin installed after the lock is not trusted either.
+	link(t, filepath.Join(built, "faulty"), filepath.Join(dir, "pot-algorithm-Exit"))
+	r = startPot(t, dir, "plugins", "describe", "algorithm", "Exit", "--plugin-lock", lock)
+	if code := r.wait(t, 30*time.Second); code != 1 || !strings.Contains(r.stderr.String(), `algorithm plugin "Exit" is not in the lock file`) {
+		t.Errorf("describe of an unlocked plugin: exit %d: %s", code, r.stderr.String())
+	}
+	waitProcesses(t, dir, 5*time.Second, "plugin processes left", noProcesses)
+}
