@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -50,17 +53,21 @@ func newPlugins(g *globals) *cobra.Command {
 				Kind    string `json:"kind"`
 				Name    string `json:"name"`
 				Version string `json:"version"`
-				Path    string `json:"path"`
-				Error   string `json:"error,omitempty"`
+				// Protocols are the protocol versions the plugin says it
+				// speaks, comma-separated.
+				Protocols string `json:"protocols"`
+				Path      string `json:"path"`
+				Error     string `json:"error,omitempty"`
 			}
 			var rows []row
 			for _, b := range m.Binaries() {
 				r := row{Kind: b.Kind, Name: b.Name, Path: b.Path}
-				v, err := describeVersion(cmd.Context(), m, b)
+				d, err := describePlugin(cmd.Context(), m, b.Kind, b.Name)
 				if err != nil {
 					r.Error = err.Error()
+				} else {
+					r.Version, r.Protocols = d.version, protocolList(d.protocols)
 				}
-				r.Version = v
 				rows = append(rows, r)
 			}
 			m.Close()
@@ -71,13 +78,13 @@ func newPlugins(g *globals) *cobra.Command {
 				return printJSON(g.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tPATH")
+			fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tPROTOCOL\tPATH")
 			for _, r := range rows {
 				v := r.Version
 				if r.Error != "" {
 					v = "error: " + r.Error
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Kind, r.Name, v, r.Path)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Name, v, r.Protocols, r.Path)
 			}
 			return tw.Flush()
 		},
@@ -85,7 +92,7 @@ func newPlugins(g *globals) *cobra.Command {
 	list.Flags().BoolVar(&g.jsonOut, "json", false, "print JSON")
 	describe := &cobra.Command{
 		Use:   "describe KIND NAME",
-		Short: "Describe a plugin: version, protocol, parameters or hardware config",
+		Short: "Describe a plugin as JSON: version, protocol versions, and the hardware config and operators of a target or the parameter schema of an algorithm",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := g.manager()
@@ -93,32 +100,11 @@ func newPlugins(g *globals) *cobra.Command {
 				return err
 			}
 			defer m.Close()
-			var msg proto.Message
-			switch args[0] {
-			case plugins.KindTarget:
-				t, err := m.Target(cmd.Context(), args[1])
-				if err != nil {
-					return err
-				}
-				d, err := t.Describe(cmd.Context())
-				if err != nil {
-					return err
-				}
-				msg = d
-			case plugins.KindAlgorithm:
-				a, err := m.Algorithm(cmd.Context(), args[1])
-				if err != nil {
-					return err
-				}
-				d, err := a.Describe(cmd.Context())
-				if err != nil {
-					return err
-				}
-				msg = d
-			default:
-				return fmt.Errorf("plugin kind %q is not target or algorithm", args[0])
+			d, err := describePlugin(cmd.Context(), m, args[0], args[1])
+			if err != nil {
+				return err
 			}
-			b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(msg)
+			b, err := json.MarshalIndent(d, "", "  ")
 			if err != nil {
 				return err
 			}
@@ -154,24 +140,88 @@ func newPlugins(g *globals) *cobra.Command {
 	return cmd
 }
 
-// describeVersion starts a plugin and asks for its version.
-func describeVersion(ctx context.Context, m *pluginmgr.Manager, b plugins.Binary) (string, error) {
-	switch b.Kind {
+// description is what `pot plugins describe` prints.
+type description struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Path string `json:"path"`
+	// Protocol is the version negotiated in the go-plugin handshake.
+	Protocol int `json:"protocol_version"`
+	// Description is the plugin's answer to Describe, with the JSON
+	// documents it carries as strings (parameter schema, defaults)
+	// inlined.
+	Description json.RawMessage `json:"description"`
+	version     string
+	protocols   []int32
+}
+
+// describePlugin starts a plugin, asks it to describe itself and stops it.
+func describePlugin(ctx context.Context, m *pluginmgr.Manager, kind, name string) (*description, error) {
+	var (
+		p   *pluginmgr.Process
+		msg proto.Message
+		d   = &description{Kind: kind}
+	)
+	switch kind {
 	case plugins.KindTarget:
-		t, err := m.Target(ctx, b.Name)
+		t, err := m.Target(ctx, name)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		defer t.Kill()
-		d, err := t.Describe(ctx)
-		return d.GetVersion(), err
-	default:
-		a, err := m.Algorithm(ctx, b.Name)
+		td, err := t.Describe(ctx)
 		if err != nil {
-			return "", err
+			return nil, err
+		}
+		p, msg, d.version, d.protocols = t.Process, td, td.GetVersion(), td.GetProtocolVersions()
+	case plugins.KindAlgorithm:
+		a, err := m.Algorithm(ctx, name)
+		if err != nil {
+			return nil, err
 		}
 		defer a.Kill()
-		d, err := a.Describe(ctx)
-		return d.GetVersion(), err
+		ad, err := a.Describe(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p, msg, d.version, d.protocols = a.Process, ad, ad.GetVersion(), ad.GetProtocolVersions()
+	default:
+		return nil, fmt.Errorf("plugin kind %q is not %s or %s", kind, plugins.KindTarget, plugins.KindAlgorithm)
 	}
+	d.Name, d.Path, d.Protocol = p.Bin.Name, p.Bin.Path, p.Protocol()
+	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(msg)
+	if err != nil {
+		return nil, err
+	}
+	d.Description = inlineJSON(raw, "params_schema", "defaults")
+	return d, nil
+}
+
+// inlineJSON replaces the string fields named by keys of a JSON object by
+// the JSON documents they hold, when they hold valid JSON.
+func inlineJSON(raw []byte, keys ...string) json.RawMessage {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return raw
+	}
+	for _, k := range keys {
+		var s string
+		if err := json.Unmarshal(obj[k], &s); err == nil && json.Valid([]byte(s)) {
+			obj[k] = json.RawMessage(s)
+		}
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return raw
+	}
+	return b
+}
+
+// protocolList prints protocol versions as "1" or "1,2".
+func protocolList(vs []int32) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = strconv.Itoa(int(v))
+	}
+	return strings.Join(s, ",")
 }

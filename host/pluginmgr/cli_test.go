@@ -2,6 +2,8 @@ package pluginmgr_test
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,4 +244,57 @@ func TestLockRefusesAChangedBinary(t *testing.T) {
 		t.Errorf("describe of an unlocked plugin: exit %d: %s", code, r.stderr.String())
 	}
 	waitProcesses(t, dir, 5*time.Second, "plugin processes left", noProcesses)
+}
+
+// `pot plugins describe` prints JSON with the negotiated protocol, and
+// the hardware config and operators of a target or the parameter schema
+// of an algorithm; `pot plugins list` shows the protocol versions.
+func TestDescribeAndList(t *testing.T) {
+	dir := pluginDir(t)
+	type desc struct {
+		Kind        string `json:"kind"`
+		Name        string `json:"name"`
+		Path        string `json:"path"`
+		Protocol    int    `json:"protocol_version"`
+		Description struct {
+			Name             string          `json:"name"`
+			Version          string          `json:"version"`
+			ProtocolVersions []int           `json:"protocol_versions"`
+			HardwareConfig   json.RawMessage `json:"hardware_config"`
+			Operators        []any           `json:"operators"`
+			ParamsSchema     map[string]any  `json:"params_schema"`
+			Defaults         map[string]any  `json:"defaults"`
+		} `json:"description"`
+	}
+	for _, tc := range []struct{ kind, name string }{{"target", "cpu"}, {"algorithm", "MinMaxQuantization"}} {
+		r := startPot(t, dir, "plugins", "describe", tc.kind, tc.name)
+		if code := r.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("exit %d: %s", code, r.stderr.String())
+		}
+		var d desc
+		if err := json.Unmarshal([]byte(r.stdout.String()), &d); err != nil {
+			t.Fatalf("%v:\n%s", err, r.stdout.String())
+		}
+		if d.Kind != tc.kind || d.Name != tc.name || d.Path != filepath.Join(dir, "pot-"+tc.kind+"-"+tc.name) ||
+			d.Protocol != 1 || d.Description.Name != tc.name || fmt.Sprint(d.Description.ProtocolVersions) != "[1]" {
+			t.Errorf("%s %s: %+v", tc.kind, tc.name, d)
+		}
+		if tc.kind == "target" && (len(d.Description.HardwareConfig) < 100 || len(d.Description.Operators) < 50) {
+			t.Errorf("target without hardware config or operators: %s", r.stdout.String())
+		}
+		if tc.kind == "algorithm" && (d.Description.ParamsSchema["type"] != "object" || d.Description.Defaults == nil) {
+			t.Errorf("algorithm without parameter schema or defaults: %s", r.stdout.String())
+		}
+	}
+	r := startPot(t, dir, "plugins", "list")
+	if code := r.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout.String()), "\n")
+	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "KIND NAME VERSION PROTOCOL PATH" {
+		t.Fatalf("list:\n%s", r.stdout.String())
+	}
+	if f := strings.Fields(lines[3]); f[0] != "target" || f[1] != "cpu" || f[3] != "1" {
+		t.Errorf("list row %q", lines[3])
+	}
 }
