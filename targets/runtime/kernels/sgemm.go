@@ -42,18 +42,6 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if m < 0 || n < 0 || k < 0 {
 		return fmt.Errorf("sgemm: negative size m=%d n=%d k=%d", m, n, k)
 	}
-	need := func(name string, rows, cols int, buf []float32, ld int) error {
-		if rows == 0 || cols == 0 {
-			return nil
-		}
-		if ld < cols {
-			return fmt.Errorf("sgemm: leading dimension of %s is %d, less than %d columns", name, ld, cols)
-		}
-		if n := (rows-1)*ld + cols; len(buf) < n {
-			return fmt.Errorf("sgemm: %s is %d×%d (leading dimension %d), needs %d elements, has %d", name, rows, cols, ld, n, len(buf))
-		}
-		return nil
-	}
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m
@@ -62,13 +50,28 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if transB {
 		br, bc = n, k
 	}
-	if err := need("A", ar, ac, a, lda); err != nil {
+	if err := checkMatrix("A", ar, ac, a, lda); err != nil {
 		return err
 	}
-	if err := need("B", br, bc, b, ldb); err != nil {
+	if err := checkMatrix("B", br, bc, b, ldb); err != nil {
 		return err
 	}
-	return need("C", m, n, c, ldc)
+	return checkMatrix("C", m, n, c, ldc)
+}
+
+// checkMatrix checks that a rows×cols matrix with leading dimension ld
+// fits in buf.
+func checkMatrix(name string, rows, cols int, buf []float32, ld int) error {
+	if rows == 0 || cols == 0 {
+		return nil
+	}
+	if ld < cols {
+		return fmt.Errorf("sgemm: leading dimension of %s is %d, less than %d columns", name, ld, cols)
+	}
+	if n := (rows-1)*ld + cols; len(buf) < n {
+		return fmt.Errorf("sgemm: %s is %d×%d (leading dimension %d), needs %d elements, has %d", name, rows, cols, ld, n, len(buf))
+	}
+	return nil
 }
 
 // sgemm is Sgemm without the checks, on non-empty C.

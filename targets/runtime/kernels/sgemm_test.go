@@ -211,3 +211,39 @@ func TestMulOffsets(t *testing.T) {
 		closeTo(t, fmt.Sprint(tc), c, want, tc.k)
 	}
 }
+
+func TestPackedB(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, m := range []int{1, 5, 17, 64, 130} {
+		for _, n := range []int{1, 5, 17, 64, 100} {
+			for _, k := range []int{1, 5, 17, 300} {
+				for _, tr := range [][2]bool{{false, false}, {true, true}} {
+					lda, ldb := k+1, n+2
+					if tr[0] {
+						lda = m + 1
+					}
+					if tr[1] {
+						ldb = k + 2
+					}
+					a := randSlice(r, (m+k)*lda)
+					b := randSlice(r, (k+n)*ldb)
+					pb, err := PackB(k, n, b, ldb, tr[1])
+					if err != nil {
+						t.Fatal(err)
+					}
+					ldc := n + 1
+					c := randSlice(r, m*ldc)
+					want := append([]float32(nil), c...)
+					refGemm(tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, 2, want, ldc, nil, false)
+					if err := pb.Mul(tr[0], m, 0.5, a, lda, 2, c, ldc); err != nil {
+						t.Fatal(err)
+					}
+					closeTo(t, fmt.Sprintf("m=%d n=%d k=%d trans=%v", m, n, k, tr), c, want, k)
+				}
+			}
+		}
+	}
+	if _, err := PackB(3, 3, make([]float32, 5), 3, false); err == nil {
+		t.Error("PackB of a short slice: no error")
+	}
+}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -18,15 +19,29 @@ func init() {
 type gemmKernel struct {
 	alpha, beta    float32
 	transA, transB bool
+	// packed is the constant float32 B, packed at compile time.
+	packed *kernels.PackedB
 }
 
 func newGemm(n *Node) (Kernel, error) {
-	return &gemmKernel{
+	k := &gemmKernel{
 		alpha:  n.Float("alpha", 1),
 		beta:   n.Float("beta", 1),
 		transA: n.Int("transA", 0) != 0,
 		transB: n.Int("transB", 0) != 0,
-	}, nil
+	}
+	if b := n.Const(1); b != nil && b.DType == tensor.Float && b.Rank() == 2 {
+		kk, nn := b.Shape[0], b.Shape[1]
+		if k.transB {
+			kk, nn = nn, kk
+		}
+		pb, err := kernels.PackB(kk, nn, b.F32(), b.Shape[1], k.transB)
+		if err != nil {
+			return nil, fmt.Errorf("B: %w", err)
+		}
+		k.packed = pb
+	}
+	return k, nil
 }
 
 func (k *gemmKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
@@ -83,6 +98,9 @@ func (k *gemmKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	lda, ldb := a.Shape[1], b.Shape[1]
 	switch a.DType {
 	case tensor.Float:
+		if k.packed != nil && k.packed.K == ka && k.packed.N == n {
+			return parallelPackedB(ctx, k.packed, k.transA, m, k.alpha, a.F32(), lda, beta, y.F32(), n)
+		}
 		return parallelSgemm(ctx, k.transA, k.transB, m, n, ka, k.alpha, a.F32(), lda, b.F32(), ldb, beta, y.F32(), n)
 	case tensor.Float16, tensor.BFloat16:
 		af, _ := asF32(a)
@@ -133,6 +151,29 @@ func parallelSgemm(ctx *Context, transA, transB bool, m, n, k int, alpha float32
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// parallelPackedB splits the rows of C over the context's threads.
+func parallelPackedB(ctx *Context, pb *kernels.PackedB, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) error {
+	const minWork = 1 << 16
+	work := pb.K * pb.N
+	if ctx.Threads <= 1 || m*work < 2*minWork || m < 2 {
+		return pb.Mul(transA, m, alpha, a, lda, beta, c, ldc)
+	}
+	var firstErr atomic.Pointer[error]
+	ctx.Parallel(m, max(1, minWork/(work+1)), func(lo, hi int) {
+		ao := lo * lda
+		if transA {
+			ao = lo
+		}
+		if err := pb.Mul(transA, hi-lo, alpha, a[ao:], lda, beta, c[lo*ldc:], ldc); err != nil {
+			firstErr.CompareAndSwap(nil, &err)
+		}
+	})
+	if e := firstErr.Load(); e != nil {
+		return *e
 	}
 	return nil
 }

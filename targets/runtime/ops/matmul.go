@@ -3,13 +3,51 @@ package ops
 import (
 	"fmt"
 
+	"github.com/potgo/pot/targets/runtime/kernels"
+
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
 func init() {
 	for _, v := range []int64{1, 9, 13} {
-		Register(DomainONNX, "MatMul", v, func(n *Node) (Kernel, error) { return KernelFunc(runMatMul), nil })
+		Register(DomainONNX, "MatMul", v, newMatMul)
 	}
+}
+
+// matmulKernel is MatMul, with a constant 2-D float32 B packed at
+// compile time.
+type matmulKernel struct {
+	packed *kernels.PackedB
+}
+
+func newMatMul(n *Node) (Kernel, error) {
+	k := &matmulKernel{}
+	if b := n.Const(1); b != nil && b.DType == tensor.Float && b.Rank() == 2 {
+		pb, err := kernels.PackB(b.Shape[0], b.Shape[1], b.F32(), b.Shape[1], false)
+		if err != nil {
+			return nil, fmt.Errorf("B: %w", err)
+		}
+		k.packed = pb
+	}
+	return k, nil
+}
+
+func (k *matmulKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
+	if k.packed != nil && len(in) > 1 && in[0] != nil && in[0].DType == tensor.Float && in[0].Rank() >= 2 {
+		a := in[0]
+		if kk := a.Shape[a.Rank()-1]; kk == k.packed.K {
+			// A's batch dimensions fold into its rows.
+			shape := append(append([]int(nil), a.Shape[:a.Rank()-1]...), k.packed.N)
+			y := out[0]
+			y.Reset(tensor.Float, shape)
+			m := a.Len() / max(kk, 1)
+			if kk == 0 {
+				m = tensor.NumElements(a.Shape[:a.Rank()-1])
+			}
+			return parallelPackedB(ctx, k.packed, false, m, 1, a.F32(), max(kk, 1), 0, y.F32(), k.packed.N)
+		}
+	}
+	return runMatMul(ctx, in, out)
 }
 
 // matmulShape is the numpy matmul geometry of two operands: the batch
