@@ -186,6 +186,18 @@ func (s *hostServer) DataInfo(ctx context.Context, _ *potv1.DataInfoRequest) (*p
 	return s.impl.DataInfo(ctx)
 }
 
+func (s *hostServer) SaveState(ctx context.Context, req *potv1.SaveStateRequest) (*potv1.SaveStateResponse, error) {
+	return &potv1.SaveStateResponse{}, s.impl.SaveState(ctx, req.GetKey(), req.GetState())
+}
+
+func (s *hostServer) LoadState(ctx context.Context, req *potv1.LoadStateRequest) (*potv1.LoadStateResponse, error) {
+	st, found, err := s.impl.LoadState(ctx, req.GetKey())
+	if err != nil {
+		return nil, err
+	}
+	return &potv1.LoadStateResponse{State: st, Found: found}, nil
+}
+
 // HostClient is the Host an algorithm plugin talks to during Run.
 type HostClient struct {
 	client potv1.HostClient
@@ -269,4 +281,19 @@ func (c *HostClient) Progress(ctx context.Context, p *potv1.ProgressRequest) err
 // DataInfo implements Host.
 func (c *HostClient) DataInfo(ctx context.Context) (*potv1.DataInfoResponse, error) {
 	return c.client.DataInfo(ctx, &potv1.DataInfoRequest{}, CallOptions()...)
+}
+
+// SaveState implements Host.
+func (c *HostClient) SaveState(ctx context.Context, key string, state []byte) error {
+	_, err := c.client.SaveState(ctx, &potv1.SaveStateRequest{Key: key, State: state}, CallOptions()...)
+	return err
+}
+
+// LoadState implements Host.
+func (c *HostClient) LoadState(ctx context.Context, key string) ([]byte, bool, error) {
+	r, err := c.client.LoadState(ctx, &potv1.LoadStateRequest{Key: key}, CallOptions()...)
+	if err != nil {
+		return nil, false, err
+	}
+	return r.GetState(), r.GetFound(), nil
 }

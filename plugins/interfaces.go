@@ -80,4 +80,8 @@ type Host interface {
 	Progress(ctx context.Context, p *potv1.ProgressRequest) error
 	// DataInfo describes the run's data sets.
 	DataInfo(ctx context.Context) (*potv1.DataInfoResponse, error)
+	// SaveState checkpoints an algorithm's state under a key; LoadState
+	// returns it when the run resumes (found is false otherwise).
+	SaveState(ctx context.Context, key string, state []byte) error
+	LoadState(ctx context.Context, key string) (state []byte, found bool, err error)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/proto/potv1"
 )
 
@@ -21,7 +22,7 @@ func (s *Session) Measure(ctx context.Context, plan *potv1.QuantizationPlan) (*R
 	if s.eval == nil {
 		return nil, fmt.Errorf("no evaluation data")
 	}
-	r, err := s.evaluate(ctx, s.modelID, plan, s.eval, nil, "")
+	r, err := s.evaluate(ctx, s.modelID, plan, s.eval, nil, "", "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -51,52 +52,54 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 	if full {
 		out.full = make([][]float32, n)
 	}
-	req := &potv1.EvaluateRequest{ModelId: model, Plan: plan, Samples: &potv1.Samples{DataId: d.id, Indices: idx}}
-	if !full {
-		req.TopK = int32(k)
+	kk := k
+	if full {
+		kk = 0
 	}
 	stage := "evaluate on " + d.name + " data"
 	s.progress(stage, 0, int64(n))
-	err := s.target.Evaluate(ctx, req, func(r *potv1.EvaluateResponse) error {
-		if len(r.GetOutputs()) == 0 {
-			return fmt.Errorf("evaluation returned no output")
-		}
-		t := r.GetOutputs()[0]
-		dims := t.GetDims()
-		if len(dims) == 0 {
-			return fmt.Errorf("output %q is a scalar", t.GetName())
-		}
-		b := int(dims[0])
-		off := int(r.GetOffset())
-		if off+b > n {
-			return fmt.Errorf("evaluation returned samples past the %d asked for", n)
-		}
-		if full {
-			vals, err := floats(t)
-			if err != nil {
-				return err
+	err := s.withWorker(ctx, model, d, func(t *pluginmgr.Target, model, dataID string) error {
+		return t.Evaluate(ctx, evalRequest(model, plan, dataID, idx, kk), func(r *potv1.EvaluateResponse) error {
+			if len(r.GetOutputs()) == 0 {
+				return fmt.Errorf("evaluation returned no output")
 			}
-			per := len(vals) / max(b, 1)
-			for i := 0; i < b; i++ {
-				row := vals[i*per : (i+1)*per]
-				out.full[off+i] = row
-				out.top[off+i] = topIndices(row, k)
+			t := r.GetOutputs()[0]
+			dims := t.GetDims()
+			if len(dims) == 0 {
+				return fmt.Errorf("output %q is a scalar", t.GetName())
 			}
-		} else {
-			if t.GetDtype() != potv1.DataType_DATA_TYPE_INT64 {
-				return fmt.Errorf("top-k output has type %v", t.GetDtype())
+			b := int(dims[0])
+			off := int(r.GetOffset())
+			if off+b > n {
+				return fmt.Errorf("evaluation returned samples past the %d asked for", n)
 			}
-			kk := len(t.GetData()) / 8 / max(b, 1)
-			for i := 0; i < b; i++ {
-				row := make([]int64, kk)
-				for j := range row {
-					row[j] = int64(binary.LittleEndian.Uint64(t.GetData()[8*(i*kk+j):]))
+			if full {
+				vals, err := floats(t)
+				if err != nil {
+					return err
 				}
-				out.top[off+i] = row
+				per := len(vals) / max(b, 1)
+				for i := 0; i < b; i++ {
+					row := vals[i*per : (i+1)*per]
+					out.full[off+i] = row
+					out.top[off+i] = topIndices(row, k)
+				}
+			} else {
+				if t.GetDtype() != potv1.DataType_DATA_TYPE_INT64 {
+					return fmt.Errorf("top-k output has type %v", t.GetDtype())
+				}
+				kk := len(t.GetData()) / 8 / max(b, 1)
+				for i := 0; i < b; i++ {
+					row := make([]int64, kk)
+					for j := range row {
+						row[j] = int64(binary.LittleEndian.Uint64(t.GetData()[8*(i*kk+j):]))
+					}
+					out.top[off+i] = row
+				}
 			}
-		}
-		s.progress(stage, int64(off+b), int64(n))
-		return nil
+			s.progress(stage, int64(off+b), int64(n))
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -105,42 +108,61 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 }
 
 // evaluate computes the metric (and per-sample values, and distances to
-// the float model when asked) of a plan on a data set.
-func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance string) (*potv1.HostEvaluateResponse, error) {
+// the float model when asked) of a plan on a data set. metric overrides
+// the run's metric ("agreement" for annotation-free search); with the
+// agreement metric, samples whose float top-1 probability is below conf
+// are left out (their per-sample value is NaN).
+func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, metric string, conf float64) (*potv1.HostEvaluateResponse, error) {
+	if metric == "" {
+		metric = s.metricName(d)
+	}
+	if metric != "top1" && metric != "agreement" {
+		return nil, fmt.Errorf("metric %q cannot be computed per sample here (top1, agreement)", metric)
+	}
+	if metric == "top1" && d.labels == nil {
+		return nil, fmt.Errorf("metric top1 needs labels; the %s data has none", d.name)
+	}
 	full := distance != ""
 	out, err := s.infer(ctx, model, plan, d, idx, 5, full)
 	if err != nil {
 		return nil, err
 	}
 	n := len(out.top)
-	resp := &potv1.HostEvaluateResponse{Metric: s.metricName(d), Samples: int64(n), PerSample: make([]float64, n)}
+	resp := &potv1.HostEvaluateResponse{Metric: metric, PerSample: make([]float64, n)}
 	sample := func(i int) int {
 		if len(idx) == 0 {
 			return i
 		}
 		return int(idx[i])
 	}
-	var ref []int
-	if d.labels == nil {
-		if ref, err = s.floatTop1(ctx, d); err != nil {
+	var ref *floatRef
+	if metric == "agreement" {
+		if ref, err = s.floatReference(ctx, d); err != nil {
 			return nil, err
 		}
 	}
 	var sum float64
+	kept := 0
 	for i := 0; i < n; i++ {
 		want := 0
-		if d.labels != nil {
+		if metric == "top1" {
 			want = d.labels[sample(i)]
 		} else {
-			want = ref[sample(i)]
+			if ref.conf[sample(i)] < conf {
+				resp.PerSample[i] = math.NaN()
+				continue
+			}
+			want = ref.top1[sample(i)]
 		}
+		kept++
 		if len(out.top[i]) > 0 && int(out.top[i][0]) == want {
 			resp.PerSample[i] = 1
 			sum++
 		}
 	}
-	if n > 0 {
-		resp.Value = sum / float64(n)
+	resp.Samples = int64(kept)
+	if kept > 0 {
+		resp.Value = sum / float64(kept)
 	}
 	if full {
 		fl, err := s.infer(ctx, s.modelID, nil, d, idx, 1, true)
@@ -157,27 +179,51 @@ func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.Quanti
 	return resp, nil
 }
 
-// floatTop1 returns (and caches) the float model's top-1 on a data set,
-// the reference of the annotation-free metric.
-func (s *Session) floatTop1(ctx context.Context, d *data) ([]int, error) {
+// floatRef is the float model's top-1 and its softmax probability per
+// sample: the reference of the annotation-free metric.
+type floatRef struct {
+	top1 []int
+	conf []float64
+}
+
+// floatReference returns (and caches) the float model's predictions on a
+// data set.
+func (s *Session) floatReference(ctx context.Context, d *data) (*floatRef, error) {
 	s.mu.Lock()
-	ref, ok := s.floatTo[d.id]
+	ref, ok := s.floatRefs[d.id]
 	s.mu.Unlock()
 	if ok {
 		return ref, nil
 	}
-	out, err := s.infer(ctx, s.modelID, nil, d, nil, 1, false)
+	out, err := s.infer(ctx, s.modelID, nil, d, nil, 1, true)
 	if err != nil {
 		return nil, err
 	}
-	ref = make([]int, len(out.top))
+	ref = &floatRef{top1: make([]int, len(out.top)), conf: make([]float64, len(out.top))}
 	for i, t := range out.top {
-		ref[i] = int(t[0])
+		ref.top1[i] = int(t[0])
+		ref.conf[i] = softmaxMax(out.full[i])
 	}
 	s.mu.Lock()
-	s.floatTo[d.id] = ref
+	s.floatRefs[d.id] = ref
 	s.mu.Unlock()
 	return ref, nil
+}
+
+// softmaxMax is the largest softmax probability of logits.
+func softmaxMax(logits []float32) float64 {
+	if len(logits) == 0 {
+		return 0
+	}
+	m := float64(logits[0])
+	for _, v := range logits {
+		m = math.Max(m, float64(v))
+	}
+	var z float64
+	for _, v := range logits {
+		z += math.Exp(float64(v) - m)
+	}
+	return 1 / z
 }
 
 func floats(t *potv1.Tensor) ([]float32, error) {

@@ -99,7 +99,7 @@ func (s *Session) Evaluate(ctx context.Context, req *potv1.HostEvaluateRequest) 
 	if model == "" {
 		model = s.modelID
 	}
-	return s.evaluate(ctx, model, req.GetPlan(), d, req.GetIndices(), req.GetDistance())
+	return s.evaluate(ctx, model, req.GetPlan(), d, req.GetIndices(), req.GetDistance(), req.GetMetric(), req.GetConfidenceThreshold())
 }
 
 // RunAlgorithm implements plugins.Host: another algorithm of the chain.

@@ -34,6 +34,13 @@ type Options struct {
 	Evaluation  dataset.Dataset
 	Logger      hclog.Logger
 	Progress    Progress
+	// Checkpoint is the base path of algorithm checkpoints (SaveState);
+	// empty keeps none. Resume makes LoadState return them.
+	Checkpoint string
+	Resume     bool
+	// Workers is the number of target processes that evaluate in
+	// parallel (the accuracy-aware search's ranking); 0 or 1 means one.
+	Workers int
 }
 
 // Session is a model loaded on a target with its data.
@@ -48,11 +55,16 @@ type Session struct {
 	eval    *data
 	log     hclog.Logger
 
-	mu      sync.Mutex
-	algos   map[string]*pluginmgr.Algorithm
-	models  map[string]*potv1.Graph // graphs loaded by algorithms
-	floatTo map[string][]int        // data set -> float model top-1, cached
-	schemas map[string]*schema.Schema
+	mu        sync.Mutex
+	algos     map[string]*pluginmgr.Algorithm
+	models    map[string]*potv1.Graph // graphs loaded by algorithms
+	floatRefs map[string]*floatRef    // data set -> float model predictions, cached
+	schemas   map[string]*schema.Schema
+	saved     []string // checkpoint files written
+	// pool of evaluation workers (nil: the session's target only), and
+	// the evaluation data they are given.
+	pool     chan *worker
+	evalData *plugins.Dataset
 }
 
 // data is a data set uploaded to the target.
@@ -69,7 +81,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	s := &Session{opts: opts, graph: opts.Graph, log: opts.Logger, algos: map[string]*pluginmgr.Algorithm{},
-		models: map[string]*potv1.Graph{}, floatTo: map[string][]int{}, schemas: map[string]*schema.Schema{}}
+		models: map[string]*potv1.Graph{}, floatRefs: map[string]*floatRef{}, schemas: map[string]*schema.Schema{}}
 	in, err := modelInput(opts.Graph)
 	if err != nil {
 		return nil, err
@@ -107,6 +119,11 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if opts.Evaluation != nil {
 		if s.eval, err = s.upload(ctx, "evaluation", opts.Evaluation); err != nil {
 			return nil, err
+		}
+		if opts.Workers > 1 {
+			if err := s.startWorkers(ctx, opts.Workers); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return s, nil
@@ -199,7 +216,11 @@ func (s *Session) upload(ctx context.Context, name string, ds dataset.Dataset) (
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 	}
 	t := &potv1.Tensor{Name: s.input.GetName(), Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: dims, Data: raw}
-	id, err := s.target.UploadData(ctx, &plugins.Dataset{Name: name, Inputs: []string{s.input.GetName()}, Tensors: []*potv1.Tensor{t}})
+	set := &plugins.Dataset{Name: name, Inputs: []string{s.input.GetName()}, Tensors: []*potv1.Tensor{t}}
+	if name == "evaluation" {
+		s.evalData = set // for evaluation workers
+	}
+	id, err := s.target.UploadData(ctx, set)
 	if err != nil {
 		return nil, fmt.Errorf("upload %s data: %w", name, err)
 	}

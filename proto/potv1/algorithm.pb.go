@@ -387,10 +387,17 @@ type HostEvaluateRequest struct {
 	// Sample indices within the data set; empty means all.
 	Indices []int64 `protobuf:"varint,4,rep,packed,name=indices,proto3" json:"indices,omitempty"`
 	// Also return, per sample, the distance of the outputs to the float
-	// model's outputs ("cosine", "mse", "kd").
-	Distance      string `protobuf:"bytes,5,opt,name=distance,proto3" json:"distance,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// model's outputs ("cosine", "mse", "nmse").
+	Distance string `protobuf:"bytes,5,opt,name=distance,proto3" json:"distance,omitempty"`
+	// Metric to use instead of the run's ("agreement": the float model's
+	// top-1 as the label, for annotation-free search).
+	Metric string `protobuf:"bytes,6,opt,name=metric,proto3" json:"metric,omitempty"`
+	// With the agreement metric, leave out samples whose float top-1
+	// probability (softmax) is below this (POT's
+	// annotation_conf_threshold); 0 keeps all.
+	ConfidenceThreshold float64 `protobuf:"fixed64,7,opt,name=confidence_threshold,json=confidenceThreshold,proto3" json:"confidence_threshold,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *HostEvaluateRequest) Reset() {
@@ -456,6 +463,20 @@ func (x *HostEvaluateRequest) GetDistance() string {
 		return x.Distance
 	}
 	return ""
+}
+
+func (x *HostEvaluateRequest) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *HostEvaluateRequest) GetConfidenceThreshold() float64 {
+	if x != nil {
+		return x.ConfidenceThreshold
+	}
+	return 0
 }
 
 type HostEvaluateResponse struct {
@@ -537,6 +558,192 @@ func (x *HostEvaluateResponse) GetSamples() int64 {
 	return 0
 }
 
+type SaveStateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifies the state within the run (the algorithm's name).
+	Key           string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	State         []byte `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveStateRequest) Reset() {
+	*x = SaveStateRequest{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveStateRequest) ProtoMessage() {}
+
+func (x *SaveStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveStateRequest.ProtoReflect.Descriptor instead.
+func (*SaveStateRequest) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SaveStateRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *SaveStateRequest) GetState() []byte {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+type SaveStateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveStateResponse) Reset() {
+	*x = SaveStateResponse{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveStateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveStateResponse) ProtoMessage() {}
+
+func (x *SaveStateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveStateResponse.ProtoReflect.Descriptor instead.
+func (*SaveStateResponse) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
+}
+
+type LoadStateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadStateRequest) Reset() {
+	*x = LoadStateRequest{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadStateRequest) ProtoMessage() {}
+
+func (x *LoadStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadStateRequest.ProtoReflect.Descriptor instead.
+func (*LoadStateRequest) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LoadStateRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type LoadStateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty when there is nothing to resume.
+	State         []byte `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	Found         bool   `protobuf:"varint,2,opt,name=found,proto3" json:"found,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadStateResponse) Reset() {
+	*x = LoadStateResponse{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadStateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadStateResponse) ProtoMessage() {}
+
+func (x *LoadStateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadStateResponse.ProtoReflect.Descriptor instead.
+func (*LoadStateResponse) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LoadStateResponse) GetState() []byte {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *LoadStateResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
 type RunAlgorithmRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -549,7 +756,7 @@ type RunAlgorithmRequest struct {
 
 func (x *RunAlgorithmRequest) Reset() {
 	*x = RunAlgorithmRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +768,7 @@ func (x *RunAlgorithmRequest) String() string {
 func (*RunAlgorithmRequest) ProtoMessage() {}
 
 func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +781,7 @@ func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunAlgorithmRequest.ProtoReflect.Descriptor instead.
 func (*RunAlgorithmRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RunAlgorithmRequest) GetName() string {
@@ -617,7 +824,7 @@ type ProgressRequest struct {
 
 func (x *ProgressRequest) Reset() {
 	*x = ProgressRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +836,7 @@ func (x *ProgressRequest) String() string {
 func (*ProgressRequest) ProtoMessage() {}
 
 func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +849,7 @@ func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressRequest.ProtoReflect.Descriptor instead.
 func (*ProgressRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ProgressRequest) GetStage() string {
@@ -681,7 +888,7 @@ type ProgressResponse struct {
 
 func (x *ProgressResponse) Reset() {
 	*x = ProgressResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -693,7 +900,7 @@ func (x *ProgressResponse) String() string {
 func (*ProgressResponse) ProtoMessage() {}
 
 func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -706,7 +913,7 @@ func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressResponse.ProtoReflect.Descriptor instead.
 func (*ProgressResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{13}
 }
 
 type DataInfoRequest struct {
@@ -717,7 +924,7 @@ type DataInfoRequest struct {
 
 func (x *DataInfoRequest) Reset() {
 	*x = DataInfoRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +936,7 @@ func (x *DataInfoRequest) String() string {
 func (*DataInfoRequest) ProtoMessage() {}
 
 func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +949,7 @@ func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoRequest.ProtoReflect.Descriptor instead.
 func (*DataInfoRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{14}
 }
 
 type DataInfoResponse struct {
@@ -758,7 +965,7 @@ type DataInfoResponse struct {
 
 func (x *DataInfoResponse) Reset() {
 	*x = DataInfoResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +977,7 @@ func (x *DataInfoResponse) String() string {
 func (*DataInfoResponse) ProtoMessage() {}
 
 func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +990,7 @@ func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoResponse.ProtoReflect.Descriptor instead.
 func (*DataInfoResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DataInfoResponse) GetCalibrationSamples() int64 {
@@ -847,20 +1054,31 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\fGraphRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x12\x1d\n" +
 	"\n" +
-	"chunk_size\x18\x02 \x01(\x03R\tchunkSize\"\xc0\x01\n" +
+	"chunk_size\x18\x02 \x01(\x03R\tchunkSize\"\x8b\x02\n" +
 	"\x13HostEvaluateRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x12,\n" +
 	"\x04plan\x18\x02 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12*\n" +
 	"\bdata_set\x18\x03 \x01(\x0e2\x0f.pot.v1.DataSetR\adataSet\x12\x18\n" +
 	"\aindices\x18\x04 \x03(\x03R\aindices\x12\x1a\n" +
-	"\bdistance\x18\x05 \x01(\tR\bdistance\"\x9b\x01\n" +
+	"\bdistance\x18\x05 \x01(\tR\bdistance\x12\x16\n" +
+	"\x06metric\x18\x06 \x01(\tR\x06metric\x121\n" +
+	"\x14confidence_threshold\x18\a \x01(\x01R\x13confidenceThreshold\"\x9b\x01\n" +
 	"\x14HostEvaluateResponse\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x1d\n" +
 	"\n" +
 	"per_sample\x18\x03 \x03(\x01R\tperSample\x12\x1c\n" +
 	"\tdistances\x18\x04 \x03(\x01R\tdistances\x12\x18\n" +
-	"\asamples\x18\x05 \x01(\x03R\asamples\"\x8a\x01\n" +
+	"\asamples\x18\x05 \x01(\x03R\asamples\":\n" +
+	"\x10SaveStateRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\fR\x05state\"\x13\n" +
+	"\x11SaveStateResponse\"$\n" +
+	"\x10LoadStateRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"?\n" +
+	"\x11LoadStateResponse\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\fR\x05state\x12\x14\n" +
+	"\x05found\x18\x02 \x01(\bR\x05found\"\x8a\x01\n" +
 	"\x13RunAlgorithmRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
 	"\bmodel_id\x18\x02 \x01(\tR\amodelId\x12,\n" +
@@ -885,7 +1103,7 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\x13DATA_SET_EVALUATION\x10\x022\x87\x01\n" +
 	"\tAlgorithm\x12J\n" +
 	"\bDescribe\x12 .pot.v1.AlgorithmDescribeRequest\x1a\x1c.pot.v1.AlgorithmDescription\x12.\n" +
-	"\x03Run\x12\x12.pot.v1.RunRequest\x1a\x13.pot.v1.RunResponse2\xca\x04\n" +
+	"\x03Run\x12\x12.pot.v1.RunRequest\x1a\x13.pot.v1.RunResponse2\xce\x05\n" +
 	"\x04Host\x123\n" +
 	"\x05Graph\x12\x14.pot.v1.GraphRequest\x1a\x12.pot.v1.ModelChunk0\x01\x12<\n" +
 	"\tLoadModel\x12\x12.pot.v1.ModelChunk\x1a\x19.pot.v1.LoadModelResponse(\x01\x12F\n" +
@@ -895,7 +1113,9 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\bEvaluate\x12\x1b.pot.v1.HostEvaluateRequest\x1a\x1c.pot.v1.HostEvaluateResponse\x12@\n" +
 	"\fRunAlgorithm\x12\x1b.pot.v1.RunAlgorithmRequest\x1a\x13.pot.v1.RunResponse\x12=\n" +
 	"\bProgress\x12\x17.pot.v1.ProgressRequest\x1a\x18.pot.v1.ProgressResponse\x12=\n" +
-	"\bDataInfo\x12\x17.pot.v1.DataInfoRequest\x1a\x18.pot.v1.DataInfoResponseB(Z&github.com/potgo/pot/proto/potv1;potv1b\x06proto3"
+	"\bDataInfo\x12\x17.pot.v1.DataInfoRequest\x1a\x18.pot.v1.DataInfoResponse\x12@\n" +
+	"\tSaveState\x12\x18.pot.v1.SaveStateRequest\x1a\x19.pot.v1.SaveStateResponse\x12@\n" +
+	"\tLoadState\x12\x18.pot.v1.LoadStateRequest\x1a\x19.pot.v1.LoadStateResponseB(Z&github.com/potgo/pot/proto/potv1;potv1b\x06proto3"
 
 var (
 	file_pot_v1_algorithm_proto_rawDescOnce sync.Once
@@ -910,7 +1130,7 @@ func file_pot_v1_algorithm_proto_rawDescGZIP() []byte {
 }
 
 var file_pot_v1_algorithm_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_pot_v1_algorithm_proto_goTypes = []any{
 	(DataSet)(0),                     // 0: pot.v1.DataSet
 	(*AlgorithmDescribeRequest)(nil), // 1: pot.v1.AlgorithmDescribeRequest
@@ -920,55 +1140,63 @@ var file_pot_v1_algorithm_proto_goTypes = []any{
 	(*GraphRequest)(nil),             // 5: pot.v1.GraphRequest
 	(*HostEvaluateRequest)(nil),      // 6: pot.v1.HostEvaluateRequest
 	(*HostEvaluateResponse)(nil),     // 7: pot.v1.HostEvaluateResponse
-	(*RunAlgorithmRequest)(nil),      // 8: pot.v1.RunAlgorithmRequest
-	(*ProgressRequest)(nil),          // 9: pot.v1.ProgressRequest
-	(*ProgressResponse)(nil),         // 10: pot.v1.ProgressResponse
-	(*DataInfoRequest)(nil),          // 11: pot.v1.DataInfoRequest
-	(*DataInfoResponse)(nil),         // 12: pot.v1.DataInfoResponse
-	(*QuantizationPlan)(nil),         // 13: pot.v1.QuantizationPlan
-	(*TargetDescription)(nil),        // 14: pot.v1.TargetDescription
-	(*ValueInfo)(nil),                // 15: pot.v1.ValueInfo
-	(*ModelChunk)(nil),               // 16: pot.v1.ModelChunk
-	(*UnloadModelRequest)(nil),       // 17: pot.v1.UnloadModelRequest
-	(*InferRequest)(nil),             // 18: pot.v1.InferRequest
-	(*StatisticsRequest)(nil),        // 19: pot.v1.StatisticsRequest
-	(*LoadModelResponse)(nil),        // 20: pot.v1.LoadModelResponse
-	(*UnloadModelResponse)(nil),      // 21: pot.v1.UnloadModelResponse
-	(*InferResponse)(nil),            // 22: pot.v1.InferResponse
-	(*StatisticsResponse)(nil),       // 23: pot.v1.StatisticsResponse
+	(*SaveStateRequest)(nil),         // 8: pot.v1.SaveStateRequest
+	(*SaveStateResponse)(nil),        // 9: pot.v1.SaveStateResponse
+	(*LoadStateRequest)(nil),         // 10: pot.v1.LoadStateRequest
+	(*LoadStateResponse)(nil),        // 11: pot.v1.LoadStateResponse
+	(*RunAlgorithmRequest)(nil),      // 12: pot.v1.RunAlgorithmRequest
+	(*ProgressRequest)(nil),          // 13: pot.v1.ProgressRequest
+	(*ProgressResponse)(nil),         // 14: pot.v1.ProgressResponse
+	(*DataInfoRequest)(nil),          // 15: pot.v1.DataInfoRequest
+	(*DataInfoResponse)(nil),         // 16: pot.v1.DataInfoResponse
+	(*QuantizationPlan)(nil),         // 17: pot.v1.QuantizationPlan
+	(*TargetDescription)(nil),        // 18: pot.v1.TargetDescription
+	(*ValueInfo)(nil),                // 19: pot.v1.ValueInfo
+	(*ModelChunk)(nil),               // 20: pot.v1.ModelChunk
+	(*UnloadModelRequest)(nil),       // 21: pot.v1.UnloadModelRequest
+	(*InferRequest)(nil),             // 22: pot.v1.InferRequest
+	(*StatisticsRequest)(nil),        // 23: pot.v1.StatisticsRequest
+	(*LoadModelResponse)(nil),        // 24: pot.v1.LoadModelResponse
+	(*UnloadModelResponse)(nil),      // 25: pot.v1.UnloadModelResponse
+	(*InferResponse)(nil),            // 26: pot.v1.InferResponse
+	(*StatisticsResponse)(nil),       // 27: pot.v1.StatisticsResponse
 }
 var file_pot_v1_algorithm_proto_depIdxs = []int32{
-	13, // 0: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
-	14, // 1: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
-	13, // 2: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
-	13, // 3: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
+	17, // 0: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
+	18, // 1: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
+	17, // 2: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
+	17, // 3: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
 	0,  // 4: pot.v1.HostEvaluateRequest.data_set:type_name -> pot.v1.DataSet
-	13, // 5: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
-	15, // 6: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
+	17, // 5: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
+	19, // 6: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
 	1,  // 7: pot.v1.Algorithm.Describe:input_type -> pot.v1.AlgorithmDescribeRequest
 	3,  // 8: pot.v1.Algorithm.Run:input_type -> pot.v1.RunRequest
 	5,  // 9: pot.v1.Host.Graph:input_type -> pot.v1.GraphRequest
-	16, // 10: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
-	17, // 11: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
-	18, // 12: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
-	19, // 13: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
+	20, // 10: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
+	21, // 11: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
+	22, // 12: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
+	23, // 13: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
 	6,  // 14: pot.v1.Host.Evaluate:input_type -> pot.v1.HostEvaluateRequest
-	8,  // 15: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
-	9,  // 16: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
-	11, // 17: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
-	2,  // 18: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
-	4,  // 19: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
-	16, // 20: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
-	20, // 21: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
-	21, // 22: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
-	22, // 23: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
-	23, // 24: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
-	7,  // 25: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
-	4,  // 26: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
-	10, // 27: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
-	12, // 28: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
-	18, // [18:29] is the sub-list for method output_type
-	7,  // [7:18] is the sub-list for method input_type
+	12, // 15: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
+	13, // 16: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
+	15, // 17: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
+	8,  // 18: pot.v1.Host.SaveState:input_type -> pot.v1.SaveStateRequest
+	10, // 19: pot.v1.Host.LoadState:input_type -> pot.v1.LoadStateRequest
+	2,  // 20: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
+	4,  // 21: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
+	20, // 22: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
+	24, // 23: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
+	25, // 24: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
+	26, // 25: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
+	27, // 26: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
+	7,  // 27: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
+	4,  // 28: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
+	14, // 29: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
+	16, // 30: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
+	9,  // 31: pot.v1.Host.SaveState:output_type -> pot.v1.SaveStateResponse
+	11, // 32: pot.v1.Host.LoadState:output_type -> pot.v1.LoadStateResponse
+	20, // [20:33] is the sub-list for method output_type
+	7,  // [7:20] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -987,7 +1215,7 @@ func file_pot_v1_algorithm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pot_v1_algorithm_proto_rawDesc), len(file_pot_v1_algorithm_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

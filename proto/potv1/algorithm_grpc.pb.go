@@ -171,6 +171,8 @@ const (
 	Host_RunAlgorithm_FullMethodName      = "/pot.v1.Host/RunAlgorithm"
 	Host_Progress_FullMethodName          = "/pot.v1.Host/Progress"
 	Host_DataInfo_FullMethodName          = "/pot.v1.Host/DataInfo"
+	Host_SaveState_FullMethodName         = "/pot.v1.Host/SaveState"
+	Host_LoadState_FullMethodName         = "/pot.v1.Host/LoadState"
 )
 
 // HostClient is the client API for Host service.
@@ -189,6 +191,11 @@ type HostClient interface {
 	RunAlgorithm(ctx context.Context, in *RunAlgorithmRequest, opts ...grpc.CallOption) (*RunResponse, error)
 	Progress(ctx context.Context, in *ProgressRequest, opts ...grpc.CallOption) (*ProgressResponse, error)
 	DataInfo(ctx context.Context, in *DataInfoRequest, opts ...grpc.CallOption) (*DataInfoResponse, error)
+	// SaveState keeps an algorithm's search state (a checkpoint) so that an
+	// interrupted run can resume; the host writes it atomically beside the
+	// output. LoadState returns it when the user asked to resume.
+	SaveState(ctx context.Context, in *SaveStateRequest, opts ...grpc.CallOption) (*SaveStateResponse, error)
+	LoadState(ctx context.Context, in *LoadStateRequest, opts ...grpc.CallOption) (*LoadStateResponse, error)
 }
 
 type hostClient struct {
@@ -301,6 +308,26 @@ func (c *hostClient) DataInfo(ctx context.Context, in *DataInfoRequest, opts ...
 	return out, nil
 }
 
+func (c *hostClient) SaveState(ctx context.Context, in *SaveStateRequest, opts ...grpc.CallOption) (*SaveStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SaveStateResponse)
+	err := c.cc.Invoke(ctx, Host_SaveState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) LoadState(ctx context.Context, in *LoadStateRequest, opts ...grpc.CallOption) (*LoadStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoadStateResponse)
+	err := c.cc.Invoke(ctx, Host_LoadState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility.
@@ -317,6 +344,11 @@ type HostServer interface {
 	RunAlgorithm(context.Context, *RunAlgorithmRequest) (*RunResponse, error)
 	Progress(context.Context, *ProgressRequest) (*ProgressResponse, error)
 	DataInfo(context.Context, *DataInfoRequest) (*DataInfoResponse, error)
+	// SaveState keeps an algorithm's search state (a checkpoint) so that an
+	// interrupted run can resume; the host writes it atomically beside the
+	// output. LoadState returns it when the user asked to resume.
+	SaveState(context.Context, *SaveStateRequest) (*SaveStateResponse, error)
+	LoadState(context.Context, *LoadStateRequest) (*LoadStateResponse, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -353,6 +385,12 @@ func (UnimplementedHostServer) Progress(context.Context, *ProgressRequest) (*Pro
 }
 func (UnimplementedHostServer) DataInfo(context.Context, *DataInfoRequest) (*DataInfoResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DataInfo not implemented")
+}
+func (UnimplementedHostServer) SaveState(context.Context, *SaveStateRequest) (*SaveStateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SaveState not implemented")
+}
+func (UnimplementedHostServer) LoadState(context.Context, *LoadStateRequest) (*LoadStateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LoadState not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 func (UnimplementedHostServer) testEmbeddedByValue()              {}
@@ -519,6 +557,42 @@ func _Host_DataInfo_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_SaveState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SaveStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).SaveState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_SaveState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).SaveState(ctx, req.(*SaveStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_LoadState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).LoadState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_LoadState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).LoadState(ctx, req.(*LoadStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -553,6 +627,14 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DataInfo",
 			Handler:    _Host_DataInfo_Handler,
+		},
+		{
+			MethodName: "SaveState",
+			Handler:    _Host_SaveState_Handler,
+		},
+		{
+			MethodName: "LoadState",
+			Handler:    _Host_LoadState_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
