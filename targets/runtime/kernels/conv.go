@@ -303,10 +303,20 @@ func Depthwise(w, b []float32, offs []int, n int, c []float32, bias float32) {
 	}
 	w = w[:len(offs)]
 	c = c[:n]
+	maxOff := 0
 	for _, o := range offs {
 		_ = b[o+n-1] // every row in range, also for the assembly
+		maxOff = max(maxOff, o)
 	}
 	done := depthwiseVec(w, b, offs, n, c, bias)
+	if done < n && maxOff+done+8 <= len(b) {
+		// The tail as one more 8-wide block into a scratch row.
+		var tail [8]float32
+		if depthwiseVec(w, b[done:], offs, 8, tail[:], bias) == 8 {
+			copy(c[done:], tail[:n-done])
+			return
+		}
+	}
 	for j := done; j < n; j++ {
 		sum := bias
 		for t, o := range offs {
