@@ -178,6 +178,11 @@ func (fakeHost) RunAlgorithm(context.Context, *potv1.RunAlgorithmRequest) (*potv
 	return nil, errFake
 }
 
+func (fakeHost) SaveState(context.Context, string, []byte) error { return errFake }
+func (fakeHost) LoadState(context.Context, string) ([]byte, bool, error) {
+	return nil, false, nil
+}
+
 var _ plugins.Host = fakeHost{}
 
 // logBuf collects log output from several goroutines.
