@@ -1,0 +1,547 @@
+package accuracyaware
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/potgo/pot/algorithms/quant"
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// Name is the algorithm's name.
+const Name = "AccuracyAwareQuantization"
+
+// stateVersion changes when the checkpoint layout does.
+const stateVersion = 1
+
+// iteration records one step of the search.
+type iteration struct {
+	Iteration int      `json:"iteration"`
+	Reverted  []string `json:"reverted"`
+	Drop      float64  `json:"drop"`
+	Metric    float64  `json:"metric"`
+	Accepted  bool     `json:"accepted"`
+	Reranked  bool     `json:"reranked"`
+}
+
+// state is the checkpointed search.
+type state struct {
+	Version     int     `json:"version"`
+	Fingerprint string  `json:"fingerprint"`
+	Metric      string  `json:"metric"`
+	Baseline    float64 `json:"baseline"`
+	MaxDrop     float64 `json:"max_drop"`
+	DefaultDrop float64 `json:"default_drop"`
+	// Plans, as serialized protobuf.
+	Base    []byte `json:"base_plan"`
+	Precise []byte `json:"precise_plan,omitempty"`
+	Current []byte `json:"current_plan"`
+
+	CurrentDrop   float64     `json:"current_drop"`
+	CurrentMetric float64     `json:"current_metric"`
+	PrevDrop      float64     `json:"prev_drop"`
+	StepBack      bool        `json:"step_back"`
+	Iteration     int         `json:"iteration"`
+	Ranked        []scored    `json:"ranked"`
+	RankingSubset []int64     `json:"ranking_subset"`
+	Reverted      [][]string  `json:"reverted_groups"`
+	History       []iteration `json:"history"`
+	Evaluations   int         `json:"evaluations"`
+	Done          bool        `json:"done"`
+	Met           bool        `json:"met"`
+	Notes         []string    `json:"notes,omitempty"`
+}
+
+// scored is a group with its ranking score.
+type scored struct {
+	Group group   `json:"group"`
+	Score float64 `json:"score"`
+}
+
+// Report is what the algorithm reports: POT's figures and the search's
+// trajectory.
+type Report struct {
+	Metric      string      `json:"metric"`
+	Baseline    float64     `json:"baseline"`
+	MaxDrop     float64     `json:"max_drop"`
+	DefaultDrop float64     `json:"default_drop"`
+	FinalDrop   float64     `json:"final_drop"`
+	Final       float64     `json:"final_metric"`
+	Met         bool        `json:"met"`
+	Reverted    []string    `json:"reverted"`
+	Groups      [][]string  `json:"reverted_groups"`
+	Iterations  []iteration `json:"iterations"`
+	Evaluations int         `json:"evaluations"`
+	Resumed     bool        `json:"resumed,omitempty"`
+	Notes       []string    `json:"notes,omitempty"`
+}
+
+// searcher runs one search.
+type searcher struct {
+	h      plugins.Host
+	req    *plugins.RunRequest
+	p      *Params
+	base   json.RawMessage
+	qp     *quant.Params
+	st     *state
+	gna    bool
+	metric string
+	mu     sync.Mutex // guards st.Evaluations during parallel ranking
+}
+
+// Run implements AccuracyAwareQuantization.
+func Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.QuantizationPlan, *Report, error) {
+	p, base, qp, err := parse(req.Params)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := h.DataInfo(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if info.GetEvaluationSamples() == 0 {
+		return nil, nil, fmt.Errorf("%s needs evaluation data (--eval-data)", Name)
+	}
+	s := &searcher{h: h, req: req, p: p, base: base, qp: qp, gna: strings.HasPrefix(strings.ToUpper(req.Target.GetDevice()), "GNA")}
+	if p.AnnotationFree || !info.GetLabelled() {
+		s.metric = "agreement"
+	}
+	fp, err := s.fingerprint(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	resumed := false
+	if raw, found, err := h.LoadState(ctx, Name); err != nil {
+		return nil, nil, err
+	} else if found {
+		var st state
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return nil, nil, fmt.Errorf("checkpoint is unreadable: %w", err)
+		}
+		if st.Version != stateVersion || st.Fingerprint != fp {
+			return nil, nil, fmt.Errorf("the checkpoint belongs to another run (other model, target or parameters); remove it or run without --resume")
+		}
+		s.st, resumed = &st, true
+	}
+	if s.st == nil {
+		s.st = &state{Version: stateVersion, Fingerprint: fp}
+		if err := s.start(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !s.st.Done {
+		if err := s.search(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	cur, err := s.plan(s.st.Current)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &Report{Metric: s.st.Metric, Baseline: s.st.Baseline, MaxDrop: s.st.MaxDrop, DefaultDrop: s.st.DefaultDrop,
+		FinalDrop: s.st.CurrentDrop, Final: s.st.CurrentMetric, Met: s.st.Met, Groups: s.st.Reverted,
+		Iterations: s.st.History, Evaluations: s.st.Evaluations, Resumed: resumed, Notes: s.st.Notes}
+	rep.Reverted = []string{}
+	for _, g := range s.st.Reverted {
+		rep.Reverted = append(rep.Reverted, g...)
+	}
+	if rep.Groups == nil {
+		rep.Groups = [][]string{}
+	}
+	if rep.Iterations == nil {
+		rep.Iterations = []iteration{}
+	}
+	return cur, rep, nil
+}
+
+// fingerprint identifies a run: graph, target and parameters.
+func (s *searcher) fingerprint(ctx context.Context) (string, error) {
+	g, err := s.h.Graph(ctx, s.req.ModelID)
+	if err != nil {
+		return "", err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(g)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(b)
+	h.Write([]byte(s.req.Target.GetName()))
+	h.Write([]byte(s.req.Params))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *searcher) plan(b []byte) (*potv1.QuantizationPlan, error) {
+	p := &potv1.QuantizationPlan{}
+	if err := proto.Unmarshal(b, p); err != nil {
+		return nil, fmt.Errorf("checkpoint plan: %w", err)
+	}
+	return p, nil
+}
+
+func (s *searcher) save(ctx context.Context) error {
+	b, err := json.Marshal(s.st)
+	if err != nil {
+		return err
+	}
+	return s.h.SaveState(ctx, Name, b)
+}
+
+// evaluate measures a plan (nil: float) on the evaluation data, on some
+// samples (nil: all).
+func (s *searcher) evaluate(ctx context.Context, p *potv1.QuantizationPlan, idx []int64, distance string) (*potv1.HostEvaluateResponse, error) {
+	r, err := s.h.Evaluate(ctx, &potv1.HostEvaluateRequest{ModelId: s.req.ModelID, Plan: p, DataSet: potv1.DataSet_DATA_SET_EVALUATION,
+		Indices: idx, Distance: distance, Metric: s.metric, ConfidenceThreshold: s.confidence()})
+	if err == nil {
+		s.countEval()
+	}
+	return r, err
+}
+
+func (s *searcher) countEval() {
+	s.mu.Lock()
+	s.st.Evaluations++
+	s.mu.Unlock()
+}
+
+func (s *searcher) confidence() float64 {
+	if s.metric == "agreement" && s.p.AnnotationFree {
+		return s.p.AnnotationConfThreshold
+	}
+	return 0
+}
+
+// drop of a metric value against the baseline.
+func (s *searcher) drop(v float64) float64 { return s.st.Baseline - v }
+
+// runBase runs the base algorithm with some parameters changed.
+func (s *searcher) runBase(ctx context.Context, override map[string]any) (*potv1.QuantizationPlan, error) {
+	params := map[string]any{}
+	if err := json.Unmarshal(s.base, &params); err != nil {
+		return nil, err
+	}
+	for k, v := range override {
+		params[k] = v
+	}
+	b, _ := json.Marshal(params)
+	resp, err := s.h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: s.p.BaseAlgorithm, ModelId: s.req.ModelID, Plan: s.req.Plan, Params: string(b)})
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetPlan(), nil
+}
+
+func marshal(p *potv1.QuantizationPlan) []byte {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+	return b
+}
+
+// start runs the base quantization, measures it and ranks the groups.
+func (s *searcher) start(ctx context.Context) error {
+	st := s.st
+	var baseline *potv1.HostEvaluateResponse
+	var err error
+	if s.gna {
+		// GNA: the baseline is the all-int16 model.
+		precise, err := s.runBase(ctx, map[string]any{"preset": quant.Accuracy})
+		if err != nil {
+			return err
+		}
+		st.Precise = marshal(precise)
+		baseline, err = s.evaluate(ctx, precise, nil, "")
+		if err != nil {
+			return err
+		}
+	} else if baseline, err = s.evaluate(ctx, nil, nil, ""); err != nil {
+		return err
+	}
+	st.Metric, st.Baseline = baseline.GetMetric(), baseline.GetValue()
+	st.MaxDrop = s.p.MaximalDrop
+	if s.p.DropType == "relative" {
+		st.MaxDrop = st.Baseline * s.p.MaximalDrop
+	}
+	override := map[string]any{}
+	if s.gna {
+		override["preset"] = quant.Performance
+	}
+	basePlan, err := s.runBase(ctx, override)
+	if err != nil {
+		return err
+	}
+	r, err := s.evaluate(ctx, basePlan, nil, "")
+	if err != nil {
+		return err
+	}
+	st.DefaultDrop = s.drop(r.GetValue())
+	s.setCurrent(basePlan, r.GetValue())
+	st.Base = st.Current
+	if st.CurrentDrop <= st.MaxDrop {
+		st.Done, st.Met = true, true
+		return s.save(ctx)
+	}
+	if s.p.ConvertToMixedPreset && s.qp.Preset == quant.Performance && !s.gna {
+		mixed, err := s.runBase(ctx, map[string]any{"preset": quant.Mixed})
+		if err != nil {
+			return err
+		}
+		r, err := s.evaluate(ctx, mixed, nil, "")
+		if err != nil {
+			return err
+		}
+		st.Notes = append(st.Notes, fmt.Sprintf("mixed preset: drop %.4f", s.drop(r.GetValue())))
+		s.setCurrent(mixed, r.GetValue())
+		if st.CurrentDrop <= st.MaxDrop {
+			st.Done, st.Met = true, true
+			return s.save(ctx)
+		}
+	}
+	if s.p.TuneHyperparams && !s.gna {
+		if err := s.tune(ctx); err != nil {
+			return err
+		}
+		if st.CurrentDrop <= st.MaxDrop {
+			st.Done, st.Met = true, true
+			return s.save(ctx)
+		}
+	}
+	st.PrevDrop = st.CurrentDrop
+	cur, _ := s.plan(st.Current)
+	if err := s.rankingSubset(ctx, cur, baseline); err != nil {
+		return err
+	}
+	if err := s.rank(ctx, cur, s.candidates(cur)); err != nil {
+		return err
+	}
+	return s.save(ctx)
+}
+
+func (s *searcher) setCurrent(p *potv1.QuantizationPlan, value float64) {
+	s.st.Current = marshal(p)
+	s.st.CurrentMetric = value
+	s.st.CurrentDrop = s.drop(value)
+}
+
+// candidates are the groups that can still be reverted.
+func (s *searcher) candidates(p *potv1.QuantizationPlan) []group {
+	if s.gna {
+		precise, _ := s.plan(s.st.Precise)
+		return promotable(p, precise)
+	}
+	return groups(p)
+}
+
+// apply reverts (or on GNA promotes) a group.
+func (s *searcher) apply(p *potv1.QuantizationPlan, g group) *potv1.QuantizationPlan {
+	if s.gna {
+		precise, _ := s.plan(s.st.Precise)
+		return promote(p, precise, g)
+	}
+	return revert(p, g)
+}
+
+// rankingSubset picks the samples the quantization hurts most: by
+// per-sample metric difference, ties broken by the cosine distance of the
+// outputs to the float model's, then by index.
+func (s *searcher) rankingSubset(ctx context.Context, p *potv1.QuantizationPlan, baseline *potv1.HostEvaluateResponse) error {
+	r, err := s.evaluate(ctx, p, nil, "cosine")
+	if err != nil {
+		return err
+	}
+	n := len(r.GetPerSample())
+	size := s.p.RankingSubsetSize
+	if size <= 0 || size > n {
+		size = min(n, 300)
+	}
+	type cand struct {
+		i          int
+		diff, dist float64
+	}
+	cs := make([]cand, 0, n)
+	for i := 0; i < n; i++ {
+		q := r.GetPerSample()[i]
+		if math.IsNaN(q) {
+			continue // left out of the annotation-free metric
+		}
+		b := 1.0
+		if i < len(baseline.GetPerSample()) && !math.IsNaN(baseline.GetPerSample()[i]) {
+			b = baseline.GetPerSample()[i]
+		}
+		d := 0.0
+		if i < len(r.GetDistances()) {
+			d = r.GetDistances()[i]
+		}
+		cs = append(cs, cand{i, b - q, d})
+	}
+	sort.SliceStable(cs, func(a, b int) bool {
+		if cs[a].diff != cs[b].diff {
+			return cs[a].diff > cs[b].diff
+		}
+		if cs[a].dist != cs[b].dist {
+			return cs[a].dist > cs[b].dist
+		}
+		return cs[a].i < cs[b].i
+	})
+	size = min(size, len(cs))
+	s.st.RankingSubset = make([]int64, size)
+	for k := 0; k < size; k++ {
+		s.st.RankingSubset[k] = int64(cs[k].i)
+	}
+	sort.Slice(s.st.RankingSubset, func(a, b int) bool { return s.st.RankingSubset[a] < s.st.RankingSubset[b] })
+	return nil
+}
+
+// rank scores each candidate group by the metric on the ranking subset
+// with the group reverted (higher = reverting it helps more), evaluating
+// several groups at once.
+func (s *searcher) rank(ctx context.Context, p *potv1.QuantizationPlan, cands []group) error {
+	scores := make([]scored, len(cands))
+	workers := max(s.p.Workers, 1)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	done := 0
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i, g := range cands {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r, err := s.evaluate(ctx, s.apply(p, g), s.st.RankingSubset, "")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				return
+			}
+			scores[i] = scored{Group: g, Score: r.GetValue()}
+			done++
+			_ = s.h.Progress(ctx, &potv1.ProgressRequest{Stage: "rank layers", Done: int64(done), Total: int64(len(cands))})
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return fmt.Errorf("rank layers: %w", firstErr)
+	}
+	sort.SliceStable(scores, func(a, b int) bool {
+		if scores[a].Score != scores[b].Score {
+			return scores[a].Score > scores[b].Score
+		}
+		return scores[a].Group.key() < scores[b].Group.key()
+	})
+	s.st.Ranked = scores
+	return nil
+}
+
+// search is POT's greedy loop: revert the best-ranked group and measure
+// on the full set; keep it when the drop does not grow (or right after a
+// step back); otherwise restore the previous model, re-rank and go on.
+func (s *searcher) search(ctx context.Context) error {
+	st := s.st
+	for len(st.Ranked) > 0 && (s.p.MaxIterNum <= 0 || st.Iteration < s.p.MaxIterNum) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cur, err := s.plan(st.Current)
+		if err != nil {
+			return err
+		}
+		top := st.Ranked[0]
+		st.Ranked = st.Ranked[1:]
+		next := s.apply(cur, top.Group)
+		r, err := s.evaluate(ctx, next, nil, "")
+		if err != nil {
+			return err
+		}
+		st.Iteration++
+		drop := s.drop(r.GetValue())
+		it := iteration{Iteration: st.Iteration, Reverted: top.Group.Ops, Drop: drop, Metric: r.GetValue()}
+		_ = s.h.Progress(ctx, &potv1.ProgressRequest{Stage: "accuracy-aware search", Done: int64(st.Iteration),
+			Message: fmt.Sprintf("reverted %s: drop %.4f (budget %.4f)", strings.Join(top.Group.Ops, ","), drop, st.MaxDrop)})
+		rerank := false
+		switch {
+		case drop <= st.MaxDrop:
+			it.Accepted = true
+		case drop <= st.PrevDrop || (drop > st.PrevDrop && st.StepBack):
+			it.Accepted = true
+			st.StepBack = false
+		case drop > st.PrevDrop && s.p.UsePrevIfDropIncrease:
+			// Step back: keep the previous model, try the others re-ranked.
+			st.StepBack = true
+			rerank = true
+		default:
+			it.Accepted = true
+			rerank = true
+		}
+		if it.Accepted {
+			s.setCurrent(next, r.GetValue())
+			st.PrevDrop = drop
+			st.Reverted = append(st.Reverted, top.Group.Ops)
+		}
+		if drop <= st.MaxDrop {
+			st.Met = true
+			st.History = append(st.History, it)
+			break
+		}
+		if rerank && len(st.Ranked) > 0 {
+			cur, _ := s.plan(st.Current)
+			var rest []group
+			for _, sc := range st.Ranked {
+				rest = append(rest, sc.Group)
+			}
+			if err := s.rank(ctx, cur, rest); err != nil {
+				return err
+			}
+			it.Reranked = true
+		}
+		st.History = append(st.History, it)
+		if err := s.save(ctx); err != nil {
+			return err
+		}
+	}
+	st.Met = st.CurrentDrop <= st.MaxDrop
+	st.Done = true
+	return s.save(ctx)
+}
+
+// tune is a small version of POT's hyperparameter search: activation
+// range estimator presets and the bias correction kind, each evaluated on
+// the full set; the best plan is kept.
+func (s *searcher) tune(ctx context.Context) error {
+	trials := []map[string]any{
+		{"range_estimator": map[string]any{"preset": "quantile"}},
+		{"use_fast_bias": false},
+		{"range_estimator": map[string]any{"preset": "quantile"}, "use_fast_bias": false},
+	}
+	for _, o := range trials {
+		p, err := s.runBase(ctx, o)
+		if err != nil {
+			return err
+		}
+		r, err := s.evaluate(ctx, p, nil, "")
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(o)
+		s.st.Notes = append(s.st.Notes, fmt.Sprintf("tuning %s: drop %.4f", b, s.drop(r.GetValue())))
+		if s.drop(r.GetValue()) < s.st.CurrentDrop {
+			s.setCurrent(p, r.GetValue())
+		}
+	}
+	return nil
+}

@@ -1,0 +1,10 @@
+// Command pot-algorithm-AccuracyAwareQuantization is the
+// AccuracyAwareQuantization algorithm plugin.
+package main
+
+import (
+	"github.com/potgo/pot/algorithms/accuracyaware"
+	"github.com/potgo/pot/sdk"
+)
+
+func main() { sdk.ServeAlgorithm(accuracyaware.Algorithm{}) }
