@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math"
 
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/proto/potv1"
+	"google.golang.org/protobuf/proto"
 )
 
 // Result of evaluating a plan on the evaluation data.
@@ -116,6 +118,24 @@ func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.Quanti
 	if metric == "" {
 		metric = s.metricName(d)
 	}
+	// Full-set evaluations repeat (the accuracy-aware search measures the
+	// float and default models that quantize --eval-data measures again):
+	// keep the last few.
+	var key string
+	if len(idx) == 0 {
+		key = evalKey(model, plan, d.id, distance, metric, conf)
+		if r, ok := s.cached(key); ok {
+			return r, nil
+		}
+	}
+	r, err := s.evaluateUncached(ctx, model, plan, d, idx, distance, metric, conf)
+	if err == nil && key != "" {
+		s.remember(key, r)
+	}
+	return r, err
+}
+
+func (s *Session) evaluateUncached(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, metric string, conf float64) (*potv1.HostEvaluateResponse, error) {
 	if metric != "top1" && metric != "agreement" {
 		return nil, fmt.Errorf("metric %q cannot be computed per sample here (top1, agreement)", metric)
 	}
@@ -296,4 +316,46 @@ func distanceOf(kind string, ref, got []float32) (float64, error) {
 		return s / n, nil
 	}
 	return 0, fmt.Errorf("unknown distance %q (cosine, mse, nmse)", kind)
+}
+
+// evalKey identifies a full-set evaluation.
+func evalKey(model string, plan *potv1.QuantizationPlan, data, distance, metric string, conf float64) string {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(plan)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%g\x00", model, data, distance, metric, conf)
+	h.Write(b)
+	return string(h.Sum(nil))
+}
+
+// evalCacheSize bounds the evaluations kept.
+const evalCacheSize = 8
+
+type cachedEval struct {
+	key  string
+	resp *potv1.HostEvaluateResponse
+}
+
+func (s *Session) cached(key string) (*potv1.HostEvaluateResponse, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.evalCache {
+		if c.key == key {
+			return proto.Clone(c.resp).(*potv1.HostEvaluateResponse), true
+		}
+	}
+	return nil, false
+}
+
+func (s *Session) remember(key string, r *potv1.HostEvaluateResponse) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.evalCache {
+		if c.key == key {
+			return
+		}
+	}
+	s.evalCache = append(s.evalCache, cachedEval{key, proto.Clone(r).(*potv1.HostEvaluateResponse)})
+	if len(s.evalCache) > evalCacheSize {
+		s.evalCache = s.evalCache[1:]
+	}
 }

@@ -65,6 +65,8 @@ type Session struct {
 	// the evaluation data they are given.
 	pool     chan *worker
 	evalData *plugins.Dataset
+	// evalCache keeps recent full-set evaluations.
+	evalCache []cachedEval
 }
 
 // data is a data set uploaded to the target.
