@@ -1,0 +1,276 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const potConfig = `/* A POT configuration, as POT users write them. */
+{
+  "model": {
+    "model_name": "lenet", // output name
+    "model": "lenet.onnx",
+    "weights": "lenet.bin",
+  },
+  "engine": {
+    "type": "simplified",
+    "data_source": "images",
+    "layout": "NCHW",
+    "device": "CPU"
+  },
+  "compression": {
+    "target_device": "ANY",
+    "model_type": "None",
+    "inplase_statistics": false,
+    "algorithms": [
+      {
+        "name": "DefaultQuantization",
+        "params": {"preset": "performance", "stat_subset_size": 300}
+      }
+    ]
+  }
+}`
+
+func TestParsePOTConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := Parse([]byte(potConfig), "pot.json", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Model.Name != "lenet" || cfg.Model.Path != filepath.Join(dir, "lenet.onnx") {
+		t.Errorf("model = %+v", cfg.Model)
+	}
+	if cfg.Engine.Type != EngineSimplified || cfg.Engine.DataSource != filepath.Join(dir, "images") || cfg.Engine.Layout != "NCHW" {
+		t.Errorf("engine = %+v", cfg.Engine)
+	}
+	if cfg.Target() != "cpu" || len(cfg.Compression.Algorithms) != 1 {
+		t.Errorf("target %q, algorithms %+v", cfg.Target(), cfg.Compression.Algorithms)
+	}
+	if len(cfg.Warnings) != 2 {
+		t.Errorf("warnings = %q, want weights and engine.device", cfg.Warnings)
+	}
+	raw, err := cfg.AlgorithmParams(0, "CPU")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"preset": "performance", "stat_subset_size": 300.0, "target_device": "CPU", "inplace_statistics": false}
+	if len(p) != len(want) {
+		t.Errorf("params = %v, want %v", p, want)
+	}
+	for k, v := range want {
+		if p[k] != v {
+			t.Errorf("params[%s] = %v, want %v", k, p[k], v)
+		}
+	}
+}
+
+func TestParseProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  string
+		want []string // every problem, in order
+	}{
+		{"not json", `{"model": `, []string{"not JSON"}},
+		{"unknown keys everywhere", `{
+			"modle": {},
+			"engine": {"type": "simplified", "data_sorce": "x"},
+			"compression": {"target_devise": "CPU", "algorithms": [{"name": "DefaultQuantization", "parms": {}}]}
+		}`, []string{
+			`modle: unknown key; did you mean "model"?`,
+			`model: is required`,
+			`compression.target_devise: unknown key; did you mean "target_device"?`,
+			`compression.algorithms[0].parms: unknown key; did you mean "params"?`,
+			`engine.data_sorce: unknown key; did you mean "data_source"?`,
+			`engine.data_source: is required`,
+		}},
+		{"wrong types", `{
+			"model": {"model": 5},
+			"engine": {"type": "simplified", "data_source": ["a"]},
+			"compression": {"target_device": "CPU", "inplace_statistics": "yes", "algorithms": {"name": "x"}}
+		}`, []string{
+			"model.model: is a number, want a string",
+			"compression.inplace_statistics: is a string, want true or false",
+			`compression.algorithms: is an object, want an array`,
+			"engine.data_source: is an array, want a string",
+		}},
+		{"bad values", `{
+			"model": {"model": "m.xml"},
+			"engine": {"type": "simplifed", "data_source": "d"},
+			"compression": {"target_device": "CPX", "model_type": "transfomer", "algorithms": []}
+		}`, []string{
+			"model.model: m.xml is an OpenVINO IR file",
+			`compression.target_device: "CPX" is not a device`,
+			`compression.model_type: "transfomer" is not one of None, transformer; did you mean "transformer"?`,
+			"compression.algorithms: is empty",
+			`engine.type: "simplifed" is not one of simplified, data_free; did you mean "simplified"?`,
+		}},
+		{"accuracy checker", `{"model": {"model": "m.onnx"}, "engine": {"config": "ac.yaml"},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
+			[]string{`engine.type: "accuracy_checker" is not supported`}},
+		{"data free keys on simplified", `{"model": {"model": "m.onnx"}, "engine": {"data_source": "d", "shape": [1]},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
+			[]string{`engine.shape: applies to the "data_free" engine only`}},
+		{"bad inline descriptor", `{"model": {"model": "m.onnx"}, "engine": {"dataset": {"format": "idx", "imagez": "a"}},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
+			[]string{`engine.dataset: unknown key "imagez" (did you mean "images"?)`}},
+		{"bad shape", `{"model": {"model": "m.onnx"}, "engine": {"type": "data_free", "shape": [1, 0, "a"]},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
+			[]string{"engine.shape[1]: is 0, want at least 1", "engine.shape[2]: is a string, want an integer"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.cfg), "c.json", t.TempDir())
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *config.Error", err)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if !strings.HasPrefix(msg, "c.json: ") {
+				t.Errorf("error does not name the file: %q", msg)
+			}
+			if len(ce.Problems) != len(tc.want) {
+				t.Fatalf("%d problems, want %d: %s", len(ce.Problems), len(tc.want), msg)
+			}
+			for i, w := range tc.want {
+				if got := ce.Problems[i].String(); !strings.Contains(got, w) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestTargetMapping(t *testing.T) {
+	for dev, want := range map[string]string{"": "cpu", "ANY": "cpu", "CPU": "cpu", "GPU": "gpu", "VPU": "vpu",
+		"NPU": "vpu", "GNA3": "gna", "gna": "gna", "acme-npu": "acme-npu", "cpu": "cpu"} {
+		cfg := &Config{Compression: Compression{TargetDevice: dev}}
+		if got := cfg.Target(); got != want {
+			t.Errorf("Target(%q) = %q, want %q", dev, got, want)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "here.onnx"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	if err := os.WriteFile("only-cwd.onnx", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Dir: dir}
+	for in, want := range map[string]string{
+		"here.onnx":     filepath.Join(dir, "here.onnx"),
+		"only-cwd.onnx": "only-cwd.onnx",
+		"none.onnx":     filepath.Join(dir, "none.onnx"),
+		"/abs/x.onnx":   "/abs/x.onnx",
+	} {
+		if got := cfg.Resolve(in); got != want {
+			t.Errorf("Resolve(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDataFree(t *testing.T) {
+	cfg, err := Parse([]byte(`{"model": {"model": "m.onnx"},
+		"engine": {"type": "data_free", "seed": 7},
+		"compression": {"algorithms": [{"name": "DefaultQuantization", "params": {"stat_subset_size": 20}}]}}`), "c.json", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	calib, eval, err := cfg.Open([]int{-1, 1, 4, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eval != nil || calib.Len() != 20 || calib.Labelled() || len(calib.SampleShape()) != 3 {
+		t.Fatalf("calib %v (%d samples, shape %v), eval %v", calib, calib.Len(), calib.SampleShape(), eval)
+	}
+	a, b := make([]float32, 16), make([]float32, 16)
+	if _, err := calib.Read(3, a); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := Generate([]int{-1, 1, 4, 4}, nil, 20, 7)
+	if _, err := again.Read(3, b); err != nil {
+		t.Fatal(err)
+	}
+	var sum, sq float64
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("sample 3 differs between runs: %v vs %v", a, b)
+		}
+		sum += float64(a[i])
+		sq += float64(a[i]) * float64(a[i])
+	}
+	if sq == 0 {
+		t.Error("sample is all zeros")
+	}
+	other := make([]float32, 16)
+	if _, err := calib.Read(4, other); err != nil || other[0] == a[0] {
+		t.Errorf("samples 3 and 4 start alike (%v, %v): %v", a[0], other[0], err)
+	}
+
+	for _, tc := range []struct {
+		input, shape []int
+		want         string
+	}{
+		{[]int{-1, 3, -1, -1}, nil, "symbolic sizes; give engine.shape"},
+		{[]int{-1, 1, 28, 28}, []int{1, 3, 28, 28}, "wants [N 1 28 28]"},
+	} {
+		if _, err := Generate(tc.input, tc.shape, 4, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Generate(%v, %v): %v, want %q", tc.input, tc.shape, err, tc.want)
+		}
+	}
+	if g, err := Generate([]int{-1, 3, -1, -1}, []int{1, 3, 8, 8}, 4, 0); err != nil || len(g.SampleShape()) != 3 || g.SampleShape()[2] != 8 {
+		t.Errorf("Generate with shape: %v, %v", g, err)
+	}
+}
+
+func TestOpenInlineDescriptor(t *testing.T) {
+	examples, err := filepath.Abs("../../examples/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse([]byte(`{"model": {"model": "m.onnx"},
+		"engine": {"dataset": {"format": "idx", "images": "mnist/calib-1000-images-idx3-ubyte.gz",
+			"labels": "mnist/calib-1000-labels-idx1-ubyte.gz"},
+			"eval_data_source": "mnist-test.json"},
+		"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calib, eval, err := cfg.Open([]int{-1, 1, 28, 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calib.Len() != 1000 || !calib.Labelled() || eval == nil || eval.Len() != 10000 {
+		t.Errorf("calib %d labelled %v, eval %v", calib.Len(), calib.Labelled(), eval)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(potConfig))
+	f.Add([]byte(`{"model": {"model": 1}, "engine": [], "compression": {"algorithms": [1, {"name": null}]}}`))
+	f.Add([]byte(`// only a comment`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data, "f.json", "/nonexistent")
+		if err == nil && cfg == nil {
+			t.Fatal("nil config without error")
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("multi-line error %q", err)
+		}
+	})
+}
