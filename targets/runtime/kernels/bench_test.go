@@ -42,9 +42,7 @@ func BenchmarkSgemm(b *testing.B) {
 			reportGFLOPS(b, sz.m, sz.n, sz.k)
 		})
 		b.Run("purego/"+name, func(b *testing.B) {
-			k6, k4 := kernel6, kernel4
-			kernel6, kernel4 = kernel6Go, kernel4Go
-			defer func() { kernel6, kernel4 = k6, k4 }()
+			defer UseAssembly(UseAssembly(false))
 			for b.Loop() {
 				if err := Sgemm(false, false, sz.m, sz.n, sz.k, 1, a, sz.k, bm, sz.n, 0, c, sz.n); err != nil {
 					b.Fatal(err)

@@ -37,12 +37,7 @@ func kernel4Asm(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bia
 	kernel4x16(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
 }
 
-func init() {
-	if hasAVX2FMA {
-		kernel6, kernel4 = kernel6Asm, kernel4Asm
-		useAsm = true
-	}
-}
+func init() { UseAssembly(true) }
 
 //go:noescape
 func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)

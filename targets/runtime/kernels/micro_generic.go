@@ -19,3 +19,7 @@ func reluVec(dst, src []float32) int { return 0 }
 
 // deinterleave2 splits src into its even and odd elements.
 func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
+
+// The pure-Go build has no assembly kernels: UseAssembly never selects
+// these.
+var kernel6Asm, kernel4Asm microKernel = kernel6Go, kernel4Go

@@ -6,7 +6,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
@@ -178,30 +182,95 @@ var convBench = []struct {
 }
 
 // BenchmarkConv reports the useful GFLOP/s (2·MACs of the convolution,
-// not counting padding work) of the Conv operator on one thread.
+// not counting padding work) of the Conv operator on one thread with the
+// assembly and the pure-Go micro-kernels, and of an explicit im2col +
+// gonum blas32.Gemm for reference (2-D convolutions without groups).
 func BenchmarkConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, bc := range convBench {
 		cc := bc.cc
-		b.Run(bc.name, func(b *testing.B) {
-			x := randTensor(r, append([]int{cc.n, cc.c}, cc.in...)...)
-			w := randTensor(r, append([]int{cc.m, cc.c / cc.group}, cc.kernel...)...)
-			bias := randTensor(r, cc.m)
-			k := buildConv(b, cc, w)
-			ctx := NewContext(1)
-			y := &tensor.Tensor{}
-			in := []*tensor.Tensor{x, w, bias}
-			if err := k.Run(ctx, in, []*tensor.Tensor{y}); err != nil {
-				b.Fatal(err)
+		x := randTensor(r, append([]int{cc.n, cc.c}, cc.in...)...)
+		w := randTensor(r, append([]int{cc.m, cc.c / cc.group}, cc.kernel...)...)
+		bias := randTensor(r, cc.m)
+		k := buildConv(b, cc, w)
+		y := &tensor.Tensor{}
+		in := []*tensor.Tensor{x, w, bias}
+		ctx := NewContext(1)
+		if err := k.Run(ctx, in, []*tensor.Tensor{y}); err != nil {
+			b.Fatal(err)
+		}
+		macs := float64(y.Len()) * float64(cc.c/cc.group*tensor.NumElements(cc.kernel))
+		report := func(b *testing.B) { b.ReportMetric(2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s") }
+		for _, asm := range []bool{true, false} {
+			name := "pot/" + bc.name
+			if !asm {
+				name = "purego/" + bc.name
 			}
-			b.ResetTimer()
+			b.Run(name, func(b *testing.B) {
+				defer kernels.UseAssembly(kernels.UseAssembly(asm))
+				for b.Loop() {
+					if err := k.Run(ctx, in, []*tensor.Tensor{y}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				report(b)
+			})
+		}
+		if cc.group != 1 || len(cc.in) != 2 {
+			continue
+		}
+		b.Run("gonum_im2col/"+bc.name, func(b *testing.B) {
+			oh, ow := y.Shape[2], y.Shape[3]
+			kk := cc.c * tensor.NumElements(cc.kernel)
+			cols := make([]float32, kk*oh*ow)
+			out := make([]float32, cc.m*oh*ow)
+			gw := blas32.General{Rows: cc.m, Cols: kk, Stride: kk, Data: w.F32()}
+			gc := blas32.General{Rows: kk, Cols: oh * ow, Stride: oh * ow, Data: cols}
+			gy := blas32.General{Rows: cc.m, Cols: oh * ow, Stride: oh * ow, Data: out}
 			for b.Loop() {
-				if err := k.Run(ctx, in, []*tensor.Tensor{y}); err != nil {
-					b.Fatal(err)
+				for i := 0; i < cc.n; i++ {
+					im2col(cols, x.F32()[i*cc.c*cc.in[0]*cc.in[1]:], cc, oh, ow)
+					for oc := 0; oc < cc.m; oc++ {
+						row := out[oc*oh*ow : (oc+1)*oh*ow]
+						for j := range row {
+							row[j] = bias.F32()[oc]
+						}
+					}
+					blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, gw, gc, 1, gy)
 				}
 			}
-			macs := float64(y.Len()) * float64(cc.c/cc.group*tensor.NumElements(cc.kernel))
-			b.ReportMetric(2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			report(b)
 		})
+	}
+}
+
+// im2col writes the (c·kh·kw)×(oh·ow) patch matrix of one image.
+func im2col(dst, x []float32, cc convCase, oh, ow int) {
+	h, w := cc.in[0], cc.in[1]
+	kh, kw := cc.kernel[0], cc.kernel[1]
+	s := onesIfNil(cc.strides, 2)
+	pads := cc.pads
+	if pads == nil {
+		pads = make([]int, 4)
+	}
+	row := 0
+	for c := 0; c < cc.c; c++ {
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				d := dst[row*oh*ow : (row+1)*oh*ow]
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*s[0] - pads[0] + ky
+					for ox := 0; ox < ow; ox++ {
+						ix := ox*s[1] - pads[1] + kx
+						v := float32(0)
+						if iy >= 0 && iy < h && ix >= 0 && ix < w {
+							v = x[(c*h+iy)*w+ix]
+						}
+						d[oy*ow+ox] = v
+					}
+				}
+				row++
+			}
+		}
 	}
 }
