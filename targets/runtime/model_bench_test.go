@@ -52,3 +52,44 @@ func BenchmarkModels(b *testing.B) {
 		})
 	}
 }
+
+// TestModelsThreadsAgree runs the example CNNs on one and on two threads,
+// at a batch that splits over images and at batch 1 (which splits each
+// image's columns), and wants the same bytes.
+func TestModelsThreadsAgree(t *testing.T) {
+	for _, name := range []string{"resnet_fmnist", "mobilenet_fmnist", "lenet_mnist"} {
+		m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", name+".onnx"))
+		if err != nil {
+			t.Skip(err)
+		}
+		g, err := onnx.ToGraph(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range []int{1, 5} {
+			r := rand.New(rand.NewPCG(uint64(batch), 2))
+			x := make([]float32, batch*28*28)
+			for i := range x {
+				x[i] = r.Float32()
+			}
+			var outs [][]float32
+			for _, threads := range []int{1, 2} {
+				p, err := runtime.Compile(g, runtime.Options{Threads: threads})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := p.Run(context.Background(), map[string]*tensor.Tensor{p.InputNames()[0]: tensor.From([]int{batch, 1, 28, 28}, x)})
+				p.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs = append(outs, res[p.OutputNames()[0]].F32())
+			}
+			for i := range outs[0] {
+				if outs[0][i] != outs[1][i] {
+					t.Fatalf("%s batch %d: output %d is %v on one thread, %v on two", name, batch, i, outs[0][i], outs[1][i])
+				}
+			}
+		}
+	}
+}
