@@ -60,9 +60,19 @@ func newRequant(dt tensor.DType) (requant, error) {
 	return requant{}, fmt.Errorf("output type %v is not an 8-bit integer type", dt)
 }
 
-func (r requant) value(acc int32, scale float64, zp int32) float64 {
+// store writes element i of y (of the requant's type): acc scaled by
+// sa·sb/sy (the product rounded to float32 as ONNX Runtime does), plus
+// zp, saturated.
+func (r requant) store(y *tensor.Tensor, i int, acc int32, sa, sb, sy float64, zp int32) {
+	scale := float64(float32(sa) * float32(sb) / float32(sy))
 	v := math.RoundToEven(float64(float32(float64(acc)*scale))) + float64(zp)
-	return math.Min(math.Max(v, r.lo), r.hi)
+	v = math.Min(math.Max(v, r.lo), r.hi)
+	switch d := y.Data.(type) {
+	case []uint8:
+		d[i] = uint8(v)
+	case []int8:
+		d[i] = int8(v)
+	}
 }
 
 type intConv struct {
@@ -187,14 +197,7 @@ func (k *intConv) requantize(in []*tensor.Tensor, y *tensor.Tensor, shape []int,
 		if len(ws) == m {
 			wsc = ws[oc]
 		}
-		scale := float64(float32(xs[0]) * float32(wsc) / float32(ys[0]))
-		v := rq.value(a, scale, yzp[0])
-		switch d := y.Data.(type) {
-		case []uint8:
-			d[i] = uint8(v)
-		case []int8:
-			d[i] = int8(v)
-		}
+		rq.store(y, i, a, xs[0], wsc, ys[0], yzp[0])
 	}
 	return nil
 }

@@ -139,14 +139,7 @@ func runQLinearMatMul(ctx *Context, in, out []*tensor.Tensor) error {
 		if len(scales[1]) > 1 {
 			bs = scales[1][c]
 		}
-		scale := float64(float32(as) * float32(bs) / float32(scales[2][0]))
-		v := rq.value(a, scale, yzp[0])
-		switch d := y.Data.(type) {
-		case []uint8:
-			d[i] = uint8(v)
-		case []int8:
-			d[i] = int8(v)
-		}
+		rq.store(y, i, a, as, bs, scales[2][0], yzp[0])
 	}
 	return nil
 }
