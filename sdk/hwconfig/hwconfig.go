@@ -2,39 +2,12 @@ package hwconfig
 
 import (
 	"bytes"
-	"embed"
 	"encoding/json"
 	"fmt"
 	"sort"
 
 	"github.com/potgo/pot/proto/potv1"
 )
-
-//go:embed configs/*.json
-var files embed.FS
-
-// Load returns the built-in config of a device ("cpu", "gpu", "vpu",
-// "gna").
-func Load(device string) (*potv1.HardwareConfig, error) {
-	b, err := files.ReadFile("configs/" + device + ".json")
-	if err != nil {
-		return nil, fmt.Errorf("no hardware config for device %q", device)
-	}
-	c, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("hardware config %s: %w", device, err)
-	}
-	return c, nil
-}
-
-// MustLoad is Load for the built-in configs, which are known good.
-func MustLoad(device string) *potv1.HardwareConfig {
-	c, err := Load(device)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
 
 type fileConfig struct {
 	TargetDevice       string   `json:"target_device"`
