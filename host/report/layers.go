@@ -1,0 +1,166 @@
+package report
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/potgo/pot/host/metrics"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/plan"
+)
+
+// Inferer runs a model on calibration samples and returns the tensors
+// asked for, the samples stacked on the first dimension: the pipeline's
+// Session (the Host service) is one.
+type Inferer interface {
+	Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error)
+}
+
+// group is how many tensors one Infer call returns.
+const group = 8
+
+// Layers measures, for every node computed from the model input, the
+// SQNR and cosine similarity of its first output under the plan against
+// the float model, on the calibration samples at indices. Outputs that
+// are not float32 (shapes, indices) are left out.
+func Layers(ctx context.Context, inf Inferer, g *potv1.Graph, modelID string, p *potv1.QuantizationPlan, indices []int64) ([]Layer, error) {
+	cands := candidates(g, p)
+	var out []Layer
+	for lo := 0; lo < len(cands); lo += group {
+		part := cands[lo:min(lo+group, len(cands))]
+		got, err := measure(ctx, inf, modelID, p, indices, part)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			// One tensor the target cannot return (folded away, say)
+			// must not hide the others: retry one at a time.
+			got = got[:0]
+			for _, c := range part {
+				one, err := measure(ctx, inf, modelID, p, indices, []Layer{c})
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				if err == nil {
+					got = append(got, one...)
+				}
+			}
+		}
+		out = append(out, got...)
+	}
+	if len(out) == 0 && len(cands) > 0 {
+		return nil, errors.New("per-layer analysis: the target returned none of the layer outputs")
+	}
+	return out, nil
+}
+
+// candidates lists the nodes that depend on a graph input, in order.
+func candidates(g *potv1.Graph, p *potv1.QuantizationPlan) []Layer {
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializers() {
+		inits[t.GetName()] = true
+	}
+	dyn := map[string]bool{}
+	for _, in := range g.GetInputs() {
+		if !inits[in.GetName()] {
+			dyn[in.GetName()] = true
+		}
+	}
+	quantized := map[string]bool{}
+	for _, q := range p.GetQuantizers() {
+		if n := q.GetLocation().GetNode(); n != "" {
+			quantized[n] = true
+		}
+		for _, c := range q.GetConsumers() {
+			quantized[c] = true
+		}
+	}
+	float := plan.FloatNodes(p)
+	var out []Layer
+	for _, n := range g.GetNodes() {
+		live := false
+		for _, in := range n.GetInputs() {
+			live = live || dyn[in]
+		}
+		if !live {
+			continue
+		}
+		for _, o := range n.GetOutputs() {
+			if o != "" {
+				dyn[o] = true
+			}
+		}
+		if len(n.GetOutputs()) == 0 || n.GetOutputs()[0] == "" {
+			continue
+		}
+		out = append(out, Layer{Node: n.GetName(), OpType: n.GetOpType(), Tensor: n.GetOutputs()[0],
+			Quantized: quantized[n.GetName()], Float: float[n.GetName()]})
+	}
+	return out
+}
+
+// measure fills SQNR and Cosine of layers; float outputs only.
+func measure(ctx context.Context, inf Inferer, modelID string, p *potv1.QuantizationPlan, indices []int64, layers []Layer) ([]Layer, error) {
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = l.Tensor
+	}
+	run := func(pl *potv1.QuantizationPlan) (map[string]*potv1.Tensor, error) {
+		resp, err := inf.Infer(ctx, &potv1.InferRequest{ModelId: modelID, Plan: pl,
+			Samples: &potv1.Samples{Indices: indices}, Outputs: names})
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]*potv1.Tensor{}
+		for _, t := range resp.GetOutputs() {
+			m[t.GetName()] = t
+		}
+		return m, nil
+	}
+	ref, err := run(nil)
+	if err != nil {
+		return nil, err
+	}
+	got, err := run(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []Layer
+	for _, l := range layers {
+		x, y := ref[l.Tensor], got[l.Tensor]
+		if x == nil || y == nil {
+			return nil, fmt.Errorf("no output %q", l.Tensor)
+		}
+		if x.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || y.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
+			continue
+		}
+		xs, ys := floats(x.GetData()), floats(y.GetData())
+		if len(xs) != len(ys) || len(xs) == 0 {
+			continue
+		}
+		l.SQNR = metrics.SQNR(xs, ys)
+		n := 1
+		if d := x.GetDims(); len(d) > 0 && d[0] > 0 && len(xs)%int(d[0]) == 0 {
+			n = int(d[0])
+		}
+		per := len(xs) / n
+		var cos float64
+		for i := 0; i < n; i++ {
+			cos += metrics.Cosine(xs[i*per:(i+1)*per], ys[i*per:(i+1)*per])
+		}
+		l.Cosine = cos / float64(n)
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func floats(raw []byte) []float32 {
+	v := make([]float32, len(raw)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return v
+}

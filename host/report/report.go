@@ -1,0 +1,223 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// Report is what one run did. Its JSON is report.json.
+type Report struct {
+	// Kind is "quantize" or "analyze".
+	Kind    string    `json:"kind"`
+	Tool    string    `json:"tool"`
+	Created time.Time `json:"created"`
+
+	Model       string `json:"model"`
+	ModelBytes  int64  `json:"model_bytes"`
+	Output      string `json:"output,omitempty"`
+	OutputBytes int64  `json:"output_bytes,omitempty"`
+	Target      string `json:"target"`
+	Device      string `json:"device,omitempty"`
+	Preset      string `json:"preset,omitempty"`
+	Algorithm   string `json:"algorithm,omitempty"`
+	// Seconds is the wall time of the run.
+	Seconds float64 `json:"seconds"`
+	// Metric compares the float and quantized models, when evaluated.
+	Metric *Metric `json:"metric,omitempty"`
+
+	// Layers is the per-layer SQNR, in graph order, over LayerSamples
+	// calibration samples.
+	Layers       []Layer `json:"layers"`
+	LayerSamples int     `json:"layer_samples"`
+	// Quantizers of the final plan.
+	Quantizers []Quantizer `json:"quantizers"`
+	// Trajectory of an accuracy-aware run.
+	Trajectory *Trajectory `json:"trajectory,omitempty"`
+	// AlgorithmReport is what the algorithm reported, verbatim.
+	AlgorithmReport json.RawMessage `json:"algorithm_report,omitempty"`
+}
+
+// Metric compares the float and the quantized model.
+type Metric struct {
+	Name         string  `json:"name"`
+	Float        float64 `json:"float"`
+	Quantized    float64 `json:"quantized"`
+	Drop         float64 `json:"drop"`
+	Samples      int     `json:"samples"`
+	HigherBetter bool    `json:"higher_better"`
+}
+
+// Layer is the error of one node's output.
+type Layer struct {
+	Node   string `json:"node"`
+	OpType string `json:"op_type"`
+	Tensor string `json:"tensor"`
+	// SQNR in dB of the quantized output against the float output, all
+	// samples pooled (metrics.MaxDB when identical).
+	SQNR float64 `json:"sqnr_db"`
+	// Cosine similarity, averaged over samples.
+	Cosine float64 `json:"cosine"`
+	// Quantized tells whether a quantizer feeds the node.
+	Quantized bool `json:"quantized"`
+	// Float tells whether the plan keeps the node in float.
+	Float bool `json:"float,omitempty"`
+}
+
+// Quantizer is one quantizer of the plan, its ranges summarized.
+type Quantizer struct {
+	ID          string   `json:"id"`
+	Tensor      string   `json:"tensor,omitempty"`
+	Node        string   `json:"node,omitempty"`
+	Input       int      `json:"input,omitempty"`
+	Weights     bool     `json:"weights"`
+	Bits        int      `json:"bits"`
+	Levels      int64    `json:"levels"`
+	Mode        string   `json:"mode"`
+	Granularity string   `json:"granularity"`
+	Channels    int      `json:"channels"`
+	Low         float64  `json:"low"`
+	High        float64  `json:"high"`
+	Consumers   []string `json:"consumers,omitempty"`
+}
+
+// Label names the quantized value: its tensor, or node:input.
+func (q Quantizer) Label() string {
+	if q.Tensor != "" {
+		return q.Tensor
+	}
+	return fmt.Sprintf("%s:%d", q.Node, q.Input)
+}
+
+// Trajectory is the report of AccuracyAwareQuantization.
+type Trajectory struct {
+	Baseline    float64     `json:"baseline"`
+	DefaultDrop float64     `json:"default_drop"`
+	FinalDrop   float64     `json:"final_drop"`
+	Reverted    []string    `json:"reverted"`
+	Iterations  []Iteration `json:"iterations"`
+	// MaximalDrop is the accuracy budget, when known.
+	MaximalDrop *float64 `json:"maximal_drop,omitempty"`
+}
+
+// Iteration is one step of reverting layers to float.
+type Iteration struct {
+	Iteration int      `json:"iteration"`
+	Reverted  []string `json:"reverted"`
+	Drop      float64  `json:"drop"`
+	Metric    float64  `json:"metric"`
+}
+
+// ParseTrajectory reads an AccuracyAwareQuantization report; it returns
+// nil for other reports.
+func ParseTrajectory(raw json.RawMessage) *Trajectory {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(raw, &probe) != nil {
+		return nil
+	}
+	_, hasIt := probe["iterations"]
+	_, hasDrop := probe["default_drop"]
+	if !hasIt && !hasDrop {
+		return nil
+	}
+	var t Trajectory
+	if json.Unmarshal(raw, &t) != nil {
+		return nil
+	}
+	return &t
+}
+
+// Quantizers summarizes a plan's quantizers.
+func Quantizers(p *potv1.QuantizationPlan) []Quantizer {
+	out := make([]Quantizer, 0, len(p.GetQuantizers()))
+	for _, q := range p.GetQuantizers() {
+		s := Quantizer{
+			ID: q.GetId(), Tensor: q.GetLocation().GetTensor(), Node: q.GetLocation().GetNode(),
+			Input: int(q.GetLocation().GetInput()), Weights: q.GetWeights(), Bits: int(q.GetBits()),
+			Levels: q.GetLevels(), Mode: modeName(q.GetMode()), Granularity: granularityName(q.GetGranularity()),
+			Channels: len(q.GetInputLow()), Consumers: q.GetConsumers(),
+			Low: math.Inf(1), High: math.Inf(-1),
+		}
+		for _, v := range q.GetInputLow() {
+			s.Low = math.Min(s.Low, float64(v))
+		}
+		for _, v := range q.GetInputHigh() {
+			s.High = math.Max(s.High, float64(v))
+		}
+		if math.IsInf(s.Low, 0) || math.IsInf(s.High, 0) {
+			s.Low, s.High = 0, 0
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func modeName(m potv1.QuantizationMode) string {
+	switch m {
+	case potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC:
+		return "symmetric"
+	case potv1.QuantizationMode_QUANTIZATION_MODE_ASYMMETRIC:
+		return "asymmetric"
+	}
+	return m.String()
+}
+
+func granularityName(g potv1.Granularity) string {
+	switch g {
+	case potv1.Granularity_GRANULARITY_PER_TENSOR:
+		return "pertensor"
+	case potv1.Granularity_GRANULARITY_PER_CHANNEL:
+		return "perchannel"
+	}
+	return g.String()
+}
+
+// Write writes report.json and report.html into dir, creating it. Each
+// file is written to a temporary name and renamed into place.
+func (r *Report) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	var page bytes.Buffer
+	if err := r.HTML(&page); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(dir, "report.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "report.html"), page.Bytes())
+}
+
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".report-*")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report: write %s: %w", path, werr)
+	}
+	return nil
+}

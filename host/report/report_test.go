@@ -1,0 +1,281 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	stdhtml "html"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/potgo/pot/host/report/htmlcheck"
+	"github.com/potgo/pot/proto/potv1"
+)
+
+func sample() *Report {
+	budget := 0.01
+	return &Report{
+		Kind: "quantize", Tool: "pot test", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Model: "models/lenet.onnx", ModelBytes: 469617, Output: "out/lenet_int8.onnx", OutputBytes: 130000,
+		Target: "cpu", Device: "CPU", Preset: "performance", Algorithm: "AccuracyAwareQuantization", Seconds: 12.5,
+		Metric: &Metric{Name: "top1", Float: 0.988, Quantized: 0.985, Drop: 0.003, Samples: 1000, HigherBetter: true},
+		Layers: []Layer{
+			{Node: "/c1/Conv", OpType: "Conv", Tensor: "a", SQNR: 38.2, Cosine: 0.9999, Quantized: true},
+			{Node: "/r1/Relu", OpType: "Relu", Tensor: "b", SQNR: 36.1, Cosine: 0.9998},
+			{Node: "/f1/Gemm <&>", OpType: "Gemm", Tensor: "c", SQNR: 12.5, Cosine: 0.97, Quantized: true},
+			{Node: "/f2/Gemm", OpType: "Gemm", Tensor: "d", SQNR: 200, Cosine: 1, Float: true},
+		},
+		LayerSamples: 32,
+		Quantizers: []Quantizer{
+			{ID: "q0", Tensor: "input", Bits: 8, Levels: 256, Mode: "symmetric", Granularity: "pertensor", Channels: 1, Low: -0.42, High: 2.8},
+			{ID: "q1", Node: "/c1/Conv", Input: 1, Weights: true, Bits: 8, Levels: 255, Mode: "symmetric", Granularity: "perchannel", Channels: 6, Low: -0.5, High: 0.5},
+			{ID: "q2", Tensor: "b", Bits: 8, Levels: 256, Mode: "asymmetric", Granularity: "pertensor", Channels: 1, Low: 0, High: 7.5},
+		},
+		Trajectory: &Trajectory{Baseline: 0.988, DefaultDrop: 0.03, FinalDrop: 0.003, Reverted: []string{"/f2/Gemm"},
+			Iterations: []Iteration{{Iteration: 1, Reverted: []string{"/f1/Gemm"}, Drop: 0.02, Metric: 0.968},
+				{Iteration: 2, Reverted: []string{"/f2/Gemm"}, Drop: 0.003, Metric: 0.985}},
+			MaximalDrop: &budget},
+		AlgorithmReport: json.RawMessage(`{"baseline":0.988}`),
+	}
+}
+
+func TestWriteJSONAndHTML(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "report")
+	r := sample()
+	if err := r.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Metric.Drop != 0.003 || len(back.Layers) != 4 || back.Layers[2].SQNR != 12.5 || len(back.Trajectory.Iterations) != 2 || *back.Trajectory.MaximalDrop != 0.01 {
+		t.Errorf("report.json does not round trip: %s", b)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	for _, want := range []string{
+		`<section id="summary">`, `<section id="layers">`, `<section id="quantizers">`, `<section id="trajectory">`,
+		"458.6 KiB", "3.61× smaller", "0.9880", "0.9850", "0.0030", "12.5 s",
+		"Lowest SQNR: <code>/f1/Gemm &lt;&amp;&gt;</code> (12.5 dB)", // escaped, and the float layer is not listed
+		"kept in float", "input", "/c1/Conv:1",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "<&>") {
+		t.Error("node name not escaped")
+	}
+	// Self-contained: no script, nothing fetched.
+	if regexp.MustCompile(`(?i)<script|src="http|href="http|url\(http`).MatchString(html) {
+		t.Error("report.html refers to outside resources or has scripts")
+	}
+	var imgs [][]string
+	for _, m := range regexp.MustCompile(`<img src="([^"]+)"`).FindAllStringSubmatch(html, -1) {
+		src := stdhtml.UnescapeString(m[1])
+		if data, ok := strings.CutPrefix(src, "data:image/svg+xml;base64,"); ok {
+			imgs = append(imgs, []string{src, data})
+		}
+	}
+	if len(imgs) != 3 {
+		t.Fatalf("%d embedded charts, want 3", len(imgs))
+	}
+	for i, m := range imgs {
+		svg, err := base64.StdEncoding.DecodeString(m[1])
+		if err != nil {
+			t.Fatalf("chart %d: %v", i, err)
+		}
+		if err := wellFormed(svg); err != nil {
+			t.Errorf("chart %d is not well-formed SVG: %v", i, err)
+		}
+		if !bytes.Contains(svg, []byte("<svg")) {
+			t.Errorf("chart %d is not SVG", i)
+		}
+	}
+	// The SQNR chart names the layers; the range chart skips weights.
+	sq, _ := base64.StdEncoding.DecodeString(imgs[0][1])
+	rg, _ := base64.StdEncoding.DecodeString(imgs[1][1])
+	if !bytes.Contains(sq, []byte("/c1/Conv (Conv)")) || !bytes.Contains(rg, []byte(">b<")) || bytes.Contains(rg, []byte("/c1/Conv:1")) {
+		t.Error("chart labels are wrong")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("report folder holds %v, want only report.json and report.html", entries)
+	}
+}
+
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func TestMinimalReportHasNoEmptySections(t *testing.T) {
+	r := &Report{Kind: "analyze", Model: "m.onnx", Target: "cpu", Created: time.Now()}
+	var buf bytes.Buffer
+	if err := r.HTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, absent := range []string{`id="layers"`, `id="quantizers"`, `id="trajectory"`, "<img"} {
+		if strings.Contains(buf.String(), absent) {
+			t.Errorf("empty report has %s", absent)
+		}
+	}
+}
+
+func TestChartsSurviveOddValues(t *testing.T) {
+	r := sample()
+	r.Layers[0].SQNR = math.NaN()
+	r.Layers[1].SQNR = math.Inf(1)
+	r.Quantizers[0].Low, r.Quantizers[0].High = 1, 1 // empty range
+	r.Trajectory.Iterations = nil
+	var buf bytes.Buffer
+	if err := r.HTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReportOpensInChromium(t *testing.T) {
+	browser := htmlcheck.Find()
+	if browser == "" {
+		t.Skip("no Chromium installed (apt-get install chromium); skipping the browser check of report.html")
+	}
+	dir := t.TempDir()
+	if err := sample().Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	res, err := htmlcheck.Load(context.Background(), browser, filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Console) > 0 {
+		t.Errorf("console messages: %q", res.Console)
+	}
+	if n := strings.Count(res.DOM, "<img"); n != 3 {
+		t.Errorf("browser DOM has %d images, want 3", n)
+	}
+}
+
+func TestParseTrajectory(t *testing.T) {
+	raw := json.RawMessage(`{"baseline": 0.9, "default_drop": 0.05, "final_drop": 0.008, "reverted": ["a", "b"],
+		"iterations": [{"iteration": 1, "reverted": ["a"], "drop": 0.02, "metric": 0.88}, {"iteration": 2, "reverted": ["b"], "drop": 0.008, "metric": 0.892}]}`)
+	tr := ParseTrajectory(raw)
+	if tr == nil || tr.DefaultDrop != 0.05 || len(tr.Iterations) != 2 || tr.Iterations[1].Metric != 0.892 || len(tr.Reverted) != 2 {
+		t.Fatalf("ParseTrajectory = %+v", tr)
+	}
+	for _, other := range []string{`{"reports": {}}`, `[1]`, `not json`, `{"iterations": 3}`} {
+		if tr := ParseTrajectory(json.RawMessage(other)); tr != nil {
+			t.Errorf("ParseTrajectory(%s) = %+v, want nil", other, tr)
+		}
+	}
+}
+
+func TestQuantizersSummary(t *testing.T) {
+	p := &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{
+		{Id: "w", Location: &potv1.Location{Node: "conv", Input: 1}, Weights: true, Bits: 8, Levels: 255,
+			Mode: potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC, Granularity: potv1.Granularity_GRANULARITY_PER_CHANNEL,
+			InputLow: []float32{-1, -3, -2}, InputHigh: []float32{1, 3, 2}},
+		{Id: "a", Location: &potv1.Location{Tensor: "x"}, Bits: 8, Levels: 256,
+			Mode: potv1.QuantizationMode_QUANTIZATION_MODE_ASYMMETRIC, Granularity: potv1.Granularity_GRANULARITY_PER_TENSOR,
+			InputLow: []float32{-0.5}, InputHigh: []float32{4}},
+	}}
+	qs := Quantizers(p)
+	if len(qs) != 2 {
+		t.Fatal(qs)
+	}
+	if q := qs[0]; q.Low != -3 || q.High != 3 || q.Channels != 3 || q.Granularity != "perchannel" || q.Label() != "conv:1" || !q.Weights {
+		t.Errorf("weights quantizer = %+v", q)
+	}
+	if q := qs[1]; q.Low != -0.5 || q.High != 4 || q.Mode != "asymmetric" || q.Label() != "x" {
+		t.Errorf("activation quantizer = %+v", q)
+	}
+}
+
+// fakeInferer returns, per tensor, fixed float and quantized values.
+type fakeInferer struct {
+	float, quant map[string][]float32
+	missing      map[string]bool // tensors the target does not have
+	calls        int
+}
+
+func (f *fakeInferer) Infer(_ context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
+	f.calls++
+	src := f.float
+	if len(req.GetPlan().GetQuantizers()) > 0 {
+		src = f.quant
+	}
+	resp := &potv1.InferResponse{}
+	for _, name := range req.GetOutputs() {
+		if f.missing[name] {
+			return nil, fmt.Errorf("no tensor %q in the model", name)
+		}
+		v := src[name]
+		raw := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
+		}
+		resp.Outputs = append(resp.Outputs, &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: []int64{2, int64(len(v) / 2)}, Data: raw})
+	}
+	return resp, nil
+}
+
+func TestLayers(t *testing.T) {
+	g := &potv1.Graph{
+		Inputs:       []*potv1.ValueInfo{{Name: "x"}},
+		Initializers: []*potv1.Tensor{{Name: "w"}, {Name: "shape"}},
+		Nodes: []*potv1.Node{
+			{Name: "folded", OpType: "Reshape", Inputs: []string{"w", "shape"}, Outputs: []string{"w2"}},
+			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w2"}, Outputs: []string{"a"}},
+			{Name: "relu", OpType: "Relu", Inputs: []string{"a"}, Outputs: []string{"b"}},
+			{Name: "odd", OpType: "Custom", Inputs: []string{"b"}, Outputs: []string{"c"}},
+		},
+	}
+	p := &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{{Id: "q", Location: &potv1.Location{Node: "conv", Input: 0}}}}
+	f := &fakeInferer{
+		// a: signal Σx² = 1+4+9+16 = 30, noise Σ(x−y)² = 4·0.01 = 0.04 → 10·log10(750) dB.
+		float: map[string][]float32{"a": {1, 2, 3, 4}, "b": {1, 0, 0, 1}},
+		quant: map[string][]float32{"a": {1.1, 1.9, 3.1, 3.9}, "b": {1, 0, 0, 1}},
+		missing: map[string]bool{"c": true},
+	}
+	layers, err := Layers(context.Background(), f, g, "m", p, []int64{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) != 2 {
+		t.Fatalf("layers = %+v, want conv and relu (folded is constant, odd is missing)", layers)
+	}
+	want := 10 * math.Log10(30/0.04)
+	if l := layers[0]; l.Node != "conv" || math.Abs(l.SQNR-want) > 1e-3 || !l.Quantized || l.Cosine <= 0.99 || l.Cosine >= 1 {
+		t.Errorf("conv = %+v, want SQNR %.4f", l, want)
+	}
+	if l := layers[1]; l.Node != "relu" || l.SQNR != 200 || l.Cosine != 1 || l.Quantized {
+		t.Errorf("relu = %+v, want identical outputs (200 dB)", l)
+	}
+}
