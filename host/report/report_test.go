@@ -260,8 +260,8 @@ func TestLayers(t *testing.T) {
 	p := &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{{Id: "q", Location: &potv1.Location{Node: "conv", Input: 0}}}}
 	f := &fakeInferer{
 		// a: signal Σx² = 1+4+9+16 = 30, noise Σ(x−y)² = 4·0.01 = 0.04 → 10·log10(750) dB.
-		float: map[string][]float32{"a": {1, 2, 3, 4}, "b": {1, 0, 0, 1}},
-		quant: map[string][]float32{"a": {1.1, 1.9, 3.1, 3.9}, "b": {1, 0, 0, 1}},
+		float:   map[string][]float32{"a": {1, 2, 3, 4}, "b": {1, 0, 0, 1}},
+		quant:   map[string][]float32{"a": {1.1, 1.9, 3.1, 3.9}, "b": {1, 0, 0, 1}},
 		missing: map[string]bool{"c": true},
 	}
 	layers, err := Layers(context.Background(), f, g, "m", p, []int64{0, 1})
