@@ -32,6 +32,9 @@ func (s *Session) Measure(ctx context.Context, plan *potv1.QuantizationPlan) (*R
 }
 
 func (s *Session) metricName(d *data) string {
+	if s.opts.Metric != "" {
+		return s.opts.Metric
+	}
 	if d != nil && d.labels != nil {
 		return "top1"
 	}
@@ -137,7 +140,7 @@ func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.Quanti
 
 func (s *Session) evaluateUncached(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, metric string, conf float64) (*potv1.HostEvaluateResponse, error) {
 	if metric != "top1" && metric != "agreement" {
-		return nil, fmt.Errorf("metric %q cannot be computed per sample here (top1, agreement)", metric)
+		return s.evaluateMetric(ctx, model, plan, d, idx, distance, metric)
 	}
 	if metric == "top1" && d.labels == nil {
 		return nil, fmt.Errorf("metric top1 needs labels; the %s data has none", d.name)

@@ -34,6 +34,11 @@ type Options struct {
 	Evaluation  dataset.Dataset
 	Logger      hclog.Logger
 	Progress    Progress
+	// Metric is the metric spec of Measure and of algorithms' Evaluate
+	// calls that name none (see host/metrics: top1, top5, agreement,
+	// sqnr, cosine, mse, psnr[:range]); empty: top1 with labels,
+	// agreement without.
+	Metric string
 	// Checkpoint is the base path of algorithm checkpoints (SaveState);
 	// empty keeps none. Resume makes LoadState return them.
 	Checkpoint string
