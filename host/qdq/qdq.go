@@ -19,6 +19,9 @@ type Stats struct {
 	// FoldedWeights are weights stored as fake-quantized float because the
 	// opset cannot express their quantizer (per-axis before opset 13).
 	FoldedWeights int
+	// Omitted quantizers are finer than float32 (GNA's 32-bit ones): they
+	// change no value.
+	Omitted int
 }
 
 // Export returns a copy of g with the plan written as QDQ. Quantizers of
@@ -35,7 +38,8 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 	out := applied.Graph
 	x := graph.NewIndex(out)
 	float := plan.FloatNodes(p)
-	e := &exporter{g: out, x: x, opset: opset, names: map[string]bool{}, stats: &Stats{}, actScale: map[string]float32{}, wScale: map[string][]float32{}}
+	e := &exporter{g: out, x: x, opset: opset, names: map[string]bool{}, stats: &Stats{}, actScale: map[string]float32{},
+		wScale: map[string][]float32{}, domains: map[string]bool{}}
 	for _, t := range out.GetInitializers() {
 		e.names[t.GetName()] = true
 	}
@@ -50,6 +54,15 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 		}
 	}
 	e.biases()
+	for d := range e.domains {
+		have := false
+		for _, o := range out.Opsets {
+			have = have || o.GetDomain() == d
+		}
+		if !have {
+			out.Opsets = append(out.Opsets, &potv1.OpsetImport{Domain: d, Version: 1})
+		}
+	}
 	out.Nodes = append(out.Nodes, e.added...)
 	out.Initializers = append(out.Initializers, e.inits...)
 	removeUnused(out)
@@ -71,6 +84,8 @@ type exporter struct {
 	// by each node input ("node/port"); wScale the weight scales.
 	actScale map[string]float32
 	wScale   map[string][]float32
+	// domains are operator domains the output needs to import.
+	domains map[string]bool
 }
 
 func (e *exporter) unique(base string) string {
@@ -92,26 +107,40 @@ var scalePreserving = map[string]bool{
 	"SpaceToDepth": true, "Identity": true, "Dropout": true,
 }
 
-// storage is the integer type of a quantizer.
-func storage(q *potv1.Quantizer, opset int64) (potv1.DataType, error) {
+// contribDomain holds ONNX Runtime's QuantizeLinear/DequantizeLinear with
+// 16-bit (and 4-bit) types for models older than opset 21.
+const contribDomain = "com.microsoft"
+
+// storage is the integer type of a quantizer and the domain of its Q/DQ
+// nodes ("" for ONNX's). skip reports a quantizer finer than float32
+// itself (more than 24 bits): it changes no value and is left out.
+func storage(q *potv1.Quantizer, opset int64) (dt potv1.DataType, domain string, skip bool, err error) {
 	lo, hi := q.GetLevelLow(), q.GetLevelHigh()
 	switch {
+	case hi-lo >= 1<<24:
+		return 0, "", true, nil
 	case lo >= 0 && hi <= 255:
 		if q.GetBits() <= 4 && hi <= 15 && opset >= 21 {
-			return potv1.DataType_DATA_TYPE_UINT4, nil
+			return potv1.DataType_DATA_TYPE_UINT4, "", false, nil
 		}
-		return potv1.DataType_DATA_TYPE_UINT8, nil
+		return potv1.DataType_DATA_TYPE_UINT8, "", false, nil
 	case lo >= -128 && hi <= 127:
 		if q.GetBits() <= 4 && lo >= -8 && hi <= 7 && opset >= 21 {
-			return potv1.DataType_DATA_TYPE_INT4, nil
+			return potv1.DataType_DATA_TYPE_INT4, "", false, nil
 		}
-		return potv1.DataType_DATA_TYPE_INT8, nil
-	case lo >= 0 && hi <= 65535 && opset >= 21:
-		return potv1.DataType_DATA_TYPE_UINT16, nil
-	case lo >= -32768 && hi <= 32767 && opset >= 21:
-		return potv1.DataType_DATA_TYPE_INT16, nil
+		return potv1.DataType_DATA_TYPE_INT8, "", false, nil
+	case lo >= 0 && hi <= 65535:
+		if opset >= 21 {
+			return potv1.DataType_DATA_TYPE_UINT16, "", false, nil
+		}
+		return potv1.DataType_DATA_TYPE_UINT16, contribDomain, false, nil
+	case lo >= -32768 && hi <= 32767:
+		if opset >= 21 {
+			return potv1.DataType_DATA_TYPE_INT16, "", false, nil
+		}
+		return potv1.DataType_DATA_TYPE_INT16, contribDomain, false, nil
 	}
-	return 0, fmt.Errorf("integer range [%d, %d] needs a storage type opset %d lacks (16-bit types need opset 21)", lo, hi, opset)
+	return 0, "", false, fmt.Errorf("integer range [%d, %d] has no QDQ storage type", lo, hi)
 }
 
 func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
@@ -124,9 +153,16 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 	}
 	loc := q.GetLocation()
 	perAxis := pr.Channels() > 1 || q.GetGranularity() == potv1.Granularity_GRANULARITY_PER_CHANNEL
-	dt, err := storage(q, e.opset)
+	dt, domain, skip, err := storage(q, e.opset)
 	if err != nil {
 		return err
+	}
+	if skip {
+		e.stats.Omitted++
+		return nil
+	}
+	if domain != "" {
+		e.domains[domain] = true
 	}
 	zp := make([]int64, pr.Channels())
 	for i, z := range pr.Zero {
@@ -137,7 +173,7 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 		if node == nil {
 			return fmt.Errorf("no node %q", loc.GetNode())
 		}
-		return e.weight(q, node, int(loc.GetInput()), pr, dt, zp, perAxis)
+		return e.weight(q, node, int(loc.GetInput()), pr, dt, domain, zp, perAxis)
 	}
 	if perAxis && e.opset < 13 {
 		return fmt.Errorf("per-channel activation quantizers need opset 13, the model has %d", e.opset)
@@ -176,8 +212,8 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 		axis = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(q.GetAxis())}}
 	}
 	e.added = append(e.added,
-		&potv1.Node{Name: e.unique(src + "_QuantizeLinear"), OpType: "QuantizeLinear", Inputs: []string{src, scale, zero}, Outputs: []string{qOut}, Attributes: axis},
-		&potv1.Node{Name: e.unique(src + "_DequantizeLinear"), OpType: "DequantizeLinear", Inputs: []string{qOut, scale, zero}, Outputs: []string{dqOut}, Attributes: axis},
+		&potv1.Node{Name: e.unique(src + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{src, scale, zero}, Outputs: []string{qOut}, Attributes: axis},
+		&potv1.Node{Name: e.unique(src + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{qOut, scale, zero}, Outputs: []string{dqOut}, Attributes: axis},
 	)
 	for _, pt := range live {
 		pt.Node.Inputs[pt.Input] = dqOut
@@ -200,8 +236,8 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 				rq := e.unique(t + "_requantized")
 				rdq := e.unique(t + "_dequantized")
 				e.added = append(e.added,
-					&potv1.Node{Name: e.unique(t + "_QuantizeLinear"), OpType: "QuantizeLinear", Inputs: []string{t, scale, zero}, Outputs: []string{rq}, Attributes: axis},
-					&potv1.Node{Name: e.unique(t + "_DequantizeLinear"), OpType: "DequantizeLinear", Inputs: []string{rq, scale, zero}, Outputs: []string{rdq}, Attributes: axis},
+					&potv1.Node{Name: e.unique(t + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{t, scale, zero}, Outputs: []string{rq}, Attributes: axis},
+					&potv1.Node{Name: e.unique(t + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{rq, scale, zero}, Outputs: []string{rdq}, Attributes: axis},
 				)
 				n.Inputs[pt.Input] = rdq
 			}
@@ -227,7 +263,7 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 }
 
 // weight stores a weight as integers behind a DequantizeLinear.
-func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan.Params, dt potv1.DataType, zp []int64, perAxis bool) error {
+func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan.Params, dt potv1.DataType, domain string, zp []int64, perAxis bool) error {
 	if input >= len(n.GetInputs()) {
 		return fmt.Errorf("node %q has no input %d", n.GetName(), input)
 	}
@@ -286,7 +322,7 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	if perAxis {
 		attrs = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(axis)}}
 	}
-	e.added = append(e.added, &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
+	e.added = append(e.added, &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain,
 		Inputs: []string{qName, scale, zero}, Outputs: []string{dqOut}, Attributes: attrs})
 	n.Inputs[input] = dqOut
 	symZero := true

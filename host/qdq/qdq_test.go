@@ -232,9 +232,7 @@ func TestExportErrors(t *testing.T) {
 		"empty range": func(g *potv1.Graph, p *potv1.QuantizationPlan) {
 			p.Quantizers[0].InputHigh = p.Quantizers[0].InputLow
 		},
-		"16-bit before opset 21": func(g *potv1.Graph, p *potv1.QuantizationPlan) {
-			p.Quantizers[0].LevelLow, p.Quantizers[0].LevelHigh, p.Quantizers[0].Levels = -32768, 32767, 65536
-		},
+		"weights not constant": func(g *potv1.Graph, p *potv1.QuantizationPlan) { p.Quantizers[1].Location.Input = 0 },
 	}
 	for name, mutate := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -244,5 +242,41 @@ func TestExportErrors(t *testing.T) {
 				t.Error("no error")
 			}
 		})
+	}
+}
+
+func TestExportWideTypes(t *testing.T) {
+	// 16-bit activations before opset 21 use ONNX Runtime's com.microsoft
+	// Q/DQ; 32-bit ones (finer than float32) are left out.
+	p := smallPlan()
+	p.Quantizers[0].LevelLow, p.Quantizers[0].LevelHigh, p.Quantizers[0].Levels = -32768, 32767, 65536
+	p.Quantizers[2].LevelLow, p.Quantizers[2].LevelHigh, p.Quantizers[2].Levels = -1<<31, 1<<31-1, 1<<32
+	out, stats, err := Export(smallGraph(13), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Omitted != 1 || stats.Activations != 1 {
+		t.Errorf("stats = %+v", stats)
+	}
+	x := graph.NewIndex(out)
+	q := x.Producer(x.Producer(x.Node("conv").GetInputs()[0]).GetInputs()[0])
+	if q.GetDomain() != "com.microsoft" || x.Constant(q.GetInputs()[2]).GetDtype() != potv1.DataType_DATA_TYPE_INT16 {
+		t.Errorf("16-bit quantizer: %v", q)
+	}
+	found := false
+	for _, o := range out.GetOpsets() {
+		found = found || o.GetDomain() == "com.microsoft"
+	}
+	if !found {
+		t.Error("com.microsoft is not imported")
+	}
+	// At opset 21 the ONNX domain has int16.
+	out, _, err = Export(smallGraph(21), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x = graph.NewIndex(out)
+	if q := x.Producer(x.Producer(x.Node("conv").GetInputs()[0]).GetInputs()[0]); q.GetDomain() != "" {
+		t.Errorf("opset 21: %v", q)
 	}
 }
