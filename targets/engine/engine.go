@@ -68,6 +68,10 @@ type compiled struct {
 	key     [32]byte
 	prog    *rt.Program
 	applied *plan.Applied
+	// refs counts the calls using the program; an evicted program is
+	// closed when the last of them ends.
+	refs    int
+	evicted bool
 }
 
 // cacheSize bounds the compiled programs kept per model.
@@ -124,8 +128,15 @@ func (e *Engine) LoadModel(ctx context.Context, g *potv1.Graph) (*potv1.LoadMode
 			}
 		}
 	}
+	if len(unsupported) > 0 {
+		// Refused by the target's own check: no compilation.
+		return &potv1.LoadModelResponse{Unsupported: unsupported}, nil
+	}
 	m := &model{graph: g, cache: map[[32]byte]*list.Element{}, lru: list.New()}
-	if _, err := m.program(e.cfg, nil); err != nil {
+	_, release, err := m.program(e.cfg, nil)
+	if err == nil {
+		release()
+	} else {
 		var u *rt.UnsupportedOpsError
 		if !errors.As(err, &u) {
 			return nil, err
@@ -165,7 +176,11 @@ func (e *Engine) UnloadModel(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for el := m.lru.Front(); el != nil; el = el.Next() {
-		el.Value.(*compiled).prog.Close()
+		c := el.Value.(*compiled)
+		c.evicted = true
+		if c.refs == 0 {
+			c.prog.Close()
+		}
 	}
 	m.lru.Init()
 	clear(m.cache)
@@ -183,13 +198,14 @@ func (e *Engine) model(id string) (*model, error) {
 }
 
 // program returns the compiled program of the model under a plan,
-// compiling it on first use and keeping the most recent ones.
-func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, error) {
+// compiling it on first use and keeping the most recent ones. The caller
+// calls release when it no longer uses the program.
+func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, func(), error) {
 	var key [32]byte
 	if p != nil {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		key = sha256.Sum256(b)
 	}
@@ -197,7 +213,9 @@ func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, error
 	defer m.mu.Unlock()
 	if el, ok := m.cache[key]; ok {
 		m.lru.MoveToFront(el)
-		return el.Value.(*compiled), nil
+		c := el.Value.(*compiled)
+		c.refs++
+		return c, m.releaser(c), nil
 	}
 	lower := cfg.Lower
 	if lower == nil {
@@ -205,23 +223,39 @@ func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, error
 	}
 	applied, err := lower(m.graph, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prog, err := rt.Compile(applied.Graph, rt.Options{Threads: cfg.Threads, Policy: cfg.Policy})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	c := &compiled{key: key, prog: prog, applied: applied}
+	c := &compiled{key: key, prog: prog, applied: applied, refs: 1}
 	m.cache[key] = m.lru.PushFront(c)
 	for m.lru.Len() > cacheSize {
 		old := m.lru.Back()
 		m.lru.Remove(old)
 		oc := old.Value.(*compiled)
 		delete(m.cache, oc.key)
-		// A run in flight may still use it: let the collector close it.
-		go func() { oc.prog.Close() }()
+		oc.evicted = true
+		if oc.refs == 0 {
+			oc.prog.Close()
+		}
 	}
-	return c, nil
+	return c, m.releaser(c), nil
+}
+
+func (m *model) releaser(c *compiled) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			c.refs--
+			if c.evicted && c.refs == 0 {
+				c.prog.Close()
+			}
+		})
+	}
 }
 
 // UploadData implements plugins.Target.

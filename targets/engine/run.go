@@ -111,10 +111,11 @@ func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.Inf
 	if err != nil {
 		return nil, err
 	}
-	c, err := m.program(e.cfg, req.GetPlan())
+	c, release, err := m.program(e.cfg, req.GetPlan())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	names, watch, err := outputNames(c, req.GetOutputs())
 	if err != nil {
 		return nil, err
@@ -191,10 +192,11 @@ func (e *Engine) CollectStatistics(ctx context.Context, req *potv1.StatisticsReq
 	if err != nil {
 		return nil, err
 	}
-	c, err := m.program(e.cfg, req.GetPlan())
+	c, release, err := m.program(e.cfg, req.GetPlan())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	resp, err := e.collect(ctx, c, req.GetProbes(), req.GetSamples())
 	if errors.Is(err, errBatchLayout) && req.GetSamples().GetBatchSize() != 1 {
 		// Some probed tensor mixes samples (a reshape across the batch):
@@ -278,10 +280,11 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 	if err != nil {
 		return err
 	}
-	c, err := m.program(e.cfg, req.GetPlan())
+	c, release, err := m.program(e.cfg, req.GetPlan())
 	if err != nil {
 		return err
 	}
+	defer release()
 	names, watch, err := outputNames(c, req.GetOutputs())
 	if err != nil {
 		return err
