@@ -5,21 +5,6 @@ package kernels
 // hasAVX2FMA is false: this build has no assembly.
 const hasAVX2FMA = false
 
-// copyRows copies rows rows of n floats from src (rows srcStride apart)
-// to dst (rows dstStride apart).
-func copyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int) {
-	copyRowsGo(dst, dstStride, src, srcStride, rows, n)
-}
-
-// depthwiseVec does nothing without assembly.
-func depthwiseVec(w, b []float32, offs []int, n int, c []float32, bias float32) int { return 0 }
-
-// reluVec does nothing without assembly.
-func reluVec(dst, src []float32) int { return 0 }
-
-// deinterleave2 splits src into its even and odd elements.
-func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
-
 // The pure-Go build has no assembly kernels: UseAssembly never selects
 // these.
 var kernel6Asm, kernel4Asm microKernel = kernel6Go, kernel4Go

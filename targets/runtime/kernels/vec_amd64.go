@@ -1,0 +1,64 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+//go:noescape
+func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)
+
+// copyRows copies rows rows of n floats from src (rows srcStride apart)
+// to dst (rows dstStride apart).
+func copyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	// Bounds: the last row must fit in both slices.
+	_ = dst[(rows-1)*dstStride+n-1]
+	_ = src[(rows-1)*srcStride+n-1]
+	if !hasAVX2FMA {
+		copyRowsGo(dst, dstStride, src, srcStride, rows, n)
+		return
+	}
+	copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, n)
+}
+
+//go:noescape
+func depthwiseAVX(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias float32)
+
+// depthwiseVec computes the first n&^7 columns of Depthwise and returns
+// how many it did.
+func depthwiseVec(w, b []float32, offs []int, n int, c []float32, bias float32) int {
+	if !hasAVX2FMA || n < 8 || len(offs) == 0 {
+		return 0
+	}
+	depthwiseAVX(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bias)
+	return n &^ 7
+}
+
+//go:noescape
+func reluAVX(dst *float32, src *float32, n int)
+
+// reluVec handles the first len(dst)&^31 elements of ReLU and returns
+// how many it did.
+func reluVec(dst, src []float32) int {
+	n := len(dst)
+	if !hasAVX2FMA || n < 32 {
+		return 0
+	}
+	reluAVX(&dst[0], &src[0], n)
+	return n &^ 31
+}
+
+//go:noescape
+func deinterleave2AVX(even *float32, odd *float32, src *float32, pairs int)
+
+// deinterleave2 splits src into its even and odd elements.
+func deinterleave2(even, odd, src []float32) {
+	pairs := len(src) / 2
+	even, odd = even[:(len(src)+1)/2], odd[:pairs]
+	done := 0
+	if hasAVX2FMA && pairs >= 8 {
+		deinterleave2AVX(&even[0], &odd[0], &src[0], pairs)
+		done = pairs &^ 7
+	}
+	deinterleave2Go(even[done:], odd[done:], src[2*done:])
+}

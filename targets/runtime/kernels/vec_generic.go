@@ -1,0 +1,18 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// copyRows copies rows rows of n floats from src (rows srcStride apart)
+// to dst (rows dstStride apart).
+func copyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int) {
+	copyRowsGo(dst, dstStride, src, srcStride, rows, n)
+}
+
+// depthwiseVec does nothing without assembly.
+func depthwiseVec(w, b []float32, offs []int, n int, c []float32, bias float32) int { return 0 }
+
+// reluVec does nothing without assembly.
+func reluVec(dst, src []float32) int { return 0 }
+
+// deinterleave2 splits src into its even and odd elements.
+func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
