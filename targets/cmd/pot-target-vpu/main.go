@@ -1,0 +1,35 @@
+// Command pot-target-vpu is pot's VPU target plugin: float16 execution
+// throughout (int8/4/2-bit quantized operations simulated exactly), with
+// the VPU hardware config of POT: asymmetric per-tensor activations,
+// symmetric per-channel 8/4/2-bit weights, asymmetric weights with one
+// zero point, unified scales on element-wise inputs.
+package main
+
+import (
+	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/targets/fp16"
+	"github.com/potgo/pot/targets/hwconfig"
+	"github.com/potgo/pot/targets/vpu"
+)
+
+func main() { sdk.ServeTarget(engine.New(config())) }
+
+// config is the vpu target's engine configuration.
+func config() engine.Config {
+	log := sdk.Logger().Named("vpu")
+	return engine.Config{
+		Name:           "vpu",
+		Version:        sdk.BuildVersion,
+		Device:         "VPU",
+		HardwareConfig: hwconfig.MustLoad("vpu"),
+		// POT keeps the accuracy preset on VPU (asymmetric weights).
+		Presets:    []string{"performance", "mixed", "accuracy"},
+		Properties: map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8,int4,int2"},
+		Threads:    sdk.Threads(),
+		Policy:     fp16.Policy{},
+		Lower: vpu.Lower(func(msg string, issues []string) {
+			log.Warn(msg, "quantizers", issues)
+		}),
+	}
+}

@@ -1,0 +1,114 @@
+package fp16
+
+import (
+	"fmt"
+
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/plan"
+	rt "github.com/potgo/pot/targets/runtime"
+)
+
+// InputSuffix names the half-rounded copy of a float32 graph input.
+const InputSuffix = "/fp16"
+
+// Lower applies a plan for a float16 device: plan.Apply, then the
+// float32 initializers that the quantizers do not own are rounded to
+// half and each float32 graph input is read through an Identity node
+// whose output Policy rounds. Statistics of a graph input are taken on
+// its rounded copy. g is not modified.
+func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
+	a, err := plan.Apply(g, p)
+	if err != nil {
+		return nil, err
+	}
+	out := a.Graph
+	owned := quantizerOwned(out)
+	inits := make([]*potv1.Tensor, len(out.GetInitializers()))
+	for i, t := range out.GetInitializers() {
+		inits[i] = t
+		if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || owned[t.GetName()] {
+			continue
+		}
+		r, err := roundedTensor(t)
+		if err != nil {
+			return nil, fmt.Errorf("fp16: %w", err)
+		}
+		inits[i] = r
+	}
+	out.Initializers = inits
+	isInit := map[string]bool{}
+	for _, t := range inits {
+		isInit[t.GetName()] = true
+	}
+	for _, in := range out.GetInputs() {
+		name := in.GetName()
+		if in.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || isInit[name] {
+			continue
+		}
+		rounded := name + InputSuffix
+		for _, n := range out.Nodes {
+			for i, s := range n.GetInputs() {
+				if s == name {
+					n.Inputs[i] = rounded
+				}
+			}
+		}
+		for _, o := range out.GetOutputs() {
+			if o.GetName() == name {
+				return nil, fmt.Errorf("fp16: graph input %q is also a graph output", name)
+			}
+		}
+		out.Nodes = append([]*potv1.Node{{Name: "fp16" + InputSuffix + "/" + name, OpType: "Identity", Inputs: []string{name}, Outputs: []string{rounded}}}, out.Nodes...)
+		a.Renamed[name] = rounded
+	}
+	return a, nil
+}
+
+// quantizerOwned returns the initializers that only quantizers read:
+// the parameters of FakeQuantize nodes and the weights every reader of
+// which is a FakeQuantize node (stored as integers on the device).
+func quantizerOwned(g *potv1.Graph) map[string]bool {
+	owned := map[string]bool{}
+	other := map[string]bool{} // read by something else than a FakeQuantize
+	for _, n := range g.GetNodes() {
+		fq := IsFakeQuantize(n)
+		for _, in := range n.GetInputs() {
+			switch {
+			case fq && !other[in]:
+				owned[in] = true
+			case !fq:
+				other[in] = true
+				delete(owned, in)
+			}
+		}
+	}
+	for _, o := range g.GetOutputs() {
+		delete(owned, o.GetName())
+	}
+	return owned
+}
+
+// roundedTensor returns t with every value rounded to half, or t itself
+// when all its values are halves already.
+func roundedTensor(t *potv1.Tensor) (*potv1.Tensor, error) {
+	v, err := rt.FromProto(t)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := v.Data.([]float32)
+	if !ok {
+		return t, nil
+	}
+	same := true
+	for i, f := range d {
+		r := Round(f)
+		if r != f && !(r != r && f != f) {
+			same = false
+		}
+		d[i] = r
+	}
+	if same {
+		return t, nil
+	}
+	return rt.ToProto(t.GetName(), v), nil
+}
