@@ -1,19 +1,38 @@
 // Package sdk is what a pot plugin author imports.
 //
+// # Plugins
+//
 // A target plugin (a device backend) implements Target and calls
 // ServeTarget from main; an algorithm plugin implements Algorithm and
-// calls ServeAlgorithm. The SDK hides go-plugin and gRPC: graphs and data
-// sets arrive whole (they travel in chunks underneath), panics in a
-// handler become errors instead of crashing the host, the plugin logs
-// through Logger (JSON on stderr, shown by the host under the plugin's
-// name), and the plugin exits by itself when the host process is gone.
+// calls ServeAlgorithm. The binary is named pot-target-NAME or
+// pot-algorithm-NAME and found in $POT_PLUGIN_PATH, the user's plugin
+// folder ($XDG_DATA_HOME/pot/plugins) or beside the pot binary.
 //
-// During Run an algorithm talks to the host through Host: it reads the
-// graph, asks for statistics and evaluations (which the host forwards to
-// the target), runs other algorithms and reports progress. Helpers for
-// graphs, tensors and plans are in this package and in sdk/plan; the
-// conformance kit every plugin should pass is sdk/plugintest.
+// The SDK hides go-plugin and gRPC: the handshake (protocol version
+// ProtocolVersion, the pot.v1 protobuf package), graphs and data sets that
+// arrive whole (they travel in 2 MiB chunks underneath, through servers
+// whose message limit is raised to 256 MiB), panics in a handler that
+// become errors instead of crashing the host, and a watch that ends the
+// plugin when the host process is gone.
 //
-// Binaries are named pot-target-NAME or pot-algorithm-NAME and found in
-// $POT_PLUGIN_PATH, the user's plugin folder or beside the pot binary.
+// # Talking to the host
+//
+// During Run an algorithm talks to pot through Host: it reads the graph,
+// asks for statistics (reduced inside the target: activations never cross
+// the wire) and evaluations (which pot forwards to the target), runs other
+// algorithms (composition), checkpoints its state and reports progress.
+//
+// # Logging
+//
+// A plugin logs through Logger: hclog JSON lines on stderr, which pot
+// shows under the plugin's name, filtered by its --log-level. Nothing but
+// the go-plugin handshake may be written to stdout.
+//
+// # Helpers and tests
+//
+// sdk/graph indexes graphs, sdk/plan applies plans and computes integer
+// parameters, sdk/stats reduces and aggregates statistics, sdk/onnx reads
+// and writes ONNX. sdk/plugintest is the conformance kit every plugin
+// should pass from its own go test. docs/plugins.md walks through writing
+// a plugin from scratch.
 package sdk
