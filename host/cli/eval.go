@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/host/pipeline"
 )
 
@@ -15,6 +16,7 @@ type evalFlags struct {
 	model  string
 	data   string
 	target string
+	metric string
 }
 
 // evalResult is the JSON of `pot eval --json`.
@@ -40,6 +42,7 @@ func newEval(g *globals) *cobra.Command {
 	fl.StringVarP(&f.model, "model", "m", "", "ONNX model")
 	fl.StringVar(&f.data, "data", "", "data set (descriptor JSON or image folder)")
 	fl.StringVar(&f.target, "target", "cpu", "target device plugin")
+	fl.StringVar(&f.metric, "metric", "", "metric: top1, top5, agreement, sqnr, cosine, mse, psnr[:range] (default: top1 with labels, else agreement)")
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
 	return cmd
 }
@@ -48,6 +51,11 @@ func runEval(ctx context.Context, g *globals, f *evalFlags) error {
 	start := time.Now()
 	if f.data == "" {
 		return fmt.Errorf("no data given (--data)")
+	}
+	if f.metric != "" {
+		if _, err := metrics.New(f.metric); err != nil {
+			return fmt.Errorf("--metric: %w", err)
+		}
 	}
 	_, graph, err := loadModel(f.model)
 	if err != nil {
@@ -66,8 +74,10 @@ func runEval(ctx context.Context, g *globals, f *evalFlags) error {
 		return err
 	}
 	defer mgr.Close()
+	prog := newProgress(g)
+	defer prog.Close()
 	sess, err := pipeline.Open(ctx, pipeline.Options{Manager: mgr, Target: f.target, Graph: graph, Evaluation: ds,
-		Logger: g.logger(), Progress: newProgress(g)})
+		Logger: g.logger(), Progress: prog, Metric: f.metric})
 	if err != nil {
 		return err
 	}

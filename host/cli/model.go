@@ -26,3 +26,26 @@ func loadModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
 	}
 	return m, g, nil
 }
+
+// inputShape is the shape of the model's single input, symbolic
+// dimensions as -1.
+func inputShape(g *potv1.Graph) ([]int, error) {
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializers() {
+		inits[t.GetName()] = true
+	}
+	for _, vi := range g.GetInputs() {
+		if inits[vi.GetName()] {
+			continue
+		}
+		shape := make([]int, len(vi.GetShape()))
+		for i, d := range vi.GetShape() {
+			shape[i] = -1
+			if s, ok := d.GetValue().(*potv1.Dim_Size); ok && s.Size > 0 {
+				shape[i] = int(s.Size)
+			}
+		}
+		return shape, nil
+	}
+	return nil, fmt.Errorf("the model has no input")
+}

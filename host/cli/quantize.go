@@ -5,17 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/potgo/pot/host/dataset"
-	"github.com/potgo/pot/host/pipeline"
-	"github.com/potgo/pot/host/qdq"
+	"github.com/potgo/pot/host/config"
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/schema"
 )
 
@@ -37,6 +33,22 @@ type quantizeFlags struct {
 	noFastBias        bool
 	ignore            []string
 	saturationFix     string
+
+	// POT's command line.
+	config     string
+	quick      string
+	name       string
+	maxDrop    float64
+	evaluate   bool
+	outputDir  string
+	directDump bool
+	engine     string
+	shape      []int
+
+	metric  string
+	report  string
+	workers int
+	resume  bool
 }
 
 // quantizeResult is the JSON of `pot quantize --json`.
@@ -48,6 +60,7 @@ type quantizeResult struct {
 	Quantizers int             `json:"quantizers"`
 	Seconds    float64         `json:"seconds"`
 	Metric     *metricResult   `json:"metric,omitempty"`
+	Report     string          `json:"report,omitempty"`
 	Reports    json.RawMessage `json:"reports,omitempty"`
 }
 
@@ -59,25 +72,55 @@ type metricResult struct {
 	Samples   int     `json:"samples"`
 }
 
+// Algorithm names.
+const (
+	defaultQuantization  = "DefaultQuantization"
+	accuracyAware        = "AccuracyAwareQuantization"
+	defaultOutputDir     = "results"
+	defaultReportSamples = 32
+)
+
+// algorithmAliases are the short names of -q and --algorithm.
+var algorithmAliases = map[string]string{
+	"default":        defaultQuantization,
+	"accuracy_aware": accuracyAware,
+}
+
+// algorithmName resolves an alias.
+func algorithmName(s string) string {
+	if a, ok := algorithmAliases[s]; ok {
+		return a
+	}
+	return s
+}
+
 func newQuantize(g *globals) *cobra.Command {
 	f := &quantizeFlags{}
 	cmd := &cobra.Command{
 		Use:   "quantize",
 		Short: "Quantize a float ONNX model for a target",
+		Long: `Quantize a float ONNX model for a target, from flags or from a POT
+configuration file (-c). Quick mode (-q default|accuracy_aware) and a
+configuration write to POT's layout, results/<model>_<algorithm>/<date>/optimized/,
+unless -o names the output file.`,
 		Example: `  pot quantize --model resnet.onnx --data calib.json --eval-data test.json \
-      --target cpu --preset performance --subset 300 -o resnet_int8.onnx --json`,
+      --target cpu --preset performance --subset 300 -o resnet_int8.onnx --json
+  pot quantize -c examples/configs/lenet_mnist_default.json -e
+  pot quantize -q accuracy_aware -m lenet.onnx --data calib.json --eval-data test.json --max-drop 0.005
+  pot quantize -m lenet.onnx --data images/ --report report/`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runQuantize(cmd.Context(), g, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runQuantize(cmd.Context(), cmd, g, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.model, "model", "m", "", "float ONNX model")
-	fl.StringVar(&f.data, "data", "", "calibration data set (descriptor JSON or image folder)")
+	fl.StringVar(&f.data, "data", "", "calibration data set (descriptor JSON, image folder or glob, .npy/.npz)")
+	fl.StringVar(&f.data, "data-source", "", "same as --data (POT's name)")
 	fl.StringVar(&f.evalData, "eval-data", "", "evaluation data set; with labels, the drop in top-1 is reported")
 	fl.StringVar(&f.target, "target", "cpu", "target device plugin: cpu, gpu, vpu, gna, ...")
 	fl.StringVar(&f.preset, "preset", "performance", "performance (symmetric), mixed (asymmetric activations) or accuracy")
 	fl.IntVar(&f.subset, "subset", 300, "calibration samples (stat_subset_size), drawn with a fixed seed; 0 = all")
-	fl.StringVarP(&f.output, "output", "o", "", "output QDQ ONNX model (default: MODEL_int8.onnx beside the model)")
-	fl.StringVar(&f.algorithm, "algorithm", "DefaultQuantization", "algorithm plugin to run")
+	fl.StringVarP(&f.output, "output", "o", "", "output QDQ ONNX model (default: MODEL_int8.onnx beside the model; with -c or -q POT's results layout)")
+	fl.StringVar(&f.algorithm, "algorithm", defaultQuantization, "algorithm plugin to run (aliases: default, accuracy_aware)")
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
 	fl.IntVar(&f.weightBits, "weight-bits", 0, "weight bits (8, 4, 2), among those the target allows")
 	fl.StringVar(&f.weightGranularity, "weight-granularity", "", "pertensor or perchannel weights")
@@ -87,9 +130,30 @@ func newQuantize(g *globals) *cobra.Command {
 	fl.BoolVar(&f.noFastBias, "no-fast-bias", false, "full BiasCorrection instead of FastBiasCorrection")
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "node name or op type to keep in float (repeatable)")
 	fl.StringVar(&f.saturationFix, "saturation-fix", "", "first_layer (default), all or no: 7-bit weights against int16 overflow on pre-VNNI CPUs")
+
+	fl.StringVarP(&f.config, "config", "c", "", "POT configuration file (JSON with comments): model, engine and compression sections")
+	fl.StringVarP(&f.quick, "quantize", "q", "", "POT's quick mode: default or accuracy_aware (with -m and --data)")
+	fl.StringVarP(&f.name, "name", "n", "", "model name for the results folder and output file (default: the model file's name)")
+	fl.Float64Var(&f.maxDrop, "max-drop", 0, "accuracy-aware: the largest metric drop accepted (maximal_drop; default 0.01)")
+	fl.BoolVarP(&f.evaluate, "evaluate", "e", false, "measure the float and the quantized model after quantization (on --eval-data, else the calibration data)")
+	fl.StringVar(&f.outputDir, "output-dir", "", "results folder: DIR/<model>_<algorithm>/<date>/optimized/<model>.onnx (default ./results with -c or -q)")
+	fl.BoolVarP(&f.directDump, "direct-dump", "d", false, "write to OUTPUT-DIR/optimized/ without the algorithm and date folders")
+	fl.StringVar(&f.engine, "engine", config.EngineSimplified, "simplified (data from --data) or data_free (generated samples of --shape)")
+	fl.IntSliceVar(&f.shape, "shape", nil, "sample shape for --engine data_free, e.g. 1,3,224,224")
+	fl.StringVar(&f.metric, "metric", "", "metric: top1, top5, agreement, sqnr, cosine, mse, psnr[:range] (default: top1 with labels, else agreement)")
+	fl.StringVar(&f.report, "report", "", "write report.json and report.html (charts: per-layer SQNR, ranges, accuracy-aware trajectory) into this folder")
+	fl.IntVar(&f.workers, "workers", 0, "accuracy-aware: target processes evaluating in parallel")
+	fl.BoolVar(&f.resume, "resume", false, "accuracy-aware: continue an interrupted run from its checkpoint")
 	cmd.MarkFlagsMutuallyExclusive("fast-bias", "no-fast-bias")
+	cmd.MarkFlagsMutuallyExclusive("output", "output-dir")
 	return cmd
 }
+
+// runFlags are the flags that define a run, which a configuration file
+// defines instead.
+var runFlags = []string{"model", "data", "data-source", "eval-data", "target", "preset", "subset", "algorithm",
+	"quantize", "name", "max-drop", "engine", "shape", "weight-bits", "weight-granularity", "activation-mode",
+	"range-estimator", "fast-bias", "no-fast-bias", "ignore", "saturation-fix"}
 
 // params builds the algorithm parameters from the flags.
 func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples int) (map[string]any, error) {
@@ -169,151 +233,78 @@ func ignoredScope(g *potv1.Graph, names []string) (map[string]any, error) {
 	return ig, nil
 }
 
-func runQuantize(ctx context.Context, g *globals, f *quantizeFlags) error {
-	start := time.Now()
-	if f.data == "" {
-		return fmt.Errorf("no calibration data given (--data)")
-	}
-	out := f.output
-	if out == "" {
-		ext := filepath.Ext(f.model)
-		out = f.model[:len(f.model)-len(ext)] + "_int8.onnx"
-	}
-	if err := checkWritable(out); err != nil {
-		return err
-	}
-	base, graph, err := loadModel(f.model)
-	if err != nil {
-		return err
-	}
-	in, err := inputShape(graph)
-	if err != nil {
-		return err
-	}
-	calib, err := dataset.Open(f.data, dataset.WithInputShape(in))
-	if err != nil {
-		return err
-	}
-	var eval dataset.Dataset
-	if f.evalData != "" {
-		if eval, err = dataset.Open(f.evalData, dataset.WithInputShape(in)); err != nil {
-			return err
-		}
-	}
-	params, err := f.params(graph, "", calib.Len())
-	if err != nil {
-		return err
-	}
-	mgr, err := g.manager()
-	if err != nil {
-		return err
-	}
-	defer mgr.Close()
-	log := g.logger()
-	sess, err := pipeline.Open(ctx, pipeline.Options{
-		Manager: mgr, Target: f.target, Graph: graph, Calibration: calib, Evaluation: eval,
-		Logger: log, Progress: newProgress(g),
-	})
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
-	params["target_device"] = sess.Target().GetDevice()
-	raw, _ := json.Marshal(params)
-	plan, reports, err := sess.Run(ctx, []pipeline.Step{{Name: f.algorithm, Params: raw}})
-	if err != nil {
-		return err
-	}
-	res := &quantizeResult{Output: out, Target: f.target, Preset: plan.GetPreset(), Algorithm: f.algorithm}
-	for _, q := range plan.GetQuantizers() {
-		_ = q
-		res.Quantizers++
-	}
-	if len(reports) > 0 {
-		res.Reports = reports[len(reports)-1].Report
-	}
-	if eval != nil {
-		m, err := compare(ctx, sess, plan)
-		if err != nil {
-			return err
-		}
-		res.Metric = m
-	}
-	qg, stats, err := qdq.Export(graph, plan)
-	if err != nil {
-		return fmt.Errorf("write QDQ model: %w", err)
-	}
-	log.Info("QDQ model", "activations", stats.Activations, "weights", stats.Weights, "biases", stats.Biases)
-	model, err := onnx.FromGraph(qg, base)
-	if err != nil {
-		return fmt.Errorf("write QDQ model: %w", err)
-	}
-	if err := onnx.WriteFile(out, model, onnx.WriteOptions{}); err != nil {
-		return err
-	}
-	res.Seconds = time.Since(start).Seconds()
-	if g.jsonOut {
-		return printJSON(g.stdout, res)
-	}
-	fmt.Fprintf(g.stdout, "wrote %s: %d quantizers, target %s, preset %s, %.1f s\n", out, res.Quantizers, f.target, res.Preset, res.Seconds)
-	if m := res.Metric; m != nil {
-		fmt.Fprintf(g.stdout, "%s: float %.4f, quantized %.4f, drop %.4f (%d samples)\n", m.Name, m.Float, m.Quantized, m.Drop, m.Samples)
-	}
-	return nil
-}
-
-// compare measures the float model and the plan on the evaluation data.
-func compare(ctx context.Context, sess *pipeline.Session, plan *potv1.QuantizationPlan) (*metricResult, error) {
-	fl, err := sess.Measure(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate the float model: %w", err)
-	}
-	q, err := sess.Measure(ctx, plan)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate the quantized model: %w", err)
-	}
-	return &metricResult{Name: q.Metric, Float: fl.Value, Quantized: q.Value, Drop: fl.Value - q.Value, Samples: q.Samples}, nil
-}
-
-// inputShape is the shape of the model's single input, symbolic
-// dimensions as -1.
-func inputShape(g *potv1.Graph) ([]int, error) {
-	inits := map[string]bool{}
-	for _, t := range g.GetInitializers() {
-		inits[t.GetName()] = true
-	}
-	for _, vi := range g.GetInputs() {
-		if inits[vi.GetName()] {
-			continue
-		}
-		shape := make([]int, len(vi.GetShape()))
-		for i, d := range vi.GetShape() {
-			shape[i] = -1
-			if s, ok := d.GetValue().(*potv1.Dim_Size); ok && s.Size > 0 {
-				shape[i] = int(s.Size)
+// buildConfig turns the flags into a configuration (or reads -c).
+func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) {
+	if f.config != "" {
+		var given []string
+		for _, name := range runFlags {
+			if cmd.Flags().Changed(name) {
+				given = append(given, "--"+name)
 			}
 		}
-		return shape, nil
+		if len(given) > 0 {
+			return nil, fmt.Errorf("-c/--config defines the model, data, target and algorithms; drop %s (or edit the configuration)", strings.Join(given, ", "))
+		}
+		return config.Load(f.config)
 	}
-	return nil, fmt.Errorf("the model has no input")
+	algo := algorithmName(f.algorithm)
+	switch f.quick {
+	case "":
+	case "default", "accuracy_aware":
+		if cmd.Flags().Changed("algorithm") {
+			return nil, fmt.Errorf("-q/--quantize and --algorithm both choose the algorithm; give one")
+		}
+		algo = algorithmName(f.quick)
+	default:
+		return nil, fmt.Errorf("-q/--quantize %q: want default or accuracy_aware", f.quick)
+	}
+	if f.model == "" {
+		return nil, fmt.Errorf("no model given (--model or -c)")
+	}
+	cfg := &config.Config{
+		Model:       config.Model{Path: f.model, Name: f.name},
+		Compression: config.Compression{TargetDevice: f.target, Algorithms: []config.Algorithm{{Name: algo}}},
+	}
+	switch f.engine {
+	case config.EngineSimplified:
+		if f.data == "" {
+			return nil, fmt.Errorf("no calibration data given (--data)")
+		}
+		if len(f.shape) > 0 {
+			return nil, fmt.Errorf("--shape applies to --engine data_free")
+		}
+		cfg.Engine = config.Engine{Type: config.EngineSimplified, DataSource: f.data, EvalDataSource: f.evalData}
+	case config.EngineDataFree:
+		if f.data != "" {
+			return nil, fmt.Errorf("--engine data_free generates its data; drop --data")
+		}
+		n := f.subset
+		if n <= 0 {
+			n = 300
+		}
+		cfg.Engine = config.Engine{Type: config.EngineDataFree, EvalDataSource: f.evalData, Shape: f.shape, SubsetSize: n}
+	default:
+		return nil, fmt.Errorf("--engine %q: want simplified or data_free", f.engine)
+	}
+	if algo != accuracyAware && cmd.Flags().Changed("max-drop") {
+		return nil, fmt.Errorf("--max-drop applies to %s (-q accuracy_aware or --algorithm accuracy_aware)", accuracyAware)
+	}
+	return cfg, nil
 }
 
-// checkWritable fails early when the output folder does not exist or is
-// not writable, before any work is done.
-func checkWritable(path string) error {
-	dir := filepath.Dir(path)
-	info, err := os.Stat(dir)
+func runQuantize(ctx context.Context, cmd *cobra.Command, g *globals, f *quantizeFlags) error {
+	start := time.Now()
+	if err := g.validate(); err != nil {
+		return err
+	}
+	cfg, err := f.buildConfig(cmd)
 	if err != nil {
-		return fmt.Errorf("output folder %s: %w", dir, err)
+		return err
 	}
-	if !info.IsDir() {
-		return fmt.Errorf("output folder %s is not a folder", dir)
+	log := g.logger()
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
 	}
-	f, err := os.CreateTemp(dir, ".pot-write-check-*")
-	if err != nil {
-		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
+	r := &run{g: g, f: f, cfg: cfg, start: start, configMode: f.config != "", quick: f.quick != ""}
+	return r.quantize(ctx)
 }

@@ -29,6 +29,7 @@ type globals struct {
 	lockFile      string
 	threads       int
 	jsonOut       bool
+	progressBar   bool
 	stdout        io.Writer
 	stderr        io.Writer
 }
@@ -56,7 +57,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pot: interrupted; no output written")
 		return 130
 	}
-	fmt.Fprintf(stderr, "pot: %v\n", err)
+	fmt.Fprintf(stderr, "pot: %s\n", oneLine(err.Error()))
 	return 1
 }
 
@@ -77,7 +78,9 @@ each in its own process.`,
 	pf.StringVar(&g.pluginPath, "plugin-path", "", "extra plugin folders, colon-separated (also $POT_PLUGIN_PATH)")
 	pf.StringVar(&g.lockFile, "plugin-lock", "", "plugin lock file (default ./"+"pot-plugins.lock when present)")
 	pf.IntVar(&g.threads, "threads", 0, "threads per target process (0: all cores)")
-	root.AddCommand(newQuantize(g), newEval(g), newPlugins(g), newVersion(g))
+	pf.BoolVar(&g.progressBar, "progress-bar", true, "progress bars with rate and time left on stderr when it is a terminal (=false: log lines at info level)")
+	root.AddCommand(newQuantize(g), newEval(g), newAnalyze(g), newPlugins(g), newVersion(g))
+	root.AddCommand(newBench(g), newConformance(g))
 	return root
 }
 
@@ -128,4 +131,20 @@ func printJSON(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintln(w, string(b))
 	return err
+}
+
+// oneLine keeps an error message on one line: line breaks (from quoted
+// file content or a plugin's log) become "; ".
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	var parts []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

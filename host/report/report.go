@@ -130,6 +130,13 @@ func ParseTrajectory(raw json.RawMessage) *Trajectory {
 	if json.Unmarshal(raw, &t) != nil {
 		return nil
 	}
+	// AccuracyAwareQuantization reports the budget as max_drop.
+	if v, ok := probe["max_drop"]; ok && t.MaximalDrop == nil {
+		var d float64
+		if json.Unmarshal(v, &d) == nil {
+			t.MaximalDrop = &d
+		}
+	}
 	return &t
 }
 

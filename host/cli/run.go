@@ -1,0 +1,337 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/potgo/pot/host/config"
+	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/metrics"
+	"github.com/potgo/pot/host/pipeline"
+	"github.com/potgo/pot/host/qdq"
+	"github.com/potgo/pot/host/report"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/sdk/schema"
+)
+
+// run is one quantization run, from flags or a configuration.
+type run struct {
+	g          *globals
+	f          *quantizeFlags
+	cfg        *config.Config
+	start      time.Time
+	configMode bool
+	quick      bool
+}
+
+// algorithms returns the chain's plugin names.
+func (r *run) algorithms() []string {
+	var names []string
+	for _, a := range r.cfg.Compression.Algorithms {
+		names = append(names, algorithmName(a.Name))
+	}
+	return names
+}
+
+func (r *run) hasAA() bool {
+	for _, n := range r.algorithms() {
+		if n == accuracyAware {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) quantize(ctx context.Context) error {
+	g, f, cfg := r.g, r.f, r.cfg
+	log := g.logger()
+	algos := r.algorithms()
+	last := algos[len(algos)-1]
+	paths := outputPaths(cfg.ModelName(), last, f.output, f.outputDir, f.directDump, r.configMode || r.quick, cfg.Model.Path, r.start)
+	if err := checkWritable(paths.model, paths.create); err != nil {
+		return err
+	}
+	if f.report != "" {
+		if err := checkWritable(filepath.Join(f.report, "report.html"), true); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	var info metrics.Info
+	if f.metric != "" {
+		if _, err := metrics.New(f.metric); err != nil {
+			return fmt.Errorf("--metric: %w", err)
+		}
+		info, _ = metrics.Lookup(f.metric)
+		if r.hasAA() && !info.HigherBetter {
+			return fmt.Errorf("--metric %s is lower-is-better; %s needs a metric where higher is better (top1, top5, agreement, sqnr, cosine, psnr)", f.metric, accuracyAware)
+		}
+	}
+	base, graph, err := loadModel(cfg.Model.Path)
+	if err != nil {
+		return err
+	}
+	in, err := inputShape(graph)
+	if err != nil {
+		return err
+	}
+	calib, eval, err := cfg.Open(in)
+	if err != nil {
+		return err
+	}
+	if eval == nil && (f.evaluate || r.hasAA()) {
+		log.Info("no evaluation data given: evaluating on the calibration data")
+		eval = calib
+	}
+	mgr, err := g.manager()
+	if err != nil {
+		return err
+	}
+	defer mgr.Close()
+	prog := newProgress(g)
+	defer prog.Close()
+	opts := pipeline.Options{
+		Manager: mgr, Target: cfg.Target(), Graph: graph, Calibration: calib, Evaluation: eval,
+		Logger: log, Progress: prog, Metric: f.metric, Workers: f.workers, Resume: f.resume,
+	}
+	if r.hasAA() {
+		opts.Checkpoint = paths.checkpoint
+		if err := os.MkdirAll(filepath.Dir(paths.checkpoint), 0o755); err != nil {
+			return fmt.Errorf("checkpoint folder: %w", err)
+		}
+	}
+	sess, err := pipeline.Open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	device := sess.Target().GetDevice()
+	steps, err := r.steps(graph, device, calib.Len())
+	if err != nil {
+		return err
+	}
+	if err := r.validate(ctx, sess, steps); err != nil {
+		return err
+	}
+	plan, reports, err := sess.Run(ctx, steps)
+	if err != nil {
+		if cps := pipeline.Checkpoints(paths.checkpoint); len(cps) > 0 && ctx.Err() == nil {
+			return fmt.Errorf("%w (checkpoint kept: rerun with --resume to continue)", err)
+		}
+		return err
+	}
+	res := &quantizeResult{Output: paths.model, Target: cfg.Target(), Preset: plan.GetPreset(), Algorithm: last,
+		Quantizers: len(plan.GetQuantizers())}
+	if len(reports) > 0 {
+		res.Reports = reports[len(reports)-1].Report
+	}
+	if eval != nil && (!r.configMode || f.evaluate || r.hasAA()) {
+		m, err := compare(ctx, sess, plan)
+		if err != nil {
+			return err
+		}
+		res.Metric = m
+	}
+	qg, stats, err := qdq.Export(graph, plan)
+	if err != nil {
+		return fmt.Errorf("write QDQ model: %w", err)
+	}
+	log.Info("QDQ model", "activations", stats.Activations, "weights", stats.Weights, "biases", stats.Biases)
+	model, err := onnx.FromGraph(qg, base)
+	if err != nil {
+		return fmt.Errorf("write QDQ model: %w", err)
+	}
+	var rep *report.Report
+	if f.report != "" {
+		// Measure before writing anything: a failure leaves no file.
+		if rep, err = r.report(ctx, sess, graph, plan, calib, res, reports); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(paths.model), 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	if err := onnx.WriteFile(paths.model, model, onnx.WriteOptions{}); err != nil {
+		return err
+	}
+	res.Seconds = time.Since(r.start).Seconds()
+	if rep != nil {
+		rep.Seconds = res.Seconds
+		if st, err := os.Stat(paths.model); err == nil {
+			rep.OutputBytes = st.Size()
+		}
+		if err := rep.Write(f.report); err != nil {
+			return err
+		}
+		res.Report = filepath.Join(f.report, "report.html")
+	}
+	sess.RemoveCheckpoints()
+	if g.jsonOut {
+		return printJSON(g.stdout, res)
+	}
+	fmt.Fprintf(g.stdout, "wrote %s: %d quantizers, target %s, preset %s, %.1f s\n", paths.model, res.Quantizers, res.Target, res.Preset, res.Seconds)
+	if m := res.Metric; m != nil {
+		fmt.Fprintf(g.stdout, "%s: float %.4f, quantized %.4f, drop %.4f (%d samples)\n", m.Name, m.Float, m.Quantized, m.Drop, m.Samples)
+	}
+	if res.Report != "" {
+		fmt.Fprintf(g.stdout, "report: %s\n", res.Report)
+	}
+	return nil
+}
+
+// steps builds the chain with its parameters.
+func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipeline.Step, error) {
+	var steps []pipeline.Step
+	for i, a := range r.cfg.Compression.Algorithms {
+		name := algorithmName(a.Name)
+		var raw json.RawMessage
+		if r.configMode {
+			var err error
+			if raw, err = r.cfg.AlgorithmParams(i, device); err != nil {
+				return nil, err
+			}
+			if name == accuracyAware && r.f.workers > 0 {
+				if raw, err = setParam(raw, "workers", r.f.workers); err != nil {
+					return nil, err
+				}
+			}
+		} else {
+			p, err := r.f.params(graph, device, calibSamples)
+			if err != nil {
+				return nil, err
+			}
+			if name == accuracyAware {
+				if r.f.maxDrop > 0 {
+					p["maximal_drop"] = r.f.maxDrop
+				}
+				if r.f.workers > 0 {
+					p["workers"] = r.f.workers
+				}
+			}
+			raw, _ = json.Marshal(p)
+		}
+		steps = append(steps, pipeline.Step{Name: name, Params: raw})
+	}
+	return steps, nil
+}
+
+func setParam(raw json.RawMessage, key string, v any) (json.RawMessage, error) {
+	m := map[string]any{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m[key] = v
+	return json.Marshal(m)
+}
+
+// validate checks every step's parameters against its plugin's schema
+// and reports all problems at once.
+func (r *run) validate(ctx context.Context, sess *pipeline.Session, steps []pipeline.Step) error {
+	var problems []schema.Problem
+	for i, st := range steps {
+		desc, err := sess.Algorithm(ctx, st.Name)
+		if err != nil {
+			return err
+		}
+		if desc.GetParamsSchema() == "" {
+			continue
+		}
+		sch, err := schema.Compile(desc.GetParamsSchema())
+		if err != nil {
+			return fmt.Errorf("algorithm %s publishes a bad schema: %w", st.Name, err)
+		}
+		err = sch.Validate(st.Params)
+		se, ok := err.(*schema.Error)
+		if err != nil && !ok {
+			return fmt.Errorf("parameters of %s: %w", st.Name, err)
+		}
+		if se == nil {
+			continue
+		}
+		prefix := fmt.Sprintf("compression.algorithms[%d].params", i)
+		if !r.configMode {
+			prefix = "parameters of " + st.Name
+		}
+		for _, p := range se.Problems {
+			p.Path = strings.TrimSuffix(prefix+"."+p.Path, ".")
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	if r.configMode {
+		return &config.Error{File: r.cfg.Path, Problems: problems}
+	}
+	return &schema.Error{Problems: problems}
+}
+
+// compare measures the float model and the plan on the evaluation data.
+func compare(ctx context.Context, sess *pipeline.Session, plan *potv1.QuantizationPlan) (*metricResult, error) {
+	fl, err := sess.Measure(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate the float model: %w", err)
+	}
+	q, err := sess.Measure(ctx, plan)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate the quantized model: %w", err)
+	}
+	drop := fl.Value - q.Value
+	if info, ok := metrics.Lookup(q.Metric); ok {
+		drop = info.Drop(fl.Value, q.Value)
+	}
+	return &metricResult{Name: q.Metric, Float: fl.Value, Quantized: q.Value, Drop: drop, Samples: q.Samples}, nil
+}
+
+// report measures the per-layer error and gathers the report.
+func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.Graph, plan *potv1.QuantizationPlan,
+	calib dataset.Dataset, res *quantizeResult, steps []pipeline.StepReport) (*report.Report, error) {
+	rep, err := layerReport(ctx, sess, graph, plan, calib, r.cfg.Model.Path, defaultReportSamples)
+	if err != nil {
+		return nil, err
+	}
+	rep.Kind = "quantize"
+	rep.Output = res.Output
+	rep.Target = res.Target
+	rep.Algorithm = res.Algorithm
+	if m := res.Metric; m != nil {
+		info, _ := metrics.Lookup(m.Name)
+		rep.Metric = &report.Metric{Name: m.Name, Float: m.Float, Quantized: m.Quantized, Drop: m.Drop, Samples: m.Samples, HigherBetter: info.HigherBetter}
+	}
+	if len(steps) > 0 {
+		rep.AlgorithmReport = steps[len(steps)-1].Report
+		for _, st := range steps {
+			if t := report.ParseTrajectory(st.Report); t != nil {
+				rep.Trajectory = t
+			}
+		}
+	}
+	return rep, nil
+}
+
+// layerReport is the part of a report that analyze writes too.
+func layerReport(ctx context.Context, sess *pipeline.Session, graph *potv1.Graph, plan *potv1.QuantizationPlan,
+	calib dataset.Dataset, model string, samples int) (*report.Report, error) {
+	pick := dataset.Subset(calib.Len(), samples, 0, true)
+	idx := make([]int64, len(pick))
+	for i, v := range pick {
+		idx[i] = int64(v)
+	}
+	layers, err := report.Layers(ctx, sess, graph, sess.ModelID(), plan, idx)
+	if err != nil {
+		return nil, err
+	}
+	rep := &report.Report{
+		Tool: "pot " + Version, Created: time.Now(), Model: model, Device: sess.Target().GetDevice(),
+		Preset: plan.GetPreset(), Layers: layers, LayerSamples: len(idx), Quantizers: report.Quantizers(plan),
+	}
+	if st, err := os.Stat(model); err == nil {
+		rep.ModelBytes = st.Size()
+	}
+	return rep, nil
+}
