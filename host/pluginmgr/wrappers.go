@@ -196,3 +196,13 @@ func (w *watchedHost) DataInfo(ctx context.Context) (*potv1.DataInfoResponse, er
 	defer w.begin()()
 	return w.Host.DataInfo(ctx)
 }
+
+func (w *watchedHost) SaveState(ctx context.Context, key string, state []byte) error {
+	defer w.begin()()
+	return w.Host.SaveState(ctx, key, state)
+}
+
+func (w *watchedHost) LoadState(ctx context.Context, key string) ([]byte, bool, error) {
+	defer w.begin()()
+	return w.Host.LoadState(ctx, key)
+}
