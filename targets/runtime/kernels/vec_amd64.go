@@ -62,3 +62,14 @@ func deinterleave2(even, odd, src []float32) {
 	}
 	deinterleave2Go(even[done:], odd[done:], src[2*done:])
 }
+
+//go:noescape
+func prefetchAVX(p *float32, n int)
+
+// Prefetch asks the CPU to bring x into its level-2 cache (a hint: it
+// changes no value). Kernels call it on the data of their next step.
+func Prefetch(x []float32) {
+	if len(x) > 0 {
+		prefetchAVX(&x[0], len(x))
+	}
+}

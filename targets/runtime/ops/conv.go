@@ -205,6 +205,10 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 	l := p.layout
 	c, m := p.x[1], p.w[0]
 	inSize, outSize := len(x)/p.x[0]/c, l.OutSize()
+	if (i+2)*c*inSize <= len(x) {
+		// Bring the next image in while this one computes.
+		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])
+	}
 	var b []float32
 	if l.InPlace {
 		b = x[i*c*inSize:]
