@@ -1,9 +1,22 @@
-// Package kernels holds the runtime's float32 compute kernels: a packed,
-// cache-blocked matrix multiplication (Sgemm and the pre-packed PackedA
-// used by convolutions), and the convolution helpers built on it.
+// Package kernels holds the runtime's float32 compute kernels.
 //
-// The inner loops are micro-kernels that compute a tile of 6 (or 4) rows
-// by 16 columns. On amd64 with AVX2 and FMA they are Go assembly; every
-// other platform, and builds with the noasm tag, use pure-Go twins with
-// the same semantics, which also serve as the oracle in tests.
+//   - Sgemm and SgemmEpilogue: C = alpha·op(A)·op(B) + beta·C for
+//     row-major matrices, cache-blocked (kc×nc blocks of B, mc×kc blocks
+//     of A packed per call), with an optional per-row bias and ReLU.
+//   - PackedA (constant left operand, such as convolution weights) and
+//     PackedB (constant right operand, such as dense-layer weights),
+//     packed once at compile time. PackedA.MulOffsets multiplies by a B
+//     given as row offsets into a buffer, which is how convolutions run
+//     without an im2col copy.
+//   - ConvLayout: the phase-plane layout that turns any strided, dilated,
+//     padded N-D convolution into MulOffsets products (Fill, Offsets,
+//     Compact), and Depthwise for groups of one input channel.
+//   - ReLU, Prefetch and row-copy helpers used around them.
+//
+// The inner loops are micro-kernels computing a tile of 6 (or 4) rows by
+// 16 columns. On amd64 with AVX2 and FMA (detected at run time with
+// golang.org/x/sys/cpu) they are Go assembly; every other platform, and
+// builds with the noasm tag, use pure-Go twins with the same semantics,
+// which also serve as the oracle in tests. UseAssembly switches between
+// the two for benchmarks.
 package kernels
