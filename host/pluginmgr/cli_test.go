@@ -298,3 +298,19 @@ func TestDescribeAndList(t *testing.T) {
 		t.Errorf("list row %q", lines[3])
 	}
 }
+
+// Two plugins of one kind and name in the searched folders: pot names
+// both.
+func TestDuplicatePluginsAreNamed(t *testing.T) {
+	dir := pluginDir(t)
+	other := t.TempDir()
+	copyFile(t, filepath.Join(built, "faulty"), filepath.Join(other, "pot-target-cpu"))
+	r := startPot(t, dir, "plugins", "list", "--plugin-path", other)
+	if code := r.wait(t, 30*time.Second); code != 1 {
+		t.Fatalf("exit %d: %s", code, r.stdout.String())
+	}
+	if miss := contains(r.stderr.String(), `two target plugins named "cpu"`, filepath.Join(other, "pot-target-cpu"),
+		filepath.Join(dir, "pot-target-cpu")); len(miss) > 0 {
+		t.Errorf("stderr lacks %q: %s", miss, r.stderr.String())
+	}
+}
