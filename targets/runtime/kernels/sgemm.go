@@ -144,6 +144,10 @@ func packB(dst []float32, kcb, ncb int, b []float32, ldb int, trans bool, p0, j0
 		cols := min(nr, ncb-jp)
 		panel := dst[jp*kcb : jp*kcb+nr*kcb]
 		if !trans {
+			if cols == nr {
+				copyRows(panel, nr, b[p0*ldb+j0+jp:], ldb, kcb, nr)
+				continue
+			}
 			for p := 0; p < kcb; p++ {
 				src := (p0+p)*ldb + j0 + jp
 				row := panel[p*nr : p*nr+nr]
