@@ -14,7 +14,8 @@ import (
 	"github.com/potgo/pot/sdk/onnx"
 )
 
-// pluginDir holds the built-in plugins, built once for the package's tests.
+// pluginDir holds the pot binary and the built-in plugins, built once for
+// the package's tests.
 var pluginDir string
 
 func TestMain(m *testing.M) {
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		cmd := exec.Command("go", "build", "-o", dir+"/", "./targets/cmd/...", "./algorithms/cmd/...")
+		cmd := exec.Command("go", "build", "-o", dir+"/", "./host/cmd/pot", "./targets/cmd/...", "./algorithms/cmd/...")
 		cmd.Dir = repoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build plugins: %v\n%s", err, out)

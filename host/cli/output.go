@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -52,6 +54,7 @@ func outputPaths(name, algo, output, outputDir string, direct, potLayout bool, m
 func checkWritable(path string, create bool) error {
 	dir := filepath.Dir(path)
 	probe := dir
+	var first error // why dir itself is not usable
 	for {
 		info, err := os.Stat(probe)
 		if err == nil {
@@ -60,14 +63,20 @@ func checkWritable(path string, create bool) error {
 			}
 			break
 		}
-		if !os.IsNotExist(err) || !create {
+		if !os.IsNotExist(err) && !errors.Is(err, syscall.ENOTDIR) {
 			return fmt.Errorf("output folder %s: %w", dir, err)
+		}
+		if first == nil {
+			first = err
 		}
 		parent := filepath.Dir(probe)
 		if parent == probe {
 			return fmt.Errorf("output folder %s: %w", dir, err)
 		}
 		probe = parent
+	}
+	if probe != dir && !create {
+		return fmt.Errorf("output folder %s does not exist: %w", dir, first)
 	}
 	f, err := os.CreateTemp(probe, ".pot-write-check-*")
 	if err != nil {
