@@ -74,6 +74,8 @@ type batchNorm struct {
 	eps, momentum float64
 	training      bool
 	spatial       bool
+	// mul and add fold constant parameters (inference) into y = x·mul + add.
+	mul, add []float32
 }
 
 func newBatchNorm(n *Node) (Kernel, error) {
@@ -83,14 +85,48 @@ func newBatchNorm(n *Node) (Kernel, error) {
 	}
 	if n.Opset >= 14 {
 		k.training = n.Int("training_mode", 0) != 0
-		return k, nil
-	}
-	for _, o := range n.Proto.GetOutputs()[1:] {
-		if o != "" {
-			return nil, Unsupported(n, "training outputs of BatchNormalization-%d are", n.Opset)
+	} else {
+		for _, o := range n.Proto.GetOutputs()[1:] {
+			if o != "" {
+				return nil, Unsupported(n, "training outputs of BatchNormalization-%d are", n.Opset)
+			}
 		}
 	}
+	if !k.training && n.Const(1) != nil && n.Const(2) != nil && n.Const(3) != nil && n.Const(4) != nil {
+		params, err := k.params([]*tensor.Tensor{nil, n.Const(1), n.Const(2), n.Const(3), n.Const(4)})
+		if err != nil {
+			return nil, err
+		}
+		k.mul, k.add = k.fold(params)
+	}
 	return k, nil
+}
+
+// params reads scale, B, mean and variance (inputs 1 to 4).
+func (k *batchNorm) params(in []*tensor.Tensor) ([][]float64, error) {
+	params := make([][]float64, 4)
+	for i := range params {
+		v, err := floatView(in[i+1])
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i+1, err)
+		}
+		if i > 0 && len(v) != len(params[0]) {
+			return nil, fmt.Errorf("input %d has %d values, scale has %d", i+1, len(v), len(params[0]))
+		}
+		params[i] = v
+	}
+	return params, nil
+}
+
+// fold turns the parameters into y = x·mul + add.
+func (k *batchNorm) fold(p [][]float64) (mul, add []float32) {
+	scale, bias, mean, variance := p[0], p[1], p[2], p[3]
+	mul, add = make([]float32, len(scale)), make([]float32, len(scale))
+	for i := range mul {
+		s := scale[i] / math.Sqrt(variance[i]+k.eps)
+		mul[i], add[i] = float32(s), float32(bias[i]-mean[i]*s)
+	}
+	return mul, add
 }
 
 func (k *batchNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
@@ -101,15 +137,6 @@ func (k *batchNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if x.Rank() < 2 {
 		return fmt.Errorf("input of shape %v: want rank 2 or more", x.Shape)
 	}
-	params := make([][]float64, 4)
-	for i := range params {
-		v, err := floatView(in[i+1])
-		if err != nil {
-			return fmt.Errorf("input %d: %w", i+1, err)
-		}
-		params[i] = v
-	}
-	scale, bias, mean, variance := params[0], params[1], params[2], params[3]
 	n, c := x.Shape[0], x.Shape[1]
 	inner := tensor.NumElements(x.Shape[2:])
 	// With spatial=0 the parameters hold one value per (channel,
@@ -118,23 +145,26 @@ func (k *batchNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if !k.spatial {
 		ch, sp = c*inner, 1
 	}
-	for i, p := range params {
-		if len(p) != ch {
-			return fmt.Errorf("input %d has %d values for %d channels", i+1, len(p), ch)
-		}
-	}
 	io, err := newNormIO(x, out[0], x.Shape)
 	if err != nil {
 		return err
 	}
-	if k.training {
-		mean, variance = k.batchStats(io.x, n, ch, sp, mean, variance, out)
+	mul, add := k.mul, k.add
+	if mul == nil {
+		params, err := k.params(in)
+		if err != nil {
+			return err
+		}
+		if len(params[0]) != ch {
+			return fmt.Errorf("parameters have %d values for %d channels", len(params[0]), ch)
+		}
+		if k.training {
+			params[2], params[3] = k.batchStats(io.x, n, ch, sp, params[2], params[3], out)
+		}
+		mul, add = k.fold(params)
 	}
-	mul := make([]float32, ch)
-	add := make([]float32, ch)
-	for i := range mul {
-		s := scale[i] / math.Sqrt(variance[i]+k.eps)
-		mul[i], add[i] = float32(s), float32(bias[i]-mean[i]*s)
+	if len(mul) != ch {
+		return fmt.Errorf("parameters have %d values for %d channels", len(mul), ch)
 	}
 	ctx.Parallel(n*ch, max(1, 4096/max(sp, 1)), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
