@@ -190,8 +190,18 @@ func choose(pt *Point, p *Params, preset string) (*potv1.QuantizationOption, err
 			kept = append(kept, o)
 		}
 		if len(kept) == 0 {
-			return nil, fmt.Errorf("%s of %v: the target allows %s; none matches bits %d, mode %q, granularity %q",
-				kind, pt.Consumers(), describeOptions(opts), tp.Bits, tp.Mode, tp.Granularity)
+			var want []string
+			if tp.Bits != 0 {
+				want = append(want, fmt.Sprintf("%d-bit", tp.Bits))
+			}
+			if tp.Mode != "" {
+				want = append(want, tp.Mode)
+			}
+			if tp.Granularity != "" {
+				want = append(want, tp.Granularity)
+			}
+			return nil, fmt.Errorf("%s of %s: the target allows %s, not %s", kind, strings.Join(pt.Consumers(), ", "),
+				describeOptions(opts), strings.Join(want, " "))
 		}
 		opts = kept
 	}

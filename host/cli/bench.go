@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+)
+
+type benchFlags struct {
+	model   string
+	target  string
+	batch   int
+	samples int
+	rounds  int
+}
+
+// benchResult is the JSON of `pot bench --json`.
+type benchResult struct {
+	MsPerSample       float64 `json:"ms_per_sample"`
+	SamplesPerSecond  float64 `json:"samples_per_second"`
+	Batch             int     `json:"batch"`
+	Threads           int     `json:"threads"`
+	Samples           int     `json:"samples"`
+	Target            string  `json:"target"`
+	Model             string  `json:"model"`
+	BestOfRounds      int     `json:"rounds"`
+	FirstRoundSeconds float64 `json:"first_round_seconds"`
+}
+
+func newBench(g *globals) *cobra.Command {
+	f := &benchFlags{}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure inference speed of a model (float or QDQ) on a target",
+		Long: `bench uploads random inputs of the model's input shape to the target once, then
+times the target's evaluation of them in batches (outputs reduced to the top-1 index,
+so transfer costs nothing) and reports the best of several rounds.`,
+		Example: "  pot bench --model examples/models/resnet_fmnist.onnx --target cpu --batch 64 --threads 1 --json",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), g, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.model, "model", "m", "", "ONNX model")
+	fl.StringVar(&f.target, "target", "cpu", "target plugin")
+	fl.IntVar(&f.batch, "batch", 64, "samples per inference")
+	fl.IntVar(&f.samples, "samples", 0, "samples per round (default: 16 batches, at least 512)")
+	fl.IntVar(&f.rounds, "rounds", 5, "rounds; the fastest counts")
+	fl.BoolVar(&g.jsonOut, "json", false, "print JSON")
+	return cmd
+}
+
+func runBench(ctx context.Context, g *globals, f *benchFlags) error {
+	if f.batch < 1 || f.rounds < 1 {
+		return fmt.Errorf("--batch and --rounds must be positive")
+	}
+	_, graph, err := loadModel(f.model)
+	if err != nil {
+		return err
+	}
+	shape, err := inputShape(graph)
+	if err != nil {
+		return err
+	}
+	n := f.samples
+	if n <= 0 {
+		n = max(16*f.batch, 512)
+	}
+	per := 1
+	dims := []int64{int64(n)}
+	for i, d := range shape {
+		if i == 0 {
+			continue
+		}
+		if d <= 0 {
+			return fmt.Errorf("the model input has a symbolic dimension %d besides the batch: give a model with fixed sample shape", i)
+		}
+		per *= d
+		dims = append(dims, int64(d))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	raw := make([]byte, 4*n*per)
+	for i := 0; i < n*per; i++ {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(r.NormFloat64())))
+	}
+	input := graph.GetInputs()[0].GetName()
+	for _, vi := range graph.GetInputs() {
+		isInit := false
+		for _, t := range graph.GetInitializers() {
+			isInit = isInit || t.GetName() == vi.GetName()
+		}
+		if !isInit {
+			input = vi.GetName()
+			break
+		}
+	}
+	mgr, err := g.manager()
+	if err != nil {
+		return err
+	}
+	defer mgr.Close()
+	t, err := mgr.Target(ctx, f.target)
+	if err != nil {
+		return err
+	}
+	resp, err := t.LoadModel(ctx, graph)
+	if err != nil {
+		return err
+	}
+	if len(resp.GetUnsupported()) > 0 {
+		return fmt.Errorf("target %q cannot run: %v", f.target, resp.GetUnsupported())
+	}
+	dataID, err := t.UploadData(ctx, &plugins.Dataset{Name: "bench", Inputs: []string{input},
+		Tensors: []*potv1.Tensor{{Name: input, Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: dims, Data: raw}}})
+	if err != nil {
+		return err
+	}
+	req := &potv1.EvaluateRequest{ModelId: resp.GetModelId(), Samples: &potv1.Samples{DataId: dataID, BatchSize: int32(f.batch)}, TopK: 1}
+	best := math.Inf(1)
+	var first float64
+	for round := 0; round < f.rounds; round++ {
+		start := time.Now()
+		if err := t.Evaluate(ctx, req, func(*potv1.EvaluateResponse) error { return nil }); err != nil {
+			return err
+		}
+		sec := time.Since(start).Seconds()
+		if round == 0 {
+			first = sec
+		}
+		best = math.Min(best, sec)
+	}
+	threads := g.threads
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+	res := benchResult{MsPerSample: best * 1000 / float64(n), SamplesPerSecond: float64(n) / best, Batch: f.batch,
+		Threads: threads, Samples: n, Target: f.target, Model: f.model, BestOfRounds: f.rounds, FirstRoundSeconds: first}
+	if g.jsonOut {
+		return printJSON(g.stdout, res)
+	}
+	fmt.Fprintf(g.stdout, "%.4f ms/sample (%.0f samples/s), batch %d, %d threads, target %s, best of %d rounds of %d samples\n",
+		res.MsPerSample, res.SamplesPerSecond, f.batch, threads, f.target, f.rounds, n)
+	return nil
+}
