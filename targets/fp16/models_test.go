@@ -1,66 +1,31 @@
 package fp16
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
+	"github.com/potgo/pot/targets/internal/exampledata"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
-
-// testImages reads the first n images of an IDX test set of examples/data,
-// normalized as its descriptor says, as [n, 1, 28, 28].
-func testImages(t *testing.T, set string, mean, std float32, n int) *tensor.Tensor {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "examples", "data", set, "t10k-images-idx3-ubyte.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hdr [4]uint32
-	if err := binary.Read(z, binary.BigEndian, &hdr); err != nil {
-		t.Fatal(err)
-	}
-	if hdr[0] != 0x803 || hdr[2] != 28 || hdr[3] != 28 {
-		t.Fatalf("%s: IDX header %x", set, hdr)
-	}
-	n = min(n, int(hdr[1]))
-	raw := make([]byte, n*28*28)
-	if _, err := io.ReadFull(z, raw); err != nil {
-		t.Fatal(err)
-	}
-	x := tensor.New(tensor.Float, n, 1, 28, 28)
-	for i, b := range raw {
-		x.F32()[i] = (float32(b)/255 - mean) / std
-	}
-	return x
-}
 
 // Float16 runs of the example models stay near float32: logits within 2%
 // of the largest logit, and the same top-1 on at least 99% of the
 // samples.
 func TestExampleModelsInHalf(t *testing.T) {
 	models := []struct {
-		name, set string
-		mean, std float32
+		name string
+		set  exampledata.Set
 	}{
-		{"lenet_mnist", "mnist", 0.1307, 0.3081},
-		{"mlp_mnist", "mnist", 0.1307, 0.3081},
-		{"resnet_fmnist", "fmnist", 0.286, 0.353},
-		{"mobilenet_fmnist", "fmnist", 0.286, 0.353},
+		{"lenet_mnist", exampledata.MNIST},
+		{"mlp_mnist", exampledata.MNIST},
+		{"resnet_fmnist", exampledata.FMNIST},
+		{"mobilenet_fmnist", exampledata.FMNIST},
 	}
 	for _, m := range models {
 		t.Run(m.name, func(t *testing.T) {
@@ -72,7 +37,10 @@ func TestExampleModelsInHalf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x := testImages(t, m.set, m.mean, m.std, 256)
+			x, err := m.set.Images(exampledata.Root, "t10k", 256)
+			if err != nil {
+				t.Fatal(err)
+			}
 			run := func(half bool) []float32 {
 				a, err := plan.Apply(g, nil)
 				opts := rt.Options{Threads: 2}

@@ -1,0 +1,39 @@
+// Command pot-target-gna is pot's GNA target plugin: integer emulation of
+// Intel's Gaussian & Neural Accelerator (int16 activations, int8/int16
+// weights, int32 biases and saturating accumulators, piecewise-linear
+// activation functions) over the shared runtime, with POT's GNA hardware
+// config. Models with operations outside that config are refused. The
+// float model (no plan) runs in float32.
+package main
+
+import (
+	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/targets/gna"
+	"github.com/potgo/pot/targets/hwconfig"
+)
+
+func main() { sdk.ServeTarget(engine.New(config())) }
+
+// config is the gna target's engine configuration.
+func config() engine.Config {
+	log := sdk.Logger().Named("gna")
+	hw := hwconfig.MustLoad("gna")
+	lowering := gna.Lowering{Warn: func(msg string, nodes []string) { log.Warn(msg, "nodes", nodes) }}
+	return engine.Config{
+		Name:           "gna",
+		Version:        sdk.BuildVersion,
+		Device:         "GNA",
+		HardwareConfig: hw,
+		// mixed maps to accuracy on GNA (the algorithm side resolves it).
+		Presets: []string{"performance", "accuracy"},
+		Properties: map[string]string{
+			"activations": "int16", "weights": "int16 (int8 for MatMul/Gemm/Mul with the performance preset)",
+			"bias": "int32", "accumulator": "int32, saturating", "activation_functions": "piecewise linear, at most 128 segments",
+			"float_model": "float32",
+		},
+		Threads: sdk.Threads(),
+		Lower:   lowering.Lower,
+		Check:   gna.NewChecker(hw).Check,
+	}
+}

@@ -1,0 +1,13 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/potgo/pot/sdk/plugintest"
+	"github.com/potgo/pot/targets/engine"
+)
+
+// The gna target passes pot's target conformance suite in-process.
+func TestConformance(t *testing.T) {
+	plugintest.TestTarget(t, engine.New(config()), plugintest.WithName("gna"))
+}
