@@ -1,5 +1,3 @@
-// Command pot-algorithm-AccuracyAwareQuantization is the
-// AccuracyAwareQuantization algorithm plugin.
 package main
 
 import (

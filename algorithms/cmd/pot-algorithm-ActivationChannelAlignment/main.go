@@ -1,5 +1,3 @@
-// Command pot-algorithm-ActivationChannelAlignment is the
-// ActivationChannelAlignment algorithm plugin.
 package main
 
 import (

@@ -1,5 +1,3 @@
-// Command pot-algorithm-FastBiasCorrection is the FastBiasCorrection
-// algorithm plugin.
 package main
 
 import (

@@ -1,4 +1,3 @@
-// Command pot quantizes ONNX models: see `pot --help`.
 package main
 
 import (

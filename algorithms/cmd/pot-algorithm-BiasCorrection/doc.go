@@ -1,0 +1,3 @@
+// Command pot-algorithm-BiasCorrection is the BiasCorrection algorithm
+// plugin.
+package main

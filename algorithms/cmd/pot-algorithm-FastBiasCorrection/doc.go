@@ -1,0 +1,3 @@
+// Command pot-algorithm-FastBiasCorrection is the FastBiasCorrection
+// algorithm plugin.
+package main

@@ -1,0 +1,2 @@
+// Command pot quantizes ONNX models: see `pot --help`.
+package main
