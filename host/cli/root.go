@@ -73,7 +73,7 @@ each in its own process.`,
 		SilenceErrors: true,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: trace, debug, info, warn, error")
+	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: trace, debug, info, warn, error (POT's CRITICAL, ERROR, WARNING, INFO, DEBUG too)")
 	pf.DurationVar(&g.pluginTimeout, "plugin-timeout", 10*time.Minute, "deadline of each plugin call (for algorithms: of inactivity)")
 	pf.StringVar(&g.pluginPath, "plugin-path", "", "extra plugin folders, colon-separated (also $POT_PLUGIN_PATH)")
 	pf.StringVar(&g.lockFile, "plugin-lock", "", "plugin lock file (default ./"+"pot-plugins.lock when present)")
@@ -84,9 +84,20 @@ each in its own process.`,
 	return root
 }
 
+// logLevel maps POT's level names (CRITICAL, WARNING, ...) to hclog's.
+func logLevel(s string) string {
+	switch s = strings.ToLower(s); s {
+	case "critical":
+		return "error"
+	case "warning":
+		return "warn"
+	}
+	return s
+}
+
 // logger is the host's logger, on stderr, at --log-level.
 func (g *globals) logger() hclog.Logger {
-	level := hclog.LevelFromString(g.logLevel)
+	level := hclog.LevelFromString(logLevel(g.logLevel))
 	if level == hclog.NoLevel {
 		level = hclog.Warn
 	}
@@ -94,8 +105,8 @@ func (g *globals) logger() hclog.Logger {
 }
 
 func (g *globals) validate() error {
-	if hclog.LevelFromString(g.logLevel) == hclog.NoLevel {
-		return fmt.Errorf("--log-level %q is not one of trace, debug, info, warn, error", g.logLevel)
+	if hclog.LevelFromString(logLevel(g.logLevel)) == hclog.NoLevel {
+		return fmt.Errorf("--log-level %q is not one of trace, debug, info, warn, error (or POT's CRITICAL, ERROR, WARNING, INFO, DEBUG)", g.logLevel)
 	}
 	return nil
 }

@@ -190,6 +190,10 @@ func TestParseTrajectory(t *testing.T) {
 	if tr == nil || tr.DefaultDrop != 0.05 || len(tr.Iterations) != 2 || tr.Iterations[1].Metric != 0.892 || len(tr.Reverted) != 2 {
 		t.Fatalf("ParseTrajectory = %+v", tr)
 	}
+	// AccuracyAwareQuantization names the budget max_drop.
+	if tr := ParseTrajectory(json.RawMessage(`{"max_drop": 0.005, "default_drop": 0.02, "iterations": []}`)); tr == nil || tr.MaximalDrop == nil || *tr.MaximalDrop != 0.005 {
+		t.Errorf("max_drop not read: %+v", tr)
+	}
 	for _, other := range []string{`{"reports": {}}`, `[1]`, `not json`, `{"iterations": 3}`} {
 		if tr := ParseTrajectory(json.RawMessage(other)); tr != nil {
 			t.Errorf("ParseTrajectory(%s) = %+v, want nil", other, tr)
