@@ -35,12 +35,14 @@ func (k *lrn) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if x.Rank() < 2 {
 		return fmt.Errorf("input of shape %v: want rank 2 or more", x.Shape)
 	}
-	io, err := newNormIO(x, out[0], x.Shape)
-	if err != nil {
-		return err
-	}
 	n, c := x.Shape[0], x.Shape[1]
 	sp := tensor.NumElements(x.Shape[2:])
+	f32 := func(xs, ys []float32) error { lrnApply(ctx, k, xs, ys, n, c, sp); return nil }
+	f64 := func(xs, ys []float64) error { lrnApply(ctx, k, xs, ys, n, c, sp); return nil }
+	return runFloat(x, out[0], f32, f64)
+}
+
+func lrnApply[T floatT](ctx *Context, k *lrn, x, y []T, n, c, sp int) {
 	before, after := (k.size-1)/2, k.size/2
 	ctx.Parallel(n*c, 1, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -49,13 +51,11 @@ func (k *lrn) Run(ctx *Context, in, out []*tensor.Tensor) error {
 			for i := 0; i < sp; i++ {
 				var ss float64
 				for cc := c0; cc <= c1; cc++ {
-					v := float64(io.x[(b*c+cc)*sp+i])
+					v := float64(x[(b*c+cc)*sp+i])
 					ss += v * v
 				}
-				io.y[p*sp+i] = float32(float64(io.x[p*sp+i]) / math.Pow(k.bias+k.alpha/float64(k.size)*ss, k.beta))
+				y[p*sp+i] = T(float64(x[p*sp+i]) / math.Pow(k.bias+k.alpha/float64(k.size)*ss, k.beta))
 			}
 		}
 	})
-	io.store(x.Shape)
-	return nil
 }

@@ -24,50 +24,26 @@ func floatView(t *tensor.Tensor) ([]float64, error) {
 	return t.Float64s()
 }
 
-// normIO converts a float input to float32 values (copying 16-bit
-// floats) and prepares the output; store writes 16-bit results back.
-type normIO struct {
-	x, y  []float32
-	out   *tensor.Tensor
-	dtype tensor.DType
-}
-
-func newNormIO(x, y *tensor.Tensor, shape []int) (*normIO, error) {
-	io := &normIO{out: y, dtype: x.DType}
-	switch {
-	case x.DType == tensor.Float:
-		y.Reset(tensor.Float, shape)
-		io.x, io.y = x.F32(), y.F32()
-	case isHalf(x.DType), x.DType == tensor.Double:
-		if x.DType == tensor.Double {
-			d := x.Data.([]float64)
-			io.x = make([]float32, len(d))
-			for i, v := range d {
-				io.x[i] = float32(v)
-			}
-		} else {
-			io.x, _ = asF32(x)
+// runFloat resets y to x's type and shape and calls f32 (Float, and
+// 16-bit floats through float32 copies) or f64 (Double) on the values.
+func runFloat(x, y *tensor.Tensor, f32 func(x, y []float32) error, f64 func(x, y []float64) error) error {
+	switch x.DType {
+	case tensor.Float:
+		y.Reset(tensor.Float, x.Shape)
+		return f32(x.F32(), y.F32())
+	case tensor.Double:
+		y.Reset(tensor.Double, x.Shape)
+		return f64(x.Data.([]float64), y.Data.([]float64))
+	case tensor.Float16, tensor.BFloat16:
+		xf, _ := asF32(x)
+		yf := make([]float32, len(xf))
+		if err := f32(xf, yf); err != nil {
+			return err
 		}
-		io.y = make([]float32, tensor.NumElements(shape))
-	default:
-		return nil, errType("normalization", x.DType)
+		storeHalf(y, x.DType, x.Shape, yf)
+		return nil
 	}
-	return io, nil
-}
-
-// store writes results computed in a float32 buffer to a 16-bit or
-// double output.
-func (io *normIO) store(shape []int) {
-	switch {
-	case isHalf(io.dtype):
-		storeHalf(io.out, io.dtype, shape, io.y)
-	case io.dtype == tensor.Double:
-		io.out.Reset(tensor.Double, shape)
-		d := io.out.Data.([]float64)
-		for i, v := range io.y {
-			d[i] = float64(v)
-		}
-	}
+	return errType("normalization", x.DType)
 }
 
 type batchNorm struct {
@@ -75,7 +51,7 @@ type batchNorm struct {
 	training      bool
 	spatial       bool
 	// mul and add fold constant parameters (inference) into y = x·mul + add.
-	mul, add []float32
+	mul, add []float64
 }
 
 func newBatchNorm(n *Node) (Kernel, error) {
@@ -119,12 +95,12 @@ func (k *batchNorm) params(in []*tensor.Tensor) ([][]float64, error) {
 }
 
 // fold turns the parameters into y = x·mul + add.
-func (k *batchNorm) fold(p [][]float64) (mul, add []float32) {
+func (k *batchNorm) fold(p [][]float64) (mul, add []float64) {
 	scale, bias, mean, variance := p[0], p[1], p[2], p[3]
-	mul, add = make([]float32, len(scale)), make([]float32, len(scale))
+	mul, add = make([]float64, len(scale)), make([]float64, len(scale))
 	for i := range mul {
-		s := scale[i] / math.Sqrt(variance[i]+k.eps)
-		mul[i], add[i] = float32(s), float32(bias[i]-mean[i]*s)
+		mul[i] = scale[i] / math.Sqrt(variance[i]+k.eps)
+		add[i] = bias[i] - mean[i]*mul[i]
 	}
 	return mul, add
 }
@@ -145,10 +121,13 @@ func (k *batchNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if !k.spatial {
 		ch, sp = c*inner, 1
 	}
-	io, err := newNormIO(x, out[0], x.Shape)
-	if err != nil {
-		return err
-	}
+	f32 := func(xs, ys []float32) error { return batchNormApply(ctx, k, in, out, xs, ys, n, ch, sp) }
+	f64 := func(xs, ys []float64) error { return batchNormApply(ctx, k, in, out, xs, ys, n, ch, sp) }
+	return runFloat(x, out[0], f32, f64)
+}
+
+// batchNormApply normalizes x (n·ch planes of sp values) into y.
+func batchNormApply[T floatT](ctx *Context, k *batchNorm, in, out []*tensor.Tensor, x, y []T, n, ch, sp int) error {
 	mul, add := k.mul, k.add
 	if mul == nil {
 		params, err := k.params(in)
@@ -159,7 +138,7 @@ func (k *batchNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 			return fmt.Errorf("parameters have %d values for %d channels", len(params[0]), ch)
 		}
 		if k.training {
-			params[2], params[3] = k.batchStats(io.x, n, ch, sp, params[2], params[3], out)
+			params[2], params[3] = batchStats(k, x, n, ch, sp, params[2], params[3], out, in[3].DType)
 		}
 		mul, add = k.fold(params)
 	}
@@ -168,21 +147,20 @@ func (k *batchNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	}
 	ctx.Parallel(n*ch, max(1, 4096/max(sp, 1)), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			m, a := mul[p%ch], add[p%ch]
-			src, dst := io.x[p*sp:(p+1)*sp], io.y[p*sp:(p+1)*sp]
+			m, a := T(mul[p%ch]), T(add[p%ch])
+			src, dst := x[p*sp:(p+1)*sp], y[p*sp:(p+1)*sp]
 			for i, v := range src {
 				dst[i] = v*m + a
 			}
 		}
 	})
-	io.store(x.Shape)
 	return nil
 }
 
 // batchStats computes the batch mean and (population) variance for
 // training mode and writes the running statistics outputs; it returns
 // the batch statistics.
-func (k *batchNorm) batchStats(x []float32, n, ch, sp int, runMean, runVar []float64, out []*tensor.Tensor) (mean, variance []float64) {
+func batchStats[T floatT](k *batchNorm, x []T, n, ch, sp int, runMean, runVar []float64, out []*tensor.Tensor, dtype tensor.DType) (mean, variance []float64) {
 	mean, variance = make([]float64, ch), make([]float64, ch)
 	count := float64(n * sp)
 	for c := 0; c < ch; c++ {
@@ -209,14 +187,34 @@ func (k *batchNorm) batchStats(x []float32, n, ch, sp int, runMean, runVar []flo
 		if i == 1 {
 			stat = variance
 		}
-		vals := make([]float32, ch)
+		vals := make([]float64, ch)
 		for c := range vals {
-			vals[c] = float32(src[c]*k.momentum + stat[c]*(1-k.momentum))
+			vals[c] = src[c]*k.momentum + stat[c]*(1-k.momentum)
 		}
-		out[i+1].Reset(tensor.Float, []int{ch})
-		copy(out[i+1].F32(), vals)
+		storeFloat64s(out[i+1], dtype, []int{ch}, vals)
 	}
 	return mean, variance
+}
+
+// storeFloat64s resets t to a float tensor of type dt holding vals.
+func storeFloat64s(t *tensor.Tensor, dt tensor.DType, shape []int, vals []float64) {
+	switch dt {
+	case tensor.Double:
+		t.Reset(dt, shape)
+		copy(t.Data.([]float64), vals)
+	case tensor.Float16, tensor.BFloat16:
+		f := make([]float32, len(vals))
+		for i, v := range vals {
+			f[i] = float32(v)
+		}
+		storeHalf(t, dt, shape, f)
+	default:
+		t.Reset(tensor.Float, shape)
+		d := t.F32()
+		for i, v := range vals {
+			d[i] = float32(v)
+		}
+	}
 }
 
 type instanceNorm struct{ eps float64 }
@@ -245,25 +243,25 @@ func (k *instanceNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if len(scale) != c || len(bias) != c {
 		return fmt.Errorf("scale and B have %d and %d values for %d channels", len(scale), len(bias), c)
 	}
-	io, err := newNormIO(x, out[0], x.Shape)
-	if err != nil {
-		return err
-	}
 	sp := tensor.NumElements(x.Shape[2:])
-	ctx.Parallel(x.Shape[0]*c, 1, func(lo, hi int) {
+	f32 := func(xs, ys []float32) error { instanceNormApply(ctx, xs, ys, c, sp, k.eps, scale, bias); return nil }
+	f64 := func(xs, ys []float64) error { instanceNormApply(ctx, xs, ys, c, sp, k.eps, scale, bias); return nil }
+	return runFloat(x, out[0], f32, f64)
+}
+
+func instanceNormApply[T floatT](ctx *Context, x, y []T, c, sp int, eps float64, scale, bias []float64) {
+	ctx.Parallel(len(x)/max(sp, 1), 1, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			ch := p % c
-			normalize(io.x[p*sp:(p+1)*sp], io.y[p*sp:(p+1)*sp], k.eps, func(int) (float64, float64) { return scale[ch], bias[ch] })
+			normalize(x[p*sp:(p+1)*sp], y[p*sp:(p+1)*sp], eps, func(int) (float64, float64) { return scale[ch], bias[ch] })
 		}
 	})
-	io.store(x.Shape)
-	return nil
 }
 
 // normalize writes (x - mean)/sqrt(var + eps)·s + b into y, where
 // affine(i) gives s and b of element i; it returns the mean and
 // 1/sqrt(var + eps).
-func normalize(x, y []float32, eps float64, affine func(i int) (s, b float64)) (mean, inv float64) {
+func normalize[T floatT](x, y []T, eps float64, affine func(i int) (s, b float64)) (mean, inv float64) {
 	var sum float64
 	for _, v := range x {
 		sum += float64(v)
@@ -277,7 +275,7 @@ func normalize(x, y []float32, eps float64, affine func(i int) (s, b float64)) (
 	inv = 1 / math.Sqrt(ss/float64(len(x))+eps)
 	for i, v := range x {
 		s, b := affine(i)
-		y[i] = float32((float64(v)-mean)*inv*s + b)
+		y[i] = T((float64(v)-mean)*inv*s + b)
 	}
 	return mean, inv
 }

@@ -63,14 +63,12 @@ func (k *layerNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		params[i] = v
 	}
 	scale, bias := params[0], params[1]
-	io, err := newNormIO(x, out[0], x.Shape)
-	if err != nil {
-		return err
-	}
 	statShape := append([]int(nil), x.Shape[:axis]...)
 	for range x.Shape[axis:] {
 		statShape = append(statShape, 1)
 	}
+	// Mean and InvStdDev have the type of the computation (stash_type 1:
+	// float32).
 	var means, invs []float32
 	if len(out) > 1 && out[1] != nil {
 		out[1].Reset(tensor.Float, statShape)
@@ -87,9 +85,21 @@ func (k *layerNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		}
 		return scale[i], b
 	}
+	f32 := func(xs, ys []float32) error {
+		layerNormApply(ctx, xs, ys, outer, inner, k.eps, affine, means, invs)
+		return nil
+	}
+	f64 := func(xs, ys []float64) error {
+		layerNormApply(ctx, xs, ys, outer, inner, k.eps, affine, means, invs)
+		return nil
+	}
+	return runFloat(x, out[0], f32, f64)
+}
+
+func layerNormApply[T floatT](ctx *Context, x, y []T, outer, inner int, eps float64, affine func(int) (float64, float64), means, invs []float32) {
 	ctx.Parallel(outer, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			m, inv := normalize(io.x[r*inner:(r+1)*inner], io.y[r*inner:(r+1)*inner], k.eps, affine)
+			m, inv := normalize(x[r*inner:(r+1)*inner], y[r*inner:(r+1)*inner], eps, affine)
 			if means != nil {
 				means[r] = float32(m)
 			}
@@ -98,8 +108,6 @@ func (k *layerNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 			}
 		}
 	})
-	io.store(x.Shape)
-	return nil
 }
 
 type mvn struct{ axes []int64 }
@@ -137,14 +145,17 @@ func (k *mvn) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	groups := tensor.NumElements(groupShape)
 	offs := make([]int, x.Len())
 	Offsets(offs, x.Shape, BroadcastStrides(groupShape, x.Shape))
-	io, err := newNormIO(x, out[0], x.Shape)
-	if err != nil {
-		return err
-	}
+	f32 := func(xs, ys []float32) error { mvnApply(xs, ys, offs, groups); return nil }
+	f64 := func(xs, ys []float64) error { mvnApply(xs, ys, offs, groups); return nil }
+	return runFloat(x, out[0], f32, f64)
+}
+
+// mvnApply normalizes each group of x (offs gives every element's group).
+func mvnApply[T floatT](x, y []T, offs []int, groups int) {
 	sum := make([]float64, groups)
 	sum2 := make([]float64, groups)
 	count := make([]float64, groups)
-	for i, v := range io.x {
+	for i, v := range x {
 		g := offs[i]
 		sum[g] += float64(v)
 		sum2[g] += float64(v) * float64(v)
@@ -155,10 +166,8 @@ func (k *mvn) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		sum[g] = mean
 		sum2[g] = math.Sqrt(math.Max(sum2[g]/count[g]-mean*mean, 0)) + mvnEpsilon
 	}
-	for i, v := range io.x {
+	for i, v := range x {
 		g := offs[i]
-		io.y[i] = float32((float64(v) - sum[g]) / sum2[g])
+		y[i] = T((float64(v) - sum[g]) / sum2[g])
 	}
-	io.store(x.Shape)
-	return nil
 }
