@@ -52,11 +52,11 @@ func newConv(n *Node) (Kernel, error) {
 		return nil, fmt.Errorf("group %d must be positive", k.group)
 	}
 	for i := 0; i < 2 && i < len(n.InputTypes); i++ {
-		if dt := n.InputTypes[i]; dt != tensor.Undefined && dt != tensor.Float {
+		if dt := n.InputTypes[i]; dt != tensor.Undefined && dt != tensor.Float && !isHalf(dt) {
 			return nil, Unsupported(n, "element type %v is", dt)
 		}
 	}
-	if w := n.Const(1); w != nil && w.DType == tensor.Float {
+	if w := n.Const(1); w != nil && (w.DType == tensor.Float || isHalf(w.DType)) {
 		packed, err := packConvWeights(w, k.group)
 		if err != nil {
 			return nil, err
@@ -81,7 +81,10 @@ func packConvWeights(w *tensor.Tensor, group int) ([]*kernels.PackedA, error) {
 		return nil, nil
 	}
 	mg, kk := m/group, w.Len()/m
-	data := w.F32()
+	data, err := asF32(w)
+	if err != nil {
+		return nil, err
+	}
 	packed := make([]*kernels.PackedA, group)
 	for g := range packed {
 		pa, err := kernels.PackA(mg, kk, data[g*mg*kk:], kk, false, 1)
@@ -98,8 +101,8 @@ func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		return err
 	}
 	x, w := in[0], in[1]
-	if x.DType != tensor.Float || w.DType != tensor.Float {
-		return errType("Conv", x.DType)
+	if x.DType != w.DType || x.DType != tensor.Float && !isHalf(x.DType) {
+		return fmt.Errorf("input %v and weights %v: want float32 or 16-bit floats of one type", x.DType, w.DType)
 	}
 	if x.Rank() < 3 || w.Rank() != x.Rank() {
 		return fmt.Errorf("input of shape %v and weights of shape %v: want equal ranks of at least 3", x.Shape, w.Shape)
@@ -111,10 +114,12 @@ func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	var bias []float32
 	if len(in) > 2 && in[2] != nil {
 		b := in[2]
-		if b.DType != tensor.Float || b.Len() != w.Shape[0] {
-			return fmt.Errorf("bias of type %v and shape %v: want %d float values", b.DType, b.Shape, w.Shape[0])
+		if b.DType != x.DType || b.Len() != w.Shape[0] {
+			return fmt.Errorf("bias of type %v and shape %v: want %d %v values", b.DType, b.Shape, w.Shape[0], x.DType)
 		}
-		bias = b.F32()
+		if bias, err = asF32(b); err != nil {
+			return err
+		}
 	}
 	packed := k.packed
 	if packed == nil && w.Shape[1] != 1 {
@@ -123,13 +128,28 @@ func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 			return err
 		}
 	}
-	y := out[0]
-	y.Reset(tensor.Float, p.out)
-	batch := x.Shape[0]
-	if batch == 0 || y.Len() == 0 {
+	if isHalf(x.DType) {
+		// 16-bit floats: compute in float32, round the result.
+		xd, _ := asF32(x)
+		wd, _ := asF32(w)
+		yd := make([]float32, tensor.NumElements(p.out))
+		if err := k.run(ctx, p, packed, xd, wd, bias, yd); err != nil {
+			return err
+		}
+		storeHalf(out[0], x.DType, p.out, yd)
 		return nil
 	}
-	xd, wd, yd := x.F32(), w.F32(), y.F32()
+	y := out[0]
+	y.Reset(tensor.Float, p.out)
+	return k.run(ctx, p, packed, x.F32(), w.F32(), bias, y.F32())
+}
+
+// run computes the convolution of the batch x into y.
+func (k *convKernel) run(ctx *Context, p *convPlan, packed []*kernels.PackedA, xd, wd, bias, yd []float32) error {
+	batch := p.x[0]
+	if batch == 0 || len(yd) == 0 {
+		return nil
+	}
 	if ctx.Threads <= 1 || batch < ctx.Threads {
 		// One image at a time, its columns split over the threads.
 		sc := k.scratch()

@@ -274,3 +274,39 @@ func im2col(dst, x []float32, cc convCase, oh, ow int) {
 		}
 	}
 }
+
+// TestConvFloat16 runs a half-precision convolution (computed in float32,
+// rounded once) against the reference on the rounded inputs.
+func TestConvFloat16(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	cc := convCase{n: 2, c: 4, m: 6, group: 1, in: []int{7, 9}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, bias: true}
+	half := func(x *tensor.Tensor) (*tensor.Tensor, []float32) {
+		h := make([]tensor.Float16Bits, x.Len())
+		f := make([]float32, x.Len())
+		for i, v := range x.F32() {
+			h[i] = tensor.ToFloat16(v)
+			f[i] = h[i].Float32()
+		}
+		return tensor.From(x.Shape, h), f
+	}
+	for _, constW := range []bool{false, true} {
+		x, xf := half(randTensor(r, append([]int{cc.n, cc.c}, cc.in...)...))
+		w, wf := half(randTensor(r, append([]int{cc.m, cc.c}, cc.kernel...)...))
+		b, bf := half(randTensor(r, cc.m))
+		cc.constW = constW
+		k := buildConv(t, cc, w)
+		y := &tensor.Tensor{}
+		if err := k.Run(NewContext(1), []*tensor.Tensor{x, w, b}, []*tensor.Tensor{y}); err != nil {
+			t.Fatal(err)
+		}
+		if y.DType != tensor.Float16 {
+			t.Fatalf("output type %v, want float16", y.DType)
+		}
+		want := refConv(cc, xf, wf, bf, y.Shape[2:])
+		for i, v := range y.Data.([]tensor.Float16Bits) {
+			if math.Abs(float64(v.Float32()-want[i])) > 2e-3*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("constW=%v: y[%d] = %v, want %v", constW, i, v.Float32(), want[i])
+			}
+		}
+	}
+}
