@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/plugins"
@@ -121,6 +123,9 @@ type pluginModel struct {
 
 func (m *pluginModel) Run(ctx context.Context, inputs []*potv1.Tensor) ([]*potv1.Tensor, error) {
 	resp, err := m.t.Infer(ctx, &potv1.InferRequest{ModelId: m.id, Inputs: inputs})
+	if status.Code(err) == codes.Unimplemented {
+		return nil, &backendtest.UnsupportedError{Reason: err.Error()}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"sort"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/stats"
 	rt "github.com/potgo/pot/targets/runtime"
+	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
@@ -155,7 +159,7 @@ func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.Inf
 	}
 	res, err := c.prog.Run(ctx, in, watch...)
 	if err != nil {
-		return nil, err
+		return nil, rpcError(err)
 	}
 	for i, n := range names {
 		resp.Outputs = append(resp.Outputs, rt.ToProto(n, res[watch[i]]))
@@ -310,4 +314,14 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 			return send(resp)
 		},
 	})
+}
+
+// rpcError marks an error of an operator the runtime does not implement
+// (found only at run time, for example from an input value) with the
+// Unimplemented code, so that callers can tell it from a wrong result.
+func rpcError(err error) error {
+	if ops.IsUnsupported(err) {
+		return status.Error(codes.Unimplemented, err.Error())
+	}
+	return err
 }
