@@ -8,14 +8,15 @@
 //   - Lower applies the quantization plan (FakeQuantize simulation,
 //     plan.Apply), then rounds every float32 initializer to the nearest
 //     half (round half to even) except the tensors the quantizers own —
-//     FakeQuantize parameters and weights read only by FakeQuantize
-//     nodes, which a device stores as int8 — and rounds the float32
-//     graph inputs by a Cast to float16 and back.
+//     the parameters of FakeQuantize nodes (and of QuantizeLinear and
+//     DequantizeLinear in QDQ models) and weights read only by
+//     quantizers, which a device stores as int8 — and reads each float32
+//     graph input through an Identity whose output Policy rounds.
 //   - Policy rounds every float32 output of every node to half, except the
-//     outputs of FakeQuantize nodes: those are int8 values times a scale,
-//     exact on the device's integer path. Each kernel accumulates in
-//     float32 and its result is rounded once, as a float16 device with
-//     float32 accumulators stores it.
+//     outputs of quantizers (FakeQuantize, DequantizeLinear): those are
+//     int8 values times a scale, exact on the device's integer path. Each
+//     kernel accumulates in float32 and its result is rounded once, as a
+//     float16 device with float32 accumulators stores it.
 //
 // Quantized operations (fed by FakeQuantize nodes) therefore run with
 // exact int8 inputs and weights — FakeQuantize simulation equals int8

@@ -65,13 +65,14 @@ func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
 }
 
 // quantizerOwned returns the initializers that only quantizers read:
-// the parameters of FakeQuantize nodes and the weights every reader of
-// which is a FakeQuantize node (stored as integers on the device).
+// the parameters of FakeQuantize, QuantizeLinear and DequantizeLinear
+// nodes and the weights every reader of which is a quantizer (stored as
+// integers on the device).
 func quantizerOwned(g *potv1.Graph) map[string]bool {
 	owned := map[string]bool{}
-	other := map[string]bool{} // read by something else than a FakeQuantize
+	other := map[string]bool{} // read by something else than a quantizer
 	for _, n := range g.GetNodes() {
-		fq := IsFakeQuantize(n)
+		fq := IsQuantizer(n)
 		for _, in := range n.GetInputs() {
 			switch {
 			case fq && !other[in]:

@@ -151,3 +151,43 @@ func TestPolicyOutput(t *testing.T) {
 		t.Error("Constant rounded; Lower owns constants")
 	}
 }
+
+// In a QDQ model the scales and zero points stay exact and the
+// dequantized values are not rounded.
+func TestQDQModel(t *testing.T) {
+	g := &potv1.Graph{
+		Opsets:  []*potv1.OpsetImport{{Version: 13}},
+		Inputs:  []*potv1.ValueInfo{{Name: "X", Dtype: potv1.DataType_DATA_TYPE_FLOAT}},
+		Outputs: []*potv1.ValueInfo{{Name: "Y", Dtype: potv1.DataType_DATA_TYPE_FLOAT}},
+		Initializers: []*potv1.Tensor{
+			graph.FloatTensor("s", nil, []float32{0.1}),
+			{Name: "zp", Dtype: potv1.DataType_DATA_TYPE_INT8, Data: []byte{0}},
+		},
+		Nodes: []*potv1.Node{
+			{Name: "q", OpType: "QuantizeLinear", Inputs: []string{"X", "s", "zp"}, Outputs: []string{"xq"}},
+			{Name: "dq", OpType: "DequantizeLinear", Inputs: []string{"xq", "s", "zp"}, Outputs: []string{"Y"}},
+		},
+	}
+	a, err := Lower(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range a.Graph.GetInitializers() {
+		if in.GetName() == "s" {
+			if v, _ := graph.Float32s(in); v[0] != 0.1 {
+				t.Errorf("scale rounded to %.9g", v[0])
+			}
+		}
+	}
+	prog, err := rt.Compile(a.Graph, rt.Options{Policy: Policy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Run(context.Background(), map[string]*tensor.Tensor{"X": tensor.From([]int{1}, []float32{0.3})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res["Y"].F32()[0]; got != 3*float32(0.1) {
+		t.Errorf("dequantized %.9g, want %.9g", got, 3*float32(0.1))
+	}
+}

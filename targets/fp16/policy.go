@@ -7,8 +7,10 @@ import (
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// Policy rounds the float32 outputs of every node but FakeQuantize to
-// half. Constants are rounded by Lower, which knows which of them the
+// Policy rounds the float32 outputs of every node but the quantizers
+// (FakeQuantize, and DequantizeLinear of QDQ models) to half: their
+// outputs are integers times a scale, exact on the device's integer path.
+// Constants are rounded by Lower, which knows which of them the
 // quantizers own.
 type Policy struct{}
 
@@ -20,7 +22,7 @@ func (Policy) Constant(string, *tensor.Tensor) {}
 
 // Output implements runtime.Policy.
 func (Policy) Output(n *potv1.Node, out []*tensor.Tensor) {
-	if IsFakeQuantize(n) {
+	if IsQuantizer(n) {
 		return
 	}
 	for _, t := range out {
@@ -33,7 +35,15 @@ func (Policy) Output(n *potv1.Node, out []*tensor.Tensor) {
 	}
 }
 
-// IsFakeQuantize reports whether n is pot's FakeQuantize simulation node.
-func IsFakeQuantize(n *potv1.Node) bool {
-	return n.GetOpType() == plan.FakeQuantizeOp && n.GetDomain() == plan.FakeQuantizeDomain
+// IsQuantizer reports whether n is pot's FakeQuantize simulation node or
+// an ONNX QuantizeLinear or DequantizeLinear (default or com.microsoft
+// domain, as QDQ models use them).
+func IsQuantizer(n *potv1.Node) bool {
+	switch n.GetDomain() {
+	case plan.FakeQuantizeDomain:
+		return n.GetOpType() == plan.FakeQuantizeOp
+	case "", "ai.onnx", "com.microsoft":
+		return n.GetOpType() == "QuantizeLinear" || n.GetOpType() == "DequantizeLinear"
+	}
+	return false
 }
