@@ -38,20 +38,31 @@ func packA(dst []float32, m, k int, a []float32, lda int, trans bool, alpha floa
 	for r := 0; r < m; {
 		h, rows := panelAt(m - r)
 		panel := dst[off : off+h*k]
-		for p := 0; p < k; p++ {
-			col := panel[p*h : p*h+h]
-			for i := 0; i < h; i++ {
-				if i >= rows {
-					col[i] = 0
-					continue
+		if rows < h {
+			clear(panel)
+		}
+		if trans {
+			// A[r+i][p] = a[p*lda+r+i]: each step is a run of a.
+			for p := 0; p < k; p++ {
+				src := a[p*lda+r : p*lda+r+rows]
+				col := panel[p*h : p*h+rows]
+				for i, v := range src {
+					col[i] = alpha * v
 				}
-				var v float32
-				if trans {
-					v = a[p*lda+r+i]
+			}
+		} else {
+			// Row by row: sequential reads, writes h apart.
+			for i := 0; i < rows; i++ {
+				src := a[(r+i)*lda : (r+i)*lda+k]
+				if alpha == 1 {
+					for p, v := range src {
+						panel[p*h+i] = v
+					}
 				} else {
-					v = a[(r+i)*lda+p]
+					for p, v := range src {
+						panel[p*h+i] = alpha * v
+					}
 				}
-				col[i] = alpha * v
 			}
 		}
 		off += h * k
