@@ -156,12 +156,15 @@ func packB(dst []float32, kcb, ncb int, b []float32, ldb int, trans bool, p0, j0
 			}
 			continue
 		}
-		for p := 0; p < kcb; p++ {
-			row := panel[p*nr : p*nr+nr]
-			for j := 0; j < cols; j++ {
-				row[j] = b[(j0+jp+j)*ldb+p0+p]
+		if cols < nr {
+			clear(panel)
+		}
+		// Column by column of the panel: sequential reads of B's rows.
+		for j := 0; j < cols; j++ {
+			src := b[(j0+jp+j)*ldb+p0 : (j0+jp+j)*ldb+p0+kcb]
+			for p, v := range src {
+				panel[p*nr+j] = v
 			}
-			clear(row[cols:])
 		}
 	}
 }
