@@ -1,0 +1,22 @@
+// Package cpu is the integer execution of pot's cpu target: it lowers a
+// graph with a quantization plan (FakeQuantize nodes) or a QDQ graph
+// (QuantizeLinear/DequantizeLinear pairs) to the runtime's integer
+// operators, as a deployed int8 CPU kernel library would run it.
+//
+// A Conv (group 1 or depthwise), Gemm or MatMul whose weights are a
+// quantized constant and whose input is a quantized activation — possibly
+// through shape-only operators (MaxPool, Flatten, Reshape, Squeeze,
+// Unsqueeze, Identity) — becomes QConv or QMatMul: uint8 levels × int8
+// weights → int32, int32 bias round(b/(s_x·s_w)), then requantization
+// with a fixed-point multiplier straight to the levels of the next
+// activation quantizer when the output goes (directly or through Relu or
+// Clip) into one, or dequantization to float32 otherwise. Quantized
+// activations that only integer operators read never exist in float;
+// the others are dequantized (QDequantize) exactly as the simulation
+// computes them.
+//
+// The ISA option chooses the accumulation: "vnni" is exact int32 (as
+// VPDPBUSD), "avx2" sums adjacent products into int16 with saturation
+// (VPMADDUBSW), which is what makes POT's saturation_fix necessary.
+// DefaultISA reads the host CPU.
+package cpu

@@ -1,0 +1,485 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/plan"
+	"github.com/potgo/pot/targets/runtime/ops"
+	"github.com/potgo/pot/targets/runtime/tensor"
+)
+
+// Lowering turns a graph and a plan into the graph the cpu target runs.
+type Lowering struct {
+	// ISA is the accumulation model, ISAVNNI or ISAAVX2 (empty: the
+	// host's).
+	ISA string
+}
+
+// Lower applies the plan (plan.Apply) and lowers the quantized
+// operators to integer ones (see the package documentation). A graph
+// without quantizers stays float32. g is not modified.
+func (l Lowering) Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
+	isa, err := ParseISA(l.ISA)
+	if err != nil {
+		return nil, err
+	}
+	a, err := plan.Apply(g, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := lowerGraph(a.Graph, isa); err != nil {
+		return nil, fmt.Errorf("cpu: %w", err)
+	}
+	return a, nil
+}
+
+// shapeOps carry levels unchanged to a matrix product: they only move
+// or select elements.
+var shapeOps = map[string]bool{"MaxPool": true, "Flatten": true, "Reshape": true, "Squeeze": true, "Unsqueeze": true, "Identity": true}
+
+// job is one Conv, Gemm or MatMul to run in integer arithmetic.
+type job struct {
+	node   *potv1.Node
+	matmul bool
+	w      []int8 // [M, C/group, KH, KW] or [M, K]
+	wShape []int
+	wScale []float32 // per output channel (or one)
+	M      int
+	group  int
+	in     *actQuant
+	chain  []*potv1.Node // shape ops from in.out to the node's input
+	bias   []float32     // float bias per output channel (nil: none)
+	alpha  float64
+	out    *actQuant   // requantization target, or nil (float output)
+	act    *potv1.Node // fused Relu or Clip
+	lo, hi float32     // its bounds
+}
+
+type lowerer struct {
+	*index
+	isa   string
+	aqs   map[string]*actQuant // by float output
+	order []*actQuant          // the quantizers found, in order
+	jobs  []*job
+	chain map[string]string // original chain node output -> levels copy
+	added []*potv1.Node
+	drop  map[*potv1.Node]bool
+}
+
+func lowerGraph(g *potv1.Graph, isa string) error {
+	l := &lowerer{index: newIndex(g), isa: isa, aqs: map[string]*actQuant{}, chain: map[string]string{}, drop: map[*potv1.Node]bool{}}
+	for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
+		if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
+			continue
+		}
+		var j *job
+		switch n.GetOpType() {
+		case "Conv":
+			j = l.planConv(n)
+		case "Gemm", "MatMul":
+			j = l.planMatMul(n)
+		}
+		if j != nil {
+			l.planOutput(j)
+			l.jobs = append(l.jobs, j)
+		}
+	}
+	if len(l.jobs) == 0 {
+		return nil
+	}
+	for _, j := range l.jobs {
+		if err := l.emit(j); err != nil {
+			return fmt.Errorf("node %q: %w", j.node.GetName(), err)
+		}
+	}
+	l.finish()
+	return nil
+}
+
+func (l *lowerer) actQuant(t string) *actQuant {
+	if q, ok := l.aqs[t]; ok {
+		return q
+	}
+	q := l.findActQuant(t)
+	l.aqs[t] = q
+	if q != nil {
+		l.order = append(l.order, q)
+	}
+	return q
+}
+
+// traceInput follows shape ops back from t to an activation quantizer.
+func (l *lowerer) traceInput(t string, allowed map[string]bool) (*actQuant, []*potv1.Node) {
+	var chain []*potv1.Node
+	for depth := 0; depth < 8; depth++ {
+		if q := l.actQuant(t); q != nil {
+			for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+				chain[i], chain[j] = chain[j], chain[i]
+			}
+			return q, chain
+		}
+		p := l.producer[t]
+		if p == nil || (p.GetDomain() != "" && p.GetDomain() != "ai.onnx") || !allowed[p.GetOpType()] || len(p.GetInputs()) == 0 {
+			return nil, nil
+		}
+		if len(p.GetOutputs()) != 1 || p.GetOpType() == "MaxPool" && attrInt(p, "storage_order", 0) != 0 {
+			return nil, nil
+		}
+		for _, in := range p.GetInputs()[1:] {
+			if in != "" && l.constant(in) == nil {
+				return nil, nil
+			}
+		}
+		chain = append(chain, p)
+		t = p.Inputs[0]
+	}
+	return nil, nil
+}
+
+func (l *lowerer) planConv(n *potv1.Node) *job {
+	if len(n.GetInputs()) < 2 || len(n.GetOutputs()) != 1 {
+		return nil
+	}
+	w := l.findWeights(n.Inputs[1])
+	if w == nil || (len(w.shape) != 4 && len(w.shape) != 3) || (len(w.scale) > 1 && w.axis != 0) {
+		return nil
+	}
+	M, cg := w.shape[0], w.shape[1]
+	group := int(attrInt(n, "group", 1))
+	if group < 1 || group > 1 && (cg != 1 || M%group != 0) {
+		return nil
+	}
+	in, chain := l.traceInput(n.Inputs[0], map[string]bool{"MaxPool": true, "Identity": true})
+	if in == nil || in.perChannel() && (group == 1 || len(in.scale) != group) {
+		return nil
+	}
+	j := &job{node: n, w: w.values, wShape: w.shape, wScale: w.scale, M: M, group: group, in: in, chain: chain, alpha: 1}
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		b, _, ok := l.floats(n.Inputs[2])
+		if !ok || len(b) != M {
+			return nil
+		}
+		j.bias = b
+	}
+	if !l.biasFits(j) {
+		return nil
+	}
+	return j
+}
+
+func (l *lowerer) planMatMul(n *potv1.Node) *job {
+	if len(n.GetInputs()) < 2 || len(n.GetOutputs()) != 1 {
+		return nil
+	}
+	w := l.findWeights(n.Inputs[1])
+	if w == nil || len(w.shape) != 2 {
+		return nil
+	}
+	gemm := n.GetOpType() == "Gemm"
+	transB := gemm && attrInt(n, "transB", 0) != 0
+	if gemm && attrInt(n, "transA", 0) != 0 {
+		return nil
+	}
+	// The output channel axis of the weights: rows with transB, else
+	// columns.
+	chAxis := 1
+	if transB {
+		chAxis = 0
+	}
+	if len(w.scale) > 1 && w.axis != chAxis {
+		return nil
+	}
+	in, chain := l.traceInput(n.Inputs[0], shapeOps)
+	if in == nil || in.perChannel() {
+		return nil
+	}
+	K, M := w.shape[0], w.shape[1]
+	vals := w.values
+	if transB {
+		M, K = K, M
+	} else {
+		vals = make([]int8, len(w.values))
+		for k := 0; k < K; k++ {
+			for m := 0; m < M; m++ {
+				vals[m*K+k] = w.values[k*M+m]
+			}
+		}
+	}
+	j := &job{node: n, matmul: true, w: vals, wShape: []int{M, K}, wScale: w.scale, M: M, group: 1, in: in, chain: chain, alpha: 1}
+	if gemm {
+		j.alpha = float64(attrFloat(n, "alpha", 1))
+		if !(j.alpha > 0) {
+			return nil
+		}
+		if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+			c, shape, ok := l.floats(n.Inputs[2])
+			if !ok || len(c) != 1 && (len(c) != M || len(shape) > 1 && shape[len(shape)-1] != M) {
+				return nil
+			}
+			beta := attrFloat(n, "beta", 1)
+			j.bias = make([]float32, M)
+			for m := range j.bias {
+				j.bias[m] = beta * c[min(m, len(c)-1)]
+			}
+		}
+	}
+	if !l.biasFits(j) {
+		return nil
+	}
+	return j
+}
+
+// accScale64 is the real value of one accumulator unit of channel m.
+func (j *job) accScale64(m int) float64 {
+	c := 0
+	if j.in.perChannel() {
+		c = m / (j.M / j.group)
+	}
+	return float64(j.in.outScale[c]) * float64(j.wScale[min(m, len(j.wScale)-1)]) * j.alpha
+}
+
+// biasFits checks that the int32 bias (plus the zero-point correction)
+// stays far from int32 overflow.
+func (l *lowerer) biasFits(j *job) bool {
+	for m := 0; m < j.M; m++ {
+		if !(j.accScale64(m) > 0) {
+			return false
+		}
+		if j.bias != nil && math.Abs(float64(j.bias[m])/j.accScale64(m)) > 1<<29 {
+			return false
+		}
+	}
+	return true
+}
+
+// planOutput looks for the activation quantizer the output goes into,
+// directly or through Relu or Clip, to requantize to it.
+func (l *lowerer) planOutput(j *job) {
+	o := j.node.Outputs[0]
+	j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	next := l.single(o)
+	if next == nil {
+		return
+	}
+	var act *potv1.Node
+	if isONNX(next) && (next.GetOpType() == "Relu" || next.GetOpType() == "Clip") && next.Inputs[0] == o && len(next.GetOutputs()) == 1 {
+		lo, hi, ok := l.actBounds(next)
+		if !ok {
+			return
+		}
+		act, j.lo, j.hi = next, lo, hi
+		o = next.Outputs[0]
+		if next = l.single(o); next == nil {
+			j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+			return
+		}
+	}
+	var q *actQuant
+	switch {
+	case next.GetDomain() == plan.FakeQuantizeDomain && next.GetOpType() == plan.FakeQuantizeOp:
+		q = l.actQuant(next.Outputs[0])
+	case isONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.consumers[next.Outputs[0]]) == 1:
+		q = l.actQuant(l.consumers[next.Outputs[0]][0].Outputs[0])
+	}
+	if q == nil || q.in != o || q.producedBy != nil || q.perChannel() && (j.matmul || len(q.scale) != j.M) {
+		j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+		return
+	}
+	j.out, j.act = q, act
+}
+
+// single returns the only reader of t, or nil when t has several, none,
+// or is a graph output.
+func (l *lowerer) single(t string) *potv1.Node {
+	if l.outputs[t] || len(l.consumers[t]) != 1 {
+		return nil
+	}
+	return l.consumers[t][0]
+}
+
+func isONNX(n *potv1.Node) bool { return n.GetDomain() == "" || n.GetDomain() == "ai.onnx" }
+
+// actBounds returns the clamp of a Relu or a Clip with constant bounds.
+func (l *lowerer) actBounds(n *potv1.Node) (lo, hi float32, ok bool) {
+	if n.GetOpType() == "Relu" {
+		return 0, float32(math.Inf(1)), true
+	}
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if l.opsetOf(n) < 11 {
+		if hasAttr(n, "min") {
+			lo = attrFloat(n, "min", lo)
+		}
+		if hasAttr(n, "max") {
+			hi = attrFloat(n, "max", hi)
+		}
+		return lo, hi, true
+	}
+	for i, dst := range []*float32{&lo, &hi} {
+		if len(n.Inputs) > i+1 && n.Inputs[i+1] != "" {
+			v, _, ok := l.floats(n.Inputs[i+1])
+			if !ok || len(v) != 1 {
+				return 0, 0, false
+			}
+			*dst = v[0]
+		}
+	}
+	return lo, hi, true
+}
+
+// levelsOf returns the levels tensor of q, creating its QLevels producer
+// when no integer operator writes it.
+func (l *lowerer) levelsOf(q *actQuant) string {
+	if q.levelsName == "" {
+		q.levelsName = l.unique(q.out + "/levels")
+	}
+	return q.levelsName
+}
+
+// emit adds the integer operator of a job and marks what it replaces.
+func (l *lowerer) emit(j *job) error {
+	n := j.node
+	in := l.levelsOf(j.in)
+	for _, c := range j.chain {
+		if name, ok := l.chain[c.GetName()]; ok {
+			in = name
+			continue
+		}
+		out := l.unique(c.Outputs[0] + "/levels")
+		cp := &potv1.Node{Name: l.unique(c.GetName() + "/levels"), OpType: c.GetOpType(), Domain: c.GetDomain(),
+			Attributes: c.GetAttributes(), Inputs: append([]string{in}, c.Inputs[1:]...), Outputs: []string{out}}
+		l.added = append(l.added, cp)
+		l.chain[c.GetName()] = out
+		in = out
+	}
+	if len(j.chain) > 0 {
+		j.in.standard = true
+	}
+	M := j.M
+	wt := tensor.From(j.wShape, j.w)
+	bias := make([]int32, M)
+	acc := make([]float32, M)
+	for m := range bias {
+		s := j.accScale64(m)
+		acc[m] = float32(s)
+		if j.bias != nil {
+			bias[m] = int32(math.RoundToEven(float64(j.bias[m]) / s))
+		}
+	}
+	xzp := j.in.zp
+	base := n.GetName() + "/q"
+	inputs := []string{in, l.addInit(base+"/w", wt), l.addInit(base+"/b", tensor.From([]int{M}, bias)),
+		l.addInit(base+"/x_zero_point", tensor.From([]int{len(xzp)}, append([]int32(nil), xzp...))),
+		l.addInit(base+"/acc_scale", tensor.From([]int{M}, acc))}
+	op := &potv1.Node{Name: l.unique(n.GetName() + "/int8"), Domain: ops.DomainPot, Inputs: inputs}
+	if j.matmul {
+		op.OpType = "QMatMul"
+	} else {
+		op.OpType = "QConv"
+		for _, a := range n.GetAttributes() {
+			op.Attributes = append(op.Attributes, a)
+		}
+	}
+	op.Attributes = append(op.Attributes, stringAttr("isa", l.isa))
+	if q := j.out; q != nil {
+		ys := append([]float32(nil), q.scale...)
+		yz := append([]int32(nil), q.zp...)
+		bounds := make([]int32, 0, 2*len(ys))
+		for c := range ys {
+			lo, hi := int32(0), int32(q.levels-1)
+			if !math.IsInf(float64(j.lo), -1) {
+				lo = max(lo, bandLevel(j.lo, ys[c], yz[c], q.levels))
+			}
+			if !math.IsInf(float64(j.hi), 1) {
+				hi = min(hi, bandLevel(j.hi, ys[c], yz[c], q.levels))
+			}
+			if lo > hi {
+				return fmt.Errorf("fused activation leaves no level: [%d, %d]", lo, hi)
+			}
+			bounds = append(bounds, lo, hi)
+		}
+		bshape := []int{2}
+		if len(ys) > 1 {
+			bshape = []int{len(ys), 2}
+		}
+		op.Inputs = append(op.Inputs, l.addInit(base+"/y_scale", tensor.From([]int{len(ys)}, ys)),
+			l.addInit(base+"/y_zero_point", tensor.From([]int{len(yz)}, yz)),
+			l.addInit(base+"/y_bounds", tensor.From(bshape, bounds)))
+		op.Outputs = []string{l.levelsOf(q)}
+		q.producedBy = op
+		if j.matmul {
+			q.standard = true
+		}
+		l.drop[j.node] = true
+		if j.act != nil {
+			l.drop[j.act] = true
+		}
+	} else {
+		op.Outputs = []string{n.Outputs[0]}
+		l.drop[n] = true
+	}
+	j.in.consumers = append(j.in.consumers, op)
+	if j.matmul && len(j.chain) == 0 {
+		j.in.standard = true
+	}
+	l.added = append(l.added, op)
+	return nil
+}
+
+// bandLevel is the level a float bound v maps to, as QLevels computes it.
+func bandLevel(v, scale float32, zp int32, levels int) int32 {
+	r := float64(ops.RoundHalfEven(v/scale)) + float64(zp)
+	return int32(math.Min(math.Max(r, 0), float64(levels-1)))
+}
+
+// finish replaces every quantizer whose levels exist by QLevels (unless
+// an integer operator writes them) and QDequantize (for float readers;
+// removed below when there are none), sets the layouts, and removes what
+// is dead.
+func (l *lowerer) finish() {
+	for _, q := range l.order {
+		if q.levelsName == "" {
+			continue
+		}
+		cl := int64(1)
+		if q.standard {
+			cl = 0
+		}
+		for _, n := range q.nodes {
+			l.drop[n] = true
+		}
+		axis := intAttr("axis", 1)
+		zp := l.addInit(q.out+"/zero_point", tensor.From([]int{len(q.zp)}, append([]int32(nil), q.zp...)))
+		if q.producedBy == nil {
+			s := l.addInit(q.out+"/scale", tensor.From([]int{len(q.scale)}, append([]float32(nil), q.scale...)))
+			l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QLevels"), OpType: "QLevels", Domain: ops.DomainPot,
+				Inputs: []string{q.in, s, zp}, Outputs: []string{q.levelsName},
+				Attributes: []*potv1.Attribute{intAttr("levels", int64(q.levels)), axis, intAttr("channels_last", cl)}})
+		} else {
+			q.producedBy.Attributes = append(q.producedBy.Attributes, intAttr("y_channels_last", cl))
+		}
+		for _, c := range q.consumers {
+			c.Attributes = append(c.Attributes, intAttr("x_channels_last", cl))
+		}
+		os := l.addInit(q.out+"/out_scale", tensor.From([]int{len(q.outScale)}, append([]float32(nil), q.outScale...)))
+		l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QDequantize"), OpType: "QDequantize", Domain: ops.DomainPot,
+			Inputs: []string{q.levelsName, zp, os}, Outputs: []string{q.out},
+			Attributes: []*potv1.Attribute{axis, intAttr("channels_last", cl)}})
+	}
+	kept := l.g.Nodes[:0]
+	for _, n := range l.g.Nodes {
+		if !l.drop[n] {
+			kept = append(kept, n)
+		}
+	}
+	l.g.Nodes = append(kept, l.added...)
+	hasPot := false
+	for _, o := range l.g.Opsets {
+		hasPot = hasPot || o.GetDomain() == ops.DomainPot
+	}
+	if !hasPot {
+		l.g.Opsets = append(l.g.Opsets, &potv1.OpsetImport{Domain: ops.DomainPot, Version: 1})
+	}
+	l.removeDead()
+}

@@ -1,0 +1,249 @@
+package kernels
+
+import "fmt"
+
+// QConvKernel is a 2-D convolution (group 1) with packed int8 weights.
+// Its reduction runs over kernel rows, kernel columns, then input
+// channels, so that on a channels-last image the steps of one kernel row
+// are contiguous, and the saturating model pairs adjacent input
+// channels (adjacent kernel columns when there is one input channel), as
+// int8 CPU kernels over channels-last data do.
+type QConvKernel struct {
+	M, C, KH, KW int
+	B            *QPackedB
+}
+
+// NewQConvKernel packs weights w[m][c][kh][kw] (ONNX layout) for model.
+func NewQConvKernel(w []int8, M, C, KH, KW int, model QModel) (*QConvKernel, error) {
+	if M < 1 || C < 1 || KH < 1 || KW < 1 || len(w) != M*C*KH*KW {
+		return nil, fmt.Errorf("int8 convolution: %d weights for %d×%d×%d×%d", len(w), M, C, KH, KW)
+	}
+	K := KH * KW * C
+	re := make([]int8, M*K)
+	for m := 0; m < M; m++ {
+		for c := 0; c < C; c++ {
+			for i := 0; i < KH; i++ {
+				for j := 0; j < KW; j++ {
+					re[m*K+(i*KW+j)*C+c] = w[((m*C+c)*KH+i)*KW+j]
+				}
+			}
+		}
+	}
+	b, err := PackQB(re, M, K, K, model)
+	if err != nil {
+		return nil, err
+	}
+	return &QConvKernel{M: M, C: C, KH: KH, KW: KW, B: b}, nil
+}
+
+// QConvGeom is the geometry of one convolution call.
+type QConvGeom struct {
+	H, W, OH, OW           int
+	SH, SW, DH, DW         int
+	PadT, PadL, PadB, PadR int
+}
+
+// QOut is where a convolution or matrix product writes: levels of the
+// next quantizer (Req, into U8) or float32 values (Deq, into F32), in
+// channels-last order (pixel-major) or channel-major (NCHW) order.
+type QOut struct {
+	Req          *QRequant
+	U8           []uint8
+	Deq          *QDequant
+	F32          []float32
+	ChannelsLast bool
+}
+
+func (o *QOut) store(tile *QTile, rows, c0, n, pixel, pixels, channels int) {
+	off, rs, cs := pixel*channels+c0, channels, 1
+	if !o.ChannelsLast {
+		off, rs, cs = c0*pixels+pixel, 1, pixels
+	}
+	if o.Req != nil {
+		o.Req.StoreTile(tile, rows, c0, n, o.U8, off, rs, cs)
+	} else {
+		o.Deq.StoreTile(tile, rows, c0, n, o.F32, off, rs, cs)
+	}
+}
+
+// QScratch holds the buffers of one convolution call; it only grows.
+type QScratch struct {
+	buf  []uint8
+	tile QTile
+}
+
+func (s *QScratch) bytes(n int) []uint8 {
+	if cap(s.buf) < n {
+		s.buf = make([]uint8, n)
+	}
+	return s.buf[:n]
+}
+
+// RunImage convolves one image x (channels-last [H][W][C] when
+// xChannelsLast, else [C][H][W]) of uint8 levels with zero point zp,
+// which is also the padding value, and writes the image's output of
+// OH·OW pixels by M channels through out.
+func (k *QConvKernel) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp uint8, s *QScratch, out *QOut) {
+	C := k.C
+	if len(x) < g.H*g.W*C {
+		panic(fmt.Sprintf("int8 convolution: image of %d values for %d×%d×%d", len(x), g.H, g.W, C))
+	}
+	if g.DW == 1 && (k.KW*C)%qKG == 0 {
+		k.direct(g, x, xChannelsLast, zp, s, out)
+		return
+	}
+	k.im2col(g, x, xChannelsLast, zp, s, out)
+}
+
+// direct reads the reduction rows straight from a padded channels-last
+// copy of the image: kernel row i of output pixel (oh, ow) is KW·C
+// contiguous bytes.
+func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QScratch, out *QOut) {
+	C := k.C
+	hp, wp := g.H+g.PadT+g.PadB, g.W+g.PadL+g.PadR
+	rows := QRows{RowStep: g.SW * C, Segs: k.KH, SegLen: k.KW * C, SegStride: g.DH * wp * C}
+	slack := (qMR-1)*rows.RowStep + qKG
+	buf := s.bytes(hp*wp*C + slack)
+	padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
+	clear(buf[hp*wp*C:])
+	P := g.OH * g.OW
+	// When output rows follow each other in the buffer with the row step
+	// (1×1 kernels, stride 1, no column padding), tiles may span rows.
+	flat := g.SH*wp == g.OW*g.SW
+	for j := 0; j < k.B.Blocks(); j++ {
+		c0 := j * qNR
+		n := min(qNR, k.M-c0)
+		if flat {
+			for p := 0; p < P; p += qMR {
+				r := min(qMR, P-p)
+				k.B.Tile(buf, p*rows.RowStep, rows, j, &s.tile)
+				out.store(&s.tile, r, c0, n, p, P, k.M)
+			}
+			continue
+		}
+		for oh := 0; oh < g.OH; oh++ {
+			base := oh * g.SH * wp * C
+			for ow := 0; ow < g.OW; ow += qMR {
+				r := min(qMR, g.OW-ow)
+				k.B.Tile(buf, base+ow*rows.RowStep, rows, j, &s.tile)
+				out.store(&s.tile, r, c0, n, oh*g.OW+ow, P, k.M)
+			}
+		}
+	}
+}
+
+// padImage writes image x into buf as channels-last rows of wp pixels,
+// with zp around it.
+func padImage(buf, x []uint8, xcl bool, zp uint8, C, H, W, padT, padL, wp int) {
+	if zp == 0 {
+		clear(buf)
+	} else {
+		for i := range buf {
+			buf[i] = zp
+		}
+	}
+	for h := 0; h < H; h++ {
+		row := buf[((h+padT)*wp+padL)*C : ((h+padT)*wp+padL+W)*C]
+		if xcl {
+			copy(row, x[h*W*C:(h+1)*W*C])
+			continue
+		}
+		for w := 0; w < W; w++ {
+			px := row[w*C : (w+1)*C]
+			for c := range px {
+				px[c] = x[(c*H+h)*W+w]
+			}
+		}
+	}
+}
+
+// im2col gathers reduction rows (kernel row, column, channel; padded to
+// KP with zp) into a matrix, qMR pixels at a time.
+func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QScratch, out *QOut) {
+	C, kp := k.C, k.B.KP
+	P := g.OH * g.OW
+	const chunk = 64
+	a := s.bytes(chunk * kp)
+	for p0 := 0; p0 < P; p0 += chunk {
+		np := min(chunk, P-p0)
+		for p := 0; p < chunk; p++ {
+			row := a[p*kp : (p+1)*kp]
+			if p >= np {
+				clear(row)
+				continue
+			}
+			oh, ow := (p0+p)/g.OW, (p0+p)%g.OW
+			i := 0
+			for kh := 0; kh < k.KH; kh++ {
+				ih := oh*g.SH - g.PadT + kh*g.DH
+				for kw := 0; kw < k.KW; kw++ {
+					iw := ow*g.SW - g.PadL + kw*g.DW
+					inside := ih >= 0 && ih < g.H && iw >= 0 && iw < g.W
+					for c := 0; c < C; c++ {
+						v := zp
+						if inside {
+							if xcl {
+								v = x[(ih*g.W+iw)*C+c]
+							} else {
+								v = x[(c*g.H+ih)*g.W+iw]
+							}
+						}
+						row[i] = v
+						i++
+					}
+				}
+			}
+			for ; i < kp; i++ {
+				row[i] = zp
+			}
+		}
+		rows := QRows{RowStep: kp, Segs: 1, SegLen: kp}
+		for j := 0; j < k.B.Blocks(); j++ {
+			c0 := j * qNR
+			n := min(qNR, k.M-c0)
+			for p := 0; p < np; p += qMR {
+				k.B.Tile(a, p*kp, rows, j, &s.tile)
+				out.store(&s.tile, min(qMR, np-p), c0, n, p0+p, P, k.M)
+			}
+		}
+	}
+}
+
+// QMatMul multiplies rows of uint8 levels by packed weights: row i of
+// x is x[i*K : i*K+K] (K = b.K), and output row i has b.M channels,
+// written through out as channels-last rows (out.ChannelsLast must be
+// true). Rows are padded to a multiple of 4 in scratch when needed.
+func QMatMul(b *QPackedB, x []uint8, rows int, s *QScratch, out *QOut) {
+	K, kp := b.K, b.KP
+	if len(x) < rows*K {
+		panic(fmt.Sprintf("int8 matrix product: %d values for %d rows of %d", len(x), rows, K))
+	}
+	const chunk = 64
+	a := s.bytes(chunk * kp)
+	for r0 := 0; r0 < rows; r0 += chunk {
+		nr := min(chunk, rows-r0)
+		src, ld := x[r0*K:], K
+		if kp != K || (r0+(nr+qMR-1)/qMR*qMR)*K > len(x) {
+			// Repack: pad the reduction to KP and the rows to the chunk.
+			for r := 0; r < chunk; r++ {
+				row := a[r*kp : (r+1)*kp]
+				if r < nr {
+					copy(row, x[(r0+r)*K:(r0+r+1)*K])
+					clear(row[K:])
+				} else {
+					clear(row)
+				}
+			}
+			src, ld = a, kp
+		}
+		lr := QRows{RowStep: ld, Segs: 1, SegLen: kp}
+		for j := 0; j < b.Blocks(); j++ {
+			c0 := j * qNR
+			n := min(qNR, b.M-c0)
+			for r := 0; r < nr; r += qMR {
+				b.Tile(src, r*ld, lr, j, &s.tile)
+				out.store(&s.tile, min(qMR, nr-r), c0, n, r0+r, rows, b.M)
+			}
+		}
+	}
+}

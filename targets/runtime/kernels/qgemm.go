@@ -1,0 +1,218 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// QModel is the arithmetic of an integer dot product of unsigned 8-bit
+// activations with signed 8-bit weights.
+type QModel uint8
+
+const (
+	// QExact accumulates every product in int32, as VPDPBUSD (AVX-512
+	// VNNI, AVX-VNNI) does.
+	QExact QModel = iota
+	// QSaturating sums the products of adjacent pairs (k, k+1), k even,
+	// into int16 with saturation before widening to int32, as
+	// VPMADDUBSW followed by VPMADDWD does on AVX2 CPUs without VNNI.
+	QSaturating
+)
+
+// String names the model by the instruction set it stands for.
+func (m QModel) String() string {
+	switch m {
+	case QExact:
+		return "vnni"
+	case QSaturating:
+		return "avx2"
+	}
+	return fmt.Sprintf("QModel(%d)", uint8(m))
+}
+
+// Tile sizes of the integer micro-kernel: qMR rows (output pixels) by
+// qNR columns (output channels), over groups of qKG reduction steps.
+const (
+	qMR = 4
+	qNR = 16
+	qKG = 4
+)
+
+// QTile is the int32 result of one micro-kernel call: qMR rows of qNR
+// channels.
+type QTile [qMR * qNR]int32
+
+// QPackedB is a constant matrix of int8 weights, M output channels by K
+// reduction steps, packed once for one QModel. The reduction is padded
+// with zero weights to a multiple of 4 and the channels to a multiple of
+// 16. It is immutable and safe for concurrent use.
+type QPackedB struct {
+	// M and K are the logical sizes; KP is K rounded up to a multiple of 4.
+	M, K, KP int
+	Model    QModel
+	// ColSum[m] is the sum of channel m's weights, for zero-point
+	// corrections.
+	ColSum []int32
+	// b8: block j (channels 16j..16j+15) at j*KP*16; reduction group g at
+	// +g*64, channel c at +c*4, step e at +e (saturating model).
+	b8 []int8
+	// b16: block j at j*KP*16; group g at +g*64, pair p (steps 2p, 2p+1)
+	// at +p*32, channel c at +c*2, step e at +e (exact model, weights
+	// widened to int16 once).
+	b16 []int16
+}
+
+// Blocks is the number of 16-channel blocks.
+func (b *QPackedB) Blocks() int { return (b.M + qNR - 1) / qNR }
+
+// PackQB packs the weights w[m*ldw+k] (m < M, k < K) for model.
+func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
+	if M < 0 || K < 0 || ldw < K {
+		return nil, fmt.Errorf("pack int8 weights: bad size %d×%d (ld %d)", M, K, ldw)
+	}
+	if M > 0 && K > 0 && len(w) < (M-1)*ldw+K {
+		return nil, fmt.Errorf("pack int8 weights: %d values for %d×%d (ld %d)", len(w), M, K, ldw)
+	}
+	kp := (K + qKG - 1) / qKG * qKG
+	p := &QPackedB{M: M, K: K, KP: kp, Model: model, ColSum: make([]int32, M)}
+	blocks := p.Blocks()
+	switch model {
+	case QSaturating:
+		p.b8 = make([]int8, blocks*kp*qNR)
+	case QExact:
+		p.b16 = make([]int16, blocks*kp*qNR)
+	default:
+		return nil, fmt.Errorf("pack int8 weights: unknown model %d", model)
+	}
+	for m := 0; m < M; m++ {
+		j, c := m/qNR, m%qNR
+		var sum int32
+		for k := 0; k < K; k++ {
+			v := w[m*ldw+k]
+			sum += int32(v)
+			g, e := k/qKG, k%qKG
+			base := j*kp*qNR + g*qKG*qNR
+			if model == QSaturating {
+				p.b8[base+c*qKG+e] = v
+			} else {
+				p.b16[base+(e/2)*2*qNR+c*2+e%2] = int16(v)
+			}
+		}
+		p.ColSum[m] = sum
+	}
+	return p, nil
+}
+
+// QRows says where the reduction vector of each row of a tile is: row r
+// starts at off + r*RowStep in the activation slice and is made of Segs
+// segments of SegLen bytes, SegStride apart. SegLen must be a multiple
+// of 4 and Segs*SegLen the packed KP. A plain row-major matrix is one
+// segment per row; a convolution over a padded channels-last image has
+// one segment per kernel row.
+type QRows struct {
+	RowStep, Segs, SegLen, SegStride int
+}
+
+// span is the number of bytes a tile reads from its offset on.
+func (r QRows) span() int {
+	return (qMR-1)*r.RowStep + (r.Segs-1)*r.SegStride + r.SegLen
+}
+
+func (r QRows) check(kp int) error {
+	if r.Segs < 1 || r.SegLen < qKG || r.SegLen%qKG != 0 || r.Segs*r.SegLen != kp || r.RowStep < 0 || r.SegStride < 0 {
+		return fmt.Errorf("int8 tile: %d segments of %d bytes for a reduction of %d (segment length must be a positive multiple of 4)", r.Segs, r.SegLen, kp)
+	}
+	return nil
+}
+
+// Tile computes the qMR×qNR tile of channel block j: tile[r*16+c] is the
+// dot product of row r of the activations (see QRows) with channel
+// 16j+c, in the packed model's arithmetic. Activations read beyond the
+// rows a caller keeps only produce tile rows it ignores, but they must
+// lie inside a.
+func (b *QPackedB) Tile(a []uint8, off int, rows QRows, j int, tile *QTile) {
+	if off < 0 || off+rows.span() > len(a) {
+		panic(fmt.Sprintf("int8 tile: rows at %d spanning %d bytes outside %d activations", off, rows.span(), len(a)))
+	}
+	if j < 0 || j >= b.Blocks() {
+		panic(fmt.Sprintf("int8 tile: channel block %d of %d", j, b.Blocks()))
+	}
+	base := j * b.KP * qNR
+	if b.Model == QSaturating {
+		qTileSat(a[off:], rows, b.b8[base:base+b.KP*qNR], tile)
+	} else {
+		qTileExact(a[off:], rows, b.b16[base:base+b.KP*qNR], tile)
+	}
+}
+
+// qTileSatGo is the pure-Go saturating micro-kernel (the oracle of the
+// assembly one): per pair of steps sat16(x0*w0 + x1*w1), summed in int32.
+func qTileSatGo(a []uint8, rows QRows, w []int8, tile *QTile) {
+	for r := 0; r < qMR; r++ {
+		var acc [qNR]int32
+		g := 0
+		for s := 0; s < rows.Segs; s++ {
+			seg := a[r*rows.RowStep+s*rows.SegStride:]
+			seg = seg[:rows.SegLen]
+			for i := 0; i < len(seg); i, g = i+qKG, g+1 {
+				x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
+				wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
+				for c := 0; c < qNR; c++ {
+					wc := wg[c*qKG : c*qKG+qKG]
+					acc[c] += sat16(x0*int32(wc[0])+x1*int32(wc[1])) + sat16(x2*int32(wc[2])+x3*int32(wc[3]))
+				}
+			}
+		}
+		copy(tile[r*qNR:(r+1)*qNR], acc[:])
+	}
+}
+
+// qTileExactGo is the pure-Go exact micro-kernel.
+func qTileExactGo(a []uint8, rows QRows, w []int16, tile *QTile) {
+	for r := 0; r < qMR; r++ {
+		var acc [qNR]int32
+		g := 0
+		for s := 0; s < rows.Segs; s++ {
+			seg := a[r*rows.RowStep+s*rows.SegStride:]
+			seg = seg[:rows.SegLen]
+			for i := 0; i < len(seg); i, g = i+qKG, g+1 {
+				x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
+				wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
+				lo, hi := wg[:2*qNR], wg[2*qNR:]
+				for c := 0; c < qNR; c++ {
+					acc[c] += x0*int32(lo[2*c]) + x1*int32(lo[2*c+1]) + x2*int32(hi[2*c]) + x3*int32(hi[2*c+1])
+				}
+			}
+		}
+		copy(tile[r*qNR:(r+1)*qNR], acc[:])
+	}
+}
+
+// sat16 saturates to the int16 range, as VPMADDUBSW does.
+func sat16(v int32) int32 {
+	if v > math.MaxInt16 {
+		return math.MaxInt16
+	}
+	if v < math.MinInt16 {
+		return math.MinInt16
+	}
+	return v
+}
+
+// QDot is the reference dot product of activations x and weights w in
+// model's arithmetic (pairs (0,1), (2,3), ... for the saturating model).
+// Tests compare kernels and whole layers against it.
+func QDot(model QModel, x []uint8, w []int8) int32 {
+	var acc int32
+	for i := 0; i < len(x); i += 2 {
+		p := int32(x[i]) * int32(w[i])
+		if i+1 < len(x) {
+			p += int32(x[i+1]) * int32(w[i+1])
+		}
+		if model == QSaturating {
+			p = sat16(p)
+		}
+		acc += p
+	}
+	return acc
+}

@@ -1,0 +1,290 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randU8(r *rand.Rand, n int) []uint8 {
+	v := make([]uint8, n)
+	for i := range v {
+		v[i] = uint8(r.IntN(256))
+	}
+	return v
+}
+
+func randI8(r *rand.Rand, n, lim int) []int8 {
+	v := make([]int8, n)
+	for i := range v {
+		v[i] = int8(r.IntN(2*lim+1) - lim)
+	}
+	return v
+}
+
+// withQAsm runs f with the assembly kernels on and off (when present).
+func withQAsm(t *testing.T, f func(t *testing.T)) {
+	for _, on := range []bool{false, true} {
+		if on && !hasQAsm() {
+			continue
+		}
+		t.Run(fmt.Sprintf("asm=%v", on), func(t *testing.T) {
+			was := UseQAssembly(on)
+			defer UseQAssembly(was)
+			f(t)
+		})
+	}
+}
+
+func hasQAsm() bool {
+	was := UseQAssembly(true)
+	on := QAccelerated()
+	UseQAssembly(was)
+	return on
+}
+
+func TestQDotSaturates(t *testing.T) {
+	x := []uint8{255, 255, 255, 255}
+	w := []int8{127, 127, -128, -128}
+	if got := QDot(QExact, x, w); got != 255*127*2-255*128*2 {
+		t.Errorf("exact: %d", got)
+	}
+	if got := QDot(QSaturating, x, w); got != 32767-32768 {
+		t.Errorf("saturating: %d, want %d", got, 32767-32768)
+	}
+	// A pair that fits is exact in both.
+	if a, b := QDot(QExact, []uint8{255, 1}, []int8{127, 2}), QDot(QSaturating, []uint8{255, 1}, []int8{127, 2}); a != b || a != 255*127+2 {
+		t.Errorf("fits: %d %d", a, b)
+	}
+}
+
+func TestQTileMatchesDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, model := range []QModel{QExact, QSaturating} {
+		for _, tc := range []struct{ M, K, lim int }{{16, 4, 127}, {10, 9, 127}, {33, 144, 127}, {64, 576, 64}, {7, 3, 128}} {
+			withQAsm(t, func(t *testing.T) {
+				lim := min(tc.lim, 127)
+				w := randI8(r, tc.M*tc.K, lim)
+				if tc.lim == 128 {
+					for i := range w {
+						w[i] = -128
+					}
+				}
+				b, err := PackQB(w, tc.M, tc.K, tc.K, model)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows := 6
+				x := randU8(r, rows*b.KP+qMR*b.KP)
+				for i := 0; i < rows; i++ {
+					clear(x[i*b.KP+tc.K : (i+1)*b.KP]) // padding values are free; zero them for QDot
+				}
+				var tile QTile
+				for j := 0; j < b.Blocks(); j++ {
+					for r0 := 0; r0 < rows; r0 += qMR {
+						b.Tile(x, r0*b.KP, QRows{RowStep: b.KP, Segs: 1, SegLen: b.KP}, j, &tile)
+						for rr := 0; rr < min(qMR, rows-r0); rr++ {
+							for c := 0; c < qNR && j*qNR+c < tc.M; c++ {
+								m := j*qNR + c
+								want := QDot(model, x[(r0+rr)*b.KP:(r0+rr)*b.KP+tc.K], w[m*tc.K:(m+1)*tc.K])
+								if got := tile[rr*qNR+c]; got != want {
+									t.Fatalf("%v M=%d K=%d: row %d channel %d: %d, want %d", model, tc.M, tc.K, r0+rr, m, got, want)
+								}
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestQuantizeMultiplier(t *testing.T) {
+	for _, real := range []float64{1e-9, 3.7e-5, 0.001234, 0.25, 0.5, 0.9999, 1, 1.5, 1000} {
+		m, s, err := QuantizeMultiplier(real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := float64(m) / math.Pow(2, float64(s))
+		if real > 1e-9 && math.Abs(got-real) > real*1e-9 {
+			t.Errorf("%g: %d·2^-%d = %g", real, m, s, got)
+		}
+		if m != 0 && (m < 1<<30 || s < 1 || s > 62) {
+			t.Errorf("%g: mult %d shift %d out of range", real, m, s)
+		}
+	}
+	if _, _, err := QuantizeMultiplier(0); err == nil {
+		t.Error("zero multiplier accepted")
+	}
+	if _, _, err := QuantizeMultiplier(1 << 31); err == nil {
+		t.Error("huge multiplier accepted")
+	}
+}
+
+func TestRoundShiftHalfEven(t *testing.T) {
+	// 2^30·v / 2^31 = v/2: ties go to even.
+	for _, tc := range []struct{ v, want int32 }{{1, 0}, {3, 2}, {5, 2}, {-1, 0}, {-3, -2}, {-5, -2}, {4, 2}, {7, 4}, {-7, -4}} {
+		if got := RoundShift(tc.v, 1<<30, 31); got != int64(tc.want) {
+			t.Errorf("RoundShift(%d/2) = %d, want %d", tc.v, got, tc.want)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 10000; i++ {
+		v := int32(r.Uint32())
+		m, s, _ := QuantizeMultiplier(r.Float64() * 0.01)
+		want := math.RoundToEven(float64(v) * float64(m) / math.Pow(2, float64(s)))
+		if got := RoundShift(v, m, s); float64(got) != want {
+			t.Fatalf("RoundShift(%d, %d, %d) = %d, want %g", v, m, s, got, want)
+		}
+	}
+}
+
+func TestQRequantTile(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const M = 40
+	bias, zp, lo, hi := make([]int32, M), make([]int32, M), make([]int32, M), make([]int32, M)
+	real := make([]float64, M)
+	for c := range bias {
+		bias[c] = int32(r.IntN(20001) - 10000)
+		real[c] = math.Pow(10, -1-4*r.Float64())
+		zp[c] = int32(r.IntN(256))
+		lo[c], hi[c] = int32(r.IntN(20)), int32(200+r.IntN(56))
+	}
+	real[3] = 1e-12 // multiplier 0
+	q, err := NewQRequant(bias, real, zp, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withQAsm(t, func(t *testing.T) {
+		var tile QTile
+		for it := 0; it < 200; it++ {
+			for i := range tile {
+				tile[i] = int32(r.Uint32()) >> uint(r.IntN(31))
+			}
+			for c0 := 0; c0 < M; c0 += qNR {
+				n := min(qNR, M-c0)
+				dst := make([]uint8, 4*n+7)
+				q.StoreTile(&tile, 4, c0, n, dst, 3, n, 1)
+				for rr := 0; rr < 4; rr++ {
+					for i := 0; i < n; i++ {
+						c := c0 + i
+						v := float64(tile[rr*qNR+i]+bias[c])*float64(q.Mult[c])/math.Pow(2, float64(q.Shift[c])) + 0
+						want := math.Min(math.Max(math.RoundToEven(v)+float64(zp[c]), float64(lo[c])), float64(hi[c]))
+						if got := dst[3+rr*n+i]; float64(got) != want {
+							t.Fatalf("row %d channel %d: %d, want %g", rr, c, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// refConv is the layer-level oracle: every output from QDot over the
+// (kernel row, column, channel) reduction with zp padding.
+func refConv(model QModel, x []uint8, C, H, W int, w []int8, M, KH, KW int, g QConvGeom, zp uint8) []int32 {
+	out := make([]int32, g.OH*g.OW*M)
+	vec := make([]uint8, KH*KW*C)
+	wv := make([]int8, KH*KW*C)
+	for oh := 0; oh < g.OH; oh++ {
+		for ow := 0; ow < g.OW; ow++ {
+			i := 0
+			for kh := 0; kh < KH; kh++ {
+				for kw := 0; kw < KW; kw++ {
+					ih, iw := oh*g.SH-g.PadT+kh*g.DH, ow*g.SW-g.PadL+kw*g.DW
+					for c := 0; c < C; c++ {
+						vec[i] = zp
+						if ih >= 0 && ih < H && iw >= 0 && iw < W {
+							vec[i] = x[(ih*W+iw)*C+c]
+						}
+						i++
+					}
+				}
+			}
+			for m := 0; m < M; m++ {
+				i := 0
+				for kh := 0; kh < KH; kh++ {
+					for kw := 0; kw < KW; kw++ {
+						for c := 0; c < C; c++ {
+							wv[i] = w[((m*C+c)*KH+kh)*KW+kw]
+							i++
+						}
+					}
+				}
+				out[(oh*g.OW+ow)*M+m] = QDot(model, vec, wv)
+			}
+		}
+	}
+	return out
+}
+
+func TestQConvKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	cases := []struct {
+		C, H, W, M, KH, KW, S, D, P int
+	}{
+		{1, 28, 28, 16, 3, 3, 1, 1, 1},
+		{16, 12, 12, 16, 3, 3, 1, 1, 1},
+		{16, 14, 14, 32, 3, 3, 2, 1, 1},
+		{32, 7, 7, 64, 1, 1, 2, 1, 0},
+		{8, 9, 9, 20, 1, 1, 1, 1, 0},
+		{4, 10, 10, 5, 5, 5, 1, 1, 2},
+		{4, 10, 11, 6, 3, 3, 1, 2, 2},
+		{3, 6, 6, 4, 2, 2, 1, 1, 0},
+	}
+	for _, tc := range cases {
+		for _, model := range []QModel{QExact, QSaturating} {
+			withQAsm(t, func(t *testing.T) {
+				w := randI8(r, tc.M*tc.C*tc.KH*tc.KW, 127)
+				k, err := NewQConvKernel(w, tc.M, tc.C, tc.KH, tc.KW, model)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := QConvGeom{H: tc.H, W: tc.W, SH: tc.S, SW: tc.S, DH: tc.D, DW: tc.D, PadT: tc.P, PadL: tc.P, PadB: tc.P, PadR: tc.P}
+				g.OH = (tc.H+2*tc.P-tc.D*(tc.KH-1)-1)/tc.S + 1
+				g.OW = (tc.W+2*tc.P-tc.D*(tc.KW-1)-1)/tc.S + 1
+				x := randU8(r, tc.H*tc.W*tc.C)
+				zp := uint8(r.IntN(256))
+				want := refConv(model, x, tc.C, tc.H, tc.W, w, tc.M, tc.KH, tc.KW, g, zp)
+				// Identity dequantization exposes the raw accumulators.
+				scale := make([]float32, tc.M)
+				for i := range scale {
+					scale[i] = 1
+				}
+				for _, cl := range []bool{true, false} {
+					got := make([]float32, len(want))
+					var s QScratch
+					out := QOut{Deq: &QDequant{Bias: make([]int32, tc.M), Scale: scale}, F32: got, ChannelsLast: cl}
+					xin := x
+					if !cl {
+						xin = toCHW(x, tc.C, tc.H, tc.W)
+					}
+					k.RunImage(&g, xin, cl, zp, &s, &out)
+					P := g.OH * g.OW
+					for p := 0; p < P; p++ {
+						for m := 0; m < tc.M; m++ {
+							v := got[p*tc.M+m]
+							if !cl {
+								v = got[m*P+p]
+							}
+							if v != float32(want[p*tc.M+m]) {
+								t.Fatalf("%+v %v channels-last=%v: pixel %d channel %d: %g, want %d (%+v)", tc, model, cl, p, m, v, want[p*tc.M+m], g)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func toCHW(x []uint8, C, H, W int) []uint8 {
+	out := make([]uint8, len(x))
+	for c := 0; c < C; c++ {
+		for i := 0; i < H*W; i++ {
+			out[c*H*W+i] = x[i*C+c]
+		}
+	}
+	return out
+}
