@@ -62,6 +62,32 @@ type quantizeResult struct {
 	Metric     *metricResult   `json:"metric,omitempty"`
 	Report     string          `json:"report,omitempty"`
 	Reports    json.RawMessage `json:"reports,omitempty"`
+	// The accuracy-aware search, when it ran: the layers returned to
+	// float in order, and each iteration with the drop after it.
+	Reverted    []string        `json:"reverted,omitempty"`
+	Iterations  json.RawMessage `json:"iterations,omitempty"`
+	DefaultDrop *float64        `json:"default_drop,omitempty"`
+	FinalDrop   *float64        `json:"final_drop,omitempty"`
+	BudgetMet   *bool           `json:"budget_met,omitempty"`
+}
+
+// liftSearch copies the accuracy-aware report's figures to the top of
+// the result.
+func (r *quantizeResult) liftSearch(report json.RawMessage) {
+	var aa struct {
+		Reverted    []string        `json:"reverted"`
+		Iterations  json.RawMessage `json:"iterations"`
+		DefaultDrop *float64        `json:"default_drop"`
+		FinalDrop   *float64        `json:"final_drop"`
+		Met         *bool           `json:"met"`
+	}
+	if json.Unmarshal(report, &aa) != nil || aa.Iterations == nil {
+		return
+	}
+	r.Reverted, r.Iterations, r.DefaultDrop, r.FinalDrop, r.BudgetMet = aa.Reverted, aa.Iterations, aa.DefaultDrop, aa.FinalDrop, aa.Met
+	if r.Reverted == nil {
+		r.Reverted = []string{}
+	}
 }
 
 type metricResult struct {

@@ -129,6 +129,7 @@ func (r *run) quantize(ctx context.Context) error {
 		Quantizers: len(plan.GetQuantizers())}
 	if len(reports) > 0 {
 		res.Reports = reports[len(reports)-1].Report
+		res.liftSearch(res.Reports)
 	}
 	if eval != nil && (!r.configMode || f.evaluate || r.hasAA()) {
 		m, err := compare(ctx, sess, plan)
@@ -177,6 +178,17 @@ func (r *run) quantize(ctx context.Context) error {
 	fmt.Fprintf(g.stdout, "wrote %s: %d quantizers, target %s, preset %s, %.1f s\n", paths.model, res.Quantizers, res.Target, res.Preset, res.Seconds)
 	if m := res.Metric; m != nil {
 		fmt.Fprintf(g.stdout, "%s: float %.4f, quantized %.4f, drop %.4f (%d samples)\n", m.Name, m.Float, m.Quantized, m.Drop, m.Samples)
+	}
+	if res.DefaultDrop != nil && res.FinalDrop != nil {
+		met := "met"
+		if res.BudgetMet != nil && !*res.BudgetMet {
+			met = "NOT met"
+		}
+		fmt.Fprintf(g.stdout, "accuracy-aware: drop %.4f with the default quantization, %.4f after reverting %d layer(s) (budget %s)", *res.DefaultDrop, *res.FinalDrop, len(res.Reverted), met)
+		if len(res.Reverted) > 0 {
+			fmt.Fprintf(g.stdout, ": %s", strings.Join(res.Reverted, ", "))
+		}
+		fmt.Fprintln(g.stdout)
 	}
 	if res.Report != "" {
 		fmt.Fprintf(g.stdout, "report: %s\n", res.Report)
