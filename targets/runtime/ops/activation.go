@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"math"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -53,15 +54,7 @@ func reluF64(x float64) float64 {
 	return x
 }
 
-func reluF32(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, x := range src {
-		if x < 0 {
-			x = 0
-		}
-		dst[i] = x
-	}
-}
+func reluF32(dst, src []float32) { kernels.ReLU(dst, src) }
 
 func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
