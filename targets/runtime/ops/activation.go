@@ -2,9 +2,9 @@ package ops
 
 import (
 	"fmt"
-	"github.com/potgo/pot/targets/runtime/kernels"
 	"math"
 
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
