@@ -113,19 +113,8 @@ func hardSigmoidFactory(n *Node) (Kernel, error) {
 	alpha, beta := n.Float("alpha", 0.2), n.Float("beta", 0.5)
 	a, b := float64(alpha), float64(beta)
 	return floatKernel("HardSigmoid", floatFunc{
-		f: func(x float64) float64 { return min(1, max(0, a*x+b)) },
-		f32: func(dst, src []float32) {
-			src = src[:len(dst)]
-			for i, x := range src {
-				v := alpha*x + beta
-				if v < 0 {
-					v = 0
-				} else if v > 1 {
-					v = 1
-				}
-				dst[i] = v
-			}
-		},
+		f:   func(x float64) float64 { return min(1, max(0, a*x+b)) },
+		f32: func(dst, src []float32) { kernels.HardSigmoidF32(dst, src, alpha, beta) },
 	}), nil
 }
 

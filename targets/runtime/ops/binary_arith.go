@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
@@ -63,7 +64,14 @@ func bitShiftFactory(n *Node) (Kernel, error) {
 // arithTable returns the implementations of op for every numeric type.
 func arithTable(op arithOp) *binTable {
 	t := intTable(op)
-	t[tensor.Float] = implOf(floatLoops[float32](op))
+	f32 := floatLoops[float32](op)
+	switch op {
+	case opAdd: // the AVX2 kernels of the hot same-shape case
+		f32.vv = kernels.AddF32
+	case opMul:
+		f32.vv = kernels.MulF32
+	}
+	t[tensor.Float] = implOf(f32)
 	t[tensor.Double] = implOf(floatLoops[float64](op))
 	return t
 }

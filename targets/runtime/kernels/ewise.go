@@ -1,0 +1,35 @@
+package kernels
+
+// AddF32 sets dst[i] = a[i] + b[i] for i < len(dst). a and b must be at
+// least as long as dst; any of them may alias.
+func AddF32(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := addVec(dst, a, b); i < len(dst); i++ {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// MulF32 sets dst[i] = a[i] · b[i] for i < len(dst).
+func MulF32(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := mulVec(dst, a, b); i < len(dst); i++ {
+		dst[i] = a[i] * b[i]
+	}
+}
+
+// HardSigmoidF32 sets dst[i] = min(1, max(0, alpha·src[i] + beta)); NaN
+// stays NaN. The vector path rounds alpha·x + beta once (fused
+// multiply-add), the scalar tail twice; both are within one float32 ulp
+// of the exact value.
+func HardSigmoidF32(dst, src []float32, alpha, beta float32) {
+	src = src[:len(dst)]
+	for i := hardSigmoidVec(dst, src, alpha, beta); i < len(dst); i++ {
+		v := alpha*src[i] + beta
+		if v < 0 {
+			v = 0
+		} else if v > 1 {
+			v = 1
+		}
+		dst[i] = v
+	}
+}

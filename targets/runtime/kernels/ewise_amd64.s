@@ -1,0 +1,94 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func addAVX(dst, a, b *float32, n int)
+// dst[i] = a[i] + b[i] for i < n rounded down to a multiple of 16.
+TEXT ·addAVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+addloop:
+	LEAQ    16(AX), BX
+	CMPQ    BX, CX
+	JGT     adddone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VADDPS  (DX)(AX*4), Y0, Y0
+	VADDPS  32(DX)(AX*4), Y1, Y1
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     addloop
+
+adddone:
+	VZEROUPPER
+	RET
+
+// func mulAVX(dst, a, b *float32, n int)
+// dst[i] = a[i] * b[i] for i < n rounded down to a multiple of 16.
+TEXT ·mulAVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+mulloop:
+	LEAQ    16(AX), BX
+	CMPQ    BX, CX
+	JGT     muldone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMULPS  (DX)(AX*4), Y0, Y0
+	VMULPS  32(DX)(AX*4), Y1, Y1
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     mulloop
+
+muldone:
+	VZEROUPPER
+	RET
+
+// func hardSigmoidAVX(dst, src *float32, n int, alpha, beta float32)
+// dst[i] = min(1, max(0, alpha*src[i] + beta)) for i < n rounded down to
+// a multiple of 16. The clamped value is the second source of VMINPS and
+// VMAXPS, which return it when it is NaN.
+TEXT ·hardSigmoidAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS alpha+24(FP), Y4
+	VBROADCASTSS beta+28(FP), Y5
+	VXORPS       Y6, Y6, Y6
+	MOVL         $0x3f800000, BX
+	MOVL         BX, X7
+	VBROADCASTSS X7, Y7
+	XORQ         AX, AX
+
+hsloop:
+	LEAQ        16(AX), BX
+	CMPQ        BX, CX
+	JGT         hsdone
+	VMOVUPS     (SI)(AX*4), Y0
+	VMOVUPS     32(SI)(AX*4), Y1
+	VMOVAPS     Y5, Y2
+	VMOVAPS     Y5, Y3
+	VFMADD231PS Y0, Y4, Y2
+	VFMADD231PS Y1, Y4, Y3
+	VMINPS      Y2, Y7, Y2
+	VMINPS      Y3, Y7, Y3
+	VMAXPS      Y2, Y6, Y2
+	VMAXPS      Y3, Y6, Y3
+	VMOVUPS     Y2, (DI)(AX*4)
+	VMOVUPS     Y3, 32(DI)(AX*4)
+	MOVQ        BX, AX
+	JMP         hsloop
+
+hsdone:
+	VZEROUPPER
+	RET

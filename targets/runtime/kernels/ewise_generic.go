@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+func addVec(dst, a, b []float32) int                             { return 0 }
+func mulVec(dst, a, b []float32) int                             { return 0 }
+func hardSigmoidVec(dst, src []float32, alpha, beta float32) int { return 0 }
