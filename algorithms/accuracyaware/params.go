@@ -23,19 +23,24 @@ type Params struct {
 	AnnotationFree          bool    `json:"annotation_free"`
 	AnnotationConfThreshold float64 `json:"annotation_conf_threshold"`
 	Workers                 int     `json:"workers"`
+	// RevertOrder is how groups are ordered for reverting: "ranking"
+	// (POT's: by their effect on the ranking subset), or the naive
+	// baselines "graph" (graph order) and "random" (seeded shuffle), for
+	// comparing the search against them.
+	RevertOrder string `json:"revert_order"`
 }
 
 // ownKeys are the parameters not passed to the base algorithm.
 var ownKeys = []string{"maximal_drop", "drop_type", "max_iter_num", "ranking_subset_size", "metric_subset_ratio",
 	"use_prev_if_drop_increase", "base_algorithm", "convert_to_mixed_preset", "tune_hyperparams",
-	"annotation_free", "annotation_conf_threshold", "workers", "metrics"}
+	"annotation_free", "annotation_conf_threshold", "workers", "metrics", "revert_order"}
 
 // parse splits the parameters into AA's own (with defaults) and the base
 // algorithm's.
 func parse(raw []byte) (*Params, json.RawMessage, *quant.Params, error) {
 	p := &Params{
 		MaximalDrop: 0.01, DropType: "absolute", UsePrevIfDropIncrease: true, BaseAlgorithm: "DefaultQuantization",
-		MetricSubsetRatio: 0.5, AnnotationConfThreshold: 0.6, Workers: 1,
+		MetricSubsetRatio: 0.5, AnnotationConfThreshold: 0.6, Workers: 1, RevertOrder: "ranking",
 	}
 	all := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(raw)) > 0 {
@@ -60,6 +65,11 @@ func parse(raw []byte) (*Params, json.RawMessage, *quant.Params, error) {
 	case "absolute", "relative":
 	default:
 		return nil, nil, nil, fmt.Errorf("params: drop_type %q is not absolute or relative", p.DropType)
+	}
+	switch p.RevertOrder {
+	case "ranking", "graph", "random":
+	default:
+		return nil, nil, nil, fmt.Errorf("params: revert_order %q is not ranking, graph or random", p.RevertOrder)
 	}
 	if p.MaximalDrop < 0 {
 		return nil, nil, nil, fmt.Errorf("params: maximal_drop %g is negative", p.MaximalDrop)
@@ -101,6 +111,7 @@ var Schema = func() string {
 	props["annotation_conf_threshold"] = num(map[string]any{"minimum": 0, "maximum": 1})
 	props["workers"] = map[string]any{"type": "integer", "minimum": 0}
 	props["metrics"] = map[string]any{"type": "array"}
+	props["revert_order"] = map[string]any{"enum": []string{"ranking", "graph", "random"}}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		panic(err)

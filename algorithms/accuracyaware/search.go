@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -316,8 +317,10 @@ func (s *searcher) start(ctx context.Context) error {
 	}
 	st.PrevDrop = st.CurrentDrop
 	cur, _ := s.plan(st.Current)
-	if err := s.rankingSubset(ctx, cur, baseline); err != nil {
-		return err
+	if s.p.RevertOrder == "ranking" {
+		if err := s.rankingSubset(ctx, cur, baseline); err != nil {
+			return err
+		}
 	}
 	if err := s.rank(ctx, cur, s.candidates(cur)); err != nil {
 		return err
@@ -404,6 +407,9 @@ func (s *searcher) rankingSubset(ctx context.Context, p *potv1.QuantizationPlan,
 // with the group reverted (higher = reverting it helps more), evaluating
 // several groups at once.
 func (s *searcher) rank(ctx context.Context, p *potv1.QuantizationPlan, cands []group) error {
+	if s.p.RevertOrder != "ranking" {
+		return s.naiveOrder(ctx, cands)
+	}
 	scores := make([]scored, len(cands))
 	workers := max(s.p.Workers, 1)
 	sem := make(chan struct{}, workers)
@@ -543,5 +549,42 @@ func (s *searcher) tune(ctx context.Context) error {
 			s.setCurrent(p, r.GetValue())
 		}
 	}
+	return nil
+}
+
+// naiveOrder orders the groups without evaluating them: in graph order
+// (of each group's first operation) or shuffled with seed 0. These are
+// the baselines the ranking is measured against.
+func (s *searcher) naiveOrder(ctx context.Context, cands []group) error {
+	out := make([]scored, len(cands))
+	for i, g := range cands {
+		out[i] = scored{Group: g}
+	}
+	switch s.p.RevertOrder {
+	case "graph":
+		g, err := s.h.Graph(ctx, s.req.ModelID)
+		if err != nil {
+			return err
+		}
+		pos := map[string]int{}
+		for i, n := range g.GetNodes() {
+			pos[n.GetName()] = i
+		}
+		first := func(gr group) int {
+			m := len(g.GetNodes())
+			for _, op := range gr.Ops {
+				if p, ok := pos[op]; ok && p < m {
+					m = p
+				}
+			}
+			return m
+		}
+		sort.SliceStable(out, func(a, b int) bool { return first(out[a].Group) < first(out[b].Group) })
+	case "random":
+		sort.Slice(out, func(a, b int) bool { return out[a].Group.key() < out[b].Group.key() })
+		r := rand.New(rand.NewPCG(0, 0))
+		r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+	s.st.Ranked = out
 	return nil
 }

@@ -220,3 +220,24 @@ func TestParams(t *testing.T) {
 		t.Errorf("parse: %+v %s %v", p, base, err)
 	}
 }
+
+func TestNaiveOrders(t *testing.T) {
+	// In graph order (a, b, c, d) the search reverts a then b; the ranking
+	// gets there too. In random order it may need more layers, never
+	// fewer than the ranking.
+	for _, order := range []string{"graph", "random"} {
+		h := newFake()
+		_, rep, err := run(t, h, map[string]any{"maximal_drop": 0.011, "revert_order": order})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Met || len(rep.Reverted) < 2 {
+			t.Errorf("%s: %+v", order, rep)
+		}
+		// No ranking evaluations: the float model, the default model and
+		// one per iteration.
+		if h.evaluations != 2+len(rep.Iterations) {
+			t.Errorf("%s: %d evaluations for %d iterations", order, h.evaluations, len(rep.Iterations))
+		}
+	}
+}
