@@ -168,7 +168,7 @@ unless -o names the output file.`,
 	fl.IntSliceVar(&f.shape, "shape", nil, "sample shape for --engine data_free, e.g. 1,3,224,224")
 	fl.StringVar(&f.metric, "metric", "", "metric: top1, top5, agreement, sqnr, cosine, mse, psnr[:range] (default: top1 with labels, else agreement)")
 	fl.StringVar(&f.report, "report", "", "write report.json and report.html (charts: per-layer SQNR, ranges, accuracy-aware trajectory) into this folder")
-	fl.IntVar(&f.workers, "workers", 0, "accuracy-aware: target processes evaluating in parallel")
+	fl.IntVar(&f.workers, "workers", 0, "accuracy-aware: target processes evaluating in parallel (default: cores)")
 	fl.BoolVar(&f.resume, "resume", false, "accuracy-aware: continue an interrupted run from its checkpoint")
 	cmd.MarkFlagsMutuallyExclusive("fast-bias", "no-fast-bias")
 	cmd.MarkFlagsMutuallyExclusive("output", "output-dir")

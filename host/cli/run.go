@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -87,6 +88,14 @@ func (r *run) quantize(ctx context.Context) error {
 	if eval == nil && (f.evaluate || r.hasAA()) {
 		log.Info("no evaluation data given: evaluating on the calibration data")
 		eval = calib
+	}
+	if r.hasAA() && f.workers == 0 {
+		// The accuracy-aware ranking evaluates independent plans: one
+		// target process per core, one thread each.
+		f.workers = runtime.NumCPU()
+	}
+	if f.workers > 1 && g.threads == 0 {
+		g.threads = max(1, runtime.NumCPU()/f.workers)
 	}
 	mgr, err := g.manager()
 	if err != nil {
