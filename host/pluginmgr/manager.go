@@ -29,6 +29,9 @@ type Options struct {
 	Timeout time.Duration
 	// Threads is passed to target plugins (0 = all cores).
 	Threads int
+	// TargetOptions are passed to target plugins (sdk.TargetOptionsEnv),
+	// such as the cpu target's "isa".
+	TargetOptions map[string]string
 	// StartTimeout bounds a plugin's start; 0 means 30 s.
 	StartTimeout time.Duration
 }

@@ -74,6 +74,9 @@ func (m *Manager) start(_ context.Context, kind, name string) (*Process, any, er
 		sdk.LogLevelEnv+"="+m.opts.Logger.GetLevel().String(),
 		fmt.Sprintf("%s=%d", sdk.ThreadsEnv, m.opts.Threads),
 	)
+	if kind == plugins.KindTarget && len(m.opts.TargetOptions) > 0 {
+		cmd.Env = append(cmd.Env, sdk.TargetOptionsEnv+"="+sdk.EncodeTargetOptions(m.opts.TargetOptions))
+	}
 	setParentDeathSignal(cmd)
 	logs := newRing(40)
 	named := m.opts.Logger.Named(filepath.Base(bin.Path))

@@ -21,6 +21,13 @@ type Lowering struct {
 // operators to integer ones (see the package documentation). A graph
 // without quantizers stays float32. g is not modified.
 func (l Lowering) Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
+	return l.LowerKeeping(g, p, nil)
+}
+
+// LowerKeeping is Lower for a request that also reads the tensors keep
+// (names of g): they stay computed, in float, so that no integer kernel
+// fuses them away (see engine.Config.LowerKeeping).
+func (l Lowering) LowerKeeping(g *potv1.Graph, p *potv1.QuantizationPlan, keep []string) (*plan.Applied, error) {
 	isa, err := ParseISA(l.ISA)
 	if err != nil {
 		return nil, err
@@ -29,7 +36,11 @@ func (l Lowering) Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applie
 	if err != nil {
 		return nil, err
 	}
-	if err := lowerGraph(a.Graph, isa); err != nil {
+	var names []string
+	for _, k := range keep {
+		names = append(names, k, a.Source(k))
+	}
+	if err := lowerGraph(a.Graph, isa, names); err != nil {
 		return nil, fmt.Errorf("cpu: %w", err)
 	}
 	return a, nil
@@ -68,8 +79,12 @@ type lowerer struct {
 	drop  map[*potv1.Node]bool
 }
 
-func lowerGraph(g *potv1.Graph, isa string) error {
+// lowerGraph lowers g in place; the tensors keep are treated as outputs.
+func lowerGraph(g *potv1.Graph, isa string, keep []string) error {
 	l := &lowerer{index: newIndex(g), isa: isa, aqs: map[string]*actQuant{}, chain: map[string]string{}, drop: map[*potv1.Node]bool{}}
+	for _, k := range keep {
+		l.outputs[k] = true
+	}
 	for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
 		if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
 			continue

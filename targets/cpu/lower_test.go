@@ -304,3 +304,81 @@ func TestFloatGraphUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepIntermediate: a request that reads the conv output before its
+// Relu (as full bias correction does) gets it in float, close to the
+// simulation, while the quantized output still matches.
+func TestKeepIntermediate(t *testing.T) {
+	l := layers[0]
+	r := rand.New(rand.NewPCG(5, 5))
+	g, x := l.build(r, 2)
+	p := l.plan(g, 3, 0)
+	sim, err := plan.Apply(g, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	low, err := Lowering{ISA: ISAVNNI}.LowerKeeping(g, p, []string{"c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The output quantizer stays a FakeQuantize: no integer operator reads it.
+	if countOps(low.Graph, "QConv") != 1 || countOps(low.Graph, "Conv") != 0 {
+		t.Fatalf("conv not lowered: %d QConv", countOps(low.Graph, "QConv"))
+	}
+	for _, gr := range []*potv1.Graph{sim.Graph, low.Graph} {
+		gr.Outputs = append(gr.Outputs, &potv1.ValueInfo{Name: "c"})
+	}
+	want, got := runAll(t, sim.Graph, x), runAll(t, low.Graph, x)
+	for i, name := range []string{"y", "c"} {
+		w, g := want[i].F32(), got[i].F32()
+		for j := range w {
+			if d := math.Abs(float64(w[j] - g[j])); d > 0.02 {
+				t.Fatalf("%s[%d]: %g, simulation %g", name, j, g[j], w[j])
+			}
+		}
+	}
+	// Without keep, the conv output is fused away.
+	fused, err := Lowering{ISA: ISAVNNI}.Lower(g, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range fused.Graph.Nodes {
+		for _, o := range n.GetOutputs() {
+			if o == "c" {
+				t.Errorf("%s (%s) still computes c", n.GetName(), n.GetOpType())
+			}
+		}
+	}
+}
+
+func runAll(t *testing.T, g *potv1.Graph, x *tensor.Tensor) []*tensor.Tensor {
+	t.Helper()
+	p, err := rt.Compile(g, rt.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var names []string
+	for _, o := range g.Outputs {
+		names = append(names, o.GetName())
+	}
+	res, err := p.Run(context.Background(), map[string]*tensor.Tensor{"x": x}, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*tensor.Tensor
+	for _, n := range names {
+		out = append(out, res[n])
+	}
+	return out
+}
+
+func countOps(g *potv1.Graph, op string) int {
+	n := 0
+	for _, nd := range g.Nodes {
+		if nd.GetOpType() == op {
+			n++
+		}
+	}
+	return n
+}

@@ -325,4 +325,3 @@ func (x *index) dequantWeights(n *potv1.Node) *weights {
 	}
 	return out
 }
-

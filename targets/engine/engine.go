@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -40,6 +41,12 @@ type Config struct {
 	// executes (for example integer kernels); by default the plan is
 	// simulated with FakeQuantize nodes (plan.Apply).
 	Lower func(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error)
+	// LowerKeeping, when set, is used instead of Lower for requests that
+	// read tensors besides the graph outputs (Infer and Evaluate outputs,
+	// statistics probes): keep names them (as in the original graph), and
+	// the lowered graph must still compute them, for example in float
+	// where a fused integer kernel would not.
+	LowerKeeping func(g *potv1.Graph, p *potv1.QuantizationPlan, keep []string) (*plan.Applied, error)
 	// Check, when set, is called on every node of a loaded graph; an
 	// error marks the node unsupported on this target.
 	Check func(n *potv1.Node) error
@@ -200,12 +207,22 @@ func (e *Engine) model(id string) (*model, error) {
 // program returns the compiled program of the model under a plan,
 // compiling it on first use and keeping the most recent ones. The caller
 // calls release when it no longer uses the program.
-func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, func(), error) {
+//
+// keep lists tensors the caller reads besides the graph outputs; it
+// matters only with Config.LowerKeeping, and is part of the cache key.
+func (m *model) program(cfg Config, p *potv1.QuantizationPlan, keep ...string) (*compiled, func(), error) {
 	var key [32]byte
-	if p != nil {
+	if cfg.LowerKeeping == nil {
+		keep = nil
+	}
+	keep = keepList(m.graph, keep)
+	if p != nil || len(keep) > 0 {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
 		if err != nil {
 			return nil, nil, err
+		}
+		for _, k := range keep {
+			b = append(append(b, 0), k...)
 		}
 		key = sha256.Sum256(b)
 	}
@@ -220,6 +237,11 @@ func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, func(
 	lower := cfg.Lower
 	if lower == nil {
 		lower = plan.Apply
+	}
+	if len(keep) > 0 {
+		lower = func(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
+			return cfg.LowerKeeping(g, p, keep)
+		}
 	}
 	applied, err := lower(m.graph, p)
 	if err != nil {
@@ -242,6 +264,26 @@ func (m *model) program(cfg Config, p *potv1.QuantizationPlan) (*compiled, func(
 		}
 	}
 	return c, m.releaser(c), nil
+}
+
+// keepList sorts the names, without duplicates and graph outputs.
+func keepList(g *potv1.Graph, names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	skip := map[string]bool{}
+	for _, o := range g.GetOutputs() {
+		skip[o.GetName()] = true
+	}
+	var out []string
+	for _, n := range names {
+		if !skip[n] {
+			skip[n] = true
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (m *model) releaser(c *compiled) func() {

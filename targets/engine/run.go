@@ -115,7 +115,7 @@ func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.Inf
 	if err != nil {
 		return nil, err
 	}
-	c, release, err := m.program(e.cfg, req.GetPlan())
+	c, release, err := m.program(e.cfg, req.GetPlan(), req.GetOutputs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,11 @@ func (e *Engine) CollectStatistics(ctx context.Context, req *potv1.StatisticsReq
 	if err != nil {
 		return nil, err
 	}
-	c, release, err := m.program(e.cfg, req.GetPlan())
+	var probed []string
+	for _, p := range req.GetProbes() {
+		probed = append(probed, p.GetTensor())
+	}
+	c, release, err := m.program(e.cfg, req.GetPlan(), probed...)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +288,7 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 	if err != nil {
 		return err
 	}
-	c, release, err := m.program(e.cfg, req.GetPlan())
+	c, release, err := m.program(e.cfg, req.GetPlan(), req.GetOutputs()...)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,37 @@
+// Command pot-target-cpu is pot's CPU target plugin: float32 execution
+// of float models, and integer execution of quantized ones (plans and QDQ
+// graphs): uint8/int8 activations × int8 weights in the arithmetic of an
+// instruction set, chosen with the target option isa (pot --isa vnni|avx2;
+// default: the host CPU's), with the CPU hardware config of POT.
 package main
 
 import (
+	"fmt"
+	"os"
+	"strings"
+
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/targets/cpu"
 	"github.com/potgo/pot/targets/engine"
 	"github.com/potgo/pot/targets/hwconfig"
+	"github.com/potgo/pot/targets/runtime/kernels"
 )
 
 func main() {
+	opts, err := sdk.TargetOptions()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pot-target-cpu:", err)
+		os.Exit(1)
+	}
+	isa, err := cpu.ParseISA(opts[cpu.OptionISA])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pot-target-cpu:", err)
+		os.Exit(1)
+	}
+	kernelISA := "go"
+	if kernels.QAccelerated() {
+		kernelISA = "avx2"
+	}
 	sdk.ServeTarget(engine.New(engine.Config{
 		Name:           "cpu",
 		Version:        sdk.BuildVersion,
@@ -14,5 +39,14 @@ func main() {
 		HardwareConfig: hwconfig.MustLoad("cpu"),
 		Presets:        []string{"performance", "mixed"},
 		Threads:        sdk.Threads(),
+		Lower:          cpu.Lowering{ISA: isa}.Lower,
+		LowerKeeping:   cpu.Lowering{ISA: isa}.LowerKeeping,
+		Properties: map[string]string{
+			"isa":         isa,
+			"isa_default": cpu.DefaultISA(),
+			"isa_choices": strings.Join([]string{cpu.ISAVNNI, cpu.ISAAVX2}, ","),
+			"int8":        "Conv (group 1, depthwise), Gemm, MatMul with quantized input and weights: u8/s8 x s8 -> s32, fixed-point requantization",
+			"kernels":     kernelISA,
+		},
 	}))
 }

@@ -4,13 +4,16 @@ import "fmt"
 
 // QConvKernel is a 2-D convolution (group 1) with packed int8 weights.
 // Its reduction runs over kernel rows, kernel columns, then input
-// channels, so that on a channels-last image the steps of one kernel row
-// are contiguous, and the saturating model pairs adjacent input
+// channels, each kernel row padded with zero weights to a multiple of 4
+// steps (SegLen), so that on a channels-last image the steps of one
+// kernel row are contiguous: the saturating model pairs adjacent input
 // channels (adjacent kernel columns when there is one input channel), as
 // int8 CPU kernels over channels-last data do.
 type QConvKernel struct {
 	M, C, KH, KW int
-	B            *QPackedB
+	// SegLen is KW·C rounded up to a multiple of 4.
+	SegLen int
+	B      *QPackedB
 }
 
 // NewQConvKernel packs weights w[m][c][kh][kw] (ONNX layout) for model.
@@ -18,13 +21,14 @@ func NewQConvKernel(w []int8, M, C, KH, KW int, model QModel) (*QConvKernel, err
 	if M < 1 || C < 1 || KH < 1 || KW < 1 || len(w) != M*C*KH*KW {
 		return nil, fmt.Errorf("int8 convolution: %d weights for %d×%d×%d×%d", len(w), M, C, KH, KW)
 	}
-	K := KH * KW * C
+	seg := (KW*C + qKG - 1) / qKG * qKG
+	K := KH * seg
 	re := make([]int8, M*K)
 	for m := 0; m < M; m++ {
 		for c := 0; c < C; c++ {
 			for i := 0; i < KH; i++ {
 				for j := 0; j < KW; j++ {
-					re[m*K+(i*KW+j)*C+c] = w[((m*C+c)*KH+i)*KW+j]
+					re[m*K+i*seg+j*C+c] = w[((m*C+c)*KH+i)*KW+j]
 				}
 			}
 		}
@@ -33,7 +37,7 @@ func NewQConvKernel(w []int8, M, C, KH, KW int, model QModel) (*QConvKernel, err
 	if err != nil {
 		return nil, err
 	}
-	return &QConvKernel{M: M, C: C, KH: KH, KW: KW, B: b}, nil
+	return &QConvKernel{M: M, C: C, KH: KH, KW: KW, SegLen: seg, B: b}, nil
 }
 
 // QConvGeom is the geometry of one convolution call.
@@ -88,7 +92,7 @@ func (k *QConvKernel) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp u
 	if len(x) < g.H*g.W*C {
 		panic(fmt.Sprintf("int8 convolution: image of %d values for %d×%d×%d", len(x), g.H, g.W, C))
 	}
-	if g.DW == 1 && (k.KW*C)%qKG == 0 {
+	if g.DW == 1 {
 		k.direct(g, x, xChannelsLast, zp, s, out)
 		return
 	}
@@ -97,12 +101,13 @@ func (k *QConvKernel) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp u
 
 // direct reads the reduction rows straight from a padded channels-last
 // copy of the image: kernel row i of output pixel (oh, ow) is KW·C
-// contiguous bytes.
+// contiguous bytes (read as SegLen, the extra bytes meeting zero
+// weights).
 func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QScratch, out *QOut) {
 	C := k.C
 	hp, wp := g.H+g.PadT+g.PadB, g.W+g.PadL+g.PadR
-	rows := QRows{RowStep: g.SW * C, Segs: k.KH, SegLen: k.KW * C, SegStride: g.DH * wp * C}
-	slack := (qMR-1)*rows.RowStep + qKG
+	rows := QRows{RowStep: g.SW * C, Segs: k.KH, SegLen: k.SegLen, SegStride: g.DH * wp * C}
+	slack := (qMR-1)*rows.RowStep + k.SegLen
 	buf := s.bytes(hp*wp*C + slack)
 	padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
 	clear(buf[hp*wp*C:])
@@ -157,8 +162,9 @@ func padImage(buf, x []uint8, xcl bool, zp uint8, C, H, W, padT, padL, wp int) {
 	}
 }
 
-// im2col gathers reduction rows (kernel row, column, channel; padded to
-// KP with zp) into a matrix, qMR pixels at a time.
+// im2col gathers reduction rows (kernel row, column, channel; each
+// kernel row padded to SegLen) into a matrix, 64 pixels at a time. It
+// serves dilated kernel columns, which direct cannot read contiguously.
 func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QScratch, out *QOut) {
 	C, kp := k.C, k.B.KP
 	P := g.OH * g.OW
@@ -173,8 +179,8 @@ func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 				continue
 			}
 			oh, ow := (p0+p)/g.OW, (p0+p)%g.OW
-			i := 0
 			for kh := 0; kh < k.KH; kh++ {
+				i := kh * k.SegLen
 				ih := oh*g.SH - g.PadT + kh*g.DH
 				for kw := 0; kw < k.KW; kw++ {
 					iw := ow*g.SW - g.PadL + kw*g.DW
@@ -192,9 +198,9 @@ func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 						i++
 					}
 				}
-			}
-			for ; i < kp; i++ {
-				row[i] = zp
+				for ; i < (kh+1)*k.SegLen; i++ {
+					row[i] = zp
+				}
 			}
 		}
 		rows := QRows{RowStep: kp, Segs: 1, SegLen: kp}

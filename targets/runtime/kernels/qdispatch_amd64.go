@@ -23,12 +23,24 @@ func UseQAssembly(on bool) (was bool) {
 	return was
 }
 
+//go:noescape
+func qTileSatAVX2(a *uint8, rowStep, segs, segLen, segStride int, w *int8, tile *QTile)
+
+//go:noescape
+func qTileExactAVX2(a *uint8, rowStep, segs, segLen, segStride int, w *int16, tile *QTile)
+
+//go:noescape
+func qRequantAVX2(tile *QTile, rows int, params *int64, dst *uint8, ld int)
+
+// The callers (QPackedB.Tile, QRequant.StoreTile) have checked the
+// bounds of a and dst; w holds the whole block.
+
 func qTileSat(a []uint8, rows QRows, w []int8, tile *QTile) {
 	if !useQAsm {
 		qTileSatGo(a, rows, w, tile)
 		return
 	}
-	qTileSatGo(a, rows, w, tile)
+	qTileSatAVX2(&a[0], rows.RowStep, rows.Segs, rows.SegLen, rows.SegStride, &w[0], tile)
 }
 
 func qTileExact(a []uint8, rows QRows, w []int16, tile *QTile) {
@@ -36,10 +48,18 @@ func qTileExact(a []uint8, rows QRows, w []int16, tile *QTile) {
 		qTileExactGo(a, rows, w, tile)
 		return
 	}
-	qTileExactGo(a, rows, w, tile)
+	qTileExactAVX2(&a[0], rows.RowStep, rows.Segs, rows.SegLen, rows.SegStride, &w[0], tile)
 }
 
 func qRequantTile(q *QRequant, tile *QTile, rows, c0 int, dst []uint8, off, rowStride int) bool {
-	qRequantTileGo(q, tile, rows, c0, dst, off, rowStride)
+	if rows <= 0 {
+		return true
+	}
+	_ = dst[off+(rows-1)*rowStride+qNR-1]
+	if !useQAsm {
+		qRequantTileGo(q, tile, rows, c0, dst, off, rowStride)
+		return true
+	}
+	qRequantAVX2(tile, rows, &q.vec[(c0/8)*qReqParams], &dst[off], rowStride)
 	return true
 }

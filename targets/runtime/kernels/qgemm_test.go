@@ -182,15 +182,18 @@ func TestQRequantTile(t *testing.T) {
 }
 
 // refConv is the layer-level oracle: every output from QDot over the
-// (kernel row, column, channel) reduction with zp padding.
+// reduction (kernel row, then column, then channel, each kernel row
+// padded with zero weights to a multiple of 4 steps) with zp padding.
 func refConv(model QModel, x []uint8, C, H, W int, w []int8, M, KH, KW int, g QConvGeom, zp uint8) []int32 {
 	out := make([]int32, g.OH*g.OW*M)
-	vec := make([]uint8, KH*KW*C)
-	wv := make([]int8, KH*KW*C)
+	seg := (KW*C + 3) / 4 * 4
+	vec := make([]uint8, KH*seg)
+	wv := make([]int8, KH*seg)
 	for oh := 0; oh < g.OH; oh++ {
 		for ow := 0; ow < g.OW; ow++ {
-			i := 0
+			clear(vec)
 			for kh := 0; kh < KH; kh++ {
+				i := kh * seg
 				for kw := 0; kw < KW; kw++ {
 					ih, iw := oh*g.SH-g.PadT+kh*g.DH, ow*g.SW-g.PadL+kw*g.DW
 					for c := 0; c < C; c++ {
@@ -203,8 +206,9 @@ func refConv(model QModel, x []uint8, C, H, W int, w []int8, M, KH, KW int, g QC
 				}
 			}
 			for m := 0; m < M; m++ {
-				i := 0
+				clear(wv)
 				for kh := 0; kh < KH; kh++ {
+					i := kh * seg
 					for kw := 0; kw < KW; kw++ {
 						for c := 0; c < C; c++ {
 							wv[i] = w[((m*C+c)*KH+kh)*KW+kw]
