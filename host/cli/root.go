@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/potgo/pot/host/pluginmgr"
+	"github.com/potgo/pot/sdk"
 )
 
 // Version of pot, set at build time with -ldflags.
@@ -30,6 +31,8 @@ type globals struct {
 	threads       int
 	jsonOut       bool
 	progressBar   bool
+	targetOpts    []string
+	isa           string
 	stdout        io.Writer
 	stderr        io.Writer
 }
@@ -80,6 +83,8 @@ each in its own process.`,
 	pf.IntVar(&g.threads, "threads", 0, "threads per target process (0: all cores)")
 	pf.BoolVar(&g.progressBar, "progress-bar", true, "progress bars with rate and time left on stderr when it is a terminal (=false: log lines at info level)")
 	root.AddCommand(newQuantize(g), newEval(g), newAnalyze(g), newPlugins(g), newVersion(g))
+	pf.StringArrayVar(&g.targetOpts, "target-opt", nil, "option for the target plugin, KEY=VALUE (repeatable), e.g. isa=avx2")
+	pf.StringVar(&g.isa, "isa", "", "cpu target instruction model: vnni (exact int32 accumulation) or avx2 (int16 pair saturation); default: the host CPU's (shorthand for --target-opt isa=...)")
 	root.AddCommand(newBench(g), newConformance(g))
 	return root
 }
@@ -125,13 +130,36 @@ func (g *globals) manager() (*pluginmgr.Manager, error) {
 		}
 		dirs = append(dirs, defaultDirs()...)
 	}
+	opts, err := g.targetOptions()
+	if err != nil {
+		return nil, err
+	}
 	return pluginmgr.New(pluginmgr.Options{
-		Dirs:     dirs,
-		Logger:   g.logger(),
-		LockPath: g.lockFile,
-		Timeout:  g.pluginTimeout,
-		Threads:  g.threads,
+		Dirs:          dirs,
+		Logger:        g.logger(),
+		LockPath:      g.lockFile,
+		Timeout:       g.pluginTimeout,
+		Threads:       g.threads,
+		TargetOptions: opts,
 	})
+}
+
+// targetOptions are the --target-opt items, with --isa as isa=VALUE.
+func (g *globals) targetOptions() (map[string]string, error) {
+	opts, err := sdk.ParseOptionList(g.targetOpts)
+	if err != nil {
+		return nil, err
+	}
+	if g.isa != "" {
+		if g.isa != "vnni" && g.isa != "avx2" {
+			return nil, fmt.Errorf("--isa %q: want vnni or avx2", g.isa)
+		}
+		if v, ok := opts["isa"]; ok && v != g.isa {
+			return nil, fmt.Errorf("--isa %s and --target-opt isa=%s disagree", g.isa, v)
+		}
+		opts["isa"] = g.isa
+	}
+	return opts, nil
 }
 
 // printJSON writes v as one line of JSON.
