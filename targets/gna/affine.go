@@ -38,81 +38,39 @@ func newAffine(n *ops.Node) (ops.Kernel, error) {
 	k := &affine{matmul: n.Int("matmul", 0) != 0, transA: n.Int("trans_a", 0) != 0}
 	transB := n.Int("trans_b", 0) != 0
 	alpha, beta := float64(n.Float("alpha", 1)), float64(n.Float("beta", 1))
-	xs, xLo, xHi, err := gridAttrs(n, "x")
+	l, err := readLayer(n)
 	if err != nil {
 		return nil, err
 	}
-	if k.xScale, err = scale1(n, xs, "input"); err != nil {
-		return nil, err
-	}
-	k.xLo, k.xHi = xLo, xHi
-	ws, wLo, wHi, err := gridAttrs(n, "w")
-	if err != nil {
-		return nil, err
-	}
-	w := n.Const(1)
-	if w == nil {
-		return nil, ops.Unsupported(n, "non-constant weights are")
-	}
-	wv, err := floats32(w, "W")
-	if err != nil {
-		return nil, err
-	}
-	if len(w.Shape) != 2 || (k.matmul && transB) {
-		return nil, ops.Unsupported(n, "weights of shape %v are", w.Shape)
+	k.xScale, k.xLo, k.xHi = l.xScale, l.xLo, l.xHi
+	if len(l.w.Shape) != 2 || (k.matmul && transB) {
+		return nil, ops.Unsupported(n, "weights of shape %v are", l.w.Shape)
 	}
 	if transB {
-		k.n, k.k = w.Shape[0], w.Shape[1]
+		k.n, k.k = l.w.Shape[0], l.w.Shape[1]
 	} else {
-		k.k, k.n = w.Shape[0], w.Shape[1]
+		k.k, k.n = l.w.Shape[0], l.w.Shape[1]
 	}
-	if len(ws) != 1 && len(ws) != k.n {
-		return nil, fmt.Errorf("%d weight steps for %d output channels", len(ws), k.n)
-	}
-	step := func(c int) float64 {
-		if len(ws) == 1 {
-			return ws[0]
-		}
-		return ws[c]
+	if err := l.checkChannels(k.n); err != nil {
+		return nil, err
 	}
 	k.w = make([]int16, k.n*k.k)
+	k.accScale = make([]float64, k.n)
 	for c := 0; c < k.n; c++ {
-		s := step(c)
 		for i := 0; i < k.k; i++ {
 			idx := i*k.n + c
 			if transB {
 				idx = c*k.k + i
 			}
-			k.w[c*k.k+i] = int16(toInt(wv[idx], s, wLo, wHi))
+			k.w[c*k.k+i] = l.weight(idx, c)
 		}
+		k.accScale[c] = alpha * k.xScale * l.step(c)
 	}
-	k.accScale = make([]float64, k.n)
-	k.bias = make([]int64, k.n)
-	for c := range k.accScale {
-		k.accScale[c] = alpha * k.xScale * step(c)
+	if b := n.Const(2); b != nil && len(b.Shape) == 2 && b.Shape[0] != 1 {
+		return nil, ops.Unsupported(n, "a bias of shape %v is", b.Shape)
 	}
-	if n.HasInput(2) {
-		b := n.Const(2)
-		if b == nil {
-			return nil, ops.Unsupported(n, "a non-constant bias is")
-		}
-		bv, err := floats32(b, "B")
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case len(bv) == 1:
-		case len(bv) == k.n && (len(b.Shape) == 1 || len(b.Shape) == 2 && b.Shape[0] == 1):
-		default:
-			return nil, ops.Unsupported(n, "bias of shape %v is", b.Shape)
-		}
-		for c := range k.bias {
-			v := bv[0]
-			if len(bv) > 1 {
-				v = bv[c]
-			}
-			k.bias[c] = toInt(float32(beta*float64(v)), k.accScale[c], Int32Lo, Int32Hi)
-		}
+	if k.bias, err = l.bias(n, k.accScale, beta); err != nil {
+		return nil, err
 	}
 	return k, nil
 }

@@ -31,26 +31,12 @@ func init() { ops.Register(ops.DomainPot, "GnaConv", 1, newConv) }
 
 func newConv(n *ops.Node) (ops.Kernel, error) {
 	k := &conv{group: int(n.Int("group", 1)), autoPad: n.String("auto_pad", "NOTSET")}
-	xs, xLo, xHi, err := gridAttrs(n, "x")
+	l, err := readLayer(n)
 	if err != nil {
 		return nil, err
 	}
-	if k.xScale, err = scale1(n, xs, "input"); err != nil {
-		return nil, err
-	}
-	k.xLo, k.xHi = xLo, xHi
-	ws, wLo, wHi, err := gridAttrs(n, "w")
-	if err != nil {
-		return nil, err
-	}
-	w := n.Const(1)
-	if w == nil {
-		return nil, ops.Unsupported(n, "non-constant weights are")
-	}
-	wv, err := floats32(w, "W")
-	if err != nil {
-		return nil, err
-	}
+	k.xScale, k.xLo, k.xHi = l.xScale, l.xLo, l.xHi
+	w := l.w
 	switch len(w.Shape) {
 	case 3:
 		k.oneDimension = true
@@ -106,38 +92,20 @@ func newConv(n *ops.Node) (ops.Kernel, error) {
 	default:
 		return nil, ops.Unsupported(n, "auto_pad %q is", k.autoPad)
 	}
-	if len(ws) != 1 && len(ws) != k.m {
-		return nil, fmt.Errorf("%d weight steps for %d output channels", len(ws), k.m)
+	if err := l.checkChannels(k.m); err != nil {
+		return nil, err
 	}
 	per := k.cg * k.kh * k.kw
-	k.w = make([]int16, len(wv))
+	k.w = make([]int16, len(l.wv))
 	k.accScale = make([]float64, k.m)
-	k.bias = make([]int64, k.m)
 	for c := 0; c < k.m; c++ {
-		s := ws[0]
-		if len(ws) > 1 {
-			s = ws[c]
-		}
-		k.accScale[c] = k.xScale * s
+		k.accScale[c] = k.xScale * l.step(c)
 		for i := 0; i < per; i++ {
-			k.w[c*per+i] = int16(toInt(wv[c*per+i], s, wLo, wHi))
+			k.w[c*per+i] = l.weight(c*per+i, c)
 		}
 	}
-	if n.HasInput(2) {
-		b := n.Const(2)
-		if b == nil {
-			return nil, ops.Unsupported(n, "a non-constant bias is")
-		}
-		bv, err := floats32(b, "B")
-		if err != nil {
-			return nil, err
-		}
-		if len(bv) != k.m {
-			return nil, fmt.Errorf("bias of %d values for %d output channels", len(bv), k.m)
-		}
-		for c, v := range bv {
-			k.bias[c] = toInt(v, k.accScale[c], Int32Lo, Int32Hi)
-		}
+	if k.bias, err = l.bias(n, k.accScale, 1); err != nil {
+		return nil, err
 	}
 	return k, nil
 }

@@ -54,7 +54,7 @@
 // bounds) and the points where the function leaves the output range
 // start segments. Measured on 2^20 evenly spread int32 inputs plus the
 // neighbourhood of every segment start (go test ./targets/gna -run
-// TestPWLTable -v), with an int32 input grid covering ±input and an int16
+// TestPWLErrorBounds -v), with an int32 input grid covering ±input and an int16
 // output grid covering ±output (one step = output/32767):
 //
 //	function     input  output   segments  max steps    max abs

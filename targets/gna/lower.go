@@ -292,16 +292,27 @@ func potNode(n *potv1.Node, op string, inputs []string, attrs []*potv1.Attribute
 		Outputs: append([]string(nil), n.GetOutputs()...), Attributes: attrs}
 }
 
-// affine lowers Gemm and MatMul with a quantized input and constant
-// quantized weights.
-func (lw *lowerer) affine(n *potv1.Node) ([]*potv1.Node, error) {
+// layerGrids returns a weighted node's inputs with the grids of its
+// activation (per-tensor) and its constant weights; nil grids when either
+// is not quantized.
+func (lw *lowerer) layerGrids(n *potv1.Node) ([]string, *Grid, *Grid, error) {
 	in := n.GetInputs()
 	if len(in) < 2 {
-		return nil, fmt.Errorf("%d inputs", len(in))
+		return nil, nil, nil, fmt.Errorf("%d inputs", len(in))
 	}
 	gx, gw := lw.gridOf(in[0]), lw.weightGrid(in[1])
 	if gx == nil || gw == nil || !gx.PerTensor() {
-		return nil, nil
+		return in, nil, nil, nil
+	}
+	return in, gx, gw, nil
+}
+
+// affine lowers Gemm and MatMul with a quantized input and constant
+// quantized weights.
+func (lw *lowerer) affine(n *potv1.Node) ([]*potv1.Node, error) {
+	in, gx, gw, err := lw.layerGrids(n)
+	if gx == nil || err != nil {
+		return nil, err
 	}
 	matmul := n.GetOpType() == "MatMul"
 	transB := !matmul && graph.AttrInt(n, "transB", 0) != 0
@@ -333,13 +344,9 @@ func attrFloat(n *potv1.Node, name string, def float32) float32 {
 
 // conv lowers Conv with a quantized input and constant quantized weights.
 func (lw *lowerer) conv(n *potv1.Node) ([]*potv1.Node, error) {
-	in := n.GetInputs()
-	if len(in) < 2 {
-		return nil, fmt.Errorf("%d inputs", len(in))
-	}
-	gx, gw := lw.gridOf(in[0]), lw.weightGrid(in[1])
-	if gx == nil || gw == nil || !gx.PerTensor() {
-		return nil, nil
+	in, gx, gw, err := lw.layerGrids(n)
+	if gx == nil || err != nil {
+		return nil, err
 	}
 	if !gw.PerTensor() && gw.Axis != 0 {
 		return nil, fmt.Errorf("weights quantized per channel of axis %d, not 0", gw.Axis)

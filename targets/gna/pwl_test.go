@@ -52,52 +52,44 @@ func (c pwlCase) name() string {
 	return c.op + "(" + strings.Join(ps, ",") + ")"
 }
 
+// design builds and measures a case's PWL.
+func (c pwlCase) design(t *testing.T) (*PWL, ErrorStats) {
+	t.Helper()
+	in, out := c.grids()
+	f, err := NewFunc(c.op, c.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Design(f, in, out, MaxSegments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, Measure(p, f, in, out)
+}
+
+// TestPWLErrorBounds checks the measured errors and logs the table of the
+// package documentation: go test ./targets/gna -run TestPWLErrorBounds -v
 func TestPWLErrorBounds(t *testing.T) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-12s %-6s %-8s %8s %10s %10s\n", "function", "input", "output", "segments", "max steps", "max abs")
 	for _, c := range pwlCases {
 		t.Run(c.name(), func(t *testing.T) {
-			in, out := c.grids()
-			f, err := NewFunc(c.op, c.params)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Design(f, in, out, MaxSegments)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, st := c.design(t)
+			fmt.Fprintf(&b, "%-12s ±%-5g ±%-7.4g %8d %10.2f %10.3g\n", c.name(), c.inRange, c.outRange, len(p.Segments), st.MaxSteps, st.MaxAbs)
 			if len(p.Segments) > MaxSegments {
 				t.Fatalf("%d segments, budget %d", len(p.Segments), MaxSegments)
 			}
-			st := Measure(p, f, in, out)
 			if st.MaxSteps > c.maxSteps {
 				t.Errorf("max error %.2f output steps (%.3g), bound %.2f; %d segments, tolerance %.2f",
 					st.MaxSteps, st.MaxAbs, c.maxSteps, len(p.Segments), p.Epsilon)
 			}
-			// The integer PWL stays within its design tolerance plus the
-			// rounding of the base, the slope and the output.
+			// The integer PWL stays within its design tolerance (measured on
+			// sampled points) plus the flooring and slope rounding between
+			// them.
 			if st.MaxSteps > p.Epsilon+2 {
 				t.Errorf("max error %.2f steps beyond tolerance %.2f + 2", st.MaxSteps, p.Epsilon)
 			}
 		})
-	}
-}
-
-// TestPWLTable prints the table of the package documentation:
-// go test ./targets/gna -run TestPWLTable -v
-func TestPWLTable(t *testing.T) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-12s %-6s %-8s %8s %10s %10s\n", "function", "input", "output", "segments", "max steps", "max abs")
-	for _, c := range pwlCases {
-		in, out := c.grids()
-		f, err := NewFunc(c.op, c.params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := Design(f, in, out, MaxSegments)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := Measure(p, f, in, out)
-		fmt.Fprintf(&b, "%-12s ±%-5g ±%-7.4g %8d %10.2f %10.3g\n", c.name(), c.inRange, c.outRange, len(p.Segments), st.MaxSteps, st.MaxAbs)
 	}
 	t.Log("\n" + b.String())
 }
