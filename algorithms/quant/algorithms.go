@@ -86,13 +86,18 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.
 // and target.
 func defaultChain(p *Params, t *potv1.TargetDescription) []string {
 	chain := []string{"ActivationChannelAlignment", "MinMaxQuantization"}
+	if strings.HasPrefix(strings.ToUpper(t.GetDevice()), "GNA") {
+		// POT appends OverflowCorrection at the end, but its bias
+		// correction measures a float simulation that cannot overflow;
+		// pot's GNA target saturates its int32 accumulators as the device
+		// does, so the rescaling must come before bias correction measures
+		// the quantized model.
+		chain = append(chain, "OverflowCorrection")
+	}
 	if p.UseFastBias == nil || *p.UseFastBias {
 		chain = append(chain, "FastBiasCorrection")
 	} else {
 		chain = append(chain, "BiasCorrection")
-	}
-	if strings.HasPrefix(strings.ToUpper(t.GetDevice()), "GNA") {
-		chain = append(chain, "OverflowCorrection")
 	}
 	return chain
 }

@@ -25,6 +25,7 @@ func TestLevels(t *testing.T) {
 		{"unsigned activations", &potv1.QuantizationOption{Bits: 8, Mode: sym}, false, true, 256, 0, 255},
 		{"asymmetric activations", &potv1.QuantizationOption{Bits: 8, Mode: asym}, false, true, 256, 0, 255},
 		{"config levels win", &potv1.QuantizationOption{Bits: 16, Mode: sym, HasLevels: true, LevelLow: -32768, LevelHigh: 32767}, false, false, 65536, -32768, 32767},
+		{"unsigned data in a signed config range", &potv1.QuantizationOption{Bits: 16, Mode: sym, HasLevels: true, LevelLow: -32768, LevelHigh: 32767}, false, true, 32768, 0, 32767},
 	}
 	for _, tc := range tests {
 		l, lo, hi := Levels(tc.opt, tc.weights, tc.unsigned)
@@ -145,5 +146,22 @@ func TestResolvePreset(t *testing.T) {
 		if err != nil || p.Preset != want {
 			t.Errorf("preset %q: %v %v", alias, p, err)
 		}
+	}
+}
+
+func TestUnifyZeroPoint(t *testing.T) {
+	// Channels whose own zero points are 51 and 204 (of 255 steps) share
+	// the rounded mean, 128; each range grows to fit around it.
+	lo := []float64{-0.2, -0.8}
+	hi := []float64{0.8, 0.2}
+	UnifyZeroPoint(lo, hi, 256)
+	for c := range lo {
+		s := (hi[c] - lo[c]) / 255
+		if z := -lo[c] / s; math.Abs(z-128) > 1e-9 {
+			t.Errorf("channel %d: zero point %g, want 128", c, z)
+		}
+	}
+	if lo[0] > -0.2 || hi[0] < 0.8 || lo[1] > -0.8 || hi[1] < 0.2 {
+		t.Errorf("ranges shrank: %v %v", lo, hi)
 	}
 }

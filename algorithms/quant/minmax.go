@@ -433,15 +433,20 @@ func weightQuantizer(pt *Point, o *potv1.QuantizationOption, w *potv1.Tensor) (*
 	if sym {
 		FixZeroFiltersSymmetric(absMax)
 	}
+	l, h := make([]float64, channels), make([]float64, channels)
 	for c := 0; c < channels; c++ {
-		var l, h float64
 		if sym {
-			l, h = SymmetricRange(absMax[c], levels, true, false)
+			l[c], h[c] = SymmetricRange(absMax[c], levels, true, false)
 		} else {
-			l, h = asymmetric(lo[c], hi[c], int(o.GetBits()))
+			l[c], h[c] = asymmetric(lo[c], hi[c], int(o.GetBits()))
 		}
-		q.InputLow = append(q.InputLow, float32(l))
-		q.InputHigh = append(q.InputHigh, float32(h))
+	}
+	if !sym && o.GetUnifiedZeropoint() && channels > 1 {
+		UnifyZeroPoint(l, h, levels)
+	}
+	for c := 0; c < channels; c++ {
+		q.InputLow = append(q.InputLow, float32(l[c]))
+		q.InputHigh = append(q.InputHigh, float32(h[c]))
 	}
 	q.OutputLow, q.OutputHigh = q.InputLow, q.InputHigh
 	return q, nil

@@ -102,11 +102,16 @@ func Place(x *graph.Index, cfg *Config, opts PlaceOptions) ([]*Point, error) {
 				continue
 			}
 			if w := x.Constant(in); w != nil {
-				if !weighted[t] || i != 1 || len(oc.GetWeights()) == 0 || w.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
-					continue // constant inputs of other ops stay float
+				if len(oc.GetWeights()) == 0 || w.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || (weighted[t] && i != 1) {
+					continue // constants the config does not quantize stay float
 				}
-				reqs = append(reqs, request{port: graph.Port{Node: n, Input: i}, tensor: in, weights: true,
-					options: oc.GetWeights(), axis: WeightAxis(n, t, len(w.GetDims()))})
+				// Weights of Conv/Gemm/MatMul, and constant operands of
+				// element-wise operations (per-tensor: they broadcast).
+				axis := -1
+				if weighted[t] {
+					axis = WeightAxis(n, t, len(w.GetDims()))
+				}
+				reqs = append(reqs, request{port: graph.Port{Node: n, Input: i}, tensor: in, weights: true, options: oc.GetWeights(), axis: axis})
 				continue
 			}
 			reqs = append(reqs, request{port: graph.Port{Node: n, Input: i}, tensor: in, options: oc.GetActivations(), axis: 1, unify: unify})

@@ -11,12 +11,20 @@ import (
 // as POT's compute_levels: symmetric weights use the narrow range
 // [-2^(b-1)+1, 2^(b-1)-1] (2^b - 1 levels); everything else 2^b levels.
 // Activations are stored unsigned when asymmetric or when their range
-// starts at zero (unsigned = true); weights are stored signed.
+// starts at zero (unsigned = true); weights are stored signed. A config
+// that fixes the integer range (level_low, level_high) keeps it, using
+// its non-negative part for unsigned activations.
 func Levels(o *potv1.QuantizationOption, weights, unsigned bool) (levels, low, high int64) {
 	b := int64(o.GetBits())
 	sym := o.GetMode() == potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC
-	if o.GetHasLevels() && (weights || !unsigned) {
-		return o.GetLevelHigh() - o.GetLevelLow() + 1, o.GetLevelLow(), o.GetLevelHigh()
+	if o.GetHasLevels() {
+		lo, hi := o.GetLevelLow(), o.GetLevelHigh()
+		if unsigned && !weights && lo < 0 && hi > 0 {
+			// A config that fixes a signed integer range (GNA's int16)
+			// stores non-negative data in its positive half.
+			return hi + 1, 0, hi
+		}
+		return hi - lo + 1, lo, hi
 	}
 	switch {
 	case weights && sym:
@@ -210,4 +218,29 @@ func override(e *estimator, u *Estimator, isMax bool) error {
 	}
 	e.clip = u.ClippingValue
 	return nil
+}
+
+// UnifyZeroPoint gives per-channel asymmetric ranges one shared zero
+// point, as devices with a per-tensor zero point need (POT's
+// tune_range_unify_zp, for VPU's unified_zeropoint weights): the zero
+// point is the channels' average, rounded, and each channel's step grows
+// just enough for its range to fit around it.
+func UnifyZeroPoint(lo, hi []float64, levels int64) {
+	steps := float64(levels - 1)
+	var sum float64
+	for i := range lo {
+		s := (hi[i] - lo[i]) / steps
+		if s > 0 {
+			sum += -lo[i] / s
+		}
+	}
+	z := math.Round(sum / float64(len(lo)))
+	z = math.Max(1, math.Min(steps-1, z))
+	for i := range lo {
+		s := math.Max(-lo[i]/z, hi[i]/(steps-z))
+		if s <= 0 {
+			continue
+		}
+		lo[i], hi[i] = -z*s, (steps-z)*s
+	}
 }
