@@ -275,6 +275,10 @@ func intAttr(name string, v int64) *potv1.Attribute {
 	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
 }
 
+func floatAttr(name string, v float32) *potv1.Attribute {
+	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOAT, F: v}
+}
+
 func stringAttr(name, v string) *potv1.Attribute {
 	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_STRING, S: []byte(v)}
 }

@@ -74,6 +74,7 @@ type lowerer struct {
 	aqs   map[string]*actQuant // by float output
 	order []*actQuant          // the quantizers found, in order
 	jobs  []*job
+	adds  []*addJob
 	chain map[string]string // original chain node output -> levels copy
 	added []*potv1.Node
 	drop  map[*potv1.Node]bool
@@ -104,10 +105,22 @@ func lowerGraph(g *potv1.Graph, isa string, keep []string) error {
 	if len(l.jobs) == 0 {
 		return nil
 	}
+	// Adds of two quantized activations, once integer operators run the
+	// layers around them.
+	for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
+		if isONNX(n) && n.GetOpType() == "Add" {
+			if j := l.planAdd(n); j != nil {
+				l.adds = append(l.adds, j)
+			}
+		}
+	}
 	for _, j := range l.jobs {
 		if err := l.emit(j); err != nil {
 			return fmt.Errorf("node %q: %w", j.node.GetName(), err)
 		}
+	}
+	for _, j := range l.adds {
+		l.emitAdd(j)
 	}
 	l.finish()
 	return nil
@@ -126,12 +139,18 @@ func (l *lowerer) actQuant(t string) *actQuant {
 }
 
 // traceInput follows shape ops back from t to an activation quantizer.
+// A quantizer whose input comes through shape ops from another quantizer
+// with the same grid only repeats its levels: the trace goes on to that
+// one, so that the levels flow through the shape ops.
 func (l *lowerer) traceInput(t string, allowed map[string]bool) (*actQuant, []*potv1.Node) {
 	var chain []*potv1.Node
 	for depth := 0; depth < 8; depth++ {
 		if q := l.actQuant(t); q != nil {
 			for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
 				chain[i], chain[j] = chain[j], chain[i]
+			}
+			if q0, chain0 := l.traceInput(q.in, allowed); q0 != nil && sameGrid(q, q0) && len(chain0) > 0 {
+				return q0, append(chain0, chain...)
 			}
 			return q, chain
 		}
@@ -151,6 +170,12 @@ func (l *lowerer) traceInput(t string, allowed map[string]bool) (*actQuant, []*p
 		t = p.Inputs[0]
 	}
 	return nil, nil
+}
+
+// sameGrid reports whether two per-tensor quantizers have the same levels.
+func sameGrid(a, b *actQuant) bool {
+	return !a.perChannel() && !b.perChannel() && a.levels == b.levels && a.scale[0] == b.scale[0] &&
+		a.outScale[0] == b.outScale[0] && a.zp[0] == b.zp[0] && a.scale[0] == a.outScale[0]
 }
 
 func (l *lowerer) planConv(n *potv1.Node) *job {
@@ -272,37 +297,95 @@ func (l *lowerer) biasFits(j *job) bool {
 // planOutput looks for the activation quantizer the output goes into,
 // directly or through Relu or Clip, to requantize to it.
 func (l *lowerer) planOutput(j *job) {
-	o := j.node.Outputs[0]
 	j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
-	next := l.single(o)
-	if next == nil {
+	q, act, lo, hi := l.outputQuant(j.node.Outputs[0])
+	if q == nil || q.perChannel() && (j.matmul || len(q.scale) != j.M) {
 		return
 	}
-	var act *potv1.Node
-	if isONNX(next) && (next.GetOpType() == "Relu" || next.GetOpType() == "Clip") && next.Inputs[0] == o && len(next.GetOutputs()) == 1 {
-		lo, hi, ok := l.actBounds(next)
-		if !ok {
-			return
-		}
-		act, j.lo, j.hi = next, lo, hi
-		o = next.Outputs[0]
-		if next = l.single(o); next == nil {
-			j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
-			return
-		}
+	j.out, j.act, j.lo, j.hi = q, act, lo, hi
+}
+
+// outputQuant finds the quantizer that t goes into as its only reader,
+// possibly through a Relu or a Clip with constant bounds (act, with its
+// clamp [lo, hi]).
+func (l *lowerer) outputQuant(o string) (q *actQuant, act *potv1.Node, lo, hi float32) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	next := l.single(o)
+	if next == nil {
+		return nil, nil, lo, hi
 	}
-	var q *actQuant
+	if isONNX(next) && (next.GetOpType() == "Relu" || next.GetOpType() == "Clip") && next.Inputs[0] == o && len(next.GetOutputs()) == 1 {
+		alo, ahi, ok := l.actBounds(next)
+		if !ok {
+			return nil, nil, lo, hi
+		}
+		act, o = next, next.Outputs[0]
+		if next = l.single(o); next == nil {
+			return nil, nil, lo, hi
+		}
+		lo, hi = alo, ahi
+	}
 	switch {
 	case next.GetDomain() == plan.FakeQuantizeDomain && next.GetOpType() == plan.FakeQuantizeOp:
 		q = l.actQuant(next.Outputs[0])
 	case isONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.consumers[next.Outputs[0]]) == 1:
 		q = l.actQuant(l.consumers[next.Outputs[0]][0].Outputs[0])
 	}
-	if q == nil || q.in != o || q.producedBy != nil || q.perChannel() && (j.matmul || len(q.scale) != j.M) {
-		j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
-		return
+	if q == nil || q.in != o || q.producedBy != nil {
+		return nil, nil, float32(math.Inf(-1)), float32(math.Inf(1))
 	}
-	j.out, j.act = q, act
+	return q, act, lo, hi
+}
+
+// addJob is an Add of two quantized activations whose sum goes into a
+// quantizer: it becomes QAdd.
+type addJob struct {
+	node   *potv1.Node
+	a, b   *actQuant
+	out    *actQuant
+	act    *potv1.Node
+	lo, hi float32
+	op     *potv1.Node
+}
+
+func (l *lowerer) planAdd(n *potv1.Node) *addJob {
+	if len(n.GetInputs()) != 2 || len(n.GetOutputs()) != 1 {
+		return nil
+	}
+	a, b := l.actQuant(n.Inputs[0]), l.actQuant(n.Inputs[1])
+	if a == nil || b == nil || a.perChannel() || b.perChannel() {
+		return nil
+	}
+	q, act, lo, hi := l.outputQuant(n.Outputs[0])
+	if q == nil || q.perChannel() {
+		return nil
+	}
+	return &addJob{node: n, a: a, b: b, out: q, act: act, lo: lo, hi: hi}
+}
+
+func (l *lowerer) emitAdd(j *addJob) {
+	base := j.node.GetName() + "/q"
+	scalarF := func(name string, v float32) string { return l.addInit(base+"/"+name, tensor.From([]int{1}, []float32{v})) }
+	scalarI := func(name string, v int32) string { return l.addInit(base+"/"+name, tensor.From([]int{1}, []int32{v})) }
+	op := &potv1.Node{Name: l.unique(j.node.GetName() + "/int8"), OpType: "QAdd", Domain: ops.DomainPot,
+		Inputs: []string{l.levelsOf(j.a), scalarI("a_zero_point", j.a.zp[0]), scalarF("a_scale", j.a.outScale[0]),
+			l.levelsOf(j.b), scalarI("b_zero_point", j.b.zp[0]), scalarF("b_scale", j.b.outScale[0]),
+			scalarF("y_scale", j.out.scale[0]), scalarI("y_zero_point", j.out.zp[0])},
+		Outputs:    []string{l.levelsOf(j.out)},
+		Attributes: []*potv1.Attribute{intAttr("levels", int64(j.out.levels))}}
+	if !math.IsInf(float64(j.lo), -1) {
+		op.Attributes = append(op.Attributes, floatAttr("act_min", j.lo))
+	}
+	if !math.IsInf(float64(j.hi), 1) {
+		op.Attributes = append(op.Attributes, floatAttr("act_max", j.hi))
+	}
+	j.out.producedBy = op
+	j.op = op
+	l.drop[j.node] = true
+	if j.act != nil {
+		l.drop[j.act] = true
+	}
+	l.added = append(l.added, op)
 }
 
 // single returns the only reader of t, or nil when t has several, none,
@@ -453,6 +536,23 @@ func bandLevel(v, scale float32, zp int32, levels int) int32 {
 // removed below when there are none), sets the layouts, and removes what
 // is dead.
 func (l *lowerer) finish() {
+	// A QAdd reads and writes one layout: standard if any of its three
+	// tensors must be.
+	for changed := true; changed; {
+		changed = false
+		for _, j := range l.adds {
+			if (j.a.standard || j.b.standard || j.out.standard) && !(j.a.standard && j.b.standard && j.out.standard) {
+				j.a.standard, j.b.standard, j.out.standard, changed = true, true, true, true
+			}
+		}
+	}
+	for _, j := range l.adds {
+		cl := int64(1)
+		if j.out.standard {
+			cl = 0
+		}
+		j.op.Attributes = append(j.op.Attributes, intAttr("channels_last", cl))
+	}
 	for _, q := range l.order {
 		if q.levelsName == "" {
 			continue
@@ -471,7 +571,7 @@ func (l *lowerer) finish() {
 			l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QLevels"), OpType: "QLevels", Domain: ops.DomainPot,
 				Inputs: []string{q.in, s, zp}, Outputs: []string{q.levelsName},
 				Attributes: []*potv1.Attribute{intAttr("levels", int64(q.levels)), axis, intAttr("channels_last", cl)}})
-		} else {
+		} else if q.producedBy.GetOpType() != "QAdd" {
 			q.producedBy.Attributes = append(q.producedBy.Attributes, intAttr("y_channels_last", cl))
 		}
 		for _, c := range q.consumers {

@@ -58,22 +58,25 @@ type QOut struct {
 	ChannelsLast bool
 }
 
-func (o *QOut) store(tile *QTile, rows, c0, n, pixel, pixels, channels int) {
+// store writes rows rows of 16 accumulators (channels c0..c0+n-1) as
+// output pixels pixel.. of pixels.
+func (o *QOut) store(acc []int32, rows, c0, n, pixel, pixels, channels int) {
 	off, rs, cs := pixel*channels+c0, channels, 1
 	if !o.ChannelsLast {
 		off, rs, cs = c0*pixels+pixel, 1, pixels
 	}
 	if o.Req != nil {
-		o.Req.StoreTile(tile, rows, c0, n, o.U8, off, rs, cs)
+		o.Req.storeRows(acc, rows, c0, n, o.U8, off, rs, cs)
 	} else {
-		o.Deq.StoreTile(tile, rows, c0, n, o.F32, off, rs, cs)
+		o.Deq.storeRows(acc, rows, c0, n, o.F32, off, rs, cs)
 	}
 }
 
-// QScratch holds the buffers of one convolution call; it only grows.
+// QScratch holds the buffers of one convolution call; they only grow.
 type QScratch struct {
 	buf  []uint8
-	tile QTile
+	offs []int32
+	acc  []int32
 }
 
 func (s *QScratch) bytes(n int) []uint8 {
@@ -81,6 +84,21 @@ func (s *QScratch) bytes(n int) []uint8 {
 		s.buf = make([]uint8, n)
 	}
 	return s.buf[:n]
+}
+
+func (s *QScratch) ints(n int) []int32 {
+	if cap(s.acc) < n {
+		s.acc = make([]int32, n)
+	}
+	return s.acc[:n]
+}
+
+// offsets returns a table of n row offsets with room for whole tiles.
+func (s *QScratch) offsets(n int) []int32 {
+	if c := (n + qMR - 1) / qMR * qMR; cap(s.offs) < c {
+		s.offs = make([]int32, c)
+	}
+	return s.offs[:n]
 }
 
 // RunImage convolves one image x (channels-last [H][W][C] when
@@ -106,34 +124,20 @@ func (k *QConvKernel) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp u
 func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QScratch, out *QOut) {
 	C := k.C
 	hp, wp := g.H+g.PadT+g.PadB, g.W+g.PadL+g.PadR
-	rows := QRows{RowStep: g.SW * C, Segs: k.KH, SegLen: k.SegLen, SegStride: g.DH * wp * C}
-	slack := (qMR-1)*rows.RowStep + k.SegLen
-	buf := s.bytes(hp*wp*C + slack)
+	rows := QRows{Segs: k.KH, SegLen: k.SegLen, SegStride: g.DH * wp * C}
+	size := hp*wp*C + k.SegLen
+	P := g.OH * g.OW
+	offs := s.offsets(P)
+	for oh, p := 0, 0; oh < g.OH; oh++ {
+		for ow := 0; ow < g.OW; ow, p = ow+1, p+1 {
+			offs[p] = int32((oh*g.SH*wp + ow*g.SW) * C)
+		}
+	}
+	buf := s.bytes(size)
 	padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
 	clear(buf[hp*wp*C:])
-	P := g.OH * g.OW
-	// When output rows follow each other in the buffer with the row step
-	// (1×1 kernels, stride 1, no column padding), tiles may span rows.
-	flat := g.SH*wp == g.OW*g.SW
 	for j := 0; j < k.B.Blocks(); j++ {
-		c0 := j * qNR
-		n := min(qNR, k.M-c0)
-		if flat {
-			for p := 0; p < P; p += qMR {
-				r := min(qMR, P-p)
-				k.B.Tile(buf, p*rows.RowStep, rows, j, &s.tile)
-				out.store(&s.tile, r, c0, n, p, P, k.M)
-			}
-			continue
-		}
-		for oh := 0; oh < g.OH; oh++ {
-			base := oh * g.SH * wp * C
-			for ow := 0; ow < g.OW; ow += qMR {
-				r := min(qMR, g.OW-ow)
-				k.B.Tile(buf, base+ow*rows.RowStep, rows, j, &s.tile)
-				out.store(&s.tile, r, c0, n, oh*g.OW+ow, P, k.M)
-			}
-		}
+		k.B.Rows(buf, offs, rows, j, out, 0, P, k.M, s)
 	}
 }
 
@@ -172,12 +176,8 @@ func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 	a := s.bytes(chunk * kp)
 	for p0 := 0; p0 < P; p0 += chunk {
 		np := min(chunk, P-p0)
-		for p := 0; p < chunk; p++ {
+		for p := 0; p < np; p++ {
 			row := a[p*kp : (p+1)*kp]
-			if p >= np {
-				clear(row)
-				continue
-			}
 			oh, ow := (p0+p)/g.OW, (p0+p)%g.OW
 			for kh := 0; kh < k.KH; kh++ {
 				i := kh * k.SegLen
@@ -203,14 +203,13 @@ func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 				}
 			}
 		}
-		rows := QRows{RowStep: kp, Segs: 1, SegLen: kp}
+		offs := s.offsets(np)
+		for p := range offs {
+			offs[p] = int32(p * kp)
+		}
+		rows := QRows{Segs: 1, SegLen: kp}
 		for j := 0; j < k.B.Blocks(); j++ {
-			c0 := j * qNR
-			n := min(qNR, k.M-c0)
-			for p := 0; p < np; p += qMR {
-				k.B.Tile(a, p*kp, rows, j, &s.tile)
-				out.store(&s.tile, min(qMR, np-p), c0, n, p0+p, P, k.M)
-			}
+			k.B.Rows(a, offs, rows, j, out, p0, P, k.M, s)
 		}
 	}
 }
@@ -218,38 +217,32 @@ func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 // QMatMul multiplies rows of uint8 levels by packed weights: row i of
 // x is x[i*K : i*K+K] (K = b.K), and output row i has b.M channels,
 // written through out as channels-last rows (out.ChannelsLast must be
-// true). Rows are padded to a multiple of 4 in scratch when needed.
+// true). Rows are repacked in scratch when K is not a multiple of 4.
 func QMatMul(b *QPackedB, x []uint8, rows int, s *QScratch, out *QOut) {
 	K, kp := b.K, b.KP
 	if len(x) < rows*K {
 		panic(fmt.Sprintf("int8 matrix product: %d values for %d rows of %d", len(x), rows, K))
 	}
 	const chunk = 64
-	a := s.bytes(chunk * kp)
 	for r0 := 0; r0 < rows; r0 += chunk {
 		nr := min(chunk, rows-r0)
-		src, ld := x[r0*K:], K
-		if kp != K || (r0+(nr+qMR-1)/qMR*qMR)*K > len(x) {
-			// Repack: pad the reduction to KP and the rows to the chunk.
-			for r := 0; r < chunk; r++ {
+		src, ld := x[r0*K:r0*K+nr*K], K
+		if kp != K {
+			a := s.bytes(nr * kp)
+			for r := 0; r < nr; r++ {
 				row := a[r*kp : (r+1)*kp]
-				if r < nr {
-					copy(row, x[(r0+r)*K:(r0+r+1)*K])
-					clear(row[K:])
-				} else {
-					clear(row)
-				}
+				copy(row, x[(r0+r)*K:(r0+r+1)*K])
+				clear(row[K:])
 			}
 			src, ld = a, kp
 		}
-		lr := QRows{RowStep: ld, Segs: 1, SegLen: kp}
+		offs := s.offsets(nr)
+		for r := range offs {
+			offs[r] = int32(r * ld)
+		}
+		lr := QRows{Segs: 1, SegLen: kp}
 		for j := 0; j < b.Blocks(); j++ {
-			c0 := j * qNR
-			n := min(qNR, b.M-c0)
-			for r := 0; r < nr; r += qMR {
-				b.Tile(src, r*ld, lr, j, &s.tile)
-				out.store(&s.tile, min(qMR, nr-r), c0, n, r0+r, rows, b.M)
-			}
+			b.Rows(src, offs, lr, j, out, r0, rows, b.M, s)
 		}
 	}
 }

@@ -38,7 +38,7 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	C, M := d.C, d.C*d.Mult
 	acc = acc[:M]
 	P := g.OH * g.OW
-	var one QTile
+	var one [qNR]int32
 	for oh := 0; oh < g.OH; oh++ {
 		for ow := 0; ow < g.OW; ow++ {
 			clear(acc)
@@ -73,7 +73,7 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 			for c0 := 0; c0 < M; c0 += qNR {
 				n := min(qNR, M-c0)
 				copy(one[:n], acc[c0:c0+n])
-				out.store(&one, 1, c0, n, p, P, M)
+				out.store(one[:], 1, c0, n, p, P, M)
 			}
 		}
 	}

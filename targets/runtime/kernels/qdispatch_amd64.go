@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasQAVX2 reports whether the AVX2 integer kernels can run.
 var hasQAVX2 = cpu.X86.HasAVX2
@@ -24,42 +28,55 @@ func UseQAssembly(on bool) (was bool) {
 }
 
 //go:noescape
-func qTileSatAVX2(a *uint8, rowStep, segs, segLen, segStride int, w *int8, tile *QTile)
+func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 
 //go:noescape
-func qTileExactAVX2(a *uint8, rowStep, segs, segLen, segStride int, w *int16, tile *QTile)
+func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
 
-//go:noescape
-func qRequantAVX2(tile *QTile, rows int, params *int64, dst *uint8, ld int)
+// QPackedB.Rows has checked the bounds of a, offs and dst.
 
-// The callers (QPackedB.Tile, QRequant.StoreTile) have checked the
-// bounds of a and dst; w holds the whole block.
-
-func qTileSat(a []uint8, rows QRows, w []int8, tile *QTile) {
+// qRaw computes the int32 accumulators of the rows at offs (a multiple
+// of 4 rows) into acc, 16 per row.
+func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
 	if !useQAsm {
-		qTileSatGo(a, rows, w, tile)
+		qRawGo(b, a, offs, rows, base, acc)
 		return
 	}
-	qTileSatAVX2(&a[0], rows.RowStep, rows.Segs, rows.SegLen, rows.SegStride, &w[0], tile)
+	_ = acc[len(offs)*qNR-1]
+	dst := (*uint8)(unsafe.Pointer(&acc[0]))
+	if b.Model == QSaturating {
+		qKernSatAVX2(&a[0], &offs[0], len(offs), rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], nil, dst, qNR*4)
+	} else {
+		qKernExactAVX2(&a[0], &offs[0], len(offs), rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], nil, dst, qNR*4)
+	}
 }
 
-func qTileExact(a []uint8, rows QRows, w []int16, tile *QTile) {
+// qFused computes and requantizes npix rows (offs padded to whole
+// tiles) into dst, ldd bytes per row, with the parameters of 16
+// channels; false when there is no assembly.
+func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params []int64, dst []uint8, ldd int) bool {
 	if !useQAsm {
-		qTileExactGo(a, rows, w, tile)
-		return
+		return false
 	}
-	qTileExactAVX2(&a[0], rows.RowStep, rows.Segs, rows.SegLen, rows.SegStride, &w[0], tile)
-}
-
-func qRequantTile(q *QRequant, tile *QTile, rows, c0 int, dst []uint8, off, rowStride int) bool {
-	if rows <= 0 {
-		return true
+	_ = params[2*qReqGroup-1]
+	if b.Model == QSaturating {
+		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &params[0], &dst[0], ldd)
+	} else {
+		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], &params[0], &dst[0], ldd)
 	}
-	_ = dst[off+(rows-1)*rowStride+qNR-1]
-	if !useQAsm {
-		qRequantTileGo(q, tile, rows, c0, dst, off, rowStride)
-		return true
-	}
-	qRequantAVX2(tile, rows, &q.vec[(c0/8)*qReqParams], &dst[off], rowStride)
 	return true
+}
+
+//go:noescape
+func qAddAVX2(p *[12]float32, dst, a, b *uint8, n int)
+
+// qAddVec does the first len(dst)&^7 elements of QAdd.Row and returns
+// how many it did.
+func qAddVec(q *QAdd, dst, a, b []uint8) int {
+	n := len(dst) &^ 7
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	qAddAVX2(&q.p, &dst[0], &a[0], &b[0], n)
+	return n
 }

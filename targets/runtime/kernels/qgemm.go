@@ -38,10 +38,6 @@ const (
 	qKG = 4
 )
 
-// QTile is the int32 result of one micro-kernel call: qMR rows of qNR
-// channels.
-type QTile [qMR * qNR]int32
-
 // QPackedB is a constant matrix of int8 weights, M output channels by K
 // reduction steps, packed once for one QModel. The reduction is padded
 // with zero weights to a multiple of 4 and the channels to a multiple of
@@ -103,88 +99,123 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 	return p, nil
 }
 
-// QRows says where the reduction vector of each row of a tile is: row r
-// starts at off + r*RowStep in the activation slice and is made of Segs
-// segments of SegLen bytes, SegStride apart. SegLen must be a multiple
-// of 4 and Segs*SegLen the packed KP. A plain row-major matrix is one
-// segment per row; a convolution over a padded channels-last image has
-// one segment per kernel row.
+// QRows says where the reduction vector of a row (an output pixel) is:
+// from the row's offset in the activation slice, Segs segments of SegLen
+// bytes, SegStride apart. SegLen must be a multiple of 4 and
+// Segs*SegLen the packed KP. A row-major matrix is one segment per row;
+// a convolution over a padded channels-last image has one segment per
+// kernel row.
 type QRows struct {
-	RowStep, Segs, SegLen, SegStride int
+	Segs, SegLen, SegStride int
 }
 
-// span is the number of bytes a tile reads from its offset on.
-func (r QRows) span() int {
-	return (qMR-1)*r.RowStep + (r.Segs-1)*r.SegStride + r.SegLen
-}
+// span is the number of bytes a row reads from its offset on.
+func (r QRows) span() int { return (r.Segs-1)*r.SegStride + r.SegLen }
 
-func (r QRows) check(kp int) error {
-	if r.Segs < 1 || r.SegLen < qKG || r.SegLen%qKG != 0 || r.Segs*r.SegLen != kp || r.RowStep < 0 || r.SegStride < 0 {
-		return fmt.Errorf("int8 tile: %d segments of %d bytes for a reduction of %d (segment length must be a positive multiple of 4)", r.Segs, r.SegLen, kp)
+func (r QRows) check(kp int) {
+	if r.Segs < 1 || r.SegLen < qKG || r.SegLen%qKG != 0 || r.Segs*r.SegLen != kp || r.SegStride < 0 {
+		panic(fmt.Sprintf("int8 rows: %d segments of %d bytes for a reduction of %d (segment length must be a positive multiple of 4)", r.Segs, r.SegLen, kp))
 	}
-	return nil
 }
 
-// Tile computes the qMR×qNR tile of channel block j: tile[r*16+c] is the
-// dot product of row r of the activations (see QRows) with channel
-// 16j+c, in the packed model's arithmetic. Activations read beyond the
-// rows a caller keeps only produce tile rows it ignores, but they must
-// lie inside a.
-func (b *QPackedB) Tile(a []uint8, off int, rows QRows, j int, tile *QTile) {
-	if off < 0 || off+rows.span() > len(a) {
-		panic(fmt.Sprintf("int8 tile: rows at %d spanning %d bytes outside %d activations", off, rows.span(), len(a)))
+// Rows computes channel block j (channels 16j..16j+15) for the rows
+// starting at a[offs[i]], i < len(offs), and writes row i through out as
+// output pixel pixel0+i of pixels (channels in all). offs must have room
+// for a multiple of 4 entries (cap); the entries past len are
+// overwritten.
+func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch) {
+	if len(offs) == 0 {
+		return
 	}
+	rows.check(b.KP)
 	if j < 0 || j >= b.Blocks() {
-		panic(fmt.Sprintf("int8 tile: channel block %d of %d", j, b.Blocks()))
+		panic(fmt.Sprintf("int8 rows: channel block %d of %d", j, b.Blocks()))
 	}
+	npix := len(offs)
+	maxOff := int32(0)
+	for _, o := range offs {
+		if o < 0 {
+			panic(fmt.Sprintf("int8 rows: negative offset %d", o))
+		}
+		maxOff = max(maxOff, o)
+	}
+	if int(maxOff)+rows.span() > len(a) {
+		panic(fmt.Sprintf("int8 rows: a row at %d spanning %d bytes outside %d activations", maxOff, rows.span(), len(a)))
+	}
+	// Pad to whole tiles with the last row (computed, not stored).
+	padded := offs[:(npix+qMR-1)/qMR*qMR]
+	for i := npix; i < len(padded); i++ {
+		padded[i] = offs[npix-1]
+	}
+	c0 := j * qNR
+	n := min(qNR, b.M-c0)
 	base := j * b.KP * qNR
-	if b.Model == QSaturating {
-		qTileSat(a[off:], rows, b.b8[base:base+b.KP*qNR], tile)
-	} else {
-		qTileExact(a[off:], rows, b.b16[base:base+b.KP*qNR], tile)
+	if req := out.Req; req != nil && out.ChannelsLast && n == qNR && req.fast {
+		need := (pixel0+npix-1)*channels + c0 + qNR
+		if need > len(out.U8) {
+			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
+		}
+		if qFused(b, a, padded, npix, rows, base, req.vec[c0/8*qReqGroup:], out.U8[pixel0*channels+c0:], channels) {
+			return
+		}
+	}
+	// Raw accumulators in chunks of 64 rows, stored by Go.
+	const chunk = 64
+	acc := s.ints(chunk * qNR)
+	for p := 0; p < len(padded); p += chunk {
+		q := min(p+chunk, len(padded))
+		qRaw(b, a, padded[p:q], rows, base, acc)
+		out.store(acc, min(q, npix)-p, c0, n, pixel0+p, pixels, channels)
 	}
 }
 
-// qTileSatGo is the pure-Go saturating micro-kernel (the oracle of the
-// assembly one): per pair of steps sat16(x0*w0 + x1*w1), summed in int32.
-func qTileSatGo(a []uint8, rows QRows, w []int8, tile *QTile) {
-	for r := 0; r < qMR; r++ {
-		var acc [qNR]int32
-		g := 0
-		for s := 0; s < rows.Segs; s++ {
-			seg := a[r*rows.RowStep+s*rows.SegStride:]
-			seg = seg[:rows.SegLen]
-			for i := 0; i < len(seg); i, g = i+qKG, g+1 {
-				x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
-				wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
-				for c := 0; c < qNR; c++ {
-					wc := wg[c*qKG : c*qKG+qKG]
-					acc[c] += sat16(x0*int32(wc[0])+x1*int32(wc[1])) + sat16(x2*int32(wc[2])+x3*int32(wc[3]))
-				}
-			}
+// qRawGo computes the raw int32 accumulators of the rows at offs (a
+// multiple of 4) into acc, 16 per row: the pure-Go twin of the assembly.
+func qRawGo(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
+	for t := 0; t < len(offs); t++ {
+		row := acc[t*qNR : (t+1)*qNR]
+		if b.Model == QSaturating {
+			qRowSatGo(a[offs[t]:], rows, b.b8[base:base+b.KP*qNR], row)
+		} else {
+			qRowExactGo(a[offs[t]:], rows, b.b16[base:base+b.KP*qNR], row)
 		}
-		copy(tile[r*qNR:(r+1)*qNR], acc[:])
 	}
 }
 
-// qTileExactGo is the pure-Go exact micro-kernel.
-func qTileExactGo(a []uint8, rows QRows, w []int16, tile *QTile) {
-	for r := 0; r < qMR; r++ {
-		var acc [qNR]int32
-		g := 0
-		for s := 0; s < rows.Segs; s++ {
-			seg := a[r*rows.RowStep+s*rows.SegStride:]
-			seg = seg[:rows.SegLen]
-			for i := 0; i < len(seg); i, g = i+qKG, g+1 {
-				x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
-				wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
-				lo, hi := wg[:2*qNR], wg[2*qNR:]
-				for c := 0; c < qNR; c++ {
-					acc[c] += x0*int32(lo[2*c]) + x1*int32(lo[2*c+1]) + x2*int32(hi[2*c]) + x3*int32(hi[2*c+1])
-				}
+// qRowSatGo is one row of the saturating model: per pair of steps
+// sat16(x0*w0 + x1*w1), summed in int32.
+func qRowSatGo(a []uint8, rows QRows, w []int8, acc []int32) {
+	clear(acc)
+	g := 0
+	for s := 0; s < rows.Segs; s++ {
+		seg := a[s*rows.SegStride:]
+		seg = seg[:rows.SegLen]
+		for i := 0; i < len(seg); i, g = i+qKG, g+1 {
+			x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
+			wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
+			for c := 0; c < qNR; c++ {
+				wc := wg[c*qKG : c*qKG+qKG]
+				acc[c] += sat16(x0*int32(wc[0])+x1*int32(wc[1])) + sat16(x2*int32(wc[2])+x3*int32(wc[3]))
 			}
 		}
-		copy(tile[r*qNR:(r+1)*qNR], acc[:])
+	}
+}
+
+// qRowExactGo is one row of the exact model.
+func qRowExactGo(a []uint8, rows QRows, w []int16, acc []int32) {
+	clear(acc)
+	g := 0
+	for s := 0; s < rows.Segs; s++ {
+		seg := a[s*rows.SegStride:]
+		seg = seg[:rows.SegLen]
+		for i := 0; i < len(seg); i, g = i+qKG, g+1 {
+			x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
+			wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
+			lo, hi := wg[:2*qNR], wg[2*qNR:]
+			for c := 0; c < qNR; c++ {
+				acc[c] += x0*int32(lo[2*c]) + x1*int32(lo[2*c+1]) + x2*int32(hi[2*c]) + x3*int32(hi[2*c+1])
+			}
+		}
 	}
 }
 

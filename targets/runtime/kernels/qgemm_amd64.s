@@ -2,10 +2,13 @@
 
 #include "textflag.h"
 
-// Integer micro-kernels (AVX2): a tile of 4 rows (pixels) by 16 output
-// channels, reduction in groups of 4 steps. Row r's activations start at
-// a + r*rowStep and are segs segments of segLen bytes, segStride apart;
-// each group of 4 activation bytes of a row is broadcast to all lanes.
+// Integer kernels (AVX2). Each call runs tiles of 4 rows (output pixels)
+// by 16 output channels: row r of a tile starts at a + offs[r] and is
+// segs segments of segLen bytes, segStride apart; the reduction goes in
+// groups of 4 steps, whose 4 activation bytes are broadcast to all lanes
+// and multiplied with 16 channels' weights. With params the accumulators
+// are requantized in registers and npix rows of 16 levels are stored ldd
+// bytes apart; without, every tile row's 16 int32 are stored (ldd = 64).
 
 // Zero-extension of activation bytes 0,1 (and 2,3) of each dword into
 // int16 pairs: the VPMOVZXBW of the exact model, per broadcast dword.
@@ -21,9 +24,15 @@ DATA qShuf23<>+16(SB)/8, $0x8003800280038002
 DATA qShuf23<>+24(SB)/8, $0x8003800280038002
 GLOBL qShuf23<>(SB), RODATA|NOPTR, $32
 
-// SATROW: saturating model for one row: VPMADDUBSW sums the products of
-// adjacent pairs into int16 with saturation, VPMADDWD by ones widens
-// and adds the two pairs of a group into int32.
+DATA qOne64<>+0(SB)/8, $1
+DATA qOne64<>+8(SB)/8, $1
+DATA qOne64<>+16(SB)/8, $1
+DATA qOne64<>+24(SB)/8, $1
+GLOBL qOne64<>(SB), RODATA|NOPTR, $32
+
+// SATROW: saturating model, one row: VPMADDUBSW sums the products of
+// adjacent pairs into int16 with saturation; VPMADDWD by ones (Y15)
+// widens and adds the group's two pairs into int32.
 #define SATROW(ptr, acc0, acc1) \
 	VPBROADCASTD (ptr)(AX*1), Y10; \
 	VPMADDUBSW   Y8, Y10, Y11; \
@@ -33,64 +42,9 @@ GLOBL qShuf23<>(SB), RODATA|NOPTR, $32
 	VPADDD       Y11, acc0, acc0; \
 	VPADDD       Y12, acc1, acc1
 
-// func qTileSatAVX2(a *uint8, rowStep, segs, segLen, segStride int, w *int8, tile *QTile)
-TEXT ·qTileSatAVX2(SB), NOSPLIT, $0-56
-	MOVQ a+0(FP), SI
-	MOVQ rowStep+8(FP), R8
-	MOVQ segs+16(FP), CX
-	MOVQ segLen+24(FP), DX
-	MOVQ segStride+32(FP), R9
-	MOVQ w+40(FP), BX
-	MOVQ tile+48(FP), DI
-	LEAQ (SI)(R8*1), R10
-	LEAQ (R10)(R8*1), R11
-	LEAQ (R11)(R8*1), R12
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
-	VPCMPEQW Y15, Y15, Y15
-	VPSRLW   $15, Y15, Y15
-
-satseg:
-	XORQ AX, AX
-
-satk:
-	VMOVDQU (BX), Y8
-	VMOVDQU 32(BX), Y9
-	SATROW(SI, Y0, Y1)
-	SATROW(R10, Y2, Y3)
-	SATROW(R11, Y4, Y5)
-	SATROW(R12, Y6, Y7)
-	ADDQ    $64, BX
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     satk
-	ADDQ    R9, SI
-	ADDQ    R9, R10
-	ADDQ    R9, R11
-	ADDQ    R9, R12
-	DECQ    CX
-	JNZ     satseg
-
-	VMOVDQU Y0, (DI)
-	VMOVDQU Y1, 32(DI)
-	VMOVDQU Y2, 64(DI)
-	VMOVDQU Y3, 96(DI)
-	VMOVDQU Y4, 128(DI)
-	VMOVDQU Y5, 160(DI)
-	VMOVDQU Y6, 192(DI)
-	VMOVDQU Y7, 224(DI)
-	VZEROUPPER
-	RET
-
-// EXACTROW: exact model for one row: the group's 4 activation bytes are
-// zero-extended into int16 pairs (a0,a1) and (a2,a3) and multiplied with
-// the int16 weights by VPMADDWD, which adds each pair into int32.
+// EXACTROW: exact model, one row: the group's 4 activation bytes are
+// zero-extended into int16 pairs (a0,a1), (a2,a3) and multiplied with the
+// int16 weights by VPMADDWD, which adds each pair exactly into int32.
 #define EXACTROW(ptr, acc0, acc1) \
 	VPBROADCASTD (ptr)(AX*1), Y10; \
 	VPSHUFB      qShuf01<>(SB), Y10, Y11; \
@@ -104,26 +58,157 @@ satk:
 	VPADDD       Y14, acc1, acc1; \
 	VPADDD       Y15, acc1, acc1
 
-// func qTileExactAVX2(a *uint8, rowStep, segs, segLen, segStride int, w *int16, tile *QTile)
-TEXT ·qTileExactAVX2(SB), NOSPLIT, $0-56
+// TILESTART: the tile's 4 row pointers from the offset table, zero
+// accumulators, weights and segment count reloaded.
+#define TILESTART \
+	MOVLQSX 0(R8), R10; \
+	ADDQ    SI, R10; \
+	MOVLQSX 4(R8), R11; \
+	ADDQ    SI, R11; \
+	MOVLQSX 8(R8), R12; \
+	ADDQ    SI, R12; \
+	MOVLQSX 12(R8), R13; \
+	ADDQ    SI, R13; \
+	MOVQ    w+48(FP), BX; \
+	MOVQ    segs+24(FP), DI; \
+	VPXOR   Y0, Y0, Y0; \
+	VPXOR   Y1, Y1, Y1; \
+	VPXOR   Y2, Y2, Y2; \
+	VPXOR   Y3, Y3, Y3; \
+	VPXOR   Y4, Y4, Y4; \
+	VPXOR   Y5, Y5, Y5; \
+	VPXOR   Y6, Y6, Y6; \
+	VPXOR   Y7, Y7, Y7
+
+// NEXTSEG: advance the row pointers to the next segment.
+#define NEXTSEG \
+	ADDQ R9, R10; \
+	ADDQ R9, R11; \
+	ADDQ R9, R12; \
+	ADDQ R9, R13
+
+// REQ8: requantize 8 channels (group at byte G of the parameters in BX)
+// of accumulator vector acc into res as int32 levels. acc + bias, then
+// the products with the multipliers on even lanes and on odd lanes
+// (shifted down), each rounded half to even by
+// (p + 2^62 + 2^(n-1) - 1 + bit n of p) >> n on non-negative values with
+// logical shifts, plus zp - 2^(62-n); recombined, clamped to [lo, hi].
+#define REQ8(acc, G, res) \
+	VPADDD   G+0(BX), acc, Y8; \
+	VPMULDQ  G+32(BX), Y8, Y9; \
+	VPSRLQ   $32, Y8, Y8; \
+	VPMULDQ  G+64(BX), Y8, Y8; \
+	VPSRLVQ  G+96(BX), Y9, Y10; \
+	VPAND    qOne64<>(SB), Y10, Y10; \
+	VPADDQ   G+160(BX), Y9, Y9; \
+	VPADDQ   Y10, Y9, Y9; \
+	VPSRLVQ  G+96(BX), Y9, Y9; \
+	VPADDQ   G+224(BX), Y9, Y9; \
+	VPSRLVQ  G+128(BX), Y8, Y10; \
+	VPAND    qOne64<>(SB), Y10, Y10; \
+	VPADDQ   G+192(BX), Y8, Y8; \
+	VPADDQ   Y10, Y8, Y8; \
+	VPSRLVQ  G+128(BX), Y8, Y8; \
+	VPADDQ   G+256(BX), Y8, Y8; \
+	VPSLLQ   $32, Y8, Y8; \
+	VPBLENDD $0xaa, Y8, Y9, res; \
+	VPMAXSD  G+288(BX), res, res; \
+	VPMINSD  G+320(BX), res, res
+
+// REQROW: one row's 16 channels to 16 bytes at (R14).
+#define REQROW(a0, a1) \
+	REQ8(a0, 0, Y11); \
+	REQ8(a1, 352, Y12); \
+	VPACKUSDW    Y12, Y11, Y11; \
+	VPERMQ       $0xd8, Y11, Y11; \
+	VEXTRACTI128 $1, Y11, X12; \
+	VPACKUSWB    X12, X11, X11; \
+	VMOVDQU      X11, (R14)
+
+// func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+TEXT ·qKernSatAVX2(SB), NOSPLIT, $0-80
 	MOVQ a+0(FP), SI
-	MOVQ rowStep+8(FP), R8
-	MOVQ segs+16(FP), CX
-	MOVQ segLen+24(FP), DX
-	MOVQ segStride+32(FP), R9
-	MOVQ w+40(FP), BX
-	MOVQ tile+48(FP), DI
-	LEAQ (SI)(R8*1), R10
-	LEAQ (R10)(R8*1), R11
-	LEAQ (R11)(R8*1), R12
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
+	MOVQ offs+8(FP), R8
+	MOVQ npix+16(FP), CX
+	MOVQ segLen+32(FP), DX
+	MOVQ segStride+40(FP), R9
+	MOVQ dst+64(FP), R14
+
+sattile:
+	TILESTART
+	VPCMPEQW Y15, Y15, Y15
+	VPSRLW   $15, Y15, Y15
+
+satseg:
+	XORQ AX, AX
+
+satk:
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	SATROW(R10, Y0, Y1)
+	SATROW(R11, Y2, Y3)
+	SATROW(R12, Y4, Y5)
+	SATROW(R13, Y6, Y7)
+	ADDQ    $64, BX
+	ADDQ    $4, AX
+	CMPQ    AX, DX
+	JLT     satk
+	NEXTSEG
+	DECQ    DI
+	JNZ     satseg
+	// Requantize and store the tile's valid rows (CX counts the rows
+	// left), or store the raw accumulators; then the next tile.
+	MOVQ  params+56(FP), BX
+	TESTQ BX, BX
+	JZ    satraw
+	REQROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	ADDQ  $16, R8
+	JMP   sattile
+
+satraw:
+	VMOVDQU Y0, (R14)
+	VMOVDQU Y1, 32(R14)
+	VMOVDQU Y2, 64(R14)
+	VMOVDQU Y3, 96(R14)
+	VMOVDQU Y4, 128(R14)
+	VMOVDQU Y5, 160(R14)
+	VMOVDQU Y6, 192(R14)
+	VMOVDQU Y7, 224(R14)
+	ADDQ    $256, R14
+	ADDQ    $16, R8
+	SUBQ    $4, CX
+	JG      sattile
+
+satdone:
+	VZEROUPPER
+	RET
+
+// func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
+TEXT ·qKernExactAVX2(SB), NOSPLIT, $0-80
+	MOVQ a+0(FP), SI
+	MOVQ offs+8(FP), R8
+	MOVQ npix+16(FP), CX
+	MOVQ segLen+32(FP), DX
+	MOVQ segStride+40(FP), R9
+	MOVQ dst+64(FP), R14
+
+extile:
+	TILESTART
 
 exseg:
 	XORQ AX, AX
@@ -133,87 +218,55 @@ exk:
 	VMOVDQU 32(BX), Y9
 	VMOVDQU 64(BX), Y12
 	VMOVDQU 96(BX), Y13
-	EXACTROW(SI, Y0, Y1)
-	EXACTROW(R10, Y2, Y3)
-	EXACTROW(R11, Y4, Y5)
-	EXACTROW(R12, Y6, Y7)
+	EXACTROW(R10, Y0, Y1)
+	EXACTROW(R11, Y2, Y3)
+	EXACTROW(R12, Y4, Y5)
+	EXACTROW(R13, Y6, Y7)
 	ADDQ     $128, BX
 	ADDQ     $4, AX
 	CMPQ     AX, DX
 	JLT      exk
-	ADDQ     R9, SI
-	ADDQ     R9, R10
-	ADDQ     R9, R11
-	ADDQ     R9, R12
-	DECQ     CX
+	NEXTSEG
+	DECQ     DI
 	JNZ      exseg
+	// Requantize and store the tile's valid rows (CX counts the rows
+	// left), or store the raw accumulators; then the next tile.
+	MOVQ  params+56(FP), BX
+	TESTQ BX, BX
+	JZ    exraw
+	REQROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	ADDQ  $16, R8
+	JMP   extile
 
-	VMOVDQU Y0, (DI)
-	VMOVDQU Y1, 32(DI)
-	VMOVDQU Y2, 64(DI)
-	VMOVDQU Y3, 96(DI)
-	VMOVDQU Y4, 128(DI)
-	VMOVDQU Y5, 160(DI)
-	VMOVDQU Y6, 192(DI)
-	VMOVDQU Y7, 224(DI)
-	VZEROUPPER
-	RET
+exraw:
+	VMOVDQU Y0, (R14)
+	VMOVDQU Y1, 32(R14)
+	VMOVDQU Y2, 64(R14)
+	VMOVDQU Y3, 96(R14)
+	VMOVDQU Y4, 128(R14)
+	VMOVDQU Y5, 160(R14)
+	VMOVDQU Y6, 192(R14)
+	VMOVDQU Y7, 224(R14)
+	ADDQ    $256, R14
+	ADDQ    $16, R8
+	SUBQ    $4, CX
+	JG      extile
 
-// HALF: requantize the 4 int64 products in p (even or odd channels of a
-// group) with the parameter vectors at off(P): shift counts n at +0,
-// 2^62+2^(n-1)-1 at +64, zp-2^(62-n) at +128, lo at +192, hi at +256
-// (even and odd vectors interleave every 32 bytes). Round half to even:
-// (p + 2^(n-1) - 1 + bit n of p) >> n, computed on p + 2^62 >= 0 with
-// logical shifts. Y15 holds int64 ones; Y7..Y9 are scratch.
-#define HALF(P, off, p) \
-	VPSRLVQ   off(P), p, Y7; \
-	VPAND     Y15, Y7, Y7; \
-	VPADDQ    off+64(P), p, p; \
-	VPADDQ    Y7, p, p; \
-	VPSRLVQ   off(P), p, p; \
-	VPADDQ    off+128(P), p, p; \
-	VMOVDQU   off+192(P), Y8; \
-	VPCMPGTQ  p, Y8, Y9; \
-	VPBLENDVB Y9, Y8, p, p; \
-	VPCMPGTQ  off+256(P), p, Y9; \
-	VPBLENDVB Y9, off+256(P), p, p
-
-// REQ8: the 8 channels of one group: acc + bias, products with the
-// multipliers (even lanes, then odd lanes shifted down), HALF on each,
-// recombined into 8 int32 in res.
-#define REQ8(T, P, res) \
-	VMOVDQU T, Y4; \
-	VPADDD  0(P), Y4, Y4; \
-	VPMULDQ 32(P), Y4, Y5; \
-	VPSRLQ  $32, Y4, Y6; \
-	VPMULDQ 64(P), Y6, Y6; \
-	HALF(P, 96, Y5); \
-	HALF(P, 128, Y6); \
-	VPSLLQ  $32, Y6, Y6; \
-	VPBLENDD $0xaa, Y6, Y5, res
-
-// func qRequantAVX2(tile *QTile, rows int, params *int64, dst *uint8, ld int)
-TEXT ·qRequantAVX2(SB), NOSPLIT, $0-40
-	MOVQ tile+0(FP), SI
-	MOVQ rows+8(FP), CX
-	MOVQ params+16(FP), BX
-	MOVQ dst+24(FP), DI
-	MOVQ ld+32(FP), DX
-	LEAQ 416(BX), R8
-	VPCMPEQQ Y15, Y15, Y15
-	VPSRLQ   $63, Y15, Y15
-
-reqrow:
-	REQ8((SI), BX, Y0)
-	REQ8(32(SI), R8, Y1)
-	VPACKUSDW    Y1, Y0, Y2
-	VPERMQ       $0xd8, Y2, Y2
-	VEXTRACTI128 $1, Y2, X3
-	VPACKUSWB    X3, X2, X2
-	VMOVDQU      X2, (DI)
-	ADDQ         $64, SI
-	ADDQ         DX, DI
-	DECQ         CX
-	JNZ          reqrow
+exdone:
 	VZEROUPPER
 	RET

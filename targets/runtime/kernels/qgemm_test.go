@@ -59,13 +59,15 @@ func TestQDotSaturates(t *testing.T) {
 	}
 }
 
-func TestQTileMatchesDot(t *testing.T) {
+// TestQRowsMatchDot checks every row of Rows against QDot, for rows at
+// arbitrary offsets, through the raw path (identity dequantization) and
+// the fused requantization (against QRequant.Value).
+func TestQRowsMatchDot(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, model := range []QModel{QExact, QSaturating} {
-		for _, tc := range []struct{ M, K, lim int }{{16, 4, 127}, {10, 9, 127}, {33, 144, 127}, {64, 576, 64}, {7, 3, 128}} {
+		for _, tc := range []struct{ M, K, rows, lim int }{{16, 4, 1, 127}, {10, 9, 5, 127}, {33, 144, 13, 127}, {64, 576, 8, 64}, {7, 3, 3, 128}, {32, 288, 70, 127}} {
 			withQAsm(t, func(t *testing.T) {
-				lim := min(tc.lim, 127)
-				w := randI8(r, tc.M*tc.K, lim)
+				w := randI8(r, tc.M*tc.K, min(tc.lim, 127))
 				if tc.lim == 128 {
 					for i := range w {
 						w[i] = -128
@@ -75,23 +77,60 @@ func TestQTileMatchesDot(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rows := 6
-				x := randU8(r, rows*b.KP+qMR*b.KP)
-				for i := 0; i < rows; i++ {
-					clear(x[i*b.KP+tc.K : (i+1)*b.KP]) // padding values are free; zero them for QDot
+				a := randU8(r, 3*tc.rows*b.KP)
+				var s QScratch
+				offs := s.offsets(tc.rows)
+				want := make([][]int32, tc.rows)
+				for i := range offs {
+					offs[i] = int32(r.IntN(len(a)-b.KP+1) &^ 0)
+					row := append([]uint8(nil), a[offs[i]:int(offs[i])+b.KP]...)
+					clear(row[tc.K:]) // padding steps meet zero weights
+					want[i] = make([]int32, tc.M)
+					for m := range want[i] {
+						want[i][m] = QDot(model, row[:tc.K], w[m*tc.K:(m+1)*tc.K])
+					}
 				}
-				var tile QTile
+				orig := append([]int32(nil), offs...)
+				// Raw accumulators through an identity dequantization.
+				one := make([]float32, tc.M)
+				for i := range one {
+					one[i] = 1
+				}
+				got := make([]float32, tc.rows*tc.M)
+				out := QOut{Deq: &QDequant{Bias: make([]int32, tc.M), Scale: one}, F32: got, ChannelsLast: true}
 				for j := 0; j < b.Blocks(); j++ {
-					for r0 := 0; r0 < rows; r0 += qMR {
-						b.Tile(x, r0*b.KP, QRows{RowStep: b.KP, Segs: 1, SegLen: b.KP}, j, &tile)
-						for rr := 0; rr < min(qMR, rows-r0); rr++ {
-							for c := 0; c < qNR && j*qNR+c < tc.M; c++ {
-								m := j*qNR + c
-								want := QDot(model, x[(r0+rr)*b.KP:(r0+rr)*b.KP+tc.K], w[m*tc.K:(m+1)*tc.K])
-								if got := tile[rr*qNR+c]; got != want {
-									t.Fatalf("%v M=%d K=%d: row %d channel %d: %d, want %d", model, tc.M, tc.K, r0+rr, m, got, want)
-								}
-							}
+					copy(offs, orig)
+					b.Rows(a, offs, QRows{Segs: 1, SegLen: b.KP}, j, &out, 0, tc.rows, tc.M, &s)
+				}
+				for i := range want {
+					for m, v := range want[i] {
+						if got[i*tc.M+m] != float32(v) {
+							t.Fatalf("%v M=%d K=%d: row %d channel %d: %g, want %d", model, tc.M, tc.K, i, m, got[i*tc.M+m], v)
+						}
+					}
+				}
+				// Requantized: the fused assembly when 16 channels fit.
+				bias, zp, lo, hi := make([]int32, tc.M), make([]int32, tc.M), make([]int32, tc.M), make([]int32, tc.M)
+				real := make([]float64, tc.M)
+				for m := range real {
+					bias[m] = int32(r.IntN(2001) - 1000)
+					real[m] = math.Pow(10, -2-3*r.Float64())
+					zp[m], lo[m], hi[m] = int32(r.IntN(200)), int32(r.IntN(10)), int32(240+r.IntN(16))
+				}
+				req, err := NewQRequant(bias, real, zp, lo, hi)
+				if err != nil {
+					t.Fatal(err)
+				}
+				levels := make([]uint8, tc.rows*tc.M)
+				out = QOut{Req: req, U8: levels, ChannelsLast: true}
+				for j := 0; j < b.Blocks(); j++ {
+					copy(offs, orig)
+					b.Rows(a, offs, QRows{Segs: 1, SegLen: b.KP}, j, &out, 0, tc.rows, tc.M, &s)
+				}
+				for i := range want {
+					for m, v := range want[i] {
+						if w := req.Value(m, v); levels[i*tc.M+m] != uint8(w) {
+							t.Fatalf("%v M=%d K=%d: row %d channel %d: level %d, want %d", model, tc.M, tc.K, i, m, levels[i*tc.M+m], w)
 						}
 					}
 				}
@@ -140,7 +179,8 @@ func TestRoundShiftHalfEven(t *testing.T) {
 	}
 }
 
-func TestQRequantTile(t *testing.T) {
+// TestQRequantValue checks Value against float64 arithmetic.
+func TestQRequantValue(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const M = 40
 	bias, zp, lo, hi := make([]int32, M), make([]int32, M), make([]int32, M), make([]int32, M)
@@ -156,29 +196,15 @@ func TestQRequantTile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withQAsm(t, func(t *testing.T) {
-		var tile QTile
-		for it := 0; it < 200; it++ {
-			for i := range tile {
-				tile[i] = int32(r.Uint32()) >> uint(r.IntN(31))
-			}
-			for c0 := 0; c0 < M; c0 += qNR {
-				n := min(qNR, M-c0)
-				dst := make([]uint8, 4*n+7)
-				q.StoreTile(&tile, 4, c0, n, dst, 3, n, 1)
-				for rr := 0; rr < 4; rr++ {
-					for i := 0; i < n; i++ {
-						c := c0 + i
-						v := float64(tile[rr*qNR+i]+bias[c])*float64(q.Mult[c])/math.Pow(2, float64(q.Shift[c])) + 0
-						want := math.Min(math.Max(math.RoundToEven(v)+float64(zp[c]), float64(lo[c])), float64(hi[c]))
-						if got := dst[3+rr*n+i]; float64(got) != want {
-							t.Fatalf("row %d channel %d: %d, want %g", rr, c, got, want)
-						}
-					}
-				}
-			}
+	for it := 0; it < 20000; it++ {
+		c := r.IntN(M)
+		acc := int32(r.Uint32()) >> uint(r.IntN(31))
+		v := float64(acc+bias[c]) * float64(q.Mult[c]) / math.Pow(2, float64(q.Shift[c]))
+		want := math.Min(math.Max(math.RoundToEven(v)+float64(zp[c]), float64(lo[c])), float64(hi[c]))
+		if got := q.Value(c, acc); float64(got) != want {
+			t.Fatalf("channel %d acc %d: %d, want %g", c, acc, got, want)
 		}
-	})
+	}
 }
 
 // refConv is the layer-level oracle: every output from QDot over the

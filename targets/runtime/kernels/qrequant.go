@@ -46,18 +46,23 @@ func RoundShift(v int32, mult, shift int32) int64 {
 //
 //	y = clamp(RoundHalfEven((acc + Bias[c])·Mult[c]/2^Shift[c]) + ZP[c], Lo[c], Hi[c])
 //
-// Lo and Hi also carry a fused Relu or Clip. It is immutable.
+// (acc + Bias[c] wraps around in int32, as the hardware's addition
+// does). Lo and Hi also carry a fused Relu or Clip. It is immutable.
 type QRequant struct {
 	Bias, Mult, Shift, ZP, Lo, Hi []int32
-	// vec holds the assembly's parameters, qReqParams int64 per group of
+	// vec holds the assembly's parameters, qReqGroup int64 per group of
 	// 8 channels (channels padded to a multiple of 16).
 	vec []int64
+	// fast: every real multiplier is below 1/2, so that the rounded
+	// products fit int32 and the assembly can clamp in 32 bits.
+	fast bool
 }
 
-// qReqParams is the number of int64 parameters per group of 8 channels:
-// 13 vectors of 4 lanes (bias as 8 int32, then even/odd lanes of mult,
-// shift, 2^62+2^(n-1)-1, zp-2^(62-n), lo and hi).
-const qReqParams = 13 * 4
+// qReqGroup is the number of int64 parameters per group of 8 channels:
+// 11 vectors of 32 bytes — bias (8 int32); multipliers, shifts,
+// 2^62+2^(n-1)-1 and zp-2^(62-n) as even-lane then odd-lane int64
+// vectors; lo and hi (8 int32).
+const qReqGroup = 11 * 4
 
 // NewQRequant checks and prepares requantization parameters for
 // len(bias) channels: real multipliers, output zero points and clamp
@@ -67,7 +72,7 @@ func NewQRequant(bias []int32, real []float64, zp, lo, hi []int32) (*QRequant, e
 	if len(real) != n || len(zp) != n || len(lo) != n || len(hi) != n {
 		return nil, fmt.Errorf("requantization: %d biases, %d multipliers, %d zero points, %d/%d bounds", n, len(real), len(zp), len(lo), len(hi))
 	}
-	q := &QRequant{Bias: bias, Mult: make([]int32, n), Shift: make([]int32, n), ZP: zp, Lo: lo, Hi: hi}
+	q := &QRequant{Bias: bias, Mult: make([]int32, n), Shift: make([]int32, n), ZP: zp, Lo: lo, Hi: hi, fast: true}
 	for c := range real {
 		m, s, err := QuantizeMultiplier(real[c])
 		if err != nil {
@@ -76,6 +81,9 @@ func NewQRequant(bias []int32, real []float64, zp, lo, hi []int32) (*QRequant, e
 		q.Mult[c], q.Shift[c] = m, s
 		if lo[c] > hi[c] {
 			return nil, fmt.Errorf("channel %d: empty output range [%d, %d]", c, lo[c], hi[c])
+		}
+		if real[c] >= 0.5 || zp[c] < -1<<20 || zp[c] > 1<<20 {
+			q.fast = false
 		}
 	}
 	q.pack()
@@ -88,57 +96,41 @@ func (q *QRequant) Value(c int, acc int32) int32 {
 	return int32(min(max(v, int64(q.Lo[c])), int64(q.Hi[c])))
 }
 
-// pack lays the parameters out for the assembly: per group of 8
-// channels, the bias vector, then even-lane and odd-lane int64 vectors.
+// pack lays the parameters out for the assembly (see qReqGroup).
 // Padding channels get multiplier 0 and bounds [0, 0].
 func (q *QRequant) pack() {
 	groups := (len(q.Bias) + qNR - 1) / qNR * 2
-	q.vec = make([]int64, groups*qReqParams)
+	q.vec = make([]int64, groups*qReqGroup)
 	for g := 0; g < groups; g++ {
-		p := q.vec[g*qReqParams : (g+1)*qReqParams]
+		p := q.vec[g*qReqGroup : (g+1)*qReqGroup]
 		for l := 0; l < 8; l++ {
 			c := g*8 + l
 			bias, mult, n, zp, lo, hi := int32(0), int32(0), int32(1), int32(0), int32(0), int32(0)
 			if c < len(q.Bias) {
 				bias, mult, n, zp, lo, hi = q.Bias[c], q.Mult[c], q.Shift[c], q.ZP[c], q.Lo[c], q.Hi[c]
 			}
-			// Bias as int32 lanes, two per int64; then per vector v the
-			// even lanes (channels 0, 2, 4, 6) and the odd lanes.
-			p[l/2] |= int64(uint64(uint32(bias)) << (32 * uint(l%2)))
-			at := func(v int) int { return 4 + v*8 + (l%2)*4 + l/2 }
-			p[at(0)] = int64(mult)
-			p[at(1)] = int64(n)
-			p[at(2)] = 1<<62 + 1<<uint(n-1) - 1
-			p[at(3)] = int64(zp) - 1<<uint(62-n)
-			p[at(4)] = int64(lo)
-			p[at(5)] = int64(hi)
+			lane32 := func(vec int, v int32) { p[vec*4+l/2] |= int64(uint64(uint32(v)) << (32 * uint(l%2))) }
+			lane64 := func(vec int, v int64) { p[(vec+l%2)*4+l/2] = v }
+			lane32(0, bias)
+			lane64(1, int64(mult))
+			lane64(3, int64(n))
+			lane64(5, 1<<62+1<<uint(n-1)-1)
+			lane64(7, int64(zp)-1<<uint(62-n))
+			lane32(9, lo)
+			lane32(10, hi)
 		}
 	}
 }
 
-// StoreTile requantizes rows rows of a tile (channels c0..c0+n-1 of the
-// layer, n <= 16, c0 a multiple of 16) into dst: element (r, i) goes to
-// dst[off + r*rowStride + i*chanStride].
-func (q *QRequant) StoreTile(tile *QTile, rows, c0, n int, dst []uint8, off, rowStride, chanStride int) {
-	if chanStride == 1 && n == qNR && qRequantTile(q, tile, rows, c0, dst, off, rowStride) {
-		return
-	}
+// storeRows requantizes rows rows of 16 accumulators (channels c0..c0+n-1
+// of the layer) into dst: element (r, i) goes to dst[off + r*rowStride +
+// i*chanStride].
+func (q *QRequant) storeRows(acc []int32, rows, c0, n int, dst []uint8, off, rowStride, chanStride int) {
 	for r := 0; r < rows; r++ {
-		t := tile[r*qNR : r*qNR+n]
+		t := acc[r*qNR : r*qNR+n]
 		o := off + r*rowStride
-		for i, acc := range t {
-			dst[o+i*chanStride] = uint8(q.Value(c0+i, acc))
-		}
-	}
-}
-
-// qRequantTileGo is the pure-Go twin of the assembly tile requantization
-// (16 channels, contiguous).
-func qRequantTileGo(q *QRequant, tile *QTile, rows, c0 int, dst []uint8, off, rowStride int) {
-	for r := 0; r < rows; r++ {
-		d := dst[off+r*rowStride : off+r*rowStride+qNR]
-		for i := range d {
-			d[i] = uint8(q.Value(c0+i, tile[r*qNR+i]))
+		for i, a := range t {
+			dst[o+i*chanStride] = uint8(q.Value(c0+i, a))
 		}
 	}
 }
@@ -150,15 +142,16 @@ type QDequant struct {
 	Scale []float32
 }
 
-// StoreTile writes rows rows of a tile (channels c0..c0+n-1) to dst as
-// float32: element (r, i) goes to dst[off + r*rowStride + i*chanStride].
-func (q *QDequant) StoreTile(tile *QTile, rows, c0, n int, dst []float32, off, rowStride, chanStride int) {
+// storeRows writes rows rows of 16 accumulators (channels c0..c0+n-1)
+// to dst as float32: element (r, i) goes to dst[off + r*rowStride +
+// i*chanStride].
+func (q *QDequant) storeRows(acc []int32, rows, c0, n int, dst []float32, off, rowStride, chanStride int) {
 	bias, scale := q.Bias[c0:c0+n], q.Scale[c0:c0+n]
 	for r := 0; r < rows; r++ {
-		t := tile[r*qNR : r*qNR+n]
+		t := acc[r*qNR : r*qNR+n]
 		o := off + r*rowStride
-		for i, acc := range t {
-			dst[o+i*chanStride] = float32(acc+bias[i]) * scale[i]
+		for i, a := range t {
+			dst[o+i*chanStride] = float32(a+bias[i]) * scale[i]
 		}
 	}
 }

@@ -1,0 +1,59 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func qAddAVX2(p *[12]float32, dst, a, b *uint8, n int)
+// 8 elements per step: levels to float32, (q - z)·s, sum, activation
+// clamp, /sy, pre-clamp, round half to even (VCVTPS2DQ, default MXCSR),
+// + zy, clamp to the levels, pack to bytes.
+TEXT ·qAddAVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), R8
+	MOVQ dst+8(FP), DI
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), DX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS 0(R8), Y4
+	VBROADCASTSS 4(R8), Y5
+	VBROADCASTSS 8(R8), Y6
+	VBROADCASTSS 12(R8), Y7
+	VBROADCASTSS 16(R8), Y8
+	VBROADCASTSS 20(R8), Y9
+	VBROADCASTSS 24(R8), Y10
+	VBROADCASTSS 28(R8), Y11
+	VBROADCASTSS 32(R8), Y12
+	VBROADCASTSS 36(R8), Y13
+	VCVTPS2DQ    Y13, Y13
+	VBROADCASTSS 40(R8), Y14
+	VCVTPS2DQ    Y14, Y14
+	VBROADCASTSS 44(R8), Y15
+	VCVTPS2DQ    Y15, Y15
+	XORQ AX, AX
+
+loop:
+	VPMOVZXBD (SI)(AX*1), Y0
+	VPMOVZXBD (DX)(AX*1), Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VSUBPS    Y4, Y0, Y0
+	VMULPS    Y5, Y0, Y0
+	VSUBPS    Y6, Y1, Y1
+	VMULPS    Y7, Y1, Y1
+	VADDPS    Y1, Y0, Y0
+	VMAXPS    Y8, Y0, Y0
+	VMINPS    Y9, Y0, Y0
+	VDIVPS    Y10, Y0, Y0
+	VMAXPS    Y11, Y0, Y0
+	VMINPS    Y12, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPADDD    Y13, Y0, Y0
+	VPMAXSD   Y14, Y0, Y0
+	VPMINSD   Y15, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ      X0, (DI)(AX*1)
+	ADDQ      $8, AX
+	CMPQ      AX, CX
+	JLT       loop
+	VZEROUPPER
+	RET

@@ -1,0 +1,35 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestQAddMatchesSimulation compares QAdd with the float32 steps of the
+// simulation written out (FakeQuantize's band and rounding).
+func TestQAddMatchesSimulation(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	inf := float32(math.Inf(1))
+	for _, tc := range []struct {
+		lo, hi float32
+	}{{-inf, inf}, {0, inf}, {-0.5, 1.25}} {
+		withQAsm(t, func(t *testing.T) {
+			za, zb, zy := int32(r.IntN(256)), int32(r.IntN(256)), int32(r.IntN(128))
+			sa, sb, sy := float32(0.01+r.Float64()*0.05), float32(0.01+r.Float64()*0.05), float32(0.01+r.Float64()*0.05)
+			q := NewQAdd(za, zb, sa, sb, tc.lo, tc.hi, sy, zy, 0, 255)
+			n := 1000 + r.IntN(17)
+			a, b, dst := randU8(r, n), randU8(r, n), make([]uint8, n)
+			q.Row(dst, a, b)
+			for i := range dst {
+				s := (float32(a[i])-float32(za))*sa + (float32(b[i])-float32(zb))*sb
+				s = min(max(s, tc.lo), tc.hi)
+				v := float64(s / sy)
+				want := math.Min(math.Max(math.RoundToEven(v)+float64(zy), 0), 255)
+				if float64(dst[i]) != want {
+					t.Fatalf("element %d: %d + %d -> %d, want %g", i, a[i], b[i], dst[i], want)
+				}
+			}
+		})
+	}
+}
