@@ -201,7 +201,9 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 	if k.attrs.kernel != nil && !equalShape(k.attrs.kernel, kernel) {
 		return nil, fmt.Errorf("kernel_shape %v does not match weights of shape %v", k.attrs.kernel, ws)
 	}
-	win, err := k.attrs.resolve(xs[2:], kernel)
+	// A copy: the layout keeps the window's input extent, and xs is the
+	// input tensor's shape, which later runs overwrite in place.
+	win, err := k.attrs.resolve(append([]int(nil), xs[2:]...), kernel)
 	if err != nil {
 		return nil, err
 	}
