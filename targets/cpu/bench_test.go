@@ -48,6 +48,7 @@ func benchGraph(b *testing.B, g *potv1.Graph, x *tensor.Tensor) {
 	if err := s.Run(ctx, in); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := s.Run(ctx, in); err != nil {

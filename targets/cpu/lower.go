@@ -365,7 +365,9 @@ func (l *lowerer) planAdd(n *potv1.Node) *addJob {
 
 func (l *lowerer) emitAdd(j *addJob) {
 	base := j.node.GetName() + "/q"
-	scalarF := func(name string, v float32) string { return l.addInit(base+"/"+name, tensor.From([]int{1}, []float32{v})) }
+	scalarF := func(name string, v float32) string {
+		return l.addInit(base+"/"+name, tensor.From([]int{1}, []float32{v}))
+	}
 	scalarI := func(name string, v int32) string { return l.addInit(base+"/"+name, tensor.From([]int{1}, []int32{v})) }
 	op := &potv1.Node{Name: l.unique(j.node.GetName() + "/int8"), OpType: "QAdd", Domain: ops.DomainPot,
 		Inputs: []string{l.levelsOf(j.a), scalarI("a_zero_point", j.a.zp[0]), scalarF("a_scale", j.a.outScale[0]),

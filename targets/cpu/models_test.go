@@ -15,6 +15,7 @@ import (
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/runtime"
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
@@ -182,6 +183,14 @@ func minMaxPlan(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix string) 
 	return p
 }
 
+// samples is n, or a fifth of it with the pure-Go kernels (-tags noasm).
+func samples(n int) int {
+	if kernels.QAccelerated() {
+		return n
+	}
+	return n / 5
+}
+
 func top1(logits []float32, labels []int) (acc float64, pred []int) {
 	k := len(logits) / len(labels)
 	right := 0
@@ -214,7 +223,7 @@ func TestModelsMatchSimulation(t *testing.T) {
 		t.Run(tc.model, func(t *testing.T) {
 			g := model(t, tc.model)
 			calib, _ := idx(t, tc.data+"-calib.json", 200)
-			x, labels := idx(t, tc.data+"-test.json", 500)
+			x, labels := idx(t, tc.data+"-test.json", samples(500))
 			p := minMaxPlan(t, g, calib, "first_layer")
 			sim, err := plan.Apply(g, p)
 			if err != nil {
@@ -254,7 +263,7 @@ func TestSaturation(t *testing.T) {
 	}
 	g := model(t, "resnet_fmnist")
 	calib, _ := idx(t, "fmnist-calib.json", 200)
-	x, labels := idx(t, "fmnist-test.json", 1000)
+	x, labels := idx(t, "fmnist-test.json", samples(1000))
 	acc := map[string]float64{}
 	var rows []string
 	for _, fix := range []string{"no", "first_layer", "all"} {

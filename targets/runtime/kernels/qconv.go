@@ -144,12 +144,26 @@ func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 // padImage writes image x into buf as channels-last rows of wp pixels,
 // with zp around it.
 func padImage(buf, x []uint8, xcl bool, zp uint8, C, H, W, padT, padL, wp int) {
-	if zp == 0 {
-		clear(buf)
-	} else {
-		for i := range buf {
-			buf[i] = zp
+	fill := func(b []uint8) {
+		if zp == 0 {
+			clear(b)
+			return
 		}
+		for i := range b {
+			b[i] = zp
+		}
+	}
+	// Padding only: the rows above, each row's right and the next row's
+	// left columns (contiguous), and the rows below.
+	top := ((padT*wp + padL) * C)
+	fill(buf[:top])
+	for h := 0; h < H; h++ {
+		end := ((h+padT)*wp + padL + W) * C
+		next := len(buf) // after the last row: every row below
+		if h < H-1 {
+			next = ((h+padT+1)*wp + padL) * C
+		}
+		fill(buf[end:next])
 	}
 	for h := 0; h < H; h++ {
 		row := buf[((h+padT)*wp+padL)*C : ((h+padT)*wp+padL+W)*C]

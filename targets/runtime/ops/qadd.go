@@ -91,6 +91,10 @@ func (k *qadd) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		y := out[0]
 		y.Reset(tensor.Uint8, in[0].Shape)
 		yd := y.Data.([]uint8)
+		if ctx.Threads <= 1 || len(yd) < 1<<15 {
+			k.q.Row(yd, a, b)
+			return nil
+		}
 		ctx.Parallel(len(yd), 1<<14, func(lo, hi int) { k.q.Row(yd[lo:hi], a[lo:hi], b[lo:hi]) })
 		return nil
 	}

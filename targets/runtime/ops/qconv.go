@@ -225,10 +225,10 @@ type qconvScratch struct {
 }
 
 // geometry resolves the window for an input of h×w, cached for the last
-// size seen.
-func (k *qconv) geometry(h, w int, rank int) (kernels.QConvGeom, error) {
+// size seen (cached geometries are never modified).
+func (k *qconv) geometry(h, w int, rank int) (*kernels.QConvGeom, error) {
 	if c := k.geo.Load(); c != nil && c.h == h && c.w == w {
-		return c.g, nil
+		return &c.g, nil
 	}
 	in, kernel := []int{h, w}, []int{k.kh, k.kw}
 	attrs := k.attrs
@@ -237,9 +237,10 @@ func (k *qconv) geometry(h, w int, rank int) (kernels.QConvGeom, error) {
 	}
 	win, err := attrs.resolve(in, kernel)
 	if err != nil {
-		return kernels.QConvGeom{}, err
+		return nil, err
 	}
-	g := kernels.QConvGeom{H: h, W: w, OH: 1, SH: 1, DH: 1}
+	c := &qGeoCache{h: h, w: w, g: kernels.QConvGeom{H: h, W: w, OH: 1, SH: 1, DH: 1}}
+	g := &c.g
 	if rank == 3 {
 		g.OW, g.SW, g.DW, g.PadL, g.PadR = win.out[0], win.strides[0], win.dilations[0], win.padBegin[0], win.padEnd[0]
 	} else {
@@ -247,7 +248,7 @@ func (k *qconv) geometry(h, w int, rank int) (kernels.QConvGeom, error) {
 		g.SH, g.SW, g.DH, g.DW = win.strides[0], win.strides[1], win.dilations[0], win.dilations[1]
 		g.PadT, g.PadL, g.PadB, g.PadR = win.padBegin[0], win.padBegin[1], win.padEnd[0], win.padEnd[1]
 	}
-	k.geo.Store(&qGeoCache{h: h, w: w, g: g})
+	k.geo.Store(c)
 	return g, nil
 }
 
@@ -265,16 +266,16 @@ func (k *qconv) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("X of shape %v for weights of rank %d", xt.Shape, k.rank)
 	}
 	shape := xt.Shape
+	N, C, spatial := shape[0], shape[1], shape[2:]
 	if k.xcl {
-		shape = channelsFirstShape(shape)
+		C, spatial = shape[rank-1], shape[1:rank-1]
 	}
-	N, C := shape[0], shape[1]
 	if C != k.C {
 		return fmt.Errorf("X has %d channels, the weights %d", C, k.C)
 	}
-	h, w := 1, shape[rank-1]
+	h, w := 1, spatial[len(spatial)-1]
 	if rank == 4 {
-		h = shape[2]
+		h = spatial[0]
 	}
 	g, err := k.geometry(h, w, rank)
 	if err != nil {
@@ -293,29 +294,36 @@ func (k *qconv) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		os = append(os, N, k.M, g.OW)
 	}
 	dst := k.out.dest(out[0], os, k.ycl)
-	inSize, outSize := C*h*w, k.M*g.OH*g.OW
-	ctx.Parallel(N, 1, func(lo, hi int) {
-		sc := k.scratch.Get().(*qconvScratch)
-		defer k.scratch.Put(sc)
-		for i := lo; i < hi; i++ {
-			o := dst
-			if o.U8 != nil {
-				o.U8 = o.U8[i*outSize : (i+1)*outSize]
-			} else {
-				o.F32 = o.F32[i*outSize : (i+1)*outSize]
-			}
-			img := x[i*inSize : (i+1)*inSize]
-			if k.gemm != nil {
-				k.gemm.RunImage(&g, img, k.xcl, uint8(k.xzp[0]), &sc.s, &o)
-				continue
-			}
-			if cap(sc.acc) < k.M {
-				sc.acc = make([]int32, k.M)
-			}
-			k.dw.RunImage(&g, img, k.xcl, k.xzp, sc.acc, &o)
-		}
-	})
+	if ctx.Threads <= 1 || N == 1 {
+		k.images(g, x, dst, 0, N)
+		return nil
+	}
+	ctx.Parallel(N, 1, func(lo, hi int) { k.images(g, x, dst, lo, hi) })
 	return nil
+}
+
+// images convolves images lo..hi-1 of the batch x into dst.
+func (k *qconv) images(g *kernels.QConvGeom, x []uint8, dst kernels.QOut, lo, hi int) {
+	inSize, outSize := k.C*g.H*g.W, k.M*g.OH*g.OW
+	sc := k.scratch.Get().(*qconvScratch)
+	defer k.scratch.Put(sc)
+	for i := lo; i < hi; i++ {
+		o := dst
+		if o.U8 != nil {
+			o.U8 = o.U8[i*outSize : (i+1)*outSize]
+		} else {
+			o.F32 = o.F32[i*outSize : (i+1)*outSize]
+		}
+		img := x[i*inSize : (i+1)*inSize]
+		if k.gemm != nil {
+			k.gemm.RunImage(g, img, k.xcl, uint8(k.xzp[0]), &sc.s, &o)
+			continue
+		}
+		if cap(sc.acc) < k.M {
+			sc.acc = make([]int32, k.M)
+		}
+		k.dw.RunImage(g, img, k.xcl, k.xzp, sc.acc, &o)
+	}
 }
 
 type qmatmul struct {
@@ -368,17 +376,24 @@ func (k *qmatmul) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	os = append(os, k.b.M)
 	dst := k.out.dest(out[0], os, true)
 	const grain = 64
-	ctx.Parallel((rows+grain-1)/grain, 1, func(lo, hi int) {
-		s := k.sc.Get().(*kernels.QScratch)
-		defer k.sc.Put(s)
-		r0, r1 := lo*grain, min(hi*grain, rows)
-		o := dst
-		if o.U8 != nil {
-			o.U8 = o.U8[r0*k.b.M : r1*k.b.M]
-		} else {
-			o.F32 = o.F32[r0*k.b.M : r1*k.b.M]
-		}
-		kernels.QMatMul(k.b, x[r0*k.b.K:r1*k.b.K], r1-r0, s, &o)
-	})
+	parts := (rows + grain - 1) / grain
+	if ctx.Threads <= 1 || parts == 1 {
+		k.rows(x, dst, 0, rows)
+		return nil
+	}
+	ctx.Parallel(parts, 1, func(lo, hi int) { k.rows(x, dst, lo*grain, min(hi*grain, rows)) })
 	return nil
+}
+
+// rows multiplies rows r0..r1-1 of x into dst.
+func (k *qmatmul) rows(x []uint8, dst kernels.QOut, r0, r1 int) {
+	s := k.sc.Get().(*kernels.QScratch)
+	defer k.sc.Put(s)
+	o := dst
+	if o.U8 != nil {
+		o.U8 = o.U8[r0*k.b.M : r1*k.b.M]
+	} else {
+		o.F32 = o.F32[r0*k.b.M : r1*k.b.M]
+	}
+	kernels.QMatMul(k.b, x[r0*k.b.K:r1*k.b.K], r1-r0, s, &o)
 }

@@ -110,6 +110,25 @@ func newQLevels(n *Node) (Kernel, error) {
 		return nil, Unsupported(n, "levels %d (outside 2..256) is", levels)
 	}
 	axis, cl := levelsAttrs(n)
+	prepare := func(scale, zp *tensor.Tensor) (*levelParams, []quantizeBand, error) {
+		p, err := readLevelParams(scale, zp)
+		if err != nil {
+			return nil, nil, err
+		}
+		bands := make([]quantizeBand, len(p.zp))
+		for i, z := range p.zp {
+			bands[i] = newQuantizeBand(float32(z), 0, float32(levels-1))
+		}
+		return p, bands, nil
+	}
+	var fixed *levelParams
+	var fixedBands []quantizeBand
+	if n.Const(1) != nil && n.Const(2) != nil {
+		var err error
+		if fixed, fixedBands, err = prepare(n.Const(1), n.Const(2)); err != nil {
+			return nil, err
+		}
+	}
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		if err := needInputs(in, 3); err != nil {
 			return err
@@ -118,18 +137,17 @@ func newQLevels(n *Node) (Kernel, error) {
 		if !ok {
 			return fmt.Errorf("X must be float32, have %v", in[0].DType)
 		}
-		p, err := readLevelParams(in[1], in[2])
-		if err != nil {
-			return err
+		p, bands := fixed, fixedBands
+		if p == nil {
+			var err error
+			if p, bands, err = prepare(in[1], in[2]); err != nil {
+				return err
+			}
 		}
 		shape := in[0].Shape
 		l, err := newLevelLayout(shape, axis, len(p.scale))
 		if err != nil {
 			return err
-		}
-		bands := make([]quantizeBand, len(p.zp))
-		for i, z := range p.zp {
-			bands[i] = newQuantizeBand(float32(z), 0, float32(levels-1))
 		}
 		cl := cl && len(shape) >= 3
 		if cl && len(p.scale) > 1 && l.outer != shape[0] {
@@ -175,6 +193,13 @@ func levelRow(y []uint8, stride int, x []float32, s float32, b *quantizeBand) {
 
 func newQDequantize(n *Node) (Kernel, error) {
 	axis, cl := levelsAttrs(n)
+	var fixed *levelParams
+	if n.Const(1) != nil && n.Const(2) != nil {
+		var err error
+		if fixed, err = readLevelParams(n.Const(2), n.Const(1)); err != nil {
+			return nil, err
+		}
+	}
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		if err := needInputs(in, 3); err != nil {
 			return err
@@ -183,14 +208,22 @@ func newQDequantize(n *Node) (Kernel, error) {
 		if !ok {
 			return fmt.Errorf("X must be uint8 levels, have %v", in[0].DType)
 		}
-		p, err := readLevelParams(in[2], in[1])
-		if err != nil {
-			return err
+		p := fixed
+		if p == nil {
+			var err error
+			if p, err = readLevelParams(in[2], in[1]); err != nil {
+				return err
+			}
 		}
 		shape := in[0].Shape
 		cl := cl && len(shape) >= 3
 		if cl {
-			shape = channelsFirstShape(shape)
+			var local [8]int
+			if len(shape) <= len(local) {
+				shape = append(append(local[:0], shape[0], shape[len(shape)-1]), shape[1:len(shape)-1]...)
+			} else {
+				shape = channelsFirstShape(shape)
+			}
 		}
 		l, err := newLevelLayout(shape, axis, len(p.scale))
 		if err != nil {
