@@ -44,7 +44,7 @@ func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int3
 	}
 	_ = acc[len(offs)*qNR-1]
 	dst := (*uint8)(unsafe.Pointer(&acc[0]))
-	if b.Model == QSaturating {
+	if b.kern == QSaturating {
 		qKernSatAVX2(&a[0], &offs[0], len(offs), rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], nil, dst, qNR*4)
 	} else {
 		qKernExactAVX2(&a[0], &offs[0], len(offs), rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], nil, dst, qNR*4)
@@ -59,7 +59,7 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 		return false
 	}
 	_ = params[2*qReqGroup-1]
-	if b.Model == QSaturating {
+	if b.kern == QSaturating {
 		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &params[0], &dst[0], ldd)
 	} else {
 		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], &params[0], &dst[0], ldd)

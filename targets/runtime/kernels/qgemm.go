@@ -46,6 +46,11 @@ type QPackedB struct {
 	// M and K are the logical sizes; KP is K rounded up to a multiple of 4.
 	M, K, KP int
 	Model    QModel
+	// kern is the kernel that computes Model: the saturating kernel also
+	// serves the exact model when no pair of weights can overflow int16
+	// (|w0|+|w1| <= 128 on the positive and on the negative side, as with
+	// 7-bit weights), its results being then exact.
+	kern QModel
 	// ColSum[m] is the sum of channel m's weights, for zero-point
 	// corrections.
 	ColSum []int32
@@ -70,9 +75,12 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 		return nil, fmt.Errorf("pack int8 weights: %d values for %d×%d (ld %d)", len(w), M, K, ldw)
 	}
 	kp := (K + qKG - 1) / qKG * qKG
-	p := &QPackedB{M: M, K: K, KP: kp, Model: model, ColSum: make([]int32, M)}
+	p := &QPackedB{M: M, K: K, KP: kp, Model: model, kern: model, ColSum: make([]int32, M)}
+	if model == QExact && pairsFit(w, M, K, ldw) {
+		p.kern = QSaturating
+	}
 	blocks := p.Blocks()
-	switch model {
+	switch p.kern {
 	case QSaturating:
 		p.b8 = make([]int8, blocks*kp*qNR)
 	case QExact:
@@ -88,7 +96,7 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 			sum += int32(v)
 			g, e := k/qKG, k%qKG
 			base := j*kp*qNR + g*qKG*qNR
-			if model == QSaturating {
+			if p.kern == QSaturating {
 				p.b8[base+c*qKG+e] = v
 			} else {
 				p.b16[base+(e/2)*2*qNR+c*2+e%2] = int16(v)
@@ -97,6 +105,25 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 		p.ColSum[m] = sum
 	}
 	return p, nil
+}
+
+// pairsFit reports whether no adjacent pair of steps (k, k+1), k even,
+// of any channel can leave the int16 range with activations up to 255.
+func pairsFit(w []int8, M, K, ldw int) bool {
+	for m := 0; m < M; m++ {
+		row := w[m*ldw : m*ldw+K]
+		for k := 0; k < K; k += 2 {
+			pos, neg := max(int32(row[k]), 0), max(-int32(row[k]), 0)
+			if k+1 < K {
+				pos += max(int32(row[k+1]), 0)
+				neg += max(-int32(row[k+1]), 0)
+			}
+			if 255*pos > math.MaxInt16 || 255*neg > -math.MinInt16 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // QRows says where the reduction vector of a row (an output pixel) is:
@@ -174,7 +201,7 @@ func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, p
 func qRawGo(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
 	for t := 0; t < len(offs); t++ {
 		row := acc[t*qNR : (t+1)*qNR]
-		if b.Model == QSaturating {
+		if b.kern == QSaturating {
 			qRowSatGo(a[offs[t]:], rows, b.b8[base:base+b.KP*qNR], row)
 		} else {
 			qRowExactGo(a[offs[t]:], rows, b.b16[base:base+b.KP*qNR], row)

@@ -62,6 +62,31 @@ func TestQDotSaturates(t *testing.T) {
 // TestQRowsMatchDot checks every row of Rows against QDot, for rows at
 // arbitrary offsets, through the raw path (identity dequantization) and
 // the fused requantization (against QRequant.Value).
+func TestPairsFit(t *testing.T) {
+	for _, tc := range []struct {
+		w    []int8
+		want bool
+	}{
+		{[]int8{64, 64}, true}, {[]int8{64, 65}, false}, {[]int8{-64, -64}, true}, {[]int8{-65, -64}, false},
+		{[]int8{127, -127}, true}, {[]int8{127}, true}, {[]int8{1, 2, 100, 29}, false}, {[]int8{1, 2, 100, 28}, true},
+	} {
+		if got := pairsFit(tc.w, 1, len(tc.w), len(tc.w)); got != tc.want {
+			t.Errorf("pairsFit(%v) = %v, want %v", tc.w, got, tc.want)
+		}
+		// Where pairs fit, the saturating and exact dot products agree
+		// for the largest activations.
+		if tc.want {
+			x := make([]uint8, len(tc.w))
+			for i := range x {
+				x[i] = 255
+			}
+			if a, b := QDot(QExact, x, tc.w), QDot(QSaturating, x, tc.w); a != b {
+				t.Errorf("%v: exact %d, saturating %d", tc.w, a, b)
+			}
+		}
+	}
+}
+
 func TestQRowsMatchDot(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, model := range []QModel{QExact, QSaturating} {
