@@ -78,6 +78,7 @@ func newQAdd(n *Node) (Kernel, error) {
 	return &qadd{q: q, cl: n.Int("channels_last", 0) != 0}, nil
 }
 
+// Run implements Kernel.
 func (k *qadd) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if err := needInputs(in, 8); err != nil {
 		return err

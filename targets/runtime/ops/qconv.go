@@ -252,6 +252,7 @@ func (k *qconv) geometry(h, w int, rank int) (*kernels.QConvGeom, error) {
 	return g, nil
 }
 
+// Run implements Kernel.
 func (k *qconv) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if len(in) == 0 || in[0] == nil {
 		return fmt.Errorf("X is required")
@@ -358,6 +359,7 @@ func newQMatMul(n *Node) (Kernel, error) {
 	return k, nil
 }
 
+// Run implements Kernel.
 func (k *qmatmul) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if len(in) == 0 || in[0] == nil {
 		return fmt.Errorf("X is required")
