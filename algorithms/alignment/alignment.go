@@ -14,6 +14,7 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/plan"
 )
 
 // QuantileProb is the outlier probability of the range statistics.
@@ -127,7 +128,7 @@ func Align(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quan
 			return nil, nil, fmt.Errorf("align %s -> %s: %w", pr.producer.GetName(), pr.consumer.GetName(), err)
 		}
 		for _, u := range ups {
-			setUpdate(out, u)
+			plan.SetTensorUpdate(out, u)
 		}
 		rep.Aligned = append(rep.Aligned, pr.consumer.GetName())
 		rescaled = append(rescaled, pr.consumer.GetName())
@@ -236,35 +237,9 @@ func align(x *graph.Index, p *potv1.QuantizationPlan, pr pair, amin, amax []floa
 	}, nil
 }
 
-func setUpdate(p *potv1.QuantizationPlan, u *potv1.Tensor) {
-	for i, t := range p.TensorUpdates {
-		if t.GetName() == u.GetName() {
-			p.TensorUpdates[i] = u
-			return
-		}
-	}
-	p.TensorUpdates = append(p.TensorUpdates, u)
-}
-
 // Algorithm is the ActivationChannelAlignment plugin.
-type Algorithm struct{}
-
-var _ sdk.Algorithm = Algorithm{}
-
-// Describe implements sdk.Algorithm.
-func (Algorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
-	return quant.Describe("ActivationChannelAlignment", "Aligns the channel ranges of a convolution feeding another, moving means into biases and equalizing scales."), nil
-}
-
-// Run implements sdk.Algorithm.
-func (Algorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
-	p, err := quant.ParseParams(req.Params)
-	if err != nil {
-		return nil, err
-	}
-	plan, rep, err := Align(ctx, h, req, p)
-	if err != nil {
-		return nil, err
-	}
-	return &potv1.RunResponse{Plan: plan, Report: quant.ReportJSON(rep)}, nil
+var Algorithm sdk.Algorithm = quant.Plugin[*Report]{
+	Name:    "ActivationChannelAlignment",
+	Text:    "Aligns the channel ranges of a convolution feeding another, moving means into biases and equalizing scales.",
+	Compute: Align,
 }

@@ -144,7 +144,7 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 			rep.Skipped[l.node.GetName()] = reason
 			continue
 		}
-		setUpdate(out, graph.FloatTensor(l.bias, b.GetDims(), newBias))
+		plan.SetTensorUpdate(out, graph.FloatTensor(l.bias, b.GetDims(), newBias))
 		rep.Corrected = append(rep.Corrected, l.node.GetName())
 	}
 	return out, rep, nil
@@ -164,17 +164,6 @@ func exceeds(old, new []float32, threshold float64) string {
 		return fmt.Sprintf("shift is %.3g times the bias (threshold %g)", worst, threshold)
 	}
 	return ""
-}
-
-// setUpdate replaces or adds a tensor update of a plan.
-func setUpdate(p *potv1.QuantizationPlan, u *potv1.Tensor) {
-	for i, t := range p.TensorUpdates {
-		if t.GetName() == u.GetName() {
-			p.TensorUpdates[i] = u
-			return
-		}
-	}
-	p.TensorUpdates = append(p.TensorUpdates, u)
 }
 
 // channelMeans averages a tensor over every axis but one.

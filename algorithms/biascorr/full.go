@@ -11,6 +11,7 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/plan"
 )
 
 // Full runs BiasCorrection: layer by layer in topological order, the
@@ -86,7 +87,7 @@ func Full(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 			rep.Skipped[l.node.GetName()] = reason
 			continue
 		}
-		setUpdate(out, graph.FloatTensor(l.bias, b.GetDims(), newBias))
+		plan.SetTensorUpdate(out, graph.FloatTensor(l.bias, b.GetDims(), newBias))
 		rep.Corrected = append(rep.Corrected, l.node.GetName())
 	}
 	_ = h.Progress(ctx, &potv1.ProgressRequest{Stage: "bias correction", Done: int64(len(ls)), Total: int64(len(ls))})

@@ -46,26 +46,10 @@ type Report struct {
 }
 
 // Algorithm is the OverflowCorrection plugin.
-type Algorithm struct{}
-
-var _ sdk.Algorithm = Algorithm{}
-
-// Describe implements sdk.Algorithm.
-func (Algorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
-	return quant.Describe("OverflowCorrection", "Rescales 16-bit weights so that no layer's largest output overflows GNA's int32 accumulator."), nil
-}
-
-// Run implements sdk.Algorithm.
-func (Algorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
-	p, err := quant.ParseParams(req.Params)
-	if err != nil {
-		return nil, err
-	}
-	out, rep, err := Correct(ctx, h, req, p)
-	if err != nil {
-		return nil, err
-	}
-	return &potv1.RunResponse{Plan: out, Report: quant.ReportJSON(rep)}, nil
+var Algorithm sdk.Algorithm = quant.Plugin[*Report]{
+	Name:    "OverflowCorrection",
+	Text:    "Rescales 16-bit weights so that no layer's largest output overflows GNA's int32 accumulator.",
+	Compute: Correct,
 }
 
 // candidate is a layer to check.

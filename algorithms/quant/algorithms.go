@@ -19,27 +19,37 @@ var Schema string
 // Defaults are POT's defaults of the parameters pot acts on.
 var Defaults = `{"preset": "performance", "stat_subset_size": 0, "stat_batch_size": 1, "shuffle_data": false, "seed": 0, "use_fast_bias": true, "saturation_fix": "first_layer", "inplace_statistics": true}`
 
-// MinMaxAlgorithm is the MinMaxQuantization plugin.
-type MinMaxAlgorithm struct{}
-
-var _ sdk.Algorithm = MinMaxAlgorithm{}
+// Plugin makes an algorithm that takes DefaultQuantization's parameters
+// (POT passes them to every algorithm of its chain) an sdk.Algorithm:
+// it parses the parameters, runs Compute and reports R as JSON.
+type Plugin[R any] struct {
+	Name, Text string
+	Compute    func(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Params) (*potv1.QuantizationPlan, R, error)
+}
 
 // Describe implements sdk.Algorithm.
-func (MinMaxAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
-	return Describe("MinMaxQuantization", "Inserts quantizers where the target's hardware config allows them, with ranges from weights and activation statistics."), nil
+func (a Plugin[R]) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
+	return Describe(a.Name, a.Text), nil
 }
 
 // Run implements sdk.Algorithm.
-func (MinMaxAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
+func (a Plugin[R]) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
 	p, err := ParseParams(req.Params)
 	if err != nil {
 		return nil, err
 	}
-	plan, rep, err := MinMax(ctx, h, req, p)
+	plan, rep, err := a.Compute(ctx, h, req, p)
 	if err != nil {
 		return nil, err
 	}
 	return &potv1.RunResponse{Plan: plan, Report: ReportJSON(rep)}, nil
+}
+
+// MinMaxAlgorithm is the MinMaxQuantization plugin.
+var MinMaxAlgorithm sdk.Algorithm = Plugin[*MinMaxReport]{
+	Name:    "MinMaxQuantization",
+	Text:    "Inserts quantizers where the target's hardware config allows them, with ranges from weights and activation statistics.",
+	Compute: MinMax,
 }
 
 // DefaultAlgorithm is the DefaultQuantization plugin: it runs, through the

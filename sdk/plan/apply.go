@@ -291,3 +291,15 @@ func floatTensor(name string, v []float32) *potv1.Tensor {
 	}
 	return t
 }
+
+// SetTensorUpdate replaces the plan's update of a tensor of the same name,
+// or adds it.
+func SetTensorUpdate(p *potv1.QuantizationPlan, u *potv1.Tensor) {
+	for i, t := range p.GetTensorUpdates() {
+		if t.GetName() == u.GetName() {
+			p.TensorUpdates[i] = u
+			return
+		}
+	}
+	p.TensorUpdates = append(p.TensorUpdates, u)
+}

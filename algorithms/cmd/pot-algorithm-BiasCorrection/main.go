@@ -5,4 +5,4 @@ import (
 	"github.com/potgo/pot/sdk"
 )
 
-func main() { sdk.ServeAlgorithm(biascorr.FullAlgorithm{}) }
+func main() { sdk.ServeAlgorithm(biascorr.FullAlgorithm) }

@@ -8,4 +8,4 @@ import (
 	"github.com/potgo/pot/sdk"
 )
 
-func main() { sdk.ServeAlgorithm(overflow.Algorithm{}) }
+func main() { sdk.ServeAlgorithm(overflow.Algorithm) }
