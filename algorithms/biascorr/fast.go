@@ -50,24 +50,43 @@ func meanProbe(id, tensor string, axis int) *potv1.StatisticProbe {
 		ChannelAxis: int32(axis), Aggregator: potv1.Aggregator_AGGREGATOR_MEAN}
 }
 
-// Fast runs FastBiasCorrection.
-func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
+// run is what both bias corrections start from: the model, the layers
+// to correct, the plan to return and the number of calibration samples.
+type run struct {
+	g       *potv1.Graph
+	x       *graph.Index
+	layers  []*layer
+	out     *potv1.QuantizationPlan
+	rep     *Report
+	samples int
+}
+
+func start(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*run, error) {
 	g, err := h.Graph(ctx, req.ModelID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	x := graph.NewIndex(g)
-	ls := layers(x, req.Plan, p.ApplyForAllNodes)
-	rep := &Report{Skipped: map[string]string{}}
-	out := proto.Clone(req.Plan).(*potv1.QuantizationPlan)
-	if len(ls) == 0 {
-		return out, rep, nil
+	r := &run{g: g, x: graph.NewIndex(g), rep: &Report{Skipped: map[string]string{}}, out: proto.Clone(req.Plan).(*potv1.QuantizationPlan)}
+	r.layers = layers(r.x, req.Plan, p.ApplyForAllNodes)
+	if len(r.layers) == 0 {
+		return r, nil
 	}
 	info, err := h.DataInfo(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	idx := sdk.Subset(int(info.GetCalibrationSamples()), p.StatSubsetSize, p.Seed, p.ShuffleData)
+	r.samples = int(info.GetCalibrationSamples())
+	return r, nil
+}
+
+// Fast runs FastBiasCorrection.
+func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
+	r, err := start(ctx, h, req, p)
+	if err != nil || len(r.layers) == 0 {
+		return r.plan(err)
+	}
+	g, x, ls, out, rep := r.g, r.x, r.layers, r.out, r.rep
+	idx := sdk.Subset(r.samples, p.StatSubsetSize, p.Seed, p.ShuffleData)
 	// Shapes of the layer inputs, from one sample.
 	var names []string
 	for _, l := range ls {
@@ -148,6 +167,14 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 		rep.Corrected = append(rep.Corrected, l.node.GetName())
 	}
 	return out, rep, nil
+}
+
+// plan returns the run's result, or err.
+func (r *run) plan(err error) (*potv1.QuantizationPlan, *Report, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.out, r.rep, nil
 }
 
 // exceeds returns why a correction is refused: a zero bias, or a shift

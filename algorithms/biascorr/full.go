@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/potgo/pot/algorithms/quant"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
@@ -19,22 +17,11 @@ import (
 // made so far) is matched to the float model's. It uses 20% of the
 // statistics subset (at least one sample), as POT does.
 func Full(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
-	g, err := h.Graph(ctx, req.ModelID)
-	if err != nil {
-		return nil, nil, err
+	r, err := start(ctx, h, req, p)
+	if err != nil || len(r.layers) == 0 {
+		return r.plan(err)
 	}
-	x := graph.NewIndex(g)
-	ls := layers(x, req.Plan, p.ApplyForAllNodes)
-	rep := &Report{Skipped: map[string]string{}}
-	out := proto.Clone(req.Plan).(*potv1.QuantizationPlan)
-	if len(ls) == 0 {
-		return out, rep, nil
-	}
-	info, err := h.DataInfo(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	n := int(info.GetCalibrationSamples())
+	x, ls, out, rep, n := r.x, r.layers, r.out, r.rep, r.samples
 	size := p.StatSubsetSize
 	if size <= 0 || size > n {
 		size = n
