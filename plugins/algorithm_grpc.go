@@ -134,20 +134,7 @@ func (s *hostServer) Graph(req *potv1.GraphRequest, stream potv1.Host_GraphServe
 }
 
 func (s *hostServer) LoadModel(stream potv1.Host_LoadModelServer) error {
-	var r GraphReceiver
-	for {
-		c, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := r.Add(c); err != nil {
-			return err
-		}
-	}
-	g, err := r.Graph()
+	g, err := RecvGraph(stream.Recv)
 	if err != nil {
 		return err
 	}
@@ -214,20 +201,7 @@ func (c *HostClient) Graph(ctx context.Context, modelID string) (*potv1.Graph, e
 	if err != nil {
 		return nil, err
 	}
-	var r GraphReceiver
-	for {
-		ch, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := r.Add(ch); err != nil {
-			return nil, err
-		}
-	}
-	return r.Graph()
+	return RecvGraph(stream.Recv)
 }
 
 // LoadModel implements Host.

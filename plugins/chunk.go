@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"fmt"
+	"io"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -101,6 +102,40 @@ func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
 		return fmt.Errorf("graph stream: empty chunk")
 	}
 	return nil
+}
+
+// RecvGraph reads a graph from a stream of chunks until io.EOF.
+func RecvGraph(recv func() (*potv1.ModelChunk, error)) (*potv1.Graph, error) {
+	var r GraphReceiver
+	for {
+		c, err := recv()
+		if err == io.EOF {
+			return r.Graph()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Add(c); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// RecvDataset reads a data set from a stream of chunks until io.EOF.
+func RecvDataset(recv func() (*potv1.DataChunk, error)) (*Dataset, error) {
+	var r DatasetReceiver
+	for {
+		c, err := recv()
+		if err == io.EOF {
+			return r.Dataset()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Add(c); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // Graph returns the reassembled graph once every chunk has arrived.

@@ -47,20 +47,7 @@ func (s *targetServer) Describe(ctx context.Context, _ *potv1.DescribeRequest) (
 }
 
 func (s *targetServer) LoadModel(stream potv1.Target_LoadModelServer) error {
-	var r GraphReceiver
-	for {
-		c, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := r.Add(c); err != nil {
-			return err
-		}
-	}
-	g, err := r.Graph()
+	g, err := RecvGraph(stream.Recv)
 	if err != nil {
 		return err
 	}
@@ -84,20 +71,7 @@ func (s *targetServer) UnloadModel(ctx context.Context, req *potv1.UnloadModelRe
 }
 
 func (s *targetServer) UploadData(stream potv1.Target_UploadDataServer) error {
-	var r DatasetReceiver
-	for {
-		c, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := r.Add(c); err != nil {
-			return err
-		}
-	}
-	d, err := r.Dataset()
+	d, err := RecvDataset(stream.Recv)
 	if err != nil {
 		return err
 	}
@@ -165,20 +139,8 @@ func (c *TargetClient) Model(ctx context.Context, modelID string) (*potv1.Graph,
 	if err != nil {
 		return nil, c.wrap(err)
 	}
-	var r GraphReceiver
-	for {
-		ch, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, c.wrap(err)
-		}
-		if err := r.Add(ch); err != nil {
-			return nil, err
-		}
-	}
-	return r.Graph()
+	g, err := RecvGraph(stream.Recv)
+	return g, c.wrap(err)
 }
 
 // UnloadModel implements Target.
