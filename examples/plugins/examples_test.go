@@ -6,13 +6,13 @@ package plugins_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/sdk/plugintest"
 )
 
@@ -20,30 +20,7 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "pot-example-plugins-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cmd := exec.Command("go", "build", "-o", dir+"/", "./host/cmd/pot", "./targets/cmd/pot-target-cpu",
-			"./algorithms/cmd/pot-algorithm-MinMaxQuantization")
-		cmd.Dir = root()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-			return 1
-		}
-		bin = dir
-		return m.Run()
-	}())
-}
-
-func root() string { return filepath.Join("..", "..") }
-
-func example(parts ...string) string {
-	abs, _ := filepath.Abs(filepath.Join(append([]string{root(), "examples"}, parts...)...))
-	return abs
+	os.Exit(testenv.Main(m, &bin, "./host/cmd/pot", "./targets/cmd/pot-target-cpu", "./algorithms/cmd/pot-algorithm-MinMaxQuantization"))
 }
 
 type result struct {
@@ -61,8 +38,8 @@ func quantize(t *testing.T, pluginDir, algorithm string) *result {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.onnx")
 	cmd := exec.Command(filepath.Join(bin, "pot"), "quantize", "--plugin-path", pluginDir, "--algorithm", algorithm,
-		"--model", example("models", "lenet_mnist.onnx"), "--data", example("data", "mnist-calib.json"),
-		"--eval-data", example("data", "mnist-calib.json"), "--subset", "300", "-o", out, "--json", "--log-level", "info")
+		"--model", testenv.Example("models", "lenet_mnist.onnx"), "--data", testenv.Example("data", "mnist-calib.json"),
+		"--eval-data", testenv.Example("data", "mnist-calib.json"), "--subset", "300", "-o", out, "--json", "--log-level", "info")
 	cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH=", "XDG_DATA_HOME="+t.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -90,7 +67,7 @@ func quantize(t *testing.T, pluginDir, algorithm string) *result {
 func TestMSERangesPlugin(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "pot-algorithm-MSERanges"), ".")
-	cmd.Dir = example("plugins", "mse-ranges")
+	cmd.Dir = testenv.Example("plugins", "mse-ranges")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build the example module: %v\n%s", err, out)
 	}
@@ -135,7 +112,7 @@ func TestPythonPlugin(t *testing.T) {
 		t.Skipf("/usr/bin/python3 with gRPC is not available (%v): install the Debian packages %s", err, pythonPackages)
 	}
 	dir := t.TempDir()
-	src := example("plugins", "python")
+	src := testenv.Example("plugins", "python")
 	for _, f := range []string{"pot-algorithm-PyPercentile", "potplugin.py"} {
 		b, err := os.ReadFile(filepath.Join(src, f))
 		if err != nil {

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/sdk/onnx"
 )
 
@@ -19,40 +18,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "pot-cli-test-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cmd := exec.Command("go", "build", "-o", dir+"/", "./host/cmd/pot", "./targets/cmd/...", "./algorithms/cmd/...")
-		cmd.Dir = repoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build plugins: %v\n%s", err, out)
-			return 1
-		}
-		pluginDir = dir
-		return m.Run()
-	}())
-}
-
-func repoRoot() string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			panic("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
-func example(parts ...string) string {
-	return filepath.Join(append([]string{repoRoot(), "examples"}, parts...)...)
+	os.Exit(testenv.Main(m, &pluginDir, "./host/cmd/pot", "./targets/cmd/...", "./algorithms/cmd/..."))
 }
 
 // pot runs the command line in-process with the test plugins.
@@ -69,8 +35,8 @@ func TestQuantizeLeNet(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "lenet_int8.onnx")
 	// The calibration file has labels: use it as evaluation data too, to
 	// keep the test quick.
-	stdout, stderr, code := pot(t, "quantize", "--model", example("models", "lenet_mnist.onnx"),
-		"--data", example("data", "mnist-calib.json"), "--eval-data", example("data", "mnist-calib.json"),
+	stdout, stderr, code := pot(t, "quantize", "--model", testenv.Example("models", "lenet_mnist.onnx"),
+		"--data", testenv.Example("data", "mnist-calib.json"), "--eval-data", testenv.Example("data", "mnist-calib.json"),
 		"--target", "cpu", "--subset", "300", "-o", out, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -106,7 +72,7 @@ func TestQuantizeLeNet(t *testing.T) {
 		t.Errorf("output has %d QuantizeLinear and %d DequantizeLinear nodes", q, dq)
 	}
 	// The written QDQ model scores like the simulation that produced it.
-	stdout, stderr, code = pot(t, "eval", "--model", out, "--data", example("data", "mnist-calib.json"), "--json")
+	stdout, stderr, code = pot(t, "eval", "--model", out, "--data", testenv.Example("data", "mnist-calib.json"), "--json")
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
@@ -141,8 +107,8 @@ func TestQuantizeFailureWritesNothing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := []string{"quantize", "--model", example("models", "lenet_mnist.onnx"),
-				"--data", example("data", "mnist-calib.json"), "--subset", "50", "-o", out}
+			args := []string{"quantize", "--model", testenv.Example("models", "lenet_mnist.onnx"),
+				"--data", testenv.Example("data", "mnist-calib.json"), "--subset", "50", "-o", out}
 			args = append(args, tc.args...)
 			_, stderr, code := pot(t, args...)
 			if code == 0 {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/host/report/htmlcheck"
 )
@@ -21,7 +22,7 @@ import (
 // writePNGs writes the first n MNIST calibration images as PNG files.
 func writePNGs(t *testing.T, dir string, n int) {
 	t.Helper()
-	f, err := os.Open(example("data", "mnist", "calib-1000-images-idx3-ubyte.gz"))
+	f, err := os.Open(testenv.Example("data", "mnist", "calib-1000-images-idx3-ubyte.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestSimplifiedConfigOnPNGFolder(t *testing.T) {
 	cfg := filepath.Join(dir, "lenet_png.json")
 	// POT's own layout, with comments and a trailing comma; the model path
 	// is relative to the working folder, the data relative to the file.
-	lenet, err := filepath.Rel(dir, example("models", "lenet_mnist.onnx"))
+	lenet, err := filepath.Rel(dir, testenv.Example("models", "lenet_mnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestSimplifiedConfigOnPNGFolder(t *testing.T) {
 		t.Errorf("no date folder in %s", found[0])
 	}
 	// The quantized model keeps its accuracy on labelled data.
-	stdout, stderr, code := potBin(t, dir, "eval", "--model", found[0], "--data", example("data", "mnist-calib.json"), "--json")
+	stdout, stderr, code := potBin(t, dir, "eval", "--model", found[0], "--data", testenv.Example("data", "mnist-calib.json"), "--json")
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
@@ -117,7 +118,7 @@ func TestSimplifiedConfigOnPNGFolder(t *testing.T) {
 // TestExampleConfigs runs every shipped configuration as a user of a
 // fresh clone would, from the repository root.
 func TestExampleConfigs(t *testing.T) {
-	configs, _ := filepath.Glob(example("configs", "*.json"))
+	configs, _ := filepath.Glob(testenv.Example("configs", "*.json"))
 	if len(configs) < 4 {
 		t.Fatalf("example configs: %v", configs)
 	}
@@ -128,8 +129,8 @@ func TestExampleConfigs(t *testing.T) {
 				t.Skip("large model; skipped with -short")
 			}
 			out := filepath.Join(t.TempDir(), name+".onnx")
-			rel, _ := filepath.Rel(repoRoot(), cfg)
-			stdout, stderr, code := potBin(t, repoRoot(), "quantize", "-c", rel, "-o", out, "--json")
+			rel, _ := filepath.Rel(testenv.RepoRoot(), cfg)
+			stdout, stderr, code := potBin(t, testenv.RepoRoot(), "quantize", "-c", rel, "-o", out, "--json")
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -151,8 +152,8 @@ func TestExampleConfigs(t *testing.T) {
 // TestReport writes a report from a real run and opens it in Chromium.
 func TestReport(t *testing.T) {
 	dir := t.TempDir()
-	stdout, stderr, code := potBin(t, dir, "quantize", "-q", "accuracy_aware", "-m", example("models", "lenet_mnist.onnx"),
-		"--data", example("data", "mnist-calib.json"), "--eval-data", example("data", "mnist-calib.json"),
+	stdout, stderr, code := potBin(t, dir, "quantize", "-q", "accuracy_aware", "-m", testenv.Example("models", "lenet_mnist.onnx"),
+		"--data", testenv.Example("data", "mnist-calib.json"), "--eval-data", testenv.Example("data", "mnist-calib.json"),
 		"--max-drop", "0.001", "--report", "rep", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -204,8 +205,8 @@ func TestReport(t *testing.T) {
 }
 
 func TestAnalyze(t *testing.T) {
-	stdout, stderr, code := potBin(t, t.TempDir(), "analyze", "--model", example("models", "lenet_mnist.onnx"),
-		"--data", example("data", "mnist-calib.json"), "--samples", "8", "--json")
+	stdout, stderr, code := potBin(t, t.TempDir(), "analyze", "--model", testenv.Example("models", "lenet_mnist.onnx"),
+		"--data", testenv.Example("data", "mnist-calib.json"), "--samples", "8", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -217,8 +218,8 @@ func TestAnalyze(t *testing.T) {
 }
 
 func TestMetricFlag(t *testing.T) {
-	lenet := example("models", "lenet_mnist.onnx")
-	calib := example("data", "mnist-calib.json")
+	lenet := testenv.Example("models", "lenet_mnist.onnx")
+	calib := testenv.Example("data", "mnist-calib.json")
 	values := map[string]float64{}
 	for _, m := range []string{"top1", "top5", "agreement"} {
 		stdout, stderr, code := potBin(t, t.TempDir(), "eval", "--model", lenet, "--data", calib, "--metric", m, "--json")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/potgo/pot/internal/testenv"
+
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/onnxpb"
@@ -46,8 +48,8 @@ func unsupportedModel(t *testing.T, path string) {
 // one line on stderr, a non-zero exit status, no output file.
 func TestErrors(t *testing.T) {
 	in := t.TempDir() // inputs of the cases
-	lenet := example("models", "lenet_mnist.onnx")
-	calib := example("data", "mnist-calib.json")
+	lenet := testenv.Example("models", "lenet_mnist.onnx")
+	calib := testenv.Example("data", "mnist-calib.json")
 	write := func(name, content string) string {
 		p := filepath.Join(in, name)
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -69,7 +71,7 @@ func TestErrors(t *testing.T) {
 	writeNPY(t, wrongShape, []int{3, 5, 5})
 	empty := filepath.Join(in, "empty")
 	os.Mkdir(empty, 0o755)
-	mnist := example("data", "mnist")
+	mnist := testenv.Example("data", "mnist")
 	mismatch := write("mismatch.json", `{"format": "idx",
 		"images": "`+filepath.Join(mnist, "calib-1000-images-idx3-ubyte.gz")+`",
 		"labels": "`+filepath.Join(mnist, "t10k-labels-idx1-ubyte.gz")+`"}`)

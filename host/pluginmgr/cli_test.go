@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/potgo/pot/internal/testenv"
 )
 
 // potRun is a pot process started from a plugin folder: pot finds the
@@ -56,8 +58,8 @@ func (r *potRun) wait(t *testing.T, d time.Duration) int {
 }
 
 func quantizeArgs(out string, extra ...string) []string {
-	return append([]string{"quantize", "--model", filepath.Join(repoRoot(), "examples", "models", "lenet_mnist.onnx"),
-		"--data", filepath.Join(repoRoot(), "examples", "data", "mnist-calib.json"), "--subset", "50", "-o", out}, extra...)
+	return append([]string{"quantize", "--model", filepath.Join(testenv.RepoRoot(), "examples", "models", "lenet_mnist.onnx"),
+		"--data", filepath.Join(testenv.RepoRoot(), "examples", "data", "mnist-calib.json"), "--subset", "50", "-o", out}, extra...)
 }
 
 // pluginsUp waits until the target and the algorithm run.

@@ -5,13 +5,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/potgo/pot/internal/testenv"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -25,37 +26,7 @@ import (
 var built string
 
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "pot-pluginmgr-test-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cmd := exec.Command("go", "build", "-o", dir+"/", "./host/cmd/pot", "./targets/cmd/pot-target-cpu",
-			"./algorithms/cmd/...", "./host/pluginmgr/testdata/faulty")
-		cmd.Dir = repoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build test binaries: %v\n%s", err, out)
-			return 1
-		}
-		built = dir
-		return m.Run()
-	}())
-}
-
-func repoRoot() string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			panic("go.mod not found")
-		}
-		dir = parent
-	}
+	os.Exit(testenv.Main(m, &built, "./host/cmd/pot", "./targets/cmd/pot-target-cpu", "./algorithms/cmd/...", "./host/pluginmgr/testdata/faulty"))
 }
 
 // pluginDir makes a plugin folder holding the cpu target and the built-in

@@ -1,13 +1,12 @@
 package plugintest_test
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/sdk/plugintest"
 )
 
@@ -16,22 +15,7 @@ import (
 var builtins string
 
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "pot-plugintest-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cmd := exec.Command("go", "build", "-o", dir+"/", "./targets/cmd/...", "./algorithms/cmd/...")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build the built-in plugins: %v\n%s", err, out)
-			return 1
-		}
-		builtins = dir
-		return m.Run()
-	}())
+	os.Exit(testenv.Main(m, &builtins, "./targets/cmd/...", "./algorithms/cmd/..."))
 }
 
 func builtin(t *testing.T, kind string) []string {
