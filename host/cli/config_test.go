@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/host/report/htmlcheck"
+	"github.com/potgo/pot/internal/testenv"
 )
 
 // writePNGs writes the first n MNIST calibration images as PNG files.
