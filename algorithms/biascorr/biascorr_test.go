@@ -182,3 +182,18 @@ func TestThresholdSkips(t *testing.T) {
 		t.Errorf("a shift above the threshold was applied: %+v", rep)
 	}
 }
+
+// On a layer without padding, POT's formula (the data's float output
+// mean) and the float sub-model agree.
+func TestFastBiasCorrectionStatisticsReference(t *testing.T) {
+	h := &host{g: model()}
+	p, _, err := Fast(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: quantized()},
+		&quant.Params{FastBiasReference: quant.FastBiasStatistics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 5.5 - (121*4.2/254)*(159*4.0/255)
+	if got := bias(t, p); math.Abs(got-want) > 1e-5 {
+		t.Errorf("corrected bias %.6f, want %.6f", got, want)
+	}
+}

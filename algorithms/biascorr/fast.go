@@ -136,6 +136,14 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	if err != nil {
 		return nil, nil, fmt.Errorf("run the bias correction sub-model: %w", err)
 	}
+	statistics := p.FastBiasReference == quant.FastBiasStatistics
+	var fresp *potv1.InferResponse
+	if !statistics {
+		// The float side of the same constant-input sub-model.
+		if fresp, err = h.Infer(ctx, &potv1.InferRequest{ModelId: id, Inputs: inputs, Outputs: outNames}); err != nil {
+			return nil, nil, fmt.Errorf("run the bias correction sub-model: %w", err)
+		}
+	}
 	threshold := FastThreshold
 	if p.Threshold != nil {
 		threshold = *p.Threshold
@@ -156,8 +164,20 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 			continue
 		}
 		newBias := make([]float32, len(bias))
-		for c := range bias {
-			newBias[c] = fOut[c] - float32(qOut[c])
+		if statistics {
+			// POT: the float output mean of the data minus the quantized
+			// sub-model's output on the mean input.
+			for c := range bias {
+				newBias[c] = fOut[c] - float32(qOut[c])
+			}
+		} else {
+			fSub, err := channelMeans(fresp.GetOutputs()[i], 1)
+			if err != nil {
+				return nil, nil, fmt.Errorf("layer %s: %w", l.node.GetName(), err)
+			}
+			for c := range bias {
+				newBias[c] = bias[c] + float32(fSub[c]-qOut[c])
+			}
 		}
 		if reason := exceeds(bias, newBias, threshold); reason != "" {
 			rep.Skipped[l.node.GetName()] = reason

@@ -26,7 +26,12 @@ type Params struct {
 	InplaceStatistics *bool           `json:"inplace_statistics,omitempty"`
 	Threshold         *float64        `json:"threshold,omitempty"`
 	ApplyForAllNodes  bool            `json:"apply_for_all_nodes,omitempty"`
-	DumpIntermediate  bool            `json:"dump_intermediate_model,omitempty"`
+	// FastBiasReference is what FastBiasCorrection compares the quantized
+	// sub-model with: "submodel" (default: the float sub-model on the same
+	// constant input) or "statistics" (POT: the float output mean of the
+	// data).
+	FastBiasReference string `json:"fast_bias_reference,omitempty"`
+	DumpIntermediate  bool   `json:"dump_intermediate_model,omitempty"`
 }
 
 // TensorParams constrain the quantizers of weights or activations.
@@ -87,6 +92,12 @@ func ParseParams(raw []byte) (*Params, error) {
 	}
 	return p, nil
 }
+
+// FastBiasCorrection references.
+const (
+	FastBiasSubmodel   = "submodel"
+	FastBiasStatistics = "statistics"
+)
 
 // Preset names and POT's aliases.
 const (
