@@ -225,6 +225,12 @@ func (s *searcher) confidence() float64 {
 // drop of a metric value against the baseline.
 func (s *searcher) drop(v float64) float64 { return s.st.Baseline - v }
 
+// within reports whether a drop meets the budget. Metric values are
+// fractions of the sample count: a drop equal to the budget up to
+// floating-point rounding (0.9204 - 0.9186 is 0.0018000000000000238)
+// meets it.
+func (s *searcher) within(drop float64) bool { return drop <= s.st.MaxDrop+1e-9 }
+
 // runBase runs the base algorithm with some parameters changed.
 func (s *searcher) runBase(ctx context.Context, override map[string]any) (*potv1.QuantizationPlan, error) {
 	params := map[string]any{}
@@ -286,7 +292,7 @@ func (s *searcher) start(ctx context.Context) error {
 	st.DefaultDrop = s.drop(r.GetValue())
 	s.setCurrent(basePlan, r.GetValue())
 	st.Base = st.Current
-	if st.CurrentDrop <= st.MaxDrop {
+	if s.within(st.CurrentDrop) {
 		st.Done, st.Met = true, true
 		return s.save(ctx)
 	}
@@ -301,7 +307,7 @@ func (s *searcher) start(ctx context.Context) error {
 		}
 		st.Notes = append(st.Notes, fmt.Sprintf("mixed preset: drop %.4f", s.drop(r.GetValue())))
 		s.setCurrent(mixed, r.GetValue())
-		if st.CurrentDrop <= st.MaxDrop {
+		if s.within(st.CurrentDrop) {
 			st.Done, st.Met = true, true
 			return s.save(ctx)
 		}
@@ -310,7 +316,7 @@ func (s *searcher) start(ctx context.Context) error {
 		if err := s.tune(ctx); err != nil {
 			return err
 		}
-		if st.CurrentDrop <= st.MaxDrop {
+		if s.within(st.CurrentDrop) {
 			st.Done, st.Met = true, true
 			return s.save(ctx)
 		}
@@ -481,7 +487,7 @@ func (s *searcher) search(ctx context.Context) error {
 			Message: fmt.Sprintf("reverted %s: drop %.4f (budget %.4f)", strings.Join(top.Group.Ops, ","), drop, st.MaxDrop)})
 		rerank := false
 		switch {
-		case drop <= st.MaxDrop:
+		case s.within(drop):
 			it.Accepted = true
 		case drop <= st.PrevDrop || (drop > st.PrevDrop && st.StepBack):
 			it.Accepted = true
@@ -499,7 +505,7 @@ func (s *searcher) search(ctx context.Context) error {
 			st.PrevDrop = drop
 			st.Reverted = append(st.Reverted, top.Group.Ops)
 		}
-		if drop <= st.MaxDrop {
+		if s.within(drop) {
 			st.Met = true
 			st.History = append(st.History, it)
 			break
@@ -520,7 +526,7 @@ func (s *searcher) search(ctx context.Context) error {
 			return err
 		}
 	}
-	st.Met = st.CurrentDrop <= st.MaxDrop
+	st.Met = s.within(st.CurrentDrop)
 	st.Done = true
 	return s.save(ctx)
 }

@@ -241,3 +241,18 @@ func TestNaiveOrders(t *testing.T) {
 		}
 	}
 }
+
+func TestDropEqualToBudgetMeetsIt(t *testing.T) {
+	h := newFake()
+	h.baseline = 0.9204
+	h.full = map[string]float64{"a": 0.0018, "b": 0.0036, "c": 0, "d": 0}
+	// Reverting b leaves 0.9204 - 0.0018, whose difference from the
+	// baseline is 0.0018000000000000238 in float64.
+	_, rep, err := run(t, h, map[string]any{"maximal_drop": 0.0018})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Met || len(rep.Reverted) != 1 || rep.Reverted[0] != "b" {
+		t.Errorf("report = %+v", rep)
+	}
+}
