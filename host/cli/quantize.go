@@ -39,6 +39,7 @@ type quantizeFlags struct {
 	quick      string
 	name       string
 	maxDrop    float64
+	maxDropSet bool // --max-drop was given (0 is a budget too)
 	evaluate   bool
 	outputDir  string
 	directDump bool
@@ -319,6 +320,10 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 }
 
 func runQuantize(ctx context.Context, cmd *cobra.Command, g *globals, f *quantizeFlags) error {
+	f.maxDropSet = cmd.Flags().Changed("max-drop")
+	if f.maxDropSet && f.maxDrop < 0 {
+		return fmt.Errorf("--max-drop %g is negative", f.maxDrop)
+	}
 	start := time.Now()
 	if err := g.validate(); err != nil {
 		return err

@@ -227,7 +227,7 @@ func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipe
 				return nil, err
 			}
 			if name == accuracyAware {
-				if r.f.maxDrop > 0 {
+				if r.f.maxDropSet {
 					p["maximal_drop"] = r.f.maxDrop
 				}
 				if r.f.workers > 0 {
