@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -233,24 +234,12 @@ func applyUpdates(g *potv1.Graph, updates []*potv1.Tensor) error {
 			return fmt.Errorf("plan: tensor update for %q, which is not an initializer", u.GetName())
 		}
 		old := g.Initializers[i]
-		if old.GetDtype() != u.GetDtype() || !equalDims(old.GetDims(), u.GetDims()) {
+		if old.GetDtype() != u.GetDtype() || !slices.Equal(old.GetDims(), u.GetDims()) {
 			return fmt.Errorf("plan: tensor update for %q changes %v%v to %v%v", u.GetName(), old.GetDtype(), old.GetDims(), u.GetDtype(), u.GetDims())
 		}
 		g.Initializers[i] = u
 	}
 	return nil
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func fakeQuantize(q *potv1.Quantizer, src, dst string) (*potv1.Node, []*potv1.Tensor, error) {

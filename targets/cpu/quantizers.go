@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"slices"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/plan"
@@ -112,7 +113,7 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 	}
 	s, _, ok := x.floats(qn.Inputs[1])
 	ds, _, ok2 := x.floats(dq.Inputs[1])
-	if !ok || !ok2 || !equalFloats(s, ds) {
+	if !ok || !ok2 || !slices.Equal(s, ds) {
 		return nil
 	}
 	var zt, dzt *tensor.Tensor
@@ -151,7 +152,7 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 	} else if zt != nil && dt != tensor.Uint8 {
 		return nil
 	}
-	if !equalFloats(z, dz) {
+	if !slices.Equal(z, dz) {
 		return nil
 	}
 	if attrInt(qn, "output_dtype", 0) != 0 && tensor.DType(attrInt(qn, "output_dtype", 0)) != dt {
@@ -170,18 +171,6 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 		return nil
 	}
 	return q.params(s, z, s, offset)
-}
-
-func equalFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // weights are the int8 values of a quantized constant weight tensor and

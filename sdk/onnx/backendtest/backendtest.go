@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -251,7 +252,7 @@ func Compare(got, want *potv1.Tensor, tol Tolerance) error {
 	if got.GetDtype() != want.GetDtype() {
 		return fmt.Errorf("type %v, want %v", got.GetDtype(), want.GetDtype())
 	}
-	if !equalDims(got.GetDims(), want.GetDims()) {
+	if !slices.Equal(got.GetDims(), want.GetDims()) {
 		return fmt.Errorf("shape %v, want %v", got.GetDims(), want.GetDims())
 	}
 	if want.GetDtype() == potv1.DataType_DATA_TYPE_STRING {
@@ -306,16 +307,4 @@ func Compare(got, want *potv1.Tensor, tol Tolerance) error {
 		return fmt.Errorf("%d of %d values differ (element %d: got %g, want %g; rtol %g, atol %g)", bad, len(w), worstAt, g[worstAt], w[worstAt], tol.Rtol, tol.Atol)
 	}
 	return nil
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -187,7 +188,7 @@ func (k *convKernel) scratch() *convScratch {
 
 // planFor returns the layout for an input shape, reusing the last one.
 func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
-	if p := k.plan.Load(); p != nil && equalShape(p.x, xs) && equalShape(p.w, ws) {
+	if p := k.plan.Load(); p != nil && slices.Equal(p.x, xs) && slices.Equal(p.w, ws) {
 		return p, nil
 	}
 	c, m, cg := xs[1], ws[0], ws[1]
@@ -198,7 +199,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		return nil, fmt.Errorf("%d output channels do not split into %d groups", m, k.group)
 	}
 	kernel := ws[2:]
-	if k.attrs.kernel != nil && !equalShape(k.attrs.kernel, kernel) {
+	if k.attrs.kernel != nil && !slices.Equal(k.attrs.kernel, kernel) {
 		return nil, fmt.Errorf("kernel_shape %v does not match weights of shape %v", k.attrs.kernel, ws)
 	}
 	// A copy: the layout keeps the window's input extent, and xs is the

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/potgo/pot/targets/runtime/kernels"
@@ -114,7 +115,7 @@ func (k *convTranspose) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("input has %d channels, weights of shape %v with %d groups", c, w.Shape, k.group)
 	}
 	kernel := w.Shape[2:]
-	if k.attrs.kernel != nil && !equalShape(k.attrs.kernel, kernel) {
+	if k.attrs.kernel != nil && !slices.Equal(k.attrs.kernel, kernel) {
 		return fmt.Errorf("kernel_shape %v does not match weights of shape %v", k.attrs.kernel, w.Shape)
 	}
 	win, err := k.geometry(x.Shape[2:], kernel)

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -125,7 +126,7 @@ func (p *bcast) matches(shapes [][]int) bool {
 		return false
 	}
 	for i, s := range shapes {
-		if !equalShape(s, p.in[i]) {
+		if !slices.Equal(s, p.in[i]) {
 			return false
 		}
 	}
@@ -195,18 +196,6 @@ func (c *planCache) get(shapes ...[]int) (*bcast, error) {
 	}
 	c.last.Store(p)
 	return p, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // halfToF32 returns the values of a Float16 or BFloat16 tensor as float32
@@ -309,7 +298,7 @@ func expandTo(ctx *Context, src *tensor.Tensor, shape []int, out *tensor.Tensor)
 	if err != nil {
 		return err
 	}
-	if !equalShape(p.shape, shape) {
+	if !slices.Equal(p.shape, shape) {
 		return fmt.Errorf("cannot broadcast %v to %v", src.Shape, shape)
 	}
 	out.Reset(src.DType, shape)

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
@@ -75,7 +76,7 @@ func TestBinaryBroadcast(t *testing.T) {
 				call := onnxOp(op, 13)
 				call.threads = threads
 				out := call.mustRun(t, a, b)[0]
-				if !equalShape(out.Shape, shape) {
+				if !slices.Equal(out.Shape, shape) {
 					t.Fatalf("%s %v %v: shape %v, want %v", op, c.a, c.b, out.Shape, shape)
 				}
 				got, av, bv := out.F32(), a.F32(), b.F32()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
@@ -40,7 +41,7 @@ func runNode(t *testing.T, op string, attrs []*potv1.Attribute, in []*tensor.Ten
 
 func sameValues(t *testing.T, got, want *tensor.Tensor) {
 	t.Helper()
-	if !equalShape(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
 	}
 	for i, v := range got.F32() {

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -54,7 +55,7 @@ func (s *lossSpec) run(ctx *Context, in, out []*tensor.Tensor) error {
 	n, c := x.Shape[0], x.Shape[1]
 	d := tensor.NumElements(x.Shape[2:])
 	wantTarget := append([]int{n}, x.Shape[2:]...)
-	if !equalShape(target.Shape, wantTarget) {
+	if !slices.Equal(target.Shape, wantTarget) {
 		return fmt.Errorf("%s: target shape %v, want %v", s.op, target.Shape, wantTarget)
 	}
 	if target.DType != tensor.Int32 && target.DType != tensor.Int64 {

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -49,7 +50,7 @@ func (k *layerNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		}
 		if len(v) != inner {
 			shape, err := Broadcast(t.Shape, x.Shape[axis:])
-			if err != nil || !equalShape(shape, x.Shape[axis:]) {
+			if err != nil || !slices.Equal(shape, x.Shape[axis:]) {
 				return fmt.Errorf("input %d of shape %v does not broadcast to %v", i+1, t.Shape, x.Shape[axis:])
 			}
 			full := make([]float64, inner)

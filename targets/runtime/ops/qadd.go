@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -88,7 +89,7 @@ func (k *qadd) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if !ok || !ok2 {
 		return fmt.Errorf("A and B must be uint8 levels, have %v and %v", in[0].DType, in[3].DType)
 	}
-	if equalShape(in[0].Shape, in[3].Shape) {
+	if slices.Equal(in[0].Shape, in[3].Shape) {
 		y := out[0]
 		y.Reset(tensor.Uint8, in[0].Shape)
 		yd := y.Data.([]uint8)

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,7 +52,7 @@ func TestLevelsMatchFakeQuantize(t *testing.T) {
 					dq := opCall{domain: DomainPot, op: "QDequantize", opset: 1, threads: threads, consts: consts,
 						attrs: []*potv1Attr{aInt("channels_last", cl)}}
 					got := dq.mustRun(t, q, tensor.From(ps, zpI), tensor.From(ps, scale))[0]
-					if !equalShape(got.Shape, shape) {
+					if !slices.Equal(got.Shape, shape) {
 						t.Fatalf("dequantized shape %v, want %v", got.Shape, shape)
 					}
 					for i, v := range got.F32() {
@@ -113,7 +114,7 @@ func TestQConvRefusals(t *testing.T) {
 func checkLevels(t *testing.T, got *tensor.Tensor, shape []int, want ...uint8) {
 	t.Helper()
 	d, ok := got.Data.([]uint8)
-	if !ok || !equalShape(got.Shape, shape) || len(d) != len(want) {
+	if !ok || !slices.Equal(got.Shape, shape) || len(d) != len(want) {
 		t.Fatalf("got %v, want uint8 %v", got, shape)
 	}
 	for i := range want {

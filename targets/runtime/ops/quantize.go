@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -85,7 +86,7 @@ func newQuantizeLinear(n *Node) (Kernel, error) {
 		}
 		zps := make([]float64, scale.Len())
 		if zpT != nil {
-			if !equalShape(zpT.Shape, scale.Shape) && zpT.Len() != scale.Len() {
+			if !slices.Equal(zpT.Shape, scale.Shape) && zpT.Len() != scale.Len() {
 				return fmt.Errorf("y_zero_point %v does not match y_scale %v", zpT, scale)
 			}
 			if zps, err = zpT.Float64s(); err != nil {

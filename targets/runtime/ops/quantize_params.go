@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -81,7 +82,7 @@ func newQuantLayout(x, param *tensor.Tensor, axis int64, blockSize int) (quantLa
 		nb := (l.dim + blockSize - 1) / blockSize
 		want := append([]int(nil), x.Shape...)
 		want[a] = nb
-		if !equalShape(param.Shape, want) {
+		if !slices.Equal(param.Shape, want) {
 			return l, fmt.Errorf("block_size %d: parameter shape %v, want %v", blockSize, param.Shape, want)
 		}
 		l.blockSize = blockSize

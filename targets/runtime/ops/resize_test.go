@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -103,7 +104,7 @@ func TestResizeKernels(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if c.want == nil {
-			if !equalShape(out[0].Shape, c.shape) {
+			if !slices.Equal(out[0].Shape, c.shape) {
 				t.Fatalf("%s: shape %v, want %v", c.name, out[0].Shape, c.shape)
 			}
 			continue

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -58,7 +59,7 @@ func newScatterElements(n *Node) (Kernel, error) {
 	}
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		x, ind, upd := in[0], in[1], in[2]
-		if upd.DType != x.DType || !equalShape(upd.Shape, ind.Shape) {
+		if upd.DType != x.DType || !slices.Equal(upd.Shape, ind.Shape) {
 			return fmt.Errorf("updates %v do not match indices %v and data %v", upd, ind.Shape, x)
 		}
 		offs, err := axisElementOffsets(x, ind, axis)
@@ -91,7 +92,7 @@ func newScatterND(n *Node) (Kernel, error) {
 		}
 		k := ind.Shape[ind.Rank()-1]
 		want := append(append([]int{}, ind.Shape[:ind.Rank()-1]...), x.Shape[k:]...)
-		if upd.DType != x.DType || !equalShape(upd.Shape, want) {
+		if upd.DType != x.DType || !slices.Equal(upd.Shape, want) {
 			return fmt.Errorf("updates %v, want %v%v", upd, x.DType, want)
 		}
 		runs := make([]run, len(offs))

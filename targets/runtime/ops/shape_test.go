@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -33,7 +34,7 @@ func TestReshapeDims(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !equalShape(got, c.want) {
+		if err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("reshape %v to %v (allowzero %v) = %v, %v; want %v", c.in, c.shape, c.allowZero, got, err, c.want)
 		}
 	}
@@ -73,7 +74,7 @@ func TestSqueezeUnsqueezeAxes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if !equalShape(out[0].Shape, c.shape) {
+		if !slices.Equal(out[0].Shape, c.shape) {
 			t.Errorf("%s: shape %v, want %v", c.name, out[0].Shape, c.shape)
 		}
 	}

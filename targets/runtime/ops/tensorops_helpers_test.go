@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
@@ -117,7 +118,7 @@ func iota64(shape ...int) *tensor.Tensor {
 // checkTensor compares shape and values (as float64, or strings) exactly.
 func checkTensor(t *testing.T, what string, got *tensor.Tensor, shape []int, want any) {
 	t.Helper()
-	if !equalShape(got.Shape, shape) {
+	if !slices.Equal(got.Shape, shape) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape, shape)
 	}
 	switch w := want.(type) {

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -112,7 +113,7 @@ func TestMovementAllTypes(t *testing.T) {
 				t.Fatalf("%v %s: %v", dt, c.name, err)
 			}
 			got := out[0]
-			if got.DType != dt || !equalShape(got.Shape, c.shape) {
+			if got.DType != dt || !slices.Equal(got.Shape, c.shape) {
 				t.Fatalf("%v %s: got %v, want %v%v", dt, c.name, got, dt, c.shape)
 			}
 			g := asFloats(t, got)
