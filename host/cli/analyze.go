@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/potgo/pot/host/dataset"
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/host/report"
 )
@@ -79,31 +78,12 @@ func runAnalyze(ctx context.Context, g *globals, f *analyzeFlags) error {
 			return fmt.Errorf("--report: %w", err)
 		}
 	}
-	_, graph, err := loadModel(f.model)
+	o, err := g.openOn(ctx, f.model, f.data, f.target, false, "")
 	if err != nil {
 		return err
 	}
-	in, err := inputShape(graph)
-	if err != nil {
-		return err
-	}
-	calib, err := dataset.Open(f.data, dataset.WithInputShape(in))
-	if err != nil {
-		return err
-	}
-	mgr, err := g.manager()
-	if err != nil {
-		return err
-	}
-	defer mgr.Close()
-	prog := newProgress(g)
-	defer prog.Close()
-	sess, err := pipeline.Open(ctx, pipeline.Options{Manager: mgr, Target: f.target, Graph: graph, Calibration: calib,
-		Logger: g.logger(), Progress: prog})
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
+	defer o.Close()
+	graph, calib, sess := o.graph, o.data, o.sess
 	qf := &quantizeFlags{preset: f.preset, subset: f.subset}
 	p, err := qf.params(graph, sess.Target().GetDevice(), calib.Len())
 	if err != nil {

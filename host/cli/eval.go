@@ -7,9 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/potgo/pot/host/dataset"
 	"github.com/potgo/pot/host/metrics"
-	"github.com/potgo/pot/host/pipeline"
 )
 
 type evalFlags struct {
@@ -57,31 +55,12 @@ func runEval(ctx context.Context, g *globals, f *evalFlags) error {
 			return fmt.Errorf("--metric: %w", err)
 		}
 	}
-	_, graph, err := loadModel(f.model)
+	o, err := g.openOn(ctx, f.model, f.data, f.target, true, f.metric)
 	if err != nil {
 		return err
 	}
-	in, err := inputShape(graph)
-	if err != nil {
-		return err
-	}
-	ds, err := dataset.Open(f.data, dataset.WithInputShape(in))
-	if err != nil {
-		return err
-	}
-	mgr, err := g.manager()
-	if err != nil {
-		return err
-	}
-	defer mgr.Close()
-	prog := newProgress(g)
-	defer prog.Close()
-	sess, err := pipeline.Open(ctx, pipeline.Options{Manager: mgr, Target: f.target, Graph: graph, Evaluation: ds,
-		Logger: g.logger(), Progress: prog, Metric: f.metric})
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
+	defer o.Close()
+	sess := o.sess
 	r, err := sess.Measure(ctx, nil)
 	if err != nil {
 		return err

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
@@ -48,4 +51,56 @@ func inputShape(g *potv1.Graph) ([]int, error) {
 		return shape, nil
 	}
 	return nil, fmt.Errorf("the model has no input")
+}
+
+// opened is a model and a data set loaded on a target.
+type opened struct {
+	graph *potv1.Graph
+	data  dataset.Dataset
+	sess  *pipeline.Session
+	close []func()
+}
+
+// Close stops the session and its plugins.
+func (o *opened) Close() {
+	for i := len(o.close) - 1; i >= 0; i-- {
+		o.close[i]()
+	}
+}
+
+// openOn loads a model, opens a data set shaped for it, and starts a
+// session on a target with the data as calibration data or (eval) as
+// evaluation data.
+func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string) (*opened, error) {
+	_, graph, err := loadModel(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	in, err := inputShape(graph)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := dataset.Open(dataPath, dataset.WithInputShape(in))
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := g.manager()
+	if err != nil {
+		return nil, err
+	}
+	o := &opened{graph: graph, data: ds, close: []func(){mgr.Close}}
+	prog := newProgress(g)
+	o.close = append(o.close, prog.Close)
+	opts := pipeline.Options{Manager: mgr, Target: target, Graph: graph, Logger: g.logger(), Progress: prog, Metric: metric}
+	if eval {
+		opts.Evaluation = ds
+	} else {
+		opts.Calibration = ds
+	}
+	if o.sess, err = pipeline.Open(ctx, opts); err != nil {
+		o.Close()
+		return nil, err
+	}
+	o.close = append(o.close, o.sess.Close)
+	return o, nil
 }
