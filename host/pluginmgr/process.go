@@ -277,8 +277,20 @@ func (p *Process) done(ctx context.Context, call string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) && p.stoppedBy.Load() == nil {
+	if timedOut(ctx) && p.stoppedBy.Load() == nil {
 		return p.hung(call)
 	}
 	return p.fail(ctx, call, err)
+}
+
+// timedOut reports whether a call failed at its deadline. The plugin's
+// gRPC server enforces the deadline too and may reset the stream a moment
+// before the caller's own timer fires, so a call ending within a small
+// margin of its deadline counts as timed out.
+func timedOut(ctx context.Context) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < 250*time.Millisecond
 }
