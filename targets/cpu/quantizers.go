@@ -216,32 +216,17 @@ func (x *index) fakeQuantWeights(n *potv1.Node) *weights {
 		return nil
 	}
 	c := max(len(s), len(z), len(os))
-	axis := 0
-	if c > 1 {
-		a := int(attrInt(n, "axis", 1))
-		if a < 0 {
-			a += w.Rank()
-		}
-		if a < 0 || a >= w.Rank() || w.Shape[a] != c {
-			return nil
-		}
-		axis = a
+	l, ok := newChannelLayout(w.Shape, c, int(attrInt(n, "axis", 1)))
+	if !ok {
+		return nil
 	}
-	inner, dim := 1, 1
-	if c > 1 {
-		dim = w.Shape[axis]
-		inner = tensor.NumElements(w.Shape[axis+1:])
-	}
-	out := &weights{values: make([]int8, w.Len()), shape: append([]int(nil), w.Shape...), axis: axis}
+	out := &weights{values: make([]int8, w.Len()), shape: append([]int(nil), w.Shape...), axis: l.axis}
 	for i := 0; i < c; i++ {
 		out.scale = append(out.scale, os[min(i, len(os)-1)])
 	}
 	data := w.F32()
 	for i, v := range data {
-		ch := 0
-		if c > 1 {
-			ch = (i / inner) % dim
-		}
+		ch := l.channel(i)
 		sc, zf := s[min(ch, len(s)-1)], z[min(ch, len(z)-1)]
 		if !(sc > 0) || float32(int32(zf)) != zf {
 			return nil
@@ -274,43 +259,55 @@ func (x *index) dequantWeights(n *potv1.Node) *weights {
 		}
 	}
 	c := max(len(s), len(z))
-	axis := 0
-	if c > 1 {
-		a := 1
-		if x.opsetOf(n) >= 13 {
-			a = int(attrInt(n, "axis", 1))
-		}
-		if a < 0 {
-			a += v.Rank()
-		}
-		if a < 0 || a >= v.Rank() || v.Shape[a] != c {
-			return nil
-		}
-		axis = a
+	a := 1
+	if x.opsetOf(n) >= 13 {
+		a = int(attrInt(n, "axis", 1))
 	}
-	inner, dim := 1, 1
-	if c > 1 {
-		dim = v.Shape[axis]
-		inner = tensor.NumElements(v.Shape[axis+1:])
+	l, ok := newChannelLayout(v.Shape, c, a)
+	if !ok {
+		return nil
 	}
 	vals, err := v.Float64s()
 	if err != nil {
 		return nil
 	}
-	out := &weights{values: make([]int8, len(vals)), shape: append([]int(nil), v.Shape...), axis: axis}
+	out := &weights{values: make([]int8, len(vals)), shape: append([]int(nil), v.Shape...), axis: l.axis}
 	for i := 0; i < c; i++ {
 		out.scale = append(out.scale, s[min(i, len(s)-1)])
 	}
 	for i, f := range vals {
-		ch := 0
-		if c > 1 {
-			ch = (i / inner) % dim
-		}
-		iv := f - float64(z[min(ch, len(z)-1)])
+		iv := f - float64(z[min(l.channel(i), len(z)-1)])
 		if iv < math.MinInt8 || iv > math.MaxInt8 {
 			return nil
 		}
 		out.values[i] = int8(iv)
 	}
 	return out
+}
+
+// channelLayout maps a flat index of a weight tensor to its quantization
+// channel: c channels along axis, or one channel for the whole tensor.
+type channelLayout struct {
+	axis, inner, dim int
+}
+
+// newChannelLayout resolves a (possibly negative) quantization axis of a
+// tensor of the given shape with c channels; ok is false when the axis is out
+// of range or its extent is not c. With c <= 1 the axis is ignored.
+func newChannelLayout(shape []int, c, axis int) (channelLayout, bool) {
+	if c <= 1 {
+		return channelLayout{inner: 1, dim: 1}, true
+	}
+	if axis < 0 {
+		axis += len(shape)
+	}
+	if axis < 0 || axis >= len(shape) || shape[axis] != c {
+		return channelLayout{}, false
+	}
+	return channelLayout{axis: axis, inner: tensor.NumElements(shape[axis+1:]), dim: c}, true
+}
+
+// channel is the channel of flat index i.
+func (l channelLayout) channel(i int) int {
+	return (i / l.inner) % l.dim
 }
