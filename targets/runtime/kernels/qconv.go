@@ -77,7 +77,16 @@ type QScratch struct {
 	buf  []uint8
 	offs []int32
 	acc  []int32
+	// conv caches the offset table of the last convolution geometry
+	// (its first convN entries of offs, the largest being convMax),
+	// which every image of a batch shares.
+	conv    convKey
+	convN   int
+	convMax int32
 }
+
+// convKey is what a convolution's offset table depends on.
+type convKey struct{ oh, ow, sh, sw, wp, c int }
 
 func (s *QScratch) bytes(n int) []uint8 {
 	if cap(s.buf) < n {
@@ -95,10 +104,33 @@ func (s *QScratch) ints(n int) []int32 {
 
 // offsets returns a table of n row offsets with room for whole tiles.
 func (s *QScratch) offsets(n int) []int32 {
+	s.convN = 0
 	if c := (n + qMR - 1) / qMR * qMR; cap(s.offs) < c {
 		s.offs = make([]int32, c)
 	}
 	return s.offs[:n]
+}
+
+// convOffsets returns the offsets of the output pixels of a convolution
+// into its padded channels-last image (rows of wp pixels of c channels)
+// and the largest of them, computed once per geometry.
+func (s *QScratch) convOffsets(key convKey) ([]int32, int32) {
+	n := key.oh * key.ow
+	if s.convN == n && s.conv == key {
+		return s.offs[:n], s.convMax
+	}
+	offs := s.offsets(n)
+	for oh, p := 0, 0; oh < key.oh; oh++ {
+		for ow := 0; ow < key.ow; ow, p = ow+1, p+1 {
+			offs[p] = int32((oh*key.sh*key.wp + ow*key.sw) * key.c)
+		}
+	}
+	s.conv, s.convN = key, n
+	s.convMax = 0
+	if n > 0 {
+		s.convMax = offs[n-1] // offsets grow with the pixel index
+	}
+	return offs, s.convMax
 }
 
 // RunImage convolves one image x (channels-last [H][W][C] when
@@ -127,17 +159,12 @@ func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 	rows := QRows{Segs: k.KH, SegLen: k.SegLen, SegStride: g.DH * wp * C}
 	size := hp*wp*C + k.SegLen
 	P := g.OH * g.OW
-	offs := s.offsets(P)
-	for oh, p := 0, 0; oh < g.OH; oh++ {
-		for ow := 0; ow < g.OW; ow, p = ow+1, p+1 {
-			offs[p] = int32((oh*g.SH*wp + ow*g.SW) * C)
-		}
-	}
+	offs, maxOff := s.convOffsets(convKey{oh: g.OH, ow: g.OW, sh: g.SH, sw: g.SW, wp: wp, c: C})
 	buf := s.bytes(size)
 	padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
 	clear(buf[hp*wp*C:])
 	for j := 0; j < k.B.Blocks(); j++ {
-		k.B.Rows(buf, offs, rows, j, out, 0, P, k.M, s)
+		k.B.rows(buf, offs, maxOff, rows, j, out, 0, P, k.M, s)
 	}
 }
 

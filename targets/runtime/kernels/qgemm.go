@@ -151,6 +151,19 @@ func (r QRows) check(kp int) {
 // for a multiple of 4 entries (cap); the entries past len are
 // overwritten.
 func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch) {
+	maxOff := int32(0)
+	for _, o := range offs {
+		if o < 0 {
+			panic(fmt.Sprintf("int8 rows: negative offset %d", o))
+		}
+		maxOff = max(maxOff, o)
+	}
+	b.rows(a, offs, maxOff, rows, j, out, pixel0, pixels, channels, s)
+}
+
+// rows is Rows with the offsets known to be non-negative and at most
+// maxOff.
+func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch) {
 	if len(offs) == 0 {
 		return
 	}
@@ -159,13 +172,6 @@ func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, p
 		panic(fmt.Sprintf("int8 rows: channel block %d of %d", j, b.Blocks()))
 	}
 	npix := len(offs)
-	maxOff := int32(0)
-	for _, o := range offs {
-		if o < 0 {
-			panic(fmt.Sprintf("int8 rows: negative offset %d", o))
-		}
-		maxOff = max(maxOff, o)
-	}
 	if int(maxOff)+rows.span() > len(a) {
 		panic(fmt.Sprintf("int8 rows: a row at %d spanning %d bytes outside %d activations", maxOff, rows.span(), len(a)))
 	}
