@@ -14,22 +14,37 @@ func TestQAddMatchesSimulation(t *testing.T) {
 	for _, tc := range []struct {
 		lo, hi float32
 	}{{-inf, inf}, {0, inf}, {-0.5, 1.25}} {
-		withQAsm(t, func(t *testing.T) {
-			za, zb, zy := int32(r.IntN(256)), int32(r.IntN(256)), int32(r.IntN(128))
-			sa, sb, sy := float32(0.01+r.Float64()*0.05), float32(0.01+r.Float64()*0.05), float32(0.01+r.Float64()*0.05)
-			q := NewQAdd(za, zb, sa, sb, tc.lo, tc.hi, sy, zy, 0, 255)
-			n := 1000 + r.IntN(17)
-			a, b, dst := randU8(r, n), randU8(r, n), make([]uint8, n)
-			q.Row(dst, a, b)
-			for i := range dst {
-				s := (float32(a[i])-float32(za))*sa + (float32(b[i])-float32(zb))*sb
-				s = min(max(s, tc.lo), tc.hi)
-				v := float64(s / sy)
-				want := math.Min(math.Max(math.RoundToEven(v)+float64(zy), 0), 255)
-				if float64(dst[i]) != want {
-					t.Fatalf("element %d: %d + %d -> %d, want %g", i, a[i], b[i], dst[i], want)
+		// Lengths: the vector loops' steps of 16 and of 8, and the tail.
+		for _, n := range []int{7, 8, 16, 24, 1000, 1008, 1013} {
+			withQAsm(t, func(t *testing.T) {
+				za, zb, zy := int32(r.IntN(256)), int32(r.IntN(256)), int32(r.IntN(128))
+				sa, sb, sy := float32(0.01+r.Float64()*0.05), float32(0.01+r.Float64()*0.05), float32(0.01+r.Float64()*0.05)
+				q := NewQAdd(za, zb, sa, sb, tc.lo, tc.hi, sy, zy, 0, 255)
+				a, b, dst := randU8(r, n), randU8(r, n), make([]uint8, n)
+				q.Row(dst, a, b)
+				for i := range dst {
+					s := (float32(a[i])-float32(za))*sa + (float32(b[i])-float32(zb))*sb
+					s = min(max(s, tc.lo), tc.hi)
+					v := float64(s / sy)
+					want := math.Min(math.Max(math.RoundToEven(v)+float64(zy), 0), 255)
+					if float64(dst[i]) != want {
+						t.Fatalf("n %d, element %d: %d + %d -> %d, want %g", n, i, a[i], b[i], dst[i], want)
+					}
 				}
-			}
-		})
+			})
+		}
+	}
+}
+
+// BenchmarkQAdd measures the quantized sum of resnet_fmnist's first
+// residual (28×28×16 levels per image).
+func BenchmarkQAdd(b *testing.B) {
+	const n = 28 * 28 * 16
+	r := rand.New(rand.NewPCG(3, 4))
+	x, y, dst := randU8(r, n), randU8(r, n), make([]uint8, n)
+	q := NewQAdd(120, 131, 0.021, 0.017, 0, float32(math.Inf(1)), 0.03, 0, 0, 255)
+	b.SetBytes(n)
+	for b.Loop() {
+		q.Row(dst, x, y)
 	}
 }
