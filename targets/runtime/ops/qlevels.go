@@ -194,11 +194,13 @@ func levelRow(y []uint8, stride int, x []float32, s float32, b *quantizeBand) {
 func newQDequantize(n *Node) (Kernel, error) {
 	axis, cl := levelsAttrs(n)
 	var fixed *levelParams
+	var fixedTables [][256]float32
 	if n.Const(1) != nil && n.Const(2) != nil {
 		var err error
 		if fixed, err = readLevelParams(n.Const(2), n.Const(1)); err != nil {
 			return nil, err
 		}
+		fixedTables = fixed.dequantTables()
 	}
 	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
 		if err := needInputs(in, 3); err != nil {
@@ -208,12 +210,13 @@ func newQDequantize(n *Node) (Kernel, error) {
 		if !ok {
 			return fmt.Errorf("X must be uint8 levels, have %v", in[0].DType)
 		}
-		p := fixed
+		p, tables := fixed, fixedTables
 		if p == nil {
 			var err error
 			if p, err = readLevelParams(in[2], in[1]); err != nil {
 				return err
 			}
+			tables = p.dequantTables()
 		}
 		shape := in[0].Shape
 		cl := cl && len(shape) >= 3
@@ -237,7 +240,7 @@ func newQDequantize(n *Node) (Kernel, error) {
 			ctx.Parallel(rows, max(1, (1<<14)/max(l.inner, 1)), func(lo, hi int) {
 				for r := lo; r < hi; r++ {
 					c := r % l.c
-					dequantRow(yd[r*l.inner:(r+1)*l.inner], x[r*l.inner:], 1, p.zp[c], p.scale[c])
+					dequantRow(yd[r*l.inner:(r+1)*l.inner], x[r*l.inner:], 1, &tables[c])
 				}
 			})
 			return nil
@@ -251,17 +254,29 @@ func newQDequantize(n *Node) (Kernel, error) {
 			for r := lo; r < hi; r++ {
 				b, c := r/C, r%C
 				pc := min(c, len(p.scale)-1)
-				dequantRow(yd[r*inner:(r+1)*inner], x[b*C*inner+c:], C, p.zp[pc], p.scale[pc])
+				dequantRow(yd[r*inner:(r+1)*inner], x[b*C*inner+c:], C, &tables[pc])
 			}
 		})
 		return nil
 	}), nil
 }
 
-// dequantRow writes (x[i*stride] - zp)·s to y[i].
-func dequantRow(y []float32, x []uint8, stride int, zp int32, s float32) {
-	z := float32(zp)
+// dequantTables returns, per channel, the value (q - zp)·s of every level
+// q.
+func (p *levelParams) dequantTables() [][256]float32 {
+	t := make([][256]float32, len(p.scale))
+	for c := range t {
+		z, s := float32(p.zp[c]), p.scale[c]
+		for q := range t[c] {
+			t[c][q] = (float32(q) - z) * s
+		}
+	}
+	return t
+}
+
+// dequantRow writes the value of level x[i*stride] to y[i].
+func dequantRow(y []float32, x []uint8, stride int, values *[256]float32) {
 	for i := range y {
-		y[i] = (float32(x[i*stride]) - z) * s
+		y[i] = values[x[i*stride]]
 	}
 }
