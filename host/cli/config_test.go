@@ -250,3 +250,52 @@ func TestMetricFlag(t *testing.T) {
 		t.Errorf("sqnr metric %+v", res.Metric)
 	}
 }
+
+// TestConfigMatchesCommandLine checks that a configuration and the command
+// line that mean the same run write the same model, byte for byte, and
+// that they differ only by which samples the subset takes: the command
+// line draws them with seed 0, a configuration keeps POT's default of the
+// first stat_subset_size samples unless shuffle_data is set.
+func TestConfigMatchesCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	cli := filepath.Join(dir, "cli.onnx")
+	_, stderr, code := potBin(t, dir, "quantize", "--model", testenv.Example("models", "lenet_mnist.onnx"),
+		"--data", testenv.Example("data", "mnist-calib.json"), "--target", "cpu", "--preset", "performance",
+		"--subset", "300", "-o", cli)
+	if code != 0 {
+		t.Fatalf("command line: exit %d: %s", code, stderr)
+	}
+	want, err := os.ReadFile(cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		shuffle bool
+		same    bool
+	}{
+		{shuffle: true, same: true},
+		{shuffle: false, same: false},
+	} {
+		t.Run(fmt.Sprintf("shuffle_data=%v", tc.shuffle), func(t *testing.T) {
+			cfg := filepath.Join(dir, fmt.Sprintf("shuffle_%v.json", tc.shuffle))
+			os.WriteFile(cfg, []byte(fmt.Sprintf(`{
+  "model": {"model_name": "lenet", "model": %q},
+  "engine": {"type": "simplified", "data_source": %q},
+  "compression": {"target_device": "CPU", "algorithms": [{"name": "DefaultQuantization",
+    "params": {"preset": "performance", "stat_subset_size": 300, "shuffle_data": %v}}]}
+}`, testenv.Example("models", "lenet_mnist.onnx"), testenv.Example("data", "mnist-calib.json"), tc.shuffle)), 0o644)
+			out := filepath.Join(dir, fmt.Sprintf("cfg_%v.onnx", tc.shuffle))
+			_, stderr, code := potBin(t, dir, "quantize", "-c", cfg, "-o", out)
+			if code != 0 {
+				t.Fatalf("config: exit %d: %s", code, stderr)
+			}
+			got, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if same := string(got) == string(want); same != tc.same {
+				t.Errorf("config model identical to the command line's: %v, want %v", same, tc.same)
+			}
+		})
+	}
+}
