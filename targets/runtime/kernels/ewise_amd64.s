@@ -66,7 +66,7 @@ TEXT ·hardSigmoidAVX(SB), NOSPLIT, $0-32
 	VBROADCASTSS beta+28(FP), Y5
 	VXORPS       Y6, Y6, Y6
 	MOVL         $0x3f800000, BX
-	MOVL         BX, X7
+	VMOVD        BX, X7
 	VBROADCASTSS X7, Y7
 	XORQ         AX, AX
 

@@ -32,8 +32,8 @@ vec:
 tail:
 	CMPQ  AX, DX
 	JGE   next
-	MOVSS (SI)(AX*4), X0
-	MOVSS X0, (DI)(AX*4)
+	VMOVSS (SI)(AX*4), X0
+	VMOVSS X0, (DI)(AX*4)
 	INCQ  AX
 	JMP   tail
 
