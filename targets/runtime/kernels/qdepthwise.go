@@ -33,15 +33,23 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 // RunImage convolves one image x (channels-last [H][W][C] when
 // xChannelsLast, else [C][H][W]) of levels with per-channel zero points
 // zp (one value, or C). Padding contributes nothing (it is the zero
-// point). acc is scratch of at least M int32.
-func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, acc []int32, out *QOut) {
-	C, M := d.C, d.C*d.Mult
-	acc = acc[:M]
-	P := g.OH * g.OW
-	var one [qNR]int32
+// point). scratch is working memory the kernel grows as it needs.
+//
+// It computes one output row at a time, every channel of a pixel in one
+// pass over a kernel tap, and stores the row in blocks of 16 channels.
+func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, scratch *[]int32, out *QOut) {
+	M, OW := d.C*d.Mult, g.OW
+	need := OW*M + OW*qNR
+	if cap(*scratch) < need {
+		*scratch = make([]int32, need)
+	}
+	buf := (*scratch)[:need]
+	row, tile := buf[:OW*M], buf[OW*M:]
+	P := g.OH * OW
 	for oh := 0; oh < g.OH; oh++ {
-		for ow := 0; ow < g.OW; ow++ {
-			clear(acc)
+		clear(row)
+		for ow := 0; ow < OW; ow++ {
+			acc := row[ow*M : (ow+1)*M]
 			for kh := 0; kh < d.KH; kh++ {
 				ih := oh*g.SH - g.PadT + kh*g.DH
 				if ih < 0 || ih >= g.H {
@@ -52,29 +60,54 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 					if iw < 0 || iw >= g.W {
 						continue
 					}
-					wt := d.w[(kh*d.KW+kw)*M : (kh*d.KW+kw+1)*M]
-					for m := range acc {
-						c := m / d.Mult
-						var v uint8
-						if xChannelsLast {
-							v = x[(ih*g.W+iw)*C+c]
-						} else {
-							v = x[(c*g.H+ih)*g.W+iw]
-						}
-						z := zp[0]
-						if len(zp) > 1 {
-							z = zp[c]
-						}
-						acc[m] += (int32(v) - z) * wt[m]
-					}
+					t := kh*d.KW + kw
+					d.tap(acc, d.w[t*M:(t+1)*M], x, ih, iw, g, xChannelsLast, zp)
 				}
 			}
-			p := oh*g.OW + ow
-			for c0 := 0; c0 < M; c0 += qNR {
-				n := min(qNR, M-c0)
-				copy(one[:n], acc[c0:c0+n])
-				out.store(one[:], 1, c0, n, p, P, M)
-			}
 		}
+		for c0 := 0; c0 < M; c0 += qNR {
+			n := min(qNR, M-c0)
+			for ow := 0; ow < OW; ow++ {
+				copy(tile[ow*qNR:ow*qNR+n], row[ow*M+c0:ow*M+c0+n])
+			}
+			out.store(tile, OW, c0, n, oh*OW, P, M)
+		}
+	}
+}
+
+// tap adds one kernel tap's products at input pixel (ih, iw) to the
+// accumulators of every output channel.
+func (d *QDepthwise) tap(acc, wt []int32, x []uint8, ih, iw int, g *QConvGeom, xChannelsLast bool, zp []int32) {
+	C := d.C
+	if xChannelsLast && d.Mult == 1 {
+		// The common case: channel m reads input channel m, contiguous.
+		xs := x[(ih*g.W+iw)*C : (ih*g.W+iw+1)*C]
+		acc, wt = acc[:len(xs)], wt[:len(xs)]
+		if len(zp) == 1 {
+			z := zp[0]
+			for m, v := range xs {
+				acc[m] += (int32(v) - z) * wt[m]
+			}
+			return
+		}
+		zs := zp[:len(xs)]
+		for m, v := range xs {
+			acc[m] += (int32(v) - zs[m]) * wt[m]
+		}
+		return
+	}
+	for m := range acc {
+		c := m / d.Mult
+		var v uint8
+		if xChannelsLast {
+			v = x[(ih*g.W+iw)*C+c]
+		} else {
+			v = x[(c*g.H+ih)*g.W+iw]
+		}
+		z := zp[0]
+		if len(zp) > 1 {
+			z = zp[c]
+		}
+		acc[m] += (int32(v) - z) * wt[m]
 	}
 }

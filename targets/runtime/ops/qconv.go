@@ -320,10 +320,7 @@ func (k *qconv) images(g *kernels.QConvGeom, x []uint8, dst kernels.QOut, lo, hi
 			k.gemm.RunImage(g, img, k.xcl, uint8(k.xzp[0]), &sc.s, &o)
 			continue
 		}
-		if cap(sc.acc) < k.M {
-			sc.acc = make([]int32, k.M)
-		}
-		k.dw.RunImage(g, img, k.xcl, k.xzp, sc.acc, &o)
+		k.dw.RunImage(g, img, k.xcl, k.xzp, &sc.acc, &o)
 	}
 }
 

@@ -1,0 +1,103 @@
+package kernels
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// refDepthwise is the definition: y[p][m] = Σ over taps inside the image
+// of (x[c] - zp[c])·w[m][tap], c = m / mult, x channels-last.
+func refDepthwise(x []uint8, C, mult int, w []int8, KH, KW int, g QConvGeom, zp []int32) []int32 {
+	M := C * mult
+	y := make([]int32, g.OH*g.OW*M)
+	for oh := 0; oh < g.OH; oh++ {
+		for ow := 0; ow < g.OW; ow++ {
+			for m := 0; m < M; m++ {
+				c := m / mult
+				z := zp[0]
+				if len(zp) > 1 {
+					z = zp[c]
+				}
+				var s int32
+				for kh := 0; kh < KH; kh++ {
+					for kw := 0; kw < KW; kw++ {
+						ih, iw := oh*g.SH-g.PadT+kh*g.DH, ow*g.SW-g.PadL+kw*g.DW
+						if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+							continue
+						}
+						s += (int32(x[(ih*g.W+iw)*C+c]) - z) * int32(w[(m*KH+kh)*KW+kw])
+					}
+				}
+				y[(oh*g.OW+ow)*M+m] = s
+			}
+		}
+	}
+	return y
+}
+
+// TestQDepthwise checks the depthwise kernel against its definition on
+// both input layouts and both output layouts, with one and with
+// per-channel zero points, channel multipliers 1 and 2, strides,
+// dilations and channel counts that are not multiples of 16.
+func TestQDepthwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	cases := []struct {
+		C, mult, H, W, KH, KW, S, D, P int
+	}{
+		{16, 1, 14, 14, 3, 3, 1, 1, 1},
+		{40, 1, 7, 7, 5, 5, 2, 1, 2},
+		{8, 2, 9, 9, 3, 3, 2, 1, 1},
+		{3, 1, 6, 5, 3, 3, 1, 2, 2},
+		{17, 1, 4, 4, 1, 1, 1, 1, 0},
+		{24, 3, 5, 6, 3, 2, 1, 1, 0},
+	}
+	for _, tc := range cases {
+		M := tc.C * tc.mult
+		w := randI8(r, M*tc.KH*tc.KW, 127)
+		d, err := NewQDepthwise(w, tc.C, tc.mult, tc.KH, tc.KW)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := QConvGeom{H: tc.H, W: tc.W, SH: tc.S, SW: tc.S, DH: tc.D, DW: tc.D, PadT: tc.P, PadL: tc.P, PadB: tc.P, PadR: tc.P}
+		g.OH = (tc.H+2*tc.P-tc.D*(tc.KH-1)-1)/tc.S + 1
+		g.OW = (tc.W+2*tc.P-tc.D*(tc.KW-1)-1)/tc.S + 1
+		x := randU8(r, tc.H*tc.W*tc.C)
+		perChannel := make([]int32, tc.C)
+		for i := range perChannel {
+			perChannel[i] = int32(r.IntN(256))
+		}
+		scale := make([]float32, M)
+		for i := range scale {
+			scale[i] = 1
+		}
+		for _, zp := range [][]int32{{int32(r.IntN(256))}, perChannel} {
+			want := refDepthwise(x, tc.C, tc.mult, w, tc.KH, tc.KW, g, zp)
+			var scratch []int32
+			for _, xcl := range []bool{true, false} {
+				for _, ycl := range []bool{true, false} {
+					xin := x
+					if !xcl {
+						xin = toCHW(x, tc.C, tc.H, tc.W)
+					}
+					got := make([]float32, len(want))
+					// Identity dequantization exposes the raw accumulators.
+					out := QOut{Deq: &QDequant{Bias: make([]int32, M), Scale: scale}, F32: got, ChannelsLast: ycl}
+					d.RunImage(&g, xin, xcl, zp, &scratch, &out)
+					P := g.OH * g.OW
+					for p := 0; p < P; p++ {
+						for m := 0; m < M; m++ {
+							v := got[p*M+m]
+							if !ycl {
+								v = got[m*P+p]
+							}
+							if v != float32(want[p*M+m]) {
+								t.Fatalf("%+v zero points %d, x channels-last %v, y channels-last %v: pixel %d channel %d: %g, want %d",
+									tc, len(zp), xcl, ycl, p, m, v, want[p*M+m])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
