@@ -166,8 +166,15 @@ func TestStdoutIsLoggedAsAWarning(t *testing.T) {
 	if _, err := a.Run(context.Background(), fakeHost{}, &plugins.RunRequest{Plan: &potv1.QuantizationPlan{}}); err != nil {
 		t.Fatal(err)
 	}
+	// The line travels from the plugin's stdout pipe over go-plugin's
+	// stdio stream while Run returns: wait for it before stopping the
+	// plugin, which would end the stream.
+	want := []string{"[WARN]  pot.pot-algorithm-Stdout: plugin wrote to stdout", "this line must not reach the handshake"}
+	for deadline := time.Now().Add(10 * time.Second); len(contains(logs.String(), want...)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	m.Close()
-	if miss := contains(logs.String(), "[WARN]  pot.pot-algorithm-Stdout: plugin wrote to stdout", "this line must not reach the handshake"); len(miss) > 0 {
+	if miss := contains(logs.String(), want...); len(miss) > 0 {
 		t.Errorf("log lacks %q:\n%s", miss, logs.String())
 	}
 }
