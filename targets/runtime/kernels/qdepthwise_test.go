@@ -58,17 +58,11 @@ func TestQDepthwise(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := QConvGeom{H: tc.H, W: tc.W, SH: tc.S, SW: tc.S, DH: tc.D, DW: tc.D, PadT: tc.P, PadL: tc.P, PadB: tc.P, PadR: tc.P}
-		g.OH = (tc.H+2*tc.P-tc.D*(tc.KH-1)-1)/tc.S + 1
-		g.OW = (tc.W+2*tc.P-tc.D*(tc.KW-1)-1)/tc.S + 1
+		g := testGeom(tc.H, tc.W, tc.KH, tc.KW, tc.S, tc.D, tc.P)
 		x := randU8(r, tc.H*tc.W*tc.C)
 		perChannel := make([]int32, tc.C)
 		for i := range perChannel {
 			perChannel[i] = int32(r.IntN(256))
-		}
-		scale := make([]float32, M)
-		for i := range scale {
-			scale[i] = 1
 		}
 		for _, zp := range [][]int32{{int32(r.IntN(256))}, perChannel} {
 			want := refDepthwise(x, tc.C, tc.mult, w, tc.KH, tc.KW, g, zp)
@@ -79,22 +73,11 @@ func TestQDepthwise(t *testing.T) {
 					if !xcl {
 						xin = toCHW(x, tc.C, tc.H, tc.W)
 					}
-					got := make([]float32, len(want))
 					// Identity dequantization exposes the raw accumulators.
-					out := QOut{Deq: &QDequant{Bias: make([]int32, M), Scale: scale}, F32: got, ChannelsLast: ycl}
+					out := identityOut(M, len(want), ycl)
 					d.RunImage(&g, xin, xcl, zp, &scratch, &out)
-					P := g.OH * g.OW
-					for p := 0; p < P; p++ {
-						for m := 0; m < M; m++ {
-							v := got[p*M+m]
-							if !ycl {
-								v = got[m*P+p]
-							}
-							if v != float32(want[p*M+m]) {
-								t.Fatalf("%+v zero points %d, x channels-last %v, y channels-last %v: pixel %d channel %d: %g, want %d",
-									tc, len(zp), xcl, ycl, p, m, v, want[p*M+m])
-							}
-						}
+					if msg := accMismatch(out, want, M); msg != "" {
+						t.Fatalf("%+v zero points %d, x channels-last %v, y channels-last %v: %s", tc, len(zp), xcl, ycl, msg)
 					}
 				}
 			}

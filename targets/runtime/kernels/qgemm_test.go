@@ -296,42 +296,62 @@ func TestQConvKernel(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				g := QConvGeom{H: tc.H, W: tc.W, SH: tc.S, SW: tc.S, DH: tc.D, DW: tc.D, PadT: tc.P, PadL: tc.P, PadB: tc.P, PadR: tc.P}
-				g.OH = (tc.H+2*tc.P-tc.D*(tc.KH-1)-1)/tc.S + 1
-				g.OW = (tc.W+2*tc.P-tc.D*(tc.KW-1)-1)/tc.S + 1
+				g := testGeom(tc.H, tc.W, tc.KH, tc.KW, tc.S, tc.D, tc.P)
 				x := randU8(r, tc.H*tc.W*tc.C)
 				zp := uint8(r.IntN(256))
 				want := refConv(model, x, tc.C, tc.H, tc.W, w, tc.M, tc.KH, tc.KW, g, zp)
-				// Identity dequantization exposes the raw accumulators.
-				scale := make([]float32, tc.M)
-				for i := range scale {
-					scale[i] = 1
-				}
 				for _, cl := range []bool{true, false} {
-					got := make([]float32, len(want))
 					var s QScratch
-					out := QOut{Deq: &QDequant{Bias: make([]int32, tc.M), Scale: scale}, F32: got, ChannelsLast: cl}
+					out := identityOut(tc.M, len(want), cl)
 					xin := x
 					if !cl {
 						xin = toCHW(x, tc.C, tc.H, tc.W)
 					}
 					k.RunImage(&g, xin, cl, zp, &s, &out)
-					P := g.OH * g.OW
-					for p := 0; p < P; p++ {
-						for m := 0; m < tc.M; m++ {
-							v := got[p*tc.M+m]
-							if !cl {
-								v = got[m*P+p]
-							}
-							if v != float32(want[p*tc.M+m]) {
-								t.Fatalf("%+v %v channels-last=%v: pixel %d channel %d: %g, want %d (%+v)", tc, model, cl, p, m, v, want[p*tc.M+m], g)
-							}
-						}
+					if msg := accMismatch(out, want, tc.M); msg != "" {
+						t.Fatalf("%+v %v channels-last=%v: %s (%+v)", tc, model, cl, msg, g)
 					}
 				}
 			})
 		}
 	}
+}
+
+// testGeom is the geometry of a convolution with the same stride,
+// dilation and padding on both axes.
+func testGeom(H, W, KH, KW, S, D, P int) QConvGeom {
+	g := QConvGeom{H: H, W: W, SH: S, SW: S, DH: D, DW: D, PadT: P, PadL: P, PadB: P, PadR: P}
+	g.OH = (H+2*P-D*(KH-1)-1)/S + 1
+	g.OW = (W+2*P-D*(KW-1)-1)/S + 1
+	return g
+}
+
+// identityOut stores n raw accumulators of M channels as float32 (zero
+// bias, unit scale), channels-last or channel-major.
+func identityOut(M, n int, channelsLast bool) QOut {
+	scale := make([]float32, M)
+	for i := range scale {
+		scale[i] = 1
+	}
+	return QOut{Deq: &QDequant{Bias: make([]int32, M), Scale: scale}, F32: make([]float32, n), ChannelsLast: channelsLast}
+}
+
+// accMismatch compares what an identityOut holds with the channels-last
+// accumulators want of M channels, and describes the first difference.
+func accMismatch(out QOut, want []int32, M int) string {
+	P := len(want) / M
+	for p := 0; p < P; p++ {
+		for m := 0; m < M; m++ {
+			v := out.F32[p*M+m]
+			if !out.ChannelsLast {
+				v = out.F32[m*P+p]
+			}
+			if v != float32(want[p*M+m]) {
+				return fmt.Sprintf("pixel %d channel %d: %g, want %d", p, m, v, want[p*M+m])
+			}
+		}
+	}
+	return ""
 }
 
 func toCHW(x []uint8, C, H, W int) []uint8 {
