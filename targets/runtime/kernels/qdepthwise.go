@@ -34,17 +34,28 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 // xChannelsLast, else [C][H][W]) of levels with per-channel zero points
 // zp (one value, or C). Padding contributes nothing (it is the zero
 // point). scratch is working memory the kernel grows as it needs.
+// On channels-last input with one output channel per input channel, the
+// channel loop of each tap runs in AVX2 assembly when it can.
 //
 // It computes one output row at a time, every channel of a pixel in one
 // pass over a kernel tap, and stores the row in blocks of 16 channels.
 func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, scratch *[]int32, out *QOut) {
 	M, OW := d.C*d.Mult, g.OW
-	need := OW*M + OW*qNR
+	need := OW*M + OW*qNR + d.C
 	if cap(*scratch) < need {
 		*scratch = make([]int32, need)
 	}
 	buf := (*scratch)[:need]
-	row, tile := buf[:OW*M], buf[OW*M:]
+	row, tile := buf[:OW*M], buf[OW*M:OW*M+OW*qNR]
+	if len(zp) == 1 {
+		// One zero point for all channels: spread it, so that the
+		// channel loop reads one per channel either way.
+		zs := buf[OW*M+OW*qNR:]
+		for i := range zs {
+			zs[i] = zp[0]
+		}
+		zp = zs
+	}
 	P := g.OH * OW
 	for oh := 0; oh < g.OH; oh++ {
 		clear(row)
@@ -82,17 +93,9 @@ func (d *QDepthwise) tap(acc, wt []int32, x []uint8, ih, iw int, g *QConvGeom, x
 	if xChannelsLast && d.Mult == 1 {
 		// The common case: channel m reads input channel m, contiguous.
 		xs := x[(ih*g.W+iw)*C : (ih*g.W+iw+1)*C]
-		acc, wt = acc[:len(xs)], wt[:len(xs)]
-		if len(zp) == 1 {
-			z := zp[0]
-			for m, v := range xs {
-				acc[m] += (int32(v) - z) * wt[m]
-			}
-			return
-		}
-		zs := zp[:len(xs)]
-		for m, v := range xs {
-			acc[m] += (int32(v) - zs[m]) * wt[m]
+		acc, wt, zs := acc[:len(xs)], wt[:len(xs)], zp[:len(xs)]
+		for m := qdwTapVec(acc, wt, xs, zs); m < len(xs); m++ {
+			acc[m] += (int32(xs[m]) - zs[m]) * wt[m]
 		}
 		return
 	}

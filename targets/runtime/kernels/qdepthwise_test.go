@@ -35,50 +35,60 @@ func refDepthwise(x []uint8, C, mult int, w []int8, KH, KW int, g QConvGeom, zp 
 	return y
 }
 
-// TestQDepthwise checks the depthwise kernel against its definition on
-// both input layouts and both output layouts, with one and with
-// per-channel zero points, channel multipliers 1 and 2, strides,
-// dilations and channel counts that are not multiples of 16.
+// dwCase is the shape of one depthwise convolution test.
+type dwCase struct{ C, mult, H, W, KH, KW, S, D, P int }
+
+// TestQDepthwise checks the depthwise kernel, with and without its
+// assembly, against its definition on both input layouts and both output
+// layouts, with one and with per-channel zero points, channel
+// multipliers 1 to 3, strides, dilations and channel counts that are not
+// multiples of 8 or 16.
 func TestQDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 9))
-	cases := []struct {
-		C, mult, H, W, KH, KW, S, D, P int
-	}{
+	cases := []dwCase{
 		{16, 1, 14, 14, 3, 3, 1, 1, 1},
 		{40, 1, 7, 7, 5, 5, 2, 1, 2},
 		{8, 2, 9, 9, 3, 3, 2, 1, 1},
 		{3, 1, 6, 5, 3, 3, 1, 2, 2},
 		{17, 1, 4, 4, 1, 1, 1, 1, 0},
 		{24, 3, 5, 6, 3, 2, 1, 1, 0},
+		{96, 1, 7, 7, 3, 3, 1, 1, 1},
+		{23, 1, 5, 5, 3, 3, 1, 1, 1},
 	}
-	for _, tc := range cases {
-		M := tc.C * tc.mult
-		w := randI8(r, M*tc.KH*tc.KW, 127)
-		d, err := NewQDepthwise(w, tc.C, tc.mult, tc.KH, tc.KW)
-		if err != nil {
-			t.Fatal(err)
+	withQAsm(t, func(t *testing.T) {
+		for _, tc := range cases {
+			testQDepthwiseCase(t, r, tc)
 		}
-		g := testGeom(tc.H, tc.W, tc.KH, tc.KW, tc.S, tc.D, tc.P)
-		x := randU8(r, tc.H*tc.W*tc.C)
-		perChannel := make([]int32, tc.C)
-		for i := range perChannel {
-			perChannel[i] = int32(r.IntN(256))
-		}
-		for _, zp := range [][]int32{{int32(r.IntN(256))}, perChannel} {
-			want := refDepthwise(x, tc.C, tc.mult, w, tc.KH, tc.KW, g, zp)
-			var scratch []int32
-			for _, xcl := range []bool{true, false} {
-				for _, ycl := range []bool{true, false} {
-					xin := x
-					if !xcl {
-						xin = toCHW(x, tc.C, tc.H, tc.W)
-					}
-					// Identity dequantization exposes the raw accumulators.
-					out := identityOut(M, len(want), ycl)
-					d.RunImage(&g, xin, xcl, zp, &scratch, &out)
-					if msg := accMismatch(out, want, M); msg != "" {
-						t.Fatalf("%+v zero points %d, x channels-last %v, y channels-last %v: %s", tc, len(zp), xcl, ycl, msg)
-					}
+	})
+}
+
+func testQDepthwiseCase(t *testing.T, r *rand.Rand, tc dwCase) {
+	M := tc.C * tc.mult
+	w := randI8(r, M*tc.KH*tc.KW, 127)
+	d, err := NewQDepthwise(w, tc.C, tc.mult, tc.KH, tc.KW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := testGeom(tc.H, tc.W, tc.KH, tc.KW, tc.S, tc.D, tc.P)
+	x := randU8(r, tc.H*tc.W*tc.C)
+	perChannel := make([]int32, tc.C)
+	for i := range perChannel {
+		perChannel[i] = int32(r.IntN(256))
+	}
+	for _, zp := range [][]int32{{int32(r.IntN(256))}, perChannel} {
+		want := refDepthwise(x, tc.C, tc.mult, w, tc.KH, tc.KW, g, zp)
+		var scratch []int32
+		for _, xcl := range []bool{true, false} {
+			for _, ycl := range []bool{true, false} {
+				xin := x
+				if !xcl {
+					xin = toCHW(x, tc.C, tc.H, tc.W)
+				}
+				// Identity dequantization exposes the raw accumulators.
+				out := identityOut(M, len(want), ycl)
+				d.RunImage(&g, xin, xcl, zp, &scratch, &out)
+				if msg := accMismatch(out, want, M); msg != "" {
+					t.Fatalf("%+v zero points %d, x channels-last %v, y channels-last %v: %s", tc, len(zp), xcl, ycl, msg)
 				}
 			}
 		}

@@ -80,3 +80,19 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int {
 	qAddAVX2(&q.p, &dst[0], &a[0], &b[0], n)
 	return n
 }
+
+//go:noescape
+func qdwTapAVX2(acc, w *int32, x *uint8, zp *int32, n int)
+
+// qdwTapVec does the first len(x)&^7 channels of one depthwise tap,
+// acc[i] += (x[i] - zp[i])·w[i], and returns how many it did. The
+// caller has sliced acc, w and zp to len(x).
+func qdwTapVec(acc, w []int32, x []uint8, zp []int32) int {
+	n := len(x) &^ 7
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	_, _, _ = acc[n-1], w[n-1], zp[n-1]
+	qdwTapAVX2(&acc[0], &w[0], &x[0], &zp[0], n)
+	return n
+}

@@ -17,3 +17,5 @@ func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int3
 func qFused(*QPackedB, []uint8, []int32, int, QRows, int, []int64, []uint8, int) bool { return false }
 
 func qAddVec(q *QAdd, dst, a, b []uint8) int { return 0 }
+
+func qdwTapVec(acc, w []int32, x []uint8, zp []int32) int { return 0 }
