@@ -66,6 +66,10 @@ type job struct {
 	out    *actQuant   // requantization target, or nil (float output)
 	act    *potv1.Node // fused Relu or Clip
 	lo, hi float32     // its bounds
+	// hswish is a fused hard-swish (its HardSigmoid and Mul), computed
+	// in float32 between the accumulators and the levels of out.
+	hswish          []*potv1.Node
+	hsAlpha, hsBeta float32 // the HardSigmoid's
 }
 
 type lowerer struct {
@@ -298,11 +302,43 @@ func (l *lowerer) biasFits(j *job) bool {
 // directly or through Relu or Clip, to requantize to it.
 func (l *lowerer) planOutput(j *job) {
 	j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	fits := func(q *actQuant) bool { return q != nil && !(q.perChannel() && (j.matmul || len(q.scale) != j.M)) }
 	q, act, lo, hi := l.outputQuant(j.node.Outputs[0])
-	if q == nil || q.perChannel() && (j.matmul || len(q.scale) != j.M) {
+	if fits(q) {
+		j.out, j.act, j.lo, j.hi = q, act, lo, hi
 		return
 	}
-	j.out, j.act, j.lo, j.hi = q, act, lo, hi
+	if hs, mul, ok := l.hardSwish(j.node.Outputs[0]); ok {
+		if q := l.quantAfter(mul.Outputs[0]); fits(q) {
+			j.out, j.hswish = q, []*potv1.Node{hs, mul}
+			j.hsAlpha, j.hsBeta = attrFloat(hs, "alpha", 0.2), attrFloat(hs, "beta", 0.5)
+		}
+	}
+}
+
+// hardSwish recognizes o read by exactly a HardSigmoid and the Mul of o
+// by that HardSigmoid's output (hard-swish as exported from PyTorch).
+func (l *lowerer) hardSwish(o string) (hs, mul *potv1.Node, ok bool) {
+	if l.outputs[o] || len(l.consumers[o]) != 2 {
+		return nil, nil, false
+	}
+	for _, c := range l.consumers[o] {
+		if isONNX(c) && c.GetOpType() == "HardSigmoid" && len(c.GetInputs()) == 1 && len(c.GetOutputs()) == 1 {
+			hs = c
+		}
+	}
+	if hs == nil {
+		return nil, nil, false
+	}
+	mul = l.single(hs.Outputs[0])
+	if mul == nil || !isONNX(mul) || mul.GetOpType() != "Mul" || len(mul.GetInputs()) != 2 || len(mul.GetOutputs()) != 1 {
+		return nil, nil, false
+	}
+	in := mul.GetInputs()
+	if !(in[0] == o && in[1] == hs.Outputs[0] || in[1] == o && in[0] == hs.Outputs[0]) {
+		return nil, nil, false
+	}
+	return hs, mul, true
 }
 
 // outputQuant finds the quantizer that t goes into as its only reader,
@@ -319,22 +355,33 @@ func (l *lowerer) outputQuant(o string) (q *actQuant, act *potv1.Node, lo, hi fl
 		if !ok {
 			return nil, nil, lo, hi
 		}
-		act, o = next, next.Outputs[0]
-		if next = l.single(o); next == nil {
-			return nil, nil, lo, hi
-		}
-		lo, hi = alo, ahi
+		act, o, lo, hi = next, next.Outputs[0], alo, ahi
 	}
+	if q = l.quantAfter(o); q == nil {
+		return nil, nil, float32(math.Inf(-1)), float32(math.Inf(1))
+	}
+	return q, act, lo, hi
+}
+
+// quantAfter returns the activation quantizer that t goes into as its
+// only reader (a FakeQuantize, or a QuantizeLinear-DequantizeLinear
+// pair), when no integer operator writes its levels yet.
+func (l *lowerer) quantAfter(t string) *actQuant {
+	next := l.single(t)
+	if next == nil {
+		return nil
+	}
+	var q *actQuant
 	switch {
 	case next.GetDomain() == plan.FakeQuantizeDomain && next.GetOpType() == plan.FakeQuantizeOp:
 		q = l.actQuant(next.Outputs[0])
 	case isONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.consumers[next.Outputs[0]]) == 1:
 		q = l.actQuant(l.consumers[next.Outputs[0]][0].Outputs[0])
 	}
-	if q == nil || q.in != o || q.producedBy != nil {
-		return nil, nil, float32(math.Inf(-1)), float32(math.Inf(1))
+	if q == nil || q.in != t || q.producedBy != nil {
+		return nil
 	}
-	return q, act, lo, hi
+	return q
 }
 
 // addJob is an Add of two quantized activations whose sum goes into a
@@ -514,6 +561,12 @@ func (l *lowerer) emit(j *job) error {
 		l.drop[j.node] = true
 		if j.act != nil {
 			l.drop[j.act] = true
+		}
+		if j.hswish != nil {
+			op.Attributes = append(op.Attributes, stringAttr("act", "hard_swish"), floatAttr("act_alpha", j.hsAlpha), floatAttr("act_beta", j.hsBeta))
+			for _, n := range j.hswish {
+				l.drop[n] = true
+			}
 		}
 	} else {
 		op.Outputs = []string{n.Outputs[0]}

@@ -24,7 +24,7 @@ type layer struct {
 	stride int
 	pad    int
 	group  int
-	act    string // "", Relu, Clip
+	act    string // "", Relu, Clip, HardSwish (HardSigmoid and Mul)
 	flat   bool   // Gemm/MatMul input through Flatten of [N, C, 1, 1]
 	// Activation ranges: x in [xlo, xhi]; y quantized (levels 256) over
 	// its float range, or left float when yFloat.
@@ -105,6 +105,12 @@ func (l layer) build(r *rand.Rand, n int) (*potv1.Graph, *tensor.Tensor) {
 	case "Clip":
 		g.Initializers = append(g.Initializers, tensorProto("lo", nil, []float32{-0.25}), tensorProto("hi", nil, []float32{0.75}))
 		g.Nodes = append(g.Nodes, &potv1.Node{Name: "act", OpType: "Clip", Inputs: []string{"c", "lo", "hi"}, Outputs: []string{"y"}})
+		out = "y"
+	case "HardSwish":
+		g.Nodes = append(g.Nodes,
+			&potv1.Node{Name: "hs", OpType: "HardSigmoid", Inputs: []string{"c"}, Outputs: []string{"s"},
+				Attributes: []*potv1.Attribute{{Name: "alpha", Type: potv1.Attribute_TYPE_FLOAT, F: 1.0 / 6}}},
+			&potv1.Node{Name: "act", OpType: "Mul", Inputs: []string{"c", "s"}, Outputs: []string{"y"}})
 		out = "y"
 	}
 	g.Outputs = []*potv1.ValueInfo{{Name: out, Dtype: potv1.DataType_DATA_TYPE_FLOAT}}
@@ -200,6 +206,9 @@ var layers = []layer{
 	{name: "gemm flatten", op: "Gemm", C: 64, M: 10, flat: true, xlo: 0, xhi: 4, yFloat: true, wLim: 127},
 	{name: "gemm relu", op: "Gemm", C: 30, M: 20, act: "Relu", xlo: -1, xhi: 1, wLim: 127},
 	{name: "matmul", op: "MatMul", C: 48, M: 33, xlo: -3, xhi: 1, wLim: 127},
+	{name: "conv hard-swish", op: "Conv", C: 16, M: 40, H: 9, W: 9, k: 3, stride: 1, pad: 1, group: 1, act: "HardSwish", xlo: -1, xhi: 2, wLim: 127},
+	{name: "depthwise hard-swish", op: "Conv", C: 32, M: 32, H: 8, W: 8, k: 3, stride: 1, pad: 1, group: 32, act: "HardSwish", xlo: -2, xhi: 3, wLim: 127},
+	{name: "gemm hard-swish", op: "Gemm", C: 30, M: 20, act: "HardSwish", xlo: -1, xhi: 1, wLim: 127},
 }
 
 // TestLayersMatchSimulation runs random layers in integer arithmetic and
@@ -275,6 +284,9 @@ func requireLowered(t *testing.T, g *potv1.Graph, l layer) {
 	for _, n := range g.Nodes {
 		if n.GetOpType() == l.op {
 			t.Fatalf("%s left in float", l.op)
+		}
+		if l.act != "" && n.GetName() == "act" {
+			t.Fatalf("activation %s left in float", l.act)
 		}
 		if n.GetOpType() == "FakeQuantize" {
 			t.Errorf("FakeQuantize %s left", n.GetName())

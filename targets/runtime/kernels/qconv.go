@@ -48,10 +48,12 @@ type QConvGeom struct {
 }
 
 // QOut is where a convolution or matrix product writes: levels of the
-// next quantizer (Req, into U8) or float32 values (Deq, into F32), in
-// channels-last order (pixel-major) or channel-major (NCHW) order.
+// next quantizer (Req, or HSwish through a hard-swish, into U8) or
+// float32 values (Deq, into F32), in channels-last order (pixel-major)
+// or channel-major (NCHW) order.
 type QOut struct {
 	Req          *QRequant
+	HSwish       *QHardSwish
 	U8           []uint8
 	Deq          *QDequant
 	F32          []float32
@@ -65,9 +67,12 @@ func (o *QOut) store(acc []int32, rows, c0, n, pixel, pixels, channels int) {
 	if !o.ChannelsLast {
 		off, rs, cs = c0*pixels+pixel, 1, pixels
 	}
-	if o.Req != nil {
+	switch {
+	case o.Req != nil:
 		o.Req.storeRows(acc, rows, c0, n, o.U8, off, rs, cs)
-	} else {
+	case o.HSwish != nil:
+		o.HSwish.storeRows(acc, rows, c0, n, o.U8, off, rs, cs)
+	default:
 		o.Deq.storeRows(acc, rows, c0, n, o.F32, off, rs, cs)
 	}
 }

@@ -96,3 +96,19 @@ func qdwTapVec(acc, w []int32, x []uint8, zp []int32) int {
 	qdwTapAVX2(&acc[0], &w[0], &x[0], &zp[0], n)
 	return n
 }
+
+//go:noescape
+func qHSwishAVX2(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
+
+// qHSwishVec writes rows rows of one whole 16-channel block (c0 a
+// multiple of 16) to channels-last dst, ldd bytes per row, and reports
+// whether it could.
+func qHSwishVec(q *QHardSwish, acc []int32, rows, c0 int, dst []uint8, ldd int) bool {
+	if !useQAsm || rows <= 0 {
+		return false
+	}
+	p := q.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
+	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	qHSwishAVX2(&acc[0], rows, &p[0], q.Alpha, q.Beta, &dst[0], ldd)
+	return true
+}

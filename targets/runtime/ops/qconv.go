@@ -32,11 +32,14 @@ import (
 //	               Relu or Clip), within [0, levels-1]
 //
 // Attributes: the Conv attributes (QConv), isa, x_channels_last,
-// y_channels_last (level outputs only; QConv).
+// y_channels_last (level outputs only; QConv), act (level outputs only):
+// "hard_swish" with act_alpha and act_beta (HardSigmoid's, default 0.2
+// and 0.5).
 //
 // Y = float32(acc + B)·acc_scale, or clamp(RoundHalfEven((acc + B)·m) +
 // y_zero_point, y_bounds) with m = acc_scale/y_scale as a 31-bit
-// multiplier and a shift; acc is Σ (x - x_zero_point)·w, the zero point
+// multiplier and a shift; with act, the levels of the hard-swish of the
+// float32 value (kernels.QHardSwish). acc is Σ (x - x_zero_point)·w, the zero point
 // of the activations being folded into the bias (padding holds the zero
 // point, so the correction is exact at borders too). Depthwise
 // convolutions (group = C, one input channel per group) accumulate
@@ -66,8 +69,9 @@ func QModelOf(isa string) (kernels.QModel, error) {
 
 // qOutput is the prepared output stage of a QConv or QMatMul.
 type qOutput struct {
-	req *kernels.QRequant
-	deq *kernels.QDequant
+	req    *kernels.QRequant
+	hswish *kernels.QHardSwish
+	deq    *kernels.QDequant
 }
 
 // qConsts reads the constant inputs 2..7 of a QConv or QMatMul for M
@@ -128,6 +132,22 @@ func qConsts(n *Node, M int, colSum []int32) (*qOutput, []int32, error) {
 			return nil, nil, fmt.Errorf("y_bounds [%d, %d] outside the uint8 levels", lo[m], hi[m])
 		}
 	}
+	switch act := n.String("act", ""); act {
+	case "":
+	case "hard_swish":
+		yscale := make([]float32, M)
+		for m := range yscale {
+			yscale[m] = ys[min(m, len(ys)-1)]
+		}
+		hs, err := kernels.NewQHardSwish(kernels.QHardSwish{Bias: bias, Scale: accScale, YScale: yscale, ZP: zp, Lo: lo, Hi: hi,
+			Alpha: n.Float("act_alpha", 0.2), Beta: n.Float("act_beta", 0.5)}, M)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &qOutput{hswish: hs}, xzp, nil
+	default:
+		return nil, nil, Unsupported(n, "activation %q is", act)
+	}
 	req, err := kernels.NewQRequant(bias, real, zp, lo, hi)
 	if err != nil {
 		return nil, nil, err
@@ -137,9 +157,9 @@ func qConsts(n *Node, M int, colSum []int32) (*qOutput, []int32, error) {
 
 // dest prepares y (uint8 levels or float32) and the kernels' output.
 func (o *qOutput) dest(y *tensor.Tensor, shape []int, channelsLast bool) kernels.QOut {
-	if o.req != nil {
+	if o.req != nil || o.hswish != nil {
 		y.Reset(tensor.Uint8, shape)
-		return kernels.QOut{Req: o.req, U8: y.Data.([]uint8), ChannelsLast: channelsLast}
+		return kernels.QOut{Req: o.req, HSwish: o.hswish, U8: y.Data.([]uint8), ChannelsLast: channelsLast}
 	}
 	y.Reset(tensor.Float, shape)
 	return kernels.QOut{Deq: o.deq, F32: y.F32(), ChannelsLast: channelsLast}
