@@ -10,7 +10,10 @@
 // weights → int32, int32 bias round(b/(s_x·s_w)), then requantization
 // with a fixed-point multiplier straight to the levels of the next
 // activation quantizer when the output goes (directly or through Relu or
-// Clip) into one, or dequantization to float32 otherwise. Quantized
+// Clip) into one, or dequantization to float32 otherwise. A hard-swish
+// between the output and the next quantizer (HardSigmoid and Mul, as
+// PyTorch exports it) is computed in float32 inside that output stage,
+// per element, as a post-op of the requantization. Quantized
 // activations that only integer operators read never exist in float;
 // the others are dequantized (QDequantize) exactly as the simulation
 // computes them.
