@@ -77,6 +77,18 @@ type step struct {
 	kernel ops.Kernel
 	in     []int // value index per input, -1 when omitted
 	out    []int // value index per output, -1 when omitted
+	fuse   *fusion
+}
+
+// fusion is an activation that a step (a convolution) can apply to its
+// own output in place of the steps that compute it (Relu; HardSigmoid
+// and Mul). A session fuses when none of the values in between is
+// watched.
+type fusion struct {
+	act   ops.Activation
+	skip  []int // the steps it replaces
+	final int   // the value it computes: the last skipped step's output
+	inner []int // values the skipped steps read besides final's producer
 }
 
 type inputSpec struct {
@@ -251,8 +263,88 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 		}
 		p.outputs = append(p.outputs, v)
 	}
+	if opts.Policy == nil {
+		p.findFusions()
+	}
 	p.planSlots()
 	return p, nil
+}
+
+// findFusions marks the convolutions whose only readers are a Relu, or a
+// HardSigmoid and the Mul of its output by the convolution's (hard-swish
+// as PyTorch exports it): a session can run them as one step.
+func (p *Program) findFusions() {
+	readers := map[int][]int{}
+	for si, st := range p.steps {
+		for _, v := range st.in {
+			if v >= 0 {
+				readers[v] = append(readers[v], si)
+			}
+		}
+	}
+	outputs := map[int]bool{}
+	for _, v := range p.outputs {
+		outputs[v] = true
+	}
+	// onlyOutput is the single output value of step si, or -1.
+	onlyOutput := func(si int) int {
+		if st := p.steps[si]; len(st.out) == 1 && st.out[0] >= 0 && !outputs[st.out[0]] && len(readers[st.out[0]]) > 0 {
+			return st.out[0]
+		}
+		return -1
+	}
+	is := func(si int, op string) bool {
+		n := p.steps[si].node
+		return n.GetOpType() == op && (n.GetDomain() == "" || n.GetDomain() == "ai.onnx")
+	}
+	for si := range p.steps {
+		st := &p.steps[si]
+		if _, ok := st.kernel.(ops.ActivationFuser); !ok {
+			continue
+		}
+		v := onlyOutput(si)
+		if v < 0 {
+			continue
+		}
+		rs := readers[v]
+		switch {
+		case len(rs) == 1 && is(rs[0], "Relu") && len(p.steps[rs[0]].in) == 1:
+			if f := onlyOutput(rs[0]); f >= 0 {
+				st.fuse = &fusion{act: ops.Activation{Kind: ops.ActReLU}, skip: []int{rs[0]}, final: f, inner: []int{v}}
+			}
+		case len(rs) == 2:
+			h, m := rs[0], rs[1]
+			if is(m, "HardSigmoid") {
+				h, m = m, h
+			}
+			if !is(h, "HardSigmoid") || !is(m, "Mul") || len(p.steps[h].in) != 1 {
+				continue
+			}
+			hv := onlyOutput(h)
+			if hv < 0 || len(readers[hv]) != 1 || readers[hv][0] != m {
+				continue
+			}
+			in := p.steps[m].in
+			if len(in) != 2 || !(in[0] == v && in[1] == hv || in[0] == hv && in[1] == v) {
+				continue
+			}
+			f := onlyOutput(m)
+			if f < 0 {
+				continue
+			}
+			hn := p.steps[h].node
+			alpha, beta := float32(0.2), float32(0.5)
+			for _, a := range hn.GetAttributes() {
+				switch a.GetName() {
+				case "alpha":
+					alpha = a.GetF()
+				case "beta":
+					beta = a.GetF()
+				}
+			}
+			st.fuse = &fusion{act: ops.Activation{Kind: ops.ActHardSwish, Alpha: alpha, Beta: beta}, skip: []int{h, m}, final: f, inner: []int{v, hv}}
+		}
+	}
 }
 
 func foldable(n *potv1.Node) bool {
@@ -380,7 +472,13 @@ func (p *Program) planSlots() {
 	var free []int
 	p.release = make([][]int, len(p.steps))
 	for si, st := range p.steps {
-		for _, v := range st.out {
+		outs := st.out
+		if st.fuse != nil {
+			// A fused step writes the final value: it needs its buffer
+			// from this step on, fused or not.
+			outs = append(append([]int(nil), outs...), st.fuse.final)
+		}
+		for _, v := range outs {
 			if v < 0 || p.slotOf[v] >= 0 {
 				continue
 			}
@@ -441,6 +539,7 @@ type Session struct {
 	p       *Program
 	slots   []*tensor.Tensor
 	vals    []*tensor.Tensor
+	skip    []bool // per step: done by a fused step of this run
 	watch   []bool
 	kept    []*tensor.Tensor // copies of watched intermediate values
 	onValue func(name string, t *tensor.Tensor) error
@@ -450,7 +549,7 @@ type Session struct {
 // NewSession returns a fresh session.
 func (p *Program) NewSession() *Session {
 	s := &Session{p: p, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)),
-		watch: make([]bool, len(p.names)), kept: make([]*tensor.Tensor, len(p.names))}
+		skip: make([]bool, len(p.steps)), watch: make([]bool, len(p.names)), kept: make([]*tensor.Tensor, len(p.names))}
 	for i := range s.slots {
 		s.slots[i] = &tensor.Tensor{}
 	}
@@ -515,11 +614,15 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 			}
 		}
 	}
+	clear(s.skip)
 	for si, st := range p.steps {
 		if si&15 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		if s.skip[si] {
+			continue
 		}
 		in, out := s.in[si], s.out[si]
 		for i, v := range st.in {
@@ -530,6 +633,24 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 			in[i] = s.vals[v]
 			if in[i] == nil {
 				return fmt.Errorf("node %q (%s): input %q has no value", st.node.GetName(), st.node.GetOpType(), p.names[v])
+			}
+		}
+		if f := st.fuse; f != nil && !s.watchesAny(f.inner) {
+			final := s.slots[p.slotOf[f.final]]
+			out[0] = final // a fusing step has one output
+			fused, err := runFused(st, p.ctx, in, out, f.act)
+			if err != nil {
+				return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
+			}
+			if fused {
+				s.vals[f.final] = final
+				for _, k := range f.skip {
+					s.skip[k] = true
+				}
+				if err := s.watched(f.final, final); err != nil {
+					return err
+				}
+				continue
 			}
 		}
 		for i, v := range st.out {
@@ -547,20 +668,39 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 			p.opts.Policy.Output(st.node, out)
 		}
 		for i, v := range st.out {
-			if v < 0 || !s.watch[v] {
-				continue
-			}
-			if k := s.kept[v]; k != nil && s.watch[v] {
-				k.CopyFrom(out[i])
-			}
-			if s.onValue != nil {
-				if err := s.onValue(p.names[v], out[i]); err != nil {
+			if v >= 0 {
+				if err := s.watched(v, out[i]); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// watched keeps a copy of value v (t) and passes it to the callback when
+// the session watches it.
+func (s *Session) watched(v int, t *tensor.Tensor) error {
+	if !s.watch[v] {
+		return nil
+	}
+	if k := s.kept[v]; k != nil {
+		k.CopyFrom(t)
+	}
+	if s.onValue != nil {
+		return s.onValue(s.p.names[v], t)
+	}
+	return nil
+}
+
+// watchesAny reports whether the session watches one of the values.
+func (s *Session) watchesAny(vs []int) bool {
+	for _, v := range vs {
+		if s.watch[v] {
+			return true
+		}
+	}
+	return false
 }
 
 // runKernel runs one kernel and turns a panic (a kernel bug on some
@@ -573,6 +713,17 @@ func runKernel(st step, ctx *ops.Context, in, out []*tensor.Tensor) (err error) 
 		}
 	}()
 	return st.kernel.Run(ctx, in, out)
+}
+
+// runFused runs a step with its fused activation, its output being the
+// fusion's final value, as runKernel runs a step.
+func runFused(st step, ctx *ops.Context, in, out []*tensor.Tensor, act ops.Activation) (fused bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kernel failed: %v", r)
+		}
+	}()
+	return st.kernel.(ops.ActivationFuser).RunActivated(ctx, in, out, act)
 }
 
 func checkInput(spec inputSpec, t *tensor.Tensor) error {

@@ -33,3 +33,20 @@ func HardSigmoidF32(dst, src []float32, alpha, beta float32) {
 		dst[i] = v
 	}
 }
+
+// HardSwishF32 sets dst[i] = src[i]·HardSigmoid(src[i]), each element as
+// HardSigmoidF32 followed by MulF32 computes it at the same position of
+// a vector; dst may be src.
+func HardSwishF32(dst, src []float32, alpha, beta float32) {
+	src = src[:len(dst)]
+	for i := hardSwishVec(dst, src, alpha, beta); i < len(dst); i++ {
+		x := src[i]
+		v := alpha*x + beta
+		if v < 0 {
+			v = 0
+		} else if v > 1 {
+			v = 1
+		}
+		dst[i] = x * v
+	}
+}

@@ -11,6 +11,9 @@ func mulAVX(dst, a, b *float32, n int)
 //go:noescape
 func hardSigmoidAVX(dst, src *float32, n int, alpha, beta float32)
 
+//go:noescape
+func hardSwishAVX(dst, src *float32, n int, alpha, beta float32)
+
 func addVec(dst, a, b []float32) int {
 	n := len(dst)
 	if !hasAVX2FMA || n < 16 {
@@ -35,5 +38,14 @@ func hardSigmoidVec(dst, src []float32, alpha, beta float32) int {
 		return 0
 	}
 	hardSigmoidAVX(&dst[0], &src[0], n, alpha, beta)
+	return n &^ 15
+}
+
+func hardSwishVec(dst, src []float32, alpha, beta float32) int {
+	n := len(dst)
+	if !hasAVX2FMA || n < 16 {
+		return 0
+	}
+	hardSwishAVX(&dst[0], &src[0], n, alpha, beta)
 	return n &^ 15
 }

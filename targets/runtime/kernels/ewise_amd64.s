@@ -92,3 +92,44 @@ hsloop:
 hsdone:
 	VZEROUPPER
 	RET
+
+// func hardSwishAVX(dst, src *float32, n int, alpha, beta float32)
+// dst[i] = src[i] * min(1, max(0, alpha*src[i] + beta)) for i < n rounded
+// down to a multiple of 16: hardSigmoidAVX's value, then one multiply, so
+// that it equals HardSigmoid followed by Mul.
+TEXT ·hardSwishAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS alpha+24(FP), Y4
+	VBROADCASTSS beta+28(FP), Y5
+	VXORPS       Y6, Y6, Y6
+	MOVL         $0x3f800000, BX
+	VMOVD        BX, X7
+	VBROADCASTSS X7, Y7
+	XORQ         AX, AX
+
+hwloop:
+	LEAQ        16(AX), BX
+	CMPQ        BX, CX
+	JGT         hwdone
+	VMOVUPS     (SI)(AX*4), Y0
+	VMOVUPS     32(SI)(AX*4), Y1
+	VMOVAPS     Y5, Y2
+	VMOVAPS     Y5, Y3
+	VFMADD231PS Y0, Y4, Y2
+	VFMADD231PS Y1, Y4, Y3
+	VMINPS      Y2, Y7, Y2
+	VMINPS      Y3, Y7, Y3
+	VMAXPS      Y2, Y6, Y2
+	VMAXPS      Y3, Y6, Y3
+	VMULPS      Y2, Y0, Y2
+	VMULPS      Y3, Y1, Y3
+	VMOVUPS     Y2, (DI)(AX*4)
+	VMOVUPS     Y3, 32(DI)(AX*4)
+	MOVQ        BX, AX
+	JMP         hwloop
+
+hwdone:
+	VZEROUPPER
+	RET

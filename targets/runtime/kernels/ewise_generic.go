@@ -5,3 +5,5 @@ package kernels
 func addVec(dst, a, b []float32) int                             { return 0 }
 func mulVec(dst, a, b []float32) int                             { return 0 }
 func hardSigmoidVec(dst, src []float32, alpha, beta float32) int { return 0 }
+
+func hardSwishVec(dst, src []float32, alpha, beta float32) int { return 0 }

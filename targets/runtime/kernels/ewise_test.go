@@ -21,6 +21,18 @@ func TestElementwise(t *testing.T) {
 		AddF32(sum, a, b)
 		MulF32(prod, a, b)
 		HardSigmoidF32(hs, a, 0.2, 0.5)
+		// HardSwishF32 is HardSigmoidF32 then MulF32, element for element,
+		// also in place.
+		swish, unfused := make([]float32, n), make([]float32, n)
+		HardSwishF32(swish, a, 0.2, 0.5)
+		MulF32(unfused, a, hs)
+		inPlace := append([]float32(nil), a...)
+		HardSwishF32(inPlace, inPlace, 0.2, 0.5)
+		for i := range a {
+			if !same(swish[i], unfused[i]) || !same(inPlace[i], unfused[i]) {
+				t.Fatalf("n=%d, i=%d: HardSwish(%g) = %g (in place %g), HardSigmoid then Mul %g", n, i, a[i], swish[i], inPlace[i], unfused[i])
+			}
+		}
 		for i := range a {
 			if !same(sum[i], a[i]+b[i]) || !same(prod[i], a[i]*b[i]) {
 				t.Fatalf("n=%d, i=%d: %g+%g=%g, %g*%g=%g", n, i, a[i], b[i], sum[i], a[i], b[i], prod[i])

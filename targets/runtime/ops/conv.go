@@ -98,6 +98,12 @@ func packConvWeights(w *tensor.Tensor, group int) ([]*kernels.PackedA, error) {
 }
 
 func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
+	return k.runAct(ctx, in, out, Activation{})
+}
+
+// runAct is Run with an activation applied to float32 outputs (act.Kind
+// zero: none).
+func (k *convKernel) runAct(ctx *Context, in, out []*tensor.Tensor, act Activation) error {
 	if err := needInputs(in, 2); err != nil {
 		return err
 	}
@@ -134,7 +140,7 @@ func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		xd, _ := asF32(x)
 		wd, _ := asF32(w)
 		yd := make([]float32, tensor.NumElements(p.out))
-		if err := k.run(ctx, p, packed, xd, wd, bias, yd); err != nil {
+		if err := k.run(ctx, p, packed, xd, wd, bias, yd, Activation{}); err != nil {
 			return err
 		}
 		storeHalf(out[0], x.DType, p.out, yd)
@@ -142,11 +148,21 @@ func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	}
 	y := out[0]
 	y.Reset(tensor.Float, p.out)
-	return k.run(ctx, p, packed, x.F32(), w.F32(), bias, y.F32())
+	return k.run(ctx, p, packed, x.F32(), w.F32(), bias, y.F32(), act)
 }
 
-// run computes the convolution of the batch x into y.
-func (k *convKernel) run(ctx *Context, p *convPlan, packed []*kernels.PackedA, xd, wd, bias, yd []float32) error {
+// RunActivated runs a float32 convolution and applies act to each
+// image's output as soon as it is computed; 16-bit floats are not fused.
+func (k *convKernel) RunActivated(ctx *Context, in, out []*tensor.Tensor, act Activation) (bool, error) {
+	if len(in) < 2 || in[0] == nil || in[1] == nil || in[0].DType != tensor.Float || in[1].DType != tensor.Float {
+		return false, nil
+	}
+	return true, k.runAct(ctx, in, out, act)
+}
+
+// run computes the convolution of the batch x into y, then act of each
+// image.
+func (k *convKernel) run(ctx *Context, p *convPlan, packed []*kernels.PackedA, xd, wd, bias, yd []float32, act Activation) error {
 	batch := p.x[0]
 	if batch == 0 || len(yd) == 0 {
 		return nil
@@ -156,7 +172,7 @@ func (k *convKernel) run(ctx *Context, p *convPlan, packed []*kernels.PackedA, x
 		sc := k.scratch()
 		defer k.pool.Put(sc)
 		for i := 0; i < batch; i++ {
-			if err := k.image(ctx, p, sc, packed, xd, wd, bias, yd, i); err != nil {
+			if err := k.image(ctx, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
 				return err
 			}
 		}
@@ -167,7 +183,7 @@ func (k *convKernel) run(ctx *Context, p *convPlan, packed []*kernels.PackedA, x
 		sc := k.scratch()
 		defer k.pool.Put(sc)
 		for i := lo; i < hi; i++ {
-			if err := k.image(serialContext, p, sc, packed, xd, wd, bias, yd, i); err != nil {
+			if err := k.image(serialContext, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 				return
 			}
@@ -224,7 +240,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 
 // image computes the convolution of image i, splitting its columns
 // over ctx's threads.
-func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int) error {
+func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int, act Activation) error {
 	l := p.layout
 	c, m := p.x[1], p.w[0]
 	inSize, outSize := len(x)/p.x[0]/c, l.OutSize()
@@ -269,6 +285,7 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 	if !l.Dense {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
+	act.apply(y[i*m*outSize : (i+1)*m*outSize])
 	return nil
 }
 
