@@ -10,8 +10,9 @@ import (
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// convActGraph is x → Conv(3×3, pad 1) → act → y, act being Relu or
-// HardSigmoid and Mul (hard-swish); "c" is the convolution's output.
+// convActGraph is x → Conv(3×3, pad 1) → act → y, act being Relu,
+// HardSigmoid and Mul (hard-swish), Add of x, or Add of x and Relu; "c"
+// is the convolution's output.
 func convActGraph(t *testing.T, act string, C, M int) *potv1.Graph {
 	t.Helper()
 	r := rand.New(rand.NewPCG(5, 6))
@@ -32,6 +33,14 @@ func convActGraph(t *testing.T, act string, C, M int) *potv1.Graph {
 	switch act {
 	case "Relu":
 		g.Nodes = append(g.Nodes, &potv1.Node{Name: "relu", OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"y"}})
+	case "Add", "AddRelu":
+		// A residual connection: the input, of the output's shape when
+		// C = M.
+		g.Nodes = append(g.Nodes, &potv1.Node{Name: "add", OpType: "Add", Inputs: []string{"x", "c"}, Outputs: []string{"y"}})
+		if act == "AddRelu" {
+			g.Nodes[len(g.Nodes)-1].Outputs = []string{"a"}
+			g.Nodes = append(g.Nodes, &potv1.Node{Name: "relu", OpType: "Relu", Inputs: []string{"a"}, Outputs: []string{"y"}})
+		}
 	case "HardSwish":
 		g.Nodes = append(g.Nodes,
 			&potv1.Node{Name: "hs", OpType: "HardSigmoid", Inputs: []string{"c"}, Outputs: []string{"s"},
@@ -43,17 +52,19 @@ func convActGraph(t *testing.T, act string, C, M int) *potv1.Graph {
 	return g
 }
 
-// TestFusedActivation runs convolutions followed by Relu and by
-// hard-swish fused (the session watches only the graph output) and
+// TestFusedActivation runs convolutions followed by Relu, by hard-swish
+// and by a residual Add (and Relu) fused (the session watches only the graph output) and
 // unfused (it watches the convolution's output too), and checks that the
 // fused run skipped the activation steps and computed the same values.
 func TestFusedActivation(t *testing.T) {
 	for _, tc := range []struct {
 		act     string
 		C, M, H int
-		exact   bool // images of a multiple of 16 values: the same vector/scalar split
+		exact   bool // the same values: images of a multiple of 16 values (hard-swish), or any (others)
 	}{
 		{"Relu", 3, 8, 8, true},
+		{"Add", 6, 6, 8, true},
+		{"AddRelu", 5, 5, 7, true},
 		{"HardSwish", 4, 16, 8, true},
 		{"HardSwish", 3, 5, 7, false},
 	} {
@@ -106,17 +117,23 @@ func TestFusedActivation(t *testing.T) {
 	}
 }
 
-// TestNoFusionAcrossReaders: a convolution output read by another node
-// besides its activation is not fused.
-func TestNoFusionAcrossReaders(t *testing.T) {
-	g := convActGraph(t, "Relu", 2, 4)
-	g.Outputs = append(g.Outputs, &potv1.ValueInfo{Name: "c"})
-	p, err := Compile(g, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if p.steps[0].fuse != nil {
-		t.Fatal("a convolution whose output is a graph output was fused")
+// TestNoFusion: a convolution whose output is also a graph output, or
+// whose residual Add reads a value computed after it, is not fused.
+func TestNoFusion(t *testing.T) {
+	outputRead := convActGraph(t, "Relu", 2, 4)
+	outputRead.Outputs = append(outputRead.Outputs, &potv1.ValueInfo{Name: "c"})
+	lateAddend := convActGraph(t, "Add", 4, 4)
+	// The Add now reads d, computed after the convolution.
+	lateAddend.Nodes[1].Inputs[0] = "d"
+	lateAddend.Nodes = append(lateAddend.Nodes[:1], append([]*potv1.Node{{Name: "neg", OpType: "Neg", Inputs: []string{"x"}, Outputs: []string{"d"}}}, lateAddend.Nodes[1:]...)...)
+	for name, g := range map[string]*potv1.Graph{"output read": outputRead, "late addend": lateAddend} {
+		p, err := Compile(g, Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.steps[0].fuse != nil {
+			t.Errorf("%s: the convolution was fused", name)
+		}
+		p.Close()
 	}
 }

@@ -86,6 +86,7 @@ type step struct {
 // watched.
 type fusion struct {
 	act   ops.Activation
+	add   int   // the value act adds (ActAdd, ActAddReLU), else -1
 	skip  []int // the steps it replaces
 	final int   // the value it computes: the last skipped step's output
 	inner []int // values the skipped steps read besides final's producer
@@ -270,15 +271,23 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 	return p, nil
 }
 
-// findFusions marks the convolutions whose only readers are a Relu, or a
+// findFusions marks the convolutions whose only readers are a Relu; a
 // HardSigmoid and the Mul of its output by the convolution's (hard-swish
-// as PyTorch exports it): a session can run them as one step.
+// as PyTorch exports it); or an Add of a value computed before them,
+// possibly followed by Relu (a residual connection): a session can run
+// them as one step.
 func (p *Program) findFusions() {
 	readers := map[int][]int{}
+	producer := map[int]int{}
 	for si, st := range p.steps {
 		for _, v := range st.in {
 			if v >= 0 {
 				readers[v] = append(readers[v], si)
+			}
+		}
+		for _, v := range st.out {
+			if v >= 0 {
+				producer[v] = si
 			}
 		}
 	}
@@ -310,8 +319,33 @@ func (p *Program) findFusions() {
 		switch {
 		case len(rs) == 1 && is(rs[0], "Relu") && len(p.steps[rs[0]].in) == 1:
 			if f := onlyOutput(rs[0]); f >= 0 {
-				st.fuse = &fusion{act: ops.Activation{Kind: ops.ActReLU}, skip: []int{rs[0]}, final: f, inner: []int{v}}
+				st.fuse = &fusion{act: ops.Activation{Kind: ops.ActReLU}, add: -1, skip: []int{rs[0]}, final: f, inner: []int{v}}
 			}
+		case len(rs) == 1 && is(rs[0], "Add") && len(p.steps[rs[0]].in) == 2:
+			// A residual Add of a value computed before the convolution,
+			// possibly followed by Relu.
+			a, in := rs[0], p.steps[rs[0]].in
+			other := in[0]
+			if other == v {
+				other = in[1]
+			}
+			if other < 0 || other == v || in[0] != v && in[1] != v {
+				continue
+			}
+			if prod, ok := producer[other]; ok && prod >= si {
+				continue
+			}
+			av := onlyOutput(a)
+			if av < 0 {
+				continue
+			}
+			if ar := readers[av]; len(ar) == 1 && is(ar[0], "Relu") && len(p.steps[ar[0]].in) == 1 {
+				if f := onlyOutput(ar[0]); f >= 0 {
+					st.fuse = &fusion{act: ops.Activation{Kind: ops.ActAddReLU}, add: other, skip: []int{a, ar[0]}, final: f, inner: []int{v, av}}
+					continue
+				}
+			}
+			st.fuse = &fusion{act: ops.Activation{Kind: ops.ActAdd}, add: other, skip: []int{a}, final: av, inner: []int{v}}
 		case len(rs) == 2:
 			h, m := rs[0], rs[1]
 			if is(m, "HardSigmoid") {
@@ -342,7 +376,7 @@ func (p *Program) findFusions() {
 					beta = a.GetF()
 				}
 			}
-			st.fuse = &fusion{act: ops.Activation{Kind: ops.ActHardSwish, Alpha: alpha, Beta: beta}, skip: []int{h, m}, final: f, inner: []int{v, hv}}
+			st.fuse = &fusion{act: ops.Activation{Kind: ops.ActHardSwish, Alpha: alpha, Beta: beta}, add: -1, skip: []int{h, m}, final: f, inner: []int{v, hv}}
 		}
 	}
 }
@@ -638,7 +672,11 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 		if f := st.fuse; f != nil && !s.watchesAny(f.inner) {
 			final := s.slots[p.slotOf[f.final]]
 			out[0] = final // a fusing step has one output
-			fused, err := runFused(st, p.ctx, in, out, f.act)
+			act := f.act
+			if f.add >= 0 {
+				act.Add = s.vals[f.add]
+			}
+			fused, err := runFused(st, p.ctx, in, out, act)
 			if err != nil {
 				return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
 			}

@@ -157,6 +157,17 @@ func (k *convKernel) RunActivated(ctx *Context, in, out []*tensor.Tensor, act Ac
 	if len(in) < 2 || in[0] == nil || in[1] == nil || in[0].DType != tensor.Float || in[1].DType != tensor.Float {
 		return false, nil
 	}
+	if a := act.Add; a != nil {
+		// The addend must be float32 of the output's shape (no
+		// broadcasting), and not the output itself.
+		if a.DType != tensor.Float || in[0].Rank() < 3 || in[1].Rank() != in[0].Rank() || a == out[0] {
+			return false, nil
+		}
+		p, err := k.planFor(in[0].Shape, in[1].Shape)
+		if err != nil || !slices.Equal(a.Shape, p.out) {
+			return false, nil
+		}
+	}
 	return true, k.runAct(ctx, in, out, act)
 }
 
@@ -285,7 +296,11 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 	if !l.Dense {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
-	act.apply(y[i*m*outSize : (i+1)*m*outSize])
+	var add []float32
+	if act.Add != nil {
+		add = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+	}
+	act.apply(y[i*m*outSize:(i+1)*m*outSize], add)
 	return nil
 }
 

@@ -14,23 +14,34 @@ const (
 	ActReLU ActivationKind = iota + 1
 	// ActHardSwish is x·HardSigmoid(x), HardSigmoid then Mul.
 	ActHardSwish
+	// ActAdd adds a tensor of the output's shape (a residual Add).
+	ActAdd
+	// ActAddReLU is ActAdd then Relu.
+	ActAddReLU
 )
 
-// Activation is a fused activation: Relu, or hard-swish with the
-// HardSigmoid's Alpha and Beta.
+// Activation is a fused activation: Relu; hard-swish with the
+// HardSigmoid's Alpha and Beta; or the Add of tensor Add, then
+// optionally Relu.
 type Activation struct {
 	Kind        ActivationKind
 	Alpha, Beta float32
+	Add         *tensor.Tensor
 }
 
-// apply computes the activation of y in place, as the unfused Relu, or
-// HardSigmoid and Mul, would.
-func (a Activation) apply(y []float32) {
+// apply computes the activation of y in place, as the unfused Relu,
+// HardSigmoid and Mul, or Add would; add is the part of Add at y.
+func (a Activation) apply(y, add []float32) {
 	switch a.Kind {
 	case ActReLU:
 		kernels.ReLU(y, y)
 	case ActHardSwish:
 		kernels.HardSwishF32(y, y, a.Alpha, a.Beta)
+	case ActAdd:
+		kernels.AddF32(y, y, add)
+	case ActAddReLU:
+		kernels.AddF32(y, y, add)
+		kernels.ReLU(y, y)
 	}
 }
 
