@@ -34,8 +34,9 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 // xChannelsLast, else [C][H][W]) of levels with per-channel zero points
 // zp (one value, or C). Padding contributes nothing (it is the zero
 // point). scratch is working memory the kernel grows as it needs.
-// On channels-last input with one output channel per input channel, the
-// channel loop of each tap runs in AVX2 assembly when it can.
+// On channels-last input with one output channel per input channel,
+// each output pixel's channels run in AVX2 assembly when it can, the sum
+// over the taps staying in registers.
 //
 // It computes one output row at a time, every channel of a pixel in one
 // pass over a kernel tap, and stores the row in blocks of 16 channels.
@@ -57,10 +58,52 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		zp = zs
 	}
 	P := g.OH * OW
+	pixels := xChannelsLast && d.Mult == 1
+	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
+	xoff, woff, rel, wall := xoffBuf[:0], woffBuf[:0], relBuf[:0], wallBuf[:0]
+	if taps := d.KH * d.KW; taps > len(xoffBuf) {
+		xoff, woff = make([]int32, 0, taps), make([]int32, 0, taps)
+		rel, wall = make([]int32, 0, taps), make([]int32, 0, taps)
+	}
+	if pixels {
+		// Every tap of a pixel whose window lies inside the image, as
+		// offsets from the window's top-left input pixel.
+		for kh := 0; kh < d.KH; kh++ {
+			for kw := 0; kw < d.KW; kw++ {
+				rel = append(rel, int32((kh*g.DH*g.W+kw*g.DW)*M))
+				wall = append(wall, int32((kh*d.KW+kw)*M))
+			}
+		}
+	}
 	for oh := 0; oh < g.OH; oh++ {
-		clear(row)
+		if !pixels {
+			clear(row)
+		}
+		ih0 := oh*g.SH - g.PadT
+		rowInside := ih0 >= 0 && ih0+(d.KH-1)*g.DH < g.H
 		for ow := 0; ow < OW; ow++ {
 			acc := row[ow*M : (ow+1)*M]
+			if iw0 := ow*g.SW - g.PadL; pixels && rowInside && iw0 >= 0 && iw0+(d.KW-1)*g.DW < g.W {
+				d.pixel(acc, x[(ih0*g.W+iw0)*M:], rel, wall, zp)
+				continue
+			}
+			if pixels {
+				xoff, woff = xoff[:0], woff[:0]
+				for kh := 0; kh < d.KH; kh++ {
+					ih := oh*g.SH - g.PadT + kh*g.DH
+					if ih < 0 || ih >= g.H {
+						continue
+					}
+					for kw := 0; kw < d.KW; kw++ {
+						if iw := ow*g.SW - g.PadL + kw*g.DW; iw >= 0 && iw < g.W {
+							xoff = append(xoff, int32((ih*g.W+iw)*M))
+							woff = append(woff, int32((kh*d.KW+kw)*M))
+						}
+					}
+				}
+				d.pixel(acc, x, xoff, woff, zp)
+				continue
+			}
 			for kh := 0; kh < d.KH; kh++ {
 				ih := oh*g.SH - g.PadT + kh*g.DH
 				if ih < 0 || ih >= g.H {
@@ -86,19 +129,26 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	}
 }
 
+// pixel computes the accumulators of one output pixel of a channels-last
+// image with one output channel per input channel: xoff and woff are the
+// offsets of the input pixel and of the weights of each tap inside the
+// image.
+func (d *QDepthwise) pixel(acc []int32, x []uint8, xoff, woff []int32, zp []int32) {
+	C := d.C
+	for c := qdwPixelVec(acc, x, xoff, woff, d.w, zp, C); c < C; c++ {
+		var s int32
+		for k, xo := range xoff {
+			s += (int32(x[int(xo)+c]) - zp[c]) * d.w[int(woff[k])+c]
+		}
+		acc[c] = s
+	}
+}
+
 // tap adds one kernel tap's products at input pixel (ih, iw) to the
-// accumulators of every output channel.
+// accumulators of every output channel (the general case: channel-major
+// input, or several output channels per input channel).
 func (d *QDepthwise) tap(acc, wt []int32, x []uint8, ih, iw int, g *QConvGeom, xChannelsLast bool, zp []int32) {
 	C := d.C
-	if xChannelsLast && d.Mult == 1 {
-		// The common case: channel m reads input channel m, contiguous.
-		xs := x[(ih*g.W+iw)*C : (ih*g.W+iw+1)*C]
-		acc, wt, zs := acc[:len(xs)], wt[:len(xs)], zp[:len(xs)]
-		for m := qdwTapVec(acc, wt, xs, zs); m < len(xs); m++ {
-			acc[m] += (int32(xs[m]) - zs[m]) * wt[m]
-		}
-		return
-	}
 	for m := range acc {
 		c := m / d.Mult
 		var v uint8
@@ -107,10 +157,6 @@ func (d *QDepthwise) tap(acc, wt []int32, x []uint8, ih, iw int, g *QConvGeom, x
 		} else {
 			v = x[(c*g.H+ih)*g.W+iw]
 		}
-		z := zp[0]
-		if len(zp) > 1 {
-			z = zp[c]
-		}
-		acc[m] += (int32(v) - z) * wt[m]
+		acc[m] += (int32(v) - zp[c]) * wt[m]
 	}
 }

@@ -2,48 +2,48 @@
 
 #include "textflag.h"
 
-// func qdwTapAVX2(acc, w *int32, x *uint8, zp *int32, n int)
-// acc[i] += (int32(x[i]) - zp[i]) * w[i] for i < n, a multiple of 8: the
-// products of uint8 levels and int8 weights fit int32 exactly.
-TEXT ·qdwTapAVX2(SB), NOSPLIT, $0-40
+// func qdwPixelAVX2(acc *int32, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+// One output pixel of a depthwise convolution on channels-last levels:
+// acc[c] = Σ_k (int32(x[xoff[k]+c]) - zp[c]) * w[woff[k]+c] for c < n, a
+// multiple of 8, over the ntaps taps inside the image; the sum stays in
+// a register across the taps.
+TEXT ·qdwPixelAVX2(SB), NOSPLIT, $0-64
 	MOVQ acc+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ x+16(FP), DX
-	MOVQ zp+24(FP), R8
-	MOVQ n+32(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ xoff+16(FP), R8
+	MOVQ woff+24(FP), R9
+	MOVQ ntaps+32(FP), R10
+	MOVQ w+40(FP), R11
+	MOVQ zp+48(FP), R12
+	MOVQ n+56(FP), CX
 	XORQ AX, AX
 
-	// Two independent steps of 8 per iteration while 16 remain.
-	MOVQ CX, BX
-	SUBQ $16, BX
-	JLT  tail
+pchan:
+	CMPQ    AX, CX
+	JGE     pdone
+	VPXOR   Y0, Y0, Y0
+	VMOVDQU (R12)(AX*4), Y3
+	XORQ    BX, BX
 
-loop2:
-	VPMOVZXBD (DX)(AX*1), Y0
-	VPMOVZXBD 8(DX)(AX*1), Y1
-	VPSUBD    (R8)(AX*4), Y0, Y0
-	VPSUBD    32(R8)(AX*4), Y1, Y1
-	VPMULLD   (SI)(AX*4), Y0, Y0
-	VPMULLD   32(SI)(AX*4), Y1, Y1
-	VPADDD    (DI)(AX*4), Y0, Y0
-	VPADDD    32(DI)(AX*4), Y1, Y1
-	VMOVDQU   Y0, (DI)(AX*4)
-	VMOVDQU   Y1, 32(DI)(AX*4)
-	ADDQ      $16, AX
-	CMPQ      AX, BX
-	JLE       loop2
+ptap:
+	CMPQ      BX, R10
+	JGE       pstore
+	MOVLQSX   (R8)(BX*4), DX
+	ADDQ      AX, DX
+	VPMOVZXBD (SI)(DX*1), Y1
+	VPSUBD    Y3, Y1, Y1
+	MOVLQSX   (R9)(BX*4), DX
+	ADDQ      AX, DX
+	VPMULLD   (R11)(DX*4), Y1, Y1
+	VPADDD    Y1, Y0, Y0
+	INCQ      BX
+	JMP       ptap
 
-tail:
-	CMPQ      AX, CX
-	JGE       done
-	VPMOVZXBD (DX)(AX*1), Y0
-	VPSUBD    (R8)(AX*4), Y0, Y0
-	VPMULLD   (SI)(AX*4), Y0, Y0
-	VPADDD    (DI)(AX*4), Y0, Y0
-	VMOVDQU   Y0, (DI)(AX*4)
-	ADDQ      $8, AX
-	JMP       tail
+pstore:
+	VMOVDQU Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     pchan
 
-done:
+pdone:
 	VZEROUPPER
 	RET

@@ -82,22 +82,6 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int {
 }
 
 //go:noescape
-func qdwTapAVX2(acc, w *int32, x *uint8, zp *int32, n int)
-
-// qdwTapVec does the first len(x)&^7 channels of one depthwise tap,
-// acc[i] += (x[i] - zp[i])·w[i], and returns how many it did. The
-// caller has sliced acc, w and zp to len(x).
-func qdwTapVec(acc, w []int32, x []uint8, zp []int32) int {
-	n := len(x) &^ 7
-	if !useQAsm || n == 0 {
-		return 0
-	}
-	_, _, _ = acc[n-1], w[n-1], zp[n-1]
-	qdwTapAVX2(&acc[0], &w[0], &x[0], &zp[0], n)
-	return n
-}
-
-//go:noescape
 func qHSwishAVX2(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
 
 // qHSwishVec writes rows rows of one whole 16-channel block (c0 a
@@ -111,4 +95,18 @@ func qHSwishVec(q *QHardSwish, acc []int32, rows, c0 int, dst []uint8, ldd int) 
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
 	qHSwishAVX2(&acc[0], rows, &p[0], q.Alpha, q.Beta, &dst[0], ldd)
 	return true
+}
+
+//go:noescape
+func qdwPixelAVX2(acc *int32, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+
+// qdwPixelVec computes the first C&^7 channels of one depthwise output
+// pixel into acc (see QDepthwise.pixel) and returns how many it did.
+func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
+	n := C &^ 7
+	if !useQAsm || n == 0 || len(xoff) == 0 {
+		return 0
+	}
+	qdwPixelAVX2(&acc[0], &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
+	return n
 }

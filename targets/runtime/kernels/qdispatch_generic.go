@@ -18,6 +18,6 @@ func qFused(*QPackedB, []uint8, []int32, int, QRows, int, []int64, []uint8, int)
 
 func qAddVec(q *QAdd, dst, a, b []uint8) int { return 0 }
 
-func qdwTapVec(acc, w []int32, x []uint8, zp []int32) int { return 0 }
-
 func qHSwishVec(*QHardSwish, []int32, int, int, []uint8, int) bool { return false }
+
+func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C int) int { return 0 }
