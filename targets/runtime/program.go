@@ -80,10 +80,10 @@ type step struct {
 	fuse   *fusion
 }
 
-// fusion is an activation that a step (a convolution) can apply to its
-// own output in place of the steps that compute it (Relu; HardSigmoid
-// and Mul). A session fuses when none of the values in between is
-// watched.
+// fusion is what a step (a convolution) can apply to its own output in
+// place of the steps that follow it: Relu; HardSigmoid and Mul; a
+// residual Add, possibly followed by Relu. A session fuses when none of
+// the values in between is watched.
 type fusion struct {
 	act   ops.Activation
 	add   int   // the value act adds (ActAdd, ActAddReLU), else -1
