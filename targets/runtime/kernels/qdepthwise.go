@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // QDepthwise is a depthwise 2-D convolution (one group per input
 // channel, Mult output channels per group) of uint8 levels with int8
@@ -34,12 +37,12 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 // xChannelsLast, else [C][H][W]) of levels with per-channel zero points
 // zp (one value, or C). Padding contributes nothing (it is the zero
 // point). scratch is working memory the kernel grows as it needs.
-// On channels-last input with one output channel per input channel,
-// each output pixel's channels run in AVX2 assembly when it can, the sum
-// over the taps staying in registers.
 //
-// It computes one output row at a time, every channel of a pixel in one
-// pass over a kernel tap, and stores the row in blocks of 16 channels.
+// It computes one output row at a time and stores it in blocks of 16
+// channels. On channels-last input with one output channel per input
+// channel, each pixel's channels run in AVX2 assembly when it can, the
+// sum over the taps staying in registers; otherwise each tap adds to
+// every channel in turn.
 func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, scratch *[]int32, out *QOut) {
 	M, OW := d.C*d.Mult, g.OW
 	need := OW*M + OW*qNR + d.C
@@ -58,7 +61,7 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		zp = zs
 	}
 	P := g.OH * OW
-	pixels := xChannelsLast && d.Mult == 1
+	pixels := xChannelsLast && d.Mult == 1 && len(x) <= math.MaxInt32 // offsets are int32
 	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
 	xoff, woff, rel, wall := xoffBuf[:0], woffBuf[:0], relBuf[:0], wallBuf[:0]
 	if taps := d.KH * d.KW; taps > len(xoffBuf) {
