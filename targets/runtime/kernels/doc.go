@@ -1,4 +1,5 @@
-// Package kernels holds the runtime's float32 compute kernels.
+// Package kernels holds the runtime's compute kernels, float32 and
+// integer.
 //
 //   - Sgemm and SgemmEpilogue: C = alpha·op(A)·op(B) + beta·C for
 //     row-major matrices, cache-blocked (kc×nc blocks of B, mc×kc blocks
@@ -11,12 +12,20 @@
 //   - ConvLayout: the phase-plane layout that turns any strided, dilated,
 //     padded N-D convolution into MulOffsets products (Fill, Offsets,
 //     Compact), and Depthwise for groups of one input channel.
-//   - ReLU, Prefetch and row-copy helpers used around them.
+//   - ReLU, AddF32, MulF32, HardSigmoidF32, HardSwishF32 (elementwise),
+//     Prefetch and row-copy helpers used around them.
+//   - The integer kernels of the cpu target: QConvKernel and QPackedB
+//     (uint8 levels × int8 weights into int32, in the exact "vnni" or the
+//     pair-saturating "avx2" model), QDepthwise, QAdd, and the output
+//     stages QRequant (fixed-point requantization), QDequant and
+//     QHardSwish (hard-swish fused into the requantization).
 //
-// The inner loops are micro-kernels computing a tile of 6 (or 4) rows by
-// 16 columns. On amd64 with AVX2 and FMA (detected at run time with
-// golang.org/x/sys/cpu) they are Go assembly; every other platform, and
+// The float inner loops are micro-kernels computing a tile of 6 (or 4)
+// rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time
+// with golang.org/x/sys/cpu) the hot loops are Go assembly, VEX-encoded
+// only (a legacy SSE instruction between AVX ones costs a state
+// transition; a test checks the .s files); every other platform, and
 // builds with the noasm tag, use pure-Go twins with the same semantics,
-// which also serve as the oracle in tests. UseAssembly switches between
-// the two for benchmarks.
+// which also serve as the oracle in tests. UseAssembly and UseQAssembly
+// switch between the two for tests and benchmarks.
 package kernels
