@@ -27,9 +27,11 @@ func Round(f float32) float32 {
 	return tensor.RoundFloat16(f)
 }
 
-// RoundSlice rounds every element of v to half in place.
+// RoundSlice rounds every element of v to half in place, eight at a
+// time with F16C (VCVTPS2PH, VCVTPH2PS) where the CPU has it.
 func RoundSlice(v []float32) {
-	for i, f := range v {
+	for i := roundVec(v); i < len(v); i++ {
+		f := v[i]
 		b := math.Float32bits(f)
 		if e := (b >> 23) & 0xff; e-113 <= 142-113 {
 			b += 0xfff + (b>>13)&1

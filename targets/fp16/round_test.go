@@ -45,6 +45,19 @@ func TestRound(t *testing.T) {
 			}
 		})
 	}
+	// The same values eight at a time (the vector path), with -0.
+	var in []float32
+	for len(in) < 2*len(tests) || len(in)%8 != 0 {
+		in = append(in, float32(tests[len(in)%len(tests)].in))
+	}
+	in[len(in)-1] = float32(math.Copysign(0, -1))
+	v := append([]float32(nil), in...)
+	RoundSlice(v)
+	for i := range v {
+		if want := Round(in[i]); math.Float32bits(v[i]) != math.Float32bits(want) {
+			t.Errorf("RoundSlice of %d values: element %d (%g) = %g, want %g", len(v), i, in[i], v[i], want)
+		}
+	}
 	if r := Round(float32(math.NaN())); r == r {
 		t.Errorf("Round(NaN) = %g", r)
 	}
