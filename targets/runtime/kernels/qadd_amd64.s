@@ -111,3 +111,93 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func quantize8AVX2(p *[8]float32, dst *uint8, x *float32, n int, signed bool)
+// dst[i] = clamp(RoundHalfEven(clamp(x[i]/s, vlo, vhi)) + zp, lo, hi),
+// NaN giving zp, for i < n, a multiple of 8; p holds s, vlo, vhi, zp,
+// lo, hi. Levels are packed with unsigned (uint8) or signed (int8)
+// saturation, exact after the clamp.
+TEXT ·quantize8AVX2(SB), NOSPLIT, $0-33
+	MOVQ         p+0(FP), R8
+	MOVQ         dst+8(FP), DI
+	MOVQ         x+16(FP), SI
+	MOVQ         n+24(FP), CX
+	MOVBLZX      signed+32(FP), DX
+	VBROADCASTSS 0(R8), Y8
+	VBROADCASTSS 4(R8), Y9
+	VBROADCASTSS 8(R8), Y10
+	VBROADCASTSS 12(R8), Y11
+	VCVTPS2DQ    Y11, Y11
+	VBROADCASTSS 16(R8), Y12
+	VCVTPS2DQ    Y12, Y12
+	VBROADCASTSS 20(R8), Y13
+	VCVTPS2DQ    Y13, Y13
+	XORQ         AX, AX
+
+qloop:
+	CMPQ         AX, CX
+	JGE          qdone
+	VMOVUPS      (SI)(AX*4), Y0
+	VDIVPS       Y8, Y0, Y0
+	VCMPPS       $3, Y0, Y0, Y5
+	VMAXPS       Y9, Y0, Y0
+	VMINPS       Y10, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y11, Y0, Y0
+	VPMAXSD      Y12, Y0, Y0
+	VPMINSD      Y13, Y0, Y0
+	VBLENDVPS    Y5, Y11, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	TESTQ        DX, DX
+	JNZ          qsigned
+	VPACKUSDW    X1, X0, X0
+	VPACKUSWB    X0, X0, X0
+	JMP          qstore
+
+qsigned:
+	VPACKSSDW X1, X0, X0
+	VPACKSSWB X0, X0, X0
+
+qstore:
+	VMOVQ X0, (DI)(AX*1)
+	ADDQ  $8, AX
+	JMP   qloop
+
+qdone:
+	VZEROUPPER
+	RET
+
+// func dequantize8AVX2(y *float32, x *uint8, n int, zp, s float32, signed bool)
+// y[i] = (float32(x[i]) - zp) * s for i < n, a multiple of 8, x holding
+// uint8 levels (or int8 ones when signed).
+TEXT ·dequantize8AVX2(SB), NOSPLIT, $0-33
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS zp+24(FP), Y8
+	VBROADCASTSS s+28(FP), Y9
+	MOVBLZX      signed+32(FP), DX
+	XORQ         AX, AX
+
+dloop:
+	CMPQ      AX, CX
+	JGE       ddone
+	TESTQ     DX, DX
+	JNZ       dsigned
+	VPMOVZXBD (SI)(AX*1), Y0
+	JMP       dconv
+
+dsigned:
+	VPMOVSXBD (SI)(AX*1), Y0
+
+dconv:
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    Y8, Y0, Y0
+	VMULPS    Y9, Y0, Y0
+	VMOVUPS   Y0, (DI)(AX*4)
+	ADDQ      $8, AX
+	JMP       dloop
+
+ddone:
+	VZEROUPPER
+	RET

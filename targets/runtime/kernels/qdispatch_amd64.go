@@ -110,3 +110,33 @@ func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C in
 	qdwPixelAVX2(&acc[0], &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
 	return n
 }
+
+//go:noescape
+func quantize8AVX2(p *[8]float32, dst *uint8, x *float32, n int, signed bool)
+
+// quantize8Vec does the first len(x)&^7 elements of Quantize8 and
+// returns how many it did.
+func quantize8Vec(p *[8]float32, dst []uint8, x []float32, signed bool) int {
+	n := len(x) &^ 7
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	quantize8AVX2(p, &dst[0], &x[0], n, signed)
+	return n
+}
+
+//go:noescape
+func dequantize8AVX2(y *float32, x *uint8, n int, zp, s float32, signed bool)
+
+// dequantize8Vec does the first len(x)&^7 elements of Dequantize8 and
+// returns how many it did.
+func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int {
+	n := len(x) &^ 7
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	_ = y[n-1]
+	dequantize8AVX2(&y[0], &x[0], n, zp, s, signed)
+	return n
+}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
@@ -211,11 +213,24 @@ func dequantizeInto[T qint | ~int32](ctx *Context, y []float32, x []T, zps, scal
 			}
 			p := l.index(o, c, 0)
 			z, s := zps[p], scales[p]
-			for i, v := range xs {
-				ys[i] = (float32(v) - z) * s
+			for i := dequantize8(ys, xs, z, s); i < len(xs); i++ {
+				ys[i] = (float32(xs[i]) - z) * s
 			}
 		}
 	})
+}
+
+// dequantize8 dequantizes the first elements of 8-bit x in assembly
+// (kernels.Dequantize8) and returns how many it did; none for wider
+// types.
+func dequantize8[T qint | ~int32](y []float32, x []T, z, s float32) int {
+	switch d := any(x).(type) {
+	case []uint8:
+		return kernels.Dequantize8(y, d, false, z, s)
+	case []int8:
+		return kernels.Dequantize8(y, unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(d))), len(d)), true, z, s)
+	}
+	return 0
 }
 
 func newDynamicQuantizeLinear(n *Node) (Kernel, error) {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
@@ -162,11 +164,27 @@ func quantizeInto[T qint](ctx *Context, dst []T, x, scales []float32, bands []qu
 			}
 			p := l.index(o, c, 0)
 			s, b := scales[p], &bands[p]
-			for i, v := range xs {
-				ds[i] = T(b.quantize(v / s))
+			for i := quantize8(ds, xs, s, b); i < len(xs); i++ {
+				ds[i] = T(b.quantize(xs[i] / s))
 			}
 		}
 	})
+}
+
+// quantize8 quantizes the first elements of x into 8-bit dst in
+// assembly (kernels.Quantize8) and returns how many it did: none for
+// 16-bit types or magnitudes too large to round in float32.
+func quantize8[T qint](dst []T, x []float32, s float32, b *quantizeBand) int {
+	if !b.fast {
+		return 0
+	}
+	switch d := any(dst).(type) {
+	case []uint8:
+		return kernels.Quantize8(d, x, false, s, b.vlo, b.vhi, b.zp, b.lo, b.hi)
+	case []int8:
+		return kernels.Quantize8(unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(d))), len(d)), x, true, s, b.vlo, b.vhi, b.zp, b.lo, b.hi)
+	}
+	return 0
 }
 
 // quantize is apply with NaN mapped to the zero point, for conversion to

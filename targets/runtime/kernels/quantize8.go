@@ -1,0 +1,22 @@
+package kernels
+
+// Quantize8 quantizes x to 8-bit levels as QuantizeLinear does for one
+// scale s and zero point zp: dst[i] = clamp(RoundHalfEven(x[i]/s) + zp,
+// lo, hi), the quotient first clamped to [vlo, vhi] (which must hold
+// lo-zp-1 and hi-zp+1 or a narrower band around them within ±2^22, so
+// that the clamp changes no result), and NaN giving zp. dst holds the
+// bytes of uint8 levels, or of int8 ones when signed. It does the first
+// len(x)&^7 elements in AVX2 and returns how many it did; the caller
+// does the rest with its scalar definition.
+func Quantize8(dst []uint8, x []float32, signed bool, s, vlo, vhi, zp, lo, hi float32) int {
+	p := [8]float32{s, vlo, vhi, zp, lo, hi}
+	return quantize8Vec(&p, dst[:len(x)], x, signed)
+}
+
+// Dequantize8 is DequantizeLinear of 8-bit levels for one zero point and
+// scale: y[i] = (float32(x[i]) - zp) * s, x holding the bytes of uint8
+// levels, or of int8 ones when signed. It does the first len(x)&^7
+// elements in AVX2 and returns how many it did.
+func Dequantize8(y []float32, x []uint8, signed bool, zp, s float32) int {
+	return dequantize8Vec(y[:len(x)], x, signed, zp, s)
+}
