@@ -2,12 +2,12 @@ package kernels
 
 // Quantize8 quantizes x to 8-bit levels as QuantizeLinear does for one
 // scale s and zero point zp: dst[i] = clamp(RoundHalfEven(x[i]/s) + zp,
-// lo, hi), the quotient first clamped to [vlo, vhi] (which must hold
-// lo-zp-1 and hi-zp+1 or a narrower band around them within ±2^22, so
-// that the clamp changes no result), and NaN giving zp. dst holds the
-// bytes of uint8 levels, or of int8 ones when signed. It does the first
-// len(x)&^7 elements in AVX2 and returns how many it did; the caller
-// does the rest with its scalar definition.
+// lo, hi), NaN giving zp. The quotient is first clamped to [vlo, vhi]:
+// the caller passes lo-zp-1 and hi-zp+1, which changes no result, and
+// must keep them within ±2^22. dst holds the bytes of uint8 levels, or
+// of int8 ones when signed. It does the first len(x)&^7 elements in
+// AVX2 and returns how many it did; the caller does the rest with its
+// scalar definition.
 func Quantize8(dst []uint8, x []float32, signed bool, s, vlo, vhi, zp, lo, hi float32) int {
 	p := [8]float32{s, vlo, vhi, zp, lo, hi}
 	return quantize8Vec(&p, dst[:len(x)], x, signed)
