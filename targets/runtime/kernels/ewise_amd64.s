@@ -2,6 +2,35 @@
 
 #include "textflag.h"
 
+// HSIGSETUP: hard-sigmoid constants (alpha, beta, 0, 1 in Y4-Y7) and the
+// pointers of a (dst, src, n, alpha, beta) call.
+#define HSIGSETUP \
+	MOVQ         dst+0(FP), DI; \
+	MOVQ         src+8(FP), SI; \
+	MOVQ         n+16(FP), CX; \
+	VBROADCASTSS alpha+24(FP), Y4; \
+	VBROADCASTSS beta+28(FP), Y5; \
+	VXORPS       Y6, Y6, Y6; \
+	MOVL         $0x3f800000, BX; \
+	VMOVD        BX, X7; \
+	VBROADCASTSS X7, Y7; \
+	XORQ         AX, AX
+
+// HSIG16: Y2, Y3 = min(1, max(0, alpha*x + beta)) of the 16 values
+// loaded from (SI)(AX*4) into Y0, Y1. The clamped value is the second
+// source of VMINPS and VMAXPS, which return it when it is NaN.
+#define HSIG16 \
+	VMOVUPS     (SI)(AX*4), Y0; \
+	VMOVUPS     32(SI)(AX*4), Y1; \
+	VMOVAPS     Y5, Y2; \
+	VMOVAPS     Y5, Y3; \
+	VFMADD231PS Y0, Y4, Y2; \
+	VFMADD231PS Y1, Y4, Y3; \
+	VMINPS      Y2, Y7, Y2; \
+	VMINPS      Y3, Y7, Y3; \
+	VMAXPS      Y2, Y6, Y2; \
+	VMAXPS      Y3, Y6, Y3
+
 // func addAVX(dst, a, b *float32, n int)
 // dst[i] = a[i] + b[i] for i < n rounded down to a multiple of 16.
 TEXT ·addAVX(SB), NOSPLIT, $0-32
@@ -56,38 +85,19 @@ muldone:
 
 // func hardSigmoidAVX(dst, src *float32, n int, alpha, beta float32)
 // dst[i] = min(1, max(0, alpha*src[i] + beta)) for i < n rounded down to
-// a multiple of 16. The clamped value is the second source of VMINPS and
-// VMAXPS, which return it when it is NaN.
+// a multiple of 16.
 TEXT ·hardSigmoidAVX(SB), NOSPLIT, $0-32
-	MOVQ         dst+0(FP), DI
-	MOVQ         src+8(FP), SI
-	MOVQ         n+16(FP), CX
-	VBROADCASTSS alpha+24(FP), Y4
-	VBROADCASTSS beta+28(FP), Y5
-	VXORPS       Y6, Y6, Y6
-	MOVL         $0x3f800000, BX
-	VMOVD        BX, X7
-	VBROADCASTSS X7, Y7
-	XORQ         AX, AX
+	HSIGSETUP
 
 hsloop:
-	LEAQ        16(AX), BX
-	CMPQ        BX, CX
-	JGT         hsdone
-	VMOVUPS     (SI)(AX*4), Y0
-	VMOVUPS     32(SI)(AX*4), Y1
-	VMOVAPS     Y5, Y2
-	VMOVAPS     Y5, Y3
-	VFMADD231PS Y0, Y4, Y2
-	VFMADD231PS Y1, Y4, Y3
-	VMINPS      Y2, Y7, Y2
-	VMINPS      Y3, Y7, Y3
-	VMAXPS      Y2, Y6, Y2
-	VMAXPS      Y3, Y6, Y3
-	VMOVUPS     Y2, (DI)(AX*4)
-	VMOVUPS     Y3, 32(DI)(AX*4)
-	MOVQ        BX, AX
-	JMP         hsloop
+	LEAQ    16(AX), BX
+	CMPQ    BX, CX
+	JGT     hsdone
+	HSIG16
+	VMOVUPS Y2, (DI)(AX*4)
+	VMOVUPS Y3, 32(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     hsloop
 
 hsdone:
 	VZEROUPPER
@@ -98,37 +108,19 @@ hsdone:
 // down to a multiple of 16: hardSigmoidAVX's value, then one multiply, so
 // that it equals HardSigmoid followed by Mul.
 TEXT ·hardSwishAVX(SB), NOSPLIT, $0-32
-	MOVQ         dst+0(FP), DI
-	MOVQ         src+8(FP), SI
-	MOVQ         n+16(FP), CX
-	VBROADCASTSS alpha+24(FP), Y4
-	VBROADCASTSS beta+28(FP), Y5
-	VXORPS       Y6, Y6, Y6
-	MOVL         $0x3f800000, BX
-	VMOVD        BX, X7
-	VBROADCASTSS X7, Y7
-	XORQ         AX, AX
+	HSIGSETUP
 
 hwloop:
-	LEAQ        16(AX), BX
-	CMPQ        BX, CX
-	JGT         hwdone
-	VMOVUPS     (SI)(AX*4), Y0
-	VMOVUPS     32(SI)(AX*4), Y1
-	VMOVAPS     Y5, Y2
-	VMOVAPS     Y5, Y3
-	VFMADD231PS Y0, Y4, Y2
-	VFMADD231PS Y1, Y4, Y3
-	VMINPS      Y2, Y7, Y2
-	VMINPS      Y3, Y7, Y3
-	VMAXPS      Y2, Y6, Y2
-	VMAXPS      Y3, Y6, Y3
-	VMULPS      Y2, Y0, Y2
-	VMULPS      Y3, Y1, Y3
-	VMOVUPS     Y2, (DI)(AX*4)
-	VMOVUPS     Y3, 32(DI)(AX*4)
-	MOVQ        BX, AX
-	JMP         hwloop
+	LEAQ    16(AX), BX
+	CMPQ    BX, CX
+	JGT     hwdone
+	HSIG16
+	VMULPS  Y2, Y0, Y2
+	VMULPS  Y3, Y1, Y3
+	VMOVUPS Y2, (DI)(AX*4)
+	VMOVUPS Y3, 32(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     hwloop
 
 hwdone:
 	VZEROUPPER

@@ -2,6 +2,29 @@
 
 #include "textflag.h"
 
+// HSWISH8: 8 channels of a row: accumulators at A(SI), parameters of
+// those channels at P bytes into each 64-byte field of (R8), levels to
+// D(DI).
+#define HSWISH8(A, P, D) \
+	VMOVDQU      A(SI), Y0; \
+	VPADDD       P+0(R8), Y0, Y0; \
+	VCVTDQ2PS    Y0, Y0; \
+	VMULPS       P+64(R8), Y0, Y0; \
+	VMULPS       Y12, Y0, Y1; \
+	VADDPS       Y13, Y1, Y1; \
+	VMAXPS       Y14, Y1, Y1; \
+	VMINPS       Y15, Y1, Y1; \
+	VMULPS       Y1, Y0, Y1; \
+	VDIVPS       P+128(R8), Y1, Y1; \
+	VMAXPS       P+192(R8), Y1, Y1; \
+	VMINPS       P+256(R8), Y1, Y1; \
+	VCVTPS2DQ    Y1, Y1; \
+	VPADDD       P+320(R8), Y1, Y1; \
+	VEXTRACTI128 $1, Y1, X2; \
+	VPACKUSDW    X2, X1, X1; \
+	VPACKUSWB    X1, X1, X1; \
+	VMOVQ        X1, D(DI)
+
 // func qHSwishAVX2(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
 // Rows of 16 accumulators of one 16-channel block to levels through
 // hard-swish, 8 channels per step, as hswishLevel computes one: p holds
@@ -23,46 +46,8 @@ TEXT ·qHSwishAVX2(SB), NOSPLIT, $0-48
 	JLE          done
 
 row:
-	// Channels 0-7.
-	VMOVDQU      (SI), Y0
-	VPADDD       0(R8), Y0, Y0
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       64(R8), Y0, Y0
-	VMULPS       Y12, Y0, Y1
-	VADDPS       Y13, Y1, Y1
-	VMAXPS       Y14, Y1, Y1
-	VMINPS       Y15, Y1, Y1
-	VMULPS       Y1, Y0, Y1
-	VDIVPS       128(R8), Y1, Y1
-	VMAXPS       192(R8), Y1, Y1
-	VMINPS       256(R8), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPADDD       320(R8), Y1, Y1
-	VEXTRACTI128 $1, Y1, X2
-	VPACKUSDW    X2, X1, X1
-	VPACKUSWB    X1, X1, X1
-	VMOVQ        X1, (DI)
-
-	// Channels 8-15.
-	VMOVDQU      32(SI), Y0
-	VPADDD       32(R8), Y0, Y0
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       96(R8), Y0, Y0
-	VMULPS       Y12, Y0, Y1
-	VADDPS       Y13, Y1, Y1
-	VMAXPS       Y14, Y1, Y1
-	VMINPS       Y15, Y1, Y1
-	VMULPS       Y1, Y0, Y1
-	VDIVPS       160(R8), Y1, Y1
-	VMAXPS       224(R8), Y1, Y1
-	VMINPS       288(R8), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPADDD       352(R8), Y1, Y1
-	VEXTRACTI128 $1, Y1, X2
-	VPACKUSDW    X2, X1, X1
-	VPACKUSWB    X1, X1, X1
-	VMOVQ        X1, 8(DI)
-
+	HSWISH8(0, 0, 0)
+	HSWISH8(32, 32, 8)
 	ADDQ         $64, SI
 	ADDQ         DX, DI
 	DECQ         CX
