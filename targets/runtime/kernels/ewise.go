@@ -24,14 +24,20 @@ func MulF32(dst, a, b []float32) {
 func HardSigmoidF32(dst, src []float32, alpha, beta float32) {
 	src = src[:len(dst)]
 	for i := hardSigmoidVec(dst, src, alpha, beta); i < len(dst); i++ {
-		v := alpha*src[i] + beta
-		if v < 0 {
-			v = 0
-		} else if v > 1 {
-			v = 1
-		}
-		dst[i] = v
+		dst[i] = hardSigmoid(src[i], alpha, beta)
 	}
+}
+
+// hardSigmoid is the scalar HardSigmoid of the tails: alpha·x + beta
+// rounded twice, clamped to [0, 1]; NaN stays NaN.
+func hardSigmoid(x, alpha, beta float32) float32 {
+	v := alpha*x + beta
+	if v < 0 {
+		return 0
+	} else if v > 1 {
+		return 1
+	}
+	return v
 }
 
 // HardSwishF32 sets dst[i] = src[i]·HardSigmoid(src[i]), each element as
@@ -40,13 +46,6 @@ func HardSigmoidF32(dst, src []float32, alpha, beta float32) {
 func HardSwishF32(dst, src []float32, alpha, beta float32) {
 	src = src[:len(dst)]
 	for i := hardSwishVec(dst, src, alpha, beta); i < len(dst); i++ {
-		x := src[i]
-		v := alpha*x + beta
-		if v < 0 {
-			v = 0
-		} else if v > 1 {
-			v = 1
-		}
-		dst[i] = x * v
+		dst[i] = src[i] * hardSigmoid(src[i], alpha, beta)
 	}
 }

@@ -39,11 +39,11 @@ import (
 // Y = float32(acc + B)·acc_scale, or clamp(RoundHalfEven((acc + B)·m) +
 // y_zero_point, y_bounds) with m = acc_scale/y_scale as a 31-bit
 // multiplier and a shift; with act, the levels of the hard-swish of the
-// float32 value (kernels.QHardSwish). acc is Σ (x - x_zero_point)·w, the zero point
-// of the activations being folded into the bias (padding holds the zero
-// point, so the correction is exact at borders too). Depthwise
-// convolutions (group = C, one input channel per group) accumulate
-// exactly in both models.
+// float32 value (kernels.QHardSwish). acc is Σ (x - x_zero_point)·w,
+// the zero point of the activations being folded into the bias (padding
+// holds the zero point, so the correction is exact at borders too).
+// Depthwise convolutions (group = C, one input channel per group)
+// accumulate exactly in both models.
 
 func init() {
 	Register(DomainPot, "QConv", 1, newQConv)

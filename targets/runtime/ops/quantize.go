@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"unsafe"
 
 	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -228,7 +227,7 @@ func dequantize8[T qint | ~int32](y []float32, x []T, z, s float32) int {
 	case []uint8:
 		return kernels.Dequantize8(y, d, false, z, s)
 	case []int8:
-		return kernels.Dequantize8(y, unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(d))), len(d)), true, z, s)
+		return kernels.Dequantize8(y, int8Bytes(d), true, z, s)
 	}
 	return 0
 }

@@ -182,9 +182,14 @@ func quantize8[T qint](dst []T, x []float32, s float32, b *quantizeBand) int {
 	case []uint8:
 		return kernels.Quantize8(d, x, false, s, b.vlo, b.vhi, b.zp, b.lo, b.hi)
 	case []int8:
-		return kernels.Quantize8(unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(d))), len(d)), x, true, s, b.vlo, b.vhi, b.zp, b.lo, b.hi)
+		return kernels.Quantize8(int8Bytes(d), x, true, s, b.vlo, b.vhi, b.zp, b.lo, b.hi)
 	}
 	return 0
+}
+
+// int8Bytes views int8 levels as the bytes the 8-bit kernels take.
+func int8Bytes(d []int8) []uint8 {
+	return unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
 }
 
 // quantize is apply with NaN mapped to the zero point, for conversion to
