@@ -143,9 +143,9 @@ func TestFastBiasCorrection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// E[x] = 2.5 quantizes to 159·4/255; w = 2 to 121·4.2/254.
-	// new b = E[y_float] - w_q·x_q = (2·2.5 + 0.5) - (121·4.2/254)·(159·4/255).
-	want := 5.5 - (121*4.2/254)*(159*4.0/255)
+	// w = 2 quantizes to 121·4.2/254; the constant input E[x] = 2.5 is
+	// not quantized. new b = b + (w - w_q)·E[x].
+	want := 0.5 + (2-121*4.2/254)*2.5
 	if got := bias(t, p); math.Abs(got-want) > 1e-5 {
 		t.Errorf("corrected bias %.6f, want %.6f", got, want)
 	}
@@ -183,8 +183,8 @@ func TestThresholdSkips(t *testing.T) {
 	}
 }
 
-// On a layer without padding, POT's formula (the data's float output
-// mean) and the float sub-model agree.
+// POT's formula: the data's float output mean minus the quantized
+// sub-model's output, the constant input quantized too (2.5 to 159·4/255).
 func TestFastBiasCorrectionStatisticsReference(t *testing.T) {
 	h := &host{g: model()}
 	p, _, err := Fast(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: quantized()},

@@ -117,9 +117,11 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	for _, v := range sresp.GetValues() {
 		means[v.GetProbeId()] = v.GetValues()
 	}
-	// One sub-model with a branch per layer: input quantizer, quantized
-	// weights, no bias, fed the float input's channel means.
-	sub, subPlan, inputs, err := subModel(x, g, req.Plan, ls, dims, means)
+	// One sub-model with a branch per layer: quantized weights (and, for
+	// POT's formula, the input quantizer), no bias, fed the float input's
+	// channel means.
+	statistics := p.FastBiasReference == quant.FastBiasStatistics
+	sub, subPlan, inputs, err := subModel(x, g, req.Plan, ls, dims, means, statistics)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -136,7 +138,6 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	if err != nil {
 		return nil, nil, fmt.Errorf("run the bias correction sub-model: %w", err)
 	}
-	statistics := p.FastBiasReference == quant.FastBiasStatistics
 	var fresp *potv1.InferResponse
 	if !statistics {
 		// The float side of the same constant-input sub-model.
@@ -248,9 +249,9 @@ func channelMeans(t *potv1.Tensor, axis int) ([]float64, error) {
 
 // subModel builds the graph of FastBiasCorrection: per layer, an input
 // fbc_in<i> of the layer input's shape (batch 1), the layer without its
-// bias, and an output fbc_out<i>; and the plan that quantizes it like the
-// full model.
-func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*layer, dims map[string][]int64, means map[string][]float32) (*potv1.Graph, *potv1.QuantizationPlan, []*potv1.Tensor, error) {
+// bias, and an output fbc_out<i>; and the plan that quantizes its weights
+// like the full model's, and its input too when inputQ is set.
+func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*layer, dims map[string][]int64, means map[string][]float32, inputQ bool) (*potv1.Graph, *potv1.QuantizationPlan, []*potv1.Tensor, error) {
 	sub := &potv1.Graph{Name: "fast_bias_correction", Opsets: g.GetOpsets(), IrVersion: g.GetIrVersion()}
 	subPlan := &potv1.QuantizationPlan{}
 	var inputs []*potv1.Tensor
@@ -282,7 +283,7 @@ func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*l
 			}
 			sub.Initializers = append(sub.Initializers, t)
 		}
-		if q := l.inputQ; q != nil {
+		if q := l.inputQ; q != nil && inputQ {
 			c := proto.Clone(q).(*potv1.Quantizer)
 			c.Id = fmt.Sprintf("in%d", i)
 			c.Location = &potv1.Location{Tensor: in}

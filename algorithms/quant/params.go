@@ -28,8 +28,8 @@ type Params struct {
 	ApplyForAllNodes  bool            `json:"apply_for_all_nodes,omitempty"`
 	// FastBiasReference is what FastBiasCorrection compares the quantized
 	// sub-model with: "submodel" (default: the float sub-model on the same
-	// constant input) or "statistics" (POT: the float output mean of the
-	// data).
+	// constant input, only the weights quantized) or "statistics" (POT:
+	// the float output mean of the data, input and weights quantized).
 	FastBiasReference string `json:"fast_bias_reference,omitempty"`
 	DumpIntermediate  bool   `json:"dump_intermediate_model,omitempty"`
 }
