@@ -20,6 +20,9 @@
 //
 // The ISA option chooses the accumulation: "vnni" is exact int32 (as
 // VPDPBUSD), "avx2" sums adjacent products into int16 with saturation
-// (VPMADDUBSW), which is what makes POT's saturation_fix necessary.
-// DefaultISA reads the host CPU.
+// (VPMADDUBSW), which is what makes POT's saturation_fix necessary, for
+// layers whose activations are not centred: with a zero point near 128
+// (symmetric signed activations) the pair sums of centred levels fit in
+// int16 and avx2 sums exactly too (see ops.QConv). DefaultISA reads the
+// host CPU.
 package cpu

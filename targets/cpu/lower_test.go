@@ -396,10 +396,18 @@ func countOps(g *potv1.Graph, op string) int {
 }
 
 // TestQDQGraph lowers a QDQ graph (no plan), as pot writes and ONNX
-// Runtime reads: int8 activations in, int8 per-axis weights, an int32
-// bias, uint8 after the Relu. On vnni its output is the QDQ graph's run
-// in float (within one step; here equal); on avx2 saturation shows.
+// Runtime reads: int8 (or uint8) activations in, int8 per-axis weights,
+// an int32 bias, uint8 after the Relu. On vnni its output is the QDQ graph's run
+// in float (within one step; here equal). On avx2 int8 activations are
+// centred (zero point 128 as levels) and sum exactly too; uint8 ones near
+// 255 show the int16 saturation of VPMADDUBSW.
 func TestQDQGraph(t *testing.T) {
+	for _, signed := range []bool{true, false} {
+		t.Run(map[bool]string{true: "int8", false: "uint8"}[signed], func(t *testing.T) { testQDQGraph(t, signed) })
+	}
+}
+
+func testQDQGraph(t *testing.T, signed bool) {
 	r := rand.New(rand.NewPCG(8, 8))
 	const C, M, H = 8, 16, 9
 	g := &potv1.Graph{Name: "qdq", Opsets: []*potv1.OpsetImport{{Domain: "", Version: 13}}}
@@ -411,7 +419,11 @@ func TestQDQGraph(t *testing.T) {
 	}
 	ws := make([]float32, M)
 	b32 := make([]int32, M)
-	const sx, sy = 0.02, 0.05
+	const sy = 0.05
+	sx := float32(0.02)
+	if !signed {
+		sx = 0.006 // levels up to 250
+	}
 	for m := range ws {
 		ws[m] = float32(0.001 + 0.01*r.Float64())
 		b32[m] = int32(r.IntN(2001) - 1000)
@@ -427,7 +439,11 @@ func TestQDQGraph(t *testing.T) {
 	add("b_q", tensor.From([]int{M}, b32))
 	add("b_s", tensor.From([]int{M}, bs))
 	add("x_s", tensor.From([]int{}, []float32{sx}))
-	add("x_z", tensor.From([]int{}, []int8{0}))
+	if signed {
+		add("x_z", tensor.From([]int{}, []int8{0}))
+	} else {
+		add("x_z", tensor.From([]int{}, []uint8{0}))
+	}
 	add("y_s", tensor.From([]int{}, []float32{sy}))
 	add("y_z", tensor.From([]int{}, []uint8{0}))
 	node := func(name, op string, in []string, out string, attrs ...*potv1.Attribute) {
@@ -466,10 +482,13 @@ func TestQDQGraph(t *testing.T) {
 		if isa == ISAVNNI && exact*100 < 99*len(want) {
 			t.Errorf("%s: only %d of %d outputs equal", isa, exact, len(want))
 		}
-		// Full 8-bit weights and int8 activations (shifted to 0..255):
-		// adjacent products overflow int16 on avx2.
-		if isa == ISAAVX2 && exact == len(want) {
+		// Full 8-bit weights and uint8 activations: adjacent products
+		// overflow int16 on avx2; centred int8 ones do not.
+		if isa == ISAAVX2 && !signed && exact == len(want) {
 			t.Errorf("%s: no output shows saturation", isa)
+		}
+		if isa == ISAAVX2 && signed && exact != len(want) {
+			t.Errorf("%s: %d of %d outputs differ with centred activations", isa, len(want)-exact, len(want))
 		}
 	}
 }

@@ -13,7 +13,8 @@ import (
 // in integer arithmetic, as int8 CPU kernels compute them: uint8
 // activation levels (see qlevels.go) times int8 weights, summed into
 // int32 in the arithmetic of attribute isa ("vnni": exact; "avx2":
-// adjacent products summed into int16 with saturation, VPMADDUBSW), plus
+// adjacent products summed into int16 with saturation, VPMADDUBSW, unless
+// the activations are centred: see accumulationModel), plus
 // an int32 bias, then either requantized to the levels of the next
 // quantizer with a fixed-point multiplier (round half to even) or
 // dequantized to float32.
@@ -55,6 +56,37 @@ const (
 	ISAVNNI = "vnni"
 	ISAAVX2 = "avx2"
 )
+
+// accumulationModel is the kernels' model of a QConv or QMatMul: the
+// model of its isa attribute, except that pot's avx2 arithmetic is exact
+// for centred activations. With an activation zero point in [126, 129]
+// (symmetric signed activations have 128) and weights in [-127, 127],
+// |x - zp|·(|w1| + |w2|) ≤ 129·254 < 2^15: the pair sums of VPMADDUBSW
+// cannot saturate once the sign of x - zp is moved onto the weight
+// (VPSIGNB), so the layer sums exactly; only uncentred activations (zero
+// points far from 128, such as the 0 of unsigned ones) risk the int16
+// saturation that POT's saturation fix is about.
+func accumulationModel(n *Node, w []int8) (kernels.QModel, error) {
+	model, err := QModelOf(n.String("isa", ISAVNNI))
+	if err != nil || model != kernels.QSaturating {
+		return model, err
+	}
+	zp, _ := n.Const(3).Data.([]int32)
+	if len(zp) == 0 {
+		return model, nil
+	}
+	for _, z := range zp {
+		if z < 126 || z > 129 {
+			return model, nil
+		}
+	}
+	for _, v := range w {
+		if v == -128 {
+			return model, nil
+		}
+	}
+	return kernels.QExact, nil
+}
 
 // QModelOf maps an isa attribute value to the kernels' model.
 func QModelOf(isa string) (kernels.QModel, error) {
@@ -189,10 +221,6 @@ func newQConv(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	model, err := QModelOf(n.String("isa", ISAVNNI))
-	if err != nil {
-		return nil, err
-	}
 	wt := n.Const(1)
 	if wt == nil {
 		return nil, Unsupported(n, "non-constant weights are")
@@ -200,6 +228,10 @@ func newQConv(n *Node) (Kernel, error) {
 	w, ok := wt.Data.([]int8)
 	if !ok || (wt.Rank() != 4 && wt.Rank() != 3) {
 		return nil, fmt.Errorf("W must be int8 of rank 3 or 4, have %v", wt)
+	}
+	model, err := accumulationModel(n, w)
+	if err != nil {
+		return nil, err
 	}
 	k := &qconv{attrs: attrs, xcl: n.Int("x_channels_last", 0) != 0, ycl: n.Int("y_channels_last", 0) != 0}
 	k.M, k.kh, k.kw, k.rank = wt.Shape[0], 1, wt.Shape[2], wt.Rank()
@@ -352,10 +384,6 @@ type qmatmul struct {
 }
 
 func newQMatMul(n *Node) (Kernel, error) {
-	model, err := QModelOf(n.String("isa", ISAVNNI))
-	if err != nil {
-		return nil, err
-	}
 	wt := n.Const(1)
 	if wt == nil {
 		return nil, Unsupported(n, "non-constant weights are")
@@ -363,6 +391,10 @@ func newQMatMul(n *Node) (Kernel, error) {
 	w, ok := wt.Data.([]int8)
 	if !ok || wt.Rank() != 2 {
 		return nil, fmt.Errorf("W must be int8 [M, K], have %v", wt)
+	}
+	model, err := accumulationModel(n, w)
+	if err != nil {
+		return nil, err
 	}
 	M, K := wt.Shape[0], wt.Shape[1]
 	k := &qmatmul{}
