@@ -71,7 +71,11 @@ func accumulationModel(n *Node, w []int8) (kernels.QModel, error) {
 	if err != nil || model != kernels.QSaturating {
 		return model, err
 	}
-	zp, _ := n.Const(3).Data.([]int32)
+	c := n.Const(3)
+	if c == nil {
+		return model, nil // qConsts reports the missing zero point
+	}
+	zp, _ := c.Data.([]int32)
 	if len(zp) == 0 {
 		return model, nil
 	}
