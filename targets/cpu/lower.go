@@ -311,7 +311,7 @@ func (l *lowerer) planOutput(j *job) {
 	if hs, mul, ok := l.hardSwish(j.node.Outputs[0]); ok {
 		if q := l.quantAfter(mul.Outputs[0]); fits(q) {
 			j.out, j.hswish = q, []*potv1.Node{hs, mul}
-			j.hsAlpha, j.hsBeta = attrFloat(hs, "alpha", 0.2), attrFloat(hs, "beta", 0.5)
+			j.hsAlpha, j.hsBeta = ops.HardSigmoidAttrs(hs)
 		}
 	}
 }

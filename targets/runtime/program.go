@@ -366,16 +366,7 @@ func (p *Program) findFusions() {
 			if f < 0 {
 				continue
 			}
-			hn := p.steps[h].node
-			alpha, beta := float32(0.2), float32(0.5)
-			for _, a := range hn.GetAttributes() {
-				switch a.GetName() {
-				case "alpha":
-					alpha = a.GetF()
-				case "beta":
-					beta = a.GetF()
-				}
-			}
+			alpha, beta := ops.HardSigmoidAttrs(p.steps[h].node)
 			st.fuse = &fusion{act: ops.Activation{Kind: ops.ActHardSwish, Alpha: alpha, Beta: beta}, add: -1, skip: []int{h, m}, final: f, inner: []int{v, hv}}
 		}
 	}
@@ -745,22 +736,21 @@ func (s *Session) watchesAny(vs []int) bool {
 // unforeseen shape) into an error, so that one bad node cannot take down
 // a plugin process.
 func runKernel(st step, ctx *ops.Context, in, out []*tensor.Tensor) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("kernel failed: %v", r)
-		}
-	}()
+	defer kernelPanic(&err)
 	return st.kernel.Run(ctx, in, out)
+}
+
+// kernelPanic, deferred, turns a kernel's panic into *err.
+func kernelPanic(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("kernel failed: %v", r)
+	}
 }
 
 // runFused runs a step with its fused activation, its output being the
 // fusion's final value, as runKernel runs a step.
 func runFused(st step, ctx *ops.Context, in, out []*tensor.Tensor, act ops.Activation) (fused bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("kernel failed: %v", r)
-		}
-	}()
+	defer kernelPanic(&err)
 	return st.kernel.(ops.ActivationFuser).RunActivated(ctx, in, out, act)
 }
 

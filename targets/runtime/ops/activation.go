@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -109,8 +110,23 @@ func leakyReluFactory(n *Node) (Kernel, error) {
 	}), nil
 }
 
+// HardSigmoid's default alpha and beta (ONNX).
+const (
+	HardSigmoidAlpha = 0.2
+	HardSigmoidBeta  = 0.5
+)
+
+// HardSigmoidAttrs returns the alpha and beta of a HardSigmoid node.
+func HardSigmoidAttrs(p *potv1.Node) (alpha, beta float32) {
+	return hardSigmoidAttrs(NewNode(p, 0, nil))
+}
+
+func hardSigmoidAttrs(n *Node) (alpha, beta float32) {
+	return n.Float("alpha", HardSigmoidAlpha), n.Float("beta", HardSigmoidBeta)
+}
+
 func hardSigmoidFactory(n *Node) (Kernel, error) {
-	alpha, beta := n.Float("alpha", 0.2), n.Float("beta", 0.5)
+	alpha, beta := hardSigmoidAttrs(n)
 	a, b := float64(alpha), float64(beta)
 	return floatKernel("HardSigmoid", floatFunc{
 		f:   func(x float64) float64 { return min(1, max(0, a*x+b)) },

@@ -176,7 +176,7 @@ func qConsts(n *Node, M int, colSum []int32) (*qOutput, []int32, error) {
 			yscale[m] = ys[min(m, len(ys)-1)]
 		}
 		hs, err := kernels.NewQHardSwish(kernels.QHardSwish{Bias: bias, Scale: accScale, YScale: yscale, ZP: zp, Lo: lo, Hi: hi,
-			Alpha: n.Float("act_alpha", 0.2), Beta: n.Float("act_beta", 0.5)}, M)
+			Alpha: n.Float("act_alpha", HardSigmoidAlpha), Beta: n.Float("act_beta", HardSigmoidBeta)}, M)
 		if err != nil {
 			return nil, nil, err
 		}
