@@ -28,4 +28,11 @@
 // builds with the noasm tag, use pure-Go twins with the same semantics,
 // which also serve as the oracle in tests. UseAssembly and UseQAssembly
 // switch between the two for tests and benchmarks.
+//
+// The integer GEMM has three assembly kernels, chosen when weights are
+// packed: VPMADDUBSW pairs (the saturating model, and the exact one when
+// no pair of weights can overflow int16), int16 weights with VPMADDWD
+// (the exact model on AVX2), and VPDPBUSD on 512-bit registers, 8 rows
+// by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI and
+// VL).
 package kernels

@@ -11,8 +11,15 @@ import (
 // hasQAVX2 reports whether the AVX2 integer kernels can run.
 var hasQAVX2 = cpu.X86.HasAVX2
 
+// hasQVNNI reports whether VPDPBUSD can run on 256-bit registers
+// (AVX-512 VNNI with AVX-512 VL).
+var hasQVNNI = hasQAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
+
 // useQAsm selects the assembly integer kernels.
 var useQAsm = hasQAVX2
+
+// useQuad makes the exact model pack for the VPDPBUSD kernel.
+var useQuad = hasQVNNI
 
 // QAccelerated reports whether the integer kernels run in assembly.
 func QAccelerated() bool { return useQAsm }
@@ -31,6 +38,9 @@ func UseQAssembly(on bool) (was bool) {
 func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 
 //go:noescape
+func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+
+//go:noescape
 func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
 
 // QPackedB.Rows has checked the bounds of a, offs and dst.
@@ -38,16 +48,28 @@ func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w 
 // qRaw computes the int32 accumulators of the rows at offs (a multiple
 // of 4 rows) into acc, 16 per row.
 func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
-	if !useQAsm {
+	if !asmFor(b) {
 		qRawGo(b, a, offs, rows, base, acc)
 		return
 	}
 	_ = acc[len(offs)*qNR-1]
-	dst := (*uint8)(unsafe.Pointer(&acc[0]))
-	if b.kern == QSaturating {
-		qKernSatAVX2(&a[0], &offs[0], len(offs), rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], nil, dst, qNR*4)
-	} else {
-		qKernExactAVX2(&a[0], &offs[0], len(offs), rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], nil, dst, qNR*4)
+	qKern(b, a, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4)
+}
+
+// asmFor reports whether b's kernel can run in assembly now.
+func asmFor(b *QPackedB) bool {
+	return useQAsm && (b.kern != kernQuad || hasQVNNI)
+}
+
+// qKern calls b's assembly kernel.
+func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int) {
+	switch b.kern {
+	case kernPairs:
+		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
+	case kernQuad:
+		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
+	default:
+		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd)
 	}
 }
 
@@ -55,15 +77,11 @@ func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int3
 // tiles) into dst, ldd bytes per row, with the parameters of 16
 // channels; false when there is no assembly.
 func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params []int64, dst []uint8, ldd int) bool {
-	if !useQAsm {
+	if !asmFor(b) {
 		return false
 	}
 	_ = params[2*qReqGroup-1]
-	if b.kern == QSaturating {
-		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &params[0], &dst[0], ldd)
-	} else {
-		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], &params[0], &dst[0], ldd)
-	}
+	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd)
 	return true
 }
 

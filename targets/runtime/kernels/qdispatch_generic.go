@@ -10,6 +10,10 @@ func QAccelerated() bool { return false }
 // UseQAssembly is a no-op without assembly; it returns false.
 func UseQAssembly(bool) bool { return false }
 
+const hasQVNNI = false
+
+var useQuad = false
+
 func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
 	qRawGo(b, a, offs, rows, base, acc)
 }

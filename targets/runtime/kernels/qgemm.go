@@ -30,6 +30,23 @@ func (m QModel) String() string {
 	return fmt.Sprintf("QModel(%d)", uint8(m))
 }
 
+// qKernel is the kernel, and with it the weight layout, that computes a
+// QPackedB's model.
+type qKernel uint8
+
+const (
+	// kernPairs sums adjacent pairs of u8·s8 products into int16 with
+	// saturation (VPMADDUBSW, VPMADDWD): the saturating model, and the
+	// exact one when no pair of weights can overflow. Layout b8.
+	kernPairs qKernel = iota
+	// kernQuad adds groups of four u8·s8 products exactly into int32
+	// (VPDPBUSD, AVX-512 VNNI). Layout b8.
+	kernQuad
+	// kernWide multiplies zero-extended activations with int16 weights
+	// (VPMADDWD): exact on AVX2. Layout b16.
+	kernWide
+)
+
 // Tile sizes of the integer micro-kernel: qMR rows (output pixels) by
 // qNR columns (output channels), over groups of qKG reduction steps.
 const (
@@ -46,19 +63,21 @@ type QPackedB struct {
 	// M and K are the logical sizes; KP is K rounded up to a multiple of 4.
 	M, K, KP int
 	Model    QModel
-	// kern is the kernel that computes Model: the saturating kernel also
-	// serves the exact model when no pair of weights can overflow int16
+	// kern is the kernel that computes Model. The exact model runs on
+	// VPDPBUSD where the CPU has AVX-512 VNNI; elsewhere the saturating
+	// kernel serves it when no pair of weights can overflow int16
 	// (|w0|+|w1| <= 128 on the positive and on the negative side, as with
-	// 7-bit weights), its results being then exact.
-	kern QModel
+	// 7-bit weights), its results being then exact, and the int16-weight
+	// kernel otherwise.
+	kern qKernel
 	// ColSum[m] is the sum of channel m's weights, for zero-point
 	// corrections.
 	ColSum []int32
 	// b8: block j (channels 16j..16j+15) at j*KP*16; reduction group g at
-	// +g*64, channel c at +c*4, step e at +e (saturating model).
+	// +g*64, channel c at +c*4, step e at +e (kernPairs, kernQuad).
 	b8 []int8
 	// b16: block j at j*KP*16; group g at +g*64, pair p (steps 2p, 2p+1)
-	// at +p*32, channel c at +c*2, step e at +e (exact model, weights
+	// at +p*32, channel c at +c*2, step e at +e (kernWide, weights
 	// widened to int16 once).
 	b16 []int16
 }
@@ -75,18 +94,24 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 		return nil, fmt.Errorf("pack int8 weights: %d values for %d×%d (ld %d)", len(w), M, K, ldw)
 	}
 	kp := (K + qKG - 1) / qKG * qKG
-	p := &QPackedB{M: M, K: K, KP: kp, Model: model, kern: model, ColSum: make([]int32, M)}
-	if model == QExact && pairsFit(w, M, K, ldw) {
-		p.kern = QSaturating
+	p := &QPackedB{M: M, K: K, KP: kp, Model: model, ColSum: make([]int32, M)}
+	switch {
+	case model == QSaturating:
+		p.kern = kernPairs
+	case model != QExact:
+		return nil, fmt.Errorf("pack int8 weights: unknown model %d", model)
+	case useQuad:
+		p.kern = kernQuad
+	case pairsFit(w, M, K, ldw):
+		p.kern = kernPairs
+	default:
+		p.kern = kernWide
 	}
 	blocks := p.Blocks()
-	switch p.kern {
-	case QSaturating:
-		p.b8 = make([]int8, blocks*kp*qNR)
-	case QExact:
+	if p.kern == kernWide {
 		p.b16 = make([]int16, blocks*kp*qNR)
-	default:
-		return nil, fmt.Errorf("pack int8 weights: unknown model %d", model)
+	} else {
+		p.b8 = make([]int8, blocks*kp*qNR)
 	}
 	for m := 0; m < M; m++ {
 		j, c := m/qNR, m%qNR
@@ -96,7 +121,7 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 			sum += int32(v)
 			g, e := k/qKG, k%qKG
 			base := j*kp*qNR + g*qKG*qNR
-			if p.kern == QSaturating {
+			if p.kern != kernWide {
 				p.b8[base+c*qKG+e] = v
 			} else {
 				p.b16[base+(e/2)*2*qNR+c*2+e%2] = int16(v)
@@ -105,6 +130,15 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 		p.ColSum[m] = sum
 	}
 	return p, nil
+}
+
+// useQuadKernel sets whether weights packed from then on for the exact
+// model use the VPDPBUSD layout and kernel (which runs in assembly only
+// where the CPU has AVX-512 VNNI, in Go elsewhere), and returns the
+// previous setting. It is for tests and benchmarks.
+func useQuadKernel(on bool) (was bool) {
+	was, useQuad = useQuad, on
+	return was
 }
 
 // pairsFit reports whether no adjacent pair of steps (k, k+1), k even,
@@ -207,9 +241,12 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 func qRawGo(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
 	for t := 0; t < len(offs); t++ {
 		row := acc[t*qNR : (t+1)*qNR]
-		if b.kern == QSaturating {
+		switch b.kern {
+		case kernPairs:
 			qRowSatGo(a[offs[t]:], rows, b.b8[base:base+b.KP*qNR], row)
-		} else {
+		case kernQuad:
+			qRowQuadGo(a[offs[t]:], rows, b.b8[base:base+b.KP*qNR], row)
+		default:
 			qRowExactGo(a[offs[t]:], rows, b.b16[base:base+b.KP*qNR], row)
 		}
 	}
@@ -234,7 +271,26 @@ func qRowSatGo(a []uint8, rows QRows, w []int8, acc []int32) {
 	}
 }
 
-// qRowExactGo is one row of the exact model.
+// qRowQuadGo is one row of the exact model on the b8 layout: each
+// group's four products summed exactly, as VPDPBUSD does.
+func qRowQuadGo(a []uint8, rows QRows, w []int8, acc []int32) {
+	clear(acc)
+	g := 0
+	for s := 0; s < rows.Segs; s++ {
+		seg := a[s*rows.SegStride:]
+		seg = seg[:rows.SegLen]
+		for i := 0; i < len(seg); i, g = i+qKG, g+1 {
+			x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
+			wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
+			for c := 0; c < qNR; c++ {
+				wc := wg[c*qKG : c*qKG+qKG]
+				acc[c] += x0*int32(wc[0]) + x1*int32(wc[1]) + x2*int32(wc[2]) + x3*int32(wc[3])
+			}
+		}
+	}
+}
+
+// qRowExactGo is one row of the exact model on the b16 layout.
 func qRowExactGo(a []uint8, rows QRows, w []int16, acc []int32) {
 	clear(acc)
 	g := 0

@@ -42,6 +42,19 @@ GLOBL qOne64<>(SB), RODATA|NOPTR, $32
 	VPADDD       Y11, acc0, acc0; \
 	VPADDD       Y12, acc1, acc1
 
+// ZROW: exact model on AVX-512 VNNI, one row: VPDPBUSD adds each of the
+// 16 channels' four u8·s8 products (Z16, one 64-byte weight group)
+// exactly into the row's int32 accumulators.
+#define ZROW(ptr, acc) \
+	VPBROADCASTD (ptr)(AX*1), Z17; \
+	VPDPBUSD     Z16, Z17, acc
+
+// ZREQROW: requantize and store one row whose 16 accumulators are in
+// zmm (lo its lower half).
+#define ZREQROW(zmm, lo) \
+	VEXTRACTI64X4 $1, zmm, Y13; \
+	REQROW(lo, Y13)
+
 // EXACTROW: exact model, one row: the group's 4 activation bytes are
 // zero-extended into int16 pairs (a0,a1), (a2,a3) and multiplied with the
 // int16 weights by VPMADDWD, which adds each pair exactly into int32.
@@ -195,6 +208,174 @@ satraw:
 	JG      sattile
 
 satdone:
+	VZEROUPPER
+	RET
+
+// func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+//
+// Tiles of 8 rows while more than 4 rows are left, then one of 4 (offs
+// is padded to a multiple of 4). Row pointers: R10-R13, DX, R9, R15, SI;
+// segLen and segStride are read from the frame.
+TEXT ·qKernQuadVNNI(SB), NOSPLIT, $0-80
+	MOVQ offs+8(FP), R8
+	MOVQ npix+16(FP), CX
+	MOVQ dst+64(FP), R14
+
+quadtile:
+	MOVQ    a+0(FP), BX
+	MOVLQSX 0(R8), R10
+	ADDQ    BX, R10
+	MOVLQSX 4(R8), R11
+	ADDQ    BX, R11
+	MOVLQSX 8(R8), R12
+	ADDQ    BX, R12
+	MOVLQSX 12(R8), R13
+	ADDQ    BX, R13
+	MOVQ    segs+24(FP), DI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	CMPQ    CX, $4
+	JLE     quad4
+	MOVLQSX 16(R8), DX
+	ADDQ    BX, DX
+	MOVLQSX 20(R8), R9
+	ADDQ    BX, R9
+	MOVLQSX 24(R8), R15
+	ADDQ    BX, R15
+	MOVLQSX 28(R8), SI
+	ADDQ    BX, SI
+	MOVQ    w+48(FP), BX
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+
+quad8seg:
+	XORQ AX, AX
+
+quad8k:
+	VMOVDQU32 (BX), Z16
+	ZROW(R10, Z0)
+	ZROW(R11, Z1)
+	ZROW(R12, Z2)
+	ZROW(R13, Z3)
+	ZROW(DX, Z4)
+	ZROW(R9, Z5)
+	ZROW(R15, Z6)
+	ZROW(SI, Z7)
+	ADDQ      $64, BX
+	ADDQ      $4, AX
+	CMPQ      AX, segLen+32(FP)
+	JLT       quad8k
+	MOVQ      segStride+40(FP), AX
+	ADDQ      AX, R10
+	ADDQ      AX, R11
+	ADDQ      AX, R12
+	ADDQ      AX, R13
+	ADDQ      AX, DX
+	ADDQ      AX, R9
+	ADDQ      AX, R15
+	ADDQ      AX, SI
+	DECQ      DI
+	JNZ       quad8seg
+	// Requantize and store the tile's valid rows (CX counts the rows
+	// left), or store the raw accumulators; then the next tile.
+	MOVQ  params+56(FP), BX
+	TESTQ BX, BX
+	JZ    quad8raw
+	ZREQROW(Z0, Y0)
+	ADDQ  ldd+72(FP), R14
+	ZREQROW(Z1, Y1)
+	ADDQ  ldd+72(FP), R14
+	ZREQROW(Z2, Y2)
+	ADDQ  ldd+72(FP), R14
+	ZREQROW(Z3, Y3)
+	ADDQ  ldd+72(FP), R14
+	ZREQROW(Z4, Y4)
+	ADDQ  ldd+72(FP), R14
+	SUBQ  $5, CX
+	JZ    quaddone
+	ZREQROW(Z5, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    quaddone
+	ZREQROW(Z6, Y6)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    quaddone
+	ZREQROW(Z7, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    quaddone
+	ADDQ  $32, R8
+	JMP   quadtile
+
+quad8raw:
+	VMOVDQU32 Z0, (R14)
+	VMOVDQU32 Z1, 64(R14)
+	VMOVDQU32 Z2, 128(R14)
+	VMOVDQU32 Z3, 192(R14)
+	VMOVDQU32 Z4, 256(R14)
+	VMOVDQU32 Z5, 320(R14)
+	VMOVDQU32 Z6, 384(R14)
+	VMOVDQU32 Z7, 448(R14)
+	ADDQ      $512, R14
+	ADDQ      $32, R8
+	SUBQ      $8, CX
+	JG        quadtile
+	JMP       quaddone
+
+	// The last 1 to 4 rows.
+quad4:
+	MOVQ w+48(FP), BX
+
+quad4seg:
+	XORQ AX, AX
+
+quad4k:
+	VMOVDQU32 (BX), Z16
+	ZROW(R10, Z0)
+	ZROW(R11, Z1)
+	ZROW(R12, Z2)
+	ZROW(R13, Z3)
+	ADDQ      $64, BX
+	ADDQ      $4, AX
+	CMPQ      AX, segLen+32(FP)
+	JLT       quad4k
+	MOVQ      segStride+40(FP), AX
+	ADDQ      AX, R10
+	ADDQ      AX, R11
+	ADDQ      AX, R12
+	ADDQ      AX, R13
+	DECQ      DI
+	JNZ       quad4seg
+	MOVQ  params+56(FP), BX
+	TESTQ BX, BX
+	JZ    quad4raw
+	ZREQROW(Z0, Y0)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    quaddone
+	ZREQROW(Z1, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    quaddone
+	ZREQROW(Z2, Y2)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    quaddone
+	ZREQROW(Z3, Y3)
+	JMP   quaddone
+
+quad4raw:
+	VMOVDQU32 Z0, (R14)
+	VMOVDQU32 Z1, 64(R14)
+	VMOVDQU32 Z2, 128(R14)
+	VMOVDQU32 Z3, 192(R14)
+
+quaddone:
 	VZEROUPPER
 	RET
 

@@ -23,13 +23,13 @@ func BenchmarkQConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range shapes {
 		for _, model := range []QModel{QExact, QSaturating} {
-			for _, asm := range []bool{true, false} {
-				if asm && !hasQAsm() {
+			for _, mode := range qKernelModes {
+				if mode.asm && !hasQAsm() || mode.asm && mode.quad && !hasQVNNI || mode.quad && (model != QExact || !mode.asm) {
 					continue
 				}
-				b.Run(fmt.Sprintf("%s/%v/asm=%v", sh.name, model, asm), func(b *testing.B) {
-					was := UseQAssembly(asm)
-					defer UseQAssembly(was)
+				b.Run(fmt.Sprintf("%s/%v/%s", sh.name, model, mode.name), func(b *testing.B) {
+					was, wasQuad := UseQAssembly(mode.asm), useQuadKernel(mode.quad)
+					defer func() { UseQAssembly(was); useQuadKernel(wasQuad) }()
 					w := randI8(r, sh.M*sh.C*sh.K*sh.K, 127)
 					k, err := NewQConvKernel(w, sh.M, sh.C, sh.K, sh.K, model)
 					if err != nil {

@@ -23,15 +23,23 @@ func randI8(r *rand.Rand, n, lim int) []int8 {
 	return v
 }
 
-// withQAsm runs f with the assembly kernels on and off (when present).
+// qKernelModes are the ways the integer kernels run: in Go, and in
+// assembly with the exact model on the AVX2 kernels or on VPDPBUSD,
+// each with weights packed for VPDPBUSD or not.
+var qKernelModes = []struct {
+	name      string
+	asm, quad bool
+}{{"go", false, false}, {"go-quad", false, true}, {"avx2", true, false}, {"vnni", true, true}}
+
+// withQAsm runs f in every kernel mode the machine has.
 func withQAsm(t *testing.T, f func(t *testing.T)) {
-	for _, on := range []bool{false, true} {
-		if on && !hasQAsm() {
+	for _, m := range qKernelModes {
+		if m.asm && !hasQAsm() || m.asm && m.quad && !hasQVNNI {
 			continue
 		}
-		t.Run(fmt.Sprintf("asm=%v", on), func(t *testing.T) {
-			was := UseQAssembly(on)
-			defer UseQAssembly(was)
+		t.Run(m.name, func(t *testing.T) {
+			was, wasQuad := UseQAssembly(m.asm), useQuadKernel(m.quad)
+			defer func() { UseQAssembly(was); useQuadKernel(wasQuad) }()
 			f(t)
 		})
 	}
