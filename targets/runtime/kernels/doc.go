@@ -33,6 +33,5 @@
 // packed: VPMADDUBSW pairs (the saturating model, and the exact one when
 // no pair of weights can overflow int16), int16 weights with VPMADDWD
 // (the exact model on AVX2), and VPDPBUSD on 512-bit registers, 8 rows
-// by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI and
-// VL).
+// by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI).
 package kernels

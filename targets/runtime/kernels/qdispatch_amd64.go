@@ -11,9 +11,9 @@ import (
 // hasQAVX2 reports whether the AVX2 integer kernels can run.
 var hasQAVX2 = cpu.X86.HasAVX2
 
-// hasQVNNI reports whether VPDPBUSD can run on 256-bit registers
-// (AVX-512 VNNI with AVX-512 VL).
-var hasQVNNI = hasQAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
+// hasQVNNI reports whether VPDPBUSD can run on 512-bit registers
+// (AVX-512 F and VNNI, with the OS saving their state).
+var hasQVNNI = hasQAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
 
 // useQAsm selects the assembly integer kernels.
 var useQAsm = hasQAVX2
