@@ -22,8 +22,10 @@
 //
 // The float inner loops are micro-kernels computing a tile of 6 (or 4)
 // rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time
-// with golang.org/x/sys/cpu) the hot loops are Go assembly, VEX-encoded
-// only (a legacy SSE instruction between AVX ones costs a state
+// with golang.org/x/sys/cpu) the hot loops are Go assembly; with
+// AVX-512 the micro-kernels hold a tile row in one 512-bit register and
+// alternate two sets of accumulators over the reduction. The AVX2 code is
+// VEX-encoded only (a legacy SSE instruction between AVX ones costs a state
 // transition; a test checks the .s files); every other platform, and
 // builds with the noasm tag, use pure-Go twins with the same semantics,
 // which also serve as the oracle in tests. UseAssembly and UseQAssembly

@@ -293,3 +293,308 @@ k4store:
 k4done:
 	VZEROUPPER
 	RET
+
+// AVX-512 micro-kernel for 6-row panels: one ZMM register per row of the
+// tile, A's elements broadcast from memory into the FMAs. Two sets of
+// accumulators, Z4..Z9 for even steps and Z10..Z15 for odd ones, keep
+// twelve FMAs in flight; they are added before the epilogue.
+
+// Two k steps: B rows at DI + 4*(R10) and DI + 4*8(R10), A at SI.
+#define STEP6Z2 \
+	MOVQ                 (R10), AX         \
+	VMOVUPS              (DI)(AX*4), Z0    \
+	MOVQ                 8(R10), AX        \
+	VMOVUPS              (DI)(AX*4), Z1    \
+	VFMADD231PS.BCST     (SI), Z0, Z4      \
+	VFMADD231PS.BCST     4(SI), Z0, Z5     \
+	VFMADD231PS.BCST     8(SI), Z0, Z6     \
+	VFMADD231PS.BCST     12(SI), Z0, Z7    \
+	VFMADD231PS.BCST     16(SI), Z0, Z8    \
+	VFMADD231PS.BCST     20(SI), Z0, Z9    \
+	VFMADD231PS.BCST     24(SI), Z1, Z10   \
+	VFMADD231PS.BCST     28(SI), Z1, Z11   \
+	VFMADD231PS.BCST     32(SI), Z1, Z12   \
+	VFMADD231PS.BCST     36(SI), Z1, Z13   \
+	VFMADD231PS.BCST     40(SI), Z1, Z14   \
+	VFMADD231PS.BCST     44(SI), Z1, Z15   \
+	ADDQ                 $48, SI           \
+	ADDQ                 $16, R10
+
+#define STEP6Z \
+	MOVQ                 (R10), AX         \
+	VMOVUPS              (DI)(AX*4), Z0    \
+	VFMADD231PS.BCST     (SI), Z0, Z4      \
+	VFMADD231PS.BCST     4(SI), Z0, Z5     \
+	VFMADD231PS.BCST     8(SI), Z0, Z6     \
+	VFMADD231PS.BCST     12(SI), Z0, Z7    \
+	VFMADD231PS.BCST     16(SI), Z0, Z8    \
+	VFMADD231PS.BCST     20(SI), Z0, Z9    \
+	ADDQ                 $24, SI           \
+	ADDQ                 $8, R10
+
+#define ACCROWZ(z) \
+	VADDPS (DX), z, z \
+	ADDQ   R8, DX
+
+#define BIASROWZ(off, z) \
+	VBROADCASTSS off(AX), Z2 \
+	VADDPS       Z2, z, z
+
+#define STOREROWZ(z) \
+	VMOVUPS z, (DX) \
+	ADDQ    R8, DX
+
+// func kernel6x16Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+TEXT ·kernel6x16Z(SB), NOSPLIT, $0-72
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   b+16(FP), DI
+	MOVQ   offs+24(FP), R10
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	CMPQ   CX, $4
+	JLT    z6tail
+
+z6loop4:
+	STEP6Z2
+	STEP6Z2
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  z6loop4
+
+z6tail:
+	TESTQ CX, CX
+	JE    z6sum
+
+z6loop1:
+	STEP6Z
+	DECQ CX
+	JNZ  z6loop1
+
+z6sum:
+	VADDPS Z10, Z4, Z4
+	VADDPS Z11, Z5, Z5
+	VADDPS Z12, Z6, Z6
+	VADDPS Z13, Z7, Z7
+	VADDPS Z14, Z8, Z8
+	VADDPS Z15, Z9, Z9
+	MOVQ   c+32(FP), DX
+	MOVQ   ldc+40(FP), R8
+	SHLQ   $2, R8
+	MOVQ   mr+48(FP), BX
+	MOVQ   bias+56(FP), AX
+	MOVQ   flags+64(FP), R9
+
+	TESTQ $1, R9
+	JE    z6noacc
+	MOVQ  BX, R12
+	ACCROWZ(Z4)
+	DECQ  R12
+	JE    z6accdone
+	ACCROWZ(Z5)
+	DECQ  R12
+	JE    z6accdone
+	ACCROWZ(Z6)
+	DECQ  R12
+	JE    z6accdone
+	ACCROWZ(Z7)
+	DECQ  R12
+	JE    z6accdone
+	ACCROWZ(Z8)
+	DECQ  R12
+	JE    z6accdone
+	ACCROWZ(Z9)
+
+z6accdone:
+	MOVQ c+32(FP), DX
+
+z6noacc:
+	TESTQ $2, R9
+	JE    z6nobias
+	BIASROWZ(0, Z4)
+	CMPQ  BX, $1
+	JE    z6nobias
+	BIASROWZ(4, Z5)
+	CMPQ  BX, $2
+	JE    z6nobias
+	BIASROWZ(8, Z6)
+	CMPQ  BX, $3
+	JE    z6nobias
+	BIASROWZ(12, Z7)
+	CMPQ  BX, $4
+	JE    z6nobias
+	BIASROWZ(16, Z8)
+	CMPQ  BX, $5
+	JE    z6nobias
+	BIASROWZ(20, Z9)
+
+z6nobias:
+	TESTQ  $4, R9
+	JE     z6store
+	VPXORD Z2, Z2, Z2
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z6, Z2, Z6
+	VMAXPS Z7, Z2, Z7
+	VMAXPS Z8, Z2, Z8
+	VMAXPS Z9, Z2, Z9
+
+z6store:
+	STOREROWZ(Z4)
+	DECQ BX
+	JE   z6done
+	STOREROWZ(Z5)
+	DECQ BX
+	JE   z6done
+	STOREROWZ(Z6)
+	DECQ BX
+	JE   z6done
+	STOREROWZ(Z7)
+	DECQ BX
+	JE   z6done
+	STOREROWZ(Z8)
+	DECQ BX
+	JE   z6done
+	STOREROWZ(Z9)
+
+z6done:
+	VZEROUPPER
+	RET
+
+// The same for 4-row panels: Z4..Z7 for even steps, Z8..Z11 for odd ones.
+#define STEP4Z2 \
+	MOVQ                 (R10), AX         \
+	VMOVUPS              (DI)(AX*4), Z0    \
+	MOVQ                 8(R10), AX        \
+	VMOVUPS              (DI)(AX*4), Z1    \
+	VFMADD231PS.BCST     (SI), Z0, Z4      \
+	VFMADD231PS.BCST     4(SI), Z0, Z5     \
+	VFMADD231PS.BCST     8(SI), Z0, Z6     \
+	VFMADD231PS.BCST     12(SI), Z0, Z7    \
+	VFMADD231PS.BCST     16(SI), Z1, Z8    \
+	VFMADD231PS.BCST     20(SI), Z1, Z9    \
+	VFMADD231PS.BCST     24(SI), Z1, Z10   \
+	VFMADD231PS.BCST     28(SI), Z1, Z11   \
+	ADDQ                 $32, SI           \
+	ADDQ                 $16, R10
+
+#define STEP4Z \
+	MOVQ                 (R10), AX         \
+	VMOVUPS              (DI)(AX*4), Z0    \
+	VFMADD231PS.BCST     (SI), Z0, Z4      \
+	VFMADD231PS.BCST     4(SI), Z0, Z5     \
+	VFMADD231PS.BCST     8(SI), Z0, Z6     \
+	VFMADD231PS.BCST     12(SI), Z0, Z7    \
+	ADDQ                 $16, SI           \
+	ADDQ                 $8, R10
+
+// func kernel4x16Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+TEXT ·kernel4x16Z(SB), NOSPLIT, $0-72
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   b+16(FP), DI
+	MOVQ   offs+24(FP), R10
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	CMPQ   CX, $4
+	JLT    z4tail
+
+z4loop4:
+	STEP4Z2
+	STEP4Z2
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  z4loop4
+
+z4tail:
+	TESTQ CX, CX
+	JE    z4sum
+
+z4loop1:
+	STEP4Z
+	DECQ CX
+	JNZ  z4loop1
+
+z4sum:
+	VADDPS Z8, Z4, Z4
+	VADDPS Z9, Z5, Z5
+	VADDPS Z10, Z6, Z6
+	VADDPS Z11, Z7, Z7
+	MOVQ   c+32(FP), DX
+	MOVQ   ldc+40(FP), R8
+	SHLQ   $2, R8
+	MOVQ   mr+48(FP), BX
+	MOVQ   bias+56(FP), AX
+	MOVQ   flags+64(FP), R9
+
+	TESTQ $1, R9
+	JE    z4noacc
+	MOVQ  BX, R12
+	ACCROWZ(Z4)
+	DECQ  R12
+	JE    z4accdone
+	ACCROWZ(Z5)
+	DECQ  R12
+	JE    z4accdone
+	ACCROWZ(Z6)
+	DECQ  R12
+	JE    z4accdone
+	ACCROWZ(Z7)
+
+z4accdone:
+	MOVQ c+32(FP), DX
+
+z4noacc:
+	TESTQ $2, R9
+	JE    z4nobias
+	BIASROWZ(0, Z4)
+	CMPQ  BX, $1
+	JE    z4nobias
+	BIASROWZ(4, Z5)
+	CMPQ  BX, $2
+	JE    z4nobias
+	BIASROWZ(8, Z6)
+	CMPQ  BX, $3
+	JE    z4nobias
+	BIASROWZ(12, Z7)
+
+z4nobias:
+	TESTQ  $4, R9
+	JE     z4store
+	VPXORD Z2, Z2, Z2
+	VMAXPS Z4, Z2, Z4
+	VMAXPS Z5, Z2, Z5
+	VMAXPS Z6, Z2, Z6
+	VMAXPS Z7, Z2, Z7
+
+z4store:
+	STOREROWZ(Z4)
+	DECQ BX
+	JE   z4done
+	STOREROWZ(Z5)
+	DECQ BX
+	JE   z4done
+	STOREROWZ(Z6)
+	DECQ BX
+	JE   z4done
+	STOREROWZ(Z7)
+
+z4done:
+	VZEROUPPER
+	RET

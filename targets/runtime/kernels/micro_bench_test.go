@@ -17,10 +17,21 @@ func BenchmarkMicroKernel(b *testing.B) {
 		offs[p] = p * nr
 	}
 	c := make([]float32, 6*nr)
-	for b.Loop() {
-		kernel6(k, a, bb, offs, c, nr, 6, nil, 0)
+	for _, kc := range []struct {
+		name string
+		kern microKernel
+		ok   bool
+	}{{"go", kernel6Go, true}, {"avx2", kernel6Asm, hasAVX2FMA}, {"avx512", kernel6AsmZ, hasAVX512}} {
+		if !kc.ok {
+			continue
+		}
+		b.Run(kc.name, func(b *testing.B) {
+			for b.Loop() {
+				kc.kern(k, a, bb, offs, c, nr, 6, nil, 0)
+			}
+			reportGFLOPS(b, 6, nr, k)
+		})
 	}
-	reportGFLOPS(b, 6, nr, k)
 }
 
 func BenchmarkMicroKernelMisaligned(b *testing.B) {

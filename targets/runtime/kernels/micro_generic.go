@@ -2,9 +2,9 @@
 
 package kernels
 
-// hasAVX2FMA is false: this build has no assembly.
-const hasAVX2FMA = false
+// hasAVX2FMA and hasAVX512 are false: this build has no assembly.
+const hasAVX2FMA, hasAVX512 = false, false
 
 // The pure-Go build has no assembly kernels: UseAssembly never selects
 // these.
-var kernel6Asm, kernel4Asm microKernel = kernel6Go, kernel4Go
+var kernel6Asm, kernel6AsmZ, kernel4Asm, kernel4AsmZ microKernel = kernel6Go, kernel6Go, kernel4Go, kernel4Go

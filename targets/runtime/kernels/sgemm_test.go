@@ -147,20 +147,26 @@ func TestSgemmErrors(t *testing.T) {
 	}
 }
 
-// TestMicroKernelsMatchGo checks the kernels in use (assembly when the
-// CPU has AVX2+FMA) against the pure-Go twins on every row count and
-// flag combination.
+// TestMicroKernelsMatchGo checks the assembly kernels the CPU can run
+// against the pure-Go twins on every row count and flag combination.
 func TestMicroKernelsMatchGo(t *testing.T) {
 	if !Accelerated() {
 		t.Skip("pure-Go kernels in use: nothing to compare")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, h := range []int{4, 6} {
-		kern := kernel6
-		if h == 4 {
-			kern = kernel4
+	kernels := []struct {
+		name string
+		h    int
+		kern microKernel
+		ok   bool
+	}{{"avx2-6", 6, kernel6Asm, hasAVX2FMA}, {"avx2-4", 4, kernel4Asm, hasAVX2FMA}, {"avx512-6", 6, kernel6AsmZ, hasAVX512}, {"avx512-4", 4, kernel4AsmZ, hasAVX512}}
+	for _, kc := range kernels {
+		if !kc.ok {
+			t.Logf("%s: not on this CPU", kc.name)
+			continue
 		}
-		for _, k := range []int{0, 1, 3, 4, 5, 17, 64} {
+		h, kern := kc.h, kc.kern
+		for _, k := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64} {
 			for mr := 1; mr <= h; mr++ {
 				for flags := 0; flags < 8; flags++ {
 					a := randSlice(r, max(h*k, 1))
@@ -176,7 +182,7 @@ func TestMicroKernelsMatchGo(t *testing.T) {
 					got := append([]float32(nil), c...)
 					kernelGo(h, k, a, b, offs, want, ldc, mr, bias, flags)
 					kern(k, a, b, offs, got, ldc, mr, bias, flags)
-					closeTo(t, fmt.Sprintf("h=%d k=%d mr=%d flags=%d", h, k, mr, flags), got, want, k)
+					closeTo(t, fmt.Sprintf("%s k=%d mr=%d flags=%d", kc.name, k, mr, flags), got, want, k)
 				}
 			}
 		}
