@@ -122,3 +122,62 @@ func TestQuantileMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// TestReduceAllMatchesDefinition checks the four-lane reductions against
+// one-lane loops on every length up to 19 (each tail), with the extreme
+// value in every position, and with infinities and NaNs.
+func TestReduceAllMatchesDefinition(t *testing.T) {
+	def := map[potv1.Reducer]func([]float32) float64{
+		potv1.Reducer_REDUCER_MIN: func(v []float32) float64 {
+			m := v[0]
+			for _, x := range v {
+				m = min(m, x)
+			}
+			return float64(m)
+		},
+		potv1.Reducer_REDUCER_MAX: func(v []float32) float64 {
+			m := v[0]
+			for _, x := range v {
+				m = max(m, x)
+			}
+			return float64(m)
+		},
+		potv1.Reducer_REDUCER_ABS_MAX: func(v []float32) float64 {
+			var m float64
+			for _, x := range v {
+				m = max(m, math.Abs(float64(x)))
+			}
+			return m
+		},
+		potv1.Reducer_REDUCER_MEAN: func(v []float32) float64 {
+			var s float64
+			for _, x := range v {
+				s += float64(x)
+			}
+			return float64(float32(s / float64(len(v))))
+		},
+	}
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	for n := 1; n <= 19; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, special := range []float32{-9, 9, inf, -inf, nan} {
+				v := make([]float32, n)
+				for i := range v {
+					v[i] = float32(math.Sin(float64(3*i + n)))
+				}
+				v[pos] = special
+				for r, f := range def {
+					got, err := reduceAll(r, 0, v, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := f(v)
+					if math.IsNaN(want) != math.IsNaN(float64(got)) || !math.IsNaN(want) && float64(got) != want {
+						t.Errorf("%v of %v: %g, want %g", r, v, got, want)
+					}
+				}
+			}
+		}
+	}
+}
