@@ -43,14 +43,23 @@ func Reduce(r potv1.Reducer, q float64, data []float32, shape []int, perChannel 
 		}
 		return out, nil
 	}
-	buf := make([]float32, outer*inner)
+	// A channel is contiguous when nothing precedes the channel axis (as
+	// in NCHW samples); otherwise its pieces are gathered.
+	var buf []float32
+	if outer > 1 {
+		buf = make([]float32, outer*inner)
+	}
 	for ch := 0; ch < c; ch++ {
-		k := 0
-		for o := 0; o < outer; o++ {
-			base := (o*c + ch) * inner
-			k += copy(buf[k:], data[base:base+inner])
+		vals := data[ch*inner : (ch+1)*inner]
+		if outer > 1 {
+			k := 0
+			for o := 0; o < outer; o++ {
+				base := (o*c + ch) * inner
+				k += copy(buf[k:], data[base:base+inner])
+			}
+			vals = buf
 		}
-		v, err := reduceAll(r, q, buf, scratch)
+		v, err := reduceAll(r, q, vals, scratch)
 		if err != nil {
 			return nil, err
 		}

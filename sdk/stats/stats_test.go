@@ -181,3 +181,30 @@ func TestReduceAllMatchesDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestReduceChannelsNotFirst reduces along the last axis, whose channels
+// are gathered from every row.
+func TestReduceChannelsNotFirst(t *testing.T) {
+	// Shape [2, 3], channels on axis 1: {1, 0.5}, {-4, 3}, {2, -1}.
+	data := []float32{1, -4, 2, 0.5, 3, -1}
+	var scratch []float32
+	for _, tc := range []struct {
+		r    potv1.Reducer
+		want []float32
+	}{
+		{potv1.Reducer_REDUCER_MIN, []float32{0.5, -4, -1}},
+		{potv1.Reducer_REDUCER_MAX, []float32{1, 3, 2}},
+		{potv1.Reducer_REDUCER_MEAN, []float32{0.75, -0.5, 0.5}},
+	} {
+		got, err := Reduce(tc.r, 0, data, []int{2, 3}, true, 1, &scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range tc.want {
+			if got[i] != tc.want[i] {
+				t.Errorf("%v: %v, want %v", tc.r, got, tc.want)
+				break
+			}
+		}
+	}
+}
