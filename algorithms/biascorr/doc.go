@@ -21,6 +21,14 @@
 // POT's formula / with pot's: 99.16 / 99.12 / 99.23% with the performance
 // preset and 99.28 / 98.62 / 99.38% with mixed.
 //
+// With weights below 8 bits, FastBiasCorrection also corrects the mean
+// after the activation (Relu or hard-swish) that alone reads a layer's
+// output: a convex activation turns large rounding noise into a mean
+// shift that the next layers inherit (see activationShifts). On vpu with
+// 4-bit weights this turns FastBiasCorrection from a loss into a gain on
+// resnet_fmnist (.9077 without correction, .9069 before, .9128 after)
+// and brings mobilenet_fmnist level with no correction.
+//
 // BiasCorrection measures, layer after layer in topological order, the
 // mean output of the whole quantized model with the corrections made so
 // far, so that each correction sees the error of everything before it.

@@ -24,9 +24,12 @@ const (
 
 // Report says what a bias correction did.
 type Report struct {
-	Corrected []string          `json:"corrected"`
-	Skipped   map[string]string `json:"skipped,omitempty"`
-	Samples   int               `json:"stat_samples"`
+	Corrected []string `json:"corrected"`
+	// AfterActivation lists the corrected layers whose low-bit weights
+	// had the mean after their activation corrected too.
+	AfterActivation []string          `json:"after_activation,omitempty"`
+	Skipped         map[string]string `json:"skipped,omitempty"`
+	Samples         int               `json:"stat_samples"`
 }
 
 // floatPlan is the float model as the incoming plan describes it: its
@@ -149,6 +152,7 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	if p.Threshold != nil {
 		threshold = *p.Threshold
 	}
+	corrected := map[int][]float32{}
 	for i, l := range ls {
 		qOut, err := channelMeans(iresp.GetOutputs()[i], 1)
 		if err != nil {
@@ -186,6 +190,30 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 		}
 		plan.SetTensorUpdate(out, graph.FloatTensor(l.bias, b.GetDims(), newBias))
 		rep.Corrected = append(rep.Corrected, l.node.GetName())
+		corrected[i] = newBias
+	}
+	if statistics {
+		return out, rep, nil
+	}
+	shifts, err := activationShifts(ctx, h, req, r, corrected, &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, l := range ls {
+		shift := shifts[i]
+		if shift == nil {
+			continue
+		}
+		// POT's threshold guarded the correction of E[z] above; this one,
+		// of E[f(z)], is bounded by the activation's mean slope instead
+		// (the bias of a first layer is often small beside it).
+		newBias := make([]float32, len(shift))
+		for c := range newBias {
+			newBias[c] = corrected[i][c] + shift[c]
+		}
+		b := updatedTensor(x, req.Plan, l.bias)
+		plan.SetTensorUpdate(out, graph.FloatTensor(l.bias, b.GetDims(), newBias))
+		rep.AfterActivation = append(rep.AfterActivation, l.node.GetName())
 	}
 	return out, rep, nil
 }

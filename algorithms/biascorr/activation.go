@@ -1,0 +1,168 @@
+package biascorr
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
+)
+
+// activation is the nonlinearity applied to a layer's output z: Relu, or
+// hard-swish z·HardSigmoid(z) as PyTorch exports it. out holds f(z).
+type activation struct {
+	nodes []*potv1.Node
+	out   string
+}
+
+// activationAfter returns the activation that alone consumes tensor z,
+// or nil.
+func activationAfter(x *graph.Index, z string) *activation {
+	cs := x.Consumers(z)
+	if x.IsGraphOutput(z) {
+		return nil
+	}
+	if len(cs) == 1 && cs[0].Node.GetOpType() == "Relu" {
+		return &activation{nodes: []*potv1.Node{cs[0].Node}, out: cs[0].Node.GetOutputs()[0]}
+	}
+	if len(cs) != 2 {
+		return nil
+	}
+	var hs, mul *potv1.Node
+	for _, c := range cs {
+		switch c.Node.GetOpType() {
+		case "HardSigmoid":
+			hs = c.Node
+		case "Mul":
+			mul = c.Node
+		}
+	}
+	if hs == nil || mul == nil || x.IsGraphOutput(hs.GetOutputs()[0]) {
+		return nil
+	}
+	in := mul.GetInputs()
+	if !(in[0] == z && in[1] == hs.GetOutputs()[0] || in[1] == z && in[0] == hs.GetOutputs()[0]) {
+		return nil
+	}
+	if len(x.Consumers(hs.GetOutputs()[0])) != 1 {
+		return nil
+	}
+	return &activation{nodes: []*potv1.Node{hs, mul}, out: mul.GetOutputs()[0]}
+}
+
+// apply appends to g a copy of the activation reading z and writing
+// out; names are made unique with prefix.
+func (a *activation) apply(g *potv1.Graph, z, out, prefix string) {
+	if len(a.nodes) == 1 {
+		n := proto.Clone(a.nodes[0]).(*potv1.Node)
+		n.Name, n.Inputs, n.Outputs = prefix+"_relu", []string{z}, []string{out}
+		g.Nodes = append(g.Nodes, n)
+		return
+	}
+	hs := proto.Clone(a.nodes[0]).(*potv1.Node)
+	hs.Name, hs.Inputs, hs.Outputs = prefix+"_hsig", []string{z}, []string{prefix + "_hsig_out"}
+	mul := proto.Clone(a.nodes[1]).(*potv1.Node)
+	mul.Name, mul.Inputs, mul.Outputs = prefix+"_mul", []string{z, prefix + "_hsig_out"}, []string{out}
+	g.Nodes = append(g.Nodes, hs, mul)
+}
+
+// activationStep is the offset of the finite difference that measures
+// the activation's mean slope.
+const activationStep = 1e-2
+
+// minSlope is the smallest mean slope of the activation through which a
+// channel's output mean is corrected: where the activation is flat the
+// bias cannot move its output.
+const minSlope = 0.05
+
+// activationShifts corrects, for the layers whose weights have fewer
+// than 8 bits and whose output goes through an activation f alone, the
+// mean after f instead of before it. Rounding noise e of low-bit weights
+// is large, and a convex f (hard-swish) turns it into a mean shift
+// E[f(z+e)] - E[f(z)] that a correction of E[z] does not see and that
+// the next layers inherit. The layer is run with quantized weights and
+// bias on the float model's own inputs (a shadow copy in the float
+// model, so every sample counts), and the bias moves by
+// (E[f(z)] - E[f(z_q)]) / E[f'(z_q)] per channel, the slope measured by
+// a central difference. It returns the extra shift per corrected layer.
+func activationShifts(ctx context.Context, h plugins.Host, req *plugins.RunRequest, r *run, biases map[int][]float32, samples *potv1.Samples) (map[int][]float32, error) {
+	g := proto.Clone(r.g).(*potv1.Graph)
+	plan := &potv1.QuantizationPlan{TensorUpdates: req.Plan.GetTensorUpdates()}
+	var probes []*potv1.StatisticProbe
+	var idx []int
+	for i, l := range r.layers {
+		if biases[i] == nil || l.weightsQ == nil || l.weightsQ.GetBits() >= 8 {
+			continue
+		}
+		if op := l.node.GetOpType(); op != "Conv" && op != "Gemm" {
+			continue
+		}
+		act := activationAfter(r.x, l.out)
+		if act == nil {
+			continue
+		}
+		p := fmt.Sprintf("fbc_act%d", i)
+		w := l.node.GetInputs()[1]
+		wt := proto.Clone(updatedTensor(r.x, req.Plan, w)).(*potv1.Tensor)
+		wt.Name = p + "_w"
+		b := updatedTensor(r.x, req.Plan, l.bias)
+		g.Initializers = append(g.Initializers, wt, graph.FloatTensor(p+"_b", b.GetDims(), biases[i]),
+			graph.FloatTensor(p+"_step", nil, []float32{activationStep}))
+		conv := proto.Clone(l.node).(*potv1.Node)
+		conv.Name, conv.Outputs = p+"_layer", []string{p + "_z"}
+		conv.Inputs = append([]string{l.in, wt.GetName(), p + "_b"}, conv.GetInputs()[3:]...)
+		up := &potv1.Node{Name: p + "_up", OpType: "Add", Inputs: []string{p + "_z", p + "_step"}, Outputs: []string{p + "_zu"}}
+		down := &potv1.Node{Name: p + "_down", OpType: "Sub", Inputs: []string{p + "_z", p + "_step"}, Outputs: []string{p + "_zd"}}
+		g.Nodes = append(g.Nodes, conv, up, down)
+		act.apply(g, p+"_z", p+"_f", p)
+		act.apply(g, p+"_zu", p+"_fu", p+"u")
+		act.apply(g, p+"_zd", p+"_fd", p+"d")
+		q := proto.Clone(l.weightsQ).(*potv1.Quantizer)
+		q.Id = p + "_wq"
+		q.Location = &potv1.Location{Tensor: wt.GetName(), Node: conv.GetName(), Input: 1}
+		q.Consumers = []string{conv.GetName()}
+		plan.Quantizers = append(plan.Quantizers, q)
+		for _, t := range []string{act.out, p + "_f", p + "_fu", p + "_fd"} {
+			probes = append(probes, meanProbe(fmt.Sprintf("%s|%s", p, t), t, 1))
+		}
+		idx = append(idx, i)
+	}
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	id, err := h.LoadModel(ctx, g)
+	if err != nil {
+		return nil, fmt.Errorf("load the model with shadow layers: %w", err)
+	}
+	defer h.UnloadModel(ctx, id)
+	resp, err := h.CollectStatistics(ctx, &potv1.StatisticsRequest{ModelId: id, Plan: plan, Probes: probes, Samples: samples})
+	if err != nil {
+		return nil, fmt.Errorf("collect statistics after the activations: %w", err)
+	}
+	vals := resp.GetValues()
+	if len(vals) != len(probes) {
+		return nil, fmt.Errorf("%d statistics for %d probes", len(vals), len(probes))
+	}
+	out := map[int][]float32{}
+	for k, i := range idx {
+		f, fq, fu, fd := vals[4*k].GetValues(), vals[4*k+1].GetValues(), vals[4*k+2].GetValues(), vals[4*k+3].GetValues()
+		n := len(biases[i])
+		if len(f) != n || len(fq) != n || len(fu) != n || len(fd) != n {
+			return nil, fmt.Errorf("layer %s: channel means of %d, %d, %d, %d values for %d channels", r.layers[i].node.GetName(), len(f), len(fq), len(fu), len(fd), n)
+		}
+		shift := make([]float32, n)
+		for c := range shift {
+			slope := float64(fu[c]-fd[c]) / (2 * activationStep)
+			d := float64(f[c]-fq[c]) / slope
+			if slope >= minSlope && !math.IsNaN(d) && !math.IsInf(d, 0) {
+				shift[c] = float32(d)
+			}
+		}
+		out[i] = shift
+	}
+	return out, nil
+}
