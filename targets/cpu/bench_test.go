@@ -12,9 +12,15 @@ import (
 // BenchmarkResNet runs resnet_fmnist on one thread, batch 64: float32,
 // and int8 in both instruction models (plan of minMaxPlan with the
 // first-layer saturation fix). ms/sample is the figure pot bench reports.
-func BenchmarkResNet(b *testing.B) {
+func BenchmarkResNet(b *testing.B) { benchModel(b, "resnet_fmnist") }
+
+// BenchmarkMobileNet is BenchmarkResNet for mobilenet_fmnist, whose int8
+// time goes mostly to depthwise convolutions and fused hard-swish.
+func BenchmarkMobileNet(b *testing.B) { benchModel(b, "mobilenet_fmnist") }
+
+func benchModel(b *testing.B, name string) {
 	t := &testing.T{}
-	g := model(t, "resnet_fmnist")
+	g := model(t, name)
 	calib, _ := idx(t, "fmnist-calib.json", 100)
 	x, _ := idx(t, "fmnist-test.json", 64)
 	p := minMaxPlan(t, g, calib, "first_layer")

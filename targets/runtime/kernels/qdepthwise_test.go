@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -90,7 +91,40 @@ func testQDepthwiseCase(t *testing.T, r *rand.Rand, tc dwCase) {
 				if msg := accMismatch(out, want, M); msg != "" {
 					t.Fatalf("%+v zero points %d, x channels-last %v, y channels-last %v: %s", tc, len(zp), xcl, ycl, msg)
 				}
+				// Requantized levels, against QRequant.Value.
+				req := randRequant(t, r, M)
+				levels := QOut{Req: req, U8: make([]uint8, len(want)), ChannelsLast: ycl}
+				d.RunImage(&g, xin, xcl, zp, &scratch, &levels)
+				P := len(want) / M
+				for i, a := range want {
+					p, m := i/M, i%M
+					got := levels.U8[i]
+					if !ycl {
+						got = levels.U8[m*P+p]
+					}
+					if v := req.Value(m, a); int32(got) != v {
+						t.Fatalf("%+v requantized, y channels-last %v: pixel %d channel %d: %d, want %d", tc, ycl, p, m, got, v)
+					}
+				}
 			}
 		}
 	}
+}
+
+// randRequant is a requantization of M channels with random biases,
+// multipliers below 1/2 (the assembly's range), zero points and bounds.
+func randRequant(t *testing.T, r *rand.Rand, M int) *QRequant {
+	t.Helper()
+	bias, zp, lo, hi := make([]int32, M), make([]int32, M), make([]int32, M), make([]int32, M)
+	real := make([]float64, M)
+	for m := range real {
+		bias[m] = int32(r.IntN(2001) - 1000)
+		real[m] = math.Pow(10, -2-3*r.Float64())
+		zp[m], lo[m], hi[m] = int32(r.IntN(200)), int32(r.IntN(10)), int32(240+r.IntN(16))
+	}
+	req, err := NewQRequant(bias, real, zp, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

@@ -86,6 +86,22 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 }
 
 //go:noescape
+func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+
+// qReqRowsVec requantizes rows rows of one whole 16-channel block (c0 a
+// multiple of 16) to channels-last dst, ldd bytes per row, and reports
+// whether it could.
+func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) bool {
+	if !useQAsm || rows <= 0 || !q.fast || c0%qNR != 0 {
+		return false
+	}
+	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]
+	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	qReqRowsAVX2(&acc[0], rows, &p[0], &dst[0], ldd)
+	return true
+}
+
+//go:noescape
 func qAddAVX2(p *[12]float32, dst, a, b *uint8, n int)
 
 // qAddVec does the first len(dst)&^7 elements of QAdd.Row and returns

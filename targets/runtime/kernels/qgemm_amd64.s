@@ -451,3 +451,27 @@ exraw:
 exdone:
 	VZEROUPPER
 	RET
+
+// func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+//
+// Requantizes rows rows of 16 int32 accumulators (64 bytes apart) with
+// the parameters of 16 channels and stores each row's 16 levels ldd
+// bytes apart: the output stage of the GEMM kernels for accumulators
+// computed elsewhere (depthwise convolutions).
+TEXT ·qReqRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ acc+0(FP), SI
+	MOVQ rows+8(FP), CX
+	MOVQ params+16(FP), BX
+	MOVQ dst+24(FP), R14
+	MOVQ ldd+32(FP), DX
+
+reqrow:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	REQROW(Y0, Y1)
+	ADDQ    $64, SI
+	ADDQ    DX, R14
+	DECQ    CX
+	JNZ     reqrow
+	VZEROUPPER
+	RET

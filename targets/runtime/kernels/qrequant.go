@@ -126,6 +126,9 @@ func (q *QRequant) pack() {
 // of the layer) into dst: element (r, i) goes to dst[off + r*rowStride +
 // i*chanStride].
 func (q *QRequant) storeRows(acc []int32, rows, c0, n int, dst []uint8, off, rowStride, chanStride int) {
+	if n == qNR && chanStride == 1 && qReqRowsVec(q, acc, rows, c0, dst[off:], rowStride) {
+		return
+	}
 	for r := 0; r < rows; r++ {
 		t := acc[r*qNR : r*qNR+n]
 		o := off + r*rowStride
