@@ -45,18 +45,21 @@ func TestActivationAfter(t *testing.T) {
 	}
 }
 
-// shadowHost answers the statistics of activationShifts with fixed
-// channel means and keeps the model and plan it was given.
+// shadowHost answers the statistics of activationShifts for one layer
+// whose activation is linear around its operating point: E[f(z)] = f in
+// the float model, and E[f(z_q)] = fq + slope·(b - b0) for the shadow
+// layer's bias b. It keeps the model and plan it was given.
 type shadowHost struct {
 	plugins.Host
-	g    *potv1.Graph
-	plan *potv1.QuantizationPlan
-	// means of f(z) in the float model, f(z_q), f(z_q + step), f(z_q - step)
-	f, fq, fu, fd float32
+	g                *potv1.Graph
+	plan             *potv1.QuantizationPlan
+	steps            int
+	f, fq, slope, b0 float32
 }
 
 func (h *shadowHost) LoadModel(_ context.Context, g *potv1.Graph) (string, error) {
 	h.g = g
+	h.steps++
 	return "shadow", nil
 }
 
@@ -64,9 +67,11 @@ func (h *shadowHost) UnloadModel(context.Context, string) error { return nil }
 
 func (h *shadowHost) CollectStatistics(_ context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
 	h.plan = req.GetPlan()
+	b, _ := graph.Float32s(graph.NewIndex(h.g).Initializer("fbc_act0_b"))
+	fq := h.fq + h.slope*(b[0]-h.b0)
 	resp := &potv1.StatisticsResponse{}
 	for i, p := range req.GetProbes() {
-		v := []float32{h.f, h.fq, h.fu, h.fd}[i%4]
+		v := []float32{h.f, fq, fq + h.slope*activationDelta, fq - h.slope*activationDelta}[i%4]
 		resp.Values = append(resp.Values, &potv1.StatisticValue{ProbeId: p.GetId(), Values: []float32{v}})
 	}
 	return resp, nil
@@ -86,16 +91,16 @@ func reluModel(bits int32) (*run, *potv1.QuantizationPlan) {
 func TestActivationShifts(t *testing.T) {
 	ctx := context.Background()
 	corrected := map[int][]float32{0: {0.7}}
-	// Mean slope (0.805 - 0.795) / 0.02 = 0.5: the bias moves by
-	// (1.0 - 0.8) / 0.5.
+	// Mean slope 0.5: the bias moves by (1.0 - 0.8) / 0.5, in the first
+	// Newton step; the second finds nothing left.
 	r, p := reluModel(4)
-	h := &shadowHost{f: 1, fq: 0.8, fu: 0.805, fd: 0.795}
+	h := &shadowHost{f: 1, fq: 0.8, slope: 0.5, b0: 0.7}
 	shifts, err := activationShifts(ctx, h, &plugins.RunRequest{ModelID: "m", Plan: p}, r, corrected, &potv1.Samples{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shifts) != 1 || math.Abs(float64(shifts[0][0])-0.4) > 1e-4 {
-		t.Fatalf("shifts %v, want [0.4]", shifts)
+	if len(shifts) != 1 || math.Abs(float64(shifts[0][0])-0.4) > 1e-4 || h.steps != activationSteps {
+		t.Fatalf("shifts %v in %d steps, want [0.4] in %d", shifts, h.steps, activationSteps)
 	}
 	// The shadow layer reads the layer's float input, with a copy of the
 	// weights that alone is quantized, and the corrected bias.
@@ -104,8 +109,8 @@ func TestActivationShifts(t *testing.T) {
 	if layer == nil || layer.GetInputs()[0] != "x" || layer.GetInputs()[2] != "fbc_act0_b" {
 		t.Fatalf("shadow layer %v", layer)
 	}
-	if b, _ := graph.Float32s(x.Initializer("fbc_act0_b")); len(b) != 1 || b[0] != 0.7 {
-		t.Errorf("shadow bias %v, want the corrected 0.7", b)
+	if b, _ := graph.Float32s(x.Initializer("fbc_act0_b")); len(b) != 1 || math.Abs(float64(b[0])-1.1) > 1e-6 {
+		t.Errorf("shadow bias of the last step %v, want the corrected 0.7 plus the first step's 0.4", b)
 	}
 	for _, n := range []string{"fbc_act0_relu", "fbc_act0u_relu", "fbc_act0d_relu"} {
 		if x.Node(n) == nil {
@@ -117,7 +122,7 @@ func TestActivationShifts(t *testing.T) {
 	}
 
 	// Where the activation is flat the bias is left alone.
-	h = &shadowHost{f: 1, fq: 0.8, fu: 0.8002, fd: 0.7998}
+	h = &shadowHost{f: 1, fq: 0.8, slope: 0.02, b0: 0.7}
 	shifts, err = activationShifts(ctx, h, &plugins.RunRequest{ModelID: "m", Plan: p}, r, corrected, &potv1.Samples{})
 	if err != nil {
 		t.Fatal(err)
