@@ -23,52 +23,32 @@ func kernel4x16Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, 
 //go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
-func kernel6Asm(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
-	var bp *float32
-	if flags&flagBias != 0 {
-		bp = &bias[0]
+// microAsm is the signature of the assembly micro-kernels.
+type microAsm func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int)
+
+// asmKernel adapts the assembly micro-kernel f for panels of height h to
+// a microKernel: slices become pointers, and a tile without products
+// (k = 0) goes to the Go twin, which only applies the flags.
+func asmKernel(h int, f microAsm) microKernel {
+	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+		if k <= 0 {
+			kernelGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+			return
+		}
+		var bp *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
 	}
-	if k <= 0 {
-		kernelGo(6, 0, nil, nil, nil, c, ldc, mr, bias, flags)
-		return
-	}
-	kernel6x16(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
 }
 
-func kernel4AsmZ(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
-	var bp *float32
-	if flags&flagBias != 0 {
-		bp = &bias[0]
-	}
-	if k <= 0 {
-		kernelGo(4, 0, nil, nil, nil, c, ldc, mr, bias, flags)
-		return
-	}
-	kernel4x16Z(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
-}
-
-func kernel6AsmZ(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
-	var bp *float32
-	if flags&flagBias != 0 {
-		bp = &bias[0]
-	}
-	if k <= 0 {
-		kernelGo(6, 0, nil, nil, nil, c, ldc, mr, bias, flags)
-		return
-	}
-	kernel6x16Z(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
-}
-
-func kernel4Asm(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
-	var bp *float32
-	if flags&flagBias != 0 {
-		bp = &bias[0]
-	}
-	if k <= 0 {
-		kernelGo(4, 0, nil, nil, nil, c, ldc, mr, bias, flags)
-		return
-	}
-	kernel4x16(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
-}
+// The assembly micro-kernels as microKernels.
+var (
+	kernel6Asm  = asmKernel(6, kernel6x16)
+	kernel4Asm  = asmKernel(4, kernel4x16)
+	kernel6AsmZ = asmKernel(6, kernel6x16Z)
+	kernel4AsmZ = asmKernel(4, kernel4x16Z)
+)
 
 func init() { UseAssembly(true) }

@@ -242,19 +242,19 @@ func qRawGo(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []in
 	for t := 0; t < len(offs); t++ {
 		row := acc[t*qNR : (t+1)*qNR]
 		switch b.kern {
-		case kernPairs:
-			qRowSatGo(a[offs[t]:], rows, b.b8[base:base+b.KP*qNR], row)
-		case kernQuad:
-			qRowQuadGo(a[offs[t]:], rows, b.b8[base:base+b.KP*qNR], row)
+		case kernPairs, kernQuad:
+			qRowBytesGo(a[offs[t]:], rows, b.b8[base:base+b.KP*qNR], row, b.kern == kernPairs)
 		default:
 			qRowExactGo(a[offs[t]:], rows, b.b16[base:base+b.KP*qNR], row)
 		}
 	}
 }
 
-// qRowSatGo is one row of the saturating model: per pair of steps
-// sat16(x0*w0 + x1*w1), summed in int32.
-func qRowSatGo(a []uint8, rows QRows, w []int8, acc []int32) {
+// qRowBytesGo is one row on the b8 layout: per pair of steps
+// sat16(x0*w0 + x1*w1), summed in int32, as VPMADDUBSW and VPMADDWD do
+// (saturate), or each group's four products summed exactly, as VPDPBUSD
+// does.
+func qRowBytesGo(a []uint8, rows QRows, w []int8, acc []int32, saturate bool) {
 	clear(acc)
 	g := 0
 	for s := 0; s < rows.Segs; s++ {
@@ -265,26 +265,11 @@ func qRowSatGo(a []uint8, rows QRows, w []int8, acc []int32) {
 			wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
 			for c := 0; c < qNR; c++ {
 				wc := wg[c*qKG : c*qKG+qKG]
-				acc[c] += sat16(x0*int32(wc[0])+x1*int32(wc[1])) + sat16(x2*int32(wc[2])+x3*int32(wc[3]))
-			}
-		}
-	}
-}
-
-// qRowQuadGo is one row of the exact model on the b8 layout: each
-// group's four products summed exactly, as VPDPBUSD does.
-func qRowQuadGo(a []uint8, rows QRows, w []int8, acc []int32) {
-	clear(acc)
-	g := 0
-	for s := 0; s < rows.Segs; s++ {
-		seg := a[s*rows.SegStride:]
-		seg = seg[:rows.SegLen]
-		for i := 0; i < len(seg); i, g = i+qKG, g+1 {
-			x0, x1, x2, x3 := int32(seg[i]), int32(seg[i+1]), int32(seg[i+2]), int32(seg[i+3])
-			wg := w[g*qKG*qNR : (g+1)*qKG*qNR]
-			for c := 0; c < qNR; c++ {
-				wc := wg[c*qKG : c*qKG+qKG]
-				acc[c] += x0*int32(wc[0]) + x1*int32(wc[1]) + x2*int32(wc[2]) + x3*int32(wc[3])
+				lo, hi := x0*int32(wc[0])+x1*int32(wc[1]), x2*int32(wc[2])+x3*int32(wc[3])
+				if saturate {
+					lo, hi = sat16(lo), sat16(hi)
+				}
+				acc[c] += lo + hi
 			}
 		}
 	}

@@ -143,17 +143,7 @@ func TestQRowsMatchDot(t *testing.T) {
 					}
 				}
 				// Requantized: the fused assembly when 16 channels fit.
-				bias, zp, lo, hi := make([]int32, tc.M), make([]int32, tc.M), make([]int32, tc.M), make([]int32, tc.M)
-				real := make([]float64, tc.M)
-				for m := range real {
-					bias[m] = int32(r.IntN(2001) - 1000)
-					real[m] = math.Pow(10, -2-3*r.Float64())
-					zp[m], lo[m], hi[m] = int32(r.IntN(200)), int32(r.IntN(10)), int32(240+r.IntN(16))
-				}
-				req, err := NewQRequant(bias, real, zp, lo, hi)
-				if err != nil {
-					t.Fatal(err)
-				}
+				req := randRequant(t, r, tc.M)
 				levels := make([]uint8, tc.rows*tc.M)
 				out = QOut{Req: req, U8: levels, ChannelsLast: true}
 				for j := 0; j < b.Blocks(); j++ {
