@@ -2,9 +2,12 @@ package biascorr
 
 import (
 	"context"
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
+	"github.com/potgo/pot/algorithms/quant"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
@@ -143,5 +146,41 @@ func TestActivationShifts(t *testing.T) {
 		if err != nil || shifts != nil || h.g != nil {
 			t.Errorf("shifts %v, model loaded %v, error %v", shifts, h.g != nil, err)
 		}
+	}
+}
+
+// refusingHost cannot run the shadow layers of the correction after the
+// activation.
+type refusingHost struct{ host }
+
+func (h *refusingHost) LoadModel(ctx context.Context, g *potv1.Graph) (string, error) {
+	for _, n := range g.GetNodes() {
+		if strings.HasPrefix(n.GetName(), "fbc_act") {
+			return "", errors.New("op Sub is not supported")
+		}
+	}
+	return h.host.LoadModel(ctx, g)
+}
+
+// TestFastBiasCorrectionKeepsFirstStep: when the target refuses the
+// shadow layers, the correction before the activation still stands and
+// the report says why the rest was not made.
+func TestFastBiasCorrectionKeepsFirstStep(t *testing.T) {
+	g := model()
+	g.Nodes = append(g.Nodes, &potv1.Node{Name: "relu", OpType: "Relu", Inputs: []string{"y"}, Outputs: []string{"r"}})
+	g.Outputs = []*potv1.ValueInfo{{Name: "r", Dtype: potv1.DataType_DATA_TYPE_FLOAT}}
+	p := quantized()
+	p.Quantizers[1].Bits = 4
+	h := &refusingHost{host{g: g}}
+	out, rep, err := Fast(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: p}, &quant.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0.5 + (2-121*4.2/254)*2.5 // as in TestFastBiasCorrection
+	if got := bias(t, out); math.Abs(got-want) > 1e-5 {
+		t.Errorf("corrected bias %.6f, want %.6f", got, want)
+	}
+	if !strings.Contains(rep.AfterActivationError, "Sub is not supported") || len(rep.AfterActivation) != 0 {
+		t.Errorf("report %+v", rep)
 	}
 }

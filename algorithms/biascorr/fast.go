@@ -27,9 +27,11 @@ type Report struct {
 	Corrected []string `json:"corrected"`
 	// AfterActivation lists the corrected layers whose low-bit weights
 	// had the mean after their activation corrected too.
-	AfterActivation []string          `json:"after_activation,omitempty"`
-	Skipped         map[string]string `json:"skipped,omitempty"`
-	Samples         int               `json:"stat_samples"`
+	AfterActivation []string `json:"after_activation,omitempty"`
+	// AfterActivationError says why those corrections were not made.
+	AfterActivationError string            `json:"after_activation_error,omitempty"`
+	Skipped              map[string]string `json:"skipped,omitempty"`
+	Samples              int               `json:"stat_samples"`
 }
 
 // floatPlan is the float model as the incoming plan describes it: its
@@ -197,7 +199,13 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	}
 	shifts, err := activationShifts(ctx, h, req, r, corrected, &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)})
 	if err != nil {
-		return nil, nil, err
+		if ctx.Err() != nil {
+			return nil, nil, err
+		}
+		// The corrections before the activations stand on their own: a
+		// target that cannot run the shadow layers leaves them as they are.
+		rep.AfterActivationError = err.Error()
+		return out, rep, nil
 	}
 	for i, l := range ls {
 		shift := shifts[i]
