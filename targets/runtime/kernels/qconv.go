@@ -168,9 +168,7 @@ func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 	buf := s.bytes(size)
 	padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
 	clear(buf[hp*wp*C:])
-	for j := 0; j < k.B.Blocks(); j++ {
-		k.B.rows(buf, offs, maxOff, rows, j, out, 0, P, k.M, s)
-	}
+	k.B.allRows(buf, offs, maxOff, rows, out, 0, P, k.M, s)
 }
 
 // padImage writes image x into buf as channels-last rows of wp pixels,
@@ -254,9 +252,7 @@ func (k *QConvKernel) im2col(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 			offs[p] = int32(p * kp)
 		}
 		rows := QRows{Segs: 1, SegLen: kp}
-		for j := 0; j < k.B.Blocks(); j++ {
-			k.B.Rows(a, offs, rows, j, out, p0, P, k.M, s)
-		}
+		k.B.allRows(a, offs, maxOffset(offs), rows, out, p0, P, k.M, s)
 	}
 }
 
@@ -287,8 +283,6 @@ func QMatMul(b *QPackedB, x []uint8, rows int, s *QScratch, out *QOut) {
 			offs[r] = int32(r * ld)
 		}
 		lr := QRows{Segs: 1, SegLen: kp}
-		for j := 0; j < b.Blocks(); j++ {
-			b.Rows(src, offs, lr, j, out, r0, rows, b.M, s)
-		}
+		b.allRows(src, offs, maxOffset(offs), lr, out, r0, rows, b.M, s)
 	}
 }

@@ -41,6 +41,9 @@ func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *i
 func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 
 //go:noescape
+func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, wstride int, params *int64, dst *uint8, ldd int)
+
+//go:noescape
 func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
 
 // QPackedB.Rows has checked the bounds of a, offs and dst.
@@ -82,6 +85,19 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 	}
 	_ = params[2*qReqGroup-1]
 	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd)
+	return true
+}
+
+// qFusedPair is qFused for channel blocks j and j+1 (base is block j's)
+// on the VPDPBUSD kernel, with the parameters of 32 channels; false when
+// that kernel cannot run.
+func qFusedPair(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params []int64, dst []uint8, ldd int) bool {
+	if !useQAsm || b.kern != kernQuad || !hasQVNNI {
+		return false
+	}
+	_ = params[4*qReqGroup-1]
+	_ = b.b8[base+2*b.KP*qNR-1]
+	qKernQuad2VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], b.KP*qNR, &params[0], &dst[0], ldd)
 	return true
 }
 

@@ -20,6 +20,10 @@ func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int3
 
 func qFused(*QPackedB, []uint8, []int32, int, QRows, int, []int64, []uint8, int) bool { return false }
 
+func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, []int64, []uint8, int) bool {
+	return false
+}
+
 func qReqRowsVec(*QRequant, []int32, int, int, []uint8, int) bool { return false }
 
 func qAddVec(q *QAdd, dst, a, b []uint8) int { return 0 }

@@ -185,6 +185,20 @@ func (r QRows) check(kp int) {
 // for a multiple of 4 entries (cap); the entries past len are
 // overwritten.
 func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch) {
+	b.rows(a, offs, maxOffset(offs), rows, j, out, pixel0, pixels, channels, s, false)
+}
+
+// allRows is Rows for every channel block, two at a time where a kernel
+// computes two.
+func (b *QPackedB) allRows(a []uint8, offs []int32, maxOff int32, rows QRows, out *QOut, pixel0, pixels, channels int, s *QScratch) {
+	for j := 0; j < b.Blocks(); {
+		j += b.rows(a, offs, maxOff, rows, j, out, pixel0, pixels, channels, s, true)
+	}
+}
+
+// maxOffset checks that the offsets are not negative and returns the
+// largest.
+func maxOffset(offs []int32) int32 {
 	maxOff := int32(0)
 	for _, o := range offs {
 		if o < 0 {
@@ -192,14 +206,15 @@ func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, p
 		}
 		maxOff = max(maxOff, o)
 	}
-	b.rows(a, offs, maxOff, rows, j, out, pixel0, pixels, channels, s)
+	return maxOff
 }
 
 // rows is Rows with the offsets known to be non-negative and at most
-// maxOff.
-func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch) {
+// maxOff. With pair, it computes blocks j and j+1 together where the
+// VPDPBUSD kernel can; it returns the number of blocks computed.
+func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch, pair bool) int {
 	if len(offs) == 0 {
-		return
+		return 1
 	}
 	rows.check(b.KP)
 	if j < 0 || j >= b.Blocks() {
@@ -222,8 +237,12 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 		if need > len(out.U8) {
 			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
 		}
-		if qFused(b, a, padded, npix, rows, base, req.vec[c0/8*qReqGroup:], out.U8[pixel0*channels+c0:], channels) {
-			return
+		dst, params := out.U8[pixel0*channels+c0:], req.vec[c0/8*qReqGroup:]
+		if pair && b.M-c0 >= 2*qNR && need+qNR <= len(out.U8) && qFusedPair(b, a, padded, npix, rows, base, params, dst, channels) {
+			return 2
+		}
+		if qFused(b, a, padded, npix, rows, base, params, dst, channels) {
+			return 1
 		}
 	}
 	// Raw accumulators in chunks of 64 rows, stored by Go.
@@ -234,6 +253,7 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 		qRaw(b, a, padded[p:q], rows, base, acc)
 		out.store(acc, min(q, npix)-p, c0, n, pixel0+p, pixels, channels)
 	}
+	return 1
 }
 
 // qRawGo computes the raw int32 accumulators of the rows at offs (a

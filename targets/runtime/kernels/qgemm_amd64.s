@@ -475,3 +475,175 @@ reqrow:
 	JNZ     reqrow
 	VZEROUPPER
 	RET
+
+// Two channel blocks at once (32 channels), for the fused output: each
+// broadcast of 4 activation bytes feeds the weights of both blocks.
+// Accumulators: block 0 rows 0-7 in Z16-Z23, block 1 in Z24-Z31; weights
+// in Z0 and Z1 (the second block wstride bytes after the first, in CX).
+#define ZROW2(ptr, acc0, acc1) \
+	VPBROADCASTD (ptr)(AX*1), Z2; \
+	VPDPBUSD     Z0, Z2, acc0; \
+	VPDPBUSD     Z1, Z2, acc1
+
+// ZREQ2: requantize and store one row of both blocks (16 levels each);
+// block 1's parameters follow block 0's 16 channels (704 bytes).
+#define ZREQ2(acc0, acc1) \
+	VEXTRACTI64X4 $0, acc0, Y3; \
+	VEXTRACTI64X4 $1, acc0, Y13; \
+	REQROW(Y3, Y13); \
+	VEXTRACTI64X4 $0, acc1, Y3; \
+	VEXTRACTI64X4 $1, acc1, Y13; \
+	ADDQ          $704, BX; \
+	ADDQ          $16, R14; \
+	REQROW(Y3, Y13); \
+	SUBQ          $704, BX; \
+	SUBQ          $16, R14
+
+// func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, wstride int, params *int64, dst *uint8, ldd int)
+//
+// As qKernQuadVNNI, for blocks j and j+1, requantized (params is not
+// nil). The rows left are counted in npix's argument slot.
+TEXT ·qKernQuad2VNNI(SB), NOSPLIT, $0-88
+	MOVQ offs+8(FP), R8
+	MOVQ wstride+56(FP), CX
+	MOVQ dst+72(FP), R14
+
+q2tile:
+	MOVQ    a+0(FP), BX
+	MOVLQSX 0(R8), R10
+	ADDQ    BX, R10
+	MOVLQSX 4(R8), R11
+	ADDQ    BX, R11
+	MOVLQSX 8(R8), R12
+	ADDQ    BX, R12
+	MOVLQSX 12(R8), R13
+	ADDQ    BX, R13
+	MOVQ    segs+24(FP), DI
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z24, Z24, Z24
+	VPXORD  Z25, Z25, Z25
+	VPXORD  Z26, Z26, Z26
+	VPXORD  Z27, Z27, Z27
+	CMPQ    npix+16(FP), $4
+	JLE     q2four
+	MOVLQSX 16(R8), DX
+	ADDQ    BX, DX
+	MOVLQSX 20(R8), R9
+	ADDQ    BX, R9
+	MOVLQSX 24(R8), R15
+	ADDQ    BX, R15
+	MOVLQSX 28(R8), SI
+	ADDQ    BX, SI
+	MOVQ    w+48(FP), BX
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z28, Z28, Z28
+	VPXORD  Z29, Z29, Z29
+	VPXORD  Z30, Z30, Z30
+	VPXORD  Z31, Z31, Z31
+
+q2seg8:
+	XORQ AX, AX
+
+q2k8:
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 (BX)(CX*1), Z1
+	ZROW2(R10, Z16, Z24)
+	ZROW2(R11, Z17, Z25)
+	ZROW2(R12, Z18, Z26)
+	ZROW2(R13, Z19, Z27)
+	ZROW2(DX, Z20, Z28)
+	ZROW2(R9, Z21, Z29)
+	ZROW2(R15, Z22, Z30)
+	ZROW2(SI, Z23, Z31)
+	ADDQ      $64, BX
+	ADDQ      $4, AX
+	CMPQ      AX, segLen+32(FP)
+	JLT       q2k8
+	MOVQ      segStride+40(FP), AX
+	ADDQ      AX, R10
+	ADDQ      AX, R11
+	ADDQ      AX, R12
+	ADDQ      AX, R13
+	ADDQ      AX, DX
+	ADDQ      AX, R9
+	ADDQ      AX, R15
+	ADDQ      AX, SI
+	DECQ      DI
+	JNZ       q2seg8
+	MOVQ  params+64(FP), BX
+	ZREQ2(Z16, Z24)
+	ADDQ  ldd+80(FP), R14
+	ZREQ2(Z17, Z25)
+	ADDQ  ldd+80(FP), R14
+	ZREQ2(Z18, Z26)
+	ADDQ  ldd+80(FP), R14
+	ZREQ2(Z19, Z27)
+	ADDQ  ldd+80(FP), R14
+	ZREQ2(Z20, Z28)
+	ADDQ  ldd+80(FP), R14
+	SUBQ  $5, npix+16(FP)
+	JZ    q2done
+	ZREQ2(Z21, Z29)
+	ADDQ  ldd+80(FP), R14
+	DECQ  npix+16(FP)
+	JZ    q2done
+	ZREQ2(Z22, Z30)
+	ADDQ  ldd+80(FP), R14
+	DECQ  npix+16(FP)
+	JZ    q2done
+	ZREQ2(Z23, Z31)
+	ADDQ  ldd+80(FP), R14
+	DECQ  npix+16(FP)
+	JZ    q2done
+	ADDQ  $32, R8
+	JMP   q2tile
+
+	// The last 1 to 4 rows.
+q2four:
+	MOVQ w+48(FP), BX
+
+q2seg4:
+	XORQ AX, AX
+
+q2k4:
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 (BX)(CX*1), Z1
+	ZROW2(R10, Z16, Z24)
+	ZROW2(R11, Z17, Z25)
+	ZROW2(R12, Z18, Z26)
+	ZROW2(R13, Z19, Z27)
+	ADDQ      $64, BX
+	ADDQ      $4, AX
+	CMPQ      AX, segLen+32(FP)
+	JLT       q2k4
+	MOVQ      segStride+40(FP), AX
+	ADDQ      AX, R10
+	ADDQ      AX, R11
+	ADDQ      AX, R12
+	ADDQ      AX, R13
+	DECQ      DI
+	JNZ       q2seg4
+	MOVQ  params+64(FP), BX
+	ZREQ2(Z16, Z24)
+	ADDQ  ldd+80(FP), R14
+	DECQ  npix+16(FP)
+	JZ    q2done
+	ZREQ2(Z17, Z25)
+	ADDQ  ldd+80(FP), R14
+	DECQ  npix+16(FP)
+	JZ    q2done
+	ZREQ2(Z18, Z26)
+	ADDQ  ldd+80(FP), R14
+	DECQ  npix+16(FP)
+	JZ    q2done
+	ZREQ2(Z19, Z27)
+
+q2done:
+	VZEROUPPER
+	RET

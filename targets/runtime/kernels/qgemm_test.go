@@ -150,13 +150,22 @@ func TestQRowsMatchDot(t *testing.T) {
 					copy(offs, orig)
 					b.Rows(a, offs, QRows{Segs: 1, SegLen: b.KP}, j, &out, 0, tc.rows, tc.M, &s)
 				}
-				for i := range want {
-					for m, v := range want[i] {
-						if w := req.Value(m, v); levels[i*tc.M+m] != uint8(w) {
-							t.Fatalf("%v M=%d K=%d: row %d channel %d: level %d, want %d", model, tc.M, tc.K, i, m, levels[i*tc.M+m], w)
+				check := func(how string) {
+					t.Helper()
+					for i := range want {
+						for m, v := range want[i] {
+							if w := req.Value(m, v); levels[i*tc.M+m] != uint8(w) {
+								t.Fatalf("%v M=%d K=%d, %s: row %d channel %d: level %d, want %d", model, tc.M, tc.K, how, i, m, levels[i*tc.M+m], w)
+							}
 						}
 					}
 				}
+				check("block by block")
+				// Every block at once: two at a time on the VPDPBUSD kernel.
+				clear(levels)
+				copy(offs, orig)
+				b.allRows(a, offs, maxOffset(offs), QRows{Segs: 1, SegLen: b.KP}, &out, 0, tc.rows, tc.M, &s)
+				check("all blocks")
 			})
 		}
 	}
