@@ -49,6 +49,43 @@ GLOBL qOne64<>(SB), RODATA|NOPTR, $32
 	VPBROADCASTD (ptr)(AX*1), Z17; \
 	VPDPBUSD     Z16, Z17, acc
 
+// Row pointers of the VPDPBUSD kernels: rows 0-3 in R10-R13, rows 4-7
+// in DX, R9, R15, SI, from the offset table at R8 and the activations at
+// BX; ZNEXTSEG moves them to the next segment (segStride from the frame).
+#define ZROWS03 \
+	MOVLQSX 0(R8), R10; \
+	ADDQ    BX, R10; \
+	MOVLQSX 4(R8), R11; \
+	ADDQ    BX, R11; \
+	MOVLQSX 8(R8), R12; \
+	ADDQ    BX, R12; \
+	MOVLQSX 12(R8), R13; \
+	ADDQ    BX, R13
+
+#define ZROWS47 \
+	MOVLQSX 16(R8), DX; \
+	ADDQ    BX, DX; \
+	MOVLQSX 20(R8), R9; \
+	ADDQ    BX, R9; \
+	MOVLQSX 24(R8), R15; \
+	ADDQ    BX, R15; \
+	MOVLQSX 28(R8), SI; \
+	ADDQ    BX, SI
+
+#define ZNEXTSEG4 \
+	MOVQ segStride+40(FP), AX; \
+	ADDQ AX, R10; \
+	ADDQ AX, R11; \
+	ADDQ AX, R12; \
+	ADDQ AX, R13
+
+#define ZNEXTSEG8 \
+	ZNEXTSEG4; \
+	ADDQ AX, DX; \
+	ADDQ AX, R9; \
+	ADDQ AX, R15; \
+	ADDQ AX, SI
+
 // ZREQROW: requantize and store one row whose 16 accumulators are in
 // zmm (lo its lower half).
 #define ZREQROW(zmm, lo) \
@@ -223,14 +260,7 @@ TEXT ·qKernQuadVNNI(SB), NOSPLIT, $0-80
 
 quadtile:
 	MOVQ    a+0(FP), BX
-	MOVLQSX 0(R8), R10
-	ADDQ    BX, R10
-	MOVLQSX 4(R8), R11
-	ADDQ    BX, R11
-	MOVLQSX 8(R8), R12
-	ADDQ    BX, R12
-	MOVLQSX 12(R8), R13
-	ADDQ    BX, R13
+	ZROWS03
 	MOVQ    segs+24(FP), DI
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
@@ -238,14 +268,7 @@ quadtile:
 	VPXORD  Z3, Z3, Z3
 	CMPQ    CX, $4
 	JLE     quad4
-	MOVLQSX 16(R8), DX
-	ADDQ    BX, DX
-	MOVLQSX 20(R8), R9
-	ADDQ    BX, R9
-	MOVLQSX 24(R8), R15
-	ADDQ    BX, R15
-	MOVLQSX 28(R8), SI
-	ADDQ    BX, SI
+	ZROWS47
 	MOVQ    w+48(FP), BX
 	VPXORD  Z4, Z4, Z4
 	VPXORD  Z5, Z5, Z5
@@ -269,15 +292,7 @@ quad8k:
 	ADDQ      $4, AX
 	CMPQ      AX, segLen+32(FP)
 	JLT       quad8k
-	MOVQ      segStride+40(FP), AX
-	ADDQ      AX, R10
-	ADDQ      AX, R11
-	ADDQ      AX, R12
-	ADDQ      AX, R13
-	ADDQ      AX, DX
-	ADDQ      AX, R9
-	ADDQ      AX, R15
-	ADDQ      AX, SI
+	ZNEXTSEG8
 	DECQ      DI
 	JNZ       quad8seg
 	// Requantize and store the tile's valid rows (CX counts the rows
@@ -344,11 +359,7 @@ quad4k:
 	ADDQ      $4, AX
 	CMPQ      AX, segLen+32(FP)
 	JLT       quad4k
-	MOVQ      segStride+40(FP), AX
-	ADDQ      AX, R10
-	ADDQ      AX, R11
-	ADDQ      AX, R12
-	ADDQ      AX, R13
+	ZNEXTSEG4
 	DECQ      DI
 	JNZ       quad4seg
 	MOVQ  params+56(FP), BX
@@ -510,14 +521,7 @@ TEXT ·qKernQuad2VNNI(SB), NOSPLIT, $0-88
 
 q2tile:
 	MOVQ    a+0(FP), BX
-	MOVLQSX 0(R8), R10
-	ADDQ    BX, R10
-	MOVLQSX 4(R8), R11
-	ADDQ    BX, R11
-	MOVLQSX 8(R8), R12
-	ADDQ    BX, R12
-	MOVLQSX 12(R8), R13
-	ADDQ    BX, R13
+	ZROWS03
 	MOVQ    segs+24(FP), DI
 	VPXORD  Z16, Z16, Z16
 	VPXORD  Z17, Z17, Z17
@@ -529,14 +533,7 @@ q2tile:
 	VPXORD  Z27, Z27, Z27
 	CMPQ    npix+16(FP), $4
 	JLE     q2four
-	MOVLQSX 16(R8), DX
-	ADDQ    BX, DX
-	MOVLQSX 20(R8), R9
-	ADDQ    BX, R9
-	MOVLQSX 24(R8), R15
-	ADDQ    BX, R15
-	MOVLQSX 28(R8), SI
-	ADDQ    BX, SI
+	ZROWS47
 	MOVQ    w+48(FP), BX
 	VPXORD  Z20, Z20, Z20
 	VPXORD  Z21, Z21, Z21
@@ -565,15 +562,7 @@ q2k8:
 	ADDQ      $4, AX
 	CMPQ      AX, segLen+32(FP)
 	JLT       q2k8
-	MOVQ      segStride+40(FP), AX
-	ADDQ      AX, R10
-	ADDQ      AX, R11
-	ADDQ      AX, R12
-	ADDQ      AX, R13
-	ADDQ      AX, DX
-	ADDQ      AX, R9
-	ADDQ      AX, R15
-	ADDQ      AX, SI
+	ZNEXTSEG8
 	DECQ      DI
 	JNZ       q2seg8
 	MOVQ  params+64(FP), BX
@@ -622,11 +611,7 @@ q2k4:
 	ADDQ      $4, AX
 	CMPQ      AX, segLen+32(FP)
 	JLT       q2k4
-	MOVQ      segStride+40(FP), AX
-	ADDQ      AX, R10
-	ADDQ      AX, R11
-	ADDQ      AX, R12
-	ADDQ      AX, R13
+	ZNEXTSEG4
 	DECQ      DI
 	JNZ       q2seg4
 	MOVQ  params+64(FP), BX
