@@ -10,6 +10,7 @@ import (
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/plan"
 )
 
 // activation is the nonlinearity applied to a layer's output z: Relu, or
@@ -91,48 +92,85 @@ const activationSteps = 2
 // mean after f instead of before it. Rounding noise e of low-bit weights
 // is large, and a convex f (hard-swish) turns it into a mean shift
 // E[f(z+e)] - E[f(z)] that a correction of E[z] does not see and that
-// the next layers inherit. It solves E[f(z_q + d)] = E[f(z)] per channel
-// for d by Newton steps (activationStep) from the corrected biases, and
-// returns d per corrected layer.
+// the next layers inherit. Each such layer gets a shadow copy in the
+// float model (quantized weights, its own bias), so that it runs on the
+// float model's own inputs and every sample counts. From the corrected
+// biases, Newton steps solve E[f(z_q + d)] = E[f(z)] per channel: the
+// bias moves by (E[f(z)] - E[f(z_q)]) / E[f'(z_q)], the slope measured by
+// a central difference. It returns d per corrected layer.
 func activationShifts(ctx context.Context, h plugins.Host, req *plugins.RunRequest, r *run, corrected map[int][]float32, samples *potv1.Samples) (map[int][]float32, error) {
-	var shifts map[int][]float32
+	s := shadowLayers(r, req, corrected)
+	if s == nil {
+		return nil, nil
+	}
+	id, err := h.LoadModel(ctx, s.g)
+	if err != nil {
+		return nil, fmt.Errorf("load the model with shadow layers: %w", err)
+	}
+	defer h.UnloadModel(ctx, id)
+	shifts := map[int][]float32{}
+	for _, i := range s.idx {
+		shifts[i] = make([]float32, len(corrected[i]))
+	}
 	for range activationSteps {
-		biases := map[int][]float32{}
-		for i, b := range corrected {
-			biases[i] = append([]float32(nil), b...)
-			for c := range shifts[i] {
-				biases[i][c] += shifts[i][c]
+		// The shadow biases of this step, as updates of their initializers.
+		p := proto.Clone(s.plan).(*potv1.QuantizationPlan)
+		for _, i := range s.idx {
+			b := make([]float32, len(corrected[i]))
+			for c := range b {
+				b[c] = corrected[i][c] + shifts[i][c]
 			}
+			plan.SetTensorUpdate(p, graph.FloatTensor(s.bias[i], []int64{int64(len(b))}, b))
 		}
-		more, err := activationStep(ctx, h, req, r, biases, samples)
-		if err != nil || more == nil {
-			return shifts, err
+		resp, err := h.CollectStatistics(ctx, &potv1.StatisticsRequest{ModelId: id, Plan: p, Probes: s.probes, Samples: samples})
+		if err != nil {
+			return nil, fmt.Errorf("collect statistics after the activations: %w", err)
 		}
-		if shifts == nil {
-			shifts = more
-			continue
+		vals := resp.GetValues()
+		if len(vals) != len(s.probes) {
+			return nil, fmt.Errorf("%d statistics for %d probes", len(vals), len(s.probes))
 		}
-		for i, m := range more {
-			for c := range m {
-				shifts[i][c] += m[c]
+		for k, i := range s.idx {
+			f, fq, fu, fd := vals[4*k].GetValues(), vals[4*k+1].GetValues(), vals[4*k+2].GetValues(), vals[4*k+3].GetValues()
+			n := len(shifts[i])
+			if len(f) != n || len(fq) != n || len(fu) != n || len(fd) != n {
+				return nil, fmt.Errorf("layer %s: channel means of %d, %d, %d, %d values for %d channels", r.layers[i].node.GetName(), len(f), len(fq), len(fu), len(fd), n)
+			}
+			for c := range n {
+				slope := float64(fu[c]-fd[c]) / (2 * activationDelta)
+				d := float64(f[c]-fq[c]) / slope
+				if slope >= minSlope && !math.IsNaN(d) && !math.IsInf(d, 0) {
+					shifts[i][c] += float32(d)
+				}
 			}
 		}
 	}
 	return shifts, nil
 }
 
-// activationStep is one Newton step: the layer runs with quantized
-// weights and the given bias on the float model's own inputs (a shadow
-// copy in the float model, so every sample counts), and the bias moves by
-// (E[f(z)] - E[f(z_q)]) / E[f'(z_q)] per channel, the slope measured by
-// a central difference.
-func activationStep(ctx context.Context, h plugins.Host, req *plugins.RunRequest, r *run, biases map[int][]float32, samples *potv1.Samples) (map[int][]float32, error) {
-	g := proto.Clone(r.g).(*potv1.Graph)
-	plan := &potv1.QuantizationPlan{TensorUpdates: req.Plan.GetTensorUpdates()}
-	var probes []*potv1.StatisticProbe
-	var idx []int
+// shadow is the float model with a shadow copy of each layer to correct
+// after its activation.
+type shadow struct {
+	g *potv1.Graph
+	// plan quantizes the shadow weights (on the incoming plan's tensor
+	// updates); probes read, per layer, the channel means of f(z) in the
+	// float model and of f(z_q), f(z_q + delta), f(z_q - delta).
+	plan   *potv1.QuantizationPlan
+	probes []*potv1.StatisticProbe
+	// idx lists the layers (indices into run.layers) with a shadow, bias
+	// the name of each one's shadow bias.
+	idx  []int
+	bias map[int]string
+}
+
+// shadowLayers builds the shadow model for the corrected layers with
+// weights below 8 bits whose output an activation alone reads, or
+// returns nil when there are none.
+func shadowLayers(r *run, req *plugins.RunRequest, corrected map[int][]float32) *shadow {
+	s := &shadow{g: proto.Clone(r.g).(*potv1.Graph), bias: map[int]string{},
+		plan: &potv1.QuantizationPlan{TensorUpdates: req.Plan.GetTensorUpdates()}}
 	for i, l := range r.layers {
-		if biases[i] == nil || l.weightsQ == nil || l.weightsQ.GetBits() >= 8 {
+		if corrected[i] == nil || l.weightsQ == nil || l.weightsQ.GetBits() >= 8 {
 			continue
 		}
 		if op := l.node.GetOpType(); op != "Conv" && op != "Gemm" {
@@ -143,63 +181,32 @@ func activationStep(ctx context.Context, h plugins.Host, req *plugins.RunRequest
 			continue
 		}
 		p := fmt.Sprintf("fbc_act%d", i)
-		w := l.node.GetInputs()[1]
-		wt := proto.Clone(updatedTensor(r.x, req.Plan, w)).(*potv1.Tensor)
+		wt := proto.Clone(updatedTensor(r.x, req.Plan, l.node.GetInputs()[1])).(*potv1.Tensor)
 		wt.Name = p + "_w"
-		b := updatedTensor(r.x, req.Plan, l.bias)
-		g.Initializers = append(g.Initializers, wt, graph.FloatTensor(p+"_b", b.GetDims(), biases[i]),
+		s.bias[i] = p + "_b"
+		s.g.Initializers = append(s.g.Initializers, wt, graph.FloatTensor(s.bias[i], []int64{int64(len(corrected[i]))}, corrected[i]),
 			graph.FloatTensor(p+"_step", nil, []float32{activationDelta}))
 		conv := proto.Clone(l.node).(*potv1.Node)
 		conv.Name, conv.Outputs = p+"_layer", []string{p + "_z"}
-		conv.Inputs = append([]string{l.in, wt.GetName(), p + "_b"}, conv.GetInputs()[3:]...)
+		conv.Inputs = append([]string{l.in, wt.GetName(), s.bias[i]}, conv.GetInputs()[3:]...)
 		up := &potv1.Node{Name: p + "_up", OpType: "Add", Inputs: []string{p + "_z", p + "_step"}, Outputs: []string{p + "_zu"}}
 		down := &potv1.Node{Name: p + "_down", OpType: "Sub", Inputs: []string{p + "_z", p + "_step"}, Outputs: []string{p + "_zd"}}
-		g.Nodes = append(g.Nodes, conv, up, down)
-		act.apply(g, p+"_z", p+"_f", p)
-		act.apply(g, p+"_zu", p+"_fu", p+"u")
-		act.apply(g, p+"_zd", p+"_fd", p+"d")
+		s.g.Nodes = append(s.g.Nodes, conv, up, down)
+		act.apply(s.g, p+"_z", p+"_f", p)
+		act.apply(s.g, p+"_zu", p+"_fu", p+"u")
+		act.apply(s.g, p+"_zd", p+"_fd", p+"d")
 		q := proto.Clone(l.weightsQ).(*potv1.Quantizer)
 		q.Id = p + "_wq"
 		q.Location = &potv1.Location{Tensor: wt.GetName(), Node: conv.GetName(), Input: 1}
 		q.Consumers = []string{conv.GetName()}
-		plan.Quantizers = append(plan.Quantizers, q)
+		s.plan.Quantizers = append(s.plan.Quantizers, q)
 		for _, t := range []string{act.out, p + "_f", p + "_fu", p + "_fd"} {
-			probes = append(probes, meanProbe(fmt.Sprintf("%s|%s", p, t), t, 1))
+			s.probes = append(s.probes, meanProbe(fmt.Sprintf("%s|%s", p, t), t, 1))
 		}
-		idx = append(idx, i)
+		s.idx = append(s.idx, i)
 	}
-	if len(idx) == 0 {
-		return nil, nil
+	if len(s.idx) == 0 {
+		return nil
 	}
-	id, err := h.LoadModel(ctx, g)
-	if err != nil {
-		return nil, fmt.Errorf("load the model with shadow layers: %w", err)
-	}
-	defer h.UnloadModel(ctx, id)
-	resp, err := h.CollectStatistics(ctx, &potv1.StatisticsRequest{ModelId: id, Plan: plan, Probes: probes, Samples: samples})
-	if err != nil {
-		return nil, fmt.Errorf("collect statistics after the activations: %w", err)
-	}
-	vals := resp.GetValues()
-	if len(vals) != len(probes) {
-		return nil, fmt.Errorf("%d statistics for %d probes", len(vals), len(probes))
-	}
-	out := map[int][]float32{}
-	for k, i := range idx {
-		f, fq, fu, fd := vals[4*k].GetValues(), vals[4*k+1].GetValues(), vals[4*k+2].GetValues(), vals[4*k+3].GetValues()
-		n := len(biases[i])
-		if len(f) != n || len(fq) != n || len(fu) != n || len(fd) != n {
-			return nil, fmt.Errorf("layer %s: channel means of %d, %d, %d, %d values for %d channels", r.layers[i].node.GetName(), len(f), len(fq), len(fu), len(fd), n)
-		}
-		shift := make([]float32, n)
-		for c := range shift {
-			slope := float64(fu[c]-fd[c]) / (2 * activationDelta)
-			d := float64(f[c]-fq[c]) / slope
-			if slope >= minSlope && !math.IsNaN(d) && !math.IsInf(d, 0) {
-				shift[c] = float32(d)
-			}
-		}
-		out[i] = shift
-	}
-	return out, nil
+	return s
 }

@@ -51,27 +51,41 @@ func TestActivationAfter(t *testing.T) {
 // shadowHost answers the statistics of activationShifts for one layer
 // whose activation is linear around its operating point: E[f(z)] = f in
 // the float model, and E[f(z_q)] = fq + slope·(b - b0) for the shadow
-// layer's bias b. It keeps the model and plan it was given.
+// layer's bias b (the plan's update of it, else its initializer). It
+// keeps the model and the last plan it was given and counts loads and
+// statistics passes.
 type shadowHost struct {
 	plugins.Host
 	g                *potv1.Graph
 	plan             *potv1.QuantizationPlan
-	steps            int
+	loads, steps     int
 	f, fq, slope, b0 float32
 }
 
 func (h *shadowHost) LoadModel(_ context.Context, g *potv1.Graph) (string, error) {
 	h.g = g
-	h.steps++
+	h.loads++
 	return "shadow", nil
 }
 
 func (h *shadowHost) UnloadModel(context.Context, string) error { return nil }
 
+// bias is the shadow bias the last plan runs with.
+func (h *shadowHost) bias() []float32 {
+	t := graph.NewIndex(h.g).Initializer("fbc_act0_b")
+	for _, u := range h.plan.GetTensorUpdates() {
+		if u.GetName() == "fbc_act0_b" {
+			t = u
+		}
+	}
+	b, _ := graph.Float32s(t)
+	return b
+}
+
 func (h *shadowHost) CollectStatistics(_ context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
 	h.plan = req.GetPlan()
-	b, _ := graph.Float32s(graph.NewIndex(h.g).Initializer("fbc_act0_b"))
-	fq := h.fq + h.slope*(b[0]-h.b0)
+	h.steps++
+	fq := h.fq + h.slope*(h.bias()[0]-h.b0)
 	resp := &potv1.StatisticsResponse{}
 	for i, p := range req.GetProbes() {
 		v := []float32{h.f, fq, fq + h.slope*activationDelta, fq - h.slope*activationDelta}[i%4]
@@ -102,8 +116,8 @@ func TestActivationShifts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shifts) != 1 || math.Abs(float64(shifts[0][0])-0.4) > 1e-4 || h.steps != activationSteps {
-		t.Fatalf("shifts %v in %d steps, want [0.4] in %d", shifts, h.steps, activationSteps)
+	if len(shifts) != 1 || math.Abs(float64(shifts[0][0])-0.4) > 1e-4 || h.steps != activationSteps || h.loads != 1 {
+		t.Fatalf("shifts %v in %d steps on %d loaded models, want [0.4] in %d on one", shifts, h.steps, h.loads, activationSteps)
 	}
 	// The shadow layer reads the layer's float input, with a copy of the
 	// weights that alone is quantized, and the corrected bias.
@@ -112,7 +126,7 @@ func TestActivationShifts(t *testing.T) {
 	if layer == nil || layer.GetInputs()[0] != "x" || layer.GetInputs()[2] != "fbc_act0_b" {
 		t.Fatalf("shadow layer %v", layer)
 	}
-	if b, _ := graph.Float32s(x.Initializer("fbc_act0_b")); len(b) != 1 || math.Abs(float64(b[0])-1.1) > 1e-6 {
+	if b := h.bias(); len(b) != 1 || math.Abs(float64(b[0])-1.1) > 1e-6 {
 		t.Errorf("shadow bias of the last step %v, want the corrected 0.7 plus the first step's 0.4", b)
 	}
 	for _, n := range []string{"fbc_act0_relu", "fbc_act0u_relu", "fbc_act0d_relu"} {
