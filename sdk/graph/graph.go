@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/potgo/pot/proto/potv1"
 )
@@ -19,6 +20,9 @@ type Index struct {
 	inputs    map[string]bool
 	outputs   map[string]bool
 	constOut  map[string]*potv1.Tensor // outputs of Constant nodes
+
+	typesOnce sync.Once
+	types     map[string]potv1.DataType // see DataType
 }
 
 // Port is one input of a node.
