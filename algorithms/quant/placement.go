@@ -92,8 +92,8 @@ func Place(x *graph.Index, cfg *Config, opts PlaceOptions) ([]*Point, error) {
 			unify = n.GetName()
 		}
 		for i, in := range n.GetInputs() {
-			if in == "" || len(oc.GetActivations()) == 0 {
-				continue
+			if in == "" || len(oc.GetActivations()) == 0 || x.NotFloat(in) {
+				continue // quantizers only take floating-point tensors
 			}
 			switch {
 			case weighted[t] && i >= 2:
@@ -118,7 +118,7 @@ func Place(x *graph.Index, cfg *Config, opts PlaceOptions) ([]*Point, error) {
 		}
 		if len(oc.GetOutputs()) > 0 {
 			for _, o := range n.GetOutputs() {
-				if o != "" && !x.IsGraphOutput(o) {
+				if o != "" && !x.IsGraphOutput(o) && !x.NotFloat(o) {
 					reqs = append(reqs, request{port: graph.Port{Node: n, Input: -1}, tensor: o, output: true, options: oc.GetOutputs(), axis: 1})
 				}
 			}
@@ -263,7 +263,7 @@ func propagate(x *graph.Index, cfg *Config, points []*Point) []*Point {
 		used[p.Tensor] = true
 	}
 	movable := func(src string) bool {
-		return src != "" && x.Constant(src) == nil && !used[src] && len(x.Consumers(src)) == 1 && !x.IsGraphOutput(src)
+		return src != "" && x.Constant(src) == nil && !used[src] && len(x.Consumers(src)) == 1 && !x.IsGraphOutput(src) && !x.NotFloat(src)
 	}
 	var out []*Point
 	for _, p := range points {
