@@ -8,7 +8,16 @@ import (
 // HWType is the hardware-config operation type of a node: its op type,
 // except that a Conv whose group equals its input and output channel
 // count (and is above 1) is a "DepthwiseConv".
+//
+// A layer normalization, as ONNX's LayerNormalization or decomposed into
+// ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div (its first ReduceMean
+// stands for it), is a "MeanVarianceNormalization", as OpenVINO's MVN
+// that POT saw in their place.
 func HWType(x *graph.Index, n *potv1.Node) string {
+	if n.GetDomain() == "" && (n.GetOpType() == "LayerNormalization" ||
+		n.GetOpType() == "ReduceMean" && decomposedLayerNorm(x, n) != nil) {
+		return MVNType
+	}
 	if n.GetOpType() != "Conv" || n.GetDomain() != "" {
 		return n.GetOpType()
 	}

@@ -107,7 +107,10 @@ var transformerIgnored = map[string]bool{
 
 // Skip returns the predicate of nodes not to quantize: the ignored scope,
 // POT's ignored patterns, and for model_type "transformer" its ignored
-// operation types.
+// operation types (by hardware type: the ReduceMean that stands for a
+// decomposed layer normalization is an MVN, which POT's list does not
+// hold) and divisions by a constant (which OpenVINO turns into the
+// Multiply that the list holds).
 func (p *Params) Skip(x *graph.Index, device string) (func(*potv1.Node) bool, error) {
 	scope, err := p.IgnoredMatcher(x)
 	if err != nil {
@@ -122,6 +125,6 @@ func (p *Params) Skip(x *graph.Index, device string) (func(*potv1.Node) bool, er
 		if _, ok := patterns[n.GetName()]; ok {
 			return true
 		}
-		return transformer && transformerIgnored[n.GetOpType()]
+		return transformer && (transformerIgnored[HWType(x, n)] || transformerDivisor(x, n))
 	}, nil
 }

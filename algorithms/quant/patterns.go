@@ -17,8 +17,14 @@ import (
 //   - input_add, input_multiply, input_scale_shift: a graph input →
 //     Add/Mul with a constant (→ Add with a constant)
 //   - scale_shift_add, add_scale_shift: Mul(constant) → Add(constant)
-//   - softmax_reshape_matmul: Softmax → Reshape/Transpose → MatMul
+//   - softmax_reshape_matmul, softmax_reshape_transpose_matmul: Softmax
+//     (→ Reshape) → MatMul whose other operand is Add → Reshape →
+//     Transpose (BERT's attention values)
 //   - equal_logicalnot: Equal → Not
+//   - the inside of a decomposed layer normalization (all but its first
+//     ReduceMean, which stands for the MVN: see HWType) and its scale and
+//     shift (mvn_scale_shift); Erf GELU (gelu); Exp/ReduceSum/Div softmax
+//     (softmax)
 func IgnoredPatterns(x *graph.Index) map[string]string {
 	out := map[string]string{}
 	mark := func(pattern string, nodes ...*potv1.Node) {
@@ -144,20 +150,26 @@ func IgnoredPatterns(x *graph.Index) map[string]string {
 				mark("equal_logicalnot", n, p)
 			}
 		case "MatMul":
-			t := n.GetInputs()[0]
-			for depth := 0; depth < 3; depth++ {
-				p := x.Producer(t)
-				if p == nil {
-					break
+			if len(n.GetInputs()) != 2 {
+				continue
+			}
+			for i, t := range n.GetInputs() {
+				// The other operand is Add → Reshape → Transpose (the
+				// values of a BERT-style attention).
+				tr := producerOf(n.GetInputs()[1-i], "Transpose")
+				if tr == nil {
+					continue
 				}
-				if p.GetOpType() == "Softmax" {
+				re := producerOf(tr.GetInputs()[0], "Reshape")
+				if re == nil || producerOf(re.GetInputs()[0], "Add") == nil {
+					continue
+				}
+				if producerOf(t, "Softmax") != nil {
+					mark("softmax_reshape_transpose_matmul", n)
+				}
+				if r := producerOf(t, "Reshape"); r != nil && producerOf(r.GetInputs()[0], "Softmax") != nil {
 					mark("softmax_reshape_matmul", n)
-					break
 				}
-				if p.GetOpType() != "Reshape" && p.GetOpType() != "Transpose" {
-					break
-				}
-				t = p.GetInputs()[0]
 			}
 		}
 		// input_multiply: graph input · constant
@@ -168,5 +180,6 @@ func IgnoredPatterns(x *graph.Index) map[string]string {
 			}
 		}
 	}
+	transformerPatterns(x, mark)
 	return out
 }

@@ -115,6 +115,12 @@ func Place(x *graph.Index, cfg *Config, opts PlaceOptions) ([]*Point, error) {
 				continue
 			}
 			reqs = append(reqs, request{port: graph.Port{Node: n, Input: i}, tensor: in, options: oc.GetActivations(), axis: 1, unify: unify})
+			if i == 0 && t == MVNType {
+				// The other readers of a decomposed normalization's input.
+				for _, port := range mvnPorts(x, n) {
+					reqs = append(reqs, request{port: port, tensor: in, options: oc.GetActivations(), axis: 1})
+				}
+			}
 		}
 		if len(oc.GetOutputs()) > 0 {
 			for _, o := range n.GetOutputs() {
