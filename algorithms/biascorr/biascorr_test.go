@@ -55,6 +55,8 @@ type host struct {
 	plugins.Host
 	g   *potv1.Graph
 	sub map[string]*potv1.Graph
+	// dims are the shapes of tensors other than x and y for one sample.
+	dims map[string][]int64
 }
 
 func (h *host) Graph(context.Context, string) (*potv1.Graph, error) { return h.g, nil }
@@ -97,8 +99,16 @@ func forward(p *potv1.QuantizationPlan, g *potv1.Graph, xName, wName string, x f
 }
 
 func (h *host) Infer(_ context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
-	if req.GetModelId() != "sub" { // shapes of the layer inputs
-		return &potv1.InferResponse{Outputs: []*potv1.Tensor{graph.FloatTensor("x", []int64{1, 1}, []float32{1})}}, nil
+	if req.GetModelId() != "sub" { // shapes of the layers' inputs and outputs
+		resp := &potv1.InferResponse{}
+		for _, name := range req.GetOutputs() {
+			d := h.dims[name]
+			if d == nil {
+				d = []int64{1, 1}
+			}
+			resp.Outputs = append(resp.Outputs, graph.FloatTensor(name, d, make([]float32, graph.NumElements(d))))
+		}
+		return resp, nil
 	}
 	in, _ := graph.Float32s(req.GetInputs()[0])
 	y, _ := forward(req.GetPlan(), nil, "fbc_in0", "w", float64(in[0]))

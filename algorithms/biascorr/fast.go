@@ -84,34 +84,57 @@ func start(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quan
 	return r, nil
 }
 
+// shapes runs the float model on one sample to learn the shapes of the
+// layers' inputs and outputs, and keeps the layers whose channels it can
+// locate (see layer.geometry); the others are reported as skipped.
+func (r *run) shapes(ctx context.Context, h plugins.Host, req *plugins.RunRequest, sample int64) error {
+	var names []string
+	seen := map[string]bool{}
+	for _, l := range r.layers {
+		for _, t := range []string{l.in, l.out} {
+			if !seen[t] {
+				seen[t] = true
+				names = append(names, t)
+			}
+		}
+	}
+	one, err := h.Infer(ctx, &potv1.InferRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
+		Samples: &potv1.Samples{Indices: []int64{sample}, BatchSize: 1}, Outputs: names})
+	if err != nil {
+		return fmt.Errorf("infer the shapes of the layers' inputs and outputs: %w", err)
+	}
+	dims := map[string][]int64{}
+	for _, t := range one.GetOutputs() {
+		dims[t.GetName()] = t.GetDims()
+	}
+	kept := r.layers[:0]
+	for _, l := range r.layers {
+		if reason := l.geometry(r.x, dims[l.in], dims[l.out]); reason != "" {
+			r.rep.Skipped[l.node.GetName()] = reason
+			continue
+		}
+		kept = append(kept, l)
+	}
+	r.layers = kept
+	return nil
+}
+
 // Fast runs FastBiasCorrection.
 func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
 	r, err := start(ctx, h, req, p)
 	if err != nil || len(r.layers) == 0 {
 		return r.plan(err)
 	}
-	g, x, ls, out, rep := r.g, r.x, r.layers, r.out, r.rep
 	idx := sdk.Subset(r.samples, p.StatSubsetSize, p.Seed, p.ShuffleData)
-	// Shapes of the layer inputs, from one sample.
-	var names []string
-	for _, l := range ls {
-		names = append(names, l.in)
+	if err := r.shapes(ctx, h, req, idx[0]); err != nil || len(r.layers) == 0 {
+		return r.plan(err)
 	}
-	one, err := h.Infer(ctx, &potv1.InferRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
-		Samples: &potv1.Samples{Indices: idx[:1], BatchSize: 1}, Outputs: names})
-	if err != nil {
-		return nil, nil, fmt.Errorf("infer layer input shapes: %w", err)
-	}
-	dims := map[string][]int64{}
-	for _, t := range one.GetOutputs() {
-		dims[t.GetName()] = t.GetDims()
-	}
+	g, x, ls, out, rep := r.g, r.x, r.layers, r.out, r.rep
 	// Float means of every layer's input and output channels.
 	sreq := &potv1.StatisticsRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
 		Samples: &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)}}
 	for i, l := range ls {
-		axis := channelAxis(len(dims[l.in]), l.node.GetOpType())
-		sreq.Probes = append(sreq.Probes, meanProbe(fmt.Sprintf("in%d", i), l.in, axis), meanProbe(fmt.Sprintf("out%d", i), l.out, 1))
+		sreq.Probes = append(sreq.Probes, meanProbe(fmt.Sprintf("in%d", i), l.in, l.inAxis), meanProbe(fmt.Sprintf("out%d", i), l.out, l.outAxis))
 	}
 	sresp, err := h.CollectStatistics(ctx, sreq)
 	if err != nil {
@@ -126,7 +149,7 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	// POT's formula, the input quantizer), no bias, fed the float input's
 	// channel means.
 	statistics := p.FastBiasReference == quant.FastBiasStatistics
-	sub, subPlan, inputs, err := subModel(x, g, req.Plan, ls, dims, means, statistics)
+	sub, subPlan, inputs, err := subModel(x, g, req.Plan, ls, means, statistics)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,7 +181,8 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	for i, l := range ls {
 		qOut, err := channelMeans(iresp.GetOutputs()[i], 1)
 		if err != nil {
-			return nil, nil, fmt.Errorf("layer %s: %w", l.node.GetName(), err)
+			rep.Skipped[l.node.GetName()] = fmt.Sprintf("quantized sub-model output: %v", err)
+			continue
 		}
 		fOut := means[fmt.Sprintf("out%d", i)]
 		b := updatedTensor(x, out, l.bias)
@@ -180,7 +204,8 @@ func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 		} else {
 			fSub, err := channelMeans(fresp.GetOutputs()[i], 1)
 			if err != nil {
-				return nil, nil, fmt.Errorf("layer %s: %w", l.node.GetName(), err)
+				rep.Skipped[l.node.GetName()] = fmt.Sprintf("float sub-model output: %v", err)
+				continue
 			}
 			for c := range bias {
 				newBias[c] = bias[c] + float32(fSub[c]-qOut[c])
@@ -284,23 +309,18 @@ func channelMeans(t *potv1.Tensor, axis int) ([]float64, error) {
 }
 
 // subModel builds the graph of FastBiasCorrection: per layer, an input
-// fbc_in<i> of the layer input's shape (batch 1), the layer without its
+// fbc_in<i> of shape subIn (channels on axis 1), the layer without its
 // bias, and an output fbc_out<i>; and the plan that quantizes its weights
 // like the full model's, and its input too when inputQ is set.
-func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*layer, dims map[string][]int64, means map[string][]float32, inputQ bool) (*potv1.Graph, *potv1.QuantizationPlan, []*potv1.Tensor, error) {
+func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*layer, means map[string][]float32, inputQ bool) (*potv1.Graph, *potv1.QuantizationPlan, []*potv1.Tensor, error) {
 	sub := &potv1.Graph{Name: "fast_bias_correction", Opsets: g.GetOpsets(), IrVersion: g.GetIrVersion()}
 	subPlan := &potv1.QuantizationPlan{}
 	var inputs []*potv1.Tensor
 	added := map[string]bool{}
 	for i, l := range ls {
-		d := append([]int64{1}, dims[l.in][1:]...)
-		if len(dims[l.in]) == 0 {
-			return nil, nil, nil, fmt.Errorf("layer %s: no shape for its input %q", l.node.GetName(), l.in)
-		}
 		in, out := fmt.Sprintf("fbc_in%d", i), fmt.Sprintf("fbc_out%d", i)
-		axis := channelAxis(len(d), l.node.GetOpType())
 		m := means[fmt.Sprintf("in%d", i)]
-		blob, err := constantBlob(in, d, axis, m)
+		blob, err := constantBlob(in, l.subIn, 1, m)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("layer %s: %w", l.node.GetName(), err)
 		}

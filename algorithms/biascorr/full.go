@@ -21,17 +21,21 @@ func Full(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 	if err != nil || len(r.layers) == 0 {
 		return r.plan(err)
 	}
-	x, ls, out, rep, n := r.x, r.layers, r.out, r.rep, r.samples
+	n := r.samples
 	size := p.StatSubsetSize
 	if size <= 0 || size > n {
 		size = n
 	}
 	idx := sdk.Subset(n, max(size/5, 1), p.Seed, p.ShuffleData)
+	if err := r.shapes(ctx, h, req, idx[0]); err != nil || len(r.layers) == 0 {
+		return r.plan(err)
+	}
+	x, ls, out, rep := r.x, r.layers, r.out, r.rep
 	samples := &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)}
 	// Float output means of every layer, in one pass.
 	sreq := &potv1.StatisticsRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan), Samples: samples}
 	for i, l := range ls {
-		sreq.Probes = append(sreq.Probes, meanProbe(fmt.Sprintf("out%d", i), l.out, 1))
+		sreq.Probes = append(sreq.Probes, meanProbe(fmt.Sprintf("out%d", i), l.out, l.outAxis))
 	}
 	sresp, err := h.CollectStatistics(ctx, sreq)
 	if err != nil {
@@ -51,7 +55,7 @@ func Full(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant
 			return nil, nil, err
 		}
 		q, err := h.CollectStatistics(ctx, &potv1.StatisticsRequest{ModelId: req.ModelID, Plan: out, Samples: samples,
-			Probes: []*potv1.StatisticProbe{meanProbe("q", l.out, 1)}})
+			Probes: []*potv1.StatisticProbe{meanProbe("q", l.out, l.outAxis)}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("layer %s: collect quantized statistics: %w", l.node.GetName(), err)
 		}

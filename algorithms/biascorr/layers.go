@@ -1,6 +1,8 @@
 package biascorr
 
 import (
+	"fmt"
+
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
@@ -15,6 +17,13 @@ type layer struct {
 	bias string
 	// weightsQ and inputQ are the quantizers of its weights and input.
 	weightsQ, inputQ *potv1.Quantizer
+
+	// Set by geometry. subIn is the shape of the constant input of
+	// FastBiasCorrection's sub-model (batch 1, channels on axis 1);
+	// inAxis and outAxis are the channel axes of in and out for
+	// statistics probes (see probeAxis).
+	subIn           []int64
+	inAxis, outAxis int
 }
 
 // layers finds the biased Conv/ConvTranspose/Gemm/MatMul nodes of g with
@@ -91,11 +100,72 @@ func isInputOf(x *graph.Index, q *potv1.Quantizer, n *potv1.Node) bool {
 	return false
 }
 
-// channelAxis is the axis holding a layer's channels: 1 for NCHW
-// convolutions and 2-D matrices, the last for higher-rank MatMuls.
-func channelAxis(rank int, op string) int {
-	if op == "MatMul" && rank > 2 {
-		return rank - 1
+// geometry finds where a layer's channels are, from the shapes of its
+// input and output for one sample (as the target computed them), or
+// returns why its bias cannot be corrected.
+//
+// Convolutions have their channels on axis 1 ([N, C, H, W]); the
+// sub-model feeds them one sample of the input's shape. Gemm reads a
+// matrix [N, C]. MatMul multiplies the last axis of its input (of any
+// rank: [N, C], [N, tokens, C], or [tokens, N, C] as PyTorch's attention
+// exports its projections) by a constant matrix [C, K], every row on its
+// own, so its channels are the last axis of input and output, whatever
+// the other axes hold, and the sub-model feeds it one row [1, C].
+func (l *layer) geometry(x *graph.Index, inDims, outDims []int64) string {
+	op := l.node.GetOpType()
+	if len(inDims) == 0 || len(outDims) == 0 {
+		return fmt.Sprintf("no shape for input %q or output %q", l.in, l.out)
 	}
-	return 1
+	w := x.Constant(l.node.GetInputs()[1])
+	if w == nil {
+		return fmt.Sprintf("input 1 (%s) is not constant: an operation of two activations has no weights to correct for", l.node.GetInputs()[1])
+	}
+	nb := x.Initializer(l.bias).GetDims()[0]
+	outCh := 1
+	switch op {
+	case "Conv", "ConvTranspose":
+		if len(inDims) < 3 {
+			return fmt.Sprintf("input of rank %d", len(inDims))
+		}
+		l.subIn = append([]int64{1}, inDims[1:]...)
+		l.inAxis, l.outAxis = 1, 1
+	case "Gemm":
+		if graph.AttrInt(l.node, "transA", 0) != 0 {
+			return "Gemm with transA reads its input channels on axis 0"
+		}
+		if len(inDims) != 2 || len(outDims) != 2 {
+			return fmt.Sprintf("Gemm of input dims %v", inDims)
+		}
+		l.subIn = []int64{1, inDims[1]}
+		l.inAxis, l.outAxis = probeAxis(inDims, 1), probeAxis(outDims, 1)
+	case "MatMul":
+		if len(w.GetDims()) != 2 {
+			return fmt.Sprintf("weights of rank %d, not a matrix", len(w.GetDims()))
+		}
+		c := w.GetDims()[0]
+		if len(inDims) < 2 || inDims[len(inDims)-1] != c {
+			return fmt.Sprintf("input dims %v do not end with the weights' %d input channels", inDims, c)
+		}
+		l.subIn = []int64{1, c}
+		l.inAxis, l.outAxis = probeAxis(inDims, len(inDims)-1), probeAxis(outDims, len(outDims)-1)
+		outCh = len(outDims) - 1
+	default:
+		return "not a Conv, ConvTranspose, Gemm or MatMul"
+	}
+	if outCh >= len(outDims) || outDims[outCh] != nb {
+		return fmt.Sprintf("%d bias values for output dims %v", nb, outDims)
+	}
+	return ""
+}
+
+// probeAxis is the channel axis of a statistics probe for axis a of a
+// tensor whose shape for one sample is dims. Targets count a probe's
+// axes with the batch axis first; when a tensor's first axis is not the
+// batch (its size is not 1 for one sample, as the token axis of
+// [tokens, N, C]), they put a batch axis of 1 in front.
+func probeAxis(dims []int64, a int) int {
+	if len(dims) > 0 && dims[0] == 1 {
+		return a
+	}
+	return a + 1
 }
