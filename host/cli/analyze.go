@@ -23,6 +23,7 @@ type analyzeFlags struct {
 	samples   int
 	algorithm string
 	report    string
+	modelType string
 }
 
 // analyzeResult is the JSON of `pot analyze --json`.
@@ -61,6 +62,7 @@ unless --report is given.`,
 	fl.IntVar(&f.samples, "samples", defaultReportSamples, "samples the layer outputs are compared on")
 	fl.StringVar(&f.algorithm, "algorithm", defaultQuantization, "algorithm whose plan is analysed")
 	fl.StringVar(&f.report, "report", "", "also write report.json and report.html into this folder")
+	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
 	return cmd
 }
@@ -84,7 +86,7 @@ func runAnalyze(ctx context.Context, g *globals, f *analyzeFlags) error {
 	}
 	defer o.Close()
 	graph, calib, sess := o.graph, o.data, o.sess
-	qf := &quantizeFlags{preset: f.preset, subset: f.subset}
+	qf := &quantizeFlags{preset: f.preset, subset: f.subset, modelType: f.modelType}
 	p, err := qf.params(graph, sess.Target().GetDevice(), calib.Len())
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ type quantizeFlags struct {
 	noFastBias        bool
 	ignore            []string
 	saturationFix     string
+	modelType         string
 
 	// POT's command line.
 	config     string
@@ -157,6 +158,7 @@ unless -o names the output file.`,
 	fl.BoolVar(&f.noFastBias, "no-fast-bias", false, "full BiasCorrection instead of FastBiasCorrection")
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "node name or op type to keep in float (repeatable)")
 	fl.StringVar(&f.saturationFix, "saturation-fix", "", "first_layer (default), all or no: 7-bit weights against int16 overflow on pre-VNNI CPUs")
+	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
 
 	fl.StringVarP(&f.config, "config", "c", "", "POT configuration file (JSON with comments): model, engine and compression sections")
 	fl.StringVarP(&f.quick, "quantize", "q", "", "POT's quick mode: default or accuracy_aware (with -m and --data)")
@@ -180,7 +182,10 @@ unless -o names the output file.`,
 // defines instead.
 var runFlags = []string{"model", "data", "data-source", "eval-data", "target", "preset", "subset", "algorithm",
 	"quantize", "name", "max-drop", "engine", "shape", "weight-bits", "weight-granularity", "activation-mode",
-	"range-estimator", "fast-bias", "no-fast-bias", "ignore", "saturation-fix"}
+	"range-estimator", "fast-bias", "no-fast-bias", "ignore", "saturation-fix", "model-type"}
+
+// modelTypeUsage describes --model-type.
+const modelTypeUsage = "transformer: POT's model_type (keeps Add, Mul, Sub, Pow, ReduceMean and divisions by a constant in float, symmetric activations for MatMuls of two activations)"
 
 // params builds the algorithm parameters from the flags.
 func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples int) (map[string]any, error) {
@@ -212,6 +217,13 @@ func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples i
 	}
 	if f.saturationFix != "" {
 		p["saturation_fix"] = f.saturationFix
+	}
+	switch f.modelType {
+	case "", "None":
+	case "transformer":
+		p["model_type"] = f.modelType
+	default:
+		return nil, fmt.Errorf("--model-type %q: want transformer (or None)", f.modelType)
 	}
 	if len(f.ignore) > 0 {
 		ig, err := ignoredScope(graph, f.ignore)
