@@ -77,9 +77,9 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	rep := &MinMaxReport{Preset: preset}
 	var acts []*activation
 	for _, pt := range points {
-		if p.ModelType == "transformer" && !pt.Weights && feedsActivationMatMul(x, pt) {
+		if p.ModelType == "transformer" && symmetricProducts(req.Target.GetDevice()) && !pt.Weights && feedsActivationMatMul(x, pt) {
 			// POT: activations of MatMuls without a constant input are
-			// symmetric in transformers.
+			// symmetric in transformers (on ANY, CPU and GPU).
 			pt.Options = onlyMode(pt.Options, potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC)
 		}
 		o, err := choose(pt, p, preset)
@@ -482,6 +482,18 @@ func feedsActivationMatMul(x *graph.Index, pt *Point) bool {
 			x.Constant(n.GetInputs()[0]) == nil && x.Constant(n.GetInputs()[1]) == nil {
 			return true
 		}
+	}
+	return false
+}
+
+// symmetricProducts reports whether transformer mode makes the inputs of
+// MatMuls of two activations symmetric on a device: POT's
+// change_configurations_by_model_type_transformer does on ANY, CPU and
+// GPU. VPU's MatMul takes symmetric activations only with 4 bits.
+func symmetricProducts(device string) bool {
+	switch strings.ToUpper(device) {
+	case "", "ANY", "CPU", "GPU":
+		return true
 	}
 	return false
 }

@@ -152,3 +152,30 @@ func TestPlaceTransformer(t *testing.T) {
 		})
 	}
 }
+
+// In transformer mode the operands of a MatMul of two activations are
+// symmetric on ANY, CPU and GPU (POT); VPU keeps its 8-bit asymmetric
+// option, its symmetric one being 4-bit.
+func TestTransformerProductOptions(t *testing.T) {
+	sym, asym := potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC, potv1.QuantizationMode_QUANTIZATION_MODE_ASYMMETRIC
+	cpu := []*potv1.QuantizationOption{{Bits: 8, Mode: sym}, {Bits: 8, Mode: asym}}
+	vpu := []*potv1.QuantizationOption{{Bits: 8, Mode: asym}, {Bits: 4, Mode: sym}, {Bits: 8, Mode: asym}}
+	for _, tc := range []struct {
+		device string
+		opts   []*potv1.QuantizationOption
+		last   *potv1.QuantizationOption // what the mixed preset (last option) picks
+	}{
+		{"CPU", cpu, cpu[0]},
+		{"GPU", cpu, cpu[0]},
+		{"ANY", cpu, cpu[0]},
+		{"VPU", vpu, vpu[2]},
+	} {
+		opts := tc.opts
+		if symmetricProducts(tc.device) {
+			opts = onlyMode(opts, sym)
+		}
+		if got := opts[len(opts)-1]; got.GetBits() != tc.last.GetBits() || got.GetMode() != tc.last.GetMode() {
+			t.Errorf("%s: %d-bit %v, want %d-bit %v", tc.device, got.GetBits(), got.GetMode(), tc.last.GetBits(), tc.last.GetMode())
+		}
+	}
+}
