@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/potgo/pot/internal/testenv"
+	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/targets/runtime/kernels"
+)
+
+// testSubset writes the first n images and labels of the Fashion-MNIST
+// test set into dir and returns a descriptor of them.
+func testSubset(t *testing.T, dir string, n int) string {
+	t.Helper()
+	for _, kind := range []string{"images-idx3", "labels-idx1"} {
+		src := testenv.Example("data", "fmnist", "t10k-"+kind+"-ubyte.gz")
+		f, err := os.Open(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(zr)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// IDX: magic (rank in the low byte), then the dimensions.
+		rank := int(b[3])
+		header := 4 + 4*rank
+		per := 1
+		for i := 1; i < rank; i++ {
+			per *= int(binary.BigEndian.Uint32(b[4+4*i:]))
+		}
+		out := append([]byte(nil), b[:header+n*per]...)
+		binary.BigEndian.PutUint32(out[4:], uint32(n))
+		if err := os.WriteFile(filepath.Join(dir, kind), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desc := filepath.Join(dir, "test.json")
+	d := `{"format": "idx", "images": "images-idx3", "labels": "labels-idx1", "mean": [0.286], "std": [0.353]}`
+	if err := os.WriteFile(desc, []byte(d), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return desc
+}
+
+// transformerTestSamples is the number of test images the end-to-end
+// transformer test evaluates on.
+const transformerTestSamples = 2000
+
+// TestQuantizeTransformer quantizes vit_fmnist, a ViT of three
+// nn.TransformerEncoderLayers exported by PyTorch at opset 13 (shape
+// arithmetic on int64 tensors, LayerNorm and GELU decomposed, MatMuls of
+// two activations in the attention), with the default flags, with
+// --model-type transformer and with full BiasCorrection. Each run must
+// succeed and write a model whose quantizers all take float tensors from
+// outside the LayerNorms and GELUs and whose attention products Q·Kᵀ and
+// softmax·V read quantized operands on both sides; the bias corrections
+// must locate the channels of every layer (the feed-forward MatMuls read
+// [batch, tokens, channels], the attention's input projections
+// [tokens, batch, channels]); and top-1 on 2000 test images must stay
+// within 1 point of float. Measured on all 10 000 test images (cpu, gpu,
+// vpu, both modes), the drop is at most 0.09 point and 1.1% of the
+// predictions change: on 2000 images about 22 change, so the measured
+// drop moves by about √22/2000 ≈ 0.23 point, and 1 point is 4 of those.
+func TestQuantizeTransformer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("quantizes a transformer three times and evaluates it on 2000 images")
+	}
+	model := testenv.Example("models", "vit_fmnist.onnx")
+	test := testSubset(t, t.TempDir(), transformerTestSamples)
+	for _, tc := range []struct {
+		name string
+		args []string
+		bias string // the bias correction that ran
+	}{
+		{"default", nil, "FastBiasCorrection"},
+		{"transformer", []string{"--model-type", "transformer"}, "FastBiasCorrection"},
+		{"full bias correction", []string{"--no-fast-bias"}, "BiasCorrection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "vit_int8.onnx")
+			args := append([]string{"quantize", "--model", model, "--data", testenv.Example("data", "fmnist-calib.json"),
+				"--eval-data", test, "--subset", "300", "-o", out, "--json"}, tc.args...)
+			stdout, stderr, code := pot(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var res quantizeResult
+			mustJSON(t, stdout, &res)
+			m := res.Metric
+			if m == nil || m.Samples != transformerTestSamples {
+				t.Fatalf("metric %+v", m)
+			}
+			t.Logf("float %.4f, quantized %.4f, drop %.4f, %d quantizers", m.Float, m.Quantized, m.Drop, res.Quantizers)
+			if m.Float < 0.87 {
+				t.Errorf("float top-1 %.4f: not the trained model", m.Float)
+			}
+			if m.Drop > 0.01 {
+				t.Errorf("drop %.4f, more than 0.01", m.Drop)
+			}
+			checkTransformerQDQ(t, out)
+			var rep struct {
+				Reports map[string]struct {
+					Corrected []string          `json:"corrected"`
+					Skipped   map[string]string `json:"skipped"`
+				} `json:"reports"`
+			}
+			if err := json.Unmarshal(res.Reports, &rep); err != nil {
+				t.Fatalf("report: %v\n%s", err, res.Reports)
+			}
+			bc, ok := rep.Reports[tc.bias]
+			if !ok {
+				t.Fatalf("no %s report: %s", tc.bias, res.Reports)
+			}
+			// Every layer is corrected, or refused by the threshold on
+			// |shift/bias| (FastBiasCorrection's 2 refuses some input
+			// projections, whose key biases are near zero); none is
+			// skipped for want of its channels.
+			layers := 0
+			for _, l := range bc.Corrected {
+				if strings.Contains(l, "MatMul") {
+					layers++
+				}
+			}
+			for l, why := range bc.Skipped {
+				if !strings.Contains(why, "times the bias") {
+					t.Errorf("%s skipped %s: %s", tc.bias, l, why)
+				}
+				layers++
+			}
+			if want := 9; layers < want { // three layers of in-projection, linear1, linear2
+				t.Errorf("%s saw %d MatMul layers, want %d: corrected %v, skipped %v", tc.bias, layers, want, bc.Corrected, bc.Skipped)
+			}
+			if tc.bias == "BiasCorrection" && len(bc.Skipped) > 0 {
+				t.Errorf("BiasCorrection (threshold 1000) skipped %v", bc.Skipped)
+			}
+		})
+	}
+}
+
+// TestTransformerAccuracyAgainstPyTorch is the transformer criterion of
+// issue 14: on vit_fmnist with 300 calibration samples, default flags
+// and --model-type transformer, the top-1 drop on the full test set is at
+// most PyTorch's post-training quantization drop (baselines.json: 0.8813
+// to 0.8799) plus 0.3 point, on target cpu in its exact arithmetic.
+func TestTransformerAccuracyAgainstPyTorch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("quantizes vit_fmnist twice and evaluates it on the full test set")
+	}
+	if !kernels.Accelerated() {
+		t.Skip("the figures are for the AVX2+FMA kernels; this build or CPU runs the pure-Go ones")
+	}
+	b, err := os.ReadFile(testenv.Example("models", "baselines.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var baselines map[string]struct {
+		Float float64 `json:"float_top1"`
+		Int8  float64 `json:"int8_top1"`
+	}
+	if err := json.Unmarshal(b, &baselines); err != nil {
+		t.Fatal(err)
+	}
+	base, ok := baselines["vit_fmnist"]
+	if !ok {
+		t.Fatal("baselines.json has no vit_fmnist")
+	}
+	for _, mode := range []string{"None", "transformer"} {
+		t.Run(mode, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "q.onnx")
+			stdout, stderr, code := potBin(t, t.TempDir(), "quantize", "--isa", "vnni", "--model-type", mode,
+				"--model", testenv.Example("models", "vit_fmnist.onnx"),
+				"--data", testenv.Example("data", "fmnist-calib.json"),
+				"--eval-data", testenv.Example("data", "fmnist-test.json"),
+				"--subset", "300", "-o", out, "--json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var res quantizeResult
+			mustJSON(t, stdout, &res)
+			m := res.Metric
+			if m == nil || m.Samples != 10000 {
+				t.Fatalf("metric %+v", m)
+			}
+			limit := base.Float - base.Int8 + 0.003
+			t.Logf("float %.4f, int8 %.4f: drop %.4f (PyTorch %.4f, limit %.4f)", m.Float, m.Quantized, m.Drop, base.Float-base.Int8, limit)
+			if m.Float != base.Float {
+				t.Errorf("float top-1 %.4f, PyTorch's %.4f", m.Float, base.Float)
+			}
+			if m.Drop > limit+1e-9 {
+				t.Errorf("drop %.4f, more than PyTorch's %.4f plus 0.003", m.Drop, base.Float-base.Int8)
+			}
+		})
+	}
+}
+
+// checkTransformerQDQ checks a quantized transformer: every
+// QuantizeLinear takes a float tensor from outside the layer
+// normalizations and GELUs, and every MatMul of two activations reads
+// both operands through DequantizeLinear.
+func checkTransformerQDQ(t *testing.T, path string) {
+	t.Helper()
+	m, err := onnx.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ToGraph(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := graph.NewIndex(g)
+	quantized, products := 0, 0
+	for _, n := range g.GetNodes() {
+		switch n.GetOpType() {
+		case "QuantizeLinear":
+			quantized++
+			in := n.GetInputs()[0]
+			if dt := x.DataType(in); !graph.IsFloatType(dt) {
+				t.Errorf("%s quantizes %s, a %v tensor", n.GetName(), in, dt)
+			}
+			if p := x.Producer(in); p != nil && insideNormOrGELU[p.GetOpType()] {
+				t.Errorf("%s quantizes %s, inside a layer normalization or GELU (%s)", n.GetName(), in, p.GetOpType())
+			}
+		case "MatMul":
+			a, b := n.GetInputs()[0], n.GetInputs()[1]
+			if isWeights(x, b) {
+				continue // a projection
+			}
+			products++
+			for _, in := range []string{a, b} {
+				if !isDequantized(x, in) {
+					t.Errorf("attention product %s reads %s in float", n.GetName(), in)
+				}
+			}
+		}
+	}
+	if quantized == 0 || products == 0 {
+		t.Errorf("%d QuantizeLinear nodes, %d MatMuls of two activations", quantized, products)
+	}
+}
+
+// insideNormOrGELU are the operations that only occur inside the
+// decomposed LayerNorms and GELUs of vit_fmnist: their outputs stay float.
+var insideNormOrGELU = map[string]bool{"ReduceMean": true, "Sub": true, "Pow": true, "Sqrt": true, "Erf": true}
+
+// isDequantized reports whether t comes out of a DequantizeLinear,
+// perhaps through operations that only move values (a quantizer moves up
+// through them).
+func isDequantized(x *graph.Index, t string) bool {
+	for p := x.Producer(t); p != nil; p = x.Producer(p.GetInputs()[0]) {
+		switch p.GetOpType() {
+		case "DequantizeLinear":
+			return true
+		case "Transpose", "Reshape", "Squeeze", "Unsqueeze", "Flatten":
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// isWeights reports whether t is a constant, or the dequantized value of
+// one (int8 weights).
+func isWeights(x *graph.Index, t string) bool {
+	if x.Constant(t) != nil {
+		return true
+	}
+	p := x.Producer(t)
+	return p != nil && p.GetOpType() == "DequantizeLinear" && x.Constant(p.GetInputs()[0]) != nil
+}
