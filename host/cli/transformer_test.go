@@ -111,6 +111,12 @@ func TestQuantizeTransformer(t *testing.T) {
 			if m.Drop > 0.01 {
 				t.Errorf("drop %.4f, more than 0.01", m.Drop)
 			}
+			// Transformer mode keeps the residual and position-embedding
+			// adds float; the default quantizes their inputs.
+			adds := quantizedAdds(t, out)
+			if transformer := len(tc.args) > 0 && tc.args[0] == "--model-type"; transformer != (adds == 0) {
+				t.Errorf("%d Add nodes read quantized inputs", adds)
+			}
 			checkTransformerQDQ(t, out)
 			var rep struct {
 				Reports map[string]struct {
@@ -252,6 +258,34 @@ func checkTransformerQDQ(t *testing.T, path string) {
 	}
 }
 
+// quantizedAdds counts the Add nodes of a QDQ model that read a
+// DequantizeLinear output.
+func quantizedAdds(t *testing.T, path string) int {
+	t.Helper()
+	m, err := onnx.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ToGraph(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := graph.NewIndex(g)
+	n := 0
+	for _, node := range g.GetNodes() {
+		if node.GetOpType() != "Add" {
+			continue
+		}
+		for _, in := range node.GetInputs() {
+			if p := x.Producer(in); p != nil && p.GetOpType() == "DequantizeLinear" {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
 // insideNormOrGELU are the operations that only occur inside the
 // decomposed LayerNorms and GELUs of vit_fmnist: their outputs stay float.
 var insideNormOrGELU = map[string]bool{"ReduceMean": true, "Sub": true, "Pow": true, "Sqrt": true, "Erf": true}
@@ -280,4 +314,26 @@ func isWeights(x *graph.Index, t string) bool {
 	}
 	p := x.Producer(t)
 	return p != nil && p.GetOpType() == "DequantizeLinear" && x.Constant(p.GetInputs()[0]) != nil
+}
+
+// TestModelTypeFlag: --model-type takes POT's values only, and a
+// configuration file (-c) excludes it like the other flags of a run.
+func TestModelTypeFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--model", testenv.Example("models", "lenet_mnist.onnx"), "--data", testenv.Example("data", "mnist-calib.json"),
+			"--model-type", "bert"}, `--model-type "bert": want transformer`},
+		{[]string{"-c", testenv.Example("configs", "lenet_mnist_default.json"), "--model-type", "transformer"}, "--model-type"},
+	} {
+		out := filepath.Join(t.TempDir(), "out.onnx")
+		_, stderr, code := pot(t, append(append([]string{"quantize"}, tc.args...), "-o", out)...)
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want a refusal mentioning %q", tc.args, code, stderr, tc.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: output written", tc.args)
+		}
+	}
 }
