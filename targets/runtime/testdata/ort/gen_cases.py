@@ -1,0 +1,165 @@
+"""Builds small ONNX models of the recurrent and control-flow operators
+with random inputs, runs them with ONNX Runtime 1.30 (ort_outputs.mjs)
+and stores each as an ONNX backend-test folder (model.onnx,
+test_data_set_0/input_*.pb and output_*.pb) under cases/.
+
+Run with Debian's python3 (onnx, numpy) and NODE_PATH pointing at an
+onnxruntime-node 1.30 install:
+  NODE_PATH=$(/work/shared/bench/setup.sh)/node_modules /usr/bin/python3 gen_cases.py
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "cases")
+rng = np.random.default_rng(20240611)
+
+DT = {np.dtype("float32"): TensorProto.FLOAT, np.dtype("int64"): TensorProto.INT64,
+      np.dtype("int32"): TensorProto.INT32, np.dtype("bool"): TensorProto.BOOL}
+
+
+def rand(*shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def vi(name, arr):
+    return helper.make_tensor_value_info(name, DT[arr.dtype], list(arr.shape))
+
+
+def make_model(name, graph_nodes, inputs, inits, outputs, opset):
+    g = helper.make_graph(
+        graph_nodes, name,
+        [vi(n, a) for n, a in inputs.items()],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT if not o.startswith("i_") else TensorProto.INT64, None) for o in outputs],
+        [numpy_helper.from_array(a, n) for n, a in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="pot-gen")
+    m.ir_version = 7
+    return m
+
+
+def ort_run(m, inputs):
+    """Runs model m on inputs with ONNX Runtime; returns the outputs in
+    order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        onnx.save(m, path)
+        npz = os.path.join(tmp, "in.npz")
+        np.savez(npz, **inputs)
+        subprocess.run(["node", os.path.join(HERE, "ort_outputs.mjs"), path, npz, tmp], check=True)
+        meta = json.load(open(os.path.join(tmp, "outputs.json")))
+        types = {"float32": np.float32, "int64": np.int64, "int32": np.int32, "bool": np.bool_}
+        return [np.fromfile(os.path.join(tmp, o["name"] + ".bin"), dtype=types[o["type"]]).reshape(o["dims"]) for o in meta]
+
+
+def save(name, graph_nodes, inputs, inits, outputs, opset, reference=None):
+    """Writes a backend-test folder. inputs: dict name -> array (fed);
+    inits: dict name -> array (initializers); outputs: names. The
+    expected outputs are ONNX Runtime's on this model, or what
+    reference() returns."""
+    m = make_model(name, graph_nodes, inputs, inits, outputs, opset)
+    expected = reference() if reference else ort_run(m, inputs)
+    d = os.path.join(OUT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "test_data_set_0"))
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    for i, (n, a) in enumerate(inputs.items()):
+        t = numpy_helper.from_array(a, n)
+        with open(os.path.join(d, "test_data_set_0", f"input_{i}.pb"), "wb") as f:
+            f.write(t.SerializeToString())
+    for i, (o, a) in enumerate(zip(outputs, expected)):
+        t = numpy_helper.from_array(a, o)
+        with open(os.path.join(d, "test_data_set_0", f"output_{i}.pb"), "wb") as f:
+            f.write(t.SerializeToString())
+    print("wrote", name)
+
+
+def rnn_case(name, op, I, H, seq, batch, direction="forward", opset=14, layout=0, attrs=None,
+             bias=True, seq_lens=None, init_h=False, init_c=False, peep=False, const_weights=True,
+             outputs=("Y", "Y_h", "Y_c")):
+    G = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+    D = 2 if direction == "bidirectional" else 1
+    x = rand(seq, batch, I) if layout == 0 else rand(batch, seq, I)
+    W, R = rand(D, G * H, I, scale=0.5), rand(D, G * H, H, scale=0.5)
+    feeds, inits = {"X": x}, {}
+    (inits if const_weights else feeds).update({"W": W, "R": R})
+    ins = ["X", "W", "R"]
+    if bias:
+        inits["B"] = rand(D, 2 * G * H, scale=0.3)
+    ins.append("B" if bias else "")
+    if seq_lens is not None:
+        feeds["sequence_lens"] = np.array(seq_lens, dtype=np.int32)
+    ins.append("sequence_lens" if seq_lens is not None else "")
+    sshape = (D, batch, H) if layout == 0 else (batch, D, H)
+    if init_h:
+        feeds["initial_h"] = rand(*sshape)
+    ins.append("initial_h" if init_h else "")
+    if op == "LSTM":
+        if init_c:
+            feeds["initial_c"] = rand(*sshape)
+        ins.append("initial_c" if init_c else "")
+        if peep:
+            inits["P"] = rand(D, 3 * H, scale=0.5)
+        ins.append("P" if peep else "")
+    while ins and ins[-1] == "":
+        ins.pop()
+    nouts = 3 if op == "LSTM" else 2
+    outs = [o if o in outputs else "" for o in ("Y", "Y_h", "Y_c")[:nouts]]
+    while outs and outs[-1] == "":
+        outs.pop()
+    a = dict(hidden_size=H, direction=direction)
+    if opset >= 14:
+        a["layout"] = layout
+    a.update(attrs or {})
+    node = helper.make_node(op, ins, outs, name=name, **a)
+    named = [o for o in outs if o]
+    reference = None
+    if layout == 1:
+        # ONNX Runtime implements layout 0 only: the reference is the
+        # layout-0 layer on transposed inputs, its outputs transposed back.
+        def reference():
+            a0 = dict(a, layout=0)
+            n0 = helper.make_node(op, ins, outs, name=name, **a0)
+            f0 = {k: (v.transpose(1, 0, 2) if k in ("X", "initial_h", "initial_c") else v) for k, v in feeds.items()}
+            m0 = make_model(name, [n0], f0, inits, named, opset)
+            res = ort_run(m0, f0)
+            return [r.transpose(2, 0, 1, 3) if o == "Y" else r.transpose(1, 0, 2) for o, r in zip(named, res)]
+    save(name, [node], feeds, inits, named, opset, reference)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rnn_case("rnn_lstm_bidirectional_peepholes_seqlens", "LSTM", 3, 4, 5, 3, "bidirectional",
+             seq_lens=[5, 2, 4], init_h=True, init_c=True, peep=True)
+    rnn_case("rnn_lstm_reverse_layout1_clip_forget", "LSTM", 5, 3, 4, 2, "reverse", layout=1,
+             attrs=dict(clip=0.8, input_forget=1, activations=["HardSigmoid", "Tanh", "Softsign"],
+                        activation_alpha=[0.3], activation_beta=[0.4]),
+             init_h=True, init_c=True, peep=True)
+    rnn_case("rnn_lstm_opset7_weights_fed_yh_only", "LSTM", 4, 6, 3, 2, "forward", opset=7,
+             const_weights=False, init_h=True, outputs=("Y_h",))
+    rnn_case("rnn_gru_bidirectional_linear_before_reset", "GRU", 3, 5, 6, 3, "bidirectional",
+             attrs=dict(linear_before_reset=1), seq_lens=[6, 1, 3], init_h=True)
+    rnn_case("rnn_gru_reverse_layout1_leakyrelu", "GRU", 4, 3, 5, 2, "reverse", layout=1,
+             attrs=dict(activations=["Sigmoid", "LeakyRelu"], activation_alpha=[0.2]), seq_lens=[3, 5])
+    rnn_case("rnn_gru_forward_fed_weights", "GRU", 2, 4, 4, 2, "forward", const_weights=False,
+             init_h=True)
+    rnn_case("rnn_rnn_bidirectional_relu_scaledtanh", "RNN", 3, 4, 5, 2, "bidirectional",
+             attrs=dict(activations=["Relu", "ScaledTanh"], activation_alpha=[0.7], activation_beta=[1.3], clip=2.5),
+             seq_lens=[4, 5], init_h=True)
+    rnn_case("rnn_rnn_elu_softplus_bidirectional", "RNN", 2, 3, 4, 2, "bidirectional",
+             attrs=dict(activations=["Elu", "Softplus"], activation_alpha=[0.5]))
+    rnn_case("rnn_rnn_affine_reverse", "RNN", 3, 3, 4, 1, "reverse",
+             attrs=dict(activations=["Affine"], activation_alpha=[0.5], activation_beta=[0.1]))
+    rnn_case("rnn_rnn_thresholdedrelu_layout1", "RNN", 3, 5, 3, 2, "forward", layout=1,
+             attrs=dict(activations=["ThresholdedRelu"], activation_alpha=[0.2]), init_h=True)
+
+
+if __name__ == "__main__":
+    main()
