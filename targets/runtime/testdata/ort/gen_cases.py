@@ -38,7 +38,7 @@ def make_model(name, graph_nodes, inputs, inits, outputs, opset):
     g = helper.make_graph(
         graph_nodes, name,
         [vi(n, a) for n, a in inputs.items()],
-        [helper.make_tensor_value_info(o, TensorProto.FLOAT if not o.startswith("i_") else TensorProto.INT64, None) for o in outputs],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
         [numpy_helper.from_array(a, n) for n, a in inits.items()])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="pot-gen")
     m.ir_version = 7
@@ -134,6 +134,103 @@ def rnn_case(name, op, I, H, seq, batch, direction="forward", opset=14, layout=0
     save(name, [node], feeds, inits, named, opset, reference)
 
 
+def g(name, nodes, inputs, outputs, inits=()):
+    """A subgraph: inputs and outputs are (name, elem type, shape)."""
+    return helper.make_graph(nodes, name,
+                             [helper.make_tensor_value_info(*i) for i in inputs],
+                             [helper.make_tensor_value_info(*o) for o in outputs], list(inits))
+
+
+F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+
+
+def control_cases():
+    # If in a Loop body in an If: the innermost branch reads a value of the
+    # main graph (a), one of the outer If's branch (b2) and the Loop's
+    # carried value; the main graph computes a after the If in node order.
+    inner_then = g("inner_then", [helper.make_node("Add", ["acc_in", "a"], ["it"]),
+                                   helper.make_node("Mul", ["it", "b2"], ["inner_t"])], [], [("inner_t", F, None)])
+    inner_else = g("inner_else", [helper.make_node("Sub", ["acc_in", "b2"], ["inner_e"])], [], [("inner_e", F, None)])
+    body = g("body", [
+        helper.make_node("Cast", ["i"], ["i_f"], to=F),
+        helper.make_node("ReduceSum", ["acc_in"], ["tot"], keepdims=0),
+        helper.make_node("Less", ["tot", "limit"], ["small"]),
+        helper.make_node("If", ["small"], ["acc_next"], then_branch=inner_then, else_branch=inner_else),
+        helper.make_node("Add", ["acc_next", "i_f"], ["acc_out"]),
+        helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+        helper.make_node("ReduceMax", ["acc_out"], ["scan_el"], keepdims=0),
+    ], [("i", I64, []), ("cond_in", B, []), ("acc_in", F, [3])], [("cond_out", B, []), ("acc_out", F, [3]), ("scan_el", F, [])])
+    outer_then = g("outer_then", [
+        helper.make_node("Mul", ["x", "x"], ["b2"]),
+        helper.make_node("Loop", ["trips", "", "x"], ["acc", "maxes"], body=body),
+    ], [], [("acc", F, None), ("maxes", F, None)])
+    outer_else = g("outer_else", [helper.make_node("Neg", ["x"], ["neg"]), helper.make_node("Identity", ["x"], ["x2"])], [], [("neg", F, None), ("x2", F, None)])
+    nodes = [
+        helper.make_node("If", ["flag"], ["y", "z"], then_branch=outer_then, else_branch=outer_else),
+        helper.make_node("Relu", ["x"], ["a"]),
+    ]
+    x = rand(3)
+    for flag in (True, False):
+        save(f"cf_nested_if_loop_if_captures_{str(flag).lower()}", nodes,
+             {"x": x, "flag": np.array(flag), "trips": np.array(4, dtype=np.int64), "limit": np.array(6.0, dtype=np.float32)},
+             {}, ["y", "z"], 13)
+
+    # Loop forms: while (cond only), for (M only), both with an early exit,
+    # and zero iterations.
+    body = g("body", [
+        helper.make_node("Add", ["v_in", "step"], ["v_out"]),
+        helper.make_node("ReduceSum", ["v_out"], ["s"], keepdims=0),
+        helper.make_node("Less", ["s", "bound"], ["cond_out"]),
+        helper.make_node("Cast", ["i"], ["i_f"], to=F),
+        helper.make_node("Mul", ["v_out", "i_f"], ["scan"]),
+    ], [("i", I64, []), ("cond_in", B, []), ("v_in", F, [2, 2])], [("cond_out", B, []), ("v_out", F, [2, 2]), ("scan", F, [2, 2])])
+    v0 = rand(2, 2)
+    step = np.abs(rand(2, 2)) + 0.5
+    for name, m, cond in [("while", None, True), ("for", 5, None), ("for_while_exit", 50, True), ("zero_trips", 0, True)]:
+        ins = ["M" if m is not None else "", "cond" if cond is not None else "", "v"]
+        feeds = {"v": v0, "step": step, "bound": np.array(12.0, dtype=np.float32)}
+        if m is not None:
+            feeds["M"] = np.array(m, dtype=np.int64)
+        if cond is not None:
+            feeds["cond"] = np.array(cond)
+        save(f"cf_loop_{name}", [helper.make_node("Loop", ins, ["v_final", "scans"], body=body)], feeds, {}, ["v_final", "scans"], 16)
+
+    # Scan-9 and later: two scan inputs (axis 1 forward, axis 0 reversed),
+    # two scan outputs (axis 0 prepended, axis 2), a state.
+    body = g("body", [
+        helper.make_node("Add", ["st_in", "a_el"], ["t"]),
+        helper.make_node("Mul", ["t", "b_el"], ["st_out"]),
+        helper.make_node("Identity", ["st_out"], ["o1"]),
+        helper.make_node("Unsqueeze", ["a_el", "ax"], ["o2"]),
+    ], [("st_in", F, [2]), ("a_el", F, [2]), ("b_el", F, [2])], [("st_out", F, [2]), ("o1", F, [2]), ("o2", F, [1, 2])],
+        [numpy_helper.from_array(np.array([0], dtype=np.int64), "ax")])
+    save("cf_scan16_axes_directions", [helper.make_node(
+        "Scan", ["st", "a", "b"], ["st_final", "y1", "y2"], body=body, num_scan_inputs=2,
+        scan_input_axes=[1, 0], scan_input_directions=[0, 1], scan_output_axes=[0, 2], scan_output_directions=[1, 0])],
+        {"st": rand(2), "a": rand(2, 4), "b": rand(4, 2)}, {}, ["st_final", "y1", "y2"], 16)
+    # Scan-11 with negative axes.
+    body11 = g("body", [
+        helper.make_node("Add", ["st_in", "a_el"], ["t"]),
+        helper.make_node("Mul", ["t", "b_el"], ["st_out"]),
+        helper.make_node("Identity", ["st_out"], ["o1"]),
+        helper.make_node("Sub", ["a_el", "b_el"], ["o2"]),
+    ], [("st_in", F, [2]), ("a_el", F, [2]), ("b_el", F, [2])], [("st_out", F, [2]), ("o1", F, [2]), ("o2", F, [2])])
+    save("cf_scan11_negative_axes", [helper.make_node(
+        "Scan", ["st", "a", "b"], ["st_final", "y1", "y2"], body=body11, num_scan_inputs=2,
+        scan_input_axes=[-1, -2], scan_output_axes=[-1, -2])],
+        {"st": rand(2), "a": rand(2, 3), "b": rand(3, 2)}, {}, ["st_final", "y1", "y2"], 11)
+    # Scan-8: batch of 3, sequence lengths, a reversed input.
+    body8 = g("body", [
+        helper.make_node("Add", ["st_in", "a_el"], ["t"]),
+        helper.make_node("Sub", ["t", "b_el"], ["st_out"]),
+        helper.make_node("Mul", ["st_out", "a_el"], ["o1"]),
+    ], [("st_in", F, [2]), ("a_el", F, [2]), ("b_el", F, [2])], [("st_out", F, [2]), ("o1", F, [2])])
+    save("cf_scan8_batch_seqlens_directions", [helper.make_node(
+        "Scan", ["lens", "st", "a", "b"], ["st_final", "y"], body=body8, num_scan_inputs=2, directions=[0, 1])],
+        {"lens": np.array([4, 2, 3], dtype=np.int64), "st": rand(3, 2), "a": rand(3, 4, 2), "b": rand(3, 4, 2)},
+        {}, ["st_final", "y"], 8)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rnn_case("rnn_lstm_bidirectional_peepholes_seqlens", "LSTM", 3, 4, 5, 3, "bidirectional",
@@ -159,6 +256,7 @@ def main():
              attrs=dict(activations=["Affine"], activation_alpha=[0.5], activation_beta=[0.1]))
     rnn_case("rnn_rnn_thresholdedrelu_layout1", "RNN", 3, 5, 3, 2, "forward", layout=1,
              attrs=dict(activations=["ThresholdedRelu"], activation_alpha=[0.2]), init_h=True)
+    control_cases()
 
 
 if __name__ == "__main__":
