@@ -170,3 +170,42 @@ func Opset(g *potv1.Graph) int64 {
 	}
 	return 0
 }
+
+// Subgraphs returns the graph attributes of a node (the branches of an
+// If, the body of a Loop or Scan), in attribute order.
+func Subgraphs(n *potv1.Node) []*potv1.Graph {
+	var gs []*potv1.Graph
+	for _, a := range n.GetAttributes() {
+		if a.GetG() != nil {
+			gs = append(gs, a.GetG())
+		}
+		gs = append(gs, a.GetGraphs()...)
+	}
+	return gs
+}
+
+// Walk calls fn for every node of g and of its subgraphs at any depth,
+// each node before the nodes of its own subgraphs. scope is the graph
+// that holds the node; parent is the node whose attribute scope is, nil
+// for g's own nodes.
+func Walk(g *potv1.Graph, fn func(n *potv1.Node, scope *potv1.Graph, parent *potv1.Node)) {
+	walk(g, nil, fn)
+}
+
+func walk(g *potv1.Graph, parent *potv1.Node, fn func(n *potv1.Node, scope *potv1.Graph, parent *potv1.Node)) {
+	for _, n := range g.GetNodes() {
+		fn(n, g, parent)
+		for _, sub := range Subgraphs(n) {
+			walk(sub, n, fn)
+		}
+	}
+}
+
+// Graphs returns g and its subgraphs at any depth, g first.
+func Graphs(g *potv1.Graph) []*potv1.Graph {
+	out := []*potv1.Graph{g}
+	Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
+		out = append(out, Subgraphs(n)...)
+	})
+	return out
+}

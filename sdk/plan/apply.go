@@ -195,7 +195,8 @@ func FloatNodes(p *potv1.QuantizationPlan) map[string]bool {
 }
 
 // shallowGraph copies g with fresh node copies and initializer list, so
-// that Apply can rewire nodes without touching g.
+// that Apply can rewire nodes without touching g; the subgraphs of its
+// nodes (control flow) are copied the same way.
 func shallowGraph(g *potv1.Graph) *potv1.Graph {
 	out := &potv1.Graph{}
 	src, dst := g.ProtoReflect(), out.ProtoReflect()
@@ -208,7 +209,7 @@ func shallowGraph(g *potv1.Graph) *potv1.Graph {
 		return true
 	})
 	for _, n := range g.GetNodes() {
-		c := &potv1.Node{Name: n.GetName(), OpType: n.GetOpType(), Domain: n.GetDomain(), Attributes: n.GetAttributes()}
+		c := &potv1.Node{Name: n.GetName(), OpType: n.GetOpType(), Domain: n.GetDomain(), Attributes: shallowAttributes(n.GetAttributes())}
 		c.Inputs = append([]string(nil), n.GetInputs()...)
 		c.Outputs = append([]string(nil), n.GetOutputs()...)
 		out.Nodes = append(out.Nodes, c)
@@ -216,6 +217,34 @@ func shallowGraph(g *potv1.Graph) *potv1.Graph {
 	out.Initializers = append([]*potv1.Tensor(nil), g.GetInitializers()...)
 	for _, o := range g.GetOpsets() {
 		out.Opsets = append(out.Opsets, proto.Clone(o).(*potv1.OpsetImport))
+	}
+	return out
+}
+
+// shallowAttributes shares a node's attributes but those holding graphs,
+// which it copies with shallowGraph.
+func shallowAttributes(attrs []*potv1.Attribute) []*potv1.Attribute {
+	hasGraph := false
+	for _, a := range attrs {
+		hasGraph = hasGraph || a.GetG() != nil || len(a.GetGraphs()) > 0
+	}
+	if !hasGraph {
+		return attrs
+	}
+	out := make([]*potv1.Attribute, len(attrs))
+	for i, a := range attrs {
+		if a.GetG() == nil && len(a.GetGraphs()) == 0 {
+			out[i] = a
+			continue
+		}
+		c := &potv1.Attribute{Name: a.GetName(), Type: a.GetType(), RefAttrName: a.GetRefAttrName()}
+		if a.GetG() != nil {
+			c.G = shallowGraph(a.GetG())
+		}
+		for _, sg := range a.GetGraphs() {
+			c.Graphs = append(c.Graphs, shallowGraph(sg))
+		}
+		out[i] = c
 	}
 	return out
 }

@@ -3,7 +3,10 @@ package fp16
 import (
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/runtime"
 )
@@ -15,7 +18,8 @@ const InputSuffix = "/fp16"
 // float32 initializers that the quantizers do not own are rounded to
 // half and each float32 graph input is read through an Identity node
 // whose output Policy rounds. Statistics of a graph input are taken on
-// its rounded copy. g is not modified.
+// its rounded copy. The initializers and readers of subgraphs (control
+// flow) are lowered alike. g is not modified.
 func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
 	a, err := plan.Apply(g, p)
 	if err != nil {
@@ -23,22 +27,22 @@ func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
 	}
 	out := a.Graph
 	owned := quantizerOwned(out)
-	inits := make([]*potv1.Tensor, len(out.GetInitializers()))
-	for i, t := range out.GetInitializers() {
-		inits[i] = t
-		if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || owned[t.GetName()] {
-			continue
-		}
-		r, err := roundedTensor(t)
-		if err != nil {
-			return nil, fmt.Errorf("fp16: %w", err)
-		}
-		inits[i] = r
-	}
-	out.Initializers = inits
 	isInit := map[string]bool{}
-	for _, t := range inits {
-		isInit[t.GetName()] = true
+	for _, sg := range graph.Graphs(out) {
+		inits := make([]*potv1.Tensor, len(sg.GetInitializers()))
+		for i, t := range sg.GetInitializers() {
+			inits[i] = t
+			isInit[t.GetName()] = true
+			if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || owned[t.GetName()] {
+				continue
+			}
+			r, err := roundedTensor(t)
+			if err != nil {
+				return nil, fmt.Errorf("fp16: %w", err)
+			}
+			inits[i] = r
+		}
+		sg.Initializers = inits
 	}
 	for _, in := range out.GetInputs() {
 		name := in.GetName()
@@ -46,10 +50,22 @@ func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
 			continue
 		}
 		rounded := name + InputSuffix
-		for _, n := range out.Nodes {
+		graph.Walk(out, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
 			for i, s := range n.GetInputs() {
 				if s == name {
 					n.Inputs[i] = rounded
+				}
+			}
+		})
+		for _, sg := range graph.Graphs(out)[1:] {
+			// A subgraph output may name the input itself; its value
+			// infos are shared with g.
+			for i, o := range sg.GetOutputs() {
+				if o.GetName() == name {
+					sg.Outputs = append([]*potv1.ValueInfo(nil), sg.Outputs...)
+					c := proto.Clone(o).(*potv1.ValueInfo)
+					c.Name = rounded
+					sg.Outputs[i] = c
 				}
 			}
 		}
@@ -71,7 +87,7 @@ func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
 func quantizerOwned(g *potv1.Graph) map[string]bool {
 	owned := map[string]bool{}
 	other := map[string]bool{} // read by something else than a quantizer
-	for _, n := range g.GetNodes() {
+	graph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
 		fq := IsQuantizer(n)
 		for _, in := range n.GetInputs() {
 			switch {
@@ -82,7 +98,7 @@ func quantizerOwned(g *potv1.Graph) map[string]bool {
 				delete(owned, in)
 			}
 		}
-	}
+	})
 	for _, o := range g.GetOutputs() {
 		delete(owned, o.GetName())
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // realModels is the folder of the openWakeWord models (see its README).
-var realModels = filepath.Join("testdata", "realmodels")
+var realModels = filepath.Join("..", "..", "testdata", "realmodels")
 
 // compileReal compiles a model of testdata/realmodels.
 func compileReal(t testing.TB, name string, opts runtime.Options) *runtime.Program {
