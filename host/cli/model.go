@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
@@ -30,27 +31,14 @@ func loadModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
 	return m, g, nil
 }
 
-// inputShape is the shape of the model's single input, symbolic
-// dimensions as -1.
-func inputShape(g *potv1.Graph) ([]int, error) {
-	inits := map[string]bool{}
-	for _, t := range g.GetInitializers() {
-		inits[t.GetName()] = true
+// openData opens a data set for a model with these inputs (the one input
+// it feeds shapes images).
+func openData(path string, inputs []feed.Input, consts map[string]dataset.Constant) (dataset.Dataset, error) {
+	opts := []dataset.Option{dataset.WithInputNames(feed.Names(inputs))}
+	if in, ok := feed.Main(inputs, consts); ok {
+		opts = append(opts, dataset.WithInputShape(in.Shape))
 	}
-	for _, vi := range g.GetInputs() {
-		if inits[vi.GetName()] {
-			continue
-		}
-		shape := make([]int, len(vi.GetShape()))
-		for i, d := range vi.GetShape() {
-			shape[i] = -1
-			if s, ok := d.GetValue().(*potv1.Dim_Size); ok && s.Size > 0 {
-				shape[i] = int(s.Size)
-			}
-		}
-		return shape, nil
-	}
-	return nil, fmt.Errorf("the model has no input")
+	return dataset.Open(path, opts...)
 }
 
 // opened is a model and a data set loaded on a target.
@@ -71,16 +59,16 @@ func (o *opened) Close() {
 // openOn loads a model, opens a data set shaped for it, and starts a
 // session on a target with the data as calibration data or (eval) as
 // evaluation data.
-func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string) (*opened, error) {
+func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string, inputs *inputFlags) (*opened, error) {
 	_, graph, err := loadModel(modelPath)
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputShape(graph)
+	consts, err := inputs.constantMap()
 	if err != nil {
 		return nil, err
 	}
-	ds, err := dataset.Open(dataPath, dataset.WithInputShape(in))
+	ds, err := openData(dataPath, feed.Inputs(graph), consts)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +79,8 @@ func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string
 	o := &opened{graph: graph, data: ds, close: []func(){mgr.Close}}
 	prog := newProgress(g)
 	o.close = append(o.close, prog.Close)
-	opts := pipeline.Options{Manager: mgr, Target: target, Graph: graph, Logger: g.logger(), Progress: prog, Metric: metric}
+	opts := pipeline.Options{Manager: mgr, Target: target, Graph: graph, Logger: g.logger(), Progress: prog, Metric: metric,
+		Constants: consts, Output: inputs.metricOutput}
 	if eval {
 		opts.Evaluation = ds
 	} else {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/potgo/pot/host/config"
 	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/host/qdq"
@@ -77,11 +78,7 @@ func (r *run) quantize(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := inputShape(graph)
-	if err != nil {
-		return err
-	}
-	calib, eval, err := cfg.Open(in)
+	calib, eval, err := cfg.Open(feed.Inputs(graph))
 	if err != nil {
 		return err
 	}
@@ -107,6 +104,7 @@ func (r *run) quantize(ctx context.Context) error {
 	opts := pipeline.Options{
 		Manager: mgr, Target: cfg.Target(), Graph: graph, Calibration: calib, Evaluation: eval,
 		Logger: log, Progress: prog, Metric: f.metric, Workers: f.workers, Resume: f.resume,
+		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output,
 	}
 	if r.hasAA() {
 		opts.Checkpoint = paths.checkpoint
