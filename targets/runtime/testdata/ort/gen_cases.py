@@ -231,6 +231,31 @@ def control_cases():
         {}, ["st_final", "y"], 8)
 
 
+def naming_cases():
+    # Sibling branches define the same local names (t, u, and the loop
+    # body's), with unnamed nodes; the Loop body in the then branch reads
+    # its branch's t. pot renames the second definitions model-wide.
+    body = g("body", [helper.make_node("Add", ["acc", "t"], ["acc_out"]),
+                      helper.make_node("Identity", ["c"], ["c_out"])],
+             [("i", I64, []), ("c", B, []), ("acc", F, [3])], [("c_out", B, []), ("acc_out", F, [3])])
+    then = g("then", [helper.make_node("Mul", ["x", "x"], ["t"]),
+                      helper.make_node("Loop", ["three", "", "x"], ["u"], body=body),
+                      helper.make_node("Sub", ["u", "t"], ["then_out"])], [], [("then_out", F, None)],
+             [numpy_helper.from_array(np.array(3, dtype=np.int64), "three")])
+    body2 = g("body", [helper.make_node("Sub", ["acc", "t"], ["acc_out"]),
+                       helper.make_node("Identity", ["c"], ["c_out"])],
+              [("i", I64, []), ("c", B, []), ("acc", F, [3])], [("c_out", B, []), ("acc_out", F, [3])])
+    els = g("else", [helper.make_node("Neg", ["x"], ["t"]),
+                     helper.make_node("Loop", ["two", "", "x"], ["u"], body=body2),
+                     helper.make_node("Add", ["u", "t"], ["else_out"])], [], [("else_out", F, None)],
+            [numpy_helper.from_array(np.array(2, dtype=np.int64), "two")])
+    x = rand(3)
+    for flag in (True, False):
+        save(f"cf_sibling_scopes_same_names_{str(flag).lower()}",
+             [helper.make_node("If", ["flag"], ["y"], then_branch=then, else_branch=els)],
+             {"x": x, "flag": np.array(flag)}, {}, ["y"], 13)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rnn_case("rnn_lstm_bidirectional_peepholes_seqlens", "LSTM", 3, 4, 5, 3, "bidirectional",
@@ -257,6 +282,7 @@ def main():
     rnn_case("rnn_rnn_thresholdedrelu_layout1", "RNN", 3, 5, 3, 2, "forward", layout=1,
              attrs=dict(activations=["ThresholdedRelu"], activation_alpha=[0.2]), init_h=True)
     control_cases()
+    naming_cases()
 
 
 if __name__ == "__main__":
