@@ -4,15 +4,27 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/potgo/pot/proto/potv1"
 )
 
-// Index answers structural questions about a graph. It is built once and
-// does not follow later changes to the graph.
+// Index answers structural questions about a graph and its subgraphs
+// (the graph attributes of control-flow nodes such as If, Loop and Scan,
+// at any depth). It is built once and does not follow later changes to
+// the graph.
+//
+// Node and tensor names are unique across all scopes (sdk/onnx's ToGraph
+// guarantees it), so every lookup is by name alone. A node of a subgraph
+// that reads a value of an enclosing graph is one of that value's
+// consumers. IsGraphInput and IsGraphOutput are about the main graph;
+// Scope tells which graph holds a node.
 type Index struct {
 	G         *potv1.Graph
 	nodes     map[string]*potv1.Node
+	all       []*potv1.Node
+	scopes    map[string]Scope
+	defined   map[string]*potv1.Graph // the graph defining each tensor
 	producer  map[string]*potv1.Node
 	consumers map[string][]Port
 	inits     map[string]*potv1.Tensor
@@ -27,26 +39,60 @@ type Port struct {
 	Input int
 }
 
-// NewIndex indexes g.
+// Scope is where a node sits: the graph that holds it and, for a node of
+// a subgraph, the control-flow node whose attribute Attr that graph is.
+type Scope struct {
+	Graph  *potv1.Graph
+	Parent *potv1.Node // nil for the main graph's nodes
+	Attr   string
+	// Depth counts the control-flow nodes around the node: 0 in the
+	// main graph.
+	Depth int
+}
+
+// NewIndex indexes g and its subgraphs.
 func NewIndex(g *potv1.Graph) *Index {
-	x := &Index{G: g, nodes: map[string]*potv1.Node{}, producer: map[string]*potv1.Node{}, consumers: map[string][]Port{},
+	x := &Index{G: g, nodes: map[string]*potv1.Node{}, scopes: map[string]Scope{}, defined: map[string]*potv1.Graph{},
+		producer: map[string]*potv1.Node{}, consumers: map[string][]Port{},
 		inits: map[string]*potv1.Tensor{}, inputs: map[string]bool{}, outputs: map[string]bool{}, constOut: map[string]*potv1.Tensor{}}
-	for _, t := range g.GetInitializers() {
-		x.inits[t.GetName()] = t
-	}
 	for _, vi := range g.GetInputs() {
-		if _, isInit := x.inits[vi.GetName()]; !isInit {
+		if _, isInit := initNamed(g, vi.GetName()); !isInit {
 			x.inputs[vi.GetName()] = true
 		}
 	}
 	for _, vi := range g.GetOutputs() {
 		x.outputs[vi.GetName()] = true
 	}
+	x.add(g, Scope{Graph: g})
+	return x
+}
+
+func initNamed(g *potv1.Graph, name string) (*potv1.Tensor, bool) {
+	for _, t := range g.GetInitializers() {
+		if t.GetName() == name {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// add indexes the nodes of one graph, then those of its subgraphs.
+func (x *Index) add(g *potv1.Graph, sc Scope) {
+	for _, t := range g.GetInitializers() {
+		x.inits[t.GetName()] = t
+		x.defined[t.GetName()] = g
+	}
+	for _, vi := range g.GetInputs() {
+		x.defined[vi.GetName()] = g
+	}
 	for _, n := range g.GetNodes() {
 		x.nodes[n.GetName()] = n
+		x.all = append(x.all, n)
+		x.scopes[n.GetName()] = sc
 		for _, o := range n.GetOutputs() {
 			if o != "" {
 				x.producer[o] = n
+				x.defined[o] = g
 			}
 		}
 		for i, in := range n.GetInputs() {
@@ -59,22 +105,42 @@ func NewIndex(g *potv1.Graph) *Index {
 				x.constOut[n.GetOutputs()[0]] = a.GetT()
 			}
 		}
+		for _, a := range n.GetAttributes() {
+			for _, sg := range append([]*potv1.Graph{a.GetG()}, a.GetGraphs()...) {
+				if sg != nil {
+					x.add(sg, Scope{Graph: sg, Parent: n, Attr: a.GetName(), Depth: sc.Depth + 1})
+				}
+			}
+		}
 	}
-	return x
 }
 
-// Node returns a node by name.
+// Node returns a node by name, in any scope.
 func (x *Index) Node(name string) *potv1.Node { return x.nodes[name] }
+
+// Nodes returns every node: the main graph's in order, each followed by
+// the nodes of its subgraphs (depth first).
+func (x *Index) Nodes() []*potv1.Node { return x.all }
+
+// Scope returns where a node sits (the zero Scope for an unknown name).
+func (x *Index) Scope(node string) Scope { return x.scopes[node] }
+
+// InSubgraph reports whether a node sits in a subgraph.
+func (x *Index) InSubgraph(node string) bool { return x.scopes[node].Parent != nil }
+
+// DefiningGraph returns the graph that defines a tensor (as an input,
+// initializer or node output), or nil.
+func (x *Index) DefiningGraph(tensor string) *potv1.Graph { return x.defined[tensor] }
 
 // Producer returns the node writing a tensor, or nil for graph inputs
 // and initializers.
 func (x *Index) Producer(tensor string) *potv1.Node { return x.producer[tensor] }
 
-// Consumers returns the node inputs reading a tensor.
+// Consumers returns the node inputs reading a tensor, in every scope.
 func (x *Index) Consumers(tensor string) []Port { return x.consumers[tensor] }
 
 // Constant returns the value of a tensor that is an initializer or the
-// output of a Constant node, or nil.
+// output of a Constant node, of any scope, or nil.
 func (x *Index) Constant(tensor string) *potv1.Tensor {
 	if t, ok := x.inits[tensor]; ok {
 		return t
@@ -82,14 +148,14 @@ func (x *Index) Constant(tensor string) *potv1.Tensor {
 	return x.constOut[tensor]
 }
 
-// Initializer returns an initializer by name, or nil.
+// Initializer returns an initializer of any scope by name, or nil.
 func (x *Index) Initializer(name string) *potv1.Tensor { return x.inits[name] }
 
-// IsGraphInput reports whether a tensor is a graph input (not an
-// initializer).
+// IsGraphInput reports whether a tensor is an input of the main graph
+// (not an initializer).
 func (x *Index) IsGraphInput(tensor string) bool { return x.inputs[tensor] }
 
-// IsGraphOutput reports whether a tensor is a graph output.
+// IsGraphOutput reports whether a tensor is an output of the main graph.
 func (x *Index) IsGraphOutput(tensor string) bool { return x.outputs[tensor] }
 
 // Attr returns a node attribute, or nil.
@@ -199,6 +265,66 @@ func walk(g *potv1.Graph, parent *potv1.Node, fn func(n *potv1.Node, scope *potv
 			walk(sub, n, fn)
 		}
 	}
+}
+
+// FreeVars lists, sorted, the tensors that the nodes and outputs of g
+// (and of its subgraphs, at any depth) read without g defining them: the
+// values g reads from enclosing graphs.
+func FreeVars(g *potv1.Graph) []string {
+	defined := map[string]bool{}
+	for _, vi := range g.GetInputs() {
+		defined[vi.GetName()] = true
+	}
+	for _, t := range g.GetInitializers() {
+		defined[t.GetName()] = true
+	}
+	for _, n := range g.GetNodes() {
+		for _, o := range n.GetOutputs() {
+			defined[o] = true
+		}
+	}
+	set := map[string]bool{}
+	read := func(name string) {
+		if name != "" && !defined[name] {
+			set[name] = true
+		}
+	}
+	for _, n := range g.GetNodes() {
+		for _, in := range n.GetInputs() {
+			read(in)
+		}
+		for _, sg := range Subgraphs(n) {
+			for _, f := range FreeVars(sg) {
+				read(f)
+			}
+		}
+	}
+	for _, o := range g.GetOutputs() {
+		read(o.GetName())
+	}
+	out := make([]string, 0, len(set))
+	for name := range set {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ImplicitInputs lists, sorted, the tensors of n's graph that the
+// subgraphs of n read: inputs of n that its input list does not name.
+func ImplicitInputs(n *potv1.Node) []string {
+	set := map[string]bool{}
+	for _, sg := range Subgraphs(n) {
+		for _, f := range FreeVars(sg) {
+			set[f] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for name := range set {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Graphs returns g and its subgraphs at any depth, g first.
