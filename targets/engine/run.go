@@ -345,7 +345,16 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 	sort.Strings(watch)
 	var scratch []float32
 	var f32 tensor.Tensor
+	// A tensor inside a subgraph is computed for the samples that run it:
+	// count, per tensor, the samples of the batches that computed it.
+	computedIn := map[string]int{} // tensor -> offset+1 of the last batch
+	computedFor := map[string]int{}
+	total := 0
 	onValue := func(b batchInfo, name string, t *tensor.Tensor) error {
+		if computedIn[name] != b.offset+1 {
+			computedIn[name] = b.offset + 1
+			computedFor[name] += b.samples
+		}
 		t = headRows(t, b.samples, b.rows)
 		batch := b.samples
 		data, err := asFloat32(t, &f32)
@@ -378,17 +387,27 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 		}
 		return nil
 	}
-	if err := e.runBatches(ctx, c, samples, batchRun{watch: watch, onValue: onValue}); err != nil {
+	after := func(b batchInfo, _ *rt.Session) error {
+		total += b.samples
+		return nil
+	}
+	if err := e.runBatches(ctx, c, samples, batchRun{watch: watch, onValue: onValue, after: after}); err != nil {
 		return nil, err
 	}
-	resp := &potv1.StatisticsResponse{}
+	resp := &potv1.StatisticsResponse{Samples: int64(total)}
 	for i, p := range probes {
-		v, dims, err := accs[i].Result()
-		if err != nil {
-			return nil, fmt.Errorf("probe %q: %w", p.GetId(), err)
+		src := c.applied.Source(p.GetTensor())
+		sv := &potv1.StatisticValue{ProbeId: p.GetId(), Samples: int64(computedFor[src])}
+		// Without samples (a tensor in a subgraph no sample ran) the
+		// probe has no value.
+		if accs[i].Samples() > 0 {
+			v, dims, err := accs[i].Result()
+			if err != nil {
+				return nil, fmt.Errorf("probe %q: %w", p.GetId(), err)
+			}
+			sv.Values, sv.Dims = v, dims
 		}
-		resp.Values = append(resp.Values, &potv1.StatisticValue{ProbeId: p.GetId(), Values: v, Dims: dims})
-		resp.Samples = int64(accs[i].Samples())
+		resp.Values = append(resp.Values, sv)
 	}
 	return resp, nil
 }
