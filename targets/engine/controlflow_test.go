@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/potgo/pot/plugins"
@@ -93,6 +94,20 @@ func TestStatisticsInsideBranches(t *testing.T) {
 		}
 		if len(v.GetValues()) != 1 || v.GetValues()[0] != want[tc.tensor] {
 			t.Errorf("%s: max %v, want %v", tc.tensor, v.GetValues(), want[tc.tensor])
+		}
+	}
+	// A branch value is returned for samples that run the branch (the
+	// first four windows), and refused, by name, for the others.
+	for _, tc := range []struct {
+		indices []int64
+		ok      bool
+	}{{[]int64{0, 1, 2, 3}, true}, {[]int64{2, 3, 4}, false}} {
+		r, err := e.Infer(ctx, &potv1.InferRequest{ModelId: resp.GetModelId(), Samples: &potv1.Samples{DataId: id, Indices: tc.indices}, Outputs: []string{"input.27"}})
+		switch {
+		case tc.ok && (err != nil || len(r.GetOutputs()) != 1 || r.GetOutputs()[0].GetDims()[0] != 4):
+			t.Errorf("samples %v: %v %v", tc.indices, err, r.GetOutputs())
+		case !tc.ok && (err == nil || !strings.Contains(err.Error(), `"input.27" was not computed`)):
+			t.Errorf("samples %v: error %v", tc.indices, err)
 		}
 	}
 

@@ -243,7 +243,11 @@ func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.Inf
 					}
 					// Batches are joined along the first axis, the batch's
 					// (whole samples bring their own batch dimension).
-					if err := appendRows(acc[i], headRows(sess.Value(w), b.samples, b.rows)); err != nil {
+					v, err := computed(sess, w, b)
+					if err != nil {
+						return err
+					}
+					if err := appendRows(acc[i], headRows(v, b.samples, b.rows)); err != nil {
 						return fmt.Errorf("output %q: %w", names[i], err)
 					}
 				}
@@ -435,7 +439,11 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 			n := b.samples
 			resp := &potv1.EvaluateResponse{Offset: int64(b.offset), Samples: int64(n)}
 			for i, w := range watch {
-				v := headRows(sess.Value(w), n, b.rows)
+				v, err := computed(sess, w, b)
+				if err != nil {
+					return err
+				}
+				v = headRows(v, n, b.rows)
 				if k <= 0 {
 					resp.Outputs = append(resp.Outputs, rt.ToProto(names[i], v))
 					continue
@@ -449,6 +457,16 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 			return send(resp)
 		},
 	})
+}
+
+// computed returns a watched tensor after a batch ran, or an error when
+// the batch did not compute it (it sits in a subgraph, such as an If
+// branch, that the batch did not run).
+func computed(sess *rt.Session, name string, b batchInfo) (*tensor.Tensor, error) {
+	if v := sess.Value(name); v != nil {
+		return v, nil
+	}
+	return nil, fmt.Errorf("tensor %q was not computed for samples %d to %d: the subgraph that computes it did not run", name, b.offset, b.offset+b.samples-1)
 }
 
 // rpcError marks an error of an operator the runtime does not implement

@@ -8,6 +8,8 @@ TensorProto files for TestRealModels:
                       stage's score
   silero_vad/{input,h,c}.pb          [8, 1, 512], [8, 2, 1, 64] inputs
   silero_vad/{output,hn,cn}.pb       outputs (sr is 16000)
+  hey_jarvis_calib.npy               [200, 16, 96] calibration windows, 40
+                                     of which run the verifier branch
 Usage: /usr/bin/python3 make_refs.py FEATURES_DIR
 """
 import json
@@ -66,3 +68,14 @@ pick = [speech[0], speech[len(speech) // 2], mid[0], mid[len(mid) // 2], quiet[l
 for name, a in [("input", inp), ("h", h), ("c", c), ("output", out), ("hn", hn), ("cn", cn)]:
     save("silero_vad", name, a[pick])
 print("silero_vad:", [(vn[i], float(out[i, 0, 0])) for i in pick])
+
+# Calibration windows for `pot quantize` (hey_jarvis_calib.npy, [200, 16,
+# 96]): 40 on which the If runs the verifier branch and 160 on which it
+# does not, drawn with a fixed seed, in a shuffled order.
+rng = np.random.default_rng(7)
+then_i = rng.choice(np.flatnonzero(p1 >= 0.5), 40, replace=False)
+else_i = rng.choice(np.flatnonzero(p1 < 0.5), 160, replace=False)
+calib = np.concatenate([then_i, else_i])
+rng.shuffle(calib)
+np.save(os.path.join(here, "hey_jarvis_calib.npy"), np.ascontiguousarray(x[calib, 0]))
+print("calibration:", len(calib), "windows,", int((p1[calib] >= 0.5).sum()), "run the verifier branch")
