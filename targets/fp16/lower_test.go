@@ -223,6 +223,36 @@ func TestLowerInsideBranches(t *testing.T) {
 	if k, _ := graph.Float32s(then.GetInitializers()[0]); k[0] != 0.1 || then.GetNodes()[0].GetInputs()[0] != "X" || els.GetOutputs()[0].GetName() != "X" {
 		t.Error("Lower modified the original branches")
 	}
+	// A weight quantizer inside the branch: the FakeQuantize's parameters
+	// (in the branch) and the weights it alone reads stay as they are.
+	wq := &potv1.Quantizer{Id: "k", Location: &potv1.Location{Tensor: "k", Node: "mul", Input: 1}, Weights: true, Bits: 8,
+		Levels: 255, LevelLow: -127, LevelHigh: 127, InputLow: []float32{-0.3}, InputHigh: []float32{0.3}, OutputLow: []float32{-0.3}, OutputHigh: []float32{0.3}}
+	aq, err := Lower(g, &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{wq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qt := graph.Subgraphs(aq.Graph.GetNodes()[1])[0]
+	seen := map[string]bool{}
+	for _, init := range qt.GetInitializers() {
+		v, _ := graph.Float32s(init)
+		seen[init.GetName()] = true
+		switch init.GetName() {
+		case "k":
+			if v[0] != 0.1 {
+				t.Errorf("weights k read only by the quantizer were rounded to %.9g", v[0])
+			}
+		case "fq/k/scale":
+			if v[0] != float32(0.3/127) {
+				t.Errorf("the quantizer's scale was rounded to %.9g", v[0])
+			}
+		}
+	}
+	if !seen["k"] || !seen["fq/k/scale"] {
+		t.Errorf("branch initializers %v", seen)
+	}
+	if qt.GetNodes()[0].GetInputs()[1] != "k/fq/mul/1" {
+		t.Errorf("the branch's Mul reads %q", qt.GetNodes()[0].GetInputs()[1])
+	}
 	p, err := rt.Compile(a.Graph, rt.Options{Policy: Policy{}})
 	if err != nil {
 		t.Fatal(err)
