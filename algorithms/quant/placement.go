@@ -116,6 +116,9 @@ func Place(x *graph.Index, cfg *Config, opts PlaceOptions) ([]*Point, error) {
 				reqs = append(reqs, request{port: graph.Port{Node: n, Input: i}, tensor: in, weights: true, options: oc.GetWeights(), axis: axis})
 				continue
 			}
+			if dt := x.ValueType(in); dt != potv1.DataType_DATA_TYPE_UNDEFINED && dt != potv1.DataType_DATA_TYPE_FLOAT {
+				continue // integers and booleans (shapes, sample rates, masks) are not quantized
+			}
 			reqs = append(reqs, request{port: graph.Port{Node: n, Input: i}, tensor: in, options: oc.GetActivations(), axis: 1, unify: unify})
 		}
 		if len(oc.GetOutputs()) > 0 {

@@ -23,6 +23,7 @@ const gemmConfig = `{"target_device": "CPU", "config": {"quantization": {
   "operations": [
     {"type": "Gemm", "quantization": {"activations": "q8_a", "weights": "q8_w_sym"}},
     {"type": "LSTM", "quantization": {"activations": "q8_a", "weights": "q8_w_sym"}},
+    {"type": "Equal", "quantization": {"activations": "q8_a", "weights": "q8_w_sym"}},
     {"type": "Flatten"}]}`
 
 func realModel(t *testing.T, name string) *graph.Index {
@@ -76,6 +77,13 @@ func TestPlaceInsideSubgraphs(t *testing.T) {
 	}
 	if fmt.Sprint(inputs) != "map[0:true 1:true 2:true 5:true]" {
 		t.Errorf("LSTM_245's quantized inputs: %v", inputs)
+	}
+	// Integers are not quantized: the sample rate and the shapes the
+	// branches compare (Equal is quantizable in POT's configs).
+	for _, p := range points {
+		if dt := x.ValueType(p.Tensor); dt != potv1.DataType_DATA_TYPE_UNDEFINED && dt != potv1.DataType_DATA_TYPE_FLOAT {
+			t.Errorf("point %s on a %v tensor", p.ID, dt)
+		}
 	}
 }
 

@@ -31,6 +31,8 @@ type Index struct {
 	inputs    map[string]bool
 	outputs   map[string]bool
 	constOut  map[string]*potv1.Tensor // outputs of Constant nodes
+	declared  map[string]potv1.DataType // element types of value infos, any scope
+	types     map[string]potv1.DataType // ValueType's memo
 }
 
 // Port is one input of a node.
@@ -54,7 +56,8 @@ type Scope struct {
 func NewIndex(g *potv1.Graph) *Index {
 	x := &Index{G: g, nodes: map[string]*potv1.Node{}, scopes: map[string]Scope{}, defined: map[string]*potv1.Graph{},
 		producer: map[string]*potv1.Node{}, consumers: map[string][]Port{},
-		inits: map[string]*potv1.Tensor{}, inputs: map[string]bool{}, outputs: map[string]bool{}, constOut: map[string]*potv1.Tensor{}}
+		inits: map[string]*potv1.Tensor{}, inputs: map[string]bool{}, outputs: map[string]bool{}, constOut: map[string]*potv1.Tensor{},
+		declared: map[string]potv1.DataType{}, types: map[string]potv1.DataType{}}
 	for _, vi := range g.GetInputs() {
 		if _, isInit := initNamed(g, vi.GetName()); !isInit {
 			x.inputs[vi.GetName()] = true
@@ -84,6 +87,13 @@ func (x *Index) add(g *potv1.Graph, sc Scope) {
 	}
 	for _, vi := range g.GetInputs() {
 		x.defined[vi.GetName()] = g
+	}
+	for _, vis := range [][]*potv1.ValueInfo{g.GetInputs(), g.GetValueInfo(), g.GetOutputs()} {
+		for _, vi := range vis {
+			if vi.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
+				x.declared[vi.GetName()] = vi.GetDtype()
+			}
+		}
 	}
 	for _, n := range g.GetNodes() {
 		x.nodes[n.GetName()] = n
@@ -146,6 +156,65 @@ func (x *Index) Constant(tensor string) *potv1.Tensor {
 		return t
 	}
 	return x.constOut[tensor]
+}
+
+// sameType are operators whose output has the element type of their
+// first input.
+var sameType = map[string]bool{
+	"Identity": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true, "Transpose": true,
+	"Slice": true, "Gather": true, "GatherElements": true, "GatherND": true, "Concat": true, "Split": true,
+	"Expand": true, "Tile": true, "Pad": true, "Add": true, "Sub": true, "Mul": true, "Div": true, "Neg": true,
+	"Abs": true, "Max": true, "Min": true, "ReduceMax": true, "ReduceMin": true, "ReduceSum": true, "Relu": true,
+	"MaxPool": true,
+}
+
+// boolOut are operators whose output is bool.
+var boolOut = map[string]bool{
+	"Equal": true, "Greater": true, "GreaterOrEqual": true, "Less": true, "LessOrEqual": true, "Not": true,
+	"And": true, "Or": true, "Xor": true, "IsNaN": true, "IsInf": true,
+}
+
+// int64Out are operators whose output is int64.
+var int64Out = map[string]bool{"Shape": true, "Size": true, "ArgMax": true, "ArgMin": true, "NonZero": true}
+
+// ValueType returns the element type of a tensor when the graph tells:
+// its declared type (inputs, outputs and value_info of any scope), an
+// initializer's or Constant's, the output of a comparison (bool), of
+// Shape or Size (int64), of Cast (its "to"), or of a shape or element-wise
+// operation of its first input's type. It is UNDEFINED otherwise.
+func (x *Index) ValueType(tensor string) potv1.DataType {
+	if dt, ok := x.types[tensor]; ok {
+		return dt
+	}
+	x.types[tensor] = potv1.DataType_DATA_TYPE_UNDEFINED // cycles
+	dt := x.valueType(tensor)
+	x.types[tensor] = dt
+	return dt
+}
+
+func (x *Index) valueType(tensor string) potv1.DataType {
+	if dt, ok := x.declared[tensor]; ok {
+		return dt
+	}
+	if c := x.Constant(tensor); c != nil {
+		return c.GetDtype()
+	}
+	p := x.producer[tensor]
+	if p == nil || (p.GetDomain() != "" && p.GetDomain() != "ai.onnx") {
+		return potv1.DataType_DATA_TYPE_UNDEFINED
+	}
+	op := p.GetOpType()
+	switch {
+	case boolOut[op]:
+		return potv1.DataType_DATA_TYPE_BOOL
+	case int64Out[op] || op == "TopK" && len(p.GetOutputs()) > 1 && p.GetOutputs()[1] == tensor:
+		return potv1.DataType_DATA_TYPE_INT64
+	case op == "Cast":
+		return potv1.DataType(AttrInt(p, "to", 0))
+	case sameType[op] && len(p.GetInputs()) > 0:
+		return x.ValueType(p.GetInputs()[0])
+	}
+	return potv1.DataType_DATA_TYPE_UNDEFINED
 }
 
 // Initializer returns an initializer of any scope by name, or nil.

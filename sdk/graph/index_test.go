@@ -158,3 +158,33 @@ func TestIndexRealModel(t *testing.T) {
 		t.Errorf("readers of x.1: %v", readers)
 	}
 }
+
+// TestValueType: silero_vad's sample rate input is int64, its comparison
+// bool, the shape arithmetic inside the branches int64, and a cast's
+// output the cast's type; a convolution's output, undeclared, unknown.
+func TestValueType(t *testing.T) {
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "testdata", "realmodels", "silero_vad.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ToGraph(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := graph.NewIndex(g)
+	for tensor, want := range map[string]potv1.DataType{
+		"sr":                potv1.DataType_DATA_TYPE_INT64,
+		"input":             potv1.DataType_DATA_TYPE_FLOAT,
+		"onnx::Cast_125":    potv1.DataType_DATA_TYPE_BOOL,
+		"622":               potv1.DataType_DATA_TYPE_INT64, // Shape
+		"num_samples.3":     potv1.DataType_DATA_TYPE_INT64, // Gather of a shape
+		"631":               potv1.DataType_DATA_TYPE_INT64, // Concat of shapes
+		"771":               potv1.DataType_DATA_TYPE_BOOL,  // Cast to bool
+		"343":               potv1.DataType_DATA_TYPE_FLOAT, // an initializer of a subgraph
+		"forward_transform": potv1.DataType_DATA_TYPE_UNDEFINED,
+	} {
+		if got := x.ValueType(tensor); got != want {
+			t.Errorf("ValueType(%q) = %v, want %v", tensor, got, want)
+		}
+	}
+}
