@@ -30,7 +30,7 @@ type Index struct {
 	inits     map[string]*potv1.Tensor
 	inputs    map[string]bool
 	outputs   map[string]bool
-	constOut  map[string]*potv1.Tensor // outputs of Constant nodes
+	constOut  map[string]*potv1.Tensor  // outputs of Constant nodes
 	declared  map[string]potv1.DataType // element types of value infos, any scope
 	types     map[string]potv1.DataType // ValueType's memo
 }
