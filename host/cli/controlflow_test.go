@@ -116,10 +116,11 @@ func TestQuantizeIfModel(t *testing.T) {
 	floatOut, floatP1 := jarvisRun(t, model, windows)
 	verifier := []string{"Gemm_34", "Gemm_47", "Gemm_60"}
 
-	quantize := func(data string) (string, map[string]json.RawMessage) {
+	quantize := func(data string, extra ...string) (string, map[string]json.RawMessage) {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "jarvis_int8.onnx")
 		args := append([]string{"quantize", "--model", model, "--data", data, "--target", "cpu", "-o", out, "--json"}, layerNormOps...)
+		args = append(args, extra...)
 		stdout, stderr, code := pot(t, args...)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
@@ -222,6 +223,14 @@ func TestQuantizeIfModel(t *testing.T) {
 		t.Logf("decisions agree on %.3f, branch on %.3f, mean abs difference %.4f", float64(agree)/n, float64(branch)/n, sum/n)
 		if float64(agree)/n < 0.95 || float64(branch)/n < 0.9 || sum/n > 0.05 {
 			t.Errorf("the quantized model strays from the float one: decisions %.3f, branch %.3f, mean difference %.4f", float64(agree)/n, float64(branch)/n, sum/n)
+		}
+	})
+
+	t.Run("ignored node in the branch", func(t *testing.T) {
+		out, _ := quantize(calib, "--ignore", "Gemm_47")
+		quantized, _ := branchQDQ(out)
+		if !quantized["Gemm_34"] || quantized["Gemm_47"] || !quantized["Gemm_60"] {
+			t.Errorf("quantized: %v, want all but the ignored Gemm_47", quantized)
 		}
 	})
 

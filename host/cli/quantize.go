@@ -12,6 +12,7 @@ import (
 
 	"github.com/potgo/pot/host/config"
 	"github.com/potgo/pot/proto/potv1"
+	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
 )
 
@@ -226,16 +227,17 @@ func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples i
 }
 
 // ignoredScope turns --ignore values into POT's ignored scope: node names
-// into scope, op types into operations.
+// into scope, op types into operations. Nodes of subgraphs (If branches,
+// loop bodies) count.
 func ignoredScope(g *potv1.Graph, names []string) (map[string]any, error) {
 	nodes := map[string]bool{}
 	types := map[string]bool{}
 	var all []string
-	for _, n := range g.GetNodes() {
+	sdkgraph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
 		nodes[n.GetName()] = true
 		types[n.GetOpType()] = true
 		all = append(all, n.GetName(), n.GetOpType())
-	}
+	})
 	var scope []string
 	var ops []map[string]any
 	for _, name := range names {
