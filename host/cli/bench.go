@@ -96,7 +96,7 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	batch, note := f.batch, ""
 	if fd.Batch > 0 && fd.Batch != f.batch {
 		batch, note = fd.Batch, fd.BatchReason
-		g.logger().Warn("batch set by the model", "batch", batch, "reason", note)
+		g.logger().Info("batch set by the model", "batch", batch, "reason", note)
 	}
 	mgr, err := g.manager()
 	if err != nil {

@@ -151,6 +151,18 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		if s.eval, err = s.upload(ctx, "evaluation", f); err != nil {
 			return nil, err
 		}
+	}
+	// One sample through the float model before any real work: a model
+	// that fails on its data fails now, not after statistics.
+	for _, d := range []*data{s.calib, s.eval} {
+		if d == nil {
+			continue
+		}
+		if _, err := t.Infer(ctx, &potv1.InferRequest{ModelId: s.modelID, Samples: &potv1.Samples{DataId: d.id, Indices: []int64{0}}}); err != nil {
+			return nil, fmt.Errorf("the float model does not run on the first sample of the %s data (%s): %w", d.name, d.feed.Describe(), err)
+		}
+	}
+	if s.eval != nil {
 		if opts.Workers > 1 {
 			if err := s.startWorkers(ctx, opts.Workers); err != nil {
 				return nil, err
