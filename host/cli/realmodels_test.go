@@ -223,3 +223,24 @@ func TestAudioFrontEnd(t *testing.T) {
 		t.Errorf("metric %+v", m)
 	}
 }
+
+// TestAccuracyAwareOwnMetric runs the accuracy-aware search on unlabelled
+// data with --metric sqnr: the search measures the output SQNR (not the
+// top-1 agreement it falls back to when no metric is chosen) and reverts
+// layers until the SQNR meets the budget (200 dB is the float model
+// against itself, so a drop of 168 asks for 32 dB).
+func TestAccuracyAwareOwnMetric(t *testing.T) {
+	res := quantizeJSON(t, "-q", "accuracy_aware", "-m", oww("alexa_v0.1.onnx"), "--data", oww("alexa.npy"), "--metric", "sqnr",
+		"--max-drop", "168", "-o", filepath.Join(t.TempDir(), "alexa.onnx"))
+	var rep struct {
+		Metric string  `json:"metric"`
+		Met    bool    `json:"met"`
+		Final  float64 `json:"final_metric"`
+	}
+	if err := json.Unmarshal(res.Reports, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Metric != "sqnr" || !rep.Met || rep.Final < 32 || len(res.Reverted) == 0 || res.Metric.Quantized != rep.Final {
+		t.Errorf("search %+v, reverted %v, metric %+v", rep, res.Reverted, res.Metric)
+	}
+}
