@@ -21,7 +21,14 @@ import (
 // pipeline (see testdata/openwakeword/README.md), fed features of speech
 // that espeak-ng spoke, computed in ONNX Runtime by examples/speech.
 
-func oww(name string) string { return filepath.Join("testdata", "openwakeword", name) }
+// oww is the absolute path of a file of testdata/openwakeword.
+func oww(name string) string {
+	p, err := filepath.Abs(filepath.Join("testdata", "openwakeword", name))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
 func mustGraph(t *testing.T, path string) *potv1.Graph {
 	t.Helper()
