@@ -68,7 +68,7 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if f.batch < 1 || f.rounds < 1 {
 		return fmt.Errorf("--batch and --rounds must be positive")
 	}
-	_, graph, err := loadModel(f.model)
+	_, graph, err := g.importModel(f.model)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (r *run) quantize(ctx context.Context) error {
 			return fmt.Errorf("--metric %s is lower-is-better; %s needs a metric where higher is better (top1, top5, agreement, sqnr, cosine, psnr)", f.metric, accuracyAware)
 		}
 	}
-	base, graph, err := loadModel(cfg.Model.Path)
+	base, graph, err := g.importModel(cfg.Model.Path)
 	if err != nil {
 		return err
 	}
