@@ -88,6 +88,15 @@ func Adapters() []string {
 	return out
 }
 
+// arity checks that n has at least ins inputs and outs outputs (omitted
+// optional ones count).
+func arity(n *potv1.Node, ins, outs int) error {
+	if len(n.GetInputs()) < ins || len(n.GetOutputs()) < outs {
+		return fmt.Errorf("%d inputs and %d outputs, want at least %d and %d", len(n.GetInputs()), len(n.GetOutputs()), ins, outs)
+	}
+	return nil
+}
+
 func dropAttrs(names ...string) adapter {
 	return func(s *scope, n *potv1.Node, v int64) (string, error) {
 		var gone []string
@@ -244,6 +253,9 @@ func tileRepeats(s *scope, n *potv1.Node, v int64) (string, error) {
 // dimensions. With an axis whose B does not reach A's last dimension, B
 // gets trailing axes of size one.
 func legacyBroadcast(s *scope, n *potv1.Node, v int64) (string, error) {
+	if err := arity(n, 2, 1); err != nil {
+		return "", err
+	}
 	b, err := attrInt(n, "broadcast", 0)
 	if err != nil {
 		return "", err
@@ -372,6 +384,9 @@ func batchNormSpatial(s *scope, n *potv1.Node, v int64) (string, error) {
 	if a.GetI() != 0 {
 		return "removed spatial=1", nil
 	}
+	if err := arity(n, 5, 1); err != nil {
+		return "", err
+	}
 	for _, o := range n.GetOutputs()[1:] {
 		if o != "" {
 			return "", fmt.Errorf("spatial=0 with training outputs (%q) has no opset-9 equivalent", o)
@@ -418,6 +433,9 @@ func batchNormSpatial(s *scope, n *potv1.Node, v int64) (string, error) {
 // preluSlope: before 7, a 1-D slope held one value per channel (axis 1);
 // from 7 it broadcasts as numpy does (aligned to the last axis).
 func preluSlope(s *scope, n *potv1.Node, v int64) (string, error) {
+	if err := arity(n, 2, 1); err != nil {
+		return "", err
+	}
 	x, slope := input(n, 0), input(n, 1)
 	t := s.konst(slope)
 	if t != nil && graphNumElements(t.GetDims()) == 1 {
@@ -659,6 +677,9 @@ func scatterElements(s *scope, n *potv1.Node, v int64) (string, error) {
 // one, nothing changes but the default (1 became -1); otherwise the node
 // runs on Flatten(axis) and its result is reshaped back.
 func softmaxOneAxis(s *scope, n *potv1.Node, v int64) (string, error) {
+	if err := arity(n, 1, 1); err != nil {
+		return "", err
+	}
 	axisAttr := attr(n, "axis")
 	axis, err := attrInt(n, "axis", 1)
 	if err != nil {
@@ -733,6 +754,9 @@ func rewriteExperimental(s *scope, n *potv1.Node) (string, error) {
 		return "experimental ThresholdedRelu made ThresholdedRelu-10 (same definition)", nil
 	case "ImageScaler":
 		// y = scale * x + bias[c] on an NCHW input.
+		if err := arity(n, 1, 1); err != nil {
+			return "", err
+		}
 		scale, err := attrFloat(n, "scale", 1)
 		if err != nil {
 			return "", err

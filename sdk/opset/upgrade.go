@@ -50,7 +50,7 @@ func (r *Report) Summary() string {
 	}
 	s := fmt.Sprintf("upgraded ONNX opset %d to %d: %d of %d nodes converted", r.From, r.To, len(r.Changes), r.Nodes)
 	if len(r.Changes) == 0 {
-		return s + " (the others needed only the version bump)"
+		return s + " (every node needed only the version bump)"
 	}
 	count := map[string]int{}
 	for _, c := range r.Changes {
