@@ -72,22 +72,6 @@ func init() {
 	register(13, splitAttrToInput, "Split")
 }
 
-// Adapters lists the operator versions Upgrade rewrites ("Slice-10"), for
-// documentation and tests.
-func Adapters() []string {
-	var out []string
-	for k := range adapters {
-		out = append(out, fmt.Sprintf("%s-%d", k.op, k.v))
-	}
-	for op, rw := range experimental {
-		if rw != "" {
-			out = append(out, fmt.Sprintf("%s-experimental", op))
-		}
-	}
-	sortStrings(out)
-	return out
-}
-
 // arity checks that n has at least ins inputs and outs outputs (omitted
 // optional ones count).
 func arity(n *potv1.Node, ins, outs int) error {
@@ -291,9 +275,9 @@ func legacyBroadcast(s *scope, n *potv1.Node, v int64) (string, error) {
 		axes[i] = int64(rb) + int64(i)
 	}
 	if t := s.konst(bName); t != nil {
-		nt := &potv1.Tensor{Dtype: t.GetDtype(), Dims: append(append([]int64{}, t.GetDims()...), ones(int(k))...), Data: t.GetData(), StringData: t.GetStringData()}
-		n.Inputs[1] = s.constant(bName+"_"+n.GetName(), nt)
-		return fmt.Sprintf("removed broadcast=1 and axis=%d: B %v reshaped to %v for numpy broadcasting", axisAttr.GetI(), t.GetDims(), nt.GetDims()), nil
+		dims := append(append([]int64{}, t.GetDims()...), ones(int(k))...)
+		n.Inputs[1] = s.reshaped(bName, t, dims, n.GetName())
+		return fmt.Sprintf("removed broadcast=1 and axis=%d: B %v reshaped to %v for numpy broadcasting", axisAttr.GetI(), t.GetDims(), dims), nil
 	}
 	n.Inputs[1] = s.unsqueeze(n.GetName()+"_unsqueeze", bName, axes)
 	return fmt.Sprintf("removed broadcast=1 and axis=%d: B unsqueezed at axes %v for numpy broadcasting", axisAttr.GetI(), axes), nil
@@ -450,9 +434,9 @@ func preluSlope(s *scope, n *potv1.Node, v int64) (string, error) {
 	}
 	k := rx - 2
 	if t != nil {
-		nt := &potv1.Tensor{Dtype: t.GetDtype(), Dims: append(append([]int64{}, t.GetDims()...), ones(k)...), Data: t.GetData()}
-		n.Inputs[1] = s.constant(slope+"_"+n.GetName(), nt)
-		return fmt.Sprintf("per-channel slope %v reshaped to %v", t.GetDims(), nt.GetDims()), nil
+		dims := append(append([]int64{}, t.GetDims()...), ones(k)...)
+		n.Inputs[1] = s.reshaped(slope, t, dims, n.GetName())
+		return fmt.Sprintf("per-channel slope %v reshaped to %v", t.GetDims(), dims), nil
 	}
 	axes := make([]int64, k)
 	for i := range axes {
@@ -514,7 +498,7 @@ func dropoutBoolMask(s *scope, n *potv1.Node, v int64) (string, error) {
 		return "", nil
 	}
 	mask := n.Outputs[1]
-	if !s.u.used[mask] {
+	if s.u.used[mask] == 0 {
 		n.Outputs = n.Outputs[:1]
 		return "dropped the unused mask output (its type became bool)", nil
 	}

@@ -1,7 +1,5 @@
 package opset
 
-import "sort"
-
 // MaxTarget is the newest default opset Upgrade converts to.
 const MaxTarget = 13
 
@@ -96,5 +94,3 @@ func steps(op string, cur, to int64) []int64 {
 	}
 	return out
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

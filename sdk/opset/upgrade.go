@@ -101,7 +101,7 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 	case from == to:
 		return g, &Report{From: from, To: to}, nil
 	}
-	u := &upgrader{from: from, to: to, names: map[string]bool{}, used: map[string]bool{}, report: &Report{From: from, To: to}}
+	u := &upgrader{from: from, to: to, names: map[string]bool{}, used: map[string]int{}, report: &Report{From: from, To: to}}
 	var errs []error
 	u.check(g, "", &errs)
 	if len(errs) > 0 {
@@ -174,8 +174,9 @@ type upgrader struct {
 	from, to int64
 	// names holds every node and tensor name of the model.
 	names map[string]bool
-	// used holds the tensors some node reads or a graph returns.
-	used   map[string]bool
+	// used counts, per tensor, the node inputs that read it and the graph
+	// outputs that return it.
+	used   map[string]int
 	report *Report
 	// floatType is the model's only floating element type, or
 	// UNDEFINED when it has none or several.
@@ -200,7 +201,9 @@ func (u *upgrader) checkNode(n *potv1.Node) error {
 	v := versionAt(op, u.from)
 	if v == 0 {
 		if rewrite, ok := experimental[op]; ok && u.from < experimentalUntil {
-			if rewrite == "" && u.to >= experimentalUntil {
+			// Refused when the target removed it or has a standard
+			// operator of that name (MeanVarianceNormalization-9).
+			if f := firstVersion(op); rewrite == "" && (u.to >= experimentalUntil || f > 0 && u.to >= f) {
 				return fmt.Errorf("%s is an experimental operator of opset %d that opset %d removed, and pot has no rewrite for it (pot rewrites the experimental ImageScaler and ThresholdedRelu)", op, u.from, experimentalUntil)
 			}
 			return nil
@@ -246,7 +249,7 @@ func (u *upgrader) collect(g *potv1.Graph) {
 	}
 	for _, vi := range g.GetOutputs() {
 		u.names[vi.GetName()] = true
-		u.used[vi.GetName()] = true
+		u.used[vi.GetName()]++
 	}
 	for _, vi := range g.GetValueInfo() {
 		u.names[vi.GetName()] = true
@@ -258,7 +261,7 @@ func (u *upgrader) collect(g *potv1.Graph) {
 		u.names[n.GetName()] = true
 		for _, s := range n.GetInputs() {
 			u.names[s] = true
-			u.used[s] = true
+			u.used[s]++
 		}
 		for _, s := range n.GetOutputs() {
 			u.names[s] = true
@@ -505,6 +508,34 @@ func (s *scope) constant(base string, t *potv1.Tensor) string {
 	s.consts[t.Name] = t
 	s.values[t.Name] = value{t.GetDtype(), len(t.GetDims())}
 	return t.Name
+}
+
+// reshaped returns a constant with t's data and the given dims: t itself,
+// renewed in place, when it is an initializer of this graph that only
+// this node reads (and not a graph input), else a new initializer.
+func (s *scope) reshaped(name string, t *potv1.Tensor, dims []int64, node string) string {
+	nt := &potv1.Tensor{Name: name, Dtype: t.GetDtype(), Dims: dims, Data: t.GetData(), StringData: t.GetStringData()}
+	if s.u.used[name] == 1 && s.consts[name] == t && !s.isInput(name) {
+		for i, x := range s.g.Initializers {
+			if x == t {
+				// t is shared with the input graph: replace, never modify.
+				s.g.Initializers[i] = nt
+				s.consts[name] = nt
+				s.values[name] = value{nt.GetDtype(), len(dims)}
+				return name
+			}
+		}
+	}
+	return s.constant(name+"_"+node, nt)
+}
+
+func (s *scope) isInput(name string) bool {
+	for _, vi := range s.g.GetInputs() {
+		if vi.GetName() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // int64s adds a 1-D int64 initializer.

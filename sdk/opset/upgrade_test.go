@@ -1,6 +1,7 @@
 package opset
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -220,10 +221,25 @@ func TestUpgradeAdapters(t *testing.T) {
 			inits: []*potv1.Tensor{floatInit("b", []int64{3}, 1, 2, 3)},
 			ops:   "Add",
 			check: func(t *testing.T, g *potv1.Graph) {
+				// B, read by this node only, is reshaped where it is.
 				n := g.Nodes[0]
 				b := initializer(g, n.Inputs[1])
-				if len(n.Attributes) != 0 || b == nil || !equalInts(b.Dims, []int64{3, 1, 1}) {
-					t.Errorf("node %v, B %v", n, b)
+				if len(n.Attributes) != 0 || n.Inputs[1] != "b" || len(g.Initializers) != 1 || !equalInts(b.Dims, []int64{3, 1, 1}) {
+					t.Errorf("node %v, initializers %v", n, g.Initializers)
+				}
+			},
+		},
+		{
+			name: "Add-6 broadcast axis with a constant B read twice",
+			g: model(6, x4, y, nd("Add", "add", []string{"x", "b"}, []string{"a"}, aInt("broadcast", 1), aInt("axis", 1)),
+				nd("Sub", "sub", []string{"a", "b"}, []string{"y"}, aInt("broadcast", 1), aInt("axis", 1))),
+			inits: []*potv1.Tensor{floatInit("b", []int64{3}, 1, 2, 3)},
+			ops:   "Add Sub",
+			check: func(t *testing.T, g *potv1.Graph) {
+				b1, b2 := initializer(g, g.Nodes[0].Inputs[1]), initializer(g, g.Nodes[1].Inputs[1])
+				if len(g.Initializers) != 3 || b1 == b2 || !equalInts(b1.Dims, []int64{3, 1, 1}) || !equalInts(b2.Dims, []int64{3, 1, 1}) ||
+					!equalInts(initializer(g, "b").Dims, []int64{3}) {
+					t.Errorf("initializers %v", g.Initializers)
 				}
 			},
 		},
@@ -551,6 +567,17 @@ func TestUpgradeAdapters(t *testing.T) {
 			},
 		},
 		{
+			name: "GRU-1 output_sequence",
+			g: model(1, []*potv1.ValueInfo{vi("x", 1, 2, 3), vi("w", 1, 6, 3), vi("r", 1, 6, 2)}, y,
+				nd("GRU", "gru", []string{"x", "w", "r"}, []string{"y"}, aInt("hidden_size", 2), aInt("output_sequence", 1))),
+			ops: "GRU",
+			check: func(t *testing.T, g *potv1.Graph) {
+				if n := g.Nodes[0]; attr(n, "output_sequence") != nil || attr(n, "hidden_size") == nil {
+					t.Errorf("node %v", n)
+				}
+			},
+		},
+		{
 			name: "experimental ThresholdedRelu",
 			g:    model(9, x4, y, nd("ThresholdedRelu", "tr", []string{"x"}, []string{"y"}, aFloat("alpha", 0.5))),
 			ops:  "ThresholdedRelu",
@@ -609,12 +636,19 @@ func TestUpgradeAdapterRefusals(t *testing.T) {
 		{"LpPool-1 fractional p", model(1, []*potv1.ValueInfo{vi("x", 1, 1, 4, 4)}, nil,
 			nd("LpPool", "lp", []string{"x"}, []string{"y"}, aFloat("p", 1.5), aInts("kernel_shape", 2, 2))),
 			"p = 1.5 is not a positive integer"},
+		{"experimental MeanVarianceNormalization to 9", to9(8, []*potv1.ValueInfo{vi("x", 1, 3, 2, 2)}, nil,
+			nd("MeanVarianceNormalization", "mvn", []string{"x"}, []string{"y"}, aInt("across_channels", 1))),
+			"MeanVarianceNormalization is an experimental operator of opset 8"},
 		{"Softmax without inputs", model(11, nil, nil, nd("Softmax", "sm", nil, []string{"y"})),
 			"0 inputs and 1 outputs, want at least 1 and 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := Upgrade(tc.g, 13)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "to 13") {
+			to := int64(13)
+			if tc.g.GetName() == "to9" {
+				to = 9
+			}
+			_, _, err := Upgrade(tc.g, to)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), fmt.Sprintf("to %d", to)) {
 				t.Fatalf("error %v, want one with %q", err, tc.want)
 			}
 		})
@@ -654,6 +688,13 @@ func TestFloat16Bits(t *testing.T) {
 	if got := float16Bits(float32(math.NaN())); got&0x7c00 != 0x7c00 || got&0x3ff == 0 {
 		t.Errorf("NaN gives %#x", got)
 	}
+}
+
+// to9 is a model to upgrade to opset 9 only.
+func to9(opset int64, inputs []*potv1.ValueInfo, outputs []*potv1.ValueInfo, nodes ...*potv1.Node) *potv1.Graph {
+	g := model(opset, inputs, outputs, nodes...)
+	g.Name = "to9"
+	return g
 }
 
 func withInit(g *potv1.Graph, ts ...*potv1.Tensor) *potv1.Graph {
