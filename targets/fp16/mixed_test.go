@@ -1,6 +1,8 @@
 package fp16
 
 import (
+	"context"
+	"math"
 	"reflect"
 	"sort"
 	"testing"
@@ -8,6 +10,8 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
+	rt "github.com/potgo/pot/targets/runtime"
+	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
 // n builds a node named after its first output.
@@ -255,5 +259,158 @@ func TestMarkKeepFP32(t *testing.T) {
 				t.Errorf("kept initializers %v, want %v", inits, wantInits)
 			}
 		})
+	}
+}
+
+// The marking inside the branches of an If: each branch is marked on its
+// own, and an outer value kept in float32 reaches the branch in half.
+func TestKeepFloat32Subgraphs(t *testing.T) {
+	body := layerNorm(1e-5)
+	body.Inputs = nil
+	body.Nodes[11].Outputs[0] = "yb"
+	body.Outputs = []*potv1.ValueInfo{{Name: "yb", Dtype: potv1.DataType_DATA_TYPE_FLOAT}}
+	// The branch reads the outer Div's output.
+	body.Nodes[0].Inputs[0] = "outer"
+	g := testGraph([]*potv1.Node{
+		n("MatMul", []string{"X", "W"}, "a"),
+		n("Add", []string{"a", "eps"}, "den"),
+		n("Div", []string{"a", "den"}, "outer"),
+		n("Greater", []string{"X", "W"}, "c"),
+		withAttr(n("If", []string{"c"}, "Y"), &potv1.Attribute{Name: "then_branch", Type: potv1.Attribute_TYPE_GRAPH, G: body}),
+	}, graph.FloatTensor("W", []int64{4, 4}, make([]float32, 16)), scalar("eps", 1e-6))
+	a, err := Lower(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lowered *potv1.Graph
+	outer := map[string]bool{}
+	for _, nd := range a.Graph.GetNodes() {
+		outer[nd.GetName()] = KeepsFloat32(nd)
+		if nd.GetOpType() == "If" {
+			lowered = nd.GetAttributes()[0].GetG()
+		}
+	}
+	if !outer["den"] || !outer["outer"] || outer["a"] || outer["Y"] {
+		t.Errorf("outer marks %v", outer)
+	}
+	var marked []string
+	for _, nd := range lowered.GetNodes() {
+		if KeepsFloat32(nd) {
+			marked = append(marked, nd.GetName())
+		}
+		if nd.GetName() == "h" && nd.GetInputs()[0] != "outer"+ConvertSuffix {
+			t.Errorf("the branch reads %q, want the half copy", nd.GetInputs()[0])
+		}
+	}
+	sort.Strings(marked)
+	want := []string{"d", "d2", "ln", "mean", "norm", "r", "scaled", "std", "var", "vare"}
+	if !reflect.DeepEqual(marked, want) {
+		t.Errorf("marked in the branch %v, want %v", marked, want)
+	}
+	// The caller's graph is untouched.
+	for _, nd := range append(g.GetNodes(), body.GetNodes()...) {
+		if KeepsFloat32(nd) {
+			t.Fatalf("Lower marked node %q of its input graph", nd.GetName())
+		}
+	}
+	if body.Nodes[0].Inputs[0] != "outer" {
+		t.Error("Lower renamed an input of its input graph's branch")
+	}
+}
+
+// Lower keeps the marked subgraph's constants exact, makes the unmarked
+// reader of a kept value read a half copy, and the policy leaves the
+// marked outputs unrounded: the LayerNorm's output (a graph output too)
+// is the float32 computation from the Gemm's half output, and the last
+// Gemm's output is half.
+func TestLowerKeepsLayerNormInFloat32(t *testing.T) {
+	g := layerNorm(1e-5)
+	g.Outputs = append(g.Outputs, &potv1.ValueInfo{Name: "ln", Dtype: potv1.DataType_DATA_TYPE_FLOAT})
+	a, err := Lower(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inits := map[string][]float32{}
+	for _, in := range a.Graph.GetInitializers() {
+		inits[in.GetName()], _ = graph.Float32s(in)
+	}
+	if inits["eps"][0] != 1e-5 || inits["gamma"][0] != 1.01 || inits["beta"][0] != 0.01 {
+		t.Errorf("kept constants rounded: eps %v gamma %v beta %v", inits["eps"], inits["gamma"], inits["beta"])
+	}
+	if inits["W1"][0] != Round(1.1) || inits["W2"][0] != Round(0.7) {
+		t.Errorf("Gemm weights not rounded: %v %v", inits["W1"][0], inits["W2"][0])
+	}
+	var reads string
+	for _, nd := range a.Graph.GetNodes() {
+		if nd.GetName() == "Y" {
+			reads = nd.GetInputs()[0]
+		}
+	}
+	if reads != "r"+ConvertSuffix {
+		t.Errorf("the last Gemm reads %q, want %q", reads, "r"+ConvertSuffix)
+	}
+	if KeepsFloat32(g.GetNodes()[7]) || g.GetNodes()[11].GetInputs()[0] != "r" {
+		t.Error("Lower modified its input graph")
+	}
+
+	prog, err := rt.Compile(a.Graph, rt.Options{Policy: Policy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{0.37, -1.21, 2.5, 0.013}
+	res, err := prog.Run(context.Background(), map[string]*tensor.Tensor{"X": tensor.From([]int{1, 4}, x)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By hand: the first Gemm in half (rounded input, weights, bias and
+	// output, float32 sums), the LayerNorm in float32.
+	W1, _ := graph.Float32s(g.GetInitializers()[0])
+	B1, _ := graph.Float32s(g.GetInitializers()[1])
+	h := make([]float32, 4)
+	for j := range h {
+		var s float32
+		for i := range x {
+			s += Round(x[i]) * Round(W1[i*4+j])
+		}
+		h[j] = Round(s + Round(B1[j]))
+	}
+	mean := (h[0] + h[1] + h[2] + h[3]) / 4
+	var v float32
+	d := make([]float32, 4)
+	for j := range h {
+		d[j] = h[j] - mean
+		v += d[j] * d[j]
+	}
+	std := float32(math.Sqrt(float64(v/4 + 1e-5)))
+	gamma, beta, w2 := []float32{1.01, 0.99, 1.1, 0.9}, []float32{0.01, -0.02, 0.03, 0.1}, []float32{0.7, -0.3, 0.2, 0.9}
+	ln := res["ln"].F32()
+	y := Round(0.05)
+	inHalf := false // some LayerNorm output is no half: the check tells float32 from half
+	for j := range h {
+		want := d[j]/std*gamma[j] + beta[j]
+		if math.Abs(float64(ln[j]-want)) > 1e-5 {
+			t.Errorf("ln[%d] = %.7g, want %.7g (float32)", j, ln[j], want)
+		}
+		inHalf = inHalf || math.Abs(float64(Round(want)-want)) > 1e-4
+		y += Round(max(want, 0)) * Round(w2[j])
+	}
+	if !inHalf {
+		t.Fatal("every LayerNorm output is a half: pick other inputs")
+	}
+	got := res["Y"].F32()[0]
+	if got != Round(got) || math.Abs(float64(got-Round(y))) > math.Abs(float64(y))/1024 {
+		t.Errorf("Y = %.7g, want the half %.7g", got, Round(y))
+	}
+}
+
+func TestPolicyKeepsMarkedOutputs(t *testing.T) {
+	kept := &potv1.Node{OpType: "Div", Attributes: []*potv1.Attribute{intAttr(KeepAttr, 1)}}
+	out := []*tensor.Tensor{tensor.From([]int{1}, []float32{0.1})}
+	Policy{}.Output(kept, out)
+	if out[0].F32()[0] != 0.1 {
+		t.Errorf("kept output rounded to %.9g", out[0].F32()[0])
+	}
+	if !KeepsFloat32(kept) || KeepsFloat32(&potv1.Node{OpType: "Div"}) {
+		t.Error("KeepsFloat32 misreads the attribute")
 	}
 }
