@@ -57,6 +57,9 @@ func newScope(g *potv1.Graph) *scope {
 // keeps its file order.
 func (s *scope) topoOrder() []*potv1.Node {
 	nodes := s.g.GetNodes()
+	if s.sorted() {
+		return nodes
+	}
 	index := map[*potv1.Node]int{}
 	for i, n := range nodes {
 		index[n] = i
@@ -106,6 +109,26 @@ func (s *scope) topoOrder() []*potv1.Node {
 		out[k] = nodes[i]
 	}
 	return out
+}
+
+// sorted reports whether every node comes after the producers of its
+// inputs, as ONNX requires: most graphs need no sorting.
+func (s *scope) sorted() bool {
+	done := map[*potv1.Node]bool{}
+	for _, n := range s.g.GetNodes() {
+		for _, in := range n.GetInputs() {
+			if p, ok := s.producer[in]; ok && p != n && !done[p] {
+				return false
+			}
+		}
+		for _, in := range implicitInputs(n) {
+			if p, ok := s.producer[in]; ok && !done[p] {
+				return false
+			}
+		}
+		done[n] = true
+	}
+	return true
 }
 
 // subgraphs returns the graphs held in n's attributes (the branches of

@@ -212,3 +212,18 @@ func TestWakeWordHeadsInHalf(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkLower measures Lower on a real head, the marking included
+// (once per compiled plan).
+func BenchmarkLower(b *testing.B) {
+	g := readGraph(b, filepath.Join("testdata", "hey_mycroft_v0.1.onnx"))
+	for _, mixed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("mixed=%v", mixed), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := lower(g, nil, mixed); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
