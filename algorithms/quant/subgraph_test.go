@@ -28,7 +28,7 @@ const gemmConfig = `{"target_device": "CPU", "config": {"quantization": {
 
 func realModel(t *testing.T, name string) *graph.Index {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "testdata", "realmodels", name))
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", name))
 	if err != nil {
 		t.Fatal(err)
 	}

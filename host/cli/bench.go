@@ -68,7 +68,7 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if f.batch < 1 || f.rounds < 1 {
 		return fmt.Errorf("--batch and --rounds must be positive")
 	}
-	_, graph, err := loadModel(f.model)
+	_, graph, err := g.importModel(f.model)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	batch, note := f.batch, ""
 	if fd.Batch > 0 && fd.Batch != f.batch {
 		batch, note = fd.Batch, fd.BatchReason
-		g.logger().Warn("batch set by the model", "batch", batch, "reason", note)
+		g.logger().Info("batch set by the model", "batch", batch, "reason", note)
 	}
 	mgr, err := g.manager()
 	if err != nil {

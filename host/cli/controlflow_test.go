@@ -110,7 +110,7 @@ var layerNormOps = []string{"--ignore", "ReduceMean", "--ignore", "Sub", "--igno
 // Gemms stay float, and the report says why.
 func TestQuantizeIfModel(t *testing.T) {
 	root := filepath.Join(testenv.RepoRoot(), "testdata", "realmodels")
-	model := filepath.Join(root, "hey_jarvis_v0.1.onnx")
+	model := filepath.Join("testdata", "openwakeword", "hey_jarvis_v0.1.onnx")
 	calib := filepath.Join(root, "hey_jarvis_calib.npy")
 	windows := readWindows(t, calib)
 	floatOut, floatP1 := jarvisRun(t, model, windows)

@@ -10,25 +10,64 @@ import (
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/sdk/opset"
 )
 
-// loadModel reads an ONNX model and converts its graph.
+// workOpset is the default ONNX opset pot works at: a model of an older
+// opset is upgraded to it on import (QDQ export needs opset 10, and
+// per-channel quantizers need 13).
+const workOpset = 13
+
+// loadModel reads an ONNX model and converts its graph, upgrading a model
+// below opset 13 to opset 13, so that the whole run — statistics,
+// algorithms, export — works on the upgraded graph.
 func loadModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
-	if path == "" {
-		return nil, nil, fmt.Errorf("no model given (--model)")
-	}
-	m, err := onnx.ReadFile(path)
+	m, g, _, err := readModel(path, workOpset)
+	return m, g, err
+}
+
+// importModel is loadModel for a command: it logs an upgrade at info
+// level (the opsets and how many nodes were converted) and each converted
+// node at debug level.
+func (g *globals) importModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
+	m, graph, rep, err := readModel(path, workOpset)
 	if err != nil {
 		return nil, nil, err
 	}
+	if rep != nil && rep.From != rep.To {
+		log := g.logger()
+		log.Info(rep.Summary(), "model", path)
+		for _, c := range rep.Changes {
+			log.Debug("opset upgrade", "node", c.String())
+		}
+	}
+	return m, graph, nil
+}
+
+// readModel reads an ONNX model, converts its graph and upgrades it to
+// opset `to` when it is older (rep is then the upgrade's report).
+func readModel(path string, to int64) (*onnxpb.ModelProto, *potv1.Graph, *opset.Report, error) {
+	if path == "" {
+		return nil, nil, nil, fmt.Errorf("no model given (--model)")
+	}
+	m, err := onnx.ReadFile(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if err := onnx.CheckOpset(m); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	g, err := onnx.ToGraph(m)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return m, g, nil
+	var rep *opset.Report
+	if v, _ := onnx.DefaultOpset(m); v < to {
+		if g, rep, err = opset.Upgrade(g, to); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return m, g, rep, nil
 }
 
 // openData opens a data set for a model with these inputs (the one input
@@ -60,7 +99,7 @@ func (o *opened) Close() {
 // session on a target with the data as calibration data or (eval) as
 // evaluation data.
 func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string, inputs *inputFlags) (*opened, error) {
-	_, graph, err := loadModel(modelPath)
+	_, graph, err := g.importModel(modelPath)
 	if err != nil {
 		return nil, err
 	}

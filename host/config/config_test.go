@@ -335,3 +335,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestEngineInputs reads pot's engine keys for models with several
+// inputs: constants, the metric's output and a shape per input.
+func TestEngineInputs(t *testing.T) {
+	cfg, err := Parse([]byte(`{"model": {"model": "m.onnx"},
+		"engine": {"type": "data_free", "shape": {"input": [1, 512], "h": [2, 1, 64]},
+			"constants": {"sr": 16000, "c": [[[0, 0]], [[0, 0]]]}, "output": "hn"},
+		"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cfg.Engine
+	if fmt.Sprint(e.Shapes) != "map[h:[2 1 64] input:[1 512]]" || e.Output != "hn" || e.Constants["sr"].Values[0] != 16000 ||
+		fmt.Sprint(e.Constants["c"].Shape) != "[2 1 2]" {
+		t.Errorf("engine %+v", e)
+	}
+	_, err = Parse([]byte(`{"model": {"model": "m.onnx"},
+		"engine": {"type": "data_free", "shape": {"input": [0]}, "constants": {"sr": "16000"}, "output": 3},
+		"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", t.TempDir())
+	for _, want := range []string{"engine.shape.input[0]", `engine.constants: constant "sr": want a number or a nested list`, "engine.output"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %q", err, want)
+		}
+	}
+}

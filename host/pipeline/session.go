@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -101,7 +103,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		for _, o := range opts.Graph.GetOutputs() {
 			names = append(names, o.GetName())
 		}
-		return nil, fmt.Errorf("--output %q: the model has no output of that name (its outputs: %s)%s", opts.Output, strings.Join(names, ", "), dataset.Suggest(opts.Output, names))
+		return nil, fmt.Errorf("metric output %q (--metric-output): the model has no output of that name (its outputs: %s)%s", opts.Output, strings.Join(names, ", "), dataset.Suggest(opts.Output, names))
 	}
 	// Bind the data to the model's inputs before starting anything: a
 	// data set that cannot feed the model is refused here.
@@ -151,6 +153,22 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		if s.eval, err = s.upload(ctx, "evaluation", f); err != nil {
 			return nil, err
 		}
+	}
+	// One sample through the float model before any real work: a model
+	// that fails on its data fails now, not after statistics.
+	for _, d := range []*data{s.calib, s.eval} {
+		if d == nil {
+			continue
+		}
+		resp, err := t.Infer(ctx, &potv1.InferRequest{ModelId: s.modelID, Samples: &potv1.Samples{DataId: d.id, Indices: []int64{0}}})
+		if err != nil {
+			return nil, fmt.Errorf("the float model does not run on the first sample of the %s data (%s): %w", d.name, d.feed.Describe(), err)
+		}
+		if bad := nonFinite(resp.GetOutputs()); bad != "" {
+			return nil, s.overflowError(ctx, d, bad)
+		}
+	}
+	if s.eval != nil {
 		if opts.Workers > 1 {
 			if err := s.startWorkers(ctx, opts.Workers); err != nil {
 				return nil, err
@@ -167,7 +185,8 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("target %q cannot run %d node(s) of the model: %s", e.Target, len(e.Nodes), strings.Join(e.Nodes, "; "))
+	return fmt.Sprintf("target %q cannot run %d node(s) of the model: %s (pot quantizes a model on a target that runs it in float first: try another target, --target cpu runs the most operators, or export the model without these operators)",
+		e.Target, len(e.Nodes), strings.Join(e.Nodes, "; "))
 }
 
 // Close stops the session's plugins.
@@ -201,4 +220,57 @@ func (s *Session) progress(stage string, done, total int64) {
 	if s.opts.Progress != nil {
 		s.opts.Progress.Update(stage, done, total, "")
 	}
+}
+
+// nonFinite names the first float tensor holding an infinity or a NaN.
+func nonFinite(ts []*potv1.Tensor) string {
+	for _, t := range ts {
+		if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
+			continue
+		}
+		raw := t.GetData()
+		for i := 0; i+4 <= len(raw); i += 4 {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(raw[i:]))
+			if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+				return t.GetName()
+			}
+		}
+	}
+	return ""
+}
+
+// overflowError explains a float model whose output is not finite on the
+// target: it names the first node (in graph order) whose output is not.
+func (s *Session) overflowError(ctx context.Context, d *data, output string) error {
+	target := fmt.Sprintf("target %q", s.opts.Target)
+	if p := s.desc.GetProperties()["float_precision"]; p != "" {
+		target += " (float ops in " + p + ")"
+	}
+	err := fmt.Errorf("the float model's output %q is not finite on %s for the first sample of the %s data", output, target, d.name)
+	var names []string
+	node := map[string]*potv1.Node{}
+	for _, n := range s.graph.GetNodes() {
+		for _, o := range n.GetOutputs() {
+			if o != "" {
+				names = append(names, o)
+				node[o] = n
+			}
+		}
+	}
+	resp, ierr := s.target.Infer(ctx, &potv1.InferRequest{ModelId: s.modelID, Samples: &potv1.Samples{DataId: d.id, Indices: []int64{0}}, Outputs: names})
+	if ierr != nil {
+		return err
+	}
+	for _, t := range resp.GetOutputs() {
+		if nonFinite([]*potv1.Tensor{t}) == "" {
+			continue
+		}
+		n := node[t.GetName()]
+		hint := "check the data (a NaN or an infinity in the input?), or run the model on another target"
+		if p := s.desc.GetProperties()["float_precision"]; p == "float16" {
+			hint = "its values exceed float16's range (±65504) on this target: quantize it for a target that computes in float32 (--target cpu), or scale the model's input down"
+		}
+		return fmt.Errorf("%w: node %q (%s) is the first to give an infinity or a NaN; %s", err, n.GetName(), n.GetOpType(), hint)
+	}
+	return err
 }

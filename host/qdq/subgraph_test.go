@@ -16,11 +16,15 @@ import (
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-var realModels = filepath.Join("..", "..", "testdata", "realmodels")
+// realModels holds ONNX Runtime references, openWakeWord the models.
+var (
+	realModels   = filepath.Join("..", "..", "testdata", "realmodels")
+	openWakeWord = filepath.Join("..", "cli", "testdata", "openwakeword")
+)
 
 func readModel(t *testing.T, name string) (*onnxpb.ModelProto, *potv1.Graph) {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join(realModels, name))
+	m, err := onnx.ReadFile(filepath.Join(openWakeWord, name))
 	if err != nil {
 		t.Fatal(err)
 	}

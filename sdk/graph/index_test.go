@@ -126,7 +126,7 @@ func TestIndexScopes(t *testing.T) {
 // Gemms are indexed with their scope, and the model input they read
 // through Flatten_33 has its reader in the branch.
 func TestIndexRealModel(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "testdata", "realmodels", "hey_jarvis_v0.1.onnx"))
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestIndexRealModel(t *testing.T) {
 // bool, the shape arithmetic inside the branches int64, and a cast's
 // output the cast's type; a convolution's output, undeclared, unknown.
 func TestValueType(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "testdata", "realmodels", "silero_vad.onnx"))
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 func heyJarvis(t *testing.T) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "testdata", "realmodels", "hey_jarvis_v0.1.onnx"))
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestApplyIntoSubgraphs(t *testing.T) {
 // initializer of a subgraph (silero_vad's LSTM weights, two If levels
 // down), in the copy only.
 func TestApplyUpdatesSubgraphInitializer(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "testdata", "realmodels", "silero_vad.onnx"))
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

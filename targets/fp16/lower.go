@@ -15,17 +15,32 @@ import (
 const InputSuffix = "/fp16"
 
 // Lower applies a plan for a float16 device: plan.Apply, then the
-// float32 initializers that the quantizers do not own are rounded to
-// half and each float32 graph input is read through an Identity node
+// precision-sensitive subgraphs are marked to stay in float32 (KeepAttr;
+// see the package documentation for the rules), the float32 initializers
+// that neither the quantizers own nor the kept nodes read are rounded to
+// half, and each float32 graph input is read through an Identity node
 // whose output Policy rounds. Statistics of a graph input are taken on
 // its rounded copy. The initializers and readers of subgraphs (control
 // flow) are lowered alike. g is not modified.
 func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
+	return lower(g, p, true)
+}
+
+// lower is Lower, with the precision-sensitive subgraphs kept in float32
+// when mixed is set (always, but in the tests that show why).
+func lower(g *potv1.Graph, p *potv1.QuantizationPlan, mixed bool) (*plan.Applied, error) {
 	a, err := plan.Apply(g, p)
 	if err != nil {
 		return nil, err
 	}
 	out := a.Graph
+	// keepFloat32 also copies and marks the bodies of If, Loop and Scan
+	// nodes, and returns their kept initializers too: a pass that rounds
+	// body initializers must skip those as well.
+	var kept map[string]bool
+	if mixed {
+		kept = keepFloat32(out)
+	}
 	owned := quantizerOwned(out)
 	isInit := map[string]bool{}
 	for _, sg := range graph.Graphs(out) {
@@ -33,7 +48,7 @@ func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
 		for i, t := range sg.GetInitializers() {
 			inits[i] = t
 			isInit[t.GetName()] = true
-			if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || owned[t.GetName()] {
+			if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || owned[t.GetName()] || kept[t.GetName()] {
 				continue
 			}
 			r, err := roundedTensor(t)

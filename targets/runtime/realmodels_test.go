@@ -11,13 +11,17 @@ import (
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// realModels is the folder of the openWakeWord models (see its README).
-var realModels = filepath.Join("..", "..", "testdata", "realmodels")
+// realModels holds the ONNX Runtime references (see its README),
+// openWakeWord the models.
+var (
+	realModels   = filepath.Join("..", "..", "testdata", "realmodels")
+	openWakeWord = filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword")
+)
 
-// compileReal compiles a model of testdata/realmodels.
+// compileReal compiles an openWakeWord model.
 func compileReal(t testing.TB, name string, opts runtime.Options) *runtime.Program {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join(realModels, name))
+	m, err := onnx.ReadFile(filepath.Join(openWakeWord, name))
 	if err != nil {
 		t.Fatal(err)
 	}

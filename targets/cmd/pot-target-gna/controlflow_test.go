@@ -22,7 +22,7 @@ func TestRefusesControlFlowAndRecurrence(t *testing.T) {
 		Nodes:   []*potv1.Node{{Name: "lstm_1", OpType: "LSTM", Inputs: []string{"x", "w", "r"}, Outputs: []string{"y"}}}}
 	graphs := map[string]*potv1.Graph{"lstm": lstm}
 	for _, name := range []string{"hey_jarvis_v0.1", "silero_vad"} {
-		m, err := onnx.ReadFile(filepath.Join(repo, "testdata", "realmodels", name+".onnx"))
+		m, err := onnx.ReadFile(filepath.Join(repo, "host", "cli", "testdata", "openwakeword", name+".onnx"))
 		if err != nil {
 			t.Fatal(err)
 		}

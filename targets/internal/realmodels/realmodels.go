@@ -1,5 +1,6 @@
-// Package realmodels reads openWakeWord's models and speech references
-// of testdata/realmodels (see its README) for the targets' tests.
+// Package realmodels reads openWakeWord's models (host/cli/testdata/
+// openwakeword) and the ONNX Runtime references of testdata/realmodels
+// (see its README) for the targets' tests.
 package realmodels
 
 import (
@@ -15,10 +16,10 @@ import (
 	"github.com/potgo/pot/sdk/onnx"
 )
 
-// Graph reads a model of DIR/testdata/realmodels (repo is the repository
-// root) as a pot graph.
+// Graph reads an openWakeWord model (of host/cli/testdata/openwakeword;
+// repo is the repository root) as a pot graph.
 func Graph(repo, name string) (*potv1.Graph, error) {
-	m, err := onnx.ReadFile(filepath.Join(repo, "testdata", "realmodels", name))
+	m, err := onnx.ReadFile(filepath.Join(repo, "host", "cli", "testdata", "openwakeword", name))
 	if err != nil {
 		return nil, err
 	}
