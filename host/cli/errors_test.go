@@ -113,6 +113,7 @@ func TestErrors(t *testing.T) {
 		{"integer input generated", []string{"quantize", "--model", vad, "--engine", "data_free", "--shape", "input=512", "--shape", "h=2,1,64", "--shape", "c=2,1,64"}, []string{`input "sr" [] holds int64 values, which pot does not generate`, "--constant sr=VALUE"}},
 		{"unknown metric output", append(base(lenet, calib), "--metric-output", "logit"), []string{`metric output "logit" (--metric-output): the model has no output of that name`, `did you mean "logits"?`}},
 		{"float16 overflow", append(base(oww("melspectrogram.onnx"), oww("melspectrogram.npy")), "--target", "gpu"), []string{`node "Conv_2" (Conv) is the first to give an infinity or a NaN`, "float16", "--target cpu"}},
+		{"float16 overflow inside an If branch", append(base(vad, oww("silero_vad.npz")), "--target", "gpu"), []string{`node "Mul_93" (Mul) is the first to give an infinity or a NaN`, "float16"}},
 		{"model fails on its data", base(oww("melspectrogram.onnx"), shortAudio), []string{"does not run on the first sample of the calibration data", `node "Conv_2"`}},
 		{"unknown config key", []string{"quantize", "-c", unknownKey}, []string{"unknown.json", "compression.algorithms[0].params.presett", `did you mean "preset"`}},
 		{"unknown engine key", []string{"quantize", "-c", unknownSection}, []string{"engine.data_sorce", `did you mean "data_source"`}},

@@ -16,6 +16,7 @@ import (
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
 )
 
@@ -247,9 +248,37 @@ func (s *Session) overflowError(ctx context.Context, d *data, output string) err
 		target += " (float ops in " + p + ")"
 	}
 	err := fmt.Errorf("the float model's output %q is not finite on %s for the first sample of the %s data", output, target, d.name)
+	n := s.firstNonFinite(ctx, d, s.graph.GetNodes())
+	if n == nil {
+		return err
+	}
+	// Inside a control-flow node, the first node of the subgraph that ran.
+	for {
+		var inner *potv1.Node
+		for _, sg := range sdkgraph.Subgraphs(n) {
+			if inner = s.firstNonFinite(ctx, d, sg.GetNodes()); inner != nil {
+				break
+			}
+		}
+		if inner == nil {
+			break
+		}
+		n = inner
+	}
+	hint := "check the data (a NaN or an infinity in the input?), or run the model on another target"
+	if p := s.desc.GetProperties()["float_precision"]; p == "float16" {
+		hint = "its values exceed float16's range (±65504) on this target: quantize it for a target that computes in float32 (--target cpu), or scale the model's input down"
+	}
+	return fmt.Errorf("%w: node %q (%s) is the first to give an infinity or a NaN; %s", err, n.GetName(), n.GetOpType(), hint)
+}
+
+// firstNonFinite returns the first of nodes (of one graph, in order) whose
+// output on the first sample of d holds an infinity or a NaN, or nil (also
+// when the nodes did not run: a branch not taken).
+func (s *Session) firstNonFinite(ctx context.Context, d *data, nodes []*potv1.Node) *potv1.Node {
 	var names []string
 	node := map[string]*potv1.Node{}
-	for _, n := range s.graph.GetNodes() {
+	for _, n := range nodes {
 		for _, o := range n.GetOutputs() {
 			if o != "" {
 				names = append(names, o)
@@ -257,20 +286,14 @@ func (s *Session) overflowError(ctx context.Context, d *data, output string) err
 			}
 		}
 	}
-	resp, ierr := s.target.Infer(ctx, &potv1.InferRequest{ModelId: s.modelID, Samples: &potv1.Samples{DataId: d.id, Indices: []int64{0}}, Outputs: names})
-	if ierr != nil {
-		return err
+	resp, err := s.target.Infer(ctx, &potv1.InferRequest{ModelId: s.modelID, Samples: &potv1.Samples{DataId: d.id, Indices: []int64{0}}, Outputs: names})
+	if err != nil {
+		return nil
 	}
 	for _, t := range resp.GetOutputs() {
-		if nonFinite([]*potv1.Tensor{t}) == "" {
-			continue
+		if nonFinite([]*potv1.Tensor{t}) != "" {
+			return node[t.GetName()]
 		}
-		n := node[t.GetName()]
-		hint := "check the data (a NaN or an infinity in the input?), or run the model on another target"
-		if p := s.desc.GetProperties()["float_precision"]; p == "float16" {
-			hint = "its values exceed float16's range (±65504) on this target: quantize it for a target that computes in float32 (--target cpu), or scale the model's input down"
-		}
-		return fmt.Errorf("%w: node %q (%s) is the first to give an infinity or a NaN; %s", err, n.GetName(), n.GetOpType(), hint)
 	}
-	return err
+	return nil
 }
