@@ -178,7 +178,12 @@ for (const split of ['calib', 'eval']) {
     // Float scores of the stream, for detection counts.
     const st = streams[k];
     const scores = [];
-    for (const w of st.windows) scores.push((await h.s.run({ [h.s.inputNames[0]]: new ort.Tensor('float32', w, [1, h.T, 96]) }))[h.s.outputNames[0]].data[0]);
+    for (const w of st.windows) {
+      // A distribution (the timer head: "no timer" then six durations)
+      // scores its most likely duration.
+      const o = (await h.s.run({ [h.s.inputNames[0]]: new ort.Tensor('float32', w, [1, h.T, 96]) }))[h.s.outputNames[0]].data;
+      scores.push(o.length === 1 ? o[0] : Math.max(...Array.from(o).slice(1)));
+    }
     for (const cl of st.clips) cl.max = Math.max(...scores.slice(cl.first, cl.first + cl.count));
     fs.writeFileSync(path.join(od, 'stream', k + '.npy'), npy(concat(Float32Array, st.windows), [st.windows.length, h.T, 96]));
     fs.writeFileSync(path.join(od, 'stream', k + '.json'), JSON.stringify(st.clips));
