@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -249,5 +250,28 @@ func TestAccuracyAwareOwnMetric(t *testing.T) {
 	}
 	if rep.Metric != "sqnr" || !rep.Met || rep.Final < 32 || len(res.Reverted) == 0 || res.Metric.Quantized != rep.Final {
 		t.Errorf("search %+v, reverted %v, metric %+v", rep, res.Reverted, res.Metric)
+	}
+}
+
+// TestFloat16Overflow: the audio front end squares int16-scale audio, far
+// past float16's range, so on the gpu target its float model overflows.
+// pot refuses before any work, naming the nodes that overflow; keeping
+// them in float32 with the option it suggests (OpenVINO's
+// disable_fp16_compression) makes the model quantize and run.
+func TestFloat16Overflow(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "mel.onnx")
+	args := []string{"quantize", "-m", oww("melspectrogram.onnx"), "--data", oww("melspectrogram.npy"), "--target", "gpu", "-o", out}
+	_, stderr, code := pot(t, args...)
+	m := regexp.MustCompile(`--target-opt (float32=[^ ;]+); OpenVINO`).FindStringSubmatch(stderr)
+	if code == 0 || m == nil || !strings.Contains(stderr, `node "Conv_2" (Conv) is the first`) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res := quantizeJSON(t, append(args[1:], "--target-opt", m[1], "--metric", "sqnr", "-e")...)
+	if res.Metric == nil || math.IsNaN(res.Metric.Quantized) || math.IsInf(res.Metric.Quantized, 0) {
+		t.Errorf("with %s: %+v", m[1], res.Metric)
+	}
+	_, stderr, code = pot(t, append(args, "--target-opt", "float32=Conv_2,NoSuchNode")...)
+	if code == 0 || !strings.Contains(stderr, "target option float32: the model has no node NoSuchNode") {
+		t.Errorf("unknown node: exit %d: %s", code, stderr)
 	}
 }

@@ -248,34 +248,27 @@ func (s *Session) overflowError(ctx context.Context, d *data, output string) err
 		target += " (float ops in " + p + ")"
 	}
 	err := fmt.Errorf("the float model's output %q is not finite on %s for the first sample of the %s data", output, target, d.name)
-	n := s.firstNonFinite(ctx, d, s.graph.GetNodes())
-	if n == nil {
+	bad := s.nonFiniteNodes(ctx, d, s.graph.GetNodes())
+	if len(bad) == 0 {
 		return err
-	}
-	// Inside a control-flow node, the first node of the subgraph that ran.
-	for {
-		var inner *potv1.Node
-		for _, sg := range sdkgraph.Subgraphs(n) {
-			if inner = s.firstNonFinite(ctx, d, sg.GetNodes()); inner != nil {
-				break
-			}
-		}
-		if inner == nil {
-			break
-		}
-		n = inner
 	}
 	hint := "check the data (a NaN or an infinity in the input?), or run the model on another target"
 	if p := s.desc.GetProperties()["float_precision"]; p == "float16" {
-		hint = "its values exceed float16's range (±65504) on this target: quantize it for a target that computes in float32 (--target cpu), or scale the model's input down"
+		names := make([]string, len(bad))
+		for i, n := range bad {
+			names[i] = n.GetName()
+		}
+		hint = fmt.Sprintf("its values exceed float16's range (±65504) on this target: keep the %d node(s) whose values overflow in float32 "+
+			"(--target-opt float32=%s; OpenVINO: disable_fp16_compression), quantize for a target that computes in float32 (--target cpu), or scale the model's input down",
+			len(bad), strings.Join(names, ","))
 	}
-	return fmt.Errorf("%w: node %q (%s) is the first to give an infinity or a NaN; %s", err, n.GetName(), n.GetOpType(), hint)
+	return fmt.Errorf("%w: node %q (%s) is the first to give an infinity or a NaN; %s", err, bad[0].GetName(), bad[0].GetOpType(), hint)
 }
 
-// firstNonFinite returns the first of nodes (of one graph, in order) whose
-// output on the first sample of d holds an infinity or a NaN, or nil (also
-// when the nodes did not run: a branch not taken).
-func (s *Session) firstNonFinite(ctx context.Context, d *data, nodes []*potv1.Node) *potv1.Node {
+// nonFiniteNodes returns the nodes (of one graph, in order, and inside
+// the subgraphs of its control-flow nodes that ran) whose output on the
+// first sample of d holds an infinity or a NaN.
+func (s *Session) nonFiniteNodes(ctx context.Context, d *data, nodes []*potv1.Node) []*potv1.Node {
 	var names []string
 	node := map[string]*potv1.Node{}
 	for _, n := range nodes {
@@ -290,10 +283,25 @@ func (s *Session) firstNonFinite(ctx context.Context, d *data, nodes []*potv1.No
 	if err != nil {
 		return nil
 	}
+	var out []*potv1.Node
+	seen := map[*potv1.Node]bool{}
 	for _, t := range resp.GetOutputs() {
-		if nonFinite([]*potv1.Tensor{t}) != "" {
-			return node[t.GetName()]
+		n := node[t.GetName()]
+		if seen[n] || nonFinite([]*potv1.Tensor{t}) == "" {
+			continue
+		}
+		seen[n] = true
+		// A control-flow node stands for the nodes of its subgraph that
+		// ran (a branch not taken has none).
+		var inner []*potv1.Node
+		for _, sg := range sdkgraph.Subgraphs(n) {
+			inner = append(inner, s.nonFiniteNodes(ctx, d, sg.GetNodes())...)
+		}
+		if len(inner) > 0 {
+			out = append(out, inner...)
+		} else {
+			out = append(out, n)
 		}
 	}
-	return nil
+	return out
 }

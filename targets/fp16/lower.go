@@ -2,6 +2,8 @@ package fp16
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -23,23 +25,56 @@ const InputSuffix = "/fp16"
 // its rounded copy. The initializers and readers of subgraphs (control
 // flow) are lowered alike. g is not modified.
 func Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
-	return lower(g, p, true)
+	return Lowering{}.Lower(g, p)
+}
+
+// OptionFloat32 is the target option that names nodes to run in float32
+// on the float16 device (comma-separated), as OpenVINO's
+// disable_fp16_compression runtime attribute does: for models whose
+// values exceed float16's range.
+const OptionFloat32 = "float32"
+
+// Lowering is the float16 lowering with device settings.
+type Lowering struct {
+	// Float32 names nodes kept in float32 besides those the
+	// mixed-precision rules keep.
+	Float32 map[string]bool
+}
+
+// ParseFloat32 reads the value of OptionFloat32.
+func ParseFloat32(v string) map[string]bool {
+	out := map[string]bool{}
+	for _, name := range strings.Split(v, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// Lower is the package's Lower with l's settings.
+func (l Lowering) Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
+	return lower(g, p, true, l.Float32)
 }
 
 // lower is Lower, with the precision-sensitive subgraphs kept in float32
-// when mixed is set (always, but in the tests that show why).
-func lower(g *potv1.Graph, p *potv1.QuantizationPlan, mixed bool) (*plan.Applied, error) {
+// when mixed is set (always, but in the tests that show why), and the
+// nodes named in float32.
+func lower(g *potv1.Graph, p *potv1.QuantizationPlan, mixed bool, named map[string]bool) (*plan.Applied, error) {
 	a, err := plan.Apply(g, p)
 	if err != nil {
 		return nil, err
 	}
 	out := a.Graph
+	if err := checkNodes(out, named); err != nil {
+		return nil, err
+	}
 	// keepFloat32 also copies and marks the bodies of If, Loop and Scan
 	// nodes, and returns their kept initializers too: a pass that rounds
 	// body initializers must skip those as well.
 	var kept map[string]bool
 	if mixed {
-		kept = keepFloat32(out)
+		kept = keepFloat32(out, named)
 	}
 	owned := quantizerOwned(out)
 	isInit := map[string]bool{}
@@ -143,4 +178,28 @@ func roundedTensor(t *potv1.Tensor) (*potv1.Tensor, error) {
 		return t, nil
 	}
 	return rt.ToProto(t.GetName(), v), nil
+}
+
+// checkNodes reports the names in named that name no node of g.
+func checkNodes(g *potv1.Graph, named map[string]bool) error {
+	if len(named) == 0 {
+		return nil
+	}
+	found := map[string]bool{}
+	graph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
+		if named[n.GetName()] {
+			found[n.GetName()] = true
+		}
+	})
+	var missing []string
+	for name := range named {
+		if !found[name] {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("target option %s: the model has no node %s", OptionFloat32, strings.Join(missing, ", "))
+	}
+	return nil
 }

@@ -29,8 +29,8 @@ const ConvertSuffix = "/fp16"
 //
 // It returns the names of the initializers, of g or of its subgraphs, to
 // leave in float32 (ONNX names are unique across a model's graphs).
-func keepFloat32(g *potv1.Graph) map[string]bool {
-	k := &keeper{used: map[string]bool{}, inits: map[string]bool{}}
+func keepFloat32(g *potv1.Graph, named map[string]bool) map[string]bool {
+	k := &keeper{used: map[string]bool{}, inits: map[string]bool{}, named: named}
 	k.collectNames(g)
 	k.scope(g, true)
 	return k.inits
@@ -39,6 +39,7 @@ func keepFloat32(g *potv1.Graph) map[string]bool {
 type keeper struct {
 	used  map[string]bool // value and node names of the whole model
 	inits map[string]bool
+	named map[string]bool // nodes the device keeps in float32 on request
 }
 
 func (k *keeper) collectNames(g *potv1.Graph) {
@@ -83,6 +84,19 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 	}
 	s := newScope(g)
 	m := markKeepFP32(s)
+	// Nodes kept on request, as they are: no propagation, and with the
+	// floating-point initializers they read.
+	for _, n := range s.nodes {
+		if !k.named[n.GetName()] {
+			continue
+		}
+		m.nodes[n] = true
+		for _, in := range n.GetInputs() {
+			if s.inits[in] != nil && s.real[in] {
+				m.inits[in] = true
+			}
+		}
+	}
 	for n := range m.nodes {
 		setKeep(n)
 	}

@@ -77,7 +77,7 @@ func scores(g *potv1.Graph, windows []*tensor.Tensor, emulation string) ([]float
 	case "fp32":
 		a, err = plan.Apply(g, nil)
 	case "mixed", "half":
-		a, err = lower(g, nil, emulation == "mixed")
+		a, err = lower(g, nil, emulation == "mixed", nil)
 		opts.Policy = Policy{}
 	default:
 		err = fmt.Errorf("no emulation %q", emulation)
@@ -220,7 +220,7 @@ func BenchmarkLower(b *testing.B) {
 	for _, mixed := range []bool{false, true} {
 		b.Run(fmt.Sprintf("mixed=%v", mixed), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := lower(g, nil, mixed); err != nil {
+				if _, err := lower(g, nil, mixed, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
