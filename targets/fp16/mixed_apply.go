@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // ConvertSuffix names the half copy of a value kept in float32, read by
@@ -54,7 +55,7 @@ func (k *keeper) collectNames(g *potv1.Graph) {
 		for _, o := range n.GetOutputs() {
 			k.used[o] = true
 		}
-		for _, sg := range subgraphs(n) {
+		for _, sg := range graph.Subgraphs(n) {
 			k.collectNames(sg)
 		}
 	}
@@ -77,7 +78,7 @@ func (k *keeper) unique(base string) string {
 func (k *keeper) scope(g *potv1.Graph, shared bool) {
 	if shared {
 		for _, n := range g.GetNodes() {
-			if len(subgraphs(n)) > 0 {
+			if len(graph.Subgraphs(n)) > 0 {
 				ownSubgraphs(n)
 			}
 		}
@@ -133,7 +134,7 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 		if m.nodes[n] {
 			continue
 		}
-		for _, in := range implicitInputs(n) {
+		for _, in := range graph.ImplicitInputs(n) {
 			implicit[in] = append(implicit[in], n)
 		}
 	}
@@ -164,7 +165,7 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 			}
 		}
 		for _, r := range implicit[v.name] {
-			for _, sg := range subgraphs(r) {
+			for _, sg := range graph.Subgraphs(r) {
 				renameFree(sg, v.name, half)
 			}
 		}
@@ -178,7 +179,7 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 		g.Nodes = nodes
 	}
 	for _, n := range g.GetNodes() {
-		for _, sg := range subgraphs(n) {
+		for _, sg := range graph.Subgraphs(n) {
 			k.scope(sg, false)
 		}
 	}
@@ -234,7 +235,7 @@ func renameFree(g *potv1.Graph, from, to string) {
 				n.Inputs[i] = to
 			}
 		}
-		for _, sg := range subgraphs(n) {
+		for _, sg := range graph.Subgraphs(n) {
 			renameFree(sg, from, to)
 		}
 	}

@@ -2,6 +2,7 @@ package fp16
 
 import (
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -68,7 +69,7 @@ func (s *scope) topoOrder() []*potv1.Node {
 	next := make([][]int, len(nodes))
 	for i, n := range nodes {
 		deps := map[int]bool{}
-		for _, in := range append(append([]string(nil), n.GetInputs()...), implicitInputs(n)...) {
+		for _, in := range append(append([]string(nil), n.GetInputs()...), graph.ImplicitInputs(n)...) {
 			if p, ok := s.producer[in]; ok && p != n {
 				deps[index[p]] = true
 			}
@@ -121,7 +122,7 @@ func (s *scope) sorted() bool {
 				return false
 			}
 		}
-		for _, in := range implicitInputs(n) {
+		for _, in := range graph.ImplicitInputs(n) {
 			if p, ok := s.producer[in]; ok && !done[p] {
 				return false
 			}
@@ -129,65 +130,6 @@ func (s *scope) sorted() bool {
 		done[n] = true
 	}
 	return true
-}
-
-// subgraphs returns the graphs held in n's attributes (the branches of
-// an If, the body of a Loop or Scan).
-func subgraphs(n *potv1.Node) []*potv1.Graph {
-	var gs []*potv1.Graph
-	for _, a := range n.GetAttributes() {
-		if a.GetG() != nil {
-			gs = append(gs, a.GetG())
-		}
-		gs = append(gs, a.GetGraphs()...)
-	}
-	return gs
-}
-
-// implicitInputs returns the values of n's graph that n's subgraphs read
-// without defining them (ONNX's outer-scope references), at any depth.
-func implicitInputs(n *potv1.Node) []string {
-	var out []string
-	seen := map[string]bool{}
-	var walk func(g *potv1.Graph, outer map[string]bool)
-	walk = func(g *potv1.Graph, outer map[string]bool) {
-		defined := map[string]bool{}
-		for k := range outer {
-			defined[k] = true
-		}
-		for _, in := range g.GetInputs() {
-			defined[in.GetName()] = true
-		}
-		for _, t := range g.GetInitializers() {
-			defined[t.GetName()] = true
-		}
-		for _, m := range g.GetNodes() {
-			for _, o := range m.GetOutputs() {
-				defined[o] = true
-			}
-		}
-		use := func(name string) {
-			if name != "" && !defined[name] && !seen[name] {
-				seen[name] = true
-				out = append(out, name)
-			}
-		}
-		for _, m := range g.GetNodes() {
-			for _, in := range m.GetInputs() {
-				use(in)
-			}
-			for _, sg := range subgraphs(m) {
-				walk(sg, defined)
-			}
-		}
-		for _, o := range g.GetOutputs() {
-			use(o.GetName())
-		}
-	}
-	for _, sg := range subgraphs(n) {
-		walk(sg, nil)
-	}
-	return out
 }
 
 // isRealType reports whether values of type dt are floating point.

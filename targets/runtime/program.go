@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -175,84 +176,16 @@ type compiler struct {
 	free map[*potv1.Graph][]string // memo of freeVars
 }
 
-// subgraphs returns the graph attributes of a node.
-func subgraphs(n *potv1.Node) []*potv1.Graph {
-	var gs []*potv1.Graph
-	for _, a := range n.GetAttributes() {
-		if a.GetG() != nil {
-			gs = append(gs, a.GetG())
-		}
-		gs = append(gs, a.GetGraphs()...)
-	}
-	return gs
-}
-
 // freeVars lists, sorted, the names that the nodes of g (and of its
 // subgraphs, at any depth) and its outputs read without g defining them:
-// the values g reads from enclosing graphs.
+// the values g reads from enclosing graphs (memoized per graph).
 func (c *compiler) freeVars(g *potv1.Graph) []string {
 	if f, ok := c.free[g]; ok {
 		return f
 	}
-	defined := map[string]bool{}
-	for _, vi := range g.GetInputs() {
-		defined[vi.GetName()] = true
-	}
-	for _, t := range g.GetInitializers() {
-		defined[t.GetName()] = true
-	}
-	for _, n := range g.GetNodes() {
-		for _, o := range n.GetOutputs() {
-			defined[o] = true
-		}
-	}
-	set := map[string]bool{}
-	read := func(name string) {
-		if name != "" && !defined[name] {
-			set[name] = true
-		}
-	}
-	for _, n := range g.GetNodes() {
-		for _, in := range n.GetInputs() {
-			read(in)
-		}
-		for _, sub := range subgraphs(n) {
-			for _, f := range c.freeVars(sub) {
-				read(f)
-			}
-		}
-	}
-	for _, o := range g.GetOutputs() {
-		read(o.GetName())
-	}
-	free := make([]string, 0, len(set))
-	for name := range set {
-		free = append(free, name)
-	}
-	sort.Strings(free)
-	c.free[g] = free
-	return free
-}
-
-// implicitInputs lists, sorted, the values of n's graph that n's
-// subgraphs read.
-func (c *compiler) implicitInputs(n *potv1.Node) []string {
-	subs := subgraphs(n)
-	if len(subs) == 0 {
-		return nil
-	}
-	set := map[string]bool{}
-	for _, g := range subs {
-		for _, f := range c.freeVars(g) {
-			set[f] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for name := range set {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
+	f := graph.FreeVars(g)
+	c.free[g] = f
+	return f
 }
 
 // compile compiles g. For a subgraph, outer is the enclosing program
@@ -333,7 +266,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		}
 	}
 
-	order, err := topoSort(g, p.index, c.implicitInputs)
+	order, err := topoSort(g, p.index, graph.ImplicitInputs)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +291,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 			continue
 		}
 		st := step{node: n}
-		implicit := c.implicitInputs(n)
+		implicit := graph.ImplicitInputs(n)
 		consts := make([]*tensor.Tensor, len(n.GetInputs()))
 		inTypes := make([]tensor.DType, len(n.GetInputs()))
 		allConst := true
@@ -382,7 +315,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		}
 		node := ops.NewNode(n, opset, consts)
 		node.InputTypes = inTypes
-		if len(implicit) > 0 || len(subgraphs(n)) > 0 {
+		if len(implicit) > 0 || len(graph.Subgraphs(n)) > 0 {
 			node.Env = &subgraphEnv{c: c, outer: p, base: len(n.GetInputs()), implicit: implicit}
 		}
 		k, err := f(node)
