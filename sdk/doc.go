@@ -32,7 +32,8 @@
 //
 // sdk/graph indexes graphs, sdk/plan applies plans and computes integer
 // parameters, sdk/stats reduces and aggregates statistics, sdk/onnx reads
-// and writes ONNX. sdk/plugintest is the conformance kit every plugin
+// and writes ONNX, sdk/opset upgrades a graph of an old default ONNX opset
+// (pot's host does so on import, to opset 13). sdk/plugintest is the conformance kit every plugin
 // should pass from its own go test. docs/plugins.md walks through writing
 // a plugin from scratch.
 package sdk

@@ -114,7 +114,13 @@ func Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.Q
 		return nil, nil, fmt.Errorf("%s needs evaluation data (--eval-data)", Name)
 	}
 	s := &searcher{h: h, req: req, p: p, base: base, qp: qp, gna: strings.HasPrefix(strings.ToUpper(req.Target.GetDevice()), "GNA")}
-	if p.AnnotationFree || !info.GetLabelled() {
+	// The run's metric (the host's: the user's --metric, else top-1 with
+	// labels and agreement without), unless POT's annotation-free mode
+	// asks for agreement.
+	switch {
+	case p.AnnotationFree:
+		s.metric = "agreement"
+	case !info.GetLabelled() && info.GetMetric() == "top1":
 		s.metric = "agreement"
 	}
 	fp, err := s.fingerprint(ctx)

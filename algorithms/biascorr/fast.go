@@ -72,7 +72,14 @@ func start(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quan
 		return nil, err
 	}
 	r := &run{g: g, x: graph.NewIndex(g), rep: &Report{Skipped: map[string]string{}}, out: proto.Clone(req.Plan).(*potv1.QuantizationPlan)}
-	r.layers = layers(r.x, req.Plan, p.ApplyForAllNodes)
+	for _, l := range layers(r.x, req.Plan, p.ApplyForAllNodes) {
+		if sc := r.x.Scope(l.node.GetName()); sc.Parent != nil {
+			// The sub-models bias correction runs hold top-level layers.
+			r.rep.Skipped[l.node.GetName()] = fmt.Sprintf("inside the %s of %s %q: bias correction does not reach into subgraphs", sc.Attr, sc.Parent.GetOpType(), sc.Parent.GetName())
+			continue
+		}
+		r.layers = append(r.layers, l)
+	}
 	if len(r.layers) == 0 {
 		return r, nil
 	}

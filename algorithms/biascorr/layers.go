@@ -45,7 +45,7 @@ func layers(x *graph.Index, p *potv1.QuantizationPlan, allNodes bool) []*layer {
 		}
 	}
 	var out []*layer
-	for _, n := range x.G.GetNodes() {
+	for _, n := range x.Nodes() {
 		l := &layer{node: n}
 		switch n.GetOpType() {
 		case "Conv", "ConvTranspose", "Gemm":

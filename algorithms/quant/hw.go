@@ -81,6 +81,16 @@ func (c *Config) Agnostic(t string) bool {
 // weighted ops take an activation on input 0 and weights on input 1.
 var weighted = map[string]bool{"Conv": true, "DepthwiseConv": true, "ConvTranspose": true, "MatMul": true, "Gemm": true}
 
+// recurrent layers are quantized as POT quantizes OpenVINO's
+// sequences: the input X (0) and the initial hidden state (5) as
+// activations, the weights W (1) and R (2); the bias, sequence lengths,
+// initial cell and peepholes stay float.
+var recurrent = map[string]map[int]bool{
+	"LSTM": {0: true, 1: true, 2: true, 5: true},
+	"GRU":  {0: true, 1: true, 2: true, 5: true},
+	"RNN":  {0: true, 1: true, 2: true, 5: true},
+}
+
 // firstInputOnly ops are quantized on input 0 only (POT's "quantize
 // only input 0" list).
 var firstInputOnly = map[string]bool{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/potgo/pot/plugins"
@@ -26,6 +27,10 @@ type MinMaxReport struct {
 	Samples     int64  `json:"stat_samples"`
 	// SaturationFixed lists the layers whose weights use 7 bits.
 	SaturationFixed []string `json:"saturation_fixed,omitempty"`
+	// Float lists the layers kept in float, with the reason: the
+	// activations they read got no statistics (they sit in a subgraph no
+	// calibration sample ran).
+	Float map[string]string `json:"float_layers,omitempty"`
 }
 
 // MinMax computes a plan: quantizers placed by the target's hardware
@@ -131,12 +136,24 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 		}
 		rep.Samples = resp.GetSamples()
 		values := map[string][]float32{}
+		unseen := map[string]bool{} // probes no sample computed
 		for _, v := range resp.GetValues() {
 			values[v.GetProbeId()] = v.GetValues()
+			unseen[v.GetProbeId()] = len(v.GetValues()) == 0 && v.GetSamples() == 0
 		}
 		ranges := make([]*rawRange, len(acts))
 		groups := map[string][]*rawRange{}
 		for i, a := range acts {
+			if unseen[a.pt.ID+"/min"] || unseen[a.pt.ID+"/max"] {
+				// No range: the layers it quantizes for stay float.
+				if rep.Float == nil {
+					rep.Float = map[string]string{}
+				}
+				for _, op := range a.pt.Ops {
+					rep.Float[op] = notComputedReason(x, a.pt.Tensor, op)
+				}
+				continue
+			}
 			if ranges[i], err = a.rawRange(values); err != nil {
 				return nil, nil, err
 			}
@@ -144,8 +161,14 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 				groups[g] = append(groups[g], ranges[i])
 			}
 		}
+		for _, op := range sortedKeys(rep.Float) {
+			plan.Precisions = append(plan.Precisions, &potv1.NodePrecision{Node: op, Precision: potv1.Precision_PRECISION_FLOAT, Reason: rep.Float[op]})
+		}
 		for i, a := range acts {
 			r := ranges[i]
+			if r == nil {
+				continue
+			}
 			if g := a.pt.Group; g != "" {
 				r = unify(groups[g])
 			}
@@ -155,6 +178,40 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	}
 	rep.Quantizers = len(plan.Quantizers)
 	return plan, rep, nil
+}
+
+// notComputedReason says why a layer stays float when its input tensor
+// got no statistics: no calibration sample ran the subgraph holding it.
+func notComputedReason(x *graph.Index, tensor, op string) string {
+	sc := x.Scope(op)
+	if g := x.DefiningGraph(tensor); g != nil && g != sc.Graph {
+		for _, n := range x.Nodes() {
+			for _, s := range graph.Subgraphs(n) {
+				if s == g {
+					sc = graph.Scope{Graph: g, Parent: n}
+				}
+			}
+		}
+	}
+	if sc.Parent == nil {
+		return fmt.Sprintf("no calibration sample computed its input %q", tensor)
+	}
+	attr := ""
+	for _, a := range sc.Parent.GetAttributes() {
+		if a.GetG() == sc.Graph {
+			attr = a.GetName() + " of "
+		}
+	}
+	return fmt.Sprintf("no calibration sample ran the %s%s %q, which computes its input %q", attr, sc.Parent.GetOpType(), sc.Parent.GetName(), tensor)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func activationRE(p *Params) *RangeEstimator {

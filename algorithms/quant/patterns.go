@@ -56,7 +56,7 @@ func IgnoredPatterns(x *graph.Index) map[string]string {
 		}
 		return nil
 	}
-	for _, n := range x.G.GetNodes() {
+	for _, n := range x.Nodes() {
 		switch n.GetOpType() {
 		case "Mul":
 			in := n.GetInputs()

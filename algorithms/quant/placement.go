@@ -78,7 +78,7 @@ func Place(x *graph.Index, cfg *Config, opts PlaceOptions) ([]*Point, error) {
 		skip = func(*potv1.Node) bool { return false }
 	}
 	var reqs []request
-	for _, n := range x.G.GetNodes() {
+	for _, n := range x.Nodes() {
 		if skip(n) {
 			continue
 		}
@@ -93,12 +93,14 @@ func Place(x *graph.Index, cfg *Config, opts PlaceOptions) ([]*Point, error) {
 		}
 		for i, in := range n.GetInputs() {
 			if in == "" || len(oc.GetActivations()) == 0 || x.NotFloat(in) {
-				continue // quantizers only take floating-point tensors
+				continue // integers and booleans (shapes, sample rates, masks) are not quantized
 			}
 			switch {
 			case weighted[t] && i >= 2:
 				continue // bias
 			case firstInputOnly[t] && i > 0:
+				continue
+			case recurrent[t] != nil && !recurrent[t][i]:
 				continue
 			}
 			if w := x.Constant(in); w != nil {

@@ -30,7 +30,7 @@ func saturationLayers(x *graph.Index, mode, device string) (map[string]bool, err
 		return nil, nil
 	}
 	hasConv := false
-	for _, n := range x.G.GetNodes() {
+	for _, n := range x.Nodes() {
 		hasConv = hasConv || n.GetOpType() == "Conv"
 	}
 	if !hasConv {
@@ -38,7 +38,7 @@ func saturationLayers(x *graph.Index, mode, device string) (map[string]bool, err
 	}
 	out := map[string]bool{}
 	if mode == SaturationAll {
-		for _, n := range x.G.GetNodes() {
+		for _, n := range x.Nodes() {
 			if weighted[n.GetOpType()] {
 				out[n.GetName()] = true
 			}

@@ -259,7 +259,7 @@ func mvnPorts(x *graph.Index, n *potv1.Node) []graph.Port {
 // (all but the head, which stands for the MVN), Erf GELUs and
 // decomposed softmaxes.
 func transformerPatterns(x *graph.Index, mark func(pattern string, nodes ...*potv1.Node)) {
-	for _, n := range x.G.GetNodes() {
+	for _, n := range x.Nodes() {
 		switch n.GetOpType() {
 		case "ReduceMean":
 			if ln := decomposedLayerNorm(x, n); ln != nil {

@@ -146,7 +146,7 @@ func TestPlaceTransformer(t *testing.T) {
 			}
 			for _, pt := range pts {
 				if x.NotFloat(pt.Tensor) {
-					t.Errorf("quantizer %s on a %v tensor", pt.ID, x.DataType(pt.Tensor))
+					t.Errorf("quantizer %s on a %v tensor", pt.ID, x.ValueType(pt.Tensor))
 				}
 			}
 		})

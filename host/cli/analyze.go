@@ -15,6 +15,7 @@ import (
 )
 
 type analyzeFlags struct {
+	inputs    inputFlags
 	model     string
 	data      string
 	target    string
@@ -64,6 +65,7 @@ unless --report is given.`,
 	fl.StringVar(&f.report, "report", "", "also write report.json and report.html into this folder")
 	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
+	f.inputs.add(fl, false)
 	return cmd
 }
 
@@ -80,7 +82,7 @@ func runAnalyze(ctx context.Context, g *globals, f *analyzeFlags) error {
 			return fmt.Errorf("--report: %w", err)
 		}
 	}
-	o, err := g.openOn(ctx, f.model, f.data, f.target, false, "")
+	o, err := g.openOn(ctx, f.model, f.data, f.target, false, "", &f.inputs)
 	if err != nil {
 		return err
 	}

@@ -2,16 +2,16 @@ package cli
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/host/config"
+	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/proto/potv1"
 )
 
@@ -21,6 +21,8 @@ type benchFlags struct {
 	batch   int
 	samples int
 	rounds  int
+	shape   []string
+	inputs  inputFlags
 }
 
 // benchResult is the JSON of `pot bench --json`.
@@ -28,6 +30,7 @@ type benchResult struct {
 	MsPerSample       float64 `json:"ms_per_sample"`
 	SamplesPerSecond  float64 `json:"samples_per_second"`
 	Batch             int     `json:"batch"`
+	BatchNote         string  `json:"batch_note,omitempty"`
 	Threads           int     `json:"threads"`
 	Samples           int     `json:"samples"`
 	Target            string  `json:"target"`
@@ -41,9 +44,10 @@ func newBench(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure inference speed of a model (float or QDQ) on a target",
-		Long: `bench uploads random inputs of the model's input shape to the target once, then
+		Long: `bench uploads random inputs of the model's input shapes to the target once, then
 times the target's evaluation of them in batches (outputs reduced to the top-1 index,
-so transfer costs nothing) and reports the best of several rounds.`,
+so transfer costs nothing) and reports the best of several rounds. A model whose batch
+is fixed runs in batches of that size; integer inputs need a value (--constant).`,
 		Example: "  pot bench --model examples/models/resnet_fmnist.onnx --target cpu --batch 64 --threads 1 --json",
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), g, f) },
@@ -55,6 +59,8 @@ so transfer costs nothing) and reports the best of several rounds.`,
 	fl.IntVar(&f.samples, "samples", 0, "samples per round (default: 16 batches, at least 512)")
 	fl.IntVar(&f.rounds, "rounds", 5, "rounds; the fastest counts")
 	fl.BoolVar(&g.jsonOut, "json", false, "print JSON")
+	fl.StringArrayVar(&f.shape, "shape", nil, "sample shape of an input with symbolic sizes, DIMS or NAME=DIMS (repeatable)")
+	f.inputs.add(fl, false)
 	return cmd
 }
 
@@ -62,11 +68,7 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if f.batch < 1 || f.rounds < 1 {
 		return fmt.Errorf("--batch and --rounds must be positive")
 	}
-	_, graph, err := loadModel(f.model)
-	if err != nil {
-		return err
-	}
-	shape, err := inputShape(graph)
+	_, graph, err := g.importModel(f.model)
 	if err != nil {
 		return err
 	}
@@ -74,33 +76,27 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if n <= 0 {
 		n = max(16*f.batch, 512)
 	}
-	per := 1
-	dims := []int64{int64(n)}
-	for i, d := range shape {
-		if i == 0 {
-			continue
-		}
-		if d <= 0 {
-			return fmt.Errorf("the model input has a symbolic dimension %d besides the batch: give a model with fixed sample shape", i)
-		}
-		per *= d
-		dims = append(dims, int64(d))
+	consts, err := f.inputs.constantMap()
+	if err != nil {
+		return err
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	raw := make([]byte, 4*n*per)
-	for i := 0; i < n*per; i++ {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(r.NormFloat64())))
+	one, byName, err := parseShapes(f.shape)
+	if err != nil {
+		return err
 	}
-	input := graph.GetInputs()[0].GetName()
-	for _, vi := range graph.GetInputs() {
-		isInit := false
-		for _, t := range graph.GetInitializers() {
-			isInit = isInit || t.GetName() == vi.GetName()
-		}
-		if !isInit {
-			input = vi.GetName()
-			break
-		}
+	inputs := feed.Inputs(graph)
+	ds, err := config.Generate(inputs, one, byName, consts, n, 1)
+	if err != nil {
+		return fmt.Errorf("%s", strings.Replace(err.Error(), "data_free engine: ", "", 1))
+	}
+	fd, err := feed.Bind(ctx, inputs, ds, feed.Options{Constants: consts})
+	if err != nil {
+		return err
+	}
+	batch, note := f.batch, ""
+	if fd.Batch > 0 && fd.Batch != f.batch {
+		batch, note = fd.Batch, fd.BatchReason
+		g.logger().Info("batch set by the model", "batch", batch, "reason", note)
 	}
 	mgr, err := g.manager()
 	if err != nil {
@@ -118,12 +114,11 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if len(resp.GetUnsupported()) > 0 {
 		return fmt.Errorf("target %q cannot run: %v", f.target, resp.GetUnsupported())
 	}
-	dataID, err := t.UploadData(ctx, &plugins.Dataset{Name: "bench", Inputs: []string{input},
-		Tensors: []*potv1.Tensor{{Name: input, Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: dims, Data: raw}}})
+	dataID, err := t.UploadData(ctx, fd.Dataset("bench"))
 	if err != nil {
 		return err
 	}
-	req := &potv1.EvaluateRequest{ModelId: resp.GetModelId(), Samples: &potv1.Samples{DataId: dataID, BatchSize: int32(f.batch)}, TopK: 1}
+	req := &potv1.EvaluateRequest{ModelId: resp.GetModelId(), Samples: &potv1.Samples{DataId: dataID, BatchSize: int32(batch)}, TopK: 1}
 	best := math.Inf(1)
 	var first float64
 	for round := 0; round < f.rounds; round++ {
@@ -141,12 +136,15 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if threads == 0 {
 		threads = runtime.NumCPU()
 	}
-	res := benchResult{MsPerSample: best * 1000 / float64(n), SamplesPerSecond: float64(n) / best, Batch: f.batch,
+	res := benchResult{MsPerSample: best * 1000 / float64(n), SamplesPerSecond: float64(n) / best, Batch: batch, BatchNote: note,
 		Threads: threads, Samples: n, Target: f.target, Model: f.model, BestOfRounds: f.rounds, FirstRoundSeconds: first}
 	if g.jsonOut {
 		return printJSON(g.stdout, res)
 	}
 	fmt.Fprintf(g.stdout, "%.4f ms/sample (%.0f samples/s), batch %d, %d threads, target %s, best of %d rounds of %d samples\n",
-		res.MsPerSample, res.SamplesPerSecond, f.batch, threads, f.target, f.rounds, n)
+		res.MsPerSample, res.SamplesPerSecond, batch, threads, f.target, f.rounds, n)
+	if note != "" {
+		fmt.Fprintf(g.stdout, "batch %d, not %d: %s\n", batch, f.batch, note)
+	}
 	return nil
 }

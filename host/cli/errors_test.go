@@ -89,6 +89,11 @@ func TestErrors(t *testing.T) {
 	unknownSection := config("unknown-engine.json", `"preset": "performance"`, `"type": "simplified", "data_sorce": "`+calib+`"`)
 	wrongType := config("type.json", `"stat_subset_size": "300"`, data)
 	notDir := write("file.txt", "x")
+	vad := oww("silero_vad.onnx")
+	vadChunks := filepath.Join(in, "chunks.npy")
+	writeNPY(t, vadChunks, []int{3, 512})
+	shortAudio := filepath.Join(in, "short.npy")
+	writeNPY(t, shortAudio, []int{3, 100})
 
 	base := func(model, data string) []string {
 		return []string{"quantize", "--model", model, "--data", data, "--subset", "50"}
@@ -102,7 +107,14 @@ func TestErrors(t *testing.T) {
 		{"unreadable model", base(in, calib), []string{"is a directory, not a model file"}},
 		{"not an ONNX file", base(text, calib), []string{"text.onnx", "not an ONNX model", "text"}},
 		{"truncated ONNX", base(truncated, calib), []string{"truncated.onnx", "truncated"}},
-		{"unsupported operator", base(acme, acmeData), []string{"cannot run 2 node(s)", "frobnicate_1", "twiddle_2"}},
+		{"unsupported operator", base(acme, acmeData), []string{"cannot run 2 node(s)", "frobnicate_1", "twiddle_2", "try another target"}},
+		{"one array for four inputs", base(vad, vadChunks), []string{"the model has 4 inputs (input [batch sequence], sr [], h [2 batch 64], c [2 batch 64])", "--constant sr=VALUE"}},
+		{"constant for no input", append(base(vad, vadChunks), "--constant", "sr=16000", "--constant", "hh=0"), []string{`constant "hh": the model has no input of that name`, `did you mean "h"?`}},
+		{"integer input generated", []string{"quantize", "--model", vad, "--engine", "data_free", "--shape", "input=512", "--shape", "h=2,1,64", "--shape", "c=2,1,64"}, []string{`input "sr" [] holds int64 values, which pot does not generate`, "--constant sr=VALUE"}},
+		{"unknown metric output", append(base(lenet, calib), "--metric-output", "logit"), []string{`metric output "logit" (--metric-output): the model has no output of that name`, `did you mean "logits"?`}},
+		{"float16 overflow", append(base(oww("melspectrogram.onnx"), oww("melspectrogram.npy")), "--target", "gpu"), []string{`node "Conv_2" (Conv) is the first to give an infinity or a NaN`, "float16", "--target cpu"}},
+		{"float16 overflow inside an If branch", append(base(vad, oww("silero_vad.npz")), "--target", "gpu"), []string{`node "Mul_93" (Mul) is the first to give an infinity or a NaN`, "float16"}},
+		{"model fails on its data", base(oww("melspectrogram.onnx"), shortAudio), []string{"does not run on the first sample of the calibration data", `node "Conv_2"`}},
 		{"unknown config key", []string{"quantize", "-c", unknownKey}, []string{"unknown.json", "compression.algorithms[0].params.presett", `did you mean "preset"`}},
 		{"unknown engine key", []string{"quantize", "-c", unknownSection}, []string{"engine.data_sorce", `did you mean "data_source"`}},
 		{"wrong value type", []string{"quantize", "-c", wrongType}, []string{"type.json", "stat_subset_size", "string", "integer"}},

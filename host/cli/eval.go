@@ -15,6 +15,7 @@ type evalFlags struct {
 	data   string
 	target string
 	metric string
+	inputs inputFlags
 }
 
 // evalResult is the JSON of `pot eval --json`.
@@ -38,10 +39,11 @@ func newEval(g *globals) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.model, "model", "m", "", "ONNX model")
-	fl.StringVar(&f.data, "data", "", "data set (descriptor JSON or image folder)")
+	fl.StringVar(&f.data, "data", "", "data set (descriptor JSON, image folder, .npy, or .npz with one array per model input)")
 	fl.StringVar(&f.target, "target", "cpu", "target device plugin")
 	fl.StringVar(&f.metric, "metric", "", "metric: top1, top5, agreement, sqnr, cosine, mse, psnr[:range] (default: top1 with labels, else agreement)")
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
+	f.inputs.add(fl, true)
 	return cmd
 }
 
@@ -55,7 +57,7 @@ func runEval(ctx context.Context, g *globals, f *evalFlags) error {
 			return fmt.Errorf("--metric: %w", err)
 		}
 	}
-	o, err := g.openOn(ctx, f.model, f.data, f.target, true, f.metric)
+	o, err := g.openOn(ctx, f.model, f.data, f.target, true, f.metric, &f.inputs)
 	if err != nil {
 		return err
 	}

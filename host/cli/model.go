@@ -5,52 +5,79 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/sdk/opset"
 )
 
-// loadModel reads an ONNX model and converts its graph.
+// workOpset is the default ONNX opset pot works at: a model of an older
+// opset is upgraded to it on import (QDQ export needs opset 10, and
+// per-channel quantizers need 13).
+const workOpset = 13
+
+// loadModel reads an ONNX model and converts its graph, upgrading a model
+// below opset 13 to opset 13, so that the whole run — statistics,
+// algorithms, export — works on the upgraded graph.
 func loadModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
-	if path == "" {
-		return nil, nil, fmt.Errorf("no model given (--model)")
-	}
-	m, err := onnx.ReadFile(path)
+	m, g, _, err := readModel(path, workOpset)
+	return m, g, err
+}
+
+// importModel is loadModel for a command: it logs an upgrade at info
+// level (the opsets and how many nodes were converted) and each converted
+// node at debug level.
+func (g *globals) importModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
+	m, graph, rep, err := readModel(path, workOpset)
 	if err != nil {
 		return nil, nil, err
 	}
+	if rep != nil && rep.From != rep.To {
+		log := g.logger()
+		log.Info(rep.Summary(), "model", path)
+		for _, c := range rep.Changes {
+			log.Debug("opset upgrade", "node", c.String())
+		}
+	}
+	return m, graph, nil
+}
+
+// readModel reads an ONNX model, converts its graph and upgrades it to
+// opset `to` when it is older (rep is then the upgrade's report).
+func readModel(path string, to int64) (*onnxpb.ModelProto, *potv1.Graph, *opset.Report, error) {
+	if path == "" {
+		return nil, nil, nil, fmt.Errorf("no model given (--model)")
+	}
+	m, err := onnx.ReadFile(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if err := onnx.CheckOpset(m); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	g, err := onnx.ToGraph(m)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return m, g, nil
+	var rep *opset.Report
+	if v, _ := onnx.DefaultOpset(m); v < to {
+		if g, rep, err = opset.Upgrade(g, to); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return m, g, rep, nil
 }
 
-// inputShape is the shape of the model's single input, symbolic
-// dimensions as -1.
-func inputShape(g *potv1.Graph) ([]int, error) {
-	inits := map[string]bool{}
-	for _, t := range g.GetInitializers() {
-		inits[t.GetName()] = true
+// openData opens a data set for a model with these inputs (the one input
+// it feeds shapes images).
+func openData(path string, inputs []feed.Input, consts map[string]dataset.Constant) (dataset.Dataset, error) {
+	opts := []dataset.Option{dataset.WithInputNames(feed.Names(inputs))}
+	if in, ok := feed.Main(inputs, consts); ok {
+		opts = append(opts, dataset.WithInputShape(in.Shape))
 	}
-	for _, vi := range g.GetInputs() {
-		if inits[vi.GetName()] {
-			continue
-		}
-		shape := make([]int, len(vi.GetShape()))
-		for i, d := range vi.GetShape() {
-			shape[i] = -1
-			if s, ok := d.GetValue().(*potv1.Dim_Size); ok && s.Size > 0 {
-				shape[i] = int(s.Size)
-			}
-		}
-		return shape, nil
-	}
-	return nil, fmt.Errorf("the model has no input")
+	return dataset.Open(path, opts...)
 }
 
 // opened is a model and a data set loaded on a target.
@@ -71,16 +98,16 @@ func (o *opened) Close() {
 // openOn loads a model, opens a data set shaped for it, and starts a
 // session on a target with the data as calibration data or (eval) as
 // evaluation data.
-func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string) (*opened, error) {
-	_, graph, err := loadModel(modelPath)
+func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string, inputs *inputFlags) (*opened, error) {
+	_, graph, err := g.importModel(modelPath)
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputShape(graph)
+	consts, err := inputs.constantMap()
 	if err != nil {
 		return nil, err
 	}
-	ds, err := dataset.Open(dataPath, dataset.WithInputShape(in))
+	ds, err := openData(dataPath, feed.Inputs(graph), consts)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +118,8 @@ func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string
 	o := &opened{graph: graph, data: ds, close: []func(){mgr.Close}}
 	prog := newProgress(g)
 	o.close = append(o.close, prog.Close)
-	opts := pipeline.Options{Manager: mgr, Target: target, Graph: graph, Logger: g.logger(), Progress: prog, Metric: metric}
+	opts := pipeline.Options{Manager: mgr, Target: target, Graph: graph, Logger: g.logger(), Progress: prog, Metric: metric,
+		Constants: consts, Output: inputs.metricOutput}
 	if eval {
 		opts.Evaluation = ds
 	} else {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/potgo/pot/host/config"
 	"github.com/potgo/pot/proto/potv1"
+	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
 )
 
@@ -45,7 +46,8 @@ type quantizeFlags struct {
 	outputDir  string
 	directDump bool
 	engine     string
-	shape      []int
+	shape      []string
+	inputs     inputFlags
 
 	metric  string
 	report  string
@@ -168,7 +170,8 @@ unless -o names the output file.`,
 	fl.StringVar(&f.outputDir, "output-dir", "", "results folder: DIR/<model>_<algorithm>/<date>/optimized/<model>.onnx (default ./results with -c or -q)")
 	fl.BoolVarP(&f.directDump, "direct-dump", "d", false, "write to OUTPUT-DIR/optimized/ without the algorithm and date folders")
 	fl.StringVar(&f.engine, "engine", config.EngineSimplified, "simplified (data from --data) or data_free (generated samples of --shape)")
-	fl.IntSliceVar(&f.shape, "shape", nil, "sample shape for --engine data_free, e.g. 1,3,224,224")
+	fl.StringArrayVar(&f.shape, "shape", nil, "sample shape for --engine data_free, e.g. 1,3,224,224; NAME=DIMS per input of a model with several (repeatable)")
+	f.inputs.add(fl, true)
 	fl.StringVar(&f.metric, "metric", "", "metric: top1, top5, agreement, sqnr, cosine, mse, psnr[:range] (default: top1 with labels, else agreement)")
 	fl.StringVar(&f.report, "report", "", "write report.json and report.html (charts: per-layer SQNR, ranges, accuracy-aware trajectory) into this folder")
 	fl.IntVar(&f.workers, "workers", 0, "accuracy-aware: target processes evaluating in parallel (default: cores)")
@@ -181,7 +184,7 @@ unless -o names the output file.`,
 // runFlags are the flags that define a run, which a configuration file
 // defines instead.
 var runFlags = []string{"model", "data", "data-source", "eval-data", "target", "preset", "subset", "algorithm",
-	"quantize", "name", "max-drop", "engine", "shape", "weight-bits", "weight-granularity", "activation-mode",
+	"quantize", "name", "max-drop", "engine", "shape", "constant", "metric-output", "weight-bits", "weight-granularity", "activation-mode",
 	"range-estimator", "fast-bias", "no-fast-bias", "ignore", "saturation-fix", "model-type"}
 
 // modelTypeUsage describes --model-type.
@@ -236,16 +239,17 @@ func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples i
 }
 
 // ignoredScope turns --ignore values into POT's ignored scope: node names
-// into scope, op types into operations.
+// into scope, op types into operations. Nodes of subgraphs (If branches,
+// loop bodies) count.
 func ignoredScope(g *potv1.Graph, names []string) (map[string]any, error) {
 	nodes := map[string]bool{}
 	types := map[string]bool{}
 	var all []string
-	for _, n := range g.GetNodes() {
+	sdkgraph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
 		nodes[n.GetName()] = true
 		types[n.GetOpType()] = true
 		all = append(all, n.GetName(), n.GetOpType())
-	}
+	})
 	var scope []string
 	var ops []map[string]any
 	for _, name := range names {
@@ -287,6 +291,7 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 		return config.Load(f.config)
 	}
 	algo := algorithmName(f.algorithm)
+	var err error
 	switch f.quick {
 	case "":
 	case "default", "accuracy_aware":
@@ -313,6 +318,9 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 			return nil, fmt.Errorf("--shape applies to --engine data_free")
 		}
 		cfg.Engine = config.Engine{Type: config.EngineSimplified, DataSource: f.data, EvalDataSource: f.evalData}
+		if cfg.Engine.Constants, err = f.inputs.constantMap(); err != nil {
+			return nil, err
+		}
 	case config.EngineDataFree:
 		if f.data != "" {
 			return nil, fmt.Errorf("--engine data_free generates its data; drop --data")
@@ -321,10 +329,17 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 		if n <= 0 {
 			n = 300
 		}
-		cfg.Engine = config.Engine{Type: config.EngineDataFree, EvalDataSource: f.evalData, Shape: f.shape, SubsetSize: n}
+		cfg.Engine = config.Engine{Type: config.EngineDataFree, EvalDataSource: f.evalData, SubsetSize: n}
+		if cfg.Engine.Shape, cfg.Engine.Shapes, err = parseShapes(f.shape); err != nil {
+			return nil, err
+		}
+		if cfg.Engine.Constants, err = f.inputs.constantMap(); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("--engine %q: want simplified or data_free", f.engine)
 	}
+	cfg.Engine.Output = f.inputs.metricOutput
 	if algo != accuracyAware && cmd.Flags().Changed("max-drop") {
 		return nil, fmt.Errorf("--max-drop applies to %s (-q accuracy_aware or --algorithm accuracy_aware)", accuracyAware)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/potgo/pot/host/config"
 	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/host/qdq"
@@ -73,15 +74,11 @@ func (r *run) quantize(ctx context.Context) error {
 			return fmt.Errorf("--metric %s is lower-is-better; %s needs a metric where higher is better (top1, top5, agreement, sqnr, cosine, psnr)", f.metric, accuracyAware)
 		}
 	}
-	base, graph, err := loadModel(cfg.Model.Path)
+	base, graph, err := g.importModel(cfg.Model.Path)
 	if err != nil {
 		return err
 	}
-	in, err := inputShape(graph)
-	if err != nil {
-		return err
-	}
-	calib, eval, err := cfg.Open(in)
+	calib, eval, err := cfg.Open(feed.Inputs(graph))
 	if err != nil {
 		return err
 	}
@@ -107,6 +104,7 @@ func (r *run) quantize(ctx context.Context) error {
 	opts := pipeline.Options{
 		Manager: mgr, Target: cfg.Target(), Graph: graph, Calibration: calib, Evaluation: eval,
 		Logger: log, Progress: prog, Metric: f.metric, Workers: f.workers, Resume: f.resume,
+		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output,
 	}
 	if r.hasAA() {
 		opts.Checkpoint = paths.checkpoint
@@ -186,7 +184,12 @@ func (r *run) quantize(ctx context.Context) error {
 	}
 	fmt.Fprintf(g.stdout, "wrote %s: %d quantizers, target %s, preset %s, %.1f s\n", paths.model, res.Quantizers, res.Target, res.Preset, res.Seconds)
 	if m := res.Metric; m != nil {
-		fmt.Fprintf(g.stdout, "%s: float %.4f, quantized %.4f, drop %.4f (%d samples)\n", m.Name, m.Float, m.Quantized, m.Drop, m.Samples)
+		if info, _ := metrics.Lookup(m.Name); info.NeedsReference && info.Name != "agreement" {
+			// The float model compared with itself says nothing.
+			fmt.Fprintf(g.stdout, "%s of the quantized model against the float model: %.4f (%d samples)\n", m.Name, m.Quantized, m.Samples)
+		} else {
+			fmt.Fprintf(g.stdout, "%s: float %.4f, quantized %.4f, drop %.4f (%d samples)\n", m.Name, m.Float, m.Quantized, m.Drop, m.Samples)
+		}
 	}
 	if res.DefaultDrop != nil && res.FinalDrop != nil {
 		met := "met"

@@ -234,7 +234,7 @@ func checkTransformerQDQ(t *testing.T, path string) {
 		case "QuantizeLinear":
 			quantized++
 			in := n.GetInputs()[0]
-			if dt := x.DataType(in); !graph.IsFloatType(dt) {
+			if dt := x.ValueType(in); !graph.IsFloatType(dt) {
 				t.Errorf("%s quantizes %s, a %v tensor", n.GetName(), in, dt)
 			}
 			if p := x.Producer(in); p != nil && insideNormOrGELU[p.GetOpType()] {

@@ -60,8 +60,16 @@ type Engine struct {
 	// Layout is the sample layout of a bare image folder (NCHW, NHWC, CHW,
 	// HWC); empty follows the model input.
 	Layout string
-	// Shape is the data_free sample shape (with or without the batch).
-	Shape []int
+	// Shape is the data_free sample shape (with or without the batch) of
+	// the model's one input; Shapes gives them by input name.
+	Shape  []int
+	Shapes map[string][]int
+	// Constants feed model inputs a fixed value (pot's extension; the
+	// data set descriptors' "constants" key likewise).
+	Constants map[string]dataset.Constant
+	// Output names the model output that metrics read (pot's
+	// extension); empty: the first.
+	Output string
 	// SubsetSize is the number of data_free samples (0: default).
 	SubsetSize int
 	// Seed drives data_free generation.

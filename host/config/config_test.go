@@ -3,10 +3,15 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/feed"
+	"github.com/potgo/pot/proto/potv1"
 )
 
 const potConfig = `/* A POT configuration, as POT users write them. */
@@ -191,7 +196,7 @@ func TestDataFree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calib, eval, err := cfg.Open([]int{-1, 1, 4, 4})
+	calib, eval, err := cfg.Open(one(-1, 1, 4, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +207,7 @@ func TestDataFree(t *testing.T) {
 	if _, err := calib.Read(3, a); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := Generate([]int{-1, 1, 4, 4}, nil, 20, 7)
+	again, _ := Generate(one(-1, 1, 4, 4), nil, nil, nil, 20, 7)
 	if _, err := again.Read(3, b); err != nil {
 		t.Fatal(err)
 	}
@@ -226,15 +231,71 @@ func TestDataFree(t *testing.T) {
 		input, shape []int
 		want         string
 	}{
-		{[]int{-1, 3, -1, -1}, nil, "symbolic sizes; give engine.shape"},
-		{[]int{-1, 1, 28, 28}, []int{1, 3, 28, 28}, "wants [N 1 28 28]"},
+		{[]int{-1, 3, -1, -1}, nil, "symbolic sizes; give its shape"},
+		{[]int{-1, 1, 28, 28}, []int{1, 3, 28, 28}, `does not fit input "x" [N 1 28 28]`},
+		{[]int{-1, 1, 28, 28}, []int{28, 28}, `does not fit input "x" [N 1 28 28]`},
 	} {
-		if _, err := Generate(tc.input, tc.shape, 4, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Generate(one(tc.input...), tc.shape, nil, nil, 4, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Generate(%v, %v): %v, want %q", tc.input, tc.shape, err, tc.want)
 		}
 	}
-	if g, err := Generate([]int{-1, 3, -1, -1}, []int{1, 3, 8, 8}, 4, 0); err != nil || len(g.SampleShape()) != 3 || g.SampleShape()[2] != 8 {
+	if g, err := Generate(one(-1, 3, -1, -1), []int{1, 3, 8, 8}, nil, nil, 4, 0); err != nil || len(g.SampleShape()) != 3 || g.SampleShape()[2] != 8 {
 		t.Errorf("Generate with shape: %v, %v", g, err)
+	}
+}
+
+// one is a model with one float input of the given shape.
+func one(shape ...int) []feed.Input {
+	dims := make([]*potv1.Dim, len(shape))
+	for i, d := range shape {
+		if d > 0 {
+			dims[i] = &potv1.Dim{Value: &potv1.Dim_Size{Size: int64(d)}}
+		} else {
+			dims[i] = &potv1.Dim{Value: &potv1.Dim_Param{Param: "N"}}
+		}
+	}
+	return []feed.Input{{Name: "x", DType: potv1.DataType_DATA_TYPE_FLOAT, Shape: shape, Dims: dims}}
+}
+
+// TestDataFreeInputs generates data for a model with several inputs: a
+// shape per input, constants for the integer ones.
+func TestDataFreeInputs(t *testing.T) {
+	vad := []feed.Input{
+		{Name: "input", DType: potv1.DataType_DATA_TYPE_FLOAT, Shape: []int{-1, -1}},
+		{Name: "sr", DType: potv1.DataType_DATA_TYPE_INT64, Shape: []int{}},
+		{Name: "h", DType: potv1.DataType_DATA_TYPE_FLOAT, Shape: []int{2, -1, 64}},
+	}
+	consts := map[string]dataset.Constant{"sr": {Values: []float64{16000}}}
+	for _, tc := range []struct {
+		name   string
+		one    []int
+		shapes map[string][]int
+		consts map[string]dataset.Constant
+		want   string // error text; "" for success
+	}{
+		{"integer input without constant", nil, map[string][]int{"input": {512}, "h": {2, 1, 64}}, nil, `holds int64 values, which pot does not generate: give its value (--constant sr=VALUE`},
+		{"one shape for several inputs", []int{1, 512}, nil, consts, "give a shape per input"},
+		{"symbolic without shape", nil, map[string][]int{"input": {512}}, consts, `input "h" [2 ? 64] has symbolic sizes`},
+		{"unknown input", nil, map[string][]int{"input": {512}, "h": {2, 1, 64}, "c": {2, 1, 64}}, consts, `shape of "c": the model has no input of that name`},
+		{"fits", nil, map[string][]int{"input": {512}, "h": {2, 1, 64}}, consts, ""},
+	} {
+		ds, err := Generate(vad, tc.one, tc.shapes, tc.consts, 5, 1)
+		if tc.want != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		named, ok := dataset.NamedOf(ds)
+		if !ok || len(named.Arrays()) != 2 || ds.Len() != 5 {
+			t.Fatalf("%s: %v", tc.name, ds)
+		}
+		if a := named.Arrays()[1]; a.Name != "h" || fmt.Sprint(a.Shape) != "[5 2 1 64]" {
+			t.Errorf("%s: array %q of shape %v", tc.name, a.Name, a.Shape)
+		}
 	}
 }
 
@@ -251,7 +312,7 @@ func TestOpenInlineDescriptor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calib, eval, err := cfg.Open([]int{-1, 1, 28, 28})
+	calib, eval, err := cfg.Open(one(-1, 1, 28, 28))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,4 +334,29 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("multi-line error %q", err)
 		}
 	})
+}
+
+// TestEngineInputs reads pot's engine keys for models with several
+// inputs: constants, the metric's output and a shape per input.
+func TestEngineInputs(t *testing.T) {
+	cfg, err := Parse([]byte(`{"model": {"model": "m.onnx"},
+		"engine": {"type": "data_free", "shape": {"input": [1, 512], "h": [2, 1, 64]},
+			"constants": {"sr": 16000, "c": [[[0, 0]], [[0, 0]]]}, "output": "hn"},
+		"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cfg.Engine
+	if fmt.Sprint(e.Shapes) != "map[h:[2 1 64] input:[1 512]]" || e.Output != "hn" || e.Constants["sr"].Values[0] != 16000 ||
+		fmt.Sprint(e.Constants["c"].Shape) != "[2 1 2]" {
+		t.Errorf("engine %+v", e)
+	}
+	_, err = Parse([]byte(`{"model": {"model": "m.onnx"},
+		"engine": {"type": "data_free", "shape": {"input": [0]}, "constants": {"sr": "16000"}, "output": 3},
+		"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", t.TempDir())
+	for _, want := range []string{"engine.shape.input[0]", `engine.constants: constant "sr": want a number or a nested list`, "engine.output"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %q", err, want)
+		}
+	}
 }

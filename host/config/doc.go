@@ -17,8 +17,13 @@
 //     descriptor file, or a .npy/.npz file; "dataset" gives a descriptor
 //     inline instead; "layout" sets the image layout of a bare folder.
 //   - "data_free": samples are generated (standard normal values) with the
-//     model input's shape, or "shape" when the input has symbolic sizes;
+//     model input's shape, or "shape" when the input has symbolic sizes
+//     (an object of input names to shapes for several inputs);
 //     "subset_size" of them (default: the largest stat_subset_size, or 300).
+//
+// pot adds "constants" (values of model inputs the data does not feed, an
+// object of input names to numbers or nested lists) and "output" (the
+// model output metrics read) to both engines.
 //
 // Evaluation data, which POT took from Accuracy Checker, is given with
 // "eval_data_source" (a path) or "eval_dataset" (an inline descriptor).

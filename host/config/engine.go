@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/feed"
 )
 
 // engineKeys are the keys of the engine section. device, the request
 // numbers, data_type and generate_data are POT's and accepted.
 var engineKeys = []string{"type", "data_source", "dataset", "eval_data_source", "eval_dataset", "layout",
 	"device", "stat_requests_number", "eval_requests_number", "data_type", "generate_data", "shape",
-	"subset_size", "seed"}
+	"subset_size", "seed", "constants", "output"}
 
 func (cfg *Config) parseEngine(c *checker, v any) {
 	m, ok := v.(map[string]any)
@@ -65,6 +66,18 @@ func (cfg *Config) parseEngine(c *checker, v any) {
 			e.Seed = int64(n)
 		}
 	}
+	if v, ok := m["constants"]; ok {
+		b, _ := json.Marshal(v)
+		d, err := dataset.ParseDescriptor([]byte(`{"format": "npz", "file": "-", "constants": ` + string(b) + `}`))
+		if err != nil {
+			c.add("engine.constants", "%s", strings.TrimPrefix(err.Error(), dataset.ErrDescriptor.Error()+": "))
+		} else {
+			e.Constants = d.Constants
+		}
+	}
+	if v, ok := m["output"]; ok {
+		e.Output, _ = c.str("engine.output", v)
+	}
 	if typ == EngineSimplified {
 		for _, k := range []string{"data_type", "generate_data", "shape", "subset_size"} {
 			if _, ok := m[k]; ok {
@@ -84,15 +97,27 @@ func (cfg *Config) parseEngine(c *checker, v any) {
 		}
 	}
 	if v, ok := m["shape"]; ok {
-		list, ok := v.([]any)
-		if !ok || len(list) == 0 {
-			c.add("engine.shape", "is %s, want an array of positive integers such as [1, 3, 224, 224]", kind(v))
-		} else {
+		shapeList := func(path string, v any) []int {
+			list, ok := v.([]any)
+			if !ok || len(list) == 0 {
+				c.add(path, "is %s, want an array of positive integers such as [1, 3, 224, 224]", kind(v))
+				return nil
+			}
+			var out []int
 			for i, d := range list {
-				if n, ok := c.integer(index("engine.shape", i), d, 1); ok {
-					e.Shape = append(e.Shape, n)
+				if n, ok := c.integer(index(path, i), d, 1); ok {
+					out = append(out, n)
 				}
 			}
+			return out
+		}
+		if byName, ok := v.(map[string]any); ok {
+			e.Shapes = map[string][]int{}
+			for name, sv := range byName {
+				e.Shapes[name] = shapeList("engine.shape."+name, sv)
+			}
+		} else {
+			e.Shape = shapeList("engine.shape", v)
 		}
 	}
 	e.SubsetSize = 300
@@ -140,16 +165,20 @@ func (cfg *Config) dataRef(c *checker, m map[string]any, pathKey, inlineKey stri
 }
 
 // Open opens the calibration data and, when the engine names some, the
-// evaluation data. input is the model input's shape (symbolic sizes <= 0).
-func (cfg *Config) Open(input []int) (calib, eval dataset.Dataset, err error) {
+// evaluation data, for a model with these inputs.
+func (cfg *Config) Open(inputs []feed.Input) (calib, eval dataset.Dataset, err error) {
 	e := cfg.Engine
-	opts := []dataset.Option{dataset.WithInputShape(input)}
+	opts := []dataset.Option{dataset.WithInputNames(feed.Names(inputs))}
+	if in, ok := feed.Main(inputs, e.Constants); ok {
+		// Images are shaped for the one input the data feeds.
+		opts = append(opts, dataset.WithInputShape(in.Shape))
+	}
 	if e.Layout != "" {
 		opts = append(opts, dataset.WithDefaults(dataset.Descriptor{Layout: e.Layout}))
 	}
 	switch e.Type {
 	case EngineDataFree:
-		if calib, err = Generate(input, e.Shape, e.SubsetSize, e.Seed); err != nil {
+		if calib, err = Generate(inputs, e.Shape, e.Shapes, e.Constants, e.SubsetSize, e.Seed); err != nil {
 			return nil, nil, err
 		}
 	default:

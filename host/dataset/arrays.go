@@ -73,23 +73,11 @@ func readNPYFile(path string) (npyArray, error) {
 // readNPZ reads the inputs array and, if present, the labels array of an
 // .npz archive. Empty names pick the defaults described on Descriptor.
 func readNPZ(path, inputs, labels string) (in, lbl npyArray, inName, lblName string, haveLabels bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return in, lbl, "", "", false, notExist(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
+	zr, closeFn, names, err := openNPZ(path)
 	if err != nil {
 		return in, lbl, "", "", false, err
 	}
-	zr, err := npz.NewReader(f, st.Size())
-	if err != nil {
-		return in, lbl, "", "", false, errorf(ErrFormat, "not an .npz (zip) archive")
-	}
-	var names []string
-	for _, k := range zr.Keys() {
-		names = append(names, strings.TrimSuffix(k, ".npy"))
-	}
+	defer closeFn()
 	pick := func(want string, defaults []string, only bool) (string, error) {
 		want = strings.TrimSuffix(want, ".npy")
 		if want != "" {

@@ -53,8 +53,9 @@ var (
 type Option func(*openConfig)
 
 type openConfig struct {
-	defaults Descriptor
-	hint     inputHint
+	defaults   Descriptor
+	hint       inputHint
+	inputNames []string
 }
 
 // inputHint is what the model input shape says about images.
@@ -161,10 +162,27 @@ func openDescriptor(name, dir string, d Descriptor, cfg openConfig) (Dataset, er
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", name, err)
 	}
+	ds, err := openFormat(name, dir, d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return WithConstants(ds, d.Constants), nil
+}
+
+func openFormat(name, dir string, d Descriptor, cfg openConfig) (Dataset, error) {
 	switch d.Format {
 	case FormatIDX:
 		return openIDX(name, dir, d)
-	case FormatNPY, FormatNPZ:
+	case FormatNPZ:
+		nd, err := readNamedNPZ(name, resolve(dir, d.File), d, cfg.inputNames)
+		if err != nil {
+			return nil, err
+		}
+		if nd != nil {
+			return nd, nil
+		}
+		return openArrays(name, dir, d)
+	case FormatNPY:
 		return openArrays(name, dir, d)
 	case FormatImageFolder:
 		return openImageFolder(name, resolve(dir, d.Root), d, cfg.hint, false)

@@ -29,7 +29,7 @@ var Formats = []string{FormatIDX, FormatNPY, FormatNPZ, FormatImageFolder}
 //	npy          inputs, labels, layout
 //	npz          file, inputs, labels, layout
 //	imagefolder  root, resize, crop, channels, color_order, layout
-//	all          format, mean, std, scale
+//	all          format, mean, std, scale, constants
 type Descriptor struct {
 	// Format is one of Formats.
 	Format string `json:"format"`
@@ -77,10 +77,16 @@ type Descriptor struct {
 	// is the sample layout; for npy/npz it says which sample axis holds the
 	// channels that Mean/Std apply to (the first, or the last).
 	Layout string `json:"layout,omitempty"`
+
+	// Constants feed model inputs the same value for every sample, by
+	// input name: a number fills the whole input (e.g. a sample rate, or
+	// 0 for an initial recurrent state), a nested list gives its exact
+	// value. The data feeds the other inputs.
+	Constants map[string]Constant `json:"constants,omitempty"`
 }
 
 // commonKeys apply to every format.
-var commonKeys = []string{"format", "mean", "std", "scale"}
+var commonKeys = []string{"format", "mean", "std", "scale", "constants"}
 
 // formatKeys lists the keys specific to each format.
 var formatKeys = map[string][]string{
@@ -199,6 +205,13 @@ func decodeField(d *Descriptor, key string, v json.RawMessage) error {
 		target, want = &d.Crop, "an integer"
 	case "channels":
 		target, want = &d.Channels, "an integer"
+	case "constants":
+		c, err := parseConstants(v)
+		if err != nil {
+			return err
+		}
+		d.Constants = c
+		return nil
 	default:
 		return errorf(ErrDescriptor, "unknown key %q", key)
 	}
@@ -290,6 +303,7 @@ func (d *Descriptor) setKeys() []string {
 	add(d.Channels != 0, "channels")
 	add(d.ColorOrder != "", "color_order")
 	add(d.Layout != "", "layout")
+	add(d.Constants != nil, "constants")
 	return keys
 }
 
@@ -338,6 +352,9 @@ func (d Descriptor) merge(over Descriptor) Descriptor {
 	if over.Scale != nil {
 		d.Scale = over.Scale
 	}
+	if over.Constants != nil {
+		d.Constants = over.Constants
+	}
 	return d
 }
 
@@ -372,6 +389,8 @@ func (d *Descriptor) clear(k string) {
 		d.Std = nil
 	case "scale":
 		d.Scale = nil
+	case "constants":
+		d.Constants = nil
 	}
 }
 

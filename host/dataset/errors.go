@@ -55,6 +55,10 @@ func nearest(s string, candidates []string) (string, bool) {
 	return best, true
 }
 
+// Suggest formats a " (did you mean %q?)" hint naming the candidate
+// closest to s, or returns "" when none is close.
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
 // suggest formats a " (did you mean %q?)" hint, or "" without a close
 // candidate.
 func suggest(s string, candidates []string) string {

@@ -64,16 +64,23 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 	stage := "evaluate on " + d.name + " data"
 	s.progress(stage, 0, int64(n))
 	err := s.withWorker(ctx, model, d, func(t *pluginmgr.Target, model, dataID string) error {
-		return t.Evaluate(ctx, evalRequest(model, plan, dataID, idx, kk), func(r *potv1.EvaluateResponse) error {
+		req := evalRequest(model, plan, dataID, idx, kk)
+		if s.opts.Output != "" {
+			req.Outputs = []string{s.opts.Output}
+		}
+		return t.Evaluate(ctx, req, func(r *potv1.EvaluateResponse) error {
 			if len(r.GetOutputs()) == 0 {
 				return fmt.Errorf("evaluation returned no output")
 			}
 			t := r.GetOutputs()[0]
-			dims := t.GetDims()
-			if len(dims) == 0 {
-				return fmt.Errorf("output %q is a scalar", t.GetName())
+			b := int(r.GetSamples())
+			if b == 0 { // a target that does not say: the batch is the first dimension
+				dims := t.GetDims()
+				if len(dims) == 0 {
+					return fmt.Errorf("output %q is a scalar", t.GetName())
+				}
+				b = int(dims[0])
 			}
-			b := int(dims[0])
 			off := int(r.GetOffset())
 			if off+b > n {
 				return fmt.Errorf("evaluation returned samples past the %d asked for", n)

@@ -121,7 +121,14 @@ func (s *Session) Progress(_ context.Context, p *potv1.ProgressRequest) error {
 
 // DataInfo implements plugins.Host.
 func (s *Session) DataInfo(context.Context) (*potv1.DataInfoResponse, error) {
-	r := &potv1.DataInfoResponse{Inputs: []*potv1.ValueInfo{s.input}}
+	r := &potv1.DataInfoResponse{}
+	for _, vi := range s.graph.GetInputs() {
+		for _, in := range s.inputs {
+			if in.Name == vi.GetName() {
+				r.Inputs = append(r.Inputs, vi)
+			}
+		}
+	}
 	if s.calib != nil {
 		r.CalibrationSamples = int64(s.calib.n)
 	}

@@ -5,15 +5,18 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/potgo/pot/host/dataset"
+	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
 )
 
@@ -46,6 +49,11 @@ type Options struct {
 	// Workers is the number of target processes that evaluate in
 	// parallel (the accuracy-aware search's ranking); 0 or 1 means one.
 	Workers int
+	// Constants feed model inputs a fixed value (overriding the data set
+	// descriptors' constants); see package feed.
+	Constants map[string]dataset.Constant
+	// Output is the model output metrics read; empty: the first.
+	Output string
 }
 
 // Session is a model loaded on a target with its data.
@@ -55,7 +63,7 @@ type Session struct {
 	desc    *potv1.TargetDescription
 	graph   *potv1.Graph
 	modelID string
-	input   *potv1.ValueInfo
+	inputs  []feed.Input
 	calib   *data
 	eval    *data
 	log     hclog.Logger
@@ -80,6 +88,7 @@ type data struct {
 	id     string
 	n      int
 	labels []int // nil when unlabelled
+	feed   *feed.Feed
 }
 
 // Open starts the target, loads the graph and uploads the data.
@@ -89,18 +98,36 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s := &Session{opts: opts, graph: opts.Graph, log: opts.Logger, algos: map[string]*pluginmgr.Algorithm{},
 		models: map[string]*potv1.Graph{}, floatRefs: map[string]*floatRef{}, schemas: map[string]*schema.Schema{}}
-	in, err := modelInput(opts.Graph)
-	if err != nil {
-		return nil, err
+	s.inputs = feed.Inputs(opts.Graph)
+	if opts.Output != "" && !slices.ContainsFunc(opts.Graph.GetOutputs(), func(o *potv1.ValueInfo) bool { return o.GetName() == opts.Output }) {
+		var names []string
+		for _, o := range opts.Graph.GetOutputs() {
+			names = append(names, o.GetName())
+		}
+		return nil, fmt.Errorf("metric output %q (--metric-output): the model has no output of that name (its outputs: %s)%s", opts.Output, strings.Join(names, ", "), dataset.Suggest(opts.Output, names))
 	}
-	s.input = in
-	for _, d := range []dataset.Dataset{opts.Calibration, opts.Evaluation} {
-		if d == nil {
+	// Bind the data to the model's inputs before starting anything: a
+	// data set that cannot feed the model is refused here.
+	feeds := map[string]*feed.Feed{}
+	for _, d := range []struct {
+		name string
+		ds   dataset.Dataset
+	}{{"calibration", opts.Calibration}, {"evaluation", opts.Evaluation}} {
+		if d.ds == nil {
 			continue
 		}
-		if err := dataset.Check(d, in.GetName(), dimsOf(in)); err != nil {
-			return nil, err
+		if d.name == "evaluation" && d.ds == opts.Calibration {
+			feeds[d.name] = feeds["calibration"]
+			continue
 		}
+		stage := "read " + d.name + " data"
+		f, err := feed.Bind(ctx, s.inputs, d.ds, feed.Options{Constants: opts.Constants,
+			Progress: func(done, total int) { s.progress(stage, int64(done), int64(total)) }})
+		if err != nil {
+			return nil, fmt.Errorf("%s data: %w", d.name, err)
+		}
+		s.log.Info("data", "set", d.name, "feed", f.Describe())
+		feeds[d.name] = f
 	}
 	t, err := opts.Manager.Target(ctx, opts.Target)
 	if err != nil {
@@ -118,15 +145,31 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		return nil, &UnsupportedError{Target: opts.Target, Nodes: resp.GetUnsupported()}
 	}
 	s.modelID = resp.GetModelId()
-	if opts.Calibration != nil {
-		if s.calib, err = s.upload(ctx, "calibration", opts.Calibration); err != nil {
+	if f := feeds["calibration"]; f != nil {
+		if s.calib, err = s.upload(ctx, "calibration", f); err != nil {
 			return nil, err
 		}
 	}
-	if opts.Evaluation != nil {
-		if s.eval, err = s.upload(ctx, "evaluation", opts.Evaluation); err != nil {
+	if f := feeds["evaluation"]; f != nil {
+		if s.eval, err = s.upload(ctx, "evaluation", f); err != nil {
 			return nil, err
 		}
+	}
+	// One sample through the float model before any real work: a model
+	// that fails on its data fails now, not after statistics.
+	for _, d := range []*data{s.calib, s.eval} {
+		if d == nil {
+			continue
+		}
+		resp, err := t.Infer(ctx, &potv1.InferRequest{ModelId: s.modelID, Samples: &potv1.Samples{DataId: d.id, Indices: []int64{0}}})
+		if err != nil {
+			return nil, fmt.Errorf("the float model does not run on the first sample of the %s data (%s): %w", d.name, d.feed.Describe(), err)
+		}
+		if bad := nonFinite(resp.GetOutputs()); bad != "" {
+			return nil, s.overflowError(ctx, d, bad)
+		}
+	}
+	if s.eval != nil {
 		if opts.Workers > 1 {
 			if err := s.startWorkers(ctx, opts.Workers); err != nil {
 				return nil, err
@@ -143,7 +186,8 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("target %q cannot run %d node(s) of the model: %s", e.Target, len(e.Nodes), strings.Join(e.Nodes, "; "))
+	return fmt.Sprintf("target %q cannot run %d node(s) of the model: %s (pot quantizes a model on a target that runs it in float first: try another target, --target cpu runs the most operators, or export the model without these operators)",
+		e.Target, len(e.Nodes), strings.Join(e.Nodes, "; "))
 }
 
 // Close stops the session's plugins.
@@ -157,73 +201,12 @@ func (s *Session) Target() *potv1.TargetDescription { return s.desc }
 // ModelID is the id of the loaded model on the target.
 func (s *Session) ModelID() string { return s.modelID }
 
-// modelInput returns the single non-initializer input of g.
-func modelInput(g *potv1.Graph) (*potv1.ValueInfo, error) {
-	inits := map[string]bool{}
-	for _, t := range g.GetInitializers() {
-		inits[t.GetName()] = true
-	}
-	var ins []*potv1.ValueInfo
-	for _, vi := range g.GetInputs() {
-		if !inits[vi.GetName()] {
-			ins = append(ins, vi)
-		}
-	}
-	if len(ins) != 1 {
-		names := make([]string, len(ins))
-		for i, vi := range ins {
-			names[i] = vi.GetName()
-		}
-		return nil, fmt.Errorf("the model has %d inputs (%s); pot feeds models with one input", len(ins), strings.Join(names, ", "))
-	}
-	if dt := ins[0].GetDtype(); dt != potv1.DataType_DATA_TYPE_FLOAT && dt != potv1.DataType_DATA_TYPE_UNDEFINED {
-		return nil, fmt.Errorf("the model input %q is %v; pot feeds float32 inputs", ins[0].GetName(), dt)
-	}
-	return ins[0], nil
-}
+// Inputs are the model inputs the session feeds.
+func (s *Session) Inputs() []feed.Input { return s.inputs }
 
-// dimsOf returns an input's shape with symbolic dimensions as -1.
-func dimsOf(vi *potv1.ValueInfo) []int {
-	if !vi.GetHasShape() {
-		return nil
-	}
-	out := make([]int, len(vi.GetShape()))
-	for i, d := range vi.GetShape() {
-		if sz, ok := d.GetValue().(*potv1.Dim_Size); ok && sz.Size > 0 {
-			out[i] = int(sz.Size)
-		} else {
-			out[i] = -1
-		}
-	}
-	return out
-}
-
-// upload reads every sample and sends the set to the target.
-func (s *Session) upload(ctx context.Context, name string, ds dataset.Dataset) (*data, error) {
-	n := ds.Len()
-	shape := ds.SampleShape()
-	per := 1
-	for _, d := range shape {
-		per *= d
-	}
-	dims := append([]int64{int64(n)}, sampleDims(s.input, shape, per)...)
-	buf := make([]float32, n*per)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	s.progress("read "+name+" data", 0, int64(n))
-	labels, err := dataset.ReadBatch(ctx, ds, idx, buf)
-	if err != nil {
-		return nil, fmt.Errorf("read %s data: %w", name, err)
-	}
-	s.progress("read "+name+" data", int64(n), int64(n))
-	raw := make([]byte, 4*len(buf))
-	for i, v := range buf {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-	}
-	t := &potv1.Tensor{Name: s.input.GetName(), Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: dims, Data: raw}
-	set := &plugins.Dataset{Name: name, Inputs: []string{s.input.GetName()}, Tensors: []*potv1.Tensor{t}}
+// upload sends a bound data set to the target.
+func (s *Session) upload(ctx context.Context, name string, f *feed.Feed) (*data, error) {
+	set := f.Dataset(name)
 	if name == "evaluation" {
 		s.evalData = set // for evaluation workers
 	}
@@ -231,41 +214,94 @@ func (s *Session) upload(ctx context.Context, name string, ds dataset.Dataset) (
 	if err != nil {
 		return nil, fmt.Errorf("upload %s data: %w", name, err)
 	}
-	d := &data{name: name, id: id, n: n}
-	if ds.Labelled() {
-		d.labels = labels
-	}
-	return d, nil
-}
-
-// sampleDims is the per-sample shape fed to the model: the input's own
-// dimensions after the batch when they are fixed and hold the sample,
-// else the data set's sample shape.
-func sampleDims(in *potv1.ValueInfo, sample []int, per int) []int64 {
-	dims := dimsOf(in)
-	if len(dims) > 1 {
-		n, fixed := 1, true
-		for _, d := range dims[1:] {
-			fixed = fixed && d > 0
-			n *= d
-		}
-		if fixed && n == per {
-			out := make([]int64, len(dims)-1)
-			for i, d := range dims[1:] {
-				out[i] = int64(d)
-			}
-			return out
-		}
-	}
-	out := make([]int64, len(sample))
-	for i, d := range sample {
-		out[i] = int64(d)
-	}
-	return out
+	return &data{name: name, id: id, n: f.Samples, labels: f.Labels, feed: f}, nil
 }
 
 func (s *Session) progress(stage string, done, total int64) {
 	if s.opts.Progress != nil {
 		s.opts.Progress.Update(stage, done, total, "")
 	}
+}
+
+// nonFinite names the first float tensor holding an infinity or a NaN.
+func nonFinite(ts []*potv1.Tensor) string {
+	for _, t := range ts {
+		if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
+			continue
+		}
+		raw := t.GetData()
+		for i := 0; i+4 <= len(raw); i += 4 {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(raw[i:]))
+			if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+				return t.GetName()
+			}
+		}
+	}
+	return ""
+}
+
+// overflowError explains a float model whose output is not finite on the
+// target: it names the first node (in graph order) whose output is not.
+func (s *Session) overflowError(ctx context.Context, d *data, output string) error {
+	target := fmt.Sprintf("target %q", s.opts.Target)
+	if p := s.desc.GetProperties()["float_precision"]; p != "" {
+		target += " (float ops in " + p + ")"
+	}
+	err := fmt.Errorf("the float model's output %q is not finite on %s for the first sample of the %s data", output, target, d.name)
+	bad := s.nonFiniteNodes(ctx, d, s.graph.GetNodes())
+	if len(bad) == 0 {
+		return err
+	}
+	hint := "check the data (a NaN or an infinity in the input?), or run the model on another target"
+	if p := s.desc.GetProperties()["float_precision"]; p == "float16" {
+		names := make([]string, len(bad))
+		for i, n := range bad {
+			names[i] = n.GetName()
+		}
+		hint = fmt.Sprintf("its values exceed float16's range (±65504) on this target: keep the %d node(s) whose values overflow in float32 "+
+			"(--target-opt float32=%s; OpenVINO: disable_fp16_compression), quantize for a target that computes in float32 (--target cpu), or scale the model's input down",
+			len(bad), strings.Join(names, ","))
+	}
+	return fmt.Errorf("%w: node %q (%s) is the first to give an infinity or a NaN; %s", err, bad[0].GetName(), bad[0].GetOpType(), hint)
+}
+
+// nonFiniteNodes returns the nodes (of one graph, in order, and inside
+// the subgraphs of its control-flow nodes that ran) whose output on the
+// first sample of d holds an infinity or a NaN.
+func (s *Session) nonFiniteNodes(ctx context.Context, d *data, nodes []*potv1.Node) []*potv1.Node {
+	var names []string
+	node := map[string]*potv1.Node{}
+	for _, n := range nodes {
+		for _, o := range n.GetOutputs() {
+			if o != "" {
+				names = append(names, o)
+				node[o] = n
+			}
+		}
+	}
+	resp, err := s.target.Infer(ctx, &potv1.InferRequest{ModelId: s.modelID, Samples: &potv1.Samples{DataId: d.id, Indices: []int64{0}}, Outputs: names})
+	if err != nil {
+		return nil
+	}
+	var out []*potv1.Node
+	seen := map[*potv1.Node]bool{}
+	for _, t := range resp.GetOutputs() {
+		n := node[t.GetName()]
+		if seen[n] || nonFinite([]*potv1.Tensor{t}) == "" {
+			continue
+		}
+		seen[n] = true
+		// A control-flow node stands for the nodes of its subgraph that
+		// ran (a branch not taken has none).
+		var inner []*potv1.Node
+		for _, sg := range sdkgraph.Subgraphs(n) {
+			inner = append(inner, s.nonFiniteNodes(ctx, d, sg.GetNodes())...)
+		}
+		if len(inner) > 0 {
+			out = append(out, inner...)
+		} else {
+			out = append(out, n)
+		}
+	}
+	return out
 }

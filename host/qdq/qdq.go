@@ -26,6 +26,12 @@ type Stats struct {
 
 // Export returns a copy of g with the plan written as QDQ. Quantizers of
 // nodes the plan keeps in float are left out.
+//
+// Quantizers of subgraphs (If branches, Loop and Scan bodies) are written
+// there: the QuantizeLinear/DequantizeLinear pairs in the graph of their
+// location, the integer weights and biases, with their DequantizeLinear,
+// in the graph of the layer that reads them (subgraphs read the float
+// weights of enclosing graphs; the integer copies sit beside the layer).
 func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, error) {
 	opset := graph.Opset(g)
 	if opset < 10 {
@@ -39,11 +45,17 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 	x := graph.NewIndex(out)
 	float := plan.FloatNodes(p)
 	e := &exporter{g: out, x: x, opset: opset, names: map[string]bool{}, stats: &Stats{}, actScale: map[string]float32{},
-		wScale: map[string][]float32{}, domains: map[string]bool{}}
-	for _, t := range out.GetInitializers() {
-		e.names[t.GetName()] = true
+		wScale: map[string][]float32{}, domains: map[string]bool{}, added: map[*potv1.Graph][]*potv1.Node{}, inits: map[*potv1.Graph][]*potv1.Tensor{}}
+	for _, sg := range graph.Graphs(out) {
+		for _, t := range sg.GetInitializers() {
+			e.names[t.GetName()] = true
+		}
+		for _, vi := range sg.GetInputs() {
+			e.names[vi.GetName()] = true
+		}
 	}
-	for _, n := range out.GetNodes() {
+	for _, n := range x.Nodes() {
+		e.names[n.GetName()] = true
 		for _, o := range n.GetOutputs() {
 			e.names[o] = true
 		}
@@ -63,10 +75,12 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 			out.Opsets = append(out.Opsets, &potv1.OpsetImport{Domain: d, Version: 1})
 		}
 	}
-	out.Nodes = append(out.Nodes, e.added...)
-	out.Initializers = append(out.Initializers, e.inits...)
+	for _, sg := range graph.Graphs(out) {
+		sg.Nodes = append(sg.Nodes, e.added[sg]...)
+		sg.Initializers = append(sg.Initializers, e.inits[sg]...)
+	}
 	removeUnused(out)
-	if err := sortNodes(out); err != nil {
+	if err := sortNodes(out, nil); err != nil {
 		return nil, nil, err
 	}
 	return out, e.stats, nil
@@ -77,8 +91,9 @@ type exporter struct {
 	x     *graph.Index
 	opset int64
 	names map[string]bool
-	added []*potv1.Node
-	inits []*potv1.Tensor
+	// added and inits are the nodes and initializers to add, per graph.
+	added map[*potv1.Graph][]*potv1.Node
+	inits map[*potv1.Graph][]*potv1.Tensor
 	stats *Stats
 	// actScale is the per-tensor scale of the quantized activation read
 	// by each node input ("node/port"); wScale the weight scales.
@@ -180,6 +195,7 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 	}
 	src := loc.GetTensor()
 	var ports []graph.Port
+	var scope *potv1.Graph
 	if loc.GetNode() != "" {
 		n := e.x.Node(loc.GetNode())
 		if n == nil {
@@ -191,8 +207,10 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 		}
 		src = n.GetInputs()[i]
 		ports = []graph.Port{{Node: n, Input: i}}
+		scope = e.x.Scope(n.GetName()).Graph
 	} else {
 		ports = e.x.Consumers(src)
+		scope = e.x.DefiningGraph(src)
 	}
 	live := ports
 	if len(live) == 0 {
@@ -203,15 +221,18 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 			return fmt.Errorf("activation quantizer with different input and output ranges cannot be written as QDQ")
 		}
 	}
-	scale := e.floatInit(src+"_scale", pr.Scale, perAxis)
-	zero := e.intInit(src+"_zero_point", dt, zp, perAxis)
+	if scope == nil {
+		return fmt.Errorf("no tensor %q in the graph", src)
+	}
+	scale := e.floatInit(scope, src+"_scale", pr.Scale, perAxis)
+	zero := e.intInit(scope, src+"_zero_point", dt, zp, perAxis)
 	qOut := e.unique(src + "_quantized")
 	dqOut := e.unique(src + "_dequantized")
 	axis := []*potv1.Attribute(nil)
 	if perAxis {
 		axis = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(q.GetAxis())}}
 	}
-	e.added = append(e.added,
+	e.added[scope] = append(e.added[scope],
 		&potv1.Node{Name: e.unique(src + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{src, scale, zero}, Outputs: []string{qOut}, Attributes: axis},
 		&potv1.Node{Name: e.unique(src + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{qOut, scale, zero}, Outputs: []string{dqOut}, Attributes: axis},
 	)
@@ -235,7 +256,10 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 				t := n.GetInputs()[pt.Input]
 				rq := e.unique(t + "_requantized")
 				rdq := e.unique(t + "_dequantized")
-				e.added = append(e.added,
+				// Beside the reader, where scale and zero (of the
+				// quantizer's graph, an enclosing one) are visible.
+				at := e.x.Scope(n.GetName()).Graph
+				e.added[at] = append(e.added[at],
 					&potv1.Node{Name: e.unique(t + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{t, scale, zero}, Outputs: []string{rq}, Attributes: axis},
 					&potv1.Node{Name: e.unique(t + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{rq, scale, zero}, Outputs: []string{rdq}, Attributes: axis},
 				)
@@ -304,25 +328,26 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 			}
 		}
 	}
+	scope := e.x.Scope(n.GetName()).Graph
 	if perAxis && e.opset < 13 {
 		// Per-axis DequantizeLinear needs opset 13: store the quantized
 		// values as float, which computes the same numbers.
 		t := graph.FloatTensor(e.unique(name+"_fakequant"), dims, deq)
-		e.inits = append(e.inits, t)
+		e.inits[scope] = append(e.inits[scope], t)
 		n.Inputs[input] = t.GetName()
 		e.stats.FoldedWeights++
 		return nil
 	}
 	qName := e.unique(name + "_quantized")
-	e.inits = append(e.inits, intTensor(qName, dt, dims, ints))
-	scale := e.floatInit(name+"_scale", pr.OutScale, perAxis)
-	zero := e.intInit(name+"_zero_point", dt, zp, perAxis)
+	e.inits[scope] = append(e.inits[scope], intTensor(qName, dt, dims, ints))
+	scale := e.floatInit(scope, name+"_scale", pr.OutScale, perAxis)
+	zero := e.intInit(scope, name+"_zero_point", dt, zp, perAxis)
 	dqOut := e.unique(name + "_dequantized")
 	var attrs []*potv1.Attribute
 	if perAxis {
 		attrs = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(axis)}}
 	}
-	e.added = append(e.added, &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain,
+	e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain,
 		Inputs: []string{qName, scale, zero}, Outputs: []string{dqOut}, Attributes: attrs})
 	n.Inputs[input] = dqOut
 	symZero := true
@@ -344,7 +369,7 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 // biases stores the float bias of a Conv or Gemm whose activation and
 // weights are quantized as int32 with scale s_x·s_w and zero point 0.
 func (e *exporter) biases() {
-	for _, n := range e.g.GetNodes() {
+	for _, n := range e.x.Nodes() {
 		if n.GetOpType() != "Conv" && n.GetOpType() != "Gemm" || len(n.GetInputs()) < 3 || n.GetInputs()[2] == "" {
 			continue
 		}
@@ -381,12 +406,13 @@ func (e *exporter) biases() {
 			continue
 		}
 		name := n.GetInputs()[2]
+		scope := e.x.Scope(n.GetName()).Graph
 		qName := e.unique(name + "_quantized")
-		e.inits = append(e.inits, intTensor(qName, potv1.DataType_DATA_TYPE_INT32, b.GetDims(), ints))
-		scale := e.floatInit(name+"_scale", scales, true)
-		zero := e.intInit(name+"_zero_point", potv1.DataType_DATA_TYPE_INT32, make([]int64, len(vals)), true)
+		e.inits[scope] = append(e.inits[scope], intTensor(qName, potv1.DataType_DATA_TYPE_INT32, b.GetDims(), ints))
+		scale := e.floatInit(scope, name+"_scale", scales, true)
+		zero := e.intInit(scope, name+"_zero_point", potv1.DataType_DATA_TYPE_INT32, make([]int64, len(vals)), true)
 		out := e.unique(name + "_dequantized")
-		e.added = append(e.added, &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
+		e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
 			Inputs: []string{qName, scale, zero}, Outputs: []string{out},
 			Attributes: []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: 0}}})
 		n.Inputs[2] = out
@@ -394,23 +420,23 @@ func (e *exporter) biases() {
 	}
 }
 
-func (e *exporter) floatInit(base string, v []float32, perAxis bool) string {
+func (e *exporter) floatInit(scope *potv1.Graph, base string, v []float32, perAxis bool) string {
 	name := e.unique(base)
 	dims := []int64{int64(len(v))}
 	if !perAxis {
 		dims, v = nil, v[:1]
 	}
-	e.inits = append(e.inits, graph.FloatTensor(name, dims, v))
+	e.inits[scope] = append(e.inits[scope], graph.FloatTensor(name, dims, v))
 	return name
 }
 
-func (e *exporter) intInit(base string, dt potv1.DataType, v []int64, perAxis bool) string {
+func (e *exporter) intInit(scope *potv1.Graph, base string, dt potv1.DataType, v []int64, perAxis bool) string {
 	name := e.unique(base)
 	dims := []int64{int64(len(v))}
 	if !perAxis {
 		dims, v = nil, v[:1]
 	}
-	e.inits = append(e.inits, intTensor(name, dt, dims, v))
+	e.inits[scope] = append(e.inits[scope], intTensor(name, dt, dims, v))
 	return name
 }
 
@@ -443,33 +469,44 @@ func intTensor(name string, dt potv1.DataType, dims []int64, v []int64) *potv1.T
 }
 
 // removeUnused drops initializers no node or graph output reads (the
-// float weights replaced by integer ones).
+// float weights replaced by integer ones), in every graph: names are
+// unique across graphs, and a subgraph may read its enclosing graphs'.
 func removeUnused(g *potv1.Graph) {
 	used := map[string]bool{}
-	for _, n := range g.GetNodes() {
-		for _, in := range n.GetInputs() {
-			used[in] = true
+	for _, sg := range graph.Graphs(g) {
+		for _, n := range sg.GetNodes() {
+			for _, in := range n.GetInputs() {
+				used[in] = true
+			}
+		}
+		for _, o := range sg.GetOutputs() {
+			used[o.GetName()] = true
+		}
+		for _, i := range sg.GetInputs() {
+			used[i.GetName()] = true
 		}
 	}
-	for _, o := range g.GetOutputs() {
-		used[o.GetName()] = true
-	}
-	for _, i := range g.GetInputs() {
-		used[i.GetName()] = true
-	}
-	kept := g.Initializers[:0]
-	for _, t := range g.GetInitializers() {
-		if used[t.GetName()] {
-			kept = append(kept, t)
+	for _, sg := range graph.Graphs(g) {
+		kept := sg.Initializers[:0]
+		for _, t := range sg.GetInitializers() {
+			if used[t.GetName()] {
+				kept = append(kept, t)
+			}
 		}
+		sg.Initializers = kept
 	}
-	g.Initializers = kept
 }
 
-// sortNodes orders nodes topologically, keeping the original order where
-// possible (ONNX requires a sorted node list).
-func sortNodes(g *potv1.Graph) error {
+// sortNodes orders the nodes of g and of its subgraphs topologically,
+// keeping the original order where possible (ONNX requires sorted node
+// lists); a node runs after the producers of the values its subgraphs
+// read. outer holds the values of enclosing graphs (nil for the main
+// graph).
+func sortNodes(g *potv1.Graph, outer map[string]bool) error {
 	avail := map[string]bool{"": true}
+	for name := range outer {
+		avail[name] = true
+	}
 	for _, t := range g.GetInitializers() {
 		avail[t.GetName()] = true
 	}
@@ -489,6 +526,9 @@ func sortNodes(g *potv1.Graph) error {
 			for _, in := range n.GetInputs() {
 				ready = ready && avail[in]
 			}
+			for _, in := range graph.ImplicitInputs(n) {
+				ready = ready && avail[in]
+			}
 			if !ready {
 				continue
 			}
@@ -506,9 +546,16 @@ func sortNodes(g *potv1.Graph) error {
 				}
 			}
 			sort.Strings(stuck)
-			return fmt.Errorf("QDQ graph has nodes with inputs nobody computes: %v", stuck)
+			return fmt.Errorf("QDQ graph %q has nodes with inputs nobody computes: %v", g.GetName(), stuck)
 		}
 	}
 	g.Nodes = sorted
+	for _, n := range sorted {
+		for _, sg := range graph.Subgraphs(n) {
+			if err := sortNodes(sg, avail); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }

@@ -1312,9 +1312,12 @@ func (x *Quantizer) GetConsumers() []string {
 }
 
 type NodePrecision struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
-	Precision     Precision              `protobuf:"varint,2,opt,name=precision,proto3,enum=pot.v1.Precision" json:"precision,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Node      string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Precision Precision              `protobuf:"varint,2,opt,name=precision,proto3,enum=pot.v1.Precision" json:"precision,omitempty"`
+	// Why the node runs at this precision, for reports (for example, no
+	// calibration sample ran the subgraph that holds it).
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1361,6 +1364,13 @@ func (x *NodePrecision) GetPrecision() Precision {
 		return x.Precision
 	}
 	return Precision_PRECISION_DEFAULT
+}
+
+func (x *NodePrecision) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 // QuantizationPlan is what an algorithm returns: quantizers to insert,
@@ -1553,10 +1563,11 @@ const file_pot_v1_graph_proto_rawDesc = "" +
 	"\voutput_high\x18\x0e \x03(\x02R\n" +
 	"outputHigh\x12#\n" +
 	"\runified_group\x18\x0f \x01(\tR\funifiedGroup\x12\x1c\n" +
-	"\tconsumers\x18\x10 \x03(\tR\tconsumers\"T\n" +
+	"\tconsumers\x18\x10 \x03(\tR\tconsumers\"l\n" +
 	"\rNodePrecision\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12/\n" +
-	"\tprecision\x18\x02 \x01(\x0e2\x11.pot.v1.PrecisionR\tprecision\"\xcc\x02\n" +
+	"\tprecision\x18\x02 \x01(\x0e2\x11.pot.v1.PrecisionR\tprecision\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xcc\x02\n" +
 	"\x10QuantizationPlan\x121\n" +
 	"\n" +
 	"quantizers\x18\x01 \x03(\v2\x11.pot.v1.QuantizerR\n" +

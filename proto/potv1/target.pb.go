@@ -1447,9 +1447,15 @@ type StatisticValue struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	ProbeId string                 `protobuf:"bytes,1,opt,name=probe_id,json=probeId,proto3" json:"probe_id,omitempty"`
 	// One value per channel, or one value. With AGGREGATOR_NONE: samples x
-	// channels values, row-major, and dims = [samples, channels].
-	Values        []float32 `protobuf:"fixed32,2,rep,packed,name=values,proto3" json:"values,omitempty"`
-	Dims          []int64   `protobuf:"varint,3,rep,packed,name=dims,proto3" json:"dims,omitempty"`
+	// channels values, row-major, and dims = [samples, channels]. Empty
+	// when no sample computed the tensor (it sits in a subgraph that no
+	// sample ran, such as an If branch not taken).
+	Values []float32 `protobuf:"fixed32,2,rep,packed,name=values,proto3" json:"values,omitempty"`
+	Dims   []int64   `protobuf:"varint,3,rep,packed,name=dims,proto3" json:"dims,omitempty"`
+	// The samples the values come from: those of the request that computed
+	// the tensor (fewer for a tensor in an If branch; counted once per
+	// sample, however many times a loop body computed it).
+	Samples       int64 `protobuf:"varint,4,opt,name=samples,proto3" json:"samples,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1503,6 +1509,13 @@ func (x *StatisticValue) GetDims() []int64 {
 		return x.Dims
 	}
 	return nil
+}
+
+func (x *StatisticValue) GetSamples() int64 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
 }
 
 type StatisticsResponse struct {
@@ -1642,7 +1655,13 @@ type EvaluateResponse struct {
 	Offset int64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
 	// One tensor per requested output, batch-major. With top_k, dtype
 	// INT64 and dims [batch, top_k].
-	Outputs       []*Tensor `protobuf:"bytes,2,rep,name=outputs,proto3" json:"outputs,omitempty"`
+	Outputs []*Tensor `protobuf:"bytes,2,rep,name=outputs,proto3" json:"outputs,omitempty"`
+	// Samples this response holds. An output's first dimension is the batch,
+	// except when the model's inputs are fed whole (samples that include
+	// their batch dimension, one per run): then samples is 1 and each output
+	// is that sample's, whatever its shape. 0 (older targets): the first
+	// dimension of the first output.
+	Samples       int64 `protobuf:"varint,3,opt,name=samples,proto3" json:"samples,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1689,6 +1708,13 @@ func (x *EvaluateResponse) GetOutputs() []*Tensor {
 		return x.Outputs
 	}
 	return nil
+}
+
+func (x *EvaluateResponse) GetSamples() int64 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
 }
 
 type DataChunk_Header struct {
@@ -1912,11 +1938,12 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x12,\n" +
 	"\x04plan\x18\x02 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12)\n" +
 	"\asamples\x18\x03 \x01(\v2\x0f.pot.v1.SamplesR\asamples\x12.\n" +
-	"\x06probes\x18\x04 \x03(\v2\x16.pot.v1.StatisticProbeR\x06probes\"W\n" +
+	"\x06probes\x18\x04 \x03(\v2\x16.pot.v1.StatisticProbeR\x06probes\"q\n" +
 	"\x0eStatisticValue\x12\x19\n" +
 	"\bprobe_id\x18\x01 \x01(\tR\aprobeId\x12\x16\n" +
 	"\x06values\x18\x02 \x03(\x02R\x06values\x12\x12\n" +
-	"\x04dims\x18\x03 \x03(\x03R\x04dims\"^\n" +
+	"\x04dims\x18\x03 \x03(\x03R\x04dims\x12\x18\n" +
+	"\asamples\x18\x04 \x01(\x03R\asamples\"^\n" +
 	"\x12StatisticsResponse\x12.\n" +
 	"\x06values\x18\x01 \x03(\v2\x16.pot.v1.StatisticValueR\x06values\x12\x18\n" +
 	"\asamples\x18\x02 \x01(\x03R\asamples\"\xb4\x01\n" +
@@ -1925,10 +1952,11 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\x04plan\x18\x02 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12)\n" +
 	"\asamples\x18\x03 \x01(\v2\x0f.pot.v1.SamplesR\asamples\x12\x18\n" +
 	"\aoutputs\x18\x04 \x03(\tR\aoutputs\x12\x13\n" +
-	"\x05top_k\x18\x05 \x01(\x05R\x04topK\"T\n" +
+	"\x05top_k\x18\x05 \x01(\x05R\x04topK\"n\n" +
 	"\x10EvaluateResponse\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x03R\x06offset\x12(\n" +
-	"\aoutputs\x18\x02 \x03(\v2\x0e.pot.v1.TensorR\aoutputs*\x9b\x01\n" +
+	"\aoutputs\x18\x02 \x03(\v2\x0e.pot.v1.TensorR\aoutputs\x12\x18\n" +
+	"\asamples\x18\x03 \x01(\x03R\asamples*\x9b\x01\n" +
 	"\aReducer\x12\x17\n" +
 	"\x13REDUCER_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vREDUCER_MIN\x10\x01\x12\x0f\n" +

@@ -4,54 +4,6 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 )
 
-// DataTypes infers the element type of every tensor of g: graph inputs,
-// initializers and Constant nodes give theirs, and each node's outputs
-// follow its operator's rule, in the graph's topological order. The
-// operators that change the type have their own rule (Shape, Size,
-// NonZero, ArgMax, ArgMin and index outputs give int64; Cast gives its
-// "to"; comparisons and logical operators give bool; ConstantOfShape its
-// value's type; Where and If their branches' type; ...); every other
-// operator gives the type of its first input whose type is known. Where
-// no rule applies (an unknown operator without typed inputs), the type
-// declared in the graph's value_info or outputs is used. A tensor of
-// unknown type is absent from the map.
-func DataTypes(g *potv1.Graph) map[string]potv1.DataType {
-	types := map[string]potv1.DataType{}
-	declared := map[string]potv1.DataType{}
-	for _, list := range [][]*potv1.ValueInfo{g.GetValueInfo(), g.GetOutputs(), g.GetInputs()} {
-		for _, vi := range list {
-			if vi.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
-				declared[vi.GetName()] = vi.GetDtype()
-			}
-		}
-	}
-	for _, vi := range g.GetInputs() {
-		if vi.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
-			types[vi.GetName()] = vi.GetDtype()
-		}
-	}
-	for _, t := range g.GetInitializers() {
-		if t.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
-			types[t.GetName()] = t.GetDtype()
-		}
-	}
-	for _, n := range g.GetNodes() {
-		for i, o := range n.GetOutputs() {
-			if o == "" {
-				continue
-			}
-			dt := outputType(n, i, types)
-			if dt == potv1.DataType_DATA_TYPE_UNDEFINED {
-				dt = declared[o]
-			}
-			if dt != potv1.DataType_DATA_TYPE_UNDEFINED {
-				types[o] = dt
-			}
-		}
-	}
-	return types
-}
-
 // IsFloatType reports whether a type holds floating-point numbers that a
 // quantizer can take: float32, float16, bfloat16 or float64.
 func IsFloatType(dt potv1.DataType) bool {
@@ -63,18 +15,11 @@ func IsFloatType(dt potv1.DataType) bool {
 	return false
 }
 
-// DataType returns the inferred element type of a tensor (see DataTypes),
-// or DATA_TYPE_UNDEFINED when it is unknown.
-func (x *Index) DataType(tensor string) potv1.DataType {
-	x.typesOnce.Do(func() { x.types = DataTypes(x.G) })
-	return x.types[tensor]
-}
-
 // NotFloat reports whether a tensor is known to hold something other than
 // floating-point numbers (integers, booleans, strings): no quantizer can
 // sit on it. A tensor of unknown type is not reported.
 func (x *Index) NotFloat(tensor string) bool {
-	dt := x.DataType(tensor)
+	dt := x.ValueType(tensor)
 	return dt != potv1.DataType_DATA_TYPE_UNDEFINED && !IsFloatType(dt)
 }
 
@@ -99,11 +44,19 @@ var int64Ops = map[string]bool{
 	"Shape": true, "Size": true, "NonZero": true, "ArgMax": true, "ArgMin": true, "NonMaxSuppression": true,
 }
 
-// outputType is the type of output i of n, or DATA_TYPE_UNDEFINED.
-func outputType(n *potv1.Node, i int, types map[string]potv1.DataType) potv1.DataType {
+// outputType is the type of output i of n, given the types of tensors,
+// or DATA_TYPE_UNDEFINED. Operators that change the type have their rule
+// (Shape, Size, NonZero, ArgMax, ArgMin and index outputs give int64;
+// Cast its "to"; comparisons and logical operators bool; ConstantOfShape
+// its value's type; Where its branches'; If, Loop and Scan their
+// subgraphs' outputs'; quantization operators their zero point's or
+// scale's; ...); every other operator of the default domain gives the
+// type of its first input whose type is known. Operators of other domains
+// are not known.
+func outputType(n *potv1.Node, i int, typeOf func(string) potv1.DataType) potv1.DataType {
 	in := func(k int) potv1.DataType {
 		if k < len(n.GetInputs()) && n.GetInputs()[k] != "" {
-			return types[n.GetInputs()[k]]
+			return typeOf(n.GetInputs()[k])
 		}
 		return tNone
 	}
@@ -192,13 +145,15 @@ func outputType(n *potv1.Node, i int, types map[string]potv1.DataType) potv1.Dat
 		}
 		return tUint8
 	case "If":
-		return branchOutput(n, i, "then_branch", 0)
+		return branchOutput(n, i, "then_branch", 0, typeOf)
 	case "Loop":
 		// Outputs: the loop-carried values, then the scan outputs; the
 		// body's outputs start with the condition.
-		return branchOutput(n, i, "body", 1)
+		return branchOutput(n, i, "body", 1, typeOf)
 	case "Scan":
-		return branchOutput(n, i, "body", 0)
+		return branchOutput(n, i, "body", 0, typeOf)
+	case "TfIdfVectorizer":
+		return tFloat
 	case "StringNormalizer":
 		return tStr
 	}
@@ -224,16 +179,19 @@ func constantType(n *potv1.Node) potv1.DataType {
 	return tNone
 }
 
-// branchOutput is the declared type of output i+skip of the subgraph in
-// attribute attr.
-func branchOutput(n *potv1.Node, i int, attr string, skip int) potv1.DataType {
+// branchOutput is the type of output i+skip of the subgraph in
+// attribute attr: declared, or inferred in the subgraph.
+func branchOutput(n *potv1.Node, i int, attr string, skip int, typeOf func(string) potv1.DataType) potv1.DataType {
 	a := Attr(n, attr)
 	if a == nil || a.GetG() == nil {
 		return tNone
 	}
 	outs := a.GetG().GetOutputs()
-	if i+skip < len(outs) {
-		return outs[i+skip].GetDtype()
+	if i+skip >= len(outs) {
+		return tNone
 	}
-	return tNone
+	if dt := outs[i+skip].GetDtype(); dt != tNone {
+		return dt
+	}
+	return typeOf(outs[i+skip].GetName())
 }

@@ -12,14 +12,14 @@ import (
 	"github.com/potgo/pot/sdk/onnx"
 )
 
-// TestDataTypesOfAnExportedTransformer compares DataTypes on
+// TestValueTypesOfAnExportedTransformer compares Index.ValueType on
 // examples/models/vit_fmnist.onnx (PyTorch's export of
 // nn.TransformerEncoder: shape arithmetic on int64, Cast, Equal/Where,
 // ConstantOfShape, Expand) with what ONNX's shape inference gives every
 // tensor. testdata/vit_fmnist_dtypes.json was written by
 // testdata/dtypes_golden.py with python3-onnx 1.12. The model's own
 // value_info is dropped first, so the types come from the rules alone.
-func TestDataTypesOfAnExportedTransformer(t *testing.T) {
+func TestValueTypesOfAnExportedTransformer(t *testing.T) {
 	m, err := onnx.ReadFile(testenv.Example("models", "vit_fmnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,11 +37,11 @@ func TestDataTypesOfAnExportedTransformer(t *testing.T) {
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
-	got := graph.DataTypes(g)
+	x := graph.NewIndex(g)
 	ints := 0
 	for name, dt := range want {
-		if got[name] != potv1.DataType(dt) {
-			t.Errorf("%s: %v, ONNX says %v", name, got[name], potv1.DataType(dt))
+		if got := x.ValueType(name); got != potv1.DataType(dt) {
+			t.Errorf("%s: %v, ONNX says %v", name, got, potv1.DataType(dt))
 		}
 		if !graph.IsFloatType(potv1.DataType(dt)) {
 			ints++

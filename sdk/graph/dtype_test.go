@@ -10,7 +10,7 @@ func intAttr(name string, v int64) *potv1.Attribute {
 	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
 }
 
-func TestDataTypes(t *testing.T) {
+func TestValueTypeRules(t *testing.T) {
 	f32, i64, i32, b, f16 := potv1.DataType_DATA_TYPE_FLOAT, potv1.DataType_DATA_TYPE_INT64, potv1.DataType_DATA_TYPE_INT32,
 		potv1.DataType_DATA_TYPE_BOOL, potv1.DataType_DATA_TYPE_FLOAT16
 	u8 := potv1.DataType_DATA_TYPE_UINT8
@@ -133,24 +133,18 @@ func TestDataTypes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := DataTypes(tc.g)
+			x := NewIndex(tc.g)
 			for name, want := range tc.want {
-				if got[name] != want {
-					t.Errorf("%s: %v, want %v", name, got[name], want)
+				if got := x.ValueType(name); got != want || x.NotFloat(name) == IsFloatType(want) {
+					t.Errorf("%s: %v (NotFloat %v), want %v", name, got, x.NotFloat(name), want)
 				}
 			}
-			x := NewIndex(tc.g)
 			for _, name := range tc.check {
-				if dt, ok := got[name]; ok {
+				if dt := x.ValueType(name); dt != potv1.DataType_DATA_TYPE_UNDEFINED {
 					t.Errorf("%s: %v, want unknown", name, dt)
 				}
 				if x.NotFloat(name) {
 					t.Errorf("NotFloat(%s) for a tensor of unknown type", name)
-				}
-			}
-			for name, want := range tc.want {
-				if x.DataType(name) != want || x.NotFloat(name) == IsFloatType(want) {
-					t.Errorf("Index: %s is %v (NotFloat %v), want %v", name, x.DataType(name), x.NotFloat(name), want)
 				}
 			}
 		})

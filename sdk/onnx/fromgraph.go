@@ -41,7 +41,7 @@ func FromGraph(g *potv1.Graph, base *onnxpb.ModelProto) (*onnxpb.ModelProto, err
 	if base != nil {
 		out = cloneWithout(base, "graph", "opset_import", "metadata_props", "ir_version")
 	}
-	gp, err := graphToProto(g, base.GetGraph())
+	gp, err := newBaseIndex(base.GetGraph()).graphToProto(g, base.GetGraph())
 	if err != nil {
 		return nil, fmt.Errorf("onnx from graph %q: %w", g.GetName(), err)
 	}
@@ -122,8 +122,72 @@ func metadataToProto(md map[string]string, base []*onnxpb.StringStringEntryProto
 	return out
 }
 
+// baseIndex is what FromGraph knows of the base model as ToGraph reads
+// it: the name ToGraph gives each base node and the conversion of each
+// graph attribute, with names unique model-wide (see uniqueNames), so
+// that nodes and unchanged subgraphs are found again in a graph ToGraph
+// made.
+type baseIndex struct {
+	names map[*onnxpb.NodeProto]string
+	attrs map[*onnxpb.AttributeProto]*potv1.Attribute
+}
+
+func newBaseIndex(base *onnxpb.GraphProto) *baseIndex {
+	b := &baseIndex{names: map[*onnxpb.NodeProto]string{}, attrs: map[*onnxpb.AttributeProto]*potv1.Attribute{}}
+	hasSubgraphs := false
+	for _, n := range base.GetNode() {
+		hasSubgraphs = hasSubgraphs || len(graphAttrsProto(n)) > 0
+	}
+	if !hasSubgraphs {
+		return b // the main graph's names are per-graph names
+	}
+	// The main graph's nodes, with its initializers named (as inputs)
+	// but not copied.
+	light := &onnxpb.GraphProto{Node: base.GetNode(), Input: append([]*onnxpb.ValueInfoProto(nil), base.GetInput()...)}
+	for _, t := range base.GetInitializer() {
+		light.Input = append(light.Input, &onnxpb.ValueInfoProto{Name: t.Name})
+	}
+	g := &potv1.Graph{}
+	if err := convertGraphBody(light, g); err != nil {
+		return b // FromGraph falls back to per-graph names
+	}
+	uniqueNames(g)
+	var pair func(gp *onnxpb.GraphProto, g *potv1.Graph)
+	pair = func(gp *onnxpb.GraphProto, g *potv1.Graph) {
+		for i, np := range gp.GetNode() {
+			n := g.GetNodes()[i]
+			b.names[np] = n.GetName()
+			for j, ap := range np.GetAttribute() {
+				a := n.GetAttributes()[j]
+				b.attrs[ap] = a
+				if ap.GetG() != nil && a.GetG() != nil {
+					pair(ap.GetG(), a.GetG())
+				}
+				for k, sg := range ap.GetGraphs() {
+					if k < len(a.GetGraphs()) {
+						pair(sg, a.GetGraphs()[k])
+					}
+				}
+			}
+		}
+	}
+	pair(light, g)
+	return b
+}
+
+func graphAttrsProto(n *onnxpb.NodeProto) []*onnxpb.GraphProto {
+	var gs []*onnxpb.GraphProto
+	for _, a := range n.GetAttribute() {
+		if a.GetG() != nil {
+			gs = append(gs, a.GetG())
+		}
+		gs = append(gs, a.GetGraphs()...)
+	}
+	return gs
+}
+
 // graphToProto builds a GraphProto from g over base (nil for none).
-func graphToProto(g *potv1.Graph, base *onnxpb.GraphProto) (*onnxpb.GraphProto, error) {
+func (bx *baseIndex) graphToProto(g *potv1.Graph, base *onnxpb.GraphProto) (*onnxpb.GraphProto, error) {
 	gp := &onnxpb.GraphProto{}
 	if base != nil {
 		gp = cloneWithout(base, "node", "initializer", "input", "output", "value_info")
@@ -171,10 +235,13 @@ func graphToProto(g *potv1.Graph, base *onnxpb.GraphProto) (*onnxpb.GraphProto, 
 	baseNames := nodeNames(len(bn), protoNodeName(bn), func(i int) string { return bn[i].GetOpType() })
 	baseNode := make(map[string]*onnxpb.NodeProto, len(bn))
 	for i, n := range bn {
+		if name, ok := bx.names[n]; ok {
+			baseNames[i] = name
+		}
 		baseNode[baseNames[i]] = n
 	}
 	for i, n := range nodes {
-		np, err := nodeToProto(n, names[i], baseNode[names[i]])
+		np, err := bx.nodeToProto(n, names[i], baseNode[names[i]])
 		if err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", names[i], n.GetOpType(), err)
 		}
@@ -183,7 +250,7 @@ func graphToProto(g *potv1.Graph, base *onnxpb.GraphProto) (*onnxpb.GraphProto, 
 	return gp, nil
 }
 
-func nodeToProto(n *potv1.Node, name string, base *onnxpb.NodeProto) (*onnxpb.NodeProto, error) {
+func (bx *baseIndex) nodeToProto(n *potv1.Node, name string, base *onnxpb.NodeProto) (*onnxpb.NodeProto, error) {
 	np := &onnxpb.NodeProto{}
 	if base != nil {
 		np = cloneWithout(base, "input", "output", "attribute")
@@ -204,12 +271,17 @@ func nodeToProto(n *potv1.Node, name string, base *onnxpb.NodeProto) (*onnxpb.No
 	for _, a := range n.GetAttributes() {
 		b := baseAttr[a.GetName()]
 		if b != nil {
-			if pa, err := attributeFromProto(b); err == nil && proto.Equal(pa, a) {
+			pa, ok := bx.attrs[b]
+			var err error
+			if !ok {
+				pa, err = attributeFromProto(b)
+			}
+			if err == nil && proto.Equal(pa, a) {
 				np.Attribute = append(np.Attribute, proto.CloneOf(b))
 				continue
 			}
 		}
-		ap, err := attributeToProto(a, b)
+		ap, err := bx.attributeToProto(a, b)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %q: %w", a.GetName(), err)
 		}
@@ -221,7 +293,7 @@ func nodeToProto(n *potv1.Node, name string, base *onnxpb.NodeProto) (*onnxpb.No
 // attributeToProto converts a pot attribute; base (may be nil) is the
 // base node's attribute of the same name, whose doc_string is kept and
 // whose subgraphs serve as base for changed subgraphs.
-func attributeToProto(a *potv1.Attribute, base *onnxpb.AttributeProto) (*onnxpb.AttributeProto, error) {
+func (bx *baseIndex) attributeToProto(a *potv1.Attribute, base *onnxpb.AttributeProto) (*onnxpb.AttributeProto, error) {
 	ap := &onnxpb.AttributeProto{Name: strPtr(a.GetName())}
 	if base != nil && base.DocString != nil {
 		ap.DocString = strPtr(base.GetDocString())
@@ -267,7 +339,7 @@ func attributeToProto(a *potv1.Attribute, base *onnxpb.AttributeProto) (*onnxpb.
 		if a.GetG() == nil {
 			return nil, fmt.Errorf("graph attribute without a graph")
 		}
-		g, err := graphToProto(a.GetG(), base.GetG())
+		g, err := bx.graphToProto(a.GetG(), base.GetG())
 		if err != nil {
 			return nil, fmt.Errorf("subgraph %q: %w", a.GetG().GetName(), err)
 		}
@@ -279,7 +351,7 @@ func attributeToProto(a *potv1.Attribute, base *onnxpb.AttributeProto) (*onnxpb.
 			if i < len(bg) {
 				b = bg[i]
 			}
-			g, err := graphToProto(sg, b)
+			g, err := bx.graphToProto(sg, b)
 			if err != nil {
 				return nil, fmt.Errorf("subgraph %q: %w", sg.GetName(), err)
 			}

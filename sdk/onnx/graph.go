@@ -9,7 +9,11 @@ import (
 
 // ToGraph converts a model's main graph. Nodes without a name get one
 // ("<op_type>_<index>", made unique), since plans refer to nodes by name.
-// External data must have been loaded (see LoadExternalData).
+// Value and node names are unique across the main graph and the
+// subgraphs of control-flow nodes: a subgraph name that repeats one of
+// another scope is renamed consistently inside its subgraph (see
+// uniqueNames). External data must have been loaded (see
+// LoadExternalData).
 func ToGraph(m *onnxpb.ModelProto) (*potv1.Graph, error) {
 	gp := m.GetGraph()
 	if gp == nil {
@@ -25,6 +29,7 @@ func ToGraph(m *onnxpb.ModelProto) (*potv1.Graph, error) {
 	if err := convertGraphBody(gp, g); err != nil {
 		return nil, err
 	}
+	uniqueNames(g)
 	return g, nil
 }
 

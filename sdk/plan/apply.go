@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // FakeQuantizeDomain and FakeQuantizeOp name pot's simulation operator:
@@ -47,6 +48,13 @@ func (a *Applied) Source(name string) string {
 // its quantizers inserted as FakeQuantize nodes. Quantizers whose
 // consumers the plan sets to PRECISION_FLOAT are left out (see Reverted). g is not modified; unchanged
 // initializers are shared with it.
+//
+// Quantizers may sit in subgraphs (the branches and bodies of control-flow
+// nodes): each FakeQuantize, with its parameters as initializers, goes
+// into the graph that holds its location — the consumer's for a node
+// input, the one defining the tensor for a tensor — where every reader of
+// its output sees it. Tensor updates may replace initializers of any
+// graph.
 func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 	out := shallowGraph(g)
 	a := &Applied{Graph: out, Renamed: map[string]string{}}
@@ -57,27 +65,12 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 		return nil, err
 	}
 	float := FloatNodes(p)
-	nodes := map[string]*potv1.Node{}
-	producer := map[string]*potv1.Node{}
-	consumers := map[string][]*potv1.Node{}
-	for _, n := range out.Nodes {
-		nodes[n.GetName()] = n
-		for _, o := range n.GetOutputs() {
-			producer[o] = n
-		}
-		for _, in := range n.GetInputs() {
-			consumers[in] = append(consumers[in], n)
-		}
+	x := graph.NewIndex(out)
+	added := map[*potv1.Graph][]*potv1.Node{}
+	insert := func(scope *potv1.Graph, fq *potv1.Node, inits []*potv1.Tensor) {
+		added[scope] = append(added[scope], fq)
+		scope.Initializers = append(scope.Initializers, inits...)
 	}
-	isInit := map[string]bool{}
-	for _, t := range out.Initializers {
-		isInit[t.GetName()] = true
-	}
-	isInput := map[string]bool{}
-	for _, vi := range out.Inputs {
-		isInput[vi.GetName()] = true
-	}
-	var added []*potv1.Node
 	seen := map[string]bool{}
 	for _, q := range p.GetQuantizers() {
 		if seen[q.GetId()] {
@@ -90,8 +83,8 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 		loc := q.GetLocation()
 		tensor := loc.GetTensor()
 		if loc.GetNode() != "" {
-			n, ok := nodes[loc.GetNode()]
-			if !ok {
+			n := x.Node(loc.GetNode())
+			if n == nil {
 				return nil, fmt.Errorf("plan: quantizer %q: no node %q", q.GetId(), loc.GetNode())
 			}
 			i := int(loc.GetInput())
@@ -108,20 +101,20 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 				return nil, err
 			}
 			n.Inputs[i] = dst
-			added = append(added, fq)
-			out.Initializers = append(out.Initializers, inits...)
+			insert(x.Scope(n.GetName()).Graph, fq, inits)
 			continue
 		}
 		if tensor == "" {
 			return nil, fmt.Errorf("plan: quantizer %q has no location", q.GetId())
 		}
-		cs := consumers[tensor]
 		if _, done := a.Renamed[tensor]; done {
 			return nil, fmt.Errorf("plan: two quantizers on tensor %q", tensor)
 		}
-		prod, hasProd := producer[tensor]
-		switch {
-		case hasProd:
+		scope := x.DefiningGraph(tensor)
+		if scope == nil {
+			return nil, fmt.Errorf("plan: quantizer %q: no tensor %q in the graph", q.GetId(), tensor)
+		}
+		if prod := x.Producer(tensor); prod != nil {
 			pre := tensor + PreQuantSuffix
 			for i, o := range prod.GetOutputs() {
 				if o == tensor {
@@ -133,30 +126,29 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 				return nil, err
 			}
 			a.Renamed[tensor] = pre
-			added = append(added, fq)
-			out.Initializers = append(out.Initializers, inits...)
-		case isInit[tensor] || isInput[tensor]:
-			// No producer to rename: point the consumers at the quantized copy.
-			dst := tensor + "/fq"
-			fq, inits, err := fakeQuantize(q, tensor, dst)
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range cs {
-				for i, in := range c.GetInputs() {
-					if in == tensor {
-						c.Inputs[i] = dst
-					}
-				}
-			}
-			added = append(added, fq)
-			out.Initializers = append(out.Initializers, inits...)
-		default:
-			return nil, fmt.Errorf("plan: quantizer %q: no tensor %q in the graph", q.GetId(), tensor)
+			insert(scope, fq, inits)
+			continue
+		}
+		// An input or initializer (of any graph): no producer to rename,
+		// point the consumers at the quantized copy.
+		dst := tensor + "/fq"
+		fq, inits, err := fakeQuantize(q, tensor, dst)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range x.Consumers(tensor) {
+			c.Node.Inputs[c.Input] = dst
+		}
+		insert(scope, fq, inits)
+	}
+	any := false
+	for _, sg := range graph.Graphs(out) {
+		if fqs := added[sg]; len(fqs) > 0 {
+			sg.Nodes = append(sg.Nodes, fqs...)
+			any = true
 		}
 	}
-	out.Nodes = append(out.Nodes, added...)
-	if len(added) > 0 {
+	if any {
 		hasDomain := false
 		for _, o := range out.Opsets {
 			hasDomain = hasDomain || o.GetDomain() == FakeQuantizeDomain
@@ -195,7 +187,8 @@ func FloatNodes(p *potv1.QuantizationPlan) map[string]bool {
 }
 
 // shallowGraph copies g with fresh node copies and initializer list, so
-// that Apply can rewire nodes without touching g.
+// that Apply can rewire nodes without touching g; the subgraphs of its
+// nodes (control flow) are copied the same way.
 func shallowGraph(g *potv1.Graph) *potv1.Graph {
 	out := &potv1.Graph{}
 	src, dst := g.ProtoReflect(), out.ProtoReflect()
@@ -208,7 +201,7 @@ func shallowGraph(g *potv1.Graph) *potv1.Graph {
 		return true
 	})
 	for _, n := range g.GetNodes() {
-		c := &potv1.Node{Name: n.GetName(), OpType: n.GetOpType(), Domain: n.GetDomain(), Attributes: n.GetAttributes()}
+		c := &potv1.Node{Name: n.GetName(), OpType: n.GetOpType(), Domain: n.GetDomain(), Attributes: shallowAttributes(n.GetAttributes())}
 		c.Inputs = append([]string(nil), n.GetInputs()...)
 		c.Outputs = append([]string(nil), n.GetOutputs()...)
 		out.Nodes = append(out.Nodes, c)
@@ -220,24 +213,58 @@ func shallowGraph(g *potv1.Graph) *potv1.Graph {
 	return out
 }
 
+// shallowAttributes shares a node's attributes but those holding graphs,
+// which it copies with shallowGraph.
+func shallowAttributes(attrs []*potv1.Attribute) []*potv1.Attribute {
+	hasGraph := false
+	for _, a := range attrs {
+		hasGraph = hasGraph || a.GetG() != nil || len(a.GetGraphs()) > 0
+	}
+	if !hasGraph {
+		return attrs
+	}
+	out := make([]*potv1.Attribute, len(attrs))
+	for i, a := range attrs {
+		if a.GetG() == nil && len(a.GetGraphs()) == 0 {
+			out[i] = a
+			continue
+		}
+		c := &potv1.Attribute{Name: a.GetName(), Type: a.GetType(), RefAttrName: a.GetRefAttrName()}
+		if a.GetG() != nil {
+			c.G = shallowGraph(a.GetG())
+		}
+		for _, sg := range a.GetGraphs() {
+			c.Graphs = append(c.Graphs, shallowGraph(sg))
+		}
+		out[i] = c
+	}
+	return out
+}
+
 func applyUpdates(g *potv1.Graph, updates []*potv1.Tensor) error {
 	if len(updates) == 0 {
 		return nil
 	}
-	idx := map[string]int{}
-	for i, t := range g.Initializers {
-		idx[t.GetName()] = i
+	type slot struct {
+		g *potv1.Graph
+		i int
+	}
+	idx := map[string]slot{}
+	for _, sg := range graph.Graphs(g) {
+		for i, t := range sg.Initializers {
+			idx[t.GetName()] = slot{sg, i}
+		}
 	}
 	for _, u := range updates {
-		i, ok := idx[u.GetName()]
+		s, ok := idx[u.GetName()]
 		if !ok {
 			return fmt.Errorf("plan: tensor update for %q, which is not an initializer", u.GetName())
 		}
-		old := g.Initializers[i]
+		old := s.g.Initializers[s.i]
 		if old.GetDtype() != u.GetDtype() || !slices.Equal(old.GetDims(), u.GetDims()) {
 			return fmt.Errorf("plan: tensor update for %q changes %v%v to %v%v", u.GetName(), old.GetDtype(), old.GetDims(), u.GetDtype(), u.GetDims())
 		}
-		g.Initializers[i] = u
+		s.g.Initializers[s.i] = u
 	}
 	return nil
 }

@@ -4,36 +4,30 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// index is a mutable view of a graph being lowered.
+// index is a mutable view of a graph being lowered: the main graph, or
+// a subgraph, whose constants may be those of enclosing graphs (outer).
 type index struct {
 	g         *potv1.Graph
+	root      *potv1.Graph // the main graph, which imports the opsets
+	outer     *index       // the enclosing graph's, nil for the main graph
 	inits     map[string]*potv1.Tensor
 	producer  map[string]*potv1.Node
 	consumers map[string][]*potv1.Node
 	outputs   map[string]bool
 	opsets    map[string]int64
 	consts    map[string]*tensor.Tensor // evaluated constants (memo)
-	names     map[string]bool           // every tensor and node name in use
+	names     map[string]bool           // every tensor and node name in use, in every scope
 }
 
 func newIndex(g *potv1.Graph) *index {
-	x := &index{g: g, inits: map[string]*potv1.Tensor{}, outputs: map[string]bool{}, opsets: map[string]int64{},
+	x := &index{g: g, root: g, inits: map[string]*potv1.Tensor{}, outputs: map[string]bool{}, opsets: map[string]int64{},
 		consts: map[string]*tensor.Tensor{}, names: map[string]bool{}}
-	for _, t := range g.GetInitializers() {
-		x.inits[t.GetName()] = t
-		x.names[t.GetName()] = true
-	}
-	for _, o := range g.GetOutputs() {
-		x.outputs[o.GetName()] = true
-	}
-	for _, vi := range g.GetInputs() {
-		x.names[vi.GetName()] = true
-	}
 	for _, o := range g.GetOpsets() {
 		d := o.GetDomain()
 		if d == "ai.onnx" {
@@ -41,8 +35,45 @@ func newIndex(g *potv1.Graph) *index {
 		}
 		x.opsets[d] = o.GetVersion()
 	}
-	x.reindex()
+	// New names must be unique across every scope.
+	graph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
+		x.names[n.GetName()] = true
+		for _, o := range n.GetOutputs() {
+			x.names[o] = true
+		}
+		for _, sg := range graph.Subgraphs(n) {
+			for _, vi := range sg.GetInputs() {
+				x.names[vi.GetName()] = true
+			}
+			for _, t := range sg.GetInitializers() {
+				x.names[t.GetName()] = true
+			}
+		}
+	})
+	x.init()
 	return x
+}
+
+// child returns the index of a subgraph of the graph x indexes.
+func (x *index) child(sg *potv1.Graph) *index {
+	c := &index{g: sg, root: x.root, outer: x, inits: map[string]*potv1.Tensor{}, outputs: map[string]bool{}, opsets: x.opsets,
+		consts: map[string]*tensor.Tensor{}, names: x.names}
+	c.init()
+	return c
+}
+
+func (x *index) init() {
+	for _, t := range x.g.GetInitializers() {
+		x.inits[t.GetName()] = t
+		x.names[t.GetName()] = true
+	}
+	for _, o := range x.g.GetOutputs() {
+		x.outputs[o.GetName()] = true
+	}
+	for _, vi := range x.g.GetInputs() {
+		x.names[vi.GetName()] = true
+	}
+	x.reindex()
 }
 
 // reindex rebuilds the producer and consumer maps from the node list.
@@ -96,6 +127,12 @@ func (x *index) constant(name string) *tensor.Tensor {
 	}
 	n := x.producer[name]
 	if n == nil {
+		if x.outer != nil && !x.local(name) {
+			// A value of an enclosing graph.
+			t := x.outer.constant(name)
+			x.consts[name] = t
+			return t
+		}
 		return nil
 	}
 	in := make([]*tensor.Tensor, len(n.GetInputs()))
@@ -117,6 +154,23 @@ func (x *index) constant(name string) *tensor.Tensor {
 		}
 	}
 	return x.consts[name]
+}
+
+// local reports whether the graph defines a value as an input (a loop
+// body's), initializer or node output.
+func (x *index) local(name string) bool {
+	if _, ok := x.inits[name]; ok {
+		return true
+	}
+	if _, ok := x.producer[name]; ok {
+		return true
+	}
+	for _, vi := range x.g.GetInputs() {
+		if vi.GetName() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // eval runs one node on constant inputs.

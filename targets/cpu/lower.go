@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -84,9 +85,31 @@ type lowerer struct {
 	drop  map[*potv1.Node]bool
 }
 
-// lowerGraph lowers g in place; the tensors keep are treated as outputs.
+// lowerGraph lowers g and its subgraphs in place; the tensors keep are
+// treated as outputs.
 func lowerGraph(g *potv1.Graph, isa string, keep []string) error {
-	l := &lowerer{index: newIndex(g), isa: isa, aqs: map[string]*actQuant{}, chain: map[string]string{}, drop: map[*potv1.Node]bool{}}
+	return lowerScope(newIndex(g), isa, keep)
+}
+
+// lowerScope lowers the subgraphs of x's graph, then the graph itself: a
+// value its subgraphs read after their lowering stays computed, as an
+// output does. Integer operators do not cross scopes: a subgraph's layer
+// is lowered with the quantizers of its own graph.
+func lowerScope(x *index, isa string, keep []string) error {
+	g := x.g
+	for _, n := range g.Nodes {
+		for _, sg := range graph.Subgraphs(n) {
+			if err := lowerScope(x.child(sg), isa, keep); err != nil {
+				return fmt.Errorf("subgraph %q of node %q: %w", sg.GetName(), n.GetName(), err)
+			}
+		}
+	}
+	for _, n := range g.Nodes {
+		for _, v := range graph.ImplicitInputs(n) {
+			x.outputs[v] = true
+		}
+	}
+	l := &lowerer{index: x, isa: isa, aqs: map[string]*actQuant{}, chain: map[string]string{}, drop: map[*potv1.Node]bool{}}
 	for _, k := range keep {
 		l.outputs[k] = true
 	}
@@ -645,11 +668,11 @@ func (l *lowerer) finish() {
 	}
 	l.g.Nodes = append(kept, l.added...)
 	hasPot := false
-	for _, o := range l.g.Opsets {
+	for _, o := range l.root.Opsets {
 		hasPot = hasPot || o.GetDomain() == ops.DomainPot
 	}
 	if !hasPot {
-		l.g.Opsets = append(l.g.Opsets, &potv1.OpsetImport{Domain: ops.DomainPot, Version: 1})
+		l.root.Opsets = append(l.root.Opsets, &potv1.OpsetImport{Domain: ops.DomainPot, Version: 1})
 	}
 	l.removeDead()
 }

@@ -20,11 +20,21 @@ import (
 type batchRun struct {
 	// watch lists tensors kept for after (sess.Value) and passed to
 	// onValue as they are computed, with the number of samples of the
-	// current batch.
+	// current batch and the rows the model ran (more than the samples
+	// when a fixed batch was padded).
 	watch   []string
-	onValue func(samples int, name string, t *tensor.Tensor) error
+	onValue func(b batchInfo, name string, t *tensor.Tensor) error
 	// after is called once per batch, after it ran.
-	after func(offset, samples int, sess *rt.Session) error
+	after func(b batchInfo, sess *rt.Session) error
+}
+
+// batchInfo describes one run of a batch.
+type batchInfo struct {
+	offset  int // of the batch's first sample in the selection
+	samples int // in the batch
+	// rows is the batch the model ran: more than samples when a fixed
+	// batch was padded; only the first samples rows are real.
+	rows int
 }
 
 // selection resolves the samples of a request.
@@ -52,56 +62,153 @@ func (e *Engine) selection(s *potv1.Samples) (*dataset, []int, int, error) {
 	return ds, idx, bs, nil
 }
 
+// feeding says how a data set feeds a program's inputs.
+//
+// A data set tensor holds one sample per row (axis 0). For a model input
+// of rank R, rows of rank R-1 are stacked into batches (the model input's
+// first dimension is the batch); rows of rank R are whole inputs, their
+// batch dimension included, fed one sample per run. A model input whose
+// first dimension is fixed (a batch of 1, or of N) gets batches of exactly
+// that size; a last, partial batch is padded by repeating its last sample
+// and the padding is dropped from every result.
+type feeding struct {
+	order    []int  // program input -> data set input; -1: the input's default
+	whole    []bool // per program input: rows are whole inputs
+	batch    int    // samples per run
+	fixed    bool   // batch is the model's: pad the last batch to it
+	anyWhole bool   // some input is fed whole samples (batch is 1)
+}
+
+func (e *Engine) feeding(c *compiled, ds *dataset, requested int) (*feeding, error) {
+	names := c.prog.InputNames()
+	infos := map[string]*potv1.ValueInfo{}
+	inits := map[string]bool{}
+	for _, t := range c.applied.Graph.GetInitializers() {
+		inits[t.GetName()] = true
+	}
+	fed := 0
+	for _, vi := range c.applied.Graph.GetInputs() {
+		infos[vi.GetName()] = vi
+		if !inits[vi.GetName()] {
+			fed++
+		}
+	}
+	f := &feeding{order: make([]int, len(names)), whole: make([]bool, len(names)), batch: requested}
+	fixedBy := ""
+	anyWhole := ""
+	for i, n := range names {
+		f.order[i] = -1
+		for j, dn := range ds.inputs {
+			if dn == n {
+				f.order[i] = j
+			}
+		}
+		if f.order[i] < 0 && fed == 1 && len(ds.inputs) == 1 && !inits[n] {
+			f.order[i] = 0
+		}
+		if f.order[i] < 0 {
+			if inits[n] {
+				continue // fed its default
+			}
+			return nil, fmt.Errorf("the data set has no input %q (it has %v)", n, ds.inputs)
+		}
+		vi := infos[n]
+		if !vi.GetHasShape() {
+			continue
+		}
+		rank := len(vi.GetShape())
+		rows := ds.tensors[f.order[i]].Rank()
+		switch rows {
+		case rank + 1:
+			f.whole[i] = true
+			anyWhole = n
+		case rank:
+			if rank == 0 {
+				break
+			}
+			if sz, ok := vi.GetShape()[0].GetValue().(*potv1.Dim_Size); ok && sz.Size > 0 {
+				b := int(sz.Size)
+				if fixedBy != "" && b != f.batch {
+					return nil, fmt.Errorf("inputs %q and %q have different fixed batch sizes (%d and %d)", fixedBy, n, f.batch, b)
+				}
+				f.batch, f.fixed, fixedBy = b, true, n
+			}
+		default:
+			return nil, fmt.Errorf("input %q: the data holds samples of shape %v, the model input is %s",
+				n, ds.tensors[f.order[i]].Shape[1:], rt.FormatShape(vi.GetShape()))
+		}
+	}
+	if anyWhole != "" {
+		if f.fixed && f.batch != 1 {
+			return nil, fmt.Errorf("input %q is fed whole samples (one per run) but input %q has a fixed batch of %d", anyWhole, fixedBy, f.batch)
+		}
+		f.batch, f.fixed, f.anyWhole = 1, false, true
+	}
+	if f.batch <= 0 {
+		f.batch = e.cfg.BatchSize
+	}
+	return f, nil
+}
+
 // runBatches runs the selected samples through a compiled program.
 func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, br batchRun) error {
 	ds, idx, bs, err := e.selection(s)
 	if err != nil {
 		return err
 	}
-	names := c.prog.InputNames()
-	order := make([]int, len(names)) // program input -> data set input
-	for i, n := range names {
-		order[i] = -1
-		for j, dn := range ds.inputs {
-			if dn == n {
-				order[i] = j
-			}
-		}
-		if order[i] < 0 && len(names) == 1 && len(ds.inputs) == 1 {
-			order[i] = 0
-		}
-		if order[i] < 0 {
-			return fmt.Errorf("the data set has no input %q (it has %v)", n, ds.inputs)
-		}
+	f, err := e.feeding(c, ds, bs)
+	if err != nil {
+		return err
 	}
+	bs = f.batch
+	names := c.prog.InputNames()
 	sess := c.prog.NewSession()
-	cur := 0
+	var b batchInfo
 	var fn func(string, *tensor.Tensor) error
 	if br.onValue != nil {
-		fn = func(name string, t *tensor.Tensor) error { return br.onValue(cur, name, t) }
+		fn = func(name string, t *tensor.Tensor) error { return br.onValue(b, name, t) }
 	}
 	if err := sess.Watch(br.watch, fn); err != nil {
 		return err
 	}
 	bufs := make([]*tensor.Tensor, len(names))
+	feed := make([]*tensor.Tensor, len(names))
 	for i := range bufs {
 		bufs[i] = &tensor.Tensor{}
 	}
+	padded := make([]int, 0, bs)
 	for off := 0; off < len(idx); off += bs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cur = min(bs, len(idx)-off)
+		cur := min(bs, len(idx)-off)
+		batch := idx[off : off+cur]
+		if f.fixed && cur < bs {
+			padded = append(padded[:0], batch...)
+			for len(padded) < bs {
+				padded = append(padded, batch[cur-1])
+			}
+			batch = padded
+		}
+		b = batchInfo{offset: off, samples: cur, rows: len(batch)}
 		for i := range names {
-			if err := gatherRows(bufs[i], ds.tensors[order[i]], idx[off:off+cur]); err != nil {
+			if f.order[i] < 0 {
+				feed[i] = nil
+				continue
+			}
+			if err := gatherRows(bufs[i], ds.tensors[f.order[i]], batch); err != nil {
 				return err
 			}
+			if f.whole[i] {
+				bufs[i].Shape = bufs[i].Shape[1:]
+			}
+			feed[i] = bufs[i]
 		}
-		if err := sess.Run(ctx, bufs); err != nil {
+		if err := sess.Run(ctx, feed); err != nil {
 			return err
 		}
 		if br.after != nil {
-			if err := br.after(off, cur, sess); err != nil {
+			if err := br.after(b, sess); err != nil {
 				return err
 			}
 		}
@@ -129,12 +236,18 @@ func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.Inf
 		acc := make([]*tensor.Tensor, len(names))
 		err := e.runBatches(ctx, c, req.GetSamples(), batchRun{
 			watch: watch,
-			after: func(_, _ int, sess *rt.Session) error {
+			after: func(b batchInfo, sess *rt.Session) error {
 				for i, w := range watch {
 					if acc[i] == nil {
 						acc[i] = &tensor.Tensor{}
 					}
-					if err := appendRows(acc[i], sess.Value(w)); err != nil {
+					// Batches are joined along the first axis, the batch's
+					// (whole samples bring their own batch dimension).
+					v, err := computed(sess, w, b)
+					if err != nil {
+						return err
+					}
+					if err := appendRows(acc[i], headRows(v, b.samples, b.rows)); err != nil {
 						return fmt.Errorf("output %q: %w", names[i], err)
 					}
 				}
@@ -236,7 +349,18 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 	sort.Strings(watch)
 	var scratch []float32
 	var f32 tensor.Tensor
-	onValue := func(batch int, name string, t *tensor.Tensor) error {
+	// A tensor inside a subgraph is computed for the samples that run it:
+	// count, per tensor, the samples of the batches that computed it.
+	computedIn := map[string]int{} // tensor -> offset+1 of the last batch
+	computedFor := map[string]int{}
+	total := 0
+	onValue := func(b batchInfo, name string, t *tensor.Tensor) error {
+		if computedIn[name] != b.offset+1 {
+			computedIn[name] = b.offset + 1
+			computedFor[name] += b.samples
+		}
+		t = headRows(t, b.samples, b.rows)
+		batch := b.samples
 		data, err := asFloat32(t, &f32)
 		if err != nil {
 			return fmt.Errorf("tensor %q: %w", name, err)
@@ -267,17 +391,27 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 		}
 		return nil
 	}
-	if err := e.runBatches(ctx, c, samples, batchRun{watch: watch, onValue: onValue}); err != nil {
+	after := func(b batchInfo, _ *rt.Session) error {
+		total += b.samples
+		return nil
+	}
+	if err := e.runBatches(ctx, c, samples, batchRun{watch: watch, onValue: onValue, after: after}); err != nil {
 		return nil, err
 	}
-	resp := &potv1.StatisticsResponse{}
+	resp := &potv1.StatisticsResponse{Samples: int64(total)}
 	for i, p := range probes {
-		v, dims, err := accs[i].Result()
-		if err != nil {
-			return nil, fmt.Errorf("probe %q: %w", p.GetId(), err)
+		src := c.applied.Source(p.GetTensor())
+		sv := &potv1.StatisticValue{ProbeId: p.GetId(), Samples: int64(computedFor[src])}
+		// Without samples (a tensor in a subgraph no sample ran) the
+		// probe has no value.
+		if accs[i].Samples() > 0 {
+			v, dims, err := accs[i].Result()
+			if err != nil {
+				return nil, fmt.Errorf("probe %q: %w", p.GetId(), err)
+			}
+			sv.Values, sv.Dims = v, dims
 		}
-		resp.Values = append(resp.Values, &potv1.StatisticValue{ProbeId: p.GetId(), Values: v, Dims: dims})
-		resp.Samples = int64(accs[i].Samples())
+		resp.Values = append(resp.Values, sv)
 	}
 	return resp, nil
 }
@@ -301,10 +435,15 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 	var f32 tensor.Tensor
 	return e.runBatches(ctx, c, req.GetSamples(), batchRun{
 		watch: watch,
-		after: func(off, n int, sess *rt.Session) error {
-			resp := &potv1.EvaluateResponse{Offset: int64(off)}
+		after: func(b batchInfo, sess *rt.Session) error {
+			n := b.samples
+			resp := &potv1.EvaluateResponse{Offset: int64(b.offset), Samples: int64(n)}
 			for i, w := range watch {
-				v := sess.Value(w)
+				v, err := computed(sess, w, b)
+				if err != nil {
+					return err
+				}
+				v = headRows(v, n, b.rows)
 				if k <= 0 {
 					resp.Outputs = append(resp.Outputs, rt.ToProto(names[i], v))
 					continue
@@ -318,6 +457,16 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 			return send(resp)
 		},
 	})
+}
+
+// computed returns a watched tensor after a batch ran, or an error when
+// the batch did not compute it (it sits in a subgraph, such as an If
+// branch, that the batch did not run).
+func computed(sess *rt.Session, name string, b batchInfo) (*tensor.Tensor, error) {
+	if v := sess.Value(name); v != nil {
+		return v, nil
+	}
+	return nil, fmt.Errorf("tensor %q was not computed for samples %d to %d: the subgraph that computes it did not run", name, b.offset, b.offset+b.samples-1)
 }
 
 // rpcError marks an error of an operator the runtime does not implement

@@ -42,6 +42,37 @@ func gatherT[T any](dst, src []T, idx []int, per int) {
 	}
 }
 
+// headRows returns the first n rows of t when t holds rows rows of a
+// padded batch (n < rows), else t itself. The result shares t's storage.
+func headRows(t *tensor.Tensor, n, rows int) *tensor.Tensor {
+	if n >= rows || len(t.Shape) == 0 || t.Shape[0] != rows {
+		return t
+	}
+	per := tensor.NumElements(t.Shape[1:])
+	h := &tensor.Tensor{DType: t.DType, Shape: append([]int{n}, t.Shape[1:]...)}
+	switch d := t.Data.(type) {
+	case []float32:
+		h.Data = d[:n*per]
+	case []float64:
+		h.Data = d[:n*per]
+	case []int64:
+		h.Data = d[:n*per]
+	case []int32:
+		h.Data = d[:n*per]
+	case []uint8:
+		h.Data = d[:n*per]
+	case []int8:
+		h.Data = d[:n*per]
+	case []bool:
+		h.Data = d[:n*per]
+	case []tensor.Float16Bits:
+		h.Data = d[:n*per]
+	default:
+		return t
+	}
+	return h
+}
+
 // appendRows appends src's rows (axis 0) to acc, which starts empty.
 func appendRows(acc, src *tensor.Tensor) error {
 	if acc.Data == nil {

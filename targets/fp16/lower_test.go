@@ -191,3 +191,83 @@ func TestQDQModel(t *testing.T) {
 		t.Errorf("dequantized %.9g, want %.9g", got, 3*float32(0.1))
 	}
 }
+
+// TestLowerInsideBranches: a branch's own initializers are rounded, its
+// nodes read the rounded graph input, and the original graph (whose
+// subgraphs plan.Apply copies) is left as it was.
+func TestLowerInsideBranches(t *testing.T) {
+	then := &potv1.Graph{Name: "then",
+		Initializers: []*potv1.Tensor{graph.FloatTensor("k", []int64{3}, []float32{0.1, 0.2, 0.3})},
+		Nodes:        []*potv1.Node{{Name: "mul", OpType: "Mul", Inputs: []string{"X", "k"}, Outputs: []string{"m"}}},
+		Outputs:      []*potv1.ValueInfo{{Name: "m"}}}
+	els := &potv1.Graph{Name: "else", Outputs: []*potv1.ValueInfo{{Name: "X"}}}
+	g := &potv1.Graph{Opsets: []*potv1.OpsetImport{{Version: 13}},
+		Inputs:  []*potv1.ValueInfo{{Name: "X", Dtype: potv1.DataType_DATA_TYPE_FLOAT}, {Name: "c", Dtype: potv1.DataType_DATA_TYPE_BOOL}},
+		Outputs: []*potv1.ValueInfo{{Name: "Y"}},
+		Nodes: []*potv1.Node{{Name: "if", OpType: "If", Inputs: []string{"c"}, Outputs: []string{"Y"}, Attributes: []*potv1.Attribute{
+			{Name: "then_branch", Type: potv1.Attribute_TYPE_GRAPH, G: then}, {Name: "else_branch", Type: potv1.Attribute_TYPE_GRAPH, G: els}}}}}
+	a, err := Lower(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, le := graph.Subgraphs(a.Graph.GetNodes()[1])[0], graph.Subgraphs(a.Graph.GetNodes()[1])[1]
+	if k, _ := graph.Float32s(lt.GetInitializers()[0]); k[0] != Round(0.1) || k[0] == 0.1 {
+		t.Errorf("branch initializer k[0] = %.9g, want %.9g", k[0], Round(0.1))
+	}
+	if in := lt.GetNodes()[0].GetInputs()[0]; in != "X"+InputSuffix {
+		t.Errorf("the branch's Mul reads %q", in)
+	}
+	if o := le.GetOutputs()[0].GetName(); o != "X"+InputSuffix {
+		t.Errorf("the else branch outputs %q", o)
+	}
+	if k, _ := graph.Float32s(then.GetInitializers()[0]); k[0] != 0.1 || then.GetNodes()[0].GetInputs()[0] != "X" || els.GetOutputs()[0].GetName() != "X" {
+		t.Error("Lower modified the original branches")
+	}
+	// A weight quantizer inside the branch: the FakeQuantize's parameters
+	// (in the branch) and the weights it alone reads stay as they are.
+	wq := &potv1.Quantizer{Id: "k", Location: &potv1.Location{Tensor: "k", Node: "mul", Input: 1}, Weights: true, Bits: 8,
+		Levels: 255, LevelLow: -127, LevelHigh: 127, InputLow: []float32{-0.3}, InputHigh: []float32{0.3}, OutputLow: []float32{-0.3}, OutputHigh: []float32{0.3}}
+	aq, err := Lower(g, &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{wq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qt := graph.Subgraphs(aq.Graph.GetNodes()[1])[0]
+	seen := map[string]bool{}
+	for _, init := range qt.GetInitializers() {
+		v, _ := graph.Float32s(init)
+		seen[init.GetName()] = true
+		switch init.GetName() {
+		case "k":
+			if v[0] != 0.1 {
+				t.Errorf("weights k read only by the quantizer were rounded to %.9g", v[0])
+			}
+		case "fq/k/scale":
+			if v[0] != float32(0.3/127) {
+				t.Errorf("the quantizer's scale was rounded to %.9g", v[0])
+			}
+		}
+	}
+	if !seen["k"] || !seen["fq/k/scale"] {
+		t.Errorf("branch initializers %v", seen)
+	}
+	if qt.GetNodes()[0].GetInputs()[1] != "k/fq/mul/1" {
+		t.Errorf("the branch's Mul reads %q", qt.GetNodes()[0].GetInputs()[1])
+	}
+	p, err := rt.Compile(a.Graph, rt.Options{Policy: Policy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	x := tensor.From([]int{3}, []float32{1.0001, 2, 3})
+	for _, c := range []bool{true, false} {
+		res, err := p.Run(context.Background(), map[string]*tensor.Tensor{"X": x, "c": tensor.Scalar(c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range res["Y"].F32() {
+			if Round(v) != v {
+				t.Errorf("cond %v: Y[%d] = %.9g is not a half", c, i, v)
+			}
+		}
+	}
+}

@@ -7,11 +7,12 @@ import (
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// Policy rounds the float32 outputs of every node but the quantizers
-// (FakeQuantize, and DequantizeLinear of QDQ models) to half: their
-// outputs are integers times a scale, exact on the device's integer path.
-// Constants are rounded by Lower, which knows which of them the
-// quantizers own.
+// Policy rounds the float32 outputs of every node to half but those of
+// the quantizers (FakeQuantize, and DequantizeLinear of QDQ models) —
+// integers times a scale, exact on the device's integer path — and those
+// of the nodes Lower marked with KeepAttr, which the device computes and
+// stores in float32. Constants are rounded by Lower, which knows which
+// of them the quantizers own and which the kept nodes read.
 type Policy struct{}
 
 var _ rt.Policy = Policy{}
@@ -22,7 +23,7 @@ func (Policy) Constant(string, *tensor.Tensor) {}
 
 // Output implements runtime.Policy.
 func (Policy) Output(n *potv1.Node, out []*tensor.Tensor) {
-	if IsQuantizer(n) {
+	if IsQuantizer(n) || KeepsFloat32(n) {
 		return
 	}
 	for _, t := range out {

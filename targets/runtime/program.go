@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -103,10 +104,20 @@ type inputSpec struct {
 
 // Program is a compiled graph. It is safe for concurrent use: each run
 // uses a session of its own.
+//
+// The graph attributes of control-flow nodes (If, Loop, Scan) are
+// compiled into programs of their own when the node is compiled, with the
+// same options. Their nodes read the values of the enclosing graphs by
+// name: such a value is bound as a constant when it is one, and is
+// otherwise an implicit input of the control-flow step (a capture), which
+// the enclosing program orders after its producer and keeps alive until
+// the step ran.
 type Program struct {
 	graph   *potv1.Graph
 	opts    Options
 	ctx     *ops.Context
+	ownCtx  bool // the root program closes ctx
+	opsets  map[string]int64
 	steps   []step
 	names   []string
 	index   map[string]int
@@ -117,13 +128,73 @@ type Program struct {
 	nslots  int
 	release [][]int // per step, slots that become free after it
 	pool    sync.Pool
+
+	// borrowed marks the values of an enclosing graph (per value).
+	borrowed []bool
+	// captures are the borrowed values bound at run time: from is the
+	// index of the value among the inputs of the control-flow step.
+	captures []capture
+	// innerAt locates the values defined by subgraphs, at any depth: the
+	// step and subprogram of this program that holds them.
+	innerAt map[string]subRef
 }
 
+type capture struct{ value, from int }
+
+type subRef struct{ step, sub int }
+
 // Compile prepares g for execution. A graph with nodes the runtime does
-// not support fails with an *UnsupportedOpsError naming all of them.
+// not support fails with an *UnsupportedOpsError naming all of them, the
+// nodes of subgraphs included.
 func Compile(g *potv1.Graph, opts Options) (*Program, error) {
-	p := &Program{graph: g, opts: opts, index: map[string]int{}}
-	p.ctx = ops.NewContext(opts.Threads)
+	c := &compiler{opts: opts, ctx: ops.NewContext(opts.Threads), free: map[*potv1.Graph][]string{}}
+	opsets := map[string]int64{}
+	for _, o := range g.GetOpsets() {
+		d := o.GetDomain()
+		if d == "ai.onnx" {
+			d = ""
+		}
+		opsets[d] = o.GetVersion()
+	}
+	if _, ok := opsets[ops.DomainPot]; !ok {
+		opsets[ops.DomainPot] = 1
+	}
+	p, err := c.compile(g, opsets, nil, nil)
+	if err != nil {
+		c.ctx.Close()
+		return nil, err
+	}
+	p.ownCtx = true
+	return p, nil
+}
+
+// compiler holds what the compilation of a graph and its subgraphs
+// shares.
+type compiler struct {
+	opts Options
+	ctx  *ops.Context
+	free map[*potv1.Graph][]string // memo of freeVars
+}
+
+// freeVars lists, sorted, the names that the nodes of g (and of its
+// subgraphs, at any depth) and its outputs read without g defining them:
+// the values g reads from enclosing graphs (memoized per graph).
+func (c *compiler) freeVars(g *potv1.Graph) []string {
+	if f, ok := c.free[g]; ok {
+		return f
+	}
+	f := graph.FreeVars(g)
+	c.free[g] = f
+	return f
+}
+
+// compile compiles g. For a subgraph, outer is the enclosing program
+// (being compiled: it knows every value computed before the control-flow
+// node) and from maps a name the subgraph reads from enclosing graphs to
+// its index among the inputs of the control-flow step.
+func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Program, from func(name string) (int, bool)) (*Program, error) {
+	opts := c.opts
+	p := &Program{graph: g, opts: opts, ctx: c.ctx, opsets: opsets, index: map[string]int{}}
 	value := func(name string) int {
 		if i, ok := p.index[name]; ok {
 			return i
@@ -131,6 +202,7 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 		p.index[name] = len(p.names)
 		p.names = append(p.names, name)
 		p.consts = append(p.consts, nil)
+		p.borrowed = append(p.borrowed, false)
 		return len(p.names) - 1
 	}
 	inits := map[string]*tensor.Tensor{}
@@ -152,7 +224,7 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 	}
 	fed := map[string]bool{}
 	for _, vi := range g.GetInputs() {
-		if _, isInit := inits[vi.GetName()]; isInit {
+		if _, isInit := inits[vi.GetName()]; isInit && outer == nil {
 			// An input with a default: fed when the caller gives it.
 			p.inputs = append(p.inputs, inputSpec{name: vi.GetName(), value: value(vi.GetName()), info: vi, def: inits[vi.GetName()]})
 			fed[vi.GetName()] = true
@@ -167,21 +239,36 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 		}
 		p.consts[value(name)] = t
 	}
+	if outer != nil {
+		// The values of enclosing graphs: constants there are constants
+		// here; the others are bound at each run.
+		for _, name := range c.freeVars(g) {
+			ov, ok := outer.index[name]
+			if !ok {
+				return nil, fmt.Errorf("value %q is read by the subgraph but defined by no enclosing graph", name)
+			}
+			v := value(name)
+			p.borrowed[v] = true
+			if t := outer.consts[ov]; t != nil {
+				p.consts[v] = t
+				continue
+			}
+			if t, ok := types[name]; !ok || t == tensor.Undefined {
+				if ot := outer.valueType(ov); ot != tensor.Undefined {
+					types[name] = ot
+				}
+			}
+			idx, ok := from(name)
+			if !ok {
+				return nil, fmt.Errorf("value %q is read by the subgraph but is not an input of its node", name)
+			}
+			p.captures = append(p.captures, capture{value: v, from: idx})
+		}
+	}
 
-	order, err := topoSort(g, p.index)
+	order, err := topoSort(g, p.index, graph.ImplicitInputs)
 	if err != nil {
 		return nil, err
-	}
-	opsets := map[string]int64{}
-	for _, o := range g.GetOpsets() {
-		d := o.GetDomain()
-		if d == "ai.onnx" {
-			d = ""
-		}
-		opsets[d] = o.GetVersion()
-	}
-	if _, ok := opsets[ops.DomainPot]; !ok {
-		opsets[ops.DomainPot] = 1
 	}
 	var unsupported []*ops.UnsupportedError
 	for _, n := range order {
@@ -204,6 +291,7 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 			continue
 		}
 		st := step{node: n}
+		implicit := graph.ImplicitInputs(n)
 		consts := make([]*tensor.Tensor, len(n.GetInputs()))
 		inTypes := make([]tensor.DType, len(n.GetInputs()))
 		allConst := true
@@ -222,10 +310,21 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 				inTypes[i] = types[name]
 			}
 		}
+		for _, name := range implicit {
+			st.in = append(st.in, value(name))
+		}
 		node := ops.NewNode(n, opset, consts)
 		node.InputTypes = inTypes
+		if len(implicit) > 0 || len(graph.Subgraphs(n)) > 0 {
+			node.Env = &subgraphEnv{c: c, outer: p, base: len(n.GetInputs()), implicit: implicit}
+		}
 		k, err := f(node)
 		if err != nil {
+			var all *UnsupportedOpsError
+			if errors.As(err, &all) {
+				unsupported = append(unsupported, all.Nodes...)
+				continue
+			}
 			var u *ops.UnsupportedError
 			if errors.As(err, &u) {
 				unsupported = append(unsupported, u)
@@ -252,6 +351,16 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 				types[n.GetOutputs()[i]] = tensor.Undefined
 			}
 		}
+		if ck, ok := k.(controlKernel); ok {
+			for j, q := range ck.subprograms() {
+				for name := range q.owned() {
+					if p.innerAt == nil {
+						p.innerAt = map[string]subRef{}
+					}
+					p.innerAt[name] = subRef{step: len(p.steps), sub: j}
+				}
+			}
+		}
 		p.steps = append(p.steps, st)
 	}
 	if len(unsupported) > 0 {
@@ -269,6 +378,62 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 	}
 	p.planSlots()
 	return p, nil
+}
+
+// valueType is the element type of value v when known at compile time.
+func (p *Program) valueType(v int) tensor.DType {
+	if c := p.consts[v]; c != nil {
+		return c.DType
+	}
+	name := p.names[v]
+	for _, vis := range [][]*potv1.ValueInfo{p.graph.GetInputs(), p.graph.GetValueInfo(), p.graph.GetOutputs()} {
+		for _, vi := range vis {
+			if vi.GetName() == name && vi.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
+				return tensor.DType(vi.GetDtype())
+			}
+		}
+	}
+	return tensor.Undefined
+}
+
+// owned iterates over the names of the values the program defines or
+// whose definition it holds in a subgraph: every value but those it
+// borrows from enclosing graphs.
+func (p *Program) owned() func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for v, name := range p.names {
+			if !p.borrowed[v] && !yield(name) {
+				return
+			}
+		}
+		for name := range p.innerAt {
+			if !yield(name) {
+				return
+			}
+		}
+	}
+}
+
+// subgraphEnv is what a control-flow operator's factory (ops.Node.Env)
+// needs to compile its graph attributes in the scope of its node.
+type subgraphEnv struct {
+	c     *compiler
+	outer *Program
+	// base is the number of the node's declared inputs; the implicit
+	// inputs follow them in the step's inputs.
+	base     int
+	implicit []string
+}
+
+// compile compiles one graph attribute of the node.
+func (e *subgraphEnv) compile(g *potv1.Graph) (*Program, error) {
+	return e.c.compile(g, e.outer.opsets, e.outer, func(name string) (int, bool) {
+		i := sort.SearchStrings(e.implicit, name)
+		if i < len(e.implicit) && e.implicit[i] == name {
+			return e.base + i, true
+		}
+		return 0, false
+	})
 }
 
 // findFusions marks the convolutions whose only readers are a Relu; a
@@ -376,6 +541,10 @@ func foldable(n *potv1.Node) bool {
 	switch n.GetOpType() {
 	case "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial":
 		return false
+	case "If", "Loop", "Scan":
+		// Control flow runs in sessions, which make the values its
+		// subgraphs compute observable.
+		return false
 	}
 	return true
 }
@@ -408,8 +577,9 @@ func (p *Program) fold(st step) error {
 	return nil
 }
 
-// topoSort orders the nodes so that each runs after its producers.
-func topoSort(g *potv1.Graph, known map[string]int) ([]*potv1.Node, error) {
+// topoSort orders the nodes so that each runs after its producers,
+// including those of the values its subgraphs read (implicit).
+func topoSort(g *potv1.Graph, known map[string]int, implicit func(*potv1.Node) []string) ([]*potv1.Node, error) {
 	avail := map[string]bool{}
 	for name := range known {
 		avail[name] = true
@@ -442,6 +612,11 @@ func topoSort(g *potv1.Graph, known map[string]int) ([]*potv1.Node, error) {
 					break
 				}
 			}
+			for _, in := range implicit(n) {
+				if ready && !avail[in] {
+					ready = false
+				}
+			}
 			if !ready {
 				continue
 			}
@@ -457,14 +632,18 @@ func topoSort(g *potv1.Graph, known map[string]int) ([]*potv1.Node, error) {
 				if done[i] {
 					continue
 				}
-				for _, in := range n.GetInputs() {
+				for i, in := range append(append([]string(nil), n.GetInputs()...), implicit(n)...) {
 					if in == "" || avail[in] {
 						continue
 					}
-					if _, ok := producer[in]; ok {
-						return nil, fmt.Errorf("node %q (%s): input %q is part of a cycle", n.GetName(), n.GetOpType(), in)
+					what := "input"
+					if i >= len(n.GetInputs()) {
+						what = "value read by a subgraph,"
 					}
-					return nil, fmt.Errorf("node %q (%s): input %q is not a graph input, initializer or node output", n.GetName(), n.GetOpType(), in)
+					if _, ok := producer[in]; ok {
+						return nil, fmt.Errorf("node %q (%s): %s %q is part of a cycle", n.GetName(), n.GetOpType(), what, in)
+					}
+					return nil, fmt.Errorf("node %q (%s): %s %q is not a graph input, initializer or node output", n.GetName(), n.GetOpType(), what, in)
 				}
 			}
 		}
@@ -528,7 +707,11 @@ func (p *Program) planSlots() {
 }
 
 // Close releases the program's worker goroutines.
-func (p *Program) Close() { p.ctx.Close() }
+func (p *Program) Close() {
+	if p.ownCtx {
+		p.ctx.Close()
+	}
+}
 
 // Graph is the compiled graph.
 func (p *Program) Graph() *potv1.Graph { return p.graph }
@@ -551,9 +734,13 @@ func (p *Program) OutputNames() []string {
 	return out
 }
 
-// Has reports whether the program computes or holds a value of this name.
+// Has reports whether the program computes or holds a value of this
+// name, in its graph or in a subgraph at any depth.
 func (p *Program) Has(name string) bool {
-	_, ok := p.index[name]
+	if v, ok := p.index[name]; ok && !p.borrowed[v] {
+		return true
+	}
+	_, ok := p.innerAt[name]
 	return ok
 }
 
@@ -569,6 +756,17 @@ type Session struct {
 	kept    []*tensor.Tensor // copies of watched intermediate values
 	onValue func(name string, t *tensor.Tensor) error
 	in, out [][]*tensor.Tensor
+
+	// inner lists the watched names that subgraphs compute.
+	inner []string
+	// control holds, per control-flow step, the sessions of its
+	// subprograms and its buffers, made on the step's first run.
+	control []*controlState
+	// parent is the session of the enclosing program, for a subgraph's
+	// session. gen counts the runs; ranAt is the parent's run during
+	// which this session last ran.
+	parent     *Session
+	gen, ranAt uint64
 }
 
 // NewSession returns a fresh session.
@@ -580,6 +778,7 @@ func (p *Program) NewSession() *Session {
 	}
 	s.in = make([][]*tensor.Tensor, len(p.steps))
 	s.out = make([][]*tensor.Tensor, len(p.steps))
+	s.control = make([]*controlState, len(p.steps))
 	for i, st := range p.steps {
 		s.in[i] = make([]*tensor.Tensor, len(st.in))
 		s.out[i] = make([]*tensor.Tensor, len(st.out))
@@ -591,20 +790,64 @@ func (p *Program) NewSession() *Session {
 // computed (readable with Value after the run) and, when fn is not nil,
 // call fn with it. fn must not keep t: its storage is reused. Watch(nil,
 // nil) stops watching.
+//
+// A value computed inside a subgraph is passed to fn each time the
+// subgraph computes it: once per run for the branch of an If that runs,
+// once per iteration for the body of a Loop or Scan, never for a branch
+// that does not run.
 func (s *Session) Watch(names []string, fn func(name string, t *tensor.Tensor) error) error {
-	clear(s.watch)
-	s.onValue = fn
 	for _, n := range names {
-		v, ok := s.p.index[n]
-		if !ok {
+		if !s.p.Has(n) {
 			return fmt.Errorf("no tensor %q in the graph", n)
 		}
-		s.watch[v] = true
-		if s.kept[v] == nil && s.p.slotOf[v] >= 0 && !s.p.isOutput(v) {
-			s.kept[v] = &tensor.Tensor{}
+	}
+	s.watchNames(names, fn)
+	return nil
+}
+
+// watchNames is Watch for names the program has or borrows; the names it
+// borrows are watched by the sessions of enclosing programs.
+func (s *Session) watchNames(names []string, fn func(name string, t *tensor.Tensor) error) {
+	clear(s.watch)
+	s.onValue = fn
+	s.inner = s.inner[:0]
+	for _, n := range names {
+		if v, ok := s.p.index[n]; ok {
+			if s.p.borrowed[v] {
+				continue
+			}
+			s.watch[v] = true
+			if s.kept[v] == nil && s.p.slotOf[v] >= 0 && !s.p.isOutput(v) {
+				s.kept[v] = &tensor.Tensor{}
+			}
+			continue
+		}
+		if _, ok := s.p.innerAt[n]; ok {
+			s.inner = append(s.inner, n)
 		}
 	}
-	return nil
+	for _, cs := range s.control {
+		if cs != nil {
+			for _, sub := range cs.subs {
+				sub.watchNames(s.inner, fn)
+			}
+		}
+	}
+}
+
+// controlState returns the state of control-flow step si, making it on
+// first use.
+func (s *Session) controlState(si int, k controlKernel) *controlState {
+	if cs := s.control[si]; cs != nil {
+		return cs
+	}
+	cs := newControlState(k)
+	for _, sub := range cs.subs {
+		sub.parent = s
+		sub.watchNames(s.inner, s.onValue)
+	}
+	s.control[si] = cs
+	return cs
 }
 
 // Run executes the program on inputs given in InputNames order (a nil
@@ -614,6 +857,7 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 	if len(inputs) != len(p.inputs) {
 		return fmt.Errorf("got %d inputs, the graph has %d (%s)", len(inputs), len(p.inputs), strings.Join(p.InputNames(), ", "))
 	}
+	s.gen++
 	for i, c := range p.consts {
 		s.vals[i] = c
 	}
@@ -630,6 +874,50 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 		}
 		s.vals[spec.value] = t
 	}
+	return s.exec(ctx)
+}
+
+// runSub runs a subgraph's program: inputs are its formal inputs (a Loop
+// or Scan body's), step the inputs of the control-flow step, which hold
+// the values it captures.
+func (s *Session) runSub(ctx context.Context, inputs, step []*tensor.Tensor) error {
+	p := s.p
+	if len(inputs) != len(p.inputs) {
+		return fmt.Errorf("subgraph %q: got %d inputs, it has %d (%s)", p.graph.GetName(), len(inputs), len(p.inputs), strings.Join(p.InputNames(), ", "))
+	}
+	s.gen++
+	if s.parent != nil {
+		s.ranAt = s.parent.gen
+	}
+	for i, c := range p.consts {
+		s.vals[i] = c
+	}
+	for i, spec := range p.inputs {
+		t := inputs[i]
+		if t == nil {
+			return fmt.Errorf("subgraph %q: input %q is not given", p.graph.GetName(), spec.name)
+		}
+		if want := tensor.DType(spec.info.GetDtype()); want != tensor.Undefined && want != t.DType {
+			return fmt.Errorf("subgraph %q: input %q: got %v, the graph wants %v", p.graph.GetName(), spec.name, t.DType, want)
+		}
+		s.vals[spec.value] = t
+	}
+	for _, c := range p.captures {
+		t := step[c.from]
+		if t == nil {
+			return fmt.Errorf("subgraph %q: value %q of the enclosing graph has no value", p.graph.GetName(), p.names[c.value])
+		}
+		s.vals[c.value] = t
+	}
+	return s.exec(ctx)
+}
+
+// output returns the value of output i of the program after a run.
+func (s *Session) output(i int) *tensor.Tensor { return s.vals[s.p.outputs[i]] }
+
+// exec runs the steps on the bound inputs.
+func (s *Session) exec(ctx context.Context) error {
+	p := s.p
 	if s.onValue != nil {
 		for v, w := range s.watch {
 			if w && s.vals[v] != nil && s.p.slotOf[v] < 0 {
@@ -690,11 +978,19 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 			out[i] = s.slots[p.slotOf[v]]
 			s.vals[v] = out[i]
 		}
-		if err := runKernel(st, p.ctx, in, out); err != nil {
-			return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
-		}
-		if p.opts.Policy != nil {
-			p.opts.Policy.Output(st.node, out)
+		if ck, ok := st.kernel.(controlKernel); ok {
+			// The subgraphs' nodes are under the policy; the step only
+			// moves their values.
+			if err := runControl(ctx, ck, s.controlState(si, ck), in, out); err != nil {
+				return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
+			}
+		} else {
+			if err := runKernel(st, p.ctx, in, out); err != nil {
+				return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
+			}
+			if p.opts.Policy != nil {
+				p.opts.Policy.Output(st.node, out)
+			}
 		}
 		for i, v := range st.out {
 			if v >= 0 {
@@ -754,6 +1050,12 @@ func runFused(st step, ctx *ops.Context, in, out []*tensor.Tensor, act ops.Activ
 	return st.kernel.(ops.ActivationFuser).RunActivated(ctx, in, out, act)
 }
 
+// runControl runs a control-flow step as runKernel runs a step.
+func runControl(ctx context.Context, k controlKernel, cs *controlState, in, out []*tensor.Tensor) (err error) {
+	defer kernelPanic(&err)
+	return k.run(ctx, cs, in, out)
+}
+
 func checkInput(spec inputSpec, t *tensor.Tensor) error {
 	info := spec.info
 	if info == nil {
@@ -795,11 +1097,26 @@ func FormatShape(dims []*potv1.Dim) string {
 
 // Value returns the value of a named tensor after a run, valid until the
 // next run: graph outputs, inputs, constants and watched values; nil for
-// other intermediate values, whose buffers are reused during the run.
+// other intermediate values, whose buffers are reused during the run. A
+// watched value of a subgraph is the last one the subgraph computed
+// during the run (the last iteration's for a loop body), nil when the
+// subgraph did not run.
 func (s *Session) Value(name string) *tensor.Tensor {
 	v, ok := s.p.index[name]
-	if !ok {
-		return nil
+	if !ok || s.p.borrowed[v] {
+		ref, ok := s.p.innerAt[name]
+		if !ok {
+			return nil
+		}
+		cs := s.control[ref.step]
+		if cs == nil {
+			return nil
+		}
+		sub := cs.subs[ref.sub]
+		if sub.ranAt != s.gen || sub.gen == 0 {
+			return nil
+		}
+		return sub.Value(name)
 	}
 	if k := s.kept[v]; k != nil && s.watch[v] {
 		return k
@@ -848,7 +1165,11 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor, nam
 	}
 	res := map[string]*tensor.Tensor{}
 	for _, name := range names {
-		res[name] = s.Value(name).Clone()
+		v := s.Value(name)
+		if v == nil {
+			return nil, fmt.Errorf("tensor %q was not computed: the subgraph that computes it did not run", name)
+		}
+		res[name] = v.Clone()
 	}
 	return res, nil
 }

@@ -45,10 +45,10 @@ func ZeroPointIssues(p *potv1.QuantizationPlan) ([]string, error) {
 	return out, nil
 }
 
-// Lower returns the vpu target's lowering: fp16.Lower, with warn called
+// Lower returns the vpu target's lowering: l.Lower, with warn called
 // once per plan that has asymmetric per-channel weights without a unified
 // zero point (warn may be nil).
-func Lower(warn func(msg string, issues []string)) func(*potv1.Graph, *potv1.QuantizationPlan) (*plan.Applied, error) {
+func Lower(l fp16.Lowering, warn func(msg string, issues []string)) func(*potv1.Graph, *potv1.QuantizationPlan) (*plan.Applied, error) {
 	return func(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
 		issues, err := ZeroPointIssues(p)
 		if err != nil {
@@ -57,6 +57,6 @@ func Lower(warn func(msg string, issues []string)) func(*potv1.Graph, *potv1.Qua
 		if len(issues) > 0 && warn != nil {
 			warn("the plan has asymmetric per-channel weights without a unified zero point, which the VPU cannot store; simulated as given", issues)
 		}
-		return fp16.Lower(g, p)
+		return l.Lower(g, p)
 	}
 }

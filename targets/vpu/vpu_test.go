@@ -6,6 +6,7 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/plan"
+	"github.com/potgo/pot/targets/fp16"
 )
 
 func asymWeights(lo, hi []float32) *potv1.Quantizer {
@@ -53,7 +54,7 @@ func TestZeroPointIssues(t *testing.T) {
 func TestLowerWarnsOnce(t *testing.T) {
 	g := &potv1.Graph{Opsets: []*potv1.OpsetImport{{Version: 13}}}
 	var calls int
-	lower := Lower(func(string, []string) { calls++ })
+	lower := Lower(fp16.Lowering{}, func(string, []string) { calls++ })
 	bad := &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{asymWeights([]float32{-1, -1}, []float32{3, 1})}}
 	bad.Quantizers[0].Location = &potv1.Location{Tensor: "nowhere"}
 	if _, err := lower(g, bad); err == nil {

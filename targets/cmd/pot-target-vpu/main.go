@@ -6,6 +6,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/targets/engine"
 	"github.com/potgo/pot/targets/fp16"
@@ -13,10 +16,19 @@ import (
 	"github.com/potgo/pot/targets/vpu"
 )
 
-func main() { sdk.ServeTarget(engine.New(config())) }
+func main() {
+	opts, err := sdk.TargetOptions()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pot-target-vpu:", err)
+		os.Exit(1)
+	}
+	// Nodes to keep in float32 (the values of some models exceed half).
+	sdk.ServeTarget(engine.New(config(fp16.Lowering{Float32: fp16.ParseFloat32(opts[fp16.OptionFloat32])})))
+}
 
-// config is the vpu target's engine configuration.
-func config() engine.Config {
+// config is the vpu target's engine configuration, with the float16
+// lowering's device settings.
+func config(l fp16.Lowering) engine.Config {
 	log := sdk.Logger().Named("vpu")
 	return engine.Config{
 		Name:           "vpu",
@@ -28,7 +40,7 @@ func config() engine.Config {
 		Properties: map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8,int4,int2"},
 		Threads:    sdk.Threads(),
 		Policy:     fp16.Policy{},
-		Lower: vpu.Lower(func(msg string, issues []string) {
+		Lower: vpu.Lower(l, func(msg string, issues []string) {
 			log.Warn(msg, "quantizers", issues)
 		}),
 	}

@@ -163,8 +163,13 @@ type Node struct {
 	// InputTypes holds the element type of each input when known at
 	// compile time, Undefined otherwise.
 	InputTypes []tensor.DType
-	attrs      map[string]*potv1.Attribute
-	used       map[string]bool
+	// Env is the compiling runtime's state for operators with graph
+	// attributes (If, Loop, Scan, which package runtime implements):
+	// what they need to compile their subgraphs. Package ops does not
+	// read it.
+	Env   any
+	attrs map[string]*potv1.Attribute
+	used  map[string]bool
 }
 
 // NewNode wraps a proto node for a Factory.

@@ -1,0 +1,172 @@
+package quant
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/hwconfig"
+	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/sdk/plan"
+)
+
+// gemmConfig is the part of POT's cpu.json hey_jarvis touches.
+const gemmConfig = `{"target_device": "CPU", "config": {"quantization": {
+    "q8_a": {"bits": 8, "mode": ["symmetric", "asymmetric"], "granularity": "pertensor"},
+    "q8_w_sym": {"bits": 8, "mode": "symmetric", "level_low": -127, "level_high": 127, "granularity": "perchannel"}}},
+  "operations": [
+    {"type": "Gemm", "quantization": {"activations": "q8_a", "weights": "q8_w_sym"}},
+    {"type": "LSTM", "quantization": {"activations": "q8_a", "weights": "q8_w_sym"}},
+    {"type": "Equal", "quantization": {"activations": "q8_a", "weights": "q8_w_sym"}},
+    {"type": "Flatten"}]}`
+
+func realModel(t *testing.T, name string) *graph.Index {
+	t.Helper()
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ToGraph(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return graph.NewIndex(g)
+}
+
+// TestPlaceInsideSubgraphs: quantizers go on the layers of If branches
+// as on the main graph's: the weights and inputs of hey_jarvis's verifier
+// Gemms; for silero_vad's LSTMs (two If levels down), X, W, R and the
+// initial hidden state, not the bias or the initial cell.
+func TestPlaceInsideSubgraphs(t *testing.T) {
+	hw, err := hwconfig.Parse([]byte(gemmConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := realModel(t, "hey_jarvis_v0.1.onnx")
+	points, err := Place(x, NewConfig(hw), PlaceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range points {
+		ids = append(ids, p.ID)
+	}
+	for _, want := range []string{"w:Gemm_34:1", "w:Gemm_47:1", "w:Gemm_60:1", "a:input.23", "a:result.7", "a:result.11", "w:Gemm_1:1", "a:input"} {
+		if !strings.Contains(" "+strings.Join(ids, " ")+" ", " "+want+" ") {
+			t.Errorf("no point %s among %v", want, ids)
+		}
+	}
+	x = realModel(t, "silero_vad.onnx")
+	points, err = Place(x, NewConfig(hw), PlaceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[int]bool{}
+	for _, p := range points {
+		for _, port := range p.Ports {
+			if port.Node.GetName() == "LSTM_245" {
+				inputs[port.Input] = true
+			}
+		}
+	}
+	if fmt.Sprint(inputs) != "map[0:true 1:true 2:true 5:true]" {
+		t.Errorf("LSTM_245's quantized inputs: %v", inputs)
+	}
+	// Integers are not quantized: the sample rate and the shapes the
+	// branches compare (Equal is quantizable in POT's configs).
+	for _, p := range points {
+		if dt := x.ValueType(p.Tensor); dt != potv1.DataType_DATA_TYPE_UNDEFINED && dt != potv1.DataType_DATA_TYPE_FLOAT {
+			t.Errorf("point %s on a %v tensor", p.ID, dt)
+		}
+	}
+}
+
+// branchHost answers statistics for hey_jarvis: the main graph's tensors
+// have values; the verifier branch's have none (no calibration sample
+// ran it) unless taken.
+type branchHost struct {
+	plugins.Host
+	x     *graph.Index
+	taken bool
+}
+
+func (h *branchHost) Graph(context.Context, string) (*potv1.Graph, error) { return h.x.G, nil }
+
+func (h *branchHost) DataInfo(context.Context) (*potv1.DataInfoResponse, error) {
+	return &potv1.DataInfoResponse{CalibrationSamples: 4}, nil
+}
+
+func (h *branchHost) CollectStatistics(_ context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
+	resp := &potv1.StatisticsResponse{Samples: 4}
+	for _, p := range req.GetProbes() {
+		v := &potv1.StatisticValue{ProbeId: p.GetId(), Samples: 4, Values: []float32{-1}}
+		if strings.HasSuffix(p.GetId(), "/max") {
+			v.Values = []float32{2}
+		}
+		if prod := h.x.Producer(p.GetTensor()); prod != nil && h.x.InSubgraph(prod.GetName()) && !h.taken {
+			v.Values, v.Samples = nil, 0
+		}
+		resp.Values = append(resp.Values, v)
+	}
+	return resp, nil
+}
+
+// TestMinMaxBranchNotTaken: when no calibration sample runs hey_jarvis's
+// verifier branch, its Gemms stay float with the reason in the plan and
+// the report (their quantizers are reverted), and the rest is quantized;
+// when samples run it, its Gemms are quantized like the others.
+func TestMinMaxBranchNotTaken(t *testing.T) {
+	hw, err := hwconfig.Parse([]byte(gemmConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, taken := range []bool{false, true} {
+		h := &branchHost{x: realModel(t, "hey_jarvis_v0.1.onnx"), taken: taken}
+		p, err := ParseParams([]byte(`{"preset": "performance"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, rep, err := MinMax(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: &potv1.QuantizationPlan{},
+			Target: &potv1.TargetDescription{Name: "cpu", Device: "CPU", HardwareConfig: hw}}, p)
+		if err != nil {
+			t.Fatalf("taken %v: %v", taken, err)
+		}
+		float := plan.FloatNodes(out)
+		var floats []string
+		for n := range float {
+			floats = append(floats, n)
+		}
+		sort.Strings(floats)
+		active := map[string]bool{}
+		for _, q := range out.GetQuantizers() {
+			if !plan.Reverted(q, float) {
+				for _, c := range q.GetConsumers() {
+					active[c] = true
+				}
+			}
+		}
+		if taken {
+			if len(floats) != 0 || len(rep.Float) != 0 || !active["Gemm_34"] || !active["Gemm_60"] {
+				t.Errorf("branch taken: float %v, quantized %v", floats, active)
+			}
+			continue
+		}
+		if fmt.Sprint(floats) != "[Gemm_34 Gemm_47 Gemm_60]" {
+			t.Errorf("float layers %v, want the verifier's Gemms", floats)
+		}
+		for _, np := range out.GetPrecisions() {
+			if !strings.Contains(np.GetReason(), `then_branch of If "If_32"`) || rep.Float[np.GetNode()] != np.GetReason() {
+				t.Errorf("%s: reason %q, report %q", np.GetNode(), np.GetReason(), rep.Float[np.GetNode()])
+			}
+		}
+		if active["Gemm_34"] || active["Gemm_47"] || active["Gemm_60"] || !active["Gemm_1"] || !active["Gemm_27"] {
+			t.Errorf("quantized layers %v", active)
+		}
+	}
+}

@@ -1,0 +1,2 @@
+Bst_finalJbN<@ßËü@R")À±ATÀÜAÃ?
+vX@
