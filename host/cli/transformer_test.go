@@ -72,7 +72,7 @@ const transformerTestSamples = 2000
 // [batch, tokens, channels], the attention's input projections
 // [tokens, batch, channels]); and top-1 on 2000 test images must stay
 // within 1 point of float. Measured on all 10 000 test images (cpu, gpu,
-// vpu, both modes), the drop is at most 0.09 point and 1.1% of the
+// vpu, both modes), the drop is at most 0.08 point and 1.1% of the
 // predictions change: on 2000 images about 22 change, so the measured
 // drop moves by about √22/2000 ≈ 0.23 point, and 1 point is 4 of those.
 func TestQuantizeTransformer(t *testing.T) {
