@@ -53,12 +53,17 @@ func (s *algorithmServer) Run(ctx context.Context, req *potv1.RunRequest) (*potv
 	if plan == nil {
 		plan = &potv1.QuantizationPlan{}
 	}
-	return s.impl.Run(ctx, &HostClient{client: potv1.NewHostClient(conn)}, &RunRequest{
+	resp, err := s.impl.Run(ctx, &HostClient{client: potv1.NewHostClient(conn)}, &RunRequest{
 		ModelID: req.GetModelId(),
 		Plan:    plan,
 		Params:  []byte(req.GetParams()),
 		Target:  req.GetTarget(),
 	})
+	if err == nil && ctx.Err() != nil {
+		// Run finished without noticing that the host cancelled it.
+		return nil, ctx.Err()
+	}
+	return resp, err
 }
 
 // AlgorithmClient is an Algorithm implemented by a plugin process.
@@ -117,6 +122,11 @@ func (c *AlgorithmClient) Run(ctx context.Context, h Host, req *RunRequest) (*po
 		Params:       string(req.Params),
 		Target:       req.Target,
 	}, CallOptions()...)
+	if err == nil && ctx.Err() != nil {
+		// The plugin answered before it saw the cancellation: a cancelled
+		// run never reports a plan.
+		return nil, fmt.Errorf("algorithm run: %w", ctx.Err())
+	}
 	return resp, c.wrap(err)
 }
 
