@@ -157,6 +157,19 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 			if ranges[i], err = a.rawRange(values); err != nil {
 				return nil, nil, err
 			}
+			if bad := ranges[i].nonFinite(); bad != "" {
+				// An infinity or a NaN on the target (a float16 device
+				// past ±65504): no quantizer can hold it; the layers stay
+				// float.
+				if rep.Float == nil {
+					rep.Float = map[string]string{}
+				}
+				for _, op := range a.pt.Ops {
+					rep.Float[op] = fmt.Sprintf("its input %q reaches %s on the target", a.pt.Tensor, bad)
+				}
+				ranges[i] = nil
+				continue
+			}
 			if g := a.pt.Group; g != "" {
 				groups[g] = append(groups[g], ranges[i])
 			}
@@ -360,6 +373,18 @@ func (a *activation) rawRange(values map[string][]float32) (*rawRange, error) {
 		r.unsigned = r.unsigned && r.lo[i] >= 0
 	}
 	return r, nil
+}
+
+// nonFinite describes the first infinite or NaN bound of r, or is "".
+func (r *rawRange) nonFinite() string {
+	for i := range r.lo {
+		for _, v := range []float64{r.lo[i], r.hi[i]} {
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return fmt.Sprint(v)
+			}
+		}
+	}
+	return ""
 }
 
 // unify merges the ranges of a unified-scale group: the widest range

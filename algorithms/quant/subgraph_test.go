@@ -3,7 +3,9 @@ package quant
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -94,6 +96,7 @@ type branchHost struct {
 	plugins.Host
 	x     *graph.Index
 	taken bool
+	inf   string // a tensor whose maximum is +Inf (float16 overflow)
 }
 
 func (h *branchHost) Graph(context.Context, string) (*potv1.Graph, error) { return h.x.G, nil }
@@ -108,6 +111,9 @@ func (h *branchHost) CollectStatistics(_ context.Context, req *potv1.StatisticsR
 		v := &potv1.StatisticValue{ProbeId: p.GetId(), Samples: 4, Values: []float32{-1}}
 		if strings.HasSuffix(p.GetId(), "/max") {
 			v.Values = []float32{2}
+			if p.GetTensor() == h.inf {
+				v.Values = []float32{float32(math.Inf(1))}
+			}
 		}
 		if prod := h.x.Producer(p.GetTensor()); prod != nil && h.x.InSubgraph(prod.GetName()) && !h.taken {
 			v.Values, v.Samples = nil, 0
@@ -167,6 +173,38 @@ func TestMinMaxBranchNotTaken(t *testing.T) {
 		}
 		if active["Gemm_34"] || active["Gemm_47"] || active["Gemm_60"] || !active["Gemm_1"] || !active["Gemm_27"] {
 			t.Errorf("quantized layers %v", active)
+		}
+	}
+}
+
+// TestMinMaxInfiniteRange: an input whose statistics reach an infinity on
+// the target (a float16 device past ±65504) gets no quantizer; the layer
+// it feeds stays float, with the reason in the plan and the report,
+// instead of a plan that fails when it is applied.
+func TestMinMaxInfiniteRange(t *testing.T) {
+	hw, err := hwconfig.Parse([]byte(gemmConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &branchHost{x: realModel(t, "hey_jarvis_v0.1.onnx"), taken: true, inf: "result"}
+	p, err := ParseParams([]byte(`{"preset": "performance"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, rep, err := MinMax(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: &potv1.QuantizationPlan{},
+		Target: &potv1.TargetDescription{Name: "gpu", Device: "GPU", HardwareConfig: hw}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Float["Gemm_14"]; r != `its input "result" reaches +Inf on the target` || len(rep.Float) != 1 {
+		t.Errorf("float layers %v", rep.Float)
+	}
+	for _, q := range out.GetQuantizers() {
+		if q.GetLocation().GetTensor() == "result" || slices.Contains(q.GetConsumers(), "Gemm_14") && !q.GetWeights() {
+			t.Errorf("quantizer %s on the infinite input", q.GetId())
+		}
+		if _, err := plan.ParamsOf(q); err != nil {
+			t.Errorf("quantizer %s: %v", q.GetId(), err)
 		}
 	}
 }

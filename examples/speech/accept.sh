@@ -28,12 +28,18 @@ for m in melspectrogram embedding silero_vad alexa hey_jarvis hey_mycroft hey_rh
   "$bench/ort_npz.sh" "$models/${file[$m]}.onnx" "$ortdata" --outputs "$out/$m.float.f32" >/dev/null 2>&1
   for t in "${targets[@]}"; do
     q="$out/${m}_$t.onnx"
-    res=$("$root/bin/pot" quantize -m "$models/${file[$m]}.onnx" --data "$data/calib/$m.$ext" --eval-data "$data/eval/$m.$ext" \
-      --metric sqnr --target "$t" -o "$q" --json "$@" 2>"$out/${m}_$t.err")
+    run() { "$root/bin/pot" quantize -m "$models/${file[$m]}.onnx" --data "$data/calib/$m.$ext" --eval-data "$data/eval/$m.$ext" \
+      --metric sqnr --target "$t" -o "$q" --json "$@" 2>"$out/${m}_$t.err"; }
+    res=$(run "$@"); f32=""
+    # A model that overflows float16: keep the nodes pot names in float32.
+    if [ -z "$res" ] && f32=$(grep -o 'target-opt float32=[^ ;]*' "$out/${m}_$t.err" | head -1 | cut -d' ' -f2) && [ -n "$f32" ]; then
+      res=$(run --target-opt "$f32" "$@")
+    fi
     if [ -z "$res" ]; then echo "{\"model\":\"$m\",\"target\":\"$t\",\"error\":$(head -c 400 "$out/${m}_$t.err" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}"; continue; fi
     pot=$(echo "$res" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f %.1f" % (d["metric"]["quantized"], d["seconds"]))')
     "$bench/ort_npz.sh" "$q" "$ortdata" --outputs "$out/${m}_$t.f32" >/dev/null 2>&1
-    line="{\"model\":\"$m\",\"target\":\"$t\",\"pot_sqnr\":${pot% *},\"seconds\":${pot#* },\"ort_sqnr\":$(sqnr "$out/$m.float.f32" "$out/${m}_$t.f32")"
+    nf32=0; [ -n "$f32" ] && nf32=$(echo "${f32#float32=}" | tr ',' '\n' | grep -c .)
+    line="{\"model\":\"$m\",\"target\":\"$t\",\"float32_nodes\":$nf32,\"pot_sqnr\":${pot% *},\"seconds\":${pot#* },\"ort_sqnr\":$(sqnr "$out/$m.float.f32" "$out/${m}_$t.f32")"
     if [ -f "$data/eval/stream/$m.npy" ]; then
       fl=$(node "$here/detect.mjs" "$models/${file[$m]}.onnx" "$data/eval/stream/$m.npy" "$data/eval/stream/$m.json" $m 2>/dev/null)
       qd=$(node "$here/detect.mjs" "$q" "$data/eval/stream/$m.npy" "$data/eval/stream/$m.json" $m 2>/dev/null)

@@ -21,7 +21,7 @@
 // and c carried from chunk to chunk.
 //
 // Usage: NODE_PATH=$(../../../shared/bench/setup.sh)/node_modules \
-//          node features.mjs CLIPS MODELS OUT [--max N]
+//          [MEL_MODEL=m.onnx] [EMB_MODEL=e.onnx] node features.mjs CLIPS MODELS OUT [--max N]
 import fs from 'fs';
 import path from 'path';
 import { createRequire } from 'module';
@@ -95,8 +95,10 @@ function pick(items, seed) {
 }
 
 const opts = { intraOpNumThreads: 2, interOpNumThreads: 1 };
-const mel = await ort.InferenceSession.create(path.join(modelsDir, 'melspectrogram.onnx'), opts);
-const emb = await ort.InferenceSession.create(path.join(modelsDir, 'embedding_model.onnx'), opts);
+// MEL_MODEL and EMB_MODEL replace the front end (for example by pot's
+// quantized models, to measure the whole pipeline in int8).
+const mel = await ort.InferenceSession.create(process.env.MEL_MODEL || path.join(modelsDir, 'melspectrogram.onnx'), opts);
+const emb = await ort.InferenceSession.create(process.env.EMB_MODEL || path.join(modelsDir, 'embedding_model.onnx'), opts);
 const vad = await ort.InferenceSession.create(path.join(modelsDir, 'silero_vad.onnx'), opts);
 const heads = {};
 for (const [k, file] of Object.entries(HEADS)) {
