@@ -9,34 +9,18 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/targets/internal/realmodels"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// realModels holds ONNX Runtime's references on openWakeWord's models
-// (see its README).
-var realModels = filepath.Join("..", "..", "testdata", "realmodels")
-
 func readReal(t *testing.T, path ...string) *tensor.Tensor {
 	t.Helper()
-	tp, err := onnx.ReadTensorFile(filepath.Join(append([]string{realModels}, path...)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, err := onnx.TensorFromProto(tp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := rt.FromProto(pt)
+	v, err := realmodels.Reference(filepath.Join("..", ".."), filepath.Join(path...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
-}
-
-func nth(t *tensor.Tensor, i int) *tensor.Tensor {
-	per := t.Len() / t.Shape[0]
-	return tensor.From(t.Shape[1:], t.F32()[i*per:(i+1)*per])
 }
 
 func isHalf(v float32) bool { return Round(v) == v || v != v }
@@ -156,7 +140,7 @@ func TestRealModelsInHalf(t *testing.T) {
 					if r == nil {
 						in[j] = tensor.Scalar(int64(16000))
 					} else {
-						in[j] = nth(r, i)
+						in[j] = realmodels.Row(r, i)
 					}
 				}
 				if err := fs.Run(context.Background(), in); err != nil {

@@ -6,26 +6,19 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/targets/internal/realmodels"
 	"github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// realModels holds the ONNX Runtime references (see its README),
-// openWakeWord the models.
-var (
-	realModels   = filepath.Join("..", "..", "testdata", "realmodels")
-	openWakeWord = filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword")
-)
+// repo is the repository root: realmodels reads openWakeWord's models and
+// ONNX Runtime's references from it.
+var repo = filepath.Join("..", "..")
 
 // compileReal compiles an openWakeWord model.
 func compileReal(t testing.TB, name string, opts runtime.Options) *runtime.Program {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join(openWakeWord, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := realmodels.Graph(repo, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,25 +33,11 @@ func compileReal(t testing.TB, name string, opts runtime.Options) *runtime.Progr
 // refTensor reads a reference tensor of testdata/realmodels.
 func refTensor(t testing.TB, path ...string) *tensor.Tensor {
 	t.Helper()
-	tp, err := onnx.ReadTensorFile(filepath.Join(append([]string{realModels}, path...)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, err := onnx.TensorFromProto(tp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := runtime.FromProto(pt)
+	v, err := realmodels.Reference(repo, filepath.Join(path...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
-}
-
-// sample returns sample i of a stacked reference tensor (first axis).
-func sample(t *tensor.Tensor, i int) *tensor.Tensor {
-	per := t.Len() / t.Shape[0]
-	return tensor.From(t.Shape[1:], t.F32()[i*per:(i+1)*per])
 }
 
 // maxAbsDiff is the largest |a - b| of two float32 tensors of one size.
@@ -113,13 +92,13 @@ func TestRealModels(t *testing.T) {
 		worst := 0.0
 		for i := range x.Shape[0] {
 			clear(calls)
-			if err := s.Run(ctx, []*tensor.Tensor{sample(x, i)}); err != nil {
+			if err := s.Run(ctx, []*tensor.Tensor{realmodels.Row(x, i)}); err != nil {
 				t.Fatal(err)
 			}
-			d := maxAbsDiff(t, s.Value("53"), sample(want, i))
+			d := maxAbsDiff(t, s.Value("53"), realmodels.Row(want, i))
 			worst = max(worst, d)
 			if d > realTolerance {
-				t.Errorf("sample %d: output %v, ONNX Runtime %v", i, s.Value("53").F32(), sample(want, i).F32())
+				t.Errorf("sample %d: output %v, ONNX Runtime %v", i, s.Value("53").F32(), realmodels.Row(want, i).F32())
 			}
 			then := p1.F32()[i] >= 0.5
 			if n := calls["p1.1"]; n != 1 {
@@ -158,11 +137,11 @@ func TestRealModels(t *testing.T) {
 		worst := map[string]float64{}
 		for i := range in.Shape[0] {
 			clear(calls)
-			if err := s.Run(ctx, []*tensor.Tensor{sample(in, i), tensor.Scalar(int64(16000)), sample(h, i), sample(c, i)}); err != nil {
+			if err := s.Run(ctx, []*tensor.Tensor{realmodels.Row(in, i), tensor.Scalar(int64(16000)), realmodels.Row(h, i), realmodels.Row(c, i)}); err != nil {
 				t.Fatal(err)
 			}
 			for name, want := range wants {
-				d := maxAbsDiff(t, s.Value(name), sample(want, i))
+				d := maxAbsDiff(t, s.Value(name), realmodels.Row(want, i))
 				worst[name] = max(worst[name], d)
 				if d > realTolerance {
 					t.Errorf("sample %d: %s differs from ONNX Runtime's by %g", i, name, d)

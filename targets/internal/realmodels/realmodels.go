@@ -14,6 +14,8 @@ import (
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
+	rt "github.com/potgo/pot/targets/runtime"
+	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
 // Graph reads an openWakeWord model (of host/cli/testdata/openwakeword;
@@ -130,4 +132,25 @@ func TestTarget(t *testing.T, e plugins.Target, tol float64) float64 {
 		}
 	}
 	return worst
+}
+
+// Reference reads a tensor of testdata/realmodels (repo is the repository
+// root) as a runtime tensor.
+func Reference(repo, path string) (*tensor.Tensor, error) {
+	tp, err := onnx.ReadTensorFile(filepath.Join(repo, "testdata", "realmodels", path))
+	if err != nil {
+		return nil, err
+	}
+	pt, err := onnx.TensorFromProto(tp)
+	if err != nil {
+		return nil, err
+	}
+	return rt.FromProto(pt)
+}
+
+// Row returns row i of a stacked float32 tensor (its first axis counts
+// the samples), sharing its storage.
+func Row(t *tensor.Tensor, i int) *tensor.Tensor {
+	per := t.Len() / t.Shape[0]
+	return tensor.From(t.Shape[1:], t.F32()[i*per:(i+1)*per])
 }
