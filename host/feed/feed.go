@@ -12,6 +12,7 @@ import (
 	"github.com/potgo/pot/host/dataset"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // Input is a model input that pot feeds.
@@ -35,18 +36,7 @@ func (in Input) shapeString() string {
 	if len(in.Dims) != len(in.Shape) {
 		return dataset.FormatShape(in.Shape, false)
 	}
-	parts := make([]string, len(in.Dims))
-	for i, d := range in.Dims {
-		switch v := d.GetValue().(type) {
-		case *potv1.Dim_Size:
-			parts[i] = fmt.Sprint(v.Size)
-		case *potv1.Dim_Param:
-			parts[i] = v.Param
-		default:
-			parts[i] = "?"
-		}
-	}
-	return "[" + strings.Join(parts, " ") + "]"
+	return graph.FormatDims(in.Dims)
 }
 
 // Inputs lists the inputs of g that a caller feeds: graph inputs without

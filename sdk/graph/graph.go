@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/potgo/pot/proto/potv1"
 )
@@ -280,6 +281,23 @@ func Opset(g *potv1.Graph) int64 {
 		}
 	}
 	return 0
+}
+
+// FormatDims formats a value's dimensions as in messages, symbolic ones
+// by name: [N 1 28 28] ("?" for a dimension without size or name).
+func FormatDims(dims []*potv1.Dim) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		switch v := d.GetValue().(type) {
+		case *potv1.Dim_Size:
+			parts[i] = fmt.Sprint(v.Size)
+		case *potv1.Dim_Param:
+			parts[i] = v.Param
+		default:
+			parts[i] = "?"
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 // Subgraphs returns the graph attributes of a node (the branches of an

@@ -53,7 +53,7 @@ func FromGraph(g *potv1.Graph, base *onnxpb.ModelProto) (*onnxpb.ModelProto, err
 			ir = base.GetIrVersion()
 		} else {
 			v, _ := DefaultOpset(out)
-			ir = irVersionFor(v)
+			ir = IRVersionFor(v)
 		}
 	}
 	out.IrVersion = int64Ptr(ir)

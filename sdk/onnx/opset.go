@@ -38,9 +38,9 @@ func CheckOpset(m *onnxpb.ModelProto) error {
 
 func isDefaultDomain(d string) bool { return d == "" || d == "ai.onnx" }
 
-// irVersionFor is the IR version ONNX released together with a default
+// IRVersionFor is the IR version ONNX released together with a default
 // opset version, used when a graph does not say its IR version.
-func irVersionFor(opset int64) int64 {
+func IRVersionFor(opset int64) int64 {
 	switch {
 	case opset <= 0:
 		return 8

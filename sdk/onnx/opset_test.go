@@ -64,8 +64,8 @@ func TestIRVersionFor(t *testing.T) {
 	// ONNX's release table (docs/Versioning.md).
 	tests := map[int64]int64{7: 3, 8: 3, 9: 4, 10: 5, 11: 6, 12: 7, 13: 7, 14: 7, 15: 8, 18: 8, 19: 9, 20: 9, 21: 10}
 	for opset, want := range tests {
-		if got := irVersionFor(opset); got != want {
-			t.Errorf("irVersionFor(%d) = %d, want %d", opset, got, want)
+		if got := IRVersionFor(opset); got != want {
+			t.Errorf("IRVersionFor(%d) = %d, want %d", opset, got, want)
 		}
 	}
 }

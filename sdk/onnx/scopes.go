@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // uniqueNames makes the names of values and of nodes unique across g and
@@ -25,7 +26,7 @@ func uniqueNames(g *potv1.Graph) {
 		u.nodes[n.GetName()] = true
 	}
 	for _, n := range g.GetNodes() {
-		for _, sg := range graphAttrs(n) {
+		for _, sg := range graph.Subgraphs(n) {
 			u.scope(sg)
 		}
 	}
@@ -49,7 +50,7 @@ func (u *uniquer) collect(g *potv1.Graph) {
 		for _, in := range n.GetInputs() {
 			u.used[in] = true
 		}
-		for _, sg := range graphAttrs(n) {
+		for _, sg := range graph.Subgraphs(n) {
 			u.collect(sg)
 		}
 	}
@@ -83,7 +84,7 @@ func (u *uniquer) scope(g *potv1.Graph) {
 		u.nodes[n.GetName()] = true
 	}
 	for _, n := range g.GetNodes() {
-		for _, sg := range graphAttrs(n) {
+		for _, sg := range graph.Subgraphs(n) {
 			u.scope(sg)
 		}
 	}
@@ -107,17 +108,6 @@ func definitions(g *potv1.Graph) []string {
 		}
 	}
 	return out
-}
-
-func graphAttrs(n *potv1.Node) []*potv1.Graph {
-	var gs []*potv1.Graph
-	for _, a := range n.GetAttributes() {
-		if a.GetG() != nil {
-			gs = append(gs, a.GetG())
-		}
-		gs = append(gs, a.GetGraphs()...)
-	}
-	return gs
 }
 
 // renameValues renames values of g: its own definitions and their uses
@@ -173,7 +163,7 @@ func renameValues(g *potv1.Graph, m map[string]string, own bool) {
 				re(&n.Outputs[i])
 			}
 		}
-		for _, sg := range graphAttrs(n) {
+		for _, sg := range graph.Subgraphs(n) {
 			renameValues(sg, m, false)
 		}
 	}

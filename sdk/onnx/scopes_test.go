@@ -7,6 +7,7 @@ import (
 
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 func pnode(name, op string, in, out []string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
@@ -84,7 +85,7 @@ func TestToGraphUniqueNames(t *testing.T) {
 				t.Errorf("node name %q used twice", n.GetName())
 			}
 			nodes[n.GetName()] = true
-			for _, sg := range graphAttrs(n) {
+			for _, sg := range graph.Subgraphs(n) {
 				visit(sg)
 			}
 		}

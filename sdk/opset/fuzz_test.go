@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // fuzzOps are the operators the fuzzer draws from: every operator with an
@@ -156,8 +157,8 @@ func FuzzUpgrade(f *testing.F) {
 		if err != nil || from == 13 {
 			return
 		}
-		if defaultOpset(out) != 13 || rep.To != 13 || rep.From != from {
-			t.Fatalf("opset %d, report %+v", defaultOpset(out), rep)
+		if graph.Opset(out) != 13 || rep.To != 13 || rep.From != from {
+			t.Fatalf("opset %d, report %+v", graph.Opset(out), rep)
 		}
 		checkUpgraded(t, out, nil, from)
 	})

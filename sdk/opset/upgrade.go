@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/onnx"
 )
 
 // Change is one node that Upgrade rewrote beyond the version bump.
@@ -90,7 +92,7 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 	if g == nil {
 		return nil, nil, errors.New("opset upgrade: nil graph")
 	}
-	from := defaultOpset(g)
+	from := graph.Opset(g)
 	switch {
 	case from == 0:
 		return nil, nil, errors.New("opset upgrade: the model imports no default ONNX opset (domain \"\" or \"ai.onnx\")")
@@ -121,35 +123,13 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 			o.Version = to
 		}
 	}
-	out.IrVersion = max(out.GetIrVersion(), irVersionFor(to))
+	// The IR released with the opset, and at least 4, which lets
+	// initializers be left out of the graph inputs.
+	out.IrVersion = max(out.GetIrVersion(), onnx.IRVersionFor(to), 4)
 	return out, u.report, nil
 }
 
 func isDefaultDomain(d string) bool { return d == "" || d == "ai.onnx" }
-
-func defaultOpset(g *potv1.Graph) int64 {
-	for _, o := range g.GetOpsets() {
-		if isDefaultDomain(o.GetDomain()) {
-			return o.GetVersion()
-		}
-	}
-	return 0
-}
-
-// irVersionFor is the IR version ONNX released with a default opset.
-func irVersionFor(opset int64) int64 {
-	switch {
-	case opset <= 8:
-		return 4 // 3 would do, but 4 lets initializers be left out of the inputs
-	case opset <= 9:
-		return 4
-	case opset <= 10:
-		return 5
-	case opset <= 11:
-		return 6
-	}
-	return 7
-}
 
 // cloneGraph copies g deeply enough for Upgrade to rewrite the copy: the
 // nodes (with their subgraphs) and opset imports are cloned, the lists

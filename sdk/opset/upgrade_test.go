@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 func TestUpgradeArguments(t *testing.T) {
@@ -42,8 +43,8 @@ func TestUpgradeArguments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if defaultOpset(out) != tc.to || rep.To != tc.to || rep.From != defaultOpset(tc.g) || rep.Nodes != 1 {
-				t.Errorf("opset %d, report %+v", defaultOpset(out), rep)
+			if graph.Opset(out) != tc.to || rep.To != tc.to || rep.From != graph.Opset(tc.g) || rep.Nodes != 1 {
+				t.Errorf("opset %d, report %+v", graph.Opset(out), rep)
 			}
 		})
 	}

@@ -1080,20 +1080,7 @@ func checkInput(spec inputSpec, t *tensor.Tensor) error {
 }
 
 // FormatShape prints a shape with symbolic dimensions, like [N 1 28 28].
-func FormatShape(dims []*potv1.Dim) string {
-	parts := make([]string, len(dims))
-	for i, d := range dims {
-		switch v := d.GetValue().(type) {
-		case *potv1.Dim_Size:
-			parts[i] = fmt.Sprint(v.Size)
-		case *potv1.Dim_Param:
-			parts[i] = v.Param
-		default:
-			parts[i] = "?"
-		}
-	}
-	return "[" + strings.Join(parts, " ") + "]"
-}
+func FormatShape(dims []*potv1.Dim) string { return graph.FormatDims(dims) }
 
 // Value returns the value of a named tensor after a run, valid until the
 // next run: graph outputs, inputs, constants and watched values; nil for
