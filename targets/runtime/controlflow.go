@@ -59,6 +59,18 @@ func newControlState(k controlKernel) *controlState {
 	return cs
 }
 
+// carry copies the body's outputs from, from+1, ... — the loop-carried
+// values — into the buffer set of iteration t (two sets alternate, so
+// that the body never reads what it writes) and makes them the next
+// iteration's arguments dst.
+func (cs *controlState) carry(body *Session, t, from int, dst []*tensor.Tensor) {
+	next := buffers(&cs.carried[t%2], len(dst))
+	for i := range dst {
+		next[i].CopyFrom(body.output(from + i))
+		dst[i] = next[i]
+	}
+}
+
 // buffers returns n reusable tensors of list *l.
 func buffers(l *[]*tensor.Tensor, n int) []*tensor.Tensor {
 	for len(*l) < n {
@@ -215,11 +227,7 @@ func (k *loopKernel) run(ctx context.Context, cs *controlState, in, out []*tenso
 		if cond, err = boolScalar(body.output(0), "the body's condition"); err != nil {
 			return fmt.Errorf("iteration %d: %w", iters, err)
 		}
-		next := buffers(&cs.carried[iters%2], k.n)
-		for i := range k.n {
-			next[i].CopyFrom(body.output(1 + i))
-			args[2+i] = next[i]
-		}
+		cs.carry(body, int(iters), 1, args[2:2+k.n])
 		for j := range k.k {
 			if err := appendElement(acc[j], body.output(1+k.n+j), int(iters)); err != nil {
 				return fmt.Errorf("iteration %d: scan output %d: %w", iters, j, err)
@@ -410,11 +418,7 @@ func (k *scanKernel) run(ctx context.Context, cs *controlState, in, out []*tenso
 		if err := body.runSub(ctx, args, in); err != nil {
 			return fmt.Errorf("iteration %d: %w", t, err)
 		}
-		next := buffers(&cs.carried[t%2], k.n)
-		for i := range k.n {
-			next[i].CopyFrom(body.output(i))
-			args[i] = next[i]
-		}
+		cs.carry(body, t, 0, args[:k.n])
 		for j := range k.k {
 			o := out[k.n+j]
 			if o == nil {
@@ -570,11 +574,7 @@ func (k *scan8Kernel) run(ctx context.Context, cs *controlState, in, out []*tens
 			if err := body.runSub(ctx, args, in); err != nil {
 				return fmt.Errorf("batch %d, iteration %d: %w", b, t, err)
 			}
-			next := buffers(&cs.carried[t%2], k.n)
-			for i := range k.n {
-				next[i].CopyFrom(body.output(i))
-				args[i] = next[i]
-			}
+			cs.carry(body, t, 0, args[:k.n])
 			for j := range k.k {
 				o := out[k.n+j]
 				if o == nil {
