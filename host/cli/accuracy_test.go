@@ -26,18 +26,7 @@ func TestAccuracyAgainstPyTorch(t *testing.T) {
 		// these drops by a few images.
 		t.Skip("the figures are for the AVX2+FMA kernels; this build or CPU runs the pure-Go ones")
 	}
-	b, err := os.ReadFile(testenv.Example("models", "baselines.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var baselines map[string]struct {
-		Dataset string  `json:"dataset"`
-		Float   float64 `json:"float_top1"`
-		Int8    float64 `json:"int8_top1"`
-	}
-	if err := json.Unmarshal(b, &baselines); err != nil {
-		t.Fatal(err)
-	}
+	baselines := readBaselines(t)
 	for _, name := range []string{"lenet_mnist", "resnet_fmnist", "mobilenet_fmnist"} {
 		base := baselines[name]
 		for _, preset := range []string{"performance", "mixed"} {
@@ -104,4 +93,25 @@ func TestLowBitBiasCorrection(t *testing.T) {
 			t.Errorf("%s %.4f is no better than MinMax alone %.4f", alg, top1[alg], top1["MinMax"])
 		}
 	}
+}
+
+// baseline is a model's figures in examples/models/baselines.json: its
+// float top-1 and PyTorch's int8 top-1.
+type baseline struct {
+	Dataset string  `json:"dataset"`
+	Float   float64 `json:"float_top1"`
+	Int8    float64 `json:"int8_top1"`
+}
+
+func readBaselines(t *testing.T) map[string]baseline {
+	t.Helper()
+	b, err := os.ReadFile(testenv.Example("models", "baselines.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]baseline
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

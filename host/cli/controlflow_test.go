@@ -14,7 +14,6 @@ import (
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/onnx"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -67,14 +66,7 @@ func writeWindows(t *testing.T, path string, ws [][]float32) {
 // each.
 func jarvisRun(t *testing.T, path string, ws [][]float32) (out, p1 []float32) {
 	t.Helper()
-	m, err := onnx.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := mustGraph(t, path)
 	p, err := rt.Compile(g, rt.Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -137,14 +129,7 @@ func TestQuantizeIfModel(t *testing.T) {
 	}
 	branchQDQ := func(path string) (quantized map[string]bool, qls int) {
 		t.Helper()
-		m, err := onnx.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := onnx.ToGraph(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := mustGraph(t, path)
 		x := graph.NewIndex(g)
 		quantized = map[string]bool{}
 		for _, name := range verifier {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/targets/runtime/kernels"
 )
 
@@ -169,18 +168,7 @@ func TestTransformerAccuracyAgainstPyTorch(t *testing.T) {
 	if !kernels.Accelerated() {
 		t.Skip("the figures are for the AVX2+FMA kernels; this build or CPU runs the pure-Go ones")
 	}
-	b, err := os.ReadFile(testenv.Example("models", "baselines.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var baselines map[string]struct {
-		Float float64 `json:"float_top1"`
-		Int8  float64 `json:"int8_top1"`
-	}
-	if err := json.Unmarshal(b, &baselines); err != nil {
-		t.Fatal(err)
-	}
-	base, ok := baselines["vit_fmnist"]
+	base, ok := readBaselines(t)["vit_fmnist"]
 	if !ok {
 		t.Fatal("baselines.json has no vit_fmnist")
 	}
@@ -219,14 +207,7 @@ func TestTransformerAccuracyAgainstPyTorch(t *testing.T) {
 // both operands through DequantizeLinear.
 func checkTransformerQDQ(t *testing.T, path string) {
 	t.Helper()
-	m, err := onnx.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := mustGraph(t, path)
 	x := graph.NewIndex(g)
 	quantized, products := 0, 0
 	for _, n := range g.GetNodes() {
@@ -262,14 +243,7 @@ func checkTransformerQDQ(t *testing.T, path string) {
 // DequantizeLinear output.
 func quantizedAdds(t *testing.T, path string) int {
 	t.Helper()
-	m, err := onnx.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := mustGraph(t, path)
 	x := graph.NewIndex(g)
 	n := 0
 	for _, node := range g.GetNodes() {
