@@ -156,6 +156,57 @@ func TestQuantizeTransformer(t *testing.T) {
 	}
 }
 
+// TestQuantizeTransformerSamplesAsManyAsTokens quantizes vit_fmnist on 50
+// calibration samples, one batch as large as its 50 tokens (49 patches
+// and the class token): the attention's input projections read
+// [tokens, batch, channels], whose first axis then has the batch's size
+// without being the batch. FastBiasCorrection's statistics of them used
+// to fail ("channel axis 2 out of range for sample shape [50 64]"); now
+// every MatMul layer is corrected or refused by the threshold only.
+func TestQuantizeTransformerSamplesAsManyAsTokens(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "vit_int8.onnx")
+	stdout, stderr, code := pot(t, "quantize", "--model", testenv.Example("models", "vit_fmnist.onnx"),
+		"--data", testenv.Example("data", "fmnist-calib.json"), "--model-type", "transformer",
+		"--subset", "50", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res quantizeResult
+	mustJSON(t, stdout, &res)
+	var rep struct {
+		Reports map[string]struct {
+			Corrected []string          `json:"corrected"`
+			Skipped   map[string]string `json:"skipped"`
+			Samples   int               `json:"stat_samples"`
+		} `json:"reports"`
+	}
+	if err := json.Unmarshal(res.Reports, &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, res.Reports)
+	}
+	bc, ok := rep.Reports["FastBiasCorrection"]
+	if !ok {
+		t.Fatalf("no FastBiasCorrection report: %s", res.Reports)
+	}
+	if bc.Samples != 50 {
+		t.Errorf("FastBiasCorrection statistics over %d samples, want 50", bc.Samples)
+	}
+	layers := 0
+	for _, l := range bc.Corrected {
+		if strings.Contains(l, "MatMul") {
+			layers++
+		}
+	}
+	for l, why := range bc.Skipped {
+		if !strings.Contains(why, "times the bias") {
+			t.Errorf("skipped %s: %s", l, why)
+		}
+		layers++
+	}
+	if layers < 9 {
+		t.Errorf("saw %d MatMul layers, want 9: corrected %v, skipped %v", layers, bc.Corrected, bc.Skipped)
+	}
+}
+
 // TestTransformerAccuracyAgainstPyTorch is the transformer criterion of
 // issue 14: on vit_fmnist with 300 calibration samples, default flags
 // and --model-type transformer, the top-1 drop on the full test set is at

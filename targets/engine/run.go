@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"google.golang.org/grpc/codes"
@@ -150,17 +151,26 @@ func (e *Engine) feeding(c *compiled, ds *dataset, requested int) (*feeding, err
 	return f, nil
 }
 
-// runBatches runs the selected samples through a compiled program.
-func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, br batchRun) error {
+// batching resolves the samples of a request and how they feed c.
+func (e *Engine) batching(c *compiled, s *potv1.Samples) (*dataset, []int, *feeding, error) {
 	ds, idx, bs, err := e.selection(s)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	f, err := e.feeding(c, ds, bs)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ds, idx, f, nil
+}
+
+// runBatches runs the selected samples through a compiled program.
+func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, br batchRun) error {
+	ds, idx, f, err := e.batching(c, s)
+	if err != nil {
 		return err
 	}
-	bs = f.batch
+	bs := f.batch
 	names := c.prog.InputNames()
 	sess := c.prog.NewSession()
 	var b batchInfo
@@ -320,7 +330,8 @@ func (e *Engine) CollectStatistics(ctx context.Context, req *potv1.StatisticsReq
 	defer release()
 	resp, err := e.collect(ctx, c, req.GetProbes(), req.GetSamples())
 	if errors.Is(err, errBatchLayout) && req.GetSamples().GetBatchSize() != 1 {
-		// Some probed tensor mixes samples (a reshape across the batch):
+		// Some probed tensor does not hold the samples along its first
+		// axis (attention's [tokens, N, C], a reshape across the batch):
 		// reduce one sample at a time.
 		one := &potv1.Samples{DataId: req.GetSamples().GetDataId(), Indices: req.GetSamples().GetIndices(), BatchSize: 1}
 		resp, err = e.collect(ctx, c, req.GetProbes(), one)
@@ -347,6 +358,28 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 		watch = append(watch, n)
 	}
 	sort.Strings(watch)
+	_, idx, f, err := e.batching(c, samples)
+	if err != nil {
+		return nil, err
+	}
+	// Whether a tensor computed for a batch holds the samples along its
+	// first axis cannot be told from its size alone (ViT's [tokens, N, C]
+	// with 50 tokens, in a batch of 50): compare it with the tensor's
+	// shape for one sample run alone. A model with a fixed batch of N > 1
+	// cannot run one sample alone; there a first axis of N is the batch.
+	var alone sampleShapes
+	if f.batch > 1 && !f.fixed && len(idx) > 1 {
+		if alone, err = e.sampleShapes(ctx, c, samples.GetDataId(), idx[0], watch); err != nil {
+			return nil, err
+		}
+		for _, n := range watch {
+			for _, s := range alone[n] {
+				if len(s) == 0 || s[0] != 1 {
+					return nil, fmt.Errorf("tensor %q of shape %v for one sample: %w", n, s, errBatchLayout)
+				}
+			}
+		}
+	}
 	var scratch []float32
 	var f32 tensor.Tensor
 	// A tensor inside a subgraph is computed for the samples that run it:
@@ -366,6 +399,9 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 			return fmt.Errorf("tensor %q: %w", name, err)
 		}
 		shape := t.Shape
+		if batch > 1 && alone != nil && !alone.batched(name, shape, batch) {
+			return fmt.Errorf("tensor %q of shape %v (for one sample: %v): %w", name, shape, alone[name], errBatchLayout)
+		}
 		if len(shape) == 0 || shape[0] != batch {
 			if batch != 1 {
 				return fmt.Errorf("tensor %q of shape %v: %w", name, shape, errBatchLayout)
@@ -414,6 +450,47 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 		resp.Values = append(resp.Values, sv)
 	}
 	return resp, nil
+}
+
+// sampleShapes are the shapes tensors have when one sample runs alone:
+// one per tensor, several for a tensor that a loop body computes at each
+// iteration, none for a tensor of a branch the sample does not run.
+type sampleShapes map[string][][]int
+
+// sampleShapes runs sample i of a data set alone and records the shapes
+// of the watched tensors.
+func (e *Engine) sampleShapes(ctx context.Context, c *compiled, dataID string, i int, watch []string) (sampleShapes, error) {
+	one := sampleShapes{}
+	err := e.runBatches(ctx, c, &potv1.Samples{DataId: dataID, Indices: []int64{int64(i)}, BatchSize: 1}, batchRun{
+		watch: watch,
+		onValue: func(_ batchInfo, name string, t *tensor.Tensor) error {
+			for _, s := range one[name] {
+				if slices.Equal(s, t.Shape) {
+					return nil
+				}
+			}
+			one[name] = append(one[name], slices.Clone(t.Shape))
+			return nil
+		},
+	})
+	return one, err
+}
+
+// batched reports whether a tensor of this shape, computed for a batch
+// of n samples, holds them along its first axis: whether its shape is
+// [n, d...] where [1, d...] is a shape it has for one sample alone. A
+// first axis of size n that is not the batch's (tokens as many as the
+// samples) keeps its size for one sample.
+func (one sampleShapes) batched(name string, shape []int, n int) bool {
+	if len(shape) == 0 || shape[0] != n {
+		return false
+	}
+	for _, s := range one[name] {
+		if len(s) == len(shape) && s[0] == 1 && slices.Equal(s[1:], shape[1:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // Evaluate implements plugins.Target.
