@@ -29,8 +29,11 @@ type Config struct {
 	// quantizers by.
 	HardwareConfig *potv1.HardwareConfig
 	// Presets the target accepts, the default first.
-	Presets    []string
-	Properties map[string]string
+	Presets []string
+	// Capabilities are the facts about the target's arithmetic that
+	// algorithms branch on (accumulation, float fallback, ...).
+	Capabilities *potv1.TargetCapabilities
+	Properties   map[string]string
 	// Threads per inference; 0 means all cores.
 	Threads int
 	// BatchSize of inference over data sets when a request leaves it 0.
@@ -111,6 +114,7 @@ func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
 		ProtocolVersions: []int32{plugins.ProtocolVersion},
 		HardwareConfig:   e.cfg.HardwareConfig,
 		Presets:          e.cfg.Presets,
+		Capabilities:     e.cfg.Capabilities,
 		Properties:       e.cfg.Properties,
 	}
 	for _, op := range ops.Registered() {
