@@ -17,6 +17,7 @@ import (
 	"github.com/potgo/pot/algorithms/quant"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 )
 
 // Name is the algorithm's name.
@@ -95,7 +96,7 @@ type searcher struct {
 	base   json.RawMessage
 	qp     *quant.Params
 	st     *state
-	gna    bool
+	caps   *potv1.TargetCapabilities
 	metric string
 	mu     sync.Mutex // guards st.Evaluations during parallel ranking
 }
@@ -113,7 +114,7 @@ func Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.Q
 	if info.GetEvaluationSamples() == 0 {
 		return nil, nil, fmt.Errorf("%s needs evaluation data (--eval-data)", Name)
 	}
-	s := &searcher{h: h, req: req, p: p, base: base, qp: qp, gna: strings.HasPrefix(strings.ToUpper(req.Target.GetDevice()), "GNA")}
+	s := &searcher{h: h, req: req, p: p, base: base, qp: qp, caps: sdk.Capabilities(req.Target)}
 	// The run's metric (the host's: the user's --metric, else top-1 with
 	// labels and agreement without), unless POT's annotation-free mode
 	// asks for agreement.
@@ -264,9 +265,14 @@ func (s *searcher) start(ctx context.Context) error {
 	st := s.st
 	var baseline *potv1.HostEvaluateResponse
 	var err error
-	if s.gna {
-		// GNA: the baseline is the all-int16 model.
-		precise, err := s.runBase(ctx, map[string]any{"preset": quant.Accuracy})
+	if s.caps.GetIntegerOnly() {
+		// Integer-only targets (GNA): the baseline is the most precise
+		// integer model (GNA: all int16).
+		preset := s.caps.GetPrecisePreset()
+		if preset == "" {
+			preset = quant.Accuracy
+		}
+		precise, err := s.runBase(ctx, map[string]any{"preset": preset})
 		if err != nil {
 			return err
 		}
@@ -284,7 +290,7 @@ func (s *searcher) start(ctx context.Context) error {
 		st.MaxDrop = st.Baseline * s.p.MaximalDrop
 	}
 	override := map[string]any{}
-	if s.gna {
+	if s.caps.GetIntegerOnly() {
 		override["preset"] = quant.Performance
 	}
 	basePlan, err := s.runBase(ctx, override)
@@ -302,7 +308,7 @@ func (s *searcher) start(ctx context.Context) error {
 		st.Done, st.Met = true, true
 		return s.save(ctx)
 	}
-	if s.p.ConvertToMixedPreset && s.qp.Preset == quant.Performance && !s.gna {
+	if s.p.ConvertToMixedPreset && s.qp.Preset == quant.Performance && !s.caps.GetIntegerOnly() {
 		mixed, err := s.runBase(ctx, map[string]any{"preset": quant.Mixed})
 		if err != nil {
 			return err
@@ -318,7 +324,7 @@ func (s *searcher) start(ctx context.Context) error {
 			return s.save(ctx)
 		}
 	}
-	if s.p.TuneHyperparams && !s.gna {
+	if s.p.TuneHyperparams && !s.caps.GetIntegerOnly() {
 		if err := s.tune(ctx); err != nil {
 			return err
 		}
@@ -348,7 +354,7 @@ func (s *searcher) setCurrent(p *potv1.QuantizationPlan, value float64) {
 
 // candidates are the groups that can still be reverted.
 func (s *searcher) candidates(p *potv1.QuantizationPlan) []group {
-	if s.gna {
+	if s.caps.GetIntegerOnly() {
 		precise, _ := s.plan(s.st.Precise)
 		return promotable(p, precise)
 	}
@@ -357,7 +363,7 @@ func (s *searcher) candidates(p *potv1.QuantizationPlan) []group {
 
 // apply reverts (or on GNA promotes) a group.
 func (s *searcher) apply(p *potv1.QuantizationPlan, g group) *potv1.QuantizationPlan {
-	if s.gna {
+	if s.caps.GetIntegerOnly() {
 		precise, _ := s.plan(s.st.Precise)
 		return promote(p, precise, g)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"strings"
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
@@ -96,7 +95,7 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.
 // and target.
 func defaultChain(p *Params, t *potv1.TargetDescription) []string {
 	chain := []string{"ActivationChannelAlignment", "MinMaxQuantization"}
-	if strings.HasPrefix(strings.ToUpper(t.GetDevice()), "GNA") {
+	if sdk.Capabilities(t).GetAccumulator() == potv1.Accumulator_ACCUMULATOR_INT32_SATURATING {
 		// POT appends OverflowCorrection at the end, but its bias
 		// correction measures a float simulation that cannot overflow;
 		// pot's GNA target saturates its int32 accumulators as the device

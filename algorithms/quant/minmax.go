@@ -66,7 +66,7 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	for _, t := range plan.TensorUpdates {
 		updated[t.GetName()] = t
 	}
-	satLayers, err := saturationLayers(x, p.SaturationFix, req.Target.GetDevice())
+	satLayers, err := saturationLayers(x, p.SaturationFix, sdk.Capabilities(req.Target))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,7 +82,7 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	rep := &MinMaxReport{Preset: preset}
 	var acts []*activation
 	for _, pt := range points {
-		if p.ModelType == "transformer" && symmetricProducts(req.Target.GetDevice()) && !pt.Weights && feedsActivationMatMul(x, pt) {
+		if p.ModelType == "transformer" && sdk.Capabilities(req.Target).GetSymmetricActivationProducts() && !pt.Weights && feedsActivationMatMul(x, pt) {
 			// POT: activations of MatMuls without a constant input are
 			// symmetric in transformers (on ANY, CPU and GPU).
 			pt.Options = onlyMode(pt.Options, potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC)
@@ -564,18 +564,6 @@ func feedsActivationMatMul(x *graph.Index, pt *Point) bool {
 			x.Constant(n.GetInputs()[0]) == nil && x.Constant(n.GetInputs()[1]) == nil {
 			return true
 		}
-	}
-	return false
-}
-
-// symmetricProducts reports whether transformer mode makes the inputs of
-// MatMuls of two activations symmetric on a device: POT's
-// change_configurations_by_model_type_transformer does on ANY, CPU and
-// GPU. VPU's MatMul takes symmetric activations only with 4 bits.
-func symmetricProducts(device string) bool {
-	switch strings.ToUpper(device) {
-	case "", "ANY", "CPU", "GPU":
-		return true
 	}
 	return false
 }

@@ -206,18 +206,20 @@ func TestChoosePresetRule(t *testing.T) {
 
 func TestSaturationLayers(t *testing.T) {
 	x := g(t, "Conv c1 x w1 -> a", "Relu r a -> b", "Conv c2 b w2 -> y")
-	first, err := saturationLayers(x, "", "CPU")
+	pairs := &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT16_PAIRS}
+	exact := &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32}
+	first, err := saturationLayers(x, "", pairs)
 	if err != nil || !first["c1"] || first["c2"] {
 		t.Errorf("first_layer: %v %v", first, err)
 	}
-	all, _ := saturationLayers(x, SaturationAll, "ANY")
+	all, _ := saturationLayers(x, SaturationAll, pairs)
 	if !all["c1"] || !all["c2"] {
 		t.Errorf("all: %v", all)
 	}
-	if none, _ := saturationLayers(x, "", "GPU"); len(none) != 0 {
-		t.Errorf("GPU: %v", none)
+	if none, _ := saturationLayers(x, "", exact); len(none) != 0 {
+		t.Errorf("exact int32 accumulation: %v", none)
 	}
-	if _, err := saturationLayers(x, "some", "CPU"); err == nil {
+	if _, err := saturationLayers(x, "some", pairs); err == nil {
 		t.Error("bad mode accepted")
 	}
 }

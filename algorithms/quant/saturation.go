@@ -2,7 +2,6 @@ package quant
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
@@ -19,14 +18,13 @@ const (
 // on CPU (and ANY), the weighted layers first reached from the graph
 // inputs (first_layer, the default) or all of them (all). On other
 // devices, or with "no", none.
-func saturationLayers(x *graph.Index, mode, device string) (map[string]bool, error) {
+func saturationLayers(x *graph.Index, mode string, caps *potv1.TargetCapabilities) (map[string]bool, error) {
 	switch mode {
 	case "", SaturationFirstLayer, SaturationAll, SaturationNo:
 	default:
 		return nil, fmt.Errorf("saturation_fix %q is not first_layer, all or no", mode)
 	}
-	dev := strings.ToUpper(device)
-	if mode == SaturationNo || (dev != "CPU" && dev != "ANY" && dev != "") {
+	if mode == SaturationNo || caps.GetAccumulator() != potv1.Accumulator_ACCUMULATOR_INT16_PAIRS {
 		return nil, nil
 	}
 	hasConv := false

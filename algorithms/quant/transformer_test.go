@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/hwconfig"
 )
 
@@ -171,7 +172,7 @@ func TestTransformerProductOptions(t *testing.T) {
 		{"VPU", vpu, vpu[2]},
 	} {
 		opts := tc.opts
-		if symmetricProducts(tc.device) {
+		if sdk.Capabilities(&potv1.TargetDescription{Device: tc.device}).GetSymmetricActivationProducts() {
 			opts = onlyMode(opts, sym)
 		}
 		if got := opts[len(opts)-1]; got.GetBits() != tc.last.GetBits() || got.GetMode() != tc.last.GetMode() {

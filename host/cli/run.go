@@ -18,6 +18,7 @@ import (
 	"github.com/potgo/pot/host/qdq"
 	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/schema"
 )
@@ -341,11 +342,7 @@ func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.G
 // layerReport is the part of a report that analyze writes too.
 func layerReport(ctx context.Context, sess *pipeline.Session, graph *potv1.Graph, plan *potv1.QuantizationPlan,
 	calib dataset.Dataset, model string, samples int) (*report.Report, error) {
-	pick := dataset.Subset(calib.Len(), samples, 0, true)
-	idx := make([]int64, len(pick))
-	for i, v := range pick {
-		idx[i] = int64(v)
-	}
+	idx := sdk.Subset(calib.Len(), samples, 0, true)
 	layers, err := report.Layers(ctx, sess, graph, sess.ModelID(), plan, idx)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/potgo/pot/sdk"
 )
 
 // TestReadBatch checks that the parallel batch reader gives the same
@@ -13,7 +15,7 @@ func TestReadBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := Subset(ds.Len(), 37, 3, true)
+	idx := indices(sdk.Subset(ds.Len(), 37, 3, true))
 	dst := make([]float32, len(idx)*784)
 	labels, err := ReadBatch(context.Background(), ds, idx, dst)
 	if err != nil {
@@ -40,4 +42,13 @@ func TestReadBatch(t *testing.T) {
 	if _, err := ReadBatch(ctx, ds, idx, dst); err == nil {
 		t.Error("cancelled context: no error")
 	}
+}
+
+// indices converts sdk.Subset's indices to ReadBatch's.
+func indices(idx []int64) []int {
+	out := make([]int, len(idx))
+	for i, v := range idx {
+		out[i] = int(v)
+	}
+	return out
 }

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/potgo/pot/sdk"
 )
 
 // pngBytes encodes an image as PNG.
@@ -111,7 +113,7 @@ func TestImageFolderMNIST(t *testing.T) {
 	}
 	// Concurrent decoding gives the same samples.
 	batch := make([]float32, n*784)
-	labels, err := ReadBatch(context.Background(), ds, Subset(n, 0, 0, false), batch)
+	labels, err := ReadBatch(context.Background(), ds, indices(sdk.Subset(n, 0, 0, false)), batch)
 	if err != nil {
 		t.Fatal(err)
 	}

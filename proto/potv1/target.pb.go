@@ -25,6 +25,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Accumulator is how the devices a target stands for add up integer
+// products.
+type Accumulator int32
+
+const (
+	// Not said (a target of an older SDK): read as ACCUMULATOR_INT32.
+	Accumulator_ACCUMULATOR_UNSPECIFIED Accumulator = 0
+	// Exact int32 sums (VNNI, GPUs, VPUs).
+	Accumulator_ACCUMULATOR_INT32 Accumulator = 1
+	// Pairs of u8 x s8 products are summed in int16 with saturation before
+	// int32 accumulation (AVX2 and AVX-512 without VNNI: VPMADDUBSW). POT's
+	// saturation fix (7-bit weights of the first layers) applies.
+	Accumulator_ACCUMULATOR_INT16_PAIRS Accumulator = 2
+	// 16-bit activations times 16-bit weights are summed in a saturating
+	// int32 (GNA): OverflowCorrection rescales weights that could overflow.
+	Accumulator_ACCUMULATOR_INT32_SATURATING Accumulator = 3
+)
+
+// Enum value maps for Accumulator.
+var (
+	Accumulator_name = map[int32]string{
+		0: "ACCUMULATOR_UNSPECIFIED",
+		1: "ACCUMULATOR_INT32",
+		2: "ACCUMULATOR_INT16_PAIRS",
+		3: "ACCUMULATOR_INT32_SATURATING",
+	}
+	Accumulator_value = map[string]int32{
+		"ACCUMULATOR_UNSPECIFIED":      0,
+		"ACCUMULATOR_INT32":            1,
+		"ACCUMULATOR_INT16_PAIRS":      2,
+		"ACCUMULATOR_INT32_SATURATING": 3,
+	}
+)
+
+func (x Accumulator) Enum() *Accumulator {
+	p := new(Accumulator)
+	*p = x
+	return p
+}
+
+func (x Accumulator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Accumulator) Descriptor() protoreflect.EnumDescriptor {
+	return file_pot_v1_target_proto_enumTypes[0].Descriptor()
+}
+
+func (Accumulator) Type() protoreflect.EnumType {
+	return &file_pot_v1_target_proto_enumTypes[0]
+}
+
+func (x Accumulator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Accumulator.Descriptor instead.
+func (Accumulator) EnumDescriptor() ([]byte, []int) {
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{0}
+}
+
 // Reducer computes one value (or one per channel) from one sample's tensor.
 type Reducer int32
 
@@ -71,11 +132,11 @@ func (x Reducer) String() string {
 }
 
 func (Reducer) Descriptor() protoreflect.EnumDescriptor {
-	return file_pot_v1_target_proto_enumTypes[0].Descriptor()
+	return file_pot_v1_target_proto_enumTypes[1].Descriptor()
 }
 
 func (Reducer) Type() protoreflect.EnumType {
-	return &file_pot_v1_target_proto_enumTypes[0]
+	return &file_pot_v1_target_proto_enumTypes[1]
 }
 
 func (x Reducer) Number() protoreflect.EnumNumber {
@@ -84,7 +145,7 @@ func (x Reducer) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Reducer.Descriptor instead.
 func (Reducer) EnumDescriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{0}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{1}
 }
 
 // Aggregator combines the per-sample values over the samples.
@@ -140,11 +201,11 @@ func (x Aggregator) String() string {
 }
 
 func (Aggregator) Descriptor() protoreflect.EnumDescriptor {
-	return file_pot_v1_target_proto_enumTypes[1].Descriptor()
+	return file_pot_v1_target_proto_enumTypes[2].Descriptor()
 }
 
 func (Aggregator) Type() protoreflect.EnumType {
-	return &file_pot_v1_target_proto_enumTypes[1]
+	return &file_pot_v1_target_proto_enumTypes[2]
 }
 
 func (x Aggregator) Number() protoreflect.EnumNumber {
@@ -153,7 +214,7 @@ func (x Aggregator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Aggregator.Descriptor instead.
 func (Aggregator) EnumDescriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{1}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{2}
 }
 
 type DescribeRequest struct {
@@ -578,7 +639,9 @@ type TargetDescription struct {
 	// Presets this target accepts; the first is the default.
 	Presets []string `protobuf:"bytes,7,rep,name=presets,proto3" json:"presets,omitempty"`
 	// Free-form facts: instruction set, numeric policy, ...
-	Properties    map[string]string `protobuf:"bytes,8,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Properties map[string]string `protobuf:"bytes,8,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Facts about the target's arithmetic that algorithms branch on.
+	Capabilities  *TargetCapabilities `protobuf:"bytes,9,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -669,6 +732,99 @@ func (x *TargetDescription) GetProperties() map[string]string {
 	return nil
 }
 
+func (x *TargetDescription) GetCapabilities() *TargetCapabilities {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
+// TargetCapabilities replace decisions by device name. The zero value is
+// a target with exact int32 accumulation that can keep layers in float.
+type TargetCapabilities struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Accumulator Accumulator            `protobuf:"varint,1,opt,name=accumulator,proto3,enum=pot.v1.Accumulator" json:"accumulator,omitempty"`
+	// Layers cannot stay in float. Accuracy-aware search then moves a
+	// layer that hurts to the plan of precise_preset instead of reverting
+	// it to float, and measures its baseline on that plan.
+	IntegerOnly bool `protobuf:"varint,2,opt,name=integer_only,json=integerOnly,proto3" json:"integer_only,omitempty"`
+	// The preset of the most precise integer model (integer_only targets).
+	PrecisePreset string `protobuf:"bytes,3,opt,name=precise_preset,json=precisePreset,proto3" json:"precise_preset,omitempty"`
+	// With model_type transformer, both inputs of a MatMul of two
+	// activations are quantized symmetrically (POT does so on ANY, CPU and
+	// GPU).
+	SymmetricActivationProducts bool `protobuf:"varint,4,opt,name=symmetric_activation_products,json=symmetricActivationProducts,proto3" json:"symmetric_activation_products,omitempty"`
+	// Activation functions run as piecewise-linear approximations.
+	PwlActivations bool `protobuf:"varint,5,opt,name=pwl_activations,json=pwlActivations,proto3" json:"pwl_activations,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TargetCapabilities) Reset() {
+	*x = TargetCapabilities{}
+	mi := &file_pot_v1_target_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TargetCapabilities) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TargetCapabilities) ProtoMessage() {}
+
+func (x *TargetCapabilities) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_target_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TargetCapabilities.ProtoReflect.Descriptor instead.
+func (*TargetCapabilities) Descriptor() ([]byte, []int) {
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *TargetCapabilities) GetAccumulator() Accumulator {
+	if x != nil {
+		return x.Accumulator
+	}
+	return Accumulator_ACCUMULATOR_UNSPECIFIED
+}
+
+func (x *TargetCapabilities) GetIntegerOnly() bool {
+	if x != nil {
+		return x.IntegerOnly
+	}
+	return false
+}
+
+func (x *TargetCapabilities) GetPrecisePreset() string {
+	if x != nil {
+		return x.PrecisePreset
+	}
+	return ""
+}
+
+func (x *TargetCapabilities) GetSymmetricActivationProducts() bool {
+	if x != nil {
+		return x.SymmetricActivationProducts
+	}
+	return false
+}
+
+func (x *TargetCapabilities) GetPwlActivations() bool {
+	if x != nil {
+		return x.PwlActivations
+	}
+	return false
+}
+
 type ModelChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Payload:
@@ -682,7 +838,7 @@ type ModelChunk struct {
 
 func (x *ModelChunk) Reset() {
 	*x = ModelChunk{}
-	mi := &file_pot_v1_target_proto_msgTypes[7]
+	mi := &file_pot_v1_target_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +850,7 @@ func (x *ModelChunk) String() string {
 func (*ModelChunk) ProtoMessage() {}
 
 func (x *ModelChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[7]
+	mi := &file_pot_v1_target_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +863,7 @@ func (x *ModelChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelChunk.ProtoReflect.Descriptor instead.
 func (*ModelChunk) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{7}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ModelChunk) GetPayload() isModelChunk_Payload {
@@ -763,7 +919,7 @@ type LoadModelResponse struct {
 
 func (x *LoadModelResponse) Reset() {
 	*x = LoadModelResponse{}
-	mi := &file_pot_v1_target_proto_msgTypes[8]
+	mi := &file_pot_v1_target_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +931,7 @@ func (x *LoadModelResponse) String() string {
 func (*LoadModelResponse) ProtoMessage() {}
 
 func (x *LoadModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[8]
+	mi := &file_pot_v1_target_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +944,7 @@ func (x *LoadModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadModelResponse.ProtoReflect.Descriptor instead.
 func (*LoadModelResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{8}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LoadModelResponse) GetModelId() string {
@@ -815,7 +971,7 @@ type FetchModelRequest struct {
 
 func (x *FetchModelRequest) Reset() {
 	*x = FetchModelRequest{}
-	mi := &file_pot_v1_target_proto_msgTypes[9]
+	mi := &file_pot_v1_target_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +983,7 @@ func (x *FetchModelRequest) String() string {
 func (*FetchModelRequest) ProtoMessage() {}
 
 func (x *FetchModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[9]
+	mi := &file_pot_v1_target_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +996,7 @@ func (x *FetchModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchModelRequest.ProtoReflect.Descriptor instead.
 func (*FetchModelRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{9}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FetchModelRequest) GetModelId() string {
@@ -866,7 +1022,7 @@ type UnloadModelRequest struct {
 
 func (x *UnloadModelRequest) Reset() {
 	*x = UnloadModelRequest{}
-	mi := &file_pot_v1_target_proto_msgTypes[10]
+	mi := &file_pot_v1_target_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -878,7 +1034,7 @@ func (x *UnloadModelRequest) String() string {
 func (*UnloadModelRequest) ProtoMessage() {}
 
 func (x *UnloadModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[10]
+	mi := &file_pot_v1_target_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -891,7 +1047,7 @@ func (x *UnloadModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadModelRequest.ProtoReflect.Descriptor instead.
 func (*UnloadModelRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{10}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UnloadModelRequest) GetModelId() string {
@@ -909,7 +1065,7 @@ type UnloadModelResponse struct {
 
 func (x *UnloadModelResponse) Reset() {
 	*x = UnloadModelResponse{}
-	mi := &file_pot_v1_target_proto_msgTypes[11]
+	mi := &file_pot_v1_target_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1077,7 @@ func (x *UnloadModelResponse) String() string {
 func (*UnloadModelResponse) ProtoMessage() {}
 
 func (x *UnloadModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[11]
+	mi := &file_pot_v1_target_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1090,7 @@ func (x *UnloadModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadModelResponse.ProtoReflect.Descriptor instead.
 func (*UnloadModelResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{11}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{12}
 }
 
 // DataChunk: the first message of a stream names the data set and its
@@ -953,7 +1109,7 @@ type DataChunk struct {
 
 func (x *DataChunk) Reset() {
 	*x = DataChunk{}
-	mi := &file_pot_v1_target_proto_msgTypes[12]
+	mi := &file_pot_v1_target_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1121,7 @@ func (x *DataChunk) String() string {
 func (*DataChunk) ProtoMessage() {}
 
 func (x *DataChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[12]
+	mi := &file_pot_v1_target_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1134,7 @@ func (x *DataChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataChunk.ProtoReflect.Descriptor instead.
 func (*DataChunk) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{12}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DataChunk) GetPayload() isDataChunk_Payload {
@@ -1032,7 +1188,7 @@ type UploadDataResponse struct {
 
 func (x *UploadDataResponse) Reset() {
 	*x = UploadDataResponse{}
-	mi := &file_pot_v1_target_proto_msgTypes[13]
+	mi := &file_pot_v1_target_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1200,7 @@ func (x *UploadDataResponse) String() string {
 func (*UploadDataResponse) ProtoMessage() {}
 
 func (x *UploadDataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[13]
+	mi := &file_pot_v1_target_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1213,7 @@ func (x *UploadDataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadDataResponse.ProtoReflect.Descriptor instead.
 func (*UploadDataResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{13}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UploadDataResponse) GetDataId() string {
@@ -1088,7 +1244,7 @@ type Samples struct {
 
 func (x *Samples) Reset() {
 	*x = Samples{}
-	mi := &file_pot_v1_target_proto_msgTypes[14]
+	mi := &file_pot_v1_target_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1100,7 +1256,7 @@ func (x *Samples) String() string {
 func (*Samples) ProtoMessage() {}
 
 func (x *Samples) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[14]
+	mi := &file_pot_v1_target_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1113,7 +1269,7 @@ func (x *Samples) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Samples.ProtoReflect.Descriptor instead.
 func (*Samples) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{14}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Samples) GetDataId() string {
@@ -1152,7 +1308,7 @@ type InferRequest struct {
 
 func (x *InferRequest) Reset() {
 	*x = InferRequest{}
-	mi := &file_pot_v1_target_proto_msgTypes[15]
+	mi := &file_pot_v1_target_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1320,7 @@ func (x *InferRequest) String() string {
 func (*InferRequest) ProtoMessage() {}
 
 func (x *InferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[15]
+	mi := &file_pot_v1_target_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1333,7 @@ func (x *InferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InferRequest.ProtoReflect.Descriptor instead.
 func (*InferRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{15}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InferRequest) GetModelId() string {
@@ -1224,7 +1380,7 @@ type InferResponse struct {
 
 func (x *InferResponse) Reset() {
 	*x = InferResponse{}
-	mi := &file_pot_v1_target_proto_msgTypes[16]
+	mi := &file_pot_v1_target_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1236,7 +1392,7 @@ func (x *InferResponse) String() string {
 func (*InferResponse) ProtoMessage() {}
 
 func (x *InferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[16]
+	mi := &file_pot_v1_target_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1249,7 +1405,7 @@ func (x *InferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InferResponse.ProtoReflect.Descriptor instead.
 func (*InferResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{16}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *InferResponse) GetOutputs() []*Tensor {
@@ -1284,7 +1440,7 @@ type StatisticProbe struct {
 
 func (x *StatisticProbe) Reset() {
 	*x = StatisticProbe{}
-	mi := &file_pot_v1_target_proto_msgTypes[17]
+	mi := &file_pot_v1_target_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1296,7 +1452,7 @@ func (x *StatisticProbe) String() string {
 func (*StatisticProbe) ProtoMessage() {}
 
 func (x *StatisticProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[17]
+	mi := &file_pot_v1_target_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1309,7 +1465,7 @@ func (x *StatisticProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatisticProbe.ProtoReflect.Descriptor instead.
 func (*StatisticProbe) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{17}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StatisticProbe) GetId() string {
@@ -1387,7 +1543,7 @@ type StatisticsRequest struct {
 
 func (x *StatisticsRequest) Reset() {
 	*x = StatisticsRequest{}
-	mi := &file_pot_v1_target_proto_msgTypes[18]
+	mi := &file_pot_v1_target_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1399,7 +1555,7 @@ func (x *StatisticsRequest) String() string {
 func (*StatisticsRequest) ProtoMessage() {}
 
 func (x *StatisticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[18]
+	mi := &file_pot_v1_target_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1412,7 +1568,7 @@ func (x *StatisticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatisticsRequest.ProtoReflect.Descriptor instead.
 func (*StatisticsRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{18}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StatisticsRequest) GetModelId() string {
@@ -1462,7 +1618,7 @@ type StatisticValue struct {
 
 func (x *StatisticValue) Reset() {
 	*x = StatisticValue{}
-	mi := &file_pot_v1_target_proto_msgTypes[19]
+	mi := &file_pot_v1_target_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1630,7 @@ func (x *StatisticValue) String() string {
 func (*StatisticValue) ProtoMessage() {}
 
 func (x *StatisticValue) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[19]
+	mi := &file_pot_v1_target_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1643,7 @@ func (x *StatisticValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatisticValue.ProtoReflect.Descriptor instead.
 func (*StatisticValue) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{19}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StatisticValue) GetProbeId() string {
@@ -1528,7 +1684,7 @@ type StatisticsResponse struct {
 
 func (x *StatisticsResponse) Reset() {
 	*x = StatisticsResponse{}
-	mi := &file_pot_v1_target_proto_msgTypes[20]
+	mi := &file_pot_v1_target_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1696,7 @@ func (x *StatisticsResponse) String() string {
 func (*StatisticsResponse) ProtoMessage() {}
 
 func (x *StatisticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[20]
+	mi := &file_pot_v1_target_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1709,7 @@ func (x *StatisticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatisticsResponse.ProtoReflect.Descriptor instead.
 func (*StatisticsResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{20}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StatisticsResponse) GetValues() []*StatisticValue {
@@ -1586,7 +1742,7 @@ type EvaluateRequest struct {
 
 func (x *EvaluateRequest) Reset() {
 	*x = EvaluateRequest{}
-	mi := &file_pot_v1_target_proto_msgTypes[21]
+	mi := &file_pot_v1_target_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1598,7 +1754,7 @@ func (x *EvaluateRequest) String() string {
 func (*EvaluateRequest) ProtoMessage() {}
 
 func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[21]
+	mi := &file_pot_v1_target_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1611,7 +1767,7 @@ func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{21}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EvaluateRequest) GetModelId() string {
@@ -1668,7 +1824,7 @@ type EvaluateResponse struct {
 
 func (x *EvaluateResponse) Reset() {
 	*x = EvaluateResponse{}
-	mi := &file_pot_v1_target_proto_msgTypes[22]
+	mi := &file_pot_v1_target_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1680,7 +1836,7 @@ func (x *EvaluateResponse) String() string {
 func (*EvaluateResponse) ProtoMessage() {}
 
 func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[22]
+	mi := &file_pot_v1_target_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1693,7 +1849,7 @@ func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{22}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EvaluateResponse) GetOffset() int64 {
@@ -1729,7 +1885,7 @@ type DataChunk_Header struct {
 
 func (x *DataChunk_Header) Reset() {
 	*x = DataChunk_Header{}
-	mi := &file_pot_v1_target_proto_msgTypes[25]
+	mi := &file_pot_v1_target_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1897,7 @@ func (x *DataChunk_Header) String() string {
 func (*DataChunk_Header) ProtoMessage() {}
 
 func (x *DataChunk_Header) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[25]
+	mi := &file_pot_v1_target_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1910,7 @@ func (x *DataChunk_Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataChunk_Header.ProtoReflect.Descriptor instead.
 func (*DataChunk_Header) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{12, 0}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{13, 0}
 }
 
 func (x *DataChunk_Header) GetName() string {
@@ -1787,7 +1943,7 @@ type DataChunk_Batch struct {
 
 func (x *DataChunk_Batch) Reset() {
 	*x = DataChunk_Batch{}
-	mi := &file_pot_v1_target_proto_msgTypes[26]
+	mi := &file_pot_v1_target_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1799,7 +1955,7 @@ func (x *DataChunk_Batch) String() string {
 func (*DataChunk_Batch) ProtoMessage() {}
 
 func (x *DataChunk_Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_target_proto_msgTypes[26]
+	mi := &file_pot_v1_target_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1812,7 +1968,7 @@ func (x *DataChunk_Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataChunk_Batch.ProtoReflect.Descriptor instead.
 func (*DataChunk_Batch) Descriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{12, 1}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{13, 1}
 }
 
 func (x *DataChunk_Batch) GetInputs() []*Tensor {
@@ -1864,7 +2020,7 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\x0fOperatorSupport\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x17\n" +
 	"\aop_type\x18\x02 \x01(\tR\x06opType\x12#\n" +
-	"\rsince_version\x18\x03 \x01(\x03R\fsinceVersion\"\xa2\x03\n" +
+	"\rsince_version\x18\x03 \x01(\x03R\fsinceVersion\"\xe2\x03\n" +
 	"\x11TargetDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x16\n" +
@@ -1875,10 +2031,17 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\apresets\x18\a \x03(\tR\apresets\x12I\n" +
 	"\n" +
 	"properties\x18\b \x03(\v2).pot.v1.TargetDescription.PropertiesEntryR\n" +
-	"properties\x1a=\n" +
+	"properties\x12>\n" +
+	"\fcapabilities\x18\t \x01(\v2\x1a.pot.v1.TargetCapabilitiesR\fcapabilities\x1a=\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"m\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\x02\n" +
+	"\x12TargetCapabilities\x125\n" +
+	"\vaccumulator\x18\x01 \x01(\x0e2\x13.pot.v1.AccumulatorR\vaccumulator\x12!\n" +
+	"\finteger_only\x18\x02 \x01(\bR\vintegerOnly\x12%\n" +
+	"\x0eprecise_preset\x18\x03 \x01(\tR\rprecisePreset\x12B\n" +
+	"\x1dsymmetric_activation_products\x18\x04 \x01(\bR\x1bsymmetricActivationProducts\x12'\n" +
+	"\x0fpwl_activations\x18\x05 \x01(\bR\x0epwlActivations\"m\n" +
 	"\n" +
 	"ModelChunk\x12%\n" +
 	"\x05graph\x18\x01 \x01(\v2\r.pot.v1.GraphH\x00R\x05graph\x12-\n" +
@@ -1956,7 +2119,12 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\x10EvaluateResponse\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x03R\x06offset\x12(\n" +
 	"\aoutputs\x18\x02 \x03(\v2\x0e.pot.v1.TensorR\aoutputs\x12\x18\n" +
-	"\asamples\x18\x03 \x01(\x03R\asamples*\x9b\x01\n" +
+	"\asamples\x18\x03 \x01(\x03R\asamples*\x80\x01\n" +
+	"\vAccumulator\x12\x1b\n" +
+	"\x17ACCUMULATOR_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11ACCUMULATOR_INT32\x10\x01\x12\x1b\n" +
+	"\x17ACCUMULATOR_INT16_PAIRS\x10\x02\x12 \n" +
+	"\x1cACCUMULATOR_INT32_SATURATING\x10\x03*\x9b\x01\n" +
 	"\aReducer\x12\x17\n" +
 	"\x13REDUCER_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vREDUCER_MIN\x10\x01\x12\x0f\n" +
@@ -2000,96 +2168,100 @@ func file_pot_v1_target_proto_rawDescGZIP() []byte {
 	return file_pot_v1_target_proto_rawDescData
 }
 
-var file_pot_v1_target_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pot_v1_target_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_pot_v1_target_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_pot_v1_target_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_pot_v1_target_proto_goTypes = []any{
-	(Reducer)(0),                // 0: pot.v1.Reducer
-	(Aggregator)(0),             // 1: pot.v1.Aggregator
-	(*DescribeRequest)(nil),     // 2: pot.v1.DescribeRequest
-	(*QuantizationOption)(nil),  // 3: pot.v1.QuantizationOption
-	(*IntList)(nil),             // 4: pot.v1.IntList
-	(*OperationConfig)(nil),     // 5: pot.v1.OperationConfig
-	(*HardwareConfig)(nil),      // 6: pot.v1.HardwareConfig
-	(*OperatorSupport)(nil),     // 7: pot.v1.OperatorSupport
-	(*TargetDescription)(nil),   // 8: pot.v1.TargetDescription
-	(*ModelChunk)(nil),          // 9: pot.v1.ModelChunk
-	(*LoadModelResponse)(nil),   // 10: pot.v1.LoadModelResponse
-	(*FetchModelRequest)(nil),   // 11: pot.v1.FetchModelRequest
-	(*UnloadModelRequest)(nil),  // 12: pot.v1.UnloadModelRequest
-	(*UnloadModelResponse)(nil), // 13: pot.v1.UnloadModelResponse
-	(*DataChunk)(nil),           // 14: pot.v1.DataChunk
-	(*UploadDataResponse)(nil),  // 15: pot.v1.UploadDataResponse
-	(*Samples)(nil),             // 16: pot.v1.Samples
-	(*InferRequest)(nil),        // 17: pot.v1.InferRequest
-	(*InferResponse)(nil),       // 18: pot.v1.InferResponse
-	(*StatisticProbe)(nil),      // 19: pot.v1.StatisticProbe
-	(*StatisticsRequest)(nil),   // 20: pot.v1.StatisticsRequest
-	(*StatisticValue)(nil),      // 21: pot.v1.StatisticValue
-	(*StatisticsResponse)(nil),  // 22: pot.v1.StatisticsResponse
-	(*EvaluateRequest)(nil),     // 23: pot.v1.EvaluateRequest
-	(*EvaluateResponse)(nil),    // 24: pot.v1.EvaluateResponse
-	nil,                         // 25: pot.v1.OperationConfig.AttributesEntry
-	nil,                         // 26: pot.v1.TargetDescription.PropertiesEntry
-	(*DataChunk_Header)(nil),    // 27: pot.v1.DataChunk.Header
-	(*DataChunk_Batch)(nil),     // 28: pot.v1.DataChunk.Batch
-	(QuantizationMode)(0),       // 29: pot.v1.QuantizationMode
-	(Granularity)(0),            // 30: pot.v1.Granularity
-	(*Graph)(nil),               // 31: pot.v1.Graph
-	(*TensorChunk)(nil),         // 32: pot.v1.TensorChunk
-	(*QuantizationPlan)(nil),    // 33: pot.v1.QuantizationPlan
-	(*Tensor)(nil),              // 34: pot.v1.Tensor
+	(Accumulator)(0),            // 0: pot.v1.Accumulator
+	(Reducer)(0),                // 1: pot.v1.Reducer
+	(Aggregator)(0),             // 2: pot.v1.Aggregator
+	(*DescribeRequest)(nil),     // 3: pot.v1.DescribeRequest
+	(*QuantizationOption)(nil),  // 4: pot.v1.QuantizationOption
+	(*IntList)(nil),             // 5: pot.v1.IntList
+	(*OperationConfig)(nil),     // 6: pot.v1.OperationConfig
+	(*HardwareConfig)(nil),      // 7: pot.v1.HardwareConfig
+	(*OperatorSupport)(nil),     // 8: pot.v1.OperatorSupport
+	(*TargetDescription)(nil),   // 9: pot.v1.TargetDescription
+	(*TargetCapabilities)(nil),  // 10: pot.v1.TargetCapabilities
+	(*ModelChunk)(nil),          // 11: pot.v1.ModelChunk
+	(*LoadModelResponse)(nil),   // 12: pot.v1.LoadModelResponse
+	(*FetchModelRequest)(nil),   // 13: pot.v1.FetchModelRequest
+	(*UnloadModelRequest)(nil),  // 14: pot.v1.UnloadModelRequest
+	(*UnloadModelResponse)(nil), // 15: pot.v1.UnloadModelResponse
+	(*DataChunk)(nil),           // 16: pot.v1.DataChunk
+	(*UploadDataResponse)(nil),  // 17: pot.v1.UploadDataResponse
+	(*Samples)(nil),             // 18: pot.v1.Samples
+	(*InferRequest)(nil),        // 19: pot.v1.InferRequest
+	(*InferResponse)(nil),       // 20: pot.v1.InferResponse
+	(*StatisticProbe)(nil),      // 21: pot.v1.StatisticProbe
+	(*StatisticsRequest)(nil),   // 22: pot.v1.StatisticsRequest
+	(*StatisticValue)(nil),      // 23: pot.v1.StatisticValue
+	(*StatisticsResponse)(nil),  // 24: pot.v1.StatisticsResponse
+	(*EvaluateRequest)(nil),     // 25: pot.v1.EvaluateRequest
+	(*EvaluateResponse)(nil),    // 26: pot.v1.EvaluateResponse
+	nil,                         // 27: pot.v1.OperationConfig.AttributesEntry
+	nil,                         // 28: pot.v1.TargetDescription.PropertiesEntry
+	(*DataChunk_Header)(nil),    // 29: pot.v1.DataChunk.Header
+	(*DataChunk_Batch)(nil),     // 30: pot.v1.DataChunk.Batch
+	(QuantizationMode)(0),       // 31: pot.v1.QuantizationMode
+	(Granularity)(0),            // 32: pot.v1.Granularity
+	(*Graph)(nil),               // 33: pot.v1.Graph
+	(*TensorChunk)(nil),         // 34: pot.v1.TensorChunk
+	(*QuantizationPlan)(nil),    // 35: pot.v1.QuantizationPlan
+	(*Tensor)(nil),              // 36: pot.v1.Tensor
 }
 var file_pot_v1_target_proto_depIdxs = []int32{
-	29, // 0: pot.v1.QuantizationOption.mode:type_name -> pot.v1.QuantizationMode
-	30, // 1: pot.v1.QuantizationOption.granularity:type_name -> pot.v1.Granularity
-	3,  // 2: pot.v1.OperationConfig.activations:type_name -> pot.v1.QuantizationOption
-	3,  // 3: pot.v1.OperationConfig.weights:type_name -> pot.v1.QuantizationOption
-	3,  // 4: pot.v1.OperationConfig.outputs:type_name -> pot.v1.QuantizationOption
-	25, // 5: pot.v1.OperationConfig.attributes:type_name -> pot.v1.OperationConfig.AttributesEntry
-	4,  // 6: pot.v1.OperationConfig.unified_scale_groups:type_name -> pot.v1.IntList
-	5,  // 7: pot.v1.HardwareConfig.operations:type_name -> pot.v1.OperationConfig
-	6,  // 8: pot.v1.TargetDescription.hardware_config:type_name -> pot.v1.HardwareConfig
-	7,  // 9: pot.v1.TargetDescription.operators:type_name -> pot.v1.OperatorSupport
-	26, // 10: pot.v1.TargetDescription.properties:type_name -> pot.v1.TargetDescription.PropertiesEntry
-	31, // 11: pot.v1.ModelChunk.graph:type_name -> pot.v1.Graph
-	32, // 12: pot.v1.ModelChunk.tensor:type_name -> pot.v1.TensorChunk
-	27, // 13: pot.v1.DataChunk.header:type_name -> pot.v1.DataChunk.Header
-	28, // 14: pot.v1.DataChunk.batch:type_name -> pot.v1.DataChunk.Batch
-	33, // 15: pot.v1.InferRequest.plan:type_name -> pot.v1.QuantizationPlan
-	34, // 16: pot.v1.InferRequest.inputs:type_name -> pot.v1.Tensor
-	16, // 17: pot.v1.InferRequest.samples:type_name -> pot.v1.Samples
-	34, // 18: pot.v1.InferResponse.outputs:type_name -> pot.v1.Tensor
-	0,  // 19: pot.v1.StatisticProbe.reducer:type_name -> pot.v1.Reducer
-	1,  // 20: pot.v1.StatisticProbe.aggregator:type_name -> pot.v1.Aggregator
-	33, // 21: pot.v1.StatisticsRequest.plan:type_name -> pot.v1.QuantizationPlan
-	16, // 22: pot.v1.StatisticsRequest.samples:type_name -> pot.v1.Samples
-	19, // 23: pot.v1.StatisticsRequest.probes:type_name -> pot.v1.StatisticProbe
-	21, // 24: pot.v1.StatisticsResponse.values:type_name -> pot.v1.StatisticValue
-	33, // 25: pot.v1.EvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
-	16, // 26: pot.v1.EvaluateRequest.samples:type_name -> pot.v1.Samples
-	34, // 27: pot.v1.EvaluateResponse.outputs:type_name -> pot.v1.Tensor
-	34, // 28: pot.v1.DataChunk.Batch.inputs:type_name -> pot.v1.Tensor
-	2,  // 29: pot.v1.Target.Describe:input_type -> pot.v1.DescribeRequest
-	9,  // 30: pot.v1.Target.LoadModel:input_type -> pot.v1.ModelChunk
-	11, // 31: pot.v1.Target.FetchModel:input_type -> pot.v1.FetchModelRequest
-	12, // 32: pot.v1.Target.UnloadModel:input_type -> pot.v1.UnloadModelRequest
-	14, // 33: pot.v1.Target.UploadData:input_type -> pot.v1.DataChunk
-	17, // 34: pot.v1.Target.Infer:input_type -> pot.v1.InferRequest
-	20, // 35: pot.v1.Target.CollectStatistics:input_type -> pot.v1.StatisticsRequest
-	23, // 36: pot.v1.Target.Evaluate:input_type -> pot.v1.EvaluateRequest
-	8,  // 37: pot.v1.Target.Describe:output_type -> pot.v1.TargetDescription
-	10, // 38: pot.v1.Target.LoadModel:output_type -> pot.v1.LoadModelResponse
-	9,  // 39: pot.v1.Target.FetchModel:output_type -> pot.v1.ModelChunk
-	13, // 40: pot.v1.Target.UnloadModel:output_type -> pot.v1.UnloadModelResponse
-	15, // 41: pot.v1.Target.UploadData:output_type -> pot.v1.UploadDataResponse
-	18, // 42: pot.v1.Target.Infer:output_type -> pot.v1.InferResponse
-	22, // 43: pot.v1.Target.CollectStatistics:output_type -> pot.v1.StatisticsResponse
-	24, // 44: pot.v1.Target.Evaluate:output_type -> pot.v1.EvaluateResponse
-	37, // [37:45] is the sub-list for method output_type
-	29, // [29:37] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	31, // 0: pot.v1.QuantizationOption.mode:type_name -> pot.v1.QuantizationMode
+	32, // 1: pot.v1.QuantizationOption.granularity:type_name -> pot.v1.Granularity
+	4,  // 2: pot.v1.OperationConfig.activations:type_name -> pot.v1.QuantizationOption
+	4,  // 3: pot.v1.OperationConfig.weights:type_name -> pot.v1.QuantizationOption
+	4,  // 4: pot.v1.OperationConfig.outputs:type_name -> pot.v1.QuantizationOption
+	27, // 5: pot.v1.OperationConfig.attributes:type_name -> pot.v1.OperationConfig.AttributesEntry
+	5,  // 6: pot.v1.OperationConfig.unified_scale_groups:type_name -> pot.v1.IntList
+	6,  // 7: pot.v1.HardwareConfig.operations:type_name -> pot.v1.OperationConfig
+	7,  // 8: pot.v1.TargetDescription.hardware_config:type_name -> pot.v1.HardwareConfig
+	8,  // 9: pot.v1.TargetDescription.operators:type_name -> pot.v1.OperatorSupport
+	28, // 10: pot.v1.TargetDescription.properties:type_name -> pot.v1.TargetDescription.PropertiesEntry
+	10, // 11: pot.v1.TargetDescription.capabilities:type_name -> pot.v1.TargetCapabilities
+	0,  // 12: pot.v1.TargetCapabilities.accumulator:type_name -> pot.v1.Accumulator
+	33, // 13: pot.v1.ModelChunk.graph:type_name -> pot.v1.Graph
+	34, // 14: pot.v1.ModelChunk.tensor:type_name -> pot.v1.TensorChunk
+	29, // 15: pot.v1.DataChunk.header:type_name -> pot.v1.DataChunk.Header
+	30, // 16: pot.v1.DataChunk.batch:type_name -> pot.v1.DataChunk.Batch
+	35, // 17: pot.v1.InferRequest.plan:type_name -> pot.v1.QuantizationPlan
+	36, // 18: pot.v1.InferRequest.inputs:type_name -> pot.v1.Tensor
+	18, // 19: pot.v1.InferRequest.samples:type_name -> pot.v1.Samples
+	36, // 20: pot.v1.InferResponse.outputs:type_name -> pot.v1.Tensor
+	1,  // 21: pot.v1.StatisticProbe.reducer:type_name -> pot.v1.Reducer
+	2,  // 22: pot.v1.StatisticProbe.aggregator:type_name -> pot.v1.Aggregator
+	35, // 23: pot.v1.StatisticsRequest.plan:type_name -> pot.v1.QuantizationPlan
+	18, // 24: pot.v1.StatisticsRequest.samples:type_name -> pot.v1.Samples
+	21, // 25: pot.v1.StatisticsRequest.probes:type_name -> pot.v1.StatisticProbe
+	23, // 26: pot.v1.StatisticsResponse.values:type_name -> pot.v1.StatisticValue
+	35, // 27: pot.v1.EvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
+	18, // 28: pot.v1.EvaluateRequest.samples:type_name -> pot.v1.Samples
+	36, // 29: pot.v1.EvaluateResponse.outputs:type_name -> pot.v1.Tensor
+	36, // 30: pot.v1.DataChunk.Batch.inputs:type_name -> pot.v1.Tensor
+	3,  // 31: pot.v1.Target.Describe:input_type -> pot.v1.DescribeRequest
+	11, // 32: pot.v1.Target.LoadModel:input_type -> pot.v1.ModelChunk
+	13, // 33: pot.v1.Target.FetchModel:input_type -> pot.v1.FetchModelRequest
+	14, // 34: pot.v1.Target.UnloadModel:input_type -> pot.v1.UnloadModelRequest
+	16, // 35: pot.v1.Target.UploadData:input_type -> pot.v1.DataChunk
+	19, // 36: pot.v1.Target.Infer:input_type -> pot.v1.InferRequest
+	22, // 37: pot.v1.Target.CollectStatistics:input_type -> pot.v1.StatisticsRequest
+	25, // 38: pot.v1.Target.Evaluate:input_type -> pot.v1.EvaluateRequest
+	9,  // 39: pot.v1.Target.Describe:output_type -> pot.v1.TargetDescription
+	12, // 40: pot.v1.Target.LoadModel:output_type -> pot.v1.LoadModelResponse
+	11, // 41: pot.v1.Target.FetchModel:output_type -> pot.v1.ModelChunk
+	15, // 42: pot.v1.Target.UnloadModel:output_type -> pot.v1.UnloadModelResponse
+	17, // 43: pot.v1.Target.UploadData:output_type -> pot.v1.UploadDataResponse
+	20, // 44: pot.v1.Target.Infer:output_type -> pot.v1.InferResponse
+	24, // 45: pot.v1.Target.CollectStatistics:output_type -> pot.v1.StatisticsResponse
+	26, // 46: pot.v1.Target.Evaluate:output_type -> pot.v1.EvaluateResponse
+	39, // [39:47] is the sub-list for method output_type
+	31, // [31:39] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_pot_v1_target_proto_init() }
@@ -2098,11 +2270,11 @@ func file_pot_v1_target_proto_init() {
 		return
 	}
 	file_pot_v1_graph_proto_init()
-	file_pot_v1_target_proto_msgTypes[7].OneofWrappers = []any{
+	file_pot_v1_target_proto_msgTypes[8].OneofWrappers = []any{
 		(*ModelChunk_Graph)(nil),
 		(*ModelChunk_Tensor)(nil),
 	}
-	file_pot_v1_target_proto_msgTypes[12].OneofWrappers = []any{
+	file_pot_v1_target_proto_msgTypes[13].OneofWrappers = []any{
 		(*DataChunk_Header_)(nil),
 		(*DataChunk_Batch_)(nil),
 	}
@@ -2111,8 +2283,8 @@ func file_pot_v1_target_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pot_v1_target_proto_rawDesc), len(file_pot_v1_target_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   27,
+			NumEnums:      3,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

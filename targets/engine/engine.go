@@ -29,8 +29,11 @@ type Config struct {
 	// quantizers by.
 	HardwareConfig *potv1.HardwareConfig
 	// Presets the target accepts, the default first.
-	Presets    []string
-	Properties map[string]string
+	Presets []string
+	// Capabilities are the facts about the target's arithmetic that
+	// algorithms branch on (accumulation, float fallback, ...).
+	Capabilities *potv1.TargetCapabilities
+	Properties   map[string]string
 	// Threads per inference; 0 means all cores.
 	Threads int
 	// BatchSize of inference over data sets when a request leaves it 0.
@@ -48,7 +51,9 @@ type Config struct {
 	// where a fused integer kernel would not.
 	LowerKeeping func(g *potv1.Graph, p *potv1.QuantizationPlan, keep []string) (*plan.Applied, error)
 	// Check, when set, is called on every node of a loaded graph; an
-	// error marks the node unsupported on this target.
+	// error marks the node unsupported on this target. Describe lists
+	// the runtime's operators that Check accepts as a node of that type
+	// and domain alone.
 	Check func(n *potv1.Node) error
 }
 
@@ -111,9 +116,15 @@ func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
 		ProtocolVersions: []int32{plugins.ProtocolVersion},
 		HardwareConfig:   e.cfg.HardwareConfig,
 		Presets:          e.cfg.Presets,
+		Capabilities:     e.cfg.Capabilities,
 		Properties:       e.cfg.Properties,
 	}
+	// The operators the target runs: the runtime's, less those its check
+	// refuses by type.
 	for _, op := range ops.Registered() {
+		if e.cfg.Check != nil && e.cfg.Check(&potv1.Node{OpType: op.OpType, Domain: op.Domain}) != nil {
+			continue
+		}
 		d.Operators = append(d.Operators, &potv1.OperatorSupport{Domain: op.Domain, OpType: op.OpType, SinceVersion: op.Since})
 	}
 	return d, nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/targets/cpu"
 	"github.com/potgo/pot/targets/engine"
@@ -38,9 +39,16 @@ func main() {
 		Device:         "CPU",
 		HardwareConfig: hwconfig.MustLoad("cpu"),
 		Presets:        []string{"performance", "mixed"},
-		Threads:        sdk.Threads(),
-		Lower:          cpu.Lowering{ISA: isa}.Lower,
-		LowerKeeping:   cpu.Lowering{ISA: isa}.LowerKeeping,
+		// POT's CPU: a model for it may run on AVX2 machines, whose
+		// VPMADDUBSW saturates pairs of products in int16 (the
+		// saturation fix applies whatever isa this process emulates).
+		Capabilities: &potv1.TargetCapabilities{
+			Accumulator:                 potv1.Accumulator_ACCUMULATOR_INT16_PAIRS,
+			SymmetricActivationProducts: true,
+		},
+		Threads:      sdk.Threads(),
+		Lower:        cpu.Lowering{ISA: isa}.Lower,
+		LowerKeeping: cpu.Lowering{ISA: isa}.LowerKeeping,
 		Properties: map[string]string{
 			"isa":         isa,
 			"isa_default": cpu.DefaultISA(),

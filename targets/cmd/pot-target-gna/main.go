@@ -7,6 +7,7 @@
 package main
 
 import (
+	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/targets/engine"
 	"github.com/potgo/pot/targets/gna"
@@ -27,6 +28,12 @@ func config() engine.Config {
 		HardwareConfig: hw,
 		// mixed maps to accuracy on GNA (the algorithm side resolves it).
 		Presets: []string{"performance", "accuracy"},
+		Capabilities: &potv1.TargetCapabilities{
+			Accumulator:    potv1.Accumulator_ACCUMULATOR_INT32_SATURATING,
+			IntegerOnly:    true,
+			PrecisePreset:  "accuracy",
+			PwlActivations: true,
+		},
 		Properties: map[string]string{
 			"activations": "int16", "weights": "int16 (int8 for MatMul/Gemm/Mul with the performance preset)",
 			"bias": "int32", "accumulator": "int32, saturating", "activation_functions": "piecewise linear, at most 128 segments",

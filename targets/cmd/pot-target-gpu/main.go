@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/targets/engine"
 	"github.com/potgo/pot/targets/fp16"
@@ -33,9 +34,13 @@ func config(l fp16.Lowering) engine.Config {
 		Device:         "GPU",
 		HardwareConfig: hwconfig.MustLoad("gpu"),
 		Presets:        []string{"performance", "mixed"},
-		Properties:     map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8"},
-		Threads:        sdk.Threads(),
-		Policy:         fp16.Policy{},
-		Lower:          l.Lower,
+		Capabilities: &potv1.TargetCapabilities{
+			Accumulator:                 potv1.Accumulator_ACCUMULATOR_INT32,
+			SymmetricActivationProducts: true,
+		},
+		Properties: map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8"},
+		Threads:    sdk.Threads(),
+		Policy:     fp16.Policy{},
+		Lower:      l.Lower,
 	}
 }

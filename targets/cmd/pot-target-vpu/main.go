@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/targets/engine"
 	"github.com/potgo/pot/targets/fp16"
@@ -36,10 +37,11 @@ func config(l fp16.Lowering) engine.Config {
 		Device:         "VPU",
 		HardwareConfig: hwconfig.MustLoad("vpu"),
 		// POT keeps the accuracy preset on VPU (asymmetric weights).
-		Presets:    []string{"performance", "mixed", "accuracy"},
-		Properties: map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8,int4,int2"},
-		Threads:    sdk.Threads(),
-		Policy:     fp16.Policy{},
+		Presets:      []string{"performance", "mixed", "accuracy"},
+		Capabilities: &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32},
+		Properties:   map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8,int4,int2"},
+		Threads:      sdk.Threads(),
+		Policy:       fp16.Policy{},
 		Lower: vpu.Lower(l, func(msg string, issues []string) {
 			log.Warn(msg, "quantizers", issues)
 		}),

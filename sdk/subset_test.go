@@ -1,4 +1,4 @@
-package dataset
+package sdk
 
 import (
 	"slices"
@@ -9,14 +9,14 @@ import (
 func TestSubset(t *testing.T) {
 	tests := []struct {
 		n, size int
-		want    []int
+		want    []int64
 	}{
-		{5, 3, []int{0, 1, 2}},
-		{5, 0, []int{0, 1, 2, 3, 4}},
-		{5, -1, []int{0, 1, 2, 3, 4}},
-		{5, 5, []int{0, 1, 2, 3, 4}},
-		{5, 9, []int{0, 1, 2, 3, 4}},
-		{0, 3, []int{}},
+		{5, 3, []int64{0, 1, 2}},
+		{5, 0, []int64{0, 1, 2, 3, 4}},
+		{5, -1, []int64{0, 1, 2, 3, 4}},
+		{5, 5, []int64{0, 1, 2, 3, 4}},
+		{5, 9, []int64{0, 1, 2, 3, 4}},
+		{0, 3, []int64{}},
 	}
 	for _, tc := range tests {
 		if got := Subset(tc.n, tc.size, 0, false); !slices.Equal(got, tc.want) {
@@ -49,10 +49,10 @@ func TestSubset(t *testing.T) {
 	pinned := []struct {
 		n, size int
 		seed    int64
-		want    []int
+		want    []int64
 	}{
-		{10, 4, 7, []int{4, 1, 6, 5}},
-		{1000, 5, 42, []int{335, 878, 88, 78, 702}},
+		{10, 4, 7, []int64{4, 1, 6, 5}},
+		{1000, 5, 42, []int64{335, 878, 88, 78, 702}},
 	}
 	for _, p := range pinned {
 		if got := Subset(p.n, p.size, p.seed, true); !slices.Equal(got, p.want) {
@@ -61,7 +61,7 @@ func TestSubset(t *testing.T) {
 	}
 	all := Subset(6, 0, 1, true)
 	slices.Sort(all)
-	if !slices.Equal(all, []int{0, 1, 2, 3, 4, 5}) {
+	if !slices.Equal(all, []int64{0, 1, 2, 3, 4, 5}) {
 		t.Errorf("shuffled full subset = %v, want a permutation of 0..5", all)
 	}
 }

@@ -1,0 +1,55 @@
+package sdk
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/potgo/pot/proto/potv1"
+)
+
+func TestCapabilities(t *testing.T) {
+	pairs, exact, sat := potv1.Accumulator_ACCUMULATOR_INT16_PAIRS, potv1.Accumulator_ACCUMULATOR_INT32, potv1.Accumulator_ACCUMULATOR_INT32_SATURATING
+	published := &potv1.TargetCapabilities{Accumulator: exact, IntegerOnly: true}
+	for _, tc := range []struct {
+		name string
+		d    *potv1.TargetDescription
+		want *potv1.TargetCapabilities
+	}{
+		{"published win over the device", &potv1.TargetDescription{Device: "CPU", Capabilities: published}, published},
+		{"no device", &potv1.TargetDescription{}, &potv1.TargetCapabilities{Accumulator: pairs, SymmetricActivationProducts: true}},
+		{"cpu", &potv1.TargetDescription{Device: "cpu"}, &potv1.TargetCapabilities{Accumulator: pairs, SymmetricActivationProducts: true}},
+		{"gpu", &potv1.TargetDescription{Device: "GPU"}, &potv1.TargetCapabilities{Accumulator: exact, SymmetricActivationProducts: true}},
+		{"vpu", &potv1.TargetDescription{Device: "VPU"}, &potv1.TargetCapabilities{Accumulator: exact}},
+		{"gna3", &potv1.TargetDescription{Device: "GNA3"}, &potv1.TargetCapabilities{Accumulator: sat, IntegerOnly: true, PrecisePreset: "accuracy", PwlActivations: true}},
+		{"unknown device", &potv1.TargetDescription{Device: "NPU-X"}, &potv1.TargetCapabilities{Accumulator: exact}},
+	} {
+		if got := Capabilities(tc.d); !proto.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestResolvePreset(t *testing.T) {
+	cpu, vpu, gna := []string{"performance", "mixed"}, []string{"performance", "mixed", "accuracy"}, []string{"performance", "accuracy"}
+	only := []string{"performance"}
+	for _, tc := range []struct {
+		preset    string
+		published []string
+		want      string
+		ok        bool
+	}{
+		{"performance", cpu, "performance", true},
+		{"accuracy", cpu, "mixed", true},
+		{"accuracy", vpu, "accuracy", true},
+		{"mixed", gna, "accuracy", true},
+		{"mixed", only, "mixed", false},
+		{"accuracy", only, "accuracy", false},
+		{"mixed", nil, "mixed", true},
+	} {
+		got, ok := ResolvePreset(tc.preset, tc.published)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ResolvePreset(%s, %v) = %s, %v; want %s, %v", tc.preset, tc.published, got, ok, tc.want, tc.ok)
+		}
+	}
+}
