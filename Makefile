@@ -1,7 +1,10 @@
 # pot — build, test and demo.
 #
 #   make build   pot and every built-in plugin into bin/
-#   make test    all tests (builds first: end-to-end tests run the binaries)
+#   make test    all tests (builds first: end-to-end tests run the binaries),
+#                plus a short race-detector pass over the concurrent core
+#   make race    the race detector over the host, the transport, the SDK and
+#                the runtime's parallel paths
 #   make demo    quantize the bundled example model and print its accuracy
 #   make proto   regenerate proto/ Go code (protoc from Debian's
 #                protobuf-compiler; generators pinned in go.mod's tool block)
@@ -12,7 +15,14 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/potgo/pot/sdk.BuildVersion=$(VERSION) -X github.com/potgo/pot/host/cli.Version=$(VERSION)
 PKGS    := ./host/cmd/pot ./targets/cmd/... ./algorithms/cmd/...
 
-.PHONY: all build test demo proto vet clean
+.PHONY: all build test race demo proto vet clean
+
+# Packages with concurrent code: the host (plugin manager, pipeline
+# workers, progress), the transport, the SDK and the runtime's parallel
+# paths. Tests that run plugin binaries build them without -race; the
+# host side of every exchange is still checked.
+RACE_PKGS  := ./host/... ./plugins/... ./sdk/... ./targets/engine/... ./targets/runtime/...
+RACE_SHORT := ./plugins/... ./host/pluginmgr/... ./targets/engine/...
 
 all: build
 
@@ -23,7 +33,11 @@ build:
 test: build
 	$(GO) vet ./...
 	$(GO) test ./...
+	$(GO) test -race -short $(RACE_SHORT)
 	cd examples/plugins/mse-ranges && $(GO) vet ./... && $(GO) test ./...
+
+race: build
+	$(GO) test -race -timeout 30m $(RACE_PKGS)
 
 demo: build
 	./$(BIN)/pot quantize --model examples/models/resnet_fmnist.onnx \

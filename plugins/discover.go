@@ -1,7 +1,6 @@
 package plugins
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,21 +48,38 @@ func SearchPath() []string {
 	return dirs
 }
 
-// DuplicateError reports two plugin binaries of the same kind and name.
-type DuplicateError struct {
-	Kind, Name string
-	Paths      [2]string
+// Skipped is a file named like a plugin that pot does not run: it cannot
+// be run (not executable, not a regular file), or another plugin of the
+// same kind and name comes first in the search path.
+type Skipped struct {
+	Binary
+	// Problem says why, as a phrase that follows the file's path: "is not
+	// executable; chmod +x it".
+	Problem string
+	// ShadowedBy is the path of the plugin used instead, when the file is
+	// shadowed.
+	ShadowedBy string
 }
 
-func (e *DuplicateError) Error() string {
-	return fmt.Sprintf("two %s plugins named %q: %s and %s; remove one or change POT_PLUGIN_PATH", e.Kind, e.Name, e.Paths[0], e.Paths[1])
+func (s Skipped) String() string { return s.Path + " " + s.Problem }
+
+// Found is what Discover found.
+type Found struct {
+	// Binaries are the plugins pot runs, sorted by kind and name.
+	Binaries []Binary
+	// Skipped are the other files named like plugins, in search order.
+	Skipped []Skipped
 }
 
-// Discover lists the plugin binaries in dirs: executable files named
-// pot-target-NAME or pot-algorithm-NAME. Missing folders are skipped.
-// The same file reached twice (through a symlink or a repeated folder) is
-// listed once; two different files for one kind and name are an error.
-func Discover(dirs []string) ([]Binary, error) {
+// Discover lists the plugin files in dirs: files named pot-target-NAME or
+// pot-algorithm-NAME. Missing folders are skipped. The same file reached
+// twice (through a symlink or a repeated folder) is listed once. As with
+// $PATH, a file that cannot be run is passed over (and listed in
+// Skipped), and of two runnable files with one kind and name (ignoring
+// case) the first in dirs wins; the other is listed in Skipped as
+// shadowed. Paths are absolute.
+func Discover(dirs []string) Found {
+	var found Found
 	byKey := map[string]Binary{}
 	seen := map[string]bool{}
 	for _, dir := range dirs {
@@ -71,45 +87,67 @@ func Discover(dirs []string) ([]Binary, error) {
 		if err != nil {
 			continue
 		}
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
 		for _, e := range entries {
 			kind, name, ok := parseName(e.Name())
 			if !ok {
 				continue
 			}
-			path := filepath.Join(dir, e.Name())
-			info, err := os.Stat(path)
-			if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0 {
-				continue
-			}
-			real, err := filepath.EvalSymlinks(path)
+			bin := Binary{Kind: kind, Name: name, Path: filepath.Join(dir, e.Name())}
+			real, err := filepath.EvalSymlinks(bin.Path)
 			if err != nil {
-				continue
-			}
-			if abs, err := filepath.Abs(real); err == nil {
-				real = abs
+				real = bin.Path
 			}
 			if seen[real] {
 				continue
 			}
 			seen[real] = true
-			key := kind + "/" + name
-			if prev, dup := byKey[key]; dup {
-				return nil, &DuplicateError{Kind: kind, Name: name, Paths: [2]string{prev.Path, path}}
+			if problem := unusable(bin.Path); problem != "" {
+				found.Skipped = append(found.Skipped, Skipped{Binary: bin, Problem: problem})
+				continue
 			}
-			byKey[key] = Binary{Kind: kind, Name: name, Path: path}
+			key := kind + "/" + strings.ToLower(name)
+			if first, dup := byKey[key]; dup {
+				found.Skipped = append(found.Skipped, Skipped{Binary: bin, ShadowedBy: first.Path,
+					Problem: "is shadowed by " + first.Path + ", which comes first in the plugin search path"})
+				continue
+			}
+			byKey[key] = bin
 		}
 	}
-	out := make([]Binary, 0, len(byKey))
 	for _, b := range byKey {
-		out = append(out, b)
+		found.Binaries = append(found.Binaries, b)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Kind != out[j].Kind {
-			return out[i].Kind < out[j].Kind
+	sort.Slice(found.Binaries, func(i, j int) bool {
+		a, b := found.Binaries[i], found.Binaries[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
 		}
-		return out[i].Name < out[j].Name
+		return a.Name < b.Name
 	})
-	return out, nil
+	return found
+}
+
+// unusable says why the file at path cannot be run as a plugin, or
+// returns "".
+func unusable(path string) string {
+	info, err := os.Stat(path)
+	switch {
+	case err != nil:
+		if l, lerr := os.Lstat(path); lerr == nil && l.Mode()&os.ModeSymlink != 0 {
+			return "is a symlink to a file that does not exist"
+		}
+		return "cannot be read: " + err.Error()
+	case info.IsDir():
+		return "is a folder, not an executable file"
+	case !info.Mode().IsRegular():
+		return "is not a regular file"
+	case info.Mode().Perm()&0o111 == 0:
+		return "is not executable; chmod +x it"
+	}
+	return ""
 }
 
 func parseName(file string) (kind, name string, ok bool) {

@@ -4,16 +4,73 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 )
 
-// LockFileName is the default name of the lock file, looked up in the
-// working directory.
+// LockFileName is the name of a lock file in the working directory, the
+// first place pot looks for one.
 const LockFileName = "pot-plugins.lock"
+
+// LockEnv names a lock file, like --plugin-lock.
+const LockEnv = "POT_PLUGIN_LOCK"
+
+// ErrNoLockFile is wrapped by the error of ReadLock for a file that does
+// not exist.
+var ErrNoLockFile = errors.New("lock file does not exist")
+
+// ErrNotLocked is wrapped by the error of Lock.Checksum for a plugin the
+// lock does not list.
+var ErrNotLocked = errors.New("not in the lock file")
+
+// UserLockPath is the user's lock file, $XDG_CONFIG_HOME/pot/plugins.lock
+// (~/.config/pot/plugins.lock by default), or "" without a home folder.
+func UserLockPath() string {
+	config := os.Getenv("XDG_CONFIG_HOME")
+	if config == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		config = filepath.Join(home, ".config")
+	}
+	return filepath.Join(config, "pot", "plugins.lock")
+}
+
+// LockSearchPath lists where pot looks for a lock file when none is
+// named, in order: pot-plugins.lock in the working directory, then the
+// user's lock file (UserLockPath). The first that exists is in force.
+func LockSearchPath() []string {
+	var paths []string
+	if abs, err := filepath.Abs(LockFileName); err == nil {
+		paths = append(paths, abs)
+	}
+	if user := UserLockPath(); user != "" {
+		paths = append(paths, user)
+	}
+	return paths
+}
+
+// FindLock returns the first of paths that exists, or "" when none does.
+// A path that cannot be checked is an error: a lock must not be skipped
+// because it could not be seen.
+func FindLock(paths []string) (string, error) {
+	for _, p := range paths {
+		_, err := os.Stat(p)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("look for a lock file: %w", err)
+		}
+	}
+	return "", nil
+}
 
 // Lock records the SHA-256 checksum of each trusted plugin binary.
 type Lock struct {
@@ -84,11 +141,12 @@ func (l *Lock) Write(path string) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// ReadLock reads a lock file; a missing file gives (nil, nil).
+// ReadLock reads a lock file. A missing file is an error wrapping
+// ErrNoLockFile.
 func ReadLock(path string) (*Lock, error) {
 	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil, nil
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s; to trust the plugins installed now, run `pot plugins lock --plugin-lock %s`", ErrNoLockFile, path, path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read lock file: %w", err)
@@ -113,5 +171,5 @@ func (l *Lock) Checksum(kind, name string) ([]byte, error) {
 			return hex.DecodeString(e.SHA256)
 		}
 	}
-	return nil, fmt.Errorf("%s plugin %q is not in the lock file; run `pot plugins lock` to trust the plugins installed now", kind, name)
+	return nil, fmt.Errorf("%s plugin %q is %w", kind, name, ErrNotLocked)
 }

@@ -40,7 +40,7 @@ func quantize(t *testing.T, pluginDir, algorithm string) *result {
 	cmd := exec.Command(filepath.Join(bin, "pot"), "quantize", "--plugin-path", pluginDir, "--algorithm", algorithm,
 		"--model", testenv.Example("models", "lenet_mnist.onnx"), "--data", testenv.Example("data", "mnist-calib.json"),
 		"--eval-data", testenv.Example("data", "mnist-calib.json"), "--subset", "300", "-o", out, "--json", "--log-level", "info")
-	cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH=", "XDG_DATA_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH=", "POT_PLUGIN_LOCK=", "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -17,7 +17,7 @@ func potBin(t *testing.T, dir string, args ...string) (stdout, stderr string, co
 	t.Helper()
 	cmd := exec.Command(filepath.Join(pluginDir, "pot"), args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH="+pluginDir, "XDG_DATA_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH="+pluginDir, "POT_PLUGIN_LOCK=", "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -26,6 +26,8 @@ func pot(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	t.Setenv("POT_PLUGIN_PATH", pluginDir)
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("POT_PLUGIN_LOCK", "")
 	var o, e bytes.Buffer
 	code = Run(context.Background(), args, &o, &e)
 	return o.String(), e.String(), code
@@ -152,5 +154,32 @@ func TestPluginsListAndVersion(t *testing.T) {
 	stdout, _, code = pot(t, "version", "--json")
 	if code != 0 || !strings.Contains(stdout, `"protocol":1`) {
 		t.Errorf("version: %d %s", code, stdout)
+	}
+}
+
+// `pot plugins describe` wants KIND NAME; given a name alone, it says
+// which command to run.
+func TestDescribeNeedsKind(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"name alone", []string{"DefaultQuantization"}, "`pot plugins describe algorithm DefaultQuantization`"},
+		{"name in other case", []string{"CPU"}, "`pot plugins describe target cpu`"},
+		{"unknown name", []string{"NoSuchPlugin"}, `no plugin is named "NoSuchPlugin"`},
+		{"kind alone", []string{"target"}, "e.g. `pot plugins describe target cpu`"},
+		{"nothing", nil, "needs KIND NAME, KIND being target or algorithm"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := pot(t, append([]string{"plugins", "describe"}, tc.args...)...)
+			if code != 1 || stdout != "" {
+				t.Fatalf("exit %d, stdout %q", code, stdout)
+			}
+			if !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q: want one line with %q", stderr, tc.want)
+			}
+		})
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -41,7 +44,7 @@ func newPlugins(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "plugins", Short: "List, describe and lock plugins"}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List the plugins found, with their versions",
+		Short: "List the plugins found, with their versions, and the files named like plugins that are not used (shadowed, not executable)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := g.manager()
@@ -49,42 +52,22 @@ func newPlugins(g *globals) *cobra.Command {
 				return err
 			}
 			defer m.Close()
-			type row struct {
-				Kind    string `json:"kind"`
-				Name    string `json:"name"`
-				Version string `json:"version"`
-				// Protocols are the protocol versions the plugin says it
-				// speaks, comma-separated.
-				Protocols string `json:"protocols"`
-				Path      string `json:"path"`
-				Error     string `json:"error,omitempty"`
-			}
-			var rows []row
-			for _, b := range m.Binaries() {
-				r := row{Kind: b.Kind, Name: b.Name, Path: b.Path}
-				d, err := describePlugin(cmd.Context(), m, b.Kind, b.Name)
-				if err != nil {
-					r.Error = err.Error()
-				} else {
-					r.Version, r.Protocols = d.version, protocolList(d.protocols)
-				}
-				rows = append(rows, r)
-			}
+			rows := listPlugins(cmd.Context(), m)
 			m.Close()
 			if g.jsonOut {
-				if rows == nil {
-					rows = []row{}
-				}
 				return printJSON(g.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tPROTOCOL\tPATH")
+			fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tPROTOCOL\tPATH\tSTATUS")
 			for _, r := range rows {
-				v := r.Version
-				if r.Error != "" {
-					v = "error: " + r.Error
+				status := r.Status
+				switch r.Status {
+				case "error":
+					status = "error: " + r.Problem
+				case "shadowed", "unusable":
+					status = r.Problem // says what is wrong
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Name, v, r.Protocols, r.Path)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Name, orDash(r.Version), orDash(r.Protocols), r.Path, status)
 			}
 			return tw.Flush()
 		},
@@ -93,7 +76,7 @@ func newPlugins(g *globals) *cobra.Command {
 	describe := &cobra.Command{
 		Use:   "describe KIND NAME",
 		Short: "Describe a plugin as JSON: version, protocol versions, and the hardware config and operators of a target or the parameter schema of an algorithm",
-		Args:  cobra.ExactArgs(2),
+		Args:  g.describeArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := g.manager()
 			if err != nil {
@@ -114,20 +97,32 @@ func newPlugins(g *globals) *cobra.Command {
 	}
 	lock := &cobra.Command{
 		Use:   "lock",
-		Short: "Record the SHA-256 of every plugin found in the lock file; later runs refuse changed binaries",
-		Args:  cobra.NoArgs,
+		Short: "Record the SHA-256 of every plugin found in the lock file; later runs refuse changed or new binaries",
+		Long: `Record the SHA-256 of every plugin found in a lock file. While a lock file
+is in force, pot runs only the plugins it lists, and only when their
+binaries are unchanged.
+
+The lock file written is --plugin-lock (or $` + plugins.LockEnv + `) when given, else
+the lock file in force (./` + plugins.LockFileName + `, else
+$XDG_CONFIG_HOME/pot/plugins.lock), else a new
+$XDG_CONFIG_HOME/pot/plugins.lock (~/.config/pot/plugins.lock), which is in
+force wherever pot runs from.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := g.manager()
+			if err := g.validate(); err != nil {
+				return err
+			}
+			dirs := g.dirs()
+			if dirs == nil {
+				dirs = defaultDirs()
+			}
+			l, err := plugins.NewLock(plugins.Discover(dirs).Binaries)
 			if err != nil {
 				return err
 			}
-			l, err := plugins.NewLock(m.Binaries())
+			path, err := lockTarget(g.lockPath())
 			if err != nil {
 				return err
-			}
-			path := g.lockFile
-			if path == "" {
-				path = plugins.LockFileName
 			}
 			if err := l.Write(path); err != nil {
 				return err
@@ -138,6 +133,106 @@ func newPlugins(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(list, describe, lock)
 	return cmd
+}
+
+// lockTarget is the lock file `pot plugins lock` writes: the one named,
+// else the one in force, else the user's (its folder is created).
+func lockTarget(named string) (string, error) {
+	if named != "" {
+		return named, nil
+	}
+	path, err := plugins.FindLock(plugins.LockSearchPath())
+	if err != nil || path != "" {
+		return path, err
+	}
+	path = plugins.UserLockPath()
+	if path == "" {
+		return "", fmt.Errorf("no home folder for the user's lock file; name one with --plugin-lock PATH")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("lock file folder: %w", err)
+	}
+	return path, nil
+}
+
+// listRow is one line of `pot plugins list`.
+type listRow struct {
+	Kind    string `json:"kind"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Protocols are the protocol versions the plugin says it speaks,
+	// comma-separated.
+	Protocols string `json:"protocols"`
+	Path      string `json:"path"`
+	// Status is "ok", "error" (the plugin was refused or could not
+	// describe itself), "shadowed" (another plugin of its name comes
+	// first in the search path) or "unusable" (it cannot be run).
+	Status string `json:"status"`
+	// Problem says what is wrong when Status is not "ok".
+	Problem string `json:"problem,omitempty"`
+}
+
+// listPlugins describes every plugin found and lists the files that are
+// not used, sorted by kind and name (the plugin used first).
+func listPlugins(ctx context.Context, m *pluginmgr.Manager) []listRow {
+	rows := []listRow{}
+	for _, b := range m.Binaries() {
+		r := listRow{Kind: b.Kind, Name: b.Name, Path: b.Path, Status: "ok"}
+		if d, err := describePlugin(ctx, m, b.Kind, b.Name); err != nil {
+			r.Status, r.Problem = "error", oneLine(err.Error())
+		} else {
+			r.Version, r.Protocols = d.version, protocolList(d.protocols)
+		}
+		rows = append(rows, r)
+	}
+	for _, s := range m.Skipped() {
+		r := listRow{Kind: s.Kind, Name: s.Name, Path: s.Path, Status: "unusable", Problem: strings.TrimPrefix(s.Problem, "is ")}
+		if s.ShadowedBy != "" {
+			r.Status = "shadowed"
+		}
+		rows = append(rows, r)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return strings.ToLower(a.Name) < strings.ToLower(b.Name)
+	})
+	return rows
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// describeArgs wants KIND NAME; given a name alone, it suggests the kinds
+// of the plugins of that name.
+func (g *globals) describeArgs(_ *cobra.Command, args []string) error {
+	if len(args) == 2 {
+		return nil
+	}
+	usage := "plugins describe needs KIND NAME, KIND being " + plugins.KindTarget + " or " + plugins.KindAlgorithm
+	if len(args) != 1 || args[0] == plugins.KindTarget || args[0] == plugins.KindAlgorithm {
+		return fmt.Errorf("%s, e.g. `pot plugins describe target cpu`", usage)
+	}
+	dirs := g.dirs()
+	if dirs == nil {
+		dirs = defaultDirs()
+	}
+	var try []string
+	for _, b := range plugins.Discover(dirs).Binaries {
+		if strings.EqualFold(b.Name, args[0]) {
+			try = append(try, fmt.Sprintf("`pot plugins describe %s %s`", b.Kind, b.Name))
+		}
+	}
+	if len(try) == 0 {
+		return fmt.Errorf("%s; no plugin is named %q (see `pot plugins list`)", usage, args[0])
+	}
+	return fmt.Errorf("%s: %s", usage, strings.Join(try, " or "))
 }
 
 // description is what `pot plugins describe` prints.

@@ -35,7 +35,7 @@ type aaResult struct {
 
 func potCmd(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(pluginDir, "pot"), args...)
-	cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH="+pluginDir, "XDG_DATA_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH="+pluginDir, "POT_PLUGIN_LOCK=", "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
 	return cmd
 }
 

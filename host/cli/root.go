@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/potgo/pot/host/pluginmgr"
+	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/sdk"
 )
 
@@ -79,7 +80,7 @@ each in its own process.`,
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: trace, debug, info, warn, error (POT's CRITICAL, ERROR, WARNING, INFO, DEBUG too)")
 	pf.DurationVar(&g.pluginTimeout, "plugin-timeout", 10*time.Minute, "deadline of each plugin call (for algorithms: of inactivity)")
 	pf.StringVar(&g.pluginPath, "plugin-path", "", "extra plugin folders, colon-separated (also $POT_PLUGIN_PATH)")
-	pf.StringVar(&g.lockFile, "plugin-lock", "", "plugin lock file (default ./"+"pot-plugins.lock when present)")
+	pf.StringVar(&g.lockFile, "plugin-lock", "", "plugin lock file, which must exist (also $"+plugins.LockEnv+"); without one, pot uses ./"+plugins.LockFileName+", else $XDG_CONFIG_HOME/pot/plugins.lock (~/.config/pot/plugins.lock), whichever exists first; while a lock is in force, only the plugins it lists, unchanged, run")
 	pf.IntVar(&g.threads, "threads", 0, "threads per target process (0: all cores)")
 	pf.BoolVar(&g.progressBar, "progress-bar", true, "progress bars with rate and time left on stderr when it is a terminal (=false: log lines at info level)")
 	root.AddCommand(newQuantize(g), newEval(g), newAnalyze(g), newPlugins(g), newVersion(g))
@@ -116,11 +117,18 @@ func (g *globals) validate() error {
 	return nil
 }
 
-// manager discovers plugins.
-func (g *globals) manager() (*pluginmgr.Manager, error) {
-	if err := g.validate(); err != nil {
-		return nil, err
+// lockPath is the lock file the user named (--plugin-lock, else
+// $POT_PLUGIN_LOCK), or "".
+func (g *globals) lockPath() string {
+	if g.lockFile != "" {
+		return g.lockFile
 	}
+	return os.Getenv(plugins.LockEnv)
+}
+
+// dirs are the plugin folders: --plugin-path, then the search path; nil
+// means the search path alone.
+func (g *globals) dirs() []string {
 	var dirs []string
 	if g.pluginPath != "" {
 		for _, d := range strings.Split(g.pluginPath, ":") {
@@ -130,6 +138,15 @@ func (g *globals) manager() (*pluginmgr.Manager, error) {
 		}
 		dirs = append(dirs, defaultDirs()...)
 	}
+	return dirs
+}
+
+// manager discovers plugins and reads the lock file in force.
+func (g *globals) manager() (*pluginmgr.Manager, error) {
+	if err := g.validate(); err != nil {
+		return nil, err
+	}
+	dirs := g.dirs()
 	opts, err := g.targetOptions()
 	if err != nil {
 		return nil, err
@@ -137,7 +154,7 @@ func (g *globals) manager() (*pluginmgr.Manager, error) {
 	return pluginmgr.New(pluginmgr.Options{
 		Dirs:          dirs,
 		Logger:        g.logger(),
-		LockPath:      g.lockFile,
+		LockPath:      g.lockPath(),
 		Timeout:       g.pluginTimeout,
 		Threads:       g.threads,
 		TargetOptions: opts,

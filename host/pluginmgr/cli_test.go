@@ -23,15 +23,25 @@ type potRun struct {
 	done           chan error
 }
 
-// startPot starts dir/pot with args.
+// startPot starts dir/pot with args in a new working directory.
 func startPot(t *testing.T, dir string, args ...string) *potRun {
+	t.Helper()
+	return startPotIn(t, dir, t.TempDir(), nil, args...)
+}
+
+// startPotIn starts dir/pot with args in the working directory cwd, with
+// env added to its environment (over the test's own settings: no
+// $POT_PLUGIN_PATH or $POT_PLUGIN_LOCK, new user data and config
+// folders).
+func startPotIn(t *testing.T, dir, cwd string, env []string, args ...string) *potRun {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(dir, "pot")); err != nil {
 		link(t, filepath.Join(built, "pot"), filepath.Join(dir, "pot"))
 	}
 	r := &potRun{cmd: exec.Command(filepath.Join(dir, "pot"), args...), done: make(chan error, 1)}
-	r.cmd.Dir = t.TempDir()
-	r.cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH=", "XDG_DATA_HOME="+t.TempDir())
+	r.cmd.Dir = cwd
+	r.cmd.Env = append(os.Environ(), "POT_PLUGIN_PATH=", "POT_PLUGIN_LOCK=", "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
+	r.cmd.Env = append(r.cmd.Env, env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -208,7 +218,8 @@ func TestPluginLogsFollowLogLevel(t *testing.T) {
 }
 
 // `pot plugins lock` records checksums; a binary changed afterwards is
-// refused with a message naming it, and so is one added afterwards.
+// refused with a message naming it and how to re-lock, and so is one
+// added afterwards.
 func TestLockRefusesAChangedBinary(t *testing.T) {
 	dir := pluginDir(t)
 	copyFile(t, filepath.Join(built, "faulty"), filepath.Join(dir, "pot-algorithm-Debug"))
@@ -236,14 +247,18 @@ func TestLockRefusesAChangedBinary(t *testing.T) {
 		t.Fatalf("describe of a changed plugin: exit %d: %s", code, r.stderr.String())
 	}
 	if miss := contains(r.stderr.String(), `algorithm plugin "Debug"`, filepath.Join(dir, "pot-algorithm-Debug"),
-		"does not match its checksum in the lock file "+lock, "refusing to run it"); len(miss) > 0 {
+		"does not match its checksum in the lock file "+lock, "refusing to run it", "`pot plugins lock --plugin-lock "+lock+"`"); len(miss) > 0 {
 		t.Errorf("stderr lacks %q: %s", miss, r.stderr.String())
 	}
 	// A plugin installed after the lock is not trusted either.
 	link(t, filepath.Join(built, "faulty"), filepath.Join(dir, "pot-algorithm-Exit"))
 	r = startPot(t, dir, "plugins", "describe", "algorithm", "Exit", "--plugin-lock", lock)
-	if code := r.wait(t, 30*time.Second); code != 1 || !strings.Contains(r.stderr.String(), `algorithm plugin "Exit" is not in the lock file`) {
+	if code := r.wait(t, 30*time.Second); code != 1 {
 		t.Errorf("describe of an unlocked plugin: exit %d: %s", code, r.stderr.String())
+	}
+	if miss := contains(r.stderr.String(), `algorithm plugin "Exit" is not in the lock file `+lock, filepath.Join(dir, "pot-algorithm-Exit"),
+		"`pot plugins lock --plugin-lock "+lock+"`"); len(miss) > 0 {
+		t.Errorf("stderr lacks %q: %s", miss, r.stderr.String())
 	}
 	waitProcesses(t, dir, 5*time.Second, "plugin processes left", noProcesses)
 }
@@ -293,26 +308,56 @@ func TestDescribeAndList(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, r.stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout.String()), "\n")
-	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "KIND NAME VERSION PROTOCOL PATH" {
+	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "KIND NAME VERSION PROTOCOL PATH STATUS" {
 		t.Fatalf("list:\n%s", r.stdout.String())
 	}
-	if f := strings.Fields(lines[3]); f[0] != "target" || f[1] != "cpu" || f[3] != "1" {
+	if f := strings.Fields(lines[3]); f[0] != "target" || f[1] != "cpu" || f[3] != "1" || f[5] != "ok" {
 		t.Errorf("list row %q", lines[3])
 	}
 }
 
-// Two plugins of one kind and name in the searched folders: pot names
-// both.
+// Two plugins of one kind and name in the searched folders: the first in
+// search order is used, commands keep working, the other is named in a
+// warning and listed as shadowed.
 func TestDuplicatePluginsAreNamed(t *testing.T) {
 	dir := pluginDir(t)
-	other := t.TempDir()
+	other := t.TempDir() // --plugin-path comes first in the search order
 	copyFile(t, filepath.Join(built, "faulty"), filepath.Join(other, "pot-target-cpu"))
-	r := startPot(t, dir, "plugins", "list", "--plugin-path", other)
-	if code := r.wait(t, 30*time.Second); code != 1 {
-		t.Fatalf("exit %d: %s", code, r.stdout.String())
+	copyFile(t, filepath.Join(built, "pot-algorithm-MinMaxQuantization"), filepath.Join(other, "pot-algorithm-MinMaxQuantization"))
+	used, shadowed := filepath.Join(other, "pot-target-cpu"), filepath.Join(dir, "pot-target-cpu")
+	warning := []string{"[WARN]  pot: plugin shadowed by one earlier in the search path; it is not used", "path=" + shadowed, "used=" + used}
+	r := startPot(t, dir, "plugins", "list", "--json", "--plugin-path", other)
+	if code := r.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("list: exit %d: %s", code, r.stderr.String())
 	}
-	if miss := contains(r.stderr.String(), `two target plugins named "cpu"`, filepath.Join(other, "pot-target-cpu"),
-		filepath.Join(dir, "pot-target-cpu")); len(miss) > 0 {
+	if miss := contains(r.stderr.String(), warning...); len(miss) > 0 {
 		t.Errorf("stderr lacks %q: %s", miss, r.stderr.String())
+	}
+	var rows []map[string]string
+	if err := json.Unmarshal([]byte(r.stdout.String()), &rows); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout.String())
+	}
+	var cpu []string
+	for _, row := range rows {
+		if row["kind"] == "target" && row["name"] == "cpu" {
+			cpu = append(cpu, row["path"]+" "+row["status"]+" "+row["version"])
+			if row["status"] == "shadowed" && !strings.Contains(row["problem"], "shadowed by "+used) {
+				t.Errorf("shadowed row %v does not name %s", row, used)
+			}
+		}
+	}
+	if want := []string{used + " ok 0.0.1-test", shadowed + " shadowed "}; strings.Join(cpu, "|") != strings.Join(want, "|") {
+		t.Errorf("cpu rows %q, want %q", cpu, want)
+	}
+	// A run with a duplicate algorithm works and warns.
+	copies := t.TempDir()
+	copyFile(t, filepath.Join(built, "pot-algorithm-MinMaxQuantization"), filepath.Join(copies, "pot-algorithm-MinMaxQuantization"))
+	r = startPot(t, dir, quantizeArgs(filepath.Join(t.TempDir(), "out.onnx"), "--plugin-path", copies, "--algorithm", "MinMaxQuantization")...)
+	if code := r.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("quantize: exit %d: %s", code, r.stderr.String())
+	}
+	if miss := contains(r.stderr.String(), "plugin shadowed by one earlier in the search path", "path="+filepath.Join(dir, "pot-algorithm-MinMaxQuantization"),
+		"used="+filepath.Join(copies, "pot-algorithm-MinMaxQuantization")); len(miss) > 0 {
+		t.Errorf("quantize: stderr lacks %q: %s", miss, r.stderr.String())
 	}
 }

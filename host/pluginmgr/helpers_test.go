@@ -70,7 +70,7 @@ func manager(t *testing.T, dir string, timeout time.Duration, buf *logBuf) *plug
 		log = hclog.New(&hclog.LoggerOptions{Name: "pot", Level: hclog.Debug, Output: buf})
 	}
 	m, err := pluginmgr.New(pluginmgr.Options{Dirs: []string{dir}, Logger: log, Timeout: timeout,
-		LockPath: filepath.Join(dir, "no.lock")})
+		LockSearch: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}

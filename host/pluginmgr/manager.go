@@ -20,10 +20,15 @@ type Options struct {
 	Dirs []string
 	// Logger receives plugin logs, each under the plugin's name.
 	Logger hclog.Logger
-	// LockPath is the lock file; when it exists, every plugin must match
-	// its recorded checksum. Empty means plugins.LockFileName in the
-	// working directory.
+	// LockPath is a lock file the user named (--plugin-lock,
+	// $POT_PLUGIN_LOCK): it must exist. Empty means the first existing
+	// file of LockSearch, or no lock when none exists. While a lock is in
+	// force, every plugin started must be listed in it with the checksum
+	// of its binary.
 	LockPath string
+	// LockSearch lists where to look for a lock file when LockPath is
+	// empty; nil means plugins.LockSearchPath().
+	LockSearch []string
 	// Timeout bounds every call to a plugin (for algorithms: the time
 	// without any activity). 0 means no deadline.
 	Timeout time.Duration
@@ -40,17 +45,20 @@ type Options struct {
 // hangs, it stops all the others: a run cannot go on without it, and no
 // process must be left behind.
 type Manager struct {
-	opts  Options
-	bins  []plugins.Binary
-	lock  *plugins.Lock
-	mu    sync.Mutex
-	procs []*Process
+	opts    Options
+	bins    []plugins.Binary
+	skipped []plugins.Skipped
+	lock    *plugins.Lock
+	mu      sync.Mutex
+	procs   []*Process
 	// failure is the first crash or hang; the plugins stopped because of
 	// it report it instead of their own lost connection.
 	failure error
 }
 
-// New discovers the plugins and reads the lock file.
+// New discovers the plugins and reads the lock file. Files named like
+// plugins that are not used (shadowed, not executable) are logged as
+// warnings.
 func New(opts Options) (*Manager, error) {
 	if opts.Dirs == nil {
 		opts.Dirs = plugins.SearchPath()
@@ -58,25 +66,45 @@ func New(opts Options) (*Manager, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	if opts.LockPath == "" {
-		opts.LockPath = plugins.LockFileName
-	}
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 30 * time.Second
 	}
-	bins, err := plugins.Discover(opts.Dirs)
-	if err != nil {
-		return nil, err
+	if opts.LockPath == "" {
+		search := opts.LockSearch
+		if search == nil {
+			search = plugins.LockSearchPath()
+		}
+		path, err := plugins.FindLock(search)
+		if err != nil {
+			return nil, err
+		}
+		opts.LockPath = path
 	}
-	lock, err := plugins.ReadLock(opts.LockPath)
-	if err != nil {
-		return nil, err
+	var lock *plugins.Lock
+	if opts.LockPath != "" {
+		var err error
+		if lock, err = plugins.ReadLock(opts.LockPath); err != nil {
+			return nil, err
+		}
+		opts.Logger.Debug("plugin lock file in force", "path", opts.LockPath, "plugins", len(lock.Plugins))
 	}
-	return &Manager{opts: opts, bins: bins, lock: lock}, nil
+	found := plugins.Discover(opts.Dirs)
+	for _, s := range found.Skipped {
+		if s.ShadowedBy != "" {
+			opts.Logger.Warn("plugin shadowed by one earlier in the search path; it is not used", "path", s.Path, "used", s.ShadowedBy)
+		} else {
+			opts.Logger.Warn("plugin file cannot be run; it is not used", "path", s.Path, "problem", s.Problem)
+		}
+	}
+	return &Manager{opts: opts, bins: found.Binaries, skipped: found.Skipped, lock: lock}, nil
 }
 
 // Binaries lists the plugins found.
 func (m *Manager) Binaries() []plugins.Binary { return m.bins }
+
+// Skipped lists the files named like plugins that are not used: shadowed
+// by another of the same name, or not runnable.
+func (m *Manager) Skipped() []plugins.Skipped { return m.skipped }
 
 // Dirs lists the folders searched.
 func (m *Manager) Dirs() []string { return m.opts.Dirs }
@@ -84,10 +112,11 @@ func (m *Manager) Dirs() []string { return m.opts.Dirs }
 // Lock returns the lock in force, or nil.
 func (m *Manager) Lock() *plugins.Lock { return m.lock }
 
-// LockPath is the lock file the manager reads.
+// LockPath is the lock file in force, or "".
 func (m *Manager) LockPath() string { return m.opts.LockPath }
 
-// Find returns the binary of a plugin, or an error listing what exists.
+// Find returns the binary of a plugin, or an error saying what is wrong
+// with a file of that name or listing what exists.
 func (m *Manager) Find(kind, name string) (plugins.Binary, error) {
 	var have []string
 	for _, b := range m.bins {
@@ -96,6 +125,11 @@ func (m *Manager) Find(kind, name string) (plugins.Binary, error) {
 				return b, nil
 			}
 			have = append(have, b.Name)
+		}
+	}
+	for _, s := range m.skipped {
+		if s.Kind == kind && strings.EqualFold(s.Name, name) {
+			return plugins.Binary{}, fmt.Errorf("%s plugin %q cannot be run: %s", kind, name, s)
 		}
 	}
 	sort.Strings(have)

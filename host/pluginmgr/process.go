@@ -2,7 +2,6 @@ package pluginmgr
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -55,21 +54,22 @@ func (w exitWatch) Error(msg string, args ...any) {
 	w.Logger.Error(msg, args...)
 }
 
-// start launches a plugin and returns its dispensed interface.
-func (m *Manager) start(_ context.Context, kind, name string) (*Process, any, error) {
+// start launches a plugin, checks its description and returns its
+// dispensed interface. While a lock is in force, the binary is checked
+// against it first.
+func (m *Manager) start(ctx context.Context, kind, name string) (*Process, any, error) {
 	bin, err := m.Find(kind, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	var secure *plugin.SecureConfig
-	if m.lock != nil {
-		sum, err := m.lock.Checksum(kind, bin.Name)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w (lock file %s)", err, m.opts.LockPath)
-		}
-		secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	}
 	cmd := exec.Command(bin.Path)
+	var pin *pinned
+	if m.lock != nil {
+		if pin, err = m.verify(bin, cmd); err != nil {
+			return nil, nil, err
+		}
+		defer pin.Close()
+	}
 	cmd.Env = append(os.Environ(),
 		sdk.LogLevelEnv+"="+m.opts.Logger.GetLevel().String(),
 		fmt.Sprintf("%s=%d", sdk.ThreadsEnv, m.opts.Threads),
@@ -90,24 +90,32 @@ func (m *Manager) start(_ context.Context, kind, name string) (*Process, any, er
 		Stderr:           logs,
 		SyncStdout:       &lineLogger{log: named, ring: logs, stdout: true},
 		SyncStderr:       &lineLogger{log: named, ring: logs},
-		SecureConfig:     secure,
 		StartTimeout:     m.opts.StartTimeout,
 	})
 	p.client = client
 	m.mu.Lock()
 	m.procs = append(m.procs, p)
 	m.mu.Unlock()
-	rpc, err := client.Client()
-	if err != nil {
+	refuse := func(err error) (*Process, any, error) {
 		client.Kill()
 		m.remove(p)
-		return nil, nil, p.startError(err)
+		return nil, nil, err
+	}
+	rpc, err := client.Client()
+	if err != nil {
+		return refuse(p.startError(err))
+	}
+	if pin != nil {
+		if err := pin.started(); err != nil {
+			return refuse(err)
+		}
 	}
 	raw, err := rpc.Dispense(kind)
 	if err != nil {
-		client.Kill()
-		m.remove(p)
-		return nil, nil, p.fail(nil, "start", err)
+		return refuse(p.fail(nil, "start", err))
+	}
+	if err := p.checkDescription(ctx, raw); err != nil {
+		return refuse(err)
 	}
 	return p, raw, nil
 }
@@ -227,9 +235,6 @@ var versionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 
 func (p *Process) startError(err error) error {
 	switch {
-	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		return fmt.Errorf("%s plugin %q (%s) does not match its checksum in the lock file %s: the binary changed since `pot plugins lock`; refusing to run it",
-			p.Bin.Kind, p.Bin.Name, p.Bin.Path, p.mgr.opts.LockPath)
 	case strings.Contains(err.Error(), "incompatible API version"):
 		theirs := "another"
 		if m := versionRE.FindStringSubmatch(err.Error()); m != nil {

@@ -89,7 +89,7 @@ func (r *Reporter) Update(name string, done, total int64, msg string) {
 		st = &stage{start: now, total: total}
 		r.stages[name] = st
 		if !r.bars {
-			r.opts.Logger.Info(name+": started", "total", total, "msg", msg)
+			r.opts.Logger.Info(name+": started", withMsg([]any{"total", total}, msg)...)
 			st.lastLine = now
 		}
 	}
@@ -159,7 +159,7 @@ func (r *Reporter) line(name string, st *stage, now time.Time, done int64, msg s
 	}
 	switch {
 	case finished:
-		r.opts.Logger.Info(name+": done", "count", done, "seconds", round(elapsed.Seconds()), "per_second", round(rate), "msg", msg)
+		r.opts.Logger.Info(name+": done", withMsg([]any{"count", done, "seconds", round(elapsed.Seconds()), "per_second", round(rate)}, msg)...)
 	case now.Sub(st.lastLine) >= r.opts.Interval:
 		st.lastLine = now
 		args := []any{"done", done, "total", st.total, "per_second", round(rate)}
@@ -167,11 +167,17 @@ func (r *Reporter) line(name string, st *stage, now time.Time, done int64, msg s
 			left := time.Duration(float64(st.total-done) / rate * float64(time.Second))
 			args = append(args, "percent", round(100*float64(done)/float64(st.total)), "eta", left.Round(time.Second).String())
 		}
-		if msg != "" {
-			args = append(args, "msg", msg)
-		}
-		r.opts.Logger.Info(name, args...)
+		r.opts.Logger.Info(name, withMsg(args, msg)...)
 	}
+}
+
+// withMsg adds the stage's message to log arguments when there is one
+// (an empty one would print msg="").
+func withMsg(args []any, msg string) []any {
+	if msg != "" {
+		args = append(args, "msg", msg)
+	}
+	return args
 }
 
 func round(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }

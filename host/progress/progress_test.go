@@ -103,3 +103,39 @@ func TestInterleavedStagesAndClose(t *testing.T) {
 		t.Errorf("message not drawn: %q", buf.String())
 	}
 }
+
+// A stage's message appears in its log lines when it has one, and an
+// empty one leaves no msg="" behind.
+func TestLinesShowOnlyNonEmptyMessages(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		want      string // in every line; "" means no msg= at all
+	}{
+		{"empty", "", ""},
+		{"given", "layer conv1", `msg="layer conv1"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			no := false
+			log := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})
+			p := New(Options{Bars: true, Terminal: &no, Logger: log, Interval: time.Nanosecond})
+			p.Update("statistics", 0, 10, tc.msg)
+			time.Sleep(2 * time.Millisecond)
+			p.Update("statistics", 5, 10, tc.msg)
+			p.Update("statistics", 10, 10, tc.msg)
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(lines) != 3 {
+				t.Fatalf("%d log lines, want start, progress and end:\n%s", len(lines), logs.String())
+			}
+			for i, l := range lines {
+				if tc.want == "" && strings.Contains(l, "msg=") {
+					t.Errorf("line %d has a msg without a message: %q", i, l)
+				}
+				if tc.want != "" && !strings.Contains(l, tc.want) {
+					t.Errorf("line %d lacks %s: %q", i, tc.want, l)
+				}
+			}
+		})
+	}
+}

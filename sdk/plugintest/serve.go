@@ -81,9 +81,20 @@ func serveInProcess(t testing.TB, kind string, serve func(sdk.ServeOption)) any 
 		t.Fatalf("plugintest: dispense the %s plugin: %v", kind, err)
 	}
 	t.Cleanup(func() {
+		// Close asks the server to shut down (go-plugin's Shutdown call
+		// stops the gRPC server), after which serving ends by itself.
+		// Cancelling the serve context at the same time would make
+		// go-plugin stop the server a second time, concurrently with the
+		// first (a data race inside go-plugin's GRPCServer.Stop): cancel
+		// only if serving does not end.
 		rpc.Close()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			cancel()
+			<-closed
+		}
 		cancel()
-		<-closed
 	})
 	return raw
 }

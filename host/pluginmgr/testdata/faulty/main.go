@@ -10,6 +10,9 @@
 //	pot-algorithm-Debug         Run logs a debug line and returns the incoming plan
 //	pot-algorithm-Stdout        Run prints to stdout (which a plugin must not do)
 //	pot-algorithm-V2            speaks protocol version 2 only
+//	pot-algorithm-Misnamed      Describe gives another name than the file's
+//	pot-algorithm-BadProtocol   Describe lists protocol version 2 only, though
+//	                            the handshake negotiates version 1
 //	pot-target-panic, pot-target-exit, pot-target-hang
 //	                            the same faults in the target's Describe
 //
@@ -87,8 +90,15 @@ func misbehave(ctx context.Context, mode string) {
 type algorithm struct{ mode string }
 
 func (a algorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
+	name, protocols := a.mode, []int32{plugins.ProtocolVersion}
+	switch a.mode {
+	case "Misnamed":
+		name = "SomeoneElse"
+	case "BadProtocol":
+		protocols = []int32{2}
+	}
 	return &potv1.AlgorithmDescription{
-		Name: a.mode, Version: "0.0.1-test", ProtocolVersions: []int32{plugins.ProtocolVersion},
+		Name: name, Version: "0.0.1-test", ProtocolVersions: protocols,
 		ParamsSchema: `{"type": "object"}`, Defaults: `{}`,
 	}, nil
 }
