@@ -7,6 +7,7 @@ import (
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/plan"
 	"github.com/potgo/pot/sdk/schema"
 )
 
@@ -88,7 +89,21 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 	}
 	s.log.Debug("running algorithm", "name", name)
 	// The plugin manager's errors name the plugin already.
-	return a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
+	resp, err := a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
+	if err != nil {
+		return nil, err
+	}
+	// The plan is checked against the graph the algorithm was given
+	// before anything uses it: a bad plan is the algorithm's fault, not
+	// the target's that would fail on it later.
+	g, err := s.Graph(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.Validate(g, resp.GetPlan()); err != nil {
+		return nil, fmt.Errorf("algorithm %s returned an invalid plan: %w", name, err)
+	}
+	return resp, nil
 }
 
 // validate checks parameters against the schema the algorithm publishes.
