@@ -147,7 +147,7 @@ unless -o names the output file.`,
 	fl.StringVar(&f.data, "data-source", "", "same as --data (POT's name)")
 	fl.StringVar(&f.evalData, "eval-data", "", "evaluation data set; with labels, the drop in top-1 is reported")
 	fl.StringVar(&f.target, "target", "cpu", "target device plugin: cpu, gpu, vpu, gna, ...")
-	fl.StringVar(&f.preset, "preset", "performance", "performance (symmetric), mixed (asymmetric activations) or accuracy")
+	fl.StringVar(&f.preset, "preset", "performance", "performance (symmetric), mixed (asymmetric activations) or accuracy, among those the target publishes (accuracy runs as mixed, mixed as accuracy, where the target has only the other)")
 	fl.IntVar(&f.subset, "subset", 300, "calibration samples (stat_subset_size), drawn with a fixed seed; 0 = all")
 	fl.StringVarP(&f.output, "output", "o", "", "output QDQ ONNX model (default: MODEL_int8.onnx beside the model; with -c or -q POT's results layout)")
 	fl.StringVar(&f.algorithm, "algorithm", defaultQuantization, "algorithm plugin to run (aliases: default, accuracy_aware)")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -122,6 +123,9 @@ func (r *run) quantize(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if steps, err = r.resolvePresets(sess, steps); err != nil {
+		return err
+	}
 	if err := r.validate(ctx, sess, steps); err != nil {
 		return err
 	}
@@ -132,7 +136,7 @@ func (r *run) quantize(ctx context.Context) error {
 		}
 		return err
 	}
-	res := &quantizeResult{Output: paths.model, Target: cfg.Target(), Preset: plan.GetPreset(), Algorithm: last,
+	res := &quantizeResult{Output: paths.model, Target: cfg.Target(), Preset: usedPreset(plan, steps), Algorithm: last,
 		Quantizers: len(plan.GetQuantizers())}
 	if len(reports) > 0 {
 		res.Reports = reports[len(reports)-1].Report
@@ -244,6 +248,33 @@ func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipe
 	return steps, nil
 }
 
+// resolvePresets resolves the steps' presets for the target before any
+// algorithm runs (pipeline.ResolvePresets); in a configuration an error
+// names the file and the key.
+func (r *run) resolvePresets(sess *pipeline.Session, steps []pipeline.Step) ([]pipeline.Step, error) {
+	out, err := sess.ResolvePresets(steps)
+	var pe *pipeline.PresetError
+	if r.configMode && errors.As(err, &pe) {
+		return nil, &config.Error{File: r.cfg.Path, Problems: []schema.Problem{
+			{Path: fmt.Sprintf("compression.algorithms[%d].params.preset", pe.Step), Message: pe.Err.Error()}}}
+	}
+	return out, err
+}
+
+// usedPreset is the preset the plan was built with: the plan's, else
+// the last step's resolved preset parameter.
+func usedPreset(plan *potv1.QuantizationPlan, steps []pipeline.Step) string {
+	if p := plan.GetPreset(); p != "" {
+		return p
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		if p := pipeline.Preset(steps[i].Params); p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
 func setParam(raw json.RawMessage, key string, v any) (json.RawMessage, error) {
 	m := map[string]any{}
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -320,6 +351,7 @@ func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.G
 		return nil, err
 	}
 	rep.Kind = "quantize"
+	rep.Preset = res.Preset
 	rep.Output = res.Output
 	rep.Target = res.Target
 	rep.Algorithm = res.Algorithm

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +74,96 @@ func TestInvalidPlanBlamesTheAlgorithm(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Errorf("files written: %v", entries)
+			}
+		})
+	}
+}
+
+// TestPresetsFollowTheTarget: the host resolves the preset against the
+// presets the target publishes, from --preset and from a configuration:
+// a preset the target lacks is mapped as POT maps it (mixed runs as
+// accuracy where the target publishes accuracy but not mixed) and the
+// preset reported is the one used; one it lacks with no mapping is
+// refused before any model is written, naming what it publishes.
+func TestPresetsFollowTheTarget(t *testing.T) {
+	extra := testPlugins(t, "pot-target-perfonly", "pot-target-nomixed")
+	config := func(t *testing.T, target, preset string) string {
+		path := filepath.Join(t.TempDir(), "pot.json")
+		src := fmt.Sprintf(`{
+  "model": {"model_name": "lenet", "model": %q},
+  "engine": {"type": "simplified", "data_source": %q},
+  "compression": {"target_device": %q, "algorithms": [{"name": "DefaultQuantization",
+    "params": {"preset": %q, "stat_subset_size": 50}}]}
+}`, testenv.Example("models", "lenet_mnist.onnx"), testenv.Example("data", "mnist-calib.json"), target, preset)
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	tests := []struct {
+		name   string
+		args   func(t *testing.T, out string) []string
+		preset string // the preset used; "" when refused
+		err    string
+	}{
+		{"flag, not published", func(t *testing.T, out string) []string {
+			return lenetArgs(out, "--target", "perfonly", "--preset", "mixed")
+		}, "", `preset "mixed" is not published by target "perfonly"; it publishes: performance`},
+		{"flag, accuracy without mixed to fall back to", func(t *testing.T, out string) []string {
+			return lenetArgs(out, "--target", "perfonly", "--preset", "accuracy")
+		}, "", `preset "accuracy" is not published by target "perfonly"; it publishes: performance`},
+		{"config, not published", func(t *testing.T, out string) []string {
+			return []string{"quantize", "-c", config(t, "perfonly", "mixed"), "-o", out}
+		}, "", `compression.algorithms[0].params.preset: preset "mixed" is not published by target "perfonly"; it publishes: performance`},
+		{"flag, alias of a published preset", func(t *testing.T, out string) []string {
+			return lenetArgs(out, "--target", "perfonly", "--preset", "Symmetric")
+		}, "performance", ""},
+		{"flag, mixed runs as accuracy", func(t *testing.T, out string) []string {
+			return lenetArgs(out, "--target", "nomixed", "--preset", "mixed")
+		}, "accuracy", ""},
+		{"config, mixed runs as accuracy", func(t *testing.T, out string) []string {
+			return []string{"quantize", "-c", config(t, "nomixed", "mixed"), "-o", out}
+		}, "accuracy", ""},
+		{"flag, accuracy runs as mixed on cpu", func(t *testing.T, out string) []string {
+			return lenetArgs(out, "--target", "cpu", "--preset", "accuracy")
+		}, "mixed", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out.onnx")
+			stdout, stderr, code := potWith(t, extra, append(tc.args(t, out), "--json")...)
+			if tc.preset == "" {
+				if code == 0 {
+					t.Fatalf("exit status 0; stdout: %s", stdout)
+				}
+				if !strings.Contains(stderr, tc.err) {
+					t.Errorf("stderr does not say %q:\n%s", tc.err, stderr)
+				}
+				if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+					t.Errorf("files written: %v", entries)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var res quantizeResult
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+			}
+			var reports struct {
+				Reports struct {
+					MinMax struct {
+						Preset string `json:"preset"`
+					} `json:"MinMaxQuantization"`
+				} `json:"reports"`
+			}
+			if err := json.Unmarshal(res.Reports, &reports); err != nil {
+				t.Fatal(err)
+			}
+			if res.Preset != tc.preset || reports.Reports.MinMax.Preset != tc.preset {
+				t.Errorf("preset reported %q, MinMaxQuantization used %q; want %q", res.Preset, reports.Reports.MinMax.Preset, tc.preset)
 			}
 		})
 	}

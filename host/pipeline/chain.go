@@ -24,8 +24,13 @@ type StepReport struct {
 }
 
 // Run runs the algorithms in order, each starting from the plan of the
-// previous one, and returns the final plan.
+// previous one, and returns the final plan. Presets are resolved for the
+// target (ResolvePresets) before the first algorithm starts.
 func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPlan, []StepReport, error) {
+	steps, err := s.ResolvePresets(steps)
+	if err != nil {
+		return nil, nil, err
+	}
 	p := &potv1.QuantizationPlan{}
 	var reports []StepReport
 	for _, st := range steps {
@@ -80,6 +85,10 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 	}
 	if len(params) == 0 {
 		params = json.RawMessage("{}")
+	}
+	// Algorithms that run others (RunAlgorithm) get presets resolved too.
+	if params, err = s.resolvePreset(name, params); err != nil {
+		return nil, fmt.Errorf("parameters of %s: %w", name, err)
 	}
 	if err := s.validate(ctx, name, a, params); err != nil {
 		return nil, err
