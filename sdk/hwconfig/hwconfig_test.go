@@ -175,7 +175,9 @@ func TestParsePOTConfig(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	op := `{"type": "Conv", "quantization": {"activations": "a"}}`
-	alias := func(fields string) string { return `"a": {"mode": "symmetric", "granularity": "pertensor", ` + fields + `}` }
+	alias := func(fields string) string {
+		return `"a": {"mode": "symmetric", "granularity": "pertensor", ` + fields + `}`
+	}
 	for _, tc := range []struct {
 		name string
 		src  []byte
