@@ -49,6 +49,8 @@ type quantizeFlags struct {
 	shape      []string
 	inputs     inputFlags
 
+	hwConfig string
+
 	metric  string
 	report  string
 	workers int
@@ -161,6 +163,7 @@ unless -o names the output file.`,
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "node name or op type to keep in float (repeatable)")
 	fl.StringVar(&f.saturationFix, "saturation-fix", "", "first_layer (default), all or no: 7-bit weights against int16 overflow on pre-VNNI CPUs")
 	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
+	fl.StringVar(&f.hwConfig, "hw-config", "", "hardware config file in POT's layout (OpenVINO or ONNX operation names) replacing the target's, as the algorithms see it; also engine.hw_config")
 
 	fl.StringVarP(&f.config, "config", "c", "", "POT configuration file (JSON with comments): model, engine and compression sections")
 	fl.StringVarP(&f.quick, "quantize", "q", "", "POT's quick mode: default or accuracy_aware (with -m and --data)")
@@ -288,7 +291,17 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 		if len(given) > 0 {
 			return nil, fmt.Errorf("-c/--config defines the model, data, target and algorithms; drop %s (or edit the configuration)", strings.Join(given, ", "))
 		}
-		return config.Load(f.config)
+		cfg, err := config.Load(f.config)
+		if err != nil {
+			return nil, err
+		}
+		if f.hwConfig != "" {
+			if cfg.Engine.HWConfig != "" {
+				return nil, fmt.Errorf("--hw-config and engine.hw_config of %s both give the hardware config; give one", f.config)
+			}
+			cfg.Engine.HWConfig = f.hwConfig
+		}
+		return cfg, nil
 	}
 	algo := algorithmName(f.algorithm)
 	var err error
@@ -340,6 +353,7 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 		return nil, fmt.Errorf("--engine %q: want simplified or data_free", f.engine)
 	}
 	cfg.Engine.Output = f.inputs.metricOutput
+	cfg.Engine.HWConfig = f.hwConfig
 	if algo != accuracyAware && cmd.Flags().Changed("max-drop") {
 		return nil, fmt.Errorf("--max-drop applies to %s (-q accuracy_aware or --algorithm accuracy_aware)", accuracyAware)
 	}

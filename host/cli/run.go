@@ -19,6 +19,7 @@ import (
 	"github.com/potgo/pot/host/qdq"
 	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/hwconfig"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/schema"
 )
@@ -75,6 +76,10 @@ func (r *run) quantize(ctx context.Context) error {
 			return fmt.Errorf("--metric %s is lower-is-better; %s needs a metric where higher is better (top1, top5, agreement, sqnr, cosine, psnr)", f.metric, accuracyAware)
 		}
 	}
+	hw, err := r.hardwareConfig()
+	if err != nil {
+		return err
+	}
 	base, graph, err := g.importModel(cfg.Model.Path)
 	if err != nil {
 		return err
@@ -105,7 +110,7 @@ func (r *run) quantize(ctx context.Context) error {
 	opts := pipeline.Options{
 		Manager: mgr, Target: cfg.Target(), Graph: graph, Calibration: calib, Evaluation: eval,
 		Logger: log, Progress: prog, Metric: f.metric, Workers: f.workers, Resume: f.resume,
-		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output,
+		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output, HardwareConfig: hw,
 	}
 	if r.hasAA() {
 		opts.Checkpoint = paths.checkpoint
@@ -210,6 +215,34 @@ func (r *run) quantize(ctx context.Context) error {
 		fmt.Fprintf(g.stdout, "report: %s\n", res.Report)
 	}
 	return nil
+}
+
+// hardwareConfig reads the hardware config that replaces the target's
+// (--hw-config or engine.hw_config), logging what it leaves out; nil when
+// none is given.
+func (r *run) hardwareConfig() (*potv1.HardwareConfig, error) {
+	path := r.cfg.Engine.HWConfig
+	if path == "" {
+		return nil, nil
+	}
+	src := "--hw-config " + path
+	if r.configMode && r.f.hwConfig == "" {
+		src = r.cfg.Path + ": engine.hw_config " + path
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	hw, warnings, err := hwconfig.ParseWarnings(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	log := r.g.logger()
+	for _, w := range warnings {
+		log.Warn("hardware config: "+w, "file", path)
+	}
+	log.Info("hardware config replaces the target's", "file", path, "operations", len(hw.GetOperations()))
+	return hw, nil
 }
 
 // steps builds the chain with its parameters.

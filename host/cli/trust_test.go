@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,5 +167,113 @@ func TestPresetsFollowTheTarget(t *testing.T) {
 				t.Errorf("preset reported %q, MinMaxQuantization used %q; want %q", res.Preset, reports.Reports.MinMax.Preset, tc.preset)
 			}
 		})
+	}
+}
+
+// TestHardwareConfigFile: a POT user's hardware config (POT's cpu.json,
+// OpenVINO operation names) given with --hw-config or engine.hw_config
+// replaces the target's and quantizes LeNet exactly as the built-in cpu
+// config does; a config that quantizes less changes the model; a
+// misspelt operation type and a 9-bit alias are refused before anything
+// is written.
+func TestHardwareConfigFile(t *testing.T) {
+	potCPU := filepath.Join(testenv.RepoRoot(), "sdk", "hwconfig", "testdata", "pot_cpu.json")
+	src, err := os.ReadFile(potCPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	variant := func(name string, edit func(doc map[string]any)) string {
+		var doc map[string]any
+		if err := json.Unmarshal(src, &doc); err != nil {
+			t.Fatal(err)
+		}
+		edit(doc)
+		b, _ := json.Marshal(doc)
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	ops := func(doc map[string]any) []any { return doc["operations"].([]any) }
+	noConv := variant("no_conv.json", func(doc map[string]any) {
+		doc["operations"] = slices.DeleteFunc(ops(doc), func(op any) bool { return op.(map[string]any)["type"] == "Convolution" })
+	})
+	typo := variant("typo.json", func(doc map[string]any) { ops(doc)[0].(map[string]any)["type"] = "Convolutionn" })
+	nineBits := variant("nine.json", func(doc map[string]any) {
+		doc["config"].(map[string]any)["quantization"].(map[string]any)["q8_a"].(map[string]any)["bits"] = 9
+	})
+	// A configuration naming the hardware config relative to itself.
+	if err := os.WriteFile(filepath.Join(dir, "cpu_pot.json"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	potConfig := func(name, hw string) string {
+		engine := fmt.Sprintf(`"type": "simplified", "data_source": %q`, testenv.Example("data", "mnist-calib.json"))
+		if hw != "" {
+			engine += fmt.Sprintf(`, "hw_config": %q`, hw)
+		}
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(fmt.Sprintf(`{
+  "model": {"model_name": "lenet", "model": %q},
+  "engine": {%s},
+  "compression": {"target_device": "CPU", "algorithms": [{"name": "DefaultQuantization",
+    "params": {"preset": "performance", "stat_subset_size": 50, "shuffle_data": true}}]}
+}`, testenv.Example("models", "lenet_mnist.onnx"), engine)), 0o644)
+		return path
+	}
+	lenet := func(more ...string) []string {
+		return append([]string{"quantize", "--model", testenv.Example("models", "lenet_mnist.onnx"),
+			"--data", testenv.Example("data", "mnist-calib.json"), "--subset", "50"}, more...)
+	}
+	quantize := func(t *testing.T, args ...string) (string, []byte) {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "out.onnx")
+		_, stderr, code := pot(t, append(args, "-o", out)...)
+		b, _ := os.ReadFile(out)
+		if code != 0 {
+			return stderr, nil
+		}
+		return stderr, b
+	}
+	_, builtin := quantize(t, lenet()...)
+	_, builtinCfg := quantize(t, "quantize", "-c", potConfig("plain.json", ""))
+	if builtin == nil || builtinCfg == nil {
+		t.Fatal("the built-in config does not quantize LeNet")
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		want  []byte // the model; nil: refused
+		stder string // in stderr
+	}{
+		{"--hw-config POT's cpu.json", lenet("--hw-config", potCPU), builtin, ""},
+		{"engine.hw_config POT's cpu.json", []string{"quantize", "-c", potConfig("with_hw.json", "cpu_pot.json")}, builtinCfg, ""},
+		{"-c with --hw-config", []string{"quantize", "-c", potConfig("plain2.json", ""), "--hw-config", potCPU}, builtinCfg, ""},
+		{"misspelt type", lenet("--hw-config", typo), nil,
+			`unknown operation type "Convolutionn" (neither an ONNX operator nor an OpenVINO one pot maps); did you mean "Convolution"?`},
+		{"misspelt type in engine.hw_config", []string{"quantize", "-c", potConfig("typo_cfg.json", typo)}, nil,
+			`engine.hw_config ` + typo + `: operation 0: unknown operation type "Convolutionn"`},
+		{"9 bits", lenet("--hw-config", nineBits), nil, "alias q8_a: bits 9: want 2 to 8, 16 or 32 bits"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stderr, got := quantize(t, tc.args...)
+			switch {
+			case tc.want == nil && got != nil:
+				t.Fatal("refused config accepted: a model was written")
+			case tc.want == nil && !strings.Contains(stderr, tc.stder):
+				t.Errorf("stderr does not say %q:\n%s", tc.stder, stderr)
+			case tc.want != nil && got == nil:
+				t.Fatalf("failed: %s", stderr)
+			case tc.want != nil && !bytes.Equal(got, tc.want):
+				t.Error("the model differs from the built-in config's")
+			}
+		})
+	}
+	// The file is used, not ignored: without Convolution the convolutions
+	// stay float.
+	if _, got := quantize(t, lenet("--hw-config", noConv)...); got == nil || bytes.Equal(got, builtin) {
+		t.Error("a config without Convolution gives the built-in config's model (or none)")
 	}
 }
