@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/potgo/pot/host/config"
+	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/proto/potv1"
 	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
@@ -89,6 +90,13 @@ func (r *quantizeResult) liftSearch(report json.RawMessage) {
 	}
 	if json.Unmarshal(report, &aa) != nil || aa.Iterations == nil {
 		return
+	}
+	// The drops are differences of two metric values: six significant
+	// digits (metrics.Info.Round) drop the float noise of the subtraction.
+	for _, d := range []*float64{aa.DefaultDrop, aa.FinalDrop} {
+		if d != nil {
+			*d = metrics.Info{}.Round(*d, 0)
+		}
 	}
 	r.Reverted, r.Iterations, r.DefaultDrop, r.FinalDrop, r.BudgetMet = aa.Reverted, aa.Iterations, aa.DefaultDrop, aa.FinalDrop, aa.Met
 	if r.Reverted == nil {

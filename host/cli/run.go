@@ -369,11 +369,15 @@ func compare(ctx context.Context, sess *pipeline.Session, plan *potv1.Quantizati
 	if err != nil {
 		return nil, fmt.Errorf("evaluate the quantized model: %w", err)
 	}
-	drop := fl.Value - q.Value
-	if info, ok := metrics.Lookup(q.Metric); ok {
-		drop = info.Drop(fl.Value, q.Value)
+	// Values and drop are rounded to the metric's precision (see
+	// metrics.Info.Round): 1/N for a fraction of N samples, else six
+	// significant digits.
+	info, ok := metrics.Lookup(q.Metric)
+	if !ok {
+		info = metrics.Info{Name: q.Metric, HigherBetter: true}
 	}
-	return &metricResult{Name: q.Metric, Float: fl.Value, Quantized: q.Value, Drop: drop, Samples: q.Samples}, nil
+	return &metricResult{Name: q.Metric, Float: info.Round(fl.Value, fl.Samples), Quantized: info.Round(q.Value, q.Samples),
+		Drop: info.RoundDrop(fl.Value, q.Value, q.Samples), Samples: q.Samples}, nil
 }
 
 // report measures the per-layer error and gathers the report.
