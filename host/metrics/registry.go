@@ -51,11 +51,11 @@ func (i Info) Round(v float64, samples int) float64 {
 	return roundPlaces(v, SignificantDigits-1-exponent(v))
 }
 
-// RoundDrop is Drop rounded to the precision of its operands: for a
-// fraction of samples to the nearest multiple of 1/samples, otherwise to
-// the decimal place of the SignificantDigits-th digit of the larger
-// operand, so that a drop shows no digits the values do not have
-// (-0.0001, not -0.00009999999999998899).
+// RoundDrop is Drop rounded to the precision of its operands, so that it
+// shows no digits the values do not have (-0.0001, not
+// -0.00009999999999998899): for a fraction of samples, to the nearest
+// multiple of 1/samples; otherwise it is the difference of the rounded
+// values (Round), to the decimal place of the finer of them.
 func (i Info) RoundDrop(reference, value float64, samples int) float64 {
 	d := i.Drop(reference, value)
 	if math.IsNaN(d) || math.IsInf(d, 0) || d == 0 {
@@ -64,8 +64,14 @@ func (i Info) RoundDrop(reference, value float64, samples int) float64 {
 	if i.Fraction && samples > 0 {
 		return math.Round(d*float64(samples)) / float64(samples)
 	}
-	larger := math.Max(math.Abs(reference), math.Abs(value))
-	return roundPlaces(d, SignificantDigits-1-exponent(larger))
+	r, v := i.Round(reference, samples), i.Round(value, samples)
+	places := math.MinInt
+	for _, x := range []float64{r, v} {
+		if x != 0 {
+			places = max(places, SignificantDigits-1-exponent(x))
+		}
+	}
+	return roundPlaces(i.Drop(r, v), places)
 }
 
 // exponent is the decimal exponent of v's leading digit (v != 0).

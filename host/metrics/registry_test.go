@@ -121,6 +121,7 @@ func TestRound(t *testing.T) {
 		{"top1 over 3", top1, 2.0 / 3, 1.0 / 3, 3, "0.3333333333333333", "0.3333333333333333"},
 		{"agreement", Info{HigherBetter: true, Fraction: true}, 1, 0.997, 1000, "0.003", "0.997"},
 		{"sqnr: decimal place of the larger value", sqnr, 35.1234567, 34.98765432, 100, "0.1358", "34.9877"},
+		{"sqnr: the difference of the rounded values", sqnr, 200, 27.52051234, 100, "172.4795", "27.5205"},
 		{"sqnr: large values", sqnr, 123456.789, 123450.1, 100, "7", "123450"},
 		{"mse: lower is better", mse, 1.234567e-5, 1.3e-5, 100, "6.543e-7", "0.000013"},
 		{"no change", sqnr, 20, 20, 100, "0", "20"},
