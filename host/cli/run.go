@@ -112,6 +112,18 @@ func (r *run) quantize(ctx context.Context) error {
 		Logger: log, Progress: prog, Metric: f.metric, Workers: f.workers, Resume: f.resume,
 		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output, HardwareConfig: hw,
 	}
+	// The chain is built, and its presets resolved, as soon as the target
+	// has described itself: a preset it does not publish is refused
+	// before the model is loaded and the data uploaded.
+	var steps []pipeline.Step
+	opts.Described = func(d *potv1.TargetDescription) error {
+		st, err := r.steps(graph, d.GetDevice(), calib.Len())
+		if err != nil {
+			return err
+		}
+		steps, err = r.resolvePresets(d, st)
+		return err
+	}
 	if r.hasAA() {
 		opts.Checkpoint = paths.checkpoint
 		if err := os.MkdirAll(filepath.Dir(paths.checkpoint), 0o755); err != nil {
@@ -123,14 +135,6 @@ func (r *run) quantize(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
-	device := sess.Target().GetDevice()
-	steps, err := r.steps(graph, device, calib.Len())
-	if err != nil {
-		return err
-	}
-	if steps, err = r.resolvePresets(sess, steps); err != nil {
-		return err
-	}
 	if err := r.validate(ctx, sess, steps); err != nil {
 		return err
 	}
@@ -281,11 +285,11 @@ func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipe
 	return steps, nil
 }
 
-// resolvePresets resolves the steps' presets for the target before any
-// algorithm runs (pipeline.ResolvePresets); in a configuration an error
-// names the file and the key.
-func (r *run) resolvePresets(sess *pipeline.Session, steps []pipeline.Step) ([]pipeline.Step, error) {
-	out, err := sess.ResolvePresets(steps)
+// resolvePresets resolves the steps' presets for target d
+// (pipeline.ResolvePresets); in a configuration an error names the file
+// and the key.
+func (r *run) resolvePresets(d *potv1.TargetDescription, steps []pipeline.Step) ([]pipeline.Step, error) {
+	out, err := pipeline.ResolvePresets(d, r.g.logger(), steps)
 	var pe *pipeline.PresetError
 	if r.configMode && errors.As(err, &pe) {
 		return nil, &config.Error{File: r.cfg.Path, Problems: []schema.Problem{

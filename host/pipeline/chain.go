@@ -87,7 +87,7 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 		params = json.RawMessage("{}")
 	}
 	// Algorithms that run others (RunAlgorithm) get presets resolved too.
-	if params, err = s.resolvePreset(name, params); err != nil {
+	if params, err = resolvePreset(s.desc, s.log, name, params); err != nil {
 		return nil, fmt.Errorf("parameters of %s: %w", name, err)
 	}
 	if err := s.validate(ctx, name, a, params); err != nil {

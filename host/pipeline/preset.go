@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/potgo/pot/proto/potv1"
 )
 
 // presetAliases are POT's other names of presets.
@@ -43,14 +47,16 @@ func ResolvePreset(preset, target string, published []string) (string, error) {
 }
 
 // ResolvePresets resolves the "preset" parameter of every step against
-// the presets the target publishes (ResolvePreset), before any algorithm
-// runs, and returns the steps with the resolved presets. A mapping is
-// logged at info. Steps without a string preset are unchanged. The error
-// of step i is a *PresetError.
-func (s *Session) ResolvePresets(steps []Step) ([]Step, error) {
+// the presets target d publishes (ResolvePreset) and returns the steps
+// with the resolved presets. A mapping is logged at info. Steps without a
+// string preset are unchanged. The error of step i is a *PresetError.
+func ResolvePresets(d *potv1.TargetDescription, log hclog.Logger, steps []Step) ([]Step, error) {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
 	out := make([]Step, len(steps))
 	for i, st := range steps {
-		params, err := s.resolvePreset(st.Name, st.Params)
+		params, err := resolvePreset(d, log, st.Name, st.Params)
 		if err != nil {
 			return nil, &PresetError{Step: i, Err: err}
 		}
@@ -80,9 +86,15 @@ func Preset(params json.RawMessage) string {
 	return p
 }
 
-// resolvePreset returns params with its preset resolved for the
-// session's target; params unchanged when nothing changes.
-func (s *Session) resolvePreset(algorithm string, params json.RawMessage) (json.RawMessage, error) {
+// ResolvePresets resolves the steps' presets for the session's target
+// (the package's ResolvePresets); Run does it before the first algorithm.
+func (s *Session) ResolvePresets(steps []Step) ([]Step, error) {
+	return ResolvePresets(s.desc, s.log, steps)
+}
+
+// resolvePreset returns params with its preset resolved for target d;
+// params unchanged when nothing changes.
+func resolvePreset(d *potv1.TargetDescription, log hclog.Logger, algorithm string, params json.RawMessage) (json.RawMessage, error) {
 	if len(params) == 0 {
 		return params, nil
 	}
@@ -96,7 +108,7 @@ func (s *Session) resolvePreset(algorithm string, params json.RawMessage) (json.
 	if !ok {
 		return params, nil
 	}
-	preset, err := ResolvePreset(requested, s.desc.GetName(), s.desc.GetPresets())
+	preset, err := ResolvePreset(requested, d.GetName(), d.GetPresets())
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +116,8 @@ func (s *Session) resolvePreset(algorithm string, params json.RawMessage) (json.
 		return params, nil
 	}
 	if p := strings.ToLower(strings.TrimSpace(requested)); p != preset && presetAliases[p] != preset {
-		s.log.Info("preset mapped to one the target publishes", "algorithm", algorithm, "requested", requested, "preset", preset,
-			"target", s.desc.GetName(), "published", strings.Join(s.desc.GetPresets(), ","))
+		log.Info("preset mapped to one the target publishes", "algorithm", algorithm, "requested", requested, "preset", preset,
+			"target", d.GetName(), "published", strings.Join(d.GetPresets(), ","))
 	}
 	m["preset"] = preset
 	b, err := json.Marshal(m)

@@ -59,6 +59,11 @@ type Options struct {
 	// describes, as the algorithms see it; the target's name, device and
 	// presets are kept.
 	HardwareConfig *potv1.HardwareConfig
+	// Described, when set, is called with the target's description
+	// (with HardwareConfig in it) before the model is loaded and the data
+	// uploaded: an error ends Open before that work, as for a preset the
+	// target does not publish (see ResolvePresets).
+	Described func(*potv1.TargetDescription) error
 }
 
 // Session is a model loaded on a target with its data.
@@ -148,6 +153,11 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		}
 		s.desc = proto.CloneOf(s.desc)
 		s.desc.HardwareConfig = opts.HardwareConfig
+	}
+	if opts.Described != nil {
+		if err := opts.Described(s.desc); err != nil {
+			return nil, err
+		}
 	}
 	resp, err := t.LoadModel(ctx, opts.Graph)
 	if err != nil {
