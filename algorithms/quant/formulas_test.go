@@ -132,13 +132,20 @@ func TestSaturationFixDoublesRanges(t *testing.T) {
 }
 
 func TestResolvePreset(t *testing.T) {
-	tests := []struct{ preset, device, want string }{
-		{Accuracy, "CPU", Mixed}, {Accuracy, "GPU", Mixed}, {Accuracy, "VPU", Accuracy},
-		{Mixed, "GNA", Accuracy}, {Performance, "GNA", Performance}, {Mixed, "CPU", Mixed},
+	tests := []struct {
+		preset, device string
+		published      []string
+		want           string
+	}{
+		{Accuracy, "CPU", nil, Mixed}, {Accuracy, "GPU", nil, Mixed}, {Accuracy, "VPU", nil, Accuracy},
+		{Mixed, "GNA", nil, Accuracy}, {Performance, "GNA", nil, Performance}, {Mixed, "CPU", nil, Mixed},
+		// A published preset stays, whatever the device.
+		{Accuracy, "CPU", []string{Performance, Accuracy}, Accuracy}, {Mixed, "GNA", []string{Mixed}, Mixed},
+		{Accuracy, "CPU", []string{Performance, Mixed}, Mixed},
 	}
 	for _, tc := range tests {
-		if got := ResolvePreset(tc.preset, tc.device); got != tc.want {
-			t.Errorf("ResolvePreset(%s, %s) = %s, want %s", tc.preset, tc.device, got, tc.want)
+		if got := ResolvePreset(tc.preset, tc.device, tc.published); got != tc.want {
+			t.Errorf("ResolvePreset(%s, %s, %v) = %s, want %s", tc.preset, tc.device, tc.published, got, tc.want)
 		}
 	}
 	for alias, want := range map[string]string{"symmetric": Performance, "asymmetric": Accuracy, "": Performance} {

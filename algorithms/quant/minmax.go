@@ -49,7 +49,7 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 		return nil, nil, fmt.Errorf("target %q publishes no hardware config", req.Target.GetName())
 	}
 	cfg := NewConfig(hw)
-	preset := ResolvePreset(p.Preset, req.Target.GetDevice())
+	preset := ResolvePreset(p.Preset, req.Target.GetDevice(), req.Target.GetPresets())
 	skip, err := p.Skip(x, req.Target.GetDevice())
 	if err != nil {
 		return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -123,8 +124,13 @@ func (p *Params) normalize() error {
 
 // ResolvePreset maps the preset to what a device supports, as POT does:
 // accuracy stays accuracy on VPU and GNA, becomes mixed on CPU, GPU and
-// others; mixed becomes accuracy on GNA.
-func ResolvePreset(preset, device string) string {
+// others; mixed becomes accuracy on GNA. A preset the target publishes
+// stays: pot's host resolves presets against the published list before
+// an algorithm runs, so this is the fallback of hosts that do not.
+func ResolvePreset(preset, device string, published []string) string {
+	if slices.Contains(published, preset) {
+		return preset
+	}
 	dev := strings.ToUpper(device)
 	switch {
 	case strings.HasPrefix(dev, "GNA"):

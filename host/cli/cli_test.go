@@ -18,7 +18,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Main(m, &pluginDir, "./host/cmd/pot", "./targets/cmd/...", "./algorithms/cmd/..."))
+	os.Exit(testenv.Main(m, &pluginDir, "./host/cmd/pot", "./targets/cmd/...", "./algorithms/cmd/...", "./host/cli/testdata/testplugins"))
 }
 
 // pot runs the command line in-process with the test plugins.

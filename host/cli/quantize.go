@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/potgo/pot/host/config"
+	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/proto/potv1"
 	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
@@ -48,6 +49,8 @@ type quantizeFlags struct {
 	engine     string
 	shape      []string
 	inputs     inputFlags
+
+	hwConfig string
 
 	metric  string
 	report  string
@@ -87,6 +90,13 @@ func (r *quantizeResult) liftSearch(report json.RawMessage) {
 	}
 	if json.Unmarshal(report, &aa) != nil || aa.Iterations == nil {
 		return
+	}
+	// The drops are differences of two metric values: six significant
+	// digits (metrics.Info.Round) drop the float noise of the subtraction.
+	for _, d := range []*float64{aa.DefaultDrop, aa.FinalDrop} {
+		if d != nil {
+			*d = metrics.Info{}.Round(*d, 0)
+		}
 	}
 	r.Reverted, r.Iterations, r.DefaultDrop, r.FinalDrop, r.BudgetMet = aa.Reverted, aa.Iterations, aa.DefaultDrop, aa.FinalDrop, aa.Met
 	if r.Reverted == nil {
@@ -147,7 +157,7 @@ unless -o names the output file.`,
 	fl.StringVar(&f.data, "data-source", "", "same as --data (POT's name)")
 	fl.StringVar(&f.evalData, "eval-data", "", "evaluation data set; with labels, the drop in top-1 is reported")
 	fl.StringVar(&f.target, "target", "cpu", "target device plugin: cpu, gpu, vpu, gna, ...")
-	fl.StringVar(&f.preset, "preset", "performance", "performance (symmetric), mixed (asymmetric activations) or accuracy")
+	fl.StringVar(&f.preset, "preset", "performance", "performance (symmetric), mixed (asymmetric activations) or accuracy, among those the target publishes (accuracy runs as mixed, mixed as accuracy, where the target has only the other)")
 	fl.IntVar(&f.subset, "subset", 300, "calibration samples (stat_subset_size), drawn with a fixed seed; 0 = all")
 	fl.StringVarP(&f.output, "output", "o", "", "output QDQ ONNX model (default: MODEL_int8.onnx beside the model; with -c or -q POT's results layout)")
 	fl.StringVar(&f.algorithm, "algorithm", defaultQuantization, "algorithm plugin to run (aliases: default, accuracy_aware)")
@@ -161,6 +171,7 @@ unless -o names the output file.`,
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "node name or op type to keep in float (repeatable)")
 	fl.StringVar(&f.saturationFix, "saturation-fix", "", "first_layer (default), all or no: 7-bit weights against int16 overflow on pre-VNNI CPUs")
 	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
+	fl.StringVar(&f.hwConfig, "hw-config", "", "hardware config file in POT's layout (OpenVINO or ONNX operation names) replacing the target's, as the algorithms see it; also engine.hw_config")
 
 	fl.StringVarP(&f.config, "config", "c", "", "POT configuration file (JSON with comments): model, engine and compression sections")
 	fl.StringVarP(&f.quick, "quantize", "q", "", "POT's quick mode: default or accuracy_aware (with -m and --data)")
@@ -288,7 +299,17 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 		if len(given) > 0 {
 			return nil, fmt.Errorf("-c/--config defines the model, data, target and algorithms; drop %s (or edit the configuration)", strings.Join(given, ", "))
 		}
-		return config.Load(f.config)
+		cfg, err := config.Load(f.config)
+		if err != nil {
+			return nil, err
+		}
+		if f.hwConfig != "" {
+			if cfg.Engine.HWConfig != "" {
+				return nil, fmt.Errorf("--hw-config and engine.hw_config of %s both give the hardware config; give one", f.config)
+			}
+			cfg.Engine.HWConfig = f.hwConfig
+		}
+		return cfg, nil
 	}
 	algo := algorithmName(f.algorithm)
 	var err error
@@ -340,6 +361,7 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 		return nil, fmt.Errorf("--engine %q: want simplified or data_free", f.engine)
 	}
 	cfg.Engine.Output = f.inputs.metricOutput
+	cfg.Engine.HWConfig = f.hwConfig
 	if algo != accuracyAware && cmd.Flags().Changed("max-drop") {
 		return nil, fmt.Errorf("--max-drop applies to %s (-q accuracy_aware or --algorithm accuracy_aware)", accuracyAware)
 	}

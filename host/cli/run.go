@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/hwconfig"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/schema"
 )
@@ -75,6 +77,10 @@ func (r *run) quantize(ctx context.Context) error {
 			return fmt.Errorf("--metric %s is lower-is-better; %s needs a metric where higher is better (top1, top5, agreement, sqnr, cosine, psnr)", f.metric, accuracyAware)
 		}
 	}
+	hw, err := r.hardwareConfig()
+	if err != nil {
+		return err
+	}
 	base, graph, err := g.importModel(cfg.Model.Path)
 	if err != nil {
 		return err
@@ -105,7 +111,19 @@ func (r *run) quantize(ctx context.Context) error {
 	opts := pipeline.Options{
 		Manager: mgr, Target: cfg.Target(), Graph: graph, Calibration: calib, Evaluation: eval,
 		Logger: log, Progress: prog, Metric: f.metric, Workers: f.workers, Resume: f.resume,
-		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output,
+		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output, HardwareConfig: hw,
+	}
+	// The chain is built, and its presets resolved, as soon as the target
+	// has described itself: a preset it does not publish is refused
+	// before the model is loaded and the data uploaded.
+	var steps []pipeline.Step
+	opts.Described = func(d *potv1.TargetDescription) error {
+		st, err := r.steps(graph, d.GetDevice(), calib.Len())
+		if err != nil {
+			return err
+		}
+		steps, err = r.resolvePresets(d, st)
+		return err
 	}
 	if r.hasAA() {
 		opts.Checkpoint = paths.checkpoint
@@ -118,11 +136,6 @@ func (r *run) quantize(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
-	device := sess.Target().GetDevice()
-	steps, err := r.steps(graph, device, calib.Len())
-	if err != nil {
-		return err
-	}
 	if err := r.validate(ctx, sess, steps); err != nil {
 		return err
 	}
@@ -133,7 +146,7 @@ func (r *run) quantize(ctx context.Context) error {
 		}
 		return err
 	}
-	res := &quantizeResult{Output: paths.model, Target: cfg.Target(), Preset: plan.GetPreset(), Algorithm: last,
+	res := &quantizeResult{Output: paths.model, Target: cfg.Target(), Preset: usedPreset(plan, steps), Algorithm: last,
 		Quantizers: len(plan.GetQuantizers())}
 	if len(reports) > 0 {
 		res.Reports = reports[len(reports)-1].Report
@@ -209,6 +222,34 @@ func (r *run) quantize(ctx context.Context) error {
 	return nil
 }
 
+// hardwareConfig reads the hardware config that replaces the target's
+// (--hw-config or engine.hw_config), logging what it leaves out; nil when
+// none is given.
+func (r *run) hardwareConfig() (*potv1.HardwareConfig, error) {
+	path := r.cfg.Engine.HWConfig
+	if path == "" {
+		return nil, nil
+	}
+	src := "--hw-config " + path
+	if r.configMode && r.f.hwConfig == "" {
+		src = r.cfg.Path + ": engine.hw_config " + path
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	hw, warnings, err := hwconfig.ParseWarnings(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	log := r.g.logger()
+	for _, w := range warnings {
+		log.Warn("hardware config: "+w, "file", path)
+	}
+	log.Info("hardware config replaces the target's", "file", path, "operations", len(hw.GetOperations()))
+	return hw, nil
+}
+
 // steps builds the chain with its parameters.
 func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipeline.Step, error) {
 	var steps []pipeline.Step
@@ -243,6 +284,33 @@ func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipe
 		steps = append(steps, pipeline.Step{Name: name, Params: raw})
 	}
 	return steps, nil
+}
+
+// resolvePresets resolves the steps' presets for target d
+// (pipeline.ResolvePresets); in a configuration an error names the file
+// and the key.
+func (r *run) resolvePresets(d *potv1.TargetDescription, steps []pipeline.Step) ([]pipeline.Step, error) {
+	out, err := pipeline.ResolvePresets(d, r.g.logger(), steps)
+	var pe *pipeline.PresetError
+	if r.configMode && errors.As(err, &pe) {
+		return nil, &config.Error{File: r.cfg.Path, Problems: []schema.Problem{
+			{Path: fmt.Sprintf("compression.algorithms[%d].params.preset", pe.Step), Message: pe.Err.Error()}}}
+	}
+	return out, err
+}
+
+// usedPreset is the preset the plan was built with: the plan's, else
+// the last step's resolved preset parameter.
+func usedPreset(plan *potv1.QuantizationPlan, steps []pipeline.Step) string {
+	if p := plan.GetPreset(); p != "" {
+		return p
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		if p := pipeline.Preset(steps[i].Params); p != "" {
+			return p
+		}
+	}
+	return ""
 }
 
 func setParam(raw json.RawMessage, key string, v any) (json.RawMessage, error) {
@@ -306,11 +374,15 @@ func compare(ctx context.Context, sess *pipeline.Session, plan *potv1.Quantizati
 	if err != nil {
 		return nil, fmt.Errorf("evaluate the quantized model: %w", err)
 	}
-	drop := fl.Value - q.Value
-	if info, ok := metrics.Lookup(q.Metric); ok {
-		drop = info.Drop(fl.Value, q.Value)
+	// Values and drop are rounded to the metric's precision (see
+	// metrics.Info.Round): 1/N for a fraction of N samples, else six
+	// significant digits.
+	info, ok := metrics.Lookup(q.Metric)
+	if !ok {
+		info = metrics.Info{Name: q.Metric, HigherBetter: true}
 	}
-	return &metricResult{Name: q.Metric, Float: fl.Value, Quantized: q.Value, Drop: drop, Samples: q.Samples}, nil
+	return &metricResult{Name: q.Metric, Float: info.Round(fl.Value, fl.Samples), Quantized: info.Round(q.Value, q.Samples),
+		Drop: info.RoundDrop(fl.Value, q.Value, q.Samples), Samples: q.Samples}, nil
 }
 
 // report measures the per-layer error and gathers the report.
@@ -321,6 +393,7 @@ func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.G
 		return nil, err
 	}
 	rep.Kind = "quantize"
+	rep.Preset = res.Preset
 	rep.Output = res.Output
 	rep.Target = res.Target
 	rep.Algorithm = res.Algorithm

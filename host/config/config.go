@@ -70,6 +70,9 @@ type Engine struct {
 	// Output names the model output that metrics read (pot's
 	// extension); empty: the first.
 	Output string
+	// HWConfig is a hardware config file in POT's layout (resolved) that
+	// replaces the target's (pot's extension); empty: the target's.
+	HWConfig string
 	// SubsetSize is the number of data_free samples (0: default).
 	SubsetSize int
 	// Seed drives data_free generation.

@@ -126,6 +126,12 @@ func TestParseProblems(t *testing.T) {
 		{"bad inline descriptor", `{"model": {"model": "m.onnx"}, "engine": {"dataset": {"format": "idx", "imagez": "a"}},
 			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
 			[]string{`engine.dataset: unknown key "imagez" (did you mean "images"?)`}},
+		{"hw_config not a path", `{"model": {"model": "m.onnx"}, "engine": {"data_source": "d", "hw_config": {"type": "Conv"}},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
+			[]string{"engine.hw_config: is an object, want a string"}},
+		{"hw_config empty", `{"model": {"model": "m.onnx"}, "engine": {"data_source": "d", "hw_config": ""},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
+			[]string{"engine.hw_config: is empty"}},
 		{"bad shape", `{"model": {"model": "m.onnx"}, "engine": {"type": "data_free", "shape": [1, 0, "a"]},
 			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`,
 			[]string{"engine.shape[1]: is 0, want at least 1", "engine.shape[2]: is a string, want an integer"}},
@@ -153,6 +159,22 @@ func TestParseProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHWConfigPath: engine.hw_config is a path resolved against the
+// configuration's folder, in both engines.
+func TestHWConfigPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, engine := range []string{`"data_source": "d"`, `"type": "data_free"`} {
+		cfg, err := Parse([]byte(`{"model": {"model": "m.onnx"}, "engine": {`+engine+`, "hw_config": "hw/cpu.json"},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(dir, "hw", "cpu.json"); cfg.Engine.HWConfig != want {
+			t.Errorf("%s: hw_config %q, want %q", engine, cfg.Engine.HWConfig, want)
+		}
 	}
 }
 

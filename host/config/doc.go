@@ -22,8 +22,10 @@
 //     "subset_size" of them (default: the largest stat_subset_size, or 300).
 //
 // pot adds "constants" (values of model inputs the data does not feed, an
-// object of input names to numbers or nested lists) and "output" (the
-// model output metrics read) to both engines.
+// object of input names to numbers or nested lists), "output" (the
+// model output metrics read) and "hw_config" (a hardware config file in
+// POT's layout that replaces the one the target describes, as
+// --hw-config does) to both engines.
 //
 // Evaluation data, which POT took from Accuracy Checker, is given with
 // "eval_data_source" (a path) or "eval_dataset" (an inline descriptor).

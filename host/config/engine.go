@@ -14,7 +14,7 @@ import (
 // numbers, data_type and generate_data are POT's and accepted.
 var engineKeys = []string{"type", "data_source", "dataset", "eval_data_source", "eval_dataset", "layout",
 	"device", "stat_requests_number", "eval_requests_number", "data_type", "generate_data", "shape",
-	"subset_size", "seed", "constants", "output"}
+	"subset_size", "seed", "constants", "output", "hw_config"}
 
 func (cfg *Config) parseEngine(c *checker, v any) {
 	m, ok := v.(map[string]any)
@@ -77,6 +77,15 @@ func (cfg *Config) parseEngine(c *checker, v any) {
 	}
 	if v, ok := m["output"]; ok {
 		e.Output, _ = c.str("engine.output", v)
+	}
+	if v, ok := m["hw_config"]; ok {
+		if s, ok := c.str("engine.hw_config", v); ok {
+			if s == "" {
+				c.add("engine.hw_config", "is empty")
+			} else {
+				e.HWConfig = cfg.Resolve(s)
+			}
+		}
 	}
 	if typ == EngineSimplified {
 		for _, k := range []string{"data_type", "generate_data", "shape", "subset_size"} {

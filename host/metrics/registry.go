@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,72 @@ type Info struct {
 	Param string `json:"param,omitempty"`
 	// Description is a one-line summary.
 	Description string `json:"description"`
+	// Fraction reports whether a value is a fraction of the samples (k
+	// of N): its resolution is 1/N.
+	Fraction bool `json:"fraction,omitempty"`
+}
+
+// SignificantDigits is the precision of the values of a metric that is
+// not a fraction of samples: float32 outputs reduced in float64 carry
+// about six reliable decimal digits.
+const SignificantDigits = 6
+
+// Round rounds a value of this metric over samples to its precision: a
+// fraction of samples to the nearest multiple of 1/samples, any other
+// value to SignificantDigits significant digits. Infinities and NaN
+// stay.
+func (i Info) Round(v float64, samples int) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return v
+	}
+	if i.Fraction && samples > 0 {
+		return math.Round(v*float64(samples)) / float64(samples)
+	}
+	return roundPlaces(v, SignificantDigits-1-exponent(v))
+}
+
+// RoundDrop is Drop rounded to the precision of its operands, so that it
+// shows no digits the values do not have (-0.0001, not
+// -0.00009999999999998899): for a fraction of samples, to the nearest
+// multiple of 1/samples; otherwise it is the difference of the rounded
+// values (Round), to the decimal place of the finer of them.
+func (i Info) RoundDrop(reference, value float64, samples int) float64 {
+	d := i.Drop(reference, value)
+	if math.IsNaN(d) || math.IsInf(d, 0) || d == 0 {
+		return d
+	}
+	if i.Fraction && samples > 0 {
+		return math.Round(d*float64(samples)) / float64(samples)
+	}
+	r, v := i.Round(reference, samples), i.Round(value, samples)
+	places := math.MinInt
+	for _, x := range []float64{r, v} {
+		if x != 0 {
+			places = max(places, SignificantDigits-1-exponent(x))
+		}
+	}
+	return roundPlaces(i.Drop(r, v), places)
+}
+
+// exponent is the decimal exponent of v's leading digit (v != 0).
+func exponent(v float64) int { return int(math.Floor(math.Log10(math.Abs(v)))) }
+
+// roundPlaces rounds v to places decimal places (negative: to tens,
+// hundreds, ...), dividing by an exact power of ten last so that the
+// result prints as the short decimal it stands for.
+func roundPlaces(v float64, places int) float64 {
+	if places > 300 || places < -300 {
+		return v
+	}
+	if places >= 0 {
+		p := math.Pow10(places)
+		if r := math.Round(v*p) / p; !math.IsInf(v*p, 0) {
+			return r
+		}
+		return v
+	}
+	p := math.Pow10(-places)
+	return math.Round(v/p) * p
 }
 
 // Drop returns how much worse value is than reference for this metric:
@@ -87,13 +154,13 @@ func init() {
 			return mk(), nil
 		}
 	}
-	mustRegister(Info{Name: "top1", HigherBetter: true, NeedsLabels: true,
+	mustRegister(Info{Name: "top1", HigherBetter: true, NeedsLabels: true, Fraction: true,
 		Description: "top-1 accuracy: fraction of samples whose best class is the label"},
 		noParam("top1", func() Metric { return NewTopK(1) }))
-	mustRegister(Info{Name: "top5", HigherBetter: true, NeedsLabels: true,
+	mustRegister(Info{Name: "top5", HigherBetter: true, NeedsLabels: true, Fraction: true,
 		Description: "top-5 accuracy: fraction of samples whose label is among the 5 best classes"},
 		noParam("top5", func() Metric { return NewTopK(5) }))
-	mustRegister(Info{Name: "agreement", HigherBetter: true, NeedsReference: true,
+	mustRegister(Info{Name: "agreement", HigherBetter: true, NeedsReference: true, Fraction: true,
 		Description: "annotation-free accuracy: fraction of samples whose best class equals the float model's"},
 		noParam("agreement", NewAgreement))
 	mustRegister(Info{Name: "sqnr", HigherBetter: true, NeedsReference: true,

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -94,5 +96,47 @@ func TestDrop(t *testing.T) {
 	}
 	if d := mse.Drop(0.01, 0.04); !approx(d, 0.03) {
 		t.Errorf("mse drop 0.01 → 0.04 = %v, want 0.03", d)
+	}
+}
+
+// TestRound: values and drops keep the precision of the metric: 1/N for
+// a fraction of N samples, six significant digits otherwise, and print
+// as short decimals in JSON.
+func TestRound(t *testing.T) {
+	top1, _ := Lookup("top1")
+	sqnr, _ := Lookup("sqnr")
+	mse, _ := Lookup("mse")
+	nan := math.NaN()
+	tests := []struct {
+		name     string
+		info     Info
+		ref, val float64
+		samples  int
+		drop     string // JSON of RoundDrop
+		roundVal string // JSON of Round(val)
+	}{
+		// 9909 and 9910 of 10000: the float difference is -0.00009999999999998899.
+		{"top1 over 10000", top1, 9909.0 / 10000, 9910.0 / 10000, 10000, "-0.0001", "0.991"},
+		{"top1 over 1000", top1, 0.991, 0.982, 1000, "0.009", "0.982"},
+		{"top1 over 3", top1, 2.0 / 3, 1.0 / 3, 3, "0.3333333333333333", "0.3333333333333333"},
+		{"agreement", Info{HigherBetter: true, Fraction: true}, 1, 0.997, 1000, "0.003", "0.997"},
+		{"sqnr: decimal place of the larger value", sqnr, 35.1234567, 34.98765432, 100, "0.1358", "34.9877"},
+		{"sqnr: the difference of the rounded values", sqnr, 200, 27.52051234, 100, "172.4795", "27.5205"},
+		{"sqnr: large values", sqnr, 123456.789, 123450.1, 100, "7", "123450"},
+		{"mse: lower is better", mse, 1.234567e-5, 1.3e-5, 100, "6.543e-7", "0.000013"},
+		{"no change", sqnr, 20, 20, 100, "0", "20"},
+	}
+	for _, tc := range tests {
+		drop, _ := json.Marshal(tc.info.RoundDrop(tc.ref, tc.val, tc.samples))
+		val, _ := json.Marshal(tc.info.Round(tc.val, tc.samples))
+		if string(drop) != tc.drop || string(val) != tc.roundVal {
+			t.Errorf("%s: drop %s, value %s; want %s and %s", tc.name, drop, val, tc.drop, tc.roundVal)
+		}
+	}
+	if v := sqnr.Round(nan, 10); !math.IsNaN(v) {
+		t.Errorf("Round(NaN) = %g", v)
+	}
+	if v := top1.RoundDrop(math.Inf(1), 0.5, 10); !math.IsInf(v, 1) {
+		t.Errorf("RoundDrop(+Inf, 0.5) = %g", v)
 	}
 }

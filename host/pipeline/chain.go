@@ -7,6 +7,7 @@ import (
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/plan"
 	"github.com/potgo/pot/sdk/schema"
 )
 
@@ -23,8 +24,13 @@ type StepReport struct {
 }
 
 // Run runs the algorithms in order, each starting from the plan of the
-// previous one, and returns the final plan.
+// previous one, and returns the final plan. Presets are resolved for the
+// target (ResolvePresets) before the first algorithm starts.
 func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPlan, []StepReport, error) {
+	steps, err := s.ResolvePresets(steps)
+	if err != nil {
+		return nil, nil, err
+	}
 	p := &potv1.QuantizationPlan{}
 	var reports []StepReport
 	for _, st := range steps {
@@ -80,6 +86,10 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 	if len(params) == 0 {
 		params = json.RawMessage("{}")
 	}
+	// Algorithms that run others (RunAlgorithm) get presets resolved too.
+	if params, err = resolvePreset(s.desc, s.log, name, params); err != nil {
+		return nil, fmt.Errorf("parameters of %s: %w", name, err)
+	}
 	if err := s.validate(ctx, name, a, params); err != nil {
 		return nil, err
 	}
@@ -88,7 +98,21 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 	}
 	s.log.Debug("running algorithm", "name", name)
 	// The plugin manager's errors name the plugin already.
-	return a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
+	resp, err := a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
+	if err != nil {
+		return nil, err
+	}
+	// The plan is checked against the graph the algorithm was given
+	// before anything uses it: a bad plan is the algorithm's fault, not
+	// the target's that would fail on it later.
+	g, err := s.Graph(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.Validate(g, resp.GetPlan()); err != nil {
+		return nil, fmt.Errorf("algorithm %s returned an invalid plan: %w", name, err)
+	}
+	return resp, nil
 }
 
 // validate checks parameters against the schema the algorithm publishes.

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/host/dataset"
 	"github.com/potgo/pot/host/feed"
@@ -54,6 +55,15 @@ type Options struct {
 	Constants map[string]dataset.Constant
 	// Output is the model output metrics read; empty: the first.
 	Output string
+	// HardwareConfig, when set, replaces the hardware config the target
+	// describes, as the algorithms see it; the target's name, device and
+	// presets are kept.
+	HardwareConfig *potv1.HardwareConfig
+	// Described, when set, is called with the target's description
+	// (with HardwareConfig in it) before the model is loaded and the data
+	// uploaded: an error ends Open before that work, as for a preset the
+	// target does not publish (see ResolvePresets).
+	Described func(*potv1.TargetDescription) error
 }
 
 // Session is a model loaded on a target with its data.
@@ -136,6 +146,18 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	s.target = t
 	if s.desc, err = t.Describe(ctx); err != nil {
 		return nil, err
+	}
+	if opts.HardwareConfig != nil {
+		if dev, own := opts.HardwareConfig.GetTargetDevice(), s.desc.GetDevice(); dev != "" && !strings.EqualFold(dev, own) {
+			s.log.Warn("the hardware config given is for another device; the target's device is kept", "config", dev, "target", opts.Target, "device", own)
+		}
+		s.desc = proto.CloneOf(s.desc)
+		s.desc.HardwareConfig = opts.HardwareConfig
+	}
+	if opts.Described != nil {
+		if err := opts.Described(s.desc); err != nil {
+			return nil, err
+		}
 	}
 	resp, err := t.LoadModel(ctx, opts.Graph)
 	if err != nil {

@@ -3,10 +3,16 @@ package hwconfig
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/schema"
 )
 
 type fileConfig struct {
@@ -45,17 +51,47 @@ func (s *stringOrList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Parse reads a config in POT's layout and expands its aliases.
+// Parse reads a config in POT's layout, maps its operation types to ONNX
+// ones and expands its aliases; see ParseWarnings.
 func Parse(b []byte) (*potv1.HardwareConfig, error) {
+	c, _, err := ParseWarnings(b)
+	return c, err
+}
+
+// ParseWarnings reads a config in POT's layout (see the package
+// documentation) and returns it with what it left out or merged, one
+// warning each.
+//
+// Operation types may be ONNX operators, DepthwiseConv, or OpenVINO
+// names (POT's own configs), which map to ONNX types (ONNXTypes): an
+// OpenVINO name can stand for several ONNX types and several names for
+// one type. When two entries configure one ONNX type, an entry naming
+// the type itself wins over one mapped to it, otherwise the first wins;
+// a warning says so when they differ. Types without an ONNX counterpart
+// (Parameter, Result, Assign, ReadValue, NotEqual, ShuffleChannels) are
+// left out with a warning; any other unknown type is an error with the
+// nearest known name.
+//
+// Aliases must have bits the tool represents (AllowedBits: 2 to 8, 16,
+// 32), a mode and a granularity, and level bounds, when given, with
+// level_low < level_high inside the signed or unsigned range of the bits.
+// All problems are reported at once.
+func ParseWarnings(b []byte) (*potv1.HardwareConfig, []string, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var f fileConfig
 	if err := dec.Decode(&f); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := &potv1.HardwareConfig{TargetDevice: f.TargetDevice, PrimaryBitwidth: f.PrimaryBitwidth, InputPriorityTypes: f.InputPriorityTypes}
+	p := &parser{}
+	out := &potv1.HardwareConfig{TargetDevice: f.TargetDevice, PrimaryBitwidth: f.PrimaryBitwidth}
 	if out.PrimaryBitwidth == 0 {
 		out.PrimaryBitwidth = 8
+	} else if !AllowedBits(out.PrimaryBitwidth) {
+		p.fail("primary_bitwidth %d: %s", out.PrimaryBitwidth, bitsPolicy)
+	}
+	for _, t := range f.InputPriorityTypes {
+		out.InputPriorityTypes = append(out.InputPriorityTypes, p.types("input_priority_types", t)...)
 	}
 	aliases := map[string][]*potv1.QuantizationOption{}
 	names := make([]string, 0, len(f.Config.Quantization))
@@ -66,38 +102,46 @@ func Parse(b []byte) (*potv1.HardwareConfig, error) {
 	for _, name := range names {
 		opts, err := expandAlias(name, f.Config.Quantization[name])
 		if err != nil {
-			return nil, err
+			p.errs = append(p.errs, err)
+			continue
 		}
 		aliases[name] = opts
 	}
-	expand := func(op string, list []string) ([]*potv1.QuantizationOption, error) {
+	expand := func(op string, list []string) []*potv1.QuantizationOption {
 		var res []*potv1.QuantizationOption
 		for _, a := range list {
 			opts, ok := aliases[a]
 			if !ok {
-				return nil, fmt.Errorf("operation %s: unknown quantization alias %q", op, a)
+				if _, defined := f.Config.Quantization[a]; !defined {
+					p.fail("operation %s: unknown quantization alias %q", op, a)
+				}
+				continue
 			}
 			res = append(res, opts...)
 		}
-		return res, nil
+		return res
 	}
-	for _, op := range f.Operations {
-		oc := &potv1.OperationConfig{Type: op.Type, Attributes: map[string]string{}}
+	type origin struct {
+		from  string
+		exact bool // the entry names the type itself
+	}
+	at := map[string]int{}
+	from := map[string]origin{}
+	for i, op := range f.Operations {
+		types := p.types(fmt.Sprintf("operation %d", i), op.Type)
+		if len(types) == 0 {
+			continue
+		}
+		oc := &potv1.OperationConfig{Attributes: map[string]string{}}
 		if op.Quantization == nil {
 			oc.Agnostic = true
 		} else {
-			var err error
-			if oc.Activations, err = expand(op.Type, op.Quantization.Activations); err != nil {
-				return nil, err
-			}
-			if oc.Weights, err = expand(op.Type, op.Quantization.Weights); err != nil {
-				return nil, err
-			}
-			if oc.Outputs, err = expand(op.Type, op.Quantization.Outputs); err != nil {
-				return nil, err
-			}
+			oc.Activations = expand(op.Type, op.Quantization.Activations)
+			oc.Weights = expand(op.Type, op.Quantization.Weights)
+			oc.Outputs = expand(op.Type, op.Quantization.Outputs)
 		}
-		for k, raw := range op.Attributes {
+		for _, k := range slices.Sorted(maps.Keys(op.Attributes)) {
+			raw := op.Attributes[k]
 			var s string
 			if err := json.Unmarshal(raw, &s); err == nil {
 				oc.Attributes[k] = s
@@ -105,16 +149,79 @@ func Parse(b []byte) (*potv1.HardwareConfig, error) {
 			}
 			var groups [][]int64
 			if err := json.Unmarshal(raw, &groups); err != nil {
-				return nil, fmt.Errorf("operation %s: attribute %s: want a string or index groups", op.Type, k)
+				p.fail("operation %s: attribute %s: want a string or index groups", op.Type, k)
+				continue
 			}
 			for _, g := range groups {
 				oc.UnifiedScaleGroups = append(oc.UnifiedScaleGroups, &potv1.IntList{Values: g})
 			}
 		}
-		out.Operations = append(out.Operations, oc)
+		for _, t := range types {
+			c := proto.Clone(oc).(*potv1.OperationConfig)
+			c.Type = t
+			exact := t == op.Type
+			j, dup := at[t]
+			if !dup {
+				at[t], from[t] = len(out.Operations), origin{op.Type, exact}
+				out.Operations = append(out.Operations, c)
+				continue
+			}
+			prev := from[t]
+			switch {
+			case exact && !prev.exact:
+				out.Operations[j], from[t] = c, origin{op.Type, exact}
+			case exact == prev.exact && !proto.Equal(out.Operations[j], c):
+				p.warn("operations %s and %s both configure %s, differently: %s is used", prev.from, op.Type, t, prev.from)
+			}
+		}
 	}
-	return out, nil
+	if len(p.errs) > 0 {
+		return nil, nil, errors.Join(p.errs...)
+	}
+	return out, p.warnings, nil
 }
+
+// parser collects a config's problems and warnings.
+type parser struct {
+	errs     []error
+	warnings []string
+}
+
+func (p *parser) fail(format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf(format, args...))
+}
+func (p *parser) warn(format string, args ...any) {
+	p.warnings = append(p.warnings, fmt.Sprintf(format, args...))
+}
+
+// types maps an operation type of the config (at where) to ONNX types,
+// recording a warning for a type left out and an error for an unknown
+// one.
+func (p *parser) types(where, t string) []string {
+	if types, ok := ONNXTypes(t); ok {
+		return types
+	}
+	if why, ok := noONNX[t]; ok {
+		p.warn("%s: %s left out: %s", where, t, why)
+		return nil
+	}
+	msg := fmt.Sprintf("%s: unknown operation type %q (neither an ONNX operator nor an OpenVINO one pot maps)", where, t)
+	if near := schema.Nearest(t, knownNames()); near != "" {
+		msg += fmt.Sprintf("; did you mean %q?", near)
+	}
+	p.errs = append(p.errs, errors.New(msg))
+	return nil
+}
+
+// bitsPolicy says which bit widths a config may use.
+const bitsPolicy = "want 2 to 8, 16 or 32 bits"
+
+// AllowedBits reports whether a quantizer of b bits is one pot
+// represents: 2 to 8 bits are stored as (u)int8 (4 bits as (u)int4 from
+// opset 21), 16 as (u)int16, and 32 is GNA's accumulator width, which a
+// QDQ model leaves in float. Other widths (9 to 15 bits, say) have no
+// target arithmetic and no storage type of their own.
+func AllowedBits(b int32) bool { return b >= 2 && b <= 8 || b == 16 || b == 32 }
 
 // expandAlias turns one alias definition into its options, as the
 // cartesian product of its list-valued fields in the order bits, mode,
@@ -146,6 +253,24 @@ func expandAlias(name string, raw json.RawMessage) ([]*potv1.QuantizationOption,
 	}
 	if (a.LevelLow == nil) != (a.LevelHigh == nil) {
 		return nil, fmt.Errorf("alias %s: level_low and level_high go together", name)
+	}
+	for _, b := range bits {
+		if !AllowedBits(b) {
+			return nil, fmt.Errorf("alias %s: bits %d: %s", name, b, bitsPolicy)
+		}
+		if a.LevelLow == nil {
+			continue
+		}
+		lo, hi := *a.LevelLow, *a.LevelHigh
+		if lo >= hi {
+			return nil, fmt.Errorf("alias %s: level_low %d is not below level_high %d", name, lo, hi)
+		}
+		signed := lo >= -(int64(1)<<(b-1)) && hi <= int64(1)<<(b-1)-1
+		unsigned := lo >= 0 && hi <= int64(1)<<b-1
+		if !signed && !unsigned {
+			return nil, fmt.Errorf("alias %s: levels [%d, %d] do not fit %d bits ([%d, %d] or [0, %d])", name, lo, hi, b,
+				-(int64(1) << (b - 1)), int64(1)<<(b-1)-1, int64(1)<<b-1)
+		}
 	}
 	var out []*potv1.QuantizationOption
 	for _, b := range bits {

@@ -23,9 +23,10 @@ func ExampleCheckPlan() {
 	fmt.Println(plugintest.CheckPlan(g, &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{q, q}}))
 	// Output:
 	// <nil>
-	// quantizer "conv.in": channel 0: range [-1, -1] -> [-1, 1] is empty or not finite
-	// quantizer id "conv.in" is used twice
-	// quantizer "conv.in": channel 0: range [-1, -1] -> [-1, 1] is empty or not finite
+	// quantizer 0 on input 0 of node "conv": channel 0: range [-1, -1] -> [-1, 1] is empty or not finite
+	// quantizer 1 on input 0 of node "conv": id "conv.in" is quantizer 0's too
+	// quantizer 1 on input 0 of node "conv": quantizer 0 quantizes that input already
+	// quantizer 1 on input 0 of node "conv": channel 0: range [-1, -1] -> [-1, 1] is empty or not finite
 }
 
 // CheckAlgorithmDescription compiles the parameter schema as JSON Schema

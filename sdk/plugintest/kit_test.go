@@ -79,39 +79,39 @@ func TestCheckPlan(t *testing.T) {
 		want string
 	}{
 		{"valid", func(*potv1.QuantizationPlan) {}, ""},
-		{"duplicate id", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Id = "w" }, `quantizer id "w" is used twice`},
-		{"no id", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Id = "" }, "quantizer 1 has no id"},
-		{"unknown tensor", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Location.Tensor = "nope" }, `tensor "nope" is not in the graph`},
-		{"unknown node", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Location.Node = "nope" }, `node "nope" is not in the graph`},
-		{"wrong port", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Location.Input = 0 }, `input 0 of node "conv" is "input"`},
-		{"port out of range", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Location.Input = 5 }, `node "conv" has no input 5`},
+		{"duplicate id", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Id = "w" }, `quantizer 1 on tensor "relu.out": id "w" is quantizer 0's too`},
+		{"no id", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Id = "" }, `quantizer 1 on tensor "relu.out": no id`},
+		{"unknown tensor", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Location.Tensor = "nope" }, `quantizer 1 on tensor "nope": no such tensor in the model`},
+		{"unknown node", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Location.Node = "nope" }, `node "nope": no such node in the model`},
+		{"wrong port", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Location.Input = 0 }, `that input is "input", not "conv.w"`},
+		{"port out of range", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Location.Input = 5 }, `node "conv" (Conv) has no input 5`},
 		{"empty range", func(p *potv1.QuantizationPlan) { p.Quantizers[1].InputHigh[0] = 0 }, "is empty or not finite"},
 		{"NaN range", func(p *potv1.QuantizationPlan) { p.Quantizers[1].OutputLow[0] = float32(nan()) }, "is empty or not finite"},
 		{"ragged ranges", func(p *potv1.QuantizationPlan) { p.Quantizers[0].OutputLow = p.Quantizers[0].OutputLow[:3] }, "ranges have lengths 4/4/3/4"},
 		{"per-channel count", func(p *potv1.QuantizationPlan) {
 			q := p.Quantizers[0]
 			q.InputLow, q.InputHigh, q.OutputLow, q.OutputHigh = q.InputLow[:3], q.InputHigh[:3], q.OutputLow[:3], q.OutputHigh[:3]
-		}, `3 per-channel ranges for 4 channels of "conv.w"`},
+		}, `3 per-channel ranges for the 4 channels of axis 0 of "conv.w"`},
 		{"per-tensor with many", func(p *potv1.QuantizationPlan) {
 			p.Quantizers[0].Granularity = potv1.Granularity_GRANULARITY_PER_TENSOR
-		}, `quantizer "w" is per-tensor with 4 ranges`},
-		{"axis out of range", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Axis = 7 }, "channel axis 7 outside the 4 dimensions"},
-		{"levels", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Levels = 1 }, "has 1 levels"},
+		}, "per-tensor, but has 4 ranges"},
+		{"axis out of range", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Axis = 7 }, "channel axis 7 is outside the 4 dimensions"},
+		{"levels", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Levels = 1 }, "1 levels, want at least 2"},
 		{"level range", func(p *potv1.QuantizationPlan) { p.Quantizers[1].LevelHigh = 127 }, "levels [0, 127] are not 256 levels"},
 		{"weights on an activation", func(p *potv1.QuantizationPlan) { p.Quantizers[1].Weights = true }, `"relu.out" is not a constant`},
 		{"unified group", func(p *potv1.QuantizationPlan) {
 			b := act()
-			b.Id, b.UnifiedGroup, b.InputHigh = "b", "g", []float32{5}
+			b.Id, b.UnifiedGroup, b.InputHigh, b.Location.Tensor = "b", "g", []float32{5}, "input"
 			p.Quantizers[1].UnifiedGroup = "g"
 			p.Quantizers = append(p.Quantizers, b)
-		}, `of unified group "g" have different ranges`},
+		}, `unified group "g", but its ranges differ from quantizer 1's`},
 		{"tensor update shape", func(p *potv1.QuantizationPlan) {
 			p.TensorUpdates = []*potv1.Tensor{{Name: "conv.b", Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: []int64{5}, Data: make([]byte, 20)}}
 		}, `tensor update "conv.b"`},
 		{"tensor update unknown", func(p *potv1.QuantizationPlan) { p.TensorUpdates = []*potv1.Tensor{{Name: "nope"}} }, `tensor update "nope": no such initializer`},
 		{"precision of unknown node", func(p *potv1.QuantizationPlan) {
 			p.Precisions = []*potv1.NodePrecision{{Node: "nope", Precision: potv1.Precision_PRECISION_FLOAT}}
-		}, `precision override of node "nope"`},
+		}, `precision of node "nope": no such node`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,9 +1,13 @@
 package hwconfig
 
 import (
+	"os"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/hwconfig"
 )
 
 func find(c *potv1.HardwareConfig, op string) *potv1.OperationConfig {
@@ -69,5 +73,48 @@ func TestBuiltinConfigs(t *testing.T) {
 	}
 	if MustLoad("gna").GetPrimaryBitwidth() != 16 {
 		t.Error("gna primary bitwidth is not 16")
+	}
+}
+
+// TestBuiltinConfigsParseCleanly: the built-in configs name ONNX types
+// only, each once, and parse without warnings.
+func TestBuiltinConfigsParseCleanly(t *testing.T) {
+	for _, d := range []string{"cpu", "gpu", "vpu", "gna"} {
+		src, err := Source(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, warnings, err := hwconfig.ParseWarnings(src); err != nil || len(warnings) > 0 {
+			t.Errorf("%s: %v, warnings %q", d, err, warnings)
+		}
+	}
+}
+
+// TestPOTConfigMatchesBuiltin: POT's cpu.json, with OpenVINO names, says
+// what the built-in cpu config says of every type both configure; the
+// built-in's other types are quantization-agnostic.
+func TestPOTConfigMatchesBuiltin(t *testing.T) {
+	src, err := os.ReadFile("../../sdk/hwconfig/testdata/pot_cpu.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pot, err := hwconfig.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin := MustLoad("cpu")
+	for _, o := range builtin.GetOperations() {
+		p := find(pot, o.GetType())
+		switch {
+		case p == nil && !o.GetAgnostic():
+			t.Errorf("%s: quantized in the built-in config, absent from POT's", o.GetType())
+		case p != nil && !proto.Equal(p, o):
+			t.Errorf("%s: POT's %v, built-in %v", o.GetType(), p, o)
+		}
+	}
+	for _, p := range pot.GetOperations() {
+		if find(builtin, p.GetType()) == nil {
+			t.Errorf("%s: in POT's config only", p.GetType())
+		}
 	}
 }
