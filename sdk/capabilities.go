@@ -35,25 +35,49 @@ func Capabilities(d *potv1.TargetDescription) *potv1.TargetCapabilities {
 	return c
 }
 
-// ResolvePreset maps a preset to one the target publishes, as POT maps
-// presets per device: accuracy becomes mixed on a target that publishes
-// mixed but not accuracy (POT's CPU and GPU), mixed becomes accuracy on
-// one that publishes accuracy but not mixed (POT's GNA). A preset the
-// target publishes, or one neither rule maps, is returned unchanged; ok
-// says whether the result is published (always true when the target
-// publishes no list).
+// Presets returns the presets a target publishes, the default first. A
+// target of an older SDK that publishes none gets POT's per device:
+// performance and accuracy on GNA, all three on VPU and NPU, performance
+// and mixed elsewhere.
+func Presets(d *potv1.TargetDescription) []string {
+	if p := d.GetPresets(); len(p) > 0 {
+		return p
+	}
+	switch dev := strings.ToUpper(d.GetDevice()); {
+	case strings.HasPrefix(dev, "GNA"):
+		return []string{"performance", "accuracy"}
+	case dev == "VPU" || dev == "NPU":
+		return []string{"performance", "mixed", "accuracy"}
+	}
+	return []string{"performance", "mixed"}
+}
+
+// presetAliases are POT's other names of presets.
+var presetAliases = map[string]string{"": "performance", "symmetric": "performance", "asymmetric": "accuracy"}
+
+// presetFallbacks are POT's mappings of a preset a device lacks, applied
+// by what a target publishes rather than by its device name: accuracy
+// runs as mixed where there is mixed but no accuracy (POT on CPU and
+// GPU), mixed as accuracy where there is accuracy but no mixed (POT on
+// GNA).
+var presetFallbacks = map[string]string{"accuracy": "mixed", "mixed": "accuracy"}
+
+// ResolvePreset returns the preset to run for a requested one on a
+// target that publishes the presets published (see Presets): the name
+// normalised (case-insensitive; empty and symmetric are performance,
+// asymmetric is accuracy), kept when published, else mapped by POT's
+// fallbacks when the target publishes the fallback. ok is false when the
+// target publishes neither; resolved is then the normalised name.
 func ResolvePreset(preset string, published []string) (resolved string, ok bool) {
-	if len(published) == 0 {
-		return preset, true
+	p := strings.ToLower(strings.TrimSpace(preset))
+	if a, found := presetAliases[p]; found {
+		p = a
 	}
-	has := func(p string) bool { return slices.Contains(published, p) }
-	switch {
-	case has(preset):
-		return preset, true
-	case preset == "accuracy" && has("mixed"):
-		return "mixed", true
-	case preset == "mixed" && has("accuracy"):
-		return "accuracy", true
+	if slices.Contains(published, p) {
+		return p, true
 	}
-	return preset, false
+	if fb, found := presetFallbacks[p]; found && slices.Contains(published, fb) {
+		return fb, true
+	}
+	return p, false
 }

@@ -45,11 +45,36 @@ func TestResolvePreset(t *testing.T) {
 		{"mixed", gna, "accuracy", true},
 		{"mixed", only, "mixed", false},
 		{"accuracy", only, "accuracy", false},
-		{"mixed", nil, "mixed", true},
+		{"Symmetric", only, "performance", true},
+		{"", only, "performance", true},
+		{"asymmetric", cpu, "mixed", true},
+		{"ASYMMETRIC", vpu, "accuracy", true},
+		{"fast", cpu, "fast", false},
 	} {
 		got, ok := ResolvePreset(tc.preset, tc.published)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("ResolvePreset(%s, %v) = %s, %v; want %s, %v", tc.preset, tc.published, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// Presets of a target of an older SDK (none published) are POT's per
+// device, and resolve as POT's device rules did.
+func TestPresetsOfOlderTargets(t *testing.T) {
+	for _, tc := range []struct {
+		preset, device, want string
+	}{
+		{"accuracy", "CPU", "mixed"}, {"accuracy", "GPU", "mixed"}, {"accuracy", "VPU", "accuracy"},
+		{"mixed", "GNA", "accuracy"}, {"performance", "GNA", "performance"}, {"mixed", "CPU", "mixed"},
+		{"accuracy", "", "mixed"},
+	} {
+		got, ok := ResolvePreset(tc.preset, Presets(&potv1.TargetDescription{Device: tc.device}))
+		if got != tc.want || !ok {
+			t.Errorf("%s on %q: %s, %v; want %s", tc.preset, tc.device, got, ok, tc.want)
+		}
+	}
+	published := []string{"performance"}
+	if got := Presets(&potv1.TargetDescription{Device: "GNA", Presets: published}); len(got) != 1 {
+		t.Errorf("published presets replaced: %v", got)
 	}
 }

@@ -131,23 +131,7 @@ func TestSaturationFixDoublesRanges(t *testing.T) {
 	}
 }
 
-func TestResolvePreset(t *testing.T) {
-	tests := []struct {
-		preset, device string
-		published      []string
-		want           string
-	}{
-		{Accuracy, "CPU", nil, Mixed}, {Accuracy, "GPU", nil, Mixed}, {Accuracy, "VPU", nil, Accuracy},
-		{Mixed, "GNA", nil, Accuracy}, {Performance, "GNA", nil, Performance}, {Mixed, "CPU", nil, Mixed},
-		// A published preset stays, whatever the device.
-		{Accuracy, "CPU", []string{Performance, Accuracy}, Accuracy}, {Mixed, "GNA", []string{Mixed}, Mixed},
-		{Accuracy, "CPU", []string{Performance, Mixed}, Mixed},
-	}
-	for _, tc := range tests {
-		if got := ResolvePreset(tc.preset, tc.device, tc.published); got != tc.want {
-			t.Errorf("ResolvePreset(%s, %s, %v) = %s, want %s", tc.preset, tc.device, tc.published, got, tc.want)
-		}
-	}
+func TestPresetAliases(t *testing.T) {
 	for alias, want := range map[string]string{"symmetric": Performance, "asymmetric": Accuracy, "": Performance} {
 		p, err := ParseParams([]byte(`{"preset": "` + alias + `"}`))
 		if err != nil || p.Preset != want {

@@ -49,7 +49,9 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 		return nil, nil, fmt.Errorf("target %q publishes no hardware config", req.Target.GetName())
 	}
 	cfg := NewConfig(hw)
-	preset := ResolvePreset(p.Preset, req.Target.GetDevice(), req.Target.GetPresets())
+	// The host resolves presets against what the target publishes; this
+	// resolves them for hosts that do not.
+	preset, _ := sdk.ResolvePreset(p.Preset, sdk.Presets(req.Target))
 	skip, err := p.Skip(x, req.Target.GetDevice())
 	if err != nil {
 		return nil, nil, err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -120,28 +119,4 @@ func (p *Params) normalize() error {
 		return fmt.Errorf("params: preset %q is not performance, mixed or accuracy", p.Preset)
 	}
 	return nil
-}
-
-// ResolvePreset maps the preset to what a device supports, as POT does:
-// accuracy stays accuracy on VPU and GNA, becomes mixed on CPU, GPU and
-// others; mixed becomes accuracy on GNA. A preset the target publishes
-// stays: pot's host resolves presets against the published list before
-// an algorithm runs, so this is the fallback of hosts that do not.
-func ResolvePreset(preset, device string, published []string) string {
-	if slices.Contains(published, preset) {
-		return preset
-	}
-	dev := strings.ToUpper(device)
-	switch {
-	case strings.HasPrefix(dev, "GNA"):
-		if preset == Mixed || preset == Accuracy {
-			return Accuracy
-		}
-	case dev == "VPU" || dev == "NPU":
-	default:
-		if preset == Accuracy {
-			return Mixed
-		}
-	}
-	return preset
 }

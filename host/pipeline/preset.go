@@ -4,40 +4,26 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 )
 
-// presetAliases are POT's other names of presets.
-var presetAliases = map[string]string{"symmetric": "performance", "asymmetric": "accuracy"}
-
-// presetFallbacks are POT's mappings of a preset a device lacks, here
-// applied by what a target publishes rather than by its device name:
-// accuracy runs as mixed where there is mixed but no accuracy (POT on CPU
-// and GPU), mixed as accuracy where there is accuracy but no mixed (POT
-// on GNA).
-var presetFallbacks = map[string]string{"accuracy": "mixed", "mixed": "accuracy"}
-
 // ResolvePreset returns the preset to run for a requested one on a
-// target that publishes the presets published: the name normalised
-// (case-insensitive; symmetric is performance, asymmetric accuracy), then
-// kept when published, else mapped by presetFallbacks when the target
-// publishes the fallback; otherwise an error naming what the target
-// publishes. A target that publishes no presets accepts any name.
+// target that publishes the presets published (sdk.ResolvePreset), or an
+// error naming what the target publishes. A target that publishes no
+// presets accepts any name.
 func ResolvePreset(preset, target string, published []string) (string, error) {
-	p := strings.ToLower(strings.TrimSpace(preset))
-	if a, ok := presetAliases[p]; ok {
-		p = a
-	}
-	if len(published) == 0 || slices.Contains(published, p) {
+	if len(published) == 0 {
+		p, _ := sdk.ResolvePreset(preset, nil)
 		return p, nil
 	}
-	if fb, ok := presetFallbacks[p]; ok && slices.Contains(published, fb) {
-		return fb, nil
+	p, ok := sdk.ResolvePreset(preset, published)
+	if ok {
+		return p, nil
 	}
 	name := fmt.Sprintf("%q", preset)
 	if p != preset {
@@ -115,7 +101,7 @@ func resolvePreset(d *potv1.TargetDescription, log hclog.Logger, algorithm strin
 	if preset == requested {
 		return params, nil
 	}
-	if p := strings.ToLower(strings.TrimSpace(requested)); p != preset && presetAliases[p] != preset {
+	if normalised, _ := sdk.ResolvePreset(requested, nil); normalised != preset {
 		log.Info("preset mapped to one the target publishes", "algorithm", algorithm, "requested", requested, "preset", preset,
 			"target", d.GetName(), "published", strings.Join(d.GetPresets(), ","))
 	}
