@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/potv1"
 )
 
@@ -53,6 +54,9 @@ func SendGraph(g *potv1.Graph, chunkSize int, send func(*potv1.ModelChunk) error
 				return err
 			}
 		}
+		// Data read from a mapped file (ONNX external data) need not
+		// stay resident once sent.
+		filemap.Release(data)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/targets/runtime/ops"
@@ -14,21 +15,59 @@ import (
 // with FromProto.
 func init() { ops.DecodeTensor = FromProto }
 
-// FromProto decodes a wire tensor. It checks that the byte length matches
-// the dims, so a corrupt tensor is an error, not a crash.
-func FromProto(p *potv1.Tensor) (*tensor.Tensor, error) {
-	dt := tensor.DType(p.GetDtype())
+// nativeLittleEndian tells whether the machine's byte order is that of
+// the wire format, so float32 data can be read in place.
+var nativeLittleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// FromProtoShared is FromProto without a copy where the layout allows:
+// float32 data on a little-endian machine, 4-byte aligned, is viewed in
+// place, so the tensor shares p's bytes. The tensor must then not be
+// modified, and p's data must not change while the tensor is in use.
+// Other types are copied as by FromProto. Programs use it for
+// initializers, which they only read: a model's weights are then held
+// once, by the graph, however many programs are compiled from it.
+func FromProtoShared(p *potv1.Tensor) (*tensor.Tensor, error) {
+	raw := p.GetData()
+	if tensor.DType(p.GetDtype()) != tensor.Float || !nativeLittleEndian || len(raw) == 0 || uintptr(unsafe.Pointer(&raw[0]))%4 != 0 {
+		return FromProto(p)
+	}
+	shape, n, err := protoShape(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) != 4*n {
+		return nil, fmt.Errorf("tensor %q: %d data bytes for %v%v (want %d)", p.GetName(), len(raw), tensor.Float, shape, 4*n)
+	}
+	return tensor.From(shape, unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), n)), nil
+}
+
+// protoShape checks and converts a wire tensor's dims.
+func protoShape(p *potv1.Tensor) ([]int, int, error) {
 	shape := make([]int, len(p.GetDims()))
 	n := 1
 	for i, d := range p.GetDims() {
 		if d < 0 || d > math.MaxInt32 {
-			return nil, fmt.Errorf("tensor %q: bad dimension %d", p.GetName(), d)
+			return nil, 0, fmt.Errorf("tensor %q: bad dimension %d", p.GetName(), d)
 		}
 		shape[i] = int(d)
 		n *= int(d)
 		if n > math.MaxInt32*4 {
-			return nil, fmt.Errorf("tensor %q: %v elements is too many", p.GetName(), p.GetDims())
+			return nil, 0, fmt.Errorf("tensor %q: %v elements is too many", p.GetName(), p.GetDims())
 		}
+	}
+	return shape, n, nil
+}
+
+// FromProto decodes a wire tensor. It checks that the byte length matches
+// the dims, so a corrupt tensor is an error, not a crash.
+func FromProto(p *potv1.Tensor) (*tensor.Tensor, error) {
+	dt := tensor.DType(p.GetDtype())
+	shape, n, err := protoShape(p)
+	if err != nil {
+		return nil, err
 	}
 	if dt == tensor.String {
 		if len(p.GetStringData()) != n {

@@ -207,7 +207,12 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 	}
 	inits := map[string]*tensor.Tensor{}
 	for _, in := range g.GetInitializers() {
-		t, err := FromProto(in)
+		// Shared with the graph unless a policy may modify the constant.
+		decode := FromProtoShared
+		if opts.Policy != nil {
+			decode = FromProto
+		}
+		t, err := decode(in)
 		if err != nil {
 			return nil, fmt.Errorf("initializer: %w", err)
 		}
@@ -340,7 +345,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 			}
 			st.out = append(st.out, value(name))
 		}
-		if allConst && !opts.NoFold && foldable(n) && len(unsupported) == 0 {
+		if allConst && !opts.NoFold && foldable(n) && len(unsupported) == 0 && !p.largeInput(st) {
 			if err := p.fold(st); err != nil {
 				return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
 			}
@@ -547,6 +552,21 @@ func foldable(n *potv1.Node) bool {
 		return false
 	}
 	return true
+}
+
+// largeInput tells whether a step reads a constant of at least
+// ops.LargeConstBytes. Such steps are not folded: their result would be
+// another copy of a large weight held for the program's life (a
+// fake-quantized weight of a quantized program, say), so it is computed
+// at each run instead, and memory stays near one copy of the weights
+// however many programs of a model are compiled.
+func (p *Program) largeInput(st step) bool {
+	for _, v := range st.in {
+		if v >= 0 && p.consts[v] != nil && ops.IsLarge(p.consts[v]) {
+			return true
+		}
+	}
+	return false
 }
 
 // fold evaluates a step whose inputs are all constants.
