@@ -62,10 +62,13 @@ func runUpgrade(_ context.Context, g *globals, f *upgradeFlags, model string) er
 	if f.opset < opset.MinTarget || f.opset > opset.MaxTarget {
 		return fmt.Errorf("--opset %d: pot upgrades to opsets %d to %d", f.opset, opset.MinTarget, opset.MaxTarget)
 	}
+	if err := checkOutputModel(f.output, model); err != nil {
+		return err
+	}
 	if err := checkWritable(f.output, true); err != nil {
 		return err
 	}
-	m, graph, rep, err := readModel(model, f.opset)
+	m, graph, _, rep, err := readModel(model, f.opset)
 	if err != nil {
 		return err
 	}

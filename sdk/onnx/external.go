@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 
 	"github.com/potgo/pot/internal/filemap"
@@ -22,14 +23,27 @@ import (
 // by name nor through a symbolic link; the data must lie inside its file
 // and have the length the tensor's dims ask for.
 func LoadExternalData(m *onnxpb.ModelProto, dir string) error {
+	_, err := loadExternalData(m, dir)
+	return err
+}
+
+// loadExternalData is LoadExternalData; it also returns the locations of
+// the files read, sorted.
+func loadExternalData(m *onnxpb.ModelProto, dir string) ([]string, error) {
 	l := &externalLoader{dir: dir, files: map[string]*os.File{}, maps: map[string][]byte{}}
 	defer l.close()
-	return walker{tensor: func(t *onnxpb.TensorProto) error {
+	err := walker{tensor: func(t *onnxpb.TensorProto) error {
 		if t.GetDataLocation() != onnxpb.TensorProto_EXTERNAL {
 			return nil
 		}
 		return l.load(t)
 	}}.model(m)
+	locs := make([]string, 0, len(l.files))
+	for loc := range l.files {
+		locs = append(locs, loc)
+	}
+	sort.Strings(locs)
+	return locs, err
 }
 
 type externalLoader struct {

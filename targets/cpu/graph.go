@@ -118,7 +118,8 @@ func (x *index) constant(name string) *tensor.Tensor {
 	}
 	x.consts[name] = nil // cycles and failures are not constant
 	if p, ok := x.inits[name]; ok {
-		t, err := rt.FromProto(p)
+		// Read-only, so shared with the graph (weights are held once).
+		t, err := rt.FromProtoShared(p)
 		if err != nil {
 			return nil
 		}
