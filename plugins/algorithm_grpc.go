@@ -144,7 +144,7 @@ func (s *hostServer) Graph(req *potv1.GraphRequest, stream potv1.Host_GraphServe
 }
 
 func (s *hostServer) LoadModel(stream potv1.Host_LoadModelServer) error {
-	g, err := RecvGraph(stream.Recv)
+	g, err := RecvGraph(stream.Recv, knownOf(s.impl))
 	if err != nil {
 		return err
 	}
