@@ -211,7 +211,11 @@ func (c *HostClient) Graph(ctx context.Context, modelID string) (*potv1.Graph, e
 	if err != nil {
 		return nil, err
 	}
-	return RecvGraph(stream.Recv)
+	g, err := RecvGraph(stream.Recv)
+	if err == nil {
+		tuneGC()
+	}
+	return g, err
 }
 
 // LoadModel implements Host.

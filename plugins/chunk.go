@@ -125,6 +125,7 @@ func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
 		if k, ok := r.same[tc.GetTensor()]; ok {
 			if bytes.Equal(k[tc.GetOffset():end], tc.GetData()) {
 				r.received[tc.GetTensor()] += int64(len(tc.GetData()))
+				filemap.Release(k[tc.GetOffset():end]) // compared; need not stay resident
 				return nil
 			}
 			// A difference: from here on, a copy of its own. The chunks
@@ -150,6 +151,7 @@ func RecvGraph(recv func() (*potv1.ModelChunk, error), known ...func(string) []b
 	if len(known) > 0 {
 		r.Known = known[0]
 	}
+	var since int
 	for {
 		c, err := recv()
 		if err == io.EOF {
@@ -160,6 +162,12 @@ func RecvGraph(recv func() (*potv1.ModelChunk, error), known ...func(string) []b
 		}
 		if err := r.Add(c); err != nil {
 			return nil, err
+		}
+		// Keep the garbage of a large stream (its chunks) in check while
+		// the live heap grows (see tuneGC).
+		if since += len(c.GetTensor().GetData()); since >= 64<<20 {
+			since = 0
+			tuneGC()
 		}
 	}
 }

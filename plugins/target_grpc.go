@@ -55,6 +55,7 @@ func (s *targetServer) LoadModel(stream potv1.Target_LoadModelServer) error {
 	if err != nil {
 		return err
 	}
+	tuneGC()
 	return stream.SendAndClose(resp)
 }
 
