@@ -37,7 +37,7 @@ demo: build
 	./$(BIN)/pot eval --model $(BIN)/resnet_fmnist_int8.onnx --data examples/data/fmnist-test.json --target cpu
 
 bigmodel: build
-	POT_BIGMODEL=$(BIGMODEL_DIR) $(GO) test ./host/cli -run '^TestBigModel$$' -v -timeout 60m
+	POT_BIGMODEL=$(BIGMODEL_DIR) $(GO) test ./host/cli -run '^TestBigModel$$' -count=1 -v -timeout 60m
 
 proto:
 	./proto/gen.sh
