@@ -231,7 +231,7 @@ func (x *index) floats(name string) ([]float32, []int, bool) {
 // addInit adds an initializer.
 func (x *index) addInit(base string, t *tensor.Tensor) string {
 	name := x.unique(base)
-	p := rt.ToProto(name, t)
+	p := rt.ToProtoShared(name, t) // t is the lowering's own and stays unchanged
 	x.g.Initializers = append(x.g.Initializers, p)
 	x.inits[name] = p
 	return name
