@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/potgo/pot/internal/outfile"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/opset"
 )
@@ -67,6 +68,9 @@ func runUpgrade(_ context.Context, g *globals, f *upgradeFlags, model string) er
 	}
 	if err := checkWritable(f.output, true); err != nil {
 		return err
+	}
+	for _, p := range outfile.CleanStale(filepath.Dir(f.output)) {
+		g.logger().Info("removed a temporary file of an interrupted run", "file", p)
 	}
 	m, graph, _, rep, err := readModel(model, f.opset)
 	if err != nil {
