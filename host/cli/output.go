@@ -82,7 +82,9 @@ func checkWritable(path string, create bool) error {
 	if probe != dir && !create {
 		return fmt.Errorf("output folder %s does not exist: %w", dir, first)
 	}
-	f, err := os.CreateTemp(probe, ".pot-write-check-*")
+	// Named as the run's temporary files, so that a later run removes it
+	// should this one be killed right here.
+	f, err := os.CreateTemp(probe, outfile.TempPattern(filepath.Join(probe, "pot-write-check")))
 	if err != nil {
 		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
 	}
