@@ -6,6 +6,9 @@
 #   make race    the race detector over the host, the transport, the SDK and
 #                the runtime's parallel paths
 #   make demo    quantize the bundled example model and print its accuracy
+#   make bigmodel  quantize a generated 2.5 GiB model (external data) and
+#                report time and peak memory; out of `make test`
+#                (BIGMODEL_DIR keeps the model, about 4 GiB of disk)
 #   make proto   regenerate proto/ Go code (protoc from Debian's
 #                protobuf-compiler; generators pinned in go.mod's tool block)
 
@@ -15,7 +18,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/potgo/pot/sdk.BuildVersion=$(VERSION) -X github.com/potgo/pot/host/cli.Version=$(VERSION)
 PKGS    := ./host/cmd/pot ./targets/cmd/... ./algorithms/cmd/...
 
-.PHONY: all build test race demo proto vet clean
+.PHONY: all build test race demo bigmodel proto vet clean
 
 # Packages with concurrent code: the host (plugin manager, pipeline
 # workers, progress), the transport, the SDK and the runtime's parallel
@@ -23,6 +26,8 @@ PKGS    := ./host/cmd/pot ./targets/cmd/... ./algorithms/cmd/...
 # host side of every exchange is still checked.
 RACE_PKGS  := ./host/... ./plugins/... ./sdk/... ./targets/engine/... ./targets/runtime/...
 RACE_SHORT := ./plugins/... ./host/pluginmgr/... ./targets/engine/...
+
+BIGMODEL_DIR ?= /tmp/pot-bigmodel
 
 all: build
 
@@ -44,6 +49,9 @@ demo: build
 	    --data examples/data/fmnist-calib.json --eval-data examples/data/fmnist-test.json \
 	    --target cpu --preset performance --subset 300 -o $(BIN)/resnet_fmnist_int8.onnx
 	./$(BIN)/pot eval --model $(BIN)/resnet_fmnist_int8.onnx --data examples/data/fmnist-test.json --target cpu
+
+bigmodel: build
+	POT_BIGMODEL=$(BIGMODEL_DIR) $(GO) test ./host/cli -run '^TestBigModel$$' -count=1 -v -timeout 60m
 
 proto:
 	./proto/gen.sh

@@ -144,7 +144,7 @@ func (s *hostServer) Graph(req *potv1.GraphRequest, stream potv1.Host_GraphServe
 }
 
 func (s *hostServer) LoadModel(stream potv1.Host_LoadModelServer) error {
-	g, err := RecvGraph(stream.Recv)
+	g, err := RecvGraph(stream.Recv, knownOf(s.impl))
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,11 @@ func (c *HostClient) Graph(ctx context.Context, modelID string) (*potv1.Graph, e
 	if err != nil {
 		return nil, err
 	}
-	return RecvGraph(stream.Recv)
+	g, err := RecvGraph(stream.Recv)
+	if err == nil {
+		tuneGC()
+	}
+	return g, err
 }
 
 // LoadModel implements Host.

@@ -1,11 +1,13 @@
 package plugins
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/potv1"
 )
 
@@ -53,15 +55,36 @@ func SendGraph(g *potv1.Graph, chunkSize int, send func(*potv1.ModelChunk) error
 				return err
 			}
 		}
+		// Data read from a mapped file (ONNX external data) need not
+		// stay resident once sent.
+		filemap.Release(data)
 	}
 	return nil
 }
 
+// KnownTensors is implemented by a receiver of graphs (a target, the
+// host) that already holds tensors a new graph may repeat, such as the
+// weights of a loaded model that a sub-model reuses. KnownTensor returns
+// the data held under name, or nil.
+type KnownTensors interface {
+	KnownTensor(name string) []byte
+}
+
 // GraphReceiver reassembles a graph from ModelChunks.
 type GraphReceiver struct {
+	// Known, when set, looks up data the receiver already holds (see
+	// KnownTensors). A streamed tensor whose bytes all equal the known
+	// data of its name shares that data instead of being allocated, so a
+	// sub-model repeating a large model's weights costs no memory. The
+	// shared data must not be modified.
+	Known func(name string) []byte
+
 	g        *potv1.Graph
 	pending  map[string]*potv1.Tensor
 	received map[string]int64
+	// same holds, for a pending tensor whose chunks so far all equal its
+	// known data, that data; its Data is allocated only on a difference.
+	same map[string][]byte
 }
 
 // Add takes the next chunk.
@@ -74,9 +97,15 @@ func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
 		r.g = p.Graph
 		r.pending = map[string]*potv1.Tensor{}
 		r.received = map[string]int64{}
+		r.same = map[string][]byte{}
 		for _, t := range r.g.GetInitializers() {
 			if t.GetDataSize() > 0 && len(t.GetData()) == 0 {
 				r.pending[t.GetName()] = t
+				if r.Known != nil {
+					if k := r.Known(t.GetName()); int64(len(k)) == t.GetDataSize() {
+						r.same[t.GetName()] = k
+					}
+				}
 			}
 		}
 	case *potv1.ModelChunk_Tensor:
@@ -89,12 +118,23 @@ func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
 			return fmt.Errorf("graph stream: data for unknown tensor %q", tc.GetTensor())
 		}
 		size := t.GetDataSize()
-		if t.Data == nil {
-			t.Data = make([]byte, size)
-		}
 		end := tc.GetOffset() + int64(len(tc.GetData()))
 		if tc.GetOffset() < 0 || end > size {
 			return fmt.Errorf("graph stream: tensor %q chunk [%d, %d) outside its %d bytes", tc.GetTensor(), tc.GetOffset(), end, size)
+		}
+		if k, ok := r.same[tc.GetTensor()]; ok {
+			if bytes.Equal(k[tc.GetOffset():end], tc.GetData()) {
+				r.received[tc.GetTensor()] += int64(len(tc.GetData()))
+				filemap.Release(k[tc.GetOffset():end]) // compared; need not stay resident
+				return nil
+			}
+			// A difference: from here on, a copy of its own. The chunks
+			// received so far equal k, so k is their content.
+			delete(r.same, tc.GetTensor())
+			t.Data = append([]byte(nil), k...)
+		}
+		if t.Data == nil {
+			t.Data = make([]byte, size)
 		}
 		copy(t.Data[tc.GetOffset():end], tc.GetData())
 		r.received[tc.GetTensor()] += int64(len(tc.GetData()))
@@ -104,9 +144,14 @@ func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
 	return nil
 }
 
-// RecvGraph reads a graph from a stream of chunks until io.EOF.
-func RecvGraph(recv func() (*potv1.ModelChunk, error)) (*potv1.Graph, error) {
+// RecvGraph reads a graph from a stream of chunks until io.EOF; known,
+// when not nil, is GraphReceiver.Known.
+func RecvGraph(recv func() (*potv1.ModelChunk, error), known ...func(string) []byte) (*potv1.Graph, error) {
 	var r GraphReceiver
+	if len(known) > 0 {
+		r.Known = known[0]
+	}
+	var since int
 	for {
 		c, err := recv()
 		if err == io.EOF {
@@ -118,7 +163,21 @@ func RecvGraph(recv func() (*potv1.ModelChunk, error)) (*potv1.Graph, error) {
 		if err := r.Add(c); err != nil {
 			return nil, err
 		}
+		// Keep the garbage of a large stream (its chunks) in check while
+		// the live heap grows (see tuneGC).
+		if since += len(c.GetTensor().GetData()); since >= 64<<20 {
+			since = 0
+			tuneGC()
+		}
 	}
+}
+
+// knownOf returns impl's KnownTensor, or nil.
+func knownOf(impl any) func(string) []byte {
+	if k, ok := impl.(KnownTensors); ok {
+		return k.KnownTensor
+	}
+	return nil
 }
 
 // RecvDataset reads a data set from a stream of chunks until io.EOF.
@@ -146,6 +205,9 @@ func (r *GraphReceiver) Graph() (*potv1.Graph, error) {
 	for name, t := range r.pending {
 		if got := r.received[name]; got != t.GetDataSize() {
 			return nil, fmt.Errorf("graph stream: tensor %q: received %d of %d bytes", name, got, t.GetDataSize())
+		}
+		if k, ok := r.same[name]; ok {
+			t.Data = k
 		}
 		t.DataSize = 0
 	}

@@ -47,7 +47,7 @@ func (s *targetServer) Describe(ctx context.Context, _ *potv1.DescribeRequest) (
 }
 
 func (s *targetServer) LoadModel(stream potv1.Target_LoadModelServer) error {
-	g, err := RecvGraph(stream.Recv)
+	g, err := RecvGraph(stream.Recv, knownOf(s.impl))
 	if err != nil {
 		return err
 	}
@@ -55,6 +55,7 @@ func (s *targetServer) LoadModel(stream potv1.Target_LoadModelServer) error {
 	if err != nil {
 		return err
 	}
+	tuneGC()
 	return stream.SendAndClose(resp)
 }
 

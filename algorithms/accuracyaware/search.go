@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/potgo/pot/algorithms/quant"
 	"github.com/potgo/pot/plugins"
@@ -172,18 +174,46 @@ func Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.Q
 	return cur, rep, nil
 }
 
+// hashGraph writes g to h without serializing it whole (a model's
+// weights may exceed protobuf's 2 GiB limit): the graph without its
+// initializers, then each initializer's header and data.
+func hashGraph(h io.Writer, g *potv1.Graph) error {
+	opts := proto.MarshalOptions{Deterministic: true}
+	head := &potv1.Graph{}
+	src, dst := g.ProtoReflect(), head.ProtoReflect()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() != "initializers" {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	b, err := opts.Marshal(head)
+	if err != nil {
+		return err
+	}
+	h.Write(b)
+	for _, t := range g.GetInitializers() {
+		th := &potv1.Tensor{Name: t.GetName(), Dtype: t.GetDtype(), Dims: t.GetDims(), StringData: t.GetStringData(), DataSize: int64(len(t.GetData()))}
+		if b, err = opts.Marshal(th); err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "\x00%d\x00", len(b))
+		h.Write(b)
+		h.Write(t.GetData())
+	}
+	return nil
+}
+
 // fingerprint identifies a run: graph, target and parameters.
 func (s *searcher) fingerprint(ctx context.Context) (string, error) {
 	g, err := s.h.Graph(ctx, s.req.ModelID)
 	if err != nil {
 		return "", err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(g)
-	if err != nil {
+	h := sha256.New()
+	if err := hashGraph(h, g); err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	h.Write(b)
 	h.Write([]byte(s.req.Target.GetName()))
 	h.Write([]byte(s.req.Params))
 	return hex.EncodeToString(h.Sum(nil)), nil

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
@@ -163,11 +164,29 @@ type shadow struct {
 	bias map[int]string
 }
 
+// cloneSharingInitializers deep-copies g except for its initializers,
+// which the copy shares: a shadow model adds tensors and nodes but
+// changes none of the model's, and copying a large model's weights would
+// double the plugin's memory.
+func cloneSharingInitializers(g *potv1.Graph) *potv1.Graph {
+	head := &potv1.Graph{}
+	src, dst := g.ProtoReflect(), head.ProtoReflect()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() != "initializers" {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	c := proto.Clone(head).(*potv1.Graph)
+	c.Initializers = append([]*potv1.Tensor(nil), g.GetInitializers()...)
+	return c
+}
+
 // shadowLayers builds the shadow model for the corrected layers with
 // weights below 8 bits whose output an activation alone reads, or
 // returns nil when there are none.
 func shadowLayers(r *run, req *plugins.RunRequest, corrected map[int][]float32) *shadow {
-	s := &shadow{g: proto.Clone(r.g).(*potv1.Graph), bias: map[int]string{},
+	s := &shadow{g: cloneSharingInitializers(r.g), bias: map[int]string{},
 		plan: &potv1.QuantizationPlan{TensorUpdates: req.Plan.GetTensorUpdates()}}
 	for i, l := range r.layers {
 		if corrected[i] == nil || l.weightsQ == nil || l.weightsQ.GetBits() >= 8 {

@@ -284,7 +284,7 @@ func exceeds(old, new []float32, threshold float64) string {
 
 // channelMeans averages a tensor over every axis but one.
 func channelMeans(t *potv1.Tensor, axis int) ([]float64, error) {
-	v, err := graph.Float32s(t)
+	v, err := graph.Float32View(t) // read only
 	if err != nil {
 		return nil, err
 	}

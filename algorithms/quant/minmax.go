@@ -473,7 +473,7 @@ func newQuantizer(pt *Point, o *potv1.QuantizationOption, levels, low, high int6
 
 // weightQuantizer computes a weight quantizer's ranges from the weights.
 func weightQuantizer(pt *Point, o *potv1.QuantizationOption, w *potv1.Tensor) (*potv1.Quantizer, error) {
-	vals, err := graph.Float32s(w)
+	vals, err := graph.Float32View(w) // read only: large weights are not copied
 	if err != nil {
 		return nil, fmt.Errorf("weights of %v: %w", pt.Consumers(), err)
 	}

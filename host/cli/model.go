@@ -22,7 +22,7 @@ const workOpset = 13
 // below opset 13 to opset 13, so that the whole run — statistics,
 // algorithms, export — works on the upgraded graph.
 func loadModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
-	m, g, _, err := readModel(path, workOpset)
+	m, g, _, _, err := readModel(path, workOpset)
 	return m, g, err
 }
 
@@ -30,9 +30,16 @@ func loadModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
 // level (the opsets and how many nodes were converted) and each converted
 // node at debug level.
 func (g *globals) importModel(path string) (*onnxpb.ModelProto, *potv1.Graph, error) {
-	m, graph, rep, err := readModel(path, workOpset)
+	m, graph, _, err := g.importModelFiles(path)
+	return m, graph, err
+}
+
+// importModelFiles is importModel that also tells the files the model
+// was read from.
+func (g *globals) importModelFiles(path string) (*onnxpb.ModelProto, *potv1.Graph, onnx.ModelFiles, error) {
+	m, graph, files, rep, err := readModel(path, workOpset)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, files, err
 	}
 	if rep != nil && rep.From != rep.To {
 		log := g.logger()
@@ -41,33 +48,32 @@ func (g *globals) importModel(path string) (*onnxpb.ModelProto, *potv1.Graph, er
 			log.Debug("opset upgrade", "node", c.String())
 		}
 	}
-	return m, graph, nil
+	return m, graph, files, nil
 }
 
 // readModel reads an ONNX model, converts its graph and upgrades it to
-// opset `to` when it is older (rep is then the upgrade's report).
-func readModel(path string, to int64) (*onnxpb.ModelProto, *potv1.Graph, *opset.Report, error) {
+// opset `to` when it is older (rep is then the upgrade's report). files
+// are the files it was read from.
+func readModel(path string, to int64) (m *onnxpb.ModelProto, g *potv1.Graph, files onnx.ModelFiles, rep *opset.Report, err error) {
 	if path == "" {
-		return nil, nil, nil, fmt.Errorf("no model given (--model)")
+		return nil, nil, files, nil, fmt.Errorf("no model given (--model)")
 	}
-	m, err := onnx.ReadFile(path)
+	m, files, err = onnx.ReadModel(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, files, nil, err
 	}
 	if err := onnx.CheckOpset(m); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, files, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+	if g, err = onnx.ToGraph(m); err != nil {
+		return nil, nil, files, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var rep *opset.Report
 	if v, _ := onnx.DefaultOpset(m); v < to {
 		if g, rep, err = opset.Upgrade(g, to); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+			return nil, nil, files, nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return m, g, rep, nil
+	return m, g, files, rep, nil
 }
 
 // openData opens a data set for a model with these inputs (the one input

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/potgo/pot/internal/outfile"
+	"github.com/potgo/pot/sdk/onnx"
 )
 
 // paths of a run's files.
@@ -78,11 +82,113 @@ func checkWritable(path string, create bool) error {
 	if probe != dir && !create {
 		return fmt.Errorf("output folder %s does not exist: %w", dir, first)
 	}
-	f, err := os.CreateTemp(probe, ".pot-write-check-*")
+	// Named as the run's temporary files, so that a later run removes it
+	// should this one be killed right here.
+	f, err := os.CreateTemp(probe, outfile.TempPattern(filepath.Join(probe, "pot-write-check")))
 	if err != nil {
 		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
 	}
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// newTxn returns the transaction a run writes its outputs through. Tests
+// replace it to inject write failures.
+var newTxn = func() *outfile.Txn { return &outfile.Txn{} }
+
+// holdEnv names a test-only hook: when set to a file path, a run writes
+// that file once all its outputs are staged and then waits (at most two
+// minutes) before renaming them into place, so that a test can kill it
+// at that point. Never set it otherwise.
+const holdEnv = "POT_TEST_HOLD_BEFORE_COMMIT"
+
+// outputTxn is the transaction of a run's outputs, with the test hook of
+// holdEnv.
+func outputTxn() *outfile.Txn {
+	tx := newTxn()
+	if marker := os.Getenv(holdEnv); marker != "" {
+		tx.BeforeCommit = func() {
+			os.WriteFile(marker, []byte(strconv.Itoa(os.Getpid())), 0o644)
+			time.Sleep(2 * time.Minute)
+		}
+	}
+	return tx
+}
+
+// checkOutputModel refuses an output path that is a folder or that is
+// the input model itself.
+func checkOutputModel(out, in string) error {
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return fmt.Errorf("output %s is a folder: give the output model's file name (-o DIR/model.onnx)", out)
+	}
+	if sameFile(out, in) {
+		return fmt.Errorf("output %s is the input model: pot does not overwrite its input; choose another -o", out)
+	}
+	return nil
+}
+
+// checkOutputData refuses an output whose files would replace the input
+// model's external data files.
+func checkOutputData(out string, opts onnx.WriteOptions, in onnx.ModelFiles) error {
+	if !opts.ExternalData {
+		return nil
+	}
+	data := out + ".data"
+	for _, f := range in.External {
+		if sameFile(data, f) {
+			return fmt.Errorf("output %s: its external data file %s is the input model's; choose another -o", out, data)
+		}
+	}
+	return nil
+}
+
+// sameFile tells whether a and b name one existing file (or the same
+// path).
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// outputOptions chooses how the output model is written. When the input
+// model keeps its tensors in external data files, so does the output
+// (OUT.data beside it), whatever its size: the layout the user chose for
+// a large model is kept, and the tensors are streamed to the file
+// instead of the model being serialized whole in memory. Otherwise one
+// file, unless it would exceed protobuf's 2 GiB limit (then WriteFile
+// moves tensors out anyway).
+func outputOptions(in onnx.ModelFiles) onnx.WriteOptions {
+	return onnx.WriteOptions{ExternalData: len(in.External) > 0}
+}
+
+// makeDirs creates dir and its missing parents, and returns a function
+// that removes those it created (when empty), for a run that fails.
+func makeDirs(dir string) (undo func(), err error) {
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	undo = func() {
+		for _, d := range created {
+			os.Remove(d) // only empty folders go
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		undo()
+		return func() {}, err
+	}
+	return undo, nil
 }

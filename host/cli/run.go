@@ -18,6 +18,8 @@ import (
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/host/qdq"
 	"github.com/potgo/pot/host/report"
+	"github.com/potgo/pot/internal/outfile"
+	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/hwconfig"
@@ -59,12 +61,24 @@ func (r *run) quantize(ctx context.Context) error {
 	algos := r.algorithms()
 	last := algos[len(algos)-1]
 	paths := outputPaths(cfg.ModelName(), last, f.output, f.outputDir, f.directDump, r.configMode || r.quick, cfg.Model.Path, r.start)
+	if err := checkOutputModel(paths.model, cfg.Model.Path); err != nil {
+		return err
+	}
 	if err := checkWritable(paths.model, paths.create); err != nil {
 		return err
 	}
 	if f.report != "" {
 		if err := checkWritable(filepath.Join(f.report, "report.html"), true); err != nil {
 			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	// Temporary files of earlier runs killed while writing here.
+	for _, dir := range []string{filepath.Dir(paths.model), f.report} {
+		if dir == "" {
+			continue
+		}
+		for _, p := range outfile.CleanStale(dir) {
+			log.Info("removed a temporary file of an interrupted run", "file", p)
 		}
 	}
 	var info metrics.Info
@@ -81,8 +95,12 @@ func (r *run) quantize(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	base, graph, err := g.importModel(cfg.Model.Path)
+	base, graph, inFiles, err := g.importModelFiles(cfg.Model.Path)
 	if err != nil {
+		return err
+	}
+	writeOpts := outputOptions(inFiles)
+	if err := checkOutputData(paths.model, writeOpts, inFiles); err != nil {
 		return err
 	}
 	calib, eval, err := cfg.Open(feed.Inputs(graph))
@@ -175,22 +193,8 @@ func (r *run) quantize(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(paths.model), 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
-	}
-	if err := onnx.WriteFile(paths.model, model, onnx.WriteOptions{}); err != nil {
+	if err := r.write(paths.model, model, writeOpts, rep, res); err != nil {
 		return err
-	}
-	res.Seconds = time.Since(r.start).Seconds()
-	if rep != nil {
-		rep.Seconds = res.Seconds
-		if st, err := os.Stat(paths.model); err == nil {
-			rep.OutputBytes = st.Size()
-		}
-		if err := rep.Write(f.report); err != nil {
-			return err
-		}
-		res.Report = filepath.Join(f.report, "report.html")
 	}
 	sess.RemoveCheckpoints()
 	if g.jsonOut {
@@ -248,6 +252,48 @@ func (r *run) hardwareConfig() (*potv1.HardwareConfig, error) {
 	}
 	log.Info("hardware config replaces the target's", "file", path, "operations", len(hw.GetOperations()))
 	return hw, nil
+}
+
+// write writes the run's outputs — the model, its external data file and
+// the report — as one group: all are staged as temporary files in their
+// folders and renamed into place only once every one is written, so a
+// failure leaves none of them (nor a temporary file, nor a folder the run
+// created).
+func (r *run) write(path string, model *onnxpb.ModelProto, opts onnx.WriteOptions, rep *report.Report, res *quantizeResult) (err error) {
+	tx := outputTxn()
+	var undo []func()
+	defer func() {
+		if err != nil {
+			tx.Abort()
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+	u, err := makeDirs(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	undo = append(undo, u)
+	if err := onnx.WriteStaged(tx, path, model, opts); err != nil {
+		return err
+	}
+	res.Seconds = time.Since(r.start).Seconds()
+	if rep != nil {
+		rep.Seconds = res.Seconds
+		rep.OutputBytes = max(tx.Size(path), 0) + max(tx.Size(path+".data"), 0)
+		dir := r.f.report
+		u, err := makeDirs(dir)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		undo = append(undo, u)
+		if err := rep.Stage(tx, dir); err != nil {
+			return err
+		}
+		res.Report = filepath.Join(dir, "report.html")
+	}
+	return tx.Commit()
 }
 
 // steps builds the chain with its parameters.

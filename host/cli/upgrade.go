@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/potgo/pot/internal/outfile"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/opset"
 )
@@ -62,10 +63,16 @@ func runUpgrade(_ context.Context, g *globals, f *upgradeFlags, model string) er
 	if f.opset < opset.MinTarget || f.opset > opset.MaxTarget {
 		return fmt.Errorf("--opset %d: pot upgrades to opsets %d to %d", f.opset, opset.MinTarget, opset.MaxTarget)
 	}
+	if err := checkOutputModel(f.output, model); err != nil {
+		return err
+	}
 	if err := checkWritable(f.output, true); err != nil {
 		return err
 	}
-	m, graph, rep, err := readModel(model, f.opset)
+	for _, p := range outfile.CleanStale(filepath.Dir(f.output)) {
+		g.logger().Info("removed a temporary file of an interrupted run", "file", p)
+	}
+	m, graph, _, rep, err := readModel(model, f.opset)
 	if err != nil {
 		return err
 	}

@@ -139,3 +139,15 @@ func (s *Session) DataInfo(context.Context) (*potv1.DataInfoResponse, error) {
 	r.Metric = s.metricName(s.eval)
 	return r, nil
 }
+
+// KnownTensor implements plugins.KnownTensors: a graph an algorithm loads
+// (a bias correction sub-model) shares the session model's weights
+// instead of holding a copy.
+func (s *Session) KnownTensor(name string) []byte {
+	for _, t := range s.graph.GetInitializers() {
+		if t.GetName() == name {
+			return t.GetData()
+		}
+	}
+	return nil
+}

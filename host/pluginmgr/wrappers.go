@@ -206,3 +206,11 @@ func (w *watchedHost) LoadState(ctx context.Context, key string) ([]byte, bool, 
 	defer w.begin()()
 	return w.Host.LoadState(ctx, key)
 }
+
+// KnownTensor implements plugins.KnownTensors when the host does.
+func (w *watchedHost) KnownTensor(name string) []byte {
+	if k, ok := w.Host.(plugins.KnownTensors); ok {
+		return k.KnownTensor(name)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
@@ -296,13 +297,20 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	if w == nil {
 		return fmt.Errorf("weights %q of node %q are not constant", name, n.GetName())
 	}
-	vals, err := graph.Float32s(w)
-	if err != nil {
-		return err
+	if w.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
+		return fmt.Errorf("weights %q are %v, not float32", name, w.GetDtype())
 	}
+	raw := w.GetData()
 	dims := w.GetDims()
+	count := len(raw) / 4
+	if len(raw)%4 != 0 || int64(count) != graph.NumElements(dims) {
+		return fmt.Errorf("weights %q: %d data bytes for dims %v", name, len(raw), dims)
+	}
+	// The float weights are read in place and the levels written straight
+	// into the storage type: a large model's weights are not copied.
+	defer filemap.Release(raw)
 	axis := int(q.GetAxis())
-	channels, inner, outer := 1, len(vals), 1
+	channels, inner, outer := 1, count, 1
 	if perAxis {
 		if axis < 0 || axis >= len(dims) || int(dims[axis]) != pr.Channels() {
 			return fmt.Errorf("weights %q dims %v: %d channels on axis %d", name, dims, pr.Channels(), axis)
@@ -312,34 +320,42 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 		for i := axis + 1; i < len(dims); i++ {
 			inner *= int(dims[i])
 		}
-		outer = len(vals) / (channels * inner)
+		outer = count / (channels * inner)
 	}
-	ints := make([]int64, len(vals))
-	deq := make([]float32, len(vals))
+	scope := e.x.Scope(n.GetName()).Graph
+	// Per-axis DequantizeLinear needs opset 13: before it, the quantized
+	// values are stored as float, which computes the same numbers.
+	folded := perAxis && e.opset < 13
+	var out *potv1.Tensor
+	if folded {
+		out = &potv1.Tensor{Name: e.unique(name + "_fakequant"), Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: append([]int64(nil), dims...), Data: make([]byte, len(raw))}
+	} else {
+		out = intTensor(e.unique(name+"_quantized"), dt, dims, nil, count)
+	}
+	put := intSetter(dt, out.Data)
 	for o := 0; o < outer; o++ {
 		for c := 0; c < channels; c++ {
 			s, z := pr.Scale[c], pr.Zero[c]
 			for k := 0; k < inner; k++ {
 				i := (o*channels+c)*inner + k
-				lvl := math.RoundToEven(float64(vals[i]/s)) + float64(z)
+				v := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+				lvl := math.RoundToEven(float64(v/s)) + float64(z)
 				lvl = math.Max(0, math.Min(float64(pr.Levels-1), lvl))
-				ints[i] = int64(lvl) + pr.LevelLow
-				deq[i] = float32(lvl-float64(z)) * pr.OutScale[c]
+				if folded {
+					binary.LittleEndian.PutUint32(out.Data[4*i:], math.Float32bits(float32(lvl-float64(z))*pr.OutScale[c]))
+				} else {
+					put(i, int64(lvl)+pr.LevelLow)
+				}
 			}
 		}
 	}
-	scope := e.x.Scope(n.GetName()).Graph
-	if perAxis && e.opset < 13 {
-		// Per-axis DequantizeLinear needs opset 13: store the quantized
-		// values as float, which computes the same numbers.
-		t := graph.FloatTensor(e.unique(name+"_fakequant"), dims, deq)
-		e.inits[scope] = append(e.inits[scope], t)
-		n.Inputs[input] = t.GetName()
+	e.inits[scope] = append(e.inits[scope], out)
+	if folded {
+		n.Inputs[input] = out.GetName()
 		e.stats.FoldedWeights++
 		return nil
 	}
-	qName := e.unique(name + "_quantized")
-	e.inits[scope] = append(e.inits[scope], intTensor(qName, dt, dims, ints))
+	qName := out.GetName()
 	scale := e.floatInit(scope, name+"_scale", pr.OutScale, perAxis)
 	zero := e.intInit(scope, name+"_zero_point", dt, zp, perAxis)
 	dqOut := e.unique(name + "_dequantized")
@@ -440,32 +456,45 @@ func (e *exporter) intInit(scope *potv1.Graph, base string, dt potv1.DataType, v
 	return name
 }
 
-// intTensor encodes integers in a storage type.
-func intTensor(name string, dt potv1.DataType, dims []int64, v []int64) *potv1.Tensor {
+// intTensor encodes integers in a storage type: the values v, or count
+// zeros when v is nil.
+func intTensor(name string, dt potv1.DataType, dims []int64, v []int64, count ...int) *potv1.Tensor {
 	t := &potv1.Tensor{Name: name, Dtype: dt, Dims: append([]int64(nil), dims...)}
+	n := len(v)
+	if v == nil && len(count) > 0 {
+		n = count[0]
+	}
 	switch dt {
 	case potv1.DataType_DATA_TYPE_INT8, potv1.DataType_DATA_TYPE_UINT8:
-		t.Data = make([]byte, len(v))
-		for i, x := range v {
-			t.Data[i] = byte(x)
-		}
+		t.Data = make([]byte, n)
 	case potv1.DataType_DATA_TYPE_INT4, potv1.DataType_DATA_TYPE_UINT4:
-		t.Data = make([]byte, (len(v)+1)/2)
-		for i, x := range v {
-			t.Data[i/2] |= (byte(x) & 0xf) << (4 * uint(i%2))
-		}
+		t.Data = make([]byte, (n+1)/2)
 	case potv1.DataType_DATA_TYPE_INT16, potv1.DataType_DATA_TYPE_UINT16:
-		t.Data = make([]byte, 2*len(v))
-		for i, x := range v {
-			binary.LittleEndian.PutUint16(t.Data[2*i:], uint16(x))
-		}
+		t.Data = make([]byte, 2*n)
 	case potv1.DataType_DATA_TYPE_INT32:
-		t.Data = make([]byte, 4*len(v))
-		for i, x := range v {
-			binary.LittleEndian.PutUint32(t.Data[4*i:], uint32(int32(x)))
-		}
+		t.Data = make([]byte, 4*n)
+	}
+	put := intSetter(dt, t.Data)
+	for i, x := range v {
+		put(i, x)
 	}
 	return t
+}
+
+// intSetter returns a function storing value x at index i of raw data of
+// a storage type (4-bit values must be stored starting from zeroed data).
+func intSetter(dt potv1.DataType, data []byte) func(i int, x int64) {
+	switch dt {
+	case potv1.DataType_DATA_TYPE_INT8, potv1.DataType_DATA_TYPE_UINT8:
+		return func(i int, x int64) { data[i] = byte(x) }
+	case potv1.DataType_DATA_TYPE_INT4, potv1.DataType_DATA_TYPE_UINT4:
+		return func(i int, x int64) { data[i/2] |= (byte(x) & 0xf) << (4 * uint(i%2)) }
+	case potv1.DataType_DATA_TYPE_INT16, potv1.DataType_DATA_TYPE_UINT16:
+		return func(i int, x int64) { binary.LittleEndian.PutUint16(data[2*i:], uint16(x)) }
+	case potv1.DataType_DATA_TYPE_INT32:
+		return func(i int, x int64) { binary.LittleEndian.PutUint32(data[4*i:], uint32(int32(x))) }
+	}
+	return func(int, int64) {}
 }
 
 // removeUnused drops initializers no node or graph output reads (the

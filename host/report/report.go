@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/potgo/pot/internal/outfile"
 	"github.com/potgo/pot/proto/potv1"
 )
 
@@ -185,12 +187,33 @@ func granularityName(g potv1.Granularity) string {
 	return g.String()
 }
 
-// Write writes report.json and report.html into dir, creating it. Each
-// file is written to a temporary name and renamed into place.
+// Write writes report.json and report.html into dir, creating it: both
+// or neither (see Stage).
 func (r *Report) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
+	tx := &outfile.Txn{}
+	if err := r.Stage(tx, dir); err != nil {
+		tx.Abort()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// Stager stages the files of a group written atomically: each becomes
+// its path when the caller commits the group.
+type Stager interface {
+	Stage(path string, fill func(io.Writer) error) error
+}
+
+// Stage renders the report and stages report.json and report.html (whose
+// charts are inline) in dir, which must exist, with s; the caller
+// commits them together with the run's other outputs.
+func (r *Report) Stage(s Stager, dir string) error {
 	js, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -199,32 +222,13 @@ func (r *Report) Write(dir string) error {
 	if err := r.HTML(&page); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, "report.json"), append(js, '\n')); err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, "report.html"), page.Bytes())
-}
-
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".report-*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: write %s: %w", path, werr)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"report.json", append(js, '\n')}, {"report.html", page.Bytes()}} {
+		if err := s.Stage(filepath.Join(dir, f.name), func(w io.Writer) error { _, err := w.Write(f.data); return err }); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
 	}
 	return nil
 }

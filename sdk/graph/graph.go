@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/potgo/pot/proto/potv1"
 )
@@ -253,6 +254,27 @@ func Float32s(t *potv1.Tensor) ([]float32, error) {
 	}
 	return v, nil
 }
+
+// Float32View is Float32s without a copy where the machine allows (a
+// little-endian machine and 4-byte aligned data): the values are read in
+// place from t's data, which the caller must then neither modify through
+// the result nor change while using it. It copies otherwise. Use it to
+// read large weights.
+func Float32View(t *potv1.Tensor) ([]float32, error) {
+	raw := t.GetData()
+	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || len(raw) == 0 || !nativeLittleEndian ||
+		uintptr(unsafe.Pointer(&raw[0]))%4 != 0 || len(raw)%4 != 0 || int64(len(raw)/4) != NumElements(t.GetDims()) {
+		return Float32s(t)
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), len(raw)/4), nil
+}
+
+// nativeLittleEndian tells whether the machine stores numbers as the wire
+// format does.
+var nativeLittleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
 
 // FloatTensor builds a float32 tensor.
 func FloatTensor(name string, dims []int64, v []float32) *potv1.Tensor {

@@ -6,33 +6,51 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 
+	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/onnxpb"
 )
 
 // LoadExternalData reads the data of every tensor stored outside the
 // model (initializers, sparse initializers and tensor attributes, in the
 // main graph, subgraphs, functions and training graphs) into raw_data,
+// which on Linux is a slice of a private read-only-file mapping (see
+// internal/filemap: pages are read on demand, writes stay in memory),
 // following ONNX's external-data convention (keys location, offset,
 // length). Locations are relative to dir and may not leave it, neither
 // by name nor through a symbolic link; the data must lie inside its file
 // and have the length the tensor's dims ask for.
 func LoadExternalData(m *onnxpb.ModelProto, dir string) error {
-	l := &externalLoader{dir: dir, files: map[string]*os.File{}}
+	_, err := loadExternalData(m, dir)
+	return err
+}
+
+// loadExternalData is LoadExternalData; it also returns the locations of
+// the files read, sorted.
+func loadExternalData(m *onnxpb.ModelProto, dir string) ([]string, error) {
+	l := &externalLoader{dir: dir, files: map[string]*os.File{}, maps: map[string][]byte{}}
 	defer l.close()
-	return walker{tensor: func(t *onnxpb.TensorProto) error {
+	err := walker{tensor: func(t *onnxpb.TensorProto) error {
 		if t.GetDataLocation() != onnxpb.TensorProto_EXTERNAL {
 			return nil
 		}
 		return l.load(t)
 	}}.model(m)
+	locs := make([]string, 0, len(l.files))
+	for loc := range l.files {
+		locs = append(locs, loc)
+	}
+	sort.Strings(locs)
+	return locs, err
 }
 
 type externalLoader struct {
 	dir   string
 	root  *os.Root
 	files map[string]*os.File
+	maps  map[string][]byte // whole-file mappings, by location
 }
 
 func (l *externalLoader) close() {
@@ -130,6 +148,23 @@ func (l *externalLoader) load(t *onnxpb.TensorProto) error {
 	// Check the extent before allocating: dims may claim anything.
 	if r.offset > fi.Size() || want > fi.Size()-r.offset {
 		return fmt.Errorf("tensor %q: external data file %q has %d bytes, the tensor needs bytes [%d, %d)", t.GetName(), r.location, fi.Size(), r.offset, uint64(r.offset)+uint64(want))
+	}
+	if want > 0 {
+		if _, ok := l.maps[r.location]; !ok {
+			// Mapped where the platform allows (nil otherwise): the data
+			// is read on demand from the page cache, not copied.
+			mp, err := filemap.Map(f, fi.Size())
+			if err != nil {
+				return fmt.Errorf("tensor %q: external data file %q: %w", t.GetName(), r.location, err)
+			}
+			l.maps[r.location] = mp
+		}
+		if mp := l.maps[r.location]; mp != nil {
+			t.RawData = mp[r.offset : r.offset+want : r.offset+want]
+			t.ExternalData = nil
+			t.DataLocation = nil
+			return nil
+		}
 	}
 	buf := make([]byte, want)
 	if _, err := f.ReadAt(buf, r.offset); err != nil && !(errors.Is(err, io.EOF) && want == 0) {

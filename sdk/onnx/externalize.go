@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/onnxpb"
 )
 
@@ -50,6 +51,7 @@ func (p *externalPlan) write(w io.Writer) error {
 		if _, err := w.Write(data); err != nil {
 			return err
 		}
+		filemap.Release(data) // data read from a mapped file need not stay resident
 		pos = p.offsets[i] + int64(len(data))
 	}
 	return nil

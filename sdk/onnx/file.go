@@ -69,25 +69,46 @@ func sniff(b []byte) string {
 // relative to the model's folder, which it may not leave) and validates
 // it (see Decode). Every error names the file and what is wrong with it.
 func ReadFile(path string) (*onnxpb.ModelProto, error) {
+	m, _, err := ReadModel(path)
+	return m, err
+}
+
+// ModelFiles are the files a model was read from.
+type ModelFiles struct {
+	// Model is the model file's path, as given.
+	Model string
+	// External are the paths of its external data files (the model's
+	// folder joined with each location), sorted; none for a model held
+	// in one file.
+	External []string
+}
+
+// ReadModel is ReadFile, and also tells which files the model came from.
+func ReadModel(path string) (*onnxpb.ModelProto, ModelFiles, error) {
+	files := ModelFiles{Model: path}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("read ONNX model: %w", err)
+		return nil, files, fmt.Errorf("read ONNX model: %w", err)
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("read ONNX model %s: is a directory, not a model file", path)
+		return nil, files, fmt.Errorf("read ONNX model %s: is a directory, not a model file", path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read ONNX model: %w", err)
+		return nil, files, fmt.Errorf("read ONNX model: %w", err)
 	}
 	m, err := Decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("read ONNX model %s: %w", path, err)
+		return nil, files, fmt.Errorf("read ONNX model %s: %w", path, err)
 	}
-	if err := LoadExternalData(m, filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("read ONNX model %s: %w", path, err)
+	locs, err := loadExternalData(m, filepath.Dir(path))
+	if err != nil {
+		return nil, files, fmt.Errorf("read ONNX model %s: %w", path, err)
 	}
-	return m, nil
+	for _, loc := range locs {
+		files.External = append(files.External, filepath.Join(filepath.Dir(path), filepath.FromSlash(loc)))
+	}
+	return m, files, nil
 }
 
 // ReadTensorFile reads a serialized TensorProto (the input_N.pb and

@@ -31,8 +31,9 @@ import (
 //
 // FromGraph rejects a graph whose tensors' data disagree with their dims,
 // in which two nodes write one tensor, or a node writes a graph input or
-// initializer. Neither g nor base is modified,
-// and the result shares no memory with them.
+// initializer. Neither g nor base is modified. The result shares the
+// initializers' data with g (so a large model is not held twice) and no
+// other memory with g or base.
 func FromGraph(g *potv1.Graph, base *onnxpb.ModelProto) (*onnxpb.ModelProto, error) {
 	if g == nil {
 		return nil, fmt.Errorf("onnx from graph: nil graph")

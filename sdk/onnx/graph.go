@@ -13,7 +13,7 @@ import (
 // subgraphs of control-flow nodes: a subgraph name that repeats one of
 // another scope is renamed consistently inside its subgraph (see
 // uniqueNames). External data must have been loaded (see
-// LoadExternalData).
+// LoadExternalData). Initializers share their data with m's.
 func ToGraph(m *onnxpb.ModelProto) (*potv1.Graph, error) {
 	gp := m.GetGraph()
 	if gp == nil {

@@ -160,7 +160,8 @@ func checkTensor(t *onnxpb.TensorProto) error {
 // or the typed fields) into a pot tensor with raw little-endian data.
 // External data must have been loaded first (see LoadExternalData).
 // The data length is validated against the dims before anything is
-// allocated, so a hostile tensor cannot claim a huge size.
+// allocated, so a hostile tensor cannot claim a huge size. Raw data is
+// shared with t, not copied (a large model's weights are held once).
 func TensorFromProto(t *onnxpb.TensorProto) (*potv1.Tensor, error) {
 	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 		return nil, fmt.Errorf("tensor %q: external data not loaded", t.GetName())
@@ -175,7 +176,7 @@ func TensorFromProto(t *onnxpb.TensorProto) (*potv1.Tensor, error) {
 		return out, nil
 	}
 	if t.RawData != nil {
-		out.Data = append([]byte{}, t.GetRawData()...)
+		out.Data = t.GetRawData() // shared, not copied: weights are held once
 		return out, nil
 	}
 	out.Data = typedToRaw(t)
@@ -230,7 +231,8 @@ func typedToRaw(t *onnxpb.TensorProto) []byte {
 }
 
 // TensorToProto converts a pot tensor to an ONNX tensor with raw_data.
-// It does not validate the data length (FromGraph does).
+// It does not validate the data length (FromGraph does). The data is
+// shared with t, not copied.
 func TensorToProto(t *potv1.Tensor) *onnxpb.TensorProto {
 	out := &onnxpb.TensorProto{
 		Name:     strPtr(t.GetName()),
@@ -241,7 +243,7 @@ func TensorToProto(t *potv1.Tensor) *onnxpb.TensorProto {
 		out.StringData = append([][]byte(nil), t.GetStringData()...)
 		return out
 	}
-	out.RawData = append([]byte{}, t.GetData()...)
+	out.RawData = t.GetData() // shared, not copied
 	return out
 }
 

@@ -1,15 +1,14 @@
 package onnx
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/potgo/pot/internal/outfile"
 	"github.com/potgo/pot/proto/onnxpb"
 )
 
@@ -56,32 +55,58 @@ func Encode(m *onnxpb.ModelProto) ([]byte, error) {
 	return b, nil
 }
 
-// WriteFile writes a model to path atomically: it writes a temporary file
-// in the same folder, syncs it and renames it over path, so that path
-// holds either the old file or the complete new one. On any error the
-// temporary files are removed and no file appears at path.
+// Stager stages the files of a group written atomically (see
+// WriteStaged): Stage writes a file's content, through fill, to a
+// temporary file that becomes path when the group is committed.
+type Stager interface {
+	Stage(path string, fill func(io.Writer) error) error
+}
+
+// WriteFile writes a model to path atomically: it writes temporary files
+// in the same folder, syncs them and renames them over path (and its
+// external data file), so that path holds either the old file or the
+// complete new one. On any error the temporary files are removed and no
+// file appears at path. Temporary files are named
+// ".NAME.pot-tmp-PID-RANDOM"; a process killed while writing leaves only
+// such files.
 //
 // Tensors go to an external data file beside the model (ONNX's external
 // data convention: keys location, offset and length, data_location
 // EXTERNAL) when opts ask for it or when the model would exceed
 // protobuf's 2 GiB limit in one file. Initializers of at least the
 // threshold size move out first; if the model is still too large, tensor
-// attributes (Constant values) follow. The data file is written
-// atomically too, before the model; if renaming the model then fails, the
-// new data file is removed. No data file is written when no tensor
-// reaches the threshold. Offsets of tensors of 1 MiB or more are aligned
-// to 64 KiB so that readers can map them.
+// attributes (Constant values) follow. The data file is streamed tensor
+// by tensor (the model is never serialized whole) and renamed into place
+// before the model; if renaming the model then fails, the new data file
+// is removed. No data file is written when no tensor reaches the
+// threshold. Offsets of tensors of 1 MiB or more are aligned to 64 KiB so
+// that readers can map them.
 //
 // m is not modified, and every tensor in it must have its data inline
 // (ReadFile loads external data).
 func WriteFile(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
-	if err := writeFile(path, m, opts); err != nil {
+	tx := &outfile.Txn{}
+	if err := WriteStaged(tx, path, m, opts); err != nil {
+		tx.Abort()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write ONNX model %s: %w", path, err)
 	}
 	return nil
 }
 
-func writeFile(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
+// WriteStaged is WriteFile for a group of files written together: it
+// stages the model (and its external data file, first) with s, and the
+// caller commits or aborts the group. Errors name path.
+func WriteStaged(s Stager, path string, m *onnxpb.ModelProto, opts WriteOptions) error {
+	if err := writeStaged(s, path, m, opts); err != nil {
+		return fmt.Errorf("write ONNX model %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeStaged(s Stager, path string, m *onnxpb.ModelProto, opts WriteOptions) error {
 	if m == nil {
 		return errors.New("nil model")
 	}
@@ -98,12 +123,16 @@ func writeFile(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
 		if err != nil {
 			return err
 		}
-		return commit(nil, writeBytesTemp(path, b))
+		return stageBytes(s, path, b)
 	}
-	return writeExternal(path, m, opts)
+	return writeExternal(s, path, m, opts)
 }
 
-func writeExternal(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
+func stageBytes(s Stager, path string, b []byte) error {
+	return s.Stage(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+func writeExternal(s Stager, path string, m *onnxpb.ModelProto, opts WriteOptions) error {
 	location := opts.ExternalLocation
 	if location == "" {
 		location = filepath.Base(path) + ".data"
@@ -133,92 +162,10 @@ func writeExternal(path string, m *onnxpb.ModelProto, opts WriteOptions) error {
 	if err != nil {
 		return err
 	}
-	if len(plan.tensors) == 0 { // nothing reached the threshold
-		return commit(nil, writeBytesTemp(path, b))
-	}
-	data := writeTemp(dataPath, plan.write)
-	if data.err != nil {
-		return data.err
-	}
-	return commit(&data, writeBytesTemp(path, b))
-}
-
-// tempFile is a written and synced temporary file waiting to be renamed
-// to path, or the error that stopped writing it (the file then is gone).
-type tempFile struct {
-	tmp, path string
-	err       error
-}
-
-// writeTemp writes a temporary file in path's folder with fill and syncs
-// it. On error it removes the file.
-func writeTemp(path string, fill func(io.Writer) error) tempFile {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return tempFile{err: err}
-	}
-	tf := tempFile{tmp: f.Name(), path: path}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-		mode = fi.Mode().Perm()
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = fill(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tf.tmp)
-		return tempFile{err: fmt.Errorf("%s: %w", path, err)}
-	}
-	return tf
-}
-
-func writeBytesTemp(path string, b []byte) tempFile {
-	return writeTemp(path, func(w io.Writer) error { _, err := w.Write(b); return err })
-}
-
-// commit renames data (if any) and then model into place. On error it
-// removes whatever temporary or new data file is left.
-func commit(data *tempFile, model tempFile) error {
-	if model.err != nil {
-		if data != nil {
-			os.Remove(data.tmp)
-		}
-		return model.err
-	}
-	if data != nil {
-		if err := os.Rename(data.tmp, data.path); err != nil {
-			os.Remove(data.tmp)
-			os.Remove(model.tmp)
+	if len(plan.tensors) > 0 { // else nothing reached the threshold
+		if err := s.Stage(dataPath, plan.write); err != nil {
 			return err
 		}
 	}
-	if err := os.Rename(model.tmp, model.path); err != nil {
-		os.Remove(model.tmp)
-		if data != nil {
-			os.Remove(data.path)
-		}
-		return err
-	}
-	syncDir(filepath.Dir(model.path))
-	return nil
-}
-
-// syncDir makes a rename durable where the platform allows syncing a
-// folder; failure is not an error (the data itself is synced).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	return stageBytes(s, path, b)
 }

@@ -118,7 +118,8 @@ func (x *index) constant(name string) *tensor.Tensor {
 	}
 	x.consts[name] = nil // cycles and failures are not constant
 	if p, ok := x.inits[name]; ok {
-		t, err := rt.FromProto(p)
+		// Read-only, so shared with the graph (weights are held once).
+		t, err := rt.FromProtoShared(p)
 		if err != nil {
 			return nil
 		}
@@ -230,7 +231,7 @@ func (x *index) floats(name string) ([]float32, []int, bool) {
 // addInit adds an initializer.
 func (x *index) addInit(base string, t *tensor.Tensor) string {
 	name := x.unique(base)
-	p := rt.ToProto(name, t)
+	p := rt.ToProtoShared(name, t) // t is the lowering's own and stays unchanged
 	x.g.Initializers = append(x.g.Initializers, p)
 	x.inits[name] = p
 	return name

@@ -340,3 +340,19 @@ func (e *Engine) dataset(id string) (*dataset, error) {
 	}
 	return d, nil
 }
+
+// KnownTensor implements plugins.KnownTensors: a loaded graph that
+// repeats an initializer of a model already loaded (a bias correction
+// sub-model reusing the weights) shares its data.
+func (e *Engine) KnownTensor(name string) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, m := range e.models {
+		for _, t := range m.graph.GetInitializers() {
+			if t.GetName() == name {
+				return t.GetData()
+			}
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/targets/runtime/ops"
@@ -14,21 +15,101 @@ import (
 // with FromProto.
 func init() { ops.DecodeTensor = FromProto }
 
-// FromProto decodes a wire tensor. It checks that the byte length matches
-// the dims, so a corrupt tensor is an error, not a crash.
-func FromProto(p *potv1.Tensor) (*tensor.Tensor, error) {
+// nativeLittleEndian tells whether the machine's byte order is that of
+// the wire format, so float32 data can be read in place.
+var nativeLittleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// FromProtoShared is FromProto without a copy where the layout allows:
+// float32 data on a little-endian machine, 4-byte aligned, and int8 or
+// uint8 data are viewed in place, so the tensor shares p's bytes. The
+// tensor must then not be modified, and p's data must not change while
+// the tensor is in use. Other types are copied as by FromProto. Programs
+// use it for initializers, which they only read: a model's weights are
+// then held once, by the graph, however many programs are compiled from
+// it.
+func FromProtoShared(p *potv1.Tensor) (*tensor.Tensor, error) {
+	raw := p.GetData()
 	dt := tensor.DType(p.GetDtype())
+	size := dt.Size()
+	switch {
+	case len(raw) == 0 || !nativeLittleEndian:
+		return FromProto(p)
+	case dt == tensor.Float && uintptr(unsafe.Pointer(&raw[0]))%4 == 0:
+	case dt == tensor.Int8 || dt == tensor.Uint8:
+	default:
+		return FromProto(p)
+	}
+	shape, n, err := protoShape(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) != size*n {
+		return nil, fmt.Errorf("tensor %q: %d data bytes for %v%v (want %d)", p.GetName(), len(raw), dt, shape, size*n)
+	}
+	switch dt {
+	case tensor.Float:
+		return tensor.From(shape, unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), n)), nil
+	case tensor.Int8:
+		return tensor.From(shape, unsafe.Slice((*int8)(unsafe.Pointer(&raw[0])), n)), nil
+	}
+	return tensor.From(shape, raw[:n:n]), nil
+}
+
+// ToProtoShared is ToProto without a copy for float32 (on a
+// little-endian machine), int8 and uint8 tensors: the wire tensor's data
+// is a view of t's. For tensors that stay unchanged (compiled
+// constants), never for buffers a session reuses.
+func ToProtoShared(name string, t *tensor.Tensor) *potv1.Tensor {
+	var raw []byte
+	switch d := t.Data.(type) {
+	case []float32:
+		if nativeLittleEndian && len(d) > 0 {
+			raw = unsafe.Slice((*byte)(unsafe.Pointer(&d[0])), 4*len(d))
+		}
+	case []int8:
+		if len(d) > 0 {
+			raw = unsafe.Slice((*byte)(unsafe.Pointer(&d[0])), len(d))
+		}
+	case []uint8:
+		raw = d
+	}
+	if raw == nil {
+		return ToProto(name, t)
+	}
+	p := &potv1.Tensor{Name: name, Dtype: potv1.DataType(t.DType), Dims: make([]int64, len(t.Shape)), Data: raw}
+	for i, d := range t.Shape {
+		p.Dims[i] = int64(d)
+	}
+	return p
+}
+
+// protoShape checks and converts a wire tensor's dims.
+func protoShape(p *potv1.Tensor) ([]int, int, error) {
 	shape := make([]int, len(p.GetDims()))
 	n := 1
 	for i, d := range p.GetDims() {
 		if d < 0 || d > math.MaxInt32 {
-			return nil, fmt.Errorf("tensor %q: bad dimension %d", p.GetName(), d)
+			return nil, 0, fmt.Errorf("tensor %q: bad dimension %d", p.GetName(), d)
 		}
 		shape[i] = int(d)
 		n *= int(d)
 		if n > math.MaxInt32*4 {
-			return nil, fmt.Errorf("tensor %q: %v elements is too many", p.GetName(), p.GetDims())
+			return nil, 0, fmt.Errorf("tensor %q: %v elements is too many", p.GetName(), p.GetDims())
 		}
+	}
+	return shape, n, nil
+}
+
+// FromProto decodes a wire tensor. It checks that the byte length matches
+// the dims, so a corrupt tensor is an error, not a crash.
+func FromProto(p *potv1.Tensor) (*tensor.Tensor, error) {
+	dt := tensor.DType(p.GetDtype())
+	shape, n, err := protoShape(p)
+	if err != nil {
+		return nil, err
 	}
 	if dt == tensor.String {
 		if len(p.GetStringData()) != n {

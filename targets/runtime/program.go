@@ -207,7 +207,12 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 	}
 	inits := map[string]*tensor.Tensor{}
 	for _, in := range g.GetInitializers() {
-		t, err := FromProto(in)
+		// Shared with the graph unless a policy may modify the constant.
+		decode := FromProtoShared
+		if opts.Policy != nil {
+			decode = FromProto
+		}
+		t, err := decode(in)
 		if err != nil {
 			return nil, fmt.Errorf("initializer: %w", err)
 		}
@@ -270,6 +275,12 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 	if err != nil {
 		return nil, err
 	}
+	order = deferLargeConstNodes(order, func(name string) *tensor.Tensor {
+		if v, ok := p.index[name]; ok && !p.borrowed[v] {
+			return p.consts[v]
+		}
+		return nil
+	})
 	var unsupported []*ops.UnsupportedError
 	for _, n := range order {
 		domain := n.GetDomain()
@@ -340,7 +351,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 			}
 			st.out = append(st.out, value(name))
 		}
-		if allConst && !opts.NoFold && foldable(n) && len(unsupported) == 0 {
+		if allConst && !opts.NoFold && foldable(n) && len(unsupported) == 0 && !p.largeInput(st) {
 			if err := p.fold(st); err != nil {
 				return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
 			}
@@ -549,6 +560,21 @@ func foldable(n *potv1.Node) bool {
 	return true
 }
 
+// largeInput tells whether a step reads a constant of at least
+// ops.LargeConstBytes. Such steps are not folded: their result would be
+// another copy of a large weight held for the program's life (a
+// fake-quantized weight of a quantized program, say), so it is computed
+// at each run instead, and memory stays near one copy of the weights
+// however many programs of a model are compiled.
+func (p *Program) largeInput(st step) bool {
+	for _, v := range st.in {
+		if v >= 0 && p.consts[v] != nil && ops.IsLarge(p.consts[v]) {
+			return true
+		}
+	}
+	return false
+}
+
 // fold evaluates a step whose inputs are all constants.
 func (p *Program) fold(st step) error {
 	in := make([]*tensor.Tensor, len(st.in))
@@ -575,6 +601,70 @@ func (p *Program) fold(st step) error {
 		}
 	}
 	return nil
+}
+
+// deferLargeConstNodes moves each node that reads only constants, one of
+// them large (ops.IsLarge, so it is not folded: a fake-quantized weight),
+// to just before the first node reading its outputs. Topological orders
+// put such nodes first, which would keep all their large results alive at
+// once; deferred, each result lives only until its consumer has run and
+// its buffer serves the next one.
+func deferLargeConstNodes(order []*potv1.Node, constant func(string) *tensor.Tensor) []*potv1.Node {
+	deferred := map[*potv1.Node]bool{}
+	for _, n := range order {
+		if len(graph.ImplicitInputs(n)) > 0 {
+			continue
+		}
+		large, all := false, true
+		for _, in := range n.GetInputs() {
+			if in == "" {
+				continue
+			}
+			t := constant(in)
+			if t == nil {
+				all = false
+				break
+			}
+			large = large || ops.IsLarge(t)
+		}
+		if all && large {
+			deferred[n] = true
+		}
+	}
+	if len(deferred) == 0 {
+		return order
+	}
+	waiting := map[string][]*potv1.Node{} // output name -> deferred nodes producing it
+	for n := range deferred {
+		for _, o := range n.GetOutputs() {
+			if o != "" {
+				waiting[o] = append(waiting[o], n)
+			}
+		}
+	}
+	out := make([]*potv1.Node, 0, len(order))
+	placed := map[*potv1.Node]bool{}
+	for _, n := range order {
+		if deferred[n] {
+			continue
+		}
+		reads := append(append([]string(nil), n.GetInputs()...), graph.ImplicitInputs(n)...)
+		for _, in := range reads {
+			for _, d := range waiting[in] {
+				if !placed[d] {
+					placed[d] = true
+					out = append(out, d)
+				}
+			}
+		}
+		out = append(out, n)
+	}
+	for _, n := range order { // read by no node (graph outputs): last
+		if deferred[n] && !placed[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // topoSort orders the nodes so that each runs after its producers,

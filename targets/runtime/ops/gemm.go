@@ -30,7 +30,7 @@ func newGemm(n *Node) (Kernel, error) {
 		transA: n.Int("transA", 0) != 0,
 		transB: n.Int("transB", 0) != 0,
 	}
-	if b := n.Const(1); b != nil && b.DType == tensor.Float && b.Rank() == 2 {
+	if b := n.Const(1); b != nil && b.DType == tensor.Float && b.Rank() == 2 && !IsLarge(b) {
 		kk, nn := b.Shape[0], b.Shape[1]
 		if k.transB {
 			kk, nn = nn, kk

@@ -22,7 +22,7 @@ type matmulKernel struct {
 
 func newMatMul(n *Node) (Kernel, error) {
 	k := &matmulKernel{}
-	if b := n.Const(1); b != nil && b.DType == tensor.Float && b.Rank() == 2 {
+	if b := n.Const(1); b != nil && b.DType == tensor.Float && b.Rank() == 2 && !IsLarge(b) {
 		pb, err := kernels.PackB(b.Shape[0], b.Shape[1], b.F32(), b.Shape[1], false)
 		if err != nil {
 			return nil, fmt.Errorf("B: %w", err)

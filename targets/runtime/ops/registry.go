@@ -202,6 +202,17 @@ func (n *Node) HasInput(i int) bool {
 	return i < len(in) && in[i] != ""
 }
 
+// LargeConstBytes is the size from which a constant counts as large:
+// kernels do not keep a repacked copy of it (they read it in place at
+// each run) and programs do not fold nodes that read it, so that a large
+// model's weights are held once.
+const LargeConstBytes = 64 << 20
+
+// IsLarge tells whether t is a large constant (see LargeConstBytes).
+func IsLarge(t *tensor.Tensor) bool {
+	return int64(t.Len())*int64(max(t.DType.Size(), 1)) >= LargeConstBytes
+}
+
 // Const returns the constant value of input i, or nil.
 func (n *Node) Const(i int) *tensor.Tensor {
 	if i < len(n.Consts) {
