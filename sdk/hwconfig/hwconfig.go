@@ -116,6 +116,16 @@ func Parse(b []byte) (*potv1.HardwareConfig, error) {
 	return out, nil
 }
 
+// MustParse is Parse for a config compiled into the program (go:embed),
+// which its tests show good: it panics on an error.
+func MustParse(b []byte) *potv1.HardwareConfig {
+	c, err := Parse(b)
+	if err != nil {
+		panic(fmt.Sprintf("hwconfig: %v", err))
+	}
+	return c
+}
+
 // expandAlias turns one alias definition into its options, as the
 // cartesian product of its list-valued fields in the order bits, mode,
 // granularity.

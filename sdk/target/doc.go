@@ -5,4 +5,4 @@
 //
 // Each built-in target (cpu, gpu, vpu, gna) is an Engine configured with
 // its device name, hardware config and numeric policy.
-package engine
+package target
