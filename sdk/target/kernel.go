@@ -1,6 +1,7 @@
 package target
 
 import (
+	"github.com/potgo/pot/proto/potv1"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
@@ -34,6 +35,12 @@ const (
 
 // NewTensor allocates a zero tensor.
 func NewTensor(dtype DType, shape ...int) *Tensor { return tensor.New(dtype, shape...) }
+
+// ToProto encodes a tensor for the protocol (an Infer input, say).
+func ToProto(name string, t *Tensor) *potv1.Tensor { return rt.ToProto(name, t) }
+
+// FromProto decodes a protocol tensor (an Infer output, say).
+func FromProto(p *potv1.Tensor) (*Tensor, error) { return rt.FromProto(p) }
 
 // Node is what Operator.New sees of a graph node: its name, type and
 // attributes (Int, Float, String, Ints, ...), the opset it is read under,
