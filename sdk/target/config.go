@@ -63,7 +63,7 @@ type Config struct {
 	// Capabilities are the facts about the target's arithmetic that
 	// algorithms branch on: the accumulator, integer-only execution,
 	// the precise preset, symmetric activation products, piecewise-linear
-	// activations.
+	// activations. Nil means exact int32 accumulation and nothing else.
 	Capabilities *potv1.TargetCapabilities
 	// Properties are free-form facts shown by `pot plugins describe`.
 	Properties map[string]string
@@ -216,6 +216,11 @@ func (c *Config) defaults() {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 64
+	}
+	if c.Capabilities == nil {
+		// Said, so that no algorithm falls back to rules of the device
+		// name.
+		c.Capabilities = &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32}
 	}
 	if r := c.Numerics.Rounding; r != RoundHalfToEven {
 		props := maps.Clone(c.Properties)

@@ -65,6 +65,24 @@ func TestNewRefusesInvalidConfigs(t *testing.T) {
 	MustNew(Config{})
 }
 
+// New fills in the defaults: all cores, batches of 64, exact int32
+// accumulation said in the capabilities.
+func TestDefaults(t *testing.T) {
+	e := newEngine(t, Config{Name: "d"})
+	d, err := e.Describe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.cfg.Threads < 1 || e.cfg.BatchSize != 64 || d.GetCapabilities().GetAccumulator() != potv1.Accumulator_ACCUMULATOR_INT32 {
+		t.Errorf("threads %d, batch %d, capabilities %v", e.cfg.Threads, e.cfg.BatchSize, d.GetCapabilities())
+	}
+	caps := &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT16_PAIRS}
+	e = newEngine(t, Config{Name: "d", Threads: 3, BatchSize: 5, Capabilities: caps})
+	if e.cfg.Threads != 3 || e.cfg.BatchSize != 5 || e.cfg.Capabilities != caps {
+		t.Errorf("threads %d, batch %d, capabilities %v", e.cfg.Threads, e.cfg.BatchSize, e.cfg.Capabilities)
+	}
+}
+
 // A target with an op set refuses, at load, every node outside it (in
 // subgraphs too) with its name and operator, lets quantizers and
 // Constant nodes through, and lists only its operators.

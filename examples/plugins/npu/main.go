@@ -49,7 +49,8 @@ func config() target.Config {
 		Check:   check,
 		// The NPU's quantizers round half away from zero; everything
 		// else is the runtime's float32 arithmetic on the dequantized
-		// int8 values, which equals int8 products summed in int32.
+		// int8 values, which matches int8 products summed in an exact
+		// int32 up to float32 rounding.
 		Numerics:       target.Numerics{Rounding: target.RoundHalfAwayFromZero},
 		HardwareConfig: hwconfig.MustParse(hardwareConfig),
 		Presets:        []string{"performance"},
