@@ -132,7 +132,8 @@ type Operator struct {
 // presets are the preset names pot knows.
 var presets = map[string]bool{"performance": true, "mixed": true, "accuracy": true}
 
-// quantizers are the operators every target runs (see Config.OpSet).
+// isQuantizer reports whether an operator is a quantizer, which every
+// target runs (see Config.OpSet).
 func isQuantizer(domain, opType string) bool {
 	switch domain {
 	case "", "ai.onnx", "com.microsoft":
