@@ -2,9 +2,10 @@
 //
 // # Plugins
 //
-// A target plugin (a device backend) implements Target and calls
-// ServeTarget from main; an algorithm plugin implements Algorithm and
-// calls ServeAlgorithm. The binary is named pot-target-NAME or
+// A target plugin (a device backend) declares itself with the target
+// SDK, sdk/target, the engine pot's own targets run on (docs/targets.md),
+// or implements Target and calls ServeTarget from main; an algorithm
+// plugin implements Algorithm and calls ServeAlgorithm. The binary is named pot-target-NAME or
 // pot-algorithm-NAME and found in $POT_PLUGIN_PATH, the user's plugin
 // folder ($XDG_DATA_HOME/pot/plugins) or beside the pot binary.
 //

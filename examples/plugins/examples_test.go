@@ -1,6 +1,6 @@
 // Package plugins_test runs the example plugins of examples/plugins with
-// pot: the Go algorithm in its own module (mse-ranges) and the Python
-// algorithm (python).
+// pot: the Go algorithm in its own module (mse-ranges), the vendor target
+// in its own module (npu) and the Python algorithm (python).
 package plugins_test
 
 import (
@@ -16,11 +16,11 @@ import (
 	"github.com/potgo/pot/sdk/plugintest"
 )
 
-// bin holds pot, the cpu target and MinMaxQuantization, built once.
+// bin holds pot, the cpu target and the built-in algorithms, built once.
 var bin string
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Main(m, &bin, "./host/cmd/pot", "./targets/cmd/pot-target-cpu", "./algorithms/cmd/pot-algorithm-MinMaxQuantization"))
+	os.Exit(testenv.Main(m, &bin, "./host/cmd/pot", "./targets/cmd/pot-target-cpu", "./algorithms/cmd/..."))
 }
 
 type result struct {

@@ -24,14 +24,16 @@ func deviceNames() []string {
 	return slices.Sorted(maps.Keys(Devices))
 }
 
-// Target is the target plugin of target_device: POT device names map
-// through Devices, other names are plugin names; default cpu.
+// Target is the target plugin of target_device: POT's device names, in
+// upper case as POT writes them, map through Devices; a name with a
+// lower-case letter is a plugin name, so that a vendor's target plugin
+// named like a device ("npu") is the one that runs; default cpu.
 func (cfg *Config) Target() string {
 	d := cfg.Compression.TargetDevice
 	if d == "" {
 		return "cpu"
 	}
-	if t, ok := Devices[strings.ToUpper(d)]; ok {
+	if t, ok := Devices[d]; ok {
 		return t
 	}
 	return d

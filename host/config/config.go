@@ -81,8 +81,8 @@ type Engine struct {
 
 // Compression is the "compression" section.
 type Compression struct {
-	// TargetDevice as written (ANY, CPU, GPU, VPU, GNA, ... or a target
-	// plugin name). Target maps it to a plugin.
+	// TargetDevice as written (ANY, CPU, GPU, VPU, GNA, ... in upper case,
+	// or a target plugin name). Target maps it to a plugin.
 	TargetDevice string
 	// ModelType is "" (None) or "transformer".
 	ModelType string

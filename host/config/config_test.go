@@ -180,7 +180,7 @@ func TestHWConfigPath(t *testing.T) {
 
 func TestTargetMapping(t *testing.T) {
 	for dev, want := range map[string]string{"": "cpu", "ANY": "cpu", "CPU": "cpu", "GPU": "gpu", "VPU": "vpu",
-		"NPU": "vpu", "GNA3": "gna", "gna": "gna", "acme-npu": "acme-npu", "cpu": "cpu"} {
+		"NPU": "vpu", "GNA3": "gna", "gna": "gna", "acme-npu": "acme-npu", "cpu": "cpu", "npu": "npu", "Gna3": "Gna3"} {
 		cfg := &Config{Compression: Compression{TargetDevice: dev}}
 		if got := cfg.Target(); got != want {
 			t.Errorf("Target(%q) = %q, want %q", dev, got, want)

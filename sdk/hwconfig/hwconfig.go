@@ -181,6 +181,16 @@ func ParseWarnings(b []byte) (*potv1.HardwareConfig, []string, error) {
 	return out, p.warnings, nil
 }
 
+// MustParse is Parse for a config compiled into the program (go:embed),
+// which its tests show good: it panics on an error.
+func MustParse(b []byte) *potv1.HardwareConfig {
+	c, err := Parse(b)
+	if err != nil {
+		panic(fmt.Sprintf("hwconfig: %v", err))
+	}
+	return c
+}
+
 // parser collects a config's problems and warnings.
 type parser struct {
 	errs     []error

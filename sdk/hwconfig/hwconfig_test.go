@@ -277,3 +277,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMustParse(t *testing.T) {
+	c := MustParse([]byte(`{"target_device":"NPU","config":{"quantization":{"q8":{"bits":8,"mode":"symmetric","granularity":"pertensor"}}},"operations":[{"type":"Conv","quantization":{"activations":"q8"}},{"type":"MaxPool"}]}`))
+	if c.GetTargetDevice() != "NPU" || len(c.GetOperations()) != 2 || !c.GetOperations()[1].GetAgnostic() {
+		t.Errorf("config %v", c)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustParse of a bad config did not panic")
+		}
+	}()
+	MustParse([]byte(`{"operations":[{"type":"Conv","quantization":{"activations":"q8"}}]}`))
+}

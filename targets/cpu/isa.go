@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/cpu"
 
+	"github.com/potgo/pot/targets/runtime/kernels"
 	"github.com/potgo/pot/targets/runtime/ops"
 )
 
@@ -37,4 +38,13 @@ func ParseISA(s string) (string, error) {
 	default:
 		return "", fmt.Errorf("isa %q: want %s or %s", s, ISAVNNI, ISAAVX2)
 	}
+}
+
+// KernelISA names the instructions of the integer kernels this process
+// runs: "avx2" (assembly) or "go" (the pure-Go fallback).
+func KernelISA() string {
+	if kernels.QAccelerated() {
+		return "avx2"
+	}
+	return "go"
 }

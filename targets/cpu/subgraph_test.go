@@ -5,10 +5,10 @@ import (
 	"math"
 	"testing"
 
+	"github.com/potgo/pot/internal/realmodels"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
-	"github.com/potgo/pot/targets/internal/realmodels"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/potgo/pot/internal/exampledata"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
-	"github.com/potgo/pot/targets/internal/exampledata"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )

@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/potgo/pot/internal/realmodels"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
-	"github.com/potgo/pot/targets/internal/realmodels"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/targets/hwconfig"
 )
 
@@ -14,7 +14,8 @@ import (
 // any compilation, with every such node and its operation type.
 func TestRefuseUnsupported(t *testing.T) {
 	hw := hwconfig.MustLoad("gna")
-	e := engine.New(engine.Config{Name: "gna", HardwareConfig: hw, Check: NewChecker(hw).Check, Lower: Lowering{}.Lower})
+	e := target.MustNew(target.Config{Name: "gna", Version: "test", Device: "GNA", HardwareConfig: hw, Presets: []string{"performance"},
+		Check: NewChecker(hw).Check, Numerics: target.Numerics{Lower: Lowering{}.Lower}})
 	g := tinyMLP()
 	g.Nodes = append(g.Nodes,
 		&potv1.Node{Name: "soft", OpType: "Softmax", Inputs: []string{"out"}, Outputs: []string{"p"}},

@@ -24,6 +24,14 @@ type Options struct {
 	Policy Policy
 	// NoFold disables compile-time evaluation of constant subgraphs.
 	NoFold bool
+	// Rounding is how quantizers (FakeQuantize, QuantizeLinear,
+	// DynamicQuantizeLinear) round; the zero value is half to even.
+	Rounding ops.Rounding
+	// Kernels, when set, holds operator implementations the program
+	// prefers to the runtime's own (ops.Lookup): a target's additional
+	// or replaced operators. A domain it implements that the graph does
+	// not import is read at version 1.
+	Kernels *ops.Registry
 }
 
 // Policy is a target's numeric policy over the float runtime.
@@ -159,6 +167,13 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 	if _, ok := opsets[ops.DomainPot]; !ok {
 		opsets[ops.DomainPot] = 1
 	}
+	if opts.Kernels != nil {
+		for _, op := range opts.Kernels.Registered() {
+			if _, ok := opsets[op.Domain]; !ok {
+				opsets[op.Domain] = 1
+			}
+		}
+	}
 	p, err := c.compile(g, opsets, nil, nil)
 	if err != nil {
 		c.ctx.Close()
@@ -174,6 +189,17 @@ type compiler struct {
 	opts Options
 	ctx  *ops.Context
 	free map[*potv1.Graph][]string // memo of freeVars
+}
+
+// lookup finds an operator's implementation: the program's own
+// (Options.Kernels) first, then the runtime's.
+func (c *compiler) lookup(domain, opType string, opset int64) (ops.Factory, bool) {
+	if c.opts.Kernels != nil {
+		if f, ok := c.opts.Kernels.Lookup(domain, opType, opset); ok {
+			return f, true
+		}
+	}
+	return ops.Lookup(domain, opType, opset)
 }
 
 // freeVars lists, sorted, the names that the nodes of g (and of its
@@ -292,7 +318,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: fmt.Sprintf("domain %q is not imported by the model, which is", domain)})
 			continue
 		}
-		f, ok := ops.Lookup(domain, n.GetOpType(), opset)
+		f, ok := c.lookup(domain, n.GetOpType(), opset)
 		if !ok {
 			reason := ""
 			if domain != "" {
@@ -326,6 +352,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		}
 		node := ops.NewNode(n, opset, consts)
 		node.InputTypes = inTypes
+		node.Rounding = opts.Rounding
 		if len(implicit) > 0 || len(graph.Subgraphs(n)) > 0 {
 			node.Env = &subgraphEnv{c: c, outer: p, base: len(n.GetInputs()), implicit: implicit}
 		}

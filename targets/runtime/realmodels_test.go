@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/potgo/pot/targets/internal/realmodels"
+	"github.com/potgo/pot/internal/realmodels"
 	"github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )

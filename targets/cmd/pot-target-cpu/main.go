@@ -12,10 +12,9 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/targets/cpu"
-	"github.com/potgo/pot/targets/engine"
 	"github.com/potgo/pot/targets/hwconfig"
-	"github.com/potgo/pot/targets/runtime/kernels"
 )
 
 func main() {
@@ -29,11 +28,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pot-target-cpu:", err)
 		os.Exit(1)
 	}
-	kernelISA := "go"
-	if kernels.QAccelerated() {
-		kernelISA = "avx2"
-	}
-	sdk.ServeTarget(engine.New(engine.Config{
+	target.Serve(config(isa))
+}
+
+// config is the cpu target's declaration, for an instruction set.
+func config(isa string) target.Config {
+	lowering := cpu.Lowering{ISA: isa}
+	return target.Config{
 		Name:           "cpu",
 		Version:        sdk.BuildVersion,
 		Device:         "CPU",
@@ -46,15 +47,14 @@ func main() {
 			Accumulator:                 potv1.Accumulator_ACCUMULATOR_INT16_PAIRS,
 			SymmetricActivationProducts: true,
 		},
-		Threads:      sdk.Threads(),
-		Lower:        cpu.Lowering{ISA: isa}.Lower,
-		LowerKeeping: cpu.Lowering{ISA: isa}.LowerKeeping,
+		// Integer kernels for quantized Conv, Gemm and MatMul.
+		Numerics: target.Numerics{Lower: lowering.Lower, LowerKeeping: lowering.LowerKeeping},
 		Properties: map[string]string{
 			"isa":         isa,
 			"isa_default": cpu.DefaultISA(),
 			"isa_choices": strings.Join([]string{cpu.ISAVNNI, cpu.ISAAVX2}, ","),
 			"int8":        "Conv (group 1, depthwise), Gemm, MatMul with quantized input and weights: u8/s8 x s8 -> s32, fixed-point requantization",
-			"kernels":     kernelISA,
+			"kernels":     cpu.KernelISA(),
 		},
-	}))
+	}
 }

@@ -8,14 +8,14 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
-	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/sdk/target"
 )
 
 // TestRefusesControlFlowAndRecurrence: GNA's operation list has neither
 // control flow nor recurrent layers; a model with them is refused with a
 // reason naming each such node.
 func TestRefusesControlFlowAndRecurrence(t *testing.T) {
-	e := engine.New(config())
+	e := target.MustNew(config())
 	lstm := &potv1.Graph{Opsets: []*potv1.OpsetImport{{Version: 14}},
 		Inputs:  []*potv1.ValueInfo{{Name: "x", Dtype: potv1.DataType_DATA_TYPE_FLOAT}, {Name: "w", Dtype: potv1.DataType_DATA_TYPE_FLOAT}, {Name: "r", Dtype: potv1.DataType_DATA_TYPE_FLOAT}},
 		Outputs: []*potv1.ValueInfo{{Name: "y"}},

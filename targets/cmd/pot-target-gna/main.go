@@ -9,19 +9,19 @@ package main
 import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
-	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/targets/gna"
 	"github.com/potgo/pot/targets/hwconfig"
 )
 
-func main() { sdk.ServeTarget(engine.New(config())) }
+func main() { target.Serve(config()) }
 
-// config is the gna target's engine configuration.
-func config() engine.Config {
+// config is the gna target's declaration.
+func config() target.Config {
 	log := sdk.Logger().Named("gna")
 	hw := hwconfig.MustLoad("gna")
 	lowering := gna.Lowering{Warn: func(msg string, nodes []string) { log.Warn(msg, "nodes", nodes) }}
-	return engine.Config{
+	return target.Config{
 		Name:           "gna",
 		Version:        sdk.BuildVersion,
 		Device:         "GNA",
@@ -39,8 +39,9 @@ func config() engine.Config {
 			"bias": "int32", "accumulator": "int32, saturating", "activation_functions": "piecewise linear, at most 128 segments",
 			"float_model": "float32",
 		},
-		Threads: sdk.Threads(),
-		Lower:   lowering.Lower,
-		Check:   gna.NewChecker(hw).Check,
+		// The operations of the hardware config, and GNA's integer
+		// layers (affine, convolution, element-wise, PWL activations).
+		Check:    gna.NewChecker(hw).Check,
+		Numerics: target.Numerics{Lower: lowering.Lower},
 	}
 }

@@ -4,10 +4,10 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/sdk/plugintest"
-	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/sdk/target"
 )
 
 // The gna target passes pot's target conformance suite in-process.
 func TestConformance(t *testing.T) {
-	plugintest.TestTarget(t, engine.New(config()), plugintest.WithName("gna"))
+	plugintest.TestTarget(t, target.MustNew(config()), plugintest.WithName("gna"))
 }

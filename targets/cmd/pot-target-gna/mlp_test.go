@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/potgo/pot/internal/exampledata"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plugintest"
-	"github.com/potgo/pot/targets/engine"
-	"github.com/potgo/pot/targets/internal/exampledata"
+	"github.com/potgo/pot/sdk/target"
 	rt "github.com/potgo/pot/targets/runtime"
 )
 
@@ -49,7 +49,7 @@ func dataset(t *testing.T, name, split string, n int) (*sdk.Dataset, []int) {
 
 // top1 is the share of the data set's samples whose top-1 class under
 // the plan is their label.
-func top1(t *testing.T, e *engine.Engine, model, data string, labels []int, p *potv1.QuantizationPlan) float64 {
+func top1(t *testing.T, e *target.Engine, model, data string, labels []int, p *potv1.QuantizationPlan) float64 {
 	t.Helper()
 	right, seen := 0, 0
 	err := e.Evaluate(context.Background(), &potv1.EvaluateRequest{ModelId: model, Plan: p, TopK: 1,
@@ -104,7 +104,7 @@ func TestMLPOnGNA(t *testing.T) {
 	}
 	calib, _ := dataset(t, "calibration", "calib-1000", 0)
 	test, labels := dataset(t, "test", "t10k", testSize)
-	e := engine.New(config())
+	e := target.MustNew(config())
 	h := plugintest.NewHost(t, e, g, calib, plugintest.WithPluginDir(buildAlgorithms(t)))
 	testID, err := e.UploadData(context.Background(), test)
 	if err != nil {

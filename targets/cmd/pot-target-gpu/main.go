@@ -6,11 +6,13 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
-	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/targets/fp16"
 	"github.com/potgo/pot/targets/hwconfig"
 )
@@ -22,13 +24,13 @@ func main() {
 		os.Exit(1)
 	}
 	// Nodes to keep in float32 (the values of some models exceed half).
-	sdk.ServeTarget(engine.New(config(fp16.Lowering{Float32: fp16.ParseFloat32(opts[fp16.OptionFloat32])})))
+	target.Serve(config(slices.Sorted(maps.Keys(fp16.ParseFloat32(opts[fp16.OptionFloat32])))))
 }
 
-// config is the gpu target's engine configuration, with the float16
-// lowering's device settings.
-func config(l fp16.Lowering) engine.Config {
-	return engine.Config{
+// config is the gpu target's declaration, with the nodes kept in
+// float32 on the device.
+func config(float32Nodes []string) target.Config {
+	return target.Config{
 		Name:           "gpu",
 		Version:        sdk.BuildVersion,
 		Device:         "GPU",
@@ -39,8 +41,6 @@ func config(l fp16.Lowering) engine.Config {
 			SymmetricActivationProducts: true,
 		},
 		Properties: map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8"},
-		Threads:    sdk.Threads(),
-		Policy:     fp16.Policy{},
-		Lower:      l.Lower,
+		Numerics:   target.Float16Numerics(float32Nodes...),
 	}
 }

@@ -4,11 +4,10 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/sdk/plugintest"
-	"github.com/potgo/pot/targets/engine"
-	"github.com/potgo/pot/targets/fp16"
+	"github.com/potgo/pot/sdk/target"
 )
 
 // The gpu target passes pot's target conformance suite in-process.
 func TestConformance(t *testing.T) {
-	plugintest.TestTarget(t, engine.New(config(fp16.Lowering{})), plugintest.WithName("gpu"))
+	plugintest.TestTarget(t, target.MustNew(config(nil)), plugintest.WithName("gpu"))
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
-	"github.com/potgo/pot/targets/engine"
+	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/targets/fp16"
 	"github.com/potgo/pot/targets/hwconfig"
 	"github.com/potgo/pot/targets/vpu"
@@ -24,14 +24,14 @@ func main() {
 		os.Exit(1)
 	}
 	// Nodes to keep in float32 (the values of some models exceed half).
-	sdk.ServeTarget(engine.New(config(fp16.Lowering{Float32: fp16.ParseFloat32(opts[fp16.OptionFloat32])})))
+	target.Serve(config(fp16.Lowering{Float32: fp16.ParseFloat32(opts[fp16.OptionFloat32])}))
 }
 
-// config is the vpu target's engine configuration, with the float16
-// lowering's device settings.
-func config(l fp16.Lowering) engine.Config {
+// config is the vpu target's declaration, with the float16 lowering's
+// device settings.
+func config(l fp16.Lowering) target.Config {
 	log := sdk.Logger().Named("vpu")
-	return engine.Config{
+	return target.Config{
 		Name:           "vpu",
 		Version:        sdk.BuildVersion,
 		Device:         "VPU",
@@ -40,10 +40,13 @@ func config(l fp16.Lowering) engine.Config {
 		Presets:      []string{"performance", "mixed", "accuracy"},
 		Capabilities: &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32},
 		Properties:   map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8,int4,int2"},
-		Threads:      sdk.Threads(),
-		Policy:       fp16.Policy{},
-		Lower: vpu.Lower(l, func(msg string, issues []string) {
-			log.Warn(msg, "quantizers", issues)
-		}),
+		// Float16 computation; the float16 lowering warns of zero points
+		// the VPU cannot share.
+		Numerics: target.Numerics{
+			Policy: fp16.Policy{},
+			Lower: vpu.Lower(l, func(msg string, issues []string) {
+				log.Warn(msg, "quantizers", issues)
+			}),
+		},
 	}
 }

@@ -11,6 +11,8 @@ import (
 //
 //	y = (clamp(RoundHalfEven(x / scale) + zero_point, 0, levels-1) - zero_point) * out_scale
 //
+// (RoundHalfEven, or the rounding of the node's Rounding).
+//
 // Inputs X (float32), scale, zero_point and out_scale (float32 scalars or
 // 1-D tensors of length C for per-channel quantization along attribute
 // axis, default 1); attribute levels (>= 2). With an integral zero point
@@ -42,7 +44,7 @@ func newFakeQuantize(n *Node) (Kernel, error) {
 	hi := float32(levels - 1)
 	var fixed *fqParams
 	if c1, c2, c3 := n.Const(1), n.Const(2), n.Const(3); c1 != nil && c2 != nil && c3 != nil {
-		p, err := newFQParams(c1, c2, c3, hi)
+		p, err := newFQParams(c1, c2, c3, hi, n.Rounding)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +58,7 @@ func newFakeQuantize(n *Node) (Kernel, error) {
 		p := fixed
 		if p == nil {
 			var err error
-			if p, err = newFQParams(in[1], in[2], in[3], hi); err != nil {
+			if p, err = newFQParams(in[1], in[2], in[3], hi, n.Rounding); err != nil {
 				return err
 			}
 		}
@@ -90,7 +92,7 @@ func newFakeQuantize(n *Node) (Kernel, error) {
 }
 
 // newFQParams checks and expands the parameter tensors.
-func newFQParams(scale, zp, outScale *tensor.Tensor, hi float32) (*fqParams, error) {
+func newFQParams(scale, zp, outScale *tensor.Tensor, hi float32, r Rounding) (*fqParams, error) {
 	ts := [3]*tensor.Tensor{scale, zp, outScale}
 	names := [3]string{"scale", "zero_point", "out_scale"}
 	c := 1
@@ -124,7 +126,7 @@ func newFQParams(scale, zp, outScale *tensor.Tensor, hi float32) (*fqParams, err
 	p.scale, p.zp, p.outScale = vals[0], vals[1], vals[2]
 	p.bands = make([]quantizeBand, c)
 	for j, z := range p.zp {
-		p.bands[j] = newQuantizeBand(z, 0, hi)
+		p.bands[j] = newQuantizeBand(z, 0, hi).withRounding(r)
 	}
 	return p, nil
 }

@@ -96,7 +96,7 @@ func newQuantizeLinear(n *Node) (Kernel, error) {
 		}
 		bands := make([]quantizeBand, len(zps))
 		for i, z := range zps {
-			bands[i] = newQuantizeBand(float32(z), lo, hi)
+			bands[i] = newQuantizeBand(float32(z), lo, hi).withRounding(n.Rounding)
 		}
 		dst := out[0]
 		dst.Reset(ot, x.Shape)
@@ -248,7 +248,7 @@ func newDynamicQuantizeLinear(n *Node) (Kernel, error) {
 		if scale > 0 && !math.IsInf(float64(scale), 0) {
 			zp = RoundHalfEven(min(max(-lo/scale, 0), 255))
 		}
-		band := newQuantizeBand(zp, 0, 255)
+		band := newQuantizeBand(zp, 0, 255).withRounding(n.Rounding)
 		y := out[0]
 		y.Reset(tensor.Uint8, in[0].Shape)
 		d := y.Data.([]uint8)

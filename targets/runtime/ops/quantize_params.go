@@ -22,10 +22,13 @@ const fastRoundLimit = float32(1 << 22)
 // quantizeBand precomputes clamp(RoundHalfEven(v) + zp, lo, hi) for one
 // zero point and range. It first clamps v to [lo-zp-1, hi-zp+1], which
 // changes no result and keeps v small enough to round by roundMagic.
+// With another rounding than half to even (withRounding) it rounds so,
+// on the slow path.
 type quantizeBand struct {
 	zp, lo, hi float32
 	vlo, vhi   float32
 	fast       bool
+	rounding   Rounding
 }
 
 func newQuantizeBand(zp, lo, hi float32) quantizeBand {
@@ -34,7 +37,16 @@ func newQuantizeBand(zp, lo, hi float32) quantizeBand {
 	return b
 }
 
-// apply returns clamp(RoundHalfEven(v) + zp, lo, hi); NaN stays NaN.
+// withRounding returns the band rounding by r.
+func (b quantizeBand) withRounding(r Rounding) quantizeBand {
+	b.rounding = r
+	if r != RoundingHalfToEven {
+		b.fast = false
+	}
+	return b
+}
+
+// apply returns clamp(Round(v) + zp, lo, hi); NaN stays NaN.
 func (b *quantizeBand) apply(v float32) float32 {
 	if v < b.vlo {
 		v = b.vlo
@@ -45,7 +57,7 @@ func (b *quantizeBand) apply(v float32) float32 {
 	if b.fast {
 		r = float32(float32(v+roundMagic)-roundMagic) + b.zp
 	} else {
-		r = RoundHalfEven(v) + b.zp
+		r = b.rounding.Round(v) + b.zp
 	}
 	if r < b.lo {
 		return b.lo

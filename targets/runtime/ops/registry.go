@@ -63,10 +63,22 @@ type version struct {
 	factory Factory
 }
 
-var (
-	mu       sync.RWMutex
-	registry = map[string][]version{} // key: domain + "/" + op type
-)
+// Registry holds operator implementations by domain, type and opset
+// version. The runtime's own operators are in a process-wide registry
+// (Register, Lookup, Registered); a program may be given another one
+// (runtime.Options.Kernels) whose implementations it prefers, so that a
+// target adds or replaces operators for its own programs only.
+type Registry struct {
+	mu  sync.RWMutex
+	ops map[string][]version // key: domain + "/" + op type
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{ops: map[string][]version{}} }
+
+// registry is the runtime's, which the operators of this package (and
+// targets' init functions) register into.
+var registry = NewRegistry()
 
 // Domains of operators.
 const (
@@ -82,30 +94,50 @@ func key(domain, opType string) string {
 	return domain + "/" + opType
 }
 
-// Register adds the implementation of an operator valid from opset version
-// since (until the next registered version). It panics on a duplicate,
-// which is a programming error found at init.
+// Register adds the implementation of an operator to the runtime's
+// registry; see Registry.Register. It panics on a duplicate, which is a
+// programming error found at init.
 func Register(domain, opType string, since int64, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
+	if err := registry.Register(domain, opType, since, f); err != nil {
+		panic(err)
+	}
+}
+
+// Lookup finds an implementation in the runtime's registry; see
+// Registry.Lookup.
+func Lookup(domain, opType string, opset int64) (Factory, bool) {
+	return registry.Lookup(domain, opType, opset)
+}
+
+// Registered lists every implementation of the runtime's registry,
+// sorted.
+func Registered() []Operator { return registry.Registered() }
+
+// Register adds the implementation of an operator valid from opset version
+// since (until the next registered version). Registering a version twice
+// is an error.
+func (r *Registry) Register(domain, opType string, since int64, f Factory) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	k := key(domain, opType)
-	for _, v := range registry[k] {
+	for _, v := range r.ops[k] {
 		if v.since == since {
-			panic(fmt.Sprintf("ops: %s registered twice for opset %d", k, since))
+			return fmt.Errorf("ops: %s registered twice for opset %d", k, since)
 		}
 	}
-	vs := append(registry[k], version{since, f})
+	vs := append(r.ops[k], version{since, f})
 	sort.Slice(vs, func(i, j int) bool { return vs[i].since < vs[j].since })
-	registry[k] = vs
+	r.ops[k] = vs
+	return nil
 }
 
 // Lookup finds the implementation of an operator for a model importing
 // the given opset version of its domain: the one with the greatest
 // since-version not above opset.
-func Lookup(domain, opType string, opset int64) (Factory, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	vs := registry[key(domain, opType)]
+func (r *Registry) Lookup(domain, opType string, opset int64) (Factory, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	vs := r.ops[key(domain, opType)]
 	for i := len(vs) - 1; i >= 0; i-- {
 		if vs[i].since <= opset {
 			return vs[i].factory, true
@@ -121,12 +153,12 @@ type Operator struct {
 	Since  int64
 }
 
-// Registered lists every registered implementation, sorted.
-func Registered() []Operator {
-	mu.RLock()
-	defer mu.RUnlock()
+// Registered lists every implementation, sorted.
+func (r *Registry) Registered() []Operator {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	var out []Operator
-	for k, vs := range registry {
+	for k, vs := range r.ops {
 		var domain, op string
 		for i := 0; i < len(k); i++ {
 			if k[i] == '/' {
@@ -163,6 +195,10 @@ type Node struct {
 	// InputTypes holds the element type of each input when known at
 	// compile time, Undefined otherwise.
 	InputTypes []tensor.DType
+	// Rounding is how the node rounds if it is a quantizer
+	// (FakeQuantize, QuantizeLinear, DynamicQuantizeLinear): the
+	// program's numeric policy (runtime.Options.Rounding).
+	Rounding Rounding
 	// Env is the compiling runtime's state for operators with graph
 	// attributes (If, Loop, Scan, which package runtime implements):
 	// what they need to compile their subgraphs. Package ops does not

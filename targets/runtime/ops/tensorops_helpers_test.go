@@ -40,6 +40,8 @@ type opCall struct {
 	// consts marks inputs the factory sees as constants.
 	consts  []bool
 	threads int
+	// rounding of quantizers (Node.Rounding).
+	rounding Rounding
 }
 
 // run builds the node's kernel and runs it on in (nil entries are
@@ -66,6 +68,7 @@ func (c opCall) run(in ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("%s not registered at opset %d", c.op, c.opset)
 	}
 	node := NewNode(p, c.opset, consts)
+	node.Rounding = c.rounding
 	node.InputTypes = make([]tensor.DType, len(in))
 	for i, t := range in {
 		if t != nil {

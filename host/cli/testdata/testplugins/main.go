@@ -24,8 +24,8 @@ import (
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/targets/cpu"
-	"github.com/potgo/pot/targets/engine"
 	"github.com/potgo/pot/targets/hwconfig"
 )
 
@@ -44,11 +44,11 @@ func main() {
 		sdk.ServeAlgorithm(badPlan{})
 	case isTarget:
 		low := cpu.Lowering{ISA: cpu.DefaultISA()}
-		sdk.ServeTarget(engine.New(engine.Config{
+		target.Serve(target.Config{
 			Name: name, Version: "0.0.1-test", Device: "CPU",
 			HardwareConfig: hwconfig.MustLoad("cpu"), Presets: presets, Threads: 1,
-			Lower: low.Lower, LowerKeeping: low.LowerKeeping,
-		}))
+			Numerics: target.Numerics{Lower: low.Lower, LowerKeeping: low.LowerKeeping},
+		})
 	default:
 		fmt.Fprintf(os.Stderr, "testplugins: unknown name %s\n", base)
 		os.Exit(2)

@@ -1,12 +1,13 @@
-package engine
+package target
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -14,56 +15,24 @@ import (
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
-// Config describes one target.
-type Config struct {
-	Name    string
-	Version string
-	Device  string
-	// HardwareConfig is published in Describe for algorithms to place
-	// quantizers by.
-	HardwareConfig *potv1.HardwareConfig
-	// Presets the target accepts, the default first.
-	Presets []string
-	// Capabilities are the facts about the target's arithmetic that
-	// algorithms branch on (accumulation, float fallback, ...).
-	Capabilities *potv1.TargetCapabilities
-	Properties   map[string]string
-	// Threads per inference; 0 means all cores.
-	Threads int
-	// BatchSize of inference over data sets when a request leaves it 0.
-	BatchSize int
-	// Policy is the numeric policy of float computation (nil = float32).
-	Policy rt.Policy
-	// Lower, when set, turns a graph and a plan into the graph the target
-	// executes (for example integer kernels); by default the plan is
-	// simulated with FakeQuantize nodes (plan.Apply).
-	Lower func(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error)
-	// LowerKeeping, when set, is used instead of Lower for requests that
-	// read tensors besides the graph outputs (Infer and Evaluate outputs,
-	// statistics probes): keep names them (as in the original graph), and
-	// the lowered graph must still compute them, for example in float
-	// where a fused integer kernel would not.
-	LowerKeeping func(g *potv1.Graph, p *potv1.QuantizationPlan, keep []string) (*plan.Applied, error)
-	// Check, when set, is called on every node of a loaded graph; an
-	// error marks the node unsupported on this target. Describe lists
-	// the runtime's operators that Check accepts as a node of that type
-	// and domain alone.
-	Check func(n *potv1.Node) error
-}
-
-// Engine is a Target over the runtime.
+// Engine is a target over pot's runtime: it implements sdk.Target (the
+// Target service) for a Config. Serve serves one; plugintest.TestTarget
+// tests one in-process.
 type Engine struct {
-	cfg    Config
-	mu     sync.Mutex
-	seq    int
-	models map[string]*model
-	data   map[string]*dataset
+	cfg     Config
+	kernels *ops.Registry   // Config.Operators; nil without
+	opSet   map[string]bool // Config.OpSet; nil without
+	mu      sync.Mutex
+	seq     int
+	models  map[string]*model
+	data    map[string]*dataset
 }
 
 var _ plugins.Target = (*Engine)(nil)
@@ -96,18 +65,29 @@ type dataset struct {
 	n       int
 }
 
-// New returns an engine for cfg.
-func New(cfg Config) *Engine {
-	if cfg.Threads <= 0 {
-		cfg.Threads = runtime.NumCPU()
+// New checks cfg and returns the target it declares. An invalid Config
+// (a required field left empty, an unknown preset or operator) is an
+// error naming every problem.
+func New(cfg Config) (*Engine, error) {
+	kernels, opSet, err := cfg.validate()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 64
-	}
-	return &Engine{cfg: cfg, models: map[string]*model{}, data: map[string]*dataset{}}
+	cfg.defaults()
+	return &Engine{cfg: cfg, kernels: kernels, opSet: opSet, models: map[string]*model{}, data: map[string]*dataset{}}, nil
 }
 
-// Describe implements plugins.Target.
+// MustNew is New for a Config known good, as in tests: it panics on an
+// error.
+func MustNew(cfg Config) *Engine {
+	e, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// Describe implements sdk.Target.
 func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
 	d := &potv1.TargetDescription{
 		Name:             e.cfg.Name,
@@ -119,10 +99,18 @@ func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
 		Capabilities:     e.cfg.Capabilities,
 		Properties:       e.cfg.Properties,
 	}
-	// The operators the target runs: the runtime's, less those its check
-	// refuses by type.
-	for _, op := range ops.Registered() {
-		if e.cfg.Check != nil && e.cfg.Check(&potv1.Node{OpType: op.OpType, Domain: op.Domain}) != nil {
+	// The operators the target runs: the runtime's and its own, less
+	// those its op set and check refuse by type.
+	all := ops.Registered()
+	if e.kernels != nil {
+		all = append(all, e.kernels.Registered()...)
+		slices.SortStableFunc(all, func(a, b ops.Operator) int {
+			return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.OpType, b.OpType), cmp.Compare(a.Since, b.Since))
+		})
+		all = slices.CompactFunc(all, func(a, b ops.Operator) bool { return a == b })
+	}
+	for _, op := range all {
+		if e.check(&potv1.Node{OpType: op.OpType, Domain: op.Domain}) != nil {
 			continue
 		}
 		d.Operators = append(d.Operators, &potv1.OperatorSupport{Domain: op.Domain, OpType: op.OpType, SinceVersion: op.Since})
@@ -135,23 +123,22 @@ func (e *Engine) nextID(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, e.seq)
 }
 
-// LoadModel implements plugins.Target. The float graph is compiled once
-// to find the nodes the target cannot run.
+// LoadModel implements sdk.Target. Every node, those of subgraphs
+// included, is checked against the op set and Check; then the float
+// graph is compiled once to find the nodes the runtime cannot run.
 func (e *Engine) LoadModel(ctx context.Context, g *potv1.Graph) (*potv1.LoadModelResponse, error) {
 	var unsupported []string
-	if e.cfg.Check != nil {
-		for _, n := range g.GetNodes() {
-			if err := e.cfg.Check(n); err != nil {
-				unsupported = append(unsupported, fmt.Sprintf("%s (%s): %v", n.GetName(), n.GetOpType(), err))
-			}
+	graph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
+		if err := e.check(n); err != nil {
+			unsupported = append(unsupported, fmt.Sprintf("%s (%s): %v", n.GetName(), n.GetOpType(), err))
 		}
-	}
+	})
 	if len(unsupported) > 0 {
 		// Refused by the target's own check: no compilation.
 		return &potv1.LoadModelResponse{Unsupported: unsupported}, nil
 	}
 	m := &model{graph: g, cache: map[[32]byte]*list.Element{}, lru: list.New()}
-	_, release, err := m.program(e.cfg, nil)
+	_, release, err := m.program(e, nil)
 	if err == nil {
 		release()
 	} else {
@@ -173,7 +160,7 @@ func (e *Engine) LoadModel(ctx context.Context, g *potv1.Graph) (*potv1.LoadMode
 	return &potv1.LoadModelResponse{ModelId: m.id}, nil
 }
 
-// Model implements plugins.Target.
+// Model implements sdk.Target.
 func (e *Engine) Model(_ context.Context, id string) (*potv1.Graph, error) {
 	m, err := e.model(id)
 	if err != nil {
@@ -182,7 +169,7 @@ func (e *Engine) Model(_ context.Context, id string) (*potv1.Graph, error) {
 	return m.graph, nil
 }
 
-// UnloadModel implements plugins.Target.
+// UnloadModel implements sdk.Target.
 func (e *Engine) UnloadModel(_ context.Context, id string) error {
 	e.mu.Lock()
 	m, ok := e.models[id]
@@ -220,10 +207,11 @@ func (e *Engine) model(id string) (*model, error) {
 // calls release when it no longer uses the program.
 //
 // keep lists tensors the caller reads besides the graph outputs; it
-// matters only with Config.LowerKeeping, and is part of the cache key.
-func (m *model) program(cfg Config, p *potv1.QuantizationPlan, keep ...string) (*compiled, func(), error) {
+// matters only with Numerics.LowerKeeping, and is part of the cache key.
+func (m *model) program(e *Engine, p *potv1.QuantizationPlan, keep ...string) (*compiled, func(), error) {
+	num := e.cfg.Numerics
 	var key [32]byte
-	if cfg.LowerKeeping == nil {
+	if num.LowerKeeping == nil {
 		keep = nil
 	}
 	keep = keepList(m.graph, keep)
@@ -245,20 +233,20 @@ func (m *model) program(cfg Config, p *potv1.QuantizationPlan, keep ...string) (
 		c.refs++
 		return c, m.releaser(c), nil
 	}
-	lower := cfg.Lower
+	lower := num.Lower
 	if lower == nil {
 		lower = plan.Apply
 	}
 	if len(keep) > 0 {
 		lower = func(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applied, error) {
-			return cfg.LowerKeeping(g, p, keep)
+			return num.LowerKeeping(g, p, keep)
 		}
 	}
 	applied, err := lower(m.graph, p)
 	if err != nil {
 		return nil, nil, err
 	}
-	prog, err := rt.Compile(applied.Graph, rt.Options{Threads: cfg.Threads, Policy: cfg.Policy})
+	prog, err := rt.Compile(applied.Graph, e.options())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -311,7 +299,7 @@ func (m *model) releaser(c *compiled) func() {
 	}
 }
 
-// UploadData implements plugins.Target.
+// UploadData implements sdk.Target.
 func (e *Engine) UploadData(_ context.Context, d *plugins.Dataset) (string, error) {
 	ds := &dataset{inputs: d.Inputs, n: int(d.Samples())}
 	if len(d.Inputs) != len(d.Tensors) {

@@ -1,4 +1,4 @@
-package engine
+package target
 
 import (
 	"context"
@@ -226,13 +226,13 @@ func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, 
 	return nil
 }
 
-// Infer implements plugins.Target.
+// Infer implements sdk.Target.
 func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
 	m, err := e.model(req.GetModelId())
 	if err != nil {
 		return nil, err
 	}
-	c, release, err := m.program(e.cfg, req.GetPlan(), req.GetOutputs()...)
+	c, release, err := m.program(e, req.GetPlan(), req.GetOutputs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func outputNames(c *compiled, req []string) (names, watch []string, err error) {
 
 var errBatchLayout = errors.New("tensor does not have the batch as its first dimension")
 
-// CollectStatistics implements plugins.Target: activations are reduced
+// CollectStatistics implements sdk.Target: activations are reduced
 // per sample as they are computed and aggregated over the samples; no
 // activation is kept.
 func (e *Engine) CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
@@ -323,7 +323,7 @@ func (e *Engine) CollectStatistics(ctx context.Context, req *potv1.StatisticsReq
 	for _, p := range req.GetProbes() {
 		probed = append(probed, p.GetTensor())
 	}
-	c, release, err := m.program(e.cfg, req.GetPlan(), probed...)
+	c, release, err := m.program(e, req.GetPlan(), probed...)
 	if err != nil {
 		return nil, err
 	}
@@ -493,13 +493,13 @@ func (one sampleShapes) batched(name string, shape []int, n int) bool {
 	return false
 }
 
-// Evaluate implements plugins.Target.
+// Evaluate implements sdk.Target.
 func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send func(*potv1.EvaluateResponse) error) error {
 	m, err := e.model(req.GetModelId())
 	if err != nil {
 		return err
 	}
-	c, release, err := m.program(e.cfg, req.GetPlan(), req.GetOutputs()...)
+	c, release, err := m.program(e, req.GetPlan(), req.GetOutputs()...)
 	if err != nil {
 		return err
 	}

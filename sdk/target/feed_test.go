@@ -1,4 +1,4 @@
-package engine
+package target
 
 import (
 	"context"
@@ -74,7 +74,7 @@ func TestFeeding(t *testing.T) {
 	stacked := &plugins.Dataset{Name: "d", Inputs: []string{"input"}, Tensors: []*potv1.Tensor{graph.FloatTensor("input", []int64{n, 1, 28, 28}, x)}}
 	whole := &plugins.Dataset{Name: "d", Inputs: []string{"input"}, Tensors: []*potv1.Tensor{graph.FloatTensor("input", []int64{n, 1, 1, 28, 28}, x)}}
 	const probe = "/Relu_output_0"
-	e := New(Config{Name: "cpu", Threads: 1, BatchSize: 64})
+	e := newEngine(t, Config{Name: "cpu", Threads: 1, BatchSize: 64})
 	ref, refSamples, refMin, refMean := runFeed(t, e, g, stacked, 0, probe)
 	if len(ref) != n*10 || !slices.Equal(refSamples, []int64{n}) {
 		t.Fatalf("dynamic batch: %d outputs in responses of %v samples", len(ref), refSamples)
@@ -150,7 +150,7 @@ func TestFeedingScalarInput(t *testing.T) {
 		graph.FloatTensor("x", []int64{n, 4}, x),
 		{Name: "k", Dtype: potv1.DataType_DATA_TYPE_INT64, Dims: []int64{n}, Data: k},
 	}}
-	e := New(Config{Name: "cpu", Threads: 1})
+	e := newEngine(t, Config{Name: "cpu", Threads: 1})
 	out, samples, _, _ := runFeed(t, e, g, set, 0, "")
 	if !slices.Equal(samples, []int64{1, 1, 1, 1, 1}) {
 		t.Errorf("responses of %v samples, want one each", samples)

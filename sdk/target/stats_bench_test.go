@@ -1,14 +1,14 @@
-package engine
+package target
 
 import (
 	"context"
 	"testing"
 
+	"github.com/potgo/pot/internal/exampledata"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
-	"github.com/potgo/pot/targets/internal/exampledata"
 )
 
 // BenchmarkCollectStatistics collects what MinMaxQuantization asks of
@@ -28,7 +28,7 @@ func BenchmarkCollectStatistics(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := New(Config{Name: "cpu", Threads: 2})
+	e := newEngine(b, Config{Name: "cpu", Threads: 2})
 	ctx := context.Background()
 	resp, err := e.LoadModel(ctx, g)
 	if err != nil {

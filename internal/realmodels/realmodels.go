@@ -1,6 +1,6 @@
 // Package realmodels reads openWakeWord's models (host/cli/testdata/
 // openwakeword) and the ONNX Runtime references of testdata/realmodels
-// (see its README) for the targets' tests.
+// (see its README) for the tests of the targets and of sdk/target.
 package realmodels
 
 import (

@@ -1,4 +1,4 @@
-package engine
+package target
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func lenet(t *testing.T) *potv1.Graph {
 // same graph run alone.
 func TestInferIntermediate(t *testing.T) {
 	g := lenet(t)
-	e := New(Config{Name: "cpu", Threads: 1})
+	e := newEngine(t, Config{Name: "cpu", Threads: 1})
 	ctx := context.Background()
 	resp, err := e.LoadModel(ctx, g)
 	if err != nil {
@@ -80,7 +80,7 @@ func TestInferIntermediate(t *testing.T) {
 // samples, in batches.
 func TestInferSamplesIntermediate(t *testing.T) {
 	g := lenet(t)
-	e := New(Config{Name: "cpu", Threads: 1, BatchSize: 3})
+	e := newEngine(t, Config{Name: "cpu", Threads: 1, BatchSize: 3})
 	ctx := context.Background()
 	resp, err := e.LoadModel(ctx, g)
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package exampledata reads the example data sets of examples/data (IDX
 // files of MNIST and Fashion-MNIST, normalized as their descriptors say)
-// for the targets' tests.
+// for the tests of the targets and of sdk/target.
 package exampledata
 
 import (

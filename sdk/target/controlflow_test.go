@@ -1,4 +1,4 @@
-package engine
+package target
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/potgo/pot/internal/realmodels"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/targets/internal/realmodels"
 	rt "github.com/potgo/pot/targets/runtime"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
@@ -22,7 +22,7 @@ import (
 func TestStatisticsInsideBranches(t *testing.T) {
 	ctx := context.Background()
 	const repo = "../.."
-	e := New(Config{Name: "test", Threads: 1})
+	e := newEngine(t, Config{Name: "test", Threads: 1})
 	g, err := realmodels.Graph(repo, "hey_jarvis_v0.1.onnx")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package engine
+package target
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func TestStatisticsTokensAsManyAsSamples(t *testing.T) {
 		wantMax += m / n
 	}
 	ctx := context.Background()
-	e := New(Config{Name: "cpu", Threads: 1})
+	e := newEngine(t, Config{Name: "cpu", Threads: 1})
 	resp, err := e.LoadModel(ctx, g)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package engine
+package target
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 // graph with it.
 func TestDescribeListsWhatTheCheckAccepts(t *testing.T) {
 	ctx := context.Background()
-	all, err := New(Config{Name: "all"}).Describe(ctx)
+	all, err := newEngine(t, Config{Name: "all"}).Describe(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	noPool := New(Config{Name: "nopool", Check: func(n *potv1.Node) error {
+	noPool := newEngine(t, Config{Name: "nopool", Check: func(n *potv1.Node) error {
 		if n.GetOpType() == "MaxPool" {
 			return fmt.Errorf("no pooling unit")
 		}
