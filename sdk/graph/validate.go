@@ -14,14 +14,24 @@ import (
 // readers, which recurse per level, work without bound.
 const MaxNesting = 64
 
-// CheckNesting returns an error naming the node whose graph attribute
-// is nested deeper than MaxNesting.
-func CheckNesting(g *potv1.Graph) error {
-	return checkNesting(g, 0)
+// MaxArity is the most inputs, and the most outputs, pot reads of one
+// node. ONNX sets no limit; real models stay far below (a Concat of a
+// few hundred tensors), and a node of a million outputs only makes every
+// reader build tables of a million names before it fails.
+const MaxArity = 1 << 16
+
+// CheckLimits returns an error naming the first node, in g or its
+// subgraphs, with more than MaxArity inputs or outputs, or whose graph
+// attribute is nested deeper than MaxNesting.
+func CheckLimits(g *potv1.Graph) error {
+	return checkLimits(g, 0)
 }
 
-func checkNesting(g *potv1.Graph, depth int) error {
+func checkLimits(g *potv1.Graph, depth int) error {
 	for _, n := range g.GetNodes() {
+		if err := ArityError(n.GetName(), n.GetOpType(), len(n.GetInputs()), len(n.GetOutputs())); err != nil {
+			return err
+		}
 		for _, a := range n.GetAttributes() {
 			subs := a.GetGraphs()
 			if a.GetG() != nil {
@@ -34,7 +44,7 @@ func checkNesting(g *potv1.Graph, depth int) error {
 				return NestingError(n.GetName(), n.GetOpType(), a.GetName())
 			}
 			for _, sg := range subs {
-				if err := checkNesting(sg, depth+1); err != nil {
+				if err := checkLimits(sg, depth+1); err != nil {
 					return err
 				}
 			}
@@ -47,6 +57,20 @@ func checkNesting(g *potv1.Graph, depth int) error {
 // deeper than MaxNesting.
 func NestingError(node, opType, attr string) error {
 	return fmt.Errorf("node %q (%s): attribute %q holds a graph nested more than %d levels deep (pot reads at most %d)", node, opType, attr, MaxNesting, MaxNesting)
+}
+
+// ArityError is the error of a node with more than MaxArity inputs or
+// outputs, or nil.
+func ArityError(node, opType string, inputs, outputs int) error {
+	for _, c := range []struct {
+		what string
+		n    int
+	}{{"inputs", inputs}, {"outputs", outputs}} {
+		if c.n > MaxArity {
+			return fmt.Errorf("node %q (%s) has %d %s (pot reads at most %d per node)", node, opType, c.n, c.what, MaxArity)
+		}
+	}
+	return nil
 }
 
 // CheckAcyclic returns an error when the nodes of g, or of one of its

@@ -18,7 +18,7 @@ func deep(depth int) *potv1.Graph {
 	return g
 }
 
-func TestCheckNesting(t *testing.T) {
+func TestCheckLimits(t *testing.T) {
 	tests := []struct {
 		depth int
 		want  string
@@ -29,9 +29,25 @@ func TestCheckNesting(t *testing.T) {
 		{500, `node "if_64" (If)`},
 	}
 	for _, tc := range tests {
-		err := graph.CheckNesting(deep(tc.depth))
+		err := graph.CheckLimits(deep(tc.depth))
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("depth %d: error %v, want %q", tc.depth, err, tc.want)
+		}
+	}
+	many := make([]string, graph.MaxArity+1)
+	for _, tc := range []struct {
+		node *potv1.Node
+		want string
+	}{
+		{nd("concat", "Concat", many[:graph.MaxArity], []string{"y"}), ""},
+		{nd("concat", "Concat", many, []string{"y"}), `node "concat" (Concat) has 65537 inputs (pot reads at most 65536 per node)`},
+		{nd("split", "Split", []string{"x"}, many), `node "split" (Split) has 65537 outputs`},
+	} {
+		g := deep(3)
+		g.Nodes[0].Attributes[0].G.Nodes[0].Attributes[0].G.Nodes = append(g.Nodes[0].Attributes[0].G.Nodes[0].Attributes[0].G.Nodes, tc.node)
+		err := graph.CheckLimits(g)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: error %v, want %q", tc.node.GetName(), err, tc.want)
 		}
 	}
 }

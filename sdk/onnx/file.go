@@ -48,7 +48,7 @@ func Decode(b []byte) (*onnxpb.ModelProto, error) {
 	if len(m.GetOpsetImport()) == 0 && m.GetIrVersion() >= 3 {
 		return nil, fmt.Errorf("ir_version %d model without opset_import (the file may be truncated)", m.GetIrVersion())
 	}
-	if err := checkNesting(m); err != nil {
+	if err := checkLimits(m); err != nil {
 		return nil, err
 	}
 	if err := checkModel(m); err != nil {

@@ -20,7 +20,7 @@ func ToGraph(m *onnxpb.ModelProto) (*potv1.Graph, error) {
 	if gp == nil {
 		return nil, fmt.Errorf("model has no graph")
 	}
-	if err := checkNesting(m); err != nil {
+	if err := checkLimits(m); err != nil {
 		return nil, err
 	}
 	g := &potv1.Graph{Name: gp.GetName(), IrVersion: m.GetIrVersion(), Metadata: map[string]string{}}

@@ -100,6 +100,22 @@ func TestUntrustedCycles(t *testing.T) {
 	})
 }
 
+// TestUntrustedArity: a node of more than graph.MaxArity outputs or
+// inputs is refused before its names are indexed.
+func TestUntrustedArity(t *testing.T) {
+	concat := hostile.ManyOutputs(1)
+	concat.Graph.Node[0] = hostile.Node("concat", "Concat", make([]string, 70000), []string{"y"}, hostile.Int("axis", 0))
+	checkUntrusted(t, []struct {
+		name  string
+		model *onnxpb.ModelProto
+		want  string
+	}{
+		{"a million outputs", hostile.ManyOutputs(1_000_000), `node "split" (Split) has 1000000 outputs (pot reads at most 65536 per node)`},
+		{"70000 inputs", concat, `node "concat" (Concat) has 70000 inputs`},
+		{"1000 outputs", hostile.ManyOutputs(1000), ""},
+	})
+}
+
 // TestUntrustedTensors: initializers whose data disagrees with their
 // dims, whose dims overflow, or whose type disagrees with the type the
 // graph declares for them are refused, naming the tensor.

@@ -147,6 +147,9 @@ type subRef struct{ step, sub int }
 // not support fails with an *UnsupportedOpsError naming all of them, the
 // nodes of subgraphs included.
 func Compile(g *potv1.Graph, opts Options) (*Program, error) {
+	if err := graph.CheckLimits(g); err != nil {
+		return nil, err
+	}
 	c := &compiler{opts: opts, ctx: ops.NewContext(opts.Threads), free: map[*potv1.Graph][]string{}}
 	opsets := map[string]int64{}
 	for _, o := range g.GetOpsets() {
@@ -318,7 +321,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		if len(implicit) > 0 || len(graph.Subgraphs(n)) > 0 {
 			node.Env = &subgraphEnv{c: c, outer: p, base: len(n.GetInputs()), implicit: implicit}
 		}
-		k, err := f(node)
+		k, err := newKernel(f, node)
 		if err != nil {
 			var all *UnsupportedOpsError
 			if errors.As(err, &all) {
@@ -563,7 +566,7 @@ func (p *Program) fold(st step) error {
 			out[i] = &tensor.Tensor{}
 		}
 	}
-	if err := st.kernel.Run(p.ctx, in, out); err != nil {
+	if err := runKernel(st, p.ctx, in, out); err != nil {
 		return err
 	}
 	if p.opts.Policy != nil {
@@ -1028,6 +1031,13 @@ func (s *Session) watchesAny(vs []int) bool {
 	return false
 }
 
+// newKernel builds a node's kernel, turning a panic of the factory (a
+// bug on some unforeseen attribute) into an error as runKernel does.
+func newKernel(f ops.Factory, n *ops.Node) (k ops.Kernel, err error) {
+	defer kernelPanic(&err)
+	return f(n)
+}
+
 // runKernel runs one kernel and turns a panic (a kernel bug on some
 // unforeseen shape) into an error, so that one bad node cannot take down
 // a plugin process.
@@ -1036,9 +1046,15 @@ func runKernel(st step, ctx *ops.Context, in, out []*tensor.Tensor) (err error) 
 	return st.kernel.Run(ctx, in, out)
 }
 
-// kernelPanic, deferred, turns a kernel's panic into *err.
+// kernelPanic, deferred, turns a kernel's panic into *err: a tensor the
+// runtime refuses to allocate (*tensor.SizeError) as itself, anything
+// else as a kernel failure.
 func kernelPanic(err *error) {
 	if r := recover(); r != nil {
+		if se, ok := r.(*tensor.SizeError); ok {
+			*err = se
+			return
+		}
 		*err = fmt.Errorf("kernel failed: %v", r)
 	}
 }
