@@ -293,6 +293,9 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: reason})
 			continue
 		}
+		if err := checkOutputs(n); err != nil {
+			return nil, err
+		}
 		st := step{node: n}
 		implicit := graph.ImplicitInputs(n)
 		consts := make([]*tensor.Tensor, len(n.GetInputs()))
@@ -568,6 +571,13 @@ func (p *Program) fold(st step) error {
 	}
 	if err := runKernel(st, p.ctx, in, out); err != nil {
 		return err
+	}
+	for i, t := range out {
+		if t != nil {
+			if err := computed(st.node, i, t); err != nil {
+				return err
+			}
+		}
 	}
 	if p.opts.Policy != nil {
 		p.opts.Policy.Output(st.node, out)
@@ -997,11 +1007,39 @@ func (s *Session) exec(ctx context.Context) error {
 		}
 		for i, v := range st.out {
 			if v >= 0 {
+				if err := computed(st.node, i, out[i]); err != nil {
+					return err
+				}
 				if err := s.watched(v, out[i]); err != nil {
 					return err
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkOutputs refuses a node without its first output: every operator
+// computes it, and kernels write it unconditionally, but the recurrent
+// ones, whose outputs are all optional.
+func checkOutputs(n *potv1.Node) error {
+	switch n.GetOpType() {
+	case "LSTM", "GRU", "RNN":
+		return nil
+	}
+	if len(n.GetOutputs()) == 0 || n.GetOutputs()[0] == "" {
+		return fmt.Errorf("node %q (%s) has no first output", n.GetName(), n.GetOpType())
+	}
+	return nil
+}
+
+// computed checks that a step gave its output i a value: a node may
+// declare more outputs than its operator has, and the readers of such
+// an output must not see an empty tensor (or, once its buffer is reused,
+// another value).
+func computed(n *potv1.Node, i int, t *tensor.Tensor) error {
+	if t.DType == tensor.Undefined {
+		return fmt.Errorf("node %q (%s): output %d (%q) is not computed: %s has fewer outputs", n.GetName(), n.GetOpType(), i, n.GetOutputs()[i], n.GetOpType())
 	}
 	return nil
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/potgo/pot/internal/hostile"
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/targets/runtime"
+	"github.com/potgo/pot/targets/runtime/ops"
 	"github.com/potgo/pot/targets/runtime/tensor"
 )
 
@@ -156,4 +158,69 @@ func TestUntrustedTensors(t *testing.T) {
 		{"initializer type differs from its value_info", mismatch, `node "mul" (Mul): Mul: operand types float32 and int64 differ`},
 		{"dims overflowing", hugeDims, `tensor "s": [4 2147483647 2147483647] elements is too many`},
 	})
+}
+
+// TestOperatorsRefuseBadArity builds a node of every registered
+// operator with 0 to 3 inputs (float or int64, constants that fold at
+// compile time or inputs fed at run time, the last one possibly
+// omitted) and outputs of different counts, some omitted: each compiles
+// and runs or fails with an error, and no kernel panics (which the
+// runtime reports as "kernel failed").
+func TestOperatorsRefuseBadArity(t *testing.T) {
+	defer tensor.SetMaxBytes(tensor.SetMaxBytes(16 << 20))
+	values := map[tensor.DType]func(name string) (*potv1.Tensor, *tensor.Tensor){
+		tensor.Float: func(name string) (*potv1.Tensor, *tensor.Tensor) {
+			return graph.FloatTensor(name, []int64{2, 2}, []float32{1, 2, 3, 4}), tensor.From([]int{2, 2}, []float32{1, 2, 3, 4})
+		},
+		tensor.Int64: func(name string) (*potv1.Tensor, *tensor.Tensor) {
+			return &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_INT64, Dims: []int64{2}, Data: make([]byte, 16)}, tensor.From([]int{2}, []int64{0, 0})
+		},
+	}
+	for _, op := range ops.Registered() {
+		for nin := 0; nin <= 3; nin++ {
+			for _, dt := range []tensor.DType{tensor.Float, tensor.Int64} {
+				for _, fold := range []bool{true, false} {
+					for _, omit := range []bool{false, true} {
+						for _, outs := range [][]string{{"y"}, {"y", "z"}, {"y", "", "w"}, {"", "y"}} {
+							g := &potv1.Graph{Opsets: []*potv1.OpsetImport{{Domain: op.Domain, Version: op.Since}}, Outputs: []*potv1.ValueInfo{{Name: "y"}},
+								Nodes: []*potv1.Node{{Name: "n", OpType: op.OpType, Domain: op.Domain, Outputs: outs}}}
+							if op.Domain != "" {
+								g.Opsets = append(g.Opsets, &potv1.OpsetImport{Version: 13})
+							}
+							feed := map[string]*tensor.Tensor{}
+							for i := 0; i < nin; i++ {
+								name := fmt.Sprintf("i%d", i)
+								if omit && i == nin-1 {
+									name = ""
+								}
+								g.Nodes[0].Inputs = append(g.Nodes[0].Inputs, name)
+								if name == "" {
+									continue
+								}
+								init, val := values[dt](name)
+								if fold {
+									g.Initializers = append(g.Initializers, init)
+								} else {
+									g.Inputs = append(g.Inputs, &potv1.ValueInfo{Name: name, Dtype: potv1.DataType(dt)})
+									feed[name] = val
+								}
+							}
+							err := func() error {
+								p, err := runtime.Compile(g, runtime.Options{})
+								if err != nil {
+									return err
+								}
+								defer p.Close()
+								_, err = p.Run(context.Background(), feed)
+								return err
+							}()
+							if err != nil && strings.Contains(err.Error(), "kernel failed") {
+								t.Errorf("%s %s@%d, inputs %q of %v (folded %v), outputs %q: %v", op.Domain, op.OpType, op.Since, g.Nodes[0].Inputs, dt, fold, outs, err)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
 }
