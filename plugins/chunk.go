@@ -3,10 +3,12 @@ package plugins
 import (
 	"fmt"
 	"io"
+	"math"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/onnx"
 )
 
 // inlineBudget is how many bytes of tensor data may travel inside the
@@ -57,6 +59,10 @@ func SendGraph(g *potv1.Graph, chunkSize int, send func(*potv1.ModelChunk) error
 	return nil
 }
 
+// maxPrealloc bounds what a GraphReceiver allocates for a tensor before
+// its data arrives: the header's data_size is a claim.
+const maxPrealloc = 64 << 20
+
 // GraphReceiver reassembles a graph from ModelChunks.
 type GraphReceiver struct {
 	g        *potv1.Graph
@@ -88,16 +94,23 @@ func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
 		if !ok {
 			return fmt.Errorf("graph stream: data for unknown tensor %q", tc.GetTensor())
 		}
-		size := t.GetDataSize()
-		if t.Data == nil {
-			t.Data = make([]byte, size)
-		}
+		// Chunks come in order (SendGraph sends them so): each starts
+		// where the previous ended, so that no byte is sent twice or
+		// skipped, and the data grows with what arrives rather than
+		// being allocated at the size the header claims.
+		size, got := t.GetDataSize(), r.received[tc.GetTensor()]
 		end := tc.GetOffset() + int64(len(tc.GetData()))
-		if tc.GetOffset() < 0 || end > size {
+		if tc.GetOffset() < 0 || tc.GetOffset() > size || int64(len(tc.GetData())) > size-tc.GetOffset() {
 			return fmt.Errorf("graph stream: tensor %q chunk [%d, %d) outside its %d bytes", tc.GetTensor(), tc.GetOffset(), end, size)
 		}
-		copy(t.Data[tc.GetOffset():end], tc.GetData())
-		r.received[tc.GetTensor()] += int64(len(tc.GetData()))
+		if tc.GetOffset() != got {
+			return fmt.Errorf("graph stream: tensor %q chunk at offset %d, want %d (chunks come in order)", tc.GetTensor(), tc.GetOffset(), got)
+		}
+		if t.Data == nil {
+			t.Data = make([]byte, 0, min(size, maxPrealloc))
+		}
+		t.Data = append(t.Data, tc.GetData()...)
+		r.received[tc.GetTensor()] = end
 	default:
 		return fmt.Errorf("graph stream: empty chunk")
 	}
@@ -203,6 +216,9 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 		if r.d != nil {
 			return fmt.Errorf("data stream: a second header")
 		}
+		if p.Header.GetSamples() < 0 {
+			return fmt.Errorf("data stream: header announces %d samples", p.Header.GetSamples())
+		}
 		r.d = &Dataset{Name: p.Header.GetName(), Inputs: p.Header.GetInputs()}
 		r.n = p.Header.GetSamples()
 	case *potv1.DataChunk_Batch_:
@@ -212,6 +228,9 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 		ins := p.Batch.GetInputs()
 		if len(ins) != len(r.d.Inputs) {
 			return fmt.Errorf("data stream: batch of %d inputs, header names %d", len(ins), len(r.d.Inputs))
+		}
+		if err := r.checkBatch(ins); err != nil {
+			return err
 		}
 		if r.d.Tensors == nil {
 			for _, t := range ins {
@@ -236,6 +255,48 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 		return fmt.Errorf("data stream: empty chunk")
 	}
 	return nil
+}
+
+// checkBatch checks that the inputs of a batch hold the same number of
+// samples, which with the samples received so far stay within the
+// header's, and data of the size their dims and types say.
+func (r *DatasetReceiver) checkBatch(ins []*potv1.Tensor) error {
+	for i, t := range ins {
+		dims := t.GetDims()
+		if len(dims) == 0 {
+			return fmt.Errorf("data stream: input %d of a batch is a scalar, want samples first", i)
+		}
+		if dims[0] != ins[0].GetDims()[0] {
+			return fmt.Errorf("data stream: batch inputs hold %d and %d samples", ins[0].GetDims()[0], dims[0])
+		}
+		n, err := elements(dims)
+		if err != nil {
+			return fmt.Errorf("data stream: input %d: %w", i, err)
+		}
+		if t.GetDtype() == potv1.DataType_DATA_TYPE_STRING {
+			return fmt.Errorf("data stream: input %d holds strings", i)
+		}
+		if want := onnx.RawSize(int32(t.GetDtype()), n); want < 0 || int64(len(t.GetData())) != want {
+			return fmt.Errorf("data stream: input %d has %d data bytes for %v of dims %v", i, len(t.GetData()), t.GetDtype(), dims)
+		}
+	}
+	if got := r.d.Samples(); ins[0].GetDims()[0] > r.n-got {
+		return fmt.Errorf("data stream: %d more samples after %d, the header announced %d", ins[0].GetDims()[0], got, r.n)
+	}
+	return nil
+}
+
+// elements is the element count of dims, which must be non-negative and
+// not overflow.
+func elements(dims []int64) (int64, error) {
+	n := int64(1)
+	for _, d := range dims {
+		if d < 0 || d > 0 && n > math.MaxInt64/d {
+			return 0, fmt.Errorf("bad dims %v", dims)
+		}
+		n *= d
+	}
+	return n, nil
 }
 
 // Dataset returns the reassembled data set.
