@@ -338,6 +338,23 @@ func TestGeometry(t *testing.T) {
 		{"cover wide", geometry{coverW: 16, coverH: 16, cropW: 16, cropH: 16}, 40, 20, 32, 16, image.Rect(8, 0, 24, 16)},
 		{"cover same", geometry{coverW: 28, coverH: 28, cropW: 28, cropH: 28}, 28, 28, 28, 28, image.Rect(0, 0, 28, 28)},
 	}
+	// Sizes from a descriptor or a model input, which once made pixels
+	// allocate their square.
+	for _, tc := range []struct {
+		g    geometry
+		w, h int
+		want string
+	}{
+		{geometry{resize: 1 << 40}, 28, 28, "resizing a 28×28 image to 1099511627776 (or to cover 0×0) asks for more than the 134217728 pixels pot reads"},
+		{geometry{resize: 100000}, 28, 28, "resizing a 28×28 image gives 100000×100000 pixels"},
+		{geometry{resize: 1 << 26}, 1, 1 << 26, "resizing a 1×67108864 image gives"},
+		{geometry{coverW: 1 << 20, coverH: 1 << 20, cropW: 1 << 20, cropH: 1 << 20}, 28, 28, "gives 1048576×1048576 pixels"},
+		{geometry{}, 1 << 20, 1 << 20, "image of 1048576×1048576 pixels"},
+	} {
+		if _, _, _, err := tc.g.plan(tc.w, tc.h); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v of %d×%d: %v, want %q", tc.g, tc.w, tc.h, err, tc.want)
+		}
+	}
 	for _, tc := range tests {
 		rw, rh, crop, err := tc.g.plan(tc.w, tc.h)
 		if err != nil {
