@@ -261,6 +261,9 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 // samples, which with the samples received so far stay within the
 // header's, and data of the size their dims and types say.
 func (r *DatasetReceiver) checkBatch(ins []*potv1.Tensor) error {
+	if len(ins) == 0 {
+		return fmt.Errorf("data stream: a batch without inputs")
+	}
 	for i, t := range ins {
 		dims := t.GetDims()
 		if len(dims) == 0 {

@@ -202,6 +202,10 @@ func TestDatasetReceiverErrors(t *testing.T) {
 		{"negative samples", []*potv1.DataChunk{header, batch(0, -1, 2), batch(24, 3, 2)}, "bad dims [-1 2]"},
 		{"data shorter than dims", []*potv1.DataChunk{header, batch(4, 2, 2)}, "input 0 has 4 data bytes"},
 		{"more samples than announced", []*potv1.DataChunk{header, batch(24, 3, 2)}, "3 more samples after 0, the header announced 2"},
+		// A batch of no inputs for a header of none once panicked the
+		// check above.
+		{"no inputs", []*potv1.DataChunk{{Payload: &potv1.DataChunk_Header_{Header: &potv1.DataChunk_Header{Samples: 1}}},
+			{Payload: &potv1.DataChunk_Batch_{Batch: &potv1.DataChunk_Batch{}}}}, "a batch without inputs"},
 		{"negative header", []*potv1.DataChunk{{Payload: &potv1.DataChunk_Header_{Header: &potv1.DataChunk_Header{Samples: -1}}}}, "header announces -1 samples"},
 		{"fewer samples than announced", []*potv1.DataChunk{header, batch(8, 1, 2)}, "received 1 of 2 samples"},
 	}
