@@ -43,7 +43,7 @@ while read -r pkg target; do
 		result="FAILED (see $log)"
 		status=1
 	fi
-	last=$(grep '^fuzz: elapsed' "$log" | tail -n 1 | sed 's/^fuzz: //')
+	last=$(grep '^fuzz: elapsed' "$log" | tail -n 1 | sed -e 's/^fuzz: //' -e 's# ([0-9]*/sec)##')
 	echo "$pkg $target: $result; ${last:-no fuzzing progress}"
 done <"$targets"
 exit $status
