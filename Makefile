@@ -9,6 +9,9 @@
 #   make bigmodel  quantize a generated 2.5 GiB model (external data) and
 #                report time and peak memory; out of `make test`
 #                (BIGMODEL_DIR keeps the model, about 4 GiB of disk)
+#   make fuzz    every fuzz target for FUZZTIME each (default 2m; one
+#                worker, FUZZPARALLEL); logs and a summary per target
+#                (tools/fuzz.sh)
 #   make proto   regenerate proto/ Go code (protoc from Debian's
 #                protobuf-compiler; generators pinned in go.mod's tool block)
 
@@ -17,8 +20,10 @@ BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/potgo/pot/sdk.BuildVersion=$(VERSION) -X github.com/potgo/pot/host/cli.Version=$(VERSION)
 PKGS    := ./host/cmd/pot ./targets/cmd/... ./algorithms/cmd/...
+FUZZTIME     ?= 2m
+FUZZPARALLEL ?= 1
 
-.PHONY: all build test race demo bigmodel proto vet clean
+.PHONY: all build test race demo bigmodel fuzz proto vet clean
 
 # Packages with concurrent code: the host (plugin manager, pipeline
 # workers, progress), the transport, the SDK and the runtime's parallel
@@ -53,6 +58,9 @@ demo: build
 
 bigmodel: build
 	POT_BIGMODEL=$(BIGMODEL_DIR) $(GO) test ./host/cli -run '^TestBigModel$$' -count=1 -v -timeout 60m
+
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) ./tools/fuzz.sh
 
 proto:
 	./proto/gen.sh

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/onnx"
 )
 
 // inlineBudget is how many bytes of tensor data may travel inside the
@@ -70,6 +72,28 @@ type KnownTensors interface {
 	KnownTensor(name string) []byte
 }
 
+// maxPrealloc bounds what a GraphReceiver allocates for a tensor before
+// its data arrives: the header's data_size is a claim.
+const maxPrealloc = 64 << 20
+
+// growFor makes room for n more bytes of a tensor of size bytes: the
+// whole size once a quarter of it has arrived (a claim backed by data:
+// one allocation, no copies beyond that quarter), else double.
+func growFor(b []byte, n int, size int64) []byte {
+	need := len(b) + n
+	if need <= cap(b) {
+		return b
+	}
+	c := int64(2 * cap(b))
+	if int64(need) >= size/4 {
+		c = size
+	}
+	c = min(max(c, int64(need)), size)
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
+}
+
 // GraphReceiver reassembles a graph from ModelChunks.
 type GraphReceiver struct {
 	// Known, when set, looks up data the receiver already holds (see
@@ -117,27 +141,37 @@ func (r *GraphReceiver) Add(c *potv1.ModelChunk) error {
 		if !ok {
 			return fmt.Errorf("graph stream: data for unknown tensor %q", tc.GetTensor())
 		}
-		size := t.GetDataSize()
+		// Chunks come in order (SendGraph sends them so): each starts
+		// where the previous ended, so that no byte is sent twice or
+		// skipped, and the data grows with what arrives rather than
+		// being allocated at the size the header claims.
+		size, got := t.GetDataSize(), r.received[tc.GetTensor()]
 		end := tc.GetOffset() + int64(len(tc.GetData()))
-		if tc.GetOffset() < 0 || end > size {
+		if tc.GetOffset() < 0 || tc.GetOffset() > size || int64(len(tc.GetData())) > size-tc.GetOffset() {
 			return fmt.Errorf("graph stream: tensor %q chunk [%d, %d) outside its %d bytes", tc.GetTensor(), tc.GetOffset(), end, size)
 		}
+		if tc.GetOffset() != got {
+			return fmt.Errorf("graph stream: tensor %q chunk at offset %d, want %d (chunks come in order)", tc.GetTensor(), tc.GetOffset(), got)
+		}
 		if k, ok := r.same[tc.GetTensor()]; ok {
-			if bytes.Equal(k[tc.GetOffset():end], tc.GetData()) {
-				r.received[tc.GetTensor()] += int64(len(tc.GetData()))
-				filemap.Release(k[tc.GetOffset():end]) // compared; need not stay resident
+			if bytes.Equal(k[got:end], tc.GetData()) {
+				r.received[tc.GetTensor()] = end
+				filemap.Release(k[got:end]) // compared; need not stay resident
 				return nil
 			}
 			// A difference: from here on, a copy of its own. The chunks
-			// received so far equal k, so k is their content.
+			// received so far equal k, so k is their content; k's size
+			// is the tensor's, so the claim is backed.
 			delete(r.same, tc.GetTensor())
-			t.Data = append([]byte(nil), k...)
+			t.Data = make([]byte, got, size)
+			copy(t.Data, k[:got])
 		}
 		if t.Data == nil {
-			t.Data = make([]byte, size)
+			t.Data = make([]byte, 0, min(size, maxPrealloc))
 		}
-		copy(t.Data[tc.GetOffset():end], tc.GetData())
-		r.received[tc.GetTensor()] += int64(len(tc.GetData()))
+		t.Data = growFor(t.Data, len(tc.GetData()), size)
+		t.Data = append(t.Data, tc.GetData()...)
+		r.received[tc.GetTensor()] = end
 	default:
 		return fmt.Errorf("graph stream: empty chunk")
 	}
@@ -265,6 +299,9 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 		if r.d != nil {
 			return fmt.Errorf("data stream: a second header")
 		}
+		if p.Header.GetSamples() < 0 {
+			return fmt.Errorf("data stream: header announces %d samples", p.Header.GetSamples())
+		}
 		r.d = &Dataset{Name: p.Header.GetName(), Inputs: p.Header.GetInputs()}
 		r.n = p.Header.GetSamples()
 	case *potv1.DataChunk_Batch_:
@@ -274,6 +311,9 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 		ins := p.Batch.GetInputs()
 		if len(ins) != len(r.d.Inputs) {
 			return fmt.Errorf("data stream: batch of %d inputs, header names %d", len(ins), len(r.d.Inputs))
+		}
+		if err := r.checkBatch(ins); err != nil {
+			return err
 		}
 		if r.d.Tensors == nil {
 			for _, t := range ins {
@@ -298,6 +338,51 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 		return fmt.Errorf("data stream: empty chunk")
 	}
 	return nil
+}
+
+// checkBatch checks that the inputs of a batch hold the same number of
+// samples, which with the samples received so far stay within the
+// header's, and data of the size their dims and types say.
+func (r *DatasetReceiver) checkBatch(ins []*potv1.Tensor) error {
+	if len(ins) == 0 {
+		return fmt.Errorf("data stream: a batch without inputs")
+	}
+	for i, t := range ins {
+		dims := t.GetDims()
+		if len(dims) == 0 {
+			return fmt.Errorf("data stream: input %d of a batch is a scalar, want samples first", i)
+		}
+		if dims[0] != ins[0].GetDims()[0] {
+			return fmt.Errorf("data stream: batch inputs hold %d and %d samples", ins[0].GetDims()[0], dims[0])
+		}
+		n, err := elements(dims)
+		if err != nil {
+			return fmt.Errorf("data stream: input %d: %w", i, err)
+		}
+		if t.GetDtype() == potv1.DataType_DATA_TYPE_STRING {
+			return fmt.Errorf("data stream: input %d holds strings", i)
+		}
+		if want := onnx.RawSize(int32(t.GetDtype()), n); want < 0 || int64(len(t.GetData())) != want {
+			return fmt.Errorf("data stream: input %d has %d data bytes for %v of dims %v", i, len(t.GetData()), t.GetDtype(), dims)
+		}
+	}
+	if got := r.d.Samples(); ins[0].GetDims()[0] > r.n-got {
+		return fmt.Errorf("data stream: %d more samples after %d, the header announced %d", ins[0].GetDims()[0], got, r.n)
+	}
+	return nil
+}
+
+// elements is the element count of dims, which must be non-negative and
+// not overflow.
+func elements(dims []int64) (int64, error) {
+	n := int64(1)
+	for _, d := range dims {
+		if d < 0 || d > 0 && n > math.MaxInt64/d {
+			return 0, fmt.Errorf("bad dims %v", dims)
+		}
+		n *= d
+	}
+	return n, nil
 }
 
 // Dataset returns the reassembled data set.

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -118,6 +119,14 @@ func TestGraphReceiverErrors(t *testing.T) {
 		{"out of range", []*potv1.ModelChunk{header, chunk("w", 5, 6)}, "outside its 10 bytes"},
 		{"negative offset", []*potv1.ModelChunk{header, chunk("w", -1, 1)}, "outside its 10 bytes"},
 		{"short", []*potv1.ModelChunk{header, chunk("w", 0, 4)}, "received 4 of 10 bytes"},
+		// Overlapping chunks once added up to the size with bytes 5-9
+		// never sent.
+		{"overlap", []*potv1.ModelChunk{header, chunk("w", 0, 5), chunk("w", 0, 5)}, `tensor "w" chunk at offset 0, want 5 (chunks come in order)`},
+		{"out of order", []*potv1.ModelChunk{header, chunk("w", 5, 5), chunk("w", 0, 5)}, `chunk at offset 5, want 0`},
+		{"offset overflowing", []*potv1.ModelChunk{header, chunk("w", math.MaxInt64, 2)}, "outside its 10 bytes"},
+		// A header claiming 4 EiB once made the receiver allocate them.
+		{"huge data_size", []*potv1.ModelChunk{{Payload: &potv1.ModelChunk_Graph{Graph: &potv1.Graph{
+			Initializers: []*potv1.Tensor{{Name: "w", DataSize: math.MaxInt64}}}}}, chunk("w", 0, 4)}, "received 4 of 9223372036854775807 bytes"},
 		{"empty chunk", []*potv1.ModelChunk{header, {}}, "empty chunk"},
 	}
 	for _, tc := range tests {
@@ -199,5 +208,48 @@ func TestGraphReceiverSharesKnownTensors(t *testing.T) {
 	}
 	if &b[0] == &held["b"][0] || !bytes.Equal(b, g.Initializers[1].Data) {
 		t.Error("tensor b, differing from the known data, does not hold its own bytes")
+	}
+}
+
+func TestDatasetReceiverErrors(t *testing.T) {
+	header := &potv1.DataChunk{Payload: &potv1.DataChunk_Header_{Header: &potv1.DataChunk_Header{Name: "d", Inputs: []string{"x"}, Samples: 2}}}
+	batch := func(data int, dims ...int64) *potv1.DataChunk {
+		return &potv1.DataChunk{Payload: &potv1.DataChunk_Batch_{Batch: &potv1.DataChunk_Batch{Inputs: []*potv1.Tensor{
+			{Name: "x", Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: dims, Data: make([]byte, data)}}}}}
+	}
+	tests := []struct {
+		name   string
+		chunks []*potv1.DataChunk
+		want   string // "" when the data set arrives
+	}{
+		{"two batches", []*potv1.DataChunk{header, batch(8, 1, 2), batch(8, 1, 2)}, ""},
+		// A scalar batch input once panicked the receiver.
+		{"scalar input", []*potv1.DataChunk{header, batch(4)}, "input 0 of a batch is a scalar"},
+		{"negative samples", []*potv1.DataChunk{header, batch(0, -1, 2), batch(24, 3, 2)}, "bad dims [-1 2]"},
+		{"data shorter than dims", []*potv1.DataChunk{header, batch(4, 2, 2)}, "input 0 has 4 data bytes"},
+		{"more samples than announced", []*potv1.DataChunk{header, batch(24, 3, 2)}, "3 more samples after 0, the header announced 2"},
+		// A batch of no inputs for a header of none once panicked the
+		// check above.
+		{"no inputs", []*potv1.DataChunk{{Payload: &potv1.DataChunk_Header_{Header: &potv1.DataChunk_Header{Samples: 1}}},
+			{Payload: &potv1.DataChunk_Batch_{Batch: &potv1.DataChunk_Batch{}}}}, "a batch without inputs"},
+		{"negative header", []*potv1.DataChunk{{Payload: &potv1.DataChunk_Header_{Header: &potv1.DataChunk_Header{Samples: -1}}}}, "header announces -1 samples"},
+		{"fewer samples than announced", []*potv1.DataChunk{header, batch(8, 1, 2)}, "received 1 of 2 samples"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r DatasetReceiver
+			var err error
+			for _, c := range tc.chunks {
+				if err = r.Add(c); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				_, err = r.Dataset()
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -80,7 +80,7 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 	if err != nil {
 		return err
 	}
-	one, byName, err := parseShapes(f.shape)
+	one, byName, err := config.ParseShapes(f.shape)
 	if err != nil {
 		return err
 	}

@@ -131,38 +131,46 @@ func TestErrors(t *testing.T) {
 		{"config with run flags", []string{"quantize", "-c", unknownKey, "--model", lenet}, []string{"drop --model"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			cwd := t.TempDir() // POT's results/ would land here
-			outDir := t.TempDir()
-			args := append([]string{}, tc.args...)
-			hasOutput := false
-			for _, a := range args {
-				hasOutput = hasOutput || a == "-o"
-			}
-			if !hasOutput {
-				args = append(args, "-o", filepath.Join(outDir, "out.onnx"))
-			}
-			stdout, stderr, code := potBin(t, cwd, args...)
-			if code == 0 {
-				t.Fatalf("exit status 0; stdout %q", stdout)
-			}
-			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
-			if len(lines) != 1 || !strings.HasPrefix(lines[0], "pot: ") {
-				t.Errorf("stderr is not one line starting with \"pot: \":\n%s", stderr)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr %q does not mention %q", stderr, w)
-				}
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q, want nothing", stdout)
-			}
-			for _, dir := range []string{outDir, cwd} {
-				if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-					t.Errorf("files left in %s: %v", dir, entries)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { expectFailure(t, tc.args, tc.want) })
+	}
+}
+
+// expectFailure runs the binary with args (and -o into a fresh folder
+// unless args give one) in a fresh working folder and checks that it
+// fails as a command should: a non-zero exit status, one line on stderr
+// starting with "pot: " and holding every want, nothing on stdout, no
+// file left behind.
+func expectFailure(t *testing.T, args []string, want []string) {
+	t.Helper()
+	cwd := t.TempDir() // POT's results/ would land here
+	outDir := t.TempDir()
+	args = append([]string{}, args...)
+	hasOutput := false
+	for _, a := range args {
+		hasOutput = hasOutput || a == "-o"
+	}
+	if !hasOutput {
+		args = append(args, "-o", filepath.Join(outDir, "out.onnx"))
+	}
+	stdout, stderr, code := potBin(t, cwd, args...)
+	if code == 0 {
+		t.Fatalf("exit status 0; stdout %q", stdout)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "pot: ") {
+		t.Errorf("stderr is not one line starting with \"pot: \":\n%s", stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q does not mention %q", stderr, w)
+		}
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q, want nothing", stdout)
+	}
+	for _, dir := range []string{outDir, cwd} {
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("files left in %s: %v", dir, entries)
+		}
 	}
 }

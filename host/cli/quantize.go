@@ -351,7 +351,7 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 			n = 300
 		}
 		cfg.Engine = config.Engine{Type: config.EngineDataFree, EvalDataSource: f.evalData, SubsetSize: n}
-		if cfg.Engine.Shape, cfg.Engine.Shapes, err = parseShapes(f.shape); err != nil {
+		if cfg.Engine.Shape, cfg.Engine.Shapes, err = config.ParseShapes(f.shape); err != nil {
 			return nil, err
 		}
 		if cfg.Engine.Constants, err = f.inputs.constantMap(); err != nil {

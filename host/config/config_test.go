@@ -256,6 +256,10 @@ func TestDataFree(t *testing.T) {
 		{[]int{-1, 3, -1, -1}, nil, "symbolic sizes; give its shape"},
 		{[]int{-1, 1, 28, 28}, []int{1, 3, 28, 28}, `does not fit input "x" [N 1 28 28]`},
 		{[]int{-1, 1, 28, 28}, []int{28, 28}, `does not fit input "x" [N 1 28 28]`},
+		// Shapes from --shape, which once made Generate panic or allocate
+		// their size.
+		{[]int{-1, -1}, []int{99999999999999}, `data_free engine: input "x": a sample of shape [99999999999999] has 99999999999999 elements, more than the 67108864 pot builds per sample`},
+		{[]int{-1, -1, -1}, []int{3037000500, 3037000500}, `data_free engine: input "x": sample shape [3037000500 3037000500] has more elements than an int holds`},
 	} {
 		if _, err := Generate(one(tc.input...), tc.shape, nil, nil, 4, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Generate(%v, %v): %v, want %q", tc.input, tc.shape, err, tc.want)
@@ -299,6 +303,7 @@ func TestDataFreeInputs(t *testing.T) {
 		{"one shape for several inputs", []int{1, 512}, nil, consts, "give a shape per input"},
 		{"symbolic without shape", nil, map[string][]int{"input": {512}}, consts, `input "h" [2 ? 64] has symbolic sizes`},
 		{"unknown input", nil, map[string][]int{"input": {512}, "h": {2, 1, 64}, "c": {2, 1, 64}}, consts, `shape of "c": the model has no input of that name`},
+		{"too much to hold", nil, map[string][]int{"input": {1 << 26}, "h": {2, 1, 64}}, consts, `data_free engine: input "input": 5 samples of shape [67108864] are more than the 268435456 elements pot builds at once`},
 		{"fits", nil, map[string][]int{"input": {512}, "h": {2, 1, 64}}, consts, ""},
 	} {
 		ds, err := Generate(vad, tc.one, tc.shapes, tc.consts, 5, 1)

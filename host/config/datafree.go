@@ -66,9 +66,17 @@ func Generate(inputs []feed.Input, shape []int, shapes map[string][]int, consts 
 			return nil, err
 		}
 		if len(gen) == 1 {
-			return &generated{n: n, shape: sample, per: size(sample), seed: uint64(seed)}, nil
+			// Generated one sample at a time: only a sample is built.
+			per, err := dataset.BuildSize(1, sample)
+			if err != nil {
+				return nil, fmt.Errorf("data_free engine: input %q: %w", in.Name, err)
+			}
+			return &generated{n: n, shape: sample, per: per, seed: uint64(seed)}, nil
 		}
-		per := size(sample)
+		per, err := dataset.BuildSize(n, sample)
+		if err != nil {
+			return nil, fmt.Errorf("data_free engine: input %q: %w", in.Name, err)
+		}
 		data := make([]float32, n*per)
 		for i := 0; i < n; i++ {
 			fillNormal(data[i*per:(i+1)*per], uint64(seed)+uint64(len(arrays))<<32, uint64(i))
@@ -117,14 +125,6 @@ func sampleShape(in feed.Input, shape []int) ([]int, error) {
 		return nil, fmt.Errorf("data_free engine: the model input %s has symbolic sizes; give its shape (--shape %s=DIMS, or engine.shape)", in, in.Name)
 	}
 	return sample, nil
-}
-
-func size(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }
 
 // fillNormal writes standard normal values that depend only on the seed

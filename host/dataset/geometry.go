@@ -24,7 +24,12 @@ func (g geometry) crops() bool { return g.cropW > 0 }
 // centred with offsets rounded half to even, as torchvision's CenterCrop.
 func (g geometry) plan(w, h int) (rw, rh int, crop image.Rectangle, err error) {
 	rw, rh = w, h
+	if w <= 0 || h <= 0 || w > maxImagePixels/h {
+		return 0, 0, image.Rectangle{}, errorf(ErrFormat, "image of %d×%d pixels: want at least one, at most %d", w, h, maxImagePixels)
+	}
 	switch {
+	case g.resize > maxImagePixels || g.coverW > maxImagePixels || g.coverH > maxImagePixels:
+		return 0, 0, image.Rectangle{}, errorf(ErrFormat, "resizing a %d×%d image to %d (or to cover %d×%d) asks for more than the %d pixels pot reads", w, h, g.resize, g.coverW, g.coverH, maxImagePixels)
 	case g.resize > 0:
 		if w <= h {
 			rw, rh = g.resize, int(int64(g.resize)*int64(h)/int64(w))
@@ -37,6 +42,9 @@ func (g geometry) plan(w, h int) (rw, rh int, crop image.Rectangle, err error) {
 		rh = max(g.coverH, int(math.Round(float64(h)*s)))
 	}
 	rw, rh = max(rw, 1), max(rh, 1)
+	if rw > maxImagePixels/rh {
+		return 0, 0, image.Rectangle{}, errorf(ErrFormat, "resizing a %d×%d image gives %d×%d pixels, more than the %d pot reads", w, h, rw, rh, maxImagePixels)
+	}
 	if g.cropW <= 0 || g.cropH <= 0 {
 		return rw, rh, image.Rect(0, 0, rw, rh), nil
 	}

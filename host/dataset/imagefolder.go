@@ -6,6 +6,7 @@ import (
 	"image/color"
 	_ "image/jpeg" // register the JPEG decoder
 	_ "image/png"  // register the PNG decoder
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -255,6 +256,12 @@ func firstOf(s ...string) string {
 	return ""
 }
 
+// maxImagePixels bounds the images pot decodes: 128 Mi pixels (a
+// 16384×8192 image), which the decoders allocate in full (up to 1 GiB
+// for 16-bit RGBA) from the size the file's header claims, before they
+// read any pixel. A variable so tests can lower it.
+var maxImagePixels = 1 << 27
+
 // decodeConfig reads an image's size and color model.
 func decodeConfig(path string) (image.Config, error) {
 	f, err := os.Open(path)
@@ -262,23 +269,39 @@ func decodeConfig(path string) (image.Config, error) {
 		return image.Config{}, fmt.Errorf("image %s: %w", path, notExist(err))
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	return configOf(f, path)
+}
+
+// configOf reads the size and color model of the image r holds and
+// checks that it has pixels, not more than maxImagePixels.
+func configOf(r io.Reader, path string) (image.Config, error) {
+	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
 		return image.Config{}, wrapf(ErrFormat, err, "image %s: not a readable PNG or JPEG", path)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return image.Config{}, errorf(ErrEmpty, "image %s has no pixels", path)
 	}
+	if cfg.Width > maxImagePixels/cfg.Height {
+		return image.Config{}, errorf(ErrFormat, "image %s is %d×%d pixels, more than the %d pot reads: downscale it", path, cfg.Width, cfg.Height, maxImagePixels)
+	}
 	return cfg, nil
 }
 
-// decode reads a whole image.
+// decode reads a whole image, checking its size first (the file may
+// have changed since the data set was opened).
 func decode(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", path, notExist(err))
 	}
 	defer f.Close()
+	if _, err := configOf(f, path); err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("image %s: %w", path, err)
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		return nil, wrapf(ErrFormat, err, "image %s: not a readable PNG or JPEG", path)

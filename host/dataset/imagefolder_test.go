@@ -3,7 +3,9 @@ package dataset
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -27,6 +29,18 @@ func pngBytes(t testing.TB, img image.Image) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// pngClaiming is a 1×1 gray PNG whose header claims w×h pixels (with a
+// valid checksum): what a decompression bomb looks like to a decoder.
+func pngClaiming(t testing.TB, w, h uint32) []byte {
+	t.Helper()
+	b := pngBytes(t, image.NewGray(image.Rect(0, 0, 1, 1)))
+	// signature (8), IHDR length (4), "IHDR" (4), width, height.
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
 }
 
 // writeMNISTFolder writes the first n MNIST calibration images as
@@ -326,6 +340,23 @@ func TestGeometry(t *testing.T) {
 		{"cover wide", geometry{coverW: 16, coverH: 16, cropW: 16, cropH: 16}, 40, 20, 32, 16, image.Rect(8, 0, 24, 16)},
 		{"cover same", geometry{coverW: 28, coverH: 28, cropW: 28, cropH: 28}, 28, 28, 28, 28, image.Rect(0, 0, 28, 28)},
 	}
+	// Sizes from a descriptor or a model input, which once made pixels
+	// allocate their square.
+	for _, tc := range []struct {
+		g    geometry
+		w, h int
+		want string
+	}{
+		{geometry{resize: 1 << 40}, 28, 28, "resizing a 28×28 image to 1099511627776 (or to cover 0×0) asks for more than the 134217728 pixels pot reads"},
+		{geometry{resize: 100000}, 28, 28, "resizing a 28×28 image gives 100000×100000 pixels"},
+		{geometry{resize: 1 << 26}, 1, 1 << 26, "resizing a 1×67108864 image gives"},
+		{geometry{coverW: 1 << 20, coverH: 1 << 20, cropW: 1 << 20, cropH: 1 << 20}, 28, 28, "gives 1048576×1048576 pixels"},
+		{geometry{}, 1 << 20, 1 << 20, "image of 1048576×1048576 pixels"},
+	} {
+		if _, _, _, err := tc.g.plan(tc.w, tc.h); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v of %d×%d: %v, want %q", tc.g, tc.w, tc.h, err, tc.want)
+		}
+	}
 	for _, tc := range tests {
 		rw, rh, crop, err := tc.g.plan(tc.w, tc.h)
 		if err != nil {
@@ -355,6 +386,7 @@ func TestImageFolderErrors(t *testing.T) {
 	writeFile(t, dir, "mixed/cls/b.png", g28)
 	writeFile(t, dir, "corrupt/a.png", []byte("\x89PNG garbage"))
 	writeFile(t, dir, "notes/readme.txt", []byte("no images here"))
+	writeFile(t, dir, "huge/a.png", pngClaiming(t, 100000, 100000))
 	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -373,6 +405,7 @@ func TestImageFolderErrors(t *testing.T) {
 		{"channels", `{"root":"chans"}`, ErrFormat, []string{"b.png has 3 channels", "a.png has 1", `set "channels"`}},
 		{"mixed", `{"root":"mixed"}`, ErrFormat, []string{"mixed", "both images", "class folders"}},
 		{"corrupt", `{"root":"corrupt"}`, ErrFormat, []string{"corrupt/a.png", "not a readable PNG or JPEG"}},
+		{"too many pixels", `{"root":"huge"}`, ErrFormat, []string{"huge/a.png is 100000×100000 pixels, more than the 134217728 pot reads: downscale it"}},
 		{"mean length", `{"root":"sizes","crop":20,"mean":[0.1,0.2,0.3]}`, ErrDescriptor, []string{`"mean" has 3 values but the data has 1 channel`}},
 		{"crop too large", `{"root":"sizes","crop":30}`, ErrFormat, []string{"a.png", "crop 30×30 is larger than the image (28×28"}},
 	}

@@ -25,6 +25,12 @@ func npyLabels(t *testing.T, dir, name string, labels []int64) {
 // zipArrays writes an .npz archive of the given .npy payloads.
 func zipArrays(t *testing.T, dir, name string, arrays map[string][]byte) {
 	t.Helper()
+	writeFile(t, dir, name, npzBytes(t, arrays))
+}
+
+// npzBytes is an .npz archive of the given .npy payloads.
+func npzBytes(t testing.TB, arrays map[string][]byte) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
 	names := make([]string, 0, len(arrays))
@@ -44,7 +50,7 @@ func zipArrays(t *testing.T, dir, name string, arrays map[string][]byte) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, name, b.Bytes())
+	return b.Bytes()
 }
 
 // TestArrays reads synthetic .npy and .npz data sets and compares every

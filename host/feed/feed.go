@@ -386,7 +386,10 @@ func constTensor(in Input, c dataset.Constant, n int) (*potv1.Tensor, error) {
 	} else if in.Shape != nil && !fits(shape, in.Shape) {
 		return nil, fmt.Errorf("constant %q of shape %s does not fit the model input %s", in.Name, dataset.FormatShape(shape, false), in)
 	}
-	per := sampleSize(shape)
+	per, err := dataset.BuildSize(n, shape)
+	if err != nil {
+		return nil, fmt.Errorf("constant %q: %w", in.Name, err)
+	}
 	vals := make([]float64, n*per)
 	for s := 0; s < n; s++ {
 		row := vals[s*per : (s+1)*per]

@@ -120,6 +120,8 @@ func TestBind(t *testing.T) {
 			err: `input "sr" []: array "sr": value 0.5 does not fit the model's int64 input`},
 		{name: "constant for no input", inputs: vad, ds: named(t, arr("input", 4, 512)), consts: consts("sr", 16000, "hh", 0, "c", 0),
 			err: `constant "hh": the model has no input of that name (its inputs: input, sr, h, c) (did you mean "h"?)`},
+		{name: "constant filling an absurd input", inputs: model(vi("x", f32, "N", 512), vi("state", f32, 1<<20, 1<<20)), ds: single(t, arr("", 3, 512)), consts: consts("state", 0),
+			err: `constant "state": a sample of shape [1048576 1048576] has 1099511627776 elements, more than the 67108864 pot builds per sample`},
 		{name: "fixed batch of 1", inputs: head, ds: single(t, arr("", 5, 16, 96)), dims: []string{"[5 16 96]"}, batch: 1},
 		{name: "fixed batch of 1, whole samples", inputs: head, ds: single(t, arr("", 5, 1, 16, 96)), dims: []string{"[5 1 16 96]"}, batch: 1},
 		{name: "head with the wrong window", inputs: head, ds: single(t, arr("", 5, 22, 96)),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
@@ -28,6 +29,11 @@ func Decode(b []byte) (*onnxpb.ModelProto, error) {
 		if what := sniff(b); what != "" {
 			return nil, fmt.Errorf("not an ONNX model: %s", what)
 		}
+		if strings.Contains(err.Error(), "exceeded maximum recursion depth") {
+			// protowire's error for messages nested beyond its limit
+			// (10000), which it does not export.
+			return nil, fmt.Errorf("not an ONNX model: its messages nest deeper than protobuf's limit (%w)", err)
+		}
 		return nil, fmt.Errorf("not an ONNX model, or a truncated one: %w", err)
 	}
 	if m.Graph == nil {
@@ -41,6 +47,9 @@ func Decode(b []byte) (*onnxpb.ModelProto, error) {
 	}
 	if len(m.GetOpsetImport()) == 0 && m.GetIrVersion() >= 3 {
 		return nil, fmt.Errorf("ir_version %d model without opset_import (the file may be truncated)", m.GetIrVersion())
+	}
+	if err := checkLimits(m); err != nil {
+		return nil, err
 	}
 	if err := checkModel(m); err != nil {
 		return nil, err

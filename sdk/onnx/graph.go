@@ -5,6 +5,7 @@ import (
 
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // ToGraph converts a model's main graph. Nodes without a name get one
@@ -19,6 +20,9 @@ func ToGraph(m *onnxpb.ModelProto) (*potv1.Graph, error) {
 	if gp == nil {
 		return nil, fmt.Errorf("model has no graph")
 	}
+	if err := checkLimits(m); err != nil {
+		return nil, err
+	}
 	g := &potv1.Graph{Name: gp.GetName(), IrVersion: m.GetIrVersion(), Metadata: map[string]string{}}
 	for _, o := range m.GetOpsetImport() {
 		g.Opsets = append(g.Opsets, &potv1.OpsetImport{Domain: o.GetDomain(), Version: o.GetVersion()})
@@ -30,6 +34,9 @@ func ToGraph(m *onnxpb.ModelProto) (*potv1.Graph, error) {
 		return nil, err
 	}
 	uniqueNames(g)
+	if err := graph.CheckAcyclic(g); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -54,6 +61,9 @@ func convertGraphBody(gp *onnxpb.GraphProto, g *potv1.Graph) error {
 	if g.ValueInfo, err = valueInfos(gp.GetValueInfo()); err != nil {
 		return fmt.Errorf("value_info: %w", err)
 	}
+	if err := checkInitializerTypes(g); err != nil {
+		return err
+	}
 	if err := checkNodeOutputs(len(gp.GetNode()), func(i int) []string { return gp.GetNode()[i].GetOutput() }, protoNodeName(gp.GetNode()), protoGraphDefined(gp)); err != nil {
 		return err
 	}
@@ -69,6 +79,34 @@ func convertGraphBody(gp *onnxpb.GraphProto, g *potv1.Graph) error {
 			node.Attributes = append(node.Attributes, pa)
 		}
 		g.Nodes = append(g.Nodes, node)
+	}
+	return nil
+}
+
+// checkInitializerTypes refuses an initializer whose element type differs
+// from the one a graph input, value_info or output of the same name
+// declares: readers trust the declaration.
+func checkInitializerTypes(g *potv1.Graph) error {
+	type decl struct {
+		what  string
+		dtype potv1.DataType
+	}
+	declared := map[string]decl{}
+	for _, d := range []struct {
+		what string
+		vis  []*potv1.ValueInfo
+	}{{"graph output", g.Outputs}, {"value_info", g.ValueInfo}, {"graph input", g.Inputs}} {
+		for _, v := range d.vis {
+			if v.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
+				declared[v.GetName()] = decl{d.what, v.GetDtype()}
+			}
+		}
+	}
+	for _, t := range g.Initializers {
+		if d, ok := declared[t.GetName()]; ok && d.dtype != t.GetDtype() {
+			return fmt.Errorf("initializer %q is %s but the %s of that name is declared %s",
+				t.GetName(), dtName(int32(t.GetDtype())), d.what, dtName(int32(d.dtype)))
+		}
 	}
 	return nil
 }

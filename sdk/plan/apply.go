@@ -11,6 +11,7 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/sdk/onnx"
 )
 
 // FakeQuantizeDomain and FakeQuantizeOp name pot's simulation operator:
@@ -72,6 +73,7 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 		scope.Initializers = append(scope.Initializers, inits...)
 	}
 	seen := map[string]bool{}
+	quantized := map[string]bool{} // tensors with an edge quantizer
 	for _, q := range p.GetQuantizers() {
 		if seen[q.GetId()] {
 			return nil, fmt.Errorf("plan: quantizer id %q used twice", q.GetId())
@@ -107,9 +109,10 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 		if tensor == "" {
 			return nil, fmt.Errorf("plan: quantizer %q has no location", q.GetId())
 		}
-		if _, done := a.Renamed[tensor]; done {
+		if quantized[tensor] {
 			return nil, fmt.Errorf("plan: two quantizers on tensor %q", tensor)
 		}
+		quantized[tensor] = true
 		scope := x.DefiningGraph(tensor)
 		if scope == nil {
 			return nil, fmt.Errorf("plan: quantizer %q: no tensor %q in the graph", q.GetId(), tensor)
@@ -264,7 +267,26 @@ func applyUpdates(g *potv1.Graph, updates []*potv1.Tensor) error {
 		if old.GetDtype() != u.GetDtype() || !slices.Equal(old.GetDims(), u.GetDims()) {
 			return fmt.Errorf("plan: tensor update for %q changes %v%v to %v%v", u.GetName(), old.GetDtype(), old.GetDims(), u.GetDtype(), u.GetDims())
 		}
+		if err := checkData(u); err != nil {
+			return fmt.Errorf("plan: tensor update for %q: %w", u.GetName(), err)
+		}
 		s.g.Initializers[s.i] = u
+	}
+	return nil
+}
+
+// checkData checks that an update holds the data its dims and type need
+// (its dims are the initializer's, which are valid).
+func checkData(u *potv1.Tensor) error {
+	n := graph.NumElements(u.GetDims())
+	if u.GetDtype() == potv1.DataType_DATA_TYPE_STRING {
+		if int64(len(u.GetStringData())) != n {
+			return fmt.Errorf("%d strings for dims %v", len(u.GetStringData()), u.GetDims())
+		}
+		return nil
+	}
+	if want := onnx.RawSize(int32(u.GetDtype()), n); want >= 0 && int64(len(u.GetData())) != want {
+		return fmt.Errorf("%d data bytes, %v%v needs %d", len(u.GetData()), u.GetDtype(), u.GetDims(), want)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -14,7 +15,7 @@ import (
 	"github.com/potgo/pot/sdk/plan"
 )
 
-func heyJarvis(t *testing.T) *potv1.Graph {
+func heyJarvis(t testing.TB) *potv1.Graph {
 	t.Helper()
 	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
 	if err != nil {
@@ -144,4 +145,42 @@ func initIn(g *potv1.Graph, name string) (*potv1.Tensor, bool) {
 		}
 	}
 	return nil, false
+}
+
+// TestApplyRefuses: plans that would make an unsound graph are refused.
+func TestApplyRefuses(t *testing.T) {
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ToGraph(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bias := g.GetInitializers()[1]
+	short := proto.Clone(bias).(*potv1.Tensor)
+	short.Data = short.Data[:8]
+	tests := []struct {
+		name string
+		plan *potv1.QuantizationPlan
+		want string
+	}{
+		// Both once wrote bias/fq: a graph with two writers of one value.
+		{"two quantizers on an initializer", &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{
+			quantizer("a", &potv1.Location{Tensor: bias.GetName()}, true), quantizer("b", &potv1.Location{Tensor: bias.GetName()}, true)}},
+			fmt.Sprintf("plan: two quantizers on tensor %q", bias.GetName())},
+		{"two quantizers on an input", &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{
+			quantizer("a", &potv1.Location{Tensor: g.GetInputs()[0].GetName()}, false), quantizer("b", &potv1.Location{Tensor: g.GetInputs()[0].GetName()}, false)}},
+			"two quantizers on tensor"},
+		// It once replaced the initializer, to fail only on export.
+		{"update of the wrong size", &potv1.QuantizationPlan{TensorUpdates: []*potv1.Tensor{short}},
+			fmt.Sprintf("plan: tensor update for %q: 8 data bytes, DATA_TYPE_FLOAT%v needs %d", bias.GetName(), bias.GetDims(), len(bias.GetData()))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := plan.Apply(g, tc.plan); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -95,10 +95,12 @@ func protoShape(p *potv1.Tensor) ([]int, int, error) {
 			return nil, 0, fmt.Errorf("tensor %q: bad dimension %d", p.GetName(), d)
 		}
 		shape[i] = int(d)
-		n *= int(d)
-		if n > math.MaxInt32*4 {
+		// Check before multiplying: n <= 4*MaxInt32 times d <= MaxInt32
+		// can overflow.
+		if d > 0 && n > math.MaxInt32*4/int(d) {
 			return nil, 0, fmt.Errorf("tensor %q: %v elements is too many", p.GetName(), p.GetDims())
 		}
+		n *= int(d)
 	}
 	return shape, n, nil
 }
@@ -132,7 +134,7 @@ func FromProto(p *potv1.Tensor) (*tensor.Tensor, error) {
 	if len(raw) != want {
 		return nil, fmt.Errorf("tensor %q: %d data bytes for %v%v (want %d)", p.GetName(), len(raw), dt, shape, want)
 	}
-	t := tensor.New(dt, shape...)
+	t := tensor.NewHeld(dt, shape...)
 	le := binary.LittleEndian
 	switch d := t.Data.(type) {
 	case []float32:

@@ -155,6 +155,9 @@ type subRef struct{ step, sub int }
 // not support fails with an *UnsupportedOpsError naming all of them, the
 // nodes of subgraphs included.
 func Compile(g *potv1.Graph, opts Options) (*Program, error) {
+	if err := graph.CheckLimits(g); err != nil {
+		return nil, err
+	}
 	c := &compiler{opts: opts, ctx: ops.NewContext(opts.Threads), free: map[*potv1.Graph][]string{}}
 	opsets := map[string]int64{}
 	for _, o := range g.GetOpsets() {
@@ -327,6 +330,9 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: reason})
 			continue
 		}
+		if err := checkOutputs(n); err != nil {
+			return nil, err
+		}
 		st := step{node: n}
 		implicit := graph.ImplicitInputs(n)
 		consts := make([]*tensor.Tensor, len(n.GetInputs()))
@@ -356,7 +362,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		if len(implicit) > 0 || len(graph.Subgraphs(n)) > 0 {
 			node.Env = &subgraphEnv{c: c, outer: p, base: len(n.GetInputs()), implicit: implicit}
 		}
-		k, err := f(node)
+		k, err := newKernel(f, node)
 		if err != nil {
 			var all *UnsupportedOpsError
 			if errors.As(err, &all) {
@@ -616,8 +622,15 @@ func (p *Program) fold(st step) error {
 			out[i] = &tensor.Tensor{}
 		}
 	}
-	if err := st.kernel.Run(p.ctx, in, out); err != nil {
+	if err := runKernel(st, p.ctx, in, out); err != nil {
 		return err
+	}
+	for i, t := range out {
+		if t != nil {
+			if err := computed(st.node, i, t); err != nil {
+				return err
+			}
+		}
 	}
 	if p.opts.Policy != nil {
 		p.opts.Policy.Output(st.node, out)
@@ -1111,11 +1124,39 @@ func (s *Session) exec(ctx context.Context) error {
 		}
 		for i, v := range st.out {
 			if v >= 0 {
+				if err := computed(st.node, i, out[i]); err != nil {
+					return err
+				}
 				if err := s.watched(v, out[i]); err != nil {
 					return err
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkOutputs refuses a node without its first output: every operator
+// computes it, and kernels write it unconditionally, but the recurrent
+// ones, whose outputs are all optional.
+func checkOutputs(n *potv1.Node) error {
+	switch n.GetOpType() {
+	case "LSTM", "GRU", "RNN":
+		return nil
+	}
+	if len(n.GetOutputs()) == 0 || n.GetOutputs()[0] == "" {
+		return fmt.Errorf("node %q (%s) has no first output", n.GetName(), n.GetOpType())
+	}
+	return nil
+}
+
+// computed checks that a step gave its output i a value: a node may
+// declare more outputs than its operator has, and the readers of such
+// an output must not see an empty tensor (or, once its buffer is reused,
+// another value).
+func computed(n *potv1.Node, i int, t *tensor.Tensor) error {
+	if t.DType == tensor.Undefined {
+		return fmt.Errorf("node %q (%s): output %d (%q) is not computed: %s has fewer outputs", n.GetName(), n.GetOpType(), i, n.GetOutputs()[i], n.GetOpType())
 	}
 	return nil
 }
@@ -1145,6 +1186,13 @@ func (s *Session) watchesAny(vs []int) bool {
 	return false
 }
 
+// newKernel builds a node's kernel, turning a panic of the factory (a
+// bug on some unforeseen attribute) into an error as runKernel does.
+func newKernel(f ops.Factory, n *ops.Node) (k ops.Kernel, err error) {
+	defer kernelPanic(&err)
+	return f(n)
+}
+
 // runKernel runs one kernel and turns a panic (a kernel bug on some
 // unforeseen shape) into an error, so that one bad node cannot take down
 // a plugin process.
@@ -1153,9 +1201,15 @@ func runKernel(st step, ctx *ops.Context, in, out []*tensor.Tensor) (err error) 
 	return st.kernel.Run(ctx, in, out)
 }
 
-// kernelPanic, deferred, turns a kernel's panic into *err.
+// kernelPanic, deferred, turns a kernel's panic into *err: a tensor the
+// runtime refuses to allocate (*tensor.SizeError) as itself, anything
+// else as a kernel failure.
 func kernelPanic(err *error) {
 	if r := recover(); r != nil {
+		if se, ok := r.(*tensor.SizeError); ok {
+			*err = se
+			return
+		}
 		*err = fmt.Errorf("kernel failed: %v", r)
 	}
 }

@@ -27,23 +27,34 @@ func readSpatialAttrs(n *Node) (spatialAttrs, error) {
 	default:
 		return a, Unsupported(n, "auto_pad %q is", a.autoPad)
 	}
-	for _, v := range a.strides {
-		if v < 1 {
-			return a, fmt.Errorf("strides %v: values must be positive", a.strides)
-		}
-	}
-	for _, v := range a.dilations {
-		if v < 1 {
-			return a, fmt.Errorf("dilations %v: values must be positive", a.dilations)
+	for _, attr := range []struct {
+		name string
+		v    []int
+	}{{"kernel_shape", a.kernel}, {"strides", a.strides}, {"dilations", a.dilations}} {
+		for _, v := range attr.v {
+			if v < 1 {
+				return a, fmt.Errorf("%s %v: values must be positive", attr.name, attr.v)
+			}
+			if v > maxWindow {
+				return a, fmt.Errorf("%s %v: values must be at most %d", attr.name, attr.v, maxWindow)
+			}
 		}
 	}
 	for _, v := range a.pads {
 		if v < 0 {
 			return a, Unsupported(n, "negative pads %v are", a.pads)
 		}
+		if v > maxWindow {
+			return a, fmt.Errorf("pads %v: values must be at most %d", a.pads, maxWindow)
+		}
 	}
 	return a, nil
 }
+
+// maxWindow bounds the values of window attributes: far above what a
+// real model uses (a kernel, stride, dilation or pad of 16 million), low
+// enough that window arithmetic on them cannot overflow.
+const maxWindow = 1 << 24
 
 func intsOf(v []int64) []int {
 	if v == nil {

@@ -257,7 +257,7 @@ func newDynamicQuantizeLinear(n *Node) (Kernel, error) {
 		} else {
 			clear(d)
 		}
-		if out[1] != nil {
+		if len(out) > 1 && out[1] != nil {
 			out[1].Reset(tensor.Float, []int{})
 			out[1].F32()[0] = scale
 		}

@@ -133,14 +133,24 @@ func (r *Registry) Register(domain, opType string, since int64, f Factory) error
 
 // Lookup finds the implementation of an operator for a model importing
 // the given opset version of its domain: the one with the greatest
-// since-version not above opset.
+// since-version not above opset. Its factory refuses a node that leaves
+// out an input the operator requires.
 func (r *Registry) Lookup(domain, opType string, opset int64) (Factory, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	vs := r.ops[key(domain, opType)]
 	for i := len(vs) - 1; i >= 0; i-- {
 		if vs[i].since <= opset {
-			return vs[i].factory, true
+			f := vs[i].factory
+			if n := required(domain, opType, opset); n > 0 {
+				return func(nd *Node) (Kernel, error) {
+					if err := checkArity(nd, n); err != nil {
+						return nil, err
+					}
+					return f(nd)
+				}, true
+			}
+			return f, true
 		}
 	}
 	return nil, false

@@ -133,9 +133,19 @@ func (t *Tensor) Rank() int { return len(t.Shape) }
 
 // Reset gives t a new type and shape, reusing its storage when it is large
 // enough. Element values are unspecified afterwards (not zeroed): kernels
-// write every element.
+// write every element. A shape with a negative dimension, too many
+// elements or needing more than MaxBytes makes it panic with a
+// *SizeError, before anything is allocated.
 func (t *Tensor) Reset(dtype DType, shape []int) {
-	n := NumElements(shape)
+	n, err := CheckSize(dtype, shape)
+	if err != nil {
+		panic(err)
+	}
+	t.reset(dtype, shape, n)
+}
+
+// reset is Reset for n elements, checked by the caller.
+func (t *Tensor) reset(dtype DType, shape []int, n int) {
 	if cap(t.Shape) >= len(shape) {
 		t.Shape = t.Shape[:len(shape)]
 	} else {
@@ -249,16 +259,27 @@ func grow[T any](data any, n int) any {
 	return make([]T, n)
 }
 
+// NewHeld is New without the MaxBytes check, for a tensor whose data
+// the caller already holds in another form (a decoded initializer), so
+// that it costs no more memory than the caller already spent; the shape
+// must be valid.
+func NewHeld(dtype DType, shape ...int) *Tensor {
+	t := &Tensor{}
+	t.reset(dtype, shape, NumElements(shape))
+	return t
+}
+
 // Clone returns a deep copy of t.
 func (t *Tensor) Clone() *Tensor {
-	c := New(t.DType, t.Shape...)
+	c := &Tensor{}
 	c.CopyFrom(t)
 	return c
 }
 
-// CopyFrom makes t an exact copy of src, reusing t's storage.
+// CopyFrom makes t an exact copy of src, reusing t's storage. Like
+// NewHeld, it does not check MaxBytes: src exists.
 func (t *Tensor) CopyFrom(src *Tensor) {
-	t.Reset(src.DType, src.Shape)
+	t.reset(src.DType, src.Shape, src.Len())
 	switch d := t.Data.(type) {
 	case []float32:
 		copy(d, src.Data.([]float32))
