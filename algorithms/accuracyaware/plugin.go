@@ -28,5 +28,5 @@ func (Algorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunReques
 	if err != nil {
 		return nil, err
 	}
-	return &potv1.RunResponse{Plan: plan, Report: quant.ReportJSON(rep)}, nil
+	return &potv1.RunResponse{Plan: plan, Report: quant.ReportJSON(rep), Search: rep.Result()}, nil
 }

@@ -150,7 +150,7 @@ func (r *run) quantize(ctx context.Context) error {
 		Quantizers: len(plan.GetQuantizers())}
 	if len(reports) > 0 {
 		res.Reports = reports[len(reports)-1].Report
-		res.liftSearch(res.Reports)
+		res.liftSearch(reports[len(reports)-1].Search)
 	}
 	if eval != nil && (!r.configMode || f.evaluate || r.hasAA()) {
 		m, err := compare(ctx, sess, plan)
@@ -404,7 +404,7 @@ func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.G
 	if len(steps) > 0 {
 		rep.AlgorithmReport = steps[len(steps)-1].Report
 		for _, st := range steps {
-			if t := report.ParseTrajectory(st.Report); t != nil {
+			if t := report.TrajectoryOf(st.Search); t != nil {
 				rep.Trajectory = t
 			}
 		}

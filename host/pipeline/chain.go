@@ -17,10 +17,13 @@ type Step struct {
 	Params json.RawMessage
 }
 
-// StepReport is what an algorithm reported.
+// StepReport is what an algorithm reported: its free-form JSON report
+// and, typed, what the host reads.
 type StepReport struct {
 	Name   string
 	Report json.RawMessage
+	// Search is the accuracy search the algorithm ran, or nil.
+	Search *potv1.SearchResult
 }
 
 // Run runs the algorithms in order, each starting from the plan of the
@@ -46,7 +49,7 @@ func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPla
 		if len(rep) == 0 {
 			rep = json.RawMessage("{}")
 		}
-		reports = append(reports, StepReport{Name: st.Name, Report: rep})
+		reports = append(reports, StepReport{Name: st.Name, Report: rep, Search: resp.GetSearch()})
 	}
 	return p, reports, nil
 }
