@@ -19,6 +19,7 @@ func (Algorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) 
 	d := quant.Describe(Name, "Quantizes with the base algorithm, then returns the layers that hurt accuracy most to float until the drop is within maximal_drop.")
 	d.ParamsSchema = Schema
 	d.Defaults = Defaults
+	d.Capabilities = Capabilities()
 	return d, nil
 }
 

@@ -117,18 +117,19 @@ type metricResult struct {
 	Samples   int     `json:"samples"`
 }
 
-// Algorithm names.
 const (
+	// defaultQuantization is the algorithm run unless one is named.
 	defaultQuantization  = "DefaultQuantization"
-	accuracyAware        = "AccuracyAwareQuantization"
 	defaultOutputDir     = "results"
 	defaultReportSamples = 32
 )
 
-// algorithmAliases are the short names of -q and --algorithm.
+// algorithmAliases are the short names of -q and --algorithm: naming
+// only; what the host does for an algorithm follows its description
+// (sdk.AlgorithmCapabilities), never its name.
 var algorithmAliases = map[string]string{
 	"default":        defaultQuantization,
-	"accuracy_aware": accuracyAware,
+	"accuracy_aware": "AccuracyAwareQuantization",
 }
 
 // algorithmName resolves an alias.
@@ -318,15 +319,14 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 	}
 	algo := algorithmName(f.algorithm)
 	var err error
-	switch f.quick {
-	case "":
-	case "default", "accuracy_aware":
+	if f.quick != "" {
+		if _, ok := algorithmAliases[f.quick]; !ok {
+			return nil, fmt.Errorf("-q/--quantize %q: want default or accuracy_aware", f.quick)
+		}
 		if cmd.Flags().Changed("algorithm") {
 			return nil, fmt.Errorf("-q/--quantize and --algorithm both choose the algorithm; give one")
 		}
 		algo = algorithmName(f.quick)
-	default:
-		return nil, fmt.Errorf("-q/--quantize %q: want default or accuracy_aware", f.quick)
 	}
 	if f.model == "" {
 		return nil, fmt.Errorf("no model given (--model or -c)")
@@ -367,9 +367,6 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 	}
 	cfg.Engine.Output = f.inputs.metricOutput
 	cfg.Engine.HWConfig = f.hwConfig
-	if algo != accuracyAware && cmd.Flags().Changed("max-drop") {
-		return nil, fmt.Errorf("--max-drop applies to %s (-q accuracy_aware or --algorithm accuracy_aware)", accuracyAware)
-	}
 	return cfg, nil
 }
 

@@ -70,9 +70,12 @@ func (m *Manager) start(ctx context.Context, kind, name string) (*Process, any, 
 		}
 		defer pin.Close()
 	}
+	m.mu.Lock()
+	threads := m.opts.Threads
+	m.mu.Unlock()
 	cmd.Env = append(os.Environ(),
 		sdk.LogLevelEnv+"="+m.opts.Logger.GetLevel().String(),
-		fmt.Sprintf("%s=%d", sdk.ThreadsEnv, m.opts.Threads),
+		fmt.Sprintf("%s=%d", sdk.ThreadsEnv, threads),
 	)
 	if kind == plugins.KindTarget && len(m.opts.TargetOptions) > 0 {
 		cmd.Env = append(cmd.Env, sdk.TargetOptionsEnv+"="+sdk.EncodeTargetOptions(m.opts.TargetOptions))
