@@ -171,7 +171,7 @@ func TestMinMaxBranchNotTaken(t *testing.T) {
 				t.Errorf("%s: reason %q, report %q", np.GetNode(), np.GetReason(), rep.Float[np.GetNode()])
 			}
 		}
-		if active["Gemm_34"] || active["Gemm_47"] || active["Gemm_60"] || !active["Gemm_1"] || !active["/c2/Conv"] {
+		if active["Gemm_34"] || active["Gemm_47"] || active["Gemm_60"] || !active["Gemm_1"] || !active["Gemm_27"] {
 			t.Errorf("quantized layers %v", active)
 		}
 	}
