@@ -270,6 +270,9 @@ func choose(pt *Point, p *Params, preset string) (*potv1.QuantizationOption, err
 			if tp.Granularity != "" {
 				want = append(want, tp.Granularity)
 			}
+			if cs := pt.Consumers(); len(cs) == 1 {
+				return nil, sdk.NodeErrorf(cs[0], "%s: the target allows %s, not %s", kind, describeOptions(opts), strings.Join(want, " "))
+			}
 			return nil, fmt.Errorf("%s of %s: the target allows %s, not %s", kind, strings.Join(pt.Consumers(), ", "),
 				describeOptions(opts), strings.Join(want, " "))
 		}

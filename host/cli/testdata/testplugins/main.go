@@ -8,6 +8,11 @@
 //	pot-target-perfonly     the cpu target (device CPU, cpu hardware
 //	                        config) publishing only the performance preset
 //	pot-target-nomixed      the same, publishing performance and accuracy
+//	pot-algorithm-NodeFail  fails with a structured error (sdk.Error) about
+//	                        node /c2/Conv
+//	pot-algorithm-Relay     runs NodeFail and returns its error unchanged
+//	pot-target-nodefail     the cpu target, whose statistics fail on node
+//	                        /c1/Conv
 //
 // It is never built into bin/.
 package main
@@ -33,6 +38,7 @@ import (
 var targetPresets = map[string][]string{
 	"perfonly": {"performance"},
 	"nomixed":  {"performance", "accuracy"},
+	"nodefail": {"performance", "mixed"},
 }
 
 func main() {
@@ -42,13 +48,21 @@ func main() {
 	switch {
 	case base == plugins.Prefix(plugins.KindAlgorithm)+"BadPlan":
 		sdk.ServeAlgorithm(badPlan{})
+	case base == plugins.Prefix(plugins.KindAlgorithm)+"NodeFail":
+		sdk.ServeAlgorithm(failing{name: "NodeFail"})
+	case base == plugins.Prefix(plugins.KindAlgorithm)+"Relay":
+		sdk.ServeAlgorithm(failing{name: "Relay", relay: "NodeFail"})
 	case isTarget:
 		low := cpu.Lowering{ISA: cpu.DefaultISA()}
-		sdk.ServeTarget(engine.New(engine.Config{
+		var t sdk.Target = engine.New(engine.Config{
 			Name: name, Version: "0.0.1-test", Device: "CPU",
 			HardwareConfig: hwconfig.MustLoad("cpu"), Presets: presets, Threads: 1,
 			Lower: low.Lower, LowerKeeping: low.LowerKeeping,
-		}))
+		})
+		if name == "nodefail" {
+			t = nodeFailTarget{t}
+		}
+		sdk.ServeTarget(t)
 	default:
 		fmt.Fprintf(os.Stderr, "testplugins: unknown name %s\n", base)
 		os.Exit(2)
@@ -78,4 +92,33 @@ func (badPlan) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1
 	q.Id, q.Location = "nope", &potv1.Location{Tensor: "nope"}
 	p.Quantizers = append(p.Quantizers, q)
 	return &potv1.RunResponse{Plan: p, Report: `{}`}, nil
+}
+
+// failing fails Run with a structured error about a node, or (relay)
+// runs another algorithm and returns its error unchanged.
+type failing struct{ name, relay string }
+
+func (a failing) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
+	return &potv1.AlgorithmDescription{
+		Name: a.name, Version: "0.0.1-test", ProtocolVersions: []int32{plugins.ProtocolVersion},
+		ParamsSchema: `{"type": "object"}`, Defaults: `{}`,
+	}, nil
+}
+
+func (a failing) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.RunResponse, error) {
+	if a.relay != "" {
+		_, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: a.relay, ModelId: req.ModelID, Plan: req.Plan, Params: string(req.Params)})
+		if err == nil {
+			err = fmt.Errorf("%s did not fail", a.relay)
+		}
+		return nil, err
+	}
+	return nil, &sdk.Error{Summary: "its weights do not fit in 3 bits", Detail: "give it 8 bits", Node: "/c2/Conv"}
+}
+
+// nodeFailTarget fails every statistics request on a node.
+type nodeFailTarget struct{ sdk.Target }
+
+func (nodeFailTarget) CollectStatistics(context.Context, *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
+	return nil, sdk.NodeErrorf("/c1/Conv", "statistics overflow float32")
 }
