@@ -79,7 +79,7 @@ func (c *AlgorithmClient) wrap(err error) error {
 	if err != nil && c.done.Err() != nil {
 		return fmt.Errorf("%w: %w", ErrPluginExited, err)
 	}
-	return err
+	return FromStatus(err)
 }
 
 // Describe implements Algorithm.
@@ -209,27 +209,27 @@ func NewHostClient(c potv1.HostClient) *HostClient { return &HostClient{client: 
 func (c *HostClient) Graph(ctx context.Context, modelID string) (*potv1.Graph, error) {
 	stream, err := c.client.Graph(ctx, &potv1.GraphRequest{ModelId: modelID, ChunkSize: ChunkSize}, CallOptions()...)
 	if err != nil {
-		return nil, err
+		return nil, FromStatus(err)
 	}
 	g, err := RecvGraph(stream.Recv)
 	if err == nil {
 		tuneGC()
 	}
-	return g, err
+	return g, FromStatus(err)
 }
 
 // LoadModel implements Host.
 func (c *HostClient) LoadModel(ctx context.Context, g *potv1.Graph) (string, error) {
 	stream, err := c.client.LoadModel(ctx, CallOptions()...)
 	if err != nil {
-		return "", err
+		return "", FromStatus(err)
 	}
 	if err := SendGraph(g, ChunkSize, stream.Send); err != nil && err != io.EOF {
-		return "", err
+		return "", FromStatus(err)
 	}
 	resp, err := stream.CloseAndRecv()
 	if err != nil {
-		return "", err
+		return "", FromStatus(err)
 	}
 	return resp.GetModelId(), nil
 }
@@ -237,51 +237,56 @@ func (c *HostClient) LoadModel(ctx context.Context, g *potv1.Graph) (string, err
 // UnloadModel implements Host.
 func (c *HostClient) UnloadModel(ctx context.Context, modelID string) error {
 	_, err := c.client.UnloadModel(ctx, &potv1.UnloadModelRequest{ModelId: modelID}, CallOptions()...)
-	return err
+	return FromStatus(err)
 }
 
 // Infer implements Host.
 func (c *HostClient) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
-	return c.client.Infer(ctx, req, CallOptions()...)
+	r, err := c.client.Infer(ctx, req, CallOptions()...)
+	return r, FromStatus(err)
 }
 
 // CollectStatistics implements Host.
 func (c *HostClient) CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
-	return c.client.CollectStatistics(ctx, req, CallOptions()...)
+	r, err := c.client.CollectStatistics(ctx, req, CallOptions()...)
+	return r, FromStatus(err)
 }
 
 // Evaluate implements Host.
 func (c *HostClient) Evaluate(ctx context.Context, req *potv1.HostEvaluateRequest) (*potv1.HostEvaluateResponse, error) {
-	return c.client.Evaluate(ctx, req, CallOptions()...)
+	r, err := c.client.Evaluate(ctx, req, CallOptions()...)
+	return r, FromStatus(err)
 }
 
 // RunAlgorithm implements Host.
 func (c *HostClient) RunAlgorithm(ctx context.Context, req *potv1.RunAlgorithmRequest) (*potv1.RunResponse, error) {
-	return c.client.RunAlgorithm(ctx, req, CallOptions()...)
+	r, err := c.client.RunAlgorithm(ctx, req, CallOptions()...)
+	return r, FromStatus(err)
 }
 
 // Progress implements Host.
 func (c *HostClient) Progress(ctx context.Context, p *potv1.ProgressRequest) error {
 	_, err := c.client.Progress(ctx, p, CallOptions()...)
-	return err
+	return FromStatus(err)
 }
 
 // DataInfo implements Host.
 func (c *HostClient) DataInfo(ctx context.Context) (*potv1.DataInfoResponse, error) {
-	return c.client.DataInfo(ctx, &potv1.DataInfoRequest{}, CallOptions()...)
+	r, err := c.client.DataInfo(ctx, &potv1.DataInfoRequest{}, CallOptions()...)
+	return r, FromStatus(err)
 }
 
 // SaveState implements Host.
 func (c *HostClient) SaveState(ctx context.Context, key string, state []byte) error {
 	_, err := c.client.SaveState(ctx, &potv1.SaveStateRequest{Key: key, State: state}, CallOptions()...)
-	return err
+	return FromStatus(err)
 }
 
 // LoadState implements Host.
 func (c *HostClient) LoadState(ctx context.Context, key string) ([]byte, bool, error) {
 	r, err := c.client.LoadState(ctx, &potv1.LoadStateRequest{Key: key}, CallOptions()...)
 	if err != nil {
-		return nil, false, err
+		return nil, false, FromStatus(err)
 	}
 	return r.GetState(), r.GetFound(), nil
 }

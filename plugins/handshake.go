@@ -39,8 +39,8 @@ func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.ChainUnaryInterceptor(recoverUnary),
-		grpc.ChainStreamInterceptor(recoverStream),
+		grpc.ChainUnaryInterceptor(diagnoseUnary, recoverUnary),
+		grpc.ChainStreamInterceptor(diagnoseStream, recoverStream),
 	}
 }
 

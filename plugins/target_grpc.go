@@ -112,7 +112,7 @@ func (c *TargetClient) wrap(err error) error {
 	if err != nil && c.done.Err() != nil {
 		return fmt.Errorf("%w: %w", ErrPluginExited, err)
 	}
-	return err
+	return FromStatus(err)
 }
 
 // Describe implements Target.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/params"
 )
 
 // Capabilities returns what a target's description says about its
@@ -80,4 +81,31 @@ func ResolvePreset(preset string, published []string) (resolved string, ok bool)
 		return fb, true
 	}
 	return p, false
+}
+
+// AlgorithmCapabilities returns what an algorithm's description says the
+// host must do for it (see potv1.AlgorithmCapabilities), for the host to
+// follow instead of the algorithm's name.
+//
+// An algorithm built with an SDK older than the capabilities field does
+// not send them; for it they are read from POT's parameter names in its
+// schema: a maximal_drop property is an accuracy-aware search (it
+// evaluates, checkpoints and takes its budget there), a workers property
+// takes the evaluation workers.
+func AlgorithmCapabilities(d *potv1.AlgorithmDescription) *potv1.AlgorithmCapabilities {
+	if c := d.GetCapabilities(); c != nil {
+		return c
+	}
+	c := &potv1.AlgorithmCapabilities{}
+	names, _, err := params.Properties(d.GetParamsSchema())
+	if err != nil {
+		return c
+	}
+	if slices.Contains(names, "maximal_drop") {
+		c.Evaluates, c.Checkpoints, c.MaxDropParam = true, true, "maximal_drop"
+	}
+	if slices.Contains(names, "workers") {
+		c.WorkersParam = "workers"
+	}
+	return c
 }

@@ -78,3 +78,25 @@ func TestPresetsOfOlderTargets(t *testing.T) {
 		t.Errorf("published presets replaced: %v", got)
 	}
 }
+
+func TestAlgorithmCapabilities(t *testing.T) {
+	published := &potv1.AlgorithmCapabilities{Evaluates: true, PassesParamsTo: "Base"}
+	aaSchema := `{"type": "object", "additionalProperties": false, "properties": {"preset": {}, "maximal_drop": {}, "workers": {}}}`
+	for _, tc := range []struct {
+		name string
+		d    *potv1.AlgorithmDescription
+		want *potv1.AlgorithmCapabilities
+	}{
+		{"published win over the schema", &potv1.AlgorithmDescription{ParamsSchema: aaSchema, Capabilities: published}, published},
+		{"published empty", &potv1.AlgorithmDescription{ParamsSchema: aaSchema, Capabilities: &potv1.AlgorithmCapabilities{}}, &potv1.AlgorithmCapabilities{}},
+		{"older accuracy-aware search", &potv1.AlgorithmDescription{ParamsSchema: aaSchema},
+			&potv1.AlgorithmCapabilities{Evaluates: true, Checkpoints: true, MaxDropParam: "maximal_drop", WorkersParam: "workers"}},
+		{"older plain algorithm", &potv1.AlgorithmDescription{ParamsSchema: `{"properties": {"preset": {}}}`}, &potv1.AlgorithmCapabilities{}},
+		{"no schema", &potv1.AlgorithmDescription{}, &potv1.AlgorithmCapabilities{}},
+		{"bad schema", &potv1.AlgorithmDescription{ParamsSchema: `{`}, &potv1.AlgorithmCapabilities{}},
+	} {
+		if got := AlgorithmCapabilities(tc.d); !proto.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -23,6 +23,17 @@
 // the wire) and evaluations (which pot forwards to the target), runs other
 // algorithms (composition), checkpoints its state and reports progress.
 //
+// # Errors and results
+//
+// A handler returns an *Error (Summary, Detail, Node) to tell the user
+// what went wrong; pot prints one line naming the plugin and the node.
+// Any other error becomes the summary. What pot reads of a result is
+// typed in the protocol (RunResponse.search for an accuracy search); the
+// JSON report is for free-form extras. AlgorithmCapabilities in the
+// description say what pot must do for an algorithm (evaluation data,
+// checkpoints, the parameters its --max-drop and --workers set, where
+// passed-on parameters go); pot never goes by an algorithm's name.
+//
 // # Logging
 //
 // A plugin logs through Logger: hclog JSON lines on stderr, which pot
@@ -32,7 +43,8 @@
 // # Helpers and tests
 //
 // sdk/graph indexes graphs, sdk/plan applies plans and computes integer
-// parameters, sdk/stats reduces and aggregates statistics, sdk/onnx reads
+// parameters, sdk/params splits an algorithm's own parameters from those
+// it passes on, sdk/stats reduces and aggregates statistics, sdk/onnx reads
 // and writes ONNX, sdk/opset upgrades a graph of an old default ONNX opset
 // (pot's host does so on import, to opset 13). sdk/plugintest is the conformance kit every plugin
 // should pass from its own go test. docs/plugins.md walks through writing

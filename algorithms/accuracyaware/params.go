@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/algorithms/quant"
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/params"
 )
 
 // Params are AccuracyAwareQuantization's own parameters (POT's names and
@@ -30,32 +32,17 @@ type Params struct {
 	RevertOrder string `json:"revert_order"`
 }
 
-// ownKeys are the parameters not passed to the base algorithm.
-var ownKeys = []string{"maximal_drop", "drop_type", "max_iter_num", "ranking_subset_size", "metric_subset_ratio",
-	"use_prev_if_drop_increase", "base_algorithm", "convert_to_mixed_preset", "tune_hyperparams",
-	"annotation_free", "annotation_conf_threshold", "workers", "metrics", "revert_order"}
-
-// parse splits the parameters into AA's own (with defaults) and the base
-// algorithm's.
+// parse splits the parameters into AA's own (with defaults), those its
+// schema defines, and the base algorithm's.
 func parse(raw []byte) (*Params, json.RawMessage, *quant.Params, error) {
 	p := &Params{
 		MaximalDrop: 0.01, DropType: "absolute", UsePrevIfDropIncrease: true, BaseAlgorithm: "DefaultQuantization",
 		MetricSubsetRatio: 0.5, AnnotationConfThreshold: 0.6, Workers: 1, RevertOrder: "ranking",
 	}
-	all := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := json.Unmarshal(raw, &all); err != nil {
-			return nil, nil, nil, fmt.Errorf("params: %w", err)
-		}
+	b, base, err := params.Split(raw, Schema)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	own := map[string]json.RawMessage{}
-	for _, k := range ownKeys {
-		if v, ok := all[k]; ok {
-			own[k] = v
-			delete(all, k)
-		}
-	}
-	b, _ := json.Marshal(own)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(p); err != nil {
@@ -74,7 +61,6 @@ func parse(raw []byte) (*Params, json.RawMessage, *quant.Params, error) {
 	if p.MaximalDrop < 0 {
 		return nil, nil, nil, fmt.Errorf("params: maximal_drop %g is negative", p.MaximalDrop)
 	}
-	base, _ := json.Marshal(all)
 	qp, err := quant.ParseParams(base)
 	if err != nil {
 		return nil, nil, nil, err
@@ -82,15 +68,10 @@ func parse(raw []byte) (*Params, json.RawMessage, *quant.Params, error) {
 	return p, base, qp, nil
 }
 
-// Schema is the JSON Schema of the parameters: DefaultQuantization's plus
-// AA's own.
+// Schema is the JSON Schema of AA's own parameters. It admits other
+// keys: they go to the base algorithm (Capabilities.PassesParamsTo),
+// against whose schema the host checks them.
 var Schema = func() string {
-	var s map[string]any
-	if err := json.Unmarshal([]byte(quant.Schema), &s); err != nil {
-		panic(err)
-	}
-	s["title"] = "AccuracyAwareQuantization parameters (POT names)"
-	props := s["properties"].(map[string]any)
 	num := func(extra map[string]any) map[string]any {
 		m := map[string]any{"type": "number"}
 		for k, v := range extra {
@@ -98,26 +79,44 @@ var Schema = func() string {
 		}
 		return m
 	}
-	props["maximal_drop"] = num(map[string]any{"minimum": 0})
-	props["drop_type"] = map[string]any{"enum": []string{"absolute", "relative"}}
-	props["max_iter_num"] = map[string]any{"type": "integer", "minimum": 0}
-	props["ranking_subset_size"] = map[string]any{"type": "integer", "minimum": 0}
-	props["metric_subset_ratio"] = num(map[string]any{"minimum": 0, "maximum": 1})
-	props["use_prev_if_drop_increase"] = map[string]any{"type": "boolean"}
-	props["base_algorithm"] = map[string]any{"type": "string"}
-	props["convert_to_mixed_preset"] = map[string]any{"type": "boolean"}
-	props["tune_hyperparams"] = map[string]any{"type": "boolean"}
-	props["annotation_free"] = map[string]any{"type": "boolean"}
-	props["annotation_conf_threshold"] = num(map[string]any{"minimum": 0, "maximum": 1})
-	props["workers"] = map[string]any{"type": "integer", "minimum": 0}
-	props["metrics"] = map[string]any{"type": "array"}
-	props["revert_order"] = map[string]any{"enum": []string{"ranking", "graph", "random"}}
+	props := map[string]any{
+		"maximal_drop":              num(map[string]any{"minimum": 0}),
+		"drop_type":                 map[string]any{"enum": []string{"absolute", "relative"}},
+		"max_iter_num":              map[string]any{"type": "integer", "minimum": 0},
+		"ranking_subset_size":       map[string]any{"type": "integer", "minimum": 0},
+		"metric_subset_ratio":       num(map[string]any{"minimum": 0, "maximum": 1}),
+		"use_prev_if_drop_increase": map[string]any{"type": "boolean"},
+		"base_algorithm":            map[string]any{"type": "string"},
+		"convert_to_mixed_preset":   map[string]any{"type": "boolean"},
+		"tune_hyperparams":          map[string]any{"type": "boolean"},
+		"annotation_free":           map[string]any{"type": "boolean"},
+		"annotation_conf_threshold": num(map[string]any{"minimum": 0, "maximum": 1}),
+		"workers":                   map[string]any{"type": "integer", "minimum": 0},
+		"metrics":                   map[string]any{"type": "array"},
+		"revert_order":              map[string]any{"enum": []string{"ranking", "graph", "random"}},
+	}
+	s := map[string]any{
+		"$schema":              "https://json-schema.org/draft/2020-12/schema",
+		"title":                "AccuracyAwareQuantization parameters (POT names); other keys go to the base algorithm",
+		"type":                 "object",
+		"additionalProperties": true,
+		"properties":           props,
+	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		panic(err)
 	}
 	return string(b)
 }()
+
+// Capabilities are what the host does for AA: evaluation data and a
+// higher-is-better metric, checkpoints, --max-drop into maximal_drop,
+// --workers into workers, and the other keys checked against the base
+// algorithm's schema.
+func Capabilities() *potv1.AlgorithmCapabilities {
+	return &potv1.AlgorithmCapabilities{Evaluates: true, Checkpoints: true, MaxDropParam: "maximal_drop", WorkersParam: "workers",
+		PassesParamsTo: "DefaultQuantization", PassesParamsToParam: "base_algorithm"}
+}
 
 // Defaults of AA's own parameters.
 const Defaults = `{"maximal_drop": 0.01, "drop_type": "absolute", "max_iter_num": 0, "ranking_subset_size": 300, "metric_subset_ratio": 0.5, "use_prev_if_drop_increase": true, "base_algorithm": "DefaultQuantization", "convert_to_mixed_preset": false, "tune_hyperparams": false, "annotation_free": false, "annotation_conf_threshold": 0.6}`

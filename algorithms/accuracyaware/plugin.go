@@ -19,6 +19,7 @@ func (Algorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) 
 	d := quant.Describe(Name, "Quantizes with the base algorithm, then returns the layers that hurt accuracy most to float until the drop is within maximal_drop.")
 	d.ParamsSchema = Schema
 	d.Defaults = Defaults
+	d.Capabilities = Capabilities()
 	return d, nil
 }
 
@@ -28,5 +29,5 @@ func (Algorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunReques
 	if err != nil {
 		return nil, err
 	}
-	return &potv1.RunResponse{Plan: plan, Report: quant.ReportJSON(rep)}, nil
+	return &potv1.RunResponse{Plan: plan, Report: quant.ReportJSON(rep), Search: rep.Result()}, nil
 }

@@ -90,6 +90,17 @@ type Report struct {
 	Notes       []string    `json:"notes,omitempty"`
 }
 
+// Result is the typed part of the report, what the host reads.
+func (r *Report) Result() *potv1.SearchResult {
+	out := &potv1.SearchResult{Metric: r.Metric, Baseline: r.Baseline, MaxDrop: r.MaxDrop, DefaultDrop: r.DefaultDrop,
+		FinalDrop: r.FinalDrop, FinalMetric: r.Final, Met: r.Met, Reverted: r.Reverted, Evaluations: int64(r.Evaluations)}
+	for _, it := range r.Iterations {
+		out.Iterations = append(out.Iterations, &potv1.SearchIteration{Iteration: int32(it.Iteration), Reverted: it.Reverted,
+			Drop: it.Drop, Metric: it.Metric, Accepted: it.Accepted, Reranked: it.Reranked})
+	}
+	return out
+}
+
 // searcher runs one search.
 type searcher struct {
 	h      plugins.Host

@@ -256,3 +256,49 @@ func TestDropEqualToBudgetMeetsIt(t *testing.T) {
 		t.Errorf("report = %+v", rep)
 	}
 }
+
+// TestPluginTypedResult: the plugin's answer carries the search typed
+// (what the host reads) and the same figures in its JSON report (kept
+// for the report's readers).
+func TestPluginTypedResult(t *testing.T) {
+	b, _ := json.Marshal(map[string]any{"maximal_drop": 0.011})
+	resp, err := Algorithm{}.Run(context.Background(), newFake(), &plugins.RunRequest{ModelID: "m1", Plan: &potv1.QuantizationPlan{},
+		Params: b, Target: &potv1.TargetDescription{Name: "cpu", Device: "CPU"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := resp.GetSearch()
+	if s == nil {
+		t.Fatal("no typed search result")
+	}
+	var js struct {
+		Metric      string  `json:"metric"`
+		Baseline    float64 `json:"baseline"`
+		MaxDrop     float64 `json:"max_drop"`
+		DefaultDrop float64 `json:"default_drop"`
+		FinalDrop   float64 `json:"final_drop"`
+		Final       float64 `json:"final_metric"`
+		Met         bool    `json:"met"`
+		Reverted    []string
+		Iterations  []iteration
+		Evaluations int64
+	}
+	if err := json.Unmarshal([]byte(resp.GetReport()), &js); err != nil {
+		t.Fatal(err)
+	}
+	if s.GetMetric() != js.Metric || s.GetBaseline() != js.Baseline || s.GetMaxDrop() != js.MaxDrop || s.GetDefaultDrop() != js.DefaultDrop ||
+		s.GetFinalDrop() != js.FinalDrop || s.GetFinalMetric() != js.Final || s.GetMet() != js.Met || s.GetEvaluations() != js.Evaluations ||
+		!slices.Equal(s.GetReverted(), js.Reverted) || len(s.GetIterations()) != len(js.Iterations) {
+		t.Fatalf("typed %v, report %s", s, resp.GetReport())
+	}
+	if fmt.Sprint(s.GetReverted()) != "[a b]" || !s.GetMet() || s.GetMaxDrop() != 0.011 {
+		t.Errorf("typed %v", s)
+	}
+	for i, it := range s.GetIterations() {
+		want := js.Iterations[i]
+		if int(it.GetIteration()) != want.Iteration || !slices.Equal(it.GetReverted(), want.Reverted) || it.GetDrop() != want.Drop ||
+			it.GetMetric() != want.Metric || it.GetAccepted() != want.Accepted || it.GetReranked() != want.Reranked {
+			t.Errorf("iteration %d: typed %v, report %+v", i, it, want)
+		}
+	}
+}

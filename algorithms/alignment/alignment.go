@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -82,7 +81,7 @@ func allEqual(v []int64, want int64) bool {
 
 // Align runs ActivationChannelAlignment and returns the plan with the
 // updated weights and biases, and the consumers listed in the plan's
-// need_rescale metadata.
+// plan's need_rescale.
 func Align(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
 	g, err := h.Graph(ctx, req.ModelID)
 	if err != nil {
@@ -118,10 +117,7 @@ func Align(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quan
 	for _, v := range sresp.GetValues() {
 		vals[v.GetProbeId()] = v.GetValues()
 	}
-	var rescaled []string
-	if prev := out.GetMetadata()[quant.MetaNeedRescale]; prev != "" {
-		rescaled = strings.Split(prev, ",")
-	}
+	rescaled := slices.Clone(plan.NeedRescale(out))
 	for i, pr := range ps {
 		ups, err := align(x, out, pr, vals[fmt.Sprintf("min%d", i)], vals[fmt.Sprintf("max%d", i)])
 		if err != nil {
@@ -133,10 +129,7 @@ func Align(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quan
 		rep.Aligned = append(rep.Aligned, pr.consumer.GetName())
 		rescaled = append(rescaled, pr.consumer.GetName())
 	}
-	if out.Metadata == nil {
-		out.Metadata = map[string]string{}
-	}
-	out.Metadata[quant.MetaNeedRescale] = strings.Join(rescaled, ",")
+	plan.SetNeedRescale(out, rescaled)
 	return out, rep, nil
 }
 

@@ -1,10 +1,15 @@
 package alignment
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/potgo/pot/algorithms/quant"
+	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 )
@@ -101,5 +106,73 @@ func TestPairsNeedsLinearChain(t *testing.T) {
 	}
 	if ps := pairs(graph.NewIndex(g)); len(ps) != 0 {
 		t.Errorf("a ReLU between the convolutions must prevent alignment: %v", ps)
+	}
+}
+
+// statsHost answers Align's statistics: per-channel ranges of width 1
+// around a different centre per channel.
+type statsHost struct {
+	plugins.Host
+	g *potv1.Graph
+}
+
+func (h statsHost) Graph(context.Context, string) (*potv1.Graph, error) { return h.g, nil }
+
+func (statsHost) DataInfo(context.Context) (*potv1.DataInfoResponse, error) {
+	return &potv1.DataInfoResponse{CalibrationSamples: 2}, nil
+}
+
+func (statsHost) CollectStatistics(_ context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
+	resp := &potv1.StatisticsResponse{Samples: 2}
+	for _, p := range req.GetProbes() {
+		v := []float32{-1, 4, -20, 0}
+		if strings.HasPrefix(p.GetId(), "max") {
+			v = []float32{1, 5, 20, 1}
+		}
+		resp.Values = append(resp.Values, &potv1.StatisticValue{ProbeId: p.GetId(), Values: v, Samples: 2})
+	}
+	return resp, nil
+}
+
+// TestAlignNeedRescale: the consumers Align rescales are added to the
+// plan's need_rescale, after those of the incoming plan (typed, or an
+// older plugin's metadata, which is then dropped).
+func TestAlignNeedRescale(t *testing.T) {
+	g := &potv1.Graph{
+		Initializers: []*potv1.Tensor{
+			graph.FloatTensor("w1", []int64{4, 3, 1, 1}, make([]float32, 12)), graph.FloatTensor("b1", []int64{4}, make([]float32, 4)),
+			graph.FloatTensor("w2", []int64{2, 4, 1, 1}, make([]float32, 8)), graph.FloatTensor("b2", []int64{2}, make([]float32, 2)),
+		},
+		Nodes: []*potv1.Node{
+			{Name: "p", OpType: "Conv", Inputs: []string{"x", "w1", "b1"}, Outputs: []string{"a"}},
+			{Name: "q", OpType: "Conv", Inputs: []string{"a", "w2", "b2"}, Outputs: []string{"y"}},
+		},
+	}
+	p, err := quant.ParseParams(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		in   *potv1.QuantizationPlan
+		want []string
+	}{
+		{"empty plan", &potv1.QuantizationPlan{}, []string{"q"}},
+		{"typed", &potv1.QuantizationPlan{NeedRescale: []string{"p"}}, []string{"p", "q"}},
+		{"older plugin's metadata", &potv1.QuantizationPlan{Metadata: map[string]string{"need_rescale": "p"}}, []string{"p", "q"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := Align(context.Background(), statsHost{g: g}, &plugins.RunRequest{ModelID: "m", Plan: tc.in}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(out.GetNeedRescale(), tc.want) || out.GetMetadata()["need_rescale"] != "" {
+				t.Errorf("need_rescale %q, metadata %v; want %q", out.GetNeedRescale(), out.GetMetadata(), tc.want)
+			}
+			if len(tc.in.GetNeedRescale()) > 1 {
+				t.Errorf("the incoming plan was modified")
+			}
+		})
 	}
 }

@@ -121,5 +121,7 @@ func Describe(name, text string) *potv1.AlgorithmDescription {
 		ProtocolVersions: []int32{sdk.ProtocolVersion},
 		ParamsSchema:     Schema,
 		Defaults:         Defaults,
+		// Nothing beyond a plain run (and a description of this SDK).
+		Capabilities: &potv1.AlgorithmCapabilities{},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,11 +13,8 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
+	sdkplan "github.com/potgo/pot/sdk/plan"
 )
-
-// MetaNeedRescale is the plan metadata key listing, comma-separated, the
-// nodes ActivationChannelAlignment rescaled, which get the saturation fix.
-const MetaNeedRescale = "need_rescale"
 
 // MinMaxReport is what MinMaxQuantization reports.
 type MinMaxReport struct {
@@ -60,10 +58,12 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	if err != nil {
 		return nil, nil, err
 	}
+	needRescale := sdkplan.NeedRescale(req.Plan)
 	plan := &potv1.QuantizationPlan{Preset: preset, TensorUpdates: append([]*potv1.Tensor(nil), req.Plan.GetTensorUpdates()...), Metadata: map[string]string{}}
 	for k, v := range req.Plan.GetMetadata() {
 		plan.Metadata[k] = v
 	}
+	sdkplan.SetNeedRescale(plan, slices.Clone(needRescale))
 	updated := map[string]*potv1.Tensor{}
 	for _, t := range plan.TensorUpdates {
 		updated[t.GetName()] = t
@@ -75,10 +75,8 @@ func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Par
 	if satLayers != nil {
 		// Layers whose input channels channel alignment rescaled get the
 		// fix too (POT's need_rescale).
-		for _, n := range strings.Split(req.Plan.GetMetadata()[MetaNeedRescale], ",") {
-			if n != "" {
-				satLayers[n] = true
-			}
+		for _, n := range needRescale {
+			satLayers[n] = true
 		}
 	}
 	rep := &MinMaxReport{Preset: preset}
@@ -271,6 +269,9 @@ func choose(pt *Point, p *Params, preset string) (*potv1.QuantizationOption, err
 			}
 			if tp.Granularity != "" {
 				want = append(want, tp.Granularity)
+			}
+			if cs := pt.Consumers(); len(cs) == 1 {
+				return nil, sdk.NodeErrorf(cs[0], "%s: the target allows %s, not %s", kind, describeOptions(opts), strings.Join(want, " "))
 			}
 			return nil, fmt.Errorf("%s of %s: the target allows %s, not %s", kind, strings.Join(pt.Consumers(), ", "),
 				describeOptions(opts), strings.Join(want, " "))

@@ -208,3 +208,64 @@ func TestMinMaxInfiniteRange(t *testing.T) {
 		}
 	}
 }
+
+// TestMinMaxNeedRescale: the layers an earlier algorithm rescaled (the
+// plan's need_rescale, or an older plugin's metadata) get the saturation
+// fix besides the first layer, and the plan passes the list on.
+func TestMinMaxNeedRescale(t *testing.T) {
+	hw, err := hwconfig.Parse([]byte(strings.Replace(gemmConfig, `{"type": "Flatten"}`, `{"type": "Conv", "quantization": {"activations": "q8_a", "weights": "q8_w_sym"}}`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseParams([]byte(`{"preset": "performance"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ToGraph(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(in *potv1.QuantizationPlan) (*potv1.QuantizationPlan, *MinMaxReport) {
+		t.Helper()
+		h := &branchHost{x: graph.NewIndex(g), taken: true}
+		out, rep, err := MinMax(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: in,
+			Target: &potv1.TargetDescription{Name: "cpu", Device: "CPU", HardwareConfig: hw}}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, rep
+	}
+	_, base := run(&potv1.QuantizationPlan{})
+	if slices.Contains(base.SaturationFixed, "/c2/Conv") || len(base.SaturationFixed) == 0 {
+		t.Fatalf("without need_rescale the fixed layers are %v", base.SaturationFixed)
+	}
+	tests := []struct {
+		name string
+		in   *potv1.QuantizationPlan
+	}{
+		{"typed", &potv1.QuantizationPlan{NeedRescale: []string{"/c2/Conv"}}},
+		{"older plugin's metadata", &potv1.QuantizationPlan{Metadata: map[string]string{"need_rescale": "/c2/Conv"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, rep := run(tc.in)
+			if want := append(slices.Clone(base.SaturationFixed), "/c2/Conv"); !sameSet(rep.SaturationFixed, want) {
+				t.Errorf("fixed layers %v, want %v", rep.SaturationFixed, want)
+			}
+			if !slices.Equal(out.GetNeedRescale(), []string{"/c2/Conv"}) || out.GetMetadata()["need_rescale"] != "" {
+				t.Errorf("plan's need_rescale %q, metadata %v", out.GetNeedRescale(), out.GetMetadata())
+			}
+		})
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

@@ -69,39 +69,44 @@ type quantizeResult struct {
 	Metric     *metricResult   `json:"metric,omitempty"`
 	Report     string          `json:"report,omitempty"`
 	Reports    json.RawMessage `json:"reports,omitempty"`
-	// The accuracy-aware search, when it ran: the layers returned to
-	// float in order, and each iteration with the drop after it.
-	Reverted    []string        `json:"reverted,omitempty"`
-	Iterations  json.RawMessage `json:"iterations,omitempty"`
-	DefaultDrop *float64        `json:"default_drop,omitempty"`
-	FinalDrop   *float64        `json:"final_drop,omitempty"`
-	BudgetMet   *bool           `json:"budget_met,omitempty"`
+	// The accuracy search, when the algorithm ran one: the layers
+	// returned to float in order, and each iteration with the drop after
+	// it.
+	Reverted   []string           `json:"reverted,omitempty"`
+	Iterations *[]searchIteration `json:"iterations,omitempty"` // [] when none
+
+	DefaultDrop *float64 `json:"default_drop,omitempty"`
+	FinalDrop   *float64 `json:"final_drop,omitempty"`
+	BudgetMet   *bool    `json:"budget_met,omitempty"`
 }
 
-// liftSearch copies the accuracy-aware report's figures to the top of
-// the result.
-func (r *quantizeResult) liftSearch(report json.RawMessage) {
-	var aa struct {
-		Reverted    []string        `json:"reverted"`
-		Iterations  json.RawMessage `json:"iterations"`
-		DefaultDrop *float64        `json:"default_drop"`
-		FinalDrop   *float64        `json:"final_drop"`
-		Met         *bool           `json:"met"`
-	}
-	if json.Unmarshal(report, &aa) != nil || aa.Iterations == nil {
+// searchIteration is one step of an accuracy search in --json.
+type searchIteration struct {
+	Iteration int      `json:"iteration"`
+	Reverted  []string `json:"reverted"`
+	Drop      float64  `json:"drop"`
+	Metric    float64  `json:"metric"`
+	Accepted  bool     `json:"accepted"`
+	Reranked  bool     `json:"reranked"`
+}
+
+// liftSearch copies the figures of an algorithm's accuracy search to the
+// top of the result.
+func (r *quantizeResult) liftSearch(s *potv1.SearchResult) {
+	if s == nil {
 		return
 	}
 	// The drops are differences of two metric values: six significant
 	// digits (metrics.Info.Round) drop the float noise of the subtraction.
-	for _, d := range []*float64{aa.DefaultDrop, aa.FinalDrop} {
-		if d != nil {
-			*d = metrics.Info{}.Round(*d, 0)
-		}
+	def, final, met := metrics.Info{}.Round(s.GetDefaultDrop(), 0), metrics.Info{}.Round(s.GetFinalDrop(), 0), s.GetMet()
+	r.DefaultDrop, r.FinalDrop, r.BudgetMet = &def, &final, &met
+	r.Reverted = append([]string{}, s.GetReverted()...)
+	its := []searchIteration{}
+	for _, it := range s.GetIterations() {
+		its = append(its, searchIteration{Iteration: int(it.GetIteration()), Reverted: append([]string{}, it.GetReverted()...),
+			Drop: it.GetDrop(), Metric: it.GetMetric(), Accepted: it.GetAccepted(), Reranked: it.GetReranked()})
 	}
-	r.Reverted, r.Iterations, r.DefaultDrop, r.FinalDrop, r.BudgetMet = aa.Reverted, aa.Iterations, aa.DefaultDrop, aa.FinalDrop, aa.Met
-	if r.Reverted == nil {
-		r.Reverted = []string{}
-	}
+	r.Iterations = &its
 }
 
 type metricResult struct {
@@ -112,18 +117,19 @@ type metricResult struct {
 	Samples   int     `json:"samples"`
 }
 
-// Algorithm names.
 const (
+	// defaultQuantization is the algorithm run unless one is named.
 	defaultQuantization  = "DefaultQuantization"
-	accuracyAware        = "AccuracyAwareQuantization"
 	defaultOutputDir     = "results"
 	defaultReportSamples = 32
 )
 
-// algorithmAliases are the short names of -q and --algorithm.
+// algorithmAliases are the short names of -q and --algorithm: naming
+// only; what the host does for an algorithm follows its description
+// (sdk.AlgorithmCapabilities), never its name.
 var algorithmAliases = map[string]string{
 	"default":        defaultQuantization,
-	"accuracy_aware": accuracyAware,
+	"accuracy_aware": "AccuracyAwareQuantization",
 }
 
 // algorithmName resolves an alias.
@@ -313,15 +319,14 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 	}
 	algo := algorithmName(f.algorithm)
 	var err error
-	switch f.quick {
-	case "":
-	case "default", "accuracy_aware":
+	if f.quick != "" {
+		if _, ok := algorithmAliases[f.quick]; !ok {
+			return nil, fmt.Errorf("-q/--quantize %q: want default or accuracy_aware", f.quick)
+		}
 		if cmd.Flags().Changed("algorithm") {
 			return nil, fmt.Errorf("-q/--quantize and --algorithm both choose the algorithm; give one")
 		}
 		algo = algorithmName(f.quick)
-	default:
-		return nil, fmt.Errorf("-q/--quantize %q: want default or accuracy_aware", f.quick)
 	}
 	if f.model == "" {
 		return nil, fmt.Errorf("no model given (--model or -c)")
@@ -362,9 +367,6 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 	}
 	cfg.Engine.Output = f.inputs.metricOutput
 	cfg.Engine.HWConfig = f.hwConfig
-	if algo != accuracyAware && cmd.Flags().Changed("max-drop") {
-		return nil, fmt.Errorf("--max-drop applies to %s (-q accuracy_aware or --algorithm accuracy_aware)", accuracyAware)
-	}
 	return cfg, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/host/pipeline"
+	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/host/qdq"
 	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/internal/outfile"
@@ -35,6 +36,7 @@ type run struct {
 	start      time.Time
 	configMode bool
 	quick      bool
+	chain      *chain
 }
 
 // algorithms returns the chain's plugin names.
@@ -46,13 +48,47 @@ func (r *run) algorithms() []string {
 	return names
 }
 
-func (r *run) hasAA() bool {
+// chain is the run's algorithm plugins, started before the session so
+// that the run follows what each says it needs.
+type chain struct {
+	plugins map[string]*pluginmgr.Algorithm
+	caps    map[string]*potv1.AlgorithmCapabilities
+}
+
+// startChain starts and describes the chain's algorithms.
+func (r *run) startChain(ctx context.Context, mgr *pluginmgr.Manager) (*chain, error) {
+	c := &chain{plugins: map[string]*pluginmgr.Algorithm{}, caps: map[string]*potv1.AlgorithmCapabilities{}}
+	for _, name := range r.algorithms() {
+		if _, ok := c.plugins[name]; ok {
+			continue
+		}
+		a, err := mgr.Algorithm(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		d, err := a.Describe(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.plugins[name], c.caps[name] = a, sdk.AlgorithmCapabilities(d)
+	}
+	return c, nil
+}
+
+// first returns the first algorithm of the chain whose capabilities
+// satisfy has, or "".
+func (r *run) first(has func(*potv1.AlgorithmCapabilities) bool) string {
 	for _, n := range r.algorithms() {
-		if n == accuracyAware {
-			return true
+		if has(r.chain.caps[n]) {
+			return n
 		}
 	}
-	return false
+	return ""
+}
+
+// evaluates names an algorithm of the chain that measures plans, or "".
+func (r *run) evaluates() string {
+	return r.first(func(c *potv1.AlgorithmCapabilities) bool { return c.GetEvaluates() })
 }
 
 func (r *run) quantize(ctx context.Context) error {
@@ -81,14 +117,9 @@ func (r *run) quantize(ctx context.Context) error {
 			log.Info("removed a temporary file of an interrupted run", "file", p)
 		}
 	}
-	var info metrics.Info
 	if f.metric != "" {
 		if _, err := metrics.New(f.metric); err != nil {
 			return fmt.Errorf("--metric: %w", err)
-		}
-		info, _ = metrics.Lookup(f.metric)
-		if r.hasAA() && !info.HigherBetter {
-			return fmt.Errorf("--metric %s is lower-is-better; %s needs a metric where higher is better (top1, top5, agreement, sqnr, cosine, psnr)", f.metric, accuracyAware)
 		}
 	}
 	hw, err := r.hardwareConfig()
@@ -107,29 +138,42 @@ func (r *run) quantize(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if eval == nil && (f.evaluate || r.hasAA()) {
-		log.Info("no evaluation data given: evaluating on the calibration data")
-		eval = calib
-	}
-	if r.hasAA() && f.workers == 0 {
-		// The accuracy-aware ranking evaluates independent plans: one
-		// target process per core, one thread each.
-		f.workers = runtime.NumCPU()
-	}
-	if f.workers > 1 && g.threads == 0 {
-		g.threads = max(1, runtime.NumCPU()/f.workers)
-	}
 	mgr, err := g.manager()
 	if err != nil {
 		return err
 	}
 	defer mgr.Close()
+	// What the algorithms need, from their descriptions.
+	if r.chain, err = r.startChain(ctx, mgr); err != nil {
+		return err
+	}
+	if name := r.evaluates(); name != "" && f.metric != "" {
+		if info, _ := metrics.Lookup(f.metric); !info.HigherBetter {
+			return fmt.Errorf("--metric %s is lower-is-better; %s needs a metric where higher is better (top1, top5, agreement, sqnr, cosine, psnr)", f.metric, name)
+		}
+	}
+	if f.maxDropSet && r.first(func(c *potv1.AlgorithmCapabilities) bool { return c.GetMaxDropParam() != "" }) == "" {
+		return fmt.Errorf("--max-drop applies to an algorithm that takes an accuracy budget (-q accuracy_aware or --algorithm accuracy_aware); %s takes none", strings.Join(algos, ", "))
+	}
+	if eval == nil && (f.evaluate || r.evaluates() != "") {
+		log.Info("no evaluation data given: evaluating on the calibration data")
+		eval = calib
+	}
+	if f.workers == 0 && r.first(func(c *potv1.AlgorithmCapabilities) bool { return c.GetWorkersParam() != "" }) != "" {
+		// An algorithm that evaluates independent plans in parallel: one
+		// target process per core, one thread each.
+		f.workers = runtime.NumCPU()
+	}
+	if f.workers > 1 && g.threads == 0 {
+		g.threads = max(1, runtime.NumCPU()/f.workers)
+		mgr.SetThreads(g.threads)
+	}
 	prog := newProgress(g)
 	defer prog.Close()
 	opts := pipeline.Options{
 		Manager: mgr, Target: cfg.Target(), Graph: graph, Calibration: calib, Evaluation: eval,
 		Logger: log, Progress: prog, Metric: f.metric, Workers: f.workers, Resume: f.resume,
-		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output, HardwareConfig: hw,
+		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output, HardwareConfig: hw, Algorithms: r.chain.plugins,
 	}
 	// The chain is built, and its presets resolved, as soon as the target
 	// has described itself: a preset it does not publish is refused
@@ -143,7 +187,7 @@ func (r *run) quantize(ctx context.Context) error {
 		steps, err = r.resolvePresets(d, st)
 		return err
 	}
-	if r.hasAA() {
+	if r.first(func(c *potv1.AlgorithmCapabilities) bool { return c.GetCheckpoints() }) != "" {
 		opts.Checkpoint = paths.checkpoint
 		if err := os.MkdirAll(filepath.Dir(paths.checkpoint), 0o755); err != nil {
 			return fmt.Errorf("checkpoint folder: %w", err)
@@ -168,9 +212,9 @@ func (r *run) quantize(ctx context.Context) error {
 		Quantizers: len(plan.GetQuantizers())}
 	if len(reports) > 0 {
 		res.Reports = reports[len(reports)-1].Report
-		res.liftSearch(res.Reports)
+		res.liftSearch(reports[len(reports)-1].Search)
 	}
-	if eval != nil && (!r.configMode || f.evaluate || r.hasAA()) {
+	if eval != nil && (!r.configMode || f.evaluate || r.evaluates() != "") {
 		m, err := compare(ctx, sess, plan)
 		if err != nil {
 			return err
@@ -301,14 +345,15 @@ func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipe
 	var steps []pipeline.Step
 	for i, a := range r.cfg.Compression.Algorithms {
 		name := algorithmName(a.Name)
+		caps := r.chain.caps[name]
 		var raw json.RawMessage
 		if r.configMode {
 			var err error
 			if raw, err = r.cfg.AlgorithmParams(i, device); err != nil {
 				return nil, err
 			}
-			if name == accuracyAware && r.f.workers > 0 {
-				if raw, err = setParam(raw, "workers", r.f.workers); err != nil {
+			if key := caps.GetWorkersParam(); key != "" && r.f.workers > 0 {
+				if raw, err = setParam(raw, key, r.f.workers); err != nil {
 					return nil, err
 				}
 			}
@@ -317,13 +362,11 @@ func (r *run) steps(graph *potv1.Graph, device string, calibSamples int) ([]pipe
 			if err != nil {
 				return nil, err
 			}
-			if name == accuracyAware {
-				if r.f.maxDropSet {
-					p["maximal_drop"] = r.f.maxDrop
-				}
-				if r.f.workers > 0 {
-					p["workers"] = r.f.workers
-				}
+			if key := caps.GetMaxDropParam(); key != "" && r.f.maxDropSet {
+				p[key] = r.f.maxDrop
+			}
+			if key := caps.GetWorkersParam(); key != "" && r.f.workers > 0 {
+				p[key] = r.f.workers
 			}
 			raw, _ = json.Marshal(p)
 		}
@@ -368,35 +411,20 @@ func setParam(raw json.RawMessage, key string, v any) (json.RawMessage, error) {
 	return json.Marshal(m)
 }
 
-// validate checks every step's parameters against its plugin's schema
-// and reports all problems at once.
+// validate checks every step's parameters (pipeline.CheckParams) and
+// reports all problems at once.
 func (r *run) validate(ctx context.Context, sess *pipeline.Session, steps []pipeline.Step) error {
 	var problems []schema.Problem
 	for i, st := range steps {
-		desc, err := sess.Algorithm(ctx, st.Name)
+		found, err := sess.CheckParams(ctx, st.Name, st.Params)
 		if err != nil {
 			return err
-		}
-		if desc.GetParamsSchema() == "" {
-			continue
-		}
-		sch, err := schema.Compile(desc.GetParamsSchema())
-		if err != nil {
-			return fmt.Errorf("algorithm %s publishes a bad schema: %w", st.Name, err)
-		}
-		err = sch.Validate(st.Params)
-		se, ok := err.(*schema.Error)
-		if err != nil && !ok {
-			return fmt.Errorf("parameters of %s: %w", st.Name, err)
-		}
-		if se == nil {
-			continue
 		}
 		prefix := fmt.Sprintf("compression.algorithms[%d].params", i)
 		if !r.configMode {
 			prefix = "parameters of " + st.Name
 		}
-		for _, p := range se.Problems {
+		for _, p := range found {
 			p.Path = strings.TrimSuffix(prefix+"."+p.Path, ".")
 			problems = append(problems, p)
 		}
@@ -450,7 +478,7 @@ func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.G
 	if len(steps) > 0 {
 		rep.AlgorithmReport = steps[len(steps)-1].Report
 		for _, st := range steps {
-			if t := report.ParseTrajectory(st.Report); t != nil {
+			if t := report.TrajectoryOf(st.Search); t != nil {
 				rep.Trajectory = t
 			}
 		}

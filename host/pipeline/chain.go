@@ -17,10 +17,13 @@ type Step struct {
 	Params json.RawMessage
 }
 
-// StepReport is what an algorithm reported.
+// StepReport is what an algorithm reported: its free-form JSON report
+// and, typed, what the host reads.
 type StepReport struct {
 	Name   string
 	Report json.RawMessage
+	// Search is the accuracy search the algorithm ran, or nil.
+	Search *potv1.SearchResult
 }
 
 // Run runs the algorithms in order, each starting from the plan of the
@@ -46,19 +49,15 @@ func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPla
 		if len(rep) == 0 {
 			rep = json.RawMessage("{}")
 		}
-		reports = append(reports, StepReport{Name: st.Name, Report: rep})
+		search := resp.GetSearch()
+		if search == nil {
+			if d, err := s.Describe(ctx, st.Name); err == nil && d.GetCapabilities() == nil {
+				search = legacySearch(resp.GetReport())
+			}
+		}
+		reports = append(reports, StepReport{Name: st.Name, Report: rep, Search: search})
 	}
 	return p, reports, nil
-}
-
-// Algorithm returns the running plugin of an algorithm, starting it on
-// first use.
-func (s *Session) Algorithm(ctx context.Context, name string) (*potv1.AlgorithmDescription, error) {
-	a, err := s.algorithm(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return a.Describe(ctx)
 }
 
 func (s *Session) algorithm(ctx context.Context, name string) (plugins.Algorithm, error) {
@@ -90,7 +89,7 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 	if params, err = resolvePreset(s.desc, s.log, name, params); err != nil {
 		return nil, fmt.Errorf("parameters of %s: %w", name, err)
 	}
-	if err := s.validate(ctx, name, a, params); err != nil {
+	if err := s.validate(ctx, name, params); err != nil {
 		return nil, err
 	}
 	if p == nil {
@@ -115,30 +114,14 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 	return resp, nil
 }
 
-// validate checks parameters against the schema the algorithm publishes.
-func (s *Session) validate(ctx context.Context, name string, a plugins.Algorithm, params json.RawMessage) error {
-	s.mu.Lock()
-	sch, ok := s.schemas[name]
-	s.mu.Unlock()
-	if !ok {
-		d, err := a.Describe(ctx)
-		if err != nil {
-			return err
-		}
-		if d.GetParamsSchema() != "" {
-			if sch, err = schema.Compile(d.GetParamsSchema()); err != nil {
-				return fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
-			}
-		}
-		s.mu.Lock()
-		s.schemas[name] = sch
-		s.mu.Unlock()
+// validate checks parameters as CheckParams does.
+func (s *Session) validate(ctx context.Context, name string, params json.RawMessage) error {
+	problems, err := s.CheckParams(ctx, name, params)
+	if err != nil {
+		return err
 	}
-	if sch == nil {
-		return nil
-	}
-	if err := sch.Validate(params); err != nil {
-		return fmt.Errorf("parameters of %s: %w", name, err)
+	if len(problems) > 0 {
+		return fmt.Errorf("parameters of %s: %w", name, &schema.Error{Problems: problems})
 	}
 	return nil
 }

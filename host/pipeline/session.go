@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -59,6 +60,10 @@ type Options struct {
 	// describes, as the algorithms see it; the target's name, device and
 	// presets are kept.
 	HardwareConfig *potv1.HardwareConfig
+	// Algorithms are algorithm plugins already started (to learn from
+	// their descriptions what the run needs), by name; the session uses
+	// them instead of starting others.
+	Algorithms map[string]*pluginmgr.Algorithm
 	// Described, when set, is called with the target's description
 	// (with HardwareConfig in it) before the model is loaded and the data
 	// uploaded: an error ends Open before that work, as for a preset the
@@ -83,6 +88,7 @@ type Session struct {
 	models    map[string]*potv1.Graph // graphs loaded by algorithms
 	floatRefs map[string]*floatRef    // data set -> float model predictions, cached
 	schemas   map[string]*schema.Schema
+	descs     map[string]*potv1.AlgorithmDescription
 	saved     []string // checkpoint files written
 	// pool of evaluation workers (nil: the session's target only), and
 	// the evaluation data they are given.
@@ -107,7 +113,9 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	s := &Session{opts: opts, graph: opts.Graph, log: opts.Logger, algos: map[string]*pluginmgr.Algorithm{},
-		models: map[string]*potv1.Graph{}, floatRefs: map[string]*floatRef{}, schemas: map[string]*schema.Schema{}}
+		models: map[string]*potv1.Graph{}, floatRefs: map[string]*floatRef{}, schemas: map[string]*schema.Schema{},
+		descs: map[string]*potv1.AlgorithmDescription{}}
+	maps.Copy(s.algos, opts.Algorithms)
 	s.inputs = feed.Inputs(opts.Graph)
 	if opts.Output != "" && !slices.ContainsFunc(opts.Graph.GetOutputs(), func(o *potv1.ValueInfo) bool { return o.GetName() == opts.Output }) {
 		var names []string

@@ -113,6 +113,36 @@ func TestTargetFaults(t *testing.T) {
 	}
 }
 
+// A plugin's structured error reaches the host as one clean line naming
+// the plugin and the node, the node available to the caller; the plugin
+// lives on.
+func TestStructuredErrorNamesPluginAndNode(t *testing.T) {
+	dir := pluginDir(t, "pot-algorithm-NodeError")
+	m := manager(t, dir, 0, nil)
+	a, err := m.Algorithm(context.Background(), "NodeError")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Run(context.Background(), fakeHost{}, &plugins.RunRequest{Plan: &potv1.QuantizationPlan{}})
+	if err == nil {
+		t.Fatal("Run succeeded")
+	}
+	if want := `algorithm plugin "NodeError": Run: node "conv3": the layer is too wide; split it`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	var pe *pluginmgr.Error
+	if !errors.As(err, &pe) || pe.Exited || pe.Node() != "conv3" {
+		t.Errorf("error = %#v", pe)
+	}
+	var d *plugins.Error
+	if !errors.As(err, &d) || d.Node != "conv3" || d.Summary != "the layer is too wide" || d.Detail != "split it" {
+		t.Errorf("diagnostic = %#v", d)
+	}
+	if desc, err := a.Describe(context.Background()); err != nil || desc.GetName() != "NodeError" {
+		t.Errorf("Describe after the error: %v, %v", desc, err)
+	}
+}
+
 // A panic inside a handler is recovered by the SDK: the call fails, the
 // plugin lives on.
 func TestPanicInHandlerIsAnError(t *testing.T) {

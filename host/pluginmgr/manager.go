@@ -99,6 +99,14 @@ func New(opts Options) (*Manager, error) {
 	return &Manager{opts: opts, bins: found.Binaries, skipped: found.Skipped, lock: lock}, nil
 }
 
+// SetThreads changes the thread budget of the plugins started from now
+// on (Options.Threads).
+func (m *Manager) SetThreads(n int) {
+	m.mu.Lock()
+	m.opts.Threads = n
+	m.mu.Unlock()
+}
+
 // Binaries lists the plugins found.
 func (m *Manager) Binaries() []plugins.Binary { return m.bins }
 

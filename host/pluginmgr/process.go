@@ -70,9 +70,12 @@ func (m *Manager) start(ctx context.Context, kind, name string) (*Process, any, 
 		}
 		defer pin.Close()
 	}
+	m.mu.Lock()
+	threads := m.opts.Threads
+	m.mu.Unlock()
 	cmd.Env = append(os.Environ(),
 		sdk.LogLevelEnv+"="+m.opts.Logger.GetLevel().String(),
-		fmt.Sprintf("%s=%d", sdk.ThreadsEnv, m.opts.Threads),
+		fmt.Sprintf("%s=%d", sdk.ThreadsEnv, threads),
 	)
 	if kind == plugins.KindTarget && len(m.opts.TargetOptions) > 0 {
 		cmd.Env = append(cmd.Env, sdk.TargetOptionsEnv+"="+sdk.EncodeTargetOptions(m.opts.TargetOptions))
@@ -155,6 +158,11 @@ func (e *Error) Error() string {
 	case e.Hung:
 		fmt.Fprintf(&b, "%s plugin %q (%s) hung in %s: %v", e.Kind, e.Name, e.Path, e.Call, e.Err)
 	default:
+		if d, ok := e.Err.(*plugins.Error); ok && d.Name != "" {
+			// The plugin that failed first (this one, or one it ran).
+			b.WriteString(d.Error())
+			break
+		}
 		fmt.Fprintf(&b, "%s plugin %q: %s: %v", e.Kind, e.Name, e.Call, e.Err)
 	}
 	if (e.Exited || e.Hung) && len(e.Logs) > 0 {
@@ -168,6 +176,16 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Node is the graph node the failure is about, when the plugin said
+// (plugins.Error.Node).
+func (e *Error) Node() string {
+	var d *plugins.Error
+	if errors.As(e.Err, &d) {
+		return d.Node
+	}
+	return ""
+}
 
 // ErrTimeout is wrapped by errors of calls that ran past --plugin-timeout.
 var ErrTimeout = errors.New("no answer within the plugin timeout")
@@ -188,6 +206,13 @@ func (p *Process) fail(ctx context.Context, call string, err error) error {
 	if ctx != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// The caller gave up (Ctrl-C): not the plugin's fault.
 		return fmt.Errorf("%s plugin %q: %s: %w", p.Bin.Kind, p.Bin.Name, call, context.Canceled)
+	}
+	if d, ok := err.(*plugins.Error); ok && d.Name == "" {
+		// The plugin's own diagnostic: it names this plugin from now on,
+		// also for a plugin the host passes it on to.
+		own := *d
+		own.Kind, own.Name, own.Call = p.Bin.Kind, p.Bin.Name, call
+		err = &own
 	}
 	e := &Error{Kind: p.Bin.Kind, Name: p.Bin.Name, Path: p.Bin.Path, Call: call, Err: cleanRPCError(err)}
 	if errors.Is(err, plugins.ErrPluginExited) || status.Code(err) == codes.Unavailable || p.client.Exited() {
@@ -248,14 +273,11 @@ func (p *Process) startError(err error) error {
 	return e
 }
 
-// cleanRPCError shortens gRPC status errors to their message.
+// cleanRPCError removes gRPC's "rpc error: code = X desc = " from an
+// error's text (the connection's errors, or an older plugin's).
 func cleanRPCError(err error) error {
-	msg := err.Error()
-	if i := strings.Index(msg, "rpc error: code = "); i >= 0 {
-		rest := msg[i:]
-		if j := strings.Index(rest, " desc = "); j >= 0 {
-			return &rpcError{msg: msg[:i] + rest[j+len(" desc = "):], err: err}
-		}
+	if msg := plugins.CleanMessage(err.Error()); msg != err.Error() {
+		return &rpcError{msg: msg, err: err}
 	}
 	return err
 }

@@ -97,7 +97,8 @@ func (q Quantizer) Label() string {
 	return fmt.Sprintf("%s:%d", q.Node, q.Input)
 }
 
-// Trajectory is the report of AccuracyAwareQuantization.
+// Trajectory is the course of an accuracy search (see
+// potv1.SearchResult).
 type Trajectory struct {
 	Baseline    float64     `json:"baseline"`
 	DefaultDrop float64     `json:"default_drop"`
@@ -116,30 +117,28 @@ type Iteration struct {
 	Metric    float64  `json:"metric"`
 }
 
-// ParseTrajectory reads an AccuracyAwareQuantization report; it returns
-// nil for other reports.
-func ParseTrajectory(raw json.RawMessage) *Trajectory {
-	var probe map[string]json.RawMessage
-	if json.Unmarshal(raw, &probe) != nil {
+// TrajectoryOf is the trajectory of an algorithm's search result; nil
+// for nil.
+func TrajectoryOf(s *potv1.SearchResult) *Trajectory {
+	if s == nil {
 		return nil
 	}
-	_, hasIt := probe["iterations"]
-	_, hasDrop := probe["default_drop"]
-	if !hasIt && !hasDrop {
-		return nil
+	budget := s.GetMaxDrop()
+	t := &Trajectory{Baseline: s.GetBaseline(), DefaultDrop: s.GetDefaultDrop(), FinalDrop: s.GetFinalDrop(),
+		Reverted: nonNil(s.GetReverted()), Iterations: []Iteration{}, MaximalDrop: &budget}
+	for _, it := range s.GetIterations() {
+		t.Iterations = append(t.Iterations, Iteration{Iteration: int(it.GetIteration()), Reverted: nonNil(it.GetReverted()),
+			Drop: it.GetDrop(), Metric: it.GetMetric()})
 	}
-	var t Trajectory
-	if json.Unmarshal(raw, &t) != nil {
-		return nil
+	return t
+}
+
+// nonNil keeps an empty list a list in JSON.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	// AccuracyAwareQuantization reports the budget as max_drop.
-	if v, ok := probe["max_drop"]; ok && t.MaximalDrop == nil {
-		var d float64
-		if json.Unmarshal(v, &d) == nil {
-			t.MaximalDrop = &d
-		}
-	}
-	return &t
+	return s
 }
 
 // Quantizers summarizes a plan's quantizers.

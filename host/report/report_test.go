@@ -183,21 +183,26 @@ func TestReportOpensInChromium(t *testing.T) {
 	}
 }
 
-func TestParseTrajectory(t *testing.T) {
-	raw := json.RawMessage(`{"baseline": 0.9, "default_drop": 0.05, "final_drop": 0.008, "reverted": ["a", "b"],
-		"iterations": [{"iteration": 1, "reverted": ["a"], "drop": 0.02, "metric": 0.88}, {"iteration": 2, "reverted": ["b"], "drop": 0.008, "metric": 0.892}]}`)
-	tr := ParseTrajectory(raw)
-	if tr == nil || tr.DefaultDrop != 0.05 || len(tr.Iterations) != 2 || tr.Iterations[1].Metric != 0.892 || len(tr.Reverted) != 2 {
-		t.Fatalf("ParseTrajectory = %+v", tr)
+func TestTrajectoryOf(t *testing.T) {
+	if tr := TrajectoryOf(nil); tr != nil {
+		t.Errorf("TrajectoryOf(nil) = %+v, want nil", tr)
 	}
-	// AccuracyAwareQuantization names the budget max_drop.
-	if tr := ParseTrajectory(json.RawMessage(`{"max_drop": 0.005, "default_drop": 0.02, "iterations": []}`)); tr == nil || tr.MaximalDrop == nil || *tr.MaximalDrop != 0.005 {
-		t.Errorf("max_drop not read: %+v", tr)
+	s := &potv1.SearchResult{Baseline: 0.9, MaxDrop: 0.01, DefaultDrop: 0.05, FinalDrop: 0.008, Reverted: []string{"a", "b"},
+		Iterations: []*potv1.SearchIteration{{Iteration: 1, Reverted: []string{"a"}, Drop: 0.02, Metric: 0.88, Accepted: true},
+			{Iteration: 2, Reverted: []string{"b"}, Drop: 0.008, Metric: 0.892, Reranked: true}}}
+	b, err := json.Marshal(TrajectoryOf(s))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, other := range []string{`{"reports": {}}`, `[1]`, `not json`, `{"iterations": 3}`} {
-		if tr := ParseTrajectory(json.RawMessage(other)); tr != nil {
-			t.Errorf("ParseTrajectory(%s) = %+v, want nil", other, tr)
-		}
+	want := `{"baseline":0.9,"default_drop":0.05,"final_drop":0.008,"reverted":["a","b"],"iterations":[` +
+		`{"iteration":1,"reverted":["a"],"drop":0.02,"metric":0.88},{"iteration":2,"reverted":["b"],"drop":0.008,"metric":0.892}],"maximal_drop":0.01}`
+	if string(b) != want {
+		t.Errorf("trajectory\n%s\nwant\n%s", b, want)
+	}
+	// A search that met its budget at once: empty lists, a zero budget.
+	b, _ = json.Marshal(TrajectoryOf(&potv1.SearchResult{Baseline: 0.9}))
+	if want := `{"baseline":0.9,"default_drop":0,"final_drop":0,"reverted":[],"iterations":[],"maximal_drop":0}`; string(b) != want {
+		t.Errorf("trajectory %s, want %s", b, want)
 	}
 }
 

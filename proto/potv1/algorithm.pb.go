@@ -118,7 +118,11 @@ type AlgorithmDescription struct {
 	// JSON Schema (draft 2020-12) of the params object.
 	ParamsSchema string `protobuf:"bytes,5,opt,name=params_schema,json=paramsSchema,proto3" json:"params_schema,omitempty"`
 	// JSON object of default parameter values.
-	Defaults      string `protobuf:"bytes,6,opt,name=defaults,proto3" json:"defaults,omitempty"`
+	Defaults string `protobuf:"bytes,6,opt,name=defaults,proto3" json:"defaults,omitempty"`
+	// What the algorithm needs of the host and which of its parameters
+	// the host sets. The host follows these, never the algorithm's name.
+	// Absent (a plugin of an older SDK): see AlgorithmCapabilities.
+	Capabilities  *AlgorithmCapabilities `protobuf:"bytes,7,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -195,6 +199,121 @@ func (x *AlgorithmDescription) GetDefaults() string {
 	return ""
 }
 
+func (x *AlgorithmDescription) GetCapabilities() *AlgorithmCapabilities {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
+// AlgorithmCapabilities tell the host how to run an algorithm. A plugin
+// of an older SDK sends none; the host then reads POT's parameter names
+// in params_schema instead: a maximal_drop property means an
+// accuracy-aware search (evaluates, checkpoints, max_drop_param
+// "maximal_drop"), a workers property is workers_param.
+type AlgorithmCapabilities struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The algorithm measures plans on the evaluation data set
+	// (Host.Evaluate): the host provides evaluation data (the calibration
+	// data when none is given), refuses a metric where lower is better, and
+	// measures the plan the run returns.
+	Evaluates bool `protobuf:"varint,1,opt,name=evaluates,proto3" json:"evaluates,omitempty"`
+	// The algorithm checkpoints its state (Host.SaveState) and resumes from
+	// it (Host.LoadState): the host keeps checkpoints beside the output.
+	Checkpoints bool `protobuf:"varint,2,opt,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	// Parameter holding the accuracy budget, the largest metric drop
+	// accepted (POT's maximal_drop); the user's budget (pot quantize
+	// --max-drop) goes there. Empty: the algorithm takes no budget.
+	MaxDropParam string `protobuf:"bytes,3,opt,name=max_drop_param,json=maxDropParam,proto3" json:"max_drop_param,omitempty"`
+	// Parameter holding how many plans the algorithm may evaluate at once;
+	// the host starts that many target processes (pot quantize --workers,
+	// by default one per core) and sets it. Empty: one at a time.
+	WorkersParam string `protobuf:"bytes,4,opt,name=workers_param,json=workersParam,proto3" json:"workers_param,omitempty"`
+	// The algorithm that receives the parameters params_schema does not
+	// define: the algorithm passes them on (RunAlgorithm) and the host
+	// checks them against that algorithm's schema, so that params_schema
+	// lists only the algorithm's own keys (and allows others). Empty: the
+	// algorithm takes only what its schema defines.
+	PassesParamsTo string `protobuf:"bytes,5,opt,name=passes_params_to,json=passesParamsTo,proto3" json:"passes_params_to,omitempty"`
+	// Own parameter that, when set, names another algorithm than
+	// passes_params_to (AccuracyAwareQuantization's base_algorithm).
+	PassesParamsToParam string `protobuf:"bytes,6,opt,name=passes_params_to_param,json=passesParamsToParam,proto3" json:"passes_params_to_param,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *AlgorithmCapabilities) Reset() {
+	*x = AlgorithmCapabilities{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlgorithmCapabilities) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlgorithmCapabilities) ProtoMessage() {}
+
+func (x *AlgorithmCapabilities) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlgorithmCapabilities.ProtoReflect.Descriptor instead.
+func (*AlgorithmCapabilities) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AlgorithmCapabilities) GetEvaluates() bool {
+	if x != nil {
+		return x.Evaluates
+	}
+	return false
+}
+
+func (x *AlgorithmCapabilities) GetCheckpoints() bool {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return false
+}
+
+func (x *AlgorithmCapabilities) GetMaxDropParam() string {
+	if x != nil {
+		return x.MaxDropParam
+	}
+	return ""
+}
+
+func (x *AlgorithmCapabilities) GetWorkersParam() string {
+	if x != nil {
+		return x.WorkersParam
+	}
+	return ""
+}
+
+func (x *AlgorithmCapabilities) GetPassesParamsTo() string {
+	if x != nil {
+		return x.PassesParamsTo
+	}
+	return ""
+}
+
+func (x *AlgorithmCapabilities) GetPassesParamsToParam() string {
+	if x != nil {
+		return x.PassesParamsToParam
+	}
+	return ""
+}
+
 type RunRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Broker id of the Host service for callbacks.
@@ -211,7 +330,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -223,7 +342,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -236,7 +355,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{2}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RunRequest) GetHostBrokerId() uint32 {
@@ -277,15 +396,19 @@ func (x *RunRequest) GetTarget() *TargetDescription {
 type RunResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Plan  *QuantizationPlan      `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	// JSON object with what the algorithm wants reported.
-	Report        string `protobuf:"bytes,2,opt,name=report,proto3" json:"report,omitempty"`
+	// JSON object with what the algorithm wants reported, verbatim: its
+	// free-form extras. What the host reads is typed below.
+	Report string `protobuf:"bytes,2,opt,name=report,proto3" json:"report,omitempty"`
+	// Set by an algorithm that searched for a plan within an accuracy
+	// budget.
+	Search        *SearchResult `protobuf:"bytes,3,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RunResponse) Reset() {
 	*x = RunResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +420,7 @@ func (x *RunResponse) String() string {
 func (*RunResponse) ProtoMessage() {}
 
 func (x *RunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +433,7 @@ func (x *RunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResponse.ProtoReflect.Descriptor instead.
 func (*RunResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{3}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RunResponse) GetPlan() *QuantizationPlan {
@@ -327,6 +450,232 @@ func (x *RunResponse) GetReport() string {
 	return ""
 }
 
+func (x *RunResponse) GetSearch() *SearchResult {
+	if x != nil {
+		return x.Search
+	}
+	return nil
+}
+
+// SearchResult is the outcome of a search for a plan within an accuracy
+// budget (AccuracyAwareQuantization): the host reports it (pot quantize
+// prints and --json lifts it; the report charts its trajectory).
+type SearchResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Metric the search measured ("top1", "agreement", ...), higher is
+	// better.
+	Metric string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
+	// Metric of the reference: the float model, or on an integer-only
+	// target the most precise integer plan.
+	Baseline float64 `protobuf:"fixed64,2,opt,name=baseline,proto3" json:"baseline,omitempty"`
+	// The budget: the largest drop accepted, in metric units (a relative
+	// budget multiplied out).
+	MaxDrop float64 `protobuf:"fixed64,3,opt,name=max_drop,json=maxDrop,proto3" json:"max_drop,omitempty"`
+	// Drop of the base algorithm's plan, before anything was reverted.
+	DefaultDrop float64 `protobuf:"fixed64,4,opt,name=default_drop,json=defaultDrop,proto3" json:"default_drop,omitempty"`
+	// Drop and metric of the plan returned.
+	FinalDrop   float64 `protobuf:"fixed64,5,opt,name=final_drop,json=finalDrop,proto3" json:"final_drop,omitempty"`
+	FinalMetric float64 `protobuf:"fixed64,6,opt,name=final_metric,json=finalMetric,proto3" json:"final_metric,omitempty"`
+	// Whether final_drop is within max_drop.
+	Met bool `protobuf:"varint,7,opt,name=met,proto3" json:"met,omitempty"`
+	// Nodes taken out of quantization (to float, or on integer-only targets
+	// to the precise plan), in order.
+	Reverted   []string           `protobuf:"bytes,8,rep,name=reverted,proto3" json:"reverted,omitempty"`
+	Iterations []*SearchIteration `protobuf:"bytes,9,rep,name=iterations,proto3" json:"iterations,omitempty"`
+	// Plans evaluated.
+	Evaluations   int64 `protobuf:"varint,10,opt,name=evaluations,proto3" json:"evaluations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchResult) Reset() {
+	*x = SearchResult{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchResult) ProtoMessage() {}
+
+func (x *SearchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchResult.ProtoReflect.Descriptor instead.
+func (*SearchResult) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SearchResult) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *SearchResult) GetBaseline() float64 {
+	if x != nil {
+		return x.Baseline
+	}
+	return 0
+}
+
+func (x *SearchResult) GetMaxDrop() float64 {
+	if x != nil {
+		return x.MaxDrop
+	}
+	return 0
+}
+
+func (x *SearchResult) GetDefaultDrop() float64 {
+	if x != nil {
+		return x.DefaultDrop
+	}
+	return 0
+}
+
+func (x *SearchResult) GetFinalDrop() float64 {
+	if x != nil {
+		return x.FinalDrop
+	}
+	return 0
+}
+
+func (x *SearchResult) GetFinalMetric() float64 {
+	if x != nil {
+		return x.FinalMetric
+	}
+	return 0
+}
+
+func (x *SearchResult) GetMet() bool {
+	if x != nil {
+		return x.Met
+	}
+	return false
+}
+
+func (x *SearchResult) GetReverted() []string {
+	if x != nil {
+		return x.Reverted
+	}
+	return nil
+}
+
+func (x *SearchResult) GetIterations() []*SearchIteration {
+	if x != nil {
+		return x.Iterations
+	}
+	return nil
+}
+
+func (x *SearchResult) GetEvaluations() int64 {
+	if x != nil {
+		return x.Evaluations
+	}
+	return 0
+}
+
+// SearchIteration is one step of a search: some nodes reverted and the
+// drop after it.
+type SearchIteration struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Iteration int32                  `protobuf:"varint,1,opt,name=iteration,proto3" json:"iteration,omitempty"`
+	Reverted  []string               `protobuf:"bytes,2,rep,name=reverted,proto3" json:"reverted,omitempty"`
+	Drop      float64                `protobuf:"fixed64,3,opt,name=drop,proto3" json:"drop,omitempty"`
+	Metric    float64                `protobuf:"fixed64,4,opt,name=metric,proto3" json:"metric,omitempty"`
+	// The plan of this step was kept.
+	Accepted bool `protobuf:"varint,5,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	// The remaining candidates were ranked again after this step.
+	Reranked      bool `protobuf:"varint,6,opt,name=reranked,proto3" json:"reranked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchIteration) Reset() {
+	*x = SearchIteration{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchIteration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchIteration) ProtoMessage() {}
+
+func (x *SearchIteration) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchIteration.ProtoReflect.Descriptor instead.
+func (*SearchIteration) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SearchIteration) GetIteration() int32 {
+	if x != nil {
+		return x.Iteration
+	}
+	return 0
+}
+
+func (x *SearchIteration) GetReverted() []string {
+	if x != nil {
+		return x.Reverted
+	}
+	return nil
+}
+
+func (x *SearchIteration) GetDrop() float64 {
+	if x != nil {
+		return x.Drop
+	}
+	return 0
+}
+
+func (x *SearchIteration) GetMetric() float64 {
+	if x != nil {
+		return x.Metric
+	}
+	return 0
+}
+
+func (x *SearchIteration) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+func (x *SearchIteration) GetReranked() bool {
+	if x != nil {
+		return x.Reranked
+	}
+	return false
+}
+
 type GraphRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ModelId       string                 `protobuf:"bytes,1,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
@@ -337,7 +686,7 @@ type GraphRequest struct {
 
 func (x *GraphRequest) Reset() {
 	*x = GraphRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +698,7 @@ func (x *GraphRequest) String() string {
 func (*GraphRequest) ProtoMessage() {}
 
 func (x *GraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +711,7 @@ func (x *GraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphRequest.ProtoReflect.Descriptor instead.
 func (*GraphRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{4}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GraphRequest) GetModelId() string {
@@ -402,7 +751,7 @@ type HostEvaluateRequest struct {
 
 func (x *HostEvaluateRequest) Reset() {
 	*x = HostEvaluateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -414,7 +763,7 @@ func (x *HostEvaluateRequest) String() string {
 func (*HostEvaluateRequest) ProtoMessage() {}
 
 func (x *HostEvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -427,7 +776,7 @@ func (x *HostEvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEvaluateRequest.ProtoReflect.Descriptor instead.
 func (*HostEvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{5}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HostEvaluateRequest) GetModelId() string {
@@ -495,7 +844,7 @@ type HostEvaluateResponse struct {
 
 func (x *HostEvaluateResponse) Reset() {
 	*x = HostEvaluateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +856,7 @@ func (x *HostEvaluateResponse) String() string {
 func (*HostEvaluateResponse) ProtoMessage() {}
 
 func (x *HostEvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +869,7 @@ func (x *HostEvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEvaluateResponse.ProtoReflect.Descriptor instead.
 func (*HostEvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{6}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HostEvaluateResponse) GetMetric() string {
@@ -569,7 +918,7 @@ type SaveStateRequest struct {
 
 func (x *SaveStateRequest) Reset() {
 	*x = SaveStateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +930,7 @@ func (x *SaveStateRequest) String() string {
 func (*SaveStateRequest) ProtoMessage() {}
 
 func (x *SaveStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +943,7 @@ func (x *SaveStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveStateRequest.ProtoReflect.Descriptor instead.
 func (*SaveStateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SaveStateRequest) GetKey() string {
@@ -619,7 +968,7 @@ type SaveStateResponse struct {
 
 func (x *SaveStateResponse) Reset() {
 	*x = SaveStateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -631,7 +980,7 @@ func (x *SaveStateResponse) String() string {
 func (*SaveStateResponse) ProtoMessage() {}
 
 func (x *SaveStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -644,7 +993,7 @@ func (x *SaveStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveStateResponse.ProtoReflect.Descriptor instead.
 func (*SaveStateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
 }
 
 type LoadStateRequest struct {
@@ -656,7 +1005,7 @@ type LoadStateRequest struct {
 
 func (x *LoadStateRequest) Reset() {
 	*x = LoadStateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +1017,7 @@ func (x *LoadStateRequest) String() string {
 func (*LoadStateRequest) ProtoMessage() {}
 
 func (x *LoadStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +1030,7 @@ func (x *LoadStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadStateRequest.ProtoReflect.Descriptor instead.
 func (*LoadStateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LoadStateRequest) GetKey() string {
@@ -702,7 +1051,7 @@ type LoadStateResponse struct {
 
 func (x *LoadStateResponse) Reset() {
 	*x = LoadStateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +1063,7 @@ func (x *LoadStateResponse) String() string {
 func (*LoadStateResponse) ProtoMessage() {}
 
 func (x *LoadStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +1076,7 @@ func (x *LoadStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadStateResponse.ProtoReflect.Descriptor instead.
 func (*LoadStateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LoadStateResponse) GetState() []byte {
@@ -745,18 +1094,20 @@ func (x *LoadStateResponse) GetFound() bool {
 }
 
 type RunAlgorithmRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	ModelId       string                 `protobuf:"bytes,2,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
-	Plan          *QuantizationPlan      `protobuf:"bytes,3,opt,name=plan,proto3" json:"plan,omitempty"`
-	Params        string                 `protobuf:"bytes,4,opt,name=params,proto3" json:"params,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ModelId string                 `protobuf:"bytes,2,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	Plan    *QuantizationPlan      `protobuf:"bytes,3,opt,name=plan,proto3" json:"plan,omitempty"`
+	// JSON object of parameters, as RunRequest.params; the host checks them
+	// against the algorithm's schema.
+	Params        string `protobuf:"bytes,4,opt,name=params,proto3" json:"params,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RunAlgorithmRequest) Reset() {
 	*x = RunAlgorithmRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -768,7 +1119,7 @@ func (x *RunAlgorithmRequest) String() string {
 func (*RunAlgorithmRequest) ProtoMessage() {}
 
 func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +1132,7 @@ func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunAlgorithmRequest.ProtoReflect.Descriptor instead.
 func (*RunAlgorithmRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RunAlgorithmRequest) GetName() string {
@@ -824,7 +1175,7 @@ type ProgressRequest struct {
 
 func (x *ProgressRequest) Reset() {
 	*x = ProgressRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -836,7 +1187,7 @@ func (x *ProgressRequest) String() string {
 func (*ProgressRequest) ProtoMessage() {}
 
 func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -849,7 +1200,7 @@ func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressRequest.ProtoReflect.Descriptor instead.
 func (*ProgressRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{12}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ProgressRequest) GetStage() string {
@@ -888,7 +1239,7 @@ type ProgressResponse struct {
 
 func (x *ProgressResponse) Reset() {
 	*x = ProgressResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -900,7 +1251,7 @@ func (x *ProgressResponse) String() string {
 func (*ProgressResponse) ProtoMessage() {}
 
 func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -913,7 +1264,7 @@ func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressResponse.ProtoReflect.Descriptor instead.
 func (*ProgressResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{13}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{16}
 }
 
 type DataInfoRequest struct {
@@ -924,7 +1275,7 @@ type DataInfoRequest struct {
 
 func (x *DataInfoRequest) Reset() {
 	*x = DataInfoRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -936,7 +1287,7 @@ func (x *DataInfoRequest) String() string {
 func (*DataInfoRequest) ProtoMessage() {}
 
 func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -949,7 +1300,7 @@ func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoRequest.ProtoReflect.Descriptor instead.
 func (*DataInfoRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{14}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{17}
 }
 
 type DataInfoResponse struct {
@@ -965,7 +1316,7 @@ type DataInfoResponse struct {
 
 func (x *DataInfoResponse) Reset() {
 	*x = DataInfoResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1328,7 @@ func (x *DataInfoResponse) String() string {
 func (*DataInfoResponse) ProtoMessage() {}
 
 func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1341,7 @@ func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoResponse.ProtoReflect.Descriptor instead.
 func (*DataInfoResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{15}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DataInfoResponse) GetCalibrationSamples() int64 {
@@ -1033,24 +1384,55 @@ var File_pot_v1_algorithm_proto protoreflect.FileDescriptor
 const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\n" +
 	"\x16pot/v1/algorithm.proto\x12\x06pot.v1\x1a\x12pot/v1/graph.proto\x1a\x13pot/v1/target.proto\"\x1a\n" +
-	"\x18AlgorithmDescribeRequest\"\xd4\x01\n" +
+	"\x18AlgorithmDescribeRequest\"\x97\x02\n" +
 	"\x14AlgorithmDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12+\n" +
 	"\x11protocol_versions\x18\x04 \x03(\x05R\x10protocolVersions\x12#\n" +
 	"\rparams_schema\x18\x05 \x01(\tR\fparamsSchema\x12\x1a\n" +
-	"\bdefaults\x18\x06 \x01(\tR\bdefaults\"\xc6\x01\n" +
+	"\bdefaults\x18\x06 \x01(\tR\bdefaults\x12A\n" +
+	"\fcapabilities\x18\a \x01(\v2\x1d.pot.v1.AlgorithmCapabilitiesR\fcapabilities\"\x81\x02\n" +
+	"\x15AlgorithmCapabilities\x12\x1c\n" +
+	"\tevaluates\x18\x01 \x01(\bR\tevaluates\x12 \n" +
+	"\vcheckpoints\x18\x02 \x01(\bR\vcheckpoints\x12$\n" +
+	"\x0emax_drop_param\x18\x03 \x01(\tR\fmaxDropParam\x12#\n" +
+	"\rworkers_param\x18\x04 \x01(\tR\fworkersParam\x12(\n" +
+	"\x10passes_params_to\x18\x05 \x01(\tR\x0epassesParamsTo\x123\n" +
+	"\x16passes_params_to_param\x18\x06 \x01(\tR\x13passesParamsToParam\"\xc6\x01\n" +
 	"\n" +
 	"RunRequest\x12$\n" +
 	"\x0ehost_broker_id\x18\x01 \x01(\rR\fhostBrokerId\x12\x19\n" +
 	"\bmodel_id\x18\x02 \x01(\tR\amodelId\x12,\n" +
 	"\x04plan\x18\x03 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12\x16\n" +
 	"\x06params\x18\x04 \x01(\tR\x06params\x121\n" +
-	"\x06target\x18\x05 \x01(\v2\x19.pot.v1.TargetDescriptionR\x06target\"S\n" +
+	"\x06target\x18\x05 \x01(\v2\x19.pot.v1.TargetDescriptionR\x06target\"\x81\x01\n" +
 	"\vRunResponse\x12,\n" +
 	"\x04plan\x18\x01 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12\x16\n" +
-	"\x06report\x18\x02 \x01(\tR\x06report\"H\n" +
+	"\x06report\x18\x02 \x01(\tR\x06report\x12,\n" +
+	"\x06search\x18\x03 \x01(\v2\x14.pot.v1.SearchResultR\x06search\"\xcb\x02\n" +
+	"\fSearchResult\x12\x16\n" +
+	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x1a\n" +
+	"\bbaseline\x18\x02 \x01(\x01R\bbaseline\x12\x19\n" +
+	"\bmax_drop\x18\x03 \x01(\x01R\amaxDrop\x12!\n" +
+	"\fdefault_drop\x18\x04 \x01(\x01R\vdefaultDrop\x12\x1d\n" +
+	"\n" +
+	"final_drop\x18\x05 \x01(\x01R\tfinalDrop\x12!\n" +
+	"\ffinal_metric\x18\x06 \x01(\x01R\vfinalMetric\x12\x10\n" +
+	"\x03met\x18\a \x01(\bR\x03met\x12\x1a\n" +
+	"\breverted\x18\b \x03(\tR\breverted\x127\n" +
+	"\n" +
+	"iterations\x18\t \x03(\v2\x17.pot.v1.SearchIterationR\n" +
+	"iterations\x12 \n" +
+	"\vevaluations\x18\n" +
+	" \x01(\x03R\vevaluations\"\xaf\x01\n" +
+	"\x0fSearchIteration\x12\x1c\n" +
+	"\titeration\x18\x01 \x01(\x05R\titeration\x12\x1a\n" +
+	"\breverted\x18\x02 \x03(\tR\breverted\x12\x12\n" +
+	"\x04drop\x18\x03 \x01(\x01R\x04drop\x12\x16\n" +
+	"\x06metric\x18\x04 \x01(\x01R\x06metric\x12\x1a\n" +
+	"\baccepted\x18\x05 \x01(\bR\baccepted\x12\x1a\n" +
+	"\breranked\x18\x06 \x01(\bR\breranked\"H\n" +
 	"\fGraphRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x12\x1d\n" +
 	"\n" +
@@ -1130,76 +1512,82 @@ func file_pot_v1_algorithm_proto_rawDescGZIP() []byte {
 }
 
 var file_pot_v1_algorithm_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_pot_v1_algorithm_proto_goTypes = []any{
 	(DataSet)(0),                     // 0: pot.v1.DataSet
 	(*AlgorithmDescribeRequest)(nil), // 1: pot.v1.AlgorithmDescribeRequest
 	(*AlgorithmDescription)(nil),     // 2: pot.v1.AlgorithmDescription
-	(*RunRequest)(nil),               // 3: pot.v1.RunRequest
-	(*RunResponse)(nil),              // 4: pot.v1.RunResponse
-	(*GraphRequest)(nil),             // 5: pot.v1.GraphRequest
-	(*HostEvaluateRequest)(nil),      // 6: pot.v1.HostEvaluateRequest
-	(*HostEvaluateResponse)(nil),     // 7: pot.v1.HostEvaluateResponse
-	(*SaveStateRequest)(nil),         // 8: pot.v1.SaveStateRequest
-	(*SaveStateResponse)(nil),        // 9: pot.v1.SaveStateResponse
-	(*LoadStateRequest)(nil),         // 10: pot.v1.LoadStateRequest
-	(*LoadStateResponse)(nil),        // 11: pot.v1.LoadStateResponse
-	(*RunAlgorithmRequest)(nil),      // 12: pot.v1.RunAlgorithmRequest
-	(*ProgressRequest)(nil),          // 13: pot.v1.ProgressRequest
-	(*ProgressResponse)(nil),         // 14: pot.v1.ProgressResponse
-	(*DataInfoRequest)(nil),          // 15: pot.v1.DataInfoRequest
-	(*DataInfoResponse)(nil),         // 16: pot.v1.DataInfoResponse
-	(*QuantizationPlan)(nil),         // 17: pot.v1.QuantizationPlan
-	(*TargetDescription)(nil),        // 18: pot.v1.TargetDescription
-	(*ValueInfo)(nil),                // 19: pot.v1.ValueInfo
-	(*ModelChunk)(nil),               // 20: pot.v1.ModelChunk
-	(*UnloadModelRequest)(nil),       // 21: pot.v1.UnloadModelRequest
-	(*InferRequest)(nil),             // 22: pot.v1.InferRequest
-	(*StatisticsRequest)(nil),        // 23: pot.v1.StatisticsRequest
-	(*LoadModelResponse)(nil),        // 24: pot.v1.LoadModelResponse
-	(*UnloadModelResponse)(nil),      // 25: pot.v1.UnloadModelResponse
-	(*InferResponse)(nil),            // 26: pot.v1.InferResponse
-	(*StatisticsResponse)(nil),       // 27: pot.v1.StatisticsResponse
+	(*AlgorithmCapabilities)(nil),    // 3: pot.v1.AlgorithmCapabilities
+	(*RunRequest)(nil),               // 4: pot.v1.RunRequest
+	(*RunResponse)(nil),              // 5: pot.v1.RunResponse
+	(*SearchResult)(nil),             // 6: pot.v1.SearchResult
+	(*SearchIteration)(nil),          // 7: pot.v1.SearchIteration
+	(*GraphRequest)(nil),             // 8: pot.v1.GraphRequest
+	(*HostEvaluateRequest)(nil),      // 9: pot.v1.HostEvaluateRequest
+	(*HostEvaluateResponse)(nil),     // 10: pot.v1.HostEvaluateResponse
+	(*SaveStateRequest)(nil),         // 11: pot.v1.SaveStateRequest
+	(*SaveStateResponse)(nil),        // 12: pot.v1.SaveStateResponse
+	(*LoadStateRequest)(nil),         // 13: pot.v1.LoadStateRequest
+	(*LoadStateResponse)(nil),        // 14: pot.v1.LoadStateResponse
+	(*RunAlgorithmRequest)(nil),      // 15: pot.v1.RunAlgorithmRequest
+	(*ProgressRequest)(nil),          // 16: pot.v1.ProgressRequest
+	(*ProgressResponse)(nil),         // 17: pot.v1.ProgressResponse
+	(*DataInfoRequest)(nil),          // 18: pot.v1.DataInfoRequest
+	(*DataInfoResponse)(nil),         // 19: pot.v1.DataInfoResponse
+	(*QuantizationPlan)(nil),         // 20: pot.v1.QuantizationPlan
+	(*TargetDescription)(nil),        // 21: pot.v1.TargetDescription
+	(*ValueInfo)(nil),                // 22: pot.v1.ValueInfo
+	(*ModelChunk)(nil),               // 23: pot.v1.ModelChunk
+	(*UnloadModelRequest)(nil),       // 24: pot.v1.UnloadModelRequest
+	(*InferRequest)(nil),             // 25: pot.v1.InferRequest
+	(*StatisticsRequest)(nil),        // 26: pot.v1.StatisticsRequest
+	(*LoadModelResponse)(nil),        // 27: pot.v1.LoadModelResponse
+	(*UnloadModelResponse)(nil),      // 28: pot.v1.UnloadModelResponse
+	(*InferResponse)(nil),            // 29: pot.v1.InferResponse
+	(*StatisticsResponse)(nil),       // 30: pot.v1.StatisticsResponse
 }
 var file_pot_v1_algorithm_proto_depIdxs = []int32{
-	17, // 0: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
-	18, // 1: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
-	17, // 2: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
-	17, // 3: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
-	0,  // 4: pot.v1.HostEvaluateRequest.data_set:type_name -> pot.v1.DataSet
-	17, // 5: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
-	19, // 6: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
-	1,  // 7: pot.v1.Algorithm.Describe:input_type -> pot.v1.AlgorithmDescribeRequest
-	3,  // 8: pot.v1.Algorithm.Run:input_type -> pot.v1.RunRequest
-	5,  // 9: pot.v1.Host.Graph:input_type -> pot.v1.GraphRequest
-	20, // 10: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
-	21, // 11: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
-	22, // 12: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
-	23, // 13: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
-	6,  // 14: pot.v1.Host.Evaluate:input_type -> pot.v1.HostEvaluateRequest
-	12, // 15: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
-	13, // 16: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
-	15, // 17: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
-	8,  // 18: pot.v1.Host.SaveState:input_type -> pot.v1.SaveStateRequest
-	10, // 19: pot.v1.Host.LoadState:input_type -> pot.v1.LoadStateRequest
-	2,  // 20: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
-	4,  // 21: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
-	20, // 22: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
-	24, // 23: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
-	25, // 24: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
-	26, // 25: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
-	27, // 26: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
-	7,  // 27: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
-	4,  // 28: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
-	14, // 29: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
-	16, // 30: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
-	9,  // 31: pot.v1.Host.SaveState:output_type -> pot.v1.SaveStateResponse
-	11, // 32: pot.v1.Host.LoadState:output_type -> pot.v1.LoadStateResponse
-	20, // [20:33] is the sub-list for method output_type
-	7,  // [7:20] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	3,  // 0: pot.v1.AlgorithmDescription.capabilities:type_name -> pot.v1.AlgorithmCapabilities
+	20, // 1: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
+	21, // 2: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
+	20, // 3: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
+	6,  // 4: pot.v1.RunResponse.search:type_name -> pot.v1.SearchResult
+	7,  // 5: pot.v1.SearchResult.iterations:type_name -> pot.v1.SearchIteration
+	20, // 6: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
+	0,  // 7: pot.v1.HostEvaluateRequest.data_set:type_name -> pot.v1.DataSet
+	20, // 8: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
+	22, // 9: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
+	1,  // 10: pot.v1.Algorithm.Describe:input_type -> pot.v1.AlgorithmDescribeRequest
+	4,  // 11: pot.v1.Algorithm.Run:input_type -> pot.v1.RunRequest
+	8,  // 12: pot.v1.Host.Graph:input_type -> pot.v1.GraphRequest
+	23, // 13: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
+	24, // 14: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
+	25, // 15: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
+	26, // 16: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
+	9,  // 17: pot.v1.Host.Evaluate:input_type -> pot.v1.HostEvaluateRequest
+	15, // 18: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
+	16, // 19: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
+	18, // 20: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
+	11, // 21: pot.v1.Host.SaveState:input_type -> pot.v1.SaveStateRequest
+	13, // 22: pot.v1.Host.LoadState:input_type -> pot.v1.LoadStateRequest
+	2,  // 23: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
+	5,  // 24: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
+	23, // 25: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
+	27, // 26: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
+	28, // 27: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
+	29, // 28: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
+	30, // 29: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
+	10, // 30: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
+	5,  // 31: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
+	17, // 32: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
+	19, // 33: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
+	12, // 34: pot.v1.Host.SaveState:output_type -> pot.v1.SaveStateResponse
+	14, // 35: pot.v1.Host.LoadState:output_type -> pot.v1.LoadStateResponse
+	23, // [23:36] is the sub-list for method output_type
+	10, // [10:23] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_pot_v1_algorithm_proto_init() }
@@ -1215,7 +1603,7 @@ func file_pot_v1_algorithm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pot_v1_algorithm_proto_rawDesc), len(file_pot_v1_algorithm_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

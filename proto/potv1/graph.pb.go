@@ -1384,8 +1384,14 @@ type QuantizationPlan struct {
 	Precisions    []*NodePrecision `protobuf:"bytes,3,rep,name=precisions,proto3" json:"precisions,omitempty"`
 	// The preset the plan was built with ("performance", "mixed", ...).
 	Preset string `protobuf:"bytes,4,opt,name=preset,proto3" json:"preset,omitempty"`
-	// Free-form facts for reports.
-	Metadata      map[string]string `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Free-form facts for reports. Nothing reads them to decide: facts an
+	// algorithm passes on to the next are typed fields below.
+	Metadata map[string]string `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Nodes whose input channels an earlier algorithm rescaled
+	// (ActivationChannelAlignment): their weights get the saturation fix
+	// too (POT's need_rescale). Plans of older plugins list them, comma
+	// separated, in metadata["need_rescale"] (see sdk/plan.NeedRescale).
+	NeedRescale   []string `protobuf:"bytes,6,rep,name=need_rescale,json=needRescale,proto3" json:"need_rescale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1451,6 +1457,13 @@ func (x *QuantizationPlan) GetPreset() string {
 func (x *QuantizationPlan) GetMetadata() map[string]string {
 	if x != nil {
 		return x.Metadata
+	}
+	return nil
+}
+
+func (x *QuantizationPlan) GetNeedRescale() []string {
+	if x != nil {
+		return x.NeedRescale
 	}
 	return nil
 }
@@ -1567,7 +1580,7 @@ const file_pot_v1_graph_proto_rawDesc = "" +
 	"\rNodePrecision\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12/\n" +
 	"\tprecision\x18\x02 \x01(\x0e2\x11.pot.v1.PrecisionR\tprecision\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xcc\x02\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xef\x02\n" +
 	"\x10QuantizationPlan\x121\n" +
 	"\n" +
 	"quantizers\x18\x01 \x03(\v2\x11.pot.v1.QuantizerR\n" +
@@ -1577,7 +1590,8 @@ const file_pot_v1_graph_proto_rawDesc = "" +
 	"precisions\x18\x03 \x03(\v2\x15.pot.v1.NodePrecisionR\n" +
 	"precisions\x12\x16\n" +
 	"\x06preset\x18\x04 \x01(\tR\x06preset\x12B\n" +
-	"\bmetadata\x18\x05 \x03(\v2&.pot.v1.QuantizationPlan.MetadataEntryR\bmetadata\x1a;\n" +
+	"\bmetadata\x18\x05 \x03(\v2&.pot.v1.QuantizationPlan.MetadataEntryR\bmetadata\x12!\n" +
+	"\fneed_rescale\x18\x06 \x03(\tR\vneedRescale\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\x9f\x04\n" +

@@ -64,7 +64,8 @@ func (e *InvalidError) Error() string {
 //     consumers name nodes of the model;
 //   - tensor updates replace initializers (of any scope) with the same
 //     type, dimensions and data size, one update per initializer;
-//   - precision overrides name nodes and known precisions.
+//   - precision overrides name nodes and known precisions;
+//   - need_rescale names nodes.
 //
 // Validate does not modify g or p.
 func Validate(g *potv1.Graph, p *potv1.QuantizationPlan) error {
@@ -124,6 +125,11 @@ func Validate(g *potv1.Graph, p *potv1.QuantizationPlan) error {
 		}
 		if _, ok := potv1.Precision_name[int32(pr.GetPrecision())]; !ok {
 			v.add("precision of node %q: unknown precision %d", pr.GetNode(), pr.GetPrecision())
+		}
+	}
+	for _, n := range p.GetNeedRescale() {
+		if v.x.Node(n) == nil {
+			v.add("need_rescale %q: no such node in the model", n)
 		}
 	}
 	if len(v.problems) == 0 {

@@ -186,6 +186,8 @@ func TestValidate(t *testing.T) {
 			[]string{`precision of node "nope": no such node in the model`}},
 		{"unknown precision", func(p *potv1.QuantizationPlan) { p.Precisions[0].Precision = 42 },
 			[]string{`precision of node "relu": unknown precision 42`}},
+		{"need_rescale of no node", func(p *potv1.QuantizationPlan) { p.NeedRescale = []string{"conv", "nope"} },
+			[]string{`need_rescale "nope": no such node in the model`}},
 		{"every problem listed", func(p *potv1.QuantizationPlan) {
 			p.Quantizers[1].Location.Tensor = "nope"
 			p.Quantizers[2].Levels, p.Quantizers[2].LevelHigh = 1, 0

@@ -11,6 +11,7 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/params"
 	"github.com/potgo/pot/sdk/plan"
 )
 
@@ -83,6 +84,37 @@ func CheckAlgorithmDescription(d *potv1.AlgorithmDescription, want string) error
 		if err := ValidateParams(sch, d.GetDefaults()); err != nil {
 			errs = append(errs, fmt.Errorf("describe: defaults: %w", err))
 		}
+	}
+	if err == nil {
+		errs = append(errs, checkCapabilities(d))
+	}
+	return errors.Join(errs...)
+}
+
+// checkCapabilities checks that the parameters the capabilities name are
+// in the schema, and that an algorithm that passes keys on admits them.
+func checkCapabilities(d *potv1.AlgorithmDescription) error {
+	c := d.GetCapabilities()
+	if c == nil {
+		return nil
+	}
+	names, open, err := params.Properties(d.GetParamsSchema())
+	if err != nil {
+		return fmt.Errorf("describe: parameter schema: %w", err)
+	}
+	var errs []error
+	for _, p := range []struct{ field, key string }{
+		{"max_drop_param", c.GetMaxDropParam()}, {"workers_param", c.GetWorkersParam()}, {"passes_params_to_param", c.GetPassesParamsToParam()},
+	} {
+		if p.key != "" && !slices.Contains(names, p.key) {
+			errs = append(errs, fmt.Errorf("describe: capabilities: %s %q is not a property of the parameter schema", p.field, p.key))
+		}
+	}
+	if c.GetPassesParamsTo() != "" && !open {
+		errs = append(errs, fmt.Errorf("describe: capabilities: the algorithm passes parameters on to %s, but its schema refuses keys it does not define (additionalProperties: false)", c.GetPassesParamsTo()))
+	}
+	if c.GetPassesParamsTo() == d.GetName() && d.GetName() != "" {
+		errs = append(errs, fmt.Errorf("describe: capabilities: passes_params_to names the algorithm itself"))
 	}
 	return errors.Join(errs...)
 }

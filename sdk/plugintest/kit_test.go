@@ -149,6 +149,22 @@ func TestCheckAlgorithmDescription(t *testing.T) {
 		{"schema invalid", func(d *potv1.AlgorithmDescription) { d.ParamsSchema = `{"type": 5}` }, "parameter schema"},
 		{"schema empty", func(d *potv1.AlgorithmDescription) { d.ParamsSchema = "" }, "parameter schema: empty"},
 		{"bad defaults", func(d *potv1.AlgorithmDescription) { d.Defaults = `{"n": "three"}` }, "defaults"},
+		{"capabilities naming its parameters", func(d *potv1.AlgorithmDescription) {
+			d.Capabilities = &potv1.AlgorithmCapabilities{Evaluates: true, MaxDropParam: "n", WorkersParam: "n", PassesParamsTo: "B"}
+		}, ""},
+		{"budget parameter not in the schema", func(d *potv1.AlgorithmDescription) {
+			d.Capabilities = &potv1.AlgorithmCapabilities{MaxDropParam: "maximal_drop"}
+		}, `max_drop_param "maximal_drop" is not a property of the parameter schema`},
+		{"workers parameter not in the schema", func(d *potv1.AlgorithmDescription) {
+			d.Capabilities = &potv1.AlgorithmCapabilities{WorkersParam: "workers"}
+		}, `workers_param "workers" is not a property`},
+		{"passes on, but refuses other keys", func(d *potv1.AlgorithmDescription) {
+			d.ParamsSchema = `{"type": "object", "additionalProperties": false, "properties": {"n": {"type": "integer"}}}`
+			d.Capabilities = &potv1.AlgorithmCapabilities{PassesParamsTo: "B"}
+		}, "passes parameters on to B, but its schema refuses keys it does not define"},
+		{"passes on to itself", func(d *potv1.AlgorithmDescription) {
+			d.Capabilities = &potv1.AlgorithmCapabilities{PassesParamsTo: "A"}
+		}, "passes_params_to names the algorithm itself"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

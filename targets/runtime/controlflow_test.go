@@ -394,8 +394,14 @@ func TestSubgraphErrors(t *testing.T) {
 	}
 	g = ifGraph()
 	g.Nodes[0].Attributes[1].G.Nodes[0].Inputs[0] = "undefined"
-	if _, err := Compile(g, Options{}); err == nil || !strings.Contains(err.Error(), `"undefined"`) {
+	_, err = Compile(g, Options{})
+	if err == nil || !strings.Contains(err.Error(), `"undefined"`) {
 		t.Errorf("branch reading an undefined value: %v", err)
+	}
+	// The node is data too, for pot's diagnostics.
+	var ne *NodeError
+	if name := g.Nodes[0].Attributes[1].G.Nodes[0].GetName(); !errors.As(err, &ne) || !strings.HasPrefix(err.Error(), fmt.Sprintf("node %q (%s): ", ne.Node(), ne.OpType)) {
+		t.Errorf("error %v: no *NodeError naming %q or another node", err, name)
 	}
 	g = ifGraph()
 	g.Nodes[0].Attributes[1].G.Outputs = append(g.Nodes[0].Attributes[1].G.Outputs, vinfo("a", f32))

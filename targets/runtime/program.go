@@ -72,6 +72,24 @@ func (e *UnsupportedOpsError) Error() string {
 	return b.String()
 }
 
+// NodeError is the failure of one node. Its Node method names the node
+// for pot's diagnostics (plugins.Diagnostic), which carry it to the
+// host as data.
+type NodeError struct {
+	Name, OpType string
+	Err          error
+}
+
+func nodeError(n *potv1.Node, err error) *NodeError {
+	return &NodeError{Name: n.GetName(), OpType: n.GetOpType(), Err: err}
+}
+
+func (e *NodeError) Error() string { return fmt.Sprintf("node %q (%s): %v", e.Name, e.OpType, e.Err) }
+func (e *NodeError) Unwrap() error { return e.Err }
+
+// Node names the node.
+func (e *NodeError) Node() string { return e.Name }
+
 // Unwrap returns the first node's error so that errors.As finds an
 // *ops.UnsupportedError.
 func (e *UnsupportedOpsError) Unwrap() error {
@@ -374,7 +392,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 				unsupported = append(unsupported, u)
 				continue
 			}
-			return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
+			return nil, nodeError(n, err)
 		}
 		st.kernel = k
 		for _, name := range n.GetOutputs() {
@@ -386,7 +404,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		}
 		if allConst && !opts.NoFold && foldable(n) && len(unsupported) == 0 && !p.largeInput(st) {
 			if err := p.fold(st); err != nil {
-				return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
+				return nil, nodeError(n, err)
 			}
 			continue
 		}
@@ -771,9 +789,9 @@ func topoSort(g *potv1.Graph, known map[string]int, implicit func(*potv1.Node) [
 						what = "value read by a subgraph,"
 					}
 					if _, ok := producer[in]; ok {
-						return nil, fmt.Errorf("node %q (%s): %s %q is part of a cycle", n.GetName(), n.GetOpType(), what, in)
+						return nil, nodeError(n, fmt.Errorf("%s %q is part of a cycle", what, in))
 					}
-					return nil, fmt.Errorf("node %q (%s): %s %q is not a graph input, initializer or node output", n.GetName(), n.GetOpType(), what, in)
+					return nil, nodeError(n, fmt.Errorf("%s %q is not a graph input, initializer or node output", what, in))
 				}
 			}
 		}
@@ -1075,7 +1093,7 @@ func (s *Session) exec(ctx context.Context) error {
 			}
 			in[i] = s.vals[v]
 			if in[i] == nil {
-				return fmt.Errorf("node %q (%s): input %q has no value", st.node.GetName(), st.node.GetOpType(), p.names[v])
+				return nodeError(st.node, fmt.Errorf("input %q has no value", p.names[v]))
 			}
 		}
 		if f := st.fuse; f != nil && !s.watchesAny(f.inner) {
@@ -1087,7 +1105,7 @@ func (s *Session) exec(ctx context.Context) error {
 			}
 			fused, err := runFused(st, p.ctx, in, out, act)
 			if err != nil {
-				return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
+				return nodeError(st.node, err)
 			}
 			if fused {
 				s.vals[f.final] = final
@@ -1112,11 +1130,11 @@ func (s *Session) exec(ctx context.Context) error {
 			// The subgraphs' nodes are under the policy; the step only
 			// moves their values.
 			if err := runControl(ctx, ck, s.controlState(si, ck), in, out); err != nil {
-				return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
+				return nodeError(st.node, err)
 			}
 		} else {
 			if err := runKernel(st, p.ctx, in, out); err != nil {
-				return fmt.Errorf("node %q (%s): %w", st.node.GetName(), st.node.GetOpType(), err)
+				return nodeError(st.node, err)
 			}
 			if p.opts.Policy != nil {
 				p.opts.Policy.Output(st.node, out)

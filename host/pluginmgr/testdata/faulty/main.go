@@ -8,6 +8,8 @@
 //	pot-algorithm-Hang          Run logs, then blocks forever, ignoring its context
 //	pot-algorithm-Slow          Run blocks until its context ends
 //	pot-algorithm-Debug         Run logs a debug line and returns the incoming plan
+//	pot-algorithm-NodeError     Run fails with a structured error (sdk.Error)
+//	                            about node conv3
 //	pot-algorithm-Stdout        Run prints to stdout (which a plugin must not do)
 //	pot-algorithm-V2            speaks protocol version 2 only
 //	pot-algorithm-Misnamed      Describe gives another name than the file's
@@ -106,6 +108,9 @@ func (a algorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error
 func (a algorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.RunResponse, error) {
 	if err := h.Progress(ctx, &potv1.ProgressRequest{Stage: "faulty", Done: 0, Total: 1}); err != nil {
 		return nil, err
+	}
+	if a.mode == "NodeError" {
+		return nil, &sdk.Error{Summary: "the layer is too wide", Detail: "split it", Node: "conv3"}
 	}
 	misbehave(ctx, a.mode)
 	if err := ctx.Err(); err != nil {

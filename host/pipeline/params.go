@@ -1,0 +1,196 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/params"
+	"github.com/potgo/pot/sdk/schema"
+)
+
+// Describe returns an algorithm's description, starting its plugin on
+// first use; the answer is kept for the session.
+func (s *Session) Describe(ctx context.Context, name string) (*potv1.AlgorithmDescription, error) {
+	s.mu.Lock()
+	d, ok := s.descs[name]
+	s.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	a, err := s.algorithm(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = a.Describe(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.descs[name] = d
+	s.mu.Unlock()
+	return d, nil
+}
+
+// compiled returns the algorithm's compiled schema (nil: it publishes
+// none).
+func (s *Session) compiled(name string, d *potv1.AlgorithmDescription) (*schema.Schema, error) {
+	s.mu.Lock()
+	sch, ok := s.schemas[name]
+	s.mu.Unlock()
+	if ok {
+		return sch, nil
+	}
+	if d.GetParamsSchema() != "" {
+		var err error
+		if sch, err = schema.Compile(d.GetParamsSchema()); err != nil {
+			return nil, fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
+		}
+	}
+	s.mu.Lock()
+	s.schemas[name] = sch
+	s.mu.Unlock()
+	return sch, nil
+}
+
+// CheckParams checks an algorithm's parameters (a JSON object) against
+// the schema it publishes. The keys its schema does not define, when it
+// passes them on (AlgorithmCapabilities.passes_params_to), are checked
+// against the schema of the algorithm that receives them, and so on down
+// the line; a key that none of them defines is unknown, with "did you
+// mean" from whichever has the nearest key (named when it is not name).
+// It returns every problem, paths relative to params; the error is for
+// a plugin that cannot be started or described.
+func (s *Session) CheckParams(ctx context.Context, name string, raw json.RawMessage) ([]schema.Problem, error) {
+	problems, err := s.checkParams(ctx, name, raw, map[string]bool{})
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
+	return problems, err
+}
+
+func (s *Session) checkParams(ctx context.Context, name string, raw json.RawMessage, seen map[string]bool) ([]schema.Problem, error) {
+	seen[name] = true
+	d, err := s.Describe(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	sch, err := s.compiled(name, d)
+	if err != nil {
+		return nil, err
+	}
+	validate := func(raw json.RawMessage) ([]schema.Problem, error) {
+		if sch == nil {
+			return nil, nil
+		}
+		err := sch.Validate(raw)
+		if se, ok := err.(*schema.Error); ok {
+			return se.Problems, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parameters of %s: %w", name, err)
+		}
+		return nil, nil
+	}
+	to, err := s.receiver(name, d, raw)
+	if err != nil {
+		return nil, err
+	}
+	if to == "" || seen[to] {
+		return validate(raw)
+	}
+	own, rest, err := params.Split(raw, d.GetParamsSchema())
+	if err != nil {
+		// Not an object: the schema says so.
+		return validate(raw)
+	}
+	problems, err := validate(own)
+	if err != nil {
+		return nil, err
+	}
+	mine, _, _ := params.Properties(d.GetParamsSchema())
+	owners := map[string]string{}
+	for _, k := range mine {
+		owners[k] = name
+	}
+	open, err := s.keys(ctx, to, owners, map[string]bool{name: true})
+	if err != nil {
+		return nil, err
+	}
+	var passed map[string]json.RawMessage
+	if err := json.Unmarshal(rest, &passed); err != nil {
+		return nil, err
+	}
+	if !open {
+		known := make([]string, 0, len(owners))
+		for k := range owners {
+			known = append(known, k)
+		}
+		slices.Sort(known)
+		for k := range passed {
+			if _, ok := owners[k]; ok {
+				continue
+			}
+			msg := "unknown key"
+			if near := schema.Nearest(k, known); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", near)
+				if owners[near] != name {
+					msg = fmt.Sprintf("unknown key; did you mean %q (a parameter of %s)?", near, owners[near])
+				}
+			}
+			problems = append(problems, schema.Problem{Path: k, Message: msg})
+			delete(passed, k)
+		}
+	}
+	rest, _ = json.Marshal(passed)
+	more, err := s.checkParams(ctx, to, rest, seen)
+	return append(problems, more...), err
+}
+
+// receiver is the algorithm that receives the parameters name does not
+// define, or "".
+func (s *Session) receiver(name string, d *potv1.AlgorithmDescription, raw json.RawMessage) (string, error) {
+	c := sdk.AlgorithmCapabilities(d)
+	to := c.GetPassesParamsTo()
+	if key := c.GetPassesParamsToParam(); key != "" {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) == nil {
+			if v, ok := m[key]; ok {
+				var other string
+				if err := json.Unmarshal(v, &other); err == nil && other != "" {
+					to = other
+				}
+			}
+		}
+	}
+	if to == name {
+		return "", nil
+	}
+	return to, nil
+}
+
+// keys adds to owners the top-level parameters algorithm name defines,
+// and those of the algorithms it passes parameters on to, each with the
+// first algorithm that defines it. open reports whether the last of them
+// takes any key.
+func (s *Session) keys(ctx context.Context, name string, owners map[string]string, seen map[string]bool) (open bool, err error) {
+	seen[name] = true
+	d, err := s.Describe(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	names, open, err := params.Properties(d.GetParamsSchema())
+	if err != nil {
+		return false, fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
+	}
+	for _, k := range names {
+		if _, ok := owners[k]; !ok {
+			owners[k] = name
+		}
+	}
+	if to := sdk.AlgorithmCapabilities(d).GetPassesParamsTo(); to != "" && to != name && !seen[to] {
+		return s.keys(ctx, to, owners, seen)
+	}
+	return open, nil
+}
