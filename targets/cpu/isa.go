@@ -40,11 +40,7 @@ func ParseISA(s string) (string, error) {
 	}
 }
 
-// KernelISA names the instructions of the integer kernels this process
-// runs: "avx2" (assembly) or "go" (the pure-Go fallback).
-func KernelISA() string {
-	if kernels.QAccelerated() {
-		return "avx2"
-	}
-	return "go"
-}
+// KernelISA names the instructions the integer kernels of this process
+// run on for an instruction model: "avx512-vnni" (the vnni model on a
+// CPU with AVX-512 VNNI), "avx2", or "go" (the pure-Go fallback).
+func KernelISA(isa string) string { return kernels.QKernels(isa == ISAVNNI) }

@@ -54,7 +54,7 @@ func config(isa string) target.Config {
 			"isa_default": cpu.DefaultISA(),
 			"isa_choices": strings.Join([]string{cpu.ISAVNNI, cpu.ISAAVX2}, ","),
 			"int8":        "Conv (group 1, depthwise), Gemm, MatMul with quantized input and weights: u8/s8 x s8 -> s32, fixed-point requantization",
-			"kernels":     cpu.KernelISA(),
+			"kernels":     cpu.KernelISA(isa),
 		},
 	}
 }

@@ -24,6 +24,20 @@ var useQuad = hasQVNNI
 // QAccelerated reports whether the integer kernels run in assembly.
 func QAccelerated() bool { return useQAsm }
 
+// QKernels names the instructions the integer kernels run on for a
+// model of accumulation: "avx512-vnni" (VPDPBUSD) for the exact int32
+// model on CPUs with AVX-512 VNNI, "avx2" for the others on AVX2, "go"
+// for the pure-Go twins.
+func QKernels(exact bool) string {
+	switch {
+	case !useQAsm:
+		return "go"
+	case exact && useQuad:
+		return "avx512-vnni"
+	}
+	return "avx2"
+}
+
 // UseQAssembly switches the integer kernels between assembly (when the
 // CPU has AVX2) and their pure-Go twins, and returns the previous
 // setting. It is for tests and benchmarks; it must not be called while

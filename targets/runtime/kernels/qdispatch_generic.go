@@ -7,6 +7,9 @@ package kernels
 // QAccelerated reports whether the integer kernels run in assembly.
 func QAccelerated() bool { return false }
 
+// QKernels names the instructions of the integer kernels: "go".
+func QKernels(bool) string { return "go" }
+
 // UseQAssembly is a no-op without assembly; it returns false.
 func UseQAssembly(bool) bool { return false }
 
