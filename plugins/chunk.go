@@ -6,10 +6,9 @@ import (
 	"io"
 	"math"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
-
 	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 )
 
@@ -24,14 +23,7 @@ func SendGraph(g *potv1.Graph, chunkSize int, send func(*potv1.ModelChunk) error
 	if chunkSize <= 0 {
 		chunkSize = ChunkSize
 	}
-	head := &potv1.Graph{}
-	src, dst := g.ProtoReflect(), head.ProtoReflect()
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() != "initializers" {
-			dst.Set(fd, v)
-		}
-		return true
-	})
+	head := graph.WithoutInitializers(g)
 	var later []*potv1.Tensor
 	budget := inlineBudget
 	for _, t := range g.GetInitializers() {

@@ -14,12 +14,12 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/potgo/pot/algorithms/quant"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // Name is the algorithm's name.
@@ -190,14 +190,7 @@ func Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.Q
 // initializers, then each initializer's header and data.
 func hashGraph(h io.Writer, g *potv1.Graph) error {
 	opts := proto.MarshalOptions{Deterministic: true}
-	head := &potv1.Graph{}
-	src, dst := g.ProtoReflect(), head.ProtoReflect()
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() != "initializers" {
-			dst.Set(fd, v)
-		}
-		return true
-	})
+	head := graph.WithoutInitializers(g)
 	b, err := opts.Marshal(head)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
@@ -169,14 +168,7 @@ type shadow struct {
 // changes none of the model's, and copying a large model's weights would
 // double the plugin's memory.
 func cloneSharingInitializers(g *potv1.Graph) *potv1.Graph {
-	head := &potv1.Graph{}
-	src, dst := g.ProtoReflect(), head.ProtoReflect()
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() != "initializers" {
-			dst.Set(fd, v)
-		}
-		return true
-	})
+	head := graph.WithoutInitializers(g)
 	c := proto.Clone(head).(*potv1.Graph)
 	c.Initializers = append([]*potv1.Tensor(nil), g.GetInitializers()...)
 	return c
