@@ -46,7 +46,8 @@ func (a *Applied) Source(name string) string {
 }
 
 // Apply returns a copy of g with the plan's tensor updates applied and
-// its quantizers inserted as FakeQuantize nodes. Quantizers whose
+// its quantizers inserted as FakeQuantize nodes, each before the nodes
+// reading it: the graphs are sorted topologically (graph.Sort). Quantizers whose
 // consumers the plan sets to PRECISION_FLOAT are left out (see Reverted). g is not modified; unchanged
 // initializers are shared with it.
 //
@@ -159,6 +160,18 @@ func Apply(g *potv1.Graph, p *potv1.QuantizationPlan) (*Applied, error) {
 		if !hasDomain {
 			out.Opsets = append(out.Opsets, &potv1.OpsetImport{Domain: FakeQuantizeDomain, Version: 1})
 		}
+	}
+	// The FakeQuantize nodes went last: move each before its readers.
+	// Only the order of what nodes produce matters here; a name no
+	// node produces counts as defined (Apply does not validate).
+	produced := map[string]bool{}
+	graph.Walk(out, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
+		for _, o := range n.GetOutputs() {
+			produced[o] = true
+		}
+	})
+	if err := graph.Sort(out, func(name string) bool { return !produced[name] }); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	return a, nil
 }

@@ -184,3 +184,84 @@ func TestApplyRefuses(t *testing.T) {
 		})
 	}
 }
+
+// checkSorted fails unless every node of g and of its subgraphs comes
+// after the nodes producing what it reads, its subgraphs included.
+func checkSorted(t *testing.T, g *potv1.Graph) {
+	t.Helper()
+	produced := map[string]bool{}
+	graph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
+		for _, o := range n.GetOutputs() {
+			produced[o] = true
+		}
+	})
+	var check func(g *potv1.Graph, defined map[string]bool)
+	check = func(g *potv1.Graph, outer map[string]bool) {
+		defined := map[string]bool{}
+		for name := range outer {
+			defined[name] = true
+		}
+		for _, n := range g.GetNodes() {
+			for _, in := range append(append([]string(nil), n.GetInputs()...), graph.ImplicitInputs(n)...) {
+				if produced[in] && !defined[in] {
+					t.Errorf("graph %q: node %q reads %q before its producer", g.GetName(), n.GetName(), in)
+				}
+			}
+			for _, o := range n.GetOutputs() {
+				defined[o] = true
+			}
+		}
+		for _, n := range g.GetNodes() {
+			for _, sg := range graph.Subgraphs(n) {
+				check(sg, defined)
+			}
+		}
+	}
+	check(g, nil)
+}
+
+// TestApplySorts: FakeQuantize nodes go before the nodes reading them,
+// for node-input, edge and graph-input quantizers, in subgraphs too.
+func TestApplySorts(t *testing.T) {
+	g := &potv1.Graph{Name: "g",
+		Inputs:  []*potv1.ValueInfo{{Name: "x"}},
+		Outputs: []*potv1.ValueInfo{{Name: "z"}},
+		Nodes: []*potv1.Node{
+			{Name: "r", OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"y"}},
+			{Name: "s", OpType: "Relu", Inputs: []string{"y"}, Outputs: []string{"z"}},
+		}}
+	p := &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{
+		quantizer("port", &potv1.Location{Tensor: "y", Node: "s", Input: 0}, false),
+		quantizer("input", &potv1.Location{Tensor: "x"}, false),
+	}}
+	a, err := plan.Apply(g, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, n := range a.Graph.GetNodes() {
+		order = append(order, n.GetName())
+	}
+	if got := strings.Join(order, " "); got != "fq/input r fq/port s" {
+		t.Errorf("node order %q, want %q", got, "fq/input r fq/port s")
+	}
+	checkSorted(t, a.Graph)
+	// The edge quantizer of a graph output.
+	p.Quantizers = append(p.Quantizers, quantizer("edge", &potv1.Location{Tensor: "y"}, false))
+	p.Quantizers = p.Quantizers[1:]
+	if a, err = plan.Apply(g, p); err != nil {
+		t.Fatal(err)
+	}
+	checkSorted(t, a.Graph)
+
+	jarvis := heyJarvis(t)
+	a, err = plan.Apply(jarvis, &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{
+		quantizer("edge", &potv1.Location{Tensor: "input.27"}, false),
+		quantizer("port", &potv1.Location{Tensor: "result.7", Node: "Gemm_47", Input: 0}, false),
+		quantizer("input", &potv1.Location{Tensor: "x.1"}, false),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSorted(t, a.Graph)
+}

@@ -52,7 +52,7 @@ func ExampleApply() {
 	fmt.Println(a.Source("r"))
 	// Output:
 	// Relu x -> r/pre_fq
-	// Neg r -> y
 	// FakeQuantize r/pre_fq -> r
+	// Neg r -> y
 	// r/pre_fq
 }
