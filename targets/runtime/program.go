@@ -318,8 +318,13 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		}
 	}
 
-	order, err := topoSort(g, p.index, graph.ImplicitInputs)
-	if err != nil {
+	order, err := graph.Order(g, func(name string) bool {
+		_, ok := p.index[name]
+		return ok
+	})
+	if se := (*graph.SortError)(nil); errors.As(err, &se) {
+		return nil, nodeError(se.Node, errors.New(se.Problem()))
+	} else if err != nil {
 		return nil, err
 	}
 	order = deferLargeConstNodes(order, func(name string) *tensor.Tensor {
@@ -723,80 +728,6 @@ func deferLargeConstNodes(order []*potv1.Node, constant func(string) *tensor.Ten
 		}
 	}
 	return out
-}
-
-// topoSort orders the nodes so that each runs after its producers,
-// including those of the values its subgraphs read (implicit).
-func topoSort(g *potv1.Graph, known map[string]int, implicit func(*potv1.Node) []string) ([]*potv1.Node, error) {
-	avail := map[string]bool{}
-	for name := range known {
-		avail[name] = true
-	}
-	for _, in := range g.GetInitializers() {
-		avail[in.GetName()] = true
-	}
-	nodes := g.GetNodes()
-	producer := map[string]int{}
-	for i, n := range nodes {
-		for _, o := range n.GetOutputs() {
-			if o != "" {
-				producer[o] = i
-			}
-		}
-	}
-	done := make([]bool, len(nodes))
-	var order []*potv1.Node
-	// Repeated passes keep the original order where it is already valid.
-	for len(order) < len(nodes) {
-		progress := false
-		for i, n := range nodes {
-			if done[i] {
-				continue
-			}
-			ready := true
-			for _, in := range n.GetInputs() {
-				if in != "" && !avail[in] {
-					ready = false
-					break
-				}
-			}
-			for _, in := range implicit(n) {
-				if ready && !avail[in] {
-					ready = false
-				}
-			}
-			if !ready {
-				continue
-			}
-			done[i] = true
-			progress = true
-			order = append(order, n)
-			for _, o := range n.GetOutputs() {
-				avail[o] = true
-			}
-		}
-		if !progress {
-			for i, n := range nodes {
-				if done[i] {
-					continue
-				}
-				for i, in := range append(append([]string(nil), n.GetInputs()...), implicit(n)...) {
-					if in == "" || avail[in] {
-						continue
-					}
-					what := "input"
-					if i >= len(n.GetInputs()) {
-						what = "value read by a subgraph,"
-					}
-					if _, ok := producer[in]; ok {
-						return nil, nodeError(n, fmt.Errorf("%s %q is part of a cycle", what, in))
-					}
-					return nil, nodeError(n, fmt.Errorf("%s %q is not a graph input, initializer or node output", what, in))
-				}
-			}
-		}
-	}
-	return order, nil
 }
 
 // planSlots assigns buffers to computed values so that values whose
