@@ -47,89 +47,15 @@ func newScope(g *potv1.Graph) *scope {
 			}
 		}
 	}
-	s.nodes = s.topoOrder()
+	// Topological order (explicit and implicit inputs: the outer values
+	// its subgraphs read); values without a producer here are defined
+	// elsewhere. A graph with a cycle keeps its file order.
+	s.nodes = g.GetNodes()
+	if order, err := graph.Order(g, func(name string) bool { return s.producer[name] == nil }); err == nil {
+		s.nodes = order
+	}
 	s.real = s.realValues()
 	return s
-}
-
-// topoOrder sorts the nodes so that each comes after the producers of its
-// inputs, explicit and implicit (the outer values its subgraphs read),
-// keeping the file order among independent nodes. A graph with a cycle
-// keeps its file order.
-func (s *scope) topoOrder() []*potv1.Node {
-	nodes := s.g.GetNodes()
-	if s.sorted() {
-		return nodes
-	}
-	index := map[*potv1.Node]int{}
-	for i, n := range nodes {
-		index[n] = i
-	}
-	waiting := make([]int, len(nodes))
-	next := make([][]int, len(nodes))
-	for i, n := range nodes {
-		deps := map[int]bool{}
-		for _, in := range append(append([]string(nil), n.GetInputs()...), graph.ImplicitInputs(n)...) {
-			if p, ok := s.producer[in]; ok && p != n {
-				deps[index[p]] = true
-			}
-		}
-		waiting[i] = len(deps)
-		for d := range deps {
-			next[d] = append(next[d], i)
-		}
-	}
-	var ready, order []int
-	for i := range nodes {
-		if waiting[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	for len(ready) > 0 {
-		// The smallest index first: file order among ready nodes.
-		min := 0
-		for j := range ready {
-			if ready[j] < ready[min] {
-				min = j
-			}
-		}
-		i := ready[min]
-		ready = append(ready[:min], ready[min+1:]...)
-		order = append(order, i)
-		for _, j := range next[i] {
-			if waiting[j]--; waiting[j] == 0 {
-				ready = append(ready, j)
-			}
-		}
-	}
-	if len(order) != len(nodes) {
-		return nodes
-	}
-	out := make([]*potv1.Node, len(order))
-	for k, i := range order {
-		out[k] = nodes[i]
-	}
-	return out
-}
-
-// sorted reports whether every node comes after the producers of its
-// inputs, as ONNX requires: most graphs need no sorting.
-func (s *scope) sorted() bool {
-	done := map[*potv1.Node]bool{}
-	for _, n := range s.g.GetNodes() {
-		for _, in := range n.GetInputs() {
-			if p, ok := s.producer[in]; ok && p != n && !done[p] {
-				return false
-			}
-		}
-		for _, in := range graph.ImplicitInputs(n) {
-			if p, ok := s.producer[in]; ok && !done[p] {
-				return false
-			}
-		}
-		done[n] = true
-	}
-	return true
 }
 
 // isRealType reports whether values of type dt are floating point.
