@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/potgo/pot/internal/filemap"
 	"github.com/potgo/pot/proto/potv1"
@@ -81,8 +80,8 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 		sg.Initializers = append(sg.Initializers, e.inits[sg]...)
 	}
 	removeUnused(out)
-	if err := sortNodes(out, nil); err != nil {
-		return nil, nil, err
+	if err := graph.Sort(out, nil); err != nil {
+		return nil, nil, fmt.Errorf("QDQ graph: %w", err)
 	}
 	return out, e.stats, nil
 }
@@ -524,67 +523,4 @@ func removeUnused(g *potv1.Graph) {
 		}
 		sg.Initializers = kept
 	}
-}
-
-// sortNodes orders the nodes of g and of its subgraphs topologically,
-// keeping the original order where possible (ONNX requires sorted node
-// lists); a node runs after the producers of the values its subgraphs
-// read. outer holds the values of enclosing graphs (nil for the main
-// graph).
-func sortNodes(g *potv1.Graph, outer map[string]bool) error {
-	avail := map[string]bool{"": true}
-	for name := range outer {
-		avail[name] = true
-	}
-	for _, t := range g.GetInitializers() {
-		avail[t.GetName()] = true
-	}
-	for _, vi := range g.GetInputs() {
-		avail[vi.GetName()] = true
-	}
-	nodes := g.GetNodes()
-	done := make([]bool, len(nodes))
-	sorted := make([]*potv1.Node, 0, len(nodes))
-	for len(sorted) < len(nodes) {
-		progress := false
-		for i, n := range nodes {
-			if done[i] {
-				continue
-			}
-			ready := true
-			for _, in := range n.GetInputs() {
-				ready = ready && avail[in]
-			}
-			for _, in := range graph.ImplicitInputs(n) {
-				ready = ready && avail[in]
-			}
-			if !ready {
-				continue
-			}
-			done[i], progress = true, true
-			sorted = append(sorted, n)
-			for _, o := range n.GetOutputs() {
-				avail[o] = true
-			}
-		}
-		if !progress {
-			var stuck []string
-			for i, n := range nodes {
-				if !done[i] {
-					stuck = append(stuck, n.GetName())
-				}
-			}
-			sort.Strings(stuck)
-			return fmt.Errorf("QDQ graph %q has nodes with inputs nobody computes: %v", g.GetName(), stuck)
-		}
-	}
-	g.Nodes = sorted
-	for _, n := range sorted {
-		for _, sg := range graph.Subgraphs(n) {
-			if err := sortNodes(sg, avail); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
