@@ -5,8 +5,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaActivation (domain ai.pot) is GNA's PWL activation unit: attribute

@@ -3,8 +3,8 @@ package gna
 import (
 	"fmt"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaAffine (domain ai.pot) is GNA's affine layer, the integer form of a

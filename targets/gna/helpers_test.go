@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // runOp builds one ai.pot node with constant inputs consts (nil entries

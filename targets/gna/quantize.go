@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaQuantize (domain ai.pot) is FakeQuantize for grids of more than 2^24
