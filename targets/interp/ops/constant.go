@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -19,16 +18,8 @@ func init() {
 	Register(DomainONNX, "Range", 11, newRange)
 }
 
-// DecodeTensor converts a wire tensor (the value attribute of Constant and
-// ConstantOfShape) into a runtime tensor. Package runtime sets it to its
-// FromProto; it is a variable because runtime imports this package.
-var DecodeTensor func(*potv1.Tensor) (*tensor.Tensor, error)
-
 func decodeAttrTensor(n *Node, name string) (*tensor.Tensor, error) {
-	if DecodeTensor == nil {
-		return nil, fmt.Errorf("attribute %s: no tensor decoder installed (import package runtime)", name)
-	}
-	t, err := DecodeTensor(n.Attr(name).GetT())
+	t, err := tensor.FromProto(n.Attr(name).GetT())
 	if err != nil {
 		return nil, fmt.Errorf("attribute %s: %w", name, err)
 	}

@@ -1,4 +1,4 @@
-package interp
+package tensor
 
 import (
 	"encoding/binary"
