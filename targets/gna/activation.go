@@ -24,8 +24,6 @@ type activation struct {
 	axis              int
 }
 
-func init() { ops.Register(ops.DomainPot, "GnaActivation", 1, newActivation) }
-
 // designs caches PWL designs: a model compiles the same activations
 // under many plans.
 var designs sync.Map // string -> *PWL

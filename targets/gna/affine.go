@@ -32,8 +32,6 @@ type affine struct {
 	xLo, xHi       int64
 }
 
-func init() { ops.Register(ops.DomainPot, "GnaAffine", 1, newAffine) }
-
 func newAffine(n *ops.Node) (ops.Kernel, error) {
 	k := &affine{matmul: n.Int("matmul", 0) != 0, transA: n.Int("trans_a", 0) != 0}
 	transB := n.Int("trans_b", 0) != 0

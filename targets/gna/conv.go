@@ -27,8 +27,6 @@ type conv struct {
 	hasPads, oneDimension bool
 }
 
-func init() { ops.Register(ops.DomainPot, "GnaConv", 1, newConv) }
-
 func newConv(n *ops.Node) (ops.Kernel, error) {
 	k := &conv{group: int(n.Int("group", 1)), autoPad: n.String("auto_pad", "NOTSET")}
 	l, err := readLayer(n)

@@ -29,8 +29,6 @@ type eltwise struct {
 	accScale       float64
 }
 
-func init() { ops.Register(ops.DomainPot, "GnaEltwise", 1, newEltwise) }
-
 func newEltwise(n *ops.Node) (ops.Kernel, error) {
 	k := &eltwise{op: n.String("op", "")}
 	as, aLo, aHi, err := gridAttrs(n, "a")

@@ -21,7 +21,7 @@ func runOp(t *testing.T, op string, attrs []*potv1.Attribute, consts []*tensor.T
 }
 
 func tryOp(op string, attrs []*potv1.Attribute, consts []*tensor.Tensor, in ...*tensor.Tensor) (*tensor.Tensor, error) {
-	f, ok := ops.Lookup(ops.DomainPot, op, 1)
+	f, ok := Registry().Lookup(ops.DomainPot, op, 1)
 	if !ok {
 		return nil, fmt.Errorf("%s is not registered", op)
 	}

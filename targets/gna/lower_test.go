@@ -113,7 +113,7 @@ func TestLowerTinyMLPRuns(t *testing.T) {
 		x.F32()[i] = float32(rng.NormFloat64())
 	}
 	run := func(g *potv1.Graph) []float32 {
-		prog, err := rt.Compile(g, rt.Options{Threads: 1})
+		prog, err := rt.Compile(g, rt.Options{Threads: 1, Kernels: Registry()})
 		if err != nil {
 			t.Fatal(err)
 		}

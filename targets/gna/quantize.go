@@ -25,11 +25,6 @@ type gridRound struct {
 	lo, hi int64
 }
 
-func init() {
-	ops.Register(ops.DomainPot, "GnaQuantize", 1, newWideQuantize)
-	ops.Register(ops.DomainPot, "GnaRound", 1, newGridRound)
-}
-
 func newWideQuantize(n *ops.Node) (ops.Kernel, error) {
 	l := n.Int("levels", 0)
 	if l < 2 {
