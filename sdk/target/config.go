@@ -187,7 +187,7 @@ func (c *Config) validate() (*ops.Registry, map[string]bool, error) {
 	if c.OpSet != nil {
 		set = map[string]bool{}
 		known := map[string]bool{}
-		for _, op := range ops.Registered() {
+		for _, op := range rt.Registered() {
 			if op.Domain == ops.DomainONNX {
 				known[op.OpType] = true
 			}

@@ -101,7 +101,7 @@ func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
 	}
 	// The operators the target runs: the runtime's and its own, less
 	// those its op set and check refuse by type.
-	all := ops.Registered()
+	all := rt.Registered()
 	if e.kernels != nil {
 		all = append(all, e.kernels.Registered()...)
 		slices.SortStableFunc(all, func(a, b ops.Operator) int {

@@ -187,7 +187,7 @@ func (x *index) eval(n *potv1.Node, in []*tensor.Tensor) ([]*tensor.Tensor, erro
 	if !ok {
 		return nil, fmt.Errorf("domain %q not imported", domain)
 	}
-	f, ok := ops.Lookup(domain, n.GetOpType(), opset)
+	f, ok := rt.Lookup(domain, n.GetOpType(), opset)
 	if !ok {
 		return nil, fmt.Errorf("no operator %s", n.GetOpType())
 	}

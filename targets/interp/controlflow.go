@@ -1,8 +1,10 @@
 package interp
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/targets/interp/ops"
@@ -15,15 +17,48 @@ import (
 // session, so that the values they compute are watched like any other.
 // Values are tensors: sequences and optionals are not supported.
 
+// controlFlow holds the control-flow operators. They are this package's,
+// not package ops': programs find them by Lookup, after their own
+// Options.Kernels and before the operators of package ops.
+// (It is filled by this package's init: the kernels compile subgraphs
+// with Lookup, so a variable initializer would refer to itself.)
+var controlFlow = ops.NewRegistry()
+
 func init() {
+	add := func(opType string, since int64, f ops.Factory) {
+		if err := controlFlow.Register(ops.DomainONNX, opType, since, f); err != nil {
+			panic(err) // the table below is fixed
+		}
+	}
 	for _, v := range []int64{1, 11, 13, 16} {
-		ops.Register(ops.DomainONNX, "If", v, newIf)
-		ops.Register(ops.DomainONNX, "Loop", v, newLoop)
+		add("If", v, newIf)
+		add("Loop", v, newLoop)
 	}
-	ops.Register(ops.DomainONNX, "Scan", 8, newScan8)
+	add("Scan", 8, newScan8)
 	for _, v := range []int64{9, 11, 16} {
-		ops.Register(ops.DomainONNX, "Scan", v, newScan)
+		add("Scan", v, newScan)
 	}
+}
+
+// Lookup finds the interpreter's implementation of an operator for a
+// model importing the given opset version of its domain: control flow
+// (If, Loop, Scan) or an operator of package ops (see
+// ops.Registry.Lookup).
+func Lookup(domain, opType string, opset int64) (ops.Factory, bool) {
+	if f, ok := controlFlow.Lookup(domain, opType, opset); ok {
+		return f, true
+	}
+	return ops.Lookup(domain, opType, opset)
+}
+
+// Registered lists every operator implementation of the interpreter,
+// control flow and package ops', sorted by domain, type and version.
+func Registered() []ops.Operator {
+	all := append(ops.Registered(), controlFlow.Registered()...)
+	slices.SortFunc(all, func(a, b ops.Operator) int {
+		return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.OpType, b.OpType), cmp.Compare(a.Since, b.Since))
+	})
+	return all
 }
 
 // controlKernel is a control-flow operator's kernel.

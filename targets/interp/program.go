@@ -28,7 +28,7 @@ type Options struct {
 	// DynamicQuantizeLinear) round; the zero value is half to even.
 	Rounding ops.Rounding
 	// Kernels, when set, holds operator implementations the program
-	// prefers to the runtime's own (ops.Lookup): a target's additional
+	// prefers to the interpreter's own (Lookup): a target's additional
 	// or replaced operators. A domain it implements that the graph does
 	// not import is read at version 1.
 	Kernels *ops.Registry
@@ -213,14 +213,14 @@ type compiler struct {
 }
 
 // lookup finds an operator's implementation: the program's own
-// (Options.Kernels) first, then the runtime's.
+// (Options.Kernels) first, then the interpreter's (Lookup).
 func (c *compiler) lookup(domain, opType string, opset int64) (ops.Factory, bool) {
 	if c.opts.Kernels != nil {
 		if f, ok := c.opts.Kernels.Lookup(domain, opType, opset); ok {
 			return f, true
 		}
 	}
-	return ops.Lookup(domain, opType, opset)
+	return Lookup(domain, opType, opset)
 }
 
 // freeVars lists, sorted, the names that the nodes of g (and of its

@@ -12,7 +12,6 @@ import (
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/targets/interp"
-	"github.com/potgo/pot/targets/interp/ops"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -176,7 +175,7 @@ func TestOperatorsRefuseBadArity(t *testing.T) {
 			return &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_INT64, Dims: []int64{2}, Data: make([]byte, 16)}, tensor.From([]int{2}, []int64{0, 0})
 		},
 	}
-	for _, op := range ops.Registered() {
+	for _, op := range interp.Registered() {
 		for nin := 0; nin <= 3; nin++ {
 			for _, dt := range []tensor.DType{tensor.Float, tensor.Int64} {
 				for _, fold := range []bool{true, false} {

@@ -22,30 +22,30 @@ func init() {
 		sgn: func(x int64) int64 { return max(x, 0) },
 		uns: func(x uint64) uint64 { return x },
 	})
-	Register(DomainONNX, "Relu", 1, func(n *Node) (Kernel, error) { return relu, nil })
+	register(DomainONNX, "Relu", 1, func(n *Node) (Kernel, error) { return relu, nil })
 
 	sigmoid := floatKernel("Sigmoid", floatFunc{f: sigmoid64, f32: sigmoidF32})
-	Register(DomainONNX, "Sigmoid", 1, func(n *Node) (Kernel, error) { return sigmoid, nil })
+	register(DomainONNX, "Sigmoid", 1, func(n *Node) (Kernel, error) { return sigmoid, nil })
 
 	tanh := floatKernel("Tanh", floatFunc{f: math.Tanh, f32: tanhF32})
-	Register(DomainONNX, "Tanh", 1, func(n *Node) (Kernel, error) { return tanh, nil })
+	register(DomainONNX, "Tanh", 1, func(n *Node) (Kernel, error) { return tanh, nil })
 
 	hardSwish := floatKernel("HardSwish", floatFunc{f: hardSwish64, f32: hardSwishF32})
-	Register(DomainONNX, "HardSwish", 14, func(n *Node) (Kernel, error) { return hardSwish, nil })
+	register(DomainONNX, "HardSwish", 14, func(n *Node) (Kernel, error) { return hardSwish, nil })
 
-	Register(DomainONNX, "LeakyRelu", 1, leakyReluFactory)
-	Register(DomainONNX, "HardSigmoid", 1, hardSigmoidFactory)
-	Register(DomainONNX, "Elu", 1, eluFactory)
-	Register(DomainONNX, "Selu", 1, seluFactory)
-	Register(DomainONNX, "Celu", 12, celuFactory)
-	Register(DomainONNX, "ThresholdedRelu", 1, thresholdedReluFactory) // experimental before 10
-	Register(DomainONNX, "Shrink", 9, shrinkFactory)
-	Register(DomainONNX, "Gelu", 20, geluFactory)
+	register(DomainONNX, "LeakyRelu", 1, leakyReluFactory)
+	register(DomainONNX, "HardSigmoid", 1, hardSigmoidFactory)
+	register(DomainONNX, "Elu", 1, eluFactory)
+	register(DomainONNX, "Selu", 1, seluFactory)
+	register(DomainONNX, "Celu", 12, celuFactory)
+	register(DomainONNX, "ThresholdedRelu", 1, thresholdedReluFactory) // experimental before 10
+	register(DomainONNX, "Shrink", 9, shrinkFactory)
+	register(DomainONNX, "Gelu", 20, geluFactory)
 	registerFloat("Softplus", 1, softplus)
 	registerFloat("Softsign", 1, func(x float64) float64 { return x / (1 + math.Abs(x)) })
 	registerFloat("Mish", 18, func(x float64) float64 { return x * math.Tanh(softplus(x)) })
-	Register(DomainONNX, "PRelu", 1, func(n *Node) (Kernel, error) { return &prelu6Kernel{}, nil })
-	Register(DomainONNX, "PRelu", 7, binaryFactory("PRelu", preluTable, false))
+	register(DomainONNX, "PRelu", 1, func(n *Node) (Kernel, error) { return &prelu6Kernel{}, nil })
+	register(DomainONNX, "PRelu", 7, binaryFactory("PRelu", preluTable, false))
 }
 
 func reluF64(x float64) float64 {

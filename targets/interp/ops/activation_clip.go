@@ -8,8 +8,8 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "Clip", 1, clipAttrFactory)
-	Register(DomainONNX, "Clip", 11, func(n *Node) (Kernel, error) { return KernelFunc(runClip), nil })
+	register(DomainONNX, "Clip", 1, clipAttrFactory)
+	register(DomainONNX, "Clip", 11, func(n *Node) (Kernel, error) { return KernelFunc(runClip), nil })
 }
 
 // clipAttrFactory is Clip before opset 11, with min and max attributes.

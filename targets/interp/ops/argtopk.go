@@ -8,11 +8,11 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "ArgMax", 1, argFactory("ArgMax", true))
-	Register(DomainONNX, "ArgMin", 1, argFactory("ArgMin", false))
-	Register(DomainONNX, "TopK", 1, topKFactory)
-	Register(DomainONNX, "TopK", 10, topKFactory)
-	Register(DomainONNX, "TopK", 11, topKFactory)
+	register(DomainONNX, "ArgMax", 1, argFactory("ArgMax", true))
+	register(DomainONNX, "ArgMin", 1, argFactory("ArgMin", false))
+	register(DomainONNX, "TopK", 1, topKFactory)
+	register(DomainONNX, "TopK", 10, topKFactory)
+	register(DomainONNX, "TopK", 11, topKFactory)
 }
 
 // axisGeom views a tensor as [outer, n, inner] around one axis.

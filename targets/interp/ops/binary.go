@@ -212,7 +212,7 @@ func binaryFactory(op string, table *binTable, legacy bool) Factory {
 // numpy broadcasting from since.
 func registerBinary(op string, table *binTable, legacy1 bool, since int64) {
 	if legacy1 {
-		Register(DomainONNX, op, 1, binaryFactory(op, table, true))
+		register(DomainONNX, op, 1, binaryFactory(op, table, true))
 	}
-	Register(DomainONNX, op, since, binaryFactory(op, table, false))
+	register(DomainONNX, op, since, binaryFactory(op, table, false))
 }

@@ -31,8 +31,8 @@ func init() {
 	registerBinary("Sub", arithTable(opSub), true, 7)
 	registerBinary("Mul", arithTable(opMul), true, 7)
 	registerBinary("Div", arithTable(opDiv), true, 7)
-	Register(DomainONNX, "Mod", 10, modFactory)
-	Register(DomainONNX, "BitShift", 11, bitShiftFactory)
+	register(DomainONNX, "Mod", 10, modFactory)
+	register(DomainONNX, "BitShift", 11, bitShiftFactory)
 }
 
 var (

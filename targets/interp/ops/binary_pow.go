@@ -8,14 +8,14 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "Pow", 1, func(n *Node) (Kernel, error) {
+	register(DomainONNX, "Pow", 1, func(n *Node) (Kernel, error) {
 		k := &powKernel{legacyAxis: -1}
 		if n.Int("broadcast", 0) != 0 && n.Has("axis") {
 			k.legacyAxis = int(n.Int("axis", 0))
 		}
 		return k, nil
 	})
-	Register(DomainONNX, "Pow", 7, func(n *Node) (Kernel, error) { return &powKernel{legacyAxis: -1}, nil })
+	register(DomainONNX, "Pow", 7, func(n *Node) (Kernel, error) { return &powKernel{legacyAxis: -1}, nil })
 }
 
 var (

@@ -19,8 +19,8 @@ func init() {
 	} {
 		k := &variadicKernel{op: v.op, table: v.table, mean: v.mean}
 		f := func(n *Node) (Kernel, error) { return k, nil }
-		Register(DomainONNX, v.op, 1, f)
-		Register(DomainONNX, v.op, 8, f)
+		register(DomainONNX, v.op, 1, f)
+		register(DomainONNX, v.op, 8, f)
 	}
 }
 

@@ -11,9 +11,9 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "Cast", 1, castFactory)
-	Register(DomainONNX, "Cast", 6, castFactory)
-	Register(DomainONNX, "CastLike", 15, castLikeFactory)
+	register(DomainONNX, "Cast", 1, castFactory)
+	register(DomainONNX, "Cast", 6, castFactory)
+	register(DomainONNX, "CastLike", 15, castLikeFactory)
 }
 
 // castTypeNames maps the opset 1 string form of Cast's "to" attribute.

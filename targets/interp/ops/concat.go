@@ -9,14 +9,14 @@ import (
 // Concat and Split.
 
 func init() {
-	Register(DomainONNX, "Concat", 1, newConcat)
-	Register(DomainONNX, "Concat", 4, newConcat)
-	Register(DomainONNX, "Concat", 11, newConcat)
-	Register(DomainONNX, "Split", 1, newSplit)
-	Register(DomainONNX, "Split", 2, newSplit)
-	Register(DomainONNX, "Split", 11, newSplit)
-	Register(DomainONNX, "Split", 13, newSplit)
-	Register(DomainONNX, "Split", 18, newSplit)
+	register(DomainONNX, "Concat", 1, newConcat)
+	register(DomainONNX, "Concat", 4, newConcat)
+	register(DomainONNX, "Concat", 11, newConcat)
+	register(DomainONNX, "Split", 1, newSplit)
+	register(DomainONNX, "Split", 2, newSplit)
+	register(DomainONNX, "Split", 11, newSplit)
+	register(DomainONNX, "Split", 13, newSplit)
+	register(DomainONNX, "Split", 18, newSplit)
 }
 
 func newConcat(n *Node) (Kernel, error) {

@@ -10,12 +10,12 @@ import (
 // Constant, ConstantOfShape and Range.
 
 func init() {
-	Register(DomainONNX, "Constant", 1, newConstant)
-	Register(DomainONNX, "Constant", 9, newConstant)
-	Register(DomainONNX, "Constant", 11, newConstant)
-	Register(DomainONNX, "Constant", 12, newConstant)
-	Register(DomainONNX, "ConstantOfShape", 9, newConstantOfShape)
-	Register(DomainONNX, "Range", 11, newRange)
+	register(DomainONNX, "Constant", 1, newConstant)
+	register(DomainONNX, "Constant", 9, newConstant)
+	register(DomainONNX, "Constant", 11, newConstant)
+	register(DomainONNX, "Constant", 12, newConstant)
+	register(DomainONNX, "ConstantOfShape", 9, newConstantOfShape)
+	register(DomainONNX, "Range", 11, newRange)
 }
 
 func decodeAttrTensor(n *Node, name string) (*tensor.Tensor, error) {

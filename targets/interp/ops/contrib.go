@@ -8,8 +8,8 @@ const DomainMicrosoft = "com.microsoft"
 // for GNA's int16 quantizers. They compute what ONNX's opset-21 versions
 // compute.
 func init() {
-	Register(DomainMicrosoft, "QuantizeLinear", 1, contrib(newQuantizeLinear))
-	Register(DomainMicrosoft, "DequantizeLinear", 1, contrib(newDequantizeLinear))
+	register(DomainMicrosoft, "QuantizeLinear", 1, contrib(newQuantizeLinear))
+	register(DomainMicrosoft, "DequantizeLinear", 1, contrib(newDequantizeLinear))
 }
 
 // contrib runs an ONNX operator's factory as of opset 21.

@@ -11,8 +11,8 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "Conv", 1, newConv)
-	Register(DomainONNX, "Conv", 11, newConv)
+	register(DomainONNX, "Conv", 1, newConv)
+	register(DomainONNX, "Conv", 11, newConv)
 }
 
 // convKernel runs Conv as implicit-GEMM products of the packed weights

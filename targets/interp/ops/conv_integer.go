@@ -8,8 +8,8 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "ConvInteger", 10, func(n *Node) (Kernel, error) { return newIntConv(n, false) })
-	Register(DomainONNX, "QLinearConv", 10, func(n *Node) (Kernel, error) { return newIntConv(n, true) })
+	register(DomainONNX, "ConvInteger", 10, func(n *Node) (Kernel, error) { return newIntConv(n, false) })
+	register(DomainONNX, "QLinearConv", 10, func(n *Node) (Kernel, error) { return newIntConv(n, true) })
 }
 
 // intValues returns the values of an 8-bit integer tensor as int32.

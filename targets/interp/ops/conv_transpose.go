@@ -10,8 +10,8 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "ConvTranspose", 1, newConvTranspose)
-	Register(DomainONNX, "ConvTranspose", 11, newConvTranspose)
+	register(DomainONNX, "ConvTranspose", 1, newConvTranspose)
+	register(DomainONNX, "ConvTranspose", 11, newConvTranspose)
 }
 
 // convTranspose computes, per image and group, the columns

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "Einsum", 12, func(n *Node) (Kernel, error) {
+	register(DomainONNX, "Einsum", 12, func(n *Node) (Kernel, error) {
 		eq := strings.ReplaceAll(n.String("equation", ""), " ", "")
 		if eq == "" {
 			return nil, fmt.Errorf("Einsum: attribute equation is missing")

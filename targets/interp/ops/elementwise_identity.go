@@ -7,10 +7,10 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "Identity", 1, func(n *Node) (Kernel, error) { return KernelFunc(runIdentity), nil })
-	Register(DomainONNX, "Dropout", 1, dropoutFactory)
-	Register(DomainONNX, "Dropout", 10, dropoutFactory)
-	Register(DomainONNX, "Dropout", 12, dropoutFactory)
+	register(DomainONNX, "Identity", 1, func(n *Node) (Kernel, error) { return KernelFunc(runIdentity), nil })
+	register(DomainONNX, "Dropout", 1, dropoutFactory)
+	register(DomainONNX, "Dropout", 10, dropoutFactory)
+	register(DomainONNX, "Dropout", 12, dropoutFactory)
 }
 
 func runIdentity(ctx *Context, in, out []*tensor.Tensor) error {

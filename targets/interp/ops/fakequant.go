@@ -21,7 +21,7 @@ import (
 // both divide by the scale and round the same way.
 
 func init() {
-	Register(DomainPot, "FakeQuantize", 1, newFakeQuantize)
+	register(DomainPot, "FakeQuantize", 1, newFakeQuantize)
 }
 
 // fqParams are FakeQuantize's parameters expanded to one entry per

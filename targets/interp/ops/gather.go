@@ -9,11 +9,11 @@ import (
 // Gather, GatherElements and GatherND.
 
 func init() {
-	Register(DomainONNX, "Gather", 1, newGather)
-	Register(DomainONNX, "Gather", 11, newGather)
-	Register(DomainONNX, "GatherElements", 11, newGatherElements)
-	Register(DomainONNX, "GatherND", 11, newGatherND)
-	Register(DomainONNX, "GatherND", 12, newGatherND)
+	register(DomainONNX, "Gather", 1, newGather)
+	register(DomainONNX, "Gather", 11, newGather)
+	register(DomainONNX, "GatherElements", 11, newGatherElements)
+	register(DomainONNX, "GatherND", 11, newGatherND)
+	register(DomainONNX, "GatherND", 12, newGatherND)
 }
 
 // checkIndex maps a possibly negative index into [0, dim).

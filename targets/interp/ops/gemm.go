@@ -12,7 +12,7 @@ func init() {
 	// Gemm-1 and -6 had a broadcast attribute; broadcasting C is always
 	// allowed here, which is a superset. From 11 on C is optional.
 	for _, v := range []int64{1, 6, 7, 9, 11, 13} {
-		Register(DomainONNX, "Gemm", v, newGemm)
+		register(DomainONNX, "Gemm", v, newGemm)
 	}
 }
 

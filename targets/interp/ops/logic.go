@@ -27,7 +27,7 @@ func init() {
 	registerBinary("And", boolTable(func(a, b bool) bool { return a && b }), true, 7)
 	registerBinary("Or", boolTable(func(a, b bool) bool { return a || b }), true, 7)
 	registerBinary("Xor", boolTable(func(a, b bool) bool { return a != b }), true, 7)
-	Register(DomainONNX, "Where", 9, func(n *Node) (Kernel, error) { return &whereKernel{}, nil })
+	register(DomainONNX, "Where", 9, func(n *Node) (Kernel, error) { return &whereKernel{}, nil })
 }
 
 // cmpTable returns the implementations of a comparison for every numeric

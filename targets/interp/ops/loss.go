@@ -9,8 +9,8 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "NegativeLogLikelihoodLoss", 12, lossFactory(false))
-	Register(DomainONNX, "SoftmaxCrossEntropyLoss", 12, lossFactory(true))
+	register(DomainONNX, "NegativeLogLikelihoodLoss", 12, lossFactory(false))
+	register(DomainONNX, "SoftmaxCrossEntropyLoss", 12, lossFactory(true))
 }
 
 // lossSpec holds the attributes shared by the two losses.

@@ -8,8 +8,8 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "LRN", 1, newLRN)
-	Register(DomainONNX, "LRN", 13, newLRN)
+	register(DomainONNX, "LRN", 1, newLRN)
+	register(DomainONNX, "LRN", 13, newLRN)
 }
 
 type lrn struct {

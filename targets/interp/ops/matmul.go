@@ -10,7 +10,7 @@ import (
 
 func init() {
 	for _, v := range []int64{1, 9, 13} {
-		Register(DomainONNX, "MatMul", v, newMatMul)
+		register(DomainONNX, "MatMul", v, newMatMul)
 	}
 }
 

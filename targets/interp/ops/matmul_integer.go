@@ -7,8 +7,8 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "MatMulInteger", 10, func(n *Node) (Kernel, error) { return KernelFunc(runMatMulInteger), nil })
-	Register(DomainONNX, "QLinearMatMul", 10, func(n *Node) (Kernel, error) { return KernelFunc(runQLinearMatMul), nil })
+	register(DomainONNX, "MatMulInteger", 10, func(n *Node) (Kernel, error) { return KernelFunc(runMatMulInteger), nil })
+	register(DomainONNX, "QLinearMatMul", 10, func(n *Node) (Kernel, error) { return KernelFunc(runQLinearMatMul), nil })
 }
 
 // matmulInt32 computes the batched product (a - azp)·(b - bzp) in int32,

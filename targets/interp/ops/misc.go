@@ -9,14 +9,14 @@ import (
 // NonZero, OneHot, EyeLike, Trilu, Compress and ReverseSequence.
 
 func init() {
-	Register(DomainONNX, "NonZero", 9, newNonZero)
-	Register(DomainONNX, "OneHot", 9, newOneHot)
-	Register(DomainONNX, "OneHot", 11, newOneHot)
-	Register(DomainONNX, "EyeLike", 9, newEyeLike)
-	Register(DomainONNX, "Trilu", 14, newTrilu)
-	Register(DomainONNX, "Compress", 9, newCompress)
-	Register(DomainONNX, "Compress", 11, newCompress)
-	Register(DomainONNX, "ReverseSequence", 10, newReverseSequence)
+	register(DomainONNX, "NonZero", 9, newNonZero)
+	register(DomainONNX, "OneHot", 9, newOneHot)
+	register(DomainONNX, "OneHot", 11, newOneHot)
+	register(DomainONNX, "EyeLike", 9, newEyeLike)
+	register(DomainONNX, "Trilu", 14, newTrilu)
+	register(DomainONNX, "Compress", 9, newCompress)
+	register(DomainONNX, "Compress", 11, newCompress)
+	register(DomainONNX, "ReverseSequence", 10, newReverseSequence)
 }
 
 func newNonZero(n *Node) (Kernel, error) {

@@ -13,7 +13,7 @@ import (
 // counts.
 
 func init() {
-	Register(DomainONNX, "Unique", 11, newUnique)
+	register(DomainONNX, "Unique", 11, newUnique)
 }
 
 func newUnique(n *Node) (Kernel, error) {

@@ -9,10 +9,10 @@ import (
 
 func init() {
 	for _, v := range []int64{1, 6, 7, 9, 14, 15} {
-		Register(DomainONNX, "BatchNormalization", v, newBatchNorm)
+		register(DomainONNX, "BatchNormalization", v, newBatchNorm)
 	}
-	Register(DomainONNX, "InstanceNormalization", 1, newInstanceNorm)
-	Register(DomainONNX, "InstanceNormalization", 6, newInstanceNorm)
+	register(DomainONNX, "InstanceNormalization", 1, newInstanceNorm)
+	register(DomainONNX, "InstanceNormalization", 6, newInstanceNorm)
 }
 
 // floatView returns the values of a float tensor as float64 (a copy)

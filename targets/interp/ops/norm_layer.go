@@ -9,9 +9,9 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "LayerNormalization", 17, newLayerNorm)
-	Register(DomainONNX, "MeanVarianceNormalization", 9, newMVN)
-	Register(DomainONNX, "MeanVarianceNormalization", 13, newMVN)
+	register(DomainONNX, "LayerNormalization", 17, newLayerNorm)
+	register(DomainONNX, "MeanVarianceNormalization", 9, newMVN)
+	register(DomainONNX, "MeanVarianceNormalization", 13, newMVN)
 }
 
 type layerNorm struct {

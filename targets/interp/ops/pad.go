@@ -10,11 +10,11 @@ import (
 // mode from 19. Negative pads crop.
 
 func init() {
-	Register(DomainONNX, "Pad", 1, newPad)
-	Register(DomainONNX, "Pad", 2, newPad)
-	Register(DomainONNX, "Pad", 11, newPad)
-	Register(DomainONNX, "Pad", 18, newPad)
-	Register(DomainONNX, "Pad", 19, newPad)
+	register(DomainONNX, "Pad", 1, newPad)
+	register(DomainONNX, "Pad", 2, newPad)
+	register(DomainONNX, "Pad", 11, newPad)
+	register(DomainONNX, "Pad", 18, newPad)
+	register(DomainONNX, "Pad", 19, newPad)
 }
 
 type padMode int

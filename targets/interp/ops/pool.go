@@ -9,18 +9,18 @@ import (
 
 func init() {
 	for _, v := range []int64{1, 8, 10, 11, 12} {
-		Register(DomainONNX, "MaxPool", v, func(n *Node) (Kernel, error) { return newPool(n, poolMax) })
+		register(DomainONNX, "MaxPool", v, func(n *Node) (Kernel, error) { return newPool(n, poolMax) })
 	}
 	for _, v := range []int64{1, 7, 10, 11, 19} {
-		Register(DomainONNX, "AveragePool", v, func(n *Node) (Kernel, error) { return newPool(n, poolAvg) })
+		register(DomainONNX, "AveragePool", v, func(n *Node) (Kernel, error) { return newPool(n, poolAvg) })
 	}
 	for _, v := range []int64{1, 2, 11, 18} {
-		Register(DomainONNX, "LpPool", v, func(n *Node) (Kernel, error) { return newPool(n, poolLp) })
+		register(DomainONNX, "LpPool", v, func(n *Node) (Kernel, error) { return newPool(n, poolLp) })
 	}
-	Register(DomainONNX, "GlobalAveragePool", 1, func(n *Node) (Kernel, error) { return &globalPool{kind: poolAvg}, nil })
-	Register(DomainONNX, "GlobalMaxPool", 1, func(n *Node) (Kernel, error) { return &globalPool{kind: poolMax}, nil })
-	Register(DomainONNX, "GlobalLpPool", 1, newGlobalLpPool)
-	Register(DomainONNX, "GlobalLpPool", 2, newGlobalLpPool)
+	register(DomainONNX, "GlobalAveragePool", 1, func(n *Node) (Kernel, error) { return &globalPool{kind: poolAvg}, nil })
+	register(DomainONNX, "GlobalMaxPool", 1, func(n *Node) (Kernel, error) { return &globalPool{kind: poolMax}, nil })
+	register(DomainONNX, "GlobalLpPool", 1, newGlobalLpPool)
+	register(DomainONNX, "GlobalLpPool", 2, newGlobalLpPool)
 }
 
 type poolKind int

@@ -23,7 +23,7 @@ import (
 // and B of equal shapes are added element by element; otherwise they
 // broadcast (standard layout only).
 
-func init() { Register(DomainPot, "QAdd", 1, newQAdd) }
+func init() { register(DomainPot, "QAdd", 1, newQAdd) }
 
 type qadd struct {
 	q  *kernels.QAdd

@@ -47,8 +47,8 @@ import (
 // accumulate exactly in both models.
 
 func init() {
-	Register(DomainPot, "QConv", 1, newQConv)
-	Register(DomainPot, "QMatMul", 1, newQMatMul)
+	register(DomainPot, "QConv", 1, newQConv)
+	register(DomainPot, "QMatMul", 1, newQMatMul)
 }
 
 // ISA names of the two accumulation models.

@@ -27,8 +27,8 @@ import (
 //     in the standard layout.
 
 func init() {
-	Register(DomainPot, "QLevels", 1, newQLevels)
-	Register(DomainPot, "QDequantize", 1, newQDequantize)
+	register(DomainPot, "QLevels", 1, newQLevels)
+	register(DomainPot, "QDequantize", 1, newQDequantize)
 }
 
 // channelsLastShape moves axis 1 of shape to the end.

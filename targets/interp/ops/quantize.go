@@ -14,15 +14,15 @@ import (
 // not supported), 21 blocked parameters and 4- and 16-bit integers.
 
 func init() {
-	Register(DomainONNX, "QuantizeLinear", 10, newQuantizeLinear)
-	Register(DomainONNX, "QuantizeLinear", 13, newQuantizeLinear)
-	Register(DomainONNX, "QuantizeLinear", 19, newQuantizeLinear)
-	Register(DomainONNX, "QuantizeLinear", 21, newQuantizeLinear)
-	Register(DomainONNX, "DequantizeLinear", 10, newDequantizeLinear)
-	Register(DomainONNX, "DequantizeLinear", 13, newDequantizeLinear)
-	Register(DomainONNX, "DequantizeLinear", 19, newDequantizeLinear)
-	Register(DomainONNX, "DequantizeLinear", 21, newDequantizeLinear)
-	Register(DomainONNX, "DynamicQuantizeLinear", 11, newDynamicQuantizeLinear)
+	register(DomainONNX, "QuantizeLinear", 10, newQuantizeLinear)
+	register(DomainONNX, "QuantizeLinear", 13, newQuantizeLinear)
+	register(DomainONNX, "QuantizeLinear", 19, newQuantizeLinear)
+	register(DomainONNX, "QuantizeLinear", 21, newQuantizeLinear)
+	register(DomainONNX, "DequantizeLinear", 10, newDequantizeLinear)
+	register(DomainONNX, "DequantizeLinear", 13, newDequantizeLinear)
+	register(DomainONNX, "DequantizeLinear", 19, newDequantizeLinear)
+	register(DomainONNX, "DequantizeLinear", 21, newDequantizeLinear)
+	register(DomainONNX, "DynamicQuantizeLinear", 11, newDynamicQuantizeLinear)
 }
 
 // quantAttrs reads the axis and block_size attributes allowed at n's opset.

@@ -33,8 +33,8 @@ func init() {
 		if r == redSum {
 			inputSince = 13
 		}
-		Register(DomainONNX, op, 1, reduceFactory(op, r, false))
-		Register(DomainONNX, op, inputSince, reduceFactory(op, r, true))
+		register(DomainONNX, op, 1, reduceFactory(op, r, false))
+		register(DomainONNX, op, inputSince, reduceFactory(op, r, true))
 	}
 }
 

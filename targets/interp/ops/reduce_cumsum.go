@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	Register(DomainONNX, "CumSum", 11, func(n *Node) (Kernel, error) {
+	register(DomainONNX, "CumSum", 11, func(n *Node) (Kernel, error) {
 		exclusive := n.Int("exclusive", 0) != 0
 		reverse := n.Int("reverse", 0) != 0
 		return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {

@@ -64,10 +64,10 @@ type version struct {
 }
 
 // Registry holds operator implementations by domain, type and opset
-// version. The runtime's own operators are in a process-wide registry
-// (Register, Lookup, Registered); a program may be given another one
-// (runtime.Options.Kernels) whose implementations it prefers, so that a
-// target adds or replaces operators for its own programs only.
+// version. The operators of this package are in a registry that only
+// this package fills (Lookup, Registered read it); a program may be given
+// another one (interp.Options.Kernels) whose implementations it prefers,
+// so that a target adds or replaces operators for its own programs only.
 type Registry struct {
 	mu  sync.RWMutex
 	ops map[string][]version // key: domain + "/" + op type
@@ -76,8 +76,9 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{ops: map[string][]version{}} }
 
-// registry is the runtime's, which the operators of this package (and
-// targets' init functions) register into.
+// registry is the interpreter's, which the operators of this package
+// register into (from this package's init functions only: a target's
+// operators go in a Registry of its own, interp.Options.Kernels).
 var registry = NewRegistry()
 
 // Domains of operators.
@@ -94,10 +95,10 @@ func key(domain, opType string) string {
 	return domain + "/" + opType
 }
 
-// Register adds the implementation of an operator to the runtime's
+// register adds the implementation of an operator to the interpreter's
 // registry; see Registry.Register. It panics on a duplicate, which is a
 // programming error found at init.
-func Register(domain, opType string, since int64, f Factory) {
+func register(domain, opType string, since int64, f Factory) {
 	if err := registry.Register(domain, opType, since, f); err != nil {
 		panic(err)
 	}

@@ -12,14 +12,14 @@ import (
 // tensors, one axis at a time.
 
 func init() {
-	Register(DomainONNX, "Resize", 10, newResize)
-	Register(DomainONNX, "Resize", 11, newResize)
-	Register(DomainONNX, "Resize", 13, newResize)
-	Register(DomainONNX, "Resize", 18, newResize)
-	Register(DomainONNX, "Resize", 19, newResize)
-	Register(DomainONNX, "Upsample", 1, newUpsample)
-	Register(DomainONNX, "Upsample", 7, newUpsample)
-	Register(DomainONNX, "Upsample", 9, newUpsample)
+	register(DomainONNX, "Resize", 10, newResize)
+	register(DomainONNX, "Resize", 11, newResize)
+	register(DomainONNX, "Resize", 13, newResize)
+	register(DomainONNX, "Resize", 18, newResize)
+	register(DomainONNX, "Resize", 19, newResize)
+	register(DomainONNX, "Upsample", 1, newUpsample)
+	register(DomainONNX, "Upsample", 7, newUpsample)
+	register(DomainONNX, "Upsample", 9, newUpsample)
 }
 
 // resizer is a configured Resize.

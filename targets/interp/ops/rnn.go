@@ -18,9 +18,9 @@ import (
 
 func init() {
 	for _, v := range []int64{7, 14} {
-		Register(DomainONNX, "RNN", v, rnnFactory(rnnSimple))
-		Register(DomainONNX, "GRU", v, rnnFactory(rnnGRU))
-		Register(DomainONNX, "LSTM", v, rnnFactory(rnnLSTM))
+		register(DomainONNX, "RNN", v, rnnFactory(rnnSimple))
+		register(DomainONNX, "GRU", v, rnnFactory(rnnGRU))
+		register(DomainONNX, "LSTM", v, rnnFactory(rnnLSTM))
 	}
 }
 

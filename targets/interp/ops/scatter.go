@@ -11,13 +11,13 @@ import (
 // reductions of opsets 16 (add, mul) and 18 (max, min).
 
 func init() {
-	Register(DomainONNX, "Scatter", 9, newScatterElements)
-	Register(DomainONNX, "ScatterElements", 11, newScatterElements)
-	Register(DomainONNX, "ScatterElements", 16, newScatterElements)
-	Register(DomainONNX, "ScatterElements", 18, newScatterElements)
-	Register(DomainONNX, "ScatterND", 11, newScatterND)
-	Register(DomainONNX, "ScatterND", 16, newScatterND)
-	Register(DomainONNX, "ScatterND", 18, newScatterND)
+	register(DomainONNX, "Scatter", 9, newScatterElements)
+	register(DomainONNX, "ScatterElements", 11, newScatterElements)
+	register(DomainONNX, "ScatterElements", 16, newScatterElements)
+	register(DomainONNX, "ScatterElements", 18, newScatterElements)
+	register(DomainONNX, "ScatterND", 11, newScatterND)
+	register(DomainONNX, "ScatterND", 16, newScatterND)
+	register(DomainONNX, "ScatterND", 18, newScatterND)
 }
 
 type reduction int

@@ -10,17 +10,17 @@ import (
 // operators copy their input: outputs never alias inputs in this runtime.
 
 func init() {
-	Register(DomainONNX, "Shape", 1, newShape)
-	Register(DomainONNX, "Shape", 15, newShape)
-	Register(DomainONNX, "Size", 1, newSize)
-	Register(DomainONNX, "Reshape", 1, newReshape)
-	Register(DomainONNX, "Reshape", 5, newReshape)
-	Register(DomainONNX, "Reshape", 14, newReshape)
-	Register(DomainONNX, "Flatten", 1, newFlatten)
-	Register(DomainONNX, "Squeeze", 1, newSqueeze)
-	Register(DomainONNX, "Squeeze", 13, newSqueeze)
-	Register(DomainONNX, "Unsqueeze", 1, newUnsqueeze)
-	Register(DomainONNX, "Unsqueeze", 13, newUnsqueeze)
+	register(DomainONNX, "Shape", 1, newShape)
+	register(DomainONNX, "Shape", 15, newShape)
+	register(DomainONNX, "Size", 1, newSize)
+	register(DomainONNX, "Reshape", 1, newReshape)
+	register(DomainONNX, "Reshape", 5, newReshape)
+	register(DomainONNX, "Reshape", 14, newReshape)
+	register(DomainONNX, "Flatten", 1, newFlatten)
+	register(DomainONNX, "Squeeze", 1, newSqueeze)
+	register(DomainONNX, "Squeeze", 13, newSqueeze)
+	register(DomainONNX, "Unsqueeze", 1, newUnsqueeze)
+	register(DomainONNX, "Unsqueeze", 13, newUnsqueeze)
 }
 
 func newShape(n *Node) (Kernel, error) {

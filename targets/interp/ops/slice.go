@@ -9,8 +9,8 @@ import (
 // Slice: attributes before opset 10, inputs (with steps) from it.
 
 func init() {
-	Register(DomainONNX, "Slice", 1, newSlice)
-	Register(DomainONNX, "Slice", 10, newSlice)
+	register(DomainONNX, "Slice", 1, newSlice)
+	register(DomainONNX, "Slice", 10, newSlice)
 }
 
 func newSlice(n *Node) (Kernel, error) {

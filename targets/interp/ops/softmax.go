@@ -18,8 +18,8 @@ const (
 
 func init() {
 	for op, mode := range map[string]softmaxMode{"Softmax": modeSoftmax, "LogSoftmax": modeLogSoftmax, "Hardmax": modeHardmax} {
-		Register(DomainONNX, op, 1, softmaxFactory(op, mode, true))
-		Register(DomainONNX, op, 13, softmaxFactory(op, mode, false))
+		register(DomainONNX, op, 1, softmaxFactory(op, mode, true))
+		register(DomainONNX, op, 13, softmaxFactory(op, mode, false))
 	}
 }
 

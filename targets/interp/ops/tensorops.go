@@ -10,12 +10,12 @@ import (
 // rearrange elements by strided copies.
 
 func init() {
-	Register(DomainONNX, "Transpose", 1, newTranspose)
-	Register(DomainONNX, "Expand", 8, newExpand)
-	Register(DomainONNX, "Tile", 1, newTile1)
-	Register(DomainONNX, "Tile", 6, newTile)
-	Register(DomainONNX, "DepthToSpace", 1, newDepthToSpace)
-	Register(DomainONNX, "SpaceToDepth", 1, newSpaceToDepth)
+	register(DomainONNX, "Transpose", 1, newTranspose)
+	register(DomainONNX, "Expand", 8, newExpand)
+	register(DomainONNX, "Tile", 1, newTile1)
+	register(DomainONNX, "Tile", 6, newTile)
+	register(DomainONNX, "DepthToSpace", 1, newDepthToSpace)
+	register(DomainONNX, "SpaceToDepth", 1, newSpaceToDepth)
 }
 
 func newTranspose(n *Node) (Kernel, error) {

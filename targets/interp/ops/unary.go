@@ -146,7 +146,7 @@ func numKernel(op string, fn numFunc) Kernel {
 // registerFloat registers an attribute-free float function from opset 1.
 func registerFloat(op string, since int64, f func(float64) float64) {
 	k := floatKernel(op, floatFunc{f: f})
-	Register(DomainONNX, op, since, func(n *Node) (Kernel, error) { return k, nil })
+	register(DomainONNX, op, since, func(n *Node) (Kernel, error) { return k, nil })
 }
 
 func init() {
@@ -204,11 +204,11 @@ func init() {
 		},
 	})
 
-	Register(DomainONNX, "Not", 1, func(n *Node) (Kernel, error) { return KernelFunc(runNot), nil })
-	Register(DomainONNX, "IsNaN", 9, func(n *Node) (Kernel, error) {
+	register(DomainONNX, "Not", 1, func(n *Node) (Kernel, error) { return KernelFunc(runNot), nil })
+	register(DomainONNX, "IsNaN", 9, func(n *Node) (Kernel, error) {
 		return predicateKernel("IsNaN", func(x float64) bool { return x != x }), nil
 	})
-	Register(DomainONNX, "IsInf", 10, func(n *Node) (Kernel, error) {
+	register(DomainONNX, "IsInf", 10, func(n *Node) (Kernel, error) {
 		neg, pos := n.Int("detect_negative", 1) != 0, n.Int("detect_positive", 1) != 0
 		return predicateKernel("IsInf", func(x float64) bool {
 			return pos && math.IsInf(x, 1) || neg && math.IsInf(x, -1)
@@ -219,7 +219,7 @@ func init() {
 // registerNum registers an attribute-free numeric function.
 func registerNum(op string, since int64, fn numFunc) {
 	k := numKernel(op, fn)
-	Register(DomainONNX, op, since, func(n *Node) (Kernel, error) { return k, nil })
+	register(DomainONNX, op, since, func(n *Node) (Kernel, error) { return k, nil })
 }
 
 func signFloat(x float64) float64 {
