@@ -28,8 +28,9 @@
 // VEX-encoded only (a legacy SSE instruction between AVX ones costs a state
 // transition; a test checks the .s files); every other platform, and
 // builds with the noasm tag, use pure-Go twins with the same semantics,
-// which also serve as the oracle in tests. UseAssembly and UseQAssembly
-// switch between the two for tests and benchmarks.
+// which also serve as the oracle in tests. The choice is made once, from
+// the CPU's features; UseAssembly and UseQAssembly switch it for tests
+// and benchmarks only (see dispatch.go).
 //
 // The integer GEMM has three assembly kernels, chosen when weights are
 // packed: VPMADDUBSW pairs (the saturating model, and the exact one when

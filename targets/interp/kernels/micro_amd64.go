@@ -50,5 +50,3 @@ var (
 	kernel6AsmZ = asmKernel(6, kernel6x16Z)
 	kernel4AsmZ = asmKernel(4, kernel4x16Z)
 )
-
-func init() { UseAssembly(true) }

@@ -15,7 +15,8 @@ var hasQAVX2 = cpu.X86.HasAVX2
 // (AVX-512 F and VNNI, with the OS saving their state).
 var hasQVNNI = hasQAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
 
-// useQAsm selects the assembly integer kernels.
+// useQAsm selects the assembly integer kernels: set from the CPU's
+// features, changed only by UseQAssembly in tests.
 var useQAsm = hasQAVX2
 
 // useQuad makes the exact model pack for the VPDPBUSD kernel.
@@ -40,8 +41,8 @@ func QKernels(exact bool) string {
 
 // UseQAssembly switches the integer kernels between assembly (when the
 // CPU has AVX2) and their pure-Go twins, and returns the previous
-// setting. It is for tests and benchmarks; it must not be called while
-// kernels run.
+// setting. It is for tests and benchmarks (only _test.go files call it;
+// see dispatch.go); it must not be called while kernels run.
 func UseQAssembly(on bool) (was bool) {
 	was = useQAsm
 	useQAsm = on && hasQAVX2
