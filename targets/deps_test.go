@@ -48,7 +48,7 @@ func violations(main string, deps []string) []string {
 			switch {
 			case strings.HasPrefix(imp, module+"host/"), imp == module+"plugins", strings.HasPrefix(imp, module+"plugins/"):
 				out = append(out, pkg+" imports "+imp+" (a target goes through sdk)")
-			case pkg == main && strings.HasPrefix(imp, module+"targets/runtime"):
+			case pkg == main && strings.HasPrefix(imp, module+"targets/interp"):
 				out = append(out, pkg+" imports "+imp+" (a target declares itself with sdk/target)")
 			case pkg == main && imp == module+"sdk/target":
 				declares = true
@@ -90,7 +90,7 @@ func TestViolations(t *testing.T) {
 			module + "sdk/target " + module + "plugins", module + "plugins"}, 0},
 		{"host linked", []string{main + " " + module + "sdk/target", module + "host/cli"}, 1},
 		{"transport imported", []string{main + " " + module + "sdk/target", module + "targets/x " + module + "plugins"}, 1},
-		{"runtime in main", []string{main + " " + module + "sdk/target " + module + "targets/runtime/ops"}, 1},
+		{"runtime in main", []string{main + " " + module + "sdk/target " + module + "targets/interp/ops"}, 1},
 		{"no sdk/target", []string{main + " " + module + "sdk"}, 1},
 	}
 	for _, tc := range tests {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/internal/testenv"
-	"github.com/potgo/pot/targets/runtime/kernels"
+	"github.com/potgo/pot/targets/interp/kernels"
 )
 
 // TestAccuracyAgainstPyTorch is the accuracy criterion of

@@ -14,8 +14,8 @@ import (
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // readWindows reads a float32 .npy of shape [N, 16, 96].

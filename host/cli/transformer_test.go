@@ -12,7 +12,7 @@ import (
 
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/targets/runtime/kernels"
+	"github.com/potgo/pot/targets/interp/kernels"
 )
 
 // testSubset writes the first n images and labels of the Fashion-MNIST

@@ -12,8 +12,8 @@ import (
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // realModels holds ONNX Runtime references, openWakeWord the models.

@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Set is one of the example data sets.

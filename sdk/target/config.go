@@ -10,8 +10,8 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/ops"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/ops"
 )
 
 // Config declares a target: what it is, which operators it runs, how it
@@ -187,7 +187,7 @@ func (c *Config) validate() (*ops.Registry, map[string]bool, error) {
 	if c.OpSet != nil {
 		set = map[string]bool{}
 		known := map[string]bool{}
-		for _, op := range ops.Registered() {
+		for _, op := range rt.Registered() {
 			if op.Domain == ops.DomainONNX {
 				known[op.OpType] = true
 			}

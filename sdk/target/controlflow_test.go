@@ -10,8 +10,8 @@ import (
 	"github.com/potgo/pot/internal/realmodels"
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // TestStatisticsInsideBranches collects statistics of hey_jarvis over its

@@ -17,9 +17,9 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Engine is a target over pot's runtime: it implements sdk.Target (the
@@ -101,7 +101,7 @@ func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
 	}
 	// The operators the target runs: the runtime's and its own, less
 	// those its op set and check refuse by type.
-	all := ops.Registered()
+	all := rt.Registered()
 	if e.kernels != nil {
 		all = append(all, e.kernels.Registered()...)
 		slices.SortStableFunc(all, func(a, b ops.Operator) int {

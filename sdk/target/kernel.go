@@ -2,9 +2,9 @@ package target
 
 import (
 	"github.com/potgo/pot/proto/potv1"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // The runtime's types a target needs for its own kernels (Operators) and

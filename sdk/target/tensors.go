@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // gatherRows copies the rows idx of src (samples stacked along axis 0)

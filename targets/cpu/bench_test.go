@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // BenchmarkResNet runs resnet_fmnist on one thread, batch 64: float32,

@@ -5,9 +5,9 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // index is a mutable view of a graph being lowered: the main graph, or
@@ -187,7 +187,7 @@ func (x *index) eval(n *potv1.Node, in []*tensor.Tensor) ([]*tensor.Tensor, erro
 	if !ok {
 		return nil, fmt.Errorf("domain %q not imported", domain)
 	}
-	f, ok := ops.Lookup(domain, n.GetOpType(), opset)
+	f, ok := rt.Lookup(domain, n.GetOpType(), opset)
 	if !ok {
 		return nil, fmt.Errorf("no operator %s", n.GetOpType())
 	}

@@ -6,8 +6,8 @@ import (
 
 	"golang.org/x/sys/cpu"
 
-	"github.com/potgo/pot/targets/runtime/kernels"
-	"github.com/potgo/pot/targets/runtime/ops"
+	"github.com/potgo/pot/targets/interp/kernels"
+	"github.com/potgo/pot/targets/interp/ops"
 )
 
 // ISA names, the values of the target option "isa".

@@ -6,7 +6,7 @@ import (
 
 	xcpu "golang.org/x/sys/cpu"
 
-	"github.com/potgo/pot/targets/runtime/kernels"
+	"github.com/potgo/pot/targets/interp/kernels"
 )
 
 // The cpu target reports the integer kernels it really runs: VPDPBUSD

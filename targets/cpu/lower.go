@@ -7,8 +7,8 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Lowering turns a graph and a plan into the graph the cpu target runs.

@@ -10,7 +10,7 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/runtime"
+	rt "github.com/potgo/pot/targets/interp"
 )
 
 // InputSuffix names the half-rounded copy of a float32 graph input.

@@ -10,8 +10,8 @@ import (
 	"github.com/potgo/pot/internal/exampledata"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Float16 runs of the example models stay near float32: logits within 2%

@@ -3,8 +3,8 @@ package fp16
 import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Policy rounds the float32 outputs of every node to half but those of

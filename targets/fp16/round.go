@@ -3,7 +3,7 @@ package fp16
 import (
 	"math"
 
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Round returns f rounded to the nearest IEEE 754 half-precision value

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 func TestRound(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaActivation (domain ai.pot) is GNA's PWL activation unit: attribute
@@ -23,8 +23,6 @@ type activation struct {
 	tables            []*PWL // one, or one per channel
 	axis              int
 }
-
-func init() { ops.Register(ops.DomainPot, "GnaActivation", 1, newActivation) }
 
 // designs caches PWL designs: a model compiles the same activations
 // under many plans.

@@ -3,8 +3,8 @@ package gna
 import (
 	"fmt"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaAffine (domain ai.pot) is GNA's affine layer, the integer form of a
@@ -31,8 +31,6 @@ type affine struct {
 	xScale         float64
 	xLo, xHi       int64
 }
-
-func init() { ops.Register(ops.DomainPot, "GnaAffine", 1, newAffine) }
 
 func newAffine(n *ops.Node) (ops.Kernel, error) {
 	k := &affine{matmul: n.Int("matmul", 0) != 0, transA: n.Int("trans_a", 0) != 0}

@@ -3,8 +3,8 @@ package gna
 import (
 	"fmt"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaConv (domain ai.pot) is GNA's convolution in integers: Conv's
@@ -26,8 +26,6 @@ type conv struct {
 	padsEnd               [2]int
 	hasPads, oneDimension bool
 }
-
-func init() { ops.Register(ops.DomainPot, "GnaConv", 1, newConv) }
 
 func newConv(n *ops.Node) (ops.Kernel, error) {
 	k := &conv{group: int(n.Int("group", 1)), autoPad: n.String("auto_pad", "NOTSET")}

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaEltwise (domain ai.pot) is GNA's element-wise layer on two int16
@@ -28,8 +28,6 @@ type eltwise struct {
 	ma, mb         int64
 	accScale       float64
 }
-
-func init() { ops.Register(ops.DomainPot, "GnaEltwise", 1, newEltwise) }
 
 func newEltwise(n *ops.Node) (ops.Kernel, error) {
 	k := &eltwise{op: n.String("op", "")}

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // runOp builds one ai.pot node with constant inputs consts (nil entries
@@ -21,7 +21,7 @@ func runOp(t *testing.T, op string, attrs []*potv1.Attribute, consts []*tensor.T
 }
 
 func tryOp(op string, attrs []*potv1.Attribute, consts []*tensor.Tensor, in ...*tensor.Tensor) (*tensor.Tensor, error) {
-	f, ok := ops.Lookup(ops.DomainPot, op, 1)
+	f, ok := Registry().Lookup(ops.DomainPot, op, 1)
 	if !ok {
 		return nil, fmt.Errorf("%s is not registered", op)
 	}

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Integer ranges of GNA's data types.

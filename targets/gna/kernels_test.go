@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 func repeat(v float32, n int) []float32 {

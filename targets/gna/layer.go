@@ -3,8 +3,8 @@ package gna
 import (
 	"fmt"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // layer is what GnaAffine and GnaConv read alike: the int16 input grid,

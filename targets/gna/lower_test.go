@@ -9,8 +9,8 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/runtime"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // tinyMLP is X [N,4] -> Gemm(W1 [3,4], B1) -> h -> Sigmoid -> s -> Gemm(W2 [2,3], B2) -> out.
@@ -113,7 +113,7 @@ func TestLowerTinyMLPRuns(t *testing.T) {
 		x.F32()[i] = float32(rng.NormFloat64())
 	}
 	run := func(g *potv1.Graph) []float32 {
-		prog, err := rt.Compile(g, rt.Options{Threads: 1})
+		prog, err := rt.Compile(g, rt.Options{Threads: 1, Kernels: Registry()})
 		if err != nil {
 			t.Fatal(err)
 		}

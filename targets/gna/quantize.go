@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/potgo/pot/targets/runtime/ops"
-	"github.com/potgo/pot/targets/runtime/tensor"
+	"github.com/potgo/pot/targets/interp/ops"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // GnaQuantize (domain ai.pot) is FakeQuantize for grids of more than 2^24
@@ -23,11 +23,6 @@ type wideQuantize struct {
 type gridRound struct {
 	scale  float64
 	lo, hi int64
-}
-
-func init() {
-	ops.Register(ops.DomainPot, "GnaQuantize", 1, newWideQuantize)
-	ops.Register(ops.DomainPot, "GnaRound", 1, newGridRound)
 }
 
 func newWideQuantize(n *ops.Node) (ops.Kernel, error) {

@@ -41,7 +41,18 @@ func config() target.Config {
 		},
 		// The operations of the hardware config, and GNA's integer
 		// layers (affine, convolution, element-wise, PWL activations).
-		Check:    gna.NewChecker(hw).Check,
-		Numerics: target.Numerics{Lower: lowering.Lower},
+		Check: gna.NewChecker(hw).Check,
+		// The integer layers Lower emits.
+		Operators: operators(),
+		Numerics:  target.Numerics{Lower: lowering.Lower},
 	}
+}
+
+// operators declares gna's integer kernels for the target's programs.
+func operators() []target.Operator {
+	var out []target.Operator
+	for _, k := range gna.Kernels() {
+		out = append(out, target.Operator{Domain: k.Domain, OpType: k.OpType, Since: 1, New: k.New})
+	}
+	return out
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plugintest"
 	"github.com/potgo/pot/sdk/target"
-	rt "github.com/potgo/pot/targets/runtime"
+	rt "github.com/potgo/pot/targets/interp"
 )
 
 const (

@@ -1,0 +1,21 @@
+// Package interp is pot's ONNX graph interpreter: it executes pot.v1
+// graphs on the CPU. It compiles a graph into a schedule of kernels
+// (package ops), folds constant subgraphs,
+// plans buffers from value lifetimes so that repeated runs at one batch
+// size do not allocate, and lets callers observe intermediate tensors
+// (for statistics) without keeping them. A convolution followed by
+// Relu, hard-swish or a residual Add runs as one step when the session
+// does not observe the values in between.
+//
+// Control flow (If, Loop, Scan) runs subgraphs compiled once, with the
+// node, into programs of their own under the same options (threads,
+// numeric policy, folding): their nodes read the values of enclosing
+// graphs by name, and the values they compute are observable like any
+// other — Program.Has knows them, and a session watching one reports it
+// each time its subgraph computes it (once per run for the If branch
+// that runs, once per iteration for a loop body). Sequences and
+// optionals are not supported.
+//
+// Every target plugin (cpu, gpu, vpu, gna) runs on this package; a target
+// is a numeric policy over it.
+package interp

@@ -1,0 +1,44 @@
+package kernels
+
+// Dispatch. Which kernels run is decided once, from the CPU's features
+// (read-only facts: hasAVX2FMA, hasAVX512, hasQAVX2, hasQVNNI): the
+// assembly kernels when the CPU supports them, the pure-Go twins
+// otherwise. Nothing in production changes that choice. UseAssembly and
+// UseQAssembly switch it for the tests and benchmarks that run every
+// kernel path against its Go twin; TestDispatchSwitchesAreTestOnly
+// checks that only _test.go files call them.
+
+// The micro-kernels in use, chosen from the CPU's features when the
+// package is initialized.
+var (
+	kernel6, kernel4 = microKernels(true)
+	useAsm           = hasAVX2FMA
+)
+
+// microKernels returns the GEMM micro-kernels: the assembly ones when on
+// and the CPU supports them (512-bit ones with AVX-512), the pure-Go
+// twins otherwise.
+func microKernels(on bool) (k6, k4 microKernel) {
+	switch {
+	case on && hasAVX512:
+		return kernel6AsmZ, kernel4AsmZ
+	case on && hasAVX2FMA:
+		return kernel6Asm, kernel4Asm
+	}
+	return kernel6Go, kernel4Go
+}
+
+// Accelerated reports whether the assembly micro-kernels are in use.
+func Accelerated() bool { return useAsm }
+
+// UseAssembly switches the GEMM micro-kernels between assembly (when the
+// CPU supports it; on 512-bit registers with AVX-512) and the pure-Go
+// twins, and returns the previous setting. It is for tests and
+// benchmarks that compare the two (only _test.go files call it); it must
+// not be called while kernels run.
+func UseAssembly(on bool) (was bool) {
+	was = useAsm
+	kernel6, kernel4 = microKernels(on)
+	useAsm = on && hasAVX2FMA
+	return was
+}

@@ -1,0 +1,40 @@
+// Package kernels holds the runtime's compute kernels, float32 and
+// integer.
+//
+//   - Sgemm and SgemmEpilogue: C = alpha·op(A)·op(B) + beta·C for
+//     row-major matrices, cache-blocked (kc×nc blocks of B, mc×kc blocks
+//     of A packed per call), with an optional per-row bias and ReLU.
+//   - PackedA (constant left operand, such as convolution weights) and
+//     PackedB (constant right operand, such as dense-layer weights),
+//     packed once at compile time. PackedA.MulOffsets multiplies by a B
+//     given as row offsets into a buffer, which is how convolutions run
+//     without an im2col copy.
+//   - ConvLayout: the phase-plane layout that turns any strided, dilated,
+//     padded N-D convolution into MulOffsets products (Fill, Offsets,
+//     Compact), and Depthwise for groups of one input channel.
+//   - ReLU, AddF32, MulF32, HardSigmoidF32, HardSwishF32 (elementwise),
+//     Prefetch and row-copy helpers used around them.
+//   - The integer kernels of the cpu target: QConvKernel and QPackedB
+//     (uint8 levels × int8 weights into int32, in the exact "vnni" or the
+//     pair-saturating "avx2" model), QDepthwise, QAdd, and the output
+//     stages QRequant (fixed-point requantization), QDequant and
+//     QHardSwish (hard-swish fused into the requantization).
+//
+// The float inner loops are micro-kernels computing a tile of 6 (or 4)
+// rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time
+// with golang.org/x/sys/cpu) the hot loops are Go assembly; with
+// AVX-512 the micro-kernels hold a tile row in one 512-bit register and
+// alternate two sets of accumulators over the reduction. The AVX2 code is
+// VEX-encoded only (a legacy SSE instruction between AVX ones costs a state
+// transition; a test checks the .s files); every other platform, and
+// builds with the noasm tag, use pure-Go twins with the same semantics,
+// which also serve as the oracle in tests. The choice is made once, from
+// the CPU's features; UseAssembly and UseQAssembly switch it for tests
+// and benchmarks only (see dispatch.go).
+//
+// The integer GEMM has three assembly kernels, chosen when weights are
+// packed: VPMADDUBSW pairs (the saturating model, and the exact one when
+// no pair of weights can overflow int16), int16 weights with VPMADDWD
+// (the exact model on AVX2), and VPDPBUSD on 512-bit registers, 8 rows
+// by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI).
+package kernels

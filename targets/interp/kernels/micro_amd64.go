@@ -1,0 +1,52 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2FMA reports whether the assembly micro-kernels can run, and
+// hasAVX512 whether their 512-bit versions can.
+var (
+	hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512  = hasAVX2FMA && cpu.X86.HasAVX512F
+)
+
+//go:noescape
+func kernel6x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel6x16Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel4x16Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+// microAsm is the signature of the assembly micro-kernels.
+type microAsm func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int)
+
+// asmKernel adapts the assembly micro-kernel f for panels of height h to
+// a microKernel: slices become pointers, and a tile without products
+// (k = 0) goes to the Go twin, which only applies the flags.
+func asmKernel(h int, f microAsm) microKernel {
+	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+		if k <= 0 {
+			kernelGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+			return
+		}
+		var bp *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+	}
+}
+
+// The assembly micro-kernels as microKernels.
+var (
+	kernel6Asm  = asmKernel(6, kernel6x16)
+	kernel4Asm  = asmKernel(4, kernel4x16)
+	kernel6AsmZ = asmKernel(6, kernel6x16Z)
+	kernel4AsmZ = asmKernel(4, kernel4x16Z)
+)

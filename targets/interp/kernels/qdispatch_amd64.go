@@ -1,0 +1,207 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// hasQAVX2 reports whether the AVX2 integer kernels can run.
+var hasQAVX2 = cpu.X86.HasAVX2
+
+// hasQVNNI reports whether VPDPBUSD can run on 512-bit registers
+// (AVX-512 F and VNNI, with the OS saving their state).
+var hasQVNNI = hasQAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
+
+// useQAsm selects the assembly integer kernels: set from the CPU's
+// features, changed only by UseQAssembly in tests.
+var useQAsm = hasQAVX2
+
+// useQuad makes the exact model pack for the VPDPBUSD kernel.
+var useQuad = hasQVNNI
+
+// QAccelerated reports whether the integer kernels run in assembly.
+func QAccelerated() bool { return useQAsm }
+
+// QKernels names the instructions the integer kernels run on for a
+// model of accumulation: "avx512-vnni" (VPDPBUSD) for the exact int32
+// model on CPUs with AVX-512 VNNI, "avx2" for the others on AVX2, "go"
+// for the pure-Go twins.
+func QKernels(exact bool) string {
+	switch {
+	case !useQAsm:
+		return "go"
+	case exact && useQuad:
+		return "avx512-vnni"
+	}
+	return "avx2"
+}
+
+// UseQAssembly switches the integer kernels between assembly (when the
+// CPU has AVX2) and their pure-Go twins, and returns the previous
+// setting. It is for tests and benchmarks (only _test.go files call it;
+// see dispatch.go); it must not be called while kernels run.
+func UseQAssembly(on bool) (was bool) {
+	was = useQAsm
+	useQAsm = on && hasQAVX2
+	return was
+}
+
+//go:noescape
+func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+
+//go:noescape
+func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+
+//go:noescape
+func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, wstride int, params *int64, dst *uint8, ldd int)
+
+//go:noescape
+func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
+
+// QPackedB.Rows has checked the bounds of a, offs and dst.
+
+// qRaw computes the int32 accumulators of the rows at offs (a multiple
+// of 4 rows) into acc, 16 per row.
+func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
+	if !asmFor(b) {
+		qRawGo(b, a, offs, rows, base, acc)
+		return
+	}
+	_ = acc[len(offs)*qNR-1]
+	qKern(b, a, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4)
+}
+
+// asmFor reports whether b's kernel can run in assembly now.
+func asmFor(b *QPackedB) bool {
+	return useQAsm && (b.kern != kernQuad || hasQVNNI)
+}
+
+// qKern calls b's assembly kernel.
+func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int) {
+	switch b.kern {
+	case kernPairs:
+		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
+	case kernQuad:
+		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
+	default:
+		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd)
+	}
+}
+
+// qFused computes and requantizes npix rows (offs padded to whole
+// tiles) into dst, ldd bytes per row, with the parameters of 16
+// channels; false when there is no assembly.
+func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params []int64, dst []uint8, ldd int) bool {
+	if !asmFor(b) {
+		return false
+	}
+	_ = params[2*qReqGroup-1]
+	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd)
+	return true
+}
+
+// qFusedPair is qFused for channel blocks j and j+1 (base is block j's)
+// on the VPDPBUSD kernel, with the parameters of 32 channels; false when
+// that kernel cannot run.
+func qFusedPair(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params []int64, dst []uint8, ldd int) bool {
+	if !useQAsm || b.kern != kernQuad || !hasQVNNI {
+		return false
+	}
+	_ = params[4*qReqGroup-1]
+	_ = b.b8[base+2*b.KP*qNR-1]
+	qKernQuad2VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], b.KP*qNR, &params[0], &dst[0], ldd)
+	return true
+}
+
+//go:noescape
+func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+
+// qReqRowsVec requantizes rows rows of one whole 16-channel block (c0 a
+// multiple of 16) to channels-last dst, ldd bytes per row, and reports
+// whether it could.
+func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) bool {
+	if !useQAsm || rows <= 0 || !q.fast || c0%qNR != 0 {
+		return false
+	}
+	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]
+	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	qReqRowsAVX2(&acc[0], rows, &p[0], &dst[0], ldd)
+	return true
+}
+
+//go:noescape
+func qAddAVX2(p *[12]float32, dst, a, b *uint8, n int)
+
+// qAddVec does the first len(dst)&^7 elements of QAdd.Row and returns
+// how many it did.
+func qAddVec(q *QAdd, dst, a, b []uint8) int {
+	n := len(dst) &^ 7
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	qAddAVX2(&q.p, &dst[0], &a[0], &b[0], n)
+	return n
+}
+
+//go:noescape
+func qHSwishAVX2(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
+
+// qHSwishVec writes rows rows of one whole 16-channel block (c0 a
+// multiple of 16) to channels-last dst, ldd bytes per row, and reports
+// whether it could.
+func qHSwishVec(q *QHardSwish, acc []int32, rows, c0 int, dst []uint8, ldd int) bool {
+	if !useQAsm || rows <= 0 {
+		return false
+	}
+	p := q.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
+	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	qHSwishAVX2(&acc[0], rows, &p[0], q.Alpha, q.Beta, &dst[0], ldd)
+	return true
+}
+
+//go:noescape
+func qdwPixelAVX2(acc *int32, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+
+// qdwPixelVec computes the first C&^7 channels of one depthwise output
+// pixel into acc (see QDepthwise.pixel) and returns how many it did.
+func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
+	n := C &^ 7
+	if !useQAsm || n == 0 || len(xoff) == 0 {
+		return 0
+	}
+	qdwPixelAVX2(&acc[0], &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
+	return n
+}
+
+//go:noescape
+func quantize8AVX2(p *[8]float32, dst *uint8, x *float32, n int, signed bool)
+
+// quantize8Vec does the first len(x)&^7 elements of Quantize8 and
+// returns how many it did.
+func quantize8Vec(p *[8]float32, dst []uint8, x []float32, signed bool) int {
+	n := len(x) &^ 7
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	quantize8AVX2(p, &dst[0], &x[0], n, signed)
+	return n
+}
+
+//go:noescape
+func dequantize8AVX2(y *float32, x *uint8, n int, zp, s float32, signed bool)
+
+// dequantize8Vec does the first len(x)&^7 elements of Dequantize8 and
+// returns how many it did.
+func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int {
+	n := len(x) &^ 7
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	_ = y[n-1]
+	dequantize8AVX2(&y[0], &x[0], n, zp, s, signed)
+	return n
+}

@@ -1,0 +1,337 @@
+package ops
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/potgo/pot/targets/interp/kernels"
+	"github.com/potgo/pot/targets/interp/tensor"
+)
+
+func init() {
+	register(DomainONNX, "Conv", 1, newConv)
+	register(DomainONNX, "Conv", 11, newConv)
+}
+
+// convKernel runs Conv as implicit-GEMM products of the packed weights
+// with the input read in place (see kernels.ConvLayout), or as direct
+// depthwise sums when each group has one input channel.
+type convKernel struct {
+	attrs spatialAttrs
+	group int
+	// packed holds the weights of each group, packed at compile time
+	// when the weights are constant.
+	packed []*kernels.PackedA
+	plan   atomic.Pointer[convPlan]
+	pool   sync.Pool // *convScratch
+}
+
+// convPlan is the layout for one input shape.
+type convPlan struct {
+	x, w   []int // input and weight shapes it was made for
+	out    []int
+	layout *kernels.ConvLayout
+	offs   []int // B row offsets of one group's channels
+}
+
+// convScratch is the per-goroutine working memory of one Conv node.
+type convScratch struct {
+	layout *kernels.ConvLayout // the layout buf's zero padding is for
+	buf    []float32
+	grid   []float32
+}
+
+func newConv(n *Node) (Kernel, error) {
+	attrs, err := readSpatialAttrs(n)
+	if err != nil {
+		return nil, err
+	}
+	k := &convKernel{attrs: attrs, group: int(n.Int("group", 1))}
+	if k.group < 1 {
+		return nil, fmt.Errorf("group %d must be positive", k.group)
+	}
+	for i := 0; i < 2 && i < len(n.InputTypes); i++ {
+		if dt := n.InputTypes[i]; dt != tensor.Undefined && dt != tensor.Float && !isHalf(dt) {
+			return nil, Unsupported(n, "element type %v is", dt)
+		}
+	}
+	if w := n.Const(1); w != nil && (w.DType == tensor.Float || isHalf(w.DType)) {
+		packed, err := packConvWeights(w, k.group)
+		if err != nil {
+			return nil, err
+		}
+		k.packed = packed
+	}
+	return k, nil
+}
+
+// packConvWeights packs the [M, C/group, k...] weights of each group as
+// an (M/group)×(C/group·taps) matrix; nil for depthwise convolutions,
+// which use the weights as they are.
+func packConvWeights(w *tensor.Tensor, group int) ([]*kernels.PackedA, error) {
+	if w.Rank() < 3 {
+		return nil, fmt.Errorf("weights of rank %d: want at least 3", w.Rank())
+	}
+	m, cg := w.Shape[0], w.Shape[1]
+	if m%group != 0 {
+		return nil, fmt.Errorf("%d output channels do not split into %d groups", m, group)
+	}
+	if cg == 1 {
+		return nil, nil
+	}
+	mg, kk := m/group, w.Len()/m
+	data, err := asF32(w)
+	if err != nil {
+		return nil, err
+	}
+	packed := make([]*kernels.PackedA, group)
+	for g := range packed {
+		pa, err := kernels.PackA(mg, kk, data[g*mg*kk:], kk, false, 1)
+		if err != nil {
+			return nil, err
+		}
+		packed[g] = pa
+	}
+	return packed, nil
+}
+
+func (k *convKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
+	return k.runAct(ctx, in, out, Activation{})
+}
+
+// runAct is Run with an activation applied to float32 outputs (act.Kind
+// zero: none).
+func (k *convKernel) runAct(ctx *Context, in, out []*tensor.Tensor, act Activation) error {
+	if err := needInputs(in, 2); err != nil {
+		return err
+	}
+	x, w := in[0], in[1]
+	if x.DType != w.DType || x.DType != tensor.Float && !isHalf(x.DType) {
+		return fmt.Errorf("input %v and weights %v: want float32 or 16-bit floats of one type", x.DType, w.DType)
+	}
+	if x.Rank() < 3 || w.Rank() != x.Rank() {
+		return fmt.Errorf("input of shape %v and weights of shape %v: want equal ranks of at least 3", x.Shape, w.Shape)
+	}
+	p, err := k.planFor(x.Shape, w.Shape)
+	if err != nil {
+		return err
+	}
+	var bias []float32
+	if len(in) > 2 && in[2] != nil {
+		b := in[2]
+		if b.DType != x.DType || b.Len() != w.Shape[0] {
+			return fmt.Errorf("bias of type %v and shape %v: want %d %v values", b.DType, b.Shape, w.Shape[0], x.DType)
+		}
+		if bias, err = asF32(b); err != nil {
+			return err
+		}
+	}
+	packed := k.packed
+	if packed == nil && w.Shape[1] != 1 {
+		// Weights computed at run time: pack them now.
+		if packed, err = packConvWeights(w, k.group); err != nil {
+			return err
+		}
+	}
+	if isHalf(x.DType) {
+		// 16-bit floats: compute in float32, round the result.
+		xd, _ := asF32(x)
+		wd, _ := asF32(w)
+		yd := make([]float32, tensor.NumElements(p.out))
+		if err := k.run(ctx, p, packed, xd, wd, bias, yd, Activation{}); err != nil {
+			return err
+		}
+		storeHalf(out[0], x.DType, p.out, yd)
+		return nil
+	}
+	y := out[0]
+	y.Reset(tensor.Float, p.out)
+	return k.run(ctx, p, packed, x.F32(), w.F32(), bias, y.F32(), act)
+}
+
+// RunActivated runs a float32 convolution and applies act to each
+// image's output as soon as it is computed; 16-bit floats are not fused.
+func (k *convKernel) RunActivated(ctx *Context, in, out []*tensor.Tensor, act Activation) (bool, error) {
+	if len(in) < 2 || in[0] == nil || in[1] == nil || in[0].DType != tensor.Float || in[1].DType != tensor.Float {
+		return false, nil
+	}
+	if a := act.Add; a != nil {
+		// The addend must be float32 of the output's shape (no
+		// broadcasting), and not the output itself.
+		if a.DType != tensor.Float || in[0].Rank() < 3 || in[1].Rank() != in[0].Rank() || a == out[0] {
+			return false, nil
+		}
+		p, err := k.planFor(in[0].Shape, in[1].Shape)
+		if err != nil || !slices.Equal(a.Shape, p.out) {
+			return false, nil
+		}
+	}
+	return true, k.runAct(ctx, in, out, act)
+}
+
+// run computes the convolution of the batch x into y, then act of each
+// image.
+func (k *convKernel) run(ctx *Context, p *convPlan, packed []*kernels.PackedA, xd, wd, bias, yd []float32, act Activation) error {
+	batch := p.x[0]
+	if batch == 0 || len(yd) == 0 {
+		return nil
+	}
+	if ctx.Threads <= 1 || batch < ctx.Threads {
+		// One image at a time, its columns split over the threads.
+		sc := k.scratch()
+		defer k.pool.Put(sc)
+		for i := 0; i < batch; i++ {
+			if err := k.image(ctx, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var firstErr atomic.Pointer[error]
+	ctx.Parallel(batch, 1, func(lo, hi int) {
+		sc := k.scratch()
+		defer k.pool.Put(sc)
+		for i := lo; i < hi; i++ {
+			if err := k.image(serialContext, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+				return
+			}
+		}
+	})
+	if e := firstErr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+func (k *convKernel) scratch() *convScratch {
+	if sc, ok := k.pool.Get().(*convScratch); ok {
+		return sc
+	}
+	return &convScratch{}
+}
+
+// planFor returns the layout for an input shape, reusing the last one.
+func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
+	if p := k.plan.Load(); p != nil && slices.Equal(p.x, xs) && slices.Equal(p.w, ws) {
+		return p, nil
+	}
+	c, m, cg := xs[1], ws[0], ws[1]
+	if cg*k.group != c {
+		return nil, fmt.Errorf("input has %d channels, weights expect %d×%d groups", c, cg, k.group)
+	}
+	if m%k.group != 0 {
+		return nil, fmt.Errorf("%d output channels do not split into %d groups", m, k.group)
+	}
+	kernel := ws[2:]
+	if k.attrs.kernel != nil && !slices.Equal(k.attrs.kernel, kernel) {
+		return nil, fmt.Errorf("kernel_shape %v does not match weights of shape %v", k.attrs.kernel, ws)
+	}
+	// A copy: the layout keeps the window's input extent, and xs is the
+	// input tensor's shape, which later runs overwrite in place.
+	win, err := k.attrs.resolve(append([]int(nil), xs[2:]...), kernel)
+	if err != nil {
+		return nil, err
+	}
+	layout, err := kernels.NewConvLayout(kernels.ConvShape{In: win.in, Kernel: kernel, Strides: win.strides, Dilations: win.dilations, PadBegin: win.padBegin, Out: win.out})
+	if err != nil {
+		return nil, err
+	}
+	p := &convPlan{
+		x: append([]int(nil), xs...), w: append([]int(nil), ws...),
+		out:    append([]int{xs[0], m}, win.out...),
+		layout: layout,
+		offs:   layout.Offsets(nil, cg),
+	}
+	k.plan.Store(p)
+	return p, nil
+}
+
+// image computes the convolution of image i, splitting its columns
+// over ctx's threads.
+func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int, act Activation) error {
+	l := p.layout
+	c, m := p.x[1], p.w[0]
+	inSize, outSize := len(x)/p.x[0]/c, l.OutSize()
+	if (i+2)*c*inSize <= len(x) {
+		// Bring the next image in while this one computes.
+		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])
+	}
+	var b []float32
+	if l.InPlace {
+		b = x[i*c*inSize:]
+	} else {
+		if sc.layout != l {
+			sc.buf = make([]float32, l.BufferSize(c))
+			sc.layout = l
+		}
+		l.Fill(sc.buf, x[i*c*inSize:(i+1)*c*inSize], c)
+		b = sc.buf
+	}
+	dst, ld := y[i*m*outSize:(i+1)*m*outSize], outSize
+	if !l.Dense {
+		if cap(sc.grid) < m*l.Span {
+			sc.grid = make([]float32, m*l.Span)
+		}
+		dst, ld = sc.grid[:m*l.Span], l.Span
+	}
+	if ctx.Threads <= 1 {
+		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span); err != nil {
+			return err
+		}
+	} else {
+		const block = 64 // columns per task, a multiple of the micro-kernels' 16
+		var firstErr atomic.Pointer[error]
+		ctx.Parallel((l.Span+block-1)/block, 1, func(lo, hi int) {
+			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span)); err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+			}
+		})
+		if e := firstErr.Load(); e != nil {
+			return *e
+		}
+	}
+	if !l.Dense {
+		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
+	}
+	var add []float32
+	if act.Add != nil {
+		add = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+	}
+	act.apply(y[i*m*outSize:(i+1)*m*outSize], add)
+	return nil
+}
+
+// columns computes grid-space columns [q0, q1) of every output channel
+// of one image whose input buffer is b, into dst (rows ld apart).
+func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int) error {
+	l := p.layout
+	m, cg := p.w[0], p.x[1]/k.group
+	mg := m / k.group
+	taps := l.Taps()
+	n := q1 - q0
+	for g := 0; g < k.group; g++ {
+		bg := b[g*cg*l.ChanStride+q0:]
+		if cg == 1 {
+			for j := 0; j < mg; j++ {
+				oc := g*mg + j
+				var bv float32
+				if bias != nil {
+					bv = bias[oc]
+				}
+				kernels.Depthwise(w[oc*taps:(oc+1)*taps], bg, p.offs, n, dst[oc*ld+q0:], bv)
+			}
+			continue
+		}
+		var gb []float32
+		if bias != nil {
+			gb = bias[g*mg : (g+1)*mg]
+		}
+		if err := packed[g].MulOffsets(bg, p.offs, n, dst[g*mg*ld+q0:], ld, kernels.Epilogue{Bias: gb}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/targets/interp/tensor"
+)
+
+// TestPool2DFastPath compares the 2-D pooling path with the generic
+// N-D path (taken when MaxPool's Indices output is requested, or for 3-D
+// inputs), including windows that hang over padding and ceil mode.
+func TestPool2DFastPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct {
+		op         string
+		kernel     []int
+		strides    []int
+		pads       []int
+		ceil       bool
+		includePad bool
+		h, w       int
+	}{
+		{"MaxPool", []int{2, 2}, []int{2, 2}, nil, false, false, 28, 28},
+		{"MaxPool", []int{3, 3}, []int{2, 2}, []int{1, 1, 1, 1}, true, false, 9, 10},
+		{"AveragePool", []int{3, 2}, []int{1, 2}, []int{1, 0, 2, 1}, false, false, 7, 8},
+		{"AveragePool", []int{3, 3}, []int{2, 2}, []int{1, 1, 1, 1}, true, true, 8, 9},
+	} {
+		t.Run(fmt.Sprint(tc), func(t *testing.T) {
+			x := randTensor(r, 2, 3, tc.h, tc.w)
+			run := func(x *tensor.Tensor, kernel, strides, pads []int) *tensor.Tensor {
+				p := &potv1.Node{Name: "p", OpType: tc.op, Inputs: []string{"x"}, Outputs: []string{"y"}}
+				p.Attributes = append(p.Attributes, intsAttr("kernel_shape", kernel), intsAttr("strides", strides))
+				if pads != nil {
+					p.Attributes = append(p.Attributes, intsAttr("pads", pads))
+				}
+				if tc.ceil {
+					p.Attributes = append(p.Attributes, &potv1.Attribute{Name: "ceil_mode", Type: potv1.Attribute_TYPE_INT, I: 1})
+				}
+				if tc.includePad {
+					p.Attributes = append(p.Attributes, &potv1.Attribute{Name: "count_include_pad", Type: potv1.Attribute_TYPE_INT, I: 1})
+				}
+				kind := poolMax
+				if tc.op == "AveragePool" {
+					kind = poolAvg
+				}
+				k, err := newPool(NewNode(p, 12, nil), kind)
+				if err != nil {
+					t.Fatal(err)
+				}
+				y := &tensor.Tensor{}
+				if err := k.Run(NewContext(1), []*tensor.Tensor{x}, []*tensor.Tensor{y}); err != nil {
+					t.Fatal(err)
+				}
+				return y
+			}
+			fast := run(x, tc.kernel, tc.strides, tc.pads)
+			// The same pooling as 3-D with a unit leading dimension takes
+			// the generic path.
+			x3 := tensor.From([]int{2, 3, 1, tc.h, tc.w}, x.F32())
+			pads3 := []int(nil)
+			if tc.pads != nil {
+				pads3 = []int{0, tc.pads[0], tc.pads[1], 0, tc.pads[2], tc.pads[3]}
+			}
+			gen := run(x3, append([]int{1}, tc.kernel...), append([]int{1}, tc.strides...), pads3)
+			if fast.Len() != gen.Len() {
+				t.Fatalf("shapes %v and %v", fast.Shape, gen.Shape)
+			}
+			for i, v := range fast.F32() {
+				if math.Abs(float64(v-gen.F32()[i])) > 1e-6 {
+					t.Fatalf("y[%d] = %v, generic path %v", i, v, gen.F32()[i])
+				}
+			}
+		})
+	}
+}

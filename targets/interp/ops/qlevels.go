@@ -1,0 +1,282 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/potgo/pot/targets/interp/tensor"
+)
+
+// pot's integer-execution operators (domain ai.pot) carry quantized
+// activations as uint8 level indices q in [0, levels-1] with an integer
+// zero point: the value is (q - zero_point)·scale. A signed int8 tensor
+// with zero point z is the same levels shifted by 128 (q = v + 128, zero
+// point z + 128), which is how int8 CPU kernels feed signed activations
+// to unsigned×signed dot products.
+//
+// A level tensor may be stored channels-last (attribute channels_last =
+// 1): axis 1 moved to the end, the shape then being [N, spatial..., C].
+// Only these operators read or write that layout.
+//
+//   - QLevels(X float32, scale, zero_point int32) -> Y uint8: Y =
+//     clamp(RoundHalfEven(X/scale) + zero_point, 0, levels-1), with the
+//     rounding of FakeQuantize, so that QDequantize(QLevels(X)) equals
+//     FakeQuantize(X) bit for bit. Attributes levels (<= 256), axis (of
+//     per-channel parameters, default 1), channels_last (of Y).
+//   - QDequantize(X uint8, zero_point int32, scale) -> Y float32 =
+//     (X - zero_point)·scale. Attributes axis, channels_last (of X); Y is
+//     in the standard layout.
+
+func init() {
+	register(DomainPot, "QLevels", 1, newQLevels)
+	register(DomainPot, "QDequantize", 1, newQDequantize)
+}
+
+// channelsLastShape moves axis 1 of shape to the end.
+func channelsLastShape(shape []int) []int {
+	if len(shape) < 3 {
+		return append([]int(nil), shape...)
+	}
+	out := append([]int{shape[0]}, shape[2:]...)
+	return append(out, shape[1])
+}
+
+// channelsFirstShape is the inverse of channelsLastShape.
+func channelsFirstShape(shape []int) []int {
+	if len(shape) < 3 {
+		return append([]int(nil), shape...)
+	}
+	out := []int{shape[0], shape[len(shape)-1]}
+	return append(out, shape[1:len(shape)-1]...)
+}
+
+// levelParams are per-channel (or one) quantization parameters of a
+// level tensor.
+type levelParams struct {
+	scale []float32
+	zp    []int32
+}
+
+func readLevelParams(scale, zp *tensor.Tensor) (*levelParams, error) {
+	if scale == nil || zp == nil {
+		return nil, fmt.Errorf("scale and zero point are required")
+	}
+	s, ok := scale.Data.([]float32)
+	if !ok {
+		return nil, fmt.Errorf("scale must be float32, have %v", scale.DType)
+	}
+	z, ok := zp.Data.([]int32)
+	if !ok {
+		return nil, fmt.Errorf("zero point must be int32, have %v", zp.DType)
+	}
+	if len(s) == 0 || len(z) == 0 || len(s) != len(z) && len(s) != 1 && len(z) != 1 {
+		return nil, fmt.Errorf("%d scales and %d zero points", len(s), len(z))
+	}
+	n := max(len(s), len(z))
+	p := &levelParams{scale: make([]float32, n), zp: make([]int32, n)}
+	for i := 0; i < n; i++ {
+		p.scale[i] = s[min(i, len(s)-1)]
+		p.zp[i] = z[min(i, len(z)-1)]
+	}
+	return p, nil
+}
+
+// levelLayout views a tensor of standard shape as (outer, C, inner) along
+// its channel axis, for per-channel parameters.
+type levelLayout struct {
+	outer, c, inner int
+}
+
+func newLevelLayout(shape []int, axis int64, channels int) (levelLayout, error) {
+	if channels == 1 {
+		return levelLayout{outer: 1, c: 1, inner: tensor.NumElements(shape)}, nil
+	}
+	a, err := NormalizeAxis(axis, len(shape))
+	if err != nil {
+		return levelLayout{}, err
+	}
+	if shape[a] != channels {
+		return levelLayout{}, fmt.Errorf("%d per-channel parameters for axis %d of %v", channels, a, shape)
+	}
+	return levelLayout{outer: tensor.NumElements(shape[:a]), c: channels, inner: tensor.NumElements(shape[a+1:])}, nil
+}
+
+func levelsAttrs(n *Node) (axis int64, channelsLast bool) {
+	return n.Int("axis", 1), n.Int("channels_last", 0) != 0
+}
+
+func newQLevels(n *Node) (Kernel, error) {
+	levels := n.Int("levels", 256)
+	if levels < 2 || levels > 256 {
+		return nil, Unsupported(n, "levels %d (outside 2..256) is", levels)
+	}
+	axis, cl := levelsAttrs(n)
+	prepare := func(scale, zp *tensor.Tensor) (*levelParams, []quantizeBand, error) {
+		p, err := readLevelParams(scale, zp)
+		if err != nil {
+			return nil, nil, err
+		}
+		bands := make([]quantizeBand, len(p.zp))
+		for i, z := range p.zp {
+			bands[i] = newQuantizeBand(float32(z), 0, float32(levels-1))
+		}
+		return p, bands, nil
+	}
+	var fixed *levelParams
+	var fixedBands []quantizeBand
+	if n.Const(1) != nil && n.Const(2) != nil {
+		var err error
+		if fixed, fixedBands, err = prepare(n.Const(1), n.Const(2)); err != nil {
+			return nil, err
+		}
+	}
+	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
+		if err := needInputs(in, 3); err != nil {
+			return err
+		}
+		x, ok := in[0].Data.([]float32)
+		if !ok {
+			return fmt.Errorf("X must be float32, have %v", in[0].DType)
+		}
+		p, bands := fixed, fixedBands
+		if p == nil {
+			var err error
+			if p, bands, err = prepare(in[1], in[2]); err != nil {
+				return err
+			}
+		}
+		shape := in[0].Shape
+		l, err := newLevelLayout(shape, axis, len(p.scale))
+		if err != nil {
+			return err
+		}
+		cl := cl && len(shape) >= 3
+		if cl && len(p.scale) > 1 && l.outer != shape[0] {
+			return fmt.Errorf("channels-last levels with per-channel parameters need axis 1, have %d of %v", axis, shape)
+		}
+		y := out[0]
+		if cl {
+			y.Reset(tensor.Uint8, channelsLastShape(shape))
+		} else {
+			y.Reset(tensor.Uint8, shape)
+		}
+		yd := y.Data.([]uint8)
+		if !cl {
+			rows := l.outer * l.c
+			ctx.Parallel(rows, max(1, (1<<14)/max(l.inner, 1)), func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					c := r % l.c
+					levelRow(yd[r*l.inner:(r+1)*l.inner], 1, x[r*l.inner:(r+1)*l.inner], p.scale[c], &bands[c])
+				}
+			})
+			return nil
+		}
+		// Channels-last: element (n, c, i) of x goes to (n, i, c).
+		N, C := shape[0], shape[1]
+		inner := tensor.NumElements(shape[2:])
+		ctx.Parallel(N*C, max(1, (1<<14)/max(inner, 1)), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				b, c := r/C, r%C
+				pc := min(c, len(p.scale)-1)
+				levelRow(yd[b*C*inner+c:], C, x[r*inner:(r+1)*inner], p.scale[pc], &bands[pc])
+			}
+		})
+		return nil
+	}), nil
+}
+
+// levelRow writes the levels of x to y[0], y[stride], ...
+func levelRow(y []uint8, stride int, x []float32, s float32, b *quantizeBand) {
+	for i, v := range x {
+		y[i*stride] = uint8(b.apply(v / s))
+	}
+}
+
+func newQDequantize(n *Node) (Kernel, error) {
+	axis, cl := levelsAttrs(n)
+	var fixed *levelParams
+	var fixedTables [][256]float32
+	if n.Const(1) != nil && n.Const(2) != nil {
+		var err error
+		if fixed, err = readLevelParams(n.Const(2), n.Const(1)); err != nil {
+			return nil, err
+		}
+		fixedTables = fixed.dequantTables()
+	}
+	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
+		if err := needInputs(in, 3); err != nil {
+			return err
+		}
+		x, ok := in[0].Data.([]uint8)
+		if !ok {
+			return fmt.Errorf("X must be uint8 levels, have %v", in[0].DType)
+		}
+		p, tables := fixed, fixedTables
+		if p == nil {
+			var err error
+			if p, err = readLevelParams(in[2], in[1]); err != nil {
+				return err
+			}
+			tables = p.dequantTables()
+		}
+		shape := in[0].Shape
+		cl := cl && len(shape) >= 3
+		if cl {
+			var local [8]int
+			if len(shape) <= len(local) {
+				shape = append(append(local[:0], shape[0], shape[len(shape)-1]), shape[1:len(shape)-1]...)
+			} else {
+				shape = channelsFirstShape(shape)
+			}
+		}
+		l, err := newLevelLayout(shape, axis, len(p.scale))
+		if err != nil {
+			return err
+		}
+		y := out[0]
+		y.Reset(tensor.Float, shape)
+		yd := y.F32()
+		if !cl {
+			rows := l.outer * l.c
+			ctx.Parallel(rows, max(1, (1<<14)/max(l.inner, 1)), func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					c := r % l.c
+					dequantRow(yd[r*l.inner:(r+1)*l.inner], x[r*l.inner:], 1, &tables[c])
+				}
+			})
+			return nil
+		}
+		if len(p.scale) > 1 && l.outer != shape[0] {
+			return fmt.Errorf("channels-last levels with per-channel parameters need axis 1, have %d of %v", axis, shape)
+		}
+		N, C := shape[0], shape[1]
+		inner := tensor.NumElements(shape[2:])
+		ctx.Parallel(N*C, max(1, (1<<14)/max(inner, 1)), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				b, c := r/C, r%C
+				pc := min(c, len(p.scale)-1)
+				dequantRow(yd[r*inner:(r+1)*inner], x[b*C*inner+c:], C, &tables[pc])
+			}
+		})
+		return nil
+	}), nil
+}
+
+// dequantTables returns, per channel, the value (q - zp)·s of every level
+// q.
+func (p *levelParams) dequantTables() [][256]float32 {
+	t := make([][256]float32, len(p.scale))
+	for c := range t {
+		z, s := float32(p.zp[c]), p.scale[c]
+		for q := range t[c] {
+			t[c][q] = (float32(q) - z) * s
+		}
+	}
+	return t
+}
+
+// dequantRow writes the value of level x[i*stride] to y[i].
+func dequantRow(y []float32, x []uint8, stride int, values *[256]float32) {
+	for i := range y {
+		y[i] = values[x[i*stride]]
+	}
+}
