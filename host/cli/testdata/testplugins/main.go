@@ -40,8 +40,8 @@ import (
 	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
-	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/sdk/params"
+	"github.com/potgo/pot/sdk/target"
 	"github.com/potgo/pot/targets/cpu"
 	"github.com/potgo/pot/targets/hwconfig"
 )
