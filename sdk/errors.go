@@ -3,7 +3,7 @@ package sdk
 import (
 	"fmt"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 )
 
 // Error is the structured error a plugin returns from a handler: Summary

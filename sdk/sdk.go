@@ -1,7 +1,7 @@
 package sdk
 
 import (
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 )
 
 // Target is a device backend. See plugins.Target.

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 )
@@ -24,7 +23,7 @@ func (Algorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) 
 }
 
 // Run implements sdk.Algorithm.
-func (Algorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
+func (Algorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.RunResponse, error) {
 	plan, rep, err := Run(ctx, h, req)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
@@ -103,8 +102,8 @@ func (r *Report) Result() *potv1.SearchResult {
 
 // searcher runs one search.
 type searcher struct {
-	h      plugins.Host
-	req    *plugins.RunRequest
+	h      sdk.Host
+	req    *sdk.RunRequest
 	p      *Params
 	base   json.RawMessage
 	qp     *quant.Params
@@ -115,7 +114,7 @@ type searcher struct {
 }
 
 // Run implements AccuracyAwareQuantization.
-func Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.QuantizationPlan, *Report, error) {
+func Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.QuantizationPlan, *Report, error) {
 	p, base, qp, err := parse(req.Params)
 	if err != nil {
 		return nil, nil, err

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/plan"
 )
 
@@ -19,7 +19,7 @@ import (
 // costs full[L] of the metric on the full set and subset[L] on the
 // ranking subset (defaulting to full[L]).
 type fakeHost struct {
-	plugins.Host // unused methods panic
+	sdk.Host     // unused methods panic
 	layers       []string
 	full, subset map[string]float64
 	baseline     float64
@@ -114,7 +114,7 @@ func newFake() *fakeHost {
 func run(t *testing.T, h *fakeHost, params map[string]any) (*potv1.QuantizationPlan, *Report, error) {
 	t.Helper()
 	b, _ := json.Marshal(params)
-	return Run(context.Background(), h, &plugins.RunRequest{ModelID: "m1", Plan: &potv1.QuantizationPlan{}, Params: b,
+	return Run(context.Background(), h, &sdk.RunRequest{ModelID: "m1", Plan: &potv1.QuantizationPlan{}, Params: b,
 		Target: &potv1.TargetDescription{Name: "cpu", Device: "CPU"}})
 }
 
@@ -262,7 +262,7 @@ func TestDropEqualToBudgetMeetsIt(t *testing.T) {
 // for the report's readers).
 func TestPluginTypedResult(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"maximal_drop": 0.011})
-	resp, err := Algorithm{}.Run(context.Background(), newFake(), &plugins.RunRequest{ModelID: "m1", Plan: &potv1.QuantizationPlan{},
+	resp, err := Algorithm{}.Run(context.Background(), newFake(), &sdk.RunRequest{ModelID: "m1", Plan: &potv1.QuantizationPlan{},
 		Params: b, Target: &potv1.TargetDescription{Name: "cpu", Device: "CPU"}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
@@ -82,7 +81,7 @@ func allEqual(v []int64, want int64) bool {
 // Align runs ActivationChannelAlignment and returns the plan with the
 // updated weights and biases, and the consumers listed in the plan's
 // plan's need_rescale.
-func Align(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
+func Align(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
 	g, err := h.Graph(ctx, req.ModelID)
 	if err != nil {
 		return nil, nil, err

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 )
 
@@ -112,7 +112,7 @@ func TestPairsNeedsLinearChain(t *testing.T) {
 // statsHost answers Align's statistics: per-channel ranges of width 1
 // around a different centre per channel.
 type statsHost struct {
-	plugins.Host
+	sdk.Host
 	g *potv1.Graph
 }
 
@@ -163,7 +163,7 @@ func TestAlignNeedRescale(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, _, err := Align(context.Background(), statsHost{g: g}, &plugins.RunRequest{ModelID: "m", Plan: tc.in}, p)
+			out, _, err := Align(context.Background(), statsHost{g: g}, &sdk.RunRequest{ModelID: "m", Plan: tc.in}, p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 )
@@ -98,7 +98,7 @@ const activationSteps = 2
 // biases, Newton steps solve E[f(z_q + d)] = E[f(z)] per channel: the
 // bias moves by (E[f(z)] - E[f(z_q)]) / E[f'(z_q)], the slope measured by
 // a central difference. It returns d per corrected layer.
-func activationShifts(ctx context.Context, h plugins.Host, req *plugins.RunRequest, r *run, corrected map[int][]float32, samples *potv1.Samples) (map[int][]float32, error) {
+func activationShifts(ctx context.Context, h sdk.Host, req *sdk.RunRequest, r *run, corrected map[int][]float32, samples *potv1.Samples) (map[int][]float32, error) {
 	s := shadowLayers(r, req, corrected)
 	if s == nil {
 		return nil, nil
@@ -177,7 +177,7 @@ func cloneSharingInitializers(g *potv1.Graph) *potv1.Graph {
 // shadowLayers builds the shadow model for the corrected layers with
 // weights below 8 bits whose output an activation alone reads, or
 // returns nil when there are none.
-func shadowLayers(r *run, req *plugins.RunRequest, corrected map[int][]float32) *shadow {
+func shadowLayers(r *run, req *sdk.RunRequest, corrected map[int][]float32) *shadow {
 	s := &shadow{g: cloneSharingInitializers(r.g), bias: map[int]string{},
 		plan: &potv1.QuantizationPlan{TensorUpdates: req.Plan.GetTensorUpdates()}}
 	for i, l := range r.layers {

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 )
 
@@ -55,7 +55,7 @@ func TestActivationAfter(t *testing.T) {
 // keeps the model and the last plan it was given and counts loads and
 // statistics passes.
 type shadowHost struct {
-	plugins.Host
+	sdk.Host
 	g                *potv1.Graph
 	plan             *potv1.QuantizationPlan
 	loads, steps     int
@@ -112,7 +112,7 @@ func TestActivationShifts(t *testing.T) {
 	// Newton step; the second finds nothing left.
 	r, p := reluModel(4)
 	h := &shadowHost{f: 1, fq: 0.8, slope: 0.5, b0: 0.7}
-	shifts, err := activationShifts(ctx, h, &plugins.RunRequest{ModelID: "m", Plan: p}, r, corrected, &potv1.Samples{})
+	shifts, err := activationShifts(ctx, h, &sdk.RunRequest{ModelID: "m", Plan: p}, r, corrected, &potv1.Samples{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestActivationShifts(t *testing.T) {
 
 	// Where the activation is flat the bias is left alone.
 	h = &shadowHost{f: 1, fq: 0.8, slope: 0.02, b0: 0.7}
-	shifts, err = activationShifts(ctx, h, &plugins.RunRequest{ModelID: "m", Plan: p}, r, corrected, &potv1.Samples{})
+	shifts, err = activationShifts(ctx, h, &sdk.RunRequest{ModelID: "m", Plan: p}, r, corrected, &potv1.Samples{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestActivationShifts(t *testing.T) {
 		cor map[int][]float32
 	}{{r8, p8, corrected}, {r, p, map[int][]float32{}}} {
 		h = &shadowHost{}
-		shifts, err = activationShifts(ctx, h, &plugins.RunRequest{ModelID: "m", Plan: tc.p}, tc.r, tc.cor, &potv1.Samples{})
+		shifts, err = activationShifts(ctx, h, &sdk.RunRequest{ModelID: "m", Plan: tc.p}, tc.r, tc.cor, &potv1.Samples{})
 		if err != nil || shifts != nil || h.g != nil {
 			t.Errorf("shifts %v, model loaded %v, error %v", shifts, h.g != nil, err)
 		}
@@ -186,7 +186,7 @@ func TestFastBiasCorrectionKeepsFirstStep(t *testing.T) {
 	p := quantized()
 	p.Quantizers[1].Bits = 4
 	h := &refusingHost{host{g: g}}
-	out, rep, err := Fast(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: p}, &quant.Params{})
+	out, rep, err := Fast(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: p}, &quant.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 )
@@ -52,7 +52,7 @@ func fq(q *potv1.Quantizer, x float64) float64 {
 
 // host evaluates the model analytically.
 type host struct {
-	plugins.Host
+	sdk.Host
 	g   *potv1.Graph
 	sub map[string]*potv1.Graph
 	// dims are the shapes of tensors other than x and y for one sample.
@@ -149,7 +149,7 @@ func bias(t *testing.T, p *potv1.QuantizationPlan) float64 {
 
 func TestFastBiasCorrection(t *testing.T) {
 	h := &host{g: model()}
-	p, rep, err := Fast(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: quantized()}, &quant.Params{})
+	p, rep, err := Fast(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: quantized()}, &quant.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestFastBiasCorrection(t *testing.T) {
 
 func TestBiasCorrection(t *testing.T) {
 	h := &host{g: model()}
-	p, rep, err := Full(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: quantized()}, &quant.Params{})
+	p, rep, err := Full(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: quantized()}, &quant.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestBiasCorrection(t *testing.T) {
 func TestThresholdSkips(t *testing.T) {
 	h := &host{g: model()}
 	tiny := 1e-6
-	p, rep, err := Fast(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: quantized()}, &quant.Params{Threshold: &tiny})
+	p, rep, err := Fast(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: quantized()}, &quant.Params{Threshold: &tiny})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestThresholdSkips(t *testing.T) {
 // sub-model's output, the constant input quantized too (2.5 to 159·4/255).
 func TestFastBiasCorrectionStatisticsReference(t *testing.T) {
 	h := &host{g: model()}
-	p, _, err := Fast(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: quantized()},
+	p, _, err := Fast(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: quantized()},
 		&quant.Params{FastBiasReference: quant.FastBiasStatistics})
 	if err != nil {
 		t.Fatal(err)

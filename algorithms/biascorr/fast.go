@@ -8,7 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
@@ -66,7 +65,7 @@ type run struct {
 	samples int
 }
 
-func start(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*run, error) {
+func start(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params) (*run, error) {
 	g, err := h.Graph(ctx, req.ModelID)
 	if err != nil {
 		return nil, err
@@ -94,7 +93,7 @@ func start(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quan
 // shapes runs the float model on one sample to learn the shapes of the
 // layers' inputs and outputs, and keeps the layers whose channels it can
 // locate (see layer.geometry); the others are reported as skipped.
-func (r *run) shapes(ctx context.Context, h plugins.Host, req *plugins.RunRequest, sample int64) error {
+func (r *run) shapes(ctx context.Context, h sdk.Host, req *sdk.RunRequest, sample int64) error {
 	var names []string
 	seen := map[string]bool{}
 	for _, l := range r.layers {
@@ -127,7 +126,7 @@ func (r *run) shapes(ctx context.Context, h plugins.Host, req *plugins.RunReques
 }
 
 // Fast runs FastBiasCorrection.
-func Fast(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
+func Fast(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
 	r, err := start(ctx, h, req, p)
 	if err != nil || len(r.layers) == 0 {
 		return r.plan(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
@@ -16,7 +15,7 @@ import (
 // mean of the layer's output in the quantized model (with the corrections
 // made so far) is matched to the float model's. It uses 20% of the
 // statistics subset (at least one sample), as POT does.
-func Full(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
+func Full(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
 	r, err := start(ctx, h, req, p)
 	if err != nil || len(r.layers) == 0 {
 		return r.plan(err)

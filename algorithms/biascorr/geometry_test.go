@@ -9,8 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 )
 
@@ -110,7 +110,7 @@ func withUncorrectable() (*potv1.Graph, *potv1.QuantizationPlan) {
 func TestBiasCorrectionsSkipWhatTheyCannotCorrect(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		run  func(context.Context, plugins.Host, *plugins.RunRequest, *quant.Params) (*potv1.QuantizationPlan, *Report, error)
+		run  func(context.Context, sdk.Host, *sdk.RunRequest, *quant.Params) (*potv1.QuantizationPlan, *Report, error)
 		want float64
 	}{
 		{"FastBiasCorrection", Fast, 0.5 + (2-121*4.2/254)*2.5},
@@ -119,7 +119,7 @@ func TestBiasCorrectionsSkipWhatTheyCannotCorrect(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g, p := withUncorrectable()
 			h := &host{g: g, dims: map[string][]int64{"x2": {1, 1}, "y2": {1, 1}, "s": {1, 1}, "y3": {1, 1}}}
-			out, rep, err := tc.run(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: p}, &quant.Params{ApplyForAllNodes: true})
+			out, rep, err := tc.run(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: p}, &quant.Params{ApplyForAllNodes: true})
 			if err != nil {
 				t.Fatal(err)
 			}

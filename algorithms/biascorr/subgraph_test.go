@@ -7,13 +7,13 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/onnx"
 )
 
 type graphHost struct {
-	plugins.Host
+	sdk.Host
 	g *potv1.Graph
 }
 
@@ -39,8 +39,8 @@ func TestSkipsLayersInSubgraphs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, run := range []func(context.Context, plugins.Host, *plugins.RunRequest, *quant.Params) (*potv1.QuantizationPlan, *Report, error){Fast, Full} {
-		out, rep, err := run(context.Background(), &graphHost{g: g}, &plugins.RunRequest{ModelID: "m", Plan: in}, p)
+	for _, run := range []func(context.Context, sdk.Host, *sdk.RunRequest, *quant.Params) (*potv1.QuantizationPlan, *Report, error){Fast, Full} {
+		out, rep, err := run(context.Background(), &graphHost{g: g}, &sdk.RunRequest{ModelID: "m", Plan: in}, p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
@@ -62,7 +61,7 @@ type candidate struct {
 
 // Correct returns the incoming plan with the weights of overflowing
 // layers rescaled.
-func Correct(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
+func Correct(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
 	g, err := h.Graph(ctx, req.ModelID)
 	if err != nil {
 		return nil, nil, err

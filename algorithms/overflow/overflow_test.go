@@ -9,15 +9,15 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/algorithms/quant"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 )
 
 // fakeHost answers Graph, DataInfo and CollectStatistics (abs-max per
 // probed tensor from a table) and records the statistics requests.
 type fakeHost struct {
-	plugins.Host
+	sdk.Host
 	g        *potv1.Graph
 	absMax   map[string]float32
 	requests []*potv1.StatisticsRequest
@@ -78,7 +78,7 @@ func run(t *testing.T, h *fakeHost, p *potv1.QuantizationPlan) (*potv1.Quantizat
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, rep, err := Correct(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: p, Params: params}, qp)
+	out, rep, err := Correct(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: p, Params: params}, qp)
 	if err != nil {
 		t.Fatal(err)
 	}

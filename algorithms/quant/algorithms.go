@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"encoding/json"
 
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 )
@@ -23,7 +22,7 @@ var Defaults = `{"preset": "performance", "stat_subset_size": 0, "stat_batch_siz
 // it parses the parameters, runs Compute and reports R as JSON.
 type Plugin[R any] struct {
 	Name, Text string
-	Compute    func(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Params) (*potv1.QuantizationPlan, R, error)
+	Compute    func(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *Params) (*potv1.QuantizationPlan, R, error)
 }
 
 // Describe implements sdk.Algorithm.
@@ -32,7 +31,7 @@ func (a Plugin[R]) Describe(context.Context) (*potv1.AlgorithmDescription, error
 }
 
 // Run implements sdk.Algorithm.
-func (a Plugin[R]) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
+func (a Plugin[R]) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.RunResponse, error) {
 	p, err := ParseParams(req.Params)
 	if err != nil {
 		return nil, err
@@ -68,7 +67,7 @@ func (DefaultAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, 
 }
 
 // Run implements sdk.Algorithm.
-func (d DefaultAlgorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
+func (d DefaultAlgorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.RunResponse, error) {
 	p, err := ParseParams(req.Params)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
@@ -36,7 +35,7 @@ type MinMaxReport struct {
 // MinMaxQuantization). The tensor updates of the incoming plan (from
 // channel alignment, for instance) are kept and statistics are taken on
 // the model with them.
-func MinMax(ctx context.Context, h plugins.Host, req *plugins.RunRequest, p *Params) (*potv1.QuantizationPlan, *MinMaxReport, error) {
+func MinMax(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *Params) (*potv1.QuantizationPlan, *MinMaxReport, error) {
 	g, err := h.Graph(ctx, req.ModelID)
 	if err != nil {
 		return nil, nil, err

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/hwconfig"
 	"github.com/potgo/pot/sdk/onnx"
@@ -93,7 +93,7 @@ func TestPlaceInsideSubgraphs(t *testing.T) {
 // have values; the verifier branch's have none (no calibration sample
 // ran it) unless taken.
 type branchHost struct {
-	plugins.Host
+	sdk.Host
 	x     *graph.Index
 	taken bool
 	inf   string // a tensor whose maximum is +Inf (float16 overflow)
@@ -138,7 +138,7 @@ func TestMinMaxBranchNotTaken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, rep, err := MinMax(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: &potv1.QuantizationPlan{},
+		out, rep, err := MinMax(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: &potv1.QuantizationPlan{},
 			Target: &potv1.TargetDescription{Name: "cpu", Device: "CPU", HardwareConfig: hw}}, p)
 		if err != nil {
 			t.Fatalf("taken %v: %v", taken, err)
@@ -191,7 +191,7 @@ func TestMinMaxInfiniteRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, rep, err := MinMax(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: &potv1.QuantizationPlan{},
+	out, rep, err := MinMax(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: &potv1.QuantizationPlan{},
 		Target: &potv1.TargetDescription{Name: "gpu", Device: "GPU", HardwareConfig: hw}}, p)
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestMinMaxNeedRescale(t *testing.T) {
 	run := func(in *potv1.QuantizationPlan) (*potv1.QuantizationPlan, *MinMaxReport) {
 		t.Helper()
 		h := &branchHost{x: graph.NewIndex(g), taken: true}
-		out, rep, err := MinMax(context.Background(), h, &plugins.RunRequest{ModelID: "m", Plan: in,
+		out, rep, err := MinMax(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: in,
 			Target: &potv1.TargetDescription{Name: "cpu", Device: "CPU", HardwareConfig: hw}}, p)
 		if err != nil {
 			t.Fatal(err)

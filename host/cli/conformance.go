@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/potgo/pot/host/pluginmgr"
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx/backendtest"
 )

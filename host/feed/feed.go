@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/potgo/pot/host/dataset"
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 )

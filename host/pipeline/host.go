@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/potgo/pot/host/dataset"
 	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/host/pluginmgr"
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"

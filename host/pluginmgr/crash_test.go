@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/potgo/pot/host/pluginmgr"
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 )
 

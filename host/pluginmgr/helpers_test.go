@@ -17,7 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/potgo/pot/host/pluginmgr"
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 )
 

@@ -11,7 +11,7 @@ import (
 	"os/exec"
 	"slices"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 )
 
 // pinned is a plugin binary opened and checked against the lock file.

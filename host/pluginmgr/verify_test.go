@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 )
 
 // A locked plugin is started from the file that was checked: replacing

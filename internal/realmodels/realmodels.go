@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/onnx"
 	rt "github.com/potgo/pot/targets/interp"
 	"github.com/potgo/pot/targets/interp/tensor"
@@ -55,7 +55,7 @@ const Repo = "../../.."
 // ONNX Runtime's, and the value "p2" of its verifier branch is readable
 // on the windows that run it; silero_vad runs on its eight reference
 // steps at 16 kHz. It returns the largest difference on hey_jarvis.
-func TestTarget(t *testing.T, e plugins.Target, tol float64) float64 {
+func TestTarget(t *testing.T, e sdk.Target, tol float64) float64 {
 	t.Helper()
 	ctx := context.Background()
 	load := func(name string) string {

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/sdk"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/internal/realmodels"
-	"github.com/potgo/pot/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	rt "github.com/potgo/pot/targets/interp"
 	"github.com/potgo/pot/targets/interp/tensor"

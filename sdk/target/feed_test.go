@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"google.golang.org/protobuf/proto"

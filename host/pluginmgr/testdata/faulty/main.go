@@ -30,7 +30,7 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/potgo/pot/plugins"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 )

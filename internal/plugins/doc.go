@@ -3,6 +3,7 @@
 // Algorithm and Host and the pot.v1 services, chunked transfer of graphs
 // and data, discovery of plugin binaries and their checksums.
 //
-// Plugin authors do not import this package directly: package sdk
-// re-exports what they need and hides go-plugin and gRPC.
+// It is internal: plugin authors cannot import it (the compiler says
+// so), package sdk re-exports what they need and hides go-plugin and
+// gRPC.
 package plugins
