@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,7 +158,7 @@ func sameQDQGraph(t *testing.T, v int, m, ref *onnxpb.ModelProto) {
 	}
 	for i, n := range g.GetNode() {
 		r := rg.GetNode()[i]
-		if n.GetOpType() != r.GetOpType() || !equalStrings(n.GetInput(), r.GetInput()) || !equalStrings(n.GetOutput(), r.GetOutput()) {
+		if n.GetOpType() != r.GetOpType() || !slices.Equal(n.GetInput(), r.GetInput()) || !slices.Equal(n.GetOutput(), r.GetOutput()) {
 			t.Fatalf("opset %d: node %d is %s %v → %v; the opset-13 twin's: %s %v → %v", v, i, n.GetOpType(), n.GetInput(), n.GetOutput(), r.GetOpType(), r.GetInput(), r.GetOutput())
 		}
 	}
@@ -175,18 +176,6 @@ func readQDQ(t *testing.T, path string) *onnxpb.ModelProto {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestUpgradeCommand: pot upgrade writes the upgraded model and lists

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,8 +98,6 @@ func floats(t *testing.T, x *graph.Index, name string) []float32 {
 	return v
 }
 
-func equalInts(a, b []int64) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
-
 func TestExportValues(t *testing.T) {
 	g := smallGraph(13)
 	out, stats, err := Export(g, smallPlan())
@@ -126,7 +125,7 @@ func TestExportValues(t *testing.T) {
 	if s := floats(t, x, q.GetInputs()[1]); len(s) != 1 || math.Abs(float64(s[0]-0.01)) > 1e-7 {
 		t.Errorf("x scale = %v, want 0.01", s)
 	}
-	if z := ints(t, x, q.GetInputs()[2]); !equalInts(z, []int64{0}) || x.Constant(q.GetInputs()[2]).GetDtype() != potv1.DataType_DATA_TYPE_INT8 {
+	if z := ints(t, x, q.GetInputs()[2]); !slices.Equal(z, []int64{0}) || x.Constant(q.GetInputs()[2]).GetDtype() != potv1.DataType_DATA_TYPE_INT8 {
 		t.Errorf("x zero point = %v (%v), want int8 0", z, x.Constant(q.GetInputs()[2]).GetDtype())
 	}
 	// r is unsigned: uint8 with zero point 0; it sits before Flatten's consumer.
@@ -140,7 +139,7 @@ func TestExportValues(t *testing.T) {
 	}
 	// Conv weights: w/scale = [0.5/(0.5/127), -0.25/(0.25/127)] = [127, -127].
 	wdq := x.Producer(conv.GetInputs()[1])
-	if got := ints(t, x, wdq.GetInputs()[0]); !equalInts(got, []int64{127, -127}) {
+	if got := ints(t, x, wdq.GetInputs()[0]); !slices.Equal(got, []int64{127, -127}) {
 		t.Errorf("conv weights = %v, want [127 -127]", got)
 	}
 	if graph.AttrInt(wdq, "axis", -1) != 0 || len(floats(t, x, wdq.GetInputs()[1])) != 2 {
@@ -148,12 +147,12 @@ func TestExportValues(t *testing.T) {
 	}
 	// Conv bias: b / (0.01 · w_scale) = 0.1/(0.01·0.5/127) = 2540, -0.2/(0.01·0.25/127) = -10160.
 	bdq := x.Producer(conv.GetInputs()[2])
-	if got := ints(t, x, bdq.GetInputs()[0]); !equalInts(got, []int64{2540, -10160}) {
+	if got := ints(t, x, bdq.GetInputs()[0]); !slices.Equal(got, []int64{2540, -10160}) {
 		t.Errorf("conv bias = %v, want [2540 -10160]", got)
 	}
 	// Gemm weights [[1 -1] [0.5 0.25]] with scales 1/127, 0.5/127.
 	w2 := ints(t, x, x.Producer(fc.GetInputs()[1]).GetInputs()[0])
-	if !equalInts(w2, []int64{127, -127, 127, 64}) {
+	if !slices.Equal(w2, []int64{127, -127, 127, 64}) {
 		t.Errorf("gemm weights = %v, want [127 -127 127 64]", w2)
 	}
 	// The float weights are gone.

@@ -3,6 +3,7 @@ package opset
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -225,7 +226,7 @@ func TestUpgradeAdapters(t *testing.T) {
 				// B, read by this node only, is reshaped where it is.
 				n := g.Nodes[0]
 				b := initializer(g, n.Inputs[1])
-				if len(n.Attributes) != 0 || n.Inputs[1] != "b" || len(g.Initializers) != 1 || !equalInts(b.Dims, []int64{3, 1, 1}) {
+				if len(n.Attributes) != 0 || n.Inputs[1] != "b" || len(g.Initializers) != 1 || !slices.Equal(b.Dims, []int64{3, 1, 1}) {
 					t.Errorf("node %v, initializers %v", n, g.Initializers)
 				}
 			},
@@ -238,8 +239,8 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:   "Add Sub",
 			check: func(t *testing.T, g *potv1.Graph) {
 				b1, b2 := initializer(g, g.Nodes[0].Inputs[1]), initializer(g, g.Nodes[1].Inputs[1])
-				if len(g.Initializers) != 3 || b1 == b2 || !equalInts(b1.Dims, []int64{3, 1, 1}) || !equalInts(b2.Dims, []int64{3, 1, 1}) ||
-					!equalInts(initializer(g, "b").Dims, []int64{3}) {
+				if len(g.Initializers) != 3 || b1 == b2 || !slices.Equal(b1.Dims, []int64{3, 1, 1}) || !slices.Equal(b2.Dims, []int64{3, 1, 1}) ||
+					!slices.Equal(initializer(g, "b").Dims, []int64{3}) {
 					t.Errorf("initializers %v", g.Initializers)
 				}
 			},
@@ -251,7 +252,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops: "Unsqueeze Mul",
 			check: func(t *testing.T, g *potv1.Graph) {
 				u := g.Nodes[0]
-				if u.Inputs[0] != "b" || !equalInts(intsOf(t, g, u.Inputs[1]), []int64{2}) || g.Nodes[1].Inputs[1] != u.Outputs[0] {
+				if u.Inputs[0] != "b" || !slices.Equal(intsOf(t, g, u.Inputs[1]), []int64{2}) || g.Nodes[1].Inputs[1] != u.Outputs[0] {
 					t.Errorf("Unsqueeze %v, Mul %v", u, g.Nodes[1])
 				}
 			},
@@ -322,7 +323,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
 				wantResize(t, g, n, "nearest", "floor")
-				if s := floatsOf(t, g, n.Inputs[2]); !equalFloats(s, []float64{1, 1, 2, 3}) {
+				if s := floatsOf(t, g, n.Inputs[2]); !slices.Equal(s, []float64{1, 1, 2, 3}) {
 					t.Errorf("scales %v", s)
 				}
 			},
@@ -335,7 +336,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
 				wantResize(t, g, n, "linear", "")
-				if s := floatsOf(t, g, n.Inputs[2]); !equalFloats(s, []float64{1, 1, 2, 4}) {
+				if s := floatsOf(t, g, n.Inputs[2]); !slices.Equal(s, []float64{1, 1, 2, 4}) {
 					t.Errorf("scales %v", s)
 				}
 			},
@@ -360,8 +361,8 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:  "Slice",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Attributes) != 0 || len(n.Inputs) != 4 || !equalInts(intsOf(t, g, n.Inputs[1]), []int64{0, 1}) ||
-					!equalInts(intsOf(t, g, n.Inputs[2]), []int64{-1, 1000}) || !equalInts(intsOf(t, g, n.Inputs[3]), []int64{1, 3}) {
+				if len(n.Attributes) != 0 || len(n.Inputs) != 4 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{0, 1}) ||
+					!slices.Equal(intsOf(t, g, n.Inputs[2]), []int64{-1, 1000}) || !slices.Equal(intsOf(t, g, n.Inputs[3]), []int64{1, 3}) {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -372,8 +373,8 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:  "Pad",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Inputs) != 3 || !equalInts(intsOf(t, g, n.Inputs[1]), []int64{0, 0, 1, 2, 0, 0, 3, 4}) ||
-					!equalFloats(floatsOf(t, g, n.Inputs[2]), []float64{1.5}) || attr(n, "value") != nil || attr(n, "pads") != nil {
+				if len(n.Inputs) != 3 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{0, 0, 1, 2, 0, 0, 3, 4}) ||
+					!slices.Equal(floatsOf(t, g, n.Inputs[2]), []float64{1.5}) || attr(n, "value") != nil || attr(n, "pads") != nil {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -395,7 +396,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:  "Clip",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Inputs) != 3 || n.Inputs[1] != "" || !equalFloats(floatsOf(t, g, n.Inputs[2]), []float64{6}) || len(n.Attributes) != 0 {
+				if len(n.Inputs) != 3 || n.Inputs[1] != "" || !slices.Equal(floatsOf(t, g, n.Inputs[2]), []float64{6}) || len(n.Attributes) != 0 {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -406,7 +407,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:  "Split",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Inputs) != 2 || !equalInts(intsOf(t, g, n.Inputs[1]), []int64{1, 2}) || attr(n, "split") != nil {
+				if len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{1, 2}) || attr(n, "split") != nil {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -418,7 +419,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:   "Split",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Inputs) != 2 || !equalInts(intsOf(t, g, n.Inputs[1]), []int64{2, 1}) {
+				if len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{2, 1}) {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -434,7 +435,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			check: func(t *testing.T, g *potv1.Graph) {
 				for i, want := range [][]int64{{2}, {2}, {0}} {
 					n := g.Nodes[i]
-					if len(n.Inputs) != 2 || !equalInts(intsOf(t, g, n.Inputs[1]), want) || attr(n, "axes") != nil {
+					if len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), want) || attr(n, "axes") != nil {
 						t.Errorf("node %v", n)
 					}
 				}
@@ -450,7 +451,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops: "Dropout Cast",
 			check: func(t *testing.T, g *potv1.Graph) {
 				d, c := g.Nodes[0], g.Nodes[1]
-				if len(d.Inputs) != 2 || !equalFloats(floatsOf(t, g, d.Inputs[1]), []float64{0.25}) || d.Outputs[1] != c.Inputs[0] ||
+				if len(d.Inputs) != 2 || !slices.Equal(floatsOf(t, g, d.Inputs[1]), []float64{0.25}) || d.Outputs[1] != c.Inputs[0] ||
 					c.Outputs[0] != "mask" || attr(c, "to").GetI() != int64(potv1.DataType_DATA_TYPE_FLOAT) {
 					t.Errorf("Dropout %v, Cast %v", d, c)
 				}
@@ -471,7 +472,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			g:    model(9, x4, []*potv1.ValueInfo{vi("y"), vi("i")}, nd("TopK", "tk", []string{"x"}, []string{"y", "i"}, aInt("k", 3))),
 			ops:  "TopK",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if n := g.Nodes[0]; !equalInts(intsOf(t, g, n.Inputs[1]), []int64{3}) || attr(n, "k") != nil {
+				if n := g.Nodes[0]; !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{3}) || attr(n, "k") != nil {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -517,7 +518,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops: "Reshape Concat Cast",
 			check: func(t *testing.T, g *potv1.Graph) {
 				rs, cc, cast := g.Nodes[0], g.Nodes[1], g.Nodes[2]
-				if len(rs.Attributes) != 0 || !equalInts(intsOf(t, g, rs.Inputs[1]), []int64{2, -1}) || attr(cc, "axis").GetI() != 1 ||
+				if len(rs.Attributes) != 0 || !slices.Equal(intsOf(t, g, rs.Inputs[1]), []int64{2, -1}) || attr(cc, "axis").GetI() != 1 ||
 					attr(cast, "to").GetType() != potv1.Attribute_TYPE_INT || attr(cast, "to").GetI() != int64(potv1.DataType_DATA_TYPE_DOUBLE) {
 					t.Errorf("nodes %v", g.Nodes)
 				}
@@ -529,7 +530,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			inits: []*potv1.Tensor{floatInit("tiles", nil, 3), floatInit("axis", nil, 2)},
 			ops:   "Tile",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if n := g.Nodes[0]; len(n.Inputs) != 2 || !equalInts(intsOf(t, g, n.Inputs[1]), []int64{1, 1, 3, 1}) {
+				if n := g.Nodes[0]; len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{1, 1, 3, 1}) {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -540,7 +541,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			inits: []*potv1.Tensor{floatInit("slope", []int64{3}, 0.1, 0.2, 0.3)},
 			ops:   "PRelu",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if s := initializer(g, g.Nodes[0].Inputs[1]); s == nil || !equalInts(s.Dims, []int64{3, 1, 1}) {
+				if s := initializer(g, g.Nodes[0].Inputs[1]); s == nil || !slices.Equal(s.Dims, []int64{3, 1, 1}) {
 					t.Errorf("slope %v", s)
 				}
 			},
@@ -562,7 +563,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			check: func(t *testing.T, g *potv1.Graph) {
 				m, a := g.Nodes[0], g.Nodes[1]
 				b := initializer(g, a.Inputs[1])
-				if !equalFloats(floatsOf(t, g, m.Inputs[1]), []float64{0.5}) || a.Inputs[0] != m.Outputs[0] || !equalInts(b.Dims, []int64{3, 1, 1}) {
+				if !slices.Equal(floatsOf(t, g, m.Inputs[1]), []float64{0.5}) || a.Inputs[0] != m.Outputs[0] || !slices.Equal(b.Dims, []int64{3, 1, 1}) {
 					t.Errorf("nodes %v", g.Nodes)
 				}
 			},
@@ -738,28 +739,4 @@ func floatsOf(t *testing.T, g *potv1.Graph, name string) []float64 {
 		t.Fatal(err)
 	}
 	return v
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

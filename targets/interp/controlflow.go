@@ -296,7 +296,7 @@ func (k *loopKernel) run(ctx context.Context, cs *controlState, in, out []*tenso
 // when it is full.
 func appendElement(acc, e *tensor.Tensor, n int) error {
 	per := e.Len()
-	fits := acc.DType == e.DType && acc.Rank() == e.Rank()+1 && sameDims(acc.Shape[1:], e.Shape)
+	fits := acc.DType == e.DType && acc.Rank() == e.Rank()+1 && slices.Equal(acc.Shape[1:], e.Shape)
 	switch {
 	case n == 0 && !fits:
 		var shape [9]int
@@ -311,18 +311,6 @@ func appendElement(acc, e *tensor.Tensor, n int) error {
 	}
 	moveBlocks(acc, e, n*per, 0, 0, 0, 1, per)
 	return nil
-}
-
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // emptyScanOutput gives o the shape of a scan output of no iteration, as
@@ -468,7 +456,7 @@ func (k *scanKernel) run(ctx context.Context, cs *controlState, in, out []*tenso
 				shape := make([]int, 0, e.Rank()+1)
 				shape = append(append(append(shape, e.Shape[:b]...), seq), e.Shape[b:]...)
 				o.Reset(e.DType, shape)
-			} else if e.DType != o.DType || !sameDims(e.Shape[:b], o.Shape[:b]) || !sameDims(e.Shape[b:], o.Shape[b+1:]) {
+			} else if e.DType != o.DType || !slices.Equal(e.Shape[:b], o.Shape[:b]) || !slices.Equal(e.Shape[b:], o.Shape[b+1:]) {
 				return fmt.Errorf("iteration %d: scan output %d is %v%v, earlier elements of %v", t, j, e.DType, e.Shape, o.Shape)
 			}
 			pos := t
@@ -620,7 +608,7 @@ func (k *scan8Kernel) run(ctx context.Context, cs *controlState, in, out []*tens
 					shape := append([]int{batch, maxSeq}, e.Shape...)
 					o.ResetZero(e.DType, shape)
 					shaped[j] = true
-				} else if e.DType != o.DType || !sameDims(e.Shape, o.Shape[2:]) {
+				} else if e.DType != o.DType || !slices.Equal(e.Shape, o.Shape[2:]) {
 					return fmt.Errorf("batch %d, iteration %d: scan output %d is %v%v, earlier elements of %v", b, t, j, e.DType, e.Shape, o.Shape)
 				}
 				per := e.Len()
@@ -635,7 +623,7 @@ func (k *scan8Kernel) run(ctx context.Context, cs *controlState, in, out []*tens
 			s := args[i]
 			if b == 0 {
 				o.Reset(s.DType, append([]int{batch}, s.Shape...))
-			} else if s.DType != o.DType || !sameDims(s.Shape, o.Shape[1:]) {
+			} else if s.DType != o.DType || !slices.Equal(s.Shape, o.Shape[1:]) {
 				return fmt.Errorf("batch %d: final state %d is %v%v, the first batch's %v", b, i, s.DType, s.Shape, o.Shape)
 			}
 			per := s.Len()

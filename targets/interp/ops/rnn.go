@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -363,7 +364,7 @@ func (k *rnnKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		name string
 		t    *tensor.Tensor
 	}{{"initial_h", initH}, {"initial_c", initC}} {
-		if s.t != nil && (s.t.DType != tensor.Float || !sameShape(s.t.Shape, stateShape)) {
+		if s.t != nil && (s.t.DType != tensor.Float || !slices.Equal(s.t.Shape, stateShape)) {
 			return fmt.Errorf("%s is %v of shape %v, want float32 %v", s.name, s.t.DType, s.t.Shape, ss)
 		}
 	}
@@ -398,18 +399,6 @@ func (k *rnnKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		}
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // sequenceLens reads the optional sequence_lens input (int32, or int64)

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestRNNPackedMatchesFed(t *testing.T) {
 					if tc.op != "LSTM" && o == 2 {
 						continue
 					}
-					if !sameShape(a.Shape, b.Shape) {
+					if !slices.Equal(a.Shape, b.Shape) {
 						t.Fatalf("output %d: shapes %v and %v", o, a.Shape, b.Shape)
 					}
 					for i := range a.F32() {
