@@ -14,7 +14,10 @@
 // arrive whole (they travel in 2 MiB chunks underneath, through servers
 // whose message limit is raised to 256 MiB), panics in a handler that
 // become errors instead of crashing the host, and a watch that ends the
-// plugin when the host process is gone.
+// plugin when the host process is gone. No exported identifier of the
+// SDK's packages names a go-plugin type (a test checks it): sdk/plugintest
+// serves a plugin in-process through an option only the SDK's own
+// packages can make.
 //
 // # Talking to the host
 //

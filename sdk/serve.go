@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/potgo/pot/internal/plugins"
+	"github.com/potgo/pot/sdk/internal/serveopt"
 )
 
 // LogLevelEnv is the environment variable through which the host passes
@@ -33,17 +34,10 @@ func logLevel() hclog.Level {
 // plugin: stdout carries the go-plugin handshake.
 func Logger() hclog.Logger { return logger }
 
-// ServeOption configures Serve.
-type ServeOption func(*serveConfig)
-
-type serveConfig struct {
-	test *plugin.ServeTestConfig
-}
-
-// WithTestConfig serves in-process for tests (see sdk/plugintest).
-func WithTestConfig(c *plugin.ServeTestConfig) ServeOption {
-	return func(s *serveConfig) { s.test = c }
-}
+// ServeOption configures ServeTarget and ServeAlgorithm. The SDK's own
+// packages make them: sdk/plugintest serves a plugin in-process with one
+// (its ServeTarget and ServeAlgorithm). A plugin's main passes none.
+type ServeOption = serveopt.Option
 
 // ServeTarget serves a target plugin; call it from main. It returns only
 // in test mode.
@@ -58,11 +52,8 @@ func ServeAlgorithm(impl Algorithm, opts ...ServeOption) {
 }
 
 func serve(kind string, p plugin.Plugin, opts []ServeOption) {
-	var c serveConfig
-	for _, o := range opts {
-		o(&c)
-	}
-	if c.test == nil {
+	test := serveopt.Test(serveopt.Apply(opts))
+	if test == nil {
 		go exitWithParent()
 	}
 	plugin.Serve(&plugin.ServeConfig{
@@ -70,7 +61,7 @@ func serve(kind string, p plugin.Plugin, opts []ServeOption) {
 		VersionedPlugins: map[int]plugin.PluginSet{plugins.ProtocolVersion: {kind: p}},
 		GRPCServer:       plugins.NewServer,
 		Logger:           logger,
-		Test:             c.test,
+		Test:             test,
 	})
 }
 

@@ -12,10 +12,12 @@
 // and an algorithm plugin with TestAlgorithm and TestAlgorithmBinary,
 // which need a target to run against (WithTargetBinary or WithTarget).
 //
-// In-process runs serve the plugin with go-plugin's test mode
-// (plugin.ServeTestConfig) and talk to it through a reattached go-plugin
-// client, over the same gRPC path, chunking and message limits as a real
-// run; out-of-process runs start the binary as pot does. Both check:
+// In-process runs serve the plugin through the SDK's own serve path
+// (sdk.ServeTarget, sdk.ServeAlgorithm) in go-plugin's test mode, with an
+// option internal to the SDK, and talk to it through a reattached
+// go-plugin client, over the same gRPC path, chunking and message limits
+// as a real run; out-of-process runs start the binary as pot does. Both
+// check:
 //
 //   - describe: the fields pot relies on are set; an algorithm's parameter
 //     schema compiles as JSON Schema and its defaults satisfy it; a

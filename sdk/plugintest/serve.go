@@ -16,6 +16,7 @@ import (
 
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/internal/serveopt"
 )
 
 // Conn is a plugin the kit talks to over go-plugin.
@@ -50,7 +51,7 @@ func serveInProcess(t testing.TB, kind string, serve func(sdk.ServeOption)) any 
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
-	go serve(sdk.WithTestConfig(&plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed}))
+	go serve(serveopt.InProcess(&plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed}))
 	var rc *plugin.ReattachConfig
 	select {
 	case rc = <-reattach:
