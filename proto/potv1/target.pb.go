@@ -86,6 +86,129 @@ func (Accumulator) EnumDescriptor() ([]byte, []int) {
 	return file_pot_v1_target_proto_rawDescGZIP(), []int{0}
 }
 
+// Rounding of a value to an integer level. Ties are values exactly
+// halfway between two levels.
+type Rounding int32
+
+const (
+	// Not said (a target of an older SDK): read as ROUNDING_HALF_TO_EVEN,
+	// unless the property "rounding" names another (see sdk.Capabilities).
+	Rounding_ROUNDING_UNSPECIFIED Rounding = 0
+	// Nearest, ties to even (ONNX's QuantizeLinear, IEEE 754's default).
+	Rounding_ROUNDING_HALF_TO_EVEN Rounding = 1
+	// Nearest, ties away from zero (2.5 to 3, -2.5 to -3): C's round,
+	// TFLite's reference kernels.
+	Rounding_ROUNDING_HALF_AWAY_FROM_ZERO Rounding = 2
+	// Nearest, ties toward +infinity (2.5 to 3, -2.5 to -2): floor(x + 0.5).
+	Rounding_ROUNDING_HALF_UP Rounding = 3
+	// Truncation (2.7 to 2, -2.7 to -2).
+	Rounding_ROUNDING_TOWARD_ZERO Rounding = 4
+	// Toward -infinity (2.7 to 2, -2.2 to -3): an arithmetic right shift.
+	Rounding_ROUNDING_DOWN Rounding = 5
+)
+
+// Enum value maps for Rounding.
+var (
+	Rounding_name = map[int32]string{
+		0: "ROUNDING_UNSPECIFIED",
+		1: "ROUNDING_HALF_TO_EVEN",
+		2: "ROUNDING_HALF_AWAY_FROM_ZERO",
+		3: "ROUNDING_HALF_UP",
+		4: "ROUNDING_TOWARD_ZERO",
+		5: "ROUNDING_DOWN",
+	}
+	Rounding_value = map[string]int32{
+		"ROUNDING_UNSPECIFIED":         0,
+		"ROUNDING_HALF_TO_EVEN":        1,
+		"ROUNDING_HALF_AWAY_FROM_ZERO": 2,
+		"ROUNDING_HALF_UP":             3,
+		"ROUNDING_TOWARD_ZERO":         4,
+		"ROUNDING_DOWN":                5,
+	}
+)
+
+func (x Rounding) Enum() *Rounding {
+	p := new(Rounding)
+	*p = x
+	return p
+}
+
+func (x Rounding) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Rounding) Descriptor() protoreflect.EnumDescriptor {
+	return file_pot_v1_target_proto_enumTypes[1].Descriptor()
+}
+
+func (Rounding) Type() protoreflect.EnumType {
+	return &file_pot_v1_target_proto_enumTypes[1]
+}
+
+func (x Rounding) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Rounding.Descriptor instead.
+func (Rounding) EnumDescriptor() ([]byte, []int) {
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{1}
+}
+
+// FloatPrecision is the precision of a target's float arithmetic.
+type FloatPrecision int32
+
+const (
+	// Not said (a target of an older SDK): read as FLOAT_PRECISION_FLOAT32,
+	// unless the property "float_precision" says "float16" (see
+	// sdk.Capabilities).
+	FloatPrecision_FLOAT_PRECISION_UNSPECIFIED FloatPrecision = 0
+	FloatPrecision_FLOAT_PRECISION_FLOAT32     FloatPrecision = 1
+	// Half precision (with float32 accumulation): values beyond ±65504
+	// overflow to infinity (GPU and VPU as OpenVINO runs them).
+	FloatPrecision_FLOAT_PRECISION_FLOAT16 FloatPrecision = 2
+)
+
+// Enum value maps for FloatPrecision.
+var (
+	FloatPrecision_name = map[int32]string{
+		0: "FLOAT_PRECISION_UNSPECIFIED",
+		1: "FLOAT_PRECISION_FLOAT32",
+		2: "FLOAT_PRECISION_FLOAT16",
+	}
+	FloatPrecision_value = map[string]int32{
+		"FLOAT_PRECISION_UNSPECIFIED": 0,
+		"FLOAT_PRECISION_FLOAT32":     1,
+		"FLOAT_PRECISION_FLOAT16":     2,
+	}
+)
+
+func (x FloatPrecision) Enum() *FloatPrecision {
+	p := new(FloatPrecision)
+	*p = x
+	return p
+}
+
+func (x FloatPrecision) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FloatPrecision) Descriptor() protoreflect.EnumDescriptor {
+	return file_pot_v1_target_proto_enumTypes[2].Descriptor()
+}
+
+func (FloatPrecision) Type() protoreflect.EnumType {
+	return &file_pot_v1_target_proto_enumTypes[2]
+}
+
+func (x FloatPrecision) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FloatPrecision.Descriptor instead.
+func (FloatPrecision) EnumDescriptor() ([]byte, []int) {
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{2}
+}
+
 // Reducer computes one value (or one per channel) from one sample's tensor.
 type Reducer int32
 
@@ -132,11 +255,11 @@ func (x Reducer) String() string {
 }
 
 func (Reducer) Descriptor() protoreflect.EnumDescriptor {
-	return file_pot_v1_target_proto_enumTypes[1].Descriptor()
+	return file_pot_v1_target_proto_enumTypes[3].Descriptor()
 }
 
 func (Reducer) Type() protoreflect.EnumType {
-	return &file_pot_v1_target_proto_enumTypes[1]
+	return &file_pot_v1_target_proto_enumTypes[3]
 }
 
 func (x Reducer) Number() protoreflect.EnumNumber {
@@ -145,7 +268,7 @@ func (x Reducer) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Reducer.Descriptor instead.
 func (Reducer) EnumDescriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{1}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{3}
 }
 
 // Aggregator combines the per-sample values over the samples.
@@ -201,11 +324,11 @@ func (x Aggregator) String() string {
 }
 
 func (Aggregator) Descriptor() protoreflect.EnumDescriptor {
-	return file_pot_v1_target_proto_enumTypes[2].Descriptor()
+	return file_pot_v1_target_proto_enumTypes[4].Descriptor()
 }
 
 func (Aggregator) Type() protoreflect.EnumType {
-	return &file_pot_v1_target_proto_enumTypes[2]
+	return &file_pot_v1_target_proto_enumTypes[4]
 }
 
 func (x Aggregator) Number() protoreflect.EnumNumber {
@@ -214,7 +337,7 @@ func (x Aggregator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Aggregator.Descriptor instead.
 func (Aggregator) EnumDescriptor() ([]byte, []int) {
-	return file_pot_v1_target_proto_rawDescGZIP(), []int{2}
+	return file_pot_v1_target_proto_rawDescGZIP(), []int{4}
 }
 
 type DescribeRequest struct {
@@ -756,6 +879,13 @@ type TargetCapabilities struct {
 	SymmetricActivationProducts bool `protobuf:"varint,4,opt,name=symmetric_activation_products,json=symmetricActivationProducts,proto3" json:"symmetric_activation_products,omitempty"`
 	// Activation functions run as piecewise-linear approximations.
 	PwlActivations bool `protobuf:"varint,5,opt,name=pwl_activations,json=pwlActivations,proto3" json:"pwl_activations,omitempty"`
+	// How the target's quantizers round a value divided by its scale to a
+	// level. The host writes integer weights (QDQ export) rounded so. The
+	// free-form property "rounding" says the same for older hosts.
+	Rounding Rounding `protobuf:"varint,6,opt,name=rounding,proto3,enum=pot.v1.Rounding" json:"rounding,omitempty"`
+	// Precision of the operations the target runs in float. The free-form
+	// property "float_precision" says the same for display and older hosts.
+	FloatPrecision FloatPrecision `protobuf:"varint,7,opt,name=float_precision,json=floatPrecision,proto3,enum=pot.v1.FloatPrecision" json:"float_precision,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -823,6 +953,20 @@ func (x *TargetCapabilities) GetPwlActivations() bool {
 		return x.PwlActivations
 	}
 	return false
+}
+
+func (x *TargetCapabilities) GetRounding() Rounding {
+	if x != nil {
+		return x.Rounding
+	}
+	return Rounding_ROUNDING_UNSPECIFIED
+}
+
+func (x *TargetCapabilities) GetFloatPrecision() FloatPrecision {
+	if x != nil {
+		return x.FloatPrecision
+	}
+	return FloatPrecision_FLOAT_PRECISION_UNSPECIFIED
 }
 
 type ModelChunk struct {
@@ -2035,13 +2179,15 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\fcapabilities\x18\t \x01(\v2\x1a.pot.v1.TargetCapabilitiesR\fcapabilities\x1a=\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x02\n" +
 	"\x12TargetCapabilities\x125\n" +
 	"\vaccumulator\x18\x01 \x01(\x0e2\x13.pot.v1.AccumulatorR\vaccumulator\x12!\n" +
 	"\finteger_only\x18\x02 \x01(\bR\vintegerOnly\x12%\n" +
 	"\x0eprecise_preset\x18\x03 \x01(\tR\rprecisePreset\x12B\n" +
 	"\x1dsymmetric_activation_products\x18\x04 \x01(\bR\x1bsymmetricActivationProducts\x12'\n" +
-	"\x0fpwl_activations\x18\x05 \x01(\bR\x0epwlActivations\"m\n" +
+	"\x0fpwl_activations\x18\x05 \x01(\bR\x0epwlActivations\x12,\n" +
+	"\brounding\x18\x06 \x01(\x0e2\x10.pot.v1.RoundingR\brounding\x12?\n" +
+	"\x0ffloat_precision\x18\a \x01(\x0e2\x16.pot.v1.FloatPrecisionR\x0efloatPrecision\"m\n" +
 	"\n" +
 	"ModelChunk\x12%\n" +
 	"\x05graph\x18\x01 \x01(\v2\r.pot.v1.GraphH\x00R\x05graph\x12-\n" +
@@ -2124,7 +2270,18 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\x17ACCUMULATOR_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ACCUMULATOR_INT32\x10\x01\x12\x1b\n" +
 	"\x17ACCUMULATOR_INT16_PAIRS\x10\x02\x12 \n" +
-	"\x1cACCUMULATOR_INT32_SATURATING\x10\x03*\x9b\x01\n" +
+	"\x1cACCUMULATOR_INT32_SATURATING\x10\x03*\xa4\x01\n" +
+	"\bRounding\x12\x18\n" +
+	"\x14ROUNDING_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15ROUNDING_HALF_TO_EVEN\x10\x01\x12 \n" +
+	"\x1cROUNDING_HALF_AWAY_FROM_ZERO\x10\x02\x12\x14\n" +
+	"\x10ROUNDING_HALF_UP\x10\x03\x12\x18\n" +
+	"\x14ROUNDING_TOWARD_ZERO\x10\x04\x12\x11\n" +
+	"\rROUNDING_DOWN\x10\x05*k\n" +
+	"\x0eFloatPrecision\x12\x1f\n" +
+	"\x1bFLOAT_PRECISION_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17FLOAT_PRECISION_FLOAT32\x10\x01\x12\x1b\n" +
+	"\x17FLOAT_PRECISION_FLOAT16\x10\x02*\x9b\x01\n" +
 	"\aReducer\x12\x17\n" +
 	"\x13REDUCER_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vREDUCER_MIN\x10\x01\x12\x0f\n" +
@@ -2168,100 +2325,104 @@ func file_pot_v1_target_proto_rawDescGZIP() []byte {
 	return file_pot_v1_target_proto_rawDescData
 }
 
-var file_pot_v1_target_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_pot_v1_target_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_pot_v1_target_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_pot_v1_target_proto_goTypes = []any{
 	(Accumulator)(0),            // 0: pot.v1.Accumulator
-	(Reducer)(0),                // 1: pot.v1.Reducer
-	(Aggregator)(0),             // 2: pot.v1.Aggregator
-	(*DescribeRequest)(nil),     // 3: pot.v1.DescribeRequest
-	(*QuantizationOption)(nil),  // 4: pot.v1.QuantizationOption
-	(*IntList)(nil),             // 5: pot.v1.IntList
-	(*OperationConfig)(nil),     // 6: pot.v1.OperationConfig
-	(*HardwareConfig)(nil),      // 7: pot.v1.HardwareConfig
-	(*OperatorSupport)(nil),     // 8: pot.v1.OperatorSupport
-	(*TargetDescription)(nil),   // 9: pot.v1.TargetDescription
-	(*TargetCapabilities)(nil),  // 10: pot.v1.TargetCapabilities
-	(*ModelChunk)(nil),          // 11: pot.v1.ModelChunk
-	(*LoadModelResponse)(nil),   // 12: pot.v1.LoadModelResponse
-	(*FetchModelRequest)(nil),   // 13: pot.v1.FetchModelRequest
-	(*UnloadModelRequest)(nil),  // 14: pot.v1.UnloadModelRequest
-	(*UnloadModelResponse)(nil), // 15: pot.v1.UnloadModelResponse
-	(*DataChunk)(nil),           // 16: pot.v1.DataChunk
-	(*UploadDataResponse)(nil),  // 17: pot.v1.UploadDataResponse
-	(*Samples)(nil),             // 18: pot.v1.Samples
-	(*InferRequest)(nil),        // 19: pot.v1.InferRequest
-	(*InferResponse)(nil),       // 20: pot.v1.InferResponse
-	(*StatisticProbe)(nil),      // 21: pot.v1.StatisticProbe
-	(*StatisticsRequest)(nil),   // 22: pot.v1.StatisticsRequest
-	(*StatisticValue)(nil),      // 23: pot.v1.StatisticValue
-	(*StatisticsResponse)(nil),  // 24: pot.v1.StatisticsResponse
-	(*EvaluateRequest)(nil),     // 25: pot.v1.EvaluateRequest
-	(*EvaluateResponse)(nil),    // 26: pot.v1.EvaluateResponse
-	nil,                         // 27: pot.v1.OperationConfig.AttributesEntry
-	nil,                         // 28: pot.v1.TargetDescription.PropertiesEntry
-	(*DataChunk_Header)(nil),    // 29: pot.v1.DataChunk.Header
-	(*DataChunk_Batch)(nil),     // 30: pot.v1.DataChunk.Batch
-	(QuantizationMode)(0),       // 31: pot.v1.QuantizationMode
-	(Granularity)(0),            // 32: pot.v1.Granularity
-	(*Graph)(nil),               // 33: pot.v1.Graph
-	(*TensorChunk)(nil),         // 34: pot.v1.TensorChunk
-	(*QuantizationPlan)(nil),    // 35: pot.v1.QuantizationPlan
-	(*Tensor)(nil),              // 36: pot.v1.Tensor
+	(Rounding)(0),               // 1: pot.v1.Rounding
+	(FloatPrecision)(0),         // 2: pot.v1.FloatPrecision
+	(Reducer)(0),                // 3: pot.v1.Reducer
+	(Aggregator)(0),             // 4: pot.v1.Aggregator
+	(*DescribeRequest)(nil),     // 5: pot.v1.DescribeRequest
+	(*QuantizationOption)(nil),  // 6: pot.v1.QuantizationOption
+	(*IntList)(nil),             // 7: pot.v1.IntList
+	(*OperationConfig)(nil),     // 8: pot.v1.OperationConfig
+	(*HardwareConfig)(nil),      // 9: pot.v1.HardwareConfig
+	(*OperatorSupport)(nil),     // 10: pot.v1.OperatorSupport
+	(*TargetDescription)(nil),   // 11: pot.v1.TargetDescription
+	(*TargetCapabilities)(nil),  // 12: pot.v1.TargetCapabilities
+	(*ModelChunk)(nil),          // 13: pot.v1.ModelChunk
+	(*LoadModelResponse)(nil),   // 14: pot.v1.LoadModelResponse
+	(*FetchModelRequest)(nil),   // 15: pot.v1.FetchModelRequest
+	(*UnloadModelRequest)(nil),  // 16: pot.v1.UnloadModelRequest
+	(*UnloadModelResponse)(nil), // 17: pot.v1.UnloadModelResponse
+	(*DataChunk)(nil),           // 18: pot.v1.DataChunk
+	(*UploadDataResponse)(nil),  // 19: pot.v1.UploadDataResponse
+	(*Samples)(nil),             // 20: pot.v1.Samples
+	(*InferRequest)(nil),        // 21: pot.v1.InferRequest
+	(*InferResponse)(nil),       // 22: pot.v1.InferResponse
+	(*StatisticProbe)(nil),      // 23: pot.v1.StatisticProbe
+	(*StatisticsRequest)(nil),   // 24: pot.v1.StatisticsRequest
+	(*StatisticValue)(nil),      // 25: pot.v1.StatisticValue
+	(*StatisticsResponse)(nil),  // 26: pot.v1.StatisticsResponse
+	(*EvaluateRequest)(nil),     // 27: pot.v1.EvaluateRequest
+	(*EvaluateResponse)(nil),    // 28: pot.v1.EvaluateResponse
+	nil,                         // 29: pot.v1.OperationConfig.AttributesEntry
+	nil,                         // 30: pot.v1.TargetDescription.PropertiesEntry
+	(*DataChunk_Header)(nil),    // 31: pot.v1.DataChunk.Header
+	(*DataChunk_Batch)(nil),     // 32: pot.v1.DataChunk.Batch
+	(QuantizationMode)(0),       // 33: pot.v1.QuantizationMode
+	(Granularity)(0),            // 34: pot.v1.Granularity
+	(*Graph)(nil),               // 35: pot.v1.Graph
+	(*TensorChunk)(nil),         // 36: pot.v1.TensorChunk
+	(*QuantizationPlan)(nil),    // 37: pot.v1.QuantizationPlan
+	(*Tensor)(nil),              // 38: pot.v1.Tensor
 }
 var file_pot_v1_target_proto_depIdxs = []int32{
-	31, // 0: pot.v1.QuantizationOption.mode:type_name -> pot.v1.QuantizationMode
-	32, // 1: pot.v1.QuantizationOption.granularity:type_name -> pot.v1.Granularity
-	4,  // 2: pot.v1.OperationConfig.activations:type_name -> pot.v1.QuantizationOption
-	4,  // 3: pot.v1.OperationConfig.weights:type_name -> pot.v1.QuantizationOption
-	4,  // 4: pot.v1.OperationConfig.outputs:type_name -> pot.v1.QuantizationOption
-	27, // 5: pot.v1.OperationConfig.attributes:type_name -> pot.v1.OperationConfig.AttributesEntry
-	5,  // 6: pot.v1.OperationConfig.unified_scale_groups:type_name -> pot.v1.IntList
-	6,  // 7: pot.v1.HardwareConfig.operations:type_name -> pot.v1.OperationConfig
-	7,  // 8: pot.v1.TargetDescription.hardware_config:type_name -> pot.v1.HardwareConfig
-	8,  // 9: pot.v1.TargetDescription.operators:type_name -> pot.v1.OperatorSupport
-	28, // 10: pot.v1.TargetDescription.properties:type_name -> pot.v1.TargetDescription.PropertiesEntry
-	10, // 11: pot.v1.TargetDescription.capabilities:type_name -> pot.v1.TargetCapabilities
+	33, // 0: pot.v1.QuantizationOption.mode:type_name -> pot.v1.QuantizationMode
+	34, // 1: pot.v1.QuantizationOption.granularity:type_name -> pot.v1.Granularity
+	6,  // 2: pot.v1.OperationConfig.activations:type_name -> pot.v1.QuantizationOption
+	6,  // 3: pot.v1.OperationConfig.weights:type_name -> pot.v1.QuantizationOption
+	6,  // 4: pot.v1.OperationConfig.outputs:type_name -> pot.v1.QuantizationOption
+	29, // 5: pot.v1.OperationConfig.attributes:type_name -> pot.v1.OperationConfig.AttributesEntry
+	7,  // 6: pot.v1.OperationConfig.unified_scale_groups:type_name -> pot.v1.IntList
+	8,  // 7: pot.v1.HardwareConfig.operations:type_name -> pot.v1.OperationConfig
+	9,  // 8: pot.v1.TargetDescription.hardware_config:type_name -> pot.v1.HardwareConfig
+	10, // 9: pot.v1.TargetDescription.operators:type_name -> pot.v1.OperatorSupport
+	30, // 10: pot.v1.TargetDescription.properties:type_name -> pot.v1.TargetDescription.PropertiesEntry
+	12, // 11: pot.v1.TargetDescription.capabilities:type_name -> pot.v1.TargetCapabilities
 	0,  // 12: pot.v1.TargetCapabilities.accumulator:type_name -> pot.v1.Accumulator
-	33, // 13: pot.v1.ModelChunk.graph:type_name -> pot.v1.Graph
-	34, // 14: pot.v1.ModelChunk.tensor:type_name -> pot.v1.TensorChunk
-	29, // 15: pot.v1.DataChunk.header:type_name -> pot.v1.DataChunk.Header
-	30, // 16: pot.v1.DataChunk.batch:type_name -> pot.v1.DataChunk.Batch
-	35, // 17: pot.v1.InferRequest.plan:type_name -> pot.v1.QuantizationPlan
-	36, // 18: pot.v1.InferRequest.inputs:type_name -> pot.v1.Tensor
-	18, // 19: pot.v1.InferRequest.samples:type_name -> pot.v1.Samples
-	36, // 20: pot.v1.InferResponse.outputs:type_name -> pot.v1.Tensor
-	1,  // 21: pot.v1.StatisticProbe.reducer:type_name -> pot.v1.Reducer
-	2,  // 22: pot.v1.StatisticProbe.aggregator:type_name -> pot.v1.Aggregator
-	35, // 23: pot.v1.StatisticsRequest.plan:type_name -> pot.v1.QuantizationPlan
-	18, // 24: pot.v1.StatisticsRequest.samples:type_name -> pot.v1.Samples
-	21, // 25: pot.v1.StatisticsRequest.probes:type_name -> pot.v1.StatisticProbe
-	23, // 26: pot.v1.StatisticsResponse.values:type_name -> pot.v1.StatisticValue
-	35, // 27: pot.v1.EvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
-	18, // 28: pot.v1.EvaluateRequest.samples:type_name -> pot.v1.Samples
-	36, // 29: pot.v1.EvaluateResponse.outputs:type_name -> pot.v1.Tensor
-	36, // 30: pot.v1.DataChunk.Batch.inputs:type_name -> pot.v1.Tensor
-	3,  // 31: pot.v1.Target.Describe:input_type -> pot.v1.DescribeRequest
-	11, // 32: pot.v1.Target.LoadModel:input_type -> pot.v1.ModelChunk
-	13, // 33: pot.v1.Target.FetchModel:input_type -> pot.v1.FetchModelRequest
-	14, // 34: pot.v1.Target.UnloadModel:input_type -> pot.v1.UnloadModelRequest
-	16, // 35: pot.v1.Target.UploadData:input_type -> pot.v1.DataChunk
-	19, // 36: pot.v1.Target.Infer:input_type -> pot.v1.InferRequest
-	22, // 37: pot.v1.Target.CollectStatistics:input_type -> pot.v1.StatisticsRequest
-	25, // 38: pot.v1.Target.Evaluate:input_type -> pot.v1.EvaluateRequest
-	9,  // 39: pot.v1.Target.Describe:output_type -> pot.v1.TargetDescription
-	12, // 40: pot.v1.Target.LoadModel:output_type -> pot.v1.LoadModelResponse
-	11, // 41: pot.v1.Target.FetchModel:output_type -> pot.v1.ModelChunk
-	15, // 42: pot.v1.Target.UnloadModel:output_type -> pot.v1.UnloadModelResponse
-	17, // 43: pot.v1.Target.UploadData:output_type -> pot.v1.UploadDataResponse
-	20, // 44: pot.v1.Target.Infer:output_type -> pot.v1.InferResponse
-	24, // 45: pot.v1.Target.CollectStatistics:output_type -> pot.v1.StatisticsResponse
-	26, // 46: pot.v1.Target.Evaluate:output_type -> pot.v1.EvaluateResponse
-	39, // [39:47] is the sub-list for method output_type
-	31, // [31:39] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	1,  // 13: pot.v1.TargetCapabilities.rounding:type_name -> pot.v1.Rounding
+	2,  // 14: pot.v1.TargetCapabilities.float_precision:type_name -> pot.v1.FloatPrecision
+	35, // 15: pot.v1.ModelChunk.graph:type_name -> pot.v1.Graph
+	36, // 16: pot.v1.ModelChunk.tensor:type_name -> pot.v1.TensorChunk
+	31, // 17: pot.v1.DataChunk.header:type_name -> pot.v1.DataChunk.Header
+	32, // 18: pot.v1.DataChunk.batch:type_name -> pot.v1.DataChunk.Batch
+	37, // 19: pot.v1.InferRequest.plan:type_name -> pot.v1.QuantizationPlan
+	38, // 20: pot.v1.InferRequest.inputs:type_name -> pot.v1.Tensor
+	20, // 21: pot.v1.InferRequest.samples:type_name -> pot.v1.Samples
+	38, // 22: pot.v1.InferResponse.outputs:type_name -> pot.v1.Tensor
+	3,  // 23: pot.v1.StatisticProbe.reducer:type_name -> pot.v1.Reducer
+	4,  // 24: pot.v1.StatisticProbe.aggregator:type_name -> pot.v1.Aggregator
+	37, // 25: pot.v1.StatisticsRequest.plan:type_name -> pot.v1.QuantizationPlan
+	20, // 26: pot.v1.StatisticsRequest.samples:type_name -> pot.v1.Samples
+	23, // 27: pot.v1.StatisticsRequest.probes:type_name -> pot.v1.StatisticProbe
+	25, // 28: pot.v1.StatisticsResponse.values:type_name -> pot.v1.StatisticValue
+	37, // 29: pot.v1.EvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
+	20, // 30: pot.v1.EvaluateRequest.samples:type_name -> pot.v1.Samples
+	38, // 31: pot.v1.EvaluateResponse.outputs:type_name -> pot.v1.Tensor
+	38, // 32: pot.v1.DataChunk.Batch.inputs:type_name -> pot.v1.Tensor
+	5,  // 33: pot.v1.Target.Describe:input_type -> pot.v1.DescribeRequest
+	13, // 34: pot.v1.Target.LoadModel:input_type -> pot.v1.ModelChunk
+	15, // 35: pot.v1.Target.FetchModel:input_type -> pot.v1.FetchModelRequest
+	16, // 36: pot.v1.Target.UnloadModel:input_type -> pot.v1.UnloadModelRequest
+	18, // 37: pot.v1.Target.UploadData:input_type -> pot.v1.DataChunk
+	21, // 38: pot.v1.Target.Infer:input_type -> pot.v1.InferRequest
+	24, // 39: pot.v1.Target.CollectStatistics:input_type -> pot.v1.StatisticsRequest
+	27, // 40: pot.v1.Target.Evaluate:input_type -> pot.v1.EvaluateRequest
+	11, // 41: pot.v1.Target.Describe:output_type -> pot.v1.TargetDescription
+	14, // 42: pot.v1.Target.LoadModel:output_type -> pot.v1.LoadModelResponse
+	13, // 43: pot.v1.Target.FetchModel:output_type -> pot.v1.ModelChunk
+	17, // 44: pot.v1.Target.UnloadModel:output_type -> pot.v1.UnloadModelResponse
+	19, // 45: pot.v1.Target.UploadData:output_type -> pot.v1.UploadDataResponse
+	22, // 46: pot.v1.Target.Infer:output_type -> pot.v1.InferResponse
+	26, // 47: pot.v1.Target.CollectStatistics:output_type -> pot.v1.StatisticsResponse
+	28, // 48: pot.v1.Target.Evaluate:output_type -> pot.v1.EvaluateResponse
+	41, // [41:49] is the sub-list for method output_type
+	33, // [33:41] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_pot_v1_target_proto_init() }
@@ -2283,7 +2444,7 @@ func file_pot_v1_target_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pot_v1_target_proto_rawDesc), len(file_pot_v1_target_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      5,
 			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
