@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/params"
 )
@@ -18,12 +20,53 @@ import (
 // model is the accuracy preset) and approximates activations piecewise
 // linearly, and ANY, CPU and GPU quantize products of two activations
 // symmetrically.
+//
+// The rounding and the float precision are always said: a target older
+// than those fields has them from its properties "rounding" (such as
+// "half_away_from_zero") and "float_precision" ("float16"), or else
+// rounds half to even and computes in float32.
 func Capabilities(d *potv1.TargetDescription) *potv1.TargetCapabilities {
-	if c := d.GetCapabilities(); c != nil {
+	c := d.GetCapabilities()
+	if c == nil {
+		c = deviceCapabilities(d.GetDevice())
+	} else if c.GetRounding() == potv1.Rounding_ROUNDING_UNSPECIFIED || c.GetFloatPrecision() == potv1.FloatPrecision_FLOAT_PRECISION_UNSPECIFIED {
+		c = proto.CloneOf(c)
+	} else {
 		return c
 	}
+	if c.Rounding == potv1.Rounding_ROUNDING_UNSPECIFIED {
+		c.Rounding = roundingOfProperty(d.GetProperties()["rounding"])
+	}
+	if c.FloatPrecision == potv1.FloatPrecision_FLOAT_PRECISION_UNSPECIFIED {
+		c.FloatPrecision = floatPrecisionOfProperty(d.GetProperties()["float_precision"])
+	}
+	return c
+}
+
+// roundingOfProperty reads a target's property "rounding" (sdk/target's
+// names: "half_to_even", "half_away_from_zero", "half_up",
+// "toward_zero", "down"); ROUNDING_HALF_TO_EVEN when it names none.
+func roundingOfProperty(p string) potv1.Rounding {
+	if r, ok := potv1.Rounding_value["ROUNDING_"+strings.ToUpper(strings.TrimSpace(p))]; ok && r != 0 {
+		return potv1.Rounding(r)
+	}
+	return potv1.Rounding_ROUNDING_HALF_TO_EVEN
+}
+
+// floatPrecisionOfProperty reads a target's property "float_precision":
+// FLOAT_PRECISION_FLOAT16 for "float16", FLOAT_PRECISION_FLOAT32
+// otherwise.
+func floatPrecisionOfProperty(p string) potv1.FloatPrecision {
+	if strings.EqualFold(strings.TrimSpace(p), "float16") {
+		return potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16
+	}
+	return potv1.FloatPrecision_FLOAT_PRECISION_FLOAT32
+}
+
+// deviceCapabilities are POT's rules for a device.
+func deviceCapabilities(device string) *potv1.TargetCapabilities {
 	c := &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32}
-	switch dev := strings.ToUpper(d.GetDevice()); {
+	switch dev := strings.ToUpper(device); {
 	case dev == "" || dev == "ANY" || dev == "CPU":
 		c.Accumulator = potv1.Accumulator_ACCUMULATOR_INT16_PAIRS
 		c.SymmetricActivationProducts = true

@@ -10,23 +10,40 @@ import (
 
 func TestCapabilities(t *testing.T) {
 	pairs, exact, sat := potv1.Accumulator_ACCUMULATOR_INT16_PAIRS, potv1.Accumulator_ACCUMULATOR_INT32, potv1.Accumulator_ACCUMULATOR_INT32_SATURATING
-	published := &potv1.TargetCapabilities{Accumulator: exact, IntegerOnly: true}
+	even, away, down := potv1.Rounding_ROUNDING_HALF_TO_EVEN, potv1.Rounding_ROUNDING_HALF_AWAY_FROM_ZERO, potv1.Rounding_ROUNDING_DOWN
+	f32, f16 := potv1.FloatPrecision_FLOAT_PRECISION_FLOAT32, potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16
+	published := &potv1.TargetCapabilities{Accumulator: exact, IntegerOnly: true, Rounding: down, FloatPrecision: f16}
+	// Published before rounding and float precision were fields.
+	older := &potv1.TargetCapabilities{Accumulator: exact, IntegerOnly: true}
+	props := map[string]string{"rounding": "half_away_from_zero", "float_precision": "float16"}
 	for _, tc := range []struct {
 		name string
 		d    *potv1.TargetDescription
 		want *potv1.TargetCapabilities
 	}{
-		{"published win over the device", &potv1.TargetDescription{Device: "CPU", Capabilities: published}, published},
-		{"no device", &potv1.TargetDescription{}, &potv1.TargetCapabilities{Accumulator: pairs, SymmetricActivationProducts: true}},
-		{"cpu", &potv1.TargetDescription{Device: "cpu"}, &potv1.TargetCapabilities{Accumulator: pairs, SymmetricActivationProducts: true}},
-		{"gpu", &potv1.TargetDescription{Device: "GPU"}, &potv1.TargetCapabilities{Accumulator: exact, SymmetricActivationProducts: true}},
-		{"vpu", &potv1.TargetDescription{Device: "VPU"}, &potv1.TargetCapabilities{Accumulator: exact}},
-		{"gna3", &potv1.TargetDescription{Device: "GNA3"}, &potv1.TargetCapabilities{Accumulator: sat, IntegerOnly: true, PrecisePreset: "accuracy", PwlActivations: true}},
-		{"unknown device", &potv1.TargetDescription{Device: "NPU-X"}, &potv1.TargetCapabilities{Accumulator: exact}},
+		{"published win over the device and the properties", &potv1.TargetDescription{Device: "CPU", Capabilities: published, Properties: props}, published},
+		{"published without rounding", &potv1.TargetDescription{Device: "CPU", Capabilities: older},
+			&potv1.TargetCapabilities{Accumulator: exact, IntegerOnly: true, Rounding: even, FloatPrecision: f32}},
+		{"published without rounding, with the properties", &potv1.TargetDescription{Device: "CPU", Capabilities: older, Properties: props},
+			&potv1.TargetCapabilities{Accumulator: exact, IntegerOnly: true, Rounding: away, FloatPrecision: f16}},
+		{"no device", &potv1.TargetDescription{}, &potv1.TargetCapabilities{Accumulator: pairs, SymmetricActivationProducts: true, Rounding: even, FloatPrecision: f32}},
+		{"cpu", &potv1.TargetDescription{Device: "cpu"}, &potv1.TargetCapabilities{Accumulator: pairs, SymmetricActivationProducts: true, Rounding: even, FloatPrecision: f32}},
+		{"gpu", &potv1.TargetDescription{Device: "GPU", Properties: map[string]string{"float_precision": "float16"}},
+			&potv1.TargetCapabilities{Accumulator: exact, SymmetricActivationProducts: true, Rounding: even, FloatPrecision: f16}},
+		{"vpu", &potv1.TargetDescription{Device: "VPU"}, &potv1.TargetCapabilities{Accumulator: exact, Rounding: even, FloatPrecision: f32}},
+		{"gna3", &potv1.TargetDescription{Device: "GNA3"}, &potv1.TargetCapabilities{Accumulator: sat, IntegerOnly: true, PrecisePreset: "accuracy", PwlActivations: true,
+			Rounding: even, FloatPrecision: f32}},
+		{"unknown device", &potv1.TargetDescription{Device: "NPU-X", Properties: map[string]string{"rounding": "down"}},
+			&potv1.TargetCapabilities{Accumulator: exact, Rounding: down, FloatPrecision: f32}},
+		{"unknown rounding", &potv1.TargetDescription{Device: "NPU-X", Properties: map[string]string{"rounding": "stochastic", "float_precision": "bfloat16"}},
+			&potv1.TargetCapabilities{Accumulator: exact, Rounding: even, FloatPrecision: f32}},
 	} {
 		if got := Capabilities(tc.d); !proto.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+	if older.GetRounding() != potv1.Rounding_ROUNDING_UNSPECIFIED {
+		t.Errorf("Capabilities changed the description's capabilities: %v", older)
 	}
 }
 

@@ -8,7 +8,10 @@ import (
 	"runtime"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/interp"
 	"github.com/potgo/pot/targets/interp/ops"
@@ -61,11 +64,17 @@ type Config struct {
 	// "performance", "mixed" and "accuracy".
 	Presets []string
 	// Capabilities are the facts about the target's arithmetic that
-	// algorithms branch on: the accumulator, integer-only execution,
-	// the precise preset, symmetric activation products, piecewise-linear
-	// activations. Nil means exact int32 accumulation and nothing else.
+	// algorithms and pot branch on: the accumulator, integer-only
+	// execution, the precise preset, symmetric activation products,
+	// piecewise-linear activations, the float precision (FLOAT16 for a
+	// device that computes in half; unset, the property
+	// "float_precision" decides, float32 without it). Nil means exact
+	// int32 accumulation and nothing else. New sets the rounding from
+	// Numerics.Rounding (a rounding set here must be that one).
 	Capabilities *potv1.TargetCapabilities
 	// Properties are free-form facts shown by `pot plugins describe`.
+	// New adds "rounding" for a rounding other than the default and
+	// "float_precision" for float16, unless they are set.
 	Properties map[string]string
 
 	// Threads per inference; 0 means all cores (Serve sets the host's
@@ -169,6 +178,8 @@ func (c *Config) validate() (*ops.Registry, map[string]bool, error) {
 	}
 	if !c.Numerics.Rounding.Valid() {
 		errs = append(errs, fmt.Errorf("rounding %v is not one of the Round constants", c.Numerics.Rounding))
+	} else if r := c.Capabilities.GetRounding(); r != potv1.Rounding_ROUNDING_UNSPECIFIED && r != roundingProto(c.Numerics.Rounding) {
+		errs = append(errs, fmt.Errorf("Capabilities say rounding %v, Numerics %v: leave the capability unset, New sets it from Numerics", r, c.Numerics.Rounding))
 	}
 	var reg *ops.Registry
 	if len(c.Operators) > 0 {
@@ -222,17 +233,52 @@ func (c *Config) defaults() {
 		// Said, so that no algorithm falls back to rules of the device
 		// name.
 		c.Capabilities = &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32}
+	} else {
+		c.Capabilities = proto.CloneOf(c.Capabilities)
+	}
+	// The rounding is said, typed for the host (which writes integer
+	// weights rounded so) and, when it is not the default, as a property
+	// for display and older hosts; so is a float16 precision.
+	c.Capabilities.Rounding = roundingProto(c.Numerics.Rounding)
+	props := maps.Clone(c.Properties)
+	if props == nil {
+		props = map[string]string{}
 	}
 	if r := c.Numerics.Rounding; r != RoundHalfToEven {
-		props := maps.Clone(c.Properties)
-		if props == nil {
-			props = map[string]string{}
-		}
 		if _, ok := props["rounding"]; !ok {
 			props["rounding"] = r.String()
 		}
+	}
+	if c.Capabilities.FloatPrecision == potv1.FloatPrecision_FLOAT_PRECISION_UNSPECIFIED {
+		// From the property, as pot reads a target that does not say it.
+		c.Capabilities.FloatPrecision = sdk.Capabilities(&potv1.TargetDescription{Capabilities: c.Capabilities, Properties: props}).GetFloatPrecision()
+	}
+	if c.Capabilities.FloatPrecision == potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16 {
+		if _, ok := props["float_precision"]; !ok {
+			props["float_precision"] = "float16"
+		}
+	}
+	if len(props) > 0 || c.Properties != nil {
 		c.Properties = props
 	}
+}
+
+// roundingProto is the protocol's name of a rounding
+// (TargetCapabilities.rounding); ROUNDING_UNSPECIFIED for an invalid one.
+func roundingProto(r Rounding) potv1.Rounding {
+	switch r {
+	case RoundHalfToEven:
+		return potv1.Rounding_ROUNDING_HALF_TO_EVEN
+	case RoundHalfAwayFromZero:
+		return potv1.Rounding_ROUNDING_HALF_AWAY_FROM_ZERO
+	case RoundHalfUp:
+		return potv1.Rounding_ROUNDING_HALF_UP
+	case RoundTowardZero:
+		return potv1.Rounding_ROUNDING_TOWARD_ZERO
+	case RoundDown:
+		return potv1.Rounding_ROUNDING_DOWN
+	}
+	return potv1.Rounding_ROUNDING_UNSPECIFIED
 }
 
 // options are the runtime's compile options for the target.

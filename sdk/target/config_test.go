@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/targets/interp/tensor"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestNewRefusesInvalidConfigs(t *testing.T) {
@@ -34,6 +36,9 @@ func TestNewRefusesInvalidConfigs(t *testing.T) {
 			c.Operators = []Operator{{OpType: "Gelu", New: kernel}, {OpType: "Gelu", Since: 1, New: kernel}}
 		}, []string{"Gelu registered twice"}},
 		{"rounding", func(c *Config) { c.Numerics.Rounding = 42 }, []string{"rounding"}},
+		{"rounding said twice", func(c *Config) {
+			c.Capabilities = &potv1.TargetCapabilities{Rounding: potv1.Rounding_ROUNDING_HALF_AWAY_FROM_ZERO}
+		}, []string{"Capabilities say rounding ROUNDING_HALF_AWAY_FROM_ZERO, Numerics half_to_even"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,8 +83,42 @@ func TestDefaults(t *testing.T) {
 	}
 	caps := &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT16_PAIRS}
 	e = newEngine(t, Config{Name: "d", Threads: 3, BatchSize: 5, Capabilities: caps})
-	if e.cfg.Threads != 3 || e.cfg.BatchSize != 5 || e.cfg.Capabilities != caps {
-		t.Errorf("threads %d, batch %d, capabilities %v", e.cfg.Threads, e.cfg.BatchSize, e.cfg.Capabilities)
+	want := &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT16_PAIRS,
+		Rounding: potv1.Rounding_ROUNDING_HALF_TO_EVEN, FloatPrecision: potv1.FloatPrecision_FLOAT_PRECISION_FLOAT32}
+	if e.cfg.Threads != 3 || e.cfg.BatchSize != 5 || !proto.Equal(e.cfg.Capabilities, want) {
+		t.Errorf("threads %d, batch %d, capabilities %v, want %v", e.cfg.Threads, e.cfg.BatchSize, e.cfg.Capabilities, want)
+	}
+	if caps.GetRounding() != potv1.Rounding_ROUNDING_UNSPECIFIED {
+		t.Errorf("New changed the caller's capabilities: %v", caps)
+	}
+}
+
+// The float precision is said typed and as a property: from either, the
+// typed one winning.
+func TestFloatPrecision(t *testing.T) {
+	f16, f32 := potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16, potv1.FloatPrecision_FLOAT_PRECISION_FLOAT32
+	for _, tc := range []struct {
+		name     string
+		caps     *potv1.TargetCapabilities
+		props    map[string]string
+		want     potv1.FloatPrecision
+		wantProp string
+	}{
+		{"none", nil, nil, f32, ""},
+		{"typed", &potv1.TargetCapabilities{FloatPrecision: f16}, nil, f16, "float16"},
+		{"property", nil, map[string]string{"float_precision": "float16"}, f16, "float16"},
+		{"both", &potv1.TargetCapabilities{FloatPrecision: f16}, map[string]string{"float_precision": "float16", "x": "y"}, f16, "float16"},
+		{"float32 property", nil, map[string]string{"float_precision": "float32"}, f32, "float32"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := newEngine(t, Config{Name: "f", Capabilities: tc.caps, Properties: tc.props}).Describe(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, prop := d.GetCapabilities().GetFloatPrecision(), d.GetProperties()["float_precision"]; got != tc.want || prop != tc.wantProp {
+				t.Errorf("float precision %v, property %q; want %v, %q", got, prop, tc.want, tc.wantProp)
+			}
+		})
 	}
 }
 
@@ -251,7 +290,35 @@ func TestRounding(t *testing.T) {
 			if r, ok := d.GetProperties()["rounding"]; ok != (tc.r != RoundHalfToEven) || ok && r != tc.r.String() {
 				t.Errorf("property rounding %q (set: %v)", r, ok)
 			}
+			// The typed rounding is the protocol's of the same name, which
+			// pot reads from the property of a target that does not say it.
+			want := potv1.Rounding(potv1.Rounding_value["ROUNDING_"+strings.ToUpper(tc.r.String())])
+			if got := d.GetCapabilities().GetRounding(); got != want || got == potv1.Rounding_ROUNDING_UNSPECIFIED {
+				t.Errorf("capability rounding %v, want %v", got, want)
+			}
+			if got := sdk.Capabilities(&potv1.TargetDescription{Properties: d.GetProperties()}).GetRounding(); got != want {
+				t.Errorf("a host reading the property only gets %v, want %v", got, want)
+			}
 		})
+	}
+}
+
+// Every rounding has the protocol's rounding of its name, which pot reads
+// from the property "rounding" of a target that does not say it typed.
+func TestRoundingProto(t *testing.T) {
+	seen := map[potv1.Rounding]bool{}
+	for r := Rounding(0); r.Valid(); r++ {
+		p := roundingProto(r)
+		if p.String() != "ROUNDING_"+strings.ToUpper(r.String()) || seen[p] {
+			t.Errorf("%v is %v", r, p)
+		}
+		if got := sdk.Capabilities(&potv1.TargetDescription{Properties: map[string]string{"rounding": r.String()}}).GetRounding(); got != p {
+			t.Errorf("property %q reads as %v, want %v", r, got, p)
+		}
+		seen[p] = true
+	}
+	if len(seen) != 5 {
+		t.Errorf("%d roundings, want 5", len(seen))
 	}
 }
 

@@ -39,8 +39,10 @@ func config(float32Nodes []string) target.Config {
 		Capabilities: &potv1.TargetCapabilities{
 			Accumulator:                 potv1.Accumulator_ACCUMULATOR_INT32,
 			SymmetricActivationProducts: true,
+			// Float16Numerics: New adds the property float_precision.
+			FloatPrecision: potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16,
 		},
-		Properties: map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8"},
+		Properties: map[string]string{"accumulation": "float32", "quantized_precision": "int8"},
 		Numerics:   target.Float16Numerics(float32Nodes...),
 	}
 }

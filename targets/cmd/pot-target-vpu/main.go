@@ -37,9 +37,11 @@ func config(l fp16.Lowering) target.Config {
 		Device:         "VPU",
 		HardwareConfig: hwconfig.MustLoad("vpu"),
 		// POT keeps the accuracy preset on VPU (asymmetric weights).
-		Presets:      []string{"performance", "mixed", "accuracy"},
-		Capabilities: &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32},
-		Properties:   map[string]string{"float_precision": "float16", "accumulation": "float32", "quantized_precision": "int8,int4,int2"},
+		Presets: []string{"performance", "mixed", "accuracy"},
+		// Float16 computation (below): New adds the property
+		// float_precision.
+		Capabilities: &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32, FloatPrecision: potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16},
+		Properties:   map[string]string{"accumulation": "float32", "quantized_precision": "int8,int4,int2"},
 		// Float16 computation; the float16 lowering warns of zero points
 		// the VPU cannot share.
 		Numerics: target.Numerics{
