@@ -115,6 +115,88 @@ func TestNPUTarget(t *testing.T) {
 		}
 	})
 
+	t.Run("writes weights rounded as it rounds", func(t *testing.T) {
+		// LeNet with the first convolution's weights on a grid of step
+		// s = 2^-9 shifted by half a step, each channel's first weight
+		// 127·s: the NPU's per-channel scale is max|w|/127 = s, and every
+		// other weight is a tie, rounded away from zero by the NPU (as
+		// it computed with them) where rounding to even gives other
+		// levels for half of them.
+		const s = 1.0 / 512
+		g := readGraph(t, lenet)
+		var conv *potv1.Node
+		for _, n := range g.GetNodes() {
+			if n.GetOpType() == "Conv" {
+				conv = n
+				break
+			}
+		}
+		var w *potv1.Tensor
+		for _, in := range g.GetInitializers() {
+			if in.GetName() == conv.GetInputs()[1] {
+				w = in
+			}
+		}
+		vals := float32s(t, w)
+		per := len(vals) / int(w.GetDims()[0])
+		for i, v := range vals {
+			if i%per == 0 {
+				vals[i] = 127 * s
+			} else {
+				vals[i] = float32((math.Max(-127, math.Min(126, math.Floor(float64(v)/s))) + 0.5) * s)
+			}
+			binary.LittleEndian.PutUint32(w.Data[4*i:], math.Float32bits(vals[i]))
+		}
+		g.Name = "lenet_ties"
+		model := writeModel(t, g)
+		out := filepath.Join(t.TempDir(), "lenet_ties_npu.onnx")
+		if _, stderr, err := pot("quantize", "--target", "npu", "--model", model, "--data", calib, "--subset", "50", "-o", out); err != nil {
+			t.Fatalf("pot quantize --target npu: %v\n%s", err, stderr)
+		}
+		q := readGraph(t, out)
+		inits := map[string]*potv1.Tensor{}
+		producer := map[string]*potv1.Node{}
+		for _, in := range q.GetInitializers() {
+			inits[in.GetName()] = in
+		}
+		for _, n := range q.GetNodes() {
+			for _, o := range n.GetOutputs() {
+				producer[o] = n
+			}
+		}
+		var dq *potv1.Node
+		for _, n := range q.GetNodes() {
+			if n.GetName() == conv.GetName() {
+				dq = producer[n.GetInputs()[1]]
+			}
+		}
+		if dq == nil || dq.GetOpType() != "DequantizeLinear" {
+			t.Fatalf("the weights of %s are not dequantized: %v", conv.GetName(), dq)
+		}
+		levels, scales := inits[dq.GetInputs()[0]], float32s(t, inits[dq.GetInputs()[1]])
+		if levels.GetDtype() != potv1.DataType_DATA_TYPE_INT8 || len(levels.GetData()) != len(vals) {
+			t.Fatalf("weights %v", levels)
+		}
+		ties, even := 0, 0
+		for i, v := range vals {
+			x := float64(v / scales[i/per])
+			got := int8(levels.GetData()[i])
+			if want := int8(math.Max(-127, math.Min(127, math.Round(x)))); got != want {
+				t.Errorf("weight %d: %g / %g rounds to %d, the NPU to %d", i, v, scales[i/per], got, want)
+			}
+			if math.Abs(x-math.Trunc(x)) == 0.5 {
+				ties++
+				if math.RoundToEven(x) != math.Round(x) {
+					even++
+				}
+			}
+		}
+		if ties < len(vals)/2 || even == 0 {
+			t.Errorf("%d ties among %d weights (%d where rounding to even differs): the grid is not the NPU's", ties, len(vals), even)
+		}
+		t.Logf("%d weights, %d ties, %d of them not rounded to even", len(vals), ties, even)
+	})
+
 	t.Run("rounds ties away from zero", func(t *testing.T) {
 		// logits = DequantizeLinear(QuantizeLinear(x, scale 1)) + [0, 0.5]
 		// on rows [t, t - 0.5] whose first value t is a tie (0.5, 2.5,
@@ -152,6 +234,19 @@ func readGraph(t *testing.T, path string) *potv1.Graph {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// float32s returns a float32 tensor's values.
+func float32s(t *testing.T, p *potv1.Tensor) []float32 {
+	t.Helper()
+	if p.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || len(p.GetData())%4 != 0 {
+		t.Fatalf("%s is not float32: %v, %d bytes", p.GetName(), p.GetDtype(), len(p.GetData()))
+	}
+	v := make([]float32, len(p.GetData())/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(p.GetData()[4*i:]))
+	}
+	return v
 }
 
 // writeModel writes g as an ONNX file in a temporary folder.

@@ -221,7 +221,8 @@ func (r *run) quantize(ctx context.Context) error {
 		}
 		res.Metric = m
 	}
-	qg, stats, err := qdq.Export(graph, plan)
+	// The integer weights hold the levels the target computed with.
+	qg, stats, err := qdq.Export(graph, plan, qdq.WithRounding(sdk.Capabilities(sess.Target()).GetRounding()))
 	if err != nil {
 		return fmt.Errorf("write QDQ model: %w", err)
 	}

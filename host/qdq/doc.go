@@ -8,5 +8,7 @@
 // Storage types: activations uint8 when their range starts at zero or
 // is asymmetric, int8 otherwise; weights int8 (4- and 2-bit weights are
 // int8 with the reduced range, or int4 when the model's opset is 21 or
-// more).
+// more), rounded to their levels as the target's quantizers round them
+// (WithRounding, from TargetCapabilities.rounding; half to even, as
+// ONNX rounds, by default).
 package qdq

@@ -32,7 +32,10 @@ type Stats struct {
 // location, the integer weights and biases, with their DequantizeLinear,
 // in the graph of the layer that reads them (subgraphs read the float
 // weights of enclosing graphs; the integer copies sit beside the layer).
-func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, error) {
+//
+// Integer weights are rounded half to even unless WithRounding says
+// otherwise.
+func Export(g *potv1.Graph, p *potv1.QuantizationPlan, opts ...Option) (*potv1.Graph, *Stats, error) {
 	opset := graph.Opset(g)
 	if opset < 10 {
 		return nil, nil, fmt.Errorf("QDQ export needs opset 10 or later, the model has %d", opset)
@@ -46,6 +49,9 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan) (*potv1.Graph, *Stats, er
 	float := plan.FloatNodes(p)
 	e := &exporter{g: out, x: x, opset: opset, names: map[string]bool{}, stats: &Stats{}, actScale: map[string]float32{},
 		wScale: map[string][]float32{}, domains: map[string]bool{}, added: map[*potv1.Graph][]*potv1.Node{}, inits: map[*potv1.Graph][]*potv1.Tensor{}}
+	for _, o := range opts {
+		o(e)
+	}
 	for _, sg := range graph.Graphs(out) {
 		for _, t := range sg.GetInitializers() {
 			e.names[t.GetName()] = true
@@ -101,6 +107,9 @@ type exporter struct {
 	wScale   map[string][]float32
 	// domains are operator domains the output needs to import.
 	domains map[string]bool
+	// round rounds a weight divided by its scale to a level (see level);
+	// nil rounds half to even.
+	round func(float64) float64
 }
 
 func (e *exporter) unique(base string) string {
@@ -338,7 +347,7 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 			for k := 0; k < inner; k++ {
 				i := (o*channels+c)*inner + k
 				v := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-				lvl := math.RoundToEven(float64(v/s)) + float64(z)
+				lvl := e.level(float64(v/s)) + float64(z)
 				lvl = math.Max(0, math.Min(float64(pr.Levels-1), lvl))
 				if folded {
 					binary.LittleEndian.PutUint32(out.Data[4*i:], math.Float32bits(float32(lvl-float64(z))*pr.OutScale[c]))
