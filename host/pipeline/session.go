@@ -18,6 +18,7 @@ import (
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
 )
@@ -283,7 +284,7 @@ func (s *Session) overflowError(ctx context.Context, d *data, output string) err
 		return err
 	}
 	hint := "check the data (a NaN or an infinity in the input?), or run the model on another target"
-	if p := s.desc.GetProperties()["float_precision"]; p == "float16" {
+	if sdk.Capabilities(s.desc).GetFloatPrecision() == potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16 {
 		names := make([]string, len(bad))
 		for i, n := range bad {
 			names[i] = n.GetName()

@@ -23,6 +23,13 @@
 //	                        capabilities and typed results: no
 //	                        capabilities, POT's maximal_drop and workers in
 //	                        its schema, the search only in its JSON report
+//	pot-target-half         a float16 device (device GPU, gpu hardware
+//	                        config, Float16Numerics) that says its float
+//	                        precision only in the typed capability, without
+//	                        the property float_precision
+//	pot-target-oldhalf      the same as a target of an SDK before the typed
+//	                        float precision and rounding: only the property
+//	                        float_precision says float16
 //
 // It is never built into bin/.
 package main
@@ -68,6 +75,19 @@ func main() {
 		sdk.ServeAlgorithm(search{name: "Budget", budget: "budget", workers: "parallel"})
 	case base == plugins.Prefix(plugins.KindAlgorithm)+"OldSearch":
 		sdk.ServeAlgorithm(search{name: "OldSearch", budget: "maximal_drop", workers: "workers", old: true})
+	case name == "half" || name == "oldhalf":
+		e, err := target.New(target.Config{
+			Name: name, Version: "0.0.1-test", Device: "GPU",
+			HardwareConfig: hwconfig.MustLoad("gpu"), Presets: []string{"performance", "mixed"}, Threads: 1,
+			Capabilities: &potv1.TargetCapabilities{Accumulator: potv1.Accumulator_ACCUMULATOR_INT32, SymmetricActivationProducts: true,
+				FloatPrecision: potv1.FloatPrecision_FLOAT_PRECISION_FLOAT16},
+			Numerics: target.Float16Numerics(),
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testplugins:", err)
+			os.Exit(2)
+		}
+		sdk.ServeTarget(halfTarget{Target: e, old: name == "oldhalf"})
 	case isTarget:
 		low := cpu.Lowering{ISA: cpu.DefaultISA()}
 		cfg := target.Config{
@@ -143,6 +163,30 @@ type nodeFailTarget struct{ sdk.Target }
 
 func (nodeFailTarget) CollectStatistics(context.Context, *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
 	return nil, sdk.NodeErrorf("/c1/Conv", "statistics overflow float32")
+}
+
+// halfTarget describes a float16 target typed only, or (old) by its
+// property only.
+type halfTarget struct {
+	sdk.Target
+	old bool
+}
+
+func (h halfTarget) Describe(ctx context.Context) (*potv1.TargetDescription, error) {
+	d, err := h.Target.Describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d = proto.CloneOf(d)
+	if h.old {
+		d.Capabilities.FloatPrecision, d.Capabilities.Rounding = potv1.FloatPrecision_FLOAT_PRECISION_UNSPECIFIED, potv1.Rounding_ROUNDING_UNSPECIFIED
+		if d.GetProperties()["float_precision"] != "float16" {
+			return nil, fmt.Errorf("the target says no float_precision float16: %v", d.GetProperties())
+		}
+	} else {
+		delete(d.Properties, "float_precision")
+	}
+	return d, nil
 }
 
 // search pretends to search within an accuracy budget: it runs
