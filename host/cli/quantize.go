@@ -12,6 +12,7 @@ import (
 
 	"github.com/potgo/pot/host/config"
 	"github.com/potgo/pot/host/metrics"
+	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/proto/potv1"
 	sdkgraph "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/schema"
@@ -72,22 +73,12 @@ type quantizeResult struct {
 	// The accuracy search, when the algorithm ran one: the layers
 	// returned to float in order, and each iteration with the drop after
 	// it.
-	Reverted   []string           `json:"reverted,omitempty"`
-	Iterations *[]searchIteration `json:"iterations,omitempty"` // [] when none
+	Reverted   []string            `json:"reverted,omitempty"`
+	Iterations *[]report.Iteration `json:"iterations,omitempty"` // [] when none
 
 	DefaultDrop *float64 `json:"default_drop,omitempty"`
 	FinalDrop   *float64 `json:"final_drop,omitempty"`
 	BudgetMet   *bool    `json:"budget_met,omitempty"`
-}
-
-// searchIteration is one step of an accuracy search in --json.
-type searchIteration struct {
-	Iteration int      `json:"iteration"`
-	Reverted  []string `json:"reverted"`
-	Drop      float64  `json:"drop"`
-	Metric    float64  `json:"metric"`
-	Accepted  bool     `json:"accepted"`
-	Reranked  bool     `json:"reranked"`
 }
 
 // liftSearch copies the figures of an algorithm's accuracy search to the
@@ -101,11 +92,7 @@ func (r *quantizeResult) liftSearch(s *potv1.SearchResult) {
 	def, final, met := metrics.Info{}.Round(s.GetDefaultDrop(), 0), metrics.Info{}.Round(s.GetFinalDrop(), 0), s.GetMet()
 	r.DefaultDrop, r.FinalDrop, r.BudgetMet = &def, &final, &met
 	r.Reverted = append([]string{}, s.GetReverted()...)
-	its := []searchIteration{}
-	for _, it := range s.GetIterations() {
-		its = append(its, searchIteration{Iteration: int(it.GetIteration()), Reverted: append([]string{}, it.GetReverted()...),
-			Drop: it.GetDrop(), Metric: it.GetMetric(), Accepted: it.GetAccepted(), Reranked: it.GetReranked()})
-	}
+	its := report.IterationsOf(s)
 	r.Iterations = &its
 }
 

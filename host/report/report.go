@@ -109,12 +109,29 @@ type Trajectory struct {
 	MaximalDrop *float64 `json:"maximal_drop,omitempty"`
 }
 
-// Iteration is one step of reverting layers to float.
+// Iteration is one step of an accuracy search (potv1.SearchIteration):
+// the layers it reverted (to float, or on integer-only targets to the
+// precise plan), the drop and metric after it, whether its plan was kept
+// and whether the remaining candidates were ranked again. report.json
+// (Trajectory) and pot quantize --json (its iterations) write it alike.
 type Iteration struct {
 	Iteration int      `json:"iteration"`
 	Reverted  []string `json:"reverted"`
 	Drop      float64  `json:"drop"`
 	Metric    float64  `json:"metric"`
+	Accepted  bool     `json:"accepted"`
+	Reranked  bool     `json:"reranked"`
+}
+
+// IterationsOf returns the iterations of a search, an empty list (not
+// nil: [] in JSON) when there are none. The lists are copies.
+func IterationsOf(s *potv1.SearchResult) []Iteration {
+	its := make([]Iteration, 0, len(s.GetIterations()))
+	for _, it := range s.GetIterations() {
+		its = append(its, Iteration{Iteration: int(it.GetIteration()), Reverted: append([]string{}, it.GetReverted()...),
+			Drop: it.GetDrop(), Metric: it.GetMetric(), Accepted: it.GetAccepted(), Reranked: it.GetReranked()})
+	}
+	return its
 }
 
 // TrajectoryOf is the trajectory of an algorithm's search result; nil
@@ -124,13 +141,8 @@ func TrajectoryOf(s *potv1.SearchResult) *Trajectory {
 		return nil
 	}
 	budget := s.GetMaxDrop()
-	t := &Trajectory{Baseline: s.GetBaseline(), DefaultDrop: s.GetDefaultDrop(), FinalDrop: s.GetFinalDrop(),
-		Reverted: nonNil(s.GetReverted()), Iterations: []Iteration{}, MaximalDrop: &budget}
-	for _, it := range s.GetIterations() {
-		t.Iterations = append(t.Iterations, Iteration{Iteration: int(it.GetIteration()), Reverted: nonNil(it.GetReverted()),
-			Drop: it.GetDrop(), Metric: it.GetMetric()})
-	}
-	return t
+	return &Trajectory{Baseline: s.GetBaseline(), DefaultDrop: s.GetDefaultDrop(), FinalDrop: s.GetFinalDrop(),
+		Reverted: nonNil(s.GetReverted()), Iterations: IterationsOf(s), MaximalDrop: &budget}
 }
 
 // nonNil keeps an empty list a list in JSON.

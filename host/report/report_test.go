@@ -195,7 +195,8 @@ func TestTrajectoryOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"baseline":0.9,"default_drop":0.05,"final_drop":0.008,"reverted":["a","b"],"iterations":[` +
-		`{"iteration":1,"reverted":["a"],"drop":0.02,"metric":0.88},{"iteration":2,"reverted":["b"],"drop":0.008,"metric":0.892}],"maximal_drop":0.01}`
+		`{"iteration":1,"reverted":["a"],"drop":0.02,"metric":0.88,"accepted":true,"reranked":false},` +
+		`{"iteration":2,"reverted":["b"],"drop":0.008,"metric":0.892,"accepted":false,"reranked":true}],"maximal_drop":0.01}`
 	if string(b) != want {
 		t.Errorf("trajectory\n%s\nwant\n%s", b, want)
 	}
