@@ -205,40 +205,6 @@ func (x *Index) IsGraphInput(tensor string) bool { return x.inputs[tensor] }
 // IsGraphOutput reports whether a tensor is an output of the main graph.
 func (x *Index) IsGraphOutput(tensor string) bool { return x.outputs[tensor] }
 
-// Attr returns a node attribute, or nil.
-func Attr(n *potv1.Node, name string) *potv1.Attribute {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return a
-		}
-	}
-	return nil
-}
-
-// AttrInt returns an integer attribute or def.
-func AttrInt(n *potv1.Node, name string, def int64) int64 {
-	if a := Attr(n, name); a != nil {
-		return a.GetI()
-	}
-	return def
-}
-
-// AttrInts returns an integer-list attribute or def.
-func AttrInts(n *potv1.Node, name string, def []int64) []int64 {
-	if a := Attr(n, name); a != nil {
-		return a.GetInts()
-	}
-	return def
-}
-
-// AttrString returns a string attribute or def.
-func AttrString(n *potv1.Node, name, def string) string {
-	if a := Attr(n, name); a != nil {
-		return string(a.GetS())
-	}
-	return def
-}
-
 // Float32s decodes a float32 tensor's data.
 func Float32s(t *potv1.Tensor) ([]float32, error) {
 	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
