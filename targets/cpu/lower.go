@@ -185,7 +185,7 @@ func (l *lowerer) traceInput(t string, allowed map[string]bool) (*actQuant, []*p
 		if p == nil || (p.GetDomain() != "" && p.GetDomain() != "ai.onnx") || !allowed[p.GetOpType()] || len(p.GetInputs()) == 0 {
 			return nil, nil
 		}
-		if len(p.GetOutputs()) != 1 || p.GetOpType() == "MaxPool" && attrInt(p, "storage_order", 0) != 0 {
+		if len(p.GetOutputs()) != 1 || p.GetOpType() == "MaxPool" && graph.AttrInt(p, "storage_order", 0) != 0 {
 			return nil, nil
 		}
 		for _, in := range p.GetInputs()[1:] {
@@ -214,7 +214,7 @@ func (l *lowerer) planConv(n *potv1.Node) *job {
 		return nil
 	}
 	M, cg := w.shape[0], w.shape[1]
-	group := int(attrInt(n, "group", 1))
+	group := int(graph.AttrInt(n, "group", 1))
 	if group < 1 || group > 1 && (cg != 1 || M%group != 0) {
 		return nil
 	}
@@ -245,8 +245,8 @@ func (l *lowerer) planMatMul(n *potv1.Node) *job {
 		return nil
 	}
 	gemm := n.GetOpType() == "Gemm"
-	transB := gemm && attrInt(n, "transB", 0) != 0
-	if gemm && attrInt(n, "transA", 0) != 0 {
+	transB := gemm && graph.AttrInt(n, "transB", 0) != 0
+	if gemm && graph.AttrInt(n, "transA", 0) != 0 {
 		return nil
 	}
 	// The output channel axis of the weights: rows with transB, else
@@ -276,7 +276,7 @@ func (l *lowerer) planMatMul(n *potv1.Node) *job {
 	}
 	j := &job{node: n, matmul: true, w: vals, wShape: []int{M, K}, wScale: w.scale, M: M, group: 1, in: in, chain: chain, alpha: 1}
 	if gemm {
-		j.alpha = float64(attrFloat(n, "alpha", 1))
+		j.alpha = float64(graph.AttrFloat(n, "alpha", 1))
 		if !(j.alpha > 0) {
 			return nil
 		}
@@ -285,7 +285,7 @@ func (l *lowerer) planMatMul(n *potv1.Node) *job {
 			if !ok || len(c) != 1 && (len(c) != M || len(shape) > 1 && shape[len(shape)-1] != M) {
 				return nil
 			}
-			beta := attrFloat(n, "beta", 1)
+			beta := graph.AttrFloat(n, "beta", 1)
 			j.bias = make([]float32, M)
 			for m := range j.bias {
 				j.bias[m] = beta * c[min(m, len(c)-1)]
@@ -444,12 +444,12 @@ func (l *lowerer) emitAdd(j *addJob) {
 			l.levelsOf(j.b), scalarI("b_zero_point", j.b.zp[0]), scalarF("b_scale", j.b.outScale[0]),
 			scalarF("y_scale", j.out.scale[0]), scalarI("y_zero_point", j.out.zp[0])},
 		Outputs:    []string{l.levelsOf(j.out)},
-		Attributes: []*potv1.Attribute{intAttr("levels", int64(j.out.levels))}}
+		Attributes: []*potv1.Attribute{graph.IntAttr("levels", int64(j.out.levels))}}
 	if !math.IsInf(float64(j.lo), -1) {
-		op.Attributes = append(op.Attributes, floatAttr("act_min", j.lo))
+		op.Attributes = append(op.Attributes, graph.FloatAttr("act_min", j.lo))
 	}
 	if !math.IsInf(float64(j.hi), 1) {
-		op.Attributes = append(op.Attributes, floatAttr("act_max", j.hi))
+		op.Attributes = append(op.Attributes, graph.FloatAttr("act_max", j.hi))
 	}
 	j.out.producedBy = op
 	j.op = op
@@ -478,11 +478,11 @@ func (l *lowerer) actBounds(n *potv1.Node) (lo, hi float32, ok bool) {
 	}
 	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	if l.opsetOf(n) < 11 {
-		if hasAttr(n, "min") {
-			lo = attrFloat(n, "min", lo)
+		if graph.HasAttr(n, "min") {
+			lo = graph.AttrFloat(n, "min", lo)
 		}
-		if hasAttr(n, "max") {
-			hi = attrFloat(n, "max", hi)
+		if graph.HasAttr(n, "max") {
+			hi = graph.AttrFloat(n, "max", hi)
 		}
 		return lo, hi, true
 	}
@@ -551,7 +551,7 @@ func (l *lowerer) emit(j *job) error {
 			op.Attributes = append(op.Attributes, a)
 		}
 	}
-	op.Attributes = append(op.Attributes, stringAttr("isa", l.isa))
+	op.Attributes = append(op.Attributes, graph.StringAttr("isa", l.isa))
 	if q := j.out; q != nil {
 		ys := append([]float32(nil), q.scale...)
 		yz := append([]int32(nil), q.zp...)
@@ -586,7 +586,7 @@ func (l *lowerer) emit(j *job) error {
 			l.drop[j.act] = true
 		}
 		if j.hswish != nil {
-			op.Attributes = append(op.Attributes, stringAttr("act", "hard_swish"), floatAttr("act_alpha", j.hsAlpha), floatAttr("act_beta", j.hsBeta))
+			op.Attributes = append(op.Attributes, graph.StringAttr("act", "hard_swish"), graph.FloatAttr("act_alpha", j.hsAlpha), graph.FloatAttr("act_beta", j.hsBeta))
 			for _, n := range j.hswish {
 				l.drop[n] = true
 			}
@@ -629,7 +629,7 @@ func (l *lowerer) finish() {
 		if j.out.standard {
 			cl = 0
 		}
-		j.op.Attributes = append(j.op.Attributes, intAttr("channels_last", cl))
+		j.op.Attributes = append(j.op.Attributes, graph.IntAttr("channels_last", cl))
 	}
 	for _, q := range l.order {
 		if q.levelsName == "" {
@@ -642,23 +642,23 @@ func (l *lowerer) finish() {
 		for _, n := range q.nodes {
 			l.drop[n] = true
 		}
-		axis := intAttr("axis", 1)
+		axis := graph.IntAttr("axis", 1)
 		zp := l.addInit(q.out+"/zero_point", tensor.From([]int{len(q.zp)}, append([]int32(nil), q.zp...)))
 		if q.producedBy == nil {
 			s := l.addInit(q.out+"/scale", tensor.From([]int{len(q.scale)}, append([]float32(nil), q.scale...)))
 			l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QLevels"), OpType: "QLevels", Domain: ops.DomainPot,
 				Inputs: []string{q.in, s, zp}, Outputs: []string{q.levelsName},
-				Attributes: []*potv1.Attribute{intAttr("levels", int64(q.levels)), axis, intAttr("channels_last", cl)}})
+				Attributes: []*potv1.Attribute{graph.IntAttr("levels", int64(q.levels)), axis, graph.IntAttr("channels_last", cl)}})
 		} else if q.producedBy.GetOpType() != "QAdd" {
-			q.producedBy.Attributes = append(q.producedBy.Attributes, intAttr("y_channels_last", cl))
+			q.producedBy.Attributes = append(q.producedBy.Attributes, graph.IntAttr("y_channels_last", cl))
 		}
 		for _, c := range q.consumers {
-			c.Attributes = append(c.Attributes, intAttr("x_channels_last", cl))
+			c.Attributes = append(c.Attributes, graph.IntAttr("x_channels_last", cl))
 		}
 		os := l.addInit(q.out+"/out_scale", tensor.From([]int{len(q.outScale)}, append([]float32(nil), q.outScale...)))
 		l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QDequantize"), OpType: "QDequantize", Domain: ops.DomainPot,
 			Inputs: []string{q.levelsName, zp, os}, Outputs: []string{q.out},
-			Attributes: []*potv1.Attribute{axis, intAttr("channels_last", cl)}})
+			Attributes: []*potv1.Attribute{axis, graph.IntAttr("channels_last", cl)}})
 	}
 	kept := l.g.Nodes[:0]
 	for _, n := range l.g.Nodes {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/interp"
@@ -138,7 +139,7 @@ func minMaxPlanMode(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix stri
 				t.Fatal(err)
 			}
 			axis, ch := 0, w.Shape[0]
-			if n.GetOpType() == "MatMul" || n.GetOpType() == "Gemm" && attrInt(n, "transB", 0) == 0 {
+			if n.GetOpType() == "MatMul" || n.GetOpType() == "Gemm" && graph.AttrInt(n, "transB", 0) == 0 {
 				axis, ch = 1, w.Shape[1]
 			}
 			inner := tensor.NumElements(w.Shape[axis+1:])

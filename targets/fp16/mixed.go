@@ -2,6 +2,7 @@ package fp16
 
 import (
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // KeepAttr is the attribute Lower sets (integer 1) on the nodes a float16
@@ -11,12 +12,7 @@ const KeepAttr = "pot.disable_fp16_compression"
 
 // KeepsFloat32 reports whether n carries KeepAttr.
 func KeepsFloat32(n *potv1.Node) bool {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == KeepAttr {
-			return a.GetI() != 0
-		}
-	}
-	return false
+	return graph.AttrInt(n, KeepAttr, 0) != 0
 }
 
 // float16MinNormal is the smallest normal half, 2^-14: OpenVINO's
@@ -135,7 +131,7 @@ func (s *scope) markDivWithEps(m marking) {
 				m.nodes[n] = true
 			}
 		case "LpNormalization":
-			if p := attrInt(n, "p", 2); p == 1 || p == 2 {
+			if p := graph.AttrInt(n, "p", 2); p == 1 || p == 2 {
 				m.nodes[n] = true
 			}
 		case "Mul":

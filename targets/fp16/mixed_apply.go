@@ -192,7 +192,7 @@ func setKeep(n *potv1.Node) {
 	}
 	attrs := make([]*potv1.Attribute, 0, len(n.GetAttributes())+1)
 	attrs = append(attrs, n.GetAttributes()...)
-	n.Attributes = append(attrs, &potv1.Attribute{Name: KeepAttr, Type: potv1.Attribute_TYPE_INT, I: 1})
+	n.Attributes = append(attrs, graph.IntAttr(KeepAttr, 1))
 }
 
 // ownSubgraphs gives n its own copies of its subgraph attributes.

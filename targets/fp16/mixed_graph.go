@@ -127,7 +127,7 @@ func outputIsReal(n *potv1.Node, i int, isReal func(string) bool) bool {
 	case "DynamicQuantizeLinear":
 		return i == 1
 	case "Cast":
-		return isRealType(potv1.DataType(attrInt(n, "to", 1)))
+		return isRealType(potv1.DataType(graph.AttrInt(n, "to", 1)))
 	case "CastLike":
 		return in(1)
 	case "Where":
@@ -143,7 +143,7 @@ func outputIsReal(n *potv1.Node, i int, isReal func(string) bool) bool {
 		}
 		return true
 	case "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "EyeLike", "Multinomial", "Bernoulli":
-		if a := attrInt(n, "dtype", -1); a >= 0 {
+		if a := graph.AttrInt(n, "dtype", -1); a >= 0 {
 			return isRealType(potv1.DataType(a))
 		}
 		return n.GetOpType() != "Multinomial" && in(0)
@@ -151,15 +151,6 @@ func outputIsReal(n *potv1.Node, i int, isReal func(string) bool) bool {
 		return true
 	}
 	return in(0)
-}
-
-func attrInt(n *potv1.Node, name string, def int64) int64 {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return a.GetI()
-		}
-	}
-	return def
 }
 
 // constValues returns the values of a constant of the scope — an

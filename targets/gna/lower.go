@@ -166,7 +166,7 @@ func (lw *lowerer) setParams(q *fq) {
 	attrs := make([]*potv1.Attribute, 0, len(n.GetAttributes()))
 	for _, at := range n.GetAttributes() {
 		if at.GetName() == "levels" {
-			at = &potv1.Attribute{Name: "levels", Type: potv1.Attribute_TYPE_INT, I: q.levels}
+			at = graph.IntAttr("levels", q.levels)
 		}
 		attrs = append(attrs, at)
 	}
@@ -273,18 +273,10 @@ func (lw *lowerer) lowerNodes() error {
 
 func gridAttributes(prefix string, g *Grid) []*potv1.Attribute {
 	return []*potv1.Attribute{
-		{Name: prefix + "_scale", Type: potv1.Attribute_TYPE_FLOATS, Floats: float32s(g.Scale)},
-		{Name: prefix + "_lo", Type: potv1.Attribute_TYPE_INT, I: g.Lo},
-		{Name: prefix + "_hi", Type: potv1.Attribute_TYPE_INT, I: g.Hi},
+		graph.FloatsAttr(prefix+"_scale", float32s(g.Scale)),
+		graph.IntAttr(prefix+"_lo", g.Lo),
+		graph.IntAttr(prefix+"_hi", g.Hi),
 	}
-}
-
-func intAttr(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
-
-func floatAttr(name string, v float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOAT, F: v}
 }
 
 func potNode(n *potv1.Node, op string, inputs []string, attrs []*potv1.Attribute) *potv1.Node {
@@ -327,19 +319,12 @@ func (lw *lowerer) affine(n *potv1.Node) ([]*potv1.Node, error) {
 	}
 	attrs := append(gridAttributes("x", gx), gridAttributes("w", gw)...)
 	if matmul {
-		attrs = append(attrs, intAttr("matmul", 1))
+		attrs = append(attrs, graph.IntAttr("matmul", 1))
 	} else {
-		attrs = append(attrs, intAttr("trans_a", graph.AttrInt(n, "transA", 0)), intAttr("trans_b", graph.AttrInt(n, "transB", 0)),
-			floatAttr("alpha", attrFloat(n, "alpha", 1)), floatAttr("beta", attrFloat(n, "beta", 1)))
+		attrs = append(attrs, graph.IntAttr("trans_a", graph.AttrInt(n, "transA", 0)), graph.IntAttr("trans_b", graph.AttrInt(n, "transB", 0)),
+			graph.FloatAttr("alpha", graph.AttrFloat(n, "alpha", 1)), graph.FloatAttr("beta", graph.AttrFloat(n, "beta", 1)))
 	}
 	return []*potv1.Node{potNode(n, "GnaAffine", append([]string(nil), in...), attrs)}, nil
-}
-
-func attrFloat(n *potv1.Node, name string, def float32) float32 {
-	if a := graph.Attr(n, name); a != nil {
-		return a.GetF()
-	}
-	return def
 }
 
 // conv lowers Conv with a quantized input and constant quantized weights.
@@ -394,7 +379,7 @@ func (lw *lowerer) eltwise(n *potv1.Node) ([]*potv1.Node, error) {
 	if activations == 0 {
 		return nil, nil
 	}
-	attrs := []*potv1.Attribute{{Name: "op", Type: potv1.Attribute_TYPE_STRING, S: []byte(n.GetOpType())}}
+	attrs := []*potv1.Attribute{graph.StringAttr("op", n.GetOpType())}
 	attrs = append(attrs, gridAttributes("a", grids[0])...)
 	attrs = append(attrs, gridAttributes("b", grids[1])...)
 	return append([]*potv1.Node{potNode(n, "GnaEltwise", in, attrs)}, extra...), nil
@@ -425,7 +410,7 @@ func (lw *lowerer) weightQuantizer(n *potv1.Node, input int, c *potv1.Tensor) (*
 	fqNode := &potv1.Node{Name: base, OpType: plan.FakeQuantizeOp, Domain: plan.FakeQuantizeDomain,
 		Inputs:     []string{c.GetName(), inits[0].GetName(), inits[1].GetName(), inits[2].GetName()},
 		Outputs:    []string{out},
-		Attributes: []*potv1.Attribute{intAttr("levels", 2*Int16Hi+1), intAttr("axis", 1)}}
+		Attributes: []*potv1.Attribute{graph.IntAttr("levels", 2*Int16Hi+1), graph.IntAttr("axis", 1)}}
 	for _, t := range inits {
 		lw.inits[t.GetName()] = t
 	}
@@ -460,11 +445,11 @@ func (lw *lowerer) activation(n *potv1.Node) ([]*potv1.Node, error) {
 	} else {
 		gout = int16Grid(gout)
 	}
-	attrs := []*potv1.Attribute{{Name: "func", Type: potv1.Attribute_TYPE_STRING, S: []byte(n.GetOpType())}, intAttr("axis", int64(axis))}
+	attrs := []*potv1.Attribute{graph.StringAttr("func", n.GetOpType()), graph.IntAttr("axis", int64(axis))}
 	attrs = append(attrs, gridAttributes("in", gi)...)
 	attrs = append(attrs, gridAttributes("out", gout)...)
 	if len(params) > 0 {
-		attrs = append(attrs, &potv1.Attribute{Name: "params", Type: potv1.Attribute_TYPE_FLOATS, Floats: float32s(params)})
+		attrs = append(attrs, graph.FloatsAttr("params", float32s(params)))
 	}
 	return []*potv1.Node{potNode(n, "GnaActivation", []string{in[0]}, attrs)}, nil
 }
@@ -551,8 +536,8 @@ func (lw *lowerer) activationParams(n *potv1.Node) ([]float64, int, error) {
 		return out, axis, nil
 	case "Clip":
 		lo, hi := math.Inf(-1), math.Inf(1)
-		if graph.Attr(n, "min") != nil || graph.Attr(n, "max") != nil {
-			lo, hi = float64(attrFloat(n, "min", float32(math.Inf(-1)))), float64(attrFloat(n, "max", float32(math.Inf(1))))
+		if graph.HasAttr(n, "min") || graph.HasAttr(n, "max") {
+			lo, hi = float64(graph.AttrFloat(n, "min", float32(math.Inf(-1)))), float64(graph.AttrFloat(n, "max", float32(math.Inf(1))))
 		}
 		for i, dst := range []*float64{&lo, &hi} {
 			v, err := constant(i + 1)
@@ -591,6 +576,6 @@ func (lw *lowerer) mean(n *potv1.Node) ([]*potv1.Node, error) {
 		Outputs: append([]string{sum}, n.GetOutputs()[1:]...), Attributes: n.GetAttributes()}
 	r := &potv1.Node{Name: n.GetName() + "/gna_round", OpType: "GnaRound", Domain: plan.FakeQuantizeDomain,
 		Inputs: []string{sum}, Outputs: []string{out},
-		Attributes: []*potv1.Attribute{floatAttr("scale", float32(g.Scale[0])), intAttr("lo", Int16Lo), intAttr("hi", Int16Hi)}}
+		Attributes: []*potv1.Attribute{graph.FloatAttr("scale", float32(g.Scale[0])), graph.IntAttr("lo", Int16Lo), graph.IntAttr("hi", Int16Hi)}}
 	return []*potv1.Node{c, r}, nil
 }
