@@ -427,7 +427,7 @@ func (s *scope) newNode(op, base string, inputs []string, outputs int) *potv1.No
 
 func (s *scope) learn(n *potv1.Node) {
 	if n.GetOpType() == "Constant" && isDefaultDomain(n.GetDomain()) && len(n.GetOutputs()) == 1 {
-		if a := attr(n, "value"); a != nil && a.GetT() != nil {
+		if a := graph.Attr(n, "value"); a != nil && a.GetT() != nil {
 			s.consts[n.GetOutputs()[0]] = a.GetT()
 		}
 	}
