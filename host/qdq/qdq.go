@@ -230,7 +230,7 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 	dqOut := e.unique(src + "_dequantized")
 	axis := []*potv1.Attribute(nil)
 	if perAxis {
-		axis = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(q.GetAxis())}}
+		axis = []*potv1.Attribute{graph.IntAttr("axis", int64(q.GetAxis()))}
 	}
 	e.added[scope] = append(e.added[scope],
 		&potv1.Node{Name: e.unique(src + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{src, scale, zero}, Outputs: []string{qOut}, Attributes: axis},
@@ -360,7 +360,7 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	dqOut := e.unique(name + "_dequantized")
 	var attrs []*potv1.Attribute
 	if perAxis {
-		attrs = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(axis)}}
+		attrs = []*potv1.Attribute{graph.IntAttr("axis", int64(axis))}
 	}
 	e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain,
 		Inputs: []string{qName, scale, zero}, Outputs: []string{dqOut}, Attributes: attrs})
@@ -429,7 +429,7 @@ func (e *exporter) biases() {
 		out := e.unique(name + "_dequantized")
 		e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
 			Inputs: []string{qName, scale, zero}, Outputs: []string{out},
-			Attributes: []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: 0}}})
+			Attributes: []*potv1.Attribute{graph.IntAttr("axis", 0)}})
 		n.Inputs[2] = out
 		e.stats.Biases++
 	}

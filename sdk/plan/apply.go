@@ -322,8 +322,8 @@ func fakeQuantize(q *potv1.Quantizer, src, dst string) (*potv1.Node, []*potv1.Te
 		Inputs:  []string{src, inits[0].Name, inits[1].Name, inits[2].Name},
 		Outputs: []string{dst},
 		Attributes: []*potv1.Attribute{
-			{Name: "levels", Type: potv1.Attribute_TYPE_INT, I: p.Levels},
-			{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(p.Axis)},
+			graph.IntAttr("levels", p.Levels),
+			graph.IntAttr("axis", int64(p.Axis)),
 		},
 	}
 	return n, inits, nil
