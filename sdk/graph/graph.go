@@ -1,12 +1,9 @@
 package graph
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
-	"unsafe"
 
 	"github.com/potgo/pot/proto/potv1"
 )
@@ -204,61 +201,6 @@ func (x *Index) IsGraphInput(tensor string) bool { return x.inputs[tensor] }
 
 // IsGraphOutput reports whether a tensor is an output of the main graph.
 func (x *Index) IsGraphOutput(tensor string) bool { return x.outputs[tensor] }
-
-// Float32s decodes a float32 tensor's data.
-func Float32s(t *potv1.Tensor) ([]float32, error) {
-	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
-		return nil, fmt.Errorf("tensor %q is %v, not float32", t.GetName(), t.GetDtype())
-	}
-	raw := t.GetData()
-	if len(raw)%4 != 0 || int64(len(raw)/4) != NumElements(t.GetDims()) {
-		return nil, fmt.Errorf("tensor %q: %d data bytes for dims %v", t.GetName(), len(raw), t.GetDims())
-	}
-	v := make([]float32, len(raw)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return v, nil
-}
-
-// Float32View is Float32s without a copy where the machine allows (a
-// little-endian machine and 4-byte aligned data): the values are read in
-// place from t's data, which the caller must then neither modify through
-// the result nor change while using it. It copies otherwise. Use it to
-// read large weights.
-func Float32View(t *potv1.Tensor) ([]float32, error) {
-	raw := t.GetData()
-	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || len(raw) == 0 || !nativeLittleEndian ||
-		uintptr(unsafe.Pointer(&raw[0]))%4 != 0 || len(raw)%4 != 0 || int64(len(raw)/4) != NumElements(t.GetDims()) {
-		return Float32s(t)
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), len(raw)/4), nil
-}
-
-// nativeLittleEndian tells whether the machine stores numbers as the wire
-// format does.
-var nativeLittleEndian = func() bool {
-	x := uint16(1)
-	return *(*byte)(unsafe.Pointer(&x)) == 1
-}()
-
-// FloatTensor builds a float32 tensor.
-func FloatTensor(name string, dims []int64, v []float32) *potv1.Tensor {
-	raw := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
-	}
-	return &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: append([]int64(nil), dims...), Data: raw}
-}
-
-// NumElements is the product of dims.
-func NumElements(dims []int64) int64 {
-	n := int64(1)
-	for _, d := range dims {
-		n *= d
-	}
-	return n
-}
 
 // Opset returns the version of the default ONNX domain the graph
 // imports (0 when absent).
