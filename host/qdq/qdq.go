@@ -296,18 +296,16 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	if w == nil {
 		return fmt.Errorf("weights %q of node %q are not constant", name, n.GetName())
 	}
-	if w.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
-		return fmt.Errorf("weights %q are %v, not float32", name, w.GetDtype())
+	// The float weights are read in place where their data is aligned
+	// (Float32View) and the levels written straight into the storage
+	// type: a large model's weights are not copied.
+	vals, err := graph.Float32View(w)
+	if err != nil {
+		return fmt.Errorf("weights of node %q: %w", n.GetName(), err)
 	}
-	raw := w.GetData()
+	defer filemap.Release(w.GetData())
 	dims := w.GetDims()
-	count := len(raw) / 4
-	if len(raw)%4 != 0 || int64(count) != graph.NumElements(dims) {
-		return fmt.Errorf("weights %q: %d data bytes for dims %v", name, len(raw), dims)
-	}
-	// The float weights are read in place and the levels written straight
-	// into the storage type: a large model's weights are not copied.
-	defer filemap.Release(raw)
+	count := len(vals)
 	axis := int(q.GetAxis())
 	channels, inner, outer := 1, count, 1
 	if perAxis {
@@ -325,9 +323,10 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	// Per-axis DequantizeLinear needs opset 13: before it, the quantized
 	// values are stored as float, which computes the same numbers.
 	folded := perAxis && e.opset < 13
-	var out *potv1.Tensor
+	var out *potv1.Tensor // the levels in the storage type,
+	var fq []float32      // or, folded, the fake-quantized values
 	if folded {
-		out = &potv1.Tensor{Name: e.unique(name + "_fakequant"), Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: append([]int64(nil), dims...), Data: make([]byte, len(raw))}
+		out, fq = &potv1.Tensor{Name: e.unique(name + "_fakequant")}, make([]float32, count)
 	} else {
 		out = intTensor(e.unique(name+"_quantized"), dt, dims, nil, count)
 	}
@@ -337,16 +336,18 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 			s, z := pr.Scale[c], pr.Zero[c]
 			for k := 0; k < inner; k++ {
 				i := (o*channels+c)*inner + k
-				v := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-				lvl := math.RoundToEven(float64(v/s)) + float64(z)
+				lvl := math.RoundToEven(float64(vals[i]/s)) + float64(z)
 				lvl = math.Max(0, math.Min(float64(pr.Levels-1), lvl))
 				if folded {
-					binary.LittleEndian.PutUint32(out.Data[4*i:], math.Float32bits(float32(lvl-float64(z))*pr.OutScale[c]))
+					fq[i] = float32(lvl-float64(z)) * pr.OutScale[c]
 				} else {
 					put(i, int64(lvl)+pr.LevelLow)
 				}
 			}
 		}
+	}
+	if folded {
+		out = graph.FloatTensor(out.GetName(), dims, fq)
 	}
 	e.inits[scope] = append(e.inits[scope], out)
 	if folded {

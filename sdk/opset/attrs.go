@@ -91,15 +91,6 @@ func setInput(n *potv1.Node, i int, name string) {
 	n.Inputs[i] = name
 }
 
-// int64Tensor is a tensor of int64 values.
-func int64Tensor(dims []int64, v []int64) *potv1.Tensor {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(x))
-	}
-	return &potv1.Tensor{Dtype: potv1.DataType_DATA_TYPE_INT64, Dims: append([]int64{}, dims...), Data: b}
-}
-
 // floatTensor is a tensor of one of the floating types holding v.
 func floatTensor(dt potv1.DataType, dims []int64, v []float64) (*potv1.Tensor, error) {
 	var b []byte

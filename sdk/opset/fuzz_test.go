@@ -83,7 +83,7 @@ func fuzzGraph(r *bytes, depth int, names *int, tensors []string) *potv1.Graph {
 			for i, v := range vals {
 				ints[i] = int64(v)
 			}
-			t = int64Tensor(dims, ints)
+			t = graph.Int64Tensor("", dims, ints)
 		} else {
 			t, _ = floatTensor(potv1.DataType_DATA_TYPE_FLOAT, dims, vals)
 		}

@@ -520,7 +520,7 @@ func (s *scope) isInput(name string) bool {
 
 // int64s adds a 1-D int64 initializer.
 func (s *scope) int64s(base string, v []int64) string {
-	return s.constant(base, int64Tensor([]int64{int64(len(v))}, v))
+	return s.constant(base, graph.Int64Tensor("", []int64{int64(len(v))}, v))
 }
 
 // floatType returns the element type of a tensor that must be a floating
