@@ -32,6 +32,7 @@ type Index struct {
 	constOut  map[string]*potv1.Tensor  // outputs of Constant nodes
 	declared  map[string]potv1.DataType // element types of value infos, any scope
 	types     map[string]potv1.DataType // ValueType's memo
+	oneScope  bool                      // NewScopeIndex's: subgraphs are not indexed
 }
 
 // Port is one input of a node.
@@ -52,8 +53,17 @@ type Scope struct {
 }
 
 // NewIndex indexes g and its subgraphs.
-func NewIndex(g *potv1.Graph) *Index {
-	x := &Index{G: g, nodes: map[string]*potv1.Node{}, scopes: map[string]Scope{}, defined: map[string]*potv1.Graph{},
+func NewIndex(g *potv1.Graph) *Index { return newIndex(g, false) }
+
+// NewScopeIndex indexes g alone, for a rewrite that takes one graph at a
+// time: the nodes of its subgraphs are not indexed, so they are no
+// consumers of g's values, and a value of an enclosing graph has no
+// producer. The values g's subgraphs read from it are
+// ImplicitInputs of its nodes.
+func NewScopeIndex(g *potv1.Graph) *Index { return newIndex(g, true) }
+
+func newIndex(g *potv1.Graph, oneScope bool) *Index {
+	x := &Index{oneScope: oneScope, G: g, nodes: map[string]*potv1.Node{}, scopes: map[string]Scope{}, defined: map[string]*potv1.Graph{},
 		producer: map[string]*potv1.Node{}, consumers: map[string][]Port{},
 		inits: map[string]*potv1.Tensor{}, inputs: map[string]bool{}, outputs: map[string]bool{}, constOut: map[string]*potv1.Tensor{},
 		declared: map[string]potv1.DataType{}, types: map[string]potv1.DataType{}}
@@ -116,7 +126,7 @@ func (x *Index) add(g *potv1.Graph, sc Scope) {
 		}
 		for _, a := range n.GetAttributes() {
 			for _, sg := range append([]*potv1.Graph{a.GetG()}, a.GetGraphs()...) {
-				if sg != nil {
+				if sg != nil && !x.oneScope {
 					x.add(sg, Scope{Graph: sg, Parent: n, Attr: a.GetName(), Depth: sc.Depth + 1})
 				}
 			}

@@ -189,3 +189,41 @@ func TestValueType(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeIndex indexes one graph at a time: the main graph of nested()
+// without its branches, then the then branch, whose reads of the main
+// graph's values have no producer there.
+func TestScopeIndex(t *testing.T) {
+	g := nested()
+	main := graph.NewScopeIndex(g)
+	then := graph.NewScopeIndex(graph.Attr(g.Nodes[1], "then_branch").GetG())
+	ports := func(ps []graph.Port) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, fmt.Sprintf("%s:%d", p.Node.GetName(), p.Input))
+		}
+		return fmt.Sprint(out)
+	}
+	for _, tc := range []struct {
+		what, got, want string
+	}{
+		{"main nodes", names(main.Nodes()), "relu if"},
+		{"main readers of a (all in branches)", ports(main.Consumers("a")), "[]"},
+		{"main readers of c", ports(main.Consumers("c")), "[if:0]"},
+		{"main producer of a", main.Producer("a").GetName(), "relu"},
+		{"main producer of g (a branch's)", main.Producer("g").GetName(), ""},
+		{"main initializer k (a branch's)", main.Initializer("k").GetName(), ""},
+		{"main initializer w", main.Initializer("w").GetName(), "w"},
+		{"then nodes", names(then.Nodes()), "gemm scale loop"},
+		{"then readers of a", ports(then.Consumers("a")), "[gemm:0 loop:2]"},
+		{"then readers of m (the loop body's)", ports(then.Consumers("m")), "[]"},
+		{"then producer of a (the main graph's)", then.Producer("a").GetName(), ""},
+		{"then producer of m", then.Producer("m").GetName(), "scale"},
+		{"then defines v (the body's)", then.DefiningGraph("v").GetName(), ""},
+		{"then defines k", then.DefiningGraph("k").GetName(), "then"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.what, tc.got, tc.want)
+		}
+	}
+}
