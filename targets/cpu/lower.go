@@ -181,7 +181,7 @@ func (l *lowerer) traceInput(t string, allowed map[string]bool) (*actQuant, []*p
 			}
 			return q, chain
 		}
-		p := l.producer[t]
+		p := l.ix.Producer(t)
 		if p == nil || (p.GetDomain() != "" && p.GetDomain() != "ai.onnx") || !allowed[p.GetOpType()] || len(p.GetInputs()) == 0 {
 			return nil, nil
 		}
@@ -342,11 +342,11 @@ func (l *lowerer) planOutput(j *job) {
 // hardSwish recognizes o read by exactly a HardSigmoid and the Mul of o
 // by that HardSigmoid's output (hard-swish as exported from PyTorch).
 func (l *lowerer) hardSwish(o string) (hs, mul *potv1.Node, ok bool) {
-	if l.outputs[o] || len(l.consumers[o]) != 2 {
+	if l.outputs[o] || len(l.ix.Consumers(o)) != 2 {
 		return nil, nil, false
 	}
-	for _, c := range l.consumers[o] {
-		if isONNX(c) && c.GetOpType() == "HardSigmoid" && len(c.GetInputs()) == 1 && len(c.GetOutputs()) == 1 {
+	for _, p := range l.ix.Consumers(o) {
+		if c := p.Node; isONNX(c) && c.GetOpType() == "HardSigmoid" && len(c.GetInputs()) == 1 && len(c.GetOutputs()) == 1 {
 			hs = c
 		}
 	}
@@ -398,8 +398,8 @@ func (l *lowerer) quantAfter(t string) *actQuant {
 	switch {
 	case next.GetDomain() == plan.FakeQuantizeDomain && next.GetOpType() == plan.FakeQuantizeOp:
 		q = l.actQuant(next.Outputs[0])
-	case isONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.consumers[next.Outputs[0]]) == 1:
-		q = l.actQuant(l.consumers[next.Outputs[0]][0].Outputs[0])
+	case isONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.ix.Consumers(next.Outputs[0])) == 1:
+		q = l.actQuant(l.ix.Consumers(next.Outputs[0])[0].Node.Outputs[0])
 	}
 	if q == nil || q.in != t || q.producedBy != nil {
 		return nil
@@ -439,7 +439,7 @@ func (l *lowerer) emitAdd(j *addJob) {
 		return l.addInit(base+"/"+name, tensor.From([]int{1}, []float32{v}))
 	}
 	scalarI := func(name string, v int32) string { return l.addInit(base+"/"+name, tensor.From([]int{1}, []int32{v})) }
-	op := &potv1.Node{Name: l.unique(j.node.GetName() + "/int8"), OpType: "QAdd", Domain: ops.DomainPot,
+	op := &potv1.Node{Name: l.names.Name(j.node.GetName() + "/int8"), OpType: "QAdd", Domain: ops.DomainPot,
 		Inputs: []string{l.levelsOf(j.a), scalarI("a_zero_point", j.a.zp[0]), scalarF("a_scale", j.a.outScale[0]),
 			l.levelsOf(j.b), scalarI("b_zero_point", j.b.zp[0]), scalarF("b_scale", j.b.outScale[0]),
 			scalarF("y_scale", j.out.scale[0]), scalarI("y_zero_point", j.out.zp[0])},
@@ -463,10 +463,10 @@ func (l *lowerer) emitAdd(j *addJob) {
 // single returns the only reader of t, or nil when t has several, none,
 // or is a graph output.
 func (l *lowerer) single(t string) *potv1.Node {
-	if l.outputs[t] || len(l.consumers[t]) != 1 {
+	if l.outputs[t] || len(l.ix.Consumers(t)) != 1 {
 		return nil
 	}
-	return l.consumers[t][0]
+	return l.ix.Consumers(t)[0].Node
 }
 
 func isONNX(n *potv1.Node) bool { return n.GetDomain() == "" || n.GetDomain() == "ai.onnx" }
@@ -502,7 +502,7 @@ func (l *lowerer) actBounds(n *potv1.Node) (lo, hi float32, ok bool) {
 // when no integer operator writes it.
 func (l *lowerer) levelsOf(q *actQuant) string {
 	if q.levelsName == "" {
-		q.levelsName = l.unique(q.out + "/levels")
+		q.levelsName = l.names.Name(q.out + "/levels")
 	}
 	return q.levelsName
 }
@@ -516,8 +516,8 @@ func (l *lowerer) emit(j *job) error {
 			in = name
 			continue
 		}
-		out := l.unique(c.Outputs[0] + "/levels")
-		cp := &potv1.Node{Name: l.unique(c.GetName() + "/levels"), OpType: c.GetOpType(), Domain: c.GetDomain(),
+		out := l.names.Name(c.Outputs[0] + "/levels")
+		cp := &potv1.Node{Name: l.names.Name(c.GetName() + "/levels"), OpType: c.GetOpType(), Domain: c.GetDomain(),
 			Attributes: c.GetAttributes(), Inputs: append([]string{in}, c.Inputs[1:]...), Outputs: []string{out}}
 		l.added = append(l.added, cp)
 		l.chain[c.GetName()] = out
@@ -542,7 +542,7 @@ func (l *lowerer) emit(j *job) error {
 	inputs := []string{in, l.addInit(base+"/w", wt), l.addInit(base+"/b", tensor.From([]int{M}, bias)),
 		l.addInit(base+"/x_zero_point", tensor.From([]int{len(xzp)}, append([]int32(nil), xzp...))),
 		l.addInit(base+"/acc_scale", tensor.From([]int{M}, acc))}
-	op := &potv1.Node{Name: l.unique(n.GetName() + "/int8"), Domain: ops.DomainPot, Inputs: inputs}
+	op := &potv1.Node{Name: l.names.Name(n.GetName() + "/int8"), Domain: ops.DomainPot, Inputs: inputs}
 	if j.matmul {
 		op.OpType = "QMatMul"
 	} else {
@@ -646,7 +646,7 @@ func (l *lowerer) finish() {
 		zp := l.addInit(q.out+"/zero_point", tensor.From([]int{len(q.zp)}, append([]int32(nil), q.zp...)))
 		if q.producedBy == nil {
 			s := l.addInit(q.out+"/scale", tensor.From([]int{len(q.scale)}, append([]float32(nil), q.scale...)))
-			l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QLevels"), OpType: "QLevels", Domain: ops.DomainPot,
+			l.added = append(l.added, &potv1.Node{Name: l.names.Name(q.out + "/QLevels"), OpType: "QLevels", Domain: ops.DomainPot,
 				Inputs: []string{q.in, s, zp}, Outputs: []string{q.levelsName},
 				Attributes: []*potv1.Attribute{graph.IntAttr("levels", int64(q.levels)), axis, graph.IntAttr("channels_last", cl)}})
 		} else if q.producedBy.GetOpType() != "QAdd" {
@@ -656,7 +656,7 @@ func (l *lowerer) finish() {
 			c.Attributes = append(c.Attributes, graph.IntAttr("x_channels_last", cl))
 		}
 		os := l.addInit(q.out+"/out_scale", tensor.From([]int{len(q.outScale)}, append([]float32(nil), q.outScale...)))
-		l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QDequantize"), OpType: "QDequantize", Domain: ops.DomainPot,
+		l.added = append(l.added, &potv1.Node{Name: l.names.Name(q.out + "/QDequantize"), OpType: "QDequantize", Domain: ops.DomainPot,
 			Inputs: []string{q.levelsName, zp, os}, Outputs: []string{q.out},
 			Attributes: []*potv1.Attribute{axis, graph.IntAttr("channels_last", cl)}})
 	}
@@ -674,5 +674,5 @@ func (l *lowerer) finish() {
 	if !hasPot {
 		l.root.Opsets = append(l.root.Opsets, &potv1.OpsetImport{Domain: ops.DomainPot, Version: 1})
 	}
-	l.removeDead()
+	graph.RemoveUnused(l.g, func(name string) bool { return l.outputs[name] })
 }

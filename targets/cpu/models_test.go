@@ -124,7 +124,7 @@ func minMaxPlan(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix string) 
 // ones (the zero on the nearest level).
 func minMaxPlanMode(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix string, asym bool) *potv1.QuantizationPlan {
 	t.Helper()
-	x := newIndex(g)
+	x := graph.NewIndex(g)
 	var acts []string
 	seen := map[string]bool{}
 	p := &potv1.QuantizationPlan{}
@@ -134,7 +134,7 @@ func minMaxPlanMode(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix stri
 		switch n.GetOpType() {
 		case "Conv", "Gemm", "MatMul":
 			ins = []int{0}
-			w, err := rt.FromProto(x.inits[n.Inputs[1]])
+			w, err := rt.FromProto(x.Initializer(n.Inputs[1]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func minMaxPlanMode(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix stri
 			ins = []int{0, 1}
 		}
 		for _, i := range ins {
-			if s := n.Inputs[i]; !seen[s] && x.inits[s] == nil {
+			if s := n.Inputs[i]; !seen[s] && x.Initializer(s) == nil {
 				seen[s] = true
 				acts = append(acts, s)
 			}

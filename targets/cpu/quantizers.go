@@ -35,7 +35,7 @@ func (q *actQuant) perChannel() bool { return len(q.scale) > 1 }
 
 // findActQuant returns the activation quantizer whose float output is t.
 func (x *index) findActQuant(t string) *actQuant {
-	n := x.producer[t]
+	n := x.ix.Producer(t)
 	if n == nil {
 		return nil
 	}
@@ -101,9 +101,9 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 	if len(dq.GetInputs()) < 2 || len(dq.GetOutputs()) != 1 {
 		return nil
 	}
-	qn := x.producer[dq.Inputs[0]]
+	qn := x.ix.Producer(dq.Inputs[0])
 	if qn == nil || qn.GetOpType() != "QuantizeLinear" || (qn.GetDomain() != "" && qn.GetDomain() != "ai.onnx") ||
-		len(qn.GetOutputs()) != 1 || len(x.consumers[qn.Outputs[0]]) != 1 || x.outputs[qn.Outputs[0]] {
+		len(qn.GetOutputs()) != 1 || len(x.ix.Consumers(qn.Outputs[0])) != 1 || x.outputs[qn.Outputs[0]] {
 		return nil
 	}
 	if x.constant(qn.Inputs[0]) != nil {
@@ -188,7 +188,7 @@ type weights struct {
 // integers; nil when the tensor is not such a weight or its levels do
 // not fit int8.
 func (x *index) findWeights(t string) *weights {
-	n := x.producer[t]
+	n := x.ix.Producer(t)
 	if n == nil || len(n.GetInputs()) < 2 {
 		return nil
 	}
