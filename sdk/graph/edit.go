@@ -16,12 +16,16 @@ type Namer struct {
 
 // NewNamer returns a Namer that avoids every name g uses, in g and its
 // subgraphs at any depth: the names of nodes and of their outputs, and
-// those of the graphs' inputs and initializers.
+// those of the graphs' inputs, outputs, value infos and initializers (a
+// value info may describe a value no node writes any more: a new value
+// of that name would take its type and shape).
 func NewNamer(g *potv1.Graph) *Namer {
 	nm := &Namer{used: map[string]bool{}}
 	for _, sg := range Graphs(g) {
-		for _, vi := range sg.GetInputs() {
-			nm.used[vi.GetName()] = true
+		for _, vis := range [][]*potv1.ValueInfo{sg.GetInputs(), sg.GetOutputs(), sg.GetValueInfo()} {
+			for _, vi := range vis {
+				nm.used[vi.GetName()] = true
+			}
 		}
 		for _, t := range sg.GetInitializers() {
 			nm.used[t.GetName()] = true
@@ -37,7 +41,7 @@ func NewNamer(g *potv1.Graph) *Namer {
 }
 
 // Use marks a name as taken (one the caller gave without Name, or that
-// NewNamer does not see, such as a graph output's or a value info's).
+// NewNamer does not see).
 func (nm *Namer) Use(name string) { nm.used[name] = true }
 
 // Name returns base, or base with the first numeric suffix ("_1", "_2",

@@ -10,9 +10,12 @@ import (
 
 // TestNamer names new values of LeNet and of a graph with subgraphs:
 // a free base stays as it is; a taken one gets the first free suffix,
-// whatever takes it (a node, a node's output, an initializer or an input,
-// of any scope, or an earlier Name or Use).
+// whatever takes it (a node, a node's output, an initializer, an input or
+// a value info, of any scope, or an earlier Name or Use).
 func TestNamer(t *testing.T) {
+	// A value info left from a value since removed.
+	stale := lenet(t)
+	stale.ValueInfo = append(stale.ValueInfo, &potv1.ValueInfo{Name: "/f1/Gemm_output_0_quantized"})
 	for _, tc := range []struct {
 		g     *potv1.Graph
 		use   []string
@@ -24,6 +27,7 @@ func TestNamer(t *testing.T) {
 		// LeNet has /Relu, /Relu_1 and /Relu_2.
 		{lenet(t), nil, []string{"/Relu", "/Relu_1"}, "[/Relu_3 /Relu_1_1]"},
 		{lenet(t), []string{"x_quantized", "x_quantized_1"}, []string{"x_quantized"}, "[x_quantized_2]"},
+		{stale, nil, []string{"/f1/Gemm_output_0_quantized"}, "[/f1/Gemm_output_0_quantized_1]"},
 		// k is an initializer of a branch, v2 the output of a loop body's
 		// node, i an input of the body, loop a node of the branch.
 		{nested(), nil, []string{"k", "v2", "i", "loop", "body"}, "[k_1 v2_1 i_1 loop_1 body]"},

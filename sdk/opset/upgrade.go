@@ -103,7 +103,7 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 	case from == to:
 		return g, &Report{From: from, To: to}, nil
 	}
-	u := &upgrader{from: from, to: to, names: map[string]bool{}, used: map[string]int{}, report: &Report{From: from, To: to}}
+	u := &upgrader{from: from, to: to, used: map[string]int{}, report: &Report{From: from, To: to}}
 	var errs []error
 	u.check(g, "", &errs)
 	if len(errs) > 0 {
@@ -113,6 +113,7 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 		return nil, nil, fmt.Errorf("cannot upgrade the model from ONNX opset %d to %d: %w", from, to, errors.Join(errs...))
 	}
 	out := cloneGraph(g)
+	u.names = graph.NewNamer(out)
 	u.collect(out)
 	u.floatType = singleFloatType(out)
 	if err := u.graph(out, nil, ""); err != nil {
@@ -152,8 +153,8 @@ func cloneGraph(g *potv1.Graph) *potv1.Graph {
 
 type upgrader struct {
 	from, to int64
-	// names holds every node and tensor name of the model.
-	names map[string]bool
+	// names gives new names, unused anywhere in the model.
+	names *graph.Namer
 	// used counts, per tensor, the node inputs that read it and the graph
 	// outputs that return it.
 	used   map[string]int
@@ -222,29 +223,17 @@ func forSubgraphs(n *potv1.Node, path string, f func(*potv1.Graph, string)) {
 	}
 }
 
-// collect records every name of the model and the tensors it reads.
+// collect counts the reads of every tensor of the model, and takes the
+// names nodes read besides those the Namer took (a read of a value
+// nothing defines).
 func (u *upgrader) collect(g *potv1.Graph) {
-	for _, vi := range g.GetInputs() {
-		u.names[vi.GetName()] = true
-	}
 	for _, vi := range g.GetOutputs() {
-		u.names[vi.GetName()] = true
 		u.used[vi.GetName()]++
 	}
-	for _, vi := range g.GetValueInfo() {
-		u.names[vi.GetName()] = true
-	}
-	for _, t := range g.GetInitializers() {
-		u.names[t.GetName()] = true
-	}
 	for _, n := range g.GetNodes() {
-		u.names[n.GetName()] = true
 		for _, s := range n.GetInputs() {
-			u.names[s] = true
+			u.names.Use(s)
 			u.used[s]++
-		}
-		for _, s := range n.GetOutputs() {
-			u.names[s] = true
 		}
 		forSubgraphs(n, "", func(sg *potv1.Graph, _ string) { u.collect(sg) })
 	}
@@ -287,12 +276,7 @@ func (u *upgrader) fresh(base string) string {
 	if base == "" {
 		base = "upgrade"
 	}
-	name := base
-	for i := 1; u.names[name]; i++ {
-		name = fmt.Sprintf("%s_%d", base, i)
-	}
-	u.names[name] = true
-	return name
+	return u.names.Name(base)
 }
 
 // scope is one graph being upgraded.

@@ -1,8 +1,6 @@
 package fp16
 
 import (
-	"fmt"
-
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
@@ -31,44 +29,15 @@ const ConvertSuffix = "/fp16"
 // It returns the names of the initializers, of g or of its subgraphs, to
 // leave in float32 (ONNX names are unique across a model's graphs).
 func keepFloat32(g *potv1.Graph, named map[string]bool) map[string]bool {
-	k := &keeper{used: map[string]bool{}, inits: map[string]bool{}, named: named}
-	k.collectNames(g)
+	k := &keeper{names: graph.NewNamer(g), inits: map[string]bool{}, named: named}
 	k.scope(g, true)
 	return k.inits
 }
 
 type keeper struct {
-	used  map[string]bool // value and node names of the whole model
+	names *graph.Namer // new names, unused in the whole model
 	inits map[string]bool
 	named map[string]bool // nodes the device keeps in float32 on request
-}
-
-func (k *keeper) collectNames(g *potv1.Graph) {
-	for _, vi := range append(append(append([]*potv1.ValueInfo{}, g.GetInputs()...), g.GetOutputs()...), g.GetValueInfo()...) {
-		k.used[vi.GetName()] = true
-	}
-	for _, t := range g.GetInitializers() {
-		k.used[t.GetName()] = true
-	}
-	for _, n := range g.GetNodes() {
-		k.used[n.GetName()] = true
-		for _, o := range n.GetOutputs() {
-			k.used[o] = true
-		}
-		for _, sg := range graph.Subgraphs(n) {
-			k.collectNames(sg)
-		}
-	}
-}
-
-// unique returns base, or base with a numeric suffix, unused in the model.
-func (k *keeper) unique(base string) string {
-	name := base
-	for i := 1; k.used[name]; i++ {
-		name = fmt.Sprintf("%s_%d", base, i)
-	}
-	k.used[name] = true
-	return name
 }
 
 // scope marks one graph, inserts its converts and recurses into its
@@ -150,8 +119,8 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 		if len(readers) == 0 && len(implicit[v.name]) == 0 {
 			continue
 		}
-		half := k.unique(v.name + ConvertSuffix)
-		conv := &potv1.Node{Name: k.unique("fp16/convert/" + v.name), OpType: "Identity", Inputs: []string{v.name}, Outputs: []string{half}}
+		half := k.names.Name(v.name + ConvertSuffix)
+		conv := &potv1.Node{Name: k.names.Name("fp16/convert/" + v.name), OpType: "Identity", Inputs: []string{v.name}, Outputs: []string{half}}
 		if v.producer == nil {
 			first = append(first, conv)
 		} else {
