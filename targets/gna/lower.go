@@ -62,31 +62,19 @@ func (l Lowering) Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applie
 	return a, nil
 }
 
+// lowerer rewrites g. x indexes g as it was: what the lowering adds (the
+// refitted quantizer parameters, the quantizers of constant operands) is
+// never looked up.
 type lowerer struct {
-	g         *potv1.Graph
-	inits     map[string]*potv1.Tensor
-	producer  map[string]*potv1.Node
-	consumers map[string][]*potv1.Node
-	grids     map[string]*Grid // FakeQuantize outputs
-	float     []string
-	added     []*potv1.Node
+	g     *potv1.Graph
+	x     *graph.Index
+	grids map[string]*Grid // FakeQuantize outputs
+	float []string
+	added []*potv1.Node
 }
 
 func newLowerer(g *potv1.Graph) *lowerer {
-	lw := &lowerer{g: g, inits: map[string]*potv1.Tensor{}, producer: map[string]*potv1.Node{},
-		consumers: map[string][]*potv1.Node{}, grids: map[string]*Grid{}}
-	for _, t := range g.GetInitializers() {
-		lw.inits[t.GetName()] = t
-	}
-	for _, n := range g.GetNodes() {
-		for _, o := range n.GetOutputs() {
-			lw.producer[o] = n
-		}
-		for _, in := range n.GetInputs() {
-			lw.consumers[in] = append(lw.consumers[in], n)
-		}
-	}
-	return lw
+	return &lowerer{g: g, x: graph.NewScopeIndex(g), grids: map[string]*Grid{}}
 }
 
 func isFQ(n *potv1.Node) bool {
@@ -102,12 +90,12 @@ func (lw *lowerer) fitQuantizers() error {
 		if !isFQ(n) {
 			continue
 		}
-		q, err := readFQ(n, lw.inits)
+		q, err := readFQ(n, lw.x)
 		if err != nil {
 			return err
 		}
 		lo, hi := int64(Int16Lo), int64(Int16Hi)
-		_, weight := lw.inits[n.GetInputs()[0]]
+		weight := lw.x.Initializer(n.GetInputs()[0]) != nil
 		if !weight && lw.allActivations(n.GetOutputs()[0]) {
 			lo, hi = Int32Lo, Int32Hi
 		}
@@ -160,7 +148,6 @@ func (lw *lowerer) setParams(q *fq) {
 		}
 		t := graph.FloatTensor(name, dims, float32s(vals[i]))
 		lw.g.Initializers = append(lw.g.Initializers, t)
-		lw.inits[name] = t
 		n.Inputs[i+1] = name
 	}
 	attrs := make([]*potv1.Attribute, 0, len(n.GetAttributes()))
@@ -176,9 +163,9 @@ func (lw *lowerer) setParams(q *fq) {
 // allActivations reports whether every reader of a tensor is an
 // activation function (which takes GNA's 32-bit accumulator).
 func (lw *lowerer) allActivations(t string) bool {
-	cs := lw.consumers[t]
-	for _, c := range cs {
-		if !isONNX(c) || !IsActivation(c.GetOpType()) || c.GetInputs()[0] != t {
+	cs := lw.x.Consumers(t)
+	for _, p := range cs {
+		if c := p.Node; !isONNX(c) || !IsActivation(c.GetOpType()) || c.GetInputs()[0] != t {
 			return false
 		}
 	}
@@ -199,7 +186,7 @@ func (lw *lowerer) gridOf(t string) *Grid {
 	if g, ok := lw.grids[t]; ok {
 		return g
 	}
-	p := lw.producer[t]
+	p := lw.x.Producer(t)
 	if p == nil || !isONNX(p) || len(p.GetInputs()) == 0 {
 		return nil
 	}
@@ -225,11 +212,11 @@ func (lw *lowerer) gridOf(t string) *Grid {
 // weightGrid is the grid of a constant operand: its quantizer's, when
 // the quantizer reads a constant.
 func (lw *lowerer) weightGrid(t string) *Grid {
-	p := lw.producer[t]
+	p := lw.x.Producer(t)
 	if p == nil || !isFQ(p) {
 		return nil
 	}
-	if _, ok := lw.inits[p.GetInputs()[0]]; !ok {
+	if lw.x.Initializer(p.GetInputs()[0]) == nil {
 		return nil
 	}
 	return lw.grids[t]
@@ -357,7 +344,7 @@ func (lw *lowerer) eltwise(n *potv1.Node) ([]*potv1.Node, error) {
 	var extra []*potv1.Node
 	activations := 0
 	for i, t := range in {
-		if c, ok := lw.inits[t]; ok {
+		if c := lw.x.Initializer(t); c != nil {
 			if c.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
 				return nil, nil
 			}
@@ -411,11 +398,7 @@ func (lw *lowerer) weightQuantizer(n *potv1.Node, input int, c *potv1.Tensor) (*
 		Inputs:     []string{c.GetName(), inits[0].GetName(), inits[1].GetName(), inits[2].GetName()},
 		Outputs:    []string{out},
 		Attributes: []*potv1.Attribute{graph.IntAttr("levels", 2*Int16Hi+1), graph.IntAttr("axis", 1)}}
-	for _, t := range inits {
-		lw.inits[t.GetName()] = t
-	}
 	lw.g.Initializers = append(lw.g.Initializers, inits...)
-	lw.producer[out] = fqNode
 	lw.grids[out] = &Grid{Scale: []float64{float64(step)}, Axis: 1, Lo: Int16Lo, Hi: Int16Hi}
 	return fqNode, out, nil
 }
@@ -434,8 +417,8 @@ func (lw *lowerer) activation(n *potv1.Node) ([]*potv1.Node, error) {
 	}
 	out := n.GetOutputs()[0]
 	var gout *Grid
-	if cs := lw.consumers[out]; len(cs) == 1 && isFQ(cs[0]) {
-		gout = lw.grids[cs[0].GetOutputs()[0]]
+	if cs := lw.x.Consumers(out); len(cs) == 1 && isFQ(cs[0].Node) {
+		gout = lw.grids[cs[0].Node.GetOutputs()[0]]
 	}
 	if gout == nil || !gout.PerTensor() {
 		gout, err = rangeGrid(n.GetOpType(), params, gi)
@@ -505,8 +488,8 @@ func (lw *lowerer) activationParams(n *potv1.Node) ([]float64, int, error) {
 		if i >= len(in) || in[i] == "" {
 			return nil, nil
 		}
-		t, ok := lw.inits[in[i]]
-		if !ok {
+		t := lw.x.Initializer(in[i])
+		if t == nil {
 			return nil, fmt.Errorf("input %d (%q) is not a constant, which GNA's PWL needs", i, in[i])
 		}
 		return graph.Float32s(t)
@@ -526,7 +509,7 @@ func (lw *lowerer) activationParams(n *potv1.Node) ([]float64, int, error) {
 		}
 		// The channel axis is where the slope's one non-unit dimension
 		// lands under right-aligned broadcasting.
-		dims := lw.inits[in[1]].GetDims()
+		dims := lw.x.Initializer(in[1]).GetDims()
 		axis := -1
 		for i, d := range dims {
 			if d != 1 {
