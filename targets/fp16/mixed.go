@@ -103,7 +103,7 @@ func (s *scope) markRange(m marking) {
 			continue
 		}
 		for _, in := range n.GetInputs() {
-			if p := s.producer[in]; p != nil && path[p] {
+			if p := s.x.Producer(in); p != nil && path[p] {
 				path[n], m.nodes[n] = true, true
 			}
 		}
@@ -136,7 +136,7 @@ func (s *scope) markDivWithEps(m marking) {
 			}
 		case "Mul":
 			for _, x := range in {
-				p := s.producer[x]
+				p := s.x.Producer(x)
 				if p == nil || !isONNX(p) || p.GetOpType() != "Pow" || len(p.GetInputs()) != 2 {
 					continue
 				}
@@ -151,7 +151,7 @@ func (s *scope) markDivWithEps(m marking) {
 // epsDivisor reports whether name is Add(b, eps) or Max(b, eps), possibly
 // under a Sqrt.
 func (s *scope) epsDivisor(name string) bool {
-	if p := s.producer[name]; p != nil && isONNX(p) && p.GetOpType() == "Sqrt" && len(p.GetInputs()) == 1 {
+	if p := s.x.Producer(name); p != nil && isONNX(p) && p.GetOpType() == "Sqrt" && len(p.GetInputs()) == 1 {
 		name = p.GetInputs()[0]
 	}
 	return s.addOrMaxEps(name)
@@ -160,7 +160,7 @@ func (s *scope) epsDivisor(name string) bool {
 // addOrMaxEps reports whether name is Add or Max of something and a
 // constant eps ≤ 2^-14 (either operand: both are commutative).
 func (s *scope) addOrMaxEps(name string) bool {
-	p := s.producer[name]
+	p := s.x.Producer(name)
 	if p == nil || !isONNX(p) || (p.GetOpType() != "Add" && p.GetOpType() != "Max") || len(p.GetInputs()) != 2 {
 		return false
 	}
@@ -214,8 +214,8 @@ func (s *scope) anyRealReader(n *potv1.Node, set map[*potv1.Node]bool) bool {
 		if o == "" || !s.real[o] {
 			continue
 		}
-		for _, r := range s.readers[o] {
-			if set[r] {
+		for _, r := range s.x.Consumers(o) {
+			if set[r.Node] {
 				return true
 			}
 		}
@@ -237,7 +237,7 @@ func (s *scope) quantizedPaths(m marking) map[*potv1.Node]bool {
 			continue
 		}
 		for _, in := range n.GetInputs() {
-			if p := s.producer[in]; p != nil && fq[p] {
+			if p := s.x.Producer(in); p != nil && fq[p] {
 				fq[n] = true
 				delete(m.nodes, n)
 			}
@@ -259,7 +259,7 @@ func (s *scope) propagateDown(m marking, fq map[*potv1.Node]bool) {
 			if in == "" || !s.real[in] {
 				continue
 			}
-			p := s.producer[in]
+			p := s.x.Producer(in)
 			if p == nil {
 				continue
 			}
@@ -295,12 +295,13 @@ func (s *scope) propagateUp(m marking) {
 		}
 		m.nodes[n] = true
 	}
-	for name := range s.inits {
+	for _, t := range s.g.GetInitializers() {
+		name := t.GetName()
 		if !s.real[name] {
 			continue
 		}
-		for _, r := range s.readers[name] {
-			if m.nodes[r] {
+		for _, r := range s.x.Consumers(name) {
+			if m.nodes[r.Node] {
 				m.inits[name] = true
 				break
 			}
@@ -331,11 +332,11 @@ func (s *scope) markShapeSubgraphs(m marking) {
 			continue
 		}
 		visited[name] = true
-		if _, ok := s.inits[name]; ok {
+		if s.x.Initializer(name) != nil {
 			m.inits[name] = true
 			continue
 		}
-		p := s.producer[name]
+		p := s.x.Producer(name)
 		if p == nil || (isONNX(p) && (p.GetOpType() == "Shape" || p.GetOpType() == "Size")) {
 			continue
 		}

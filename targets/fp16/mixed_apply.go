@@ -1,6 +1,8 @@
 package fp16
 
 import (
+	"slices"
+
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
@@ -62,7 +64,7 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 		}
 		m.nodes[n] = true
 		for _, in := range n.GetInputs() {
-			if s.inits[in] != nil && s.real[in] {
+			if s.x.Initializer(in) != nil && s.real[in] {
 				m.inits[in] = true
 			}
 		}
@@ -111,8 +113,8 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 	var first []*potv1.Node
 	for _, v := range values {
 		var readers []*potv1.Node
-		for _, r := range s.readers[v.name] {
-			if !m.nodes[r] {
+		for _, p := range s.x.Consumers(v.name) {
+			if r := p.Node; !m.nodes[r] && !slices.Contains(readers, r) {
 				readers = append(readers, r)
 			}
 		}

@@ -15,43 +15,19 @@ import (
 // enclosing graph have no producer in the scope, as the parameters of an
 // OpenVINO body have none.
 type scope struct {
-	g        *potv1.Graph
-	nodes    []*potv1.Node // topological order
-	producer map[string]*potv1.Node
-	readers  map[string][]*potv1.Node // explicit readers, each once
-	inits    map[string]*potv1.Tensor
-	real     map[string]bool
+	g     *potv1.Graph
+	x     *graph.Index  // of g alone: producers, explicit readers, initializers
+	nodes []*potv1.Node // topological order
+	real  map[string]bool
 }
 
 func newScope(g *potv1.Graph) *scope {
-	s := &scope{
-		g:        g,
-		producer: map[string]*potv1.Node{},
-		readers:  map[string][]*potv1.Node{},
-		inits:    map[string]*potv1.Tensor{},
-	}
-	for _, t := range g.GetInitializers() {
-		s.inits[t.GetName()] = t
-	}
-	for _, n := range g.GetNodes() {
-		for _, o := range n.GetOutputs() {
-			if o != "" {
-				s.producer[o] = n
-			}
-		}
-		seen := map[string]bool{}
-		for _, in := range n.GetInputs() {
-			if in != "" && !seen[in] {
-				seen[in] = true
-				s.readers[in] = append(s.readers[in], n)
-			}
-		}
-	}
+	s := &scope{g: g, x: graph.NewScopeIndex(g)}
 	// Topological order (explicit and implicit inputs: the outer values
 	// its subgraphs read); values without a producer here are defined
 	// elsewhere. A graph with a cycle keeps its file order.
 	s.nodes = g.GetNodes()
-	if order, err := graph.Order(g, func(name string) bool { return s.producer[name] == nil }); err == nil {
+	if order, err := graph.Order(g, func(name string) bool { return s.x.Producer(name) == nil }); err == nil {
 		s.nodes = order
 	}
 	s.real = s.realValues()
@@ -84,9 +60,9 @@ func (s *scope) realValues() map[string]bool {
 			declared[vi.GetName()] = true
 		}
 	}
-	for name, t := range s.inits {
-		real[name] = isRealType(t.GetDtype())
-		declared[name] = true
+	for _, t := range s.g.GetInitializers() {
+		real[t.GetName()] = isRealType(t.GetDtype())
+		declared[t.GetName()] = true
 	}
 	isReal := func(name string) bool {
 		if r, ok := real[name]; ok {
@@ -158,9 +134,9 @@ func outputIsReal(n *potv1.Node, i int, isReal func(string) bool) bool {
 // optional Convert of OpenVINO's patterns) — as float64s.
 func (s *scope) constValues(name string) ([]float64, bool) {
 	var t *potv1.Tensor
-	if init, ok := s.inits[name]; ok {
+	if init := s.x.Initializer(name); init != nil {
 		t = init
-	} else if p := s.producer[name]; p != nil && isONNX(p) {
+	} else if p := s.x.Producer(name); p != nil && isONNX(p) {
 		switch p.GetOpType() {
 		case "Cast":
 			if len(p.GetInputs()) == 1 {
