@@ -216,7 +216,7 @@ func (x *Index) IsGraphOutput(tensor string) bool { return x.outputs[tensor] }
 // imports (0 when absent).
 func Opset(g *potv1.Graph) int64 {
 	for _, o := range g.GetOpsets() {
-		if o.GetDomain() == "" || o.GetDomain() == "ai.onnx" {
+		if IsONNXDomain(o.GetDomain()) {
 			return o.GetVersion()
 		}
 	}
