@@ -66,7 +66,7 @@ func infer(n *potv1.Node, opset int64, in func(int) value, konst func(int) *potv
 	for i := range out {
 		out[i] = unknown
 	}
-	if len(out) == 0 || (n.GetDomain() != "" && n.GetDomain() != "ai.onnx") {
+	if len(out) == 0 || !graph.IsONNX(n) {
 		return out
 	}
 	x := in(0)

@@ -120,7 +120,7 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 		return nil, nil, fmt.Errorf("cannot upgrade the model from ONNX opset %d to %d: %w", from, to, err)
 	}
 	for _, o := range out.Opsets {
-		if isDefaultDomain(o.GetDomain()) {
+		if graph.IsONNXDomain(o.GetDomain()) {
 			o.Version = to
 		}
 	}
@@ -129,8 +129,6 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 	out.IrVersion = max(out.GetIrVersion(), onnx.IRVersionFor(to), 4)
 	return out, u.report, nil
 }
-
-func isDefaultDomain(d string) bool { return d == "" || d == "ai.onnx" }
 
 // cloneGraph copies g deeply enough for Upgrade to rewrite the copy: the
 // nodes (with their subgraphs) and opset imports are cloned, the lists
@@ -168,7 +166,7 @@ type upgrader struct {
 func (u *upgrader) check(g *potv1.Graph, path string, errs *[]error) {
 	for _, n := range g.GetNodes() {
 		forSubgraphs(n, path, func(sg *potv1.Graph, p string) { u.check(sg, p, errs) })
-		if !isDefaultDomain(n.GetDomain()) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		if err := u.checkNode(n); err != nil {
@@ -327,7 +325,7 @@ func (u *upgrader) graph(g *potv1.Graph, parent *scope, path string) error {
 		if err != nil {
 			return err
 		}
-		if !isDefaultDomain(n.GetDomain()) {
+		if !graph.IsONNX(n) {
 			s.append(n)
 			continue
 		}
@@ -410,7 +408,7 @@ func (s *scope) newNode(op, base string, inputs []string, outputs int) *potv1.No
 }
 
 func (s *scope) learn(n *potv1.Node) {
-	if n.GetOpType() == "Constant" && isDefaultDomain(n.GetDomain()) && len(n.GetOutputs()) == 1 {
+	if n.GetOpType() == "Constant" && graph.IsONNX(n) && len(n.GetOutputs()) == 1 {
 		if a := graph.Attr(n, "value"); a != nil && a.GetT() != nil {
 			s.consts[n.GetOutputs()[0]] = a.GetT()
 		}

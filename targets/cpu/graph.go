@@ -28,11 +28,7 @@ type index struct {
 func newIndex(g *potv1.Graph) *index {
 	x := &index{g: g, root: g, opsets: map[string]int64{}, names: graph.NewNamer(g)}
 	for _, o := range g.GetOpsets() {
-		d := o.GetDomain()
-		if d == "ai.onnx" {
-			d = ""
-		}
-		x.opsets[d] = o.GetVersion()
+		x.opsets[graph.CanonicalDomain(o.GetDomain())] = o.GetVersion()
 	}
 	x.init()
 	return x
@@ -107,10 +103,7 @@ func (x *index) constant(name string) *tensor.Tensor {
 
 // eval runs one node on constant inputs.
 func (x *index) eval(n *potv1.Node, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	domain := n.GetDomain()
-	if domain == "ai.onnx" {
-		domain = ""
-	}
+	domain := graph.CanonicalDomain(n.GetDomain())
 	opset, ok := x.opsets[domain]
 	if !ok && domain == ops.DomainPot {
 		opset, ok = 1, true
@@ -169,9 +162,5 @@ func (x *index) addInit(base string, t *tensor.Tensor) string {
 
 // opsetOf is the opset the graph imports for a node's domain.
 func (x *index) opsetOf(n *potv1.Node) int64 {
-	d := n.GetDomain()
-	if d == "ai.onnx" {
-		d = ""
-	}
-	return x.opsets[d]
+	return x.opsets[graph.CanonicalDomain(n.GetDomain())]
 }

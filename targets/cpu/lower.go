@@ -114,7 +114,7 @@ func lowerScope(x *index, isa string, keep []string) error {
 		l.outputs[k] = true
 	}
 	for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
-		if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		var j *job
@@ -135,7 +135,7 @@ func lowerScope(x *index, isa string, keep []string) error {
 	// Adds of two quantized activations, once integer operators run the
 	// layers around them.
 	for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
-		if isONNX(n) && n.GetOpType() == "Add" {
+		if graph.IsONNX(n) && n.GetOpType() == "Add" {
 			if j := l.planAdd(n); j != nil {
 				l.adds = append(l.adds, j)
 			}
@@ -182,7 +182,7 @@ func (l *lowerer) traceInput(t string, allowed map[string]bool) (*actQuant, []*p
 			return q, chain
 		}
 		p := l.ix.Producer(t)
-		if p == nil || (p.GetDomain() != "" && p.GetDomain() != "ai.onnx") || !allowed[p.GetOpType()] || len(p.GetInputs()) == 0 {
+		if p == nil || !graph.IsONNX(p) || !allowed[p.GetOpType()] || len(p.GetInputs()) == 0 {
 			return nil, nil
 		}
 		if len(p.GetOutputs()) != 1 || p.GetOpType() == "MaxPool" && graph.AttrInt(p, "storage_order", 0) != 0 {
@@ -346,7 +346,7 @@ func (l *lowerer) hardSwish(o string) (hs, mul *potv1.Node, ok bool) {
 		return nil, nil, false
 	}
 	for _, p := range l.ix.Consumers(o) {
-		if c := p.Node; isONNX(c) && c.GetOpType() == "HardSigmoid" && len(c.GetInputs()) == 1 && len(c.GetOutputs()) == 1 {
+		if c := p.Node; graph.IsONNX(c) && c.GetOpType() == "HardSigmoid" && len(c.GetInputs()) == 1 && len(c.GetOutputs()) == 1 {
 			hs = c
 		}
 	}
@@ -354,7 +354,7 @@ func (l *lowerer) hardSwish(o string) (hs, mul *potv1.Node, ok bool) {
 		return nil, nil, false
 	}
 	mul = l.single(hs.Outputs[0])
-	if mul == nil || !isONNX(mul) || mul.GetOpType() != "Mul" || len(mul.GetInputs()) != 2 || len(mul.GetOutputs()) != 1 {
+	if mul == nil || !graph.IsONNX(mul) || mul.GetOpType() != "Mul" || len(mul.GetInputs()) != 2 || len(mul.GetOutputs()) != 1 {
 		return nil, nil, false
 	}
 	in := mul.GetInputs()
@@ -373,7 +373,7 @@ func (l *lowerer) outputQuant(o string) (q *actQuant, act *potv1.Node, lo, hi fl
 	if next == nil {
 		return nil, nil, lo, hi
 	}
-	if isONNX(next) && (next.GetOpType() == "Relu" || next.GetOpType() == "Clip") && next.Inputs[0] == o && len(next.GetOutputs()) == 1 {
+	if graph.IsONNX(next) && (next.GetOpType() == "Relu" || next.GetOpType() == "Clip") && next.Inputs[0] == o && len(next.GetOutputs()) == 1 {
 		alo, ahi, ok := l.actBounds(next)
 		if !ok {
 			return nil, nil, lo, hi
@@ -398,7 +398,7 @@ func (l *lowerer) quantAfter(t string) *actQuant {
 	switch {
 	case next.GetDomain() == plan.FakeQuantizeDomain && next.GetOpType() == plan.FakeQuantizeOp:
 		q = l.actQuant(next.Outputs[0])
-	case isONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.ix.Consumers(next.Outputs[0])) == 1:
+	case graph.IsONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.ix.Consumers(next.Outputs[0])) == 1:
 		q = l.actQuant(l.ix.Consumers(next.Outputs[0])[0].Node.Outputs[0])
 	}
 	if q == nil || q.in != t || q.producedBy != nil {
@@ -468,8 +468,6 @@ func (l *lowerer) single(t string) *potv1.Node {
 	}
 	return l.ix.Consumers(t)[0].Node
 }
-
-func isONNX(n *potv1.Node) bool { return n.GetDomain() == "" || n.GetDomain() == "ai.onnx" }
 
 // actBounds returns the clamp of a Relu or a Clip with constant bounds.
 func (l *lowerer) actBounds(n *potv1.Node) (lo, hi float32, ok bool) {

@@ -42,7 +42,7 @@ func (x *index) findActQuant(t string) *actQuant {
 	switch {
 	case n.GetDomain() == plan.FakeQuantizeDomain && n.GetOpType() == plan.FakeQuantizeOp:
 		return x.fakeQuantAct(n)
-	case n.GetDomain() == "" || n.GetDomain() == "ai.onnx":
+	case graph.IsONNX(n):
 		if n.GetOpType() == "DequantizeLinear" {
 			return x.qdqAct(n)
 		}
@@ -102,7 +102,7 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 		return nil
 	}
 	qn := x.ix.Producer(dq.Inputs[0])
-	if qn == nil || qn.GetOpType() != "QuantizeLinear" || (qn.GetDomain() != "" && qn.GetDomain() != "ai.onnx") ||
+	if qn == nil || qn.GetOpType() != "QuantizeLinear" || !graph.IsONNX(qn) ||
 		len(qn.GetOutputs()) != 1 || len(x.ix.Consumers(qn.Outputs[0])) != 1 || x.outputs[qn.Outputs[0]] {
 		return nil
 	}
@@ -195,7 +195,7 @@ func (x *index) findWeights(t string) *weights {
 	switch {
 	case n.GetDomain() == plan.FakeQuantizeDomain && n.GetOpType() == plan.FakeQuantizeOp:
 		return x.fakeQuantWeights(n)
-	case (n.GetDomain() == "" || n.GetDomain() == "ai.onnx") && n.GetOpType() == "DequantizeLinear":
+	case graph.IsONNX(n) && n.GetOpType() == "DequantizeLinear":
 		return x.dequantWeights(n)
 	}
 	return nil

@@ -63,7 +63,7 @@ func opSet(ops ...string) map[string]bool {
 	return m
 }
 
-func is(set map[string]bool, n *potv1.Node) bool { return isONNX(n) && set[n.GetOpType()] }
+func is(set map[string]bool, n *potv1.Node) bool { return graph.IsONNX(n) && set[n.GetOpType()] }
 
 // marking is the result of the rules on one scope: the nodes and the
 // initializers kept in float32.
@@ -117,7 +117,7 @@ func (s *scope) markRange(m marking) {
 // LpNormalization is x / (‖x‖ + 0) in OpenVINO's ONNX frontend.
 func (s *scope) markDivWithEps(m marking) {
 	for _, n := range s.nodes {
-		if !isONNX(n) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		in := n.GetInputs()
@@ -137,7 +137,7 @@ func (s *scope) markDivWithEps(m marking) {
 		case "Mul":
 			for _, x := range in {
 				p := s.x.Producer(x)
-				if p == nil || !isONNX(p) || p.GetOpType() != "Pow" || len(p.GetInputs()) != 2 {
+				if p == nil || !graph.IsONNX(p) || p.GetOpType() != "Pow" || len(p.GetInputs()) != 2 {
 					continue
 				}
 				if s.addOrMaxEps(p.GetInputs()[0]) && s.allConst(p.GetInputs()[1], func(z float64) bool { return z < 0 }) {
@@ -151,7 +151,7 @@ func (s *scope) markDivWithEps(m marking) {
 // epsDivisor reports whether name is Add(b, eps) or Max(b, eps), possibly
 // under a Sqrt.
 func (s *scope) epsDivisor(name string) bool {
-	if p := s.x.Producer(name); p != nil && isONNX(p) && p.GetOpType() == "Sqrt" && len(p.GetInputs()) == 1 {
+	if p := s.x.Producer(name); p != nil && graph.IsONNX(p) && p.GetOpType() == "Sqrt" && len(p.GetInputs()) == 1 {
 		name = p.GetInputs()[0]
 	}
 	return s.addOrMaxEps(name)
@@ -161,7 +161,7 @@ func (s *scope) epsDivisor(name string) bool {
 // constant eps ≤ 2^-14 (either operand: both are commutative).
 func (s *scope) addOrMaxEps(name string) bool {
 	p := s.x.Producer(name)
-	if p == nil || !isONNX(p) || (p.GetOpType() != "Add" && p.GetOpType() != "Max") || len(p.GetInputs()) != 2 {
+	if p == nil || !graph.IsONNX(p) || (p.GetOpType() != "Add" && p.GetOpType() != "Max") || len(p.GetInputs()) != 2 {
 		return false
 	}
 	small := func(v float64) bool { return v <= float16MinNormal }
@@ -195,13 +195,13 @@ func (s *scope) markExpInReducePath(m marking) {
 		} else if is(propagateOps, n) && s.anyRealReader(n, path) {
 			path[n] = true
 		}
-		if path[n] && isONNX(n) && n.GetOpType() == "Exp" {
+		if path[n] && graph.IsONNX(n) && n.GetOpType() == "Exp" {
 			m.nodes[n] = true
 		}
 	}
 	// ReduceLogSumExp is log(sum(exp(x))): its Exp feeds its ReduceSum.
 	for _, n := range s.nodes {
-		if isONNX(n) && n.GetOpType() == "ReduceLogSumExp" {
+		if graph.IsONNX(n) && n.GetOpType() == "ReduceLogSumExp" {
 			m.nodes[n] = true
 		}
 	}
@@ -316,7 +316,7 @@ func (s *scope) markShapeSubgraphs(m marking) {
 	visited := map[string]bool{}
 	var stack []string
 	for _, n := range s.nodes {
-		if !isONNX(n) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		for _, i := range shapeInputs[n.GetOpType()] {
@@ -337,7 +337,7 @@ func (s *scope) markShapeSubgraphs(m marking) {
 			continue
 		}
 		p := s.x.Producer(name)
-		if p == nil || (isONNX(p) && (p.GetOpType() == "Shape" || p.GetOpType() == "Size")) {
+		if p == nil || (graph.IsONNX(p) && (p.GetOpType() == "Shape" || p.GetOpType() == "Size")) {
 			continue
 		}
 		m.nodes[p] = true

@@ -136,7 +136,7 @@ func (s *scope) constValues(name string) ([]float64, bool) {
 	var t *potv1.Tensor
 	if init := s.x.Initializer(name); init != nil {
 		t = init
-	} else if p := s.x.Producer(name); p != nil && isONNX(p) {
+	} else if p := s.x.Producer(name); p != nil && graph.IsONNX(p) {
 		switch p.GetOpType() {
 		case "Cast":
 			if len(p.GetInputs()) == 1 {
@@ -184,12 +184,6 @@ func numbers(t *tensor.Tensor) ([]float64, bool) {
 		return nil, false
 	}
 	return v, true
-}
-
-// isONNX reports whether n belongs to the default ONNX domain.
-func isONNX(n *potv1.Node) bool {
-	d := n.GetDomain()
-	return d == "" || d == "ai.onnx"
 }
 
 // isFakeQuantize reports whether n acts as OpenVINO's FakeQuantize: pot's

@@ -81,8 +81,6 @@ func isFQ(n *potv1.Node) bool {
 	return n.GetDomain() == plan.FakeQuantizeDomain && n.GetOpType() == plan.FakeQuantizeOp
 }
 
-func isONNX(n *potv1.Node) bool { return n.GetDomain() == "" || n.GetDomain() == "ai.onnx" }
-
 // fitQuantizers fits every FakeQuantize to its container and records the
 // grid of its output.
 func (lw *lowerer) fitQuantizers() error {
@@ -165,7 +163,7 @@ func (lw *lowerer) setParams(q *fq) {
 func (lw *lowerer) allActivations(t string) bool {
 	cs := lw.x.Consumers(t)
 	for _, p := range cs {
-		if c := p.Node; !isONNX(c) || !IsActivation(c.GetOpType()) || c.GetInputs()[0] != t {
+		if c := p.Node; !graph.IsONNX(c) || !IsActivation(c.GetOpType()) || c.GetInputs()[0] != t {
 			return false
 		}
 	}
@@ -187,7 +185,7 @@ func (lw *lowerer) gridOf(t string) *Grid {
 		return g
 	}
 	p := lw.x.Producer(t)
-	if p == nil || !isONNX(p) || len(p.GetInputs()) == 0 {
+	if p == nil || !graph.IsONNX(p) || len(p.GetInputs()) == 0 {
 		return nil
 	}
 	switch {
@@ -225,7 +223,7 @@ func (lw *lowerer) weightGrid(t string) *Grid {
 func (lw *lowerer) lowerNodes() error {
 	nodes := lw.g.GetNodes()
 	for i, n := range nodes {
-		if !isONNX(n) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		var repl []*potv1.Node
