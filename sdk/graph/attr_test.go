@@ -12,18 +12,19 @@ import (
 	"github.com/potgo/pot/sdk/onnx"
 )
 
-// lenet is examples/models/lenet_mnist.onnx as a graph.
-func lenet(t *testing.T) *potv1.Graph {
+// readGraph reads a model as a graph.
+func readGraph(t *testing.T, path string) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(testenv.Example("models", "lenet_mnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// lenet is examples/models/lenet_mnist.onnx as a graph.
+func lenet(t *testing.T) *potv1.Graph {
+	return readGraph(t, testenv.Example("models", "lenet_mnist.onnx"))
 }
 
 // TestAttrGetters reads the attributes PyTorch wrote on LeNet's layers,

@@ -7,20 +7,12 @@ import (
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/onnx"
 )
 
 // TestDomains: the domains of the opsets and nodes of the example
 // models and of quantized graphs, as each helper sees them.
 func TestDomains(t *testing.T) {
-	m, err := onnx.ReadFile(testenv.Example("models", "resnet_fmnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := readGraph(t, testenv.Example("models", "resnet_fmnist.onnx"))
 	for _, tc := range []struct {
 		domain string
 		want   string // IsONNXDomain, CanonicalDomain

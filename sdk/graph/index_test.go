@@ -7,7 +7,6 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/onnx"
 )
 
 func nd(name, op string, in, out []string, attrs ...*potv1.Attribute) *potv1.Node {
@@ -126,14 +125,7 @@ func TestIndexScopes(t *testing.T) {
 // Gemms are indexed with their scope, and the model input they read
 // through Flatten_33 has its reader in the branch.
 func TestIndexRealModel(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := readGraph(t, filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
 	x := graph.NewIndex(g)
 	gemms := 0
 	for _, n := range x.Nodes() {
@@ -164,14 +156,7 @@ func TestIndexRealModel(t *testing.T) {
 // output the cast's type, and a convolution's output, undeclared, its
 // input's (float).
 func TestValueType(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := readGraph(t, filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
 	x := graph.NewIndex(g)
 	for tensor, want := range map[string]potv1.DataType{
 		"sr":                potv1.DataType_DATA_TYPE_INT64,

@@ -9,7 +9,6 @@ import (
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/onnx"
 )
 
 // TestTensorCodecs decodes the weights of LeNet and the shape constants
@@ -17,14 +16,7 @@ import (
 // of another type or whose data disagrees with their dims, and encodes
 // the decoded values back to the same bytes.
 func TestTensorCodecs(t *testing.T) {
-	m, err := onnx.ReadFile(testenv.Example("models", "vit_fmnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vit, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vit := readGraph(t, testenv.Example("models", "vit_fmnist.onnx"))
 	vx, lx := graph.NewIndex(vit), graph.NewIndex(lenet(t))
 	truncated := func(c *potv1.Tensor) *potv1.Tensor {
 		return &potv1.Tensor{Name: c.GetName(), Dtype: c.GetDtype(), Dims: c.GetDims(), Data: c.GetData()[:len(c.GetData())-1]}
