@@ -3,12 +3,12 @@ package pipeline
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"math"
 
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -86,7 +86,7 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 				return fmt.Errorf("evaluation returned samples past the %d asked for", n)
 			}
 			if full {
-				vals, err := floats(t)
+				vals, err := graph.Float32s(t)
 				if err != nil {
 					return err
 				}
@@ -97,16 +97,13 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 					out.top[off+i] = topIndices(row, k)
 				}
 			} else {
-				if t.GetDtype() != potv1.DataType_DATA_TYPE_INT64 {
-					return fmt.Errorf("top-k output has type %v", t.GetDtype())
+				top, err := graph.Int64s(t)
+				if err != nil {
+					return fmt.Errorf("top-k output: %w", err)
 				}
-				kk := len(t.GetData()) / 8 / max(b, 1)
+				kk := len(top) / max(b, 1)
 				for i := 0; i < b; i++ {
-					row := make([]int64, kk)
-					for j := range row {
-						row[j] = int64(binary.LittleEndian.Uint64(t.GetData()[8*(i*kk+j):]))
-					}
-					out.top[off+i] = row
+					out.top[off+i] = top[i*kk : (i+1)*kk]
 				}
 			}
 			s.progress(stage, int64(off+b), int64(n))
@@ -254,18 +251,6 @@ func softmaxMax(logits []float32) float64 {
 		z += math.Exp(float64(v) - m)
 	}
 	return 1 / z
-}
-
-func floats(t *potv1.Tensor) ([]float32, error) {
-	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
-		return nil, fmt.Errorf("output %q is %v, not float32", t.GetName(), t.GetDtype())
-	}
-	raw := t.GetData()
-	v := make([]float32, len(raw)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return v, nil
 }
 
 func topIndices(row []float32, k int) []int64 {

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"math"
@@ -257,13 +256,12 @@ func (s *Session) progress(stage string, done, total int64) {
 // nonFinite names the first float tensor holding an infinity or a NaN.
 func nonFinite(ts []*potv1.Tensor) string {
 	for _, t := range ts {
-		if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
+		v, err := sdkgraph.Float32View(t)
+		if err != nil {
 			continue
 		}
-		raw := t.GetData()
-		for i := 0; i+4 <= len(raw); i += 4 {
-			v := math.Float32frombits(binary.LittleEndian.Uint32(raw[i:]))
-			if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+		for _, x := range v {
+			if math.IsInf(float64(x), 0) || math.IsNaN(float64(x)) {
 				return t.GetName()
 			}
 		}

@@ -47,24 +47,10 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan, opts ...Option) (*potv1.G
 	out := applied.Graph
 	x := graph.NewIndex(out)
 	float := plan.FloatNodes(p)
-	e := &exporter{g: out, x: x, opset: opset, names: map[string]bool{}, stats: &Stats{}, actScale: map[string]float32{},
-		wScale: map[string][]float32{}, domains: map[string]bool{}, added: map[*potv1.Graph][]*potv1.Node{}, inits: map[*potv1.Graph][]*potv1.Tensor{}}
+	e := &exporter{g: out, x: x, opset: opset, names: graph.NewNamer(out), stats: &Stats{}, actScale: map[graph.Port]float32{},
+		wScale: map[graph.Port][]float32{}, domains: map[string]bool{}, added: map[*potv1.Graph][]*potv1.Node{}, inits: map[*potv1.Graph][]*potv1.Tensor{}}
 	for _, o := range opts {
 		o(e)
-	}
-	for _, sg := range graph.Graphs(out) {
-		for _, t := range sg.GetInitializers() {
-			e.names[t.GetName()] = true
-		}
-		for _, vi := range sg.GetInputs() {
-			e.names[vi.GetName()] = true
-		}
-	}
-	for _, n := range x.Nodes() {
-		e.names[n.GetName()] = true
-		for _, o := range n.GetOutputs() {
-			e.names[o] = true
-		}
 	}
 	for _, q := range p.GetQuantizers() {
 		if err := e.quantizer(q, float); err != nil {
@@ -85,7 +71,8 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan, opts ...Option) (*potv1.G
 		sg.Nodes = append(sg.Nodes, e.added[sg]...)
 		sg.Initializers = append(sg.Initializers, e.inits[sg]...)
 	}
-	removeUnused(out)
+	// The float weights replaced by integer ones.
+	graph.RemoveUnusedInitializers(out)
 	if err := graph.Sort(out, nil); err != nil {
 		return nil, nil, fmt.Errorf("QDQ graph: %w", err)
 	}
@@ -96,32 +83,21 @@ type exporter struct {
 	g     *potv1.Graph
 	x     *graph.Index
 	opset int64
-	names map[string]bool
+	names *graph.Namer
 	// added and inits are the nodes and initializers to add, per graph.
 	added map[*potv1.Graph][]*potv1.Node
 	inits map[*potv1.Graph][]*potv1.Tensor
 	stats *Stats
 	// actScale is the per-tensor scale of the quantized activation read
-	// by each node input ("node/port"); wScale the weight scales.
-	actScale map[string]float32
-	wScale   map[string][]float32
+	// by each node input; wScale the weight scales.
+	actScale map[graph.Port]float32
+	wScale   map[graph.Port][]float32
 	// domains are operator domains the output needs to import.
 	domains map[string]bool
 	// round rounds a weight divided by its scale to a level (see level);
 	// nil rounds half to even.
 	round func(float64) float64
 }
-
-func (e *exporter) unique(base string) string {
-	name := base
-	for i := 1; e.names[name]; i++ {
-		name = fmt.Sprintf("%s_%d", base, i)
-	}
-	e.names[name] = true
-	return name
-}
-
-func portKey(node string, input int) string { return fmt.Sprintf("%s/%d", node, input) }
 
 // scalePreserving operations map values on a quantization grid to values
 // on the same grid: a quantizer above them also quantizes their output.
@@ -235,15 +211,15 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 	}
 	scale := e.floatInit(scope, src+"_scale", pr.Scale, perAxis)
 	zero := e.intInit(scope, src+"_zero_point", dt, zp, perAxis)
-	qOut := e.unique(src + "_quantized")
-	dqOut := e.unique(src + "_dequantized")
+	qOut := e.names.Name(src + "_quantized")
+	dqOut := e.names.Name(src + "_dequantized")
 	axis := []*potv1.Attribute(nil)
 	if perAxis {
-		axis = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(q.GetAxis())}}
+		axis = []*potv1.Attribute{graph.IntAttr("axis", int64(q.GetAxis()))}
 	}
 	e.added[scope] = append(e.added[scope],
-		&potv1.Node{Name: e.unique(src + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{src, scale, zero}, Outputs: []string{qOut}, Attributes: axis},
-		&potv1.Node{Name: e.unique(src + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{qOut, scale, zero}, Outputs: []string{dqOut}, Attributes: axis},
+		&potv1.Node{Name: e.names.Name(src + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{src, scale, zero}, Outputs: []string{qOut}, Attributes: axis},
+		&potv1.Node{Name: e.names.Name(src + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{qOut, scale, zero}, Outputs: []string{dqOut}, Attributes: axis},
 	)
 	for _, pt := range live {
 		pt.Node.Inputs[pt.Input] = dqOut
@@ -259,23 +235,22 @@ func (e *exporter) quantizer(q *potv1.Quantizer, float map[string]bool) error {
 	var walk func(pt graph.Port, direct bool, depth int)
 	walk = func(pt graph.Port, direct bool, depth int) {
 		n := pt.Node
-		key := portKey(n.GetName(), pt.Input)
 		if ops[n.GetName()] || len(ops) == 0 {
 			if !direct {
 				t := n.GetInputs()[pt.Input]
-				rq := e.unique(t + "_requantized")
-				rdq := e.unique(t + "_dequantized")
+				rq := e.names.Name(t + "_requantized")
+				rdq := e.names.Name(t + "_dequantized")
 				// Beside the reader, where scale and zero (of the
 				// quantizer's graph, an enclosing one) are visible.
 				at := e.x.Scope(n.GetName()).Graph
 				e.added[at] = append(e.added[at],
-					&potv1.Node{Name: e.unique(t + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{t, scale, zero}, Outputs: []string{rq}, Attributes: axis},
-					&potv1.Node{Name: e.unique(t + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{rq, scale, zero}, Outputs: []string{rdq}, Attributes: axis},
+					&potv1.Node{Name: e.names.Name(t + "_QuantizeLinear"), OpType: "QuantizeLinear", Domain: domain, Inputs: []string{t, scale, zero}, Outputs: []string{rq}, Attributes: axis},
+					&potv1.Node{Name: e.names.Name(t + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain, Inputs: []string{rq, scale, zero}, Outputs: []string{rdq}, Attributes: axis},
 				)
 				n.Inputs[pt.Input] = rdq
 			}
 			if !perAxis {
-				e.actScale[key] = pr.Scale[0]
+				e.actScale[pt] = pr.Scale[0]
 			}
 			return
 		}
@@ -305,18 +280,16 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	if w == nil {
 		return fmt.Errorf("weights %q of node %q are not constant", name, n.GetName())
 	}
-	if w.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
-		return fmt.Errorf("weights %q are %v, not float32", name, w.GetDtype())
+	// The float weights are read in place where their data is aligned
+	// (Float32View) and the levels written straight into the storage
+	// type: a large model's weights are not copied.
+	vals, err := graph.Float32View(w)
+	if err != nil {
+		return fmt.Errorf("weights of node %q: %w", n.GetName(), err)
 	}
-	raw := w.GetData()
+	defer filemap.Release(w.GetData())
 	dims := w.GetDims()
-	count := len(raw) / 4
-	if len(raw)%4 != 0 || int64(count) != graph.NumElements(dims) {
-		return fmt.Errorf("weights %q: %d data bytes for dims %v", name, len(raw), dims)
-	}
-	// The float weights are read in place and the levels written straight
-	// into the storage type: a large model's weights are not copied.
-	defer filemap.Release(raw)
+	count := len(vals)
 	axis := int(q.GetAxis())
 	channels, inner, outer := 1, count, 1
 	if perAxis {
@@ -334,11 +307,12 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	// Per-axis DequantizeLinear needs opset 13: before it, the quantized
 	// values are stored as float, which computes the same numbers.
 	folded := perAxis && e.opset < 13
-	var out *potv1.Tensor
+	var out *potv1.Tensor // the levels in the storage type,
+	var fq []float32      // or, folded, the fake-quantized values
 	if folded {
-		out = &potv1.Tensor{Name: e.unique(name + "_fakequant"), Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: append([]int64(nil), dims...), Data: make([]byte, len(raw))}
+		out, fq = &potv1.Tensor{Name: e.names.Name(name + "_fakequant")}, make([]float32, count)
 	} else {
-		out = intTensor(e.unique(name+"_quantized"), dt, dims, nil, count)
+		out = intTensor(e.names.Name(name+"_quantized"), dt, dims, nil, count)
 	}
 	put := intSetter(dt, out.Data)
 	for o := 0; o < outer; o++ {
@@ -346,16 +320,18 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 			s, z := pr.Scale[c], pr.Zero[c]
 			for k := 0; k < inner; k++ {
 				i := (o*channels+c)*inner + k
-				v := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-				lvl := e.level(float64(v/s)) + float64(z)
+				lvl := e.level(float64(vals[i]/s)) + float64(z)
 				lvl = math.Max(0, math.Min(float64(pr.Levels-1), lvl))
 				if folded {
-					binary.LittleEndian.PutUint32(out.Data[4*i:], math.Float32bits(float32(lvl-float64(z))*pr.OutScale[c]))
+					fq[i] = float32(lvl-float64(z)) * pr.OutScale[c]
 				} else {
 					put(i, int64(lvl)+pr.LevelLow)
 				}
 			}
 		}
+	}
+	if folded {
+		out = graph.FloatTensor(out.GetName(), dims, fq)
 	}
 	e.inits[scope] = append(e.inits[scope], out)
 	if folded {
@@ -366,12 +342,12 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	qName := out.GetName()
 	scale := e.floatInit(scope, name+"_scale", pr.OutScale, perAxis)
 	zero := e.intInit(scope, name+"_zero_point", dt, zp, perAxis)
-	dqOut := e.unique(name + "_dequantized")
+	dqOut := e.names.Name(name + "_dequantized")
 	var attrs []*potv1.Attribute
 	if perAxis {
-		attrs = []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(axis)}}
+		attrs = []*potv1.Attribute{graph.IntAttr("axis", int64(axis))}
 	}
-	e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain,
+	e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.names.Name(name + "_DequantizeLinear"), OpType: "DequantizeLinear", Domain: domain,
 		Inputs: []string{qName, scale, zero}, Outputs: []string{dqOut}, Attributes: attrs})
 	n.Inputs[input] = dqOut
 	symZero := true
@@ -380,10 +356,10 @@ func (e *exporter) weight(q *potv1.Quantizer, n *potv1.Node, input int, pr *plan
 	}
 	if symZero {
 		if !perAxis {
-			e.wScale[portKey(n.GetName(), input)] = []float32{pr.OutScale[0]}
+			e.wScale[graph.Port{Node: n, Input: input}] = []float32{pr.OutScale[0]}
 		} else if (n.GetOpType() == "Conv" && axis == 0) || (n.GetOpType() == "Gemm" && axis == 0 && graph.AttrInt(n, "transB", 0) == 1) ||
 			(n.GetOpType() == "Gemm" && axis == 1 && graph.AttrInt(n, "transB", 0) == 0) {
-			e.wScale[portKey(n.GetName(), input)] = pr.OutScale
+			e.wScale[graph.Port{Node: n, Input: input}] = pr.OutScale
 		}
 	}
 	e.stats.Weights++
@@ -397,8 +373,8 @@ func (e *exporter) biases() {
 		if n.GetOpType() != "Conv" && n.GetOpType() != "Gemm" || len(n.GetInputs()) < 3 || n.GetInputs()[2] == "" {
 			continue
 		}
-		sx, okx := e.actScale[portKey(n.GetName(), 0)]
-		sw, okw := e.wScale[portKey(n.GetName(), 1)]
+		sx, okx := e.actScale[graph.Port{Node: n, Input: 0}]
+		sw, okw := e.wScale[graph.Port{Node: n, Input: 1}]
 		if !okx || !okw {
 			continue
 		}
@@ -431,21 +407,21 @@ func (e *exporter) biases() {
 		}
 		name := n.GetInputs()[2]
 		scope := e.x.Scope(n.GetName()).Graph
-		qName := e.unique(name + "_quantized")
+		qName := e.names.Name(name + "_quantized")
 		e.inits[scope] = append(e.inits[scope], intTensor(qName, potv1.DataType_DATA_TYPE_INT32, b.GetDims(), ints))
 		scale := e.floatInit(scope, name+"_scale", scales, true)
 		zero := e.intInit(scope, name+"_zero_point", potv1.DataType_DATA_TYPE_INT32, make([]int64, len(vals)), true)
-		out := e.unique(name + "_dequantized")
-		e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.unique(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
+		out := e.names.Name(name + "_dequantized")
+		e.added[scope] = append(e.added[scope], &potv1.Node{Name: e.names.Name(name + "_DequantizeLinear"), OpType: "DequantizeLinear",
 			Inputs: []string{qName, scale, zero}, Outputs: []string{out},
-			Attributes: []*potv1.Attribute{{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: 0}}})
+			Attributes: []*potv1.Attribute{graph.IntAttr("axis", 0)}})
 		n.Inputs[2] = out
 		e.stats.Biases++
 	}
 }
 
 func (e *exporter) floatInit(scope *potv1.Graph, base string, v []float32, perAxis bool) string {
-	name := e.unique(base)
+	name := e.names.Name(base)
 	dims := []int64{int64(len(v))}
 	if !perAxis {
 		dims, v = nil, v[:1]
@@ -455,7 +431,7 @@ func (e *exporter) floatInit(scope *potv1.Graph, base string, v []float32, perAx
 }
 
 func (e *exporter) intInit(scope *potv1.Graph, base string, dt potv1.DataType, v []int64, perAxis bool) string {
-	name := e.unique(base)
+	name := e.names.Name(base)
 	dims := []int64{int64(len(v))}
 	if !perAxis {
 		dims, v = nil, v[:1]
@@ -503,33 +479,4 @@ func intSetter(dt potv1.DataType, data []byte) func(i int, x int64) {
 		return func(i int, x int64) { binary.LittleEndian.PutUint32(data[4*i:], uint32(int32(x))) }
 	}
 	return func(int, int64) {}
-}
-
-// removeUnused drops initializers no node or graph output reads (the
-// float weights replaced by integer ones), in every graph: names are
-// unique across graphs, and a subgraph may read its enclosing graphs'.
-func removeUnused(g *potv1.Graph) {
-	used := map[string]bool{}
-	for _, sg := range graph.Graphs(g) {
-		for _, n := range sg.GetNodes() {
-			for _, in := range n.GetInputs() {
-				used[in] = true
-			}
-		}
-		for _, o := range sg.GetOutputs() {
-			used[o.GetName()] = true
-		}
-		for _, i := range sg.GetInputs() {
-			used[i.GetName()] = true
-		}
-	}
-	for _, sg := range graph.Graphs(g) {
-		kept := sg.Initializers[:0]
-		for _, t := range sg.GetInitializers() {
-			if used[t.GetName()] {
-				kept = append(kept, t)
-			}
-		}
-		sg.Initializers = kept
-	}
 }

@@ -1,24 +1,23 @@
 package qdq
 
 import (
-	"context"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/potgo/pot/internal/realmodels"
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
-	rt "github.com/potgo/pot/targets/interp"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
-// realModels holds ONNX Runtime references, openWakeWord the models.
+// repo is the repository root; openWakeWord holds the models.
 var (
-	realModels   = filepath.Join("..", "..", "testdata", "realmodels")
+	repo         = filepath.Join("..", "..")
 	openWakeWord = filepath.Join("..", "cli", "testdata", "openwakeword")
 )
 
@@ -47,59 +46,18 @@ func refSamples(t *testing.T, files ...string) [][]*tensor.Tensor {
 			}
 			continue
 		}
-		tp, err := onnx.ReadTensorFile(filepath.Join(realModels, f))
+		v, err := realmodels.Reference(repo, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pt, err := onnx.TensorFromProto(tp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := rt.FromProto(pt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		per := v.Len() / v.Shape[0]
 		for i := range v.Shape[0] {
 			if j == 0 {
 				out = append(out, nil)
 			}
-			out[i] = append(out[i], tensor.From(v.Shape[1:], v.F32()[i*per:(i+1)*per]))
+			out[i] = append(out[i], realmodels.Row(v, i))
 		}
 	}
 	return out
-}
-
-// run runs g on the samples and returns output 0 of each; with watch,
-// the min and max of those tensors over the runs that computed them.
-func run(t *testing.T, g *potv1.Graph, samples [][]*tensor.Tensor, watch ...string) (out [][]float32, lo, hi map[string]float32) {
-	t.Helper()
-	p, err := rt.Compile(g, rt.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	lo, hi = map[string]float32{}, map[string]float32{}
-	s := p.NewSession()
-	name := g.GetOutputs()[0].GetName()
-	if err := s.Watch(append(watch, name), func(n string, v *tensor.Tensor) error {
-		if _, ok := lo[n]; !ok {
-			lo[n], hi[n] = float32(math.Inf(1)), float32(math.Inf(-1))
-		}
-		for _, f := range v.F32() {
-			lo[n], hi[n] = min(lo[n], f), max(hi[n], f)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range samples {
-		if err := s.Run(context.Background(), in); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, append([]float32(nil), s.Value(name).F32()...))
-	}
-	return out, lo, hi
 }
 
 // layerPlan quantizes, in every graph, the weights of Conv and Gemm (per
@@ -156,7 +114,7 @@ func layerPlan(t *testing.T, g *potv1.Graph, samples [][]*tensor.Tensor) *potv1.
 	for _, a := range acts {
 		watch = append(watch, x.Node(a.node).GetInputs()[a.in])
 	}
-	_, lo, hi := run(t, g, samples, watch...)
+	_, lo, hi := realmodels.Run(t, g, samples, watch...)
 	for _, a := range acts {
 		in := x.Node(a.node).GetInputs()[a.in]
 		if _, ok := lo[in]; !ok {
@@ -240,9 +198,9 @@ func TestExportInsideSubgraphs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			qOut, _, _ := run(t, qg, samples)
-			sOut, _, _ := run(t, sim.Graph, samples)
-			fOut, _, _ := run(t, g, samples)
+			qOut, _, _ := realmodels.Run(t, qg, samples)
+			sOut, _, _ := realmodels.Run(t, sim.Graph, samples)
+			fOut, _, _ := realmodels.Run(t, g, samples)
 			worstSim, worstFloat := 0.0, 0.0
 			for i := range qOut {
 				for k := range qOut[i] {

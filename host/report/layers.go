@@ -2,13 +2,12 @@ package report
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 )
 
@@ -134,11 +133,9 @@ func measure(ctx context.Context, inf Inferer, modelID string, p *potv1.Quantiza
 		if x == nil || y == nil {
 			return nil, fmt.Errorf("no output %q", l.Tensor)
 		}
-		if x.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || y.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
-			continue
-		}
-		xs, ys := floats(x.GetData()), floats(y.GetData())
-		if len(xs) != len(ys) || len(xs) == 0 {
+		xs, errx := graph.Float32s(x)
+		ys, erry := graph.Float32s(y)
+		if errx != nil || erry != nil || len(xs) != len(ys) || len(xs) == 0 {
 			continue
 		}
 		l.SQNR = metrics.SQNR(xs, ys)
@@ -155,12 +152,4 @@ func measure(ctx context.Context, inf Inferer, modelID string, p *potv1.Quantiza
 		out = append(out, l)
 	}
 	return out, nil
-}
-
-func floats(raw []byte) []float32 {
-	v := make([]float32, len(raw)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return v
 }

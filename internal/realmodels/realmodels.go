@@ -21,11 +21,7 @@ import (
 // Graph reads an openWakeWord model (of host/cli/testdata/openwakeword;
 // repo is the repository root) as a pot graph.
 func Graph(repo, name string) (*potv1.Graph, error) {
-	m, err := onnx.ReadFile(filepath.Join(repo, "host", "cli", "testdata", "openwakeword", name))
-	if err != nil {
-		return nil, err
-	}
-	return onnx.ToGraph(m)
+	return onnx.ReadGraph(filepath.Join(repo, "host", "cli", "testdata", "openwakeword", name))
 }
 
 // Sample returns sample i of a stacked reference tensor (its first axis
@@ -153,4 +149,38 @@ func Reference(repo, path string) (*tensor.Tensor, error) {
 func Row(t *tensor.Tensor, i int) *tensor.Tensor {
 	per := t.Len() / t.Shape[0]
 	return tensor.From(t.Shape[1:], t.F32()[i*per:(i+1)*per])
+}
+
+// Run runs g on the interpreter (two threads, no numeric policy) for each
+// sample (its inputs) and returns g's first output of each run; with
+// watch, also the min and max of those tensors over the runs that
+// computed them.
+func Run(t testing.TB, g *potv1.Graph, samples [][]*tensor.Tensor, watch ...string) (out [][]float32, lo, hi map[string]float32) {
+	t.Helper()
+	p, err := rt.Compile(g, rt.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	lo, hi = map[string]float32{}, map[string]float32{}
+	s := p.NewSession()
+	name := g.GetOutputs()[0].GetName()
+	if err := s.Watch(append(watch, name), func(n string, v *tensor.Tensor) error {
+		if _, ok := lo[n]; !ok {
+			lo[n], hi[n] = float32(math.Inf(1)), float32(math.Inf(-1))
+		}
+		for _, f := range v.F32() {
+			lo[n], hi[n] = min(lo[n], f), max(hi[n], f)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range samples {
+		if err := s.Run(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, append([]float32(nil), s.Value(name).F32()...))
+	}
+	return out, lo, hi
 }

@@ -76,7 +76,7 @@ func outputType(n *potv1.Node, i int, typeOf func(string) potv1.DataType) potv1.
 		}
 		return def
 	}
-	if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
+	if !IsONNX(n) {
 		// Other domains (com.microsoft, custom operators): only the
 		// declared types are known.
 		return tNone

@@ -9,7 +9,6 @@ import (
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/onnx"
 )
 
 // TestValueTypesOfAnExportedTransformer compares Index.ValueType on
@@ -20,14 +19,7 @@ import (
 // testdata/dtypes_golden.py with python3-onnx 1.12. The model's own
 // value_info is dropped first, so the types come from the rules alone.
 func TestValueTypesOfAnExportedTransformer(t *testing.T) {
-	m, err := onnx.ReadFile(testenv.Example("models", "vit_fmnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := readGraph(t, testenv.Example("models", "vit_fmnist.onnx"))
 	g.ValueInfo = nil
 	b, err := os.ReadFile(filepath.Join("testdata", "vit_fmnist_dtypes.json"))
 	if err != nil {

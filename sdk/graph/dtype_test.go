@@ -6,9 +6,7 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 )
 
-func intAttr(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
+var intAttr = IntAttr
 
 func TestValueTypeRules(t *testing.T) {
 	f32, i64, i32, b, f16 := potv1.DataType_DATA_TYPE_FLOAT, potv1.DataType_DATA_TYPE_INT64, potv1.DataType_DATA_TYPE_INT32,

@@ -1,12 +1,9 @@
 package graph
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
-	"unsafe"
 
 	"github.com/potgo/pot/proto/potv1"
 )
@@ -35,6 +32,7 @@ type Index struct {
 	constOut  map[string]*potv1.Tensor  // outputs of Constant nodes
 	declared  map[string]potv1.DataType // element types of value infos, any scope
 	types     map[string]potv1.DataType // ValueType's memo
+	oneScope  bool                      // NewScopeIndex's: subgraphs are not indexed
 }
 
 // Port is one input of a node.
@@ -55,8 +53,17 @@ type Scope struct {
 }
 
 // NewIndex indexes g and its subgraphs.
-func NewIndex(g *potv1.Graph) *Index {
-	x := &Index{G: g, nodes: map[string]*potv1.Node{}, scopes: map[string]Scope{}, defined: map[string]*potv1.Graph{},
+func NewIndex(g *potv1.Graph) *Index { return newIndex(g, false) }
+
+// NewScopeIndex indexes g alone, for a rewrite that takes one graph at a
+// time: the nodes of its subgraphs are not indexed, so they are no
+// consumers of g's values, and a value of an enclosing graph has no
+// producer. The values g's subgraphs read from it are
+// ImplicitInputs of its nodes.
+func NewScopeIndex(g *potv1.Graph) *Index { return newIndex(g, true) }
+
+func newIndex(g *potv1.Graph, oneScope bool) *Index {
+	x := &Index{oneScope: oneScope, G: g, nodes: map[string]*potv1.Node{}, scopes: map[string]Scope{}, defined: map[string]*potv1.Graph{},
 		producer: map[string]*potv1.Node{}, consumers: map[string][]Port{},
 		inits: map[string]*potv1.Tensor{}, inputs: map[string]bool{}, outputs: map[string]bool{}, constOut: map[string]*potv1.Tensor{},
 		declared: map[string]potv1.DataType{}, types: map[string]potv1.DataType{}}
@@ -119,7 +126,7 @@ func (x *Index) add(g *potv1.Graph, sc Scope) {
 		}
 		for _, a := range n.GetAttributes() {
 			for _, sg := range append([]*potv1.Graph{a.GetG()}, a.GetGraphs()...) {
-				if sg != nil {
+				if sg != nil && !x.oneScope {
 					x.add(sg, Scope{Graph: sg, Parent: n, Attr: a.GetName(), Depth: sc.Depth + 1})
 				}
 			}
@@ -205,100 +212,11 @@ func (x *Index) IsGraphInput(tensor string) bool { return x.inputs[tensor] }
 // IsGraphOutput reports whether a tensor is an output of the main graph.
 func (x *Index) IsGraphOutput(tensor string) bool { return x.outputs[tensor] }
 
-// Attr returns a node attribute, or nil.
-func Attr(n *potv1.Node, name string) *potv1.Attribute {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return a
-		}
-	}
-	return nil
-}
-
-// AttrInt returns an integer attribute or def.
-func AttrInt(n *potv1.Node, name string, def int64) int64 {
-	if a := Attr(n, name); a != nil {
-		return a.GetI()
-	}
-	return def
-}
-
-// AttrInts returns an integer-list attribute or def.
-func AttrInts(n *potv1.Node, name string, def []int64) []int64 {
-	if a := Attr(n, name); a != nil {
-		return a.GetInts()
-	}
-	return def
-}
-
-// AttrString returns a string attribute or def.
-func AttrString(n *potv1.Node, name, def string) string {
-	if a := Attr(n, name); a != nil {
-		return string(a.GetS())
-	}
-	return def
-}
-
-// Float32s decodes a float32 tensor's data.
-func Float32s(t *potv1.Tensor) ([]float32, error) {
-	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
-		return nil, fmt.Errorf("tensor %q is %v, not float32", t.GetName(), t.GetDtype())
-	}
-	raw := t.GetData()
-	if len(raw)%4 != 0 || int64(len(raw)/4) != NumElements(t.GetDims()) {
-		return nil, fmt.Errorf("tensor %q: %d data bytes for dims %v", t.GetName(), len(raw), t.GetDims())
-	}
-	v := make([]float32, len(raw)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return v, nil
-}
-
-// Float32View is Float32s without a copy where the machine allows (a
-// little-endian machine and 4-byte aligned data): the values are read in
-// place from t's data, which the caller must then neither modify through
-// the result nor change while using it. It copies otherwise. Use it to
-// read large weights.
-func Float32View(t *potv1.Tensor) ([]float32, error) {
-	raw := t.GetData()
-	if t.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || len(raw) == 0 || !nativeLittleEndian ||
-		uintptr(unsafe.Pointer(&raw[0]))%4 != 0 || len(raw)%4 != 0 || int64(len(raw)/4) != NumElements(t.GetDims()) {
-		return Float32s(t)
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), len(raw)/4), nil
-}
-
-// nativeLittleEndian tells whether the machine stores numbers as the wire
-// format does.
-var nativeLittleEndian = func() bool {
-	x := uint16(1)
-	return *(*byte)(unsafe.Pointer(&x)) == 1
-}()
-
-// FloatTensor builds a float32 tensor.
-func FloatTensor(name string, dims []int64, v []float32) *potv1.Tensor {
-	raw := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
-	}
-	return &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: append([]int64(nil), dims...), Data: raw}
-}
-
-// NumElements is the product of dims.
-func NumElements(dims []int64) int64 {
-	n := int64(1)
-	for _, d := range dims {
-		n *= d
-	}
-	return n
-}
-
 // Opset returns the version of the default ONNX domain the graph
 // imports (0 when absent).
 func Opset(g *potv1.Graph) int64 {
 	for _, o := range g.GetOpsets() {
-		if o.GetDomain() == "" || o.GetDomain() == "ai.onnx" {
+		if IsONNXDomain(o.GetDomain()) {
 			return o.GetVersion()
 		}
 	}

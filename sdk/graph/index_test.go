@@ -7,7 +7,6 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/onnx"
 )
 
 func nd(name, op string, in, out []string, attrs ...*potv1.Attribute) *potv1.Node {
@@ -126,14 +125,7 @@ func TestIndexScopes(t *testing.T) {
 // Gemms are indexed with their scope, and the model input they read
 // through Flatten_33 has its reader in the branch.
 func TestIndexRealModel(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := readGraph(t, filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
 	x := graph.NewIndex(g)
 	gemms := 0
 	for _, n := range x.Nodes() {
@@ -164,14 +156,7 @@ func TestIndexRealModel(t *testing.T) {
 // output the cast's type, and a convolution's output, undeclared, its
 // input's (float).
 func TestValueType(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := readGraph(t, filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
 	x := graph.NewIndex(g)
 	for tensor, want := range map[string]potv1.DataType{
 		"sr":                potv1.DataType_DATA_TYPE_INT64,
@@ -186,6 +171,44 @@ func TestValueType(t *testing.T) {
 	} {
 		if got := x.ValueType(tensor); got != want {
 			t.Errorf("ValueType(%q) = %v, want %v", tensor, got, want)
+		}
+	}
+}
+
+// TestScopeIndex indexes one graph at a time: the main graph of nested()
+// without its branches, then the then branch, whose reads of the main
+// graph's values have no producer there.
+func TestScopeIndex(t *testing.T) {
+	g := nested()
+	main := graph.NewScopeIndex(g)
+	then := graph.NewScopeIndex(graph.Attr(g.Nodes[1], "then_branch").GetG())
+	ports := func(ps []graph.Port) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, fmt.Sprintf("%s:%d", p.Node.GetName(), p.Input))
+		}
+		return fmt.Sprint(out)
+	}
+	for _, tc := range []struct {
+		what, got, want string
+	}{
+		{"main nodes", names(main.Nodes()), "relu if"},
+		{"main readers of a (all in branches)", ports(main.Consumers("a")), "[]"},
+		{"main readers of c", ports(main.Consumers("c")), "[if:0]"},
+		{"main producer of a", main.Producer("a").GetName(), "relu"},
+		{"main producer of g (a branch's)", main.Producer("g").GetName(), ""},
+		{"main initializer k (a branch's)", main.Initializer("k").GetName(), ""},
+		{"main initializer w", main.Initializer("w").GetName(), "w"},
+		{"then nodes", names(then.Nodes()), "gemm scale loop"},
+		{"then readers of a", ports(then.Consumers("a")), "[gemm:0 loop:2]"},
+		{"then readers of m (the loop body's)", ports(then.Consumers("m")), "[]"},
+		{"then producer of a (the main graph's)", then.Producer("a").GetName(), ""},
+		{"then producer of m", then.Producer("m").GetName(), "scale"},
+		{"then defines v (the body's)", then.DefiningGraph("v").GetName(), ""},
+		{"then defines k", then.DefiningGraph("k").GetName(), "then"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.what, tc.got, tc.want)
 		}
 	}
 }

@@ -9,10 +9,11 @@ import (
 	"github.com/potgo/pot/sdk/graph"
 )
 
-func names(nodes []*potv1.Node) string {
+// names joins the names of nodes, tensors or value infos.
+func names[T interface{ GetName() string }](xs []T) string {
 	var s []string
-	for _, n := range nodes {
-		s = append(s, n.GetName())
+	for _, x := range xs {
+		s = append(s, x.GetName())
 	}
 	return strings.Join(s, " ")
 }

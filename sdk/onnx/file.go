@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/onnxpb"
+	"github.com/potgo/pot/proto/potv1"
 )
 
 // Decode parses a serialized ModelProto and validates what it can without
@@ -80,6 +81,16 @@ func sniff(b []byte) string {
 func ReadFile(path string) (*onnxpb.ModelProto, error) {
 	m, _, err := ReadModel(path)
 	return m, err
+}
+
+// ReadGraph reads an ONNX model as ReadFile does and converts it with
+// ToGraph.
+func ReadGraph(path string) (*potv1.Graph, error) {
+	m, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ToGraph(m)
 }
 
 // ModelFiles are the files a model was read from.

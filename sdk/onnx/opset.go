@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/proto/onnxpb"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // MaxOpset is the newest version of the default ONNX operator set
@@ -14,7 +15,7 @@ const MaxOpset = 21
 // or 0 and false when it imports none.
 func DefaultOpset(m *onnxpb.ModelProto) (int64, bool) {
 	for _, o := range m.GetOpsetImport() {
-		if isDefaultDomain(o.GetDomain()) {
+		if graph.IsONNXDomain(o.GetDomain()) {
 			return o.GetVersion(), true
 		}
 	}
@@ -35,8 +36,6 @@ func CheckOpset(m *onnxpb.ModelProto) error {
 	}
 	return nil
 }
-
-func isDefaultDomain(d string) bool { return d == "" || d == "ai.onnx" }
 
 // IRVersionFor is the IR version ONNX released together with a default
 // opset version, used when a graph does not say its IR version.

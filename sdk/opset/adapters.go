@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // An adapter brings a node from the previous version of its operator to
@@ -102,7 +103,7 @@ func padPaddings(s *scope, n *potv1.Node, v int64) (string, error) {
 	if a == nil {
 		return "", nil
 	}
-	if attr(n, "pads") != nil {
+	if graph.Attr(n, "pads") != nil {
 		return "", fmt.Errorf("both paddings and pads are set")
 	}
 	a.Name = "pads"
@@ -133,7 +134,7 @@ func splitInputToAttr(s *scope, n *potv1.Node, v int64) (string, error) {
 
 // lpPoolIntP: LpPool's and GlobalLpPool's p became an integer.
 func lpPoolIntP(s *scope, n *potv1.Node, v int64) (string, error) {
-	a := attr(n, "p")
+	a := graph.Attr(n, "p")
 	if a == nil || a.GetType() == potv1.Attribute_TYPE_INT {
 		return "", nil
 	}
@@ -150,7 +151,7 @@ func lpPoolIntP(s *scope, n *potv1.Node, v int64) (string, error) {
 
 // concatAxis: Concat-1's axis defaulted to 1; from 4 it is required.
 func concatAxis(s *scope, n *potv1.Node, v int64) (string, error) {
-	if attr(n, "axis") != nil {
+	if graph.Attr(n, "axis") != nil {
 		return "", nil
 	}
 	setInt(n, "axis", 1)
@@ -177,7 +178,7 @@ func reshapeShapeInput(s *scope, n *potv1.Node, v int64) (string, error) {
 
 // castToInt: Cast-1's to named the type; from 6 it is the type's number.
 func castToInt(s *scope, n *potv1.Node, v int64) (string, error) {
-	a := attr(n, "to")
+	a := graph.Attr(n, "to")
 	if a == nil {
 		return "", fmt.Errorf("no to attribute")
 	}
@@ -307,7 +308,7 @@ func dropIsTest(s *scope, n *potv1.Node, v int64) (string, error) {
 // upsampleScalesAttr: experimental Upsample-1 had height_scale and
 // width_scale of a 4-D input; Upsample-7 has scales per axis.
 func upsampleScalesAttr(s *scope, n *potv1.Node, v int64) (string, error) {
-	h, w := attr(n, "height_scale"), attr(n, "width_scale")
+	h, w := graph.Attr(n, "height_scale"), graph.Attr(n, "width_scale")
 	if h == nil || w == nil {
 		if _, ok, _ := attrFloats(n, "scales"); ok {
 			return "", nil
@@ -664,7 +665,7 @@ func softmaxOneAxis(s *scope, n *potv1.Node, v int64) (string, error) {
 	if err := arity(n, 1, 1); err != nil {
 		return "", err
 	}
-	axisAttr := attr(n, "axis")
+	axisAttr := graph.Attr(n, "axis")
 	axis, err := attrInt(n, "axis", 1)
 	if err != nil {
 		return "", err

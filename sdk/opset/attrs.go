@@ -6,17 +6,8 @@ import (
 	"math"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
-
-// attr returns n's attribute name, or nil.
-func attr(n *potv1.Node, name string) *potv1.Attribute {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return a
-		}
-	}
-	return nil
-}
 
 // takeAttr removes n's attribute name and returns it (nil when absent).
 func takeAttr(n *potv1.Node, name string) *potv1.Attribute {
@@ -39,78 +30,49 @@ func setAttr(n *potv1.Node, a *potv1.Attribute) {
 	n.Attributes = append(n.Attributes, a)
 }
 
-func setInt(n *potv1.Node, name string, v int64) {
-	setAttr(n, &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v})
-}
+func setInt(n *potv1.Node, name string, v int64)        { setAttr(n, graph.IntAttr(name, v)) }
+func setInts(n *potv1.Node, name string, v []int64)     { setAttr(n, graph.IntsAttr(name, v)) }
+func setFloats(n *potv1.Node, name string, v []float32) { setAttr(n, graph.FloatsAttr(name, v)) }
+func setString(n *potv1.Node, name, v string)           { setAttr(n, graph.StringAttr(name, v)) }
 
-func setInts(n *potv1.Node, name string, v []int64) {
-	setAttr(n, &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INTS, Ints: append([]int64(nil), v...)})
-}
-
-func setFloats(n *potv1.Node, name string, v []float32) {
-	setAttr(n, &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOATS, Floats: append([]float32(nil), v...)})
-}
-
-func setString(n *potv1.Node, name, v string) {
-	setAttr(n, &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_STRING, S: []byte(v)})
+// typedAttr reads n's attribute name with get: def, false when absent,
+// an error when present with a type other than want (what names it).
+func typedAttr[T any](n *potv1.Node, name string, want potv1.Attribute_Type, what string, get func(*potv1.Attribute) T, def T) (T, bool, error) {
+	a := graph.Attr(n, name)
+	if a == nil {
+		return def, false, nil
+	}
+	if a.GetType() != want {
+		var zero T
+		return zero, false, fmt.Errorf("attribute %s is %v, not %s", name, a.GetType(), what)
+	}
+	return get(a), true, nil
 }
 
 // attrInt reads an INT attribute; a present attribute of another type is
 // an error.
 func attrInt(n *potv1.Node, name string, def int64) (int64, error) {
-	a := attr(n, name)
-	if a == nil {
-		return def, nil
-	}
-	if a.GetType() != potv1.Attribute_TYPE_INT {
-		return 0, fmt.Errorf("attribute %s is %v, not an integer", name, a.GetType())
-	}
-	return a.GetI(), nil
+	v, _, err := typedAttr(n, name, potv1.Attribute_TYPE_INT, "an integer", (*potv1.Attribute).GetI, def)
+	return v, err
 }
 
 func attrFloat(n *potv1.Node, name string, def float32) (float32, error) {
-	a := attr(n, name)
-	if a == nil {
-		return def, nil
-	}
-	if a.GetType() != potv1.Attribute_TYPE_FLOAT {
-		return 0, fmt.Errorf("attribute %s is %v, not a float", name, a.GetType())
-	}
-	return a.GetF(), nil
+	v, _, err := typedAttr(n, name, potv1.Attribute_TYPE_FLOAT, "a float", (*potv1.Attribute).GetF, def)
+	return v, err
 }
 
 func attrString(n *potv1.Node, name, def string) (string, error) {
-	a := attr(n, name)
-	if a == nil {
-		return def, nil
-	}
-	if a.GetType() != potv1.Attribute_TYPE_STRING {
-		return "", fmt.Errorf("attribute %s is %v, not a string", name, a.GetType())
-	}
-	return string(a.GetS()), nil
+	v, _, err := typedAttr(n, name, potv1.Attribute_TYPE_STRING, "a string", func(a *potv1.Attribute) string { return string(a.GetS()) }, def)
+	return v, err
 }
 
 // attrInts reads an INTS attribute (nil, false when absent).
 func attrInts(n *potv1.Node, name string) ([]int64, bool, error) {
-	a := attr(n, name)
-	if a == nil {
-		return nil, false, nil
-	}
-	if a.GetType() != potv1.Attribute_TYPE_INTS {
-		return nil, false, fmt.Errorf("attribute %s is %v, not a list of integers", name, a.GetType())
-	}
-	return a.GetInts(), true, nil
+	return typedAttr(n, name, potv1.Attribute_TYPE_INTS, "a list of integers", (*potv1.Attribute).GetInts, nil)
 }
 
 func attrFloats(n *potv1.Node, name string) ([]float32, bool, error) {
-	a := attr(n, name)
-	if a == nil {
-		return nil, false, nil
-	}
-	if a.GetType() != potv1.Attribute_TYPE_FLOATS {
-		return nil, false, fmt.Errorf("attribute %s is %v, not a list of floats", name, a.GetType())
-	}
-	return a.GetFloats(), true, nil
+	return typedAttr(n, name, potv1.Attribute_TYPE_FLOATS, "a list of floats", (*potv1.Attribute).GetFloats, nil)
 }
 
 // input returns n's input i, or "" when absent.
@@ -127,15 +89,6 @@ func setInput(n *potv1.Node, i int, name string) {
 		n.Inputs = append(n.Inputs, "")
 	}
 	n.Inputs[i] = name
-}
-
-// int64Tensor is a tensor of int64 values.
-func int64Tensor(dims []int64, v []int64) *potv1.Tensor {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(x))
-	}
-	return &potv1.Tensor{Dtype: potv1.DataType_DATA_TYPE_INT64, Dims: append([]int64{}, dims...), Data: b}
 }
 
 // floatTensor is a tensor of one of the floating types holding v.

@@ -83,7 +83,7 @@ func fuzzGraph(r *bytes, depth int, names *int, tensors []string) *potv1.Graph {
 			for i, v := range vals {
 				ints[i] = int64(v)
 			}
-			t = int64Tensor(dims, ints)
+			t = graph.Int64Tensor("", dims, ints)
 		} else {
 			t, _ = floatTensor(potv1.DataType_DATA_TYPE_FLOAT, dims, vals)
 		}
@@ -184,7 +184,7 @@ func checkUpgraded(t *testing.T, g *potv1.Graph, outer map[string]bool, from int
 				checkUpgraded(t, a.GetG(), defined, from)
 			}
 		}
-		if isDefaultDomain(n.GetDomain()) && versionAt(n.GetOpType(), 13) == 0 {
+		if graph.IsONNX(n) && versionAt(n.GetOpType(), 13) == 0 {
 			t.Fatalf("node %q: %s is not an operator of opset 13", n.GetName(), n.GetOpType())
 		}
 		for _, in := range n.GetInputs() {

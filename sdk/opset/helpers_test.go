@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // Builders of small graphs for the tests.
@@ -12,21 +13,13 @@ func nd(op, name string, ins, outs []string, attrs ...*potv1.Attribute) *potv1.N
 	return &potv1.Node{Name: name, OpType: op, Inputs: ins, Outputs: outs, Attributes: attrs}
 }
 
-func aInt(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
+var aInt = graph.IntAttr
 
-func aInts(name string, v ...int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INTS, Ints: v}
-}
+func aInts(name string, v ...int64) *potv1.Attribute { return graph.IntsAttr(name, v) }
 
-func aFloat(name string, v float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOAT, F: v}
-}
+var aFloat = graph.FloatAttr
 
-func aString(name, v string) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_STRING, S: []byte(v)}
-}
+var aString = graph.StringAttr
 
 func aGraph(name string, g *potv1.Graph) *potv1.Attribute {
 	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_GRAPH, G: g}

@@ -2,6 +2,7 @@ package opset
 
 import (
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // value is what Upgrade knows of a tensor: its element type (UNDEFINED
@@ -65,7 +66,7 @@ func infer(n *potv1.Node, opset int64, in func(int) value, konst func(int) *potv
 	for i := range out {
 		out[i] = unknown
 	}
-	if len(out) == 0 || (n.GetDomain() != "" && n.GetDomain() != "ai.onnx") {
+	if len(out) == 0 || !graph.IsONNX(n) {
 		return out
 	}
 	x := in(0)
@@ -200,12 +201,12 @@ func infer(n *potv1.Node, opset int64, in func(int) value, konst func(int) *potv
 		}
 		out[0] = value{in(2).dt, r}
 	case op == "Constant":
-		if a := attr(n, "value"); a != nil && a.GetT() != nil {
+		if a := graph.Attr(n, "value"); a != nil && a.GetT() != nil {
 			out[0] = value{a.GetT().GetDtype(), len(a.GetT().GetDims())}
 		}
 	case op == "ConstantOfShape":
 		dt := dtFloat
-		if a := attr(n, "value"); a != nil && a.GetT() != nil {
+		if a := graph.Attr(n, "value"); a != nil && a.GetT() != nil {
 			dt = a.GetT().GetDtype()
 		}
 		out[0] = value{dt, -1}
@@ -247,7 +248,7 @@ func matmulRank(a, b int) int {
 // attribute, or from opset 13 (ReduceSum, Squeeze, Unsqueeze) the
 // constant input 1.
 func axesOf(n *potv1.Node, opset int64, konst func(int) *potv1.Tensor) ([]int64, bool) {
-	if a := attr(n, "axes"); a != nil {
+	if a := graph.Attr(n, "axes"); a != nil {
 		return a.GetInts(), true
 	}
 	inputAxes := opset >= 13 && (n.GetOpType() == "ReduceSum" || n.GetOpType() == "Squeeze" || n.GetOpType() == "Unsqueeze")

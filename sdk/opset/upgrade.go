@@ -103,7 +103,7 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 	case from == to:
 		return g, &Report{From: from, To: to}, nil
 	}
-	u := &upgrader{from: from, to: to, names: map[string]bool{}, used: map[string]int{}, report: &Report{From: from, To: to}}
+	u := &upgrader{from: from, to: to, used: map[string]int{}, report: &Report{From: from, To: to}}
 	var errs []error
 	u.check(g, "", &errs)
 	if len(errs) > 0 {
@@ -113,13 +113,14 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 		return nil, nil, fmt.Errorf("cannot upgrade the model from ONNX opset %d to %d: %w", from, to, errors.Join(errs...))
 	}
 	out := cloneGraph(g)
+	u.names = graph.NewNamer(out)
 	u.collect(out)
 	u.floatType = singleFloatType(out)
 	if err := u.graph(out, nil, ""); err != nil {
 		return nil, nil, fmt.Errorf("cannot upgrade the model from ONNX opset %d to %d: %w", from, to, err)
 	}
 	for _, o := range out.Opsets {
-		if isDefaultDomain(o.GetDomain()) {
+		if graph.IsONNXDomain(o.GetDomain()) {
 			o.Version = to
 		}
 	}
@@ -128,8 +129,6 @@ func Upgrade(g *potv1.Graph, to int64) (*potv1.Graph, *Report, error) {
 	out.IrVersion = max(out.GetIrVersion(), onnx.IRVersionFor(to), 4)
 	return out, u.report, nil
 }
-
-func isDefaultDomain(d string) bool { return d == "" || d == "ai.onnx" }
 
 // cloneGraph copies g deeply enough for Upgrade to rewrite the copy: the
 // nodes (with their subgraphs) and opset imports are cloned, the lists
@@ -152,8 +151,8 @@ func cloneGraph(g *potv1.Graph) *potv1.Graph {
 
 type upgrader struct {
 	from, to int64
-	// names holds every node and tensor name of the model.
-	names map[string]bool
+	// names gives new names, unused anywhere in the model.
+	names *graph.Namer
 	// used counts, per tensor, the node inputs that read it and the graph
 	// outputs that return it.
 	used   map[string]int
@@ -167,7 +166,7 @@ type upgrader struct {
 func (u *upgrader) check(g *potv1.Graph, path string, errs *[]error) {
 	for _, n := range g.GetNodes() {
 		forSubgraphs(n, path, func(sg *potv1.Graph, p string) { u.check(sg, p, errs) })
-		if !isDefaultDomain(n.GetDomain()) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		if err := u.checkNode(n); err != nil {
@@ -222,29 +221,17 @@ func forSubgraphs(n *potv1.Node, path string, f func(*potv1.Graph, string)) {
 	}
 }
 
-// collect records every name of the model and the tensors it reads.
+// collect counts the reads of every tensor of the model, and takes the
+// names nodes read besides those the Namer took (a read of a value
+// nothing defines).
 func (u *upgrader) collect(g *potv1.Graph) {
-	for _, vi := range g.GetInputs() {
-		u.names[vi.GetName()] = true
-	}
 	for _, vi := range g.GetOutputs() {
-		u.names[vi.GetName()] = true
 		u.used[vi.GetName()]++
 	}
-	for _, vi := range g.GetValueInfo() {
-		u.names[vi.GetName()] = true
-	}
-	for _, t := range g.GetInitializers() {
-		u.names[t.GetName()] = true
-	}
 	for _, n := range g.GetNodes() {
-		u.names[n.GetName()] = true
 		for _, s := range n.GetInputs() {
-			u.names[s] = true
+			u.names.Use(s)
 			u.used[s]++
-		}
-		for _, s := range n.GetOutputs() {
-			u.names[s] = true
 		}
 		forSubgraphs(n, "", func(sg *potv1.Graph, _ string) { u.collect(sg) })
 	}
@@ -287,12 +274,7 @@ func (u *upgrader) fresh(base string) string {
 	if base == "" {
 		base = "upgrade"
 	}
-	name := base
-	for i := 1; u.names[name]; i++ {
-		name = fmt.Sprintf("%s_%d", base, i)
-	}
-	u.names[name] = true
-	return name
+	return u.names.Name(base)
 }
 
 // scope is one graph being upgraded.
@@ -343,7 +325,7 @@ func (u *upgrader) graph(g *potv1.Graph, parent *scope, path string) error {
 		if err != nil {
 			return err
 		}
-		if !isDefaultDomain(n.GetDomain()) {
+		if !graph.IsONNX(n) {
 			s.append(n)
 			continue
 		}
@@ -426,8 +408,8 @@ func (s *scope) newNode(op, base string, inputs []string, outputs int) *potv1.No
 }
 
 func (s *scope) learn(n *potv1.Node) {
-	if n.GetOpType() == "Constant" && isDefaultDomain(n.GetDomain()) && len(n.GetOutputs()) == 1 {
-		if a := attr(n, "value"); a != nil && a.GetT() != nil {
+	if n.GetOpType() == "Constant" && graph.IsONNX(n) && len(n.GetOutputs()) == 1 {
+		if a := graph.Attr(n, "value"); a != nil && a.GetT() != nil {
 			s.consts[n.GetOutputs()[0]] = a.GetT()
 		}
 	}
@@ -520,7 +502,7 @@ func (s *scope) isInput(name string) bool {
 
 // int64s adds a 1-D int64 initializer.
 func (s *scope) int64s(base string, v []int64) string {
-	return s.constant(base, int64Tensor([]int64{int64(len(v))}, v))
+	return s.constant(base, graph.Int64Tensor("", []int64{int64(len(v))}, v))
 }
 
 // floatType returns the element type of a tensor that must be a floating

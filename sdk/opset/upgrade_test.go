@@ -144,7 +144,7 @@ func TestUpgradeOpsetImports(t *testing.T) {
 	if out.GetIrVersion() != 7 {
 		t.Errorf("IR version %d, want 7", out.GetIrVersion())
 	}
-	if rep.Nodes != 1 || attr(out.Nodes[1], "axes") == nil {
+	if rep.Nodes != 1 || graph.Attr(out.Nodes[1], "axes") == nil {
 		t.Errorf("the custom-domain node was touched or counted: %v, %+v", out.Nodes[1], rep)
 	}
 	g.IrVersion = 9
@@ -188,14 +188,14 @@ func TestUpgradeSubgraphs(t *testing.T) {
 			t.Errorf("no change at %q: %v", p, rep.Changes)
 		}
 	}
-	thenOut := attr(out.Nodes[1], "then_branch").GetG()
+	thenOut := graph.Attr(out.Nodes[1], "then_branch").GetG()
 	slice := find(thenOut, "Slice")[0]
 	if len(slice.Inputs) != 3 || slice.Inputs[1] == "s_starts" || initializer(thenOut, slice.Inputs[1]) == nil || len(out.Initializers) != 0 {
 		t.Errorf("Slice inputs %v; then-branch initializers %v; main graph initializers %v", slice.Inputs, thenOut.Initializers, out.Initializers)
 	}
 	nested := find(thenOut, "If")[0]
-	a := find(attr(nested, "then_branch").GetG(), "Unsqueeze")[0]
-	b := find(attr(nested, "else_branch").GetG(), "Unsqueeze")[0]
+	a := find(graph.Attr(nested, "then_branch").GetG(), "Unsqueeze")[0]
+	b := find(graph.Attr(nested, "else_branch").GetG(), "Unsqueeze")[0]
 	if len(a.Inputs) != 2 || len(b.Inputs) != 2 || a.Inputs[1] == b.Inputs[1] {
 		t.Errorf("Unsqueeze axes inputs %v and %v: want two distinct names", a.Inputs, b.Inputs)
 	}
@@ -282,7 +282,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			g:    model(6, []*potv1.ValueInfo{vi("x", 2, 3), vi("w", 3, 4), vi("c", 4)}, y, nd("Gemm", "gemm", []string{"x", "w", "c"}, []string{"y"}, aInt("broadcast", 1), aInt("transA", 0))),
 			ops:  "Gemm",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if attr(g.Nodes[0], "broadcast") != nil || attr(g.Nodes[0], "transA") == nil {
+				if graph.Attr(g.Nodes[0], "broadcast") != nil || graph.Attr(g.Nodes[0], "transA") == nil {
 					t.Errorf("node %v", g.Nodes[0])
 				}
 			},
@@ -294,7 +294,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops: "BatchNormalization",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Attributes) != 1 || attr(n, "epsilon") == nil {
+				if len(n.Attributes) != 1 || graph.Attr(n, "epsilon") == nil {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -374,7 +374,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
 				if len(n.Inputs) != 3 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{0, 0, 1, 2, 0, 0, 3, 4}) ||
-					!slices.Equal(floatsOf(t, g, n.Inputs[2]), []float64{1.5}) || attr(n, "value") != nil || attr(n, "pads") != nil {
+					!slices.Equal(floatsOf(t, g, n.Inputs[2]), []float64{1.5}) || graph.Attr(n, "value") != nil || graph.Attr(n, "pads") != nil {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -385,7 +385,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:  "Pad",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Inputs) != 2 || attr(n, "mode") == nil || len(n.Attributes) != 1 {
+				if len(n.Inputs) != 2 || graph.Attr(n, "mode") == nil || len(n.Attributes) != 1 {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -407,7 +407,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:  "Split",
 			check: func(t *testing.T, g *potv1.Graph) {
 				n := g.Nodes[0]
-				if len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{1, 2}) || attr(n, "split") != nil {
+				if len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{1, 2}) || graph.Attr(n, "split") != nil {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -435,11 +435,11 @@ func TestUpgradeAdapters(t *testing.T) {
 			check: func(t *testing.T, g *potv1.Graph) {
 				for i, want := range [][]int64{{2}, {2}, {0}} {
 					n := g.Nodes[i]
-					if len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), want) || attr(n, "axes") != nil {
+					if len(n.Inputs) != 2 || !slices.Equal(intsOf(t, g, n.Inputs[1]), want) || graph.Attr(n, "axes") != nil {
 						t.Errorf("node %v", n)
 					}
 				}
-				if rm := g.Nodes[3]; len(rm.Inputs) != 1 || attr(rm, "axes") == nil {
+				if rm := g.Nodes[3]; len(rm.Inputs) != 1 || graph.Attr(rm, "axes") == nil {
 					t.Errorf("ReduceMean %v", rm)
 				}
 			},
@@ -452,7 +452,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			check: func(t *testing.T, g *potv1.Graph) {
 				d, c := g.Nodes[0], g.Nodes[1]
 				if len(d.Inputs) != 2 || !slices.Equal(floatsOf(t, g, d.Inputs[1]), []float64{0.25}) || d.Outputs[1] != c.Inputs[0] ||
-					c.Outputs[0] != "mask" || attr(c, "to").GetI() != int64(potv1.DataType_DATA_TYPE_FLOAT) {
+					c.Outputs[0] != "mask" || graph.Attr(c, "to").GetI() != int64(potv1.DataType_DATA_TYPE_FLOAT) {
 					t.Errorf("Dropout %v, Cast %v", d, c)
 				}
 			},
@@ -472,7 +472,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			g:    model(9, x4, []*potv1.ValueInfo{vi("y"), vi("i")}, nd("TopK", "tk", []string{"x"}, []string{"y", "i"}, aInt("k", 3))),
 			ops:  "TopK",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if n := g.Nodes[0]; !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{3}) || attr(n, "k") != nil {
+				if n := g.Nodes[0]; !slices.Equal(intsOf(t, g, n.Inputs[1]), []int64{3}) || graph.Attr(n, "k") != nil {
 					t.Errorf("node %v", n)
 				}
 			},
@@ -487,7 +487,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			g:    model(1, []*potv1.ValueInfo{vi("x", 2, 3)}, y, nd("LogSoftmax", "sm", []string{"x"}, []string{"y"})),
 			ops:  "LogSoftmax",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if a := attr(g.Nodes[0], "axis"); a == nil || a.GetI() != 1 {
+				if a := graph.Attr(g.Nodes[0], "axis"); a == nil || a.GetI() != 1 {
 					t.Errorf("axis %v", a)
 				}
 			},
@@ -498,7 +498,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops:  "Flatten Shape Hardmax Reshape",
 			check: func(t *testing.T, g *potv1.Graph) {
 				f, s, h, r := g.Nodes[0], g.Nodes[1], g.Nodes[2], g.Nodes[3]
-				if attr(f, "axis").GetI() != 2 || attr(h, "axis").GetI() != 1 || h.Inputs[0] != f.Outputs[0] ||
+				if graph.Attr(f, "axis").GetI() != 2 || graph.Attr(h, "axis").GetI() != 1 || h.Inputs[0] != f.Outputs[0] ||
 					s.Inputs[0] != "x" || r.Inputs[0] != h.Outputs[0] || r.Inputs[1] != s.Outputs[0] || r.Outputs[0] != "y" {
 					t.Errorf("nodes %v", g.Nodes)
 				}
@@ -518,8 +518,8 @@ func TestUpgradeAdapters(t *testing.T) {
 			ops: "Reshape Concat Cast",
 			check: func(t *testing.T, g *potv1.Graph) {
 				rs, cc, cast := g.Nodes[0], g.Nodes[1], g.Nodes[2]
-				if len(rs.Attributes) != 0 || !slices.Equal(intsOf(t, g, rs.Inputs[1]), []int64{2, -1}) || attr(cc, "axis").GetI() != 1 ||
-					attr(cast, "to").GetType() != potv1.Attribute_TYPE_INT || attr(cast, "to").GetI() != int64(potv1.DataType_DATA_TYPE_DOUBLE) {
+				if len(rs.Attributes) != 0 || !slices.Equal(intsOf(t, g, rs.Inputs[1]), []int64{2, -1}) || graph.Attr(cc, "axis").GetI() != 1 ||
+					graph.Attr(cast, "to").GetType() != potv1.Attribute_TYPE_INT || graph.Attr(cast, "to").GetI() != int64(potv1.DataType_DATA_TYPE_DOUBLE) {
 					t.Errorf("nodes %v", g.Nodes)
 				}
 			},
@@ -551,7 +551,7 @@ func TestUpgradeAdapters(t *testing.T) {
 			g:    model(1, x4, y, nd("GlobalLpPool", "lp", []string{"x"}, []string{"y"}, aFloat("p", 3))),
 			ops:  "GlobalLpPool",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if p := attr(g.Nodes[0], "p"); p.GetType() != potv1.Attribute_TYPE_INT || p.GetI() != 3 {
+				if p := graph.Attr(g.Nodes[0], "p"); p.GetType() != potv1.Attribute_TYPE_INT || p.GetI() != 3 {
 					t.Errorf("p %v", p)
 				}
 			},
@@ -574,7 +574,7 @@ func TestUpgradeAdapters(t *testing.T) {
 				nd("GRU", "gru", []string{"x", "w", "r"}, []string{"y"}, aInt("hidden_size", 2), aInt("output_sequence", 1))),
 			ops: "GRU",
 			check: func(t *testing.T, g *potv1.Graph) {
-				if n := g.Nodes[0]; attr(n, "output_sequence") != nil || attr(n, "hidden_size") == nil {
+				if n := g.Nodes[0]; graph.Attr(n, "output_sequence") != nil || graph.Attr(n, "hidden_size") == nil {
 					t.Errorf("node %v", n)
 				}
 			},

@@ -1,9 +1,7 @@
 package plan
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -322,8 +320,8 @@ func fakeQuantize(q *potv1.Quantizer, src, dst string) (*potv1.Node, []*potv1.Te
 		Inputs:  []string{src, inits[0].Name, inits[1].Name, inits[2].Name},
 		Outputs: []string{dst},
 		Attributes: []*potv1.Attribute{
-			{Name: "levels", Type: potv1.Attribute_TYPE_INT, I: p.Levels},
-			{Name: "axis", Type: potv1.Attribute_TYPE_INT, I: int64(p.Axis)},
+			graph.IntAttr("levels", p.Levels),
+			graph.IntAttr("axis", int64(p.Axis)),
 		},
 	}
 	return n, inits, nil
@@ -332,15 +330,11 @@ func fakeQuantize(q *potv1.Quantizer, src, dst string) (*potv1.Node, []*potv1.Te
 // floatTensor makes a float32 tensor: a scalar for one value, 1-D
 // otherwise.
 func floatTensor(name string, v []float32) *potv1.Tensor {
-	t := &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_FLOAT}
+	var dims []int64
 	if len(v) != 1 {
-		t.Dims = []int64{int64(len(v))}
+		dims = []int64{int64(len(v))}
 	}
-	t.Data = make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(t.Data[4*i:], math.Float32bits(x))
-	}
-	return t
+	return graph.FloatTensor(name, dims, v)
 }
 
 // SetTensorUpdate replaces the plan's update of a tensor of the same name,

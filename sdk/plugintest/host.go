@@ -14,6 +14,7 @@ import (
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // Host is the host the kit runs algorithms against: a model and a data
@@ -347,7 +348,7 @@ func (h *Host) LoadState(_ context.Context, key string) ([]byte, bool, error) {
 func floatValues(t *potv1.Tensor) ([]float32, error) {
 	switch t.GetDtype() {
 	case potv1.DataType_DATA_TYPE_FLOAT:
-		return floats(t), nil
+		return graph.Float32s(t)
 	case potv1.DataType_DATA_TYPE_DOUBLE:
 		raw := t.GetData()
 		v := make([]float32, len(raw)/8)

@@ -1,12 +1,12 @@
 package plugintest
 
 import (
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // Reference is a small graph whose every tensor the kit computes itself:
@@ -154,24 +154,6 @@ func valueInfo(name string, dims ...int64) *potv1.ValueInfo {
 	return vi
 }
 
-func floatTensor(name string, dims []int64, v []float32) *potv1.Tensor {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return &potv1.Tensor{Name: name, Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: dims, Data: b}
-}
+var floatTensor = graph.FloatTensor
 
-func ints(name string, v ...int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INTS, Ints: v}
-}
-
-// floats decodes a float32 tensor.
-func floats(t *potv1.Tensor) []float32 {
-	raw := t.GetData()
-	v := make([]float32, len(raw)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return v
-}
+func ints(name string, v ...int64) *potv1.Attribute { return graph.IntsAttr(name, v) }

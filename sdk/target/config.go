@@ -12,6 +12,7 @@ import (
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/interp"
 	"github.com/potgo/pot/targets/interp/ops"
@@ -204,7 +205,7 @@ func (c *Config) validate() (*ops.Registry, map[string]bool, error) {
 			}
 		}
 		for _, op := range c.Operators {
-			if op.Domain == "" || op.Domain == "ai.onnx" {
+			if graph.IsONNXDomain(op.Domain) {
 				known[op.OpType] = true
 			}
 		}
@@ -289,14 +290,14 @@ func (e *Engine) options() rt.Options {
 // check returns why the target cannot run n, or nil.
 func (e *Engine) check(n *potv1.Node) error {
 	domain, op := n.GetDomain(), n.GetOpType()
-	if e.opSet != nil && !isQuantizer(domain, op) && !(op == "Constant" && (domain == "" || domain == "ai.onnx")) {
+	if e.opSet != nil && !isQuantizer(domain, op) && !(op == "Constant" && graph.IsONNXDomain(domain)) {
 		own := false
 		if e.kernels != nil {
 			_, own = e.kernels.Lookup(domain, op, math.MaxInt64)
 		}
 		switch {
 		case own:
-		case domain != "" && domain != "ai.onnx":
+		case !graph.IsONNXDomain(domain):
 			return fmt.Errorf("operator %s of domain %q is not in the op set of target %s", op, domain, e.cfg.Name)
 		case !e.opSet[op]:
 			return fmt.Errorf("operator %s is not in the op set of target %s", op, e.cfg.Name)

@@ -10,100 +10,44 @@ import (
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
-// index is a mutable view of a graph being lowered: the main graph, or
-// a subgraph, whose constants may be those of enclosing graphs (outer).
+// index is a view of a graph being lowered: the main graph, or a
+// subgraph, whose constants may be those of enclosing graphs (outer).
+// ix indexes the graph as it was before its lowering, which changes it
+// only when finishing.
 type index struct {
-	g         *potv1.Graph
-	root      *potv1.Graph // the main graph, which imports the opsets
-	outer     *index       // the enclosing graph's, nil for the main graph
-	inits     map[string]*potv1.Tensor
-	producer  map[string]*potv1.Node
-	consumers map[string][]*potv1.Node
-	outputs   map[string]bool
-	opsets    map[string]int64
-	consts    map[string]*tensor.Tensor // evaluated constants (memo)
-	names     map[string]bool           // every tensor and node name in use, in every scope
+	g       *potv1.Graph
+	root    *potv1.Graph // the main graph, which imports the opsets
+	outer   *index       // the enclosing graph's, nil for the main graph
+	ix      *graph.Index // of g alone
+	outputs map[string]bool
+	opsets  map[string]int64
+	consts  map[string]*tensor.Tensor // evaluated constants (memo)
+	names   *graph.Namer              // new names, unique in every scope
 }
 
 func newIndex(g *potv1.Graph) *index {
-	x := &index{g: g, root: g, inits: map[string]*potv1.Tensor{}, outputs: map[string]bool{}, opsets: map[string]int64{},
-		consts: map[string]*tensor.Tensor{}, names: map[string]bool{}}
+	x := &index{g: g, root: g, opsets: map[string]int64{}, names: graph.NewNamer(g)}
 	for _, o := range g.GetOpsets() {
-		d := o.GetDomain()
-		if d == "ai.onnx" {
-			d = ""
-		}
-		x.opsets[d] = o.GetVersion()
+		x.opsets[graph.CanonicalDomain(o.GetDomain())] = o.GetVersion()
 	}
-	// New names must be unique across every scope.
-	graph.Walk(g, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
-		x.names[n.GetName()] = true
-		for _, o := range n.GetOutputs() {
-			x.names[o] = true
-		}
-		for _, sg := range graph.Subgraphs(n) {
-			for _, vi := range sg.GetInputs() {
-				x.names[vi.GetName()] = true
-			}
-			for _, t := range sg.GetInitializers() {
-				x.names[t.GetName()] = true
-			}
-		}
-	})
 	x.init()
 	return x
 }
 
 // child returns the index of a subgraph of the graph x indexes.
 func (x *index) child(sg *potv1.Graph) *index {
-	c := &index{g: sg, root: x.root, outer: x, inits: map[string]*potv1.Tensor{}, outputs: map[string]bool{}, opsets: x.opsets,
-		consts: map[string]*tensor.Tensor{}, names: x.names}
+	c := &index{g: sg, root: x.root, outer: x, opsets: x.opsets, names: x.names}
 	c.init()
 	return c
 }
 
 func (x *index) init() {
-	for _, t := range x.g.GetInitializers() {
-		x.inits[t.GetName()] = t
-		x.names[t.GetName()] = true
-	}
+	x.ix = graph.NewScopeIndex(x.g)
+	x.outputs = map[string]bool{}
+	x.consts = map[string]*tensor.Tensor{}
 	for _, o := range x.g.GetOutputs() {
 		x.outputs[o.GetName()] = true
 	}
-	for _, vi := range x.g.GetInputs() {
-		x.names[vi.GetName()] = true
-	}
-	x.reindex()
-}
-
-// reindex rebuilds the producer and consumer maps from the node list.
-func (x *index) reindex() {
-	x.producer = map[string]*potv1.Node{}
-	x.consumers = map[string][]*potv1.Node{}
-	for _, n := range x.g.Nodes {
-		x.names[n.GetName()] = true
-		for _, o := range n.GetOutputs() {
-			if o != "" {
-				x.producer[o] = n
-				x.names[o] = true
-			}
-		}
-		for _, in := range n.GetInputs() {
-			if in != "" {
-				x.consumers[in] = append(x.consumers[in], n)
-			}
-		}
-	}
-}
-
-// unique returns base, or base with a numeric suffix, unused in the graph.
-func (x *index) unique(base string) string {
-	name := base
-	for i := 1; x.names[name]; i++ {
-		name = fmt.Sprintf("%s_%d", base, i)
-	}
-	x.names[name] = true
-	return name
 }
 
 // constant evaluates a tensor that does not depend on graph inputs: an
@@ -117,7 +61,7 @@ func (x *index) constant(name string) *tensor.Tensor {
 		return t
 	}
 	x.consts[name] = nil // cycles and failures are not constant
-	if p, ok := x.inits[name]; ok {
+	if p := x.ix.Initializer(name); p != nil {
 		// Read-only, so shared with the graph (weights are held once).
 		t, err := rt.FromProtoShared(p)
 		if err != nil {
@@ -126,9 +70,9 @@ func (x *index) constant(name string) *tensor.Tensor {
 		x.consts[name] = t
 		return t
 	}
-	n := x.producer[name]
+	n := x.ix.Producer(name)
 	if n == nil {
-		if x.outer != nil && !x.local(name) {
+		if x.outer != nil && x.ix.DefiningGraph(name) == nil {
 			// A value of an enclosing graph.
 			t := x.outer.constant(name)
 			x.consts[name] = t
@@ -157,29 +101,9 @@ func (x *index) constant(name string) *tensor.Tensor {
 	return x.consts[name]
 }
 
-// local reports whether the graph defines a value as an input (a loop
-// body's), initializer or node output.
-func (x *index) local(name string) bool {
-	if _, ok := x.inits[name]; ok {
-		return true
-	}
-	if _, ok := x.producer[name]; ok {
-		return true
-	}
-	for _, vi := range x.g.GetInputs() {
-		if vi.GetName() == name {
-			return true
-		}
-	}
-	return false
-}
-
 // eval runs one node on constant inputs.
 func (x *index) eval(n *potv1.Node, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	domain := n.GetDomain()
-	if domain == "ai.onnx" {
-		domain = ""
-	}
+	domain := graph.CanonicalDomain(n.GetDomain())
 	opset, ok := x.opsets[domain]
 	if !ok && domain == ops.DomainPot {
 		opset, ok = 1, true
@@ -230,110 +154,13 @@ func (x *index) floats(name string) ([]float32, []int, bool) {
 
 // addInit adds an initializer.
 func (x *index) addInit(base string, t *tensor.Tensor) string {
-	name := x.unique(base)
-	p := rt.ToProtoShared(name, t) // t is the lowering's own and stays unchanged
-	x.g.Initializers = append(x.g.Initializers, p)
-	x.inits[name] = p
+	name := x.names.Name(base)
+	// t is the lowering's own and stays unchanged.
+	x.g.Initializers = append(x.g.Initializers, rt.ToProtoShared(name, t))
 	return name
 }
 
 // opsetOf is the opset the graph imports for a node's domain.
 func (x *index) opsetOf(n *potv1.Node) int64 {
-	d := n.GetDomain()
-	if d == "ai.onnx" {
-		d = ""
-	}
-	return x.opsets[d]
-}
-
-// removeDead drops nodes none of whose outputs is read or is a graph
-// output, repeatedly, then the initializers nothing reads.
-func (x *index) removeDead() {
-	for {
-		used := map[string]bool{}
-		for o := range x.outputs {
-			used[o] = true
-		}
-		for _, n := range x.g.Nodes {
-			for _, in := range n.GetInputs() {
-				used[in] = true
-			}
-		}
-		kept := x.g.Nodes[:0]
-		removed := false
-		for _, n := range x.g.Nodes {
-			live := false
-			for _, o := range n.GetOutputs() {
-				live = live || o != "" && used[o]
-			}
-			if live {
-				kept = append(kept, n)
-			} else {
-				removed = true
-			}
-		}
-		x.g.Nodes = kept
-		if !removed {
-			break
-		}
-	}
-	used := map[string]bool{}
-	for _, n := range x.g.Nodes {
-		for _, in := range n.GetInputs() {
-			used[in] = true
-		}
-	}
-	for _, vi := range x.g.GetInputs() {
-		used[vi.GetName()] = true
-	}
-	for o := range x.outputs {
-		used[o] = true
-	}
-	inits := x.g.Initializers[:0]
-	for _, t := range x.g.Initializers {
-		if used[t.GetName()] {
-			inits = append(inits, t)
-		}
-	}
-	x.g.Initializers = inits
-	x.reindex()
-}
-
-func attrInt(n *potv1.Node, name string, def int64) int64 {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return a.GetI()
-		}
-	}
-	return def
-}
-
-func attrFloat(n *potv1.Node, name string, def float32) float32 {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return a.GetF()
-		}
-	}
-	return def
-}
-
-func hasAttr(n *potv1.Node, name string) bool {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return true
-		}
-	}
-	return false
-}
-
-func intAttr(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
-
-func floatAttr(name string, v float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOAT, F: v}
-}
-
-func stringAttr(name, v string) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_STRING, S: []byte(v)}
+	return x.opsets[graph.CanonicalDomain(n.GetDomain())]
 }

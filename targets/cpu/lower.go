@@ -114,7 +114,7 @@ func lowerScope(x *index, isa string, keep []string) error {
 		l.outputs[k] = true
 	}
 	for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
-		if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		var j *job
@@ -135,7 +135,7 @@ func lowerScope(x *index, isa string, keep []string) error {
 	// Adds of two quantized activations, once integer operators run the
 	// layers around them.
 	for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
-		if isONNX(n) && n.GetOpType() == "Add" {
+		if graph.IsONNX(n) && n.GetOpType() == "Add" {
 			if j := l.planAdd(n); j != nil {
 				l.adds = append(l.adds, j)
 			}
@@ -181,11 +181,11 @@ func (l *lowerer) traceInput(t string, allowed map[string]bool) (*actQuant, []*p
 			}
 			return q, chain
 		}
-		p := l.producer[t]
-		if p == nil || (p.GetDomain() != "" && p.GetDomain() != "ai.onnx") || !allowed[p.GetOpType()] || len(p.GetInputs()) == 0 {
+		p := l.ix.Producer(t)
+		if p == nil || !graph.IsONNX(p) || !allowed[p.GetOpType()] || len(p.GetInputs()) == 0 {
 			return nil, nil
 		}
-		if len(p.GetOutputs()) != 1 || p.GetOpType() == "MaxPool" && attrInt(p, "storage_order", 0) != 0 {
+		if len(p.GetOutputs()) != 1 || p.GetOpType() == "MaxPool" && graph.AttrInt(p, "storage_order", 0) != 0 {
 			return nil, nil
 		}
 		for _, in := range p.GetInputs()[1:] {
@@ -214,7 +214,7 @@ func (l *lowerer) planConv(n *potv1.Node) *job {
 		return nil
 	}
 	M, cg := w.shape[0], w.shape[1]
-	group := int(attrInt(n, "group", 1))
+	group := int(graph.AttrInt(n, "group", 1))
 	if group < 1 || group > 1 && (cg != 1 || M%group != 0) {
 		return nil
 	}
@@ -245,8 +245,8 @@ func (l *lowerer) planMatMul(n *potv1.Node) *job {
 		return nil
 	}
 	gemm := n.GetOpType() == "Gemm"
-	transB := gemm && attrInt(n, "transB", 0) != 0
-	if gemm && attrInt(n, "transA", 0) != 0 {
+	transB := gemm && graph.AttrInt(n, "transB", 0) != 0
+	if gemm && graph.AttrInt(n, "transA", 0) != 0 {
 		return nil
 	}
 	// The output channel axis of the weights: rows with transB, else
@@ -276,7 +276,7 @@ func (l *lowerer) planMatMul(n *potv1.Node) *job {
 	}
 	j := &job{node: n, matmul: true, w: vals, wShape: []int{M, K}, wScale: w.scale, M: M, group: 1, in: in, chain: chain, alpha: 1}
 	if gemm {
-		j.alpha = float64(attrFloat(n, "alpha", 1))
+		j.alpha = float64(graph.AttrFloat(n, "alpha", 1))
 		if !(j.alpha > 0) {
 			return nil
 		}
@@ -285,7 +285,7 @@ func (l *lowerer) planMatMul(n *potv1.Node) *job {
 			if !ok || len(c) != 1 && (len(c) != M || len(shape) > 1 && shape[len(shape)-1] != M) {
 				return nil
 			}
-			beta := attrFloat(n, "beta", 1)
+			beta := graph.AttrFloat(n, "beta", 1)
 			j.bias = make([]float32, M)
 			for m := range j.bias {
 				j.bias[m] = beta * c[min(m, len(c)-1)]
@@ -342,11 +342,11 @@ func (l *lowerer) planOutput(j *job) {
 // hardSwish recognizes o read by exactly a HardSigmoid and the Mul of o
 // by that HardSigmoid's output (hard-swish as exported from PyTorch).
 func (l *lowerer) hardSwish(o string) (hs, mul *potv1.Node, ok bool) {
-	if l.outputs[o] || len(l.consumers[o]) != 2 {
+	if l.outputs[o] || len(l.ix.Consumers(o)) != 2 {
 		return nil, nil, false
 	}
-	for _, c := range l.consumers[o] {
-		if isONNX(c) && c.GetOpType() == "HardSigmoid" && len(c.GetInputs()) == 1 && len(c.GetOutputs()) == 1 {
+	for _, p := range l.ix.Consumers(o) {
+		if c := p.Node; graph.IsONNX(c) && c.GetOpType() == "HardSigmoid" && len(c.GetInputs()) == 1 && len(c.GetOutputs()) == 1 {
 			hs = c
 		}
 	}
@@ -354,7 +354,7 @@ func (l *lowerer) hardSwish(o string) (hs, mul *potv1.Node, ok bool) {
 		return nil, nil, false
 	}
 	mul = l.single(hs.Outputs[0])
-	if mul == nil || !isONNX(mul) || mul.GetOpType() != "Mul" || len(mul.GetInputs()) != 2 || len(mul.GetOutputs()) != 1 {
+	if mul == nil || !graph.IsONNX(mul) || mul.GetOpType() != "Mul" || len(mul.GetInputs()) != 2 || len(mul.GetOutputs()) != 1 {
 		return nil, nil, false
 	}
 	in := mul.GetInputs()
@@ -373,7 +373,7 @@ func (l *lowerer) outputQuant(o string) (q *actQuant, act *potv1.Node, lo, hi fl
 	if next == nil {
 		return nil, nil, lo, hi
 	}
-	if isONNX(next) && (next.GetOpType() == "Relu" || next.GetOpType() == "Clip") && next.Inputs[0] == o && len(next.GetOutputs()) == 1 {
+	if graph.IsONNX(next) && (next.GetOpType() == "Relu" || next.GetOpType() == "Clip") && next.Inputs[0] == o && len(next.GetOutputs()) == 1 {
 		alo, ahi, ok := l.actBounds(next)
 		if !ok {
 			return nil, nil, lo, hi
@@ -398,8 +398,8 @@ func (l *lowerer) quantAfter(t string) *actQuant {
 	switch {
 	case next.GetDomain() == plan.FakeQuantizeDomain && next.GetOpType() == plan.FakeQuantizeOp:
 		q = l.actQuant(next.Outputs[0])
-	case isONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.consumers[next.Outputs[0]]) == 1:
-		q = l.actQuant(l.consumers[next.Outputs[0]][0].Outputs[0])
+	case graph.IsONNX(next) && next.GetOpType() == "QuantizeLinear" && len(l.ix.Consumers(next.Outputs[0])) == 1:
+		q = l.actQuant(l.ix.Consumers(next.Outputs[0])[0].Node.Outputs[0])
 	}
 	if q == nil || q.in != t || q.producedBy != nil {
 		return nil
@@ -439,17 +439,17 @@ func (l *lowerer) emitAdd(j *addJob) {
 		return l.addInit(base+"/"+name, tensor.From([]int{1}, []float32{v}))
 	}
 	scalarI := func(name string, v int32) string { return l.addInit(base+"/"+name, tensor.From([]int{1}, []int32{v})) }
-	op := &potv1.Node{Name: l.unique(j.node.GetName() + "/int8"), OpType: "QAdd", Domain: ops.DomainPot,
+	op := &potv1.Node{Name: l.names.Name(j.node.GetName() + "/int8"), OpType: "QAdd", Domain: ops.DomainPot,
 		Inputs: []string{l.levelsOf(j.a), scalarI("a_zero_point", j.a.zp[0]), scalarF("a_scale", j.a.outScale[0]),
 			l.levelsOf(j.b), scalarI("b_zero_point", j.b.zp[0]), scalarF("b_scale", j.b.outScale[0]),
 			scalarF("y_scale", j.out.scale[0]), scalarI("y_zero_point", j.out.zp[0])},
 		Outputs:    []string{l.levelsOf(j.out)},
-		Attributes: []*potv1.Attribute{intAttr("levels", int64(j.out.levels))}}
+		Attributes: []*potv1.Attribute{graph.IntAttr("levels", int64(j.out.levels))}}
 	if !math.IsInf(float64(j.lo), -1) {
-		op.Attributes = append(op.Attributes, floatAttr("act_min", j.lo))
+		op.Attributes = append(op.Attributes, graph.FloatAttr("act_min", j.lo))
 	}
 	if !math.IsInf(float64(j.hi), 1) {
-		op.Attributes = append(op.Attributes, floatAttr("act_max", j.hi))
+		op.Attributes = append(op.Attributes, graph.FloatAttr("act_max", j.hi))
 	}
 	j.out.producedBy = op
 	j.op = op
@@ -463,13 +463,11 @@ func (l *lowerer) emitAdd(j *addJob) {
 // single returns the only reader of t, or nil when t has several, none,
 // or is a graph output.
 func (l *lowerer) single(t string) *potv1.Node {
-	if l.outputs[t] || len(l.consumers[t]) != 1 {
+	if l.outputs[t] || len(l.ix.Consumers(t)) != 1 {
 		return nil
 	}
-	return l.consumers[t][0]
+	return l.ix.Consumers(t)[0].Node
 }
-
-func isONNX(n *potv1.Node) bool { return n.GetDomain() == "" || n.GetDomain() == "ai.onnx" }
 
 // actBounds returns the clamp of a Relu or a Clip with constant bounds.
 func (l *lowerer) actBounds(n *potv1.Node) (lo, hi float32, ok bool) {
@@ -478,11 +476,11 @@ func (l *lowerer) actBounds(n *potv1.Node) (lo, hi float32, ok bool) {
 	}
 	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	if l.opsetOf(n) < 11 {
-		if hasAttr(n, "min") {
-			lo = attrFloat(n, "min", lo)
+		if graph.HasAttr(n, "min") {
+			lo = graph.AttrFloat(n, "min", lo)
 		}
-		if hasAttr(n, "max") {
-			hi = attrFloat(n, "max", hi)
+		if graph.HasAttr(n, "max") {
+			hi = graph.AttrFloat(n, "max", hi)
 		}
 		return lo, hi, true
 	}
@@ -502,7 +500,7 @@ func (l *lowerer) actBounds(n *potv1.Node) (lo, hi float32, ok bool) {
 // when no integer operator writes it.
 func (l *lowerer) levelsOf(q *actQuant) string {
 	if q.levelsName == "" {
-		q.levelsName = l.unique(q.out + "/levels")
+		q.levelsName = l.names.Name(q.out + "/levels")
 	}
 	return q.levelsName
 }
@@ -516,8 +514,8 @@ func (l *lowerer) emit(j *job) error {
 			in = name
 			continue
 		}
-		out := l.unique(c.Outputs[0] + "/levels")
-		cp := &potv1.Node{Name: l.unique(c.GetName() + "/levels"), OpType: c.GetOpType(), Domain: c.GetDomain(),
+		out := l.names.Name(c.Outputs[0] + "/levels")
+		cp := &potv1.Node{Name: l.names.Name(c.GetName() + "/levels"), OpType: c.GetOpType(), Domain: c.GetDomain(),
 			Attributes: c.GetAttributes(), Inputs: append([]string{in}, c.Inputs[1:]...), Outputs: []string{out}}
 		l.added = append(l.added, cp)
 		l.chain[c.GetName()] = out
@@ -542,7 +540,7 @@ func (l *lowerer) emit(j *job) error {
 	inputs := []string{in, l.addInit(base+"/w", wt), l.addInit(base+"/b", tensor.From([]int{M}, bias)),
 		l.addInit(base+"/x_zero_point", tensor.From([]int{len(xzp)}, append([]int32(nil), xzp...))),
 		l.addInit(base+"/acc_scale", tensor.From([]int{M}, acc))}
-	op := &potv1.Node{Name: l.unique(n.GetName() + "/int8"), Domain: ops.DomainPot, Inputs: inputs}
+	op := &potv1.Node{Name: l.names.Name(n.GetName() + "/int8"), Domain: ops.DomainPot, Inputs: inputs}
 	if j.matmul {
 		op.OpType = "QMatMul"
 	} else {
@@ -551,7 +549,7 @@ func (l *lowerer) emit(j *job) error {
 			op.Attributes = append(op.Attributes, a)
 		}
 	}
-	op.Attributes = append(op.Attributes, stringAttr("isa", l.isa))
+	op.Attributes = append(op.Attributes, graph.StringAttr("isa", l.isa))
 	if q := j.out; q != nil {
 		ys := append([]float32(nil), q.scale...)
 		yz := append([]int32(nil), q.zp...)
@@ -586,7 +584,7 @@ func (l *lowerer) emit(j *job) error {
 			l.drop[j.act] = true
 		}
 		if j.hswish != nil {
-			op.Attributes = append(op.Attributes, stringAttr("act", "hard_swish"), floatAttr("act_alpha", j.hsAlpha), floatAttr("act_beta", j.hsBeta))
+			op.Attributes = append(op.Attributes, graph.StringAttr("act", "hard_swish"), graph.FloatAttr("act_alpha", j.hsAlpha), graph.FloatAttr("act_beta", j.hsBeta))
 			for _, n := range j.hswish {
 				l.drop[n] = true
 			}
@@ -629,7 +627,7 @@ func (l *lowerer) finish() {
 		if j.out.standard {
 			cl = 0
 		}
-		j.op.Attributes = append(j.op.Attributes, intAttr("channels_last", cl))
+		j.op.Attributes = append(j.op.Attributes, graph.IntAttr("channels_last", cl))
 	}
 	for _, q := range l.order {
 		if q.levelsName == "" {
@@ -642,23 +640,23 @@ func (l *lowerer) finish() {
 		for _, n := range q.nodes {
 			l.drop[n] = true
 		}
-		axis := intAttr("axis", 1)
+		axis := graph.IntAttr("axis", 1)
 		zp := l.addInit(q.out+"/zero_point", tensor.From([]int{len(q.zp)}, append([]int32(nil), q.zp...)))
 		if q.producedBy == nil {
 			s := l.addInit(q.out+"/scale", tensor.From([]int{len(q.scale)}, append([]float32(nil), q.scale...)))
-			l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QLevels"), OpType: "QLevels", Domain: ops.DomainPot,
+			l.added = append(l.added, &potv1.Node{Name: l.names.Name(q.out + "/QLevels"), OpType: "QLevels", Domain: ops.DomainPot,
 				Inputs: []string{q.in, s, zp}, Outputs: []string{q.levelsName},
-				Attributes: []*potv1.Attribute{intAttr("levels", int64(q.levels)), axis, intAttr("channels_last", cl)}})
+				Attributes: []*potv1.Attribute{graph.IntAttr("levels", int64(q.levels)), axis, graph.IntAttr("channels_last", cl)}})
 		} else if q.producedBy.GetOpType() != "QAdd" {
-			q.producedBy.Attributes = append(q.producedBy.Attributes, intAttr("y_channels_last", cl))
+			q.producedBy.Attributes = append(q.producedBy.Attributes, graph.IntAttr("y_channels_last", cl))
 		}
 		for _, c := range q.consumers {
-			c.Attributes = append(c.Attributes, intAttr("x_channels_last", cl))
+			c.Attributes = append(c.Attributes, graph.IntAttr("x_channels_last", cl))
 		}
 		os := l.addInit(q.out+"/out_scale", tensor.From([]int{len(q.outScale)}, append([]float32(nil), q.outScale...)))
-		l.added = append(l.added, &potv1.Node{Name: l.unique(q.out + "/QDequantize"), OpType: "QDequantize", Domain: ops.DomainPot,
+		l.added = append(l.added, &potv1.Node{Name: l.names.Name(q.out + "/QDequantize"), OpType: "QDequantize", Domain: ops.DomainPot,
 			Inputs: []string{q.levelsName, zp, os}, Outputs: []string{q.out},
-			Attributes: []*potv1.Attribute{axis, intAttr("channels_last", cl)}})
+			Attributes: []*potv1.Attribute{axis, graph.IntAttr("channels_last", cl)}})
 	}
 	kept := l.g.Nodes[:0]
 	for _, n := range l.g.Nodes {
@@ -674,5 +672,5 @@ func (l *lowerer) finish() {
 	if !hasPot {
 		l.root.Opsets = append(l.root.Opsets, &potv1.OpsetImport{Domain: ops.DomainPot, Version: 1})
 	}
-	l.removeDead()
+	graph.RemoveUnused(l.g, func(name string) bool { return l.outputs[name] })
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/interp"
 	"github.com/potgo/pot/targets/interp/tensor"
@@ -89,10 +90,10 @@ func (l layer) build(r *rand.Rand, n int) (*potv1.Graph, *tensor.Tensor) {
 			{Name: "kernel_shape", Type: potv1.Attribute_TYPE_INTS, Ints: []int64{int64(l.k), int64(l.k)}},
 			{Name: "strides", Type: potv1.Attribute_TYPE_INTS, Ints: []int64{int64(l.stride), int64(l.stride)}},
 			{Name: "pads", Type: potv1.Attribute_TYPE_INTS, Ints: []int64{int64(l.pad), int64(l.pad), int64(l.pad), int64(l.pad)}},
-			intAttr("group", int64(l.group)),
+			graph.IntAttr("group", int64(l.group)),
 		}
 	case "Gemm":
-		node.Attributes = []*potv1.Attribute{intAttr("transB", 1), {Name: "alpha", Type: potv1.Attribute_TYPE_FLOAT, F: 0.5}}
+		node.Attributes = []*potv1.Attribute{graph.IntAttr("transB", 1), {Name: "alpha", Type: potv1.Attribute_TYPE_FLOAT, F: 0.5}}
 	case "MatMul":
 		node.Inputs = node.Inputs[:2]
 	}
@@ -451,8 +452,8 @@ func testQDQGraph(t *testing.T, signed bool) {
 	}
 	node("qx", "QuantizeLinear", []string{"x", "x_s", "x_z"}, "xq")
 	node("dqx", "DequantizeLinear", []string{"xq", "x_s", "x_z"}, "xd")
-	node("dqw", "DequantizeLinear", []string{"w_q", "w_s", "w_z"}, "wd", intAttr("axis", 0))
-	node("dqb", "DequantizeLinear", []string{"b_q", "b_s"}, "bd", intAttr("axis", 0))
+	node("dqw", "DequantizeLinear", []string{"w_q", "w_s", "w_z"}, "wd", graph.IntAttr("axis", 0))
+	node("dqb", "DequantizeLinear", []string{"b_q", "b_s"}, "bd", graph.IntAttr("axis", 0))
 	node("conv", "Conv", []string{"xd", "wd", "bd"}, "c",
 		&potv1.Attribute{Name: "pads", Type: potv1.Attribute_TYPE_INTS, Ints: []int64{1, 1, 1, 1}})
 	node("relu", "Relu", []string{"c"}, "r")

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/plan"
 	rt "github.com/potgo/pot/targets/interp"
@@ -123,7 +124,7 @@ func minMaxPlan(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix string) 
 // ones (the zero on the nearest level).
 func minMaxPlanMode(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix string, asym bool) *potv1.QuantizationPlan {
 	t.Helper()
-	x := newIndex(g)
+	x := graph.NewIndex(g)
 	var acts []string
 	seen := map[string]bool{}
 	p := &potv1.QuantizationPlan{}
@@ -133,12 +134,12 @@ func minMaxPlanMode(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix stri
 		switch n.GetOpType() {
 		case "Conv", "Gemm", "MatMul":
 			ins = []int{0}
-			w, err := rt.FromProto(x.inits[n.Inputs[1]])
+			w, err := rt.FromProto(x.Initializer(n.Inputs[1]))
 			if err != nil {
 				t.Fatal(err)
 			}
 			axis, ch := 0, w.Shape[0]
-			if n.GetOpType() == "MatMul" || n.GetOpType() == "Gemm" && attrInt(n, "transB", 0) == 0 {
+			if n.GetOpType() == "MatMul" || n.GetOpType() == "Gemm" && graph.AttrInt(n, "transB", 0) == 0 {
 				axis, ch = 1, w.Shape[1]
 			}
 			inner := tensor.NumElements(w.Shape[axis+1:])
@@ -166,7 +167,7 @@ func minMaxPlanMode(t *testing.T, g *potv1.Graph, calib *tensor.Tensor, fix stri
 			ins = []int{0, 1}
 		}
 		for _, i := range ins {
-			if s := n.Inputs[i]; !seen[s] && x.inits[s] == nil {
+			if s := n.Inputs[i]; !seen[s] && x.Initializer(s) == nil {
 				seen[s] = true
 				acts = append(acts, s)
 			}

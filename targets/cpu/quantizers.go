@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/plan"
 	"github.com/potgo/pot/targets/interp/ops"
 	"github.com/potgo/pot/targets/interp/tensor"
@@ -34,14 +35,14 @@ func (q *actQuant) perChannel() bool { return len(q.scale) > 1 }
 
 // findActQuant returns the activation quantizer whose float output is t.
 func (x *index) findActQuant(t string) *actQuant {
-	n := x.producer[t]
+	n := x.ix.Producer(t)
 	if n == nil {
 		return nil
 	}
 	switch {
 	case n.GetDomain() == plan.FakeQuantizeDomain && n.GetOpType() == plan.FakeQuantizeOp:
 		return x.fakeQuantAct(n)
-	case n.GetDomain() == "" || n.GetDomain() == "ai.onnx":
+	case graph.IsONNX(n):
 		if n.GetOpType() == "DequantizeLinear" {
 			return x.qdqAct(n)
 		}
@@ -53,7 +54,7 @@ func (x *index) fakeQuantAct(n *potv1.Node) *actQuant {
 	if len(n.GetInputs()) < 4 || len(n.GetOutputs()) != 1 || x.constant(n.Inputs[0]) != nil {
 		return nil
 	}
-	levels := attrInt(n, "levels", 0)
+	levels := graph.AttrInt(n, "levels", 0)
 	if levels < 2 || levels > 256 {
 		return nil
 	}
@@ -63,7 +64,7 @@ func (x *index) fakeQuantAct(n *potv1.Node) *actQuant {
 	if !ok1 || !ok2 || !ok3 {
 		return nil
 	}
-	q := &actQuant{nodes: []*potv1.Node{n}, in: n.Inputs[0], out: n.Outputs[0], levels: int(levels), axis: int(attrInt(n, "axis", 1))}
+	q := &actQuant{nodes: []*potv1.Node{n}, in: n.Inputs[0], out: n.Outputs[0], levels: int(levels), axis: int(graph.AttrInt(n, "axis", 1))}
 	return q.params(s, z, os, 0)
 }
 
@@ -100,15 +101,15 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 	if len(dq.GetInputs()) < 2 || len(dq.GetOutputs()) != 1 {
 		return nil
 	}
-	qn := x.producer[dq.Inputs[0]]
-	if qn == nil || qn.GetOpType() != "QuantizeLinear" || (qn.GetDomain() != "" && qn.GetDomain() != "ai.onnx") ||
-		len(qn.GetOutputs()) != 1 || len(x.consumers[qn.Outputs[0]]) != 1 || x.outputs[qn.Outputs[0]] {
+	qn := x.ix.Producer(dq.Inputs[0])
+	if qn == nil || qn.GetOpType() != "QuantizeLinear" || !graph.IsONNX(qn) ||
+		len(qn.GetOutputs()) != 1 || len(x.ix.Consumers(qn.Outputs[0])) != 1 || x.outputs[qn.Outputs[0]] {
 		return nil
 	}
 	if x.constant(qn.Inputs[0]) != nil {
 		return nil
 	}
-	if attrInt(qn, "axis", 1) != attrInt(dq, "axis", 1) || attrInt(qn, "block_size", 0) != 0 || attrInt(dq, "block_size", 0) != 0 {
+	if graph.AttrInt(qn, "axis", 1) != graph.AttrInt(dq, "axis", 1) || graph.AttrInt(qn, "block_size", 0) != 0 || graph.AttrInt(dq, "block_size", 0) != 0 {
 		return nil
 	}
 	s, _, ok := x.floats(qn.Inputs[1])
@@ -155,7 +156,7 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 	if !slices.Equal(z, dz) {
 		return nil
 	}
-	if attrInt(qn, "output_dtype", 0) != 0 && tensor.DType(attrInt(qn, "output_dtype", 0)) != dt {
+	if graph.AttrInt(qn, "output_dtype", 0) != 0 && tensor.DType(graph.AttrInt(qn, "output_dtype", 0)) != dt {
 		return nil
 	}
 	var offset int32
@@ -166,7 +167,7 @@ func (x *index) qdqAct(dq *potv1.Node) *actQuant {
 	default:
 		return nil
 	}
-	q := &actQuant{nodes: []*potv1.Node{qn, dq}, in: qn.Inputs[0], out: dq.Outputs[0], levels: 256, axis: int(attrInt(qn, "axis", 1))}
+	q := &actQuant{nodes: []*potv1.Node{qn, dq}, in: qn.Inputs[0], out: dq.Outputs[0], levels: 256, axis: int(graph.AttrInt(qn, "axis", 1))}
 	if q.axis < 0 {
 		return nil
 	}
@@ -187,14 +188,14 @@ type weights struct {
 // integers; nil when the tensor is not such a weight or its levels do
 // not fit int8.
 func (x *index) findWeights(t string) *weights {
-	n := x.producer[t]
+	n := x.ix.Producer(t)
 	if n == nil || len(n.GetInputs()) < 2 {
 		return nil
 	}
 	switch {
 	case n.GetDomain() == plan.FakeQuantizeDomain && n.GetOpType() == plan.FakeQuantizeOp:
 		return x.fakeQuantWeights(n)
-	case (n.GetDomain() == "" || n.GetDomain() == "ai.onnx") && n.GetOpType() == "DequantizeLinear":
+	case graph.IsONNX(n) && n.GetOpType() == "DequantizeLinear":
 		return x.dequantWeights(n)
 	}
 	return nil
@@ -208,7 +209,7 @@ func (x *index) fakeQuantWeights(n *potv1.Node) *weights {
 	if w == nil || w.DType != tensor.Float {
 		return nil
 	}
-	levels := attrInt(n, "levels", 0)
+	levels := graph.AttrInt(n, "levels", 0)
 	s, _, ok1 := x.floats(n.Inputs[1])
 	z, _, ok2 := x.floats(n.Inputs[2])
 	os, _, ok3 := x.floats(n.Inputs[3])
@@ -216,7 +217,7 @@ func (x *index) fakeQuantWeights(n *potv1.Node) *weights {
 		return nil
 	}
 	c := max(len(s), len(z), len(os))
-	l, ok := newChannelLayout(w.Shape, c, int(attrInt(n, "axis", 1)))
+	l, ok := newChannelLayout(w.Shape, c, int(graph.AttrInt(n, "axis", 1)))
 	if !ok {
 		return nil
 	}
@@ -244,7 +245,7 @@ func (x *index) fakeQuantWeights(n *potv1.Node) *weights {
 
 func (x *index) dequantWeights(n *potv1.Node) *weights {
 	v := x.constant(n.Inputs[0])
-	if v == nil || (v.DType != tensor.Int8 && v.DType != tensor.Uint8) || attrInt(n, "block_size", 0) != 0 {
+	if v == nil || (v.DType != tensor.Int8 && v.DType != tensor.Uint8) || graph.AttrInt(n, "block_size", 0) != 0 {
 		return nil
 	}
 	s, _, ok := x.floats(n.Inputs[1])
@@ -261,7 +262,7 @@ func (x *index) dequantWeights(n *potv1.Node) *weights {
 	c := max(len(s), len(z))
 	a := 1
 	if x.opsetOf(n) >= 13 {
-		a = int(attrInt(n, "axis", 1))
+		a = int(graph.AttrInt(n, "axis", 1))
 	}
 	l, ok := newChannelLayout(v.Shape, c, a)
 	if !ok {

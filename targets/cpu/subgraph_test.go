@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"context"
 	"math"
 	"testing"
 
@@ -31,34 +30,17 @@ func jarvisWindows(t *testing.T) []*tensor.Tensor {
 	return out
 }
 
-// runWindows runs g (with policy-free float runtime) on the windows and
-// returns the output of each, and watches tensors (min/max over the runs
-// that computed them).
+// runWindows runs g on the windows and returns the output of each, and
+// watches tensors (min/max over the runs that computed them).
 func runWindows(t *testing.T, g *potv1.Graph, windows []*tensor.Tensor, watch ...string) (out []float32, lo, hi map[string]float32) {
 	t.Helper()
-	p, err := rt.Compile(g, rt.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
+	samples := make([][]*tensor.Tensor, len(windows))
+	for i, w := range windows {
+		samples[i] = []*tensor.Tensor{w}
 	}
-	defer p.Close()
-	lo, hi = map[string]float32{}, map[string]float32{}
-	s := p.NewSession()
-	if err := s.Watch(append(watch, "53"), func(name string, v *tensor.Tensor) error {
-		if _, ok := lo[name]; !ok {
-			lo[name], hi[name] = float32(math.Inf(1)), float32(math.Inf(-1))
-		}
-		for _, f := range v.F32() {
-			lo[name], hi[name] = min(lo[name], f), max(hi[name], f)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range windows {
-		if err := s.Run(context.Background(), []*tensor.Tensor{w}); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s.Value("53").F32()[0])
+	outs, lo, hi := realmodels.Run(t, g, samples, watch...)
+	for _, o := range outs {
+		out = append(out, o[0])
 	}
 	return out, lo, hi
 }

@@ -2,6 +2,7 @@ package fp16
 
 import (
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // KeepAttr is the attribute Lower sets (integer 1) on the nodes a float16
@@ -11,12 +12,7 @@ const KeepAttr = "pot.disable_fp16_compression"
 
 // KeepsFloat32 reports whether n carries KeepAttr.
 func KeepsFloat32(n *potv1.Node) bool {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == KeepAttr {
-			return a.GetI() != 0
-		}
-	}
-	return false
+	return graph.AttrInt(n, KeepAttr, 0) != 0
 }
 
 // float16MinNormal is the smallest normal half, 2^-14: OpenVINO's
@@ -67,7 +63,7 @@ func opSet(ops ...string) map[string]bool {
 	return m
 }
 
-func is(set map[string]bool, n *potv1.Node) bool { return isONNX(n) && set[n.GetOpType()] }
+func is(set map[string]bool, n *potv1.Node) bool { return graph.IsONNX(n) && set[n.GetOpType()] }
 
 // marking is the result of the rules on one scope: the nodes and the
 // initializers kept in float32.
@@ -107,7 +103,7 @@ func (s *scope) markRange(m marking) {
 			continue
 		}
 		for _, in := range n.GetInputs() {
-			if p := s.producer[in]; p != nil && path[p] {
+			if p := s.x.Producer(in); p != nil && path[p] {
 				path[n], m.nodes[n] = true, true
 			}
 		}
@@ -121,7 +117,7 @@ func (s *scope) markRange(m marking) {
 // LpNormalization is x / (‖x‖ + 0) in OpenVINO's ONNX frontend.
 func (s *scope) markDivWithEps(m marking) {
 	for _, n := range s.nodes {
-		if !isONNX(n) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		in := n.GetInputs()
@@ -135,13 +131,13 @@ func (s *scope) markDivWithEps(m marking) {
 				m.nodes[n] = true
 			}
 		case "LpNormalization":
-			if p := attrInt(n, "p", 2); p == 1 || p == 2 {
+			if p := graph.AttrInt(n, "p", 2); p == 1 || p == 2 {
 				m.nodes[n] = true
 			}
 		case "Mul":
 			for _, x := range in {
-				p := s.producer[x]
-				if p == nil || !isONNX(p) || p.GetOpType() != "Pow" || len(p.GetInputs()) != 2 {
+				p := s.x.Producer(x)
+				if p == nil || !graph.IsONNX(p) || p.GetOpType() != "Pow" || len(p.GetInputs()) != 2 {
 					continue
 				}
 				if s.addOrMaxEps(p.GetInputs()[0]) && s.allConst(p.GetInputs()[1], func(z float64) bool { return z < 0 }) {
@@ -155,7 +151,7 @@ func (s *scope) markDivWithEps(m marking) {
 // epsDivisor reports whether name is Add(b, eps) or Max(b, eps), possibly
 // under a Sqrt.
 func (s *scope) epsDivisor(name string) bool {
-	if p := s.producer[name]; p != nil && isONNX(p) && p.GetOpType() == "Sqrt" && len(p.GetInputs()) == 1 {
+	if p := s.x.Producer(name); p != nil && graph.IsONNX(p) && p.GetOpType() == "Sqrt" && len(p.GetInputs()) == 1 {
 		name = p.GetInputs()[0]
 	}
 	return s.addOrMaxEps(name)
@@ -164,8 +160,8 @@ func (s *scope) epsDivisor(name string) bool {
 // addOrMaxEps reports whether name is Add or Max of something and a
 // constant eps ≤ 2^-14 (either operand: both are commutative).
 func (s *scope) addOrMaxEps(name string) bool {
-	p := s.producer[name]
-	if p == nil || !isONNX(p) || (p.GetOpType() != "Add" && p.GetOpType() != "Max") || len(p.GetInputs()) != 2 {
+	p := s.x.Producer(name)
+	if p == nil || !graph.IsONNX(p) || (p.GetOpType() != "Add" && p.GetOpType() != "Max") || len(p.GetInputs()) != 2 {
 		return false
 	}
 	small := func(v float64) bool { return v <= float16MinNormal }
@@ -199,13 +195,13 @@ func (s *scope) markExpInReducePath(m marking) {
 		} else if is(propagateOps, n) && s.anyRealReader(n, path) {
 			path[n] = true
 		}
-		if path[n] && isONNX(n) && n.GetOpType() == "Exp" {
+		if path[n] && graph.IsONNX(n) && n.GetOpType() == "Exp" {
 			m.nodes[n] = true
 		}
 	}
 	// ReduceLogSumExp is log(sum(exp(x))): its Exp feeds its ReduceSum.
 	for _, n := range s.nodes {
-		if isONNX(n) && n.GetOpType() == "ReduceLogSumExp" {
+		if graph.IsONNX(n) && n.GetOpType() == "ReduceLogSumExp" {
 			m.nodes[n] = true
 		}
 	}
@@ -218,8 +214,8 @@ func (s *scope) anyRealReader(n *potv1.Node, set map[*potv1.Node]bool) bool {
 		if o == "" || !s.real[o] {
 			continue
 		}
-		for _, r := range s.readers[o] {
-			if set[r] {
+		for _, r := range s.x.Consumers(o) {
+			if set[r.Node] {
 				return true
 			}
 		}
@@ -241,7 +237,7 @@ func (s *scope) quantizedPaths(m marking) map[*potv1.Node]bool {
 			continue
 		}
 		for _, in := range n.GetInputs() {
-			if p := s.producer[in]; p != nil && fq[p] {
+			if p := s.x.Producer(in); p != nil && fq[p] {
 				fq[n] = true
 				delete(m.nodes, n)
 			}
@@ -263,7 +259,7 @@ func (s *scope) propagateDown(m marking, fq map[*potv1.Node]bool) {
 			if in == "" || !s.real[in] {
 				continue
 			}
-			p := s.producer[in]
+			p := s.x.Producer(in)
 			if p == nil {
 				continue
 			}
@@ -299,12 +295,13 @@ func (s *scope) propagateUp(m marking) {
 		}
 		m.nodes[n] = true
 	}
-	for name := range s.inits {
+	for _, t := range s.g.GetInitializers() {
+		name := t.GetName()
 		if !s.real[name] {
 			continue
 		}
-		for _, r := range s.readers[name] {
-			if m.nodes[r] {
+		for _, r := range s.x.Consumers(name) {
+			if m.nodes[r.Node] {
 				m.inits[name] = true
 				break
 			}
@@ -319,7 +316,7 @@ func (s *scope) markShapeSubgraphs(m marking) {
 	visited := map[string]bool{}
 	var stack []string
 	for _, n := range s.nodes {
-		if !isONNX(n) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		for _, i := range shapeInputs[n.GetOpType()] {
@@ -335,12 +332,12 @@ func (s *scope) markShapeSubgraphs(m marking) {
 			continue
 		}
 		visited[name] = true
-		if _, ok := s.inits[name]; ok {
+		if s.x.Initializer(name) != nil {
 			m.inits[name] = true
 			continue
 		}
-		p := s.producer[name]
-		if p == nil || (isONNX(p) && (p.GetOpType() == "Shape" || p.GetOpType() == "Size")) {
+		p := s.x.Producer(name)
+		if p == nil || (graph.IsONNX(p) && (p.GetOpType() == "Shape" || p.GetOpType() == "Size")) {
 			continue
 		}
 		m.nodes[p] = true

@@ -1,7 +1,7 @@
 package fp16
 
 import (
-	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -31,44 +31,15 @@ const ConvertSuffix = "/fp16"
 // It returns the names of the initializers, of g or of its subgraphs, to
 // leave in float32 (ONNX names are unique across a model's graphs).
 func keepFloat32(g *potv1.Graph, named map[string]bool) map[string]bool {
-	k := &keeper{used: map[string]bool{}, inits: map[string]bool{}, named: named}
-	k.collectNames(g)
+	k := &keeper{names: graph.NewNamer(g), inits: map[string]bool{}, named: named}
 	k.scope(g, true)
 	return k.inits
 }
 
 type keeper struct {
-	used  map[string]bool // value and node names of the whole model
+	names *graph.Namer // new names, unused in the whole model
 	inits map[string]bool
 	named map[string]bool // nodes the device keeps in float32 on request
-}
-
-func (k *keeper) collectNames(g *potv1.Graph) {
-	for _, vi := range append(append(append([]*potv1.ValueInfo{}, g.GetInputs()...), g.GetOutputs()...), g.GetValueInfo()...) {
-		k.used[vi.GetName()] = true
-	}
-	for _, t := range g.GetInitializers() {
-		k.used[t.GetName()] = true
-	}
-	for _, n := range g.GetNodes() {
-		k.used[n.GetName()] = true
-		for _, o := range n.GetOutputs() {
-			k.used[o] = true
-		}
-		for _, sg := range graph.Subgraphs(n) {
-			k.collectNames(sg)
-		}
-	}
-}
-
-// unique returns base, or base with a numeric suffix, unused in the model.
-func (k *keeper) unique(base string) string {
-	name := base
-	for i := 1; k.used[name]; i++ {
-		name = fmt.Sprintf("%s_%d", base, i)
-	}
-	k.used[name] = true
-	return name
 }
 
 // scope marks one graph, inserts its converts and recurses into its
@@ -93,7 +64,7 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 		}
 		m.nodes[n] = true
 		for _, in := range n.GetInputs() {
-			if s.inits[in] != nil && s.real[in] {
+			if s.x.Initializer(in) != nil && s.real[in] {
 				m.inits[in] = true
 			}
 		}
@@ -142,16 +113,16 @@ func (k *keeper) scope(g *potv1.Graph, shared bool) {
 	var first []*potv1.Node
 	for _, v := range values {
 		var readers []*potv1.Node
-		for _, r := range s.readers[v.name] {
-			if !m.nodes[r] {
+		for _, p := range s.x.Consumers(v.name) {
+			if r := p.Node; !m.nodes[r] && !slices.Contains(readers, r) {
 				readers = append(readers, r)
 			}
 		}
 		if len(readers) == 0 && len(implicit[v.name]) == 0 {
 			continue
 		}
-		half := k.unique(v.name + ConvertSuffix)
-		conv := &potv1.Node{Name: k.unique("fp16/convert/" + v.name), OpType: "Identity", Inputs: []string{v.name}, Outputs: []string{half}}
+		half := k.names.Name(v.name + ConvertSuffix)
+		conv := &potv1.Node{Name: k.names.Name("fp16/convert/" + v.name), OpType: "Identity", Inputs: []string{v.name}, Outputs: []string{half}}
 		if v.producer == nil {
 			first = append(first, conv)
 		} else {
@@ -192,7 +163,7 @@ func setKeep(n *potv1.Node) {
 	}
 	attrs := make([]*potv1.Attribute, 0, len(n.GetAttributes())+1)
 	attrs = append(attrs, n.GetAttributes()...)
-	n.Attributes = append(attrs, &potv1.Attribute{Name: KeepAttr, Type: potv1.Attribute_TYPE_INT, I: 1})
+	n.Attributes = append(attrs, graph.IntAttr(KeepAttr, 1))
 }
 
 // ownSubgraphs gives n its own copies of its subgraph attributes.

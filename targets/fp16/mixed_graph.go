@@ -15,43 +15,19 @@ import (
 // enclosing graph have no producer in the scope, as the parameters of an
 // OpenVINO body have none.
 type scope struct {
-	g        *potv1.Graph
-	nodes    []*potv1.Node // topological order
-	producer map[string]*potv1.Node
-	readers  map[string][]*potv1.Node // explicit readers, each once
-	inits    map[string]*potv1.Tensor
-	real     map[string]bool
+	g     *potv1.Graph
+	x     *graph.Index  // of g alone: producers, explicit readers, initializers
+	nodes []*potv1.Node // topological order
+	real  map[string]bool
 }
 
 func newScope(g *potv1.Graph) *scope {
-	s := &scope{
-		g:        g,
-		producer: map[string]*potv1.Node{},
-		readers:  map[string][]*potv1.Node{},
-		inits:    map[string]*potv1.Tensor{},
-	}
-	for _, t := range g.GetInitializers() {
-		s.inits[t.GetName()] = t
-	}
-	for _, n := range g.GetNodes() {
-		for _, o := range n.GetOutputs() {
-			if o != "" {
-				s.producer[o] = n
-			}
-		}
-		seen := map[string]bool{}
-		for _, in := range n.GetInputs() {
-			if in != "" && !seen[in] {
-				seen[in] = true
-				s.readers[in] = append(s.readers[in], n)
-			}
-		}
-	}
+	s := &scope{g: g, x: graph.NewScopeIndex(g)}
 	// Topological order (explicit and implicit inputs: the outer values
 	// its subgraphs read); values without a producer here are defined
 	// elsewhere. A graph with a cycle keeps its file order.
 	s.nodes = g.GetNodes()
-	if order, err := graph.Order(g, func(name string) bool { return s.producer[name] == nil }); err == nil {
+	if order, err := graph.Order(g, func(name string) bool { return s.x.Producer(name) == nil }); err == nil {
 		s.nodes = order
 	}
 	s.real = s.realValues()
@@ -84,9 +60,9 @@ func (s *scope) realValues() map[string]bool {
 			declared[vi.GetName()] = true
 		}
 	}
-	for name, t := range s.inits {
-		real[name] = isRealType(t.GetDtype())
-		declared[name] = true
+	for _, t := range s.g.GetInitializers() {
+		real[t.GetName()] = isRealType(t.GetDtype())
+		declared[t.GetName()] = true
 	}
 	isReal := func(name string) bool {
 		if r, ok := real[name]; ok {
@@ -127,7 +103,7 @@ func outputIsReal(n *potv1.Node, i int, isReal func(string) bool) bool {
 	case "DynamicQuantizeLinear":
 		return i == 1
 	case "Cast":
-		return isRealType(potv1.DataType(attrInt(n, "to", 1)))
+		return isRealType(potv1.DataType(graph.AttrInt(n, "to", 1)))
 	case "CastLike":
 		return in(1)
 	case "Where":
@@ -143,7 +119,7 @@ func outputIsReal(n *potv1.Node, i int, isReal func(string) bool) bool {
 		}
 		return true
 	case "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "EyeLike", "Multinomial", "Bernoulli":
-		if a := attrInt(n, "dtype", -1); a >= 0 {
+		if a := graph.AttrInt(n, "dtype", -1); a >= 0 {
 			return isRealType(potv1.DataType(a))
 		}
 		return n.GetOpType() != "Multinomial" && in(0)
@@ -153,23 +129,14 @@ func outputIsReal(n *potv1.Node, i int, isReal func(string) bool) bool {
 	return in(0)
 }
 
-func attrInt(n *potv1.Node, name string, def int64) int64 {
-	for _, a := range n.GetAttributes() {
-		if a.GetName() == name {
-			return a.GetI()
-		}
-	}
-	return def
-}
-
 // constValues returns the values of a constant of the scope — an
 // initializer, a Constant node's output, or either through a Cast (the
 // optional Convert of OpenVINO's patterns) — as float64s.
 func (s *scope) constValues(name string) ([]float64, bool) {
 	var t *potv1.Tensor
-	if init, ok := s.inits[name]; ok {
+	if init := s.x.Initializer(name); init != nil {
 		t = init
-	} else if p := s.producer[name]; p != nil && isONNX(p) {
+	} else if p := s.x.Producer(name); p != nil && graph.IsONNX(p) {
 		switch p.GetOpType() {
 		case "Cast":
 			if len(p.GetInputs()) == 1 {
@@ -217,12 +184,6 @@ func numbers(t *tensor.Tensor) ([]float64, bool) {
 		return nil, false
 	}
 	return v, true
-}
-
-// isONNX reports whether n belongs to the default ONNX domain.
-func isONNX(n *potv1.Node) bool {
-	d := n.GetDomain()
-	return d == "" || d == "ai.onnx"
 }
 
 // isFakeQuantize reports whether n acts as OpenVINO's FakeQuantize: pot's

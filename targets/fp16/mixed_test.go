@@ -24,10 +24,6 @@ func withAttr(nd *potv1.Node, a *potv1.Attribute) *potv1.Node {
 	return nd
 }
 
-func intAttr(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
-
 func scalar(name string, v float32) *potv1.Tensor { return graph.FloatTensor(name, nil, []float32{v}) }
 
 // testGraph is a float graph X -> nodes -> Y with initializers.
@@ -107,7 +103,7 @@ func TestMarkKeepFP32(t *testing.T) {
 		Inputs: []string{"d", "lo", "hi", "lo", "hi"}, Outputs: []string{"d/fq"}})
 	castEps := guarded(n("Div", []string{"a", "den"}, "q"), n("Cast", []string{"eps64"}, "epsf"), n("Add", []string{"b", "epsf"}, "den"))
 	castEps.Initializers = append(castEps.Initializers, &potv1.Tensor{Name: "eps64", Dtype: potv1.DataType_DATA_TYPE_DOUBLE, Data: make([]byte, 8)})
-	castEps.Nodes[2] = withAttr(castEps.Nodes[2], intAttr("to", 1))
+	castEps.Nodes[2] = withAttr(castEps.Nodes[2], graph.IntAttr("to", 1))
 
 	for _, tc := range []struct {
 		name  string
@@ -215,9 +211,9 @@ func TestMarkKeepFP32(t *testing.T) {
 			g: testGraph([]*potv1.Node{
 				n("Relu", []string{"X"}, "r"),
 				n("Shape", []string{"r"}, "shape"),
-				withAttr(n("Cast", []string{"shape"}, "fshape"), intAttr("to", 1)),
+				withAttr(n("Cast", []string{"shape"}, "fshape"), graph.IntAttr("to", 1)),
 				n("Mul", []string{"fshape", "one"}, "scaled"),
-				withAttr(n("Cast", []string{"scaled"}, "ishape"), intAttr("to", 7)),
+				withAttr(n("Cast", []string{"scaled"}, "ishape"), graph.IntAttr("to", 7)),
 				n("Reshape", []string{"r", "ishape"}, "Y"),
 			}, scalar("one", 1)),
 			nodes: []string{"fshape", "scaled", "ishape"},
@@ -404,7 +400,7 @@ func TestLowerKeepsLayerNormInFloat32(t *testing.T) {
 }
 
 func TestPolicyKeepsMarkedOutputs(t *testing.T) {
-	kept := &potv1.Node{OpType: "Div", Attributes: []*potv1.Attribute{intAttr(KeepAttr, 1)}}
+	kept := &potv1.Node{OpType: "Div", Attributes: []*potv1.Attribute{graph.IntAttr(KeepAttr, 1)}}
 	out := []*tensor.Tensor{tensor.From([]int{1}, []float32{0.1})}
 	Policy{}.Output(kept, out)
 	if out[0].F32()[0] != 0.1 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 )
 
 // Checker refuses the operators GNA does not execute: those its hardware
@@ -24,8 +25,8 @@ func NewChecker(hw *potv1.HardwareConfig) *Checker {
 
 // Check returns an error for a node GNA cannot run.
 func (c *Checker) Check(n *potv1.Node) error {
-	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
-		return fmt.Errorf("operator %s of domain %q is not a GNA operation", n.GetOpType(), d)
+	if !graph.IsONNX(n) {
+		return fmt.Errorf("operator %s of domain %q is not a GNA operation", n.GetOpType(), n.GetDomain())
 	}
 	if !c.ops[n.GetOpType()] {
 		return fmt.Errorf("operator %s is not in GNA's operation list", n.GetOpType())

@@ -29,7 +29,7 @@ type fq struct {
 }
 
 // readFQ reads a FakeQuantize node's parameters from the initializers.
-func readFQ(n *potv1.Node, inits map[string]*potv1.Tensor) (*fq, error) {
+func readFQ(n *potv1.Node, x *graph.Index) (*fq, error) {
 	if len(n.GetInputs()) != 4 {
 		return nil, fmt.Errorf("FakeQuantize %q has %d inputs", n.GetName(), len(n.GetInputs()))
 	}
@@ -37,7 +37,7 @@ func readFQ(n *potv1.Node, inits map[string]*potv1.Tensor) (*fq, error) {
 	dst := []*[]float64{&q.scale, &q.zp, &q.outStep}
 	c := 1
 	for i, p := range dst {
-		t := inits[n.GetInputs()[i+1]]
+		t := x.Initializer(n.GetInputs()[i+1])
 		if t == nil {
 			return nil, fmt.Errorf("FakeQuantize %q: parameter %q is not a constant", n.GetName(), n.GetInputs()[i+1])
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -24,7 +25,7 @@ func TestAffineSaturates(t *testing.T) {
 	w := f32([]int{3, 4}, m, m, m, m, -m, -m, -m, -m, 1, 2, 3, 4)
 	x := f32([]int{1, 4}, m, m, m, m)
 	a := attrs(grid("x", Int16Lo, Int16Hi, 1), grid("w", Int16Lo, Int16Hi, 1),
-		[]*potv1.Attribute{intAttr("trans_b", 1)})
+		[]*potv1.Attribute{graph.IntAttr("trans_b", 1)})
 	y := runOp(t, "GnaAffine", a, []*tensor.Tensor{nil, w}, x).F32()
 	want := []float32{math.MaxInt32, math.MinInt32, m * 10}
 	for i := range want {
@@ -41,7 +42,7 @@ func TestAffineSaturatesPerBlock(t *testing.T) {
 	k := 2 * AccumulatorBlock
 	wv := append(repeat(m, AccumulatorBlock), repeat(-m, AccumulatorBlock)...)
 	x := f32([]int{1, k}, repeat(m, k)...)
-	a := attrs(grid("x", Int16Lo, Int16Hi, 1), grid("w", Int16Lo, Int16Hi, 1), []*potv1.Attribute{intAttr("trans_b", 1)})
+	a := attrs(grid("x", Int16Lo, Int16Hi, 1), grid("w", Int16Lo, Int16Hi, 1), []*potv1.Attribute{graph.IntAttr("trans_b", 1)})
 	y := runOp(t, "GnaAffine", a, []*tensor.Tensor{nil, f32([]int{1, k}, wv...)}, x).F32()
 	// Exact sum 0; block 1 saturates to MaxInt32, block 2 takes it below
 	// MinInt32.
@@ -76,7 +77,7 @@ func TestAffineExact(t *testing.T) {
 		beta  float64
 	}{
 		{"matmul-like gemm", nil, 1, 1},
-		{"alpha beta", []*potv1.Attribute{floatAttr("alpha", 2), floatAttr("beta", 0.5)}, 2, 0.5},
+		{"alpha beta", []*potv1.Attribute{graph.FloatAttr("alpha", 2), graph.FloatAttr("beta", 0.5)}, 2, 0.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := attrs(grid("x", Int16Lo, Int16Hi, xs), grid("w", Int8Lo, Int8Hi, ws...), tc.extra)
@@ -100,7 +101,7 @@ func TestAffineExact(t *testing.T) {
 
 // MatMul semantics: leading dimensions of X are kept.
 func TestAffineMatMulShape(t *testing.T) {
-	a := attrs(grid("x", Int16Lo, Int16Hi, 1), grid("w", Int16Lo, Int16Hi, 1), []*potv1.Attribute{intAttr("matmul", 1)})
+	a := attrs(grid("x", Int16Lo, Int16Hi, 1), grid("w", Int16Lo, Int16Hi, 1), []*potv1.Attribute{graph.IntAttr("matmul", 1)})
 	x := f32([]int{2, 1, 2}, 1, 2, 3, 4)
 	y := runOp(t, "GnaAffine", a, []*tensor.Tensor{nil, f32([]int{2, 1}, 10, 100)}, x)
 	if len(y.Shape) != 3 || y.Shape[0] != 2 || y.Shape[1] != 1 || y.Shape[2] != 1 {
@@ -125,7 +126,7 @@ func TestConvExact(t *testing.T) {
 		wt[i] = float32(rng.IntN(21) - 10)
 	}
 	b := []float32{1, -2, 3, -4, 5, -6}
-	convAttrs := []*potv1.Attribute{intAttr("group", g),
+	convAttrs := []*potv1.Attribute{graph.IntAttr("group", g),
 		{Name: "pads", Type: potv1.Attribute_TYPE_INTS, Ints: []int64{1, 0, 0, 1}},
 		{Name: "strides", Type: potv1.Attribute_TYPE_INTS, Ints: []int64{2, 1}},
 		{Name: "dilations", Type: potv1.Attribute_TYPE_INTS, Ints: []int64{1, 2}}}
@@ -253,7 +254,7 @@ func TestActivationKernel(t *testing.T) {
 	// PRelu with a slope per channel of axis 1.
 	at = attrs(grid("in", Int16Lo, Int16Hi, 1), grid("out", Int16Lo, Int16Hi, 1),
 		[]*potv1.Attribute{{Name: "func", Type: potv1.Attribute_TYPE_STRING, S: []byte("PRelu")},
-			{Name: "params", Type: potv1.Attribute_TYPE_FLOATS, Floats: []float32{0.5, 0.25}}, intAttr("axis", 1)})
+			{Name: "params", Type: potv1.Attribute_TYPE_FLOATS, Floats: []float32{0.5, 0.25}}, graph.IntAttr("axis", 1)})
 	y = runOp(t, "GnaActivation", at, []*tensor.Tensor{nil}, f32([]int{1, 2, 2}, -8, 8, -8, 8)).F32()
 	if want := []float32{-4, 8, -2, 8}; y[0] != want[0] || y[1] != want[1] || y[2] != want[2] || y[3] != want[3] {
 		t.Errorf("PRelu per channel: %v, want %v", y, want)
@@ -263,7 +264,7 @@ func TestActivationKernel(t *testing.T) {
 func TestWideQuantizeAndRound(t *testing.T) {
 	s := float32(1.0 / (1 << 28))
 	// 2^32 levels, zero at 2^31: the int32 grid of step 2^-28.
-	y := runOp(t, "GnaQuantize", []*potv1.Attribute{intAttr("levels", 1<<32)},
+	y := runOp(t, "GnaQuantize", []*potv1.Attribute{graph.IntAttr("levels", 1<<32)},
 		[]*tensor.Tensor{nil, f32(nil, s), f32(nil, 1<<31), f32(nil, s)}, f32([]int{4}, 0.3, -7.999, 100, -100)).F32()
 	want := []float32{float32(math.RoundToEven(0.3*(1<<28)) / (1 << 28)), -7.999, float32((1<<31 - 1) / float64(1<<28)), -8}
 	for i := range want {
@@ -271,7 +272,7 @@ func TestWideQuantizeAndRound(t *testing.T) {
 			t.Errorf("GnaQuantize[%d] = %.9g, want %.9g", i, y[i], want[i])
 		}
 	}
-	r := runOp(t, "GnaRound", []*potv1.Attribute{floatAttr("scale", 0.5), intAttr("lo", -4), intAttr("hi", 4)},
+	r := runOp(t, "GnaRound", []*potv1.Attribute{graph.FloatAttr("scale", 0.5), graph.IntAttr("lo", -4), graph.IntAttr("hi", 4)},
 		[]*tensor.Tensor{nil}, f32([]int{4}, 0.74, 0.76, 1.25, 9)).F32()
 	if want := []float32{0.5, 1, 1, 2}; r[0] != want[0] || r[1] != want[1] || r[2] != want[2] || r[3] != want[3] {
 		t.Errorf("GnaRound: %v, want %v", r, want)

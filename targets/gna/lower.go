@@ -62,38 +62,24 @@ func (l Lowering) Lower(g *potv1.Graph, p *potv1.QuantizationPlan) (*plan.Applie
 	return a, nil
 }
 
+// lowerer rewrites g. x indexes g as it was: what the lowering adds (the
+// refitted quantizer parameters, the quantizers of constant operands) is
+// never looked up.
 type lowerer struct {
-	g         *potv1.Graph
-	inits     map[string]*potv1.Tensor
-	producer  map[string]*potv1.Node
-	consumers map[string][]*potv1.Node
-	grids     map[string]*Grid // FakeQuantize outputs
-	float     []string
-	added     []*potv1.Node
+	g     *potv1.Graph
+	x     *graph.Index
+	grids map[string]*Grid // FakeQuantize outputs
+	float []string
+	added []*potv1.Node
 }
 
 func newLowerer(g *potv1.Graph) *lowerer {
-	lw := &lowerer{g: g, inits: map[string]*potv1.Tensor{}, producer: map[string]*potv1.Node{},
-		consumers: map[string][]*potv1.Node{}, grids: map[string]*Grid{}}
-	for _, t := range g.GetInitializers() {
-		lw.inits[t.GetName()] = t
-	}
-	for _, n := range g.GetNodes() {
-		for _, o := range n.GetOutputs() {
-			lw.producer[o] = n
-		}
-		for _, in := range n.GetInputs() {
-			lw.consumers[in] = append(lw.consumers[in], n)
-		}
-	}
-	return lw
+	return &lowerer{g: g, x: graph.NewScopeIndex(g), grids: map[string]*Grid{}}
 }
 
 func isFQ(n *potv1.Node) bool {
 	return n.GetDomain() == plan.FakeQuantizeDomain && n.GetOpType() == plan.FakeQuantizeOp
 }
-
-func isONNX(n *potv1.Node) bool { return n.GetDomain() == "" || n.GetDomain() == "ai.onnx" }
 
 // fitQuantizers fits every FakeQuantize to its container and records the
 // grid of its output.
@@ -102,12 +88,12 @@ func (lw *lowerer) fitQuantizers() error {
 		if !isFQ(n) {
 			continue
 		}
-		q, err := readFQ(n, lw.inits)
+		q, err := readFQ(n, lw.x)
 		if err != nil {
 			return err
 		}
 		lo, hi := int64(Int16Lo), int64(Int16Hi)
-		_, weight := lw.inits[n.GetInputs()[0]]
+		weight := lw.x.Initializer(n.GetInputs()[0]) != nil
 		if !weight && lw.allActivations(n.GetOutputs()[0]) {
 			lo, hi = Int32Lo, Int32Hi
 		}
@@ -160,13 +146,12 @@ func (lw *lowerer) setParams(q *fq) {
 		}
 		t := graph.FloatTensor(name, dims, float32s(vals[i]))
 		lw.g.Initializers = append(lw.g.Initializers, t)
-		lw.inits[name] = t
 		n.Inputs[i+1] = name
 	}
 	attrs := make([]*potv1.Attribute, 0, len(n.GetAttributes()))
 	for _, at := range n.GetAttributes() {
 		if at.GetName() == "levels" {
-			at = &potv1.Attribute{Name: "levels", Type: potv1.Attribute_TYPE_INT, I: q.levels}
+			at = graph.IntAttr("levels", q.levels)
 		}
 		attrs = append(attrs, at)
 	}
@@ -176,9 +161,9 @@ func (lw *lowerer) setParams(q *fq) {
 // allActivations reports whether every reader of a tensor is an
 // activation function (which takes GNA's 32-bit accumulator).
 func (lw *lowerer) allActivations(t string) bool {
-	cs := lw.consumers[t]
-	for _, c := range cs {
-		if !isONNX(c) || !IsActivation(c.GetOpType()) || c.GetInputs()[0] != t {
+	cs := lw.x.Consumers(t)
+	for _, p := range cs {
+		if c := p.Node; !graph.IsONNX(c) || !IsActivation(c.GetOpType()) || c.GetInputs()[0] != t {
 			return false
 		}
 	}
@@ -199,8 +184,8 @@ func (lw *lowerer) gridOf(t string) *Grid {
 	if g, ok := lw.grids[t]; ok {
 		return g
 	}
-	p := lw.producer[t]
-	if p == nil || !isONNX(p) || len(p.GetInputs()) == 0 {
+	p := lw.x.Producer(t)
+	if p == nil || !graph.IsONNX(p) || len(p.GetInputs()) == 0 {
 		return nil
 	}
 	switch {
@@ -225,11 +210,11 @@ func (lw *lowerer) gridOf(t string) *Grid {
 // weightGrid is the grid of a constant operand: its quantizer's, when
 // the quantizer reads a constant.
 func (lw *lowerer) weightGrid(t string) *Grid {
-	p := lw.producer[t]
+	p := lw.x.Producer(t)
 	if p == nil || !isFQ(p) {
 		return nil
 	}
-	if _, ok := lw.inits[p.GetInputs()[0]]; !ok {
+	if lw.x.Initializer(p.GetInputs()[0]) == nil {
 		return nil
 	}
 	return lw.grids[t]
@@ -238,7 +223,7 @@ func (lw *lowerer) weightGrid(t string) *Grid {
 func (lw *lowerer) lowerNodes() error {
 	nodes := lw.g.GetNodes()
 	for i, n := range nodes {
-		if !isONNX(n) {
+		if !graph.IsONNX(n) {
 			continue
 		}
 		var repl []*potv1.Node
@@ -273,18 +258,10 @@ func (lw *lowerer) lowerNodes() error {
 
 func gridAttributes(prefix string, g *Grid) []*potv1.Attribute {
 	return []*potv1.Attribute{
-		{Name: prefix + "_scale", Type: potv1.Attribute_TYPE_FLOATS, Floats: float32s(g.Scale)},
-		{Name: prefix + "_lo", Type: potv1.Attribute_TYPE_INT, I: g.Lo},
-		{Name: prefix + "_hi", Type: potv1.Attribute_TYPE_INT, I: g.Hi},
+		graph.FloatsAttr(prefix+"_scale", float32s(g.Scale)),
+		graph.IntAttr(prefix+"_lo", g.Lo),
+		graph.IntAttr(prefix+"_hi", g.Hi),
 	}
-}
-
-func intAttr(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
-
-func floatAttr(name string, v float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOAT, F: v}
 }
 
 func potNode(n *potv1.Node, op string, inputs []string, attrs []*potv1.Attribute) *potv1.Node {
@@ -327,19 +304,12 @@ func (lw *lowerer) affine(n *potv1.Node) ([]*potv1.Node, error) {
 	}
 	attrs := append(gridAttributes("x", gx), gridAttributes("w", gw)...)
 	if matmul {
-		attrs = append(attrs, intAttr("matmul", 1))
+		attrs = append(attrs, graph.IntAttr("matmul", 1))
 	} else {
-		attrs = append(attrs, intAttr("trans_a", graph.AttrInt(n, "transA", 0)), intAttr("trans_b", graph.AttrInt(n, "transB", 0)),
-			floatAttr("alpha", attrFloat(n, "alpha", 1)), floatAttr("beta", attrFloat(n, "beta", 1)))
+		attrs = append(attrs, graph.IntAttr("trans_a", graph.AttrInt(n, "transA", 0)), graph.IntAttr("trans_b", graph.AttrInt(n, "transB", 0)),
+			graph.FloatAttr("alpha", graph.AttrFloat(n, "alpha", 1)), graph.FloatAttr("beta", graph.AttrFloat(n, "beta", 1)))
 	}
 	return []*potv1.Node{potNode(n, "GnaAffine", append([]string(nil), in...), attrs)}, nil
-}
-
-func attrFloat(n *potv1.Node, name string, def float32) float32 {
-	if a := graph.Attr(n, name); a != nil {
-		return a.GetF()
-	}
-	return def
 }
 
 // conv lowers Conv with a quantized input and constant quantized weights.
@@ -372,7 +342,7 @@ func (lw *lowerer) eltwise(n *potv1.Node) ([]*potv1.Node, error) {
 	var extra []*potv1.Node
 	activations := 0
 	for i, t := range in {
-		if c, ok := lw.inits[t]; ok {
+		if c := lw.x.Initializer(t); c != nil {
 			if c.GetDtype() != potv1.DataType_DATA_TYPE_FLOAT {
 				return nil, nil
 			}
@@ -394,7 +364,7 @@ func (lw *lowerer) eltwise(n *potv1.Node) ([]*potv1.Node, error) {
 	if activations == 0 {
 		return nil, nil
 	}
-	attrs := []*potv1.Attribute{{Name: "op", Type: potv1.Attribute_TYPE_STRING, S: []byte(n.GetOpType())}}
+	attrs := []*potv1.Attribute{graph.StringAttr("op", n.GetOpType())}
 	attrs = append(attrs, gridAttributes("a", grids[0])...)
 	attrs = append(attrs, gridAttributes("b", grids[1])...)
 	return append([]*potv1.Node{potNode(n, "GnaEltwise", in, attrs)}, extra...), nil
@@ -425,12 +395,8 @@ func (lw *lowerer) weightQuantizer(n *potv1.Node, input int, c *potv1.Tensor) (*
 	fqNode := &potv1.Node{Name: base, OpType: plan.FakeQuantizeOp, Domain: plan.FakeQuantizeDomain,
 		Inputs:     []string{c.GetName(), inits[0].GetName(), inits[1].GetName(), inits[2].GetName()},
 		Outputs:    []string{out},
-		Attributes: []*potv1.Attribute{intAttr("levels", 2*Int16Hi+1), intAttr("axis", 1)}}
-	for _, t := range inits {
-		lw.inits[t.GetName()] = t
-	}
+		Attributes: []*potv1.Attribute{graph.IntAttr("levels", 2*Int16Hi+1), graph.IntAttr("axis", 1)}}
 	lw.g.Initializers = append(lw.g.Initializers, inits...)
-	lw.producer[out] = fqNode
 	lw.grids[out] = &Grid{Scale: []float64{float64(step)}, Axis: 1, Lo: Int16Lo, Hi: Int16Hi}
 	return fqNode, out, nil
 }
@@ -449,8 +415,8 @@ func (lw *lowerer) activation(n *potv1.Node) ([]*potv1.Node, error) {
 	}
 	out := n.GetOutputs()[0]
 	var gout *Grid
-	if cs := lw.consumers[out]; len(cs) == 1 && isFQ(cs[0]) {
-		gout = lw.grids[cs[0].GetOutputs()[0]]
+	if cs := lw.x.Consumers(out); len(cs) == 1 && isFQ(cs[0].Node) {
+		gout = lw.grids[cs[0].Node.GetOutputs()[0]]
 	}
 	if gout == nil || !gout.PerTensor() {
 		gout, err = rangeGrid(n.GetOpType(), params, gi)
@@ -460,11 +426,11 @@ func (lw *lowerer) activation(n *potv1.Node) ([]*potv1.Node, error) {
 	} else {
 		gout = int16Grid(gout)
 	}
-	attrs := []*potv1.Attribute{{Name: "func", Type: potv1.Attribute_TYPE_STRING, S: []byte(n.GetOpType())}, intAttr("axis", int64(axis))}
+	attrs := []*potv1.Attribute{graph.StringAttr("func", n.GetOpType()), graph.IntAttr("axis", int64(axis))}
 	attrs = append(attrs, gridAttributes("in", gi)...)
 	attrs = append(attrs, gridAttributes("out", gout)...)
 	if len(params) > 0 {
-		attrs = append(attrs, &potv1.Attribute{Name: "params", Type: potv1.Attribute_TYPE_FLOATS, Floats: float32s(params)})
+		attrs = append(attrs, graph.FloatsAttr("params", float32s(params)))
 	}
 	return []*potv1.Node{potNode(n, "GnaActivation", []string{in[0]}, attrs)}, nil
 }
@@ -520,8 +486,8 @@ func (lw *lowerer) activationParams(n *potv1.Node) ([]float64, int, error) {
 		if i >= len(in) || in[i] == "" {
 			return nil, nil
 		}
-		t, ok := lw.inits[in[i]]
-		if !ok {
+		t := lw.x.Initializer(in[i])
+		if t == nil {
 			return nil, fmt.Errorf("input %d (%q) is not a constant, which GNA's PWL needs", i, in[i])
 		}
 		return graph.Float32s(t)
@@ -541,7 +507,7 @@ func (lw *lowerer) activationParams(n *potv1.Node) ([]float64, int, error) {
 		}
 		// The channel axis is where the slope's one non-unit dimension
 		// lands under right-aligned broadcasting.
-		dims := lw.inits[in[1]].GetDims()
+		dims := lw.x.Initializer(in[1]).GetDims()
 		axis := -1
 		for i, d := range dims {
 			if d != 1 {
@@ -551,8 +517,8 @@ func (lw *lowerer) activationParams(n *potv1.Node) ([]float64, int, error) {
 		return out, axis, nil
 	case "Clip":
 		lo, hi := math.Inf(-1), math.Inf(1)
-		if graph.Attr(n, "min") != nil || graph.Attr(n, "max") != nil {
-			lo, hi = float64(attrFloat(n, "min", float32(math.Inf(-1)))), float64(attrFloat(n, "max", float32(math.Inf(1))))
+		if graph.HasAttr(n, "min") || graph.HasAttr(n, "max") {
+			lo, hi = float64(graph.AttrFloat(n, "min", float32(math.Inf(-1)))), float64(graph.AttrFloat(n, "max", float32(math.Inf(1))))
 		}
 		for i, dst := range []*float64{&lo, &hi} {
 			v, err := constant(i + 1)
@@ -591,6 +557,6 @@ func (lw *lowerer) mean(n *potv1.Node) ([]*potv1.Node, error) {
 		Outputs: append([]string{sum}, n.GetOutputs()[1:]...), Attributes: n.GetAttributes()}
 	r := &potv1.Node{Name: n.GetName() + "/gna_round", OpType: "GnaRound", Domain: plan.FakeQuantizeDomain,
 		Inputs: []string{sum}, Outputs: []string{out},
-		Attributes: []*potv1.Attribute{floatAttr("scale", float32(g.Scale[0])), intAttr("lo", Int16Lo), intAttr("hi", Int16Hi)}}
+		Attributes: []*potv1.Attribute{graph.FloatAttr("scale", float32(g.Scale[0])), graph.IntAttr("lo", Int16Lo), graph.IntAttr("hi", Int16Hi)}}
 	return []*potv1.Node{c, r}, nil
 }

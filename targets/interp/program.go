@@ -179,11 +179,7 @@ func Compile(g *potv1.Graph, opts Options) (*Program, error) {
 	c := &compiler{opts: opts, ctx: ops.NewContext(opts.Threads), free: map[*potv1.Graph][]string{}}
 	opsets := map[string]int64{}
 	for _, o := range g.GetOpsets() {
-		d := o.GetDomain()
-		if d == "ai.onnx" {
-			d = ""
-		}
-		opsets[d] = o.GetVersion()
+		opsets[graph.CanonicalDomain(o.GetDomain())] = o.GetVersion()
 	}
 	if _, ok := opsets[ops.DomainPot]; !ok {
 		opsets[ops.DomainPot] = 1
@@ -335,10 +331,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 	})
 	var unsupported []*ops.UnsupportedError
 	for _, n := range order {
-		domain := n.GetDomain()
-		if domain == "ai.onnx" {
-			domain = ""
-		}
+		domain := graph.CanonicalDomain(n.GetDomain())
 		opset, ok := opsets[domain]
 		if !ok {
 			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: fmt.Sprintf("domain %q is not imported by the model, which is", domain)})
@@ -536,7 +529,7 @@ func (p *Program) findFusions() {
 	}
 	is := func(si int, op string) bool {
 		n := p.steps[si].node
-		return n.GetOpType() == op && (n.GetDomain() == "" || n.GetDomain() == "ai.onnx")
+		return n.GetOpType() == op && graph.IsONNX(n)
 	}
 	for si := range p.steps {
 		st := &p.steps[si]

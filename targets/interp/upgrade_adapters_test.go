@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx/backendtest"
 	"github.com/potgo/pot/sdk/opset"
 	"github.com/potgo/pot/targets/interp"
@@ -18,25 +19,15 @@ func un(op string, ins, outs []string, attrs ...*potv1.Attribute) *potv1.Node {
 	return &potv1.Node{Name: op + "_" + outs[0], OpType: op, Inputs: ins, Outputs: outs, Attributes: attrs}
 }
 
-func ai(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
+var ai = graph.IntAttr
 
-func ais(name string, v ...int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INTS, Ints: v}
-}
+func ais(name string, v ...int64) *potv1.Attribute { return graph.IntsAttr(name, v) }
 
-func af(name string, v float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOAT, F: v}
-}
+var af = graph.FloatAttr
 
-func afs(name string, v ...float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOATS, Floats: v}
-}
+func afs(name string, v ...float32) *potv1.Attribute { return graph.FloatsAttr(name, v) }
 
-func as(name, v string) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_STRING, S: []byte(v)}
-}
+var as = graph.StringAttr
 
 // ramp is a float tensor of the shape holding (i*7 mod 11) - 5 + i/10,
 // varied values of both signs.

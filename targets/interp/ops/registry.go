@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -89,10 +90,7 @@ const (
 )
 
 func key(domain, opType string) string {
-	if domain == "ai.onnx" {
-		domain = ""
-	}
-	return domain + "/" + opType
+	return graph.CanonicalDomain(domain) + "/" + opType
 }
 
 // register adds the implementation of an operator to the interpreter's

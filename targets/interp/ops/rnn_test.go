@@ -9,6 +9,7 @@ import (
 
 	"github.com/potgo/pot/internal/testenv"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -47,13 +48,9 @@ func rnnNode(t testing.TB, op string, opset int64, attrs []*potv1.Attribute, in 
 	return k
 }
 
-func strAttr(name, v string) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_STRING, S: []byte(v)}
-}
+var strAttr = graph.StringAttr
 
-func intAttr(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
+var intAttr = graph.IntAttr
 
 // TestRNNPackedMatchesFed checks that constant (packed at compile time)
 // and run-time weights give the same outputs, for every layer kind and

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -14,21 +15,13 @@ import (
 
 type potv1Attr = potv1.Attribute
 
-func aInt(name string, v int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INT, I: v}
-}
+var aInt = graph.IntAttr
 
-func aInts(name string, v ...int64) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_INTS, Ints: v}
-}
+func aInts(name string, v ...int64) *potv1.Attribute { return graph.IntsAttr(name, v) }
 
-func aFloat(name string, v float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOAT, F: v}
-}
+var aFloat = graph.FloatAttr
 
-func aString(name, v string) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_STRING, S: []byte(v)}
-}
+var aString = graph.StringAttr
 
 // opCall describes one operator invocation in a test.
 type opCall struct {
@@ -153,6 +146,4 @@ func checkTensor(t *testing.T, what string, got *tensor.Tensor, shape []int, wan
 
 func floats(v ...float64) []float64 { return v }
 
-func aFloats(name string, v ...float32) *potv1.Attribute {
-	return &potv1.Attribute{Name: name, Type: potv1.Attribute_TYPE_FLOATS, Floats: v}
-}
+func aFloats(name string, v ...float32) *potv1.Attribute { return graph.FloatsAttr(name, v) }
