@@ -163,6 +163,9 @@ type Program struct {
 	// innerAt locates the values defined by subgraphs, at any depth: the
 	// step and subprogram of this program that holds them.
 	innerAt map[string]subRef
+	// sampleParallel says the steps keep the samples of a batch apart:
+	// sessions may run a batch in chunks, one thread per chunk (batch.go).
+	sampleParallel bool
 }
 
 type capture struct{ value, from int }
@@ -443,6 +446,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 	if opts.Policy == nil {
 		p.findFusions()
 	}
+	p.sampleParallel = p.findSampleParallel(outer)
 	p.planSlots()
 	return p, nil
 }
@@ -828,6 +832,8 @@ func (p *Program) Has(name string) bool {
 // buffers and, at a fixed batch size, do not allocate.
 type Session struct {
 	p       *Program
+	ctx     *ops.Context // the program's, or one thread for a chunk's session
+	split   *splitState  // of sample-parallel runs, made on the first
 	slots   []*tensor.Tensor
 	vals    []*tensor.Tensor
 	skip    []bool // per step: done by a fused step of this run
@@ -850,7 +856,7 @@ type Session struct {
 
 // NewSession returns a fresh session.
 func (p *Program) NewSession() *Session {
-	s := &Session{p: p, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)),
+	s := &Session{p: p, ctx: p.ctx, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)),
 		skip: make([]bool, len(p.steps)), watch: make([]bool, len(p.names)), kept: make([]*tensor.Tensor, len(p.names))}
 	for i := range s.slots {
 		s.slots[i] = &tensor.Tensor{}
@@ -953,6 +959,9 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 		}
 		s.vals[spec.value] = t
 	}
+	if n, ok := s.splits(); ok {
+		return s.runSplit(ctx, n)
+	}
 	return s.exec(ctx)
 }
 
@@ -1034,7 +1043,7 @@ func (s *Session) exec(ctx context.Context) error {
 			if f.add >= 0 {
 				act.Add = s.vals[f.add]
 			}
-			fused, err := runFused(st, p.ctx, in, out, act)
+			fused, err := runFused(st, s.ctx, in, out, act)
 			if err != nil {
 				return nodeError(st.node, err)
 			}
@@ -1064,7 +1073,7 @@ func (s *Session) exec(ctx context.Context) error {
 				return nodeError(st.node, err)
 			}
 		} else {
-			if err := runKernel(st, p.ctx, in, out); err != nil {
+			if err := runKernel(st, s.ctx, in, out); err != nil {
 				return nodeError(st.node, err)
 			}
 			if p.opts.Policy != nil {
