@@ -64,7 +64,7 @@ bigmodel: build
 	POT_BIGMODEL=$(BIGMODEL_DIR) $(GO) test ./host/cli -run '^TestBigModel$$' -count=1 -v -timeout 60m
 
 bench: build
-	POT=$(BIN)/pot BENCH_DIR=$(BIN)/bench ./tools/bench.sh
+	@POT=$(BIN)/pot BENCH_DIR=$(BIN)/bench ./tools/bench.sh
 
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) ./tools/fuzz.sh
