@@ -12,6 +12,10 @@
 #   make fuzz    every fuzz target for FUZZTIME each (default 2m; one
 #                worker, FUZZPARALLEL); logs and a summary per target
 #                (tools/fuzz.sh)
+#   make bench   inference speed of the cpu target against ONNX Runtime:
+#                one table, each model float and int8 on 1 and 2 threads
+#                (tools/bench.sh; POT_BENCH_ORT names the folder of the
+#                ONNX Runtime runner, ort.sh, else pot alone)
 #   make proto   regenerate proto/ Go code (protoc from Debian's
 #                protobuf-compiler; generators pinned in go.mod's tool block)
 
@@ -23,7 +27,7 @@ PKGS    := ./host/cmd/pot ./targets/cmd/... ./algorithms/cmd/...
 FUZZTIME     ?= 2m
 FUZZPARALLEL ?= 1
 
-.PHONY: all build test race demo bigmodel fuzz proto vet clean
+.PHONY: all build test race demo bigmodel bench fuzz proto vet clean
 
 # Packages with concurrent code: the host (plugin manager, pipeline
 # workers, progress), the transport, the SDK and the runtime's parallel
@@ -58,6 +62,9 @@ demo: build
 
 bigmodel: build
 	POT_BIGMODEL=$(BIGMODEL_DIR) $(GO) test ./host/cli -run '^TestBigModel$$' -count=1 -v -timeout 60m
+
+bench: build
+	@POT=$(BIN)/pot BENCH_DIR=$(BIN)/bench ./tools/bench.sh
 
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) ./tools/fuzz.sh

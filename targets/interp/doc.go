@@ -7,6 +7,13 @@
 // Relu, hard-swish or a residual Add runs as one step when the session
 // does not observe the values in between.
 //
+// A program whose operators keep the samples of a batch apart (CNNs,
+// float or lowered to integer operators) runs a batch in chunks of a few
+// samples, each thread taking the next chunk through the whole program,
+// when the session observes nothing but the outputs: the threads do not
+// meet between layers, a chunk's activations stay in cache from layer
+// to layer, and the outputs are the bits of a layer-by-layer run.
+//
 // Control flow (If, Loop, Scan) runs subgraphs compiled once, with the
 // node, into programs of their own under the same options (threads,
 // numeric policy, folding): their nodes read the values of enclosing

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/targets/interp"
 	"github.com/potgo/pot/targets/interp/tensor"
@@ -13,7 +14,9 @@ import (
 
 // BenchmarkModels runs the example CNNs at batch 64 on one thread and
 // reports milliseconds per sample (compare: ONNX Runtime on the same
-// model, single thread, batch 64).
+// model, single thread, batch 64) and the GFLOP/s of their convolutions
+// and matrix products (compare: kernels.BenchmarkPeak of the same
+// sitting).
 func BenchmarkModels(b *testing.B) {
 	for _, name := range []string{"resnet_fmnist", "mobilenet_fmnist", "lenet_mnist"} {
 		b.Run(name, func(b *testing.B) {
@@ -49,8 +52,58 @@ func BenchmarkModels(b *testing.B) {
 				}
 			}
 			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N*batch), "ms/sample")
+			b.ReportMetric(modelFLOPs(b, p, g, in[0])*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// modelFLOPs counts the floating-point operations of the convolutions
+// and matrix products of one run of p on x (a multiply-add counts two),
+// from the shapes of their outputs and weights.
+func modelFLOPs(b *testing.B, p *interp.Program, g *potv1.Graph, x *tensor.Tensor) float64 {
+	weights := map[string][]int{}
+	for _, t := range g.GetInitializers() {
+		dims := make([]int, len(t.GetDims()))
+		for i, d := range t.GetDims() {
+			dims[i] = int(d)
+		}
+		weights[t.GetName()] = dims
+	}
+	perOutput := map[string]int{} // multiply-adds per output element
+	for _, n := range g.GetNodes() {
+		if len(n.GetInputs()) < 2 {
+			continue
+		}
+		w, ok := weights[n.GetInputs()[1]]
+		if !ok || len(w) < 2 {
+			continue
+		}
+		macs := tensor.NumElements(w)
+		switch n.GetOpType() {
+		case "Conv":
+			macs /= w[0]
+		case "Gemm":
+			macs = w[1] // with transB, as the example models export it
+		case "MatMul":
+			macs = w[0]
+		default:
+			continue
+		}
+		perOutput[n.GetOutputs()[0]] = macs
+	}
+	var names []string
+	for name := range perOutput {
+		names = append(names, name)
+	}
+	res, err := p.Run(context.Background(), map[string]*tensor.Tensor{p.InputNames()[0]: x}, names...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	flops := 0.0
+	for name, macs := range perOutput {
+		flops += 2 * float64(res[name].Len()) * float64(macs)
+	}
+	return flops
 }
 
 // TestModelsThreadsAgree runs the example CNNs on one and on two threads,

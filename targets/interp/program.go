@@ -163,6 +163,9 @@ type Program struct {
 	// innerAt locates the values defined by subgraphs, at any depth: the
 	// step and subprogram of this program that holds them.
 	innerAt map[string]subRef
+	// sampleParallel says the steps keep the samples of a batch apart:
+	// sessions may run a batch in chunks, one thread per chunk (batch.go).
+	sampleParallel bool
 }
 
 type capture struct{ value, from int }
@@ -235,20 +238,71 @@ func (c *compiler) freeVars(g *potv1.Graph) []string {
 // (being compiled: it knows every value computed before the control-flow
 // node) and from maps a name the subgraph reads from enclosing graphs to
 // its index among the inputs of the control-flow step.
+//
+// The phases, in order: declare the values known before any node runs
+// (declareValues), order the nodes (order), build a kernel per node and
+// fold the constant ones (buildSteps), bind the graph outputs
+// (bindOutputs), find the steps a convolution can fuse (findFusions),
+// decide whether batches may run sample-parallel (findSampleParallel),
+// and assign buffers to the computed values (planSlots).
 func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Program, from func(name string) (int, bool)) (*Program, error) {
-	opts := c.opts
-	p := &Program{graph: g, opts: opts, ctx: c.ctx, opsets: opsets, index: map[string]int{}}
-	value := func(name string) int {
-		if i, ok := p.index[name]; ok {
-			return i
-		}
-		p.index[name] = len(p.names)
-		p.names = append(p.names, name)
-		p.consts = append(p.consts, nil)
-		p.borrowed = append(p.borrowed, false)
-		return len(p.names) - 1
+	b := &builder{c: c, p: &Program{graph: g, opts: c.opts, ctx: c.ctx, opsets: opsets, index: map[string]int{}}, outer: outer}
+	if err := b.declareValues(from); err != nil {
+		return nil, err
 	}
-	inits := map[string]*tensor.Tensor{}
+	order, err := b.order()
+	if err != nil {
+		return nil, err
+	}
+	if err := b.buildSteps(order); err != nil {
+		return nil, err
+	}
+	p := b.p
+	if err := p.bindOutputs(); err != nil {
+		return nil, err
+	}
+	if p.opts.Policy == nil {
+		p.findFusions()
+	}
+	p.sampleParallel = p.findSampleParallel(outer)
+	p.planSlots()
+	return p, nil
+}
+
+// builder holds the state of one graph's compilation, phase to phase.
+type builder struct {
+	c     *compiler
+	p     *Program
+	outer *Program // the enclosing program of a subgraph, else nil
+	// inits are the graph's initializers, decoded; types the element
+	// types its value infos declare (Undefined once a step computes the
+	// value: its type is then known at run time only).
+	inits map[string]*tensor.Tensor
+	types map[string]tensor.DType
+}
+
+// value returns the index of the named value, adding it.
+func (p *Program) value(name string) int {
+	if i, ok := p.index[name]; ok {
+		return i
+	}
+	p.index[name] = len(p.names)
+	p.names = append(p.names, name)
+	p.consts = append(p.consts, nil)
+	p.borrowed = append(p.borrowed, false)
+	return len(p.names) - 1
+}
+
+// declareValues is the first phase: it decodes the initializers (under
+// the policy), reads the declared element types, and indexes the values
+// known before any node runs: the inputs (an initializer of the same
+// name is the default of an input of the main graph), the constants, and
+// for a subgraph the values it borrows from enclosing graphs, constant
+// there or bound at each run (captures; from maps their names to the
+// inputs of the control-flow step).
+func (b *builder) declareValues(from func(name string) (int, bool)) error {
+	p, g, opts := b.p, b.p.graph, b.p.opts
+	b.inits = map[string]*tensor.Tensor{}
 	for _, in := range g.GetInitializers() {
 		// Shared with the graph unless a policy may modify the constant.
 		decode := FromProtoShared
@@ -257,64 +311,70 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 		}
 		t, err := decode(in)
 		if err != nil {
-			return nil, fmt.Errorf("initializer: %w", err)
+			return fmt.Errorf("initializer: %w", err)
 		}
 		if opts.Policy != nil {
 			opts.Policy.Constant(in.GetName(), t)
 		}
-		inits[in.GetName()] = t
+		b.inits[in.GetName()] = t
 	}
-	types := map[string]tensor.DType{}
+	b.types = map[string]tensor.DType{}
 	for _, vi := range append(append(append([]*potv1.ValueInfo{}, g.GetInputs()...), g.GetValueInfo()...), g.GetOutputs()...) {
 		if vi.GetDtype() != potv1.DataType_DATA_TYPE_UNDEFINED {
-			types[vi.GetName()] = tensor.DType(vi.GetDtype())
+			b.types[vi.GetName()] = tensor.DType(vi.GetDtype())
 		}
 	}
 	fed := map[string]bool{}
 	for _, vi := range g.GetInputs() {
-		if _, isInit := inits[vi.GetName()]; isInit && outer == nil {
+		spec := inputSpec{name: vi.GetName(), value: p.value(vi.GetName()), info: vi}
+		if def, isInit := b.inits[vi.GetName()]; isInit && b.outer == nil {
 			// An input with a default: fed when the caller gives it.
-			p.inputs = append(p.inputs, inputSpec{name: vi.GetName(), value: value(vi.GetName()), info: vi, def: inits[vi.GetName()]})
-			fed[vi.GetName()] = true
-			continue
+			spec.def = def
 		}
-		p.inputs = append(p.inputs, inputSpec{name: vi.GetName(), value: value(vi.GetName()), info: vi})
+		p.inputs = append(p.inputs, spec)
 		fed[vi.GetName()] = true
 	}
-	for name, t := range inits {
-		if fed[name] {
+	for name, t := range b.inits {
+		if !fed[name] {
+			p.consts[p.value(name)] = t
+		}
+	}
+	if b.outer == nil {
+		return nil
+	}
+	// The values of enclosing graphs: constants there are constants
+	// here; the others are bound at each run.
+	for _, name := range b.c.freeVars(g) {
+		ov, ok := b.outer.index[name]
+		if !ok {
+			return fmt.Errorf("value %q is read by the subgraph but defined by no enclosing graph", name)
+		}
+		v := p.value(name)
+		p.borrowed[v] = true
+		if t := b.outer.consts[ov]; t != nil {
+			p.consts[v] = t
 			continue
 		}
-		p.consts[value(name)] = t
-	}
-	if outer != nil {
-		// The values of enclosing graphs: constants there are constants
-		// here; the others are bound at each run.
-		for _, name := range c.freeVars(g) {
-			ov, ok := outer.index[name]
-			if !ok {
-				return nil, fmt.Errorf("value %q is read by the subgraph but defined by no enclosing graph", name)
+		if t, ok := b.types[name]; !ok || t == tensor.Undefined {
+			if ot := b.outer.valueType(ov); ot != tensor.Undefined {
+				b.types[name] = ot
 			}
-			v := value(name)
-			p.borrowed[v] = true
-			if t := outer.consts[ov]; t != nil {
-				p.consts[v] = t
-				continue
-			}
-			if t, ok := types[name]; !ok || t == tensor.Undefined {
-				if ot := outer.valueType(ov); ot != tensor.Undefined {
-					types[name] = ot
-				}
-			}
-			idx, ok := from(name)
-			if !ok {
-				return nil, fmt.Errorf("value %q is read by the subgraph but is not an input of its node", name)
-			}
-			p.captures = append(p.captures, capture{value: v, from: idx})
 		}
+		idx, ok := from(name)
+		if !ok {
+			return fmt.Errorf("value %q is read by the subgraph but is not an input of its node", name)
+		}
+		p.captures = append(p.captures, capture{value: v, from: idx})
 	}
+	return nil
+}
 
-	order, err := graph.Order(g, func(name string) bool {
+// order is the second phase: the nodes in a topological order, the
+// nodes that read only constants, one of them large, moved to just
+// before their first reader (deferLargeConstNodes).
+func (b *builder) order() ([]*potv1.Node, error) {
+	p := b.p
+	order, err := graph.Order(p.graph, func(name string) bool {
 		_, ok := p.index[name]
 		return ok
 	})
@@ -323,121 +383,139 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 	} else if err != nil {
 		return nil, err
 	}
-	order = deferLargeConstNodes(order, func(name string) *tensor.Tensor {
+	return deferLargeConstNodes(order, func(name string) *tensor.Tensor {
 		if v, ok := p.index[name]; ok && !p.borrowed[v] {
 			return p.consts[v]
 		}
 		return nil
-	})
+	}), nil
+}
+
+// buildSteps is the third phase: a kernel for each node, in order. A
+// node whose inputs are all constant is evaluated now (folded) unless
+// it must not be (foldable, largeInput); the others become the
+// program's steps. Every node the runtime cannot run is collected into
+// one *UnsupportedOpsError.
+func (b *builder) buildSteps(order []*potv1.Node) error {
 	var unsupported []*ops.UnsupportedError
 	for _, n := range order {
-		domain := graph.CanonicalDomain(n.GetDomain())
-		opset, ok := opsets[domain]
-		if !ok {
-			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: fmt.Sprintf("domain %q is not imported by the model, which is", domain)})
-			continue
-		}
-		f, ok := c.lookup(domain, n.GetOpType(), opset)
-		if !ok {
-			reason := ""
-			if domain != "" {
-				reason = fmt.Sprintf("operator %s of domain %q is", n.GetOpType(), domain)
-			}
-			unsupported = append(unsupported, &ops.UnsupportedError{Node: n.GetName(), OpType: n.GetOpType(), Reason: reason})
-			continue
-		}
-		if err := checkOutputs(n); err != nil {
-			return nil, err
-		}
-		st := step{node: n}
-		implicit := graph.ImplicitInputs(n)
-		consts := make([]*tensor.Tensor, len(n.GetInputs()))
-		inTypes := make([]tensor.DType, len(n.GetInputs()))
-		allConst := true
-		for i, name := range n.GetInputs() {
-			if name == "" {
-				st.in = append(st.in, -1)
-				continue
-			}
-			v := value(name)
-			st.in = append(st.in, v)
-			consts[i] = p.consts[v]
-			if consts[i] != nil {
-				inTypes[i] = consts[i].DType
-			} else {
-				allConst = false
-				inTypes[i] = types[name]
-			}
-		}
-		for _, name := range implicit {
-			st.in = append(st.in, value(name))
-		}
-		node := ops.NewNode(n, opset, consts)
-		node.InputTypes = inTypes
-		node.Rounding = opts.Rounding
-		if len(implicit) > 0 || len(graph.Subgraphs(n)) > 0 {
-			node.Env = &subgraphEnv{c: c, outer: p, base: len(n.GetInputs()), implicit: implicit}
-		}
-		k, err := newKernel(f, node)
+		u, err := b.buildStep(n, len(unsupported) == 0)
 		if err != nil {
-			var all *UnsupportedOpsError
-			if errors.As(err, &all) {
-				unsupported = append(unsupported, all.Nodes...)
-				continue
-			}
-			var u *ops.UnsupportedError
-			if errors.As(err, &u) {
-				unsupported = append(unsupported, u)
-				continue
-			}
-			return nil, nodeError(n, err)
+			return err
 		}
-		st.kernel = k
-		for _, name := range n.GetOutputs() {
-			if name == "" {
-				st.out = append(st.out, -1)
-				continue
-			}
-			st.out = append(st.out, value(name))
-		}
-		if allConst && !opts.NoFold && foldable(n) && len(unsupported) == 0 && !p.largeInput(st) {
-			if err := p.fold(st); err != nil {
-				return nil, nodeError(n, err)
-			}
-			continue
-		}
-		for i, o := range st.out {
-			if o >= 0 {
-				types[n.GetOutputs()[i]] = tensor.Undefined
-			}
-		}
-		if ck, ok := k.(controlKernel); ok {
-			for j, q := range ck.subprograms() {
-				for name := range q.owned() {
-					if p.innerAt == nil {
-						p.innerAt = map[string]subRef{}
-					}
-					p.innerAt[name] = subRef{step: len(p.steps), sub: j}
-				}
-			}
-		}
-		p.steps = append(p.steps, st)
+		unsupported = append(unsupported, u...)
 	}
 	if len(unsupported) > 0 {
-		return nil, &UnsupportedOpsError{Nodes: unsupported}
+		return &UnsupportedOpsError{Nodes: unsupported}
 	}
-	for _, o := range g.GetOutputs() {
+	return nil
+}
+
+// buildStep builds the kernel of node n and appends its step, or folds
+// it when fold allows and its inputs are constant. It returns the nodes
+// the runtime cannot run (n, or nodes of its subgraphs).
+func (b *builder) buildStep(n *potv1.Node, fold bool) ([]*ops.UnsupportedError, error) {
+	p, opts := b.p, b.p.opts
+	domain := graph.CanonicalDomain(n.GetDomain())
+	opset, ok := p.opsets[domain]
+	if !ok {
+		return []*ops.UnsupportedError{{Node: n.GetName(), OpType: n.GetOpType(), Reason: fmt.Sprintf("domain %q is not imported by the model, which is", domain)}}, nil
+	}
+	f, ok := b.c.lookup(domain, n.GetOpType(), opset)
+	if !ok {
+		reason := ""
+		if domain != "" {
+			reason = fmt.Sprintf("operator %s of domain %q is", n.GetOpType(), domain)
+		}
+		return []*ops.UnsupportedError{{Node: n.GetName(), OpType: n.GetOpType(), Reason: reason}}, nil
+	}
+	if err := checkOutputs(n); err != nil {
+		return nil, err
+	}
+	st := step{node: n}
+	implicit := graph.ImplicitInputs(n)
+	consts := make([]*tensor.Tensor, len(n.GetInputs()))
+	inTypes := make([]tensor.DType, len(n.GetInputs()))
+	allConst := true
+	for i, name := range n.GetInputs() {
+		if name == "" {
+			st.in = append(st.in, -1)
+			continue
+		}
+		v := p.value(name)
+		st.in = append(st.in, v)
+		consts[i] = p.consts[v]
+		if consts[i] != nil {
+			inTypes[i] = consts[i].DType
+		} else {
+			allConst = false
+			inTypes[i] = b.types[name]
+		}
+	}
+	for _, name := range implicit {
+		st.in = append(st.in, p.value(name))
+	}
+	node := ops.NewNode(n, opset, consts)
+	node.InputTypes = inTypes
+	node.Rounding = opts.Rounding
+	if len(implicit) > 0 || len(graph.Subgraphs(n)) > 0 {
+		node.Env = &subgraphEnv{c: b.c, outer: p, base: len(n.GetInputs()), implicit: implicit}
+	}
+	k, err := newKernel(f, node)
+	if err != nil {
+		var all *UnsupportedOpsError
+		if errors.As(err, &all) {
+			return all.Nodes, nil
+		}
+		var u *ops.UnsupportedError
+		if errors.As(err, &u) {
+			return []*ops.UnsupportedError{u}, nil
+		}
+		return nil, nodeError(n, err)
+	}
+	st.kernel = k
+	for _, name := range n.GetOutputs() {
+		if name == "" {
+			st.out = append(st.out, -1)
+			continue
+		}
+		st.out = append(st.out, p.value(name))
+	}
+	if allConst && fold && !opts.NoFold && foldable(n) && !p.largeInput(st) {
+		if err := p.fold(st); err != nil {
+			return nil, nodeError(n, err)
+		}
+		return nil, nil
+	}
+	for i, o := range st.out {
+		if o >= 0 {
+			b.types[n.GetOutputs()[i]] = tensor.Undefined
+		}
+	}
+	if ck, ok := k.(controlKernel); ok {
+		for j, q := range ck.subprograms() {
+			for name := range q.owned() {
+				if p.innerAt == nil {
+					p.innerAt = map[string]subRef{}
+				}
+				p.innerAt[name] = subRef{step: len(p.steps), sub: j}
+			}
+		}
+	}
+	p.steps = append(p.steps, st)
+	return nil, nil
+}
+
+// bindOutputs is the fourth phase: the values of the graph outputs.
+func (p *Program) bindOutputs() error {
+	for _, o := range p.graph.GetOutputs() {
 		v, ok := p.index[o.GetName()]
 		if !ok {
-			return nil, fmt.Errorf("graph output %q is computed by no node", o.GetName())
+			return fmt.Errorf("graph output %q is computed by no node", o.GetName())
 		}
 		p.outputs = append(p.outputs, v)
 	}
-	if opts.Policy == nil {
-		p.findFusions()
-	}
-	p.planSlots()
-	return p, nil
+	return nil
 }
 
 // valueType is the element type of value v when known at compile time.
@@ -821,6 +899,8 @@ func (p *Program) Has(name string) bool {
 // buffers and, at a fixed batch size, do not allocate.
 type Session struct {
 	p       *Program
+	ctx     *ops.Context // the program's, or one thread for a chunk's session
+	split   *splitState  // of sample-parallel runs, made on the first
 	slots   []*tensor.Tensor
 	vals    []*tensor.Tensor
 	skip    []bool // per step: done by a fused step of this run
@@ -843,7 +923,7 @@ type Session struct {
 
 // NewSession returns a fresh session.
 func (p *Program) NewSession() *Session {
-	s := &Session{p: p, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)),
+	s := &Session{p: p, ctx: p.ctx, slots: make([]*tensor.Tensor, p.nslots), vals: make([]*tensor.Tensor, len(p.names)),
 		skip: make([]bool, len(p.steps)), watch: make([]bool, len(p.names)), kept: make([]*tensor.Tensor, len(p.names))}
 	for i := range s.slots {
 		s.slots[i] = &tensor.Tensor{}
@@ -946,6 +1026,9 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor) error {
 		}
 		s.vals[spec.value] = t
 	}
+	if n, ok := s.splits(); ok {
+		return s.runSplit(ctx, n)
+	}
 	return s.exec(ctx)
 }
 
@@ -1027,7 +1110,7 @@ func (s *Session) exec(ctx context.Context) error {
 			if f.add >= 0 {
 				act.Add = s.vals[f.add]
 			}
-			fused, err := runFused(st, p.ctx, in, out, act)
+			fused, err := runFused(st, s.ctx, in, out, act)
 			if err != nil {
 				return nodeError(st.node, err)
 			}
@@ -1057,7 +1140,7 @@ func (s *Session) exec(ctx context.Context) error {
 				return nodeError(st.node, err)
 			}
 		} else {
-			if err := runKernel(st, p.ctx, in, out); err != nil {
+			if err := runKernel(st, s.ctx, in, out); err != nil {
 				return nodeError(st.node, err)
 			}
 			if p.opts.Policy != nil {

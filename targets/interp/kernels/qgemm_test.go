@@ -370,3 +370,45 @@ func toCHW(x []uint8, C, H, W int) []uint8 {
 	}
 	return out
 }
+
+// TestQRequantRowsTail runs the requantization of rows of 16 channels
+// and of a last block of 8 (the assembly where the machine has it: a
+// layer of 24 or 40 channels, as in mobilenet_fmnist) on accumulators of
+// every magnitude, and wants Value's levels.
+func TestQRequantRowsTail(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const M, rows = 40, 21 // more rows than a tail tile
+	bias, zp, lo, hi := make([]int32, M), make([]int32, M), make([]int32, M), make([]int32, M)
+	real := make([]float64, M)
+	for c := range bias {
+		bias[c] = int32(r.IntN(20001) - 10000)
+		real[c] = math.Pow(10, -1-4*r.Float64())
+		zp[c] = int32(r.IntN(256))
+		lo[c], hi[c] = int32(r.IntN(20)), int32(200+r.IntN(56))
+	}
+	real[35] = 1e-12
+	q, err := NewQRequant(bias, real, zp, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withQAsm(t, func(t *testing.T) {
+		acc := make([]int32, rows*qNR)
+		dst := make([]uint8, rows*M)
+		for it := 0; it < 300; it++ {
+			for i := range acc {
+				acc[i] = int32(r.Uint32()) >> uint(r.IntN(32))
+			}
+			for c0 := 0; c0 < M; c0 += qNR {
+				n := min(qNR, M-c0)
+				q.storeRows(acc, rows, c0, n, dst, c0, M, 1)
+				for row := 0; row < rows; row++ {
+					for i := 0; i < n; i++ {
+						if got, want := int32(dst[row*M+c0+i]), q.Value(c0+i, acc[row*qNR+i]); got != want {
+							t.Fatalf("channel %d acc %d: %d, want %d", c0+i, acc[row*qNR+i], got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -129,6 +129,9 @@ func (q *QRequant) storeRows(acc []int32, rows, c0, n int, dst []uint8, off, row
 	if n == qNR && chanStride == 1 && qReqRowsVec(q, acc, rows, c0, dst[off:], rowStride) {
 		return
 	}
+	if n < qNR && chanStride == 1 && q.storeTail(acc, rows, c0, n, dst, off, rowStride) {
+		return
+	}
 	for r := 0; r < rows; r++ {
 		t := acc[r*qNR : r*qNR+n]
 		o := off + r*rowStride
@@ -136,6 +139,27 @@ func (q *QRequant) storeRows(acc []int32, rows, c0, n int, dst []uint8, off, row
 			dst[o+i*chanStride] = uint8(q.Value(c0+i, a))
 		}
 	}
+}
+
+// storeTail is storeRows for a block of fewer than 16 channels (the last
+// of a layer whose channels are not a multiple of 16) in channels-last
+// rows: the assembly requantizes 16 channels at a time (the parameters
+// are padded), into a scratch tile whose first n levels of each row are
+// then copied. It reports whether it could.
+func (q *QRequant) storeTail(acc []int32, rows, c0, n int, dst []uint8, off, rowStride int) bool {
+	const tileRows = 16
+	var tile [tileRows * qNR]uint8
+	for r0 := 0; r0 < rows; r0 += tileRows {
+		k := min(tileRows, rows-r0)
+		if !qReqRowsVec(q, acc[r0*qNR:(r0+k)*qNR], k, c0, tile[:], qNR) {
+			return false // on the first tile (the choice does not depend on the rows)
+		}
+		for r := 0; r < k; r++ {
+			o := off + (r0+r)*rowStride
+			copy(dst[o:o+n], tile[r*qNR:r*qNR+n])
+		}
+	}
+	return true
 }
 
 // QDequant maps the int32 accumulators of each output channel c to

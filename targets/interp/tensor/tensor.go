@@ -280,6 +280,12 @@ func (t *Tensor) Clone() *Tensor {
 // NewHeld, it does not check MaxBytes: src exists.
 func (t *Tensor) CopyFrom(src *Tensor) {
 	t.reset(src.DType, src.Shape, src.Len())
+	t.copyData(src)
+}
+
+// copyData copies src's elements into t's storage, of src's type and
+// length.
+func (t *Tensor) copyData(src *Tensor) {
 	switch d := t.Data.(type) {
 	case []float32:
 		copy(d, src.Data.([]float32))
