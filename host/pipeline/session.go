@@ -104,35 +104,14 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	s := &Session{hostService: newHostService(opts.Target, opts.Graph, opts.Metric, opts.Progress), opts: opts, log: opts.Logger,
 		algos: newAlgorithmSet(opts.Manager, opts.Algorithms), states: newCheckpointStore(opts.Checkpoint, opts.Resume)}
 	s.params = newParamChecker(s.algos)
-	if opts.Output != "" && !slices.ContainsFunc(opts.Graph.GetOutputs(), func(o *potv1.ValueInfo) bool { return o.GetName() == opts.Output }) {
-		var names []string
-		for _, o := range opts.Graph.GetOutputs() {
-			names = append(names, o.GetName())
-		}
-		return nil, fmt.Errorf("metric output %q (--metric-output): the model has no output of that name (its outputs: %s)%s", opts.Output, strings.Join(names, ", "), dataset.Suggest(opts.Output, names))
+	if err := checkOutput(opts.Graph, opts.Output); err != nil {
+		return nil, err
 	}
 	// Bind the data to the model's inputs before starting anything: a
 	// data set that cannot feed the model is refused here.
-	feeds := map[string]*feed.Feed{}
-	for _, d := range []struct {
-		name string
-		ds   dataset.Dataset
-	}{{"calibration", opts.Calibration}, {"evaluation", opts.Evaluation}} {
-		if d.ds == nil {
-			continue
-		}
-		if d.name == "evaluation" && d.ds == opts.Calibration {
-			feeds[d.name] = feeds["calibration"]
-			continue
-		}
-		stage := "read " + d.name + " data"
-		f, err := feed.Bind(ctx, s.inputs, d.ds, feed.Options{Constants: opts.Constants,
-			Progress: func(done, total int) { s.progress(stage, int64(done), int64(total)) }})
-		if err != nil {
-			return nil, fmt.Errorf("%s data: %w", d.name, err)
-		}
-		s.log.Info("data", "set", d.name, "feed", f.Describe())
-		feeds[d.name] = f
+	feeds, err := s.bind(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
 	t, err := opts.Manager.Target(ctx, opts.Target)
 	if err != nil {
@@ -189,18 +168,57 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.evals = newEvaluator(t, s.modelID, s.eval, opts.Metric, opts.Output, s.progress)
 	s.chain = &chainRunner{algos: s.algos, params: s.params, host: s, desc: s.desc, modelID: s.modelID, log: s.log}
-	if s.eval != nil {
-		if opts.Workers > 1 {
-			start := func(ctx context.Context) (*worker, error) {
-				return newWorker(ctx, opts.Manager, opts.Target, s.graph, evalData)
-			}
-			first := &worker{target: t, modelID: s.modelID, evalID: s.eval.id}
-			if s.evals.pool, err = startWorkers(ctx, opts.Workers, first, start, s.progress); err != nil {
-				return nil, err
-			}
+	if s.eval != nil && opts.Workers > 1 {
+		start := func(ctx context.Context) (*worker, error) {
+			return newWorker(ctx, opts.Manager, opts.Target, s.graph, evalData)
+		}
+		first := &worker{target: t, modelID: s.modelID, evalID: s.eval.id}
+		if s.evals.pool, err = startWorkers(ctx, opts.Workers, first, start, s.progress); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// checkOutput refuses a metric output (Options.Output) the model does
+// not have.
+func checkOutput(g *potv1.Graph, output string) error {
+	if output == "" || slices.ContainsFunc(g.GetOutputs(), func(o *potv1.ValueInfo) bool { return o.GetName() == output }) {
+		return nil
+	}
+	var names []string
+	for _, o := range g.GetOutputs() {
+		names = append(names, o.GetName())
+	}
+	return fmt.Errorf("metric output %q (--metric-output): the model has no output of that name (its outputs: %s)%s", output, strings.Join(names, ", "), dataset.Suggest(output, names))
+}
+
+// bind binds the calibration and evaluation data sets to the model's
+// inputs, by name ("calibration", "evaluation"); evaluation data that is
+// the calibration data shares its feed.
+func (s *Session) bind(ctx context.Context, opts Options) (map[string]*feed.Feed, error) {
+	feeds := map[string]*feed.Feed{}
+	for _, d := range []struct {
+		name string
+		ds   dataset.Dataset
+	}{{"calibration", opts.Calibration}, {"evaluation", opts.Evaluation}} {
+		if d.ds == nil {
+			continue
+		}
+		if d.name == "evaluation" && d.ds == opts.Calibration {
+			feeds[d.name] = feeds["calibration"]
+			continue
+		}
+		stage := "read " + d.name + " data"
+		f, err := feed.Bind(ctx, s.inputs, d.ds, feed.Options{Constants: opts.Constants,
+			Progress: func(done, total int) { s.progress(stage, int64(done), int64(total)) }})
+		if err != nil {
+			return nil, fmt.Errorf("%s data: %w", d.name, err)
+		}
+		s.log.Info("data", "set", d.name, "feed", f.Describe())
+		feeds[d.name] = f
+	}
+	return feeds, nil
 }
 
 // UnsupportedError lists the nodes a target cannot run.
