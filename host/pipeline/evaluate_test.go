@@ -242,3 +242,33 @@ func TestMetricName(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionEvaluate: the Host's Evaluate picks the data set and the
+// session's model for the evaluator.
+func TestSessionEvaluate(t *testing.T) {
+	e, _, eval, calib := testEvaluator("")
+	h := newHostService("fake", nil, "", nil)
+	h.modelID, h.calib, h.eval = "m0", calib, eval
+	s := &Session{hostService: h, evals: e}
+	ctx := context.Background()
+	tests := []struct {
+		set    potv1.DataSet
+		metric string
+		want   float64
+	}{
+		{potv1.DataSet_DATA_SET_EVALUATION, "top1", 4.0 / 6},
+		{potv1.DataSet_DATA_SET_UNSPECIFIED, "top1", 4.0 / 6}, // the evaluation data
+		{potv1.DataSet_DATA_SET_CALIBRATION, "agreement", 5.0 / 6},
+	}
+	for _, tc := range tests {
+		r, err := s.Evaluate(ctx, &potv1.HostEvaluateRequest{DataSet: tc.set, Plan: somePlan})
+		if err != nil || r.GetMetric() != tc.metric || r.GetValue() != tc.want {
+			t.Errorf("Evaluate on %v = %v, %v; want %s %g", tc.set, r, err, tc.metric, tc.want)
+		}
+	}
+	h.eval = nil
+	if _, err := s.Evaluate(ctx, &potv1.HostEvaluateRequest{DataSet: potv1.DataSet_DATA_SET_EVALUATION}); err == nil ||
+		err.Error() != "no DATA_SET_EVALUATION data to evaluate on" {
+		t.Errorf("Evaluate without evaluation data: %v", err)
+	}
+}
