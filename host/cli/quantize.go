@@ -128,7 +128,11 @@ func algorithmName(s string) string {
 }
 
 func newQuantize(g *globals) *cobra.Command {
-	f := &quantizeFlags{}
+	return quantizeCommand(g, &quantizeFlags{})
+}
+
+// quantizeCommand is pot quantize with its flags in f.
+func quantizeCommand(g *globals, f *quantizeFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "quantize",
 		Short: "Quantize a float ONNX model for a target",
@@ -358,22 +362,30 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 }
 
 func runQuantize(ctx context.Context, cmd *cobra.Command, g *globals, f *quantizeFlags) error {
+	r, err := newRun(cmd, g, f)
+	if err != nil {
+		return err
+	}
+	return r.quantize(ctx)
+}
+
+// newRun checks the flags of cmd and makes the run they define.
+func newRun(cmd *cobra.Command, g *globals, f *quantizeFlags) (*run, error) {
 	f.maxDropSet = cmd.Flags().Changed("max-drop")
 	if f.maxDropSet && f.maxDrop < 0 {
-		return fmt.Errorf("--max-drop %g is negative", f.maxDrop)
+		return nil, fmt.Errorf("--max-drop %g is negative", f.maxDrop)
 	}
 	start := time.Now()
 	if err := g.validate(); err != nil {
-		return err
+		return nil, err
 	}
 	cfg, err := f.buildConfig(cmd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log := g.logger()
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	r := &run{g: g, f: f, cfg: cfg, start: start, configMode: f.config != "", quick: f.quick != ""}
-	return r.quantize(ctx)
+	return &run{g: g, f: f, cfg: cfg, start: start, configMode: f.config != "", quick: f.quick != ""}, nil
 }

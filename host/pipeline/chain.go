@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/plan"
-	"github.com/potgo/pot/sdk/schema"
 )
 
 // Step is one algorithm of a chain with its parameters (a JSON object).
@@ -30,14 +31,32 @@ type StepReport struct {
 // previous one, and returns the final plan. Presets are resolved for the
 // target (ResolvePresets) before the first algorithm starts.
 func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPlan, []StepReport, error) {
-	steps, err := s.ResolvePresets(steps)
+	return s.chain.run(ctx, steps)
+}
+
+// chainRunner runs algorithms for a target: their presets resolved for
+// it, their parameters checked against their schemas, the plan each
+// returns checked against the graph it was given. Its fields do not
+// change once set: no lock.
+type chainRunner struct {
+	algos   algorithmSource
+	params  *paramChecker
+	host    plugins.Host // what the algorithms call back; its Graph serves plan checks
+	desc    *potv1.TargetDescription
+	modelID string // the session's model, where a chain starts
+	log     hclog.Logger
+}
+
+// run is Session.Run.
+func (c *chainRunner) run(ctx context.Context, steps []Step) (*potv1.QuantizationPlan, []StepReport, error) {
+	steps, err := ResolvePresets(c.desc, c.log, steps)
 	if err != nil {
 		return nil, nil, err
 	}
 	p := &potv1.QuantizationPlan{}
 	var reports []StepReport
 	for _, st := range steps {
-		resp, err := s.runAlgorithm(ctx, st.Name, s.modelID, p, st.Params)
+		resp, err := c.runAlgorithm(ctx, st.Name, c.modelID, p, st.Params)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -51,7 +70,7 @@ func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPla
 		}
 		search := resp.GetSearch()
 		if search == nil {
-			if d, err := s.Describe(ctx, st.Name); err == nil && d.GetCapabilities() == nil {
+			if d, err := c.algos.describe(ctx, st.Name); err == nil && d.GetCapabilities() == nil {
 				search = legacySearch(resp.GetReport())
 			}
 		}
@@ -60,25 +79,9 @@ func (s *Session) Run(ctx context.Context, steps []Step) (*potv1.QuantizationPla
 	return p, reports, nil
 }
 
-func (s *Session) algorithm(ctx context.Context, name string) (plugins.Algorithm, error) {
-	s.mu.Lock()
-	a, ok := s.algos[name]
-	s.mu.Unlock()
-	if ok && !a.Exited() {
-		return a, nil
-	}
-	a, err := s.opts.Manager.Algorithm(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.algos[name] = a
-	s.mu.Unlock()
-	return a, nil
-}
-
-func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1.QuantizationPlan, params json.RawMessage) (*potv1.RunResponse, error) {
-	a, err := s.algorithm(ctx, name)
+// runAlgorithm runs one algorithm on a model from plan p.
+func (c *chainRunner) runAlgorithm(ctx context.Context, name, model string, p *potv1.QuantizationPlan, params json.RawMessage) (*potv1.RunResponse, error) {
+	a, err := c.algos.algorithm(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -86,25 +89,25 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 		params = json.RawMessage("{}")
 	}
 	// Algorithms that run others (RunAlgorithm) get presets resolved too.
-	if params, err = resolvePreset(s.desc, s.log, name, params); err != nil {
+	if params, err = resolvePreset(c.desc, c.log, name, params); err != nil {
 		return nil, fmt.Errorf("parameters of %s: %w", name, err)
 	}
-	if err := s.validate(ctx, name, params); err != nil {
+	if err := c.params.validate(ctx, name, params); err != nil {
 		return nil, err
 	}
 	if p == nil {
 		p = &potv1.QuantizationPlan{}
 	}
-	s.log.Debug("running algorithm", "name", name)
+	c.log.Debug("running algorithm", "name", name)
 	// The plugin manager's errors name the plugin already.
-	resp, err := a.Run(ctx, s, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: s.desc})
+	resp, err := a.Run(ctx, c.host, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: c.desc})
 	if err != nil {
 		return nil, err
 	}
 	// The plan is checked against the graph the algorithm was given
 	// before anything uses it: a bad plan is the algorithm's fault, not
 	// the target's that would fail on it later.
-	g, err := s.Graph(ctx, model)
+	g, err := c.host.Graph(ctx, model)
 	if err != nil {
 		return nil, err
 	}
@@ -112,16 +115,4 @@ func (s *Session) runAlgorithm(ctx context.Context, name, model string, p *potv1
 		return nil, fmt.Errorf("algorithm %s returned an invalid plan: %w", name, err)
 	}
 	return resp, nil
-}
-
-// validate checks parameters as CheckParams does.
-func (s *Session) validate(ctx context.Context, name string, params json.RawMessage) error {
-	problems, err := s.CheckParams(ctx, name, params)
-	if err != nil {
-		return err
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("parameters of %s: %w", name, &schema.Error{Problems: problems})
-	}
-	return nil
 }

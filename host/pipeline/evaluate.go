@@ -2,14 +2,12 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"math"
 
-	"github.com/potgo/pot/host/pluginmgr"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
-	"google.golang.org/protobuf/proto"
 )
 
 // Result of evaluating a plan on the evaluation data.
@@ -21,19 +19,50 @@ type Result struct {
 
 // Measure evaluates a plan (nil: the float model) on the evaluation data.
 func (s *Session) Measure(ctx context.Context, plan *potv1.QuantizationPlan) (*Result, error) {
-	if s.eval == nil {
+	return s.evals.measure(ctx, plan)
+}
+
+// evaluator measures plans on the session's data sets with the run's
+// metric, on the session's target or on a free worker of its pool. It
+// keeps the last full-set evaluations and the float model's predictions
+// per data set; it is safe for concurrent use.
+type evaluator struct {
+	target  plugins.Target // the session's target
+	modelID string         // the session's model
+	eval    *data          // the evaluation data, which the pool's workers hold
+	pool    *workerPool    // nil: the session's target only
+	// metric is Options.Metric; output is Options.Output.
+	metric, output string
+	progress       func(stage string, done, total int64)
+
+	cache *evalCache
+	refs  *floatRefs
+}
+
+// newEvaluator returns an evaluator of the session's model on target
+// (pool is set once workers start).
+func newEvaluator(target plugins.Target, modelID string, eval *data, metric, output string, progress func(string, int64, int64)) *evaluator {
+	return &evaluator{target: target, modelID: modelID, eval: eval, metric: metric, output: output, progress: progress,
+		cache: newEvalCache(evalCacheSize), refs: newFloatRefs()}
+}
+
+// measure is Session.Measure.
+func (e *evaluator) measure(ctx context.Context, plan *potv1.QuantizationPlan) (*Result, error) {
+	if e.eval == nil {
 		return nil, fmt.Errorf("no evaluation data")
 	}
-	r, err := s.evaluate(ctx, s.modelID, plan, s.eval, nil, "", "", 0)
+	r, err := e.evaluate(ctx, e.modelID, plan, e.eval, nil, "", "", 0)
 	if err != nil {
 		return nil, err
 	}
 	return &Result{Metric: r.GetMetric(), Value: r.GetValue(), Samples: int(r.GetSamples())}, nil
 }
 
-func (s *Session) metricName(d *data) string {
-	if s.opts.Metric != "" {
-		return s.opts.Metric
+// metricName is the metric of evaluations on d that name none: spec
+// (Options.Metric), else top1 with labels, agreement without.
+func metricName(spec string, d *data) string {
+	if spec != "" {
+		return spec
 	}
 	if d != nil && d.labels != nil {
 		return "top1"
@@ -48,7 +77,7 @@ type outputs struct {
 	full [][]float32
 }
 
-func (s *Session) infer(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, k int, full bool) (*outputs, error) {
+func (e *evaluator) infer(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, k int, full bool) (*outputs, error) {
 	n := len(idx)
 	if n == 0 {
 		n = d.n
@@ -62,11 +91,11 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 		kk = 0
 	}
 	stage := "evaluate on " + d.name + " data"
-	s.progress(stage, 0, int64(n))
-	err := s.withWorker(ctx, model, d, func(t *pluginmgr.Target, model, dataID string) error {
+	e.progress(stage, 0, int64(n))
+	err := e.withWorker(ctx, model, d, func(t plugins.Target, model, dataID string) error {
 		req := evalRequest(model, plan, dataID, idx, kk)
-		if s.opts.Output != "" {
-			req.Outputs = []string{s.opts.Output}
+		if e.output != "" {
+			req.Outputs = []string{e.output}
 		}
 		return t.Evaluate(ctx, req, func(r *potv1.EvaluateResponse) error {
 			if len(r.GetOutputs()) == 0 {
@@ -106,7 +135,7 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 					out.top[off+i] = top[i*kk : (i+1)*kk]
 				}
 			}
-			s.progress(stage, int64(off+b), int64(n))
+			e.progress(stage, int64(off+b), int64(n))
 			return nil
 		})
 	})
@@ -121,9 +150,9 @@ func (s *Session) infer(ctx context.Context, model string, plan *potv1.Quantizat
 // the run's metric ("agreement" for annotation-free search); with the
 // agreement metric, samples whose float top-1 probability is below conf
 // are left out (their per-sample value is NaN).
-func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, metric string, conf float64) (*potv1.HostEvaluateResponse, error) {
+func (e *evaluator) evaluate(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, metric string, conf float64) (*potv1.HostEvaluateResponse, error) {
 	if metric == "" {
-		metric = s.metricName(d)
+		metric = metricName(e.metric, d)
 	}
 	// Full-set evaluations repeat (the accuracy-aware search measures the
 	// float and default models that quantize --eval-data measures again):
@@ -131,26 +160,26 @@ func (s *Session) evaluate(ctx context.Context, model string, plan *potv1.Quanti
 	var key string
 	if len(idx) == 0 {
 		key = evalKey(model, plan, d.id, distance, metric, conf)
-		if r, ok := s.cached(key); ok {
+		if r, ok := e.cache.get(key); ok {
 			return r, nil
 		}
 	}
-	r, err := s.evaluateUncached(ctx, model, plan, d, idx, distance, metric, conf)
+	r, err := e.evaluateUncached(ctx, model, plan, d, idx, distance, metric, conf)
 	if err == nil && key != "" {
-		s.remember(key, r)
+		e.cache.put(key, r)
 	}
 	return r, err
 }
 
-func (s *Session) evaluateUncached(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, metric string, conf float64) (*potv1.HostEvaluateResponse, error) {
+func (e *evaluator) evaluateUncached(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, metric string, conf float64) (*potv1.HostEvaluateResponse, error) {
 	if metric != "top1" && metric != "agreement" {
-		return s.evaluateMetric(ctx, model, plan, d, idx, distance, metric)
+		return e.evaluateMetric(ctx, model, plan, d, idx, distance, metric)
 	}
 	if metric == "top1" && d.labels == nil {
 		return nil, fmt.Errorf("metric top1 needs labels; the %s data has none", d.name)
 	}
 	full := distance != ""
-	out, err := s.infer(ctx, model, plan, d, idx, 5, full)
+	out, err := e.infer(ctx, model, plan, d, idx, 5, full)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +193,7 @@ func (s *Session) evaluateUncached(ctx context.Context, model string, plan *potv
 	}
 	var ref *floatRef
 	if metric == "agreement" {
-		if ref, err = s.floatReference(ctx, d); err != nil {
+		if ref, err = e.floatReference(ctx, d); err != nil {
 			return nil, err
 		}
 	}
@@ -192,7 +221,7 @@ func (s *Session) evaluateUncached(ctx context.Context, model string, plan *potv
 		resp.Value = sum / float64(kept)
 	}
 	if full {
-		fl, err := s.infer(ctx, s.modelID, nil, d, idx, 1, true)
+		fl, err := e.infer(ctx, e.modelID, nil, d, idx, 1, true)
 		if err != nil {
 			return nil, err
 		}
@@ -215,25 +244,20 @@ type floatRef struct {
 
 // floatReference returns (and caches) the float model's predictions on a
 // data set.
-func (s *Session) floatReference(ctx context.Context, d *data) (*floatRef, error) {
-	s.mu.Lock()
-	ref, ok := s.floatRefs[d.id]
-	s.mu.Unlock()
-	if ok {
+func (e *evaluator) floatReference(ctx context.Context, d *data) (*floatRef, error) {
+	if ref, ok := e.refs.get(d.id); ok {
 		return ref, nil
 	}
-	out, err := s.infer(ctx, s.modelID, nil, d, nil, 1, true)
+	out, err := e.infer(ctx, e.modelID, nil, d, nil, 1, true)
 	if err != nil {
 		return nil, err
 	}
-	ref = &floatRef{top1: make([]int, len(out.top)), conf: make([]float64, len(out.top))}
+	ref := &floatRef{top1: make([]int, len(out.top)), conf: make([]float64, len(out.top))}
 	for i, t := range out.top {
 		ref.top1[i] = int(t[0])
 		ref.conf[i] = softmaxMax(out.full[i])
 	}
-	s.mu.Lock()
-	s.floatRefs[d.id] = ref
-	s.mu.Unlock()
+	e.refs.put(d.id, ref)
 	return ref, nil
 }
 
@@ -311,46 +335,4 @@ func distanceOf(kind string, ref, got []float32) (float64, error) {
 		return s / n, nil
 	}
 	return 0, fmt.Errorf("unknown distance %q (cosine, mse, nmse)", kind)
-}
-
-// evalKey identifies a full-set evaluation.
-func evalKey(model string, plan *potv1.QuantizationPlan, data, distance, metric string, conf float64) string {
-	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(plan)
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%g\x00", model, data, distance, metric, conf)
-	h.Write(b)
-	return string(h.Sum(nil))
-}
-
-// evalCacheSize bounds the evaluations kept.
-const evalCacheSize = 8
-
-type cachedEval struct {
-	key  string
-	resp *potv1.HostEvaluateResponse
-}
-
-func (s *Session) cached(key string) (*potv1.HostEvaluateResponse, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.evalCache {
-		if c.key == key {
-			return proto.Clone(c.resp).(*potv1.HostEvaluateResponse), true
-		}
-	}
-	return nil, false
-}
-
-func (s *Session) remember(key string, r *potv1.HostEvaluateResponse) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.evalCache {
-		if c.key == key {
-			return
-		}
-	}
-	s.evalCache = append(s.evalCache, cachedEval{key, proto.Clone(r).(*potv1.HostEvaluateResponse)})
-	if len(s.evalCache) > evalCacheSize {
-		s.evalCache = s.evalCache[1:]
-	}
 }

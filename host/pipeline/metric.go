@@ -12,7 +12,7 @@ import (
 // mse, psnr, ...) of a plan on a data set, with per-sample values and,
 // when asked, distances to the float model. Metrics comparing outputs
 // (sqnr, cosine, mse, psnr) run the float model on the same samples.
-func (s *Session) evaluateMetric(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, spec string) (*potv1.HostEvaluateResponse, error) {
+func (e *evaluator) evaluateMetric(ctx context.Context, model string, plan *potv1.QuantizationPlan, d *data, idx []int64, distance, spec string) (*potv1.HostEvaluateResponse, error) {
 	m, err := metrics.New(spec)
 	if err != nil {
 		return nil, err
@@ -23,7 +23,7 @@ func (s *Session) evaluateMetric(ctx context.Context, model string, plan *potv1.
 	}
 	compare := info.NeedsReference && info.Name != "agreement"
 	full := compare || distance != ""
-	out, err := s.infer(ctx, model, plan, d, idx, 5, full)
+	out, err := e.infer(ctx, model, plan, d, idx, 5, full)
 	if err != nil {
 		return nil, err
 	}
@@ -58,13 +58,13 @@ func (s *Session) evaluateMetric(ctx context.Context, model string, plan *potv1.
 	}
 	var ref *outputs
 	if full && (compare || distance != "") {
-		if ref, err = s.infer(ctx, s.modelID, nil, d, idx, 1, true); err != nil {
+		if ref, err = e.infer(ctx, e.modelID, nil, d, idx, 1, true); err != nil {
 			return nil, err
 		}
 		b.Reference = flatten(ref.full)
 	}
 	if info.Name == "agreement" && b.Reference == nil {
-		fr, err := s.floatReference(ctx, d)
+		fr, err := e.floatReference(ctx, d)
 		if err != nil {
 			return nil, err
 		}

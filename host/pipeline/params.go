@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
@@ -13,34 +14,31 @@ import (
 	"github.com/potgo/pot/sdk/schema"
 )
 
+// paramChecker checks algorithm parameters against the schemas the
+// algorithms publish (compiled once per algorithm).
+type paramChecker struct {
+	algos describer
+
+	mu      sync.Mutex
+	schemas map[string]*schema.Schema // nil: the algorithm publishes none
+}
+
+func newParamChecker(algos describer) *paramChecker {
+	return &paramChecker{algos: algos, schemas: map[string]*schema.Schema{}}
+}
+
 // Describe returns an algorithm's description, starting its plugin on
 // first use; the answer is kept for the session.
 func (s *Session) Describe(ctx context.Context, name string) (*potv1.AlgorithmDescription, error) {
-	s.mu.Lock()
-	d, ok := s.descs[name]
-	s.mu.Unlock()
-	if ok {
-		return d, nil
-	}
-	a, err := s.algorithm(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if d, err = a.Describe(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.descs[name] = d
-	s.mu.Unlock()
-	return d, nil
+	return s.algos.describe(ctx, name)
 }
 
 // compiled returns the algorithm's compiled schema (nil: it publishes
 // none).
-func (s *Session) compiled(name string, d *potv1.AlgorithmDescription) (*schema.Schema, error) {
-	s.mu.Lock()
-	sch, ok := s.schemas[name]
-	s.mu.Unlock()
+func (c *paramChecker) compiled(name string, d *potv1.AlgorithmDescription) (*schema.Schema, error) {
+	c.mu.Lock()
+	sch, ok := c.schemas[name]
+	c.mu.Unlock()
 	if ok {
 		return sch, nil
 	}
@@ -50,9 +48,9 @@ func (s *Session) compiled(name string, d *potv1.AlgorithmDescription) (*schema.
 			return nil, fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
 		}
 	}
-	s.mu.Lock()
-	s.schemas[name] = sch
-	s.mu.Unlock()
+	c.mu.Lock()
+	c.schemas[name] = sch
+	c.mu.Unlock()
 	return sch, nil
 }
 
@@ -65,18 +63,35 @@ func (s *Session) compiled(name string, d *potv1.AlgorithmDescription) (*schema.
 // It returns every problem, paths relative to params; the error is for
 // a plugin that cannot be started or described.
 func (s *Session) CheckParams(ctx context.Context, name string, raw json.RawMessage) ([]schema.Problem, error) {
-	problems, err := s.checkParams(ctx, name, raw, map[string]bool{})
+	return s.params.check(ctx, name, raw)
+}
+
+// check is CheckParams.
+func (c *paramChecker) check(ctx context.Context, name string, raw json.RawMessage) ([]schema.Problem, error) {
+	problems, err := c.checkParams(ctx, name, raw, map[string]bool{})
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
 	return problems, err
 }
 
-func (s *Session) checkParams(ctx context.Context, name string, raw json.RawMessage, seen map[string]bool) ([]schema.Problem, error) {
+// validate checks parameters as check does; the problems make one error.
+func (c *paramChecker) validate(ctx context.Context, name string, params json.RawMessage) error {
+	problems, err := c.check(ctx, name, params)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("parameters of %s: %w", name, &schema.Error{Problems: problems})
+	}
+	return nil
+}
+
+func (c *paramChecker) checkParams(ctx context.Context, name string, raw json.RawMessage, seen map[string]bool) ([]schema.Problem, error) {
 	seen[name] = true
-	d, err := s.Describe(ctx, name)
+	d, err := c.algos.describe(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	sch, err := s.compiled(name, d)
+	sch, err := c.compiled(name, d)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +108,7 @@ func (s *Session) checkParams(ctx context.Context, name string, raw json.RawMess
 		}
 		return nil, nil
 	}
-	to, err := s.receiver(name, d, raw)
+	to, err := receiver(name, d, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +129,7 @@ func (s *Session) checkParams(ctx context.Context, name string, raw json.RawMess
 	for _, k := range mine {
 		owners[k] = name
 	}
-	open, err := s.keys(ctx, to, owners, map[string]bool{name: true})
+	open, err := c.keys(ctx, to, owners, map[string]bool{name: true})
 	if err != nil {
 		return nil, err
 	}
@@ -144,13 +159,13 @@ func (s *Session) checkParams(ctx context.Context, name string, raw json.RawMess
 		}
 	}
 	rest, _ = json.Marshal(passed)
-	more, err := s.checkParams(ctx, to, rest, seen)
+	more, err := c.checkParams(ctx, to, rest, seen)
 	return append(problems, more...), err
 }
 
 // receiver is the algorithm that receives the parameters name does not
 // define, or "".
-func (s *Session) receiver(name string, d *potv1.AlgorithmDescription, raw json.RawMessage) (string, error) {
+func receiver(name string, d *potv1.AlgorithmDescription, raw json.RawMessage) (string, error) {
 	c := sdk.AlgorithmCapabilities(d)
 	to := c.GetPassesParamsTo()
 	if key := c.GetPassesParamsToParam(); key != "" {
@@ -174,9 +189,9 @@ func (s *Session) receiver(name string, d *potv1.AlgorithmDescription, raw json.
 // and those of the algorithms it passes parameters on to, each with the
 // first algorithm that defines it. open reports whether the last of them
 // takes any key.
-func (s *Session) keys(ctx context.Context, name string, owners map[string]string, seen map[string]bool) (open bool, err error) {
+func (c *paramChecker) keys(ctx context.Context, name string, owners map[string]string, seen map[string]bool) (open bool, err error) {
 	seen[name] = true
-	d, err := s.Describe(ctx, name)
+	d, err := c.algos.describe(ctx, name)
 	if err != nil {
 		return false, err
 	}
@@ -190,7 +205,7 @@ func (s *Session) keys(ctx context.Context, name string, owners map[string]strin
 		}
 	}
 	if to := sdk.AlgorithmCapabilities(d).GetPassesParamsTo(); to != "" && to != name && !seen[to] {
-		return s.keys(ctx, to, owners, seen)
+		return c.keys(ctx, to, owners, seen)
 	}
 	return open, nil
 }

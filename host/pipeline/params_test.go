@@ -2,21 +2,32 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/sdk/schema"
 )
+
+// described is algorithms known by their descriptions only: no plugin
+// runs.
+type described map[string]*potv1.AlgorithmDescription
+
+func (d described) describe(_ context.Context, name string) (*potv1.AlgorithmDescription, error) {
+	if desc, ok := d[name]; ok {
+		return desc, nil
+	}
+	return nil, fmt.Errorf("algorithm plugin %q not found", name)
+}
 
 // describedSession is a session whose algorithms are known by their
 // descriptions only (CheckParams starts no plugin for them).
 func describedSession(descs ...*potv1.AlgorithmDescription) *Session {
-	s := &Session{descs: map[string]*potv1.AlgorithmDescription{}, schemas: map[string]*schema.Schema{}}
-	for _, d := range descs {
-		s.descs[d.GetName()] = d
+	d := described{}
+	for _, desc := range descs {
+		d[desc.GetName()] = desc
 	}
-	return s
+	return &Session{params: newParamChecker(d)}
 }
 
 func TestCheckParams(t *testing.T) {

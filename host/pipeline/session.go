@@ -3,11 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/protobuf/proto"
@@ -19,7 +17,6 @@ import (
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	sdkgraph "github.com/potgo/pot/sdk/graph"
-	"github.com/potgo/pot/sdk/schema"
 )
 
 // Progress receives progress of long stages.
@@ -71,31 +68,23 @@ type Options struct {
 	Described func(*potv1.TargetDescription) error
 }
 
-// Session is a model loaded on a target with its data.
+// Session is a model loaded on a target with its data. It is the facade
+// of its parts, each with its own state: the Host service over the
+// target, model and data (embedded: Session is the plugins.Host of its
+// algorithms), the algorithm plugins, the parameter checker, the chain
+// runner, the evaluator (with its worker pool and caches) and the
+// checkpoint store.
 type Session struct {
-	opts    Options
-	target  *pluginmgr.Target
-	desc    *potv1.TargetDescription
-	graph   *potv1.Graph
-	modelID string
-	inputs  []feed.Input
-	calib   *data
-	eval    *data
-	log     hclog.Logger
+	*hostService
+	opts Options
+	desc *potv1.TargetDescription
+	log  hclog.Logger
 
-	mu        sync.Mutex
-	algos     map[string]*pluginmgr.Algorithm
-	models    map[string]*potv1.Graph // graphs loaded by algorithms
-	floatRefs map[string]*floatRef    // data set -> float model predictions, cached
-	schemas   map[string]*schema.Schema
-	descs     map[string]*potv1.AlgorithmDescription
-	saved     []string // checkpoint files written
-	// pool of evaluation workers (nil: the session's target only), and
-	// the evaluation data they are given.
-	pool     chan *worker
-	evalData *plugins.Dataset
-	// evalCache keeps recent full-set evaluations.
-	evalCache []cachedEval
+	algos  *algorithmSet
+	params *paramChecker
+	chain  *chainRunner
+	evals  *evaluator
+	states *checkpointStore
 }
 
 // data is a data set uploaded to the target.
@@ -112,40 +101,17 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	s := &Session{opts: opts, graph: opts.Graph, log: opts.Logger, algos: map[string]*pluginmgr.Algorithm{},
-		models: map[string]*potv1.Graph{}, floatRefs: map[string]*floatRef{}, schemas: map[string]*schema.Schema{},
-		descs: map[string]*potv1.AlgorithmDescription{}}
-	maps.Copy(s.algos, opts.Algorithms)
-	s.inputs = feed.Inputs(opts.Graph)
-	if opts.Output != "" && !slices.ContainsFunc(opts.Graph.GetOutputs(), func(o *potv1.ValueInfo) bool { return o.GetName() == opts.Output }) {
-		var names []string
-		for _, o := range opts.Graph.GetOutputs() {
-			names = append(names, o.GetName())
-		}
-		return nil, fmt.Errorf("metric output %q (--metric-output): the model has no output of that name (its outputs: %s)%s", opts.Output, strings.Join(names, ", "), dataset.Suggest(opts.Output, names))
+	s := &Session{hostService: newHostService(opts.Target, opts.Graph, opts.Metric, opts.Progress), opts: opts, log: opts.Logger,
+		algos: newAlgorithmSet(opts.Manager, opts.Algorithms), states: newCheckpointStore(opts.Checkpoint, opts.Resume)}
+	s.params = newParamChecker(s.algos)
+	if err := checkOutput(opts.Graph, opts.Output); err != nil {
+		return nil, err
 	}
 	// Bind the data to the model's inputs before starting anything: a
 	// data set that cannot feed the model is refused here.
-	feeds := map[string]*feed.Feed{}
-	for _, d := range []struct {
-		name string
-		ds   dataset.Dataset
-	}{{"calibration", opts.Calibration}, {"evaluation", opts.Evaluation}} {
-		if d.ds == nil {
-			continue
-		}
-		if d.name == "evaluation" && d.ds == opts.Calibration {
-			feeds[d.name] = feeds["calibration"]
-			continue
-		}
-		stage := "read " + d.name + " data"
-		f, err := feed.Bind(ctx, s.inputs, d.ds, feed.Options{Constants: opts.Constants,
-			Progress: func(done, total int) { s.progress(stage, int64(done), int64(total)) }})
-		if err != nil {
-			return nil, fmt.Errorf("%s data: %w", d.name, err)
-		}
-		s.log.Info("data", "set", d.name, "feed", f.Describe())
-		feeds[d.name] = f
+	feeds, err := s.bind(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
 	t, err := opts.Manager.Target(ctx, opts.Target)
 	if err != nil {
@@ -176,12 +142,13 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.modelID = resp.GetModelId()
 	if f := feeds["calibration"]; f != nil {
-		if s.calib, err = s.upload(ctx, "calibration", f); err != nil {
+		if s.calib, _, err = s.upload(ctx, "calibration", f); err != nil {
 			return nil, err
 		}
 	}
+	var evalData *plugins.Dataset // for evaluation workers
 	if f := feeds["evaluation"]; f != nil {
-		if s.eval, err = s.upload(ctx, "evaluation", f); err != nil {
+		if s.eval, evalData, err = s.upload(ctx, "evaluation", f); err != nil {
 			return nil, err
 		}
 	}
@@ -199,14 +166,59 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 			return nil, s.overflowError(ctx, d, bad)
 		}
 	}
-	if s.eval != nil {
-		if opts.Workers > 1 {
-			if err := s.startWorkers(ctx, opts.Workers); err != nil {
-				return nil, err
-			}
+	s.evals = newEvaluator(t, s.modelID, s.eval, opts.Metric, opts.Output, s.progress)
+	s.chain = &chainRunner{algos: s.algos, params: s.params, host: s, desc: s.desc, modelID: s.modelID, log: s.log}
+	if s.eval != nil && opts.Workers > 1 {
+		start := func(ctx context.Context) (*worker, error) {
+			return newWorker(ctx, opts.Manager, opts.Target, s.graph, evalData)
+		}
+		first := &worker{target: t, modelID: s.modelID, evalID: s.eval.id}
+		if s.evals.pool, err = startWorkers(ctx, opts.Workers, first, start, s.progress); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// checkOutput refuses a metric output (Options.Output) the model does
+// not have.
+func checkOutput(g *potv1.Graph, output string) error {
+	if output == "" || slices.ContainsFunc(g.GetOutputs(), func(o *potv1.ValueInfo) bool { return o.GetName() == output }) {
+		return nil
+	}
+	var names []string
+	for _, o := range g.GetOutputs() {
+		names = append(names, o.GetName())
+	}
+	return fmt.Errorf("metric output %q (--metric-output): the model has no output of that name (its outputs: %s)%s", output, strings.Join(names, ", "), dataset.Suggest(output, names))
+}
+
+// bind binds the calibration and evaluation data sets to the model's
+// inputs, by name ("calibration", "evaluation"); evaluation data that is
+// the calibration data shares its feed.
+func (s *Session) bind(ctx context.Context, opts Options) (map[string]*feed.Feed, error) {
+	feeds := map[string]*feed.Feed{}
+	for _, d := range []struct {
+		name string
+		ds   dataset.Dataset
+	}{{"calibration", opts.Calibration}, {"evaluation", opts.Evaluation}} {
+		if d.ds == nil {
+			continue
+		}
+		if d.name == "evaluation" && d.ds == opts.Calibration {
+			feeds[d.name] = feeds["calibration"]
+			continue
+		}
+		stage := "read " + d.name + " data"
+		f, err := feed.Bind(ctx, s.inputs, d.ds, feed.Options{Constants: opts.Constants,
+			Progress: func(done, total int) { s.progress(stage, int64(done), int64(total)) }})
+		if err != nil {
+			return nil, fmt.Errorf("%s data: %w", d.name, err)
+		}
+		s.log.Info("data", "set", d.name, "feed", f.Describe())
+		feeds[d.name] = f
+	}
+	return feeds, nil
 }
 
 // UnsupportedError lists the nodes a target cannot run.
@@ -234,23 +246,15 @@ func (s *Session) ModelID() string { return s.modelID }
 // Inputs are the model inputs the session feeds.
 func (s *Session) Inputs() []feed.Input { return s.inputs }
 
-// upload sends a bound data set to the target.
-func (s *Session) upload(ctx context.Context, name string, f *feed.Feed) (*data, error) {
+// upload sends a bound data set to the target; it returns the data set
+// sent too.
+func (s *Session) upload(ctx context.Context, name string, f *feed.Feed) (*data, *plugins.Dataset, error) {
 	set := f.Dataset(name)
-	if name == "evaluation" {
-		s.evalData = set // for evaluation workers
-	}
 	id, err := s.target.UploadData(ctx, set)
 	if err != nil {
-		return nil, fmt.Errorf("upload %s data: %w", name, err)
+		return nil, nil, fmt.Errorf("upload %s data: %w", name, err)
 	}
-	return &data{name: name, id: id, n: f.Samples, labels: f.Labels, feed: f}, nil
-}
-
-func (s *Session) progress(stage string, done, total int64) {
-	if s.opts.Progress != nil {
-		s.opts.Progress.Update(stage, done, total, "")
-	}
+	return &data{name: name, id: id, n: f.Samples, labels: f.Labels, feed: f}, set, nil
 }
 
 // nonFinite names the first float tensor holding an infinity or a NaN.

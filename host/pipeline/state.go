@@ -6,24 +6,38 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 )
 
 var keyChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
-// statePath is the checkpoint file of a key: beside the output, named
-// after it.
-func (s *Session) statePath(key string) (string, error) {
-	if s.opts.Checkpoint == "" {
-		return "", fmt.Errorf("this run keeps no checkpoints")
-	}
-	return s.opts.Checkpoint + "." + keyChars.ReplaceAllString(key, "_") + ".json", nil
+// checkpointStore keeps algorithm checkpoints as files BASE.KEY.json
+// (Options.Checkpoint, Options.Resume) and remembers those it wrote.
+type checkpointStore struct {
+	base   string // "": the run keeps no checkpoints
+	resume bool   // load returns what earlier runs saved
+
+	mu    sync.Mutex
+	saved []string // checkpoint files written
 }
 
-// SaveState implements plugins.Host: the state is written atomically
-// (temporary file, fsync, rename), so a run killed while saving keeps the
-// previous checkpoint.
-func (s *Session) SaveState(_ context.Context, key string, state []byte) error {
-	path, err := s.statePath(key)
+func newCheckpointStore(base string, resume bool) *checkpointStore {
+	return &checkpointStore{base: base, resume: resume}
+}
+
+// path is the checkpoint file of a key: beside the output, named after
+// it.
+func (c *checkpointStore) path(key string) (string, error) {
+	if c.base == "" {
+		return "", fmt.Errorf("this run keeps no checkpoints")
+	}
+	return c.base + "." + keyChars.ReplaceAllString(key, "_") + ".json", nil
+}
+
+// save writes a state atomically (temporary file, fsync, rename), so a
+// run killed while saving keeps the previous checkpoint.
+func (c *checkpointStore) save(key string, state []byte) error {
+	path, err := c.path(key)
 	if err != nil {
 		return err
 	}
@@ -46,19 +60,18 @@ func (s *Session) SaveState(_ context.Context, key string, state []byte) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	s.mu.Lock()
-	s.saved = append(s.saved, path)
-	s.mu.Unlock()
+	c.mu.Lock()
+	c.saved = append(c.saved, path)
+	c.mu.Unlock()
 	return nil
 }
 
-// LoadState implements plugins.Host: it returns a saved state only when
-// the run was asked to resume.
-func (s *Session) LoadState(_ context.Context, key string) ([]byte, bool, error) {
-	if !s.opts.Resume {
+// load returns a saved state only when the run was asked to resume.
+func (c *checkpointStore) load(key string) ([]byte, bool, error) {
+	if !c.resume {
 		return nil, false, nil
 	}
-	path, err := s.statePath(key)
+	path, err := c.path(key)
 	if err != nil {
 		return nil, false, err
 	}
@@ -72,15 +85,33 @@ func (s *Session) LoadState(_ context.Context, key string) ([]byte, bool, error)
 	return b, true, nil
 }
 
+// remove deletes the checkpoints saved.
+func (c *checkpointStore) remove() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.saved {
+		os.Remove(p)
+	}
+	c.saved = nil
+}
+
+// SaveState implements plugins.Host: the state is written atomically
+// (temporary file, fsync, rename), so a run killed while saving keeps the
+// previous checkpoint.
+func (s *Session) SaveState(_ context.Context, key string, state []byte) error {
+	return s.states.save(key, state)
+}
+
+// LoadState implements plugins.Host: it returns a saved state only when
+// the run was asked to resume.
+func (s *Session) LoadState(_ context.Context, key string) ([]byte, bool, error) {
+	return s.states.load(key)
+}
+
 // RemoveCheckpoints deletes the checkpoints the run saved (after the run
 // succeeded and its output is written).
 func (s *Session) RemoveCheckpoints() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range s.saved {
-		os.Remove(p)
-	}
-	s.saved = nil
+	s.states.remove()
 }
 
 // Checkpoints lists existing checkpoint files of a run (for telling the
