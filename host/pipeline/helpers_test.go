@@ -125,9 +125,9 @@ func (f *fakeTarget) Evaluate(_ context.Context, req *potv1.EvaluateRequest, sen
 				}
 			}
 		}
-		t := &potv1.Tensor{Name: "logits", Dtype: potv1.DataType_DATA_TYPE_FLOAT, Data: raw}
-		if req.GetTopK() > 0 {
-			t.Dtype = potv1.DataType_DATA_TYPE_INT64
+		t := &potv1.Tensor{Name: "logits", Dtype: potv1.DataType_DATA_TYPE_FLOAT, Data: raw, Dims: []int64{int64(len(part)), int64(len(rows[0]))}}
+		if k := req.GetTopK(); k > 0 {
+			t.Dtype, t.Dims[1] = potv1.DataType_DATA_TYPE_INT64, int64(min(int(k), len(rows[0])))
 		}
 		if err := send(&potv1.EvaluateResponse{Offset: int64(off), Samples: int64(len(part)), Outputs: []*potv1.Tensor{t}}); err != nil {
 			return err
