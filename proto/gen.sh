@@ -11,5 +11,5 @@ export PATH="$tools:$PATH"
 protoc -I . \
   --go_out=. --go_opt=module=github.com/potgo/pot/proto \
   --go-grpc_out=. --go-grpc_opt=module=github.com/potgo/pot/proto \
-  pot/v1/graph.proto pot/v1/target.proto pot/v1/algorithm.proto pot/v1/diagnostic.proto
+  pot/v1/graph.proto pot/v1/target.proto pot/v1/algorithm.proto pot/v1/diagnostic.proto pot/v1/remote.proto
 protoc -I . --go_out=. --go_opt=module=github.com/potgo/pot/proto onnx/onnx.proto

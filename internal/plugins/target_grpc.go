@@ -27,8 +27,15 @@ var _ plugin.GRPCPlugin = (*TargetPlugin)(nil)
 
 // GRPCServer registers the Target service.
 func (p *TargetPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	potv1.RegisterTargetServer(s, &targetServer{impl: p.Impl})
+	RegisterTarget(s, p.Impl)
 	return nil
+}
+
+// RegisterTarget serves impl as the Target service of s: graphs and data
+// sets arrive in chunks and are reassembled before impl sees them. The
+// network server of `pot target serve` uses it too.
+func RegisterTarget(s grpc.ServiceRegistrar, impl Target) {
+	potv1.RegisterTargetServer(s, &targetServer{impl: impl})
 }
 
 // GRPCClient returns a Target backed by the plugin process. ctx ends when
