@@ -73,11 +73,18 @@ func newPlugins(g *globals) *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&g.jsonOut, "json", false, "print JSON")
+	var (
+		remoteAt string
+		rf       remoteFlags
+	)
 	describe := &cobra.Command{
 		Use:   "describe KIND NAME",
 		Short: "Describe a plugin as JSON: version, protocol versions, and the hardware config and operators of a target or the parameter schema of an algorithm",
 		Args:  g.describeArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if remoteAt != "" {
+				return describeRemote(cmd.Context(), g, &rf, remoteAt, args)
+			}
 			m, err := g.manager()
 			if err != nil {
 				return err
@@ -95,6 +102,8 @@ func newPlugins(g *globals) *cobra.Command {
 			return err
 		},
 	}
+	describe.Flags().StringVar(&remoteAt, "remote", "", "describe the target served at HOST:PORT (pot target serve) instead of a local plugin")
+	rf.add(describe.Flags(), false)
 	lock := &cobra.Command{
 		Use:   "lock",
 		Short: "Record the SHA-256 of every plugin found in the lock file; later runs refuse changed or new binaries",
@@ -211,9 +220,12 @@ func orDash(s string) string {
 
 // describeArgs wants KIND NAME; given a name alone, it suggests the kinds
 // of the plugins of that name.
-func (g *globals) describeArgs(_ *cobra.Command, args []string) error {
+func (g *globals) describeArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 2 {
 		return nil
+	}
+	if r := cmd.Flags().Lookup("remote"); r != nil && r.Value.String() != "" && len(args) == 1 {
+		return nil // pot plugins describe target --remote HOST:PORT
 	}
 	usage := "plugins describe needs KIND NAME, KIND being " + plugins.KindTarget + " or " + plugins.KindAlgorithm
 	if len(args) != 1 || args[0] == plugins.KindTarget || args[0] == plugins.KindAlgorithm {
@@ -319,4 +331,33 @@ func protocolList(vs []int32) string {
 		s[i] = strconv.Itoa(int(v))
 	}
 	return strings.Join(s, ",")
+}
+
+// describeRemote describes the target served at endpoint: `pot plugins
+// describe target --remote HOST:PORT` (NAME, optional, must match).
+func describeRemote(ctx context.Context, g *globals, f *remoteFlags, endpoint string, args []string) error {
+	if args[0] != plugins.KindTarget {
+		return fmt.Errorf("--remote describes a target: pot plugins describe target --remote %s", endpoint)
+	}
+	t, err := g.dial(ctx, f, endpoint)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	td := t.Description()
+	if len(args) > 1 && args[1] != td.GetName() {
+		return fmt.Errorf("the target served at %s is %q, not %q", endpoint, td.GetName(), args[1])
+	}
+	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(td)
+	if err != nil {
+		return err
+	}
+	d := &description{Kind: plugins.KindTarget, Name: td.GetName(), Path: endpoint, Protocol: plugins.ProtocolVersion,
+		Description: inlineJSON(raw, "params_schema", "defaults")}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(g.stdout, string(b))
+	return err
 }

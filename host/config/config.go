@@ -39,6 +39,14 @@ type Model struct {
 	Path string
 }
 
+// RemoteTLS is the host's side of mutual TLS with served targets: the CA
+// of the servers' certificates and the host's certificate and key, or
+// Insecure for plaintext servers on a loopback address.
+type RemoteTLS struct {
+	CA, Cert, Key string
+	Insecure      bool
+}
+
 // Engine types.
 const (
 	EngineSimplified = "simplified"
@@ -73,6 +81,11 @@ type Engine struct {
 	// HWConfig is a hardware config file in POT's layout (resolved) that
 	// replaces the target's (pot's extension); empty: the target's.
 	HWConfig string
+	// RemoteTargets are targets served by `pot target serve`, HOST:PORT,
+	// used beside the local target processes (pot's extension).
+	RemoteTargets []string
+	// RemoteTLS is how the host reaches them (paths resolved).
+	RemoteTLS RemoteTLS
 	// SubsetSize is the number of data_free samples (0: default).
 	SubsetSize int
 	// Seed drives data_free generation.

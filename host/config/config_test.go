@@ -387,3 +387,35 @@ func TestEngineInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteTargets: engine.remote_targets and engine.remote_tls, with
+// paths resolved against the configuration's folder, and their errors.
+func TestRemoteTargets(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := Parse([]byte(`{"model": {"model": "m.onnx"}, "engine": {"data_source": "d",
+		"remote_targets": ["127.0.0.2:7443", "lab-1.example.com:7443"],
+		"remote_tls": {"ca": "certs/ca.pem", "cert": "certs/host.pem", "key": "certs/host-key.pem"}},
+		"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cfg.Engine
+	if strings.Join(e.RemoteTargets, ",") != "127.0.0.2:7443,lab-1.example.com:7443" {
+		t.Errorf("remote_targets %v", e.RemoteTargets)
+	}
+	if want := filepath.Join(dir, "certs", "ca.pem"); e.RemoteTLS.CA != want || e.RemoteTLS.Key != filepath.Join(dir, "certs", "host-key.pem") {
+		t.Errorf("remote_tls %+v, want paths under %s", e.RemoteTLS, dir)
+	}
+	for _, c := range []struct{ engine, want string }{
+		{`"remote_targets": "h:1"`, `engine.remote_targets: is a string, want an array`},
+		{`"remote_targets": ["nohost"]`, `engine.remote_targets[0]: "nohost" is not HOST:PORT`},
+		{`"remote_tls": {"certs": "x"}`, `engine.remote_tls.certs: unknown key; did you mean "cert"?`},
+		{`"remote_tls": {"insecure": "yes"}`, `engine.remote_tls.insecure`},
+	} {
+		_, err := Parse([]byte(`{"model": {"model": "m.onnx"}, "engine": {"data_source": "d", `+c.engine+`},
+			"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "c.json", dir)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.engine, err, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/potgo/pot/host/dataset"
@@ -14,7 +15,7 @@ import (
 // numbers, data_type and generate_data are POT's and accepted.
 var engineKeys = []string{"type", "data_source", "dataset", "eval_data_source", "eval_dataset", "layout",
 	"device", "stat_requests_number", "eval_requests_number", "data_type", "generate_data", "shape",
-	"subset_size", "seed", "constants", "output", "hw_config"}
+	"subset_size", "seed", "constants", "output", "hw_config", "remote_targets", "remote_tls"}
 
 func (cfg *Config) parseEngine(c *checker, v any) {
 	m, ok := v.(map[string]any)
@@ -87,6 +88,7 @@ func (cfg *Config) parseEngine(c *checker, v any) {
 			}
 		}
 	}
+	cfg.parseRemote(c, m)
 	if typ == EngineSimplified {
 		for _, k := range []string{"data_type", "generate_data", "shape", "subset_size"} {
 			if _, ok := m[k]; ok {
@@ -218,4 +220,44 @@ func (cfg *Config) open(name, path string, d *dataset.Descriptor, opts []dataset
 		return nil, fmt.Errorf("%w", err)
 	}
 	return ds, nil
+}
+
+// parseRemote reads engine.remote_targets (a list of HOST:PORT) and
+// engine.remote_tls ({"ca", "cert", "key"} paths, or {"insecure": true}).
+func (cfg *Config) parseRemote(c *checker, m map[string]any) {
+	e := &cfg.Engine
+	if v, ok := m["remote_targets"]; ok {
+		list, isList := v.([]any)
+		if !isList {
+			c.add("engine.remote_targets", "is %s, want an array of \"HOST:PORT\" strings", kind(v))
+		}
+		for i, x := range list {
+			if s, ok := c.str(index("engine.remote_targets", i), x); ok {
+				if _, _, err := net.SplitHostPort(s); err != nil || s == "" {
+					c.add(index("engine.remote_targets", i), "%q is not HOST:PORT", s)
+					continue
+				}
+				e.RemoteTargets = append(e.RemoteTargets, s)
+			}
+		}
+	}
+	v, ok := m["remote_tls"]
+	if !ok {
+		return
+	}
+	t := c.object("engine.remote_tls", v, []string{"ca", "cert", "key", "insecure"})
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"ca", &e.RemoteTLS.CA}, {"cert", &e.RemoteTLS.Cert}, {"key", &e.RemoteTLS.Key}} {
+		key, dst := f.key, f.dst
+		if x, ok := t[key]; ok {
+			if s, ok := c.str("engine.remote_tls."+key, x); ok && s != "" {
+				*dst = cfg.Resolve(s)
+			}
+		}
+	}
+	if x, ok := t["insecure"]; ok {
+		e.RemoteTLS.Insecure, _ = c.boolean("engine.remote_tls.insecure", x)
+	}
 }

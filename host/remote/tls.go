@@ -107,7 +107,7 @@ func explain(err error) string {
 	case has("remote error: tls: expired certificate"):
 		return "the server refused this host's certificate: it has expired (renew it: pot certs)"
 	case has("remote error: tls: bad certificate", "remote error: tls: unknown certificate authority"):
-		return "the server refused this host's certificate: it is not signed by the server's --client-ca"
+		return "the server refused this host's certificate: it is not signed by the server's --client-ca, or is not a client certificate (pot certs --client NAME makes one)"
 	case has("certificate has expired", "not yet valid"):
 		return "the server's certificate is not valid now (expired or not yet valid): " + tail(msg, "x509: ")
 	case has("x509: certificate signed by unknown authority"):
