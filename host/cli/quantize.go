@@ -44,6 +44,7 @@ type quantizeFlags struct {
 	name       string
 	maxDrop    float64
 	maxDropSet bool // --max-drop was given (0 is a budget too)
+	workersSet bool // --workers was given
 	evaluate   bool
 	outputDir  string
 	directDump bool
@@ -52,6 +53,7 @@ type quantizeFlags struct {
 	inputs     inputFlags
 
 	hwConfig string
+	remote   remoteFlags
 
 	metric  string
 	report  string
@@ -168,6 +170,7 @@ unless -o names the output file.`,
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "node name or op type to keep in float (repeatable)")
 	fl.StringVar(&f.saturationFix, "saturation-fix", "", "first_layer (default), all or no: 7-bit weights against int16 overflow on pre-VNNI CPUs")
 	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
+	f.remote.add(fl, true)
 	fl.StringVar(&f.hwConfig, "hw-config", "", "hardware config file in POT's layout (OpenVINO or ONNX operation names) replacing the target's, as the algorithms see it; also engine.hw_config")
 
 	fl.StringVarP(&f.config, "config", "c", "", "POT configuration file (JSON with comments): model, engine and compression sections")
@@ -182,7 +185,7 @@ unless -o names the output file.`,
 	f.inputs.add(fl, true)
 	fl.StringVar(&f.metric, "metric", "", "metric: top1, top5, agreement, sqnr, cosine, mse, psnr[:range] (default: top1 with labels, else agreement)")
 	fl.StringVar(&f.report, "report", "", "write report.json and report.html (charts: per-layer SQNR, ranges, accuracy-aware trajectory) into this folder")
-	fl.IntVar(&f.workers, "workers", 0, "accuracy-aware: target processes evaluating in parallel (default: cores)")
+	fl.IntVar(&f.workers, "workers", 0, "target processes that evaluations and statistics spread over, remote ones (--remote-target) included (default: cores for accuracy-aware, one more per remote target)")
 	fl.BoolVar(&f.resume, "resume", false, "accuracy-aware: continue an interrupted run from its checkpoint")
 	cmd.MarkFlagsMutuallyExclusive("fast-bias", "no-fast-bias")
 	cmd.MarkFlagsMutuallyExclusive("output", "output-dir")
@@ -306,6 +309,15 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 			}
 			cfg.Engine.HWConfig = f.hwConfig
 		}
+		if len(f.remote.endpoints) > 0 {
+			if len(cfg.Engine.RemoteTargets) > 0 {
+				return nil, fmt.Errorf("--remote-target and engine.remote_targets of %s both list remote targets; give one", f.config)
+			}
+			cfg.Engine.RemoteTargets = f.remote.endpoints
+		}
+		if f.remote.given() {
+			cfg.Engine.RemoteTLS = f.remote.tls()
+		}
 		return cfg, nil
 	}
 	algo := algorithmName(f.algorithm)
@@ -358,6 +370,7 @@ func (f *quantizeFlags) buildConfig(cmd *cobra.Command) (*config.Config, error) 
 	}
 	cfg.Engine.Output = f.inputs.metricOutput
 	cfg.Engine.HWConfig = f.hwConfig
+	cfg.Engine.RemoteTargets, cfg.Engine.RemoteTLS = f.remote.endpoints, f.remote.tls()
 	return cfg, nil
 }
 
@@ -372,6 +385,7 @@ func runQuantize(ctx context.Context, cmd *cobra.Command, g *globals, f *quantiz
 // newRun checks the flags of cmd and makes the run they define.
 func newRun(cmd *cobra.Command, g *globals, f *quantizeFlags) (*run, error) {
 	f.maxDropSet = cmd.Flags().Changed("max-drop")
+	f.workersSet = cmd.Flags().Changed("workers")
 	if f.maxDropSet && f.maxDrop < 0 {
 		return nil, fmt.Errorf("--max-drop %g is negative", f.maxDrop)
 	}

@@ -24,6 +24,14 @@ type execution struct {
 	plan    *potv1.QuantizationPlan
 	reports []pipeline.StepReport
 	result  *quantizeResult
+	// closeRemotes ends the sessions on remote targets, after sess.
+	closeRemotes func()
+}
+
+// Close closes the session, then the remote targets' sessions.
+func (ex *execution) Close() {
+	ex.sess.Close()
+	ex.closeRemotes()
 }
 
 // execute opens the session on the target (the steps are planned as soon
@@ -38,7 +46,22 @@ func (r *run) execute(ctx context.Context, mgr *pluginmgr.Manager, prog pipeline
 		Logger: r.g.logger(), Progress: prog, Metric: f.metric, Workers: qp.workers, Resume: f.resume,
 		Constants: cfg.Engine.Constants, Output: cfg.Engine.Output, HardwareConfig: qp.hw, Algorithms: r.chain.plugins,
 	}
-	ex := &execution{}
+	ex := &execution{closeRemotes: func() {}}
+	if eps := cfg.Engine.RemoteTargets; len(eps) > 0 {
+		remotes, closeRemotes, err := r.g.dialAll(ctx, cfg.Engine.RemoteTLS, eps)
+		if err != nil {
+			return nil, err
+		}
+		ex.closeRemotes = closeRemotes
+		defer func() {
+			if err != nil {
+				closeRemotes()
+			}
+		}()
+		for _, t := range remotes {
+			opts.Remotes = append(opts.Remotes, t)
+		}
+	}
 	opts.Described = func(d *potv1.TargetDescription) (err error) {
 		ex.steps, err = r.planSteps(qp, d)
 		return err
@@ -57,6 +80,7 @@ func (r *run) execute(ctx context.Context, mgr *pluginmgr.Manager, prog pipeline
 			ex.sess.Close()
 		}
 	}()
+	r.g.logger().Debug("session open", "workers", ex.sess.Workers())
 	if err := r.validate(ctx, ex.sess, ex.steps); err != nil {
 		return nil, err
 	}

@@ -134,8 +134,14 @@ func (r *run) planChain(qp *quantizePlan) error {
 		// target process per core, one thread each.
 		qp.workers = runtime.NumCPU()
 	}
-	if qp.workers > 1 && r.g.threads == 0 {
-		qp.threads = max(1, runtime.NumCPU()/qp.workers)
+	// Remote targets are workers too (--workers counts them): with as
+	// many local processes as asked for beside them by default.
+	remotes := len(r.cfg.Engine.RemoteTargets)
+	if remotes > 0 && !f.workersSet {
+		qp.workers = max(qp.workers, 1) + remotes
+	}
+	if local := max(qp.workers, 1+remotes) - remotes; local > 1 && r.g.threads == 0 {
+		qp.threads = max(1, runtime.NumCPU()/local)
 	}
 	if r.first(func(c *potv1.AlgorithmCapabilities) bool { return c.GetCheckpoints() }) != "" {
 		qp.checkpoint = qp.paths.checkpoint

@@ -103,7 +103,7 @@ func (r *run) quantize(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer ex.sess.Close()
+	defer ex.Close()
 	if err := r.export(ctx, qp, ex); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
@@ -30,7 +31,11 @@ type evaluator struct {
 	target  plugins.Target // the session's target
 	modelID string         // the session's model
 	eval    *data          // the evaluation data, which the pool's workers hold
+	calib   *data          // the calibration data, which they hold too
 	pool    *workerPool    // nil: the session's target only
+	// batch is the target's batch size (0: not said); evaluations spread
+	// over the pool in ranges of multiples of it.
+	batch int
 	// metric is Options.Metric; output is Options.Output.
 	metric, output string
 	progress       func(stage string, done, total int64)
@@ -92,12 +97,25 @@ func (e *evaluator) infer(ctx context.Context, model string, plan *potv1.Quantiz
 	}
 	stage := "evaluate on " + d.name + " data"
 	e.progress(stage, 0, int64(n))
-	err := e.withWorker(ctx, model, d, func(t plugins.Target, model, dataID string) error {
-		req := evalRequest(model, plan, dataID, idx, kk)
+	var done atomic.Int64
+	// run evaluates samples [lo, hi) of the request on t, writing their
+	// outputs at their positions.
+	run := func(t plugins.Target, model, dataID string, lo, hi int) error {
+		part := idx
+		if len(idx) > 0 {
+			part = idx[lo:hi]
+		} else if lo > 0 || hi < n {
+			part = make([]int64, hi-lo)
+			for i := range part {
+				part[i] = int64(lo + i)
+			}
+		}
+		req := evalRequest(model, plan, dataID, part, kk)
 		if e.output != "" {
 			req.Outputs = []string{e.output}
 		}
-		return t.Evaluate(ctx, req, func(r *potv1.EvaluateResponse) error {
+		got := 0
+		err := t.Evaluate(ctx, req, func(r *potv1.EvaluateResponse) error {
 			if len(r.GetOutputs()) == 0 {
 				return fmt.Errorf("evaluation returned no output")
 			}
@@ -110,9 +128,9 @@ func (e *evaluator) infer(ctx context.Context, model string, plan *potv1.Quantiz
 				}
 				b = int(dims[0])
 			}
-			off := int(r.GetOffset())
-			if off+b > n {
-				return fmt.Errorf("evaluation returned samples past the %d asked for", n)
+			off := lo + int(r.GetOffset())
+			if off+b > hi {
+				return fmt.Errorf("evaluation returned samples past the %d asked for", hi-lo)
 			}
 			if full {
 				vals, err := graph.Float32s(t)
@@ -135,10 +153,28 @@ func (e *evaluator) infer(ctx context.Context, model string, plan *potv1.Quantiz
 					out.top[off+i] = top[i*kk : (i+1)*kk]
 				}
 			}
-			e.progress(stage, int64(off+b), int64(n))
+			got += b
+			e.progress(stage, done.Add(int64(b)), int64(n))
 			return nil
 		})
-	})
+		if err != nil {
+			done.Add(-int64(got)) // the range runs again elsewhere
+		}
+		return err
+	}
+	var err error
+	if e.pool != nil && e.batch > 0 && model == e.modelID && (d == e.eval || d == e.calib) {
+		// Every worker holds the model and the data: spread the samples
+		// over them in ranges cut at batch boundaries, so that each batch
+		// holds the samples it holds on one target.
+		err = e.pool.spread(ctx, n, e.batch, func(w *worker, lo, hi int) error {
+			return run(w.target, w.modelID, w.dataID(d, e.eval, e.calib), lo, hi)
+		})
+	} else {
+		err = e.withWorker(ctx, model, d, func(t plugins.Target, model, dataID string) error {
+			return run(t, model, dataID, 0, n)
+		})
+	}
 	if err != nil {
 		return nil, err
 	}

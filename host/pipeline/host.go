@@ -1,9 +1,16 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/potgo/pot/sdk/stats"
 
 	"github.com/potgo/pot/host/feed"
 	"github.com/potgo/pot/internal/plugins"
@@ -29,6 +36,11 @@ type hostService struct {
 	eval       *data // nil when none
 	metric     string
 	prog       Progress // may be nil
+	// pool, when not nil, holds more target processes with the model and
+	// the data; statistics spread over them in ranges of multiples of
+	// batch (0: not said, no spreading).
+	pool  *workerPool
+	batch int
 
 	mu     sync.Mutex
 	models map[string]*potv1.Graph // graphs loaded by algorithms
@@ -114,11 +126,108 @@ func (h *hostService) CollectStatistics(ctx context.Context, req *potv1.Statisti
 		n = int64(h.calib.n)
 	}
 	h.progress("statistics", 0, n)
-	resp, err := h.target.CollectStatistics(ctx, req)
+	var resp *potv1.StatisticsResponse
+	var err error
+	if batch := cmp.Or(int(req.GetSamples().GetBatchSize()), h.batch); h.pool != nil && batch > 0 && req.GetModelId() == h.modelID && n > int64(batch) {
+		resp, err = h.spreadStatistics(ctx, req, int(n), batch)
+	} else {
+		resp, err = h.target.CollectStatistics(ctx, req)
+	}
 	if err == nil {
 		h.progress("statistics", n, n)
 	}
 	return resp, err
+}
+
+// spreadStatistics collects statistics over the pool's workers: each
+// takes ranges of the samples (cut at multiples of batch) and returns
+// its per-sample values (AGGREGATOR_NONE); they are aggregated here in
+// the order of the samples, as one target aggregates them, so that the
+// result is bit-identical to one target's.
+func (h *hostService) spreadStatistics(ctx context.Context, req *potv1.StatisticsRequest, n, batch int) (*potv1.StatisticsResponse, error) {
+	each := proto.CloneOf(req)
+	for _, p := range each.GetProbes() {
+		p.Aggregator = potv1.Aggregator_AGGREGATOR_NONE
+	}
+	idx := req.GetSamples().GetIndices()
+	var (
+		mu    sync.Mutex
+		parts = map[int]*potv1.StatisticsResponse{} // by first sample
+	)
+	err := h.pool.spread(ctx, n, batch, func(w *worker, lo, hi int) error {
+		r := proto.CloneOf(each)
+		r.ModelId, r.Samples.DataId = w.modelID, w.calibID
+		r.Samples.Indices = sampleRange(idx, lo, hi)
+		resp, err := w.target.CollectStatistics(ctx, r)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		parts[lo] = resp
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return aggregate(req.GetProbes(), slices.Sorted(maps.Keys(parts)), parts)
+}
+
+// sampleRange is the samples [lo, hi) of a request: of idx, or of all
+// samples in order when idx is empty.
+func sampleRange(idx []int64, lo, hi int) []int64 {
+	if len(idx) > 0 {
+		return idx[lo:hi]
+	}
+	r := make([]int64, hi-lo)
+	for i := range r {
+		r[i] = int64(lo + i)
+	}
+	return r
+}
+
+// aggregate combines the per-sample values of the parts (in the order
+// of starts) with each probe's aggregator.
+func aggregate(probes []*potv1.StatisticProbe, starts []int, parts map[int]*potv1.StatisticsResponse) (*potv1.StatisticsResponse, error) {
+	out := &potv1.StatisticsResponse{}
+	for i, p := range probes {
+		acc, err := stats.NewAccumulator(p.GetAggregator(), p.GetOutlierLow(), p.GetOutlierHigh())
+		if err != nil {
+			return nil, fmt.Errorf("probe %q: %w", p.GetId(), err)
+		}
+		sv := &potv1.StatisticValue{ProbeId: p.GetId()}
+		for _, lo := range starts {
+			vals := parts[lo].GetValues()
+			if len(vals) != len(probes) || vals[i].GetProbeId() != p.GetId() {
+				return nil, fmt.Errorf("probe %q: a target answered other probes", p.GetId())
+			}
+			v := vals[i]
+			sv.Samples += v.GetSamples()
+			if len(v.GetValues()) == 0 {
+				continue
+			}
+			dims := v.GetDims()
+			if len(dims) != 2 || dims[0]*dims[1] != int64(len(v.GetValues())) {
+				return nil, fmt.Errorf("probe %q: per-sample values of dims %v for %d values", p.GetId(), dims, len(v.GetValues()))
+			}
+			c := int(dims[1])
+			for r := 0; r < int(dims[0]); r++ {
+				if err := acc.Add(v.GetValues()[r*c : (r+1)*c]); err != nil {
+					return nil, fmt.Errorf("probe %q: %w", p.GetId(), err)
+				}
+			}
+		}
+		if acc.Samples() > 0 {
+			if sv.Values, sv.Dims, err = acc.Result(); err != nil {
+				return nil, fmt.Errorf("probe %q: %w", p.GetId(), err)
+			}
+		}
+		out.Values = append(out.Values, sv)
+	}
+	for _, lo := range starts {
+		out.Samples += parts[lo].GetSamples()
+	}
+	return out, nil
 }
 
 // Progress implements plugins.Host.

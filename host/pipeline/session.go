@@ -48,6 +48,10 @@ type Options struct {
 	// Workers is the number of target processes that evaluate in
 	// parallel (the accuracy-aware search's ranking); 0 or 1 means one.
 	Workers int
+	// Remotes are targets on other machines (sessions of host/remote),
+	// which evaluations and statistics spread over with the local target
+	// processes; Workers counts them too.
+	Remotes []Remote
 	// Constants feed model inputs a fixed value (overriding the data set
 	// descriptors' constants); see package feed.
 	Constants map[string]dataset.Constant
@@ -141,12 +145,12 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		return nil, &UnsupportedError{Target: opts.Target, Nodes: resp.GetUnsupported()}
 	}
 	s.modelID = resp.GetModelId()
+	var calibData, evalData *plugins.Dataset // for the workers
 	if f := feeds["calibration"]; f != nil {
-		if s.calib, _, err = s.upload(ctx, "calibration", f); err != nil {
+		if s.calib, calibData, err = s.upload(ctx, "calibration", f); err != nil {
 			return nil, err
 		}
 	}
-	var evalData *plugins.Dataset // for evaluation workers
 	if f := feeds["evaluation"]; f != nil {
 		if s.eval, evalData, err = s.upload(ctx, "evaluation", f); err != nil {
 			return nil, err
@@ -167,17 +171,109 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		}
 	}
 	s.evals = newEvaluator(t, s.modelID, s.eval, opts.Metric, opts.Output, s.progress)
+	s.evals.calib = s.calib
 	s.chain = &chainRunner{algos: s.algos, params: s.params, host: s, desc: s.desc, modelID: s.modelID, log: s.log}
-	if s.eval != nil && opts.Workers > 1 {
-		start := func(ctx context.Context) (*worker, error) {
-			return newWorker(ctx, opts.Manager, opts.Target, s.graph, evalData)
-		}
-		first := &worker{target: t, modelID: s.modelID, evalID: s.eval.id}
-		if s.evals.pool, err = startWorkers(ctx, opts.Workers, first, start, s.progress); err != nil {
-			return nil, err
-		}
+	if err := s.startPool(ctx, t, opts, evalData, calibData); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// startPool starts the workers that evaluations and statistics spread
+// over: Options.Workers target processes in all (or one per remote and
+// the session's own, when more), the remote ones among them.
+func (s *Session) startPool(ctx context.Context, t plugins.Target, opts Options, evalData, calibData *plugins.Dataset) error {
+	n := max(opts.Workers, 1+len(opts.Remotes))
+	if n <= 1 || (s.eval == nil && s.calib == nil) {
+		return nil
+	}
+	for _, r := range opts.Remotes {
+		if err := sameTarget(s.desc, r, opts.HardwareConfig != nil, s.log); err != nil {
+			return err
+		}
+	}
+	local := n - len(opts.Remotes) // the session's target is worker 0
+	start := func(ctx context.Context, i int) (*worker, error) {
+		if i < local {
+			w, err := newWorker(ctx, opts.Manager, opts.Target, s.graph, evalData, calibData)
+			if err != nil {
+				return nil, err
+			}
+			w.name = fmt.Sprintf("local target %d", i)
+			return w, nil
+		}
+		r := opts.Remotes[i-local]
+		w, err := loadWorker(ctx, r, opts.Target, s.graph, evalData, calibData)
+		if err != nil {
+			if isLost(err) {
+				s.log.Warn("remote target lost while loading the model and data; the run goes on without it", "error", err)
+			}
+			return nil, fmt.Errorf("%s: %w", r, err)
+		}
+		w.name, w.remote = r.String(), true
+		return w, nil
+	}
+	first := &worker{target: t, name: "local target 0", modelID: s.modelID}
+	if s.eval != nil {
+		first.evalID = s.eval.id
+	}
+	if s.calib != nil {
+		first.calibID = s.calib.id
+	}
+	pool, err := startWorkers(ctx, n, first, start, s.progress)
+	if err != nil {
+		return err
+	}
+	pool.log = s.log
+	s.evals.pool, s.evals.batch = pool, int(s.desc.GetBatchSize())
+	s.hostService.pool, s.hostService.batch = pool, int(s.desc.GetBatchSize())
+	if len(opts.Remotes) > 0 {
+		s.log.Info("work spreads over target processes", "local", local, "remote", len(opts.Remotes), "batch", s.desc.GetBatchSize())
+	}
+	return nil
+}
+
+// Remote is a target process on another machine: a session on a target
+// served by `pot target serve` (host/remote.Target).
+type Remote interface {
+	plugins.Target
+	// Description is the target's, as the server gave it.
+	Description() *potv1.TargetDescription
+	// String names it in logs and errors: "remote target HOST:PORT".
+	String() string
+}
+
+// sameTarget refuses a remote target whose arithmetic may differ from
+// the local one's: another target, hardware config (unless the run
+// replaces it), capabilities, operators or batch size. Another version
+// is only logged.
+func sameTarget(local *potv1.TargetDescription, r Remote, ownHW bool, log hclog.Logger) error {
+	d := r.Description()
+	differs := func(what string) error {
+		return fmt.Errorf("%s runs target %q %s, whose %s differs from the local %q %s: results would not match a local run; serve the same target and release",
+			r, d.GetName(), d.GetVersion(), what, local.GetName(), local.GetVersion())
+	}
+	switch {
+	case d.GetName() != local.GetName():
+		return fmt.Errorf("%s serves target %q, not %q", r, d.GetName(), local.GetName())
+	case !ownHW && !proto.Equal(d.GetHardwareConfig(), local.GetHardwareConfig()):
+		return differs("hardware config")
+	case !proto.Equal(d.GetCapabilities(), local.GetCapabilities()):
+		return differs("capabilities")
+	case d.GetBatchSize() != local.GetBatchSize():
+		return differs("batch size")
+	case len(d.GetOperators()) != len(local.GetOperators()):
+		return differs("operator list")
+	}
+	for i, op := range d.GetOperators() {
+		if !proto.Equal(op, local.GetOperators()[i]) {
+			return differs("operator list")
+		}
+	}
+	if d.GetVersion() != local.GetVersion() {
+		log.Warn("a remote target has another version", "remote", r.String(), "version", d.GetVersion(), "local", local.GetVersion())
+	}
+	return nil
 }
 
 // checkOutput refuses a metric output (Options.Output) the model does

@@ -15,9 +15,9 @@ import (
 
 // workerStarter makes workers named w1, w2, ...; the one numbered fail
 // (when > 0) fails to start.
-func workerStarter(fail int32) (func(context.Context) (*worker, error), *atomic.Int32) {
+func workerStarter(fail int32) (func(context.Context, int) (*worker, error), *atomic.Int32) {
 	var started atomic.Int32
-	return func(context.Context) (*worker, error) {
+	return func(context.Context, int) (*worker, error) {
 		i := started.Add(1)
 		if i == fail {
 			return nil, errors.New("target plugin exited")

@@ -40,6 +40,9 @@ type DialOptions struct {
 	// ProtocolVersion is the graph protocol the host speaks; 0 means
 	// plugins.ProtocolVersion (tests set another).
 	ProtocolVersion int
+	// CallTimeout bounds every call (a server whose target hangs); 0
+	// means none. A call past it is a lost connection.
+	CallTimeout time.Duration
 }
 
 // Error is a failure to reach or use a served target. Lost is true when
@@ -70,6 +73,8 @@ type Target struct {
 	conn     *grpc.ClientConn
 	session  string
 	t        *plugins.TargetClient
+
+	timeout time.Duration
 
 	mu     sync.Mutex
 	models map[[32]byte]*loaded // by content
@@ -111,7 +116,7 @@ func Dial(ctx context.Context, endpoint string, o DialOptions) (*Target, error) 
 	if o.ProtocolVersion == 0 {
 		o.ProtocolVersion = plugins.ProtocolVersion
 	}
-	t := &Target{Endpoint: endpoint, models: map[[32]byte]*loaded{}, ids: map[string][32]byte{}}
+	t := &Target{Endpoint: endpoint, timeout: o.CallTimeout, models: map[[32]byte]*loaded{}, ids: map[string][32]byte{}}
 	conn, err := grpc.NewClient(endpoint,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 20 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}),
@@ -175,6 +180,14 @@ func (t *Target) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	return streamer(ctx, desc, cc, method, opts...)
 }
 
+// deadline bounds a call by CallTimeout.
+func (t *Target) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if t.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, t.timeout)
+}
+
 // Description is the session's target, as the server described it when
 // the session opened.
 func (t *Target) Description() *potv1.TargetDescription { return t.desc }
@@ -203,7 +216,7 @@ func (t *Target) wrap(call string, err error) error {
 	}
 	switch status.Code(err) {
 	case codes.Unavailable:
-		return &Error{Endpoint: t.Endpoint, Reason: call + ": " + explain(err), Lost: true, Err: err}
+		return &Error{Endpoint: t.Endpoint, Reason: call + ": connection lost (" + tail(status.Convert(err).Message(), "desc = ") + ")", Lost: true, Err: err}
 	case codes.DeadlineExceeded:
 		return &Error{Endpoint: t.Endpoint, Reason: call + ": no answer before the deadline (--plugin-timeout)", Lost: true, Err: err}
 	case codes.NotFound:
@@ -220,6 +233,8 @@ func (t *Target) wrap(call string, err error) error {
 
 // Describe implements plugins.Target.
 func (t *Target) Describe(ctx context.Context) (*potv1.TargetDescription, error) {
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	d, err := t.t.Describe(ctx)
 	return d, t.wrap("Describe", err)
 }
@@ -239,6 +254,8 @@ func (t *Target) LoadModel(ctx context.Context, g *potv1.Graph) (*potv1.LoadMode
 		return m.resp, nil
 	}
 	t.mu.Unlock()
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	resp, err := t.t.LoadModel(ctx, g)
 	if err != nil {
 		return nil, t.wrap("LoadModel", err)
@@ -254,6 +271,8 @@ func (t *Target) LoadModel(ctx context.Context, g *potv1.Graph) (*potv1.LoadMode
 
 // Model implements plugins.Target.
 func (t *Target) Model(ctx context.Context, id string) (*potv1.Graph, error) {
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	g, err := t.t.Model(ctx, id)
 	return g, t.wrap("FetchModel", err)
 }
@@ -272,29 +291,39 @@ func (t *Target) UnloadModel(ctx context.Context, id string) error {
 		delete(t.ids, id)
 	}
 	t.mu.Unlock()
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	return t.wrap("UnloadModel", t.t.UnloadModel(ctx, id))
 }
 
 // UploadData implements plugins.Target.
 func (t *Target) UploadData(ctx context.Context, d *plugins.Dataset) (string, error) {
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	id, err := t.t.UploadData(ctx, d)
 	return id, t.wrap("UploadData", err)
 }
 
 // Infer implements plugins.Target.
 func (t *Target) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	r, err := t.t.Infer(ctx, req)
 	return r, t.wrap("Infer", err)
 }
 
 // CollectStatistics implements plugins.Target.
 func (t *Target) CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	r, err := t.t.CollectStatistics(ctx, req)
 	return r, t.wrap("CollectStatistics", err)
 }
 
 // Evaluate implements plugins.Target.
 func (t *Target) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send func(*potv1.EvaluateResponse) error) error {
+	ctx, cancel := t.deadline(ctx)
+	defer cancel()
 	return t.wrap("Evaluate", t.t.Evaluate(ctx, req, send))
 }
 
@@ -320,3 +349,10 @@ func probe(ctx context.Context, endpoint string, conf *tls.Config, host string) 
 	conn.Close()
 	return nil
 }
+
+// LostConnection reports whether the connection to the server failed, so
+// that the host may run the call elsewhere.
+func (e *Error) LostConnection() bool { return e.Lost }
+
+// String names the session's server: "remote target HOST:PORT".
+func (t *Target) String() string { return "remote target " + t.Endpoint }

@@ -764,7 +764,13 @@ type TargetDescription struct {
 	// Free-form facts: instruction set, numeric policy, ...
 	Properties map[string]string `protobuf:"bytes,8,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Facts about the target's arithmetic that algorithms branch on.
-	Capabilities  *TargetCapabilities `protobuf:"bytes,9,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Capabilities *TargetCapabilities `protobuf:"bytes,9,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// Samples per inference batch when a request says 0. A host that
+	// spreads a data set over several target processes cuts it at
+	// multiples of it, so that every batch holds the samples it holds in
+	// one process (results are then bit-identical). 0 (older targets): not
+	// said, and the host does not split one evaluation or statistics pass.
+	BatchSize     int32 `protobuf:"varint,10,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -860,6 +866,13 @@ func (x *TargetDescription) GetCapabilities() *TargetCapabilities {
 		return x.Capabilities
 	}
 	return nil
+}
+
+func (x *TargetDescription) GetBatchSize() int32 {
+	if x != nil {
+		return x.BatchSize
+	}
+	return 0
 }
 
 // TargetCapabilities replace decisions by device name. The zero value is
@@ -2164,7 +2177,7 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\x0fOperatorSupport\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x17\n" +
 	"\aop_type\x18\x02 \x01(\tR\x06opType\x12#\n" +
-	"\rsince_version\x18\x03 \x01(\x03R\fsinceVersion\"\xe2\x03\n" +
+	"\rsince_version\x18\x03 \x01(\x03R\fsinceVersion\"\x81\x04\n" +
 	"\x11TargetDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x16\n" +
@@ -2176,7 +2189,10 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\n" +
 	"properties\x18\b \x03(\v2).pot.v1.TargetDescription.PropertiesEntryR\n" +
 	"properties\x12>\n" +
-	"\fcapabilities\x18\t \x01(\v2\x1a.pot.v1.TargetCapabilitiesR\fcapabilities\x1a=\n" +
+	"\fcapabilities\x18\t \x01(\v2\x1a.pot.v1.TargetCapabilitiesR\fcapabilities\x12\x1d\n" +
+	"\n" +
+	"batch_size\x18\n" +
+	" \x01(\x05R\tbatchSize\x1a=\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x02\n" +

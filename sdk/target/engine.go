@@ -98,6 +98,7 @@ func (e *Engine) Describe(context.Context) (*potv1.TargetDescription, error) {
 		Presets:          e.cfg.Presets,
 		Capabilities:     e.cfg.Capabilities,
 		Properties:       e.cfg.Properties,
+		BatchSize:        int32(e.cfg.BatchSize),
 	}
 	// The operators the target runs: the runtime's and its own, less
 	// those its op set and check refuse by type.
