@@ -82,7 +82,7 @@ func runAnalyze(ctx context.Context, g *globals, f *analyzeFlags) error {
 			return fmt.Errorf("--report: %w", err)
 		}
 	}
-	o, err := g.openOn(ctx, f.model, f.data, f.target, false, "", &f.inputs)
+	o, err := g.openOn(ctx, f.model, f.data, f.target, false, "", &f.inputs, nil)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ type evalFlags struct {
 	target string
 	metric string
 	inputs inputFlags
+	remote remoteFlags
 }
 
 // evalResult is the JSON of `pot eval --json`.
@@ -44,6 +45,7 @@ func newEval(g *globals) *cobra.Command {
 	fl.StringVar(&f.metric, "metric", "", "metric: top1, top5, agreement, sqnr, cosine, mse, psnr[:range] (default: top1 with labels, else agreement)")
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
 	f.inputs.add(fl, true)
+	f.remote.add(fl, true)
 	return cmd
 }
 
@@ -57,7 +59,7 @@ func runEval(ctx context.Context, g *globals, f *evalFlags) error {
 			return fmt.Errorf("--metric: %w", err)
 		}
 	}
-	o, err := g.openOn(ctx, f.model, f.data, f.target, true, f.metric, &f.inputs)
+	o, err := g.openOn(ctx, f.model, f.data, f.target, true, f.metric, &f.inputs, &f.remote)
 	if err != nil {
 		return err
 	}

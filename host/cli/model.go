@@ -104,7 +104,8 @@ func (o *opened) Close() {
 // openOn loads a model, opens a data set shaped for it, and starts a
 // session on a target with the data as calibration data or (eval) as
 // evaluation data.
-func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string, inputs *inputFlags) (*opened, error) {
+// rf, when not nil, names remote targets to spread the work over.
+func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string, eval bool, metric string, inputs *inputFlags, rf *remoteFlags) (*opened, error) {
 	_, graph, err := g.importModel(modelPath)
 	if err != nil {
 		return nil, err
@@ -130,6 +131,17 @@ func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string
 		opts.Evaluation = ds
 	} else {
 		opts.Calibration = ds
+	}
+	if rf != nil && len(rf.endpoints) > 0 {
+		remotes, closeRemotes, err := g.dialAll(ctx, rf.tls(), rf.endpoints)
+		if err != nil {
+			o.Close()
+			return nil, err
+		}
+		o.close = append(o.close, closeRemotes)
+		for _, r := range remotes {
+			opts.Remotes = append(opts.Remotes, r)
+		}
 	}
 	if o.sess, err = pipeline.Open(ctx, opts); err != nil {
 		o.Close()
