@@ -1,6 +1,6 @@
 // Package targets holds pot's built-in target plugins, one main package
 // each under cmd/ (pot-target-cpu, -gpu, -vpu, -gna), over one shared
-// runtime (runtime/: graph executor and kernels) and the numerics of
+// interpreter (interp/: graph executor, operators and kernels) and the numerics of
 // each device (cpu/, fp16/, vpu/, gna/, with their hardware configs in
 // hwconfig/).
 //

@@ -17,11 +17,7 @@ import (
 // lenet returns the graph of the example LeNet.
 func lenet(t *testing.T) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(testenv.Example("models", "lenet_mnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(testenv.Example("models", "lenet_mnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,13 +144,19 @@ type served struct {
 }
 
 func serve(t *testing.T, tlsConf *tls.Config, opts ServerOptions) *served {
+	return serveBlocking(t, tlsConf, opts, nil)
+}
+
+// serveBlocking is serve with targets whose Evaluate waits for block to
+// close (nil: no wait).
+func serveBlocking(t *testing.T, tlsConf *tls.Config, opts ServerOptions, block chan struct{}) *served {
 	t.Helper()
-	s := &served{}
+	s := &served{block: block}
 	opts.Target = "fake"
 	opts.TLS = tlsConf
 	opts.Start = func(context.Context, int, map[string]string) (plugins.Target, func(), error) {
 		s.starts.Add(1)
-		f := &fake{models: map[string]*potv1.Graph{}, block: s.block}
+		f := &fake{models: map[string]*potv1.Graph{}, block: block}
 		s.mu.Lock()
 		s.fakes = append(s.fakes, f)
 		s.mu.Unlock()
@@ -332,10 +338,8 @@ func (l fakeListener) Addr() net.Addr { return l.addr }
 // completes; a call after the stop fails as a lost connection.
 func TestStopLetsCallsFinish(t *testing.T) {
 	p := newPKI(t)
-	s := &served{}
-	s.block = make(chan struct{})
-	// serve reads s.block through the starter; build it by hand.
-	s2 := serveWithBlock(t, p, s.block)
+	block := make(chan struct{})
+	s2 := serveBlocking(t, p.serverTLS(t), ServerOptions{Grace: 10 * time.Second}, block)
 	ctx := context.Background()
 	tg, err := Dial(ctx, s2.addr, DialOptions{TLS: p.clientTLS(t, "client")})
 	must(t, err)
@@ -348,7 +352,7 @@ func TestStopLetsCallsFinish(t *testing.T) {
 	stopped := make(chan struct{})
 	go func() { s2.stop(); close(stopped) }()
 	time.Sleep(100 * time.Millisecond)
-	close(s.block)
+	close(block)
 	must(t, <-done)
 	if n != 2 {
 		t.Errorf("in-flight evaluation sent %d results, want 2", n)
@@ -361,30 +365,6 @@ func TestStopLetsCallsFinish(t *testing.T) {
 	if !s2.fakes[0].stopped {
 		t.Error("stopping the server left the session's target running")
 	}
-}
-
-func serveWithBlock(t *testing.T, p *pki, block chan struct{}) *served {
-	s := &served{block: block}
-	opts := ServerOptions{Target: "fake", TLS: p.serverTLS(t), Grace: 10 * time.Second}
-	opts.Start = func(context.Context, int, map[string]string) (plugins.Target, func(), error) {
-		f := &fake{models: map[string]*potv1.Graph{}, block: block}
-		s.mu.Lock()
-		s.fakes = append(s.fakes, f)
-		s.mu.Unlock()
-		return f, func() { f.mu.Lock(); f.stopped = true; f.mu.Unlock() }, nil
-	}
-	srv, err := NewServer(opts)
-	must(t, err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	s.addr, s.srv = l.Addr().String(), srv
-	var once sync.Once
-	s.stop = func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(s.stop)
-	return s
 }
 
 func anyBusy(s *Server) bool {
