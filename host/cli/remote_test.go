@@ -223,3 +223,23 @@ func waitLog(t *testing.T, s *server, text string) {
 	}
 	t.Errorf("server %s never logged %q:\n%s", s.addr, text, s.log)
 }
+
+// TestServeFlags: a server that would serve plaintext off loopback, or
+// TLS without its files, or an unknown target, is refused in one line
+// before it listens.
+func TestServeFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cpu", "--listen", "0.0.0.0:0", "--insecure"}, "--insecure serves plaintext, which is allowed only on a loopback address"},
+		{[]string{"cpu", "--listen", "127.0.0.2:0"}, "mutual TLS needs --tls-cert, --tls-key and --client-ca"},
+		{[]string{"cpu"}, "target serve needs --listen HOST:PORT"},
+		{[]string{"nosuch", "--listen", "127.0.0.2:0", "--insecure"}, `target plugin "nosuch" not found`},
+	} {
+		_, stderr, code := pot(t, append([]string{"target", "serve"}, tc.args...)...)
+		if code != 1 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("pot target serve %v: exit %d, stderr %q; want exit 1 and one line with %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

@@ -72,6 +72,10 @@ func serveTarget(ctx context.Context, g *globals, f *serveFlags, name string) er
 		if f.cert != "" || f.clientCA != "" {
 			return errors.New("--insecure and --tls-cert/--client-ca exclude each other")
 		}
+		host, _, err := net.SplitHostPort(f.listen)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("--insecure serves plaintext, which is allowed only on a loopback address (127.0.0.1, ::1), not %q: serve %s with --tls-cert, --tls-key and --client-ca", f.listen, f.listen)
+		}
 	} else {
 		var err error
 		if conf, err = remote.ServerTLS(f.cert, f.key, f.clientCA); err != nil {
