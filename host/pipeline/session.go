@@ -45,8 +45,9 @@ type Options struct {
 	// empty keeps none. Resume makes LoadState return them.
 	Checkpoint string
 	Resume     bool
-	// Workers is the number of target processes that evaluate in
-	// parallel (the accuracy-aware search's ranking); 0 or 1 means one.
+	// Workers is the number of target processes that evaluations and
+	// statistics passes spread over (and the accuracy-aware search ranks
+	// on in parallel); 0 or 1 means one.
 	Workers int
 	// Remotes are targets on other machines (sessions of host/remote),
 	// which evaluations and statistics spread over with the local target
@@ -225,12 +226,45 @@ func (s *Session) startPool(ctx context.Context, t plugins.Target, opts Options,
 		return err
 	}
 	pool.log = s.log
-	s.evals.pool, s.evals.batch = pool, int(s.desc.GetBatchSize())
-	s.hostService.pool, s.hostService.batch = pool, int(s.desc.GetBatchSize())
+	batch := rangeAlignment(s.graph, int(s.desc.GetBatchSize()))
+	s.evals.pool, s.evals.batch = pool, batch
+	s.hostService.pool, s.hostService.batch = pool, batch
 	if len(opts.Remotes) > 0 {
-		s.log.Info("work spreads over target processes", "local", local, "remote", len(opts.Remotes), "batch", s.desc.GetBatchSize())
+		s.log.Info("work spreads over target processes", "local", local, "remote", len(opts.Remotes), "batch", batch)
 	}
 	return nil
+}
+
+// rangeAlignment is what the ranges of spread work start at multiples
+// of: the target's batch size, and a model input's fixed batch N (the
+// target then runs batches of N, padding the last), so that every batch
+// of a range holds the samples it holds on one target. 0 (the target does
+// not say its batch size) means no spreading.
+func rangeAlignment(g *potv1.Graph, batch int) int {
+	if batch <= 0 {
+		return 0
+	}
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializers() {
+		inits[t.GetName()] = true
+	}
+	for _, vi := range g.GetInputs() {
+		if inits[vi.GetName()] || len(vi.GetShape()) == 0 {
+			continue
+		}
+		if sz, ok := vi.GetShape()[0].GetValue().(*potv1.Dim_Size); ok && sz.Size > 1 {
+			batch = lcm(batch, int(sz.Size))
+		}
+	}
+	return batch
+}
+
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
 }
 
 // Remote is a target process on another machine: a session on a target

@@ -128,3 +128,32 @@ func TestAggregateMatchesOneTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestRangeAlignment: ranges start at multiples of the target's batch
+// and of a model input's fixed batch.
+func TestRangeAlignment(t *testing.T) {
+	in := func(name string, first *potv1.Dim) *potv1.ValueInfo {
+		return &potv1.ValueInfo{Name: name, Shape: []*potv1.Dim{first, {Value: &potv1.Dim_Size{Size: 3}}}}
+	}
+	size := func(n int64) *potv1.Dim { return &potv1.Dim{Value: &potv1.Dim_Size{Size: n}} }
+	sym := &potv1.Dim{Value: &potv1.Dim_Param{Param: "N"}}
+	for _, tc := range []struct {
+		name   string
+		inputs []*potv1.ValueInfo
+		inits  []*potv1.Tensor
+		batch  int
+		want   int
+	}{
+		{"dynamic batch", []*potv1.ValueInfo{in("x", sym)}, nil, 64, 64},
+		{"batch of 1", []*potv1.ValueInfo{in("x", size(1))}, nil, 64, 64},
+		{"fixed batch 10", []*potv1.ValueInfo{in("x", size(10))}, nil, 64, 320},
+		{"fixed batch 16", []*potv1.ValueInfo{in("x", size(16))}, nil, 64, 64},
+		{"fixed batch of an initializer", []*potv1.ValueInfo{in("x", sym), in("w", size(10))}, []*potv1.Tensor{{Name: "w"}}, 64, 64},
+		{"target says no batch", []*potv1.ValueInfo{in("x", size(10))}, nil, 0, 0},
+	} {
+		g := &potv1.Graph{Inputs: tc.inputs, Initializers: tc.inits}
+		if got := rangeAlignment(g, tc.batch); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
