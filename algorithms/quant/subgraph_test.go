@@ -30,11 +30,7 @@ const gemmConfig = `{"target_device": "CPU", "config": {"quantization": {
 
 func realModel(t *testing.T, name string) *graph.Index {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,11 +217,7 @@ func TestMinMaxNeedRescale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

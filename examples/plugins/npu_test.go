@@ -66,11 +66,7 @@ func TestNPUTarget(t *testing.T) {
 		}
 		// Symmetric int8 only: every quantizer of the QDQ model has zero
 		// point 0.
-		m, err := onnx.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := onnx.ToGraph(m)
+		g, err := onnx.ReadGraph(out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,11 +221,7 @@ func TestNPUTarget(t *testing.T) {
 
 func readGraph(t *testing.T, path string) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,11 +17,7 @@ import (
 
 func heyJarvis(t testing.TB) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "hey_jarvis_v0.1.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +111,7 @@ func TestApplyIntoSubgraphs(t *testing.T) {
 // initializer of a subgraph (silero_vad's LSTM weights, two If levels
 // down), in the copy only.
 func TestApplyUpdatesSubgraphInitializer(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "host", "cli", "testdata", "openwakeword", "silero_vad.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +141,7 @@ func initIn(g *potv1.Graph, name string) (*potv1.Tensor, bool) {
 
 // TestApplyRefuses: plans that would make an unsound graph are refused.
 func TestApplyRefuses(t *testing.T) {
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,11 +14,7 @@ import (
 
 func lenet(t *testing.T) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "examples", "models", "lenet_mnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

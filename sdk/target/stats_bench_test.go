@@ -16,11 +16,7 @@ import (
 // pooling output, averaged) over 300 calibration samples, on two
 // threads: the statistics pass of pot quantize.
 func BenchmarkCollectStatistics(b *testing.B) {
-	m, err := onnx.ReadFile("../../examples/models/resnet_fmnist.onnx")
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph("../../examples/models/resnet_fmnist.onnx")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -25,11 +25,7 @@ var openWakeWord = filepath.Join("..", "..", "host", "cli", "testdata", "openwak
 
 func readGraph(t testing.TB, path string) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(path)
 	if err != nil {
 		t.Fatal(err)
 	}

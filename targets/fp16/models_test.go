@@ -29,11 +29,7 @@ func TestExampleModelsInHalf(t *testing.T) {
 	}
 	for _, m := range models {
 		t.Run(m.name, func(t *testing.T) {
-			model, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", m.name+".onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := onnx.ToGraph(model)
+			g, err := onnx.ReadGraph(filepath.Join("..", "..", "examples", "models", m.name+".onnx"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -48,11 +48,7 @@ func TestRealModelsInHalf(t *testing.T) {
 		{"silero_vad.onnx", []string{"silero_vad/input.pb", "", "silero_vad/h.pb", "silero_vad/c.pb"}, "output", "356", 0},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
-			m, err := onnx.ReadFile(filepath.Join(openWakeWord, tc.model))
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := onnx.ToGraph(m)
+			g, err := onnx.ReadGraph(filepath.Join(openWakeWord, tc.model))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -89,11 +89,7 @@ func TestModelsMatchONNXRuntime(t *testing.T) {
 				t.Fatal(err)
 			}
 			x := readIDXImages(t, filepath.Join("..", "..", "examples", "data", tc.data+".json"), n)
-			m, err := onnx.ReadFile(filepath.Join("..", "..", "examples", "models", tc.model+".onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := onnx.ToGraph(m)
+			g, err := onnx.ReadGraph(filepath.Join("..", "..", "examples", "models", tc.model+".onnx"))
 			if err != nil {
 				t.Fatal(err)
 			}

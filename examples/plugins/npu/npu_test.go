@@ -47,11 +47,7 @@ func TestHardwareConfig(t *testing.T) {
 
 func lenet(t *testing.T) *potv1.Graph {
 	t.Helper()
-	m, err := onnx.ReadFile(filepath.Join("..", "..", "models", "lenet_mnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "models", "lenet_mnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}

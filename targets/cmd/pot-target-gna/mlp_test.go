@@ -94,11 +94,7 @@ func TestMLPOnGNA(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the algorithm plugins and evaluates 2000 samples five times")
 	}
-	m, err := onnx.ReadFile(filepath.Join(repo, "examples", "models", "mlp_mnist.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
+	g, err := onnx.ReadGraph(filepath.Join(repo, "examples", "models", "mlp_mnist.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
