@@ -274,6 +274,14 @@ func (r *remoteService) OpenSession(ctx context.Context, req *potv1.OpenSessionR
 		var d *potv1.TargetDescription
 		if d, err = t.Describe(ctx); err == nil {
 			s.mu.Lock()
+			if s.closed || s.sessions[id] != ss {
+				// The server stopped (or reaped the slot) while the
+				// target started: it must not outlive the server.
+				delete(s.sessions, id)
+				s.mu.Unlock()
+				stop()
+				return nil, status.Error(codes.Unavailable, "the server is stopping")
+			}
 			ss.target, ss.stop = t, stop
 			ss.inFlight--
 			s.mu.Unlock()
