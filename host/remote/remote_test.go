@@ -405,3 +405,24 @@ func TestIdleSessionsAreClosed(t *testing.T) {
 		t.Errorf("call on a reaped session: %v", err)
 	}
 }
+
+// TestHungCallIsLost: a call that outlives CallTimeout (a server whose
+// target hangs) fails as a lost connection, so the host runs it
+// elsewhere.
+func TestHungCallIsLost(t *testing.T) {
+	p := newPKI(t)
+	block := make(chan struct{})
+	defer close(block)
+	s := serveBlocking(t, p.serverTLS(t), ServerOptions{Grace: time.Second}, block)
+	tg, err := Dial(context.Background(), s.addr, DialOptions{TLS: p.clientTLS(t, "client"), CallTimeout: 300 * time.Millisecond})
+	must(t, err)
+	defer tg.Close()
+	start := time.Now()
+	err = tg.Evaluate(context.Background(), &potv1.EvaluateRequest{Samples: &potv1.Samples{Indices: []int64{1}}}, func(*potv1.EvaluateResponse) error { return nil })
+	if !IsLost(err) || !strings.Contains(err.Error(), "no answer before the deadline") {
+		t.Fatalf("hung call: %v, want a lost connection past the deadline", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("hung call returned after %v", d)
+	}
+}
