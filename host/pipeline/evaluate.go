@@ -101,16 +101,7 @@ func (e *evaluator) infer(ctx context.Context, model string, plan *potv1.Quantiz
 	// run evaluates samples [lo, hi) of the request on t, writing their
 	// outputs at their positions.
 	run := func(t plugins.Target, model, dataID string, lo, hi int) error {
-		part := idx
-		if len(idx) > 0 {
-			part = idx[lo:hi]
-		} else if lo > 0 || hi < n {
-			part = make([]int64, hi-lo)
-			for i := range part {
-				part[i] = int64(lo + i)
-			}
-		}
-		req := evalRequest(model, plan, dataID, part, kk)
+		req := evalRequest(model, plan, dataID, sampleRange(idx, lo, hi, n), kk)
 		if e.output != "" {
 			req.Outputs = []string{e.output}
 		}

@@ -157,7 +157,7 @@ func (h *hostService) spreadStatistics(ctx context.Context, req *potv1.Statistic
 	err := h.pool.spread(ctx, n, batch, func(w *worker, lo, hi int) error {
 		r := proto.CloneOf(each)
 		r.ModelId, r.Samples.DataId = w.modelID, w.calibID
-		r.Samples.Indices = sampleRange(idx, lo, hi)
+		r.Samples.Indices = sampleRange(idx, lo, hi, n)
 		resp, err := w.target.CollectStatistics(ctx, r)
 		if err != nil {
 			return err
@@ -173,11 +173,15 @@ func (h *hostService) spreadStatistics(ctx context.Context, req *potv1.Statistic
 	return aggregate(req.GetProbes(), slices.Sorted(maps.Keys(parts)), parts)
 }
 
-// sampleRange is the samples [lo, hi) of a request: of idx, or of all
-// samples in order when idx is empty.
-func sampleRange(idx []int64, lo, hi int) []int64 {
+// sampleRange is the samples [lo, hi) of a request of n samples: of idx,
+// or of all samples in order when idx is empty; nil (all samples) for
+// the whole of an empty idx.
+func sampleRange(idx []int64, lo, hi, n int) []int64 {
 	if len(idx) > 0 {
 		return idx[lo:hi]
+	}
+	if lo == 0 && hi == n {
+		return nil
 	}
 	r := make([]int64, hi-lo)
 	for i := range r {
