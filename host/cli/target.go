@@ -73,7 +73,7 @@ func serveTarget(ctx context.Context, g *globals, f *serveFlags, name string) er
 			return errors.New("--insecure and --tls-cert/--client-ca exclude each other")
 		}
 		host, _, err := net.SplitHostPort(f.listen)
-		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		if err != nil || !remote.LoopbackHost(host) {
 			return fmt.Errorf("--insecure serves plaintext, which is allowed only on a loopback address (127.0.0.1, ::1), not %q: serve %s with --tls-cert, --tls-key and --client-ca", f.listen, f.listen)
 		}
 	} else {

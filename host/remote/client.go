@@ -107,7 +107,7 @@ func Dial(ctx context.Context, endpoint string, o DialOptions) (*Target, error) 
 			c.ServerName = host
 		}
 		creds = credentials.NewTLS(c)
-	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	} else if !LoopbackHost(host) {
 		return fail(false, errors.New("plaintext is allowed only to a loopback address: give --tls-ca, --tls-cert and --tls-key"))
 	}
 	if o.ConnectTimeout <= 0 {

@@ -318,9 +318,12 @@ func newID() string {
 // isLoopback reports whether a listener's address is a loopback one.
 func isLoopback(a net.Addr) bool {
 	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return false
-	}
+	return err == nil && LoopbackHost(host)
+}
+
+// LoopbackHost reports whether host ("localhost" or an IP address) is a
+// loopback one: the only addresses plaintext is allowed on.
+func LoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
