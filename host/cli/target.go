@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -102,13 +103,11 @@ func serveTarget(ctx context.Context, g *globals, f *serveFlags, name string) er
 		if g.threads > 0 && (threads == 0 || threads > g.threads) {
 			threads = g.threads
 		}
-		opts := map[string]string{}
-		for k, v := range serverOpts {
-			opts[k] = v
+		opts := maps.Clone(serverOpts)
+		if opts == nil {
+			opts = map[string]string{}
 		}
-		for k, v := range options {
-			opts[k] = v
-		}
+		maps.Copy(opts, options)
 		sm, err := pluginmgr.New(pluginmgr.Options{Dirs: g.dirs(), Logger: g.logger(), LockPath: g.lockPath(),
 			Timeout: g.pluginTimeout, Threads: threads, TargetOptions: opts})
 		if err != nil {

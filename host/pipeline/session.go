@@ -296,13 +296,8 @@ func sameTarget(local *potv1.TargetDescription, r Remote, ownHW bool, log hclog.
 		return differs("capabilities")
 	case d.GetBatchSize() != local.GetBatchSize():
 		return differs("batch size")
-	case len(d.GetOperators()) != len(local.GetOperators()):
+	case !slices.EqualFunc(d.GetOperators(), local.GetOperators(), func(a, b *potv1.OperatorSupport) bool { return proto.Equal(a, b) }):
 		return differs("operator list")
-	}
-	for i, op := range d.GetOperators() {
-		if !proto.Equal(op, local.GetOperators()[i]) {
-			return differs("operator list")
-		}
 	}
 	if d.GetVersion() != local.GetVersion() {
 		log.Warn("a remote target has another version", "remote", r.String(), "version", d.GetVersion(), "local", local.GetVersion())
