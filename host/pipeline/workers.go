@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/potgo/pot/host/pluginmgr"
 	"github.com/potgo/pot/internal/plugins"
@@ -195,25 +196,12 @@ func (p *workerPool) spread(ctx context.Context, n, batch int, fn func(w *worker
 	// Two ranges a worker, so that a fast worker takes more of them.
 	per := (n + 2*p.size() - 1) / (2 * p.size())
 	per = max(batch, (per+batch-1)/batch*batch)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
+	g, ctx := errgroup.WithContext(ctx)
 	for lo := 0; lo < n; lo += per {
 		hi := min(n, lo+per)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.with(ctx, func(w *worker) error { return fn(w, lo, hi) }); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}()
+		g.Go(func() error { return p.with(ctx, func(w *worker) error { return fn(w, lo, hi) }) })
 	}
-	wg.Wait()
-	return first
+	return g.Wait()
 }
 
 // withWorker runs fn on a free worker when the evaluation can run on any
