@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -128,7 +127,12 @@ func (h *hostService) CollectStatistics(ctx context.Context, req *potv1.Statisti
 	h.progress("statistics", 0, n)
 	var resp *potv1.StatisticsResponse
 	var err error
-	if batch := cmp.Or(int(req.GetSamples().GetBatchSize()), h.batch); h.pool != nil && batch > 0 && req.GetModelId() == h.modelID && n > int64(batch) {
+	batch := h.batch
+	if b := int(req.GetSamples().GetBatchSize()); b > 0 {
+		// The request's batch, aligned as the target's is (rangeAlignment).
+		batch = rangeAlignment(h.graph, b)
+	}
+	if h.pool != nil && batch > 0 && req.GetModelId() == h.modelID && n > int64(batch) {
 		resp, err = h.spreadStatistics(ctx, req, int(n), batch)
 	} else {
 		resp, err = h.target.CollectStatistics(ctx, req)
