@@ -1,0 +1,64 @@
+package openvino
+
+import (
+	"fmt"
+
+	"github.com/potgo/pot/proto/potv1"
+)
+
+// elementType is one IR element type: its name in attributes
+// (element_type="f32"), its name in port precisions (precision="FP32")
+// and pot's data type.
+type elementType struct {
+	name, precision string
+	dtype           potv1.DataType
+}
+
+var elementTypes = []elementType{
+	{"f32", "FP32", potv1.DataType_DATA_TYPE_FLOAT},
+	{"f16", "FP16", potv1.DataType_DATA_TYPE_FLOAT16},
+	{"bf16", "BF16", potv1.DataType_DATA_TYPE_BFLOAT16},
+	{"f64", "FP64", potv1.DataType_DATA_TYPE_DOUBLE},
+	{"i8", "I8", potv1.DataType_DATA_TYPE_INT8},
+	{"u8", "U8", potv1.DataType_DATA_TYPE_UINT8},
+	{"i16", "I16", potv1.DataType_DATA_TYPE_INT16},
+	{"u16", "U16", potv1.DataType_DATA_TYPE_UINT16},
+	{"i32", "I32", potv1.DataType_DATA_TYPE_INT32},
+	{"u32", "U32", potv1.DataType_DATA_TYPE_UINT32},
+	{"i64", "I64", potv1.DataType_DATA_TYPE_INT64},
+	{"u64", "U64", potv1.DataType_DATA_TYPE_UINT64},
+	{"i4", "I4", potv1.DataType_DATA_TYPE_INT4},
+	{"u4", "U4", potv1.DataType_DATA_TYPE_UINT4},
+	{"boolean", "BOOL", potv1.DataType_DATA_TYPE_BOOL},
+}
+
+// DataType returns pot's data type of an IR element type, given either
+// as an attribute value ("f32") or as a port precision ("FP32").
+func DataType(s string) (potv1.DataType, error) {
+	for _, e := range elementTypes {
+		if s == e.name || s == e.precision {
+			return e.dtype, nil
+		}
+	}
+	return potv1.DataType_DATA_TYPE_UNDEFINED, fmt.Errorf("element type %q is not one pot reads", s)
+}
+
+// ElementType returns the IR attribute spelling of a data type ("f32").
+func ElementType(t potv1.DataType) (string, error) {
+	for _, e := range elementTypes {
+		if t == e.dtype {
+			return e.name, nil
+		}
+	}
+	return "", fmt.Errorf("data type %s has no IR element type", t)
+}
+
+// Precision returns the IR port-precision spelling of a data type ("FP32").
+func Precision(t potv1.DataType) (string, error) {
+	for _, e := range elementTypes {
+		if t == e.dtype {
+			return e.precision, nil
+		}
+	}
+	return "", fmt.Errorf("data type %s has no IR precision", t)
+}
