@@ -127,7 +127,9 @@ func Check(n *Net, bin []byte) error {
 
 func checkConst(l *Layer, bin []byte) []error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("Const %q: "+format, append([]any{l.Name}, a...)...)) }
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("Const %q: "+format, append([]any{l.Name}, a...)...))
+	}
 	if len(l.Input) != 0 || len(l.Output) != 1 {
 		bad("%d inputs and %d outputs (want 0 and 1)", len(l.Input), len(l.Output))
 		return errs

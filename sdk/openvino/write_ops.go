@@ -34,7 +34,7 @@ func init() {
 		"Unsqueeze": (*writer).unsqueeze, "Squeeze": (*writer).squeeze, "Slice": (*writer).slice,
 		"Cast": (*writer).cast, "Split": (*writer).split, "LayerNormalization": (*writer).layerNorm,
 		"BatchNormalization": (*writer).batchNorm,
-		"Clip": (*writer).clip, "HardSigmoid": (*writer).hardSigmoid, "LeakyRelu": (*writer).leakyRelu,
+		"Clip":               (*writer).clip, "HardSigmoid": (*writer).hardSigmoid, "LeakyRelu": (*writer).leakyRelu,
 		"Elu": (*writer).elu, "PRelu": (*writer).prelu,
 		"ConstantOfShape": (*writer).constantOfShape, "Expand": (*writer).expand, "Tile": (*writer).tile,
 		"Where": (*writer).where, "Constant": (*writer).constant,
