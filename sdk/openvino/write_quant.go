@@ -105,7 +105,7 @@ func (w *writer) compress(n *potv1.Node, q *potv1.Quantizer, pr *plan.Params, sr
 	if err != nil {
 		return fmt.Errorf("weights %q: %w", t.GetName(), err)
 	}
-	dims := t.GetDims()
+	dims := append([]int64{}, t.GetDims()...)
 	channels, inner, outer := 1, len(vals), 1
 	if perChannel {
 		axis := int(q.GetAxis())
