@@ -122,3 +122,55 @@ func TestWriteGolden(t *testing.T) {
 		t.Errorf("LeNet's IR differs from %s (go test -update rewrites it)", path)
 	}
 }
+
+// TestWriteRefusesUnmapped lists every node the writer cannot map, before
+// writing anything.
+func TestWriteRefusesUnmapped(t *testing.T) {
+	g := readExample(t, "lenet_mnist")
+	g.Nodes[1].OpType = "NonMaxSuppression"
+	g.Nodes[3].Domain = "com.example"
+	_, err := Write(g, WriteOptions{})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{g.Nodes[1].GetName() + " (NonMaxSuppression", g.Nodes[3].GetName() + " (com.example." + g.Nodes[3].GetOpType(), "2 node(s)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+}
+
+// TestCheckFindsBreakage breaks LeNet's IR in the ways Check looks for.
+func TestCheckFindsBreakage(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		break_ func(n *Net, bin []byte) []byte
+		want  string
+	}{
+		{"duplicate id", func(n *Net, b []byte) []byte { n.Layers[2].ID = n.Layers[1].ID; return b }, "used twice"},
+		{"dims mismatch", func(n *Net, b []byte) []byte { n.Layers[2].Input[0].Dims[1] = "3"; return b }, "dims"},
+		{"precision mismatch", func(n *Net, b []byte) []byte { n.Layers[2].Input[0].Precision = "FP16"; return b }, "precisions"},
+		{"unconnected input", func(n *Net, b []byte) []byte { n.Edges = n.Edges[1:]; return b }, "connected 0 times"},
+		{"short bin", func(n *Net, b []byte) []byte { return b[:len(b)-1] }, "beyond"},
+		{"wrong size", func(n *Net, b []byte) []byte { n.Layers[1].SetAttr("size", "12"); return b }, "needs 1600 bytes"},
+		{"unknown type", func(n *Net, b []byte) []byte { n.Layers[1].SetAttr("element_type", "q7"); return b }, "not known"},
+		{"no version", func(n *Net, b []byte) []byte { n.Layers[3].Version = ""; return b }, "all are required"},
+		{"cycle", func(n *Net, b []byte) []byte {
+			e := n.Edges[len(n.Edges)-2]
+			n.Edges = append(n.Edges, Edge{FromLayer: e.ToLayer, FromPort: n.Layers[e.ToLayer].Output[0].ID, ToLayer: 2, ToPort: 0})
+			return b
+		}, "cycle"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Write(readExample(t, "lenet_mnist"), WriteOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bin := c.break_(m.Net, m.Bin)
+			err = Check(m.Net, bin)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Check = %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+}
