@@ -143,9 +143,9 @@ func TestWriteRefusesUnmapped(t *testing.T) {
 // TestCheckFindsBreakage breaks LeNet's IR in the ways Check looks for.
 func TestCheckFindsBreakage(t *testing.T) {
 	for _, c := range []struct {
-		name  string
+		name   string
 		break_ func(n *Net, bin []byte) []byte
-		want  string
+		want   string
 	}{
 		{"duplicate id", func(n *Net, b []byte) []byte { n.Layers[2].ID = n.Layers[1].ID; return b }, "used twice"},
 		{"dims mismatch", func(n *Net, b []byte) []byte { n.Layers[2].Input[0].Dims[1] = "3"; return b }, "dims"},
