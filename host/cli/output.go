@@ -29,8 +29,14 @@ type paths struct {
 // outputPaths places the output: -o as given; with --output-dir (or with
 // a configuration or quick mode, in ./results) POT's layout
 // DIR/<name>_<algo>/<date>/optimized/<name>.onnx, or DIR/optimized/ with
-// -d; else MODEL_int8.onnx beside the model.
-func outputPaths(name, algo, output, outputDir string, direct, potLayout bool, model string, now time.Time) paths {
+// -d; else MODEL_int8.onnx beside the model. An IR output (format ir) is
+// <name>.xml (and .bin) in the same places, MODEL_int8.xml beside the
+// model.
+func outputPaths(name, algo, output, outputDir string, direct, potLayout bool, model string, now time.Time, format string) paths {
+	ext := ".onnx"
+	if format == formatIR {
+		ext = ".xml"
+	}
 	switch {
 	case output != "":
 		return paths{model: output, checkpoint: output}
@@ -40,14 +46,13 @@ func outputPaths(name, algo, output, outputDir string, direct, potLayout bool, m
 		}
 		if direct {
 			dir := filepath.Join(outputDir, "optimized")
-			return paths{model: filepath.Join(dir, name+".onnx"), create: true, checkpoint: filepath.Join(dir, name)}
+			return paths{model: filepath.Join(dir, name+ext), create: true, checkpoint: filepath.Join(dir, name)}
 		}
 		run := filepath.Join(outputDir, name+"_"+algo)
 		dir := filepath.Join(run, now.Format("2006-01-02_15-04-05"), "optimized")
-		return paths{model: filepath.Join(dir, name+".onnx"), create: true, checkpoint: filepath.Join(run, name)}
+		return paths{model: filepath.Join(dir, name+ext), create: true, checkpoint: filepath.Join(run, name)}
 	}
-	ext := filepath.Ext(model)
-	out := strings.TrimSuffix(model, ext) + "_int8.onnx"
+	out := strings.TrimSuffix(model, filepath.Ext(model)) + "_int8" + ext
 	return paths{model: out, checkpoint: out}
 }
 
@@ -191,4 +196,38 @@ func makeDirs(dir string) (undo func(), err error) {
 		return func() {}, err
 	}
 	return undo, nil
+}
+
+// Output formats of quantize.
+const (
+	formatONNX = "onnx"
+	formatIR   = "ir"
+)
+
+// outputFormat resolves --output-format: as given, else ir when the
+// output file ends in .xml, else onnx.
+func outputFormat(flag, output string) (string, error) {
+	switch strings.ToLower(flag) {
+	case "":
+		if strings.EqualFold(filepath.Ext(output), ".xml") {
+			return formatIR, nil
+		}
+		return formatONNX, nil
+	case formatONNX:
+		if strings.EqualFold(filepath.Ext(output), ".xml") {
+			return "", fmt.Errorf("--output-format onnx with -o %s: an ONNX model is not an .xml file (--output-format ir writes OpenVINO IR)", output)
+		}
+		return formatONNX, nil
+	case formatIR:
+		if output != "" && !strings.EqualFold(filepath.Ext(output), ".xml") {
+			return "", fmt.Errorf("--output-format ir with -o %s: OpenVINO IR is MODEL.xml with MODEL.bin beside it; name the .xml", output)
+		}
+		return formatIR, nil
+	}
+	return "", fmt.Errorf("--output-format %q is not onnx or ir", flag)
+}
+
+// irBin is the weights file of an IR model.xml: model.bin beside it.
+func irBin(xml string) string {
+	return strings.TrimSuffix(xml, filepath.Ext(xml)) + ".bin"
 }

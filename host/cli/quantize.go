@@ -27,6 +27,8 @@ type quantizeFlags struct {
 	subset    int
 	output    string
 	algorithm string
+	// outputFormat is onnx (QDQ) or ir (OpenVINO IR); "" decides by -o.
+	outputFormat string
 
 	weightBits        int
 	weightGranularity string
@@ -158,7 +160,8 @@ unless -o names the output file.`,
 	fl.StringVar(&f.target, "target", "cpu", "target device plugin: cpu, gpu, vpu, gna, ...")
 	fl.StringVar(&f.preset, "preset", "performance", "performance (symmetric), mixed (asymmetric activations) or accuracy, among those the target publishes (accuracy runs as mixed, mixed as accuracy, where the target has only the other)")
 	fl.IntVar(&f.subset, "subset", 300, "calibration samples (stat_subset_size), drawn with a fixed seed; 0 = all")
-	fl.StringVarP(&f.output, "output", "o", "", "output QDQ ONNX model (default: MODEL_int8.onnx beside the model; with -c or -q POT's results layout)")
+	fl.StringVarP(&f.output, "output", "o", "", "output model: QDQ ONNX, or OpenVINO IR (NAME.xml + NAME.bin) with --output-format ir (default: MODEL_int8.onnx or .xml beside the model; with -c or -q POT's results layout)")
+	fl.StringVar(&f.outputFormat, "output-format", "", "onnx (QDQ ONNX model) or ir (OpenVINO IR: MODEL.xml and MODEL.bin, FakeQuantize layers, int8 weights); default: ir when -o ends in .xml, else onnx")
 	fl.StringVar(&f.algorithm, "algorithm", defaultQuantization, "algorithm plugin to run (aliases: default, accuracy_aware)")
 	fl.BoolVar(&g.jsonOut, "json", false, "print the result as JSON on stdout")
 	fl.IntVar(&f.weightBits, "weight-bits", 0, "weight bits (8, 4, 2), among those the target allows")

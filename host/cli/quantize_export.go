@@ -12,41 +12,78 @@ import (
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/host/qdq"
 	"github.com/potgo/pot/host/report"
-	"github.com/potgo/pot/proto/onnxpb"
+	"github.com/potgo/pot/internal/outfile"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/sdk/openvino"
 )
 
-// export writes the run's outputs: the plan as a QDQ model and, with
-// --report, the report (measured first, so that a failure leaves no
-// file). It completes ex.result with the time taken and the report.
+// export writes the run's outputs: the plan as a QDQ model (or, with
+// --output-format ir, as OpenVINO IR) and, with --report, the report
+// (measured first, so that a failure leaves no file). It completes
+// ex.result with the time taken and the report.
 func (r *run) export(ctx context.Context, qp *quantizePlan, ex *execution) error {
 	// The integer weights hold the levels the target computed with.
-	qg, stats, err := qdq.Export(qp.graph, ex.plan, qdq.WithRounding(sdk.Capabilities(ex.sess.Target()).GetRounding()))
-	if err != nil {
-		return fmt.Errorf("write QDQ model: %w", err)
-	}
-	r.g.logger().Info("QDQ model", "activations", stats.Activations, "weights", stats.Weights, "biases", stats.Biases)
-	model, err := onnx.FromGraph(qg, qp.base)
-	if err != nil {
-		return fmt.Errorf("write QDQ model: %w", err)
+	rounding := sdk.Capabilities(ex.sess.Target()).GetRounding()
+	var stage func(tx *outfile.Txn) error
+	files := []string{qp.paths.model}
+	if qp.format == formatIR {
+		m, err := openvino.Write(qp.graph, openvino.WriteOptions{Plan: ex.plan, Rounding: rounding, Name: r.cfg.ModelName()})
+		if err != nil {
+			return fmt.Errorf("write IR: %w", err)
+		}
+		r.g.logger().Info("IR model", "fake_quantize", m.Stats.FakeQuantize, "compressed_weights", m.Stats.CompressedWeights, "layers", m.Stats.Layers)
+		files = append(files, irBin(qp.paths.model))
+		stage = func(tx *outfile.Txn) error { return stageIR(tx, qp.paths.model, m) }
+	} else {
+		qg, stats, err := qdq.Export(qp.graph, ex.plan, qdq.WithRounding(rounding))
+		if err != nil {
+			return fmt.Errorf("write QDQ model: %w", err)
+		}
+		r.g.logger().Info("QDQ model", "activations", stats.Activations, "weights", stats.Weights, "biases", stats.Biases)
+		model, err := onnx.FromGraph(qg, qp.base)
+		if err != nil {
+			return fmt.Errorf("write QDQ model: %w", err)
+		}
+		files = append(files, qp.paths.model+".data")
+		stage = func(tx *outfile.Txn) error { return onnx.WriteStaged(tx, qp.paths.model, model, qp.writeOpts) }
 	}
 	var rep *report.Report
 	if r.f.report != "" {
+		var err error
 		if rep, err = r.report(ctx, ex.sess, qp.graph, ex.plan, qp.calib, ex.result, ex.reports); err != nil {
 			return err
 		}
 	}
-	return r.write(qp.paths.model, model, qp.writeOpts, rep, ex.result)
+	return r.write(qp.paths.model, files, stage, rep, ex.result)
 }
 
-// write writes the run's outputs — the model, its external data file and
-// the report — as one group: all are staged as temporary files in their
-// folders and renamed into place only once every one is written, so a
-// failure leaves none of them (nor a temporary file, nor a folder the run
-// created).
-func (r *run) write(path string, model *onnxpb.ModelProto, opts onnx.WriteOptions, rep *report.Report, res *quantizeResult) (err error) {
+// stageIR stages an IR's model.xml and model.bin, after checking its
+// structure (openvino.Check).
+func stageIR(tx *outfile.Txn, path string, m *openvino.Model) error {
+	if err := openvino.Check(m.Net, m.Bin); err != nil {
+		return fmt.Errorf("write IR %s: the IR fails its structural check: %w", path, err)
+	}
+	x, err := m.XML()
+	if err != nil {
+		return fmt.Errorf("write IR %s: %w", path, err)
+	}
+	if err := tx.StageBytes(path, x); err != nil {
+		return fmt.Errorf("write IR %s: %w", path, err)
+	}
+	if err := tx.StageBytes(irBin(path), m.Bin); err != nil {
+		return fmt.Errorf("write IR %s: %w", irBin(path), err)
+	}
+	return nil
+}
+
+// write writes the run's outputs — the model's files (staged by stage;
+// files are their paths, for the report's size) and the report — as one
+// group: all are staged as temporary files in their folders and renamed
+// into place only once every one is written, so a failure leaves none of
+// them (nor a temporary file, nor a folder the run created).
+func (r *run) write(path string, files []string, stage func(*outfile.Txn) error, rep *report.Report, res *quantizeResult) (err error) {
 	tx := outputTxn()
 	var undo []func()
 	defer func() {
@@ -62,13 +99,15 @@ func (r *run) write(path string, model *onnxpb.ModelProto, opts onnx.WriteOption
 		return fmt.Errorf("output folder: %w", err)
 	}
 	undo = append(undo, u)
-	if err := onnx.WriteStaged(tx, path, model, opts); err != nil {
+	if err := stage(tx); err != nil {
 		return err
 	}
 	res.Seconds = time.Since(r.start).Seconds()
 	if rep != nil {
 		rep.Seconds = res.Seconds
-		rep.OutputBytes = max(tx.Size(path), 0) + max(tx.Size(path+".data"), 0)
+		for _, f := range files {
+			rep.OutputBytes += max(tx.Size(f), 0)
+		}
 		dir := r.f.report
 		u, err := makeDirs(dir)
 		if err != nil {

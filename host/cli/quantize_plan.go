@@ -30,6 +30,8 @@ type quantizePlan struct {
 	// algorithm is the chain's last algorithm, which names the output.
 	algorithm string
 	paths     paths
+	// format is the output's: formatONNX or formatIR.
+	format    string
 	writeOpts onnx.WriteOptions
 	// hw replaces the target's hardware config; nil: none given.
 	hw *potv1.HardwareConfig
@@ -56,7 +58,11 @@ func (r *run) planInputs() (*quantizePlan, error) {
 	f, cfg := r.f, r.cfg
 	algos := r.algorithms()
 	qp := &quantizePlan{algorithm: algos[len(algos)-1]}
-	qp.paths = outputPaths(cfg.ModelName(), qp.algorithm, f.output, f.outputDir, f.directDump, r.configMode || r.quick, cfg.Model.Path, r.start)
+	var err error
+	if qp.format, err = outputFormat(f.outputFormat, f.output); err != nil {
+		return nil, err
+	}
+	qp.paths = outputPaths(cfg.ModelName(), qp.algorithm, f.output, f.outputDir, f.directDump, r.configMode || r.quick, cfg.Model.Path, r.start, qp.format)
 	if err := r.checkOutputs(qp.paths); err != nil {
 		return nil, err
 	}
@@ -65,7 +71,6 @@ func (r *run) planInputs() (*quantizePlan, error) {
 			return nil, fmt.Errorf("--metric: %w", err)
 		}
 	}
-	var err error
 	if qp.hw, err = r.hardwareConfig(); err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ each in its own process.`,
 	root.AddCommand(newQuantize(g), newEval(g), newAnalyze(g), newPlugins(g), newVersion(g))
 	pf.StringArrayVar(&g.targetOpts, "target-opt", nil, "option for the target plugin, KEY=VALUE (repeatable), e.g. isa=avx2")
 	pf.StringVar(&g.isa, "isa", "", "cpu target instruction model: vnni (exact int32 accumulation) or avx2 (int16 pair saturation of uncentred activations); default: the host CPU's (shorthand for --target-opt isa=...)")
-	root.AddCommand(newBench(g), newConformance(g), newUpgrade(g), newTarget(g), newCerts(g))
+	root.AddCommand(newBench(g), newConformance(g), newUpgrade(g), newConvert(g), newTarget(g), newCerts(g))
 	return root
 }
 
