@@ -95,7 +95,7 @@ func Write(g *potv1.Graph, opts WriteOptions) (*Model, error) {
 		g: src, x: graph.NewIndex(src), opts: opts, quantizers: quantizers,
 		net:  &Net{Name: name, Version: IRVersion},
 		vals: map[string]*val{}, blobs: map[[32]byte][]blob{}, used: map[string]bool{},
-		round: rounder(opts.Rounding),
+		round: plan.Rounder(opts.Rounding),
 	}
 	if err := w.write(); err != nil {
 		return nil, err

@@ -171,26 +171,4 @@ func (w *writer) compress(n *potv1.Node, q *potv1.Quantizer, pr *plan.Params, sr
 }
 
 // level rounds a weight divided by its scale as the target rounds.
-func (w *writer) level(x float64) float64 {
-	if w.round == nil {
-		return math.RoundToEven(x)
-	}
-	return w.round(x)
-}
-
-// rounder returns the rounding of x/scale to a level under r; nil for
-// half to even. It is host/qdq's (WithRounding), which the SDK cannot
-// import: TestCompressedWeightsMatchQDQ (host/cli) checks they agree.
-func rounder(r potv1.Rounding) func(float64) float64 {
-	switch r {
-	case potv1.Rounding_ROUNDING_HALF_AWAY_FROM_ZERO:
-		return math.Round
-	case potv1.Rounding_ROUNDING_HALF_UP:
-		return func(x float64) float64 { return math.Floor(x + 0.5) }
-	case potv1.Rounding_ROUNDING_TOWARD_ZERO:
-		return math.Trunc
-	case potv1.Rounding_ROUNDING_DOWN:
-		return math.Floor
-	}
-	return nil
-}
+func (w *writer) level(x float64) float64 { return w.round(x) }
