@@ -13,15 +13,18 @@ import (
 // Params are AccuracyAwareQuantization's own parameters (POT's names and
 // defaults); every other key goes to the base algorithm.
 type Params struct {
-	MaximalDrop             float64 `json:"maximal_drop"`
-	DropType                string  `json:"drop_type"`
-	MaxIterNum              int     `json:"max_iter_num"`
-	RankingSubsetSize       int     `json:"ranking_subset_size"`
-	MetricSubsetRatio       float64 `json:"metric_subset_ratio"`
-	UsePrevIfDropIncrease   bool    `json:"use_prev_if_drop_increase"`
-	BaseAlgorithm           string  `json:"base_algorithm"`
-	ConvertToMixedPreset    bool    `json:"convert_to_mixed_preset"`
-	TuneHyperparams         bool    `json:"tune_hyperparams"`
+	MaximalDrop           float64 `json:"maximal_drop"`
+	DropType              string  `json:"drop_type"`
+	MaxIterNum            int     `json:"max_iter_num"`
+	RankingSubsetSize     int     `json:"ranking_subset_size"`
+	MetricSubsetRatio     float64 `json:"metric_subset_ratio"`
+	UsePrevIfDropIncrease bool    `json:"use_prev_if_drop_increase"`
+	BaseAlgorithm         string  `json:"base_algorithm"`
+	ConvertToMixedPreset  bool    `json:"convert_to_mixed_preset"`
+	TuneHyperparams       bool    `json:"tune_hyperparams"`
+	// TuneHyperparamsTrials caps the trials of the hyperparameter search
+	// (0: the whole grid).
+	TuneHyperparamsTrials   int     `json:"tune_hyperparams_trials"`
 	AnnotationFree          bool    `json:"annotation_free"`
 	AnnotationConfThreshold float64 `json:"annotation_conf_threshold"`
 	Workers                 int     `json:"workers"`
@@ -88,7 +91,11 @@ var Schema = func() string {
 		"use_prev_if_drop_increase": map[string]any{"type": "boolean"},
 		"base_algorithm":            map[string]any{"type": "string"},
 		"convert_to_mixed_preset":   map[string]any{"type": "boolean"},
-		"tune_hyperparams":          map[string]any{"type": "boolean"},
+		"tune_hyperparams": map[string]any{"type": "boolean", "description": "Before reverting layers, search the base algorithm's " +
+			"hyperparameters (preset, activation range estimators, bias correction) on the ranking subset and start from the best " +
+			"setting when it lowers the drop on the full set"},
+		"tune_hyperparams_trials": map[string]any{"type": "integer", "minimum": 0, "description": "Most trials of the " +
+			"tune_hyperparams search, in grid order (0: the whole grid, 18 trials from the performance preset, 9 otherwise)"},
 		"annotation_free":           map[string]any{"type": "boolean"},
 		"annotation_conf_threshold": num(map[string]any{"minimum": 0, "maximum": 1}),
 		"workers":                   map[string]any{"type": "integer", "minimum": 0},
@@ -119,4 +126,4 @@ func Capabilities() *potv1.AlgorithmCapabilities {
 }
 
 // Defaults of AA's own parameters.
-const Defaults = `{"maximal_drop": 0.01, "drop_type": "absolute", "max_iter_num": 0, "ranking_subset_size": 300, "metric_subset_ratio": 0.5, "use_prev_if_drop_increase": true, "base_algorithm": "DefaultQuantization", "convert_to_mixed_preset": false, "tune_hyperparams": false, "annotation_free": false, "annotation_conf_threshold": 0.6}`
+const Defaults = `{"maximal_drop": 0.01, "drop_type": "absolute", "max_iter_num": 0, "ranking_subset_size": 300, "metric_subset_ratio": 0.5, "use_prev_if_drop_increase": true, "base_algorithm": "DefaultQuantization", "convert_to_mixed_preset": false, "tune_hyperparams": false, "tune_hyperparams_trials": 0, "annotation_free": false, "annotation_conf_threshold": 0.6}`

@@ -63,6 +63,10 @@ type state struct {
 	Done          bool        `json:"done"`
 	Met           bool        `json:"met"`
 	Notes         []string    `json:"notes,omitempty"`
+	// Phase is phaseTune while the hyperparameter search is under way,
+	// empty once the greedy search can run.
+	Phase string     `json:"phase,omitempty"`
+	Tune  *tuneState `json:"tune,omitempty"`
 }
 
 // scored is a group with its ranking score.
@@ -87,6 +91,8 @@ type Report struct {
 	Evaluations int         `json:"evaluations"`
 	Resumed     bool        `json:"resumed,omitempty"`
 	Notes       []string    `json:"notes,omitempty"`
+	// Trials of the hyperparameter search (tune_hyperparams).
+	Trials []trial `json:"tune_trials,omitempty"`
 }
 
 // Result is the typed part of the report, what the host reads.
@@ -96,6 +102,11 @@ func (r *Report) Result() *potv1.SearchResult {
 	for _, it := range r.Iterations {
 		out.Iterations = append(out.Iterations, &potv1.SearchIteration{Iteration: int32(it.Iteration), Reverted: it.Reverted,
 			Drop: it.Drop, Metric: it.Metric, Accepted: it.Accepted, Reranked: it.Reranked})
+	}
+	for _, t := range r.Trials {
+		out.Trials = append(out.Trials, &potv1.SearchTrial{Trial: int32(t.Trial), Step: t.Step, Params: string(t.Params),
+			Metric: t.Metric, Drop: t.Drop, Kept: t.Kept, FullMeasured: t.FullMeasured, FullMetric: t.FullMetric,
+			FullDrop: t.FullDrop, Adopted: t.Adopted})
 	}
 	return out
 }
@@ -159,6 +170,11 @@ func Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.Quantizat
 			return nil, nil, err
 		}
 	}
+	if !s.st.Done && s.st.Phase == phaseTune {
+		if err := s.tune(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
 	if !s.st.Done {
 		if err := s.search(ctx); err != nil {
 			return nil, nil, err
@@ -171,6 +187,9 @@ func Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.Quantizat
 	rep := &Report{Metric: s.st.Metric, Baseline: s.st.Baseline, MaxDrop: s.st.MaxDrop, DefaultDrop: s.st.DefaultDrop,
 		FinalDrop: s.st.CurrentDrop, Final: s.st.CurrentMetric, Met: s.st.Met, Groups: s.st.Reverted,
 		Iterations: s.st.History, Evaluations: s.st.Evaluations, Resumed: resumed, Notes: s.st.Notes}
+	if s.st.Tune != nil {
+		rep.Trials = s.st.Tune.Trials
+	}
 	rep.Reverted = []string{}
 	for _, g := range s.st.Reverted {
 		rep.Reverted = append(rep.Reverted, g...)
@@ -341,7 +360,9 @@ func (s *searcher) start(ctx context.Context) error {
 		st.Done, st.Met = true, true
 		return s.save(ctx)
 	}
+	var current map[string]any // the base parameters the current plan was made with
 	if s.p.ConvertToMixedPreset && s.qp.Preset == quant.Performance && !s.caps.GetIntegerOnly() {
+		current = map[string]any{"preset": quant.Mixed}
 		mixed, err := s.runBase(ctx, map[string]any{"preset": quant.Mixed})
 		if err != nil {
 			return err
@@ -358,19 +379,28 @@ func (s *searcher) start(ctx context.Context) error {
 		}
 	}
 	if s.p.TuneHyperparams && !s.caps.GetIntegerOnly() {
-		if err := s.tune(ctx); err != nil {
-			return err
-		}
-		if s.within(st.CurrentDrop) {
-			st.Done, st.Met = true, true
-			return s.save(ctx)
-		}
+		cur, _ := s.plan(st.Current)
+		return s.startTuning(ctx, cur, baseline.GetPerSample(), current)
 	}
+	return s.prepare(ctx, baseline.GetPerSample(), nil)
+}
+
+// prepare readies the greedy search on the current plan: the ranking
+// subset (known, when it was measured on this plan before) and the
+// ranked candidates.
+func (s *searcher) prepare(ctx context.Context, baseline []float64, known []int64) error {
+	st := s.st
 	st.PrevDrop = st.CurrentDrop
 	cur, _ := s.plan(st.Current)
 	if s.p.RevertOrder == "ranking" {
-		if err := s.rankingSubset(ctx, cur, baseline); err != nil {
-			return err
+		if known != nil {
+			st.RankingSubset = known
+		} else {
+			sub, err := s.hardest(ctx, cur, baseline)
+			if err != nil {
+				return err
+			}
+			st.RankingSubset = sub
 		}
 	}
 	if err := s.rank(ctx, cur, s.candidates(cur)); err != nil {
@@ -403,13 +433,14 @@ func (s *searcher) apply(p *potv1.QuantizationPlan, g group) *potv1.Quantization
 	return revert(p, g)
 }
 
-// rankingSubset picks the samples the quantization hurts most: by
-// per-sample metric difference, ties broken by the cosine distance of the
-// outputs to the float model's, then by index.
-func (s *searcher) rankingSubset(ctx context.Context, p *potv1.QuantizationPlan, baseline *potv1.HostEvaluateResponse) error {
+// hardest picks the samples a plan hurts most (the ranking subset): by
+// per-sample metric difference to the baseline's per-sample values, ties
+// broken by the cosine distance of the outputs to the float model's, then
+// by index.
+func (s *searcher) hardest(ctx context.Context, p *potv1.QuantizationPlan, baseline []float64) ([]int64, error) {
 	r, err := s.evaluate(ctx, p, nil, "cosine")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n := len(r.GetPerSample())
 	size := s.p.RankingSubsetSize
@@ -427,8 +458,8 @@ func (s *searcher) rankingSubset(ctx context.Context, p *potv1.QuantizationPlan,
 			continue // left out of the annotation-free metric
 		}
 		b := 1.0
-		if i < len(baseline.GetPerSample()) && !math.IsNaN(baseline.GetPerSample()[i]) {
-			b = baseline.GetPerSample()[i]
+		if i < len(baseline) && !math.IsNaN(baseline[i]) {
+			b = baseline[i]
 		}
 		d := 0.0
 		if i < len(r.GetDistances()) {
@@ -446,12 +477,12 @@ func (s *searcher) rankingSubset(ctx context.Context, p *potv1.QuantizationPlan,
 		return cs[a].i < cs[b].i
 	})
 	size = min(size, len(cs))
-	s.st.RankingSubset = make([]int64, size)
+	sub := make([]int64, size)
 	for k := 0; k < size; k++ {
-		s.st.RankingSubset[k] = int64(cs[k].i)
+		sub[k] = int64(cs[k].i)
 	}
-	sort.Slice(s.st.RankingSubset, func(a, b int) bool { return s.st.RankingSubset[a] < s.st.RankingSubset[b] })
-	return nil
+	sort.Slice(sub, func(a, b int) bool { return sub[a] < sub[b] })
+	return sub, nil
 }
 
 // rank scores each candidate group by the metric on the ranking subset
@@ -574,33 +605,6 @@ func (s *searcher) search(ctx context.Context) error {
 	st.Met = s.within(st.CurrentDrop)
 	st.Done = true
 	return s.save(ctx)
-}
-
-// tune is a small version of POT's hyperparameter search: activation
-// range estimator presets and the bias correction kind, each evaluated on
-// the full set; the best plan is kept.
-func (s *searcher) tune(ctx context.Context) error {
-	trials := []map[string]any{
-		{"range_estimator": map[string]any{"preset": "quantile"}},
-		{"use_fast_bias": false},
-		{"range_estimator": map[string]any{"preset": "quantile"}, "use_fast_bias": false},
-	}
-	for _, o := range trials {
-		p, err := s.runBase(ctx, o)
-		if err != nil {
-			return err
-		}
-		r, err := s.evaluate(ctx, p, nil, "")
-		if err != nil {
-			return err
-		}
-		b, _ := json.Marshal(o)
-		s.st.Notes = append(s.st.Notes, fmt.Sprintf("tuning %s: drop %.4f", b, s.drop(r.GetValue())))
-		if s.drop(r.GetValue()) < s.st.CurrentDrop {
-			s.setCurrent(p, r.GetValue())
-		}
-	}
-	return nil
 }
 
 // naiveOrder orders the groups without evaluating them: in graph order

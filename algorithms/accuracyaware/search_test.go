@@ -29,6 +29,11 @@ type fakeHost struct {
 	saves        int
 	evaluations  int
 	baseRuns     int
+	// tune, when set, is the metric a plan gains from the base
+	// parameters it was made with (on the full set or the subset); the
+	// fake keeps them in the plan's preset field.
+	tune      func(params map[string]any, subset bool) float64
+	runParams []string
 }
 
 func (f *fakeHost) Graph(context.Context, string) (*potv1.Graph, error) {
@@ -41,7 +46,11 @@ func (f *fakeHost) DataInfo(context.Context) (*potv1.DataInfoResponse, error) {
 
 func (f *fakeHost) RunAlgorithm(_ context.Context, req *potv1.RunAlgorithmRequest) (*potv1.RunResponse, error) {
 	f.baseRuns++
+	f.runParams = append(f.runParams, req.GetParams())
 	p := &potv1.QuantizationPlan{Preset: "performance"}
+	if f.tune != nil {
+		p.Preset = req.GetParams()
+	}
 	for _, l := range f.layers {
 		p.Quantizers = append(p.Quantizers,
 			&potv1.Quantizer{Id: "w:" + l, Weights: true, Consumers: []string{l}},
@@ -65,6 +74,13 @@ func (f *fakeHost) Evaluate(_ context.Context, req *potv1.HostEvaluateRequest) (
 				cost = c
 			}
 			v -= cost
+		}
+		if f.tune != nil {
+			m := map[string]any{}
+			if err := json.Unmarshal([]byte(req.GetPlan().GetPreset()), &m); err != nil {
+				return nil, err
+			}
+			v += f.tune(m, subset)
 		}
 	}
 	n := f.samples

@@ -79,6 +79,8 @@ type quantizeResult struct {
 	// it.
 	Reverted   []string            `json:"reverted,omitempty"`
 	Iterations *[]report.Iteration `json:"iterations,omitempty"` // [] when none
+	// Trials of the hyperparameter search (tune_hyperparams), when it ran.
+	Trials []report.Trial `json:"tune_trials,omitempty"`
 
 	DefaultDrop *float64 `json:"default_drop,omitempty"`
 	FinalDrop   *float64 `json:"final_drop,omitempty"`
@@ -98,6 +100,7 @@ func (r *quantizeResult) liftSearch(s *potv1.SearchResult) {
 	r.Reverted = append([]string{}, s.GetReverted()...)
 	its := report.IterationsOf(s)
 	r.Iterations = &its
+	r.Trials = report.TrialsOf(s)
 }
 
 type metricResult struct {

@@ -204,7 +204,9 @@ func (cfg *Config) parseModel(c *checker, v any) {
 		return
 	}
 	if _, ok := m["cascade"]; ok {
-		c.add("model.cascade", "cascades of models are not supported; give one ONNX model in model.model")
+		c.add("model.cascade", "model cascades are not supported: running one model on another's outputs needs an engine of its own "+
+			"(POT's cascades needed a custom Engine too); quantize each model of the cascade with its own configuration, "+
+			"with calibration data captured at its input (docs/usage.md, \"Model cascades\")")
 	}
 	if v, ok := m["model_name"]; ok {
 		if s, ok := c.str("model.model_name", v); ok {
@@ -220,6 +222,9 @@ func (cfg *Config) parseModel(c *checker, v any) {
 		}
 	}
 	v, ok := m["model"]
+	if _, cascade := m["cascade"]; !ok && cascade {
+		return // the cascade's refusal says what to give instead
+	}
 	if !ok {
 		c.add("model.model", "is required (the path of an ONNX model)")
 		return

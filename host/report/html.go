@@ -214,7 +214,19 @@ that matter wastes levels; per-channel weight ranges are summarized by their sma
 {{end}}</table>
 </section>{{end}}
 
-{{with .R.Trajectory}}<section id="trajectory">
+{{with .R.Trajectory}}{{if .Trials}}<section id="tuning">
+<h2>Hyperparameter search</h2>
+<p class="note">Before reverting layers, the base algorithm ran again with other parameters (tune_hyperparams), each trial
+scored on the ranking subset (the samples the starting plan hurts most). Trial 0 is the starting plan; a trial is kept when
+it lowers the best subset drop so far. The best is measured on the full set and the search goes on from it only if its drop
+there is lower.</p>
+<table>
+<tr><th>trial</th><th>step</th><th>parameters changed</th><th>subset metric</th><th>subset drop</th><th>kept</th><th>full-set drop</th><th>adopted</th></tr>
+{{range .Trials}}<tr><td class="num">{{.Trial}}</td><td>{{.Step}}</td><td><code>{{.Params}}</code></td><td class="num">{{num .Metric}}</td><td class="num">{{num .Drop}}</td><td>{{if .Kept}}yes{{end}}</td><td class="num">{{if .FullMeasured}}{{num .FullDrop}}{{end}}</td><td>{{if .FullMeasured}}{{if .Adopted}}yes{{else}}no{{end}}{{end}}</td></tr>
+{{end}}</table>
+</section>
+
+{{end}}{{end}}{{with .R.Trajectory}}<section id="trajectory">
 <h2>Accuracy-aware trajectory</h2>
 <p class="note">The float model scored {{num .Baseline}}. Default quantization dropped it by {{num .DefaultDrop}};
 each iteration then put the most harmful layers back in float until the drop was within budget. Final drop:

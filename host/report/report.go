@@ -107,6 +107,38 @@ type Trajectory struct {
 	Iterations  []Iteration `json:"iterations"`
 	// MaximalDrop is the accuracy budget, when known.
 	MaximalDrop *float64 `json:"maximal_drop,omitempty"`
+	// Trials of the hyperparameter search before the iterations
+	// (tune_hyperparams), when it ran.
+	Trials []Trial `json:"trials,omitempty"`
+}
+
+// Trial is one trial of an accuracy-aware hyperparameter search
+// (potv1.SearchTrial): the base parameters it changed, its metric and
+// drop on the ranking subset, whether it became the best, and for the
+// winner its full-set figures and whether the search went on from it.
+type Trial struct {
+	Trial        int     `json:"trial"`
+	Step         string  `json:"step"`
+	Params       string  `json:"params"`
+	Metric       float64 `json:"metric"`
+	Drop         float64 `json:"drop"`
+	Kept         bool    `json:"kept"`
+	FullMeasured bool    `json:"full_measured,omitempty"`
+	FullMetric   float64 `json:"full_metric,omitempty"`
+	FullDrop     float64 `json:"full_drop,omitempty"`
+	Adopted      bool    `json:"adopted,omitempty"`
+}
+
+// TrialsOf returns the trials of a search's hyperparameter search; nil
+// when there were none.
+func TrialsOf(s *potv1.SearchResult) []Trial {
+	var out []Trial
+	for _, t := range s.GetTrials() {
+		out = append(out, Trial{Trial: int(t.GetTrial()), Step: t.GetStep(), Params: t.GetParams(), Metric: t.GetMetric(),
+			Drop: t.GetDrop(), Kept: t.GetKept(), FullMeasured: t.GetFullMeasured(), FullMetric: t.GetFullMetric(),
+			FullDrop: t.GetFullDrop(), Adopted: t.GetAdopted()})
+	}
+	return out
 }
 
 // Iteration is one step of an accuracy search (potv1.SearchIteration):
@@ -142,7 +174,7 @@ func TrajectoryOf(s *potv1.SearchResult) *Trajectory {
 	}
 	budget := s.GetMaxDrop()
 	return &Trajectory{Baseline: s.GetBaseline(), DefaultDrop: s.GetDefaultDrop(), FinalDrop: s.GetFinalDrop(),
-		Reverted: nonNil(s.GetReverted()), Iterations: IterationsOf(s), MaximalDrop: &budget}
+		Reverted: nonNil(s.GetReverted()), Iterations: IterationsOf(s), MaximalDrop: &budget, Trials: TrialsOf(s)}
 }
 
 // nonNil keeps an empty list a list in JSON.

@@ -289,3 +289,39 @@ func TestLayers(t *testing.T) {
 		t.Errorf("relu = %+v, want identical outputs (200 dB)", l)
 	}
 }
+
+// TestTrialsTable: a search with tune_hyperparams trials gets a trials
+// table in report.html and its trials in report.json; one without has
+// neither.
+func TestTrialsTable(t *testing.T) {
+	s := &potv1.SearchResult{Baseline: 0.9, MaxDrop: 0.01, DefaultDrop: 0.05, FinalDrop: 0.008,
+		Trials: []*potv1.SearchTrial{{Trial: 0, Step: "reference", Params: "{}", Metric: 0.7, Drop: 0.2, Kept: true},
+			{Trial: 1, Step: "ranges", Params: `{"preset":"mixed"}`, Metric: 0.75, Drop: 0.15, Kept: true, FullMeasured: true,
+				FullMetric: 0.87, FullDrop: 0.03, Adopted: true}}}
+	for _, tc := range []struct {
+		name   string
+		search *potv1.SearchResult
+		want   []string
+	}{
+		{"with trials", s, []string{`<section id="tuning">`, "<code>{&#34;preset&#34;:&#34;mixed&#34;}</code>", "0.1500", "0.0300"}},
+		{"without", &potv1.SearchResult{Baseline: 0.9}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{Kind: "quantize", Model: "m.onnx", Target: "cpu", Created: time.Now(), Trajectory: TrajectoryOf(tc.search)}
+			var buf bytes.Buffer
+			if err := r.HTML(&buf); err != nil {
+				t.Fatal(err)
+			}
+			html := buf.String()
+			for _, w := range tc.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("report.html lacks %q", w)
+				}
+			}
+			b, _ := json.Marshal(r.Trajectory)
+			if got := strings.Contains(string(b), `"trials"`); got != (tc.want != nil) || strings.Contains(html, `id="tuning"`) != (tc.want != nil) {
+				t.Errorf("trials shown: json %v, html %v", got, strings.Contains(html, `id="tuning"`))
+			}
+		})
+	}
+}

@@ -483,7 +483,10 @@ type SearchResult struct {
 	Reverted   []string           `protobuf:"bytes,8,rep,name=reverted,proto3" json:"reverted,omitempty"`
 	Iterations []*SearchIteration `protobuf:"bytes,9,rep,name=iterations,proto3" json:"iterations,omitempty"`
 	// Plans evaluated.
-	Evaluations   int64 `protobuf:"varint,10,opt,name=evaluations,proto3" json:"evaluations,omitempty"`
+	Evaluations int64 `protobuf:"varint,10,opt,name=evaluations,proto3" json:"evaluations,omitempty"`
+	// Trials of the hyperparameter search (tune_hyperparams), in order;
+	// empty when it did not run.
+	Trials        []*SearchTrial `protobuf:"bytes,11,rep,name=trials,proto3" json:"trials,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -588,6 +591,141 @@ func (x *SearchResult) GetEvaluations() int64 {
 	return 0
 }
 
+func (x *SearchResult) GetTrials() []*SearchTrial {
+	if x != nil {
+		return x.Trials
+	}
+	return nil
+}
+
+// SearchTrial is one trial of AccuracyAwareQuantization's hyperparameter
+// search: the base algorithm run with some parameters changed, scored on
+// the ranking subset.
+type SearchTrial struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 is the reference: the plan the search started from, unchanged.
+	Trial int32 `protobuf:"varint,1,opt,name=trial,proto3" json:"trial,omitempty"`
+	// The grid step ("ranges", "bias_correction", or "reference").
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// The base algorithm's parameters the trial changed, as a JSON object.
+	Params string `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	// Metric and drop on the ranking subset.
+	Metric float64 `protobuf:"fixed64,4,opt,name=metric,proto3" json:"metric,omitempty"`
+	Drop   float64 `protobuf:"fixed64,5,opt,name=drop,proto3" json:"drop,omitempty"`
+	// The trial lowered the subset drop below the best before it, and so
+	// became the best.
+	Kept bool `protobuf:"varint,6,opt,name=kept,proto3" json:"kept,omitempty"`
+	// Metric and drop on the full evaluation set, for the winner only
+	// (measured when it is not the reference).
+	FullMeasured bool    `protobuf:"varint,7,opt,name=full_measured,json=fullMeasured,proto3" json:"full_measured,omitempty"`
+	FullMetric   float64 `protobuf:"fixed64,8,opt,name=full_metric,json=fullMetric,proto3" json:"full_metric,omitempty"`
+	FullDrop     float64 `protobuf:"fixed64,9,opt,name=full_drop,json=fullDrop,proto3" json:"full_drop,omitempty"`
+	// The search continued from this trial's plan.
+	Adopted       bool `protobuf:"varint,10,opt,name=adopted,proto3" json:"adopted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchTrial) Reset() {
+	*x = SearchTrial{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchTrial) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchTrial) ProtoMessage() {}
+
+func (x *SearchTrial) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchTrial.ProtoReflect.Descriptor instead.
+func (*SearchTrial) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SearchTrial) GetTrial() int32 {
+	if x != nil {
+		return x.Trial
+	}
+	return 0
+}
+
+func (x *SearchTrial) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *SearchTrial) GetParams() string {
+	if x != nil {
+		return x.Params
+	}
+	return ""
+}
+
+func (x *SearchTrial) GetMetric() float64 {
+	if x != nil {
+		return x.Metric
+	}
+	return 0
+}
+
+func (x *SearchTrial) GetDrop() float64 {
+	if x != nil {
+		return x.Drop
+	}
+	return 0
+}
+
+func (x *SearchTrial) GetKept() bool {
+	if x != nil {
+		return x.Kept
+	}
+	return false
+}
+
+func (x *SearchTrial) GetFullMeasured() bool {
+	if x != nil {
+		return x.FullMeasured
+	}
+	return false
+}
+
+func (x *SearchTrial) GetFullMetric() float64 {
+	if x != nil {
+		return x.FullMetric
+	}
+	return 0
+}
+
+func (x *SearchTrial) GetFullDrop() float64 {
+	if x != nil {
+		return x.FullDrop
+	}
+	return 0
+}
+
+func (x *SearchTrial) GetAdopted() bool {
+	if x != nil {
+		return x.Adopted
+	}
+	return false
+}
+
 // SearchIteration is one step of a search: some nodes reverted and the
 // drop after it.
 type SearchIteration struct {
@@ -606,7 +744,7 @@ type SearchIteration struct {
 
 func (x *SearchIteration) Reset() {
 	*x = SearchIteration{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +756,7 @@ func (x *SearchIteration) String() string {
 func (*SearchIteration) ProtoMessage() {}
 
 func (x *SearchIteration) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +769,7 @@ func (x *SearchIteration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchIteration.ProtoReflect.Descriptor instead.
 func (*SearchIteration) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{6}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SearchIteration) GetIteration() int32 {
@@ -686,7 +824,7 @@ type GraphRequest struct {
 
 func (x *GraphRequest) Reset() {
 	*x = GraphRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -698,7 +836,7 @@ func (x *GraphRequest) String() string {
 func (*GraphRequest) ProtoMessage() {}
 
 func (x *GraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -711,7 +849,7 @@ func (x *GraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphRequest.ProtoReflect.Descriptor instead.
 func (*GraphRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GraphRequest) GetModelId() string {
@@ -751,7 +889,7 @@ type HostEvaluateRequest struct {
 
 func (x *HostEvaluateRequest) Reset() {
 	*x = HostEvaluateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +901,7 @@ func (x *HostEvaluateRequest) String() string {
 func (*HostEvaluateRequest) ProtoMessage() {}
 
 func (x *HostEvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +914,7 @@ func (x *HostEvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEvaluateRequest.ProtoReflect.Descriptor instead.
 func (*HostEvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HostEvaluateRequest) GetModelId() string {
@@ -844,7 +982,7 @@ type HostEvaluateResponse struct {
 
 func (x *HostEvaluateResponse) Reset() {
 	*x = HostEvaluateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +994,7 @@ func (x *HostEvaluateResponse) String() string {
 func (*HostEvaluateResponse) ProtoMessage() {}
 
 func (x *HostEvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +1007,7 @@ func (x *HostEvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEvaluateResponse.ProtoReflect.Descriptor instead.
 func (*HostEvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HostEvaluateResponse) GetMetric() string {
@@ -918,7 +1056,7 @@ type SaveStateRequest struct {
 
 func (x *SaveStateRequest) Reset() {
 	*x = SaveStateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -930,7 +1068,7 @@ func (x *SaveStateRequest) String() string {
 func (*SaveStateRequest) ProtoMessage() {}
 
 func (x *SaveStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -943,7 +1081,7 @@ func (x *SaveStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveStateRequest.ProtoReflect.Descriptor instead.
 func (*SaveStateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SaveStateRequest) GetKey() string {
@@ -968,7 +1106,7 @@ type SaveStateResponse struct {
 
 func (x *SaveStateResponse) Reset() {
 	*x = SaveStateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1118,7 @@ func (x *SaveStateResponse) String() string {
 func (*SaveStateResponse) ProtoMessage() {}
 
 func (x *SaveStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1131,7 @@ func (x *SaveStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveStateResponse.ProtoReflect.Descriptor instead.
 func (*SaveStateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{12}
 }
 
 type LoadStateRequest struct {
@@ -1005,7 +1143,7 @@ type LoadStateRequest struct {
 
 func (x *LoadStateRequest) Reset() {
 	*x = LoadStateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1017,7 +1155,7 @@ func (x *LoadStateRequest) String() string {
 func (*LoadStateRequest) ProtoMessage() {}
 
 func (x *LoadStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1168,7 @@ func (x *LoadStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadStateRequest.ProtoReflect.Descriptor instead.
 func (*LoadStateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{12}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LoadStateRequest) GetKey() string {
@@ -1051,7 +1189,7 @@ type LoadStateResponse struct {
 
 func (x *LoadStateResponse) Reset() {
 	*x = LoadStateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1201,7 @@ func (x *LoadStateResponse) String() string {
 func (*LoadStateResponse) ProtoMessage() {}
 
 func (x *LoadStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1214,7 @@ func (x *LoadStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadStateResponse.ProtoReflect.Descriptor instead.
 func (*LoadStateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{13}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LoadStateResponse) GetState() []byte {
@@ -1107,7 +1245,7 @@ type RunAlgorithmRequest struct {
 
 func (x *RunAlgorithmRequest) Reset() {
 	*x = RunAlgorithmRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1257,7 @@ func (x *RunAlgorithmRequest) String() string {
 func (*RunAlgorithmRequest) ProtoMessage() {}
 
 func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1270,7 @@ func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunAlgorithmRequest.ProtoReflect.Descriptor instead.
 func (*RunAlgorithmRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{14}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RunAlgorithmRequest) GetName() string {
@@ -1175,7 +1313,7 @@ type ProgressRequest struct {
 
 func (x *ProgressRequest) Reset() {
 	*x = ProgressRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1325,7 @@ func (x *ProgressRequest) String() string {
 func (*ProgressRequest) ProtoMessage() {}
 
 func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1338,7 @@ func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressRequest.ProtoReflect.Descriptor instead.
 func (*ProgressRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{15}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ProgressRequest) GetStage() string {
@@ -1239,7 +1377,7 @@ type ProgressResponse struct {
 
 func (x *ProgressResponse) Reset() {
 	*x = ProgressResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1389,7 @@ func (x *ProgressResponse) String() string {
 func (*ProgressResponse) ProtoMessage() {}
 
 func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1402,7 @@ func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressResponse.ProtoReflect.Descriptor instead.
 func (*ProgressResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{16}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{17}
 }
 
 type DataInfoRequest struct {
@@ -1275,7 +1413,7 @@ type DataInfoRequest struct {
 
 func (x *DataInfoRequest) Reset() {
 	*x = DataInfoRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1287,7 +1425,7 @@ func (x *DataInfoRequest) String() string {
 func (*DataInfoRequest) ProtoMessage() {}
 
 func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1300,7 +1438,7 @@ func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoRequest.ProtoReflect.Descriptor instead.
 func (*DataInfoRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{17}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{18}
 }
 
 type DataInfoResponse struct {
@@ -1316,7 +1454,7 @@ type DataInfoResponse struct {
 
 func (x *DataInfoResponse) Reset() {
 	*x = DataInfoResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1328,7 +1466,7 @@ func (x *DataInfoResponse) String() string {
 func (*DataInfoResponse) ProtoMessage() {}
 
 func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1341,7 +1479,7 @@ func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoResponse.ProtoReflect.Descriptor instead.
 func (*DataInfoResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{18}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DataInfoResponse) GetCalibrationSamples() int64 {
@@ -1410,7 +1548,7 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\vRunResponse\x12,\n" +
 	"\x04plan\x18\x01 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12\x16\n" +
 	"\x06report\x18\x02 \x01(\tR\x06report\x12,\n" +
-	"\x06search\x18\x03 \x01(\v2\x14.pot.v1.SearchResultR\x06search\"\xcb\x02\n" +
+	"\x06search\x18\x03 \x01(\v2\x14.pot.v1.SearchResultR\x06search\"\xf8\x02\n" +
 	"\fSearchResult\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x1a\n" +
 	"\bbaseline\x18\x02 \x01(\x01R\bbaseline\x12\x19\n" +
@@ -1425,7 +1563,21 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"iterations\x18\t \x03(\v2\x17.pot.v1.SearchIterationR\n" +
 	"iterations\x12 \n" +
 	"\vevaluations\x18\n" +
-	" \x01(\x03R\vevaluations\"\xaf\x01\n" +
+	" \x01(\x03R\vevaluations\x12+\n" +
+	"\x06trials\x18\v \x03(\v2\x13.pot.v1.SearchTrialR\x06trials\"\x8c\x02\n" +
+	"\vSearchTrial\x12\x14\n" +
+	"\x05trial\x18\x01 \x01(\x05R\x05trial\x12\x12\n" +
+	"\x04step\x18\x02 \x01(\tR\x04step\x12\x16\n" +
+	"\x06params\x18\x03 \x01(\tR\x06params\x12\x16\n" +
+	"\x06metric\x18\x04 \x01(\x01R\x06metric\x12\x12\n" +
+	"\x04drop\x18\x05 \x01(\x01R\x04drop\x12\x12\n" +
+	"\x04kept\x18\x06 \x01(\bR\x04kept\x12#\n" +
+	"\rfull_measured\x18\a \x01(\bR\ffullMeasured\x12\x1f\n" +
+	"\vfull_metric\x18\b \x01(\x01R\n" +
+	"fullMetric\x12\x1b\n" +
+	"\tfull_drop\x18\t \x01(\x01R\bfullDrop\x12\x18\n" +
+	"\aadopted\x18\n" +
+	" \x01(\bR\aadopted\"\xaf\x01\n" +
 	"\x0fSearchIteration\x12\x1c\n" +
 	"\titeration\x18\x01 \x01(\x05R\titeration\x12\x1a\n" +
 	"\breverted\x18\x02 \x03(\tR\breverted\x12\x12\n" +
@@ -1512,7 +1664,7 @@ func file_pot_v1_algorithm_proto_rawDescGZIP() []byte {
 }
 
 var file_pot_v1_algorithm_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_pot_v1_algorithm_proto_goTypes = []any{
 	(DataSet)(0),                     // 0: pot.v1.DataSet
 	(*AlgorithmDescribeRequest)(nil), // 1: pot.v1.AlgorithmDescribeRequest
@@ -1521,73 +1673,75 @@ var file_pot_v1_algorithm_proto_goTypes = []any{
 	(*RunRequest)(nil),               // 4: pot.v1.RunRequest
 	(*RunResponse)(nil),              // 5: pot.v1.RunResponse
 	(*SearchResult)(nil),             // 6: pot.v1.SearchResult
-	(*SearchIteration)(nil),          // 7: pot.v1.SearchIteration
-	(*GraphRequest)(nil),             // 8: pot.v1.GraphRequest
-	(*HostEvaluateRequest)(nil),      // 9: pot.v1.HostEvaluateRequest
-	(*HostEvaluateResponse)(nil),     // 10: pot.v1.HostEvaluateResponse
-	(*SaveStateRequest)(nil),         // 11: pot.v1.SaveStateRequest
-	(*SaveStateResponse)(nil),        // 12: pot.v1.SaveStateResponse
-	(*LoadStateRequest)(nil),         // 13: pot.v1.LoadStateRequest
-	(*LoadStateResponse)(nil),        // 14: pot.v1.LoadStateResponse
-	(*RunAlgorithmRequest)(nil),      // 15: pot.v1.RunAlgorithmRequest
-	(*ProgressRequest)(nil),          // 16: pot.v1.ProgressRequest
-	(*ProgressResponse)(nil),         // 17: pot.v1.ProgressResponse
-	(*DataInfoRequest)(nil),          // 18: pot.v1.DataInfoRequest
-	(*DataInfoResponse)(nil),         // 19: pot.v1.DataInfoResponse
-	(*QuantizationPlan)(nil),         // 20: pot.v1.QuantizationPlan
-	(*TargetDescription)(nil),        // 21: pot.v1.TargetDescription
-	(*ValueInfo)(nil),                // 22: pot.v1.ValueInfo
-	(*ModelChunk)(nil),               // 23: pot.v1.ModelChunk
-	(*UnloadModelRequest)(nil),       // 24: pot.v1.UnloadModelRequest
-	(*InferRequest)(nil),             // 25: pot.v1.InferRequest
-	(*StatisticsRequest)(nil),        // 26: pot.v1.StatisticsRequest
-	(*LoadModelResponse)(nil),        // 27: pot.v1.LoadModelResponse
-	(*UnloadModelResponse)(nil),      // 28: pot.v1.UnloadModelResponse
-	(*InferResponse)(nil),            // 29: pot.v1.InferResponse
-	(*StatisticsResponse)(nil),       // 30: pot.v1.StatisticsResponse
+	(*SearchTrial)(nil),              // 7: pot.v1.SearchTrial
+	(*SearchIteration)(nil),          // 8: pot.v1.SearchIteration
+	(*GraphRequest)(nil),             // 9: pot.v1.GraphRequest
+	(*HostEvaluateRequest)(nil),      // 10: pot.v1.HostEvaluateRequest
+	(*HostEvaluateResponse)(nil),     // 11: pot.v1.HostEvaluateResponse
+	(*SaveStateRequest)(nil),         // 12: pot.v1.SaveStateRequest
+	(*SaveStateResponse)(nil),        // 13: pot.v1.SaveStateResponse
+	(*LoadStateRequest)(nil),         // 14: pot.v1.LoadStateRequest
+	(*LoadStateResponse)(nil),        // 15: pot.v1.LoadStateResponse
+	(*RunAlgorithmRequest)(nil),      // 16: pot.v1.RunAlgorithmRequest
+	(*ProgressRequest)(nil),          // 17: pot.v1.ProgressRequest
+	(*ProgressResponse)(nil),         // 18: pot.v1.ProgressResponse
+	(*DataInfoRequest)(nil),          // 19: pot.v1.DataInfoRequest
+	(*DataInfoResponse)(nil),         // 20: pot.v1.DataInfoResponse
+	(*QuantizationPlan)(nil),         // 21: pot.v1.QuantizationPlan
+	(*TargetDescription)(nil),        // 22: pot.v1.TargetDescription
+	(*ValueInfo)(nil),                // 23: pot.v1.ValueInfo
+	(*ModelChunk)(nil),               // 24: pot.v1.ModelChunk
+	(*UnloadModelRequest)(nil),       // 25: pot.v1.UnloadModelRequest
+	(*InferRequest)(nil),             // 26: pot.v1.InferRequest
+	(*StatisticsRequest)(nil),        // 27: pot.v1.StatisticsRequest
+	(*LoadModelResponse)(nil),        // 28: pot.v1.LoadModelResponse
+	(*UnloadModelResponse)(nil),      // 29: pot.v1.UnloadModelResponse
+	(*InferResponse)(nil),            // 30: pot.v1.InferResponse
+	(*StatisticsResponse)(nil),       // 31: pot.v1.StatisticsResponse
 }
 var file_pot_v1_algorithm_proto_depIdxs = []int32{
 	3,  // 0: pot.v1.AlgorithmDescription.capabilities:type_name -> pot.v1.AlgorithmCapabilities
-	20, // 1: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
-	21, // 2: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
-	20, // 3: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
+	21, // 1: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
+	22, // 2: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
+	21, // 3: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
 	6,  // 4: pot.v1.RunResponse.search:type_name -> pot.v1.SearchResult
-	7,  // 5: pot.v1.SearchResult.iterations:type_name -> pot.v1.SearchIteration
-	20, // 6: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
-	0,  // 7: pot.v1.HostEvaluateRequest.data_set:type_name -> pot.v1.DataSet
-	20, // 8: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
-	22, // 9: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
-	1,  // 10: pot.v1.Algorithm.Describe:input_type -> pot.v1.AlgorithmDescribeRequest
-	4,  // 11: pot.v1.Algorithm.Run:input_type -> pot.v1.RunRequest
-	8,  // 12: pot.v1.Host.Graph:input_type -> pot.v1.GraphRequest
-	23, // 13: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
-	24, // 14: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
-	25, // 15: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
-	26, // 16: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
-	9,  // 17: pot.v1.Host.Evaluate:input_type -> pot.v1.HostEvaluateRequest
-	15, // 18: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
-	16, // 19: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
-	18, // 20: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
-	11, // 21: pot.v1.Host.SaveState:input_type -> pot.v1.SaveStateRequest
-	13, // 22: pot.v1.Host.LoadState:input_type -> pot.v1.LoadStateRequest
-	2,  // 23: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
-	5,  // 24: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
-	23, // 25: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
-	27, // 26: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
-	28, // 27: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
-	29, // 28: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
-	30, // 29: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
-	10, // 30: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
-	5,  // 31: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
-	17, // 32: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
-	19, // 33: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
-	12, // 34: pot.v1.Host.SaveState:output_type -> pot.v1.SaveStateResponse
-	14, // 35: pot.v1.Host.LoadState:output_type -> pot.v1.LoadStateResponse
-	23, // [23:36] is the sub-list for method output_type
-	10, // [10:23] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	8,  // 5: pot.v1.SearchResult.iterations:type_name -> pot.v1.SearchIteration
+	7,  // 6: pot.v1.SearchResult.trials:type_name -> pot.v1.SearchTrial
+	21, // 7: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
+	0,  // 8: pot.v1.HostEvaluateRequest.data_set:type_name -> pot.v1.DataSet
+	21, // 9: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
+	23, // 10: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
+	1,  // 11: pot.v1.Algorithm.Describe:input_type -> pot.v1.AlgorithmDescribeRequest
+	4,  // 12: pot.v1.Algorithm.Run:input_type -> pot.v1.RunRequest
+	9,  // 13: pot.v1.Host.Graph:input_type -> pot.v1.GraphRequest
+	24, // 14: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
+	25, // 15: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
+	26, // 16: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
+	27, // 17: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
+	10, // 18: pot.v1.Host.Evaluate:input_type -> pot.v1.HostEvaluateRequest
+	16, // 19: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
+	17, // 20: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
+	19, // 21: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
+	12, // 22: pot.v1.Host.SaveState:input_type -> pot.v1.SaveStateRequest
+	14, // 23: pot.v1.Host.LoadState:input_type -> pot.v1.LoadStateRequest
+	2,  // 24: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
+	5,  // 25: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
+	24, // 26: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
+	28, // 27: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
+	29, // 28: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
+	30, // 29: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
+	31, // 30: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
+	11, // 31: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
+	5,  // 32: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
+	18, // 33: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
+	20, // 34: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
+	13, // 35: pot.v1.Host.SaveState:output_type -> pot.v1.SaveStateResponse
+	15, // 36: pot.v1.Host.LoadState:output_type -> pot.v1.LoadStateResponse
+	24, // [24:37] is the sub-list for method output_type
+	11, // [11:24] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_pot_v1_algorithm_proto_init() }
@@ -1603,7 +1757,7 @@ func file_pot_v1_algorithm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pot_v1_algorithm_proto_rawDesc), len(file_pot_v1_algorithm_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
