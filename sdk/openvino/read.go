@@ -161,14 +161,20 @@ type reader struct {
 // (an edge to a missing port, a cycle, weights outside the .bin) makes it
 // fail with an error that says what and where. It never panics.
 func ToGraph(net *Net, bin []byte) (g *potv1.Graph, err error) {
-	if net == nil {
-		return nil, fmt.Errorf("IR: nil net")
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			g, err = nil, fmt.Errorf("IR: internal error reading the model: %v", p)
 		}
 	}()
+	return toGraph(net, bin)
+}
+
+// toGraph is ToGraph without the recover (the fuzz target calls it, so
+// that a panic is found rather than hidden).
+func toGraph(net *Net, bin []byte) (*potv1.Graph, error) {
+	if net == nil {
+		return nil, fmt.Errorf("IR: nil net")
+	}
 	r := &reader{
 		net: net, bin: bin,
 		byID:     map[int]*Layer{},
