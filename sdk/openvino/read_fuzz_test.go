@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
@@ -142,4 +143,26 @@ func seedBin() []byte {
 	b := make([]byte, 40)
 	binary.LittleEndian.PutUint32(b[20:], math.Float32bits(4))
 	return b
+}
+
+// TestOpenVINOIRs reads the OpenVINO repository's test IRs of
+// testdata/openvino (see its README).
+func TestOpenVINOIRs(t *testing.T) {
+	cases := map[string]string{
+		"add_abc.xml":  "Add,Add",
+		"shape_of.xml": "Relu,Shape,Reshape",
+	}
+	for file, want := range cases {
+		g, err := ReadGraph(filepath.Join("testdata", "openvino", file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		var ops []string
+		for _, n := range g.Nodes {
+			ops = append(ops, n.OpType)
+		}
+		if got := strings.Join(ops, ","); got != want {
+			t.Errorf("%s: nodes %s, want %s", file, got, want)
+		}
+	}
 }

@@ -52,6 +52,7 @@ func init() {
 		"Minimum":            binary("Min"),
 		"SquaredDifference":  binary("SquaredDifference"),
 		"ReLU":               unary("Relu"),
+		"Relu":               unary("Relu"), // the type OpenVINO writes
 		"Sigmoid":            unary("Sigmoid"),
 		"Tanh":               unary("Tanh"),
 		"Exp":                unary("Exp"),
