@@ -10,6 +10,7 @@ import (
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/onnx"
+	"github.com/potgo/pot/sdk/openvino"
 	"github.com/potgo/pot/sdk/opset"
 )
 
@@ -37,7 +38,14 @@ func (g *globals) importModel(path string) (*onnxpb.ModelProto, *potv1.Graph, er
 // importModelFiles is importModel that also tells the files the model
 // was read from.
 func (g *globals) importModelFiles(path string) (*onnxpb.ModelProto, *potv1.Graph, onnx.ModelFiles, error) {
-	m, graph, files, rep, err := readModel(path, workOpset)
+	return g.importModelWeights(path, "")
+}
+
+// importModelWeights is importModelFiles for a model whose weights may be
+// in a file of their own (an OpenVINO IR's .bin; empty for the one
+// beside the .xml).
+func (g *globals) importModelWeights(path, weights string) (*onnxpb.ModelProto, *potv1.Graph, onnx.ModelFiles, error) {
+	m, graph, files, rep, err := readModelWeights(path, weights, workOpset)
 	if err != nil {
 		return nil, nil, files, err
 	}
@@ -55,8 +63,22 @@ func (g *globals) importModelFiles(path string) (*onnxpb.ModelProto, *potv1.Grap
 // opset `to` when it is older (rep is then the upgrade's report). files
 // are the files it was read from.
 func readModel(path string, to int64) (m *onnxpb.ModelProto, g *potv1.Graph, files onnx.ModelFiles, rep *opset.Report, err error) {
+	return readModelWeights(path, "", to)
+}
+
+// readModelWeights is readModel for a model that may be an OpenVINO IR
+// (path ends in .xml): its weights are read from weights, or from the
+// .bin beside the .xml when weights is empty. An IR maps to a graph of
+// ONNX opset-13 operators; m is then the ONNX model of that graph, the
+// base the QDQ export writes over.
+func readModelWeights(path, weights string, to int64) (m *onnxpb.ModelProto, g *potv1.Graph, files onnx.ModelFiles, rep *opset.Report, err error) {
 	if path == "" {
 		return nil, nil, files, nil, fmt.Errorf("no model given (--model)")
+	}
+	if openvino.IsIR(path) {
+		files = onnx.ModelFiles{Model: path}
+		m, g, err = ReadIR(path, weights)
+		return m, g, files, nil, err
 	}
 	m, files, err = onnx.ReadModel(path)
 	if err != nil {
@@ -74,6 +96,22 @@ func readModel(path string, to int64) (m *onnxpb.ModelProto, g *potv1.Graph, fil
 		}
 	}
 	return m, g, files, rep, nil
+}
+
+// ReadIR reads an OpenVINO IR (model.xml, and weights or the .bin beside
+// it when weights is empty) as a pot graph and the ONNX model of that
+// graph: what pot convert needs to turn an IR into ONNX
+// (onnx.WriteFile of the model).
+func ReadIR(xmlPath, weights string) (*onnxpb.ModelProto, *potv1.Graph, error) {
+	g, err := openvino.ReadFiles(xmlPath, weights)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := onnx.FromGraph(g, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", xmlPath, err)
+	}
+	return m, g, nil
 }
 
 // openData opens a data set for a model with these inputs (the one input

@@ -74,7 +74,7 @@ func (r *run) planInputs() (*quantizePlan, error) {
 	if qp.hw, err = r.hardwareConfig(); err != nil {
 		return nil, err
 	}
-	base, graph, inFiles, err := r.g.importModelFiles(cfg.Model.Path)
+	base, graph, inFiles, err := r.g.importModelWeights(cfg.Model.Path, cfg.Model.Weights)
 	if err != nil {
 		return nil, err
 	}

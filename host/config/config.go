@@ -35,8 +35,12 @@ type Model struct {
 	// Name is model_name: the name of the results folder and the output
 	// file. Default: the model file's name without extension.
 	Name string
-	// Path is the ONNX model, resolved.
+	// Path is the model, resolved: an ONNX model (.onnx) or an OpenVINO
+	// IR's model.xml.
 	Path string
+	// Weights is an IR's weights file (model.weights), resolved; empty
+	// for the .bin beside the .xml.
+	Weights string
 }
 
 // RemoteTLS is the host's side of mutual TLS with served targets: the CA
@@ -216,17 +220,16 @@ func (cfg *Config) parseModel(c *checker, v any) {
 			cfg.Model.Name = s
 		}
 	}
+	weights := ""
 	if v, ok := m["weights"]; ok {
-		if _, ok := c.str("model.weights", v); ok {
-			cfg.Warnings = append(cfg.Warnings, "model.weights is ignored: ONNX models hold their weights")
-		}
+		weights, _ = c.str("model.weights", v)
 	}
 	v, ok := m["model"]
 	if _, cascade := m["cascade"]; !ok && cascade {
 		return // the cascade's refusal says what to give instead
 	}
 	if !ok {
-		c.add("model.model", "is required (the path of an ONNX model)")
+		c.add("model.model", "is required (the path of an ONNX model or an OpenVINO IR's model.xml)")
 		return
 	}
 	s, ok := c.str("model.model", v)
@@ -234,9 +237,17 @@ func (cfg *Config) parseModel(c *checker, v any) {
 		return
 	}
 	switch strings.ToLower(filepath.Ext(s)) {
-	case ".xml", ".bin":
-		c.add("model.model", "%s is an OpenVINO IR file; pot reads ONNX models (.onnx)", s)
+	case ".bin":
+		c.add("model.model", "%s is an OpenVINO IR weights file; give the IR's model.xml in model.model and the .bin in model.weights", s)
 		return
+	case ".xml":
+		if weights != "" {
+			cfg.Model.Weights = cfg.Resolve(weights)
+		}
+	default:
+		if weights != "" {
+			cfg.Warnings = append(cfg.Warnings, "model.weights is ignored: ONNX models hold their weights")
+		}
 	}
 	if s == "" {
 		c.add("model.model", "is empty")

@@ -40,6 +40,20 @@ const potConfig = `/* A POT configuration, as POT users write them. */
   }
 }`
 
+// TestParseIRModel checks an OpenVINO IR in model.model with its
+// weights in model.weights.
+func TestParseIRModel(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := Parse([]byte(`{"model": {"model": "m.xml", "weights": "w/m.bin"}, "engine": {"data_source": "d"},
+		"compression": {"algorithms": [{"name": "DefaultQuantization"}]}}`), "pot.json", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Model.Path != filepath.Join(dir, "m.xml") || cfg.Model.Weights != filepath.Join(dir, "w", "m.bin") || len(cfg.Warnings) != 0 {
+		t.Errorf("model %+v, warnings %q", cfg.Model, cfg.Warnings)
+	}
+}
+
 func TestParsePOTConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := Parse([]byte(potConfig), "pot.json", dir)
@@ -107,11 +121,11 @@ func TestParseProblems(t *testing.T) {
 			"engine.data_source: is an array, want a string",
 		}},
 		{"bad values", `{
-			"model": {"model": "m.xml"},
+			"model": {"model": "m.bin"},
 			"engine": {"type": "simplifed", "data_source": "d"},
 			"compression": {"target_device": "CPX", "model_type": "transfomer", "algorithms": []}
 		}`, []string{
-			"model.model: m.xml is an OpenVINO IR file",
+			"model.model: m.bin is an OpenVINO IR weights file",
 			`compression.target_device: "CPX" is not a device`,
 			`compression.model_type: "transfomer" is not one of None, transformer; did you mean "transformer"?`,
 			"compression.algorithms: is empty",

@@ -81,7 +81,7 @@ func Check(n *Net, bin []byte) error {
 			shape, err := ParseShape(s)
 			if err != nil {
 				bad("Parameter %q: %v", l.Name, err)
-			} else if !sameDims(shape, l.Output[0].Dims) {
+			} else if !samePortDims(shape, l.Output[0].Dims) {
 				bad("Parameter %q: shape %q, port dims %v", l.Name, s, l.Output[0].Dims)
 			}
 		case "Result":
@@ -149,7 +149,7 @@ func checkConst(l *Layer, bin []byte) []error {
 		bad("%v", err)
 		return errs
 	}
-	if !sameDims(shape, l.Output[0].Dims) {
+	if !samePortDims(shape, l.Output[0].Dims) {
 		bad("shape %q, port dims %v", s, l.Output[0].Dims)
 	}
 	elems := int64(1)
@@ -177,7 +177,7 @@ func checkConst(l *Layer, bin []byte) []error {
 	return errs
 }
 
-func sameDims(shape []int64, dims []string) bool {
+func samePortDims(shape []int64, dims []string) bool {
 	if len(shape) != len(dims) {
 		return false
 	}

@@ -43,7 +43,7 @@ func init() {
 	for onnx := range unary {
 		ops[onnx] = (*writer).unaryOp
 	}
-	for onnx := range binary {
+	for onnx := range binaryOps {
 		ops[onnx] = (*writer).binaryOp
 	}
 }
@@ -58,9 +58,9 @@ var unary = map[string][2]string{
 	"Cos": {"Cos", "opset1"},
 }
 
-// binary maps broadcasting ONNX operations to OpenVINO's (type, version);
+// binaryOps maps broadcasting ONNX operations to OpenVINO's (type, version);
 // all take auto_broadcast="numpy".
-var binary = map[string][2]string{
+var binaryOps = map[string][2]string{
 	"Add": {"Add", "opset1"}, "Sub": {"Subtract", "opset1"}, "Mul": {"Multiply", "opset1"},
 	"Div": {"Divide", "opset1"}, "Pow": {"Power", "opset1"}, "Max": {"Maximum", "opset1"},
 	"Min": {"Minimum", "opset1"}, "Equal": {"Equal", "opset1"}, "Less": {"Less", "opset1"},
@@ -168,7 +168,7 @@ func (w *writer) binaryOp(n *potv1.Node) error {
 		return err
 	}
 	a, b := ins[0], ins[1]
-	t := binary[n.GetOpType()]
+	t := binaryOps[n.GetOpType()]
 	out := &val{dims: broadcast(a.dims, b.dims), dt: a.dt}
 	attrs := [][2]string{numpy}
 	switch n.GetOpType() {
@@ -207,7 +207,8 @@ func intOp(op string) func(x, y int64) (int64, bool) {
 	return func(int64, int64) (int64, bool) { return 0, false }
 }
 
-func autoPad(n *potv1.Node) string {
+// onnxAutoPad maps ONNX auto_pad to OpenVINO's spelling.
+func onnxAutoPad(n *potv1.Node) string {
 	switch s := graph.AttrString(n, "auto_pad", "NOTSET"); s {
 	case "SAME_UPPER":
 		return "same_upper"
@@ -270,7 +271,7 @@ func (w *writer) conv(n *potv1.Node) error {
 	group := graph.AttrInt(n, "group", 1)
 	out := &val{dims: append([]int64{x.dims[0], wv.dims[0]}, sp...), dt: x.dt}
 	attrs := [][2]string{{"strides", joinInts(strides)}, {"dilations", joinInts(dil)}, {"pads_begin", joinInts(pb)},
-		{"pads_end", joinInts(pe)}, {"auto_pad", autoPad(n)}}
+		{"pads_end", joinInts(pe)}, {"auto_pad", onnxAutoPad(n)}}
 	typ := "Convolution"
 	var weights *val
 	if group == 1 {
@@ -461,19 +462,19 @@ func (w *writer) pool(n *potv1.Node) error {
 		attrs = append(attrs, [2]string{"pads_begin", joinInts(pb)}, [2]string{"pads_end", joinInts(pe)},
 			[2]string{"kernel", joinInts(kernel)},
 			[2]string{"exclude-pad", strconv.FormatBool(graph.AttrInt(n, "count_include_pad", 0) == 0)},
-			[2]string{"rounding_type", roundingType(ceil)}, [2]string{"auto_pad", autoPad(n)})
+			[2]string{"rounding_type", roundingType(ceil)}, [2]string{"auto_pad", onnxAutoPad(n)})
 		return w.final(n, "AvgPool", "opset1", attrs, []*val{x}, out)
 	}
 	if slices.Equal(dil, ones(len(kernel))) {
 		attrs = append(attrs, [2]string{"pads_begin", joinInts(pb)}, [2]string{"pads_end", joinInts(pe)},
-			[2]string{"kernel", joinInts(kernel)}, [2]string{"rounding_type", roundingType(ceil)}, [2]string{"auto_pad", autoPad(n)})
+			[2]string{"kernel", joinInts(kernel)}, [2]string{"rounding_type", roundingType(ceil)}, [2]string{"auto_pad", onnxAutoPad(n)})
 		return w.final(n, "MaxPool", "opset1", attrs, []*val{x}, out)
 	}
 	// MaxPool-8 takes dilations; its second output (the indices) is left
 	// unconnected.
 	attrs = append(attrs, [2]string{"dilations", joinInts(dil)}, [2]string{"pads_begin", joinInts(pb)},
 		[2]string{"pads_end", joinInts(pe)}, [2]string{"kernel", joinInts(kernel)},
-		[2]string{"rounding_type", roundingType(ceil)}, [2]string{"auto_pad", autoPad(n)},
+		[2]string{"rounding_type", roundingType(ceil)}, [2]string{"auto_pad", onnxAutoPad(n)},
 		[2]string{"index_element_type", "i64"}, [2]string{"axis", "0"})
 	_, err = w.emit(n.GetName(), "MaxPool", "opset8", attrs, []*val{x},
 		[]*val{out, {dims: out.dims, dt: potv1.DataType_DATA_TYPE_INT64}}, []string{n.GetOutputs()[0], ""})
