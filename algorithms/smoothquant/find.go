@@ -158,7 +158,7 @@ func asLayer(x *graph.Index, n *potv1.Node) (l layer, channelLast bool, channels
 		}
 		for _, k := range d[2:] {
 			if k != 1 {
-				return l, false, 0, fmt.Sprintf("Conv kernel %v is not 1×1: padding would break the exactness of the smoothing", d[2:])
+				return l, false, 0, fmt.Sprintf("Conv kernel %v is not 1×1: SmoothQuant smooths linear layers (MatMul, Gemm, 1×1 Conv)", d[2:])
 			}
 		}
 		l.weight, l.inAxis = scaled{tensor: in[1], axis: 1}, 1
