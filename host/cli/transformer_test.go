@@ -369,7 +369,7 @@ func TestModelTypeFlag(t *testing.T) {
 // test images: SmoothQuant must smooth the seven LayerNorm-fed layers,
 // report them, and stay within 0.5 point (5 images) of
 // DefaultQuantization alone. On all 10 000 test images the two differ by
-// less than 0.1 point (docs/algorithms.md): this small ViT has few
+// less than 0.1 point at α 0.5 (docs/usage.md): this small ViT has few
 // activation outliers.
 func TestQuantizeTransformerSmoothQuant(t *testing.T) {
 	if testing.Short() {
