@@ -74,6 +74,9 @@ type quantizeResult struct {
 	Metric     *metricResult   `json:"metric,omitempty"`
 	Report     string          `json:"report,omitempty"`
 	Reports    json.RawMessage `json:"reports,omitempty"`
+	// ChainReports are every algorithm's report when a chain of several
+	// ran (Reports is the last's).
+	ChainReports []report.ChainReport `json:"chain_reports,omitempty"`
 	// The accuracy search, when the algorithm ran one: the layers
 	// returned to float in order, and each iteration with the drop after
 	// it.

@@ -11,6 +11,7 @@ import (
 	"github.com/potgo/pot/host/metrics"
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/host/pluginmgr"
+	"github.com/potgo/pot/host/report"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/schema"
 )
@@ -106,6 +107,11 @@ func newQuantizeResult(output, target, algorithm string, plan *potv1.Quantizatio
 		Quantizers: len(plan.GetQuantizers())}
 	if len(reports) > 0 {
 		res.Reports = reports[len(reports)-1].Report
+		if len(reports) > 1 {
+			for _, r := range reports {
+				res.ChainReports = append(res.ChainReports, report.ChainReport{Algorithm: r.Name, Report: r.Report})
+			}
+		}
 		res.liftSearch(reports[len(reports)-1].Search)
 	}
 	return res

@@ -140,6 +140,11 @@ func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.G
 	}
 	if len(steps) > 0 {
 		rep.AlgorithmReport = steps[len(steps)-1].Report
+		if len(steps) > 1 {
+			for _, st := range steps {
+				rep.ChainReports = append(rep.ChainReports, report.ChainReport{Algorithm: st.Name, Report: st.Report})
+			}
+		}
 		for _, st := range steps {
 			if t := report.TrajectoryOf(st.Search); t != nil {
 				rep.Trajectory = t

@@ -362,3 +362,112 @@ func TestModelTypeFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeTransformerSmoothQuant quantizes vit_fmnist in transformer
+// mode with DefaultQuantization and with SmoothQuant (which smooths,
+// then runs DefaultQuantization), and evaluates both on the first 1000
+// test images: SmoothQuant must smooth the seven LayerNorm-fed layers,
+// report them, and stay within 0.5 point (5 images) of
+// DefaultQuantization alone. On all 10 000 test images the two differ by
+// less than 0.1 point at α 0.5 (docs/usage.md): this small ViT has few
+// activation outliers.
+func TestQuantizeTransformerSmoothQuant(t *testing.T) {
+	if testing.Short() {
+		t.Skip("quantizes a transformer twice")
+	}
+	model := testenv.Example("models", "vit_fmnist.onnx")
+	test := testSubset(t, t.TempDir(), 1000)
+	top1 := map[string]float64{}
+	for _, algo := range []string{"DefaultQuantization", "SmoothQuant"} {
+		out := filepath.Join(t.TempDir(), "vit_int8.onnx")
+		stdout, stderr, code := pot(t, "quantize", "--model", model, "--data", testenv.Example("data", "fmnist-calib.json"),
+			"--eval-data", test, "--subset", "300", "--model-type", "transformer", "--algorithm", algo, "-o", out, "--json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", algo, code, stderr)
+		}
+		var res quantizeResult
+		mustJSON(t, stdout, &res)
+		if res.Metric == nil || res.Metric.Samples != 1000 {
+			t.Fatalf("%s: metric %+v", algo, res.Metric)
+		}
+		top1[algo] = res.Metric.Quantized
+		if algo != "SmoothQuant" {
+			continue
+		}
+		var rep struct {
+			Smoothed []struct {
+				Layers []string `json:"layers"`
+				Before float64  `json:"act_outlier_ratio_before"`
+				After  float64  `json:"act_outlier_ratio_after"`
+			} `json:"smoothed"`
+			Skipped       map[string]string `json:"skipped"`
+			BaseAlgorithm string            `json:"base_algorithm"`
+		}
+		if err := json.Unmarshal(res.Reports, &rep); err != nil {
+			t.Fatalf("report: %v\n%s", err, res.Reports)
+		}
+		if len(rep.Smoothed) != 7 || rep.BaseAlgorithm != "DefaultQuantization" || rep.Skipped["/enc/layers.0/linear2/MatMul"] == "" {
+			t.Errorf("report %s", res.Reports)
+		}
+		for _, s := range rep.Smoothed {
+			if s.After > s.Before {
+				t.Errorf("%v: outlier ratio %g → %g", s.Layers, s.Before, s.After)
+			}
+		}
+	}
+	t.Logf("top-1 on 1000 test images: DefaultQuantization %.4f, SmoothQuant %.4f", top1["DefaultQuantization"], top1["SmoothQuant"])
+	if top1["SmoothQuant"] < top1["DefaultQuantization"]-0.005 {
+		t.Errorf("SmoothQuant %.4f, more than 0.5 point below DefaultQuantization %.4f", top1["SmoothQuant"], top1["DefaultQuantization"])
+	}
+}
+
+// TestQuantizeSmoothQuantChain: a configuration listing SmoothQuant then
+// DefaultQuantization quantizes once: pot sets SmoothQuant's
+// smooth_only (its followed_param), so SmoothQuant only smooths and
+// DefaultQuantization quantizes the smoothed model; --json and
+// report.json carry both algorithms' reports.
+func TestQuantizeSmoothQuantChain(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "chain.json")
+	c := `{"model": {"model_name": "lenet", "model": "` + testenv.Example("models", "lenet_mnist.onnx") + `"},
+  "engine": {"type": "simplified", "data_source": "` + testenv.Example("data", "mnist-calib.json") + `"},
+  "compression": {"target_device": "CPU", "algorithms": [
+    {"name": "SmoothQuant", "params": {"alpha": 0.5, "stat_subset_size": 100}},
+    {"name": "DefaultQuantization", "params": {"preset": "performance", "stat_subset_size": 100}}]}}`
+	if err := os.WriteFile(cfg, []byte(c), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := pot(t, "quantize", "-c", cfg, "-o", filepath.Join(dir, "lenet_int8.onnx"), "--json", "--report", filepath.Join(dir, "report"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res quantizeResult
+	mustJSON(t, stdout, &res)
+	if len(res.ChainReports) != 2 || res.ChainReports[0].Algorithm != "SmoothQuant" || res.ChainReports[1].Algorithm != "DefaultQuantization" {
+		t.Fatalf("chain reports %+v", res.ChainReports)
+	}
+	var sq struct {
+		SmoothOnly bool              `json:"smooth_only"`
+		Base       json.RawMessage   `json:"base_report"`
+		Smoothed   []json.RawMessage `json:"smoothed"`
+	}
+	if err := json.Unmarshal(res.ChainReports[0].Report, &sq); err != nil {
+		t.Fatal(err)
+	}
+	if !sq.SmoothOnly || sq.Base != nil {
+		t.Errorf("SmoothQuant quantized too: %s", res.ChainReports[0].Report)
+	}
+	if len(sq.Smoothed) == 0 {
+		t.Errorf("SmoothQuant smoothed nothing in LeNet: %s", res.ChainReports[0].Report)
+	}
+	if res.Quantizers == 0 {
+		t.Error("no quantizers")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report", "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"chain_reports"`) {
+		t.Error("report.json has no chain_reports")
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/plan"
 )
 
@@ -51,6 +53,9 @@ type chainRunner struct {
 func (c *chainRunner) run(ctx context.Context, steps []Step) (*potv1.QuantizationPlan, []StepReport, error) {
 	steps, err := ResolvePresets(c.desc, c.log, steps)
 	if err != nil {
+		return nil, nil, err
+	}
+	if steps, err = c.markFollowed(ctx, steps); err != nil {
 		return nil, nil, err
 	}
 	p := &potv1.QuantizationPlan{}
@@ -115,4 +120,41 @@ func (c *chainRunner) runAlgorithm(ctx context.Context, name, model string, p *p
 		return nil, fmt.Errorf("algorithm %s returned an invalid plan: %w", name, err)
 	}
 	return resp, nil
+}
+
+// markFollowed sets, in the parameters of every algorithm that other
+// algorithms follow in the chain, the parameter its capabilities name in
+// followed_param to true, unless the parameters set it: such an
+// algorithm (SmoothQuant) then leaves quantizing to the algorithms after
+// it instead of also running the one it passes parameters to. The steps
+// are copied; the last one is never marked.
+func (c *chainRunner) markFollowed(ctx context.Context, steps []Step) ([]Step, error) {
+	out := slices.Clone(steps)
+	for i := 0; i < len(out)-1; i++ {
+		d, err := c.algos.describe(ctx, out[i].Name)
+		if err != nil {
+			return nil, err
+		}
+		key := sdk.AlgorithmCapabilities(d).GetFollowedParam()
+		if key == "" {
+			continue
+		}
+		m := map[string]json.RawMessage{}
+		if len(out[i].Params) > 0 {
+			if err := json.Unmarshal(out[i].Params, &m); err != nil {
+				return nil, fmt.Errorf("parameters of %s: %w", out[i].Name, err)
+			}
+		}
+		if _, ok := m[key]; ok {
+			continue
+		}
+		m[key] = json.RawMessage("true")
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("parameters of %s: %w", out[i].Name, err)
+		}
+		out[i].Params = b
+		c.log.Debug("algorithm followed in the chain", "name", out[i].Name, "param", key)
+	}
+	return out, nil
 }

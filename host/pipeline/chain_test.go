@@ -292,3 +292,56 @@ func TestChainNested(t *testing.T) {
 		t.Errorf("inner preset %q, want accuracy", p)
 	}
 }
+
+// TestChainFollowed: an algorithm that names a followed_param (as
+// SmoothQuant's smooth_only) gets it set to true when another algorithm
+// follows it in the chain, unless its parameters set it; alone, or last,
+// it is not set.
+func TestChainFollowed(t *testing.T) {
+	object := `{"type": "object", "additionalProperties": false, "properties": {"prepare_only": {"type": "boolean"}, "node": {"type": "string"}}}`
+	var seen []string
+	algos := testAlgorithms()
+	algos["Prepare"] = &fakeAlgorithm{desc: &potv1.AlgorithmDescription{Name: "Prepare", ParamsSchema: object,
+		Capabilities: &potv1.AlgorithmCapabilities{FollowedParam: "prepare_only"}},
+		run: func(_ context.Context, _ plugins.Host, req *plugins.RunRequest) (*potv1.RunResponse, error) {
+			var p struct {
+				PrepareOnly *bool `json:"prepare_only"`
+			}
+			if err := json.Unmarshal(req.Params, &p); err != nil {
+				return nil, err
+			}
+			switch {
+			case p.PrepareOnly == nil:
+				seen = append(seen, "unset")
+			default:
+				seen = append(seen, fmt.Sprint(*p.PrepareOnly))
+			}
+			return &potv1.RunResponse{Plan: req.Plan}, nil
+		}}
+	for _, tc := range []struct {
+		name  string
+		steps []Step
+		want  []string
+	}{
+		{"alone", []Step{{"Prepare", nil}}, []string{"unset"}},
+		{"followed", []Step{{"Prepare", json.RawMessage(`{"node": "x"}`)}, {"Float", json.RawMessage(`{"node": "/c1/Conv"}`)}}, []string{"true"}},
+		{"followed, set by the user", []Step{{"Prepare", json.RawMessage(`{"prepare_only": false}`)}, {"Float", json.RawMessage(`{"node": "/c1/Conv"}`)}}, []string{"false"}},
+		{"last", []Step{{"Float", json.RawMessage(`{"node": "/c1/Conv"}`)}, {"Prepare", nil}}, []string{"unset"}},
+		{"twice", []Step{{"Prepare", nil}, {"Prepare", nil}}, []string{"true", "unset"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen = nil
+			s := chainSession(t, gna, algos)
+			steps := slices.Clone(tc.steps)
+			if _, _, err := s.Run(context.Background(), steps); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(seen, tc.want) {
+				t.Errorf("prepare_only %v, want %v", seen, tc.want)
+			}
+			if !slices.EqualFunc(steps, tc.steps, func(a, b Step) bool { return a.Name == b.Name && string(a.Params) == string(b.Params) }) {
+				t.Errorf("the caller's steps changed: %v", steps)
+			}
+		})
+	}
+}

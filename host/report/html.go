@@ -35,6 +35,8 @@ type page struct {
 	Trajectory *chart
 	Worst      []Layer
 	AlgoReport string
+	// Chain: the reports of a chain of several algorithms, as text.
+	Chain []ChainReport
 }
 
 // HTML writes the report as one self-contained page.
@@ -59,6 +61,7 @@ func (r *Report) HTML(w io.Writer) error {
 	if len(r.AlgorithmReport) > 0 {
 		pg.AlgoReport = string(r.AlgorithmReport)
 	}
+	pg.Chain = r.ChainReports
 	return pageTemplate.Execute(w, pg)
 }
 
@@ -239,10 +242,13 @@ each iteration then put the most harmful layers back in float until the drop was
 {{end}}</table>
 </section>{{end}}
 
-{{with .AlgoReport}}<section id="algorithm">
+{{if .Chain}}<section id="algorithm">
+<h2>Algorithm reports</h2>
+{{range .Chain}}<details><summary>What {{.Algorithm}} reported (JSON)</summary><pre>{{printf "%s" .Report}}</pre></details>
+{{end}}</section>{{else}}{{with .AlgoReport}}<section id="algorithm">
 <h2>Algorithm report</h2>
 <details><summary>What the algorithm reported (JSON)</summary><pre>{{.}}</pre></details>
-</section>{{end}}
+</section>{{end}}{{end}}
 </body>
 </html>
 `))

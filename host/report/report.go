@@ -44,6 +44,16 @@ type Report struct {
 	Trajectory *Trajectory `json:"trajectory,omitempty"`
 	// AlgorithmReport is what the algorithm reported, verbatim.
 	AlgorithmReport json.RawMessage `json:"algorithm_report,omitempty"`
+	// ChainReports are the reports of every algorithm of a chain of
+	// several (a configuration listing SmoothQuant then
+	// DefaultQuantization), in order; AlgorithmReport is the last's.
+	ChainReports []ChainReport `json:"chain_reports,omitempty"`
+}
+
+// ChainReport is what one algorithm of a chain reported, verbatim.
+type ChainReport struct {
+	Algorithm string          `json:"algorithm"`
+	Report    json.RawMessage `json:"report"`
 }
 
 // Metric compares the float and the quantized model.

@@ -238,8 +238,15 @@ type AlgorithmCapabilities struct {
 	// Own parameter that, when set, names another algorithm than
 	// passes_params_to (AccuracyAwareQuantization's base_algorithm).
 	PassesParamsToParam string `protobuf:"bytes,6,opt,name=passes_params_to_param,json=passesParamsToParam,proto3" json:"passes_params_to_param,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Own boolean parameter the host sets to true when other algorithms
+	// follow this one in a chain (a configuration listing several) and the
+	// parameters do not set it: the algorithm then only prepares the plan
+	// for them (SmoothQuant's smoothed constants) instead of also running
+	// passes_params_to, which would quantize twice. Empty: the host sets
+	// nothing.
+	FollowedParam string `protobuf:"bytes,7,opt,name=followed_param,json=followedParam,proto3" json:"followed_param,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AlgorithmCapabilities) Reset() {
@@ -310,6 +317,13 @@ func (x *AlgorithmCapabilities) GetPassesParamsTo() string {
 func (x *AlgorithmCapabilities) GetPassesParamsToParam() string {
 	if x != nil {
 		return x.PassesParamsToParam
+	}
+	return ""
+}
+
+func (x *AlgorithmCapabilities) GetFollowedParam() string {
+	if x != nil {
+		return x.FollowedParam
 	}
 	return ""
 }
@@ -1530,14 +1544,15 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\x11protocol_versions\x18\x04 \x03(\x05R\x10protocolVersions\x12#\n" +
 	"\rparams_schema\x18\x05 \x01(\tR\fparamsSchema\x12\x1a\n" +
 	"\bdefaults\x18\x06 \x01(\tR\bdefaults\x12A\n" +
-	"\fcapabilities\x18\a \x01(\v2\x1d.pot.v1.AlgorithmCapabilitiesR\fcapabilities\"\x81\x02\n" +
+	"\fcapabilities\x18\a \x01(\v2\x1d.pot.v1.AlgorithmCapabilitiesR\fcapabilities\"\xa8\x02\n" +
 	"\x15AlgorithmCapabilities\x12\x1c\n" +
 	"\tevaluates\x18\x01 \x01(\bR\tevaluates\x12 \n" +
 	"\vcheckpoints\x18\x02 \x01(\bR\vcheckpoints\x12$\n" +
 	"\x0emax_drop_param\x18\x03 \x01(\tR\fmaxDropParam\x12#\n" +
 	"\rworkers_param\x18\x04 \x01(\tR\fworkersParam\x12(\n" +
 	"\x10passes_params_to\x18\x05 \x01(\tR\x0epassesParamsTo\x123\n" +
-	"\x16passes_params_to_param\x18\x06 \x01(\tR\x13passesParamsToParam\"\xc6\x01\n" +
+	"\x16passes_params_to_param\x18\x06 \x01(\tR\x13passesParamsToParam\x12%\n" +
+	"\x0efollowed_param\x18\a \x01(\tR\rfollowedParam\"\xc6\x01\n" +
 	"\n" +
 	"RunRequest\x12$\n" +
 	"\x0ehost_broker_id\x18\x01 \x01(\rR\fhostBrokerId\x12\x19\n" +

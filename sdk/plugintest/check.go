@@ -105,6 +105,7 @@ func checkCapabilities(d *potv1.AlgorithmDescription) error {
 	var errs []error
 	for _, p := range []struct{ field, key string }{
 		{"max_drop_param", c.GetMaxDropParam()}, {"workers_param", c.GetWorkersParam()}, {"passes_params_to_param", c.GetPassesParamsToParam()},
+		{"followed_param", c.GetFollowedParam()},
 	} {
 		if p.key != "" && !slices.Contains(names, p.key) {
 			errs = append(errs, fmt.Errorf("describe: capabilities: %s %q is not a property of the parameter schema", p.field, p.key))
