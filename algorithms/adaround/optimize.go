@@ -153,6 +153,7 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 	warm := int(o.WarmUp * float64(o.Iterations))
 	hv := make([]float64, n)
 	dh := make([]float64, n)
+	clamped := make([]bool, n)
 	var grad mat.Dense
 	// The reconstruction term is a mean over the outputs, as the
 	// regulariser's λ assumes (the paper's and AIMET's MSE).
@@ -166,9 +167,9 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 			o := i / k
 			q := base[i] + hv[i]
 			wq.Set(o, i%k, value(q, o))
-			if q < 0 || q > top {
-				dh[i] = 0 // clamped: no gradient
-			}
+			// A clamped weight's error does not depend on V; the
+			// regulariser still decides its h.
+			clamped[i] = q < 0 || q > top
 		}
 		// dLoss/dW̃ = 2(W̃H − B).
 		grad.Mul(wq, p.H)
@@ -185,7 +186,10 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 		c2 := 1 - math.Pow(b2, t)
 		for i := range v {
 			row := i / k
-			gi := norm * g.Data[row*g.Stride+i%k] * p.Grid.Scale[row] * dh[i]
+			gi := 0.0
+			if !clamped[i] {
+				gi = norm * g.Data[row*g.Stride+i%k] * p.Grid.Scale[row] * dh[i]
+			}
 			if reg && dh[i] != 0 {
 				d := 2*hv[i] - 1
 				gi += -o.Lambda * beta * math.Pow(math.Abs(d), beta-1) * math.Copysign(2, d) * dh[i]

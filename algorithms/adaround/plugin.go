@@ -249,53 +249,15 @@ func refineLayer(ctx context.Context, h sdk.Host, model string, x *graph.Index, 
 	if err != nil {
 		return nil, "", fmt.Errorf("layer %s: weights: %w", l.node.GetName(), err)
 	}
-	refW, err := graph.Float32s(tensorOf(x, ref, l.weight))
+	lw, err := l.learn(ctx, pr, w, mom, p.options())
 	if err != nil {
-		return nil, "", fmt.Errorf("layer %s: weights: %w", l.node.GetName(), err)
-	}
-	per := l.rows / l.groups
-	newW := make([]float32, len(w))
-	copy(newW, w)
-	shift := make([]float64, l.rows) // W·E[x] − W̃·E[x̃] per output
-	lr := &LayerReport{Layer: l.node.GetName()}
-	var nearest, learned, energy float64
-	flipped := 0
-	for gi, m := range mom {
-		lo, hi := gi*per, (gi+1)*per
-		wm := mat.NewDense(per, l.cols, nil)
-		for o := lo; o < hi; o++ {
-			for j := 0; j < l.cols; j++ {
-				wm.Set(o-lo, j, float64(w[l.index(o, j)]))
-			}
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
 		}
-		res, err := Optimize(ctx, &Problem{W: wm, Grid: l.grid(pr, lo, hi), H: m.H, C: m.C, R: m.R}, p.options())
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, "", ctx.Err()
-			}
-			return nil, "", fmt.Errorf("layer %s: %w", l.node.GetName(), err)
-		}
-		nearest += res.Nearest
-		learned += res.Learned
-		energy += res.Reference
-		for o := lo; o < hi; o++ {
-			s := 0.0
-			for j := 0; j < l.cols; j++ {
-				v := res.Values[(o-lo)*l.cols+j]
-				i := l.index(o, j)
-				if math.Abs(v-float64(w[i])) > 0.5*l.grid(pr, o, o+1).Scale[0]+1e-12 {
-					flipped++
-				}
-				newW[i] = float32(v)
-				s += float64(refW[i])*m.MeanF[j] - v*m.MeanQ[j]
-			}
-			shift[o] = s
-		}
+		return nil, "", fmt.Errorf("layer %s: %w", l.node.GetName(), err)
 	}
-	if energy > 0 {
-		lr.Nearest, lr.Learned = round4(nearest/energy), round4(learned/energy)
-	}
-	lr.Flipped = round4(float64(flipped) / float64(len(w)))
+	newW, shift := lw.values, lw.shift
+	lr := &LayerReport{Layer: l.node.GetName(), Nearest: lw.nearest, Learned: lw.learned, Flipped: lw.flipped}
 	plan.SetTensorUpdate(out, graph.FloatTensor(l.weight, wt.GetDims(), newW))
 	if p.Bias == "layer" && l.bias != "" {
 		bt := tensorOf(x, ref, l.bias)
@@ -310,6 +272,66 @@ func refineLayer(ctx context.Context, h sdk.Host, model string, x *graph.Index, 
 		plan.SetTensorUpdate(out, graph.FloatTensor(l.bias, bt.GetDims(), nb))
 	}
 	return lr, "", nil
+}
+
+// learned is a layer's learned rounding.
+type learned struct {
+	// values are the new weights in the weight's layout, levels their
+	// level indices q (values = (q − zero)·scale).
+	values []float32
+	levels []int64
+	// shift is W·E[x] − W̃·E[x̃] per output.
+	shift []float64
+	// nearest and learned are the reconstruction errors relative to the
+	// output's energy; flipped the share of weights not rounded to
+	// nearest.
+	nearest, learned, flipped float64
+}
+
+// learn runs the optimiser on each group of the layer with weights w (in
+// the weight's layout), quantizer parameters pr and input moments mom.
+func (l *layer) learn(ctx context.Context, pr *plan.Params, w []float32, mom []*moments, o Options) (*learned, error) {
+	per := l.rows / l.groups
+	out := &learned{values: make([]float32, len(w)), levels: make([]int64, len(w)), shift: make([]float64, l.rows)}
+	var nearest, learnedErr, energy float64
+	flipped := 0
+	for gi, m := range mom {
+		lo, hi := gi*per, (gi+1)*per
+		wm := mat.NewDense(per, l.cols, nil)
+		for o := lo; o < hi; o++ {
+			for j := 0; j < l.cols; j++ {
+				wm.Set(o-lo, j, float64(w[l.index(o, j)]))
+			}
+		}
+		grid := l.grid(pr, lo, hi)
+		res, err := Optimize(ctx, &Problem{W: wm, Grid: grid, H: m.H, C: m.C, R: m.R}, o)
+		if err != nil {
+			return nil, err
+		}
+		nearest += res.Nearest
+		learnedErr += res.Learned
+		energy += res.Reference
+		for o := lo; o < hi; o++ {
+			s := 0.0
+			for j := 0; j < l.cols; j++ {
+				r := (o-lo)*l.cols + j
+				v := res.Values[r]
+				i := l.index(o, j)
+				if math.Abs(v-float64(w[i])) > 0.5*grid.Scale[o-lo]*(1+1e-9) {
+					flipped++
+				}
+				out.values[i] = float32(v)
+				out.levels[i] = res.Levels[r]
+				s += float64(w[i])*m.MeanF[j] - v*m.MeanQ[j]
+			}
+			out.shift[o] = s
+		}
+	}
+	if energy > 0 {
+		out.nearest, out.learned = round4(nearest/energy), round4(learnedErr/energy)
+	}
+	out.flipped = round4(float64(flipped) / float64(len(w)))
+	return out, nil
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
