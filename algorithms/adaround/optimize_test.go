@@ -50,7 +50,7 @@ func images(t testing.TB, path string, n int, mean, std float64) ([]float32, []i
 
 // firstConv returns a model's first Conv (which reads the image) and its
 // graph index.
-func firstConv(t testing.TB, model string) (*graph.Index, *potv1.Node) {
+func firstConv(t testing.TB, model string) (*potv1.Graph, *graph.Index, *potv1.Node) {
 	t.Helper()
 	g, err := onnx.ReadGraph(testenv.Example("models", model))
 	if err != nil {
@@ -59,11 +59,11 @@ func firstConv(t testing.TB, model string) (*graph.Index, *potv1.Node) {
 	x := graph.NewIndex(g)
 	for _, n := range x.Nodes() {
 		if n.GetOpType() == "Conv" {
-			return x, n
+			return g, x, n
 		}
 	}
 	t.Fatalf("%s has no Conv", model)
-	return nil, nil
+	return nil, nil, nil
 }
 
 // weightQuantizer is a quantizer of a Conv's weights over their min/max
@@ -120,7 +120,7 @@ func weightQuantizer(t testing.TB, x *graph.Index, n *potv1.Node, levels int64, 
 // and the moments of its real input (calibration images).
 func realLayer(t testing.TB, model, data string, mean, std float64, q func(*graph.Index, *potv1.Node) *potv1.Quantizer) (*layer, *plan.Params, []float32, []*moments) {
 	t.Helper()
-	x, n := firstConv(t, model)
+	_, x, n := firstConv(t, model)
 	wq := q(x, n)
 	l, reason := newLayer(x, n, wq)
 	if reason != "" {
