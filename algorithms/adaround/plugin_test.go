@@ -34,7 +34,9 @@ func TestConformance(t *testing.T) {
 		plugintest.WithParams(`{"iterations": 200, "weights": {"bits": 4}}`),
 	}
 	t.Run("in-process", func(t *testing.T) { plugintest.TestAlgorithm(t, Algorithm{}, opts...) })
-	t.Run("binary", func(t *testing.T) { plugintest.TestAlgorithmBinary(t, filepath.Join(bin, "pot-algorithm-"+Name), opts...) })
+	t.Run("binary", func(t *testing.T) {
+		plugintest.TestAlgorithmBinary(t, filepath.Join(bin, "pot-algorithm-"+Name), opts...)
+	})
 }
 
 const module = "github.com/potgo/pot/"
