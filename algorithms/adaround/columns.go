@@ -21,6 +21,9 @@ type moments struct {
 	MeanQ  []float64 // E[x̃]
 	MeanF  []float64 // E[x]
 	Points int
+	// Xq and Xf are the columns themselves (as rows) instead of H, C
+	// and R when there are fewer than half as many as inputs.
+	Xq, Xf *mat.Dense
 }
 
 // geometry says how a layer reads its input: the columns of each group
@@ -143,10 +146,16 @@ func (l *layer) collect(xf, xq []float32, dims []int64, maxColumns int, rng *ran
 	out := make([]*moments, l.groups)
 	off := make([]int, k)
 	for g := range out {
-		m := &moments{H: mat.NewSymDense(k, nil), R: mat.NewSymDense(k, nil), C: mat.NewDense(k, k, nil),
-			MeanQ: make([]float64, k), MeanF: make([]float64, k), Points: len(pts)}
-		for lo := 0; lo < len(pts); lo += chunk {
-			hi := min(lo+chunk, len(pts))
+		m := &moments{MeanQ: make([]float64, k), MeanF: make([]float64, k), Points: len(pts)}
+		keep := 2*len(pts) < k
+		step := chunk
+		if keep {
+			step = len(pts)
+		} else {
+			m.H, m.R, m.C = mat.NewSymDense(k, nil), mat.NewSymDense(k, nil), mat.NewDense(k, k, nil)
+		}
+		for lo := 0; lo < len(pts); lo += step {
+			hi := min(lo+step, len(pts))
 			aq := mat.NewDense(hi-lo, k, nil)
 			af := mat.NewDense(hi-lo, k, nil)
 			for r, p := range pts[lo:hi] {
@@ -160,14 +169,20 @@ func (l *layer) collect(xf, xq []float32, dims []int64, maxColumns int, rng *ran
 					}
 				}
 			}
+			if keep {
+				m.Xq, m.Xf = aq, af
+				continue
+			}
 			blas64.Syrk(blas.Trans, 1, aq.RawMatrix(), 1, m.H.RawSymmetric())
 			blas64.Syrk(blas.Trans, 1, af.RawMatrix(), 1, m.R.RawSymmetric())
 			blas64.Gemm(blas.Trans, blas.NoTrans, 1, aq.RawMatrix(), af.RawMatrix(), 1, m.C.RawMatrix())
 		}
 		n := float64(len(pts))
-		m.H.ScaleSym(1/n, m.H)
-		m.R.ScaleSym(1/n, m.R)
-		m.C.Scale(1/n, m.C)
+		if !keep {
+			m.H.ScaleSym(1/n, m.H)
+			m.R.ScaleSym(1/n, m.R)
+			m.C.Scale(1/n, m.C)
+		}
 		for j := range m.MeanQ {
 			m.MeanQ[j] /= n
 			m.MeanF[j] /= n

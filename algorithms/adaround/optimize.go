@@ -30,12 +30,69 @@ type Grid struct {
 //
 // so that the reconstruction error E‖W̃x̃ − Wx‖² is
 // tr(W̃HW̃ᵀ) − 2tr(W̃CWᵀ) + tr(WRWᵀ).
+//
+// When there are fewer columns than half the inputs, the columns
+// themselves are cheaper: Xq and Xf ([N, K], x̃ and x as rows) replace
+// H, C and R.
 type Problem struct {
 	W    *mat.Dense // [O, K]
 	Grid Grid
 	H    *mat.SymDense // K×K
 	C    *mat.Dense    // K×K
 	R    *mat.SymDense // K×K
+	// Xq and Xf are the columns, when H is nil.
+	Xq, Xf *mat.Dense
+}
+
+// form computes the error's gradient core G = W̃H − W·Cᵀ (the gradient
+// is 2G) and the error itself from G.
+type form struct {
+	p   *Problem
+	b   mat.Dense // W·Cᵀ, or W·Xfᵀ [O, N] in the column form
+	ref float64
+	e   mat.Dense
+}
+
+func newForm(p *Problem) *form {
+	f := &form{p: p}
+	if p.H == nil {
+		f.b.Mul(p.W, p.Xf.T())
+		n, _ := p.Xf.Dims()
+		f.ref = mat.Sum(elemMul(&f.b, &f.b)) / float64(n)
+		return f
+	}
+	f.b.Mul(p.W, p.C.T())
+	var wr mat.Dense
+	wr.Mul(p.W, p.R)
+	f.ref = mat.Sum(elemMul(p.W, &wr))
+	return f
+}
+
+// grad writes G for W̃ = wq into g.
+func (f *form) grad(wq, g *mat.Dense) {
+	if f.p.H == nil {
+		n, _ := f.p.Xq.Dims()
+		f.e.Mul(wq, f.p.Xq.T())
+		f.e.Sub(&f.e, &f.b)
+		g.Mul(&f.e, f.p.Xq)
+		g.Scale(1/float64(n), g)
+		return
+	}
+	g.Mul(wq, f.p.H)
+	g.Sub(g, &f.b)
+}
+
+// error is E‖W̃x̃ − Wx‖² for W̃ = wq.
+func (f *form) error(wq *mat.Dense) float64 {
+	if f.p.H == nil {
+		n, _ := f.p.Xq.Dims()
+		f.e.Mul(wq, f.p.Xq.T())
+		f.e.Sub(&f.e, &f.b)
+		return mat.Sum(elemMul(&f.e, &f.e)) / float64(n)
+	}
+	var wh mat.Dense
+	wh.Mul(wq, f.p.H)
+	return mat.Sum(elemMul(wq, &wh)) - 2*mat.Sum(elemMul(wq, &f.b)) + f.ref
 }
 
 // Options are the optimiser's settings (the paper's).
@@ -87,14 +144,6 @@ func inverse(f float64) float64 {
 	return -math.Log((zeta-gamma)/(f-gamma) - 1)
 }
 
-// quantError is E‖W̃x̃ − Wx‖² for W̃ in wq, with B = W·Cᵀ precomputed and
-// ref = tr(WRWᵀ).
-func (p *Problem) quantError(wq, b *mat.Dense, ref float64) float64 {
-	var wh mat.Dense
-	wh.Mul(wq, p.H)
-	return mat.Sum(elemMul(wq, &wh)) - 2*mat.Sum(elemMul(wq, b)) + ref
-}
-
 func elemMul(a, b *mat.Dense) *mat.Dense {
 	var m mat.Dense
 	m.MulElem(a, b)
@@ -107,8 +156,17 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 	if len(p.Grid.Scale) != rows || len(p.Grid.Zero) != rows {
 		return nil, fmt.Errorf("grid of %d rows for %d weight rows", len(p.Grid.Scale), rows)
 	}
-	if hk := p.H.SymmetricDim(); hk != k {
-		return nil, fmt.Errorf("second moments of %d inputs for %d weight columns", hk, k)
+	switch {
+	case p.H != nil:
+		if hk := p.H.SymmetricDim(); hk != k {
+			return nil, fmt.Errorf("second moments of %d inputs for %d weight columns", hk, k)
+		}
+	case p.Xq == nil || p.Xf == nil:
+		return nil, fmt.Errorf("neither second moments nor columns")
+	default:
+		if _, c := p.Xq.Dims(); c != k {
+			return nil, fmt.Errorf("columns of %d inputs for %d weight columns", c, k)
+		}
 	}
 	top := float64(p.Grid.Levels - 1)
 	// floor(W/s) + zero and the fractional part, per weight.
@@ -127,11 +185,7 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 		q = math.Min(math.Max(q, 0), top)
 		return (q - p.Grid.Zero[o]) * p.Grid.Scale[o]
 	}
-	var b mat.Dense
-	b.Mul(p.W, p.C.T())
-	var wr mat.Dense
-	wr.Mul(p.W, p.R)
-	ref := mat.Sum(elemMul(p.W, &wr))
+	f := newForm(p)
 
 	wq := mat.NewDense(rows, k, nil)
 	for o := 0; o < rows; o++ {
@@ -139,7 +193,7 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 			wq.Set(o, j, value(math.RoundToEven(base[o*k+j]+frac[o*k+j]), o))
 		}
 	}
-	res := &Result{Reference: ref, Nearest: p.quantError(wq, &b, ref)}
+	res := &Result{Reference: f.ref, Nearest: f.error(wq)}
 
 	// Adam on V.
 	n := rows * k
@@ -172,8 +226,7 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 			clamped[i] = q < 0 || q > top
 		}
 		// dLoss/dW̃ = 2(W̃H − B).
-		grad.Mul(wq, p.H)
-		grad.Sub(&grad, &b)
+		f.grad(wq, &grad)
 		g := grad.RawMatrix()
 		reg := it >= warm
 		beta := 0.0
@@ -216,6 +269,6 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 		res.Values[i] = value(q, row)
 		wq.Set(row, i%k, res.Values[i])
 	}
-	res.Learned = p.quantError(wq, &b, ref)
+	res.Learned = f.error(wq)
 	return res, nil
 }

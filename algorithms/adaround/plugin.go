@@ -304,7 +304,7 @@ func (l *layer) learn(ctx context.Context, pr *plan.Params, w []float32, mom []*
 			}
 		}
 		grid := l.grid(pr, lo, hi)
-		res, err := Optimize(ctx, &Problem{W: wm, Grid: grid, H: m.H, C: m.C, R: m.R}, o)
+		res, err := Optimize(ctx, &Problem{W: wm, Grid: grid, H: m.H, C: m.C, R: m.R, Xq: m.Xq, Xf: m.Xf}, o)
 		if err != nil {
 			return nil, err
 		}
