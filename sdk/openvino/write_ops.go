@@ -1077,10 +1077,16 @@ func (w *writer) scalar(n *potv1.Node, i int) (float32, bool, error) {
 	return f[0], true, nil
 }
 
+// clip writes Clip with constant bounds as Clamp, and with a bound that
+// is computed (a decibel floor below the maximum, say) as Maximum and
+// Minimum, which OpenVINO broadcasts as numpy.
 func (w *writer) clip(n *potv1.Node) error {
 	x, err := w.in(n, 0)
 	if err != nil {
 		return err
+	}
+	if w.computed(n, 1) || w.computed(n, 2) {
+		return w.clipComputed(n, x)
 	}
 	lo, hasLo, err := w.scalar(n, 1)
 	if err != nil {
@@ -1097,6 +1103,52 @@ func (w *writer) clip(n *potv1.Node) error {
 		hi = math.MaxFloat32
 	}
 	return w.final(n, "Clamp", "opset1", [][2]string{{"min", formatFloat(lo)}, {"max", formatFloat(hi)}}, []*val{x}, &val{dims: x.dims, dt: x.dt})
+}
+
+// computed tells whether input i of n is given and not a constant.
+func (w *writer) computed(n *potv1.Node, i int) bool {
+	v := w.peek(n, i)
+	return v != nil && v.konst == nil
+}
+
+// infinite tells whether t is a constant scalar ±Inf: a bound that
+// bounds nothing.
+func infinite(t *potv1.Tensor) bool {
+	if t == nil {
+		return false
+	}
+	f, err := graph.Float32s(t)
+	return err == nil && len(f) == 1 && math.IsInf(float64(f[0]), 0)
+}
+
+// clipComputed writes Clip as Maximum with the lower bound, then Minimum
+// with the upper one (each only when given).
+func (w *writer) clipComputed(n *potv1.Node, x *val) error {
+	var lo, hi *val
+	for i, b := range []**val{&lo, &hi} {
+		if p := w.peek(n, i+1); p == nil || infinite(p.konst) {
+			continue // no bound
+		}
+		v, err := w.in(n, i+1)
+		if err != nil {
+			return err
+		}
+		*b = v
+	}
+	out := &val{dims: x.dims, dt: x.dt}
+	if lo == nil && hi == nil {
+		return fmt.Errorf("Clip with no finite bound is not written")
+	}
+	if lo != nil {
+		if hi == nil {
+			return w.final(n, "Maximum", "opset1", [][2]string{numpy}, []*val{x, lo}, out)
+		}
+		var err error
+		if x, err = w.mid(n, "min", "Maximum", "opset1", [][2]string{numpy}, []*val{x, lo}, out); err != nil {
+			return err
+		}
+	}
+	return w.final(n, "Minimum", "opset1", [][2]string{numpy}, []*val{x, hi}, &val{dims: x.dims, dt: x.dt})
 }
 
 func (w *writer) hardSigmoid(n *potv1.Node) error {
