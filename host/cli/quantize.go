@@ -145,9 +145,9 @@ func newQuantize(g *globals) *cobra.Command {
 func quantizeCommand(g *globals, f *quantizeFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "quantize",
-		Short: "Quantize a float ONNX model for a target",
-		Long: `Quantize a float ONNX model for a target, from flags or from a POT
-configuration file (-c). Quick mode (-q default|accuracy_aware) and a
+		Short: "Quantize a float ONNX model (or OpenVINO IR) for a target",
+		Long: `Quantize a float ONNX model (or OpenVINO IR, model.xml with model.bin
+beside it) for a target, from flags or from a POT configuration file (-c). Quick mode (-q default|accuracy_aware) and a
 configuration write to POT's layout, results/<model>_<algorithm>/<date>/optimized/,
 unless -o names the output file.`,
 		Example: `  pot quantize --model resnet.onnx --data calib.json --eval-data test.json \

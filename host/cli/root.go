@@ -68,10 +68,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "pot",
-		Short: "Post-training quantization of ONNX models for CPU, GPU, VPU and GNA targets",
-		Long: `pot turns a float ONNX model and a few hundred samples into an int8 (or
-mixed-precision) QDQ ONNX model for a chosen device, following OpenVINO's
-Post-training Optimization Tool. Algorithms and device targets are plugins,
+		Short: "Post-training quantization of ONNX and OpenVINO IR models for CPU, GPU, VPU and GNA targets",
+		Long: `pot turns a float ONNX model (or OpenVINO IR) and a few hundred samples
+into an int8 (or mixed-precision) QDQ ONNX model (or IR with FakeQuantize
+layers) for a chosen device, following OpenVINO's Post-training
+Optimization Tool. Algorithms and device targets are plugins,
 each in its own process.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
