@@ -587,7 +587,9 @@ func (r *reader) convolution(l *Layer, _ int) error {
 		}
 		group = w.dims[0]
 		kdims = append([]int64{w.dims[0] * w.dims[1]}, w.dims[2:]...)
-		if w.konst != nil {
+		if name, ok := r.dequantized(w, kdims); ok {
+			wname = name
+		} else if w.konst != nil {
 			wname = r.addConst(w.name, &potv1.Tensor{Dtype: w.konst.Dtype, Dims: kdims, Data: w.konst.Data})
 		} else {
 			wname = r.tmp(l, "weights")
@@ -595,7 +597,7 @@ func (r *reader) convolution(l *Layer, _ int) error {
 		}
 	} else {
 		kdims = w.dims
-		wname = r.use(w)
+		wname = r.useWeights(w)
 	}
 	if len(kdims) < 3 {
 		return refuse("weights of rank %d", len(kdims))
@@ -721,12 +723,15 @@ func (r *reader) matmul(l *Layer, _ int) error {
 			if tb {
 				attrs = append(attrs, sg.IntAttr("transB", 1))
 			}
-			r.node(l.Name, "Gemm", []string{r.use(a), r.use(b), bias}, []string{r.outName(add, 0)}, attrs...)
+			r.node(l.Name, "Gemm", []string{r.use(a), r.useWeights(b), bias}, []string{r.outName(add, 0)}, attrs...)
 			return nil
 		}
 	}
 	operand := func(v *value, t bool, what string) (string, error) {
 		if !t || len(v.dims) < 2 {
+			if what == "b" {
+				return r.useWeights(v), nil
+			}
 			return r.use(v), nil
 		}
 		if v.konst != nil && elemBits(v.konst.Dtype) >= 8 {
@@ -1213,7 +1218,9 @@ func (r *reader) split(l *Layer, _ int) error {
 	return nil
 }
 
-// fakeQuantize decomposes FakeQuantize-1 exactly as POT's formula:
+// fakeQuantize maps FakeQuantize-1 to QuantizeLinear + DequantizeLinear
+// when they compute its values (fakeQuantizeQDQ), else decomposes it
+// exactly as POT's formula:
 // q = round((clamp(x, il, ih) − il) / (ih − il) · (levels − 1));
 // y = q / (levels − 1) · (oh − ol) + ol.
 func (r *reader) fakeQuantize(l *Layer, _ int) error {
@@ -1233,6 +1240,9 @@ func (r *reader) fakeQuantize(l *Layer, _ int) error {
 	x := r.in(l, 0)
 	if !isFloat(x.dtype) {
 		return refuse("FakeQuantize of %v", x.dtype)
+	}
+	if r.fakeQuantizeQDQ(l, levels) {
+		return nil
 	}
 	il, ih, ol, oh := r.in(l, 1), r.in(l, 2), r.in(l, 3), r.in(l, 4)
 	if il.konst != nil && ih.konst != nil && il.konst.Dtype == potv1.DataType_DATA_TYPE_FLOAT && ih.konst.Dtype == il.konst.Dtype {
