@@ -589,6 +589,12 @@ func (r *reader) convolution(l *Layer, _ int) error {
 		kdims = append([]int64{w.dims[0] * w.dims[1]}, w.dims[2:]...)
 		if name, ok := r.dequantized(w, kdims); ok {
 			wname = name
+		} else if w.konst != nil && len(r.users[r.src[portKey{l.ID, l.Input[1].ID}]]) == 1 && !r.inits[w.name] {
+			// The weights' own name (as the ONNX model had it): no other
+			// layer reads them in the IR's shape.
+			r.inits[w.name] = true
+			r.g.Initializers = append(r.g.Initializers, &potv1.Tensor{Name: w.name, Dtype: w.konst.Dtype, Dims: kdims, Data: w.konst.Data})
+			wname = w.name
 		} else if w.konst != nil {
 			wname = r.addConst(w.name, &potv1.Tensor{Dtype: w.konst.Dtype, Dims: kdims, Data: w.konst.Data})
 		} else {
@@ -614,11 +620,13 @@ func (r *reader) convolution(l *Layer, _ int) error {
 	}
 	ins := []string{r.inName(l, 0), wname}
 	out := r.outName(l, 0)
+	name := l.Name
 	if add, bias := r.biasAdd(l, kdims[0], len(kdims), false); add != nil {
 		ins = append(ins, bias)
 		out = r.outName(add, 0)
+		name = biasedName(l, add)
 	}
-	r.node(l.Name, "Conv", ins, []string{out}, attrs...)
+	r.node(name, "Conv", ins, []string{out}, attrs...)
 	return nil
 }
 
@@ -675,6 +683,17 @@ func (r *reader) biasAdd(l *Layer, c int64, rank int, gemm bool) (*Layer, string
 	return add, r.addConst(b.name+"/bias", t)
 }
 
+// biasedName is the name of the node of a layer l and the bias Add it
+// absorbed: the Add's when l's name extends it ("conv/WithoutBiases"
+// and "conv", as OpenVINO's converters and pot's writer name the two
+// layers of one ONNX node), else l's.
+func biasedName(l, add *Layer) string {
+	if strings.HasPrefix(l.Name, add.Name+"/") {
+		return add.Name
+	}
+	return l.Name
+}
+
 // transposed returns a constant with its last two axes swapped.
 func transposed(t *potv1.Tensor) *potv1.Tensor {
 	d := t.Dims
@@ -723,7 +742,7 @@ func (r *reader) matmul(l *Layer, _ int) error {
 			if tb {
 				attrs = append(attrs, sg.IntAttr("transB", 1))
 			}
-			r.node(l.Name, "Gemm", []string{r.use(a), r.useWeights(b), bias}, []string{r.outName(add, 0)}, attrs...)
+			r.node(biasedName(l, add), "Gemm", []string{r.use(a), r.useWeights(b), bias}, []string{r.outName(add, 0)}, attrs...)
 			return nil
 		}
 	}
