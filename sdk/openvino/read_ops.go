@@ -1238,7 +1238,8 @@ func (r *reader) split(l *Layer, _ int) error {
 }
 
 // fakeQuantize maps FakeQuantize-1 to QuantizeLinear + DequantizeLinear
-// when they compute its values (fakeQuantizeQDQ), else decomposes it
+// when they quantize to the same levels (fakeQuantizeQDQ; pot simulates
+// FakeQuantize in that form), else decomposes it
 // exactly as POT's formula:
 // q = round((clamp(x, il, ih) − il) / (ih − il) · (levels − 1));
 // y = q / (levels − 1) · (oh − ol) + ol.
