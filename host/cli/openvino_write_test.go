@@ -177,4 +177,27 @@ func TestConvert(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "name the .xml") {
 		t.Errorf("-o x.onnx: exit %d, stderr %s", code, stderr)
 	}
+	// IR → ONNX: the graph pot reads the IR as; an .xml output is refused.
+	ir := filepath.Join(dir, "lenet_mnist.xml")
+	stdout, stderr, code := pot(t, "convert", "-m", ir, "--json")
+	if code != 0 {
+		t.Fatalf("IR → ONNX: exit %d: %s", code, stderr)
+	}
+	var res convertResult
+	mustJSON(t, stdout, &res)
+	want := filepath.Join(dir, "lenet_mnist.onnx")
+	_, g, err := ReadIR(ir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output != want || res.Layers != len(g.Nodes) || res.ONNXBytes == 0 {
+		t.Errorf("IR → ONNX: result %+v, want %s with %d nodes", res, want, len(g.Nodes))
+	}
+	if _, err := onnx.ReadFile(want); err != nil {
+		t.Errorf("IR → ONNX output: %v", err)
+	}
+	_, stderr, code = pot(t, "convert", "-m", ir, "-o", filepath.Join(dir, "y.xml"))
+	if code == 0 || !strings.Contains(stderr, "name the .onnx") {
+		t.Errorf("IR -o y.xml: exit %d, stderr %s", code, stderr)
+	}
 }

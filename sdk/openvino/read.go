@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/potgo/pot/proto/potv1"
+	sg "github.com/potgo/pot/sdk/graph"
 )
 
 // OnnxOpset is the ONNX opset of the graphs the reader builds.
@@ -126,6 +127,9 @@ type value struct {
 	// konst is the value when it is a constant (a Const layer or a
 	// subgraph of constants folded).
 	konst *potv1.Tensor
+	// dq, for compressed weights, are konst's integers, scale and zero
+	// point (DequantizeLinear's inputs).
+	dq *dqWeights
 }
 
 // reader is the state of one ToGraph.
@@ -145,6 +149,9 @@ type reader struct {
 	// folded into Conv or Gemm).
 	absorbed    map[int]bool
 	unsupported []UnsupportedLayer
+	// dqs are the DequantizeLinear outputs of compressed weights, by
+	// value name and dims.
+	dqs map[string]string
 }
 
 // ToGraph maps an IR document and its weights (the .bin's bytes) to a pot
@@ -185,6 +192,7 @@ func toGraph(net *Net, bin []byte) (*potv1.Graph, error) {
 		nodes:    map[string]bool{},
 		inits:    map[string]bool{},
 		absorbed: map[int]bool{},
+		dqs:      map[string]string{},
 		g: &potv1.Graph{
 			Name:   net.Name,
 			Opsets: []*potv1.OpsetImport{{Domain: "", Version: OnnxOpset}},
@@ -216,6 +224,11 @@ func toGraph(net *Net, bin []byte) (*potv1.Graph, error) {
 	}
 	if len(r.g.Outputs) == 0 {
 		return nil, fmt.Errorf("IR: no Result layer (a model needs an output)")
+	}
+	if r.quantizeBiases() {
+		if err := sg.Sort(r.g, nil); err != nil {
+			return nil, fmt.Errorf("IR: %w", err)
+		}
 	}
 	return r.g, nil
 }

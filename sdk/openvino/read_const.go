@@ -160,6 +160,9 @@ func (r *reader) fold(l *Layer) error {
 			return nil
 		}
 		t = foldBinary(l.Type, out.name, ins[0], ins[1])
+		if t != nil && l.Type == "Multiply" {
+			out.dq = r.dqChain(l)
+		}
 	case "Reshape", "Squeeze", "Unsqueeze":
 		if !static(out.dims) || out.dims == nil {
 			return nil
@@ -168,6 +171,9 @@ func (r *reader) fold(l *Layer) error {
 			return nil
 		}
 		t = &potv1.Tensor{Name: out.name, Dtype: ins[0].Dtype, Dims: append([]int64(nil), out.dims...), Data: ins[0].Data}
+		// Compressed weights stay compressed through a reshape (the
+		// channels' flat layout is the same).
+		out.dq = r.in(l, 0).dq
 	case "FakeQuantize":
 		if len(ins) != 5 {
 			return nil

@@ -587,7 +587,15 @@ func (r *reader) convolution(l *Layer, _ int) error {
 		}
 		group = w.dims[0]
 		kdims = append([]int64{w.dims[0] * w.dims[1]}, w.dims[2:]...)
-		if w.konst != nil {
+		if name, ok := r.dequantized(w, kdims); ok {
+			wname = name
+		} else if w.konst != nil && len(r.users[r.src[portKey{l.ID, l.Input[1].ID}]]) == 1 && !r.inits[w.name] {
+			// The weights' own name (as the ONNX model had it): no other
+			// layer reads them in the IR's shape.
+			r.inits[w.name] = true
+			r.g.Initializers = append(r.g.Initializers, &potv1.Tensor{Name: w.name, Dtype: w.konst.Dtype, Dims: kdims, Data: w.konst.Data})
+			wname = w.name
+		} else if w.konst != nil {
 			wname = r.addConst(w.name, &potv1.Tensor{Dtype: w.konst.Dtype, Dims: kdims, Data: w.konst.Data})
 		} else {
 			wname = r.tmp(l, "weights")
@@ -595,7 +603,7 @@ func (r *reader) convolution(l *Layer, _ int) error {
 		}
 	} else {
 		kdims = w.dims
-		wname = r.use(w)
+		wname = r.useWeights(w)
 	}
 	if len(kdims) < 3 {
 		return refuse("weights of rank %d", len(kdims))
@@ -612,11 +620,13 @@ func (r *reader) convolution(l *Layer, _ int) error {
 	}
 	ins := []string{r.inName(l, 0), wname}
 	out := r.outName(l, 0)
+	name := l.Name
 	if add, bias := r.biasAdd(l, kdims[0], len(kdims), false); add != nil {
 		ins = append(ins, bias)
 		out = r.outName(add, 0)
+		name = biasedName(l, add)
 	}
-	r.node(l.Name, "Conv", ins, []string{out}, attrs...)
+	r.node(name, "Conv", ins, []string{out}, attrs...)
 	return nil
 }
 
@@ -673,6 +683,17 @@ func (r *reader) biasAdd(l *Layer, c int64, rank int, gemm bool) (*Layer, string
 	return add, r.addConst(b.name+"/bias", t)
 }
 
+// biasedName is the name of the node of a layer l and the bias Add it
+// absorbed: the Add's when l's name extends it ("conv/WithoutBiases"
+// and "conv", as OpenVINO's converters and pot's writer name the two
+// layers of one ONNX node), else l's.
+func biasedName(l, add *Layer) string {
+	if strings.HasPrefix(l.Name, add.Name+"/") {
+		return add.Name
+	}
+	return l.Name
+}
+
 // transposed returns a constant with its last two axes swapped.
 func transposed(t *potv1.Tensor) *potv1.Tensor {
 	d := t.Dims
@@ -721,12 +742,15 @@ func (r *reader) matmul(l *Layer, _ int) error {
 			if tb {
 				attrs = append(attrs, sg.IntAttr("transB", 1))
 			}
-			r.node(l.Name, "Gemm", []string{r.use(a), r.use(b), bias}, []string{r.outName(add, 0)}, attrs...)
+			r.node(biasedName(l, add), "Gemm", []string{r.use(a), r.useWeights(b), bias}, []string{r.outName(add, 0)}, attrs...)
 			return nil
 		}
 	}
 	operand := func(v *value, t bool, what string) (string, error) {
 		if !t || len(v.dims) < 2 {
+			if what == "b" {
+				return r.useWeights(v), nil
+			}
 			return r.use(v), nil
 		}
 		if v.konst != nil && elemBits(v.konst.Dtype) >= 8 {
@@ -1213,7 +1237,10 @@ func (r *reader) split(l *Layer, _ int) error {
 	return nil
 }
 
-// fakeQuantize decomposes FakeQuantize-1 exactly as POT's formula:
+// fakeQuantize maps FakeQuantize-1 to QuantizeLinear + DequantizeLinear
+// when they quantize to the same levels (fakeQuantizeQDQ; pot simulates
+// FakeQuantize in that form), else decomposes it
+// exactly as POT's formula:
 // q = round((clamp(x, il, ih) − il) / (ih − il) · (levels − 1));
 // y = q / (levels − 1) · (oh − ol) + ol.
 func (r *reader) fakeQuantize(l *Layer, _ int) error {
@@ -1233,6 +1260,9 @@ func (r *reader) fakeQuantize(l *Layer, _ int) error {
 	x := r.in(l, 0)
 	if !isFloat(x.dtype) {
 		return refuse("FakeQuantize of %v", x.dtype)
+	}
+	if r.fakeQuantizeQDQ(l, levels) {
+		return nil
 	}
 	il, ih, ol, oh := r.in(l, 1), r.in(l, 2), r.in(l, 3), r.in(l, 4)
 	if il.konst != nil && ih.konst != nil && il.konst.Dtype == potv1.DataType_DATA_TYPE_FLOAT && ih.konst.Dtype == il.konst.Dtype {

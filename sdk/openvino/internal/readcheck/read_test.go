@@ -435,16 +435,18 @@ func f16bytes(v ...float32) []byte {
 	return raw
 }
 
-// TestDecompression checks that FP16 weights (Const f16 → Convert) and
-// compressed int8 weights (Const i8 → Convert → Subtract → Multiply) fold
-// into one f32 initializer.
+// TestDecompression checks that FP16 weights (Const f16 → Convert) fold
+// into one f32 initializer and compressed int8 weights (Const i8 →
+// Convert → Subtract → Multiply) read by a MatMul become the integers
+// behind a DequantizeLinear that computes the same values.
 func TestDecompression(t *testing.T) {
 	b := newIR()
 	p := b.param(1, 3)
 	w16 := b.konst("f16", []int64{2, 3}, f16bytes(0.5, -1.25, 2, 0.1, 3, -0.75))
 	w := b.layer("Convert", "opset1", []string{"destination_type=f32"}, []ref{w16}, []int64{2, 3})[0]
 	mm := b.layer("MatMul", "opset1", []string{"transpose_b=true"}, []ref{p, w}, []int64{1, 2})[0]
-	q := b.konst("i8", []int64{2, 3}, []byte{10, 0xfb, 127, 0, 1, 0x80})
+	raw := []byte{10, 0xfb, 127, 0, 1, 0x80}
+	q := b.konst("i8", []int64{2, 3}, raw)
 	qf := b.layer("Convert", "opset1", []string{"destination_type=f32"}, []ref{q}, []int64{2, 3})[0]
 	zp := b.layer("Convert", "opset1", []string{"destination_type=f32"}, []ref{b.konst("u8", []int64{2, 1}, []byte{2, 0})}, []int64{2, 1})[0]
 	sub := b.layer("Subtract", "opset1", nil, []ref{qf, zp}, []int64{2, 3})[0]
@@ -454,23 +456,38 @@ func TestDecompression(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := opTypes(g); got != "MatMul,MatMul" {
-		t.Fatalf("nodes %s, want the decompressions folded", got)
+	if got := opTypes(g); got != "MatMul,DequantizeLinear,MatMul" {
+		t.Fatalf("nodes %s, want the fp16 weights folded and the int8 ones dequantized", got)
 	}
+	inits := map[string]*potv1.Tensor{}
 	for _, in := range g.Initializers {
-		if in.Dtype != potv1.DataType_DATA_TYPE_FLOAT {
-			t.Errorf("initializer %s is %v, want f32", in.Name, in.Dtype)
-		}
+		inits[in.Name] = in
 	}
+	dq := g.Nodes[1]
+	ints, scale, zero := inits[dq.Inputs[0]], inits[dq.Inputs[1]], inits[dq.Inputs[2]]
+	if ints == nil || ints.Dtype != potv1.DataType_DATA_TYPE_INT8 || string(ints.Data) != string(raw) {
+		t.Errorf("integers %v, want the IR's i8 bytes", ints)
+	}
+	if zero == nil || zero.Dtype != potv1.DataType_DATA_TYPE_INT8 || string(zero.Data) != "\x02\x00" || len(dq.Attributes) != 1 || dq.Attributes[0].GetI() != 0 {
+		t.Errorf("zero point %v, attributes %v: want int8 [2 0] on axis 0", zero, dq.Attributes)
+	}
+	near(t, "scale", f32s(scale), []float32{0.5, 0.25}, 0)
 	// transpose_b of a constant transposes the constant: [3, 2].
 	want16 := []float32{0.5, tensor.RoundFloat16(0.1), -1.25, 3, 2, -0.75}
+	near(t, "fp16 weights", f32s(inits[g.Nodes[0].Inputs[1]]), want16, 0)
 	wantQ := []float32{(10 - 2) * 0.5, (-5 - 2) * 0.5, (127 - 2) * 0.5, 0, 0.25, -128 * 0.25}
-	got := map[int][]float32{}
-	for _, in := range g.Initializers {
-		got[len(got)] = f32s(in)
+	x := []float32{1, -2, 0.5}
+	var h [2]float32
+	for j := range h {
+		for k := range x {
+			h[j] += x[k] * want16[k*2+j]
+		}
 	}
-	near(t, "fp16 weights", got[0], want16, 0)
-	near(t, "int8 weights", got[1], wantQ, 0)
+	var want []float32
+	for j := 0; j < 3; j++ {
+		want = append(want, h[0]*wantQ[j]+h[1]*wantQ[3+j])
+	}
+	near(t, "int8 weights", run(t, g, x)[0], want, 1e-5)
 }
 
 // TestDynamicShapes checks that dynamic dims become named dims and the
