@@ -130,8 +130,20 @@ func TestIRRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("quantizes four models three times with two presets")
 	}
-	for _, ex := range []struct{ model, data string }{
-		{"lenet_mnist", "mnist"}, {"mlp_mnist", "mnist"}, {"resnet_fmnist", "fmnist"}, {"mobilenet_fmnist", "fmnist"},
+	for _, ex := range []struct {
+		model, data string
+		extra       []string
+		// loose: the quantized IR read back reaches the twin's top-1,
+		// not its bits.
+		loose bool
+	}{
+		{"lenet_mnist", "mnist", nil, false}, {"mlp_mnist", "mnist", nil, false},
+		{"resnet_fmnist", "fmnist", nil, false}, {"mobilenet_fmnist", "fmnist", nil, false},
+		// The transformer (Slice, SoftMax, Broadcast, Equal and Select
+		// read back; POT's transformer mode). Its quantized IR reads back
+		// with 3 of the twin's 14 integer operations in float (the
+		// attention products of two activations), so only top-1 is equal.
+		{"vit_fmnist", "fmnist", []string{"--model-type", "transformer"}, true},
 	} {
 		t.Run(ex.model, func(t *testing.T) {
 			dir := t.TempDir()
@@ -156,7 +168,7 @@ func TestIRRoundTrip(t *testing.T) {
 				q := func(model, out string, extra ...string) string {
 					t.Helper()
 					p := filepath.Join(dir, preset+"-"+out)
-					quantizeJSON(t, append([]string{"-m", model, "--data", calib, "--preset", preset, "-o", p}, extra...)...)
+					quantizeJSON(t, append(append([]string{"-m", model, "--data", calib, "--preset", preset, "-o", p}, ex.extra...), extra...)...)
 					return p
 				}
 				fromIR, fromONNX := q(ir, "ir.onnx"), q(src, "onnx.onnx")
@@ -180,7 +192,11 @@ func TestIRRoundTrip(t *testing.T) {
 						diff++
 					}
 				}
-				if diff > 0 || lb != lo || lb == 0 {
+				if ex.loose {
+					if ab := top1(ob, labels); ab != ao || lb == 0 {
+						t.Errorf("%s: quantized IR read back: top-1 %.4f, the QDQ twin %.4f; %d integer ops", preset, ab, ao, lb)
+					}
+				} else if diff > 0 || lb != lo || lb == 0 {
 					t.Errorf("%s: quantized IR read back: %d of %d outputs differ from the QDQ twin's; %d integer ops, the twin %d", preset, diff, len(ob), lb, lo)
 				}
 				// pot convert writes the quantized IR as the ONNX graph pot

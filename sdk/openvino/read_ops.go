@@ -77,7 +77,20 @@ func init() {
 		"Concat":             {v1, (*reader).concat},
 		"Reshape":            {v1, (*reader).reshape},
 		"Transpose":          {v1, (*reader).transpose},
+		"SoftMax":            {[]int{1, 8}, (*reader).softmax}, // OpenVINO's spelling
 		"Softmax":            {[]int{1, 8}, (*reader).softmax},
+		"Slice":              {[]int{8}, (*reader).slice},
+		"Broadcast":          {[]int{1, 3}, (*reader).broadcast},
+		"Select":             {v1, (*reader).selectLayer},
+		"Equal":              binary("Equal"),
+		"Less":               binary("Less"),
+		"Greater":            binary("Greater"),
+		"LessEqual":          binary("LessOrEqual"),
+		"GreaterEqual":       binary("GreaterOrEqual"),
+		"LogicalAnd":         binary("And"),
+		"LogicalOr":          binary("Or"),
+		"LogicalXor":         binary("Xor"),
+		"LogicalNot":         unary("Not"),
 		"LogSoftmax":         {[]int{5}, (*reader).softmax},
 		"MVN":                {[]int{2, 6}, (*reader).mvn},
 		"ReduceMean":         {v1, (*reader).reduce},
@@ -907,6 +920,9 @@ func (r *reader) softmax(l *Layer, _ int) error {
 		return err
 	}
 	op := l.Type
+	if op == "SoftMax" {
+		op = "Softmax"
+	}
 	r.node(l.Name, op, []string{r.inName(l, 0)}, []string{r.outName(l, 0)}, sg.IntAttr("axis", axis))
 	return nil
 }
@@ -1355,5 +1371,65 @@ func (r *reader) pad(l *Layer, _ int) error {
 		ins = append(ins, r.inName(l, 3))
 	}
 	r.node(l.Name, "Pad", ins, []string{r.outName(l, 0)}, sg.StringAttr("mode", mode))
+	return nil
+}
+
+// slice maps Slice-8 (data, start, stop, step[, axes]) to ONNX's Slice
+// (data, starts, ends[, axes][, steps]).
+func (r *reader) slice(l *Layer, _ int) error {
+	if len(l.Input) < 4 {
+		return fmt.Errorf("Slice with %d inputs, want 4 or 5", len(l.Input))
+	}
+	ins := []string{r.inName(l, 0)}
+	for i, what := range []string{"start", "stop"} {
+		v, err := r.int64In(l, i+1, what)
+		if err != nil {
+			return err
+		}
+		ins = append(ins, v)
+	}
+	axes := ""
+	if len(l.Input) > 4 {
+		a, err := r.int64In(l, 4, "axes")
+		if err != nil {
+			return err
+		}
+		axes = a
+	}
+	step, err := r.int64In(l, 3, "step")
+	if err != nil {
+		return err
+	}
+	ins = append(ins, axes, step)
+	r.node(l.Name, "Slice", ins, []string{r.outName(l, 0)})
+	return nil
+}
+
+// broadcast maps Broadcast (numpy or bidirectional) to Expand: for a
+// target shape the data broadcasts to, numpy's result is Expand's.
+func (r *reader) broadcast(l *Layer, _ int) error {
+	if m, _ := l.Attr("mode"); m != "" && m != "numpy" && m != "bidirectional" {
+		return refuse("mode %q is not read (numpy or bidirectional)", m)
+	}
+	if len(l.Input) != 2 {
+		return refuse("Broadcast with %d inputs (the axes_mapping of explicit mode is not read)", len(l.Input))
+	}
+	shape, err := r.int64In(l, 1, "target_shape")
+	if err != nil {
+		return err
+	}
+	r.node(l.Name, "Expand", []string{r.inName(l, 0), shape}, []string{r.outName(l, 0)})
+	return nil
+}
+
+// selectLayer maps Select to Where.
+func (r *reader) selectLayer(l *Layer, _ int) error {
+	if len(l.Input) != 3 {
+		return fmt.Errorf("%d inputs, want 3", len(l.Input))
+	}
+	if ab, _ := l.Attr("auto_broadcast"); ab != "" && ab != "numpy" {
+		return refuse("auto_broadcast %q is not read (numpy)", ab)
+	}
+	r.node(l.Name, "Where", []string{r.inName(l, 0), r.inName(l, 1), r.inName(l, 2)}, []string{r.outName(l, 0)})
 	return nil
 }
