@@ -74,10 +74,11 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunReque
 	if err != nil {
 		return nil, err
 	}
-	steps := d.Steps
-	if steps == nil {
-		steps = defaultChain(p, req.Target)
+	chain := d.Steps
+	if chain == nil {
+		chain = defaultChain(p, req.Target)
 	}
+	steps := chain // the chain, after SmoothQuant when it runs
 	plan := req.Plan
 	reports := map[string]json.RawMessage{}
 	if p.SmoothQuantEnabled() {
@@ -92,12 +93,12 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunReque
 		}
 		plan = resp.GetPlan()
 		reports[SmoothQuant] = json.RawMessage(resp.GetReport())
-		steps = append([]string{SmoothQuant}, steps...)
+		steps = append([]string{SmoothQuant}, chain...)
 	} else if p.SmoothQuantAlpha != nil && *p.SmoothQuantAlpha >= 0 {
 		sdk.Logger().Warn("smooth_quant_alpha applies to model_type transformer only (as in NNCF): SmoothQuant does not run",
 			"smooth_quant_alpha", *p.SmoothQuantAlpha, "model_type", p.ModelType)
 	}
-	for _, name := range steps[len(reports):] {
+	for _, name := range chain {
 		resp, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: name, ModelId: req.ModelID, Plan: plan, Params: string(req.Params)})
 		if err != nil {
 			return nil, err // the host's error names the plugin
