@@ -1,9 +1,11 @@
 package quant
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
@@ -72,13 +74,31 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunReque
 	if err != nil {
 		return nil, err
 	}
-	steps := d.Steps
-	if steps == nil {
-		steps = defaultChain(p, req.Target)
+	chain := d.Steps
+	if chain == nil {
+		chain = defaultChain(p, req.Target)
 	}
+	steps := chain // the chain, after SmoothQuant when it runs
 	plan := req.Plan
 	reports := map[string]json.RawMessage{}
-	for _, name := range steps {
+	if p.SmoothQuantEnabled() {
+		sq, err := smoothQuantParams(req.Params, *p.SmoothQuantAlpha)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: SmoothQuant, ModelId: req.ModelID, Plan: plan, Params: string(sq)})
+		if err != nil {
+			return nil, fmt.Errorf("smooth_quant_alpha %g with model_type transformer runs the %s algorithm plugin (pot-algorithm-%s) first: %w",
+				*p.SmoothQuantAlpha, SmoothQuant, SmoothQuant, err)
+		}
+		plan = resp.GetPlan()
+		reports[SmoothQuant] = json.RawMessage(resp.GetReport())
+		steps = append([]string{SmoothQuant}, chain...)
+	} else if p.SmoothQuantAlpha != nil && *p.SmoothQuantAlpha >= 0 {
+		sdk.Logger().Warn("smooth_quant_alpha applies to model_type transformer only (as in NNCF): SmoothQuant does not run",
+			"smooth_quant_alpha", *p.SmoothQuantAlpha, "model_type", p.ModelType)
+	}
+	for _, name := range chain {
 		resp, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: name, ModelId: req.ModelID, Plan: plan, Params: string(req.Params)})
 		if err != nil {
 			return nil, err // the host's error names the plugin
@@ -88,6 +108,35 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunReque
 	}
 	b, _ := json.Marshal(map[string]any{"steps": steps, "reports": reports})
 	return &potv1.RunResponse{Plan: plan, Report: string(b)}, nil
+}
+
+// SmoothQuant is the name of the algorithm plugin DefaultQuantization runs
+// first when smooth_quant_alpha asks for it.
+const SmoothQuant = "SmoothQuant"
+
+// smoothQuantParams are the parameters of the SmoothQuant run that
+// smooth_quant_alpha asks for: DefaultQuantization's own (SmoothQuant
+// reads the calibration subset and the preset of them), without
+// smooth_quant_alpha, with SmoothQuant's alpha and smooth_only.
+func smoothQuantParams(raw json.RawMessage, alpha float64) (json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("params: %w", err)
+		}
+	}
+	delete(m, "smooth_quant_alpha")
+	a, err := json.Marshal(alpha)
+	if err != nil {
+		return nil, fmt.Errorf("params: smooth_quant_alpha: %w", err)
+	}
+	m["alpha"] = a
+	m["smooth_only"] = json.RawMessage("true")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	return b, nil
 }
 
 // defaultChain is POT's DefaultQuantization pipeline for the parameters

@@ -32,6 +32,19 @@ type Params struct {
 	// the float output mean of the data, input and weights quantized).
 	FastBiasReference string `json:"fast_bias_reference,omitempty"`
 	DumpIntermediate  bool   `json:"dump_intermediate_model,omitempty"`
+	// SmoothQuantAlpha is NNCF's AdvancedQuantizationParameters.
+	// smooth_quant_alpha: when it is at least 0 and ModelType is
+	// transformer, DefaultQuantization first runs the SmoothQuant plugin
+	// (smooth_only, this α). Nil or negative: disabled (the default; NNCF
+	// enables it for transformers, pot does not, see docs/usage.md).
+	SmoothQuantAlpha *float64 `json:"smooth_quant_alpha,omitempty"`
+}
+
+// SmoothQuantEnabled reports whether DefaultQuantization runs SmoothQuant
+// before its chain: smooth_quant_alpha is at least 0 and model_type is
+// transformer.
+func (p *Params) SmoothQuantEnabled() bool {
+	return p.SmoothQuantAlpha != nil && *p.SmoothQuantAlpha >= 0 && p.ModelType == ModelTypeTransformer
 }
 
 // TensorParams constrain the quantizers of weights or activations.
@@ -90,8 +103,14 @@ func ParseParams(raw []byte) (*Params, error) {
 	if err := p.normalize(); err != nil {
 		return nil, err
 	}
+	if a := p.SmoothQuantAlpha; a != nil && *a > 1 {
+		return nil, fmt.Errorf("params: smooth_quant_alpha %g is above 1 (α in [0, 1]; negative disables SmoothQuant)", *a)
+	}
 	return p, nil
 }
+
+// ModelTypeTransformer is POT's model_type of transformers.
+const ModelTypeTransformer = "transformer"
 
 // FastBiasCorrection references.
 const (

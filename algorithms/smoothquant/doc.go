@@ -30,6 +30,11 @@
 // simulated int8 output error (per-tensor activations, per-channel
 // weights) on a few calibration samples is least.
 //
+// DefaultQuantization's smooth_quant_alpha (NNCF's; what pot quantize
+// --smooth-quant-alpha sets) runs SmoothQuant, smooth_only, before its
+// chain for transformers; given to SmoothQuant among the parameters it
+// passes on, it is SmoothQuant's α and is not passed on.
+//
 // The package imports nothing of pot outside sdk/ and proto/potv1, as a
 // third-party plugin would (a test checks it).
 package smoothquant

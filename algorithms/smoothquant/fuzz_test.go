@@ -9,6 +9,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"alpha": 0.7, "preset": "mixed", "stat_subset_size": 30}`))
 	f.Add([]byte(`{"alpha_search": true, "alpha_grid": [0.1, 1]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"smooth_quant_alpha": 0.8, "preset": "mixed"}`))
+	f.Add([]byte(`{"smooth_quant_alpha": -1, "alpha": 0.3}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, _, _, err := parse(b)
 		if err == nil && (p.Alpha < 0 || p.Alpha > 1 || p.SearchSamples < 1) {

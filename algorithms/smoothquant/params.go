@@ -59,6 +59,9 @@ func parse(raw []byte) (*Params, json.RawMessage, *passed, error) {
 	if err := dec.Decode(p); err != nil {
 		return nil, nil, nil, fmt.Errorf("params: %w", err)
 	}
+	if rest, err = takeDQAlpha(own, rest, p); err != nil {
+		return nil, nil, nil, err
+	}
 	if p.Alpha < 0 || p.Alpha > 1 {
 		return nil, nil, nil, fmt.Errorf("params: alpha %g is not in [0, 1]", p.Alpha)
 	}
@@ -84,6 +87,50 @@ func parse(raw []byte) (*Params, json.RawMessage, *passed, error) {
 		}
 	}
 	return p, rest, ps, nil
+}
+
+// dqAlpha is DefaultQuantization's parameter (NNCF's smooth_quant_alpha)
+// that, for transformers, makes it run SmoothQuant with that α first.
+const dqAlpha = "smooth_quant_alpha"
+
+// takeDQAlpha takes DefaultQuantization's smooth_quant_alpha out of the
+// parameters SmoothQuant passes on (the base algorithm would smooth
+// again) and, when it is at least 0, makes it SmoothQuant's α: that is
+// how `pot quantize --algorithm SmoothQuant --smooth-quant-alpha 0.8`
+// sets α. Given with a different alpha, it is an error. rest is returned
+// unchanged when it has no smooth_quant_alpha.
+func takeDQAlpha(own, rest json.RawMessage, p *Params) (json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(rest)) > 0 {
+		if err := json.Unmarshal(rest, &m); err != nil {
+			return nil, fmt.Errorf("params: %w", err)
+		}
+	}
+	v, ok := m[dqAlpha]
+	if !ok {
+		return rest, nil
+	}
+	var a float64
+	if err := json.Unmarshal(v, &a); err != nil {
+		return nil, fmt.Errorf("params: %s: %w", dqAlpha, err)
+	}
+	delete(m, dqAlpha)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	if a < 0 {
+		return out, nil // disabled: SmoothQuant's alpha stands
+	}
+	mine := map[string]json.RawMessage{}
+	if err := json.Unmarshal(own, &mine); err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	if _, given := mine["alpha"]; given && p.Alpha != a {
+		return nil, fmt.Errorf("params: alpha %g and %s %g both give SmoothQuant's α; give one", p.Alpha, dqAlpha, a)
+	}
+	p.Alpha = a
+	return out, nil
 }
 
 // Schema is the JSON Schema of SmoothQuant's own parameters. It admits

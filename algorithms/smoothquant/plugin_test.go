@@ -173,6 +173,9 @@ func TestParams(t *testing.T) {
 		{`{"base_algorithm": "SmoothQuant"}`, "base_algorithm"},
 		{`{"search_samples": 0}`, "search_samples"},
 		{`{"alpha": "high"}`, "alpha"},
+		{`{"alpha": 0.5, "smooth_quant_alpha": 0.8}`, "give one"},
+		{`{"smooth_quant_alpha": "high"}`, "smooth_quant_alpha"},
+		{`{"smooth_quant_alpha": 1.5}`, "alpha"},
 	} {
 		if _, _, _, err := parse([]byte(tc.params)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one about %s", tc.params, err, tc.want)
@@ -184,6 +187,37 @@ func TestParams(t *testing.T) {
 	}
 	if p.Alpha != 0.7 || p.BaseAlgorithm != "DefaultQuantization" || ps.StatSubsetSize != 30 || ps.Preset != "mixed" || strings.Contains(string(rest), "alpha") {
 		t.Errorf("parsed %+v, %+v, rest %s", p, ps, rest)
+	}
+}
+
+// TestParamsSmoothQuantAlpha: DefaultQuantization's smooth_quant_alpha
+// (what `pot quantize --smooth-quant-alpha` sets) is SmoothQuant's α when
+// at least 0, and never goes on to the base algorithm, which would
+// smooth again.
+func TestParamsSmoothQuantAlpha(t *testing.T) {
+	for _, tc := range []struct {
+		params string
+		alpha  float64
+	}{
+		{`{"smooth_quant_alpha": 0.8, "preset": "mixed"}`, 0.8},
+		{`{"smooth_quant_alpha": 0, "preset": "mixed"}`, 0},
+		{`{"smooth_quant_alpha": -1, "preset": "mixed"}`, 0.5},
+		{`{"smooth_quant_alpha": -1, "alpha": 0.3, "preset": "mixed"}`, 0.3},
+		{`{"smooth_quant_alpha": 0.7, "alpha": 0.7, "preset": "mixed"}`, 0.7},
+	} {
+		p, rest, ps, err := parse([]byte(tc.params))
+		if err != nil {
+			t.Errorf("%s: %v", tc.params, err)
+			continue
+		}
+		if p.Alpha != tc.alpha || strings.Contains(string(rest), "alpha") || ps.Preset != "mixed" {
+			t.Errorf("%s: alpha %g (want %g), rest %s", tc.params, p.Alpha, tc.alpha, rest)
+		}
+	}
+	// Without it, the rest goes on as it came.
+	_, rest, _, err := parse([]byte(`{"preset": "mixed", "stat_subset_size": 30}`))
+	if err != nil || string(rest) != `{"preset":"mixed","stat_subset_size":30}` {
+		t.Errorf("rest %s, %v", rest, err)
 	}
 }
 

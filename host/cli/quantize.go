@@ -39,6 +39,10 @@ type quantizeFlags struct {
 	ignore            []string
 	saturationFix     string
 	modelType         string
+	// smoothQuantAlpha is DefaultQuantization's smooth_quant_alpha (and
+	// SmoothQuant's alpha), when smoothQuantAlphaSet.
+	smoothQuantAlpha    float64
+	smoothQuantAlphaSet bool
 
 	// POT's command line.
 	config     string
@@ -179,6 +183,7 @@ unless -o names the output file.`,
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "node name or op type to keep in float (repeatable)")
 	fl.StringVar(&f.saturationFix, "saturation-fix", "", "first_layer (default), all or no: 7-bit weights against int16 overflow on pre-VNNI CPUs")
 	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
+	fl.Float64Var(&f.smoothQuantAlpha, "smooth-quant-alpha", -1, smoothQuantAlphaUsage)
 	f.remote.add(fl, true)
 	fl.StringVar(&f.hwConfig, "hw-config", "", "hardware config file in POT's layout (OpenVINO or ONNX operation names) replacing the target's, as the algorithms see it; also engine.hw_config")
 
@@ -205,10 +210,13 @@ unless -o names the output file.`,
 // defines instead.
 var runFlags = []string{"model", "data", "data-source", "eval-data", "target", "preset", "subset", "algorithm",
 	"quantize", "name", "max-drop", "engine", "shape", "constant", "metric-output", "weight-bits", "weight-granularity", "activation-mode",
-	"range-estimator", "fast-bias", "no-fast-bias", "ignore", "saturation-fix", "model-type"}
+	"range-estimator", "fast-bias", "no-fast-bias", "ignore", "saturation-fix", "model-type", "smooth-quant-alpha"}
 
 // modelTypeUsage describes --model-type.
 const modelTypeUsage = "transformer: POT's model_type (keeps Add, Mul, Sub, Pow, ReduceMean and divisions by a constant in float, symmetric activations for MatMuls of two activations)"
+
+// smoothQuantAlphaUsage describes --smooth-quant-alpha.
+const smoothQuantAlphaUsage = "SmoothQuant's migration strength α in [0, 1] (smooth_quant_alpha): with --model-type transformer, DefaultQuantization runs the SmoothQuant plugin first; with --algorithm SmoothQuant, its alpha; negative: off"
 
 // params builds the algorithm parameters from the flags.
 func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples int) (map[string]any, error) {
@@ -247,6 +255,12 @@ func (f *quantizeFlags) params(graph *potv1.Graph, device string, calibSamples i
 		p["model_type"] = f.modelType
 	default:
 		return nil, fmt.Errorf("--model-type %q: want transformer (or None)", f.modelType)
+	}
+	if f.smoothQuantAlphaSet {
+		if f.smoothQuantAlpha > 1 {
+			return nil, fmt.Errorf("--smooth-quant-alpha %g: want α in [0, 1] (negative: off)", f.smoothQuantAlpha)
+		}
+		p["smooth_quant_alpha"] = f.smoothQuantAlpha
 	}
 	if len(f.ignore) > 0 {
 		ig, err := ignoredScope(graph, f.ignore)
@@ -395,6 +409,7 @@ func runQuantize(ctx context.Context, cmd *cobra.Command, g *globals, f *quantiz
 func newRun(cmd *cobra.Command, g *globals, f *quantizeFlags) (*run, error) {
 	f.maxDropSet = cmd.Flags().Changed("max-drop")
 	f.workersSet = cmd.Flags().Changed("workers")
+	f.smoothQuantAlphaSet = cmd.Flags().Changed("smooth-quant-alpha")
 	if f.maxDropSet && f.maxDrop < 0 {
 		return nil, fmt.Errorf("--max-drop %g is negative", f.maxDrop)
 	}

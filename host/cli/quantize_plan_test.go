@@ -15,7 +15,9 @@ import (
 
 // Capabilities of the built-in algorithms, as they describe themselves.
 var (
-	defaultCaps  = map[string]*potv1.AlgorithmCapabilities{"DefaultQuantization": {}}
+	defaultCaps = map[string]*potv1.AlgorithmCapabilities{"DefaultQuantization": {}}
+	smoothCaps  = map[string]*potv1.AlgorithmCapabilities{"SmoothQuant": {PassesParamsTo: "DefaultQuantization",
+		PassesParamsToParam: "base_algorithm", FollowedParam: "smooth_only"}}
 	accuracyCaps = map[string]*potv1.AlgorithmCapabilities{"AccuracyAwareQuantization": {Evaluates: true,
 		MaxDropParam: "maximal_drop", WorkersParam: "workers", Checkpoints: true}}
 )
@@ -239,6 +241,14 @@ func TestPlanSteps(t *testing.T) {
 			"--activation-mode", "asymmetric", "--range-estimator", "quantile", "--no-fast-bias", "--saturation-fix", "all", "--model-type", "transformer"}, cpuTarget, 1000, 0,
 			`DefaultQuantization {"activations":{"mode":"asymmetric"},"model_type":"transformer","preset":"performance","range_estimator":{"preset":"quantile"},` +
 				`"saturation_fix":"all","seed":0,"shuffle_data":true,"stat_subset_size":300,"target_device":"CPU","use_fast_bias":false,"weights":{"bits":4,"granularity":"perchannel"}}`},
+		{"smooth_quant_alpha for transformers", defaultCaps, []string{"--model-type", "transformer", "--smooth-quant-alpha", "0.5"}, cpuTarget, 1000, 0,
+			`DefaultQuantization {"model_type":"transformer","preset":"performance","seed":0,"shuffle_data":true,"smooth_quant_alpha":0.5,"stat_subset_size":300,"target_device":"CPU"}`},
+		{"smooth_quant_alpha off", defaultCaps, []string{"--model-type", "transformer", "--smooth-quant-alpha", "-1"}, cpuTarget, 1000, 0,
+			`DefaultQuantization {"model_type":"transformer","preset":"performance","seed":0,"shuffle_data":true,"smooth_quant_alpha":-1,"stat_subset_size":300,"target_device":"CPU"}`},
+		{"SmoothQuant's alpha", smoothCaps, []string{"--algorithm", "SmoothQuant", "--smooth-quant-alpha", "0"}, cpuTarget, 1000, 0,
+			`SmoothQuant {"preset":"performance","seed":0,"shuffle_data":true,"smooth_quant_alpha":0,"stat_subset_size":300,"target_device":"CPU"}`},
+		{"smooth_quant_alpha above 1", defaultCaps, []string{"--smooth-quant-alpha", "1.5"}, cpuTarget, 1000, 0,
+			`--smooth-quant-alpha 1.5: want α in [0, 1] (negative: off)`},
 		{"ignored nodes and types", defaultCaps, []string{"--ignore", "/f2/Gemm", "--ignore", "MaxPool"}, cpuTarget, 1000, 0,
 			`DefaultQuantization {"ignored":{"operations":[{"type":"MaxPool"}],"scope":["/f2/Gemm"]},"preset":"performance","seed":0,"shuffle_data":true,"stat_subset_size":300,"target_device":"CPU"}`},
 		{"an ignored node not in the model", defaultCaps, []string{"--ignore", "/f2/Gem"}, cpuTarget, 1000, 0,
