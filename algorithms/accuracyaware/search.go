@@ -122,6 +122,9 @@ type searcher struct {
 	caps   *potv1.TargetCapabilities
 	metric string
 	mu     sync.Mutex // guards st.Evaluations during parallel ranking
+	// inputs are the constant inputs (weights, bias) of each node, for
+	// reverting learned weights (see revert).
+	inputs map[string][]string
 }
 
 // Run implements AccuracyAwareQuantization.
@@ -149,6 +152,9 @@ func Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.Quantizat
 	}
 	fp, err := s.fingerprint(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	if s.inputs, err = nodeInputs(ctx, h, req.ModelID); err != nil {
 		return nil, nil, err
 	}
 	resumed := false
@@ -430,7 +436,7 @@ func (s *searcher) apply(p *potv1.QuantizationPlan, g group) *potv1.Quantization
 		precise, _ := s.plan(s.st.Precise)
 		return promote(p, precise, g)
 	}
-	return revert(p, g)
+	return revert(p, g, s.inputs)
 }
 
 // hardest picks the samples a plan hurts most (the ranking subset): by
