@@ -68,16 +68,11 @@ type Report struct {
 // tables are the report's layers and skipped layers as tables, followed
 // by the tables of DefaultQuantization's report, if any.
 func (r *Report) tables() []sdk.ReportTable {
-	t := sdk.NewReportTable("AdaRound: per-layer reconstruction error", "layer", "error, nearest rounding", "error, AdaRound",
-		"AdaRound / nearest", "weights flipped")
+	t := sdk.NewReportTable("AdaRound: per-layer reconstruction error", "layer", "error, nearest rounding", "error, AdaRound", "weights flipped")
 	t.Note = "E‖W̃x̃ − Wx‖² / E‖Wx‖² on the calibration columns, with the weights rounded to nearest and as learned; " +
 		"flipped: share of the weights rounded the other way than to nearest."
 	for _, l := range r.Layers {
-		ratio := math.NaN()
-		if l.Nearest > 0 {
-			ratio = l.Learned / l.Nearest
-		}
-		t.Add(l.Layer, l.Nearest, l.Learned, ratio, l.Flipped)
+		t.Add(l.Layer, l.Nearest, l.Learned, l.Flipped)
 	}
 	out := []sdk.ReportTable{*t}
 	if len(r.Skipped) > 0 {
