@@ -32,7 +32,8 @@
 // what went wrong; pot prints one line naming the plugin and the node.
 // Any other error becomes the summary. What pot reads of a result is
 // typed in the protocol (RunResponse.search for an accuracy search); the
-// JSON report is for free-form extras. AlgorithmCapabilities in the
+// JSON report is for free-form extras, except its top-level "tables"
+// (ReportTable), which report.html shows as tables. AlgorithmCapabilities in the
 // description say what pot must do for an algorithm (evaluation data,
 // checkpoints, the parameters its --max-drop and --workers set, where
 // passed-on parameters go); pot never goes by an algorithm's name.

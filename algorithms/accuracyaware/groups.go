@@ -1,12 +1,14 @@
 package accuracyaware
 
 import (
+	"context"
 	"sort"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk"
 	"github.com/potgo/pot/sdk/plan"
 )
 
@@ -65,11 +67,37 @@ func groups(p *potv1.QuantizationPlan) []group {
 }
 
 // revert returns a copy of p with the operations of g in float: their
-// quantizers are dropped and the plan records their precision.
-func revert(p *potv1.QuantizationPlan, g group) *potv1.QuantizationPlan {
+// quantizers are dropped and the plan records their precision. A base
+// algorithm that learned an operation's weights (AdaRound: weights on the
+// quantizer's grid, as tensor updates of input 1) gets them back in float:
+// the update of the weights is dropped, and with it the update of the
+// bias (input 2) made for those weights. Bias updates of operations whose
+// weights the plan leaves alone (bias correction) stay. inputs are the
+// inputs of each node (nodeInputs); nil keeps every update.
+func revert(p *potv1.QuantizationPlan, g group, inputs map[string][]string) *potv1.QuantizationPlan {
 	out := proto.Clone(p).(*potv1.QuantizationPlan)
+	drop := map[string]bool{}
+	updated := map[string]bool{}
+	for _, t := range out.GetTensorUpdates() {
+		updated[t.GetName()] = true
+	}
 	for _, op := range g.Ops {
 		out.Precisions = append(out.Precisions, &potv1.NodePrecision{Node: op, Precision: potv1.Precision_PRECISION_FLOAT})
+		if in := inputs[op]; len(in) > 1 && updated[in[1]] {
+			drop[in[1]] = true
+			if len(in) > 2 && in[2] != "" {
+				drop[in[2]] = true
+			}
+		}
+	}
+	if len(drop) > 0 {
+		keep := out.TensorUpdates[:0]
+		for _, t := range out.TensorUpdates {
+			if !drop[t.GetName()] {
+				keep = append(keep, t)
+			}
+		}
+		out.TensorUpdates = keep
 	}
 	float := plan.FloatNodes(out)
 	kept := out.Quantizers[:0]
@@ -133,4 +161,18 @@ func promotable(p, precise *potv1.QuantizationPlan) []group {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
 	return out
+}
+
+// nodeInputs are the inputs of every node of a model's graph, by node
+// name.
+func nodeInputs(ctx context.Context, h sdk.Host, model string) (map[string][]string, error) {
+	g, err := h.Graph(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(g.GetNodes()))
+	for _, n := range g.GetNodes() {
+		out[n.GetName()] = n.GetInputs()
+	}
+	return out, nil
 }

@@ -64,7 +64,17 @@ func parse(raw []byte) (*Params, json.RawMessage, *quant.Params, error) {
 	if p.MaximalDrop < 0 {
 		return nil, nil, nil, fmt.Errorf("params: maximal_drop %g is negative", p.MaximalDrop)
 	}
-	qp, err := quant.ParseParams(base)
+	qbase := base
+	if p.BaseAlgorithm != "DefaultQuantization" {
+		// Another base algorithm (AdaRound, SmoothQuant) has keys of its
+		// own, which the host checked against its schema; AA reads only
+		// the DefaultQuantization keys it passes on (preset,
+		// use_fast_bias).
+		if qbase, _, err = params.Split(base, quant.Schema); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	qp, err := quant.ParseParams(qbase)
 	if err != nil {
 		return nil, nil, nil, err
 	}

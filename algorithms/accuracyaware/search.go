@@ -67,6 +67,9 @@ type state struct {
 	// empty once the greedy search can run.
 	Phase string     `json:"phase,omitempty"`
 	Tune  *tuneState `json:"tune,omitempty"`
+	// BaseTables are the tables of the base algorithm's report
+	// (sdk.ReportTable) for the starting plan.
+	BaseTables []sdk.ReportTable `json:"base_tables,omitempty"`
 }
 
 // scored is a group with its ranking score.
@@ -93,6 +96,9 @@ type Report struct {
 	Notes       []string    `json:"notes,omitempty"`
 	// Trials of the hyperparameter search (tune_hyperparams).
 	Trials []trial `json:"tune_trials,omitempty"`
+	// Tables are the base algorithm's report tables for the starting plan
+	// (sdk.ReportTable), when it has any.
+	Tables []sdk.ReportTable `json:"tables,omitempty"`
 }
 
 // Result is the typed part of the report, what the host reads.
@@ -122,6 +128,9 @@ type searcher struct {
 	caps   *potv1.TargetCapabilities
 	metric string
 	mu     sync.Mutex // guards st.Evaluations during parallel ranking
+	// inputs are the constant inputs (weights, bias) of each node, for
+	// reverting learned weights (see revert).
+	inputs map[string][]string
 }
 
 // Run implements AccuracyAwareQuantization.
@@ -149,6 +158,9 @@ func Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.Quantizat
 	}
 	fp, err := s.fingerprint(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	if s.inputs, err = nodeInputs(ctx, h, req.ModelID); err != nil {
 		return nil, nil, err
 	}
 	resumed := false
@@ -186,7 +198,7 @@ func Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.Quantizat
 	}
 	rep := &Report{Metric: s.st.Metric, Baseline: s.st.Baseline, MaxDrop: s.st.MaxDrop, DefaultDrop: s.st.DefaultDrop,
 		FinalDrop: s.st.CurrentDrop, Final: s.st.CurrentMetric, Met: s.st.Met, Groups: s.st.Reverted,
-		Iterations: s.st.History, Evaluations: s.st.Evaluations, Resumed: resumed, Notes: s.st.Notes}
+		Iterations: s.st.History, Evaluations: s.st.Evaluations, Resumed: resumed, Notes: s.st.Notes, Tables: s.st.BaseTables}
 	if s.st.Tune != nil {
 		rep.Trials = s.st.Tune.Trials
 	}
@@ -292,9 +304,15 @@ func (s *searcher) within(drop float64) bool { return drop <= s.st.MaxDrop+1e-9 
 
 // runBase runs the base algorithm with some parameters changed.
 func (s *searcher) runBase(ctx context.Context, override map[string]any) (*potv1.QuantizationPlan, error) {
+	p, _, err := s.runBaseReport(ctx, override)
+	return p, err
+}
+
+// runBaseReport is runBase that returns the base algorithm's report too.
+func (s *searcher) runBaseReport(ctx context.Context, override map[string]any) (*potv1.QuantizationPlan, string, error) {
 	params := map[string]any{}
 	if err := json.Unmarshal(s.base, &params); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for k, v := range override {
 		params[k] = v
@@ -302,9 +320,9 @@ func (s *searcher) runBase(ctx context.Context, override map[string]any) (*potv1
 	b, _ := json.Marshal(params)
 	resp, err := s.h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: s.p.BaseAlgorithm, ModelId: s.req.ModelID, Plan: s.req.Plan, Params: string(b)})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return resp.GetPlan(), nil
+	return resp.GetPlan(), resp.GetReport(), nil
 }
 
 func marshal(p *potv1.QuantizationPlan) []byte {
@@ -345,9 +363,15 @@ func (s *searcher) start(ctx context.Context) error {
 	if s.caps.GetIntegerOnly() {
 		override["preset"] = quant.Performance
 	}
-	basePlan, err := s.runBase(ctx, override)
+	basePlan, baseReport, err := s.runBaseReport(ctx, override)
 	if err != nil {
 		return err
+	}
+	// The base algorithm's tables (AdaRound's per-layer errors) go into
+	// AA's report, for report.html.
+	for _, t := range sdk.ReportTables(baseReport) {
+		t.Title = "Before any layer is reverted — " + t.Title
+		st.BaseTables = append(st.BaseTables, t)
 	}
 	r, err := s.evaluate(ctx, basePlan, nil, "")
 	if err != nil {
@@ -430,7 +454,7 @@ func (s *searcher) apply(p *potv1.QuantizationPlan, g group) *potv1.Quantization
 		precise, _ := s.plan(s.st.Precise)
 		return promote(p, precise, g)
 	}
-	return revert(p, g)
+	return revert(p, g, s.inputs)
 }
 
 // hardest picks the samples a plan hurts most (the ranking subset): by

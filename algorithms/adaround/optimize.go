@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -82,6 +83,29 @@ func (f *form) grad(wq, g *mat.Dense) {
 	g.Sub(g, &f.b)
 }
 
+// rows is the form restricted to some rows of W (its b's rows; the
+// moments or columns are shared).
+func (f *form) rows(rows []int) *form {
+	_, c := f.b.Dims()
+	sub := &form{p: f.p}
+	sub.b.ReuseAs(len(rows), c)
+	for a, r := range rows {
+		sub.b.SetRow(a, f.b.RawRowView(r))
+	}
+	return sub
+}
+
+// gradRows writes into g the rows of G for the rows of W̃ = wq that f
+// was restricted to (f.rows).
+func (f *form) gradRows(wq *mat.Dense, rows []int, g *mat.Dense) {
+	_, k := wq.Dims()
+	w := mat.NewDense(len(rows), k, nil)
+	for a, r := range rows {
+		w.SetRow(a, wq.RawRowView(r))
+	}
+	f.grad(w, g)
+}
+
 // error is E‖W̃x̃ − Wx‖² for W̃ = wq.
 func (f *form) error(wq *mat.Dense) float64 {
 	if f.p.H == nil {
@@ -106,6 +130,9 @@ type Options struct {
 	BetaStart, BetaEnd float64
 	// WarmUp is the share of the iterations without the regulariser.
 	WarmUp float64
+	// full runs every iteration, even once they can no longer change the
+	// rounding (see settled); for tests.
+	full bool
 }
 
 // Result is the learned rounding of a Problem.
@@ -121,6 +148,12 @@ type Result struct {
 	// Undecided counts the h(V) that were not 0 or 1 at the end, before
 	// the final rounding (with the regulariser, none should be).
 	Undecided int
+	// Iterations run: fewer than asked when the rest could not change
+	// the rounding of any row.
+	Iterations int
+	// RowIterations sums the rows (outputs) that each iteration
+	// computed: rows stop one by one once their rounding is settled.
+	RowIterations int
 }
 
 func sigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
@@ -142,6 +175,35 @@ func rectified(v float64) (h, dh float64) {
 func inverse(f float64) float64 {
 	f = math.Min(math.Max(f, 0.01), 0.99)
 	return -math.Log((zeta-gamma)/(f-gamma) - 1)
+}
+
+// saturation is |V| beyond which h(V) is 0 or 1: σ(V) ≤ −γ/(ζ−γ).
+var saturation = math.Log((zeta-gamma)/-gamma - 1)
+
+// settled reports whether the remaining iterations cannot change the
+// rounding: every h(V) is 0 or 1 (the caller checked), so every gradient
+// is 0 from now on (both terms have the factor dh/dV) and Adam only
+// carries V on by its momentum, m1 decaying by β1 and m2 by β2 per step.
+// The whole of that drift is at most step·Σ(β1/√β2)^t with step =
+// lr/(1−β1^t)·|m1|/√m2 (the bias correction of m2 only shrinks it); when
+// twice that drift leaves every V saturated, h(V) stays where it is and
+// so does the rounding, so stopping now gives the result of running on.
+// scale is lr/(1−β1^t) of the current step.
+func settled(v, m1, m2 []float64, scale float64) bool {
+	const b1, b2 = 0.9, 0.999
+	drift := scale / (1 - b1/math.Sqrt(b2))
+	for i := range v {
+		if m1[i] == 0 {
+			if math.Abs(v[i]) < saturation+1e-6 {
+				return false
+			}
+			continue
+		}
+		if m2[i] <= 0 || math.Abs(v[i])-2*drift*math.Abs(m1[i])/math.Sqrt(m2[i]) < saturation+1e-6 {
+			return false
+		}
+	}
+	return true
 }
 
 func elemMul(a, b *mat.Dense) *mat.Dense {
@@ -208,26 +270,60 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 	hv := make([]float64, n)
 	dh := make([]float64, n)
 	clamped := make([]bool, n)
-	var grad mat.Dense
+	// Rows (outputs) are independent: row o of the gradient depends on
+	// row o of W̃ only. A row whose rounding has settled (see settled)
+	// stops; the others go on, on the rows of the problem still active.
+	active := make([]int, rows)
+	for r := range active {
+		active[r] = r
+	}
+	var grad, subGrad mat.Dense
+	var sub *form
+	subRows := -1 // the active rows sub was made for
 	// The reconstruction term is a mean over the outputs, as the
 	// regulariser's λ assumes (the paper's and AIMET's MSE).
 	norm := 2 / float64(rows)
-	for it := 0; it < o.Iterations; it++ {
+	for it := 0; it < o.Iterations && len(active) > 0; it++ {
 		if it%64 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		for i := range v {
-			hv[i], dh[i] = rectified(v[i])
-			o := i / k
-			q := base[i] + hv[i]
-			wq.Set(o, i%k, value(q, o))
-			// A clamped weight's error does not depend on V; the
-			// regulariser still decides its h.
-			clamped[i] = q < 0 || q > top
+		scale := o.LearningRate / (1 - math.Pow(b1, float64(it+1)))
+		kept := active[:0]
+		for _, row := range active {
+			saturated := true
+			for i := row * k; i < (row+1)*k; i++ {
+				hv[i], dh[i] = rectified(v[i])
+				saturated = saturated && dh[i] == 0
+				q := base[i] + hv[i]
+				wq.Set(row, i%k, value(q, row))
+				// A clamped weight's error does not depend on V; the
+				// regulariser still decides its h.
+				clamped[i] = q < 0 || q > top
+			}
+			if !saturated || it == 0 || o.full || !settled(v[row*k:(row+1)*k], m1[row*k:(row+1)*k], m2[row*k:(row+1)*k], scale) {
+				kept = append(kept, row)
+			}
 		}
-		// dLoss/dW̃ = 2(W̃H − B).
-		f.grad(wq, &grad)
-		g := grad.RawMatrix()
+		active = kept
+		if len(active) == 0 {
+			break
+		}
+		res.Iterations++
+		res.RowIterations += len(active)
+		// dLoss/dW̃ = 2(W̃H − B), on the active rows.
+		var g blas64.General
+		if len(active) == rows {
+			f.grad(wq, &grad)
+			g = grad.RawMatrix()
+		} else {
+			if subRows != len(active) {
+				sub = f.rows(active)
+				subRows = len(active)
+				subGrad = mat.Dense{}
+			}
+			sub.gradRows(wq, active, &subGrad)
+			g = subGrad.RawMatrix()
+		}
 		reg := it >= warm
 		beta := 0.0
 		if reg {
@@ -237,19 +333,20 @@ func Optimize(ctx context.Context, p *Problem, o Options) (*Result, error) {
 		t := float64(it + 1)
 		c1 := 1 - math.Pow(b1, t)
 		c2 := 1 - math.Pow(b2, t)
-		for i := range v {
-			row := i / k
-			gi := 0.0
-			if !clamped[i] {
-				gi = norm * g.Data[row*g.Stride+i%k] * p.Grid.Scale[row] * dh[i]
+		for a, row := range active {
+			for i := row * k; i < (row+1)*k; i++ {
+				gi := 0.0
+				if !clamped[i] {
+					gi = norm * g.Data[a*g.Stride+i%k] * p.Grid.Scale[row] * dh[i]
+				}
+				if reg && dh[i] != 0 {
+					d := 2*hv[i] - 1
+					gi += -o.Lambda * beta * math.Pow(math.Abs(d), beta-1) * math.Copysign(2, d) * dh[i]
+				}
+				m1[i] = b1*m1[i] + (1-b1)*gi
+				m2[i] = b2*m2[i] + (1-b2)*gi*gi
+				v[i] -= o.LearningRate * (m1[i] / c1) / (math.Sqrt(m2[i]/c2) + eps)
 			}
-			if reg && dh[i] != 0 {
-				d := 2*hv[i] - 1
-				gi += -o.Lambda * beta * math.Pow(math.Abs(d), beta-1) * math.Copysign(2, d) * dh[i]
-			}
-			m1[i] = b1*m1[i] + (1-b1)*gi
-			m2[i] = b2*m2[i] + (1-b2)*gi*gi
-			v[i] -= o.LearningRate * (m1[i] / c1) / (math.Sqrt(m2[i]/c2) + eps)
 		}
 	}
 	res.Levels = make([]int64, n)

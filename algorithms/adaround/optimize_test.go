@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -182,6 +183,21 @@ func TestOptimizeRealLayer(t *testing.T) {
 				if res.Undecided != 0 {
 					t.Errorf("group %d: %d h(V) not binary at the end", gi, res.Undecided)
 				}
+				// Stopping once the rounding is settled gives what every
+				// iteration gives.
+				full := o
+				full.full = true
+				all, err := Optimize(context.Background(), p, full)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if all.Iterations != o.Iterations || !slices.Equal(all.Levels, res.Levels) || all.Learned != res.Learned {
+					t.Errorf("group %d: %d iterations give error %g, all %d give %g, or other levels", gi, res.Iterations, res.Learned, all.Iterations, all.Learned)
+				}
+				if all.RowIterations != o.Iterations*per || res.RowIterations > all.RowIterations {
+					t.Errorf("row iterations %d, all %d", res.RowIterations, all.RowIterations)
+				}
+				t.Logf("group %d: settled after %d of %d iterations, %.0f%% of the row iterations", gi, res.Iterations, o.Iterations, 100*float64(res.RowIterations)/float64(all.RowIterations))
 				if !(res.Learned <= res.Nearest*tc.wantGain) || !(res.Nearest > 0) {
 					t.Errorf("group %d: error %g learned, %g nearest: want at most %g of it", gi, res.Learned, res.Nearest, tc.wantGain)
 				}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -59,6 +61,28 @@ type Report struct {
 	Skipped map[string]string `json:"skipped,omitempty"`
 	Samples int               `json:"samples"`
 	Seconds float64           `json:"seconds"`
+	// Tables are the above as tables for report.html (sdk.ReportTable).
+	Tables []sdk.ReportTable `json:"tables,omitempty"`
+}
+
+// tables are the report's layers and skipped layers as tables, followed
+// by the tables of DefaultQuantization's report, if any.
+func (r *Report) tables() []sdk.ReportTable {
+	t := sdk.NewReportTable("AdaRound: per-layer reconstruction error", "layer", "error, nearest rounding", "error, AdaRound", "weights flipped")
+	t.Note = "E‖W̃x̃ − Wx‖² / E‖Wx‖² on the calibration columns, with the weights rounded to nearest and as learned; " +
+		"flipped: share of the weights rounded the other way than to nearest."
+	for _, l := range r.Layers {
+		t.Add(l.Layer, l.Nearest, l.Learned, l.Flipped)
+	}
+	out := []sdk.ReportTable{*t}
+	if len(r.Skipped) > 0 {
+		sk := sdk.NewReportTable("AdaRound: layers left with nearest rounding", "layer", "reason")
+		for _, k := range slices.Sorted(maps.Keys(r.Skipped)) {
+			sk.Add(k, r.Skipped[k])
+		}
+		out = append(out, *sk)
+	}
+	return append(out, sdk.ReportTables(string(r.Base))...)
 }
 
 // Run implements sdk.Algorithm.
@@ -85,6 +109,7 @@ func (Algorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*pot
 		return nil, err
 	}
 	rep.Seconds = math.Round(time.Since(start).Seconds()*100) / 100
+	rep.Tables = rep.tables()
 	b, err := json.Marshal(rep)
 	if err != nil {
 		return nil, err

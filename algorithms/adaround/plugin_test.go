@@ -3,6 +3,7 @@ package adaround
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,5 +136,32 @@ func TestExportWritesLearnedLevels(t *testing.T) {
 		if got, want := int64(int8(b)), lw.levels[i]+q.GetLevelLow(); got != want {
 			t.Fatalf("weight %d: exported level %d, learned %d", i, got, want)
 		}
+	}
+}
+
+// The report's tables: a row per layer in the report's order with its
+// errors and flipped share, the skipped layers sorted, then the base
+// report's tables.
+func TestReportTables(t *testing.T) {
+	rep := &Report{
+		Layers:  []LayerReport{{Layer: "b", Nearest: 0.3, Learned: 0.1, Flipped: 0.2}, {Layer: "a", Nearest: 0.02, Learned: 0.01, Flipped: 0.1}},
+		Skipped: map[string]string{"z": "no weights", "y": "ignored"},
+		Base:    json.RawMessage(`{"tables": [{"title": "base", "columns": ["x"], "rows": [[1]]}]}`),
+	}
+	tables := rep.tables()
+	if len(tables) != 3 || tables[2].Title != "base" {
+		t.Fatalf("tables %+v", tables)
+	}
+	for i, l := range rep.Layers {
+		row := tables[0].Rows[i]
+		if len(row) != len(tables[0].Columns) || row[0] != l.Layer || row[1] != l.Nearest || row[2] != l.Learned || row[3] != l.Flipped {
+			t.Errorf("row %d %v for %+v", i, row, l)
+		}
+	}
+	if sk := tables[1].Rows; len(sk) != 2 || sk[0][0] != "y" || sk[1][1] != "no weights" {
+		t.Errorf("skipped rows %v", sk)
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Fatal(err)
 	}
 }

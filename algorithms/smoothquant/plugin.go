@@ -43,6 +43,7 @@ func (Algorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*pot
 	log := sdk.Logger()
 	log.Info("smoothed", "groups", len(rep.Smoothed), "skipped layers", len(rep.Skipped), "alpha", p.Alpha, "search", p.AlphaSearch)
 	out := &potv1.RunResponse{Plan: smoothed}
+	base := ""
 	if p.SmoothOnly {
 		rep.SmoothOnly = true
 	} else {
@@ -57,8 +58,10 @@ func (Algorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*pot
 		}
 		if r := resp.GetReport(); json.Valid([]byte(r)) {
 			rep.BaseReport = json.RawMessage(r)
+			base = r
 		}
 	}
+	rep.Tables = rep.tables(base)
 	b, err := json.Marshal(rep)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)

@@ -154,6 +154,20 @@ func TestRunQuantizes(t *testing.T) {
 	if len(resp.GetPlan().GetQuantizers()) == 0 {
 		t.Fatal("no quantizers")
 	}
+	// The tables for report.html: a row per smoothed input, one per
+	// skipped layer, then the base algorithm's (DefaultQuantization: none).
+	if len(rep.Tables) != 1+min(1, len(rep.Skipped)) || len(rep.Tables[0].Rows) != len(rep.Smoothed) {
+		t.Fatalf("tables %+v", rep.Tables)
+	}
+	for i, g := range rep.Smoothed {
+		row := rep.Tables[0].Rows[i]
+		if len(row) != len(rep.Tables[0].Columns) || row[0] != g.Source || row[4] != g.ActOutlierBefore || row[5] != g.ActOutlierAfter {
+			t.Errorf("row %d %v for %+v", i, row, g)
+		}
+	}
+	if len(rep.Skipped) > 0 && len(rep.Tables[1].Rows) != len(rep.Skipped) {
+		t.Errorf("skipped table %+v for %v", rep.Tables[1], rep.Skipped)
+	}
 	updated := map[string]bool{}
 	for _, u := range resp.GetPlan().GetTensorUpdates() {
 		updated[u.GetName()] = true

@@ -3,9 +3,11 @@ package smoothquant
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -31,6 +33,31 @@ type Report struct {
 	BaseAlgorithm string `json:"base_algorithm,omitempty"`
 	// BaseReport is the base algorithm's report, verbatim.
 	BaseReport any `json:"base_report,omitempty"`
+	// Tables are the above as tables for report.html (sdk.ReportTable),
+	// then the base algorithm's.
+	Tables []sdk.ReportTable `json:"tables,omitempty"`
+}
+
+// tables are the smoothed groups and the skipped layers as tables,
+// followed by the base algorithm's report's tables (base), if any.
+func (r *Report) tables(base string) []sdk.ReportTable {
+	t := sdk.NewReportTable("SmoothQuant: smoothed inputs", "input", "layers", "channels", "α",
+		"act. outlier ratio before", "after", "weight outlier ratio before", "after", "s min", "s max")
+	t.Note = "Outlier ratio: the largest channel's max|X| (max|W| for weights) over the median channel's; " +
+		"s = max|X|^α / max|W|^(1−α) per channel (α 0 and s = 1: the search kept the input unsmoothed)."
+	for _, g := range r.Smoothed {
+		t.Add(g.Source, strings.Join(g.Layers, ", "), g.Channels, g.Alpha, g.ActOutlierBefore, g.ActOutlierAfter,
+			g.WeightOutlierBefore, g.WeightOutlierAfter, g.SMin, g.SMax)
+	}
+	out := []sdk.ReportTable{*t}
+	if len(r.Skipped) > 0 {
+		sk := sdk.NewReportTable("SmoothQuant: layers not smoothed", "layer", "reason")
+		for _, k := range slices.Sorted(maps.Keys(r.Skipped)) {
+			sk.Add(k, r.Skipped[k])
+		}
+		out = append(out, *sk)
+	}
+	return append(out, sdk.ReportTables(base)...)
 }
 
 // GroupReport is one smoothed tensor and the layers that read it.

@@ -12,5 +12,8 @@
 //     it through a target's Infer with intermediate outputs);
 //   - the range of every activation quantizer;
 //   - the accuracy-aware trajectory, the metric drop after each iteration
-//     of reverting layers to float, when the run had one.
+//     of reverting layers to float, when the run had one;
+//   - the algorithm reports (of the run's algorithm, or of each of a
+//     chain), as JSON and their "tables" (the sdk.ReportTable convention,
+//     read by ParseTables) as HTML tables.
 package report

@@ -35,8 +35,17 @@ type page struct {
 	Trajectory *chart
 	Worst      []Layer
 	AlgoReport string
-	// Chain: the reports of a chain of several algorithms, as text.
-	Chain []ChainReport
+	// AlgoTables are the tables of the algorithm report (sdk.ReportTable).
+	AlgoTables []Table
+	// Chain: the reports of a chain of several algorithms, as text, and
+	// their tables.
+	Chain []chainView
+}
+
+// chainView is one report of a chain and its tables.
+type chainView struct {
+	ChainReport
+	Tables []Table
 }
 
 // HTML writes the report as one self-contained page.
@@ -60,8 +69,13 @@ func (r *Report) HTML(w io.Writer) error {
 	pg.Worst = worst(r.Layers, 5)
 	if len(r.AlgorithmReport) > 0 {
 		pg.AlgoReport = string(r.AlgorithmReport)
+		// Malformed tables are left out: the JSON below still shows them.
+		pg.AlgoTables, _ = ParseTables(r.AlgorithmReport)
 	}
-	pg.Chain = r.ChainReports
+	for _, c := range r.ChainReports {
+		tables, _ := ParseTables(c.Report)
+		pg.Chain = append(pg.Chain, chainView{ChainReport: c, Tables: tables})
+	}
 	return pageTemplate.Execute(w, pg)
 }
 
@@ -170,7 +184,7 @@ var pageTemplate = template.Must(template.New("report").Funcs(funcs).Parse(`<!DO
 <title>{{.Title}}</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; } h3 { font-size: 1em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -244,11 +258,18 @@ each iteration then put the most harmful layers back in float until the drop was
 
 {{if .Chain}}<section id="algorithm">
 <h2>Algorithm reports</h2>
-{{range .Chain}}<details><summary>What {{.Algorithm}} reported (JSON)</summary><pre>{{printf "%s" .Report}}</pre></details>
+{{range .Chain}}{{template "tables" .Tables}}<details><summary>What {{.Algorithm}} reported (JSON)</summary><pre>{{printf "%s" .Report}}</pre></details>
 {{end}}</section>{{else}}{{with .AlgoReport}}<section id="algorithm">
 <h2>Algorithm report</h2>
-<details><summary>What the algorithm reported (JSON)</summary><pre>{{.}}</pre></details>
+{{template "tables" $.AlgoTables}}<details><summary>What the algorithm reported (JSON)</summary><pre>{{.}}</pre></details>
 </section>{{end}}{{end}}
 </body>
 </html>
-`))
+{{define "tables"}}{{range .}}{{with .Title}}<h3>{{.}}</h3>
+{{end}}{{with .Note}}<p class="note">{{.}}</p>
+{{end}}<table class="algorithm">
+<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td{{if .Num}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</table>
+{{if .Omitted}}<p class="note">{{.Omitted}} more rows in report.json.</p>
+{{end}}{{end}}{{end}}`))
