@@ -12,6 +12,7 @@ import (
 
 	"github.com/potgo/pot/host/config"
 	"github.com/potgo/pot/host/feed"
+	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/proto/potv1"
 )
 
@@ -112,7 +113,8 @@ func runBench(ctx context.Context, g *globals, f *benchFlags) error {
 		return err
 	}
 	if len(resp.GetUnsupported()) > 0 {
-		return fmt.Errorf("target %q cannot run: %v", f.target, resp.GetUnsupported())
+		return &pipeline.UnsupportedError{Target: f.target, Nodes: resp.GetUnsupported(),
+			Hint: "bench runs a model as the target loads it: a float model, or a QDQ model the target runs; measure another target, or the float model on this one"}
 	}
 	dataID, err := t.UploadData(ctx, fd.Dataset("bench"))
 	if err != nil {

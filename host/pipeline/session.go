@@ -350,11 +350,24 @@ func (s *Session) bind(ctx context.Context, opts Options) (map[string]*feed.Feed
 type UnsupportedError struct {
 	Target string
 	Nodes  []string
+	// Hint says what to do; empty: the hint for quantizing.
+	Hint string
 }
 
+// unsupportedShown is how many nodes an UnsupportedError names; the rest
+// are counted.
+const unsupportedShown = 5
+
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("target %q cannot run %d node(s) of the model: %s (pot quantizes a model on a target that runs it in float first: try another target, --target cpu runs the most operators, or export the model without these operators)",
-		e.Target, len(e.Nodes), strings.Join(e.Nodes, "; "))
+	hint := e.Hint
+	if hint == "" {
+		hint = "pot quantizes a model on a target that runs it in float first: try another target, --target cpu runs the most operators, or export the model without these operators"
+	}
+	nodes := strings.Join(e.Nodes[:min(len(e.Nodes), unsupportedShown)], "; ")
+	if more := len(e.Nodes) - unsupportedShown; more > 0 {
+		nodes += fmt.Sprintf("; and %d more", more)
+	}
+	return fmt.Sprintf("target %q cannot run %d node(s) of the model: %s (%s)", e.Target, len(e.Nodes), nodes, hint)
 }
 
 // Close stops the session's plugins.
