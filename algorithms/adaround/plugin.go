@@ -254,7 +254,7 @@ func refineLayer(ctx context.Context, h sdk.Host, model string, x *graph.Index, 
 		if xq, qd, err = input(ctx, h, model, out, l.in, idx); err != nil {
 			return nil, "", fmt.Errorf("layer %s: quantized input: %w", l.node.GetName(), err)
 		}
-		if !equalDims(dims, qd) {
+		if !slices.Equal(dims, qd) {
 			return nil, fmt.Sprintf("float input dims %v, quantized %v", dims, qd), nil
 		}
 		if q := l.inQ; q != nil {
@@ -360,15 +360,3 @@ func (l *layer) learn(ctx context.Context, pr *plan.Params, w []float32, mom []*
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}

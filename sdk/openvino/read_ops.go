@@ -3,6 +3,7 @@ package openvino
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -358,24 +359,12 @@ func (r *reader) broadcastOK(l *Layer) error {
 		return nil
 	case "none":
 		a, b := r.in(l, 0), r.in(l, 1)
-		if a != nil && b != nil && static(a.dims) && static(b.dims) && sameDims(a.dims, b.dims) {
+		if a != nil && b != nil && static(a.dims) && static(b.dims) && slices.Equal(a.dims, b.dims) {
 			return nil
 		}
 		return refuse("auto_broadcast none with inputs of different or unknown shapes")
 	}
 	return refuse("auto_broadcast %q is not read (numpy, or none with equal shapes)", ab)
-}
-
-func sameDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *reader) binary(l *Layer, op string) error {
