@@ -12,10 +12,16 @@
 #   make fuzz    every fuzz target for FUZZTIME each (default 2m; one
 #                worker, FUZZPARALLEL); logs and a summary per target
 #                (tools/fuzz.sh)
-#   make bench   inference speed of the cpu target against ONNX Runtime:
-#                one table, each model float and int8 on 1 and 2 threads
-#                (tools/bench.sh; POT_BENCH_ORT names the folder of the
-#                ONNX Runtime runner, ort.sh, else pot alone)
+#   make bench   issue 17's speed figures as one table, each next to its
+#                goal with met / not met (go run ./tools/bench): float and
+#                int8 inference against ONNX Runtime on 1 and 2 threads,
+#                thread speed-ups, int8/float, `pot quantize` against
+#                PyTorch's PTQ, the accuracy-aware search (BENCH_SEARCH=0
+#                skips it), GNA's convolution against the cpu target's,
+#                resnet's convolutions as a fraction of the CPU's peak.
+#                POT_BENCH_ORT / POT_BENCH_TORCH name the folders of ort.sh
+#                and torch_ptq.py (POT_BENCH_PYTHON: a Python with
+#                python3-torch); without them those columns are left out
 #   make proto   regenerate proto/ Go code (protoc from Debian's
 #                protobuf-compiler; generators pinned in go.mod's tool block)
 
@@ -64,7 +70,7 @@ bigmodel: build
 	POT_BIGMODEL=$(BIGMODEL_DIR) $(GO) test ./host/cli -run '^TestBigModel$$' -count=1 -v -timeout 60m
 
 bench: build
-	@POT=$(BIN)/pot BENCH_DIR=$(BIN)/bench ./tools/bench.sh
+	@POT=$(BIN)/pot BENCH_DIR=$(BIN)/bench $(GO) run ./tools/bench
 
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) ./tools/fuzz.sh
