@@ -15,6 +15,22 @@ var hasQAVX2 = cpu.X86.HasAVX2
 // (AVX-512 F and VNNI, with the OS saving their state).
 var hasQVNNI = hasQAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
 
+// hasQ512 reports whether the 512-bit integer kernels (AVX-512 F and
+// BW, with the OS saving their state) can run.
+var hasQ512 = hasQAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+
+// useQ512 selects the 512-bit kernels where there are some: set from the
+// CPU's features, changed only by useQ512Kernels in tests.
+var useQ512 = hasQ512
+
+// useQ512Kernels switches the element-wise and depthwise integer kernels
+// between their 512-bit and AVX2 assembly (when the CPU has AVX-512),
+// and returns the previous setting. Only tests call it.
+func useQ512Kernels(on bool) (was bool) {
+	was, useQ512 = useQ512, on && hasQ512
+	return was
+}
+
 // useQAsm selects the assembly integer kernels: set from the CPU's
 // features, changed only by UseQAssembly in tests.
 var useQAsm = hasQAVX2
@@ -149,6 +165,9 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int {
 //go:noescape
 func qHSwishAVX2(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
 
+//go:noescape
+func qHSwishAVX512(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
+
 // qHSwishVec writes rows rows of one whole 16-channel block (c0 a
 // multiple of 16) to channels-last dst, ldd bytes per row, and reports
 // whether it could.
@@ -158,6 +177,10 @@ func qHSwishVec(q *QHardSwish, acc []int32, rows, c0 int, dst []uint8, ldd int) 
 	}
 	p := q.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	if useQ512 {
+		qHSwishAVX512(&acc[0], rows, &p[0], q.Alpha, q.Beta, &dst[0], ldd)
+		return true
+	}
 	qHSwishAVX2(&acc[0], rows, &p[0], q.Alpha, q.Beta, &dst[0], ldd)
 	return true
 }

@@ -13,7 +13,9 @@ func QKernels(bool) string { return "go" }
 // UseQAssembly is a no-op without assembly; it returns false.
 func UseQAssembly(bool) bool { return false }
 
-const hasQVNNI = false
+const hasQVNNI, hasQ512 = false, false
+
+func useQ512Kernels(bool) bool { return false }
 
 var useQuad = false
 
