@@ -40,21 +40,26 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 //
 // It computes one output row at a time and stores it in blocks of 16
 // channels. On channels-last input with one output channel per input
-// channel, each pixel's channels run in AVX2 assembly when it can, the
+// channel, each pixel's channels run in assembly (AVX-512 or AVX2) when it can, the
 // sum over the taps staying in registers; otherwise each tap adds to
 // every channel in turn.
 func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, scratch *[]int32, out *QOut) {
 	M, OW := d.C*d.Mult, g.OW
-	need := OW*M + OW*qNR + d.C
+	blocks := (M + qNR - 1) / qNR
+	// row holds one output row: in blocks of 16 channels, each OW
+	// pixels of 16 values (bs apart), on the pixel path; else pixel by
+	// pixel, M values each, copied block by block to tile to store.
+	rowLen := max(OW*M, blocks*OW*qNR)
+	need := rowLen + OW*qNR + d.C
 	if cap(*scratch) < need {
 		*scratch = make([]int32, need)
 	}
 	buf := (*scratch)[:need]
-	row, tile := buf[:OW*M], buf[OW*M:OW*M+OW*qNR]
+	row, tile := buf[:rowLen], buf[rowLen:rowLen+OW*qNR]
 	if len(zp) == 1 {
 		// One zero point for all channels: spread it, so that the
 		// channel loop reads one per channel either way.
-		zs := buf[OW*M+OW*qNR:]
+		zs := buf[rowLen+OW*qNR:]
 		for i := range zs {
 			zs[i] = zp[0]
 		}
@@ -62,6 +67,7 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	}
 	P := g.OH * OW
 	pixels := xChannelsLast && d.Mult == 1 && len(x) <= math.MaxInt32 // offsets are int32
+	bs := OW * qNR
 	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
 	xoff, woff, rel, wall := xoffBuf[:0], woffBuf[:0], relBuf[:0], wallBuf[:0]
 	if taps := d.KH * d.KW; taps > len(xoffBuf) {
@@ -85,9 +91,8 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		ih0 := oh*g.SH - g.PadT
 		rowInside := ih0 >= 0 && ih0+(d.KH-1)*g.DH < g.H
 		for ow := 0; ow < OW; ow++ {
-			acc := row[ow*M : (ow+1)*M]
 			if iw0 := ow*g.SW - g.PadL; pixels && rowInside && iw0 >= 0 && iw0+(d.KW-1)*g.DW < g.W {
-				d.pixel(acc, x[(ih0*g.W+iw0)*M:], rel, wall, zp)
+				d.pixel(row[ow*qNR:], bs, x[(ih0*g.W+iw0)*M:], rel, wall, zp)
 				continue
 			}
 			if pixels {
@@ -104,9 +109,10 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 						}
 					}
 				}
-				d.pixel(acc, x, xoff, woff, zp)
+				d.pixel(row[ow*qNR:], bs, x, xoff, woff, zp)
 				continue
 			}
+			acc := row[ow*M : (ow+1)*M]
 			for kh := 0; kh < d.KH; kh++ {
 				ih := oh*g.SH - g.PadT + kh*g.DH
 				if ih < 0 || ih >= g.H {
@@ -124,6 +130,10 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		}
 		for c0 := 0; c0 < M; c0 += qNR {
 			n := min(qNR, M-c0)
+			if pixels {
+				out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, n, oh*OW, P, M)
+				continue
+			}
 			for ow := 0; ow < OW; ow++ {
 				copy(tile[ow*qNR:ow*qNR+n], row[ow*M+c0:ow*M+c0+n])
 			}
@@ -135,15 +145,15 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 // pixel computes the accumulators of one output pixel of a channels-last
 // image with one output channel per input channel: xoff and woff are the
 // offsets of the input pixel and of the weights of each tap inside the
-// image.
-func (d *QDepthwise) pixel(acc []int32, x []uint8, xoff, woff []int32, zp []int32) {
+// image. Channel c goes to acc[c/16*bs + c%16].
+func (d *QDepthwise) pixel(acc []int32, bs int, x []uint8, xoff, woff []int32, zp []int32) {
 	C := d.C
-	for c := qdwPixelVec(acc, x, xoff, woff, d.w, zp, C); c < C; c++ {
+	for c := qdwPixelVec(acc, bs, x, xoff, woff, d.w, zp, C); c < C; c++ {
 		var s int32
 		for k, xo := range xoff {
 			s += (int32(x[int(xo)+c]) - zp[c]) * d.w[int(woff[k])+c]
 		}
-		acc[c] = s
+		acc[c/qNR*bs+c%qNR] = s
 	}
 }
 

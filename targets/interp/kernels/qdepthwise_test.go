@@ -128,3 +128,34 @@ func randRequant(t *testing.T, r *rand.Rand, M int) *QRequant {
 	}
 	return req
 }
+
+// BenchmarkQDepthwise measures a 3×3 depthwise convolution of 96
+// channels on a 14×14 image (stride 1, padding 1, as in
+// mobilenet_fmnist) through the fused hard-swish, channels-last.
+func BenchmarkQDepthwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const C, H, W = 96, 14, 14
+	d, err := NewQDepthwise(randI8(r, C*9, 127), C, 1, 3, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := testGeom(H, W, 3, 3, 1, 1, 1)
+	x := randU8(r, H*W*C)
+	zp := []int32{7}
+	var scratch []int32
+	p := QHardSwish{Alpha: 1.0 / 6, Beta: 0.5}
+	for c := 0; c < C; c++ {
+		p.Bias, p.Scale, p.YScale = append(p.Bias, 0), append(p.Scale, 0.001), append(p.YScale, 0.05)
+		p.ZP, p.Lo, p.Hi = append(p.ZP, 20), append(p.Lo, 0), append(p.Hi, 255)
+	}
+	hs, err := NewQHardSwish(p, C)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := QOut{HSwish: hs, U8: make([]uint8, g.OH*g.OW*C), ChannelsLast: true}
+	benchQModes(b, func(b *testing.B) {
+		for b.Loop() {
+			d.RunImage(&g, x, true, zp, &scratch, &out)
+		}
+	})
+}

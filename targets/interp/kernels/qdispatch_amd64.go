@@ -186,16 +186,25 @@ func qHSwishVec(q *QHardSwish, acc []int32, rows, c0 int, dst []uint8, ldd int) 
 }
 
 //go:noescape
-func qdwPixelAVX2(acc *int32, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+func qdwPixelAVX2(acc *int32, bstride int, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
 
-// qdwPixelVec computes the first C&^7 channels of one depthwise output
-// pixel into acc (see QDepthwise.pixel) and returns how many it did.
-func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
-	n := C &^ 7
+//go:noescape
+func qdwPixelAVX512(acc *int32, bstride int, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+
+// qdwPixelVec computes the first C&^15 channels of one depthwise output
+// pixel into acc, in blocks of 16 channels bs values apart (see
+// QDepthwise.pixel), and returns how many it did.
+func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
+	n := C &^ (qNR - 1)
 	if !useQAsm || n == 0 || len(xoff) == 0 {
 		return 0
 	}
-	qdwPixelAVX2(&acc[0], &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
+	_ = acc[(n/qNR-1)*bs+qNR-1]
+	if useQ512 {
+		qdwPixelAVX512(&acc[0], bs*4, &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
+		return n
+	}
+	qdwPixelAVX2(&acc[0], bs*4, &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
 	return n
 }
 

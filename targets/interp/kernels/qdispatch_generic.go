@@ -35,7 +35,9 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int { return 0 }
 
 func qHSwishVec(*QHardSwish, []int32, int, int, []uint8, int) bool { return false }
 
-func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C int) int { return 0 }
+func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
+	return 0
+}
 
 func quantize8Vec(p *[8]float32, dst []uint8, x []float32, signed bool) int { return 0 }
 
