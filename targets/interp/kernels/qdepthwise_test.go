@@ -55,6 +55,13 @@ func TestQDepthwise(t *testing.T) {
 		{24, 3, 5, 6, 3, 2, 1, 1, 0},
 		{96, 1, 7, 7, 3, 3, 1, 1, 1},
 		{23, 1, 5, 5, 3, 3, 1, 1, 1},
+		// 3×3 runs of the row kernel: strides, dilations, no padding,
+		// channel tails.
+		{64, 1, 14, 14, 3, 3, 2, 1, 1},
+		{32, 1, 9, 9, 3, 3, 1, 2, 2},
+		{48, 1, 8, 7, 3, 3, 2, 1, 0},
+		{40, 1, 6, 9, 3, 3, 1, 1, 1},
+		{16, 1, 3, 3, 3, 3, 1, 1, 0},
 	}
 	withQAsm(t, func(t *testing.T) {
 		for _, tc := range cases {
@@ -158,4 +165,41 @@ func BenchmarkQDepthwise(b *testing.B) {
 			d.RunImage(&g, x, true, zp, &scratch, &out)
 		}
 	})
+}
+
+// TestQDepthwiseRow3 compares the 3×3 row kernel with its Go twin bit for
+// bit on random levels and weights, over strides, dilations and channel
+// counts with and without a tail of fewer than 16.
+func TestQDepthwiseRow3(t *testing.T) {
+	if !qdw3RowOn() {
+		t.Skip("no 512-bit row kernel on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ C, npix, SW, DW, W int }{{16, 12, 1, 1, 14}, {96, 5, 1, 1, 7}, {160, 3, 2, 1, 7}, {40, 7, 1, 2, 11}, {64, 1, 2, 1, 3}} {
+		rowB, colB := tc.W*tc.C*tc.DW, tc.DW*tc.C
+		xstep := tc.SW * tc.C
+		x := randU8(r, (tc.npix-1)*xstep+2*rowB+2*colB+tc.C)
+		w := make([]int32, 9*tc.C)
+		corr := make([]int32, tc.C)
+		for i := range w {
+			w[i] = int32(r.IntN(255) - 127)
+		}
+		for c := range corr {
+			corr[c] = int32(r.IntN(1<<20) - 1<<19)
+		}
+		bs := tc.npix * qNR
+		blocks := (tc.C + qNR - 1) / qNR
+		got, want := make([]int32, blocks*bs), make([]int32, blocks*bs)
+		n := qdw3RowVec(got, bs, x, xstep, tc.npix, rowB, colB, w, tc.C, corr, tc.C)
+		if n != tc.C&^(qNR-1) {
+			t.Fatalf("%+v: assembly did %d channels", tc, n)
+		}
+		dw3RowGo(got, bs, x, xstep, tc.npix, rowB, colB, w, tc.C, corr, n, tc.C)
+		dw3RowGo(want, bs, x, xstep, tc.npix, rowB, colB, w, tc.C, corr, 0, tc.C)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: accumulator %d: %d, want %d", tc, i, got[i], want[i])
+			}
+		}
+	}
 }

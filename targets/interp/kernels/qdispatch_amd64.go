@@ -209,6 +209,26 @@ func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int
 }
 
 //go:noescape
+func qdw3RowAVX512(acc *int32, bs int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int)
+
+// qdw3RowOn reports whether qdw3RowVec runs in assembly.
+func qdw3RowOn() bool { return useQAsm && useQ512 }
+
+// qdw3RowVec does the first C&^15 channels of dw3RowGo in assembly and
+// returns how many it did.
+func qdw3RowVec(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, w []int32, M int, corr []int32, C int) int {
+	n := C &^ (qNR - 1)
+	if !qdw3RowOn() || n == 0 || npix <= 0 {
+		return 0
+	}
+	_ = x[(npix-1)*xstep+2*rowB+2*colB+n-1]
+	_ = acc[(n/qNR-1)*bs+(npix-1)*qNR+qNR-1]
+	_, _ = w[8*M+n-1], corr[n-1]
+	qdw3RowAVX512(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
+	return n
+}
+
+//go:noescape
 func quantize8AVX2(p *[8]float32, dst *uint8, x *float32, n int, signed bool)
 
 // quantize8Vec does the first len(x)&^7 elements of Quantize8 and

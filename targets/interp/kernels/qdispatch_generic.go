@@ -42,3 +42,7 @@ func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int
 func quantize8Vec(p *[8]float32, dst []uint8, x []float32, signed bool) int { return 0 }
 
 func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int { return 0 }
+
+func qdw3RowOn() bool { return false }
+
+func qdw3RowVec([]int32, int, []uint8, int, int, int, int, []int32, int, []int32, int) int { return 0 }

@@ -110,8 +110,10 @@ zpair:
 	VCVTPS2DQ    Z3, Z3
 	VPADDD       Z9, Z1, Z1
 	VPADDD       Z9, Z3, Z3
-	VPMOVUSDB    Z1, (DI)
-	VPMOVUSDB    Z3, (DI)(DX*1)
+	VPMOVUSDB    Z1, X1
+	VPMOVUSDB    Z3, X3
+	VMOVDQU      X1, (DI)
+	VMOVDQU      X3, (DI)(DX*1)
 	ADDQ         $128, SI
 	LEAQ         (DI)(DX*2), DI
 	SUBQ         $2, CX
@@ -133,7 +135,8 @@ zone:
 	VMINPS       Z8, Z1, Z1
 	VCVTPS2DQ    Z1, Z1
 	VPADDD       Z9, Z1, Z1
-	VPMOVUSDB    Z1, (DI)
+	VPMOVUSDB    Z1, X1
+	VMOVDQU      X1, (DI)
 
 zdone:
 	VZEROUPPER
