@@ -14,6 +14,8 @@ type QDepthwise struct {
 	C, Mult, KH, KW int
 	// w[tap*M + m]: the weight of output channel m at kernel tap.
 	w []int32
+	// wsum[m]: the sum of channel m's weights over the taps.
+	wsum []int32
 }
 
 // NewQDepthwise takes weights w[m][1][kh][kw] (ONNX layout) for M =
@@ -23,11 +25,12 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 	if C < 1 || mult < 1 || KH < 1 || KW < 1 || len(w) != M*KH*KW {
 		return nil, fmt.Errorf("int8 depthwise convolution: %d weights for %d×1×%d×%d", len(w), M, KH, KW)
 	}
-	d := &QDepthwise{C: C, Mult: mult, KH: KH, KW: KW, w: make([]int32, M*KH*KW)}
+	d := &QDepthwise{C: C, Mult: mult, KH: KH, KW: KW, w: make([]int32, M*KH*KW), wsum: make([]int32, M)}
 	taps := KH * KW
 	for m := 0; m < M; m++ {
 		for t := 0; t < taps; t++ {
 			d.w[t*M+m] = int32(w[m*taps+t])
+			d.wsum[m] += int32(w[m*taps+t])
 		}
 	}
 	return d, nil
@@ -76,11 +79,7 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	if row3 {
 		corr = buf[rowLen+OW*qNR+d.C:]
 		for c := range corr {
-			var s int32
-			for t := 0; t < 9; t++ {
-				s += d.w[t*M+c]
-			}
-			corr[c] = -zp[c] * s
+			corr[c] = -zp[c] * d.wsum[c]
 		}
 		in0 = (g.PadL + g.SW - 1) / g.SW
 		if last := g.W - 1 - 2*g.DW + g.PadL; last >= 0 {
