@@ -16,7 +16,7 @@ import (
 // are always the ones the CPU's features chose.
 func TestDispatchSwitchesAreTestOnly(t *testing.T) {
 	root := testenv.RepoRoot()
-	call := regexp.MustCompile(`\b(UseAssembly|UseQAssembly|useQuadKernel)\(`)
+	call := regexp.MustCompile(`\b(UseAssembly|UseQAssembly|useQuadKernel|useQ512Kernels)\(`)
 	self := filepath.Join(root, "targets", "interp", "kernels")
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

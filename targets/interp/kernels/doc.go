@@ -37,4 +37,14 @@
 // no pair of weights can overflow int16), int16 weights with VPMADDWD
 // (the exact model on AVX2), and VPDPBUSD on 512-bit registers, 8 rows
 // by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI).
+//
+// With AVX-512 F and BW, the fused hard-swish output stage and the
+// depthwise kernel run on 512-bit registers, one 16-channel block per
+// register: hard-swish holds a block's parameters in registers across
+// its rows; depthwise 3×3 convolutions compute each output row's run of
+// windows inside the image in one call with the nine taps' weights in
+// registers and the zero point folded into -zp·Σw (exact in wrapping
+// int32 arithmetic, so the same sums); other pixels go through a 512-bit
+// per-pixel kernel. Their AVX2 kernels remain for CPUs without AVX-512
+// (tests run both against the Go twins).
 package kernels

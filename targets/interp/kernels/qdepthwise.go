@@ -14,6 +14,8 @@ type QDepthwise struct {
 	C, Mult, KH, KW int
 	// w[tap*M + m]: the weight of output channel m at kernel tap.
 	w []int32
+	// wsum[m]: the sum of channel m's weights over the taps.
+	wsum []int32
 }
 
 // NewQDepthwise takes weights w[m][1][kh][kw] (ONNX layout) for M =
@@ -23,11 +25,12 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 	if C < 1 || mult < 1 || KH < 1 || KW < 1 || len(w) != M*KH*KW {
 		return nil, fmt.Errorf("int8 depthwise convolution: %d weights for %d×1×%d×%d", len(w), M, KH, KW)
 	}
-	d := &QDepthwise{C: C, Mult: mult, KH: KH, KW: KW, w: make([]int32, M*KH*KW)}
+	d := &QDepthwise{C: C, Mult: mult, KH: KH, KW: KW, w: make([]int32, M*KH*KW), wsum: make([]int32, M)}
 	taps := KH * KW
 	for m := 0; m < M; m++ {
 		for t := 0; t < taps; t++ {
 			d.w[t*M+m] = int32(w[m*taps+t])
+			d.wsum[m] += int32(w[m*taps+t])
 		}
 	}
 	return d, nil
@@ -40,21 +43,26 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 //
 // It computes one output row at a time and stores it in blocks of 16
 // channels. On channels-last input with one output channel per input
-// channel, each pixel's channels run in AVX2 assembly when it can, the
+// channel, each pixel's channels run in assembly (AVX-512 or AVX2) when it can, the
 // sum over the taps staying in registers; otherwise each tap adds to
 // every channel in turn.
 func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, scratch *[]int32, out *QOut) {
 	M, OW := d.C*d.Mult, g.OW
-	need := OW*M + OW*qNR + d.C
+	blocks := (M + qNR - 1) / qNR
+	// row holds one output row: in blocks of 16 channels, each OW
+	// pixels of 16 values (bs apart), on the pixel path; else pixel by
+	// pixel, M values each, copied block by block to tile to store.
+	rowLen := max(OW*M, blocks*OW*qNR)
+	need := rowLen + OW*qNR + 2*d.C
 	if cap(*scratch) < need {
 		*scratch = make([]int32, need)
 	}
 	buf := (*scratch)[:need]
-	row, tile := buf[:OW*M], buf[OW*M:OW*M+OW*qNR]
+	row, tile := buf[:rowLen], buf[rowLen:rowLen+OW*qNR]
 	if len(zp) == 1 {
 		// One zero point for all channels: spread it, so that the
 		// channel loop reads one per channel either way.
-		zs := buf[OW*M+OW*qNR:]
+		zs := buf[rowLen+OW*qNR : rowLen+OW*qNR+d.C]
 		for i := range zs {
 			zs[i] = zp[0]
 		}
@@ -62,6 +70,22 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	}
 	P := g.OH * OW
 	pixels := xChannelsLast && d.Mult == 1 && len(x) <= math.MaxInt32 // offsets are int32
+	bs := OW * qNR
+	// Runs of 3×3 windows inside the image go to the row kernel, with
+	// the zero points folded into a correction -zp·Σw per channel.
+	row3 := pixels && d.KH == 3 && d.KW == 3 && qdw3RowOn()
+	var corr []int32
+	in0, in1 := 0, 0 // the pixels of a row whose windows lie inside
+	if row3 {
+		corr = buf[rowLen+OW*qNR+d.C:]
+		for c := range corr {
+			corr[c] = -zp[c] * d.wsum[c]
+		}
+		in0 = (g.PadL + g.SW - 1) / g.SW
+		if last := g.W - 1 - 2*g.DW + g.PadL; last >= 0 {
+			in1 = min(OW, last/g.SW+1)
+		}
+	}
 	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
 	xoff, woff, rel, wall := xoffBuf[:0], woffBuf[:0], relBuf[:0], wallBuf[:0]
 	if taps := d.KH * d.KW; taps > len(xoffBuf) {
@@ -84,10 +108,17 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		}
 		ih0 := oh*g.SH - g.PadT
 		rowInside := ih0 >= 0 && ih0+(d.KH-1)*g.DH < g.H
+		done0, done1 := 0, 0
+		if row3 && rowInside && in1 > in0 {
+			done0, done1 = in0, in1
+			d.row3(row[in0*qNR:], bs, x[(ih0*g.W+in0*g.SW-g.PadL)*M:], g.SW*M, in1-in0, g.DH*g.W*M, g.DW*M, corr)
+		}
 		for ow := 0; ow < OW; ow++ {
-			acc := row[ow*M : (ow+1)*M]
+			if ow >= done0 && ow < done1 {
+				continue
+			}
 			if iw0 := ow*g.SW - g.PadL; pixels && rowInside && iw0 >= 0 && iw0+(d.KW-1)*g.DW < g.W {
-				d.pixel(acc, x[(ih0*g.W+iw0)*M:], rel, wall, zp)
+				d.pixel(row[ow*qNR:], bs, x[(ih0*g.W+iw0)*M:], rel, wall, zp)
 				continue
 			}
 			if pixels {
@@ -104,9 +135,10 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 						}
 					}
 				}
-				d.pixel(acc, x, xoff, woff, zp)
+				d.pixel(row[ow*qNR:], bs, x, xoff, woff, zp)
 				continue
 			}
+			acc := row[ow*M : (ow+1)*M]
 			for kh := 0; kh < d.KH; kh++ {
 				ih := oh*g.SH - g.PadT + kh*g.DH
 				if ih < 0 || ih >= g.H {
@@ -124,6 +156,10 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		}
 		for c0 := 0; c0 < M; c0 += qNR {
 			n := min(qNR, M-c0)
+			if pixels {
+				out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, n, oh*OW, P, M)
+				continue
+			}
 			for ow := 0; ow < OW; ow++ {
 				copy(tile[ow*qNR:ow*qNR+n], row[ow*M+c0:ow*M+c0+n])
 			}
@@ -135,15 +171,45 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 // pixel computes the accumulators of one output pixel of a channels-last
 // image with one output channel per input channel: xoff and woff are the
 // offsets of the input pixel and of the weights of each tap inside the
-// image.
-func (d *QDepthwise) pixel(acc []int32, x []uint8, xoff, woff []int32, zp []int32) {
+// image. Channel c goes to acc[c/16*bs + c%16].
+func (d *QDepthwise) pixel(acc []int32, bs int, x []uint8, xoff, woff []int32, zp []int32) {
 	C := d.C
-	for c := qdwPixelVec(acc, x, xoff, woff, d.w, zp, C); c < C; c++ {
+	for c := qdwPixelVec(acc, bs, x, xoff, woff, d.w, zp, C); c < C; c++ {
 		var s int32
 		for k, xo := range xoff {
 			s += (int32(x[int(xo)+c]) - zp[c]) * d.w[int(woff[k])+c]
 		}
-		acc[c] = s
+		acc[c/qNR*bs+c%qNR] = s
+	}
+}
+
+// row3 computes npix output pixels of a 3×3 depthwise convolution on a
+// channels-last image with one output channel per input channel, whose
+// windows lie inside the image, in assembly where it can (see
+// dw3RowGo for the arguments).
+func (d *QDepthwise) row3(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, corr []int32) {
+	n := qdw3RowVec(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, d.C)
+	dw3RowGo(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, n, d.C)
+}
+
+// dw3RowGo is the Go twin of the 3×3 row kernel for channels c0..c1-1:
+// pixel p's window starts p*xstep bytes into x and its tap (kh, kw)
+// kh*rowB + kw*colB bytes on; w[t*M + c] is channel c's weight of tap t
+// and corr[c] is -zp[c]·Σ_t w[t*M + c]. Channel c of pixel p goes to
+// acc[c/16*bs + p*16 + c%16]. Σ (x - zp)·w = Σ x·w - zp·Σ w holds in
+// wrapping int32 arithmetic, so it is the same sum as pixel's.
+func dw3RowGo(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, w []int32, M int, corr []int32, c0, c1 int) {
+	for p := 0; p < npix; p++ {
+		xp := x[p*xstep:]
+		for c := c0; c < c1; c++ {
+			s := corr[c]
+			for kh := 0; kh < 3; kh++ {
+				for kw := 0; kw < 3; kw++ {
+					s += int32(xp[kh*rowB+kw*colB+c]) * w[(kh*3+kw)*M+c]
+				}
+			}
+			acc[c/qNR*bs+p*qNR+c%qNR] = s
+		}
 	}
 }
 

@@ -2,20 +2,23 @@
 
 #include "textflag.h"
 
-// func qdwPixelAVX2(acc *int32, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+// func qdwPixelAVX2(acc *int32, bstride int, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
 // One output pixel of a depthwise convolution on channels-last levels:
-// acc[c] = Σ_k (int32(x[xoff[k]+c]) - zp[c]) * w[woff[k]+c] for c < n, a
-// multiple of 8, over the ntaps taps inside the image; the sum stays in
-// a register across the taps.
-TEXT ·qdwPixelAVX2(SB), NOSPLIT, $0-64
+// Σ_k (int32(x[xoff[k]+c]) - zp[c]) * w[woff[k]+c] for c < n, a multiple
+// of 16, over the ntaps taps inside the image, to acc in blocks of 16
+// channels bstride bytes apart (channel c at byte (c/16)*bstride +
+// (c%16)*4); the sum stays in a register across the taps, 8 channels at
+// a time.
+TEXT ·qdwPixelAVX2(SB), NOSPLIT, $0-72
 	MOVQ acc+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ xoff+16(FP), R8
-	MOVQ woff+24(FP), R9
-	MOVQ ntaps+32(FP), R10
-	MOVQ w+40(FP), R11
-	MOVQ zp+48(FP), R12
-	MOVQ n+56(FP), CX
+	MOVQ bstride+8(FP), R13
+	MOVQ x+16(FP), SI
+	MOVQ xoff+24(FP), R8
+	MOVQ woff+32(FP), R9
+	MOVQ ntaps+40(FP), R10
+	MOVQ w+48(FP), R11
+	MOVQ zp+56(FP), R12
+	MOVQ n+64(FP), CX
 	XORQ AX, AX
 
 pchan:
@@ -40,10 +43,157 @@ ptap:
 	JMP       ptap
 
 pstore:
-	VMOVDQU Y0, (DI)(AX*4)
+	// The first half of a block goes to DI, the second 32 bytes on;
+	// then DI moves to the next block.
+	TESTQ   $8, AX
+	JNZ     phigh
+	VMOVDQU Y0, (DI)
+	ADDQ    $8, AX
+	JMP     pchan
+
+phigh:
+	VMOVDQU Y0, 32(DI)
+	ADDQ    R13, DI
 	ADDQ    $8, AX
 	JMP     pchan
 
 pdone:
+	VZEROUPPER
+	RET
+
+// func qdwPixelAVX512(acc *int32, bstride int, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+// qdwPixelAVX2 on 512-bit registers: 16 channels, one block, at a time.
+TEXT ·qdwPixelAVX512(SB), NOSPLIT, $0-72
+	MOVQ acc+0(FP), DI
+	MOVQ bstride+8(FP), R13
+	MOVQ x+16(FP), SI
+	MOVQ xoff+24(FP), R8
+	MOVQ woff+32(FP), R9
+	MOVQ ntaps+40(FP), R10
+	MOVQ w+48(FP), R11
+	MOVQ zp+56(FP), R12
+	MOVQ n+64(FP), CX
+	XORQ AX, AX
+
+zchan:
+	CMPQ      AX, CX
+	JGE       zdone
+	VPXORD    Z0, Z0, Z0
+	VMOVDQU32 (R12)(AX*4), Z3
+	XORQ      BX, BX
+
+ztap:
+	CMPQ      BX, R10
+	JGE       zstore
+	MOVLQSX   (R8)(BX*4), DX
+	ADDQ      AX, DX
+	VPMOVZXBD (SI)(DX*1), Z1
+	VPSUBD    Z3, Z1, Z1
+	MOVLQSX   (R9)(BX*4), DX
+	ADDQ      AX, DX
+	VPMULLD   (R11)(DX*4), Z1, Z1
+	VPADDD    Z1, Z0, Z0
+	INCQ      BX
+	JMP       ztap
+
+zstore:
+	VMOVDQU32 Z0, (DI)
+	ADDQ      R13, DI
+	ADDQ      $16, AX
+	JMP       zchan
+
+zdone:
+	VZEROUPPER
+	RET
+
+// func qdw3RowAVX512(acc *int32, bs int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int)
+// A run of npix output pixels of a 3×3 depthwise convolution whose
+// windows lie inside the image (see dw3RowGo): the window of pixel p
+// starts p*xstep bytes into x, its taps are kh*rowB + kw*colB bytes on;
+// the weights of tap t are wstride bytes apart from w, held in Z16-Z24
+// for a block of 16 channels; the sum starts from corr (-zp·Σw), so no
+// zero point is subtracted. Block b of pixel p goes to b*bs + p*64
+// bytes into acc; n is a multiple of 16.
+TEXT ·qdw3RowAVX512(SB), NOSPLIT, $0-88
+	MOVQ acc+0(FP), R13
+	MOVQ x+16(FP), SI
+	MOVQ xstep+24(FP), R8
+	MOVQ colB+48(FP), R10
+	MOVQ w+56(FP), R11
+	MOVQ wstride+64(FP), R12
+	XORQ AX, AX
+
+block:
+	CMPQ      AX, n+80(FP)
+	JGE       done
+	// The weights of the block's 9 taps and its correction.
+	LEAQ      (R11)(AX*4), BX
+	VMOVDQU32 (BX), Z16
+	VMOVDQU32 (BX)(R12*1), Z17
+	VMOVDQU32 (BX)(R12*2), Z18
+	LEAQ      (BX)(R12*2), BX
+	ADDQ      R12, BX
+	VMOVDQU32 (BX), Z19
+	VMOVDQU32 (BX)(R12*1), Z20
+	VMOVDQU32 (BX)(R12*2), Z21
+	LEAQ      (BX)(R12*2), BX
+	ADDQ      R12, BX
+	VMOVDQU32 (BX), Z22
+	VMOVDQU32 (BX)(R12*1), Z23
+	VMOVDQU32 (BX)(R12*2), Z24
+	MOVQ      corr+72(FP), BX
+	VMOVDQU32 (BX)(AX*4), Z25
+	// The three window rows of the first pixel.
+	LEAQ      (SI)(AX*1), BX
+	MOVQ      rowB+40(FP), DX
+	LEAQ      (BX)(DX*1), R9
+	LEAQ      (R9)(DX*1), DX
+	MOVQ      R13, R14
+	MOVQ      npix+32(FP), CX
+	TESTQ     CX, CX
+	JLE       next
+
+pixel:
+	VPMOVZXBD (BX), Z0
+	VPMOVZXBD (BX)(R10*1), Z1
+	VPMOVZXBD (BX)(R10*2), Z2
+	VPMULLD   Z16, Z0, Z0
+	VPMULLD   Z17, Z1, Z1
+	VPMULLD   Z18, Z2, Z2
+	VPADDD    Z25, Z0, Z0
+	VPADDD    Z2, Z1, Z1
+	VPMOVZXBD (R9), Z2
+	VPMOVZXBD (R9)(R10*1), Z3
+	VPMOVZXBD (R9)(R10*2), Z4
+	VPMULLD   Z19, Z2, Z2
+	VPMULLD   Z20, Z3, Z3
+	VPMULLD   Z21, Z4, Z4
+	VPADDD    Z2, Z0, Z0
+	VPADDD    Z4, Z3, Z3
+	VPMOVZXBD (DX), Z2
+	VPMOVZXBD (DX)(R10*1), Z4
+	VPMOVZXBD (DX)(R10*2), Z5
+	VPMULLD   Z22, Z2, Z2
+	VPMULLD   Z23, Z4, Z4
+	VPMULLD   Z24, Z5, Z5
+	VPADDD    Z3, Z1, Z1
+	VPADDD    Z2, Z0, Z0
+	VPADDD    Z5, Z4, Z4
+	VPADDD    Z1, Z0, Z0
+	VPADDD    Z4, Z0, Z0
+	VMOVDQU32 Z0, (R14)
+	ADDQ      $64, R14
+	ADDQ      R8, BX
+	ADDQ      R8, R9
+	ADDQ      R8, DX
+	DECQ      CX
+	JNZ       pixel
+
+next:
+	ADDQ bs+8(FP), R13
+	ADDQ $16, AX
+	JMP  block
+
+done:
 	VZEROUPPER
 	RET

@@ -55,6 +55,13 @@ func TestQDepthwise(t *testing.T) {
 		{24, 3, 5, 6, 3, 2, 1, 1, 0},
 		{96, 1, 7, 7, 3, 3, 1, 1, 1},
 		{23, 1, 5, 5, 3, 3, 1, 1, 1},
+		// 3×3 runs of the row kernel: strides, dilations, no padding,
+		// channel tails.
+		{64, 1, 14, 14, 3, 3, 2, 1, 1},
+		{32, 1, 9, 9, 3, 3, 1, 2, 2},
+		{48, 1, 8, 7, 3, 3, 2, 1, 0},
+		{40, 1, 6, 9, 3, 3, 1, 1, 1},
+		{16, 1, 3, 3, 3, 3, 1, 1, 0},
 	}
 	withQAsm(t, func(t *testing.T) {
 		for _, tc := range cases {
@@ -127,4 +134,72 @@ func randRequant(t *testing.T, r *rand.Rand, M int) *QRequant {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// BenchmarkQDepthwise measures a 3×3 depthwise convolution of 96
+// channels on a 14×14 image (stride 1, padding 1, as in
+// mobilenet_fmnist) through the fused hard-swish, channels-last.
+func BenchmarkQDepthwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const C, H, W = 96, 14, 14
+	d, err := NewQDepthwise(randI8(r, C*9, 127), C, 1, 3, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := testGeom(H, W, 3, 3, 1, 1, 1)
+	x := randU8(r, H*W*C)
+	zp := []int32{7}
+	var scratch []int32
+	p := QHardSwish{Alpha: 1.0 / 6, Beta: 0.5}
+	for c := 0; c < C; c++ {
+		p.Bias, p.Scale, p.YScale = append(p.Bias, 0), append(p.Scale, 0.001), append(p.YScale, 0.05)
+		p.ZP, p.Lo, p.Hi = append(p.ZP, 20), append(p.Lo, 0), append(p.Hi, 255)
+	}
+	hs, err := NewQHardSwish(p, C)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := QOut{HSwish: hs, U8: make([]uint8, g.OH*g.OW*C), ChannelsLast: true}
+	benchQModes(b, func(b *testing.B) {
+		for b.Loop() {
+			d.RunImage(&g, x, true, zp, &scratch, &out)
+		}
+	})
+}
+
+// TestQDepthwiseRow3 compares the 3×3 row kernel with its Go twin bit for
+// bit on random levels and weights, over strides, dilations and channel
+// counts with and without a tail of fewer than 16.
+func TestQDepthwiseRow3(t *testing.T) {
+	if !qdw3RowOn() {
+		t.Skip("no 512-bit row kernel on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ C, npix, SW, DW, W int }{{16, 12, 1, 1, 14}, {96, 5, 1, 1, 7}, {160, 3, 2, 1, 7}, {40, 7, 1, 2, 11}, {64, 1, 2, 1, 3}} {
+		rowB, colB := tc.W*tc.C*tc.DW, tc.DW*tc.C
+		xstep := tc.SW * tc.C
+		x := randU8(r, (tc.npix-1)*xstep+2*rowB+2*colB+tc.C)
+		w := make([]int32, 9*tc.C)
+		corr := make([]int32, tc.C)
+		for i := range w {
+			w[i] = int32(r.IntN(255) - 127)
+		}
+		for c := range corr {
+			corr[c] = int32(r.IntN(1<<20) - 1<<19)
+		}
+		bs := tc.npix * qNR
+		blocks := (tc.C + qNR - 1) / qNR
+		got, want := make([]int32, blocks*bs), make([]int32, blocks*bs)
+		n := qdw3RowVec(got, bs, x, xstep, tc.npix, rowB, colB, w, tc.C, corr, tc.C)
+		if n != tc.C&^(qNR-1) {
+			t.Fatalf("%+v: assembly did %d channels", tc, n)
+		}
+		dw3RowGo(got, bs, x, xstep, tc.npix, rowB, colB, w, tc.C, corr, n, tc.C)
+		dw3RowGo(want, bs, x, xstep, tc.npix, rowB, colB, w, tc.C, corr, 0, tc.C)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: accumulator %d: %d, want %d", tc, i, got[i], want[i])
+			}
+		}
+	}
 }

@@ -15,6 +15,22 @@ var hasQAVX2 = cpu.X86.HasAVX2
 // (AVX-512 F and VNNI, with the OS saving their state).
 var hasQVNNI = hasQAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
 
+// hasQ512 reports whether the 512-bit integer kernels (AVX-512 F and
+// BW, with the OS saving their state) can run.
+var hasQ512 = hasQAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+
+// useQ512 selects the 512-bit kernels where there are some: set from the
+// CPU's features, changed only by useQ512Kernels in tests.
+var useQ512 = hasQ512
+
+// useQ512Kernels switches the element-wise and depthwise integer kernels
+// between their 512-bit and AVX2 assembly (when the CPU has AVX-512),
+// and returns the previous setting. Only tests call it.
+func useQ512Kernels(on bool) (was bool) {
+	was, useQ512 = useQ512, on && hasQ512
+	return was
+}
+
 // useQAsm selects the assembly integer kernels: set from the CPU's
 // features, changed only by UseQAssembly in tests.
 var useQAsm = hasQAVX2
@@ -149,6 +165,9 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int {
 //go:noescape
 func qHSwishAVX2(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
 
+//go:noescape
+func qHSwishAVX512(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
+
 // qHSwishVec writes rows rows of one whole 16-channel block (c0 a
 // multiple of 16) to channels-last dst, ldd bytes per row, and reports
 // whether it could.
@@ -158,21 +177,54 @@ func qHSwishVec(q *QHardSwish, acc []int32, rows, c0 int, dst []uint8, ldd int) 
 	}
 	p := q.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	if useQ512 {
+		qHSwishAVX512(&acc[0], rows, &p[0], q.Alpha, q.Beta, &dst[0], ldd)
+		return true
+	}
 	qHSwishAVX2(&acc[0], rows, &p[0], q.Alpha, q.Beta, &dst[0], ldd)
 	return true
 }
 
 //go:noescape
-func qdwPixelAVX2(acc *int32, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+func qdwPixelAVX2(acc *int32, bstride int, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
 
-// qdwPixelVec computes the first C&^7 channels of one depthwise output
-// pixel into acc (see QDepthwise.pixel) and returns how many it did.
-func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
-	n := C &^ 7
+//go:noescape
+func qdwPixelAVX512(acc *int32, bstride int, x *uint8, xoff, woff *int32, ntaps int, w, zp *int32, n int)
+
+// qdwPixelVec computes the first C&^15 channels of one depthwise output
+// pixel into acc, in blocks of 16 channels bs values apart (see
+// QDepthwise.pixel), and returns how many it did.
+func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
+	n := C &^ (qNR - 1)
 	if !useQAsm || n == 0 || len(xoff) == 0 {
 		return 0
 	}
-	qdwPixelAVX2(&acc[0], &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
+	_ = acc[(n/qNR-1)*bs+qNR-1]
+	if useQ512 {
+		qdwPixelAVX512(&acc[0], bs*4, &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
+		return n
+	}
+	qdwPixelAVX2(&acc[0], bs*4, &x[0], &xoff[0], &woff[0], len(xoff), &w[0], &zp[0], n)
+	return n
+}
+
+//go:noescape
+func qdw3RowAVX512(acc *int32, bs int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int)
+
+// qdw3RowOn reports whether qdw3RowVec runs in assembly.
+func qdw3RowOn() bool { return useQAsm && useQ512 }
+
+// qdw3RowVec does the first C&^15 channels of dw3RowGo in assembly and
+// returns how many it did.
+func qdw3RowVec(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, w []int32, M int, corr []int32, C int) int {
+	n := C &^ (qNR - 1)
+	if !qdw3RowOn() || n == 0 || npix <= 0 {
+		return 0
+	}
+	_ = x[(npix-1)*xstep+2*rowB+2*colB+n-1]
+	_ = acc[(n/qNR-1)*bs+(npix-1)*qNR+qNR-1]
+	_, _ = w[8*M+n-1], corr[n-1]
+	qdw3RowAVX512(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
 	return n
 }
 

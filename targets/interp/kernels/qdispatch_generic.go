@@ -13,7 +13,9 @@ func QKernels(bool) string { return "go" }
 // UseQAssembly is a no-op without assembly; it returns false.
 func UseQAssembly(bool) bool { return false }
 
-const hasQVNNI = false
+const hasQVNNI, hasQ512 = false, false
+
+func useQ512Kernels(bool) bool { return false }
 
 var useQuad = false
 
@@ -33,8 +35,14 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int { return 0 }
 
 func qHSwishVec(*QHardSwish, []int32, int, int, []uint8, int) bool { return false }
 
-func qdwPixelVec(acc []int32, x []uint8, xoff, woff []int32, w, zp []int32, C int) int { return 0 }
+func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int32, C int) int {
+	return 0
+}
 
 func quantize8Vec(p *[8]float32, dst []uint8, x []float32, signed bool) int { return 0 }
 
 func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int { return 0 }
+
+func qdw3RowOn() bool { return false }
+
+func qdw3RowVec([]int32, int, []uint8, int, int, int, int, []int32, int, []int32, int) int { return 0 }

@@ -29,17 +29,19 @@ func randI8(r *rand.Rand, n, lim int) []int8 {
 var qKernelModes = []struct {
 	name      string
 	asm, quad bool
-}{{"go", false, false}, {"go-quad", false, true}, {"avx2", true, false}, {"vnni", true, true}}
+	z512      bool // the 512-bit element-wise and depthwise kernels
+}{{"go", false, false, false}, {"go-quad", false, true, false}, {"avx2", true, false, false},
+	{"avx2-z512", true, false, true}, {"vnni", true, true, true}}
 
 // withQAsm runs f in every kernel mode the machine has.
 func withQAsm(t *testing.T, f func(t *testing.T)) {
 	for _, m := range qKernelModes {
-		if m.asm && !hasQAsm() || m.asm && m.quad && !hasQVNNI {
+		if m.asm && !hasQAsm() || m.asm && m.quad && !hasQVNNI || m.z512 && !hasQ512 {
 			continue
 		}
 		t.Run(m.name, func(t *testing.T) {
-			was, wasQuad := UseQAssembly(m.asm), useQuadKernel(m.quad)
-			defer func() { UseQAssembly(was); useQuadKernel(wasQuad) }()
+			was, wasQuad, wasZ := UseQAssembly(m.asm), useQuadKernel(m.quad), useQ512Kernels(m.z512)
+			defer func() { UseQAssembly(was); useQuadKernel(wasQuad); useQ512Kernels(wasZ) }()
 			f(t)
 		})
 	}

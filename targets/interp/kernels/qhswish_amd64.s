@@ -56,3 +56,88 @@ row:
 done:
 	VZEROUPPER
 	RET
+
+// func qHSwishAVX512(acc *int32, rows int, p *float32, alpha, beta float32, dst *uint8, ldd int)
+// qHSwishAVX2 on 512-bit registers: the 16 channels of a row in one
+// register, their parameters held in registers across the rows, two
+// rows per step.
+TEXT ·qHSwishAVX512(SB), NOSPLIT, $0-48
+	MOVQ         acc+0(FP), SI
+	MOVQ         rows+8(FP), CX
+	MOVQ         p+16(FP), R8
+	VBROADCASTSS alpha+24(FP), Z12
+	VBROADCASTSS beta+28(FP), Z13
+	MOVQ         dst+32(FP), DI
+	MOVQ         ldd+40(FP), DX
+	VPXORD       Z14, Z14, Z14
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z15
+	VMOVDQU32    0(R8), Z4
+	VMOVUPS      64(R8), Z5
+	VMOVUPS      128(R8), Z6
+	VMOVUPS      192(R8), Z7
+	VMOVUPS      256(R8), Z8
+	VMOVDQU32    320(R8), Z9
+	TESTQ        CX, CX
+	JLE          zdone
+
+zpair:
+	CMPQ         CX, $2
+	JLT          zone
+	VPADDD       0(SI), Z4, Z0
+	VPADDD       64(SI), Z4, Z2
+	VCVTDQ2PS    Z0, Z0
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z5, Z0, Z0
+	VMULPS       Z5, Z2, Z2
+	VMULPS       Z12, Z0, Z1
+	VMULPS       Z12, Z2, Z3
+	VADDPS       Z13, Z1, Z1
+	VADDPS       Z13, Z3, Z3
+	VMAXPS       Z14, Z1, Z1
+	VMAXPS       Z14, Z3, Z3
+	VMINPS       Z15, Z1, Z1
+	VMINPS       Z15, Z3, Z3
+	VMULPS       Z1, Z0, Z1
+	VMULPS       Z3, Z2, Z3
+	VDIVPS       Z6, Z1, Z1
+	VDIVPS       Z6, Z3, Z3
+	VMAXPS       Z7, Z1, Z1
+	VMAXPS       Z7, Z3, Z3
+	VMINPS       Z8, Z1, Z1
+	VMINPS       Z8, Z3, Z3
+	VCVTPS2DQ    Z1, Z1
+	VCVTPS2DQ    Z3, Z3
+	VPADDD       Z9, Z1, Z1
+	VPADDD       Z9, Z3, Z3
+	VPMOVUSDB    Z1, X1
+	VPMOVUSDB    Z3, X3
+	VMOVDQU      X1, (DI)
+	VMOVDQU      X3, (DI)(DX*1)
+	ADDQ         $128, SI
+	LEAQ         (DI)(DX*2), DI
+	SUBQ         $2, CX
+	JMP          zpair
+
+zone:
+	TESTQ        CX, CX
+	JZ           zdone
+	VPADDD       0(SI), Z4, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z5, Z0, Z0
+	VMULPS       Z12, Z0, Z1
+	VADDPS       Z13, Z1, Z1
+	VMAXPS       Z14, Z1, Z1
+	VMINPS       Z15, Z1, Z1
+	VMULPS       Z1, Z0, Z1
+	VDIVPS       Z6, Z1, Z1
+	VMAXPS       Z7, Z1, Z1
+	VMINPS       Z8, Z1, Z1
+	VCVTPS2DQ    Z1, Z1
+	VPADDD       Z9, Z1, Z1
+	VPMOVUSDB    Z1, X1
+	VMOVDQU      X1, (DI)
+
+zdone:
+	VZEROUPPER
+	RET

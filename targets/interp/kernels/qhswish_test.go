@@ -104,8 +104,73 @@ func BenchmarkQHardSwish(b *testing.B) {
 		acc[i] = int32(i*37%4000 - 2000)
 	}
 	dst := make([]uint8, rows*M)
-	b.SetBytes(int64(len(dst)))
-	for b.Loop() {
-		q.storeRows(acc, rows, 0, M, dst, 0, M, 1)
+	benchQModes(b, func(b *testing.B) {
+		b.SetBytes(int64(len(dst)))
+		for b.Loop() {
+			q.storeRows(acc, rows, 0, M, dst, 0, M, 1)
+		}
+	})
+}
+
+// benchQModes runs f in the Go, AVX2 and 512-bit modes of the
+// element-wise and depthwise integer kernels the machine has.
+func benchQModes(b *testing.B, f func(b *testing.B)) {
+	for _, m := range []struct {
+		name      string
+		asm, z512 bool
+	}{{"go", false, false}, {"avx2", true, false}, {"avx512", true, true}} {
+		if m.asm && !hasQAsm() || m.z512 && !hasQ512 {
+			continue
+		}
+		b.Run(m.name, func(b *testing.B) {
+			was, wasZ := UseQAssembly(m.asm), useQ512Kernels(m.z512)
+			defer func() { UseQAssembly(was); useQ512Kernels(wasZ) }()
+			f(b)
+		})
 	}
+}
+
+// TestQHardSwishSweep runs every accumulator over the whole range where
+// hard-swish bends and saturates (|y| up to 8, so every level and every
+// rounding boundary between two levels) through the assembly of 16
+// channels and wants Level's bytes, channel by channel.
+func TestQHardSwishSweep(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const M, span = 16, 8001
+	p := QHardSwish{Alpha: 1.0 / 6, Beta: 0.5}
+	for c := 0; c < M; c++ {
+		p.Bias = append(p.Bias, int32(r.IntN(200)-100))
+		p.Scale = append(p.Scale, float32(0.0005+0.0005*r.Float64()))
+		p.YScale = append(p.YScale, float32(0.02+0.03*r.Float64()))
+		zp := int32(r.IntN(40))
+		p.ZP, p.Lo, p.Hi = append(p.ZP, zp), append(p.Lo, 0), append(p.Hi, 255)
+	}
+	q, err := NewQHardSwish(p, M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 2*span + 1
+	acc := make([]int32, rows*qNR)
+	for row := 0; row < rows; row++ {
+		for i := 0; i < qNR; i++ {
+			acc[row*qNR+i] = int32(row - span - 3*i)
+		}
+	}
+	withQAsm(t, func(t *testing.T) {
+		dst := make([]uint8, rows*M)
+		q.storeRows(acc, rows, 0, M, dst, 0, M, 1)
+		seen := map[uint8]bool{}
+		for row := 0; row < rows; row++ {
+			for c := 0; c < M; c++ {
+				want := q.Level(c, acc[row*qNR+c])
+				if got := dst[row*M+c]; got != want {
+					t.Fatalf("row %d channel %d (acc %d): level %d, want %d", row, c, acc[row*qNR+c], got, want)
+				}
+				seen[want] = true
+			}
+		}
+		if len(seen) < 200 {
+			t.Fatalf("only %d distinct levels swept", len(seen))
+		}
+	})
 }
