@@ -2,6 +2,7 @@ package openvino
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -145,24 +146,73 @@ func seedBin() []byte {
 	return b
 }
 
-// TestOpenVINOIRs reads the OpenVINO repository's test IRs of
-// testdata/openvino (see its README).
+// TestOpenVINOIRs reads every OpenVINO repository test IR of
+// testdata/openvino (see its README): each either reads, with these node
+// op types, or is refused with an *UnsupportedLayersError naming each
+// refused layer, its type and the reason's key words.
 func TestOpenVINOIRs(t *testing.T) {
-	cases := map[string]string{
-		"add_abc.xml":  "Add,Add",
-		"shape_of.xml": "Relu,Shape,Reshape",
+	type refused struct{ layer, typ, why string }
+	u1 := func(layer, typ string) refused { return refused{layer, typ, `element type "u1"`} }
+	cases := []struct {
+		file  string
+		nodes string    // the graph's node op types when it reads
+		refs  []refused // the refused layers, in order, when it does not
+	}{
+		{file: "add_abc.xml", nodes: "Add,Add"},
+		{file: "shape_of.xml", nodes: "Relu,Shape,Reshape"},
+		{file: "conv_with_rt_info.xml", nodes: "Conv"},
+		{file: "add_abc_bin.xml", refs: []refused{u1("A", "Parameter"), u1("B", "Parameter"), u1("C", "Parameter")}},
+		{file: "add_abc_initializers_u1_const.xml", refs: []refused{u1("add_node1/Output_0/Data__const", "Const"), u1("C", "Parameter")}},
+		{file: "const_string.xml", refs: []refused{{"Constant_1", "Const", `element type "string"`}}},
+		{file: "string_parameter.xml", refs: []refused{{"Parameter_1", "Parameter", `element type "string"`}}},
+		{file: "dynamic_variable.xml", refs: []refused{{"ReadValue_3", "ReadValue", `state variable "my_var"`}}},
+		{file: "experimental_detectron_detection_output_opset6.xml", refs: []refused{{"DO", "ExperimentalDetectronDetectionOutput", "OpenVINO-only"}}},
+		{file: "experimental_detectron_roi_feature_extractor.xml", refs: []refused{{"ROIFeatureExtractor_1", "ExperimentalDetectronROIFeatureExtractor", "OpenVINO-only"}}},
+		{file: "experimental_detectron_roi_feature_extractor_opset6.xml", refs: []refused{{"ROIFeatureExtractor_1", "ExperimentalDetectronROIFeatureExtractor", "OpenVINO-only"}}},
+		{file: "if_body_without_parameters.xml", refs: []refused{{"PartitionedCall/model/if/cond", "If", "control flow"}}},
+		{file: "if_diff_case.xml", refs: []refused{
+			{"PartitionedCall/model/if/All", "ReduceLogicalAnd", "boolean reduction"},
+			{"PartitionedCall/model/if/cond", "If", "control flow"}}},
+		{file: "loop_2d_add.xml", refs: []refused{{"a_final5", "Loop", "control flow"}}},
+		{file: "nms5.xml", refs: []refused{{"NonMaxSuppression_73", "NonMaxSuppression", "valid_outputs"}}},
+		{file: "nms5_dynamism.xml", refs: []refused{{"NonMaxSuppression_73", "NonMaxSuppression", "valid_outputs"}}},
 	}
-	for file, want := range cases {
-		g, err := ReadGraph(filepath.Join("testdata", "openvino", file))
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		var ops []string
-		for _, n := range g.Nodes {
-			ops = append(ops, n.OpType)
-		}
-		if got := strings.Join(ops, ","); got != want {
-			t.Errorf("%s: nodes %s, want %s", file, got, want)
-		}
+	xmls, err := filepath.Glob(filepath.Join("testdata", "openvino", "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xmls) != len(cases) {
+		t.Errorf("%d IRs in testdata/openvino, %d cases: every IR needs a case", len(xmls), len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			g, err := ReadGraph(filepath.Join("testdata", "openvino", c.file))
+			if c.refs == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ops []string
+				for _, n := range g.Nodes {
+					ops = append(ops, n.OpType)
+				}
+				if got := strings.Join(ops, ","); got != c.nodes {
+					t.Errorf("nodes %s, want %s", got, c.nodes)
+				}
+				return
+			}
+			var ue *UnsupportedLayersError
+			if !errors.As(err, &ue) {
+				t.Fatalf("error %v, want *UnsupportedLayersError", err)
+			}
+			if len(ue.Layers) != len(c.refs) {
+				t.Fatalf("%d layers refused, want %d: %v", len(ue.Layers), len(c.refs), err)
+			}
+			for i, w := range c.refs {
+				l := ue.Layers[i]
+				if l.Name != w.layer || l.Type != w.typ || !strings.Contains(l.Reason, w.why) {
+					t.Errorf("refused %+v, want %s (%s): ...%s...", l, w.layer, w.typ, w.why)
+				}
+			}
+		})
 	}
 }

@@ -115,11 +115,41 @@ func init() {
 	}
 }
 
+// unmapped says why the reader refuses layer types it knows but does
+// not map; other types get "no ONNX mapping".
+var unmapped = map[string]string{
+	"If":                "control flow: If's then/else bodies are not read",
+	"Loop":              "control flow: Loop's body is not read",
+	"TensorIterator":    "control flow: TensorIterator's body is not read",
+	"ReadValue":         "state variable: ReadValue/Assign are not read (pot reads stateless graphs)",
+	"Assign":            "state variable: ReadValue/Assign are not read (pot reads stateless graphs)",
+	"NonMaxSuppression": "not mapped: its selected_scores and valid_outputs outputs and sort_result_descending order have no ONNX counterpart",
+	"ReduceLogicalAnd":  "boolean reduction: ONNX opset 13 has none",
+	"ReduceLogicalOr":   "boolean reduction: ONNX opset 13 has none",
+}
+
+// unmappedReason is the refusal of a layer of a type with no mapper.
+func unmappedReason(l *Layer) string {
+	why, ok := unmapped[l.Type]
+	switch {
+	case ok && (l.Type == "ReadValue" || l.Type == "Assign"):
+		if v, ok := l.Attr("variable_id"); ok {
+			return fmt.Sprintf("state variable %q: ReadValue/Assign are not read (pot reads stateless graphs)", v)
+		}
+		return why
+	case ok:
+		return why
+	case strings.HasPrefix(l.Type, "ExperimentalDetectron"):
+		return "no ONNX mapping for " + l.Type + ": an OpenVINO-only detection operation with no ONNX counterpart"
+	}
+	return "no ONNX mapping for " + l.Type
+}
+
 // mapLayer adds the nodes of one layer.
 func (r *reader) mapLayer(l *Layer) error {
 	m, ok := mappers[l.Type]
 	if !ok {
-		return refuse("no ONNX mapping for %s", l.Type)
+		return refuse("%s", unmappedReason(l))
 	}
 	n, ok := opsetNumber(l.Version)
 	if !ok {

@@ -40,7 +40,28 @@ func DataType(s string) (potv1.DataType, error) {
 			return e.dtype, nil
 		}
 	}
+	if why, ok := unreadTypes[s]; ok {
+		return potv1.DataType_DATA_TYPE_UNDEFINED, fmt.Errorf("element type %q is not one pot reads: %s", s, why)
+	}
 	return potv1.DataType_DATA_TYPE_UNDEFINED, fmt.Errorf("element type %q is not one pot reads", s)
+}
+
+// unreadTypes says why the reader refuses IR element types it knows
+// (by attribute and by precision spelling).
+var unreadTypes = map[string]string{
+	"u1":      "1-bit packed (precision BIN), which ONNX has no type for",
+	"BIN":     "1-bit packed (element type u1), which ONNX has no type for",
+	"string":  "strings (pot reads numeric tensors only)",
+	"STRING":  "strings (pot reads numeric tensors only)",
+	"u2":      "2-bit packed, which ONNX has no type for",
+	"u3":      "3-bit packed, which ONNX has no type for",
+	"u6":      "6-bit packed, which ONNX has no type for",
+	"nf4":     "4-bit NormalFloat, which ONNX has no type for",
+	"f8e4m3":  "8-bit float, not in ONNX opset 13",
+	"f8e5m2":  "8-bit float, not in ONNX opset 13",
+	"f4e2m1":  "4-bit float, which ONNX opset 13 has no type for",
+	"f8e8m0":  "8-bit exponent-only float, which ONNX has no type for",
+	"dynamic": "a dynamic element type is not read (the IR must give each tensor's type)",
 }
 
 // ElementType returns the IR attribute spelling of a data type ("f32").
