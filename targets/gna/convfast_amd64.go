@@ -21,9 +21,9 @@ var convTile = convTileFor(true)
 func convTileFor(asm bool) func(a, b []int32, np int, out *[convTileOut]int32) {
 	switch {
 	case asm && hasConvVNNI:
-		return convTileVNNI
+		return convTileAsmVNNI
 	case asm && hasConvAsm:
-		return convTileBW
+		return convTileAsmBW
 	}
 	return convTileGo
 }
@@ -34,14 +34,14 @@ func convTile512BW(a, b *int32, np int, out *[convTileOut]int32)
 //go:noescape
 func convTile512VNNI(a, b *int32, np int, out *[convTileOut]int32)
 
-// convTileBW and convTileVNNI check the slices' lengths and call the
+// convTileAsmBW and convTileAsmVNNI check the slices' lengths and call the
 // kernels: a holds np·convTileM·2 words, b np·convTileN, np ≥ 1.
-func convTileBW(a, b []int32, np int, out *[convTileOut]int32) {
+func convTileAsmBW(a, b []int32, np int, out *[convTileOut]int32) {
 	_, _ = a[np*convTileM*2-1], b[np*convTileN-1]
 	convTile512BW(&a[0], &b[0], np, out)
 }
 
-func convTileVNNI(a, b []int32, np int, out *[convTileOut]int32) {
+func convTileAsmVNNI(a, b []int32, np int, out *[convTileOut]int32) {
 	_, _ = a[np*convTileM*2-1], b[np*convTileN-1]
 	convTile512VNNI(&a[0], &b[0], np, out)
 }

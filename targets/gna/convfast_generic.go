@@ -8,3 +8,8 @@ const hasConvAsm = false
 
 // convTile is the GEMM kernel: its Go twin.
 var convTile = convTileGo
+
+// No assembly kernels: the tests skip them.
+var convTileAsmBW, convTileAsmVNNI func(a, b []int32, np int, out *[convTileOut]int32)
+
+const hasConvVNNI = false
