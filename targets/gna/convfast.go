@@ -1,8 +1,6 @@
 package gna
 
 import (
-	"unsafe"
-
 	"github.com/potgo/pot/targets/interp/ops"
 )
 
@@ -140,43 +138,58 @@ func (k *conv) runFast(ctx *ops.Context, xi []int16, y []float32, g convGeom) {
 	n := g.oh * g.ow
 	nblk := (n + convTileN - 1) / convTileN
 	mg := k.m / k.group
+	// xp is xi with zero padding around each plane, wide enough for every
+	// tap of every output pixel: im2col then needs no bounds checks.
+	hp := max(g.ph+g.h, (g.oh-1)*k.strides[0]+(k.kh-1)*k.dils[0]+1)
+	wp := max(g.pw+g.wd, (g.ow-1)*k.strides[1]+(k.kw-1)*k.dils[1]+1)
+	xp := make([]int16, g.batch*g.c*hp*wp)
+	for pl := 0; pl < g.batch*g.c; pl++ {
+		for iy := 0; iy < g.h; iy++ {
+			copy(xp[(pl*hp+g.ph+iy)*wp+g.pw:], xi[(pl*g.h+iy)*g.wd:(pl*g.h+iy+1)*g.wd])
+		}
+	}
+	// toff is each tap's offset from its pixel's window corner in xp, two
+	// per pair; -1 marks the missing tap of an odd count (a zero).
+	per := k.cg * k.kh * k.kw
+	toff := make([]int, 2*p.pairs)
+	for ci := 0; ci < k.cg; ci++ {
+		for ky := 0; ky < k.kh; ky++ {
+			for kx := 0; kx < k.kw; kx++ {
+				toff[(ci*k.kh+ky)*k.kw+kx] = ci*hp*wp + ky*k.dils[0]*wp + kx*k.dils[1]
+			}
+		}
+	}
+	if per%2 == 1 {
+		toff[per] = -1
+	}
 	ctx.Parallel(g.batch*k.group*nblk, 1, func(lo, hi int) {
-		cols := make([]int32, p.pairs*convTileN) // zero: odd tap counts leave the last high halves 0
-		cols16 := int32sAsInt16s(cols)
+		cols := make([]int32, p.pairs*convTileN)
 		var out [convTileOut]int32
 		var acc [convTileM * convTileN]int64
-		var iy0, ix0 [convTileN]int
+		var base [convTileN]int
 		for u := lo; u < hi; u++ {
 			b, rest := u/(k.group*nblk), u%(k.group*nblk)
 			grp, n0 := rest/nblk, rest%nblk*convTileN
 			valid := min(convTileN, n-n0)
-			// im2col of pixels n0 .. n0+31: cols16[(pair·32 + pixel)·2 + tap&1].
-			for i := 0; i < convTileN; i++ {
-				if i >= valid {
-					iy0[i] = -1 << 40 // never in bounds: zeros
+			// im2col of pixels n0 .. n0+31: cols[pair·32 + pixel] holds
+			// the pixel's inputs at the pair's two taps. Pixels beyond
+			// the last repeat the first: their lanes are not read.
+			plane0 := (b*g.c + grp*k.cg) * hp * wp
+			for i := range base {
+				q := n0 + min(i, valid-1)
+				base[i] = plane0 + q/g.ow*k.strides[0]*wp + q%g.ow*k.strides[1]
+			}
+			for j := 0; j < p.pairs; j++ {
+				o0, o1 := toff[2*j], toff[2*j+1]
+				dst := cols[j*convTileN : (j+1)*convTileN]
+				if o1 < 0 {
+					for i, bi := range base {
+						dst[i] = pairWord(xp[bi+o0], 0)
+					}
 					continue
 				}
-				oy, ox := (n0+i)/g.ow, (n0+i)%g.ow
-				iy0[i], ix0[i] = oy*k.strides[0]-g.ph, ox*k.strides[1]-g.pw
-			}
-			for ci := 0; ci < k.cg; ci++ {
-				plane := xi[((b*g.c)+grp*k.cg+ci)*g.h*g.wd : ((b*g.c)+grp*k.cg+ci+1)*g.h*g.wd]
-				for ky := 0; ky < k.kh; ky++ {
-					dy := ky * k.dils[0]
-					for kx := 0; kx < k.kw; kx++ {
-						dx := kx * k.dils[1]
-						t := (ci*k.kh+ky)*k.kw + kx
-						dst := cols16[(t>>1)*2*convTileN+t&1:]
-						dst = dst[:2*convTileN-1]
-						for i := 0; i < convTileN; i++ {
-							iy, ix := iy0[i]+dy, ix0[i]+dx
-							var v int16
-							if uint(iy) < uint(g.h) && uint(ix) < uint(g.wd) {
-								v = plane[iy*g.wd+ix]
-							}
-							dst[2*i] = v
-						}
-					}
+				for i, bi := range base {
+					dst[i] = pairWord(xp[bi+o0], xp[bi+o1])
 				}
 			}
 			for blk := 0; blk < p.blocks; blk++ {
@@ -237,10 +250,4 @@ func convTileGo(a, b []int32, np int, out *[convTileOut]int32) {
 			}
 		}
 	}
-}
-
-// int32sAsInt16s views s as its int16 halves (little-endian: the low
-// half first).
-func int32sAsInt16s(s []int32) []int16 {
-	return unsafe.Slice((*int16)(unsafe.Pointer(unsafe.SliceData(s))), 2*len(s))
 }
