@@ -25,6 +25,7 @@ type conv struct {
 	strides, dils, pads   [2]int
 	padsEnd               [2]int
 	hasPads, oneDimension bool
+	pack                  *convPack // weights for the fast path; nil: the twin only
 }
 
 func newConv(n *ops.Node) (ops.Kernel, error) {
@@ -105,6 +106,7 @@ func newConv(n *ops.Node) (ops.Kernel, error) {
 	if k.bias, err = l.bias(n, k.accScale, 1); err != nil {
 		return nil, err
 	}
+	k.packFast()
 	return k, nil
 }
 
@@ -168,6 +170,18 @@ func (k *conv) Run(ctx *ops.Context, in, out []*tensor.Tensor) error {
 		out[0].Reset(tensor.Float, []int{batch, k.m, oh, ow})
 	}
 	y := out[0].F32()
+	if useFastConv && k.pack != nil {
+		k.runFast(ctx, xi, y, convGeom{batch: batch, c: c, h: h, wd: wd, ph: ph, pw: pw, oh: oh, ow: ow})
+		return nil
+	}
+	k.runTwin(ctx, xi, y, convGeom{batch: batch, c: c, h: h, wd: wd, ph: ph, pw: pw, oh: oh, ow: ow})
+	return nil
+}
+
+// runTwin is the scalar GnaConv, the reference the fast path must equal
+// bit for bit (see convfast.go).
+func (k *conv) runTwin(ctx *ops.Context, xi []int16, y []float32, geo convGeom) {
+	batch, c, h, wd, ph, pw, oh, ow := geo.batch, geo.c, geo.h, geo.wd, geo.ph, geo.pw, geo.oh, geo.ow
 	mg := k.m / k.group
 	per := k.cg * k.kh * k.kw
 	ctx.Parallel(batch*k.m, 1, func(lo, hi int) {
@@ -202,5 +216,4 @@ func (k *conv) Run(ctx *ops.Context, in, out []*tensor.Tensor) error {
 			}
 		}
 	})
-	return nil
 }

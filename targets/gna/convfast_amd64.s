@@ -1,0 +1,115 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// The GEMM kernel of the fast GnaConv (see convfast.go): 4 channels by
+// 32 pixels over np tap pairs. Per pair, a holds 4 channels' (high, low)
+// pair words (32 bytes, each broadcast) and b the 32 pixels' pair words
+// (two ZMM). Accumulator Z(4r+2hl+v) holds channel r, part hl, pixels
+// 16v..16v+15; the 16 accumulators are stored in that order to out.
+
+// One channel part: broadcast the word at off(SI), multiply-add both
+// pixel halves into the accumulators za, zb.
+#define PART_BW(off, za, zb) \
+	VPBROADCASTD off(SI), Z18; \
+	VPMADDWD     Z16, Z18, Z20; \
+	VPMADDWD     Z17, Z18, Z21; \
+	VPADDD       Z20, za, za; \
+	VPADDD       Z21, zb, zb
+
+#define PART_VNNI(off, za, zb) \
+	VPBROADCASTD off(SI), Z18; \
+	VPDPWSSD     Z16, Z18, za; \
+	VPDPWSSD     Z17, Z18, zb
+
+#define ZERO_ACC \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+#define STORE_ACC \
+	VMOVDQU32 Z0, 0(DX); \
+	VMOVDQU32 Z1, 64(DX); \
+	VMOVDQU32 Z2, 128(DX); \
+	VMOVDQU32 Z3, 192(DX); \
+	VMOVDQU32 Z4, 256(DX); \
+	VMOVDQU32 Z5, 320(DX); \
+	VMOVDQU32 Z6, 384(DX); \
+	VMOVDQU32 Z7, 448(DX); \
+	VMOVDQU32 Z8, 512(DX); \
+	VMOVDQU32 Z9, 576(DX); \
+	VMOVDQU32 Z10, 640(DX); \
+	VMOVDQU32 Z11, 704(DX); \
+	VMOVDQU32 Z12, 768(DX); \
+	VMOVDQU32 Z13, 832(DX); \
+	VMOVDQU32 Z14, 896(DX); \
+	VMOVDQU32 Z15, 960(DX)
+
+// func convTile512BW(a, b *int32, np int, out *[convTileOut]int32)
+TEXT ·convTile512BW(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ np+16(FP), CX
+	MOVQ out+24(FP), DX
+	ZERO_ACC
+
+loopBW:
+	VMOVDQU32 0(DI), Z16
+	VMOVDQU32 64(DI), Z17
+	PART_BW(0, Z0, Z1)
+	PART_BW(4, Z2, Z3)
+	PART_BW(8, Z4, Z5)
+	PART_BW(12, Z6, Z7)
+	PART_BW(16, Z8, Z9)
+	PART_BW(20, Z10, Z11)
+	PART_BW(24, Z12, Z13)
+	PART_BW(28, Z14, Z15)
+	ADDQ $32, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  loopBW
+
+	STORE_ACC
+	VZEROUPPER
+	RET
+
+// func convTile512VNNI(a, b *int32, np int, out *[convTileOut]int32)
+TEXT ·convTile512VNNI(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ np+16(FP), CX
+	MOVQ out+24(FP), DX
+	ZERO_ACC
+
+loopVNNI:
+	VMOVDQU32 0(DI), Z16
+	VMOVDQU32 64(DI), Z17
+	PART_VNNI(0, Z0, Z1)
+	PART_VNNI(4, Z2, Z3)
+	PART_VNNI(8, Z4, Z5)
+	PART_VNNI(12, Z6, Z7)
+	PART_VNNI(16, Z8, Z9)
+	PART_VNNI(20, Z10, Z11)
+	PART_VNNI(24, Z12, Z13)
+	PART_VNNI(28, Z14, Z15)
+	ADDQ $32, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  loopVNNI
+
+	STORE_ACC
+	VZEROUPPER
+	RET

@@ -1,0 +1,15 @@
+//go:build !amd64 || noasm
+
+package gna
+
+// hasConvAsm is false: this build has no assembly, and GnaConv runs the
+// twin (the fast path on convTileGo is for tests).
+const hasConvAsm = false
+
+// convTile is the GEMM kernel: its Go twin.
+var convTile = convTileGo
+
+// No assembly kernels: the tests skip them.
+var convTileAsmBW, convTileAsmVNNI func(a, b []int32, np int, out *[convTileOut]int32)
+
+const hasConvVNNI = false
