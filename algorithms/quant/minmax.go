@@ -3,6 +3,7 @@ package quant
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -24,6 +25,12 @@ type MinMaxReport struct {
 	Samples     int64  `json:"stat_samples"`
 	// SaturationFixed lists the layers whose weights use 7 bits.
 	SaturationFixed []string `json:"saturation_fixed,omitempty"`
+	// TargetDefault lists the operations whose constant operand (the
+	// bound of a Maximum, the addend of an Add) the target cannot
+	// quantize as the user asked (--weight-bits 4, say): it keeps the
+	// target's configuration, with the reason. Layers with weights
+	// (Conv, Gemm, MatMul) are refused instead.
+	TargetDefault map[string]string `json:"target_default_weights,omitempty"`
 	// Float lists the layers kept in float, with the reason: the
 	// activations they read got no statistics (they sit in a subgraph no
 	// calibration sample ran).
@@ -87,6 +94,17 @@ func MinMax(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *Params) (*p
 			pt.Options = onlyMode(pt.Options, potv1.QuantizationMode_QUANTIZATION_MODE_SYMMETRIC)
 		}
 		o, err := choose(pt, p, preset)
+		var relaxed *relaxedError
+		if errors.As(err, &relaxed) {
+			// Not a layer with weights: the target's own choice.
+			if rep.TargetDefault == nil {
+				rep.TargetDefault = map[string]string{}
+			}
+			for _, c := range pt.Consumers() {
+				rep.TargetDefault[c] = relaxed.reason
+			}
+			o, err = choose(pt, &Params{}, preset)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -233,6 +251,29 @@ func activationRE(p *Params) *RangeEstimator {
 	return p.RangeEstimator
 }
 
+// relaxedError is choose's answer when the user's weight constraints
+// cannot be met for the constant operand of an operation that is not a
+// layer with weights: MinMax then keeps the target's configuration for
+// it, since --weight-bits 4 asks for 4-bit layers, not 4-bit bounds of a
+// Maximum.
+type relaxedError struct{ reason string }
+
+func (e *relaxedError) Error() string { return e.reason }
+
+// weightedOps are the layers whose weights the user's weight constraints
+// are for.
+var weightedOps = map[string]bool{"Conv": true, "ConvTranspose": true, "Gemm": true, "MatMul": true}
+
+// weightedLayer tells whether a weight point serves a layer with weights.
+func weightedLayer(pt *Point) bool {
+	for _, port := range pt.Ports {
+		if weightedOps[port.Node.GetOpType()] {
+			return true
+		}
+	}
+	return false
+}
+
 // choose picks a point's configuration: the options allowed by the
 // user's constraints, then by the preset rule (activations: first for
 // performance, last otherwise; weights: last for accuracy, first
@@ -269,8 +310,12 @@ func choose(pt *Point, p *Params, preset string) (*potv1.QuantizationOption, err
 			if tp.Granularity != "" {
 				want = append(want, tp.Granularity)
 			}
+			reason := fmt.Sprintf("%s: the target allows %s, not %s", kind, describeOptions(opts), strings.Join(want, " "))
+			if pt.Weights && !weightedLayer(pt) {
+				return nil, &relaxedError{reason: reason}
+			}
 			if cs := pt.Consumers(); len(cs) == 1 {
-				return nil, sdk.NodeErrorf(cs[0], "%s: the target allows %s, not %s", kind, describeOptions(opts), strings.Join(want, " "))
+				return nil, sdk.NodeErrorf(cs[0], "%s", reason)
 			}
 			return nil, fmt.Errorf("%s of %s: the target allows %s, not %s", kind, strings.Join(pt.Consumers(), ", "),
 				describeOptions(opts), strings.Join(want, " "))

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"testing"
@@ -197,10 +198,21 @@ func TestChoosePresetRule(t *testing.T) {
 			t.Errorf("%s: activations %v, weights %v", tc.preset, a.GetMode(), o.GetMode())
 		}
 	}
-	// A constraint the target cannot meet names what it allows.
-	_, err := choose(w, &Params{Weights: &TensorParams{Bits: 4}}, Performance)
-	if err == nil || !strings.Contains(err.Error(), "8-bit symmetric perchannel") {
-		t.Errorf("4-bit weights on CPU: %v", err)
+	// A constraint the target cannot meet for a layer with weights names
+	// what it allows; for the constant operand of another operation it
+	// is relaxed (MinMax keeps the target's choice there).
+	four := &Params{Weights: &TensorParams{Bits: 4}}
+	for _, tc := range []struct {
+		op      string
+		relaxed bool
+	}{{"Conv", false}, {"MatMul", false}, {"Gemm", false}, {"Max", true}, {"Add", true}} {
+		pt := *w
+		pt.Ports = []graph.Port{{Node: &potv1.Node{Name: "n", OpType: tc.op}, Input: 1}}
+		_, err := choose(&pt, four, Performance)
+		var relaxed *relaxedError
+		if err == nil || !strings.Contains(err.Error(), "8-bit symmetric perchannel") || errors.As(err, &relaxed) != tc.relaxed {
+			t.Errorf("4-bit weights of %s on CPU: %v (relaxed: want %v)", tc.op, err, tc.relaxed)
+		}
 	}
 }
 

@@ -313,3 +313,32 @@ func TestAudioFrontEndIR(t *testing.T) {
 		t.Errorf("SQNR from ONNX %.4f dB, from IR %.4f dB", fromONNX, fromIR)
 	}
 }
+
+// TestLowBitWeightsOfOtherOperations quantizes openWakeWord's embedding
+// model with 4-bit weights on vpu: its convolutions get 4-bit weights,
+// while the constant bounds of its Maximums, which vpu quantizes in 8
+// bits only, keep the target's configuration and are listed in
+// MinMaxQuantization's report (a Conv would be refused).
+func TestLowBitWeightsOfOtherOperations(t *testing.T) {
+	res := quantizeJSON(t, "-m", oww("embedding_model.onnx"), "--data", oww("embedding.npy"), "--target", "vpu", "--weight-bits", "4",
+		"-o", filepath.Join(t.TempDir(), "e4.onnx"))
+	var rep struct {
+		Reports struct {
+			MinMax struct {
+				TargetDefault map[string]string `json:"target_default_weights"`
+			} `json:"MinMaxQuantization"`
+		} `json:"reports"`
+	}
+	if err := json.Unmarshal(res.Reports, &rep); err != nil {
+		t.Fatal(err)
+	}
+	kept := rep.Reports.MinMax.TargetDefault
+	if len(kept) == 0 {
+		t.Fatalf("no operation kept the target's configuration: %s", res.Reports)
+	}
+	for node, why := range kept {
+		if !strings.HasSuffix(node, "/Maximum") || !strings.Contains(why, "not 4-bit") {
+			t.Errorf("%s kept the target's configuration: %s", node, why)
+		}
+	}
+}
