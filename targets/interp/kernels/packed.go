@@ -163,7 +163,14 @@ func (pa *PackedA) MulOffsets(b []float32, offs []int, n int, c []float32, ldc i
 
 // mulOffsets is MulOffsets without the checks.
 func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, c []float32, ldc int, bias []float32, flags int, s *scratch) {
-	for j0 := 0; j0 < n; j0 += nr {
+	j0 := 0
+	if kernel6w != nil && k > 0 {
+		// 32-column blocks while the 32-wide reads stay inside b.
+		for ; j0+nrWide <= n && j0+maxOff+nrWide <= len(b); j0 += nrWide {
+			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, bias, flags)
+		}
+	}
+	for ; j0 < n; j0 += nr {
 		cols := min(nr, n-j0)
 		bb, bo, boffs := b, j0, offs
 		if k > 0 && j0+maxOff+nr > len(b) {
@@ -209,6 +216,26 @@ func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc
 				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*nr:i*nr+cols])
 			}
 		}
+		off += h * k
+		r += rows
+	}
+}
+
+// runPanelsWide runs the 32-column micro-kernels down one full 32-column
+// block of C (the same results as two runPanels blocks).
+func runPanelsWide(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
+	off := 0
+	for r := 0; r < m; {
+		h, rows := panelAt(m - r)
+		kern := kernel6w
+		if h == 4 {
+			kern = kernel4w
+		}
+		var rb []float32
+		if bias != nil {
+			rb = bias[r : r+rows]
+		}
+		kern(k, ap[off:off+h*k], b, offs, c[r*ldc:], ldc, rows, rb, flags)
 		off += h * k
 		r += rows
 	}
