@@ -167,7 +167,13 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 	if kernel6w != nil && k > 0 {
 		// 32-column blocks while the 32-wide reads stay inside b.
 		for ; j0+nrWide <= n && j0+maxOff+nrWide <= len(b); j0 += nrWide {
-			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, bias, flags)
+			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, nrWide, bias, flags, nil)
+		}
+		if cols := n - j0; cols > nr && j0+maxOff+nrWide <= len(b) {
+			// More than 16 columns left: one 32-column block through
+			// a scratch tile rather than two 16-column ones.
+			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, cols, bias, flags, s.tileWide[:])
+			j0 = n
 		}
 	}
 	for ; j0 < n; j0 += nr {
@@ -221,9 +227,10 @@ func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc
 	}
 }
 
-// runPanelsWide runs the 32-column micro-kernels down one full 32-column
-// block of C (the same results as two runPanels blocks).
-func runPanelsWide(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
+// runPanelsWide runs the 32-column micro-kernels down one 32-column
+// block of C (the same results as two runPanels blocks). A block of
+// fewer columns goes through tile (mrMax×32 floats).
+func runPanelsWide(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
 	off := 0
 	for r := 0; r < m; {
 		h, rows := panelAt(m - r)
@@ -231,11 +238,24 @@ func runPanelsWide(ap []float32, m, k int, b []float32, offs []int, c []float32,
 		if h == 4 {
 			kern = kernel4w
 		}
+		a := ap[off : off+h*k]
 		var rb []float32
 		if bias != nil {
 			rb = bias[r : r+rows]
 		}
-		kern(k, ap[off:off+h*k], b, offs, c[r*ldc:], ldc, rows, rb, flags)
+		if cols == nrWide {
+			kern(k, a, b, offs, c[r*ldc:], ldc, rows, rb, flags)
+		} else {
+			if flags&flagAccumulate != 0 {
+				for i := 0; i < rows; i++ {
+					copy(tile[i*nrWide:i*nrWide+cols], c[(r+i)*ldc:(r+i)*ldc+cols])
+				}
+			}
+			kern(k, a, b, offs, tile, nrWide, rows, rb, flags)
+			for i := 0; i < rows; i++ {
+				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*nrWide:i*nrWide+cols])
+			}
+		}
 		off += h * k
 		r += rows
 	}
