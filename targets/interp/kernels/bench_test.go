@@ -86,13 +86,27 @@ func BenchmarkMulOffsets(b *testing.B) {
 			b.Fatal(err)
 		}
 		c := make([]float32, sz.m*n)
-		b.Run(fmt.Sprintf("%dx%dx%d", sz.m, n, k), func(b *testing.B) {
-			for b.Loop() {
-				if err := pa.MulOffsets(in, offs, n, c, n, Epilogue{}); err != nil {
-					b.Fatal(err)
-				}
+		for _, wide := range []bool{false, true} {
+			if wide && kernel6w == nil {
+				continue
 			}
-			reportGFLOPS(b, sz.m, sz.w*sz.w, k)
-		})
+			name := fmt.Sprintf("%dx%dx%d", sz.m, n, k)
+			if wide {
+				name += "-w32"
+			}
+			b.Run(name, func(b *testing.B) {
+				k6, k4 := kernel6w, kernel4w
+				if !wide {
+					kernel6w, kernel4w = nil, nil
+				}
+				defer func() { kernel6w, kernel4w = k6, k4 }()
+				for b.Loop() {
+					if err := pa.MulOffsets(in, offs, n, c, n, Epilogue{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportGFLOPS(b, sz.m, sz.w*sz.w, k)
+			})
+		}
 	}
 }

@@ -11,9 +11,19 @@ package kernels
 // The micro-kernels in use, chosen from the CPU's features when the
 // package is initialized.
 var (
-	kernel6, kernel4 = microKernels(true)
-	useAsm           = hasAVX2FMA
+	kernel6, kernel4   = microKernels(true)
+	kernel6w, kernel4w = wideKernels(true)
+	useAsm             = hasAVX2FMA
 )
+
+// wideKernels returns the 32-column micro-kernels (AVX-512 only), or nil
+// when the 16-column ones are to be used throughout.
+func wideKernels(on bool) (k6, k4 microKernel) {
+	if on && hasAVX512 {
+		return kernel6AsmW, kernel4AsmW
+	}
+	return nil, nil
+}
 
 // microKernels returns the GEMM micro-kernels: the assembly ones when on
 // and the CPU supports them (512-bit ones with AVX-512), the pure-Go
@@ -39,6 +49,7 @@ func Accelerated() bool { return useAsm }
 func UseAssembly(on bool) (was bool) {
 	was = useAsm
 	kernel6, kernel4 = microKernels(on)
+	kernel6w, kernel4w = wideKernels(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

@@ -24,7 +24,11 @@
 // rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time
 // with golang.org/x/sys/cpu) the hot loops are Go assembly; with
 // AVX-512 the micro-kernels hold a tile row in one 512-bit register and
-// alternate two sets of accumulators over the reduction. The AVX2 code is
+// alternate two sets of accumulators over the reduction. MulOffsets (the
+// convolutions' product) runs 32-column tiles on AVX-512, two registers
+// per tile row with each element of A broadcast once for both: the same
+// reduction order as the 16-column kernel, so bit for bit the same
+// results with half the B loads per FMA. The AVX2 code is
 // VEX-encoded only (a legacy SSE instruction between AVX ones costs a state
 // transition; a test checks the .s files); every other platform, and
 // builds with the noasm tag, use pure-Go twins with the same semantics,

@@ -5,6 +5,9 @@ package kernels
 const (
 	nr    = 16
 	mrMax = 6
+	// nrWide is the width of the 32-column tiles of the AVX-512
+	// kernels, which compute bit for bit what two 16-column tiles do.
+	nrWide = 2 * nr
 )
 
 // Flags of a micro-kernel call, applied in this order after the dot
@@ -76,4 +79,23 @@ func kernel6Go(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias
 
 func kernel4Go(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 	kernelGo(4, k, a, b, offs, c, ldc, mr, bias, flags)
+}
+
+// kernelWideGo is the Go twin of the 32-column micro-kernels: the
+// 16-column kernel on each half of the tile.
+func kernelWideGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	kernelGo(h, k, a, b, offs, c, ldc, mr, bias, flags)
+	var hi []float32
+	if k > 0 {
+		hi = b[nr:]
+	}
+	kernelGo(h, k, a, hi, offs, c[nr:], ldc, mr, bias, flags)
+}
+
+func kernel6WGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	kernelWideGo(6, k, a, b, offs, c, ldc, mr, bias, flags)
+}
+
+func kernel4WGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	kernelWideGo(4, k, a, b, offs, c, ldc, mr, bias, flags)
 }

@@ -21,6 +21,12 @@ func kernel6x16Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, 
 func kernel4x16Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 //go:noescape
+func kernel6x32Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel4x32Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 // microAsm is the signature of the assembly micro-kernels.
@@ -43,10 +49,28 @@ func asmKernel(h int, f microAsm) microKernel {
 	}
 }
 
+// asmWideKernel adapts a 32-column assembly micro-kernel as asmKernel
+// does; a tile without products goes to the Go twin.
+func asmWideKernel(h int, f microAsm) microKernel {
+	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+		if k <= 0 {
+			kernelWideGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+			return
+		}
+		var bp *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+	}
+}
+
 // The assembly micro-kernels as microKernels.
 var (
 	kernel6Asm  = asmKernel(6, kernel6x16)
 	kernel4Asm  = asmKernel(4, kernel4x16)
 	kernel6AsmZ = asmKernel(6, kernel6x16Z)
 	kernel4AsmZ = asmKernel(4, kernel4x16Z)
+	kernel6AsmW = asmWideKernel(6, kernel6x32Z)
+	kernel4AsmW = asmWideKernel(4, kernel4x32Z)
 )

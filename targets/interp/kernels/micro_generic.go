@@ -8,3 +8,6 @@ const hasAVX2FMA, hasAVX512 = false, false
 // The pure-Go build has no assembly kernels: UseAssembly never selects
 // these.
 var kernel6Asm, kernel6AsmZ, kernel4Asm, kernel4AsmZ microKernel = kernel6Go, kernel6Go, kernel4Go, kernel4Go
+
+// Nor the 32-column ones.
+var kernel6AsmW, kernel4AsmW microKernel = kernel6WGo, kernel4WGo

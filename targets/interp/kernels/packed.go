@@ -163,7 +163,20 @@ func (pa *PackedA) MulOffsets(b []float32, offs []int, n int, c []float32, ldc i
 
 // mulOffsets is MulOffsets without the checks.
 func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, c []float32, ldc int, bias []float32, flags int, s *scratch) {
-	for j0 := 0; j0 < n; j0 += nr {
+	j0 := 0
+	if kernel6w != nil && k > 0 {
+		// 32-column blocks while the 32-wide reads stay inside b.
+		for ; j0+nrWide <= n && j0+maxOff+nrWide <= len(b); j0 += nrWide {
+			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, nrWide, bias, flags, nil)
+		}
+		if cols := n - j0; cols > nr && j0+maxOff+nrWide <= len(b) {
+			// More than 16 columns left: one 32-column block through
+			// a scratch tile rather than two 16-column ones.
+			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, cols, bias, flags, s.tileWide[:])
+			j0 = n
+		}
+	}
+	for ; j0 < n; j0 += nr {
 		cols := min(nr, n-j0)
 		bb, bo, boffs := b, j0, offs
 		if k > 0 && j0+maxOff+nr > len(b) {
@@ -207,6 +220,40 @@ func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc
 			kern(k, a, b, offs, tile, nr, rows, rb, flags)
 			for i := 0; i < rows; i++ {
 				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*nr:i*nr+cols])
+			}
+		}
+		off += h * k
+		r += rows
+	}
+}
+
+// runPanelsWide runs the 32-column micro-kernels down one 32-column
+// block of C (the same results as two runPanels blocks). A block of
+// fewer columns goes through tile (mrMax×32 floats).
+func runPanelsWide(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
+	off := 0
+	for r := 0; r < m; {
+		h, rows := panelAt(m - r)
+		kern := kernel6w
+		if h == 4 {
+			kern = kernel4w
+		}
+		a := ap[off : off+h*k]
+		var rb []float32
+		if bias != nil {
+			rb = bias[r : r+rows]
+		}
+		if cols == nrWide {
+			kern(k, a, b, offs, c[r*ldc:], ldc, rows, rb, flags)
+		} else {
+			if flags&flagAccumulate != 0 {
+				for i := 0; i < rows; i++ {
+					copy(tile[i*nrWide:i*nrWide+cols], c[(r+i)*ldc:(r+i)*ldc+cols])
+				}
+			}
+			kern(k, a, b, offs, tile, nrWide, rows, rb, flags)
+			for i := 0; i < rows; i++ {
+				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*nrWide:i*nrWide+cols])
 			}
 		}
 		off += h * k

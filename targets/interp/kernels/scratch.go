@@ -9,6 +9,7 @@ type scratch struct {
 	a, b, pan []float32
 	offs      []int
 	tile      [mrMax * nr]float32
+	tileWide  [mrMax * nrWide]float32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

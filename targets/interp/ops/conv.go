@@ -277,15 +277,21 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		}
 		dst, ld = sc.grid[:m*l.Span], l.Span
 	}
+	// A Relu after a grouped product is the micro-kernels' clamp (the
+	// same values: max(x, 0) of the biased sum).
+	relu := act.Kind == ActReLU && p.x[1]/k.group != 1
+	if relu {
+		act = Activation{}
+	}
 	if ctx.Threads <= 1 {
-		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span); err != nil {
+		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span, relu); err != nil {
 			return err
 		}
 	} else {
 		const block = 64 // columns per task, a multiple of the micro-kernels' 16
 		var firstErr atomic.Pointer[error]
 		ctx.Parallel((l.Span+block-1)/block, 1, func(lo, hi int) {
-			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span)); err != nil {
+			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span), relu); err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 			}
 		})
@@ -305,8 +311,10 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 }
 
 // columns computes grid-space columns [q0, q1) of every output channel
-// of one image whose input buffer is b, into dst (rows ld apart).
-func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int) error {
+// of one image whose input buffer is b, into dst (rows ld apart),
+// clamped at zero when relu (grouped products only: depthwise outputs
+// are left as they are).
+func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int, relu bool) error {
 	l := p.layout
 	m, cg := p.w[0], p.x[1]/k.group
 	mg := m / k.group
@@ -329,7 +337,7 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 		if bias != nil {
 			gb = bias[g*mg : (g+1)*mg]
 		}
-		if err := packed[g].MulOffsets(bg, p.offs, n, dst[g*mg*ld+q0:], ld, kernels.Epilogue{Bias: gb}); err != nil {
+		if err := packed[g].MulOffsets(bg, p.offs, n, dst[g*mg*ld+q0:], ld, kernels.Epilogue{Bias: gb, ReLU: relu}); err != nil {
 			return err
 		}
 	}
