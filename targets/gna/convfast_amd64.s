@@ -3,9 +3,9 @@
 #include "textflag.h"
 
 // The GEMM kernel of the fast GnaConv (see convfast.go): 4 channels by
-// 32 pixels over np tap pairs. Per pair, a holds 4 channels' (high, low)
-// pair words (32 bytes, each broadcast) and b the 32 pixels' pair words
-// (two ZMM). Accumulator Z(4r+2hl+v) holds channel r, part hl, pixels
+// 32 pixels over np tap pairs. Per pair j, a holds 4 channels' (high,
+// low) pair words (32 bytes, each broadcast) and b at word offs[j] the 32
+// pixels' pair words (two ZMM). Accumulator Z(4r+2hl+v) holds channel r, part hl, pixels
 // 16v..16v+15; the 16 accumulators are stored in that order to out.
 
 // One channel part: broadcast the word at off(SI), multiply-add both
@@ -58,17 +58,19 @@
 	VMOVDQU32 Z14, 896(DX); \
 	VMOVDQU32 Z15, 960(DX)
 
-// func convTile512BW(a, b *int32, np int, out *[convTileOut]int32)
-TEXT ·convTile512BW(SB), NOSPLIT, $0-32
+// func convTile512BW(a, b, offs *int32, np int, out *[convTileOut]int32)
+TEXT ·convTile512BW(SB), NOSPLIT, $0-40
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
-	MOVQ np+16(FP), CX
-	MOVQ out+24(FP), DX
+	MOVQ offs+16(FP), R8
+	MOVQ np+24(FP), CX
+	MOVQ out+32(FP), DX
 	ZERO_ACC
 
 loopBW:
-	VMOVDQU32 0(DI), Z16
-	VMOVDQU32 64(DI), Z17
+	MOVLQSX   (R8), R9
+	VMOVDQU32 0(DI)(R9*4), Z16
+	VMOVDQU32 64(DI)(R9*4), Z17
 	PART_BW(0, Z0, Z1)
 	PART_BW(4, Z2, Z3)
 	PART_BW(8, Z4, Z5)
@@ -78,7 +80,7 @@ loopBW:
 	PART_BW(24, Z12, Z13)
 	PART_BW(28, Z14, Z15)
 	ADDQ $32, SI
-	ADDQ $128, DI
+	ADDQ $4, R8
 	DECQ CX
 	JNZ  loopBW
 
@@ -86,17 +88,19 @@ loopBW:
 	VZEROUPPER
 	RET
 
-// func convTile512VNNI(a, b *int32, np int, out *[convTileOut]int32)
-TEXT ·convTile512VNNI(SB), NOSPLIT, $0-32
+// func convTile512VNNI(a, b, offs *int32, np int, out *[convTileOut]int32)
+TEXT ·convTile512VNNI(SB), NOSPLIT, $0-40
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
-	MOVQ np+16(FP), CX
-	MOVQ out+24(FP), DX
+	MOVQ offs+16(FP), R8
+	MOVQ np+24(FP), CX
+	MOVQ out+32(FP), DX
 	ZERO_ACC
 
 loopVNNI:
-	VMOVDQU32 0(DI), Z16
-	VMOVDQU32 64(DI), Z17
+	MOVLQSX   (R8), R9
+	VMOVDQU32 0(DI)(R9*4), Z16
+	VMOVDQU32 64(DI)(R9*4), Z17
 	PART_VNNI(0, Z0, Z1)
 	PART_VNNI(4, Z2, Z3)
 	PART_VNNI(8, Z4, Z5)
@@ -106,7 +110,7 @@ loopVNNI:
 	PART_VNNI(24, Z12, Z13)
 	PART_VNNI(28, Z14, Z15)
 	ADDQ $32, SI
-	ADDQ $128, DI
+	ADDQ $4, R8
 	DECQ CX
 	JNZ  loopVNNI
 
