@@ -53,9 +53,6 @@ import (
 const (
 	convTileM = 4
 	convTileN = 32
-	// convTileOut is the kernel's output: per channel, the high-part
-	// sums of the 32 pixels, then the low-part sums.
-	convTileOut = convTileM * 2 * convTileN
 	// convChunkPairs is the most tap pairs one kernel call adds in
 	// int32 lanes (see above).
 	convChunkPairs = 255
@@ -209,32 +206,41 @@ func convBlocks(n int) int { return (n + convTileN - 1) / convTileN }
 // pairs) for the block's pixels, whose pair words for pair j are
 // b[offs[j]:][:convTileN]: kernel calls of at most convChunkPairs pairs
 // combined in int64.
-func tileSums(a, b, offs []int32, out *[convTileOut]int32, acc *[convTileM * convTileN]int64) {
+func tileSums(a, b, offs []int32, acc *[convTileM * convTileN]int64) {
+	*acc = [convTileM * convTileN]int64{}
 	pairs := len(offs)
 	chunks := (pairs + convChunkPairs - 1) / convChunkPairs
 	step := (pairs + chunks - 1) / chunks
 	for j0 := 0; j0 < pairs; j0 += step {
 		np := min(step, pairs-j0)
-		convTile(a[j0*convTileM*2:(j0+np)*convTileM*2], b, offs[j0:j0+np], out)
-		for r := 0; r < convTileM; r++ {
-			hs, ls := out[r*2*convTileN:(r*2+1)*convTileN], out[(r*2+1)*convTileN:(r*2+2)*convTileN]
-			as := acc[r*convTileN : (r+1)*convTileN]
-			if j0 == 0 {
-				for i := range as {
-					as[i] = 256*int64(hs[i]) + int64(ls[i])
-				}
-			} else {
-				for i := range as {
-					as[i] += 256*int64(hs[i]) + int64(ls[i])
-				}
-			}
-		}
+		convTile(a[j0*convTileM*2:(j0+np)*convTileM*2], b, offs[j0:j0+np], acc)
 	}
 }
 
+// tileRun is pixels i0..i1-1 of a block, output pixels d0.. .
+type tileRun struct{ i0, i1, d0 int }
+
+// tileRuns returns the runs of a block's pixels whose output pixel
+// dst(i) ≥ 0 is the previous one's plus 1.
+func tileRuns(runs []tileRun, dst func(i int) int) []tileRun {
+	runs = runs[:0]
+	for i := 0; i < convTileN; i++ {
+		d := dst(i)
+		if d < 0 {
+			continue
+		}
+		if l := len(runs) - 1; l >= 0 && runs[l].i1 == i && runs[l].d0+i-runs[l].i0 == d {
+			runs[l].i1++
+			continue
+		}
+		runs = append(runs, tileRun{i, i + 1, d})
+	}
+	return runs
+}
+
 // storeTile writes the outputs of channel block blk of group grp, image
-// b: the sums acc of pixel i go to output pixel dst[i], none where -1.
-func (k *conv) storeTile(y []float32, acc *[convTileM * convTileN]int64, dst *[convTileN]int32, b, grp, blk, n int) {
+// b: the sums acc of the pixels of runs.
+func (k *conv) storeTile(y []float32, acc *[convTileM * convTileN]int64, runs []tileRun, b, grp, blk, n int) {
 	mg := k.m / k.group
 	for r := 0; r < convTileM; r++ {
 		mm := blk*convTileM + r
@@ -244,9 +250,10 @@ func (k *conv) storeTile(y []float32, acc *[convTileM * convTileN]int64, dst *[c
 		m := grp*mg + mm
 		bias, scale := k.bias[m], k.accScale[m]
 		ym := y[(b*k.m+m)*n : (b*k.m+m+1)*n]
-		for i, s := range acc[r*convTileN : (r+1)*convTileN] {
-			if d := dst[i]; d >= 0 {
-				ym[d] = float32(float64(sat32(bias+s)) * scale)
+		for _, run := range runs {
+			yr := ym[run.d0 : run.d0+run.i1-run.i0]
+			for i, s := range acc[r*convTileN+run.i0 : r*convTileN+run.i1] {
+				yr[i] = float32(float64(sat32(bias+s)) * scale)
 			}
 		}
 	}
@@ -288,10 +295,9 @@ func (k *conv) runIm2col(ctx *ops.Context, xi []int16, y []float32, g convGeom) 
 	}
 	ctx.Parallel(g.batch*k.group*nblk, 1, func(lo, hi int) {
 		cols := make([]int32, p.pairs*convTileN)
-		var out [convTileOut]int32
-		var acc [convTileM * convTileN]int64
+				var acc [convTileM * convTileN]int64
 		var base [convTileN]int
-		var dst [convTileN]int32
+		runs := make([]tileRun, 0, convTileN)
 		for u := lo; u < hi; u++ {
 			b, rest := u/(k.group*nblk), u%(k.group*nblk)
 			grp, n0 := rest/nblk, rest%nblk*convTileN
@@ -303,11 +309,8 @@ func (k *conv) runIm2col(ctx *ops.Context, xi []int16, y []float32, g convGeom) 
 			for i := range base {
 				q := n0 + min(i, valid-1)
 				base[i] = plane0 + q/g.ow*k.strides[0]*wp + q%g.ow*k.strides[1]
-				dst[i] = -1
-				if i < valid {
-					dst[i] = int32(n0 + i)
-				}
 			}
+			runs = append(runs[:0], tileRun{0, valid, n0})
 			for j := 0; j < p.pairs; j++ {
 				o0, o1 := toff[2*j], toff[2*j+1]
 				col := cols[j*convTileN : (j+1)*convTileN]
@@ -323,8 +326,8 @@ func (k *conv) runIm2col(ctx *ops.Context, xi []int16, y []float32, g convGeom) 
 			}
 			for blk := 0; blk < p.blocks; blk++ {
 				a := p.a[(grp*p.blocks+blk)*p.pairs*convTileM*2 : (grp*p.blocks+blk+1)*p.pairs*convTileM*2]
-				tileSums(a, cols, offs, &out, &acc)
-				k.storeTile(y, &acc, &dst, b, grp, blk, n)
+				tileSums(a, cols, offs, &acc)
+				k.storeTile(y, &acc, runs, b, grp, blk, n)
 			}
 		}
 	})
@@ -384,35 +387,37 @@ func (k *conv) runDirect(ctx *ops.Context, xi []int16, y []float32, g convGeom) 
 		}
 	}
 	ctx.Parallel(g.batch*k.group*nblk, 1, func(lo, hi int) {
-		var out [convTileOut]int32
-		var acc [convTileM * convTileN]int64
-		var dst [convTileN]int32
+				var acc [convTileM * convTileN]int64
+		runs := make([]tileRun, 0, convTileN)
 		for u := lo; u < hi; u++ {
 			b, rest := u/(k.group*nblk), u%(k.group*nblk)
 			grp, q0 := rest/nblk, rest%nblk*convTileN
-			for i := range dst {
-				dst[i] = -1
+			runs = tileRuns(runs, func(i int) int {
 				if q := q0 + i; q < nv && q%wp < g.ow {
-					dst[i] = int32(q/wp*g.ow + q%wp)
+					return q/wp*g.ow + q%wp
 				}
-			}
+				return -1
+			})
 			xb := xp[(b*k.group+grp)*cp*plane+q0:]
 			for blk := 0; blk < p.blocks; blk++ {
 				a := p.a[(grp*p.blocks+blk)*p.pairs*convTileM*2 : (grp*p.blocks+blk+1)*p.pairs*convTileM*2]
-				tileSums(a, xb, offs, &out, &acc)
-				k.storeTile(y, &acc, &dst, b, grp, blk, n)
+				tileSums(a, xb, offs, &acc)
+				k.storeTile(y, &acc, runs, b, grp, blk, n)
 			}
 		}
 	})
 }
 
 // convTileGo is the Go twin of the GEMM kernel: for convTileM channels
-// and convTileN pixels, the int32 sums over the len(offs) pairs of a's
-// high and low pair words times the pixels' pair words (pair j's at
-// b[offs[j]:]), into out.
-func convTileGo(a, b, offs []int32, out *[convTileOut]int32) {
-	*out = [convTileOut]int32{}
+// and convTileN pixels, the int32 sums H and L over the len(offs) pairs
+// of a's high and low pair words times the pixels' pair words (pair j's
+// at b[offs[j]:], offs ascending), and 256·H + L added to acc.
+func convTileGo(a, b, offs []int32, acc *[convTileM * convTileN]int64) {
+	var out [convTileM * 2 * convTileN]int32
 	for j, off := range offs {
+		if off < 0 || j > 0 && off < offs[j-1] {
+			panic("gna: kernel offsets do not ascend")
+		}
 		aw := a[j*convTileM*2 : (j+1)*convTileM*2]
 		bw := b[off : off+convTileN]
 		for r := 0; r < convTileM; r++ {
@@ -424,6 +429,11 @@ func convTileGo(a, b, offs []int32, out *[convTileOut]int32) {
 					o[i] += w0*int32(int16(x)) + w1*(x>>16)
 				}
 			}
+		}
+	}
+	for r := 0; r < convTileM; r++ {
+		for i := 0; i < convTileN; i++ {
+			acc[r*convTileN+i] += 256*int64(out[r*2*convTileN+i]) + int64(out[(r*2+1)*convTileN+i])
 		}
 	}
 }

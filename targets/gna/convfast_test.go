@@ -22,14 +22,14 @@ type convPath struct {
 	name   string
 	fast   bool
 	direct bool // let the fast path take the direct path where it applies
-	tile   func(a, b, offs []int32, out *[convTileOut]int32)
+	tile   func(a, b, offs []int32, out *[convTileM * convTileN]int64)
 }
 
 // convPaths are the twin, then the fast path with im2col and direct on
 // the kernel's Go twin and on every assembly kernel this CPU runs.
 func convPaths() []convPath {
 	paths := []convPath{{"twin", false, false, nil}}
-	add := func(name string, tile func(a, b, offs []int32, out *[convTileOut]int32)) {
+	add := func(name string, tile func(a, b, offs []int32, out *[convTileM * convTileN]int64)) {
 		paths = append(paths, convPath{name + "-im2col", true, false, tile}, convPath{name + "-direct", true, true, tile})
 	}
 	add("fast-go", convTileGo)
@@ -107,8 +107,8 @@ func TestConvFastMatchesTwin(t *testing.T) {
 		attrs          []*potv1.Attribute
 		wMax, xMax     float64 // grid integers drawn in [-max, max], clamped to int16
 		bias           float64 // bias magnitude on the accumulator grid
-		fast, direct   bool // packed for the fast path; taking the direct path
-		extreme, small bool // all inputs and weights -32768; tiny values
+		fast, direct   bool    // packed for the fast path; taking the direct path
+		extreme, small bool    // all inputs and weights -32768; tiny values
 	}{
 		{name: "3x3 pad 1", x: []int{2, 5, 9, 11}, w: []int{7, 5, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 1, 1, 1))}, wMax: 40000, xMax: 40000, bias: 1e9, fast: true, direct: true},
 		{name: "stride dilation groups", x: []int{1, 6, 13, 10}, w: []int{9, 2, 3, 2}, attrs: []*potv1.Attribute{graph.IntAttr("group", 3), named("pads", ints(2, 0, 1, 3)), named("strides", ints(2, 3)), named("dilations", ints(2, 1))}, wMax: 32768, xMax: 32768, bias: 3e6, fast: true},
