@@ -295,7 +295,7 @@ func (k *conv) runIm2col(ctx *ops.Context, xi []int16, y []float32, g convGeom) 
 	}
 	ctx.Parallel(g.batch*k.group*nblk, 1, func(lo, hi int) {
 		cols := make([]int32, p.pairs*convTileN)
-				var acc [convTileM * convTileN]int64
+		var acc [convTileM * convTileN]int64
 		var base [convTileN]int
 		runs := make([]tileRun, 0, convTileN)
 		for u := lo; u < hi; u++ {
@@ -387,7 +387,7 @@ func (k *conv) runDirect(ctx *ops.Context, xi []int16, y []float32, g convGeom) 
 		}
 	}
 	ctx.Parallel(g.batch*k.group*nblk, 1, func(lo, hi int) {
-				var acc [convTileM * convTileN]int64
+		var acc [convTileM * convTileN]int64
 		runs := make([]tileRun, 0, convTileN)
 		for u := lo; u < hi; u++ {
 			b, rest := u/(k.group*nblk), u%(k.group*nblk)
