@@ -26,6 +26,7 @@ type conv struct {
 	padsEnd               [2]int
 	hasPads, oneDimension bool
 	pack                  *convPack // weights for the fast path; nil: the twin only
+	packD                 *convPack // weights for its direct path; nil: im2col only
 }
 
 func newConv(n *ops.Node) (ops.Kernel, error) {
@@ -139,24 +140,7 @@ func (k *conv) Run(ctx *ops.Context, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	shape := in[0].Shape
-	var batch, c, h, wd int
-	switch {
-	case k.oneDimension && len(shape) == 3:
-		batch, c, h, wd = shape[0], shape[1], 1, shape[2]
-	case !k.oneDimension && len(shape) == 4:
-		batch, c, h, wd = shape[0], shape[1], shape[2], shape[3]
-	default:
-		return fmt.Errorf("X of shape %v does not match weights of kernel %dx%d (1-D: %v)", shape, k.kh, k.kw, k.oneDimension)
-	}
-	if c != k.cg*k.group {
-		return fmt.Errorf("X has %d channels, the weights %d x %d groups", c, k.cg, k.group)
-	}
-	ph, oh, err := k.geometry(0, h, k.kh)
-	if err != nil {
-		return err
-	}
-	pw, ow, err := k.geometry(1, wd, k.kw)
+	g, err := k.geom(in[0].Shape)
 	if err != nil {
 		return err
 	}
@@ -165,17 +149,42 @@ func (k *conv) Run(ctx *ops.Context, in, out []*tensor.Tensor) error {
 		xi[i] = int16(toInt(v, k.xScale, k.xLo, k.xHi))
 	}
 	if k.oneDimension {
-		out[0].Reset(tensor.Float, []int{batch, k.m, ow})
+		out[0].Reset(tensor.Float, []int{g.batch, k.m, g.ow})
 	} else {
-		out[0].Reset(tensor.Float, []int{batch, k.m, oh, ow})
+		out[0].Reset(tensor.Float, []int{g.batch, k.m, g.oh, g.ow})
 	}
 	y := out[0].F32()
 	if useFastConv && k.pack != nil {
-		k.runFast(ctx, xi, y, convGeom{batch: batch, c: c, h: h, wd: wd, ph: ph, pw: pw, oh: oh, ow: ow})
+		k.runFast(ctx, xi, y, g)
 		return nil
 	}
-	k.runTwin(ctx, xi, y, convGeom{batch: batch, c: c, h: h, wd: wd, ph: ph, pw: pw, oh: oh, ow: ow})
+	k.runTwin(ctx, xi, y, g)
 	return nil
+}
+
+// geom returns the geometry of a run on an input of the given shape.
+func (k *conv) geom(shape []int) (convGeom, error) {
+	var batch, c, h, wd int
+	switch {
+	case k.oneDimension && len(shape) == 3:
+		batch, c, h, wd = shape[0], shape[1], 1, shape[2]
+	case !k.oneDimension && len(shape) == 4:
+		batch, c, h, wd = shape[0], shape[1], shape[2], shape[3]
+	default:
+		return convGeom{}, fmt.Errorf("X of shape %v does not match weights of kernel %dx%d (1-D: %v)", shape, k.kh, k.kw, k.oneDimension)
+	}
+	if c != k.cg*k.group {
+		return convGeom{}, fmt.Errorf("X has %d channels, the weights %d x %d groups", c, k.cg, k.group)
+	}
+	ph, oh, err := k.geometry(0, h, k.kh)
+	if err != nil {
+		return convGeom{}, err
+	}
+	pw, ow, err := k.geometry(1, wd, k.kw)
+	if err != nil {
+		return convGeom{}, err
+	}
+	return convGeom{batch: batch, c: c, h: h, wd: wd, ph: ph, pw: pw, oh: oh, ow: ow}, nil
 }
 
 // runTwin is the scalar GnaConv, the reference the fast path must equal

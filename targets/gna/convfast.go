@@ -35,15 +35,24 @@ import (
 // 2^31 with no overflow (VPMADDWD's one overflowing case, two products
 // of -32768·-32768, cannot occur either). Chunks of at most 255 pairs are
 // combined in int64 as 256·H + L.
+//
+// # The direct path
+//
+// For stride 1 (any dilation) and at least two input channels per group,
+// runFast skips im2col: taps pair the same (ky, kx) of channels 2c and
+// 2c+1, and the input is stored once as pair words of those channels,
+// zero-padded, on rows of the padded width wp. Output pixel (oy, ox) is
+// then the virtual position q = oy·wp + ox, and the 32 pair words a tap
+// needs for positions q0..q0+31 are 32 consecutive words at the tap's
+// offset from q0: the kernel loads them in place. Positions with ox ≥ ow
+// (and beyond the last row) read whatever follows and are not written
+// out. The sum over the taps is the same exact sum in another order.
 
 // Tile geometry of the GEMM kernel: convTileM output channels by
 // convTileN output pixels, over pairs of taps.
 const (
 	convTileM = 4
 	convTileN = 32
-	// convTileOut is the kernel's output: per channel, the high-part
-	// sums of the 32 pixels, then the low-part sums.
-	convTileOut = convTileM * 2 * convTileN
 	// convChunkPairs is the most tap pairs one kernel call adds in
 	// int32 lanes (see above).
 	convChunkPairs = 255
@@ -57,10 +66,14 @@ var useFastConv = hasConvAsm
 
 // convPack is the weights of a conv packed for the fast path.
 type convPack struct {
-	pairs  int     // tap pairs: ceil(cg·kh·kw / 2)
+	pairs  int     // tap pairs per channel
 	blocks int     // channel blocks of convTileM per group
 	a      []int32 // [group][block][pair][channel][high, low] pair words
 }
+
+// useDirectConv lets runFast take the direct path where it applies;
+// tests switch it off to run im2col on the same layers.
+var useDirectConv = true
 
 // pairWord packs two int16 into the int32 that VPMADDWD multiplies
 // pairwise: lo in the low half (first in memory), hi in the high half.
@@ -92,14 +105,38 @@ func (k *conv) fastBound() bool {
 }
 
 // packFast packs k's weights for the fast path, or leaves k.pack nil
-// when the fast path would not be exact.
+// when the fast path would not be exact. Pairs of im2col are taps 2j and
+// 2j+1 of the channel's cg·kh·kw; where the direct path applies, k.packD
+// holds them paired as channels 2c, 2c+1 at the same (ky, kx).
 func (k *conv) packFast() {
 	if !k.fastBound() {
 		return
 	}
 	per := k.cg * k.kh * k.kw
+	k.pack = k.packWeights((per+1)/2, func(j, h int) int {
+		if t := 2*j + h; t < per {
+			return t
+		}
+		return -1
+	})
+	if k.strides != [2]int{1, 1} || k.cg < 2 {
+		return
+	}
+	khw := k.kh * k.kw
+	k.packD = k.packWeights((k.cg+1)/2*khw, func(j, h int) int {
+		if ci := 2*(j/khw) + h; ci < k.cg {
+			return ci*khw + j%khw
+		}
+		return -1
+	})
+}
+
+// packWeights packs pairs tap pairs per channel: tap(j, h) is the index
+// in the channel's weights of half h of pair j, -1 for a zero.
+func (k *conv) packWeights(pairs int, tap func(j, h int) int) *convPack {
+	per := k.cg * k.kh * k.kw
 	mg := k.m / k.group
-	p := &convPack{pairs: (per + 1) / 2, blocks: (mg + convTileM - 1) / convTileM}
+	p := &convPack{pairs: pairs, blocks: (mg + convTileM - 1) / convTileM}
 	p.a = make([]int32, k.group*p.blocks*p.pairs*convTileM*2)
 	for g := 0; g < k.group; g++ {
 		for blk := 0; blk < p.blocks; blk++ {
@@ -111,20 +148,21 @@ func (k *conv) packFast() {
 				}
 				wm := k.w[(g*mg+m)*per : (g*mg+m+1)*per]
 				for j := 0; j < p.pairs; j++ {
-					var w0, w1 int16
-					w0 = wm[2*j]
-					if 2*j+1 < per {
-						w1 = wm[2*j+1]
+					var w [2]int16
+					for h := range w {
+						if t := tap(j, h); t >= 0 {
+							w[h] = wm[t]
+						}
 					}
-					h0, l0 := splitWeight(w0)
-					h1, l1 := splitWeight(w1)
+					h0, l0 := splitWeight(w[0])
+					h1, l1 := splitWeight(w[1])
 					o := base + (j*convTileM+r)*2
 					p.a[o], p.a[o+1] = pairWord(h0, h1), pairWord(l0, l1)
 				}
 			}
 		}
 	}
-	k.pack = p
+	return p
 }
 
 // convGeom is one run's geometry.
@@ -132,16 +170,104 @@ type convGeom struct {
 	batch, c, h, wd, ph, pw, oh, ow int
 }
 
-// runFast computes y from the int16 input xi with the packed weights.
+// runFast computes y from the int16 input xi with the packed weights:
+// on the direct path when k.direct(g), with im2col otherwise.
 func (k *conv) runFast(ctx *ops.Context, xi []int16, y []float32, g convGeom) {
+	if k.direct(g) {
+		k.runDirect(ctx, xi, y, g)
+		return
+	}
+	k.runIm2col(ctx, xi, y, g)
+}
+
+// padded returns the height and width of the zero-padded input planes:
+// large enough for every tap of every output pixel.
+func (k *conv) padded(g convGeom) (hp, wp int) {
+	hp = max(g.ph+g.h, (g.oh-1)*k.strides[0]+(k.kh-1)*k.dils[0]+1)
+	wp = max(g.pw+g.wd, (g.ow-1)*k.strides[1]+(k.kw-1)*k.dils[1]+1)
+	return hp, wp
+}
+
+// direct reports whether runFast takes the direct path for g: where it
+// applies, unless its positions past each row's end (wp - ow of every
+// wp) make it half again as many pixel blocks as im2col.
+func (k *conv) direct(g convGeom) bool {
+	if !useDirectConv || k.packD == nil {
+		return false
+	}
+	_, wp := k.padded(g)
+	return 2*convBlocks(g.oh*wp) <= 3*convBlocks(g.oh*g.ow)
+}
+
+// convBlocks is the blocks of convTileN pixels n pixels take.
+func convBlocks(n int) int { return (n + convTileN - 1) / convTileN }
+
+// tileSums leaves in acc the exact sums of channel block a (all its
+// pairs) for the block's pixels, whose pair words for pair j are
+// b[offs[j]:][:convTileN]: kernel calls of at most convChunkPairs pairs
+// combined in int64.
+func tileSums(a, b, offs []int32, acc *[convTileM * convTileN]int64) {
+	*acc = [convTileM * convTileN]int64{}
+	pairs := len(offs)
+	chunks := (pairs + convChunkPairs - 1) / convChunkPairs
+	step := (pairs + chunks - 1) / chunks
+	for j0 := 0; j0 < pairs; j0 += step {
+		np := min(step, pairs-j0)
+		convTile(a[j0*convTileM*2:(j0+np)*convTileM*2], b, offs[j0:j0+np], acc)
+	}
+}
+
+// tileRun is pixels i0..i1-1 of a block, output pixels d0.. .
+type tileRun struct{ i0, i1, d0 int }
+
+// tileRuns returns the runs of a block's pixels whose output pixel
+// dst(i) ≥ 0 is the previous one's plus 1.
+func tileRuns(runs []tileRun, dst func(i int) int) []tileRun {
+	runs = runs[:0]
+	for i := 0; i < convTileN; i++ {
+		d := dst(i)
+		if d < 0 {
+			continue
+		}
+		if l := len(runs) - 1; l >= 0 && runs[l].i1 == i && runs[l].d0+i-runs[l].i0 == d {
+			runs[l].i1++
+			continue
+		}
+		runs = append(runs, tileRun{i, i + 1, d})
+	}
+	return runs
+}
+
+// storeTile writes the outputs of channel block blk of group grp, image
+// b: the sums acc of the pixels of runs.
+func (k *conv) storeTile(y []float32, acc *[convTileM * convTileN]int64, runs []tileRun, b, grp, blk, n int) {
+	mg := k.m / k.group
+	for r := 0; r < convTileM; r++ {
+		mm := blk*convTileM + r
+		if mm >= mg {
+			break
+		}
+		m := grp*mg + mm
+		bias, scale := k.bias[m], k.accScale[m]
+		ym := y[(b*k.m+m)*n : (b*k.m+m+1)*n]
+		for _, run := range runs {
+			yr := ym[run.d0 : run.d0+run.i1-run.i0]
+			for i, s := range acc[r*convTileN+run.i0 : r*convTileN+run.i1] {
+				yr[i] = float32(float64(sat32(bias+s)) * scale)
+			}
+		}
+	}
+}
+
+// runIm2col is the fast path with im2col: each block of 32 output
+// pixels gathers its pair words, then runs the kernel over them.
+func (k *conv) runIm2col(ctx *ops.Context, xi []int16, y []float32, g convGeom) {
 	p := k.pack
 	n := g.oh * g.ow
-	nblk := (n + convTileN - 1) / convTileN
-	mg := k.m / k.group
-	// xp is xi with zero padding around each plane, wide enough for every
-	// tap of every output pixel: im2col then needs no bounds checks.
-	hp := max(g.ph+g.h, (g.oh-1)*k.strides[0]+(k.kh-1)*k.dils[0]+1)
-	wp := max(g.pw+g.wd, (g.ow-1)*k.strides[1]+(k.kw-1)*k.dils[1]+1)
+	nblk := convBlocks(n)
+	hp, wp := k.padded(g)
+	// xp is xi with zero padding around each plane: im2col then needs
+	// no bounds checks.
 	xp := make([]int16, g.batch*g.c*hp*wp)
 	for pl := 0; pl < g.batch*g.c; pl++ {
 		for iy := 0; iy < g.h; iy++ {
@@ -162,11 +288,16 @@ func (k *conv) runFast(ctx *ops.Context, xi []int16, y []float32, g convGeom) {
 	if per%2 == 1 {
 		toff[per] = -1
 	}
+	// The kernel reads pair j's words at cols[32·j:].
+	offs := make([]int32, p.pairs)
+	for j := range offs {
+		offs[j] = int32(j * convTileN)
+	}
 	ctx.Parallel(g.batch*k.group*nblk, 1, func(lo, hi int) {
 		cols := make([]int32, p.pairs*convTileN)
-		var out [convTileOut]int32
 		var acc [convTileM * convTileN]int64
 		var base [convTileN]int
+		runs := make([]tileRun, 0, convTileN)
 		for u := lo; u < hi; u++ {
 			b, rest := u/(k.group*nblk), u%(k.group*nblk)
 			grp, n0 := rest/nblk, rest%nblk*convTileN
@@ -179,66 +310,116 @@ func (k *conv) runFast(ctx *ops.Context, xi []int16, y []float32, g convGeom) {
 				q := n0 + min(i, valid-1)
 				base[i] = plane0 + q/g.ow*k.strides[0]*wp + q%g.ow*k.strides[1]
 			}
+			runs = append(runs[:0], tileRun{0, valid, n0})
 			for j := 0; j < p.pairs; j++ {
 				o0, o1 := toff[2*j], toff[2*j+1]
-				dst := cols[j*convTileN : (j+1)*convTileN]
+				col := cols[j*convTileN : (j+1)*convTileN]
 				if o1 < 0 {
 					for i, bi := range base {
-						dst[i] = pairWord(xp[bi+o0], 0)
+						col[i] = pairWord(xp[bi+o0], 0)
 					}
 					continue
 				}
 				for i, bi := range base {
-					dst[i] = pairWord(xp[bi+o0], xp[bi+o1])
+					col[i] = pairWord(xp[bi+o0], xp[bi+o1])
 				}
 			}
 			for blk := 0; blk < p.blocks; blk++ {
 				a := p.a[(grp*p.blocks+blk)*p.pairs*convTileM*2 : (grp*p.blocks+blk+1)*p.pairs*convTileM*2]
-				chunks := (p.pairs + convChunkPairs - 1) / convChunkPairs
-				step := (p.pairs + chunks - 1) / chunks
-				for j0 := 0; j0 < p.pairs; j0 += step {
-					np := min(step, p.pairs-j0)
-					convTile(a[j0*convTileM*2:(j0+np)*convTileM*2], cols[j0*convTileN:(j0+np)*convTileN], np, &out)
-					for r := 0; r < convTileM; r++ {
-						hs, ls := out[r*2*convTileN:(r*2+1)*convTileN], out[(r*2+1)*convTileN:(r*2+2)*convTileN]
-						as := acc[r*convTileN : (r+1)*convTileN]
-						if j0 == 0 {
-							for i := range as {
-								as[i] = 256*int64(hs[i]) + int64(ls[i])
-							}
-						} else {
-							for i := range as {
-								as[i] += 256*int64(hs[i]) + int64(ls[i])
-							}
+				tileSums(a, cols, offs, &acc)
+				k.storeTile(y, &acc, runs, b, grp, blk, n)
+			}
+		}
+	})
+}
+
+// runDirect is the fast path without im2col (see "The direct path"):
+// the kernel reads the pair words of 32 consecutive positions of the
+// channel-pair planes at each tap's offset.
+func (k *conv) runDirect(ctx *ops.Context, xi []int16, y []float32, g convGeom) {
+	p := k.packD
+	n := g.oh * g.ow
+	hp, wp := k.padded(g)
+	nv := g.oh * wp // virtual positions, ow valid of every wp
+	nblk := convBlocks(nv)
+	cp := (k.cg + 1) / 2 // channel pairs per group
+	plane := hp * wp
+	khw := k.kh * k.kw
+	// offs is each pair's offset from its block's first position.
+	offs := make([]int32, p.pairs)
+	for c := 0; c < cp; c++ {
+		for ky := 0; ky < k.kh; ky++ {
+			for kx := 0; kx < k.kw; kx++ {
+				offs[c*khw+ky*k.kw+kx] = int32(c*plane + ky*k.dils[0]*wp + kx*k.dils[1])
+			}
+		}
+	}
+	// xp holds the pair words of channels 2c, 2c+1 of each group, zero
+	// channel 2c+1 when cg is odd, zero-padded, plus room for the last
+	// block's reads past the last plane.
+	slack := nblk*convTileN + (k.kh-1)*k.dils[0]*wp + (k.kw-1)*k.dils[1]
+	xp := make([]int32, g.batch*k.group*cp*plane+slack)
+	for b := 0; b < g.batch; b++ {
+		for grp := 0; grp < k.group; grp++ {
+			for c := 0; c < cp; c++ {
+				ci := grp*k.cg + 2*c
+				pl := xp[((b*k.group+grp)*cp+c)*plane : ((b*k.group+grp)*cp+c+1)*plane]
+				x0 := xi[(b*g.c+ci)*g.h*g.wd : (b*g.c+ci+1)*g.h*g.wd]
+				var x1 []int16
+				if 2*c+1 < k.cg {
+					x1 = xi[(b*g.c+ci+1)*g.h*g.wd : (b*g.c+ci+2)*g.h*g.wd]
+				}
+				for iy := 0; iy < g.h; iy++ {
+					row := pl[(g.ph+iy)*wp+g.pw : (g.ph+iy)*wp+g.pw+g.wd]
+					r0 := x0[iy*g.wd : (iy+1)*g.wd]
+					if x1 == nil {
+						for ix, v := range r0 {
+							row[ix] = pairWord(v, 0)
 						}
+						continue
+					}
+					r1 := x1[iy*g.wd : (iy+1)*g.wd]
+					for ix, v := range r0 {
+						row[ix] = pairWord(v, r1[ix])
 					}
 				}
-				for r := 0; r < convTileM; r++ {
-					mm := blk*convTileM + r
-					if mm >= mg {
-						break
-					}
-					m := grp*mg + mm
-					bias, scale := k.bias[m], k.accScale[m]
-					ym := y[(b*k.m+m)*n+n0 : (b*k.m+m)*n+n0+valid]
-					as := acc[r*convTileN : r*convTileN+valid]
-					for i, s := range as {
-						ym[i] = float32(float64(sat32(bias+s)) * scale)
-					}
+			}
+		}
+	}
+	ctx.Parallel(g.batch*k.group*nblk, 1, func(lo, hi int) {
+		var acc [convTileM * convTileN]int64
+		runs := make([]tileRun, 0, convTileN)
+		for u := lo; u < hi; u++ {
+			b, rest := u/(k.group*nblk), u%(k.group*nblk)
+			grp, q0 := rest/nblk, rest%nblk*convTileN
+			runs = tileRuns(runs, func(i int) int {
+				if q := q0 + i; q < nv && q%wp < g.ow {
+					return q/wp*g.ow + q%wp
 				}
+				return -1
+			})
+			xb := xp[(b*k.group+grp)*cp*plane+q0:]
+			for blk := 0; blk < p.blocks; blk++ {
+				a := p.a[(grp*p.blocks+blk)*p.pairs*convTileM*2 : (grp*p.blocks+blk+1)*p.pairs*convTileM*2]
+				tileSums(a, xb, offs, &acc)
+				k.storeTile(y, &acc, runs, b, grp, blk, n)
 			}
 		}
 	})
 }
 
 // convTileGo is the Go twin of the GEMM kernel: for convTileM channels
-// and convTileN pixels, the int32 sums over np pairs of a's high and low
-// pair words times the pixels' pair words, into out.
-func convTileGo(a, b []int32, np int, out *[convTileOut]int32) {
-	*out = [convTileOut]int32{}
-	for j := 0; j < np; j++ {
+// and convTileN pixels, the int32 sums H and L over the len(offs) pairs
+// of a's high and low pair words times the pixels' pair words (pair j's
+// at b[offs[j]:], offs ascending), and 256·H + L added to acc.
+func convTileGo(a, b, offs []int32, acc *[convTileM * convTileN]int64) {
+	var out [convTileM * 2 * convTileN]int32
+	for j, off := range offs {
+		if off < 0 || j > 0 && off < offs[j-1] {
+			panic("gna: kernel offsets do not ascend")
+		}
 		aw := a[j*convTileM*2 : (j+1)*convTileM*2]
-		bw := b[j*convTileN : (j+1)*convTileN]
+		bw := b[off : off+convTileN]
 		for r := 0; r < convTileM; r++ {
 			for hl := 0; hl < 2; hl++ {
 				w := aw[r*2+hl]
@@ -248,6 +429,11 @@ func convTileGo(a, b []int32, np int, out *[convTileOut]int32) {
 					o[i] += w0*int32(int16(x)) + w1*(x>>16)
 				}
 			}
+		}
+	}
+	for r := 0; r < convTileM; r++ {
+		for i := 0; i < convTileN; i++ {
+			acc[r*convTileN+i] += 256*int64(out[r*2*convTileN+i]) + int64(out[(r*2+1)*convTileN+i])
 		}
 	}
 }

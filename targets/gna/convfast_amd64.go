@@ -18,7 +18,7 @@ var convTile = convTileFor(true)
 
 // convTileFor returns the assembly kernel when on and the CPU has it,
 // the Go twin otherwise.
-func convTileFor(asm bool) func(a, b []int32, np int, out *[convTileOut]int32) {
+func convTileFor(asm bool) func(a, b, offs []int32, out *[convTileM * convTileN]int64) {
 	switch {
 	case asm && hasConvVNNI:
 		return convTileAsmVNNI
@@ -29,19 +29,28 @@ func convTileFor(asm bool) func(a, b []int32, np int, out *[convTileOut]int32) {
 }
 
 //go:noescape
-func convTile512BW(a, b *int32, np int, out *[convTileOut]int32)
+func convTile512BW(a, b, offs *int32, np int, out *[convTileM * convTileN]int64)
 
 //go:noescape
-func convTile512VNNI(a, b *int32, np int, out *[convTileOut]int32)
+func convTile512VNNI(a, b, offs *int32, np int, out *[convTileM * convTileN]int64)
 
 // convTileAsmBW and convTileAsmVNNI check the slices' lengths and call the
-// kernels: a holds np·convTileM·2 words, b np·convTileN, np ≥ 1.
-func convTileAsmBW(a, b []int32, np int, out *[convTileOut]int32) {
-	_, _ = a[np*convTileM*2-1], b[np*convTileN-1]
-	convTile512BW(&a[0], &b[0], np, out)
+// kernels: a holds len(offs)·convTileM·2 words, b convTileN from each
+// offset, offs at least one, ascending (both paths build them so, and
+// the Go twin checks it).
+func convTileAsmBW(a, b, offs []int32, out *[convTileM * convTileN]int64) {
+	convTileCheck(a, b, offs)
+	convTile512BW(&a[0], &b[0], &offs[0], len(offs), out)
 }
 
-func convTileAsmVNNI(a, b []int32, np int, out *[convTileOut]int32) {
-	_, _ = a[np*convTileM*2-1], b[np*convTileN-1]
-	convTile512VNNI(&a[0], &b[0], np, out)
+func convTileAsmVNNI(a, b, offs []int32, out *[convTileM * convTileN]int64) {
+	convTileCheck(a, b, offs)
+	convTile512VNNI(&a[0], &b[0], &offs[0], len(offs), out)
+}
+
+// convTileCheck panics unless the kernel's reads are within a and b.
+func convTileCheck(a, b, offs []int32) {
+	_ = a[len(offs)*convTileM*2-1]
+	_ = b[uint(uint32(offs[0]))] // a negative offset is above any length
+	_ = b[uint(uint32(offs[len(offs)-1]))+convTileN-1]
 }

@@ -3,10 +3,11 @@
 #include "textflag.h"
 
 // The GEMM kernel of the fast GnaConv (see convfast.go): 4 channels by
-// 32 pixels over np tap pairs. Per pair, a holds 4 channels' (high, low)
-// pair words (32 bytes, each broadcast) and b the 32 pixels' pair words
-// (two ZMM). Accumulator Z(4r+2hl+v) holds channel r, part hl, pixels
-// 16v..16v+15; the 16 accumulators are stored in that order to out.
+// 32 pixels over np tap pairs. Per pair j, a holds 4 channels' (high,
+// low) pair words (32 bytes, each broadcast) and b at word offs[j] the 32
+// pixels' pair words (two ZMM). Accumulator Z(4r+2hl+v) holds channel r,
+// part hl, pixels 16v..16v+15; at the end each channel's 256·high + low
+// is added to acc (int64, channel-major).
 
 // One channel part: broadcast the word at off(SI), multiply-add both
 // pixel halves into the accumulators za, zb.
@@ -40,35 +41,49 @@
 	VPXORD Z14, Z14, Z14; \
 	VPXORD Z15, Z15, Z15
 
-#define STORE_ACC \
-	VMOVDQU32 Z0, 0(DX); \
-	VMOVDQU32 Z1, 64(DX); \
-	VMOVDQU32 Z2, 128(DX); \
-	VMOVDQU32 Z3, 192(DX); \
-	VMOVDQU32 Z4, 256(DX); \
-	VMOVDQU32 Z5, 320(DX); \
-	VMOVDQU32 Z6, 384(DX); \
-	VMOVDQU32 Z7, 448(DX); \
-	VMOVDQU32 Z8, 512(DX); \
-	VMOVDQU32 Z9, 576(DX); \
-	VMOVDQU32 Z10, 640(DX); \
-	VMOVDQU32 Z11, 704(DX); \
-	VMOVDQU32 Z12, 768(DX); \
-	VMOVDQU32 Z13, 832(DX); \
-	VMOVDQU32 Z14, 896(DX); \
-	VMOVDQU32 Z15, 960(DX)
+// ACC adds 256·H + L of one channel's 16 pixels (H, L int32 in ZMM hz,
+// lz, their lower halves hy, ly) to the 16 int64 at off(DX).
+#define ACC(hz, hy, lz, ly, off) \
+	VPMOVSXDQ     hy, Z20; \
+	VPMOVSXDQ     ly, Z21; \
+	VPSLLQ        $8, Z20, Z20; \
+	VPADDQ        Z21, Z20, Z20; \
+	VPADDQ        off(DX), Z20, Z20; \
+	VMOVDQU64     Z20, off(DX); \
+	VEXTRACTI64X4 $1, hz, Y22; \
+	VEXTRACTI64X4 $1, lz, Y23; \
+	VPMOVSXDQ     Y22, Z22; \
+	VPMOVSXDQ     Y23, Z23; \
+	VPSLLQ        $8, Z22, Z22; \
+	VPADDQ        Z23, Z22, Z22; \
+	VPADDQ        off+64(DX), Z22, Z22; \
+	VMOVDQU64     Z22, off+64(DX)
 
-// func convTile512BW(a, b *int32, np int, out *[convTileOut]int32)
-TEXT ·convTile512BW(SB), NOSPLIT, $0-32
+// STORE_ACC adds the sums to acc: channel r's pixels 16v.. at byte
+// 256r + 128v, high part Z(4r+v), low part Z(4r+2+v).
+#define STORE_ACC \
+	ACC(Z0, Y0, Z2, Y2, 0); \
+	ACC(Z1, Y1, Z3, Y3, 128); \
+	ACC(Z4, Y4, Z6, Y6, 256); \
+	ACC(Z5, Y5, Z7, Y7, 384); \
+	ACC(Z8, Y8, Z10, Y10, 512); \
+	ACC(Z9, Y9, Z11, Y11, 640); \
+	ACC(Z12, Y12, Z14, Y14, 768); \
+	ACC(Z13, Y13, Z15, Y15, 896)
+
+// func convTile512BW(a, b, offs *int32, np int, out *[convTileM * convTileN]int64)
+TEXT ·convTile512BW(SB), NOSPLIT, $0-40
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
-	MOVQ np+16(FP), CX
-	MOVQ out+24(FP), DX
+	MOVQ offs+16(FP), R8
+	MOVQ np+24(FP), CX
+	MOVQ out+32(FP), DX
 	ZERO_ACC
 
 loopBW:
-	VMOVDQU32 0(DI), Z16
-	VMOVDQU32 64(DI), Z17
+	MOVLQSX   (R8), R9
+	VMOVDQU32 0(DI)(R9*4), Z16
+	VMOVDQU32 64(DI)(R9*4), Z17
 	PART_BW(0, Z0, Z1)
 	PART_BW(4, Z2, Z3)
 	PART_BW(8, Z4, Z5)
@@ -78,7 +93,7 @@ loopBW:
 	PART_BW(24, Z12, Z13)
 	PART_BW(28, Z14, Z15)
 	ADDQ $32, SI
-	ADDQ $128, DI
+	ADDQ $4, R8
 	DECQ CX
 	JNZ  loopBW
 
@@ -86,17 +101,19 @@ loopBW:
 	VZEROUPPER
 	RET
 
-// func convTile512VNNI(a, b *int32, np int, out *[convTileOut]int32)
-TEXT ·convTile512VNNI(SB), NOSPLIT, $0-32
+// func convTile512VNNI(a, b, offs *int32, np int, out *[convTileM * convTileN]int64)
+TEXT ·convTile512VNNI(SB), NOSPLIT, $0-40
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
-	MOVQ np+16(FP), CX
-	MOVQ out+24(FP), DX
+	MOVQ offs+16(FP), R8
+	MOVQ np+24(FP), CX
+	MOVQ out+32(FP), DX
 	ZERO_ACC
 
 loopVNNI:
-	VMOVDQU32 0(DI), Z16
-	VMOVDQU32 64(DI), Z17
+	MOVLQSX   (R8), R9
+	VMOVDQU32 0(DI)(R9*4), Z16
+	VMOVDQU32 64(DI)(R9*4), Z17
 	PART_VNNI(0, Z0, Z1)
 	PART_VNNI(4, Z2, Z3)
 	PART_VNNI(8, Z4, Z5)
@@ -106,7 +123,7 @@ loopVNNI:
 	PART_VNNI(24, Z12, Z13)
 	PART_VNNI(28, Z14, Z15)
 	ADDQ $32, SI
-	ADDQ $128, DI
+	ADDQ $4, R8
 	DECQ CX
 	JNZ  loopVNNI
 

@@ -10,6 +10,6 @@ const hasConvAsm = false
 var convTile = convTileGo
 
 // No assembly kernels: the tests skip them.
-var convTileAsmBW, convTileAsmVNNI func(a, b []int32, np int, out *[convTileOut]int32)
+var convTileAsmBW, convTileAsmVNNI func(a, b, offs []int32, out *[convTileM * convTileN]int64)
 
 const hasConvVNNI = false

@@ -19,37 +19,50 @@ import (
 
 // convPath is one way to run GnaConv.
 type convPath struct {
-	name string
-	fast bool
-	tile func(a, b []int32, np int, out *[convTileOut]int32)
+	name   string
+	fast   bool
+	direct bool // let the fast path take the direct path where it applies
+	tile   func(a, b, offs []int32, out *[convTileM * convTileN]int64)
 }
 
-// convPaths are the twin, the fast path on the kernel's Go twin, and
-// the fast path on every assembly kernel this CPU runs.
+// convPaths are the twin, then the fast path with im2col and direct on
+// the kernel's Go twin and on every assembly kernel this CPU runs.
 func convPaths() []convPath {
-	paths := []convPath{{"twin", false, nil}, {"fast-go", true, convTileGo}}
+	paths := []convPath{{"twin", false, false, nil}}
+	add := func(name string, tile func(a, b, offs []int32, out *[convTileM * convTileN]int64)) {
+		paths = append(paths, convPath{name + "-im2col", true, false, tile}, convPath{name + "-direct", true, true, tile})
+	}
+	add("fast-go", convTileGo)
 	if hasConvAsm {
-		paths = append(paths, convPath{"fast-avx512bw", true, convTileAsmBW})
+		add("fast-avx512bw", convTileAsmBW)
 	}
 	if hasConvVNNI {
-		paths = append(paths, convPath{"fast-avx512vnni", true, convTileAsmVNNI})
+		add("fast-avx512vnni", convTileAsmVNNI)
 	}
 	return paths
 }
 
 // runPaths runs k on x along every path and fails unless every output
-// equals the twin's bit for bit; it returns the twin's output.
-func runPaths(t *testing.T, k ops.Kernel, x *tensor.Tensor, threads int) []float32 {
+// equals the twin's bit for bit; it returns the twin's output and
+// whether the direct paths took the direct path.
+func runPaths(t *testing.T, k *conv, x *tensor.Tensor, threads int) (y []float32, direct bool) {
 	t.Helper()
-	fast, tile := useFastConv, convTile
-	defer func() { useFastConv, convTile = fast, tile }()
+	fast, dir, tile := useFastConv, useDirectConv, convTile
+	defer func() { useFastConv, useDirectConv, convTile = fast, dir, tile }()
+	g, err := k.geom(x.Shape)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := ops.NewContext(threads)
 	defer ctx.Close()
 	var want []float32
 	for _, p := range convPaths() {
-		useFastConv, convTile = p.fast, p.tile
+		useFastConv, useDirectConv, convTile = p.fast, p.direct, p.tile
 		if convTile == nil {
 			convTile = tile
+		}
+		if p.direct {
+			direct = k.direct(g)
 		}
 		y := &tensor.Tensor{}
 		if err := k.Run(ctx, []*tensor.Tensor{x}, []*tensor.Tensor{y}); err != nil {
@@ -66,7 +79,7 @@ func runPaths(t *testing.T, k ops.Kernel, x *tensor.Tensor, threads int) []float
 			}
 		}
 	}
-	return want
+	return want, direct
 }
 
 // newGnaConv builds a GnaConv kernel with constant weights and bias.
@@ -94,17 +107,19 @@ func TestConvFastMatchesTwin(t *testing.T) {
 		attrs          []*potv1.Attribute
 		wMax, xMax     float64 // grid integers drawn in [-max, max], clamped to int16
 		bias           float64 // bias magnitude on the accumulator grid
-		fast           bool
-		extreme, small bool // all inputs and weights -32768; tiny values
+		fast, direct   bool    // packed for the fast path; taking the direct path
+		extreme, small bool    // all inputs and weights -32768; tiny values
 	}{
-		{name: "3x3 pad 1", x: []int{2, 5, 9, 11}, w: []int{7, 5, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 1, 1, 1))}, wMax: 40000, xMax: 40000, bias: 1e9, fast: true},
+		{name: "3x3 pad 1", x: []int{2, 5, 9, 11}, w: []int{7, 5, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 1, 1, 1))}, wMax: 40000, xMax: 40000, bias: 1e9, fast: true, direct: true},
 		{name: "stride dilation groups", x: []int{1, 6, 13, 10}, w: []int{9, 2, 3, 2}, attrs: []*potv1.Attribute{graph.IntAttr("group", 3), named("pads", ints(2, 0, 1, 3)), named("strides", ints(2, 3)), named("dilations", ints(2, 1))}, wMax: 32768, xMax: 32768, bias: 3e6, fast: true},
 		{name: "auto_pad SAME_LOWER", x: []int{3, 3, 8, 8}, w: []int{5, 3, 4, 4}, attrs: []*potv1.Attribute{{Name: "auto_pad", Type: potv1.Attribute_TYPE_STRING, S: []byte("SAME_LOWER")}, named("strides", ints(2, 2))}, wMax: 20000, xMax: 33000, fast: true},
-		{name: "1-D", x: []int{2, 4, 37}, w: []int{6, 4, 5}, attrs: []*potv1.Attribute{named("pads", ints(3, 1)), named("dilations", ints(2))}, wMax: 32768, xMax: 32768, bias: 1e8, fast: true},
+		{name: "1-D", x: []int{2, 4, 37}, w: []int{6, 4, 5}, attrs: []*potv1.Attribute{named("pads", ints(3, 1)), named("dilations", ints(2))}, wMax: 32768, xMax: 32768, bias: 1e8, fast: true, direct: true},
 		{name: "depthwise", x: []int{2, 8, 7, 7}, w: []int{8, 1, 3, 3}, attrs: []*potv1.Attribute{graph.IntAttr("group", 8), named("pads", ints(1, 1, 1, 1))}, wMax: 32768, xMax: 32768, fast: true},
-		{name: "1024 taps", x: []int{1, 64, 6, 6}, w: []int{5, 64, 4, 4}, wMax: 32768, xMax: 32768, bias: 2e9, fast: true},
+		{name: "1024 taps", x: []int{1, 64, 6, 6}, w: []int{5, 64, 4, 4}, wMax: 32768, xMax: 32768, bias: 2e9, fast: true, direct: true},
 		{name: "-32768 everywhere", x: []int{1, 16, 5, 5}, w: []int{6, 16, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 1, 1, 1))}, extreme: true, fast: true},
-		{name: "1152 small taps (bound holds)", x: []int{2, 128, 5, 5}, w: []int{6, 128, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 0, 0, 1))}, wMax: 40, xMax: 40000, bias: 1e5, small: true, fast: true},
+		{name: "-32768 everywhere, direct", x: []int{2, 15, 12, 12}, w: []int{9, 15, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 1, 1, 1))}, extreme: true, fast: true, direct: true},
+		{name: "odd channels, dilations", x: []int{2, 7, 10, 9}, w: []int{5, 7, 3, 2}, attrs: []*potv1.Attribute{named("pads", ints(2, 1, 0, 3)), named("dilations", ints(2, 3))}, wMax: 32768, xMax: 32768, bias: 1e8, fast: true, direct: true},
+		{name: "1152 small taps (bound holds)", x: []int{2, 128, 5, 5}, w: []int{6, 128, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 0, 0, 1))}, wMax: 40, xMax: 40000, bias: 1e5, small: true, fast: true, direct: true},
 		{name: "1152 huge taps (fallback)", x: []int{2, 128, 5, 5}, w: []int{6, 128, 3, 3}, attrs: []*potv1.Attribute{named("pads", ints(1, 0, 0, 1))}, wMax: 32768, xMax: 32768, bias: 1e9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,7 +144,10 @@ func TestConvFastMatchesTwin(t *testing.T) {
 			if got := k.pack != nil; got != tc.fast {
 				t.Fatalf("fast path packed: %v, want %v (%d taps per channel)", got, tc.fast, cg*tensor.NumElements(tc.w[2:]))
 			}
-			y := runPaths(t, k, x, 2)
+			y, direct := runPaths(t, k, x, 2)
+			if direct != tc.direct {
+				t.Errorf("direct path taken: %v, want %v", direct, tc.direct)
+			}
 			sat := 0
 			for _, v := range y {
 				if s := float64(v); s >= Int32Hi || s <= Int32Lo {
@@ -204,9 +222,10 @@ func modelConvs(tb testing.TB, model string, images *tensor.Tensor, keep func(n 
 	return convs
 }
 
-// The fast path equals the twin bit for bit on every convolution of
-// lenet_mnist and resnet_fmnist, on int16 grids covering their weights
-// (per output channel) and their inputs on real images.
+// The fast path, with im2col and direct, equals the twin bit for bit on
+// every convolution of lenet_mnist and resnet_fmnist, on int16 grids
+// covering their weights (per output channel) and their inputs on real
+// images; each model has convolutions the direct path takes.
 func TestConvFastRealLayers(t *testing.T) {
 	for _, tc := range []struct {
 		model string
@@ -217,14 +236,21 @@ func TestConvFastRealLayers(t *testing.T) {
 			t.Fatal(err)
 		}
 		all := func(*potv1.Node, []int64) bool { return true }
+		directs := 0
 		for _, c := range modelConvs(t, tc.model, images, all) {
 			t.Run(c.name, func(t *testing.T) {
 				k := newGnaConv(t, append(append([]*potv1.Attribute{}, c.node.GetAttributes()...), gnaGrids(c.x, c.w)...), c.w, c.b)
 				if k.pack == nil {
 					t.Fatalf("%v: the fast path is not packed", c.w.Shape)
 				}
-				runPaths(t, k, c.x, 2)
+				if _, direct := runPaths(t, k, c.x, 2); direct {
+					directs++
+				}
 			})
+		}
+		t.Logf("%s: %d convolutions on the direct path", tc.model, directs)
+		if directs == 0 {
+			t.Errorf("%s: no convolution took the direct path", tc.model)
 		}
 	}
 }
