@@ -41,6 +41,14 @@
 // no pair of weights can overflow int16), int16 weights with VPMADDWD
 // (the exact model on AVX2), and VPDPBUSD on 512-bit registers, 8 rows
 // by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI).
+// Requantizing into uint8 levels, the VPDPBUSD kernels compute two
+// channel blocks at a time (8 rows by 32 channels), or one block with
+// two accumulators per row (even and odd reduction groups, summed before
+// the output stage) when a layer has one block left, so that 16
+// VPDPBUSD chains are in flight either way; their output stage runs on
+// 512-bit registers (16 channels per vector) from parameters packed per
+// block (QRequant.vec16). The quantized Add runs on 512-bit registers
+// too (16 levels per vector) with AVX-512 F and BW.
 //
 // With AVX-512 F and BW, the fused hard-swish output stage and the
 // depthwise kernel run on 512-bit registers, one 16-channel block per

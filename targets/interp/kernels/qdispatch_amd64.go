@@ -75,6 +75,9 @@ func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *
 func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, wstride int, params *int64, dst *uint8, ldd int)
 
 //go:noescape
+func qKernQuad1VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+
+//go:noescape
 func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
 
 // QPackedB.Rows has checked the bounds of a, offs and dst.
@@ -108,27 +111,35 @@ func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int,
 }
 
 // qFused computes and requantizes npix rows (offs padded to whole
-// tiles) into dst, ldd bytes per row, with the parameters of 16
-// channels; false when there is no assembly.
-func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params []int64, dst []uint8, ldd int) bool {
+// tiles) into dst, ldd bytes per row, with req's parameters of channels
+// c0..c0+15; false when there is no assembly. On VPDPBUSD with the
+// 512-bit parameters and segments of whole pairs of groups, the kernel
+// keeps two accumulators per row (even and odd groups).
+func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
 	if !asmFor(b) {
 		return false
 	}
+	if b.kern == kernQuad && req.vec16 != nil && rows.SegLen%(2*qKG) == 0 {
+		p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+		qKernQuad1VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
+		return true
+	}
+	params := req.vec[c0/8*qReqGroup:]
 	_ = params[2*qReqGroup-1]
 	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd)
 	return true
 }
 
 // qFusedPair is qFused for channel blocks j and j+1 (base is block j's)
-// on the VPDPBUSD kernel, with the parameters of 32 channels; false when
-// that kernel cannot run.
-func qFusedPair(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params []int64, dst []uint8, ldd int) bool {
-	if !useQAsm || b.kern != kernQuad || !hasQVNNI {
+// on the VPDPBUSD kernel, with the 512-bit parameters of 32 channels;
+// false when that kernel cannot run.
+func qFusedPair(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
+	if !useQAsm || b.kern != kernQuad || !hasQVNNI || req.vec16 == nil {
 		return false
 	}
-	_ = params[4*qReqGroup-1]
+	p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+2)*qReqBlock]
 	_ = b.b8[base+2*b.KP*qNR-1]
-	qKernQuad2VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], b.KP*qNR, &params[0], &dst[0], ldd)
+	qKernQuad2VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], b.KP*qNR, &p[0], &dst[0], ldd)
 	return true
 }
 
@@ -151,14 +162,25 @@ func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) b
 //go:noescape
 func qAddAVX2(p *[12]float32, dst, a, b *uint8, n int)
 
+//go:noescape
+func qAddAVX512(p *[12]float32, dst, a, b *uint8, n int)
+
 // qAddVec does the first len(dst)&^7 elements of QAdd.Row and returns
-// how many it did.
+// how many it did: 16 at a time on AVX-512 when the levels are uint8
+// ones, then 8.
 func qAddVec(q *QAdd, dst, a, b []uint8) int {
 	n := len(dst) &^ 7
 	if !useQAsm || n == 0 {
 		return 0
 	}
-	qAddAVX2(&q.p, &dst[0], &a[0], &b[0], n)
+	done := 0
+	if n16 := n &^ 15; useQ512 && n16 > 0 && q.p[10] >= 0 && q.p[11] <= 255 {
+		qAddAVX512(&q.p, &dst[0], &a[0], &b[0], n16)
+		done = n16
+	}
+	if done < n {
+		qAddAVX2(&q.p, &dst[done], &a[done], &b[done], n-done)
+	}
 	return n
 }
 

@@ -23,9 +23,11 @@ func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int3
 	qRawGo(b, a, offs, rows, base, acc)
 }
 
-func qFused(*QPackedB, []uint8, []int32, int, QRows, int, []int64, []uint8, int) bool { return false }
+func qFused(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
+	return false
+}
 
-func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, []int64, []uint8, int) bool {
+func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
 	return false
 }
 

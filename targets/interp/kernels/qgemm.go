@@ -237,11 +237,11 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 		if need > len(out.U8) {
 			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
 		}
-		dst, params := out.U8[pixel0*channels+c0:], req.vec[c0/8*qReqGroup:]
-		if pair && b.M-c0 >= 2*qNR && need+qNR <= len(out.U8) && qFusedPair(b, a, padded, npix, rows, base, params, dst, channels) {
+		dst := out.U8[pixel0*channels+c0:]
+		if pair && b.M-c0 >= 2*qNR && need+qNR <= len(out.U8) && qFusedPair(b, a, padded, npix, rows, base, req, c0, dst, channels) {
 			return 2
 		}
-		if qFused(b, a, padded, npix, rows, base, params, dst, channels) {
+		if qFused(b, a, padded, npix, rows, base, req, c0, dst, channels) {
 			return 1
 		}
 	}

@@ -496,25 +496,55 @@ reqrow:
 	VPDPBUSD     Z0, Z2, acc0; \
 	VPDPBUSD     Z1, Z2, acc1
 
+// ZREQ16: requantize the 16 accumulators of zmm with the 512-bit
+// parameters of one block at byte G of BX (see qReqBlock) and store the
+// 16 levels at D(R14): REQ8's arithmetic on all 16 lanes, the even and
+// odd channels' products in int64 lanes, recombined under mask K1
+// (0xAAAA); Z15 holds int64 ones. The levels are within [0, 255] (the
+// parameters exist only for uint8 bounds), so VPMOVDB's truncation
+// stores what REQROW's unsigned packs would.
+#define ZREQ16(zmm, G, D) \
+	VPADDD    G+0(BX), zmm, Z8; \
+	VPMULDQ   G+64(BX), Z8, Z9; \
+	VPSRLQ    $32, Z8, Z8; \
+	VPMULDQ   G+128(BX), Z8, Z8; \
+	VPSRLVQ   G+192(BX), Z9, Z10; \
+	VPANDQ    Z15, Z10, Z10; \
+	VPADDQ    G+320(BX), Z9, Z9; \
+	VPADDQ    Z10, Z9, Z9; \
+	VPSRLVQ   G+192(BX), Z9, Z9; \
+	VPADDQ    G+448(BX), Z9, Z9; \
+	VPSRLVQ   G+256(BX), Z8, Z10; \
+	VPANDQ    Z15, Z10, Z10; \
+	VPADDQ    G+384(BX), Z8, Z8; \
+	VPADDQ    Z10, Z8, Z8; \
+	VPSRLVQ   G+256(BX), Z8, Z8; \
+	VPADDQ    G+512(BX), Z8, Z8; \
+	VPSLLQ    $32, Z8, Z8; \
+	VPBLENDMD Z8, Z9, K1, Z11; \
+	VPMAXSD   G+576(BX), Z11, Z11; \
+	VPMINSD   G+640(BX), Z11, Z11; \
+	VPMOVDB   Z11, D(R14)
+
+// ZREQSETUP: K1 and Z15 for ZREQ16 (clobbers AX).
+#define ZREQSETUP \
+	MOVL         $0xAAAA, AX; \
+	KMOVW        AX, K1; \
+	VPBROADCASTQ qOne64<>(SB), Z15
+
 // ZREQ2: requantize and store one row of both blocks (16 levels each);
-// block 1's parameters follow block 0's 16 channels (704 bytes).
+// block 1's parameters follow block 0's (704 bytes).
 #define ZREQ2(acc0, acc1) \
-	VEXTRACTI64X4 $0, acc0, Y3; \
-	VEXTRACTI64X4 $1, acc0, Y13; \
-	REQROW(Y3, Y13); \
-	VEXTRACTI64X4 $0, acc1, Y3; \
-	VEXTRACTI64X4 $1, acc1, Y13; \
-	ADDQ          $704, BX; \
-	ADDQ          $16, R14; \
-	REQROW(Y3, Y13); \
-	SUBQ          $704, BX; \
-	SUBQ          $16, R14
+	ZREQ16(acc0, 0, 0); \
+	ZREQ16(acc1, 704, 16)
 
 // func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, wstride int, params *int64, dst *uint8, ldd int)
 //
-// As qKernQuadVNNI, for blocks j and j+1, requantized (params is not
-// nil). The rows left are counted in npix's argument slot.
+// As qKernQuadVNNI, for blocks j and j+1, requantized with the 512-bit
+// parameters of both (params is not nil). The rows left are counted in
+// npix's argument slot.
 TEXT ·qKernQuad2VNNI(SB), NOSPLIT, $0-88
+	ZREQSETUP
 	MOVQ offs+8(FP), R8
 	MOVQ wstride+56(FP), CX
 	MOVQ dst+72(FP), R14
@@ -630,5 +660,153 @@ q2k4:
 	ZREQ2(Z19, Z27)
 
 q2done:
+	VZEROUPPER
+	RET
+
+// ZROWE: one row of two consecutive groups (the even one's weights in
+// Z0, the odd one's in Z1) into two accumulators, so that a tile of 8
+// rows of one block has 16 independent chains of VPDPBUSD.
+#define ZROWE(ptr, acc0, acc1) \
+	VPBROADCASTD (ptr)(AX*1), Z2; \
+	VPDPBUSD     Z0, Z2, acc0; \
+	VPBROADCASTD 4(ptr)(AX*1), Z3; \
+	VPDPBUSD     Z1, Z3, acc1
+
+// func qKernQuad1VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+//
+// As qKernQuadVNNI for one block, requantized with its 512-bit
+// parameters (params is not nil), segLen a multiple of 8: rows 0-7 sum
+// the even groups in Z16-Z23 and the odd ones in Z24-Z31, added before
+// the requantization (int32 addition wraps, so the order does not
+// change the sums).
+TEXT ·qKernQuad1VNNI(SB), NOSPLIT, $0-80
+	ZREQSETUP
+	MOVQ offs+8(FP), R8
+	MOVQ npix+16(FP), CX
+	MOVQ dst+64(FP), R14
+
+q1tile:
+	MOVQ   a+0(FP), BX
+	ZROWS03
+	MOVQ   segs+24(FP), DI
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	CMPQ   CX, $4
+	JLE    q1four
+	ZROWS47
+	MOVQ   w+48(FP), BX
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+q1seg8:
+	XORQ AX, AX
+
+q1k8:
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 64(BX), Z1
+	ZROWE(R10, Z16, Z24)
+	ZROWE(R11, Z17, Z25)
+	ZROWE(R12, Z18, Z26)
+	ZROWE(R13, Z19, Z27)
+	ZROWE(DX, Z20, Z28)
+	ZROWE(R9, Z21, Z29)
+	ZROWE(R15, Z22, Z30)
+	ZROWE(SI, Z23, Z31)
+	ADDQ      $128, BX
+	ADDQ      $8, AX
+	CMPQ      AX, segLen+32(FP)
+	JLT       q1k8
+	ZNEXTSEG8
+	DECQ      DI
+	JNZ       q1seg8
+	VPADDD    Z24, Z16, Z16
+	VPADDD    Z25, Z17, Z17
+	VPADDD    Z26, Z18, Z18
+	VPADDD    Z27, Z19, Z19
+	VPADDD    Z28, Z20, Z20
+	VPADDD    Z29, Z21, Z21
+	VPADDD    Z30, Z22, Z22
+	VPADDD    Z31, Z23, Z23
+	MOVQ      params+56(FP), BX
+	ZREQ16(Z16, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	ZREQ16(Z17, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	ZREQ16(Z18, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	ZREQ16(Z19, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	ZREQ16(Z20, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	SUBQ      $5, CX
+	JZ        q1done
+	ZREQ16(Z21, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	DECQ      CX
+	JZ        q1done
+	ZREQ16(Z22, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	DECQ      CX
+	JZ        q1done
+	ZREQ16(Z23, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	DECQ      CX
+	JZ        q1done
+	ADDQ      $32, R8
+	JMP       q1tile
+
+	// The last 1 to 4 rows.
+q1four:
+	MOVQ w+48(FP), BX
+
+q1seg4:
+	XORQ AX, AX
+
+q1k4:
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 64(BX), Z1
+	ZROWE(R10, Z16, Z24)
+	ZROWE(R11, Z17, Z25)
+	ZROWE(R12, Z18, Z26)
+	ZROWE(R13, Z19, Z27)
+	ADDQ      $128, BX
+	ADDQ      $8, AX
+	CMPQ      AX, segLen+32(FP)
+	JLT       q1k4
+	ZNEXTSEG4
+	DECQ      DI
+	JNZ       q1seg4
+	VPADDD    Z24, Z16, Z16
+	VPADDD    Z25, Z17, Z17
+	VPADDD    Z26, Z18, Z18
+	VPADDD    Z27, Z19, Z19
+	MOVQ      params+56(FP), BX
+	ZREQ16(Z16, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	DECQ      CX
+	JZ        q1done
+	ZREQ16(Z17, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	DECQ      CX
+	JZ        q1done
+	ZREQ16(Z18, 0, 0)
+	ADDQ      ldd+72(FP), R14
+	DECQ      CX
+	JZ        q1done
+	ZREQ16(Z19, 0, 0)
+
+q1done:
 	VZEROUPPER
 	RET

@@ -414,3 +414,46 @@ func TestQRequantRowsTail(t *testing.T) {
 		}
 	})
 }
+
+// TestQConvRequantized runs requantized convolutions of several kernel
+// rows (segments) through every kernel (on VPDPBUSD: one block with two
+// accumulators per row when the segments hold whole pairs of groups,
+// two blocks at a time otherwise) with output sizes that end in every
+// partial tile, and wants the levels of the reference accumulators.
+func TestQConvRequantized(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	cases := []struct {
+		C, H, W, M, KH, KW, S, P int
+	}{
+		{16, 7, 7, 16, 3, 3, 1, 1},  // segments of 48 steps, 49 pixels
+		{16, 6, 5, 48, 3, 3, 1, 1},  // blocks 0-1 paired, block 2 alone; 30 pixels
+		{32, 5, 5, 32, 3, 3, 2, 1},  // 9 pixels
+		{8, 4, 3, 16, 3, 3, 1, 1},   // segments of 24 steps, 12 pixels
+		{4, 6, 6, 16, 3, 3, 1, 1},   // segments of 12 steps (odd groups)
+		{32, 4, 4, 64, 1, 1, 1, 0},  // one segment, 16 pixels
+		{16, 3, 4, 16, 2, 2, 1, 0},  // 6 pixels
+		{1, 28, 28, 16, 3, 3, 1, 1}, // segments of 4 steps
+	}
+	for _, tc := range cases {
+		withQAsm(t, func(t *testing.T) {
+			w := randI8(r, tc.M*tc.C*tc.KH*tc.KW, 127)
+			k, err := NewQConvKernel(w, tc.M, tc.C, tc.KH, tc.KW, QExact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := testGeom(tc.H, tc.W, tc.KH, tc.KW, tc.S, 1, tc.P)
+			x := randU8(r, tc.H*tc.W*tc.C)
+			zp := uint8(r.IntN(256))
+			want := refConv(QExact, x, tc.C, tc.H, tc.W, w, tc.M, tc.KH, tc.KW, g, zp)
+			req := randRequant(t, r, tc.M)
+			var s QScratch
+			out := QOut{Req: req, U8: make([]uint8, len(want)), ChannelsLast: true}
+			k.RunImage(&g, x, true, zp, &s, &out)
+			for i, v := range want {
+				if lv := req.Value(i%tc.M, v); out.U8[i] != uint8(lv) {
+					t.Fatalf("%+v: pixel %d channel %d: level %d, want %d", tc, i/tc.M, i%tc.M, out.U8[i], lv)
+				}
+			}
+		})
+	}
+}

@@ -53,10 +53,20 @@ type QRequant struct {
 	// vec holds the assembly's parameters, qReqGroup int64 per group of
 	// 8 channels (channels padded to a multiple of 16).
 	vec []int64
+	// vec16 holds the 512-bit assembly's parameters, qReqBlock int64
+	// per block of 16 channels; nil unless fast and every bound is a
+	// uint8 level (the clamped levels are then stored by truncation).
+	vec16 []int64
 	// fast: every real multiplier is below 1/2, so that the rounded
 	// products fit int32 and the assembly can clamp in 32 bits.
 	fast bool
 }
+
+// qReqBlock is the number of int64 parameters per block of 16 channels
+// in the 512-bit layout: 11 vectors of 64 bytes — bias (16 int32);
+// multipliers, shifts, 2^62+2^(n-1)-1 and zp-2^(62-n) as even-channel
+// then odd-channel int64 vectors; lo and hi (16 int32).
+const qReqBlock = 11 * 8
 
 // qReqGroup is the number of int64 parameters per group of 8 channels:
 // 11 vectors of 32 bytes — bias (8 int32); multipliers, shifts,
@@ -73,6 +83,7 @@ func NewQRequant(bias []int32, real []float64, zp, lo, hi []int32) (*QRequant, e
 		return nil, fmt.Errorf("requantization: %d biases, %d multipliers, %d zero points, %d/%d bounds", n, len(real), len(zp), len(lo), len(hi))
 	}
 	q := &QRequant{Bias: bias, Mult: make([]int32, n), Shift: make([]int32, n), ZP: zp, Lo: lo, Hi: hi, fast: true}
+	u8 := true
 	for c := range real {
 		m, s, err := QuantizeMultiplier(real[c])
 		if err != nil {
@@ -85,8 +96,14 @@ func NewQRequant(bias []int32, real []float64, zp, lo, hi []int32) (*QRequant, e
 		if real[c] >= 0.5 || zp[c] < -1<<20 || zp[c] > 1<<20 {
 			q.fast = false
 		}
+		if lo[c] < 0 || hi[c] > 255 {
+			u8 = false
+		}
 	}
 	q.pack()
+	if q.fast && u8 {
+		q.pack16()
+	}
 	return q, nil
 }
 
@@ -111,6 +128,34 @@ func (q *QRequant) pack() {
 			}
 			lane32 := func(vec int, v int32) { p[vec*4+l/2] |= int64(uint64(uint32(v)) << (32 * uint(l%2))) }
 			lane64 := func(vec int, v int64) { p[(vec+l%2)*4+l/2] = v }
+			lane32(0, bias)
+			lane64(1, int64(mult))
+			lane64(3, int64(n))
+			lane64(5, 1<<62+1<<uint(n-1)-1)
+			lane64(7, int64(zp)-1<<uint(62-n))
+			lane32(9, lo)
+			lane32(10, hi)
+		}
+	}
+}
+
+// pack16 lays the parameters out for the 512-bit assembly (see
+// qReqBlock), with pack's values: lane l of an int32 vector is channel
+// l of the block, lane l of an even (odd) int64 vector channel 2l
+// (2l+1).
+func (q *QRequant) pack16() {
+	blocks := (len(q.Bias) + qNR - 1) / qNR
+	q.vec16 = make([]int64, blocks*qReqBlock)
+	for j := 0; j < blocks; j++ {
+		p := q.vec16[j*qReqBlock : (j+1)*qReqBlock]
+		for l := 0; l < qNR; l++ {
+			c := j*qNR + l
+			bias, mult, n, zp, lo, hi := int32(0), int32(0), int32(1), int32(0), int32(0), int32(0)
+			if c < len(q.Bias) {
+				bias, mult, n, zp, lo, hi = q.Bias[c], q.Mult[c], q.Shift[c], q.ZP[c], q.Lo[c], q.Hi[c]
+			}
+			lane32 := func(vec int, v int32) { p[vec*8+l/2] |= int64(uint64(uint32(v)) << (32 * uint(l%2))) }
+			lane64 := func(vec int, v int64) { p[(vec+l%2)*8+l/2] = v }
 			lane32(0, bias)
 			lane64(1, int64(mult))
 			lane64(3, int64(n))
