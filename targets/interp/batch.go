@@ -31,6 +31,35 @@ import (
 // count.
 const chunkSamples = 8
 
+// minTailChunk is the fewest samples of a chunk at the end of a run on
+// more than one thread (see chunkEnds).
+const minTailChunk = 2
+
+// chunkEnds cuts a batch of n samples into the chunks a sample-parallel
+// run on workers threads hands out in turn, and returns their ends
+// (appended to dst[:0]): chunk i holds samples [ends[i-1], ends[i]).
+// On one thread every chunk has chunkSamples samples (the last one what
+// is left). On more, chunks get smaller towards the end of the batch
+// (guided scheduling): each takes a 2*workers-th of the samples left,
+// at most chunkSamples and at least minTailChunk, so that the threads
+// finish within a couple of samples of each other. With chunks of 8
+// throughout, a thread that started late or was slowed down by something
+// else left the other one idle for up to a whole chunk at the end of a
+// batch: an eighth of a batch of 64 on two threads.
+func chunkEnds(dst []int, n, workers int) []int {
+	dst = dst[:0]
+	for lo := 0; lo < n; {
+		size := chunkSamples
+		if workers > 1 {
+			share := (n - lo + 2*workers - 1) / (2 * workers)
+			size = min(chunkSamples, max(minTailChunk, share))
+		}
+		lo = min(n, lo+size)
+		dst = append(dst, lo)
+	}
+	return dst
+}
+
 // findSampleParallel decides whether the program's steps keep samples
 // apart (see above): every value computed from the inputs holds the
 // batch along its first axis, and no step mixes rows of that axis. It
@@ -252,6 +281,7 @@ type splitState struct {
 	parts  []*Session
 	views  [][]*tensor.Tensor
 	joined []*tensor.Tensor
+	ends   []int // of the chunks of the last run (chunkEnds)
 }
 
 // splits tells whether this run of the session, its inputs bound, may be
@@ -284,8 +314,7 @@ func (s *Session) splits() (int, bool) {
 // outputs into the session's values.
 func (s *Session) runSplit(ctx context.Context, n int) error {
 	p := s.p
-	chunks := (n + chunkSamples - 1) / chunkSamples
-	workers := min(p.ctx.Threads, chunks)
+	workers := min(p.ctx.Threads, (n+chunkSamples-1)/chunkSamples)
 	sp := s.split
 	if sp == nil {
 		sp = &splitState{joined: make([]*tensor.Tensor, len(p.outputs))}
@@ -294,6 +323,8 @@ func (s *Session) runSplit(ctx context.Context, n int) error {
 		}
 		s.split = sp
 	}
+	sp.ends = chunkEnds(sp.ends, n, workers)
+	ends, chunks := sp.ends, len(sp.ends)
 	for len(sp.parts) < workers {
 		sub := p.NewSession()
 		sub.ctx = ops.NewContext(1)
@@ -326,7 +357,10 @@ func (s *Session) runSplit(ctx context.Context, n int) error {
 			if c >= chunks {
 				return
 			}
-			lo, hi := c*chunkSamples, min((c+1)*chunkSamples, n)
+			lo, hi := 0, ends[c]
+			if c > 0 {
+				lo = ends[c-1]
+			}
 			for i, spec := range p.inputs {
 				views[i].ViewRows(s.vals[spec.value], lo, hi)
 			}

@@ -28,12 +28,24 @@ type convKernel struct {
 	pool   sync.Pool // *convScratch
 }
 
-// convPlan is the layout for one input shape.
+// convPlan is the layout for one input shape but the batch size: the
+// sessions of a sample-parallel run share the kernel and run chunks of
+// different sizes, which must not replace each other's plans (and their
+// scratch buffers). x[0] and out[0] are the batch size of the run that
+// made the plan; outShape gives the output shape of another one.
 type convPlan struct {
 	x, w   []int // input and weight shapes it was made for
 	out    []int
+	inSize int // input elements per channel of an image
 	layout *kernels.ConvLayout
 	offs   []int // B row offsets of one group's channels
+}
+
+// outShape is the output shape for a batch of n images, in buf.
+func (p *convPlan) outShape(buf []int, n int) []int {
+	buf = append(buf[:0], p.out...)
+	buf[0] = n
+	return buf
 }
 
 // convScratch is the per-goroutine working memory of one Conv node.
@@ -139,16 +151,18 @@ func (k *convKernel) runAct(ctx *Context, in, out []*tensor.Tensor, act Activati
 		// 16-bit floats: compute in float32, round the result.
 		xd, _ := asF32(x)
 		wd, _ := asF32(w)
-		yd := make([]float32, tensor.NumElements(p.out))
-		if err := k.run(ctx, p, packed, xd, wd, bias, yd, Activation{}); err != nil {
+		shape := p.outShape(nil, x.Shape[0])
+		yd := make([]float32, tensor.NumElements(shape))
+		if err := k.run(ctx, p, x.Shape[0], packed, xd, wd, bias, yd, Activation{}); err != nil {
 			return err
 		}
-		storeHalf(out[0], x.DType, p.out, yd)
+		storeHalf(out[0], x.DType, shape, yd)
 		return nil
 	}
 	y := out[0]
-	y.Reset(tensor.Float, p.out)
-	return k.run(ctx, p, packed, x.F32(), w.F32(), bias, y.F32(), act)
+	var buf [8]int
+	y.Reset(tensor.Float, p.outShape(buf[:0], x.Shape[0]))
+	return k.run(ctx, p, x.Shape[0], packed, x.F32(), w.F32(), bias, y.F32(), act)
 }
 
 // RunActivated runs a float32 convolution and applies act to each
@@ -164,17 +178,17 @@ func (k *convKernel) RunActivated(ctx *Context, in, out []*tensor.Tensor, act Ac
 			return false, nil
 		}
 		p, err := k.planFor(in[0].Shape, in[1].Shape)
-		if err != nil || !slices.Equal(a.Shape, p.out) {
+		var buf [8]int
+		if err != nil || !slices.Equal(a.Shape, p.outShape(buf[:0], in[0].Shape[0])) {
 			return false, nil
 		}
 	}
 	return true, k.runAct(ctx, in, out, act)
 }
 
-// run computes the convolution of the batch x into y, then act of each
-// image.
-func (k *convKernel) run(ctx *Context, p *convPlan, packed []*kernels.PackedA, xd, wd, bias, yd []float32, act Activation) error {
-	batch := p.x[0]
+// run computes the convolution of the batch x of batch images into y,
+// then act of each image.
+func (k *convKernel) run(ctx *Context, p *convPlan, batch int, packed []*kernels.PackedA, xd, wd, bias, yd []float32, act Activation) error {
 	if batch == 0 || len(yd) == 0 {
 		return nil
 	}
@@ -215,7 +229,7 @@ func (k *convKernel) scratch() *convScratch {
 
 // planFor returns the layout for an input shape, reusing the last one.
 func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
-	if p := k.plan.Load(); p != nil && slices.Equal(p.x, xs) && slices.Equal(p.w, ws) {
+	if p := k.plan.Load(); p != nil && len(p.x) == len(xs) && slices.Equal(p.x[1:], xs[1:]) && slices.Equal(p.w, ws) {
 		return p, nil
 	}
 	c, m, cg := xs[1], ws[0], ws[1]
@@ -242,6 +256,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 	p := &convPlan{
 		x: append([]int(nil), xs...), w: append([]int(nil), ws...),
 		out:    append([]int{xs[0], m}, win.out...),
+		inSize: tensor.NumElements(xs[2:]),
 		layout: layout,
 		offs:   layout.Offsets(nil, cg),
 	}
@@ -254,7 +269,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int, act Activation) error {
 	l := p.layout
 	c, m := p.x[1], p.w[0]
-	inSize, outSize := len(x)/p.x[0]/c, l.OutSize()
+	inSize, outSize := p.inSize, l.OutSize()
 	if (i+2)*c*inSize <= len(x) {
 		// Bring the next image in while this one computes.
 		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])

@@ -310,3 +310,63 @@ func TestConvFloat16(t *testing.T) {
 		}
 	}
 }
+
+// TestConvPlanAcrossBatchSizes runs one Conv node (as the sessions of a
+// sample-parallel run share it) on batches of 8, 3 and 8 images, from
+// two goroutines at once, and wants each image's output bits of the
+// batch of 8 both times, and one plan and scratch buffer throughout: the
+// plan does not depend on the batch size.
+func TestConvPlanAcrossBatchSizes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, cc := range []convCase{
+		{n: 8, c: 16, m: 32, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
+		{n: 8, c: 12, m: 12, group: 12, in: []int{9, 9}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
+	} {
+		x := randTensor(r, append([]int{cc.n, cc.c}, cc.in...)...)
+		w := randTensor(r, append([]int{cc.m, cc.c / cc.group}, cc.kernel...)...)
+		b := randTensor(r, cc.m)
+		k := buildConv(t, cc, w)
+		ctx := NewContext(1)
+		defer ctx.Close()
+		want := &tensor.Tensor{}
+		if err := k.Run(ctx, []*tensor.Tensor{x, w, b}, []*tensor.Tensor{want}); err != nil {
+			t.Fatal(err)
+		}
+		plan := k.(*convKernel).plan.Load()
+		per := want.Len() / cc.n
+		errs := make(chan error, 2)
+		for g := range 2 {
+			go func() {
+				y := &tensor.Tensor{}
+				for _, rows := range [][2]int{{0, 8}, {g, g + 3}, {0, 8}, {5 - g, 8 - g}} {
+					var part tensor.Tensor
+					part.ViewRows(x, rows[0], rows[1])
+					if err := k.Run(ctx, []*tensor.Tensor{&part, w, b}, []*tensor.Tensor{y}); err != nil {
+						errs <- err
+						return
+					}
+					if y.Shape[0] != rows[1]-rows[0] {
+						errs <- fmt.Errorf("rows %v: output of shape %v", rows, y.Shape)
+						return
+					}
+					got, ref := y.F32(), want.F32()[rows[0]*per:rows[1]*per]
+					for i := range ref {
+						if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
+							errs <- fmt.Errorf("rows %v: y[%d] = %v, want %v (batch of 8)", rows, i, got[i], ref[i])
+							return
+						}
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if k.(*convKernel).plan.Load() != plan {
+			t.Errorf("group %d: a batch of another size replaced the plan", cc.group)
+		}
+	}
+}
