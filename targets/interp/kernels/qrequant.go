@@ -117,26 +117,7 @@ func (q *QRequant) Value(c int, acc int32) int32 {
 // Padding channels get multiplier 0 and bounds [0, 0].
 func (q *QRequant) pack() {
 	groups := (len(q.Bias) + qNR - 1) / qNR * 2
-	q.vec = make([]int64, groups*qReqGroup)
-	for g := 0; g < groups; g++ {
-		p := q.vec[g*qReqGroup : (g+1)*qReqGroup]
-		for l := 0; l < 8; l++ {
-			c := g*8 + l
-			bias, mult, n, zp, lo, hi := int32(0), int32(0), int32(1), int32(0), int32(0), int32(0)
-			if c < len(q.Bias) {
-				bias, mult, n, zp, lo, hi = q.Bias[c], q.Mult[c], q.Shift[c], q.ZP[c], q.Lo[c], q.Hi[c]
-			}
-			lane32 := func(vec int, v int32) { p[vec*4+l/2] |= int64(uint64(uint32(v)) << (32 * uint(l%2))) }
-			lane64 := func(vec int, v int64) { p[(vec+l%2)*4+l/2] = v }
-			lane32(0, bias)
-			lane64(1, int64(mult))
-			lane64(3, int64(n))
-			lane64(5, 1<<62+1<<uint(n-1)-1)
-			lane64(7, int64(zp)-1<<uint(62-n))
-			lane32(9, lo)
-			lane32(10, hi)
-		}
-	}
+	q.vec = q.lay(groups, 8, 4, qReqGroup)
 }
 
 // pack16 lays the parameters out for the 512-bit assembly (see
@@ -144,18 +125,26 @@ func (q *QRequant) pack() {
 // l of the block, lane l of an even (odd) int64 vector channel 2l
 // (2l+1).
 func (q *QRequant) pack16() {
-	blocks := (len(q.Bias) + qNR - 1) / qNR
-	q.vec16 = make([]int64, blocks*qReqBlock)
-	for j := 0; j < blocks; j++ {
-		p := q.vec16[j*qReqBlock : (j+1)*qReqBlock]
-		for l := 0; l < qNR; l++ {
-			c := j*qNR + l
+	q.vec16 = q.lay((len(q.Bias)+qNR-1)/qNR, qNR, 8, qReqBlock)
+}
+
+// lay writes the parameters of groups groups of per channels, size
+// int64s each, in vectors of width int64s: per channel l, the int32
+// vectors (bias, lo, hi) hold it in lane l, the int64 ones (multiplier,
+// shift, rounding, zero point) in lane l/2 of the even or odd vector.
+// Channels past the last are neutral (multiplier 0).
+func (q *QRequant) lay(groups, per, width, size int) []int64 {
+	vec := make([]int64, groups*size)
+	for g := 0; g < groups; g++ {
+		p := vec[g*size : (g+1)*size]
+		for l := 0; l < per; l++ {
+			c := g*per + l
 			bias, mult, n, zp, lo, hi := int32(0), int32(0), int32(1), int32(0), int32(0), int32(0)
 			if c < len(q.Bias) {
 				bias, mult, n, zp, lo, hi = q.Bias[c], q.Mult[c], q.Shift[c], q.ZP[c], q.Lo[c], q.Hi[c]
 			}
-			lane32 := func(vec int, v int32) { p[vec*8+l/2] |= int64(uint64(uint32(v)) << (32 * uint(l%2))) }
-			lane64 := func(vec int, v int64) { p[(vec+l%2)*8+l/2] = v }
+			lane32 := func(v int, x int32) { p[v*width+l/2] |= int64(uint64(uint32(x)) << (32 * uint(l%2))) }
+			lane64 := func(v int, x int64) { p[(v+l%2)*width+l/2] = x }
 			lane32(0, bias)
 			lane64(1, int64(mult))
 			lane64(3, int64(n))
@@ -165,6 +154,7 @@ func (q *QRequant) pack16() {
 			lane32(10, hi)
 		}
 	}
+	return vec
 }
 
 // storeRows requantizes rows rows of 16 accumulators (channels c0..c0+n-1
