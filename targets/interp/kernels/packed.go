@@ -197,63 +197,43 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 // runPanels runs the micro-kernels down one 16-column block of C.
 // tile is scratch for partial blocks (mrMax×16 floats).
 func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
-	off := 0
-	for r := 0; r < m; {
-		h, rows := panelAt(m - r)
-		kern := kernel6
-		if h == 4 {
-			kern = kernel4
-		}
-		a := ap[off : off+h*k]
-		var rb []float32
-		if bias != nil {
-			rb = bias[r : r+rows]
-		}
-		if cols == nr {
-			kern(k, a, b, offs, c[r*ldc:], ldc, rows, rb, flags)
-		} else {
-			if flags&flagAccumulate != 0 {
-				for i := 0; i < rows; i++ {
-					copy(tile[i*nr:i*nr+cols], c[(r+i)*ldc:(r+i)*ldc+cols])
-				}
-			}
-			kern(k, a, b, offs, tile, nr, rows, rb, flags)
-			for i := 0; i < rows; i++ {
-				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*nr:i*nr+cols])
-			}
-		}
-		off += h * k
-		r += rows
-	}
+	runPanelsOf(kernel6, kernel4, nr, ap, m, k, b, offs, c, ldc, cols, bias, flags, tile)
 }
 
 // runPanelsWide runs the 32-column micro-kernels down one 32-column
 // block of C (the same results as two runPanels blocks). A block of
 // fewer columns goes through tile (mrMax×32 floats).
 func runPanelsWide(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
+	runPanelsOf(kernel6w, kernel4w, nrWide, ap, m, k, b, offs, c, ldc, cols, bias, flags, tile)
+}
+
+// runPanelsOf runs the 6- and 4-row micro-kernels k6 and k4, width
+// columns wide, down one block of C of cols ≤ width columns; a partial
+// block goes through tile (mrMax×width floats).
+func runPanelsOf(k6, k4 microKernel, width int, ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
 	off := 0
 	for r := 0; r < m; {
 		h, rows := panelAt(m - r)
-		kern := kernel6w
+		kern := k6
 		if h == 4 {
-			kern = kernel4w
+			kern = k4
 		}
 		a := ap[off : off+h*k]
 		var rb []float32
 		if bias != nil {
 			rb = bias[r : r+rows]
 		}
-		if cols == nrWide {
+		if cols == width {
 			kern(k, a, b, offs, c[r*ldc:], ldc, rows, rb, flags)
 		} else {
 			if flags&flagAccumulate != 0 {
 				for i := 0; i < rows; i++ {
-					copy(tile[i*nrWide:i*nrWide+cols], c[(r+i)*ldc:(r+i)*ldc+cols])
+					copy(tile[i*width:i*width+cols], c[(r+i)*ldc:(r+i)*ldc+cols])
 				}
 			}
-			kern(k, a, b, offs, tile, nrWide, rows, rb, flags)
+			kern(k, a, b, offs, tile, width, rows, rb, flags)
 			for i := 0; i < rows; i++ {
-				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*nrWide:i*nrWide+cols])
+				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*width:i*width+cols])
 			}
 		}
 		off += h * k
