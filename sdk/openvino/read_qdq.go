@@ -150,21 +150,10 @@ func (r *reader) dqOf(q, scale, zp *potv1.Tensor) *dqWeights {
 // (broadcasting to dims, right-aligned) varies: its index in dims and
 // its extent (1, axis -1: a constant per tensor).
 func channelAxis(c, dims []int64) (int, int64, bool) {
-	if len(c) > len(dims) || !static(dims) {
+	if !static(dims) {
 		return 0, 0, false
 	}
-	axis, n := -1, int64(1)
-	for i, d := range c {
-		j := i + len(dims) - len(c)
-		switch {
-		case d == 1:
-		case d == dims[j] && axis < 0:
-			axis, n = j, d
-		default:
-			return 0, 0, false
-		}
-	}
-	return axis, n, true
+	return varyingAxis(c, dims, 0)
 }
 
 // useWeights returns the tensor name of weights read by a convolution or
@@ -324,7 +313,12 @@ func (r *reader) fakeQuantizeQDQ(l *Layer, levels int64) bool {
 
 // rangeAxis is channelAxis for a FakeQuantize range against data of
 // dims that may be dynamic: the varying axis must be static.
-func rangeAxis(c, dims []int64) (int, int64, bool) {
+func rangeAxis(c, dims []int64) (int, int64, bool) { return varyingAxis(c, dims, 2) }
+
+// varyingAxis is the one axis of dims along which c, right-aligned,
+// varies with an extent of at least least; every other dimension of c
+// is 1.
+func varyingAxis(c, dims []int64, least int64) (int, int64, bool) {
 	if len(c) > len(dims) {
 		return 0, 0, false
 	}
@@ -333,7 +327,7 @@ func rangeAxis(c, dims []int64) (int, int64, bool) {
 		j := i + len(dims) - len(c)
 		switch {
 		case d == 1:
-		case d > 1 && d == dims[j] && axis < 0:
+		case d >= least && d == dims[j] && axis < 0:
 			axis, n = j, d
 		default:
 			return 0, 0, false
