@@ -172,13 +172,20 @@ func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, 
 	}
 	bs := f.batch
 	names := c.prog.InputNames()
-	sess := c.prog.NewSession()
+	sess := c.prog.AcquireSession()
+	defer sess.Release()
 	var b batchInfo
 	var fn func(string, *tensor.Tensor) error
 	if br.onValue != nil {
 		fn = func(name string, t *tensor.Tensor) error { return br.onValue(b, name, t) }
 	}
-	if err := sess.Watch(br.watch, fn); err != nil {
+	// A run that reads values as they pass (statistics) needs no copies
+	// of them after the run.
+	watch := sess.Watch
+	if fn != nil {
+		watch = sess.Observe
+	}
+	if err := watch(br.watch, fn); err != nil {
 		return err
 	}
 	bufs := make([]*tensor.Tensor, len(names))

@@ -153,7 +153,13 @@ type Program struct {
 	slotOf  []int // per value, -1 unless computed by a step
 	nslots  int
 	release [][]int // per step, slots that become free after it
-	pool    sync.Pool
+
+	// idle holds sessions returned by Release, buffers and all, for the
+	// next AcquireSession: a target runs request after request on one
+	// program, and a fresh session would allocate (and fault in) every
+	// intermediate buffer of its first batch again.
+	idleMu sync.Mutex
+	idle   []*Session
 
 	// borrowed marks the values of an enclosing graph (per value).
 	borrowed []bool
@@ -906,6 +912,7 @@ type Session struct {
 	skip    []bool // per step: done by a fused step of this run
 	watch   []bool
 	kept    []*tensor.Tensor // copies of watched intermediate values
+	keep    bool             // Watch (copies kept) rather than Observe
 	onValue func(name string, t *tensor.Tensor) error
 	in, out [][]*tensor.Tensor
 
@@ -938,6 +945,36 @@ func (p *Program) NewSession() *Session {
 	return s
 }
 
+// AcquireSession returns an idle session of the program, one that a
+// caller gave back with Release, or a fresh one. The session is the
+// caller's until it calls Release; it starts watching nothing.
+func (p *Program) AcquireSession() *Session {
+	p.idleMu.Lock()
+	defer p.idleMu.Unlock()
+	if n := len(p.idle); n > 0 {
+		s := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		return s
+	}
+	return p.NewSession()
+}
+
+// Release gives the session back to its program for a later
+// AcquireSession, keeping its buffers. The caller must not use it
+// afterwards, nor any tensor it returned. The program keeps at most as
+// many idle sessions as were ever in use at once.
+func (s *Session) Release() {
+	s.watchNames(nil, nil, false)
+	for i := range s.vals {
+		s.vals[i] = nil // the caller's inputs and outputs
+	}
+	p := s.p
+	p.idleMu.Lock()
+	p.idle = append(p.idle, s)
+	p.idleMu.Unlock()
+}
+
 // Watch makes the session keep a copy of every named value when it is
 // computed (readable with Value after the run) and, when fn is not nil,
 // call fn with it. fn must not keep t: its storage is reused. Watch(nil,
@@ -953,15 +990,32 @@ func (s *Session) Watch(names []string, fn func(name string, t *tensor.Tensor) e
 			return fmt.Errorf("no tensor %q in the graph", n)
 		}
 	}
-	s.watchNames(names, fn)
+	s.watchNames(names, fn, true)
 	return nil
 }
 
-// watchNames is Watch for names the program has or borrows; the names it
-// borrows are watched by the sessions of enclosing programs.
-func (s *Session) watchNames(names []string, fn func(name string, t *tensor.Tensor) error) {
+// Observe is Watch without the copies: the session calls fn with every
+// named value when it is computed and keeps nothing, so Value does not
+// return intermediate values after the run. Statistics, which only read
+// each value as it passes, save a copy of every watched tensor per batch
+// this way. Observe(nil, nil) stops watching.
+func (s *Session) Observe(names []string, fn func(name string, t *tensor.Tensor) error) error {
+	for _, n := range names {
+		if !s.p.Has(n) {
+			return fmt.Errorf("no tensor %q in the graph", n)
+		}
+	}
+	s.watchNames(names, fn, false)
+	return nil
+}
+
+// watchNames is Watch (keep) or Observe for names the program has or
+// borrows; the names it borrows are watched by the sessions of enclosing
+// programs.
+func (s *Session) watchNames(names []string, fn func(name string, t *tensor.Tensor) error, keep bool) {
 	clear(s.watch)
 	s.onValue = fn
+	s.keep = keep
 	s.inner = s.inner[:0]
 	for _, n := range names {
 		if v, ok := s.p.index[n]; ok {
@@ -969,7 +1023,7 @@ func (s *Session) watchNames(names []string, fn func(name string, t *tensor.Tens
 				continue
 			}
 			s.watch[v] = true
-			if s.kept[v] == nil && s.p.slotOf[v] >= 0 && !s.p.isOutput(v) {
+			if keep && s.kept[v] == nil && s.p.slotOf[v] >= 0 && !s.p.isOutput(v) {
 				s.kept[v] = &tensor.Tensor{}
 			}
 			continue
@@ -981,7 +1035,7 @@ func (s *Session) watchNames(names []string, fn func(name string, t *tensor.Tens
 	for _, cs := range s.control {
 		if cs != nil {
 			for _, sub := range cs.subs {
-				sub.watchNames(s.inner, fn)
+				sub.watchNames(s.inner, fn, keep)
 			}
 		}
 	}
@@ -996,7 +1050,7 @@ func (s *Session) controlState(si int, k controlKernel) *controlState {
 	cs := newControlState(k)
 	for _, sub := range cs.subs {
 		sub.parent = s
-		sub.watchNames(s.inner, s.onValue)
+		sub.watchNames(s.inner, s.onValue, s.keep)
 	}
 	s.control[si] = cs
 	return cs
@@ -1192,7 +1246,7 @@ func (s *Session) watched(v int, t *tensor.Tensor) error {
 	if !s.watch[v] {
 		return nil
 	}
-	if k := s.kept[v]; k != nil {
+	if k := s.kept[v]; k != nil && s.keep {
 		k.CopyFrom(t)
 	}
 	if s.onValue != nil {
@@ -1301,7 +1355,7 @@ func (s *Session) Value(name string) *tensor.Tensor {
 		}
 		return sub.Value(name)
 	}
-	if k := s.kept[v]; k != nil && s.watch[v] {
+	if k := s.kept[v]; k != nil && s.watch[v] && s.keep {
 		return k
 	}
 	if s.p.slotOf[v] >= 0 && !s.p.isOutput(v) {
@@ -1322,11 +1376,8 @@ func (p *Program) isOutput(v int) bool {
 // Run executes the program once on named inputs and returns copies of the
 // requested tensors (the graph outputs when names is empty).
 func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor, names ...string) (map[string]*tensor.Tensor, error) {
-	s, _ := p.pool.Get().(*Session)
-	if s == nil {
-		s = p.NewSession()
-	}
-	defer p.pool.Put(s)
+	s := p.AcquireSession()
+	defer s.Release()
 	in := make([]*tensor.Tensor, len(p.inputs))
 	for i, spec := range p.inputs {
 		in[i] = inputs[spec.name]
