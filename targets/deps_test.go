@@ -11,6 +11,10 @@ import (
 
 const module = "github.com/potgo/pot/"
 
+// jsonSchema is the JSON Schema library, which the host needs and a
+// target does not.
+const jsonSchema = "github.com/santhosh-tekuri/jsonschema/"
+
 // goList runs go list in the repository root and returns its lines.
 func goList(t *testing.T, args ...string) []string {
 	t.Helper()
@@ -28,7 +32,8 @@ func goList(t *testing.T, args ...string) []string {
 // violations checks one target binary's dependencies, given as lines
 // "package import import ..." (go list -deps): the main imports
 // sdk/target and not the runtime; no package of pot's targets imports
-// the host or the plugin transport; nothing of the host is linked.
+// the host or the plugin transport; nothing of the host is linked, nor
+// the JSON Schema library.
 func violations(main string, deps []string) []string {
 	var out []string
 	declares := false
@@ -40,6 +45,9 @@ func violations(main string, deps []string) []string {
 		pkg, imports := f[0], f[1:]
 		if strings.HasPrefix(pkg, module+"host/") {
 			out = append(out, "links "+pkg)
+		}
+		if strings.HasPrefix(pkg, jsonSchema) {
+			out = append(out, "links "+pkg+" (its init compiles a meta-schema at every plugin start; sdk/suggest has Nearest without it)")
 		}
 		if !strings.HasPrefix(pkg, module+"targets/") {
 			continue
@@ -92,6 +100,7 @@ func TestViolations(t *testing.T) {
 		{"transport imported", []string{main + " " + module + "sdk/target", module + "targets/x " + module + "plugins"}, 1},
 		{"runtime in main", []string{main + " " + module + "sdk/target " + module + "targets/interp/ops"}, 1},
 		{"no sdk/target", []string{main + " " + module + "sdk"}, 1},
+		{"json schema linked", []string{main + " " + module + "sdk/target " + module + "sdk/schema", jsonSchema + "v6"}, 1},
 	}
 	for _, tc := range tests {
 		if got := violations(main, tc.deps); len(got) != tc.want {

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/potgo/pot/proto/potv1"
-	"github.com/potgo/pot/sdk/schema"
+	"github.com/potgo/pot/sdk/suggest"
 )
 
 type fileConfig struct {
@@ -216,7 +216,7 @@ func (p *parser) types(where, t string) []string {
 		return nil
 	}
 	msg := fmt.Sprintf("%s: unknown operation type %q (neither an ONNX operator nor an OpenVINO one pot maps)", where, t)
-	if near := schema.Nearest(t, knownNames()); near != "" {
+	if near := suggest.Nearest(t, knownNames()); near != "" {
 		msg += fmt.Sprintf("; did you mean %q?", near)
 	}
 	p.errs = append(p.errs, errors.New(msg))

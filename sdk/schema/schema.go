@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agnivade/levenshtein"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/potgo/pot/sdk/suggest"
 )
 
 // Schema is a compiled parameter schema.
@@ -213,17 +214,5 @@ func (s *Schema) propertiesAt(schemaURL string) []string {
 
 // Nearest returns the candidate closest to s by edit distance, if it is
 // close enough to be a likely typo (at most a third of the longer
-// string), or "".
-func Nearest(s string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := levenshtein.ComputeDistance(strings.ToLower(s), strings.ToLower(c))
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD < 0 || bestD > max(len(s), len(best))/3+1 {
-		return ""
-	}
-	return best
-}
+// string), or "". It is suggest.Nearest.
+func Nearest(s string, candidates []string) string { return suggest.Nearest(s, candidates) }
