@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -25,6 +26,11 @@ type batchRun struct {
 	// when a fixed batch was padded).
 	watch   []string
 	onValue func(b batchInfo, name string, t *tensor.Tensor) error
+	// onSamples, instead of onValue, takes the watched tensors sample by
+	// sample: a sample-parallel program runs the batch in chunks and
+	// calls it concurrently with each chunk's rows, first being the
+	// chunk's first row in the batch (rt.Session.ObserveSamples).
+	onSamples func(b batchInfo, name string, first int, t *tensor.Tensor) error
 	// after is called once per batch, after it ran.
 	after func(b batchInfo, sess *rt.Session) error
 }
@@ -181,11 +187,15 @@ func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, 
 	}
 	// A run that reads values as they pass (statistics) needs no copies
 	// of them after the run.
-	watch := sess.Watch
-	if fn != nil {
-		watch = sess.Observe
+	switch {
+	case br.onSamples != nil:
+		err = sess.ObserveSamples(br.watch, func(name string, first int, t *tensor.Tensor) error { return br.onSamples(b, name, first, t) })
+	case fn != nil:
+		err = sess.Observe(br.watch, fn)
+	default:
+		err = sess.Watch(br.watch, nil)
 	}
-	if err := watch(br.watch, fn); err != nil {
+	if err != nil {
 		return err
 	}
 	bufs := make([]*tensor.Tensor, len(names))
@@ -387,58 +397,92 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 			}
 		}
 	}
-	var scratch []float32
-	var f32 tensor.Tensor
 	// A tensor inside a subgraph is computed for the samples that run it:
 	// count, per tensor, the samples of the batches that computed it.
 	computedIn := map[string]int{} // tensor -> offset+1 of the last batch
 	computedFor := map[string]int{}
 	total := 0
-	onValue := func(b batchInfo, name string, t *tensor.Tensor) error {
-		if computedIn[name] != b.offset+1 {
-			computedIn[name] = b.offset + 1
-			computedFor[name] += b.samples
+	// The values of a batch are reduced sample by sample as they are
+	// computed, in the chunks of a sample-parallel run concurrently, and
+	// the reductions are added to the accumulators after the batch, in
+	// sample order: the same additions in the same order whether the
+	// batch ran whole or in chunks, so the same statistics to the bit.
+	var (
+		mu      sync.Mutex
+		records []reduced
+		pool    = sync.Pool{New: func() any { return new(reduceScratch) }}
+	)
+	onSamples := func(b batchInfo, name string, first int, t *tensor.Tensor) error {
+		rows := b.rows - first // rows of the batch from first on
+		if len(t.Shape) > 0 {
+			rows = min(rows, t.Shape[0])
 		}
-		t = headRows(t, b.samples, b.rows)
-		batch := b.samples
-		data, err := asFloat32(t, &f32)
+		n := min(rows, b.samples-first) // samples, not padding
+		if n <= 0 {
+			return nil
+		}
+		t = headRows(t, n, rows)
+		sc := pool.Get().(*reduceScratch)
+		defer pool.Put(sc)
+		data, err := asFloat32(t, &sc.f32)
 		if err != nil {
 			return fmt.Errorf("tensor %q: %w", name, err)
 		}
 		shape := t.Shape
-		if batch > 1 && alone != nil && !alone.batched(name, shape, batch) {
+		if n > 1 && alone != nil && !alone.batched(name, shape, n) {
 			return fmt.Errorf("tensor %q of shape %v (for one sample: %v): %w", name, shape, alone[name], errBatchLayout)
 		}
-		if len(shape) == 0 || shape[0] != batch {
-			if batch != 1 {
+		if len(shape) == 0 || shape[0] != n {
+			if n != 1 || b.samples != 1 {
 				return fmt.Errorf("tensor %q of shape %v: %w", name, shape, errBatchLayout)
 			}
 			shape = append([]int{1}, shape...)
 		}
 		per := tensor.NumElements(shape[1:])
-		for _, pi := range byTensor[name] {
+		r := reduced{name: name, first: first, values: make([][][]float32, len(byTensor[name]))}
+		for j, pi := range byTensor[name] {
 			p := probes[pi]
 			axis := int(p.GetChannelAxis()) - 1
 			if p.GetPerChannel() && axis < 0 {
 				return fmt.Errorf("probe %q: channel axis %d is the batch axis", p.GetId(), p.GetChannelAxis())
 			}
-			for s := 0; s < batch; s++ {
-				v, err := stats.Reduce(p.GetReducer(), p.GetQuantile(), data[s*per:(s+1)*per], shape[1:], p.GetPerChannel(), axis, &scratch)
+			r.values[j] = make([][]float32, n)
+			for s := 0; s < n; s++ {
+				v, err := stats.Reduce(p.GetReducer(), p.GetQuantile(), data[s*per:(s+1)*per], shape[1:], p.GetPerChannel(), axis, &sc.scratch)
 				if err != nil {
 					return fmt.Errorf("probe %q: %w", p.GetId(), err)
 				}
-				if err := accs[pi].Add(v); err != nil {
-					return fmt.Errorf("probe %q: %w", p.GetId(), err)
-				}
+				r.values[j][s] = v
 			}
 		}
+		mu.Lock()
+		records = append(records, r)
+		mu.Unlock()
 		return nil
 	}
 	after := func(b batchInfo, _ *rt.Session) error {
 		total += b.samples
+		// Calls on one tensor come in order within a run of the whole
+		// batch (several for a loop body's tensor), or once per chunk:
+		// ordered by first sample, they are in sample order either way.
+		slices.SortStableFunc(records, func(x, y reduced) int { return x.first - y.first })
+		for _, r := range records {
+			if computedIn[r.name] != b.offset+1 {
+				computedIn[r.name] = b.offset + 1
+				computedFor[r.name] += b.samples
+			}
+			for j, pi := range byTensor[r.name] {
+				for _, v := range r.values[j] {
+					if err := accs[pi].Add(v); err != nil {
+						return fmt.Errorf("probe %q: %w", probes[pi].GetId(), err)
+					}
+				}
+			}
+		}
+		records = records[:0]
 		return nil
 	}
-	if err := e.runBatches(ctx, c, samples, batchRun{watch: watch, onValue: onValue, after: after}); err != nil {
+	if err := e.runBatches(ctx, c, samples, batchRun{watch: watch, onSamples: onSamples, after: after}); err != nil {
 		return nil, err
 	}
 	resp := &potv1.StatisticsResponse{Samples: int64(total)}
@@ -457,6 +501,20 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 		resp.Values = append(resp.Values, sv)
 	}
 	return resp, nil
+}
+
+// reduced holds one call's per-sample reductions of a watched tensor:
+// values[j][s] is probe byTensor[name][j] of sample first+s.
+type reduced struct {
+	name   string
+	first  int
+	values [][][]float32
+}
+
+// reduceScratch is one goroutine's buffers for reducing values.
+type reduceScratch struct {
+	f32     tensor.Tensor
+	scratch []float32
 }
 
 // sampleShapes are the shapes tensors have when one sample runs alone:

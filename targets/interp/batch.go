@@ -286,16 +286,21 @@ type splitState struct {
 
 // splits tells whether this run of the session, its inputs bound, may be
 // sample-parallel, and the batch size: the program allows it, nothing
-// but outputs is watched, the inputs share a first axis of more than one
-// chunk.
+// but outputs is watched (or values are observed per sample,
+// ObserveSamples), the inputs share a first axis of more than one chunk.
 func (s *Session) splits() (int, bool) {
 	p := s.p
-	if !p.sampleParallel || s.onValue != nil || len(s.inner) > 0 {
+	if !p.sampleParallel || len(s.inner) > 0 {
 		return 0, false
 	}
-	for v, w := range s.watch {
-		if w && !p.isOutput(v) {
+	if s.onSamples == nil {
+		if s.onValue != nil {
 			return 0, false
+		}
+		for v, w := range s.watch {
+			if w && !p.isOutput(v) {
+				return 0, false
+			}
 		}
 	}
 	batch := -1
@@ -335,6 +340,7 @@ func (s *Session) runSplit(ctx context.Context, n int) error {
 		}
 		sp.views = append(sp.views, views)
 	}
+	s.observeParts()
 	var (
 		next     atomic.Int64
 		failed   atomic.Bool
@@ -364,6 +370,7 @@ func (s *Session) runSplit(ctx context.Context, n int) error {
 			for i, spec := range p.inputs {
 				views[i].ViewRows(s.vals[spec.value], lo, hi)
 			}
+			sub.first = lo
 			if err := sub.runChunk(ctx, views); err != nil {
 				fail(err)
 				return
@@ -404,6 +411,39 @@ func (s *Session) runSplit(ctx context.Context, n int) error {
 		s.vals[v] = sp.joined[i]
 	}
 	return nil
+}
+
+// observeParts makes the chunks' sessions of a sample-parallel run watch
+// what s observes per sample (ObserveSamples), passing each chunk's
+// values to s's fn with the chunk's first sample, or watch nothing.
+func (s *Session) observeParts() {
+	for _, sub := range s.split.parts {
+		if s.onSamples == nil {
+			if sub.onValue != nil {
+				sub.watchNames(nil, nil, false)
+			}
+			continue
+		}
+		copy(sub.watch, s.watch)
+		fn := s.onSamples
+		sub.onValue = func(name string, t *tensor.Tensor) error {
+			n := sub.chunkRows()
+			if t.Rank() == 0 || t.Shape[0] != n {
+				return fmt.Errorf("value %q of shape %v for %d samples: not one row per sample", name, t.Shape, n)
+			}
+			return fn(name, sub.first, t)
+		}
+	}
+}
+
+// chunkRows is the number of samples of the chunk a chunk's session runs.
+func (s *Session) chunkRows() int {
+	for _, spec := range s.p.inputs {
+		if t := s.vals[spec.value]; t != nil && t.Rank() > 0 {
+			return t.Shape[0]
+		}
+	}
+	return 0
 }
 
 // resetChecked is t.Reset that returns a refused size as an error.

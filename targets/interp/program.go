@@ -914,6 +914,12 @@ type Session struct {
 	kept    []*tensor.Tensor // copies of watched intermediate values
 	keep    bool             // Watch (copies kept) rather than Observe
 	onValue func(name string, t *tensor.Tensor) error
+	// onSamples is ObserveSamples' fn: set, a sample-parallel program
+	// runs batches in chunks with its values observed in each chunk.
+	onSamples func(name string, first int, t *tensor.Tensor) error
+	// first is, in a chunk's session, the index of the chunk's first
+	// sample in the batch.
+	first   int
 	in, out [][]*tensor.Tensor
 
 	// inner lists the watched names that subgraphs compute.
@@ -1009,12 +1015,34 @@ func (s *Session) Observe(names []string, fn func(name string, t *tensor.Tensor)
 	return nil
 }
 
+// ObserveSamples is Observe for readers that take each sample of a value
+// apart (per-sample statistics). When the program may run a batch
+// sample-parallel (SampleParallel), it does so although values are
+// watched: the chunks' sessions call fn concurrently, each with the rows
+// of the value that belong to its samples and the index in the batch of
+// its first sample (first). Otherwise fn is called as with Observe, once
+// per value with the whole batch and first 0. fn must be safe for
+// concurrent use and must not keep t. ObserveSamples(nil, nil) stops
+// watching.
+func (s *Session) ObserveSamples(names []string, fn func(name string, first int, t *tensor.Tensor) error) error {
+	var whole func(string, *tensor.Tensor) error
+	if fn != nil {
+		whole = func(name string, t *tensor.Tensor) error { return fn(name, 0, t) }
+	}
+	if err := s.Observe(names, whole); err != nil {
+		return err
+	}
+	s.onSamples = fn
+	return nil
+}
+
 // watchNames is Watch (keep) or Observe for names the program has or
 // borrows; the names it borrows are watched by the sessions of enclosing
 // programs.
 func (s *Session) watchNames(names []string, fn func(name string, t *tensor.Tensor) error, keep bool) {
 	clear(s.watch)
 	s.onValue = fn
+	s.onSamples = nil
 	s.keep = keep
 	s.inner = s.inner[:0]
 	for _, n := range names {

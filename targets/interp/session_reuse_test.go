@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/potgo/pot/sdk/onnx"
@@ -110,5 +111,75 @@ func TestObserve(t *testing.T) {
 	}
 	if err := s.Observe([]string{"no such tensor"}, nil); err == nil {
 		t.Fatal("Observe accepted a tensor the graph does not have")
+	}
+}
+
+// TestObserveSamples runs resnet_fmnist (a sample-parallel program) with
+// a value observed per sample: on two threads the batch runs in chunks,
+// fn sees each chunk's rows with its first sample, and the rows put
+// together are the value Observe sees for the whole batch, bit for bit.
+func TestObserveSamples(t *testing.T) {
+	g, err := onnx.ReadGraph(filepath.Join("..", "..", "examples", "models", "resnet_fmnist.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	x := readIDXImages(t, filepath.Join("..", "..", "examples", "data", "fmnist-test.json"), n)
+	name := g.GetNodes()[0].GetOutputs()[0]
+	for _, threads := range []int{1, 2} {
+		p, err := interp.Compile(g, interp.Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.SampleParallel() {
+			t.Fatal("resnet_fmnist is not sample-parallel")
+		}
+		s := p.NewSession()
+		var whole []float32
+		if err := s.Observe([]string{name}, func(_ string, v *tensor.Tensor) error {
+			whole = slices.Clone(v.F32())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(context.Background(), []*tensor.Tensor{x}); err != nil {
+			t.Fatal(err)
+		}
+		per := len(whole) / n
+		got := make([]float32, len(whole))
+		var mu sync.Mutex
+		calls, firsts := 0, map[int]bool{}
+		if err := s.ObserveSamples([]string{name}, func(_ string, first int, v *tensor.Tensor) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			firsts[first] = true
+			copy(got[first*per:], v.F32())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(context.Background(), []*tensor.Tensor{x}); err != nil {
+			t.Fatal(err)
+		}
+		if calls < 2 || !firsts[0] || len(firsts) != calls {
+			t.Fatalf("t%d: %d calls with first samples %v, want one per chunk", threads, calls, firsts)
+		}
+		if !slices.Equal(got, whole) {
+			t.Fatalf("t%d: the chunks' rows differ from the whole batch's value", threads)
+		}
+		// Observe again: the chunks' sessions stop watching, the batch
+		// runs whole.
+		calls = 0
+		if err := s.Observe([]string{name}, func(string, *tensor.Tensor) error { calls++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(context.Background(), []*tensor.Tensor{x}); err != nil {
+			t.Fatal(err)
+		}
+		if calls != 1 {
+			t.Fatalf("t%d: Observe after ObserveSamples: %d calls, want 1", threads, calls)
+		}
+		p.Close()
 	}
 }
