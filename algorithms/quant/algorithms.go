@@ -98,8 +98,11 @@ func (d DefaultAlgorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunReque
 		sdk.Logger().Warn("smooth_quant_alpha applies to model_type transformer only (as in NNCF): SmoothQuant does not run",
 			"smooth_quant_alpha", *p.SmoothQuantAlpha, "model_type", p.ModelType)
 	}
-	for _, name := range chain {
-		resp, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: name, ModelId: req.ModelID, Plan: plan, Params: string(req.Params)})
+	for i, name := range chain {
+		// The rest of the chain, so that the host starts those plugins
+		// while this one runs.
+		resp, err := h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: name, ModelId: req.ModelID, Plan: plan, Params: string(req.Params),
+			Then: chain[i+1:]})
 		if err != nil {
 			return nil, err // the host's error names the plugin
 		}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"sync"
 
@@ -31,6 +32,23 @@ type algorithmSet struct {
 	mu      sync.Mutex
 	started map[string]*pluginmgr.Algorithm
 	descs   map[string]*potv1.AlgorithmDescription
+	// starting holds the starts ahead of use (prestart) not yet done;
+	// closed refuses new ones once the session closes.
+	starting map[string]*pendingStart
+	pending  sync.WaitGroup
+	closed   bool
+}
+
+// errSessionClosed is the error of a start ahead of use that ended after
+// the session closed.
+var errSessionClosed = errors.New("the session closed while the plugin started")
+
+// pendingStart is a plugin start running in the background: done is
+// closed when a and err are set.
+type pendingStart struct {
+	done chan struct{}
+	a    *pluginmgr.Algorithm
+	err  error
 }
 
 var _ algorithmSource = (*algorithmSet)(nil)
@@ -38,7 +56,8 @@ var _ algorithmSource = (*algorithmSet)(nil)
 // newAlgorithmSet returns the set of the algorithms given, starting
 // others through mgr.
 func newAlgorithmSet(mgr *pluginmgr.Manager, given map[string]*pluginmgr.Algorithm) *algorithmSet {
-	a := &algorithmSet{mgr: mgr, started: map[string]*pluginmgr.Algorithm{}, descs: map[string]*potv1.AlgorithmDescription{}}
+	a := &algorithmSet{mgr: mgr, started: map[string]*pluginmgr.Algorithm{}, descs: map[string]*potv1.AlgorithmDescription{},
+		starting: map[string]*pendingStart{}}
 	maps.Copy(a.started, given)
 	return a
 }
@@ -48,9 +67,22 @@ func newAlgorithmSet(mgr *pluginmgr.Manager, given map[string]*pluginmgr.Algorit
 func (s *algorithmSet) algorithm(ctx context.Context, name string) (plugins.Algorithm, error) {
 	s.mu.Lock()
 	a, ok := s.started[name]
+	p := s.starting[name]
 	s.mu.Unlock()
 	if ok && !a.Exited() {
 		return a, nil
+	}
+	if p != nil {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if p.err == nil && !p.a.Exited() {
+			return p.a, nil
+		}
+		// A start ahead of use that failed is tried again here, where
+		// its error is reported.
 	}
 	a, err := s.mgr.Algorithm(ctx, name)
 	if err != nil {
@@ -60,6 +92,56 @@ func (s *algorithmSet) algorithm(ctx context.Context, name string) (plugins.Algo
 	s.started[name] = a
 	s.mu.Unlock()
 	return a, nil
+}
+
+// prestart starts the plugins of algorithms that will run soon, in the
+// background and concurrently, unless they are running or starting: a
+// later algorithm call waits for its start instead of starting it. A
+// start that fails is forgotten; the algorithm call starts it again and
+// reports the error.
+func (s *algorithmSet) prestart(ctx context.Context, names []string) {
+	ctx = context.WithoutCancel(ctx) // the plugin serves the session, not the call that named it
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, name := range names {
+		if s.closed || s.starting[name] != nil {
+			continue
+		}
+		if a, ok := s.started[name]; ok && !a.Exited() {
+			continue
+		}
+		if _, err := s.mgr.Find(plugins.KindAlgorithm, name); err != nil {
+			continue
+		}
+		p := &pendingStart{done: make(chan struct{})}
+		s.starting[name] = p
+		s.pending.Add(1)
+		go func() {
+			defer s.pending.Done()
+			a, err := s.mgr.Algorithm(ctx, name)
+			s.mu.Lock()
+			if err == nil && s.closed {
+				a.Kill() // the session closed while it started
+				err = errSessionClosed
+			}
+			p.a, p.err = a, err
+			delete(s.starting, name)
+			if err == nil {
+				s.started[name] = a
+			}
+			s.mu.Unlock()
+			close(p.done)
+		}()
+	}
+}
+
+// close waits for the starts ahead of use and refuses new ones; the
+// manager stops the plugins.
+func (s *algorithmSet) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.pending.Wait()
 }
 
 // describe returns an algorithm's description, starting its plugin on

@@ -301,5 +301,8 @@ func (s *Session) RunAlgorithm(ctx context.Context, req *potv1.RunAlgorithmReque
 	if model == "" {
 		model = s.modelID
 	}
+	if then := req.GetThen(); len(then) > 0 {
+		s.algos.prestart(ctx, then)
+	}
 	return s.chain.runAlgorithm(ctx, req.GetName(), model, req.GetPlan(), []byte(req.GetParams()))
 }

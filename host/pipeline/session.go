@@ -372,6 +372,7 @@ func (e *UnsupportedError) Error() string {
 
 // Close stops the session's plugins.
 func (s *Session) Close() {
+	s.algos.close()
 	s.opts.Manager.Close()
 }
 

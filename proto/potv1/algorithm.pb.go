@@ -1252,7 +1252,13 @@ type RunAlgorithmRequest struct {
 	Plan    *QuantizationPlan      `protobuf:"bytes,3,opt,name=plan,proto3" json:"plan,omitempty"`
 	// JSON object of parameters, as RunRequest.params; the host checks them
 	// against the algorithm's schema.
-	Params        string `protobuf:"bytes,4,opt,name=params,proto3" json:"params,omitempty"`
+	Params string `protobuf:"bytes,4,opt,name=params,proto3" json:"params,omitempty"`
+	// Algorithms the caller will run after this one (RunAlgorithm), in
+	// order: a hint on which the host may start their plugins now, while
+	// this one runs, instead of one after the other (DefaultQuantization
+	// names the rest of its chain). Unknown names are ignored here and
+	// reported when they are run.
+	Then          []string `protobuf:"bytes,5,rep,name=then,proto3" json:"then,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1313,6 +1319,13 @@ func (x *RunAlgorithmRequest) GetParams() string {
 		return x.Params
 	}
 	return ""
+}
+
+func (x *RunAlgorithmRequest) GetThen() []string {
+	if x != nil {
+		return x.Then
+	}
+	return nil
 }
 
 type ProgressRequest struct {
@@ -1627,12 +1640,13 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\"?\n" +
 	"\x11LoadStateResponse\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\fR\x05state\x12\x14\n" +
-	"\x05found\x18\x02 \x01(\bR\x05found\"\x8a\x01\n" +
+	"\x05found\x18\x02 \x01(\bR\x05found\"\x9e\x01\n" +
 	"\x13RunAlgorithmRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
 	"\bmodel_id\x18\x02 \x01(\tR\amodelId\x12,\n" +
 	"\x04plan\x18\x03 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12\x16\n" +
-	"\x06params\x18\x04 \x01(\tR\x06params\"k\n" +
+	"\x06params\x18\x04 \x01(\tR\x06params\x12\x12\n" +
+	"\x04then\x18\x05 \x03(\tR\x04then\"k\n" +
 	"\x0fProgressRequest\x12\x14\n" +
 	"\x05stage\x18\x01 \x01(\tR\x05stage\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\x03R\x04done\x12\x14\n" +
