@@ -16,7 +16,8 @@ import (
 // inputs alone — convolutions, pooling, elementwise operators with
 // constants that do not span the batch, Gemm, Flatten, ... — can run a
 // batch as independent slices of samples. A session does so when it may
-// (nothing but the graph outputs is watched): the batch is cut into
+// (nothing but the graph outputs is watched, or values are observed per
+// sample with ObserveSamples): the batch is cut into
 // chunks of chunkSamples samples, which the context's threads take in
 // turn, each running the whole program on its chunk in a session of its
 // own with one thread. The threads never wait for each other between

@@ -10,9 +10,15 @@
 // A program whose operators keep the samples of a batch apart (CNNs,
 // float or lowered to integer operators) runs a batch in chunks of a few
 // samples, each thread taking the next chunk through the whole program,
-// when the session observes nothing but the outputs: the threads do not
-// meet between layers, a chunk's activations stay in cache from layer
-// to layer, and the outputs are the bits of a layer-by-layer run.
+// when the session observes nothing but the outputs, or observes values
+// per sample (Session.ObserveSamples, how a target gathers statistics:
+// each chunk hands over its rows as it computes them): the threads do
+// not meet between layers, a chunk's activations stay in cache from
+// layer to layer, and the outputs are the bits of a layer-by-layer run.
+//
+// Sessions keep their buffers: Program.AcquireSession hands back one
+// that an earlier caller released (Session.Release), so that a server
+// running request after request allocates a batch's buffers once.
 //
 // Control flow (If, Loop, Scan) runs subgraphs compiled once, with the
 // node, into programs of their own under the same options (threads,
