@@ -122,6 +122,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.log.Debug("target started", "target", opts.Target)
 	s.target = t
 	if s.desc, err = t.Describe(ctx); err != nil {
 		return nil, err
@@ -146,6 +147,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		return nil, &UnsupportedError{Target: opts.Target, Nodes: resp.GetUnsupported()}
 	}
 	s.modelID = resp.GetModelId()
+	s.log.Debug("model loaded", "model_id", s.modelID)
 	var calibData, evalData *plugins.Dataset // for the workers
 	if f := feeds["calibration"]; f != nil {
 		if s.calib, calibData, err = s.upload(ctx, "calibration", f); err != nil {
@@ -159,6 +161,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	// One sample through the float model before any real work: a model
 	// that fails on its data fails now, not after statistics.
+	s.log.Debug("data uploaded")
 	for _, d := range []*data{s.calib, s.eval} {
 		if d == nil {
 			continue
