@@ -29,8 +29,10 @@ type batchRun struct {
 	// onSamples, instead of onValue, takes the watched tensors sample by
 	// sample: a sample-parallel program runs the batch in chunks and
 	// calls it concurrently with each chunk's rows, first being the
-	// chunk's first row in the batch (rt.Session.ObserveSamples).
-	onSamples func(b batchInfo, name string, first int, t *tensor.Tensor) error
+	// chunk's first row in the batch and n its rows; a batch run whole
+	// calls it once per value with first and n 0
+	// (rt.Session.ObserveSamples).
+	onSamples func(b batchInfo, name string, first, n int, t *tensor.Tensor) error
 	// after is called once per batch, after it ran.
 	after func(b batchInfo, sess *rt.Session) error
 }
@@ -189,7 +191,7 @@ func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, 
 	// of them after the run.
 	switch {
 	case br.onSamples != nil:
-		err = sess.ObserveSamples(br.watch, func(name string, first int, t *tensor.Tensor) error { return br.onSamples(b, name, first, t) })
+		err = sess.ObserveSamples(br.watch, func(name string, first, n int, t *tensor.Tensor) error { return br.onSamples(b, name, first, n, t) })
 	case fn != nil:
 		err = sess.Observe(br.watch, fn)
 	default:
@@ -412,10 +414,9 @@ func (e *Engine) collect(ctx context.Context, c *compiled, probes []*potv1.Stati
 		records []reduced
 		pool    = sync.Pool{New: func() any { return new(reduceScratch) }}
 	)
-	onSamples := func(b batchInfo, name string, first int, t *tensor.Tensor) error {
-		rows := b.rows - first // rows of the batch from first on
-		if len(t.Shape) > 0 {
-			rows = min(rows, t.Shape[0])
+	onSamples := func(b batchInfo, name string, first, rows int, t *tensor.Tensor) error {
+		if rows == 0 { // the whole batch
+			rows = b.rows
 		}
 		n := min(rows, b.samples-first) // samples, not padding
 		if n <= 0 {

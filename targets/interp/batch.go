@@ -432,7 +432,7 @@ func (s *Session) observeParts() {
 			if t.Rank() == 0 || t.Shape[0] != n {
 				return fmt.Errorf("value %q of shape %v for %d samples: not one row per sample", name, t.Shape, n)
 			}
-			return fn(name, sub.first, t)
+			return fn(name, sub.first, n, t)
 		}
 	}
 }

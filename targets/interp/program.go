@@ -916,7 +916,7 @@ type Session struct {
 	onValue func(name string, t *tensor.Tensor) error
 	// onSamples is ObserveSamples' fn: set, a sample-parallel program
 	// runs batches in chunks with its values observed in each chunk.
-	onSamples func(name string, first int, t *tensor.Tensor) error
+	onSamples func(name string, first, n int, t *tensor.Tensor) error
 	// first is, in a chunk's session, the index of the chunk's first
 	// sample in the batch.
 	first   int
@@ -1019,15 +1019,15 @@ func (s *Session) Observe(names []string, fn func(name string, t *tensor.Tensor)
 // apart (per-sample statistics). When the program may run a batch
 // sample-parallel (SampleParallel), it does so although values are
 // watched: the chunks' sessions call fn concurrently, each with the rows
-// of the value that belong to its samples and the index in the batch of
-// its first sample (first). Otherwise fn is called as with Observe, once
-// per value with the whole batch and first 0. fn must be safe for
-// concurrent use and must not keep t. ObserveSamples(nil, nil) stops
-// watching.
-func (s *Session) ObserveSamples(names []string, fn func(name string, first int, t *tensor.Tensor) error) error {
+// of the value that belong to its samples, the index in the batch of its
+// first sample (first) and their number (n, the value's first axis).
+// Otherwise fn is called as with Observe, once per value with the whole
+// batch, first 0 and n 0. fn must be safe for concurrent use and must
+// not keep t. ObserveSamples(nil, nil) stops watching.
+func (s *Session) ObserveSamples(names []string, fn func(name string, first, n int, t *tensor.Tensor) error) error {
 	var whole func(string, *tensor.Tensor) error
 	if fn != nil {
-		whole = func(name string, t *tensor.Tensor) error { return fn(name, 0, t) }
+		whole = func(name string, t *tensor.Tensor) error { return fn(name, 0, 0, t) }
 	}
 	if err := s.Observe(names, whole); err != nil {
 		return err

@@ -149,11 +149,14 @@ func TestObserveSamples(t *testing.T) {
 		got := make([]float32, len(whole))
 		var mu sync.Mutex
 		calls, firsts := 0, map[int]bool{}
-		if err := s.ObserveSamples([]string{name}, func(_ string, first int, v *tensor.Tensor) error {
+		if err := s.ObserveSamples([]string{name}, func(_ string, first, rows int, v *tensor.Tensor) error {
 			mu.Lock()
 			defer mu.Unlock()
 			calls++
 			firsts[first] = true
+			if rows == 0 || v.Shape[0] != rows {
+				t.Errorf("t%d: chunk at %d of %d rows holds %v", threads, first, rows, v.Shape)
+			}
 			copy(got[first*per:], v.F32())
 			return nil
 		}); err != nil {
