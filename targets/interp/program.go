@@ -991,13 +991,7 @@ func (s *Session) Release() {
 // once per iteration for the body of a Loop or Scan, never for a branch
 // that does not run.
 func (s *Session) Watch(names []string, fn func(name string, t *tensor.Tensor) error) error {
-	for _, n := range names {
-		if !s.p.Has(n) {
-			return fmt.Errorf("no tensor %q in the graph", n)
-		}
-	}
-	s.watchNames(names, fn, true)
-	return nil
+	return s.watchChecked(names, fn, true)
 }
 
 // Observe is Watch without the copies: the session calls fn with every
@@ -1006,12 +1000,18 @@ func (s *Session) Watch(names []string, fn func(name string, t *tensor.Tensor) e
 // each value as it passes, save a copy of every watched tensor per batch
 // this way. Observe(nil, nil) stops watching.
 func (s *Session) Observe(names []string, fn func(name string, t *tensor.Tensor) error) error {
+	return s.watchChecked(names, fn, false)
+}
+
+// watchChecked is watchNames for names the caller gave, refused unless
+// the program has them all.
+func (s *Session) watchChecked(names []string, fn func(name string, t *tensor.Tensor) error, keep bool) error {
 	for _, n := range names {
 		if !s.p.Has(n) {
 			return fmt.Errorf("no tensor %q in the graph", n)
 		}
 	}
-	s.watchNames(names, fn, false)
+	s.watchNames(names, fn, keep)
 	return nil
 }
 
