@@ -142,8 +142,9 @@ func NewConvLayout(s ConvShape) (*ConvLayout, error) {
 func (l *ConvLayout) Taps() int { return len(l.taps) }
 
 // BufferSize is the number of floats a buffer of channels channels
-// needs, with room for the 16-wide reads past the last column.
-func (l *ConvLayout) BufferSize(channels int) int { return channels*l.ChanStride + nr }
+// needs, with room for the 32-wide reads past the last column (so that
+// MulOffsets runs its last block of more than 16 columns in place).
+func (l *ConvLayout) BufferSize(channels int) int { return channels*l.ChanStride + nrWide }
 
 // Offsets appends to dst the B row offsets of channels channels: for
 // each channel, for each tap, where its row starts in the buffer.

@@ -16,6 +16,11 @@ const (
 	flagAccumulate = 1 << iota
 	flagBias
 	flagReLU
+	// flagCompact (32-column kernels only, never with flagAccumulate):
+	// bits 32 to 63 of the flags are a mask of the tile's columns, and
+	// each row stores only the columns of the mask, one after another
+	// from c[r*ldc] (see ColumnRows).
+	flagCompact
 )
 
 // microKernel computes one tile: for r < mr and j < 16,
@@ -84,6 +89,15 @@ func kernel4Go(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias
 // kernelWideGo is the Go twin of the 32-column micro-kernels: the
 // 16-column kernel on each half of the tile.
 func kernelWideGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	if flags&flagCompact != 0 {
+		mask := uint32(uint64(flags) >> 32)
+		var tile [mrMax * nrWide]float32
+		kernelWideGo(h, k, a, b, offs, tile[:], nrWide, mr, bias, flags&(flagBias|flagReLU))
+		for r := 0; r < mr; r++ {
+			compactRow(c[r*ldc:], tile[r*nrWide:(r+1)*nrWide], mask)
+		}
+		return
+	}
 	kernelGo(h, k, a, b, offs, c, ldc, mr, bias, flags)
 	var hi []float32
 	if k > 0 {

@@ -286,7 +286,11 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		b = sc.buf
 	}
 	dst, ld := y[i*m*outSize:(i+1)*m*outSize], outSize
-	if !l.Dense {
+	// Grouped products of 2-D convolutions store their rows compacted
+	// (kernels.ColumnRows); depthwise sums and other ranks go through
+	// grid space and Compact.
+	compact := !l.Dense && len(l.Shape.Out) == 2 && c/k.group != 1
+	if !l.Dense && !compact {
 		if cap(sc.grid) < m*l.Span {
 			sc.grid = make([]float32, m*l.Span)
 		}
@@ -299,14 +303,14 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		act = Activation{}
 	}
 	if ctx.Threads <= 1 {
-		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span, relu); err != nil {
+		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span, relu, compact); err != nil {
 			return err
 		}
 	} else {
 		const block = 64 // columns per task, a multiple of the micro-kernels' 16
 		var firstErr atomic.Pointer[error]
 		ctx.Parallel((l.Span+block-1)/block, 1, func(lo, hi int) {
-			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span), relu); err != nil {
+			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span), relu, compact); err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 			}
 		})
@@ -314,7 +318,7 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 			return *e
 		}
 	}
-	if !l.Dense {
+	if !l.Dense && !compact {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
 	var add []float32
@@ -328,8 +332,10 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 // columns computes grid-space columns [q0, q1) of every output channel
 // of one image whose input buffer is b, into dst (rows ld apart),
 // clamped at zero when relu (grouped products only: depthwise outputs
-// are left as they are).
-func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int, relu bool) error {
+// are left as they are). When compact (grouped products of a 2-D
+// layout only), dst is the output itself: each row's grid columns are
+// stored compacted (kernels.ColumnRows).
+func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int, relu, compact bool) error {
 	l := p.layout
 	m, cg := p.w[0], p.x[1]/k.group
 	mg := m / k.group
@@ -352,7 +358,12 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 		if bias != nil {
 			gb = bias[g*mg : (g+1)*mg]
 		}
-		if err := packed[g].MulOffsets(bg, p.offs, n, dst[g*mg*ld+q0:], ld, kernels.Epilogue{Bias: gb, ReLU: relu}); err != nil {
+		ep, at := kernels.Epilogue{Bias: gb, ReLU: relu}, q0
+		if compact {
+			ep.Rows = kernels.ColumnRows{Stride: l.GridStride[0], Width: l.Shape.Out[1], Col0: q0}
+			at = ep.Rows.Pos(q0)
+		}
+		if err := packed[g].MulOffsets(bg, p.offs, n, dst[g*mg*ld+at:], ld, ep); err != nil {
 			return err
 		}
 	}
