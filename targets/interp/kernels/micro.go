@@ -113,3 +113,36 @@ func kernel6WGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bia
 func kernel4WGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 	kernelWideGo(4, k, a, b, offs, c, ldc, mr, bias, flags)
 }
+
+// maskedKernel is a 32-column micro-kernel whose rows of B are read
+// under column masks (DirectConv): step p reads B[p][j] =
+// b[col+steps[2p]+j] when bit j of masks[steps[2p+1]] is set, else +0;
+// the reads it leaves out are never made, so col+steps[2p] may point
+// outside b. Everything else
+// is as for microKernel, flagCompact included.
+type maskedKernel func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32)
+
+// kernelMaskedGo is the Go twin of the masked micro-kernels: the
+// 32-column Go kernel on a copy of the masked rows of B.
+func kernelMaskedGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32) {
+	panel := make([]float32, k*nrWide+nrWide)
+	offs := make([]int, max(k, 1))
+	for p := 0; p < k; p++ {
+		offs[p] = p * nrWide
+		m := masks[steps[2*p+1]]
+		for j := 0; j < nrWide; j++ {
+			if m>>j&1 != 0 {
+				panel[p*nrWide+j] = b[col+steps[2*p]+j]
+			}
+		}
+	}
+	kernelWideGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
+}
+
+func kernel6MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32) {
+	kernelMaskedGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks)
+}
+
+func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32) {
+	kernelMaskedGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks)
+}

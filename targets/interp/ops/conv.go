@@ -39,6 +39,9 @@ type convPlan struct {
 	inSize int // input elements per channel of an image
 	layout *kernels.ConvLayout
 	offs   []int // B row offsets of one group's channels
+	// direct, when not nil, runs the grouped products on the input
+	// itself (no Fill, no Compact): see kernels.DirectConv.
+	direct *kernels.DirectConv
 }
 
 // outShape is the output shape for a batch of n images, in buf.
@@ -260,6 +263,9 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		layout: layout,
 		offs:   layout.Offsets(nil, cg),
 	}
+	if !layout.InPlace && cg != 1 {
+		p.direct = kernels.NewDirectConv(layout.Shape, cg)
+	}
 	k.plan.Store(p)
 	return p, nil
 }
@@ -275,7 +281,7 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])
 	}
 	var b []float32
-	if l.InPlace {
+	if l.InPlace || p.direct != nil {
 		b = x[i*c*inSize:]
 	} else {
 		if sc.layout != l {
@@ -289,8 +295,11 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 	// Grouped products of 2-D convolutions store their rows compacted
 	// (kernels.ColumnRows); depthwise sums and other ranks go through
 	// grid space and Compact.
-	compact := !l.Dense && len(l.Shape.Out) == 2 && c/k.group != 1
-	if !l.Dense && !compact {
+	compact := !l.Dense && len(l.Shape.Out) == 2 && c/k.group != 1 && p.direct == nil
+	span := l.Span
+	if p.direct != nil {
+		span = p.direct.N // dense product columns
+	} else if !l.Dense && !compact {
 		if cap(sc.grid) < m*l.Span {
 			sc.grid = make([]float32, m*l.Span)
 		}
@@ -303,14 +312,14 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		act = Activation{}
 	}
 	if ctx.Threads <= 1 {
-		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span, relu, compact); err != nil {
+		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, span, relu, compact); err != nil {
 			return err
 		}
 	} else {
-		const block = 64 // columns per task, a multiple of the micro-kernels' 16
+		const block = 64 // columns per task, a multiple of the micro-kernels' 16 and 32
 		var firstErr atomic.Pointer[error]
-		ctx.Parallel((l.Span+block-1)/block, 1, func(lo, hi int) {
-			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span), relu, compact); err != nil {
+		ctx.Parallel((span+block-1)/block, 1, func(lo, hi int) {
+			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, span), relu, compact); err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 			}
 		})
@@ -318,7 +327,7 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 			return *e
 		}
 	}
-	if !l.Dense && !compact {
+	if !l.Dense && !compact && p.direct == nil {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
 	var add []float32
@@ -359,6 +368,12 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 			gb = bias[g*mg : (g+1)*mg]
 		}
 		ep, at := kernels.Epilogue{Bias: gb, ReLU: relu}, q0
+		if p.direct != nil {
+			if err := p.direct.Mul(packed[g], b[g*cg*p.inSize:], q0, q1, dst[g*mg*ld+q0:], ld, ep); err != nil {
+				return err
+			}
+			continue
+		}
 		if compact {
 			ep.Rows = kernels.ColumnRows{Stride: l.GridStride[0], Width: l.Shape.Out[1], Col0: q0}
 			at = ep.Rows.Pos(q0)

@@ -1,0 +1,147 @@
+package kernels
+
+import "fmt"
+
+// DirectConv runs a stride-1 2-D convolution whose output rows are as
+// wide as its input rows (a "same" convolution, such as 3×3 with
+// padding 1) on the input image itself, without the zero-padded copy of
+// ConvLayout.Fill: output position (y, x) is product column y·W+x (W the
+// row width, so the output is dense: no Compact either), and each kernel
+// tap reads the image shifted by a fixed offset under a mask of the
+// columns whose input lies inside the image. The masked-out columns read
+// as zero, as the padding would, so the results are bit for bit those
+// of MulOffsets over ConvLayout's buffer. It needs the masked AVX-512
+// micro-kernels: NewDirectConv returns nil without them.
+type DirectConv struct {
+	// N is the number of product columns: the output size per channel.
+	N int
+	// inSize is the input size per channel, taps the kernel taps.
+	inSize, taps int
+	// steps holds, per channel and tap, the offset of its B row from
+	// the image and the tap's index.
+	steps []int
+	// masks holds, per 32-column block, the column mask of each tap.
+	masks []uint32
+}
+
+// NewDirectConv plans s over channels input channels, or returns nil
+// when s is not a stride-1 2-D convolution with output rows as wide as
+// its input rows, or the CPU lacks the masked micro-kernels.
+func NewDirectConv(s ConvShape, channels int) *DirectConv {
+	if kernel6m == nil || len(s.In) != 2 || len(s.Kernel) != 2 || len(s.Strides) != 2 || len(s.Dilations) != 2 || len(s.PadBegin) != 2 || len(s.Out) != 2 {
+		return nil
+	}
+	h, w := s.In[0], s.In[1]
+	if s.Strides[0] != 1 || s.Strides[1] != 1 || s.Out[1] != w || h < 1 || w < 1 || s.Out[0] < 1 || channels < 1 {
+		return nil
+	}
+	kh, kw := s.Kernel[0], s.Kernel[1]
+	d := &DirectConv{N: s.Out[0] * w, inSize: h * w, taps: kh * kw}
+	tapOff := make([]int, 0, d.taps)
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			tapOff = append(tapOff, (ky*s.Dilations[0]-s.PadBegin[0])*w+kx*s.Dilations[1]-s.PadBegin[1])
+		}
+	}
+	d.steps = make([]int, 0, 2*channels*d.taps)
+	for c := 0; c < channels; c++ {
+		for t, o := range tapOff {
+			d.steps = append(d.steps, c*d.inSize+o, t)
+		}
+	}
+	blocks := (d.N + nrWide - 1) / nrWide
+	d.masks = make([]uint32, blocks*d.taps)
+	for b := 0; b < blocks; b++ {
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				var m uint32
+				for j := 0; j < nrWide; j++ {
+					q := b*nrWide + j
+					if q >= d.N {
+						break
+					}
+					iy := q/w + ky*s.Dilations[0] - s.PadBegin[0]
+					ix := q%w + kx*s.Dilations[1] - s.PadBegin[1]
+					if iy >= 0 && iy < h && ix >= 0 && ix < w {
+						m |= 1 << j
+					}
+				}
+				d.masks[b*d.taps+ky*kw+kx] = m
+			}
+		}
+	}
+	return d
+}
+
+// Mul computes product columns [q0, q1) of pa times the convolution
+// input b (channels images of the input size, channel after channel,
+// as many as pa.K/taps): C[i][q-q0] is c[i*ldc+q-q0], stored as ep
+// says (Accumulate and Rows are not supported). q0 must be a multiple
+// of 32.
+func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc int, ep Epilogue) error {
+	if pa.K != len(d.steps)/2 {
+		return fmt.Errorf("direct conv: %d rows of B for %d columns of A", len(d.steps)/2, pa.K)
+	}
+	if ep.Accumulate || ep.Rows.Stride > 0 {
+		return fmt.Errorf("direct conv: accumulating and compacted stores are not supported")
+	}
+	if q0 < 0 || q0%nrWide != 0 || q1 > d.N || q0 > q1 {
+		return fmt.Errorf("direct conv: columns [%d, %d) of %d", q0, q1, d.N)
+	}
+	if ep.Bias != nil && len(ep.Bias) < pa.M {
+		return fmt.Errorf("direct conv: bias has %d values for %d rows", len(ep.Bias), pa.M)
+	}
+	if pa.M == 0 || q0 == q1 {
+		return nil
+	}
+	if need := (pa.K / d.taps) * d.inSize; len(b) < need {
+		return fmt.Errorf("direct conv: input has %d elements, want %d", len(b), need)
+	}
+	if need := (pa.M-1)*ldc + q1 - q0; len(c) < need {
+		return fmt.Errorf("direct conv: C needs %d elements, have %d", need, len(c))
+	}
+	k6, k4 := kernel6m, kernel4m
+	if k6 == nil {
+		k6, k4 = kernel6MGo, kernel4MGo
+	}
+	flags := ep.flags()
+	var cut []uint32 // the masks of a partial block
+	if q1%nrWide != 0 {
+		s := getScratch()
+		defer putScratch(s)
+		if cap(s.masks) < d.taps {
+			s.masks = make([]uint32, d.taps)
+		}
+		cut = s.masks[:d.taps]
+	}
+	for j := q0; j < q1; j += nrWide {
+		masks := d.masks[j/nrWide*d.taps : (j/nrWide+1)*d.taps]
+		f := flags
+		if cols := q1 - j; cols < nrWide {
+			// A partial block: leave the columns past q1 out of the
+			// reads and the stores.
+			keep := uint32(1)<<cols - 1
+			for t, v := range masks {
+				cut[t] = v & keep
+			}
+			masks = cut
+			f |= flagCompact | int(uint64(keep)<<32)
+		}
+		off := 0
+		for r := 0; r < pa.M; {
+			h, rows := panelAt(pa.M - r)
+			kern := k6
+			if h == 4 {
+				kern = k4
+			}
+			var rb []float32
+			if ep.Bias != nil {
+				rb = ep.Bias[r : r+rows]
+			}
+			kern(pa.K, pa.data[off:off+h*pa.K], b, j, d.steps, c[r*ldc+j-q0:], ldc, rows, rb, f, masks)
+			off += h * pa.K
+			r += rows
+		}
+	}
+	return nil
+}
