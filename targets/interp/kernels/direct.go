@@ -13,8 +13,9 @@ import "fmt"
 // of MulOffsets over ConvLayout's buffer. It needs the masked AVX-512
 // micro-kernels: NewDirectConv returns nil without them.
 type DirectConv struct {
-	// N is the number of product columns: the output size per channel.
-	N int
+	// N is the number of product columns: the output size per channel
+	// of all Images images.
+	N, Images int
 	// inSize is the input size per channel, taps the kernel taps.
 	inSize, taps int
 	// steps holds, per channel and tap, the offset of its B row from
@@ -24,19 +25,27 @@ type DirectConv struct {
 	masks []uint32
 }
 
-// NewDirectConv plans s over channels input channels, or returns nil
-// when s is not a stride-1 2-D convolution with output rows as wide as
-// its input rows, or the CPU lacks the masked micro-kernels.
-func NewDirectConv(s ConvShape, channels int) *DirectConv {
+// NewDirectConv plans s over channels input channels of images images,
+// or returns nil when s is not a stride-1 2-D convolution with output
+// rows as wide as its input rows, or the CPU lacks the masked
+// micro-kernels.
+//
+// Several images (images > 1, which needs as many output rows as input
+// rows) are stacked: channel c of image i is at (c·images+i)·In[0]·In[1]
+// of the input, and output column i·Out[0]·Out[1]+q is column q of image
+// i, so that small images share 32-column blocks instead of each
+// rounding its columns up to a multiple of 32. Each image's taps are
+// masked at its own borders.
+func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 	if kernel6m == nil || len(s.In) != 2 || len(s.Kernel) != 2 || len(s.Strides) != 2 || len(s.Dilations) != 2 || len(s.PadBegin) != 2 || len(s.Out) != 2 {
 		return nil
 	}
 	h, w := s.In[0], s.In[1]
-	if s.Strides[0] != 1 || s.Strides[1] != 1 || s.Out[1] != w || h < 1 || w < 1 || s.Out[0] < 1 || channels < 1 {
+	if s.Strides[0] != 1 || s.Strides[1] != 1 || s.Out[1] != w || h < 1 || w < 1 || s.Out[0] < 1 || channels < 1 || images < 1 || images > 1 && s.Out[0] != h {
 		return nil
 	}
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	d := &DirectConv{N: s.Out[0] * w, inSize: h * w, taps: kh * kw}
+	d := &DirectConv{N: images * s.Out[0] * w, Images: images, inSize: h * w, taps: kh * kw}
 	tapOff := make([]int, 0, d.taps)
 	for ky := 0; ky < kh; ky++ {
 		for kx := 0; kx < kw; kx++ {
@@ -46,7 +55,7 @@ func NewDirectConv(s ConvShape, channels int) *DirectConv {
 	d.steps = make([]int, 0, 2*channels*d.taps)
 	for c := 0; c < channels; c++ {
 		for t, o := range tapOff {
-			d.steps = append(d.steps, c*d.inSize+o, t)
+			d.steps = append(d.steps, c*images*d.inSize+o, t)
 		}
 	}
 	blocks := (d.N + nrWide - 1) / nrWide
@@ -60,7 +69,7 @@ func NewDirectConv(s ConvShape, channels int) *DirectConv {
 					if q >= d.N {
 						break
 					}
-					iy := q/w + ky*s.Dilations[0] - s.PadBegin[0]
+					iy := q%(s.Out[0]*w)/w + ky*s.Dilations[0] - s.PadBegin[0]
 					ix := q%w + kx*s.Dilations[1] - s.PadBegin[1]
 					if iy >= 0 && iy < h && ix >= 0 && ix < w {
 						m |= 1 << j
@@ -74,8 +83,8 @@ func NewDirectConv(s ConvShape, channels int) *DirectConv {
 }
 
 // Mul computes product columns [q0, q1) of pa times the convolution
-// input b (channels images of the input size, channel after channel,
-// as many as pa.K/taps): C[i][q-q0] is c[i*ldc+q-q0], stored as ep
+// input b (the planes of as many channels as pa.K/taps, each of Images
+// images of the input size): C[i][q-q0] is c[i*ldc+q-q0], stored as ep
 // says (Accumulate and Rows are not supported). q0 must be a multiple
 // of 32.
 func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc int, ep Epilogue) error {
@@ -94,7 +103,7 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 	if pa.M == 0 || q0 == q1 {
 		return nil
 	}
-	if need := (pa.K / d.taps) * d.inSize; len(b) < need {
+	if need := (pa.K / d.taps) * d.Images * d.inSize; len(b) < need {
 		return fmt.Errorf("direct conv: input has %d elements, want %d", len(b), need)
 	}
 	if need := (pa.M-1)*ldc + q1 - q0; len(c) < need {

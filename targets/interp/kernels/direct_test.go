@@ -35,7 +35,7 @@ func TestDirectConv(t *testing.T) {
 		for _, sh := range shapes {
 			outH := sh.h + 2*sh.padY - (sh.kh-1)*sh.dil
 			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{1, 1}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, sh.w}}
-			d := NewDirectConv(s, sh.cin)
+			d := NewDirectConv(s, sh.cin, 1)
 			if d == nil {
 				t.Fatalf("%+v: no direct plan", sh)
 			}
@@ -84,7 +84,7 @@ func BenchmarkDirectConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(2, 2))
 	for _, sz := range []struct{ m, cin, w int }{{16, 16, 28}, {32, 32, 14}, {64, 64, 7}} {
 		s := ConvShape{In: []int{sz.w, sz.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sz.w, sz.w}}
-		d := NewDirectConv(s, sz.cin)
+		d := NewDirectConv(s, sz.cin, 1)
 		if d == nil {
 			b.Skip("no masked kernels")
 		}
@@ -103,5 +103,64 @@ func BenchmarkDirectConv(b *testing.B) {
 			}
 			reportGFLOPS(b, sz.m, sz.w*sz.w, k)
 		})
+	}
+}
+
+// TestDirectConvStacked checks stacked images against each image on its
+// own, bit for bit, with the assembly and the Go twins, for partial
+// stacks (fewer columns than the plan's images) too.
+func TestDirectConvStacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, asm := range []bool{true, false} {
+		was := UseAssembly(asm)
+		k6, k4 := kernel6m, kernel4m
+		if !asm {
+			kernel6m, kernel4m = kernel6MGo, kernel4MGo
+		} else if k6 == nil {
+			UseAssembly(was)
+			continue
+		}
+		for _, sh := range []struct{ m, cin, h, w, images int }{{64, 64, 7, 7, 16}, {32, 32, 14, 14, 4}, {5, 3, 3, 5, 7}, {7, 2, 9, 4, 3}} {
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
+			one, all := NewDirectConv(s, sh.cin, 1), NewDirectConv(s, sh.cin, sh.images)
+			k := sh.cin * 9
+			pa, err := PackA(sh.m, k, randSlice(r, sh.m*k), k, false, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hw := sh.h * sh.w
+			imgs := randSlice(r, sh.images*sh.cin*hw)
+			stack := make([]float32, len(imgs))
+			for i := 0; i < sh.images; i++ {
+				for c := 0; c < sh.cin; c++ {
+					copy(stack[(c*sh.images+i)*hw:(c*sh.images+i+1)*hw], imgs[(i*sh.cin+c)*hw:])
+				}
+			}
+			bias := randSlice(r, sh.m)
+			ep := Epilogue{Bias: bias, ReLU: true}
+			want := make([]float32, sh.m*all.N)
+			per := make([]float32, sh.m*hw)
+			for i := 0; i < sh.images; i++ {
+				if err := one.Mul(pa, imgs[i*sh.cin*hw:(i+1)*sh.cin*hw], 0, hw, per, hw, ep); err != nil {
+					t.Fatal(err)
+				}
+				for o := 0; o < sh.m; o++ {
+					copy(want[o*all.N+i*hw:o*all.N+(i+1)*hw], per[o*hw:])
+				}
+			}
+			for _, n := range []int{sh.images, sh.images - 1, 1} {
+				got := make([]float32, sh.m*all.N)
+				for q0 := 0; q0 < n*hw; q0 += 64 {
+					if err := all.Mul(pa, stack, q0, min(q0+64, n*hw), got[q0:], all.N, ep); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for o := 0; o < sh.m; o++ {
+					bitsEqual(t, fmt.Sprintf("asm=%v %+v n=%d channel %d", asm, sh, n, o), got[o*all.N:o*all.N+n*hw], want[o*all.N:o*all.N+n*hw])
+				}
+			}
+		}
+		kernel6m, kernel4m = k6, k4
+		UseAssembly(was)
 	}
 }

@@ -44,6 +44,14 @@ type convPlan struct {
 	direct *kernels.DirectConv
 }
 
+// stack is how many images a product holds.
+func (p *convPlan) stack() int {
+	if p.direct != nil {
+		return p.direct.Images
+	}
+	return 1
+}
+
 // outShape is the output shape for a batch of n images, in buf.
 func (p *convPlan) outShape(buf []int, n int) []int {
 	buf = append(buf[:0], p.out...)
@@ -56,6 +64,8 @@ type convScratch struct {
 	layout *kernels.ConvLayout // the layout buf's zero padding is for
 	buf    []float32
 	grid   []float32
+	// stack and out hold the input and the products of stacked images.
+	stack, out []float32
 }
 
 func newConv(n *Node) (Kernel, error) {
@@ -199,8 +209,8 @@ func (k *convKernel) run(ctx *Context, p *convPlan, batch int, packed []*kernels
 		// One image at a time, its columns split over the threads.
 		sc := k.scratch()
 		defer k.pool.Put(sc)
-		for i := 0; i < batch; i++ {
-			if err := k.image(ctx, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
+		for i := 0; i < batch; i += p.stack() {
+			if err := k.images(ctx, p, sc, packed, xd, wd, bias, yd, i, min(p.stack(), batch-i), act); err != nil {
 				return err
 			}
 		}
@@ -210,8 +220,8 @@ func (k *convKernel) run(ctx *Context, p *convPlan, batch int, packed []*kernels
 	ctx.Parallel(batch, 1, func(lo, hi int) {
 		sc := k.scratch()
 		defer k.pool.Put(sc)
-		for i := lo; i < hi; i++ {
-			if err := k.image(serialContext, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
+		for i := lo; i < hi; i += p.stack() {
+			if err := k.images(serialContext, p, sc, packed, xd, wd, bias, yd, i, min(p.stack(), hi-i), act); err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 				return
 			}
@@ -263,11 +273,108 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		layout: layout,
 		offs:   layout.Offsets(nil, cg),
 	}
-	if !layout.InPlace && cg != 1 {
-		p.direct = kernels.NewDirectConv(layout.Shape, cg)
+	if cg != 1 {
+		// Small images are stacked (several to a product); others run
+		// on the image itself when they would need Fill.
+		if n := stackImages(layout.OutSize()); n > 1 {
+			p.direct = kernels.NewDirectConv(layout.Shape, cg, n)
+		}
+		if p.direct == nil && !layout.InPlace {
+			p.direct = kernels.NewDirectConv(layout.Shape, cg, 1)
+		}
 	}
 	k.plan.Store(p)
 	return p, nil
+}
+
+// stackImages is how many images of per output columns a stacked
+// kernels.DirectConv should hold: 1 when one image wastes less than a
+// tenth of its 32-column blocks, else the fewest (at most 16) whose
+// columns fill their blocks but for 3%, or the least wasteful.
+func stackImages(per int) int {
+	waste := func(n int) float64 { return float64((n*per+31)/32*32-n*per) / float64(n*per) }
+	if per <= 0 || waste(1) < 0.1 {
+		return 1
+	}
+	best := 1
+	for n := 2; n <= 16; n++ {
+		if waste(n) < waste(best) {
+			best = n
+		}
+		if waste(n) <= 0.03 {
+			return n
+		}
+	}
+	return best
+}
+
+// images computes the convolution of the n images from i0, n at most
+// the plan's stack: stacked into one product (see kernels.DirectConv),
+// or one image at a time.
+func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i0, n int, act Activation) error {
+	if p.direct == nil || p.direct.Images == 1 {
+		for i := i0; i < i0+n; i++ {
+			if err := k.image(ctx, p, sc, packed, x, w, bias, y, i, act); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	d := p.direct
+	c, m := p.x[1], p.w[0]
+	inSize, outSize := p.inSize, p.layout.OutSize()
+	if len(sc.stack) != c*d.Images*inSize {
+		sc.stack = make([]float32, c*d.Images*inSize)
+	}
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			at := (ch*d.Images + i) * inSize
+			copy(sc.stack[at:at+inSize], x[((i0+i)*c+ch)*inSize:])
+		}
+	}
+	ld := d.Images * outSize
+	if len(sc.out) != m*ld {
+		sc.out = make([]float32, m*ld)
+	}
+	// Direct products are grouped: a Relu is the kernels' clamp.
+	relu := act.Kind == ActReLU
+	if relu {
+		act = Activation{}
+	}
+	if err := k.split(ctx, p, packed, sc.stack, w, bias, sc.out, ld, n*outSize, relu, false); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		img := y[(i0+i)*m*outSize : (i0+i+1)*m*outSize]
+		for o := 0; o < m; o++ {
+			copy(img[o*outSize:(o+1)*outSize], sc.out[o*ld+i*outSize:])
+		}
+		var add []float32
+		if act.Add != nil {
+			add = act.Add.F32()[(i0+i)*m*outSize : (i0+i+1)*m*outSize]
+		}
+		act.apply(img, add)
+	}
+	return nil
+}
+
+// split computes product columns [0, span) of one image (or stack of
+// images) into dst, splitting them over ctx's threads.
+func (k *convKernel) split(ctx *Context, p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, span int, relu, compact bool) error {
+	if ctx.Threads <= 1 {
+		return k.columns(p, packed, b, w, bias, dst, ld, 0, span, relu, compact)
+	}
+	const block = 64 // columns per task, a multiple of the micro-kernels' 16 and 32
+	var firstErr atomic.Pointer[error]
+	ctx.Parallel((span+block-1)/block, 1, func(lo, hi int) {
+		if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, span), relu, compact); err != nil {
+			firstErr.CompareAndSwap(nil, &err)
+		}
+	})
+	if e := firstErr.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // image computes the convolution of image i, splitting its columns
@@ -311,21 +418,8 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 	if relu {
 		act = Activation{}
 	}
-	if ctx.Threads <= 1 {
-		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, span, relu, compact); err != nil {
-			return err
-		}
-	} else {
-		const block = 64 // columns per task, a multiple of the micro-kernels' 16 and 32
-		var firstErr atomic.Pointer[error]
-		ctx.Parallel((span+block-1)/block, 1, func(lo, hi int) {
-			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, span), relu, compact); err != nil {
-				firstErr.CompareAndSwap(nil, &err)
-			}
-		})
-		if e := firstErr.Load(); e != nil {
-			return *e
-		}
+	if err := k.split(ctx, p, packed, b, w, bias, dst, ld, span, relu, compact); err != nil {
+		return err
 	}
 	if !l.Dense && !compact && p.direct == nil {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
@@ -369,7 +463,7 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 		}
 		ep, at := kernels.Epilogue{Bias: gb, ReLU: relu}, q0
 		if p.direct != nil {
-			if err := p.direct.Mul(packed[g], b[g*cg*p.inSize:], q0, q1, dst[g*mg*ld+q0:], ld, ep); err != nil {
+			if err := p.direct.Mul(packed[g], b[g*cg*p.direct.Images*p.inSize:], q0, q1, dst[g*mg*ld+q0:], ld, ep); err != nil {
 				return err
 			}
 			continue
