@@ -19,8 +19,8 @@ type DirectConv struct {
 	// inSize is the input size per channel, taps the kernel taps.
 	inSize, taps int
 	// steps holds, per channel and tap, the offset of its B row from
-	// the image and the tap's index.
-	steps []int
+	// the image and the tap's index; tapOffs the taps' offsets alone.
+	steps, tapOffs []int
 	// masks holds, per 32-column block, the column mask of each tap.
 	masks []uint32
 }
@@ -52,6 +52,7 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 			tapOff = append(tapOff, (ky*s.Dilations[0]-s.PadBegin[0])*w+kx*s.Dilations[1]-s.PadBegin[1])
 		}
 	}
+	d.tapOffs = tapOff
 	d.steps = make([]int, 0, 2*channels*d.taps)
 	for c := 0; c < channels; c++ {
 		for t, o := range tapOff {
@@ -153,4 +154,50 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 		}
 	}
 	return nil
+}
+
+// Depthwise computes product columns [q0, q1) of one output channel of a
+// convolution whose groups have one input channel (a plan of one channel
+// and one image): c[q-q0] = bias + sum over taps t of w[t]·B_t[q], b
+// holding the channel's input, B_t its tap t with the masked-out
+// columns +0. The sums run as Depthwise's over ConvLayout's buffer (an
+// FMA per tap, in tap order), so with AVX-512 the results are bit for
+// bit those; without it a pure-Go loop computes them. q0 must be a
+// multiple of 32.
+func (d *DirectConv) Depthwise(w, b []float32, q0, q1 int, c []float32, bias float32) error {
+	if d.Images != 1 || len(d.steps) != 2*d.taps {
+		return fmt.Errorf("direct depthwise: a plan of %d channels and %d images, want one of each", len(d.steps)/(2*d.taps), d.Images)
+	}
+	if q0 < 0 || q0%nrWide != 0 || q1 > d.N || q0 > q1 {
+		return fmt.Errorf("direct depthwise: columns [%d, %d) of %d", q0, q1, d.N)
+	}
+	if len(w) < d.taps || len(b) < d.inSize || len(c) < q1-q0 {
+		return fmt.Errorf("direct depthwise: %d weights, %d inputs, %d outputs for %d taps, %d inputs, %d columns", len(w), len(b), len(c), d.taps, d.inSize, q1-q0)
+	}
+	if q0 == q1 {
+		return nil
+	}
+	masks := d.masks[q0/nrWide*d.taps:]
+	if depthwiseMasked(w, b, q0, d.tapOffs, q1-q0, c, bias, masks) {
+		return nil
+	}
+	depthwiseMaskedGo(w[:d.taps], b, q0, d.tapOffs, q1-q0, c, bias, masks)
+	return nil
+}
+
+// depthwiseMaskedGo is the Go twin of depthwiseMasked.
+func depthwiseMaskedGo(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) {
+	taps := len(offs)
+	for j := 0; j < n; j++ {
+		sum := bias
+		m := masks[j/nrWide*taps:]
+		for t, o := range offs {
+			var v float32
+			if m[t]>>(j%nrWide)&1 != 0 {
+				v = b[col+o+j]
+			}
+			sum += w[t] * v
+		}
+		c[j] = sum
+	}
 }

@@ -164,3 +164,52 @@ func TestDirectConvStacked(t *testing.T) {
 		UseAssembly(was)
 	}
 }
+
+// TestDirectDepthwise checks DirectConv.Depthwise bit for bit against
+// Depthwise over ConvLayout's padded buffer followed by Compact (the
+// assembly), and its Go twin against that within the FMA tolerance, on
+// column ranges split as the threads split them.
+func TestDirectDepthwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	k6, k4 := kernel6m, kernel4m
+	defer func() { kernel6m, kernel4m = k6, k4 }()
+	kernel6m, kernel4m = kernel6MGo, kernel4MGo // NewDirectConv plans without AVX-512 too
+	for _, sh := range []struct{ h, w, kh, kw, dil, padY, padX int }{
+		{28, 28, 3, 3, 1, 1, 1}, {14, 14, 3, 3, 1, 1, 1}, {7, 7, 3, 3, 1, 1, 1}, {9, 20, 5, 5, 1, 2, 2}, {8, 9, 3, 3, 2, 2, 2}, {3, 70, 3, 3, 1, 1, 1},
+	} {
+		outH := sh.h + 2*sh.padY - (sh.kh-1)*sh.dil
+		s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{1, 1}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, sh.w}}
+		d := NewDirectConv(s, 1, 1)
+		l, err := NewConvLayout(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := randSlice(r, sh.h*sh.w)
+		buf := make([]float32, l.BufferSize(1))
+		l.Fill(buf, img, 1)
+		w := randSlice(r, l.Taps())
+		bias := r.Float32()
+		grid := make([]float32, l.Span)
+		Depthwise(w, buf, l.Offsets(nil, 1), l.Span, grid, bias)
+		want := make([]float32, l.OutSize())
+		l.Compact(want, grid, 1, l.Span)
+		for _, block := range []int{d.N, 64, 32} {
+			got := randSlice(r, d.N+5)
+			tail := append([]float32(nil), got[d.N:]...)
+			twin := make([]float32, d.N)
+			for q0 := 0; q0 < d.N; q0 += block {
+				q1 := min(q0+block, d.N)
+				if err := d.Depthwise(w, img, q0, q1, got[q0:], bias); err != nil {
+					t.Fatal(err)
+				}
+				depthwiseMaskedGo(w, img, q0, d.tapOffs, q1-q0, twin[q0:], bias, d.masks[q0/nrWide*d.taps:])
+			}
+			what := fmt.Sprintf("%+v block=%d", sh, block)
+			bitsEqual(t, what+" past the end", got[d.N:], tail)
+			if hasAVX512 {
+				bitsEqual(t, what, got, want)
+			}
+			closeTo(t, what+" Go twin", twin, want, l.Taps())
+		}
+	}
+}

@@ -73,3 +73,19 @@ func Prefetch(x []float32) {
 		prefetchAVX(&x[0], len(x))
 	}
 }
+
+//go:noescape
+func depthwiseMaskedZ(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias float32, masks *uint32, col int)
+
+// depthwiseMasked computes DirectConv.Depthwise's n > 0 columns from col
+// with the AVX-512 kernel and reports true, or reports false without
+// AVX-512. masks are those of the blocks from col (a multiple of 32).
+func depthwiseMasked(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_ = c[n-1]
+	_ = masks[((n-1)/nrWide+1)*len(offs)-1]
+	depthwiseMaskedZ(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bias, &masks[0], col)
+	return true
+}

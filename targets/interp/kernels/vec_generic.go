@@ -19,3 +19,8 @@ func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
 
 // Prefetch does nothing without assembly: it is a hint.
 func Prefetch(x []float32) {}
+
+// depthwiseMasked does nothing without assembly.
+func depthwiseMasked(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) bool {
+	return false
+}

@@ -273,6 +273,10 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		layout: layout,
 		offs:   layout.Offsets(nil, cg),
 	}
+	if cg == 1 && !layout.InPlace {
+		// Depthwise sums too run on the image itself when they can.
+		p.direct = kernels.NewDirectConv(layout.Shape, 1, 1)
+	}
 	if cg != 1 && !layout.InPlace {
 		// Convolutions that would need Fill run on the image itself,
 		// small images stacked several to a product when that saves
@@ -458,6 +462,19 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 	taps := l.Taps()
 	n := q1 - q0
 	for g := 0; g < k.group; g++ {
+		if cg == 1 && p.direct != nil {
+			for j := 0; j < mg; j++ {
+				oc := g*mg + j
+				var bv float32
+				if bias != nil {
+					bv = bias[oc]
+				}
+				if err := p.direct.Depthwise(w[oc*taps:(oc+1)*taps], b[g*p.inSize:], q0, q1, dst[oc*ld+q0:], bv); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if cg == 1 {
 			bg := b[g*l.ChanStride+q0:]
 			for j := 0; j < mg; j++ {
