@@ -172,6 +172,20 @@ func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 		for c := 0; c < channels; c++ {
 			plane := buf[c*l.ChanStride:]
 			in := src[c*h*w : (c+1)*h*w]
+			if l.Shape.Strides[0] == 2 {
+				// Even and odd rows each go to one phase, one grid
+				// row apart: two calls of the AVX-512 kernel.
+				done := true
+				for y0 := 0; y0 < min(2, h); y0++ {
+					if used[y0] && !deinterleave2Rows(plane, fy[y0]+s0.dst, s1.dst-s0.dst, l.GridStride[0], in[y0*w:], 2*w, (h-y0+1)/2, w) {
+						done = false
+						break
+					}
+				}
+				if done {
+					continue
+				}
+			}
 			for y := 0; y < h; y++ {
 				if used[y] {
 					deinterleave2(plane[fy[y]+s0.dst:fy[y]+s0.dst+s0.n], plane[fy[y]+s1.dst:fy[y]+s1.dst+s1.n], in[y*w:(y+1)*w])

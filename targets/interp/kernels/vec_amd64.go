@@ -89,3 +89,26 @@ func depthwiseMasked(w, b []float32, col int, offs []int, n int, c []float32, bi
 	depthwiseMaskedZ(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bias, &masks[0], col)
 	return true
 }
+
+//go:noescape
+func deinterleave2RowsZ(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
+
+// deinterleave2Rows splits rows rows of n floats of src (srcStride
+// apart) into their even elements at buf[even:] and their odd ones at
+// buf[even+odd:] (rows dstStride apart; odd may be negative), with
+// AVX-512, and reports whether it could.
+func deinterleave2Rows(buf []float32, even, odd, dstStride int, src []float32, srcStride, rows, n int) bool {
+	if !hasAVX512 || rows <= 0 || n <= 0 {
+		return false
+	}
+	last := (rows - 1) * dstStride
+	_ = buf[even+last+(n+1)/2-1]
+	_ = buf[even]
+	if n > 1 {
+		_ = buf[even+odd+last+n/2-1]
+		_ = buf[even+odd]
+	}
+	_ = src[(rows-1)*srcStride+n-1]
+	deinterleave2RowsZ(&buf[even], odd, dstStride, &src[0], srcStride, rows, n)
+	return true
+}

@@ -24,3 +24,8 @@ func Prefetch(x []float32) {}
 func depthwiseMasked(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) bool {
 	return false
 }
+
+// deinterleave2Rows does nothing without assembly.
+func deinterleave2Rows(buf []float32, even, odd, dstStride int, src []float32, srcStride, rows, n int) bool {
+	return false
+}
