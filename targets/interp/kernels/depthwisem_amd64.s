@@ -2,26 +2,38 @@
 
 #include "textflag.h"
 
-// func depthwiseMaskedZ(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias float32, masks *uint32, col int)
-// c[j] = bias + sum over t < taps of w[t]*B_t[j] for j < n (n > 0), one
-// FMA per tap in tap order as depthwiseAVX does, where B_t[j] is
+// func depthwiseMaskedZ(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias *float32, masks *uint32, col int, chans int, inStride int, outStride int)
+// For each of chans channels (weights taps apart, inputs inStride and
+// outputs outStride floats apart, biases from bias, or zero when bias is
+// nil): c[j] = bias + sum over t < taps of w[t]*B_t[j] for j < n (n > 0),
+// one FMA per tap in tap order as depthwiseAVX does, where B_t[j] is
 // b[col+offs[t]+j] when bit j%32 of masks[(j/32)*taps+t] is set and +0
 // otherwise (zeroing loads: the columns left out are not read). Columns
 // go 64 at a time (four chains of FMAs), then 32 at a time with the
 // stores masked to j < n.
-TEXT ·depthwiseMaskedZ(SB), NOSPLIT, $0-72
+TEXT ·depthwiseMaskedZ(SB), NOSPLIT, $0-96
 	MOVQ         w+0(FP), R8
 	MOVQ         b+8(FP), SI
 	MOVQ         offs+16(FP), R9
 	MOVQ         taps+24(FP), R10
 	MOVQ         c+32(FP), DI
 	MOVQ         n+40(FP), DX
-	VBROADCASTSS bias+48(FP), Z15
 	MOVQ         masks+56(FP), R11
 	MOVQ         col+64(FP), AX
 	LEAQ         (SI)(AX*4), SI
 	MOVQ         R10, R12
 	SHLQ         $2, R12 // bytes of one block's masks
+
+dmchan:
+	VPXORD       Z15, Z15, Z15
+	MOVQ         bias+48(FP), AX
+	TESTQ        AX, AX
+	JE           dmnobias
+	VBROADCASTSS (AX), Z15
+	ADDQ         $4, AX
+	MOVQ         AX, bias+48(FP)
+
+dmnobias:
 	XORQ         BX, BX  // column
 
 dm64:
@@ -108,5 +120,18 @@ dmtap32:
 	JMP          dm32
 
 dmdone:
+	// The next channel.
+	MOVQ chans+72(FP), AX
+	DECQ AX
+	JE   dmend
+	MOVQ AX, chans+72(FP)
+	MOVQ inStride+80(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ outStride+88(FP), AX
+	LEAQ (DI)(AX*4), DI
+	LEAQ (R8)(R10*4), R8
+	JMP  dmchan
+
+dmend:
 	VZEROUPPER
 	RET

@@ -156,36 +156,46 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 	return nil
 }
 
-// Depthwise computes product columns [q0, q1) of one output channel of a
-// convolution whose groups have one input channel (a plan of one channel
-// and one image): c[q-q0] = bias + sum over taps t of w[t]·B_t[q], b
-// holding the channel's input, B_t its tap t with the masked-out
-// columns +0. The sums run as Depthwise's over ConvLayout's buffer (an
-// FMA per tap, in tap order), so with AVX-512 the results are bit for
-// bit those; without it a pure-Go loop computes them. q0 must be a
-// multiple of 32.
-func (d *DirectConv) Depthwise(w, b []float32, q0, q1 int, c []float32, bias float32) error {
+// Depthwise computes product columns [q0, q1) of chans output channels
+// of a convolution whose groups have one input channel (a plan of one
+// channel and one image): for channel i, c[i*ld+q-q0] = bias[i] + sum
+// over taps t of w[i*taps+t]·B_t[q], B_t tap t of the input at
+// b[i*inStride:] (inStride 0: one input for all) with the masked-out
+// columns +0; bias nil adds nothing. The sums run as Depthwise's over
+// ConvLayout's buffer (an FMA per tap, in tap order), so with AVX-512
+// the results are bit for bit those; without it a pure-Go loop computes
+// them. q0 must be a multiple of 32.
+func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) error {
 	if d.Images != 1 || len(d.steps) != 2*d.taps {
 		return fmt.Errorf("direct depthwise: a plan of %d channels and %d images, want one of each", len(d.steps)/(2*d.taps), d.Images)
 	}
 	if q0 < 0 || q0%nrWide != 0 || q1 > d.N || q0 > q1 {
 		return fmt.Errorf("direct depthwise: columns [%d, %d) of %d", q0, q1, d.N)
 	}
-	if len(w) < d.taps || len(b) < d.inSize || len(c) < q1-q0 {
-		return fmt.Errorf("direct depthwise: %d weights, %d inputs, %d outputs for %d taps, %d inputs, %d columns", len(w), len(b), len(c), d.taps, d.inSize, q1-q0)
+	if chans < 1 || inStride < 0 || ld < q1-q0 {
+		return fmt.Errorf("direct depthwise: %d channels %d and %d apart for %d columns", chans, inStride, ld, q1-q0)
+	}
+	if len(w) < chans*d.taps || len(b) < (chans-1)*inStride+d.inSize || len(c) < (chans-1)*ld+q1-q0 || bias != nil && len(bias) < chans {
+		return fmt.Errorf("direct depthwise: %d weights, %d inputs, %d outputs, %d biases for %d channels of %d taps, %d inputs, %d columns", len(w), len(b), len(c), len(bias), chans, d.taps, d.inSize, q1-q0)
 	}
 	if q0 == q1 {
 		return nil
 	}
 	masks := d.masks[q0/nrWide*d.taps:]
-	if depthwiseMasked(w, b, q0, d.tapOffs, q1-q0, c, bias, masks) {
+	if depthwiseMasked(w, b, inStride, q0, d.tapOffs, q1-q0, c, ld, bias, chans, masks) {
 		return nil
 	}
-	depthwiseMaskedGo(w[:d.taps], b, q0, d.tapOffs, q1-q0, c, bias, masks)
+	for i := 0; i < chans; i++ {
+		var bv float32
+		if bias != nil {
+			bv = bias[i]
+		}
+		depthwiseMaskedGo(w[i*d.taps:(i+1)*d.taps], b[i*inStride:], q0, d.tapOffs, q1-q0, c[i*ld:], bv, masks)
+	}
 	return nil
 }
 
-// depthwiseMaskedGo is the Go twin of depthwiseMasked.
+// depthwiseMaskedGo is the Go twin of depthwiseMasked for one channel.
 func depthwiseMaskedGo(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) {
 	taps := len(offs)
 	for j := 0; j < n; j++ {

@@ -167,8 +167,10 @@ func TestDirectConvStacked(t *testing.T) {
 
 // TestDirectDepthwise checks DirectConv.Depthwise bit for bit against
 // Depthwise over ConvLayout's padded buffer followed by Compact (the
-// assembly), and its Go twin against that within the FMA tolerance, on
-// column ranges split as the threads split them.
+// assembly), and its Go twin against that within the FMA tolerance, for
+// several channels (inputs apart or one shared, with and without bias)
+// on column ranges split as the threads split them, writing nothing
+// past each channel's columns.
 func TestDirectDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(33, 34))
 	k6, k4 := kernel6m, kernel4m
@@ -184,32 +186,60 @@ func TestDirectDepthwise(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img := randSlice(r, sh.h*sh.w)
-		buf := make([]float32, l.BufferSize(1))
-		l.Fill(buf, img, 1)
-		w := randSlice(r, l.Taps())
-		bias := r.Float32()
-		grid := make([]float32, l.Span)
-		Depthwise(w, buf, l.Offsets(nil, 1), l.Span, grid, bias)
-		want := make([]float32, l.OutSize())
-		l.Compact(want, grid, 1, l.Span)
-		for _, block := range []int{d.N, 64, 32} {
-			got := randSlice(r, d.N+5)
-			tail := append([]float32(nil), got[d.N:]...)
-			twin := make([]float32, d.N)
-			for q0 := 0; q0 < d.N; q0 += block {
-				q1 := min(q0+block, d.N)
-				if err := d.Depthwise(w, img, q0, q1, got[q0:], bias); err != nil {
-					t.Fatal(err)
+		const chans = 3
+		inSize, taps := sh.h*sh.w, l.Taps()
+		imgs := randSlice(r, chans*inSize)
+		w := randSlice(r, chans*taps)
+		bias := randSlice(r, chans)
+		for _, shared := range []bool{false, true} {
+			for _, withBias := range []bool{true, false} {
+				inStride := inSize
+				if shared {
+					inStride = 0
 				}
-				depthwiseMaskedGo(w, img, q0, d.tapOffs, q1-q0, twin[q0:], bias, d.masks[q0/nrWide*d.taps:])
+				var bs []float32
+				if withBias {
+					bs = bias
+				}
+				ld := d.N + 7
+				want := make([]float32, chans*ld)
+				for i := 0; i < chans; i++ {
+					buf := make([]float32, l.BufferSize(1))
+					l.Fill(buf, imgs[i*inStride:i*inStride+inSize], 1)
+					grid := make([]float32, l.Span)
+					var bv float32
+					if withBias {
+						bv = bias[i]
+					}
+					Depthwise(w[i*taps:(i+1)*taps], buf, l.Offsets(nil, 1), l.Span, grid, bv)
+					l.Compact(want[i*ld:], grid, 1, l.Span)
+				}
+				for _, block := range []int{d.N, 64, 32} {
+					got := randSlice(r, chans*ld)
+					twin := append([]float32(nil), got...)
+					for i := 0; i < chans; i++ {
+						copy(want[i*ld+d.N:(i+1)*ld], got[i*ld+d.N:(i+1)*ld]) // untouched
+					}
+					for q0 := 0; q0 < d.N; q0 += block {
+						q1 := min(q0+block, d.N)
+						if err := d.Depthwise(w, imgs, inStride, q0, q1, got[q0:], ld, bs, chans); err != nil {
+							t.Fatal(err)
+						}
+						for i := 0; i < chans; i++ {
+							var bv float32
+							if withBias {
+								bv = bias[i]
+							}
+							depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/nrWide*d.taps:])
+						}
+					}
+					what := fmt.Sprintf("%+v shared=%v bias=%v block=%d", sh, shared, withBias, block)
+					if hasAVX512 {
+						bitsEqual(t, what, got, want)
+					}
+					closeTo(t, what+" Go twin", twin, want, taps)
+				}
 			}
-			what := fmt.Sprintf("%+v block=%d", sh, block)
-			bitsEqual(t, what+" past the end", got[d.N:], tail)
-			if hasAVX512 {
-				bitsEqual(t, what, got, want)
-			}
-			closeTo(t, what+" Go twin", twin, want, l.Taps())
 		}
 	}
 }

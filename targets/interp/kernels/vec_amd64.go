@@ -75,18 +75,25 @@ func Prefetch(x []float32) {
 }
 
 //go:noescape
-func depthwiseMaskedZ(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias float32, masks *uint32, col int)
+func depthwiseMaskedZ(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias *float32, masks *uint32, col int, chans int, inStride int, outStride int)
 
 // depthwiseMasked computes DirectConv.Depthwise's n > 0 columns from col
-// with the AVX-512 kernel and reports true, or reports false without
-// AVX-512. masks are those of the blocks from col (a multiple of 32).
-func depthwiseMasked(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) bool {
+// of chans channels with the AVX-512 kernel and reports true, or reports
+// false without AVX-512. masks are those of the blocks from col (a
+// multiple of 32); the caller has checked the ranges.
+func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []uint32) bool {
 	if !hasAVX512 {
 		return false
 	}
-	_ = c[n-1]
+	_ = c[(chans-1)*ld+n-1]
+	_ = w[chans*len(offs)-1]
 	_ = masks[((n-1)/nrWide+1)*len(offs)-1]
-	depthwiseMaskedZ(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bias, &masks[0], col)
+	var bp *float32
+	if bias != nil {
+		_ = bias[chans-1]
+		bp = &bias[0]
+	}
+	depthwiseMaskedZ(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bp, &masks[0], col, chans, inStride, ld)
 	return true
 }
 

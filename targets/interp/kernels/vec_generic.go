@@ -21,7 +21,7 @@ func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
 func Prefetch(x []float32) {}
 
 // depthwiseMasked does nothing without assembly.
-func depthwiseMasked(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) bool {
+func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []uint32) bool {
 	return false
 }
 

@@ -465,17 +465,22 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 	mg := m / k.group
 	taps := l.Taps()
 	n := q1 - q0
+	if cg == 1 && mg == 1 && p.direct != nil {
+		// A depthwise convolution: every channel in one call.
+		if err := p.direct.Depthwise(w, b, p.inSize, q0, q1, dst[q0:], ld, bias, m); err != nil {
+			return err
+		}
+		return nil
+	}
 	for g := 0; g < k.group; g++ {
 		if cg == 1 && p.direct != nil {
-			for j := 0; j < mg; j++ {
-				oc := g*mg + j
-				var bv float32
-				if bias != nil {
-					bv = bias[oc]
-				}
-				if err := p.direct.Depthwise(w[oc*taps:(oc+1)*taps], b[g*p.inSize:], q0, q1, dst[oc*ld+q0:], bv); err != nil {
-					return err
-				}
+			// One call for the group's outputs, which read one input.
+			var gb []float32
+			if bias != nil {
+				gb = bias[g*mg : (g+1)*mg]
+			}
+			if err := p.direct.Depthwise(w[g*mg*taps:], b[g*p.inSize:], 0, q0, q1, dst[g*mg*ld+q0:], ld, gb, mg); err != nil {
+				return err
 			}
 			continue
 		}
