@@ -86,8 +86,8 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 // Mul computes product columns [q0, q1) of pa times the convolution
 // input b (the planes of as many channels as pa.K/taps, each of Images
 // images of the input size): C[i][q-q0] is c[i*ldc+q-q0], stored as ep
-// says (Accumulate and Rows are not supported). q0 must be a multiple
-// of 32.
+// says (Accumulate and Rows are not supported; Add is). q0 must be a
+// multiple of 32.
 func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc int, ep Epilogue) error {
 	if pa.K != len(d.steps)/2 {
 		return fmt.Errorf("direct conv: %d rows of B for %d columns of A", len(d.steps)/2, pa.K)
@@ -107,14 +107,17 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 	if need := (pa.K / d.taps) * d.Images * d.inSize; len(b) < need {
 		return fmt.Errorf("direct conv: input has %d elements, want %d", len(b), need)
 	}
-	if need := (pa.M-1)*ldc + q1 - q0; len(c) < need {
-		return fmt.Errorf("direct conv: C needs %d elements, have %d", need, len(c))
+	if need := (pa.M-1)*ldc + q1 - q0; len(c) < need || ep.Add != nil && len(ep.Add) < need {
+		return fmt.Errorf("direct conv: C and its addend need %d elements, have %d and %d", need, len(c), len(ep.Add))
 	}
 	k6, k4 := kernel6m, kernel4m
 	if k6 == nil {
 		k6, k4 = kernel6MGo, kernel4MGo
 	}
 	flags := ep.flags()
+	if ep.Add != nil {
+		flags |= flagAdd
+	}
 	var cut []uint32 // the masks of a partial block
 	if q1%nrWide != 0 {
 		s := getScratch()
@@ -148,7 +151,11 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 			if ep.Bias != nil {
 				rb = ep.Bias[r : r+rows]
 			}
-			kern(pa.K, pa.data[off:off+h*pa.K], b, j, d.steps, c[r*ldc+j-q0:], ldc, rows, rb, f, masks)
+			var add []float32
+			if ep.Add != nil {
+				add = ep.Add[r*ldc+j-q0:]
+			}
+			kern(pa.K, pa.data[off:off+h*pa.K], b, j, d.steps, c[r*ldc+j-q0:], ldc, rows, rb, f, masks, add)
 			off += h * pa.K
 			r += rows
 		}

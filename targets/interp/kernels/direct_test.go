@@ -54,18 +54,33 @@ func TestDirectConv(t *testing.T) {
 			l.Fill(buf, img, sh.cin)
 			bias := randSlice(r, sh.m)
 			n := l.OutSize()
-			for _, ep := range []Epilogue{{}, {Bias: bias}, {Bias: bias, ReLU: true}} {
+			addend := randSlice(r, sh.m*n)
+			for _, ep := range []Epilogue{{}, {Bias: bias}, {Bias: bias, ReLU: true}, {Bias: bias, Add: addend}, {Bias: bias, ReLU: true, Add: addend}, {Add: addend}} {
+				// The reference: the product and bias, then the addend,
+				// then the clamp, as the unfused Add and Relu compute.
+				pe := Epilogue{Bias: ep.Bias, ReLU: ep.ReLU && ep.Add == nil}
 				grid := make([]float32, sh.m*l.Span)
-				if err := pa.MulOffsets(buf, offs, l.Span, grid, l.Span, ep); err != nil {
+				if err := pa.MulOffsets(buf, offs, l.Span, grid, l.Span, pe); err != nil {
 					t.Fatal(err)
 				}
 				want := make([]float32, sh.m*n)
 				l.Compact(want, grid, sh.m, l.Span)
+				if ep.Add != nil {
+					for i := range want {
+						if want[i] += addend[i]; ep.ReLU && want[i] < 0 {
+							want[i] = 0
+						}
+					}
+				}
 				for _, block := range []int{n, 64, 32} {
 					got := randSlice(r, sh.m*n)
 					for q0 := 0; q0 < n; q0 += block {
 						q1 := min(q0+block, n)
-						if err := d.Mul(pa, img, q0, q1, got[q0:], n, ep); err != nil {
+						e := ep
+						if e.Add != nil {
+							e.Add = e.Add[q0:]
+						}
+						if err := d.Mul(pa, img, q0, q1, got[q0:], n, e); err != nil {
 							t.Fatal(err)
 						}
 					}

@@ -18,8 +18,9 @@
 //     are as wide as their input rows (3×3 with padding 1, 1×1) run on
 //     the image itself, each tap's row of B read under a column mask
 //     (the padding), so they need neither Fill nor Compact; small images
-//     can be stacked several to a product. DirectConv.Depthwise is its
-//     depthwise counterpart.
+//     can be stacked several to a product, and a residual addend
+//     (Epilogue.Add) joins the biased sum before the clamp in the store.
+//     DirectConv.Depthwise is its depthwise counterpart.
 //   - ReLU, AddF32, MulF32, HardSigmoidF32, HardSwishF32 (elementwise),
 //     Prefetch and row-copy helpers used around them.
 //   - The integer kernels of the cpu target: QConvKernel and QPackedB

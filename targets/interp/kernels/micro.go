@@ -21,6 +21,10 @@ const (
 	// each row stores only the columns of the mask, one after another
 	// from c[r*ldc] (see ColumnRows).
 	flagCompact
+	// flagAdd (masked kernels only): after the bias, before the clamp,
+	// add add[r*ldc+j], an addend laid out as C (with flagCompact, whose
+	// mask is then the tile's first columns, for those columns).
+	flagAdd
 )
 
 // microKernel computes one tile: for r < mr and j < 16,
@@ -119,12 +123,32 @@ func kernel4WGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bia
 // b[col+steps[2p]+j] when bit j of masks[steps[2p+1]] is set, else +0;
 // the reads it leaves out are never made, so col+steps[2p] may point
 // outside b. Everything else
-// is as for microKernel, flagCompact included.
-type maskedKernel func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32)
+// is as for microKernel, flagCompact included, and flagAdd adds add.
+type maskedKernel func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32)
 
 // kernelMaskedGo is the Go twin of the masked micro-kernels: the
 // 32-column Go kernel on a copy of the masked rows of B.
-func kernelMaskedGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32) {
+func kernelMaskedGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
+	if flags&flagAdd != 0 {
+		// The product and bias into a tile, then the addend, the clamp
+		// and the (compacted) store.
+		var tile [mrMax * nrWide]float32
+		kernelMaskedGo(h, k, a, b, col, steps, tile[:], nrWide, mr, bias, flags&flagBias, masks, nil)
+		keep := ^uint32(0)
+		if flags&flagCompact != 0 {
+			keep = uint32(uint64(flags) >> 32)
+		}
+		for r := 0; r < mr; r++ {
+			for j := 0; j < nrWide && keep>>j&1 != 0; j++ {
+				v := tile[r*nrWide+j] + add[r*ldc+j]
+				if flags&flagReLU != 0 && v < 0 {
+					v = 0
+				}
+				c[r*ldc+j] = v
+			}
+		}
+		return
+	}
 	panel := make([]float32, k*nrWide+nrWide)
 	offs := make([]int, max(k, 1))
 	for p := 0; p < k; p++ {
@@ -139,10 +163,10 @@ func kernelMaskedGo(h, k int, a, b []float32, col int, steps []int, c []float32,
 	kernelWideGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
 }
 
-func kernel6MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32) {
-	kernelMaskedGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks)
+func kernel6MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
+	kernelMaskedGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
 }
 
-func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32) {
-	kernelMaskedGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks)
+func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
+	kernelMaskedGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
 }

@@ -27,10 +27,10 @@ func kernel6x32Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, 
 func kernel4x32Z(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 //go:noescape
-func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int)
+func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
 
 //go:noescape
-func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int)
+func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
 
 //go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
@@ -75,17 +75,20 @@ func asmWideKernel(h int, f microAsm) microKernel {
 // does. b need not be in range at the steps' offsets, only at the
 // columns their masks keep: the assembly gets &b[0] and col and forms
 // the address of B itself.
-func asmMaskedKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *uint32, col int)) maskedKernel {
-	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32) {
+func asmMaskedKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)) maskedKernel {
+	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
 		if k <= 0 {
-			kernelMaskedGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, nil)
+			kernelMaskedGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, nil, add)
 			return
 		}
-		var bp *float32
+		var bp, ap *float32
 		if flags&flagBias != 0 {
 			bp = &bias[0]
 		}
-		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col)
+		if flags&flagAdd != 0 {
+			ap = &add[0]
+		}
+		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap)
 	}
 }
 

@@ -12,10 +12,11 @@
 // read as +0 (zeroing loads, which do not fault), so that B needs no
 // zero padding. Everything else, the reduction order included, is as in
 // kernel6x32Z and kernel4x32Z: bit for bit their results on the padded
-// B.
+// B. flagAdd adds an addend laid out as C after the bias, before the
+// clamp (a residual Add, with its Relu, fused into the store).
 
-// func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int)
-TEXT ·kernel6x32ZM(SB), NOSPLIT, $0-88
+// func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
+TEXT ·kernel6x32ZM(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -277,6 +278,89 @@ m6noacc:
 	VADDPS Z2, Z19, Z19
 
 m6nobias:
+	// flagAdd: the addend, laid out as C, after the bias; under the
+	// store mask (its low columns) in a partial block.
+	TESTQ $16, R9
+	JE m6noadd
+	MOVQ add+88(FP), AX
+	TESTQ $8, R9
+	JNE m6addmasked
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	CMPQ BX, $1
+	JE m6noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	CMPQ BX, $2
+	JE m6noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	CMPQ BX, $3
+	JE m6noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	CMPQ BX, $4
+	JE m6noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	CMPQ BX, $5
+	JE m6noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	JMP m6noadd
+
+m6addmasked:
+	MOVQ R9, CX
+	SHRQ $32, CX
+	KMOVW CX, K1
+	SHRQ $16, CX
+	KMOVW CX, K2
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z9, Z9
+	CMPQ BX, $1
+	JE m6noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z11, Z11
+	CMPQ BX, $2
+	JE m6noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z13, Z13
+	CMPQ BX, $3
+	JE m6noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z15, Z15
+	CMPQ BX, $4
+	JE m6noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z16, Z16
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z17, Z17
+	CMPQ BX, $5
+	JE m6noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z18, Z18
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z19, Z19
+
+m6noadd:
 	TESTQ $4, R9
 	JE m6store
 	VPXORD Z2, Z2, Z2
@@ -395,8 +479,8 @@ m6done:
 	VZEROUPPER
 	RET
 
-// func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int)
-TEXT ·kernel4x32ZM(SB), NOSPLIT, $0-88
+// func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
+TEXT ·kernel4x32ZM(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -596,6 +680,65 @@ m4noacc:
 	VADDPS Z2, Z15, Z15
 
 m4nobias:
+	// flagAdd: the addend, laid out as C, after the bias; under the
+	// store mask (its low columns) in a partial block.
+	TESTQ $16, R9
+	JE m4noadd
+	MOVQ add+88(FP), AX
+	TESTQ $8, R9
+	JNE m4addmasked
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	CMPQ BX, $1
+	JE m4noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	CMPQ BX, $2
+	JE m4noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	CMPQ BX, $3
+	JE m4noadd
+	ADDQ R8, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	JMP m4noadd
+
+m4addmasked:
+	MOVQ R9, CX
+	SHRQ $32, CX
+	KMOVW CX, K1
+	SHRQ $16, CX
+	KMOVW CX, K2
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z8, Z8
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z9, Z9
+	CMPQ BX, $1
+	JE m4noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z10, Z10
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z11, Z11
+	CMPQ BX, $2
+	JE m4noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z12, Z12
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z13, Z13
+	CMPQ BX, $3
+	JE m4noadd
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS Z0, Z14, Z14
+	VMOVUPS.Z 64(AX), K2, Z1
+	VADDPS Z1, Z15, Z15
+
+m4noadd:
 	TESTQ $4, R9
 	JE m4store
 	VPXORD Z2, Z2, Z2

@@ -109,6 +109,10 @@ type Epilogue struct {
 	// Rows, when its Stride is positive, stores C compacted: see
 	// ColumnRows. It excludes Accumulate.
 	Rows ColumnRows
+	// Add, when not nil, is added after the bias and before the clamp,
+	// laid out as C (a residual Add fused into the store): for
+	// DirectConv.Mul only.
+	Add []float32
 }
 
 // ColumnRows describes products whose columns are the points of a grid
@@ -192,6 +196,9 @@ func (pa *PackedA) MulOffsets(b []float32, offs []int, n int, c []float32, ldc i
 	}
 	if ep.Bias != nil && len(ep.Bias) < pa.M {
 		return fmt.Errorf("mul offsets: bias has %d values for %d rows", len(ep.Bias), pa.M)
+	}
+	if ep.Add != nil {
+		return fmt.Errorf("mul offsets: an addend is for DirectConv.Mul only")
 	}
 	if pa.M == 0 || n <= 0 {
 		return nil

@@ -21,7 +21,8 @@ func init() {
 // stride-1 2-D convolutions whose output rows are as wide as their input
 // rows read the image itself under masks (kernels.DirectConv: no Fill,
 // no Compact), small images stacked several to a product when that
-// pays (stackPays); other 2-D products store their rows compacted.
+// pays (stackPays), a fused residual Add (and Relu) in the kernels'
+// store; other 2-D products store their rows compacted.
 type convKernel struct {
 	attrs spatialAttrs
 	group int
@@ -362,7 +363,7 @@ func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed [
 	if relu {
 		act = Activation{}
 	}
-	if err := k.split(ctx, p, packed, sc.stack, w, bias, sc.out, ld, n*outSize, relu, false); err != nil {
+	if err := k.split(ctx, p, packed, sc.stack, w, bias, sc.out, nil, ld, n*outSize, relu, false); err != nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
@@ -381,14 +382,14 @@ func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed [
 
 // split computes product columns [0, span) of one image (or stack of
 // images) into dst, splitting them over ctx's threads.
-func (k *convKernel) split(ctx *Context, p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, span int, relu, compact bool) error {
+func (k *convKernel) split(ctx *Context, p *convPlan, packed []*kernels.PackedA, b, w, bias, dst, add []float32, ld, span int, relu, compact bool) error {
 	if ctx.Threads <= 1 {
-		return k.columns(p, packed, b, w, bias, dst, ld, 0, span, relu, compact)
+		return k.columns(p, packed, b, w, bias, dst, add, ld, 0, span, relu, compact)
 	}
 	const block = 64 // columns per task, a multiple of the micro-kernels' 16 and 32
 	var firstErr atomic.Pointer[error]
 	ctx.Parallel((span+block-1)/block, 1, func(lo, hi int) {
-		if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, span), relu, compact); err != nil {
+		if err := k.columns(p, packed, b, w, bias, dst, add, ld, lo*block, min(hi*block, span), relu, compact); err != nil {
 			firstErr.CompareAndSwap(nil, &err)
 		}
 	})
@@ -434,22 +435,30 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		dst, ld = sc.grid[:m*l.Span], l.Span
 	}
 	// A Relu after a grouped product is the micro-kernels' clamp (the
-	// same values: max(x, 0) of the biased sum).
+	// same values: max(x, 0) of the biased sum), and so is a residual
+	// Add (then Relu) after a direct one: the addend is added to the
+	// biased sum before the clamp, as the unfused Add and Relu do.
 	relu := act.Kind == ActReLU && p.x[1]/k.group != 1
+	var add []float32
+	if p.direct != nil && p.x[1]/k.group != 1 && (act.Kind == ActAdd || act.Kind == ActAddReLU) {
+		add = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+		relu = act.Kind == ActAddReLU
+		act = Activation{}
+	}
 	if relu {
 		act = Activation{}
 	}
-	if err := k.split(ctx, p, packed, b, w, bias, dst, ld, span, relu, compact); err != nil {
+	if err := k.split(ctx, p, packed, b, w, bias, dst, add, ld, span, relu, compact); err != nil {
 		return err
 	}
 	if !l.Dense && !compact && p.direct == nil {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
-	var add []float32
+	var rest []float32
 	if act.Add != nil {
-		add = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+		rest = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
 	}
-	act.apply(y[i*m*outSize:(i+1)*m*outSize], add)
+	act.apply(y[i*m*outSize:(i+1)*m*outSize], rest)
 	return nil
 }
 
@@ -458,8 +467,10 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 // clamped at zero when relu (grouped products only: depthwise outputs
 // are left as they are). When compact (grouped products of a 2-D
 // layout only), dst is the output itself: each row's grid columns are
-// stored compacted (kernels.ColumnRows).
-func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int, relu, compact bool) error {
+// stored compacted (kernels.ColumnRows). add, when not nil, is a
+// residual addend laid out as dst, added before the clamp (direct
+// grouped products only).
+func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst, add []float32, ld, q0, q1 int, relu, compact bool) error {
 	l := p.layout
 	m, cg := p.w[0], p.x[1]/k.group
 	mg := m / k.group
@@ -502,6 +513,9 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 		}
 		ep, at := kernels.Epilogue{Bias: gb, ReLU: relu}, q0
 		if p.direct != nil {
+			if add != nil {
+				ep.Add = add[g*mg*ld+q0:]
+			}
 			if err := p.direct.Mul(packed[g], b[g*cg*p.direct.Images*p.inSize:], q0, q1, dst[g*mg*ld+q0:], ld, ep); err != nil {
 				return err
 			}
