@@ -126,6 +126,12 @@ type ColumnRows struct {
 	Stride, Width, Col0 int
 }
 
+// CompactsRows reports whether MulOffsets stores compacted rows
+// (Epilogue.Rows) in its micro-kernels: with AVX-512. Without it a
+// compacted product goes through a scratch tile and a Go loop, and a
+// caller does better to store grid space and Compact it.
+func CompactsRows() bool { return kernel6w != nil }
+
 // Pos is the number of stored columns before grid column q: the C index
 // of grid column Col0 is Pos(Col0).
 func (cr ColumnRows) Pos(q int) int {

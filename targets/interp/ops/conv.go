@@ -422,9 +422,10 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 	}
 	dst, ld := y[i*m*outSize:(i+1)*m*outSize], outSize
 	// Grouped products of 2-D convolutions store their rows compacted
-	// (kernels.ColumnRows); depthwise sums and other ranks go through
-	// grid space and Compact.
-	compact := !l.Dense && len(l.Shape.Out) == 2 && c/k.group != 1 && p.direct == nil
+	// (kernels.ColumnRows) where the micro-kernels do it; depthwise sums,
+	// other ranks and CPUs without AVX-512 go through grid space and
+	// Compact.
+	compact := !l.Dense && len(l.Shape.Out) == 2 && c/k.group != 1 && p.direct == nil && kernels.CompactsRows()
 	span := l.Span
 	if p.direct != nil {
 		span = p.direct.N // dense product columns
