@@ -65,6 +65,8 @@ func TestFusedActivation(t *testing.T) {
 		{"Relu", 3, 8, 8, true},
 		{"Add", 6, 6, 8, true},
 		{"AddRelu", 5, 5, 7, true},
+		{"AddRelu", 16, 16, 28, true}, // the addend in the kernels' store (kernels.DirectConv)
+		{"AddRelu", 64, 64, 7, true},  // images stacked: the addend after
 		{"HardSwish", 4, 16, 8, true},
 		{"HardSwish", 3, 5, 7, false},
 	} {

@@ -142,8 +142,9 @@ func NewConvLayout(s ConvShape) (*ConvLayout, error) {
 func (l *ConvLayout) Taps() int { return len(l.taps) }
 
 // BufferSize is the number of floats a buffer of channels channels
-// needs, with room for the 16-wide reads past the last column.
-func (l *ConvLayout) BufferSize(channels int) int { return channels*l.ChanStride + nr }
+// needs, with room for the 32-wide reads past the last column (so that
+// MulOffsets runs its last block of more than 16 columns in place).
+func (l *ConvLayout) BufferSize(channels int) int { return channels*l.ChanStride + nrWide }
 
 // Offsets appends to dst the B row offsets of channels channels: for
 // each channel, for each tap, where its row starts in the buffer.
@@ -164,6 +165,9 @@ func (l *ConvLayout) Offsets(dst []int, channels int) []int {
 func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 	nd := len(l.Shape.In)
 	w := l.Shape.In[nd-1]
+	if nd == 2 && l.Shape.Strides[0] == 2 && l.Shape.Strides[1] == 2 && w >= 2 && l.fillStride2(buf, src, channels) {
+		return
+	}
 	if nd == 2 && l.Shape.Strides[1] == 2 && len(l.segs) == 2 {
 		// Stride 2 along rows: split each row into its two phases.
 		h, fy, used := l.Shape.In[0], l.fill[0], l.used[0]
@@ -222,6 +226,27 @@ func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 			}
 		}
 	}
+}
+
+// fillStride2 is Fill for stride 2 in both dimensions, with AVX-512:
+// the used rows of each parity go to one phase each, one grid row apart,
+// split into even and odd columns in one call. The odd columns go to
+// their phase plane even when no tap reads it (a 1×1 kernel): the
+// buffer has room for every phase, and the values are never read. It
+// reports false, having done nothing, without AVX-512.
+func (l *ConvLayout) fillStride2(buf, src []float32, channels int) bool {
+	h, w := l.Shape.In[0], l.Shape.In[1]
+	fy, fx, used := l.fill[0], l.fill[1], l.used[0]
+	for c := 0; c < channels; c++ {
+		plane := buf[c*l.ChanStride:]
+		in := src[c*h*w : (c+1)*h*w]
+		for y0 := 0; y0 < min(2, h); y0++ {
+			if used[y0] && !deinterleave2Rows(plane, fy[y0]+fx[0], fx[1]-fx[0], l.GridStride[0], in[y0*w:], 2*w, (h-y0+1)/2, w) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func deinterleave2Go(even, odd, src []float32) {

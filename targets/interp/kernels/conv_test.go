@@ -37,6 +37,14 @@ func TestConvLayoutFill(t *testing.T) {
 		{In: []int{6, 20}, Kernel: []int{3, 3}, Strides: []int{1, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{6, 10}},
 		{In: []int{9}, Kernel: []int{2}, Strides: []int{3}, Dilations: []int{2}, PadBegin: []int{2}, Out: []int{4}},
 		{In: []int{4, 6}, Kernel: []int{1, 1}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Out: []int{2, 3}},
+		// Stride 2 in both dimensions: the AVX-512 row split (full and
+		// partial groups of 16, either padding parity).
+		{In: []int{28, 28}, Kernel: []int{3, 3}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{14, 14}},
+		{In: []int{14, 14}, Kernel: []int{3, 3}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{7, 7}},
+		{In: []int{9, 9}, Kernel: []int{3, 3}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Out: []int{4, 4}},
+		{In: []int{7, 47}, Kernel: []int{3, 3}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 2}, Out: []int{4, 24}},
+		{In: []int{3, 2}, Kernel: []int{2, 2}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{2, 2}},
+		{In: []int{6, 33}, Kernel: []int{2, 2}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Out: []int{3, 16}},
 	} {
 		l, err := NewConvLayout(s)
 		if err != nil {

@@ -13,6 +13,7 @@ package kernels
 var (
 	kernel6, kernel4   = microKernels(true)
 	kernel6w, kernel4w = wideKernels(true)
+	kernel6m, kernel4m = maskedKernels(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -21,6 +22,16 @@ var (
 func wideKernels(on bool) (k6, k4 microKernel) {
 	if on && hasAVX512 {
 		return kernel6AsmW, kernel4AsmW
+	}
+	return nil, nil
+}
+
+// maskedKernels returns the masked 32-column micro-kernels of
+// DirectConv (AVX-512 only), or nil when convolutions are to go through
+// ConvLayout.Fill instead.
+func maskedKernels(on bool) (k6, k4 maskedKernel) {
+	if on && hasAVX512 {
+		return kernel6AsmM, kernel4AsmM
 	}
 	return nil, nil
 }
@@ -50,6 +61,7 @@ func UseAssembly(on bool) (was bool) {
 	was = useAsm
 	kernel6, kernel4 = microKernels(on)
 	kernel6w, kernel4w = wideKernels(on)
+	kernel6m, kernel4m = maskedKernels(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

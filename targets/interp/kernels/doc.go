@@ -11,7 +11,16 @@
 //     without an im2col copy.
 //   - ConvLayout: the phase-plane layout that turns any strided, dilated,
 //     padded N-D convolution into MulOffsets products (Fill, Offsets,
-//     Compact), and Depthwise for groups of one input channel.
+//     Compact), and Depthwise for groups of one input channel. With
+//     Epilogue.Rows (ColumnRows), MulOffsets stores a 2-D layout's rows
+//     compacted itself, so the products need no Compact pass.
+//   - DirectConv (AVX-512): stride-1 2-D convolutions whose output rows
+//     are as wide as their input rows (3×3 with padding 1, 1×1) run on
+//     the image itself, each tap's row of B read under a column mask
+//     (the padding), so they need neither Fill nor Compact; small images
+//     can be stacked several to a product, and a residual addend
+//     (Epilogue.Add) joins the biased sum before the clamp in the store.
+//     DirectConv.Depthwise is its depthwise counterpart.
 //   - ReLU, AddF32, MulF32, HardSigmoidF32, HardSwishF32 (elementwise),
 //     Prefetch and row-copy helpers used around them.
 //   - The integer kernels of the cpu target: QConvKernel and QPackedB
@@ -28,8 +37,18 @@
 // convolutions' product) runs 32-column tiles on AVX-512, two registers
 // per tile row with each element of A broadcast once for both: the same
 // reduction order as the 16-column kernel, so bit for bit the same
-// results with half the B loads per FMA. The AVX2 code is
-// VEX-encoded only (a legacy SSE instruction between AVX ones costs a state
+// results with half the B loads per FMA. Their compacting store
+// (flagCompact) keeps a mask's columns of each half-row with VCOMPRESSPS
+// and a masked store. DirectConv's kernels are the same 32-column
+// kernels with zeroing masked loads of B (a mask per tap and 32-column
+// block, indexed from the step), and its depthwise kernel runs 64
+// columns (four FMA chains) at a time under the same masks; both add
+// the same products in the same order as over ConvLayout's zero padding,
+// so the results are bit for bit those of the padded buffer (a masked-out
+// column reads +0, as the padding holds). ConvLayout.Fill splits the
+// rows of stride-2 layouts into their phases with VCOMPRESSPS too. The
+// AVX2 code is VEX-encoded only (a legacy SSE instruction between AVX
+// ones costs a state
 // transition; a test checks the .s files); every other platform, and
 // builds with the noasm tag, use pure-Go twins with the same semantics,
 // which also serve as the oracle in tests. The choice is made once, from

@@ -16,6 +16,15 @@ const (
 	flagAccumulate = 1 << iota
 	flagBias
 	flagReLU
+	// flagCompact (32-column kernels only, never with flagAccumulate):
+	// bits 32 to 63 of the flags are a mask of the tile's columns, and
+	// each row stores only the columns of the mask, one after another
+	// from c[r*ldc] (see ColumnRows).
+	flagCompact
+	// flagAdd (masked kernels only): after the bias, before the clamp,
+	// add add[r*ldc+j], an addend laid out as C (with flagCompact, whose
+	// mask is then the tile's first columns, for those columns).
+	flagAdd
 )
 
 // microKernel computes one tile: for r < mr and j < 16,
@@ -84,6 +93,15 @@ func kernel4Go(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias
 // kernelWideGo is the Go twin of the 32-column micro-kernels: the
 // 16-column kernel on each half of the tile.
 func kernelWideGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	if flags&flagCompact != 0 {
+		mask := uint32(uint64(flags) >> 32)
+		var tile [mrMax * nrWide]float32
+		kernelWideGo(h, k, a, b, offs, tile[:], nrWide, mr, bias, flags&(flagBias|flagReLU))
+		for r := 0; r < mr; r++ {
+			compactRow(c[r*ldc:], tile[r*nrWide:(r+1)*nrWide], mask)
+		}
+		return
+	}
 	kernelGo(h, k, a, b, offs, c, ldc, mr, bias, flags)
 	var hi []float32
 	if k > 0 {
@@ -98,4 +116,57 @@ func kernel6WGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bia
 
 func kernel4WGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 	kernelWideGo(4, k, a, b, offs, c, ldc, mr, bias, flags)
+}
+
+// maskedKernel is a 32-column micro-kernel whose rows of B are read
+// under column masks (DirectConv): step p reads B[p][j] =
+// b[col+steps[2p]+j] when bit j of masks[steps[2p+1]] is set, else +0;
+// the reads it leaves out are never made, so col+steps[2p] may point
+// outside b. Everything else
+// is as for microKernel, flagCompact included, and flagAdd adds add.
+type maskedKernel func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32)
+
+// kernelMaskedGo is the Go twin of the masked micro-kernels: the
+// 32-column Go kernel on a copy of the masked rows of B.
+func kernelMaskedGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
+	if flags&flagAdd != 0 {
+		// The product and bias into a tile, then the addend, the clamp
+		// and the (compacted) store.
+		var tile [mrMax * nrWide]float32
+		kernelMaskedGo(h, k, a, b, col, steps, tile[:], nrWide, mr, bias, flags&flagBias, masks, nil)
+		keep := ^uint32(0)
+		if flags&flagCompact != 0 {
+			keep = uint32(uint64(flags) >> 32)
+		}
+		for r := 0; r < mr; r++ {
+			for j := 0; j < nrWide && keep>>j&1 != 0; j++ {
+				v := tile[r*nrWide+j] + add[r*ldc+j]
+				if flags&flagReLU != 0 && v < 0 {
+					v = 0
+				}
+				c[r*ldc+j] = v
+			}
+		}
+		return
+	}
+	panel := make([]float32, k*nrWide+nrWide)
+	offs := make([]int, max(k, 1))
+	for p := 0; p < k; p++ {
+		offs[p] = p * nrWide
+		m := masks[steps[2*p+1]]
+		for j := 0; j < nrWide; j++ {
+			if m>>j&1 != 0 {
+				panel[p*nrWide+j] = b[col+steps[2*p]+j]
+			}
+		}
+	}
+	kernelWideGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
+}
+
+func kernel6MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
+	kernelMaskedGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
+}
+
+func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
+	kernelMaskedGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
 }

@@ -11,3 +11,6 @@ var kernel6Asm, kernel6AsmZ, kernel4Asm, kernel4AsmZ microKernel = kernel6Go, ke
 
 // Nor the 32-column ones.
 var kernel6AsmW, kernel4AsmW microKernel = kernel6WGo, kernel4WGo
+
+// Nor the masked ones.
+var kernel6AsmM, kernel4AsmM maskedKernel = kernel6MGo, kernel4MGo

@@ -277,6 +277,8 @@ w6nobias:
 	VMAXPS Z19, Z2, Z19
 
 w6store:
+	TESTQ $8, R9
+	JNE w6compact
 	VMOVUPS Z8, (DX)
 	VMOVUPS Z9, 64(DX)
 	ADDQ R8, DX
@@ -305,6 +307,72 @@ w6store:
 	VMOVUPS Z18, (DX)
 	VMOVUPS Z19, 64(DX)
 	ADDQ R8, DX
+	JMP w6done
+
+// w6compact: flagCompact, the columns of mask flags>>32 of each
+// row stored one after another: VCOMPRESSPS packs a half's columns to
+// the bottom of a register, a masked store writes as many as it kept.
+w6compact:
+	MOVQ R9, AX
+	SHRQ $32, AX
+	KMOVW AX, K1
+	MOVL AX, R11
+	ANDL $0xFFFF, R11
+	POPCNTL R11, R11
+	SHRQ $16, AX
+	KMOVW AX, K2
+	POPCNTL AX, R12
+	MOVL $1, R13
+	MOVQ R11, CX
+	SHLL CX, R13
+	DECL R13
+	KMOVW R13, K3
+	MOVL $1, R13
+	MOVQ R12, CX
+	SHLL CX, R13
+	DECL R13
+	KMOVW R13, K4
+	SHLQ $2, R11
+	VCOMPRESSPS Z8, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z9, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w6done
+	VCOMPRESSPS Z10, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z11, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w6done
+	VCOMPRESSPS Z12, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z13, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w6done
+	VCOMPRESSPS Z14, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z15, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w6done
+	VCOMPRESSPS Z16, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z17, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w6done
+	VCOMPRESSPS Z18, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z19, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	JMP w6done
 
 w6done:
 	VZEROUPPER
@@ -506,6 +574,8 @@ w4nobias:
 	VMAXPS Z15, Z2, Z15
 
 w4store:
+	TESTQ $8, R9
+	JNE w4compact
 	VMOVUPS Z8, (DX)
 	VMOVUPS Z9, 64(DX)
 	ADDQ R8, DX
@@ -524,6 +594,58 @@ w4store:
 	VMOVUPS Z14, (DX)
 	VMOVUPS Z15, 64(DX)
 	ADDQ R8, DX
+	JMP w4done
+
+// w4compact: flagCompact, the columns of mask flags>>32 of each
+// row stored one after another: VCOMPRESSPS packs a half's columns to
+// the bottom of a register, a masked store writes as many as it kept.
+w4compact:
+	MOVQ R9, AX
+	SHRQ $32, AX
+	KMOVW AX, K1
+	MOVL AX, R11
+	ANDL $0xFFFF, R11
+	POPCNTL R11, R11
+	SHRQ $16, AX
+	KMOVW AX, K2
+	POPCNTL AX, R12
+	MOVL $1, R13
+	MOVQ R11, CX
+	SHLL CX, R13
+	DECL R13
+	KMOVW R13, K3
+	MOVL $1, R13
+	MOVQ R12, CX
+	SHLL CX, R13
+	DECL R13
+	KMOVW R13, K4
+	SHLQ $2, R11
+	VCOMPRESSPS Z8, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z9, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w4done
+	VCOMPRESSPS Z10, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z11, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w4done
+	VCOMPRESSPS Z12, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z13, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	ADDQ R8, DX
+	DECQ BX
+	JE w4done
+	VCOMPRESSPS Z14, K1, Z0
+	VMOVUPS Z0, K3, (DX)
+	VCOMPRESSPS Z15, K2, Z1
+	VMOVUPS Z1, K4, (DX)(R11*1)
+	JMP w4done
 
 w4done:
 	VZEROUPPER

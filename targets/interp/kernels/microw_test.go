@@ -108,3 +108,110 @@ func TestMulOffsetsWideSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestWideKernelsCompact checks the compacting stores of the 32-column
+// micro-kernels (flagCompact) on every row count and mask shape: bit for
+// bit against the plain store followed by compactRow, for the assembly
+// and its Go twin, without writing past the stored columns.
+func TestWideKernelsCompact(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	kernels := []struct {
+		name string
+		h    int
+		kern microKernel
+	}{{"6x32go", 6, kernel6WGo}, {"4x32go", 4, kernel4WGo}}
+	if hasAVX512 {
+		kernels = append(kernels, struct {
+			name string
+			h    int
+			kern microKernel
+		}{"6x32", 6, kernel6AsmW}, struct {
+			name string
+			h    int
+			kern microKernel
+		}{"4x32", 4, kernel4AsmW})
+	}
+	masks := []uint32{0xFFFFFFFF, 0, 1, 0x80000000, 0x0FFFFFFF, 0xFFFFFFF0, 0x3FFF3FFF, 0xFFFF0000, 0x0000FFFF}
+	for i := 0; i < 20; i++ {
+		masks = append(masks, r.Uint32())
+	}
+	for _, kc := range kernels {
+		for _, k := range []int{0, 1, 5, 17, 64} {
+			for mr := 1; mr <= kc.h; mr++ {
+				for _, flags := range []int{0, flagBias, flagReLU, flagBias | flagReLU} {
+					for _, mask := range masks {
+						what := fmt.Sprintf("%s k=%d mr=%d flags=%d mask=%#x", kc.name, k, mr, flags, mask)
+						a := randSlice(r, max(kc.h*k, 1))
+						b := randSlice(r, 40*k+nrWide+3)
+						offs := make([]int, max(k, 1))
+						for p := range offs[:k] {
+							offs[p] = r.IntN(40*k + 3)
+						}
+						bias := randSlice(r, mr)
+						const ldc = 37
+						plain := make([]float32, kc.h*nrWide)
+						kc.kern(k, a, b, offs, plain, nrWide, mr, bias, flags)
+						want := randSlice(r, kc.h*ldc)
+						got := append([]float32(nil), want...)
+						for row := 0; row < mr; row++ {
+							compactRow(want[row*ldc:], plain[row*nrWide:(row+1)*nrWide], mask)
+						}
+						kc.kern(k, a, b, offs, got, ldc, mr, bias, flags|flagCompact|int(uint64(mask)<<32))
+						bitsEqual(t, what, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMulOffsetsCompact checks that MulOffsets with compacted rows
+// stores what the plain product followed by ConvLayout.Compact does,
+// for 3×3 convolutions of both strides split into column ranges as the
+// threads split them, with and without the 32-column kernels and in
+// assembly and Go.
+func TestMulOffsetsCompact(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	for _, asm := range []bool{true, false} {
+		was := UseAssembly(asm)
+		for _, tc := range []struct{ m, cin, w, stride int }{{16, 16, 28, 1}, {32, 16, 28, 2}, {32, 32, 14, 1}, {64, 64, 7, 1}, {10, 3, 9, 1}, {5, 2, 33, 2}, {7, 4, 40, 1}} {
+			pad := 1
+			out := (tc.w+2*pad-3)/tc.stride + 1
+			l, err := NewConvLayout(ConvShape{In: []int{tc.w, tc.w}, Kernel: []int{3, 3}, Strides: []int{tc.stride, tc.stride}, Dilations: []int{1, 1}, PadBegin: []int{pad, pad}, Out: []int{out, out}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			offs := l.Offsets(nil, tc.cin)
+			k := len(offs)
+			pa, err := PackA(tc.m, k, randSlice(r, tc.m*k), k, false, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]float32, l.BufferSize(tc.cin))
+			l.Fill(buf, randSlice(r, tc.cin*tc.w*tc.w), tc.cin)
+			bias := randSlice(r, tc.m)
+			outSize := l.OutSize()
+			for _, ep := range []Epilogue{{}, {Bias: bias}, {Bias: bias, ReLU: true}} {
+				grid := make([]float32, tc.m*l.Span)
+				if err := pa.MulOffsets(buf, offs, l.Span, grid, l.Span, ep); err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, tc.m*outSize)
+				l.Compact(want, grid, tc.m, l.Span)
+				for _, block := range []int{l.Span, 64, 32, 16} {
+					got := make([]float32, tc.m*outSize)
+					for q0 := 0; q0 < l.Span; q0 += block {
+						q1 := min(q0+block, l.Span)
+						e := ep
+						e.Rows = ColumnRows{Stride: l.GridStride[0], Width: out, Col0: q0}
+						if err := pa.MulOffsets(buf[q0:], offs, q1-q0, got[e.Rows.Pos(q0):], outSize, e); err != nil {
+							t.Fatal(err)
+						}
+					}
+					bitsEqual(t, fmt.Sprintf("asm=%v %+v block=%d %+v", asm, tc, block, ep), got, want)
+				}
+			}
+		}
+		UseAssembly(was)
+	}
+}

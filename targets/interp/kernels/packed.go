@@ -106,6 +106,72 @@ type Epilogue struct {
 	Bias []float32
 	// ReLU clamps the result at zero.
 	ReLU bool
+	// Rows, when its Stride is positive, stores C compacted: see
+	// ColumnRows. It excludes Accumulate.
+	Rows ColumnRows
+	// Add, when not nil, is added after the bias and before the clamp,
+	// laid out as C (a residual Add fused into the store): for
+	// DirectConv.Mul only.
+	Add []float32
+}
+
+// ColumnRows describes products whose columns are the points of a grid
+// of rows Stride columns apart of which only the first Width hold
+// results (a convolution's "grid space", see ConvLayout): product column
+// j is grid column Col0+j, and it is stored only when (Col0+j) mod
+// Stride < Width, at C index pos(Col0+j) - pos(Col0), where pos(q) is
+// the number of such columns before q. The AVX-512 micro-kernels store
+// that way directly, so that the result needs no Compact pass.
+type ColumnRows struct {
+	Stride, Width, Col0 int
+}
+
+// CompactsRows reports whether MulOffsets stores compacted rows
+// (Epilogue.Rows) in its micro-kernels: with AVX-512. Without it a
+// compacted product goes through a scratch tile and a Go loop, and a
+// caller does better to store grid space and Compact it.
+func CompactsRows() bool { return kernel6w != nil }
+
+// Pos is the number of stored columns before grid column q: the C index
+// of grid column Col0 is Pos(Col0).
+func (cr ColumnRows) Pos(q int) int {
+	return q/cr.Stride*cr.Width + min(q%cr.Stride, cr.Width)
+}
+
+// at is the C index of product column j.
+func (cr ColumnRows) at(j int) int {
+	if cr.Stride <= 0 {
+		return j
+	}
+	return cr.Pos(cr.Col0+j) - cr.Pos(cr.Col0)
+}
+
+// mask has bit t set when product column j0+t, t < cols ≤ 32, is stored.
+func (cr ColumnRows) mask(j0, cols int) uint32 {
+	var m uint32
+	q := cr.Col0 + j0
+	x := q % cr.Stride
+	for t := 0; t < cols; t++ {
+		if x < cr.Width {
+			m |= 1 << t
+		}
+		if x++; x == cr.Stride {
+			x = 0
+		}
+	}
+	return m
+}
+
+// compactRow stores the columns of src whose bit is set in mask at dst,
+// one after another.
+func compactRow(dst, src []float32, mask uint32) {
+	j := 0
+	for t, v := range src {
+		if mask>>t&1 != 0 {
+			dst[j] = v
+			j++
+		}
+	}
 }
 
 func (e Epilogue) flags() int {
@@ -137,10 +203,24 @@ func (pa *PackedA) MulOffsets(b []float32, offs []int, n int, c []float32, ldc i
 	if ep.Bias != nil && len(ep.Bias) < pa.M {
 		return fmt.Errorf("mul offsets: bias has %d values for %d rows", len(ep.Bias), pa.M)
 	}
+	if ep.Add != nil {
+		return fmt.Errorf("mul offsets: an addend is for DirectConv.Mul only")
+	}
 	if pa.M == 0 || n <= 0 {
 		return nil
 	}
-	if need := (pa.M-1)*ldc + n; len(c) < need {
+	cr := ep.Rows
+	if cr.Stride > 0 {
+		if ep.Accumulate {
+			return fmt.Errorf("mul offsets: compacted rows cannot accumulate")
+		}
+		if cr.Width < 1 || cr.Width > cr.Stride || cr.Col0 < 0 {
+			return fmt.Errorf("mul offsets: invalid column rows %+v", cr)
+		}
+	} else {
+		cr = ColumnRows{}
+	}
+	if need := (pa.M-1)*ldc + cr.at(n); len(c) < need {
 		return fmt.Errorf("mul offsets: C needs %d elements, have %d", need, len(c))
 	}
 	maxOff, minOff := 0, 0
@@ -157,22 +237,30 @@ func (pa *PackedA) MulOffsets(b []float32, offs []int, n int, c []float32, ldc i
 	}
 	s := getScratch()
 	defer putScratch(s)
-	mulOffsets(pa.data, pa.M, pa.K, b, offs, maxOff, n, c, ldc, ep.Bias, ep.flags(), s)
+	mulOffsets(pa.data, pa.M, pa.K, b, offs, maxOff, n, c, ldc, ep.Bias, ep.flags(), cr, s)
 	return nil
 }
 
-// mulOffsets is MulOffsets without the checks.
-func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, c []float32, ldc int, bias []float32, flags int, s *scratch) {
+// mulOffsets is MulOffsets without the checks; cr.Stride is 0 or cr
+// says how C is compacted.
+func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, c []float32, ldc int, bias []float32, flags int, cr ColumnRows, s *scratch) {
 	j0 := 0
+	// sto is how the block of cols columns at j0 is stored.
+	sto := func(j0, cols int) store {
+		if cr.Stride <= 0 {
+			return store{}
+		}
+		return store{compact: true, mask: cr.mask(j0, cols)}
+	}
 	if kernel6w != nil && k > 0 {
 		// 32-column blocks while the 32-wide reads stay inside b.
 		for ; j0+nrWide <= n && j0+maxOff+nrWide <= len(b); j0 += nrWide {
-			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, nrWide, bias, flags, nil)
+			runPanelsOf(kernel6w, kernel4w, nrWide, ap, m, k, b[j0:], offs, c[cr.at(j0):], ldc, nrWide, bias, flags, nil, sto(j0, nrWide))
 		}
 		if cols := n - j0; cols > nr && j0+maxOff+nrWide <= len(b) {
 			// More than 16 columns left: one 32-column block through
 			// a scratch tile rather than two 16-column ones.
-			runPanelsWide(ap, m, k, b[j0:], offs, c[j0:], ldc, cols, bias, flags, s.tileWide[:])
+			runPanelsOf(kernel6w, kernel4w, nrWide, ap, m, k, b[j0:], offs, c[cr.at(j0):], ldc, cols, bias, flags, s.tileWide[:], sto(j0, cols))
 			j0 = n
 		}
 	}
@@ -190,27 +278,47 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 			}
 			bb, bo, boffs = panel, 0, panelOffsets(k, s)
 		}
-		runPanels(ap, m, k, bb[bo:], boffs, c[j0:], ldc, cols, bias, flags, s.tile[:])
+		runPanelsOf(kernel6, kernel4, nr, ap, m, k, bb[bo:], boffs, c[cr.at(j0):], ldc, cols, bias, flags, s.tile[:], sto(j0, cols))
 	}
+}
+
+// store says how runPanelsOf stores a block: as it is, or compacted
+// (only the columns whose bit is set in mask, one after another).
+type store struct {
+	compact bool
+	mask    uint32
 }
 
 // runPanels runs the micro-kernels down one 16-column block of C.
 // tile is scratch for partial blocks (mrMax×16 floats).
 func runPanels(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
-	runPanelsOf(kernel6, kernel4, nr, ap, m, k, b, offs, c, ldc, cols, bias, flags, tile)
+	runPanelsOf(kernel6, kernel4, nr, ap, m, k, b, offs, c, ldc, cols, bias, flags, tile, store{})
 }
 
 // runPanelsWide runs the 32-column micro-kernels down one 32-column
 // block of C (the same results as two runPanels blocks). A block of
 // fewer columns goes through tile (mrMax×32 floats).
 func runPanelsWide(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
-	runPanelsOf(kernel6w, kernel4w, nrWide, ap, m, k, b, offs, c, ldc, cols, bias, flags, tile)
+	runPanelsOf(kernel6w, kernel4w, nrWide, ap, m, k, b, offs, c, ldc, cols, bias, flags, tile, store{})
 }
 
 // runPanelsOf runs the 6- and 4-row micro-kernels k6 and k4, width
 // columns wide, down one block of C of cols ≤ width columns; a partial
-// block goes through tile (mrMax×width floats).
-func runPanelsOf(k6, k4 microKernel, width int, ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32) {
+// block goes through tile (mrMax×width floats). A compacted block goes
+// to the 32-column kernels with flagCompact and its mask (they store
+// compacted themselves, partial blocks too), else through tile.
+func runPanelsOf(k6, k4 microKernel, width int, ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, tile []float32, st store) {
+	if st.compact && st.mask == 0 {
+		return // no column of the block is stored
+	}
+	direct := cols == width
+	if st.compact {
+		// The mask leaves out the columns past cols: a partial block
+		// needs no tile either.
+		if direct = width == nrWide; direct {
+			flags |= flagCompact | int(uint64(st.mask)<<32)
+		}
+	}
 	off := 0
 	for r := 0; r < m; {
 		h, rows := panelAt(m - r)
@@ -223,7 +331,7 @@ func runPanelsOf(k6, k4 microKernel, width int, ap []float32, m, k int, b []floa
 		if bias != nil {
 			rb = bias[r : r+rows]
 		}
-		if cols == width {
+		if direct {
 			kern(k, a, b, offs, c[r*ldc:], ldc, rows, rb, flags)
 		} else {
 			if flags&flagAccumulate != 0 {
@@ -233,7 +341,11 @@ func runPanelsOf(k6, k4 microKernel, width int, ap []float32, m, k int, b []floa
 			}
 			kern(k, a, b, offs, tile, width, rows, rb, flags)
 			for i := 0; i < rows; i++ {
-				copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*width:i*width+cols])
+				if st.compact {
+					compactRow(c[(r+i)*ldc:], tile[i*width:i*width+cols], st.mask)
+				} else {
+					copy(c[(r+i)*ldc:(r+i)*ldc+cols], tile[i*width:i*width+cols])
+				}
 			}
 		}
 		off += h * k

@@ -2,12 +2,14 @@ package kernels
 
 import "sync"
 
-// scratch holds the packing buffers of one Sgemm or MulOffsets call.
+// scratch holds the packing buffers of one Sgemm or MulOffsets call
+// (or the column masks of a DirectConv.Mul).
 // Buffers only grow, and scratches are pooled, so that steady-state
 // calls do not allocate.
 type scratch struct {
 	a, b, pan []float32
 	offs      []int
+	masks     []uint32
 	tile      [mrMax * nr]float32
 	tileWide  [mrMax * nrWide]float32
 }

@@ -73,3 +73,49 @@ func Prefetch(x []float32) {
 		prefetchAVX(&x[0], len(x))
 	}
 }
+
+//go:noescape
+func depthwiseMaskedZ(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias *float32, masks *uint32, col int, chans int, inStride int, outStride int)
+
+// depthwiseMasked computes DirectConv.Depthwise's n > 0 columns from col
+// of chans channels with the AVX-512 kernel and reports true, or reports
+// false without AVX-512. masks are those of the blocks from col (a
+// multiple of 32); the caller has checked the ranges.
+func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []uint32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_ = c[(chans-1)*ld+n-1]
+	_ = w[chans*len(offs)-1]
+	_ = masks[((n-1)/nrWide+1)*len(offs)-1]
+	var bp *float32
+	if bias != nil {
+		_ = bias[chans-1]
+		bp = &bias[0]
+	}
+	depthwiseMaskedZ(&w[0], &b[0], &offs[0], len(offs), &c[0], n, bp, &masks[0], col, chans, inStride, ld)
+	return true
+}
+
+//go:noescape
+func deinterleave2RowsZ(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
+
+// deinterleave2Rows splits rows rows of n floats of src (srcStride
+// apart) into their even elements at buf[even:] and their odd ones at
+// buf[even+odd:] (rows dstStride apart; odd may be negative), with
+// AVX-512, and reports whether it could.
+func deinterleave2Rows(buf []float32, even, odd, dstStride int, src []float32, srcStride, rows, n int) bool {
+	if !hasAVX512 || rows <= 0 || n <= 0 {
+		return false
+	}
+	last := (rows - 1) * dstStride
+	_ = buf[even+last+(n+1)/2-1]
+	_ = buf[even]
+	if n > 1 {
+		_ = buf[even+odd+last+n/2-1]
+		_ = buf[even+odd]
+	}
+	_ = src[(rows-1)*srcStride+n-1]
+	deinterleave2RowsZ(&buf[even], odd, dstStride, &src[0], srcStride, rows, n)
+	return true
+}

@@ -94,3 +94,86 @@ pfloop:
 
 pfdone:
 	RET
+
+// func deinterleave2RowsZ(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
+// For each of rows rows of n floats (srcStride apart), its even elements
+// to dst and its odd ones to dst+odd (rows dstStride apart; distances in
+// floats, odd possibly negative): VCOMPRESSPS keeps the even or the odd
+// lanes of 16 floats, a store writes the 8 kept; a last partial group of
+// the row is loaded and stored under masks.
+TEXT ·deinterleave2RowsZ(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ odd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ dstStride+16(FP), R9
+	SHLQ $2, R9
+	MOVQ src+24(FP), SI
+	MOVQ srcStride+32(FP), R10
+	SHLQ $2, R10
+	MOVQ rows+40(FP), CX
+	MOVQ n+48(FP), DX
+	MOVL $0x5555, AX
+	KMOVW AX, K1 // even lanes
+	MOVL $0xAAAA, AX
+	KMOVW AX, K2 // odd lanes
+	MOVQ DX, R11
+	ANDQ $15, R11 // the partial group's length r
+	MOVQ DX, R13
+	SUBQ R11, R13 // the full groups' length
+	// K3: the r floats to load; K4, K5: the (r+1)/2 even and r/2 odd to store.
+	MOVQ CX, R12
+	MOVQ R11, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K3
+	LEAQ 1(R11), CX
+	SHRQ $1, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K4
+	MOVQ R11, CX
+	SHRQ $1, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K5
+	MOVQ R12, CX
+	TESTQ CX, CX
+	JLE dr2done
+
+dr2row:
+	XORQ BX, BX
+	MOVQ DI, R12
+
+dr2group:
+	CMPQ BX, R13
+	JGE dr2rest
+	VMOVUPS (SI)(BX*4), Z0
+	VCOMPRESSPS Z0, K1, Z1
+	VCOMPRESSPS Z0, K2, Z2
+	VMOVUPS Y1, (R12)
+	VMOVUPS Y2, (R12)(R8*1)
+	ADDQ $32, R12
+	ADDQ $16, BX
+	JMP dr2group
+
+dr2rest:
+	TESTQ R11, R11
+	JE dr2next
+	VMOVUPS.Z (SI)(BX*4), K3, Z0
+	VCOMPRESSPS Z0, K1, Z1
+	VCOMPRESSPS Z0, K2, Z2
+	VMOVUPS Z1, K4, (R12)
+	VMOVUPS Z2, K5, (R12)(R8*1)
+
+dr2next:
+	ADDQ R10, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ dr2row
+
+dr2done:
+	VZEROUPPER
+	RET

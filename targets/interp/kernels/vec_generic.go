@@ -19,3 +19,13 @@ func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
 
 // Prefetch does nothing without assembly: it is a hint.
 func Prefetch(x []float32) {}
+
+// depthwiseMasked does nothing without assembly.
+func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []uint32) bool {
+	return false
+}
+
+// deinterleave2Rows does nothing without assembly.
+func deinterleave2Rows(buf []float32, even, odd, dstStride int, src []float32, srcStride, rows, n int) bool {
+	return false
+}

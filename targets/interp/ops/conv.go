@@ -17,7 +17,12 @@ func init() {
 
 // convKernel runs Conv as implicit-GEMM products of the packed weights
 // with the input read in place (see kernels.ConvLayout), or as direct
-// depthwise sums when each group has one input channel.
+// depthwise sums when each group has one input channel. With AVX-512,
+// stride-1 2-D convolutions whose output rows are as wide as their input
+// rows read the image itself under masks (kernels.DirectConv: no Fill,
+// no Compact), small images stacked several to a product when that
+// pays (stackPays), a fused residual Add (and Relu) in the kernels'
+// store; other 2-D products store their rows compacted.
 type convKernel struct {
 	attrs spatialAttrs
 	group int
@@ -39,6 +44,17 @@ type convPlan struct {
 	inSize int // input elements per channel of an image
 	layout *kernels.ConvLayout
 	offs   []int // B row offsets of one group's channels
+	// direct, when not nil, runs the grouped products on the input
+	// itself (no Fill, no Compact): see kernels.DirectConv.
+	direct *kernels.DirectConv
+}
+
+// stack is how many images a product holds.
+func (p *convPlan) stack() int {
+	if p.direct != nil {
+		return p.direct.Images
+	}
+	return 1
 }
 
 // outShape is the output shape for a batch of n images, in buf.
@@ -53,6 +69,8 @@ type convScratch struct {
 	layout *kernels.ConvLayout // the layout buf's zero padding is for
 	buf    []float32
 	grid   []float32
+	// stack and out hold the input and the products of stacked images.
+	stack, out []float32
 }
 
 func newConv(n *Node) (Kernel, error) {
@@ -196,8 +214,8 @@ func (k *convKernel) run(ctx *Context, p *convPlan, batch int, packed []*kernels
 		// One image at a time, its columns split over the threads.
 		sc := k.scratch()
 		defer k.pool.Put(sc)
-		for i := 0; i < batch; i++ {
-			if err := k.image(ctx, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
+		for i := 0; i < batch; i += p.stack() {
+			if err := k.images(ctx, p, sc, packed, xd, wd, bias, yd, i, min(p.stack(), batch-i), act); err != nil {
 				return err
 			}
 		}
@@ -207,8 +225,8 @@ func (k *convKernel) run(ctx *Context, p *convPlan, batch int, packed []*kernels
 	ctx.Parallel(batch, 1, func(lo, hi int) {
 		sc := k.scratch()
 		defer k.pool.Put(sc)
-		for i := lo; i < hi; i++ {
-			if err := k.image(serialContext, p, sc, packed, xd, wd, bias, yd, i, act); err != nil {
+		for i := lo; i < hi; i += p.stack() {
+			if err := k.images(serialContext, p, sc, packed, xd, wd, bias, yd, i, min(p.stack(), hi-i), act); err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 				return
 			}
@@ -260,8 +278,125 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		layout: layout,
 		offs:   layout.Offsets(nil, cg),
 	}
+	if cg == 1 && !layout.InPlace {
+		// Depthwise sums too run on the image itself when they can.
+		p.direct = kernels.NewDirectConv(layout.Shape, 1, 1)
+	}
+	if cg != 1 && !layout.InPlace {
+		// Convolutions that would need Fill run on the image itself,
+		// small images stacked several to a product when that saves
+		// more than copying them in and out costs.
+		if n := stackImages(layout.OutSize()); n > 1 && stackPays(layout.OutSize(), n, m/k.group, cg*layout.Taps(), c+m, p.inSize) {
+			p.direct = kernels.NewDirectConv(layout.Shape, cg, n)
+		}
+		if p.direct == nil {
+			p.direct = kernels.NewDirectConv(layout.Shape, cg, 1)
+		}
+	}
 	k.plan.Store(p)
 	return p, nil
+}
+
+// stackImages is how many images of per output columns a stacked
+// kernels.DirectConv should hold: 1 when one image wastes less than a
+// tenth of its 32-column blocks, else the fewest (at most 16) whose
+// columns fill their blocks but for 3%, or the least wasteful.
+func stackImages(per int) int {
+	waste := func(n int) float64 { return float64((n*per+31)/32*32-n*per) / float64(n*per) }
+	if per <= 0 || waste(1) < 0.1 {
+		return 1
+	}
+	best := 1
+	for n := 2; n <= 16; n++ {
+		if waste(n) < waste(best) {
+			best = n
+		}
+		if waste(n) <= 0.03 {
+			return n
+		}
+	}
+	return best
+}
+
+// stackPays tells whether stacking n images of per output columns
+// saves more multiply-adds (rows of A times depth each column) than
+// copying them costs: chans input and output channels of about inSize
+// values per image, a copied value costing about 25 multiply-adds (as
+// measured on the example CNNs: 7×7 3×3 convolutions stack, 14×14 ones
+// and pointwise ones do not).
+func stackPays(per, n, rows, depth, chans, inSize int) bool {
+	pad := func(cols int) int { return (cols+31)/32*32 - cols }
+	saved := float64(pad(per)) - float64(pad(n*per))/float64(n)
+	return saved*float64(rows*depth) > 25*float64(chans*inSize)
+}
+
+// images computes the convolution of the n images from i0, n at most
+// the plan's stack: stacked into one product (see kernels.DirectConv),
+// or one image at a time.
+func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i0, n int, act Activation) error {
+	if p.direct == nil || p.direct.Images == 1 {
+		for i := i0; i < i0+n; i++ {
+			if err := k.image(ctx, p, sc, packed, x, w, bias, y, i, act); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	d := p.direct
+	c, m := p.x[1], p.w[0]
+	inSize, outSize := p.inSize, p.layout.OutSize()
+	if len(sc.stack) != c*d.Images*inSize {
+		sc.stack = make([]float32, c*d.Images*inSize)
+	}
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			at := (ch*d.Images + i) * inSize
+			copy(sc.stack[at:at+inSize], x[((i0+i)*c+ch)*inSize:])
+		}
+	}
+	ld := d.Images * outSize
+	if len(sc.out) != m*ld {
+		sc.out = make([]float32, m*ld)
+	}
+	// Direct products are grouped: a Relu is the kernels' clamp.
+	relu := act.Kind == ActReLU
+	if relu {
+		act = Activation{}
+	}
+	if err := k.split(ctx, p, packed, sc.stack, w, bias, sc.out, nil, ld, n*outSize, relu, false); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		img := y[(i0+i)*m*outSize : (i0+i+1)*m*outSize]
+		for o := 0; o < m; o++ {
+			copy(img[o*outSize:(o+1)*outSize], sc.out[o*ld+i*outSize:])
+		}
+		var add []float32
+		if act.Add != nil {
+			add = act.Add.F32()[(i0+i)*m*outSize : (i0+i+1)*m*outSize]
+		}
+		act.apply(img, add)
+	}
+	return nil
+}
+
+// split computes product columns [0, span) of one image (or stack of
+// images) into dst, splitting them over ctx's threads.
+func (k *convKernel) split(ctx *Context, p *convPlan, packed []*kernels.PackedA, b, w, bias, dst, add []float32, ld, span int, relu, compact bool) error {
+	if ctx.Threads <= 1 {
+		return k.columns(p, packed, b, w, bias, dst, add, ld, 0, span, relu, compact)
+	}
+	const block = 64 // columns per task, a multiple of the micro-kernels' 16 and 32
+	var firstErr atomic.Pointer[error]
+	ctx.Parallel((span+block-1)/block, 1, func(lo, hi int) {
+		if err := k.columns(p, packed, b, w, bias, dst, add, ld, lo*block, min(hi*block, span), relu, compact); err != nil {
+			firstErr.CompareAndSwap(nil, &err)
+		}
+	})
+	if e := firstErr.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // image computes the convolution of image i, splitting its columns
@@ -275,7 +410,7 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])
 	}
 	var b []float32
-	if l.InPlace {
+	if l.InPlace || p.direct != nil {
 		b = x[i*c*inSize:]
 	} else {
 		if sc.layout != l {
@@ -286,58 +421,83 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		b = sc.buf
 	}
 	dst, ld := y[i*m*outSize:(i+1)*m*outSize], outSize
-	if !l.Dense {
+	// Grouped products of 2-D convolutions store their rows compacted
+	// (kernels.ColumnRows) where the micro-kernels do it; depthwise sums,
+	// other ranks and CPUs without AVX-512 go through grid space and
+	// Compact.
+	compact := !l.Dense && len(l.Shape.Out) == 2 && c/k.group != 1 && p.direct == nil && kernels.CompactsRows()
+	span := l.Span
+	if p.direct != nil {
+		span = p.direct.N // dense product columns
+	} else if !l.Dense && !compact {
 		if cap(sc.grid) < m*l.Span {
 			sc.grid = make([]float32, m*l.Span)
 		}
 		dst, ld = sc.grid[:m*l.Span], l.Span
 	}
 	// A Relu after a grouped product is the micro-kernels' clamp (the
-	// same values: max(x, 0) of the biased sum).
+	// same values: max(x, 0) of the biased sum), and so is a residual
+	// Add (then Relu) after a direct one: the addend is added to the
+	// biased sum before the clamp, as the unfused Add and Relu do.
 	relu := act.Kind == ActReLU && p.x[1]/k.group != 1
+	var add []float32
+	if p.direct != nil && p.x[1]/k.group != 1 && (act.Kind == ActAdd || act.Kind == ActAddReLU) {
+		add = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+		relu = act.Kind == ActAddReLU
+		act = Activation{}
+	}
 	if relu {
 		act = Activation{}
 	}
-	if ctx.Threads <= 1 {
-		if err := k.columns(p, packed, b, w, bias, dst, ld, 0, l.Span, relu); err != nil {
-			return err
-		}
-	} else {
-		const block = 64 // columns per task, a multiple of the micro-kernels' 16
-		var firstErr atomic.Pointer[error]
-		ctx.Parallel((l.Span+block-1)/block, 1, func(lo, hi int) {
-			if err := k.columns(p, packed, b, w, bias, dst, ld, lo*block, min(hi*block, l.Span), relu); err != nil {
-				firstErr.CompareAndSwap(nil, &err)
-			}
-		})
-		if e := firstErr.Load(); e != nil {
-			return *e
-		}
+	if err := k.split(ctx, p, packed, b, w, bias, dst, add, ld, span, relu, compact); err != nil {
+		return err
 	}
-	if !l.Dense {
+	if !l.Dense && !compact && p.direct == nil {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
-	var add []float32
+	var rest []float32
 	if act.Add != nil {
-		add = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+		rest = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
 	}
-	act.apply(y[i*m*outSize:(i+1)*m*outSize], add)
+	act.apply(y[i*m*outSize:(i+1)*m*outSize], rest)
 	return nil
 }
 
 // columns computes grid-space columns [q0, q1) of every output channel
 // of one image whose input buffer is b, into dst (rows ld apart),
 // clamped at zero when relu (grouped products only: depthwise outputs
-// are left as they are).
-func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst []float32, ld, q0, q1 int, relu bool) error {
+// are left as they are). When compact (grouped products of a 2-D
+// layout only), dst is the output itself: each row's grid columns are
+// stored compacted (kernels.ColumnRows). add, when not nil, is a
+// residual addend laid out as dst, added before the clamp (direct
+// grouped products only).
+func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias, dst, add []float32, ld, q0, q1 int, relu, compact bool) error {
 	l := p.layout
 	m, cg := p.w[0], p.x[1]/k.group
 	mg := m / k.group
 	taps := l.Taps()
 	n := q1 - q0
+	if cg == 1 && mg == 1 && p.direct != nil {
+		// A depthwise convolution: every channel in one call.
+		if err := p.direct.Depthwise(w, b, p.inSize, q0, q1, dst[q0:], ld, bias, m); err != nil {
+			return err
+		}
+		return nil
+	}
 	for g := 0; g < k.group; g++ {
-		bg := b[g*cg*l.ChanStride+q0:]
+		if cg == 1 && p.direct != nil {
+			// One call for the group's outputs, which read one input.
+			var gb []float32
+			if bias != nil {
+				gb = bias[g*mg : (g+1)*mg]
+			}
+			if err := p.direct.Depthwise(w[g*mg*taps:], b[g*p.inSize:], 0, q0, q1, dst[g*mg*ld+q0:], ld, gb, mg); err != nil {
+				return err
+			}
+			continue
+		}
 		if cg == 1 {
+			bg := b[g*l.ChanStride+q0:]
 			for j := 0; j < mg; j++ {
 				oc := g*mg + j
 				var bv float32
@@ -352,7 +512,21 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 		if bias != nil {
 			gb = bias[g*mg : (g+1)*mg]
 		}
-		if err := packed[g].MulOffsets(bg, p.offs, n, dst[g*mg*ld+q0:], ld, kernels.Epilogue{Bias: gb, ReLU: relu}); err != nil {
+		ep, at := kernels.Epilogue{Bias: gb, ReLU: relu}, q0
+		if p.direct != nil {
+			if add != nil {
+				ep.Add = add[g*mg*ld+q0:]
+			}
+			if err := p.direct.Mul(packed[g], b[g*cg*p.direct.Images*p.inSize:], q0, q1, dst[g*mg*ld+q0:], ld, ep); err != nil {
+				return err
+			}
+			continue
+		}
+		if compact {
+			ep.Rows = kernels.ColumnRows{Stride: l.GridStride[0], Width: l.Shape.Out[1], Col0: q0}
+			at = ep.Rows.Pos(q0)
+		}
+		if err := packed[g].MulOffsets(b[g*cg*l.ChanStride+q0:], p.offs, n, dst[g*mg*ld+at:], ld, ep); err != nil {
 			return err
 		}
 	}

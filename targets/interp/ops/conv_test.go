@@ -131,6 +131,13 @@ func TestConvMatchesReference(t *testing.T) {
 		{n: 1, c: 1, m: 3, group: 1, in: []int{4, 4}, kernel: []int{4, 4}, constW: true},
 		{n: 2, c: 3, m: 7, group: 1, in: []int{21, 37}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
 		{n: 1, c: 2, m: 6, group: 1, in: []int{20, 40}, kernel: []int{3, 3}, strides: []int{1, 2}, pads: []int{0, 0, 1, 1}, constW: true},
+		// Small images, stacked several to a product (kernels.DirectConv).
+		{n: 19, c: 64, m: 64, group: 1, in: []int{7, 7}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
+		{n: 19, c: 64, m: 64, group: 1, in: []int{7, 7}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
+		{n: 9, c: 128, m: 128, group: 2, in: []int{7, 7}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
+		{n: 5, c: 6, m: 10, group: 1, in: []int{7, 7}, kernel: []int{1, 1}, constW: true, bias: true},
+		{n: 7, c: 8, m: 6, group: 2, in: []int{5, 3}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
+		{n: 3, c: 4, m: 5, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i, cc := range cases {
@@ -321,6 +328,7 @@ func TestConvPlanAcrossBatchSizes(t *testing.T) {
 	for _, cc := range []convCase{
 		{n: 8, c: 16, m: 32, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
 		{n: 8, c: 12, m: 12, group: 12, in: []int{9, 9}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
+		{n: 8, c: 64, m: 64, group: 1, in: []int{7, 7}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
 	} {
 		x := randTensor(r, append([]int{cc.n, cc.c}, cc.in...)...)
 		w := randTensor(r, append([]int{cc.m, cc.c / cc.group}, cc.kernel...)...)

@@ -1,0 +1,220 @@
+package kernels
+
+import "fmt"
+
+// DirectConv runs a stride-1 2-D convolution whose output rows are as
+// wide as its input rows (a "same" convolution, such as 3×3 with
+// padding 1) on the input image itself, without the zero-padded copy of
+// ConvLayout.Fill: output position (y, x) is product column y·W+x (W the
+// row width, so the output is dense: no Compact either), and each kernel
+// tap reads the image shifted by a fixed offset under a mask of the
+// columns whose input lies inside the image. The masked-out columns read
+// as zero, as the padding would, so the results are bit for bit those
+// of MulOffsets over ConvLayout's buffer. It needs the masked AVX-512
+// micro-kernels: NewDirectConv returns nil without them.
+type DirectConv struct {
+	// N is the number of product columns: the output size per channel
+	// of all Images images.
+	N, Images int
+	// inSize is the input size per channel, taps the kernel taps.
+	inSize, taps int
+	// steps holds, per channel and tap, the offset of its B row from
+	// the image and the tap's index; tapOffs the taps' offsets alone.
+	steps, tapOffs []int
+	// masks holds, per 32-column block, the column mask of each tap.
+	masks []uint32
+}
+
+// NewDirectConv plans s over channels input channels of images images,
+// or returns nil when s is not a stride-1 2-D convolution with output
+// rows as wide as its input rows, or the CPU lacks the masked
+// micro-kernels.
+//
+// Several images (images > 1, which needs as many output rows as input
+// rows) are stacked: channel c of image i is at (c·images+i)·In[0]·In[1]
+// of the input, and output column i·Out[0]·Out[1]+q is column q of image
+// i, so that small images share 32-column blocks instead of each
+// rounding its columns up to a multiple of 32. Each image's taps are
+// masked at its own borders.
+func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
+	if kernel6m == nil || len(s.In) != 2 || len(s.Kernel) != 2 || len(s.Strides) != 2 || len(s.Dilations) != 2 || len(s.PadBegin) != 2 || len(s.Out) != 2 {
+		return nil
+	}
+	h, w := s.In[0], s.In[1]
+	if s.Strides[0] != 1 || s.Strides[1] != 1 || s.Out[1] != w || h < 1 || w < 1 || s.Out[0] < 1 || channels < 1 || images < 1 || images > 1 && s.Out[0] != h {
+		return nil
+	}
+	kh, kw := s.Kernel[0], s.Kernel[1]
+	d := &DirectConv{N: images * s.Out[0] * w, Images: images, inSize: h * w, taps: kh * kw}
+	tapOff := make([]int, 0, d.taps)
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			tapOff = append(tapOff, (ky*s.Dilations[0]-s.PadBegin[0])*w+kx*s.Dilations[1]-s.PadBegin[1])
+		}
+	}
+	d.tapOffs = tapOff
+	d.steps = make([]int, 0, 2*channels*d.taps)
+	for c := 0; c < channels; c++ {
+		for t, o := range tapOff {
+			d.steps = append(d.steps, c*images*d.inSize+o, t)
+		}
+	}
+	blocks := (d.N + nrWide - 1) / nrWide
+	d.masks = make([]uint32, blocks*d.taps)
+	for b := 0; b < blocks; b++ {
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				var m uint32
+				for j := 0; j < nrWide; j++ {
+					q := b*nrWide + j
+					if q >= d.N {
+						break
+					}
+					iy := q%(s.Out[0]*w)/w + ky*s.Dilations[0] - s.PadBegin[0]
+					ix := q%w + kx*s.Dilations[1] - s.PadBegin[1]
+					if iy >= 0 && iy < h && ix >= 0 && ix < w {
+						m |= 1 << j
+					}
+				}
+				d.masks[b*d.taps+ky*kw+kx] = m
+			}
+		}
+	}
+	return d
+}
+
+// Mul computes product columns [q0, q1) of pa times the convolution
+// input b (the planes of as many channels as pa.K/taps, each of Images
+// images of the input size): C[i][q-q0] is c[i*ldc+q-q0], stored as ep
+// says (Accumulate and Rows are not supported; Add is). q0 must be a
+// multiple of 32.
+func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc int, ep Epilogue) error {
+	if pa.K != len(d.steps)/2 {
+		return fmt.Errorf("direct conv: %d rows of B for %d columns of A", len(d.steps)/2, pa.K)
+	}
+	if ep.Accumulate || ep.Rows.Stride > 0 {
+		return fmt.Errorf("direct conv: accumulating and compacted stores are not supported")
+	}
+	if q0 < 0 || q0%nrWide != 0 || q1 > d.N || q0 > q1 {
+		return fmt.Errorf("direct conv: columns [%d, %d) of %d", q0, q1, d.N)
+	}
+	if ep.Bias != nil && len(ep.Bias) < pa.M {
+		return fmt.Errorf("direct conv: bias has %d values for %d rows", len(ep.Bias), pa.M)
+	}
+	if pa.M == 0 || q0 == q1 {
+		return nil
+	}
+	if need := (pa.K / d.taps) * d.Images * d.inSize; len(b) < need {
+		return fmt.Errorf("direct conv: input has %d elements, want %d", len(b), need)
+	}
+	if need := (pa.M-1)*ldc + q1 - q0; len(c) < need || ep.Add != nil && len(ep.Add) < need {
+		return fmt.Errorf("direct conv: C and its addend need %d elements, have %d and %d", need, len(c), len(ep.Add))
+	}
+	k6, k4 := kernel6m, kernel4m
+	if k6 == nil {
+		k6, k4 = kernel6MGo, kernel4MGo
+	}
+	flags := ep.flags()
+	if ep.Add != nil {
+		flags |= flagAdd
+	}
+	var cut []uint32 // the masks of a partial block
+	if q1%nrWide != 0 {
+		s := getScratch()
+		defer putScratch(s)
+		if cap(s.masks) < d.taps {
+			s.masks = make([]uint32, d.taps)
+		}
+		cut = s.masks[:d.taps]
+	}
+	for j := q0; j < q1; j += nrWide {
+		masks := d.masks[j/nrWide*d.taps : (j/nrWide+1)*d.taps]
+		f := flags
+		if cols := q1 - j; cols < nrWide {
+			// A partial block: leave the columns past q1 out of the
+			// reads and the stores.
+			keep := uint32(1)<<cols - 1
+			for t, v := range masks {
+				cut[t] = v & keep
+			}
+			masks = cut
+			f |= flagCompact | int(uint64(keep)<<32)
+		}
+		off := 0
+		for r := 0; r < pa.M; {
+			h, rows := panelAt(pa.M - r)
+			kern := k6
+			if h == 4 {
+				kern = k4
+			}
+			var rb []float32
+			if ep.Bias != nil {
+				rb = ep.Bias[r : r+rows]
+			}
+			var add []float32
+			if ep.Add != nil {
+				add = ep.Add[r*ldc+j-q0:]
+			}
+			kern(pa.K, pa.data[off:off+h*pa.K], b, j, d.steps, c[r*ldc+j-q0:], ldc, rows, rb, f, masks, add)
+			off += h * pa.K
+			r += rows
+		}
+	}
+	return nil
+}
+
+// Depthwise computes product columns [q0, q1) of chans output channels
+// of a convolution whose groups have one input channel (a plan of one
+// channel and one image): for channel i, c[i*ld+q-q0] = bias[i] + sum
+// over taps t of w[i*taps+t]·B_t[q], B_t tap t of the input at
+// b[i*inStride:] (inStride 0: one input for all) with the masked-out
+// columns +0; bias nil adds nothing. The sums run as Depthwise's over
+// ConvLayout's buffer (an FMA per tap, in tap order), so with AVX-512
+// the results are bit for bit those; without it a pure-Go loop computes
+// them. q0 must be a multiple of 32.
+func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) error {
+	if d.Images != 1 || len(d.steps) != 2*d.taps {
+		return fmt.Errorf("direct depthwise: a plan of %d channels and %d images, want one of each", len(d.steps)/(2*d.taps), d.Images)
+	}
+	if q0 < 0 || q0%nrWide != 0 || q1 > d.N || q0 > q1 {
+		return fmt.Errorf("direct depthwise: columns [%d, %d) of %d", q0, q1, d.N)
+	}
+	if chans < 1 || inStride < 0 || ld < q1-q0 {
+		return fmt.Errorf("direct depthwise: %d channels %d and %d apart for %d columns", chans, inStride, ld, q1-q0)
+	}
+	if len(w) < chans*d.taps || len(b) < (chans-1)*inStride+d.inSize || len(c) < (chans-1)*ld+q1-q0 || bias != nil && len(bias) < chans {
+		return fmt.Errorf("direct depthwise: %d weights, %d inputs, %d outputs, %d biases for %d channels of %d taps, %d inputs, %d columns", len(w), len(b), len(c), len(bias), chans, d.taps, d.inSize, q1-q0)
+	}
+	if q0 == q1 {
+		return nil
+	}
+	masks := d.masks[q0/nrWide*d.taps:]
+	if depthwiseMasked(w, b, inStride, q0, d.tapOffs, q1-q0, c, ld, bias, chans, masks) {
+		return nil
+	}
+	for i := 0; i < chans; i++ {
+		var bv float32
+		if bias != nil {
+			bv = bias[i]
+		}
+		depthwiseMaskedGo(w[i*d.taps:(i+1)*d.taps], b[i*inStride:], q0, d.tapOffs, q1-q0, c[i*ld:], bv, masks)
+	}
+	return nil
+}
+
+// depthwiseMaskedGo is the Go twin of depthwiseMasked for one channel.
+func depthwiseMaskedGo(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) {
+	taps := len(offs)
+	for j := 0; j < n; j++ {
+		sum := bias
+		m := masks[j/nrWide*taps:]
+		for t, o := range offs {
+			var v float32
+			if m[t]>>(j%nrWide)&1 != 0 {
+				v = b[col+o+j]
+			}
+			sum += w[t] * v
+		}
+		c[j] = sum
+	}
+}

@@ -1,0 +1,260 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDirectConv checks DirectConv bit for bit against MulOffsets over
+// ConvLayout's padded buffer followed by Compact, for several kernels,
+// paddings and dilations, column ranges split as the threads split
+// them, with the masked assembly kernels and with their Go twins.
+func TestDirectConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	type shape struct{ m, cin, h, w, kh, kw, dil, padY, padX int }
+	shapes := []shape{
+		{16, 16, 28, 28, 3, 3, 1, 1, 1}, {32, 32, 14, 14, 3, 3, 1, 1, 1}, {64, 64, 7, 7, 3, 3, 1, 1, 1},
+		{5, 3, 9, 11, 3, 3, 1, 1, 1}, {10, 2, 6, 40, 5, 5, 1, 2, 2}, {7, 4, 8, 9, 3, 3, 2, 2, 2},
+		{16, 1, 28, 28, 3, 3, 1, 1, 1}, {6, 3, 5, 33, 1, 3, 1, 0, 1}, {4, 2, 4, 4, 3, 3, 1, 0, 1},
+	}
+	masked := []struct {
+		name   string
+		k6, k4 maskedKernel
+		ok     bool
+	}{{"asm", kernel6AsmM, kernel4AsmM, hasAVX512}, {"go", kernel6MGo, kernel4MGo, true}}
+	for _, mk := range masked {
+		if !mk.ok {
+			continue
+		}
+		// The Go twins against the Go kernels (the same reduction order),
+		// the assembly against the assembly.
+		was := UseAssembly(mk.name == "asm")
+		k6, k4 := kernel6m, kernel4m
+		kernel6m, kernel4m = mk.k6, mk.k4
+		for _, sh := range shapes {
+			outH := sh.h + 2*sh.padY - (sh.kh-1)*sh.dil
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{1, 1}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, sh.w}}
+			d := NewDirectConv(s, sh.cin, 1)
+			if d == nil {
+				t.Fatalf("%+v: no direct plan", sh)
+			}
+			l, err := NewConvLayout(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			offs := l.Offsets(nil, sh.cin)
+			k := len(offs)
+			pa, err := PackA(sh.m, k, randSlice(r, sh.m*k), k, false, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := randSlice(r, sh.cin*sh.h*sh.w)
+			buf := make([]float32, l.BufferSize(sh.cin))
+			l.Fill(buf, img, sh.cin)
+			bias := randSlice(r, sh.m)
+			n := l.OutSize()
+			addend := randSlice(r, sh.m*n)
+			for _, ep := range []Epilogue{{}, {Bias: bias}, {Bias: bias, ReLU: true}, {Bias: bias, Add: addend}, {Bias: bias, ReLU: true, Add: addend}, {Add: addend}} {
+				// The reference: the product and bias, then the addend,
+				// then the clamp, as the unfused Add and Relu compute.
+				pe := Epilogue{Bias: ep.Bias, ReLU: ep.ReLU && ep.Add == nil}
+				grid := make([]float32, sh.m*l.Span)
+				if err := pa.MulOffsets(buf, offs, l.Span, grid, l.Span, pe); err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, sh.m*n)
+				l.Compact(want, grid, sh.m, l.Span)
+				if ep.Add != nil {
+					for i := range want {
+						if want[i] += addend[i]; ep.ReLU && want[i] < 0 {
+							want[i] = 0
+						}
+					}
+				}
+				for _, block := range []int{n, 64, 32} {
+					got := randSlice(r, sh.m*n)
+					for q0 := 0; q0 < n; q0 += block {
+						q1 := min(q0+block, n)
+						e := ep
+						if e.Add != nil {
+							e.Add = e.Add[q0:]
+						}
+						if err := d.Mul(pa, img, q0, q1, got[q0:], n, e); err != nil {
+							t.Fatal(err)
+						}
+					}
+					bitsEqual(t, fmt.Sprintf("%s %+v block=%d %+v", mk.name, sh, block, ep), got, want)
+				}
+			}
+		}
+		kernel6m, kernel4m = k6, k4
+		UseAssembly(was)
+	}
+}
+
+// BenchmarkDirectConv measures DirectConv.Mul on the 3×3 convolutions
+// of BenchmarkMulOffsets (useful GFLOP/s: the same count).
+func BenchmarkDirectConv(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, sz := range []struct{ m, cin, w int }{{16, 16, 28}, {32, 32, 14}, {64, 64, 7}} {
+		s := ConvShape{In: []int{sz.w, sz.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sz.w, sz.w}}
+		d := NewDirectConv(s, sz.cin, 1)
+		if d == nil {
+			b.Skip("no masked kernels")
+		}
+		k := sz.cin * 9
+		pa, err := PackA(sz.m, k, randSlice(r, sz.m*k), k, false, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img := randSlice(r, sz.cin*sz.w*sz.w)
+		c := make([]float32, sz.m*d.N)
+		b.Run(fmt.Sprintf("%dx%dx%d", sz.m, d.N, k), func(b *testing.B) {
+			for b.Loop() {
+				if err := d.Mul(pa, img, 0, d.N, c, d.N, Epilogue{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportGFLOPS(b, sz.m, sz.w*sz.w, k)
+		})
+	}
+}
+
+// TestDirectConvStacked checks stacked images against each image on its
+// own, bit for bit, with the assembly and the Go twins, for partial
+// stacks (fewer columns than the plan's images) too.
+func TestDirectConvStacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, asm := range []bool{true, false} {
+		was := UseAssembly(asm)
+		k6, k4 := kernel6m, kernel4m
+		if !asm {
+			kernel6m, kernel4m = kernel6MGo, kernel4MGo
+		} else if k6 == nil {
+			UseAssembly(was)
+			continue
+		}
+		for _, sh := range []struct{ m, cin, h, w, images int }{{64, 64, 7, 7, 16}, {32, 32, 14, 14, 4}, {5, 3, 3, 5, 7}, {7, 2, 9, 4, 3}} {
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
+			one, all := NewDirectConv(s, sh.cin, 1), NewDirectConv(s, sh.cin, sh.images)
+			k := sh.cin * 9
+			pa, err := PackA(sh.m, k, randSlice(r, sh.m*k), k, false, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hw := sh.h * sh.w
+			imgs := randSlice(r, sh.images*sh.cin*hw)
+			stack := make([]float32, len(imgs))
+			for i := 0; i < sh.images; i++ {
+				for c := 0; c < sh.cin; c++ {
+					copy(stack[(c*sh.images+i)*hw:(c*sh.images+i+1)*hw], imgs[(i*sh.cin+c)*hw:])
+				}
+			}
+			bias := randSlice(r, sh.m)
+			ep := Epilogue{Bias: bias, ReLU: true}
+			want := make([]float32, sh.m*all.N)
+			per := make([]float32, sh.m*hw)
+			for i := 0; i < sh.images; i++ {
+				if err := one.Mul(pa, imgs[i*sh.cin*hw:(i+1)*sh.cin*hw], 0, hw, per, hw, ep); err != nil {
+					t.Fatal(err)
+				}
+				for o := 0; o < sh.m; o++ {
+					copy(want[o*all.N+i*hw:o*all.N+(i+1)*hw], per[o*hw:])
+				}
+			}
+			for _, n := range []int{sh.images, sh.images - 1, 1} {
+				got := make([]float32, sh.m*all.N)
+				for q0 := 0; q0 < n*hw; q0 += 64 {
+					if err := all.Mul(pa, stack, q0, min(q0+64, n*hw), got[q0:], all.N, ep); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for o := 0; o < sh.m; o++ {
+					bitsEqual(t, fmt.Sprintf("asm=%v %+v n=%d channel %d", asm, sh, n, o), got[o*all.N:o*all.N+n*hw], want[o*all.N:o*all.N+n*hw])
+				}
+			}
+		}
+		kernel6m, kernel4m = k6, k4
+		UseAssembly(was)
+	}
+}
+
+// TestDirectDepthwise checks DirectConv.Depthwise bit for bit against
+// Depthwise over ConvLayout's padded buffer followed by Compact (the
+// assembly), and its Go twin against that within the FMA tolerance, for
+// several channels (inputs apart or one shared, with and without bias)
+// on column ranges split as the threads split them, writing nothing
+// past each channel's columns.
+func TestDirectDepthwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	k6, k4 := kernel6m, kernel4m
+	defer func() { kernel6m, kernel4m = k6, k4 }()
+	kernel6m, kernel4m = kernel6MGo, kernel4MGo // NewDirectConv plans without AVX-512 too
+	for _, sh := range []struct{ h, w, kh, kw, dil, padY, padX int }{
+		{28, 28, 3, 3, 1, 1, 1}, {14, 14, 3, 3, 1, 1, 1}, {7, 7, 3, 3, 1, 1, 1}, {9, 20, 5, 5, 1, 2, 2}, {8, 9, 3, 3, 2, 2, 2}, {3, 70, 3, 3, 1, 1, 1},
+	} {
+		outH := sh.h + 2*sh.padY - (sh.kh-1)*sh.dil
+		s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{1, 1}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, sh.w}}
+		d := NewDirectConv(s, 1, 1)
+		l, err := NewConvLayout(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const chans = 3
+		inSize, taps := sh.h*sh.w, l.Taps()
+		imgs := randSlice(r, chans*inSize)
+		w := randSlice(r, chans*taps)
+		bias := randSlice(r, chans)
+		for _, shared := range []bool{false, true} {
+			for _, withBias := range []bool{true, false} {
+				inStride := inSize
+				if shared {
+					inStride = 0
+				}
+				var bs []float32
+				if withBias {
+					bs = bias
+				}
+				ld := d.N + 7
+				want := make([]float32, chans*ld)
+				for i := 0; i < chans; i++ {
+					buf := make([]float32, l.BufferSize(1))
+					l.Fill(buf, imgs[i*inStride:i*inStride+inSize], 1)
+					grid := make([]float32, l.Span)
+					var bv float32
+					if withBias {
+						bv = bias[i]
+					}
+					Depthwise(w[i*taps:(i+1)*taps], buf, l.Offsets(nil, 1), l.Span, grid, bv)
+					l.Compact(want[i*ld:], grid, 1, l.Span)
+				}
+				for _, block := range []int{d.N, 64, 32} {
+					got := randSlice(r, chans*ld)
+					twin := append([]float32(nil), got...)
+					for i := 0; i < chans; i++ {
+						copy(want[i*ld+d.N:(i+1)*ld], got[i*ld+d.N:(i+1)*ld]) // untouched
+					}
+					for q0 := 0; q0 < d.N; q0 += block {
+						q1 := min(q0+block, d.N)
+						if err := d.Depthwise(w, imgs, inStride, q0, q1, got[q0:], ld, bs, chans); err != nil {
+							t.Fatal(err)
+						}
+						for i := 0; i < chans; i++ {
+							var bv float32
+							if withBias {
+								bv = bias[i]
+							}
+							depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/nrWide*d.taps:])
+						}
+					}
+					what := fmt.Sprintf("%+v shared=%v bias=%v block=%d", sh, shared, withBias, block)
+					if hasAVX512 {
+						bitsEqual(t, what, got, want)
+					}
+					closeTo(t, what+" Go twin", twin, want, taps)
+				}
+			}
+		}
+	}
+}
