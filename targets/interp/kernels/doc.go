@@ -75,7 +75,11 @@
 // its rows; depthwise 3×3 convolutions compute each output row's run of
 // windows inside the image in one call with the nine taps' weights in
 // registers and the zero point folded into -zp·Σw (exact in wrapping
-// int32 arithmetic, so the same sums); other pixels go through a 512-bit
-// per-pixel kernel. Their AVX2 kernels remain for CPUs without AVX-512
+// int32 arithmetic, so the same sums). A padded 3×3 depthwise
+// convolution on channels-last levels first copies the image into a
+// padded one whose padding holds each channel's zero point (a pad tap
+// adds (zp - zp)·w = 0), so that every output row is one call of that
+// row kernel, borders included; other shapes' pixels go through a
+// 512-bit per-pixel kernel. Their AVX2 kernels remain for CPUs without AVX-512
 // (tests run both against the Go twins).
 package kernels

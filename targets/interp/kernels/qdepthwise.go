@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // QDepthwise is a depthwise 2-D convolution (one group per input
@@ -53,7 +54,18 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	// pixels of 16 values (bs apart), on the pixel path; else pixel by
 	// pixel, M values each, copied block by block to tile to store.
 	rowLen := max(OW*M, blocks*OW*qNR)
-	need := rowLen + OW*qNR + 2*d.C
+	pixels := xChannelsLast && d.Mult == 1 && len(x) <= math.MaxInt32 // offsets are int32
+	// Runs of 3×3 windows inside the image go to the row kernel, with
+	// the zero points folded into a correction -zp·Σw per channel; with
+	// padding, all windows of a padded copy of the image (padded3).
+	row3 := pixels && d.KH == 3 && d.KW == 3 && qdw3RowOn()
+	padWords := 0
+	if row3 {
+		if nb, _, _ := d.padSize(g); nb > 0 {
+			padWords = (nb + M + 3) / 4
+		}
+	}
+	need := rowLen + OW*qNR + 2*d.C + padWords
 	if cap(*scratch) < need {
 		*scratch = make([]int32, need)
 	}
@@ -69,15 +81,11 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		zp = zs
 	}
 	P := g.OH * OW
-	pixels := xChannelsLast && d.Mult == 1 && len(x) <= math.MaxInt32 // offsets are int32
 	bs := OW * qNR
-	// Runs of 3×3 windows inside the image go to the row kernel, with
-	// the zero points folded into a correction -zp·Σw per channel.
-	row3 := pixels && d.KH == 3 && d.KW == 3 && qdw3RowOn()
 	var corr []int32
 	in0, in1 := 0, 0 // the pixels of a row whose windows lie inside
 	if row3 {
-		corr = buf[rowLen+OW*qNR+d.C:]
+		corr = buf[rowLen+OW*qNR+d.C : rowLen+OW*qNR+2*d.C]
 		for c := range corr {
 			corr[c] = -zp[c] * d.wsum[c]
 		}
@@ -85,6 +93,9 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		if last := g.W - 1 - 2*g.DW + g.PadL; last >= 0 {
 			in1 = min(OW, last/g.SW+1)
 		}
+	}
+	if padWords > 0 && d.padded3(g, x, zp, corr, row, buf[len(buf)-padWords:], out) {
+		return
 	}
 	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
 	xoff, woff, rel, wall := xoffBuf[:0], woffBuf[:0], relBuf[:0], wallBuf[:0]
@@ -166,6 +177,72 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 			out.store(tile, OW, c0, n, oh*OW, P, M)
 		}
 	}
+}
+
+// padSize is the size in bytes of the padded image of padded3 (0 when
+// the convolution has no padding) and its bottom and right padding:
+// as much as the last windows reach past the image.
+func (d *QDepthwise) padSize(g *QConvGeom) (n, padB, padR int) {
+	padB = max(0, (g.OH-1)*g.SH-g.PadT+(d.KH-1)*g.DH-(g.H-1))
+	padR = max(0, (g.OW-1)*g.SW-g.PadL+(d.KW-1)*g.DW-(g.W-1))
+	if g.PadT < 0 || g.PadL < 0 || g.PadT == 0 && g.PadL == 0 && padB == 0 && padR == 0 {
+		return 0, 0, 0
+	}
+	return (g.H + g.PadT + padB) * (g.W + g.PadL + padR) * d.C, padB, padR
+}
+
+// padded3 runs a 3×3 depthwise convolution with one output channel per
+// input channel on channels-last x all through the row kernel: it copies
+// the image into a padded one whose padding holds each channel's zero
+// point, so that every window lies inside. A pad pixel then adds (zp -
+// zp)·w = 0 to the sum corr + Σ x·w, which is the sum over the taps
+// inside the image that the pixel path computes: the same int32 bits.
+// words holds the padded image (padSize bytes) and one pad pixel after
+// it. It reports false, leaving the work to the caller, when a zero
+// point is not a level.
+func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, words []int32, out *QOut) bool {
+	M, OW := d.C, g.OW
+	for _, z := range zp[:M] {
+		if z < 0 || z > 255 {
+			return false
+		}
+	}
+	nb, padB, padR := d.padSize(g)
+	padT, padL := g.PadT, g.PadL
+	Hp, Wp := g.H+padT+padB, g.W+padL+padR
+	if nb != Hp*Wp*M || len(words)*4 < nb+M {
+		return false // not sized by padSize
+	}
+	all := unsafe.Slice((*uint8)(unsafe.Pointer(&words[0])), len(words)*4)
+	xp, pix := all[:nb], all[nb:nb+M]
+	for c := range pix {
+		pix[c] = uint8(zp[c])
+	}
+	fillPix := func(b []uint8) {
+		for len(b) > 0 {
+			b = b[copy(b, pix):]
+		}
+	}
+	rowB := Wp * M
+	fillPix(xp[:padT*rowB+padL*M])
+	for h := 0; h < g.H; h++ {
+		start := ((h+padT)*Wp + padL) * M
+		end := start + g.W*M
+		copy(xp[start:end], x[h*g.W*M:(h+1)*g.W*M])
+		next := nb
+		if h < g.H-1 {
+			next = ((h+padT+1)*Wp + padL) * M
+		}
+		fillPix(xp[end:next])
+	}
+	P, bs := g.OH*OW, OW*qNR
+	for oh := 0; oh < g.OH; oh++ {
+		d.row3(row, bs, xp[oh*g.SH*rowB:], g.SW*M, OW, g.DH*rowB, g.DW*M, corr)
+		for c0 := 0; c0 < M; c0 += qNR {
+			out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, min(qNR, M-c0), oh*OW, P, M)
+		}
+	}
+	return true
 }
 
 // pixel computes the accumulators of one output pixel of a channels-last
