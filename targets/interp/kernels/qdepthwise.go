@@ -17,6 +17,48 @@ type QDepthwise struct {
 	w []int32
 	// wsum[m]: the sum of channel m's weights over the taps.
 	wsum []int32
+	// w3v: the weights of a 3×3 convolution with one output channel
+	// per input channel for qdw3RowVNNI (dw3Interleave).
+	w3v []int8
+}
+
+// dw3VBlock is the size of one 16-channel block of w3v: per window row,
+// two vectors of 16 channels × 4 bytes.
+const dw3VBlock = 3 * 2 * 4 * qNR
+
+// dw3Idx is qdw3RowVNNI's VPERMB index: byte 4c+k of the result is byte
+// 16k+c of four 16-byte pixels, channel c of pixel k.
+var dw3Idx = func() (idx [4 * qNR]uint8) {
+	for c := 0; c < qNR; c++ {
+		for k := 0; k < 4; k++ {
+			idx[4*c+k] = uint8(16*k + c)
+		}
+	}
+	return idx
+}()
+
+// dw3Interleave lays out the weights w[m][kh][kw] of the first C&^15
+// channels of a 3×3 depthwise convolution for qdw3RowVNNI: per block of
+// 16 channels and window row kh, the four bytes of channel c are (w0,
+// w1, w2, 0) in the first vector, the taps of pixel p over pixels
+// p..p+3, and (0, w0, w1, w2) in the second, those of pixel p+1.
+func dw3Interleave(w []int8, C int) []int8 {
+	blocks := C / qNR
+	v := make([]int8, blocks*dw3VBlock)
+	for b := 0; b < blocks; b++ {
+		for kh := 0; kh < 3; kh++ {
+			a := v[b*dw3VBlock+kh*2*4*qNR:]
+			for c := 0; c < qNR; c++ {
+				m := b*qNR + c
+				for kw := 0; kw < 3; kw++ {
+					t := w[m*9+kh*3+kw]
+					a[4*c+kw] = t
+					a[4*qNR+4*c+kw+1] = t
+				}
+			}
+		}
+	}
+	return v
 }
 
 // NewQDepthwise takes weights w[m][1][kh][kw] (ONNX layout) for M =
@@ -33,6 +75,9 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 			d.w[t*M+m] = int32(w[m*taps+t])
 			d.wsum[m] += int32(w[m*taps+t])
 		}
+	}
+	if KH == 3 && KW == 3 && mult == 1 && C >= qNR {
+		d.w3v = dw3Interleave(w, C)
 	}
 	return d, nil
 }
@@ -237,7 +282,17 @@ func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, words []int
 	}
 	P, bs := g.OH*OW, OW*qNR
 	for oh := 0; oh < g.OH; oh++ {
-		d.row3(row, bs, xp[oh*g.SH*rowB:], g.SW*M, OW, g.DH*rowB, g.DW*M, corr)
+		xr := all[oh*g.SH*rowB : nb+M] // the pad pixel after the image: see qdw3RowVNNI
+		n := 0
+		if g.SW == 1 && g.DW == 1 {
+			n = qdw3RowVNNIVec(row, bs, xr, OW, g.DH*rowB, d.w3v, M, corr)
+		}
+		switch {
+		case n == 0:
+			d.row3(row, bs, xr, g.SW*M, OW, g.DH*rowB, g.DW*M, corr)
+		case n < M:
+			dw3RowGo(row, bs, xr, M, OW, g.DH*rowB, M, d.w, M, corr, n, M)
+		}
 		for c0 := 0; c0 < M; c0 += qNR {
 			out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, min(qNR, M-c0), oh*OW, P, M)
 		}
@@ -266,7 +321,9 @@ func (d *QDepthwise) pixel(acc []int32, bs int, x []uint8, xoff, woff []int32, z
 // dw3RowGo for the arguments).
 func (d *QDepthwise) row3(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, corr []int32) {
 	n := qdw3RowVec(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, d.C)
-	dw3RowGo(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, n, d.C)
+	if n < d.C {
+		dw3RowGo(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, n, d.C)
+	}
 }
 
 // dw3RowGo is the Go twin of the 3×3 row kernel for channels c0..c1-1:

@@ -197,3 +197,98 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// DW3V(P, R): the 16 channels of the four pixels at P, P+M, P+2M, P+3M
+// (R10 = M, R9 = 3M) into R, interleaved by Z31 (VPERMB): byte 4c+k is
+// channel c of pixel k.
+#define DW3V(P, R) \
+	VMOVDQU32    (P), R; \
+	VINSERTI32X4 $1, (P)(R10*1), R, R; \
+	VINSERTI32X4 $2, (P)(R10*2), R, R; \
+	VINSERTI32X4 $3, (P)(R9*1), R, R; \
+	VPERMB       R, Z31, R
+
+// func qdw3RowVNNI(acc *int32, bs int, x *uint8, npix, rowB int, w *int8, corr *int32, n, M int, idx *uint8)
+// qdw3RowAVX512 for stride 1 and dilation 1 along the row (xstep = colB
+// = M), with VPDPBUSD: each window row of four adjacent pixels p..p+3,
+// interleaved by channel (DW3V), holds the three taps of pixel p with
+// weights (w0, w1, w2, 0) and those of pixel p+1 with (0, w0, w1, w2),
+// so two pixels take three such loads and six VPDPBUSD (bs is in
+// bytes, as qdw3RowAVX512's). The products
+// are exact and their int32 sums wrap as dw3RowGo's. w holds per block
+// of 16 channels six 64-byte vectors: for each window row, the weights
+// of pixel p then those of pixel p+1, per channel four bytes. An odd
+// last pixel reads one pixel past its window (times weight 0): x must
+// hold 2·rowB + (npix+3)·M bytes. idx is the 64-byte VPERMB index.
+TEXT ·qdw3RowVNNI(SB), NOSPLIT, $0-80
+	MOVQ      acc+0(FP), R13
+	MOVQ      x+16(FP), SI
+	MOVQ      rowB+32(FP), DX
+	MOVQ      w+40(FP), R11
+	MOVQ      corr+48(FP), R12
+	MOVQ      M+64(FP), R10
+	LEAQ      (R10)(R10*2), R9
+	MOVQ      idx+72(FP), AX
+	VMOVDQU32 (AX), Z31
+	XORQ      AX, AX
+
+vblock:
+	CMPQ      AX, n+56(FP)
+	JGE       vdone
+	VMOVDQU32 0(R11), Z16
+	VMOVDQU32 64(R11), Z17
+	VMOVDQU32 128(R11), Z18
+	VMOVDQU32 192(R11), Z19
+	VMOVDQU32 256(R11), Z20
+	VMOVDQU32 320(R11), Z21
+	VMOVDQU32 (R12)(AX*4), Z25
+	LEAQ      (SI)(AX*1), BX
+	LEAQ      (BX)(DX*1), R8
+	LEAQ      (R8)(DX*1), DI
+	MOVQ      R13, R14
+	MOVQ      npix+24(FP), CX
+
+vpair:
+	CMPQ      CX, $2
+	JLT       vsingle
+	DW3V(BX, Z0)
+	DW3V(R8, Z1)
+	DW3V(DI, Z2)
+	VMOVDQA32 Z25, Z3
+	VMOVDQA32 Z25, Z4
+	VPDPBUSD  Z16, Z0, Z3
+	VPDPBUSD  Z17, Z0, Z4
+	VPDPBUSD  Z18, Z1, Z3
+	VPDPBUSD  Z19, Z1, Z4
+	VPDPBUSD  Z20, Z2, Z3
+	VPDPBUSD  Z21, Z2, Z4
+	VMOVDQU32 Z3, (R14)
+	VMOVDQU32 Z4, 64(R14)
+	ADDQ      $128, R14
+	LEAQ      (BX)(R10*2), BX
+	LEAQ      (R8)(R10*2), R8
+	LEAQ      (DI)(R10*2), DI
+	SUBQ      $2, CX
+	JMP       vpair
+
+vsingle:
+	TESTQ     CX, CX
+	JZ        vnext
+	DW3V(BX, Z0)
+	DW3V(R8, Z1)
+	DW3V(DI, Z2)
+	VMOVDQA32 Z25, Z3
+	VPDPBUSD  Z16, Z0, Z3
+	VPDPBUSD  Z18, Z1, Z3
+	VPDPBUSD  Z20, Z2, Z3
+	VMOVDQU32 Z3, (R14)
+
+vnext:
+	ADDQ bs+8(FP), R13
+	ADDQ $384, R11
+	ADDQ $16, AX
+	JMP  vblock
+
+vdone:
+	VZEROUPPER
+	RET

@@ -62,6 +62,12 @@ func TestQDepthwise(t *testing.T) {
 		{48, 1, 8, 7, 3, 3, 2, 1, 0},
 		{40, 1, 6, 9, 3, 3, 1, 1, 1},
 		{16, 1, 3, 3, 3, 3, 1, 1, 0},
+		// Padded 3×3 of stride 1 (qdw3RowVNNI on a padded copy): odd
+		// and even rows, padding 2, a channel tail, a dilated column.
+		{32, 1, 5, 6, 3, 3, 1, 1, 2},
+		{48, 1, 1, 1, 3, 3, 1, 1, 1},
+		{160, 1, 7, 7, 3, 3, 1, 1, 1},
+		{33, 1, 8, 5, 3, 3, 1, 1, 1},
 	}
 	withQAsm(t, func(t *testing.T) {
 		for _, tc := range cases {
@@ -201,5 +207,50 @@ func TestQDepthwiseRow3(t *testing.T) {
 				t.Fatalf("%+v: accumulator %d: %d, want %d", tc, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestQDepthwiseVNNIExtremes runs the VNNI row kernel on the extreme
+// levels and weights (255 against -128 and 127) and wants dw3RowGo's
+// sums.
+func TestQDepthwiseVNNIExtremes(t *testing.T) {
+	const C, H, W = 32, 4, 5
+	for _, wv := range []int8{-128, 127} {
+		w := make([]int8, C*9)
+		for i := range w {
+			w[i] = wv
+			if i%7 == 3 {
+				w[i] = -wv - 1
+			}
+		}
+		d, err := NewQDepthwise(w, C, 1, 3, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]uint8, H*W*C+4*C)
+		for i := range x {
+			x[i] = 255
+			if i%5 == 1 {
+				x[i] = uint8(i)
+			}
+		}
+		corr := make([]int32, C)
+		for c := range corr {
+			corr[c] = int32(c*1000 - 7)
+		}
+		npix, rowB := W-2, W*C
+		bs := npix * qNR
+		want, got := make([]int32, 2*bs), make([]int32, 2*bs)
+		dw3RowGo(want, bs, x, C, npix, rowB, C, d.w, C, corr, 0, C)
+		withQAsm(t, func(t *testing.T) {
+			clear(got)
+			n := qdw3RowVNNIVec(got, bs, x, npix, rowB, d.w3v, C, corr)
+			dw3RowGo(got, bs, x, C, npix, rowB, C, d.w, C, corr, n, C)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("weight %d: acc %d: %d, want %d", wv, i, got[i], want[i])
+				}
+			}
+		})
 	}
 }
