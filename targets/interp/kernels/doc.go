@@ -79,12 +79,12 @@
 // convolution on channels-last levels first copies the image into a
 // padded one whose padding holds each channel's zero point (a pad tap
 // adds (zp - zp)·w = 0), so that every output row is one call of that
-// row kernel, borders included; along a row of stride and dilation 1,
-// that kernel is qdw3RowVNNI where AVX-512 VNNI and VBMI are: four
-// adjacent pixels' levels interleaved by channel (VPERMB) hold the
-// window row of two output pixels, which VPDPBUSD sums against weights
-// (w0, w1, w2, 0) and (0, w0, w1, w2), exact products and the same
-// wrapping int32 sums. Other shapes' pixels go through a 512-bit
+// row kernel, borders included; with dilation 1 along the row, that
+// kernel is qdw3RowVNNI where AVX-512 VNNI and VBMI are: four adjacent
+// pixels' levels interleaved by channel (VPERMB) hold a window row,
+// which VPDPBUSD sums against weights (w0, w1, w2, 0), and at stride 1
+// the next output pixel's too, against (0, w0, w1, w2): exact products
+// and the same wrapping int32 sums. Other shapes' pixels go through a 512-bit
 // per-pixel kernel. Their AVX2 kernels remain for CPUs without AVX-512
 // (tests run both against the Go twins).
 package kernels

@@ -284,14 +284,14 @@ func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, words []int
 	for oh := 0; oh < g.OH; oh++ {
 		xr := all[oh*g.SH*rowB : nb+M] // the pad pixel after the image: see qdw3RowVNNI
 		n := 0
-		if g.SW == 1 && g.DW == 1 {
-			n = qdw3RowVNNIVec(row, bs, xr, OW, g.DH*rowB, d.w3v, M, corr)
+		if g.DW == 1 {
+			n = qdw3RowVNNIVec(row, bs, xr, g.SW*M, OW, g.DH*rowB, d.w3v, M, corr)
 		}
 		switch {
 		case n == 0:
 			d.row3(row, bs, xr, g.SW*M, OW, g.DH*rowB, g.DW*M, corr)
 		case n < M:
-			dw3RowGo(row, bs, xr, M, OW, g.DH*rowB, M, d.w, M, corr, n, M)
+			dw3RowGo(row, bs, xr, g.SW*M, OW, g.DH*rowB, M, d.w, M, corr, n, M)
 		}
 		for c0 := 0; c0 < M; c0 += qNR {
 			out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, min(qNR, M-c0), oh*OW, P, M)

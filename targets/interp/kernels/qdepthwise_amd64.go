@@ -8,21 +8,23 @@ import "golang.org/x/sys/cpu"
 // registers and VPERMB (AVX-512 VBMI).
 var hasDW3VNNI = hasQVNNI && hasQ512 && cpu.X86.HasAVX512VBMI
 
-//go:noescape
-func qdw3RowVNNI(acc *int32, bs int, x *uint8, npix, rowB int, w *int8, corr *int32, n, M int, idx *uint8)
+// qdw3VNNIOn reports whether qdw3RowVNNIVec runs in assembly.
+func qdw3VNNIOn() bool { return useQAsm && useQ512 && hasDW3VNNI }
 
-// qdw3RowVNNIVec does the first C&^15 channels of dw3RowGo for xstep =
-// colB = M (w3v: see dw3Interleave) in assembly when it can and returns
-// how many it did; x must hold the pixel past the last window (see
-// qdw3RowVNNI).
-func qdw3RowVNNIVec(acc []int32, bs int, x []uint8, npix, rowB int, w3v []int8, M int, corr []int32) int {
+//go:noescape
+func qdw3RowVNNI(acc *int32, bs int, x *uint8, npix, rowB int, w *int8, corr *int32, n, M, xstep int, idx *uint8)
+
+// qdw3RowVNNIVec does the first C&^15 channels of dw3RowGo for colB = M
+// (w3v: see dw3Interleave) in assembly when it can and returns how many
+// it did; x must hold the pixel past the last window (see qdw3RowVNNI).
+func qdw3RowVNNIVec(acc []int32, bs int, x []uint8, xstep, npix, rowB int, w3v []int8, M int, corr []int32) int {
 	n := M &^ (qNR - 1)
-	if !useQAsm || !useQ512 || !hasDW3VNNI || n == 0 || npix <= 0 || len(w3v) < n/qNR*dw3VBlock {
+	if !qdw3VNNIOn() || n == 0 || npix <= 0 || len(w3v) < n/qNR*dw3VBlock {
 		return 0
 	}
-	if 2*rowB+(npix+3)*M > len(x) || (n/qNR-1)*bs+npix*qNR > len(acc) || len(corr) < n {
+	if xstep < M || 2*rowB+(npix-1)*xstep+4*M > len(x) || (n/qNR-1)*bs+npix*qNR > len(acc) || len(corr) < n {
 		return 0
 	}
-	qdw3RowVNNI(&acc[0], bs*4, &x[0], npix, rowB, &w3v[0], &corr[0], n, M, &dw3Idx[0])
+	qdw3RowVNNI(&acc[0], bs*4, &x[0], npix, rowB, &w3v[0], &corr[0], n, M, xstep, &dw3Idx[0])
 	return n
 }

@@ -208,19 +208,20 @@ done:
 	VINSERTI32X4 $3, (P)(R9*1), R, R; \
 	VPERMB       R, Z31, R
 
-// func qdw3RowVNNI(acc *int32, bs int, x *uint8, npix, rowB int, w *int8, corr *int32, n, M int, idx *uint8)
-// qdw3RowAVX512 for stride 1 and dilation 1 along the row (xstep = colB
-// = M), with VPDPBUSD: each window row of four adjacent pixels p..p+3,
-// interleaved by channel (DW3V), holds the three taps of pixel p with
-// weights (w0, w1, w2, 0) and those of pixel p+1 with (0, w0, w1, w2),
-// so two pixels take three such loads and six VPDPBUSD (bs is in
-// bytes, as qdw3RowAVX512's). The products
-// are exact and their int32 sums wrap as dw3RowGo's. w holds per block
-// of 16 channels six 64-byte vectors: for each window row, the weights
-// of pixel p then those of pixel p+1, per channel four bytes. An odd
-// last pixel reads one pixel past its window (times weight 0): x must
-// hold 2·rowB + (npix+3)·M bytes. idx is the 64-byte VPERMB index.
-TEXT ·qdw3RowVNNI(SB), NOSPLIT, $0-80
+// func qdw3RowVNNI(acc *int32, bs int, x *uint8, npix, rowB int, w *int8, corr *int32, n, M, xstep int, idx *uint8)
+// qdw3RowAVX512 for dilation 1 along the row (colB = M), with VPDPBUSD:
+// each window row of four adjacent pixels q..q+3, interleaved by channel
+// (DW3V), holds the three taps of the output pixel whose window starts
+// at q with weights (w0, w1, w2, 0); for stride 1 (xstep = M), those of
+// the next output pixel too, with (0, w0, w1, w2), so two pixels take
+// three such loads and six VPDPBUSD. The products are exact and their
+// int32 sums wrap as dw3RowGo's. w holds per block of 16 channels six
+// 64-byte vectors: for each window row, the weights of the first pixel
+// then those of the next, per channel four bytes. Each window reads one
+// pixel past its end (times weight 0): x must hold 2·rowB +
+// (npix-1)·xstep + 4·M bytes. bs is in bytes (as qdw3RowAVX512's); idx is
+// the 64-byte VPERMB index.
+TEXT ·qdw3RowVNNI(SB), NOSPLIT, $0-88
 	MOVQ      acc+0(FP), R13
 	MOVQ      x+16(FP), SI
 	MOVQ      rowB+32(FP), DX
@@ -228,7 +229,7 @@ TEXT ·qdw3RowVNNI(SB), NOSPLIT, $0-80
 	MOVQ      corr+48(FP), R12
 	MOVQ      M+64(FP), R10
 	LEAQ      (R10)(R10*2), R9
-	MOVQ      idx+72(FP), AX
+	MOVQ      idx+80(FP), AX
 	VMOVDQU32 (AX), Z31
 	XORQ      AX, AX
 
@@ -247,6 +248,8 @@ vblock:
 	LEAQ      (R8)(DX*1), DI
 	MOVQ      R13, R14
 	MOVQ      npix+24(FP), CX
+	CMPQ      R10, xstep+72(FP)
+	JNE       vsingle
 
 vpair:
 	CMPQ      CX, $2
@@ -282,6 +285,12 @@ vsingle:
 	VPDPBUSD  Z18, Z1, Z3
 	VPDPBUSD  Z20, Z2, Z3
 	VMOVDQU32 Z3, (R14)
+	ADDQ      $64, R14
+	ADDQ      xstep+72(FP), BX
+	ADDQ      xstep+72(FP), R8
+	ADDQ      xstep+72(FP), DI
+	DECQ      CX
+	JMP       vsingle
 
 vnext:
 	ADDQ bs+8(FP), R13

@@ -68,6 +68,8 @@ func TestQDepthwise(t *testing.T) {
 		{48, 1, 1, 1, 3, 3, 1, 1, 1},
 		{160, 1, 7, 7, 3, 3, 1, 1, 1},
 		{33, 1, 8, 5, 3, 3, 1, 1, 1},
+		{64, 1, 28, 28, 3, 3, 2, 1, 1},
+		{48, 1, 7, 8, 3, 3, 3, 1, 1},
 	}
 	withQAsm(t, func(t *testing.T) {
 		for _, tc := range cases {
@@ -211,11 +213,15 @@ func TestQDepthwiseRow3(t *testing.T) {
 }
 
 // TestQDepthwiseVNNIExtremes runs the VNNI row kernel on the extreme
-// levels and weights (255 against -128 and 127) and wants dw3RowGo's
-// sums.
+// levels and weights (255 against -128 and 127), strides 1 and 2, and
+// wants dw3RowGo's sums.
 func TestQDepthwiseVNNIExtremes(t *testing.T) {
 	const C, H, W = 32, 4, 5
-	for _, wv := range []int8{-128, 127} {
+	for _, tc := range []struct {
+		wv     int8
+		stride int
+	}{{-128, 1}, {127, 1}, {-128, 2}, {127, 2}} {
+		wv, xstep := tc.wv, tc.stride*C
 		w := make([]int8, C*9)
 		for i := range w {
 			w[i] = wv
@@ -238,17 +244,20 @@ func TestQDepthwiseVNNIExtremes(t *testing.T) {
 		for c := range corr {
 			corr[c] = int32(c*1000 - 7)
 		}
-		npix, rowB := W-2, W*C
+		npix, rowB := (W-3)/tc.stride+1, W*C
 		bs := npix * qNR
 		want, got := make([]int32, 2*bs), make([]int32, 2*bs)
-		dw3RowGo(want, bs, x, C, npix, rowB, C, d.w, C, corr, 0, C)
+		dw3RowGo(want, bs, x, xstep, npix, rowB, C, d.w, C, corr, 0, C)
 		withQAsm(t, func(t *testing.T) {
 			clear(got)
-			n := qdw3RowVNNIVec(got, bs, x, npix, rowB, d.w3v, C, corr)
-			dw3RowGo(got, bs, x, C, npix, rowB, C, d.w, C, corr, n, C)
+			n := qdw3RowVNNIVec(got, bs, x, xstep, npix, rowB, d.w3v, C, corr)
+			if qdw3VNNIOn() && n != C {
+				t.Fatalf("the VNNI kernel did %d channels of %d", n, C)
+			}
+			dw3RowGo(got, bs, x, xstep, npix, rowB, C, d.w, C, corr, n, C)
 			for i := range want {
 				if got[i] != want[i] {
-					t.Fatalf("weight %d: acc %d: %d, want %d", wv, i, got[i], want[i])
+					t.Fatalf("weight %d stride %d: acc %d: %d, want %d", wv, tc.stride, i, got[i], want[i])
 				}
 			}
 		})
