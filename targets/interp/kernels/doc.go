@@ -84,7 +84,10 @@
 // pixels' levels interleaved by channel (VPERMB) hold a window row,
 // which VPDPBUSD sums against weights (w0, w1, w2, 0), and at stride 1
 // the next output pixel's too, against (0, w0, w1, w2): exact products
-// and the same wrapping int32 sums. Other shapes' pixels go through a 512-bit
+// and the same wrapping int32 sums. With a hard-swish output stage on
+// channels-last levels, qdw3RowVNNIHS applies it to the sums in
+// registers (the bias folded into -zp·Σw), the same float32 steps as
+// the stage's own kernel. Other shapes' pixels go through a 512-bit
 // per-pixel kernel. Their AVX2 kernels remain for CPUs without AVX-512
 // (tests run both against the Go twins).
 package kernels

@@ -111,6 +111,9 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		}
 	}
 	need := rowLen + OW*qNR + 2*d.C + padWords
+	if padWords > 0 {
+		need += d.C // padded3's corrB
+	}
 	if cap(*scratch) < need {
 		*scratch = make([]int32, need)
 	}
@@ -139,7 +142,7 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 			in1 = min(OW, last/g.SW+1)
 		}
 	}
-	if padWords > 0 && d.padded3(g, x, zp, corr, row, buf[len(buf)-padWords:], out) {
+	if padWords > 0 && d.padded3(g, x, zp, corr, row, buf[len(buf)-padWords-d.C:len(buf)-padWords], buf[len(buf)-padWords:], out) {
 		return
 	}
 	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
@@ -245,7 +248,11 @@ func (d *QDepthwise) padSize(g *QConvGeom) (n, padB, padR int) {
 // words holds the padded image (padSize bytes) and one pad pixel after
 // it. It reports false, leaving the work to the caller, when a zero
 // point is not a level.
-func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, words []int32, out *QOut) bool {
+//
+// With a hard-swish output stage on channels-last levels, the row kernel
+// is qdw3RowVNNIHS where it runs, the stage fused (the bias added to
+// corr in corrB, C values).
+func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, corrB, words []int32, out *QOut) bool {
 	M, OW := d.C, g.OW
 	for _, z := range zp[:M] {
 		if z < 0 || z > 255 {
@@ -281,8 +288,26 @@ func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, words []int
 		fillPix(xp[end:next])
 	}
 	P, bs := g.OH*OW, OW*qNR
+	hs := out.HSwish
+	fuse := hs != nil && out.ChannelsLast && g.DW == 1 && qdw3VNNIOn() && len(corrB) == M
+	if fuse {
+		for c := range corrB {
+			corrB[c] = corr[c] + hs.Bias[c]
+		}
+	}
 	for oh := 0; oh < g.OH; oh++ {
 		xr := all[oh*g.SH*rowB : nb+M] // the pad pixel after the image: see qdw3RowVNNI
+		if fuse {
+			if n := qdw3RowHSVec(out.U8[oh*OW*M:], xr, g.SW*M, OW, g.DH*rowB, d.w3v, M, corrB, hs); n > 0 {
+				if n < M {
+					dw3RowGo(row, bs, xr, g.SW*M, OW, g.DH*rowB, M, d.w, M, corr, n, M)
+					for c0 := n; c0 < M; c0 += qNR {
+						out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, min(qNR, M-c0), oh*OW, P, M)
+					}
+				}
+				continue
+			}
+		}
 		n := 0
 		if g.DW == 1 {
 			n = qdw3RowVNNIVec(row, bs, xr, g.SW*M, OW, g.DH*rowB, d.w3v, M, corr)

@@ -301,3 +301,120 @@ vnext:
 vdone:
 	VZEROUPPER
 	RET
+
+// DW3HS(A, H, Q, D): the int32 sums A (bias included) of 16 channels
+// through hard-swish to levels at D, as qHSwishAVX512 computes them, with
+// the block's scale, yscale, lo, hi and zero point in Z5-Z9 and alpha,
+// beta, 0, 1 in Z12-Z15; H and Q are work registers.
+#define DW3HS(A, H, Q, D) \
+	VCVTDQ2PS A, H; \
+	VMULPS    Z5, H, H; \
+	VMULPS    Z12, H, Q; \
+	VADDPS    Z13, Q, Q; \
+	VMAXPS    Z14, Q, Q; \
+	VMINPS    Z15, Q, Q; \
+	VMULPS    Q, H, Q; \
+	VDIVPS    Z6, Q, Q; \
+	VMAXPS    Z7, Q, Q; \
+	VMINPS    Z8, Q, Q; \
+	VCVTPS2DQ Q, Q; \
+	VPADDD    Z9, Q, Q; \
+	VPMOVUSDB Q, D
+
+// func qdw3RowVNNIHS(dst *uint8, x *uint8, npix, rowB int, w *int8, corr *int32, n, M, xstep int, idx *uint8, p *float32, alpha, beta float32)
+// qdw3RowVNNI with the hard-swish output stage fused (QHardSwish's, with
+// the bias already in corr): the levels of pixel p, block b go to dst +
+// p·M + 16·b, channels-last, without the int32 sums leaving registers.
+// p holds the blocks' QHardSwish.vec parameters (384 bytes per block;
+// the bias field is not read).
+TEXT ·qdw3RowVNNIHS(SB), NOSPLIT, $0-96
+	MOVQ         dst+0(FP), R13
+	MOVQ         x+8(FP), SI
+	MOVQ         rowB+24(FP), DX
+	MOVQ         w+32(FP), R11
+	MOVQ         M+56(FP), R10
+	LEAQ         (R10)(R10*2), R9
+	MOVQ         idx+72(FP), AX
+	VMOVDQU32    (AX), Z31
+	MOVQ         p+80(FP), R12
+	VBROADCASTSS alpha+88(FP), Z12
+	VBROADCASTSS beta+92(FP), Z13
+	VPXORD       Z14, Z14, Z14
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z15
+	XORQ         AX, AX
+
+hblock:
+	CMPQ      AX, n+48(FP)
+	JGE       hdone
+	VMOVDQU32 0(R11), Z16
+	VMOVDQU32 64(R11), Z17
+	VMOVDQU32 128(R11), Z18
+	VMOVDQU32 192(R11), Z19
+	VMOVDQU32 256(R11), Z20
+	VMOVDQU32 320(R11), Z21
+	MOVQ      corr+40(FP), BX
+	VMOVDQU32 (BX)(AX*4), Z25
+	VMOVUPS   64(R12), Z5
+	VMOVUPS   128(R12), Z6
+	VMOVUPS   192(R12), Z7
+	VMOVUPS   256(R12), Z8
+	VMOVDQU32 320(R12), Z9
+	LEAQ      (SI)(AX*1), BX
+	LEAQ      (BX)(DX*1), R8
+	LEAQ      (R8)(DX*1), DI
+	LEAQ      (R13)(AX*1), R14
+	MOVQ      npix+16(FP), CX
+	CMPQ      R10, xstep+64(FP)
+	JNE       hsingle
+
+hpair:
+	CMPQ      CX, $2
+	JLT       hsingle
+	DW3V(BX, Z0)
+	DW3V(R8, Z1)
+	DW3V(DI, Z2)
+	VMOVDQA32 Z25, Z3
+	VMOVDQA32 Z25, Z4
+	VPDPBUSD  Z16, Z0, Z3
+	VPDPBUSD  Z17, Z0, Z4
+	VPDPBUSD  Z18, Z1, Z3
+	VPDPBUSD  Z19, Z1, Z4
+	VPDPBUSD  Z20, Z2, Z3
+	VPDPBUSD  Z21, Z2, Z4
+	DW3HS(Z3, Z10, Z11, (R14))
+	DW3HS(Z4, Z26, Z27, (R14)(R10*1))
+	LEAQ      (R14)(R10*2), R14
+	LEAQ      (BX)(R10*2), BX
+	LEAQ      (R8)(R10*2), R8
+	LEAQ      (DI)(R10*2), DI
+	SUBQ      $2, CX
+	JMP       hpair
+
+hsingle:
+	TESTQ     CX, CX
+	JZ        hnext
+	DW3V(BX, Z0)
+	DW3V(R8, Z1)
+	DW3V(DI, Z2)
+	VMOVDQA32 Z25, Z3
+	VPDPBUSD  Z16, Z0, Z3
+	VPDPBUSD  Z18, Z1, Z3
+	VPDPBUSD  Z20, Z2, Z3
+	DW3HS(Z3, Z10, Z11, (R14))
+	ADDQ      R10, R14
+	ADDQ      xstep+64(FP), BX
+	ADDQ      xstep+64(FP), R8
+	ADDQ      xstep+64(FP), DI
+	DECQ      CX
+	JMP       hsingle
+
+hnext:
+	ADDQ $384, R11
+	ADDQ $384, R12
+	ADDQ $16, AX
+	JMP  hblock
+
+hdone:
+	VZEROUPPER
+	RET

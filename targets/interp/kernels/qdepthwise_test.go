@@ -263,3 +263,62 @@ func TestQDepthwiseVNNIExtremes(t *testing.T) {
 		})
 	}
 }
+
+// TestQDepthwiseHardSwish checks depthwise convolutions with the
+// hard-swish output stage (fused into the VNNI row kernel on padded 3×3
+// channels-last convolutions) against QHardSwish.Level of the defining
+// sums, on both output layouts.
+func TestQDepthwiseHardSwish(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	cases := []dwCase{
+		{16, 1, 14, 14, 3, 3, 1, 1, 1},
+		{96, 1, 7, 7, 3, 3, 1, 1, 1},
+		{64, 1, 28, 28, 3, 3, 2, 1, 1},
+		{40, 1, 6, 9, 3, 3, 1, 1, 1},
+		{33, 1, 5, 4, 3, 3, 2, 1, 1},
+		{32, 1, 9, 9, 3, 3, 1, 2, 2},
+		{48, 1, 8, 7, 3, 3, 2, 1, 0},
+	}
+	withQAsm(t, func(t *testing.T) {
+		for _, tc := range cases {
+			C := tc.C
+			w := randI8(r, C*9, 127)
+			d, err := NewQDepthwise(w, C, 1, 3, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := testGeom(tc.H, tc.W, 3, 3, tc.S, tc.D, tc.P)
+			x := randU8(r, tc.H*tc.W*C)
+			zp := []int32{int32(r.IntN(256))}
+			p := QHardSwish{Alpha: 1.0 / 6, Beta: 0.5}
+			for c := 0; c < C; c++ {
+				p.Bias = append(p.Bias, int32(r.IntN(4000)-2000))
+				p.Scale = append(p.Scale, float32(0.0002+0.0004*r.Float64()))
+				p.YScale = append(p.YScale, float32(0.02+0.03*r.Float64()))
+				z := int32(r.IntN(60))
+				p.ZP, p.Lo, p.Hi = append(p.ZP, z), append(p.Lo, int32(r.IntN(int(z)+1))), append(p.Hi, 255-int32(r.IntN(30)))
+			}
+			hs, err := NewQHardSwish(p, C)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := refDepthwise(x, C, 1, w, 3, 3, g, zp)
+			var scratch []int32
+			for _, ycl := range []bool{true, false} {
+				out := QOut{HSwish: hs, U8: make([]uint8, len(want)), ChannelsLast: ycl}
+				d.RunImage(&g, x, true, zp, &scratch, &out)
+				P := len(want) / C
+				for i, a := range want {
+					px, m := i/C, i%C
+					got := out.U8[i]
+					if !ycl {
+						got = out.U8[m*P+px]
+					}
+					if v := hs.Level(m, a); got != v {
+						t.Fatalf("%+v y channels-last %v: pixel %d channel %d (sum %d): level %d, want %d", tc, ycl, px, m, a, got, v)
+					}
+				}
+			}
+		}
+	})
+}
