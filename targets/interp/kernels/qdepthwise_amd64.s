@@ -208,6 +208,11 @@ done:
 	VINSERTI32X4 $3, (P)(R9*1), R, R; \
 	VPERMB       R, Z31, R
 
+// DW3V16(P, R): DW3V for M = 16, the four pixels one 64-byte load.
+#define DW3V16(P, R) \
+	VMOVDQU32 (P), R; \
+	VPERMB    R, Z31, R
+
 // func qdw3RowVNNI(acc *int32, bs int, x *uint8, npix, rowB int, w *int8, corr *int32, n, M, xstep int, idx *uint8)
 // qdw3RowAVX512 for dilation 1 along the row (colB = M), with VPDPBUSD:
 // each window row of four adjacent pixels q..q+3, interleaved by channel
@@ -326,7 +331,8 @@ vdone:
 // the bias already in corr): the levels of pixel p, block b go to dst +
 // p·M + 16·b, channels-last, without the int32 sums leaving registers.
 // p holds the blocks' QHardSwish.vec parameters (384 bytes per block;
-// the bias field is not read).
+// the bias field is not read). With M = 16 at stride 1, the four pixels
+// of a window row are one load (DW3V16).
 TEXT ·qdw3RowVNNIHS(SB), NOSPLIT, $0-96
 	MOVQ         dst+0(FP), R13
 	MOVQ         x+8(FP), SI
@@ -367,6 +373,31 @@ hblock:
 	MOVQ      npix+16(FP), CX
 	CMPQ      R10, xstep+64(FP)
 	JNE       hsingle
+	CMPQ      R10, $16
+	JNE       hpair
+
+hpair16:
+	CMPQ      CX, $2
+	JLT       hsingle
+	DW3V16(BX, Z0)
+	DW3V16(R8, Z1)
+	DW3V16(DI, Z2)
+	VMOVDQA32 Z25, Z3
+	VMOVDQA32 Z25, Z4
+	VPDPBUSD  Z16, Z0, Z3
+	VPDPBUSD  Z17, Z0, Z4
+	VPDPBUSD  Z18, Z1, Z3
+	VPDPBUSD  Z19, Z1, Z4
+	VPDPBUSD  Z20, Z2, Z3
+	VPDPBUSD  Z21, Z2, Z4
+	DW3HS(Z3, Z10, Z11, (R14))
+	DW3HS(Z4, Z26, Z27, 16(R14))
+	ADDQ      $32, R14
+	ADDQ      $32, BX
+	ADDQ      $32, R8
+	ADDQ      $32, DI
+	SUBQ      $2, CX
+	JMP       hpair16
 
 hpair:
 	CMPQ      CX, $2
