@@ -79,7 +79,8 @@
 // convolution on channels-last levels first copies the image into a
 // padded one whose padding holds each channel's zero point (a pad tap
 // adds (zp - zp)·w = 0), so that every output row is one call of that
-// row kernel, borders included; with dilation 1 along the row, that
+// row kernel, borders included (the padding stays in the scratch from
+// one image to the next, recorded with its geometry and zero points); with dilation 1 along the row, that
 // kernel is qdw3RowVNNI where AVX-512 VNNI and VBMI are: four adjacent
 // pixels' levels interleaved by channel (VPERMB) hold a window row,
 // which VPDPBUSD sums against weights (w0, w1, w2, 0), and at stride 1

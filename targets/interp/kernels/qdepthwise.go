@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 )
 
@@ -114,10 +115,14 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	if padWords > 0 {
 		need += d.C // padded3's corrB
 	}
-	if cap(*scratch) < need {
-		*scratch = make([]int32, need)
+	// The scratch starts with padded3's record of the padding it holds,
+	// which nothing else writes.
+	hdrLen := padHdr + d.C
+	if cap(*scratch) < hdrLen+need {
+		*scratch = make([]int32, hdrLen+need)
 	}
-	buf := (*scratch)[:need]
+	hdr := (*scratch)[:hdrLen]
+	buf := (*scratch)[hdrLen : hdrLen+need]
 	row, tile := buf[:rowLen], buf[rowLen:rowLen+OW*qNR]
 	if len(zp) == 1 {
 		// One zero point for all channels: spread it, so that the
@@ -142,9 +147,12 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 			in1 = min(OW, last/g.SW+1)
 		}
 	}
-	if padWords > 0 && d.padded3(g, x, zp, corr, row, buf[len(buf)-padWords-d.C:len(buf)-padWords], buf[len(buf)-padWords:], out) {
+	if padWords > 0 && d.padded3(g, x, zp, corr, row, buf[len(buf)-padWords-d.C:len(buf)-padWords], buf[len(buf)-padWords:], hdr, out) {
 		return
 	}
+	// The buffers below may overlap a padded image of another geometry:
+	// forget it.
+	hdr[0] = 0
 	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
 	xoff, woff, rel, wall := xoffBuf[:0], woffBuf[:0], relBuf[:0], wallBuf[:0]
 	if taps := d.KH * d.KW; taps > len(xoffBuf) {
@@ -227,6 +235,10 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	}
 }
 
+// padHdr is the size of padded3's record of the padding it holds,
+// before the zero points.
+const padHdr = 14
+
 // padSize is the size in bytes of the padded image of padded3 (0 when
 // the convolution has no padding) and its bottom and right padding:
 // as much as the last windows reach past the image.
@@ -252,40 +264,53 @@ func (d *QDepthwise) padSize(g *QConvGeom) (n, padB, padR int) {
 // With a hard-swish output stage on channels-last levels, the row kernel
 // is qdw3RowVNNIHS where it runs, the stage fused (the bias added to
 // corr in corrB, C values).
-func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, corrB, words []int32, out *QOut) bool {
+//
+// hdr (padHdr + C values) records the geometry and zero points whose
+// padding words holds, written only here, so that the images of a batch
+// after the first copy only their pixels: the padding stays in place.
+func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, corrB, words, hdr []int32, out *QOut) bool {
 	M, OW := d.C, g.OW
-	for _, z := range zp[:M] {
-		if z < 0 || z > 255 {
-			return false
-		}
-	}
 	nb, padB, padR := d.padSize(g)
 	padT, padL := g.PadT, g.PadL
 	Hp, Wp := g.H+padT+padB, g.W+padL+padR
-	if nb != Hp*Wp*M || len(words)*4 < nb+M {
+	if nb != Hp*Wp*M || len(words)*4 < nb+M || len(hdr) != padHdr+M {
 		return false // not sized by padSize
 	}
 	all := unsafe.Slice((*uint8)(unsafe.Pointer(&words[0])), len(words)*4)
 	xp, pix := all[:nb], all[nb:nb+M]
-	for c := range pix {
-		pix[c] = uint8(zp[c])
-	}
-	fillPix := func(b []uint8) {
-		for len(b) > 0 {
-			b = b[copy(b, pix):]
-		}
-	}
 	rowB := Wp * M
-	fillPix(xp[:padT*rowB+padL*M])
+	key := [padHdr]int32{1, int32(g.H), int32(g.W), int32(g.OH), int32(OW), int32(g.SH), int32(g.SW), int32(g.DH), int32(g.DW),
+		int32(padT), int32(padL), int32(padB), int32(padR), int32(M)}
+	if [padHdr]int32(hdr[:padHdr]) != key || !slices.Equal(hdr[padHdr:], zp[:M]) {
+		for _, z := range zp[:M] {
+			if z < 0 || z > 255 {
+				return false
+			}
+		}
+		hdr[0] = 0 // invalid while the padding changes
+		for c := range pix {
+			pix[c] = uint8(zp[c])
+		}
+		fillPix := func(b []uint8) {
+			for len(b) > 0 {
+				b = b[copy(b, pix):]
+			}
+		}
+		fillPix(xp[:padT*rowB+padL*M])
+		for h := 0; h < g.H; h++ {
+			end := ((h+padT)*Wp + padL + g.W) * M
+			next := nb
+			if h < g.H-1 {
+				next = ((h+padT+1)*Wp + padL) * M
+			}
+			fillPix(xp[end:next])
+		}
+		copy(hdr[padHdr:], zp[:M])
+		copy(hdr, key[:])
+	}
 	for h := 0; h < g.H; h++ {
 		start := ((h+padT)*Wp + padL) * M
-		end := start + g.W*M
-		copy(xp[start:end], x[h*g.W*M:(h+1)*g.W*M])
-		next := nb
-		if h < g.H-1 {
-			next = ((h+padT+1)*Wp + padL) * M
-		}
-		fillPix(xp[end:next])
+		copy(xp[start:start+g.W*M], x[h*g.W*M:(h+1)*g.W*M])
 	}
 	P, bs := g.OH*OW, OW*qNR
 	hs := out.HSwish

@@ -322,3 +322,51 @@ func TestQDepthwiseHardSwish(t *testing.T) {
 		}
 	})
 }
+
+// TestQDepthwiseSharedScratch runs convolutions of several geometries and
+// input layouts, in turn and again, on one scratch: the padding padded3
+// keeps for the next image must never outlive its geometry.
+func TestQDepthwiseSharedScratch(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	const C = 32
+	w := randI8(r, C*9, 127)
+	d, err := NewQDepthwise(w, C, 1, 3, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type run struct {
+		g   QConvGeom
+		xcl bool
+	}
+	var runs []run
+	for _, sh := range [][4]int{{7, 7, 1, 1}, {9, 6, 1, 2}, {7, 7, 2, 1}, {4, 24, 1, 0}, {12, 4, 1, 1}} {
+		for _, xcl := range []bool{true, false} {
+			runs = append(runs, run{testGeom(sh[0], sh[1], 3, 3, sh[2], 1, sh[3]), xcl})
+		}
+	}
+	// A padded one, a wide one on the other paths whose buffers cover
+	// its padding, the padded one again; then at random.
+	order := []int{0, 7, 0, 6, 0, 1, 2, 1}
+	for i := 0; i < 4*len(runs); i++ {
+		order = append(order, r.IntN(len(runs)))
+	}
+	withQAsm(t, func(t *testing.T) {
+		var scratch []int32
+		for i, k := range order {
+			rn := runs[k]
+			g := rn.g
+			x := randU8(r, g.H*g.W*C)
+			zp := []int32{int32(1 + i/len(runs)%2)}
+			want := refDepthwise(x, C, 1, w, 3, 3, g, zp)
+			xin := x
+			if !rn.xcl {
+				xin = toCHW(x, C, g.H, g.W)
+			}
+			out := identityOut(C, len(want), true)
+			d.RunImage(&g, xin, rn.xcl, zp, &scratch, &out)
+			if msg := accMismatch(out, want, C); msg != "" {
+				t.Fatalf("run %d %+v x channels-last %v: %s", i, g, rn.xcl, msg)
+			}
+		}
+	})
+}
