@@ -218,8 +218,8 @@ zdone:
 
 // func quantize8AVX2(p *[8]float32, dst *uint8, x *float32, n int, signed bool)
 // dst[i] = clamp(RoundHalfEven(clamp(x[i]/s, vlo, vhi)) + zp, lo, hi),
-// NaN giving zp, for i < n, a multiple of 8; p holds s, vlo, vhi, zp,
-// lo, hi. Levels are packed with unsigned (uint8) or signed (int8)
+// NaN giving level nan, for i < n, a multiple of 8; p holds s, vlo, vhi,
+// zp, lo, hi, nan. Levels are packed with unsigned (uint8) or signed (int8)
 // saturation, exact after the clamp.
 TEXT ·quantize8AVX2(SB), NOSPLIT, $0-33
 	MOVQ         p+0(FP), R8
@@ -236,6 +236,8 @@ TEXT ·quantize8AVX2(SB), NOSPLIT, $0-33
 	VCVTPS2DQ    Y12, Y12
 	VBROADCASTSS 20(R8), Y13
 	VCVTPS2DQ    Y13, Y13
+	VBROADCASTSS 24(R8), Y14
+	VCVTPS2DQ    Y14, Y14
 	XORQ         AX, AX
 
 qloop:
@@ -250,7 +252,7 @@ qloop:
 	VPADDD       Y11, Y0, Y0
 	VPMAXSD      Y12, Y0, Y0
 	VPMINSD      Y13, Y0, Y0
-	VBLENDVPS    Y5, Y11, Y0, Y0
+	VBLENDVPS    Y5, Y14, Y0, Y0
 	VEXTRACTI128 $1, Y0, X1
 	TESTQ        DX, DX
 	JNZ          qsigned

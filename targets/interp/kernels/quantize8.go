@@ -9,7 +9,13 @@ package kernels
 // AVX2 and returns how many it did; the caller does the rest with its
 // scalar definition.
 func Quantize8(dst []uint8, x []float32, signed bool, s, vlo, vhi, zp, lo, hi float32) int {
-	p := [8]float32{s, vlo, vhi, zp, lo, hi}
+	return Quantize8NaN(dst, x, signed, s, vlo, vhi, zp, lo, hi, zp)
+}
+
+// Quantize8NaN is Quantize8 with NaN giving level nan (an integer within
+// the levels' type) instead of zp.
+func Quantize8NaN(dst []uint8, x []float32, signed bool, s, vlo, vhi, zp, lo, hi, nan float32) int {
+	p := [8]float32{s, vlo, vhi, zp, lo, hi, nan}
 	return quantize8Vec(&p, dst[:len(x)], x, signed)
 }
 

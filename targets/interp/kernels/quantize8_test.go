@@ -54,6 +54,22 @@ func TestQuantize8(t *testing.T) {
 				t.Fatalf("%+v: x[%d] = %g: level %d, want %d", tc, i, x[i], got, want)
 			}
 		}
+		// NaN giving another level.
+		nan := tc.lo + 1
+		n = Quantize8NaN(dst, x, tc.signed, tc.s, vlo, vhi, tc.zp, tc.lo, tc.hi, nan)
+		for i := 0; i < n; i++ {
+			got := int32(dst[i])
+			if tc.signed {
+				got = int32(int8(dst[i]))
+			}
+			want := quantize8Ref(x[i], tc.s, vlo, vhi, tc.zp, tc.lo, tc.hi)
+			if x[i] != x[i] {
+				want = int32(nan)
+			}
+			if got != want {
+				t.Fatalf("%+v NaN level %g: x[%d] = %g: level %d, want %d", tc, nan, i, x[i], got, want)
+			}
+		}
 	}
 }
 

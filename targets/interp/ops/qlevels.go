@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -184,10 +185,17 @@ func newQLevels(n *Node) (Kernel, error) {
 	}), nil
 }
 
-// levelRow writes the levels of x to y[0], y[stride], ...
+// levelRow writes the levels of x to y[0], y[stride], ...: contiguous
+// levels in assembly (kernels.Quantize8NaN) where the band rounds in
+// float32, the rest in Go. A NaN gives level 0, the conversion to uint8
+// of the NaN apply returns on amd64, where the assembly runs.
 func levelRow(y []uint8, stride int, x []float32, s float32, b *quantizeBand) {
-	for i, v := range x {
-		y[i*stride] = uint8(b.apply(v / s))
+	i := 0
+	if stride == 1 && b.fast {
+		i = kernels.Quantize8NaN(y[:len(x)], x, false, s, b.vlo, b.vhi, b.zp, b.lo, b.hi, 0)
+	}
+	for ; i < len(x); i++ {
+		y[i*stride] = uint8(b.apply(x[i] / s))
 	}
 }
 

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -120,6 +121,37 @@ func checkLevels(t *testing.T, got *tensor.Tensor, shape []int, want ...uint8) {
 	for i := range want {
 		if d[i] != want[i] {
 			t.Fatalf("levels %v, want %v", d, want)
+		}
+	}
+}
+
+// TestLevelRowAssembly compares QLevels' contiguous rows in assembly
+// (kernels.Quantize8NaN) with the Go definition on values that hit the
+// clamps, ties, NaN and infinities.
+func TestLevelRowAssembly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := make([]float32, 1001)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 2)
+	}
+	for i := 0; i < 100; i++ {
+		x[rng.IntN(len(x))] = float32(rng.IntN(81)-40) * 0.025 // ties at scale 0.05
+	}
+	x[3], x[4], x[9], x[10] = float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -1e30
+	for _, p := range []struct{ s, zp, hi float32 }{{0.05, 128, 255}, {0.01, 0, 255}, {0.05, 3, 200}} {
+		b := newQuantizeBand(p.zp, 0, p.hi)
+		want := make([]uint8, len(x))
+		for i, v := range x {
+			want[i] = uint8(b.apply(v / p.s))
+		}
+		got := make([]uint8, len(x))
+		levelRow(got, 1, x, p.s, &b)
+		if !slices.Equal(got, want) {
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%+v: x[%d] = %g: level %d, want %d", p, i, x[i], got[i], want[i])
+				}
+			}
 		}
 	}
 }
