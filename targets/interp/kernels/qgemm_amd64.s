@@ -498,45 +498,63 @@ reqrow:
 
 // ZREQ16: requantize the 16 accumulators of zmm with the 512-bit
 // parameters of one block at byte G of BX (see qReqBlock) and store the
-// 16 levels at D(R14): REQ8's arithmetic on all 16 lanes, the even and
-// odd channels' products in int64 lanes, recombined under mask K1
-// (0xAAAA); Z15 holds int64 ones. The levels are within [0, 255] (the
-// parameters exist only for uint8 bounds), so VPMOVDB's truncation
-// stores what REQROW's unsigned packs would.
+// 16 levels at D(R14). v = acc + bias (wrapping int32) is converted to
+// float64 exactly, and VFMADD132PD computes v·m + 1.5·2^52 (Z14) with
+// one rounding, half to even, of the exact value: m = mult·2^-shift is
+// a float64 exactly and |v·m| < 2^30, so the sum's ulp is 1 and the low
+// dword of its bits is RoundHalfEven(v·m) (1.5·2^52 being even, ties go
+// to the even integer), which REQ8 computes in int64. VPERMT2D (index
+// Z13) gathers the 16 low dwords; then + zp and the clamp. The levels
+// are within [0, 255] (the parameters exist only for uint8 bounds), so
+// VPMOVDB's truncation stores what REQROW's unsigned packs would.
 #define ZREQ16(zmm, G, D) \
-	VPADDD    G+0(BX), zmm, Z8; \
-	VPMULDQ   G+64(BX), Z8, Z9; \
-	VPSRLQ    $32, Z8, Z8; \
-	VPMULDQ   G+128(BX), Z8, Z8; \
-	VPSRLVQ   G+192(BX), Z9, Z10; \
-	VPANDQ    Z15, Z10, Z10; \
-	VPADDQ    G+320(BX), Z9, Z9; \
-	VPADDQ    Z10, Z9, Z9; \
-	VPSRLVQ   G+192(BX), Z9, Z9; \
-	VPADDQ    G+448(BX), Z9, Z9; \
-	VPSRLVQ   G+256(BX), Z8, Z10; \
-	VPANDQ    Z15, Z10, Z10; \
-	VPADDQ    G+384(BX), Z8, Z8; \
-	VPADDQ    Z10, Z8, Z8; \
-	VPSRLVQ   G+256(BX), Z8, Z8; \
-	VPADDQ    G+512(BX), Z8, Z8; \
-	VPSLLQ    $32, Z8, Z8; \
-	VPBLENDMD Z8, Z9, K1, Z11; \
-	VPMAXSD   G+576(BX), Z11, Z11; \
-	VPMINSD   G+640(BX), Z11, Z11; \
-	VPMOVDB   Z11, D(R14)
+	VPADDD        G+0(BX), zmm, Z8; \
+	VCVTDQ2PD     Y8, Z9; \
+	VEXTRACTI64X4 $1, Z8, Y10; \
+	VCVTDQ2PD     Y10, Z10; \
+	VFMADD132PD   G+64(BX), Z14, Z9; \
+	VFMADD132PD   G+128(BX), Z14, Z10; \
+	VPERMT2D      Z10, Z13, Z9; \
+	VPADDD        G+192(BX), Z9, Z9; \
+	VPMAXSD       G+256(BX), Z9, Z9; \
+	VPMINSD       G+320(BX), Z9, Z9; \
+	VPMOVDB       Z9, D(R14)
 
-// ZREQSETUP: K1 and Z15 for ZREQ16 (clobbers AX).
+// qRound52 is 1.5·2^52: added to a float64 of magnitude below 2^51, it
+// leaves the nearest integer (ties to even) in the low bits.
+DATA qRound52<>+0(SB)/8, $0x4338000000000000
+GLOBL qRound52<>(SB), RODATA|NOPTR, $8
+
+// qLowDwords is the VPERMT2D index of the low dwords of the 8 qwords of
+// two registers.
+DATA qLowDwords<>+0(SB)/4, $0
+DATA qLowDwords<>+4(SB)/4, $2
+DATA qLowDwords<>+8(SB)/4, $4
+DATA qLowDwords<>+12(SB)/4, $6
+DATA qLowDwords<>+16(SB)/4, $8
+DATA qLowDwords<>+20(SB)/4, $10
+DATA qLowDwords<>+24(SB)/4, $12
+DATA qLowDwords<>+28(SB)/4, $14
+DATA qLowDwords<>+32(SB)/4, $16
+DATA qLowDwords<>+36(SB)/4, $18
+DATA qLowDwords<>+40(SB)/4, $20
+DATA qLowDwords<>+44(SB)/4, $22
+DATA qLowDwords<>+48(SB)/4, $24
+DATA qLowDwords<>+52(SB)/4, $26
+DATA qLowDwords<>+56(SB)/4, $28
+DATA qLowDwords<>+60(SB)/4, $30
+GLOBL qLowDwords<>(SB), RODATA|NOPTR, $64
+
+// ZREQSETUP: Z13 and Z14 for ZREQ16.
 #define ZREQSETUP \
-	MOVL         $0xAAAA, AX; \
-	KMOVW        AX, K1; \
-	VPBROADCASTQ qOne64<>(SB), Z15
+	VMOVDQU32    qLowDwords<>(SB), Z13; \
+	VBROADCASTSD qRound52<>(SB), Z14
 
 // ZREQ2: requantize and store one row of both blocks (16 levels each);
-// block 1's parameters follow block 0's (704 bytes).
+// block 1's parameters follow block 0's (384 bytes).
 #define ZREQ2(acc0, acc1) \
 	ZREQ16(acc0, 0, 0); \
-	ZREQ16(acc1, 704, 16)
+	ZREQ16(acc1, 384, 16)
 
 // func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, wstride int, params *int64, dst *uint8, ldd int)
 //
