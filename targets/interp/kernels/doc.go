@@ -51,7 +51,9 @@
 // VFMADD132PD adding its product with the real multiplier (mult·2^-shift,
 // exact in float64) to 1.5·2^52, whose single rounding leaves
 // RoundHalfEven of the exact product in the low dword — the fixed-point
-// result in 11 instructions per 16 channels instead of 21 in int64. The quantized Add runs on 512-bit registers
+// result in 11 instructions per 16 channels instead of 21 in int64. The
+// one-block kernel of single-group segments (a first layer of one input
+// channel) requantizes the same way. The quantized Add runs on 512-bit registers
 // too (16 levels per vector) with AVX-512 F and BW.
 //
 // With AVX-512 F and BW, the fused hard-swish output stage and the

@@ -119,9 +119,18 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 	if !asmFor(b) {
 		return false
 	}
-	if b.kern == kernQuad && req.vec16 != nil && rows.SegLen%(2*qKG) == 0 {
+	if b.kern == kernQuad {
+		// The VPDPBUSD kernels requantize with the 512-bit parameters
+		// only.
+		if req.vec16 == nil {
+			return false
+		}
 		p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
-		qKernQuad1VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
+		if rows.SegLen%(2*qKG) == 0 {
+			qKernQuad1VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
+			return true
+		}
+		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
 		return true
 	}
 	params := req.vec[c0/8*qReqGroup:]

@@ -86,12 +86,6 @@ GLOBL qOne64<>(SB), RODATA|NOPTR, $32
 	ADDQ AX, R15; \
 	ADDQ AX, SI
 
-// ZREQROW: requantize and store one row whose 16 accumulators are in
-// zmm (lo its lower half).
-#define ZREQROW(zmm, lo) \
-	VEXTRACTI64X4 $1, zmm, Y13; \
-	REQROW(lo, Y13)
-
 // EXACTROW: exact model, one row: the group's 4 activation bytes are
 // zero-extended into int16 pairs (a0,a1), (a2,a3) and multiplied with the
 // int16 weights by VPMADDWD, which adds each pair exactly into int32.
@@ -248,12 +242,69 @@ satdone:
 	VZEROUPPER
 	RET
 
+// ZREQ16: requantize the 16 accumulators of zmm with the 512-bit
+// parameters of one block at byte G of BX (see qReqBlock) and store the
+// 16 levels at D(R14). v = acc + bias (wrapping int32) is converted to
+// float64 exactly, and VFMADD132PD computes v·m + 1.5·2^52 (Z14) with
+// one rounding, half to even, of the exact value: m = mult·2^-shift is
+// a float64 exactly and |v·m| < 2^30, so the sum's ulp is 1 and the low
+// dword of its bits is RoundHalfEven(v·m) (1.5·2^52 being even, ties go
+// to the even integer), which REQ8 computes in int64. VPERMT2D (index
+// Z13) gathers the 16 low dwords; then + zp and the clamp. The levels
+// are within [0, 255] (the parameters exist only for uint8 bounds), so
+// VPMOVDB's truncation stores what REQROW's unsigned packs would.
+#define ZREQ16(zmm, G, D) \
+	VPADDD        G+0(BX), zmm, Z8; \
+	VCVTDQ2PD     Y8, Z9; \
+	VEXTRACTI64X4 $1, Z8, Y10; \
+	VCVTDQ2PD     Y10, Z10; \
+	VFMADD132PD   G+64(BX), Z14, Z9; \
+	VFMADD132PD   G+128(BX), Z14, Z10; \
+	VPERMT2D      Z10, Z13, Z9; \
+	VPADDD        G+192(BX), Z9, Z9; \
+	VPMAXSD       G+256(BX), Z9, Z9; \
+	VPMINSD       G+320(BX), Z9, Z9; \
+	VPMOVDB       Z9, D(R14)
+
+// qRound52 is 1.5·2^52: added to a float64 of magnitude below 2^51, it
+// leaves the nearest integer (ties to even) in the low bits.
+DATA qRound52<>+0(SB)/8, $0x4338000000000000
+GLOBL qRound52<>(SB), RODATA|NOPTR, $8
+
+// qLowDwords is the VPERMT2D index of the low dwords of the 8 qwords of
+// two registers.
+DATA qLowDwords<>+0(SB)/4, $0
+DATA qLowDwords<>+4(SB)/4, $2
+DATA qLowDwords<>+8(SB)/4, $4
+DATA qLowDwords<>+12(SB)/4, $6
+DATA qLowDwords<>+16(SB)/4, $8
+DATA qLowDwords<>+20(SB)/4, $10
+DATA qLowDwords<>+24(SB)/4, $12
+DATA qLowDwords<>+28(SB)/4, $14
+DATA qLowDwords<>+32(SB)/4, $16
+DATA qLowDwords<>+36(SB)/4, $18
+DATA qLowDwords<>+40(SB)/4, $20
+DATA qLowDwords<>+44(SB)/4, $22
+DATA qLowDwords<>+48(SB)/4, $24
+DATA qLowDwords<>+52(SB)/4, $26
+DATA qLowDwords<>+56(SB)/4, $28
+DATA qLowDwords<>+60(SB)/4, $30
+GLOBL qLowDwords<>(SB), RODATA|NOPTR, $64
+
+// ZREQSETUP: Z13 and Z14 for ZREQ16.
+#define ZREQSETUP \
+	VMOVDQU32    qLowDwords<>(SB), Z13; \
+	VBROADCASTSD qRound52<>(SB), Z14
+
 // func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 //
 // Tiles of 8 rows while more than 4 rows are left, then one of 4 (offs
 // is padded to a multiple of 4). Row pointers: R10-R13, DX, R9, R15, SI;
-// segLen and segStride are read from the frame.
+// segLen and segStride are read from the frame. With params (the
+// 512-bit parameters of the block, see qReqBlock) the rows are
+// requantized by ZREQ16; without, the raw accumulators are stored.
 TEXT ·qKernQuadVNNI(SB), NOSPLIT, $0-80
+	ZREQSETUP
 	MOVQ offs+8(FP), R8
 	MOVQ npix+16(FP), CX
 	MOVQ dst+64(FP), R14
@@ -300,27 +351,27 @@ quad8k:
 	MOVQ  params+56(FP), BX
 	TESTQ BX, BX
 	JZ    quad8raw
-	ZREQROW(Z0, Y0)
+	ZREQ16(Z0, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z1, Y1)
+	ZREQ16(Z1, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z2, Y2)
+	ZREQ16(Z2, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z3, Y3)
+	ZREQ16(Z3, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z4, Y4)
+	ZREQ16(Z4, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	SUBQ  $5, CX
 	JZ    quaddone
-	ZREQROW(Z5, Y5)
+	ZREQ16(Z5, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z6, Y6)
+	ZREQ16(Z6, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z7, Y7)
+	ZREQ16(Z7, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
@@ -365,19 +416,19 @@ quad4k:
 	MOVQ  params+56(FP), BX
 	TESTQ BX, BX
 	JZ    quad4raw
-	ZREQROW(Z0, Y0)
+	ZREQ16(Z0, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z1, Y1)
+	ZREQ16(Z1, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z2, Y2)
+	ZREQ16(Z2, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z3, Y3)
+	ZREQ16(Z3, 0, 0)
 	JMP   quaddone
 
 quad4raw:
@@ -495,60 +546,6 @@ reqrow:
 	VPBROADCASTD (ptr)(AX*1), Z2; \
 	VPDPBUSD     Z0, Z2, acc0; \
 	VPDPBUSD     Z1, Z2, acc1
-
-// ZREQ16: requantize the 16 accumulators of zmm with the 512-bit
-// parameters of one block at byte G of BX (see qReqBlock) and store the
-// 16 levels at D(R14). v = acc + bias (wrapping int32) is converted to
-// float64 exactly, and VFMADD132PD computes v·m + 1.5·2^52 (Z14) with
-// one rounding, half to even, of the exact value: m = mult·2^-shift is
-// a float64 exactly and |v·m| < 2^30, so the sum's ulp is 1 and the low
-// dword of its bits is RoundHalfEven(v·m) (1.5·2^52 being even, ties go
-// to the even integer), which REQ8 computes in int64. VPERMT2D (index
-// Z13) gathers the 16 low dwords; then + zp and the clamp. The levels
-// are within [0, 255] (the parameters exist only for uint8 bounds), so
-// VPMOVDB's truncation stores what REQROW's unsigned packs would.
-#define ZREQ16(zmm, G, D) \
-	VPADDD        G+0(BX), zmm, Z8; \
-	VCVTDQ2PD     Y8, Z9; \
-	VEXTRACTI64X4 $1, Z8, Y10; \
-	VCVTDQ2PD     Y10, Z10; \
-	VFMADD132PD   G+64(BX), Z14, Z9; \
-	VFMADD132PD   G+128(BX), Z14, Z10; \
-	VPERMT2D      Z10, Z13, Z9; \
-	VPADDD        G+192(BX), Z9, Z9; \
-	VPMAXSD       G+256(BX), Z9, Z9; \
-	VPMINSD       G+320(BX), Z9, Z9; \
-	VPMOVDB       Z9, D(R14)
-
-// qRound52 is 1.5·2^52: added to a float64 of magnitude below 2^51, it
-// leaves the nearest integer (ties to even) in the low bits.
-DATA qRound52<>+0(SB)/8, $0x4338000000000000
-GLOBL qRound52<>(SB), RODATA|NOPTR, $8
-
-// qLowDwords is the VPERMT2D index of the low dwords of the 8 qwords of
-// two registers.
-DATA qLowDwords<>+0(SB)/4, $0
-DATA qLowDwords<>+4(SB)/4, $2
-DATA qLowDwords<>+8(SB)/4, $4
-DATA qLowDwords<>+12(SB)/4, $6
-DATA qLowDwords<>+16(SB)/4, $8
-DATA qLowDwords<>+20(SB)/4, $10
-DATA qLowDwords<>+24(SB)/4, $12
-DATA qLowDwords<>+28(SB)/4, $14
-DATA qLowDwords<>+32(SB)/4, $16
-DATA qLowDwords<>+36(SB)/4, $18
-DATA qLowDwords<>+40(SB)/4, $20
-DATA qLowDwords<>+44(SB)/4, $22
-DATA qLowDwords<>+48(SB)/4, $24
-DATA qLowDwords<>+52(SB)/4, $26
-DATA qLowDwords<>+56(SB)/4, $28
-DATA qLowDwords<>+60(SB)/4, $30
-GLOBL qLowDwords<>(SB), RODATA|NOPTR, $64
-
-// ZREQSETUP: Z13 and Z14 for ZREQ16.
-#define ZREQSETUP \
-	VMOVDQU32    qLowDwords<>(SB), Z13; \
-	VBROADCASTSD qRound52<>(SB), Z14
 
 // ZREQ2: requantize and store one row of both blocks (16 levels each);
 // block 1's parameters follow block 0's (384 bytes).

@@ -459,7 +459,8 @@ func TestQConvRequantized(t *testing.T) {
 }
 
 // TestQRequant512Extremes runs the VPDPBUSD kernels' 512-bit output
-// stage (two blocks at a time, then one) on sums over the whole int32
+// stage (two blocks at a time, then one, with segments of one and two
+// groups) on sums over the whole int32
 // range (biases anywhere in it, so that acc + bias wraps too) and on
 // sums whose products land near the levels, with multipliers from 2^-40
 // to just below 1/2, powers of two whose products end in exact ties,
@@ -467,9 +468,13 @@ func TestQConvRequantized(t *testing.T) {
 // QRequant.Value's levels.
 func TestQRequant512Extremes(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	const C, M, H, W = 8, 48, 5, 7
+	const M, H, W = 48, 5, 7
 	withQAsm(t, func(t *testing.T) {
-		for it := 0; it < 60; it++ {
+		for it := 0; it < 80; it++ {
+			C := 8 // segments of whole pairs of groups (one block: two accumulators per row)
+			if it%4 >= 2 {
+				C = 4 // one group (one block: one accumulator per row)
+			}
 			wlim := 127
 			if it%2 == 1 {
 				wlim = 1
