@@ -56,6 +56,13 @@
 // channel) requantizes the same way. The quantized Add runs on 512-bit registers
 // too (16 levels per vector) with AVX-512 F and BW.
 //
+// Quantize8 and Dequantize8 (QuantizeLinear, DequantizeLinear, and pot's
+// QLevels, with Quantize8NaN) run 8 elements per AVX2 vector.
+// DequantizeT8, the channels-last QDequantize into channels-first
+// float32, dequantizes blocks of 16 channels by 16 pixels on 512-bit
+// registers and transposes each block in registers (unpacks, then lane
+// shuffles) before storing whole rows of 16 pixels.
+//
 // With AVX-512 F and BW, the fused hard-swish output stage and the
 // depthwise kernel run on 512-bit registers, one 16-channel block per
 // register: hard-swish holds a block's parameters in registers across

@@ -288,3 +288,16 @@ func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int {
 	dequantize8AVX2(&y[0], &x[0], n, zp, s, signed)
 	return n
 }
+
+//go:noescape
+func dequantT16AVX512(y *float32, ldy int, x *uint8, ldx, blocks int, zp, s float32)
+
+// dequantTOn reports whether DequantizeT8 runs in assembly.
+func dequantTOn() bool { return useQAsm && hasQ512 }
+
+// dequantTVec does blocks blocks of 16 pixels of 16 channels of
+// DequantizeT8: channel c of pixel p from x[p*ldx+c] to y[c*ldy+p].
+func dequantTVec(y []float32, ldy int, x []uint8, ldx, blocks int, zp, s float32) {
+	_, _ = y[15*ldy+blocks*16-1], x[(blocks*16-1)*ldx+15]
+	dequantT16AVX512(&y[0], ldy, &x[0], ldx, blocks, zp, s)
+}

@@ -99,3 +99,29 @@ func TestDequantize8(t *testing.T) {
 		}
 	}
 }
+
+// TestDequantizeT8 compares the transposing assembly with its Go twin
+// for pixel counts around whole blocks and several channel counts.
+func TestDequantizeT8(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	for _, C := range []int{16, 32, 64} {
+		for _, P := range []int{16, 17, 31, 49, 64, 196} {
+			x := randU8(r, P*C)
+			zp, s := float32(r.IntN(256)), float32(r.Float64()*0.1)
+			want := make([]float32, P*C)
+			dequantTGo(want, x, 0, P, C, zp, s)
+			got := make([]float32, P*C)
+			if !DequantizeT8(got, x, P, C, zp, s) {
+				t.Skip("no assembly")
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("C %d P %d: channel %d pixel %d: %g, want %g", C, P, i/P, i%P, got[i], want[i])
+				}
+			}
+		}
+	}
+	if DequantizeT8(make([]float32, 48*8), make([]uint8, 48*8), 48, 8, 0, 1) {
+		t.Error("8 channels done")
+	}
+}

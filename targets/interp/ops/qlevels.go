@@ -258,6 +258,16 @@ func newQDequantize(n *Node) (Kernel, error) {
 		}
 		N, C := shape[0], shape[1]
 		inner := tensor.NumElements(shape[2:])
+		if len(p.scale) == 1 && kernels.CanDequantizeT8(inner, C) {
+			// Blocks of 16 channels by 16 pixels transposed in registers.
+			size := C * inner
+			ctx.Parallel(N, max(1, (1<<14)/max(size, 1)), func(lo, hi int) {
+				for b := lo; b < hi; b++ {
+					kernels.DequantizeT8(yd[b*size:(b+1)*size], x[b*size:(b+1)*size], inner, C, float32(p.zp[0]), p.scale[0])
+				}
+			})
+			return nil
+		}
 		ctx.Parallel(N*C, max(1, (1<<14)/max(inner, 1)), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				b, c := r/C, r%C

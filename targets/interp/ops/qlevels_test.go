@@ -155,3 +155,38 @@ func TestLevelRowAssembly(t *testing.T) {
 		}
 	}
 }
+
+// TestQDequantizeChannelsLastBlocks runs the channels-last QDequantize of
+// 16-channel blocks (transposed in registers where the CPU has AVX-512)
+// on one and two threads and wants (q - zp)·s at the channels-first
+// place of every level.
+func TestQDequantizeChannelsLastBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, shape := range [][]int{{3, 7, 7, 64}, {2, 5, 7, 32}, {2, 4, 4, 16}, {1, 3, 3, 16}} {
+		N, H, W, C := shape[0], shape[1], shape[2], shape[3]
+		x := make([]uint8, N*H*W*C)
+		for i := range x {
+			x[i] = uint8(rng.IntN(256))
+		}
+		zp, s := int32(rng.IntN(256)), float32(0.001+rng.Float64()*0.1)
+		for _, threads := range []int{1, 2} {
+			dq := opCall{domain: DomainPot, op: "QDequantize", opset: 1, threads: threads, consts: []bool{false, true, true},
+				attrs: []*potv1Attr{aInt("channels_last", 1)}}
+			got := dq.mustRun(t, tensor.From(shape, x), tensor.From([]int{1}, []int32{zp}), tensor.From([]int{1}, []float32{s}))[0]
+			if want := []int{N, C, H, W}; !slices.Equal(got.Shape, want) {
+				t.Fatalf("shape %v, want %v", got.Shape, want)
+			}
+			y := got.F32()
+			for b := 0; b < N; b++ {
+				for p := 0; p < H*W; p++ {
+					for c := 0; c < C; c++ {
+						want := (float32(x[(b*H*W+p)*C+c]) - float32(zp)) * s
+						if v := y[(b*C+c)*H*W+p]; math.Float32bits(v) != math.Float32bits(want) {
+							t.Fatalf("%v: sample %d channel %d pixel %d: %g, want %g", shape, b, c, p, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
