@@ -88,6 +88,20 @@ type QScratch struct {
 	conv    convKey
 	convN   int
 	convMax int32
+	// pbuf holds direct's padded image, only that; padded describes
+	// what it holds around the last image (its padding and tail), which
+	// the next image of the same geometry and zero point keeps: only the
+	// image rows are copied again.
+	pbuf   []uint8
+	padded padKey
+}
+
+// padKey is what the padding of direct's buffer depends on.
+type padKey struct {
+	buf                       *uint8
+	size, c, h, w, padT, padL int
+	wp                        int
+	zp                        uint8
 }
 
 // convKey is what a convolution's offset table depends on.
@@ -165,9 +179,18 @@ func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 	size := hp*wp*C + k.SegLen
 	P := g.OH * g.OW
 	offs, maxOff := s.convOffsets(convKey{oh: g.OH, ow: g.OW, sh: g.SH, sw: g.SW, wp: wp, c: C})
-	buf := s.bytes(size)
-	padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
-	clear(buf[hp*wp*C:])
+	if cap(s.pbuf) < size {
+		s.pbuf = make([]uint8, size)
+	}
+	buf := s.pbuf[:size]
+	key := padKey{buf: &buf[0], size: size, c: C, h: g.H, w: g.W, padT: g.PadT, padL: g.PadL, wp: wp, zp: zp}
+	if s.padded == key {
+		copyImage(buf, x, xcl, C, g.H, g.W, g.PadT, g.PadL, wp)
+	} else {
+		padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
+		clear(buf[hp*wp*C:])
+		s.padded = key
+	}
 	k.B.allRows(buf, offs, maxOff, rows, out, 0, P, k.M, s)
 }
 
@@ -195,6 +218,12 @@ func padImage(buf, x []uint8, xcl bool, zp uint8, C, H, W, padT, padL, wp int) {
 		}
 		fill(buf[end:next])
 	}
+	copyImage(buf, x, xcl, C, H, W, padT, padL, wp)
+}
+
+// copyImage writes the pixels of image x into the channels-last rows of
+// wp pixels of buf, leaving the padding around them as it is.
+func copyImage(buf, x []uint8, xcl bool, C, H, W, padT, padL, wp int) {
 	for h := 0; h < H; h++ {
 		row := buf[((h+padT)*wp+padL)*C : ((h+padT)*wp+padL+W)*C]
 		if xcl {

@@ -527,3 +527,38 @@ func TestQRequant512Extremes(t *testing.T) {
 		}
 	})
 }
+
+// TestQConvScratchReuse runs images through one scratch, as a layer's
+// images of a batch do, changing the image, the zero point, the padding
+// and the size between calls, in both layouts: the padding the direct
+// path keeps from the image before must be that of the new call.
+func TestQConvScratchReuse(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const C, M = 16, 16
+	w := randI8(r, M*C*9, 127)
+	withQAsm(t, func(t *testing.T) {
+		k, err := NewQConvKernel(w, M, C, 3, 3, QExact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s QScratch
+		steps := []struct{ H, P int }{{6, 1}, {6, 1}, {6, 2}, {6, 1}, {9, 1}, {6, 1}, {6, 0}, {6, 1}}
+		for i, st := range steps {
+			for _, zp := range []uint8{0, 0, 7, 7, 0} {
+				g := testGeom(st.H, st.H, 3, 3, 1, 1, st.P)
+				x := randU8(r, st.H*st.H*C)
+				want := refConv(QExact, x, C, st.H, st.H, w, M, 3, 3, g, zp)
+				cl := i%2 == 0
+				out := identityOut(M, len(want), cl)
+				xin := x
+				if !cl {
+					xin = toCHW(x, C, st.H, st.H)
+				}
+				k.RunImage(&g, xin, cl, zp, &s, &out)
+				if msg := accMismatch(out, want, M); msg != "" {
+					t.Fatalf("step %d %+v zp %d: %s", i, st, zp, msg)
+				}
+			}
+		}
+	})
+}
