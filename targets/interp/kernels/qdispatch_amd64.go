@@ -172,7 +172,7 @@ func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) b
 func qAddAVX2(p *[12]float32, dst, a, b *uint8, n int)
 
 //go:noescape
-func qAddAVX512(p *[12]float32, dst, a, b *uint8, n int)
+func qAddAVX512(z *[8]float32, dst, a, b *uint8, n int)
 
 // qAddVec does the first len(dst)&^7 elements of QAdd.Row and returns
 // how many it did: 16 at a time on AVX-512 when the levels are uint8
@@ -184,7 +184,7 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int {
 	}
 	done := 0
 	if n16 := n &^ 15; useQ512 && n16 > 0 && q.p[10] >= 0 && q.p[11] <= 255 {
-		qAddAVX512(&q.p, &dst[0], &a[0], &b[0], n16)
+		qAddAVX512(&q.z, &dst[0], &a[0], &b[0], n16)
 		done = n16
 	}
 	if done < n {
