@@ -169,7 +169,8 @@ func (k *QConvKernel) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp u
 }
 
 // direct reads the reduction rows straight from a padded channels-last
-// copy of the image: kernel row i of output pixel (oh, ow) is KW·C
+// copy of the image (from the image itself when it is channels-last and
+// needs no padding): kernel row i of output pixel (oh, ow) is KW·C
 // contiguous bytes (read as SegLen, the extra bytes meeting zero
 // weights).
 func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QScratch, out *QOut) {
@@ -179,6 +180,12 @@ func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 	size := hp*wp*C + k.SegLen
 	P := g.OH * g.OW
 	offs, maxOff := s.convOffsets(convKey{oh: g.OH, ow: g.OW, sh: g.SH, sw: g.SW, wp: wp, c: C})
+	if xcl && g.PadT == 0 && g.PadL == 0 && g.PadB == 0 && g.PadR == 0 && k.SegLen == k.KW*C {
+		// Without padding the image is its own padded copy, and its
+		// windows' segments end inside it.
+		k.B.allRows(x[:g.H*g.W*C], offs, maxOff, rows, out, 0, P, k.M, s)
+		return
+	}
 	if cap(s.pbuf) < size {
 		s.pbuf = make([]uint8, size)
 	}
