@@ -42,10 +42,13 @@
 // (the exact model on AVX2), and VPDPBUSD on 512-bit registers, 8 rows
 // by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI).
 // Requantizing into uint8 levels, the VPDPBUSD kernels compute two
-// channel blocks at a time (8 rows by 32 channels), or one block with
-// two accumulators per row (even and odd reduction groups, summed before
-// the output stage) when a layer has one block left, so that 16
-// VPDPBUSD chains are in flight either way; their output stage runs on
+// channel blocks at a time (8 rows by 32 channels), each broadcast of 4
+// activation bytes feeding both; when a layer has one block left, that
+// block's weights are also packed interleaved (two reduction groups per
+// channel in a qword) so that a broadcast of 8 activation bytes feeds
+// two VPDPBUSD there too, channels 0-7 and 8-15 with the two groups in
+// the dwords of each qword, added before the output stage. 16 VPDPBUSD
+// chains are in flight either way; their output stage runs on
 // 512-bit registers (16 channels per vector) from parameters packed per
 // block (QRequant.vec16): the sum plus bias converted to float64 and
 // VFMADD132PD adding its product with the real multiplier (mult·2^-shift,

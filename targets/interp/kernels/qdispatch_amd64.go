@@ -112,9 +112,10 @@ func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int,
 
 // qFused computes and requantizes npix rows (offs padded to whole
 // tiles) into dst, ldd bytes per row, with req's parameters of channels
-// c0..c0+15; false when there is no assembly. On VPDPBUSD with the
-// 512-bit parameters and segments of whole pairs of groups, the kernel
-// keeps two accumulators per row (even and odd groups).
+// c0..c0+15; false when there is no assembly. On VPDPBUSD, the last
+// block of a layer with an odd number of blocks, in segments of whole
+// pairs of groups, runs on the interleaved weights (b8i), one broadcast
+// of 8 activation bytes per two VPDPBUSD.
 func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
 	if !asmFor(b) {
 		return false
@@ -126,8 +127,8 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 			return false
 		}
 		p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
-		if rows.SegLen%(2*qKG) == 0 {
-			qKernQuad1VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
+		if rows.SegLen%(2*qKG) == 0 && b.b8i != nil && c0/qNR == b.Blocks()-1 {
+			qKernQuad1VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8i[0], &p[0], &dst[0], ldd)
 			return true
 		}
 		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)

@@ -678,22 +678,38 @@ q2done:
 	VZEROUPPER
 	RET
 
-// ZROWE: one row of two consecutive groups (the even one's weights in
-// Z0, the odd one's in Z1) into two accumulators, so that a tile of 8
-// rows of one block has 16 independent chains of VPDPBUSD.
-#define ZROWE(ptr, acc0, acc1) \
-	VPBROADCASTD (ptr)(AX*1), Z2; \
+// ZROWQ: one row of a pair of groups for one block, its 8 activation
+// bytes broadcast as a qword: even lanes see the first group's 4 bytes,
+// odd lanes the second's, against interleaved weights (QPackedB.b8i:
+// lane 2c of Z0 channel c's weights of the first group, lane 2c+1 of the
+// second; Z1 channels 8-15), so that one broadcast feeds two VPDPBUSD as
+// in the two-block kernel.
+#define ZROWQ(ptr, acc0, acc1) \
+	VPBROADCASTQ (ptr)(AX*1), Z2; \
 	VPDPBUSD     Z0, Z2, acc0; \
-	VPBROADCASTD 4(ptr)(AX*1), Z3; \
-	VPDPBUSD     Z1, Z3, acc1
+	VPDPBUSD     Z1, Z2, acc1
+
+// ZPAIRSUM: the 16 channel sums of a row from ZROWQ's accumulators
+// (acc0 channels 0-7, acc1 8-15, each channel's two groups in the two
+// dwords of a qword) into acc0: the dwords of each qword added into its
+// low one, then the low dwords of both gathered (VPERMT2D, index Z13).
+// Clobbers Z8.
+#define ZPAIRSUM(acc0, acc1) \
+	VPSRLQ   $32, acc0, Z8; \
+	VPADDD   Z8, acc0, acc0; \
+	VPSRLQ   $32, acc1, Z8; \
+	VPADDD   Z8, acc1, acc1; \
+	VPERMT2D acc1, Z13, acc0
 
 // func qKernQuad1VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 //
 // As qKernQuadVNNI for one block, requantized with its 512-bit
-// parameters (params is not nil), segLen a multiple of 8: rows 0-7 sum
-// the even groups in Z16-Z23 and the odd ones in Z24-Z31, added before
-// the requantization (int32 addition wraps, so the order does not
-// change the sums).
+// parameters (params is not nil), segLen a multiple of 8, w the block's
+// interleaved weights (QPackedB.b8i): rows 0-7 accumulate channels 0-7
+// in Z16-Z23 and channels 8-15 in Z24-Z31, each channel's pairs of
+// groups in the two dwords of a qword (ZROWQ), summed by ZPAIRSUM before
+// the requantization (int32 addition wraps, so the order does not change
+// the sums).
 TEXT ·qKernQuad1VNNI(SB), NOSPLIT, $0-80
 	ZREQSETUP
 	MOVQ offs+8(FP), R8
@@ -731,14 +747,14 @@ q1seg8:
 q1k8:
 	VMOVDQU32 (BX), Z0
 	VMOVDQU32 64(BX), Z1
-	ZROWE(R10, Z16, Z24)
-	ZROWE(R11, Z17, Z25)
-	ZROWE(R12, Z18, Z26)
-	ZROWE(R13, Z19, Z27)
-	ZROWE(DX, Z20, Z28)
-	ZROWE(R9, Z21, Z29)
-	ZROWE(R15, Z22, Z30)
-	ZROWE(SI, Z23, Z31)
+	ZROWQ(R10, Z16, Z24)
+	ZROWQ(R11, Z17, Z25)
+	ZROWQ(R12, Z18, Z26)
+	ZROWQ(R13, Z19, Z27)
+	ZROWQ(DX, Z20, Z28)
+	ZROWQ(R9, Z21, Z29)
+	ZROWQ(R15, Z22, Z30)
+	ZROWQ(SI, Z23, Z31)
 	ADDQ      $128, BX
 	ADDQ      $8, AX
 	CMPQ      AX, segLen+32(FP)
@@ -746,14 +762,14 @@ q1k8:
 	ZNEXTSEG8
 	DECQ      DI
 	JNZ       q1seg8
-	VPADDD    Z24, Z16, Z16
-	VPADDD    Z25, Z17, Z17
-	VPADDD    Z26, Z18, Z18
-	VPADDD    Z27, Z19, Z19
-	VPADDD    Z28, Z20, Z20
-	VPADDD    Z29, Z21, Z21
-	VPADDD    Z30, Z22, Z22
-	VPADDD    Z31, Z23, Z23
+	ZPAIRSUM(Z16, Z24)
+	ZPAIRSUM(Z17, Z25)
+	ZPAIRSUM(Z18, Z26)
+	ZPAIRSUM(Z19, Z27)
+	ZPAIRSUM(Z20, Z28)
+	ZPAIRSUM(Z21, Z29)
+	ZPAIRSUM(Z22, Z30)
+	ZPAIRSUM(Z23, Z31)
 	MOVQ      params+56(FP), BX
 	ZREQ16(Z16, 0, 0)
 	ADDQ      ldd+72(FP), R14
@@ -792,10 +808,10 @@ q1seg4:
 q1k4:
 	VMOVDQU32 (BX), Z0
 	VMOVDQU32 64(BX), Z1
-	ZROWE(R10, Z16, Z24)
-	ZROWE(R11, Z17, Z25)
-	ZROWE(R12, Z18, Z26)
-	ZROWE(R13, Z19, Z27)
+	ZROWQ(R10, Z16, Z24)
+	ZROWQ(R11, Z17, Z25)
+	ZROWQ(R12, Z18, Z26)
+	ZROWQ(R13, Z19, Z27)
 	ADDQ      $128, BX
 	ADDQ      $8, AX
 	CMPQ      AX, segLen+32(FP)
@@ -803,10 +819,10 @@ q1k4:
 	ZNEXTSEG4
 	DECQ      DI
 	JNZ       q1seg4
-	VPADDD    Z24, Z16, Z16
-	VPADDD    Z25, Z17, Z17
-	VPADDD    Z26, Z18, Z18
-	VPADDD    Z27, Z19, Z19
+	ZPAIRSUM(Z16, Z24)
+	ZPAIRSUM(Z17, Z25)
+	ZPAIRSUM(Z18, Z26)
+	ZPAIRSUM(Z19, Z27)
 	MOVQ      params+56(FP), BX
 	ZREQ16(Z16, 0, 0)
 	ADDQ      ldd+72(FP), R14
