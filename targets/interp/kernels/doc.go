@@ -64,7 +64,9 @@
 // DequantizeT8, the channels-last QDequantize into channels-first
 // float32, dequantizes blocks of 16 channels by 16 pixels on 512-bit
 // registers and transposes each block in registers (unpacks, then lane
-// shuffles) before storing whole rows of 16 pixels.
+// shuffles) before storing whole rows of 16 pixels; QDequant's
+// channel-major store (a convolution's float32 output) transposes
+// blocks of 16 rows of 16 channels the same way.
 //
 // With AVX-512 F and BW, the fused hard-swish output stage and the
 // depthwise kernel run on 512-bit registers, one 16-channel block per

@@ -302,3 +302,20 @@ func dequantTVec(y []float32, ldy int, x []uint8, ldx, blocks int, zp, s float32
 	_, _ = y[15*ldy+blocks*16-1], x[(blocks*16-1)*ldx+15]
 	dequantT16AVX512(&y[0], ldy, &x[0], ldx, blocks, zp, s)
 }
+
+//go:noescape
+func qDeqT16AVX512(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
+
+// qDeqTVec does QDequant.storeRows's channel-major store of the first
+// rows&^15 rows of a whole block of 16 channels (bias and scale of those
+// channels) into y, row r of channel i at y[r+i*ldy], and returns how
+// many rows it did.
+func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32, ldy int) int {
+	blocks := rows / 16
+	if !useQAsm || !hasQ512 || blocks == 0 {
+		return 0
+	}
+	_, _, _, _ = acc[blocks*16*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*16-1]
+	qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+	return blocks * 16
+}

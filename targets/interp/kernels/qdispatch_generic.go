@@ -52,3 +52,5 @@ func qdw3RowVec([]int32, int, []uint8, int, int, int, int, []int32, int, []int32
 func dequantTOn() bool { return false }
 
 func dequantTVec([]float32, int, []uint8, int, int, float32, float32) {}
+
+func qDeqTVec([]int32, int, []int32, []float32, []float32, int) int { return 0 }

@@ -222,7 +222,12 @@ type QDequant struct {
 // i*chanStride].
 func (q *QDequant) storeRows(acc []int32, rows, c0, n int, dst []float32, off, rowStride, chanStride int) {
 	bias, scale := q.Bias[c0:c0+n], q.Scale[c0:c0+n]
-	for r := 0; r < rows; r++ {
+	r0 := 0
+	if n == qNR && rowStride == 1 && chanStride > 1 {
+		// Channel-major: blocks of 16 rows transposed in registers.
+		r0 = qDeqTVec(acc, rows, bias, scale, dst[off:], chanStride)
+	}
+	for r := r0; r < rows; r++ {
 		t := acc[r*qNR : r*qNR+n]
 		o := off + r*rowStride
 		for i, a := range t {

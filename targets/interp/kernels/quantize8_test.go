@@ -125,3 +125,38 @@ func TestDequantizeT8(t *testing.T) {
 		t.Error("8 channels done")
 	}
 }
+
+// TestQDequantChannelMajor compares QDequant's channel-major store (whole
+// blocks of 16 rows transposed in registers where the CPU has AVX-512)
+// with float32(acc + bias)·scale, bit for bit, on accumulators of every
+// magnitude (conversions that round) and random biases and scales.
+func TestQDequantChannelMajor(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	const M = 48
+	bias, scale := make([]int32, M), make([]float32, M)
+	for c := range bias {
+		bias[c] = int32(r.Uint32()) >> uint(r.IntN(32))
+		scale[c] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(8)-6)))
+	}
+	q := &QDequant{Bias: bias, Scale: scale}
+	for _, rows := range []int{15, 16, 37, 64} {
+		const pixels = 100
+		acc := make([]int32, rows*qNR)
+		for i := range acc {
+			acc[i] = int32(r.Uint32()) >> uint(r.IntN(32))
+		}
+		for c0 := 0; c0 < M; c0 += qNR {
+			dst := make([]float32, M*pixels)
+			const pixel = 3
+			q.storeRows(acc, rows, c0, qNR, dst, c0*pixels+pixel, 1, pixels)
+			for row := 0; row < rows; row++ {
+				for i := 0; i < qNR; i++ {
+					want := float32(acc[row*qNR+i]+bias[c0+i]) * scale[c0+i]
+					if got := dst[(c0+i)*pixels+pixel+row]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("rows %d channel %d row %d: %g, want %g", rows, c0+i, row, got, want)
+					}
+				}
+			}
+		}
+	}
+}
