@@ -56,7 +56,8 @@
 // RoundHalfEven of the exact product in the low dword — the fixed-point
 // result in 11 instructions per 16 channels instead of 21 in int64. The
 // one-block kernel of single-group segments (a first layer of one input
-// channel) requantizes the same way. The quantized Add runs on 512-bit registers
+// channel) requantizes the same way, and so do accumulators computed
+// elsewhere (depthwise convolutions) on AVX-512. The quantized Add runs on 512-bit registers
 // too (16 levels per vector) with AVX-512 F and BW.
 //
 // Quantize8 and Dequantize8 (QuantizeLinear, DequantizeLinear, and pot's

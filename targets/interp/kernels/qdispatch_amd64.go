@@ -156,15 +156,24 @@ func qFusedPair(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base
 //go:noescape
 func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 
+//go:noescape
+func qReqRowsAVX512(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+
 // qReqRowsVec requantizes rows rows of one whole 16-channel block (c0 a
 // multiple of 16) to channels-last dst, ldd bytes per row, and reports
-// whether it could.
+// whether it could: with the 512-bit parameters on AVX-512, else on
+// AVX2.
 func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) bool {
 	if !useQAsm || rows <= 0 || !q.fast || c0%qNR != 0 {
 		return false
 	}
-	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	if q.vec16 != nil && useQ512 {
+		p := q.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+		qReqRowsAVX512(&acc[0], rows, &p[0], &dst[0], ldd)
+		return true
+	}
+	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]
 	qReqRowsAVX2(&acc[0], rows, &p[0], &dst[0], ldd)
 	return true
 }

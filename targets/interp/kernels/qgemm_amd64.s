@@ -841,3 +841,25 @@ q1k4:
 q1done:
 	VZEROUPPER
 	RET
+
+// func qReqRowsAVX512(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+//
+// qReqRowsAVX2 with the 512-bit parameters of one block (see qReqBlock):
+// each row's 16 accumulators requantized by ZREQ16.
+TEXT ·qReqRowsAVX512(SB), NOSPLIT, $0-40
+	ZREQSETUP
+	MOVQ acc+0(FP), SI
+	MOVQ rows+8(FP), CX
+	MOVQ params+16(FP), BX
+	MOVQ dst+24(FP), R14
+	MOVQ ldd+32(FP), DX
+
+zreqrow:
+	VMOVDQU32 (SI), Z0
+	ZREQ16(Z0, 0, 0)
+	ADDQ      $64, SI
+	ADDQ      DX, R14
+	DECQ      CX
+	JNZ       zreqrow
+	VZEROUPPER
+	RET
