@@ -61,13 +61,32 @@
 // (the exact model on AVX2), and VPDPBUSD on 512-bit registers, 8 rows
 // by 16 channels per tile (the exact model on CPUs with AVX-512 VNNI).
 // Requantizing into uint8 levels, the VPDPBUSD kernels compute two
-// channel blocks at a time (8 rows by 32 channels), or one block with
-// two accumulators per row (even and odd reduction groups, summed before
-// the output stage) when a layer has one block left, so that 16
-// VPDPBUSD chains are in flight either way; their output stage runs on
+// channel blocks at a time (8 rows by 32 channels), each broadcast of 4
+// activation bytes feeding both; when a layer has one block left, that
+// block's weights are also packed interleaved (two reduction groups per
+// channel in a qword) so that a broadcast of 8 activation bytes feeds
+// two VPDPBUSD there too, channels 0-7 and 8-15 with the two groups in
+// the dwords of each qword, added before the output stage. 16 VPDPBUSD
+// chains are in flight either way; their output stage runs on
 // 512-bit registers (16 channels per vector) from parameters packed per
-// block (QRequant.vec16). The quantized Add runs on 512-bit registers
+// block (QRequant.vec16): the sum plus bias converted to float64 and
+// VFMADD132PD adding its product with the real multiplier (mult·2^-shift,
+// exact in float64) to 1.5·2^52, whose single rounding leaves
+// RoundHalfEven of the exact product in the low dword — the fixed-point
+// result in 11 instructions per 16 channels instead of 21 in int64. The
+// one-block kernel of single-group segments (a first layer of one input
+// channel) requantizes the same way, and so do accumulators computed
+// elsewhere (depthwise convolutions) on AVX-512. The quantized Add runs on 512-bit registers
 // too (16 levels per vector) with AVX-512 F and BW.
+//
+// Quantize8 and Dequantize8 (QuantizeLinear, DequantizeLinear, and pot's
+// QLevels, with Quantize8NaN) run 8 elements per AVX2 vector.
+// DequantizeT8, the channels-last QDequantize into channels-first
+// float32, dequantizes blocks of 16 channels by 16 pixels on 512-bit
+// registers and transposes each block in registers (unpacks, then lane
+// shuffles) before storing whole rows of 16 pixels; QDequant's
+// channel-major store (a convolution's float32 output) transposes
+// blocks of 16 rows of 16 channels the same way.
 //
 // With AVX-512 F and BW, the fused hard-swish output stage and the
 // depthwise kernel run on 512-bit registers, one 16-channel block per

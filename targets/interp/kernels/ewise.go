@@ -49,3 +49,84 @@ func HardSwishF32(dst, src []float32, alpha, beta float32) {
 		dst[i] = src[i] * hardSigmoid(src[i], alpha, beta)
 	}
 }
+
+// MaxF32 sets dst[i] to the larger of a[i] and b[i], NaN when either is
+// NaN (a's NaN when both are), and b[i] when they compare equal (-0 and
+// +0): the scalar rule of the Max operator, max(a, b) = a if a is NaN or
+// a > b, else b. a and b must be at least as long as dst.
+func MaxF32(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := minMaxVec(dst, a, b, 0, true, false); i < len(dst); i++ {
+		dst[i] = MaxOf(a[i], b[i])
+	}
+}
+
+// MaxF32VS is MaxF32 with every b[i] = b.
+func MaxF32VS(dst, a []float32, b float32) {
+	a = a[:len(dst)]
+	for i := minMaxVec(dst, a, nil, b, true, false); i < len(dst); i++ {
+		dst[i] = MaxOf(a[i], b)
+	}
+}
+
+// MaxF32SV is MaxF32 with every a[i] = a.
+func MaxF32SV(dst []float32, a float32, b []float32) {
+	b = b[:len(dst)]
+	for i := minMaxVec(dst, b, nil, a, true, true); i < len(dst); i++ {
+		dst[i] = MaxOf(a, b[i])
+	}
+}
+
+// MinF32 is MaxF32 for the smaller: min(a, b) = a if a is NaN or a < b,
+// else b.
+func MinF32(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := minMaxVec(dst, a, b, 0, false, false); i < len(dst); i++ {
+		dst[i] = MinOf(a[i], b[i])
+	}
+}
+
+// MinF32VS is MinF32 with every b[i] = b.
+func MinF32VS(dst, a []float32, b float32) {
+	a = a[:len(dst)]
+	for i := minMaxVec(dst, a, nil, b, false, false); i < len(dst); i++ {
+		dst[i] = MinOf(a[i], b)
+	}
+}
+
+// MinF32SV is MinF32 with every a[i] = a.
+func MinF32SV(dst []float32, a float32, b []float32) {
+	b = b[:len(dst)]
+	for i := minMaxVec(dst, b, nil, a, false, true); i < len(dst); i++ {
+		dst[i] = MinOf(a, b[i])
+	}
+}
+
+// MaxOf is the larger of a and b by the rule of MaxF32.
+func MaxOf(a, b float32) float32 {
+	if a != a || a > b {
+		return a
+	}
+	return b
+}
+
+// MinOf is the smaller of a and b by the rule of MinF32.
+func MinOf(a, b float32) float32 {
+	if a != a || a < b {
+		return a
+	}
+	return b
+}
+
+// LeakyReLUF32 sets dst[i] = alpha·src[i] where src[i] < 0, else src[i]
+// (NaN and -0 pass unchanged); dst may be src.
+func LeakyReLUF32(dst, src []float32, alpha float32) {
+	src = src[:len(dst)]
+	for i := leakyReLUVec(dst, src, alpha); i < len(dst); i++ {
+		x := src[i]
+		if x < 0 {
+			x *= alpha
+		}
+		dst[i] = x
+	}
+}

@@ -125,3 +125,88 @@ hwloop:
 hwdone:
 	VZEROUPPER
 	RET
+
+// func minMaxAVX(dst, a, b *float32, n int, s float32, mode int)
+// The vector part (n rounded down to a multiple of 8) of MaxF32, MinF32
+// and their scalar forms. mode: bit 0 max, else min; bit 1 the second
+// operand is the scalar s, not b; bit 2 (with bit 1) the scalar is the
+// first operand and a the second. With x the first operand and y the
+// second, VMAXPS (VMINPS) gives x if x > y (x < y), else y, which is y
+// when either is NaN; a blend then puts x back where x is NaN.
+TEXT ·minMaxAVX(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS s+32(FP), Y5
+	MOVQ         mode+40(FP), R8
+	ANDQ         $-8, CX
+	XORQ         AX, AX
+
+mmloop:
+	CMPQ    AX, CX
+	JGE     mmdone
+	TESTQ   $2, R8
+	JNZ     mmscalar
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS (DX)(AX*4), Y1
+	JMP     mmop
+
+mmscalar:
+	TESTQ   $4, R8
+	JNZ     mmfirst
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVAPS Y5, Y1
+	JMP     mmop
+
+mmfirst:
+	VMOVAPS Y5, Y0
+	VMOVUPS (SI)(AX*4), Y1
+
+mmop:
+	TESTQ  $1, R8
+	JZ     mmmin
+	VMAXPS Y1, Y0, Y2
+	JMP    mmfix
+
+mmmin:
+	VMINPS Y1, Y0, Y2
+
+mmfix:
+	VCMPPS    $3, Y0, Y0, Y3
+	VBLENDVPS Y3, Y0, Y2, Y2
+	VMOVUPS   Y2, (DI)(AX*4)
+	ADDQ      $8, AX
+	JMP       mmloop
+
+mmdone:
+	VZEROUPPER
+	RET
+
+// func leakyReLUAVX(dst, src *float32, n int, alpha float32)
+// dst[i] = alpha*src[i] where src[i] < 0, else src[i], for i < n rounded
+// down to a multiple of 8: the product blended in under the mask of
+// x < 0 (false for NaN and -0, which pass unchanged).
+TEXT ·leakyReLUAVX(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS alpha+24(FP), Y5
+	VXORPS       Y6, Y6, Y6
+	ANDQ         $-8, CX
+	XORQ         AX, AX
+
+lrloop:
+	CMPQ      AX, CX
+	JGE       lrdone
+	VMOVUPS   (SI)(AX*4), Y0
+	VMULPS    Y5, Y0, Y1
+	VCMPPS    $1, Y6, Y0, Y2
+	VBLENDVPS Y2, Y1, Y0, Y0
+	VMOVUPS   Y0, (DI)(AX*4)
+	ADDQ      $8, AX
+	JMP       lrloop
+
+lrdone:
+	VZEROUPPER
+	RET

@@ -7,3 +7,6 @@ func mulVec(dst, a, b []float32) int                             { return 0 }
 func hardSigmoidVec(dst, src []float32, alpha, beta float32) int { return 0 }
 
 func hardSwishVec(dst, src []float32, alpha, beta float32) int { return 0 }
+
+func minMaxVec(dst, a, b []float32, s float32, isMax, scalarFirst bool) int { return 0 }
+func leakyReLUVec(dst, src []float32, alpha float32) int                    { return 0 }

@@ -67,3 +67,69 @@ func BenchmarkHardSigmoid(b *testing.B) {
 		HardSigmoidF32(y, x, 0.2, 0.5)
 	}
 }
+
+// TestMinMaxLeakyReLU checks MaxF32, MinF32 (vector and scalar operand
+// forms) and LeakyReLUF32 bit for bit against their scalar rules on
+// random values with NaNs (two payloads), zeros of both signs and
+// infinities placed at every lane, for lengths around the vector width.
+func TestMinMaxLeakyReLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	nan1 := math.Float32frombits(0x7fc00001)
+	nan2 := math.Float32frombits(0xffc00002)
+	inf := float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	special := []float32{nan1, nan2, 0, negZero, inf, -inf, 1, -1}
+	bits := math.Float32bits
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 64, 100} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i] = float32(r.NormFloat64())
+			b[i] = float32(r.NormFloat64())
+			if r.IntN(3) == 0 {
+				a[i] = special[r.IntN(len(special))]
+			}
+			if r.IntN(3) == 0 {
+				b[i] = special[r.IntN(len(special))]
+			}
+		}
+		for _, s := range special {
+			for _, tc := range []struct {
+				name string
+				run  func(dst []float32)
+				want func(i int) float32
+			}{
+				{"MaxF32", func(d []float32) { MaxF32(d, a, b) }, func(i int) float32 { return MaxOf(a[i], b[i]) }},
+				{"MinF32", func(d []float32) { MinF32(d, a, b) }, func(i int) float32 { return MinOf(a[i], b[i]) }},
+				{"MaxF32VS", func(d []float32) { MaxF32VS(d, a, s) }, func(i int) float32 { return MaxOf(a[i], s) }},
+				{"MinF32VS", func(d []float32) { MinF32VS(d, a, s) }, func(i int) float32 { return MinOf(a[i], s) }},
+				{"MaxF32SV", func(d []float32) { MaxF32SV(d, s, b) }, func(i int) float32 { return MaxOf(s, b[i]) }},
+				{"MinF32SV", func(d []float32) { MinF32SV(d, s, b) }, func(i int) float32 { return MinOf(s, b[i]) }},
+				{"LeakyReLUF32", func(d []float32) { LeakyReLUF32(d, a, 0.2) }, func(i int) float32 {
+					if a[i] < 0 {
+						return a[i] * 0.2
+					}
+					return a[i]
+				}},
+			} {
+				got := make([]float32, n)
+				tc.run(got)
+				for i := range got {
+					if w := tc.want(i); bits(got[i]) != bits(w) {
+						t.Fatalf("%s n=%d s=%g i=%d (a %g, b %g): %g (%#x), want %g (%#x)", tc.name, n, s, i, a[i], b[i], got[i], bits(got[i]), w, bits(w))
+					}
+				}
+			}
+		}
+		// In place.
+		want := make([]float32, n)
+		for i := range a {
+			want[i] = MaxOf(a[i], b[i])
+		}
+		MaxF32(a, a, b)
+		for i := range a {
+			if bits(a[i]) != bits(want[i]) {
+				t.Fatalf("MaxF32 in place n=%d i=%d: %g, want %g", n, i, a[i], want[i])
+			}
+		}
+	}
+}

@@ -11,6 +11,17 @@ type QAdd struct {
 	// p holds the parameters as float32 (the integers are exact):
 	// za, sa, zb, sb, actLo, actHi, sy, vlo, vhi, zy, lo, hi.
 	p [12]float32
+	// z holds the 512-bit kernel's: za, sa, zb, sb, sy, L, H, zy, with
+	// the clamps folded into one of the quotient v = sum/sy, to [L, H]:
+	// L = max(actLo/sy, lo-zy), H = min(actHi/sy, hi-zy). Division by sy
+	// > 0 is monotonic, so clamping the sum to [actLo, actHi] before it
+	// is clamping v to [actLo/sy, actHi/sy] after it (each bound rounded
+	// as the quotient is); and the levels saturate at lo below lo-zy and
+	// at hi above hi-zy (integers, which RoundHalfEven keeps), so
+	// clamping v there leaves no level to clamp. When the two ranges do
+	// not meet, every sum gives the level at the end of the levels it is
+	// beyond, and L = H is that bound.
+	z [8]float32
 }
 
 // NewQAdd prepares a sum: inputs with zero points za, zb and scales sa,
@@ -21,6 +32,15 @@ func NewQAdd(za, zb int32, sa, sb float32, actLo, actHi float32, sy float32, zy,
 	q := &QAdd{}
 	q.p = [12]float32{float32(za), sa, float32(zb), sb, actLo, actHi, sy,
 		float32(lo - zy - 1), float32(hi - zy + 1), float32(zy), float32(lo), float32(hi)}
+	vlo, vhi := float32(lo-zy), float32(hi-zy)
+	L, H := max(actLo/sy, vlo), min(actHi/sy, vhi)
+	switch {
+	case H < vlo: // every sum below the levels
+		L, H = vlo, vlo
+	case L > vhi: // every sum above
+		L, H = vhi, vhi
+	}
+	q.z = [8]float32{float32(za), sa, float32(zb), sb, sy, L, H, float32(zy)}
 	return q
 }
 

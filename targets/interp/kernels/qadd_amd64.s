@@ -112,13 +112,16 @@ done:
 	VZEROUPPER
 	RET
 
-// func qAddAVX512(p *[12]float32, dst, a, b *uint8, n int)
-// qAddAVX2's steps on 16 elements per vector, n a multiple of 16: two
-// vectors per iteration while 32 remain, then one. The levels are
-// within [lo, hi], inside [0, 255] (qAddVec checks), so VPMOVDB's
-// truncation stores what the unsigned packs would.
+// func qAddAVX512(z *[8]float32, dst, a, b *uint8, n int)
+// QAdd on 16 elements per vector, n a multiple of 16 (two vectors per
+// iteration while 32 remain, then one), with the clamps folded (see
+// QAdd.z): (q - z)·s of both, the sum divided by sy, clamped to [L, H]
+// (the activation's bounds divided by sy, within the levels less zy),
+// rounded half to even (VCVTPS2DQ, default MXCSR), + zy: a level within
+// [lo, hi], inside [0, 255] (qAddVec checks), stored by VPMOVDB's
+// truncation.
 TEXT ·qAddAVX512(SB), NOSPLIT, $0-40
-	MOVQ         p+0(FP), R8
+	MOVQ         z+0(FP), R8
 	MOVQ         dst+8(FP), DI
 	MOVQ         a+16(FP), SI
 	MOVQ         b+24(FP), DX
@@ -131,13 +134,7 @@ TEXT ·qAddAVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS 20(R8), Z9
 	VBROADCASTSS 24(R8), Z10
 	VBROADCASTSS 28(R8), Z11
-	VBROADCASTSS 32(R8), Z12
-	VBROADCASTSS 36(R8), Z13
-	VCVTPS2DQ    Z13, Z13
-	VBROADCASTSS 40(R8), Z14
-	VCVTPS2DQ    Z14, Z14
-	VBROADCASTSS 44(R8), Z15
-	VCVTPS2DQ    Z15, Z15
+	VCVTPS2DQ    Z11, Z11
 	XORQ         AX, AX
 	MOVQ         CX, BX
 	SUBQ         $32, BX
@@ -150,36 +147,28 @@ zloop2:
 	VPMOVZXBD 16(DX)(AX*1), Z3
 	VCVTDQ2PS Z0, Z0
 	VCVTDQ2PS Z1, Z1
+	VSUBPS    Z4, Z0, Z0
+	VMULPS    Z5, Z0, Z0
+	VSUBPS    Z6, Z1, Z1
+	VMULPS    Z7, Z1, Z1
+	VADDPS    Z1, Z0, Z0
+	VDIVPS    Z8, Z0, Z0
+	VMAXPS    Z9, Z0, Z0
+	VMINPS    Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z11, Z0, Z0
 	VCVTDQ2PS Z2, Z2
 	VCVTDQ2PS Z3, Z3
-	VSUBPS    Z4, Z0, Z0
 	VSUBPS    Z4, Z2, Z2
-	VMULPS    Z5, Z0, Z0
 	VMULPS    Z5, Z2, Z2
-	VSUBPS    Z6, Z1, Z1
 	VSUBPS    Z6, Z3, Z3
-	VMULPS    Z7, Z1, Z1
 	VMULPS    Z7, Z3, Z3
-	VADDPS    Z1, Z0, Z0
 	VADDPS    Z3, Z2, Z2
-	VMAXPS    Z8, Z0, Z0
-	VMAXPS    Z8, Z2, Z2
-	VMINPS    Z9, Z0, Z0
-	VMINPS    Z9, Z2, Z2
-	VDIVPS    Z10, Z0, Z0
-	VDIVPS    Z10, Z2, Z2
-	VMAXPS    Z11, Z0, Z0
-	VMAXPS    Z11, Z2, Z2
-	VMINPS    Z12, Z0, Z0
-	VMINPS    Z12, Z2, Z2
-	VCVTPS2DQ Z0, Z0
+	VDIVPS    Z8, Z2, Z2
+	VMAXPS    Z9, Z2, Z2
+	VMINPS    Z10, Z2, Z2
 	VCVTPS2DQ Z2, Z2
-	VPADDD    Z13, Z0, Z0
-	VPADDD    Z13, Z2, Z2
-	VPMAXSD   Z14, Z0, Z0
-	VPMAXSD   Z14, Z2, Z2
-	VPMINSD   Z15, Z0, Z0
-	VPMINSD   Z15, Z2, Z2
+	VPADDD    Z11, Z2, Z2
 	VPMOVDB   Z0, (DI)(AX*1)
 	VPMOVDB   Z2, 16(DI)(AX*1)
 	ADDQ      $32, AX
@@ -198,15 +187,11 @@ zloop:
 	VSUBPS    Z6, Z1, Z1
 	VMULPS    Z7, Z1, Z1
 	VADDPS    Z1, Z0, Z0
-	VMAXPS    Z8, Z0, Z0
-	VMINPS    Z9, Z0, Z0
-	VDIVPS    Z10, Z0, Z0
-	VMAXPS    Z11, Z0, Z0
-	VMINPS    Z12, Z0, Z0
+	VDIVPS    Z8, Z0, Z0
+	VMAXPS    Z9, Z0, Z0
+	VMINPS    Z10, Z0, Z0
 	VCVTPS2DQ Z0, Z0
-	VPADDD    Z13, Z0, Z0
-	VPMAXSD   Z14, Z0, Z0
-	VPMINSD   Z15, Z0, Z0
+	VPADDD    Z11, Z0, Z0
 	VPMOVDB   Z0, (DI)(AX*1)
 	ADDQ      $16, AX
 	CMPQ      AX, CX
@@ -218,8 +203,8 @@ zdone:
 
 // func quantize8AVX2(p *[8]float32, dst *uint8, x *float32, n int, signed bool)
 // dst[i] = clamp(RoundHalfEven(clamp(x[i]/s, vlo, vhi)) + zp, lo, hi),
-// NaN giving zp, for i < n, a multiple of 8; p holds s, vlo, vhi, zp,
-// lo, hi. Levels are packed with unsigned (uint8) or signed (int8)
+// NaN giving level nan, for i < n, a multiple of 8; p holds s, vlo, vhi,
+// zp, lo, hi, nan. Levels are packed with unsigned (uint8) or signed (int8)
 // saturation, exact after the clamp.
 TEXT ·quantize8AVX2(SB), NOSPLIT, $0-33
 	MOVQ         p+0(FP), R8
@@ -236,6 +221,8 @@ TEXT ·quantize8AVX2(SB), NOSPLIT, $0-33
 	VCVTPS2DQ    Y12, Y12
 	VBROADCASTSS 20(R8), Y13
 	VCVTPS2DQ    Y13, Y13
+	VBROADCASTSS 24(R8), Y14
+	VCVTPS2DQ    Y14, Y14
 	XORQ         AX, AX
 
 qloop:
@@ -250,7 +237,7 @@ qloop:
 	VPADDD       Y11, Y0, Y0
 	VPMAXSD      Y12, Y0, Y0
 	VPMINSD      Y13, Y0, Y0
-	VBLENDVPS    Y5, Y11, Y0, Y0
+	VBLENDVPS    Y5, Y14, Y0, Y0
 	VEXTRACTI128 $1, Y0, X1
 	TESTQ        DX, DX
 	JNZ          qsigned

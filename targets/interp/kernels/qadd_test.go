@@ -48,3 +48,43 @@ func BenchmarkQAdd(b *testing.B) {
 		q.Row(dst, x, y)
 	}
 }
+
+// TestQAddExhaustive compares QAdd.Row (the assembly, whose 512-bit
+// kernel folds the clamps) with Value for every pair of levels, under
+// parameters drawn at random: activation ranges none, Relu, Clip, and
+// ones entirely below or above what the levels hold; zero points and
+// level ranges anywhere in the uint8 levels; scales near ties.
+func TestQAddExhaustive(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	inf := float32(math.Inf(1))
+	a, b := make([]uint8, 1<<16), make([]uint8, 1<<16)
+	for i := range a {
+		a[i], b[i] = uint8(i>>8), uint8(i)
+	}
+	dst := make([]uint8, len(a))
+	acts := [][2]float32{{-inf, inf}, {0, inf}, {-0.5, 1.25}, {0, 6}, {-inf, -3}, {40, inf}, {0, 0}, {1, 1}}
+	withQAsm(t, func(t *testing.T) {
+		for it := 0; it < 48; it++ {
+			act := acts[it%len(acts)]
+			za, zb, zy := int32(r.IntN(256)), int32(r.IntN(256)), int32(r.IntN(256))
+			sa, sb := float32(0.005+r.Float64()*0.05), float32(0.005+r.Float64()*0.05)
+			sy := float32(0.005 + r.Float64()*0.1)
+			if it%3 == 0 {
+				sy = sa // sums of tied halves
+			}
+			lo := int32(r.IntN(128))
+			hi := lo + int32(r.IntN(256-int(lo)))
+			if it%4 == 0 {
+				lo, hi = 0, 255
+			}
+			q := NewQAdd(za, zb, sa, sb, act[0], act[1], sy, zy, lo, hi)
+			q.Row(dst, a, b)
+			for i := range dst {
+				if want := q.Value(a[i], b[i]); dst[i] != want {
+					t.Fatalf("act %v, za %d sa %g zb %d sb %g sy %g zy %d [%d, %d]: %d + %d -> %d, want %d",
+						act, za, sa, zb, sb, sy, zy, lo, hi, a[i], b[i], dst[i], want)
+				}
+			}
+		}
+	})
+}

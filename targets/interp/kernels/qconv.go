@@ -88,6 +88,20 @@ type QScratch struct {
 	conv    convKey
 	convN   int
 	convMax int32
+	// pbuf holds direct's padded image, only that; padded describes
+	// what it holds around the last image (its padding and tail), which
+	// the next image of the same geometry and zero point keeps: only the
+	// image rows are copied again.
+	pbuf   []uint8
+	padded padKey
+}
+
+// padKey is what the padding of direct's buffer depends on.
+type padKey struct {
+	buf                       *uint8
+	size, c, h, w, padT, padL int
+	wp                        int
+	zp                        uint8
 }
 
 // convKey is what a convolution's offset table depends on.
@@ -155,7 +169,8 @@ func (k *QConvKernel) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp u
 }
 
 // direct reads the reduction rows straight from a padded channels-last
-// copy of the image: kernel row i of output pixel (oh, ow) is KW·C
+// copy of the image (from the image itself when it is channels-last and
+// needs no padding): kernel row i of output pixel (oh, ow) is KW·C
 // contiguous bytes (read as SegLen, the extra bytes meeting zero
 // weights).
 func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QScratch, out *QOut) {
@@ -165,9 +180,24 @@ func (k *QConvKernel) direct(g *QConvGeom, x []uint8, xcl bool, zp uint8, s *QSc
 	size := hp*wp*C + k.SegLen
 	P := g.OH * g.OW
 	offs, maxOff := s.convOffsets(convKey{oh: g.OH, ow: g.OW, sh: g.SH, sw: g.SW, wp: wp, c: C})
-	buf := s.bytes(size)
-	padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
-	clear(buf[hp*wp*C:])
+	if xcl && g.PadT == 0 && g.PadL == 0 && g.PadB == 0 && g.PadR == 0 && k.SegLen == k.KW*C {
+		// Without padding the image is its own padded copy, and its
+		// windows' segments end inside it.
+		k.B.allRows(x[:g.H*g.W*C], offs, maxOff, rows, out, 0, P, k.M, s)
+		return
+	}
+	if cap(s.pbuf) < size {
+		s.pbuf = make([]uint8, size)
+	}
+	buf := s.pbuf[:size]
+	key := padKey{buf: &buf[0], size: size, c: C, h: g.H, w: g.W, padT: g.PadT, padL: g.PadL, wp: wp, zp: zp}
+	if s.padded == key {
+		copyImage(buf, x, xcl, C, g.H, g.W, g.PadT, g.PadL, wp)
+	} else {
+		padImage(buf[:hp*wp*C], x, xcl, zp, C, g.H, g.W, g.PadT, g.PadL, wp)
+		clear(buf[hp*wp*C:])
+		s.padded = key
+	}
 	k.B.allRows(buf, offs, maxOff, rows, out, 0, P, k.M, s)
 }
 
@@ -195,6 +225,12 @@ func padImage(buf, x []uint8, xcl bool, zp uint8, C, H, W, padT, padL, wp int) {
 		}
 		fill(buf[end:next])
 	}
+	copyImage(buf, x, xcl, C, H, W, padT, padL, wp)
+}
+
+// copyImage writes the pixels of image x into the channels-last rows of
+// wp pixels of buf, leaving the padding around them as it is.
+func copyImage(buf, x []uint8, xcl bool, C, H, W, padT, padL, wp int) {
 	for h := 0; h < H; h++ {
 		row := buf[((h+padT)*wp+padL)*C : ((h+padT)*wp+padL+W)*C]
 		if xcl {

@@ -112,16 +112,26 @@ func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int,
 
 // qFused computes and requantizes npix rows (offs padded to whole
 // tiles) into dst, ldd bytes per row, with req's parameters of channels
-// c0..c0+15; false when there is no assembly. On VPDPBUSD with the
-// 512-bit parameters and segments of whole pairs of groups, the kernel
-// keeps two accumulators per row (even and odd groups).
+// c0..c0+15; false when there is no assembly. On VPDPBUSD, the last
+// block of a layer with an odd number of blocks, in segments of whole
+// pairs of groups, runs on the interleaved weights (b8i), one broadcast
+// of 8 activation bytes per two VPDPBUSD.
 func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
 	if !asmFor(b) {
 		return false
 	}
-	if b.kern == kernQuad && req.vec16 != nil && rows.SegLen%(2*qKG) == 0 {
+	if b.kern == kernQuad {
+		// The VPDPBUSD kernels requantize with the 512-bit parameters
+		// only.
+		if req.vec16 == nil {
+			return false
+		}
 		p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
-		qKernQuad1VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
+		if rows.SegLen%(2*qKG) == 0 && b.b8i != nil && c0/qNR == b.Blocks()-1 {
+			qKernQuad1VNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8i[0], &p[0], &dst[0], ldd)
+			return true
+		}
+		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
 		return true
 	}
 	params := req.vec[c0/8*qReqGroup:]
@@ -146,15 +156,24 @@ func qFusedPair(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base
 //go:noescape
 func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 
+//go:noescape
+func qReqRowsAVX512(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+
 // qReqRowsVec requantizes rows rows of one whole 16-channel block (c0 a
 // multiple of 16) to channels-last dst, ldd bytes per row, and reports
-// whether it could.
+// whether it could: with the 512-bit parameters on AVX-512, else on
+// AVX2.
 func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) bool {
 	if !useQAsm || rows <= 0 || !q.fast || c0%qNR != 0 {
 		return false
 	}
-	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
+	if q.vec16 != nil && useQ512 {
+		p := q.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+		qReqRowsAVX512(&acc[0], rows, &p[0], &dst[0], ldd)
+		return true
+	}
+	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]
 	qReqRowsAVX2(&acc[0], rows, &p[0], &dst[0], ldd)
 	return true
 }
@@ -163,7 +182,7 @@ func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) b
 func qAddAVX2(p *[12]float32, dst, a, b *uint8, n int)
 
 //go:noescape
-func qAddAVX512(p *[12]float32, dst, a, b *uint8, n int)
+func qAddAVX512(z *[8]float32, dst, a, b *uint8, n int)
 
 // qAddVec does the first len(dst)&^7 elements of QAdd.Row and returns
 // how many it did: 16 at a time on AVX-512 when the levels are uint8
@@ -175,7 +194,7 @@ func qAddVec(q *QAdd, dst, a, b []uint8) int {
 	}
 	done := 0
 	if n16 := n &^ 15; useQ512 && n16 > 0 && q.p[10] >= 0 && q.p[11] <= 255 {
-		qAddAVX512(&q.p, &dst[0], &a[0], &b[0], n16)
+		qAddAVX512(&q.z, &dst[0], &a[0], &b[0], n16)
 		done = n16
 	}
 	if done < n {
@@ -278,4 +297,34 @@ func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int {
 	_ = y[n-1]
 	dequantize8AVX2(&y[0], &x[0], n, zp, s, signed)
 	return n
+}
+
+//go:noescape
+func dequantT16AVX512(y *float32, ldy int, x *uint8, ldx, blocks int, zp, s float32)
+
+// dequantTOn reports whether DequantizeT8 runs in assembly.
+func dequantTOn() bool { return useQAsm && hasQ512 }
+
+// dequantTVec does blocks blocks of 16 pixels of 16 channels of
+// DequantizeT8: channel c of pixel p from x[p*ldx+c] to y[c*ldy+p].
+func dequantTVec(y []float32, ldy int, x []uint8, ldx, blocks int, zp, s float32) {
+	_, _ = y[15*ldy+blocks*16-1], x[(blocks*16-1)*ldx+15]
+	dequantT16AVX512(&y[0], ldy, &x[0], ldx, blocks, zp, s)
+}
+
+//go:noescape
+func qDeqT16AVX512(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
+
+// qDeqTVec does QDequant.storeRows's channel-major store of the first
+// rows&^15 rows of a whole block of 16 channels (bias and scale of those
+// channels) into y, row r of channel i at y[r+i*ldy], and returns how
+// many rows it did.
+func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32, ldy int) int {
+	blocks := rows / 16
+	if !useQAsm || !hasQ512 || blocks == 0 {
+		return 0
+	}
+	_, _, _, _ = acc[blocks*16*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*16-1]
+	qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+	return blocks * 16
 }

@@ -48,3 +48,9 @@ func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int { re
 func qdw3RowOn() bool { return false }
 
 func qdw3RowVec([]int32, int, []uint8, int, int, int, int, []int32, int, []int32, int) int { return 0 }
+
+func dequantTOn() bool { return false }
+
+func dequantTVec([]float32, int, []uint8, int, int, float32, float32) {}
+
+func qDeqTVec([]int32, int, []int32, []float32, []float32, int) int { return 0 }

@@ -76,6 +76,11 @@ type QPackedB struct {
 	// b8: block j (channels 16j..16j+15) at j*KP*16; reduction group g at
 	// +g*64, channel c at +c*4, step e at +e (kernPairs, kernQuad).
 	b8 []int8
+	// b8i: the last block's weights interleaved for the one-block
+	// VPDPBUSD kernel (kernQuad, an odd number of blocks, KP a multiple
+	// of 8): pair of groups p at p*128, channel c < 8 at +c*8, c >= 8 at
+	// +64+(c-8)*8, the first group's 4 steps then the second's.
+	b8i []int8
 	// b16: block j at j*KP*16; group g at +g*64, pair p (steps 2p, 2p+1)
 	// at +p*32, channel c at +c*2, step e at +e (kernWide, weights
 	// widened to int16 once).
@@ -129,7 +134,23 @@ func PackQB(w []int8, M, K, ldw int, model QModel) (*QPackedB, error) {
 		}
 		p.ColSum[m] = sum
 	}
+	if p.kern == kernQuad && blocks%2 == 1 && kp%(2*qKG) == 0 {
+		p.b8i = interleaveQuad(p.b8[(blocks-1)*kp*qNR:blocks*kp*qNR], kp)
+	}
 	return p, nil
+}
+
+// interleaveQuad lays one block of b8 weights (kp steps) out as b8i.
+func interleaveQuad(w []int8, kp int) []int8 {
+	out := make([]int8, kp*qNR)
+	for p := 0; p < kp/(2*qKG); p++ {
+		for c := 0; c < qNR; c++ {
+			d := out[p*2*qKG*qNR+(c/8)*qKG*qNR+(c%8)*2*qKG:]
+			copy(d[:qKG], w[(2*p)*qKG*qNR+c*qKG:][:qKG])
+			copy(d[qKG:2*qKG], w[(2*p+1)*qKG*qNR+c*qKG:][:qKG])
+		}
+	}
+	return out
 }
 
 // useQuadKernel sets whether weights packed from then on for the exact

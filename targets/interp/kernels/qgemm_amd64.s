@@ -86,12 +86,6 @@ GLOBL qOne64<>(SB), RODATA|NOPTR, $32
 	ADDQ AX, R15; \
 	ADDQ AX, SI
 
-// ZREQROW: requantize and store one row whose 16 accumulators are in
-// zmm (lo its lower half).
-#define ZREQROW(zmm, lo) \
-	VEXTRACTI64X4 $1, zmm, Y13; \
-	REQROW(lo, Y13)
-
 // EXACTROW: exact model, one row: the group's 4 activation bytes are
 // zero-extended into int16 pairs (a0,a1), (a2,a3) and multiplied with the
 // int16 weights by VPMADDWD, which adds each pair exactly into int32.
@@ -248,12 +242,69 @@ satdone:
 	VZEROUPPER
 	RET
 
+// ZREQ16: requantize the 16 accumulators of zmm with the 512-bit
+// parameters of one block at byte G of BX (see qReqBlock) and store the
+// 16 levels at D(R14). v = acc + bias (wrapping int32) is converted to
+// float64 exactly, and VFMADD132PD computes v·m + 1.5·2^52 (Z14) with
+// one rounding, half to even, of the exact value: m = mult·2^-shift is
+// a float64 exactly and |v·m| < 2^30, so the sum's ulp is 1 and the low
+// dword of its bits is RoundHalfEven(v·m) (1.5·2^52 being even, ties go
+// to the even integer), which REQ8 computes in int64. VPERMT2D (index
+// Z13) gathers the 16 low dwords; then + zp and the clamp. The levels
+// are within [0, 255] (the parameters exist only for uint8 bounds), so
+// VPMOVDB's truncation stores what REQROW's unsigned packs would.
+#define ZREQ16(zmm, G, D) \
+	VPADDD        G+0(BX), zmm, Z8; \
+	VCVTDQ2PD     Y8, Z9; \
+	VEXTRACTI64X4 $1, Z8, Y10; \
+	VCVTDQ2PD     Y10, Z10; \
+	VFMADD132PD   G+64(BX), Z14, Z9; \
+	VFMADD132PD   G+128(BX), Z14, Z10; \
+	VPERMT2D      Z10, Z13, Z9; \
+	VPADDD        G+192(BX), Z9, Z9; \
+	VPMAXSD       G+256(BX), Z9, Z9; \
+	VPMINSD       G+320(BX), Z9, Z9; \
+	VPMOVDB       Z9, D(R14)
+
+// qRound52 is 1.5·2^52: added to a float64 of magnitude below 2^51, it
+// leaves the nearest integer (ties to even) in the low bits.
+DATA qRound52<>+0(SB)/8, $0x4338000000000000
+GLOBL qRound52<>(SB), RODATA|NOPTR, $8
+
+// qLowDwords is the VPERMT2D index of the low dwords of the 8 qwords of
+// two registers.
+DATA qLowDwords<>+0(SB)/4, $0
+DATA qLowDwords<>+4(SB)/4, $2
+DATA qLowDwords<>+8(SB)/4, $4
+DATA qLowDwords<>+12(SB)/4, $6
+DATA qLowDwords<>+16(SB)/4, $8
+DATA qLowDwords<>+20(SB)/4, $10
+DATA qLowDwords<>+24(SB)/4, $12
+DATA qLowDwords<>+28(SB)/4, $14
+DATA qLowDwords<>+32(SB)/4, $16
+DATA qLowDwords<>+36(SB)/4, $18
+DATA qLowDwords<>+40(SB)/4, $20
+DATA qLowDwords<>+44(SB)/4, $22
+DATA qLowDwords<>+48(SB)/4, $24
+DATA qLowDwords<>+52(SB)/4, $26
+DATA qLowDwords<>+56(SB)/4, $28
+DATA qLowDwords<>+60(SB)/4, $30
+GLOBL qLowDwords<>(SB), RODATA|NOPTR, $64
+
+// ZREQSETUP: Z13 and Z14 for ZREQ16.
+#define ZREQSETUP \
+	VMOVDQU32    qLowDwords<>(SB), Z13; \
+	VBROADCASTSD qRound52<>(SB), Z14
+
 // func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 //
 // Tiles of 8 rows while more than 4 rows are left, then one of 4 (offs
 // is padded to a multiple of 4). Row pointers: R10-R13, DX, R9, R15, SI;
-// segLen and segStride are read from the frame.
+// segLen and segStride are read from the frame. With params (the
+// 512-bit parameters of the block, see qReqBlock) the rows are
+// requantized by ZREQ16; without, the raw accumulators are stored.
 TEXT ·qKernQuadVNNI(SB), NOSPLIT, $0-80
+	ZREQSETUP
 	MOVQ offs+8(FP), R8
 	MOVQ npix+16(FP), CX
 	MOVQ dst+64(FP), R14
@@ -300,27 +351,27 @@ quad8k:
 	MOVQ  params+56(FP), BX
 	TESTQ BX, BX
 	JZ    quad8raw
-	ZREQROW(Z0, Y0)
+	ZREQ16(Z0, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z1, Y1)
+	ZREQ16(Z1, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z2, Y2)
+	ZREQ16(Z2, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z3, Y3)
+	ZREQ16(Z3, 0, 0)
 	ADDQ  ldd+72(FP), R14
-	ZREQROW(Z4, Y4)
+	ZREQ16(Z4, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	SUBQ  $5, CX
 	JZ    quaddone
-	ZREQROW(Z5, Y5)
+	ZREQ16(Z5, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z6, Y6)
+	ZREQ16(Z6, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z7, Y7)
+	ZREQ16(Z7, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
@@ -365,19 +416,19 @@ quad4k:
 	MOVQ  params+56(FP), BX
 	TESTQ BX, BX
 	JZ    quad4raw
-	ZREQROW(Z0, Y0)
+	ZREQ16(Z0, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z1, Y1)
+	ZREQ16(Z1, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z2, Y2)
+	ZREQ16(Z2, 0, 0)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    quaddone
-	ZREQROW(Z3, Y3)
+	ZREQ16(Z3, 0, 0)
 	JMP   quaddone
 
 quad4raw:
@@ -496,47 +547,11 @@ reqrow:
 	VPDPBUSD     Z0, Z2, acc0; \
 	VPDPBUSD     Z1, Z2, acc1
 
-// ZREQ16: requantize the 16 accumulators of zmm with the 512-bit
-// parameters of one block at byte G of BX (see qReqBlock) and store the
-// 16 levels at D(R14): REQ8's arithmetic on all 16 lanes, the even and
-// odd channels' products in int64 lanes, recombined under mask K1
-// (0xAAAA); Z15 holds int64 ones. The levels are within [0, 255] (the
-// parameters exist only for uint8 bounds), so VPMOVDB's truncation
-// stores what REQROW's unsigned packs would.
-#define ZREQ16(zmm, G, D) \
-	VPADDD    G+0(BX), zmm, Z8; \
-	VPMULDQ   G+64(BX), Z8, Z9; \
-	VPSRLQ    $32, Z8, Z8; \
-	VPMULDQ   G+128(BX), Z8, Z8; \
-	VPSRLVQ   G+192(BX), Z9, Z10; \
-	VPANDQ    Z15, Z10, Z10; \
-	VPADDQ    G+320(BX), Z9, Z9; \
-	VPADDQ    Z10, Z9, Z9; \
-	VPSRLVQ   G+192(BX), Z9, Z9; \
-	VPADDQ    G+448(BX), Z9, Z9; \
-	VPSRLVQ   G+256(BX), Z8, Z10; \
-	VPANDQ    Z15, Z10, Z10; \
-	VPADDQ    G+384(BX), Z8, Z8; \
-	VPADDQ    Z10, Z8, Z8; \
-	VPSRLVQ   G+256(BX), Z8, Z8; \
-	VPADDQ    G+512(BX), Z8, Z8; \
-	VPSLLQ    $32, Z8, Z8; \
-	VPBLENDMD Z8, Z9, K1, Z11; \
-	VPMAXSD   G+576(BX), Z11, Z11; \
-	VPMINSD   G+640(BX), Z11, Z11; \
-	VPMOVDB   Z11, D(R14)
-
-// ZREQSETUP: K1 and Z15 for ZREQ16 (clobbers AX).
-#define ZREQSETUP \
-	MOVL         $0xAAAA, AX; \
-	KMOVW        AX, K1; \
-	VPBROADCASTQ qOne64<>(SB), Z15
-
 // ZREQ2: requantize and store one row of both blocks (16 levels each);
-// block 1's parameters follow block 0's (704 bytes).
+// block 1's parameters follow block 0's (384 bytes).
 #define ZREQ2(acc0, acc1) \
 	ZREQ16(acc0, 0, 0); \
-	ZREQ16(acc1, 704, 16)
+	ZREQ16(acc1, 384, 16)
 
 // func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, wstride int, params *int64, dst *uint8, ldd int)
 //
@@ -663,22 +678,38 @@ q2done:
 	VZEROUPPER
 	RET
 
-// ZROWE: one row of two consecutive groups (the even one's weights in
-// Z0, the odd one's in Z1) into two accumulators, so that a tile of 8
-// rows of one block has 16 independent chains of VPDPBUSD.
-#define ZROWE(ptr, acc0, acc1) \
-	VPBROADCASTD (ptr)(AX*1), Z2; \
+// ZROWQ: one row of a pair of groups for one block, its 8 activation
+// bytes broadcast as a qword: even lanes see the first group's 4 bytes,
+// odd lanes the second's, against interleaved weights (QPackedB.b8i:
+// lane 2c of Z0 channel c's weights of the first group, lane 2c+1 of the
+// second; Z1 channels 8-15), so that one broadcast feeds two VPDPBUSD as
+// in the two-block kernel.
+#define ZROWQ(ptr, acc0, acc1) \
+	VPBROADCASTQ (ptr)(AX*1), Z2; \
 	VPDPBUSD     Z0, Z2, acc0; \
-	VPBROADCASTD 4(ptr)(AX*1), Z3; \
-	VPDPBUSD     Z1, Z3, acc1
+	VPDPBUSD     Z1, Z2, acc1
+
+// ZPAIRSUM: the 16 channel sums of a row from ZROWQ's accumulators
+// (acc0 channels 0-7, acc1 8-15, each channel's two groups in the two
+// dwords of a qword) into acc0: the dwords of each qword added into its
+// low one, then the low dwords of both gathered (VPERMT2D, index Z13).
+// Clobbers Z8.
+#define ZPAIRSUM(acc0, acc1) \
+	VPSRLQ   $32, acc0, Z8; \
+	VPADDD   Z8, acc0, acc0; \
+	VPSRLQ   $32, acc1, Z8; \
+	VPADDD   Z8, acc1, acc1; \
+	VPERMT2D acc1, Z13, acc0
 
 // func qKernQuad1VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 //
 // As qKernQuadVNNI for one block, requantized with its 512-bit
-// parameters (params is not nil), segLen a multiple of 8: rows 0-7 sum
-// the even groups in Z16-Z23 and the odd ones in Z24-Z31, added before
-// the requantization (int32 addition wraps, so the order does not
-// change the sums).
+// parameters (params is not nil), segLen a multiple of 8, w the block's
+// interleaved weights (QPackedB.b8i): rows 0-7 accumulate channels 0-7
+// in Z16-Z23 and channels 8-15 in Z24-Z31, each channel's pairs of
+// groups in the two dwords of a qword (ZROWQ), summed by ZPAIRSUM before
+// the requantization (int32 addition wraps, so the order does not change
+// the sums).
 TEXT ·qKernQuad1VNNI(SB), NOSPLIT, $0-80
 	ZREQSETUP
 	MOVQ offs+8(FP), R8
@@ -716,14 +747,14 @@ q1seg8:
 q1k8:
 	VMOVDQU32 (BX), Z0
 	VMOVDQU32 64(BX), Z1
-	ZROWE(R10, Z16, Z24)
-	ZROWE(R11, Z17, Z25)
-	ZROWE(R12, Z18, Z26)
-	ZROWE(R13, Z19, Z27)
-	ZROWE(DX, Z20, Z28)
-	ZROWE(R9, Z21, Z29)
-	ZROWE(R15, Z22, Z30)
-	ZROWE(SI, Z23, Z31)
+	ZROWQ(R10, Z16, Z24)
+	ZROWQ(R11, Z17, Z25)
+	ZROWQ(R12, Z18, Z26)
+	ZROWQ(R13, Z19, Z27)
+	ZROWQ(DX, Z20, Z28)
+	ZROWQ(R9, Z21, Z29)
+	ZROWQ(R15, Z22, Z30)
+	ZROWQ(SI, Z23, Z31)
 	ADDQ      $128, BX
 	ADDQ      $8, AX
 	CMPQ      AX, segLen+32(FP)
@@ -731,14 +762,14 @@ q1k8:
 	ZNEXTSEG8
 	DECQ      DI
 	JNZ       q1seg8
-	VPADDD    Z24, Z16, Z16
-	VPADDD    Z25, Z17, Z17
-	VPADDD    Z26, Z18, Z18
-	VPADDD    Z27, Z19, Z19
-	VPADDD    Z28, Z20, Z20
-	VPADDD    Z29, Z21, Z21
-	VPADDD    Z30, Z22, Z22
-	VPADDD    Z31, Z23, Z23
+	ZPAIRSUM(Z16, Z24)
+	ZPAIRSUM(Z17, Z25)
+	ZPAIRSUM(Z18, Z26)
+	ZPAIRSUM(Z19, Z27)
+	ZPAIRSUM(Z20, Z28)
+	ZPAIRSUM(Z21, Z29)
+	ZPAIRSUM(Z22, Z30)
+	ZPAIRSUM(Z23, Z31)
 	MOVQ      params+56(FP), BX
 	ZREQ16(Z16, 0, 0)
 	ADDQ      ldd+72(FP), R14
@@ -777,10 +808,10 @@ q1seg4:
 q1k4:
 	VMOVDQU32 (BX), Z0
 	VMOVDQU32 64(BX), Z1
-	ZROWE(R10, Z16, Z24)
-	ZROWE(R11, Z17, Z25)
-	ZROWE(R12, Z18, Z26)
-	ZROWE(R13, Z19, Z27)
+	ZROWQ(R10, Z16, Z24)
+	ZROWQ(R11, Z17, Z25)
+	ZROWQ(R12, Z18, Z26)
+	ZROWQ(R13, Z19, Z27)
 	ADDQ      $128, BX
 	ADDQ      $8, AX
 	CMPQ      AX, segLen+32(FP)
@@ -788,10 +819,10 @@ q1k4:
 	ZNEXTSEG4
 	DECQ      DI
 	JNZ       q1seg4
-	VPADDD    Z24, Z16, Z16
-	VPADDD    Z25, Z17, Z17
-	VPADDD    Z26, Z18, Z18
-	VPADDD    Z27, Z19, Z19
+	ZPAIRSUM(Z16, Z24)
+	ZPAIRSUM(Z17, Z25)
+	ZPAIRSUM(Z18, Z26)
+	ZPAIRSUM(Z19, Z27)
 	MOVQ      params+56(FP), BX
 	ZREQ16(Z16, 0, 0)
 	ADDQ      ldd+72(FP), R14
@@ -808,5 +839,27 @@ q1k4:
 	ZREQ16(Z19, 0, 0)
 
 q1done:
+	VZEROUPPER
+	RET
+
+// func qReqRowsAVX512(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+//
+// qReqRowsAVX2 with the 512-bit parameters of one block (see qReqBlock):
+// each row's 16 accumulators requantized by ZREQ16.
+TEXT ·qReqRowsAVX512(SB), NOSPLIT, $0-40
+	ZREQSETUP
+	MOVQ acc+0(FP), SI
+	MOVQ rows+8(FP), CX
+	MOVQ params+16(FP), BX
+	MOVQ dst+24(FP), R14
+	MOVQ ldd+32(FP), DX
+
+zreqrow:
+	VMOVDQU32 (SI), Z0
+	ZREQ16(Z0, 0, 0)
+	ADDQ      $64, SI
+	ADDQ      DX, R14
+	DECQ      CX
+	JNZ       zreqrow
 	VZEROUPPER
 	RET

@@ -457,3 +457,108 @@ func TestQConvRequantized(t *testing.T) {
 		})
 	}
 }
+
+// TestQRequant512Extremes runs the VPDPBUSD kernels' 512-bit output
+// stage (two blocks at a time, then one, with segments of one and two
+// groups) on sums over the whole int32
+// range (biases anywhere in it, so that acc + bias wraps too) and on
+// sums whose products land near the levels, with multipliers from 2^-40
+// to just below 1/2, powers of two whose products end in exact ties,
+// and zero points in and far outside the levels, and wants
+// QRequant.Value's levels.
+func TestQRequant512Extremes(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const M, H, W = 48, 5, 7
+	withQAsm(t, func(t *testing.T) {
+		for it := 0; it < 80; it++ {
+			C := 8 // segments of whole pairs of groups (one block: two accumulators per row)
+			if it%4 >= 2 {
+				C = 4 // one group (one block: one accumulator per row)
+			}
+			wlim := 127
+			if it%2 == 1 {
+				wlim = 1
+			}
+			w := randI8(r, M*C, wlim)
+			k, err := NewQConvKernel(w, M, C, 1, 1, QExact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bias, zp, lo, hi := make([]int32, M), make([]int32, M), make([]int32, M), make([]int32, M)
+			real := make([]float64, M)
+			for m := range real {
+				switch m % 4 {
+				case 0:
+					real[m] = math.Pow(2, -40*r.Float64()) * 0.49999
+				case 1:
+					real[m] = math.Ldexp(1, -2-r.IntN(6)) // ties
+				case 2:
+					real[m] = 0.4999999
+				default:
+					real[m] = math.Pow(10, -1-5*r.Float64())
+				}
+				// Sums near the levels, or anywhere.
+				bias[m] = int32(max(min(float64(r.IntN(800)-400)/real[m], math.MaxInt32), math.MinInt32))
+				zp[m] = int32(r.IntN(350) - 50)
+				if it%5 == 4 {
+					bias[m] = int32(r.Uint32())
+					zp[m] = int32(r.IntN(1<<21) - 1<<20)
+				}
+				lo[m] = int32(r.IntN(100))
+				hi[m] = lo[m] + int32(r.IntN(256-int(lo[m])))
+			}
+			req, err := NewQRequant(bias, real, zp, lo, hi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randU8(r, H*W*C)
+			g := testGeom(H, W, 1, 1, 1, 1, 0)
+			want := refConv(QExact, x, C, H, W, w, M, 1, 1, g, 0)
+			var s QScratch
+			out := QOut{Req: req, U8: make([]uint8, len(want)), ChannelsLast: true}
+			k.RunImage(&g, x, true, 0, &s, &out)
+			for i, v := range want {
+				if lv := req.Value(i%M, v); out.U8[i] != uint8(lv) {
+					c := i % M
+					t.Fatalf("pixel %d channel %d (acc %d, bias %d, real %g, zp %d, [%d, %d]): level %d, want %d",
+						i/M, c, v, bias[c], real[c], zp[c], lo[c], hi[c], out.U8[i], lv)
+				}
+			}
+		}
+	})
+}
+
+// TestQConvScratchReuse runs images through one scratch, as a layer's
+// images of a batch do, changing the image, the zero point, the padding
+// and the size between calls, in both layouts: the padding the direct
+// path keeps from the image before must be that of the new call.
+func TestQConvScratchReuse(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const C, M = 16, 16
+	w := randI8(r, M*C*9, 127)
+	withQAsm(t, func(t *testing.T) {
+		k, err := NewQConvKernel(w, M, C, 3, 3, QExact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s QScratch
+		steps := []struct{ H, P int }{{6, 1}, {6, 1}, {6, 2}, {6, 1}, {9, 1}, {6, 1}, {6, 0}, {6, 1}}
+		for i, st := range steps {
+			for _, zp := range []uint8{0, 0, 7, 7, 0} {
+				g := testGeom(st.H, st.H, 3, 3, 1, 1, st.P)
+				x := randU8(r, st.H*st.H*C)
+				want := refConv(QExact, x, C, st.H, st.H, w, M, 3, 3, g, zp)
+				cl := i%2 == 0
+				out := identityOut(M, len(want), cl)
+				xin := x
+				if !cl {
+					xin = toCHW(x, C, st.H, st.H)
+				}
+				k.RunImage(&g, xin, cl, zp, &s, &out)
+				if msg := accMismatch(out, want, M); msg != "" {
+					t.Fatalf("step %d %+v zp %d: %s", i, st, zp, msg)
+				}
+			}
+		}
+	})
+}

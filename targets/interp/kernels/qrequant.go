@@ -63,10 +63,10 @@ type QRequant struct {
 }
 
 // qReqBlock is the number of int64 parameters per block of 16 channels
-// in the 512-bit layout: 11 vectors of 64 bytes — bias (16 int32);
-// multipliers, shifts, 2^62+2^(n-1)-1 and zp-2^(62-n) as even-channel
-// then odd-channel int64 vectors; lo and hi (16 int32).
-const qReqBlock = 11 * 8
+// in the 512-bit layout: 6 vectors of 64 bytes — bias (16 int32); the
+// real multipliers mult·2^-shift as float64, channels 0-7 then 8-15;
+// zp, lo and hi (16 int32).
+const qReqBlock = 6 * 8
 
 // qReqGroup is the number of int64 parameters per group of 8 channels:
 // 11 vectors of 32 bytes — bias (8 int32); multipliers, shifts,
@@ -121,11 +121,24 @@ func (q *QRequant) pack() {
 }
 
 // pack16 lays the parameters out for the 512-bit assembly (see
-// qReqBlock), with pack's values: lane l of an int32 vector is channel
-// l of the block, lane l of an even (odd) int64 vector channel 2l
-// (2l+1).
+// qReqBlock): lane l of an int32 vector is channel l of the block.
+// Channels past the last are neutral (multiplier 0, bounds [0, 0]).
 func (q *QRequant) pack16() {
-	q.vec16 = q.lay((len(q.Bias)+qNR-1)/qNR, qNR, 8, qReqBlock)
+	blocks := (len(q.Bias) + qNR - 1) / qNR
+	q.vec16 = make([]int64, blocks*qReqBlock)
+	for c := 0; c < blocks*qNR; c++ {
+		p := q.vec16[c/qNR*qReqBlock:]
+		l := c % qNR
+		lane32 := func(v int, x int32) { p[v*8+l/2] |= int64(uint64(uint32(x)) << (32 * uint(l%2))) }
+		if c >= len(q.Bias) {
+			continue // all zero
+		}
+		lane32(0, q.Bias[c])
+		p[8+l] = int64(math.Float64bits(math.Ldexp(float64(q.Mult[c]), -int(q.Shift[c]))))
+		lane32(3, q.ZP[c])
+		lane32(4, q.Lo[c])
+		lane32(5, q.Hi[c])
+	}
 }
 
 // lay writes the parameters of groups groups of per channels, size
@@ -209,7 +222,12 @@ type QDequant struct {
 // i*chanStride].
 func (q *QDequant) storeRows(acc []int32, rows, c0, n int, dst []float32, off, rowStride, chanStride int) {
 	bias, scale := q.Bias[c0:c0+n], q.Scale[c0:c0+n]
-	for r := 0; r < rows; r++ {
+	r0 := 0
+	if n == qNR && rowStride == 1 && chanStride > 1 {
+		// Channel-major: blocks of 16 rows transposed in registers.
+		r0 = qDeqTVec(acc, rows, bias, scale, dst[off:], chanStride)
+	}
+	for r := r0; r < rows; r++ {
 		t := acc[r*qNR : r*qNR+n]
 		o := off + r*rowStride
 		for i, a := range t {

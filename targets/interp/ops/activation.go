@@ -98,15 +98,7 @@ func leakyReluFactory(n *Node) (Kernel, error) {
 			}
 			return x
 		},
-		f32: func(dst, src []float32) {
-			src = src[:len(dst)]
-			for i, x := range src {
-				if x < 0 {
-					x *= alpha
-				}
-				dst[i] = x
-			}
-		},
+		f32: func(dst, src []float32) { kernels.LeakyReLUF32(dst, src, alpha) },
 	}), nil
 }
 

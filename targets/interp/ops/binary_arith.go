@@ -70,6 +70,10 @@ func arithTable(op arithOp) *binTable {
 		f32.vv = kernels.AddF32
 	case opMul:
 		f32.vv = kernels.MulF32
+	case opMax: // vector kernels with the scalar rule of maxOf
+		f32 = binLoops[float32, float32]{kernels.MaxF32, kernels.MaxF32VS, kernels.MaxF32SV}
+	case opMin:
+		f32 = binLoops[float32, float32]{kernels.MinF32, kernels.MinF32VS, kernels.MinF32SV}
 	}
 	t[tensor.Float] = implOf(f32)
 	t[tensor.Double] = implOf(floatLoops[float64](op))

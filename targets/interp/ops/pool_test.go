@@ -77,3 +77,31 @@ func TestPool2DFastPath(t *testing.T) {
 		})
 	}
 }
+
+// TestGlobalAveragePoolOrder wants GlobalAveragePool's means (four
+// planes summed at a time) bit for bit equal to each plane summed
+// element by element, on values whose sums depend on the order, on one
+// and two threads.
+func TestGlobalAveragePoolOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, shape := range [][]int{{2, 64, 7, 7}, {3, 5, 3, 3}, {1, 7, 1, 1}, {2, 3, 4, 5}} {
+		n := tensor.NumElements(shape)
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(8)-4)))
+		}
+		size := shape[2] * shape[3]
+		for _, threads := range []int{1, 2} {
+			got := opCall{op: "GlobalAveragePool", opset: 13, threads: threads}.mustRun(t, tensor.From(shape, x))[0].F32()
+			for p := 0; p < n/size; p++ {
+				var sum float32
+				for _, v := range x[p*size : (p+1)*size] {
+					sum += v
+				}
+				if want := sum / float32(size); math.Float32bits(got[p]) != math.Float32bits(want) {
+					t.Fatalf("%v: plane %d: %g, want %g", shape, p, got[p], want)
+				}
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -184,10 +185,17 @@ func newQLevels(n *Node) (Kernel, error) {
 	}), nil
 }
 
-// levelRow writes the levels of x to y[0], y[stride], ...
+// levelRow writes the levels of x to y[0], y[stride], ...: contiguous
+// levels in assembly (kernels.Quantize8NaN) where the band rounds in
+// float32, the rest in Go. A NaN gives level 0, the conversion to uint8
+// of the NaN apply returns on amd64, where the assembly runs.
 func levelRow(y []uint8, stride int, x []float32, s float32, b *quantizeBand) {
-	for i, v := range x {
-		y[i*stride] = uint8(b.apply(v / s))
+	i := 0
+	if stride == 1 && b.fast {
+		i = kernels.Quantize8NaN(y[:len(x)], x, false, s, b.vlo, b.vhi, b.zp, b.lo, b.hi, 0)
+	}
+	for ; i < len(x); i++ {
+		y[i*stride] = uint8(b.apply(x[i] / s))
 	}
 }
 
@@ -250,6 +258,16 @@ func newQDequantize(n *Node) (Kernel, error) {
 		}
 		N, C := shape[0], shape[1]
 		inner := tensor.NumElements(shape[2:])
+		if len(p.scale) == 1 && kernels.CanDequantizeT8(inner, C) {
+			// Blocks of 16 channels by 16 pixels transposed in registers.
+			size := C * inner
+			ctx.Parallel(N, max(1, (1<<14)/max(size, 1)), func(lo, hi int) {
+				for b := lo; b < hi; b++ {
+					kernels.DequantizeT8(yd[b*size:(b+1)*size], x[b*size:(b+1)*size], inner, C, float32(p.zp[0]), p.scale[0])
+				}
+			})
+			return nil
+		}
 		ctx.Parallel(N*C, max(1, (1<<14)/max(inner, 1)), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				b, c := r/C, r%C

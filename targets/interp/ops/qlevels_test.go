@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -120,6 +121,72 @@ func checkLevels(t *testing.T, got *tensor.Tensor, shape []int, want ...uint8) {
 	for i := range want {
 		if d[i] != want[i] {
 			t.Fatalf("levels %v, want %v", d, want)
+		}
+	}
+}
+
+// TestLevelRowAssembly compares QLevels' contiguous rows in assembly
+// (kernels.Quantize8NaN) with the Go definition on values that hit the
+// clamps, ties, NaN and infinities.
+func TestLevelRowAssembly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := make([]float32, 1001)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 2)
+	}
+	for i := 0; i < 100; i++ {
+		x[rng.IntN(len(x))] = float32(rng.IntN(81)-40) * 0.025 // ties at scale 0.05
+	}
+	x[3], x[4], x[9], x[10] = float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -1e30
+	for _, p := range []struct{ s, zp, hi float32 }{{0.05, 128, 255}, {0.01, 0, 255}, {0.05, 3, 200}} {
+		b := newQuantizeBand(p.zp, 0, p.hi)
+		want := make([]uint8, len(x))
+		for i, v := range x {
+			want[i] = uint8(b.apply(v / p.s))
+		}
+		got := make([]uint8, len(x))
+		levelRow(got, 1, x, p.s, &b)
+		if !slices.Equal(got, want) {
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%+v: x[%d] = %g: level %d, want %d", p, i, x[i], got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestQDequantizeChannelsLastBlocks runs the channels-last QDequantize of
+// 16-channel blocks (transposed in registers where the CPU has AVX-512)
+// on one and two threads and wants (q - zp)·s at the channels-first
+// place of every level.
+func TestQDequantizeChannelsLastBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, shape := range [][]int{{3, 7, 7, 64}, {2, 5, 7, 32}, {2, 4, 4, 16}, {1, 3, 3, 16}} {
+		N, H, W, C := shape[0], shape[1], shape[2], shape[3]
+		x := make([]uint8, N*H*W*C)
+		for i := range x {
+			x[i] = uint8(rng.IntN(256))
+		}
+		zp, s := int32(rng.IntN(256)), float32(0.001+rng.Float64()*0.1)
+		for _, threads := range []int{1, 2} {
+			dq := opCall{domain: DomainPot, op: "QDequantize", opset: 1, threads: threads, consts: []bool{false, true, true},
+				attrs: []*potv1Attr{aInt("channels_last", 1)}}
+			got := dq.mustRun(t, tensor.From(shape, x), tensor.From([]int{1}, []int32{zp}), tensor.From([]int{1}, []float32{s}))[0]
+			if want := []int{N, C, H, W}; !slices.Equal(got.Shape, want) {
+				t.Fatalf("shape %v, want %v", got.Shape, want)
+			}
+			y := got.F32()
+			for b := 0; b < N; b++ {
+				for p := 0; p < H*W; p++ {
+					for c := 0; c < C; c++ {
+						want := (float32(x[(b*H*W+p)*C+c]) - float32(zp)) * s
+						if v := y[(b*C+c)*H*W+p]; math.Float32bits(v) != math.Float32bits(want) {
+							t.Fatalf("%v: sample %d channel %d pixel %d: %g, want %g", shape, b, c, p, v, want)
+						}
+					}
+				}
+			}
 		}
 	}
 }
