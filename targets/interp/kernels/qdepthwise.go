@@ -92,7 +92,9 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 // channels. On channels-last input with one output channel per input
 // channel, each pixel's channels run in assembly (AVX-512 or AVX2) when it can, the
 // sum over the taps staying in registers; otherwise each tap adds to
-// every channel in turn.
+// every channel in turn. Padded 3×3 convolutions of that kind run on a
+// padded copy of the image, a whole output row per call of the row
+// kernel (padded3).
 func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, scratch *[]int32, out *QOut) {
 	M, OW := d.C*d.Mult, g.OW
 	blocks := (M + qNR - 1) / qNR
