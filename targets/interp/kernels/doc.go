@@ -108,7 +108,9 @@
 // and the same wrapping int32 sums. With a hard-swish output stage on
 // channels-last levels, qdw3RowVNNIHS applies it to the sums in
 // registers (the bias folded into -zp·Σw), the same float32 steps as
-// the stage's own kernel. Other shapes' pixels go through a 512-bit
+// the stage's own kernel; it gathers a window row's four pixels with
+// two two-source byte permutes (VPERMT2B) of whole 64-byte loads and a
+// blend, from a padded copy with room for the loads past its end. Other shapes' pixels go through a 512-bit
 // per-pixel kernel. Their AVX2 kernels remain for CPUs without
 // AVX-512 (tests run both against the Go twins).
 package kernels

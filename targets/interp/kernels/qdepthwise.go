@@ -23,17 +23,27 @@ type QDepthwise struct {
 	w3v []int8
 }
 
+// dw3Over is how far qdw3RowVNNIHS reads past the pixel after a row's
+// last window: its 64-byte loads of 16-byte blocks.
+const dw3Over = 48
+
 // dw3VBlock is the size of one 16-channel block of w3v: per window row,
 // two vectors of 16 channels × 4 bytes.
 const dw3VBlock = 3 * 2 * 4 * qNR
 
 // dw3Idx is qdw3RowVNNI's VPERMB index: byte 4c+k of the result is byte
 // 16k+c of four 16-byte pixels, channel c of pixel k.
-var dw3Idx = func() (idx [4 * qNR]uint8) {
+//
+// Then follow the indices of DW3VT's two-source permutes: channel c of
+// two 64-byte loads (the second's bytes numbered from 64) into bytes 4c
+// and 4c+1, and into 4c+2 and 4c+3.
+var dw3Idx = func() (idx [12 * qNR]uint8) {
 	for c := 0; c < qNR; c++ {
 		for k := 0; k < 4; k++ {
 			idx[4*c+k] = uint8(16*k + c)
 		}
+		idx[4*qNR+4*c], idx[4*qNR+4*c+1] = uint8(c), uint8(64+c)
+		idx[8*qNR+4*c+2], idx[8*qNR+4*c+3] = uint8(c), uint8(64+c)
 	}
 	return idx
 }()
@@ -110,7 +120,7 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	padWords := 0
 	if row3 {
 		if nb, _, _ := d.padSize(g); nb > 0 {
-			padWords = (nb + M + 3) / 4
+			padWords = (nb + M + dw3Over + 3) / 4
 		}
 	}
 	need := rowLen + OW*qNR + 2*d.C + padWords
@@ -275,7 +285,7 @@ func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, corrB, word
 	nb, padB, padR := d.padSize(g)
 	padT, padL := g.PadT, g.PadL
 	Hp, Wp := g.H+padT+padB, g.W+padL+padR
-	if nb != Hp*Wp*M || len(words)*4 < nb+M || len(hdr) != padHdr+M {
+	if nb != Hp*Wp*M || len(words)*4 < nb+M+dw3Over || len(hdr) != padHdr+M {
 		return false // not sized by padSize
 	}
 	all := unsafe.Slice((*uint8)(unsafe.Pointer(&words[0])), len(words)*4)
@@ -323,7 +333,7 @@ func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, corrB, word
 		}
 	}
 	for oh := 0; oh < g.OH; oh++ {
-		xr := all[oh*g.SH*rowB : nb+M] // the pad pixel after the image: see qdw3RowVNNI
+		xr := all[oh*g.SH*rowB : nb+M+dw3Over] // the pad pixel after the image and more: see qdw3RowVNNI
 		if fuse {
 			if n := qdw3RowHSVec(out.U8[oh*OW*M:], xr, g.SW*M, OW, g.DH*rowB, d.w3v, M, corrB, hs); n > 0 {
 				if n < M {

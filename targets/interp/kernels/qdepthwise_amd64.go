@@ -34,14 +34,15 @@ func qdw3RowVNNIHS(dst *uint8, x *uint8, npix, rowB int, w *int8, corr *int32, n
 
 // qdw3RowHSVec is qdw3RowVNNIVec with hs's output stage fused: the
 // levels of the first M&^15 channels of pixel p go to dst[p*M:],
-// channels-last; corrB is corr plus hs's bias. It returns how many
-// channels it did.
+// channels-last; corrB is corr plus hs's bias. x must hold dw3Over
+// bytes more than qdw3RowVNNIVec's. It returns how many channels it
+// did.
 func qdw3RowHSVec(dst []uint8, x []uint8, xstep, npix, rowB int, w3v []int8, M int, corrB []int32, hs *QHardSwish) int {
 	n := M &^ (qNR - 1)
 	if !qdw3VNNIOn() || n == 0 || npix <= 0 || len(w3v) < n/qNR*dw3VBlock || len(hs.vec) < n/qNR*qHSwishBlock {
 		return 0
 	}
-	if xstep < M || 2*rowB+(npix-1)*xstep+4*M > len(x) || (npix-1)*M+n > len(dst) || len(corrB) < n {
+	if xstep < M || 2*rowB+(npix-1)*xstep+4*M+dw3Over > len(x) || (npix-1)*M+n > len(dst) || len(corrB) < n {
 		return 0
 	}
 	qdw3RowVNNIHS(&dst[0], &x[0], npix, rowB, &w3v[0], &corrB[0], n, M, xstep, &dw3Idx[0], &hs.vec[0], hs.Alpha, hs.Beta)

@@ -208,6 +208,18 @@ done:
 	VINSERTI32X4 $3, (P)(R9*1), R, R; \
 	VPERMB       R, Z31, R
 
+// DW3VT(P, R): DW3V by two two-source byte permutes of whole 64-byte
+// loads (64 bytes from each pixel's block: reads 48 bytes past it) and a
+// blend: Z28 picks channel c of pixels 0 and 1 into bytes 4c and 4c+1,
+// Z29 those of pixels 2 and 3 into 4c+2 and 4c+3, K1 selects the latter.
+// Z22 and Z23 are work registers.
+#define DW3VT(P, R) \
+	VMOVDQU8  (P), Z22; \
+	VPERMT2B  (P)(R10*1), Z28, Z22; \
+	VMOVDQU8  (P)(R10*2), Z23; \
+	VPERMT2B  (P)(R9*1), Z29, Z23; \
+	VPBLENDMB Z23, Z22, K1, R
+
 // DW3V16(P, R): DW3V for M = 16, the four pixels one 64-byte load.
 #define DW3V16(P, R) \
 	VMOVDQU32 (P), R; \
@@ -327,6 +339,8 @@ vdone:
 	VPMOVUSDB Q, D
 
 // func qdw3RowVNNIHS(dst *uint8, x *uint8, npix, rowB int, w *int8, corr *int32, n, M, xstep int, idx *uint8, p *float32, alpha, beta float32)
+// (idx: 64 bytes of VPERMB index, then the 128 bytes of Z28 and Z29 for
+// DW3VT)
 // qdw3RowVNNI with the hard-swish output stage fused (QHardSwish's, with
 // the bias already in corr): the levels of pixel p, block b go to dst +
 // p·M + 16·b, channels-last, without the int32 sums leaving registers.
@@ -342,6 +356,10 @@ TEXT ·qdw3RowVNNIHS(SB), NOSPLIT, $0-96
 	LEAQ         (R10)(R10*2), R9
 	MOVQ         idx+72(FP), AX
 	VMOVDQU32    (AX), Z31
+	VMOVDQU32    64(AX), Z28
+	VMOVDQU32    128(AX), Z29
+	MOVQ         $0xcccccccccccccccc, AX
+	KMOVQ        AX, K1
 	MOVQ         p+80(FP), R12
 	VBROADCASTSS alpha+88(FP), Z12
 	VBROADCASTSS beta+92(FP), Z13
@@ -402,9 +420,9 @@ hpair16:
 hpair:
 	CMPQ      CX, $2
 	JLT       hsingle
-	DW3V(BX, Z0)
-	DW3V(R8, Z1)
-	DW3V(DI, Z2)
+	DW3VT(BX, Z0)
+	DW3VT(R8, Z1)
+	DW3VT(DI, Z2)
 	VMOVDQA32 Z25, Z3
 	VMOVDQA32 Z25, Z4
 	VPDPBUSD  Z16, Z0, Z3
@@ -425,9 +443,9 @@ hpair:
 hsingle:
 	TESTQ     CX, CX
 	JZ        hnext
-	DW3V(BX, Z0)
-	DW3V(R8, Z1)
-	DW3V(DI, Z2)
+	DW3VT(BX, Z0)
+	DW3VT(R8, Z1)
+	DW3VT(DI, Z2)
 	VMOVDQA32 Z25, Z3
 	VPDPBUSD  Z16, Z0, Z3
 	VPDPBUSD  Z18, Z1, Z3
