@@ -236,14 +236,7 @@ func maxPool2DF32(k *poolKernel, g *poolGeom, x, y, col []float32) {
 	w, ow := g.win.in[1], g.win.out[1]
 	kx, sx := g.win.kernel[1], g.win.strides[1]
 	rx := g.ranges[1]
-	c0 := 0
-	for c0 < ow && (rx[c0].lo != 0 || rx[c0].hi != kx) {
-		c0++
-	}
-	c1 := c0
-	for c1 < ow && rx[c1].lo == 0 && rx[c1].hi == kx {
-		c1++
-	}
+	c0, c1 := innerColumns(g)
 	n := c1 - c0
 	if n < 8 { // too short for the vector kernel to pay
 		pool2DCols(k, g, x, y, 0, ow)
@@ -288,11 +281,77 @@ func (k *poolKernel) maxOnly(ctx *Context, g *poolGeom, planes int, x, y any, id
 	}
 	switch xd := x.(type) {
 	case []int8:
-		runPlanesT(ctx, k, g, planes, xd, y.([]int8), idx)
+		runPlanesInt(ctx, k, g, planes, xd, y.([]int8), idx)
 	case []uint8:
-		runPlanesT(ctx, k, g, planes, xd, y.([]uint8), idx)
+		runPlanesInt(ctx, k, g, planes, xd, y.([]uint8), idx)
 	}
 	return nil
+}
+
+// runPlanesInt is runPlanesT for max pooling of 8-bit levels, with the
+// 2-D windows inside the rows taken by maxPool2DInt.
+func runPlanesInt[T int8 | uint8](ctx *Context, k *poolKernel, g *poolGeom, planes int, x, y []T, idx []int64) {
+	if len(g.win.in) != 2 || g.win.dilations[0] != 1 || g.win.dilations[1] != 1 || idx != nil {
+		runPlanesT(ctx, k, g, planes, x, y, idx)
+		return
+	}
+	ctx.Parallel(planes, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			maxPool2DInt(k, g, x[p*g.inSize:(p+1)*g.inSize], y[p*g.out:(p+1)*g.out])
+		}
+	})
+}
+
+// maxPool2DInt is pool2D for max pooling of 8-bit levels: the output
+// columns whose windows lie inside the row a row at a time, each window
+// element of a whole run of outputs in turn, with max (branch-free;
+// integers have no NaN, so any order gives the same maxima); the edges go
+// through pool2DCols.
+func maxPool2DInt[T int8 | uint8](k *poolKernel, g *poolGeom, x, y []T) {
+	w, ow := g.win.in[1], g.win.out[1]
+	kx, sx := g.win.kernel[1], g.win.strides[1]
+	c0, c1 := innerColumns(g)
+	if c1-c0 < 8 {
+		pool2DCols(k, g, x, y, 0, ow)
+		return
+	}
+	pool2DCols(k, g, x, y, 0, c0)
+	pool2DCols(k, g, x, y, c1, ow)
+	rx := g.ranges[1]
+	for oy, ry := range g.ranges[0] {
+		out := y[oy*ow+c0 : oy*ow+c1]
+		if ry.lo >= ry.hi {
+			for i := range out {
+				out[i] = lowest[T]()
+			}
+			continue
+		}
+		for i := range out {
+			out[i] = lowest[T]()
+		}
+		for yy := ry.start + ry.lo; yy < ry.start+ry.hi; yy++ {
+			for dx := range kx {
+				base := yy*w + rx[c0].start + dx
+				for i := range out {
+					out[i] = max(out[i], x[base+i*sx])
+				}
+			}
+		}
+	}
+}
+
+// innerColumns returns the run [c0, c1) of output columns of a 2-D pool
+// whose windows lie wholly inside the input row.
+func innerColumns(g *poolGeom) (c0, c1 int) {
+	ow, kx, rx := g.win.out[1], g.win.kernel[1], g.ranges[1]
+	for c0 < ow && (rx[c0].lo != 0 || rx[c0].hi != kx) {
+		c0++
+	}
+	c1 = c0
+	for c1 < ow && rx[c1].lo == 0 && rx[c1].hi == kx {
+		c1++
+	}
+	return c0, c1
 }
 
 func runPlanesT[T tensor.Number](ctx *Context, k *poolKernel, g *poolGeom, planes int, x, y []T, idx []int64) {

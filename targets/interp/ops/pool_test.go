@@ -149,6 +149,23 @@ func TestMaxPool2DVector(t *testing.T) {
 					t.Fatalf("y[%d] = %v (%#x), scalar path %v (%#x)", i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 				}
 			}
+			// Levels: maxPool2DInt against pool2D.
+			u, s8 := make([]uint8, g.inSize), make([]int8, g.inSize)
+			for i := range u {
+				u[i] = uint8(r.IntN(256))
+				s8[i] = int8(u[i])
+			}
+			wantU, gotU := make([]uint8, g.out), make([]uint8, g.out)
+			pool2D(k, g, u, wantU)
+			maxPool2DInt(k, g, u, gotU)
+			wantS, gotS := make([]int8, g.out), make([]int8, g.out)
+			pool2D(k, g, s8, wantS)
+			maxPool2DInt(k, g, s8, gotS)
+			for i := range gotU {
+				if gotU[i] != wantU[i] || gotS[i] != wantS[i] {
+					t.Fatalf("levels y[%d] = %d / %d, scalar path %d / %d", i, gotU[i], gotS[i], wantU[i], wantS[i])
+				}
+			}
 		})
 	}
 }
