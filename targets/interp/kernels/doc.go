@@ -21,7 +21,10 @@
 //     can be stacked several to a product, and a residual addend
 //     (Epilogue.Add) joins the biased sum before the clamp in the store.
 //     DirectConv.Depthwise is its depthwise counterpart.
-//   - ReLU, AddF32, MulF32, HardSigmoidF32, HardSwishF32 (elementwise),
+//   - ReLU, AddF32, MulF32, MaxF32 and MinF32 (also with a scalar
+//     operand, with the Max and Min operators' NaN and signed-zero rules
+//     bit for bit), LeakyReLUF32, HardSigmoidF32, HardSwishF32
+//     (elementwise),
 //     Prefetch and row-copy helpers used around them.
 //   - The integer kernels of the cpu target: QConvKernel and QPackedB
 //     (uint8 levels × int8 weights into int32, in the exact "vnni" or the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -213,7 +214,65 @@ func (k *poolKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 }
 
 func (k *poolKernel) runPlanes(ctx *Context, g *poolGeom, planes int, x, y []float32, idx []int64) {
+	if len(g.win.in) == 2 && g.win.dilations[0] == 1 && g.win.dilations[1] == 1 && k.kind == poolMax && idx == nil {
+		ctx.Parallel(planes, 1, func(lo, hi int) {
+			col := make([]float32, g.win.out[1])
+			for p := lo; p < hi; p++ {
+				maxPool2DF32(k, g, x[p*g.inSize:(p+1)*g.inSize], y[p*g.out:(p+1)*g.out], col)
+			}
+		})
+		return
+	}
 	runPlanesT(ctx, k, g, planes, x, y, idx)
+}
+
+// maxPool2DF32 is pool2D for max pooling of float32: the output columns
+// whose windows lie inside the row (no padding) are computed a row at a
+// time with the vector kernels.MaxF32, window element after window
+// element in pool2D's order, so each output takes the same maxima in the
+// same order (the rule of maxOf, NaN winning); the columns at the edges
+// go through pool2DCols. col is scratch of an output row's length.
+func maxPool2DF32(k *poolKernel, g *poolGeom, x, y, col []float32) {
+	w, ow := g.win.in[1], g.win.out[1]
+	kx, sx := g.win.kernel[1], g.win.strides[1]
+	rx := g.ranges[1]
+	c0, c1 := innerColumns(g)
+	n := c1 - c0
+	if n < 8 { // too short for the vector kernel to pay
+		pool2DCols(k, g, x, y, 0, ow)
+		return
+	}
+	pool2DCols(k, g, x, y, 0, c0)
+	pool2DCols(k, g, x, y, c1, ow)
+	for oy, ry := range g.ranges[0] {
+		out := y[oy*ow+c0 : oy*ow+c1]
+		if ry.lo >= ry.hi {
+			for i := range out {
+				out[i] = lowest[float32]() // the windows hold padding only
+			}
+			continue
+		}
+		first := true
+		for yy := ry.start + ry.lo; yy < ry.start+ry.hi; yy++ {
+			for dx := range kx {
+				base := yy*w + rx[c0].start + dx
+				v := col[:n]
+				if sx == 1 {
+					v = x[base : base+n]
+				} else {
+					for i := range v {
+						v[i] = x[base+i*sx]
+					}
+				}
+				if first {
+					copy(out, v)
+					first = false
+					continue
+				}
+				kernels.MaxF32(out, v, out)
+			}
+		}
+	}
 }
 
 func (k *poolKernel) maxOnly(ctx *Context, g *poolGeom, planes int, x, y any, idx []int64) error {
@@ -222,11 +281,77 @@ func (k *poolKernel) maxOnly(ctx *Context, g *poolGeom, planes int, x, y any, id
 	}
 	switch xd := x.(type) {
 	case []int8:
-		runPlanesT(ctx, k, g, planes, xd, y.([]int8), idx)
+		runPlanesInt(ctx, k, g, planes, xd, y.([]int8), idx)
 	case []uint8:
-		runPlanesT(ctx, k, g, planes, xd, y.([]uint8), idx)
+		runPlanesInt(ctx, k, g, planes, xd, y.([]uint8), idx)
 	}
 	return nil
+}
+
+// runPlanesInt is runPlanesT for max pooling of 8-bit levels, with the
+// 2-D windows inside the rows taken by maxPool2DInt.
+func runPlanesInt[T int8 | uint8](ctx *Context, k *poolKernel, g *poolGeom, planes int, x, y []T, idx []int64) {
+	if len(g.win.in) != 2 || g.win.dilations[0] != 1 || g.win.dilations[1] != 1 || idx != nil {
+		runPlanesT(ctx, k, g, planes, x, y, idx)
+		return
+	}
+	ctx.Parallel(planes, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			maxPool2DInt(k, g, x[p*g.inSize:(p+1)*g.inSize], y[p*g.out:(p+1)*g.out])
+		}
+	})
+}
+
+// maxPool2DInt is pool2D for max pooling of 8-bit levels: the output
+// columns whose windows lie inside the row a row at a time, each window
+// element of a whole run of outputs in turn, with max (branch-free;
+// integers have no NaN, so any order gives the same maxima); the edges go
+// through pool2DCols.
+func maxPool2DInt[T int8 | uint8](k *poolKernel, g *poolGeom, x, y []T) {
+	w, ow := g.win.in[1], g.win.out[1]
+	kx, sx := g.win.kernel[1], g.win.strides[1]
+	c0, c1 := innerColumns(g)
+	if c1-c0 < 8 {
+		pool2DCols(k, g, x, y, 0, ow)
+		return
+	}
+	pool2DCols(k, g, x, y, 0, c0)
+	pool2DCols(k, g, x, y, c1, ow)
+	rx := g.ranges[1]
+	for oy, ry := range g.ranges[0] {
+		out := y[oy*ow+c0 : oy*ow+c1]
+		if ry.lo >= ry.hi {
+			for i := range out {
+				out[i] = lowest[T]()
+			}
+			continue
+		}
+		for i := range out {
+			out[i] = lowest[T]()
+		}
+		for yy := ry.start + ry.lo; yy < ry.start+ry.hi; yy++ {
+			for dx := range kx {
+				base := yy*w + rx[c0].start + dx
+				for i := range out {
+					out[i] = max(out[i], x[base+i*sx])
+				}
+			}
+		}
+	}
+}
+
+// innerColumns returns the run [c0, c1) of output columns of a 2-D pool
+// whose windows lie wholly inside the input row.
+func innerColumns(g *poolGeom) (c0, c1 int) {
+	ow, kx, rx := g.win.out[1], g.win.kernel[1], g.ranges[1]
+	for c0 < ow && (rx[c0].lo != 0 || rx[c0].hi != kx) {
+		c0++
+	}
+	c1 = c0
+	for c1 < ow && rx[c1].lo == 0 && rx[c1].hi == kx {
+		c1++
+	}
+	return c0, c1
 }
 
 func runPlanesT[T tensor.Number](ctx *Context, k *poolKernel, g *poolGeom, planes int, x, y []T, idx []int64) {
@@ -286,10 +411,16 @@ func runPlanesT[T tensor.Number](ctx *Context, k *poolKernel, g *poolGeom, plane
 // pool2D is the max or average pooling of one plane for 2-D windows
 // without dilation.
 func pool2D[T tensor.Number](k *poolKernel, g *poolGeom, x, y []T) {
+	pool2DCols(k, g, x, y, 0, g.win.out[1])
+}
+
+// pool2DCols is pool2D for the output columns [c0, c1) of every row.
+func pool2DCols[T tensor.Number](k *poolKernel, g *poolGeom, x, y []T, c0, c1 int) {
 	w := g.win.in[1]
 	ow := g.win.out[1]
 	for oy, ry := range g.ranges[0] {
-		for ox, rx := range g.ranges[1] {
+		for ox := c0; ox < c1; ox++ {
+			rx := g.ranges[1][ox]
 			o := oy*ow + ox
 			if k.kind == poolMax && (ry.lo >= ry.hi || rx.lo >= rx.hi) {
 				y[o] = lowest[T]() // the window holds padding only

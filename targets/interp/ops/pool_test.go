@@ -105,3 +105,67 @@ func TestGlobalAveragePoolOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2DVector wants the vector path of float32 max pooling
+// (maxPool2DF32) bit for bit equal to the scalar pool2D, NaNs (with
+// their payloads) and zeros of both signs included, for strides 1 and 2,
+// padded and unpadded windows, rows too short for the vector path, and
+// the openWakeWord embedding model's 1×2 and 2×2 pools.
+func TestMaxPool2DVector(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	special := []float32{math.Float32frombits(0x7fc00011), math.Float32frombits(0xffc00022), 0, float32(math.Copysign(0, -1)), float32(math.Inf(-1))}
+	for _, tc := range []struct {
+		kernel, strides, pads []int
+		ceil                  bool
+		h, w                  int
+	}{
+		{[]int{2, 2}, []int{2, 2}, nil, false, 28, 28},
+		{[]int{1, 2}, []int{1, 2}, nil, false, 76, 32},
+		{[]int{3, 3}, []int{1, 1}, []int{1, 1, 1, 1}, false, 12, 40},
+		{[]int{3, 3}, []int{2, 2}, []int{1, 1, 1, 1}, true, 9, 37},
+		{[]int{2, 3}, []int{2, 1}, []int{0, 2, 1, 0}, false, 7, 19},
+		{[]int{2, 2}, []int{2, 2}, nil, false, 6, 6}, // rows shorter than 8
+	} {
+		t.Run(fmt.Sprint(tc), func(t *testing.T) {
+			a := spatialAttrs{kernel: tc.kernel, strides: tc.strides, pads: tc.pads, ceil: tc.ceil}
+			win, err := a.resolve([]int{tc.h, tc.w}, tc.kernel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := newPoolGeom(win)
+			x := make([]float32, g.inSize)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+				if r.IntN(5) == 0 {
+					x[i] = special[r.IntN(len(special))]
+				}
+			}
+			k := &poolKernel{kind: poolMax}
+			want, got := make([]float32, g.out), make([]float32, g.out)
+			pool2D(k, g, x, want)
+			maxPool2DF32(k, g, x, got, make([]float32, win.out[1]))
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("y[%d] = %v (%#x), scalar path %v (%#x)", i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
+			// Levels: maxPool2DInt against pool2D.
+			u, s8 := make([]uint8, g.inSize), make([]int8, g.inSize)
+			for i := range u {
+				u[i] = uint8(r.IntN(256))
+				s8[i] = int8(u[i])
+			}
+			wantU, gotU := make([]uint8, g.out), make([]uint8, g.out)
+			pool2D(k, g, u, wantU)
+			maxPool2DInt(k, g, u, gotU)
+			wantS, gotS := make([]int8, g.out), make([]int8, g.out)
+			pool2D(k, g, s8, wantS)
+			maxPool2DInt(k, g, s8, gotS)
+			for i := range gotU {
+				if gotU[i] != wantU[i] || gotS[i] != wantS[i] {
+					t.Fatalf("levels y[%d] = %d / %d, scalar path %d / %d", i, gotU[i], gotS[i], wantU[i], wantS[i])
+				}
+			}
+		})
+	}
+}

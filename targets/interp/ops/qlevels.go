@@ -191,8 +191,24 @@ func newQLevels(n *Node) (Kernel, error) {
 // of the NaN apply returns on amd64, where the assembly runs.
 func levelRow(y []uint8, stride int, x []float32, s float32, b *quantizeBand) {
 	i := 0
-	if stride == 1 && b.fast {
+	switch {
+	case stride == 1 && b.fast:
 		i = kernels.Quantize8NaN(y[:len(x)], x, false, s, b.vlo, b.vhi, b.zp, b.lo, b.hi, 0)
+	case b.fast:
+		// A channels-last store: the levels of a run in assembly, then
+		// spread by the stride.
+		var run [256]uint8
+		for i < len(x) {
+			n := min(len(x)-i, len(run))
+			j := kernels.Quantize8NaN(run[:n], x[i:i+n], false, s, b.vlo, b.vhi, b.zp, b.lo, b.hi, 0)
+			for ; j < n; j++ {
+				run[j] = uint8(b.apply(x[i+j] / s))
+			}
+			for j, l := range run[:n] {
+				y[(i+j)*stride] = l
+			}
+			i += n
+		}
 	}
 	for ; i < len(x); i++ {
 		y[i*stride] = uint8(b.apply(x[i] / s))

@@ -125,7 +125,7 @@ func checkLevels(t *testing.T, got *tensor.Tensor, shape []int, want ...uint8) {
 	}
 }
 
-// TestLevelRowAssembly compares QLevels' contiguous rows in assembly
+// TestLevelRowAssembly compares QLevels' contiguous and strided rows in assembly
 // (kernels.Quantize8NaN) with the Go definition on values that hit the
 // clamps, ties, NaN and infinities.
 func TestLevelRowAssembly(t *testing.T) {
@@ -151,6 +151,14 @@ func TestLevelRowAssembly(t *testing.T) {
 				if got[i] != want[i] {
 					t.Fatalf("%+v: x[%d] = %g: level %d, want %d", p, i, x[i], got[i], want[i])
 				}
+			}
+		}
+		// A channels-last store: every third byte, in runs of 256.
+		strided := make([]uint8, 3*len(x))
+		levelRow(strided, 3, x, p.s, &b)
+		for i := range x {
+			if strided[3*i] != want[i] || strided[3*i+1] != 0 || strided[3*i+2] != 0 {
+				t.Fatalf("%+v stride 3: x[%d] = %g: level %d, want %d (bytes between written: %d %d)", p, i, x[i], strided[3*i], want[i], strided[3*i+1], strided[3*i+2])
 			}
 		}
 	}
