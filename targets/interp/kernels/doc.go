@@ -112,8 +112,9 @@
 // channels-last levels, qdw3RowVNNIHS applies it to the sums in
 // registers (the bias folded into -zp·Σw), the same float32 steps as
 // the stage's own kernel; it gathers a window row's four pixels with
-// two two-source byte permutes (VPERMT2B) of whole 64-byte loads and a
-// blend, from a padded copy with room for the loads past its end. Other shapes' pixels go through a 512-bit
-// per-pixel kernel. Their AVX2 kernels remain for CPUs without
-// AVX-512 (tests run both against the Go twins).
+// two two-source byte permutes (VPERMT2B) of whole 64-byte loads and
+// a blend, from a padded copy with room for the loads past its end.
+// Other shapes' pixels go through a 512-bit per-pixel kernel. Their
+// AVX2 kernels remain for CPUs without AVX-512 (tests run both
+// against the Go twins).
 package kernels
