@@ -94,10 +94,27 @@
 // With AVX-512 F and BW, the fused hard-swish output stage and the
 // depthwise kernel run on 512-bit registers, one 16-channel block per
 // register: hard-swish holds a block's parameters in registers across
-// its rows; depthwise 3×3 convolutions compute each output row's run of
-// windows inside the image in one call with the nine taps' weights in
-// registers and the zero point folded into -zp·Σw (exact in wrapping
-// int32 arithmetic, so the same sums); other pixels go through a 512-bit
-// per-pixel kernel. Their AVX2 kernels remain for CPUs without AVX-512
-// (tests run both against the Go twins).
+// its rows; depthwise 3×3 convolutions compute each output row's run
+// of windows inside the image in one call with the nine taps' weights
+// in registers and the zero point folded into -zp·Σw (exact in
+// wrapping int32 arithmetic, so the same sums). A padded 3×3
+// depthwise convolution on channels-last levels first copies the
+// image into a padded one whose padding holds each channel's zero
+// point (a pad tap adds (zp - zp)·w = 0), so that every output row is
+// one call of that row kernel, borders included (the padding stays in
+// the scratch from one image to the next, recorded with its geometry
+// and zero points); with dilation 1 along the row, that kernel is
+// qdw3RowVNNI where AVX-512 VNNI and VBMI are: four adjacent pixels'
+// levels interleaved by channel (VPERMB) hold a window row, which
+// VPDPBUSD sums against weights (w0, w1, w2, 0), and at stride 1 the
+// next output pixel's too, against (0, w0, w1, w2): exact products
+// and the same wrapping int32 sums. With a hard-swish output stage on
+// channels-last levels, qdw3RowVNNIHS applies it to the sums in
+// registers (the bias folded into -zp·Σw), the same float32 steps as
+// the stage's own kernel; it gathers a window row's four pixels with
+// two two-source byte permutes (VPERMT2B) of whole 64-byte loads and
+// a blend, from a padded copy with room for the loads past its end.
+// Other shapes' pixels go through a 512-bit per-pixel kernel. Their
+// AVX2 kernels remain for CPUs without AVX-512 (tests run both
+// against the Go twins).
 package kernels

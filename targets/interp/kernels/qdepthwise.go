@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"slices"
+	"unsafe"
 )
 
 // QDepthwise is a depthwise 2-D convolution (one group per input
@@ -16,6 +18,58 @@ type QDepthwise struct {
 	w []int32
 	// wsum[m]: the sum of channel m's weights over the taps.
 	wsum []int32
+	// w3v: the weights of a 3×3 convolution with one output channel
+	// per input channel for qdw3RowVNNI (dw3Interleave).
+	w3v []int8
+}
+
+// dw3Over is how far qdw3RowVNNIHS reads past the pixel after a row's
+// last window: its 64-byte loads of 16-byte blocks.
+const dw3Over = 48
+
+// dw3VBlock is the size of one 16-channel block of w3v: per window row,
+// two vectors of 16 channels × 4 bytes.
+const dw3VBlock = 3 * 2 * 4 * qNR
+
+// dw3Idx is qdw3RowVNNI's VPERMB index: byte 4c+k of the result is byte
+// 16k+c of four 16-byte pixels, channel c of pixel k.
+//
+// Then follow the indices of DW3VT's two-source permutes: channel c of
+// two 64-byte loads (the second's bytes numbered from 64) into bytes 4c
+// and 4c+1, and into 4c+2 and 4c+3.
+var dw3Idx = func() (idx [12 * qNR]uint8) {
+	for c := 0; c < qNR; c++ {
+		for k := 0; k < 4; k++ {
+			idx[4*c+k] = uint8(16*k + c)
+		}
+		idx[4*qNR+4*c], idx[4*qNR+4*c+1] = uint8(c), uint8(64+c)
+		idx[8*qNR+4*c+2], idx[8*qNR+4*c+3] = uint8(c), uint8(64+c)
+	}
+	return idx
+}()
+
+// dw3Interleave lays out the weights w[m][kh][kw] of the first C&^15
+// channels of a 3×3 depthwise convolution for qdw3RowVNNI: per block of
+// 16 channels and window row kh, the four bytes of channel c are (w0,
+// w1, w2, 0) in the first vector, the taps of pixel p over pixels
+// p..p+3, and (0, w0, w1, w2) in the second, those of pixel p+1.
+func dw3Interleave(w []int8, C int) []int8 {
+	blocks := C / qNR
+	v := make([]int8, blocks*dw3VBlock)
+	for b := 0; b < blocks; b++ {
+		for kh := 0; kh < 3; kh++ {
+			a := v[b*dw3VBlock+kh*2*4*qNR:]
+			for c := 0; c < qNR; c++ {
+				m := b*qNR + c
+				for kw := 0; kw < 3; kw++ {
+					t := w[m*9+kh*3+kw]
+					a[4*c+kw] = t
+					a[4*qNR+4*c+kw+1] = t
+				}
+			}
+		}
+	}
+	return v
 }
 
 // NewQDepthwise takes weights w[m][1][kh][kw] (ONNX layout) for M =
@@ -33,6 +87,9 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 			d.wsum[m] += int32(w[m*taps+t])
 		}
 	}
+	if KH == 3 && KW == 3 && mult == 1 && C >= qNR {
+		d.w3v = dw3Interleave(w, C)
+	}
 	return d, nil
 }
 
@@ -45,7 +102,9 @@ func NewQDepthwise(w []int8, C, mult, KH, KW int) (*QDepthwise, error) {
 // channels. On channels-last input with one output channel per input
 // channel, each pixel's channels run in assembly (AVX-512 or AVX2) when it can, the
 // sum over the taps staying in registers; otherwise each tap adds to
-// every channel in turn.
+// every channel in turn. Padded 3×3 convolutions of that kind run on a
+// padded copy of the image, a whole output row per call of the row
+// kernel (padded3).
 func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []int32, scratch *[]int32, out *QOut) {
 	M, OW := d.C*d.Mult, g.OW
 	blocks := (M + qNR - 1) / qNR
@@ -53,11 +112,29 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	// pixels of 16 values (bs apart), on the pixel path; else pixel by
 	// pixel, M values each, copied block by block to tile to store.
 	rowLen := max(OW*M, blocks*OW*qNR)
-	need := rowLen + OW*qNR + 2*d.C
-	if cap(*scratch) < need {
-		*scratch = make([]int32, need)
+	pixels := xChannelsLast && d.Mult == 1 && len(x) <= math.MaxInt32 // offsets are int32
+	// Runs of 3×3 windows inside the image go to the row kernel, with
+	// the zero points folded into a correction -zp·Σw per channel; with
+	// padding, all windows of a padded copy of the image (padded3).
+	row3 := pixels && d.KH == 3 && d.KW == 3 && qdw3RowOn()
+	padWords := 0
+	if row3 {
+		if nb, _, _ := d.padSize(g); nb > 0 {
+			padWords = (nb + M + dw3Over + 3) / 4
+		}
 	}
-	buf := (*scratch)[:need]
+	need := rowLen + OW*qNR + 2*d.C + padWords
+	if padWords > 0 {
+		need += d.C // padded3's corrB
+	}
+	// The scratch starts with padded3's record of the padding it holds,
+	// which nothing else writes.
+	hdrLen := padHdr + d.C
+	if cap(*scratch) < hdrLen+need {
+		*scratch = make([]int32, hdrLen+need)
+	}
+	hdr := (*scratch)[:hdrLen]
+	buf := (*scratch)[hdrLen : hdrLen+need]
 	row, tile := buf[:rowLen], buf[rowLen:rowLen+OW*qNR]
 	if len(zp) == 1 {
 		// One zero point for all channels: spread it, so that the
@@ -69,15 +146,11 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 		zp = zs
 	}
 	P := g.OH * OW
-	pixels := xChannelsLast && d.Mult == 1 && len(x) <= math.MaxInt32 // offsets are int32
 	bs := OW * qNR
-	// Runs of 3×3 windows inside the image go to the row kernel, with
-	// the zero points folded into a correction -zp·Σw per channel.
-	row3 := pixels && d.KH == 3 && d.KW == 3 && qdw3RowOn()
 	var corr []int32
 	in0, in1 := 0, 0 // the pixels of a row whose windows lie inside
 	if row3 {
-		corr = buf[rowLen+OW*qNR+d.C:]
+		corr = buf[rowLen+OW*qNR+d.C : rowLen+OW*qNR+2*d.C]
 		for c := range corr {
 			corr[c] = -zp[c] * d.wsum[c]
 		}
@@ -86,6 +159,12 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 			in1 = min(OW, last/g.SW+1)
 		}
 	}
+	if padWords > 0 && d.padded3(g, x, zp, corr, row, buf[len(buf)-padWords-d.C:len(buf)-padWords], buf[len(buf)-padWords:], hdr, out) {
+		return
+	}
+	// The buffers below may overlap a padded image of another geometry:
+	// forget it.
+	hdr[0] = 0
 	var xoffBuf, woffBuf, relBuf, wallBuf [49]int32
 	xoff, woff, rel, wall := xoffBuf[:0], woffBuf[:0], relBuf[:0], wallBuf[:0]
 	if taps := d.KH * d.KW; taps > len(xoffBuf) {
@@ -168,6 +247,121 @@ func (d *QDepthwise) RunImage(g *QConvGeom, x []uint8, xChannelsLast bool, zp []
 	}
 }
 
+// padHdr is the size of padded3's record of the padding it holds,
+// before the zero points.
+const padHdr = 14
+
+// padSize is the size in bytes of the padded image of padded3 (0 when
+// the convolution has no padding) and its bottom and right padding:
+// as much as the last windows reach past the image.
+func (d *QDepthwise) padSize(g *QConvGeom) (n, padB, padR int) {
+	padB = max(0, (g.OH-1)*g.SH-g.PadT+(d.KH-1)*g.DH-(g.H-1))
+	padR = max(0, (g.OW-1)*g.SW-g.PadL+(d.KW-1)*g.DW-(g.W-1))
+	if g.PadT < 0 || g.PadL < 0 || g.PadT == 0 && g.PadL == 0 && padB == 0 && padR == 0 {
+		return 0, 0, 0
+	}
+	return (g.H + g.PadT + padB) * (g.W + g.PadL + padR) * d.C, padB, padR
+}
+
+// padded3 runs a 3×3 depthwise convolution with one output channel per
+// input channel on channels-last x all through the row kernel: it copies
+// the image into a padded one whose padding holds each channel's zero
+// point, so that every window lies inside. A pad pixel then adds (zp -
+// zp)·w = 0 to the sum corr + Σ x·w, which is the sum over the taps
+// inside the image that the pixel path computes: the same int32 bits.
+// words holds the padded image (padSize bytes) and one pad pixel after
+// it. It reports false, leaving the work to the caller, when a zero
+// point is not a level.
+//
+// With a hard-swish output stage on channels-last levels, the row kernel
+// is qdw3RowVNNIHS where it runs, the stage fused (the bias added to
+// corr in corrB, C values).
+//
+// hdr (padHdr + C values) records the geometry and zero points whose
+// padding words holds, written only here, so that the images of a batch
+// after the first copy only their pixels: the padding stays in place.
+func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, corrB, words, hdr []int32, out *QOut) bool {
+	M, OW := d.C, g.OW
+	nb, padB, padR := d.padSize(g)
+	padT, padL := g.PadT, g.PadL
+	Hp, Wp := g.H+padT+padB, g.W+padL+padR
+	if nb != Hp*Wp*M || len(words)*4 < nb+M+dw3Over || len(hdr) != padHdr+M {
+		return false // not sized by padSize
+	}
+	all := unsafe.Slice((*uint8)(unsafe.Pointer(&words[0])), len(words)*4)
+	xp, pix := all[:nb], all[nb:nb+M]
+	rowB := Wp * M
+	key := [padHdr]int32{1, int32(g.H), int32(g.W), int32(g.OH), int32(OW), int32(g.SH), int32(g.SW), int32(g.DH), int32(g.DW),
+		int32(padT), int32(padL), int32(padB), int32(padR), int32(M)}
+	if [padHdr]int32(hdr[:padHdr]) != key || !slices.Equal(hdr[padHdr:], zp[:M]) {
+		for _, z := range zp[:M] {
+			if z < 0 || z > 255 {
+				return false
+			}
+		}
+		hdr[0] = 0 // invalid while the padding changes
+		for c := range pix {
+			pix[c] = uint8(zp[c])
+		}
+		fillPix := func(b []uint8) {
+			for len(b) > 0 {
+				b = b[copy(b, pix):]
+			}
+		}
+		fillPix(xp[:padT*rowB+padL*M])
+		for h := 0; h < g.H; h++ {
+			end := ((h+padT)*Wp + padL + g.W) * M
+			next := nb
+			if h < g.H-1 {
+				next = ((h+padT+1)*Wp + padL) * M
+			}
+			fillPix(xp[end:next])
+		}
+		copy(hdr[padHdr:], zp[:M])
+		copy(hdr, key[:])
+	}
+	for h := 0; h < g.H; h++ {
+		start := ((h+padT)*Wp + padL) * M
+		copy(xp[start:start+g.W*M], x[h*g.W*M:(h+1)*g.W*M])
+	}
+	P, bs := g.OH*OW, OW*qNR
+	hs := out.HSwish
+	fuse := hs != nil && out.ChannelsLast && g.DW == 1 && qdw3VNNIOn() && len(corrB) == M
+	if fuse {
+		for c := range corrB {
+			corrB[c] = corr[c] + hs.Bias[c]
+		}
+	}
+	for oh := 0; oh < g.OH; oh++ {
+		xr := all[oh*g.SH*rowB : nb+M+dw3Over] // the pad pixel after the image and more: see qdw3RowVNNI
+		if fuse {
+			if n := qdw3RowHSVec(out.U8[oh*OW*M:], xr, g.SW*M, OW, g.DH*rowB, d.w3v, M, corrB, hs); n > 0 {
+				if n < M {
+					dw3RowGo(row, bs, xr, g.SW*M, OW, g.DH*rowB, M, d.w, M, corr, n, M)
+					for c0 := n; c0 < M; c0 += qNR {
+						out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, min(qNR, M-c0), oh*OW, P, M)
+					}
+				}
+				continue
+			}
+		}
+		n := 0
+		if g.DW == 1 {
+			n = qdw3RowVNNIVec(row, bs, xr, g.SW*M, OW, g.DH*rowB, d.w3v, M, corr)
+		}
+		switch {
+		case n == 0:
+			d.row3(row, bs, xr, g.SW*M, OW, g.DH*rowB, g.DW*M, corr)
+		case n < M:
+			dw3RowGo(row, bs, xr, g.SW*M, OW, g.DH*rowB, M, d.w, M, corr, n, M)
+		}
+		for c0 := 0; c0 < M; c0 += qNR {
+			out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, min(qNR, M-c0), oh*OW, P, M)
+		}
+	}
+	return true
+}
+
 // pixel computes the accumulators of one output pixel of a channels-last
 // image with one output channel per input channel: xoff and woff are the
 // offsets of the input pixel and of the weights of each tap inside the
@@ -189,7 +383,9 @@ func (d *QDepthwise) pixel(acc []int32, bs int, x []uint8, xoff, woff []int32, z
 // dw3RowGo for the arguments).
 func (d *QDepthwise) row3(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, corr []int32) {
 	n := qdw3RowVec(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, d.C)
-	dw3RowGo(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, n, d.C)
+	if n < d.C {
+		dw3RowGo(acc, bs, x, xstep, npix, rowB, colB, d.w, d.C, corr, n, d.C)
+	}
 }
 
 // dw3RowGo is the Go twin of the 3×3 row kernel for channels c0..c1-1:

@@ -62,6 +62,14 @@ func TestQDepthwise(t *testing.T) {
 		{48, 1, 8, 7, 3, 3, 2, 1, 0},
 		{40, 1, 6, 9, 3, 3, 1, 1, 1},
 		{16, 1, 3, 3, 3, 3, 1, 1, 0},
+		// Padded 3×3 of stride 1 (qdw3RowVNNI on a padded copy): odd
+		// and even rows, padding 2, a channel tail, a dilated column.
+		{32, 1, 5, 6, 3, 3, 1, 1, 2},
+		{48, 1, 1, 1, 3, 3, 1, 1, 1},
+		{160, 1, 7, 7, 3, 3, 1, 1, 1},
+		{33, 1, 8, 5, 3, 3, 1, 1, 1},
+		{64, 1, 28, 28, 3, 3, 2, 1, 1},
+		{48, 1, 7, 8, 3, 3, 3, 1, 1},
 	}
 	withQAsm(t, func(t *testing.T) {
 		for _, tc := range cases {
@@ -202,4 +210,163 @@ func TestQDepthwiseRow3(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestQDepthwiseVNNIExtremes runs the VNNI row kernel on the extreme
+// levels and weights (255 against -128 and 127), strides 1 and 2, and
+// wants dw3RowGo's sums.
+func TestQDepthwiseVNNIExtremes(t *testing.T) {
+	const C, H, W = 32, 4, 5
+	for _, tc := range []struct {
+		wv     int8
+		stride int
+	}{{-128, 1}, {127, 1}, {-128, 2}, {127, 2}} {
+		wv, xstep := tc.wv, tc.stride*C
+		w := make([]int8, C*9)
+		for i := range w {
+			w[i] = wv
+			if i%7 == 3 {
+				w[i] = -wv - 1
+			}
+		}
+		d, err := NewQDepthwise(w, C, 1, 3, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]uint8, H*W*C+4*C)
+		for i := range x {
+			x[i] = 255
+			if i%5 == 1 {
+				x[i] = uint8(i)
+			}
+		}
+		corr := make([]int32, C)
+		for c := range corr {
+			corr[c] = int32(c*1000 - 7)
+		}
+		npix, rowB := (W-3)/tc.stride+1, W*C
+		bs := npix * qNR
+		want, got := make([]int32, 2*bs), make([]int32, 2*bs)
+		dw3RowGo(want, bs, x, xstep, npix, rowB, C, d.w, C, corr, 0, C)
+		withQAsm(t, func(t *testing.T) {
+			clear(got)
+			n := qdw3RowVNNIVec(got, bs, x, xstep, npix, rowB, d.w3v, C, corr)
+			if qdw3VNNIOn() && n != C {
+				t.Fatalf("the VNNI kernel did %d channels of %d", n, C)
+			}
+			dw3RowGo(got, bs, x, xstep, npix, rowB, C, d.w, C, corr, n, C)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("weight %d stride %d: acc %d: %d, want %d", wv, tc.stride, i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestQDepthwiseHardSwish checks depthwise convolutions with the
+// hard-swish output stage (fused into the VNNI row kernel on padded 3×3
+// channels-last convolutions) against QHardSwish.Level of the defining
+// sums, on both output layouts.
+func TestQDepthwiseHardSwish(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	cases := []dwCase{
+		{16, 1, 14, 14, 3, 3, 1, 1, 1},
+		{96, 1, 7, 7, 3, 3, 1, 1, 1},
+		{64, 1, 28, 28, 3, 3, 2, 1, 1},
+		{40, 1, 6, 9, 3, 3, 1, 1, 1},
+		{33, 1, 5, 4, 3, 3, 2, 1, 1},
+		{32, 1, 9, 9, 3, 3, 1, 2, 2},
+		{48, 1, 8, 7, 3, 3, 2, 1, 0},
+	}
+	withQAsm(t, func(t *testing.T) {
+		for _, tc := range cases {
+			C := tc.C
+			w := randI8(r, C*9, 127)
+			d, err := NewQDepthwise(w, C, 1, 3, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := testGeom(tc.H, tc.W, 3, 3, tc.S, tc.D, tc.P)
+			x := randU8(r, tc.H*tc.W*C)
+			zp := []int32{int32(r.IntN(256))}
+			p := QHardSwish{Alpha: 1.0 / 6, Beta: 0.5}
+			for c := 0; c < C; c++ {
+				p.Bias = append(p.Bias, int32(r.IntN(4000)-2000))
+				p.Scale = append(p.Scale, float32(0.0002+0.0004*r.Float64()))
+				p.YScale = append(p.YScale, float32(0.02+0.03*r.Float64()))
+				z := int32(r.IntN(60))
+				p.ZP, p.Lo, p.Hi = append(p.ZP, z), append(p.Lo, int32(r.IntN(int(z)+1))), append(p.Hi, 255-int32(r.IntN(30)))
+			}
+			hs, err := NewQHardSwish(p, C)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := refDepthwise(x, C, 1, w, 3, 3, g, zp)
+			var scratch []int32
+			for _, ycl := range []bool{true, false} {
+				out := QOut{HSwish: hs, U8: make([]uint8, len(want)), ChannelsLast: ycl}
+				d.RunImage(&g, x, true, zp, &scratch, &out)
+				P := len(want) / C
+				for i, a := range want {
+					px, m := i/C, i%C
+					got := out.U8[i]
+					if !ycl {
+						got = out.U8[m*P+px]
+					}
+					if v := hs.Level(m, a); got != v {
+						t.Fatalf("%+v y channels-last %v: pixel %d channel %d (sum %d): level %d, want %d", tc, ycl, px, m, a, got, v)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestQDepthwiseSharedScratch runs convolutions of several geometries and
+// input layouts, in turn and again, on one scratch: the padding padded3
+// keeps for the next image must never outlive its geometry.
+func TestQDepthwiseSharedScratch(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	const C = 32
+	w := randI8(r, C*9, 127)
+	d, err := NewQDepthwise(w, C, 1, 3, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type run struct {
+		g   QConvGeom
+		xcl bool
+	}
+	var runs []run
+	for _, sh := range [][4]int{{7, 7, 1, 1}, {9, 6, 1, 2}, {7, 7, 2, 1}, {4, 24, 1, 0}, {12, 4, 1, 1}} {
+		for _, xcl := range []bool{true, false} {
+			runs = append(runs, run{testGeom(sh[0], sh[1], 3, 3, sh[2], 1, sh[3]), xcl})
+		}
+	}
+	// A padded one, a wide one on the other paths whose buffers cover
+	// its padding, the padded one again; then at random.
+	order := []int{0, 7, 0, 6, 0, 1, 2, 1}
+	for i := 0; i < 4*len(runs); i++ {
+		order = append(order, r.IntN(len(runs)))
+	}
+	withQAsm(t, func(t *testing.T) {
+		var scratch []int32
+		for i, k := range order {
+			rn := runs[k]
+			g := rn.g
+			x := randU8(r, g.H*g.W*C)
+			zp := []int32{int32(1 + i/len(runs)%2)}
+			want := refDepthwise(x, C, 1, w, 3, 3, g, zp)
+			xin := x
+			if !rn.xcl {
+				xin = toCHW(x, C, g.H, g.W)
+			}
+			out := identityOut(C, len(want), true)
+			d.RunImage(&g, xin, rn.xcl, zp, &scratch, &out)
+			if msg := accMismatch(out, want, C); msg != "" {
+				t.Fatalf("run %d %+v x channels-last %v: %s", i, g, rn.xcl, msg)
+			}
+		}
+	})
 }
