@@ -54,51 +54,45 @@ func HardSwishF32(dst, src []float32, alpha, beta float32) {
 // NaN (a's NaN when both are), and b[i] when they compare equal (-0 and
 // +0): the scalar rule of the Max operator, max(a, b) = a if a is NaN or
 // a > b, else b. a and b must be at least as long as dst.
-func MaxF32(dst, a, b []float32) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := minMaxVec(dst, a, b, 0, true, false); i < len(dst); i++ {
-		dst[i] = MaxOf(a[i], b[i])
-	}
-}
+func MaxF32(dst, a, b []float32) { minMax(dst, a, b, 0, true, false) }
 
 // MaxF32VS is MaxF32 with every b[i] = b.
-func MaxF32VS(dst, a []float32, b float32) {
-	a = a[:len(dst)]
-	for i := minMaxVec(dst, a, nil, b, true, false); i < len(dst); i++ {
-		dst[i] = MaxOf(a[i], b)
-	}
-}
+func MaxF32VS(dst, a []float32, b float32) { minMax(dst, a, nil, b, true, false) }
 
 // MaxF32SV is MaxF32 with every a[i] = a.
-func MaxF32SV(dst []float32, a float32, b []float32) {
-	b = b[:len(dst)]
-	for i := minMaxVec(dst, b, nil, a, true, true); i < len(dst); i++ {
-		dst[i] = MaxOf(a, b[i])
-	}
-}
+func MaxF32SV(dst []float32, a float32, b []float32) { minMax(dst, b, nil, a, true, true) }
 
 // MinF32 is MaxF32 for the smaller: min(a, b) = a if a is NaN or a < b,
 // else b.
-func MinF32(dst, a, b []float32) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := minMaxVec(dst, a, b, 0, false, false); i < len(dst); i++ {
-		dst[i] = MinOf(a[i], b[i])
-	}
-}
+func MinF32(dst, a, b []float32) { minMax(dst, a, b, 0, false, false) }
 
 // MinF32VS is MinF32 with every b[i] = b.
-func MinF32VS(dst, a []float32, b float32) {
-	a = a[:len(dst)]
-	for i := minMaxVec(dst, a, nil, b, false, false); i < len(dst); i++ {
-		dst[i] = MinOf(a[i], b)
-	}
-}
+func MinF32VS(dst, a []float32, b float32) { minMax(dst, a, nil, b, false, false) }
 
 // MinF32SV is MinF32 with every a[i] = a.
-func MinF32SV(dst []float32, a float32, b []float32) {
-	b = b[:len(dst)]
-	for i := minMaxVec(dst, b, nil, a, false, true); i < len(dst); i++ {
-		dst[i] = MinOf(a, b[i])
+func MinF32SV(dst []float32, a float32, b []float32) { minMax(dst, b, nil, a, false, true) }
+
+// minMax is the six functions above: x and y the operands of element i
+// are a[i] and b[i], or with b nil a[i] and s (s and a[i] when
+// scalarFirst); the vector part first, the tail by MaxOf or MinOf.
+func minMax(dst, a, b []float32, s float32, isMax, scalarFirst bool) {
+	a = a[:len(dst)]
+	if b != nil {
+		b = b[:len(dst)]
+	}
+	op := MinOf
+	if isMax {
+		op = MaxOf
+	}
+	for i := minMaxVec(dst, a, b, s, isMax, scalarFirst); i < len(dst); i++ {
+		switch {
+		case b != nil:
+			dst[i] = op(a[i], b[i])
+		case scalarFirst:
+			dst[i] = op(s, a[i])
+		default:
+			dst[i] = op(a[i], s)
+		}
 	}
 }
 

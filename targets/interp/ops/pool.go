@@ -318,16 +318,11 @@ func maxPool2DInt[T int8 | uint8](k *poolKernel, g *poolGeom, x, y []T) {
 	pool2DCols(k, g, x, y, 0, c0)
 	pool2DCols(k, g, x, y, c1, ow)
 	rx := g.ranges[1]
+	low := lowest[T]() // also the value of windows of padding only
 	for oy, ry := range g.ranges[0] {
 		out := y[oy*ow+c0 : oy*ow+c1]
-		if ry.lo >= ry.hi {
-			for i := range out {
-				out[i] = lowest[T]()
-			}
-			continue
-		}
 		for i := range out {
-			out[i] = lowest[T]()
+			out[i] = low
 		}
 		for yy := ry.start + ry.lo; yy < ry.start+ry.hi; yy++ {
 			for dx := range kx {
