@@ -130,3 +130,71 @@ loopVNNI:
 	STORE_ACC
 	VZEROUPPER
 	RET
+
+// The AVX2 kernel: one pass of 2 channels by 16 pixels (the Go wrapper
+// runs four). Per pair, a holds the 4 channels' (high, low) words; SI
+// points at this pass's two channels (16 bytes: high, low, high, low),
+// DI at its 16 pixels' pair words (two YMM from each offset).
+// Accumulator Y(4c+2hl+v) holds channel c, part hl, pixels 8v..8v+7.
+#define PART_Y(off, ya, yb) \
+	VPBROADCASTD off(SI), Y10; \
+	VPMADDWD     Y8, Y10, Y11; \
+	VPMADDWD     Y9, Y10, Y12; \
+	VPADDD       Y11, ya, ya; \
+	VPADDD       Y12, yb, yb
+
+// ACC_Y adds 256·H + L of 8 pixels (H, L int32 in YMM hy, ly, their
+// lower halves hx, lx) to the 8 int64 at off(DX).
+#define ACC_Y(hy, hx, ly, lx, off) \
+	VPMOVSXDQ    hx, Y11; \
+	VPMOVSXDQ    lx, Y12; \
+	VPSLLQ       $8, Y11, Y11; \
+	VPADDQ       Y12, Y11, Y11; \
+	VPADDQ       off(DX), Y11, Y11; \
+	VMOVDQU      Y11, off(DX); \
+	VEXTRACTI128 $1, hy, X13; \
+	VEXTRACTI128 $1, ly, X14; \
+	VPMOVSXDQ    X13, Y13; \
+	VPMOVSXDQ    X14, Y14; \
+	VPSLLQ       $8, Y13, Y13; \
+	VPADDQ       Y14, Y13, Y13; \
+	VPADDQ       off+32(DX), Y13, Y13; \
+	VMOVDQU      Y13, off+32(DX)
+
+// func convTile256(a, b, offs *int32, np int, out *int64)
+TEXT ·convTile256(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   offs+16(FP), R8
+	MOVQ   np+24(FP), CX
+	MOVQ   out+32(FP), DX
+	VPXOR  Y0, Y0, Y0
+	VPXOR  Y1, Y1, Y1
+	VPXOR  Y2, Y2, Y2
+	VPXOR  Y3, Y3, Y3
+	VPXOR  Y4, Y4, Y4
+	VPXOR  Y5, Y5, Y5
+	VPXOR  Y6, Y6, Y6
+	VPXOR  Y7, Y7, Y7
+
+loopY:
+	MOVLQSX (R8), R9
+	VMOVDQU 0(DI)(R9*4), Y8
+	VMOVDQU 32(DI)(R9*4), Y9
+	PART_Y(0, Y0, Y1)
+	PART_Y(4, Y2, Y3)
+	PART_Y(8, Y4, Y5)
+	PART_Y(12, Y6, Y7)
+	ADDQ    $32, SI
+	ADDQ    $4, R8
+	DECQ    CX
+	JNZ     loopY
+
+	// Channel 2cp: high Y0/Y1, low Y2/Y3, at out[0..16); channel
+	// 2cp+1: high Y4/Y5, low Y6/Y7, at out[32..48).
+	ACC_Y(Y0, X0, Y2, X2, 0)
+	ACC_Y(Y1, X1, Y3, X3, 64)
+	ACC_Y(Y4, X4, Y6, X6, 256)
+	ACC_Y(Y5, X5, Y7, X7, 320)
+	VZEROUPPER
+	RET

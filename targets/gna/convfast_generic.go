@@ -10,6 +10,10 @@ const hasConvAsm = false
 var convTile = convTileGo
 
 // No assembly kernels: the tests skip them.
-var convTileAsmBW, convTileAsmVNNI func(a, b, offs []int32, out *[convTileM * convTileN]int64)
+var convTileAsmBW, convTileAsmVNNI, convTileAsmAVX2 func(a, b, offs []int32, out *[convTileM * convTileN]int64)
 
-const hasConvVNNI = false
+const (
+	hasConvVNNI = false
+	hasConvBW   = false
+	hasConvAVX2 = false
+)

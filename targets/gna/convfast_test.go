@@ -33,7 +33,10 @@ func convPaths() []convPath {
 		paths = append(paths, convPath{name + "-im2col", true, false, tile}, convPath{name + "-direct", true, true, tile})
 	}
 	add("fast-go", convTileGo)
-	if hasConvAsm {
+	if hasConvAVX2 {
+		add("fast-avx2", convTileAsmAVX2)
+	}
+	if hasConvBW {
 		add("fast-avx512bw", convTileAsmBW)
 	}
 	if hasConvVNNI {

@@ -17,9 +17,10 @@
 //   - GnaAffine (Gemm, MatMul) and GnaConv (Conv) accumulate in int32 with
 //     saturation (after every AccumulatorBlock products and at the end,
 //     as GNA's library kernels saturate per input-buffer chunk);
-//     GnaConv's fast path (AVX-512: im2col and an int16 GEMM on
-//     VPMADDWD/VPDPWSSD) equals its scalar loop bit for bit and runs
-//     wherever that is provable (convfast.go);
+//     GnaConv's fast path (im2col, or the direct path, and an int16
+//     GEMM on VPMADDWD/VPDPWSSD: AVX-512 BW/VNNI, else AVX2) equals its
+//     scalar loop bit for bit and runs wherever that is provable
+//     (convfast.go);
 //   - GnaEltwise computes Add/Sub through int16 multipliers onto one
 //     accumulator grid (GNA's diagonal scaling layer) and Mul as the
 //     int32 product;
