@@ -24,7 +24,8 @@
 //   - ReLU, AddF32, MulF32, MaxF32 and MinF32 (also with a scalar
 //     operand, with the Max and Min operators' NaN and signed-zero rules
 //     bit for bit), LeakyReLUF32, HardSigmoidF32, HardSwishF32
-//     (elementwise),
+//     (elementwise), FakeQuantF32 (FakeQuantize's simulated
+//     quantization, bit for bit its scalar loop),
 //     Prefetch and row-copy helpers used around them.
 //   - The integer kernels of the cpu target: QConvKernel and QPackedB
 //     (uint8 levels × int8 weights into int32, in the exact "vnni" or the

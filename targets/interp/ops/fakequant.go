@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -131,7 +132,9 @@ func newFQParams(scale, zp, outScale *tensor.Tensor, hi float32, r Rounding) (*f
 	return p, nil
 }
 
-// fakeQuantizeRow is the hot loop: y = (band(x/s) - zp) * os.
+// fakeQuantizeRow is the hot loop: y = (band(x/s) - zp) * os, in
+// kernels.FakeQuantF32 where the band rounds with 1.5·2^23 (half to
+// even, bounds within ±2^22).
 func fakeQuantizeRow(y, x []float32, s, os float32, b *quantizeBand) {
 	y = y[:len(x)]
 	if !b.fast {
@@ -140,20 +143,5 @@ func fakeQuantizeRow(y, x []float32, s, os float32, b *quantizeBand) {
 		}
 		return
 	}
-	vlo, vhi, zp, lo, hi := b.vlo, b.vhi, b.zp, b.lo, b.hi
-	for i, v := range x {
-		v /= s
-		if v < vlo {
-			v = vlo
-		} else if v > vhi {
-			v = vhi
-		}
-		r := float32(float32(v+roundMagic)-roundMagic) + zp
-		if r < lo {
-			r = lo
-		} else if r > hi {
-			r = hi
-		}
-		y[i] = (r - zp) * os
-	}
+	kernels.FakeQuantF32(y, x, s, os, b.vlo, b.vhi, b.zp, b.lo, b.hi)
 }
