@@ -15,7 +15,13 @@ import (
 // of them the quantizers own and which the kept nodes read.
 type Policy struct{}
 
-var _ rt.Policy = Policy{}
+var _ rt.ElementwisePolicy = Policy{}
+
+// Elementwise implements runtime.ElementwisePolicy: rounding to half
+// treats each value on its own, so programs under the policy may run a
+// batch as slices of samples, each rounded by the thread that computed
+// it.
+func (Policy) Elementwise() bool { return true }
 
 // Constant implements runtime.Policy: constants are left as Lower made
 // them.

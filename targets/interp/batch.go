@@ -66,10 +66,10 @@ func chunkEnds(dst []int, n, workers int) []int {
 // batch along its first axis, and no step mixes rows of that axis. It
 // tracks the rank of each such value, which elementwise operators need to
 // tell whether a constant operand spans the batch axis. Programs of
-// subgraphs, with a numeric policy or with control flow never run
-// sample-parallel.
+// subgraphs, with a numeric policy that is not elementwise
+// (ElementwisePolicy) or with control flow never run sample-parallel.
 func (p *Program) findSampleParallel(outer *Program) bool {
-	if outer != nil || p.opts.Policy != nil || len(p.inputs) == 0 {
+	if outer != nil || p.opts.Policy != nil && !elementwise(p.opts.Policy) || len(p.inputs) == 0 {
 		return false
 	}
 	rank := make([]int, len(p.names)) // rank of each batch value, 0: not one
@@ -158,7 +158,7 @@ func (p *Program) sampleRank(st step, rank []int) (int, bool) {
 		switch n.GetOpType() {
 		case "QConv", "QMatMul":
 			return r0, constRest() && (n.GetOpType() == "QConv" || r0 >= 2)
-		case "QLevels", "QDequantize":
+		case "QLevels", "QDequantize", "FakeQuantize":
 			return r0, constRest() && (notBatchAxis(1, r0) || p.scalarParams(st))
 		case "QAdd":
 			if len(st.in) < 4 || in(3) != r0 {

@@ -42,6 +42,22 @@ type Policy interface {
 	Output(node *potv1.Node, out []*tensor.Tensor)
 }
 
+// ElementwisePolicy is a Policy whose Output changes each element of an
+// output on its own (rounding each value to a narrower type, say), so
+// that applying it to slices of a batch is applying it to the batch:
+// the programs under such a policy may still run sample-parallel.
+type ElementwisePolicy interface {
+	Policy
+	// Elementwise reports whether Output treats elements one by one.
+	Elementwise() bool
+}
+
+// elementwise reports whether pol is an ElementwisePolicy that says so.
+func elementwise(pol Policy) bool {
+	e, ok := pol.(ElementwisePolicy)
+	return ok && e.Elementwise()
+}
+
 // UnsupportedOpsError lists every node of a graph the runtime cannot run.
 type UnsupportedOpsError struct {
 	Nodes []*ops.UnsupportedError
