@@ -347,11 +347,11 @@ func (s *searcher) start(ctx context.Context) error {
 			return err
 		}
 		st.Precise = marshal(precise)
-		baseline, err = s.evaluate(ctx, precise, nil, "")
+		baseline, err = s.evaluate(ctx, precise, nil, s.startDistance())
 		if err != nil {
 			return err
 		}
-	} else if baseline, err = s.evaluate(ctx, nil, nil, ""); err != nil {
+	} else if baseline, err = s.evaluate(ctx, nil, nil, s.startDistance()); err != nil {
 		return err
 	}
 	st.Metric, st.Baseline = baseline.GetMetric(), baseline.GetValue()
@@ -373,7 +373,7 @@ func (s *searcher) start(ctx context.Context) error {
 		t.Title = "Before any layer is reverted — " + t.Title
 		st.BaseTables = append(st.BaseTables, t)
 	}
-	r, err := s.evaluate(ctx, basePlan, nil, "")
+	r, err := s.evaluate(ctx, basePlan, nil, s.startDistance())
 	if err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func (s *searcher) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r, err := s.evaluate(ctx, mixed, nil, "")
+		r, err := s.evaluate(ctx, mixed, nil, s.startDistance())
 		if err != nil {
 			return err
 		}
@@ -408,6 +408,23 @@ func (s *searcher) start(ctx context.Context) error {
 	}
 	return s.prepare(ctx, baseline.GetPerSample(), nil)
 }
+
+// startDistance is the distance start asks for with the metric of the
+// plans it measures: the one the ranking subset is picked by (hardest),
+// when the groups are ranked. The plan the search starts from is then
+// measured once: hardest's evaluation of it is the host's cached answer
+// to the same request, and the float model's outputs the host compares
+// with are computed once, on the baseline's evaluation.
+func (s *searcher) startDistance() string {
+	if s.p.RevertOrder == "ranking" {
+		return hardestDistance
+	}
+	return ""
+}
+
+// hardestDistance is the distance to the float model's outputs that
+// breaks ties between equally hurt samples in hardest.
+const hardestDistance = "cosine"
 
 // prepare readies the greedy search on the current plan: the ranking
 // subset (known, when it was measured on this plan before) and the
@@ -462,7 +479,7 @@ func (s *searcher) apply(p *potv1.QuantizationPlan, g group) *potv1.Quantization
 // broken by the cosine distance of the outputs to the float model's, then
 // by index.
 func (s *searcher) hardest(ctx context.Context, p *potv1.QuantizationPlan, baseline []float64) ([]int64, error) {
-	r, err := s.evaluate(ctx, p, nil, "cosine")
+	r, err := s.evaluate(ctx, p, nil, hardestDistance)
 	if err != nil {
 		return nil, err
 	}

@@ -88,3 +88,50 @@ func (r *floatRefs) put(id string, ref *floatRef) {
 	defer r.mu.Unlock()
 	r.byID[id] = ref
 }
+
+// floatOutputsMax bounds the float32 values the float model's outputs
+// kept per data set may hold (64 Mi values, 256 MiB): a classifier's
+// logits over a large evaluation set fit many times over, a segmentation
+// model's masks are inferred again each time instead.
+const floatOutputsMax = 64 << 20
+
+// floatOutputCache keeps the float model's whole first output per data
+// set id, for sets whose outputs hold at most max values; safe for
+// concurrent use. The rows it hands out are shared: callers only read
+// them.
+type floatOutputCache struct {
+	max int
+
+	mu   sync.Mutex
+	byID map[string][][]float32
+}
+
+func newFloatOutputCache(max int) *floatOutputCache {
+	return &floatOutputCache{max: max, byID: map[string][][]float32{}}
+}
+
+func (c *floatOutputCache) get(id string) ([][]float32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rows, ok := c.byID[id]
+	return rows, ok
+}
+
+func (c *floatOutputCache) has(id string) bool {
+	_, ok := c.get(id)
+	return ok
+}
+
+// put keeps rows under id unless they hold more than max values.
+func (c *floatOutputCache) put(id string, rows [][]float32) {
+	n := 0
+	for _, r := range rows {
+		n += len(r)
+	}
+	if n > c.max {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.byID[id] = rows
+}

@@ -40,15 +40,16 @@ type evaluator struct {
 	metric, output string
 	progress       func(stage string, done, total int64)
 
-	cache *evalCache
-	refs  *floatRefs
+	cache  *evalCache
+	refs   *floatRefs
+	floats *floatOutputCache
 }
 
 // newEvaluator returns an evaluator of the session's model on target
 // (pool is set once workers start).
 func newEvaluator(target plugins.Target, modelID string, eval *data, metric, output string, progress func(string, int64, int64)) *evaluator {
 	return &evaluator{target: target, modelID: modelID, eval: eval, metric: metric, output: output, progress: progress,
-		cache: newEvalCache(evalCacheSize), refs: newFloatRefs()}
+		cache: newEvalCache(evalCacheSize), refs: newFloatRefs(), floats: newFloatOutputCache(floatOutputsMax)}
 }
 
 // measure is Session.Measure.
@@ -206,7 +207,14 @@ func (e *evaluator) evaluateUncached(ctx context.Context, model string, plan *po
 		return nil, fmt.Errorf("metric top1 needs labels; the %s data has none", d.name)
 	}
 	full := distance != ""
-	out, err := e.infer(ctx, model, plan, d, idx, 5, full)
+	var out *outputs
+	var err error
+	if plan == nil && model == e.modelID && (full || e.floats.has(d.id)) {
+		// The float model: its kept outputs, or the whole set's, kept.
+		out, err = e.floatOutputs(ctx, d, idx, 5)
+	} else {
+		out, err = e.infer(ctx, model, plan, d, idx, 5, full)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +256,7 @@ func (e *evaluator) evaluateUncached(ctx context.Context, model string, plan *po
 		resp.Value = sum / float64(kept)
 	}
 	if full {
-		fl, err := e.infer(ctx, e.modelID, nil, d, idx, 1, true)
+		fl, err := e.floatOutputs(ctx, d, idx, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -275,7 +283,7 @@ func (e *evaluator) floatReference(ctx context.Context, d *data) (*floatRef, err
 	if ref, ok := e.refs.get(d.id); ok {
 		return ref, nil
 	}
-	out, err := e.infer(ctx, e.modelID, nil, d, nil, 1, true)
+	out, err := e.floatOutputs(ctx, d, nil, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +294,44 @@ func (e *evaluator) floatReference(ctx context.Context, d *data) (*floatRef, err
 	}
 	e.refs.put(d.id, ref)
 	return ref, nil
+}
+
+// floatOutputs returns the float model's whole first output on samples
+// idx of d (nil: all), with each sample's top k. The outputs on the whole
+// set are inferred once per data set and kept (when they hold at most
+// floatOutputsMax values): distances to the float model, reference
+// metrics and the annotation-free metric's predictions all compare with
+// them, and the accuracy-aware search asks for them at every step.
+func (e *evaluator) floatOutputs(ctx context.Context, d *data, idx []int64, k int) (*outputs, error) {
+	all, ok := e.floats.get(d.id)
+	if !ok {
+		if len(idx) > 0 {
+			return e.infer(ctx, e.modelID, nil, d, idx, k, true)
+		}
+		out, err := e.infer(ctx, e.modelID, nil, d, nil, k, true)
+		if err != nil {
+			return nil, err
+		}
+		e.floats.put(d.id, out.full)
+		return out, nil
+	}
+	n := len(idx)
+	if n == 0 {
+		n = len(all)
+	}
+	out := &outputs{top: make([][]int64, n), full: make([][]float32, n)}
+	for i := range out.full {
+		j := i
+		if len(idx) > 0 {
+			j = int(idx[i])
+			if j < 0 || j >= len(all) {
+				return nil, fmt.Errorf("sample %d of %d", j, len(all))
+			}
+		}
+		out.full[i] = all[j]
+		out.top[i] = topIndices(all[j], k)
+	}
+	return out, nil
 }
 
 // softmaxMax is the largest softmax probability of logits.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/potgo/pot/proto/potv1"
 )
 
@@ -195,9 +197,10 @@ func TestEvaluatorAgreement(t *testing.T) {
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
 // TestEvaluatorDistances: per-sample distances to the float model's
-// outputs, with the top-1 metric and with another.
+// outputs, with the top-1 metric and with another, on the whole set and
+// on a subset; the float model runs once for all of them.
 func TestEvaluatorDistances(t *testing.T) {
-	e, _, eval, _ := testEvaluator("")
+	e, ft, eval, _ := testEvaluator("")
 	ctx := context.Background()
 	// Sample 3: (0-4)² and (4-3.5)² over 4 values.
 	want := []float64{0, 0, 0, (16 + 0.25) / 4, 0, 0}
@@ -209,6 +212,36 @@ func TestEvaluatorDistances(t *testing.T) {
 		if !slices.Equal(r.GetDistances(), want) {
 			t.Errorf("%s: distances %v, want %v", metric, r.GetDistances(), want)
 		}
+	}
+	r, err := e.evaluate(ctx, "m0", somePlan, eval, []int64{5, 3}, "mse", "top5", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub := []float64{want[5], want[3]}; !slices.Equal(r.GetDistances(), sub) {
+		t.Errorf("samples 5 and 3: distances %v, want %v", r.GetDistances(), sub)
+	}
+	// The float model against itself: its outputs once more from the
+	// cache, every distance 0.
+	r, err = e.evaluate(ctx, "m0", nil, eval, nil, "mse", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.GetDistances(), make([]float64, len(want))) {
+		t.Errorf("float model: distances %v, want zeros", r.GetDistances())
+	}
+	// Its metric, without distances, from the same outputs: what an
+	// evaluator that kept nothing measures.
+	fresh, _, freshEval, _ := testEvaluator("")
+	want1, err := fresh.evaluate(ctx, "m0", nil, freshEval, nil, "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = e.evaluate(ctx, "m0", nil, eval, nil, "", "", 0); err != nil || !proto.Equal(r, want1) {
+		t.Errorf("float model's top-1: %v, %v; want %v", r, err, want1)
+	}
+	// The plan three times (top1, top5, the subset), the float model once.
+	if got := ft.count("Evaluate"); got != 4 {
+		t.Errorf("%d target evaluations, want 4", got)
 	}
 	if _, err := e.evaluate(ctx, "m0", somePlan, eval, nil, "l1", "", 0); err == nil {
 		t.Error("an unknown distance: no error")

@@ -58,7 +58,7 @@ func (e *evaluator) evaluateMetric(ctx context.Context, model string, plan *potv
 	}
 	var ref *outputs
 	if full && (compare || distance != "") {
-		if ref, err = e.infer(ctx, e.modelID, nil, d, idx, 1, true); err != nil {
+		if ref, err = e.floatOutputs(ctx, d, idx, 1); err != nil {
 			return nil, err
 		}
 		b.Reference = flatten(ref.full)
