@@ -20,7 +20,8 @@
 //
 // and, for information, the throughput resnet_fmnist's convolutions reach
 // on one thread as a fraction of the core's peak (targets/interp/kernels
-// BenchmarkPeak: 512-bit FMA for float, VPDPBUSD for int8): the
+// BenchmarkPeak: 512-bit FMA for float, VPDPBUSD for int8; on CPUs
+// without AVX-512, 256-bit FMA and the VPMADDUBSW triple): the
 // convolutions' operations per sample (2·MACs, counted on the float
 // model) over pot's whole inference time per sample, so a lower bound on
 // the convolution kernels' own rate.

@@ -3,7 +3,8 @@ package kernels
 import "testing"
 
 // BenchmarkPeak measures the CPU's peak throughput of 512-bit (and
-// 256-bit) FMA and of VPDPBUSD, at the clock it runs now: compare a
+// 256-bit) FMA and of VPDPBUSD (AVX2: of the VPMADDUBSW, VPMADDWD,
+// VPADDD triple), at the clock it runs now: compare a
 // kernel's GFLOP/s (GOP/s) of the same sitting with it. A core of the
 // Zen 5 machine of issue 17 issues two 512-bit FMAs per cycle (64 flop
 // per cycle).
