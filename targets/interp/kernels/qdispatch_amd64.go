@@ -316,15 +316,26 @@ func dequantTVec(y []float32, ldy int, x []uint8, ldx, blocks int, zp, s float32
 func qDeqT16AVX512(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
 
 // qDeqTVec does QDequant.storeRows's channel-major store of the first
-// rows&^15 rows of a whole block of 16 channels (bias and scale of those
+// rows&^15 (AVX2: rows&^7) rows of a whole block of 16 channels (bias and scale of those
 // channels) into y, row r of channel i at y[r+i*ldy], and returns how
 // many rows it did.
 func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32, ldy int) int {
-	blocks := rows / 16
-	if !useQAsm || !hasQ512 || blocks == 0 {
+	b := 16 // rows per block: 16 on AVX-512, 8 on AVX2 (qDeqT8AVX2)
+	if !hasQ512 {
+		b = 8
+	}
+	blocks := rows / b
+	if !useQAsm || blocks == 0 {
 		return 0
 	}
-	_, _, _, _ = acc[blocks*16*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*16-1]
-	qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
-	return blocks * 16
+	_, _, _, _ = acc[blocks*b*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*b-1]
+	if hasQ512 {
+		qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+	} else {
+		qDeqT8AVX2(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+	}
+	return blocks * b
 }
+
+//go:noescape
+func qDeqT8AVX2(y *float32, ldy int, acc, bias *int32, scale *float32, blocks int)

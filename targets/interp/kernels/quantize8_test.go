@@ -127,7 +127,8 @@ func TestDequantizeT8(t *testing.T) {
 }
 
 // TestQDequantChannelMajor compares QDequant's channel-major store (whole
-// blocks of 16 rows transposed in registers where the CPU has AVX-512)
+// blocks of 16 rows transposed in registers where the CPU has AVX-512,
+// of 8 with AVX2)
 // with float32(acc + bias)·scale, bit for bit, on accumulators of every
 // magnitude (conversions that round) and random biases and scales.
 func TestQDequantChannelMajor(t *testing.T) {
@@ -139,7 +140,7 @@ func TestQDequantChannelMajor(t *testing.T) {
 		scale[c] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(8)-6)))
 	}
 	q := &QDequant{Bias: bias, Scale: scale}
-	for _, rows := range []int{15, 16, 37, 64} {
+	for _, rows := range []int{7, 8, 9, 15, 16, 37, 64} {
 		const pixels = 100
 		acc := make([]int32, rows*qNR)
 		for i := range acc {
