@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/potgo/pot/targets/interp/kernels"
@@ -171,14 +172,23 @@ func newQLevels(n *Node) (Kernel, error) {
 			})
 			return nil
 		}
-		// Channels-last: element (n, c, i) of x goes to (n, i, c).
+		// Channels-last: element (n, c, i) of x goes to (n, i, c), in
+		// groups of 8 channels (levels8T) and, past the last whole group,
+		// channel by channel.
 		N, C := shape[0], shape[1]
 		inner := tensor.NumElements(shape[2:])
-		ctx.Parallel(N*C, max(1, (1<<14)/max(inner, 1)), func(lo, hi int) {
+		groups := C / 8
+		per := groups + C%8 // tasks per image: groups, then single channels
+		ctx.Parallel(N*per, max(1, (1<<14)/max(8*inner, 1)), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				b, c := r/C, r%C
+				b, t := r/per, r%per
+				if t < groups {
+					levels8T(yd[b*C*inner:], C, x[(b*C+8*t)*inner:], inner, 8*t, p.scale, bands)
+					continue
+				}
+				c := 8*groups + t - groups
 				pc := min(c, len(p.scale)-1)
-				levelRow(yd[b*C*inner+c:], C, x[r*inner:(r+1)*inner], p.scale[pc], &bands[pc])
+				levelRow(yd[b*C*inner+c:], C, x[(b*C+c)*inner:(b*C+c+1)*inner], p.scale[pc], &bands[pc])
 			}
 		})
 		return nil
@@ -212,6 +222,64 @@ func levelRow(y []uint8, stride int, x []float32, s float32, b *quantizeBand) {
 	}
 	for ; i < len(x); i++ {
 		y[i*stride] = uint8(b.apply(x[i] / s))
+	}
+}
+
+// levels8T writes the levels of channels c0..c0+7 of one image, x
+// holding their inner values each (channels-first), to y channels-last
+// with C channels: channel c0+k of pixel i at y[i*C+c0+k]. Each channel
+// is quantized a run of pixels at a time into a scratch row (levelRow),
+// and the 8 rows are transposed 8 pixels at a time as 8×8 bytes in
+// 64-bit words: one 8-byte store per pixel instead of 8 strided ones.
+func levels8T(y []uint8, C int, x []float32, inner, c0 int, scale []float32, bands []quantizeBand) {
+	const run = 256
+	var rows [8][run]uint8
+	for i0 := 0; i0 < inner; i0 += run {
+		n := min(run, inner-i0)
+		for k := range 8 {
+			pc := min(c0+k, len(scale)-1)
+			levelRow(rows[k][:n], 1, x[k*inner+i0:k*inner+i0+n], scale[pc], &bands[pc])
+		}
+		j := 0
+		for ; j+8 <= n; j += 8 {
+			var w [8]uint64
+			for k := range w {
+				w[k] = binary.LittleEndian.Uint64(rows[k][j : j+8])
+			}
+			transpose8x8(&w)
+			for p, v := range w {
+				o := (i0+j+p)*C + c0
+				binary.LittleEndian.PutUint64(y[o:o+8], v)
+			}
+		}
+		for ; j < n; j++ {
+			o := (i0+j)*C + c0
+			for k := range 8 {
+				y[o+k] = rows[k][j]
+			}
+		}
+	}
+}
+
+// transpose8x8 transposes the 8×8 bytes of w: byte p of word k (little
+// endian) becomes byte k of word p. It swaps 4×4 blocks between words k
+// and k+4, then 2×2 blocks between k and k+2, then bytes between k and
+// k+1.
+func transpose8x8(w *[8]uint64) {
+	for k := range 4 {
+		a, b := w[k], w[k+4]
+		w[k] = a&0x00000000ffffffff | b<<32
+		w[k+4] = a>>32 | b&0xffffffff00000000
+	}
+	for _, k := range [4]int{0, 1, 4, 5} {
+		a, b := w[k], w[k+2]
+		w[k] = a&0x0000ffff0000ffff | (b&0x0000ffff0000ffff)<<16
+		w[k+2] = (a>>16)&0x0000ffff0000ffff | b&0xffff0000ffff0000
+	}
+	for _, k := range [4]int{0, 2, 4, 6} {
+		a, b := w[k], w[k+1]
+		w[k] = a&0x00ff00ff00ff00ff | (b&0x00ff00ff00ff00ff)<<8
+		w[k+1] = (a>>8)&0x00ff00ff00ff00ff | b&0xff00ff00ff00ff00
 	}
 }
 

@@ -198,3 +198,69 @@ func TestQDequantizeChannelsLastBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestTranspose8x8 checks the word transpose against byte indexing.
+func TestTranspose8x8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var w, orig [8]uint64
+	for k := range w {
+		w[k] = rng.Uint64()
+	}
+	orig = w
+	transpose8x8(&w)
+	byteOf := func(v uint64, i int) uint8 { return uint8(v >> (8 * i)) }
+	for k := range 8 {
+		for p := range 8 {
+			if got, want := byteOf(w[p], k), byteOf(orig[k], p); got != want {
+				t.Fatalf("byte %d of word %d: %#x, want %#x", k, p, got, want)
+			}
+		}
+	}
+}
+
+// TestLevelsChannelsLastGroups: channels-last QLevels (8-channel groups
+// transposed in words, then single channels) gives the channels-first
+// levels moved to the last axis, for channel counts with and without a
+// remainder, pixel counts across the 256-pixel runs and not a multiple of
+// 8, per tensor and per channel, on one and two threads.
+func TestLevelsChannelsLastGroups(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, shape := range [][]int{{2, 8, 3, 5}, {1, 16, 17, 19}, {3, 19, 7, 9}, {1, 24, 300}} {
+		for _, perChannel := range []bool{false, true} {
+			for _, threads := range []int{1, 2} {
+				C := shape[1]
+				c := 1
+				if perChannel {
+					c = C
+				}
+				scale, zp := make([]float32, c), make([]int32, c)
+				for j := range scale {
+					scale[j] = float32(0.01 + rng.Float64()*0.1)
+					zp[j] = int32(rng.IntN(200))
+				}
+				x := make([]float32, tensor.NumElements(shape))
+				for i := range x {
+					x[i] = float32(rng.NormFloat64() * 5)
+				}
+				xt, ps := tensor.From(shape, x), []int{c}
+				run := func(cl int64) *tensor.Tensor {
+					lv := opCall{domain: DomainPot, op: "QLevels", opset: 1, threads: threads, consts: []bool{false, true, true},
+						attrs: []*potv1Attr{aInt("levels", 256), aInt("channels_last", cl)}}
+					return lv.mustRun(t, xt, tensor.From(ps, scale), tensor.From(ps, zp))[0]
+				}
+				first, last := run(0).Data.([]uint8), run(1).Data.([]uint8)
+				inner := tensor.NumElements(shape[2:])
+				for b := 0; b < shape[0]; b++ {
+					for ch := 0; ch < C; ch++ {
+						for i := 0; i < inner; i++ {
+							want := first[(b*C+ch)*inner+i]
+							if got := last[(b*inner+i)*C+ch]; got != want {
+								t.Fatalf("%v per-channel %v threads %d: image %d channel %d pixel %d: %d, want %d", shape, perChannel, threads, b, ch, i, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
