@@ -252,8 +252,15 @@ func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int
 //go:noescape
 func qdw3RowAVX512(acc *int32, bs int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int)
 
-// qdw3RowOn reports whether qdw3RowVec runs in assembly.
-func qdw3RowOn() bool { return useQAsm && useQ512 }
+//go:noescape
+func qdw3RowAVX2(acc *int32, bs int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int)
+
+//go:noescape
+func qdw3RowHSAVX2(dst *uint8, ldd int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int, p *float32, alpha, beta float32)
+
+// qdw3RowOn reports whether qdw3RowVec runs in assembly: on 512-bit
+// registers where the CPU has AVX-512, else on AVX2.
+func qdw3RowOn() bool { return useQAsm }
 
 // qdw3RowVec does the first C&^15 channels of dw3RowGo in assembly and
 // returns how many it did.
@@ -265,7 +272,30 @@ func qdw3RowVec(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, w [
 	_ = x[(npix-1)*xstep+2*rowB+2*colB+n-1]
 	_ = acc[(n/qNR-1)*bs+(npix-1)*qNR+qNR-1]
 	_, _ = w[8*M+n-1], corr[n-1]
-	qdw3RowAVX512(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
+	if useQ512 {
+		qdw3RowAVX512(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
+		return n
+	}
+	qdw3RowAVX2(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
+	return n
+}
+
+// qdw3RowHS2On reports whether qdw3RowHS2Vec runs: on AVX2 CPUs without
+// AVX-512 (which have qdw3RowAVX512 and qdw3RowVNNIHS instead).
+func qdw3RowHS2On() bool { return useQAsm && !useQ512 }
+
+// qdw3RowHS2Vec is qdw3RowVec with hs's output stage fused: the levels of
+// channel c < C&^15 of pixel p go to dst[p*ldd + c]; corrB is corr plus
+// hs's bias. It returns how many channels it did.
+func qdw3RowHS2Vec(dst []uint8, ldd int, x []uint8, xstep, npix, rowB, colB int, w []int32, M int, corrB []int32, hs *QHardSwish, C int) int {
+	n := C &^ (qNR - 1)
+	if !qdw3RowHS2On() || n == 0 || npix <= 0 || len(hs.vec) < n/qNR*qHSwishBlock {
+		return 0
+	}
+	_ = x[(npix-1)*xstep+2*rowB+2*colB+n-1]
+	_ = dst[(npix-1)*ldd+n-1]
+	_, _ = w[8*M+n-1], corrB[n-1]
+	qdw3RowHSAVX2(&dst[0], ldd, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corrB[0], n, &hs.vec[0], hs.Alpha, hs.Beta)
 	return n
 }
 

@@ -49,6 +49,12 @@ func qdw3RowOn() bool { return false }
 
 func qdw3RowVec([]int32, int, []uint8, int, int, int, int, []int32, int, []int32, int) int { return 0 }
 
+func qdw3RowHS2On() bool { return false }
+
+func qdw3RowHS2Vec([]uint8, int, []uint8, int, int, int, int, []int32, int, []int32, *QHardSwish, int) int {
+	return 0
+}
+
 func dequantTOn() bool { return false }
 
 func dequantTVec([]float32, int, []uint8, int, int, float32, float32) {}
