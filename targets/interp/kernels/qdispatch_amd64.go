@@ -66,7 +66,7 @@ func UseQAssembly(on bool) (was bool) {
 }
 
 //go:noescape
-func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
 
 //go:noescape
 func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
@@ -78,7 +78,15 @@ func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w 
 func qKernQuad1VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 
 //go:noescape
-func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
+func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+
+// Output stages of the AVX2 kernels qKernSatAVX2 and qKernExactAVX2.
+const (
+	qStageRaw    = iota // the int32 accumulators, 64 bytes per row
+	qStageReq           // requantized with QRequant.vec
+	qStageReqF          // requantized with QRequant.vec16 (float64 FMA rounding)
+	qStageHSwish        // hard-swish with QHardSwish.vec, alpha and beta
+)
 
 // QPackedB.Rows has checked the bounds of a, offs and dst.
 
@@ -90,7 +98,7 @@ func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int3
 		return
 	}
 	_ = acc[len(offs)*qNR-1]
-	qKern(b, a, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4)
+	qKern(b, a, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4, qStageRaw, 0, 0)
 }
 
 // asmFor reports whether b's kernel can run in assembly now.
@@ -98,15 +106,17 @@ func asmFor(b *QPackedB) bool {
 	return useQAsm && (b.kern != kernQuad || hasQVNNI)
 }
 
-// qKern calls b's assembly kernel.
-func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int) {
+// qKern calls b's assembly kernel with output stage stage (the
+// VPDPBUSD kernel: raw with nil params, else requantized with the
+// 512-bit parameters).
+func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int, stage int, alpha, beta float32) {
 	switch b.kern {
 	case kernPairs:
-		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
+		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd, stage, alpha, beta)
 	case kernQuad:
 		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
 	default:
-		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd)
+		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd, stage, alpha, beta)
 	}
 }
 
@@ -134,9 +144,27 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
 		return true
 	}
+	if req.vec16 != nil {
+		// The float64 rounding of the 512-bit kernels: half of REQ8's
+		// instructions.
+		p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+		qKern(b, a, offs, npix, rows, base, &p[0], &dst[0], ldd, qStageReqF, 0, 0)
+		return true
+	}
 	params := req.vec[c0/8*qReqGroup:]
 	_ = params[2*qReqGroup-1]
-	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd)
+	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd, qStageReq, 0, 0)
+	return true
+}
+
+// qFusedHS is qFused with hs's hard-swish output stage (channels c0 ..
+// c0+15) on the AVX2 kernels; false where they do not run.
+func qFusedHS(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, hs *QHardSwish, c0 int, dst []uint8, ldd int) bool {
+	if !asmFor(b) || b.kern == kernQuad {
+		return false
+	}
+	p := hs.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
+	qKern(b, a, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageHSwish, hs.Alpha, hs.Beta)
 	return true
 }
 
@@ -159,6 +187,9 @@ func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 //go:noescape
 func qReqRowsAVX512(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 
+//go:noescape
+func qReqRowsFAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+
 // qReqRowsVec requantizes rows rows of one whole 16-channel block (c0 a
 // multiple of 16) to channels-last dst, ldd bytes per row, and reports
 // whether it could: with the 512-bit parameters on AVX-512, else on
@@ -168,9 +199,13 @@ func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) b
 		return false
 	}
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
-	if q.vec16 != nil && useQ512 {
+	if q.vec16 != nil {
 		p := q.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
-		qReqRowsAVX512(&acc[0], rows, &p[0], &dst[0], ldd)
+		if useQ512 {
+			qReqRowsAVX512(&acc[0], rows, &p[0], &dst[0], ldd)
+			return true
+		}
+		qReqRowsFAVX2(&acc[0], rows, &p[0], &dst[0], ldd)
 		return true
 	}
 	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]

@@ -27,6 +27,10 @@ func qFused(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint
 	return false
 }
 
+func qFusedHS(*QPackedB, []uint8, []int32, int, QRows, int, *QHardSwish, int, []uint8, int) bool {
+	return false
+}
+
 func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
 	return false
 }

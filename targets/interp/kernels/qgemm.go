@@ -266,6 +266,15 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 			return 1
 		}
 	}
+	if hs := out.HSwish; hs != nil && out.Req == nil && out.ChannelsLast && n == qNR {
+		need := (pixel0+npix-1)*channels + c0 + qNR
+		if need > len(out.U8) {
+			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
+		}
+		if qFusedHS(b, a, padded, npix, rows, base, hs, c0, out.U8[pixel0*channels+c0:], channels) {
+			return 1
+		}
+	}
 	// Raw accumulators in chunks of 64 rows, stored by Go.
 	const chunk = 64
 	acc := s.ints(chunk * qNR)

@@ -169,8 +169,80 @@ GLOBL qOne64<>(SB), RODATA|NOPTR, $32
 	VPACKUSWB    X12, X11, X11; \
 	VMOVDQU      X11, (R14)
 
-// func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
-TEXT ·qKernSatAVX2(SB), NOSPLIT, $0-80
+// REQF8: requantize 8 channels (half H, 0 or 32, of a block) of acc into
+// res with the 512-bit layout's parameters at BX (see qReqBlock), as
+// ZREQ16 does on AVX-512: v = acc + bias converted to float64 exactly,
+// v·m + 1.5·2^52 (Y14) by one FMA, whose low dword is RoundHalfEven(v·m)
+// (see ZREQ16); VSHUFPS and VPERMQ gather the low dwords of the two
+// vectors in channel order; then + zp and the clamp. Fewer than half of
+// REQ8's instructions, and no 64-bit multiply.
+#define REQF8(acc, H, res) \
+	VPADDD       H+0(BX), acc, Y8; \
+	VCVTDQ2PD    X8, Y9; \
+	VEXTRACTI128 $1, Y8, X8; \
+	VCVTDQ2PD    X8, Y8; \
+	VFMADD132PD  2*H+64(BX), Y14, Y9; \
+	VFMADD132PD  2*H+96(BX), Y14, Y8; \
+	VSHUFPS      $0x88, Y8, Y9, res; \
+	VPERMQ       $0xd8, res, res; \
+	VPADDD       H+192(BX), res, res; \
+	VPMAXSD      H+256(BX), res, res; \
+	VPMINSD      H+320(BX), res, res
+
+// HS8: 8 channels (half H, 0 or 32, of a block) of acc through the
+// hard-swish output stage into res as int32 levels, as HSWISH8 computes
+// them (the same operations in the same order), with the block's
+// QHardSwish.vec parameters at BX and alpha, beta, 0, 1 in Y12-Y15.
+#define HS8(acc, H, res) \
+	VPADDD    H+0(BX), acc, Y8; \
+	VCVTDQ2PS Y8, Y8; \
+	VMULPS    H+64(BX), Y8, Y8; \
+	VMULPS    Y12, Y8, Y9; \
+	VADDPS    Y13, Y9, Y9; \
+	VMAXPS    Y14, Y9, Y9; \
+	VMINPS    Y15, Y9, Y9; \
+	VMULPS    Y9, Y8, Y9; \
+	VDIVPS    H+128(BX), Y9, Y9; \
+	VMAXPS    H+192(BX), Y9, Y9; \
+	VMINPS    H+256(BX), Y9, Y9; \
+	VCVTPS2DQ Y9, Y9; \
+	VPADDD    H+320(BX), Y9, res
+
+// PACK16: the 16 int32 levels of Y10 (channels 0-7) and Y11 (8-15) to
+// 16 bytes at (R14).
+#define PACK16 \
+	VPACKUSDW    Y11, Y10, Y10; \
+	VPERMQ       $0xd8, Y10, Y10; \
+	VEXTRACTI128 $1, Y10, X11; \
+	VPACKUSWB    X11, X10, X10; \
+	VMOVDQU      X10, (R14)
+
+#define REQFROW(a0, a1) \
+	REQF8(a0, 0, Y10); \
+	REQF8(a1, 32, Y11); \
+	PACK16
+
+#define HSROW(a0, a1) \
+	HS8(a0, 0, Y10); \
+	HS8(a1, 32, Y11); \
+	PACK16
+
+// HSCONST: alpha, beta, 0 and 1 into Y12-Y15 for HS8.
+#define HSCONST \
+	VBROADCASTSS alpha+88(FP), Y12; \
+	VBROADCASTSS beta+92(FP), Y13; \
+	VXORPS       Y14, Y14, Y14; \
+	MOVL         $0x3f800000, DI; \
+	VMOVD        DI, X15; \
+	VBROADCASTSS X15, Y15
+
+// Output stages of the AVX2 kernels (mode): 0 the raw int32 accumulators
+// (ldd = 64); 1 requantized by REQ8 with QRequant.vec's parameters; 2
+// requantized by REQF8 with QRequant.vec16's; 3 hard-swish (HS8) with
+// QHardSwish.vec's, alpha and beta from the frame.
+
+// func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+TEXT ·qKernSatAVX2(SB), NOSPLIT, $0-96
 	MOVQ a+0(FP), SI
 	MOVQ offs+8(FP), R8
 	MOVQ npix+16(FP), CX
@@ -200,11 +272,15 @@ satk:
 	NEXTSEG
 	DECQ    DI
 	JNZ     satseg
-	// Requantize and store the tile's valid rows (CX counts the rows
-	// left), or store the raw accumulators; then the next tile.
+	// Store the tile's valid rows (CX counts the rows left) in the
+	// output stage of mode; then the next tile.
 	MOVQ  params+56(FP), BX
-	TESTQ BX, BX
+	MOVQ  mode+80(FP), DI
+	TESTQ DI, DI
 	JZ    satraw
+	CMPQ  DI, $2
+	JEQ   satreqf
+	JGT   saths
 	REQROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
@@ -218,6 +294,48 @@ satk:
 	DECQ  CX
 	JZ    satdone
 	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	ADDQ  $16, R8
+	JMP   sattile
+
+satreqf:
+	VBROADCASTSD qRound52<>(SB), Y14
+	REQFROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQFROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQFROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQFROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	ADDQ  $16, R8
+	JMP   sattile
+
+saths:
+	HSCONST
+	HSROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	HSROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	HSROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	HSROW(Y6, Y7)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    satdone
@@ -441,8 +559,8 @@ quaddone:
 	VZEROUPPER
 	RET
 
-// func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
-TEXT ·qKernExactAVX2(SB), NOSPLIT, $0-80
+// func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+TEXT ·qKernExactAVX2(SB), NOSPLIT, $0-96
 	MOVQ a+0(FP), SI
 	MOVQ offs+8(FP), R8
 	MOVQ npix+16(FP), CX
@@ -472,11 +590,15 @@ exk:
 	NEXTSEG
 	DECQ     DI
 	JNZ      exseg
-	// Requantize and store the tile's valid rows (CX counts the rows
-	// left), or store the raw accumulators; then the next tile.
+	// Store the tile's valid rows (CX counts the rows left) in the
+	// output stage of mode; then the next tile.
 	MOVQ  params+56(FP), BX
-	TESTQ BX, BX
+	MOVQ  mode+80(FP), DI
+	TESTQ DI, DI
 	JZ    exraw
+	CMPQ  DI, $2
+	JEQ   exreqf
+	JGT   exhs
 	REQROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
@@ -490,6 +612,48 @@ exk:
 	DECQ  CX
 	JZ    exdone
 	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	ADDQ  $16, R8
+	JMP   extile
+
+exreqf:
+	VBROADCASTSD qRound52<>(SB), Y14
+	REQFROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQFROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQFROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQFROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	ADDQ  $16, R8
+	JMP   extile
+
+exhs:
+	HSCONST
+	HSROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	HSROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	HSROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	HSROW(Y6, Y7)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    exdone
@@ -535,6 +699,29 @@ reqrow:
 	ADDQ    DX, R14
 	DECQ    CX
 	JNZ     reqrow
+	VZEROUPPER
+	RET
+
+// func qReqRowsFAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+//
+// qReqRowsAVX2 with the 512-bit layout's parameters of one block (see
+// qReqBlock), each row requantized by REQF8.
+TEXT ·qReqRowsFAVX2(SB), NOSPLIT, $0-40
+	MOVQ         acc+0(FP), SI
+	MOVQ         rows+8(FP), CX
+	MOVQ         params+16(FP), BX
+	MOVQ         dst+24(FP), R14
+	MOVQ         ldd+32(FP), DX
+	VBROADCASTSD qRound52<>(SB), Y14
+
+freqrow:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	REQFROW(Y0, Y1)
+	ADDQ    $64, SI
+	ADDQ    DX, R14
+	DECQ    CX
+	JNZ     freqrow
 	VZEROUPPER
 	RET
 
