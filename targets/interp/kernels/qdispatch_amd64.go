@@ -80,7 +80,35 @@ func qKernQuad1VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w 
 //go:noescape
 func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
 
-// Output stages of the AVX2 kernels qKernSatAVX2 and qKernExactAVX2.
+//go:noescape
+func qKernWideAVX2(a *uint16, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+
+//go:noescape
+func widenAVX2(dst *uint16, src *uint8, n int)
+
+// qWiden returns the activations a widened to uint16 in s for
+// qKernWideAVX2 when b's kernel is the int16-weight one and runs in
+// assembly, else nil.
+func qWiden(b *QPackedB, a []uint8, s *QScratch) []uint16 {
+	if b.kern != kernWide || !asmFor(b) || len(a) == 0 {
+		return nil
+	}
+	if cap(s.wide) < len(a) {
+		s.wide = make([]uint16, len(a))
+	}
+	aw := s.wide[:len(a)]
+	n := len(a) &^ 15
+	if n > 0 {
+		widenAVX2(&aw[0], &a[0], n)
+	}
+	for i := n; i < len(a); i++ {
+		aw[i] = uint16(a[i])
+	}
+	return aw
+}
+
+// Output stages of the AVX2 kernels qKernSatAVX2, qKernExactAVX2 and
+// qKernWideAVX2.
 const (
 	qStageRaw    = iota // the int32 accumulators, 64 bytes per row
 	qStageReq           // requantized with QRequant.vec
@@ -92,13 +120,13 @@ const (
 
 // qRaw computes the int32 accumulators of the rows at offs (a multiple
 // of 4 rows) into acc, 16 per row.
-func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
+func qRaw(b *QPackedB, a []uint8, aw []uint16, offs []int32, rows QRows, base int, acc []int32) {
 	if !asmFor(b) {
 		qRawGo(b, a, offs, rows, base, acc)
 		return
 	}
 	_ = acc[len(offs)*qNR-1]
-	qKern(b, a, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4, qStageRaw, 0, 0)
+	qKern(b, a, aw, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4, qStageRaw, 0, 0)
 }
 
 // asmFor reports whether b's kernel can run in assembly now.
@@ -108,14 +136,19 @@ func asmFor(b *QPackedB) bool {
 
 // qKern calls b's assembly kernel with output stage stage (the
 // VPDPBUSD kernel: raw with nil params, else requantized with the
-// 512-bit parameters).
-func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int, stage int, alpha, beta float32) {
+// 512-bit parameters); aw, when not nil, is a widened to uint16
+// (qWiden), which the int16-weight kernel then reads.
+func qKern(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int, stage int, alpha, beta float32) {
 	switch b.kern {
 	case kernPairs:
 		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd, stage, alpha, beta)
 	case kernQuad:
 		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
 	default:
+		if aw != nil {
+			qKernWideAVX2(&aw[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd, stage, alpha, beta)
+			return
+		}
 		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd, stage, alpha, beta)
 	}
 }
@@ -126,7 +159,7 @@ func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int,
 // block of a layer with an odd number of blocks, in segments of whole
 // pairs of groups, runs on the interleaved weights (b8i), one broadcast
 // of 8 activation bytes per two VPDPBUSD.
-func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
+func qFused(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
 	if !asmFor(b) {
 		return false
 	}
@@ -148,23 +181,23 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 		// The float64 rounding of the 512-bit kernels: half of REQ8's
 		// instructions.
 		p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
-		qKern(b, a, offs, npix, rows, base, &p[0], &dst[0], ldd, qStageReqF, 0, 0)
+		qKern(b, a, aw, offs, npix, rows, base, &p[0], &dst[0], ldd, qStageReqF, 0, 0)
 		return true
 	}
 	params := req.vec[c0/8*qReqGroup:]
 	_ = params[2*qReqGroup-1]
-	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd, qStageReq, 0, 0)
+	qKern(b, a, aw, offs, npix, rows, base, &params[0], &dst[0], ldd, qStageReq, 0, 0)
 	return true
 }
 
 // qFusedHS is qFused with hs's hard-swish output stage (channels c0 ..
 // c0+15) on the AVX2 kernels; false where they do not run.
-func qFusedHS(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, hs *QHardSwish, c0 int, dst []uint8, ldd int) bool {
+func qFusedHS(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, hs *QHardSwish, c0 int, dst []uint8, ldd int) bool {
 	if !asmFor(b) || b.kern == kernQuad {
 		return false
 	}
 	p := hs.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
-	qKern(b, a, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageHSwish, hs.Alpha, hs.Beta)
+	qKern(b, a, aw, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageHSwish, hs.Alpha, hs.Beta)
 	return true
 }
 

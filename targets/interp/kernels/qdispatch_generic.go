@@ -19,17 +19,19 @@ func useQ512Kernels(bool) bool { return false }
 
 var useQuad = false
 
-func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
+func qRaw(b *QPackedB, a []uint8, _ []uint16, offs []int32, rows QRows, base int, acc []int32) {
 	qRawGo(b, a, offs, rows, base, acc)
 }
 
-func qFused(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
+func qFused(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
 	return false
 }
 
-func qFusedHS(*QPackedB, []uint8, []int32, int, QRows, int, *QHardSwish, int, []uint8, int) bool {
+func qFusedHS(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QHardSwish, int, []uint8, int) bool {
 	return false
 }
+
+func qWiden(*QPackedB, []uint8, *QScratch) []uint16 { return nil }
 
 func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
 	return false

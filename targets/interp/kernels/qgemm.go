@@ -206,14 +206,24 @@ func (r QRows) check(kp int) {
 // for a multiple of 4 entries (cap); the entries past len are
 // overwritten.
 func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch) {
-	b.rows(a, offs, maxOffset(offs), rows, j, out, pixel0, pixels, channels, s, false)
+	b.rows(a, nil, offs, maxOffset(offs), rows, j, out, pixel0, pixels, channels, s, false)
 }
 
 // allRows is Rows for every channel block, two at a time where a kernel
 // computes two.
+//
+// The int16-weight kernel reads activations widened to uint16 once for
+// all blocks (qWiden) where it runs in assembly.
 func (b *QPackedB) allRows(a []uint8, offs []int32, maxOff int32, rows QRows, out *QOut, pixel0, pixels, channels int, s *QScratch) {
+	var aw []uint16
+	if len(offs) > 0 {
+		rows.check(b.KP)
+		if n := int(maxOff) + rows.span(); n <= len(a) {
+			aw = qWiden(b, a[:n], s)
+		}
+	}
 	for j := 0; j < b.Blocks(); {
-		j += b.rows(a, offs, maxOff, rows, j, out, pixel0, pixels, channels, s, true)
+		j += b.rows(a, aw, offs, maxOff, rows, j, out, pixel0, pixels, channels, s, true)
 	}
 }
 
@@ -231,9 +241,10 @@ func maxOffset(offs []int32) int32 {
 }
 
 // rows is Rows with the offsets known to be non-negative and at most
-// maxOff. With pair, it computes blocks j and j+1 together where the
-// VPDPBUSD kernel can; it returns the number of blocks computed.
-func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch, pair bool) int {
+// maxOff, and aw nil or a widened (qWiden). With pair, it computes
+// blocks j and j+1 together where the VPDPBUSD kernel can; it returns
+// the number of blocks computed.
+func (b *QPackedB) rows(a []uint8, aw []uint16, offs []int32, maxOff int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch, pair bool) int {
 	if len(offs) == 0 {
 		return 1
 	}
@@ -262,7 +273,7 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 		if pair && b.M-c0 >= 2*qNR && need+qNR <= len(out.U8) && qFusedPair(b, a, padded, npix, rows, base, req, c0, dst, channels) {
 			return 2
 		}
-		if qFused(b, a, padded, npix, rows, base, req, c0, dst, channels) {
+		if qFused(b, a, aw, padded, npix, rows, base, req, c0, dst, channels) {
 			return 1
 		}
 	}
@@ -271,7 +282,7 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 		if need > len(out.U8) {
 			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
 		}
-		if qFusedHS(b, a, padded, npix, rows, base, hs, c0, out.U8[pixel0*channels+c0:], channels) {
+		if qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, out.U8[pixel0*channels+c0:], channels) {
 			return 1
 		}
 	}
@@ -280,7 +291,7 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 	acc := s.ints(chunk * qNR)
 	for p := 0; p < len(padded); p += chunk {
 		q := min(p+chunk, len(padded))
-		qRaw(b, a, padded[p:q], rows, base, acc)
+		qRaw(b, a, aw, padded[p:q], rows, base, acc)
 		out.store(acc, min(q, npix)-p, c0, n, pixel0+p, pixels, channels)
 	}
 	return 1

@@ -678,6 +678,185 @@ exdone:
 	VZEROUPPER
 	RET
 
+// WROW: qKernWideAVX2's EXACTROW: the group's activations (a0,a1) and
+// (a2,a3), zero-extended to uint16 in memory, broadcast as dwords.
+#define WROW(ptr, acc0, acc1) \
+	VPBROADCASTD (ptr)(AX*2), Y10; \
+	VPBROADCASTD 4(ptr)(AX*2), Y11; \
+	VPMADDWD     Y8, Y10, Y14; \
+	VPMADDWD     Y12, Y11, Y15; \
+	VPADDD       Y14, acc0, acc0; \
+	VPADDD       Y15, acc0, acc0; \
+	VPMADDWD     Y9, Y10, Y14; \
+	VPMADDWD     Y13, Y11, Y15; \
+	VPADDD       Y14, acc1, acc1; \
+	VPADDD       Y15, acc1, acc1
+
+// TILESTARTW: TILESTART with the row pointers into uint16 activations.
+#define TILESTARTW \
+	MOVLQSX 0(R8), R10; \
+	LEAQ    (SI)(R10*2), R10; \
+	MOVLQSX 4(R8), R11; \
+	LEAQ    (SI)(R11*2), R11; \
+	MOVLQSX 8(R8), R12; \
+	LEAQ    (SI)(R12*2), R12; \
+	MOVLQSX 12(R8), R13; \
+	LEAQ    (SI)(R13*2), R13; \
+	MOVQ    w+48(FP), BX; \
+	MOVQ    segs+24(FP), DI; \
+	VPXOR   Y0, Y0, Y0; \
+	VPXOR   Y1, Y1, Y1; \
+	VPXOR   Y2, Y2, Y2; \
+	VPXOR   Y3, Y3, Y3; \
+	VPXOR   Y4, Y4, Y4; \
+	VPXOR   Y5, Y5, Y5; \
+	VPXOR   Y6, Y6, Y6; \
+	VPXOR   Y7, Y7, Y7
+
+// func qKernWideAVX2(a *uint16, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+//
+// qKernExactAVX2 on activations widened to uint16 once (widenAVX2):
+// offs, segLen and segStride count activations as qKernExactAVX2's count
+// bytes. Each row's pairs (a0,a1) and (a2,a3) of a group are then two
+// broadcasts from memory (WROW) instead of a broadcast and two VPSHUFB,
+// which leaves the VPMADDWD and their additions as the loop's only
+// vector arithmetic.
+TEXT ·qKernWideAVX2(SB), NOSPLIT, $0-96
+	MOVQ a+0(FP), SI
+	MOVQ offs+8(FP), R8
+	MOVQ npix+16(FP), CX
+	MOVQ segLen+32(FP), DX
+	MOVQ segStride+40(FP), R9
+	SHLQ $1, R9
+	MOVQ dst+64(FP), R14
+
+wdtile:
+	TILESTARTW
+
+wdseg:
+	XORQ AX, AX
+
+wdk:
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	VMOVDQU 64(BX), Y12
+	VMOVDQU 96(BX), Y13
+	WROW(R10, Y0, Y1)
+	WROW(R11, Y2, Y3)
+	WROW(R12, Y4, Y5)
+	WROW(R13, Y6, Y7)
+	ADDQ     $128, BX
+	ADDQ     $4, AX
+	CMPQ     AX, DX
+	JLT      wdk
+	NEXTSEG
+	DECQ     DI
+	JNZ      wdseg
+	// Store the tile's valid rows (CX counts the rows left) in the
+	// output stage of mode; then the next tile.
+	MOVQ  params+56(FP), BX
+	MOVQ  mode+80(FP), DI
+	TESTQ DI, DI
+	JZ    wdraw
+	CMPQ  DI, $2
+	JEQ   wdreqf
+	JGT   wdhs
+	REQROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	ADDQ  $16, R8
+	JMP   wdtile
+
+wdreqf:
+	VBROADCASTSD qRound52<>(SB), Y14
+	REQFROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQFROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQFROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQFROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	ADDQ  $16, R8
+	JMP   wdtile
+
+wdhs:
+	HSCONST
+	HSROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	HSROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	HSROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	HSROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	ADDQ  $16, R8
+	JMP   wdtile
+
+wdraw:
+	VMOVDQU Y0, (R14)
+	VMOVDQU Y1, 32(R14)
+	VMOVDQU Y2, 64(R14)
+	VMOVDQU Y3, 96(R14)
+	VMOVDQU Y4, 128(R14)
+	VMOVDQU Y5, 160(R14)
+	VMOVDQU Y6, 192(R14)
+	VMOVDQU Y7, 224(R14)
+	ADDQ    $256, R14
+	ADDQ    $16, R8
+	SUBQ    $4, CX
+	JG      wdtile
+
+wddone:
+	VZEROUPPER
+	RET
+
+// func widenAVX2(dst *uint16, src *uint8, n int)
+// dst[i] = src[i] for i < n, a positive multiple of 16.
+TEXT ·widenAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+widen:
+	VPMOVZXBW (SI), Y0
+	VMOVDQU   Y0, (DI)
+	ADDQ      $16, SI
+	ADDQ      $32, DI
+	SUBQ      $16, CX
+	JNZ       widen
+	VZEROUPPER
+	RET
+
 // func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 //
 // Requantizes rows rows of 16 int32 accumulators (64 bytes apart) with
