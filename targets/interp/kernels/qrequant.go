@@ -227,6 +227,18 @@ func (q *QDequant) storeRows(acc []int32, rows, c0, n int, dst []float32, off, r
 		// Channel-major: blocks of 16 rows transposed in registers.
 		r0 = qDeqTVec(acc, rows, bias, scale, dst[off:], chanStride)
 	}
+	if r0 < rows && rowStride == 1 && chanStride > 1 {
+		// Channel-major without the transposing kernel: channel by
+		// channel, each a contiguous run of rows (the same values).
+		for i := 0; i < n; i++ {
+			b, sc := bias[i], scale[i]
+			d := dst[off+i*chanStride+r0 : off+i*chanStride+rows]
+			for r := range d {
+				d[r] = float32(acc[(r0+r)*qNR+i]+b) * sc
+			}
+		}
+		return
+	}
 	for r := r0; r < rows; r++ {
 		t := acc[r*qNR : r*qNR+n]
 		o := off + r*rowStride
