@@ -286,6 +286,9 @@ func (b *QPackedB) rows(a []uint8, aw []uint16, offs []int32, maxOff int32, rows
 			return 1
 		}
 	}
+	if n < qNR && out.ChannelsLast && b.kern != kernQuad && b.tailFused(a, aw, padded, npix, rows, base, out, c0, n, pixel0, channels, s) {
+		return 1
+	}
 	// Raw accumulators in chunks of 64 rows, stored by Go.
 	const chunk = 64
 	acc := s.ints(chunk * qNR)
@@ -381,4 +384,34 @@ func QDot(model QModel, x []uint8, w []int8) int32 {
 		acc += p
 	}
 	return acc
+}
+
+// tailFused computes a last block of n < 16 channels (c0 on) of npix
+// rows with the output stage in the AVX2 kernel, as rows does whole
+// blocks: the kernel stores 16 levels per row, into a tile, whose first
+// n levels of each row are then copied to the output. It reports false
+// when the kernel cannot run the stage (the caller then stores raw
+// accumulators).
+func (b *QPackedB) tailFused(a []uint8, aw []uint16, padded []int32, npix int, rows QRows, base int, out *QOut, c0, n, pixel0, channels int, s *QScratch) bool {
+	req, hs := out.Req, out.HSwish
+	if req != nil && !req.fast || req == nil && hs == nil {
+		return false
+	}
+	need := (pixel0+npix-1)*channels + c0 + n
+	if need > len(out.U8) {
+		panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
+	}
+	if cap(s.tail) < npix*qNR {
+		s.tail = make([]uint8, npix*qNR)
+	}
+	tile := s.tail[:npix*qNR]
+	if req != nil && !qFused(b, a, aw, padded, npix, rows, base, req, c0, tile, qNR) ||
+		req == nil && !qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, tile, qNR) {
+		return false
+	}
+	dst := out.U8[pixel0*channels+c0:]
+	for i := 0; i < npix; i++ {
+		copy(dst[i*channels:i*channels+n], tile[i*qNR:i*qNR+n])
+	}
+	return true
 }

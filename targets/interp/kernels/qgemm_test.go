@@ -433,6 +433,9 @@ func TestQConvRequantized(t *testing.T) {
 		{32, 4, 4, 64, 1, 1, 1, 0},  // one segment, 16 pixels
 		{16, 3, 4, 16, 2, 2, 1, 0},  // 6 pixels
 		{1, 28, 28, 16, 3, 3, 1, 1}, // segments of 4 steps
+		{64, 5, 5, 24, 1, 1, 1, 0},  // a last block of 8 channels
+		{8, 4, 4, 40, 3, 3, 1, 1},   // 40 channels, 16 pixels
+		{24, 3, 5, 10, 1, 1, 1, 0},  // one partial block
 	}
 	for _, tc := range cases {
 		withQAsm(t, func(t *testing.T) {
