@@ -177,10 +177,10 @@ func qFused(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QR
 		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
 		return true
 	}
-	if req.vec16 != nil {
-		// The float64 rounding of the 512-bit kernels: half of REQ8's
-		// instructions.
-		p := req.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+	if req.vec16a != nil {
+		// The float64 rounding of the 512-bit kernels: fewer than
+		// REQ8's instructions, all within 128-bit lanes.
+		p := req.vec16a[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
 		qKern(b, a, aw, offs, npix, rows, base, &p[0], &dst[0], ldd, qStageReqF, 0, 0)
 		return true
 	}
@@ -233,11 +233,12 @@ func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) b
 	}
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
 	if q.vec16 != nil {
-		p := q.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
 		if useQ512 {
+			p := q.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
 			qReqRowsAVX512(&acc[0], rows, &p[0], &dst[0], ldd)
 			return true
 		}
+		p := q.vec16a[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
 		qReqRowsFAVX2(&acc[0], rows, &p[0], &dst[0], ldd)
 		return true
 	}

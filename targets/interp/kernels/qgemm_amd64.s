@@ -170,24 +170,51 @@ GLOBL qOne64<>(SB), RODATA|NOPTR, $32
 	VMOVDQU      X11, (R14)
 
 // REQF8: requantize 8 channels (half H, 0 or 32, of a block) of acc into
-// res with the 512-bit layout's parameters at BX (see qReqBlock), as
-// ZREQ16 does on AVX-512: v = acc + bias converted to float64 exactly,
-// v·m + 1.5·2^52 (Y14) by one FMA, whose low dword is RoundHalfEven(v·m)
-// (see ZREQ16); VSHUFPS and VPERMQ gather the low dwords of the two
-// vectors in channel order; then + zp and the clamp. Fewer than half of
-// REQ8's instructions, and no 64-bit multiply.
+// res with the AVX2 layout of the 512-bit parameters at BX (see
+// QRequant.vec16a), as ZREQ16 does on AVX-512: v = acc + bias becomes a
+// float64 exactly without a lane-crossing conversion — v + 2^31 (the
+// sign bit flipped) as the low dword under the high dword 0x43300000
+// (Y13) is the float64 2^52 + 2^31 + v, from which VSUBPD takes 2^52 +
+// 2^31 (Y12) exactly; the in-lane unpacks put channels 0, 1, 4, 5 in one
+// vector and 2, 3, 6, 7 in the other, the order of vec16a's
+// multipliers. v·m + 1.5·2^52 (Y14) by one FMA leaves RoundHalfEven(v·m)
+// in the low dword (see ZREQ16), and VSHUFPS gathers the low dwords back
+// in channel order; then + zp and the clamp. 13 instructions, none
+// crossing the 128-bit lanes (VCVTDQ2PD and VPERMQ there cost several
+// cycles each on Zen 3).
 #define REQF8(acc, H, res) \
-	VPADDD       H+0(BX), acc, Y8; \
-	VCVTDQ2PD    X8, Y9; \
-	VEXTRACTI128 $1, Y8, X8; \
-	VCVTDQ2PD    X8, Y8; \
-	VFMADD132PD  2*H+64(BX), Y14, Y9; \
-	VFMADD132PD  2*H+96(BX), Y14, Y8; \
-	VSHUFPS      $0x88, Y8, Y9, res; \
-	VPERMQ       $0xd8, res, res; \
-	VPADDD       H+192(BX), res, res; \
-	VPMAXSD      H+256(BX), res, res; \
-	VPMINSD      H+320(BX), res, res
+	VPADDD      H+0(BX), acc, Y8; \
+	VPXOR       qSign32<>(SB), Y8, Y8; \
+	VPUNPCKLDQ  Y13, Y8, Y9; \
+	VPUNPCKHDQ  Y13, Y8, Y8; \
+	VSUBPD      Y12, Y9, Y9; \
+	VSUBPD      Y12, Y8, Y8; \
+	VFMADD132PD 2*H+64(BX), Y14, Y9; \
+	VFMADD132PD 2*H+96(BX), Y14, Y8; \
+	VSHUFPS     $0x88, Y8, Y9, res; \
+	VPADDD      H+192(BX), res, res; \
+	VPMAXSD     H+256(BX), res, res; \
+	VPMINSD     H+320(BX), res, res
+
+// REQFCONST: Y12-Y14 for REQF8.
+#define REQFCONST \
+	VBROADCASTSD qTwo52p31<>(SB), Y12; \
+	VPBROADCASTD qMagicHi<>(SB), Y13; \
+	VBROADCASTSD qRound52<>(SB), Y14
+
+DATA qSign32<>+0(SB)/8, $0x8000000080000000
+DATA qSign32<>+8(SB)/8, $0x8000000080000000
+DATA qSign32<>+16(SB)/8, $0x8000000080000000
+DATA qSign32<>+24(SB)/8, $0x8000000080000000
+GLOBL qSign32<>(SB), RODATA|NOPTR, $32
+
+// qMagicHi is the high dword of the float64 2^52; qTwo52p31 is 2^52 +
+// 2^31.
+DATA qMagicHi<>+0(SB)/4, $0x43300000
+GLOBL qMagicHi<>(SB), RODATA|NOPTR, $4
+
+DATA qTwo52p31<>+0(SB)/8, $0x4330000080000000
+GLOBL qTwo52p31<>(SB), RODATA|NOPTR, $8
 
 // HS8: 8 channels (half H, 0 or 32, of a block) of acc through the
 // hard-swish output stage into res as int32 levels, as HSWISH8 computes
@@ -301,7 +328,7 @@ satk:
 	JMP   sattile
 
 satreqf:
-	VBROADCASTSD qRound52<>(SB), Y14
+	REQFCONST
 	REQFROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
@@ -619,7 +646,7 @@ exk:
 	JMP   extile
 
 exreqf:
-	VBROADCASTSD qRound52<>(SB), Y14
+	REQFCONST
 	REQFROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
@@ -781,7 +808,7 @@ wdk:
 	JMP   wdtile
 
 wdreqf:
-	VBROADCASTSD qRound52<>(SB), Y14
+	REQFCONST
 	REQFROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
@@ -883,15 +910,15 @@ reqrow:
 
 // func qReqRowsFAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 //
-// qReqRowsAVX2 with the 512-bit layout's parameters of one block (see
-// qReqBlock), each row requantized by REQF8.
+// qReqRowsAVX2 with the AVX2 layout of the 512-bit parameters of one
+// block (QRequant.vec16a), each row requantized by REQF8.
 TEXT ·qReqRowsFAVX2(SB), NOSPLIT, $0-40
 	MOVQ         acc+0(FP), SI
 	MOVQ         rows+8(FP), CX
 	MOVQ         params+16(FP), BX
 	MOVQ         dst+24(FP), R14
 	MOVQ         ldd+32(FP), DX
-	VBROADCASTSD qRound52<>(SB), Y14
+	REQFCONST
 
 freqrow:
 	VMOVDQU (SI), Y0

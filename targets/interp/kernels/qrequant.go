@@ -57,6 +57,10 @@ type QRequant struct {
 	// per block of 16 channels; nil unless fast and every bound is a
 	// uint8 level (the clamped levels are then stored by truncation).
 	vec16 []int64
+	// vec16a is vec16 for the AVX2 kernels (REQF8): the multipliers of
+	// each half block in the order of its in-lane unpacks, channels 0,
+	// 1, 4, 5 then 2, 3, 6, 7 (8, 9, 12, 13 then 10, 11, 14, 15).
+	vec16a []int64
 	// fast: every real multiplier is below 1/2, so that the rounded
 	// products fit int32 and the assembly can clamp in 32 bits.
 	fast bool
@@ -138,6 +142,15 @@ func (q *QRequant) pack16() {
 		lane32(3, q.ZP[c])
 		lane32(4, q.Lo[c])
 		lane32(5, q.Hi[c])
+	}
+	q.vec16a = append([]int64(nil), q.vec16...)
+	for b := 0; b < blocks; b++ {
+		m, a := q.vec16[b*qReqBlock+8:b*qReqBlock+24], q.vec16a[b*qReqBlock+8:b*qReqBlock+24]
+		for h := 0; h < 2; h++ {
+			for i, l := range [8]int{0, 1, 4, 5, 2, 3, 6, 7} {
+				a[8*h+i] = m[8*h+l]
+			}
+		}
 	}
 }
 
