@@ -112,8 +112,8 @@
 // registers and transposes each block in registers (unpacks, then lane
 // shuffles) before storing whole rows of 16 pixels; QDequant's
 // channel-major store (a convolution's float32 output) transposes
-// blocks of 16 rows of 16 channels the same way (elsewhere it goes
-// channel by channel, each over contiguous rows).
+// blocks of 16 rows of 16 channels the same way, and on AVX2 blocks of
+// 8 rows of 8 channels (unpacks, VSHUFPS, VPERM2F128).
 //
 // With AVX-512 F and BW, the fused hard-swish output stage and the
 // depthwise kernel run on 512-bit registers, one 16-channel block per

@@ -414,13 +414,28 @@ func dequantTVec(y []float32, ldy int, x []uint8, ldx, blocks int, zp, s float32
 //go:noescape
 func qDeqT16AVX512(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
 
+//go:noescape
+func qDeqT8AVX2(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
+
 // qDeqTVec does QDequant.storeRows's channel-major store of the first
-// rows&^15 rows of a whole block of 16 channels (bias and scale of those
-// channels) into y, row r of channel i at y[r+i*ldy], and returns how
-// many rows it did.
+// rows&^15 rows (AVX-512) or rows&^7 rows (AVX2) of a whole block of 16
+// channels (bias and scale of those channels) into y, row r of channel
+// i at y[r+i*ldy], and returns how many rows it did.
 func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32, ldy int) int {
+	if !useQAsm {
+		return 0
+	}
+	if !hasQ512 {
+		blocks := rows / 8
+		if blocks == 0 {
+			return 0
+		}
+		_, _, _, _ = acc[blocks*8*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*8-1]
+		qDeqT8AVX2(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+		return blocks * 8
+	}
 	blocks := rows / 16
-	if !useQAsm || !hasQ512 || blocks == 0 {
+	if blocks == 0 {
 		return 0
 	}
 	_, _, _, _ = acc[blocks*16*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*16-1]

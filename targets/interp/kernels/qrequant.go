@@ -237,11 +237,12 @@ func (q *QDequant) storeRows(acc []int32, rows, c0, n int, dst []float32, off, r
 	bias, scale := q.Bias[c0:c0+n], q.Scale[c0:c0+n]
 	r0 := 0
 	if n == qNR && rowStride == 1 && chanStride > 1 {
-		// Channel-major: blocks of 16 rows transposed in registers.
+		// Channel-major: blocks of 16 rows (8 on AVX2) transposed in
+		// registers.
 		r0 = qDeqTVec(acc, rows, bias, scale, dst[off:], chanStride)
 	}
 	if r0 < rows && rowStride == 1 && chanStride > 1 {
-		// Channel-major without the transposing kernel: channel by
+		// Channel-major rows left by the transposing kernel: channel by
 		// channel, each a contiguous run of rows (the same values).
 		for i := 0; i < n; i++ {
 			b, sc := bias[i], scale[i]
