@@ -377,3 +377,90 @@ dqblock:
 	JNZ  dqblock
 	VZEROUPPER
 	RET
+
+// DQT8ROW(k): row k's 8 channels (half at AX bytes) of the block at SI
+// through float32(acc + bias)·scale into Yk.
+#define DQT8ROW(k, Y) \
+	VMOVDQU   (k*64)(SI)(AX*1), Y; \
+	VPADDD    (R9)(AX*1), Y, Y; \
+	VCVTDQ2PS Y, Y; \
+	VMULPS    (R10)(AX*1), Y, Y
+
+// func qDeqT8AVX2(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
+//
+// qDeqT16AVX512 on AVX2, blocks of 8 rows: per half block of 8
+// channels, the 8 rows' values (float32(acc + bias)·scale, lane =
+// channel) transposed in registers (VUNPCKLPS/VUNPCKHPS, VSHUFPS,
+// VPERM2F128) into 8 vectors of one channel's 8 rows, stored ldy floats
+// apart; blocks blocks, 512 bytes of acc and 32 bytes of y apart.
+TEXT ·qDeqT8AVX2(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ ldy+8(FP), R8
+	SHLQ $2, R8
+	MOVQ acc+16(FP), SI
+	MOVQ bias+24(FP), R9
+	MOVQ scale+32(FP), R10
+	MOVQ blocks+40(FP), DX
+
+dq8block:
+	XORQ AX, AX
+	MOVQ DI, BX
+
+dq8half:
+	DQT8ROW(0, Y0)
+	DQT8ROW(1, Y1)
+	DQT8ROW(2, Y2)
+	DQT8ROW(3, Y3)
+	DQT8ROW(4, Y4)
+	DQT8ROW(5, Y5)
+	DQT8ROW(6, Y6)
+	DQT8ROW(7, Y7)
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (BX)
+	ADDQ       R8, BX
+	VMOVUPS    Y9, (BX)
+	ADDQ       R8, BX
+	VMOVUPS    Y10, (BX)
+	ADDQ       R8, BX
+	VMOVUPS    Y11, (BX)
+	ADDQ       R8, BX
+	VMOVUPS    Y12, (BX)
+	ADDQ       R8, BX
+	VMOVUPS    Y13, (BX)
+	ADDQ       R8, BX
+	VMOVUPS    Y14, (BX)
+	ADDQ       R8, BX
+	VMOVUPS    Y15, (BX)
+	ADDQ       R8, BX
+	ADDQ       $32, AX
+	CMPQ       AX, $64
+	JLT        dq8half
+	ADDQ       $512, SI
+	ADDQ       $32, DI
+	DECQ       DX
+	JNZ        dq8block
+	VZEROUPPER
+	RET

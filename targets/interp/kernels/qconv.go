@@ -94,6 +94,12 @@ type QScratch struct {
 	// image rows are copied again.
 	pbuf   []uint8
 	padded padKey
+	// wide holds the activations of the int16-weight kernel widened to
+	// uint16 (qWiden).
+	wide []uint16
+	// tail holds the levels of a last block of fewer than 16 channels
+	// (QPackedB.tailFused).
+	tail []uint8
 }
 
 // padKey is what the padding of direct's buffer depends on.

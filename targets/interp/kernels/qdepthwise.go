@@ -274,8 +274,8 @@ func (d *QDepthwise) padSize(g *QConvGeom) (n, padB, padR int) {
 // point is not a level.
 //
 // With a hard-swish output stage on channels-last levels, the row kernel
-// is qdw3RowVNNIHS where it runs, the stage fused (the bias added to
-// corr in corrB, C values).
+// is qdw3RowVNNIHS where it runs, else qdw3RowHSAVX2 on AVX2 CPUs, the
+// stage fused (the bias added to corr in corrB, C values).
 //
 // hdr (padHdr + C values) records the geometry and zero points whose
 // padding words holds, written only here, so that the images of a batch
@@ -327,13 +327,26 @@ func (d *QDepthwise) padded3(g *QConvGeom, x []uint8, zp, corr, row, corrB, word
 	P, bs := g.OH*OW, OW*qNR
 	hs := out.HSwish
 	fuse := hs != nil && out.ChannelsLast && g.DW == 1 && qdw3VNNIOn() && len(corrB) == M
-	if fuse {
+	// On AVX2 the row kernel with the stage fused is qdw3RowHSAVX2.
+	fuse2 := hs != nil && out.ChannelsLast && !fuse && qdw3RowHS2On() && len(corrB) == M
+	if fuse || fuse2 {
 		for c := range corrB {
 			corrB[c] = corr[c] + hs.Bias[c]
 		}
 	}
 	for oh := 0; oh < g.OH; oh++ {
 		xr := all[oh*g.SH*rowB : nb+M+dw3Over] // the pad pixel after the image and more: see qdw3RowVNNI
+		if fuse2 {
+			if n := qdw3RowHS2Vec(out.U8[oh*OW*M:], M, xr, g.SW*M, OW, g.DH*rowB, g.DW*M, d.w, M, corrB, hs, M); n > 0 {
+				if n < M {
+					dw3RowGo(row, bs, xr, g.SW*M, OW, g.DH*rowB, g.DW*M, d.w, M, corr, n, M)
+					for c0 := n; c0 < M; c0 += qNR {
+						out.store(row[c0*OW:(c0+qNR)*OW], OW, c0, min(qNR, M-c0), oh*OW, P, M)
+					}
+				}
+				continue
+			}
+		}
 		if fuse {
 			if n := qdw3RowHSVec(out.U8[oh*OW*M:], xr, g.SW*M, OW, g.DH*rowB, d.w3v, M, corrB, hs); n > 0 {
 				if n < M {

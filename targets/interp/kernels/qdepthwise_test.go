@@ -175,12 +175,12 @@ func BenchmarkQDepthwise(b *testing.B) {
 	})
 }
 
-// TestQDepthwiseRow3 compares the 3×3 row kernel with its Go twin bit for
+// TestQDepthwiseRow3 compares the 3×3 row kernel (AVX-512 or AVX2) with its Go twin bit for
 // bit on random levels and weights, over strides, dilations and channel
 // counts with and without a tail of fewer than 16.
 func TestQDepthwiseRow3(t *testing.T) {
 	if !qdw3RowOn() {
-		t.Skip("no 512-bit row kernel on this CPU")
+		t.Skip("no row kernel in assembly on this CPU")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, tc := range []struct{ C, npix, SW, DW, W int }{{16, 12, 1, 1, 14}, {96, 5, 1, 1, 7}, {160, 3, 2, 1, 7}, {40, 7, 1, 2, 11}, {64, 1, 2, 1, 3}} {
@@ -369,4 +369,86 @@ func TestQDepthwiseSharedScratch(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestQDepthwiseRow3HS compares the AVX2 row kernel with the hard-swish
+// stage fused (qdw3RowHSAVX2) with QHardSwish.Level of dw3RowGo's sums,
+// bit for bit: random and extreme levels and weights (255 against -128
+// and 127, which also drive the levels to both clamps), strides 1 and 2,
+// dilations, odd runs and channel counts with a tail (left to the
+// caller).
+func TestQDepthwiseRow3HS(t *testing.T) {
+	if !qdw3RowHS2On() {
+		t.Skip("no AVX2 row kernel with hard-swish on this CPU (or AVX-512 runs instead)")
+	}
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, tc := range []struct {
+		C, npix, SW, DW, W int
+		extreme            int8
+	}{{16, 12, 1, 1, 14, 0}, {96, 5, 1, 1, 7, 0}, {160, 3, 2, 1, 7, 0}, {40, 7, 1, 2, 11, 0}, {64, 1, 2, 1, 3, 0},
+		{33, 9, 2, 1, 19, 0}, {32, 6, 1, 1, 8, -128}, {32, 3, 2, 1, 8, 127}, {48, 13, 1, 1, 15, -128}} {
+		rowB, colB := tc.W*tc.C*tc.DW, tc.DW*tc.C
+		xstep := tc.SW * tc.C
+		x := randU8(r, (tc.npix-1)*xstep+2*rowB+2*colB+tc.C)
+		w := make([]int32, 9*tc.C)
+		corrB := make([]int32, tc.C)
+		for i := range w {
+			w[i] = int32(r.IntN(255) - 127)
+			if tc.extreme != 0 {
+				w[i] = int32(tc.extreme)
+				if i%7 == 3 {
+					w[i] = -int32(tc.extreme) - 1
+				}
+			}
+		}
+		if tc.extreme != 0 {
+			for i := range x {
+				x[i] = 255
+				if i%5 == 1 {
+					x[i] = uint8(i)
+				}
+			}
+		}
+		p := QHardSwish{Alpha: 1.0 / 6, Beta: 0.5}
+		for c := 0; c < tc.C; c++ {
+			corrB[c] = int32(r.IntN(1<<16) - 1<<15)
+			p.Bias = append(p.Bias, 0)
+			p.Scale = append(p.Scale, float32(0.0001+0.0004*r.Float64()))
+			p.YScale = append(p.YScale, float32(0.02+0.03*r.Float64()))
+			z := int32(r.IntN(60))
+			p.ZP, p.Lo, p.Hi = append(p.ZP, z), append(p.Lo, int32(r.IntN(int(z)+1))), append(p.Hi, 255-int32(r.IntN(30)))
+		}
+		hs, err := NewQHardSwish(p, tc.C)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs := tc.npix * qNR
+		blocks := (tc.C + qNR - 1) / qNR
+		sums := make([]int32, blocks*bs)
+		dw3RowGo(sums, bs, x, xstep, tc.npix, rowB, colB, w, tc.C, corrB, 0, tc.C)
+		ldd := tc.C + 3 // not the channel count: the stride is the caller's
+		dst := make([]uint8, tc.npix*ldd)
+		for i := range dst {
+			dst[i] = 0xa5
+		}
+		n := qdw3RowHS2Vec(dst, ldd, x, xstep, tc.npix, rowB, colB, w, tc.C, corrB, hs, tc.C)
+		if n != tc.C&^(qNR-1) {
+			t.Fatalf("%+v: assembly did %d channels", tc, n)
+		}
+		for p := 0; p < tc.npix; p++ {
+			for c := 0; c < ldd; c++ {
+				got := dst[p*ldd+c]
+				if c >= n {
+					if got != 0xa5 {
+						t.Fatalf("%+v: pixel %d byte %d past the channels written: %#x", tc, p, c, got)
+					}
+					continue
+				}
+				a := sums[c/qNR*bs+p*qNR+c%qNR]
+				if want := hs.Level(c, a); got != want {
+					t.Fatalf("%+v: pixel %d channel %d (sum %d): level %d, want %d", tc, p, c, a, got, want)
+				}
+			}
+		}
+	}
 }

@@ -66,7 +66,7 @@ func UseQAssembly(on bool) (was bool) {
 }
 
 //go:noescape
-func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
+func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
 
 //go:noescape
 func qKernQuadVNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
@@ -78,19 +78,55 @@ func qKernQuad2VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w 
 func qKernQuad1VNNI(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
 
 //go:noescape
-func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
+func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+
+//go:noescape
+func qKernWideAVX2(a *uint16, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+
+//go:noescape
+func widenAVX2(dst *uint16, src *uint8, n int)
+
+// qWiden returns the activations a widened to uint16 in s for
+// qKernWideAVX2 when b's kernel is the int16-weight one and runs in
+// assembly, else nil.
+func qWiden(b *QPackedB, a []uint8, s *QScratch) []uint16 {
+	if b.kern != kernWide || !asmFor(b) || len(a) == 0 {
+		return nil
+	}
+	if cap(s.wide) < len(a) {
+		s.wide = make([]uint16, len(a))
+	}
+	aw := s.wide[:len(a)]
+	n := len(a) &^ 15
+	if n > 0 {
+		widenAVX2(&aw[0], &a[0], n)
+	}
+	for i := n; i < len(a); i++ {
+		aw[i] = uint16(a[i])
+	}
+	return aw
+}
+
+// Output stages of the AVX2 kernels qKernSatAVX2, qKernExactAVX2 and
+// qKernWideAVX2.
+const (
+	qStageRaw    = iota // the int32 accumulators, 64 bytes per row
+	qStageReq           // requantized with QRequant.vec
+	qStageReqF          // requantized with QRequant.vec16 (float64 FMA rounding)
+	qStageHSwish        // hard-swish with QHardSwish.vec, alpha and beta
+)
 
 // QPackedB.Rows has checked the bounds of a, offs and dst.
 
 // qRaw computes the int32 accumulators of the rows at offs (a multiple
 // of 4 rows) into acc, 16 per row.
-func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
+func qRaw(b *QPackedB, a []uint8, aw []uint16, offs []int32, rows QRows, base int, acc []int32) {
 	if !asmFor(b) {
 		qRawGo(b, a, offs, rows, base, acc)
 		return
 	}
 	_ = acc[len(offs)*qNR-1]
-	qKern(b, a, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4)
+	qKern(b, a, aw, offs, len(offs), rows, base, nil, (*uint8)(unsafe.Pointer(&acc[0])), qNR*4, qStageRaw, 0, 0)
 }
 
 // asmFor reports whether b's kernel can run in assembly now.
@@ -98,15 +134,22 @@ func asmFor(b *QPackedB) bool {
 	return useQAsm && (b.kern != kernQuad || hasQVNNI)
 }
 
-// qKern calls b's assembly kernel.
-func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int) {
+// qKern calls b's assembly kernel with output stage stage (the
+// VPDPBUSD kernel: raw with nil params, else requantized with the
+// 512-bit parameters); aw, when not nil, is a widened to uint16
+// (qWiden), which the int16-weight kernel then reads.
+func qKern(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, params *int64, dst *uint8, ldd int, stage int, alpha, beta float32) {
 	switch b.kern {
 	case kernPairs:
-		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
+		qKernSatAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd, stage, alpha, beta)
 	case kernQuad:
 		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], params, dst, ldd)
 	default:
-		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd)
+		if aw != nil {
+			qKernWideAVX2(&aw[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd, stage, alpha, beta)
+			return
+		}
+		qKernExactAVX2(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b16[base], params, dst, ldd, stage, alpha, beta)
 	}
 }
 
@@ -116,7 +159,7 @@ func qKern(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int,
 // block of a layer with an odd number of blocks, in segments of whole
 // pairs of groups, runs on the interleaved weights (b8i), one broadcast
 // of 8 activation bytes per two VPDPBUSD.
-func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
+func qFused(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, req *QRequant, c0 int, dst []uint8, ldd int) bool {
 	if !asmFor(b) {
 		return false
 	}
@@ -134,9 +177,27 @@ func qFused(b *QPackedB, a []uint8, offs []int32, npix int, rows QRows, base int
 		qKernQuadVNNI(&a[0], &offs[0], npix, rows.Segs, rows.SegLen, rows.SegStride, &b.b8[base], &p[0], &dst[0], ldd)
 		return true
 	}
+	if req.vec16a != nil {
+		// The float64 rounding of the 512-bit kernels: fewer than
+		// REQ8's instructions, all within 128-bit lanes.
+		p := req.vec16a[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+		qKern(b, a, aw, offs, npix, rows, base, &p[0], &dst[0], ldd, qStageReqF, 0, 0)
+		return true
+	}
 	params := req.vec[c0/8*qReqGroup:]
 	_ = params[2*qReqGroup-1]
-	qKern(b, a, offs, npix, rows, base, &params[0], &dst[0], ldd)
+	qKern(b, a, aw, offs, npix, rows, base, &params[0], &dst[0], ldd, qStageReq, 0, 0)
+	return true
+}
+
+// qFusedHS is qFused with hs's hard-swish output stage (channels c0 ..
+// c0+15) on the AVX2 kernels; false where they do not run.
+func qFusedHS(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, hs *QHardSwish, c0 int, dst []uint8, ldd int) bool {
+	if !asmFor(b) || b.kern == kernQuad {
+		return false
+	}
+	p := hs.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
+	qKern(b, a, aw, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageHSwish, hs.Alpha, hs.Beta)
 	return true
 }
 
@@ -159,6 +220,9 @@ func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 //go:noescape
 func qReqRowsAVX512(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 
+//go:noescape
+func qReqRowsFAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+
 // qReqRowsVec requantizes rows rows of one whole 16-channel block (c0 a
 // multiple of 16) to channels-last dst, ldd bytes per row, and reports
 // whether it could: with the 512-bit parameters on AVX-512, else on
@@ -168,9 +232,14 @@ func qReqRowsVec(q *QRequant, acc []int32, rows, c0 int, dst []uint8, ldd int) b
 		return false
 	}
 	_, _ = acc[rows*qNR-1], dst[(rows-1)*ldd+qNR-1]
-	if q.vec16 != nil && useQ512 {
-		p := q.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
-		qReqRowsAVX512(&acc[0], rows, &p[0], &dst[0], ldd)
+	if q.vec16 != nil {
+		if useQ512 {
+			p := q.vec16[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+			qReqRowsAVX512(&acc[0], rows, &p[0], &dst[0], ldd)
+			return true
+		}
+		p := q.vec16a[c0/qNR*qReqBlock : (c0/qNR+1)*qReqBlock]
+		qReqRowsFAVX2(&acc[0], rows, &p[0], &dst[0], ldd)
 		return true
 	}
 	p := q.vec[c0/8*qReqGroup : (c0/8+2)*qReqGroup]
@@ -252,8 +321,15 @@ func qdwPixelVec(acc []int32, bs int, x []uint8, xoff, woff []int32, w, zp []int
 //go:noescape
 func qdw3RowAVX512(acc *int32, bs int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int)
 
-// qdw3RowOn reports whether qdw3RowVec runs in assembly.
-func qdw3RowOn() bool { return useQAsm && useQ512 }
+//go:noescape
+func qdw3RowAVX2(acc *int32, bs int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int)
+
+//go:noescape
+func qdw3RowHSAVX2(dst *uint8, ldd int, x *uint8, xstep, npix, rowB, colB int, w *int32, wstride int, corr *int32, n int, p *float32, alpha, beta float32)
+
+// qdw3RowOn reports whether qdw3RowVec runs in assembly: on 512-bit
+// registers where the CPU has AVX-512, else on AVX2.
+func qdw3RowOn() bool { return useQAsm }
 
 // qdw3RowVec does the first C&^15 channels of dw3RowGo in assembly and
 // returns how many it did.
@@ -265,7 +341,30 @@ func qdw3RowVec(acc []int32, bs int, x []uint8, xstep, npix, rowB, colB int, w [
 	_ = x[(npix-1)*xstep+2*rowB+2*colB+n-1]
 	_ = acc[(n/qNR-1)*bs+(npix-1)*qNR+qNR-1]
 	_, _ = w[8*M+n-1], corr[n-1]
-	qdw3RowAVX512(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
+	if useQ512 {
+		qdw3RowAVX512(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
+		return n
+	}
+	qdw3RowAVX2(&acc[0], bs*4, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corr[0], n)
+	return n
+}
+
+// qdw3RowHS2On reports whether qdw3RowHS2Vec runs: on AVX2 CPUs without
+// AVX-512 (which have qdw3RowAVX512 and qdw3RowVNNIHS instead).
+func qdw3RowHS2On() bool { return useQAsm && !useQ512 }
+
+// qdw3RowHS2Vec is qdw3RowVec with hs's output stage fused: the levels of
+// channel c < C&^15 of pixel p go to dst[p*ldd + c]; corrB is corr plus
+// hs's bias. It returns how many channels it did.
+func qdw3RowHS2Vec(dst []uint8, ldd int, x []uint8, xstep, npix, rowB, colB int, w []int32, M int, corrB []int32, hs *QHardSwish, C int) int {
+	n := C &^ (qNR - 1)
+	if !qdw3RowHS2On() || n == 0 || npix <= 0 || len(hs.vec) < n/qNR*qHSwishBlock {
+		return 0
+	}
+	_ = x[(npix-1)*xstep+2*rowB+2*colB+n-1]
+	_ = dst[(npix-1)*ldd+n-1]
+	_, _ = w[8*M+n-1], corrB[n-1]
+	qdw3RowHSAVX2(&dst[0], ldd, &x[0], xstep, npix, rowB, colB, &w[0], M*4, &corrB[0], n, &hs.vec[0], hs.Alpha, hs.Beta)
 	return n
 }
 
@@ -315,27 +414,31 @@ func dequantTVec(y []float32, ldy int, x []uint8, ldx, blocks int, zp, s float32
 //go:noescape
 func qDeqT16AVX512(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
 
+//go:noescape
+func qDeqT8AVX2(y *float32, ldy int, acc *int32, bias *int32, scale *float32, blocks int)
+
 // qDeqTVec does QDequant.storeRows's channel-major store of the first
-// rows&^15 (AVX2: rows&^7) rows of a whole block of 16 channels (bias and scale of those
-// channels) into y, row r of channel i at y[r+i*ldy], and returns how
-// many rows it did.
+// rows&^15 rows (AVX-512) or rows&^7 rows (AVX2) of a whole block of 16
+// channels (bias and scale of those channels) into y, row r of channel
+// i at y[r+i*ldy], and returns how many rows it did.
 func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32, ldy int) int {
-	b := 16 // rows per block: 16 on AVX-512, 8 on AVX2 (qDeqT8AVX2)
-	if !hasQ512 {
-		b = 8
-	}
-	blocks := rows / b
-	if !useQAsm || blocks == 0 {
+	if !useQAsm {
 		return 0
 	}
-	_, _, _, _ = acc[blocks*b*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*b-1]
-	if hasQ512 {
-		qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
-	} else {
+	if !hasQ512 {
+		blocks := rows / 8
+		if blocks == 0 {
+			return 0
+		}
+		_, _, _, _ = acc[blocks*8*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*8-1]
 		qDeqT8AVX2(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+		return blocks * 8
 	}
-	return blocks * b
+	blocks := rows / 16
+	if blocks == 0 {
+		return 0
+	}
+	_, _, _, _ = acc[blocks*16*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*16-1]
+	qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+	return blocks * 16
 }
-
-//go:noescape
-func qDeqT8AVX2(y *float32, ldy int, acc, bias *int32, scale *float32, blocks int)

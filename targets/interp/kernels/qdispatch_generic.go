@@ -19,13 +19,19 @@ func useQ512Kernels(bool) bool { return false }
 
 var useQuad = false
 
-func qRaw(b *QPackedB, a []uint8, offs []int32, rows QRows, base int, acc []int32) {
+func qRaw(b *QPackedB, a []uint8, _ []uint16, offs []int32, rows QRows, base int, acc []int32) {
 	qRawGo(b, a, offs, rows, base, acc)
 }
 
-func qFused(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
+func qFused(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
 	return false
 }
+
+func qFusedHS(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QHardSwish, int, []uint8, int) bool {
+	return false
+}
+
+func qWiden(*QPackedB, []uint8, *QScratch) []uint16 { return nil }
 
 func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
 	return false
@@ -48,6 +54,12 @@ func dequantize8Vec(y []float32, x []uint8, signed bool, zp, s float32) int { re
 func qdw3RowOn() bool { return false }
 
 func qdw3RowVec([]int32, int, []uint8, int, int, int, int, []int32, int, []int32, int) int { return 0 }
+
+func qdw3RowHS2On() bool { return false }
+
+func qdw3RowHS2Vec([]uint8, int, []uint8, int, int, int, int, []int32, int, []int32, *QHardSwish, int) int {
+	return 0
+}
 
 func dequantTOn() bool { return false }
 

@@ -206,14 +206,24 @@ func (r QRows) check(kp int) {
 // for a multiple of 4 entries (cap); the entries past len are
 // overwritten.
 func (b *QPackedB) Rows(a []uint8, offs []int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch) {
-	b.rows(a, offs, maxOffset(offs), rows, j, out, pixel0, pixels, channels, s, false)
+	b.rows(a, nil, offs, maxOffset(offs), rows, j, out, pixel0, pixels, channels, s, false)
 }
 
 // allRows is Rows for every channel block, two at a time where a kernel
 // computes two.
+//
+// The int16-weight kernel reads activations widened to uint16 once for
+// all blocks (qWiden) where it runs in assembly.
 func (b *QPackedB) allRows(a []uint8, offs []int32, maxOff int32, rows QRows, out *QOut, pixel0, pixels, channels int, s *QScratch) {
+	var aw []uint16
+	if len(offs) > 0 {
+		rows.check(b.KP)
+		if n := int(maxOff) + rows.span(); n <= len(a) {
+			aw = qWiden(b, a[:n], s)
+		}
+	}
 	for j := 0; j < b.Blocks(); {
-		j += b.rows(a, offs, maxOff, rows, j, out, pixel0, pixels, channels, s, true)
+		j += b.rows(a, aw, offs, maxOff, rows, j, out, pixel0, pixels, channels, s, true)
 	}
 }
 
@@ -231,9 +241,10 @@ func maxOffset(offs []int32) int32 {
 }
 
 // rows is Rows with the offsets known to be non-negative and at most
-// maxOff. With pair, it computes blocks j and j+1 together where the
-// VPDPBUSD kernel can; it returns the number of blocks computed.
-func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch, pair bool) int {
+// maxOff, and aw nil or a widened (qWiden). With pair, it computes
+// blocks j and j+1 together where the VPDPBUSD kernel can; it returns
+// the number of blocks computed.
+func (b *QPackedB) rows(a []uint8, aw []uint16, offs []int32, maxOff int32, rows QRows, j int, out *QOut, pixel0, pixels, channels int, s *QScratch, pair bool) int {
 	if len(offs) == 0 {
 		return 1
 	}
@@ -262,16 +273,28 @@ func (b *QPackedB) rows(a []uint8, offs []int32, maxOff int32, rows QRows, j int
 		if pair && b.M-c0 >= 2*qNR && need+qNR <= len(out.U8) && qFusedPair(b, a, padded, npix, rows, base, req, c0, dst, channels) {
 			return 2
 		}
-		if qFused(b, a, padded, npix, rows, base, req, c0, dst, channels) {
+		if qFused(b, a, aw, padded, npix, rows, base, req, c0, dst, channels) {
 			return 1
 		}
+	}
+	if hs := out.HSwish; hs != nil && out.Req == nil && out.ChannelsLast && n == qNR {
+		need := (pixel0+npix-1)*channels + c0 + qNR
+		if need > len(out.U8) {
+			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
+		}
+		if qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, out.U8[pixel0*channels+c0:], channels) {
+			return 1
+		}
+	}
+	if n < qNR && out.ChannelsLast && b.kern != kernQuad && b.tailFused(a, aw, padded, npix, rows, base, out, c0, n, pixel0, channels, s) {
+		return 1
 	}
 	// Raw accumulators in chunks of 64 rows, stored by Go.
 	const chunk = 64
 	acc := s.ints(chunk * qNR)
 	for p := 0; p < len(padded); p += chunk {
 		q := min(p+chunk, len(padded))
-		qRaw(b, a, padded[p:q], rows, base, acc)
+		qRaw(b, a, aw, padded[p:q], rows, base, acc)
 		out.store(acc, min(q, npix)-p, c0, n, pixel0+p, pixels, channels)
 	}
 	return 1
@@ -361,4 +384,34 @@ func QDot(model QModel, x []uint8, w []int8) int32 {
 		acc += p
 	}
 	return acc
+}
+
+// tailFused computes a last block of n < 16 channels (c0 on) of npix
+// rows with the output stage in the AVX2 kernel, as rows does whole
+// blocks: the kernel stores 16 levels per row, into a tile, whose first
+// n levels of each row are then copied to the output. It reports false
+// when the kernel cannot run the stage (the caller then stores raw
+// accumulators).
+func (b *QPackedB) tailFused(a []uint8, aw []uint16, padded []int32, npix int, rows QRows, base int, out *QOut, c0, n, pixel0, channels int, s *QScratch) bool {
+	req, hs := out.Req, out.HSwish
+	if req != nil && !req.fast || req == nil && hs == nil {
+		return false
+	}
+	need := (pixel0+npix-1)*channels + c0 + n
+	if need > len(out.U8) {
+		panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
+	}
+	if cap(s.tail) < npix*qNR {
+		s.tail = make([]uint8, npix*qNR)
+	}
+	tile := s.tail[:npix*qNR]
+	if req != nil && !qFused(b, a, aw, padded, npix, rows, base, req, c0, tile, qNR) ||
+		req == nil && !qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, tile, qNR) {
+		return false
+	}
+	dst := out.U8[pixel0*channels+c0:]
+	for i := 0; i < npix; i++ {
+		copy(dst[i*channels:i*channels+n], tile[i*qNR:i*qNR+n])
+	}
+	return true
 }

@@ -169,8 +169,107 @@ GLOBL qOne64<>(SB), RODATA|NOPTR, $32
 	VPACKUSWB    X12, X11, X11; \
 	VMOVDQU      X11, (R14)
 
-// func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int)
-TEXT ·qKernSatAVX2(SB), NOSPLIT, $0-80
+// REQF8: requantize 8 channels (half H, 0 or 32, of a block) of acc into
+// res with the AVX2 layout of the 512-bit parameters at BX (see
+// QRequant.vec16a), as ZREQ16 does on AVX-512: v = acc + bias becomes a
+// float64 exactly without a lane-crossing conversion — v + 2^31 (the
+// sign bit flipped) as the low dword under the high dword 0x43300000
+// (Y13) is the float64 2^52 + 2^31 + v, from which VSUBPD takes 2^52 +
+// 2^31 (Y12) exactly; the in-lane unpacks put channels 0, 1, 4, 5 in one
+// vector and 2, 3, 6, 7 in the other, the order of vec16a's
+// multipliers. v·m + 1.5·2^52 (Y14) by one FMA leaves RoundHalfEven(v·m)
+// in the low dword (see ZREQ16), and VSHUFPS gathers the low dwords back
+// in channel order; then + zp and the clamp. 13 instructions, none
+// crossing the 128-bit lanes (VCVTDQ2PD and VPERMQ there cost several
+// cycles each on Zen 3).
+#define REQF8(acc, H, res) \
+	VPADDD      H+0(BX), acc, Y8; \
+	VPXOR       qSign32<>(SB), Y8, Y8; \
+	VPUNPCKLDQ  Y13, Y8, Y9; \
+	VPUNPCKHDQ  Y13, Y8, Y8; \
+	VSUBPD      Y12, Y9, Y9; \
+	VSUBPD      Y12, Y8, Y8; \
+	VFMADD132PD 2*H+64(BX), Y14, Y9; \
+	VFMADD132PD 2*H+96(BX), Y14, Y8; \
+	VSHUFPS     $0x88, Y8, Y9, res; \
+	VPADDD      H+192(BX), res, res; \
+	VPMAXSD     H+256(BX), res, res; \
+	VPMINSD     H+320(BX), res, res
+
+// REQFCONST: Y12-Y14 for REQF8.
+#define REQFCONST \
+	VBROADCASTSD qTwo52p31<>(SB), Y12; \
+	VPBROADCASTD qMagicHi<>(SB), Y13; \
+	VBROADCASTSD qRound52<>(SB), Y14
+
+DATA qSign32<>+0(SB)/8, $0x8000000080000000
+DATA qSign32<>+8(SB)/8, $0x8000000080000000
+DATA qSign32<>+16(SB)/8, $0x8000000080000000
+DATA qSign32<>+24(SB)/8, $0x8000000080000000
+GLOBL qSign32<>(SB), RODATA|NOPTR, $32
+
+// qMagicHi is the high dword of the float64 2^52; qTwo52p31 is 2^52 +
+// 2^31.
+DATA qMagicHi<>+0(SB)/4, $0x43300000
+GLOBL qMagicHi<>(SB), RODATA|NOPTR, $4
+
+DATA qTwo52p31<>+0(SB)/8, $0x4330000080000000
+GLOBL qTwo52p31<>(SB), RODATA|NOPTR, $8
+
+// HS8: 8 channels (half H, 0 or 32, of a block) of acc through the
+// hard-swish output stage into res as int32 levels, as HSWISH8 computes
+// them (the same operations in the same order), with the block's
+// QHardSwish.vec parameters at BX and alpha, beta, 0, 1 in Y12-Y15.
+#define HS8(acc, H, res) \
+	VPADDD    H+0(BX), acc, Y8; \
+	VCVTDQ2PS Y8, Y8; \
+	VMULPS    H+64(BX), Y8, Y8; \
+	VMULPS    Y12, Y8, Y9; \
+	VADDPS    Y13, Y9, Y9; \
+	VMAXPS    Y14, Y9, Y9; \
+	VMINPS    Y15, Y9, Y9; \
+	VMULPS    Y9, Y8, Y9; \
+	VDIVPS    H+128(BX), Y9, Y9; \
+	VMAXPS    H+192(BX), Y9, Y9; \
+	VMINPS    H+256(BX), Y9, Y9; \
+	VCVTPS2DQ Y9, Y9; \
+	VPADDD    H+320(BX), Y9, res
+
+// PACK16: the 16 int32 levels of Y10 (channels 0-7) and Y11 (8-15) to
+// 16 bytes at (R14).
+#define PACK16 \
+	VPACKUSDW    Y11, Y10, Y10; \
+	VPERMQ       $0xd8, Y10, Y10; \
+	VEXTRACTI128 $1, Y10, X11; \
+	VPACKUSWB    X11, X10, X10; \
+	VMOVDQU      X10, (R14)
+
+#define REQFROW(a0, a1) \
+	REQF8(a0, 0, Y10); \
+	REQF8(a1, 32, Y11); \
+	PACK16
+
+#define HSROW(a0, a1) \
+	HS8(a0, 0, Y10); \
+	HS8(a1, 32, Y11); \
+	PACK16
+
+// HSCONST: alpha, beta, 0 and 1 into Y12-Y15 for HS8.
+#define HSCONST \
+	VBROADCASTSS alpha+88(FP), Y12; \
+	VBROADCASTSS beta+92(FP), Y13; \
+	VXORPS       Y14, Y14, Y14; \
+	MOVL         $0x3f800000, DI; \
+	VMOVD        DI, X15; \
+	VBROADCASTSS X15, Y15
+
+// Output stages of the AVX2 kernels (mode): 0 the raw int32 accumulators
+// (ldd = 64); 1 requantized by REQ8 with QRequant.vec's parameters; 2
+// requantized by REQF8 with QRequant.vec16's; 3 hard-swish (HS8) with
+// QHardSwish.vec's, alpha and beta from the frame.
+
+// func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+TEXT ·qKernSatAVX2(SB), NOSPLIT, $0-96
 	MOVQ a+0(FP), SI
 	MOVQ offs+8(FP), R8
 	MOVQ npix+16(FP), CX
@@ -200,11 +299,15 @@ satk:
 	NEXTSEG
 	DECQ    DI
 	JNZ     satseg
-	// Requantize and store the tile's valid rows (CX counts the rows
-	// left), or store the raw accumulators; then the next tile.
+	// Store the tile's valid rows (CX counts the rows left) in the
+	// output stage of mode; then the next tile.
 	MOVQ  params+56(FP), BX
-	TESTQ BX, BX
+	MOVQ  mode+80(FP), DI
+	TESTQ DI, DI
 	JZ    satraw
+	CMPQ  DI, $2
+	JEQ   satreqf
+	JGT   saths
 	REQROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
@@ -218,6 +321,48 @@ satk:
 	DECQ  CX
 	JZ    satdone
 	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	ADDQ  $16, R8
+	JMP   sattile
+
+satreqf:
+	REQFCONST
+	REQFROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQFROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQFROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	REQFROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	ADDQ  $16, R8
+	JMP   sattile
+
+saths:
+	HSCONST
+	HSROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	HSROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	HSROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    satdone
+	HSROW(Y6, Y7)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    satdone
@@ -441,8 +586,8 @@ quaddone:
 	VZEROUPPER
 	RET
 
-// func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int)
-TEXT ·qKernExactAVX2(SB), NOSPLIT, $0-80
+// func qKernExactAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+TEXT ·qKernExactAVX2(SB), NOSPLIT, $0-96
 	MOVQ a+0(FP), SI
 	MOVQ offs+8(FP), R8
 	MOVQ npix+16(FP), CX
@@ -472,11 +617,15 @@ exk:
 	NEXTSEG
 	DECQ     DI
 	JNZ      exseg
-	// Requantize and store the tile's valid rows (CX counts the rows
-	// left), or store the raw accumulators; then the next tile.
+	// Store the tile's valid rows (CX counts the rows left) in the
+	// output stage of mode; then the next tile.
 	MOVQ  params+56(FP), BX
-	TESTQ BX, BX
+	MOVQ  mode+80(FP), DI
+	TESTQ DI, DI
 	JZ    exraw
+	CMPQ  DI, $2
+	JEQ   exreqf
+	JGT   exhs
 	REQROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
@@ -490,6 +639,48 @@ exk:
 	DECQ  CX
 	JZ    exdone
 	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	ADDQ  $16, R8
+	JMP   extile
+
+exreqf:
+	REQFCONST
+	REQFROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQFROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQFROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	REQFROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	ADDQ  $16, R8
+	JMP   extile
+
+exhs:
+	HSCONST
+	HSROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	HSROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	HSROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    exdone
+	HSROW(Y6, Y7)
 	ADDQ  ldd+72(FP), R14
 	DECQ  CX
 	JZ    exdone
@@ -514,6 +705,185 @@ exdone:
 	VZEROUPPER
 	RET
 
+// WROW: qKernWideAVX2's EXACTROW: the group's activations (a0,a1) and
+// (a2,a3), zero-extended to uint16 in memory, broadcast as dwords.
+#define WROW(ptr, acc0, acc1) \
+	VPBROADCASTD (ptr)(AX*2), Y10; \
+	VPBROADCASTD 4(ptr)(AX*2), Y11; \
+	VPMADDWD     Y8, Y10, Y14; \
+	VPMADDWD     Y12, Y11, Y15; \
+	VPADDD       Y14, acc0, acc0; \
+	VPADDD       Y15, acc0, acc0; \
+	VPMADDWD     Y9, Y10, Y14; \
+	VPMADDWD     Y13, Y11, Y15; \
+	VPADDD       Y14, acc1, acc1; \
+	VPADDD       Y15, acc1, acc1
+
+// TILESTARTW: TILESTART with the row pointers into uint16 activations.
+#define TILESTARTW \
+	MOVLQSX 0(R8), R10; \
+	LEAQ    (SI)(R10*2), R10; \
+	MOVLQSX 4(R8), R11; \
+	LEAQ    (SI)(R11*2), R11; \
+	MOVLQSX 8(R8), R12; \
+	LEAQ    (SI)(R12*2), R12; \
+	MOVLQSX 12(R8), R13; \
+	LEAQ    (SI)(R13*2), R13; \
+	MOVQ    w+48(FP), BX; \
+	MOVQ    segs+24(FP), DI; \
+	VPXOR   Y0, Y0, Y0; \
+	VPXOR   Y1, Y1, Y1; \
+	VPXOR   Y2, Y2, Y2; \
+	VPXOR   Y3, Y3, Y3; \
+	VPXOR   Y4, Y4, Y4; \
+	VPXOR   Y5, Y5, Y5; \
+	VPXOR   Y6, Y6, Y6; \
+	VPXOR   Y7, Y7, Y7
+
+// func qKernWideAVX2(a *uint16, offs *int32, npix, segs, segLen, segStride int, w *int16, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
+//
+// qKernExactAVX2 on activations widened to uint16 once (widenAVX2):
+// offs, segLen and segStride count activations as qKernExactAVX2's count
+// bytes. Each row's pairs (a0,a1) and (a2,a3) of a group are then two
+// broadcasts from memory (WROW) instead of a broadcast and two VPSHUFB,
+// which leaves the VPMADDWD and their additions as the loop's only
+// vector arithmetic.
+TEXT ·qKernWideAVX2(SB), NOSPLIT, $0-96
+	MOVQ a+0(FP), SI
+	MOVQ offs+8(FP), R8
+	MOVQ npix+16(FP), CX
+	MOVQ segLen+32(FP), DX
+	MOVQ segStride+40(FP), R9
+	SHLQ $1, R9
+	MOVQ dst+64(FP), R14
+
+wdtile:
+	TILESTARTW
+
+wdseg:
+	XORQ AX, AX
+
+wdk:
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	VMOVDQU 64(BX), Y12
+	VMOVDQU 96(BX), Y13
+	WROW(R10, Y0, Y1)
+	WROW(R11, Y2, Y3)
+	WROW(R12, Y4, Y5)
+	WROW(R13, Y6, Y7)
+	ADDQ     $128, BX
+	ADDQ     $4, AX
+	CMPQ     AX, DX
+	JLT      wdk
+	NEXTSEG
+	DECQ     DI
+	JNZ      wdseg
+	// Store the tile's valid rows (CX counts the rows left) in the
+	// output stage of mode; then the next tile.
+	MOVQ  params+56(FP), BX
+	MOVQ  mode+80(FP), DI
+	TESTQ DI, DI
+	JZ    wdraw
+	CMPQ  DI, $2
+	JEQ   wdreqf
+	JGT   wdhs
+	REQROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	ADDQ  $16, R8
+	JMP   wdtile
+
+wdreqf:
+	REQFCONST
+	REQFROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQFROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQFROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	REQFROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	ADDQ  $16, R8
+	JMP   wdtile
+
+wdhs:
+	HSCONST
+	HSROW(Y0, Y1)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	HSROW(Y2, Y3)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	HSROW(Y4, Y5)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	HSROW(Y6, Y7)
+	ADDQ  ldd+72(FP), R14
+	DECQ  CX
+	JZ    wddone
+	ADDQ  $16, R8
+	JMP   wdtile
+
+wdraw:
+	VMOVDQU Y0, (R14)
+	VMOVDQU Y1, 32(R14)
+	VMOVDQU Y2, 64(R14)
+	VMOVDQU Y3, 96(R14)
+	VMOVDQU Y4, 128(R14)
+	VMOVDQU Y5, 160(R14)
+	VMOVDQU Y6, 192(R14)
+	VMOVDQU Y7, 224(R14)
+	ADDQ    $256, R14
+	ADDQ    $16, R8
+	SUBQ    $4, CX
+	JG      wdtile
+
+wddone:
+	VZEROUPPER
+	RET
+
+// func widenAVX2(dst *uint16, src *uint8, n int)
+// dst[i] = src[i] for i < n, a positive multiple of 16.
+TEXT ·widenAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+widen:
+	VPMOVZXBW (SI), Y0
+	VMOVDQU   Y0, (DI)
+	ADDQ      $16, SI
+	ADDQ      $32, DI
+	SUBQ      $16, CX
+	JNZ       widen
+	VZEROUPPER
+	RET
+
 // func qReqRowsAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
 //
 // Requantizes rows rows of 16 int32 accumulators (64 bytes apart) with
@@ -535,6 +905,29 @@ reqrow:
 	ADDQ    DX, R14
 	DECQ    CX
 	JNZ     reqrow
+	VZEROUPPER
+	RET
+
+// func qReqRowsFAVX2(acc *int32, rows int, params *int64, dst *uint8, ldd int)
+//
+// qReqRowsAVX2 with the AVX2 layout of the 512-bit parameters of one
+// block (QRequant.vec16a), each row requantized by REQF8.
+TEXT ·qReqRowsFAVX2(SB), NOSPLIT, $0-40
+	MOVQ         acc+0(FP), SI
+	MOVQ         rows+8(FP), CX
+	MOVQ         params+16(FP), BX
+	MOVQ         dst+24(FP), R14
+	MOVQ         ldd+32(FP), DX
+	REQFCONST
+
+freqrow:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	REQFROW(Y0, Y1)
+	ADDQ    $64, SI
+	ADDQ    DX, R14
+	DECQ    CX
+	JNZ     freqrow
 	VZEROUPPER
 	RET
 

@@ -433,6 +433,9 @@ func TestQConvRequantized(t *testing.T) {
 		{32, 4, 4, 64, 1, 1, 1, 0},  // one segment, 16 pixels
 		{16, 3, 4, 16, 2, 2, 1, 0},  // 6 pixels
 		{1, 28, 28, 16, 3, 3, 1, 1}, // segments of 4 steps
+		{64, 5, 5, 24, 1, 1, 1, 0},  // a last block of 8 channels
+		{8, 4, 4, 40, 3, 3, 1, 1},   // 40 channels, 16 pixels
+		{24, 3, 5, 10, 1, 1, 1, 0},  // one partial block
 	}
 	for _, tc := range cases {
 		withQAsm(t, func(t *testing.T) {
@@ -557,6 +560,129 @@ func TestQConvScratchReuse(t *testing.T) {
 				k.RunImage(&g, xin, cl, zp, &s, &out)
 				if msg := accMismatch(out, want, M); msg != "" {
 					t.Fatalf("step %d %+v zp %d: %s", i, st, zp, msg)
+				}
+			}
+		}
+	})
+}
+
+// TestQConvHardSwishFused runs convolutions with the hard-swish output
+// stage, which the AVX2 kernels apply to the sums in registers, in both
+// models (the saturating kernel, and the exact model on its pair and
+// int16-weight kernels), with channel counts that end in a partial
+// block (stored through the raw accumulators), output sizes that end in
+// every partial tile and sums that reach both clamps, and wants
+// QHardSwish.Level of the reference sums.
+func TestQConvHardSwishFused(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	cases := []struct {
+		C, H, W, M, KH, KW, S, P int
+		wlim                     int
+	}{
+		{16, 7, 7, 16, 1, 1, 1, 0, 127},  // 49 pixels
+		{16, 6, 5, 48, 3, 3, 1, 1, 127},  // 30 pixels
+		{24, 5, 5, 96, 1, 1, 1, 0, 127},  // 25 pixels
+		{40, 3, 3, 40, 1, 1, 1, 0, 127},  // a partial block
+		{64, 4, 4, 32, 1, 1, 2, 0, 127},  // 4 pixels
+		{16, 7, 6, 16, 1, 1, 1, 0, 1},    // pairs fit: the exact model on VPMADDUBSW
+		{1, 28, 28, 16, 3, 3, 1, 1, 127}, // segments of 4 steps
+	}
+	for _, model := range []QModel{QExact, QSaturating} {
+		for _, tc := range cases {
+			withQAsm(t, func(t *testing.T) {
+				w := randI8(r, tc.M*tc.C*tc.KH*tc.KW, tc.wlim)
+				k, err := NewQConvKernel(w, tc.M, tc.C, tc.KH, tc.KW, model)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := testGeom(tc.H, tc.W, tc.KH, tc.KW, tc.S, 1, tc.P)
+				x := randU8(r, tc.H*tc.W*tc.C)
+				zp := uint8(r.IntN(256))
+				want := refConv(model, x, tc.C, tc.H, tc.W, w, tc.M, tc.KH, tc.KW, g, zp)
+				p := QHardSwish{Alpha: 1.0 / 6, Beta: 0.5}
+				for c := 0; c < tc.M; c++ {
+					p.Bias = append(p.Bias, int32(r.IntN(40000)-20000))
+					p.Scale = append(p.Scale, float32(0.00002+0.0001*r.Float64()))
+					p.YScale = append(p.YScale, float32(0.01+0.03*r.Float64()))
+					z := int32(r.IntN(60))
+					p.ZP, p.Lo, p.Hi = append(p.ZP, z), append(p.Lo, int32(r.IntN(int(z)+1))), append(p.Hi, 255-int32(r.IntN(30)))
+				}
+				hs, err := NewQHardSwish(p, tc.M)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var s QScratch
+				out := QOut{HSwish: hs, U8: make([]uint8, len(want)), ChannelsLast: true}
+				k.RunImage(&g, x, true, zp, &s, &out)
+				for i, v := range want {
+					if lv := hs.Level(i%tc.M, v); out.U8[i] != lv {
+						t.Fatalf("%v %+v: pixel %d channel %d (sum %d): level %d, want %d", model, tc, i/tc.M, i%tc.M, v, out.U8[i], lv)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestQRequantFusedSaturating is TestQConvRequantized for the saturating
+// model, whose AVX2 kernel requantizes in registers too (with the
+// float64 rounding where the parameters allow, REQ8 otherwise), on
+// extreme multipliers, biases and zero points.
+func TestQRequantFusedSaturating(t *testing.T) {
+	r := rand.New(rand.NewPCG(63, 64))
+	const M, C = 48, 8
+	withQAsm(t, func(t *testing.T) {
+		for it := 0; it < 40; it++ {
+			w := randI8(r, M*C*9, 127)
+			k, err := NewQConvKernel(w, M, C, 3, 3, QSaturating)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bias, zp, lo, hi := make([]int32, M), make([]int32, M), make([]int32, M), make([]int32, M)
+			real := make([]float64, M)
+			for m := range real {
+				switch m % 4 {
+				case 0:
+					real[m] = math.Pow(2, -40*r.Float64()) * 0.49999
+				case 1:
+					real[m] = math.Ldexp(1, -2-r.IntN(6)) // ties
+				case 2:
+					real[m] = 0.4999999
+				default:
+					real[m] = math.Pow(10, -1-5*r.Float64())
+				}
+				bias[m] = int32(max(min(float64(r.IntN(800)-400)/real[m], math.MaxInt32), math.MinInt32))
+				zp[m] = int32(r.IntN(350) - 50)
+				if it%5 == 4 {
+					bias[m] = int32(r.Uint32())
+					zp[m] = int32(r.IntN(1<<21) - 1<<20)
+				}
+				lo[m] = int32(r.IntN(100))
+				hi[m] = lo[m] + int32(r.IntN(256-int(lo[m])))
+				if it%3 == 2 {
+					real[m] = 0.5 + r.Float64() // not fast: REQ8 and the Go stage
+				}
+			}
+			req, err := NewQRequant(bias, real, zp, lo, hi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const H, W = 5, 6
+			x := randU8(r, H*W*C)
+			for i := range x {
+				if i%3 == 0 {
+					x[i] = 255 // saturating pairs
+				}
+			}
+			g := testGeom(H, W, 3, 3, 1, 1, 1)
+			zpx := uint8(r.IntN(256))
+			want := refConv(QSaturating, x, C, H, W, w, M, 3, 3, g, zpx)
+			var s QScratch
+			out := QOut{Req: req, U8: make([]uint8, len(want)), ChannelsLast: true}
+			k.RunImage(&g, x, true, zpx, &s, &out)
+			for i, v := range want {
+				if lv := req.Value(i%M, v); out.U8[i] != uint8(lv) {
+					t.Fatalf("it %d pixel %d channel %d (acc %d): level %d, want %d", it, i/M, i%M, v, out.U8[i], lv)
 				}
 			}
 		}

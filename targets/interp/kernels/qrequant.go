@@ -57,6 +57,10 @@ type QRequant struct {
 	// per block of 16 channels; nil unless fast and every bound is a
 	// uint8 level (the clamped levels are then stored by truncation).
 	vec16 []int64
+	// vec16a is vec16 for the AVX2 kernels (REQF8): the multipliers of
+	// each half block in the order of its in-lane unpacks, channels 0,
+	// 1, 4, 5 then 2, 3, 6, 7 (8, 9, 12, 13 then 10, 11, 14, 15).
+	vec16a []int64
 	// fast: every real multiplier is below 1/2, so that the rounded
 	// products fit int32 and the assembly can clamp in 32 bits.
 	fast bool
@@ -138,6 +142,15 @@ func (q *QRequant) pack16() {
 		lane32(3, q.ZP[c])
 		lane32(4, q.Lo[c])
 		lane32(5, q.Hi[c])
+	}
+	q.vec16a = append([]int64(nil), q.vec16...)
+	for b := 0; b < blocks; b++ {
+		m, a := q.vec16[b*qReqBlock+8:b*qReqBlock+24], q.vec16a[b*qReqBlock+8:b*qReqBlock+24]
+		for h := 0; h < 2; h++ {
+			for i, l := range [8]int{0, 1, 4, 5, 2, 3, 6, 7} {
+				a[8*h+i] = m[8*h+l]
+			}
+		}
 	}
 }
 
@@ -224,8 +237,21 @@ func (q *QDequant) storeRows(acc []int32, rows, c0, n int, dst []float32, off, r
 	bias, scale := q.Bias[c0:c0+n], q.Scale[c0:c0+n]
 	r0 := 0
 	if n == qNR && rowStride == 1 && chanStride > 1 {
-		// Channel-major: blocks of 16 rows transposed in registers.
+		// Channel-major: blocks of 16 rows (8 on AVX2) transposed in
+		// registers.
 		r0 = qDeqTVec(acc, rows, bias, scale, dst[off:], chanStride)
+	}
+	if r0 < rows && rowStride == 1 && chanStride > 1 {
+		// Channel-major rows left by the transposing kernel: channel by
+		// channel, each a contiguous run of rows (the same values).
+		for i := 0; i < n; i++ {
+			b, sc := bias[i], scale[i]
+			d := dst[off+i*chanStride+r0 : off+i*chanStride+rows]
+			for r := range d {
+				d[r] = float32(acc[(r0+r)*qNR+i]+b) * sc
+			}
+		}
+		return
 	}
 	for r := r0; r < rows; r++ {
 		t := acc[r*qNR : r*qNR+n]
