@@ -21,23 +21,32 @@ func TestDirectConv(t *testing.T) {
 	masked := []struct {
 		name   string
 		k6, k4 maskedKernel
+		v6, v4 maskedKernelV
 		ok     bool
-	}{{"asm", kernel6AsmM, kernel4AsmM, hasAVX512}, {"go", kernel6MGo, kernel4MGo, true}}
+	}{
+		{"asm", kernel6AsmM, kernel4AsmM, nil, nil, hasAVX512},
+		{"go", kernel6MGo, kernel4MGo, nil, nil, true},
+		{"asm16", nil, nil, kernel6AsmV, kernel4AsmV, hasAVX2FMA},
+		{"go16", nil, nil, kernel6VGo, kernel4VGo, true},
+	}
 	for _, mk := range masked {
 		if !mk.ok {
 			continue
 		}
 		// The Go twins against the Go kernels (the same reduction order),
-		// the assembly against the assembly.
-		was := UseAssembly(mk.name == "asm")
-		k6, k4 := kernel6m, kernel4m
-		kernel6m, kernel4m = mk.k6, mk.k4
+		// the assembly against the assembly (the 16-column masked kernels
+		// against the 16-column AVX2 ones).
+		was := UseAssembly(mk.name == "asm" || mk.name == "asm16")
+		restore := setKernels(useKernels{m6: mk.k6, m4: mk.k4, v6: mk.v6, v4: mk.v4})
+		if mk.name == "asm16" {
+			kernel6, kernel4, kernel6w, kernel4w = kernel6Asm, kernel4Asm, nil, nil
+		}
 		for _, sh := range shapes {
 			outH := sh.h + 2*sh.padY - (sh.kh-1)*sh.dil
 			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{1, 1}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, sh.w}}
 			d := NewDirectConv(s, sh.cin, 1)
-			if d == nil {
-				t.Fatalf("%+v: no direct plan", sh)
+			if d == nil || mk.v6 != nil && d.width != nr || mk.v6 == nil && d.width != nrWide {
+				t.Fatalf("%s %+v: no direct plan of the kernels' width", mk.name, sh)
 			}
 			l, err := NewConvLayout(s)
 			if err != nil {
@@ -88,8 +97,25 @@ func TestDirectConv(t *testing.T) {
 				}
 			}
 		}
-		kernel6m, kernel4m = k6, k4
+		restore()
 		UseAssembly(was)
+	}
+}
+
+// useKernels is a choice of micro-kernels for a test (see setKernels).
+type useKernels struct {
+	m6, m4 maskedKernel
+	v6, v4 maskedKernelV
+}
+
+// setKernels sets the masked micro-kernels to u's and returns a function
+// that restores every kernel variable as it was (the others too, which a
+// test may set after it).
+func setKernels(u useKernels) (restore func()) {
+	k6, k4, w6, w4, m6, m4, v6, v4, asm := kernel6, kernel4, kernel6w, kernel4w, kernel6m, kernel4m, kernel6v, kernel4v, useAsm
+	kernel6m, kernel4m, kernel6v, kernel4v = u.m6, u.m4, u.v6, u.v4
+	return func() {
+		kernel6, kernel4, kernel6w, kernel4w, kernel6m, kernel4m, kernel6v, kernel4v, useAsm = k6, k4, w6, w4, m6, m4, v6, v4, asm
 	}
 }
 
@@ -126,15 +152,20 @@ func BenchmarkDirectConv(b *testing.B) {
 // stacks (fewer columns than the plan's images) too.
 func TestDirectConvStacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, asm := range []bool{true, false} {
-		was := UseAssembly(asm)
-		k6, k4 := kernel6m, kernel4m
-		if !asm {
-			kernel6m, kernel4m = kernel6MGo, kernel4MGo
-		} else if k6 == nil {
-			UseAssembly(was)
+	for _, mk := range []struct {
+		name string
+		u    useKernels
+		ok   bool
+	}{
+		{"asm", useKernels{m6: kernel6AsmM, m4: kernel4AsmM}, hasAVX512},
+		{"go", useKernels{m6: kernel6MGo, m4: kernel4MGo}, true},
+		{"asm16", useKernels{v6: kernel6AsmV, v4: kernel4AsmV}, hasAVX2FMA},
+		{"go16", useKernels{v6: kernel6VGo, v4: kernel4VGo}, true},
+	} {
+		if !mk.ok {
 			continue
 		}
+		restore := setKernels(mk.u)
 		for _, sh := range []struct{ m, cin, h, w, images int }{{64, 64, 7, 7, 16}, {32, 32, 14, 14, 4}, {5, 3, 3, 5, 7}, {7, 2, 9, 4, 3}} {
 			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
 			one, all := NewDirectConv(s, sh.cin, 1), NewDirectConv(s, sh.cin, sh.images)
@@ -171,12 +202,11 @@ func TestDirectConvStacked(t *testing.T) {
 					}
 				}
 				for o := 0; o < sh.m; o++ {
-					bitsEqual(t, fmt.Sprintf("asm=%v %+v n=%d channel %d", asm, sh, n, o), got[o*all.N:o*all.N+n*hw], want[o*all.N:o*all.N+n*hw])
+					bitsEqual(t, fmt.Sprintf("%s %+v n=%d channel %d", mk.name, sh, n, o), got[o*all.N:o*all.N+n*hw], want[o*all.N:o*all.N+n*hw])
 				}
 			}
 		}
-		kernel6m, kernel4m = k6, k4
-		UseAssembly(was)
+		restore()
 	}
 }
 
@@ -245,7 +275,7 @@ func TestDirectDepthwise(t *testing.T) {
 							if withBias {
 								bv = bias[i]
 							}
-							depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/nrWide*d.taps:])
+							depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/nrWide*d.taps:], nrWide)
 						}
 					}
 					what := fmt.Sprintf("%+v shared=%v bias=%v block=%d", sh, shared, withBias, block)

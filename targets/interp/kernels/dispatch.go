@@ -14,6 +14,7 @@ var (
 	kernel6, kernel4   = microKernels(true)
 	kernel6w, kernel4w = wideKernels(true)
 	kernel6m, kernel4m = maskedKernels(true)
+	kernel6v, kernel4v = maskedKernelsV(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -32,6 +33,17 @@ func wideKernels(on bool) (k6, k4 microKernel) {
 func maskedKernels(on bool) (k6, k4 maskedKernel) {
 	if on && hasAVX512 {
 		return kernel6AsmM, kernel4AsmM
+	}
+	return nil, nil
+}
+
+// maskedKernelsV returns the masked 16-column micro-kernels of
+// DirectConv on CPUs with AVX2 and FMA but not AVX-512, or nil when
+// convolutions are to go through ConvLayout.Fill (or the 32-column
+// kernels) instead.
+func maskedKernelsV(on bool) (k6, k4 maskedKernelV) {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmV, kernel4AsmV
 	}
 	return nil, nil
 }
@@ -62,6 +74,7 @@ func UseAssembly(on bool) (was bool) {
 	kernel6, kernel4 = microKernels(on)
 	kernel6w, kernel4w = wideKernels(on)
 	kernel6m, kernel4m = maskedKernels(on)
+	kernel6v, kernel4v = maskedKernelsV(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

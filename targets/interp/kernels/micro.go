@@ -25,6 +25,10 @@ const (
 	// add add[r*ldc+j], an addend laid out as C (with flagCompact, whose
 	// mask is then the tile's first columns, for those columns).
 	flagAdd
+	// flagFaultMasks (16-column masked kernels only): B's rows may
+	// leave b at the masked-out columns, so the kernel must read them
+	// with loads that do not fault there (see microv_amd64.s).
+	flagFaultMasks
 )
 
 // microKernel computes one tile: for r < mr and j < 16,
@@ -169,4 +173,53 @@ func kernel6MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, m
 
 func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
 	kernelMaskedGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
+}
+
+// maskedKernelV is a 16-column micro-kernel whose rows of B are read
+// under column masks (DirectConv without AVX-512): step p reads B[p][j]
+// = b[col+steps[2p]+j] when masks[16·steps[2p+1]+j] is not zero (all
+// bits set), else +0; the reads it leaves out are never made, so
+// col+steps[2p] may point outside b. Everything else is as for
+// microKernel, without flagAccumulate; flagAdd adds add.
+type maskedKernelV func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32)
+
+// kernelMaskedVGo is the Go twin of the 16-column masked micro-kernels:
+// the 16-column Go kernel on a copy of the masked rows of B.
+func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
+	if flags&flagAdd != 0 {
+		// The product and bias into a tile, then the addend, the clamp
+		// and the store.
+		var tile [mrMax * nr]float32
+		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&flagBias, masks, nil)
+		for r := 0; r < mr; r++ {
+			for j := 0; j < nr; j++ {
+				v := tile[r*nr+j] + add[r*ldc+j]
+				if flags&flagReLU != 0 && v < 0 {
+					v = 0
+				}
+				c[r*ldc+j] = v
+			}
+		}
+		return
+	}
+	panel := make([]float32, k*nr+nr)
+	offs := make([]int, max(k, 1))
+	for p := 0; p < k; p++ {
+		offs[p] = p * nr
+		m := masks[steps[2*p+1]*nr:]
+		for j := 0; j < nr; j++ {
+			if m[j] != 0 {
+				panel[p*nr+j] = b[col+steps[2*p]+j]
+			}
+		}
+	}
+	kernelGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
+}
+
+func kernel6VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
+	kernelMaskedVGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
+}
+
+func kernel4VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
+	kernelMaskedVGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
 }

@@ -33,6 +33,12 @@ func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int,
 func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
 
 //go:noescape
+func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32)
+
+//go:noescape
+func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32)
+
+//go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 // microAsm is the signature of the assembly micro-kernels.
@@ -92,6 +98,25 @@ func asmMaskedKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, 
 	}
 }
 
+// asmMaskedKernelV adapts a 16-column masked assembly micro-kernel as
+// asmMaskedKernel does.
+func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32)) maskedKernelV {
+	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
+		if k <= 0 {
+			kernelMaskedVGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, nil, add)
+			return
+		}
+		var bp, ap *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		if flags&flagAdd != 0 {
+			ap = &add[0]
+		}
+		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap)
+	}
+}
+
 // The assembly micro-kernels as microKernels.
 var (
 	kernel6Asm  = asmKernel(6, kernel6x16)
@@ -102,4 +127,6 @@ var (
 	kernel4AsmW = asmWideKernel(4, kernel4x32Z)
 	kernel6AsmM = asmMaskedKernel(6, kernel6x32ZM)
 	kernel4AsmM = asmMaskedKernel(4, kernel4x32ZM)
+	kernel6AsmV = asmMaskedKernelV(6, kernel6x16M)
+	kernel4AsmV = asmMaskedKernelV(4, kernel4x16M)
 )
