@@ -277,7 +277,9 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 // plan (bit for bit the sums of Depthwise over ConvLayout's buffer);
 // otherwise a pure-Go loop computes them, and callers do better with
 // ConvLayout and Depthwise.
-func (d *DirectConv) DepthwiseVector() bool { return d.width == nrWide && hasAVX512 }
+func (d *DirectConv) DepthwiseVector() bool {
+	return d.width == nrWide && hasAVX512 || d.width == nr && hasAVX2FMA
+}
 
 // Depthwise computes product columns [q0, q1) of chans output channels
 // of a convolution whose groups have one input channel (a plan of one
@@ -304,6 +306,9 @@ func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32
 	if q0 == q1 {
 		return nil
 	}
+	if d.width == nr && d.depthwise16(w, b, inStride, q0, q1, c, ld, bias, chans) {
+		return nil
+	}
 	masks := d.masks[q0/d.width*d.taps:]
 	if d.width == nrWide && depthwiseMasked(w, b, inStride, q0, d.tapOffs, q1-q0, c, ld, bias, chans, masks) {
 		return nil
@@ -316,6 +321,38 @@ func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32
 		depthwiseMaskedGo(w[i*d.taps:(i+1)*d.taps], b[i*inStride:], q0, d.tapOffs, q1-q0, c[i*ld:], bv, masks, d.width)
 	}
 	return nil
+}
+
+// depthwise16 is Depthwise on a 16-column plan with the AVX2 kernel, or
+// reports false without it. A partial last block is computed into
+// scratch rows of 16 columns (its reads past q1 stay inside the image)
+// and its first columns copied out.
+func (d *DirectConv) depthwise16(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) bool {
+	// Block q has every row inside b, for every channel, when q+lo ≥ 0
+	// and (chans-1)·inStride+q+16+hi ≤ len(b).
+	safeLo, safeHi := -d.lo, len(b)-(chans-1)*inStride-nr-d.hi
+	n := q1 - q0
+	full := n &^ (nr - 1)
+	if full > 0 && !depthwiseMaskedAVX2(w, b, inStride, q0, d.tapOffs, full, c, ld, bias, chans, d.vmasks[q0/nr*d.taps*nr:], safeLo, safeHi) {
+		return false
+	}
+	if full == n {
+		return true
+	}
+	s := getScratch()
+	defer putScratch(s)
+	if cap(s.rows) < chans*nr {
+		s.rows = make([]float32, chans*nr)
+	}
+	rows := s.rows[:chans*nr]
+	q := q0 + full
+	if !depthwiseMaskedAVX2(w, b, inStride, q, d.tapOffs, nr, rows, nr, bias, chans, d.vmasks[q/nr*d.taps*nr:], safeLo, safeHi) {
+		return false
+	}
+	for i := 0; i < chans; i++ {
+		copy(c[i*ld+full:i*ld+n], rows[i*nr:])
+	}
+	return true
 }
 
 // depthwiseMaskedGo is the Go twin of depthwiseMasked for one channel,

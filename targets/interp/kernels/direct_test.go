@@ -218,9 +218,20 @@ func TestDirectConvStacked(t *testing.T) {
 // past each channel's columns.
 func TestDirectDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(33, 34))
-	k6, k4 := kernel6m, kernel4m
-	defer func() { kernel6m, kernel4m = k6, k4 }()
-	kernel6m, kernel4m = kernel6MGo, kernel4MGo // NewDirectConv plans without AVX-512 too
+	// NewDirectConv plans without AVX-512 too: 32-column plans (the
+	// AVX-512 kernel) and 16-column ones (the AVX2 kernel).
+	for _, width := range []int{nrWide, nr} {
+		u := useKernels{m6: kernel6MGo, m4: kernel4MGo}
+		if width == nr {
+			u = useKernels{v6: kernel6VGo, v4: kernel4VGo}
+		}
+		restore := setKernels(u)
+		testDirectDepthwise(t, r, width)
+		restore()
+	}
+}
+
+func testDirectDepthwise(t *testing.T, r *rand.Rand, width int) {
 	for _, sh := range []struct{ h, w, kh, kw, dil, padY, padX int }{
 		{28, 28, 3, 3, 1, 1, 1}, {14, 14, 3, 3, 1, 1, 1}, {7, 7, 3, 3, 1, 1, 1}, {9, 20, 5, 5, 1, 2, 2}, {8, 9, 3, 3, 2, 2, 2}, {3, 70, 3, 3, 1, 1, 1},
 	} {
@@ -231,60 +242,120 @@ func TestDirectDepthwise(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const chans = 3
-		inSize, taps := sh.h*sh.w, l.Taps()
-		imgs := randSlice(r, chans*inSize)
-		w := randSlice(r, chans*taps)
-		bias := randSlice(r, chans)
-		for _, shared := range []bool{false, true} {
-			for _, withBias := range []bool{true, false} {
-				inStride := inSize
-				if shared {
-					inStride = 0
-				}
-				var bs []float32
-				if withBias {
-					bs = bias
-				}
-				ld := d.N + 7
-				want := make([]float32, chans*ld)
-				for i := 0; i < chans; i++ {
-					buf := make([]float32, l.BufferSize(1))
-					l.Fill(buf, imgs[i*inStride:i*inStride+inSize], 1)
-					grid := make([]float32, l.Span)
-					var bv float32
+		for _, chans := range []int{3, 9} {
+			inSize, taps := sh.h*sh.w, l.Taps()
+			imgs := randSlice(r, chans*inSize)
+			w := randSlice(r, chans*taps)
+			bias := randSlice(r, chans)
+			for _, shared := range []bool{false, true} {
+				for _, withBias := range []bool{true, false} {
+					inStride := inSize
+					if shared {
+						inStride = 0
+					}
+					var bs []float32
 					if withBias {
-						bv = bias[i]
+						bs = bias
 					}
-					Depthwise(w[i*taps:(i+1)*taps], buf, l.Offsets(nil, 1), l.Span, grid, bv)
-					l.Compact(want[i*ld:], grid, 1, l.Span)
-				}
-				for _, block := range []int{d.N, 64, 32} {
-					got := randSlice(r, chans*ld)
-					twin := append([]float32(nil), got...)
+					ld := d.N + 7
+					want := make([]float32, chans*ld)
 					for i := 0; i < chans; i++ {
-						copy(want[i*ld+d.N:(i+1)*ld], got[i*ld+d.N:(i+1)*ld]) // untouched
-					}
-					for q0 := 0; q0 < d.N; q0 += block {
-						q1 := min(q0+block, d.N)
-						if err := d.Depthwise(w, imgs, inStride, q0, q1, got[q0:], ld, bs, chans); err != nil {
-							t.Fatal(err)
+						buf := make([]float32, l.BufferSize(1))
+						l.Fill(buf, imgs[i*inStride:i*inStride+inSize], 1)
+						grid := make([]float32, l.Span)
+						var bv float32
+						if withBias {
+							bv = bias[i]
 						}
+						Depthwise(w[i*taps:(i+1)*taps], buf, l.Offsets(nil, 1), l.Span, grid, bv)
+						l.Compact(want[i*ld:], grid, 1, l.Span)
+					}
+					for _, block := range []int{d.N, 64, 32, 16} {
+						if block%width != 0 {
+							continue
+						}
+						got := randSlice(r, chans*ld)
+						twin := append([]float32(nil), got...)
 						for i := 0; i < chans; i++ {
-							var bv float32
-							if withBias {
-								bv = bias[i]
-							}
-							depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/nrWide*d.taps:], nrWide)
+							copy(want[i*ld+d.N:(i+1)*ld], got[i*ld+d.N:(i+1)*ld]) // untouched
 						}
+						for q0 := 0; q0 < d.N; q0 += block {
+							q1 := min(q0+block, d.N)
+							if err := d.Depthwise(w, imgs, inStride, q0, q1, got[q0:], ld, bs, chans); err != nil {
+								t.Fatal(err)
+							}
+							for i := 0; i < chans; i++ {
+								var bv float32
+								if withBias {
+									bv = bias[i]
+								}
+								depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/width*d.taps:], width)
+							}
+						}
+						what := fmt.Sprintf("width %d %+v chans=%d shared=%v bias=%v block=%d", width, sh, chans, shared, withBias, block)
+						if d.width != width {
+							t.Fatalf("%s: a plan %d columns wide", what, d.width)
+						}
+						if d.DepthwiseVector() {
+							bitsEqual(t, what, got, want)
+						}
+						closeTo(t, what+" Go twin", twin, want, taps)
 					}
-					what := fmt.Sprintf("%+v shared=%v bias=%v block=%d", sh, shared, withBias, block)
-					if hasAVX512 {
-						bitsEqual(t, what, got, want)
-					}
-					closeTo(t, what+" Go twin", twin, want, taps)
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkDirectDepthwise compares DirectConv.Depthwise with ConvLayout's
+// Fill, Depthwise and Compact on the 3×3 depthwise convolutions of the
+// example MobileNet (and the first convolution of the example CNNs, one
+// input shared by 16 outputs).
+func BenchmarkDirectDepthwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, sz := range []struct {
+		chans, w int
+		shared   bool
+	}{{16, 28, true}, {16, 28, false}, {96, 14, false}, {160, 7, false}} {
+		s := ConvShape{In: []int{sz.w, sz.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sz.w, sz.w}}
+		d := NewDirectConv(s, 1, 1)
+		l, err := NewConvLayout(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inSize, inStride, in := sz.w*sz.w, sz.w*sz.w, sz.chans
+		if sz.shared {
+			inStride, in = 0, 1
+		}
+		img := randSlice(r, in*inSize)
+		w := randSlice(r, sz.chans*9)
+		bias := randSlice(r, sz.chans)
+		c := make([]float32, sz.chans*inSize)
+		name := fmt.Sprintf("%dx%dx%d-shared=%v", sz.chans, sz.w, sz.w, sz.shared)
+		if d != nil && d.DepthwiseVector() {
+			b.Run("direct/"+name, func(b *testing.B) {
+				for b.Loop() {
+					if err := d.Depthwise(w, img, inStride, 0, d.N, c, inSize, bias, sz.chans); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run("padded/"+name, func(b *testing.B) {
+			buf := make([]float32, l.BufferSize(in))
+			grid := make([]float32, sz.chans*l.Span)
+			offs := l.Offsets(nil, 1)
+			for b.Loop() {
+				l.Fill(buf, img, in)
+				for i := 0; i < sz.chans; i++ {
+					at := i * l.ChanStride
+					if sz.shared {
+						at = 0
+					}
+					Depthwise(w[i*9:(i+1)*9], buf[at:], offs, l.Span, grid[i*l.Span:], bias[i])
+				}
+				l.Compact(c, grid, sz.chans, l.Span)
+			}
+		})
 	}
 }

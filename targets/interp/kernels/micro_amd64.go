@@ -33,10 +33,10 @@ func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int,
 func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
 
 //go:noescape
-func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32)
+func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
 
 //go:noescape
-func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32)
+func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
 
 //go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
@@ -100,7 +100,7 @@ func asmMaskedKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, 
 
 // asmMaskedKernelV adapts a 16-column masked assembly micro-kernel as
 // asmMaskedKernel does.
-func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32)) maskedKernelV {
+func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)) maskedKernelV {
 	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
 		if k <= 0 {
 			kernelMaskedVGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, nil, add)
@@ -113,7 +113,7 @@ func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32,
 		if flags&flagAdd != 0 {
 			ap = &add[0]
 		}
-		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap)
+		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap, len(b))
 	}
 }
 

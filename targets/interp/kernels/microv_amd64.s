@@ -3,18 +3,19 @@
 #include "textflag.h"
 
 // The 16-column AVX2 micro-kernels of micro_amd64.s reading B under
-// masks (DirectConv without AVX-512): B starts col floats after b; step
-// p reads its offset from steps[2p] and the index t of its tap from
-// steps[2p+1]; the tap's column mask is the 16 int32 at masks[16t:] (all
-// bits set: column kept, zero: column left out), two YMM registers
-// loaded for each step. The left-out columns read as +0, so that B
-// needs no zero padding: plain loads ANDed with the mask (which keeps a
-// kept column's bits as they are) where every row of B is inside b, and
-// with flagFaultMasks (col may take a row's left-out columns past the
-// ends of b's slice, only the kept ones must be in range) VMASKMOVPS,
-// which does not fault on the left-out columns but is slow when it
-// leaves some out (on Zen 3 it made the 7×7 product twice as slow), so
-// DirectConv.Mul sets the flag only for blocks near the ends of b.
+// masks (DirectConv without AVX-512): B starts col floats after b (of
+// blen floats); step p reads its offset from steps[2p] and the index t
+// of its tap from steps[2p+1]; the tap's column mask is the 16 int32 at
+// masks[16t:] (all bits set: column kept, zero: column left out), two
+// YMM registers loaded for each step. The left-out columns read as +0,
+// so that B needs no zero padding: plain loads ANDed with the mask
+// (which keeps a kept column's bits as they are) where the row lies
+// inside b, else VMASKMOVPS, which does not fault on the left-out
+// columns (only the kept ones must be in range) but is slow when it
+// leaves some out (on Zen 3, the 7×7 product ran twice as long with it
+// on every row). With flagFaultMasks (DirectConv.Mul sets it for the
+// blocks near the ends of b) each step checks its row's range and
+// picks; without it every row is inside b.
 // Everything else, the reduction order included (one accumulator per
 // tile element, the steps in order, then the bias), is as in kernel6x16
 // and kernel4x16: bit for bit their results on the padded B. flagAdd
@@ -26,8 +27,7 @@
 #define flagFaultMasks 32
 
 // One k step: B row at DI + 4*steps[0], the tap's masks at R13 +
-// 64*steps[1], A at SI; ASTEP ANDs plain loads with the masks, MSTEP
-// loads with VMASKMOVPS.
+// 64*steps[1], A at SI; plain loads ANDed with the masks.
 #define ASTEP6 \
 	MOVQ (R10), AX \
 	MOVQ 8(R10), R11 \
@@ -36,35 +36,6 @@
 	VMOVUPS 32(R13)(R11*1), Y1 \
 	VANDPS (DI)(AX*4), Y0, Y0 \
 	VANDPS 32(DI)(AX*4), Y1, Y1 \
-	VBROADCASTSS (SI), Y2 \
-	VBROADCASTSS 4(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y4 \
-	VFMADD231PS Y1, Y2, Y5 \
-	VFMADD231PS Y0, Y3, Y6 \
-	VFMADD231PS Y1, Y3, Y7 \
-	VBROADCASTSS 8(SI), Y2 \
-	VBROADCASTSS 12(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y8 \
-	VFMADD231PS Y1, Y2, Y9 \
-	VFMADD231PS Y0, Y3, Y10 \
-	VFMADD231PS Y1, Y3, Y11 \
-	VBROADCASTSS 16(SI), Y2 \
-	VBROADCASTSS 20(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y12 \
-	VFMADD231PS Y1, Y2, Y13 \
-	VFMADD231PS Y0, Y3, Y14 \
-	VFMADD231PS Y1, Y3, Y15 \
-	ADDQ $24, SI \
-	ADDQ $16, R10
-
-#define MSTEP6 \
-	MOVQ (R10), AX \
-	MOVQ 8(R10), R11 \
-	SHLQ $6, R11 \
-	VMOVUPS (R13)(R11*1), Y0 \
-	VMOVUPS 32(R13)(R11*1), Y1 \
-	VMASKMOVPS (DI)(AX*4), Y0, Y0 \
-	VMASKMOVPS 32(DI)(AX*4), Y1, Y1 \
 	VBROADCASTSS (SI), Y2 \
 	VBROADCASTSS 4(SI), Y3 \
 	VFMADD231PS Y0, Y2, Y4 \
@@ -109,29 +80,6 @@
 	ADDQ $16, SI \
 	ADDQ $16, R10
 
-#define MSTEP4 \
-	MOVQ (R10), AX \
-	MOVQ 8(R10), R11 \
-	SHLQ $6, R11 \
-	VMOVUPS (R13)(R11*1), Y0 \
-	VMOVUPS 32(R13)(R11*1), Y1 \
-	VMASKMOVPS (DI)(AX*4), Y0, Y0 \
-	VMASKMOVPS 32(DI)(AX*4), Y1, Y1 \
-	VBROADCASTSS (SI), Y2 \
-	VBROADCASTSS 4(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y4 \
-	VFMADD231PS Y1, Y2, Y5 \
-	VFMADD231PS Y0, Y3, Y6 \
-	VFMADD231PS Y1, Y3, Y7 \
-	VBROADCASTSS 8(SI), Y2 \
-	VBROADCASTSS 12(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y8 \
-	VFMADD231PS Y1, Y2, Y9 \
-	VFMADD231PS Y0, Y3, Y10 \
-	VFMADD231PS Y1, Y3, Y11 \
-	ADDQ $16, SI \
-	ADDQ $16, R10
-
 // Epilogue row operations: AX points at the bias, R13 walks the rows of
 // the addend (stride R8 bytes), DX those of C.
 #define MBIASROW(off, ya, yb) \
@@ -153,8 +101,8 @@
 	VMOVUPS yb, 32(DX) \
 	ADDQ    R8, DX
 
-// func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32)
-TEXT ·kernel6x16M(SB), NOSPLIT, $0-96
+// func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
+TEXT ·kernel6x16M(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -200,9 +148,53 @@ v6loop1:
 	JMP v6epi
 
 v6masked:
-	MSTEP6
+	MOVQ col+80(FP), R14
+	NEGQ R14 // the least offset inside b
+	MOVQ blen+96(FP), R15
+	ADDQ R14, R15
+	SUBQ $16, R15 // the greatest
+
+v6checked:
+	MOVQ (R10), AX
+	MOVQ 8(R10), R11
+	SHLQ $6, R11
+	VMOVUPS (R13)(R11*1), Y0
+	VMOVUPS 32(R13)(R11*1), Y1
+	CMPQ AX, R14
+	JLT v6fault
+	CMPQ AX, R15
+	JGT v6fault
+	VANDPS (DI)(AX*4), Y0, Y0
+	VANDPS 32(DI)(AX*4), Y1, Y1
+	JMP v6fma
+
+v6fault:
+	VMASKMOVPS (DI)(AX*4), Y0, Y0
+	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
+
+v6fma:
+	VBROADCASTSS 0(SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y1, Y2, Y5
+	VFMADD231PS Y0, Y3, Y6
+	VFMADD231PS Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y1, Y2, Y9
+	VFMADD231PS Y0, Y3, Y10
+	VFMADD231PS Y1, Y3, Y11
+	VBROADCASTSS 16(SI), Y2
+	VBROADCASTSS 20(SI), Y3
+	VFMADD231PS Y0, Y2, Y12
+	VFMADD231PS Y1, Y2, Y13
+	VFMADD231PS Y0, Y3, Y14
+	VFMADD231PS Y1, Y3, Y15
+	ADDQ $24, SI
+	ADDQ $16, R10
 	DECQ CX
-	JNZ v6masked
+	JNZ v6checked
 
 v6epi:
 	MOVQ c+32(FP), DX
@@ -284,8 +276,8 @@ v6done:
 	VZEROUPPER
 	RET
 
-// func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32)
-TEXT ·kernel4x16M(SB), NOSPLIT, $0-96
+// func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
+TEXT ·kernel4x16M(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -327,9 +319,47 @@ v4loop1:
 	JMP v4epi
 
 v4masked:
-	MSTEP4
+	MOVQ col+80(FP), R14
+	NEGQ R14 // the least offset inside b
+	MOVQ blen+96(FP), R15
+	ADDQ R14, R15
+	SUBQ $16, R15 // the greatest
+
+v4checked:
+	MOVQ (R10), AX
+	MOVQ 8(R10), R11
+	SHLQ $6, R11
+	VMOVUPS (R13)(R11*1), Y0
+	VMOVUPS 32(R13)(R11*1), Y1
+	CMPQ AX, R14
+	JLT v4fault
+	CMPQ AX, R15
+	JGT v4fault
+	VANDPS (DI)(AX*4), Y0, Y0
+	VANDPS 32(DI)(AX*4), Y1, Y1
+	JMP v4fma
+
+v4fault:
+	VMASKMOVPS (DI)(AX*4), Y0, Y0
+	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
+
+v4fma:
+	VBROADCASTSS 0(SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y1, Y2, Y5
+	VFMADD231PS Y0, Y3, Y6
+	VFMADD231PS Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y1, Y2, Y9
+	VFMADD231PS Y0, Y3, Y10
+	VFMADD231PS Y1, Y3, Y11
+	ADDQ $16, SI
+	ADDQ $16, R10
 	DECQ CX
-	JNZ v4masked
+	JNZ v4checked
 
 v4epi:
 	MOVQ c+32(FP), DX

@@ -98,6 +98,61 @@ func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []f
 }
 
 //go:noescape
+func depthwiseMaskedV(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias *float32, masks *int32, col int, chans int, inStride int, outStride int, safeLo int, safeHi int, blen int)
+
+//go:noescape
+func depthwise4V(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias *float32, masks *int32, col int, inStride int, outStride int)
+
+// depthwiseMaskedAVX2 computes DirectConv.Depthwise's n > 0 columns from
+// col (a multiple of 16, and n too) of chans channels with the AVX2
+// kernels and reports true, or reports false without AVX2 and FMA.
+// masks are the vector masks of the blocks from col; blocks from columns
+// in [safeLo, safeHi] have all their rows inside b, and there channels
+// go four at a time (depthwise4V); the caller has checked the ranges.
+func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []int32, safeLo, safeHi int) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	taps := len(offs)
+	_ = c[(chans-1)*ld+n-1]
+	_ = w[chans*taps-1]
+	_ = masks[n*taps-1]
+	if bias != nil {
+		_ = bias[chans-1]
+	}
+	// The safe blocks: [lo, hi) from col.
+	lo := min(max(safeLo-col+nr-1, 0)/nr*nr, n)
+	hi := min(max(safeHi-col+nr, 0)/nr*nr, n)
+	if hi <= lo || chans < 4 {
+		lo, hi = n, n
+	}
+	run := func(j0, j1, ch0, chs int) {
+		if j0 >= j1 || chs == 0 {
+			return
+		}
+		var bp *float32
+		if bias != nil {
+			bp = &bias[ch0]
+		}
+		depthwiseMaskedV(&w[ch0*taps], &b[ch0*inStride], &offs[0], taps, &c[ch0*ld+j0], j1-j0, bp, &masks[j0*taps], col+j0, chs, inStride, ld, safeLo-ch0*inStride, safeHi-ch0*inStride, len(b)-ch0*inStride)
+	}
+	run(0, lo, 0, chans)
+	four := chans &^ 3
+	if lo < hi {
+		for ch := 0; ch < four; ch += 4 {
+			var bp *float32
+			if bias != nil {
+				bp = &bias[ch]
+			}
+			depthwise4V(&w[ch*taps], &b[ch*inStride], &offs[0], taps, &c[ch*ld+lo], hi-lo, bp, &masks[lo*taps], col+lo, inStride, ld)
+		}
+		run(lo, hi, four, chans-four)
+	}
+	run(hi, n, 0, chans)
+	return true
+}
+
+//go:noescape
 func deinterleave2RowsZ(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
 
 // deinterleave2Rows splits rows rows of n floats of src (srcStride
