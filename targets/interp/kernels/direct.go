@@ -25,6 +25,9 @@ type DirectConv struct {
 	// steps holds, per channel and tap, the offset of its B row from
 	// the image and the tap's index; tapOffs the taps' offsets alone.
 	steps, tapOffs []int
+	// stepsV holds the steps of a 16-column plan packed for its kernels
+	// (packStepV).
+	stepsV []int
 	// lo and hi are the least and greatest offsets of the steps.
 	lo, hi int
 	// masks holds, per block of width columns, the column mask of each
@@ -113,6 +116,13 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 		}
 	}
 	if width == nr {
+		if d.taps >= 1024 {
+			return nil // too many taps to pack
+		}
+		d.stepsV = make([]int, len(d.steps)/2)
+		for p := range d.stepsV {
+			d.stepsV[p] = packStepV(d.steps[2*p], d.steps[2*p+1])
+		}
 		d.vmasks = make([]int32, len(d.masks)*nr)
 		for i, m := range d.masks {
 			for j := 0; j < nr; j++ {
@@ -261,7 +271,7 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 					add = t
 				}
 			}
-			kern(pa.K, a, b, j, d.steps, dst, ld, rows, rb, f, masks, add)
+			kern(pa.K, a, b, j, d.stepsV, dst, ld, rows, rb, f, masks, add)
 			if cols < nr {
 				for i := 0; i < rows; i++ {
 					copy(c[(r+i)*ldc+j-q0:(r+i)*ldc+j-q0+cols], s.tile[i*nr:i*nr+cols])

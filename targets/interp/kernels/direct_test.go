@@ -359,3 +359,51 @@ func BenchmarkDirectDepthwise(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvPaths compares a 3×3 convolution through DirectConv.Mul
+// with the same through ConvLayout (Fill, MulOffsets, Compact), on an
+// image followed by another (as in a batch), at the sizes of the example
+// ResNet.
+func BenchmarkConvPaths(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range []struct{ m, cin, w int }{{16, 16, 28}, {32, 32, 14}, {64, 64, 7}} {
+		s := ConvShape{In: []int{sz.w, sz.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sz.w, sz.w}}
+		l, err := NewConvLayout(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		k := sz.cin * 9
+		pa, err := PackA(sz.m, k, randSlice(r, sz.m*k), k, false, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hw := sz.w * sz.w
+		img := randSlice(r, 2*sz.cin*hw)
+		c := make([]float32, sz.m*hw)
+		bias := randSlice(r, sz.m)
+		name := fmt.Sprintf("%dx%dx%d", sz.m, hw, k)
+		if d := NewDirectConv(s, sz.cin, 1); d != nil {
+			b.Run("direct/"+name, func(b *testing.B) {
+				for b.Loop() {
+					if err := d.Mul(pa, img, 0, d.N, c, d.N, Epilogue{Bias: bias, ReLU: true}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportGFLOPS(b, sz.m, hw, k)
+			})
+		}
+		b.Run("padded/"+name, func(b *testing.B) {
+			buf := make([]float32, l.BufferSize(sz.cin))
+			grid := make([]float32, sz.m*l.Span)
+			offs := l.Offsets(nil, sz.cin)
+			for b.Loop() {
+				l.Fill(buf, img[:sz.cin*hw], sz.cin)
+				if err := pa.MulOffsets(buf, offs, l.Span, grid, l.Span, Epilogue{Bias: bias, ReLU: true}); err != nil {
+					b.Fatal(err)
+				}
+				l.Compact(c, grid, sz.m, l.Span)
+			}
+			reportGFLOPS(b, sz.m, hw, k)
+		})
+	}
+}

@@ -176,12 +176,17 @@ func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, m
 }
 
 // maskedKernelV is a 16-column micro-kernel whose rows of B are read
-// under column masks (DirectConv without AVX-512): step p reads B[p][j]
-// = b[col+steps[2p]+j] when masks[16·steps[2p+1]+j] is not zero (all
-// bits set), else +0; the reads it leaves out are never made, so
-// col+steps[2p] may point outside b. Everything else is as for
-// microKernel, without flagAccumulate; flagAdd adds add.
+// under column masks (DirectConv without AVX-512): step p, packed in one
+// int as steps[p] = o<<16 | 64·t (o the row's offset, t its tap, below
+// 1024), reads B[p][j] = b[col+o+j] when masks[16t+j] is not zero (all
+// bits set), else +0; the reads it leaves out are never made, so col+o
+// may point outside b. Everything else is as for microKernel, without
+// flagAccumulate; flagAdd adds add. (One int per step: the kernel's
+// loads, not its FMAs, are its bound on Zen 3.)
 type maskedKernelV func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32)
+
+// packStepV packs a step of a maskedKernelV.
+func packStepV(off, tap int) int { return off<<16 | tap*64 }
 
 // kernelMaskedVGo is the Go twin of the 16-column masked micro-kernels:
 // the 16-column Go kernel on a copy of the masked rows of B.
@@ -206,10 +211,11 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 	offs := make([]int, max(k, 1))
 	for p := 0; p < k; p++ {
 		offs[p] = p * nr
-		m := masks[steps[2*p+1]*nr:]
+		o, t := steps[p]>>16, steps[p]&0xFFFF/64
+		m := masks[t*nr:]
 		for j := 0; j < nr; j++ {
 			if m[j] != 0 {
-				panel[p*nr+j] = b[col+steps[2*p]+j]
+				panel[p*nr+j] = b[col+o+j]
 			}
 		}
 	}

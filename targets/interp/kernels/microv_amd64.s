@@ -4,8 +4,8 @@
 
 // The 16-column AVX2 micro-kernels of micro_amd64.s reading B under
 // masks (DirectConv without AVX-512): B starts col floats after b (of
-// blen floats); step p reads its offset from steps[2p] and the index t
-// of its tap from steps[2p+1]; the tap's column mask is the 16 int32 at
+// blen floats); step p reads its offset o and the index t of its tap
+// from steps[p] = o<<16 | 64t; the tap's column mask is the 16 int32 at
 // masks[16t:] (all bits set: column kept, zero: column left out), two
 // YMM registers loaded for each step. The left-out columns read as +0,
 // so that B needs no zero padding: plain loads ANDed with the mask
@@ -26,12 +26,12 @@
 
 #define flagFaultMasks 32
 
-// One k step: B row at DI + 4*steps[0], the tap's masks at R13 +
-// 64*steps[1], A at SI; plain loads ANDed with the masks.
+// One k step: B row at DI + 4*(steps[0]>>16), the tap's masks at R13 +
+// (steps[0]&0xFFFF), A at SI; plain loads ANDed with the masks.
 #define ASTEP6 \
 	MOVQ (R10), AX \
-	MOVQ 8(R10), R11 \
-	SHLQ $6, R11 \
+	MOVWQZX AX, R11 \
+	SARQ $16, AX \
 	VMOVUPS (R13)(R11*1), Y0 \
 	VMOVUPS 32(R13)(R11*1), Y1 \
 	VANDPS (DI)(AX*4), Y0, Y0 \
@@ -55,12 +55,12 @@
 	VFMADD231PS Y0, Y3, Y14 \
 	VFMADD231PS Y1, Y3, Y15 \
 	ADDQ $24, SI \
-	ADDQ $16, R10
+	ADDQ $8, R10
 
 #define ASTEP4 \
 	MOVQ (R10), AX \
-	MOVQ 8(R10), R11 \
-	SHLQ $6, R11 \
+	MOVWQZX AX, R11 \
+	SARQ $16, AX \
 	VMOVUPS (R13)(R11*1), Y0 \
 	VMOVUPS 32(R13)(R11*1), Y1 \
 	VANDPS (DI)(AX*4), Y0, Y0 \
@@ -78,7 +78,7 @@
 	VFMADD231PS Y0, Y3, Y10 \
 	VFMADD231PS Y1, Y3, Y11 \
 	ADDQ $16, SI \
-	ADDQ $16, R10
+	ADDQ $8, R10
 
 // Epilogue row operations: AX points at the bias, R13 walks the rows of
 // the addend (stride R8 bytes), DX those of C.
@@ -156,8 +156,8 @@ v6masked:
 
 v6checked:
 	MOVQ (R10), AX
-	MOVQ 8(R10), R11
-	SHLQ $6, R11
+	MOVWQZX AX, R11
+	SARQ $16, AX
 	VMOVUPS (R13)(R11*1), Y0
 	VMOVUPS 32(R13)(R11*1), Y1
 	CMPQ AX, R14
@@ -192,7 +192,7 @@ v6fma:
 	VFMADD231PS Y0, Y3, Y14
 	VFMADD231PS Y1, Y3, Y15
 	ADDQ $24, SI
-	ADDQ $16, R10
+	ADDQ $8, R10
 	DECQ CX
 	JNZ v6checked
 
@@ -327,8 +327,8 @@ v4masked:
 
 v4checked:
 	MOVQ (R10), AX
-	MOVQ 8(R10), R11
-	SHLQ $6, R11
+	MOVWQZX AX, R11
+	SARQ $16, AX
 	VMOVUPS (R13)(R11*1), Y0
 	VMOVUPS 32(R13)(R11*1), Y1
 	CMPQ AX, R14
@@ -357,7 +357,7 @@ v4fma:
 	VFMADD231PS Y0, Y3, Y10
 	VFMADD231PS Y1, Y3, Y11
 	ADDQ $16, SI
-	ADDQ $16, R10
+	ADDQ $8, R10
 	DECQ CX
 	JNZ v4checked
 
