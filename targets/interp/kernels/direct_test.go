@@ -407,3 +407,40 @@ func BenchmarkConvPaths(b *testing.B) {
 		})
 	}
 }
+
+// TestDeinterleave2Rows checks deinterleave2Rows (when it runs: AVX-512,
+// or AVX2 for rows of at least 8) against a plain loop, for odd and even
+// row lengths, odd phases before and after the even one, and writing
+// nothing else.
+func TestDeinterleave2Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 7, 8, 9, 14, 15, 16, 17, 28, 29, 31, 33, 56} {
+		for _, rows := range []int{1, 3, 14} {
+			for _, before := range []bool{false, true} {
+				srcStride := 2*n + 3
+				dstStride := (n+1)/2 + 5
+				src := randSlice(r, (rows-1)*srcStride+n)
+				size := 2*rows*dstStride + 8
+				even, odd := 4, rows*dstStride
+				if before {
+					even, odd = rows*dstStride, -rows*dstStride+4
+				}
+				got := randSlice(r, size)
+				want := append([]float32(nil), got...)
+				for y := 0; y < rows; y++ {
+					for i := 0; i < n; i++ {
+						at := even + y*dstStride + i/2
+						if i%2 != 0 {
+							at += odd
+						}
+						want[at] = src[y*srcStride+i]
+					}
+				}
+				if !deinterleave2Rows(got, even, odd, dstStride, src, srcStride, rows, n) {
+					continue
+				}
+				bitsEqual(t, fmt.Sprintf("n=%d rows=%d odd before=%v", n, rows, before), got, want)
+			}
+		}
+	}
+}

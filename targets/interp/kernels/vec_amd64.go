@@ -155,12 +155,16 @@ func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c
 //go:noescape
 func deinterleave2RowsZ(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
 
+//go:noescape
+func deinterleave2RowsAVX2(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
+
 // deinterleave2Rows splits rows rows of n floats of src (srcStride
 // apart) into their even elements at buf[even:] and their odd ones at
 // buf[even+odd:] (rows dstStride apart; odd may be negative), with
-// AVX-512, and reports whether it could.
+// AVX-512, or with AVX2 when n is at least 8, and reports whether it
+// could.
 func deinterleave2Rows(buf []float32, even, odd, dstStride int, src []float32, srcStride, rows, n int) bool {
-	if !hasAVX512 || rows <= 0 || n <= 0 {
+	if !hasAVX512 && (!hasAVX2FMA || n < 8) || rows <= 0 || n <= 0 {
 		return false
 	}
 	last := (rows - 1) * dstStride
@@ -171,6 +175,16 @@ func deinterleave2Rows(buf []float32, even, odd, dstStride int, src []float32, s
 		_ = buf[even+odd]
 	}
 	_ = src[(rows-1)*srcStride+n-1]
-	deinterleave2RowsZ(&buf[even], odd, dstStride, &src[0], srcStride, rows, n)
+	if hasAVX512 {
+		deinterleave2RowsZ(&buf[even], odd, dstStride, &src[0], srcStride, rows, n)
+		return true
+	}
+	// AVX2: the even part of each row, then an odd row's last element.
+	deinterleave2RowsAVX2(&buf[even], odd, dstStride, &src[0], srcStride, rows, n&^1)
+	if n%2 != 0 {
+		for r := 0; r < rows; r++ {
+			buf[even+r*dstStride+n/2] = src[r*srcStride+n-1]
+		}
+	}
 	return true
 }
