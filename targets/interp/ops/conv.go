@@ -17,12 +17,13 @@ func init() {
 
 // convKernel runs Conv as implicit-GEMM products of the packed weights
 // with the input read in place (see kernels.ConvLayout), or as direct
-// depthwise sums when each group has one input channel. With AVX-512,
-// stride-1 2-D convolutions whose output rows are as wide as their input
-// rows read the image itself under masks (kernels.DirectConv: no Fill,
-// no Compact), small images stacked several to a product when that
-// pays (stackPays), a fused residual Add (and Relu) in the kernels'
-// store; other 2-D products store their rows compacted.
+// depthwise sums when each group has one input channel. With AVX-512 (or
+// AVX2 and FMA), stride-1 2-D convolutions whose output rows are as wide
+// as their input rows read the image itself under masks
+// (kernels.DirectConv: no Fill, no Compact), small images stacked
+// several to a product when that pays (stackPays), a fused residual Add
+// (and Relu) in the kernels' store; with AVX-512, other 2-D products
+// store their rows compacted.
 type convKernel struct {
 	attrs spatialAttrs
 	group int
