@@ -297,9 +297,11 @@ func (d *DirectConv) DepthwiseVector() bool {
 // over taps t of w[i*taps+t]·B_t[q], B_t tap t of the input at
 // b[i*inStride:] (inStride 0: one input for all) with the masked-out
 // columns +0; bias nil adds nothing. The sums run as Depthwise's over
-// ConvLayout's buffer (an FMA per tap, in tap order), so with AVX-512
-// the results are bit for bit those; without it a pure-Go loop computes
-// them. q0 must be a multiple of the plan's block (DirectWidth).
+// ConvLayout's buffer (an FMA per tap, in tap order), so with the vector
+// kernels (DepthwiseVector: AVX-512 for 32-column plans, AVX2 for
+// 16-column ones) the results are bit for bit those; otherwise a pure-Go
+// loop computes them. q0 must be a multiple of the plan's block
+// (DirectWidth).
 func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) error {
 	if d.Images != 1 || len(d.steps) != 2*d.taps {
 		return fmt.Errorf("direct depthwise: a plan of %d channels and %d images, want one of each", len(d.steps)/(2*d.taps), d.Images)
