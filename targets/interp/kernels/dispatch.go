@@ -15,6 +15,7 @@ var (
 	kernel6w, kernel4w = wideKernels(true)
 	kernel6m, kernel4m = maskedKernels(true)
 	kernel6v, kernel4v = maskedKernelsV(true)
+	kernel6h, kernel4h = halfKernels(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -48,6 +49,17 @@ func maskedKernelsV(on bool) (k6, k4 maskedKernelV) {
 	return nil, nil
 }
 
+// halfKernels returns the 8-column micro-kernels that compute the last
+// 8 or fewer columns of a MulOffsets product on CPUs with AVX2 and FMA
+// but not AVX-512 (the same sums as kernel6x16's), or nil when 16-column
+// tiles are to compute them.
+func halfKernels(on bool) (k6, k4 microKernel) {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmH, kernel4AsmH
+	}
+	return nil, nil
+}
+
 // microKernels returns the GEMM micro-kernels: the assembly ones when on
 // and the CPU supports them (512-bit ones with AVX-512), the pure-Go
 // twins otherwise.
@@ -75,6 +87,7 @@ func UseAssembly(on bool) (was bool) {
 	kernel6w, kernel4w = wideKernels(on)
 	kernel6m, kernel4m = maskedKernels(on)
 	kernel6v, kernel4v = maskedKernelsV(on)
+	kernel6h, kernel4h = halfKernels(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

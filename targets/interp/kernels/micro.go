@@ -86,6 +86,53 @@ func kernelGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bi
 	}
 }
 
+// kernelHalfGo is the Go twin of the 8-column micro-kernels (AVX2): the
+// 16-column kernel's first half (columns 8 to 15 are neither read nor
+// written).
+func kernelHalfGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	offs = offs[:k]
+	for r := 0; r < mr; r++ {
+		var s0, s1, s2, s3, s4, s5, s6, s7 float32
+		ai := r
+		for _, o := range offs {
+			av := a[ai]
+			ai += h
+			bp := (*[8]float32)(b[o : o+8])
+			s0 += av * bp[0]
+			s1 += av * bp[1]
+			s2 += av * bp[2]
+			s3 += av * bp[3]
+			s4 += av * bp[4]
+			s5 += av * bp[5]
+			s6 += av * bp[6]
+			s7 += av * bp[7]
+		}
+		t := [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
+		d := (*[8]float32)(c[r*ldc : r*ldc+8])
+		for j := range t {
+			v := t[j]
+			if flags&flagAccumulate != 0 {
+				v += d[j]
+			}
+			if flags&flagBias != 0 {
+				v += bias[r]
+			}
+			if flags&flagReLU != 0 && v < 0 {
+				v = 0
+			}
+			d[j] = v
+		}
+	}
+}
+
+func kernel6HGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	kernelHalfGo(6, k, a, b, offs, c, ldc, mr, bias, flags)
+}
+
+func kernel4HGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	kernelHalfGo(4, k, a, b, offs, c, ldc, mr, bias, flags)
+}
+
 func kernel6Go(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 	kernelGo(6, k, a, b, offs, c, ldc, mr, bias, flags)
 }

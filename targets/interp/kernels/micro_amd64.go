@@ -39,6 +39,12 @@ func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, 
 func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
 
 //go:noescape
+func kernel6x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel4x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 // microAsm is the signature of the assembly micro-kernels.
@@ -51,6 +57,22 @@ func asmKernel(h int, f microAsm) microKernel {
 	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 		if k <= 0 {
 			kernelGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+			return
+		}
+		var bp *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+	}
+}
+
+// asmHalfKernel adapts an 8-column assembly micro-kernel as asmKernel
+// does; a tile without products goes to the Go twin.
+func asmHalfKernel(h int, f microAsm) microKernel {
+	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+		if k <= 0 {
+			kernelHalfGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
 			return
 		}
 		var bp *float32
@@ -127,6 +149,8 @@ var (
 	kernel4AsmW = asmWideKernel(4, kernel4x32Z)
 	kernel6AsmM = asmMaskedKernel(6, kernel6x32ZM)
 	kernel4AsmM = asmMaskedKernel(4, kernel4x32ZM)
+	kernel6AsmH = asmHalfKernel(6, kernel6x8)
+	kernel4AsmH = asmHalfKernel(4, kernel4x8)
 	kernel6AsmV = asmMaskedKernelV(6, kernel6x16M)
 	kernel4AsmV = asmMaskedKernelV(4, kernel4x16M)
 )

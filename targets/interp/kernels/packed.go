@@ -278,6 +278,11 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 			}
 			bb, bo, boffs = panel, 0, panelOffsets(k, s)
 		}
+		if cols <= nr/2 && kernel6h != nil && k > 0 {
+			// The last 8 or fewer columns (AVX2): an 8-column tile.
+			runPanelsOf(kernel6h, kernel4h, nr/2, ap, m, k, bb[bo:], boffs, c[cr.at(j0):], ldc, cols, bias, flags, s.tile[:], sto(j0, cols))
+			continue
+		}
 		runPanelsOf(kernel6, kernel4, nr, ap, m, k, bb[bo:], boffs, c[cr.at(j0):], ldc, cols, bias, flags, s.tile[:], sto(j0, cols))
 	}
 }
