@@ -16,6 +16,7 @@ var (
 	kernel6m, kernel4m = maskedKernels(true)
 	kernel6v, kernel4v = maskedKernelsV(true)
 	kernel6h, kernel4h = halfKernels(true)
+	kernel6n, kernel4n = blocksKernels(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -60,6 +61,16 @@ func halfKernels(on bool) (k6, k4 microKernel) {
 	return nil, nil
 }
 
+// blocksKernels returns the AVX2 micro-kernels that run a panel over
+// several 16-column blocks in one call (kernel6x16's sums), on CPUs
+// with AVX2 and FMA but not AVX-512, or nil.
+func blocksKernels(on bool) (k6, k4 blocksKernel) {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmN, kernel4AsmN
+	}
+	return nil, nil
+}
+
 // microKernels returns the GEMM micro-kernels: the assembly ones when on
 // and the CPU supports them (512-bit ones with AVX-512), the pure-Go
 // twins otherwise.
@@ -88,6 +99,7 @@ func UseAssembly(on bool) (was bool) {
 	kernel6m, kernel4m = maskedKernels(on)
 	kernel6v, kernel4v = maskedKernelsV(on)
 	kernel6h, kernel4h = halfKernels(on)
+	kernel6n, kernel4n = blocksKernels(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

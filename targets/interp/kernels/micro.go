@@ -86,6 +86,30 @@ func kernelGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bi
 	}
 }
 
+// blocksKernel is a microKernel over blocks consecutive 16-column blocks
+// of B and C: block i is the microKernel's tile with b and c advanced by
+// 16i floats (AVX2, for a panel's row of blocks in one call).
+type blocksKernel func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int)
+
+// kernelBlocksGo is the Go twin of the blocks kernels.
+func kernelBlocksGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+	for i := 0; i < blocks; i++ {
+		var bi []float32
+		if k > 0 {
+			bi = b[i*nr:]
+		}
+		kernelGo(h, k, a, bi, offs, c[i*nr:], ldc, mr, bias, flags)
+	}
+}
+
+func kernel6NGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+	kernelBlocksGo(6, k, a, b, offs, c, ldc, mr, bias, flags, blocks)
+}
+
+func kernel4NGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+	kernelBlocksGo(4, k, a, b, offs, c, ldc, mr, bias, flags, blocks)
+}
+
 // kernelHalfGo is the Go twin of the 8-column micro-kernels (AVX2): the
 // 16-column kernel's first half (columns 8 to 15 are neither read nor
 // written).

@@ -45,6 +45,12 @@ func kernel6x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr
 func kernel4x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 //go:noescape
+func kernel6x16N(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, blocks int)
+
+//go:noescape
+func kernel4x16N(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, blocks int)
+
+//go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 // microAsm is the signature of the assembly micro-kernels.
@@ -80,6 +86,22 @@ func asmHalfKernel(h int, f microAsm) microKernel {
 			bp = &bias[0]
 		}
 		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+	}
+}
+
+// asmBlocksKernel adapts a blocks kernel as asmKernel does; a call
+// without products or blocks goes to the Go twin.
+func asmBlocksKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, blocks int)) blocksKernel {
+	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+		if k <= 0 || blocks <= 0 {
+			kernelBlocksGo(h, k, a, b, offs, c, ldc, mr, bias, flags, blocks)
+			return
+		}
+		var bp *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags, blocks)
 	}
 }
 
@@ -149,6 +171,8 @@ var (
 	kernel4AsmW = asmWideKernel(4, kernel4x32Z)
 	kernel6AsmM = asmMaskedKernel(6, kernel6x32ZM)
 	kernel4AsmM = asmMaskedKernel(4, kernel4x32ZM)
+	kernel6AsmN = asmBlocksKernel(6, kernel6x16N)
+	kernel4AsmN = asmBlocksKernel(4, kernel4x16N)
 	kernel6AsmH = asmHalfKernel(6, kernel6x8)
 	kernel4AsmH = asmHalfKernel(4, kernel4x8)
 	kernel6AsmV = asmMaskedKernelV(6, kernel6x16M)

@@ -20,3 +20,6 @@ var kernel6AsmV, kernel4AsmV maskedKernelV = kernel6VGo, kernel4VGo
 
 // Nor the 8-column ones.
 var kernel6AsmH, kernel4AsmH microKernel = kernel6HGo, kernel4HGo
+
+// Nor the blocks ones.
+var kernel6AsmN, kernel4AsmN blocksKernel = kernel6NGo, kernel4NGo
