@@ -221,25 +221,21 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 
 // mul16 is Mul for a plan of 16-column blocks (AVX2). The kernels read
 // a block's rows of B with plain loads where they all lie inside b, and
-// with flagFaultMasks near its ends. A partial block,
-// the last of [q0, q1), is computed into a scratch tile (its reads past
-// q1 stay inside the image: the masks leave out only columns past N)
-// and its first columns copied out, with its addend copied in.
+// with flagFaultMasks (a block per call) near its ends; the blocks
+// between go a chunk per call (directChunk). A partial last block is
+// computed into a scratch tile (its reads past q1 stay inside the image:
+// the masks leave out only columns past N) and its first columns copied
+// out, with its addend copied in.
 func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc int, ep Epilogue, flags int) {
 	k6, k4 := kernel6v, kernel4v
 	if k6 == nil {
 		k6, k4 = kernel6VGo, kernel4VGo
 	}
-	var s *scratch
-	for j := q0; j < q1; j += nr {
-		blk := j / nr
-		masks := d.vmasks[blk*d.taps*nr : (blk+1)*d.taps*nr]
-		cols := min(nr, q1-j)
-		f := flags
-		if j+d.lo < 0 || j+d.hi+nr > len(b) {
-			// Some row of the block leaves b (masked out).
-			f |= flagFaultMasks
-		}
+	per := d.taps * nr // masks per block
+	// run computes nb blocks from column j (relative to q0: dst and the
+	// addend from j) with flags f, into dst rows ld apart.
+	run := func(j, nb, f int, dst []float32, ld int, add []float32) {
+		masks := d.vmasks[(q0+j)/nr*per : ((q0+j)/nr+nb)*per]
 		off := 0
 		for r := 0; r < pa.M; {
 			h, rows := panelAt(pa.M - r)
@@ -247,41 +243,85 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 			if h == 4 {
 				kern = k4
 			}
-			var rb []float32
+			var rb, ra []float32
 			if ep.Bias != nil {
 				rb = ep.Bias[r : r+rows]
 			}
-			a := pa.data[off : off+h*pa.K]
-			dst, ld := c[r*ldc+j-q0:], ldc
-			var add []float32
-			if ep.Add != nil {
-				add = ep.Add[r*ldc+j-q0:]
+			if add != nil {
+				ra = add[r*ld:]
 			}
-			if cols < nr {
-				if s == nil {
-					s = getScratch()
-					defer putScratch(s)
-				}
-				dst, ld = s.tile[:], nr
-				if add != nil {
-					t := s.tileWide[:mrMax*nr]
-					for i := 0; i < rows; i++ {
-						copy(t[i*nr:i*nr+cols], add[i*ldc:i*ldc+cols])
-					}
-					add = t
-				}
-			}
-			kern(pa.K, a, b, j, d.stepsV, dst, ld, rows, rb, f, masks, add)
-			if cols < nr {
-				for i := 0; i < rows; i++ {
-					copy(c[(r+i)*ldc+j-q0:(r+i)*ldc+j-q0+cols], s.tile[i*nr:i*nr+cols])
-				}
-			}
+			kern(pa.K, pa.data[off:off+h*pa.K], b, q0+j, d.stepsV, dst[r*ld:], ld, rows, rb, f, masks, ra, nb)
 			off += h * pa.K
 			r += rows
 		}
 	}
+	safe := func(j int) bool { return q0+j+d.lo >= 0 && q0+j+d.hi+nr <= len(b) }
+	n := q1 - q0
+	full := n / nr * nr
+	chunk := max(1, directChunk/pa.K)
+	for j := 0; j < full; {
+		if !safe(j) {
+			var add []float32
+			if ep.Add != nil {
+				add = ep.Add[j:]
+			}
+			run(j, 1, flags|flagFaultMasks, c[j:], ldc, add)
+			j += nr
+			continue
+		}
+		nb := 1
+		for nb < chunk && j+nb*nr < full && safe(j+nb*nr) {
+			nb++
+		}
+		var add []float32
+		if ep.Add != nil {
+			add = ep.Add[j:]
+		}
+		run(j, nb, flags, c[j:], ldc, add)
+		j += nb * nr
+	}
+	if full == n {
+		return
+	}
+	// The partial last block, through scratch tiles of mrMax rows.
+	s := getScratch()
+	defer putScratch(s)
+	f, cols := flags, n-full
+	if !safe(full) {
+		f |= flagFaultMasks
+	}
+	tile, addTile := s.tile[:], s.tileWide[:mrMax*nr]
+	off := 0
+	for r := 0; r < pa.M; {
+		h, rows := panelAt(pa.M - r)
+		kern := k6
+		if h == 4 {
+			kern = k4
+		}
+		var rb, add []float32
+		if ep.Bias != nil {
+			rb = ep.Bias[r : r+rows]
+		}
+		if ep.Add != nil {
+			for i := 0; i < rows; i++ {
+				copy(addTile[i*nr:i*nr+cols], ep.Add[(r+i)*ldc+full:])
+			}
+			add = addTile
+		}
+		kern(pa.K, pa.data[off:off+h*pa.K], b, q0+full, d.stepsV, tile, nr, rows, rb, f, d.vmasks[(q0+full)/nr*per:((q0+full)/nr+1)*per], add, 1)
+		for i := 0; i < rows; i++ {
+			copy(c[(r+i)*ldc+full:(r+i)*ldc+full+cols], tile[i*nr:i*nr+cols])
+		}
+		off += h * pa.K
+		r += rows
+	}
 }
+
+// directChunk bounds the blocks of a 16-column DirectConv product that
+// one kernel call per panel runs through: chunk·depth at most
+// directChunk (the blocks of a call are read again by the next panel's
+// call, from L1 if they fit).
+var directChunk = 512
 
 // DepthwiseVector reports whether Depthwise runs vector kernels on this
 // plan (bit for bit the sums of Depthwise over ConvLayout's buffer);

@@ -444,3 +444,56 @@ func TestDeinterleave2Rows(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectChunks checks DirectConv.Mul bit for bit with one block per
+// kernel call against chunks of several (the blocks kernels), with the
+// assembly and the Go twins.
+func TestDirectChunks(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	was := directChunk
+	defer func() { directChunk = was }()
+	kinds := []useKernels{{v6: kernel6VGo, v4: kernel4VGo}}
+	if hasAVX2FMA {
+		kinds = append(kinds, useKernels{v6: kernel6AsmV, v4: kernel4AsmV})
+	}
+	for _, u := range kinds {
+		restore := setKernels(u)
+		for _, sh := range []struct{ m, cin, h, w, images int }{{16, 16, 28, 28, 1}, {10, 3, 9, 11, 2}, {7, 2, 5, 40, 1}} {
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
+			d := NewDirectConv(s, sh.cin, sh.images)
+			if d == nil || d.width != nr {
+				t.Fatalf("%+v: no 16-column plan", sh)
+			}
+			k := sh.cin * 9
+			pa, err := PackA(sh.m, k, randSlice(r, sh.m*k), k, false, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := randSlice(r, sh.cin*sh.images*sh.h*sh.w+r.IntN(40))
+			bias := randSlice(r, sh.m)
+			add := randSlice(r, sh.m*d.N)
+			for _, ep := range []Epilogue{{Bias: bias, ReLU: true}, {Bias: bias, Add: add, ReLU: true}} {
+				var want []float32
+				for _, chunk := range []int{0, 1000, 1 << 30} {
+					directChunk = chunk
+					got := make([]float32, sh.m*d.N)
+					for q0 := 0; q0 < d.N; q0 += 64 {
+						e := ep
+						if e.Add != nil {
+							e.Add = e.Add[q0:]
+						}
+						if err := d.Mul(pa, img, q0, min(q0+64, d.N), got[q0:], d.N, e); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if want == nil {
+						want = got
+						continue
+					}
+					bitsEqual(t, fmt.Sprintf("%+v chunk=%d %+v", sh, chunk, ep), got, want)
+				}
+			}
+		}
+		restore()
+	}
+}

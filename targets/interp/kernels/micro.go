@@ -254,19 +254,35 @@ func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, m
 // may point outside b. Everything else is as for microKernel, without
 // flagAccumulate; flagAdd adds add. (One int per step: the kernel's
 // loads, not its FMAs, are its bound on Zen 3.)
-type maskedKernelV func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32)
+//
+// It computes blocks consecutive 16-column blocks: block i with col, c
+// and add advanced by 16i and its masks the i-th of blocks equal parts
+// of masks.
+type maskedKernelV func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int)
 
 // packStepV packs a step of a maskedKernelV.
 func packStepV(off, tap int) int { return off<<16 | tap*64 }
 
 // kernelMaskedVGo is the Go twin of the 16-column masked micro-kernels:
-// the 16-column Go kernel on a copy of the masked rows of B.
-func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
+// for each block, the 16-column Go kernel on a copy of the masked rows
+// of B.
+func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+	if blocks > 1 {
+		per := len(masks) / blocks
+		for i := 0; i < blocks; i++ {
+			var ai []float32
+			if flags&flagAdd != 0 {
+				ai = add[i*nr:]
+			}
+			kernelMaskedVGo(h, k, a, b, col+i*nr, steps, c[i*nr:], ldc, mr, bias, flags, masks[i*per:(i+1)*per], ai, 1)
+		}
+		return
+	}
 	if flags&flagAdd != 0 {
 		// The product and bias into a tile, then the addend, the clamp
 		// and the store.
 		var tile [mrMax * nr]float32
-		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&flagBias, masks, nil)
+		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&flagBias, masks, nil, 1)
 		for r := 0; r < mr; r++ {
 			for j := 0; j < nr; j++ {
 				v := tile[r*nr+j] + add[r*ldc+j]
@@ -293,10 +309,10 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 	kernelGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
 }
 
-func kernel6VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
-	kernelMaskedVGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
+func kernel6VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+	kernelMaskedVGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks)
 }
 
-func kernel4VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
-	kernelMaskedVGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
+func kernel4VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+	kernelMaskedVGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks)
 }

@@ -33,10 +33,10 @@ func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int,
 func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
 
 //go:noescape
-func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
+func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
 
 //go:noescape
-func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
+func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
 
 //go:noescape
 func kernel6x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
@@ -143,11 +143,12 @@ func asmMaskedKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, 
 }
 
 // asmMaskedKernelV adapts a 16-column masked assembly micro-kernel as
-// asmMaskedKernel does.
-func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)) maskedKernelV {
-	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32) {
+// asmMaskedKernel does; the masks of each block are len(masks)/blocks
+// int32.
+func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen, blocks, mstride int)) maskedKernelV {
+	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
 		if k <= 0 {
-			kernelMaskedVGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, nil, add)
+			kernelMaskedVGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, masks, add, blocks)
 			return
 		}
 		var bp, ap *float32
@@ -157,7 +158,7 @@ func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32,
 		if flags&flagAdd != 0 {
 			ap = &add[0]
 		}
-		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap, len(b))
+		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap, len(b), blocks, len(masks)/blocks*4)
 	}
 }
 

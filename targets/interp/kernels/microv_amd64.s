@@ -23,6 +23,12 @@
 // residual Add, with its Relu, fused into the store). flagAccumulate and
 // flagCompact are not supported: tiles are always 16 columns wide
 // (DirectConv.Mul stores a partial one through a scratch tile).
+//
+// A call computes blocks consecutive 16-column blocks: block i with B,
+// C and the addend advanced by 16i floats and the masks by mstride
+// bytes (the same sums, stores and flags as a call of its own, without
+// the Go call, slicing and loop per block); with flagFaultMasks, blocks
+// must be 1.
 
 #define flagFaultMasks 32
 
@@ -101,15 +107,21 @@
 	VMOVUPS yb, 32(DX) \
 	ADDQ    R8, DX
 
-// func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
-TEXT ·kernel6x16M(SB), NOSPLIT, $0-104
+// func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
+TEXT ·kernel6x16M(SB), NOSPLIT, $0-120
+	MOVQ b+16(FP), DI
+	MOVQ col+80(FP), AX
+	LEAQ (DI)(AX*4), DI // B of the block
+	MOVQ masks+72(FP), R12 // its masks
+	MOVQ c+32(FP), R14 // its C
+	MOVQ add+88(FP), R15 // its addend
+	MOVQ flags+64(FP), R9
+
+v6block:
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
 	MOVQ offs+24(FP), R10
-	MOVQ masks+72(FP), R13
-	MOVQ col+80(FP), AX
-	LEAQ (DI)(AX*4), DI
+	MOVQ R12, R13
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -122,7 +134,6 @@ TEXT ·kernel6x16M(SB), NOSPLIT, $0-104
 	VXORPS Y13, Y13, Y13
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
-	MOVQ flags+64(FP), R9
 	TESTQ $flagFaultMasks, R9
 	JNE v6masked
 	CMPQ CX, $4
@@ -148,11 +159,11 @@ v6loop1:
 	JMP v6epi
 
 v6masked:
-	MOVQ col+80(FP), R14
-	NEGQ R14 // the least offset inside b
-	MOVQ blen+96(FP), R15
-	ADDQ R14, R15
-	SUBQ $16, R15 // the greatest
+	MOVQ col+80(FP), BX
+	NEGQ BX // the least offset inside b
+	MOVQ blen+96(FP), DX
+	ADDQ BX, DX
+	SUBQ $16, DX // the greatest
 
 v6checked:
 	MOVQ (R10), AX
@@ -160,9 +171,9 @@ v6checked:
 	SARQ $16, AX
 	VMOVUPS (R13)(R11*1), Y0
 	VMOVUPS 32(R13)(R11*1), Y1
-	CMPQ AX, R14
+	CMPQ AX, BX
 	JLT v6fault
-	CMPQ AX, R15
+	CMPQ AX, DX
 	JGT v6fault
 	VANDPS (DI)(AX*4), Y0, Y0
 	VANDPS 32(DI)(AX*4), Y1, Y1
@@ -197,12 +208,12 @@ v6fma:
 	JNZ v6checked
 
 v6epi:
-	MOVQ c+32(FP), DX
+	MOVQ R14, DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
 	MOVQ mr+48(FP), BX
 	MOVQ bias+56(FP), AX
-	MOVQ add+88(FP), R13
+	MOVQ R15, R13
 
 	TESTQ $2, R9
 	JE v6nobias
@@ -257,34 +268,49 @@ v6noadd:
 v6store:
 	MSTOREROW(Y4, Y5)
 	DECQ BX
-	JE v6done
+	JE v6next
 	MSTOREROW(Y6, Y7)
 	DECQ BX
-	JE v6done
+	JE v6next
 	MSTOREROW(Y8, Y9)
 	DECQ BX
-	JE v6done
+	JE v6next
 	MSTOREROW(Y10, Y11)
 	DECQ BX
-	JE v6done
+	JE v6next
 	MSTOREROW(Y12, Y13)
 	DECQ BX
-	JE v6done
+	JE v6next
 	MSTOREROW(Y14, Y15)
+
+v6next:
+	DECQ blocks+104(FP)
+	JE v6done
+	ADDQ $64, DI
+	ADDQ mstride+112(FP), R12
+	ADDQ $64, R14
+	ADDQ $64, R15
+	JMP v6block
 
 v6done:
 	VZEROUPPER
 	RET
 
-// func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int)
-TEXT ·kernel4x16M(SB), NOSPLIT, $0-104
+// func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
+TEXT ·kernel4x16M(SB), NOSPLIT, $0-120
+	MOVQ b+16(FP), DI
+	MOVQ col+80(FP), AX
+	LEAQ (DI)(AX*4), DI // B of the block
+	MOVQ masks+72(FP), R12 // its masks
+	MOVQ c+32(FP), R14 // its C
+	MOVQ add+88(FP), R15 // its addend
+	MOVQ flags+64(FP), R9
+
+v4block:
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
 	MOVQ offs+24(FP), R10
-	MOVQ masks+72(FP), R13
-	MOVQ col+80(FP), AX
-	LEAQ (DI)(AX*4), DI
+	MOVQ R12, R13
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -293,7 +319,6 @@ TEXT ·kernel4x16M(SB), NOSPLIT, $0-104
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ flags+64(FP), R9
 	TESTQ $flagFaultMasks, R9
 	JNE v4masked
 	CMPQ CX, $4
@@ -319,11 +344,11 @@ v4loop1:
 	JMP v4epi
 
 v4masked:
-	MOVQ col+80(FP), R14
-	NEGQ R14 // the least offset inside b
-	MOVQ blen+96(FP), R15
-	ADDQ R14, R15
-	SUBQ $16, R15 // the greatest
+	MOVQ col+80(FP), BX
+	NEGQ BX // the least offset inside b
+	MOVQ blen+96(FP), DX
+	ADDQ BX, DX
+	SUBQ $16, DX // the greatest
 
 v4checked:
 	MOVQ (R10), AX
@@ -331,9 +356,9 @@ v4checked:
 	SARQ $16, AX
 	VMOVUPS (R13)(R11*1), Y0
 	VMOVUPS 32(R13)(R11*1), Y1
-	CMPQ AX, R14
+	CMPQ AX, BX
 	JLT v4fault
-	CMPQ AX, R15
+	CMPQ AX, DX
 	JGT v4fault
 	VANDPS (DI)(AX*4), Y0, Y0
 	VANDPS 32(DI)(AX*4), Y1, Y1
@@ -362,12 +387,12 @@ v4fma:
 	JNZ v4checked
 
 v4epi:
-	MOVQ c+32(FP), DX
+	MOVQ R14, DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
 	MOVQ mr+48(FP), BX
 	MOVQ bias+56(FP), AX
-	MOVQ add+88(FP), R13
+	MOVQ R15, R13
 
 	TESTQ $2, R9
 	JE v4nobias
@@ -408,14 +433,23 @@ v4noadd:
 v4store:
 	MSTOREROW(Y4, Y5)
 	DECQ BX
-	JE v4done
+	JE v4next
 	MSTOREROW(Y6, Y7)
 	DECQ BX
-	JE v4done
+	JE v4next
 	MSTOREROW(Y8, Y9)
 	DECQ BX
-	JE v4done
+	JE v4next
 	MSTOREROW(Y10, Y11)
+
+v4next:
+	DECQ blocks+104(FP)
+	JE v4done
+	ADDQ $64, DI
+	ADDQ mstride+112(FP), R12
+	ADDQ $64, R14
+	ADDQ $64, R15
+	JMP v4block
 
 v4done:
 	VZEROUPPER
