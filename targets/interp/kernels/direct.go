@@ -380,12 +380,9 @@ func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32
 // scratch rows of 16 columns (its reads past q1 stay inside the image)
 // and its first columns copied out.
 func (d *DirectConv) depthwise16(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) bool {
-	// Block q has every row inside b, for every channel, when q+lo ≥ 0
-	// and (chans-1)·inStride+q+16+hi ≤ len(b).
-	safeLo, safeHi := -d.lo, len(b)-(chans-1)*inStride-nr-d.hi
 	n := q1 - q0
 	full := n &^ (nr - 1)
-	if full > 0 && !depthwiseMaskedAVX2(w, b, inStride, q0, d.tapOffs, full, c, ld, bias, chans, d.vmasks[q0/nr*d.taps*nr:], safeLo, safeHi) {
+	if full > 0 && !depthwiseMaskedAVX2(w, b, inStride, q0, d.tapOffs, full, c, ld, bias, chans, d.vmasks[q0/nr*d.taps*nr:], d.lo, d.hi) {
 		return false
 	}
 	if full == n {
@@ -398,7 +395,7 @@ func (d *DirectConv) depthwise16(w, b []float32, inStride, q0, q1 int, c []float
 	}
 	rows := s.rows[:chans*nr]
 	q := q0 + full
-	if !depthwiseMaskedAVX2(w, b, inStride, q, d.tapOffs, nr, rows, nr, bias, chans, d.vmasks[q/nr*d.taps*nr:], safeLo, safeHi) {
+	if !depthwiseMaskedAVX2(w, b, inStride, q, d.tapOffs, nr, rows, nr, bias, chans, d.vmasks[q/nr*d.taps*nr:], d.lo, d.hi) {
 		return false
 	}
 	for i := 0; i < chans; i++ {

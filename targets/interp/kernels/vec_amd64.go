@@ -106,10 +106,17 @@ func depthwise4V(w *float32, b *float32, offs *int, taps int, c *float32, n int,
 // depthwiseMaskedAVX2 computes DirectConv.Depthwise's n > 0 columns from
 // col (a multiple of 16, and n too) of chans channels with the AVX2
 // kernels and reports true, or reports false without AVX2 and FMA.
-// masks are the vector masks of the blocks from col; blocks from columns
-// in [safeLo, safeHi] have all their rows inside b, and there channels
-// go four at a time (depthwise4V); the caller has checked the ranges.
-func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []int32, safeLo, safeHi int) bool {
+// masks are the vector masks of the blocks from col; lo and hi are the
+// least and greatest tap offsets; the caller has checked the ranges.
+// Blocks whose rows all lie inside b go four channels at a time
+// (depthwise4V), others one channel at a time with their rows checked
+// (depthwiseMaskedV). Only the first channel's rows can leave b at its
+// start, and only the last's at its end (with inStride > 0, when the
+// taps reach less than a plane away): those two go on their own, so that
+// the others' blocks are all inside b, when that leaves fewer blocks to
+// the one-channel kernel (two channels' blocks rather than every
+// channel's blocks at the start: small images of many channels).
+func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []int32, lo, hi int) bool {
 	if !hasAVX2FMA {
 		return false
 	}
@@ -120,12 +127,30 @@ func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c
 	if bias != nil {
 		_ = bias[chans-1]
 	}
-	// The safe blocks: [lo, hi) from col.
-	lo := min(max(safeLo-col+nr-1, 0)/nr*nr, n)
-	hi := min(max(safeHi-col+nr, 0)/nr*nr, n)
-	if hi <= lo || chans < 4 {
-		lo, hi = n, n
+	if inStride > 0 && chans >= 3 && 2*(n/nr) < chans*((-lo+nr-1)/nr) {
+		depthwiseGroupAVX2(w, b, inStride, col, offs, n, c, ld, bias, 0, 1, masks, lo, hi)
+		depthwiseGroupAVX2(w, b, inStride, col, offs, n, c, ld, bias, 1, chans-1, masks, lo, hi)
+		depthwiseGroupAVX2(w, b, inStride, col, offs, n, c, ld, bias, chans-1, chans, masks, lo, hi)
+		return true
 	}
+	depthwiseGroupAVX2(w, b, inStride, col, offs, n, c, ld, bias, 0, chans, masks, lo, hi)
+	return true
+}
+
+// depthwiseGroupAVX2 is depthwiseMaskedAVX2 for channels [c0, c1).
+func depthwiseGroupAVX2(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, c0, c1 int, masks []int32, lo, hi int) {
+	taps := len(offs)
+	// Block q (a column) has the rows of every channel of the group
+	// inside b when c0·inStride+q+lo ≥ 0 and (c1-1)·inStride+q+16+hi ≤
+	// len(b): q in [safeLo, safeHi]; those from col are [jlo, jhi).
+	safeLo, safeHi := -lo-c0*inStride, len(b)-(c1-1)*inStride-nr-hi
+	jlo := min(max(safeLo-col+nr-1, 0)/nr*nr, n)
+	jhi := min(max(safeHi-col+nr, 0)/nr*nr, n)
+	if jhi <= jlo || c1-c0 < 4 {
+		jlo, jhi = n, n
+	}
+	// run computes blocks [j0, j1) of channels [ch0, ch0+chs) one
+	// channel at a time.
 	run := func(j0, j1, ch0, chs int) {
 		if j0 >= j1 || chs == 0 {
 			return
@@ -134,22 +159,24 @@ func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c
 		if bias != nil {
 			bp = &bias[ch0]
 		}
-		depthwiseMaskedV(&w[ch0*taps], &b[ch0*inStride], &offs[0], taps, &c[ch0*ld+j0], j1-j0, bp, &masks[j0*taps], col+j0, chs, inStride, ld, safeLo-ch0*inStride, safeHi-ch0*inStride, len(b)-ch0*inStride)
+		// The kernel's safe range and bounds are for its own channels,
+		// from its b (b[ch0·inStride:]): safeLo/safeHi of the group are
+		// at least as strict.
+		depthwiseMaskedV(&w[ch0*taps], &b[ch0*inStride], &offs[0], taps, &c[ch0*ld+j0], j1-j0, bp, &masks[j0*taps], col+j0, chs, inStride, ld, safeLo+(c0-ch0)*inStride, safeHi-(ch0+chs-c1)*inStride, len(b)-ch0*inStride)
 	}
-	run(0, lo, 0, chans)
-	four := chans &^ 3
-	if lo < hi {
-		for ch := 0; ch < four; ch += 4 {
+	run(0, jlo, c0, c1-c0)
+	four := c0 + (c1-c0)&^3
+	if jlo < jhi {
+		for ch := c0; ch < four; ch += 4 {
 			var bp *float32
 			if bias != nil {
 				bp = &bias[ch]
 			}
-			depthwise4V(&w[ch*taps], &b[ch*inStride], &offs[0], taps, &c[ch*ld+lo], hi-lo, bp, &masks[lo*taps], col+lo, inStride, ld)
+			depthwise4V(&w[ch*taps], &b[ch*inStride], &offs[0], taps, &c[ch*ld+jlo], jhi-jlo, bp, &masks[jlo*taps], col+jlo, inStride, ld)
 		}
-		run(lo, hi, four, chans-four)
+		run(jlo, jhi, four, c1-four)
 	}
-	run(hi, n, 0, chans)
-	return true
+	run(jhi, n, c0, c1-c0)
 }
 
 //go:noescape

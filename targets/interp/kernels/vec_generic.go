@@ -26,7 +26,7 @@ func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []f
 }
 
 // depthwiseMaskedAVX2 does nothing without assembly.
-func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []int32, safeLo, safeHi int) bool {
+func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []int32, lo, hi int) bool {
 	return false
 }
 
