@@ -63,12 +63,18 @@
 // (the first and last blocks) are read with VMASKMOVPS instead, which
 // does not fault on the masked-out columns; it is not used throughout
 // because on Zen 3 it is slow when it leaves columns out (a 7×7 product
-// took twice as long). A partial last block goes through a scratch
-// tile. The depthwise kernel sums 16 columns of four channels per load
-// of a tap's masks (the same FMA chain per column as depthwiseAVX), one
-// channel at a time near the ends of the input. Stride-2 Fill splits
-// rows into phases in chunks of 16 and 8 floats, the last chunk ending
-// at the row's end.
+// took twice as long). A kernel call runs a panel over a chunk of
+// blocks inside the input, one block near its ends; a partial last block
+// goes through a scratch tile. The depthwise kernel sums 16 columns of
+// four channels per load of a tap's masks (the same FMA chain per column
+// as depthwiseAVX), one channel at a time where rows leave the input
+// (only the first channel's and the last's can). MulOffsets too runs a
+// panel over a chunk of 16-column blocks per call on AVX2 (a product of
+// small depth cost as much in Go calls per block as in FMAs), and its
+// last 8 or fewer columns as an 8-column tile (the 49th column of a 7×7
+// image), each element's sum computed as by kernel6x16. Stride-2 Fill
+// splits rows into phases in chunks of 16 and 8 floats, the last chunk
+// ending at the row's end.
 //
 // The AVX2 code is VEX-encoded only (a legacy SSE instruction between
 // AVX ones costs a state transition; a test checks the .s files); every
