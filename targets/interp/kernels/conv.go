@@ -228,12 +228,13 @@ func (l *ConvLayout) Fill(buf, src []float32, channels int) {
 	}
 }
 
-// fillStride2 is Fill for stride 2 in both dimensions, with AVX-512:
+// fillStride2 is Fill for stride 2 in both dimensions, with AVX-512 (or
+// AVX2, for rows of at least 8):
 // the used rows of each parity go to one phase each, one grid row apart,
 // split into even and odd columns in one call. The odd columns go to
 // their phase plane even when no tap reads it (a 1×1 kernel): the
 // buffer has room for every phase, and the values are never read. It
-// reports false, having done nothing, without AVX-512.
+// reports false, having done nothing, without those (deinterleave2Rows).
 func (l *ConvLayout) fillStride2(buf, src []float32, channels int) bool {
 	h, w := l.Shape.In[0], l.Shape.In[1]
 	fy, fx, used := l.fill[0], l.fill[1], l.used[0]

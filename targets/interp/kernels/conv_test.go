@@ -45,6 +45,8 @@ func TestConvLayoutFill(t *testing.T) {
 		{In: []int{7, 47}, Kernel: []int{3, 3}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 2}, Out: []int{4, 24}},
 		{In: []int{3, 2}, Kernel: []int{2, 2}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{2, 2}},
 		{In: []int{6, 33}, Kernel: []int{2, 2}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Out: []int{3, 16}},
+		// A 1×1 kernel at stride 2 (rows of at least 8: the AVX2 split).
+		{In: []int{8, 16}, Kernel: []int{1, 1}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{0, 0}, Out: []int{4, 8}},
 	} {
 		l, err := NewConvLayout(s)
 		if err != nil {

@@ -10,19 +10,45 @@ import "fmt"
 // tap reads the image shifted by a fixed offset under a mask of the
 // columns whose input lies inside the image. The masked-out columns read
 // as zero, as the padding would, so the results are bit for bit those
-// of MulOffsets over ConvLayout's buffer. It needs the masked AVX-512
-// micro-kernels: NewDirectConv returns nil without them.
+// of MulOffsets over ConvLayout's buffer. It needs masked
+// micro-kernels: the 32-column AVX-512 ones, or without AVX-512 the
+// 16-column AVX2 ones; NewDirectConv returns nil without either.
 type DirectConv struct {
 	// N is the number of product columns: the output size per channel
 	// of all Images images.
 	N, Images int
+	// width is the column block of the masked kernels the plan is for:
+	// nrWide (AVX-512) or nr (AVX2).
+	width int
 	// inSize is the input size per channel, taps the kernel taps.
 	inSize, taps int
 	// steps holds, per channel and tap, the offset of its B row from
 	// the image and the tap's index; tapOffs the taps' offsets alone.
 	steps, tapOffs []int
-	// masks holds, per 32-column block, the column mask of each tap.
-	masks []uint32
+	// stepsV holds the steps of a 16-column plan packed for its kernels
+	// (packStepV).
+	stepsV []int
+	// lo and hi are the least and greatest offsets of the steps.
+	lo, hi int
+	// masks holds, per block of width columns, the column mask of each
+	// tap (bit j: column j); vmasks (16-column plans) the same as
+	// vectors, nr int32 per tap and block, -1 for a column kept.
+	masks  []uint32
+	vmasks []int32
+}
+
+// DirectWidth is the column block of DirectConv's products on this CPU
+// (32 with AVX-512, 16 with AVX2), or 0 when NewDirectConv returns nil.
+// Its products are computed a block at a time, so that a product of n
+// columns costs about as much as one of n rounded up to the block.
+func DirectWidth() int {
+	switch {
+	case kernel6m != nil:
+		return nrWide
+	case kernel6v != nil:
+		return nr
+	}
+	return 0
 }
 
 // NewDirectConv plans s over channels input channels of images images,
@@ -33,11 +59,12 @@ type DirectConv struct {
 // Several images (images > 1, which needs as many output rows as input
 // rows) are stacked: channel c of image i is at (c·images+i)·In[0]·In[1]
 // of the input, and output column i·Out[0]·Out[1]+q is column q of image
-// i, so that small images share 32-column blocks instead of each
-// rounding its columns up to a multiple of 32. Each image's taps are
-// masked at its own borders.
+// i, so that small images share column blocks instead of each rounding
+// its columns up to a multiple of the block (DirectWidth). Each image's
+// taps are masked at its own borders.
 func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
-	if kernel6m == nil || len(s.In) != 2 || len(s.Kernel) != 2 || len(s.Strides) != 2 || len(s.Dilations) != 2 || len(s.PadBegin) != 2 || len(s.Out) != 2 {
+	width := DirectWidth()
+	if width == 0 || len(s.In) != 2 || len(s.Kernel) != 2 || len(s.Strides) != 2 || len(s.Dilations) != 2 || len(s.PadBegin) != 2 || len(s.Out) != 2 {
 		return nil
 	}
 	h, w := s.In[0], s.In[1]
@@ -45,7 +72,7 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 		return nil
 	}
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	d := &DirectConv{N: images * s.Out[0] * w, Images: images, inSize: h * w, taps: kh * kw}
+	d := &DirectConv{N: images * s.Out[0] * w, Images: images, width: width, inSize: h * w, taps: kh * kw}
 	tapOff := make([]int, 0, d.taps)
 	for ky := 0; ky < kh; ky++ {
 		for kx := 0; kx < kw; kx++ {
@@ -59,14 +86,22 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 			d.steps = append(d.steps, c*images*d.inSize+o, t)
 		}
 	}
-	blocks := (d.N + nrWide - 1) / nrWide
+	for i := 0; i < len(d.steps); i += 2 {
+		if i == 0 || d.steps[i] < d.lo {
+			d.lo = d.steps[i]
+		}
+		if i == 0 || d.steps[i] > d.hi {
+			d.hi = d.steps[i]
+		}
+	}
+	blocks := (d.N + width - 1) / width
 	d.masks = make([]uint32, blocks*d.taps)
 	for b := 0; b < blocks; b++ {
 		for ky := 0; ky < kh; ky++ {
 			for kx := 0; kx < kw; kx++ {
 				var m uint32
-				for j := 0; j < nrWide; j++ {
-					q := b*nrWide + j
+				for j := 0; j < width; j++ {
+					q := b*width + j
 					if q >= d.N {
 						break
 					}
@@ -80,6 +115,23 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 			}
 		}
 	}
+	if width == nr {
+		if d.taps >= 1024 {
+			return nil // too many taps to pack
+		}
+		d.stepsV = make([]int, len(d.steps)/2)
+		for p := range d.stepsV {
+			d.stepsV[p] = packStepV(d.steps[2*p], d.steps[2*p+1])
+		}
+		d.vmasks = make([]int32, len(d.masks)*nr)
+		for i, m := range d.masks {
+			for j := 0; j < nr; j++ {
+				if m>>j&1 != 0 {
+					d.vmasks[i*nr+j] = -1
+				}
+			}
+		}
+	}
 	return d
 }
 
@@ -87,7 +139,7 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 // input b (the planes of as many channels as pa.K/taps, each of Images
 // images of the input size): C[i][q-q0] is c[i*ldc+q-q0], stored as ep
 // says (Accumulate and Rows are not supported; Add is). q0 must be a
-// multiple of 32.
+// multiple of the plan's block (DirectWidth, 32 at most).
 func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc int, ep Epilogue) error {
 	if pa.K != len(d.steps)/2 {
 		return fmt.Errorf("direct conv: %d rows of B for %d columns of A", len(d.steps)/2, pa.K)
@@ -95,7 +147,7 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 	if ep.Accumulate || ep.Rows.Stride > 0 {
 		return fmt.Errorf("direct conv: accumulating and compacted stores are not supported")
 	}
-	if q0 < 0 || q0%nrWide != 0 || q1 > d.N || q0 > q1 {
+	if q0 < 0 || q0%d.width != 0 || q1 > d.N || q0 > q1 {
 		return fmt.Errorf("direct conv: columns [%d, %d) of %d", q0, q1, d.N)
 	}
 	if ep.Bias != nil && len(ep.Bias) < pa.M {
@@ -110,13 +162,17 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 	if need := (pa.M-1)*ldc + q1 - q0; len(c) < need || ep.Add != nil && len(ep.Add) < need {
 		return fmt.Errorf("direct conv: C and its addend need %d elements, have %d and %d", need, len(c), len(ep.Add))
 	}
-	k6, k4 := kernel6m, kernel4m
-	if k6 == nil {
-		k6, k4 = kernel6MGo, kernel4MGo
-	}
 	flags := ep.flags()
 	if ep.Add != nil {
 		flags |= flagAdd
+	}
+	if d.width == nr {
+		d.mul16(pa, b, q0, q1, c, ldc, ep, flags)
+		return nil
+	}
+	k6, k4 := kernel6m, kernel4m
+	if k6 == nil {
+		k6, k4 = kernel6MGo, kernel4MGo
 	}
 	var cut []uint32 // the masks of a partial block
 	if q1%nrWide != 0 {
@@ -163,20 +219,134 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 	return nil
 }
 
+// mul16 is Mul for a plan of 16-column blocks (AVX2). The kernels read
+// a block's rows of B with plain loads where they all lie inside b, and
+// with flagFaultMasks (a block per call) near its ends; the blocks
+// between go a chunk per call (directChunk). A partial last block is
+// computed into a scratch tile (its reads past q1 stay inside the image:
+// the masks leave out only columns past N) and its first columns copied
+// out, with its addend copied in.
+func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc int, ep Epilogue, flags int) {
+	k6, k4 := kernel6v, kernel4v
+	if k6 == nil {
+		k6, k4 = kernel6VGo, kernel4VGo
+	}
+	per := d.taps * nr // masks per block
+	// run computes nb blocks from column j (relative to q0: dst and the
+	// addend from j) with flags f, into dst rows ld apart.
+	run := func(j, nb, f int, dst []float32, ld int, add []float32) {
+		masks := d.vmasks[(q0+j)/nr*per : ((q0+j)/nr+nb)*per]
+		off := 0
+		for r := 0; r < pa.M; {
+			h, rows := panelAt(pa.M - r)
+			kern := k6
+			if h == 4 {
+				kern = k4
+			}
+			var rb, ra []float32
+			if ep.Bias != nil {
+				rb = ep.Bias[r : r+rows]
+			}
+			if add != nil {
+				ra = add[r*ld:]
+			}
+			kern(pa.K, pa.data[off:off+h*pa.K], b, q0+j, d.stepsV, dst[r*ld:], ld, rows, rb, f, masks, ra, nb)
+			off += h * pa.K
+			r += rows
+		}
+	}
+	safe := func(j int) bool { return q0+j+d.lo >= 0 && q0+j+d.hi+nr <= len(b) }
+	n := q1 - q0
+	full := n / nr * nr
+	chunk := max(1, directChunk/pa.K)
+	for j := 0; j < full; {
+		if !safe(j) {
+			var add []float32
+			if ep.Add != nil {
+				add = ep.Add[j:]
+			}
+			run(j, 1, flags|flagFaultMasks, c[j:], ldc, add)
+			j += nr
+			continue
+		}
+		nb := 1
+		for nb < chunk && j+nb*nr < full && safe(j+nb*nr) {
+			nb++
+		}
+		var add []float32
+		if ep.Add != nil {
+			add = ep.Add[j:]
+		}
+		run(j, nb, flags, c[j:], ldc, add)
+		j += nb * nr
+	}
+	if full == n {
+		return
+	}
+	// The partial last block, through scratch tiles of mrMax rows.
+	s := getScratch()
+	defer putScratch(s)
+	f, cols := flags, n-full
+	if !safe(full) {
+		f |= flagFaultMasks
+	}
+	tile, addTile := s.tile[:], s.tileWide[:mrMax*nr]
+	off := 0
+	for r := 0; r < pa.M; {
+		h, rows := panelAt(pa.M - r)
+		kern := k6
+		if h == 4 {
+			kern = k4
+		}
+		var rb, add []float32
+		if ep.Bias != nil {
+			rb = ep.Bias[r : r+rows]
+		}
+		if ep.Add != nil {
+			for i := 0; i < rows; i++ {
+				copy(addTile[i*nr:i*nr+cols], ep.Add[(r+i)*ldc+full:])
+			}
+			add = addTile
+		}
+		kern(pa.K, pa.data[off:off+h*pa.K], b, q0+full, d.stepsV, tile, nr, rows, rb, f, d.vmasks[(q0+full)/nr*per:((q0+full)/nr+1)*per], add, 1)
+		for i := 0; i < rows; i++ {
+			copy(c[(r+i)*ldc+full:(r+i)*ldc+full+cols], tile[i*nr:i*nr+cols])
+		}
+		off += h * pa.K
+		r += rows
+	}
+}
+
+// directChunk bounds the blocks of a 16-column DirectConv product that
+// one kernel call per panel runs through: chunk·depth at most
+// directChunk (the blocks of a call are read again by the next panel's
+// call, from L1 if they fit).
+var directChunk = 512
+
+// DepthwiseVector reports whether Depthwise runs vector kernels on this
+// plan (bit for bit the sums of Depthwise over ConvLayout's buffer);
+// otherwise a pure-Go loop computes them, and callers do better with
+// ConvLayout and Depthwise.
+func (d *DirectConv) DepthwiseVector() bool {
+	return d.width == nrWide && hasAVX512 || d.width == nr && hasAVX2FMA
+}
+
 // Depthwise computes product columns [q0, q1) of chans output channels
 // of a convolution whose groups have one input channel (a plan of one
 // channel and one image): for channel i, c[i*ld+q-q0] = bias[i] + sum
 // over taps t of w[i*taps+t]·B_t[q], B_t tap t of the input at
 // b[i*inStride:] (inStride 0: one input for all) with the masked-out
 // columns +0; bias nil adds nothing. The sums run as Depthwise's over
-// ConvLayout's buffer (an FMA per tap, in tap order), so with AVX-512
-// the results are bit for bit those; without it a pure-Go loop computes
-// them. q0 must be a multiple of 32.
+// ConvLayout's buffer (an FMA per tap, in tap order), so with the vector
+// kernels (DepthwiseVector: AVX-512 for 32-column plans, AVX2 for
+// 16-column ones) the results are bit for bit those; otherwise a pure-Go
+// loop computes them. q0 must be a multiple of the plan's block
+// (DirectWidth).
 func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) error {
 	if d.Images != 1 || len(d.steps) != 2*d.taps {
 		return fmt.Errorf("direct depthwise: a plan of %d channels and %d images, want one of each", len(d.steps)/(2*d.taps), d.Images)
 	}
-	if q0 < 0 || q0%nrWide != 0 || q1 > d.N || q0 > q1 {
+	if q0 < 0 || q0%d.width != 0 || q1 > d.N || q0 > q1 {
 		return fmt.Errorf("direct depthwise: columns [%d, %d) of %d", q0, q1, d.N)
 	}
 	if chans < 1 || inStride < 0 || ld < q1-q0 {
@@ -188,8 +358,11 @@ func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32
 	if q0 == q1 {
 		return nil
 	}
-	masks := d.masks[q0/nrWide*d.taps:]
-	if depthwiseMasked(w, b, inStride, q0, d.tapOffs, q1-q0, c, ld, bias, chans, masks) {
+	if d.width == nr && d.depthwise16(w, b, inStride, q0, q1, c, ld, bias, chans) {
+		return nil
+	}
+	masks := d.masks[q0/d.width*d.taps:]
+	if d.width == nrWide && depthwiseMasked(w, b, inStride, q0, d.tapOffs, q1-q0, c, ld, bias, chans, masks) {
 		return nil
 	}
 	for i := 0; i < chans; i++ {
@@ -197,20 +370,50 @@ func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32
 		if bias != nil {
 			bv = bias[i]
 		}
-		depthwiseMaskedGo(w[i*d.taps:(i+1)*d.taps], b[i*inStride:], q0, d.tapOffs, q1-q0, c[i*ld:], bv, masks)
+		depthwiseMaskedGo(w[i*d.taps:(i+1)*d.taps], b[i*inStride:], q0, d.tapOffs, q1-q0, c[i*ld:], bv, masks, d.width)
 	}
 	return nil
 }
 
-// depthwiseMaskedGo is the Go twin of depthwiseMasked for one channel.
-func depthwiseMaskedGo(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32) {
+// depthwise16 is Depthwise on a 16-column plan with the AVX2 kernel, or
+// reports false without it. A partial last block is computed into
+// scratch rows of 16 columns (its reads past q1 stay inside the image)
+// and its first columns copied out.
+func (d *DirectConv) depthwise16(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) bool {
+	n := q1 - q0
+	full := n &^ (nr - 1)
+	if full > 0 && !depthwiseMaskedAVX2(w, b, inStride, q0, d.tapOffs, full, c, ld, bias, chans, d.vmasks[q0/nr*d.taps*nr:], d.lo, d.hi) {
+		return false
+	}
+	if full == n {
+		return true
+	}
+	s := getScratch()
+	defer putScratch(s)
+	if cap(s.rows) < chans*nr {
+		s.rows = make([]float32, chans*nr)
+	}
+	rows := s.rows[:chans*nr]
+	q := q0 + full
+	if !depthwiseMaskedAVX2(w, b, inStride, q, d.tapOffs, nr, rows, nr, bias, chans, d.vmasks[q/nr*d.taps*nr:], d.lo, d.hi) {
+		return false
+	}
+	for i := 0; i < chans; i++ {
+		copy(c[i*ld+full:i*ld+n], rows[i*nr:])
+	}
+	return true
+}
+
+// depthwiseMaskedGo is the Go twin of depthwiseMasked for one channel,
+// masks those of blocks of width columns.
+func depthwiseMaskedGo(w, b []float32, col int, offs []int, n int, c []float32, bias float32, masks []uint32, width int) {
 	taps := len(offs)
 	for j := 0; j < n; j++ {
 		sum := bias
-		m := masks[j/nrWide*taps:]
+		m := masks[j/width*taps:]
 		for t, o := range offs {
 			var v float32
-			if m[t]>>(j%nrWide)&1 != 0 {
+			if m[t]>>(j%width)&1 != 0 {
 				v = b[col+o+j]
 			}
 			sum += w[t] * v

@@ -21,23 +21,32 @@ func TestDirectConv(t *testing.T) {
 	masked := []struct {
 		name   string
 		k6, k4 maskedKernel
+		v6, v4 maskedKernelV
 		ok     bool
-	}{{"asm", kernel6AsmM, kernel4AsmM, hasAVX512}, {"go", kernel6MGo, kernel4MGo, true}}
+	}{
+		{"asm", kernel6AsmM, kernel4AsmM, nil, nil, hasAVX512},
+		{"go", kernel6MGo, kernel4MGo, nil, nil, true},
+		{"asm16", nil, nil, kernel6AsmV, kernel4AsmV, hasAVX2FMA},
+		{"go16", nil, nil, kernel6VGo, kernel4VGo, true},
+	}
 	for _, mk := range masked {
 		if !mk.ok {
 			continue
 		}
 		// The Go twins against the Go kernels (the same reduction order),
-		// the assembly against the assembly.
-		was := UseAssembly(mk.name == "asm")
-		k6, k4 := kernel6m, kernel4m
-		kernel6m, kernel4m = mk.k6, mk.k4
+		// the assembly against the assembly (the 16-column masked kernels
+		// against the 16-column AVX2 ones).
+		was := UseAssembly(mk.name == "asm" || mk.name == "asm16")
+		restore := setKernels(useKernels{m6: mk.k6, m4: mk.k4, v6: mk.v6, v4: mk.v4})
+		if mk.name == "asm16" {
+			kernel6, kernel4, kernel6w, kernel4w = kernel6Asm, kernel4Asm, nil, nil
+		}
 		for _, sh := range shapes {
 			outH := sh.h + 2*sh.padY - (sh.kh-1)*sh.dil
 			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{1, 1}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, sh.w}}
 			d := NewDirectConv(s, sh.cin, 1)
-			if d == nil {
-				t.Fatalf("%+v: no direct plan", sh)
+			if d == nil || mk.v6 != nil && d.width != nr || mk.v6 == nil && d.width != nrWide {
+				t.Fatalf("%s %+v: no direct plan of the kernels' width", mk.name, sh)
 			}
 			l, err := NewConvLayout(s)
 			if err != nil {
@@ -88,8 +97,25 @@ func TestDirectConv(t *testing.T) {
 				}
 			}
 		}
-		kernel6m, kernel4m = k6, k4
+		restore()
 		UseAssembly(was)
+	}
+}
+
+// useKernels is a choice of micro-kernels for a test (see setKernels).
+type useKernels struct {
+	m6, m4 maskedKernel
+	v6, v4 maskedKernelV
+}
+
+// setKernels sets the masked micro-kernels to u's and returns a function
+// that restores every kernel variable as it was (the others too, which a
+// test may set after it).
+func setKernels(u useKernels) (restore func()) {
+	k6, k4, w6, w4, m6, m4, v6, v4, asm := kernel6, kernel4, kernel6w, kernel4w, kernel6m, kernel4m, kernel6v, kernel4v, useAsm
+	kernel6m, kernel4m, kernel6v, kernel4v = u.m6, u.m4, u.v6, u.v4
+	return func() {
+		kernel6, kernel4, kernel6w, kernel4w, kernel6m, kernel4m, kernel6v, kernel4v, useAsm = k6, k4, w6, w4, m6, m4, v6, v4, asm
 	}
 }
 
@@ -126,15 +152,20 @@ func BenchmarkDirectConv(b *testing.B) {
 // stacks (fewer columns than the plan's images) too.
 func TestDirectConvStacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, asm := range []bool{true, false} {
-		was := UseAssembly(asm)
-		k6, k4 := kernel6m, kernel4m
-		if !asm {
-			kernel6m, kernel4m = kernel6MGo, kernel4MGo
-		} else if k6 == nil {
-			UseAssembly(was)
+	for _, mk := range []struct {
+		name string
+		u    useKernels
+		ok   bool
+	}{
+		{"asm", useKernels{m6: kernel6AsmM, m4: kernel4AsmM}, hasAVX512},
+		{"go", useKernels{m6: kernel6MGo, m4: kernel4MGo}, true},
+		{"asm16", useKernels{v6: kernel6AsmV, v4: kernel4AsmV}, hasAVX2FMA},
+		{"go16", useKernels{v6: kernel6VGo, v4: kernel4VGo}, true},
+	} {
+		if !mk.ok {
 			continue
 		}
+		restore := setKernels(mk.u)
 		for _, sh := range []struct{ m, cin, h, w, images int }{{64, 64, 7, 7, 16}, {32, 32, 14, 14, 4}, {5, 3, 3, 5, 7}, {7, 2, 9, 4, 3}} {
 			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
 			one, all := NewDirectConv(s, sh.cin, 1), NewDirectConv(s, sh.cin, sh.images)
@@ -171,12 +202,11 @@ func TestDirectConvStacked(t *testing.T) {
 					}
 				}
 				for o := 0; o < sh.m; o++ {
-					bitsEqual(t, fmt.Sprintf("asm=%v %+v n=%d channel %d", asm, sh, n, o), got[o*all.N:o*all.N+n*hw], want[o*all.N:o*all.N+n*hw])
+					bitsEqual(t, fmt.Sprintf("%s %+v n=%d channel %d", mk.name, sh, n, o), got[o*all.N:o*all.N+n*hw], want[o*all.N:o*all.N+n*hw])
 				}
 			}
 		}
-		kernel6m, kernel4m = k6, k4
-		UseAssembly(was)
+		restore()
 	}
 }
 
@@ -188,9 +218,20 @@ func TestDirectConvStacked(t *testing.T) {
 // past each channel's columns.
 func TestDirectDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(33, 34))
-	k6, k4 := kernel6m, kernel4m
-	defer func() { kernel6m, kernel4m = k6, k4 }()
-	kernel6m, kernel4m = kernel6MGo, kernel4MGo // NewDirectConv plans without AVX-512 too
+	// NewDirectConv plans without AVX-512 too: 32-column plans (the
+	// AVX-512 kernel) and 16-column ones (the AVX2 kernel).
+	for _, width := range []int{nrWide, nr} {
+		u := useKernels{m6: kernel6MGo, m4: kernel4MGo}
+		if width == nr {
+			u = useKernels{v6: kernel6VGo, v4: kernel4VGo}
+		}
+		restore := setKernels(u)
+		testDirectDepthwise(t, r, width)
+		restore()
+	}
+}
+
+func testDirectDepthwise(t *testing.T, r *rand.Rand, width int) {
 	for _, sh := range []struct{ h, w, kh, kw, dil, padY, padX int }{
 		{28, 28, 3, 3, 1, 1, 1}, {14, 14, 3, 3, 1, 1, 1}, {7, 7, 3, 3, 1, 1, 1}, {9, 20, 5, 5, 1, 2, 2}, {8, 9, 3, 3, 2, 2, 2}, {3, 70, 3, 3, 1, 1, 1},
 	} {
@@ -201,60 +242,258 @@ func TestDirectDepthwise(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const chans = 3
-		inSize, taps := sh.h*sh.w, l.Taps()
-		imgs := randSlice(r, chans*inSize)
-		w := randSlice(r, chans*taps)
-		bias := randSlice(r, chans)
-		for _, shared := range []bool{false, true} {
-			for _, withBias := range []bool{true, false} {
-				inStride := inSize
-				if shared {
-					inStride = 0
-				}
-				var bs []float32
-				if withBias {
-					bs = bias
-				}
-				ld := d.N + 7
-				want := make([]float32, chans*ld)
-				for i := 0; i < chans; i++ {
-					buf := make([]float32, l.BufferSize(1))
-					l.Fill(buf, imgs[i*inStride:i*inStride+inSize], 1)
-					grid := make([]float32, l.Span)
-					var bv float32
+		for _, chans := range []int{3, 9} {
+			inSize, taps := sh.h*sh.w, l.Taps()
+			imgs := randSlice(r, chans*inSize)
+			w := randSlice(r, chans*taps)
+			bias := randSlice(r, chans)
+			for _, shared := range []bool{false, true} {
+				for _, withBias := range []bool{true, false} {
+					inStride := inSize
+					if shared {
+						inStride = 0
+					}
+					var bs []float32
 					if withBias {
-						bv = bias[i]
+						bs = bias
 					}
-					Depthwise(w[i*taps:(i+1)*taps], buf, l.Offsets(nil, 1), l.Span, grid, bv)
-					l.Compact(want[i*ld:], grid, 1, l.Span)
-				}
-				for _, block := range []int{d.N, 64, 32} {
-					got := randSlice(r, chans*ld)
-					twin := append([]float32(nil), got...)
+					ld := d.N + 7
+					want := make([]float32, chans*ld)
 					for i := 0; i < chans; i++ {
-						copy(want[i*ld+d.N:(i+1)*ld], got[i*ld+d.N:(i+1)*ld]) // untouched
-					}
-					for q0 := 0; q0 < d.N; q0 += block {
-						q1 := min(q0+block, d.N)
-						if err := d.Depthwise(w, imgs, inStride, q0, q1, got[q0:], ld, bs, chans); err != nil {
-							t.Fatal(err)
+						buf := make([]float32, l.BufferSize(1))
+						l.Fill(buf, imgs[i*inStride:i*inStride+inSize], 1)
+						grid := make([]float32, l.Span)
+						var bv float32
+						if withBias {
+							bv = bias[i]
 						}
+						Depthwise(w[i*taps:(i+1)*taps], buf, l.Offsets(nil, 1), l.Span, grid, bv)
+						l.Compact(want[i*ld:], grid, 1, l.Span)
+					}
+					for _, block := range []int{d.N, 64, 32, 16} {
+						if block%width != 0 {
+							continue
+						}
+						got := randSlice(r, chans*ld)
+						twin := append([]float32(nil), got...)
 						for i := 0; i < chans; i++ {
-							var bv float32
-							if withBias {
-								bv = bias[i]
-							}
-							depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/nrWide*d.taps:])
+							copy(want[i*ld+d.N:(i+1)*ld], got[i*ld+d.N:(i+1)*ld]) // untouched
 						}
+						for q0 := 0; q0 < d.N; q0 += block {
+							q1 := min(q0+block, d.N)
+							if err := d.Depthwise(w, imgs, inStride, q0, q1, got[q0:], ld, bs, chans); err != nil {
+								t.Fatal(err)
+							}
+							for i := 0; i < chans; i++ {
+								var bv float32
+								if withBias {
+									bv = bias[i]
+								}
+								depthwiseMaskedGo(w[i*taps:(i+1)*taps], imgs[i*inStride:], q0, d.tapOffs, q1-q0, twin[i*ld+q0:], bv, d.masks[q0/width*d.taps:], width)
+							}
+						}
+						what := fmt.Sprintf("width %d %+v chans=%d shared=%v bias=%v block=%d", width, sh, chans, shared, withBias, block)
+						if d.width != width {
+							t.Fatalf("%s: a plan %d columns wide", what, d.width)
+						}
+						if d.DepthwiseVector() {
+							bitsEqual(t, what, got, want)
+						}
+						closeTo(t, what+" Go twin", twin, want, taps)
 					}
-					what := fmt.Sprintf("%+v shared=%v bias=%v block=%d", sh, shared, withBias, block)
-					if hasAVX512 {
-						bitsEqual(t, what, got, want)
-					}
-					closeTo(t, what+" Go twin", twin, want, taps)
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkDirectDepthwise compares DirectConv.Depthwise with ConvLayout's
+// Fill, Depthwise and Compact on the 3×3 depthwise convolutions of the
+// example MobileNet (and the first convolution of the example CNNs, one
+// input shared by 16 outputs).
+func BenchmarkDirectDepthwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, sz := range []struct {
+		chans, w int
+		shared   bool
+	}{{16, 28, true}, {16, 28, false}, {96, 14, false}, {160, 7, false}} {
+		s := ConvShape{In: []int{sz.w, sz.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sz.w, sz.w}}
+		d := NewDirectConv(s, 1, 1)
+		l, err := NewConvLayout(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inSize, inStride, in := sz.w*sz.w, sz.w*sz.w, sz.chans
+		if sz.shared {
+			inStride, in = 0, 1
+		}
+		img := randSlice(r, in*inSize)
+		w := randSlice(r, sz.chans*9)
+		bias := randSlice(r, sz.chans)
+		c := make([]float32, sz.chans*inSize)
+		name := fmt.Sprintf("%dx%dx%d-shared=%v", sz.chans, sz.w, sz.w, sz.shared)
+		if d != nil && d.DepthwiseVector() {
+			b.Run("direct/"+name, func(b *testing.B) {
+				for b.Loop() {
+					if err := d.Depthwise(w, img, inStride, 0, d.N, c, inSize, bias, sz.chans); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run("padded/"+name, func(b *testing.B) {
+			buf := make([]float32, l.BufferSize(in))
+			grid := make([]float32, sz.chans*l.Span)
+			offs := l.Offsets(nil, 1)
+			for b.Loop() {
+				l.Fill(buf, img, in)
+				for i := 0; i < sz.chans; i++ {
+					at := i * l.ChanStride
+					if sz.shared {
+						at = 0
+					}
+					Depthwise(w[i*9:(i+1)*9], buf[at:], offs, l.Span, grid[i*l.Span:], bias[i])
+				}
+				l.Compact(c, grid, sz.chans, l.Span)
+			}
+		})
+	}
+}
+
+// BenchmarkConvPaths compares a 3×3 convolution through DirectConv.Mul
+// with the same through ConvLayout (Fill, MulOffsets, Compact), on an
+// image followed by another (as in a batch), at the sizes of the example
+// ResNet.
+func BenchmarkConvPaths(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range []struct{ m, cin, w int }{{16, 16, 28}, {32, 32, 14}, {64, 64, 7}} {
+		s := ConvShape{In: []int{sz.w, sz.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sz.w, sz.w}}
+		l, err := NewConvLayout(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		k := sz.cin * 9
+		pa, err := PackA(sz.m, k, randSlice(r, sz.m*k), k, false, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hw := sz.w * sz.w
+		img := randSlice(r, 2*sz.cin*hw)
+		c := make([]float32, sz.m*hw)
+		bias := randSlice(r, sz.m)
+		name := fmt.Sprintf("%dx%dx%d", sz.m, hw, k)
+		if d := NewDirectConv(s, sz.cin, 1); d != nil {
+			b.Run("direct/"+name, func(b *testing.B) {
+				for b.Loop() {
+					if err := d.Mul(pa, img, 0, d.N, c, d.N, Epilogue{Bias: bias, ReLU: true}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportGFLOPS(b, sz.m, hw, k)
+			})
+		}
+		b.Run("padded/"+name, func(b *testing.B) {
+			buf := make([]float32, l.BufferSize(sz.cin))
+			grid := make([]float32, sz.m*l.Span)
+			offs := l.Offsets(nil, sz.cin)
+			for b.Loop() {
+				l.Fill(buf, img[:sz.cin*hw], sz.cin)
+				if err := pa.MulOffsets(buf, offs, l.Span, grid, l.Span, Epilogue{Bias: bias, ReLU: true}); err != nil {
+					b.Fatal(err)
+				}
+				l.Compact(c, grid, sz.m, l.Span)
+			}
+			reportGFLOPS(b, sz.m, hw, k)
+		})
+	}
+}
+
+// TestDeinterleave2Rows checks deinterleave2Rows (when it runs: AVX-512,
+// or AVX2 for rows of at least 8) against a plain loop, for odd and even
+// row lengths, odd phases before and after the even one, and writing
+// nothing else.
+func TestDeinterleave2Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 7, 8, 9, 14, 15, 16, 17, 28, 29, 31, 33, 56} {
+		for _, rows := range []int{1, 3, 14} {
+			for _, before := range []bool{false, true} {
+				srcStride := 2*n + 3
+				dstStride := (n+1)/2 + 5
+				src := randSlice(r, (rows-1)*srcStride+n)
+				size := 2*rows*dstStride + 8
+				even, odd := 4, rows*dstStride
+				if before {
+					even, odd = rows*dstStride, -rows*dstStride+4
+				}
+				got := randSlice(r, size)
+				want := append([]float32(nil), got...)
+				for y := 0; y < rows; y++ {
+					for i := 0; i < n; i++ {
+						at := even + y*dstStride + i/2
+						if i%2 != 0 {
+							at += odd
+						}
+						want[at] = src[y*srcStride+i]
+					}
+				}
+				if !deinterleave2Rows(got, even, odd, dstStride, src, srcStride, rows, n) {
+					continue
+				}
+				bitsEqual(t, fmt.Sprintf("n=%d rows=%d odd before=%v", n, rows, before), got, want)
+			}
+		}
+	}
+}
+
+// TestDirectChunks checks DirectConv.Mul bit for bit with one block per
+// kernel call against chunks of several (the blocks kernels), with the
+// assembly and the Go twins.
+func TestDirectChunks(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	was := directChunk
+	defer func() { directChunk = was }()
+	kinds := []useKernels{{v6: kernel6VGo, v4: kernel4VGo}}
+	if hasAVX2FMA {
+		kinds = append(kinds, useKernels{v6: kernel6AsmV, v4: kernel4AsmV})
+	}
+	for _, u := range kinds {
+		restore := setKernels(u)
+		for _, sh := range []struct{ m, cin, h, w, images int }{{16, 16, 28, 28, 1}, {10, 3, 9, 11, 2}, {7, 2, 5, 40, 1}} {
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
+			d := NewDirectConv(s, sh.cin, sh.images)
+			if d == nil || d.width != nr {
+				t.Fatalf("%+v: no 16-column plan", sh)
+			}
+			k := sh.cin * 9
+			pa, err := PackA(sh.m, k, randSlice(r, sh.m*k), k, false, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := randSlice(r, sh.cin*sh.images*sh.h*sh.w+r.IntN(40))
+			bias := randSlice(r, sh.m)
+			add := randSlice(r, sh.m*d.N)
+			for _, ep := range []Epilogue{{Bias: bias, ReLU: true}, {Bias: bias, Add: add, ReLU: true}} {
+				var want []float32
+				for _, chunk := range []int{0, 1000, 1 << 30} {
+					directChunk = chunk
+					got := make([]float32, sh.m*d.N)
+					for q0 := 0; q0 < d.N; q0 += 64 {
+						e := ep
+						if e.Add != nil {
+							e.Add = e.Add[q0:]
+						}
+						if err := d.Mul(pa, img, q0, min(q0+64, d.N), got[q0:], d.N, e); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if want == nil {
+						want = got
+						continue
+					}
+					bitsEqual(t, fmt.Sprintf("%+v chunk=%d %+v", sh, chunk, ep), got, want)
+				}
+			}
+		}
+		restore()
 	}
 }

@@ -14,6 +14,9 @@ var (
 	kernel6, kernel4   = microKernels(true)
 	kernel6w, kernel4w = wideKernels(true)
 	kernel6m, kernel4m = maskedKernels(true)
+	kernel6v, kernel4v = maskedKernelsV(true)
+	kernel6h, kernel4h = halfKernels(true)
+	kernel6n, kernel4n = blocksKernels(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -32,6 +35,38 @@ func wideKernels(on bool) (k6, k4 microKernel) {
 func maskedKernels(on bool) (k6, k4 maskedKernel) {
 	if on && hasAVX512 {
 		return kernel6AsmM, kernel4AsmM
+	}
+	return nil, nil
+}
+
+// maskedKernelsV returns the masked 16-column micro-kernels of
+// DirectConv on CPUs with AVX2 and FMA but not AVX-512, or nil when
+// convolutions are to go through ConvLayout.Fill (or the 32-column
+// kernels) instead.
+func maskedKernelsV(on bool) (k6, k4 maskedKernelV) {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmV, kernel4AsmV
+	}
+	return nil, nil
+}
+
+// halfKernels returns the 8-column micro-kernels that compute the last
+// 8 or fewer columns of a MulOffsets product on CPUs with AVX2 and FMA
+// but not AVX-512 (the same sums as kernel6x16's), or nil when 16-column
+// tiles are to compute them.
+func halfKernels(on bool) (k6, k4 microKernel) {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmH, kernel4AsmH
+	}
+	return nil, nil
+}
+
+// blocksKernels returns the AVX2 micro-kernels that run a panel over
+// several 16-column blocks in one call (kernel6x16's sums), on CPUs
+// with AVX2 and FMA but not AVX-512, or nil.
+func blocksKernels(on bool) (k6, k4 blocksKernel) {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmN, kernel4AsmN
 	}
 	return nil, nil
 }
@@ -62,6 +97,9 @@ func UseAssembly(on bool) (was bool) {
 	kernel6, kernel4 = microKernels(on)
 	kernel6w, kernel4w = wideKernels(on)
 	kernel6m, kernel4m = maskedKernels(on)
+	kernel6v, kernel4v = maskedKernelsV(on)
+	kernel6h, kernel4h = halfKernels(on)
+	kernel6n, kernel4n = blocksKernels(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

@@ -14,13 +14,14 @@
 //     Compact), and Depthwise for groups of one input channel. With
 //     Epilogue.Rows (ColumnRows), MulOffsets stores a 2-D layout's rows
 //     compacted itself, so the products need no Compact pass.
-//   - DirectConv (AVX-512): stride-1 2-D convolutions whose output rows
-//     are as wide as their input rows (3×3 with padding 1, 1×1) run on
-//     the image itself, each tap's row of B read under a column mask
-//     (the padding), so they need neither Fill nor Compact; small images
-//     can be stacked several to a product, and a residual addend
-//     (Epilogue.Add) joins the biased sum before the clamp in the store.
-//     DirectConv.Depthwise is its depthwise counterpart.
+//   - DirectConv (AVX-512, or AVX2 and FMA): stride-1 2-D convolutions
+//     whose output rows are as wide as their input rows (3×3 with
+//     padding 1, 1×1) run on the image itself, each tap's row of B read
+//     under a column mask (the padding), so they need neither Fill nor
+//     Compact; small images can be stacked several to a product, and a
+//     residual addend (Epilogue.Add) joins the biased sum before the
+//     clamp in the store. DirectConv.Depthwise is its depthwise
+//     counterpart.
 //   - ReLU, AddF32, MulF32, MaxF32 and MinF32 (also with a scalar
 //     operand, with the Max and Min operators' NaN and signed-zero rules
 //     bit for bit), LeakyReLUF32, HardSigmoidF32, HardSwishF32
@@ -50,10 +51,35 @@
 // the same products in the same order as over ConvLayout's zero padding,
 // so the results are bit for bit those of the padded buffer (a masked-out
 // column reads +0, as the padding holds). ConvLayout.Fill splits the
-// rows of stride-2 layouts into their phases with VCOMPRESSPS too. The
-// AVX2 code is VEX-encoded only (a legacy SSE instruction between AVX
-// ones costs a state
-// transition; a test checks the .s files); every other platform, and
+// rows of stride-2 layouts into their phases with VCOMPRESSPS too.
+//
+// Without AVX-512, DirectConv runs on AVX2 in 16-column blocks: its
+// micro-kernels are the 6×16 and 4×16 ones (one accumulator per tile
+// element, the steps in order: bit for bit kernel6x16 and kernel4x16 on
+// the padded buffer) with each step's two registers of B loaded and
+// ANDed with the tap's mask, two vectors of 8 int32 per tap and block
+// kept with the plan. A step's offset and tap are packed in one int:
+// these kernels are bound by their loads (two more per step than the
+// padded product's), not by their FMAs. Rows of B that leave the input
+// (the first and last blocks) are read with VMASKMOVPS instead, which
+// does not fault on the masked-out columns; it is not used throughout
+// because on Zen 3 it is slow when it leaves columns out (a 7×7 product
+// took twice as long). A kernel call runs a panel over a chunk of
+// blocks inside the input, one block near its ends; a partial last block
+// goes through a scratch tile. The depthwise kernel sums 16 columns of
+// four channels per load of a tap's masks (the same FMA chain per column
+// as depthwiseAVX), one channel at a time where rows leave the input
+// (only the first channel's and the last's can). MulOffsets too runs a
+// panel over a chunk of 16-column blocks per call on AVX2 (a product of
+// small depth cost as much in Go calls per block as in FMAs), and its
+// last 8 or fewer columns as an 8-column tile (the 49th column of a 7×7
+// image), each element's sum computed as by kernel6x16. Stride-2 Fill
+// splits rows into phases in chunks of 16 and 8 floats, the last chunk
+// ending at the row's end.
+//
+// The AVX2 code is VEX-encoded only (a legacy SSE instruction between
+// AVX ones costs a state transition; a test checks the .s files); every
+// other platform, and
 // builds with the noasm tag, use pure-Go twins with the same semantics,
 // which also serve as the oracle in tests. The choice is made once, from
 // the CPU's features; UseAssembly and UseQAssembly switch it for tests

@@ -25,6 +25,10 @@ const (
 	// add add[r*ldc+j], an addend laid out as C (with flagCompact, whose
 	// mask is then the tile's first columns, for those columns).
 	flagAdd
+	// flagFaultMasks (16-column masked kernels only): B's rows may
+	// leave b at the masked-out columns, so the kernel must read them
+	// with loads that do not fault there (see microv_amd64.s).
+	flagFaultMasks
 )
 
 // microKernel computes one tile: for r < mr and j < 16,
@@ -80,6 +84,77 @@ func kernelGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bi
 			}
 		}
 	}
+}
+
+// blocksKernel is a microKernel over blocks consecutive 16-column blocks
+// of B and C: block i is the microKernel's tile with b and c advanced by
+// 16i floats (AVX2, for a panel's row of blocks in one call).
+type blocksKernel func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int)
+
+// kernelBlocksGo is the Go twin of the blocks kernels.
+func kernelBlocksGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+	for i := 0; i < blocks; i++ {
+		var bi []float32
+		if k > 0 {
+			bi = b[i*nr:]
+		}
+		kernelGo(h, k, a, bi, offs, c[i*nr:], ldc, mr, bias, flags)
+	}
+}
+
+func kernel6NGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+	kernelBlocksGo(6, k, a, b, offs, c, ldc, mr, bias, flags, blocks)
+}
+
+func kernel4NGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+	kernelBlocksGo(4, k, a, b, offs, c, ldc, mr, bias, flags, blocks)
+}
+
+// kernelHalfGo is the Go twin of the 8-column micro-kernels (AVX2): the
+// 16-column kernel's first half (columns 8 to 15 are neither read nor
+// written).
+func kernelHalfGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	offs = offs[:k]
+	for r := 0; r < mr; r++ {
+		var s0, s1, s2, s3, s4, s5, s6, s7 float32
+		ai := r
+		for _, o := range offs {
+			av := a[ai]
+			ai += h
+			bp := (*[8]float32)(b[o : o+8])
+			s0 += av * bp[0]
+			s1 += av * bp[1]
+			s2 += av * bp[2]
+			s3 += av * bp[3]
+			s4 += av * bp[4]
+			s5 += av * bp[5]
+			s6 += av * bp[6]
+			s7 += av * bp[7]
+		}
+		t := [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
+		d := (*[8]float32)(c[r*ldc : r*ldc+8])
+		for j := range t {
+			v := t[j]
+			if flags&flagAccumulate != 0 {
+				v += d[j]
+			}
+			if flags&flagBias != 0 {
+				v += bias[r]
+			}
+			if flags&flagReLU != 0 && v < 0 {
+				v = 0
+			}
+			d[j] = v
+		}
+	}
+}
+
+func kernel6HGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	kernelHalfGo(6, k, a, b, offs, c, ldc, mr, bias, flags)
+}
+
+func kernel4HGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+	kernelHalfGo(4, k, a, b, offs, c, ldc, mr, bias, flags)
 }
 
 func kernel6Go(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
@@ -169,4 +244,75 @@ func kernel6MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, m
 
 func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
 	kernelMaskedGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add)
+}
+
+// maskedKernelV is a 16-column micro-kernel whose rows of B are read
+// under column masks (DirectConv without AVX-512): step p, packed in one
+// int as steps[p] = o<<16 | 64·t (o the row's offset, t its tap, below
+// 1024), reads B[p][j] = b[col+o+j] when masks[16t+j] is not zero (all
+// bits set), else +0; the reads it leaves out are never made, so col+o
+// may point outside b. Everything else is as for microKernel, without
+// flagAccumulate; flagAdd adds add. (One int per step: the kernel's
+// loads, not its FMAs, are its bound on Zen 3.)
+//
+// It computes blocks consecutive 16-column blocks: block i with col, c
+// and add advanced by 16i and its masks the i-th of blocks equal parts
+// of masks.
+type maskedKernelV func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int)
+
+// packStepV packs a step of a maskedKernelV.
+func packStepV(off, tap int) int { return off<<16 | tap*64 }
+
+// kernelMaskedVGo is the Go twin of the 16-column masked micro-kernels:
+// for each block, the 16-column Go kernel on a copy of the masked rows
+// of B.
+func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+	if blocks > 1 {
+		per := len(masks) / blocks
+		for i := 0; i < blocks; i++ {
+			var ai []float32
+			if flags&flagAdd != 0 {
+				ai = add[i*nr:]
+			}
+			kernelMaskedVGo(h, k, a, b, col+i*nr, steps, c[i*nr:], ldc, mr, bias, flags, masks[i*per:(i+1)*per], ai, 1)
+		}
+		return
+	}
+	if flags&flagAdd != 0 {
+		// The product and bias into a tile, then the addend, the clamp
+		// and the store.
+		var tile [mrMax * nr]float32
+		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&flagBias, masks, nil, 1)
+		for r := 0; r < mr; r++ {
+			for j := 0; j < nr; j++ {
+				v := tile[r*nr+j] + add[r*ldc+j]
+				if flags&flagReLU != 0 && v < 0 {
+					v = 0
+				}
+				c[r*ldc+j] = v
+			}
+		}
+		return
+	}
+	panel := make([]float32, k*nr+nr)
+	offs := make([]int, max(k, 1))
+	for p := 0; p < k; p++ {
+		offs[p] = p * nr
+		o, t := steps[p]>>16, steps[p]&0xFFFF/64
+		m := masks[t*nr:]
+		for j := 0; j < nr; j++ {
+			if m[j] != 0 {
+				panel[p*nr+j] = b[col+o+j]
+			}
+		}
+	}
+	kernelGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
+}
+
+func kernel6VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+	kernelMaskedVGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks)
+}
+
+func kernel4VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+	kernelMaskedVGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks)
 }

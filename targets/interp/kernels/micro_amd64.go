@@ -33,6 +33,24 @@ func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int,
 func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
 
 //go:noescape
+func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
+
+//go:noescape
+func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
+
+//go:noescape
+func kernel6x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel4x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
+
+//go:noescape
+func kernel6x16N(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, blocks int)
+
+//go:noescape
+func kernel4x16N(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, blocks int)
+
+//go:noescape
 func kernel4x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 // microAsm is the signature of the assembly micro-kernels.
@@ -52,6 +70,38 @@ func asmKernel(h int, f microAsm) microKernel {
 			bp = &bias[0]
 		}
 		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+	}
+}
+
+// asmHalfKernel adapts an 8-column assembly micro-kernel as asmKernel
+// does; a tile without products goes to the Go twin.
+func asmHalfKernel(h int, f microAsm) microKernel {
+	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
+		if k <= 0 {
+			kernelHalfGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+			return
+		}
+		var bp *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
+	}
+}
+
+// asmBlocksKernel adapts a blocks kernel as asmKernel does; a call
+// without products or blocks goes to the Go twin.
+func asmBlocksKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, blocks int)) blocksKernel {
+	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags, blocks int) {
+		if k <= 0 || blocks <= 0 {
+			kernelBlocksGo(h, k, a, b, offs, c, ldc, mr, bias, flags, blocks)
+			return
+		}
+		var bp *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags, blocks)
 	}
 }
 
@@ -92,6 +142,26 @@ func asmMaskedKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, 
 	}
 }
 
+// asmMaskedKernelV adapts a 16-column masked assembly micro-kernel as
+// asmMaskedKernel does; the masks of each block are len(masks)/blocks
+// int32.
+func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen, blocks, mstride int)) maskedKernelV {
+	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+		if k <= 0 {
+			kernelMaskedVGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, masks, add, blocks)
+			return
+		}
+		var bp, ap *float32
+		if flags&flagBias != 0 {
+			bp = &bias[0]
+		}
+		if flags&flagAdd != 0 {
+			ap = &add[0]
+		}
+		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap, len(b), blocks, len(masks)/blocks*4)
+	}
+}
+
 // The assembly micro-kernels as microKernels.
 var (
 	kernel6Asm  = asmKernel(6, kernel6x16)
@@ -102,4 +172,10 @@ var (
 	kernel4AsmW = asmWideKernel(4, kernel4x32Z)
 	kernel6AsmM = asmMaskedKernel(6, kernel6x32ZM)
 	kernel4AsmM = asmMaskedKernel(4, kernel4x32ZM)
+	kernel6AsmN = asmBlocksKernel(6, kernel6x16N)
+	kernel4AsmN = asmBlocksKernel(4, kernel4x16N)
+	kernel6AsmH = asmHalfKernel(6, kernel6x8)
+	kernel4AsmH = asmHalfKernel(4, kernel4x8)
+	kernel6AsmV = asmMaskedKernelV(6, kernel6x16M)
+	kernel4AsmV = asmMaskedKernelV(4, kernel4x16M)
 )

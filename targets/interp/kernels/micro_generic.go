@@ -14,3 +14,12 @@ var kernel6AsmW, kernel4AsmW microKernel = kernel6WGo, kernel4WGo
 
 // Nor the masked ones.
 var kernel6AsmM, kernel4AsmM maskedKernel = kernel6MGo, kernel4MGo
+
+// Nor the 16-column masked ones.
+var kernel6AsmV, kernel4AsmV maskedKernelV = kernel6VGo, kernel4VGo
+
+// Nor the 8-column ones.
+var kernel6AsmH, kernel4AsmH microKernel = kernel6HGo, kernel4HGo
+
+// Nor the blocks ones.
+var kernel6AsmN, kernel4AsmN blocksKernel = kernel6NGo, kernel4NGo

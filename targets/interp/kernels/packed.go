@@ -264,6 +264,33 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 			j0 = n
 		}
 	}
+	if kernel6n != nil && k > 0 && cr.Stride <= 0 {
+		// AVX2: the full 16-column blocks whose reads stay inside b,
+		// a panel's row of up to chunk of them per call, chunk sized so
+		// that their rows of B (k lines of 64 bytes per block) stay in
+		// a 32 KB L1 cache for the next panel.
+		blocks := min(n/nr, (len(b)-maxOff)/nr)
+		chunk := max(1, 12288/(k*64))
+		for jb := 0; jb < blocks; jb += chunk {
+			nb, j0 := min(chunk, blocks-jb), jb*nr
+			off := 0
+			for r := 0; r < m; {
+				h, rows := panelAt(m - r)
+				kern := kernel6n
+				if h == 4 {
+					kern = kernel4n
+				}
+				var rb []float32
+				if bias != nil {
+					rb = bias[r : r+rows]
+				}
+				kern(k, ap[off:off+h*k], b[j0:], offs, c[r*ldc+j0:], ldc, rows, rb, flags, nb)
+				off += h * k
+				r += rows
+			}
+		}
+		j0 = max(blocks, 0) * nr
+	}
 	for ; j0 < n; j0 += nr {
 		cols := min(nr, n-j0)
 		bb, bo, boffs := b, j0, offs
@@ -277,6 +304,11 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 				clear(row[cols:])
 			}
 			bb, bo, boffs = panel, 0, panelOffsets(k, s)
+		}
+		if cols <= nr/2 && kernel6h != nil && k > 0 {
+			// The last 8 or fewer columns (AVX2): an 8-column tile.
+			runPanelsOf(kernel6h, kernel4h, nr/2, ap, m, k, bb[bo:], boffs, c[cr.at(j0):], ldc, cols, bias, flags, s.tile[:], sto(j0, cols))
+			continue
 		}
 		runPanelsOf(kernel6, kernel4, nr, ap, m, k, bb[bo:], boffs, c[cr.at(j0):], ldc, cols, bias, flags, s.tile[:], sto(j0, cols))
 	}

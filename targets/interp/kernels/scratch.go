@@ -10,6 +10,7 @@ type scratch struct {
 	a, b, pan []float32
 	offs      []int
 	masks     []uint32
+	rows      []float32 // DirectConv.Depthwise's partial blocks
 	tile      [mrMax * nr]float32
 	tileWide  [mrMax * nrWide]float32
 }

@@ -177,3 +177,72 @@ dr2next:
 dr2done:
 	VZEROUPPER
 	RET
+
+// func deinterleave2RowsAVX2(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
+// For r < rows and i < n/2, with n even and at least 8: dst[r*dstStride+i]
+// = src[r*srcStride+2i] and dst[odd+r*dstStride+i] = src[r*srcStride+2i+1].
+// Each row goes in chunks of 16 floats, then 8; its last chunk of 8 ends
+// at the row's end, overlapping the one before (the same values written
+// twice) rather than writing past the row.
+TEXT ·deinterleave2RowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ odd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ dstStride+16(FP), R9
+	SHLQ $2, R9
+	MOVQ src+24(FP), SI
+	MOVQ srcStride+32(FP), R10
+	SHLQ $2, R10
+	MOVQ rows+40(FP), CX
+	MOVQ n+48(FP), DX
+
+d2row:
+	LEAQ (DI)(R8*1), R11 // the odd row
+	XORQ BX, BX
+
+d2c16:
+	LEAQ    16(BX), AX
+	CMPQ    AX, DX
+	JGT     d2c8
+	VMOVUPS (SI)(BX*4), Y0
+	VMOVUPS 32(SI)(BX*4), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)(BX*2)
+	VMOVUPS Y3, (R11)(BX*2)
+	MOVQ    AX, BX
+	JMP     d2c16
+
+d2c8:
+	LEAQ    8(BX), AX
+	CMPQ    AX, DX
+	JGT     d2tail
+	VMOVUPS (SI)(BX*4), X0
+	VMOVUPS 16(SI)(BX*4), X1
+	VSHUFPS $0x88, X1, X0, X2
+	VSHUFPS $0xDD, X1, X0, X3
+	VMOVUPS X2, (DI)(BX*2)
+	VMOVUPS X3, (R11)(BX*2)
+	MOVQ    AX, BX
+
+d2tail:
+	CMPQ    BX, DX
+	JGE     d2next
+	MOVQ    DX, BX
+	SUBQ    $8, BX
+	VMOVUPS (SI)(BX*4), X0
+	VMOVUPS 16(SI)(BX*4), X1
+	VSHUFPS $0x88, X1, X0, X2
+	VSHUFPS $0xDD, X1, X0, X3
+	VMOVUPS X2, (DI)(BX*2)
+	VMOVUPS X3, (R11)(BX*2)
+
+d2next:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ CX
+	JNZ  d2row
+	VZEROUPPER
+	RET

@@ -25,6 +25,11 @@ func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []f
 	return false
 }
 
+// depthwiseMaskedAVX2 does nothing without assembly.
+func depthwiseMaskedAVX2(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []int32, lo, hi int) bool {
+	return false
+}
+
 // deinterleave2Rows does nothing without assembly.
 func deinterleave2Rows(buf []float32, even, odd, dstStride int, src []float32, srcStride, rows, n int) bool {
 	return false

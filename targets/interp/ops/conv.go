@@ -17,12 +17,13 @@ func init() {
 
 // convKernel runs Conv as implicit-GEMM products of the packed weights
 // with the input read in place (see kernels.ConvLayout), or as direct
-// depthwise sums when each group has one input channel. With AVX-512,
-// stride-1 2-D convolutions whose output rows are as wide as their input
-// rows read the image itself under masks (kernels.DirectConv: no Fill,
-// no Compact), small images stacked several to a product when that
-// pays (stackPays), a fused residual Add (and Relu) in the kernels'
-// store; other 2-D products store their rows compacted.
+// depthwise sums when each group has one input channel. With AVX-512 (or
+// AVX2 and FMA), stride-1 2-D convolutions whose output rows are as wide
+// as their input rows read the image itself under masks
+// (kernels.DirectConv: no Fill, no Compact), small images stacked
+// several to a product when that pays (stackPays), a fused residual Add
+// (and Relu) in the kernels' store; with AVX-512, other 2-D products
+// store their rows compacted.
 type convKernel struct {
 	attrs spatialAttrs
 	group int
@@ -279,14 +280,17 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		offs:   layout.Offsets(nil, cg),
 	}
 	if cg == 1 && !layout.InPlace {
-		// Depthwise sums too run on the image itself when they can.
-		p.direct = kernels.NewDirectConv(layout.Shape, 1, 1)
+		// Depthwise sums too run on the image itself when they can
+		// (with vector kernels).
+		if d := kernels.NewDirectConv(layout.Shape, 1, 1); d != nil && d.DepthwiseVector() {
+			p.direct = d
+		}
 	}
 	if cg != 1 && !layout.InPlace {
 		// Convolutions that would need Fill run on the image itself,
 		// small images stacked several to a product when that saves
 		// more than copying them in and out costs.
-		if n := stackImages(layout.OutSize()); n > 1 && stackPays(layout.OutSize(), n, m/k.group, cg*layout.Taps(), c+m, p.inSize) {
+		if n := stackImages(layout.OutSize(), kernels.DirectWidth()); n > 1 && stackPays(layout.OutSize(), n, kernels.DirectWidth(), m/k.group, cg*layout.Taps(), c+m, p.inSize) {
 			p.direct = kernels.NewDirectConv(layout.Shape, cg, n)
 		}
 		if p.direct == nil {
@@ -298,12 +302,13 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 }
 
 // stackImages is how many images of per output columns a stacked
-// kernels.DirectConv should hold: 1 when one image wastes less than a
-// tenth of its 32-column blocks, else the fewest (at most 16) whose
-// columns fill their blocks but for 3%, or the least wasteful.
-func stackImages(per int) int {
-	waste := func(n int) float64 { return float64((n*per+31)/32*32-n*per) / float64(n*per) }
-	if per <= 0 || waste(1) < 0.1 {
+// kernels.DirectConv should hold, its products computed in blocks of
+// width columns: 1 when one image wastes less than a tenth of its
+// blocks, else the fewest (at most 16) whose columns fill their blocks
+// but for 3%, or the least wasteful.
+func stackImages(per, width int) int {
+	waste := func(n int) float64 { return float64((n*per+width-1)/width*width-n*per) / float64(n*per) }
+	if per <= 0 || width <= 0 || waste(1) < 0.1 {
 		return 1
 	}
 	best := 1
@@ -319,13 +324,13 @@ func stackImages(per int) int {
 }
 
 // stackPays tells whether stacking n images of per output columns
-// saves more multiply-adds (rows of A times depth each column) than
+// (blocks of width columns) saves more multiply-adds (rows of A times depth each column) than
 // copying them costs: chans input and output channels of about inSize
 // values per image, a copied value costing about 25 multiply-adds (as
 // measured on the example CNNs: 7×7 3×3 convolutions stack, 14×14 ones
 // and pointwise ones do not).
-func stackPays(per, n, rows, depth, chans, inSize int) bool {
-	pad := func(cols int) int { return (cols+31)/32*32 - cols }
+func stackPays(per, n, width, rows, depth, chans, inSize int) bool {
+	pad := func(cols int) int { return (cols+width-1)/width*width - cols }
 	saved := float64(pad(per)) - float64(pad(n*per))/float64(n)
 	return saved*float64(rows*depth) > 25*float64(chans*inSize)
 }

@@ -1,0 +1,456 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// The 16-column AVX2 micro-kernels of micro_amd64.s reading B under
+// masks (DirectConv without AVX-512): B starts col floats after b (of
+// blen floats); step p reads its offset o and the index t of its tap
+// from steps[p] = o<<16 | 64t; the tap's column mask is the 16 int32 at
+// masks[16t:] (all bits set: column kept, zero: column left out), two
+// YMM registers loaded for each step. The left-out columns read as +0,
+// so that B needs no zero padding: plain loads ANDed with the mask
+// (which keeps a kept column's bits as they are) where the row lies
+// inside b, else VMASKMOVPS, which does not fault on the left-out
+// columns (only the kept ones must be in range) but is slow when it
+// leaves some out (on Zen 3, the 7×7 product ran twice as long with it
+// on every row). With flagFaultMasks (DirectConv.Mul sets it for the
+// blocks near the ends of b) each step checks its row's range and
+// picks; without it every row is inside b.
+// Everything else, the reduction order included (one accumulator per
+// tile element, the steps in order, then the bias), is as in kernel6x16
+// and kernel4x16: bit for bit their results on the padded B. flagAdd
+// adds an addend laid out as C after the bias, before the clamp (a
+// residual Add, with its Relu, fused into the store). flagAccumulate and
+// flagCompact are not supported: tiles are always 16 columns wide
+// (DirectConv.Mul stores a partial one through a scratch tile).
+//
+// A call computes blocks consecutive 16-column blocks: block i with B,
+// C and the addend advanced by 16i floats and the masks by mstride
+// bytes (the same sums, stores and flags as a call of its own, without
+// the Go call, slicing and loop per block); with flagFaultMasks, blocks
+// must be 1.
+
+#define flagFaultMasks 32
+
+// One k step: B row at DI + 4*(steps[0]>>16), the tap's masks at R13 +
+// (steps[0]&0xFFFF), A at SI; plain loads ANDed with the masks.
+#define ASTEP6 \
+	MOVQ (R10), AX \
+	MOVWQZX AX, R11 \
+	SARQ $16, AX \
+	VMOVUPS (R13)(R11*1), Y0 \
+	VMOVUPS 32(R13)(R11*1), Y1 \
+	VANDPS (DI)(AX*4), Y0, Y0 \
+	VANDPS 32(DI)(AX*4), Y1, Y1 \
+	VBROADCASTSS (SI), Y2 \
+	VBROADCASTSS 4(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y4 \
+	VFMADD231PS Y1, Y2, Y5 \
+	VFMADD231PS Y0, Y3, Y6 \
+	VFMADD231PS Y1, Y3, Y7 \
+	VBROADCASTSS 8(SI), Y2 \
+	VBROADCASTSS 12(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y8 \
+	VFMADD231PS Y1, Y2, Y9 \
+	VFMADD231PS Y0, Y3, Y10 \
+	VFMADD231PS Y1, Y3, Y11 \
+	VBROADCASTSS 16(SI), Y2 \
+	VBROADCASTSS 20(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y12 \
+	VFMADD231PS Y1, Y2, Y13 \
+	VFMADD231PS Y0, Y3, Y14 \
+	VFMADD231PS Y1, Y3, Y15 \
+	ADDQ $24, SI \
+	ADDQ $8, R10
+
+#define ASTEP4 \
+	MOVQ (R10), AX \
+	MOVWQZX AX, R11 \
+	SARQ $16, AX \
+	VMOVUPS (R13)(R11*1), Y0 \
+	VMOVUPS 32(R13)(R11*1), Y1 \
+	VANDPS (DI)(AX*4), Y0, Y0 \
+	VANDPS 32(DI)(AX*4), Y1, Y1 \
+	VBROADCASTSS (SI), Y2 \
+	VBROADCASTSS 4(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y4 \
+	VFMADD231PS Y1, Y2, Y5 \
+	VFMADD231PS Y0, Y3, Y6 \
+	VFMADD231PS Y1, Y3, Y7 \
+	VBROADCASTSS 8(SI), Y2 \
+	VBROADCASTSS 12(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y8 \
+	VFMADD231PS Y1, Y2, Y9 \
+	VFMADD231PS Y0, Y3, Y10 \
+	VFMADD231PS Y1, Y3, Y11 \
+	ADDQ $16, SI \
+	ADDQ $8, R10
+
+// Epilogue row operations: AX points at the bias, R13 walks the rows of
+// the addend (stride R8 bytes), DX those of C.
+#define MBIASROW(off, ya, yb) \
+	VBROADCASTSS off(AX), Y2 \
+	VADDPS       Y2, ya, ya  \
+	VADDPS       Y2, yb, yb
+
+#define MADDROW(ya, yb) \
+	VADDPS (R13), ya, ya   \
+	VADDPS 32(R13), yb, yb \
+	ADDQ   R8, R13
+
+#define MRELUROW(ya, yb) \
+	VMAXPS ya, Y2, ya \
+	VMAXPS yb, Y2, yb
+
+#define MSTOREROW(ya, yb) \
+	VMOVUPS ya, (DX)   \
+	VMOVUPS yb, 32(DX) \
+	ADDQ    R8, DX
+
+// func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
+TEXT ·kernel6x16M(SB), NOSPLIT, $0-120
+	MOVQ b+16(FP), DI
+	MOVQ col+80(FP), AX
+	LEAQ (DI)(AX*4), DI // B of the block
+	MOVQ masks+72(FP), R12 // its masks
+	MOVQ c+32(FP), R14 // its C
+	MOVQ add+88(FP), R15 // its addend
+	MOVQ flags+64(FP), R9
+
+v6block:
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ offs+24(FP), R10
+	MOVQ R12, R13
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ $flagFaultMasks, R9
+	JNE v6masked
+	CMPQ CX, $4
+	JLT v6tail
+
+v6loop4:
+	ASTEP6
+	ASTEP6
+	ASTEP6
+	ASTEP6
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE v6loop4
+
+v6tail:
+	TESTQ CX, CX
+	JE v6epi
+
+v6loop1:
+	ASTEP6
+	DECQ CX
+	JNZ v6loop1
+	JMP v6epi
+
+v6masked:
+	MOVQ col+80(FP), BX
+	NEGQ BX // the least offset inside b
+	MOVQ blen+96(FP), DX
+	ADDQ BX, DX
+	SUBQ $16, DX // the greatest
+
+v6checked:
+	MOVQ (R10), AX
+	MOVWQZX AX, R11
+	SARQ $16, AX
+	VMOVUPS (R13)(R11*1), Y0
+	VMOVUPS 32(R13)(R11*1), Y1
+	CMPQ AX, BX
+	JLT v6fault
+	CMPQ AX, DX
+	JGT v6fault
+	VANDPS (DI)(AX*4), Y0, Y0
+	VANDPS 32(DI)(AX*4), Y1, Y1
+	JMP v6fma
+
+v6fault:
+	VMASKMOVPS (DI)(AX*4), Y0, Y0
+	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
+
+v6fma:
+	VBROADCASTSS 0(SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y1, Y2, Y5
+	VFMADD231PS Y0, Y3, Y6
+	VFMADD231PS Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y1, Y2, Y9
+	VFMADD231PS Y0, Y3, Y10
+	VFMADD231PS Y1, Y3, Y11
+	VBROADCASTSS 16(SI), Y2
+	VBROADCASTSS 20(SI), Y3
+	VFMADD231PS Y0, Y2, Y12
+	VFMADD231PS Y1, Y2, Y13
+	VFMADD231PS Y0, Y3, Y14
+	VFMADD231PS Y1, Y3, Y15
+	ADDQ $24, SI
+	ADDQ $8, R10
+	DECQ CX
+	JNZ v6checked
+
+v6epi:
+	MOVQ R14, DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ mr+48(FP), BX
+	MOVQ bias+56(FP), AX
+	MOVQ R15, R13
+
+	TESTQ $2, R9
+	JE v6nobias
+	MBIASROW(0, Y4, Y5)
+	CMPQ BX, $1
+	JE v6nobias
+	MBIASROW(4, Y6, Y7)
+	CMPQ BX, $2
+	JE v6nobias
+	MBIASROW(8, Y8, Y9)
+	CMPQ BX, $3
+	JE v6nobias
+	MBIASROW(12, Y10, Y11)
+	CMPQ BX, $4
+	JE v6nobias
+	MBIASROW(16, Y12, Y13)
+	CMPQ BX, $5
+	JE v6nobias
+	MBIASROW(20, Y14, Y15)
+
+v6nobias:
+	TESTQ $16, R9
+	JE v6noadd
+	MADDROW(Y4, Y5)
+	CMPQ BX, $1
+	JE v6noadd
+	MADDROW(Y6, Y7)
+	CMPQ BX, $2
+	JE v6noadd
+	MADDROW(Y8, Y9)
+	CMPQ BX, $3
+	JE v6noadd
+	MADDROW(Y10, Y11)
+	CMPQ BX, $4
+	JE v6noadd
+	MADDROW(Y12, Y13)
+	CMPQ BX, $5
+	JE v6noadd
+	MADDROW(Y14, Y15)
+
+v6noadd:
+	TESTQ $4, R9
+	JE v6store
+	VXORPS Y2, Y2, Y2
+	MRELUROW(Y4, Y5)
+	MRELUROW(Y6, Y7)
+	MRELUROW(Y8, Y9)
+	MRELUROW(Y10, Y11)
+	MRELUROW(Y12, Y13)
+	MRELUROW(Y14, Y15)
+
+v6store:
+	MSTOREROW(Y4, Y5)
+	DECQ BX
+	JE v6next
+	MSTOREROW(Y6, Y7)
+	DECQ BX
+	JE v6next
+	MSTOREROW(Y8, Y9)
+	DECQ BX
+	JE v6next
+	MSTOREROW(Y10, Y11)
+	DECQ BX
+	JE v6next
+	MSTOREROW(Y12, Y13)
+	DECQ BX
+	JE v6next
+	MSTOREROW(Y14, Y15)
+
+v6next:
+	DECQ blocks+104(FP)
+	JE v6done
+	ADDQ $64, DI
+	ADDQ mstride+112(FP), R12
+	ADDQ $64, R14
+	ADDQ $64, R15
+	JMP v6block
+
+v6done:
+	VZEROUPPER
+	RET
+
+// func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
+TEXT ·kernel4x16M(SB), NOSPLIT, $0-120
+	MOVQ b+16(FP), DI
+	MOVQ col+80(FP), AX
+	LEAQ (DI)(AX*4), DI // B of the block
+	MOVQ masks+72(FP), R12 // its masks
+	MOVQ c+32(FP), R14 // its C
+	MOVQ add+88(FP), R15 // its addend
+	MOVQ flags+64(FP), R9
+
+v4block:
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ offs+24(FP), R10
+	MOVQ R12, R13
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ $flagFaultMasks, R9
+	JNE v4masked
+	CMPQ CX, $4
+	JLT v4tail
+
+v4loop4:
+	ASTEP4
+	ASTEP4
+	ASTEP4
+	ASTEP4
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE v4loop4
+
+v4tail:
+	TESTQ CX, CX
+	JE v4epi
+
+v4loop1:
+	ASTEP4
+	DECQ CX
+	JNZ v4loop1
+	JMP v4epi
+
+v4masked:
+	MOVQ col+80(FP), BX
+	NEGQ BX // the least offset inside b
+	MOVQ blen+96(FP), DX
+	ADDQ BX, DX
+	SUBQ $16, DX // the greatest
+
+v4checked:
+	MOVQ (R10), AX
+	MOVWQZX AX, R11
+	SARQ $16, AX
+	VMOVUPS (R13)(R11*1), Y0
+	VMOVUPS 32(R13)(R11*1), Y1
+	CMPQ AX, BX
+	JLT v4fault
+	CMPQ AX, DX
+	JGT v4fault
+	VANDPS (DI)(AX*4), Y0, Y0
+	VANDPS 32(DI)(AX*4), Y1, Y1
+	JMP v4fma
+
+v4fault:
+	VMASKMOVPS (DI)(AX*4), Y0, Y0
+	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
+
+v4fma:
+	VBROADCASTSS 0(SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y1, Y2, Y5
+	VFMADD231PS Y0, Y3, Y6
+	VFMADD231PS Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y1, Y2, Y9
+	VFMADD231PS Y0, Y3, Y10
+	VFMADD231PS Y1, Y3, Y11
+	ADDQ $16, SI
+	ADDQ $8, R10
+	DECQ CX
+	JNZ v4checked
+
+v4epi:
+	MOVQ R14, DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ mr+48(FP), BX
+	MOVQ bias+56(FP), AX
+	MOVQ R15, R13
+
+	TESTQ $2, R9
+	JE v4nobias
+	MBIASROW(0, Y4, Y5)
+	CMPQ BX, $1
+	JE v4nobias
+	MBIASROW(4, Y6, Y7)
+	CMPQ BX, $2
+	JE v4nobias
+	MBIASROW(8, Y8, Y9)
+	CMPQ BX, $3
+	JE v4nobias
+	MBIASROW(12, Y10, Y11)
+
+v4nobias:
+	TESTQ $16, R9
+	JE v4noadd
+	MADDROW(Y4, Y5)
+	CMPQ BX, $1
+	JE v4noadd
+	MADDROW(Y6, Y7)
+	CMPQ BX, $2
+	JE v4noadd
+	MADDROW(Y8, Y9)
+	CMPQ BX, $3
+	JE v4noadd
+	MADDROW(Y10, Y11)
+
+v4noadd:
+	TESTQ $4, R9
+	JE v4store
+	VXORPS Y2, Y2, Y2
+	MRELUROW(Y4, Y5)
+	MRELUROW(Y6, Y7)
+	MRELUROW(Y8, Y9)
+	MRELUROW(Y10, Y11)
+
+v4store:
+	MSTOREROW(Y4, Y5)
+	DECQ BX
+	JE v4next
+	MSTOREROW(Y6, Y7)
+	DECQ BX
+	JE v4next
+	MSTOREROW(Y8, Y9)
+	DECQ BX
+	JE v4next
+	MSTOREROW(Y10, Y11)
+
+v4next:
+	DECQ blocks+104(FP)
+	JE v4done
+	ADDQ $64, DI
+	ADDQ mstride+112(FP), R12
+	ADDQ $64, R14
+	ADDQ $64, R15
+	JMP v4block
+
+v4done:
+	VZEROUPPER
+	RET
