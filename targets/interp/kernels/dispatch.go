@@ -17,6 +17,8 @@ var (
 	kernel6v, kernel4v = maskedKernelsV(true)
 	kernel6h, kernel4h = halfKernels(true)
 	kernel6n, kernel4n = blocksKernels(true)
+	kernel6c, kernel4c = colsKernels(true)
+	kernel6p           = panelsKernels(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -61,6 +63,25 @@ func halfKernels(on bool) (k6, k4 microKernel) {
 	return nil, nil
 }
 
+// colsKernels returns the AVX2 column kernels that compute the last 4 or
+// fewer columns of a MulOffsets product (kernel6x16's sums, transposed),
+// on CPUs with AVX2 and FMA but not AVX-512, or nil.
+func colsKernels(on bool) (k6, k4 colsKernel) {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmC, kernel4AsmC
+	}
+	return nil, nil
+}
+
+// panelsKernels returns the AVX2 kernel computing one column of four
+// 6-row panels (with the column kernels), or nil.
+func panelsKernels(on bool) panelsKernel {
+	if on && hasAVX2FMA && !hasAVX512 {
+		return kernel6AsmP4
+	}
+	return nil
+}
+
 // blocksKernels returns the AVX2 micro-kernels that run a panel over
 // several 16-column blocks in one call (kernel6x16's sums), on CPUs
 // with AVX2 and FMA but not AVX-512, or nil.
@@ -100,6 +121,8 @@ func UseAssembly(on bool) (was bool) {
 	kernel6v, kernel4v = maskedKernelsV(on)
 	kernel6h, kernel4h = halfKernels(on)
 	kernel6n, kernel4n = blocksKernels(on)
+	kernel6c, kernel4c = colsKernels(on)
+	kernel6p = panelsKernels(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

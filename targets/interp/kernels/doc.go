@@ -72,8 +72,14 @@
 // (only the first channel's and the last's can). MulOffsets too runs a
 // panel over a chunk of 16-column blocks per call on AVX2 (a product of
 // small depth cost as much in Go calls per block as in FMAs), and its
-// last 8 or fewer columns as an 8-column tile (the 49th column of a 7×7
-// image), each element's sum computed as by kernel6x16. Stride-2 Fill
+// last 8 or fewer columns as an 8-column tile, each element's sum
+// computed as by kernel6x16; 4 or fewer (the 49th column of a 7×7
+// image, the last 4 of a 14×14 one) go to column kernels instead, the
+// tile transposed: a panel's rows in the lanes of a register, one
+// broadcast of B and one FMA per column and step, and a lone column
+// four 6-row panels at a time so that eight FMA chains hide the FMA's
+// latency (the same sums: one accumulator from +0, the steps in order;
+// the bias and clamp added in Go with the same operations). Stride-2 Fill
 // splits rows into phases in chunks of 16 and 8 floats, the last chunk
 // ending at the row's end.
 //

@@ -110,6 +110,72 @@ func kernel4NGo(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bia
 	kernelBlocksGo(4, k, a, b, offs, c, ldc, mr, bias, flags, blocks)
 }
 
+// colsKernel computes the raw sums of a panel's rows over 4 columns of
+// B, transposed: out[8t+r] = sum over p < k of a[p*h+r] * b[offs[p]+t]
+// for r < h and t < 4, one accumulator from +0 with the steps in order
+// (kernel6x16's sums); rows h to 7 of each column are not results. The
+// caller guarantees b[offs[p] : offs[p]+4] in range.
+type colsKernel func(k int, a, b []float32, offs []int, out *[4 * 8]float32)
+
+// kernelColsGo is the Go twin of the column kernels: the sums as
+// kernelGo forms them.
+func kernelColsGo(h, k int, a, b []float32, offs []int, out *[4 * 8]float32) {
+	offs = offs[:k]
+	for t := 0; t < 4; t++ {
+		for r := 0; r < h; r++ {
+			var s float32
+			ai := r
+			for _, o := range offs {
+				s += a[ai] * b[o+t]
+				ai += h
+			}
+			out[8*t+r] = s
+		}
+	}
+}
+
+func kernel6CGo(k int, a, b []float32, offs []int, out *[4 * 8]float32) {
+	kernelColsGo(6, k, a, b, offs, out)
+}
+
+func kernel4CGo(k int, a, b []float32, offs []int, out *[4 * 8]float32) {
+	kernelColsGo(4, k, a, b, offs, out)
+}
+
+// panelsKernel computes column 0 of four consecutive 6-row panels (a:
+// 6k floats each): out[8i+r] = sum over p < k of a[6k·i + 6p + r] *
+// b[offs[p]], the column kernels' sums.
+type panelsKernel func(k int, a, b []float32, offs []int, out *[4 * 8]float32)
+
+// kernel6P4Go is the Go twin of the four-panel kernel.
+func kernel6P4Go(k int, a, b []float32, offs []int, out *[4 * 8]float32) {
+	for i := 0; i < 4; i++ {
+		var o [4 * 8]float32
+		kernelColsGo(6, k, a[6*k*i:], b, offs, &o)
+		copy(out[8*i:8*i+6], o[:6])
+	}
+}
+
+// colsStore stores cols ≤ 4 columns of rows ≤ 8 rows of a column
+// kernel's sums in c (rows ldc apart) with the bias and clamp of flags
+// (flagBias, flagReLU; not flagAccumulate), the operations of the
+// micro-kernels' epilogue: t + bias[r], then t unless 0 > t.
+func colsStore(out []float32, c []float32, ldc, rows, cols int, bias []float32, flags int) {
+	for r := 0; r < rows; r++ {
+		row := c[r*ldc : r*ldc+cols]
+		for t := range row {
+			v := out[8*t+r]
+			if flags&flagBias != 0 {
+				v += bias[r]
+			}
+			if flags&flagReLU != 0 && 0 > v {
+				v = 0
+			}
+			row[t] = v
+		}
+	}
+}
+
 // kernelHalfGo is the Go twin of the 8-column micro-kernels (AVX2): the
 // 16-column kernel's first half (columns 8 to 15 are neither read nor
 // written).

@@ -45,6 +45,15 @@ func kernel6x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr
 func kernel4x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 //go:noescape
+func kernel6x4C(k int, a *float32, b *float32, offs *int, out *float32)
+
+//go:noescape
+func kernel4x4C(k int, a *float32, b *float32, offs *int, out *float32)
+
+//go:noescape
+func kernel6x1P4(k int, a *float32, pstride int, b *float32, offs *int, out *float32)
+
+//go:noescape
 func kernel6x16N(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, blocks int)
 
 //go:noescape
@@ -87,6 +96,31 @@ func asmHalfKernel(h int, f microAsm) microKernel {
 		}
 		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
 	}
+}
+
+// asmColsKernel adapts a column kernel; k = 0 goes to the Go twin.
+func asmColsKernel(h int, f func(k int, a, b *float32, offs *int, out *float32)) colsKernel {
+	return func(k int, a, b []float32, offs []int, out *[4 * 8]float32) {
+		if k <= 0 {
+			kernelColsGo(h, k, a, b, offs, out)
+			return
+		}
+		_ = a[h*k-1]
+		_ = offs[k-1]
+		f(k, &a[0], &b[0], &offs[0], &out[0])
+	}
+}
+
+// kernel6AsmP4 adapts kernel6x1P4: a holds the four panels, 6k floats
+// each; k = 0 goes to the Go twin.
+func kernel6AsmP4(k int, a, b []float32, offs []int, out *[4 * 8]float32) {
+	if k <= 0 {
+		kernel6P4Go(k, a, b, offs, out)
+		return
+	}
+	_ = a[4*6*k-1]
+	_ = offs[k-1]
+	kernel6x1P4(k, &a[0], 6*k*4, &b[0], &offs[0], &out[0])
 }
 
 // asmBlocksKernel adapts a blocks kernel as asmKernel does; a call
@@ -172,6 +206,8 @@ var (
 	kernel4AsmW = asmWideKernel(4, kernel4x32Z)
 	kernel6AsmM = asmMaskedKernel(6, kernel6x32ZM)
 	kernel4AsmM = asmMaskedKernel(4, kernel4x32ZM)
+	kernel6AsmC = asmColsKernel(6, kernel6x4C)
+	kernel4AsmC = asmColsKernel(4, kernel4x4C)
 	kernel6AsmN = asmBlocksKernel(6, kernel6x16N)
 	kernel4AsmN = asmBlocksKernel(4, kernel4x16N)
 	kernel6AsmH = asmHalfKernel(6, kernel6x8)

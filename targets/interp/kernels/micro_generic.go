@@ -23,3 +23,9 @@ var kernel6AsmH, kernel4AsmH microKernel = kernel6HGo, kernel4HGo
 
 // Nor the blocks ones.
 var kernel6AsmN, kernel4AsmN blocksKernel = kernel6NGo, kernel4NGo
+
+// Nor the column ones.
+var kernel6AsmC, kernel4AsmC colsKernel = kernel6CGo, kernel4CGo
+
+// Nor the four-panel one.
+var kernel6AsmP4 = kernel6P4Go

@@ -305,6 +305,12 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 			}
 			bb, bo, boffs = panel, 0, panelOffsets(k, s)
 		}
+		if cols <= 4 && kernel6c != nil && k > 0 && flags&flagAccumulate == 0 && cr.Stride <= 0 {
+			// The last 4 or fewer columns (AVX2): column kernels, a
+			// panel's rows in a register's lanes.
+			runCols(ap, m, k, bb[bo:], boffs, c[j0:], ldc, cols, bias, flags)
+			continue
+		}
 		if cols <= nr/2 && kernel6h != nil && k > 0 {
 			// The last 8 or fewer columns (AVX2): an 8-column tile.
 			runPanelsOf(kernel6h, kernel4h, nr/2, ap, m, k, bb[bo:], boffs, c[cr.at(j0):], ldc, cols, bias, flags, s.tile[:], sto(j0, cols))
@@ -312,6 +318,54 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 		}
 		runPanelsOf(kernel6, kernel4, nr, ap, m, k, bb[bo:], boffs, c[cr.at(j0):], ldc, cols, bias, flags, s.tile[:], sto(j0, cols))
 	}
+}
+
+// runCols computes cols ≤ 4 columns of C with the column kernels,
+// panel by panel, and stores them with colsStore.
+func runCols(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int) {
+	var out [4 * 8]float32
+	off := 0
+	for r := 0; r < m; {
+		if cols == 1 && kernel6p != nil && fullPanels4(m-r) {
+			// One column: four panels at a time, for more FMA chains.
+			kernel6p(k, ap[off:off+4*6*k], b, offs, &out)
+			for i := 0; i < 4; i++ {
+				var rb []float32
+				if bias != nil {
+					rb = bias[r+6*i : r+6*i+6]
+				}
+				colsStore(out[8*i:], c[(r+6*i)*ldc:], ldc, 6, 1, rb, flags)
+			}
+			off += 4 * 6 * k
+			r += 24
+			continue
+		}
+		h, rows := panelAt(m - r)
+		kern := kernel6c
+		if h == 4 {
+			kern = kernel4c
+		}
+		kern(k, ap[off:off+h*k], b, offs, &out)
+		var rb []float32
+		if bias != nil {
+			rb = bias[r : r+rows]
+		}
+		colsStore(out[:], c[r*ldc:], ldc, rows, cols, rb, flags)
+		off += h * k
+		r += rows
+	}
+}
+
+// fullPanels4 reports whether the next four panels of a product with
+// left rows left are 6-row panels of 6 rows each.
+func fullPanels4(left int) bool {
+	for i := 0; i < 4; i++ {
+		if h, rows := panelAt(left); h != 6 || rows != 6 {
+			return false
+		}
+		left -= 6
+	}
+	return true
 }
 
 // store says how runPanelsOf stores a block: as it is, or compacted
