@@ -68,26 +68,18 @@ type microAsm func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bia
 // asmKernel adapts the assembly micro-kernel f for panels of height h to
 // a microKernel: slices become pointers, and a tile without products
 // (k = 0) goes to the Go twin, which only applies the flags.
-func asmKernel(h int, f microAsm) microKernel {
-	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
-		if k <= 0 {
-			kernelGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
-			return
-		}
-		var bp *float32
-		if flags&flagBias != 0 {
-			bp = &bias[0]
-		}
-		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, mr, bp, flags)
-	}
-}
+func asmKernel(h int, f microAsm) microKernel { return asmKernelTwin(h, f, kernelGo) }
 
 // asmHalfKernel adapts an 8-column assembly micro-kernel as asmKernel
-// does; a tile without products goes to the Go twin.
-func asmHalfKernel(h int, f microAsm) microKernel {
+// does; a tile without products goes to the 8-column Go twin.
+func asmHalfKernel(h int, f microAsm) microKernel { return asmKernelTwin(h, f, kernelHalfGo) }
+
+// asmKernelTwin is asmKernel with twin, the Go kernel that applies the
+// flags to a tile without products.
+func asmKernelTwin(h int, f microAsm, twin func(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int)) microKernel {
 	return func(k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 		if k <= 0 {
-			kernelHalfGo(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
+			twin(h, 0, nil, nil, nil, c, ldc, mr, bias, flags)
 			return
 		}
 		var bp *float32
