@@ -13,7 +13,10 @@
 // Clip) into one, or dequantization to float32 otherwise. A hard-swish
 // between the output and the next quantizer (HardSigmoid and Mul, as
 // PyTorch exports it) is computed in float32 inside that output stage,
-// per element, as a post-op of the requantization. Quantized
+// per element, as a post-op of the requantization; so is a LeakyRelu
+// there (as TensorFlow exports have it after a convolution): the levels
+// are those the unfused graph (float output, LeakyRelu, QLevels) gives,
+// bit for bit, without its float tensors. Quantized
 // activations that only integer operators read never exist in float;
 // the others are dequantized (QDequantize) exactly as the simulation
 // computes them.

@@ -71,6 +71,10 @@ type job struct {
 	// in float32 between the accumulators and the levels of out.
 	hswish          []*potv1.Node
 	hsAlpha, hsBeta float32 // the HardSigmoid's
+	// leaky is a fused LeakyRelu (slope lrAlpha), computed in float32
+	// between the accumulators and the levels of out.
+	leaky   *potv1.Node
+	lrAlpha float32
 }
 
 type lowerer struct {
@@ -321,8 +325,14 @@ func (l *lowerer) biasFits(j *job) bool {
 	return true
 }
 
+// fuseLeakyReLU enables the fused LeakyRelu output stage; tests turn it
+// off to compare with the unfused graph (QConv to float, LeakyRelu,
+// QLevels), whose levels the fused stage must give bit for bit.
+var fuseLeakyReLU = true
+
 // planOutput looks for the activation quantizer the output goes into,
-// directly or through Relu or Clip, to requantize to it.
+// directly or through Relu or Clip, to requantize to it, or through a
+// hard-swish or a LeakyRelu, computed in float32 in the output stage.
 func (l *lowerer) planOutput(j *job) {
 	j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	fits := func(q *actQuant) bool { return q != nil && !(q.perChannel() && (j.matmul || len(q.scale) != j.M)) }
@@ -335,6 +345,16 @@ func (l *lowerer) planOutput(j *job) {
 		if q := l.quantAfter(mul.Outputs[0]); fits(q) {
 			j.out, j.hswish = q, []*potv1.Node{hs, mul}
 			j.hsAlpha, j.hsBeta = ops.HardSigmoidAttrs(hs)
+		}
+		return
+	}
+	// A LeakyRelu is not a clamp of the levels: it runs in float32 in
+	// the output stage (kernels.QLeakyReLU), as the unfused graph would.
+	if lr := l.single(j.node.Outputs[0]); fuseLeakyReLU && lr != nil && graph.IsONNX(lr) && lr.GetOpType() == "LeakyRelu" &&
+		len(lr.GetInputs()) == 1 && len(lr.GetOutputs()) == 1 {
+		if q := l.quantAfter(lr.Outputs[0]); fits(q) {
+			j.out, j.leaky = q, lr
+			j.lrAlpha = graph.AttrFloat(lr, "alpha", ops.LeakyReluAlpha)
 		}
 	}
 }
@@ -588,6 +608,10 @@ func (l *lowerer) emit(j *job) error {
 			for _, n := range j.hswish {
 				l.drop[n] = true
 			}
+		}
+		if j.leaky != nil {
+			op.Attributes = append(op.Attributes, graph.StringAttr("act", "leaky_relu"), graph.FloatAttr("act_alpha", j.lrAlpha))
+			l.drop[j.leaky] = true
 		}
 	} else {
 		op.Outputs = []string{n.Outputs[0]}

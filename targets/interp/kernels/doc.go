@@ -31,7 +31,8 @@
 //     (uint8 levels × int8 weights into int32, in the exact "vnni" or the
 //     pair-saturating "avx2" model), QDepthwise, QAdd, and the output
 //     stages QRequant (fixed-point requantization), QDequant and
-//     QHardSwish (hard-swish fused into the requantization).
+//     QHardSwish and QLeakyReLU (a hard-swish or a LeakyRelu in float32
+//     fused into the requantization).
 //
 // The float inner loops are micro-kernels computing a tile of 6 (or 4)
 // rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time
