@@ -14,6 +14,7 @@ import (
 	"github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	rt "github.com/potgo/pot/targets/interp"
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -142,7 +143,8 @@ func runNamed(t *testing.T, g *potv1.Graph, x *tensor.Tensor, names ...string) m
 // CNN (a TensorFlow export: Conv, LeakyRelu, Max with a constant,
 // MaxPool) with a MinMax plan that, as pot's cpu target does, puts a
 // quantizer after each LeakyRelu, and wants the same output bits on the
-// 64 samples with the LeakyRelu fused into the QConvs and without.
+// 64 samples with the LeakyRelu fused into the QConvs and without, and
+// with the integer kernels in assembly and in Go.
 func TestEmbeddingLeakyReLUFused(t *testing.T) {
 	m, err := onnx.ReadFile(filepath.Join(openWakeWord, "embedding_model.onnx"))
 	if err != nil {
@@ -174,6 +176,13 @@ func TestEmbeddingLeakyReLUFused(t *testing.T) {
 		got := runNamed(t, low.Graph, x, out)[out].F32()
 		want := runNamed(t, un, x, out)[out].F32()
 		sameBits(t, "embedding "+isa, got, want)
+		if kernels.QAccelerated() {
+			// And the fused stage in the kernels' assembly is its Go twin.
+			was := kernels.UseQAssembly(false)
+			twin := runNamed(t, low.Graph, x, out)[out].F32()
+			kernels.UseQAssembly(was)
+			sameBits(t, "embedding "+isa+" Go kernels", twin, want)
+		}
 		t.Logf("%s: %d LeakyRelu fused, %d outputs the same bits", isa, fused, len(got))
 	}
 }

@@ -94,7 +94,8 @@
 // on Zen 3), the int64 fixed-point steps otherwise; or the hard-swish
 // stage, its float32 steps applied to the sums in registers (a
 // Conv→HardSwish layer writes its levels without a pass over int32
-// accumulators). A last block of fewer than 16 channels runs the same
+// accumulators); or the LeakyRelu stage the same way (the product by
+// the slope blended in under the sign). A last block of fewer than 16 channels runs the same
 // stages into a tile whose first channels are copied out. The
 // int16-weight kernel reads the activations widened to uint16 once per
 // layer call (qWiden), so that each row's pairs of steps are two

@@ -114,6 +114,7 @@ const (
 	qStageReq           // requantized with QRequant.vec
 	qStageReqF          // requantized with QRequant.vec16 (float64 FMA rounding)
 	qStageHSwish        // hard-swish with QHardSwish.vec, alpha and beta
+	qStageLeaky         // LeakyRelu with QLeakyReLU.vec and alpha
 )
 
 // QPackedB.Rows has checked the bounds of a, offs and dst.
@@ -198,6 +199,17 @@ func qFusedHS(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows 
 	}
 	p := hs.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
 	qKern(b, a, aw, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageHSwish, hs.Alpha, hs.Beta)
+	return true
+}
+
+// qFusedLeaky is qFused with lr's LeakyRelu output stage (channels c0
+// .. c0+15) on the AVX2 kernels; false where they do not run.
+func qFusedLeaky(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, lr *QLeakyReLU, c0 int, dst []uint8, ldd int) bool {
+	if !asmFor(b) || b.kern == kernQuad {
+		return false
+	}
+	p := lr.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
+	qKern(b, a, aw, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageLeaky, lr.Alpha, 0)
 	return true
 }
 

@@ -31,6 +31,10 @@ func qFusedHS(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QHardSwis
 	return false
 }
 
+func qFusedLeaky(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QLeakyReLU, int, []uint8, int) bool {
+	return false
+}
+
 func qWiden(*QPackedB, []uint8, *QScratch) []uint16 { return nil }
 
 func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {

@@ -286,6 +286,15 @@ func (b *QPackedB) rows(a []uint8, aw []uint16, offs []int32, maxOff int32, rows
 			return 1
 		}
 	}
+	if lr := out.Leaky; lr != nil && out.Req == nil && out.ChannelsLast && n == qNR {
+		need := (pixel0+npix-1)*channels + c0 + qNR
+		if need > len(out.U8) {
+			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
+		}
+		if qFusedLeaky(b, a, aw, padded, npix, rows, base, lr, c0, out.U8[pixel0*channels+c0:], channels) {
+			return 1
+		}
+	}
 	if n < qNR && out.ChannelsLast && b.kern != kernQuad && b.tailFused(a, aw, padded, npix, rows, base, out, c0, n, pixel0, channels, s) {
 		return 1
 	}
@@ -393,8 +402,8 @@ func QDot(model QModel, x []uint8, w []int8) int32 {
 // when the kernel cannot run the stage (the caller then stores raw
 // accumulators).
 func (b *QPackedB) tailFused(a []uint8, aw []uint16, padded []int32, npix int, rows QRows, base int, out *QOut, c0, n, pixel0, channels int, s *QScratch) bool {
-	req, hs := out.Req, out.HSwish
-	if req != nil && !req.fast || req == nil && hs == nil {
+	req, hs, lr := out.Req, out.HSwish, out.Leaky
+	if req != nil && !req.fast || req == nil && hs == nil && lr == nil {
 		return false
 	}
 	need := (pixel0+npix-1)*channels + c0 + n
@@ -405,9 +414,19 @@ func (b *QPackedB) tailFused(a []uint8, aw []uint16, padded []int32, npix int, r
 		s.tail = make([]uint8, npix*qNR)
 	}
 	tile := s.tail[:npix*qNR]
-	if req != nil && !qFused(b, a, aw, padded, npix, rows, base, req, c0, tile, qNR) ||
-		req == nil && !qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, tile, qNR) {
-		return false
+	switch {
+	case req != nil:
+		if !qFused(b, a, aw, padded, npix, rows, base, req, c0, tile, qNR) {
+			return false
+		}
+	case hs != nil:
+		if !qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, tile, qNR) {
+			return false
+		}
+	default:
+		if !qFusedLeaky(b, a, aw, padded, npix, rows, base, lr, c0, tile, qNR) {
+			return false
+		}
 	}
 	dst := out.U8[pixel0*channels+c0:]
 	for i := 0; i < npix; i++ {
