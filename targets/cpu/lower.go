@@ -636,6 +636,19 @@ func bandLevel(v, scale float32, zp int32, levels int) int32 {
 // removed below when there are none), sets the layouts, and removes what
 // is dead.
 func (l *lowerer) finish() {
+	// The levels of a fused LeakyRelu that only float operators read
+	// (through QDequantize) are stored channel-major: the dequantization
+	// of standard levels is contiguous, that of channels-last ones a
+	// transposition.
+	inAdd := map[*actQuant]bool{}
+	for _, j := range l.adds {
+		inAdd[j.a], inAdd[j.b], inAdd[j.out] = true, true, true
+	}
+	for _, j := range l.jobs {
+		if j.leaky != nil && j.out != nil && len(j.out.consumers) == 0 && !inAdd[j.out] {
+			j.out.standard = true
+		}
+	}
 	// A QAdd reads and writes one layout: standard if any of its three
 	// tensors must be.
 	for changed := true; changed; {

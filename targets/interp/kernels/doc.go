@@ -95,7 +95,9 @@
 // stage, its float32 steps applied to the sums in registers (a
 // Conv→HardSwish layer writes its levels without a pass over int32
 // accumulators); or the LeakyRelu stage the same way (the product by
-// the slope blended in under the sign). A last block of fewer than 16 channels runs the same
+// the slope blended in under the sign). Channel-major LeakyRelu levels
+// (read only through QDequantize) go through a tile of 16 channels,
+// transposed 8 rows at a time by byte unpacks (qTileT8AVX2). A last block of fewer than 16 channels runs the same
 // stages into a tile whose first channels are copied out. The
 // int16-weight kernel reads the activations widened to uint16 once per
 // layer call (qWiden), so that each row's pairs of steps are two

@@ -454,3 +454,18 @@ func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32,
 	qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
 	return blocks * 16
 }
+
+//go:noescape
+func qTileT8AVX2(dst *uint8, ldd int, tile *uint8, blocks int)
+
+// qTileTVec does tileToChannelMajor's whole blocks of 8 rows of a tile
+// of 16 channels in assembly and returns the rows it did.
+func qTileTVec(dst []uint8, pixels int, tile []uint8, npix int) int {
+	blocks := npix / 8
+	if !useQAsm || blocks == 0 {
+		return 0
+	}
+	_, _ = tile[blocks*8*qNR-1], dst[(qNR-1)*pixels+blocks*8-1]
+	qTileT8AVX2(&dst[0], pixels, &tile[0], blocks)
+	return blocks * 8
+}

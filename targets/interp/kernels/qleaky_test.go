@@ -168,3 +168,31 @@ func TestQConvLeakyReLUFused(t *testing.T) {
 		}
 	}
 }
+
+// TestTileToChannelMajor checks the transposition of a tile of levels
+// to channel-major rows, with and without the assembly, for 16 and
+// fewer channels and row counts around the blocks of 8.
+func TestTileToChannelMajor(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	withQAsm(t, func(t *testing.T) {
+		for _, npix := range []int{1, 7, 8, 9, 16, 23, 64, 77} {
+			for _, n := range []int{16, 9, 8, 3} {
+				tile := randU8(r, npix*qNR)
+				pixels := npix + 5
+				dst := make([]uint8, qNR*pixels)
+				tileToChannelMajor(dst[2:], pixels, tile, npix, n)
+				for i := 0; i < qNR; i++ {
+					for p := 0; p < pixels && 2+i*pixels+p < len(dst); p++ {
+						got, want := dst[2+i*pixels+p], uint8(0)
+						if i < n && p < npix {
+							want = tile[p*qNR+i]
+						}
+						if got != want {
+							t.Fatalf("npix %d n %d: channel %d pixel %d: %d, want %d", npix, n, i, p, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
