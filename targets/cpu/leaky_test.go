@@ -18,12 +18,13 @@ import (
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
-// lowerUnfused lowers g with the LeakyRelu output stage off: the QConv
-// outputs float, LeakyRelu runs in float, QLevels quantizes again.
+// lowerUnfused lowers g with the LeakyRelu output stage and QLut off:
+// the QConv outputs float, LeakyRelu runs in float, QLevels quantizes
+// again, and element-wise operators between quantizers run in float.
 func lowerUnfused(t *testing.T, l Lowering, g *potv1.Graph, p *potv1.QuantizationPlan) *potv1.Graph {
 	t.Helper()
-	fuseLeakyReLU = false
-	defer func() { fuseLeakyReLU = true }()
+	fuseLeakyReLU, lutOps = false, false
+	defer func() { fuseLeakyReLU, lutOps = true, true }()
 	low, err := l.Lower(g, p)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +184,7 @@ func TestEmbeddingLeakyReLUFused(t *testing.T) {
 			kernels.UseQAssembly(was)
 			sameBits(t, "embedding "+isa+" Go kernels", twin, want)
 		}
-		t.Logf("%s: %d LeakyRelu fused, %d outputs the same bits", isa, fused, len(got))
+		t.Logf("%s: %d LeakyRelu fused, %d QLut, %d outputs the same bits", isa, fused, countOps(low.Graph, "QLut"), len(got))
 	}
 }
 

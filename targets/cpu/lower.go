@@ -77,6 +77,10 @@ type job struct {
 	lrAlpha float32
 }
 
+// lutJob is an element-wise operator lowered to a QLut from the levels
+// of in to those of out.
+type lutJob struct{ in, out *actQuant }
+
 type lowerer struct {
 	*index
 	isa   string
@@ -84,6 +88,7 @@ type lowerer struct {
 	order []*actQuant          // the quantizers found, in order
 	jobs  []*job
 	adds  []*addJob
+	luts  []lutJob
 	chain map[string]string // original chain node output -> levels copy
 	added []*potv1.Node
 	drop  map[*potv1.Node]bool
@@ -152,6 +157,14 @@ func lowerScope(x *index, isa string, keep []string) error {
 	}
 	for _, j := range l.adds {
 		l.emitAdd(j)
+	}
+	// Element-wise operators between two quantizers whose input levels
+	// an integer operator writes, in graph order (a table's output may
+	// feed the next).
+	if lutOps {
+		for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
+			l.planLut(n)
+		}
 	}
 	l.finish()
 	return nil
@@ -644,6 +657,9 @@ func (l *lowerer) finish() {
 	for _, j := range l.adds {
 		inAdd[j.a], inAdd[j.b], inAdd[j.out] = true, true, true
 	}
+	for _, j := range l.luts {
+		inAdd[j.in], inAdd[j.out] = true, true
+	}
 	for _, j := range l.jobs {
 		if j.leaky != nil && j.out != nil && len(j.out.consumers) == 0 && !inAdd[j.out] {
 			j.out.standard = true
@@ -651,11 +667,17 @@ func (l *lowerer) finish() {
 	}
 	// A QAdd reads and writes one layout: standard if any of its three
 	// tensors must be.
+	// So does a QLut (its input and output).
 	for changed := true; changed; {
 		changed = false
 		for _, j := range l.adds {
 			if (j.a.standard || j.b.standard || j.out.standard) && !(j.a.standard && j.b.standard && j.out.standard) {
 				j.a.standard, j.b.standard, j.out.standard, changed = true, true, true, true
+			}
+		}
+		for _, j := range l.luts {
+			if j.in.standard != j.out.standard {
+				j.in.standard, j.out.standard, changed = true, true, true
 			}
 		}
 	}
