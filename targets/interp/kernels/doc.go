@@ -32,7 +32,8 @@
 //     pair-saturating "avx2" model), QDepthwise, QAdd, and the output
 //     stages QRequant (fixed-point requantization), QDequant and
 //     QHardSwish and QLeakyReLU (a hard-swish or a LeakyRelu in float32
-//     fused into the requantization).
+//     fused into the requantization); ClampU8, the clamp of uint8 levels
+//     (VPMAXUB, VPMINUB) that a QLut table of Max or Min runs as.
 //
 // The float inner loops are micro-kernels computing a tile of 6 (or 4)
 // rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time

@@ -469,3 +469,18 @@ func qTileTVec(dst []uint8, pixels int, tile []uint8, npix int) int {
 	qTileT8AVX2(&dst[0], pixels, &tile[0], blocks)
 	return blocks * 8
 }
+
+//go:noescape
+func clampU8AVX2(dst, src *uint8, n int, lo, hi uint8)
+
+// clampU8Vec does ClampU8's first len(src)&^31 levels in assembly and
+// returns how many it did.
+func clampU8Vec(dst, src []uint8, lo, hi uint8) int {
+	n := len(src) &^ 31
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	clampU8AVX2(&dst[0], &src[0], n, lo, hi)
+	return n
+}

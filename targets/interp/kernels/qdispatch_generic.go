@@ -72,3 +72,5 @@ func dequantTVec([]float32, int, []uint8, int, int, float32, float32) {}
 func qDeqTVec([]int32, int, []int32, []float32, []float32, int) int { return 0 }
 
 func qTileTVec([]uint8, int, []uint8, int) int { return 0 }
+
+func clampU8Vec([]uint8, []uint8, uint8, uint8) int { return 0 }

@@ -196,3 +196,23 @@ func TestTileToChannelMajor(t *testing.T) {
 		}
 	})
 }
+
+// TestClampU8 compares ClampU8, with and without the assembly, with the
+// scalar clamp on lengths around the 32-level blocks.
+func TestClampU8(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	withQAsm(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 31, 32, 33, 64, 100, 1000} {
+			for _, b := range [][2]uint8{{0, 255}, {118, 255}, {0, 3}, {7, 7}, {100, 200}} {
+				src := randU8(r, n)
+				dst := make([]uint8, n)
+				ClampU8(dst, src, b[0], b[1])
+				for i, v := range src {
+					if want := min(max(v, b[0]), b[1]); dst[i] != want {
+						t.Fatalf("n %d bounds %v: level %d: %d, want %d", n, b, i, dst[i], want)
+					}
+				}
+			}
+		}
+	})
+}

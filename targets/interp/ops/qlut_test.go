@@ -29,6 +29,16 @@ func TestQLutOperator(t *testing.T) {
 			t.Fatalf("element %d: %d, want %d", i, v, tab[x[i]])
 		}
 	}
+	// A clamp table: the clamp's kernel.
+	for i := range tab {
+		tab[i] = min(max(uint8(i), 118), 250)
+	}
+	out = call.mustRun(t, tensor.From([]int{3, 70000}, x), tensor.From([]int{256}, tab))
+	for i, v := range out[0].Data.([]uint8) {
+		if v != tab[x[i]] {
+			t.Fatalf("clamp: element %d: %d, want %d", i, v, tab[x[i]])
+		}
+	}
 	short := opCall{domain: DomainPot, op: "QLut", opset: 1, consts: []bool{false, true}}
 	if _, err := short.run(tensor.From([]int{2}, []uint8{1, 2}), tensor.From([]int{255}, tab[:255])); err == nil {
 		t.Error("a table of 255 levels accepted")
