@@ -246,3 +246,36 @@ func embeddingPlan(t *testing.T, g *potv1.Graph, x *tensor.Tensor) *potv1.Quanti
 	}
 	return p
 }
+
+// TestLeakyReLUKeeping wants the LeakyRelu left in float when its input
+// or output must stay computed, and fused otherwise.
+func TestLeakyReLUKeeping(t *testing.T) {
+	var l layer
+	for _, c := range layers {
+		if c.name == "conv leaky-relu" {
+			l = c
+		}
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	g, x := l.build(r, 2)
+	p := l.plan(g, 1, -0.5)
+	for _, keep := range [][]string{nil, {"c"}, {"y"}} {
+		low, err := Lowering{ISA: ISAVNNI}.LowerKeeping(g, p, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if keep != nil {
+			want = 0
+		}
+		if n := actOps(low.Graph, "leaky_relu"); n != want {
+			t.Errorf("keeping %v: %d fused LeakyRelu, want %d", keep, n, want)
+		}
+		if keep != nil {
+			res := runNamed(t, low.Graph, x, keep[0])
+			if res[keep[0]] == nil || res[keep[0]].Len() == 0 {
+				t.Errorf("keeping %v: not computed", keep)
+			}
+		}
+	}
+}
