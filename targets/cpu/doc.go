@@ -13,7 +13,18 @@
 // Clip) into one, or dequantization to float32 otherwise. A hard-swish
 // between the output and the next quantizer (HardSigmoid and Mul, as
 // PyTorch exports it) is computed in float32 inside that output stage,
-// per element, as a post-op of the requantization. Quantized
+// per element, as a post-op of the requantization; so is a LeakyRelu
+// there (as TensorFlow exports have it after a convolution): the levels
+// are those the unfused graph (float output, LeakyRelu, QLevels) gives,
+// bit for bit, without its float tensors. An element-wise operator with
+// constant scalar operands (Max with a constant, as TensorFlow exports
+// clamp, Min, Relu, LeakyRelu, Clip, Add, Sub, Mul, Div) from a
+// per-tensor quantizer whose levels an integer operator writes into
+// another per-tensor quantizer becomes QLut, a 256-entry table from
+// input to output levels: the interpreter computes the table once with
+// the QDequantize, operator and QLevels kernels the graph would run, so
+// it is exact whatever the function (monotone or not, the same grid or
+// not). Quantized
 // activations that only integer operators read never exist in float;
 // the others are dequantized (QDequantize) exactly as the simulation
 // computes them.

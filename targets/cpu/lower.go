@@ -71,7 +71,15 @@ type job struct {
 	// in float32 between the accumulators and the levels of out.
 	hswish          []*potv1.Node
 	hsAlpha, hsBeta float32 // the HardSigmoid's
+	// leaky is a fused LeakyRelu (slope lrAlpha), computed in float32
+	// between the accumulators and the levels of out.
+	leaky   *potv1.Node
+	lrAlpha float32
 }
+
+// lutJob is an element-wise operator lowered to a QLut from the levels
+// of in to those of out.
+type lutJob struct{ in, out *actQuant }
 
 type lowerer struct {
 	*index
@@ -80,6 +88,7 @@ type lowerer struct {
 	order []*actQuant          // the quantizers found, in order
 	jobs  []*job
 	adds  []*addJob
+	luts  []lutJob
 	chain map[string]string // original chain node output -> levels copy
 	added []*potv1.Node
 	drop  map[*potv1.Node]bool
@@ -148,6 +157,14 @@ func lowerScope(x *index, isa string, keep []string) error {
 	}
 	for _, j := range l.adds {
 		l.emitAdd(j)
+	}
+	// Element-wise operators between two quantizers whose input levels
+	// an integer operator writes, in graph order (a table's output may
+	// feed the next).
+	if lutOps {
+		for _, n := range append([]*potv1.Node(nil), g.Nodes...) {
+			l.planLut(n)
+		}
 	}
 	l.finish()
 	return nil
@@ -321,8 +338,14 @@ func (l *lowerer) biasFits(j *job) bool {
 	return true
 }
 
+// fuseLeakyReLU enables the fused LeakyRelu output stage; tests turn it
+// off to compare with the unfused graph (QConv to float, LeakyRelu,
+// QLevels), whose levels the fused stage must give bit for bit.
+var fuseLeakyReLU = true
+
 // planOutput looks for the activation quantizer the output goes into,
-// directly or through Relu or Clip, to requantize to it.
+// directly or through Relu or Clip, to requantize to it, or through a
+// hard-swish or a LeakyRelu, computed in float32 in the output stage.
 func (l *lowerer) planOutput(j *job) {
 	j.lo, j.hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	fits := func(q *actQuant) bool { return q != nil && !(q.perChannel() && (j.matmul || len(q.scale) != j.M)) }
@@ -335,6 +358,16 @@ func (l *lowerer) planOutput(j *job) {
 		if q := l.quantAfter(mul.Outputs[0]); fits(q) {
 			j.out, j.hswish = q, []*potv1.Node{hs, mul}
 			j.hsAlpha, j.hsBeta = ops.HardSigmoidAttrs(hs)
+		}
+		return
+	}
+	// A LeakyRelu is not a clamp of the levels: it runs in float32 in
+	// the output stage (kernels.QLeakyReLU), as the unfused graph would.
+	if lr := l.single(j.node.Outputs[0]); fuseLeakyReLU && lr != nil && graph.IsONNX(lr) && lr.GetOpType() == "LeakyRelu" &&
+		len(lr.GetInputs()) == 1 && len(lr.GetOutputs()) == 1 {
+		if q := l.quantAfter(lr.Outputs[0]); fits(q) {
+			j.out, j.leaky = q, lr
+			j.lrAlpha = graph.AttrFloat(lr, "alpha", ops.LeakyReluAlpha)
 		}
 	}
 }
@@ -589,6 +622,10 @@ func (l *lowerer) emit(j *job) error {
 				l.drop[n] = true
 			}
 		}
+		if j.leaky != nil {
+			op.Attributes = append(op.Attributes, graph.StringAttr("act", "leaky_relu"), graph.FloatAttr("act_alpha", j.lrAlpha))
+			l.drop[j.leaky] = true
+		}
 	} else {
 		op.Outputs = []string{n.Outputs[0]}
 		l.drop[n] = true
@@ -612,13 +649,35 @@ func bandLevel(v, scale float32, zp int32, levels int) int32 {
 // removed below when there are none), sets the layouts, and removes what
 // is dead.
 func (l *lowerer) finish() {
+	// The levels of a fused LeakyRelu that only float operators read
+	// (through QDequantize) are stored channel-major: the dequantization
+	// of standard levels is contiguous, that of channels-last ones a
+	// transposition.
+	inAdd := map[*actQuant]bool{}
+	for _, j := range l.adds {
+		inAdd[j.a], inAdd[j.b], inAdd[j.out] = true, true, true
+	}
+	for _, j := range l.luts {
+		inAdd[j.in], inAdd[j.out] = true, true
+	}
+	for _, j := range l.jobs {
+		if j.leaky != nil && j.out != nil && len(j.out.consumers) == 0 && !inAdd[j.out] {
+			j.out.standard = true
+		}
+	}
 	// A QAdd reads and writes one layout: standard if any of its three
 	// tensors must be.
+	// So does a QLut (its input and output).
 	for changed := true; changed; {
 		changed = false
 		for _, j := range l.adds {
 			if (j.a.standard || j.b.standard || j.out.standard) && !(j.a.standard && j.b.standard && j.out.standard) {
 				j.a.standard, j.b.standard, j.out.standard, changed = true, true, true, true
+			}
+		}
+		for _, j := range l.luts {
+			if j.in.standard != j.out.standard {
+				j.in.standard, j.out.standard, changed = true, true, true
 			}
 		}
 	}

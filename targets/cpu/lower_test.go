@@ -25,7 +25,7 @@ type layer struct {
 	stride int
 	pad    int
 	group  int
-	act    string // "", Relu, Clip, HardSwish (HardSigmoid and Mul)
+	act    string // "", Relu, Clip, HardSwish (HardSigmoid and Mul), LeakyRelu
 	flat   bool   // Gemm/MatMul input through Flatten of [N, C, 1, 1]
 	// Activation ranges: x in [xlo, xhi]; y quantized (levels 256) over
 	// its float range, or left float when yFloat.
@@ -112,6 +112,10 @@ func (l layer) build(r *rand.Rand, n int) (*potv1.Graph, *tensor.Tensor) {
 			&potv1.Node{Name: "hs", OpType: "HardSigmoid", Inputs: []string{"c"}, Outputs: []string{"s"},
 				Attributes: []*potv1.Attribute{{Name: "alpha", Type: potv1.Attribute_TYPE_FLOAT, F: 1.0 / 6}}},
 			&potv1.Node{Name: "act", OpType: "Mul", Inputs: []string{"c", "s"}, Outputs: []string{"y"}})
+		out = "y"
+	case "LeakyRelu":
+		g.Nodes = append(g.Nodes, &potv1.Node{Name: "act", OpType: "LeakyRelu", Inputs: []string{"c"}, Outputs: []string{"y"},
+			Attributes: []*potv1.Attribute{{Name: "alpha", Type: potv1.Attribute_TYPE_FLOAT, F: 0.2}}})
 		out = "y"
 	}
 	g.Outputs = []*potv1.ValueInfo{{Name: out, Dtype: potv1.DataType_DATA_TYPE_FLOAT}}
@@ -210,6 +214,9 @@ var layers = []layer{
 	{name: "conv hard-swish", op: "Conv", C: 16, M: 40, H: 9, W: 9, k: 3, stride: 1, pad: 1, group: 1, act: "HardSwish", xlo: -1, xhi: 2, wLim: 127},
 	{name: "depthwise hard-swish", op: "Conv", C: 32, M: 32, H: 8, W: 8, k: 3, stride: 1, pad: 1, group: 32, act: "HardSwish", xlo: -2, xhi: 3, wLim: 127},
 	{name: "gemm hard-swish", op: "Gemm", C: 30, M: 20, act: "HardSwish", xlo: -1, xhi: 1, wLim: 127},
+	{name: "conv leaky-relu", op: "Conv", C: 16, M: 40, H: 9, W: 9, k: 3, stride: 1, pad: 1, group: 1, act: "LeakyRelu", xlo: -1, xhi: 2, wLim: 127},
+	{name: "depthwise leaky-relu", op: "Conv", C: 32, M: 32, H: 8, W: 8, k: 3, stride: 1, pad: 1, group: 32, act: "LeakyRelu", xlo: -2, xhi: 3, wLim: 127},
+	{name: "gemm leaky-relu", op: "Gemm", C: 30, M: 20, act: "LeakyRelu", xlo: -1, xhi: 1, wLim: 127},
 }
 
 // TestLayersMatchSimulation runs random layers in integer arithmetic and

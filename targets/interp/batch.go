@@ -158,6 +158,8 @@ func (p *Program) sampleRank(st step, rank []int) (int, bool) {
 		switch n.GetOpType() {
 		case "QConv", "QMatMul":
 			return r0, constRest() && (n.GetOpType() == "QConv" || r0 >= 2)
+		case "QLut":
+			return r0, constRest()
 		case "QLevels", "QDequantize", "FakeQuantize":
 			return r0, constRest() && (notBatchAxis(1, r0) || p.scalarParams(st))
 		case "QAdd":

@@ -32,7 +32,9 @@
 //     (uint8 levels × int8 weights into int32, in the exact "vnni" or the
 //     pair-saturating "avx2" model), QDepthwise, QAdd, and the output
 //     stages QRequant (fixed-point requantization), QDequant and
-//     QHardSwish (hard-swish fused into the requantization).
+//     QHardSwish and QLeakyReLU (a hard-swish or a LeakyRelu in float32
+//     fused into the requantization); ClampU8, the clamp of uint8 levels
+//     (VPMAXUB, VPMINUB) that a QLut table of Max or Min runs as.
 //
 // The float inner loops are micro-kernels computing a tile of 6 (or 4)
 // rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time
@@ -125,7 +127,10 @@
 // on Zen 3), the int64 fixed-point steps otherwise; or the hard-swish
 // stage, its float32 steps applied to the sums in registers (a
 // Conv→HardSwish layer writes its levels without a pass over int32
-// accumulators). A last block of fewer than 16 channels runs the same
+// accumulators); or the LeakyRelu stage the same way (the product by
+// the slope blended in under the sign). Channel-major LeakyRelu levels
+// (read only through QDequantize) go through a tile of 16 channels,
+// transposed 8 rows at a time by byte unpacks (qTileT8AVX2). A last block of fewer than 16 channels runs the same
 // stages into a tile whose first channels are copied out. The
 // int16-weight kernel reads the activations widened to uint16 once per
 // layer call (qWiden), so that each row's pairs of steps are two

@@ -48,12 +48,14 @@ type QConvGeom struct {
 }
 
 // QOut is where a convolution or matrix product writes: levels of the
-// next quantizer (Req, or HSwish through a hard-swish, into U8) or
+// next quantizer (Req, or HSwish through a hard-swish, or Leaky through
+// a LeakyRelu, into U8) or
 // float32 values (Deq, into F32), in channels-last order (pixel-major)
 // or channel-major (NCHW) order.
 type QOut struct {
 	Req          *QRequant
 	HSwish       *QHardSwish
+	Leaky        *QLeakyReLU
 	U8           []uint8
 	Deq          *QDequant
 	F32          []float32
@@ -72,6 +74,8 @@ func (o *QOut) store(acc []int32, rows, c0, n, pixel, pixels, channels int) {
 		o.Req.storeRows(acc, rows, c0, n, o.U8, off, rs, cs)
 	case o.HSwish != nil:
 		o.HSwish.storeRows(acc, rows, c0, n, o.U8, off, rs, cs)
+	case o.Leaky != nil:
+		o.Leaky.storeRows(acc, rows, c0, n, o.U8, off, rs, cs)
 	default:
 		o.Deq.storeRows(acc, rows, c0, n, o.F32, off, rs, cs)
 	}

@@ -114,6 +114,7 @@ const (
 	qStageReq           // requantized with QRequant.vec
 	qStageReqF          // requantized with QRequant.vec16 (float64 FMA rounding)
 	qStageHSwish        // hard-swish with QHardSwish.vec, alpha and beta
+	qStageLeaky         // LeakyRelu with QLeakyReLU.vec and alpha
 )
 
 // QPackedB.Rows has checked the bounds of a, offs and dst.
@@ -198,6 +199,17 @@ func qFusedHS(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows 
 	}
 	p := hs.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
 	qKern(b, a, aw, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageHSwish, hs.Alpha, hs.Beta)
+	return true
+}
+
+// qFusedLeaky is qFused with lr's LeakyRelu output stage (channels c0
+// .. c0+15) on the AVX2 kernels; false where they do not run.
+func qFusedLeaky(b *QPackedB, a []uint8, aw []uint16, offs []int32, npix int, rows QRows, base int, lr *QLeakyReLU, c0 int, dst []uint8, ldd int) bool {
+	if !asmFor(b) || b.kern == kernQuad {
+		return false
+	}
+	p := lr.vec[c0/qNR*qHSwishBlock : (c0/qNR+1)*qHSwishBlock]
+	qKern(b, a, aw, offs, npix, rows, base, (*int64)(unsafe.Pointer(&p[0])), &dst[0], ldd, qStageLeaky, lr.Alpha, 0)
 	return true
 }
 
@@ -441,4 +453,34 @@ func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32,
 	_, _, _, _ = acc[blocks*16*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*16-1]
 	qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
 	return blocks * 16
+}
+
+//go:noescape
+func qTileT8AVX2(dst *uint8, ldd int, tile *uint8, blocks int)
+
+// qTileTVec does tileToChannelMajor's whole blocks of 8 rows of a tile
+// of 16 channels in assembly and returns the rows it did.
+func qTileTVec(dst []uint8, pixels int, tile []uint8, npix int) int {
+	blocks := npix / 8
+	if !useQAsm || blocks == 0 {
+		return 0
+	}
+	_, _ = tile[blocks*8*qNR-1], dst[(qNR-1)*pixels+blocks*8-1]
+	qTileT8AVX2(&dst[0], pixels, &tile[0], blocks)
+	return blocks * 8
+}
+
+//go:noescape
+func clampU8AVX2(dst, src *uint8, n int, lo, hi uint8)
+
+// clampU8Vec does ClampU8's first len(src)&^31 levels in assembly and
+// returns how many it did.
+func clampU8Vec(dst, src []uint8, lo, hi uint8) int {
+	n := len(src) &^ 31
+	if !useQAsm || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	clampU8AVX2(&dst[0], &src[0], n, lo, hi)
+	return n
 }

@@ -31,6 +31,10 @@ func qFusedHS(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QHardSwis
 	return false
 }
 
+func qFusedLeaky(*QPackedB, []uint8, []uint16, []int32, int, QRows, int, *QLeakyReLU, int, []uint8, int) bool {
+	return false
+}
+
 func qWiden(*QPackedB, []uint8, *QScratch) []uint16 { return nil }
 
 func qFusedPair(*QPackedB, []uint8, []int32, int, QRows, int, *QRequant, int, []uint8, int) bool {
@@ -66,3 +70,7 @@ func dequantTOn() bool { return false }
 func dequantTVec([]float32, int, []uint8, int, int, float32, float32) {}
 
 func qDeqTVec([]int32, int, []int32, []float32, []float32, int) int { return 0 }
+
+func qTileTVec([]uint8, int, []uint8, int) int { return 0 }
+
+func clampU8Vec([]uint8, []uint8, uint8, uint8) int { return 0 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -286,6 +287,28 @@ func (b *QPackedB) rows(a []uint8, aw []uint16, offs []int32, maxOff int32, rows
 			return 1
 		}
 	}
+	if lr := out.Leaky; lr != nil && out.Req == nil && out.ChannelsLast && n == qNR {
+		need := (pixel0+npix-1)*channels + c0 + qNR
+		if need > len(out.U8) {
+			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
+		}
+		if qFusedLeaky(b, a, aw, padded, npix, rows, base, lr, c0, out.U8[pixel0*channels+c0:], channels) {
+			return 1
+		}
+	}
+	if lr := out.Leaky; lr != nil && !out.ChannelsLast && b.kern != kernQuad {
+		// Channel-major levels (for a float reader's QDequantize): the
+		// kernel's stage into a tile of 16 levels per row, then each
+		// channel's run of pixels copied out.
+		if cap(s.tail) < npix*qNR {
+			s.tail = make([]uint8, npix*qNR)
+		}
+		tile := s.tail[:npix*qNR]
+		if qFusedLeaky(b, a, aw, padded, npix, rows, base, lr, c0, tile, qNR) {
+			tileToChannelMajor(out.U8[c0*pixels+pixel0:], pixels, tile, npix, n)
+			return 1
+		}
+	}
 	if n < qNR && out.ChannelsLast && b.kern != kernQuad && b.tailFused(a, aw, padded, npix, rows, base, out, c0, n, pixel0, channels, s) {
 		return 1
 	}
@@ -393,8 +416,8 @@ func QDot(model QModel, x []uint8, w []int8) int32 {
 // when the kernel cannot run the stage (the caller then stores raw
 // accumulators).
 func (b *QPackedB) tailFused(a []uint8, aw []uint16, padded []int32, npix int, rows QRows, base int, out *QOut, c0, n, pixel0, channels int, s *QScratch) bool {
-	req, hs := out.Req, out.HSwish
-	if req != nil && !req.fast || req == nil && hs == nil {
+	req, hs, lr := out.Req, out.HSwish, out.Leaky
+	if req != nil && !req.fast || req == nil && hs == nil && lr == nil {
 		return false
 	}
 	need := (pixel0+npix-1)*channels + c0 + n
@@ -405,13 +428,80 @@ func (b *QPackedB) tailFused(a []uint8, aw []uint16, padded []int32, npix int, r
 		s.tail = make([]uint8, npix*qNR)
 	}
 	tile := s.tail[:npix*qNR]
-	if req != nil && !qFused(b, a, aw, padded, npix, rows, base, req, c0, tile, qNR) ||
-		req == nil && !qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, tile, qNR) {
-		return false
+	switch {
+	case req != nil:
+		if !qFused(b, a, aw, padded, npix, rows, base, req, c0, tile, qNR) {
+			return false
+		}
+	case hs != nil:
+		if !qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, tile, qNR) {
+			return false
+		}
+	default:
+		if !qFusedLeaky(b, a, aw, padded, npix, rows, base, lr, c0, tile, qNR) {
+			return false
+		}
 	}
 	dst := out.U8[pixel0*channels+c0:]
 	for i := 0; i < npix; i++ {
 		copy(dst[i*channels:i*channels+n], tile[i*qNR:i*qNR+n])
 	}
 	return true
+}
+
+// tileToChannelMajor copies the first n levels of each of the npix rows
+// of tile (16 levels a row) to dst channel-major: level i of row p goes
+// to dst[i*pixels+p]. Blocks of 8 rows by 8 channels are transposed as
+// 8×8 bytes in 64-bit words (one 8-byte store per channel and block);
+// the rest byte by byte. With 16 channels, whole blocks of 8 rows run in
+// assembly (qTileT8AVX2), 8 rows by 16 channels at a time.
+func tileToChannelMajor(dst []uint8, pixels int, tile []uint8, npix, n int) {
+	_ = dst[(n-1)*pixels+npix-1]
+	p := 0
+	if n == qNR {
+		p = qTileTVec(dst, pixels, tile, npix)
+	}
+	for ; p+8 <= npix; p += 8 {
+		i := 0
+		for ; i+8 <= n; i += 8 {
+			var w [8]uint64
+			for k := range w {
+				w[k] = binary.LittleEndian.Uint64(tile[(p+k)*qNR+i:])
+			}
+			transpose8x8(&w)
+			for k, v := range w {
+				binary.LittleEndian.PutUint64(dst[(i+k)*pixels+p:], v)
+			}
+		}
+		for ; i < n; i++ {
+			for k := 0; k < 8; k++ {
+				dst[i*pixels+p+k] = tile[(p+k)*qNR+i]
+			}
+		}
+	}
+	for ; p < npix; p++ {
+		for i := 0; i < n; i++ {
+			dst[i*pixels+p] = tile[p*qNR+i]
+		}
+	}
+}
+
+// transpose8x8 transposes the 8×8 bytes of w: byte p of word k (little
+// endian) becomes byte k of word p (ops.levels8T has the same).
+func transpose8x8(w *[8]uint64) {
+	for k := range 4 {
+		a, b := w[k], w[k+4]
+		w[k] = a&0x00000000ffffffff | b<<32
+		w[k+4] = a>>32 | b&0xffffffff00000000
+	}
+	for _, k := range [4]int{0, 1, 4, 5} {
+		a, b := w[k], w[k+2]
+		w[k] = a&0x0000ffff0000ffff | (b&0x0000ffff0000ffff)<<16
+		w[k+2] = (a>>16)&0x0000ffff0000ffff | b&0xffff0000ffff0000
+	}
+	for _, k := range [4]int{0, 2, 4, 6} {
+		a, b := w[k], w[k+1]
+		w[k] = a&0x00ff00ff00ff00ff | (b&0x00ff00ff00ff00ff)<<8
+		w[k+1] = (a>>8)&0x00ff00ff00ff00ff | b&0xff00ff00ff00ff00
+	}
 }

@@ -263,10 +263,34 @@ GLOBL qTwo52p31<>(SB), RODATA|NOPTR, $8
 	VMOVD        DI, X15; \
 	VBROADCASTSS X15, Y15
 
+// LR8: 8 channels (half H, 0 or 32, of a block) of acc through the
+// LeakyRelu output stage into res as int32 levels, as leakyLevel
+// computes them, with the block's QLeakyReLU.vec parameters at BX (the
+// layout of QHardSwish.vec) and alpha in Y12. The product y·alpha is
+// blended in under the sign of y: y < 0 but for -0, which a converted
+// int32 never is.
+#define LR8(acc, H, res) \
+	VPADDD    H+0(BX), acc, Y8; \
+	VCVTDQ2PS Y8, Y8; \
+	VMULPS    H+64(BX), Y8, Y8; \
+	VMULPS    Y12, Y8, Y9; \
+	VBLENDVPS Y8, Y9, Y8, Y9; \
+	VDIVPS    H+128(BX), Y9, Y9; \
+	VMAXPS    H+192(BX), Y9, Y9; \
+	VMINPS    H+256(BX), Y9, Y9; \
+	VCVTPS2DQ Y9, Y9; \
+	VPADDD    H+320(BX), Y9, res
+
+#define LRROW(a0, a1) \
+	LR8(a0, 0, Y10); \
+	LR8(a1, 32, Y11); \
+	PACK16
+
 // Output stages of the AVX2 kernels (mode): 0 the raw int32 accumulators
 // (ldd = 64); 1 requantized by REQ8 with QRequant.vec's parameters; 2
 // requantized by REQF8 with QRequant.vec16's; 3 hard-swish (HS8) with
-// QHardSwish.vec's, alpha and beta from the frame.
+// QHardSwish.vec's, alpha and beta from the frame; 4 LeakyRelu (LR8)
+// with QLeakyReLU.vec's, alpha from the frame.
 
 // func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
 TEXT ·qKernSatAVX2(SB), NOSPLIT, $0-96
@@ -349,6 +373,8 @@ satreqf:
 	JMP   sattile
 
 saths:
+	CMPQ DI, $4
+	JEQ  satlr
 	HSCONST
 	HSROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
@@ -368,6 +394,27 @@ saths:
 	JZ    satdone
 	ADDQ  $16, R8
 	JMP   sattile
+
+satlr:
+	VBROADCASTSS alpha+88(FP), Y12
+	LRROW(Y0, Y1)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           satdone
+	LRROW(Y2, Y3)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           satdone
+	LRROW(Y4, Y5)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           satdone
+	LRROW(Y6, Y7)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           satdone
+	ADDQ         $16, R8
+	JMP          sattile
 
 satraw:
 	VMOVDQU Y0, (R14)
@@ -667,6 +714,8 @@ exreqf:
 	JMP   extile
 
 exhs:
+	CMPQ DI, $4
+	JEQ  exlr
 	HSCONST
 	HSROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
@@ -686,6 +735,27 @@ exhs:
 	JZ    exdone
 	ADDQ  $16, R8
 	JMP   extile
+
+exlr:
+	VBROADCASTSS alpha+88(FP), Y12
+	LRROW(Y0, Y1)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           exdone
+	LRROW(Y2, Y3)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           exdone
+	LRROW(Y4, Y5)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           exdone
+	LRROW(Y6, Y7)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           exdone
+	ADDQ         $16, R8
+	JMP          extile
 
 exraw:
 	VMOVDQU Y0, (R14)
@@ -829,6 +899,8 @@ wdreqf:
 	JMP   wdtile
 
 wdhs:
+	CMPQ DI, $4
+	JEQ  wdlr
 	HSCONST
 	HSROW(Y0, Y1)
 	ADDQ  ldd+72(FP), R14
@@ -848,6 +920,27 @@ wdhs:
 	JZ    wddone
 	ADDQ  $16, R8
 	JMP   wdtile
+
+wdlr:
+	VBROADCASTSS alpha+88(FP), Y12
+	LRROW(Y0, Y1)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           wddone
+	LRROW(Y2, Y3)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           wddone
+	LRROW(Y4, Y5)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           wddone
+	LRROW(Y6, Y7)
+	ADDQ         ldd+72(FP), R14
+	DECQ         CX
+	JZ           wddone
+	ADDQ         $16, R8
+	JMP          wdtile
 
 wdraw:
 	VMOVDQU Y0, (R14)

@@ -88,8 +88,11 @@ func hardSwishF32(dst, src []float32) {
 	}
 }
 
+// LeakyReluAlpha is LeakyRelu's default alpha (ONNX).
+const LeakyReluAlpha = 0.01
+
 func leakyReluFactory(n *Node) (Kernel, error) {
-	alpha := n.Float("alpha", 0.01)
+	alpha := n.Float("alpha", LeakyReluAlpha)
 	a := float64(alpha)
 	return floatKernel("LeakyRelu", floatFunc{
 		f: func(x float64) float64 {

@@ -35,12 +35,13 @@ import (
 // Attributes: the Conv attributes (QConv), isa, x_channels_last,
 // y_channels_last (level outputs only; QConv), act (level outputs only):
 // "hard_swish" with act_alpha and act_beta (HardSigmoid's, default 0.2
-// and 0.5).
+// and 0.5), or "leaky_relu" with act_alpha (LeakyRelu's, default 0.01).
 //
 // Y = float32(acc + B)·acc_scale, or clamp(RoundHalfEven((acc + B)·m) +
 // y_zero_point, y_bounds) with m = acc_scale/y_scale as a 31-bit
 // multiplier and a shift; with act, the levels of the hard-swish of the
-// float32 value (kernels.QHardSwish). acc is Σ (x - x_zero_point)·w,
+// float32 value (kernels.QHardSwish), or of its LeakyRelu
+// (kernels.QLeakyReLU). acc is Σ (x - x_zero_point)·w,
 // the zero point of the activations being folded into the bias (padding
 // holds the zero point, so the correction is exact at borders too).
 // Depthwise convolutions (group = C, one input channel per group)
@@ -107,6 +108,7 @@ func QModelOf(isa string) (kernels.QModel, error) {
 type qOutput struct {
 	req    *kernels.QRequant
 	hswish *kernels.QHardSwish
+	leaky  *kernels.QLeakyReLU
 	deq    *kernels.QDequant
 }
 
@@ -181,6 +183,17 @@ func qConsts(n *Node, M int, colSum []int32) (*qOutput, []int32, error) {
 			return nil, nil, err
 		}
 		return &qOutput{hswish: hs}, xzp, nil
+	case "leaky_relu":
+		yscale := make([]float32, M)
+		for m := range yscale {
+			yscale[m] = ys[min(m, len(ys)-1)]
+		}
+		lr, err := kernels.NewQLeakyReLU(kernels.QLeakyReLU{Bias: bias, Scale: accScale, YScale: yscale, ZP: zp, Lo: lo, Hi: hi,
+			Alpha: n.Float("act_alpha", LeakyReluAlpha)}, M)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &qOutput{leaky: lr}, xzp, nil
 	default:
 		return nil, nil, Unsupported(n, "activation %q is", act)
 	}
@@ -193,9 +206,9 @@ func qConsts(n *Node, M int, colSum []int32) (*qOutput, []int32, error) {
 
 // dest prepares y (uint8 levels or float32) and the kernels' output.
 func (o *qOutput) dest(y *tensor.Tensor, shape []int, channelsLast bool) kernels.QOut {
-	if o.req != nil || o.hswish != nil {
+	if o.req != nil || o.hswish != nil || o.leaky != nil {
 		y.Reset(tensor.Uint8, shape)
-		return kernels.QOut{Req: o.req, HSwish: o.hswish, U8: y.Data.([]uint8), ChannelsLast: channelsLast}
+		return kernels.QOut{Req: o.req, HSwish: o.hswish, Leaky: o.leaky, U8: y.Data.([]uint8), ChannelsLast: channelsLast}
 	}
 	y.Reset(tensor.Float, shape)
 	return kernels.QOut{Deq: o.deq, F32: y.F32(), ChannelsLast: channelsLast}

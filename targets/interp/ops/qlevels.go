@@ -332,7 +332,11 @@ func newQDequantize(n *Node) (Kernel, error) {
 			ctx.Parallel(rows, max(1, (1<<14)/max(l.inner, 1)), func(lo, hi int) {
 				for r := lo; r < hi; r++ {
 					c := r % l.c
-					dequantRow(yd[r*l.inner:(r+1)*l.inner], x[r*l.inner:], 1, &tables[c])
+					// Contiguous levels: 8 at a time in assembly, the
+					// same (q - zp)·s as the table holds.
+					y, xr := yd[r*l.inner:(r+1)*l.inner], x[r*l.inner:(r+1)*l.inner]
+					i := kernels.Dequantize8(y, xr, false, float32(p.zp[c]), p.scale[c])
+					dequantRow(y[i:], xr[i:], 1, &tables[c])
 				}
 			})
 			return nil
