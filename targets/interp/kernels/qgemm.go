@@ -468,7 +468,7 @@ func tileToChannelMajor(dst []uint8, pixels int, tile []uint8, npix, n int) {
 			for k := range w {
 				w[k] = binary.LittleEndian.Uint64(tile[(p+k)*qNR+i:])
 			}
-			transpose8x8(&w)
+			Transpose8x8(&w)
 			for k, v := range w {
 				binary.LittleEndian.PutUint64(dst[(i+k)*pixels+p:], v)
 			}
@@ -486,9 +486,11 @@ func tileToChannelMajor(dst []uint8, pixels int, tile []uint8, npix, n int) {
 	}
 }
 
-// transpose8x8 transposes the 8×8 bytes of w: byte p of word k (little
-// endian) becomes byte k of word p (ops.levels8T has the same).
-func transpose8x8(w *[8]uint64) {
+// Transpose8x8 transposes the 8×8 bytes of w: byte p of word k (little
+// endian) becomes byte k of word p. It swaps 4×4 blocks between words k
+// and k+4, then 2×2 blocks between k and k+2, then bytes between k and
+// k+1.
+func Transpose8x8(w *[8]uint64) {
 	for k := range 4 {
 		a, b := w[k], w[k+4]
 		w[k] = a&0x00000000ffffffff | b<<32

@@ -688,3 +688,22 @@ func TestQRequantFusedSaturating(t *testing.T) {
 		}
 	})
 }
+
+// TestTranspose8x8 checks the word transpose against byte indexing.
+func TestTranspose8x8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var w, orig [8]uint64
+	for k := range w {
+		w[k] = rng.Uint64()
+	}
+	orig = w
+	Transpose8x8(&w)
+	byteOf := func(v uint64, i int) uint8 { return uint8(v >> (8 * i)) }
+	for k := range 8 {
+		for p := range 8 {
+			if got, want := byteOf(w[p], k), byteOf(orig[k], p); got != want {
+				t.Fatalf("byte %d of word %d: %#x, want %#x", k, p, got, want)
+			}
+		}
+	}
+}

@@ -38,35 +38,48 @@ const qHSwishBlock = 6 * qNR
 // NewQHardSwish checks that every per-channel slice has M values and the
 // bounds are uint8 levels.
 func NewQHardSwish(q QHardSwish, M int) (*QHardSwish, error) {
-	for _, n := range []int{len(q.Bias), len(q.Scale), len(q.YScale), len(q.ZP), len(q.Lo), len(q.Hi)} {
-		if n != M {
-			return nil, fmt.Errorf("hard-swish output stage: per-channel values of lengths %d, %d, %d, %d, %d, %d for %d channels",
-				len(q.Bias), len(q.Scale), len(q.YScale), len(q.ZP), len(q.Lo), len(q.Hi), M)
-		}
-	}
-	q.lo, q.hi = make([]float32, M), make([]float32, M)
-	for c := 0; c < M; c++ {
-		if q.Lo[c] < 0 || q.Hi[c] > 255 || q.Lo[c] > q.Hi[c] {
-			return nil, fmt.Errorf("hard-swish output stage: channel %d: bounds [%d, %d] are not uint8 levels", c, q.Lo[c], q.Hi[c])
-		}
-		if !(q.YScale[c] > 0) {
-			return nil, fmt.Errorf("hard-swish output stage: channel %d: scale %g is not positive", c, q.YScale[c])
-		}
-		q.lo[c], q.hi[c] = float32(q.Lo[c]-q.ZP[c]), float32(q.Hi[c]-q.ZP[c])
-	}
-	blocks := (M + qNR - 1) / qNR
-	q.vec = make([]float32, blocks*qHSwishBlock)
-	for c := 0; c < blocks*qNR; c++ {
-		m := min(c, M-1)
-		p := q.vec[c/qNR*qHSwishBlock+c%qNR:]
-		p[0] = math.Float32frombits(uint32(q.Bias[m]))
-		p[qNR] = q.Scale[m]
-		p[2*qNR] = q.YScale[m]
-		p[3*qNR] = q.lo[m]
-		p[4*qNR] = q.hi[m]
-		p[5*qNR] = math.Float32frombits(uint32(q.ZP[m]))
+	var err error
+	if q.lo, q.hi, q.vec, err = stageParams("hard-swish", M, q.Bias, q.Scale, q.YScale, q.ZP, q.Lo, q.Hi); err != nil {
+		return nil, err
 	}
 	return &q, nil
+}
+
+// stageParams checks the per-channel parameters of a float output stage
+// of M channels (what names it in errors): every slice has M values,
+// the bounds are uint8 levels and the scales positive. It returns lo -
+// zp and hi - zp as float32 and the parameters per block of 16 channels
+// for the assembly (see QHardSwish.vec).
+func stageParams(what string, M int, bias []int32, scale, yScale []float32, zp, lo, hi []int32) (flo, fhi, vec []float32, err error) {
+	for _, n := range []int{len(bias), len(scale), len(yScale), len(zp), len(lo), len(hi)} {
+		if n != M {
+			return nil, nil, nil, fmt.Errorf("%s output stage: per-channel values of lengths %d, %d, %d, %d, %d, %d for %d channels",
+				what, len(bias), len(scale), len(yScale), len(zp), len(lo), len(hi), M)
+		}
+	}
+	flo, fhi = make([]float32, M), make([]float32, M)
+	for c := 0; c < M; c++ {
+		if lo[c] < 0 || hi[c] > 255 || lo[c] > hi[c] {
+			return nil, nil, nil, fmt.Errorf("%s output stage: channel %d: bounds [%d, %d] are not uint8 levels", what, c, lo[c], hi[c])
+		}
+		if !(yScale[c] > 0) {
+			return nil, nil, nil, fmt.Errorf("%s output stage: channel %d: scale %g is not positive", what, c, yScale[c])
+		}
+		flo[c], fhi[c] = float32(lo[c]-zp[c]), float32(hi[c]-zp[c])
+	}
+	blocks := (M + qNR - 1) / qNR
+	vec = make([]float32, blocks*qHSwishBlock)
+	for c := 0; c < blocks*qNR; c++ {
+		m := min(c, M-1)
+		p := vec[c/qNR*qHSwishBlock+c%qNR:]
+		p[0] = math.Float32frombits(uint32(bias[m]))
+		p[qNR] = scale[m]
+		p[2*qNR] = yScale[m]
+		p[3*qNR] = flo[m]
+		p[4*qNR] = fhi[m]
+		p[5*qNR] = math.Float32frombits(uint32(zp[m]))
+	}
+	return flo, fhi, vec, nil
 }
 
 // roundMagic is 1.5·2^23: float32(v + roundMagic) - roundMagic rounds v

@@ -1,10 +1,5 @@
 package kernels
 
-import (
-	"fmt"
-	"math"
-)
-
 // QLeakyReLU maps the int32 accumulators of each output channel c to
 // the levels of the next quantizer through a LeakyRelu computed in
 // float32, as a dequantization (QDequant), LeakyRelu and quantization
@@ -37,33 +32,9 @@ type QLeakyReLU struct {
 // NewQLeakyReLU checks that every per-channel slice has M values and
 // the bounds are uint8 levels.
 func NewQLeakyReLU(q QLeakyReLU, M int) (*QLeakyReLU, error) {
-	for _, n := range []int{len(q.Bias), len(q.Scale), len(q.YScale), len(q.ZP), len(q.Lo), len(q.Hi)} {
-		if n != M {
-			return nil, fmt.Errorf("leaky-relu output stage: per-channel values of lengths %d, %d, %d, %d, %d, %d for %d channels",
-				len(q.Bias), len(q.Scale), len(q.YScale), len(q.ZP), len(q.Lo), len(q.Hi), M)
-		}
-	}
-	q.lo, q.hi = make([]float32, M), make([]float32, M)
-	for c := 0; c < M; c++ {
-		if q.Lo[c] < 0 || q.Hi[c] > 255 || q.Lo[c] > q.Hi[c] {
-			return nil, fmt.Errorf("leaky-relu output stage: channel %d: bounds [%d, %d] are not uint8 levels", c, q.Lo[c], q.Hi[c])
-		}
-		if !(q.YScale[c] > 0) {
-			return nil, fmt.Errorf("leaky-relu output stage: channel %d: scale %g is not positive", c, q.YScale[c])
-		}
-		q.lo[c], q.hi[c] = float32(q.Lo[c]-q.ZP[c]), float32(q.Hi[c]-q.ZP[c])
-	}
-	blocks := (M + qNR - 1) / qNR
-	q.vec = make([]float32, blocks*qHSwishBlock)
-	for c := 0; c < blocks*qNR; c++ {
-		m := min(c, M-1)
-		p := q.vec[c/qNR*qHSwishBlock+c%qNR:]
-		p[0] = math.Float32frombits(uint32(q.Bias[m]))
-		p[qNR] = q.Scale[m]
-		p[2*qNR] = q.YScale[m]
-		p[3*qNR] = q.lo[m]
-		p[4*qNR] = q.hi[m]
-		p[5*qNR] = math.Float32frombits(uint32(q.ZP[m]))
+	var err error
+	if q.lo, q.hi, q.vec, err = stageParams("leaky-relu", M, q.Bias, q.Scale, q.YScale, q.ZP, q.Lo, q.Hi); err != nil {
+		return nil, err
 	}
 	return &q, nil
 }

@@ -246,7 +246,7 @@ func levels8T(y []uint8, C int, x []float32, inner, c0 int, scale []float32, ban
 			for k := range w {
 				w[k] = binary.LittleEndian.Uint64(rows[k][j : j+8])
 			}
-			transpose8x8(&w)
+			kernels.Transpose8x8(&w)
 			for p, v := range w {
 				o := (i0+j+p)*C + c0
 				binary.LittleEndian.PutUint64(y[o:o+8], v)
@@ -258,28 +258,6 @@ func levels8T(y []uint8, C int, x []float32, inner, c0 int, scale []float32, ban
 				y[o+k] = rows[k][j]
 			}
 		}
-	}
-}
-
-// transpose8x8 transposes the 8×8 bytes of w: byte p of word k (little
-// endian) becomes byte k of word p. It swaps 4×4 blocks between words k
-// and k+4, then 2×2 blocks between k and k+2, then bytes between k and
-// k+1.
-func transpose8x8(w *[8]uint64) {
-	for k := range 4 {
-		a, b := w[k], w[k+4]
-		w[k] = a&0x00000000ffffffff | b<<32
-		w[k+4] = a>>32 | b&0xffffffff00000000
-	}
-	for _, k := range [4]int{0, 1, 4, 5} {
-		a, b := w[k], w[k+2]
-		w[k] = a&0x0000ffff0000ffff | (b&0x0000ffff0000ffff)<<16
-		w[k+2] = (a>>16)&0x0000ffff0000ffff | b&0xffff0000ffff0000
-	}
-	for _, k := range [4]int{0, 2, 4, 6} {
-		a, b := w[k], w[k+1]
-		w[k] = a&0x00ff00ff00ff00ff | (b&0x00ff00ff00ff00ff)<<8
-		w[k+1] = (a>>8)&0x00ff00ff00ff00ff | b&0xff00ff00ff00ff00
 	}
 }
 
