@@ -1,5 +1,7 @@
 package kernels
 
+import "math/bits"
+
 // Tile geometry of the micro-kernels: a tile has up to mrMax rows and
 // exactly nr columns; A is packed in panels of 6 or 4 rows.
 const (
@@ -275,19 +277,11 @@ func kernelMaskedGo(h, k int, a, b []float32, col int, steps []int, c []float32,
 		// and the (compacted) store.
 		var tile [mrMax * nrWide]float32
 		kernelMaskedGo(h, k, a, b, col, steps, tile[:], nrWide, mr, bias, flags&flagBias, masks, nil)
-		keep := ^uint32(0)
+		cols := nrWide
 		if flags&flagCompact != 0 {
-			keep = uint32(uint64(flags) >> 32)
+			cols = bits.TrailingZeros32(^uint32(uint64(flags) >> 32))
 		}
-		for r := 0; r < mr; r++ {
-			for j := 0; j < nrWide && keep>>j&1 != 0; j++ {
-				v := tile[r*nrWide+j] + add[r*ldc+j]
-				if flags&flagReLU != 0 && v < 0 {
-					v = 0
-				}
-				c[r*ldc+j] = v
-			}
-		}
+		addStore(c, ldc, tile[:], nrWide, add, mr, cols, flags&flagReLU != 0)
 		return
 	}
 	panel := make([]float32, k*nrWide+nrWide)
@@ -302,6 +296,21 @@ func kernelMaskedGo(h, k int, a, b []float32, col int, steps []int, c []float32,
 		}
 	}
 	kernelWideGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
+}
+
+// addStore is the masked Go twins' store with an addend: the first cols
+// columns of mr rows of tile (rows tw apart) plus add, clamped at 0 with
+// relu, into c (add and c rows ldc apart).
+func addStore(c []float32, ldc int, tile []float32, tw int, add []float32, mr, cols int, relu bool) {
+	for r := 0; r < mr; r++ {
+		for j := 0; j < cols; j++ {
+			v := tile[r*tw+j] + add[r*ldc+j]
+			if relu && v < 0 {
+				v = 0
+			}
+			c[r*ldc+j] = v
+		}
+	}
 }
 
 func kernel6MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []uint32, add []float32) {
@@ -349,15 +358,7 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 		// and the store.
 		var tile [mrMax * nr]float32
 		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&flagBias, masks, nil, 1)
-		for r := 0; r < mr; r++ {
-			for j := 0; j < nr; j++ {
-				v := tile[r*nr+j] + add[r*ldc+j]
-				if flags&flagReLU != 0 && v < 0 {
-					v = 0
-				}
-				c[r*ldc+j] = v
-			}
-		}
+		addStore(c, ldc, tile[:], nr, add, mr, nr, flags&flagReLU != 0)
 		return
 	}
 	panel := make([]float32, k*nr+nr)

@@ -434,25 +434,17 @@ func qDeqT8AVX2(y *float32, ldy int, acc *int32, bias *int32, scale *float32, bl
 // channels (bias and scale of those channels) into y, row r of channel
 // i at y[r+i*ldy], and returns how many rows it did.
 func qDeqTVec(acc []int32, rows int, bias []int32, scale []float32, y []float32, ldy int) int {
-	if !useQAsm {
-		return 0
-	}
+	per, kern := 16, qDeqT16AVX512 // rows per block, and its kernel
 	if !hasQ512 {
-		blocks := rows / 8
-		if blocks == 0 {
-			return 0
-		}
-		_, _, _, _ = acc[blocks*8*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*8-1]
-		qDeqT8AVX2(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
-		return blocks * 8
+		per, kern = 8, qDeqT8AVX2
 	}
-	blocks := rows / 16
-	if blocks == 0 {
+	blocks := rows / per
+	if !useQAsm || blocks == 0 {
 		return 0
 	}
-	_, _, _, _ = acc[blocks*16*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*16-1]
-	qDeqT16AVX512(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
-	return blocks * 16
+	_, _, _, _ = acc[blocks*per*qNR-1], bias[qNR-1], scale[qNR-1], y[(qNR-1)*ldy+blocks*per-1]
+	kern(&y[0], ldy, &acc[0], &bias[0], &scale[0], blocks)
+	return blocks * per
 }
 
 //go:noescape

@@ -265,34 +265,27 @@ func (b *QPackedB) rows(a []uint8, aw []uint16, offs []int32, maxOff int32, rows
 	c0 := j * qNR
 	n := min(qNR, b.M-c0)
 	base := j * b.KP * qNR
-	if req := out.Req; req != nil && out.ChannelsLast && n == qNR && req.fast {
+	// A whole block of channels-last levels with its output stage in the
+	// kernel: requantization, hard-swish or leaky-relu.
+	stage := out.Req != nil && out.Req.fast || out.Req == nil && (out.HSwish != nil || out.Leaky != nil)
+	if stage && out.ChannelsLast && n == qNR {
 		need := (pixel0+npix-1)*channels + c0 + qNR
 		if need > len(out.U8) {
 			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
 		}
 		dst := out.U8[pixel0*channels+c0:]
-		if pair && b.M-c0 >= 2*qNR && need+qNR <= len(out.U8) && qFusedPair(b, a, padded, npix, rows, base, req, c0, dst, channels) {
-			return 2
+		if req := out.Req; req != nil {
+			if pair && b.M-c0 >= 2*qNR && need+qNR <= len(out.U8) && qFusedPair(b, a, padded, npix, rows, base, req, c0, dst, channels) {
+				return 2
+			}
+			if qFused(b, a, aw, padded, npix, rows, base, req, c0, dst, channels) {
+				return 1
+			}
 		}
-		if qFused(b, a, aw, padded, npix, rows, base, req, c0, dst, channels) {
+		if hs := out.HSwish; hs != nil && out.Req == nil && qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, dst, channels) {
 			return 1
 		}
-	}
-	if hs := out.HSwish; hs != nil && out.Req == nil && out.ChannelsLast && n == qNR {
-		need := (pixel0+npix-1)*channels + c0 + qNR
-		if need > len(out.U8) {
-			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
-		}
-		if qFusedHS(b, a, aw, padded, npix, rows, base, hs, c0, out.U8[pixel0*channels+c0:], channels) {
-			return 1
-		}
-	}
-	if lr := out.Leaky; lr != nil && out.Req == nil && out.ChannelsLast && n == qNR {
-		need := (pixel0+npix-1)*channels + c0 + qNR
-		if need > len(out.U8) {
-			panic(fmt.Sprintf("int8 rows: output of %d bytes for %d", len(out.U8), need))
-		}
-		if qFusedLeaky(b, a, aw, padded, npix, rows, base, lr, c0, out.U8[pixel0*channels+c0:], channels) {
+		if lr := out.Leaky; lr != nil && out.Req == nil && qFusedLeaky(b, a, aw, padded, npix, rows, base, lr, c0, dst, channels) {
 			return 1
 		}
 	}
