@@ -301,7 +301,7 @@ func (e *evaluator) floatReference(ctx context.Context, d *data) (*floatRef, err
 // set are inferred once per data set and kept (when they hold at most
 // floatOutputsMax values): distances to the float model, reference
 // metrics and the annotation-free metric's predictions all compare with
-// them, and the accuracy-aware search asks for them at every step.
+// them, and later float metrics on the set read them.
 func (e *evaluator) floatOutputs(ctx context.Context, d *data, idx []int64, k int) (*outputs, error) {
 	all, ok := e.floats.get(d.id)
 	if !ok {

@@ -653,15 +653,15 @@ func (l *lowerer) finish() {
 	// (through QDequantize) are stored channel-major: the dequantization
 	// of standard levels is contiguous, that of channels-last ones a
 	// transposition.
-	inAdd := map[*actQuant]bool{}
+	tied := map[*actQuant]bool{} // read or written by a QAdd or a QLut
 	for _, j := range l.adds {
-		inAdd[j.a], inAdd[j.b], inAdd[j.out] = true, true, true
+		tied[j.a], tied[j.b], tied[j.out] = true, true, true
 	}
 	for _, j := range l.luts {
-		inAdd[j.in], inAdd[j.out] = true, true
+		tied[j.in], tied[j.out] = true, true
 	}
 	for _, j := range l.jobs {
-		if j.leaky != nil && j.out != nil && len(j.out.consumers) == 0 && !inAdd[j.out] {
+		if j.leaky != nil && j.out != nil && len(j.out.consumers) == 0 && !tied[j.out] {
 			j.out.standard = true
 		}
 	}
