@@ -31,6 +31,11 @@ const (
 	// leave b at the masked-out columns, so the kernel must read them
 	// with loads that do not fault there (see microv_amd64.s).
 	flagFaultMasks
+	// flagPacked (16-column masked kernels only): b holds packed panels
+	// (packMaskedVGo's layout: block after block, each k rows of 16
+	// floats, the masked-out columns +0) and col, steps and masks are
+	// not read.
+	flagPacked
 )
 
 // microKernel computes one tile: for r < mr and j < 16,
@@ -349,7 +354,11 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 			if flags&flagAdd != 0 {
 				ai = add[i*nr:]
 			}
-			kernelMaskedVGo(h, k, a, b, col+i*nr, steps, c[i*nr:], ldc, mr, bias, flags, masks[i*per:(i+1)*per], ai, 1)
+			bi, ci := b, col+i*nr
+			if flags&flagPacked != 0 {
+				bi, ci = b[i*k*nr:], 0
+			}
+			kernelMaskedVGo(h, k, a, bi, ci, steps, c[i*nr:], ldc, mr, bias, flags, masks[i*per:(i+1)*per], ai, 1)
 		}
 		return
 	}
@@ -357,23 +366,45 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 		// The product and bias into a tile, then the addend, the clamp
 		// and the store.
 		var tile [mrMax * nr]float32
-		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&flagBias, masks, nil, 1)
+		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&(flagBias|flagPacked), masks, nil, 1)
 		addStore(c, ldc, tile[:], nr, add, mr, nr, flags&flagReLU != 0)
 		return
 	}
-	panel := make([]float32, k*nr+nr)
+	panel := b
+	if flags&flagPacked == 0 {
+		panel = make([]float32, k*nr+nr)
+		packMaskedVGo(k, b, col, steps, masks, panel, 1)
+	}
 	offs := make([]int, max(k, 1))
-	for p := 0; p < k; p++ {
+	for p := range k {
 		offs[p] = p * nr
-		o, t := steps[p]>>16, steps[p]&0xFFFF/64
-		m := masks[t*nr:]
-		for j := 0; j < nr; j++ {
-			if m[j] != 0 {
-				panel[p*nr+j] = b[col+o+j]
+	}
+	kernelGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
+}
+
+// packMaskedVGo writes the masked rows of B that a 16-column masked
+// kernel reads for blocks consecutive blocks from column col of b, k
+// steps each, as the packed panels of flagPacked: block i's step p at
+// dst[(i*k+p)*16:], the columns its tap's mask leaves out +0. It is the
+// Go twin of packMasked16.
+func packMaskedVGo(k int, b []float32, col int, steps []int, masks []int32, dst []float32, blocks int) {
+	if blocks < 1 {
+		return
+	}
+	per := len(masks) / blocks
+	for i := 0; i < blocks; i++ {
+		bm, out := masks[i*per:], dst[i*k*nr:]
+		for p := 0; p < k; p++ {
+			o, t := steps[p]>>16, steps[p]&0xFFFF/64
+			m, row := bm[t*nr:t*nr+nr], out[p*nr:p*nr+nr]
+			for j := range row {
+				row[j] = 0
+				if m[j] != 0 {
+					row[j] = b[col+i*nr+o+j]
+				}
 			}
 		}
 	}
-	kernelGo(h, k, a, panel, offs, c, ldc, mr, bias, flags)
 }
 
 func kernel6VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {

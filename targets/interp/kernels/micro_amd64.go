@@ -39,6 +39,9 @@ func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, 
 func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
 
 //go:noescape
+func packMasked16(k int, b *float32, steps *int, masks *int32, dst *float32, col int, blen int, blocks int, mstride int)
+
+//go:noescape
 func kernel6x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 
 //go:noescape
@@ -207,3 +210,13 @@ var (
 	kernel6AsmV = asmMaskedKernelV(6, kernel6x16M)
 	kernel4AsmV = asmMaskedKernelV(4, kernel4x16M)
 )
+
+// packMaskedAsm is packMaskedVGo on packMasked16.
+func packMaskedAsm(k int, b []float32, col int, steps []int, masks []int32, dst []float32, blocks int) {
+	if k <= 0 || blocks < 1 {
+		return
+	}
+	_ = dst[blocks*k*nr-1]
+	_ = steps[k-1]
+	packMasked16(k, &b[0], &steps[0], &masks[0], &dst[0], col, len(b), blocks, len(masks)/blocks*4)
+}

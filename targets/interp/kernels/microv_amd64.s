@@ -24,13 +24,20 @@
 // flagCompact are not supported: tiles are always 16 columns wide
 // (DirectConv.Mul stores a partial one through a scratch tile).
 //
+// With flagPacked, B is instead the packed panels packMasked16 (below)
+// writes, the masked rows one after another, read with plain loads and
+// no masks: DirectConv.Mul packs each block once when more than three
+// row panels read it, since the packing costs about what one panel's
+// masking does.
+//
 // A call computes blocks consecutive 16-column blocks: block i with B,
-// C and the addend advanced by 16i floats and the masks by mstride
-// bytes (the same sums, stores and flags as a call of its own, without
+// C and the addend advanced by 16i floats (a packed B by 16ki) and the
+// masks by mstride bytes (the same sums, stores and flags as a call of its own, without
 // the Go call, slicing and loop per block); with flagFaultMasks, blocks
 // must be 1.
 
 #define flagFaultMasks 32
+#define flagPacked 64
 
 // One k step: B row at DI + 4*(steps[0]>>16), the tap's masks at R13 +
 // (steps[0]&0xFFFF), A at SI; plain loads ANDed with the masks.
@@ -86,6 +93,50 @@
 	ADDQ $16, SI \
 	ADDQ $8, R10
 
+// One k step of a packed panel (flagPacked): B's masked row is the 16
+// floats at DI, the next step's right after.
+#define PSTEP6 \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y1 \
+	VBROADCASTSS (SI), Y2 \
+	VBROADCASTSS 4(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y4 \
+	VFMADD231PS Y1, Y2, Y5 \
+	VFMADD231PS Y0, Y3, Y6 \
+	VFMADD231PS Y1, Y3, Y7 \
+	VBROADCASTSS 8(SI), Y2 \
+	VBROADCASTSS 12(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y8 \
+	VFMADD231PS Y1, Y2, Y9 \
+	VFMADD231PS Y0, Y3, Y10 \
+	VFMADD231PS Y1, Y3, Y11 \
+	VBROADCASTSS 16(SI), Y2 \
+	VBROADCASTSS 20(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y12 \
+	VFMADD231PS Y1, Y2, Y13 \
+	VFMADD231PS Y0, Y3, Y14 \
+	VFMADD231PS Y1, Y3, Y15 \
+	ADDQ $24, SI \
+	ADDQ $64, DI
+
+#define PSTEP4 \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y1 \
+	VBROADCASTSS (SI), Y2 \
+	VBROADCASTSS 4(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y4 \
+	VFMADD231PS Y1, Y2, Y5 \
+	VFMADD231PS Y0, Y3, Y6 \
+	VFMADD231PS Y1, Y3, Y7 \
+	VBROADCASTSS 8(SI), Y2 \
+	VBROADCASTSS 12(SI), Y3 \
+	VFMADD231PS Y0, Y2, Y8 \
+	VFMADD231PS Y1, Y2, Y9 \
+	VFMADD231PS Y0, Y3, Y10 \
+	VFMADD231PS Y1, Y3, Y11 \
+	ADDQ $16, SI \
+	ADDQ $64, DI
+
 // Epilogue row operations: AX points at the bias, R13 walks the rows of
 // the addend (stride R8 bytes), DX those of C.
 #define MBIASROW(off, ya, yb) \
@@ -134,6 +185,8 @@ v6block:
 	VXORPS Y13, Y13, Y13
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
+	TESTQ $flagPacked, R9
+	JNE v6packed
 	TESTQ $flagFaultMasks, R9
 	JNE v6masked
 	CMPQ CX, $4
@@ -156,6 +209,29 @@ v6loop1:
 	ASTEP6
 	DECQ CX
 	JNZ v6loop1
+	JMP v6epi
+
+v6packed:
+	CMPQ CX, $4
+	JLT v6ptail
+
+v6ploop4:
+	PSTEP6
+	PSTEP6
+	PSTEP6
+	PSTEP6
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE v6ploop4
+
+v6ptail:
+	TESTQ CX, CX
+	JE v6epi
+
+v6ploop1:
+	PSTEP6
+	DECQ CX
+	JNZ v6ploop1
 	JMP v6epi
 
 v6masked:
@@ -286,7 +362,11 @@ v6store:
 v6next:
 	DECQ blocks+104(FP)
 	JE v6done
+	TESTQ $flagPacked, R9
+	JNE v6nextc // DI is at the next block's panel
 	ADDQ $64, DI
+
+v6nextc:
 	ADDQ mstride+112(FP), R12
 	ADDQ $64, R14
 	ADDQ $64, R15
@@ -319,6 +399,8 @@ v4block:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
+	TESTQ $flagPacked, R9
+	JNE v4packed
 	TESTQ $flagFaultMasks, R9
 	JNE v4masked
 	CMPQ CX, $4
@@ -341,6 +423,29 @@ v4loop1:
 	ASTEP4
 	DECQ CX
 	JNZ v4loop1
+	JMP v4epi
+
+v4packed:
+	CMPQ CX, $4
+	JLT v4ptail
+
+v4ploop4:
+	PSTEP4
+	PSTEP4
+	PSTEP4
+	PSTEP4
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE v4ploop4
+
+v4ptail:
+	TESTQ CX, CX
+	JE v4epi
+
+v4ploop1:
+	PSTEP4
+	DECQ CX
+	JNZ v4ploop1
 	JMP v4epi
 
 v4masked:
@@ -445,12 +550,79 @@ v4store:
 v4next:
 	DECQ blocks+104(FP)
 	JE v4done
+	TESTQ $flagPacked, R9
+	JNE v4nextc // DI is at the next block's panel
 	ADDQ $64, DI
+
+v4nextc:
 	ADDQ mstride+112(FP), R12
 	ADDQ $64, R14
 	ADDQ $64, R15
 	JMP v4block
 
 v4done:
+	VZEROUPPER
+	RET
+
+// func packMasked16(k int, b *float32, steps *int, masks *int32, dst *float32, col int, blen int, blocks int, mstride int)
+//
+// packMasked16 writes the masked rows of B that the masked kernels read
+// for blocks consecutive 16-column blocks from column col of b (blen
+// floats), k steps each, as packed panels (flagPacked): block i's step p
+// at dst[(i·k+p)·16:], the columns its tap's mask leaves out +0. Rows
+// inside b are read with plain loads ANDed with the mask, the others
+// with VMASKMOVPS, which does not fault on the left-out columns.
+TEXT ·packMasked16(SB), NOSPLIT, $0-72
+	MOVQ b+8(FP), DI
+	MOVQ col+40(FP), AX
+	LEAQ (DI)(AX*4), DI // B of the block
+	MOVQ AX, BX
+	NEGQ BX // the least offset inside b
+	MOVQ blen+48(FP), DX
+	ADDQ BX, DX
+	SUBQ $16, DX // the greatest
+	MOVQ masks+24(FP), R12
+	MOVQ dst+32(FP), R8
+	MOVQ blocks+56(FP), R9
+
+pblock:
+	MOVQ k+0(FP), CX
+	MOVQ steps+16(FP), R10
+
+pstep:
+	MOVQ (R10), AX
+	MOVWQZX AX, R11
+	SARQ $16, AX
+	VMOVUPS (R12)(R11*1), Y0
+	VMOVUPS 32(R12)(R11*1), Y1
+	CMPQ AX, BX
+	JLT pfault
+	CMPQ AX, DX
+	JGT pfault
+	VANDPS (DI)(AX*4), Y0, Y0
+	VANDPS 32(DI)(AX*4), Y1, Y1
+	JMP pstore
+
+pfault:
+	VMASKMOVPS (DI)(AX*4), Y0, Y0
+	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
+
+pstore:
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	ADDQ $64, R8
+	ADDQ $8, R10
+	DECQ CX
+	JNZ pstep
+
+	DECQ R9
+	JE pdone
+	ADDQ $64, DI
+	SUBQ $16, BX
+	SUBQ $16, DX
+	ADDQ mstride+64(FP), R12
+	JMP pblock
+
+pdone:
 	VZEROUPPER
 	RET
