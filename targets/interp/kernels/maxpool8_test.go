@@ -49,7 +49,7 @@ func testMaxPool8[T int8 | uint8](t *testing.T) {
 	}
 	for n := 0; n <= 200; n++ {
 		for off := range 4 {
-			a, b := fill(n+off)[off:], fill(n + 3)[3:]
+			a, b := fill(n + off)[off:], fill(n + 3)[3:]
 			dst, check := out(n, (off+1)%4)
 			Max8(dst, a, b)
 			check("Max8")
