@@ -34,7 +34,11 @@
 //     stages QRequant (fixed-point requantization), QDequant and
 //     QHardSwish and QLeakyReLU (a hard-swish or a LeakyRelu in float32
 //     fused into the requantization); ClampU8, the clamp of uint8 levels
-//     (VPMAXUB, VPMINUB) that a QLut table of Max or Min runs as.
+//     (VPMAXUB, VPMINUB) that a QLut table of Max or Min runs as; and
+//     the max pooling of 8-bit levels (uint8 or int8): Max8 (element-wise,
+//     VPMAXUB or VPMAXSB), MaxPairs8 (the maxima of column pairs, a
+//     window of width 2 and stride 2: shift, max, mask, VPACKUSWB,
+//     VPERMQ) and MaxRowPairs8 (the maxima of row pairs, any row length).
 //
 // The float inner loops are micro-kernels computing a tile of 6 (or 4)
 // rows by 16 columns. On amd64 with AVX2 and FMA (detected at run time

@@ -288,11 +288,15 @@ func (k *poolKernel) maxOnly(ctx *Context, g *poolGeom, planes int, x, y any, id
 	return nil
 }
 
-// runPlanesInt is runPlanesT for max pooling of 8-bit levels, with the
-// 2-D windows inside the rows taken by maxPool2DInt.
+// runPlanesInt is runPlanesT for max pooling of 8-bit levels: windows
+// of column pairs by maxPoolPairs, other 2-D windows inside the rows by
+// maxPool2DInt.
 func runPlanesInt[T int8 | uint8](ctx *Context, k *poolKernel, g *poolGeom, planes int, x, y []T, idx []int64) {
 	if len(g.win.in) != 2 || g.win.dilations[0] != 1 || g.win.dilations[1] != 1 || idx != nil {
 		runPlanesT(ctx, k, g, planes, x, y, idx)
+		return
+	}
+	if maxPoolPairs(ctx, g, planes, x, y) {
 		return
 	}
 	ctx.Parallel(planes, 1, func(lo, hi int) {
@@ -302,10 +306,67 @@ func runPlanesInt[T int8 | uint8](ctx *Context, k *poolKernel, g *poolGeom, plan
 	})
 }
 
+// maxPairsChunk is the number of levels of row-pair maxima that
+// maxPoolPairs keeps between its two passes: they stay in L1.
+const maxPairsChunk = 8192
+
+// maxPoolPairs is max pooling of 8-bit levels (2-D, no dilation) for
+// windows of column pairs: kernel width 2 = stride width 2 over rows of
+// even width without horizontal padding (each output column the maximum
+// of input columns 2i and 2i+1), and kernel height 1 = stride 1 (rows
+// one to one) or 2 = stride 2 (row pairs, the last row of an odd height
+// left out as the floor mode does), without vertical padding. Integers
+// have no NaN, so these are pool2D's maxima exactly. The rows of a
+// plane, and of consecutive planes, lie end to end, so the column pairs
+// of a whole range of planes are one run of kernels.MaxPairs8; row pairs
+// go first through kernels.MaxRowPairs8 (in chunks that stay in L1), a
+// range of planes at once when the height is even. It reports false,
+// having done nothing, for other windows.
+func maxPoolPairs[T int8 | uint8](ctx *Context, g *poolGeom, planes int, x, y []T) bool {
+	win := g.win
+	h, w, oh, ow := win.in[0], win.in[1], win.out[0], win.out[1]
+	if win.kernel[1] != 2 || win.strides[1] != 2 || win.padBegin[1] != 0 || win.padEnd[1] != 0 ||
+		w%2 != 0 || ow != w/2 || win.padBegin[0] != 0 || win.padEnd[0] != 0 {
+		return false
+	}
+	switch ky, sy := win.kernel[0], win.strides[0]; {
+	case ky == 1 && sy == 1 && oh == h:
+		ctx.Parallel(planes, 1, func(lo, hi int) {
+			kernels.MaxPairs8(y[lo*g.out:hi*g.out], x[lo*g.inSize:hi*g.inSize])
+		})
+	case ky == 2 && sy == 2 && oh == h/2 && oh > 0:
+		ctx.Parallel(planes, 1, func(lo, hi int) {
+			rows := max(1, maxPairsChunk/w) // output rows per chunk
+			tmp := make([]T, rows*w)
+			// pairs pools the oh·n output rows of xs (n planes, or one
+			// plane's first 2·oh rows) into ys.
+			pairs := func(xs, ys []T, n int) {
+				for r := 0; r < n; r += rows {
+					e := min(r+rows, n)
+					t := tmp[:(e-r)*w]
+					kernels.MaxRowPairs8(t, xs[2*r*w:2*e*w], w)
+					kernels.MaxPairs8(ys[r*ow:e*ow], t)
+				}
+			}
+			if h%2 == 0 {
+				pairs(x[lo*g.inSize:hi*g.inSize], y[lo*g.out:hi*g.out], (hi-lo)*oh)
+				return
+			}
+			for p := lo; p < hi; p++ {
+				pairs(x[p*g.inSize:(p+1)*g.inSize], y[p*g.out:(p+1)*g.out], oh)
+			}
+		})
+	default:
+		return false
+	}
+	return true
+}
+
 // maxPool2DInt is pool2D for max pooling of 8-bit levels: the output
 // columns whose windows lie inside the row a row at a time, each window
 // element of a whole run of outputs in turn, with max (branch-free;
-// integers have no NaN, so any order gives the same maxima); the edges go
+// integers have no NaN, so any order gives the same maxima; with stride
+// 1 the run is contiguous and kernels.Max8 takes it); the edges go
 // through pool2DCols.
 func maxPool2DInt[T int8 | uint8](k *poolKernel, g *poolGeom, x, y []T) {
 	w, ow := g.win.in[1], g.win.out[1]
@@ -327,6 +388,10 @@ func maxPool2DInt[T int8 | uint8](k *poolKernel, g *poolGeom, x, y []T) {
 		for yy := ry.start + ry.lo; yy < ry.start+ry.hi; yy++ {
 			for dx := range kx {
 				base := yy*w + rx[c0].start + dx
+				if sx == 1 {
+					kernels.Max8(out, out, x[base:base+len(out)])
+					continue
+				}
 				for i := range out {
 					out[i] = max(out[i], x[base+i*sx])
 				}
