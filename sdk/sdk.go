@@ -10,6 +10,11 @@ type Target = plugins.Target
 // Algorithm is a quantization algorithm. See plugins.Algorithm.
 type Algorithm = plugins.Algorithm
 
+// Prefetcher is an Algorithm that tells, before it runs, which
+// statistics it will collect, so that the host gathers them in the pass
+// of the algorithm before it. See plugins.Prefetcher.
+type Prefetcher = plugins.Prefetcher
+
 // Host is what an algorithm can ask of the host. See plugins.Host.
 type Host = plugins.Host
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/potgo/pot/algorithms/quant"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk"
@@ -205,5 +207,102 @@ func TestFastBiasCorrectionStatisticsReference(t *testing.T) {
 	want := 5.5 - (121*4.2/254)*(159*4.0/255)
 	if got := bias(t, p); math.Abs(got-want) > 1e-5 {
 		t.Errorf("corrected bias %.6f, want %.6f", got, want)
+	}
+}
+
+// recording is a host that records the statistics requests made.
+type recording struct {
+	*host
+	reqs []*potv1.StatisticsRequest
+}
+
+func (r *recording) CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
+	r.reqs = append(r.reqs, proto.CloneOf(req))
+	return r.host.CollectStatistics(ctx, req)
+}
+
+// TestFastStatisticsForesees checks what FastBiasCorrection tells ahead
+// of its run, from the plan before MinMax (no quantizers), against the
+// request Fast then makes on MinMax's plan: the same model, float plan
+// and samples, and every probe Fast asks for among those told, so that
+// the host answers Fast from the pass the prefetch joined.
+func TestFastStatisticsForesees(t *testing.T) {
+	p := &quant.Params{StatSubsetSize: 3, StatBatchSize: 2}
+	before := &potv1.QuantizationPlan{TensorUpdates: []*potv1.Tensor{graph.FloatTensor("b", []int64{1}, []float32{0.25})}}
+	told, err := FastStatistics(context.Background(), &host{g: model()}, &sdk.RunRequest{ModelID: "m", Plan: before}, p)
+	if err != nil || len(told) != 1 {
+		t.Fatalf("FastStatistics = %v, %v; want one request", told, err)
+	}
+	after := quantized()
+	after.TensorUpdates = before.TensorUpdates // MinMax passes them on
+	h := &recording{host: &host{g: model()}}
+	if _, _, err := Fast(context.Background(), h, &sdk.RunRequest{ModelID: "m", Plan: after}, p); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.reqs) != 1 {
+		t.Fatalf("Fast made %d statistics requests, want 1", len(h.reqs))
+	}
+	run, ahead := h.reqs[0], told[0]
+	if run.GetModelId() != ahead.GetModelId() || !proto.Equal(run.GetPlan(), ahead.GetPlan()) || !proto.Equal(run.GetSamples(), ahead.GetSamples()) {
+		t.Errorf("Fast's pass (%s, %v, %v) is not the one told (%s, %v, %v)", run.GetModelId(), run.GetPlan(), run.GetSamples(),
+			ahead.GetModelId(), ahead.GetPlan(), ahead.GetSamples())
+	}
+	for _, want := range run.GetProbes() {
+		found := false
+		for _, p := range ahead.GetProbes() {
+			q := proto.CloneOf(p)
+			q.Id = want.GetId()
+			found = found || proto.Equal(q, want)
+		}
+		if !found {
+			t.Errorf("Fast's probe %v was not told ahead (%v)", want, ahead.GetProbes())
+		}
+	}
+	if len(run.GetProbes()) == 0 {
+		t.Error("Fast asked for no statistics")
+	}
+}
+
+// counting is a host that counts Graph and Infer calls.
+type counting struct {
+	*host
+	graphs, infers int
+}
+
+func (c *counting) Graph(ctx context.Context, id string) (*potv1.Graph, error) {
+	c.graphs++
+	return c.host.Graph(ctx, id)
+}
+
+func (c *counting) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
+	c.infers++
+	return c.host.Infer(ctx, req)
+}
+
+// TestFastAlgorithmReusesPrefetch checks that the FastBiasCorrection
+// plugin's run after its prefetch fetches no graph and infers no shapes
+// again (the sub-model's inference remains), and corrects the bias as a
+// run of its own does.
+func TestFastAlgorithmReusesPrefetch(t *testing.T) {
+	ctx := context.Background()
+	alone := &counting{host: &host{g: model()}}
+	want, err := FastAlgorithm.Run(ctx, alone, &sdk.RunRequest{ModelID: "m", Plan: quantized(), Params: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &counting{host: &host{g: model()}}
+	if _, err := FastAlgorithm.(sdk.Prefetcher).Prefetch(ctx, h, &sdk.RunRequest{ModelID: "m2", Plan: &potv1.QuantizationPlan{}, Params: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	told := *h
+	got, err := FastAlgorithm.Run(ctx, h, &sdk.RunRequest{ModelID: "m2", Plan: quantized(), Params: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.graphs != told.graphs || h.infers-told.infers != alone.infers-1 {
+		t.Errorf("the run after the prefetch made %d graph and %d inference calls, want 0 and %d", h.graphs-told.graphs, h.infers-told.infers, alone.infers-1)
+	}
+	if !proto.Equal(got.GetPlan(), want.GetPlan()) {
+		t.Errorf("the plan after a prefetch differs: %v, want %v", got.GetPlan(), want.GetPlan())
 	}
 }

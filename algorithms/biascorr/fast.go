@@ -93,10 +93,18 @@ func start(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params
 // shapes runs the float model on one sample to learn the shapes of the
 // layers' inputs and outputs, and keeps the layers whose channels it can
 // locate (see layer.geometry); the others are reported as skipped.
+//
+// It asks for the inputs and outputs of every top-level layer with a
+// bias, those the plan does not pick too, so that the request is the
+// same whatever the plan's quantizers: FastStatistics's, before
+// MinMaxQuantization, and Fast's, after it (answered from memoHost).
 func (r *run) shapes(ctx context.Context, h sdk.Host, req *sdk.RunRequest, sample int64) error {
 	var names []string
 	seen := map[string]bool{}
-	for _, l := range r.layers {
+	for _, l := range layers(r.x, nil, true) {
+		if r.x.Scope(l.node.GetName()).Parent != nil {
+			continue
+		}
 		for _, t := range []string{l.in, l.out} {
 			if !seen[t] {
 				seen[t] = true
@@ -125,6 +133,37 @@ func (r *run) shapes(ctx context.Context, h sdk.Host, req *sdk.RunRequest, sampl
 	return nil
 }
 
+// meansRequest asks for the float means of every layer's input and
+// output channels (probes in<i> and out<i> of layer i) over samples idx.
+func (r *run) meansRequest(req *sdk.RunRequest, p *quant.Params, idx []int64) *potv1.StatisticsRequest {
+	sreq := &potv1.StatisticsRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
+		Samples: &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)}}
+	for i, l := range r.layers {
+		sreq.Probes = append(sreq.Probes, meanProbe(fmt.Sprintf("in%d", i), l.in, l.inAxis), meanProbe(fmt.Sprintf("out%d", i), l.out, l.outAxis))
+	}
+	return sreq
+}
+
+// FastStatistics is what FastBiasCorrection tells ahead of its run
+// (sdk.Prefetcher): the request for the float means Fast collects, over
+// every layer it may correct. The plan it gets is the one before
+// MinMaxQuantization, without the weight quantizers that pick the
+// layers, so it asks for all layers with a bias; Fast's request, over the
+// quantized ones, is then answered from those.
+func FastStatistics(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params) ([]*potv1.StatisticsRequest, error) {
+	all := *p
+	all.ApplyForAllNodes = true
+	r, err := start(ctx, h, req, &all)
+	if err != nil || len(r.layers) == 0 {
+		return nil, err
+	}
+	idx := sdk.Subset(r.samples, p.StatSubsetSize, p.Seed, p.ShuffleData)
+	if err := r.shapes(ctx, h, req, idx[0]); err != nil || len(r.layers) == 0 {
+		return nil, err
+	}
+	return []*potv1.StatisticsRequest{r.meansRequest(req, p, idx)}, nil
+}
+
 // Fast runs FastBiasCorrection.
 func Fast(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params) (*potv1.QuantizationPlan, *Report, error) {
 	r, err := start(ctx, h, req, p)
@@ -136,13 +175,7 @@ func Fast(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params)
 		return r.plan(err)
 	}
 	g, x, ls, out, rep := r.g, r.x, r.layers, r.out, r.rep
-	// Float means of every layer's input and output channels.
-	sreq := &potv1.StatisticsRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
-		Samples: &potv1.Samples{Indices: idx, BatchSize: int32(p.StatBatchSize)}}
-	for i, l := range ls {
-		sreq.Probes = append(sreq.Probes, meanProbe(fmt.Sprintf("in%d", i), l.in, l.inAxis), meanProbe(fmt.Sprintf("out%d", i), l.out, l.outAxis))
-	}
-	sresp, err := h.CollectStatistics(ctx, sreq)
+	sresp, err := h.CollectStatistics(ctx, r.meansRequest(req, p, idx))
 	if err != nil {
 		return nil, nil, fmt.Errorf("collect statistics: %w", err)
 	}

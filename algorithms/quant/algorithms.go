@@ -45,6 +45,25 @@ func (a Plugin[R]) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*p
 	return &potv1.RunResponse{Plan: plan, Report: ReportJSON(rep)}, nil
 }
 
+// PrefetchingPlugin is a Plugin that tells, before it runs, the
+// statistics its run will collect (sdk.Prefetcher), computed by
+// Statistics from the same request and parameters.
+type PrefetchingPlugin[R any] struct {
+	Plugin[R]
+	Statistics func(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *Params) ([]*potv1.StatisticsRequest, error)
+}
+
+var _ sdk.Prefetcher = PrefetchingPlugin[any]{}
+
+// Prefetch implements sdk.Prefetcher.
+func (a PrefetchingPlugin[R]) Prefetch(ctx context.Context, h sdk.Host, req *sdk.RunRequest) ([]*potv1.StatisticsRequest, error) {
+	p, err := ParseParams(req.Params)
+	if err != nil {
+		return nil, err
+	}
+	return a.Statistics(ctx, h, req, p)
+}
+
 // MinMaxAlgorithm is the MinMaxQuantization plugin.
 var MinMaxAlgorithm sdk.Algorithm = Plugin[*MinMaxReport]{
 	Name:    "MinMaxQuantization",

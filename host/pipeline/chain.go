@@ -86,18 +86,8 @@ func (c *chainRunner) run(ctx context.Context, steps []Step) (*potv1.Quantizatio
 
 // runAlgorithm runs one algorithm on a model from plan p.
 func (c *chainRunner) runAlgorithm(ctx context.Context, name, model string, p *potv1.QuantizationPlan, params json.RawMessage) (*potv1.RunResponse, error) {
-	a, err := c.algos.algorithm(ctx, name)
+	a, params, err := c.prepare(ctx, name, params)
 	if err != nil {
-		return nil, err
-	}
-	if len(params) == 0 {
-		params = json.RawMessage("{}")
-	}
-	// Algorithms that run others (RunAlgorithm) get presets resolved too.
-	if params, err = resolvePreset(c.desc, c.log, name, params); err != nil {
-		return nil, fmt.Errorf("parameters of %s: %w", name, err)
-	}
-	if err := c.params.validate(ctx, name, params); err != nil {
 		return nil, err
 	}
 	if p == nil {
@@ -120,6 +110,40 @@ func (c *chainRunner) runAlgorithm(ctx context.Context, name, model string, p *p
 		return nil, fmt.Errorf("algorithm %s returned an invalid plan: %w", name, err)
 	}
 	return resp, nil
+}
+
+// prepare returns the running plugin of an algorithm and its parameters,
+// presets resolved and checked against its schema.
+func (c *chainRunner) prepare(ctx context.Context, name string, params json.RawMessage) (plugins.Algorithm, json.RawMessage, error) {
+	a, err := c.algos.algorithm(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(params) == 0 {
+		params = json.RawMessage("{}")
+	}
+	// Algorithms that run others (RunAlgorithm) get presets resolved too.
+	if params, err = resolvePreset(c.desc, c.log, name, params); err != nil {
+		return nil, nil, fmt.Errorf("parameters of %s: %w", name, err)
+	}
+	if err := c.params.validate(ctx, name, params); err != nil {
+		return nil, nil, err
+	}
+	return a, params, nil
+}
+
+// prefetch asks an algorithm what statistics it would collect if it ran
+// on model and plan with params (nothing, when its plugin does not say).
+func (c *chainRunner) prefetch(ctx context.Context, name, model string, p *potv1.QuantizationPlan, params json.RawMessage) ([]*potv1.StatisticsRequest, error) {
+	a, params, err := c.prepare(ctx, name, params)
+	if err != nil {
+		return nil, err
+	}
+	pf, ok := a.(plugins.Prefetcher)
+	if !ok {
+		return nil, nil
+	}
+	return pf.Prefetch(ctx, c.host, &plugins.RunRequest{ModelID: model, Plan: p, Params: params, Target: c.desc})
 }
 
 // markFollowed sets, in the parameters of every algorithm that other

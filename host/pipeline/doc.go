@@ -4,7 +4,9 @@
 // plans with the run's metric.
 //
 // Session is the facade; its parts each keep their own state: the Host
-// service over the target, model and data (hostService), the algorithm
+// service over the target, model and data (hostService, with the
+// statistics cache statsCache, which gathers the statistics the
+// algorithms of a chain tell ahead into one pass), the algorithm
 // plugins and their descriptions (algorithmSet), the parameter checker
 // (paramChecker), the chain runner (chainRunner), the evaluator
 // (evaluator, with its workerPool, evalCache and floatRefs) and the

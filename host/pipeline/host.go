@@ -43,11 +43,13 @@ type hostService struct {
 
 	mu     sync.Mutex
 	models map[string]*potv1.Graph // graphs loaded by algorithms
+
+	stats *statsCache
 }
 
 func newHostService(targetName string, graph *potv1.Graph, metric string, prog Progress) *hostService {
 	return &hostService{targetName: targetName, graph: graph, inputs: feed.Inputs(graph), metric: metric, prog: prog,
-		models: map[string]*potv1.Graph{}}
+		models: map[string]*potv1.Graph{}, stats: newStatsCache()}
 }
 
 // progress reports a stage of the session.
@@ -93,6 +95,7 @@ func (h *hostService) UnloadModel(ctx context.Context, modelID string) error {
 	h.mu.Lock()
 	delete(h.models, modelID)
 	h.mu.Unlock()
+	h.stats.forget(modelID)
 	return h.target.UnloadModel(ctx, modelID)
 }
 
@@ -109,10 +112,32 @@ func (h *hostService) Infer(ctx context.Context, req *potv1.InferRequest) (*potv
 }
 
 // CollectStatistics implements plugins.Host over the calibration data.
+// It waits for the prefetches under way, then collects what the
+// statistics cache does not hold together with the probes prefetched for
+// the same pass (statsCache), and answers from both.
 func (h *hostService) CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
 	if h.calib == nil {
 		return nil, fmt.Errorf("statistics need calibration data")
 	}
+	h.normalize(req)
+	if err := h.stats.wait(ctx); err != nil {
+		return nil, err
+	}
+	key := passKey(req)
+	todo := h.stats.toCollect(key, req)
+	var resp *potv1.StatisticsResponse
+	if todo != nil {
+		var err error
+		if resp, err = h.collect(ctx, todo); err != nil {
+			return nil, err
+		}
+	}
+	return h.stats.answer(key, req, todo, resp), nil
+}
+
+// normalize sets a statistics request's data (the calibration data) and
+// model (the session's, when it names none).
+func (h *hostService) normalize(req *potv1.StatisticsRequest) {
 	if req.Samples == nil {
 		req.Samples = &potv1.Samples{}
 	}
@@ -120,6 +145,11 @@ func (h *hostService) CollectStatistics(ctx context.Context, req *potv1.Statisti
 	if req.GetModelId() == "" {
 		req.ModelId = h.modelID
 	}
+}
+
+// collect runs a statistics request on the target (or spread over the
+// worker pool), with progress.
+func (h *hostService) collect(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error) {
 	n := int64(len(req.GetSamples().GetIndices()))
 	if n == 0 {
 		n = int64(h.calib.n)
@@ -303,6 +333,52 @@ func (s *Session) RunAlgorithm(ctx context.Context, req *potv1.RunAlgorithmReque
 	}
 	if then := req.GetThen(); len(then) > 0 {
 		s.algos.prestart(ctx, then)
+		// Only the next algorithm's statistics: it runs on this one's plan
+		// (and may foresee what of it matters, as FastBiasCorrection
+		// after MinMaxQuantization does), while the one after it gets a
+		// plan this one and the next may both change (channel alignment
+		// rescales weights).
+		s.prefetch(ctx, then[:1], model, req.GetPlan(), []byte(req.GetParams()))
 	}
 	return s.chain.runAlgorithm(ctx, req.GetName(), model, req.GetPlan(), []byte(req.GetParams()))
+}
+
+// prefetch asks the algorithms that will run next what statistics they
+// will collect (plugins.Prefetcher) for the model, plan and parameters of
+// the algorithm about to run, in the background, and adds them to the
+// statistics cache's passes: a statistics request waits for these, so
+// that they join the next pass. Each algorithm is asked once per model,
+// plan and parameters. A prefetch that fails costs nothing but the
+// gathering: it is logged and the algorithm collects its statistics
+// itself.
+func (s *Session) prefetch(ctx context.Context, names []string, model string, p *potv1.QuantizationPlan, params []byte) {
+	if s.calib == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	if p == nil {
+		p = &potv1.QuantizationPlan{}
+	}
+	for _, name := range names {
+		key := digest(&potv1.RunAlgorithmRequest{Name: name, ModelId: model, Plan: p, Params: string(params)})
+		done, ok := s.stats.ask(key)
+		if !ok {
+			continue
+		}
+		go func() {
+			defer done()
+			reqs, err := s.chain.prefetch(ctx, name, model, p, params)
+			if err != nil {
+				s.log.Debug("prefetching statistics failed; the algorithm collects its own", "name", name, "error", err)
+				return
+			}
+			for _, r := range reqs {
+				s.normalize(r)
+			}
+			s.stats.prefetched(reqs)
+			if len(reqs) > 0 {
+				s.log.Debug("statistics prefetched", "name", name, "requests", len(reqs))
+			}
+		}()
+	}
 }

@@ -130,6 +130,21 @@ func (a *Algorithm) Run(ctx context.Context, h plugins.Host, req *plugins.RunReq
 	return resp, a.fail(ctx, "Run", err)
 }
 
+var _ plugins.Prefetcher = (*Algorithm)(nil)
+
+// Prefetch implements plugins.Prefetcher, under the plugin timeout as a
+// short call: nothing for a plugin that does not prefetch.
+func (a *Algorithm) Prefetch(ctx context.Context, h plugins.Host, req *plugins.RunRequest) ([]*potv1.StatisticsRequest, error) {
+	p, ok := a.a.(plugins.Prefetcher)
+	if !ok {
+		return nil, nil
+	}
+	ctx, cancel := a.withTimeout(ctx)
+	defer cancel()
+	reqs, err := p.Prefetch(ctx, h, req)
+	return reqs, a.done(ctx, "Prefetch", err)
+}
+
 // watchedHost records when an algorithm last talked to the host.
 type watchedHost struct {
 	plugins.Host

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/potgo/pot/proto/potv1"
 )
@@ -44,26 +46,51 @@ func (s *algorithmServer) Describe(ctx context.Context, _ *potv1.AlgorithmDescri
 }
 
 func (s *algorithmServer) Run(ctx context.Context, req *potv1.RunRequest) (*potv1.RunResponse, error) {
-	conn, err := s.broker.DialWithOptions(req.GetHostBrokerId(), grpc.WithDefaultCallOptions(CallOptions()...))
-	if err != nil {
-		return nil, fmt.Errorf("connect to the host service: %w", err)
-	}
-	defer conn.Close()
-	plan := req.GetPlan()
-	if plan == nil {
-		plan = &potv1.QuantizationPlan{}
-	}
-	resp, err := s.impl.Run(ctx, &HostClient{client: potv1.NewHostClient(conn)}, &RunRequest{
-		ModelID: req.GetModelId(),
-		Plan:    plan,
-		Params:  []byte(req.GetParams()),
-		Target:  req.GetTarget(),
+	var resp *potv1.RunResponse
+	err := s.withHost(ctx, req, func(h Host, r *RunRequest) (err error) {
+		resp, err = s.impl.Run(ctx, h, r)
+		return err
 	})
 	if err == nil && ctx.Err() != nil {
 		// Run finished without noticing that the host cancelled it.
 		return nil, ctx.Err()
 	}
 	return resp, err
+}
+
+// Prefetch serves the Algorithm service's Prefetch: UNIMPLEMENTED when
+// the algorithm is not a Prefetcher.
+func (s *algorithmServer) Prefetch(ctx context.Context, req *potv1.RunRequest) (*potv1.PrefetchResponse, error) {
+	p, ok := s.impl.(Prefetcher)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "the algorithm does not prefetch statistics")
+	}
+	resp := &potv1.PrefetchResponse{}
+	err := s.withHost(ctx, req, func(h Host, r *RunRequest) (err error) {
+		resp.Statistics, err = p.Prefetch(ctx, h, r)
+		return err
+	})
+	return resp, err
+}
+
+// withHost calls f with a client of the host service the request names
+// and the request as the plugin's RunRequest.
+func (s *algorithmServer) withHost(ctx context.Context, req *potv1.RunRequest, f func(Host, *RunRequest) error) error {
+	conn, err := s.broker.DialWithOptions(req.GetHostBrokerId(), grpc.WithDefaultCallOptions(CallOptions()...))
+	if err != nil {
+		return fmt.Errorf("connect to the host service: %w", err)
+	}
+	defer conn.Close()
+	plan := req.GetPlan()
+	if plan == nil {
+		plan = &potv1.QuantizationPlan{}
+	}
+	return f(&HostClient{client: potv1.NewHostClient(conn)}, &RunRequest{
+		ModelID: req.GetModelId(),
+		Plan:    plan,
+		Params:  []byte(req.GetParams()),
+		Target:  req.GetTarget(),
+	})
 }
 
 // AlgorithmClient is an Algorithm implemented by a plugin process.
@@ -91,7 +118,41 @@ func (c *AlgorithmClient) Describe(ctx context.Context) (*potv1.AlgorithmDescrip
 // Run implements Algorithm: it serves h over the go-plugin broker for the
 // duration of the call.
 func (c *AlgorithmClient) Run(ctx context.Context, h Host, req *RunRequest) (*potv1.RunResponse, error) {
-	id := c.broker.NextId()
+	id, stop := c.serveHost(h)
+	defer stop()
+	resp, err := c.client.Run(ctx, c.request(id, req), CallOptions()...)
+	if err == nil && ctx.Err() != nil {
+		// The plugin answered before it saw the cancellation: a cancelled
+		// run never reports a plan.
+		return nil, fmt.Errorf("algorithm run: %w", ctx.Err())
+	}
+	return resp, c.wrap(err)
+}
+
+var _ Prefetcher = (*AlgorithmClient)(nil)
+
+// Prefetch implements Prefetcher, serving h as Run does. A plugin that
+// does not implement Prefetch (UNIMPLEMENTED) prefetches nothing.
+func (c *AlgorithmClient) Prefetch(ctx context.Context, h Host, req *RunRequest) ([]*potv1.StatisticsRequest, error) {
+	id, stop := c.serveHost(h)
+	defer stop()
+	resp, err := c.client.Prefetch(ctx, c.request(id, req), CallOptions()...)
+	if status.Code(err) == codes.Unimplemented {
+		return nil, nil
+	}
+	return resp.GetStatistics(), c.wrap(err)
+}
+
+// request is req as the Algorithm service takes it, its host service at
+// broker id id.
+func (c *AlgorithmClient) request(id uint32, req *RunRequest) *potv1.RunRequest {
+	return &potv1.RunRequest{HostBrokerId: id, ModelId: req.ModelID, Plan: req.Plan, Params: string(req.Params), Target: req.Target}
+}
+
+// serveHost serves h over the go-plugin broker under a new id until
+// stop is called.
+func (c *AlgorithmClient) serveHost(h Host) (id uint32, stop func()) {
+	id = c.broker.NextId()
 	var (
 		mu  sync.Mutex
 		srv *grpc.Server
@@ -106,7 +167,7 @@ func (c *AlgorithmClient) Run(ctx context.Context, h Host, req *RunRequest) (*po
 		close(started)
 		return s
 	})
-	defer func() {
+	return id, func() {
 		select {
 		case <-started:
 			mu.Lock()
@@ -114,20 +175,7 @@ func (c *AlgorithmClient) Run(ctx context.Context, h Host, req *RunRequest) (*po
 			mu.Unlock()
 		default:
 		}
-	}()
-	resp, err := c.client.Run(ctx, &potv1.RunRequest{
-		HostBrokerId: id,
-		ModelId:      req.ModelID,
-		Plan:         req.Plan,
-		Params:       string(req.Params),
-		Target:       req.Target,
-	}, CallOptions()...)
-	if err == nil && ctx.Err() != nil {
-		// The plugin answered before it saw the cancellation: a cancelled
-		// run never reports a plan.
-		return nil, fmt.Errorf("algorithm run: %w", ctx.Err())
 	}
-	return resp, c.wrap(err)
 }
 
 type hostServer struct {

@@ -51,6 +51,18 @@ type Algorithm interface {
 	Run(ctx context.Context, h Host, req *RunRequest) (*potv1.RunResponse, error)
 }
 
+// Prefetcher is an Algorithm that tells, before it runs, which
+// statistics its Run will collect (the Algorithm service's Prefetch): a
+// host running it after another algorithm in a chain gathers them in
+// that algorithm's statistics pass, and answers Run's matching
+// CollectStatistics calls from them. An algorithm plugin implements it
+// optionally. Prefetch gets the request the algorithm ahead of it in the
+// chain got (its plan, before that algorithm's changes); it may call the
+// host as Run does, and should be cheap (no statistics pass of its own).
+type Prefetcher interface {
+	Prefetch(ctx context.Context, h Host, req *RunRequest) ([]*potv1.StatisticsRequest, error)
+}
+
 // RunRequest is the input of Algorithm.Run.
 type RunRequest struct {
 	ModelID string

@@ -73,6 +73,53 @@ func (DataSet) EnumDescriptor() ([]byte, []int) {
 	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{0}
 }
 
+type PrefetchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Requests on the calibration data, as Run would send them (a probe's
+	// id is the algorithm's own; the host matches probes by what they
+	// measure).
+	Statistics    []*StatisticsRequest `protobuf:"bytes,1,rep,name=statistics,proto3" json:"statistics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrefetchResponse) Reset() {
+	*x = PrefetchResponse{}
+	mi := &file_pot_v1_algorithm_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrefetchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrefetchResponse) ProtoMessage() {}
+
+func (x *PrefetchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pot_v1_algorithm_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrefetchResponse.ProtoReflect.Descriptor instead.
+func (*PrefetchResponse) Descriptor() ([]byte, []int) {
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PrefetchResponse) GetStatistics() []*StatisticsRequest {
+	if x != nil {
+		return x.Statistics
+	}
+	return nil
+}
+
 type AlgorithmDescribeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -81,7 +128,7 @@ type AlgorithmDescribeRequest struct {
 
 func (x *AlgorithmDescribeRequest) Reset() {
 	*x = AlgorithmDescribeRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[0]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -93,7 +140,7 @@ func (x *AlgorithmDescribeRequest) String() string {
 func (*AlgorithmDescribeRequest) ProtoMessage() {}
 
 func (x *AlgorithmDescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[0]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -106,7 +153,7 @@ func (x *AlgorithmDescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmDescribeRequest.ProtoReflect.Descriptor instead.
 func (*AlgorithmDescribeRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{0}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{1}
 }
 
 type AlgorithmDescription struct {
@@ -129,7 +176,7 @@ type AlgorithmDescription struct {
 
 func (x *AlgorithmDescription) Reset() {
 	*x = AlgorithmDescription{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[1]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -141,7 +188,7 @@ func (x *AlgorithmDescription) String() string {
 func (*AlgorithmDescription) ProtoMessage() {}
 
 func (x *AlgorithmDescription) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[1]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -154,7 +201,7 @@ func (x *AlgorithmDescription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmDescription.ProtoReflect.Descriptor instead.
 func (*AlgorithmDescription) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{1}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *AlgorithmDescription) GetName() string {
@@ -251,7 +298,7 @@ type AlgorithmCapabilities struct {
 
 func (x *AlgorithmCapabilities) Reset() {
 	*x = AlgorithmCapabilities{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -263,7 +310,7 @@ func (x *AlgorithmCapabilities) String() string {
 func (*AlgorithmCapabilities) ProtoMessage() {}
 
 func (x *AlgorithmCapabilities) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[2]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -276,7 +323,7 @@ func (x *AlgorithmCapabilities) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmCapabilities.ProtoReflect.Descriptor instead.
 func (*AlgorithmCapabilities) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{2}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AlgorithmCapabilities) GetEvaluates() bool {
@@ -344,7 +391,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -356,7 +403,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[3]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -369,7 +416,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{3}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RunRequest) GetHostBrokerId() uint32 {
@@ -422,7 +469,7 @@ type RunResponse struct {
 
 func (x *RunResponse) Reset() {
 	*x = RunResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -434,7 +481,7 @@ func (x *RunResponse) String() string {
 func (*RunResponse) ProtoMessage() {}
 
 func (x *RunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[4]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -447,7 +494,7 @@ func (x *RunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResponse.ProtoReflect.Descriptor instead.
 func (*RunResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{4}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RunResponse) GetPlan() *QuantizationPlan {
@@ -507,7 +554,7 @@ type SearchResult struct {
 
 func (x *SearchResult) Reset() {
 	*x = SearchResult{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +566,7 @@ func (x *SearchResult) String() string {
 func (*SearchResult) ProtoMessage() {}
 
 func (x *SearchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[5]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +579,7 @@ func (x *SearchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchResult.ProtoReflect.Descriptor instead.
 func (*SearchResult) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{5}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SearchResult) GetMetric() string {
@@ -642,7 +689,7 @@ type SearchTrial struct {
 
 func (x *SearchTrial) Reset() {
 	*x = SearchTrial{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +701,7 @@ func (x *SearchTrial) String() string {
 func (*SearchTrial) ProtoMessage() {}
 
 func (x *SearchTrial) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[6]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +714,7 @@ func (x *SearchTrial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchTrial.ProtoReflect.Descriptor instead.
 func (*SearchTrial) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{6}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SearchTrial) GetTrial() int32 {
@@ -758,7 +805,7 @@ type SearchIteration struct {
 
 func (x *SearchIteration) Reset() {
 	*x = SearchIteration{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +817,7 @@ func (x *SearchIteration) String() string {
 func (*SearchIteration) ProtoMessage() {}
 
 func (x *SearchIteration) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[7]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +830,7 @@ func (x *SearchIteration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchIteration.ProtoReflect.Descriptor instead.
 func (*SearchIteration) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{7}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SearchIteration) GetIteration() int32 {
@@ -838,7 +885,7 @@ type GraphRequest struct {
 
 func (x *GraphRequest) Reset() {
 	*x = GraphRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +897,7 @@ func (x *GraphRequest) String() string {
 func (*GraphRequest) ProtoMessage() {}
 
 func (x *GraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[8]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,7 +910,7 @@ func (x *GraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphRequest.ProtoReflect.Descriptor instead.
 func (*GraphRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{8}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GraphRequest) GetModelId() string {
@@ -903,7 +950,7 @@ type HostEvaluateRequest struct {
 
 func (x *HostEvaluateRequest) Reset() {
 	*x = HostEvaluateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +962,7 @@ func (x *HostEvaluateRequest) String() string {
 func (*HostEvaluateRequest) ProtoMessage() {}
 
 func (x *HostEvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[9]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +975,7 @@ func (x *HostEvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEvaluateRequest.ProtoReflect.Descriptor instead.
 func (*HostEvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{9}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HostEvaluateRequest) GetModelId() string {
@@ -996,7 +1043,7 @@ type HostEvaluateResponse struct {
 
 func (x *HostEvaluateResponse) Reset() {
 	*x = HostEvaluateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +1055,7 @@ func (x *HostEvaluateResponse) String() string {
 func (*HostEvaluateResponse) ProtoMessage() {}
 
 func (x *HostEvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[10]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1021,7 +1068,7 @@ func (x *HostEvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEvaluateResponse.ProtoReflect.Descriptor instead.
 func (*HostEvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{10}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *HostEvaluateResponse) GetMetric() string {
@@ -1070,7 +1117,7 @@ type SaveStateRequest struct {
 
 func (x *SaveStateRequest) Reset() {
 	*x = SaveStateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1129,7 @@ func (x *SaveStateRequest) String() string {
 func (*SaveStateRequest) ProtoMessage() {}
 
 func (x *SaveStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[11]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1142,7 @@ func (x *SaveStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveStateRequest.ProtoReflect.Descriptor instead.
 func (*SaveStateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{11}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SaveStateRequest) GetKey() string {
@@ -1120,7 +1167,7 @@ type SaveStateResponse struct {
 
 func (x *SaveStateResponse) Reset() {
 	*x = SaveStateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1132,7 +1179,7 @@ func (x *SaveStateResponse) String() string {
 func (*SaveStateResponse) ProtoMessage() {}
 
 func (x *SaveStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[12]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1145,7 +1192,7 @@ func (x *SaveStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveStateResponse.ProtoReflect.Descriptor instead.
 func (*SaveStateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{12}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{13}
 }
 
 type LoadStateRequest struct {
@@ -1157,7 +1204,7 @@ type LoadStateRequest struct {
 
 func (x *LoadStateRequest) Reset() {
 	*x = LoadStateRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1216,7 @@ func (x *LoadStateRequest) String() string {
 func (*LoadStateRequest) ProtoMessage() {}
 
 func (x *LoadStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[13]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1229,7 @@ func (x *LoadStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadStateRequest.ProtoReflect.Descriptor instead.
 func (*LoadStateRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{13}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LoadStateRequest) GetKey() string {
@@ -1203,7 +1250,7 @@ type LoadStateResponse struct {
 
 func (x *LoadStateResponse) Reset() {
 	*x = LoadStateResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1262,7 @@ func (x *LoadStateResponse) String() string {
 func (*LoadStateResponse) ProtoMessage() {}
 
 func (x *LoadStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[14]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1275,7 @@ func (x *LoadStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadStateResponse.ProtoReflect.Descriptor instead.
 func (*LoadStateResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{14}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LoadStateResponse) GetState() []byte {
@@ -1256,8 +1303,10 @@ type RunAlgorithmRequest struct {
 	// Algorithms the caller will run after this one (RunAlgorithm), in
 	// order: a hint on which the host may start their plugins now, while
 	// this one runs, instead of one after the other (DefaultQuantization
-	// names the rest of its chain). Unknown names are ignored here and
-	// reported when they are run.
+	// names the rest of its chain), and ask them for the statistics they
+	// will collect (Algorithm.Prefetch) with this request's model, plan
+	// and params, to gather those in this algorithm's statistics pass.
+	// Unknown names are ignored here and reported when they are run.
 	Then          []string `protobuf:"bytes,5,rep,name=then,proto3" json:"then,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1265,7 +1314,7 @@ type RunAlgorithmRequest struct {
 
 func (x *RunAlgorithmRequest) Reset() {
 	*x = RunAlgorithmRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1326,7 @@ func (x *RunAlgorithmRequest) String() string {
 func (*RunAlgorithmRequest) ProtoMessage() {}
 
 func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[15]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1339,7 @@ func (x *RunAlgorithmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunAlgorithmRequest.ProtoReflect.Descriptor instead.
 func (*RunAlgorithmRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{15}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RunAlgorithmRequest) GetName() string {
@@ -1340,7 +1389,7 @@ type ProgressRequest struct {
 
 func (x *ProgressRequest) Reset() {
 	*x = ProgressRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1401,7 @@ func (x *ProgressRequest) String() string {
 func (*ProgressRequest) ProtoMessage() {}
 
 func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[16]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1414,7 @@ func (x *ProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressRequest.ProtoReflect.Descriptor instead.
 func (*ProgressRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{16}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ProgressRequest) GetStage() string {
@@ -1404,7 +1453,7 @@ type ProgressResponse struct {
 
 func (x *ProgressResponse) Reset() {
 	*x = ProgressResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1416,7 +1465,7 @@ func (x *ProgressResponse) String() string {
 func (*ProgressResponse) ProtoMessage() {}
 
 func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[17]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1429,7 +1478,7 @@ func (x *ProgressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressResponse.ProtoReflect.Descriptor instead.
 func (*ProgressResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{17}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{18}
 }
 
 type DataInfoRequest struct {
@@ -1440,7 +1489,7 @@ type DataInfoRequest struct {
 
 func (x *DataInfoRequest) Reset() {
 	*x = DataInfoRequest{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1501,7 @@ func (x *DataInfoRequest) String() string {
 func (*DataInfoRequest) ProtoMessage() {}
 
 func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[18]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1514,7 @@ func (x *DataInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoRequest.ProtoReflect.Descriptor instead.
 func (*DataInfoRequest) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{18}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{19}
 }
 
 type DataInfoResponse struct {
@@ -1481,7 +1530,7 @@ type DataInfoResponse struct {
 
 func (x *DataInfoResponse) Reset() {
 	*x = DataInfoResponse{}
-	mi := &file_pot_v1_algorithm_proto_msgTypes[19]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1542,7 @@ func (x *DataInfoResponse) String() string {
 func (*DataInfoResponse) ProtoMessage() {}
 
 func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pot_v1_algorithm_proto_msgTypes[19]
+	mi := &file_pot_v1_algorithm_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1555,7 @@ func (x *DataInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataInfoResponse.ProtoReflect.Descriptor instead.
 func (*DataInfoResponse) Descriptor() ([]byte, []int) {
-	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{19}
+	return file_pot_v1_algorithm_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DataInfoResponse) GetCalibrationSamples() int64 {
@@ -1548,7 +1597,11 @@ var File_pot_v1_algorithm_proto protoreflect.FileDescriptor
 
 const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\n" +
-	"\x16pot/v1/algorithm.proto\x12\x06pot.v1\x1a\x12pot/v1/graph.proto\x1a\x13pot/v1/target.proto\"\x1a\n" +
+	"\x16pot/v1/algorithm.proto\x12\x06pot.v1\x1a\x12pot/v1/graph.proto\x1a\x13pot/v1/target.proto\"M\n" +
+	"\x10PrefetchResponse\x129\n" +
+	"\n" +
+	"statistics\x18\x01 \x03(\v2\x19.pot.v1.StatisticsRequestR\n" +
+	"statistics\"\x1a\n" +
 	"\x18AlgorithmDescribeRequest\"\x97\x02\n" +
 	"\x14AlgorithmDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -1663,10 +1716,11 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\aDataSet\x12\x18\n" +
 	"\x14DATA_SET_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14DATA_SET_CALIBRATION\x10\x01\x12\x17\n" +
-	"\x13DATA_SET_EVALUATION\x10\x022\x87\x01\n" +
+	"\x13DATA_SET_EVALUATION\x10\x022\xc1\x01\n" +
 	"\tAlgorithm\x12J\n" +
 	"\bDescribe\x12 .pot.v1.AlgorithmDescribeRequest\x1a\x1c.pot.v1.AlgorithmDescription\x12.\n" +
-	"\x03Run\x12\x12.pot.v1.RunRequest\x1a\x13.pot.v1.RunResponse2\xce\x05\n" +
+	"\x03Run\x12\x12.pot.v1.RunRequest\x1a\x13.pot.v1.RunResponse\x128\n" +
+	"\bPrefetch\x12\x12.pot.v1.RunRequest\x1a\x18.pot.v1.PrefetchResponse2\xce\x05\n" +
 	"\x04Host\x123\n" +
 	"\x05Graph\x12\x14.pot.v1.GraphRequest\x1a\x12.pot.v1.ModelChunk0\x01\x12<\n" +
 	"\tLoadModel\x12\x12.pot.v1.ModelChunk\x1a\x19.pot.v1.LoadModelResponse(\x01\x12F\n" +
@@ -1693,84 +1747,88 @@ func file_pot_v1_algorithm_proto_rawDescGZIP() []byte {
 }
 
 var file_pot_v1_algorithm_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_pot_v1_algorithm_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_pot_v1_algorithm_proto_goTypes = []any{
 	(DataSet)(0),                     // 0: pot.v1.DataSet
-	(*AlgorithmDescribeRequest)(nil), // 1: pot.v1.AlgorithmDescribeRequest
-	(*AlgorithmDescription)(nil),     // 2: pot.v1.AlgorithmDescription
-	(*AlgorithmCapabilities)(nil),    // 3: pot.v1.AlgorithmCapabilities
-	(*RunRequest)(nil),               // 4: pot.v1.RunRequest
-	(*RunResponse)(nil),              // 5: pot.v1.RunResponse
-	(*SearchResult)(nil),             // 6: pot.v1.SearchResult
-	(*SearchTrial)(nil),              // 7: pot.v1.SearchTrial
-	(*SearchIteration)(nil),          // 8: pot.v1.SearchIteration
-	(*GraphRequest)(nil),             // 9: pot.v1.GraphRequest
-	(*HostEvaluateRequest)(nil),      // 10: pot.v1.HostEvaluateRequest
-	(*HostEvaluateResponse)(nil),     // 11: pot.v1.HostEvaluateResponse
-	(*SaveStateRequest)(nil),         // 12: pot.v1.SaveStateRequest
-	(*SaveStateResponse)(nil),        // 13: pot.v1.SaveStateResponse
-	(*LoadStateRequest)(nil),         // 14: pot.v1.LoadStateRequest
-	(*LoadStateResponse)(nil),        // 15: pot.v1.LoadStateResponse
-	(*RunAlgorithmRequest)(nil),      // 16: pot.v1.RunAlgorithmRequest
-	(*ProgressRequest)(nil),          // 17: pot.v1.ProgressRequest
-	(*ProgressResponse)(nil),         // 18: pot.v1.ProgressResponse
-	(*DataInfoRequest)(nil),          // 19: pot.v1.DataInfoRequest
-	(*DataInfoResponse)(nil),         // 20: pot.v1.DataInfoResponse
-	(*QuantizationPlan)(nil),         // 21: pot.v1.QuantizationPlan
-	(*TargetDescription)(nil),        // 22: pot.v1.TargetDescription
-	(*ValueInfo)(nil),                // 23: pot.v1.ValueInfo
-	(*ModelChunk)(nil),               // 24: pot.v1.ModelChunk
-	(*UnloadModelRequest)(nil),       // 25: pot.v1.UnloadModelRequest
-	(*InferRequest)(nil),             // 26: pot.v1.InferRequest
-	(*StatisticsRequest)(nil),        // 27: pot.v1.StatisticsRequest
-	(*LoadModelResponse)(nil),        // 28: pot.v1.LoadModelResponse
-	(*UnloadModelResponse)(nil),      // 29: pot.v1.UnloadModelResponse
-	(*InferResponse)(nil),            // 30: pot.v1.InferResponse
-	(*StatisticsResponse)(nil),       // 31: pot.v1.StatisticsResponse
+	(*PrefetchResponse)(nil),         // 1: pot.v1.PrefetchResponse
+	(*AlgorithmDescribeRequest)(nil), // 2: pot.v1.AlgorithmDescribeRequest
+	(*AlgorithmDescription)(nil),     // 3: pot.v1.AlgorithmDescription
+	(*AlgorithmCapabilities)(nil),    // 4: pot.v1.AlgorithmCapabilities
+	(*RunRequest)(nil),               // 5: pot.v1.RunRequest
+	(*RunResponse)(nil),              // 6: pot.v1.RunResponse
+	(*SearchResult)(nil),             // 7: pot.v1.SearchResult
+	(*SearchTrial)(nil),              // 8: pot.v1.SearchTrial
+	(*SearchIteration)(nil),          // 9: pot.v1.SearchIteration
+	(*GraphRequest)(nil),             // 10: pot.v1.GraphRequest
+	(*HostEvaluateRequest)(nil),      // 11: pot.v1.HostEvaluateRequest
+	(*HostEvaluateResponse)(nil),     // 12: pot.v1.HostEvaluateResponse
+	(*SaveStateRequest)(nil),         // 13: pot.v1.SaveStateRequest
+	(*SaveStateResponse)(nil),        // 14: pot.v1.SaveStateResponse
+	(*LoadStateRequest)(nil),         // 15: pot.v1.LoadStateRequest
+	(*LoadStateResponse)(nil),        // 16: pot.v1.LoadStateResponse
+	(*RunAlgorithmRequest)(nil),      // 17: pot.v1.RunAlgorithmRequest
+	(*ProgressRequest)(nil),          // 18: pot.v1.ProgressRequest
+	(*ProgressResponse)(nil),         // 19: pot.v1.ProgressResponse
+	(*DataInfoRequest)(nil),          // 20: pot.v1.DataInfoRequest
+	(*DataInfoResponse)(nil),         // 21: pot.v1.DataInfoResponse
+	(*StatisticsRequest)(nil),        // 22: pot.v1.StatisticsRequest
+	(*QuantizationPlan)(nil),         // 23: pot.v1.QuantizationPlan
+	(*TargetDescription)(nil),        // 24: pot.v1.TargetDescription
+	(*ValueInfo)(nil),                // 25: pot.v1.ValueInfo
+	(*ModelChunk)(nil),               // 26: pot.v1.ModelChunk
+	(*UnloadModelRequest)(nil),       // 27: pot.v1.UnloadModelRequest
+	(*InferRequest)(nil),             // 28: pot.v1.InferRequest
+	(*LoadModelResponse)(nil),        // 29: pot.v1.LoadModelResponse
+	(*UnloadModelResponse)(nil),      // 30: pot.v1.UnloadModelResponse
+	(*InferResponse)(nil),            // 31: pot.v1.InferResponse
+	(*StatisticsResponse)(nil),       // 32: pot.v1.StatisticsResponse
 }
 var file_pot_v1_algorithm_proto_depIdxs = []int32{
-	3,  // 0: pot.v1.AlgorithmDescription.capabilities:type_name -> pot.v1.AlgorithmCapabilities
-	21, // 1: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
-	22, // 2: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
-	21, // 3: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
-	6,  // 4: pot.v1.RunResponse.search:type_name -> pot.v1.SearchResult
-	8,  // 5: pot.v1.SearchResult.iterations:type_name -> pot.v1.SearchIteration
-	7,  // 6: pot.v1.SearchResult.trials:type_name -> pot.v1.SearchTrial
-	21, // 7: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
-	0,  // 8: pot.v1.HostEvaluateRequest.data_set:type_name -> pot.v1.DataSet
-	21, // 9: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
-	23, // 10: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
-	1,  // 11: pot.v1.Algorithm.Describe:input_type -> pot.v1.AlgorithmDescribeRequest
-	4,  // 12: pot.v1.Algorithm.Run:input_type -> pot.v1.RunRequest
-	9,  // 13: pot.v1.Host.Graph:input_type -> pot.v1.GraphRequest
-	24, // 14: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
-	25, // 15: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
-	26, // 16: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
-	27, // 17: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
-	10, // 18: pot.v1.Host.Evaluate:input_type -> pot.v1.HostEvaluateRequest
-	16, // 19: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
-	17, // 20: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
-	19, // 21: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
-	12, // 22: pot.v1.Host.SaveState:input_type -> pot.v1.SaveStateRequest
-	14, // 23: pot.v1.Host.LoadState:input_type -> pot.v1.LoadStateRequest
-	2,  // 24: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
-	5,  // 25: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
-	24, // 26: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
-	28, // 27: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
-	29, // 28: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
-	30, // 29: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
-	31, // 30: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
-	11, // 31: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
-	5,  // 32: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
-	18, // 33: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
-	20, // 34: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
-	13, // 35: pot.v1.Host.SaveState:output_type -> pot.v1.SaveStateResponse
-	15, // 36: pot.v1.Host.LoadState:output_type -> pot.v1.LoadStateResponse
-	24, // [24:37] is the sub-list for method output_type
-	11, // [11:24] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	22, // 0: pot.v1.PrefetchResponse.statistics:type_name -> pot.v1.StatisticsRequest
+	4,  // 1: pot.v1.AlgorithmDescription.capabilities:type_name -> pot.v1.AlgorithmCapabilities
+	23, // 2: pot.v1.RunRequest.plan:type_name -> pot.v1.QuantizationPlan
+	24, // 3: pot.v1.RunRequest.target:type_name -> pot.v1.TargetDescription
+	23, // 4: pot.v1.RunResponse.plan:type_name -> pot.v1.QuantizationPlan
+	7,  // 5: pot.v1.RunResponse.search:type_name -> pot.v1.SearchResult
+	9,  // 6: pot.v1.SearchResult.iterations:type_name -> pot.v1.SearchIteration
+	8,  // 7: pot.v1.SearchResult.trials:type_name -> pot.v1.SearchTrial
+	23, // 8: pot.v1.HostEvaluateRequest.plan:type_name -> pot.v1.QuantizationPlan
+	0,  // 9: pot.v1.HostEvaluateRequest.data_set:type_name -> pot.v1.DataSet
+	23, // 10: pot.v1.RunAlgorithmRequest.plan:type_name -> pot.v1.QuantizationPlan
+	25, // 11: pot.v1.DataInfoResponse.inputs:type_name -> pot.v1.ValueInfo
+	2,  // 12: pot.v1.Algorithm.Describe:input_type -> pot.v1.AlgorithmDescribeRequest
+	5,  // 13: pot.v1.Algorithm.Run:input_type -> pot.v1.RunRequest
+	5,  // 14: pot.v1.Algorithm.Prefetch:input_type -> pot.v1.RunRequest
+	10, // 15: pot.v1.Host.Graph:input_type -> pot.v1.GraphRequest
+	26, // 16: pot.v1.Host.LoadModel:input_type -> pot.v1.ModelChunk
+	27, // 17: pot.v1.Host.UnloadModel:input_type -> pot.v1.UnloadModelRequest
+	28, // 18: pot.v1.Host.Infer:input_type -> pot.v1.InferRequest
+	22, // 19: pot.v1.Host.CollectStatistics:input_type -> pot.v1.StatisticsRequest
+	11, // 20: pot.v1.Host.Evaluate:input_type -> pot.v1.HostEvaluateRequest
+	17, // 21: pot.v1.Host.RunAlgorithm:input_type -> pot.v1.RunAlgorithmRequest
+	18, // 22: pot.v1.Host.Progress:input_type -> pot.v1.ProgressRequest
+	20, // 23: pot.v1.Host.DataInfo:input_type -> pot.v1.DataInfoRequest
+	13, // 24: pot.v1.Host.SaveState:input_type -> pot.v1.SaveStateRequest
+	15, // 25: pot.v1.Host.LoadState:input_type -> pot.v1.LoadStateRequest
+	3,  // 26: pot.v1.Algorithm.Describe:output_type -> pot.v1.AlgorithmDescription
+	6,  // 27: pot.v1.Algorithm.Run:output_type -> pot.v1.RunResponse
+	1,  // 28: pot.v1.Algorithm.Prefetch:output_type -> pot.v1.PrefetchResponse
+	26, // 29: pot.v1.Host.Graph:output_type -> pot.v1.ModelChunk
+	29, // 30: pot.v1.Host.LoadModel:output_type -> pot.v1.LoadModelResponse
+	30, // 31: pot.v1.Host.UnloadModel:output_type -> pot.v1.UnloadModelResponse
+	31, // 32: pot.v1.Host.Infer:output_type -> pot.v1.InferResponse
+	32, // 33: pot.v1.Host.CollectStatistics:output_type -> pot.v1.StatisticsResponse
+	12, // 34: pot.v1.Host.Evaluate:output_type -> pot.v1.HostEvaluateResponse
+	6,  // 35: pot.v1.Host.RunAlgorithm:output_type -> pot.v1.RunResponse
+	19, // 36: pot.v1.Host.Progress:output_type -> pot.v1.ProgressResponse
+	21, // 37: pot.v1.Host.DataInfo:output_type -> pot.v1.DataInfoResponse
+	14, // 38: pot.v1.Host.SaveState:output_type -> pot.v1.SaveStateResponse
+	16, // 39: pot.v1.Host.LoadState:output_type -> pot.v1.LoadStateResponse
+	26, // [26:40] is the sub-list for method output_type
+	12, // [12:26] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_pot_v1_algorithm_proto_init() }
@@ -1786,7 +1844,7 @@ func file_pot_v1_algorithm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pot_v1_algorithm_proto_rawDesc), len(file_pot_v1_algorithm_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -24,6 +24,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Algorithm_Describe_FullMethodName = "/pot.v1.Algorithm/Describe"
 	Algorithm_Run_FullMethodName      = "/pot.v1.Algorithm/Run"
+	Algorithm_Prefetch_FullMethodName = "/pot.v1.Algorithm/Prefetch"
 )
 
 // AlgorithmClient is the client API for Algorithm service.
@@ -32,6 +33,21 @@ const (
 type AlgorithmClient interface {
 	Describe(ctx context.Context, in *AlgorithmDescribeRequest, opts ...grpc.CallOption) (*AlgorithmDescription, error)
 	Run(ctx context.Context, in *RunRequest, opts ...grpc.CallOption) (*RunResponse, error)
+	// Prefetch returns the statistics requests (Host.CollectStatistics)
+	// that Run would make for the same request, as far as the algorithm
+	// can tell them before the algorithms ahead of it in the chain have
+	// run. The host calls it for the algorithms a RunAlgorithmRequest names
+	// in then (with that request's model, plan and parameters), gathers
+	// their statistics in the same pass over the calibration data as the
+	// running algorithm's own, and answers Run's requests from what it
+	// gathered where model, plan, samples and probes match: one pass per
+	// step of a chain instead of one per algorithm, as NNCF's statistics
+	// aggregation does. A request that does not match (Run got another
+	// plan, or the algorithm foresaw wrong) is collected as it would be
+	// without Prefetch, so a prefetch can cost a little work, never a
+	// wrong value. Optional: a plugin that does not implement it
+	// (UNIMPLEMENTED, every plugin of an older SDK) prefetches nothing.
+	Prefetch(ctx context.Context, in *RunRequest, opts ...grpc.CallOption) (*PrefetchResponse, error)
 }
 
 type algorithmClient struct {
@@ -62,12 +78,37 @@ func (c *algorithmClient) Run(ctx context.Context, in *RunRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *algorithmClient) Prefetch(ctx context.Context, in *RunRequest, opts ...grpc.CallOption) (*PrefetchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PrefetchResponse)
+	err := c.cc.Invoke(ctx, Algorithm_Prefetch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AlgorithmServer is the server API for Algorithm service.
 // All implementations must embed UnimplementedAlgorithmServer
 // for forward compatibility.
 type AlgorithmServer interface {
 	Describe(context.Context, *AlgorithmDescribeRequest) (*AlgorithmDescription, error)
 	Run(context.Context, *RunRequest) (*RunResponse, error)
+	// Prefetch returns the statistics requests (Host.CollectStatistics)
+	// that Run would make for the same request, as far as the algorithm
+	// can tell them before the algorithms ahead of it in the chain have
+	// run. The host calls it for the algorithms a RunAlgorithmRequest names
+	// in then (with that request's model, plan and parameters), gathers
+	// their statistics in the same pass over the calibration data as the
+	// running algorithm's own, and answers Run's requests from what it
+	// gathered where model, plan, samples and probes match: one pass per
+	// step of a chain instead of one per algorithm, as NNCF's statistics
+	// aggregation does. A request that does not match (Run got another
+	// plan, or the algorithm foresaw wrong) is collected as it would be
+	// without Prefetch, so a prefetch can cost a little work, never a
+	// wrong value. Optional: a plugin that does not implement it
+	// (UNIMPLEMENTED, every plugin of an older SDK) prefetches nothing.
+	Prefetch(context.Context, *RunRequest) (*PrefetchResponse, error)
 	mustEmbedUnimplementedAlgorithmServer()
 }
 
@@ -83,6 +124,9 @@ func (UnimplementedAlgorithmServer) Describe(context.Context, *AlgorithmDescribe
 }
 func (UnimplementedAlgorithmServer) Run(context.Context, *RunRequest) (*RunResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Run not implemented")
+}
+func (UnimplementedAlgorithmServer) Prefetch(context.Context, *RunRequest) (*PrefetchResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Prefetch not implemented")
 }
 func (UnimplementedAlgorithmServer) mustEmbedUnimplementedAlgorithmServer() {}
 func (UnimplementedAlgorithmServer) testEmbeddedByValue()                   {}
@@ -141,6 +185,24 @@ func _Algorithm_Run_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Algorithm_Prefetch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AlgorithmServer).Prefetch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Algorithm_Prefetch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AlgorithmServer).Prefetch(ctx, req.(*RunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Algorithm_ServiceDesc is the grpc.ServiceDesc for Algorithm service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -155,6 +217,10 @@ var Algorithm_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Run",
 			Handler:    _Algorithm_Run_Handler,
+		},
+		{
+			MethodName: "Prefetch",
+			Handler:    _Algorithm_Prefetch_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -52,6 +52,14 @@ func (o *observedAlgorithm) Run(ctx context.Context, h sdk.Host, req *sdk.RunReq
 	return o.Algorithm.Run(ctx, h, req)
 }
 
+// Prefetch passes on to the implementation's, when it has one.
+func (o *observedAlgorithm) Prefetch(ctx context.Context, h sdk.Host, req *sdk.RunRequest) ([]*potv1.StatisticsRequest, error) {
+	if p, ok := o.Algorithm.(sdk.Prefetcher); ok {
+		return p.Prefetch(ctx, h, req)
+	}
+	return nil, nil
+}
+
 // nextReturn returns a channel closed when a Run returns.
 func (o *observedAlgorithm) nextReturn() <-chan struct{} {
 	o.mu.Lock()
@@ -134,6 +142,22 @@ func algorithmSuite(t *testing.T, conn *Conn, obs *observedAlgorithm, c *config)
 		}
 		t.Logf("plan: %d quantizers, %d tensor updates, %d precision overrides; host calls %v",
 			len(p.GetQuantizers()), len(p.GetTensorUpdates()), len(p.GetPrecisions()), host.Calls())
+	})
+	t.Run("prefetch", func(t *testing.T) {
+		pf, ok := a.(sdk.Prefetcher)
+		if !ok {
+			t.Skip("the connection does not prefetch")
+		}
+		reqs, err := pf.Prefetch(ctx(t), host, host.Request(c.params))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reqs) == 0 {
+			t.Skip("the algorithm tells no statistics ahead")
+		}
+		if err := CheckPrefetch(g, reqs); err != nil {
+			t.Error(err)
+		}
 	})
 	t.Run("cancellation", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -175,3 +175,35 @@ func validJSONObject(s string) bool {
 	var m map[string]any
 	return json.Unmarshal([]byte(s), &m) == nil
 }
+
+// CheckPrefetch checks the statistics requests an algorithm tells ahead
+// of its run (sdk.Prefetcher) on graph g: each has probes, with ids
+// unique within it, on tensors of g (its inputs and node outputs).
+func CheckPrefetch(g *potv1.Graph, reqs []*potv1.StatisticsRequest) error {
+	tensors := map[string]bool{}
+	for _, vi := range g.GetInputs() {
+		tensors[vi.GetName()] = true
+	}
+	for _, n := range g.GetNodes() {
+		for _, o := range n.GetOutputs() {
+			tensors[o] = true
+		}
+	}
+	var errs []error
+	for i, r := range reqs {
+		if len(r.GetProbes()) == 0 {
+			errs = append(errs, fmt.Errorf("request %d has no probes", i))
+		}
+		ids := map[string]bool{}
+		for _, p := range r.GetProbes() {
+			if ids[p.GetId()] {
+				errs = append(errs, fmt.Errorf("request %d: probe id %q twice", i, p.GetId()))
+			}
+			ids[p.GetId()] = true
+			if !tensors[p.GetTensor()] {
+				errs = append(errs, fmt.Errorf("request %d: probe %q on %q, not a tensor of the model", i, p.GetId(), p.GetTensor()))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
