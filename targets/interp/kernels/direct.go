@@ -234,34 +234,34 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 	per := d.taps * nr // masks per block
 	s := getScratch()
 	defer putScratch(s)
-	// With four panels or more, each block's rows of B are masked once
-	// into packed panels (packV) that every panel's kernel then reads
-	// with plain loads, instead of each kernel masking them again. The
-	// packing costs about what one panel's masking does: with the three
-	// panels of 16 rows it lost 5-10% on Zen 3, with the six of 32 it
-	// gained 7-10%, with the eleven of 64 6-12%.
-	packed := pa.M > 3*mrMax
+	// With two row panels or more, the first panel's kernel also stores
+	// the masked rows of B it reads (flagStorePacked), and the others
+	// read those with plain loads (flagPacked): each block is masked once
+	// instead of once per panel, and the stores hide under the first
+	// panel's FMAs.
+	packed := pa.M > mrMax
 	chunk := max(1, directChunk/pa.K)
 	if packed {
 		chunk = max(1, directPackChunk/pa.K)
 		s.pan = grow(s.pan, chunk*pa.K*nr)
 	}
-	// source returns what the kernels read for nb blocks from column j
-	// (relative to q0) with flags f: b from column q0+j, or those
-	// blocks packed.
-	source := func(j, nb, f int) (src []float32, col, flags int) {
-		if !packed {
-			return b, q0 + j, f
+	// source returns what the kernel of panel r reads for nb blocks from
+	// column j (relative to q0) with flags f: b from column q0+j (storing
+	// the packed rows when r is the first of several panels), or the
+	// packed rows.
+	source := func(r, j, nb, f int) (src []float32, col, flags int, pack []float32) {
+		switch {
+		case !packed:
+			return b, q0 + j, f, nil
+		case r == 0:
+			return b, q0 + j, f | flagStorePacked, s.pan[:nb*pa.K*nr]
 		}
-		src = s.pan[:nb*pa.K*nr]
-		packV(pa.K, b, q0+j, d.stepsV, d.vmasks[(q0+j)/nr*per:((q0+j)/nr+nb)*per], src, nb)
-		return src, 0, f&^flagFaultMasks | flagPacked
+		return s.pan[:nb*pa.K*nr], 0, f&^flagFaultMasks | flagPacked, nil
 	}
 	// run computes nb blocks from column j (relative to q0: dst and the
 	// addend from j) with flags f, into dst rows ld apart.
 	run := func(j, nb, f int, dst []float32, ld int, add []float32) {
 		masks := d.vmasks[(q0+j)/nr*per : ((q0+j)/nr+nb)*per]
-		src, col, f := source(j, nb, f)
 		off := 0
 		for r := 0; r < pa.M; {
 			h, rows := panelAt(pa.M - r)
@@ -276,7 +276,8 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 			if add != nil {
 				ra = add[r*ld:]
 			}
-			kern(pa.K, pa.data[off:off+h*pa.K], src, col, d.stepsV, dst[r*ld:], ld, rows, rb, f, masks, ra, nb)
+			src, col, f, pack := source(r, j, nb, f)
+			kern(pa.K, pa.data[off:off+h*pa.K], src, col, d.stepsV, dst[r*ld:], ld, rows, rb, f, masks, ra, nb, pack)
 			off += h * pa.K
 			r += rows
 		}
@@ -314,7 +315,6 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 		f |= flagFaultMasks
 	}
 	masks := d.vmasks[(q0+full)/nr*per : ((q0+full)/nr+1)*per]
-	src, col, f := source(full, 1, f)
 	tile, addTile := s.tile[:], s.tileWide[:mrMax*nr]
 	off := 0
 	for r := 0; r < pa.M; {
@@ -333,7 +333,8 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 			}
 			add = addTile
 		}
-		kern(pa.K, pa.data[off:off+h*pa.K], src, col, d.stepsV, tile, nr, rows, rb, f, masks, add, 1)
+		src, col, f, pack := source(r, full, 1, f)
+		kern(pa.K, pa.data[off:off+h*pa.K], src, col, d.stepsV, tile, nr, rows, rb, f, masks, add, 1, pack)
 		for i := 0; i < rows; i++ {
 			copy(c[(r+i)*ldc+full:(r+i)*ldc+full+cols], tile[i*nr:i*nr+cols])
 		}
@@ -348,9 +349,9 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 // call, from L1 if they fit).
 var directChunk = 512
 
-// directPackChunk bounds the steps of the packed panels a DirectConv
-// product with two row panels or more masks at once (chunk·depth at
-// most directPackChunk, 64 bytes a step).
+// directPackChunk bounds the steps of the packed rows of B a DirectConv
+// product with two row panels or more keeps at once (chunk·depth at most
+// directPackChunk, 64 bytes a step).
 var directPackChunk = 512
 
 // DepthwiseVector reports whether Depthwise runs vector kernels on this

@@ -499,31 +499,64 @@ func TestDirectChunks(t *testing.T) {
 	}
 }
 
-// TestPackMaskedV checks packMasked16 against its Go twin bit for bit:
-// every block of small planes (where the rows of the first and last
-// blocks leave b, so the fault-free loads must be taken), one block and
-// several per call, each packed value surrounded by a canary.
-func TestPackMaskedV(t *testing.T) {
-	if !hasAVX2FMA || DirectWidth() != nr {
-		t.Skip("no 16-column masked kernels on this CPU")
-	}
+// TestStorePacked checks what the 16-column masked kernels store with
+// flagStorePacked against packMaskedVGo, bit for bit, on every block of
+// small planes (where the rows of the first and last blocks leave b, so
+// that the loads that do not fault run), one block and several per
+// call, the assembly and the Go twins, and that storing changes nothing
+// of C; a canary after the packed rows stays.
+func TestStorePacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	for _, sh := range []struct{ cin, h, w, images int }{{3, 5, 7, 1}, {2, 7, 7, 4}, {4, 9, 16, 1}} {
-		s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
-		d := NewDirectConv(s, sh.cin, sh.images)
-		b := randSlice(r, sh.cin*sh.images*sh.h*sh.w)
-		k, per, blocks := len(d.stepsV), d.taps*nr, (d.N+nr-1)/nr
-		for nb := 1; nb <= 3; nb++ {
-			for q := 0; q+nb <= blocks; q++ {
-				masks := d.vmasks[q*per : (q+nb)*per]
-				want := make([]float32, nb*k*nr+1)
-				got := make([]float32, nb*k*nr+1)
-				want[nb*k*nr], got[nb*k*nr] = 7, 7
-				packMaskedVGo(k, b, q*nr, d.stepsV, masks, want, nb)
-				packMaskedAsm(k, b, q*nr, d.stepsV, masks, got[:nb*k*nr], nb)
-				for i := range want {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%+v blocks %d..%d: element %d = %v, want %v", sh, q, q+nb, i, got[i], want[i])
+	for _, mk := range []struct {
+		name   string
+		v6, v4 maskedKernelV
+		ok     bool
+	}{{"asm16", kernel6AsmV, kernel4AsmV, hasAVX2FMA}, {"go16", kernel6VGo, kernel4VGo, true}} {
+		if !mk.ok {
+			continue
+		}
+		for _, sh := range []struct{ cin, h, w, images int }{{3, 5, 7, 1}, {2, 7, 7, 4}, {4, 9, 16, 1}} {
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
+			d := NewDirectConv(s, sh.cin, sh.images)
+			if d == nil || d.width != nr {
+				t.Skip("no 16-column direct plans on this CPU")
+			}
+			b := randSlice(r, sh.cin*sh.images*sh.h*sh.w)
+			k, per, blocks := len(d.stepsV), d.taps*nr, d.N/nr
+			for _, h := range []int{6, 4} {
+				kern := map[int]maskedKernelV{6: mk.v6, 4: mk.v4}[h]
+				a := randSlice(r, h*k)
+				for nb := 1; nb <= 3; nb++ {
+					for q := 0; q+nb <= blocks; q++ {
+						f := 0
+						if q*nr+d.lo < 0 || q*nr+d.hi+nb*nr > len(b) {
+							if nb > 1 {
+								continue // blocks near the ends go one at a time
+							}
+							f = flagFaultMasks
+						}
+						masks := d.vmasks[q*per : (q+nb)*per]
+						what := fmt.Sprintf("%s %+v h=%d blocks %d..%d", mk.name, sh, h, q, q+nb)
+						want := make([]float32, nb*k*nr)
+						packMaskedVGo(k, b, q*nr, d.stepsV, masks, want, nb)
+						got := make([]float32, nb*k*nr+1)
+						got[nb*k*nr] = 7
+						cWant, cGot := make([]float32, h*nb*nr), make([]float32, h*nb*nr)
+						kern(k, a, b, q*nr, d.stepsV, cWant, nb*nr, h, nil, f, masks, nil, nb, nil)
+						kern(k, a, b, q*nr, d.stepsV, cGot, nb*nr, h, nil, f|flagStorePacked, masks, nil, nb, got[:nb*k*nr])
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s: packed element %d = %v, want %v", what, i, got[i], want[i])
+							}
+						}
+						if got[nb*k*nr] != 7 {
+							t.Fatalf("%s: stored past the packed rows", what)
+						}
+						for i := range cWant {
+							if math.Float32bits(cGot[i]) != math.Float32bits(cWant[i]) {
+								t.Fatalf("%s: C element %d = %v with the store, %v without", what, i, cGot[i], cWant[i])
+							}
+						}
 					}
 				}
 			}

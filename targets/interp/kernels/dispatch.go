@@ -15,7 +15,6 @@ var (
 	kernel6w, kernel4w = wideKernels(true)
 	kernel6m, kernel4m = maskedKernels(true)
 	kernel6v, kernel4v = maskedKernelsV(true)
-	packV              = packersV(true)
 	kernel6h, kernel4h = halfKernels(true)
 	kernel6n, kernel4n = blocksKernels(true)
 	kernel6c, kernel4c = colsKernels(true)
@@ -51,16 +50,6 @@ func maskedKernelsV(on bool) (k6, k4 maskedKernelV) {
 		return kernel6AsmV, kernel4AsmV
 	}
 	return nil, nil
-}
-
-// packersV returns the packing of the masked kernels' rows of B
-// (packMaskedVGo) in assembly on CPUs with AVX2 and FMA but not
-// AVX-512, else the Go twin.
-func packersV(on bool) func(k int, b []float32, col int, steps []int, masks []int32, dst []float32, blocks int) {
-	if on && hasAVX2FMA && !hasAVX512 {
-		return packMaskedAsm
-	}
-	return packMaskedVGo
 }
 
 // halfKernels returns the 8-column micro-kernels that compute the last

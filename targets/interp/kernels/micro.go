@@ -36,6 +36,10 @@ const (
 	// floats, the masked-out columns +0) and col, steps and masks are
 	// not read.
 	flagPacked
+	// flagStorePacked (16-column masked kernels only): the masked rows
+	// of B the kernel reads are also written to pack, as the packed
+	// panels flagPacked reads.
+	flagStorePacked
 )
 
 // microKernel computes one tile: for r < mr and j < 16,
@@ -338,7 +342,7 @@ func kernel4MGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, m
 // It computes blocks consecutive 16-column blocks: block i with col, c
 // and add advanced by 16i and its masks the i-th of blocks equal parts
 // of masks.
-type maskedKernelV func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int)
+type maskedKernelV func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int, pack []float32)
 
 // packStepV packs a step of a maskedKernelV.
 func packStepV(off, tap int) int { return off<<16 | tap*64 }
@@ -346,7 +350,11 @@ func packStepV(off, tap int) int { return off<<16 | tap*64 }
 // kernelMaskedVGo is the Go twin of the 16-column masked micro-kernels:
 // for each block, the 16-column Go kernel on a copy of the masked rows
 // of B.
-func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int, pack []float32) {
+	if flags&flagStorePacked != 0 {
+		packMaskedVGo(k, b, col, steps, masks, pack, blocks)
+		flags &^= flagStorePacked
+	}
 	if blocks > 1 {
 		per := len(masks) / blocks
 		for i := 0; i < blocks; i++ {
@@ -358,7 +366,7 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 			if flags&flagPacked != 0 {
 				bi, ci = b[i*k*nr:], 0
 			}
-			kernelMaskedVGo(h, k, a, bi, ci, steps, c[i*nr:], ldc, mr, bias, flags, masks[i*per:(i+1)*per], ai, 1)
+			kernelMaskedVGo(h, k, a, bi, ci, steps, c[i*nr:], ldc, mr, bias, flags, masks[i*per:(i+1)*per], ai, 1, nil)
 		}
 		return
 	}
@@ -366,7 +374,7 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 		// The product and bias into a tile, then the addend, the clamp
 		// and the store.
 		var tile [mrMax * nr]float32
-		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&(flagBias|flagPacked), masks, nil, 1)
+		kernelMaskedVGo(h, k, a, b, col, steps, tile[:], nr, mr, bias, flags&(flagBias|flagPacked), masks, nil, 1, nil)
 		addStore(c, ldc, tile[:], nr, add, mr, nr, flags&flagReLU != 0)
 		return
 	}
@@ -385,8 +393,8 @@ func kernelMaskedVGo(h, k int, a, b []float32, col int, steps []int, c []float32
 // packMaskedVGo writes the masked rows of B that a 16-column masked
 // kernel reads for blocks consecutive blocks from column col of b, k
 // steps each, as the packed panels of flagPacked: block i's step p at
-// dst[(i*k+p)*16:], the columns its tap's mask leaves out +0. It is the
-// Go twin of packMasked16.
+// dst[(i*k+p)*16:], the columns its tap's mask leaves out +0: what the
+// masked kernels store with flagStorePacked.
 func packMaskedVGo(k int, b []float32, col int, steps []int, masks []int32, dst []float32, blocks int) {
 	if blocks < 1 {
 		return
@@ -407,10 +415,10 @@ func packMaskedVGo(k int, b []float32, col int, steps []int, masks []int32, dst 
 	}
 }
 
-func kernel6VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
-	kernelMaskedVGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks)
+func kernel6VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int, pack []float32) {
+	kernelMaskedVGo(6, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks, pack)
 }
 
-func kernel4VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
-	kernelMaskedVGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks)
+func kernel4VGo(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int, pack []float32) {
+	kernelMaskedVGo(4, k, a, b, col, steps, c, ldc, mr, bias, flags, masks, add, blocks, pack)
 }

@@ -33,13 +33,10 @@ func kernel6x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int,
 func kernel4x32ZM(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *uint32, col int, add *float32)
 
 //go:noescape
-func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
+func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int, pack *float32)
 
 //go:noescape
-func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
-
-//go:noescape
-func packMasked16(k int, b *float32, steps *int, masks *int32, dst *float32, col int, blen int, blocks int, mstride int)
+func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int, pack *float32)
 
 //go:noescape
 func kernel6x8(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
@@ -174,20 +171,24 @@ func asmMaskedKernel(h int, f func(k int, a, b *float32, offs *int, c *float32, 
 // asmMaskedKernelV adapts a 16-column masked assembly micro-kernel as
 // asmMaskedKernel does; the masks of each block are len(masks)/blocks
 // int32.
-func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen, blocks, mstride int)) maskedKernelV {
-	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int) {
+func asmMaskedKernelV(h int, f func(k int, a, b *float32, offs *int, c *float32, ldc, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen, blocks, mstride int, pack *float32)) maskedKernelV {
+	return func(k int, a, b []float32, col int, steps []int, c []float32, ldc, mr int, bias []float32, flags int, masks []int32, add []float32, blocks int, pack []float32) {
 		if k <= 0 {
-			kernelMaskedVGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags, masks, add, blocks)
+			kernelMaskedVGo(h, 0, nil, nil, 0, nil, c, ldc, mr, bias, flags&^flagStorePacked, masks, add, blocks, nil)
 			return
 		}
-		var bp, ap *float32
+		var bp, ap, pp *float32
 		if flags&flagBias != 0 {
 			bp = &bias[0]
 		}
 		if flags&flagAdd != 0 {
 			ap = &add[0]
 		}
-		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap, len(b), blocks, len(masks)/blocks*4)
+		if flags&flagStorePacked != 0 {
+			_ = pack[blocks*k*nr-1]
+			pp = &pack[0]
+		}
+		f(k, &a[0], &b[0], &steps[0], &c[0], ldc, mr, bp, flags, &masks[0], col, ap, len(b), blocks, len(masks)/blocks*4, pp)
 	}
 }
 
@@ -210,13 +211,3 @@ var (
 	kernel6AsmV = asmMaskedKernelV(6, kernel6x16M)
 	kernel4AsmV = asmMaskedKernelV(4, kernel4x16M)
 )
-
-// packMaskedAsm is packMaskedVGo on packMasked16.
-func packMaskedAsm(k int, b []float32, col int, steps []int, masks []int32, dst []float32, blocks int) {
-	if k <= 0 || blocks < 1 {
-		return
-	}
-	_ = dst[blocks*k*nr-1]
-	_ = steps[k-1]
-	packMasked16(k, &b[0], &steps[0], &masks[0], &dst[0], col, len(b), blocks, len(masks)/blocks*4)
-}

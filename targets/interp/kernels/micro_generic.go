@@ -29,6 +29,3 @@ var kernel6AsmC, kernel4AsmC colsKernel = kernel6CGo, kernel4CGo
 
 // Nor the four-panel one.
 var kernel6AsmP4 = kernel6P4Go
-
-// Nor the packing of their rows of B.
-var packMaskedAsm = packMaskedVGo

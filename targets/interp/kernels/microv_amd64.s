@@ -24,11 +24,13 @@
 // flagCompact are not supported: tiles are always 16 columns wide
 // (DirectConv.Mul stores a partial one through a scratch tile).
 //
-// With flagPacked, B is instead the packed panels packMasked16 (below)
-// writes, the masked rows one after another, read with plain loads and
-// no masks: DirectConv.Mul packs each block once when more than three
-// row panels read it, since the packing costs about what one panel's
-// masking does.
+// With flagStorePacked, the masked rows of B each step reads are also
+// stored at pack, one after another (the packed panels of
+// packMaskedVGo, block after block); with flagPacked, B is such panels,
+// read with plain loads and no masks. DirectConv.Mul runs a block's first
+// row panel storing, and the others reading, its packed rows: the masks
+// are applied once per block instead of once per panel, and the stores
+// hide under the first panel's FMAs.
 //
 // A call computes blocks consecutive 16-column blocks: block i with B,
 // C and the addend advanced by 16i floats (a packed B by 16ki) and the
@@ -38,6 +40,7 @@
 
 #define flagFaultMasks 32
 #define flagPacked 64
+#define flagStorePacked 128
 
 // One k step: B row at DI + 4*(steps[0]>>16), the tap's masks at R13 +
 // (steps[0]&0xFFFF), A at SI; plain loads ANDed with the masks.
@@ -92,6 +95,20 @@
 	VFMADD231PS Y1, Y3, Y11 \
 	ADDQ $16, SI \
 	ADDQ $8, R10
+
+// ASTEP6 and ASTEP4 that also store the masked rows at R8
+// (flagStorePacked).
+#define SSTEP6 \
+	ASTEP6 \
+	VMOVUPS Y0, (R8) \
+	VMOVUPS Y1, 32(R8) \
+	ADDQ $64, R8
+
+#define SSTEP4 \
+	ASTEP4 \
+	VMOVUPS Y0, (R8) \
+	VMOVUPS Y1, 32(R8) \
+	ADDQ $64, R8
 
 // One k step of a packed panel (flagPacked): B's masked row is the 16
 // floats at DI, the next step's right after.
@@ -158,8 +175,8 @@
 	VMOVUPS yb, 32(DX) \
 	ADDQ    R8, DX
 
-// func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
-TEXT ·kernel6x16M(SB), NOSPLIT, $0-120
+// func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int, pack *float32)
+TEXT ·kernel6x16M(SB), NOSPLIT, $0-128
 	MOVQ b+16(FP), DI
 	MOVQ col+80(FP), AX
 	LEAQ (DI)(AX*4), DI // B of the block
@@ -185,10 +202,13 @@ v6block:
 	VXORPS Y13, Y13, Y13
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
+	MOVQ pack+120(FP), R8 // where flagStorePacked stores (kept there between blocks)
 	TESTQ $flagPacked, R9
 	JNE v6packed
 	TESTQ $flagFaultMasks, R9
 	JNE v6masked
+	TESTQ $flagStorePacked, R9
+	JNE v6keep
 	CMPQ CX, $4
 	JLT v6tail
 
@@ -209,6 +229,29 @@ v6loop1:
 	ASTEP6
 	DECQ CX
 	JNZ v6loop1
+	JMP v6epi
+
+v6keep:
+	CMPQ CX, $4
+	JLT v6stail
+
+v6sloop4:
+	SSTEP6
+	SSTEP6
+	SSTEP6
+	SSTEP6
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE v6sloop4
+
+v6stail:
+	TESTQ CX, CX
+	JE v6epi
+
+v6sloop1:
+	SSTEP6
+	DECQ CX
+	JNZ v6sloop1
 	JMP v6epi
 
 v6packed:
@@ -260,6 +303,13 @@ v6fault:
 	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
 
 v6fma:
+	TESTQ $flagStorePacked, R9
+	JE v6nostore
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	ADDQ $64, R8
+
+v6nostore:
 	VBROADCASTSS 0(SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VFMADD231PS Y0, Y2, Y4
@@ -284,6 +334,7 @@ v6fma:
 	JNZ v6checked
 
 v6epi:
+	MOVQ R8, pack+120(FP)
 	MOVQ R14, DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
@@ -376,8 +427,8 @@ v6done:
 	VZEROUPPER
 	RET
 
-// func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int)
-TEXT ·kernel4x16M(SB), NOSPLIT, $0-120
+// func kernel4x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int, pack *float32)
+TEXT ·kernel4x16M(SB), NOSPLIT, $0-128
 	MOVQ b+16(FP), DI
 	MOVQ col+80(FP), AX
 	LEAQ (DI)(AX*4), DI // B of the block
@@ -399,10 +450,13 @@ v4block:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
+	MOVQ pack+120(FP), R8 // where flagStorePacked stores (kept there between blocks)
 	TESTQ $flagPacked, R9
 	JNE v4packed
 	TESTQ $flagFaultMasks, R9
 	JNE v4masked
+	TESTQ $flagStorePacked, R9
+	JNE v4keep
 	CMPQ CX, $4
 	JLT v4tail
 
@@ -423,6 +477,29 @@ v4loop1:
 	ASTEP4
 	DECQ CX
 	JNZ v4loop1
+	JMP v4epi
+
+v4keep:
+	CMPQ CX, $4
+	JLT v4stail
+
+v4sloop4:
+	SSTEP4
+	SSTEP4
+	SSTEP4
+	SSTEP4
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE v4sloop4
+
+v4stail:
+	TESTQ CX, CX
+	JE v4epi
+
+v4sloop1:
+	SSTEP4
+	DECQ CX
+	JNZ v4sloop1
 	JMP v4epi
 
 v4packed:
@@ -474,6 +551,13 @@ v4fault:
 	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
 
 v4fma:
+	TESTQ $flagStorePacked, R9
+	JE v4nostore
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	ADDQ $64, R8
+
+v4nostore:
 	VBROADCASTSS 0(SI), Y2
 	VBROADCASTSS 4(SI), Y3
 	VFMADD231PS Y0, Y2, Y4
@@ -492,6 +576,7 @@ v4fma:
 	JNZ v4checked
 
 v4epi:
+	MOVQ R8, pack+120(FP)
 	MOVQ R14, DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
@@ -564,65 +649,3 @@ v4done:
 	VZEROUPPER
 	RET
 
-// func packMasked16(k int, b *float32, steps *int, masks *int32, dst *float32, col int, blen int, blocks int, mstride int)
-//
-// packMasked16 writes the masked rows of B that the masked kernels read
-// for blocks consecutive 16-column blocks from column col of b (blen
-// floats), k steps each, as packed panels (flagPacked): block i's step p
-// at dst[(i·k+p)·16:], the columns its tap's mask leaves out +0. Rows
-// inside b are read with plain loads ANDed with the mask, the others
-// with VMASKMOVPS, which does not fault on the left-out columns.
-TEXT ·packMasked16(SB), NOSPLIT, $0-72
-	MOVQ b+8(FP), DI
-	MOVQ col+40(FP), AX
-	LEAQ (DI)(AX*4), DI // B of the block
-	MOVQ AX, BX
-	NEGQ BX // the least offset inside b
-	MOVQ blen+48(FP), DX
-	ADDQ BX, DX
-	SUBQ $16, DX // the greatest
-	MOVQ masks+24(FP), R12
-	MOVQ dst+32(FP), R8
-	MOVQ blocks+56(FP), R9
-
-pblock:
-	MOVQ k+0(FP), CX
-	MOVQ steps+16(FP), R10
-
-pstep:
-	MOVQ (R10), AX
-	MOVWQZX AX, R11
-	SARQ $16, AX
-	VMOVUPS (R12)(R11*1), Y0
-	VMOVUPS 32(R12)(R11*1), Y1
-	CMPQ AX, BX
-	JLT pfault
-	CMPQ AX, DX
-	JGT pfault
-	VANDPS (DI)(AX*4), Y0, Y0
-	VANDPS 32(DI)(AX*4), Y1, Y1
-	JMP pstore
-
-pfault:
-	VMASKMOVPS (DI)(AX*4), Y0, Y0
-	VMASKMOVPS 32(DI)(AX*4), Y1, Y1
-
-pstore:
-	VMOVUPS Y0, (R8)
-	VMOVUPS Y1, 32(R8)
-	ADDQ $64, R8
-	ADDQ $8, R10
-	DECQ CX
-	JNZ pstep
-
-	DECQ R9
-	JE pdone
-	ADDQ $64, DI
-	SUBQ $16, BX
-	SUBQ $16, DX
-	ADDQ mstride+64(FP), R12
-	JMP pblock
-
-pdone:
-	VZEROUPPER
-	RET
