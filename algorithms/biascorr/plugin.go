@@ -37,11 +37,34 @@ var FastAlgorithm sdk.Algorithm = func() sdk.Algorithm {
 // memo holds the last graph and the last one-sample inference a
 // memoHost passed on, for the plugin process.
 type memo struct {
-	mu       sync.Mutex
-	graphID  string
-	graph    *potv1.Graph
-	inferKey [32]byte
-	infer    *potv1.InferResponse
+	graph last[string, *potv1.Graph]
+	infer last[[32]byte, *potv1.InferResponse]
+}
+
+// last remembers the last value fetched and its key.
+type last[K comparable, V any] struct {
+	mu  sync.Mutex
+	ok  bool
+	key K
+	v   V
+}
+
+// get returns the value of key: the one remembered, or fetch's, then
+// remembered.
+func (l *last[K, V]) get(key K, fetch func() (V, error)) (V, error) {
+	l.mu.Lock()
+	if l.ok && l.key == key {
+		defer l.mu.Unlock()
+		return l.v, nil
+	}
+	l.mu.Unlock()
+	v, err := fetch()
+	if err == nil {
+		l.mu.Lock()
+		l.ok, l.key, l.v = true, key, v
+		l.mu.Unlock()
+	}
+	return v, err
 }
 
 // memoHost answers a Graph call for the model of the last one, and an
@@ -54,19 +77,7 @@ type memoHost struct {
 }
 
 func (h *memoHost) Graph(ctx context.Context, id string) (*potv1.Graph, error) {
-	h.m.mu.Lock()
-	if h.m.graph != nil && h.m.graphID == id {
-		defer h.m.mu.Unlock()
-		return h.m.graph, nil
-	}
-	h.m.mu.Unlock()
-	g, err := h.Host.Graph(ctx, id)
-	if err == nil {
-		h.m.mu.Lock()
-		h.m.graphID, h.m.graph = id, g
-		h.m.mu.Unlock()
-	}
-	return g, err
+	return h.m.graph.get(id, func() (*potv1.Graph, error) { return h.Host.Graph(ctx, id) })
 }
 
 func (h *memoHost) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error) {
@@ -77,20 +88,7 @@ func (h *memoHost) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.I
 	if err != nil {
 		return nil, err
 	}
-	key := sha256.Sum256(b)
-	h.m.mu.Lock()
-	if h.m.infer != nil && h.m.inferKey == key {
-		defer h.m.mu.Unlock()
-		return h.m.infer, nil
-	}
-	h.m.mu.Unlock()
-	resp, err := h.Host.Infer(ctx, req)
-	if err == nil {
-		h.m.mu.Lock()
-		h.m.inferKey, h.m.infer = key, resp
-		h.m.mu.Unlock()
-	}
-	return resp, err
+	return h.m.infer.get(sha256.Sum256(b), func() (*potv1.InferResponse, error) { return h.Host.Infer(ctx, req) })
 }
 
 // FullAlgorithm is the BiasCorrection plugin.

@@ -43,17 +43,21 @@ func (a *fakeAlgorithm) runs() int {
 	return len(a.reqs)
 }
 
-// fakeAlgorithms is an algorithmSource over fake algorithms.
-type fakeAlgorithms map[string]*fakeAlgorithm
+// algorithmMap is an algorithmSource over algorithms in the test
+// process, by name.
+type algorithmMap[A plugins.Algorithm] map[string]A
 
-func (f fakeAlgorithms) algorithm(_ context.Context, name string) (plugins.Algorithm, error) {
+// fakeAlgorithms is an algorithmSource over fake algorithms.
+type fakeAlgorithms = algorithmMap[*fakeAlgorithm]
+
+func (f algorithmMap[A]) algorithm(_ context.Context, name string) (plugins.Algorithm, error) {
 	if a, ok := f[name]; ok {
 		return a, nil
 	}
 	return nil, fmt.Errorf("algorithm plugin %q not found", name)
 }
 
-func (f fakeAlgorithms) describe(ctx context.Context, name string) (*potv1.AlgorithmDescription, error) {
+func (f algorithmMap[A]) describe(ctx context.Context, name string) (*potv1.AlgorithmDescription, error) {
 	a, err := f.algorithm(ctx, name)
 	if err != nil {
 		return nil, err

@@ -157,24 +157,6 @@ func (a *prefetchingAlgorithm) Prefetch(_ context.Context, _ plugins.Host, req *
 	return a.prefetch(req), nil
 }
 
-// prefetchAlgorithms is an algorithmSource whose algorithms may prefetch.
-type prefetchAlgorithms map[string]plugins.Algorithm
-
-func (f prefetchAlgorithms) algorithm(_ context.Context, name string) (plugins.Algorithm, error) {
-	if a, ok := f[name]; ok {
-		return a, nil
-	}
-	return nil, fmt.Errorf("algorithm plugin %q not found", name)
-}
-
-func (f prefetchAlgorithms) describe(ctx context.Context, name string) (*potv1.AlgorithmDescription, error) {
-	a, err := f.algorithm(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return a.Describe(ctx)
-}
-
 // TestPrefetchChain runs a chain as DefaultQuantization does (Chain runs
 // First naming Second in then, then Second): Second's statistics, told
 // ahead, ride along First's pass, so the target makes one pass, and
@@ -224,7 +206,7 @@ func TestPrefetchChain(t *testing.T) {
 		}
 		return h.RunAlgorithm(ctx, &potv1.RunAlgorithmRequest{Name: "Second", Plan: plan, Params: "{}"})
 	}}
-	algos := prefetchAlgorithms{"Chain": chain, "First": first, "Second": second}
+	algos := algorithmMap[plugins.Algorithm]{"Chain": chain, "First": first, "Second": second}
 	for _, tc := range []struct {
 		params string
 		passes int

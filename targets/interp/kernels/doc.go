@@ -70,9 +70,13 @@
 // (the first and last blocks) are read with VMASKMOVPS instead, which
 // does not fault on the masked-out columns; it is not used throughout
 // because on Zen 3 it is slow when it leaves columns out (a 7×7 product
-// took twice as long). A kernel call runs a panel over a chunk of
-// blocks inside the input, one block near its ends; a partial last block
-// goes through a scratch tile. The depthwise kernel sums 16 columns of
+// took twice as long). With two row panels or more, only the first
+// panel's kernel masks: it also stores the masked rows it reads
+// (flagStorePacked), and the other panels read those with plain loads,
+// as the padded product does (flagPacked; the masks had cost ~13% of
+// the kernel in L1, 80% of FMA peak against 93%). A kernel call runs a
+// panel over a chunk of blocks inside the input, one block near its
+// ends; a partial last block goes through a scratch tile. The depthwise kernel sums 16 columns of
 // four channels per load of a tap's masks (the same FMA chain per column
 // as depthwiseAVX), one channel at a time where rows leave the input
 // (only the first channel's and the last's can). MulOffsets too runs a
