@@ -1,6 +1,7 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
+#include "fmas_amd64.h"
 
 // kernel6x16 and kernel4x16 (micro_amd64.s) over blocks consecutive
 // 16-column blocks of B and C (block i: b and c advanced by 16i floats),
@@ -15,44 +16,14 @@
 	MOVQ         (R10), AX      \
 	VMOVUPS      (DI)(AX*4), Y0 \
 	VMOVUPS      32(DI)(AX*4), Y1 \
-	VBROADCASTSS (SI), Y2       \
-	VBROADCASTSS 4(SI), Y3      \
-	VFMADD231PS  Y0, Y2, Y4     \
-	VFMADD231PS  Y1, Y2, Y5     \
-	VFMADD231PS  Y0, Y3, Y6     \
-	VFMADD231PS  Y1, Y3, Y7     \
-	VBROADCASTSS 8(SI), Y2      \
-	VBROADCASTSS 12(SI), Y3     \
-	VFMADD231PS  Y0, Y2, Y8     \
-	VFMADD231PS  Y1, Y2, Y9     \
-	VFMADD231PS  Y0, Y3, Y10    \
-	VFMADD231PS  Y1, Y3, Y11    \
-	VBROADCASTSS 16(SI), Y2     \
-	VBROADCASTSS 20(SI), Y3     \
-	VFMADD231PS  Y0, Y2, Y12    \
-	VFMADD231PS  Y1, Y2, Y13    \
-	VFMADD231PS  Y0, Y3, Y14    \
-	VFMADD231PS  Y1, Y3, Y15    \
-	ADDQ         $24, SI        \
+	FMAS6 \
 	ADDQ         $8, R10
 
 #define STEP4 \
 	MOVQ         (R10), AX      \
 	VMOVUPS      (DI)(AX*4), Y0 \
 	VMOVUPS      32(DI)(AX*4), Y1 \
-	VBROADCASTSS (SI), Y2       \
-	VBROADCASTSS 4(SI), Y3      \
-	VFMADD231PS  Y0, Y2, Y4     \
-	VFMADD231PS  Y1, Y2, Y5     \
-	VFMADD231PS  Y0, Y3, Y6     \
-	VFMADD231PS  Y1, Y3, Y7     \
-	VBROADCASTSS 8(SI), Y2      \
-	VBROADCASTSS 12(SI), Y3     \
-	VFMADD231PS  Y0, Y2, Y8     \
-	VFMADD231PS  Y1, Y2, Y9     \
-	VFMADD231PS  Y0, Y3, Y10    \
-	VFMADD231PS  Y1, Y3, Y11    \
-	ADDQ         $16, SI        \
+	FMAS4 \
 	ADDQ         $8, R10
 
 // Row operations of the epilogue. DX walks the rows of C (stride R8

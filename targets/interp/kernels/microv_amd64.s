@@ -1,6 +1,7 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
+#include "fmas_amd64.h"
 
 // The 16-column AVX2 micro-kernels of micro_amd64.s reading B under
 // masks (DirectConv without AVX-512): B starts col floats after b (of
@@ -41,45 +42,6 @@
 #define flagFaultMasks 32
 #define flagPacked 64
 #define flagStorePacked 128
-
-// The FMAs of a k step on the masked rows of B in Y0 and Y1: the panel's
-// 6 (or 4) values of A at SI broadcast, one accumulator per tile
-// element (Y4-Y15, or Y4-Y11), SI moved to the next step's.
-#define FMAS6 \
-	VBROADCASTSS (SI), Y2 \
-	VBROADCASTSS 4(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y4 \
-	VFMADD231PS Y1, Y2, Y5 \
-	VFMADD231PS Y0, Y3, Y6 \
-	VFMADD231PS Y1, Y3, Y7 \
-	VBROADCASTSS 8(SI), Y2 \
-	VBROADCASTSS 12(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y8 \
-	VFMADD231PS Y1, Y2, Y9 \
-	VFMADD231PS Y0, Y3, Y10 \
-	VFMADD231PS Y1, Y3, Y11 \
-	VBROADCASTSS 16(SI), Y2 \
-	VBROADCASTSS 20(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y12 \
-	VFMADD231PS Y1, Y2, Y13 \
-	VFMADD231PS Y0, Y3, Y14 \
-	VFMADD231PS Y1, Y3, Y15 \
-	ADDQ $24, SI
-
-#define FMAS4 \
-	VBROADCASTSS (SI), Y2 \
-	VBROADCASTSS 4(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y4 \
-	VFMADD231PS Y1, Y2, Y5 \
-	VFMADD231PS Y0, Y3, Y6 \
-	VFMADD231PS Y1, Y3, Y7 \
-	VBROADCASTSS 8(SI), Y2 \
-	VBROADCASTSS 12(SI), Y3 \
-	VFMADD231PS Y0, Y2, Y8 \
-	VFMADD231PS Y1, Y2, Y9 \
-	VFMADD231PS Y0, Y3, Y10 \
-	VFMADD231PS Y1, Y3, Y11 \
-	ADDQ $16, SI
 
 // One k step: B row at DI + 4*(steps[0]>>16), the tap's masks at R13 +
 // (steps[0]&0xFFFF), A at SI; plain loads ANDed with the masks.
