@@ -97,6 +97,9 @@ func reduceAll(r potv1.Reducer, q float64, data []float32, scratch *[]float32) (
 	return 0, fmt.Errorf("unknown reducer %v", r)
 }
 
+// maxFinite is the largest finite float32.
+const maxFinite = math.MaxFloat32
+
 // The reductions below run four independent lanes, which is several
 // times faster than one (statistics of every activation of every
 // calibration sample go through them). A NaN anywhere makes the result
@@ -106,6 +109,9 @@ func reduceAll(r potv1.Reducer, q float64, data []float32, scratch *[]float32) (
 // The comparisons skip NaNs; the lanes' sums find them (and infinities),
 // and the few tensors that have any take the one-lane loop.
 func extremum(data []float32, largest bool) float32 {
+	if m, ok := extremumVec(data, largest); ok {
+		return m
+	}
 	m0, m1, m2, m3 := data[0], data[0], data[0], data[0]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -166,8 +172,8 @@ func extremum(data []float32, largest bool) float32 {
 // patterns without the sign, which orders non-negative floats as numbers
 // and puts NaNs above infinity.
 func absMax(data []float32) float32 {
-	var b0, b1, b2, b3 uint32
-	i := 0
+	b0, i := absMaxVec(data)
+	var b1, b2, b3 uint32
 	for ; i+4 <= len(data); i += 4 {
 		x := data[i : i+4 : i+4]
 		b0 = max(b0, math.Float32bits(x[0])&^(1<<31))
