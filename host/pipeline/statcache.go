@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -71,7 +72,13 @@ func (c *statsCache) ask(key string) (done func(), ok bool) {
 	}, true
 }
 
-// wait waits for the prefetches under way.
+// prefetchWait bounds how long a statistics request waits for the
+// prefetches under way: a prefetch is an optimization, and one that a
+// plugin is slow to answer must not hold the pass up (its probes are
+// then collected by its algorithm's own request).
+var prefetchWait = 5 * time.Second
+
+// wait waits for the prefetches under way, at most prefetchWait.
 func (c *statsCache) wait(ctx context.Context) error {
 	c.mu.Lock()
 	var chs []chan struct{}
@@ -79,9 +86,13 @@ func (c *statsCache) wait(ctx context.Context) error {
 		chs = append(chs, ch)
 	}
 	c.mu.Unlock()
+	limit := time.NewTimer(prefetchWait)
+	defer limit.Stop()
 	for _, ch := range chs {
 		select {
 		case <-ch:
+		case <-limit.C:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -148,12 +149,17 @@ type prefetchingAlgorithm struct {
 	*fakeAlgorithm
 	prefetch func(req *plugins.RunRequest) []*potv1.StatisticsRequest
 	asked    int
+	hold     chan struct{} // when not nil, Prefetch answers once it is closed
 }
 
 func (a *prefetchingAlgorithm) Prefetch(_ context.Context, _ plugins.Host, req *plugins.RunRequest) ([]*potv1.StatisticsRequest, error) {
 	a.mu.Lock()
 	a.asked++
+	hold := a.hold
 	a.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	return a.prefetch(req), nil
 }
 
@@ -211,7 +217,8 @@ func TestPrefetchChain(t *testing.T) {
 		params string
 		passes int
 		asked  int
-	}{{`{"then": true}`, 1, 1}, {`{}`, 2, 0}, {`{"then": true, "plan": true}`, 2, 1}} {
+		slow   bool // Second's prefetch answers after the pass
+	}{{`{"then": true}`, 1, 1, false}, {`{}`, 2, 0, false}, {`{"then": true, "plan": true}`, 2, 1, false}, {`{"then": true}`, 2, 1, true}} {
 		d := &potv1.TargetDescription{Name: "fake"}
 		s := chainSession(t, d, nil)
 		st := &statsTarget{fakeTarget: &fakeTarget{}}
@@ -221,12 +228,29 @@ func TestPrefetchChain(t *testing.T) {
 		s.algos.closed = true // nothing to start: the algorithms are in the test
 		s.params = newParamChecker(algos)
 		s.chain = &chainRunner{algos: algos, params: s.params, host: s, desc: d, modelID: "m0", log: s.log}
-		second.asked = 0
+		second.mu.Lock()
+		second.asked, second.hold = 0, nil
+		second.mu.Unlock()
+		if tc.slow {
+			// A prefetch slower than prefetchWait does not hold the pass.
+			was := prefetchWait
+			prefetchWait = 20 * time.Millisecond
+			second.mu.Lock()
+			second.hold = make(chan struct{})
+			second.mu.Unlock()
+			defer func() { prefetchWait = was }()
+		}
 		if _, _, err := s.Run(context.Background(), []Step{{Name: "Chain", Params: json.RawMessage(tc.params)}}); err != nil {
 			t.Fatalf("%s: %v", tc.params, err)
 		}
-		if n := len(st.calls()); n != tc.passes || second.asked != tc.asked {
-			t.Errorf("%s: %d passes %v and %d prefetches, want %d and %d", tc.params, n, st.calls(), second.asked, tc.passes, tc.asked)
+		if second.hold != nil {
+			close(second.hold)
+		}
+		second.mu.Lock()
+		prefetches := second.asked
+		second.mu.Unlock()
+		if n := len(st.calls()); n != tc.passes || prefetches != tc.asked {
+			t.Errorf("%s: %d passes %v and %d prefetches, want %d and %d", tc.params, n, st.calls(), prefetches, tc.passes, tc.asked)
 		}
 		checkAnswer(t, tc.params, asked, got)
 	}
