@@ -1303,9 +1303,10 @@ type RunAlgorithmRequest struct {
 	// Algorithms the caller will run after this one (RunAlgorithm), in
 	// order: a hint on which the host may start their plugins now, while
 	// this one runs, instead of one after the other (DefaultQuantization
-	// names the rest of its chain), and ask them for the statistics they
-	// will collect (Algorithm.Prefetch) with this request's model, plan
-	// and params, to gather those in this algorithm's statistics pass.
+	// names the rest of its chain), and ask the first of them for the
+	// statistics it will collect (Algorithm.Prefetch) with this request's
+	// model, plan and params, to gather those in this algorithm's
+	// statistics pass.
 	// Unknown names are ignored here and reported when they are run.
 	Then          []string `protobuf:"bytes,5,rep,name=then,proto3" json:"then,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -36,10 +36,10 @@ type AlgorithmClient interface {
 	// Prefetch returns the statistics requests (Host.CollectStatistics)
 	// that Run would make for the same request, as far as the algorithm
 	// can tell them before the algorithms ahead of it in the chain have
-	// run. The host calls it for the algorithms a RunAlgorithmRequest names
-	// in then (with that request's model, plan and parameters), gathers
-	// their statistics in the same pass over the calibration data as the
-	// running algorithm's own, and answers Run's requests from what it
+	// run. The host calls it for the next algorithm a RunAlgorithmRequest
+	// names in then (with that request's model, plan and parameters),
+	// gathers its statistics in the same pass over the calibration data as
+	// the running algorithm's own, and answers Run's requests from what it
 	// gathered where model, plan, samples and probes match: one pass per
 	// step of a chain instead of one per algorithm, as NNCF's statistics
 	// aggregation does. A request that does not match (Run got another
@@ -97,10 +97,10 @@ type AlgorithmServer interface {
 	// Prefetch returns the statistics requests (Host.CollectStatistics)
 	// that Run would make for the same request, as far as the algorithm
 	// can tell them before the algorithms ahead of it in the chain have
-	// run. The host calls it for the algorithms a RunAlgorithmRequest names
-	// in then (with that request's model, plan and parameters), gathers
-	// their statistics in the same pass over the calibration data as the
-	// running algorithm's own, and answers Run's requests from what it
+	// run. The host calls it for the next algorithm a RunAlgorithmRequest
+	// names in then (with that request's model, plan and parameters),
+	// gathers its statistics in the same pass over the calibration data as
+	// the running algorithm's own, and answers Run's requests from what it
 	// gathered where model, plan, samples and probes match: one pass per
 	// step of a chain instead of one per algorithm, as NNCF's statistics
 	// aggregation does. A request that does not match (Run got another
