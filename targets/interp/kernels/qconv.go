@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // QConvKernel is a 2-D convolution (group 1) with packed int8 weights.
 // Its reduction runs over kernel rows, kernel columns, then input
@@ -239,17 +242,37 @@ func padImage(buf, x []uint8, xcl bool, zp uint8, C, H, W, padT, padL, wp int) {
 }
 
 // copyImage writes the pixels of image x into the channels-last rows of
-// wp pixels of buf, leaving the padding around them as it is.
+// wp pixels of buf, leaving the padding around them as it is. A
+// channel-major x is transposed 8 channels by 8 pixels at a time
+// (Transpose8x8 on 64-bit words), the channels and pixels past the last
+// whole group of 8 one byte at a time.
 func copyImage(buf, x []uint8, xcl bool, C, H, W, padT, padL, wp int) {
+	c8, w8 := C&^7, W&^7
+	var t [8]uint64
 	for h := 0; h < H; h++ {
 		row := buf[((h+padT)*wp+padL)*C : ((h+padT)*wp+padL+W)*C]
 		if xcl {
 			copy(row, x[h*W*C:(h+1)*W*C])
 			continue
 		}
+		for c0 := 0; c0 < c8; c0 += 8 {
+			for w0 := 0; w0 < w8; w0 += 8 {
+				for i := range t {
+					t[i] = binary.LittleEndian.Uint64(x[((c0+i)*H+h)*W+w0:])
+				}
+				Transpose8x8(&t)
+				for p, v := range t {
+					binary.LittleEndian.PutUint64(row[(w0+p)*C+c0:], v)
+				}
+			}
+		}
 		for w := 0; w < W; w++ {
 			px := row[w*C : (w+1)*C]
-			for c := range px {
+			c := c8
+			if w >= w8 {
+				c = 0
+			}
+			for ; c < C; c++ {
 				px[c] = x[(c*H+h)*W+w]
 			}
 		}
