@@ -127,3 +127,64 @@ func ExampleSubset() {
 func ExampleLogger() {
 	sdk.Logger().Debug("searching ranges", "quantizers", 12)
 }
+
+// outRange is an algorithm whose statistics do not depend on what the
+// algorithms before it in a chain do to the plan: it tells them ahead
+// (sdk.Prefetcher), so that pot gathers them in the pass of the
+// algorithm before it, and its Run is then answered without a pass of
+// its own. Run and Prefetch build the request the same way.
+type outRange struct{ widen }
+
+func (outRange) request(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.StatisticsRequest, error) {
+	g, err := h.Graph(ctx, req.ModelID)
+	if err != nil {
+		return nil, err
+	}
+	return &potv1.StatisticsRequest{ModelId: req.ModelID, Samples: &potv1.Samples{Indices: sdk.Subset(300, 100, 0, false)},
+		Probes: []*potv1.StatisticProbe{{Id: "out", Tensor: g.GetOutputs()[0].GetName(), Reducer: potv1.Reducer_REDUCER_ABS_MAX,
+			Aggregator: potv1.Aggregator_AGGREGATOR_MAX}}}, nil
+}
+
+func (a outRange) Prefetch(ctx context.Context, h sdk.Host, req *sdk.RunRequest) ([]*potv1.StatisticsRequest, error) {
+	r, err := a.request(ctx, h, req)
+	if err != nil {
+		return nil, err
+	}
+	return []*potv1.StatisticsRequest{r}, nil
+}
+
+func (a outRange) Run(ctx context.Context, h sdk.Host, req *sdk.RunRequest) (*potv1.RunResponse, error) {
+	r, err := a.request(ctx, h, req)
+	if err != nil {
+		return nil, err
+	}
+	stats, err := h.CollectStatistics(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &potv1.RunResponse{Plan: req.Plan, Report: fmt.Sprintf(`{"output_abs_max": %g}`, stats.GetValues()[0].GetValues()[0])}, nil
+}
+
+// An algorithm that implements sdk.Prefetcher besides sdk.Algorithm tells
+// pot, before the algorithms ahead of it run, the statistics its Run will
+// ask for.
+func ExamplePrefetcher() {
+	var a sdk.Algorithm = outRange{}
+	req := &sdk.RunRequest{ModelID: "m1", Plan: &potv1.QuantizationPlan{}, Params: []byte("{}")}
+	ahead, err := a.(sdk.Prefetcher).Prefetch(context.Background(), cannedHost{}, req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p := ahead[0].GetProbes()[0]
+	fmt.Println(len(ahead), p.GetTensor(), p.GetReducer(), len(ahead[0].GetSamples().GetIndices()))
+	resp, err := a.Run(context.Background(), cannedHost{}, req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.GetReport())
+	// Output:
+	// 1 out REDUCER_ABS_MAX 100
+	// {"output_abs_max": 3.5}
+}
