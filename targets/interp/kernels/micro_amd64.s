@@ -1,47 +1,11 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
-#include "fmas_amd64.h"
+#include "micro_amd64.h"
 
 // Micro-kernels for AVX2 + FMA. See microKernel in micro.go for the
 // contract. Registers: Y4..Y15 hold the tile (two per row), Y0/Y1 the
 // current row of B, Y2/Y3 broadcast elements of A.
-
-// One k step of the 6-row kernel: B row at DI + 4*(R10), A at SI.
-#define STEP6 \
-	MOVQ         (R10), AX      \
-	VMOVUPS      (DI)(AX*4), Y0 \
-	VMOVUPS      32(DI)(AX*4), Y1 \
-	FMAS6 \
-	ADDQ         $8, R10
-
-#define STEP4 \
-	MOVQ         (R10), AX      \
-	VMOVUPS      (DI)(AX*4), Y0 \
-	VMOVUPS      32(DI)(AX*4), Y1 \
-	FMAS4 \
-	ADDQ         $8, R10
-
-// Row operations of the epilogue. DX walks the rows of C (stride R8
-// bytes), R12 counts the rows left, AX points at the bias.
-#define ACCROW(ya, yb) \
-	VADDPS (DX), ya, ya   \
-	VADDPS 32(DX), yb, yb \
-	ADDQ   R8, DX
-
-#define BIASROW(off, ya, yb) \
-	VBROADCASTSS off(AX), Y2 \
-	VADDPS       Y2, ya, ya  \
-	VADDPS       Y2, yb, yb
-
-#define RELUROW(ya, yb) \
-	VMAXPS ya, Y2, ya \
-	VMAXPS yb, Y2, yb
-
-#define STOREROW(ya, yb) \
-	VMOVUPS ya, (DX)   \
-	VMOVUPS yb, 32(DX) \
-	ADDQ    R8, DX
 
 // func kernel6x16(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int)
 TEXT ·kernel6x16(SB), NOSPLIT, $0-72

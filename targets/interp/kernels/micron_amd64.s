@@ -1,7 +1,7 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
-#include "fmas_amd64.h"
+#include "micro_amd64.h"
 
 // kernel6x16 and kernel4x16 (micro_amd64.s) over blocks consecutive
 // 16-column blocks of B and C (block i: b and c advanced by 16i floats),
@@ -10,42 +10,6 @@
 // loop per block, which cost a product of small depth (a pointwise
 // convolution of 16 channels: 16 steps) as much as its steps. k and
 // blocks must be positive.
-
-// One k step of the 6-row kernel: B row at DI + 4*(R10), A at SI.
-#define STEP6 \
-	MOVQ         (R10), AX      \
-	VMOVUPS      (DI)(AX*4), Y0 \
-	VMOVUPS      32(DI)(AX*4), Y1 \
-	FMAS6 \
-	ADDQ         $8, R10
-
-#define STEP4 \
-	MOVQ         (R10), AX      \
-	VMOVUPS      (DI)(AX*4), Y0 \
-	VMOVUPS      32(DI)(AX*4), Y1 \
-	FMAS4 \
-	ADDQ         $8, R10
-
-// Row operations of the epilogue. DX walks the rows of C (stride R8
-// bytes), R12 counts the rows left, AX points at the bias.
-#define ACCROW(ya, yb) \
-	VADDPS (DX), ya, ya   \
-	VADDPS 32(DX), yb, yb \
-	ADDQ   R8, DX
-
-#define BIASROW(off, ya, yb) \
-	VBROADCASTSS off(AX), Y2 \
-	VADDPS       Y2, ya, ya  \
-	VADDPS       Y2, yb, yb
-
-#define RELUROW(ya, yb) \
-	VMAXPS ya, Y2, ya \
-	VMAXPS yb, Y2, yb
-
-#define STOREROW(ya, yb) \
-	VMOVUPS ya, (DX)   \
-	VMOVUPS yb, 32(DX) \
-	ADDQ    R8, DX
 
 // func kernel6x16N(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, blocks int)
 TEXT ·kernel6x16N(SB), NOSPLIT, $0-80

@@ -1,7 +1,7 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
-#include "fmas_amd64.h"
+#include "micro_amd64.h"
 
 // The 16-column AVX2 micro-kernels of micro_amd64.s reading B under
 // masks (DirectConv without AVX-512): B starts col floats after b (of
@@ -95,26 +95,13 @@
 	FMAS4 \
 	ADDQ $64, DI
 
-// Epilogue row operations: AX points at the bias, R13 walks the rows of
-// the addend (stride R8 bytes), DX those of C.
-#define MBIASROW(off, ya, yb) \
-	VBROADCASTSS off(AX), Y2 \
-	VADDPS       Y2, ya, ya  \
-	VADDPS       Y2, yb, yb
-
+// MADDROW adds a row of the addend, whose rows R13 walks (stride R8
+// bytes); the other row operations of the epilogue are micro_amd64.h's
+// (AX at the bias, DX walking the rows of C).
 #define MADDROW(ya, yb) \
 	VADDPS (R13), ya, ya   \
 	VADDPS 32(R13), yb, yb \
 	ADDQ   R8, R13
-
-#define MRELUROW(ya, yb) \
-	VMAXPS ya, Y2, ya \
-	VMAXPS yb, Y2, yb
-
-#define MSTOREROW(ya, yb) \
-	VMOVUPS ya, (DX)   \
-	VMOVUPS yb, 32(DX) \
-	ADDQ    R8, DX
 
 // func kernel6x16M(k int, a *float32, b *float32, offs *int, c *float32, ldc int, mr int, bias *float32, flags int, masks *int32, col int, add *float32, blen int, blocks int, mstride int, pack *float32)
 TEXT ·kernel6x16M(SB), NOSPLIT, $0-128
@@ -267,22 +254,22 @@ v6epi:
 
 	TESTQ $2, R9
 	JE v6nobias
-	MBIASROW(0, Y4, Y5)
+	BIASROW(0, Y4, Y5)
 	CMPQ BX, $1
 	JE v6nobias
-	MBIASROW(4, Y6, Y7)
+	BIASROW(4, Y6, Y7)
 	CMPQ BX, $2
 	JE v6nobias
-	MBIASROW(8, Y8, Y9)
+	BIASROW(8, Y8, Y9)
 	CMPQ BX, $3
 	JE v6nobias
-	MBIASROW(12, Y10, Y11)
+	BIASROW(12, Y10, Y11)
 	CMPQ BX, $4
 	JE v6nobias
-	MBIASROW(16, Y12, Y13)
+	BIASROW(16, Y12, Y13)
 	CMPQ BX, $5
 	JE v6nobias
-	MBIASROW(20, Y14, Y15)
+	BIASROW(20, Y14, Y15)
 
 v6nobias:
 	TESTQ $16, R9
@@ -308,30 +295,30 @@ v6noadd:
 	TESTQ $4, R9
 	JE v6store
 	VXORPS Y2, Y2, Y2
-	MRELUROW(Y4, Y5)
-	MRELUROW(Y6, Y7)
-	MRELUROW(Y8, Y9)
-	MRELUROW(Y10, Y11)
-	MRELUROW(Y12, Y13)
-	MRELUROW(Y14, Y15)
+	RELUROW(Y4, Y5)
+	RELUROW(Y6, Y7)
+	RELUROW(Y8, Y9)
+	RELUROW(Y10, Y11)
+	RELUROW(Y12, Y13)
+	RELUROW(Y14, Y15)
 
 v6store:
-	MSTOREROW(Y4, Y5)
+	STOREROW(Y4, Y5)
 	DECQ BX
 	JE v6next
-	MSTOREROW(Y6, Y7)
+	STOREROW(Y6, Y7)
 	DECQ BX
 	JE v6next
-	MSTOREROW(Y8, Y9)
+	STOREROW(Y8, Y9)
 	DECQ BX
 	JE v6next
-	MSTOREROW(Y10, Y11)
+	STOREROW(Y10, Y11)
 	DECQ BX
 	JE v6next
-	MSTOREROW(Y12, Y13)
+	STOREROW(Y12, Y13)
 	DECQ BX
 	JE v6next
-	MSTOREROW(Y14, Y15)
+	STOREROW(Y14, Y15)
 
 v6next:
 	DECQ blocks+104(FP)
@@ -497,16 +484,16 @@ v4epi:
 
 	TESTQ $2, R9
 	JE v4nobias
-	MBIASROW(0, Y4, Y5)
+	BIASROW(0, Y4, Y5)
 	CMPQ BX, $1
 	JE v4nobias
-	MBIASROW(4, Y6, Y7)
+	BIASROW(4, Y6, Y7)
 	CMPQ BX, $2
 	JE v4nobias
-	MBIASROW(8, Y8, Y9)
+	BIASROW(8, Y8, Y9)
 	CMPQ BX, $3
 	JE v4nobias
-	MBIASROW(12, Y10, Y11)
+	BIASROW(12, Y10, Y11)
 
 v4nobias:
 	TESTQ $16, R9
@@ -526,22 +513,22 @@ v4noadd:
 	TESTQ $4, R9
 	JE v4store
 	VXORPS Y2, Y2, Y2
-	MRELUROW(Y4, Y5)
-	MRELUROW(Y6, Y7)
-	MRELUROW(Y8, Y9)
-	MRELUROW(Y10, Y11)
+	RELUROW(Y4, Y5)
+	RELUROW(Y6, Y7)
+	RELUROW(Y8, Y9)
+	RELUROW(Y10, Y11)
 
 v4store:
-	MSTOREROW(Y4, Y5)
+	STOREROW(Y4, Y5)
 	DECQ BX
 	JE v4next
-	MSTOREROW(Y6, Y7)
+	STOREROW(Y6, Y7)
 	DECQ BX
 	JE v4next
-	MSTOREROW(Y8, Y9)
+	STOREROW(Y8, Y9)
 	DECQ BX
 	JE v4next
-	MSTOREROW(Y10, Y11)
+	STOREROW(Y10, Y11)
 
 v4next:
 	DECQ blocks+104(FP)

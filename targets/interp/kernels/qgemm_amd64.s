@@ -292,6 +292,115 @@ GLOBL qTwo52p31<>(SB), RODATA|NOPTR, $8
 // QHardSwish.vec's, alpha and beta from the frame; 4 LeakyRelu (LR8)
 // with QLeakyReLU.vec's, alpha from the frame.
 
+// STORETILE(TILE): the end of the AVX2 integer kernels' tile loop (the
+// kernel's frame: params, ldd, mode, alpha, beta): store the tile's
+// valid rows (CX counts the rows left) in the output stage of mode, then
+// go on with the next tile at label TILE, or return after the last.
+#define STORETILE(TILE) \
+	MOVQ  params+56(FP), BX \
+	MOVQ  mode+80(FP), DI \
+	TESTQ DI, DI \
+	JZ    straw \
+	CMPQ  DI, $2 \
+	JEQ   streqf \
+	JGT   sths \
+	REQROW(Y0, Y1) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	REQROW(Y2, Y3) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	REQROW(Y4, Y5) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	REQROW(Y6, Y7) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	ADDQ  $16, R8 \
+	JMP   TILE \
+streqf: \
+	REQFCONST \
+	REQFROW(Y0, Y1) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	REQFROW(Y2, Y3) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	REQFROW(Y4, Y5) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	REQFROW(Y6, Y7) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	ADDQ  $16, R8 \
+	JMP   TILE \
+sths: \
+	CMPQ DI, $4 \
+	JEQ  stlr \
+	HSCONST \
+	HSROW(Y0, Y1) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	HSROW(Y2, Y3) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	HSROW(Y4, Y5) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	HSROW(Y6, Y7) \
+	ADDQ  ldd+72(FP), R14 \
+	DECQ  CX \
+	JZ    stdone \
+	ADDQ  $16, R8 \
+	JMP   TILE \
+stlr: \
+	VBROADCASTSS alpha+88(FP), Y12 \
+	LRROW(Y0, Y1) \
+	ADDQ         ldd+72(FP), R14 \
+	DECQ         CX \
+	JZ           stdone \
+	LRROW(Y2, Y3) \
+	ADDQ         ldd+72(FP), R14 \
+	DECQ         CX \
+	JZ           stdone \
+	LRROW(Y4, Y5) \
+	ADDQ         ldd+72(FP), R14 \
+	DECQ         CX \
+	JZ           stdone \
+	LRROW(Y6, Y7) \
+	ADDQ         ldd+72(FP), R14 \
+	DECQ         CX \
+	JZ           stdone \
+	ADDQ         $16, R8 \
+	JMP          TILE \
+straw: \
+	VMOVDQU Y0, (R14) \
+	VMOVDQU Y1, 32(R14) \
+	VMOVDQU Y2, 64(R14) \
+	VMOVDQU Y3, 96(R14) \
+	VMOVDQU Y4, 128(R14) \
+	VMOVDQU Y5, 160(R14) \
+	VMOVDQU Y6, 192(R14) \
+	VMOVDQU Y7, 224(R14) \
+	ADDQ    $256, R14 \
+	ADDQ    $16, R8 \
+	SUBQ    $4, CX \
+	JG      TILE \
+stdone: \
+	VZEROUPPER \
+	RET
+
 // func qKernSatAVX2(a *uint8, offs *int32, npix, segs, segLen, segStride int, w *int8, params *int64, dst *uint8, ldd int, mode int, alpha, beta float32)
 TEXT ·qKernSatAVX2(SB), NOSPLIT, $0-96
 	MOVQ a+0(FP), SI
@@ -323,116 +432,7 @@ satk:
 	NEXTSEG
 	DECQ    DI
 	JNZ     satseg
-	// Store the tile's valid rows (CX counts the rows left) in the
-	// output stage of mode; then the next tile.
-	MOVQ  params+56(FP), BX
-	MOVQ  mode+80(FP), DI
-	TESTQ DI, DI
-	JZ    satraw
-	CMPQ  DI, $2
-	JEQ   satreqf
-	JGT   saths
-	REQROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	REQROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	REQROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	REQROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	ADDQ  $16, R8
-	JMP   sattile
-
-satreqf:
-	REQFCONST
-	REQFROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	REQFROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	REQFROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	REQFROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	ADDQ  $16, R8
-	JMP   sattile
-
-saths:
-	CMPQ DI, $4
-	JEQ  satlr
-	HSCONST
-	HSROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	HSROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	HSROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	HSROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    satdone
-	ADDQ  $16, R8
-	JMP   sattile
-
-satlr:
-	VBROADCASTSS alpha+88(FP), Y12
-	LRROW(Y0, Y1)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           satdone
-	LRROW(Y2, Y3)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           satdone
-	LRROW(Y4, Y5)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           satdone
-	LRROW(Y6, Y7)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           satdone
-	ADDQ         $16, R8
-	JMP          sattile
-
-satraw:
-	VMOVDQU Y0, (R14)
-	VMOVDQU Y1, 32(R14)
-	VMOVDQU Y2, 64(R14)
-	VMOVDQU Y3, 96(R14)
-	VMOVDQU Y4, 128(R14)
-	VMOVDQU Y5, 160(R14)
-	VMOVDQU Y6, 192(R14)
-	VMOVDQU Y7, 224(R14)
-	ADDQ    $256, R14
-	ADDQ    $16, R8
-	SUBQ    $4, CX
-	JG      sattile
-
-satdone:
-	VZEROUPPER
-	RET
+	STORETILE(sattile)
 
 // ZREQ16: requantize the 16 accumulators of zmm with the 512-bit
 // parameters of one block at byte G of BX (see qReqBlock) and store the
@@ -664,116 +664,7 @@ exk:
 	NEXTSEG
 	DECQ     DI
 	JNZ      exseg
-	// Store the tile's valid rows (CX counts the rows left) in the
-	// output stage of mode; then the next tile.
-	MOVQ  params+56(FP), BX
-	MOVQ  mode+80(FP), DI
-	TESTQ DI, DI
-	JZ    exraw
-	CMPQ  DI, $2
-	JEQ   exreqf
-	JGT   exhs
-	REQROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	REQROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	REQROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	REQROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	ADDQ  $16, R8
-	JMP   extile
-
-exreqf:
-	REQFCONST
-	REQFROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	REQFROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	REQFROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	REQFROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	ADDQ  $16, R8
-	JMP   extile
-
-exhs:
-	CMPQ DI, $4
-	JEQ  exlr
-	HSCONST
-	HSROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	HSROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	HSROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	HSROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    exdone
-	ADDQ  $16, R8
-	JMP   extile
-
-exlr:
-	VBROADCASTSS alpha+88(FP), Y12
-	LRROW(Y0, Y1)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           exdone
-	LRROW(Y2, Y3)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           exdone
-	LRROW(Y4, Y5)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           exdone
-	LRROW(Y6, Y7)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           exdone
-	ADDQ         $16, R8
-	JMP          extile
-
-exraw:
-	VMOVDQU Y0, (R14)
-	VMOVDQU Y1, 32(R14)
-	VMOVDQU Y2, 64(R14)
-	VMOVDQU Y3, 96(R14)
-	VMOVDQU Y4, 128(R14)
-	VMOVDQU Y5, 160(R14)
-	VMOVDQU Y6, 192(R14)
-	VMOVDQU Y7, 224(R14)
-	ADDQ    $256, R14
-	ADDQ    $16, R8
-	SUBQ    $4, CX
-	JG      extile
-
-exdone:
-	VZEROUPPER
-	RET
+	STORETILE(extile)
 
 // WROW: qKernWideAVX2's EXACTROW: the group's activations (a0,a1) and
 // (a2,a3), zero-extended to uint16 in memory, broadcast as dwords.
@@ -849,116 +740,7 @@ wdk:
 	NEXTSEG
 	DECQ     DI
 	JNZ      wdseg
-	// Store the tile's valid rows (CX counts the rows left) in the
-	// output stage of mode; then the next tile.
-	MOVQ  params+56(FP), BX
-	MOVQ  mode+80(FP), DI
-	TESTQ DI, DI
-	JZ    wdraw
-	CMPQ  DI, $2
-	JEQ   wdreqf
-	JGT   wdhs
-	REQROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	REQROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	REQROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	REQROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	ADDQ  $16, R8
-	JMP   wdtile
-
-wdreqf:
-	REQFCONST
-	REQFROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	REQFROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	REQFROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	REQFROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	ADDQ  $16, R8
-	JMP   wdtile
-
-wdhs:
-	CMPQ DI, $4
-	JEQ  wdlr
-	HSCONST
-	HSROW(Y0, Y1)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	HSROW(Y2, Y3)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	HSROW(Y4, Y5)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	HSROW(Y6, Y7)
-	ADDQ  ldd+72(FP), R14
-	DECQ  CX
-	JZ    wddone
-	ADDQ  $16, R8
-	JMP   wdtile
-
-wdlr:
-	VBROADCASTSS alpha+88(FP), Y12
-	LRROW(Y0, Y1)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           wddone
-	LRROW(Y2, Y3)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           wddone
-	LRROW(Y4, Y5)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           wddone
-	LRROW(Y6, Y7)
-	ADDQ         ldd+72(FP), R14
-	DECQ         CX
-	JZ           wddone
-	ADDQ         $16, R8
-	JMP          wdtile
-
-wdraw:
-	VMOVDQU Y0, (R14)
-	VMOVDQU Y1, 32(R14)
-	VMOVDQU Y2, 64(R14)
-	VMOVDQU Y3, 96(R14)
-	VMOVDQU Y4, 128(R14)
-	VMOVDQU Y5, 160(R14)
-	VMOVDQU Y6, 192(R14)
-	VMOVDQU Y7, 224(R14)
-	ADDQ    $256, R14
-	ADDQ    $16, R8
-	SUBQ    $4, CX
-	JG      wdtile
-
-wddone:
-	VZEROUPPER
-	RET
+	STORETILE(wdtile)
 
 // func widenAVX2(dst *uint16, src *uint8, n int)
 // dst[i] = src[i] for i < n, a positive multiple of 16.
