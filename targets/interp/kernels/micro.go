@@ -61,39 +61,45 @@ type microKernel func(k int, a, b []float32, offs []int, c []float32, ldc, mr in
 func kernelGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 	offs = offs[:k]
 	for r := 0; r < mr; r++ {
-		dst := (*[nr]float32)(c[r*ldc : r*ldc+nr])
+		dst := c[r*ldc : r*ldc+nr]
 		for half := 0; half < nr; half += 8 {
-			var s0, s1, s2, s3, s4, s5, s6, s7 float32
-			ai := r
-			for _, o := range offs {
-				av := a[ai]
-				ai += h
-				bp := (*[8]float32)(b[o+half : o+half+8])
-				s0 += av * bp[0]
-				s1 += av * bp[1]
-				s2 += av * bp[2]
-				s3 += av * bp[3]
-				s4 += av * bp[4]
-				s5 += av * bp[5]
-				s6 += av * bp[6]
-				s7 += av * bp[7]
-			}
-			t := [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
-			d := (*[8]float32)(dst[half : half+8])
-			for j := range t {
-				v := t[j]
-				if flags&flagAccumulate != 0 {
-					v += d[j]
-				}
-				if flags&flagBias != 0 {
-					v += bias[r]
-				}
-				if flags&flagReLU != 0 && v < 0 {
-					v = 0
-				}
-				d[j] = v
-			}
+			halfRowGo(h, r, a, b, offs, half, (*[8]float32)(dst[half:half+8]), bias, flags)
 		}
+	}
+}
+
+// halfRowGo computes 8 columns of row r of a tile, from column half of
+// the rows of B at offs: the sums in 8 scalar accumulators, then the
+// flags, into d.
+func halfRowGo(h, r int, a, b []float32, offs []int, half int, d *[8]float32, bias []float32, flags int) {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	ai := r
+	for _, o := range offs {
+		av := a[ai]
+		ai += h
+		bp := (*[8]float32)(b[o+half : o+half+8])
+		s0 += av * bp[0]
+		s1 += av * bp[1]
+		s2 += av * bp[2]
+		s3 += av * bp[3]
+		s4 += av * bp[4]
+		s5 += av * bp[5]
+		s6 += av * bp[6]
+		s7 += av * bp[7]
+	}
+	t := [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
+	for j := range t {
+		v := t[j]
+		if flags&flagAccumulate != 0 {
+			v += d[j]
+		}
+		if flags&flagBias != 0 {
+			v += bias[r]
+		}
+		if flags&flagReLU != 0 && v < 0 {
+			v = 0
+		}
+		d[j] = v
 	}
 }
 
@@ -193,36 +199,7 @@ func colsStore(out []float32, c []float32, ldc, rows, cols int, bias []float32, 
 func kernelHalfGo(h, k int, a, b []float32, offs []int, c []float32, ldc, mr int, bias []float32, flags int) {
 	offs = offs[:k]
 	for r := 0; r < mr; r++ {
-		var s0, s1, s2, s3, s4, s5, s6, s7 float32
-		ai := r
-		for _, o := range offs {
-			av := a[ai]
-			ai += h
-			bp := (*[8]float32)(b[o : o+8])
-			s0 += av * bp[0]
-			s1 += av * bp[1]
-			s2 += av * bp[2]
-			s3 += av * bp[3]
-			s4 += av * bp[4]
-			s5 += av * bp[5]
-			s6 += av * bp[6]
-			s7 += av * bp[7]
-		}
-		t := [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
-		d := (*[8]float32)(c[r*ldc : r*ldc+8])
-		for j := range t {
-			v := t[j]
-			if flags&flagAccumulate != 0 {
-				v += d[j]
-			}
-			if flags&flagBias != 0 {
-				v += bias[r]
-			}
-			if flags&flagReLU != 0 && v < 0 {
-				v = 0
-			}
-			d[j] = v
-		}
+		halfRowGo(h, r, a, b, offs, 0, (*[8]float32)(c[r*ldc:r*ldc+8]), bias, flags)
 	}
 }
 
