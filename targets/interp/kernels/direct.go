@@ -196,25 +196,17 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 			masks = cut
 			f |= flagCompact | int(uint64(keep)<<32)
 		}
-		off := 0
-		for r := 0; r < pa.M; {
-			h, rows := panelAt(pa.M - r)
+		forPanels(pa.M, pa.K, pa.data, func(r, h, rows int, a []float32) {
 			kern := k6
 			if h == 4 {
 				kern = k4
-			}
-			var rb []float32
-			if ep.Bias != nil {
-				rb = ep.Bias[r : r+rows]
 			}
 			var add []float32
 			if ep.Add != nil {
 				add = ep.Add[r*ldc+j-q0:]
 			}
-			kern(pa.K, pa.data[off:off+h*pa.K], b, j, d.steps, c[r*ldc+j-q0:], ldc, rows, rb, f, masks, add)
-			off += h * pa.K
-			r += rows
-		}
+			kern(pa.K, a, b, j, d.steps, c[r*ldc+j-q0:], ldc, rows, biasRows(ep.Bias, r, rows), f, masks, add)
+		})
 	}
 	return nil
 }
@@ -262,25 +254,18 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 	// addend from j) with flags f, into dst rows ld apart.
 	run := func(j, nb, f int, dst []float32, ld int, add []float32) {
 		masks := d.vmasks[(q0+j)/nr*per : ((q0+j)/nr+nb)*per]
-		off := 0
-		for r := 0; r < pa.M; {
-			h, rows := panelAt(pa.M - r)
+		forPanels(pa.M, pa.K, pa.data, func(r, h, rows int, a []float32) {
 			kern := k6
 			if h == 4 {
 				kern = k4
 			}
-			var rb, ra []float32
-			if ep.Bias != nil {
-				rb = ep.Bias[r : r+rows]
-			}
+			var ra []float32
 			if add != nil {
 				ra = add[r*ld:]
 			}
 			src, col, f, pack := source(r, j, nb, f)
-			kern(pa.K, pa.data[off:off+h*pa.K], src, col, d.stepsV, dst[r*ld:], ld, rows, rb, f, masks, ra, nb, pack)
-			off += h * pa.K
-			r += rows
-		}
+			kern(pa.K, a, src, col, d.stepsV, dst[r*ld:], ld, rows, biasRows(ep.Bias, r, rows), f, masks, ra, nb, pack)
+		})
 	}
 	safe := func(j int) bool { return q0+j+d.lo >= 0 && q0+j+d.hi+nr <= len(b) }
 	n := q1 - q0
@@ -316,17 +301,12 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 	}
 	masks := d.vmasks[(q0+full)/nr*per : ((q0+full)/nr+1)*per]
 	tile, addTile := s.tile[:], s.tileWide[:mrMax*nr]
-	off := 0
-	for r := 0; r < pa.M; {
-		h, rows := panelAt(pa.M - r)
+	forPanels(pa.M, pa.K, pa.data, func(r, h, rows int, a []float32) {
 		kern := k6
 		if h == 4 {
 			kern = k4
 		}
-		var rb, add []float32
-		if ep.Bias != nil {
-			rb = ep.Bias[r : r+rows]
-		}
+		var add []float32
 		if ep.Add != nil {
 			for i := 0; i < rows; i++ {
 				copy(addTile[i*nr:i*nr+cols], ep.Add[(r+i)*ldc+full:])
@@ -334,13 +314,11 @@ func (d *DirectConv) mul16(pa *PackedA, b []float32, q0, q1 int, c []float32, ld
 			add = addTile
 		}
 		src, col, f, pack := source(r, full, 1, f)
-		kern(pa.K, pa.data[off:off+h*pa.K], src, col, d.stepsV, tile, nr, rows, rb, f, masks, add, 1, pack)
+		kern(pa.K, a, src, col, d.stepsV, tile, nr, rows, biasRows(ep.Bias, r, rows), f, masks, add, 1, pack)
 		for i := 0; i < rows; i++ {
 			copy(c[(r+i)*ldc+full:(r+i)*ldc+full+cols], tile[i*nr:i*nr+cols])
 		}
-		off += h * pa.K
-		r += rows
-	}
+	})
 }
 
 // directChunk bounds the blocks of a 16-column DirectConv product that

@@ -19,6 +19,27 @@ func panelAt(left int) (h, rows int) {
 	}
 }
 
+// forPanels calls f for each panel of an m×k matrix packed in ap, in
+// order: the panel's first row r, its height h (6 or 4) and how many of
+// its rows are real, and its h·k values.
+func forPanels(m, k int, ap []float32, f func(r, h, rows int, a []float32)) {
+	off := 0
+	for r := 0; r < m; {
+		h, rows := panelAt(m - r)
+		f(r, h, rows, ap[off:off+h*k])
+		off += h * k
+		r += rows
+	}
+}
+
+// biasRows is the bias of rows [r, r+rows), or nil without a bias.
+func biasRows(bias []float32, r, rows int) []float32 {
+	if bias == nil {
+		return nil
+	}
+	return bias[r : r+rows]
+}
+
 // packedSize is the number of floats the panels of an m×k matrix take.
 func packedSize(m, k int) int {
 	size := 0
@@ -34,10 +55,7 @@ func packedSize(m, k int) int {
 // a[p*lda+i] when trans) into dst as panels: panel after panel, each
 // k steps of h values, padded rows zero.
 func packA(dst []float32, m, k int, a []float32, lda int, trans bool, alpha float32) {
-	off := 0
-	for r := 0; r < m; {
-		h, rows := panelAt(m - r)
-		panel := dst[off : off+h*k]
+	forPanels(m, k, dst, func(r, h, rows int, panel []float32) {
 		if rows < h {
 			clear(panel)
 		}
@@ -65,9 +83,7 @@ func packA(dst []float32, m, k int, a []float32, lda int, trans bool, alpha floa
 				}
 			}
 		}
-		off += h * k
-		r += rows
-	}
+	})
 }
 
 // PackedA is a constant m×k left-hand matrix (such as convolution
@@ -273,21 +289,13 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 		chunk := max(1, 12288/(k*64))
 		for jb := 0; jb < blocks; jb += chunk {
 			nb, j0 := min(chunk, blocks-jb), jb*nr
-			off := 0
-			for r := 0; r < m; {
-				h, rows := panelAt(m - r)
+			forPanels(m, k, ap, func(r, h, rows int, a []float32) {
 				kern := kernel6n
 				if h == 4 {
 					kern = kernel4n
 				}
-				var rb []float32
-				if bias != nil {
-					rb = bias[r : r+rows]
-				}
-				kern(k, ap[off:off+h*k], b[j0:], offs, c[r*ldc+j0:], ldc, rows, rb, flags, nb)
-				off += h * k
-				r += rows
-			}
+				kern(k, a, b[j0:], offs, c[r*ldc+j0:], ldc, rows, biasRows(bias, r, rows), flags, nb)
+			})
 		}
 		j0 = max(blocks, 0) * nr
 	}
@@ -405,18 +413,12 @@ func runPanelsOf(k6, k4 microKernel, width int, ap []float32, m, k int, b []floa
 			flags |= flagCompact | int(uint64(st.mask)<<32)
 		}
 	}
-	off := 0
-	for r := 0; r < m; {
-		h, rows := panelAt(m - r)
+	forPanels(m, k, ap, func(r, h, rows int, a []float32) {
 		kern := k6
 		if h == 4 {
 			kern = k4
 		}
-		a := ap[off : off+h*k]
-		var rb []float32
-		if bias != nil {
-			rb = bias[r : r+rows]
-		}
+		rb := biasRows(bias, r, rows)
 		if direct {
 			kern(k, a, b, offs, c[r*ldc:], ldc, rows, rb, flags)
 		} else {
@@ -434,7 +436,5 @@ func runPanelsOf(k6, k4 microKernel, width int, ap []float32, m, k int, b []floa
 				}
 			}
 		}
-		off += h * k
-		r += rows
-	}
+	})
 }
