@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -80,23 +81,33 @@ func TestMulOffsetsColsSameBits(t *testing.T) {
 				bias := randSlice(r, tc.m)
 				c0 := randSlice(r, tc.m*n)
 				for _, ep := range []Epilogue{{}, {Bias: bias, ReLU: true}, {Bias: bias}, {Accumulate: true, Bias: bias}} {
-					want := append([]float32(nil), c0...)
-					got := append([]float32(nil), c0...)
-					k6, k4 := kernel6c, kernel4c
-					kernel6c, kernel4c = nil, nil
-					err := pa.MulOffsets(in, offs, n, want, n, ep)
-					kernel6c, kernel4c = k6, k4
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := pa.MulOffsets(in, offs, n, got, n, ep); err != nil {
-						t.Fatal(err)
-					}
-					bitsEqual(t, fmt.Sprintf("%+v n=%d room=%d %+v", tc, n, room, ep), got, want)
+					checkMulOffsetsWithout(t, fmt.Sprintf("%+v n=%d room=%d %+v", tc, n, room, ep), pa, in, offs, n, c0, ep, func() func() {
+						k6, k4 := kernel6c, kernel4c
+						kernel6c, kernel4c = nil, nil
+						return func() { kernel6c, kernel4c = k6, k4 }
+					})
 				}
 			}
 		}
 	}
+}
+
+// checkMulOffsetsWithout checks MulOffsets from c0 with the kernels in
+// use against the same product with the kernels that off switches off
+// (it returns what switches them back on), bit for bit.
+func checkMulOffsetsWithout(t *testing.T, what string, pa *PackedA, in []float32, offs []int, n int, c0 []float32, ep Epilogue, off func() (restore func())) {
+	t.Helper()
+	want, got := slices.Clone(c0), slices.Clone(c0)
+	restore := off()
+	err := pa.MulOffsets(in, offs, n, want, n, ep)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pa.MulOffsets(in, offs, n, got, n, ep); err != nil {
+		t.Fatal(err)
+	}
+	bitsEqual(t, what, got, want)
 }
 
 // BenchmarkMulOffsetsCols measures pointwise products of the example

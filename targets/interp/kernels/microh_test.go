@@ -75,19 +75,11 @@ func TestMulOffsetsHalfSameBits(t *testing.T) {
 				bias := randSlice(r, tc.m)
 				c0 := randSlice(r, tc.m*n)
 				for _, ep := range []Epilogue{{}, {Bias: bias, ReLU: true}, {Accumulate: true, Bias: bias}} {
-					want := append([]float32(nil), c0...)
-					got := append([]float32(nil), c0...)
-					k6, k4 := kernel6h, kernel4h
-					kernel6h, kernel4h = nil, nil
-					err := pa.MulOffsets(in, offs, n, want, n, ep)
-					kernel6h, kernel4h = k6, k4
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := pa.MulOffsets(in, offs, n, got, n, ep); err != nil {
-						t.Fatal(err)
-					}
-					bitsEqual(t, fmt.Sprintf("%+v n=%d room=%d %+v", tc, n, room, ep), got, want)
+					checkMulOffsetsWithout(t, fmt.Sprintf("%+v n=%d room=%d %+v", tc, n, room, ep), pa, in, offs, n, c0, ep, func() func() {
+						k6, k4 := kernel6h, kernel4h
+						kernel6h, kernel4h = nil, nil
+						return func() { kernel6h, kernel4h = k6, k4 }
+					})
 				}
 			}
 		}
@@ -200,19 +192,11 @@ func TestMulOffsetsBlocksSameBits(t *testing.T) {
 			bias := randSlice(r, tc.m)
 			c0 := randSlice(r, tc.m*tc.n)
 			for _, ep := range []Epilogue{{}, {Bias: bias, ReLU: true}, {Accumulate: true, Bias: bias}} {
-				want := append([]float32(nil), c0...)
-				got := append([]float32(nil), c0...)
-				k6, k4 := kernel6n, kernel4n
-				kernel6n, kernel4n = nil, nil
-				err := pa.MulOffsets(in, offs, tc.n, want, tc.n, ep)
-				kernel6n, kernel4n = k6, k4
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := pa.MulOffsets(in, offs, tc.n, got, tc.n, ep); err != nil {
-					t.Fatal(err)
-				}
-				bitsEqual(t, fmt.Sprintf("%+v room=%d %+v", tc, room, ep), got, want)
+				checkMulOffsetsWithout(t, fmt.Sprintf("%+v room=%d %+v", tc, room, ep), pa, in, offs, tc.n, c0, ep, func() func() {
+					k6, k4 := kernel6n, kernel4n
+					kernel6n, kernel4n = nil, nil
+					return func() { kernel6n, kernel4n = k6, k4 }
+				})
 			}
 		}
 	}

@@ -91,19 +91,11 @@ func TestMulOffsetsWideSameBits(t *testing.T) {
 			bias := randSlice(r, tc.m)
 			c0 := randSlice(r, tc.m*n)
 			for _, ep := range []Epilogue{{}, {Bias: bias}, {Accumulate: true, Bias: bias, ReLU: true}} {
-				want := append([]float32(nil), c0...)
-				got := append([]float32(nil), c0...)
-				k6, k4 := kernel6w, kernel4w
-				kernel6w, kernel4w = nil, nil
-				err := pa.MulOffsets(in, offs, n, want, n, ep)
-				kernel6w, kernel4w = k6, k4
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := pa.MulOffsets(in, offs, n, got, n, ep); err != nil {
-					t.Fatal(err)
-				}
-				bitsEqual(t, fmt.Sprintf("%+v room=%d %+v", tc, room, ep), got, want)
+				checkMulOffsetsWithout(t, fmt.Sprintf("%+v room=%d %+v", tc, room, ep), pa, in, offs, n, c0, ep, func() func() {
+					k6, k4 := kernel6w, kernel4w
+					kernel6w, kernel4w = nil, nil
+					return func() { kernel6w, kernel4w = k6, k4 }
+				})
 			}
 		}
 	}
