@@ -22,6 +22,10 @@
 //     residual addend (Epilogue.Add) joins the biased sum before the
 //     clamp in the store. DirectConv.Depthwise is its depthwise
 //     counterpart.
+//   - DepthwiseS2 (AVX2 and FMA): 3×3 stride-2 depthwise convolutions on
+//     the image itself, each tap's eight inputs the even or odd elements
+//     of sixteen of an input row picked out in registers, bit for bit
+//     ConvLayout's Fill, Depthwise and Compact without those copies.
 //   - ReLU, AddF32, MulF32, MaxF32 and MinF32 (also with a scalar
 //     operand, with the Max and Min operators' NaN and signed-zero rules
 //     bit for bit), LeakyReLUF32, HardSigmoidF32, HardSwishF32

@@ -48,6 +48,9 @@ type convPlan struct {
 	// direct, when not nil, runs the grouped products on the input
 	// itself (no Fill, no Compact): see kernels.DirectConv.
 	direct *kernels.DirectConv
+	// s2, when not nil, runs a 3×3 stride-2 depthwise convolution on
+	// the input itself: see kernels.DepthwiseS2.
+	s2 *kernels.DepthwiseS2
 }
 
 // stack is how many images a product holds.
@@ -279,7 +282,11 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		layout: layout,
 		offs:   layout.Offsets(nil, cg),
 	}
-	if cg == 1 && !layout.InPlace {
+	if cg == 1 && m == c && !layout.InPlace {
+		// So do 3×3 stride-2 depthwise ones.
+		p.s2 = kernels.NewDepthwiseS2(layout.Shape)
+	}
+	if cg == 1 && !layout.InPlace && p.s2 == nil {
 		// Depthwise sums too run on the image itself when they can
 		// (with vector kernels).
 		if d := kernels.NewDirectConv(layout.Shape, 1, 1); d != nil && d.DepthwiseVector() {
@@ -414,6 +421,31 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		// Bring the next image in while this one computes.
 		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])
 	}
+	if p.s2 != nil {
+		if err := k.depthwiseS2(ctx, p.s2, x[i*c*inSize:(i+1)*c*inSize], w, bias, y[i*m*outSize:(i+1)*m*outSize], inSize, outSize, m); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if act, err = k.product(ctx, p, sc, packed, x, w, bias, y, i, act); err != nil {
+			return err
+		}
+	}
+	var rest []float32
+	if act.Add != nil {
+		rest = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+	}
+	act.apply(y[i*m*outSize:(i+1)*m*outSize], rest)
+	return nil
+}
+
+// product computes the convolution of image i (every path but
+// DepthwiseS2's) and returns the part of act still to apply: a Relu or
+// residual Add the micro-kernels fused into their stores is done.
+func (k *convKernel) product(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int, act Activation) (Activation, error) {
+	l := p.layout
+	c, m := p.x[1], p.w[0]
+	inSize, outSize := p.inSize, l.OutSize()
 	var b []float32
 	if l.InPlace || p.direct != nil {
 		b = x[i*c*inSize:]
@@ -455,16 +487,30 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		act = Activation{}
 	}
 	if err := k.split(ctx, p, packed, b, w, bias, dst, add, ld, span, relu, compact); err != nil {
-		return err
+		return act, err
 	}
 	if !l.Dense && !compact && p.direct == nil {
 		l.Compact(y[i*m*outSize:(i+1)*m*outSize], dst, m, ld)
 	}
-	var rest []float32
-	if act.Add != nil {
-		rest = act.Add.F32()[i*m*outSize : (i+1)*m*outSize]
+	return act, nil
+}
+
+// depthwiseS2 computes the m channels of one image with d, splitting
+// the channels over ctx's threads.
+func (k *convKernel) depthwiseS2(ctx *Context, d *kernels.DepthwiseS2, x, w, bias, y []float32, inSize, outSize, m int) error {
+	var firstErr atomic.Pointer[error]
+	ctx.Parallel(m, 8, func(lo, hi int) {
+		var bl []float32
+		if bias != nil {
+			bl = bias[lo:hi]
+		}
+		if err := d.Run(w[9*lo:9*hi], x[lo*inSize:], inSize, y[lo*outSize:], outSize, bl, hi-lo); err != nil {
+			firstErr.CompareAndSwap(nil, &err)
+		}
+	})
+	if e := firstErr.Load(); e != nil {
+		return *e
 	}
-	act.apply(y[i*m*outSize:(i+1)*m*outSize], rest)
 	return nil
 }
 

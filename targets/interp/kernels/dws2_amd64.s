@@ -1,0 +1,161 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func dws2AVX2(w *float32, b *float32, c *float32, bias *float32, chans int, inStride int, ld int, rows *int, oh int, ow int, blocks int, masks *int32, zero *float32, padL int, store *int32, osize int)
+//
+// DepthwiseS2's kernel over chans channels (planes inStride floats
+// apart in b, outputs ld apart in c, 9 weights and one bias each): for
+// each block of 8 outputs of a row, from the last block to the first,
+// eight output rows at a time (rows holds three input row offsets per
+// output row, -1 for padding, which reads zero), each kernel row loads
+// 16 floats from 2·(first output)-padL and 16 more two floats on: the
+// even elements of the first are kernel column 0, its odd ones column 1,
+// the even ones of the second column 2, each ANDed with its column
+// mask and added with one FMA to the sums, which start at the bias. The
+// sums' lanes hold outputs 0, 1, 4, 5, 2, 3, 6, 7 (VSHUFPS works within
+// 128-bit halves); VPERMPD puts them in order before the store. A
+// block's store may run past its row into the next one, which is
+// written later (the blocks go from last to first, the rows in order);
+// a store that would run past the plane (osize outputs) is masked with
+// store instead. Each output's sum is a chain of nine FMAs; the eight
+// rows of a group are eight chains in flight.
+//
+// Registers: SI the channel's plane, DI its outputs, R14 its weights,
+// R13 its bias, R15 the channels left, DX the block's first output (8
+// times the block), R12 its column masks, BX its byte offset in a row
+// (4·(16·block-padL)), CX the first row of the group, R11 the group's
+// entries of rows, R9 the zero row; Y12-Y14 a kernel row's weights,
+// Y4-Y11 the sums of eight rows, Y15 the store mask.
+
+// ITEM adds one kernel row (its entry of rows at off(R11)) to the sums
+// acc of one output row.
+#define ITEM(off, acc) \
+	MOVQ        off(R11), AX \
+	LEAQ        (SI)(AX*4), R8 \
+	TESTQ       AX, AX \
+	CMOVQLT     R9, R8 \
+	VMOVUPS     (R8)(BX*1), Y0 \
+	VMOVUPS     32(R8)(BX*1), Y1 \
+	VSHUFPS     $0x88, Y1, Y0, Y2 \
+	VSHUFPS     $0xDD, Y1, Y0, Y3 \
+	VANDPS      (R12), Y2, Y2 \
+	VANDPS      32(R12), Y3, Y3 \
+	VFMADD231PS Y12, Y2, acc \
+	VFMADD231PS Y13, Y3, acc \
+	VMOVUPS     8(R8)(BX*1), Y0 \
+	VMOVUPS     40(R8)(BX*1), Y1 \
+	VSHUFPS     $0x88, Y1, Y0, Y2 \
+	VANDPS      64(R12), Y2, Y2 \
+	VFMADD231PS Y14, Y2, acc
+
+// STORE stores the sums acc of row CX+i of the group, if it is one of
+// the plane's.
+#define STORE(i, acc, masked, skip) \
+	LEAQ       i(CX), AX \
+	CMPQ       AX, oh+64(FP) \
+	JGE        skip \
+	IMULQ      ow+72(FP), AX \
+	ADDQ       DX, AX \
+	VPERMPD    $0xD8, acc, acc \
+	LEAQ       8(AX), R8 \
+	CMPQ       R8, osize+120(FP) \
+	JGT        masked \
+	VMOVUPS    acc, (DI)(AX*4) \
+	JMP        skip \
+masked: \
+	VMASKMOVPS acc, Y15, (DI)(AX*4) \
+skip:
+
+TEXT ·dws2AVX2(SB), NOSPLIT, $0-128
+	MOVQ    w+0(FP), R14
+	MOVQ    b+8(FP), SI
+	MOVQ    c+16(FP), DI
+	MOVQ    bias+24(FP), R13
+	MOVQ    chans+32(FP), R15
+	MOVQ    zero+96(FP), R9
+	MOVQ    store+112(FP), AX
+	VMOVUPS (AX), Y15
+
+channel:
+	MOVQ blocks+80(FP), DX
+	SHLQ $3, DX
+
+block:
+	SUBQ  $8, DX
+	LEAQ  (DX)(DX*2), R12
+	SHLQ  $2, R12
+	ADDQ  masks+88(FP), R12 // masks + 96·block
+	LEAQ  (DX)(DX*1), BX
+	SUBQ  padL+104(FP), BX
+	SHLQ  $2, BX
+	MOVQ  rows+56(FP), R11
+	XORQ  CX, CX
+
+group:
+	VBROADCASTSS (R13), Y4
+	VBROADCASTSS (R13), Y5
+	VBROADCASTSS (R13), Y6
+	VBROADCASTSS (R13), Y7
+	VBROADCASTSS (R13), Y8
+	VBROADCASTSS (R13), Y9
+	VBROADCASTSS (R13), Y10
+	VBROADCASTSS (R13), Y11
+	VBROADCASTSS 0(R14), Y12
+	VBROADCASTSS 4(R14), Y13
+	VBROADCASTSS 8(R14), Y14
+	ITEM(0, Y4)
+	ITEM(24, Y5)
+	ITEM(48, Y6)
+	ITEM(72, Y7)
+	ITEM(96, Y8)
+	ITEM(120, Y9)
+	ITEM(144, Y10)
+	ITEM(168, Y11)
+	VBROADCASTSS 12(R14), Y12
+	VBROADCASTSS 16(R14), Y13
+	VBROADCASTSS 20(R14), Y14
+	ITEM(8, Y4)
+	ITEM(32, Y5)
+	ITEM(56, Y6)
+	ITEM(80, Y7)
+	ITEM(104, Y8)
+	ITEM(128, Y9)
+	ITEM(152, Y10)
+	ITEM(176, Y11)
+	VBROADCASTSS 24(R14), Y12
+	VBROADCASTSS 28(R14), Y13
+	VBROADCASTSS 32(R14), Y14
+	ITEM(16, Y4)
+	ITEM(40, Y5)
+	ITEM(64, Y6)
+	ITEM(88, Y7)
+	ITEM(112, Y8)
+	ITEM(136, Y9)
+	ITEM(160, Y10)
+	ITEM(184, Y11)
+	STORE(0, Y4, masked0, skip0)
+	STORE(1, Y5, masked1, skip1)
+	STORE(2, Y6, masked2, skip2)
+	STORE(3, Y7, masked3, skip3)
+	STORE(4, Y8, masked4, skip4)
+	STORE(5, Y9, masked5, skip5)
+	STORE(6, Y10, masked6, skip6)
+	STORE(7, Y11, masked7, skip7)
+	ADDQ $8, CX
+	ADDQ $192, R11
+	CMPQ CX, oh+64(FP)
+	JLT  group
+	TESTQ DX, DX
+	JNE  block
+
+	MOVQ inStride+40(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ ld+48(FP), AX
+	LEAQ (DI)(AX*4), DI
+	ADDQ $36, R14
+	ADDQ $4, R13
+	DECQ R15
+	JNE  channel
+	VZEROUPPER
+	RET
