@@ -22,8 +22,9 @@ type DepthwiseS2 struct {
 	// plane, or -1 for a row of padding.
 	rows []int
 	// masks holds, per block, the column masks of the three kernel
-	// columns: 8 int32 each (-1: the input column lies inside the
-	// image) in the kernel's lane order (see dws2Lanes).
+	// columns, 8 int32 each (0: an input column outside the image) in
+	// the kernel's lane order (see dws2Lanes), then 1 when any is 0 (the
+	// kernel masks that block's inputs), dws2BlockMasks in all.
 	masks []int32
 	// store is the mask of the last block's outputs inside a row, in
 	// output order.
@@ -39,6 +40,9 @@ type DepthwiseS2 struct {
 // each output is a chain of nine dependent FMAs, and eight rows keep
 // eight chains in flight (four ran the 64×28×28 layer 1.9 times longer).
 const dws2Group = 8
+
+// dws2BlockMasks is the number of int32 of a block's masks.
+const dws2BlockMasks = 32
 
 // dws2Lanes is the output held by each lane of the kernel's sums before
 // their store: VSHUFPS picks the even (or odd) elements of two 8-float
@@ -85,14 +89,19 @@ func NewDepthwiseS2(s ConvShape) *DepthwiseS2 {
 			d.rows[3*oy+ky] = off
 		}
 	}
-	d.masks = make([]int32, d.blocks*3*8)
+	d.masks = make([]int32, d.blocks*dws2BlockMasks)
 	for b := 0; b < d.blocks; b++ {
+		m := d.masks[b*dws2BlockMasks:]
 		for kx := 0; kx < 3; kx++ {
 			for lane, j := range dws2Lanes {
+				// Lanes past the row are not stored: they read what
+				// they read.
 				ox := 8*b + j
 				ix := 2*ox + kx - padL
-				if ox < ow && ix >= 0 && ix < w {
-					d.masks[(b*3+kx)*8+lane] = -1
+				m[kx*8+lane] = -1
+				if ox < ow && (ix < 0 || ix >= w) {
+					m[kx*8+lane] = 0
+					m[24] = 1
 				}
 			}
 		}

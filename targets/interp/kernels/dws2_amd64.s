@@ -11,30 +11,49 @@
 // output row, -1 for padding, which reads zero), each kernel row loads
 // 16 floats from 2·(first output)-padL and 16 more two floats on: the
 // even elements of the first are kernel column 0, its odd ones column 1,
-// the even ones of the second column 2, each ANDed with its column
-// mask and added with one FMA to the sums, which start at the bias. The
-// sums' lanes hold outputs 0, 1, 4, 5, 2, 3, 6, 7 (VSHUFPS works within
-// 128-bit halves); VPERMPD puts them in order before the store. A
-// block's store may run past its row into the next one, which is
-// written later (the blocks go from last to first, the rows in order);
-// a store that would run past the plane (osize outputs) is masked with
-// store instead. Each output's sum is a chain of nine FMAs; the eight
-// rows of a group are eight chains in flight.
+// the even ones of the second column 2, each added with one FMA to the
+// sums, which start at the bias. In blocks with inputs outside the image
+// (masks: three column masks and a flag, 32 int32 a block) each is ANDed
+// with its column mask first. The sums' lanes hold outputs 0, 1, 4, 5,
+// 2, 3, 6, 7 (VSHUFPS works within 128-bit halves); VPERMPD puts them in
+// order before the store. A block's store may run past its row into the
+// next one, which is written later (the blocks go from last to first,
+// the rows in order); a store that would run past the plane (osize
+// outputs) is masked with store instead. Each output's sum is a chain
+// of nine FMAs; the eight rows of a group are eight chains in flight.
 //
 // Registers: SI the channel's plane, DI its outputs, R14 its weights,
 // R13 its bias, R15 the channels left, DX the block's first output (8
-// times the block), R12 its column masks, BX its byte offset in a row
+// times the block), R12 its masks, BX its byte offset in a row
 // (4·(16·block-padL)), CX the first row of the group, R11 the group's
 // entries of rows, R9 the zero row; Y12-Y14 a kernel row's weights,
-// Y4-Y11 the sums of eight rows, Y15 the store mask.
+// Y4-Y11 the sums of eight rows, Y15 the bias.
+
+// ROW sets R8 to the input row of the entry of rows at off(R11), or to
+// the zero row.
+#define ROW(off) \
+	MOVQ    off(R11), AX \
+	LEAQ    (SI)(AX*4), R8 \
+	TESTQ   AX, AX \
+	CMOVQLT R9, R8
 
 // ITEM adds one kernel row (its entry of rows at off(R11)) to the sums
-// acc of one output row.
+// acc of one output row; MITEM masks its inputs.
 #define ITEM(off, acc) \
-	MOVQ        off(R11), AX \
-	LEAQ        (SI)(AX*4), R8 \
-	TESTQ       AX, AX \
-	CMOVQLT     R9, R8 \
+	ROW(off) \
+	VMOVUPS     (R8)(BX*1), Y0 \
+	VMOVUPS     32(R8)(BX*1), Y1 \
+	VSHUFPS     $0x88, Y1, Y0, Y2 \
+	VSHUFPS     $0xDD, Y1, Y0, Y3 \
+	VFMADD231PS Y12, Y2, acc \
+	VFMADD231PS Y13, Y3, acc \
+	VMOVUPS     8(R8)(BX*1), Y0 \
+	VMOVUPS     40(R8)(BX*1), Y1 \
+	VSHUFPS     $0x88, Y1, Y0, Y2 \
+	VFMADD231PS Y14, Y2, acc
+
+#define MITEM(off, acc) \
+	ROW(off) \
 	VMOVUPS     (R8)(BX*1), Y0 \
 	VMOVUPS     32(R8)(BX*1), Y1 \
 	VSHUFPS     $0x88, Y1, Y0, Y2 \
@@ -49,8 +68,14 @@
 	VANDPS      64(R12), Y2, Y2 \
 	VFMADD231PS Y14, Y2, acc
 
+// WEIGHTS broadcasts kernel row ky's weights.
+#define WEIGHTS(ky) \
+	VBROADCASTSS (ky*12)(R14), Y12 \
+	VBROADCASTSS (ky*12+4)(R14), Y13 \
+	VBROADCASTSS (ky*12+8)(R14), Y14
+
 // STORE stores the sums acc of row CX+i of the group, if it is one of
-// the plane's.
+// the plane's, masking the store that would run past the plane.
 #define STORE(i, acc, masked, skip) \
 	LEAQ       i(CX), AX \
 	CMPQ       AX, oh+64(FP) \
@@ -64,8 +89,17 @@
 	VMOVUPS    acc, (DI)(AX*4) \
 	JMP        skip \
 masked: \
-	VMASKMOVPS acc, Y15, (DI)(AX*4) \
+	MOVQ       store+112(FP), R8 \
+	VMOVUPS    (R8), Y0 \
+	VMASKMOVPS acc, Y0, (DI)(AX*4) \
 skip:
+
+// FSTORE stores the sums acc of the next row of a full group at R10,
+// rows AX bytes apart.
+#define FSTORE(acc) \
+	VPERMPD $0xD8, acc, acc \
+	VMOVUPS acc, (R10) \
+	ADDQ    AX, R10
 
 TEXT ·dws2AVX2(SB), NOSPLIT, $0-128
 	MOVQ    w+0(FP), R14
@@ -74,18 +108,17 @@ TEXT ·dws2AVX2(SB), NOSPLIT, $0-128
 	MOVQ    bias+24(FP), R13
 	MOVQ    chans+32(FP), R15
 	MOVQ    zero+96(FP), R9
-	MOVQ    store+112(FP), AX
-	VMOVUPS (AX), Y15
 
 channel:
-	MOVQ blocks+80(FP), DX
-	SHLQ $3, DX
+	VBROADCASTSS (R13), Y15
+	MOVQ         blocks+80(FP), DX
+	SHLQ         $3, DX
 
 block:
 	SUBQ  $8, DX
-	LEAQ  (DX)(DX*2), R12
-	SHLQ  $2, R12
-	ADDQ  masks+88(FP), R12 // masks + 96·block
+	MOVQ  DX, R12
+	SHLQ  $4, R12
+	ADDQ  masks+88(FP), R12 // masks + 128·block
 	LEAQ  (DX)(DX*1), BX
 	SUBQ  padL+104(FP), BX
 	SHLQ  $2, BX
@@ -93,17 +126,17 @@ block:
 	XORQ  CX, CX
 
 group:
-	VBROADCASTSS (R13), Y4
-	VBROADCASTSS (R13), Y5
-	VBROADCASTSS (R13), Y6
-	VBROADCASTSS (R13), Y7
-	VBROADCASTSS (R13), Y8
-	VBROADCASTSS (R13), Y9
-	VBROADCASTSS (R13), Y10
-	VBROADCASTSS (R13), Y11
-	VBROADCASTSS 0(R14), Y12
-	VBROADCASTSS 4(R14), Y13
-	VBROADCASTSS 8(R14), Y14
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	VMOVAPS Y15, Y6
+	VMOVAPS Y15, Y7
+	VMOVAPS Y15, Y8
+	VMOVAPS Y15, Y9
+	VMOVAPS Y15, Y10
+	VMOVAPS Y15, Y11
+	CMPL 96(R12), $0
+	JNE  masked
+	WEIGHTS(0)
 	ITEM(0, Y4)
 	ITEM(24, Y5)
 	ITEM(48, Y6)
@@ -112,9 +145,7 @@ group:
 	ITEM(120, Y9)
 	ITEM(144, Y10)
 	ITEM(168, Y11)
-	VBROADCASTSS 12(R14), Y12
-	VBROADCASTSS 16(R14), Y13
-	VBROADCASTSS 20(R14), Y14
+	WEIGHTS(1)
 	ITEM(8, Y4)
 	ITEM(32, Y5)
 	ITEM(56, Y6)
@@ -123,9 +154,7 @@ group:
 	ITEM(128, Y9)
 	ITEM(152, Y10)
 	ITEM(176, Y11)
-	VBROADCASTSS 24(R14), Y12
-	VBROADCASTSS 28(R14), Y13
-	VBROADCASTSS 32(R14), Y14
+	WEIGHTS(2)
 	ITEM(16, Y4)
 	ITEM(40, Y5)
 	ITEM(64, Y6)
@@ -134,6 +163,65 @@ group:
 	ITEM(136, Y9)
 	ITEM(160, Y10)
 	ITEM(184, Y11)
+	JMP stores
+
+masked:
+	WEIGHTS(0)
+	MITEM(0, Y4)
+	MITEM(24, Y5)
+	MITEM(48, Y6)
+	MITEM(72, Y7)
+	MITEM(96, Y8)
+	MITEM(120, Y9)
+	MITEM(144, Y10)
+	MITEM(168, Y11)
+	WEIGHTS(1)
+	MITEM(8, Y4)
+	MITEM(32, Y5)
+	MITEM(56, Y6)
+	MITEM(80, Y7)
+	MITEM(104, Y8)
+	MITEM(128, Y9)
+	MITEM(152, Y10)
+	MITEM(176, Y11)
+	WEIGHTS(2)
+	MITEM(16, Y4)
+	MITEM(40, Y5)
+	MITEM(64, Y6)
+	MITEM(88, Y7)
+	MITEM(112, Y8)
+	MITEM(136, Y9)
+	MITEM(160, Y10)
+	MITEM(184, Y11)
+
+stores:
+	// A full group whose last store stays inside the plane stores
+	// without checks.
+	LEAQ  7(CX), AX
+	CMPQ  AX, oh+64(FP)
+	JGE   partial
+	IMULQ ow+72(FP), AX
+	ADDQ  DX, AX
+	ADDQ  $8, AX
+	CMPQ  AX, osize+120(FP)
+	JGT   partial
+	MOVQ  CX, R10
+	IMULQ ow+72(FP), R10
+	ADDQ  DX, R10
+	LEAQ  (DI)(R10*4), R10
+	MOVQ  ow+72(FP), AX
+	SHLQ  $2, AX
+	FSTORE(Y4)
+	FSTORE(Y5)
+	FSTORE(Y6)
+	FSTORE(Y7)
+	FSTORE(Y8)
+	FSTORE(Y9)
+	FSTORE(Y10)
+	FSTORE(Y11)
+	JMP next
+
+partial:
 	STORE(0, Y4, masked0, skip0)
 	STORE(1, Y5, masked1, skip1)
 	STORE(2, Y6, masked2, skip2)
@@ -142,6 +230,8 @@ group:
 	STORE(5, Y9, masked5, skip5)
 	STORE(6, Y10, masked6, skip6)
 	STORE(7, Y11, masked7, skip7)
+
+next:
 	ADDQ $8, CX
 	ADDQ $192, R11
 	CMPQ CX, oh+64(FP)
