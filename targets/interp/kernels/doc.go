@@ -22,10 +22,13 @@
 //     residual addend (Epilogue.Add) joins the biased sum before the
 //     clamp in the store. DirectConv.Depthwise is its depthwise
 //     counterpart.
-//   - DepthwiseS2 (AVX2 and FMA): 3×3 stride-2 depthwise convolutions on
-//     the image itself, each tap's eight inputs the even or odd elements
-//     of sixteen of an input row picked out in registers, bit for bit
-//     ConvLayout's Fill, Depthwise and Compact without those copies.
+//   - Depthwise3x3 (AVX2 and FMA): 3×3 depthwise convolutions of stride
+//     1 or 2 on the image itself, in blocks of 8 outputs of a row and
+//     several rows at a time. At stride 1 each load of 8 inputs serves
+//     the three output rows that read it; at stride 2 each tap's eight
+//     inputs are the even or odd elements of sixteen of an input row,
+//     picked out in registers (no Fill, no Compact). Bit for bit the sums
+//     of Depthwise over ConvLayout's buffer.
 //   - ReLU, AddF32, MulF32, MaxF32 and MinF32 (also with a scalar
 //     operand, with the Max and Min operators' NaN and signed-zero rules
 //     bit for bit), LeakyReLUF32, HardSigmoidF32, HardSwishF32

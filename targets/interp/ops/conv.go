@@ -48,9 +48,10 @@ type convPlan struct {
 	// direct, when not nil, runs the grouped products on the input
 	// itself (no Fill, no Compact): see kernels.DirectConv.
 	direct *kernels.DirectConv
-	// s2, when not nil, runs a 3×3 stride-2 depthwise convolution on
-	// the input itself: see kernels.DepthwiseS2.
-	s2 *kernels.DepthwiseS2
+	// dw3, when not nil, runs a 3×3 depthwise convolution (groups of
+	// one input channel) of stride 1 or 2 on the input itself: see
+	// kernels.Depthwise3x3.
+	dw3 *kernels.Depthwise3x3
 }
 
 // stack is how many images a product holds.
@@ -282,13 +283,14 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		layout: layout,
 		offs:   layout.Offsets(nil, cg),
 	}
-	if cg == 1 && m == c && !layout.InPlace {
-		// So do 3×3 stride-2 depthwise ones.
-		p.s2 = kernels.NewDepthwiseS2(layout.Shape)
+	if cg == 1 && !layout.InPlace {
+		// Depthwise sums run on the image itself: 3×3 ones of stride 1
+		// or 2 with kernels.Depthwise3x3, ...
+		p.dw3 = kernels.NewDepthwise3x3(layout.Shape)
 	}
-	if cg == 1 && !layout.InPlace && p.s2 == nil {
-		// Depthwise sums too run on the image itself when they can
-		// (with vector kernels).
+	if cg == 1 && !layout.InPlace && p.dw3 == nil {
+		// ... others with DirectConv when it has vector kernels for
+		// them.
 		if d := kernels.NewDirectConv(layout.Shape, 1, 1); d != nil && d.DepthwiseVector() {
 			p.direct = d
 		}
@@ -421,8 +423,8 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 		// Bring the next image in while this one computes.
 		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])
 	}
-	if p.s2 != nil {
-		if err := k.depthwiseS2(ctx, p.s2, x[i*c*inSize:(i+1)*c*inSize], w, bias, y[i*m*outSize:(i+1)*m*outSize], inSize, outSize, m); err != nil {
+	if p.dw3 != nil {
+		if err := k.depthwise3x3(ctx, p.dw3, x[i*c*inSize:(i+1)*c*inSize], w, bias, y[i*m*outSize:(i+1)*m*outSize], inSize, outSize, m); err != nil {
 			return err
 		}
 	} else {
@@ -440,7 +442,7 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 }
 
 // product computes the convolution of image i (every path but
-// DepthwiseS2's) and returns the part of act still to apply: a Relu or
+// Depthwise3x3's) and returns the part of act still to apply: a Relu or
 // residual Add the micro-kernels fused into their stores is done.
 func (k *convKernel) product(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i int, act Activation) (Activation, error) {
 	l := p.layout
@@ -495,17 +497,29 @@ func (k *convKernel) product(ctx *Context, p *convPlan, sc *convScratch, packed 
 	return act, nil
 }
 
-// depthwiseS2 computes the m channels of one image with d, splitting
-// the channels over ctx's threads.
-func (k *convKernel) depthwiseS2(ctx *Context, d *kernels.DepthwiseS2, x, w, bias, y []float32, inSize, outSize, m int) error {
+// depthwise3x3 computes the m output channels of one image with d,
+// splitting them over ctx's threads: each group's mg = m/group outputs
+// read its one input channel.
+func (k *convKernel) depthwise3x3(ctx *Context, d *kernels.Depthwise3x3, x, w, bias, y []float32, inSize, outSize, m int) error {
+	mg := m / k.group
 	var firstErr atomic.Pointer[error]
 	ctx.Parallel(m, 8, func(lo, hi int) {
-		var bl []float32
-		if bias != nil {
-			bl = bias[lo:hi]
-		}
-		if err := d.Run(w[9*lo:9*hi], x[lo*inSize:], inSize, y[lo*outSize:], outSize, bl, hi-lo); err != nil {
-			firstErr.CompareAndSwap(nil, &err)
+		for lo < hi {
+			// Channels [lo, end) share an input (mg > 1) or have one
+			// each, inSize apart.
+			end, in, inStride := hi, x[lo/mg*inSize:], inSize
+			if mg > 1 {
+				end, inStride = min(hi, (lo/mg+1)*mg), 0
+			}
+			var bl []float32
+			if bias != nil {
+				bl = bias[lo:end]
+			}
+			if err := d.Run(w[9*lo:9*end], in, inStride, y[lo*outSize:], outSize, bl, end-lo); err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+				return
+			}
+			lo = end
 		}
 	})
 	if e := firstErr.Load(); e != nil {
