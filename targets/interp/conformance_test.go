@@ -64,8 +64,19 @@ func (m model) Close() error { m.p.Close(); return nil }
 // testdata/onnx-node when the package is absent. Set POT_CONFORMANCE_RUN
 // to a regular expression to run only matching tests, and
 // POT_CONFORMANCE_DIR to run other folders.
+// dirExists reports whether dir is a directory.
+func dirExists(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
+}
+
 func TestConformance(t *testing.T) {
 	dirs := []string{filepath.Join(backendtest.DefaultDir, "node")}
+	if pt := filepath.Join(backendtest.DefaultDir, "pytorch-converted"); dirExists(pt) {
+		// PyTorch's module tests, converted: depthwise, grouped, strided
+		// and padded convolutions among them.
+		dirs = append(dirs, pt)
+	}
 	if d := os.Getenv("POT_CONFORMANCE_DIR"); d != "" {
 		dirs = strings.Split(d, string(os.PathListSeparator))
 	} else if _, err := os.Stat(dirs[0]); err != nil {
