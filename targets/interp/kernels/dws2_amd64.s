@@ -4,7 +4,7 @@
 
 // func dws2AVX2(w *float32, b *float32, c *float32, bias *float32, chans int, inStride int, ld int, rows *int, oh int, ow int, blocks int, masks *int32, zero *float32, padL int, store *int32, osize int)
 //
-// Depthwise3x3's kernel over chans channels (planes inStride floats
+// Depthwise3x3's stride-2 kernel over chans channels (planes inStride floats
 // apart in b, outputs ld apart in c, 9 weights and one bias each): for
 // each block of 8 outputs of a row, from the last block to the first,
 // eight output rows at a time (rows holds three input row offsets per
