@@ -1,6 +1,7 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
+#include "dw3_amd64.h"
 
 // func dws1AVX2(w *float32, b *float32, c *float32, bias *float32, chans int, inStride int, ld int, rows *int, oh int, ow int, blocks int, masks *int32, zero *float32, padL int, store *int32, osize int)
 //
@@ -29,38 +30,7 @@
 // entries of rows, R9 the zero row; Y7-Y15 the weights (tap t in
 // Y(7+t)), Y2-Y5 the sums of four rows, Y6 the bias.
 
-// ROW sets R8 to the input row of the entry of rows at off(R11), or to
-// the zero row.
-#define ROW(off) \
-	MOVQ    off(R11), AX \
-	LEAQ    (SI)(AX*4), R8 \
-	TESTQ   AX, AX \
-	CMOVQLT R9, R8
 
-// STORE stores the sums acc of row CX+i of the group, if it is one of
-// the plane's, masking the store that would run past the plane.
-#define STORE(i, acc, masked, skip) \
-	LEAQ       i(CX), AX \
-	CMPQ       AX, oh+64(FP) \
-	JGE        skip \
-	IMULQ      ow+72(FP), AX \
-	ADDQ       DX, AX \
-	LEAQ       8(AX), R8 \
-	CMPQ       R8, osize+120(FP) \
-	JGT        masked \
-	VMOVUPS    acc, (DI)(AX*4) \
-	JMP        skip \
-masked: \
-	MOVQ       store+112(FP), R8 \
-	VMOVUPS    (R8), Y0 \
-	VMASKMOVPS acc, Y0, (DI)(AX*4) \
-skip:
-
-// FSTORE stores the sums acc of the next row of a full group at R10,
-// rows AX bytes apart.
-#define FSTORE(acc) \
-	VMOVUPS acc, (R10) \
-	ADDQ    AX, R10
 
 TEXT ·dws1AVX2(SB), NOSPLIT, $0-128
 	MOVQ    w+0(FP), R14
@@ -247,20 +217,7 @@ masked:
 stores:
 	// A full group whose last store stays inside the plane stores
 	// without checks.
-	LEAQ  3(CX), AX
-	CMPQ  AX, oh+64(FP)
-	JGE   partial
-	IMULQ ow+72(FP), AX
-	ADDQ  DX, AX
-	ADDQ  $8, AX
-	CMPQ  AX, osize+120(FP)
-	JGT   partial
-	MOVQ  CX, R10
-	IMULQ ow+72(FP), R10
-	ADDQ  DX, R10
-	LEAQ  (DI)(R10*4), R10
-	MOVQ  ow+72(FP), AX
-	SHLQ  $2, AX
+	FULL(3, partial)
 	FSTORE(Y2)
 	FSTORE(Y3)
 	FSTORE(Y4)
@@ -274,20 +231,7 @@ partial:
 	STORE(3, Y5, masked3, skip3)
 
 next:
-	ADDQ $4, CX
-	ADDQ $32, R11
-	CMPQ CX, oh+64(FP)
-	JLT  group
-	TESTQ DX, DX
-	JNE  block
-
-	MOVQ inStride+40(FP), AX
-	LEAQ (SI)(AX*4), SI
-	MOVQ ld+48(FP), AX
-	LEAQ (DI)(AX*4), DI
-	ADDQ $36, R14
-	ADDQ $4, R13
-	DECQ R15
-	JNE  channel
+	NEXTGROUP(4, 32, group, block)
+	NEXTCHANNEL(channel)
 	VZEROUPPER
 	RET

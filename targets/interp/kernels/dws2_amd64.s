@@ -1,10 +1,11 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
+#include "dw3_amd64.h"
 
 // func dws2AVX2(w *float32, b *float32, c *float32, bias *float32, chans int, inStride int, ld int, rows *int, oh int, ow int, blocks int, masks *int32, zero *float32, padL int, store *int32, osize int)
 //
-// Depthwise3x3's stride-2 kernel over chans channels (planes inStride floats
+// DepthwiseS2's kernel over chans channels (planes inStride floats
 // apart in b, outputs ld apart in c, 9 weights and one bias each): for
 // each block of 8 outputs of a row, from the last block to the first,
 // eight output rows at a time (rows holds three input row offsets per
@@ -28,14 +29,6 @@
 // (4·(16·block-padL)), CX the first row of the group, R11 the group's
 // entries of rows, R9 the zero row; Y12-Y14 a kernel row's weights,
 // Y4-Y11 the sums of eight rows, Y15 the bias.
-
-// ROW sets R8 to the input row of the entry of rows at off(R11), or to
-// the zero row.
-#define ROW(off) \
-	MOVQ    off(R11), AX \
-	LEAQ    (SI)(AX*4), R8 \
-	TESTQ   AX, AX \
-	CMOVQLT R9, R8
 
 // ITEM adds one kernel row (its entry of rows at off(R11)) to the sums
 // acc of one output row; MITEM masks its inputs.
@@ -74,32 +67,7 @@
 	VBROADCASTSS (ky*12+4)(R14), Y13 \
 	VBROADCASTSS (ky*12+8)(R14), Y14
 
-// STORE stores the sums acc of row CX+i of the group, if it is one of
-// the plane's, masking the store that would run past the plane.
-#define STORE(i, acc, masked, skip) \
-	LEAQ       i(CX), AX \
-	CMPQ       AX, oh+64(FP) \
-	JGE        skip \
-	IMULQ      ow+72(FP), AX \
-	ADDQ       DX, AX \
-	VPERMPD    $0xD8, acc, acc \
-	LEAQ       8(AX), R8 \
-	CMPQ       R8, osize+120(FP) \
-	JGT        masked \
-	VMOVUPS    acc, (DI)(AX*4) \
-	JMP        skip \
-masked: \
-	MOVQ       store+112(FP), R8 \
-	VMOVUPS    (R8), Y0 \
-	VMASKMOVPS acc, Y0, (DI)(AX*4) \
-skip:
 
-// FSTORE stores the sums acc of the next row of a full group at R10,
-// rows AX bytes apart.
-#define FSTORE(acc) \
-	VPERMPD $0xD8, acc, acc \
-	VMOVUPS acc, (R10) \
-	ADDQ    AX, R10
 
 TEXT ·dws2AVX2(SB), NOSPLIT, $0-128
 	MOVQ    w+0(FP), R14
@@ -195,22 +163,17 @@ masked:
 	MITEM(184, Y11)
 
 stores:
+	VPERMPD $0xD8, Y4, Y4
+	VPERMPD $0xD8, Y5, Y5
+	VPERMPD $0xD8, Y6, Y6
+	VPERMPD $0xD8, Y7, Y7
+	VPERMPD $0xD8, Y8, Y8
+	VPERMPD $0xD8, Y9, Y9
+	VPERMPD $0xD8, Y10, Y10
+	VPERMPD $0xD8, Y11, Y11
 	// A full group whose last store stays inside the plane stores
 	// without checks.
-	LEAQ  7(CX), AX
-	CMPQ  AX, oh+64(FP)
-	JGE   partial
-	IMULQ ow+72(FP), AX
-	ADDQ  DX, AX
-	ADDQ  $8, AX
-	CMPQ  AX, osize+120(FP)
-	JGT   partial
-	MOVQ  CX, R10
-	IMULQ ow+72(FP), R10
-	ADDQ  DX, R10
-	LEAQ  (DI)(R10*4), R10
-	MOVQ  ow+72(FP), AX
-	SHLQ  $2, AX
+	FULL(7, partial)
 	FSTORE(Y4)
 	FSTORE(Y5)
 	FSTORE(Y6)
@@ -232,20 +195,7 @@ partial:
 	STORE(7, Y11, masked7, skip7)
 
 next:
-	ADDQ $8, CX
-	ADDQ $192, R11
-	CMPQ CX, oh+64(FP)
-	JLT  group
-	TESTQ DX, DX
-	JNE  block
-
-	MOVQ inStride+40(FP), AX
-	LEAQ (SI)(AX*4), SI
-	MOVQ ld+48(FP), AX
-	LEAQ (DI)(AX*4), DI
-	ADDQ $36, R14
-	ADDQ $4, R13
-	DECQ R15
-	JNE  channel
+	NEXTGROUP(8, 192, group, block)
+	NEXTCHANNEL(channel)
 	VZEROUPPER
 	RET
