@@ -59,17 +59,18 @@ func (m model) Run(ctx context.Context, inputs []*potv1.Tensor) ([]*potv1.Tensor
 
 func (m model) Close() error { m.p.Close(); return nil }
 
-// TestConformance runs the ONNX backend node tests from Debian's
-// libonnx-testdata, or the copy of a representative part of them in
-// testdata/onnx-node when the package is absent. Set POT_CONFORMANCE_RUN
-// to a regular expression to run only matching tests, and
-// POT_CONFORMANCE_DIR to run other folders.
 // dirExists reports whether dir is a directory.
 func dirExists(dir string) bool {
 	fi, err := os.Stat(dir)
 	return err == nil && fi.IsDir()
 }
 
+// TestConformance runs the ONNX backend node tests, and its PyTorch
+// module tests (pytorch-converted) when present, from Debian's
+// libonnx-testdata, or the copy of a representative part of them in
+// testdata/onnx-node when the package is absent. Set POT_CONFORMANCE_RUN
+// to a regular expression to run only matching tests, and
+// POT_CONFORMANCE_DIR to run other folders.
 func TestConformance(t *testing.T) {
 	dirs := []string{filepath.Join(backendtest.DefaultDir, "node")}
 	if pt := filepath.Join(backendtest.DefaultDir, "pytorch-converted"); dirExists(pt) {

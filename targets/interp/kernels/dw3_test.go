@@ -139,7 +139,7 @@ func TestDepthwise3x3Plans(t *testing.T) {
 // TestDepthwise3x3Errors checks Run's argument checks.
 func TestDepthwise3x3Errors(t *testing.T) {
 	if !dw3Available() {
-		t.Skip("no Depthwise3x3 kernel on this CPU or build (it needs AVX2 and FMA without AVX-512)")
+		t.Skip("no Depthwise3x3 kernels on this CPU or build (they need AVX2 and FMA without AVX-512)")
 	}
 	d := NewDepthwise3x3(ConvShape{In: []int{8, 8}, Kernel: []int{3, 3}, Strides: []int{2, 2}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{4, 4}})
 	w, x, c := make([]float32, 18), make([]float32, 128), make([]float32, 32)

@@ -30,8 +30,6 @@
 // entries of rows, R9 the zero row; Y7-Y15 the weights (tap t in
 // Y(7+t)), Y2-Y5 the sums of four rows, Y6 the bias.
 
-
-
 TEXT ·dws1AVX2(SB), NOSPLIT, $0-128
 	MOVQ    w+0(FP), R14
 	MOVQ    b+8(FP), SI

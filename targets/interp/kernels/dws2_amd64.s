@@ -5,8 +5,8 @@
 
 // func dws2AVX2(w *float32, b *float32, c *float32, bias *float32, chans int, inStride int, ld int, rows *int, oh int, ow int, blocks int, masks *int32, zero *float32, padL int, store *int32, osize int)
 //
-// DepthwiseS2's kernel over chans channels (planes inStride floats
-// apart in b, outputs ld apart in c, 9 weights and one bias each): for
+// Depthwise3x3's stride-2 kernel over chans channels (planes inStride
+// floats apart in b, outputs ld apart in c, 9 weights and one bias each): for
 // each block of 8 outputs of a row, from the last block to the first,
 // eight output rows at a time (rows holds three input row offsets per
 // output row, -1 for padding, which reads zero), each kernel row loads
@@ -66,8 +66,6 @@
 	VBROADCASTSS (ky*12)(R14), Y12 \
 	VBROADCASTSS (ky*12+4)(R14), Y13 \
 	VBROADCASTSS (ky*12+8)(R14), Y14
-
-
 
 TEXT ·dws2AVX2(SB), NOSPLIT, $0-128
 	MOVQ    w+0(FP), R14

@@ -285,13 +285,10 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 	}
 	if cg == 1 && !layout.InPlace {
 		// Depthwise sums run on the image itself: 3×3 ones of stride 1
-		// or 2 with kernels.Depthwise3x3, ...
+		// or 2 with kernels.Depthwise3x3, others with DirectConv when it
+		// has vector kernels for them.
 		p.dw3 = kernels.NewDepthwise3x3(layout.Shape)
-	}
-	if cg == 1 && !layout.InPlace && p.dw3 == nil {
-		// ... others with DirectConv when it has vector kernels for
-		// them.
-		if d := kernels.NewDirectConv(layout.Shape, 1, 1); d != nil && d.DepthwiseVector() {
+		if d := kernels.NewDirectConv(layout.Shape, 1, 1); p.dw3 == nil && d != nil && d.DepthwiseVector() {
 			p.direct = d
 		}
 	}
