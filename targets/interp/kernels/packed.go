@@ -316,7 +316,7 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 		if cols <= 4 && kernel6c != nil && k > 0 && flags&flagAccumulate == 0 && cr.Stride <= 0 {
 			// The last 4 or fewer columns (AVX2): column kernels, a
 			// panel's rows in a register's lanes.
-			runCols(ap, m, k, bb[bo:], boffs, c[j0:], ldc, cols, bias, flags)
+			runCols(ap, m, k, bb[bo:], boffs, c[j0:], ldc, cols, bias, flags, (*[4 * 8]float32)(s.tile[:4*8]))
 			continue
 		}
 		if cols <= nr/2 && kernel6h != nil && k > 0 {
@@ -329,14 +329,15 @@ func mulOffsets(ap []float32, m, k int, b []float32, offs []int, maxOff, n int, 
 }
 
 // runCols computes cols ≤ 4 columns of C with the column kernels,
-// panel by panel, and stores them with colsStore.
-func runCols(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int) {
-	var out [4 * 8]float32
+// panel by panel, and stores them with colsStore; out holds the kernels'
+// results (scratch: a local array would escape to the heap through the
+// kernel function values, an allocation per call).
+func runCols(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, cols int, bias []float32, flags int, out *[4 * 8]float32) {
 	off := 0
 	for r := 0; r < m; {
 		if cols == 1 && kernel6p != nil && fullPanels4(m-r) {
 			// One column: four panels at a time, for more FMA chains.
-			kernel6p(k, ap[off:off+4*6*k], b, offs, &out)
+			kernel6p(k, ap[off:off+4*6*k], b, offs, out)
 			for i := 0; i < 4; i++ {
 				var rb []float32
 				if bias != nil {
@@ -353,7 +354,7 @@ func runCols(ap []float32, m, k int, b []float32, offs []int, c []float32, ldc, 
 		if h == 4 {
 			kern = kernel4c
 		}
-		kern(k, ap[off:off+h*k], b, offs, &out)
+		kern(k, ap[off:off+h*k], b, offs, out)
 		var rb []float32
 		if bias != nil {
 			rb = bias[r : r+rows]
