@@ -13,6 +13,14 @@ import "fmt"
 // of MulOffsets over ConvLayout's buffer. It needs masked
 // micro-kernels: the 32-column AVX-512 ones, or without AVX-512 the
 // 16-column AVX2 ones; NewDirectConv returns nil without either.
+//
+// A stride-2 convolution of an image of even height and width whose
+// output is half as high and wide (3×3 with padding 1, the downsampling
+// convolutions of ResNets) runs the same way on the image split into
+// its four phases (even and odd rows by even and odd columns, Fill),
+// each as large as the output: tap (ky, kx) reads input row 2y+t (t =
+// ky·dilation−pad), which is row y+⌊t/2⌋ of the phase of t's parity, so
+// each tap again reads one plane shifted by a fixed offset under a mask.
 type DirectConv struct {
 	// N is the number of product columns: the output size per channel
 	// of all Images images.
@@ -20,8 +28,12 @@ type DirectConv struct {
 	// width is the column block of the masked kernels the plan is for:
 	// nrWide (AVX-512) or nr (AVX2).
 	width int
-	// inSize is the input size per channel, taps the kernel taps.
+	// inSize is the size of an input plane (an image's channel, or at
+	// stride 2 one of its phases), taps the kernel taps.
 	inSize, taps int
+	// stride is the plan's stride (1 or 2); phases the planes of each
+	// input channel (1, or 4 at stride 2); inH and inW the image's size.
+	stride, phases, inH, inW int
 	// steps holds, per channel and tap, the offset of its B row from
 	// the image and the tap's index; tapOffs the taps' offsets alone.
 	steps, tapOffs []int
@@ -52,38 +64,77 @@ func DirectWidth() int {
 }
 
 // NewDirectConv plans s over channels input channels of images images,
-// or returns nil when s is not a stride-1 2-D convolution with output
-// rows as wide as its input rows, or the CPU lacks the masked
-// micro-kernels.
+// or returns nil when s is neither a stride-1 2-D convolution with
+// output rows as wide as its input rows nor a stride-2 one of an image
+// of even height and width with an output half as high and wide whose
+// taps read all four phases, or the CPU lacks the masked micro-kernels.
 //
-// Several images (images > 1, which needs as many output rows as input
-// rows) are stacked: channel c of image i is at (c·images+i)·In[0]·In[1]
-// of the input, and output column i·Out[0]·Out[1]+q is column q of image
-// i, so that small images share column blocks instead of each rounding
-// its columns up to a multiple of the block (DirectWidth). Each image's
-// taps are masked at its own borders.
+// Several images (images > 1, which at stride 1 needs as many output
+// rows as input rows) are stacked: at stride 1 channel c of image i is
+// at (c·images+i)·In[0]·In[1] of the input (at stride 2 each of its
+// phases p at ((4c+p)·images+i)·Out[0]·Out[1]), and output column
+// i·Out[0]·Out[1]+q is column q of image i, so that small images share
+// column blocks instead of each rounding its columns up to a multiple
+// of the block (DirectWidth). Each image's taps are masked at its own
+// borders. Stride-2 plans, and stacked ones, read their input from a
+// buffer Fill writes (NeedsFill).
 func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 	width := DirectWidth()
 	if width == 0 || len(s.In) != 2 || len(s.Kernel) != 2 || len(s.Strides) != 2 || len(s.Dilations) != 2 || len(s.PadBegin) != 2 || len(s.Out) != 2 {
 		return nil
 	}
 	h, w := s.In[0], s.In[1]
-	if s.Strides[0] != 1 || s.Strides[1] != 1 || s.Out[1] != w || h < 1 || w < 1 || s.Out[0] < 1 || channels < 1 || images < 1 || images > 1 && s.Out[0] != h {
+	if h < 1 || w < 1 || s.Out[0] < 1 || channels < 1 || images < 1 {
 		return nil
 	}
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	d := &DirectConv{N: images * s.Out[0] * w, Images: images, width: width, inSize: h * w, taps: kh * kw}
-	tapOff := make([]int, 0, d.taps)
-	for ky := 0; ky < kh; ky++ {
-		for kx := 0; kx < kw; kx++ {
-			tapOff = append(tapOff, (ky*s.Dilations[0]-s.PadBegin[0])*w+kx*s.Dilations[1]-s.PadBegin[1])
+	// Each tap reads plane pl (of phases per channel, ph×pw each) shifted
+	// by (sy, sx) from the output position.
+	type tap struct{ pl, sy, sx int }
+	taps := make([]tap, 0, kh*kw)
+	d := &DirectConv{width: width, taps: kh * kw, inH: h, inW: w}
+	var ph, pw int
+	switch {
+	case s.Strides[0] == 1 && s.Strides[1] == 1:
+		if s.Out[1] != w || images > 1 && s.Out[0] != h {
+			return nil
 		}
+		d.stride, d.phases, ph, pw = 1, 1, h, w
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				taps = append(taps, tap{0, ky*s.Dilations[0] - s.PadBegin[0], kx*s.Dilations[1] - s.PadBegin[1]})
+			}
+		}
+	case s.Strides[0] == 2 && s.Strides[1] == 2:
+		if h%2 != 0 || w%2 != 0 || s.Out[0] != h/2 || s.Out[1] != w/2 {
+			return nil
+		}
+		d.stride, d.phases, ph, pw = 2, 4, h/2, w/2
+		var used [4]bool
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				ty, tx := ky*s.Dilations[0]-s.PadBegin[0], kx*s.Dilations[1]-s.PadBegin[1]
+				pl := (ty&1)*2 + tx&1
+				used[pl] = true
+				taps = append(taps, tap{pl, ty >> 1, tx >> 1})
+			}
+		}
+		if used != [4]bool{true, true, true, true} {
+			return nil // Fill would split planes no tap reads
+		}
+	default:
+		return nil
+	}
+	d.N, d.Images, d.inSize = images*s.Out[0]*pw, images, ph*pw
+	tapOff := make([]int, 0, d.taps)
+	for _, t := range taps {
+		tapOff = append(tapOff, t.pl*images*d.inSize+t.sy*pw+t.sx)
 	}
 	d.tapOffs = tapOff
 	d.steps = make([]int, 0, 2*channels*d.taps)
 	for c := 0; c < channels; c++ {
 		for t, o := range tapOff {
-			d.steps = append(d.steps, c*images*d.inSize+o, t)
+			d.steps = append(d.steps, c*d.phases*images*d.inSize+o, t)
 		}
 	}
 	for i := 0; i < len(d.steps); i += 2 {
@@ -97,22 +148,20 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 	blocks := (d.N + width - 1) / width
 	d.masks = make([]uint32, blocks*d.taps)
 	for b := 0; b < blocks; b++ {
-		for ky := 0; ky < kh; ky++ {
-			for kx := 0; kx < kw; kx++ {
-				var m uint32
-				for j := 0; j < width; j++ {
-					q := b*width + j
-					if q >= d.N {
-						break
-					}
-					iy := q%(s.Out[0]*w)/w + ky*s.Dilations[0] - s.PadBegin[0]
-					ix := q%w + kx*s.Dilations[1] - s.PadBegin[1]
-					if iy >= 0 && iy < h && ix >= 0 && ix < w {
-						m |= 1 << j
-					}
+		for ti, t := range taps {
+			var m uint32
+			for j := 0; j < width; j++ {
+				q := b*width + j
+				if q >= d.N {
+					break
 				}
-				d.masks[b*d.taps+ky*kw+kx] = m
+				iy := q%(s.Out[0]*pw)/pw + t.sy
+				ix := q%pw + t.sx
+				if iy >= 0 && iy < ph && ix >= 0 && ix < pw {
+					m |= 1 << j
+				}
 			}
+			d.masks[b*d.taps+ti] = m
 		}
 	}
 	if width == nr {
@@ -133,6 +182,44 @@ func NewDirectConv(s ConvShape, channels, images int) *DirectConv {
 		}
 	}
 	return d
+}
+
+// NeedsFill reports whether Mul reads its input from a buffer Fill
+// writes (stride 2, or stacked images) rather than from the image.
+func (d *DirectConv) NeedsFill() bool { return d.stride != 1 || d.Images > 1 }
+
+// BufferSize is the size of the buffer Fill writes for channels input
+// channels.
+func (d *DirectConv) BufferSize(channels int) int { return channels * d.phases * d.Images * d.inSize }
+
+// Fill writes the channels input channels of image (of the plan's
+// Images) from src (each In[0]·In[1] values) into buf, as Mul reads
+// them: at stride 1 each channel's plane at its stacked place; at
+// stride 2 its four phases (even and odd rows by even and odd columns)
+// each at its place.
+func (d *DirectConv) Fill(buf, src []float32, channels, image int) {
+	plane := d.Images * d.inSize // one phase of a channel, all images
+	size := d.inH * d.inW
+	if d.stride == 1 {
+		for c := 0; c < channels; c++ {
+			copy(buf[c*plane+image*d.inSize:c*plane+(image+1)*d.inSize], src[c*size:(c+1)*size])
+		}
+		return
+	}
+	h, w := d.inH, d.inW
+	for c := 0; c < channels; c++ {
+		in := src[c*size : (c+1)*size]
+		for py := 0; py < 2; py++ {
+			even := (c*d.phases+py*2)*plane + image*d.inSize
+			if deinterleave2Rows(buf, even, plane, w/2, in[py*w:], 2*w, h/2, w) {
+				continue
+			}
+			for y := 0; y < h/2; y++ {
+				row := buf[even+y*(w/2):]
+				deinterleave2Go(row[:w/2], row[plane:plane+w/2], in[(2*y+py)*w:(2*y+py+1)*w])
+			}
+		}
+	}
 }
 
 // Mul computes product columns [q0, q1) of pa times the convolution
@@ -156,7 +243,7 @@ func (d *DirectConv) Mul(pa *PackedA, b []float32, q0, q1 int, c []float32, ldc 
 	if pa.M == 0 || q0 == q1 {
 		return nil
 	}
-	if need := (pa.K / d.taps) * d.Images * d.inSize; len(b) < need {
+	if need := (pa.K / d.taps) * d.phases * d.Images * d.inSize; len(b) < need {
 		return fmt.Errorf("direct conv: input has %d elements, want %d", len(b), need)
 	}
 	if need := (pa.M-1)*ldc + q1 - q0; len(c) < need || ep.Add != nil && len(ep.Add) < need {
@@ -346,12 +433,12 @@ var directPackChunk = 2048
 // otherwise a pure-Go loop computes them, and callers do better with
 // ConvLayout and Depthwise.
 func (d *DirectConv) DepthwiseVector() bool {
-	return d.width == nrWide && hasAVX512 || d.width == nr && hasAVX2FMA
+	return d.stride == 1 && (d.width == nrWide && hasAVX512 || d.width == nr && hasAVX2FMA)
 }
 
 // Depthwise computes product columns [q0, q1) of chans output channels
 // of a convolution whose groups have one input channel (a plan of one
-// channel and one image): for channel i, c[i*ld+q-q0] = bias[i] + sum
+// channel and one image, at stride 1): for channel i, c[i*ld+q-q0] = bias[i] + sum
 // over taps t of w[i*taps+t]·B_t[q], B_t tap t of the input at
 // b[i*inStride:] (inStride 0: one input for all) with the masked-out
 // columns +0; bias nil adds nothing. The sums run as Depthwise's over
@@ -361,8 +448,8 @@ func (d *DirectConv) DepthwiseVector() bool {
 // loop computes them. q0 must be a multiple of the plan's block
 // (DirectWidth).
 func (d *DirectConv) Depthwise(w, b []float32, inStride, q0, q1 int, c []float32, ld int, bias []float32, chans int) error {
-	if d.Images != 1 || len(d.steps) != 2*d.taps {
-		return fmt.Errorf("direct depthwise: a plan of %d channels and %d images, want one of each", len(d.steps)/(2*d.taps), d.Images)
+	if d.Images != 1 || len(d.steps) != 2*d.taps || d.stride != 1 {
+		return fmt.Errorf("direct depthwise: a plan of %d channels and %d images at stride %d, want one of each at stride 1", len(d.steps)/(2*d.taps), d.Images, d.stride)
 	}
 	if q0 < 0 || q0%d.width != 0 || q1 > d.N || q0 > q1 {
 		return fmt.Errorf("direct depthwise: columns [%d, %d) of %d", q0, q1, d.N)

@@ -9,15 +9,20 @@ import (
 
 // TestDirectConv checks DirectConv bit for bit against MulOffsets over
 // ConvLayout's padded buffer followed by Compact, for several kernels,
-// paddings and dilations, column ranges split as the threads split
-// them, with the masked assembly kernels and with their Go twins.
+// paddings and dilations, at stride 1 and (over Fill's phases) stride 2,
+// column ranges split as the threads split them, with the masked
+// assembly kernels and with their Go twins.
 func TestDirectConv(t *testing.T) {
 	r := rand.New(rand.NewPCG(29, 30))
-	type shape struct{ m, cin, h, w, kh, kw, dil, padY, padX int }
+	type shape struct{ m, cin, h, w, kh, kw, dil, padY, padX, stride int }
 	shapes := []shape{
-		{16, 16, 28, 28, 3, 3, 1, 1, 1}, {32, 32, 14, 14, 3, 3, 1, 1, 1}, {64, 64, 7, 7, 3, 3, 1, 1, 1},
-		{5, 3, 9, 11, 3, 3, 1, 1, 1}, {10, 2, 6, 40, 5, 5, 1, 2, 2}, {7, 4, 8, 9, 3, 3, 2, 2, 2},
-		{16, 1, 28, 28, 3, 3, 1, 1, 1}, {6, 3, 5, 33, 1, 3, 1, 0, 1}, {4, 2, 4, 4, 3, 3, 1, 0, 1},
+		{16, 16, 28, 28, 3, 3, 1, 1, 1, 1}, {32, 32, 14, 14, 3, 3, 1, 1, 1, 1}, {64, 64, 7, 7, 3, 3, 1, 1, 1, 1},
+		{5, 3, 9, 11, 3, 3, 1, 1, 1, 1}, {10, 2, 6, 40, 5, 5, 1, 2, 2, 1}, {7, 4, 8, 9, 3, 3, 2, 2, 2, 1},
+		{16, 1, 28, 28, 3, 3, 1, 1, 1, 1}, {6, 3, 5, 33, 1, 3, 1, 0, 1, 1}, {4, 2, 4, 4, 3, 3, 1, 0, 1, 1},
+		// Stride 2: ResNet's downsampling, odd phase planes, 5×5, 2×2
+		// without padding, and planes of one row.
+		{32, 16, 28, 28, 3, 3, 1, 1, 1, 2}, {64, 32, 14, 14, 3, 3, 1, 1, 1, 2}, {5, 3, 6, 10, 3, 3, 1, 1, 1, 2},
+		{7, 2, 8, 8, 5, 5, 1, 2, 2, 2}, {6, 3, 4, 12, 2, 2, 1, 0, 0, 2}, {4, 2, 2, 34, 3, 3, 1, 1, 1, 2},
 	}
 	masked := []struct {
 		name   string
@@ -43,8 +48,11 @@ func TestDirectConv(t *testing.T) {
 			kernel6, kernel4, kernel6w, kernel4w = kernel6Asm, kernel4Asm, nil, nil
 		}
 		for _, sh := range shapes {
-			outH := sh.h + 2*sh.padY - (sh.kh-1)*sh.dil
-			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{1, 1}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, sh.w}}
+			outH, outW := sh.h+2*sh.padY-(sh.kh-1)*sh.dil, sh.w
+			if sh.stride == 2 {
+				outH, outW = sh.h/2, sh.w/2
+			}
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{sh.kh, sh.kw}, Strides: []int{sh.stride, sh.stride}, Dilations: []int{sh.dil, sh.dil}, PadBegin: []int{sh.padY, sh.padX}, Out: []int{outH, outW}}
 			d := NewDirectConv(s, sh.cin, 1)
 			if d == nil || mk.v6 != nil && d.width != nr || mk.v6 == nil && d.width != nrWide {
 				t.Fatalf("%s %+v: no direct plan of the kernels' width", mk.name, sh)
@@ -62,6 +70,11 @@ func TestDirectConv(t *testing.T) {
 			img := randSlice(r, sh.cin*sh.h*sh.w)
 			buf := make([]float32, l.BufferSize(sh.cin))
 			l.Fill(buf, img, sh.cin)
+			in := img
+			if d.NeedsFill() {
+				in = randSlice(r, d.BufferSize(sh.cin))
+				d.Fill(in, img, sh.cin, 0)
+			}
 			bias := randSlice(r, sh.m)
 			n := l.OutSize()
 			addend := randSlice(r, sh.m*n)
@@ -90,7 +103,7 @@ func TestDirectConv(t *testing.T) {
 						if e.Add != nil {
 							e.Add = e.Add[q0:]
 						}
-						if err := d.Mul(pa, img, q0, q1, got[q0:], n, e); err != nil {
+						if err := d.Mul(pa, in, q0, q1, got[q0:], n, e); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -148,9 +161,10 @@ func BenchmarkDirectConv(b *testing.B) {
 	}
 }
 
-// TestDirectConvStacked checks stacked images against each image on its
-// own, bit for bit, with the assembly and the Go twins, for partial
-// stacks (fewer columns than the plan's images) too.
+// TestDirectConvStacked checks stacked images (Fill's layout) against
+// each image on its own, bit for bit, with the assembly and the Go
+// twins, at stride 1 and 2, for partial stacks (fewer columns than the
+// plan's images) too.
 func TestDirectConvStacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, mk := range []struct {
@@ -167,20 +181,33 @@ func TestDirectConvStacked(t *testing.T) {
 			continue
 		}
 		restore := setKernels(mk.u)
-		for _, sh := range []struct{ m, cin, h, w, images int }{{64, 64, 7, 7, 16}, {32, 32, 14, 14, 4}, {5, 3, 3, 5, 7}, {7, 2, 9, 4, 3}} {
-			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{sh.h, sh.w}}
+		for _, sh := range []struct{ m, cin, h, w, images, stride int }{
+			{64, 64, 7, 7, 16, 1}, {32, 32, 14, 14, 4, 1}, {5, 3, 3, 5, 7, 1}, {7, 2, 9, 4, 3, 1},
+			{64, 32, 14, 14, 16, 2}, {5, 3, 6, 10, 7, 2}, {7, 2, 2, 4, 3, 2},
+		} {
+			oh, ow := sh.h, sh.w
+			if sh.stride == 2 {
+				oh, ow = sh.h/2, sh.w/2
+			}
+			s := ConvShape{In: []int{sh.h, sh.w}, Kernel: []int{3, 3}, Strides: []int{sh.stride, sh.stride}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, Out: []int{oh, ow}}
 			one, all := NewDirectConv(s, sh.cin, 1), NewDirectConv(s, sh.cin, sh.images)
 			k := sh.cin * 9
 			pa, err := PackA(sh.m, k, randSlice(r, sh.m*k), k, false, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			hw := sh.h * sh.w
-			imgs := randSlice(r, sh.images*sh.cin*hw)
-			stack := make([]float32, len(imgs))
+			in, hw := sh.h*sh.w, oh*ow
+			imgs := randSlice(r, sh.images*sh.cin*in)
+			// Fill stacks the images (the order checked at stride 1).
+			stack := randSlice(r, all.BufferSize(sh.cin))
 			for i := 0; i < sh.images; i++ {
-				for c := 0; c < sh.cin; c++ {
-					copy(stack[(c*sh.images+i)*hw:(c*sh.images+i+1)*hw], imgs[(i*sh.cin+c)*hw:])
+				all.Fill(stack, imgs[i*sh.cin*in:(i+1)*sh.cin*in], sh.cin, i)
+			}
+			if sh.stride == 1 {
+				for i := 0; i < sh.images; i++ {
+					for c := 0; c < sh.cin; c++ {
+						bitsEqual(t, fmt.Sprintf("Fill %+v image %d channel %d", sh, i, c), stack[(c*sh.images+i)*in:(c*sh.images+i+1)*in], imgs[(i*sh.cin+c)*in:(i*sh.cin+c+1)*in])
+					}
 				}
 			}
 			bias := randSlice(r, sh.m)
@@ -188,7 +215,13 @@ func TestDirectConvStacked(t *testing.T) {
 			want := make([]float32, sh.m*all.N)
 			per := make([]float32, sh.m*hw)
 			for i := 0; i < sh.images; i++ {
-				if err := one.Mul(pa, imgs[i*sh.cin*hw:(i+1)*sh.cin*hw], 0, hw, per, hw, ep); err != nil {
+				img := imgs[i*sh.cin*in : (i+1)*sh.cin*in]
+				if one.NeedsFill() {
+					buf := make([]float32, one.BufferSize(sh.cin))
+					one.Fill(buf, img, sh.cin, 0)
+					img = buf
+				}
+				if err := one.Mul(pa, img, 0, hw, per, hw, ep); err != nil {
 					t.Fatal(err)
 				}
 				for o := 0; o < sh.m; o++ {

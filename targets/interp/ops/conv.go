@@ -20,10 +20,12 @@ func init() {
 // depthwise sums when each group has one input channel. With AVX-512 (or
 // AVX2 and FMA), stride-1 2-D convolutions whose output rows are as wide
 // as their input rows read the image itself under masks
-// (kernels.DirectConv: no Fill, no Compact), small images stacked
-// several to a product when that pays (stackPays), a fused residual Add
-// (and Relu) in the kernels' store; with AVX-512, other 2-D products
-// store their rows compacted.
+// (kernels.DirectConv: no Fill, no Compact), and stride-2 ones that
+// halve an image of even size read its four phases the same way (a
+// deinterleaving copy, no Compact); small images are stacked several to
+// a product when that pays (stackPays), a residual Add (and Relu) fused
+// into the kernels' store; with AVX-512, other 2-D products store their
+// rows compacted.
 type convKernel struct {
 	attrs spatialAttrs
 	group int
@@ -46,7 +48,8 @@ type convPlan struct {
 	layout *kernels.ConvLayout
 	offs   []int // B row offsets of one group's channels
 	// direct, when not nil, runs the grouped products on the input
-	// itself (no Fill, no Compact): see kernels.DirectConv.
+	// itself, or at stride 2 on its phases (no Compact): see
+	// kernels.DirectConv.
 	direct *kernels.DirectConv
 	// dw3, when not nil, runs a 3×3 depthwise convolution (groups of
 	// one input channel) of stride 1 or 2 on the input itself: see
@@ -76,6 +79,8 @@ type convScratch struct {
 	grid   []float32
 	// stack and out hold the input and the products of stacked images.
 	stack, out []float32
+	// phases holds an image's input as a DirectConv of stride 2 reads it.
+	phases []float32
 }
 
 func newConv(n *Node) (Kernel, error) {
@@ -293,10 +298,15 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		}
 	}
 	if cg != 1 && !layout.InPlace {
-		// Convolutions that would need Fill run on the image itself,
-		// small images stacked several to a product when that saves
-		// more than copying them in and out costs.
-		if n := stackImages(layout.OutSize(), kernels.DirectWidth()); n > 1 && stackPays(layout.OutSize(), n, kernels.DirectWidth(), m/k.group, cg*layout.Taps(), c+m, p.inSize) {
+		// Convolutions that would need Fill run on the image itself
+		// (or its phases), small images stacked several to a product
+		// when that saves more than copying them in and out costs. At
+		// stride 2 the input is copied (split into phases) anyway.
+		copied, per := c+m, p.inSize
+		if slices.Max(layout.Shape.Strides) > 1 {
+			copied, per = m, layout.OutSize()
+		}
+		if n := stackImages(layout.OutSize(), kernels.DirectWidth()); n > 1 && stackPays(layout.OutSize(), n, kernels.DirectWidth(), m/k.group, cg*layout.Taps(), copied, per) {
 			p.direct = kernels.NewDirectConv(layout.Shape, cg, n)
 		}
 		if p.direct == nil {
@@ -356,14 +366,11 @@ func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed [
 	d := p.direct
 	c, m := p.x[1], p.w[0]
 	inSize, outSize := p.inSize, p.layout.OutSize()
-	if len(sc.stack) != c*d.Images*inSize {
-		sc.stack = make([]float32, c*d.Images*inSize)
+	if len(sc.stack) != d.BufferSize(c) {
+		sc.stack = make([]float32, d.BufferSize(c))
 	}
 	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			at := (ch*d.Images + i) * inSize
-			copy(sc.stack[at:at+inSize], x[((i0+i)*c+ch)*inSize:])
-		}
+		d.Fill(sc.stack, x[(i0+i)*c*inSize:(i0+i+1)*c*inSize], c, i)
 	}
 	ld := d.Images * outSize
 	if len(sc.out) != m*ld {
@@ -446,9 +453,16 @@ func (k *convKernel) product(ctx *Context, p *convPlan, sc *convScratch, packed 
 	c, m := p.x[1], p.w[0]
 	inSize, outSize := p.inSize, l.OutSize()
 	var b []float32
-	if l.InPlace || p.direct != nil {
+	switch {
+	case p.direct != nil && p.direct.NeedsFill():
+		if len(sc.phases) != p.direct.BufferSize(c) {
+			sc.phases = make([]float32, p.direct.BufferSize(c))
+		}
+		p.direct.Fill(sc.phases, x[i*c*inSize:(i+1)*c*inSize], c, 0)
+		b = sc.phases
+	case l.InPlace || p.direct != nil:
 		b = x[i*c*inSize:]
-	} else {
+	default:
 		if sc.layout != l {
 			sc.buf = make([]float32, l.BufferSize(c))
 			sc.layout = l
@@ -579,7 +593,7 @@ func (k *convKernel) columns(p *convPlan, packed []*kernels.PackedA, b, w, bias,
 			if add != nil {
 				ep.Add = add[g*mg*ld+q0:]
 			}
-			if err := p.direct.Mul(packed[g], b[g*cg*p.direct.Images*p.inSize:], q0, q1, dst[g*mg*ld+q0:], ld, ep); err != nil {
+			if err := p.direct.Mul(packed[g], b[g*p.direct.BufferSize(cg):], q0, q1, dst[g*mg*ld+q0:], ld, ep); err != nil {
 				return err
 			}
 			continue

@@ -138,6 +138,10 @@ func TestConvMatchesReference(t *testing.T) {
 		{n: 5, c: 6, m: 10, group: 1, in: []int{7, 7}, kernel: []int{1, 1}, constW: true, bias: true},
 		{n: 7, c: 8, m: 6, group: 2, in: []int{5, 3}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
 		{n: 3, c: 4, m: 5, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true},
+		// Stride-2 convolutions on the image's phases (kernels.DirectConv):
+		// grouped, and stacked over two threads.
+		{n: 2, c: 8, m: 12, group: 2, in: []int{10, 12}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
+		{n: 17, c: 32, m: 64, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
 		// 3×3 stride-2 depthwise convolutions (kernels.Depthwise3x3).
 		{n: 3, c: 16, m: 16, group: 16, in: []int{28, 28}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
 		{n: 2, c: 9, m: 9, group: 9, in: []int{7, 10}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{0, 0, 1, 1}, constW: true},
