@@ -33,8 +33,8 @@
 //     operand, with the Max and Min operators' NaN and signed-zero rules
 //     bit for bit), LeakyReLUF32, HardSigmoidF32, HardSwishF32
 //     (elementwise), FakeQuantF32 (FakeQuantize's simulated
-//     quantization, bit for bit its scalar loop),
-//     Prefetch and row-copy helpers used around them.
+//     quantization, bit for bit its scalar loop), and row-copy helpers
+//     used around them.
 //   - The integer kernels of the cpu target: QConvKernel and QPackedB
 //     (uint8 levels × int8 weights into int32, in the exact "vnni" or the
 //     pair-saturating "avx2" model), QDepthwise, QAdd, and the output

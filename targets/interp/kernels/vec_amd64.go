@@ -64,17 +64,6 @@ func deinterleave2(even, odd, src []float32) {
 }
 
 //go:noescape
-func prefetchAVX(p *float32, n int)
-
-// Prefetch asks the CPU to bring x into its level-2 cache (a hint: it
-// changes no value). Kernels call it on the data of their next step.
-func Prefetch(x []float32) {
-	if len(x) > 0 {
-		prefetchAVX(&x[0], len(x))
-	}
-}
-
-//go:noescape
 func depthwiseMaskedZ(w *float32, b *float32, offs *int, taps int, c *float32, n int, bias *float32, masks *uint32, col int, chans int, inStride int, outStride int)
 
 // depthwiseMasked computes DirectConv.Depthwise's n > 0 columns from col

@@ -77,24 +77,6 @@ dedone:
 	VZEROUPPER
 	RET
 
-// func prefetchAVX(p *float32, n int)
-// Prefetches n floats from p into L2, one request per 64-byte line.
-TEXT ·prefetchAVX(SB), NOSPLIT, $0-16
-	MOVQ p+0(FP), SI
-	MOVQ n+8(FP), CX
-	SHLQ $2, CX
-	ADDQ SI, CX
-
-pfloop:
-	CMPQ       SI, CX
-	JGE        pfdone
-	PREFETCHT1 (SI)
-	ADDQ       $64, SI
-	JMP        pfloop
-
-pfdone:
-	RET
-
 // func deinterleave2RowsZ(dst *float32, odd int, dstStride int, src *float32, srcStride int, rows int, n int)
 // For each of rows rows of n floats (srcStride apart), its even elements
 // to dst and its odd ones to dst+odd (rows dstStride apart; distances in

@@ -17,9 +17,6 @@ func reluVec(dst, src []float32) int { return 0 }
 // deinterleave2 splits src into its even and odd elements.
 func deinterleave2(even, odd, src []float32) { deinterleave2Go(even, odd, src) }
 
-// Prefetch does nothing without assembly: it is a hint.
-func Prefetch(x []float32) {}
-
 // depthwiseMasked does nothing without assembly.
 func depthwiseMasked(w, b []float32, inStride, col int, offs []int, n int, c []float32, ld int, bias []float32, chans int, masks []uint32) bool {
 	return false

@@ -423,10 +423,6 @@ func (k *convKernel) image(ctx *Context, p *convPlan, sc *convScratch, packed []
 	l := p.layout
 	c, m := p.x[1], p.w[0]
 	inSize, outSize := p.inSize, l.OutSize()
-	if (i+2)*c*inSize <= len(x) {
-		// Bring the next image in while this one computes.
-		kernels.Prefetch(x[(i+1)*c*inSize : (i+2)*c*inSize])
-	}
 	if p.dw3 != nil {
 		if err := k.depthwise3x3(ctx, p.dw3, x[i*c*inSize:(i+1)*c*inSize], w, bias, y[i*m*outSize:(i+1)*m*outSize], inSize, outSize, m); err != nil {
 			return err
