@@ -18,10 +18,11 @@
 //     whose output rows are as wide as their input rows (3×3 with
 //     padding 1, 1×1) run on the image itself, each tap's row of B read
 //     under a column mask (the padding), so they need neither Fill nor
-//     Compact; small images can be stacked several to a product, and a
-//     residual addend (Epilogue.Add) joins the biased sum before the
-//     clamp in the store. DirectConv.Depthwise is its depthwise
-//     counterpart.
+//     Compact; stride-2 ones that halve an image of even size run the
+//     same way on its four phases (DirectConv.Fill splits them); small
+//     images can be stacked several to a product, and a residual addend
+//     (Epilogue.Add) joins the biased sum before the clamp in the store.
+//     DirectConv.Depthwise is its depthwise counterpart (stride 1).
 //   - Depthwise3x3 (AVX2 and FMA): 3×3 depthwise convolutions of stride
 //     1 or 2 on the image itself, in blocks of 8 outputs of a row and
 //     several rows at a time. At stride 1 each load of 8 inputs serves
