@@ -237,7 +237,8 @@ func (k *convKernel) run(ctx *Context, p *convPlan, batch int, packed []*kernels
 		defer k.pool.Put(sc)
 		for i := lo; i < hi; i += p.stack() {
 			if err := k.images(serialContext, p, sc, packed, xd, wd, bias, yd, i, min(p.stack(), hi-i), act); err != nil {
-				firstErr.CompareAndSwap(nil, &err)
+				e := err // a copy: &err would put err on the heap on every call
+				firstErr.CompareAndSwap(nil, &e)
 				return
 			}
 		}
@@ -408,7 +409,8 @@ func (k *convKernel) split(ctx *Context, p *convPlan, packed []*kernels.PackedA,
 	var firstErr atomic.Pointer[error]
 	ctx.Parallel((span+block-1)/block, 1, func(lo, hi int) {
 		if err := k.columns(p, packed, b, w, bias, dst, add, ld, lo*block, min(hi*block, span), relu, compact); err != nil {
-			firstErr.CompareAndSwap(nil, &err)
+			e := err // a copy: &err would put err on the heap on every call
+			firstErr.CompareAndSwap(nil, &e)
 		}
 	})
 	if e := firstErr.Load(); e != nil {
@@ -523,7 +525,8 @@ func (k *convKernel) depthwise3x3(ctx *Context, d *kernels.Depthwise3x3, x, w, b
 				bl = bias[lo:end]
 			}
 			if err := d.Run(w[9*lo:9*end], in, inStride, y[lo*outSize:], outSize, bl, end-lo); err != nil {
-				firstErr.CompareAndSwap(nil, &err)
+				e := err // a copy: &err would put err on the heap on every call
+				firstErr.CompareAndSwap(nil, &e)
 				return
 			}
 			lo = end

@@ -169,7 +169,8 @@ func parallelPackedB(ctx *Context, pb *kernels.PackedB, transA bool, m int, alph
 			ao = lo
 		}
 		if err := pb.Mul(transA, hi-lo, alpha, a[ao:], lda, beta, c[lo*ldc:], ldc); err != nil {
-			firstErr.CompareAndSwap(nil, &err)
+			e := err // a copy: &err would put err on the heap on every call
+			firstErr.CompareAndSwap(nil, &e)
 		}
 	})
 	if e := firstErr.Load(); e != nil {
