@@ -510,30 +510,42 @@ func (k *convKernel) product(ctx *Context, p *convPlan, sc *convScratch, packed 
 // splitting them over ctx's threads: each group's mg = m/group outputs
 // read its one input channel.
 func (k *convKernel) depthwise3x3(ctx *Context, d *kernels.Depthwise3x3, x, w, bias, y []float32, inSize, outSize, m int) error {
-	mg := m / k.group
+	if ctx.Threads <= 1 {
+		// No closure for one thread: it, and what it captures, would
+		// be allocated on every call.
+		return k.depthwiseChannels(d, x, w, bias, y, inSize, outSize, m, 0, m)
+	}
 	var firstErr atomic.Pointer[error]
 	ctx.Parallel(m, 8, func(lo, hi int) {
-		for lo < hi {
-			// Channels [lo, end) share an input (mg > 1) or have one
-			// each, inSize apart.
-			end, in, inStride := hi, x[lo/mg*inSize:], inSize
-			if mg > 1 {
-				end, inStride = min(hi, (lo/mg+1)*mg), 0
-			}
-			var bl []float32
-			if bias != nil {
-				bl = bias[lo:end]
-			}
-			if err := d.Run(w[9*lo:9*end], in, inStride, y[lo*outSize:], outSize, bl, end-lo); err != nil {
-				e := err // a copy: &err would put err on the heap on every call
-				firstErr.CompareAndSwap(nil, &e)
-				return
-			}
-			lo = end
+		if err := k.depthwiseChannels(d, x, w, bias, y, inSize, outSize, m, lo, hi); err != nil {
+			e := err // a copy: &err would put err on the heap on every call
+			firstErr.CompareAndSwap(nil, &e)
 		}
 	})
 	if e := firstErr.Load(); e != nil {
 		return *e
+	}
+	return nil
+}
+
+// depthwiseChannels computes output channels [lo, hi) of depthwise3x3.
+func (k *convKernel) depthwiseChannels(d *kernels.Depthwise3x3, x, w, bias, y []float32, inSize, outSize, m, lo, hi int) error {
+	mg := m / k.group
+	for lo < hi {
+		// Channels [lo, end) share an input (mg > 1) or have one each,
+		// inSize apart.
+		end, in, inStride := hi, x[lo/mg*inSize:], inSize
+		if mg > 1 {
+			end, inStride = min(hi, (lo/mg+1)*mg), 0
+		}
+		var bl []float32
+		if bias != nil {
+			bl = bias[lo:end]
+		}
+		if err := d.Run(w[9*lo:9*end], in, inStride, y[lo*outSize:], outSize, bl, end-lo); err != nil {
+			return err
+		}
+		lo = end
 	}
 	return nil
 }
