@@ -116,6 +116,105 @@ func TestDirectConv(t *testing.T) {
 	}
 }
 
+// TestDirectConvStride2Random plans random stride-2 convolutions (even
+// images, kernels of 1 to 5 taps a side, dilation 1 or 2, any leading
+// padding, output half the input), stacked or not, and checks that
+// NewDirectConv declines exactly those whose taps leave a phase unread
+// and that the others compute, over Fill, bit for bit the sums of
+// MulOffsets over ConvLayout's buffer with Compact: with the 16-column
+// AVX2 kernels where the CPU has them, and with their Go twins.
+func TestDirectConvStride2Random(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, mk := range []struct {
+		name string
+		u    useKernels
+		ok   bool
+	}{
+		{"asm16", useKernels{v6: kernel6AsmV, v4: kernel4AsmV}, hasAVX2FMA},
+		{"go16", useKernels{v6: kernel6VGo, v4: kernel4VGo}, true},
+	} {
+		if !mk.ok {
+			continue
+		}
+		was := UseAssembly(mk.name == "asm16")
+		restore := setKernels(mk.u)
+		if mk.name == "asm16" {
+			kernel6, kernel4, kernel6w, kernel4w = kernel6Asm, kernel4Asm, nil, nil
+		}
+		planned := 0
+		for trial := 0; trial < 150; trial++ {
+			h, w := 2*(1+r.IntN(10)), 2*(1+r.IntN(12))
+			kh, kw, dil := 1+r.IntN(5), 1+r.IntN(5), 1+r.IntN(2)
+			pt, pl := r.IntN((kh-1)*dil+1), r.IntN((kw-1)*dil+1)
+			cin, m, images := 1+r.IntN(4), 1+r.IntN(14), 1+r.IntN(3)
+			s := ConvShape{In: []int{h, w}, Kernel: []int{kh, kw}, Strides: []int{2, 2}, Dilations: []int{dil, dil}, PadBegin: []int{pt, pl}, Out: []int{h / 2, w / 2}}
+			name := fmt.Sprintf("%s %+v cin=%d m=%d images=%d", mk.name, s, cin, m, images)
+			d := NewDirectConv(s, cin, images)
+			// Every phase is read when the taps' offsets t = k·dil − pad
+			// take both parities in each dimension.
+			parities := func(k, pad int) int {
+				var seen [2]bool
+				for i := 0; i < k; i++ {
+					seen[(i*dil-pad)&1] = true
+				}
+				if seen[0] && seen[1] {
+					return 2
+				}
+				return 1
+			}
+			if want := parities(kh, pt) == 2 && parities(kw, pl) == 2; (d != nil) != want {
+				t.Fatalf("%s: planned %v, want %v", name, d != nil, want)
+			}
+			if d == nil {
+				continue
+			}
+			planned++
+			l, err := NewConvLayout(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := cin * kh * kw
+			pa, err := PackA(m, k, randSlice(r, m*k), k, false, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, hw := h*w, h/2*(w/2)
+			imgs := randSlice(r, images*cin*in)
+			buf := randSlice(r, d.BufferSize(cin))
+			want := make([]float32, m*d.N)
+			grid := make([]float32, m*l.Span)
+			per := make([]float32, m*hw)
+			pad := make([]float32, l.BufferSize(cin))
+			bias := randSlice(r, m)
+			for i := 0; i < images; i++ {
+				img := imgs[i*cin*in : (i+1)*cin*in]
+				d.Fill(buf, img, cin, i)
+				l.Fill(pad, img, cin)
+				if err := pa.MulOffsets(pad, l.Offsets(nil, cin), l.Span, grid, l.Span, Epilogue{Bias: bias, ReLU: true}); err != nil {
+					t.Fatal(err)
+				}
+				l.Compact(per, grid, m, l.Span)
+				for o := 0; o < m; o++ {
+					copy(want[o*d.N+i*hw:o*d.N+(i+1)*hw], per[o*hw:(o+1)*hw])
+				}
+			}
+			got := randSlice(r, m*d.N)
+			for q0 := 0; q0 < d.N; q0 += 32 {
+				if err := d.Mul(pa, buf, q0, min(q0+32, d.N), got[q0:], d.N, Epilogue{Bias: bias, ReLU: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bitsEqual(t, name, got, want)
+		}
+		t.Logf("%s: %d planned", mk.name, planned)
+		if planned < 30 {
+			t.Errorf("%s: only %d of 150 random shapes planned", mk.name, planned)
+		}
+		restore()
+		UseAssembly(was)
+	}
+}
+
 // useKernels is a choice of micro-kernels for a test (see setKernels).
 type useKernels struct {
 	m6, m4 maskedKernel
