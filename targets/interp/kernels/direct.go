@@ -216,7 +216,7 @@ func (d *DirectConv) Fill(buf, src []float32, channels, image int) {
 			}
 			for y := 0; y < h/2; y++ {
 				row := buf[even+y*(w/2):]
-				deinterleave2Go(row[:w/2], row[plane:plane+w/2], in[(2*y+py)*w:(2*y+py+1)*w])
+				deinterleave2(row[:w/2], row[plane:plane+w/2], in[(2*y+py)*w:(2*y+py+1)*w])
 			}
 		}
 	}

@@ -77,10 +77,10 @@ type convScratch struct {
 	layout *kernels.ConvLayout // the layout buf's zero padding is for
 	buf    []float32
 	grid   []float32
-	// stack and out hold the input and the products of stacked images.
+	// stack holds the input as a DirectConv that reads a filled buffer
+	// reads it (stacked images, or an image's stride-2 phases); out the
+	// products of stacked images.
 	stack, out []float32
-	// phases holds an image's input as a DirectConv of stride 2 reads it.
-	phases []float32
 }
 
 func newConv(n *Node) (Kernel, error) {
@@ -249,6 +249,14 @@ func (k *convKernel) run(ctx *Context, p *convPlan, batch int, packed []*kernels
 	return nil
 }
 
+// filled returns sc.stack sized for d's Fill of channels channels.
+func (sc *convScratch) filled(d *kernels.DirectConv, channels int) []float32 {
+	if len(sc.stack) != d.BufferSize(channels) {
+		sc.stack = make([]float32, d.BufferSize(channels))
+	}
+	return sc.stack
+}
+
 func (k *convKernel) scratch() *convScratch {
 	if sc, ok := k.pool.Get().(*convScratch); ok {
 		return sc
@@ -367,11 +375,9 @@ func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed [
 	d := p.direct
 	c, m := p.x[1], p.w[0]
 	inSize, outSize := p.inSize, p.layout.OutSize()
-	if len(sc.stack) != d.BufferSize(c) {
-		sc.stack = make([]float32, d.BufferSize(c))
-	}
+	stack := sc.filled(d, c)
 	for i := 0; i < n; i++ {
-		d.Fill(sc.stack, x[(i0+i)*c*inSize:(i0+i+1)*c*inSize], c, i)
+		d.Fill(stack, x[(i0+i)*c*inSize:(i0+i+1)*c*inSize], c, i)
 	}
 	ld := d.Images * outSize
 	if len(sc.out) != m*ld {
@@ -382,7 +388,7 @@ func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed [
 	if relu {
 		act = Activation{}
 	}
-	if err := k.split(ctx, p, packed, sc.stack, w, bias, sc.out, nil, ld, n*outSize, relu, false); err != nil {
+	if err := k.split(ctx, p, packed, stack, w, bias, sc.out, nil, ld, n*outSize, relu, false); err != nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
@@ -453,11 +459,8 @@ func (k *convKernel) product(ctx *Context, p *convPlan, sc *convScratch, packed 
 	var b []float32
 	switch {
 	case p.direct != nil && p.direct.NeedsFill():
-		if len(sc.phases) != p.direct.BufferSize(c) {
-			sc.phases = make([]float32, p.direct.BufferSize(c))
-		}
-		p.direct.Fill(sc.phases, x[i*c*inSize:(i+1)*c*inSize], c, 0)
-		b = sc.phases
+		b = sc.filled(p.direct, c)
+		p.direct.Fill(b, x[i*c*inSize:(i+1)*c*inSize], c, 0)
 	case l.InPlace || p.direct != nil:
 		b = x[i*c*inSize:]
 	default:
