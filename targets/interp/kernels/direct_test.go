@@ -152,17 +152,14 @@ func TestDirectConvStride2Random(t *testing.T) {
 			d := NewDirectConv(s, cin, images)
 			// Every phase is read when the taps' offsets t = k·dil − pad
 			// take both parities in each dimension.
-			parities := func(k, pad int) int {
+			bothParities := func(k, pad int) bool {
 				var seen [2]bool
 				for i := 0; i < k; i++ {
 					seen[(i*dil-pad)&1] = true
 				}
-				if seen[0] && seen[1] {
-					return 2
-				}
-				return 1
+				return seen[0] && seen[1]
 			}
-			if want := parities(kh, pt) == 2 && parities(kw, pl) == 2; (d != nil) != want {
+			if want := bothParities(kh, pt) && bothParities(kw, pl); (d != nil) != want {
 				t.Fatalf("%s: planned %v, want %v", name, d != nil, want)
 			}
 			if d == nil {
@@ -185,12 +182,13 @@ func TestDirectConvStride2Random(t *testing.T) {
 			grid := make([]float32, m*l.Span)
 			per := make([]float32, m*hw)
 			pad := make([]float32, l.BufferSize(cin))
+			offs := l.Offsets(nil, cin)
 			bias := randSlice(r, m)
 			for i := 0; i < images; i++ {
 				img := imgs[i*cin*in : (i+1)*cin*in]
 				d.Fill(buf, img, cin, i)
 				l.Fill(pad, img, cin)
-				if err := pa.MulOffsets(pad, l.Offsets(nil, cin), l.Span, grid, l.Span, Epilogue{Bias: bias, ReLU: true}); err != nil {
+				if err := pa.MulOffsets(pad, offs, l.Span, grid, l.Span, Epilogue{Bias: bias, ReLU: true}); err != nil {
 					t.Fatal(err)
 				}
 				l.Compact(per, grid, m, l.Span)
