@@ -523,6 +523,26 @@ func BenchmarkConvPaths(b *testing.B) {
 				reportGFLOPS(b, sz.m, hw, k)
 			})
 		}
+		if WinogradAvailable() {
+			// Winograd, on 8 images a call (its chunks straddle them);
+			// figures per image.
+			g, err := NewWinograd(randSlice(r, sz.m*k), sz.m, sz.cin, sz.w, sz.w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const n = 8
+			imgs := randSlice(r, n*sz.cin*hw)
+			out := make([]float32, n*sz.m*hw)
+			buf := make([]float32, g.ScratchSize())
+			b.Run("winograd/"+name, func(b *testing.B) {
+				for b.Loop() {
+					if err := g.Run(imgs, n, 0, g.Chunks(n), out, Epilogue{Bias: bias, ReLU: true}, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportGFLOPS(b, n*sz.m, hw, k)
+			})
+		}
 		b.Run("padded/"+name, func(b *testing.B) {
 			buf := make([]float32, l.BufferSize(sz.cin))
 			grid := make([]float32, sz.m*l.Span)

@@ -19,6 +19,7 @@ var (
 	kernel6n, kernel4n = blocksKernels(true)
 	kernel6c, kernel4c = colsKernels(true)
 	kernel6p           = panelsKernels(true)
+	wgAsm              = winogradAsm(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -123,6 +124,7 @@ func UseAssembly(on bool) (was bool) {
 	kernel6n, kernel4n = blocksKernels(on)
 	kernel6c, kernel4c = colsKernels(on)
 	kernel6p = panelsKernels(on)
+	wgAsm = winogradAsm(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

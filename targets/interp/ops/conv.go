@@ -25,15 +25,21 @@ func init() {
 // deinterleaving copy, no Compact); small images are stacked several to
 // a product when that pays (stackPays), a residual Add (and Relu) fused
 // into the kernels' store; with AVX-512, other 2-D products store their
-// rows compacted.
+// rows compacted. With AVX2, "same" 3×3 convolutions of one group and
+// at least winogradChannels channels run as Winograd's F(2×2, 3×3)
+// (kernels.Winograd), whose sums differ from the direct ones in the
+// last bits.
 type convKernel struct {
 	attrs spatialAttrs
 	group int
 	// packed holds the weights of each group, packed at compile time
 	// when the weights are constant.
 	packed []*kernels.PackedA
-	plan   atomic.Pointer[convPlan]
-	pool   sync.Pool // *convScratch
+	// weights holds constant float32 weights (nil otherwise), for
+	// plans that transform them (kernels.Winograd).
+	weights []float32
+	plan    atomic.Pointer[convPlan]
+	pool    sync.Pool // *convScratch
 }
 
 // convPlan is the layout for one input shape but the batch size: the
@@ -55,15 +61,26 @@ type convPlan struct {
 	// one input channel) of stride 1 or 2 on the input itself: see
 	// kernels.Depthwise3x3.
 	dw3 *kernels.Depthwise3x3
+	// wino, when not nil, runs a "same" 3×3 convolution of one group as
+	// Winograd's F(2×2, 3×3), several images at a time: see
+	// kernels.Winograd.
+	wino *kernels.Winograd
 }
 
 // stack is how many images a product holds.
 func (p *convPlan) stack() int {
-	if p.direct != nil {
+	switch {
+	case p.direct != nil:
 		return p.direct.Images
+	case p.wino != nil:
+		return winogradImages
 	}
 	return 1
 }
+
+// winogradImages is how many images a Winograd call takes: its chunks
+// of tile rows straddle them.
+const winogradImages = 16
 
 // outShape is the output shape for a batch of n images, in buf.
 func (p *convPlan) outShape(buf []int, n int) []int {
@@ -81,6 +98,8 @@ type convScratch struct {
 	// reads it (stacked images, or an image's stride-2 phases); out the
 	// products of stacked images.
 	stack, out []float32
+	// wino is a Winograd plan's scratch.
+	wino []float32
 }
 
 func newConv(n *Node) (Kernel, error) {
@@ -103,6 +122,9 @@ func newConv(n *Node) (Kernel, error) {
 			return nil, err
 		}
 		k.packed = packed
+		if w.DType == tensor.Float {
+			k.weights = w.F32()
+		}
 	}
 	return k, nil
 }
@@ -306,7 +328,14 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 			p.direct = d
 		}
 	}
-	if cg != 1 && !layout.InPlace {
+	if useWinograd(layout.Shape, k.group, c, m) && k.weights != nil {
+		g, err := kernels.NewWinograd(k.weights, m, c, win.in[0], win.in[1])
+		if err != nil {
+			return nil, err
+		}
+		p.wino = g
+	}
+	if cg != 1 && !layout.InPlace && p.wino == nil {
 		// Convolutions that would need Fill run on the image itself
 		// (or its phases), small images stacked several to a product
 		// when that saves more than copying them in and out costs. At
@@ -325,6 +354,29 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 	k.plan.Store(p)
 	return p, nil
 }
+
+// useWinograd tells whether a convolution runs as kernels.Winograd: a
+// "same" 3×3 one (stride 1, dilation 1, padding 1) of one group, on a
+// CPU with its kernels, of at least winogradChannels input and output
+// channels (with fewer its transforms cost about what it saves).
+func useWinograd(s kernels.ConvShape, group, c, m int) bool {
+	if !winogradOn || !kernels.WinogradAvailable() || group != 1 || c < winogradChannels || m < winogradChannels || len(s.Kernel) != 2 {
+		return false
+	}
+	for i := range 2 {
+		if s.Kernel[i] != 3 || s.Strides[i] != 1 || s.Dilations[i] != 1 || s.PadBegin[i] != 1 || s.Out[i] != s.In[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// winogradChannels is the fewest input and output channels a Winograd
+// convolution takes.
+var winogradChannels = 32
+
+// winogradOn enables Winograd convolutions (tests switch it).
+var winogradOn = true
 
 // stackImages is how many images of per output columns a stacked
 // kernels.DirectConv should hold, its products computed in blocks of
@@ -364,6 +416,9 @@ func stackPays(per, n, width, rows, depth, chans, inSize int) bool {
 // the plan's stack: stacked into one product (see kernels.DirectConv),
 // or one image at a time.
 func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed []*kernels.PackedA, x, w, bias, y []float32, i0, n int, act Activation) error {
+	if p.wino != nil {
+		return k.winograd(ctx, p, sc, x, bias, y, i0, n, act)
+	}
 	if p.direct == nil || p.direct.Images == 1 {
 		for i := i0; i < i0+n; i++ {
 			if err := k.image(ctx, p, sc, packed, x, w, bias, y, i, act); err != nil {
@@ -401,6 +456,53 @@ func (k *convKernel) images(ctx *Context, p *convPlan, sc *convScratch, packed [
 			add = act.Add.F32()[(i0+i)*m*outSize : (i0+i+1)*m*outSize]
 		}
 		act.apply(img, add)
+	}
+	return nil
+}
+
+// winograd computes the convolution of the n images from i0 with the
+// plan's Winograd, its chunks of tile rows split over ctx's threads; a
+// Relu, or a residual Add (then Relu), joins the store.
+func (k *convKernel) winograd(ctx *Context, p *convPlan, sc *convScratch, x, bias, y []float32, i0, n int, act Activation) error {
+	g := p.wino
+	c, m := p.x[1], p.w[0]
+	in, out := c*p.inSize, m*p.layout.OutSize()
+	xs, ys := x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out]
+	ep := kernels.Epilogue{Bias: bias}
+	switch act.Kind {
+	case ActReLU:
+		ep.ReLU, act = true, Activation{}
+	case ActAdd, ActAddReLU:
+		ep.Add, ep.ReLU = act.Add.F32()[i0*out:(i0+n)*out], act.Kind == ActAddReLU
+		act = Activation{}
+	}
+	chunks := g.Chunks(n)
+	if ctx.Threads <= 1 || chunks == 1 {
+		if len(sc.wino) < g.ScratchSize() {
+			sc.wino = make([]float32, g.ScratchSize())
+		}
+		if err := g.Run(xs, n, 0, chunks, ys, ep, sc.wino); err != nil {
+			return err
+		}
+	} else {
+		var firstErr atomic.Pointer[error]
+		ctx.Parallel(chunks, 1, func(lo, hi int) {
+			sc := k.scratch()
+			defer k.pool.Put(sc)
+			if len(sc.wino) < g.ScratchSize() {
+				sc.wino = make([]float32, g.ScratchSize())
+			}
+			if err := g.Run(xs, n, lo, hi, ys, ep, sc.wino); err != nil {
+				e := err // a copy: &err would put err on the heap on every call
+				firstErr.CompareAndSwap(nil, &e)
+			}
+		})
+		if e := firstErr.Load(); e != nil {
+			return *e
+		}
+	}
+	if act.Kind != 0 {
+		act.apply(ys, nil)
 	}
 	return nil
 }

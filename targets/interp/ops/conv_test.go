@@ -142,6 +142,13 @@ func TestConvMatchesReference(t *testing.T) {
 		// grouped, and stacked over two threads.
 		{n: 2, c: 8, m: 12, group: 2, in: []int{10, 12}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
 		{n: 17, c: 32, m: 64, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
+		// "Same" 3×3 convolutions of 32 channels or more
+		// (kernels.Winograd): one image over two threads (its chunks of
+		// tile rows split), batches over two threads in calls of up to
+		// winogradImages images, odd sizes.
+		{n: 1, c: 32, m: 40, group: 1, in: []int{15, 9}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
+		{n: 37, c: 32, m: 32, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
+		{n: 3, c: 33, m: 32, group: 1, in: []int{5, 30}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true},
 		// 3×3 stride-2 depthwise convolutions (kernels.Depthwise3x3).
 		{n: 3, c: 16, m: 16, group: 16, in: []int{28, 28}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
 		{n: 2, c: 9, m: 9, group: 9, in: []int{7, 10}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{0, 0, 1, 1}, constW: true},
@@ -384,6 +391,46 @@ func TestConvPlanAcrossBatchSizes(t *testing.T) {
 		}
 		if k.(*convKernel).plan.Load() != plan {
 			t.Errorf("group %d: a batch of another size replaced the plan", cc.group)
+		}
+	}
+}
+
+// TestConvWinogradEpilogue checks that a residual Add and Relu fused
+// into a Winograd convolution's store (RunActivated) give the bits of
+// the convolution followed by the unfused Add and Relu, for a batch of
+// several Winograd calls (images past the first call read their part
+// of the addend), on one thread and two.
+func TestConvWinogradEpilogue(t *testing.T) {
+	cc := convCase{n: 37, c: 32, m: 32, group: 1, in: []int{9, 14}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true}
+	r := rand.New(rand.NewPCG(3, 4))
+	x := randTensor(r, cc.n, cc.c, 9, 14)
+	w := randTensor(r, cc.m, cc.c, 3, 3)
+	b := randTensor(r, cc.m)
+	add := randTensor(r, cc.n, cc.m, 9, 14)
+	for _, threads := range []int{1, 2} {
+		k := buildConv(t, cc, w)
+		ctx := NewContext(threads)
+		defer ctx.Close()
+		in := []*tensor.Tensor{x, w, b}
+		plain, fused := &tensor.Tensor{}, &tensor.Tensor{}
+		if err := k.Run(ctx, in, []*tensor.Tensor{plain}); err != nil {
+			t.Fatal(err)
+		}
+		if p := k.(*convKernel).plan.Load(); kernels.WinogradAvailable() && p.wino == nil {
+			t.Fatal("the convolution does not run as Winograd")
+		}
+		ok, err := k.(ActivationFuser).RunActivated(ctx, in, []*tensor.Tensor{fused}, Activation{Kind: ActAddReLU, Add: add})
+		if err != nil || !ok {
+			t.Fatalf("RunActivated: %v, %v", ok, err)
+		}
+		for i, v := range plain.F32() {
+			want := v + add.F32()[i]
+			if want < 0 {
+				want = 0
+			}
+			if got := fused.F32()[i]; math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("%d threads: element %d is %v, want %v", threads, i, got, want)
+			}
 		}
 	}
 }

@@ -1,0 +1,14 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// Without assembly Winograd runs its Go twins (winogradAsm reports
+// false: hasAVX2FMA is false); these are never called.
+
+func wgInputAsm(rows *[4][]float32, cs *[4]int, chans, w, n int, dst []float32, ds, ps int) {
+	panic("kernels: Winograd row transforms without assembly")
+}
+
+func wgOutputAsm(src []float32, ps, n, w int, y0, y1, bias, a0, a1 []float32, relu bool, chans, ss, ys int) {
+	panic("kernels: Winograd row transforms without assembly")
+}
