@@ -8,11 +8,13 @@ import (
 )
 
 // useWinogradAsm switches the row transforms between assembly and the Go
-// twins for the rest of the test.
+// twins for the rest of the test. The AVX2 kernels run wherever the CPU
+// has AVX2 and FMA, so they are tested on AVX-512 CPUs too, which do not
+// use Winograd (WinogradAvailable).
 func useWinogradAsm(t *testing.T, on bool) {
 	t.Helper()
 	was := wgAsm
-	wgAsm = winogradAsm(on)
+	wgAsm = on && hasAVX2FMA
 	t.Cleanup(func() { wgAsm = was })
 }
 
@@ -24,8 +26,8 @@ func useWinogradAsm(t *testing.T, on bool) {
 // bias, addend, clamp), writing nothing between the output rows, and
 // with addend rows that end where their memory does.
 func TestWinogradTransformsMatchGo(t *testing.T) {
-	if !winogradAsm(true) {
-		t.Skip("no Winograd row kernels on this CPU or build (they need AVX2)")
+	if !hasAVX2FMA {
+		t.Skip("no Winograd row kernels on this CPU or build (they need AVX2 and FMA)")
 	}
 	r := rand.New(rand.NewPCG(61, 62))
 	const chans = 3
@@ -168,7 +170,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(63, 64))
 	for _, k := range kernels {
-		if k.asm && !winogradAsm(true) {
+		if k.asm && !hasAVX2FMA {
 			continue
 		}
 		useWinogradAsm(t, k.asm)
