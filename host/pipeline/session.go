@@ -282,8 +282,8 @@ type Remote interface {
 
 // sameTarget refuses a remote target whose arithmetic may differ from
 // the local one's: another target, hardware config (unless the run
-// replaces it), capabilities, operators or batch size. Another version
-// is only logged.
+// replaces it), capabilities, operators, batch size or float summation
+// (sameFloatSums). Another version is only logged.
 func sameTarget(local *potv1.TargetDescription, r Remote, ownHW bool, log hclog.Logger) error {
 	d := r.Description()
 	differs := func(what string) error {
@@ -299,6 +299,9 @@ func sameTarget(local *potv1.TargetDescription, r Remote, ownHW bool, log hclog.
 		return differs("capabilities")
 	case d.GetBatchSize() != local.GetBatchSize():
 		return differs("batch size")
+	case !sameFloatSums(local, d):
+		return differs(fmt.Sprintf("float summation (%s, not %s: the float_sums property; float 3×3 convolutions run as Winograd on AVX2 machines without AVX-512)",
+			d.GetProperties()["float_sums"], local.GetProperties()["float_sums"]))
 	case !slices.EqualFunc(d.GetOperators(), local.GetOperators(), func(a, b *potv1.OperatorSupport) bool { return proto.Equal(a, b) }):
 		return differs("operator list")
 	}
@@ -306,6 +309,16 @@ func sameTarget(local *potv1.TargetDescription, r Remote, ownHW bool, log hclog.
 		log.Warn("a remote target has another version", "remote", r.String(), "version", d.GetVersion(), "local", local.GetVersion())
 	}
 	return nil
+}
+
+// sameFloatSums reports whether two targets sum float convolutions the
+// same way (their float_sums property), so that their float results are
+// the same bits; a target that does not say (an older SDK) is taken to
+// agree.
+func sameFloatSums(a, b *potv1.TargetDescription) bool {
+	x, okx := a.GetProperties()["float_sums"]
+	y, oky := b.GetProperties()["float_sums"]
+	return !okx || !oky || x == y
 }
 
 // checkOutput refuses a metric output (Options.Output) the model does

@@ -11,7 +11,9 @@ import (
 
 	"github.com/potgo/pot/host/dataset"
 	"github.com/potgo/pot/host/feed"
+	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/internal/testenv"
+	"github.com/potgo/pot/proto/potv1"
 )
 
 func TestCheckOutput(t *testing.T) {
@@ -84,3 +86,47 @@ func (rgbData) Len() int                         { return 2 }
 func (rgbData) SampleShape() []int               { return []int{3, 32, 32} }
 func (rgbData) Labelled() bool                   { return false }
 func (rgbData) Read(int, []float32) (int, error) { return -1, nil }
+
+// describedRemote is a Remote that only describes itself (sameTarget
+// reads nothing else).
+type describedRemote struct {
+	plugins.Target
+	d *potv1.TargetDescription
+}
+
+func (r describedRemote) Description() *potv1.TargetDescription { return r.d }
+func (r describedRemote) String() string                        { return "remote target test:1" }
+
+// TestSameTargetFloatSums checks that a remote target whose float
+// convolutions sum another way (its float_sums property: Winograd on one
+// machine, direct sums on another) is refused, naming both, and that one
+// that sums the same way, or does not say (an older SDK), is taken.
+func TestSameTargetFloatSums(t *testing.T) {
+	desc := func(sums string) *potv1.TargetDescription {
+		d := &potv1.TargetDescription{Name: "cpu", Version: "v1", BatchSize: 64, Properties: map[string]string{}}
+		if sums != "" {
+			d.Properties["float_sums"] = sums
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		local, remote string
+		refused       bool
+	}{
+		{"winograd-f2x3", "winograd-f2x3", false},
+		{"direct", "direct", false},
+		{"winograd-f2x3", "direct", true},
+		{"direct", "winograd-f2x3", true},
+		{"winograd-f2x3", "", false},
+		{"", "direct", false},
+	} {
+		err := sameTarget(desc(tc.local), describedRemote{d: desc(tc.remote)}, false, hclog.NewNullLogger())
+		if refused := err != nil; refused != tc.refused {
+			t.Errorf("local %q, remote %q: error %v, want refused %v", tc.local, tc.remote, err, tc.refused)
+			continue
+		}
+		if err != nil && (!strings.Contains(err.Error(), tc.local) || !strings.Contains(err.Error(), tc.remote) || !strings.Contains(err.Error(), "float_sums")) {
+			t.Errorf("local %q, remote %q: the error does not name both and the property: %v", tc.local, tc.remote, err)
+		}
+	}
+}

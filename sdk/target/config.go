@@ -250,6 +250,11 @@ func (c *Config) defaults() {
 			props["rounding"] = r.String()
 		}
 	}
+	if _, ok := props["float_sums"]; !ok {
+		// How the runtime's float convolutions sum on this machine: a
+		// host compares it with its remote targets' (ops.FloatSums).
+		props["float_sums"] = ops.FloatSums()
+	}
 	if c.Capabilities.FloatPrecision == potv1.FloatPrecision_FLOAT_PRECISION_UNSPECIFIED {
 		// From the property, as pot reads a target that does not say it.
 		c.Capabilities.FloatPrecision = sdk.Capabilities(&potv1.TargetDescription{Capabilities: c.Capabilities, Properties: props}).GetFloatPrecision()

@@ -375,6 +375,21 @@ func useWinograd(s kernels.ConvShape, group, c, m int) bool {
 // convolution takes.
 var winogradChannels = 32
 
+// FloatSums names how float convolutions sum on this CPU and build:
+// "winograd-f2x3" where "same" 3×3 ones of 32 channels or more run as
+// Winograd's F(2×2, 3×3) (AVX2 without AVX-512), "direct" where every
+// convolution sums its products directly. The other float kernels give
+// the same bits on every CPU, so two machines compute the same float
+// results exactly when they give the same name: targets publish it (the
+// float_sums property) and a host refuses remote targets whose name
+// differs from its own.
+func FloatSums() string {
+	if winogradOn && kernels.WinogradAvailable() {
+		return "winograd-f2x3"
+	}
+	return "direct"
+}
+
 // winogradOn enables Winograd convolutions (tests switch it).
 var winogradOn = true
 
