@@ -145,9 +145,7 @@ func (k *conv) Run(ctx *ops.Context, in, out []*tensor.Tensor) error {
 		return err
 	}
 	xi := make([]int16, len(x))
-	for i, v := range x {
-		xi[i] = int16(toInt(v, k.xScale, k.xLo, k.xHi))
-	}
+	toInt16s(xi, x, k.xScale, k.xLo, k.xHi)
 	if k.oneDimension {
 		out[0].Reset(tensor.Float, []int{g.batch, k.m, g.ow})
 	} else {

@@ -251,10 +251,7 @@ func (k *conv) storeTile(y []float32, acc *[convTileM * convTileN]int64, runs []
 		bias, scale := k.bias[m], k.accScale[m]
 		ym := y[(b*k.m+m)*n : (b*k.m+m+1)*n]
 		for _, run := range runs {
-			yr := ym[run.d0 : run.d0+run.i1-run.i0]
-			for i, s := range acc[r*convTileN+run.i0 : r*convTileN+run.i1] {
-				yr[i] = float32(float64(sat32(bias+s)) * scale)
-			}
+			accToFloats(ym[run.d0:run.d0+run.i1-run.i0], acc[r*convTileN+run.i0:r*convTileN+run.i1], bias, scale)
 		}
 	}
 }

@@ -32,6 +32,32 @@ func toInt(x float32, scale float64, lo, hi int64) int64 {
 	return int64(v)
 }
 
+// toInt16s sets dst[i] to int16(toInt(src[i], scale, lo, hi)) for
+// i < len(dst), [lo, hi] lying in int16's range: with AVX2, 8 values at
+// a time (the same bits: the division, the rounding and the clamps are
+// the scalar ones, lane by lane), the rest in Go.
+func toInt16s(dst []int16, src []float32, scale float64, lo, hi int64) {
+	src = src[:len(dst)]
+	for i := toInt16Vec(dst, src, scale, lo, hi); i < len(dst); i++ {
+		dst[i] = int16(toInt(src[i], scale, lo, hi))
+	}
+}
+
+// accToFloats sets dst[i] to float32(float64(sat32(bias+acc[i]))·scale)
+// for i < len(dst), the output of a layer's accumulators: with AVX2, 4
+// at a time (the same bits), the rest in Go.
+func accToFloats(dst []float32, acc []int64, bias int64, scale float64) {
+	acc = acc[:len(dst)]
+	for i := accToFloatVec(dst, acc, bias, scale); i < len(dst); i++ {
+		dst[i] = float32(float64(sat32(bias+acc[i])) * scale)
+	}
+}
+
+// useToInt16Asm lets toInt16s and accToFloats use their AVX2 kernels
+// where the CPU has them; tests switch it off to compare with the Go
+// loops.
+var useToInt16Asm = hasToInt16AVX2
+
 // sat32 saturates to int32.
 func sat32(v int64) int64 { return max(Int32Lo, min(Int32Hi, v)) }
 
