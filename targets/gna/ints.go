@@ -53,9 +53,9 @@ func accToFloats(dst []float32, acc []int64, bias int64, scale float64) {
 	}
 }
 
-// useToInt16Asm lets toInt16s and accToFloats use their AVX2 kernels
-// where the CPU has them; tests switch it off to compare with the Go
-// loops.
+// useToInt16Asm is whether toInt16s and accToFloats use their AVX2
+// kernels (where the CPU has them; their tests compare each value with
+// the scalar expression, toInt's and storeTile's).
 var useToInt16Asm = hasToInt16AVX2
 
 // sat32 saturates to int32.
