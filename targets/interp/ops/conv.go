@@ -117,16 +117,33 @@ func newConv(n *Node) (Kernel, error) {
 		}
 	}
 	if w := n.Const(1); w != nil && (w.DType == tensor.Float || isHalf(w.DType)) {
+		if w.DType == tensor.Float {
+			k.weights = w.F32()
+			if winogradAttrs(attrs, k.group, w.Shape) {
+				// Every plan runs it as Winograd (useWinograd holds for
+				// any input shape): the direct packing would go unused.
+				return k, nil
+			}
+		}
 		packed, err := packConvWeights(w, k.group)
 		if err != nil {
 			return nil, err
 		}
 		k.packed = packed
-		if w.DType == tensor.Float {
-			k.weights = w.F32()
-		}
 	}
 	return k, nil
+}
+
+// winogradAttrs tells from a convolution's attributes and weight shape
+// whether useWinograd holds for every input it can take: 3×3 weights of
+// one group, stride and dilation 1, padding 1 on every side (explicit,
+// or SAME_UPPER or SAME_LOWER, which pad 1 and 1 at stride 1).
+func winogradAttrs(a spatialAttrs, group int, ws []int) bool {
+	ones := func(v []int) bool { return v == nil || slices.Equal(v, []int{1, 1}) }
+	pads := a.autoPad == "SAME_UPPER" || a.autoPad == "SAME_LOWER" || a.autoPad == "NOTSET" && slices.Equal(a.pads, []int{1, 1, 1, 1})
+	return len(ws) == 4 && ws[2] == 3 && ws[3] == 3 && (a.kernel == nil || slices.Equal(a.kernel, []int{3, 3})) &&
+		ones(a.strides) && ones(a.dilations) && pads &&
+		useWinograd(kernels.ConvShape{Kernel: []int{3, 3}, Strides: []int{1, 1}, Dilations: []int{1, 1}, PadBegin: []int{1, 1}, In: []int{1, 1}, Out: []int{1, 1}}, group, ws[1]*group, ws[0])
 }
 
 // packConvWeights packs the [M, C/group, k...] weights of each group as
@@ -191,7 +208,7 @@ func (k *convKernel) runAct(ctx *Context, in, out []*tensor.Tensor, act Activati
 		}
 	}
 	packed := k.packed
-	if packed == nil && w.Shape[1] != 1 {
+	if packed == nil && w.Shape[1] != 1 && p.wino == nil {
 		// Weights computed at run time: pack them now.
 		if packed, err = packConvWeights(w, k.group); err != nil {
 			return err

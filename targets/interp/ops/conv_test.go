@@ -434,3 +434,63 @@ func TestConvWinogradEpilogue(t *testing.T) {
 		}
 	}
 }
+
+// TestConvWinogradPacking checks that a convolution whose attributes make
+// every plan Winograd (winogradAttrs) keeps no direct packing, that its
+// plans are Winograd for images of several sizes, and that the others
+// keep theirs; each against the float64 reference.
+func TestConvWinogradPacking(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i, tc := range []struct {
+		cc      convCase
+		autoPad string
+		wino    bool
+	}{
+		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true}, "", true},
+		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, constW: true}, "SAME_UPPER", true},
+		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, strides: []int{1, 1}, dilations: []int{1, 1}, pads: []int{1, 1, 1, 1}, constW: true}, "", true},
+		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 0, 0}, constW: true}, "", false},
+		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, strides: []int{2, 2}, constW: true}, "", false},
+		{convCase{n: 2, c: 16, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true}, "", false},
+		{convCase{n: 2, c: 32, m: 32, group: 2, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true}, "", false},
+	} {
+		cc := tc.cc
+		w := randTensor(r, cc.m, cc.c/cc.group, 3, 3)
+		var k *convKernel
+		if tc.autoPad != "" {
+			node := &potv1.Node{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"y"},
+				Attributes: []*potv1.Attribute{{Name: "auto_pad", Type: potv1.Attribute_TYPE_STRING, S: []byte(tc.autoPad)}}}
+			kk, err := newConv(NewNode(node, 13, []*tensor.Tensor{nil, w}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			k = kk.(*convKernel)
+			cc.pads = []int{1, 1, 1, 1} // what SAME_UPPER gives at stride 1
+		} else {
+			k = buildConv(t, cc, w).(*convKernel)
+		}
+		wino := tc.wino && kernels.WinogradAvailable()
+		if (k.packed == nil) != wino {
+			t.Errorf("case %d: direct packing kept %v, want %v", i, k.packed != nil, !wino)
+		}
+		ctx := NewContext(1)
+		for _, in := range [][]int{{9, 14}, {5, 5}} {
+			cc.in = in
+			x := randTensor(r, append([]int{cc.n, cc.c}, in...)...)
+			y := &tensor.Tensor{}
+			if err := k.Run(ctx, []*tensor.Tensor{x, w}, []*tensor.Tensor{y}); err != nil {
+				t.Fatalf("case %d, %v: %v", i, in, err)
+			}
+			if p := k.plan.Load(); (p.wino != nil) != wino {
+				t.Errorf("case %d, %v: Winograd plan %v, want %v", i, in, p.wino != nil, wino)
+			}
+			want := refConv(cc, x.F32(), w.F32(), nil, y.Shape[2:])
+			for j, v := range y.F32() {
+				if math.Abs(float64(v-want[j])) > 1e-4 {
+					t.Fatalf("case %d, %v: y[%d] = %v, want %v", i, in, j, v, want[j])
+				}
+			}
+		}
+		ctx.Close()
+	}
+}
