@@ -242,9 +242,6 @@ outloop:
 	wgSums((R8)(R12*1), (R9)(R12*1), (R10)(R12*1), (R11)(R12*1), Y7, Y11)
 	wgCols(Y4, Y5, Y6, Y7, Y2, Y3)
 	wgCols(Y8, Y9, Y10, Y11, Y4, Y5)
-	LEAQ    16(AX)(AX*1), BX
-	CMPQ    BX, w+24(FP)
-	JGT     outtail
 	TESTQ   $2, flags+72(FP)
 	JZ      outrelu
 	VADDPS  (R14)(AX*8), Y2, Y2
@@ -263,6 +260,9 @@ outrelu:
 	VMAXPS  Y5, Y13, Y5
 
 outstore:
+	LEAQ    16(AX)(AX*1), BX
+	CMPQ    BX, w+24(FP)
+	JGT     tailstore
 	VMOVUPS Y2, (DI)(AX*8)
 	VMOVUPS Y3, 32(DI)(AX*8)
 	TESTQ   $1, flags+72(FP)
@@ -287,28 +287,10 @@ outnextchan:
 	VZEROUPPER
 	RET
 
-	// The last group, with columns past w: the addend is read with
+	// The last group, with columns past w: its addend was read with
 	// plain loads (the caller makes sure they stay in memory), and the
 	// rows are stored 8, 4, 2 and 1 columns at a time (a masked store,
 	// VMASKMOVPS, took 10 times as long on Zen 3).
-outtail:
-	TESTQ        $2, flags+72(FP)
-	JZ           tailrelu
-	VADDPS       (R14)(AX*8), Y2, Y2
-	VADDPS       32(R14)(AX*8), Y3, Y3
-	TESTQ        $1, flags+72(FP)
-	JZ           tailrelu
-	VADDPS       (R13)(AX*8), Y4, Y4
-	VADDPS       32(R13)(AX*8), Y5, Y5
-
-tailrelu:
-	TESTQ        $4, flags+72(FP)
-	JZ           tailstore
-	VMAXPS       Y2, Y13, Y2
-	VMAXPS       Y3, Y13, Y3
-	VMAXPS       Y4, Y13, Y4
-	VMAXPS       Y5, Y13, Y5
-
 tailstore:
 	// The columns left (w - 2·t0, 1 to 15) in tailcols; R10 and R9
 	// where rows y0 and y1 store them; R11 counts the rows stored.
