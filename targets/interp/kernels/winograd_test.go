@@ -84,8 +84,8 @@ func TestWinogradTransformsMatchGo(t *testing.T) {
 					}
 				}
 				relu := flags&4 != 0
-				wgOutputAsm(src, ps, n, w, outs[0][0][:span], trim(outs[0][1], span), bias, a0, trim(a1, span), relu, chans, ss, ys)
-				wgOutputGo(src, ps, n, w, outs[1][0][:span], trim(outs[1][1], span), bias, a0, trim(a1, span), relu, chans, ss, ys)
+				wgOutputAsm(src, ps, n, w, outs[0][0][:span], rowAt(outs[0][1], 0, span), bias, a0, rowAt(a1, 0, span), relu, chans, ss, ys)
+				wgOutputGo(src, ps, n, w, outs[1][0][:span], rowAt(outs[1][1], 0, span), bias, a0, rowAt(a1, 0, span), relu, chans, ss, ys)
 				for row := 0; row < 2; row++ {
 					for i := range outs[0][row] {
 						g, e := outs[0][row][i], outs[1][row][i]
@@ -100,14 +100,6 @@ func TestWinogradTransformsMatchGo(t *testing.T) {
 			})
 		}
 	}
-}
-
-// trim is s[:n], or nil for nil.
-func trim(s []float32, n int) []float32 {
-	if s == nil {
-		return nil
-	}
-	return s[:n]
 }
 
 // convRef computes a same 3×3 convolution in float64, and the sums of

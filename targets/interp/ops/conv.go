@@ -296,6 +296,14 @@ func (sc *convScratch) filled(d *kernels.DirectConv, channels int) []float32 {
 	return sc.stack
 }
 
+// winograd returns sc.wino sized for g's Run.
+func (sc *convScratch) winograd(g *kernels.Winograd) []float32 {
+	if len(sc.wino) < g.ScratchSize() {
+		sc.wino = make([]float32, g.ScratchSize())
+	}
+	return sc.wino
+}
+
 func (k *convKernel) scratch() *convScratch {
 	if sc, ok := k.pool.Get().(*convScratch); ok {
 		return sc
@@ -377,7 +385,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 // CPU with its kernels, of at least winogradChannels input and output
 // channels (with fewer its transforms cost about what it saves).
 func useWinograd(s kernels.ConvShape, group, c, m int) bool {
-	if !winogradOn || !kernels.WinogradAvailable() || group != 1 || c < winogradChannels || m < winogradChannels || len(s.Kernel) != 2 {
+	if !kernels.WinogradAvailable() || group != 1 || c < winogradChannels || m < winogradChannels || len(s.Kernel) != 2 {
 		return false
 	}
 	for i := range 2 {
@@ -390,7 +398,7 @@ func useWinograd(s kernels.ConvShape, group, c, m int) bool {
 
 // winogradChannels is the fewest input and output channels a Winograd
 // convolution takes.
-var winogradChannels = 32
+const winogradChannels = 32
 
 // FloatSums names how float convolutions sum on this CPU and build:
 // "winograd-f2x3" where "same" 3×3 ones of 32 channels or more run as
@@ -401,14 +409,11 @@ var winogradChannels = 32
 // float_sums property) and a host refuses remote targets whose name
 // differs from its own.
 func FloatSums() string {
-	if winogradOn && kernels.WinogradAvailable() {
+	if kernels.WinogradAvailable() {
 		return "winograd-f2x3"
 	}
 	return "direct"
 }
-
-// winogradOn enables Winograd convolutions (tests switch it).
-var winogradOn = true
 
 // stackImages is how many images of per output columns a stacked
 // kernels.DirectConv should hold, its products computed in blocks of
@@ -510,10 +515,7 @@ func (k *convKernel) winograd(ctx *Context, p *convPlan, sc *convScratch, x, bia
 	}
 	chunks := g.Chunks(n)
 	if ctx.Threads <= 1 || chunks == 1 {
-		if len(sc.wino) < g.ScratchSize() {
-			sc.wino = make([]float32, g.ScratchSize())
-		}
-		if err := g.Run(xs, n, 0, chunks, ys, ep, sc.wino); err != nil {
+		if err := g.Run(xs, n, 0, chunks, ys, ep, sc.winograd(g)); err != nil {
 			return err
 		}
 	} else {
@@ -521,10 +523,7 @@ func (k *convKernel) winograd(ctx *Context, p *convPlan, sc *convScratch, x, bia
 		ctx.Parallel(chunks, 1, func(lo, hi int) {
 			sc := k.scratch()
 			defer k.pool.Put(sc)
-			if len(sc.wino) < g.ScratchSize() {
-				sc.wino = make([]float32, g.ScratchSize())
-			}
-			if err := g.Run(xs, n, lo, hi, ys, ep, sc.wino); err != nil {
+			if err := g.Run(xs, n, lo, hi, ys, ep, sc.winograd(g)); err != nil {
 				e := err // a copy: &err would put err on the heap on every call
 				firstErr.CompareAndSwap(nil, &e)
 			}
