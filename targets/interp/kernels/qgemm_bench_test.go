@@ -6,9 +6,13 @@ import (
 	"testing"
 )
 
-// BenchmarkQConv measures int8 convolutions of resnet_fmnist's shapes,
-// one image per iteration, requantized to channels-last uint8; GOP/s
-// counts a multiply-add as two operations.
+// BenchmarkQConv measures int8 convolutions of resnet_fmnist's shapes
+// and of mobilenet_fmnist's pointwise ones (pwCtoMxW: C→M 1×1 on a W×W
+// image), one image per iteration, requantized to channels-last uint8;
+// GOP/s counts a multiply-add as two operations. The pointwise layers
+// run below the 3×3 layers' rate: their sums are short (16 to 160
+// terms), so each output's requantization weighs more, and those with
+// 24 or 40 outputs leave their last block of 16 channels half empty.
 func BenchmarkQConv(b *testing.B) {
 	shapes := []struct {
 		name                 string
@@ -19,6 +23,13 @@ func BenchmarkQConv(b *testing.B) {
 		{"32x14", 32, 14, 32, 3, 1, 1, 14},
 		{"64x7", 64, 7, 64, 3, 1, 1, 7},
 		{"1x1s2_32x14", 32, 14, 64, 1, 2, 0, 7},
+		{"pw16to16x28", 16, 28, 16, 1, 1, 0, 28},
+		{"pw16to64x28", 16, 28, 64, 1, 1, 0, 28},
+		{"pw64to24x14", 64, 14, 24, 1, 1, 0, 14},
+		{"pw24to96x14", 24, 14, 96, 1, 1, 0, 14},
+		{"pw96to24x14", 96, 14, 24, 1, 1, 0, 14},
+		{"pw40to160x7", 40, 7, 160, 1, 1, 0, 7},
+		{"pw160to40x7", 160, 7, 40, 1, 1, 0, 7},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range shapes {
