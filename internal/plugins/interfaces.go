@@ -23,7 +23,8 @@ type Target interface {
 	UploadData(ctx context.Context, d *Dataset) (string, error)
 	Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error)
 	CollectStatistics(ctx context.Context, req *potv1.StatisticsRequest) (*potv1.StatisticsResponse, error)
-	// Evaluate runs the samples and calls send once per batch, in order.
+	// Evaluate runs the samples and calls send with their results in
+	// order: each response holds one batch or several consecutive ones.
 	Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send func(*potv1.EvaluateResponse) error) error
 }
 

@@ -1962,9 +1962,12 @@ func (x *EvaluateRequest) GetTopK() int32 {
 	return 0
 }
 
+// A response holds the results of one batch or of several consecutive
+// ones (a target built on the SDK sends no more than one every 100 ms): its
+// samples follow those of the response before it.
 type EvaluateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Position of the first sample of this batch within the request.
+	// Position of the first sample of this response within the request.
 	Offset int64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
 	// One tensor per requested output, batch-major. With top_k, dtype
 	// INT64 and dims [batch, top_k].

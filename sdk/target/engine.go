@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -33,6 +34,9 @@ type Engine struct {
 	seq     int
 	models  map[string]*model
 	data    map[string]*dataset
+	// responseEvery is how far apart Evaluate sends its responses
+	// (responseInterval; tests set 0 to see one response per batch).
+	responseEvery time.Duration
 }
 
 var _ plugins.Target = (*Engine)(nil)
@@ -74,7 +78,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	return &Engine{cfg: cfg, kernels: kernels, opSet: opSet, models: map[string]*model{}, data: map[string]*dataset{}}, nil
+	return &Engine{cfg: cfg, kernels: kernels, opSet: opSet, models: map[string]*model{}, data: map[string]*dataset{}, responseEvery: responseInterval}, nil
 }
 
 // MustNew is New for a Config known good, as in tests: it panics on an

@@ -75,6 +75,7 @@ func TestFeeding(t *testing.T) {
 	whole := &plugins.Dataset{Name: "d", Inputs: []string{"input"}, Tensors: []*potv1.Tensor{graph.FloatTensor("input", []int64{n, 1, 1, 28, 28}, x)}}
 	const probe = "/Relu_output_0"
 	e := newEngine(t, Config{Name: "cpu", Threads: 1, BatchSize: 64})
+	e.responseEvery = 0 // a response per batch, to see the batches
 	ref, refSamples, refMin, refMean := runFeed(t, e, g, stacked, 0, probe)
 	if len(ref) != n*10 || !slices.Equal(refSamples, []int64{n}) {
 		t.Fatalf("dynamic batch: %d outputs in responses of %v samples", len(ref), refSamples)
@@ -151,6 +152,7 @@ func TestFeedingScalarInput(t *testing.T) {
 		{Name: "k", Dtype: potv1.DataType_DATA_TYPE_INT64, Dims: []int64{n}, Data: k},
 	}}
 	e := newEngine(t, Config{Name: "cpu", Threads: 1})
+	e.responseEvery = 0 // a response per batch, to see the batches
 	out, samples, _, _ := runFeed(t, e, g, set, 0, "")
 	if !slices.Equal(samples, []int64{1, 1, 1, 1, 1}) {
 		t.Errorf("responses of %v samples, want one each", samples)

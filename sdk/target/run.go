@@ -44,6 +44,9 @@ type batchInfo struct {
 	// rows is the batch the model ran: more than samples when a fixed
 	// batch was padded; only the first samples rows are real.
 	rows int
+	// whole is set when an input is fed whole samples (one per run):
+	// the outputs are the sample's, of any shape.
+	whole bool
 }
 
 // selection resolves the samples of a request.
@@ -219,7 +222,7 @@ func (e *Engine) runBatches(ctx context.Context, c *compiled, s *potv1.Samples, 
 			}
 			batch = padded
 		}
-		b = batchInfo{offset: off, samples: cur, rows: len(batch)}
+		b = batchInfo{offset: off, samples: cur, rows: len(batch), whole: f.anyWhole}
 		for i := range names {
 			if f.order[i] < 0 {
 				feed[i] = nil
@@ -576,7 +579,8 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 	}
 	k := int(req.GetTopK())
 	var f32 tensor.Tensor
-	return e.runBatches(ctx, c, req.GetSamples(), batchRun{
+	co := newCoalescer(send, e.responseEvery, responseBytes)
+	err = e.runBatches(ctx, c, req.GetSamples(), batchRun{
 		watch: watch,
 		after: func(b batchInfo, sess *rt.Session) error {
 			n := b.samples
@@ -597,9 +601,13 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 				}
 				resp.Outputs = append(resp.Outputs, rt.ToProto(names[i], topK(data, n, k)))
 			}
-			return send(resp)
+			return co.add(resp, !b.whole)
 		},
 	})
+	if err != nil {
+		return err
+	}
+	return co.flush()
 }
 
 // computed returns a watched tensor after a batch ran, or an error when
