@@ -185,6 +185,29 @@ func TestParseGoBench(t *testing.T) {
 	}
 }
 
+// TestMetricBest: of a benchmark's runs, metric reads the least time
+// per op and the highest rate, skipping other benchmarks and runs
+// without the unit.
+func TestMetricBest(t *testing.T) {
+	bs := parseGoBench([]byte("BenchmarkA-2 10 7 ns/op 2 GFLOP/s\nBenchmarkB-2 10 1 ns/op 9 GFLOP/s\n" +
+		"BenchmarkA-2 10 5 ns/op 3 GFLOP/s\nBenchmarkA-2 10 6 ns/op\nBenchmarkA-2 10 9 ns/op 1 GFLOP/s\n"))
+	for _, tc := range []struct {
+		name, unit string
+		want       float64
+		ok         bool
+	}{
+		{"BenchmarkA", "ns/op", 5, true},
+		{"BenchmarkA", "GFLOP/s", 3, true},
+		{"BenchmarkB", "ns/op", 1, true},
+		{"BenchmarkA", "B/op", 0, false},
+		{"BenchmarkC", "ns/op", 0, false},
+	} {
+		if got, ok := metric(bs, tc.name, tc.unit); got != tc.want || ok != tc.ok {
+			t.Errorf("metric(%s, %s) = %g, %v; want %g, %v", tc.name, tc.unit, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
 func FuzzParseGoBench(f *testing.F) {
 	f.Add([]byte("BenchmarkPeak/fma-avx512-2  1000  1000 ns/op  100.0 GFLOP/s\n"))
 	f.Add([]byte("Benchmark-x 1 2 3\n"))

@@ -50,15 +50,22 @@ func parseGoBench(out []byte) []goBench {
 	return res
 }
 
-// metric is the named benchmark's metric, false when absent.
+// metric is the best of the named benchmark's runs (go test -count) in
+// unit: the least time ("ns/op", or any unit per op), the highest rate
+// (GFLOP/s, ...) otherwise; false when no run reports it.
 func metric(bs []goBench, name, unit string) (float64, bool) {
+	lower := strings.HasSuffix(unit, "/op")
+	best, found := 0.0, false
 	for _, b := range bs {
-		if b.Name == name {
-			v, ok := b.Metrics[unit]
-			return v, ok
+		v, ok := b.Metrics[unit]
+		if b.Name != name || !ok {
+			continue
+		}
+		if !found || lower && v < best || !lower && v > best {
+			best, found = v, true
 		}
 	}
-	return 0, false
+	return best, found
 }
 
 // cpuInfo is what the table's header says of the CPU.
