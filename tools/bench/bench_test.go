@@ -53,12 +53,16 @@ echo '{"top1":0.9,"ms_per_sample_b1":1,"ms_per_sample_b64":0.20}'
 	python := filepath.Join(dir, "python")
 	script(t, python, `echo '{"model":"m","quantize_seconds":1.25}'`)
 	goCmd := filepath.Join(dir, "go")
-	script(t, goCmd, `cat <<'EOF'
+	// The GNA convolution takes 3.5 ms but in the fourth and last call
+	// (two benchmarks, BENCH_REPEAT 2), 2.5: the table reads the best run.
+	script(t, goCmd, `n=$(( $(cat "$0.n" 2>/dev/null || echo 0) + 1 )); echo $n > "$0.n"
+gna=3500000; [ $n -ge 4 ] && gna=2500000
+cat <<EOF
 goos: linux
 BenchmarkPeak/fma-avx512-2         	    1000	    1000 ns/op	       100.0 GFLOP/s
 BenchmarkPeak/vpdpbusd-avx512-2    	    1000	    1000 ns/op	       400.0 GOP/s
 BenchmarkConvVsCPU/cpu/resnet_32x32x3x3-2  3  1000000 ns/op  90 GFLOP/s
-BenchmarkConvVsCPU/gna/resnet_32x32x3x3-2  3  2500000 ns/op  36 GFLOP/s
+BenchmarkConvVsCPU/gna/resnet_32x32x3x3-2  3  $gna ns/op  36 GFLOP/s
 PASS
 EOF
 `)
