@@ -1,10 +1,11 @@
 package target
 
 import (
-	"slices"
+	"fmt"
 	"time"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
 // Evaluate streams its results in responses at least responseInterval
@@ -23,40 +24,68 @@ const (
 	responseBytes    = 1 << 20
 )
 
-// coalescer merges the responses of consecutive batches, batch-major
-// outputs of the same names, types and row shapes, and sends them no
-// more often than every interval: a batch's response goes out at once
-// when the last send is that old, else it waits to be merged with the
-// next ones. flush sends what waits.
+// coalescer gathers the outputs of consecutive batches, batch-major
+// ones of the same types and row shapes, and sends them no more often
+// than every interval: a batch's outputs go out at once when the last
+// send is that old, else they wait to be joined by the next batches'.
+// flush sends what waits. The outputs are joined as runtime tensors
+// (tensor.AppendRows) and encoded once, when sent.
 type coalescer struct {
 	send     func(*potv1.EvaluateResponse) error
+	names    []string // of the outputs, in order
 	interval time.Duration
 	maxBytes int
 	now      func() time.Time
 	last     time.Time // of the last send; zero before the first
-	pending  *potv1.EvaluateResponse
-	merge    bool // whether pending may take more batches
+
+	// pending holds copies of the outputs of the batches that wait (the
+	// session reuses its buffers), of samples samples from offset and
+	// bytes bytes, when waiting; its tensors are reused after a send.
+	pending         []*tensor.Tensor
+	offset, samples int
+	bytes           int
+	waiting         bool
+	merge           bool // whether the pending batches may take more
 }
 
-func newCoalescer(send func(*potv1.EvaluateResponse) error, interval time.Duration, maxBytes int) *coalescer {
-	return &coalescer{send: send, interval: interval, maxBytes: maxBytes, now: time.Now}
+func newCoalescer(send func(*potv1.EvaluateResponse) error, names []string, interval time.Duration, maxBytes int) *coalescer {
+	c := &coalescer{send: send, names: names, interval: interval, maxBytes: maxBytes, now: time.Now}
+	c.pending = make([]*tensor.Tensor, len(names))
+	for i := range c.pending {
+		c.pending[i] = &tensor.Tensor{}
+	}
+	return c
 }
 
-// add takes the response of the batch after the pending ones; it is
-// sent on its own, never merged, unless merge is set (and the outputs
-// are batch-major: not those of samples fed whole).
-func (c *coalescer) add(r *potv1.EvaluateResponse, merge bool) error {
-	switch {
-	case c.pending == nil:
-		c.pending = r
-	case merge && c.merge && mergeable(c.pending, r, c.maxBytes):
-		appendResponse(c.pending, r)
-	default:
+// add takes the outputs (one per name) of the batch of samples from
+// offset, the batch after the pending ones. They join the pending
+// batches only when merge is set for both (their outputs are
+// batch-major: not those of samples fed whole) and they continue them
+// (continues); else the pending batches are sent first.
+func (c *coalescer) add(offset, samples int, outs []*tensor.Tensor, merge bool) error {
+	if len(outs) != len(c.pending) {
+		return fmt.Errorf("evaluate: %d outputs for %d names", len(outs), len(c.pending))
+	}
+	size := dataBytes(outs)
+	if c.waiting && !(merge && c.merge && c.continues(offset, samples, outs) && c.bytes+size <= c.maxBytes) {
 		if err := c.flush(); err != nil {
 			return err
 		}
-		c.pending = r
 	}
+	if c.waiting {
+		for i, o := range outs {
+			if err := c.pending[i].AppendRows(o); err != nil {
+				return err // continues checked the rows
+			}
+		}
+	} else {
+		for i, o := range outs {
+			c.pending[i].CopyFrom(o)
+		}
+		c.offset, c.samples, c.bytes, c.waiting = offset, 0, 0, true
+	}
+	c.samples += samples
+	c.bytes += size
 	c.merge = merge
 	if t := c.now(); c.last.IsZero() || t.Sub(c.last) >= c.interval {
 		return c.flush()
@@ -64,49 +93,50 @@ func (c *coalescer) add(r *potv1.EvaluateResponse, merge bool) error {
 	return nil
 }
 
-// flush sends the pending response, if any.
+// continues reports whether outs, the outputs of samples samples from
+// offset, continue the pending batches: the first follows their last
+// sample, and every output has as many rows as its batch has samples
+// and rows of the type and shape of the pending ones (an output of a
+// sample fed whole, of any shape, does not qualify).
+func (c *coalescer) continues(offset, samples int, outs []*tensor.Tensor) bool {
+	if offset != c.offset+c.samples {
+		return false
+	}
+	for i, o := range outs {
+		p := c.pending[i]
+		if !tensor.SameRows(p, o) || p.Shape[0] != c.samples || o.Shape[0] != samples {
+			return false
+		}
+	}
+	return true
+}
+
+// flush sends the pending batches' outputs, if any wait.
 func (c *coalescer) flush() error {
-	r := c.pending
-	if r == nil {
+	if !c.waiting {
 		return nil
 	}
-	c.pending = nil
+	c.waiting = false
 	c.last = c.now()
+	r := &potv1.EvaluateResponse{Offset: int64(c.offset), Samples: int64(c.samples)}
+	for i, t := range c.pending {
+		r.Outputs = append(r.Outputs, tensor.ToProto(c.names[i], t))
+	}
 	return c.send(r)
 }
 
-// mergeable reports whether b continues a (its first sample follows a's
-// last) with outputs that concatenate along their first dimension, and
-// both together stay within maxBytes of output data. An output whose
-// first dimension is not the response's samples (a sample fed whole,
-// its output of any shape) does not merge, nor does one of strings or
-// of 4-bit values (two to a byte, so rows need not start on one).
-func mergeable(a, b *potv1.EvaluateResponse, maxBytes int) bool {
-	if b.GetOffset() != a.GetOffset()+a.GetSamples() || len(a.GetOutputs()) != len(b.GetOutputs()) {
-		return false
-	}
-	size := 0
-	for i, x := range a.GetOutputs() {
-		y := b.GetOutputs()[i]
-		dx, dy := x.GetDims(), y.GetDims()
-		if x.GetName() != y.GetName() || x.GetDtype() != y.GetDtype() ||
-			len(dx) == 0 || len(dx) != len(dy) || dx[0] != a.GetSamples() || dy[0] != b.GetSamples() ||
-			!slices.Equal(dx[1:], dy[1:]) ||
-			len(x.GetStringData()) > 0 || len(y.GetStringData()) > 0 || x.GetDataSize() != 0 || y.GetDataSize() != 0 ||
-			x.GetDtype() == potv1.DataType_DATA_TYPE_INT4 || x.GetDtype() == potv1.DataType_DATA_TYPE_UINT4 {
-			return false
+// dataBytes is the size of the data of ts in memory (strings by their
+// length).
+func dataBytes(ts []*tensor.Tensor) int {
+	n := 0
+	for _, t := range ts {
+		if s, ok := t.Data.([]string); ok {
+			for _, v := range s {
+				n += len(v)
+			}
+			continue
 		}
-		size += len(x.GetData()) + len(y.GetData())
+		n += t.Len() * t.DType.Size()
 	}
-	return size <= maxBytes
-}
-
-// appendResponse appends b's rows to a (mergeable(a, b)).
-func appendResponse(a, b *potv1.EvaluateResponse) {
-	a.Samples += b.GetSamples()
-	for i, x := range a.GetOutputs() {
-		y := b.GetOutputs()[i]
-		x.Data = append(x.Data, y.GetData()...)
-		x.Dims[0] += y.GetDims()[0]
-	}
+	return n
 }

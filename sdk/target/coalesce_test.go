@@ -1,64 +1,125 @@
 package target
 
 import (
-	"bytes"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/targets/interp/tensor"
 )
 
-// evalResp is a response of n samples from offset off whose one output,
-// "y", holds n rows of per float32 values (4 bytes each, the byte i of
-// the response's data being off*per*4+i mod 251).
-func evalResp(off, n, per int64) *potv1.EvaluateResponse {
-	data := make([]byte, n*per*4)
-	for i := range data {
-		data[i] = byte((off*per*4 + int64(i)) % 251)
+// rows is an output of n samples from offset off: n rows of per float32
+// values, value j of sample s being s·per+j.
+func rows(off, n, per int) *tensor.Tensor {
+	v := make([]float32, n*per)
+	for i := range v {
+		v[i] = float32(off*per + i)
 	}
-	return &potv1.EvaluateResponse{Offset: off, Samples: n, Outputs: []*potv1.Tensor{
-		{Name: "y", Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: []int64{n, per}, Data: data},
-	}}
+	return tensor.From([]int{n, per}, v)
 }
 
-func TestMergeable(t *testing.T) {
-	edit := func(f func(r *potv1.EvaluateResponse)) *potv1.EvaluateResponse {
-		r := evalResp(2, 3, 5)
-		f(r)
-		return r
-	}
-	for _, tc := range []struct {
-		name string
-		b    *potv1.EvaluateResponse
-		max  int
-		want bool
-		a    func(r *potv1.EvaluateResponse) // edits the first response
-	}{
-		{"next rows", evalResp(2, 3, 5), 1 << 20, true, nil},
-		{"exactly the byte limit", evalResp(2, 3, 5), 5 * 5 * 4, true, nil},
-		{"over the byte limit", evalResp(2, 3, 5), 5*5*4 - 1, false, nil},
-		{"a gap", evalResp(3, 3, 5), 1 << 20, false, nil},
-		{"an overlap", evalResp(1, 3, 5), 1 << 20, false, nil},
-		{"other rows", evalResp(2, 3, 6), 1 << 20, false, nil},
-		{"another name", edit(func(r *potv1.EvaluateResponse) { r.Outputs[0].Name = "z" }), 1 << 20, false, nil},
-		{"another type", edit(func(r *potv1.EvaluateResponse) { r.Outputs[0].Dtype = potv1.DataType_DATA_TYPE_INT32 }), 1 << 20, false, nil},
-		{"a second output", edit(func(r *potv1.EvaluateResponse) { r.Outputs = append(r.Outputs, r.Outputs[0]) }), 1 << 20, false, nil},
-		{"not batch-major", edit(func(r *potv1.EvaluateResponse) { r.Samples = 1; r.Outputs[0].Dims = []int64{3, 5} }), 1 << 20, false, nil},
-		{"a scalar", edit(func(r *potv1.EvaluateResponse) { r.Outputs[0].Dims = nil }), 1 << 20, false, nil},
-		{"strings", edit(func(r *potv1.EvaluateResponse) { r.Outputs[0].StringData = [][]byte{[]byte("a")} }), 1 << 20, false, nil},
-		{"4-bit values", edit(func(r *potv1.EvaluateResponse) { r.Outputs[0].Dtype = potv1.DataType_DATA_TYPE_INT4 }), 1 << 20, false,
-			func(r *potv1.EvaluateResponse) { r.Outputs[0].Dtype = potv1.DataType_DATA_TYPE_INT4 }},
-		{"after one not batch-major", evalResp(1, 3, 5), 1 << 20, false, func(r *potv1.EvaluateResponse) { r.Samples = 1 }},
-		{"chunked data", edit(func(r *potv1.EvaluateResponse) { r.Outputs[0].DataSize = 60 }), 1 << 20, false, nil},
-	} {
-		a := evalResp(0, 2, 5)
-		if tc.a != nil {
-			tc.a(a)
+// sink collects what a coalescer sends, decoded.
+type sink struct {
+	offsets, samples []int
+	outs             [][]*tensor.Tensor
+	err              error // returned by send
+}
+
+func (s *sink) send(r *potv1.EvaluateResponse) error {
+	s.offsets, s.samples = append(s.offsets, int(r.GetOffset())), append(s.samples, int(r.GetSamples()))
+	var outs []*tensor.Tensor
+	for _, p := range r.GetOutputs() {
+		t, err := tensor.FromProto(p)
+		if err != nil {
+			return err
 		}
-		if got := mergeable(a, tc.b, tc.max); got != tc.want {
-			t.Errorf("%s: mergeable = %v, want %v", tc.name, got, tc.want)
+		outs = append(outs, t)
+	}
+	s.outs = append(s.outs, outs)
+	return s.err
+}
+
+// TestCoalescerMerges sends a first batch (out at once), then batches a
+// and b, which wait (the interval is an hour) and go out at the flush:
+// in one response when b continues a, else in two.
+func TestCoalescerMerges(t *testing.T) {
+	type batch struct {
+		off, n int
+		outs   []*tensor.Tensor
+		merge  bool
+	}
+	b := func(off, n int, merge bool, outs ...*tensor.Tensor) batch { return batch{off, n, outs, merge} }
+	f32 := func(shape ...int) *tensor.Tensor { return tensor.New(tensor.Float, shape...) }
+	for _, tc := range []struct {
+		name  string
+		a, b  batch
+		max   int
+		merge bool
+	}{
+		{"next rows", b(2, 3, true, rows(2, 3, 5)), b(5, 2, true, rows(5, 2, 5)), 1 << 20, true},
+		{"exactly the byte limit", b(2, 3, true, rows(2, 3, 5)), b(5, 2, true, rows(5, 2, 5)), 5 * 5 * 4, true},
+		{"over the byte limit", b(2, 3, true, rows(2, 3, 5)), b(5, 2, true, rows(5, 2, 5)), 5*5*4 - 1, false},
+		{"a gap", b(2, 3, true, rows(2, 3, 5)), b(6, 2, true, rows(6, 2, 5)), 1 << 20, false},
+		{"an overlap", b(2, 3, true, rows(2, 3, 5)), b(4, 2, true, rows(4, 2, 5)), 1 << 20, false},
+		{"other rows", b(2, 3, true, rows(2, 3, 5)), b(5, 2, true, rows(5, 2, 6)), 1 << 20, false},
+		{"another type", b(2, 3, true, f32(3, 5)), b(5, 2, true, tensor.New(tensor.Int32, 2, 5)), 1 << 20, false},
+		{"another rank", b(2, 3, true, f32(3, 5)), b(5, 2, true, f32(2, 5, 1)), 1 << 20, false},
+		{"rows not its samples", b(2, 3, true, f32(3, 5)), b(5, 2, true, f32(3, 5)), 1 << 20, false},
+		{"after rows not its samples", b(2, 3, true, f32(2, 5)), b(5, 2, true, f32(2, 5)), 1 << 20, false},
+		{"scalars", b(2, 1, true, tensor.Scalar[float32](1)), b(3, 1, true, tensor.Scalar[float32](2)), 1 << 20, false},
+		{"fed whole", b(2, 1, true, f32(1, 5)), b(3, 1, false, f32(1, 5)), 1 << 20, false},
+		{"after one fed whole", b(2, 1, false, f32(1, 5)), b(3, 1, true, f32(1, 5)), 1 << 20, false},
+		{"strings", b(2, 1, true, tensor.From([]int{1}, []string{"ab"})), b(3, 2, true, tensor.From([]int{2}, []string{"c", "d"})), 4, true},
+		{"strings over the byte limit", b(2, 1, true, tensor.From([]int{1}, []string{"ab"})), b(3, 2, true, tensor.From([]int{2}, []string{"c", "d"})), 3, false},
+		// 4-bit values are packed two to a byte only when sent: rows of
+		// 3 merge into 6 values, 3 bytes.
+		{"4-bit values", b(2, 1, true, tensor.From([]int{1, 3}, []tensor.Int4Value{-8, 7, 1})), b(3, 1, true, tensor.From([]int{1, 3}, []tensor.Int4Value{2, -1, 0})), 1 << 20, true},
+	} {
+		var s sink
+		c := newCoalescer(s.send, []string{"y", "z"}[:len(tc.a.outs)], time.Hour, tc.max)
+		if err := c.add(0, 2, tc.a.outs, true); err != nil { // the first batch of the run goes out at once
+			t.Fatal(err)
+		}
+		if len(s.samples) != 1 {
+			t.Fatalf("%s: the first batch waits", tc.name)
+		}
+		for _, x := range []batch{tc.a, tc.b} {
+			if err := c.add(x.off, x.n, x.outs, x.merge); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+		}
+		if err := c.flush(); err != nil {
+			t.Fatal(err)
+		}
+		want := []int{0, tc.a.off, tc.b.off}
+		if tc.merge {
+			want = want[:2]
+		}
+		if !slices.Equal(s.offsets, want) {
+			t.Errorf("%s: responses at samples %v, want %v", tc.name, s.offsets, want)
+			continue
+		}
+		// What was sent is the batches' outputs, merged or not.
+		var got, wantData []*tensor.Tensor
+		for _, o := range s.outs[1:] {
+			got = append(got, o[0])
+		}
+		a := tc.a.outs[0].Clone()
+		if tc.merge {
+			if err := a.AppendRows(tc.b.outs[0]); err != nil {
+				t.Fatal(err)
+			}
+			wantData = []*tensor.Tensor{a}
+		} else {
+			wantData = []*tensor.Tensor{a, tc.b.outs[0]}
+		}
+		for i := range wantData {
+			if !sameTensor(got[i], wantData[i]) {
+				t.Errorf("%s: response %d holds %v %v, want %v %v", tc.name, i+1, got[i].Shape, got[i].Data, wantData[i].Shape, wantData[i].Data)
+			}
 		}
 	}
 }
@@ -66,18 +127,18 @@ func TestMergeable(t *testing.T) {
 // TestCoalescer feeds 25 batches of 4 samples, 10 ms apart on a fake
 // clock, through a coalescer of 100 ms: the first goes out alone, the
 // others in responses of the batches of each 100 ms and the rest at the
-// flush, whose rows and bytes are the batches' in order.
+// flush, whose rows are the batches' in order. Each batch's outputs are
+// written into the same tensor, as a session reuses its buffers.
 func TestCoalescer(t *testing.T) {
 	var clock time.Time
-	var sent []*potv1.EvaluateResponse
-	c := newCoalescer(func(r *potv1.EvaluateResponse) error { sent = append(sent, r); return nil }, 100*time.Millisecond, 1<<20)
+	var s sink
+	c := newCoalescer(s.send, []string{"y"}, 100*time.Millisecond, 1<<20)
 	c.now = func() time.Time { return clock }
 	clock = time.Unix(1000, 0)
-	var want []byte
-	for i := int64(0); i < 25; i++ {
-		r := evalResp(4*i, 4, 3)
-		want = append(want, r.GetOutputs()[0].GetData()...)
-		if err := c.add(r, true); err != nil {
+	out := tensor.New(tensor.Float, 4, 3)
+	for i := 0; i < 25; i++ {
+		out.CopyFrom(rows(4*i, 4, 3))
+		if err := c.add(4*i, 4, []*tensor.Tensor{out}, true); err != nil {
 			t.Fatal(err)
 		}
 		clock = clock.Add(10 * time.Millisecond)
@@ -85,61 +146,60 @@ func TestCoalescer(t *testing.T) {
 	if err := c.flush(); err != nil {
 		t.Fatal(err)
 	}
-	var samples []int64
-	var got []byte
-	next := int64(0)
-	for _, r := range sent {
-		if r.GetOffset() != next {
-			t.Fatalf("response at sample %d, want %d", r.GetOffset(), next)
-		}
-		next += r.GetSamples()
-		samples = append(samples, r.GetSamples())
-		if d := r.GetOutputs()[0].GetDims(); d[0] != r.GetSamples() || d[1] != 3 {
-			t.Errorf("response of %d samples has dims %v", r.GetSamples(), d)
-		}
-		got = append(got, r.GetOutputs()[0].GetData()...)
+	if want := []int{4, 40, 40, 16}; !slices.Equal(s.samples, want) {
+		t.Errorf("responses of %v samples, want %v", s.samples, want)
 	}
-	if want := []int64{4, 40, 40, 16}; !slices.Equal(samples, want) {
-		t.Errorf("responses of %v samples, want %v", samples, want)
-	}
-	if !bytes.Equal(got, want) {
-		t.Error("the merged responses' data is not the batches' in order")
+	next := 0
+	for i, off := range s.offsets {
+		if off != next {
+			t.Fatalf("response at sample %d, want %d", off, next)
+		}
+		if got, want := s.outs[i][0], rows(off, s.samples[i], 3); !sameTensor(got, want) {
+			t.Errorf("response of samples %d to %d: %v %v, want %v", off, off+s.samples[i]-1, got.Shape, got.Data, want.Data)
+		}
+		next += s.samples[i]
 	}
 }
 
-// TestCoalescerLimits: responses that may not merge (samples fed whole)
+// TestCoalescerLimits: batches that may not merge (samples fed whole)
 // or would pass the byte limit go out on their own, in order, and a
 // failed send is the error of add or flush.
 func TestCoalescerLimits(t *testing.T) {
-	var sent, sizes []int64
 	fail := errors.New("stream broken")
-	var err error
-	c := newCoalescer(func(r *potv1.EvaluateResponse) error {
-		sent, sizes = append(sent, r.GetOffset()), append(sizes, r.GetSamples())
-		return err
-	}, time.Hour, 3*3*4)
-	for i := int64(0); i < 6; i++ {
-		if e := c.add(evalResp(i, 1, 3), i >= 2); e != nil {
+	var s sink
+	c := newCoalescer(s.send, []string{"y"}, time.Hour, 3*3*4)
+	add := func(i int, merge bool) error { return c.add(i, 1, []*tensor.Tensor{rows(i, 1, 3)}, merge) }
+	for i := 0; i < 6; i++ {
+		if e := add(i, i >= 2); e != nil {
 			t.Fatal(e)
 		}
 	}
 	// 0 goes out at once; 1 and 2 may not merge (1 is fed whole); 2 to 4
 	// merge up to the limit of 3 rows of 3 values; 5 waits.
-	if want, wantSizes := []int64{0, 1, 2}, []int64{1, 1, 3}; !slices.Equal(sent, want) || !slices.Equal(sizes, wantSizes) {
-		t.Fatalf("sent responses at %v of %v samples, want at %v of %v", sent, sizes, want, wantSizes)
+	if want, wantSizes := []int{0, 1, 2}, []int{1, 1, 3}; !slices.Equal(s.offsets, want) || !slices.Equal(s.samples, wantSizes) {
+		t.Fatalf("sent responses at %v of %v samples, want at %v of %v", s.offsets, s.samples, want, wantSizes)
 	}
-	err = fail
+	s.err = fail
 	if e := c.flush(); !errors.Is(e, fail) {
 		t.Errorf("flush: %v, want %v", e, fail)
 	}
 	if e := c.flush(); e != nil {
 		t.Errorf("flush with nothing pending: %v", e)
 	}
-	if e := c.add(evalResp(6, 1, 3), true); e != nil {
+	if e := add(6, true); e != nil {
 		t.Fatalf("add to an empty coalescer sent: %v", e)
 	}
 	c.interval = 0
-	if e := c.add(evalResp(7, 1, 3), true); !errors.Is(e, fail) {
+	if e := add(7, true); !errors.Is(e, fail) {
 		t.Errorf("add: %v, want %v", e, fail)
 	}
+	if e := c.add(8, 1, []*tensor.Tensor{rows(8, 1, 3), rows(8, 1, 3)}, true); e == nil {
+		t.Error("add took two outputs for one name")
+	}
+}
+
+// sameTensor reports whether a and b have the same type, shape and
+// values.
+func sameTensor(a, b *tensor.Tensor) bool {
+	return a.DType == b.DType && slices.Equal(a.Shape, b.Shape) && reflect.DeepEqual(a.Data, b.Data)
 }

@@ -579,12 +579,12 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 	}
 	k := int(req.GetTopK())
 	var f32 tensor.Tensor
-	co := newCoalescer(send, e.responseEvery, responseBytes)
+	co := newCoalescer(send, names, e.responseEvery, responseBytes)
+	outs := make([]*tensor.Tensor, len(watch))
 	err = e.runBatches(ctx, c, req.GetSamples(), batchRun{
 		watch: watch,
 		after: func(b batchInfo, sess *rt.Session) error {
 			n := b.samples
-			resp := &potv1.EvaluateResponse{Offset: int64(b.offset), Samples: int64(n)}
 			for i, w := range watch {
 				v, err := computed(sess, w, b)
 				if err != nil {
@@ -592,16 +592,16 @@ func (e *Engine) Evaluate(ctx context.Context, req *potv1.EvaluateRequest, send 
 				}
 				v = headRows(v, n, b.rows)
 				if k <= 0 {
-					resp.Outputs = append(resp.Outputs, rt.ToProto(names[i], v))
+					outs[i] = v
 					continue
 				}
 				data, err := asFloat32(v, &f32)
 				if err != nil {
 					return fmt.Errorf("output %q: %w", names[i], err)
 				}
-				resp.Outputs = append(resp.Outputs, rt.ToProto(names[i], topK(data, n, k)))
+				outs[i] = topK(data, n, k)
 			}
-			return co.add(resp, !b.whole)
+			return co.add(b.offset, n, outs, !b.whole)
 		},
 	})
 	if err != nil {

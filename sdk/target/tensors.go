@@ -48,28 +48,8 @@ func headRows(t *tensor.Tensor, n, rows int) *tensor.Tensor {
 	if n >= rows || len(t.Shape) == 0 || t.Shape[0] != rows {
 		return t
 	}
-	per := tensor.NumElements(t.Shape[1:])
-	h := &tensor.Tensor{DType: t.DType, Shape: append([]int{n}, t.Shape[1:]...)}
-	switch d := t.Data.(type) {
-	case []float32:
-		h.Data = d[:n*per]
-	case []float64:
-		h.Data = d[:n*per]
-	case []int64:
-		h.Data = d[:n*per]
-	case []int32:
-		h.Data = d[:n*per]
-	case []uint8:
-		h.Data = d[:n*per]
-	case []int8:
-		h.Data = d[:n*per]
-	case []bool:
-		h.Data = d[:n*per]
-	case []tensor.Float16Bits:
-		h.Data = d[:n*per]
-	default:
-		return t
-	}
+	h := &tensor.Tensor{}
+	h.ViewRows(t, 0, n)
 	return h
 }
 
@@ -79,34 +59,7 @@ func appendRows(acc, src *tensor.Tensor) error {
 		acc.CopyFrom(src)
 		return nil
 	}
-	if acc.DType != src.DType || len(acc.Shape) != len(src.Shape) || len(src.Shape) == 0 {
-		return fmt.Errorf("batches differ in type or rank: %v and %v", acc, src)
-	}
-	for i := 1; i < len(src.Shape); i++ {
-		if acc.Shape[i] != src.Shape[i] {
-			return fmt.Errorf("batches differ in shape: %v and %v", acc.Shape, src.Shape)
-		}
-	}
-	switch a := acc.Data.(type) {
-	case []float32:
-		acc.Data = append(a, src.Data.([]float32)...)
-	case []float64:
-		acc.Data = append(a, src.Data.([]float64)...)
-	case []int64:
-		acc.Data = append(a, src.Data.([]int64)...)
-	case []int32:
-		acc.Data = append(a, src.Data.([]int32)...)
-	case []uint8:
-		acc.Data = append(a, src.Data.([]uint8)...)
-	case []int8:
-		acc.Data = append(a, src.Data.([]int8)...)
-	case []bool:
-		acc.Data = append(a, src.Data.([]bool)...)
-	default:
-		return fmt.Errorf("outputs of type %v cannot be collected", acc.DType)
-	}
-	acc.Shape[0] += src.Shape[0]
-	return nil
+	return acc.AppendRows(src)
 }
 
 // asFloat32 returns t's elements as float32, converting into buf when t
