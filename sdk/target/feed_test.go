@@ -10,6 +10,7 @@ import (
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/sdk/graph"
+	"github.com/potgo/pot/targets/interp/tensor"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -162,4 +163,88 @@ func TestFeedingScalarInput(t *testing.T) {
 			t.Fatalf("y[%d] = %g, want %g", i, v, want)
 		}
 	}
+}
+
+// TestBatchesOfEveryType runs a model whose outputs are float16 and
+// int8 over 5 samples in batches of 2: Infer joins the batches' rows
+// and Evaluate's responses (one for the first batch, then the others
+// merged) hold them in order.
+func TestBatchesOfEveryType(t *testing.T) {
+	dim := func(s int64) *potv1.Dim { return &potv1.Dim{Value: &potv1.Dim_Size{Size: s}} }
+	cast := func(name, out string, to int64) *potv1.Node {
+		return &potv1.Node{Name: name, OpType: "Cast", Inputs: []string{"x"}, Outputs: []string{out}, Attributes: []*potv1.Attribute{{Name: "to", Type: potv1.Attribute_TYPE_INT, I: to}}}
+	}
+	g := &potv1.Graph{
+		Opsets:  []*potv1.OpsetImport{{Version: 13}},
+		Inputs:  []*potv1.ValueInfo{{Name: "x", Dtype: potv1.DataType_DATA_TYPE_FLOAT, HasShape: true, Shape: []*potv1.Dim{{Value: &potv1.Dim_Param{Param: "batch"}}, dim(2)}}},
+		Outputs: []*potv1.ValueInfo{{Name: "h", Dtype: potv1.DataType_DATA_TYPE_FLOAT16}, {Name: "b", Dtype: potv1.DataType_DATA_TYPE_INT8}},
+		Nodes:   []*potv1.Node{cast("half", "h", int64(potv1.DataType_DATA_TYPE_FLOAT16)), cast("byte", "b", int64(potv1.DataType_DATA_TYPE_INT8))},
+	}
+	const n = 5
+	x := make([]float32, 2*n)
+	for i := range x {
+		x[i] = float32(i) - 4
+	}
+	set := &plugins.Dataset{Name: "d", Inputs: []string{"x"}, Tensors: []*potv1.Tensor{graph.FloatTensor("x", []int64{n, 2}, x)}}
+	e := newEngine(t, Config{Name: "cpu", Threads: 1})
+	ctx := context.Background()
+	resp, err := e.LoadModel(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.UploadData(ctx, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := &potv1.Samples{DataId: id, BatchSize: 2}
+	check := func(what string, outs []*potv1.Tensor) {
+		t.Helper()
+		if len(outs) != 2 {
+			t.Fatalf("%s: %d outputs", what, len(outs))
+		}
+		ht, err := tensor.FromProto(outs[0])
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var h []float32
+		for _, v := range ht.Data.([]tensor.Float16Bits) {
+			h = append(h, v.Float32())
+		}
+		if !slices.Equal(outs[0].GetDims(), []int64{n, 2}) || !slices.Equal(h, x) {
+			t.Errorf("%s: float16 output %v %v, want %v", what, outs[0].GetDims(), h, x)
+		}
+		want := make([]byte, len(x))
+		for i, v := range x {
+			want[i] = byte(int8(v))
+		}
+		if !slices.Equal(outs[1].GetDims(), []int64{n, 2}) || !slices.Equal(outs[1].GetData(), want) {
+			t.Errorf("%s: int8 output %v %v, want %v", what, outs[1].GetDims(), outs[1].GetData(), want)
+		}
+	}
+	inf, err := e.Infer(ctx, &potv1.InferRequest{ModelId: resp.GetModelId(), Samples: sel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Infer", inf.GetOutputs())
+	var samples []int64
+	var joined []*potv1.Tensor
+	err = e.Evaluate(ctx, &potv1.EvaluateRequest{ModelId: resp.GetModelId(), Samples: sel}, func(r *potv1.EvaluateResponse) error {
+		samples = append(samples, r.GetSamples())
+		if joined == nil {
+			joined = r.GetOutputs()
+			return nil
+		}
+		for i, o := range r.GetOutputs() {
+			joined[i].Data = append(joined[i].Data, o.GetData()...)
+			joined[i].Dims[0] += o.GetDims()[0]
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(samples, []int64{2, 3}) {
+		t.Errorf("Evaluate: responses of %v samples, want [2 3]", samples)
+	}
+	check("Evaluate", joined)
 }
