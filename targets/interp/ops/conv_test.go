@@ -451,7 +451,8 @@ func TestConvWinogradPacking(t *testing.T) {
 		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, strides: []int{1, 1}, dilations: []int{1, 1}, pads: []int{1, 1, 1, 1}, constW: true}, "", true},
 		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 0, 0}, constW: true}, "", false},
 		{convCase{n: 2, c: 32, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, strides: []int{2, 2}, constW: true}, "", false},
-		{convCase{n: 2, c: 16, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true}, "", false},
+		{convCase{n: 2, c: winogradChannels / 2, m: 32, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true}, "", false},
+		{convCase{n: 2, c: winogradChannels, m: winogradChannels, group: 1, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true}, "", true},
 		{convCase{n: 2, c: 32, m: 32, group: 2, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true}, "", false},
 	} {
 		cc := tc.cc
