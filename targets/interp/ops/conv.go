@@ -406,7 +406,7 @@ func useWinograd(s kernels.ConvShape, group, c, m int) bool {
 const winogradChannels = 16
 
 // FloatSums names how float convolutions sum on this CPU and build:
-// "winograd-f2x3" where "same" 3×3 ones of 32 channels or more run as
+// "winograd-f2x3" where "same" 3×3 ones of winogradChannels or more run as
 // Winograd's F(2×2, 3×3) (AVX2 without AVX-512), "direct" where every
 // convolution sums its products directly. The other float kernels give
 // the same bits on every CPU, so two machines compute the same float

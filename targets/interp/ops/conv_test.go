@@ -117,6 +117,8 @@ func TestConvMatchesReference(t *testing.T) {
 	cases := []convCase{
 		{n: 2, c: 3, m: 5, group: 1, in: []int{9, 11}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
 		{n: 1, c: 16, m: 16, group: 1, in: []int{28, 28}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
+		// The same below winogradChannels: a direct convolution.
+		{n: 1, c: winogradChannels - 1, m: 16, group: 1, in: []int{28, 28}, kernel: []int{3, 3}, pads: []int{1, 1, 1, 1}, constW: true, bias: true},
 		{n: 3, c: 16, m: 32, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true},
 		{n: 2, c: 16, m: 32, group: 1, in: []int{14, 14}, kernel: []int{1, 1}, strides: []int{2, 2}, constW: true, bias: true},
 		{n: 2, c: 7, m: 13, group: 1, in: []int{10, 12}, kernel: []int{1, 1}, bias: true},
@@ -142,7 +144,7 @@ func TestConvMatchesReference(t *testing.T) {
 		// grouped, and stacked over two threads.
 		{n: 2, c: 8, m: 12, group: 2, in: []int{10, 12}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
 		{n: 17, c: 32, m: 64, group: 1, in: []int{14, 14}, kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, constW: true, bias: true, threads: 2},
-		// "Same" 3×3 convolutions of 32 channels or more
+		// "Same" 3×3 convolutions of winogradChannels or more
 		// (kernels.Winograd): one image over two threads (its chunks of
 		// tile rows split), batches over two threads in calls of up to
 		// winogradImages images, odd sizes.
