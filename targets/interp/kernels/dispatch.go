@@ -20,6 +20,7 @@ var (
 	kernel6c, kernel4c = colsKernels(true)
 	kernel6p           = panelsKernels(true)
 	wgAsm              = winogradAsm(true)
+	wg4Asm             = winogradAsm(true) && wg4Kernels
 	useAsm             = hasAVX2FMA
 )
 
@@ -125,6 +126,7 @@ func UseAssembly(on bool) (was bool) {
 	kernel6c, kernel4c = colsKernels(on)
 	kernel6p = panelsKernels(on)
 	wgAsm = winogradAsm(on)
+	wg4Asm = wgAsm && wg4Kernels
 	useAsm = on && hasAVX2FMA
 	return was
 }

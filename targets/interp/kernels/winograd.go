@@ -4,13 +4,15 @@ import "fmt"
 
 // Winograd runs a 3×3 convolution of stride 1, dilation 1 and padding 1
 // on every side (a "same" 3×3 convolution, one group) as Winograd's
-// F(2×2, 3×3): each 2×2 block of outputs (a tile) is computed from the
-// 4×4 patch of input around it with 16 multiplications per input and
-// output channel instead of 36. The patch is transformed (Bᵀ·d·B, adds
-// only), multiplied by the transformed weights (G·g·Gᵀ, once at
-// compile time) in 16 products of the output channels × input channels
-// matrix by the input channels × tiles one (PackedA.MulOffsets), and the
-// 16 products of each tile are transformed back (Aᵀ·m·A, adds only).
+// F(2×2, 3×3) or F(4×4, 3×3). In F(2×2, 3×3) each 2×2 block of outputs
+// (a tile) is computed from the 4×4 patch of input around it with 16
+// multiplications per input and output channel instead of 36; in
+// F(4×4, 3×3) each 4×4 tile from its 6×6 patch with 36 instead of 144
+// (see winograd4.go). The patch is transformed (Bᵀ·d·B), multiplied by
+// the transformed weights (G·g·Gᵀ, once at compile time) in 16 (36)
+// products of the output channels × input channels matrix by the input
+// channels × tiles one (PackedA.MulOffsets), and the products of each
+// tile are transformed back (Aᵀ·m·A).
 //
 // The sums are not those of the direct convolution: the transforms
 // regroup them, so results differ from DirectConv's in the last bits
@@ -25,9 +27,10 @@ import "fmt"
 type Winograd struct {
 	C, M   int // input and output channels
 	H, W   int // image rows and columns
+	e      int // tile size: 2 or 4 outputs a side
 	th, tw int // tile rows and columns of an image
-	// u holds the 16 transformed weight matrices (M×C), packed.
-	u [16]*PackedA
+	// u holds the (e+2)² transformed weight matrices (M×C), packed.
+	u []*PackedA
 	// rows is how many tile rows a chunk holds; stride the row stride of
 	// the transformed inputs and products of a chunk (columns of tiles).
 	rows, stride int
@@ -39,7 +42,7 @@ type Winograd struct {
 	inPS, outPS int
 	offs        []int // rows of a transformed input: k·stride
 	// zero is a row of zeros (the padding above and below the image)
-	// from index 1, readable from column -1 to wgReach(tw).
+	// from index 1, readable from column -1 to reach(tw).
 	zero []float32
 }
 
@@ -57,26 +60,39 @@ const winogradL2 = 256 << 10
 // multiplications they save.
 func WinogradAvailable() bool { return hasAVX2FMA && !hasAVX512 }
 
-// NewWinograd returns the F(2×2, 3×3) form of the convolution of images
-// of h×w with weights wt, laid out [m][c][3][3].
-func NewWinograd(wt []float32, m, c, h, w int) (*Winograd, error) {
+// NewWinograd returns the F(tile×tile, 3×3) form (tile 2 or 4) of the
+// convolution of images of h×w with weights wt, laid out [m][c][3][3].
+func NewWinograd(wt []float32, m, c, h, w, tile int) (*Winograd, error) {
 	if m < 1 || c < 1 || h < 1 || w < 1 {
 		return nil, fmt.Errorf("winograd: %d outputs, %d inputs, %d×%d image", m, c, h, w)
 	}
 	if len(wt) < m*c*9 {
 		return nil, fmt.Errorf("winograd: %d weights for %d×%d×3×3", len(wt), m, c)
 	}
-	g := &Winograd{C: c, M: m, H: h, W: w, th: (h + 1) / 2, tw: (w + 1) / 2}
-	u := make([]float32, 16*m*c)
+	if tile != 2 && tile != 4 {
+		return nil, fmt.Errorf("winograd: tiles of %d, not 2 or 4", tile)
+	}
+	g := &Winograd{C: c, M: m, H: h, W: w, e: tile, th: (h + tile - 1) / tile, tw: (w + tile - 1) / tile}
+	np := (tile + 2) * (tile + 2)
+	u := make([]float32, np*m*c)
 	for o := 0; o < m; o++ {
 		for i := 0; i < c; i++ {
-			var t [16]float32
-			transformWeights(&t, wt[(o*c+i)*9:])
+			var t []float32
+			if tile == 2 {
+				var t2 [16]float32
+				transformWeights(&t2, wt[(o*c+i)*9:])
+				t = t2[:]
+			} else {
+				var t4 [36]float32
+				transformWeights4(&t4, wt[(o*c+i)*9:])
+				t = t4[:]
+			}
 			for p, v := range t {
 				u[(p*m+o)*c+i] = v
 			}
 		}
 	}
+	g.u = make([]*PackedA, np)
 	for p := range g.u {
 		pa, err := PackA(m, c, u[p*m*c:], c, false, 1)
 		if err != nil {
@@ -84,7 +100,7 @@ func NewWinograd(wt []float32, m, c, h, w int) (*Winograd, error) {
 		}
 		g.u[p] = pa
 	}
-	tiles := min(max(winogradL2/(64*(c+m)), 32), 256)
+	tiles := min(max(winogradL2/(4*np*(c+m)), 32), 256)
 	g.rows = max(1, tiles/g.tw)
 	n := g.rows * g.tw
 	// The input transform stores 8 tiles at a time (up to 7 past a row
@@ -95,7 +111,7 @@ func NewWinograd(wt []float32, m, c, h, w int) (*Winograd, error) {
 	for k := range g.offs {
 		g.offs[k] = k * g.stride
 	}
-	g.zero = make([]float32, wgReach(g.tw)+2)
+	g.zero = make([]float32, g.reach(g.tw)+2)
 	return g, nil
 }
 
@@ -120,11 +136,21 @@ func transformWeights(t *[16]float32, g []float32) {
 }
 
 // ScratchSize is the length of the scratch buffer Run needs.
-func (g *Winograd) ScratchSize() int { return 16*(g.inPS+g.outPS) + 4*g.padLen() }
+func (g *Winograd) ScratchSize() int {
+	return len(g.u)*(g.inPS+g.outPS) + (g.e+2)*g.padLen()
+}
+
+// reach is wgReach or wg4Reach, by the tile size.
+func (g *Winograd) reach(n int) int {
+	if g.e == 4 {
+		return wg4Reach(n)
+	}
+	return wgReach(n)
+}
 
 // padLen is the length of a padded copy of an input row: columns -1 to
-// wgReach(tw), the row from index 1.
-func (g *Winograd) padLen() int { return wgReach(g.tw) + 2 }
+// reach(tw), the row from index 1.
+func (g *Winograd) padLen() int { return g.reach(g.tw) + 2 }
 
 // Chunks is how many chunks of tile rows n images split into: Run
 // computes a range of them, so that threads can share the images.
@@ -150,12 +176,13 @@ func (g *Winograd) Run(x []float32, n, k0, k1 int, y []float32, ep Epilogue, buf
 	case ep.Accumulate || ep.Rows.Stride > 0:
 		return fmt.Errorf("winograd: no accumulating or compacted stores")
 	}
-	in, prod := buf[:16*g.inPS], buf[16*g.inPS:g.ScratchSize()]
+	np := len(g.u)
+	in, prod := buf[:np*g.inPS], buf[np*g.inPS:np*(g.inPS+g.outPS)]
 	s := getScratch()
 	defer putScratch(s)
 	for k := k0; k < k1; k++ {
 		r0, r1 := k*g.rows, min((k+1)*g.rows, n*g.th)
-		g.input(x, r0, r1, in, buf[g.ScratchSize()-4*g.padLen():g.ScratchSize()])
+		g.input(x, r0, r1, in, buf[np*(g.inPS+g.outPS):g.ScratchSize()])
 		// Whole blocks of 16 columns: the ones past the chunk's tiles
 		// (left from earlier chunks, or zero) cost less than a partial
 		// block, which goes through a scratch tile.
@@ -173,20 +200,20 @@ func (g *Winograd) Run(x []float32, n, k0, k1 int, y []float32, ep Epilogue, buf
 // input transforms the patches of tile rows [r0, r1) (of all the
 // images) into in: value p of tile t of input channel i at
 // in[p·inPS+i·stride+t]. The kernels read each row from column -1 to
-// wgReach(tw): a row of tiles whose rows lie too close to either end
-// of x for that goes a channel at a time, those rows copied into pad
+// reach(tw): a row of tiles whose rows lie too close to either end of
+// x for that goes a channel at a time, those rows copied into pad
 // first, between zeros.
 func (g *Winograd) input(x []float32, r0, r1 int, in, pad []float32) {
-	hw, reach, pl := g.H*g.W, wgReach(g.tw), g.padLen()
+	hw, reach, pl, nrows := g.H*g.W, g.reach(g.tw), g.padLen(), g.e+2
 	for r := r0; r < r1; r++ {
 		im, ty := r/g.th, r%g.th
 		dst := in[(r-r0)*g.tw:]
-		var rows [4][]float32
-		var cs [4]int
+		var rows [6][]float32
+		var cs [6]int
 		safe := true
-		for k := range rows {
+		for k := range nrows {
 			rows[k], cs[k] = g.zero[1:], 0
-			if y := 2*ty - 1 + k; y >= 0 && y < g.H {
+			if y := g.e*ty - 1 + k; y >= 0 && y < g.H {
 				off := im*g.C*hw + y*g.W
 				last := off + (g.C-1)*hw
 				rows[k], cs[k] = x[off:last+g.W], hw
@@ -194,25 +221,35 @@ func (g *Winograd) input(x []float32, r0, r1 int, in, pad []float32) {
 			}
 		}
 		if safe {
-			wgInputRows(&rows, &cs, g.C, g.W, g.tw, dst, g.stride, g.inPS)
+			g.inputRows(&rows, &cs, g.C, dst)
 			continue
 		}
 		for i := 0; i < g.C; i++ {
-			var one [4][]float32
-			for k := range one {
+			var one [6][]float32
+			for k := range nrows {
 				one[k] = g.zero[1:]
 				if cs[k] == 0 {
 					continue
 				}
-				off := im*g.C*hw + (2*ty-1+k)*g.W + i*hw
+				off := im*g.C*hw + (g.e*ty-1+k)*g.W + i*hw
 				p := pad[k*pl : (k+1)*pl]
 				clear(p)
 				copy(p[1:], x[off:off+g.W])
 				one[k] = p[1 : 1+g.W]
 			}
-			wgInputRows(&one, &[4]int{}, 1, g.W, g.tw, dst[i*g.stride:], g.stride, g.inPS)
+			g.inputRows(&one, &[6]int{}, 1, dst[i*g.stride:])
 		}
 	}
+}
+
+// inputRows runs the input kernel of the tile size on the first e+2
+// rows.
+func (g *Winograd) inputRows(rows *[6][]float32, cs *[6]int, chans int, dst []float32) {
+	if g.e == 4 {
+		wg4InputRows(rows, cs, chans, g.W, g.tw, dst, g.stride, g.inPS)
+		return
+	}
+	wgInputRows((*[4][]float32)(rows[:4]), (*[4]int)(cs[:4]), chans, g.W, g.tw, dst, g.stride, g.inPS)
 }
 
 // output transforms the products of tile rows [r0, r1) back into
@@ -225,19 +262,23 @@ func (g *Winograd) output(prod []float32, r0, r1 int, y []float32, ep Epilogue) 
 	}
 	for r := r0; r < r1; r++ {
 		im, ty := r/g.th, r%g.th
-		base := im*g.M*hw + 2*ty*g.W
-		y0, y1 := y[base:base+span], []float32(nil)
-		var a0, a1 []float32
-		if ep.Add != nil {
-			a0 = ep.Add[base : base+span]
-		}
-		if 2*ty+1 < g.H {
-			y1 = y[base+g.W : base+g.W+span]
+		var ys, as [4][]float32
+		for k := range g.e {
+			if g.e*ty+k >= g.H {
+				break
+			}
+			base := im*g.M*hw + (g.e*ty+k)*g.W
+			ys[k] = y[base : base+span]
 			if ep.Add != nil {
-				a1 = ep.Add[base+g.W : base+g.W+span]
+				as[k] = ep.Add[base : base+span]
 			}
 		}
-		wgOutputRows(prod[(r-r0)*g.tw:], g.outPS, g.tw, g.W, y0, y1, bias, a0, a1, ep.ReLU, g.M, g.stride, hw)
+		src := prod[(r-r0)*g.tw:]
+		if g.e == 4 {
+			wg4OutputRows(src, g.outPS, g.tw, g.W, &ys, &as, bias, ep.ReLU, g.M, g.stride, hw)
+			continue
+		}
+		wgOutputRows(src, g.outPS, g.tw, g.W, ys[0], ys[1], bias, as[0], as[1], ep.ReLU, g.M, g.stride, hw)
 	}
 }
 

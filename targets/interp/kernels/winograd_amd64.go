@@ -90,3 +90,16 @@ func wgOutputAsm(src []float32, ps, n, w int, y0, y1, bias, a0, a1 []float32, re
 	c := 2 * full
 	wgOutputGo(src[i*ss+full:], ps, n-full, w-c, y0[last+c:last+w], rowAt(y1, last+c, w-c), b, a0[last+c:last+w], rowAt(a1, last+c, w-c), relu, 1, 0, 0)
 }
+
+// wg4Kernels reports whether the F(4×4) kernels exist (not yet).
+const wg4Kernels = false
+
+// wg4InputAsm and wg4OutputAsm: the F(4×4) kernels are not written
+// yet (wg4Asm is false).
+func wg4InputAsm(rows *[6][]float32, cs *[6]int, chans, w, n int, dst []float32, ds, ps int) {
+	panic("kernels: no F(4×4) input kernel")
+}
+
+func wg4OutputAsm(src []float32, ps, n, w int, y, add *[4][]float32, bias []float32, relu bool, chans, ss, ys int) {
+	panic("kernels: no F(4×4) output kernel")
+}

@@ -354,7 +354,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		}
 	}
 	if useWinograd(layout.Shape, k.group, c, m) && k.weights != nil {
-		g, err := kernels.NewWinograd(k.weights, m, c, win.in[0], win.in[1])
+		g, err := kernels.NewWinograd(k.weights, m, c, win.in[0], win.in[1], winogradTile)
 		if err != nil {
 			return nil, err
 		}
@@ -404,6 +404,10 @@ func useWinograd(s kernels.ConvShape, group, c, m int) bool {
 // alternated); with fewer channels its products are too short to pay
 // for its transforms.
 const winogradChannels = 16
+
+// winogradTile is the tile size of Winograd convolutions: 2, F(2×2,
+// 3×3), or 4, F(4×4, 3×3).
+var winogradTile = 2
 
 // FloatSums names how float convolutions sum on this CPU and build:
 // "winograd-f2x3" where "same" 3×3 ones of winogradChannels or more run as
