@@ -25,10 +25,10 @@
 // convolutions' operations per sample (2·MACs, counted on the float
 // model) over pot's whole inference time per sample, so a lower bound on
 // the convolution kernels' own rate. Convolutions that run as Winograd's
-// F(2×2, 3×3) (with AVX2, "same" 3×3 ones of 16 channels or more) count
-// the direct convolution's MACs, 2.25 times the multiplications they
-// do: for float the figure is a direct-equivalent rate, and can pass
-// the peak.
+// F(4×4, 3×3) (with AVX2, "same" 3×3 ones of 16 channels or more) count
+// the direct convolution's MACs, 4 times the multiplications they do
+// (less the tiles' overhang past the image): for float the figure is a
+// direct-equivalent rate, and can pass the peak.
 //
 // The CPU's model and its avx2, fma, avx512f, avx512_vnni and avx_vnni
 // flags head the table. Every figure is the best of BENCH_REPEAT runs,

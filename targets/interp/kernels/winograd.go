@@ -60,6 +60,17 @@ const winogradL2 = 256 << 10
 // multiplications they save.
 func WinogradAvailable() bool { return hasAVX2FMA && !hasAVX512 }
 
+// WinogradTile is the tile size Winograd convolutions take on this CPU
+// and build: 4, F(4×4, 3×3), where its AVX2 kernels exist, else 2,
+// F(2×2, 3×3). It does not change with UseAssembly: the Go twins give
+// the kernels' bits.
+func WinogradTile() int {
+	if wg4Kernels && WinogradAvailable() {
+		return 4
+	}
+	return 2
+}
+
 // NewWinograd returns the F(tile×tile, 3×3) form (tile 2 or 4) of the
 // convolution of images of h×w with weights wt, laid out [m][c][3][3].
 func NewWinograd(wt []float32, m, c, h, w, tile int) (*Winograd, error) {

@@ -26,9 +26,9 @@ func init() {
 // a product when that pays (stackPays), a residual Add (and Relu) fused
 // into the kernels' store; with AVX-512, other 2-D products store their
 // rows compacted. With AVX2, "same" 3×3 convolutions of one group and
-// at least winogradChannels channels run as Winograd's F(2×2, 3×3)
-// (kernels.Winograd), whose sums differ from the direct ones in the
-// last bits.
+// at least winogradChannels channels run as Winograd's F(4×4, 3×3)
+// (kernels.Winograd, kernels.WinogradTile), whose sums differ from the
+// direct ones in the last bits.
 type convKernel struct {
 	attrs spatialAttrs
 	group int
@@ -354,7 +354,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		}
 	}
 	if useWinograd(layout.Shape, k.group, c, m) && k.weights != nil {
-		g, err := kernels.NewWinograd(k.weights, m, c, win.in[0], win.in[1], winogradTile)
+		g, err := kernels.NewWinograd(k.weights, m, c, win.in[0], win.in[1], kernels.WinogradTile())
 		if err != nil {
 			return nil, err
 		}
@@ -405,21 +405,18 @@ func useWinograd(s kernels.ConvShape, group, c, m int) bool {
 // for its transforms.
 const winogradChannels = 16
 
-// winogradTile is the tile size of Winograd convolutions: 2, F(2×2,
-// 3×3), or 4, F(4×4, 3×3).
-var winogradTile = 2
-
 // FloatSums names how float convolutions sum on this CPU and build:
-// "winograd-f2x3" where "same" 3×3 ones of winogradChannels or more run as
-// Winograd's F(2×2, 3×3) (AVX2 without AVX-512), "direct" where every
-// convolution sums its products directly. The other float kernels give
-// the same bits on every CPU, so two machines compute the same float
-// results exactly when they give the same name: targets publish it (the
+// "winograd-f4x3" where "same" 3×3 ones of winogradChannels or more run as
+// Winograd's F(4×4, 3×3) (AVX2 without AVX-512; "winograd-f2x3" for
+// F(2×2, 3×3), kernels.WinogradTile), "direct" where every convolution
+// sums its products directly. The other float kernels give the same
+// bits on every CPU, so two machines compute the same float results
+// exactly when they give the same name: targets publish it (the
 // float_sums property) and a host refuses remote targets whose name
 // differs from its own.
 func FloatSums() string {
 	if kernels.WinogradAvailable() {
-		return "winograd-f2x3"
+		return fmt.Sprintf("winograd-f%dx3", kernels.WinogradTile())
 	}
 	return "direct"
 }
