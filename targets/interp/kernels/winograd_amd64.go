@@ -6,6 +6,9 @@ package kernels
 func wgInputAVX2(r0, r1, r2, r3 *float32, cs0, cs1, cs2, cs3, chans, w, n int, dst *float32, ds, ps int)
 
 //go:noescape
+func wg4InputAVX2(r0, r1, r2, r3, r4, r5 *float32, cs0, cs1, cs2, cs3, cs4, cs5, chans, w, n int, dst *float32, ds, ps int)
+
+//go:noescape
 func wgOutputAVX2(src *float32, ps, n, w int, y0, y1, bias, a0, a1 *float32, flags, chans, ss, ys int)
 
 // wgInputAsm is wgInputGo on wgInputAVX2: dst must hold n rounded up to
@@ -94,12 +97,31 @@ func wgOutputAsm(src []float32, ps, n, w int, y0, y1, bias, a0, a1 []float32, re
 // wg4Kernels reports whether the F(4×4) kernels exist (not yet).
 const wg4Kernels = false
 
-// wg4InputAsm and wg4OutputAsm: the F(4×4) kernels are not written
-// yet (wg4Asm is false).
+// wg4InputAsm is wg4InputGo on wg4InputAVX2: dst must hold n rounded
+// up to a multiple of 8 tiles for each value and channel (the kernel
+// stores whole groups, and keeps values there before it is done with
+// them), and the memory around each row from column -1 to column
+// wg4Reach(n)-1 must be readable (the kernel reads it, and masks what
+// lies outside [0, w)). Values or channels closer than that go to the
+// Go twin.
 func wg4InputAsm(rows *[6][]float32, cs *[6]int, chans, w, n int, dst []float32, ds, ps int) {
-	panic("kernels: no F(4×4) input kernel")
+	if n <= 0 || chans <= 0 {
+		return
+	}
+	if g := (n + 7) / 8 * 8; ps < g || chans > 1 && ds < g {
+		wg4InputGo(rows, cs, chans, w, n, dst, ds, ps)
+		return
+	}
+	_ = dst[(chans-1)*ds+35*ps+(n+7)/8*8-1]
+	for k := range rows {
+		_ = rows[k][(chans-1)*cs[k]+w-1]
+	}
+	wg4InputAVX2(&rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &rows[4][0], &rows[5][0],
+		4*cs[0], 4*cs[1], 4*cs[2], 4*cs[3], 4*cs[4], 4*cs[5], chans, w, n, &dst[0], 4*ds, ps)
 }
 
+// wg4OutputAsm: the F(4×4) output kernel is not written yet (wg4Asm is
+// false).
 func wg4OutputAsm(src []float32, ps, n, w int, y, add *[4][]float32, bias []float32, relu bool, chans, ss, ys int) {
 	panic("kernels: no F(4×4) output kernel")
 }
