@@ -286,7 +286,7 @@ func (g *Winograd) output(prod []float32, r0, r1 int, y []float32, ep Epilogue) 
 		}
 		src := prod[(r-r0)*g.tw:]
 		if g.e == 4 {
-			wg4OutputRows(src, g.outPS, g.tw, g.W, &ys, &as, bias, ep.ReLU, g.M, g.stride, hw)
+			wg4OutputRows(src, g.outPS, g.tw, g.W, &ys, &as, bias, ep.ReLU, g.M, g.stride, hw, (r-r0)%2 == 1)
 			continue
 		}
 		wgOutputRows(src, g.outPS, g.tw, g.W, ys[0], ys[1], bias, as[0], as[1], ep.ReLU, g.M, g.stride, hw)

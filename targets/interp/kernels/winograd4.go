@@ -13,11 +13,14 @@ package kernels
 //	     [0  2 -1 -2 1 0]       [1/24 -1/12 1/6]
 //	     [0  4  0 -5 0 1]       [   0    0    1]
 //
-// Every multiplication in the input and output transforms is by a
-// power of two (exact) except those by 5, rounded on their own before
-// they are added, so the AVX2 kernels give the Go twins' bits whether
-// or not they fuse multiplications and additions: the order of the
-// additions below is the one the kernels follow.
+// Every multiplication in the transforms is by a power of two (exact)
+// except those by 5, so the kernels' results depend only on where they
+// round: the input kernel rounds every product on its own (VMULPS, then
+// the addition), the output kernel fuses its products by 2, 4 and 8
+// into their additions (VFMADD231PS, which differs from rounding the
+// product alone only where that product overflows). The Go twins below
+// say so explicitly, so that the Go compiler, which may fuse x*y+z,
+// cannot change their bits.
 
 // transformWeights4 sets t to G·g·Gᵀ for the 3×3 kernel g (row-major),
 // value 6i+j at t[6i+j], computed in float64 and rounded once.
@@ -47,17 +50,19 @@ func transformWeights4(t *[36]float32, g []float32) {
 // the kernels' order of operations.
 func wg4In(d *[6]float32) [6]float32 {
 	d0, d1, d2, d3, d4, d5 := d[0], d[1], d[2], d[3], d[4], d[5]
-	a := d4 - 4*d2
-	b := d3 - 4*d1
+	// float32(k*x) rounds the product on its own (a conversion is never
+	// fused).
+	a := d4 - float32(4*d2)
+	b := d3 - float32(4*d1)
 	c := d4 - d2
 	e := d3 - d1
 	return [6]float32{
-		(4*d0 + d4) - float32(5*d2),
+		(float32(4*d0) + d4) - float32(5*d2),
 		a + b,
 		a - b,
-		c + 2*e,
-		c - 2*e,
-		(4*d1 + d5) - float32(5*d3),
+		c + float32(2*e),
+		c - float32(2*e),
+		(float32(4*d1) + d5) - float32(5*d3),
 	}
 }
 
@@ -70,10 +75,17 @@ func wg4Out(m *[6]float32) [4]float32 {
 	d2 := m[3] - m[4]
 	return [4]float32{
 		(m[0] + s) + s2,
-		d + 2*d2,
-		s + 4*s2,
-		(d + 8*d2) + m[5],
+		fusedPow2(d, 2, d2),
+		fusedPow2(s, 4, s2),
+		fusedPow2(d, 8, d2) + m[5],
 	}
+}
+
+// fusedPow2 is x + k·y rounded once, k a power of two, as a fused
+// multiply-add gives it: in float64 k·y is exact and the sum, rounded
+// to 53 bits and then to 24, is rounded as if once (53 ≥ 2·24+2).
+func fusedPow2(x, k, y float32) float32 {
+	return float32(float64(x) + float64(k)*float64(y))
 }
 
 // wg4Reach is how far from column -1 the F(4×4) input kernel may read a
@@ -89,7 +101,8 @@ func wg4Reach(n int) int { return 4*((n-1)&^7) + 36 }
 // dst[i·ds+p·ps+t]. An output kernel transforms chans channels'
 // products back: channel i's from src[i·ss+p·ps+t], into the rows
 // y[r][i·ys:] (y[r] nil past the image's last row), with bias[i]
-// (bias nil: none) and the addend rows add[r][i·ys:] (nil: none).
+// (bias nil: none) and the addend rows add[r][i·ys:] (nil: none); back
+// lets the kernel go through the channels backwards (wg4OutputAsm).
 func wg4InputRows(rows *[6][]float32, cs *[6]int, chans, w, n int, dst []float32, ds, ps int) {
 	if wg4Asm {
 		wg4InputAsm(rows, cs, chans, w, n, dst, ds, ps)
@@ -98,9 +111,9 @@ func wg4InputRows(rows *[6][]float32, cs *[6]int, chans, w, n int, dst []float32
 	wg4InputGo(rows, cs, chans, w, n, dst, ds, ps)
 }
 
-func wg4OutputRows(src []float32, ps, n, w int, y, add *[4][]float32, bias []float32, relu bool, chans, ss, ys int) {
+func wg4OutputRows(src []float32, ps, n, w int, y, add *[4][]float32, bias []float32, relu bool, chans, ss, ys int, back bool) {
 	if wg4Asm {
-		wg4OutputAsm(src, ps, n, w, y, add, bias, relu, chans, ss, ys)
+		wg4OutputAsm(src, ps, n, w, y, add, bias, relu, chans, ss, ys, back)
 		return
 	}
 	wg4OutputGo(src, ps, n, w, y, add, bias, relu, chans, ss, ys)
