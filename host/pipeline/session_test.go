@@ -113,11 +113,11 @@ func TestSameTargetFloatSums(t *testing.T) {
 		local, remote string
 		refused       bool
 	}{
-		{"winograd-f2x3", "winograd-f2x3", false},
+		{"winograd-f4x3", "winograd-f4x3", false},
 		{"direct", "direct", false},
-		{"winograd-f2x3", "direct", true},
-		{"direct", "winograd-f2x3", true},
-		{"winograd-f2x3", "", false},
+		{"winograd-f4x3", "direct", true},
+		{"direct", "winograd-f4x3", true},
+		{"winograd-f4x3", "", false},
 		{"", "direct", false},
 	} {
 		err := sameTarget(desc(tc.local), describedRemote{d: desc(tc.remote)}, false, hclog.NewNullLogger())

@@ -526,7 +526,7 @@ func BenchmarkConvPaths(b *testing.B) {
 		if WinogradAvailable() {
 			// Winograd, on 8 images a call (its chunks straddle them);
 			// figures per image.
-			g, err := NewWinograd(randSlice(r, sz.m*k), sz.m, sz.cin, sz.w, sz.w, 2)
+			g, err := NewWinograd(randSlice(r, sz.m*k), sz.m, sz.cin, sz.w, sz.w)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -19,8 +19,7 @@ var (
 	kernel6n, kernel4n = blocksKernels(true)
 	kernel6c, kernel4c = colsKernels(true)
 	kernel6p           = panelsKernels(true)
-	wgAsm              = winogradAsm(true)
-	wg4Asm             = winogradAsm(true) && wg4Kernels
+	wg4Asm             = winogradAsm(true)
 	useAsm             = hasAVX2FMA
 )
 
@@ -125,8 +124,7 @@ func UseAssembly(on bool) (was bool) {
 	kernel6n, kernel4n = blocksKernels(on)
 	kernel6c, kernel4c = colsKernels(on)
 	kernel6p = panelsKernels(on)
-	wgAsm = winogradAsm(on)
-	wg4Asm = wgAsm && wg4Kernels
+	wg4Asm = winogradAsm(on)
 	useAsm = on && hasAVX2FMA
 	return was
 }

@@ -24,11 +24,11 @@
 //     (Epilogue.Add) joins the biased sum before the clamp in the store.
 //     DirectConv.Depthwise is its depthwise counterpart (stride 1).
 //   - Winograd (AVX2 and FMA): "same" 3×3 convolutions of one group as
-//     Winograd's F(2×2, 3×3), 16 multiplications for each 2×2 block of
-//     outputs instead of 36: AVX2 transforms of the input patches and
-//     of the products (adds only), the 16 products by the transformed
-//     weights through PackedA, a residual addend and clamp in the
-//     output transform's store. Not the direct sums bit for bit.
+//     Winograd's F(4×4, 3×3), 36 multiplications for each 4×4 block of
+//     outputs instead of 144: AVX2 transforms of the input patches and
+//     of the products, the 36 products by the transformed weights
+//     through PackedA, a residual addend and clamp in the output
+//     transform's store. Not the direct sums bit for bit.
 //   - Depthwise3x3 (AVX2 and FMA): 3×3 depthwise convolutions of stride
 //     1 or 2 on the image itself, in blocks of 8 outputs of a row and
 //     several rows at a time. At stride 1 each load of 8 inputs serves

@@ -118,44 +118,39 @@ func TestWinograd4OutputMatchesGo(t *testing.T) {
 
 // BenchmarkWinograd4Output times the F(4×4) output kernel on the
 // products of a chunk (laid out as Winograd.Run lays them out) of the
-// ResNet shapes, with bias, addend and clamp, against F(2×2)'s
-// (wgOutputAsm), in ns per output (an output pixel of one channel).
+// ResNet shapes, with bias, addend and clamp, in ns per output (an
+// output pixel of one channel). The F(2×2, 3×3) output kernel it
+// replaced took 0.54, 0.84 and 1.62 ns an output at these shapes, this
+// one 0.48, 0.65 and 1.25 (best of 10, AVX2 on Zen 3).
 func BenchmarkWinograd4Output(b *testing.B) {
 	if !hasAVX2FMA {
 		b.Skip("no Winograd row kernels on this CPU or build (they need AVX2 and FMA)")
 	}
 	r := rand.New(rand.NewPCG(67, 68))
 	for _, sh := range []struct{ w, chans int }{{28, 16}, {14, 32}, {7, 64}} {
-		for _, tile := range []int{4, 2} {
-			b.Run(fmt.Sprintf("w=%d/c=%d/f%d", sh.w, sh.chans, tile), func(b *testing.B) {
-				w, m := sh.w, sh.chans
-				g, err := NewWinograd(randSlice(r, m*m*9), m, m, w, w, tile)
-				if err != nil {
-					b.Fatal(err)
-				}
-				hw, span := w*w, (m-1)*w*w+w
-				prod := randSlice(r, len(g.u)*g.outPS)
-				y := make([]float32, m*hw)
-				add := randSlice(r, m*hw)
-				bias := randSlice(r, m)
-				b.ResetTimer()
-				for range b.N {
-					for ty := 0; ty < g.th; ty++ {
-						var ys, as [4][]float32
-						for k := 0; k < tile && tile*ty+k < w; k++ {
-							base := (tile*ty + k) * w
-							ys[k], as[k] = y[base:base+span], add[base:base+span]
-						}
-						src := prod[ty%g.rows*g.tw:]
-						if tile == 4 {
-							wg4OutputAsm(src, g.outPS, g.tw, w, &ys, &as, bias, true, m, g.stride, hw, ty%2 == 1)
-						} else {
-							wgOutputAsm(src, g.outPS, g.tw, w, ys[0], ys[1], bias, as[0], as[1], true, m, g.stride, hw)
-						}
+		b.Run(fmt.Sprintf("w=%d/c=%d", sh.w, sh.chans), func(b *testing.B) {
+			w, m := sh.w, sh.chans
+			g, err := NewWinograd(randSlice(r, m*m*9), m, m, w, w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			hw, span := w*w, (m-1)*w*w+w
+			prod := randSlice(r, len(g.u)*g.outPS)
+			y := make([]float32, m*hw)
+			add := randSlice(r, m*hw)
+			bias := randSlice(r, m)
+			b.ResetTimer()
+			for range b.N {
+				for ty := 0; ty < g.th; ty++ {
+					var ys, as [4][]float32
+					for k := 0; k < 4 && 4*ty+k < w; k++ {
+						base := (4*ty + k) * w
+						ys[k], as[k] = y[base:base+span], add[base:base+span]
 					}
+					wg4OutputAsm(prod[ty%g.rows*g.tw:], g.outPS, g.tw, w, &ys, &as, bias, true, m, g.stride, hw, ty%2 == 1)
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(m*hw), "ns/output")
-			})
-		}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(m*hw), "ns/output")
+		})
 	}
 }

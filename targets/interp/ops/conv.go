@@ -62,7 +62,7 @@ type convPlan struct {
 	// kernels.Depthwise3x3.
 	dw3 *kernels.Depthwise3x3
 	// wino, when not nil, runs a "same" 3×3 convolution of one group as
-	// Winograd's F(2×2, 3×3), several images at a time: see
+	// Winograd's F(4×4, 3×3), several images at a time: see
 	// kernels.Winograd.
 	wino *kernels.Winograd
 }
@@ -354,7 +354,7 @@ func (k *convKernel) planFor(xs, ws []int) (*convPlan, error) {
 		}
 	}
 	if useWinograd(layout.Shape, k.group, c, m) && k.weights != nil {
-		g, err := kernels.NewWinograd(k.weights, m, c, win.in[0], win.in[1], kernels.WinogradTile())
+		g, err := kernels.NewWinograd(k.weights, m, c, win.in[0], win.in[1])
 		if err != nil {
 			return nil, err
 		}
@@ -397,26 +397,25 @@ func useWinograd(s kernels.ConvShape, group, c, m int) bool {
 }
 
 // winogradChannels is the fewest input and output channels a Winograd
-// convolution takes. With 16 (resnet_fmnist's 28×28 layers, batch 64,
-// one thread, AVX2 on Zen 3), Winograd took 2.60 ms against the direct
-// convolution's 2.88, and the whole model 0.433-0.442 ms a sample
-// against 0.453-0.459 with 32 channels the least (four runs each,
-// alternated); with fewer channels its products are too short to pay
-// for its transforms.
+// convolution takes. On resnet_fmnist's 16-channel 28×28 layers (batch
+// 64, one thread, AVX2 on Zen 3) the direct convolution took 2.88 ms,
+// Winograd's F(2×2, 3×3) 2.60, and F(4×4, 3×3), in another sitting,
+// 2.11 against F(2×2)'s 2.62; with fewer channels the products are too
+// short to pay for the transforms.
 const winogradChannels = 16
 
 // FloatSums names how float convolutions sum on this CPU and build:
-// "winograd-f4x3" where "same" 3×3 ones of winogradChannels or more run as
-// Winograd's F(4×4, 3×3) (AVX2 without AVX-512; "winograd-f2x3" for
-// F(2×2, 3×3), kernels.WinogradTile), "direct" where every convolution
-// sums its products directly. The other float kernels give the same
-// bits on every CPU, so two machines compute the same float results
-// exactly when they give the same name: targets publish it (the
-// float_sums property) and a host refuses remote targets whose name
-// differs from its own.
+// "winograd-f4x3" where "same" 3×3 ones of winogradChannels or more run
+// as Winograd's F(4×4, 3×3) (AVX2 without AVX-512; earlier builds ran
+// F(2×2, 3×3), "winograd-f2x3"), "direct" where every convolution sums
+// its products directly. The other float kernels give the same bits on
+// every CPU, so two machines compute the same float results exactly
+// when they give the same name: targets publish it (the float_sums
+// property) and a host refuses remote targets whose name differs from
+// its own.
 func FloatSums() string {
 	if kernels.WinogradAvailable() {
-		return fmt.Sprintf("winograd-f%dx3", kernels.WinogradTile())
+		return "winograd-f4x3"
 	}
 	return "direct"
 }
