@@ -1,5 +1,6 @@
 //go:build amd64 && !noasm
 
+#include "funcdata.h"
 #include "textflag.h"
 
 // The output kernel of Winograd's F(4×4, 3×3) (see winograd4.go). Its
@@ -233,7 +234,10 @@ Ldone:
 // and only they are read from the addend; the caller keeps w at most
 // 4·n. The products are read in whole groups (a pair: tiles 0-3 of
 // each channel).
-TEXT ·wg4OutputAVX2(SB), NOSPLIT, $768-112
+// Its frame is too large to leave NOSPLIT (the limit is about 800
+// bytes for a whole chain of NOSPLIT calls): it checks the stack.
+TEXT ·wg4OutputAVX2(SB), 0, $768-112
+	NO_LOCAL_POINTERS
 	MOVQ          src+0(FP), BX
 	MOVQ          BX, 664(SP)
 	MOVQ          ps+8(FP), DX
