@@ -27,16 +27,9 @@ func withBatch(g *potv1.Graph, b int64) *potv1.Graph {
 func runFeed(t *testing.T, e *Engine, g *potv1.Graph, set *plugins.Dataset, batch int32, probe string) (out []float32, samples []int64, min, mean []float32) {
 	t.Helper()
 	ctx := context.Background()
-	resp, err := e.LoadModel(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := e.UploadData(ctx, set)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, id := loadWithData(t, e, g, set)
 	sel := &potv1.Samples{DataId: id, BatchSize: batch}
-	err = e.Evaluate(ctx, &potv1.EvaluateRequest{ModelId: resp.GetModelId(), Samples: sel}, func(r *potv1.EvaluateResponse) error {
+	err := e.Evaluate(ctx, &potv1.EvaluateRequest{ModelId: model, Samples: sel}, func(r *potv1.EvaluateResponse) error {
 		v, err := graph.Float32s(r.GetOutputs()[0])
 		out = append(out, v...)
 		samples = append(samples, r.GetSamples())
@@ -48,7 +41,7 @@ func runFeed(t *testing.T, e *Engine, g *potv1.Graph, set *plugins.Dataset, batc
 	if probe == "" {
 		return out, samples, nil, nil
 	}
-	st, err := e.CollectStatistics(ctx, &potv1.StatisticsRequest{ModelId: resp.GetModelId(), Samples: sel, Probes: []*potv1.StatisticProbe{
+	st, err := e.CollectStatistics(ctx, &potv1.StatisticsRequest{ModelId: model, Samples: sel, Probes: []*potv1.StatisticProbe{
 		{Id: "min", Tensor: probe, Reducer: potv1.Reducer_REDUCER_MIN, Aggregator: potv1.Aggregator_AGGREGATOR_MIN, PerChannel: true, ChannelAxis: 1},
 		{Id: "mean", Tensor: probe, Reducer: potv1.Reducer_REDUCER_MEAN, Aggregator: potv1.Aggregator_AGGREGATOR_MEAN, PerChannel: true, ChannelAxis: 1},
 	}})
@@ -113,10 +106,8 @@ func TestFeeding(t *testing.T) {
 	}
 	// Data that fits neither way is refused, naming both shapes.
 	bad := &plugins.Dataset{Name: "d", Inputs: []string{"input"}, Tensors: []*potv1.Tensor{graph.FloatTensor("input", []int64{n, 28 * 28}, x)}}
-	ctx := context.Background()
-	resp, _ := e.LoadModel(ctx, g)
-	id, _ := e.UploadData(ctx, bad)
-	err := e.Evaluate(ctx, &potv1.EvaluateRequest{ModelId: resp.GetModelId(), Samples: &potv1.Samples{DataId: id}}, func(*potv1.EvaluateResponse) error { return nil })
+	model, id := loadWithData(t, e, g, bad)
+	err := e.Evaluate(context.Background(), &potv1.EvaluateRequest{ModelId: model, Samples: &potv1.Samples{DataId: id}}, func(*potv1.EvaluateResponse) error { return nil })
 	if err == nil || err.Error() != `input "input": the data holds samples of shape [784], the model input is [N 1 28 28]` {
 		t.Errorf("mismatched data: %v", err)
 	}
@@ -188,14 +179,7 @@ func TestBatchesOfEveryType(t *testing.T) {
 	set := &plugins.Dataset{Name: "d", Inputs: []string{"x"}, Tensors: []*potv1.Tensor{graph.FloatTensor("x", []int64{n, 2}, x)}}
 	e := newEngine(t, Config{Name: "cpu", Threads: 1})
 	ctx := context.Background()
-	resp, err := e.LoadModel(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := e.UploadData(ctx, set)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, id := loadWithData(t, e, g, set)
 	sel := &potv1.Samples{DataId: id, BatchSize: 2}
 	check := func(what string, outs []*potv1.Tensor) {
 		t.Helper()
@@ -221,14 +205,14 @@ func TestBatchesOfEveryType(t *testing.T) {
 			t.Errorf("%s: int8 output %v %v, want %v", what, outs[1].GetDims(), outs[1].GetData(), want)
 		}
 	}
-	inf, err := e.Infer(ctx, &potv1.InferRequest{ModelId: resp.GetModelId(), Samples: sel})
+	inf, err := e.Infer(ctx, &potv1.InferRequest{ModelId: model, Samples: sel})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("Infer", inf.GetOutputs())
 	var samples []int64
 	var joined []*potv1.Tensor
-	err = e.Evaluate(ctx, &potv1.EvaluateRequest{ModelId: resp.GetModelId(), Samples: sel}, func(r *potv1.EvaluateResponse) error {
+	err = e.Evaluate(ctx, &potv1.EvaluateRequest{ModelId: model, Samples: sel}, func(r *potv1.EvaluateResponse) error {
 		samples = append(samples, r.GetSamples())
 		if joined == nil {
 			joined = r.GetOutputs()

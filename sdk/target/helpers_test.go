@@ -1,7 +1,11 @@
 package target
 
 import (
+	"context"
 	"testing"
+
+	"github.com/potgo/pot/internal/plugins"
+	"github.com/potgo/pot/proto/potv1"
 
 	"github.com/potgo/pot/sdk/hwconfig"
 )
@@ -39,4 +43,20 @@ func newEngine(t testing.TB, c Config) *Engine {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// loadWithData loads g into e and uploads set, and returns the model's
+// and the data's ids.
+func loadWithData(t testing.TB, e *Engine, g *potv1.Graph, set *plugins.Dataset) (model, data string) {
+	t.Helper()
+	ctx := context.Background()
+	resp, err := e.LoadModel(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.UploadData(ctx, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetModelId(), id
 }
