@@ -225,7 +225,7 @@ func (g *Winograd) output(prod []float32, r0, r1 int, y []float32, ep Epilogue) 
 
 // winogradAsm reports whether the AVX2 row transforms are to run
 // (wg4InputAsm, wg4OutputAsm) rather than their Go twins.
-func winogradAsm(on bool) bool { return on && hasAVX2FMA && !hasAVX512 }
+func winogradAsm(on bool) bool { return on && WinogradAvailable() }
 
 // rowAt is s[at:at+w], or nil for nil.
 func rowAt(s []float32, at, w int) []float32 {
