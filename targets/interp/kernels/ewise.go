@@ -124,3 +124,92 @@ func LeakyReLUF32(dst, src []float32, alpha float32) {
 		dst[i] = x
 	}
 }
+
+// scalarOp is an arithmetic operation of a vector and a scalar; its
+// values are the op argument of scalarArithAVX.
+type scalarOp int
+
+const (
+	saAdd  scalarOp = iota // x + s
+	saSub                  // x - s
+	saRSub                 // s - x
+	saMul                  // x · s
+	saDiv                  // x / s
+	saRDiv                 // s / x
+)
+
+// scalarArith sets dst[i] = src[i] op s for i < len(dst): the vector
+// kernel, then the scalar rule for the tail.
+func scalarArith(dst, src []float32, s float32, op scalarOp) {
+	src = src[:len(dst)]
+	i := scalarArithVec(dst, src, s, op)
+	switch op {
+	case saAdd:
+		for ; i < len(dst); i++ {
+			dst[i] = src[i] + s
+		}
+	case saSub:
+		for ; i < len(dst); i++ {
+			dst[i] = src[i] - s
+		}
+	case saRSub:
+		for ; i < len(dst); i++ {
+			dst[i] = s - src[i]
+		}
+	case saMul:
+		for ; i < len(dst); i++ {
+			dst[i] = src[i] * s
+		}
+	case saDiv:
+		for ; i < len(dst); i++ {
+			dst[i] = src[i] / s
+		}
+	case saRDiv:
+		for ; i < len(dst); i++ {
+			dst[i] = s / src[i]
+		}
+	}
+}
+
+// AddF32VS sets dst[i] = a[i] + b for i < len(dst); dst may be a.
+func AddF32VS(dst, a []float32, b float32) { scalarArith(dst, a, b, saAdd) }
+
+// AddF32SV sets dst[i] = a + b[i]; dst may be b.
+func AddF32SV(dst []float32, a float32, b []float32) { scalarArith(dst, b, a, saAdd) }
+
+// SubF32VS sets dst[i] = a[i] - b; dst may be a.
+func SubF32VS(dst, a []float32, b float32) { scalarArith(dst, a, b, saSub) }
+
+// SubF32SV sets dst[i] = a - b[i]; dst may be b.
+func SubF32SV(dst []float32, a float32, b []float32) { scalarArith(dst, b, a, saRSub) }
+
+// MulF32VS sets dst[i] = a[i] · b; dst may be a.
+func MulF32VS(dst, a []float32, b float32) { scalarArith(dst, a, b, saMul) }
+
+// MulF32SV sets dst[i] = a · b[i]; dst may be b.
+func MulF32SV(dst []float32, a float32, b []float32) { scalarArith(dst, b, a, saMul) }
+
+// DivF32VS sets dst[i] = a[i] / b, a true division (not a product by
+// the reciprocal); dst may be a.
+func DivF32VS(dst, a []float32, b float32) { scalarArith(dst, a, b, saDiv) }
+
+// DivF32SV sets dst[i] = a / b[i]; dst may be b.
+func DivF32SV(dst []float32, a float32, b []float32) { scalarArith(dst, b, a, saRDiv) }
+
+// ClipF32 sets dst[i] to src[i] clipped by the rule of the Clip
+// operator: lo where src[i] < lo, then hi where the value is above hi
+// (so hi wins when lo > hi); NaN stays NaN and a value equal to a bound
+// stays itself (-0 at a bound of +0). dst may be src.
+func ClipF32(dst, src []float32, lo, hi float32) {
+	src = src[:len(dst)]
+	for i := clipVec(dst, src, lo, hi); i < len(dst); i++ {
+		x := src[i]
+		if x < lo {
+			x = lo
+		}
+		if x > hi {
+			x = hi
+		}
+		dst[i] = x
+	}
+}

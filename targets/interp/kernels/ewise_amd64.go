@@ -97,3 +97,27 @@ func leakyReLUVec(dst, src []float32, alpha float32) int {
 	leakyReLUAVX(&dst[0], &src[0], n, alpha)
 	return n &^ 7
 }
+
+//go:noescape
+func scalarArithAVX(dst, src *float32, n int, s float32, op int)
+
+//go:noescape
+func clipAVX(dst, src *float32, n int, lo, hi float32)
+
+func scalarArithVec(dst, src []float32, s float32, op scalarOp) int {
+	n := len(dst)
+	if !hasAVX2FMA || n < 16 {
+		return 0
+	}
+	scalarArithAVX(&dst[0], &src[0], n, s, int(op))
+	return n &^ 15
+}
+
+func clipVec(dst, src []float32, lo, hi float32) int {
+	n := len(dst)
+	if !hasAVX2FMA || n < 16 {
+		return 0
+	}
+	clipAVX(&dst[0], &src[0], n, lo, hi)
+	return n &^ 15
+}

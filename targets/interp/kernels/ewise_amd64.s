@@ -210,3 +210,103 @@ lrloop:
 lrdone:
 	VZEROUPPER
 	RET
+
+// func scalarArithAVX(dst, src *float32, n int, s float32, op int)
+// dst[i] = src[i] op s (or s op src[i]) for i < n rounded down to a
+// multiple of 16; op is one of the sa* constants of ewise_amd64.go. Each
+// result is the one IEEE operation of the scalar loop, so it rounds
+// alike.
+TEXT ·scalarArithAVX(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y5
+	MOVQ         op+32(FP), R8
+	XORQ         AX, AX
+
+saloop:
+	LEAQ    16(AX), BX
+	CMPQ    BX, CX
+	JGT     sadone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	CMPQ    R8, $1
+	JEQ     sasub
+	CMPQ    R8, $2
+	JEQ     sarsub
+	CMPQ    R8, $3
+	JEQ     samul
+	CMPQ    R8, $4
+	JEQ     sadiv
+	CMPQ    R8, $5
+	JEQ     sardiv
+	VADDPS  Y5, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	JMP     sastore
+
+sasub:
+	VSUBPS Y5, Y0, Y0
+	VSUBPS Y5, Y1, Y1
+	JMP    sastore
+
+sarsub:
+	VSUBPS Y0, Y5, Y0
+	VSUBPS Y1, Y5, Y1
+	JMP    sastore
+
+samul:
+	VMULPS Y5, Y0, Y0
+	VMULPS Y5, Y1, Y1
+	JMP    sastore
+
+sadiv:
+	VDIVPS Y5, Y0, Y0
+	VDIVPS Y5, Y1, Y1
+	JMP    sastore
+
+sardiv:
+	VDIVPS Y0, Y5, Y0
+	VDIVPS Y1, Y5, Y1
+
+sastore:
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     saloop
+
+sadone:
+	VZEROUPPER
+	RET
+
+// func clipAVX(dst, src *float32, n int, lo, hi float32)
+// dst[i] = min(hi, max(lo, src[i])) for i < n rounded down to a multiple
+// of 16, as the scalar rule: lo where x < lo, then hi where that is
+// above hi. x is the second source of VMAXPS and the running value that
+// of VMINPS, which return it when it is NaN (NaN passes) or when the two
+// compare equal (-0 stays -0 at a bound of +0).
+TEXT ·clipAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS lo+24(FP), Y5
+	VBROADCASTSS hi+28(FP), Y6
+	XORQ         AX, AX
+
+cliploop:
+	LEAQ    16(AX), BX
+	CMPQ    BX, CX
+	JGT     clipdone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMAXPS  Y0, Y5, Y0
+	VMAXPS  Y1, Y5, Y1
+	VMINPS  Y0, Y6, Y0
+	VMINPS  Y1, Y6, Y1
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     cliploop
+
+clipdone:
+	VZEROUPPER
+	RET

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -51,25 +52,25 @@ func runClip(ctx *Context, in, out []*tensor.Tensor) error {
 func clipInputs(ctx *Context, x, lo, hi, out *tensor.Tensor) error {
 	switch d := x.Data.(type) {
 	case []float32:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, kernels.ClipF32)
 	case []float64:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []int8:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []int16:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []int32:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []int64:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []uint8:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []uint16:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []uint32:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []uint64:
-		return clipTyped(ctx, x, d, lo, hi, out)
+		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []tensor.Float16Bits, []tensor.BFloat16Bits:
 		v, _ := halfToF32(x)
 		bound := func(t *tensor.Tensor) (*tensor.Tensor, error) {
@@ -91,7 +92,7 @@ func clipInputs(ctx *Context, x, lo, hi, out *tensor.Tensor) error {
 			return err
 		}
 		tmp := &tensor.Tensor{}
-		if err := clipTyped(ctx, tensor.From(x.Shape, v), v, l, h, tmp); err != nil {
+		if err := clipTyped(ctx, tensor.From(x.Shape, v), v, l, h, tmp, kernels.ClipF32); err != nil {
 			return err
 		}
 		storeHalf(out, x.DType, x.Shape, tmp.F32())
@@ -100,7 +101,9 @@ func clipInputs(ctx *Context, x, lo, hi, out *tensor.Tensor) error {
 	return errType("Clip", x.DType)
 }
 
-func clipTyped[T tensor.Number](ctx *Context, x *tensor.Tensor, src []T, lo, hi, out *tensor.Tensor) error {
+// clipTyped clips src into out with clip: clipSlice, or for float32 the
+// AVX2 kernel of the same rule.
+func clipTyped[T tensor.Number](ctx *Context, x *tensor.Tensor, src []T, lo, hi, out *tensor.Tensor, clip func(dst, src []T, lo, hi T)) error {
 	l, h := lowest[T](), highest[T]()
 	var err error
 	if l, err = scalarOf(lo, l); err != nil {
@@ -112,10 +115,10 @@ func clipTyped[T tensor.Number](ctx *Context, x *tensor.Tensor, src []T, lo, hi,
 	out.Reset(x.DType, x.Shape)
 	dst := out.Data.([]T)
 	if !splits(ctx, len(src), 1) {
-		clipSlice(dst, src, l, h)
+		clip(dst, src, l, h)
 		return nil
 	}
-	ctx.Parallel(len(src), grainFor(1), func(a, b int) { clipSlice(dst[a:b], src[a:b], l, h) })
+	ctx.Parallel(len(src), grainFor(1), func(a, b int) { clip(dst[a:b], src[a:b], l, h) })
 	return nil
 }
 

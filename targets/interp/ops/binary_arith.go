@@ -66,10 +66,14 @@ func arithTable(op arithOp) *binTable {
 	t := intTable(op)
 	f32 := floatLoops[float32](op)
 	switch op {
-	case opAdd: // the AVX2 kernels of the hot same-shape case
-		f32.vv = kernels.AddF32
+	case opAdd: // the AVX2 kernels, bit for bit the loops they replace
+		f32 = binLoops[float32, float32]{kernels.AddF32, kernels.AddF32VS, kernels.AddF32SV}
+	case opSub:
+		f32.vs, f32.sv = kernels.SubF32VS, kernels.SubF32SV
 	case opMul:
-		f32.vv = kernels.MulF32
+		f32 = binLoops[float32, float32]{kernels.MulF32, kernels.MulF32VS, kernels.MulF32SV}
+	case opDiv:
+		f32.vs, f32.sv = kernels.DivF32VS, kernels.DivF32SV
 	case opMax: // vector kernels with the scalar rule of maxOf
 		f32 = binLoops[float32, float32]{kernels.MaxF32, kernels.MaxF32VS, kernels.MaxF32SV}
 	case opMin:
