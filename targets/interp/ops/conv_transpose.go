@@ -137,44 +137,72 @@ func (k *convTranspose) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	taps := tensor.NumElements(kernel)
 	rows := mg * taps
 	scatter := newCol2im(win)
+	// image computes image i into y with cols as scratch, splitting its
+	// product and scatter over par's threads.
+	image := func(par *Context, i int, cols []float32) error {
+		img := yd[i*m*outSize : (i+1)*m*outSize]
+		for oc := 0; oc < m; oc++ {
+			v := float32(0)
+			if bias != nil {
+				v = bias[oc]
+			}
+			o := img[oc*outSize : (oc+1)*outSize]
+			for j := range o {
+				o[j] = v
+			}
+		}
+		for g := 0; g < k.group; g++ {
+			// cols = W_gᵀ · X_g: W_g is cg×rows, X_g is cg×inSize.
+			err := parallelSgemm(par, true, false, rows, inSize, cg, 1, wd[g*cg*rows:], rows, xd[(i*c+g*cg)*inSize:], inSize, 0, cols, inSize)
+			if err != nil {
+				return err
+			}
+			dst := img[g*mg*outSize : (g+1)*mg*outSize]
+			par.Parallel(mg, 1, func(lo, hi int) { scatter.add(dst, cols, lo, hi, taps, inSize, outSize) })
+		}
+		return nil
+	}
+	if x.Shape[0] < ctx.Threads {
+		// Too few images to give each thread one (a batch of one, as
+		// detectors run): each image is split over the threads instead.
+		buf := k.columns(rows * inSize)
+		defer k.pool.Put(buf)
+		for i := 0; i < x.Shape[0]; i++ {
+			if err := image(ctx, i, *buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	var firstErr error
 	var mu sync.Mutex
+	serial := &Context{Threads: 1}
 	ctx.Parallel(x.Shape[0], 1, func(lo, hi int) {
-		buf, _ := k.pool.Get().(*[]float32)
-		if buf == nil {
-			buf = new([]float32)
-		}
+		buf := k.columns(rows * inSize)
 		defer k.pool.Put(buf)
-		if cap(*buf) < rows*inSize {
-			*buf = make([]float32, rows*inSize)
-		}
-		cols := (*buf)[:rows*inSize]
 		for i := lo; i < hi; i++ {
-			img := yd[i*m*outSize : (i+1)*m*outSize]
-			for oc := 0; oc < m; oc++ {
-				v := float32(0)
-				if bias != nil {
-					v = bias[oc]
-				}
-				o := img[oc*outSize : (oc+1)*outSize]
-				for j := range o {
-					o[j] = v
-				}
-			}
-			for g := 0; g < k.group; g++ {
-				// cols = W_gᵀ · X_g: W_g is cg×rows, X_g is cg×inSize.
-				err := kernels.Sgemm(true, false, rows, inSize, cg, 1, wd[g*cg*rows:], rows, xd[(i*c+g*cg)*inSize:], inSize, 0, cols, inSize)
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return
-				}
-				scatter.add(img[g*mg*outSize:(g+1)*mg*outSize], cols, mg, taps, inSize, outSize)
+			if err := image(serial, i, *buf); err != nil {
+				mu.Lock()
+				firstErr = err
+				mu.Unlock()
+				return
 			}
 		}
 	})
 	return firstErr
+}
+
+// columns returns a pooled buffer of n floats (return it to k.pool).
+func (k *convTranspose) columns(n int) *[]float32 {
+	buf, _ := k.pool.Get().(*[]float32)
+	if buf == nil {
+		buf = new([]float32)
+	}
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	*buf = (*buf)[:n]
+	return buf
 }
 
 // col2im adds columns (one row per output channel and tap, one column
@@ -205,12 +233,16 @@ func newCol2im(win window) *col2im {
 	return c
 }
 
-func (c *col2im) add(y, cols []float32, channels, taps, inSize, outSize int) {
+func (c *col2im) add(y, cols []float32, ocLo, ocHi, taps, inSize, outSize int) {
+	if len(c.win.in) == 2 {
+		c.add2(y, cols, ocLo, ocHi, taps, inSize, outSize)
+		return
+	}
 	nd := len(c.win.in)
 	outStride := tensor.Strides(c.win.out)
 	tIdx := make([]int, nd)
 	iIdx := make([]int, nd)
-	for r := 0; r < channels*taps; r++ {
+	for r := ocLo * taps; r < ocHi*taps; r++ {
 		oc, t := r/taps, r%taps
 		// Decompose tap t into per-dimension kernel indices.
 		for d, rest := nd-1, t; d >= 0; d-- {
@@ -238,6 +270,50 @@ func (c *col2im) add(y, cols []float32, channels, taps, inSize, outSize int) {
 					break
 				}
 				iIdx[d] = 0
+			}
+		}
+	}
+}
+
+// add2 is add for two spatial dimensions: per tap, each input row that
+// lands inside the output adds its span of valid columns, a strided
+// run, instead of locating every element on its own.
+func (c *col2im) add2(y, cols []float32, ocLo, ocHi, taps, inSize, outSize int) {
+	inW, outW := c.win.in[1], c.win.out[1]
+	kw, stride := c.win.kernel[1], c.win.strides[1]
+	for r := ocLo * taps; r < ocHi*taps; r++ {
+		oc, t := r/taps, r%taps
+		ky, kx := t/kw, t%kw
+		rowsAt, colsAt := c.pos[0][ky], c.pos[1][kx]
+		// The valid input columns form one run (the output column grows
+		// with the input column): [lo, hi).
+		lo := 0
+		for lo < inW && colsAt[lo] < 0 {
+			lo++
+		}
+		hi := lo
+		for hi < inW && colsAt[hi] >= 0 {
+			hi++
+		}
+		if lo == hi {
+			continue
+		}
+		src := cols[r*inSize : (r+1)*inSize]
+		dst := y[oc*outSize : (oc+1)*outSize]
+		first := colsAt[lo]
+		for iy, oy := range rowsAt {
+			if oy < 0 {
+				continue
+			}
+			s := src[iy*inW+lo : iy*inW+hi]
+			d := dst[oy*outW+first:]
+			if stride == 1 {
+				kernels.AddF32(d[:len(s)], d, s)
+				continue
+			}
+			d = d[:(len(s)-1)*stride+1]
+			for j, v := range s {
+				d[j*stride] += v
 			}
 		}
 	}
