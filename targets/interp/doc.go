@@ -5,7 +5,11 @@
 // size do not allocate, and lets callers observe intermediate tensors
 // (for statistics) without keeping them. A convolution followed by
 // Relu, hard-swish or a residual Add runs as one step when the session
-// does not observe the values in between.
+// does not observe the values in between. So does a run of element-wise
+// float32 steps computed from one value (ops.Chain: scalar affines,
+// Clip, unary activations, products of their results, as exporters
+// spell hard-swish and learnable scales), one block of elements at a
+// time through all of them, with the bits the steps would give.
 //
 // A program whose operators keep the samples of a batch apart (CNNs,
 // float or lowered to integer operators) runs a batch in chunks of a few

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -121,6 +122,18 @@ type step struct {
 	in     []int // value index per input, -1 when omitted
 	out    []int // value index per output, -1 when omitted
 	fuse   *fusion
+	chain  *chain
+}
+
+// chain is a run of element-wise steps a session can compute in one pass
+// (ops.Chain) at the first of them, in place of them all, when none of
+// the values in between is watched.
+type chain struct {
+	kernel *ops.Chain
+	source int   // the value the chain reads
+	skip   []int // the other steps it replaces
+	final  int   // the value it computes: the last step's output
+	inner  []int // the values of the steps before the last
 }
 
 // fusion is what a step (a convolution) can apply to its own output in
@@ -285,6 +298,7 @@ func (c *compiler) compile(g *potv1.Graph, opsets map[string]int64, outer *Progr
 	}
 	if p.opts.Policy == nil {
 		p.findFusions()
+		p.findChains()
 	}
 	p.sampleParallel = p.findSampleParallel(outer)
 	p.planSlots()
@@ -697,6 +711,127 @@ func (p *Program) findFusions() {
 	}
 }
 
+// findChains groups element-wise float32 steps (ops.Chainable) that
+// compute from one value, each from that value or from the steps before
+// it, into chains: the steps, in order, while every value but the last
+// is read only within the chain. Steps a convolution's fusion replaces
+// stay out.
+func (p *Program) findChains() {
+	readers := map[int][]int{}
+	for si, st := range p.steps {
+		for _, v := range st.in {
+			if v >= 0 {
+				readers[v] = append(readers[v], si)
+			}
+		}
+	}
+	fused := map[int]bool{}
+	for _, st := range p.steps {
+		if st.fuse != nil {
+			for _, k := range st.fuse.skip {
+				fused[k] = true
+			}
+		}
+	}
+	type group struct {
+		source int
+		steps  []int
+		member map[int]int // value -> index of the step that computes it
+		ops    []ops.ChainStep
+		args   [][]int
+	}
+	var groups []*group
+	of := map[int]*group{} // value -> the group whose step computes it
+	for si, st := range p.steps {
+		if fused[si] || st.fuse != nil || len(st.out) != 1 || st.out[0] < 0 || !graph.IsONNX(st.node) {
+			continue
+		}
+		in := make([]ops.ChainInput, len(st.in))
+		for i, v := range st.in {
+			if v < 0 {
+				in[i].Absent = true
+			} else {
+				in[i].Const = p.consts[v]
+			}
+		}
+		cs, ok := ops.Chainable(st.kernel, in)
+		if !ok {
+			continue
+		}
+		var g *group
+		for _, i := range cs.Values {
+			if og := of[st.in[i]]; og != nil {
+				g = og
+			}
+		}
+		if g == nil { // a new chain, from the one value the step reads
+			x := st.in[cs.Values[0]]
+			if slices.ContainsFunc(cs.Values, func(i int) bool { return st.in[i] != x }) {
+				continue
+			}
+			g = &group{source: x, member: map[int]int{}}
+			groups = append(groups, g)
+		}
+		args := make([]int, len(cs.Values))
+		joins := true
+		for j, i := range cs.Values {
+			v := st.in[i]
+			if k, ok := g.member[v]; ok {
+				args[j] = k
+			} else if v == g.source {
+				args[j] = -1
+			} else {
+				joins = false
+			}
+		}
+		if !joins {
+			continue
+		}
+		g.member[st.out[0]] = len(g.steps)
+		g.steps = append(g.steps, si)
+		g.ops = append(g.ops, cs)
+		g.args = append(g.args, args)
+		of[st.out[0]] = g
+	}
+	outputs := map[int]bool{}
+	for _, v := range p.outputs {
+		outputs[v] = true
+	}
+	for _, g := range groups {
+		// The longest run of the group's first steps whose values, but
+		// the last's, are read only within that run.
+		n := len(g.steps)
+		for ; n >= 2; n-- {
+			in := map[int]bool{}
+			for _, si := range g.steps[:n] {
+				in[si] = true
+			}
+			ok := true
+			for _, si := range g.steps[:n-1] {
+				v := p.steps[si].out[0]
+				if outputs[v] || slices.ContainsFunc(readers[v], func(r int) bool { return !in[r] }) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				break
+			}
+		}
+		if n < 2 {
+			continue
+		}
+		c := &chain{kernel: &ops.Chain{}, source: g.source, skip: g.steps[1:n], final: p.steps[g.steps[n-1]].out[0]}
+		for i := 0; i < n; i++ {
+			c.kernel.Append(g.ops[i], g.args[i]...)
+			if i < n-1 {
+				c.inner = append(c.inner, p.steps[g.steps[i]].out[0])
+			}
+		}
+		p.steps[g.steps[0]].chain = c
+	}
+}
+
 func foldable(n *potv1.Node) bool {
 	switch n.GetOpType() {
 	case "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial":
@@ -853,6 +988,9 @@ func (p *Program) planSlots() {
 			// A fused step writes the final value: it needs its buffer
 			// from this step on, fused or not.
 			outs = append(append([]int(nil), outs...), st.fuse.final)
+		}
+		if st.chain != nil { // so does a chain's first step
+			outs = append(append([]int(nil), outs...), st.chain.final)
 		}
 		for _, v := range outs {
 			if v < 0 || p.slotOf[v] >= 0 {
@@ -1199,6 +1337,19 @@ func (s *Session) exec(ctx context.Context) error {
 			in[i] = s.vals[v]
 			if in[i] == nil {
 				return nodeError(st.node, fmt.Errorf("input %q has no value", p.names[v]))
+			}
+		}
+		if c := st.chain; c != nil && !s.watchesAny(c.inner) {
+			final := s.slots[p.slotOf[c.final]]
+			if c.kernel.Run(s.ctx, s.vals[c.source], final) {
+				s.vals[c.final] = final
+				for _, k := range c.skip {
+					s.skip[k] = true
+				}
+				if err := s.watched(c.final, final); err != nil {
+					return err
+				}
+				continue
 			}
 		}
 		if f := st.fuse; f != nil && !s.watchesAny(f.inner) {

@@ -106,11 +106,11 @@ func clipAVX(dst, src *float32, n int, lo, hi float32)
 
 func scalarArithVec(dst, src []float32, s float32, op scalarOp) int {
 	n := len(dst)
-	if !hasAVX2FMA || n < 16 {
+	if !hasAVX2FMA || n < 32 {
 		return 0
 	}
 	scalarArithAVX(&dst[0], &src[0], n, s, int(op))
-	return n &^ 15
+	return n &^ 31
 }
 
 func clipVec(dst, src []float32, lo, hi float32) int {

@@ -213,9 +213,10 @@ lrdone:
 
 // func scalarArithAVX(dst, src *float32, n int, s float32, op int)
 // dst[i] = src[i] op s (or s op src[i]) for i < n rounded down to a
-// multiple of 16; op is one of the sa* constants of ewise_amd64.go. Each
-// result is the one IEEE operation of the scalar loop, so it rounds
-// alike.
+// multiple of 32; op is one of the sa* constants of ewise.go (0 add, 1
+// sub, 2 reversed sub, 3 mul, 4 div, 5 reversed div). Each result is the
+// one IEEE operation of the scalar loop, so it rounds alike. The op is
+// chosen once: each has its own loop of 32 elements.
 TEXT ·scalarArithAVX(SB), NOSPLIT, $0-40
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
@@ -223,56 +224,130 @@ TEXT ·scalarArithAVX(SB), NOSPLIT, $0-40
 	VBROADCASTSS s+24(FP), Y5
 	MOVQ         op+32(FP), R8
 	XORQ         AX, AX
+	CMPQ         R8, $1
+	JEQ          sasubloop
+	CMPQ         R8, $2
+	JEQ          sarsubloop
+	CMPQ         R8, $3
+	JEQ          samulloop
+	CMPQ         R8, $4
+	JEQ          sadivloop
+	CMPQ         R8, $5
+	JEQ          sardivloop
 
-saloop:
-	LEAQ    16(AX), BX
+saaddloop:
+	LEAQ    32(AX), BX
 	CMPQ    BX, CX
 	JGT     sadone
 	VMOVUPS (SI)(AX*4), Y0
 	VMOVUPS 32(SI)(AX*4), Y1
-	CMPQ    R8, $1
-	JEQ     sasub
-	CMPQ    R8, $2
-	JEQ     sarsub
-	CMPQ    R8, $3
-	JEQ     samul
-	CMPQ    R8, $4
-	JEQ     sadiv
-	CMPQ    R8, $5
-	JEQ     sardiv
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
 	VADDPS  Y5, Y0, Y0
 	VADDPS  Y5, Y1, Y1
-	JMP     sastore
-
-sasub:
-	VSUBPS Y5, Y0, Y0
-	VSUBPS Y5, Y1, Y1
-	JMP    sastore
-
-sarsub:
-	VSUBPS Y0, Y5, Y0
-	VSUBPS Y1, Y5, Y1
-	JMP    sastore
-
-samul:
-	VMULPS Y5, Y0, Y0
-	VMULPS Y5, Y1, Y1
-	JMP    sastore
-
-sadiv:
-	VDIVPS Y5, Y0, Y0
-	VDIVPS Y5, Y1, Y1
-	JMP    sastore
-
-sardiv:
-	VDIVPS Y0, Y5, Y0
-	VDIVPS Y1, Y5, Y1
-
-sastore:
+	VADDPS  Y5, Y2, Y2
+	VADDPS  Y5, Y3, Y3
 	VMOVUPS Y0, (DI)(AX*4)
 	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
 	MOVQ    BX, AX
-	JMP     saloop
+	JMP     saaddloop
+
+sasubloop:
+	LEAQ    32(AX), BX
+	CMPQ    BX, CX
+	JGT     sadone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VSUBPS  Y5, Y0, Y0
+	VSUBPS  Y5, Y1, Y1
+	VSUBPS  Y5, Y2, Y2
+	VSUBPS  Y5, Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     sasubloop
+
+sarsubloop:
+	LEAQ    32(AX), BX
+	CMPQ    BX, CX
+	JGT     sadone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VSUBPS  Y0, Y5, Y0
+	VSUBPS  Y1, Y5, Y1
+	VSUBPS  Y2, Y5, Y2
+	VSUBPS  Y3, Y5, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     sarsubloop
+
+samulloop:
+	LEAQ    32(AX), BX
+	CMPQ    BX, CX
+	JGT     sadone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VMULPS  Y5, Y0, Y0
+	VMULPS  Y5, Y1, Y1
+	VMULPS  Y5, Y2, Y2
+	VMULPS  Y5, Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     samulloop
+
+sadivloop:
+	LEAQ    32(AX), BX
+	CMPQ    BX, CX
+	JGT     sadone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VDIVPS  Y5, Y0, Y0
+	VDIVPS  Y5, Y1, Y1
+	VDIVPS  Y5, Y2, Y2
+	VDIVPS  Y5, Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     sadivloop
+
+sardivloop:
+	LEAQ    32(AX), BX
+	CMPQ    BX, CX
+	JGT     sadone
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VDIVPS  Y0, Y5, Y0
+	VDIVPS  Y1, Y5, Y1
+	VDIVPS  Y2, Y5, Y2
+	VDIVPS  Y3, Y5, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     sardivloop
 
 sadone:
 	VZEROUPPER

@@ -168,7 +168,7 @@ func TestScalarArithClip(t *testing.T) {
 	}
 	scalars := append([]float32{3, -0.5, 1.0 / 6}, specials...)
 	for _, tc := range vs {
-		for n := 0; n <= 40; n++ {
+		for n := 0; n <= 70; n++ {
 			for _, s := range scalars {
 				src := make([]float32, n+1)
 				for i := range src {

@@ -10,26 +10,27 @@ import (
 
 func init() {
 	register(DomainONNX, "Clip", 1, clipAttrFactory)
-	register(DomainONNX, "Clip", 11, func(n *Node) (Kernel, error) { return KernelFunc(runClip), nil })
+	register(DomainONNX, "Clip", 11, func(n *Node) (Kernel, error) { return &clipKernel{}, nil })
 }
 
 // clipAttrFactory is Clip before opset 11, with min and max attributes.
 func clipAttrFactory(n *Node) (Kernel, error) {
-	lo := float64(n.Float("min", float32(math.Inf(-1))))
-	hi := float64(n.Float("max", float32(math.Inf(1))))
-	return KernelFunc(func(ctx *Context, in, out []*tensor.Tensor) error {
-		if err := needInputs(in, 1); err != nil {
-			return err
-		}
-		x := in[0]
-		switch x.DType {
-		case tensor.Float, tensor.Float16, tensor.BFloat16:
-			return clipInputs(ctx, x, tensor.Scalar(float32(lo)), tensor.Scalar(float32(hi)), out[0])
-		case tensor.Double:
-			return clipInputs(ctx, x, tensor.Scalar(lo), tensor.Scalar(hi), out[0])
-		}
-		return errType("Clip", x.DType)
-	}), nil
+	return &clipKernel{attr: true, lo: float64(n.Float("min", float32(math.Inf(-1)))), hi: float64(n.Float("max", float32(math.Inf(1))))}, nil
+}
+
+// runAttr is Clip before opset 11.
+func (k *clipKernel) runAttr(ctx *Context, in, out []*tensor.Tensor) error {
+	if err := needInputs(in, 1); err != nil {
+		return err
+	}
+	x := in[0]
+	switch x.DType {
+	case tensor.Float, tensor.Float16, tensor.BFloat16:
+		return clipInputs(ctx, x, tensor.Scalar(float32(k.lo)), tensor.Scalar(float32(k.hi)), out[0])
+	case tensor.Double:
+		return clipInputs(ctx, x, tensor.Scalar(k.lo), tensor.Scalar(k.hi), out[0])
+	}
+	return errType("Clip", x.DType)
 }
 
 // runClip is Clip from opset 11: min and max are optional scalar inputs.

@@ -64,9 +64,17 @@ func bitShiftFactory(n *Node) (Kernel, error) {
 // arithTable returns the implementations of op for every numeric type.
 func arithTable(op arithOp) *binTable {
 	t := intTable(op)
+	t[tensor.Float] = implOf(f32Loops(op))
+	t[tensor.Double] = implOf(floatLoops[float64](op))
+	return t
+}
+
+// f32Loops returns the float32 loops of op: AVX2 kernels, bit for bit
+// the scalar loops they replace, where there are some.
+func f32Loops(op arithOp) binLoops[float32, float32] {
 	f32 := floatLoops[float32](op)
 	switch op {
-	case opAdd: // the AVX2 kernels, bit for bit the loops they replace
+	case opAdd:
 		f32 = binLoops[float32, float32]{kernels.AddF32, kernels.AddF32VS, kernels.AddF32SV}
 	case opSub:
 		f32.vs, f32.sv = kernels.SubF32VS, kernels.SubF32SV
@@ -79,9 +87,13 @@ func arithTable(op arithOp) *binTable {
 	case opMin:
 		f32 = binLoops[float32, float32]{kernels.MinF32, kernels.MinF32VS, kernels.MinF32SV}
 	}
-	t[tensor.Float] = implOf(f32)
-	t[tensor.Double] = implOf(floatLoops[float64](op))
-	return t
+	return f32
+}
+
+// f32ArithLoops are the float32 loops of the arithmetic operators a
+// Chain takes: the same functions as their kernels'.
+var f32ArithLoops = map[string]binLoops[float32, float32]{
+	"Add": f32Loops(opAdd), "Sub": f32Loops(opSub), "Mul": f32Loops(opMul), "Div": f32Loops(opDiv),
 }
 
 // intTable returns the implementations of op for the integer types.
