@@ -310,7 +310,8 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 		if r.d.Tensors == nil {
 			for _, t := range ins {
 				dims := append([]int64{0}, t.GetDims()[1:]...)
-				r.d.Tensors = append(r.d.Tensors, &potv1.Tensor{Name: t.GetName(), Dtype: t.GetDtype(), Dims: dims})
+				acc := &potv1.Tensor{Name: t.GetName(), Dtype: t.GetDtype(), Dims: dims}
+				r.d.Tensors = append(r.d.Tensors, acc)
 			}
 		}
 		for i, t := range ins {
@@ -324,7 +325,16 @@ func (r *DatasetReceiver) Add(c *potv1.DataChunk) error {
 				}
 			}
 			acc.Dims[0] += t.GetDims()[0]
-			acc.Data = append(acc.Data, t.GetData()...)
+			// The header's sample count is a claim on the size: growFor
+			// allocates it whole once a quarter has arrived, instead of
+			// copying the data at every growth of append.
+			claim := int64(math.MaxInt64)
+			if d0 := t.GetDims()[0]; d0 > 0 {
+				if per := int64(len(t.GetData())) / d0; per > 0 && r.n <= math.MaxInt64/per {
+					claim = per * r.n
+				}
+			}
+			acc.Data = append(growFor(acc.Data, len(t.GetData()), claim), t.GetData()...)
 		}
 	default:
 		return fmt.Errorf("data stream: empty chunk")

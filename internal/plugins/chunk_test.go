@@ -179,6 +179,11 @@ func TestDatasetRoundTrip(t *testing.T) {
 	if dims := got.Tensors[0].GetDims(); len(dims) != 3 || dims[1] != 1 || dims[2] != per {
 		t.Errorf("dims %v", dims)
 	}
+	// The header's sample count sized the data once a quarter of it had
+	// arrived (growFor), rather than append growing it chunk by chunk.
+	if c := cap(got.Tensors[0].GetData()); c != len(data) {
+		t.Errorf("data of %d bytes held in a buffer of %d", len(data), c)
+	}
 	bad := &Dataset{Name: "bad", Inputs: []string{"x"}, Tensors: []*potv1.Tensor{{Name: "x", Dims: []int64{}}}}
 	if err := SendDataset(bad, func(*potv1.DataChunk) error { return nil }); err == nil {
 		t.Error("a scalar data set was sent")
@@ -251,5 +256,19 @@ func TestDatasetReceiverErrors(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// BenchmarkDatasetReceive streams and reassembles 48 MB of samples (40
+// images of 3×320×320 float32).
+func BenchmarkDatasetReceive(b *testing.B) {
+	const n, per = 40, 3 * 320 * 320
+	d := &Dataset{Name: "x", Inputs: []string{"x"}, Tensors: []*potv1.Tensor{{Name: "x", Dtype: potv1.DataType_DATA_TYPE_FLOAT, Dims: []int64{n, per}, Data: make([]byte, n*per*4)}}}
+	b.SetBytes(n * per * 4)
+	for b.Loop() {
+		var r DatasetReceiver
+		if err := SendDataset(d, r.Add); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
