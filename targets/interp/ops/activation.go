@@ -61,8 +61,16 @@ func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 func sigmoidF32(dst, src []float32) {
 	src = src[:len(dst)]
-	for i, x := range src {
-		dst[i] = float32(1 / (1 + math.Exp(-float64(x))))
+	var buf [expBlock]float64
+	for i0 := 0; i0 < len(dst); i0 += expBlock {
+		e := buf[:min(expBlock, len(dst)-i0)]
+		for k := range e {
+			e[k] = -float64(src[i0+k])
+		}
+		kernels.ExpF64(e, e) // bit for bit math.Exp
+		for k, v := range e {
+			dst[i0+k] = float32(1 / (1 + v))
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -91,6 +92,7 @@ func softmaxSlice[T floatT](ctx *Context, dst, src []T, outer, n, inner int, mod
 		return
 	}
 	forRange(ctx, outer*inner, n*4, func(lo, hi int) {
+		var buf [expBlock]float64
 		for j := lo; j < hi; j++ {
 			o, i := j/inner, j%inner
 			base := o*n*inner + i
@@ -109,10 +111,11 @@ func softmaxSlice[T floatT](ctx *Context, dst, src []T, outer, n, inner int, mod
 				dst[base+at*inner] = 1
 			case modeSoftmax:
 				sum := 0.0
-				for c := 0; c < n; c++ {
-					e := math.Exp(float64(src[base+c*inner]) - m)
-					dst[base+c*inner] = T(e)
-					sum += e
+				for c0 := 0; c0 < n; c0 += expBlock {
+					for k, v := range expShifted(&buf, src, base, c0, min(n, c0+expBlock), inner, m) {
+						dst[base+(c0+k)*inner] = T(v)
+						sum += v
+					}
 				}
 				for c := 0; c < n; c++ {
 					p := base + c*inner
@@ -120,8 +123,10 @@ func softmaxSlice[T floatT](ctx *Context, dst, src []T, outer, n, inner int, mod
 				}
 			case modeLogSoftmax:
 				sum := 0.0
-				for c := 0; c < n; c++ {
-					sum += math.Exp(float64(src[base+c*inner]) - m)
+				for c0 := 0; c0 < n; c0 += expBlock {
+					for _, v := range expShifted(&buf, src, base, c0, min(n, c0+expBlock), inner, m) {
+						sum += v
+					}
 				}
 				ls := math.Log(sum)
 				for c := 0; c < n; c++ {
@@ -131,4 +136,19 @@ func softmaxSlice[T floatT](ctx *Context, dst, src []T, outer, n, inner int, mod
 			}
 		}
 	})
+}
+
+// expBlock is how many exponentials softmaxSlice and Sigmoid compute at
+// a time (kernels.ExpF64), in a buffer on the stack.
+const expBlock = 256
+
+// expShifted returns exp(src[base+c·inner] - m) for c in [c0, c1), in
+// buf: the terms of a softmax, in order, bit for bit math.Exp's.
+func expShifted[T floatT](buf *[expBlock]float64, src []T, base, c0, c1, inner int, m float64) []float64 {
+	e := buf[:c1-c0]
+	for k := range e {
+		e[k] = float64(src[base+(c0+k)*inner]) - m
+	}
+	kernels.ExpF64(e, e)
+	return e
 }

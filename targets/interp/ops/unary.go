@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -151,7 +152,8 @@ func registerFloat(op string, since int64, f func(float64) float64) {
 
 func init() {
 	registerFloat("Sqrt", 1, math.Sqrt)
-	registerFloat("Exp", 1, math.Exp)
+	exp := floatKernel("Exp", floatFunc{f: math.Exp, f32: expF32})
+	register(DomainONNX, "Exp", 1, func(n *Node) (Kernel, error) { return exp, nil })
 	registerFloat("Log", 1, math.Log)
 	registerFloat("Reciprocal", 1, func(x float64) float64 { return 1 / x })
 	registerFloat("Floor", 1, math.Floor)
@@ -268,4 +270,21 @@ func predicateKernel(op string, f func(float64) bool) Kernel {
 		}
 		return nil
 	})
+}
+
+// expF32 is Exp of float32 values through float64, as float32(math.Exp)
+// gives them: kernels.ExpF64 is bit for bit math.Exp.
+func expF32(dst, src []float32) {
+	src = src[:len(dst)]
+	var buf [expBlock]float64
+	for i0 := 0; i0 < len(dst); i0 += expBlock {
+		e := buf[:min(expBlock, len(dst)-i0)]
+		for k := range e {
+			e[k] = float64(src[i0+k])
+		}
+		kernels.ExpF64(e, e)
+		for k, v := range e {
+			dst[i0+k] = float32(v)
+		}
+	}
 }
