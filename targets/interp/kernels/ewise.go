@@ -213,3 +213,13 @@ func ClipF32(dst, src []float32, lo, hi float32) {
 		dst[i] = x
 	}
 }
+
+// AffineF32 sets dst[i] = src[i]·m + a, the product rounded to float32
+// before the sum (never fused, whatever GOAMD64), as batch
+// normalization's folded scale and shift; dst may be src.
+func AffineF32(dst, src []float32, m, a float32) {
+	src = src[:len(dst)]
+	for i := affineVec(dst, src, m, a); i < len(dst); i++ {
+		dst[i] = float32(src[i]*m) + a
+	}
+}

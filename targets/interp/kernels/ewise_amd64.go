@@ -121,3 +121,15 @@ func clipVec(dst, src []float32, lo, hi float32) int {
 	clipAVX(&dst[0], &src[0], n, lo, hi)
 	return n &^ 15
 }
+
+//go:noescape
+func affineAVX(dst, src *float32, n int, m, a float32)
+
+func affineVec(dst, src []float32, m, a float32) int {
+	n := len(dst)
+	if !hasAVX2FMA || n < 32 {
+		return 0
+	}
+	affineAVX(&dst[0], &src[0], n, m, a)
+	return n &^ 31
+}

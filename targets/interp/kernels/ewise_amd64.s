@@ -385,3 +385,37 @@ cliploop:
 clipdone:
 	VZEROUPPER
 	RET
+
+// func affineAVX(dst, src *float32, n int, m, a float32)
+// dst[i] = src[i]*m + a, the product rounded before the sum (no FMA), for
+// i < n rounded down to a multiple of 32.
+TEXT ·affineAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y5
+	VBROADCASTSS a+28(FP), Y6
+	XORQ         AX, AX
+
+affloop:
+	LEAQ    32(AX), BX
+	CMPQ    BX, CX
+	JGT     affdone
+	VMULPS  (SI)(AX*4), Y5, Y0
+	VMULPS  32(SI)(AX*4), Y5, Y1
+	VMULPS  64(SI)(AX*4), Y5, Y2
+	VMULPS  96(SI)(AX*4), Y5, Y3
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y6, Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	MOVQ    BX, AX
+	JMP     affloop
+
+affdone:
+	VZEROUPPER
+	RET

@@ -13,3 +13,5 @@ func leakyReLUVec(dst, src []float32, alpha float32) int                    { re
 
 func scalarArithVec(dst, src []float32, s float32, op scalarOp) int { return 0 }
 func clipVec(dst, src []float32, lo, hi float32) int                { return 0 }
+
+func affineVec(dst, src []float32, m, a float32) int { return 0 }

@@ -163,6 +163,8 @@ func TestScalarArithClip(t *testing.T) {
 		{"MulF32SV", func(d, a []float32, s float32) { MulF32SV(d, s, a) }, func(x, s float32) float32 { return s * x }},
 		{"DivF32VS", DivF32VS, func(x, s float32) float32 { return x / s }},
 		{"DivF32SV", func(d, a []float32, s float32) { DivF32SV(d, s, a) }, func(x, s float32) float32 { return s / x }},
+		{"AffineF32 ·s + 0.3", func(d, a []float32, s float32) { AffineF32(d, a, s, 0.3) }, func(x, s float32) float32 { return float32(x*s) + 0.3 }},
+		{"AffineF32 ·1.7 + s", func(d, a []float32, s float32) { AffineF32(d, a, 1.7, s) }, func(x, s float32) float32 { return float32(x*1.7) + s }},
 		{"ClipF32 [s, 6]", func(d, a []float32, s float32) { ClipF32(d, a, s, 6) }, func(x, s float32) float32 { return clipRule(x, s, 6) }},
 		{"ClipF32 [-3, s]", func(d, a []float32, s float32) { ClipF32(d, a, -3, s) }, func(x, s float32) float32 { return clipRule(x, -3, s) }},
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -121,13 +122,17 @@ func (k *batchNorm) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if !k.spatial {
 		ch, sp = c*inner, 1
 	}
-	f32 := func(xs, ys []float32) error { return batchNormApply(ctx, k, in, out, xs, ys, n, ch, sp) }
-	f64 := func(xs, ys []float64) error { return batchNormApply(ctx, k, in, out, xs, ys, n, ch, sp) }
+	f32 := func(xs, ys []float32) error {
+		return batchNormApply(ctx, k, in, out, xs, ys, n, ch, sp, kernels.AffineF32)
+	}
+	f64 := func(xs, ys []float64) error { return batchNormApply(ctx, k, in, out, xs, ys, n, ch, sp, affineSlice) }
 	return runFloat(x, out[0], f32, f64)
 }
 
-// batchNormApply normalizes x (n·ch planes of sp values) into y.
-func batchNormApply[T floatT](ctx *Context, k *batchNorm, in, out []*tensor.Tensor, x, y []T, n, ch, sp int) error {
+// batchNormApply normalizes x (n·ch planes of sp values) into y with
+// affine, x·mul + add per channel: affineSlice, or the AVX2 kernel of
+// the same rounding for float32.
+func batchNormApply[T floatT](ctx *Context, k *batchNorm, in, out []*tensor.Tensor, x, y []T, n, ch, sp int, affine func(dst, src []T, m, a T)) error {
 	mul, add := k.mul, k.add
 	if mul == nil {
 		params, err := k.params(in)
@@ -147,14 +152,19 @@ func batchNormApply[T floatT](ctx *Context, k *batchNorm, in, out []*tensor.Tens
 	}
 	ctx.Parallel(n*ch, max(1, 4096/max(sp, 1)), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			m, a := T(mul[p%ch]), T(add[p%ch])
-			src, dst := x[p*sp:(p+1)*sp], y[p*sp:(p+1)*sp]
-			for i, v := range src {
-				dst[i] = v*m + a
-			}
+			affine(y[p*sp:(p+1)*sp], x[p*sp:(p+1)*sp], T(mul[p%ch]), T(add[p%ch]))
 		}
 	})
 	return nil
+}
+
+// affineSlice sets dst[i] = src[i]·m + a, the product rounded before the
+// sum (never fused).
+func affineSlice[T floatT](dst, src []T, m, a T) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = T(v*m) + a
+	}
 }
 
 // batchStats computes the batch mean and (population) variance for
