@@ -15,16 +15,19 @@ import (
 )
 
 type analyzeFlags struct {
-	inputs    inputFlags
-	model     string
-	data      string
-	target    string
-	preset    string
-	subset    int
-	samples   int
-	algorithm string
-	report    string
-	modelType string
+	inputs  inputFlags
+	model   string
+	data    string
+	target  string
+	preset  string
+	subset  int
+	samples int
+	// samplesSet: --samples was given, and is honoured whatever the
+	// model's size (report.Samples chooses otherwise).
+	samplesSet bool
+	algorithm  string
+	report     string
+	modelType  string
 }
 
 // analyzeResult is the JSON of `pot analyze --json`.
@@ -52,7 +55,10 @@ unless --report is given.`,
 		Example: `  pot analyze --model resnet.onnx --data calib.json --target cpu
   pot analyze --model resnet.onnx --data images/ --samples 16 --report analysis/`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runAnalyze(cmd.Context(), g, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.samplesSet = cmd.Flags().Changed("samples")
+			return runAnalyze(cmd.Context(), g, f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.model, "model", "m", "", "float ONNX model")
@@ -60,7 +66,7 @@ unless --report is given.`,
 	fl.StringVar(&f.target, "target", "cpu", "target device plugin")
 	fl.StringVar(&f.preset, "preset", "performance", "preset of the quantization analysed")
 	fl.IntVar(&f.subset, "subset", 300, "calibration samples of the quantization (stat_subset_size)")
-	fl.IntVar(&f.samples, "samples", defaultReportSamples, "samples the layer outputs are compared on")
+	fl.IntVar(&f.samples, "samples", defaultReportSamples, "samples the layer outputs are compared on (default: 32, fewer, down to 4, for a model of hundreds of layers)")
 	fl.StringVar(&f.algorithm, "algorithm", defaultQuantization, "algorithm whose plan is analysed")
 	fl.StringVar(&f.report, "report", "", "also write report.json and report.html into this folder")
 	fl.StringVar(&f.modelType, "model-type", "", modelTypeUsage)
@@ -98,7 +104,11 @@ func runAnalyze(ctx context.Context, g *globals, f *analyzeFlags) error {
 	if err != nil {
 		return err
 	}
-	rep, err := layerReport(ctx, sess, graph, plan, calib, f.model, f.samples)
+	samples := f.samples
+	if !f.samplesSet {
+		samples = report.Samples(graph, plan, samples)
+	}
+	rep, err := layerReport(ctx, sess, graph, plan, calib, f.model, samples)
 	if err != nil {
 		return err
 	}

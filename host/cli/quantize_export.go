@@ -125,7 +125,7 @@ func (r *run) write(path string, files []string, stage func(*outfile.Txn) error,
 // report measures the per-layer error and gathers the report.
 func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.Graph, plan *potv1.QuantizationPlan,
 	calib dataset.Dataset, res *quantizeResult, steps []pipeline.StepReport) (*report.Report, error) {
-	rep, err := layerReport(ctx, sess, graph, plan, calib, r.cfg.Model.Path, defaultReportSamples)
+	rep, err := layerReport(ctx, sess, graph, plan, calib, r.cfg.Model.Path, report.Samples(graph, plan, defaultReportSamples))
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,9 @@ func (r *run) report(ctx context.Context, sess *pipeline.Session, graph *potv1.G
 func layerReport(ctx context.Context, sess *pipeline.Session, graph *potv1.Graph, plan *potv1.QuantizationPlan,
 	calib dataset.Dataset, model string, samples int) (*report.Report, error) {
 	idx := sdk.Subset(calib.Len(), samples, 0, true)
-	layers, err := report.Layers(ctx, sess, graph, sess.ModelID(), plan, idx)
+	layers, err := report.Layers(ctx, sess, graph, sess.ModelID(), plan, idx, func(done, total int) {
+		sess.Advance("per-layer analysis", int64(done), int64(total))
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,11 @@ func (h *hostService) progress(stage string, done, total int64) {
 	}
 }
 
+// Advance reports done of total units of a stage the caller runs on the
+// session (the per-layer analysis of a report), as the session's own
+// stages are reported.
+func (h *hostService) Advance(stage string, done, total int64) { h.progress(stage, done, total) }
+
 // Graph implements plugins.Host.
 func (h *hostService) Graph(_ context.Context, modelID string) (*potv1.Graph, error) {
 	if modelID == h.modelID || modelID == "" {

@@ -18,19 +18,51 @@ type Inferer interface {
 	Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.InferResponse, error)
 }
 
-// group is how many tensors one Infer call returns.
-const group = 8
+// group is how many tensors one Infer call returns at least; as many
+// more as fit groupBytes (of float outputs), up to maxGroup.
+const (
+	group      = 8
+	maxGroup   = 64
+	groupBytes = 64 << 20
+)
+
+// runBudget is how many sample runs Samples lets a per-layer analysis
+// take by default: each group of layers runs every sample twice (float
+// and quantized).
+const runBudget = 512
+
+// minSamples is the fewest samples Samples chooses.
+const minSamples = 4
+
+// Samples is how many of requested samples a per-layer analysis of g
+// under p compares on by default: all of them while the analysis stays
+// within runBudget sample runs, else fewer, down to minSamples. A model
+// of hundreds of element-wise nodes (PaddleOCR's detector: 75 groups)
+// would otherwise run each sample 150 times and move gigabytes of
+// activations; every layer's SQNR still sums millions of elements.
+func Samples(g *potv1.Graph, p *potv1.QuantizationPlan, requested int) int {
+	groups := (len(candidates(g, p)) + group - 1) / group
+	if groups == 0 {
+		return requested
+	}
+	return min(requested, max(minSamples, runBudget/(2*groups)))
+}
 
 // Layers measures, for every node computed from the model input, the
 // SQNR and cosine similarity of its first output under the plan against
 // the float model, on the calibration samples at indices. Outputs that
-// are not float32 (shapes, indices) are left out.
-func Layers(ctx context.Context, inf Inferer, g *potv1.Graph, modelID string, p *potv1.QuantizationPlan, indices []int64) ([]Layer, error) {
+// are not float32 (shapes, indices) are left out. progress, when not
+// nil, is told how many of the groups of layers are done.
+func Layers(ctx context.Context, inf Inferer, g *potv1.Graph, modelID string, p *potv1.QuantizationPlan, indices []int64, progress func(done, total int)) ([]Layer, error) {
 	cands := candidates(g, p)
 	var out []Layer
-	for lo := 0; lo < len(cands); lo += group {
-		part := cands[lo:min(lo+group, len(cands))]
-		got, err := measure(ctx, inf, modelID, p, indices, part)
+	size := group
+	for lo := 0; lo < len(cands); {
+		if progress != nil {
+			progress(lo, len(cands))
+		}
+		part := cands[lo:min(lo+size, len(cands))]
+		got, bytes, err := measure(ctx, inf, modelID, p, indices, part)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -39,7 +71,7 @@ func Layers(ctx context.Context, inf Inferer, g *potv1.Graph, modelID string, p 
 			// must not hide the others: retry one at a time.
 			got = got[:0]
 			for _, c := range part {
-				one, err := measure(ctx, inf, modelID, p, indices, []Layer{c})
+				one, _, err := measure(ctx, inf, modelID, p, indices, []Layer{c})
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
@@ -49,6 +81,15 @@ func Layers(ctx context.Context, inf Inferer, g *potv1.Graph, modelID string, p 
 			}
 		}
 		out = append(out, got...)
+		lo += len(part)
+		// Each group runs the model twice: as many layers as fit
+		// groupBytes, from the size of the last ones.
+		if bytes > 0 {
+			size = min(maxGroup, max(group, groupBytes*len(part)/bytes))
+		}
+	}
+	if progress != nil {
+		progress(len(cands), len(cands))
 	}
 	if len(out) == 0 && len(cands) > 0 {
 		return nil, errors.New("per-layer analysis: the target returned none of the layer outputs")
@@ -101,8 +142,9 @@ func candidates(g *potv1.Graph, p *potv1.QuantizationPlan) []Layer {
 	return out
 }
 
-// measure fills SQNR and Cosine of layers; float outputs only.
-func measure(ctx context.Context, inf Inferer, modelID string, p *potv1.QuantizationPlan, indices []int64, layers []Layer) ([]Layer, error) {
+// measure fills SQNR and Cosine of layers; float outputs only. bytes is
+// the size of the float outputs compared.
+func measure(ctx context.Context, inf Inferer, modelID string, p *potv1.QuantizationPlan, indices []int64, layers []Layer) (out []Layer, bytes int, err error) {
 	names := make([]string, len(layers))
 	for i, l := range layers {
 		names[i] = l.Tensor
@@ -121,23 +163,23 @@ func measure(ctx context.Context, inf Inferer, modelID string, p *potv1.Quantiza
 	}
 	ref, err := run(nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	got, err := run(p)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var out []Layer
 	for _, l := range layers {
 		x, y := ref[l.Tensor], got[l.Tensor]
 		if x == nil || y == nil {
-			return nil, fmt.Errorf("no output %q", l.Tensor)
+			return nil, 0, fmt.Errorf("no output %q", l.Tensor)
 		}
 		xs, errx := graph.Float32s(x)
 		ys, erry := graph.Float32s(y)
 		if errx != nil || erry != nil || len(xs) != len(ys) || len(xs) == 0 {
 			continue
 		}
+		bytes += 4 * len(xs)
 		l.SQNR = metrics.SQNR(xs, ys)
 		n := 1
 		if d := x.GetDims(); len(d) > 0 && d[0] > 0 && len(xs)%int(d[0]) == 0 {
@@ -151,5 +193,5 @@ func measure(ctx context.Context, inf Inferer, modelID string, p *potv1.Quantiza
 		l.Cosine = cos / float64(n)
 		out = append(out, l)
 	}
-	return out, nil
+	return out, bytes, nil
 }

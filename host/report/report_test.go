@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,9 +275,13 @@ func TestLayers(t *testing.T) {
 		quant:   map[string][]float32{"a": {1.1, 1.9, 3.1, 3.9}, "b": {1, 0, 0, 1}},
 		missing: map[string]bool{"c": true},
 	}
-	layers, err := Layers(context.Background(), f, g, "m", p, []int64{0, 1})
+	var calls [][2]int
+	layers, err := Layers(context.Background(), f, g, "m", p, []int64{0, 1}, func(done, total int) { calls = append(calls, [2]int{done, total}) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := [][2]int{{0, 3}, {3, 3}}; !slices.Equal(calls, want) {
+		t.Errorf("progress calls %v, want %v (3 layers in one group)", calls, want)
 	}
 	if len(layers) != 2 {
 		t.Fatalf("layers = %+v, want conv and relu (folded is constant, odd is missing)", layers)
@@ -287,6 +292,65 @@ func TestLayers(t *testing.T) {
 	}
 	if l := layers[1]; l.Node != "relu" || l.SQNR != 200 || l.Cosine != 1 || l.Quantized {
 		t.Errorf("relu = %+v, want identical outputs (200 dB)", l)
+	}
+}
+
+// TestLayersGroupBySize: small layers are measured up to maxGroup per
+// pair of runs, large ones group at least per group, and none is left
+// out.
+func TestLayersGroupBySize(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		layers, floats int // floats per layer
+		calls          int // Infer calls
+	}{
+		{"small layers", 200, 4, 2 * (1 + 3)},                            // 8, then 64, 64, 64
+		{"large layers", 24, groupBytes / 4 / group * 2, 2 * 24 / group}, // twice groupBytes per group: never above group
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &potv1.Graph{Inputs: []*potv1.ValueInfo{{Name: "v0"}}}
+			f := &fakeInferer{float: map[string][]float32{}, quant: map[string][]float32{}}
+			data := make([]float32, tc.floats)
+			for i := 0; i < tc.layers; i++ {
+				out := fmt.Sprintf("v%d", i+1)
+				g.Nodes = append(g.Nodes, &potv1.Node{Name: fmt.Sprintf("n%d", i), OpType: "Relu", Inputs: []string{fmt.Sprintf("v%d", i)}, Outputs: []string{out}})
+				f.float[out], f.quant[out] = data, data
+			}
+			p := &potv1.QuantizationPlan{Quantizers: []*potv1.Quantizer{{Id: "q", Location: &potv1.Location{Node: "n0", Input: 0}}}}
+			layers, err := Layers(context.Background(), f, g, "m", p, []int64{0, 1}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(layers) != tc.layers || f.calls != tc.calls {
+				t.Fatalf("%d layers in %d calls, want %d in %d", len(layers), f.calls, tc.layers, tc.calls)
+			}
+		})
+	}
+}
+
+// TestSamples: a per-layer analysis keeps the samples asked for while it
+// stays within runBudget sample runs, and takes fewer, down to
+// minSamples, on a model of many layers.
+func TestSamples(t *testing.T) {
+	chain := func(n int) *potv1.Graph {
+		g := &potv1.Graph{Inputs: []*potv1.ValueInfo{{Name: "v0"}}}
+		for i := 0; i < n; i++ {
+			g.Nodes = append(g.Nodes, &potv1.Node{Name: fmt.Sprintf("n%d", i), OpType: "Relu",
+				Inputs: []string{fmt.Sprintf("v%d", i)}, Outputs: []string{fmt.Sprintf("v%d", i+1)}})
+		}
+		return g
+	}
+	for _, tc := range []struct{ layers, requested, want int }{
+		{0, 32, 32},
+		{30, 32, 32}, // 4 groups: 8 runs a sample
+		{64, 32, 32}, // 8 groups: 16 runs a sample, 512 in all
+		{72, 32, 28}, // 9 groups
+		{600, 32, 4}, // 75 groups: 3 by the budget, raised to minSamples
+		{600, 2, 2},  // never more than asked
+	} {
+		if got := Samples(chain(tc.layers), &potv1.QuantizationPlan{}, tc.requested); got != tc.want {
+			t.Errorf("%d layers, %d requested: %d samples, want %d", tc.layers, tc.requested, got, tc.want)
+		}
 	}
 }
 
