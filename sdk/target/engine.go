@@ -220,6 +220,19 @@ func (m *model) program(e *Engine, p *potv1.QuantizationPlan, keep ...string) (*
 		keep = nil
 	}
 	keep = keepList(m.graph, keep)
+	if len(keep) > 0 {
+		// The program lowered without keep serves when its lowering left
+		// the nodes computing keep as they are (a float model, say): one
+		// program, and its sessions' buffers, for every set of tensors.
+		base, release, err := m.program(e, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if untouched(m.graph, base.applied.Graph, keep) {
+			return base, release, nil
+		}
+		release()
+	}
 	if p != nil || len(keep) > 0 {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
 		if err != nil {
@@ -268,6 +281,27 @@ func (m *model) program(e *Engine, p *potv1.QuantizationPlan, keep ...string) (*
 		}
 	}
 	return c, m.releaser(c), nil
+}
+
+// untouched reports whether every tensor of keep is computed in lowered
+// by the very node that computes it in g, at the top level.
+func untouched(g, lowered *potv1.Graph, keep []string) bool {
+	producers := func(g *potv1.Graph) map[string]*potv1.Node {
+		m := map[string]*potv1.Node{}
+		for _, n := range g.GetNodes() {
+			for _, o := range n.GetOutputs() {
+				m[o] = n
+			}
+		}
+		return m
+	}
+	was, is := producers(g), producers(lowered)
+	for _, k := range keep {
+		if was[k] == nil || !proto.Equal(was[k], is[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // keepList sorts the names, without duplicates and graph outputs.
