@@ -39,14 +39,20 @@ func floatPlan(p *potv1.QuantizationPlan) *potv1.QuantizationPlan {
 	return &potv1.QuantizationPlan{TensorUpdates: p.GetTensorUpdates()}
 }
 
-// updatedTensor returns an initializer as the plan updates it.
+// updatedTensor returns an initializer, or a Constant node's value, as
+// the plan updates it, named name.
 func updatedTensor(x *graph.Index, p *potv1.QuantizationPlan, name string) *potv1.Tensor {
 	for _, t := range p.GetTensorUpdates() {
 		if t.GetName() == name {
 			return t
 		}
 	}
-	return x.Initializer(name)
+	t := x.Constant(name)
+	if t != nil && t.GetName() != name { // a Constant's value: its own name, if any
+		t = proto.Clone(t).(*potv1.Tensor)
+		t.Name = name
+	}
+	return t
 }
 
 func meanProbe(id, tensor string, axis int) *potv1.StatisticProbe {

@@ -50,7 +50,7 @@ func layers(x *graph.Index, p *potv1.QuantizationPlan, allNodes bool) []*layer {
 		switch n.GetOpType() {
 		case "Conv", "ConvTranspose", "Gemm":
 			in := n.GetInputs()
-			if len(in) < 3 || in[2] == "" || x.Initializer(in[2]) == nil {
+			if len(in) < 3 || in[2] == "" || x.Constant(in[2]) == nil {
 				continue
 			}
 			l.in, l.out, l.bias = in[0], n.GetOutputs()[0], in[2]
@@ -61,14 +61,14 @@ func layers(x *graph.Index, p *potv1.QuantizationPlan, allNodes bool) []*layer {
 			}
 			add := outs[0].Node
 			b := add.GetInputs()[1-outs[0].Input]
-			if x.Initializer(b) == nil {
+			if x.Constant(b) == nil {
 				continue
 			}
 			l.in, l.out, l.bias = n.GetInputs()[0], add.GetOutputs()[0], b
 		default:
 			continue
 		}
-		if x.Initializer(l.bias).GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || len(x.Initializer(l.bias).GetDims()) != 1 {
+		if x.Constant(l.bias).GetDtype() != potv1.DataType_DATA_TYPE_FLOAT || len(x.Constant(l.bias).GetDims()) != 1 {
 			continue
 		}
 		l.weightsQ, l.inputQ = weightsQ[n.GetName()], inputQ[n.GetName()]
@@ -120,7 +120,7 @@ func (l *layer) geometry(x *graph.Index, inDims, outDims []int64) string {
 	if w == nil {
 		return fmt.Sprintf("input 1 (%s) is not constant: an operation of two activations has no weights to correct for", l.node.GetInputs()[1])
 	}
-	nb := x.Initializer(l.bias).GetDims()[0]
+	nb := x.Constant(l.bias).GetDims()[0]
 	outCh := 1
 	switch op {
 	case "Conv", "ConvTranspose":

@@ -49,6 +49,10 @@ func (a *Applied) Source(name string) string {
 // consumers the plan sets to PRECISION_FLOAT are left out (see Reverted). g is not modified; unchanged
 // initializers are shared with it.
 //
+// A tensor update replaces an initializer, or the value of a Constant
+// node (exporters such as paddle2onnx give weights and biases as
+// Constant nodes).
+//
 // Quantizers may sit in subgraphs (the branches and bodies of control-flow
 // nodes): each FakeQuantize, with its parameters as initializers, goes
 // into the graph that holds its location — the consumer's for a node
@@ -264,24 +268,51 @@ func applyUpdates(g *potv1.Graph, updates []*potv1.Tensor) error {
 		i int
 	}
 	idx := map[string]slot{}
+	consts := map[string]*potv1.Node{} // outputs of Constant nodes holding a tensor
 	for _, sg := range graph.Graphs(g) {
 		for i, t := range sg.Initializers {
 			idx[t.GetName()] = slot{sg, i}
 		}
+		for _, n := range sg.Nodes {
+			if n.GetOpType() == "Constant" && n.GetDomain() == "" && len(n.GetOutputs()) == 1 {
+				if a := graph.Attr(n, "value"); a != nil && a.GetT() != nil {
+					consts[n.GetOutputs()[0]] = n
+				}
+			}
+		}
 	}
 	for _, u := range updates {
-		s, ok := idx[u.GetName()]
-		if !ok {
-			return fmt.Errorf("plan: tensor update for %q, which is not an initializer", u.GetName())
+		var old *potv1.Tensor
+		s, init := idx[u.GetName()]
+		c := consts[u.GetName()]
+		switch {
+		case init:
+			old = s.g.Initializers[s.i]
+		case c != nil:
+			old = graph.Attr(c, "value").GetT()
+		default:
+			return fmt.Errorf("plan: tensor update for %q, which is not an initializer or a Constant's output", u.GetName())
 		}
-		old := s.g.Initializers[s.i]
 		if old.GetDtype() != u.GetDtype() || !slices.Equal(old.GetDims(), u.GetDims()) {
 			return fmt.Errorf("plan: tensor update for %q changes %v%v to %v%v", u.GetName(), old.GetDtype(), old.GetDims(), u.GetDtype(), u.GetDims())
 		}
 		if err := checkData(u); err != nil {
 			return fmt.Errorf("plan: tensor update for %q: %w", u.GetName(), err)
 		}
-		s.g.Initializers[s.i] = u
+		if init {
+			s.g.Initializers[s.i] = u
+			continue
+		}
+		// The node is Apply's copy, its attributes shared with g's node:
+		// a new list, with a new value attribute.
+		attrs := make([]*potv1.Attribute, len(c.Attributes))
+		for i, a := range c.Attributes {
+			if a.GetName() == "value" {
+				a = &potv1.Attribute{Name: "value", Type: potv1.Attribute_TYPE_TENSOR, T: u}
+			}
+			attrs[i] = a
+		}
+		c.Attributes = attrs
 	}
 	return nil
 }

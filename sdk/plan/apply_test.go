@@ -130,6 +130,38 @@ func TestApplyUpdatesSubgraphInitializer(t *testing.T) {
 	}
 }
 
+// TestApplyUpdatesConstantNode: an update of a Constant node's output
+// replaces the node's value in the copy, not in the original, and one of
+// another shape is refused.
+func TestApplyUpdatesConstantNode(t *testing.T) {
+	old := graph.FloatTensor("", []int64{2}, []float32{1, 2})
+	g := &potv1.Graph{Opsets: []*potv1.OpsetImport{{Version: 13}},
+		Inputs:  []*potv1.ValueInfo{{Name: "x", Dtype: potv1.DataType_DATA_TYPE_FLOAT}},
+		Outputs: []*potv1.ValueInfo{{Name: "y", Dtype: potv1.DataType_DATA_TYPE_FLOAT}},
+		Nodes: []*potv1.Node{
+			{Name: "c", OpType: "Constant", Outputs: []string{"b"}, Attributes: []*potv1.Attribute{{Name: "value", Type: potv1.Attribute_TYPE_TENSOR, T: old}}},
+			{Name: "add", OpType: "Add", Inputs: []string{"x", "b"}, Outputs: []string{"y"}},
+		}}
+	u := graph.FloatTensor("b", []int64{2}, []float32{5, 6})
+	a, err := plan.Apply(g, &potv1.QuantizationPlan{TensorUpdates: []*potv1.Tensor{u}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := graph.NewIndex(a.Graph).Constant("b"); got != u {
+		t.Errorf("the copy's Constant holds %v, want the update", got)
+	}
+	if graph.NewIndex(g).Constant("b") != old {
+		t.Error("the update reached the original graph")
+	}
+	if err := plan.Validate(g, &potv1.QuantizationPlan{TensorUpdates: []*potv1.Tensor{u}}); err != nil {
+		t.Errorf("a valid update of a Constant is refused: %v", err)
+	}
+	bad := graph.FloatTensor("b", []int64{3}, []float32{5, 6, 7})
+	if _, err := plan.Apply(g, &potv1.QuantizationPlan{TensorUpdates: []*potv1.Tensor{bad}}); err == nil {
+		t.Error("an update changing the Constant's shape was applied")
+	}
+}
+
 func initIn(g *potv1.Graph, name string) (*potv1.Tensor, bool) {
 	for _, t := range g.GetInitializers() {
 		if t.GetName() == name {

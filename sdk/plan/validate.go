@@ -106,10 +106,10 @@ func Validate(g *potv1.Graph, p *potv1.QuantizationPlan) error {
 	updated := map[string]bool{}
 	for _, u := range p.GetTensorUpdates() {
 		name := u.GetName()
-		orig := v.x.Initializer(name)
+		orig := v.x.Constant(name)
 		switch {
 		case orig == nil:
-			v.add("tensor update %q: no such initializer in the model", name)
+			v.add("tensor update %q: no such initializer or Constant output in the model", name)
 		case updated[name]:
 			v.add("tensor update %q: given twice", name)
 		case orig.GetDtype() != u.GetDtype() || !slices.Equal(orig.GetDims(), u.GetDims()):

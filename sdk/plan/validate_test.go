@@ -171,7 +171,7 @@ func TestValidate(t *testing.T) {
 		{"unknown consumer", func(p *potv1.QuantizationPlan) { p.Quantizers[0].Consumers = []string{"conv", "nope"} },
 			[]string{`quantizer 0 on input 1 of node "conv": consumer "nope": no such node in the model`}},
 		{"update of a non-initializer", func(p *potv1.QuantizationPlan) { p.TensorUpdates[0].Name = "r" },
-			[]string{`tensor update "r": no such initializer in the model`}},
+			[]string{`tensor update "r": no such initializer or Constant output in the model`}},
 		{"update with other dims", func(p *potv1.QuantizationPlan) {
 			p.TensorUpdates[0] = graph.FloatTensor("k", []int64{3}, []float32{1, 2, 3})
 		}, []string{`tensor update "k": DATA_TYPE_FLOAT [3] replaces DATA_TYPE_FLOAT [3 1 1] (type and dimensions must match)`}},
