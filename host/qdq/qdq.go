@@ -71,8 +71,10 @@ func Export(g *potv1.Graph, p *potv1.QuantizationPlan, opts ...Option) (*potv1.G
 		sg.Nodes = append(sg.Nodes, e.added[sg]...)
 		sg.Initializers = append(sg.Initializers, e.inits[sg]...)
 	}
-	// The float weights replaced by integer ones.
+	// The float weights replaced by integer ones, initializers or
+	// Constant nodes.
 	graph.RemoveUnusedInitializers(out)
+	graph.RemoveUnusedConstants(out)
 	if err := graph.Sort(out, nil); err != nil {
 		return nil, nil, fmt.Errorf("QDQ graph: %w", err)
 	}

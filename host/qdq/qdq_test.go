@@ -164,6 +164,36 @@ func TestExportValues(t *testing.T) {
 }
 
 // TestExportGolden pins the structure of the exported graph.
+// TestExportConstantWeights: with the weights and biases in Constant
+// nodes (as paddle2onnx writes them), the export quantizes them as it
+// does initializers and leaves no Constant of float weights behind.
+func TestExportConstantWeights(t *testing.T) {
+	g := smallGraph(13)
+	var consts []*potv1.Node
+	for _, init := range g.Initializers {
+		consts = append(consts, &potv1.Node{Name: "const_" + init.GetName(), OpType: "Constant", Outputs: []string{init.GetName()},
+			Attributes: []*potv1.Attribute{{Name: "value", Type: potv1.Attribute_TYPE_TENSOR, T: init}}})
+	}
+	g.Initializers = nil
+	g.Nodes = append(consts, g.Nodes...)
+	out, stats, err := Export(g, smallPlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Weights != 2 || stats.Biases != 2 {
+		t.Errorf("stats = %+v, want 2 weights, 2 biases", stats)
+	}
+	for _, n := range out.GetNodes() {
+		if n.GetOpType() == "Constant" {
+			t.Errorf("Constant %q (output %v) is left in the QDQ graph", n.GetName(), n.GetOutputs())
+		}
+	}
+	x := graph.NewIndex(out)
+	if z := ints(t, x, x.Producer(x.Node("conv").GetInputs()[1]).GetInputs()[0]); !slices.Equal(z, []int64{127, -127}) {
+		t.Errorf("conv weights %v, want [127 -127]", z)
+	}
+}
+
 func TestExportGolden(t *testing.T) {
 	for _, opset := range []int64{13, 11} {
 		t.Run(fmt.Sprint("opset", opset), func(t *testing.T) {

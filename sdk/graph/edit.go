@@ -92,6 +92,24 @@ func RemoveUnusedInitializers(g *potv1.Graph) {
 	}
 }
 
+// RemoveUnusedConstants removes, in g and its subgraphs, the Constant
+// nodes whose output no node reads (directly or from a subgraph) and no
+// graph outputs: the float weights a QDQ export replaced, where the model
+// held them in Constant nodes.
+func RemoveUnusedConstants(g *potv1.Graph) {
+	for _, sg := range Graphs(g) {
+		read := readNames(sg)
+		kept := sg.Nodes[:0]
+		for _, n := range sg.GetNodes() {
+			if n.GetOpType() == "Constant" && IsONNX(n) && len(n.GetOutputs()) == 1 && !read[n.GetOutputs()[0]] {
+				continue
+			}
+			kept = append(kept, n)
+		}
+		sg.Nodes = kept
+	}
+}
+
 func removeUnusedInitializers(g *potv1.Graph, keep func(name string) bool) {
 	read := readNames(g)
 	for _, vi := range g.GetInputs() {
