@@ -211,6 +211,50 @@ lrdone:
 	VZEROUPPER
 	RET
 
+// SALOOP: the loop of scalarArithAVX for one operation: dst = OP of the
+// 32 values at SI and Y5 (x OP s, Go's operand order for VxxxPS src2,
+// src1, dst: src1 - src2, src1 / src2), 32 at a time, then to sadone.
+#define SALOOP(label, OP) \
+label: \
+	LEAQ    32(AX), BX; \
+	CMPQ    BX, CX; \
+	JGT     sadone; \
+	VMOVUPS (SI)(AX*4), Y0; \
+	VMOVUPS 32(SI)(AX*4), Y1; \
+	VMOVUPS 64(SI)(AX*4), Y2; \
+	VMOVUPS 96(SI)(AX*4), Y3; \
+	OP      Y5, Y0, Y0; \
+	OP      Y5, Y1, Y1; \
+	OP      Y5, Y2, Y2; \
+	OP      Y5, Y3, Y3; \
+	VMOVUPS Y0, (DI)(AX*4); \
+	VMOVUPS Y1, 32(DI)(AX*4); \
+	VMOVUPS Y2, 64(DI)(AX*4); \
+	VMOVUPS Y3, 96(DI)(AX*4); \
+	MOVQ    BX, AX; \
+	JMP     label
+
+// SALOOPR is SALOOP with the operands reversed: s OP x.
+#define SALOOPR(label, OP) \
+label: \
+	LEAQ    32(AX), BX; \
+	CMPQ    BX, CX; \
+	JGT     sadone; \
+	VMOVUPS (SI)(AX*4), Y0; \
+	VMOVUPS 32(SI)(AX*4), Y1; \
+	VMOVUPS 64(SI)(AX*4), Y2; \
+	VMOVUPS 96(SI)(AX*4), Y3; \
+	OP      Y0, Y5, Y0; \
+	OP      Y1, Y5, Y1; \
+	OP      Y2, Y5, Y2; \
+	OP      Y3, Y5, Y3; \
+	VMOVUPS Y0, (DI)(AX*4); \
+	VMOVUPS Y1, 32(DI)(AX*4); \
+	VMOVUPS Y2, 64(DI)(AX*4); \
+	VMOVUPS Y3, 96(DI)(AX*4); \
+	MOVQ    BX, AX; \
+	JMP     label
+
 // func scalarArithAVX(dst, src *float32, n int, s float32, op int)
 // dst[i] = src[i] op s (or s op src[i]) for i < n rounded down to a
 // multiple of 32; op is one of the sa* constants of ewise.go (0 add, 1
@@ -235,119 +279,12 @@ TEXT ·scalarArithAVX(SB), NOSPLIT, $0-40
 	CMPQ         R8, $5
 	JEQ          sardivloop
 
-saaddloop:
-	LEAQ    32(AX), BX
-	CMPQ    BX, CX
-	JGT     sadone
-	VMOVUPS (SI)(AX*4), Y0
-	VMOVUPS 32(SI)(AX*4), Y1
-	VMOVUPS 64(SI)(AX*4), Y2
-	VMOVUPS 96(SI)(AX*4), Y3
-	VADDPS  Y5, Y0, Y0
-	VADDPS  Y5, Y1, Y1
-	VADDPS  Y5, Y2, Y2
-	VADDPS  Y5, Y3, Y3
-	VMOVUPS Y0, (DI)(AX*4)
-	VMOVUPS Y1, 32(DI)(AX*4)
-	VMOVUPS Y2, 64(DI)(AX*4)
-	VMOVUPS Y3, 96(DI)(AX*4)
-	MOVQ    BX, AX
-	JMP     saaddloop
-
-sasubloop:
-	LEAQ    32(AX), BX
-	CMPQ    BX, CX
-	JGT     sadone
-	VMOVUPS (SI)(AX*4), Y0
-	VMOVUPS 32(SI)(AX*4), Y1
-	VMOVUPS 64(SI)(AX*4), Y2
-	VMOVUPS 96(SI)(AX*4), Y3
-	VSUBPS  Y5, Y0, Y0
-	VSUBPS  Y5, Y1, Y1
-	VSUBPS  Y5, Y2, Y2
-	VSUBPS  Y5, Y3, Y3
-	VMOVUPS Y0, (DI)(AX*4)
-	VMOVUPS Y1, 32(DI)(AX*4)
-	VMOVUPS Y2, 64(DI)(AX*4)
-	VMOVUPS Y3, 96(DI)(AX*4)
-	MOVQ    BX, AX
-	JMP     sasubloop
-
-sarsubloop:
-	LEAQ    32(AX), BX
-	CMPQ    BX, CX
-	JGT     sadone
-	VMOVUPS (SI)(AX*4), Y0
-	VMOVUPS 32(SI)(AX*4), Y1
-	VMOVUPS 64(SI)(AX*4), Y2
-	VMOVUPS 96(SI)(AX*4), Y3
-	VSUBPS  Y0, Y5, Y0
-	VSUBPS  Y1, Y5, Y1
-	VSUBPS  Y2, Y5, Y2
-	VSUBPS  Y3, Y5, Y3
-	VMOVUPS Y0, (DI)(AX*4)
-	VMOVUPS Y1, 32(DI)(AX*4)
-	VMOVUPS Y2, 64(DI)(AX*4)
-	VMOVUPS Y3, 96(DI)(AX*4)
-	MOVQ    BX, AX
-	JMP     sarsubloop
-
-samulloop:
-	LEAQ    32(AX), BX
-	CMPQ    BX, CX
-	JGT     sadone
-	VMOVUPS (SI)(AX*4), Y0
-	VMOVUPS 32(SI)(AX*4), Y1
-	VMOVUPS 64(SI)(AX*4), Y2
-	VMOVUPS 96(SI)(AX*4), Y3
-	VMULPS  Y5, Y0, Y0
-	VMULPS  Y5, Y1, Y1
-	VMULPS  Y5, Y2, Y2
-	VMULPS  Y5, Y3, Y3
-	VMOVUPS Y0, (DI)(AX*4)
-	VMOVUPS Y1, 32(DI)(AX*4)
-	VMOVUPS Y2, 64(DI)(AX*4)
-	VMOVUPS Y3, 96(DI)(AX*4)
-	MOVQ    BX, AX
-	JMP     samulloop
-
-sadivloop:
-	LEAQ    32(AX), BX
-	CMPQ    BX, CX
-	JGT     sadone
-	VMOVUPS (SI)(AX*4), Y0
-	VMOVUPS 32(SI)(AX*4), Y1
-	VMOVUPS 64(SI)(AX*4), Y2
-	VMOVUPS 96(SI)(AX*4), Y3
-	VDIVPS  Y5, Y0, Y0
-	VDIVPS  Y5, Y1, Y1
-	VDIVPS  Y5, Y2, Y2
-	VDIVPS  Y5, Y3, Y3
-	VMOVUPS Y0, (DI)(AX*4)
-	VMOVUPS Y1, 32(DI)(AX*4)
-	VMOVUPS Y2, 64(DI)(AX*4)
-	VMOVUPS Y3, 96(DI)(AX*4)
-	MOVQ    BX, AX
-	JMP     sadivloop
-
-sardivloop:
-	LEAQ    32(AX), BX
-	CMPQ    BX, CX
-	JGT     sadone
-	VMOVUPS (SI)(AX*4), Y0
-	VMOVUPS 32(SI)(AX*4), Y1
-	VMOVUPS 64(SI)(AX*4), Y2
-	VMOVUPS 96(SI)(AX*4), Y3
-	VDIVPS  Y0, Y5, Y0
-	VDIVPS  Y1, Y5, Y1
-	VDIVPS  Y2, Y5, Y2
-	VDIVPS  Y3, Y5, Y3
-	VMOVUPS Y0, (DI)(AX*4)
-	VMOVUPS Y1, 32(DI)(AX*4)
-	VMOVUPS Y2, 64(DI)(AX*4)
-	VMOVUPS Y3, 96(DI)(AX*4)
-	MOVQ    BX, AX
-	JMP     sardivloop
+SALOOP(saaddloop, VADDPS)
+SALOOP(sasubloop, VSUBPS)
+SALOOPR(sarsubloop, VSUBPS)
+SALOOP(samulloop, VMULPS)
+SALOOP(sadivloop, VDIVPS)
+SALOOPR(sardivloop, VDIVPS)
 
 sadone:
 	VZEROUPPER
