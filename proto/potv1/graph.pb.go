@@ -1379,7 +1379,8 @@ func (x *NodePrecision) GetReason() string {
 type QuantizationPlan struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Quantizers []*Quantizer           `protobuf:"bytes,1,rep,name=quantizers,proto3" json:"quantizers,omitempty"`
-	// Replacements for initializers, by name. dims and dtype must match.
+	// Replacements for initializers, or for the value of a Constant node
+	// (by its output's name). dims and dtype must match.
 	TensorUpdates []*Tensor        `protobuf:"bytes,2,rep,name=tensor_updates,json=tensorUpdates,proto3" json:"tensor_updates,omitempty"`
 	Precisions    []*NodePrecision `protobuf:"bytes,3,rep,name=precisions,proto3" json:"precisions,omitempty"`
 	// The preset the plan was built with ("performance", "mixed", ...).
