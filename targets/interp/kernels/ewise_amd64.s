@@ -211,31 +211,15 @@ lrdone:
 	VZEROUPPER
 	RET
 
-// SALOOP: the loop of scalarArithAVX for one operation: dst = OP of the
-// 32 values at SI and Y5 (x OP s, Go's operand order for VxxxPS src2,
-// src1, dst: src1 - src2, src1 / src2), 32 at a time, then to sadone.
-#define SALOOP(label, OP) \
-label: \
-	LEAQ    32(AX), BX; \
-	CMPQ    BX, CX; \
-	JGT     sadone; \
-	VMOVUPS (SI)(AX*4), Y0; \
-	VMOVUPS 32(SI)(AX*4), Y1; \
-	VMOVUPS 64(SI)(AX*4), Y2; \
-	VMOVUPS 96(SI)(AX*4), Y3; \
-	OP      Y5, Y0, Y0; \
-	OP      Y5, Y1, Y1; \
-	OP      Y5, Y2, Y2; \
-	OP      Y5, Y3, Y3; \
-	VMOVUPS Y0, (DI)(AX*4); \
-	VMOVUPS Y1, 32(DI)(AX*4); \
-	VMOVUPS Y2, 64(DI)(AX*4); \
-	VMOVUPS Y3, 96(DI)(AX*4); \
-	MOVQ    BX, AX; \
-	JMP     label
+// SAX and SAS apply OP to register r and the scalar in Y5: r OP s, and
+// s OP r (Go's operand order for VxxxPS is src2, src1, dst: the result
+// is src1 OP src2).
+#define SAX(OP, r) OP Y5, r, r
+#define SAS(OP, r) OP r, Y5, r
 
-// SALOOPR is SALOOP with the operands reversed: s OP x.
-#define SALOOPR(label, OP) \
+// SALOOP: the loop of scalarArithAVX for one operation, FORM(OP, r)
+// (SAX or SAS) on the 32 values at SI, 32 at a time, then to sadone.
+#define SALOOP(label, FORM, OP) \
 label: \
 	LEAQ    32(AX), BX; \
 	CMPQ    BX, CX; \
@@ -244,10 +228,10 @@ label: \
 	VMOVUPS 32(SI)(AX*4), Y1; \
 	VMOVUPS 64(SI)(AX*4), Y2; \
 	VMOVUPS 96(SI)(AX*4), Y3; \
-	OP      Y0, Y5, Y0; \
-	OP      Y1, Y5, Y1; \
-	OP      Y2, Y5, Y2; \
-	OP      Y3, Y5, Y3; \
+	FORM(OP, Y0); \
+	FORM(OP, Y1); \
+	FORM(OP, Y2); \
+	FORM(OP, Y3); \
 	VMOVUPS Y0, (DI)(AX*4); \
 	VMOVUPS Y1, 32(DI)(AX*4); \
 	VMOVUPS Y2, 64(DI)(AX*4); \
@@ -279,12 +263,12 @@ TEXT ·scalarArithAVX(SB), NOSPLIT, $0-40
 	CMPQ         R8, $5
 	JEQ          sardivloop
 
-SALOOP(saaddloop, VADDPS)
-SALOOP(sasubloop, VSUBPS)
-SALOOPR(sarsubloop, VSUBPS)
-SALOOP(samulloop, VMULPS)
-SALOOP(sadivloop, VDIVPS)
-SALOOPR(sardivloop, VDIVPS)
+SALOOP(saaddloop, SAX, VADDPS)
+SALOOP(sasubloop, SAX, VSUBPS)
+SALOOP(sarsubloop, SAS, VSUBPS)
+SALOOP(samulloop, SAX, VMULPS)
+SALOOP(sadivloop, SAX, VDIVPS)
+SALOOP(sardivloop, SAS, VDIVPS)
 
 sadone:
 	VZEROUPPER
