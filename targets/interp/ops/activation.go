@@ -63,12 +63,7 @@ func sigmoidF32(dst, src []float32) {
 	src = src[:len(dst)]
 	var buf [expBlock]float64
 	for i0 := 0; i0 < len(dst); i0 += expBlock {
-		e := buf[:min(expBlock, len(dst)-i0)]
-		for k := range e {
-			e[k] = -float64(src[i0+k])
-		}
-		kernels.ExpF64(e, e) // bit for bit math.Exp
-		for k, v := range e {
+		for k, v := range expShifted(&buf, src, 0, i0, min(len(dst), i0+expBlock), 1, true, 0) {
 			dst[i0+k] = float32(1 / (1 + v))
 		}
 	}

@@ -112,7 +112,7 @@ func softmaxSlice[T floatT](ctx *Context, dst, src []T, outer, n, inner int, mod
 			case modeSoftmax:
 				sum := 0.0
 				for c0 := 0; c0 < n; c0 += expBlock {
-					for k, v := range expShifted(&buf, src, base, c0, min(n, c0+expBlock), inner, m) {
+					for k, v := range expShifted(&buf, src, base, c0, min(n, c0+expBlock), inner, false, m) {
 						dst[base+(c0+k)*inner] = T(v)
 						sum += v
 					}
@@ -124,7 +124,7 @@ func softmaxSlice[T floatT](ctx *Context, dst, src []T, outer, n, inner int, mod
 			case modeLogSoftmax:
 				sum := 0.0
 				for c0 := 0; c0 < n; c0 += expBlock {
-					for _, v := range expShifted(&buf, src, base, c0, min(n, c0+expBlock), inner, m) {
+					for _, v := range expShifted(&buf, src, base, c0, min(n, c0+expBlock), inner, false, m) {
 						sum += v
 					}
 				}
@@ -138,16 +138,27 @@ func softmaxSlice[T floatT](ctx *Context, dst, src []T, outer, n, inner int, mod
 	})
 }
 
-// expBlock is how many exponentials softmaxSlice and Sigmoid compute at
-// a time (kernels.ExpF64), in a buffer on the stack.
+// expBlock is how many exponentials softmaxSlice, Sigmoid and Exp
+// compute at a time (kernels.ExpF64), in a buffer on the stack.
 const expBlock = 256
 
-// expShifted returns exp(src[base+c·inner] - m) for c in [c0, c1), in
-// buf: the terms of a softmax, in order, bit for bit math.Exp's.
-func expShifted[T floatT](buf *[expBlock]float64, src []T, base, c0, c1, inner int, m float64) []float64 {
+// expShifted returns exp(±src[base+c·inner] - m) for c in [c0, c1) (the
+// argument negated when neg), in buf, bit for bit math.Exp's: the terms
+// of a softmax in order (m its maximum), or of Exp and Sigmoid (m = 0,
+// which leaves every argument's bits as they are).
+func expShifted[T floatT](buf *[expBlock]float64, src []T, base, c0, c1, inner int, neg bool, m float64) []float64 {
 	e := buf[:c1-c0]
 	for k := range e {
-		e[k] = float64(src[base+(c0+k)*inner]) - m
+		e[k] = float64(src[base+(c0+k)*inner])
+	}
+	if neg {
+		for k, v := range e {
+			e[k] = -v - m
+		}
+	} else {
+		for k, v := range e {
+			e[k] = v - m
+		}
 	}
 	kernels.ExpF64(e, e)
 	return e

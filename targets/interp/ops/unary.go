@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -278,12 +277,7 @@ func expF32(dst, src []float32) {
 	src = src[:len(dst)]
 	var buf [expBlock]float64
 	for i0 := 0; i0 < len(dst); i0 += expBlock {
-		e := buf[:min(expBlock, len(dst)-i0)]
-		for k := range e {
-			e[k] = float64(src[i0+k])
-		}
-		kernels.ExpF64(e, e)
-		for k, v := range e {
+		for k, v := range expShifted(&buf, src, 0, i0, min(len(dst), i0+expBlock), 1, false, 0) {
 			dst[i0+k] = float32(v)
 		}
 	}
