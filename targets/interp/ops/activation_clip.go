@@ -13,6 +13,21 @@ func init() {
 	register(DomainONNX, "Clip", 11, func(n *Node) (Kernel, error) { return &clipKernel{}, nil })
 }
 
+// clipKernel is Clip: with bounds from attributes before opset 11 (attr
+// set), from optional scalar inputs after.
+type clipKernel struct {
+	attr   bool
+	lo, hi float64
+}
+
+// Run implements Kernel.
+func (k *clipKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
+	if k.attr {
+		return k.runAttr(ctx, in, out)
+	}
+	return runClip(ctx, in, out)
+}
+
 // clipAttrFactory is Clip before opset 11, with min and max attributes.
 func clipAttrFactory(n *Node) (Kernel, error) {
 	return &clipKernel{attr: true, lo: float64(n.Float("min", float32(math.Inf(-1)))), hi: float64(n.Float("max", float32(math.Inf(1))))}, nil

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"math"
 	"sync"
 
 	"github.com/potgo/pot/targets/interp/kernels"
@@ -111,9 +110,6 @@ func (c *Chain) Append(s ChainStep, operands ...int) {
 	c.rank = max(c.rank, s.rank)
 }
 
-// Len is the number of operations.
-func (c *Chain) Len() int { return len(c.ops) }
-
 // Run computes the chain of x into out. It reports false, having done
 // nothing, when x is not float32 or has a lower rank than a constant:
 // the kernels one by one then give the result, or the error.
@@ -169,28 +165,13 @@ func chainOperand(k int, in, scratch []float32, n int) []float32 {
 	return scratch[k*chainBlock : k*chainBlock+n]
 }
 
-// clipKernel is Clip: with bounds from attributes before opset 11 (attr
-// set), from optional scalar inputs after.
-type clipKernel struct {
-	attr   bool
-	lo, hi float64
-}
-
-// Run implements Kernel.
-func (k *clipKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
-	if k.attr {
-		return k.runAttr(ctx, in, out)
-	}
-	return runClip(ctx, in, out)
-}
-
 // chainStep is Clip's ChainStep: kernels.ClipF32 with the bounds
 // clipTyped would take for float32.
 func (k *clipKernel) chainStep(in []ChainInput) (ChainStep, bool) {
 	if len(in) == 0 || !in[0].isValue() {
 		return ChainStep{}, false
 	}
-	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	lo, hi := lowest[float32](), highest[float32]()
 	if k.attr {
 		if len(in) != 1 {
 			return ChainStep{}, false
