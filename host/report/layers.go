@@ -52,7 +52,7 @@ func Samples(g *potv1.Graph, p *potv1.QuantizationPlan, requested int) int {
 // SQNR and cosine similarity of its first output under the plan against
 // the float model, on the calibration samples at indices. Outputs that
 // are not float32 (shapes, indices) are left out. progress, when not
-// nil, is told how many of the groups of layers are done.
+// nil, is told how many of the layers are done.
 func Layers(ctx context.Context, inf Inferer, g *potv1.Graph, modelID string, p *potv1.QuantizationPlan, indices []int64, progress func(done, total int)) ([]Layer, error) {
 	cands := candidates(g, p)
 	var out []Layer
