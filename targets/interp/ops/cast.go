@@ -110,7 +110,14 @@ func Convert(src *tensor.Tensor, to tensor.DType, out *tensor.Tensor) error {
 			}
 		}
 		return castFrom(u, out)
-	case []tensor.Float16Bits, []tensor.BFloat16Bits:
+	case []tensor.Float16Bits:
+		if to == tensor.Float {
+			halfsToF32(out.F32(), d)
+			return nil
+		}
+		f, _ := halfToF32(src)
+		return castFrom(f, out)
+	case []tensor.BFloat16Bits:
 		f, _ := halfToF32(src)
 		return castFrom(f, out)
 	case []tensor.Int4Value:
@@ -167,6 +174,10 @@ func castFrom[S tensor.Number](src []S, out *tensor.Tensor) error {
 			d[i] = v != 0
 		}
 	case []tensor.Float16Bits:
+		if f, ok := any(src).([]float32); ok {
+			f32sToHalf(d, f)
+			break
+		}
 		for i, v := range src {
 			d[i] = tensor.ToFloat16(float32(v))
 		}

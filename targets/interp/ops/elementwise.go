@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/potgo/pot/targets/interp/kernels"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -204,9 +205,7 @@ func halfToF32(t *tensor.Tensor) (vals []float32, ok bool) {
 	switch d := t.Data.(type) {
 	case []tensor.Float16Bits:
 		out := make([]float32, len(d))
-		for i, v := range d {
-			out[i] = v.Float32()
-		}
+		halfsToF32(out, d)
 		return out, true
 	case []tensor.BFloat16Bits:
 		out := make([]float32, len(d))
@@ -224,13 +223,26 @@ func storeHalf(out *tensor.Tensor, dt tensor.DType, shape []int, vals []float32)
 	out.Reset(dt, shape)
 	switch d := out.Data.(type) {
 	case []tensor.Float16Bits:
-		for i, v := range vals {
-			d[i] = tensor.ToFloat16(v)
-		}
+		f32sToHalf(d, vals)
 	case []tensor.BFloat16Bits:
 		for i, v := range vals {
 			d[i] = tensor.ToBFloat16(v)
 		}
+	}
+}
+
+// halfsToF32 sets dst[i] to src[i]'s value, len(src) of them.
+func halfsToF32(dst []float32, src []tensor.Float16Bits) {
+	for i := kernels.HalfToF32(dst, src); i < len(src); i++ {
+		dst[i] = src[i].Float32()
+	}
+}
+
+// f32sToHalf sets dst[i] to src[i] rounded to nearest even half,
+// len(src) of them.
+func f32sToHalf(dst []tensor.Float16Bits, src []float32) {
+	for i := kernels.F32ToHalf(dst, src); i < len(src); i++ {
+		dst[i] = tensor.ToFloat16(src[i])
 	}
 }
 
