@@ -88,7 +88,9 @@ func clipInputs(ctx *Context, x, lo, hi, out *tensor.Tensor) error {
 	case []uint64:
 		return clipTyped(ctx, x, d, lo, hi, out, clipSlice)
 	case []tensor.Float16Bits, []tensor.BFloat16Bits:
-		v, _ := halfToF32(x)
+		var s halfScratch
+		defer s.free()
+		v, _ := s.values(x)
 		bound := func(t *tensor.Tensor) (*tensor.Tensor, error) {
 			if t == nil || t.DType == tensor.Float {
 				return t, nil
@@ -107,7 +109,7 @@ func clipInputs(ctx *Context, x, lo, hi, out *tensor.Tensor) error {
 		if err != nil {
 			return err
 		}
-		tmp := &tensor.Tensor{}
+		tmp := s.result(len(v))
 		if err := clipTyped(ctx, tensor.From(x.Shape, v), v, l, h, tmp, kernels.ClipF32); err != nil {
 			return err
 		}

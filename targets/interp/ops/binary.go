@@ -136,9 +136,11 @@ func (t *binTable) run(ctx *Context, cache *planCache, op string, a, b, out *ten
 // runHalf computes a 16-bit float operation in float32 and rounds the
 // result back (a bool result is kept as is).
 func (t *binTable) runHalf(ctx *Context, p *bcast, a, b, out *tensor.Tensor) error {
-	af, _ := halfToF32(a)
-	bf, _ := halfToF32(b)
-	tmp := &tensor.Tensor{}
+	var s halfScratch
+	defer s.free()
+	af, _ := s.values(a)
+	bf, _ := s.values(b)
+	tmp := s.result(max(len(af), len(bf)))
 	if err := t[tensor.Float](ctx, p, tensor.From(a.Shape, af), tensor.From(b.Shape, bf), tmp); err != nil {
 		return err
 	}

@@ -52,12 +52,14 @@ func (k *variadicKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("%s: %w", k.op, err)
 	}
 	if dt := in[0].DType; isHalf(dt) {
+		var s halfScratch
+		defer s.free()
 		f32 := make([]*tensor.Tensor, len(in))
 		for i, t := range in {
-			v, _ := halfToF32(t)
+			v, _ := s.values(t)
 			f32[i] = tensor.From(t.Shape, v)
 		}
-		tmp := &tensor.Tensor{}
+		tmp := s.result(tensor.NumElements(shape))
 		if err := k.Run(ctx, f32, []*tensor.Tensor{tmp}); err != nil {
 			return err
 		}

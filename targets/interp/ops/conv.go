@@ -216,10 +216,12 @@ func (k *convKernel) runAct(ctx *Context, in, out []*tensor.Tensor, act Activati
 	}
 	if isHalf(x.DType) {
 		// 16-bit floats: compute in float32, round the result.
-		xd, _ := asF32(x)
-		wd, _ := asF32(w)
+		var s halfScratch
+		defer s.free()
+		xd, _ := s.values(x)
+		wd, _ := s.values(w)
 		shape := p.outShape(nil, x.Shape[0])
-		yd := make([]float32, tensor.NumElements(shape))
+		yd := s.zeros(tensor.NumElements(shape))
 		if err := k.run(ctx, p, x.Shape[0], packed, xd, wd, bias, yd, Activation{}); err != nil {
 			return err
 		}

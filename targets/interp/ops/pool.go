@@ -191,8 +191,10 @@ func (k *poolKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	}
 	y := out[0]
 	if isHalf(x.DType) {
-		xf, _ := asF32(x)
-		yf := make([]float32, tensor.NumElements(shape))
+		var s halfScratch
+		defer s.free()
+		xf, _ := s.values(x)
+		yf := s.zeros(tensor.NumElements(shape))
 		k.runPlanes(ctx, g, planes, xf, yf, idx)
 		storeHalf(y, x.DType, shape, yf)
 		return nil
@@ -572,8 +574,10 @@ func (k *globalPool) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		if !isHalf(x.DType) {
 			return errType("global pooling", x.DType)
 		}
-		xf, _ := asF32(x)
-		yf := make([]float32, planes)
+		var s halfScratch
+		defer s.free()
+		xf, _ := s.values(x)
+		yf := s.zeros(planes)
 		globalT(ctx, k, planes, size, xf, yf)
 		storeHalf(y, x.DType, shape, yf)
 	}

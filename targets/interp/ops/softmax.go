@@ -76,7 +76,9 @@ func (k *softmaxKernel) Run(ctx *Context, in, out []*tensor.Tensor) error {
 		out[0].Reset(x.DType, x.Shape)
 		softmaxSlice(ctx, out[0].Data.([]float64), d, outer, n, inner, k.mode)
 	case []tensor.Float16Bits, []tensor.BFloat16Bits:
-		v, _ := halfToF32(x)
+		var s halfScratch
+		defer s.free()
+		v, _ := s.values(x)
 		softmaxSlice(ctx, v, v, outer, n, inner, k.mode)
 		storeHalf(out[0], x.DType, x.Shape, v)
 	default:

@@ -37,7 +37,9 @@ func (fn *floatFunc) apply(ctx *Context, op string, in, out *tensor.Tensor) erro
 			}
 		})
 	case []tensor.Float16Bits, []tensor.BFloat16Bits:
-		v, _ := halfToF32(in)
+		var s halfScratch
+		defer s.free()
+		v, _ := s.values(in)
 		fn.run32(v, v)
 		storeHalf(out, in.DType, in.Shape, v)
 	default:
