@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -120,5 +121,55 @@ func TestResizeNearestIntegers(t *testing.T) {
 	checkTensor(t, "strings", out[0], []int{2, 4}, []string{"a", "a", "b", "b", "a", "a", "b", "b"})
 	if _, err := onnxOp("Resize", 13, aString("mode", "linear")).run(iota64(1, 2), nil, f32s([]int{2}, 1, 2)); !IsUnsupported(err) {
 		t.Errorf("linear on int64: %v, want unsupported", err)
+	}
+}
+
+// TestResizeLastMatchesRows checks the last-axis path of resizeAxis bit
+// for bit against its row loop run on rows of one value: random taps (one
+// to four per output, negative weights, zero products of either sign,
+// extrapolated outputs), on one thread and split over three at
+// offsets inside rows.
+func TestResizeLastMatchesRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const outer, in, out = 7001, 13, 29 // 203029 outputs: three pieces of parallelMin
+	var taps axisTaps
+	taps.start = []int{0}
+	for o := 0; o < out; o++ {
+		taps.extra = append(taps.extra, r.IntN(8) == 0)
+		for range 1 + r.IntN(4) {
+			taps.idx = append(taps.idx, r.IntN(in))
+			taps.w = append(taps.w, r.NormFloat64())
+		}
+		taps.start = append(taps.start, len(taps.idx))
+	}
+	src := make([]float32, outer*in)
+	for i := range src {
+		src[i] = float32(r.NormFloat64())
+		if i%5 == 0 {
+			src[i] = float32(math.Copysign(0, r.NormFloat64()))
+		}
+	}
+	want := make([]float32, outer*out)
+	for row := range want {
+		b, o := row/out, row%out
+		if taps.extra[o] {
+			want[row] = -7
+			continue
+		}
+		for k := taps.start[o]; k < taps.start[o+1]; k++ {
+			w := float32(taps.w[k])
+			want[row] += w * src[b*in+taps.idx[k]]
+		}
+	}
+	for _, threads := range []int{1, 3} {
+		ctx := NewContext(threads)
+		got := make([]float32, len(want))
+		resizeAxis(ctx, got, src, outer, in, out, 1, &taps, -7)
+		ctx.Close()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%d threads: output %d = %v, want %v", threads, i, got[i], want[i])
+			}
+		}
 	}
 }
