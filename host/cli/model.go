@@ -9,6 +9,7 @@ import (
 	"github.com/potgo/pot/host/pipeline"
 	"github.com/potgo/pot/proto/onnxpb"
 	"github.com/potgo/pot/proto/potv1"
+	sg "github.com/potgo/pot/sdk/graph"
 	"github.com/potgo/pot/sdk/onnx"
 	"github.com/potgo/pot/sdk/openvino"
 	"github.com/potgo/pot/sdk/opset"
@@ -57,6 +58,22 @@ func (g *globals) importModelWeights(path, weights string) (*onnxpb.ModelProto, 
 		}
 	}
 	return m, graph, files, nil
+}
+
+// widenHalf makes graph, the model read from path, compute in float32
+// when it computes in float16 or bfloat16 (sdk/graph.WidenHalf), and says so:
+// quantize and analyze work on that float32 twin, as a QDQ model's
+// scales and the quantizers' statistics are float32.
+func (g *globals) widenHalf(path string, gr *potv1.Graph) error {
+	n, err := sg.WidenHalf(gr)
+	if err != nil {
+		return fmt.Errorf("%s: widening 16-bit floats to float32: %w", path, err)
+	}
+	if n > 0 {
+		g.logger().Info("the model computes in 16-bit floats: quantizing its float32 twin (same weights, no rounding to 16 bits between operators); the quantized model's inputs and outputs are float32",
+			"model", path, "widened", n)
+	}
+	return nil
 }
 
 // readModel reads an ONNX model, converts its graph and upgrades it to
@@ -147,6 +164,12 @@ func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string
 	_, graph, err := g.importModel(modelPath)
 	if err != nil {
 		return nil, err
+	}
+	if !eval {
+		// The data calibrates: the model is about to be quantized.
+		if err := g.widenHalf(modelPath, graph); err != nil {
+			return nil, err
+		}
 	}
 	consts, err := inputs.constantMap()
 	if err != nil {
