@@ -119,7 +119,7 @@ func smooth(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *Params, ps 
 		sources = append(sources, gr.source)
 	}
 	one, err := h.Infer(ctx, &potv1.InferRequest{ModelId: req.ModelID, Plan: floatPlan,
-		Samples: &potv1.Samples{Indices: idx[:1], BatchSize: 1}, Outputs: sources})
+		Samples: &potv1.Samples{Indices: idx[:1], BatchSize: 1}, Outputs: sources, ShapesOnly: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("infer the shapes of the smoothed tensors: %w", err)
 	}

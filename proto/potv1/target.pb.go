@@ -1458,7 +1458,12 @@ type InferRequest struct {
 	Inputs  []*Tensor `protobuf:"bytes,3,rep,name=inputs,proto3" json:"inputs,omitempty"`
 	Samples *Samples  `protobuf:"bytes,4,opt,name=samples,proto3" json:"samples,omitempty"`
 	// Tensors to return; empty means the graph outputs.
-	Outputs       []string `protobuf:"bytes,5,rep,name=outputs,proto3" json:"outputs,omitempty"`
+	Outputs []string `protobuf:"bytes,5,rep,name=outputs,proto3" json:"outputs,omitempty"`
+	// Return each tensor's type and dims only, no data: what an algorithm
+	// asks when it needs the shapes of many large tensors (the layers of a
+	// segmenter at 1024x1024 hold gigabytes, beyond any message). A target
+	// that predates the field returns the data as well.
+	ShapesOnly    bool `protobuf:"varint,6,opt,name=shapes_only,json=shapesOnly,proto3" json:"shapes_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1526,6 +1531,13 @@ func (x *InferRequest) GetOutputs() []string {
 		return x.Outputs
 	}
 	return nil
+}
+
+func (x *InferRequest) GetShapesOnly() bool {
+	if x != nil {
+		return x.ShapesOnly
+	}
+	return false
 }
 
 type InferResponse struct {
@@ -2239,13 +2251,15 @@ const file_pot_v1_target_proto_rawDesc = "" +
 	"\adata_id\x18\x01 \x01(\tR\x06dataId\x12\x18\n" +
 	"\aindices\x18\x02 \x03(\x03R\aindices\x12\x1d\n" +
 	"\n" +
-	"batch_size\x18\x03 \x01(\x05R\tbatchSize\"\xc4\x01\n" +
+	"batch_size\x18\x03 \x01(\x05R\tbatchSize\"\xe5\x01\n" +
 	"\fInferRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x12,\n" +
 	"\x04plan\x18\x02 \x01(\v2\x18.pot.v1.QuantizationPlanR\x04plan\x12&\n" +
 	"\x06inputs\x18\x03 \x03(\v2\x0e.pot.v1.TensorR\x06inputs\x12)\n" +
 	"\asamples\x18\x04 \x01(\v2\x0f.pot.v1.SamplesR\asamples\x12\x18\n" +
-	"\aoutputs\x18\x05 \x03(\tR\aoutputs\"9\n" +
+	"\aoutputs\x18\x05 \x03(\tR\aoutputs\x12\x1f\n" +
+	"\vshapes_only\x18\x06 \x01(\bR\n" +
+	"shapesOnly\"9\n" +
 	"\rInferResponse\x12(\n" +
 	"\aoutputs\x18\x01 \x03(\v2\x0e.pot.v1.TensorR\aoutputs\"\xbb\x02\n" +
 	"\x0eStatisticProbe\x12\x0e\n" +

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -132,6 +133,31 @@ func targetSuite(t *testing.T, conn *Conn, obs *observedTarget, c *config) {
 			t.Fatal(err)
 		}
 		checkOutputs(t, ref, resp.GetOutputs(), []string{"out"}, c.tolerance)
+	})
+	t.Run("infer shapes only", func(t *testing.T) {
+		// Batches of 16 over the reference's samples: the shapes join
+		// along the first axis, and no values travel.
+		names := []string{"mm", "biased", "out"}
+		full, err := tg.Infer(ctx(t), &potv1.InferRequest{ModelId: modelID, Samples: &potv1.Samples{DataId: dataID, BatchSize: 16}, Outputs: names})
+		if err != nil {
+			t.Fatal(err)
+		}
+		only, err := tg.Infer(ctx(t), &potv1.InferRequest{ModelId: modelID, Samples: &potv1.Samples{DataId: dataID, BatchSize: 16}, Outputs: names, ShapesOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(only.GetOutputs()) != len(names) {
+			t.Fatalf("%d outputs, want %d", len(only.GetOutputs()), len(names))
+		}
+		for i, o := range only.GetOutputs() {
+			f := full.GetOutputs()[i]
+			if o.GetName() != names[i] || o.GetDtype() != f.GetDtype() || !slices.Equal(o.GetDims(), f.GetDims()) {
+				t.Errorf("shapes only: %s %v %v, want %s %v %v", o.GetName(), o.GetDtype(), o.GetDims(), names[i], f.GetDtype(), f.GetDims())
+			}
+			if len(o.GetData()) != 0 || len(o.GetStringData()) != 0 {
+				t.Errorf("shapes only: %s carries %d bytes of data", o.GetName(), len(o.GetData()))
+			}
+		}
 	})
 	t.Run("evaluate", func(t *testing.T) {
 		var got []float32

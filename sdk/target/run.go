@@ -264,6 +264,9 @@ func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.Inf
 		return nil, err
 	}
 	resp := &potv1.InferResponse{}
+	if req.GetShapesOnly() && req.GetSamples() != nil {
+		return e.inferShapes(ctx, c, req.GetSamples(), names, watch)
+	}
 	if req.GetSamples() != nil {
 		acc := make([]*tensor.Tensor, len(names))
 		err := e.runBatches(ctx, c, req.GetSamples(), batchRun{
@@ -307,9 +310,60 @@ func (e *Engine) Infer(ctx context.Context, req *potv1.InferRequest) (*potv1.Inf
 		return nil, rpcError(err)
 	}
 	for i, n := range names {
+		if req.GetShapesOnly() {
+			resp.Outputs = append(resp.Outputs, shapeOnly(n, res[watch[i]].DType, res[watch[i]].Shape))
+			continue
+		}
 		resp.Outputs = append(resp.Outputs, rt.ToProto(n, res[watch[i]]))
 	}
 	return resp, nil
+}
+
+// inferShapes answers an InferRequest with shapes_only over samples: the
+// type and dims each output would have, its batches joined along the
+// first axis, without keeping any of its values.
+func (e *Engine) inferShapes(ctx context.Context, c *compiled, samples *potv1.Samples, names, watch []string) (*potv1.InferResponse, error) {
+	shapes := make([][]int, len(names))
+	types := make([]tensor.DType, len(names))
+	err := e.runBatches(ctx, c, samples, batchRun{
+		watch: watch,
+		after: func(b batchInfo, sess *rt.Session) error {
+			for i, w := range watch {
+				v, err := computed(sess, w, b)
+				if err != nil {
+					return err
+				}
+				v = headRows(v, b.samples, b.rows)
+				switch {
+				case shapes[i] == nil:
+					shapes[i], types[i] = slices.Clone(v.Shape), v.DType
+				case len(v.Shape) == 0 || len(v.Shape) != len(shapes[i]) || !slices.Equal(v.Shape[1:], shapes[i][1:]):
+					return fmt.Errorf("output %q: a batch of shape %v does not join one of %v", names[i], v.Shape, shapes[i])
+				default:
+					shapes[i][0] += v.Shape[0]
+				}
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &potv1.InferResponse{}
+	for i, n := range names {
+		resp.Outputs = append(resp.Outputs, shapeOnly(n, types[i], shapes[i]))
+	}
+	return resp, nil
+}
+
+// shapeOnly is the wire tensor of a shapes_only answer: name, type and
+// dims, no data.
+func shapeOnly(name string, dt tensor.DType, shape []int) *potv1.Tensor {
+	t := &potv1.Tensor{Name: name, Dtype: potv1.DataType(dt), Dims: make([]int64, len(shape))}
+	for i, d := range shape {
+		t.Dims[i] = int64(d)
+	}
+	return t
 }
 
 // outputNames resolves requested output names (the graph outputs by
