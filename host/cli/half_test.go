@@ -21,14 +21,7 @@ import (
 // each output, everything between computed in float16.
 func writeHalfModel(t *testing.T, src, dst string) {
 	t.Helper()
-	m, err := onnx.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := onnx.ToGraph(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := mustGraph(t, src)
 	for _, w := range g.GetInitializers() {
 		v, err := graph.Float32s(w)
 		if err != nil {
@@ -67,7 +60,7 @@ func writeHalfModel(t *testing.T, src, dst string) {
 	}
 	g.Nodes = append(append(casts, g.Nodes...), back...)
 	g.ValueInfo = nil
-	hm, err := onnx.FromGraph(g, m)
+	hm, err := onnx.FromGraph(g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
