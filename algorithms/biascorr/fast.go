@@ -119,7 +119,7 @@ func (r *run) shapes(ctx context.Context, h sdk.Host, req *sdk.RunRequest, sampl
 		}
 	}
 	one, err := h.Infer(ctx, &potv1.InferRequest{ModelId: req.ModelID, Plan: floatPlan(req.Plan),
-		Samples: &potv1.Samples{Indices: []int64{sample}, BatchSize: 1}, Outputs: names})
+		Samples: &potv1.Samples{Indices: []int64{sample}, BatchSize: 1}, Outputs: names, ShapesOnly: true})
 	if err != nil {
 		return fmt.Errorf("infer the shapes of the layers' inputs and outputs: %w", err)
 	}
@@ -180,7 +180,7 @@ func Fast(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params)
 	if err := r.shapes(ctx, h, req, idx[0]); err != nil || len(r.layers) == 0 {
 		return r.plan(err)
 	}
-	g, x, ls, out, rep := r.g, r.x, r.layers, r.out, r.rep
+	x, ls, out, rep := r.x, r.layers, r.out, r.rep
 	sresp, err := h.CollectStatistics(ctx, r.meansRequest(req, p, idx))
 	if err != nil {
 		return nil, nil, fmt.Errorf("collect statistics: %w", err)
@@ -190,33 +190,13 @@ func Fast(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params)
 	for _, v := range sresp.GetValues() {
 		means[v.GetProbeId()] = v.GetValues()
 	}
-	// One sub-model with a branch per layer: quantized weights (and, for
+	// A sub-model with a branch per layer: quantized weights (and, for
 	// POT's formula, the input quantizer), no bias, fed the float input's
 	// channel means.
 	statistics := p.FastBiasReference == quant.FastBiasStatistics
-	sub, subPlan, inputs, err := subModel(x, g, req.Plan, ls, means, statistics)
+	qSub, fSub, err := r.subMeans(ctx, h, req, means, statistics)
 	if err != nil {
 		return nil, nil, err
-	}
-	id, err := h.LoadModel(ctx, sub)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load the bias correction sub-model: %w", err)
-	}
-	defer h.UnloadModel(ctx, id)
-	var outNames []string
-	for i := range ls {
-		outNames = append(outNames, fmt.Sprintf("fbc_out%d", i))
-	}
-	iresp, err := h.Infer(ctx, &potv1.InferRequest{ModelId: id, Plan: subPlan, Inputs: inputs, Outputs: outNames})
-	if err != nil {
-		return nil, nil, fmt.Errorf("run the bias correction sub-model: %w", err)
-	}
-	var fresp *potv1.InferResponse
-	if !statistics {
-		// The float side of the same constant-input sub-model.
-		if fresp, err = h.Infer(ctx, &potv1.InferRequest{ModelId: id, Inputs: inputs, Outputs: outNames}); err != nil {
-			return nil, nil, fmt.Errorf("run the bias correction sub-model: %w", err)
-		}
 	}
 	threshold := FastThreshold
 	if p.Threshold != nil {
@@ -224,7 +204,7 @@ func Fast(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params)
 	}
 	corrected := map[int][]float32{}
 	for i, l := range ls {
-		qOut, err := channelMeans(iresp.GetOutputs()[i], 1)
+		qOut, err := qSub[i].means, qSub[i].err
 		if err != nil {
 			rep.Skipped[l.node.GetName()] = fmt.Sprintf("quantized sub-model output: %v", err)
 			continue
@@ -247,7 +227,7 @@ func Fast(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *quant.Params)
 				newBias[c] = fOut[c] - float32(qOut[c])
 			}
 		} else {
-			fSub, err := channelMeans(fresp.GetOutputs()[i], 1)
+			fSub, err := fSub[i].means, fSub[i].err
 			if err != nil {
 				rep.Skipped[l.node.GetName()] = fmt.Sprintf("float sub-model output: %v", err)
 				continue
@@ -353,16 +333,104 @@ func channelMeans(t *potv1.Tensor, axis int) ([]float64, error) {
 	return out, nil
 }
 
+// subGroupValues bounds the float32 values, constant inputs and outputs,
+// that one run of FastBiasCorrection's sub-model moves: 16 Mi of them, 64
+// MiB each way, well within gRPC's 256 MiB messages. A segmenter at
+// 1024×1024 has layers of 16 million values; all its layers at once were
+// a gigabyte.
+const subGroupValues = 16 << 20
+
+// subResult is one layer's output channel means from the sub-model, or
+// why they could not be read.
+type subResult struct {
+	means []float64
+	err   error
+}
+
+// subMeans runs the sub-model (see subModel) of r's layers, quantized and
+// (unless statistics) float, in groups of consecutive layers within
+// subGroupValues (a larger layer alone), and returns each layer's output
+// channel means. A small model is one group: one model, one or two runs.
+func (r *run) subMeans(ctx context.Context, h sdk.Host, req *sdk.RunRequest, means map[string][]float32, statistics bool) (q, f []subResult, err error) {
+	q, f = make([]subResult, len(r.layers)), make([]subResult, len(r.layers))
+	sizes := make([]int64, len(r.layers))
+	for i, l := range r.layers {
+		sizes[i] = l.subValues()
+	}
+	for _, grp := range groups(sizes, subGroupValues) {
+		if err := r.subGroup(ctx, h, req, grp[0], grp[1], means, statistics, q, f); err != nil {
+			return nil, nil, err
+		}
+	}
+	return q, f, nil
+}
+
+// groups splits items of the given sizes into runs [lo, hi) of
+// consecutive ones whose sizes sum to at most limit; an item larger than
+// limit is a run of its own.
+func groups(sizes []int64, limit int64) [][2]int {
+	var out [][2]int
+	for lo := 0; lo < len(sizes); {
+		hi, sum := lo+1, sizes[lo]
+		for hi < len(sizes) && sum+sizes[hi] <= limit {
+			sum += sizes[hi]
+			hi++
+		}
+		out = append(out, [2]int{lo, hi})
+		lo = hi
+	}
+	return out
+}
+
+// subGroup runs the sub-model of layers lo..hi-1 into q and f.
+func (r *run) subGroup(ctx context.Context, h sdk.Host, req *sdk.RunRequest, lo, hi int, means map[string][]float32, statistics bool, q, f []subResult) error {
+	ls := r.layers[lo:hi]
+	sub, subPlan, inputs, err := subModel(r.x, r.g, req.Plan, ls, lo, means, statistics)
+	if err != nil {
+		return err
+	}
+	id, err := h.LoadModel(ctx, sub)
+	if err != nil {
+		return fmt.Errorf("load the bias correction sub-model: %w", err)
+	}
+	defer h.UnloadModel(ctx, id)
+	var outNames []string
+	for i := lo; i < hi; i++ {
+		outNames = append(outNames, fmt.Sprintf("fbc_out%d", i))
+	}
+	read := func(resp *potv1.InferResponse, into []subResult) {
+		for k := range ls {
+			into[lo+k].means, into[lo+k].err = channelMeans(resp.GetOutputs()[k], 1)
+		}
+	}
+	iresp, err := h.Infer(ctx, &potv1.InferRequest{ModelId: id, Plan: subPlan, Inputs: inputs, Outputs: outNames})
+	if err != nil {
+		return fmt.Errorf("run the bias correction sub-model: %w", err)
+	}
+	read(iresp, q)
+	if !statistics {
+		// The float side of the same constant-input sub-model.
+		fresp, err := h.Infer(ctx, &potv1.InferRequest{ModelId: id, Inputs: inputs, Outputs: outNames})
+		if err != nil {
+			return fmt.Errorf("run the bias correction sub-model: %w", err)
+		}
+		read(fresp, f)
+	}
+	return nil
+}
+
 // subModel builds the graph of FastBiasCorrection: per layer, an input
 // fbc_in<i> of shape subIn (channels on axis 1), the layer without its
-// bias, and an output fbc_out<i>; and the plan that quantizes its weights
+// bias, and an output fbc_out<i>, i counted from first (the layers' place
+// in the run's); and the plan that quantizes its weights
 // like the full model's, and its input too when inputQ is set.
-func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*layer, means map[string][]float32, inputQ bool) (*potv1.Graph, *potv1.QuantizationPlan, []*potv1.Tensor, error) {
+func subModel(x *graph.Index, g *potv1.Graph, p *potv1.QuantizationPlan, ls []*layer, first int, means map[string][]float32, inputQ bool) (*potv1.Graph, *potv1.QuantizationPlan, []*potv1.Tensor, error) {
 	sub := &potv1.Graph{Name: "fast_bias_correction", Opsets: g.GetOpsets(), IrVersion: g.GetIrVersion()}
 	subPlan := &potv1.QuantizationPlan{}
 	var inputs []*potv1.Tensor
 	added := map[string]bool{}
-	for i, l := range ls {
+	for k, l := range ls {
+		i := first + k
 		in, out := fmt.Sprintf("fbc_in%d", i), fmt.Sprintf("fbc_out%d", i)
 		m := means[fmt.Sprintf("in%d", i)]
 		blob, err := constantBlob(in, l.subIn, 1, m)

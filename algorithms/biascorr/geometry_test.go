@@ -142,3 +142,21 @@ func TestBiasCorrectionsSkipWhatTheyCannotCorrect(t *testing.T) {
 		})
 	}
 }
+
+func TestGroups(t *testing.T) {
+	for _, c := range []struct {
+		sizes []int64
+		limit int64
+		want  [][2]int
+	}{
+		{nil, 10, nil},
+		{[]int64{3, 3, 3}, 10, [][2]int{{0, 3}}},
+		{[]int64{3, 3, 4, 1}, 10, [][2]int{{0, 3}, {3, 4}}},
+		{[]int64{20, 1, 1, 20}, 10, [][2]int{{0, 1}, {1, 3}, {3, 4}}},
+		{[]int64{5, 6, 5, 5}, 10, [][2]int{{0, 1}, {1, 2}, {2, 4}}},
+	} {
+		if got := groups(c.sizes, c.limit); !slices.Equal(got, c.want) {
+			t.Errorf("groups(%v, %d) = %v, want %v", c.sizes, c.limit, got, c.want)
+		}
+	}
+}

@@ -24,7 +24,14 @@ type layer struct {
 	// statistics probes (see probeAxis).
 	subIn           []int64
 	inAxis, outAxis int
+	// subOut is the number of values of one sample's output (at most
+	// the sub-model's).
+	subOut int64
 }
+
+// subValues is the float32 values the layer's branch of the sub-model
+// takes and gives.
+func (l *layer) subValues() int64 { return graph.NumElements(l.subIn) + l.subOut }
 
 // layers finds the biased Conv/ConvTranspose/Gemm/MatMul nodes of g with
 // quantized weights (all biased ones with allNodes).
@@ -115,6 +122,9 @@ func (l *layer) geometry(x *graph.Index, inDims, outDims []int64) string {
 	op := l.node.GetOpType()
 	if len(inDims) == 0 || len(outDims) == 0 {
 		return fmt.Sprintf("no shape for input %q or output %q", l.in, l.out)
+	}
+	if outDims[0] > 0 {
+		l.subOut = graph.NumElements(outDims) / outDims[0]
 	}
 	w := x.Constant(l.node.GetInputs()[1])
 	if w == nil {
