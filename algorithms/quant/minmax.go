@@ -35,6 +35,11 @@ type MinMaxReport struct {
 	// activations they read got no statistics (they sit in a subgraph no
 	// calibration sample ran).
 	Float map[string]string `json:"float_layers,omitempty"`
+	// Outliers lists the activations whose range is more than 16 times
+	// wider than 99.9% of their values (on the first calibration
+	// samples), with their ranges: a quantile range estimator would
+	// serve them better.
+	Outliers map[string]string `json:"outliers,omitempty"`
 }
 
 // MinMax computes a plan: quantizers placed by the target's hardware
@@ -204,6 +209,21 @@ func MinMax(ctx context.Context, h sdk.Host, req *sdk.RunRequest, p *Params) (*p
 			}
 			plan.Quantizers = append(plan.Quantizers, a.quantizer(r))
 			rep.Activations++
+			ranges[i] = r
+		}
+		found, err := outliers(ctx, h, req, idx, acts, ranges)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, err
+			}
+			sdk.Logger().Debug("outlier check left out", "error", err)
+		}
+		if len(found) > 0 {
+			rep.Outliers = map[string]string{}
+			for _, o := range found {
+				rep.Outliers[o.tensor] = o.why
+			}
+			warnOutliers(found)
 		}
 	}
 	rep.Quantizers = len(plan.Quantizers)
