@@ -79,6 +79,10 @@ type intConv struct {
 	attrs  spatialAttrs
 	group  int
 	linear bool // QLinearConv: requantized output
+	// direct is the float32 convolution of the same window, without
+	// constant weights and so without Winograd, that convInt32Direct
+	// runs on runs of input channels.
+	direct *convKernel
 }
 
 func newIntConv(n *Node, linear bool) (Kernel, error) {
@@ -87,6 +91,7 @@ func newIntConv(n *Node, linear bool) (Kernel, error) {
 		return nil, err
 	}
 	k := &intConv{attrs: attrs, group: int(n.Int("group", 1)), linear: linear}
+	k.direct = &convKernel{attrs: attrs, group: 1}
 	if k.group < 1 {
 		return nil, fmt.Errorf("group %d must be positive", k.group)
 	}
@@ -142,7 +147,19 @@ func (k *intConv) Run(ctx *Context, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	acc := convInt32(xv, x.Shape, wv, w.Shape, k.group, win, xzp[0], wzp)
+	var acc []int32
+	switch {
+	case len(win.in) == 2 && useIntGemm && k.group == 1:
+		if acc, err = convInt32Direct(ctx, k.direct, xv, x.Shape, wv, w.Shape, win, xzp[0], wzp); err != nil {
+			return err
+		}
+	case len(win.in) == 2 && useIntGemm:
+		if acc, err = convInt32Fast(ctx, xv, x.Shape, wv, w.Shape, k.group, win, xzp[0], wzp); err != nil {
+			return err
+		}
+	default:
+		acc = convInt32(xv, x.Shape, wv, w.Shape, k.group, win, xzp[0], wzp)
+	}
 	shape := append([]int{x.Shape[0], m}, win.out...)
 	y := out[0]
 	if !k.linear {

@@ -59,7 +59,7 @@ func runMatMulInteger(ctx *Context, in, out []*tensor.Tensor) error {
 		}
 		return nil
 	}
-	y, shape, err := intProduct(in[0], in[1], get(2), get(3))
+	y, shape, err := intProduct(ctx, in[0], in[1], get(2), get(3))
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func runMatMulInteger(ctx *Context, in, out []*tensor.Tensor) error {
 }
 
 // intProduct is MatMulInteger's product and output shape.
-func intProduct(a, b, azpT, bzpT *tensor.Tensor) ([]int32, []int, error) {
+func intProduct(ctx *Context, a, b, azpT, bzpT *tensor.Tensor) ([]int32, []int, error) {
 	s, err := newMatmulShape(a.Shape, b.Shape)
 	if err != nil {
 		return nil, nil, err
@@ -90,6 +90,13 @@ func intProduct(a, b, azpT, bzpT *tensor.Tensor) ([]int32, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(azp) != 1 && len(azp) != s.m || len(bzp) != 1 && len(bzp) != s.n {
+		return nil, nil, fmt.Errorf("zero points of %d and %d values for a %d×%d by %d×%d product", len(azp), len(bzp), s.m, s.k, s.k, s.n)
+	}
+	if useIntGemm {
+		y, err := matmulInt32Fast(ctx, s, av, bv, azp, bzp)
+		return y, s.out, err
+	}
 	y, err := matmulInt32(s, av, bv, azp, bzp)
 	return y, s.out, err
 }
@@ -101,7 +108,7 @@ func runQLinearMatMul(ctx *Context, in, out []*tensor.Tensor) error {
 	if err := needInputs(in, 8); err != nil {
 		return err
 	}
-	acc, shape, err := intProduct(in[0], in[3], in[2], in[5])
+	acc, shape, err := intProduct(ctx, in[0], in[3], in[2], in[5])
 	if err != nil {
 		return err
 	}
