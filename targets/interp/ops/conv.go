@@ -117,8 +117,10 @@ func newConv(n *Node) (Kernel, error) {
 		}
 	}
 	if w := n.Const(1); w != nil && (w.DType == tensor.Float || isHalf(w.DType)) {
-		if w.DType == tensor.Float {
-			k.weights = w.F32()
+		if wf, err := asF32(w); err == nil {
+			// 16-bit float weights too: a float16 model's convolutions
+			// compute in float32 and round their outputs.
+			k.weights = wf
 			if winogradAttrs(attrs, k.group, w.Shape) {
 				// Every plan runs it as Winograd (useWinograd holds for
 				// any input shape): the direct packing would go unused.

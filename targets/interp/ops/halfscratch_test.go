@@ -2,8 +2,10 @@ package ops
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/potgo/pot/proto/potv1"
 	"github.com/potgo/pot/targets/interp/tensor"
 )
 
@@ -54,4 +56,44 @@ func TestHalfScratch(t *testing.T) {
 		t.Errorf("result(100) buffer of capacity %d, want 128", cap(r.F32()))
 	}
 	s.free()
+}
+
+// TestHalfConvRoundsTheFloatConv: a float16 Conv with constant weights
+// computes what the float32 Conv of the same values computes (Winograd
+// for a "same" 3×3 layer, the direct product otherwise) and rounds it:
+// bit for bit ToFloat16 of the float32 output.
+func TestHalfConvRoundsTheFloatConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	half := func(shape ...int) (*tensor.Tensor, *tensor.Tensor) {
+		n := tensor.NumElements(shape)
+		h, f := make([]tensor.Float16Bits, n), make([]float32, n)
+		for i := range h {
+			h[i] = tensor.ToFloat16(float32(r.NormFloat64()))
+			f[i] = h[i].Float32()
+		}
+		return tensor.From(shape, h), tensor.From(shape, f)
+	}
+	for _, c := range []struct {
+		name  string
+		attrs []*potv1.Attribute
+		w     []int
+	}{
+		{"3x3 same, 16 channels (Winograd)", []*potv1.Attribute{aInts("pads", 1, 1, 1, 1)}, []int{16, 16, 3, 3}},
+		{"3x3 dilated (direct)", []*potv1.Attribute{aInts("pads", 2, 2, 2, 2), aInts("dilations", 2, 2)}, []int{16, 16, 3, 3}},
+		{"1x1", nil, []int{16, 16, 1, 1}},
+	} {
+		xh, xf := half(2, 16, 40, 40)
+		wh, wf := half(c.w...)
+		bh, bf := half(c.w[0])
+		call := onnxOp("Conv", 11, c.attrs...)
+		call.consts = []bool{false, true, true}
+		got := call.mustRun(t, xh, wh, bh)[0]
+		want := call.mustRun(t, xf, wf, bf)[0]
+		g := got.Data.([]tensor.Float16Bits)
+		for i, v := range want.F32() {
+			if g[i] != tensor.ToFloat16(v) {
+				t.Fatalf("%s: output %d is %v, want %v rounded: %v", c.name, i, g[i].Float32(), v, tensor.ToFloat16(v).Float32())
+			}
+		}
+	}
 }
