@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -352,5 +354,82 @@ func TestQuantizeSmoothQuantOutliers(t *testing.T) {
 		if l.Before < 10 || l.After > 3 {
 			t.Errorf("%v: outlier ratio %.1f → %.1f", l.Layers, l.Before, l.After)
 		}
+	}
+}
+
+// TestQuantizeWarnsOfOutliers: calibration images with one pixel a
+// thousand times brighter than the rest stretch the input's min/max range
+// over the outlier; MinMaxQuantization reports the input among its
+// outliers and warns, naming --range-estimator quantile. The real MNIST
+// images give no such report.
+func TestQuantizeWarnsOfOutliers(t *testing.T) {
+	model := testenv.Example("models", "lenet_mnist.onnx")
+	minmax := func(stdout string) map[string]string {
+		t.Helper()
+		var res struct {
+			Reports struct {
+				Reports struct {
+					MinMax struct {
+						Outliers map[string]string `json:"outliers"`
+					} `json:"MinMaxQuantization"`
+				} `json:"reports"`
+			} `json:"reports"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatalf("%v: %s", err, stdout)
+		}
+		return res.Reports.Reports.MinMax.Outliers
+	}
+	dir := t.TempDir()
+	stdout, stderr, code := pot(t, "quantize", "--model", model, "--data", testenv.Example("data", "mnist-calib.json"), "--subset", "64",
+		"-o", filepath.Join(dir, "clean.onnx"), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if o := minmax(stdout); len(o) != 0 || strings.Contains(stderr, "outliers") {
+		t.Errorf("MNIST: outliers %v, stderr %s", o, stderr)
+	}
+
+	// A convolution over 256×256 images (65536 values a sample, so that
+	// the 99.9% quantile falls among the ordinary values) with one pixel
+	// a thousand times brighter in each.
+	const n, side = 8, 256
+	r := rand.New(rand.NewPCG(1, 2))
+	w := make([]float32, 4*9)
+	for i := range w {
+		w[i] = float32(r.NormFloat64())
+	}
+	g := &potv1.Graph{Name: "bright", Opsets: []*potv1.OpsetImport{{Domain: "", Version: 13}},
+		Inputs:       []*potv1.ValueInfo{{Name: "input", Dtype: potv1.DataType_DATA_TYPE_FLOAT, HasShape: true, Shape: []*potv1.Dim{{Value: &potv1.Dim_Param{Param: "N"}}, {Value: &potv1.Dim_Size{Size: 1}}, {Value: &potv1.Dim_Size{Size: side}}, {Value: &potv1.Dim_Size{Size: side}}}}},
+		Outputs:      []*potv1.ValueInfo{{Name: "y", Dtype: potv1.DataType_DATA_TYPE_FLOAT}},
+		Initializers: []*potv1.Tensor{graph.FloatTensor("w", []int64{4, 1, 3, 3}, w), graph.FloatTensor("b", []int64{4}, []float32{0.1, -0.1, 0.2, 0})},
+		Nodes: []*potv1.Node{
+			{Name: "conv", OpType: "Conv", Inputs: []string{"input", "w", "b"}, Outputs: []string{"c"}, Attributes: []*potv1.Attribute{graph.IntsAttr("pads", []int64{1, 1, 1, 1})}},
+			{Name: "relu", OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"y"}},
+		}}
+	mp, err := onnx.FromGraph(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model = filepath.Join(dir, "bright.onnx")
+	if err := onnx.WriteFile(model, mp, onnx.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, n*side*side)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	for s := range n {
+		x[s*side*side+r.IntN(side*side)] = 1000
+	}
+	data := filepath.Join(dir, "bright.npy")
+	writeNPYData(t, data, []int{n, 1, side, side}, x)
+	stdout, stderr, code = pot(t, "quantize", "--model", model, "--data", data, "-o", filepath.Join(dir, "bright_int8.onnx"), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	o := minmax(stdout)
+	if !strings.Contains(o["input"], "range [") || !strings.Contains(stderr, "--range-estimator quantile") {
+		t.Errorf("bright pixels: outliers %v, stderr %s", o, stderr)
 	}
 }
