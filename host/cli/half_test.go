@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/potgo/pot/internal/testenv"
@@ -120,5 +122,31 @@ func TestQuantizeHalfModel(t *testing.T) {
 	}
 	if q == 0 {
 		t.Error("no QuantizeLinear in the output")
+	}
+}
+
+// TestQuantizeRefusesQuantizedModel: a QDQ model given back to quantize
+// (or analyze) is refused before any work, with what makes it quantized,
+// rather than quantized a second time.
+func TestQuantizeRefusesQuantizedModel(t *testing.T) {
+	dir := t.TempDir()
+	data := testenv.Example("data", "mnist-calib.json")
+	q := filepath.Join(dir, "lenet_int8.onnx")
+	if _, stderr, code := pot(t, "quantize", "--model", testenv.Example("models", "lenet_mnist.onnx"), "--data", data, "--subset", "64", "-o", q); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, cmd := range []string{"quantize", "analyze"} {
+		out := filepath.Join(dir, cmd+"_again.onnx")
+		args := []string{cmd, "--model", q, "--data", data}
+		if cmd == "quantize" {
+			args = append(args, "-o", out)
+		}
+		_, stderr, code := pot(t, args...)
+		if code == 0 || !strings.Contains(stderr, "is already quantized (") || !strings.Contains(stderr, "DequantizeLinear") {
+			t.Errorf("%s of a QDQ model: exit %d: %s", cmd, code, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s wrote %s", cmd, out)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/potgo/pot/host/dataset"
 	"github.com/potgo/pot/host/feed"
@@ -74,6 +76,45 @@ func (g *globals) widenHalf(path string, gr *potv1.Graph) error {
 			"model", path, "widened", n)
 	}
 	return nil
+}
+
+// quantizedOps are the operators of a model that is already quantized:
+// QDQ (QuantizeLinear and DequantizeLinear, pot's output among them),
+// ONNX Runtime's dynamic quantization (DynamicQuantizeLinear with
+// ConvInteger or MatMulInteger) and the QOperator format.
+var quantizedOps = map[string]bool{
+	"QuantizeLinear": true, "DequantizeLinear": true, "DynamicQuantizeLinear": true,
+	"ConvInteger": true, "MatMulInteger": true, "QLinearConv": true, "QLinearMatMul": true,
+	"QLinearAdd": true, "QLinearMul": true, "QLinearSigmoid": true, "QLinearLeakyRelu": true,
+	"QLinearConcat": true, "QLinearAveragePool": true, "QLinearGlobalAveragePool": true,
+	"QGemm": true, "DynamicQuantizeMatMul": true, "MatMulIntegerToFloat": true,
+}
+
+// checkFloat refuses to quantize a model that is already quantized:
+// quantizing it again would quantize its dequantization arithmetic, or
+// stack a second set of quantizers on the first, and nothing good comes
+// of either.
+func checkFloat(path string, gr *potv1.Graph) error {
+	counts := map[string]int{}
+	sg.Walk(gr, func(n *potv1.Node, _ *potv1.Graph, _ *potv1.Node) {
+		if quantizedOps[n.GetOpType()] && (sg.IsONNX(n) || n.GetDomain() == "com.microsoft") {
+			counts[n.GetOpType()]++
+		}
+	})
+	if len(counts) == 0 {
+		return nil
+	}
+	ops := make([]string, 0, len(counts))
+	for op := range counts {
+		ops = append(ops, op)
+	}
+	sort.Slice(ops, func(i, j int) bool { return counts[ops[i]] > counts[ops[j]] || counts[ops[i]] == counts[ops[j]] && ops[i] < ops[j] })
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = fmt.Sprintf("%d %s", counts[op], op)
+	}
+	return fmt.Errorf("%s is already quantized (%s): pot quantizes float models (float32 or float16); give it the float model this one was made from (pot eval and pot bench run this one as it is)",
+		path, strings.Join(parts, ", "))
 }
 
 // readModel reads an ONNX model, converts its graph and upgrades it to
@@ -167,6 +208,9 @@ func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string
 	}
 	if !eval {
 		// The data calibrates: the model is about to be quantized.
+		if err := checkFloat(modelPath, graph); err != nil {
+			return nil, err
+		}
 		if err := g.widenHalf(modelPath, graph); err != nil {
 			return nil, err
 		}

@@ -78,6 +78,9 @@ func (r *run) planInputs() (*quantizePlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFloat(cfg.Model.Path, graph); err != nil {
+		return nil, err
+	}
 	if err := r.g.widenHalf(cfg.Model.Path, graph); err != nil {
 		return nil, err
 	}
