@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,5 +149,37 @@ func TestQuantizeRefusesQuantizedModel(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%s wrote %s", cmd, out)
 		}
+	}
+}
+
+// TestAnalyzeUnsortedModel: a model whose nodes are not in topological
+// order (ONNX Runtime's float16 converter appends its Casts at the end)
+// is sorted on import, so analyze measures every layer, not only those
+// that happen to come after their inputs.
+func TestAnalyzeUnsortedModel(t *testing.T) {
+	g := mustGraph(t, testenv.Example("models", "lenet_mnist.onnx"))
+	slices.Reverse(g.Nodes)
+	m, err := onnx.FromGraph(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(t.TempDir(), "lenet_reversed.onnx")
+	if err := onnx.WriteFile(model, m, onnx.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := pot(t, "analyze", "--model", model, "--data", testenv.Example("data", "mnist-calib.json"), "--samples", "4", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Layers []struct {
+			Node string `json:"node"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if len(res.Layers) != len(g.GetNodes()) {
+		t.Errorf("%d layers measured of %d: %s", len(res.Layers), len(g.GetNodes()), stdout)
 	}
 }

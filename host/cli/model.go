@@ -148,6 +148,11 @@ func readModelWeights(path, weights string, to int64) (m *onnxpb.ModelProto, g *
 	if g, err = onnx.ToGraph(m); err != nil {
 		return nil, nil, files, nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// ONNX wants nodes in topological order; some writers do not keep it
+	// (ONNX Runtime's float16 converter appends its Casts at the end).
+	// Sorting keeps a sorted graph as it is; a graph that cannot be sorted
+	// is left for the target to refuse with its own words.
+	_ = sg.Sort(g, nil)
 	if v, _ := onnx.DefaultOpset(m); v < to {
 		if g, rep, err = opset.Upgrade(g, to); err != nil {
 			return nil, nil, files, nil, fmt.Errorf("%s: %w", path, err)
