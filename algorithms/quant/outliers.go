@@ -47,10 +47,6 @@ func outlierProbes(acts []*activation) []*potv1.StatisticProbe {
 	return probes
 }
 
-func isQuantile(r potv1.Reducer) bool {
-	return r == potv1.Reducer_REDUCER_QUANTILE || r == potv1.Reducer_REDUCER_ABS_QUANTILE
-}
-
 // outlier is an activation the check reports: its tensor, why, and its
 // range in multiples of its bulk.
 type outlier struct {
@@ -96,12 +92,9 @@ func outliers(ctx context.Context, h sdk.Host, sreq *potv1.StatisticsRequest, id
 	return out, nil
 }
 
-// warnOutliers logs the activations the check found, the three widest
-// by name.
+// warnOutliers logs how many activations the check found (at least
+// one), naming the three widest.
 func warnOutliers(found []outlier) {
-	if len(found) == 0 {
-		return
-	}
 	shown := found[:min(len(found), 3)]
 	lines := make([]string, len(shown))
 	for i, o := range shown {

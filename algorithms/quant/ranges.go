@@ -105,6 +105,11 @@ func SymmetricRange(max float64, levels int64, weights, unsigned bool) (lo, hi f
 }
 
 // probe kinds of the default and quantile range estimators.
+// isQuantile reports whether a reducer takes a quantile.
+func isQuantile(r potv1.Reducer) bool {
+	return r == potv1.Reducer_REDUCER_QUANTILE || r == potv1.Reducer_REDUCER_ABS_QUANTILE
+}
+
 type estimator struct {
 	reducer    potv1.Reducer
 	aggregator potv1.Aggregator
@@ -183,7 +188,7 @@ func override(e *estimator, u *Estimator, isMax bool) error {
 			return fmt.Errorf("type %q is not one of min, max, abs_max, quantile, abs_quantile", u.Type)
 		}
 		e.reducer = r
-		if (r == potv1.Reducer_REDUCER_QUANTILE || r == potv1.Reducer_REDUCER_ABS_QUANTILE) && e.quantile == 0 {
+		if isQuantile(r) && e.quantile == 0 {
 			e.quantile = 1e-4
 			if isMax {
 				e.quantile = 1 - 1e-4

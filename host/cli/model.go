@@ -108,7 +108,9 @@ func checkFloat(path string, gr *potv1.Graph) error {
 	for op := range counts {
 		ops = append(ops, op)
 	}
-	sort.Slice(ops, func(i, j int) bool { return counts[ops[i]] > counts[ops[j]] || counts[ops[i]] == counts[ops[j]] && ops[i] < ops[j] })
+	sort.Slice(ops, func(i, j int) bool {
+		return counts[ops[i]] > counts[ops[j]] || counts[ops[i]] == counts[ops[j]] && ops[i] < ops[j]
+	})
 	parts := make([]string, len(ops))
 	for i, op := range ops {
 		parts[i] = fmt.Sprintf("%d %s", counts[op], op)
