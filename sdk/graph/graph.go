@@ -119,10 +119,8 @@ func (x *Index) add(g *potv1.Graph, sc Scope) {
 				x.consumers[in] = append(x.consumers[in], Port{n, i})
 			}
 		}
-		if n.GetOpType() == "Constant" && n.GetDomain() == "" && len(n.GetOutputs()) == 1 {
-			if a := Attr(n, "value"); a != nil && a.GetT() != nil {
-				x.constOut[n.GetOutputs()[0]] = a.GetT()
-			}
+		if t := ConstantValue(n); t != nil {
+			x.constOut[n.GetOutputs()[0]] = t
 		}
 		for _, a := range n.GetAttributes() {
 			for _, sg := range append([]*potv1.Graph{a.GetG()}, a.GetGraphs()...) {
@@ -132,6 +130,16 @@ func (x *Index) add(g *potv1.Graph, sc Scope) {
 			}
 		}
 	}
+}
+
+// ConstantValue returns the tensor a Constant node of the default domain
+// gives through its one output as its value attribute, or nil for any
+// other node (or a Constant given by value_float and the like).
+func ConstantValue(n *potv1.Node) *potv1.Tensor {
+	if n.GetOpType() != "Constant" || n.GetDomain() != "" || len(n.GetOutputs()) != 1 {
+		return nil
+	}
+	return Attr(n, "value").GetT()
 }
 
 // Node returns a node by name, in any scope.

@@ -274,10 +274,8 @@ func applyUpdates(g *potv1.Graph, updates []*potv1.Tensor) error {
 			idx[t.GetName()] = slot{sg, i}
 		}
 		for _, n := range sg.Nodes {
-			if n.GetOpType() == "Constant" && n.GetDomain() == "" && len(n.GetOutputs()) == 1 {
-				if a := graph.Attr(n, "value"); a != nil && a.GetT() != nil {
-					consts[n.GetOutputs()[0]] = n
-				}
+			if graph.ConstantValue(n) != nil {
+				consts[n.GetOutputs()[0]] = n
 			}
 		}
 	}
@@ -289,7 +287,7 @@ func applyUpdates(g *potv1.Graph, updates []*potv1.Tensor) error {
 		case init:
 			old = s.g.Initializers[s.i]
 		case c != nil:
-			old = graph.Attr(c, "value").GetT()
+			old = graph.ConstantValue(c)
 		default:
 			return fmt.Errorf("plan: tensor update for %q, which is not an initializer or a Constant's output", u.GetName())
 		}
