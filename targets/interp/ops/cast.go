@@ -110,14 +110,11 @@ func Convert(src *tensor.Tensor, to tensor.DType, out *tensor.Tensor) error {
 			}
 		}
 		return castFrom(u, out)
-	case []tensor.Float16Bits:
+	case []tensor.Float16Bits, []tensor.BFloat16Bits:
 		if to == tensor.Float {
-			halfsToF32(out.F32(), d)
+			halfValues(src, func(int) []float32 { return out.F32() })
 			return nil
 		}
-		f, _ := halfToF32(src)
-		return castFrom(f, out)
-	case []tensor.BFloat16Bits:
 		f, _ := halfToF32(src)
 		return castFrom(f, out)
 	case []tensor.Int4Value:

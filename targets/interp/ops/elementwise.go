@@ -202,19 +202,26 @@ func (c *planCache) get(shapes ...[]int) (*bcast, error) {
 // halfToF32 returns the values of a Float16 or BFloat16 tensor as float32
 // (a new slice), or ok=false for other types.
 func halfToF32(t *tensor.Tensor) (vals []float32, ok bool) {
+	return halfValues(t, func(n int) []float32 { return make([]float32, n) })
+}
+
+// halfValues returns the values of a Float16 or BFloat16 tensor as
+// float32, in the n values alloc gives (n the tensor's element count), or
+// ok=false for other types.
+func halfValues(t *tensor.Tensor, alloc func(n int) []float32) (vals []float32, ok bool) {
 	switch d := t.Data.(type) {
 	case []tensor.Float16Bits:
-		out := make([]float32, len(d))
-		halfsToF32(out, d)
-		return out, true
+		vals = alloc(len(d))
+		halfsToF32(vals, d)
 	case []tensor.BFloat16Bits:
-		out := make([]float32, len(d))
+		vals = alloc(len(d))
 		for i, v := range d {
-			out[i] = v.Float32()
+			vals[i] = v.Float32()
 		}
-		return out, true
+	default:
+		return nil, false
 	}
-	return nil, false
+	return vals, true
 }
 
 // storeHalf resets out to a Float16 or BFloat16 tensor of the given shape

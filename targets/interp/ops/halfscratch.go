@@ -47,21 +47,10 @@ type halfScratch struct {
 // values returns t's values as float32: a pooled copy of a Float16 or
 // BFloat16 tensor, t's own slice of a Float one.
 func (s *halfScratch) values(t *tensor.Tensor) ([]float32, bool) {
-	switch d := t.Data.(type) {
-	case []float32:
+	if d, ok := t.Data.([]float32); ok {
 		return d, true
-	case []tensor.Float16Bits:
-		v := s.buf(len(d))
-		halfsToF32(v, d)
-		return v, true
-	case []tensor.BFloat16Bits:
-		v := s.buf(len(d))
-		for i, h := range d {
-			v[i] = h.Float32()
-		}
-		return v, true
 	}
-	return nil, false
+	return halfValues(t, s.buf)
 }
 
 // buf returns n float32 from the pool, their values undefined.

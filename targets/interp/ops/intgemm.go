@@ -31,13 +31,18 @@ func intGemm(ctx *Context, m, n, k int, a []float32, lda int, b []float32, ldb i
 		if err := parallelSgemm(ctx, false, false, m, n, kc, 1, a[k0:], lda, b[k0*ldb:], ldb, 0, tmp, n); err != nil {
 			return err
 		}
-		forRange(ctx, len(tmp), 1<<14, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				acc[i] += int32(tmp[i])
-			}
-		})
+		addInt32(ctx, acc, tmp)
 	}
 	return nil
+}
+
+// addInt32 adds to acc the exact integers of sums (see above).
+func addInt32(ctx *Context, acc []int32, sums []float32) {
+	forRange(ctx, len(sums), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			acc[i] += int32(sums[i])
+		}
+	})
 }
 
 // intOperand returns v less its zero point as float32: zp[0] for all, or
@@ -159,12 +164,7 @@ func convInt32Direct(ctx *Context, fk *convKernel, x []int32, xs []int, w []int3
 			if err := fk.runAct(ctx, []*tensor.Tensor{xt, wt}, []*tensor.Tensor{y}, Activation{}); err != nil {
 				return nil, err
 			}
-			yv, dst := y.F32(), acc[b*m*outSize:(b+1)*m*outSize]
-			forRange(ctx, len(dst), 1<<14, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					dst[i] += int32(yv[i])
-				}
-			})
+			addInt32(ctx, acc[b*m*outSize:(b+1)*m*outSize], y.F32())
 		}
 	}
 	return acc, nil

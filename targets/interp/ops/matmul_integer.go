@@ -13,11 +13,8 @@ func init() {
 
 // matmulInt32 computes the batched product (a - azp)·(b - bzp) in int32,
 // where azp has one value or one per row of A and bzp one value or one
-// per column of B.
-func matmulInt32(s *matmulShape, a, b, azp, bzp []int32) ([]int32, error) {
-	if len(azp) != 1 && len(azp) != s.m || len(bzp) != 1 && len(bzp) != s.n {
-		return nil, fmt.Errorf("zero points of %d and %d values for a %d×%d by %d×%d product", len(azp), len(bzp), s.m, s.k, s.k, s.n)
-	}
+// per column of B (intProduct checks their counts).
+func matmulInt32(s *matmulShape, a, b, azp, bzp []int32) []int32 {
 	nb := tensor.NumElements(s.batch)
 	m, n, k := s.m, s.n, s.k
 	y := make([]int32, nb*m*n)
@@ -46,7 +43,7 @@ func matmulInt32(s *matmulShape, a, b, azp, bzp []int32) ([]int32, error) {
 			}
 		}
 	}
-	return y, nil
+	return y
 }
 
 func runMatMulInteger(ctx *Context, in, out []*tensor.Tensor) error {
@@ -97,8 +94,7 @@ func intProduct(ctx *Context, a, b, azpT, bzpT *tensor.Tensor) ([]int32, []int, 
 		y, err := matmulInt32Fast(ctx, s, av, bv, azp, bzp)
 		return y, s.out, err
 	}
-	y, err := matmulInt32(s, av, bv, azp, bzp)
-	return y, s.out, err
+	return matmulInt32(s, av, bv, azp, bzp), s.out, nil
 }
 
 // runQLinearMatMul computes QLinearMatMul(a, a_scale, a_zp, b, b_scale,
