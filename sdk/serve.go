@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/potgo/pot/internal/hugepages"
 	"github.com/potgo/pot/internal/plugins"
 	"github.com/potgo/pot/sdk/internal/serveopt"
 )
@@ -55,6 +56,9 @@ func serve(kind string, p plugin.Plugin, opts []ServeOption) {
 	test := serveopt.Test(serveopt.Apply(opts))
 	if test == nil {
 		go exitWithParent()
+		if _, err := hugepages.Reserve(); err != nil {
+			logger.Debug("no huge pages for the heap", "error", err)
+		}
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  plugins.Handshake,

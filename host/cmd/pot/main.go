@@ -4,6 +4,11 @@ import (
 	"os"
 
 	"github.com/potgo/pot/host/cli"
+	"github.com/potgo/pot/internal/hugepages"
 )
 
-func main() { os.Exit(cli.Main()) }
+func main() {
+	// Advice only: where it fails, the heap has ordinary pages.
+	_, _ = hugepages.Reserve()
+	os.Exit(cli.Main())
+}
