@@ -15,16 +15,18 @@ import (
 )
 
 // paramChecker checks algorithm parameters against the schemas the
-// algorithms publish (compiled once per algorithm).
+// algorithms publish, each schema compiled once: the algorithms that take
+// DefaultQuantization's parameters publish the same one.
 type paramChecker struct {
 	algos describer
 
-	mu      sync.Mutex
-	schemas map[string]*schema.Schema // nil: the algorithm publishes none
+	mu       sync.Mutex
+	schemas  map[string]*schema.Schema // by algorithm; nil: it publishes none
+	bySource map[string]*schema.Schema // by the schema's text
 }
 
 func newParamChecker(algos describer) *paramChecker {
-	return &paramChecker{algos: algos, schemas: map[string]*schema.Schema{}}
+	return &paramChecker{algos: algos, schemas: map[string]*schema.Schema{}, bySource: map[string]*schema.Schema{}}
 }
 
 // Describe returns an algorithm's description, starting its plugin on
@@ -42,14 +44,23 @@ func (c *paramChecker) compiled(name string, d *potv1.AlgorithmDescription) (*sc
 	if ok {
 		return sch, nil
 	}
-	if d.GetParamsSchema() != "" {
+	src := d.GetParamsSchema()
+	if src != "" {
+		c.mu.Lock()
+		sch = c.bySource[src]
+		c.mu.Unlock()
+	}
+	if src != "" && sch == nil {
 		var err error
-		if sch, err = schema.Compile(d.GetParamsSchema()); err != nil {
+		if sch, err = schema.Compile(src); err != nil {
 			return nil, fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
 		}
 	}
 	c.mu.Lock()
 	c.schemas[name] = sch
+	if sch != nil {
+		c.bySource[src] = sch
+	}
 	c.mu.Unlock()
 	return sch, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/potgo/pot/proto/potv1"
+	"github.com/potgo/pot/sdk/schema"
 )
 
 // described is algorithms known by their descriptions only: no plugin
@@ -83,5 +84,40 @@ func TestCheckParams(t *testing.T) {
 				t.Errorf("problems\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestSchemasCompiledOnce: algorithms publishing the same schema text
+// (those taking DefaultQuantization's parameters) share one compiled
+// schema; another text compiles apart, and no schema is no schema.
+func TestSchemasCompiledOnce(t *testing.T) {
+	const same = `{"type": "object", "properties": {"preset": {"type": "string"}}}`
+	descs := described{
+		"A": {Name: "A", ParamsSchema: same},
+		"B": {Name: "B", ParamsSchema: same},
+		"C": {Name: "C", ParamsSchema: `{"type": "object"}`},
+		"D": {Name: "D"},
+	}
+	c := newParamChecker(descs)
+	got := map[string]any{}
+	for _, name := range []string{"A", "B", "C", "D"} {
+		sch, err := c.compiled(name, descs[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name] = sch
+	}
+	if got["A"] == nil || got["A"] != got["B"] {
+		t.Errorf("A and B publish one schema but got %p and %p", got["A"], got["B"])
+	}
+	if got["C"] == nil || got["C"] == got["A"] {
+		t.Errorf("C publishes its own schema but got %p (A %p)", got["C"], got["A"])
+	}
+	if got["D"] != (*schema.Schema)(nil) {
+		t.Errorf("D publishes no schema but got %v", got["D"])
+	}
+	// Each algorithm's still validates against its own text.
+	if problems, err := c.check(context.Background(), "B", []byte(`{"preset": 3}`)); err != nil || len(problems) != 1 {
+		t.Errorf("B with a number for preset: %v, %v; want one problem", problems, err)
 	}
 }
