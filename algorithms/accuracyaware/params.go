@@ -128,11 +128,11 @@ var Schema = func() string {
 
 // Capabilities are what the host does for AA: evaluation data and a
 // higher-is-better metric, checkpoints, --max-drop into maximal_drop,
-// --workers into workers, and the other keys checked against the base
-// algorithm's schema.
+// --workers into workers, the other keys checked against the base
+// algorithm's schema, and the base algorithm's plugin started ahead.
 func Capabilities() *potv1.AlgorithmCapabilities {
 	return &potv1.AlgorithmCapabilities{Evaluates: true, Checkpoints: true, MaxDropParam: "maximal_drop", WorkersParam: "workers",
-		PassesParamsTo: "DefaultQuantization", PassesParamsToParam: "base_algorithm"}
+		PassesParamsTo: "DefaultQuantization", PassesParamsToParam: "base_algorithm", Runs: []string{"DefaultQuantization"}}
 }
 
 // Defaults of AA's own parameters.

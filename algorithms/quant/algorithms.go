@@ -83,8 +83,15 @@ type DefaultAlgorithm struct {
 var _ sdk.Algorithm = DefaultAlgorithm{}
 
 // Describe implements sdk.Algorithm.
-func (DefaultAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
-	return Describe("DefaultQuantization", "POT's default 8-bit quantization: channel alignment, min/max ranges, bias correction."), nil
+func (d DefaultAlgorithm) Describe(context.Context) (*potv1.AlgorithmDescription, error) {
+	desc := Describe("DefaultQuantization", "POT's default 8-bit quantization: channel alignment, min/max ranges, bias correction.")
+	// The chain of the default parameters on a target without
+	// saturating accumulators, for the host to start ahead.
+	desc.Capabilities.Runs = d.Steps
+	if d.Steps == nil {
+		desc.Capabilities.Runs = defaultChain(&Params{}, nil)
+	}
+	return desc, nil
 }
 
 // Run implements sdk.Algorithm.

@@ -150,3 +150,26 @@ func TestDefaultRunsSmoothQuant(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultDescribesItsChain: the algorithms DefaultQuantization's
+// description says it runs (for the host to start ahead) are those its
+// Run runs with the default parameters, in order; with Steps, those.
+func TestDefaultDescribesItsChain(t *testing.T) {
+	for _, d := range []DefaultAlgorithm{{}, {Steps: []string{"MinMaxQuantization"}}} {
+		desc, err := d.Describe(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &chainHost{have: []string{SmoothQuant, "ActivationChannelAlignment", "MinMaxQuantization", "FastBiasCorrection"}}
+		if _, err := d.Run(context.Background(), h, &sdk.RunRequest{Params: []byte(`{}`), Plan: &potv1.QuantizationPlan{}}); err != nil {
+			t.Fatal(err)
+		}
+		var ran []string
+		for _, r := range h.runs {
+			ran = append(ran, r.Name)
+		}
+		if got := desc.GetCapabilities().GetRuns(); !slices.Equal(got, ran) {
+			t.Errorf("Steps %v: description runs %v, Run ran %v", d.Steps, got, ran)
+		}
+	}
+}

@@ -9,10 +9,11 @@ import (
 )
 
 // TestChainPluginsStartAhead quantizes LeNet with DefaultQuantization:
-// its first RunAlgorithm names the rest of its chain (then), so the
-// host starts MinMaxQuantization's and FastBiasCorrection's plugins
-// before ActivationChannelAlignment runs instead of one after the
-// other; each starts once, and the model is written.
+// its description names its chain (AlgorithmCapabilities.runs), so the
+// host starts ActivationChannelAlignment's, MinMaxQuantization's and
+// FastBiasCorrection's plugins while it starts the target and loads the
+// model, not when DefaultQuantization calls them; each starts once, and
+// the model is written.
 func TestChainPluginsStartAhead(t *testing.T) {
 	dir := t.TempDir()
 	_, stderr, code := potBin(t, dir, "--log-level", "debug", "--progress-bar=false", "quantize",
@@ -32,6 +33,9 @@ func TestChainPluginsStartAhead(t *testing.T) {
 		if strings.Contains(line, "running algorithm: name=ActivationChannelAlignment") {
 			order["run ActivationChannelAlignment"] = i
 		}
+		if strings.Contains(line, "model loaded") {
+			order["model loaded"] = i
+		}
 	}
 	for _, a := range []string{"DefaultQuantization", "ActivationChannelAlignment", "MinMaxQuantization", "FastBiasCorrection"} {
 		if starts[a] != 1 {
@@ -42,9 +46,13 @@ func TestChainPluginsStartAhead(t *testing.T) {
 	if !ok {
 		t.Fatalf("no ActivationChannelAlignment run logged:\n%s", stderr)
 	}
-	for _, a := range []string{"MinMaxQuantization", "FastBiasCorrection"} {
-		if order["start "+a] > run {
-			t.Errorf("%s started after ActivationChannelAlignment ran, not ahead", a)
+	loaded, ok := order["model loaded"]
+	if !ok {
+		t.Fatalf("no model load logged:\n%s", stderr)
+	}
+	for _, a := range []string{"ActivationChannelAlignment", "MinMaxQuantization", "FastBiasCorrection"} {
+		if order["start "+a] > loaded || order["start "+a] > run {
+			t.Errorf("%s started after the model was loaded, not ahead", a)
 		}
 	}
 }

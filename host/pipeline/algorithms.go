@@ -98,8 +98,13 @@ func (s *algorithmSet) algorithm(ctx context.Context, name string) (plugins.Algo
 // background and concurrently, unless they are running or starting: a
 // later algorithm call waits for its start instead of starting it. A
 // start that fails is forgotten; the algorithm call starts it again and
-// reports the error.
+// reports the error. Once started, a plugin is described and the
+// algorithms it says it runs (AlgorithmCapabilities.runs) are started
+// ahead in turn.
 func (s *algorithmSet) prestart(ctx context.Context, names []string) {
+	if s.mgr == nil {
+		return
+	}
 	ctx = context.WithoutCancel(ctx) // the plugin serves the session, not the call that named it
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,7 +136,49 @@ func (s *algorithmSet) prestart(ctx context.Context, names []string) {
 			}
 			s.mu.Unlock()
 			close(p.done)
+			if err == nil {
+				s.startRuns(ctx, a, name)
+			}
 		}()
+	}
+}
+
+// startAhead starts ahead the algorithms that the given ones (running
+// plugins) say they run, and theirs in turn: a chain's plugins start
+// while the target starts and the data goes up, not when the first
+// algorithm calls them.
+func (s *algorithmSet) startAhead(ctx context.Context, given map[string]*pluginmgr.Algorithm) {
+	if s.mgr == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	for name, a := range given {
+		s.pending.Add(1)
+		go func() {
+			defer s.pending.Done()
+			s.startRuns(ctx, a, name)
+		}()
+	}
+}
+
+// startRuns describes a running plugin (keeping the description) and
+// starts ahead the algorithms it runs. A plugin that does not answer is
+// left to the calls that need it, which report the error.
+func (s *algorithmSet) startRuns(ctx context.Context, a *pluginmgr.Algorithm, name string) {
+	s.mu.Lock()
+	d, ok := s.descs[name]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if d, err = a.Describe(ctx); err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.descs[name] = d
+		s.mu.Unlock()
+	}
+	if runs := d.GetCapabilities().GetRuns(); len(runs) > 0 {
+		s.prestart(ctx, runs)
 	}
 }
 

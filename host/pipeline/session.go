@@ -109,6 +109,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	s := &Session{hostService: newHostService(opts.Target, opts.Graph, opts.Metric, opts.Progress), opts: opts, log: opts.Logger,
 		algos: newAlgorithmSet(opts.Manager, opts.Algorithms), states: newCheckpointStore(opts.Checkpoint, opts.Resume)}
 	s.params = newParamChecker(s.algos)
+	s.algos.startAhead(ctx, opts.Algorithms)
 	if err := checkOutput(opts.Graph, opts.Output); err != nil {
 		return nil, err
 	}

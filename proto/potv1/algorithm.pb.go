@@ -292,6 +292,15 @@ type AlgorithmCapabilities struct {
 	// passes_params_to, which would quantize twice. Empty: the host sets
 	// nothing.
 	FollowedParam string `protobuf:"bytes,7,opt,name=followed_param,json=followedParam,proto3" json:"followed_param,omitempty"`
+	// Algorithms that Run runs through the host (Host.RunAlgorithm) with
+	// the default parameters, in order, as far as the algorithm can tell
+	// before it runs (DefaultQuantization: its chain). A hint: the host
+	// starts their plugins in the background while it starts the target
+	// and uploads the data, so that they are up when Run calls them, and
+	// follows their own runs in turn. Run may call fewer or others; those
+	// start when called, as without the hint, and an unused one is
+	// stopped with the session. Empty: nothing is started ahead.
+	Runs          []string `protobuf:"bytes,8,rep,name=runs,proto3" json:"runs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -373,6 +382,13 @@ func (x *AlgorithmCapabilities) GetFollowedParam() string {
 		return x.FollowedParam
 	}
 	return ""
+}
+
+func (x *AlgorithmCapabilities) GetRuns() []string {
+	if x != nil {
+		return x.Runs
+	}
+	return nil
 }
 
 type RunRequest struct {
@@ -1611,7 +1627,7 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\x11protocol_versions\x18\x04 \x03(\x05R\x10protocolVersions\x12#\n" +
 	"\rparams_schema\x18\x05 \x01(\tR\fparamsSchema\x12\x1a\n" +
 	"\bdefaults\x18\x06 \x01(\tR\bdefaults\x12A\n" +
-	"\fcapabilities\x18\a \x01(\v2\x1d.pot.v1.AlgorithmCapabilitiesR\fcapabilities\"\xa8\x02\n" +
+	"\fcapabilities\x18\a \x01(\v2\x1d.pot.v1.AlgorithmCapabilitiesR\fcapabilities\"\xbc\x02\n" +
 	"\x15AlgorithmCapabilities\x12\x1c\n" +
 	"\tevaluates\x18\x01 \x01(\bR\tevaluates\x12 \n" +
 	"\vcheckpoints\x18\x02 \x01(\bR\vcheckpoints\x12$\n" +
@@ -1619,7 +1635,8 @@ const file_pot_v1_algorithm_proto_rawDesc = "" +
 	"\rworkers_param\x18\x04 \x01(\tR\fworkersParam\x12(\n" +
 	"\x10passes_params_to\x18\x05 \x01(\tR\x0epassesParamsTo\x123\n" +
 	"\x16passes_params_to_param\x18\x06 \x01(\tR\x13passesParamsToParam\x12%\n" +
-	"\x0efollowed_param\x18\a \x01(\tR\rfollowedParam\"\xc6\x01\n" +
+	"\x0efollowed_param\x18\a \x01(\tR\rfollowedParam\x12\x12\n" +
+	"\x04runs\x18\b \x03(\tR\x04runs\"\xc6\x01\n" +
 	"\n" +
 	"RunRequest\x12$\n" +
 	"\x0ehost_broker_id\x18\x01 \x01(\rR\fhostBrokerId\x12\x19\n" +

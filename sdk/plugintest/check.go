@@ -92,7 +92,8 @@ func CheckAlgorithmDescription(d *potv1.AlgorithmDescription, want string) error
 }
 
 // checkCapabilities checks that the parameters the capabilities name are
-// in the schema, and that an algorithm that passes keys on admits them.
+// in the schema, that an algorithm that passes keys on admits them, and
+// that the algorithms it says it runs are others, named.
 func checkCapabilities(d *potv1.AlgorithmDescription) error {
 	c := d.GetCapabilities()
 	if c == nil {
@@ -116,6 +117,14 @@ func checkCapabilities(d *potv1.AlgorithmDescription) error {
 	}
 	if c.GetPassesParamsTo() == d.GetName() && d.GetName() != "" {
 		errs = append(errs, fmt.Errorf("describe: capabilities: passes_params_to names the algorithm itself"))
+	}
+	for i, r := range c.GetRuns() {
+		switch {
+		case r == "":
+			errs = append(errs, fmt.Errorf("describe: capabilities: runs[%d] is empty", i))
+		case r == d.GetName():
+			errs = append(errs, fmt.Errorf("describe: capabilities: runs names the algorithm itself"))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -165,6 +165,15 @@ func TestCheckAlgorithmDescription(t *testing.T) {
 		{"passes on to itself", func(d *potv1.AlgorithmDescription) {
 			d.Capabilities = &potv1.AlgorithmCapabilities{PassesParamsTo: "A"}
 		}, "passes_params_to names the algorithm itself"},
+		{"runs others", func(d *potv1.AlgorithmDescription) {
+			d.Capabilities = &potv1.AlgorithmCapabilities{Runs: []string{"B", "C"}}
+		}, ""},
+		{"runs a nameless one", func(d *potv1.AlgorithmDescription) {
+			d.Capabilities = &potv1.AlgorithmCapabilities{Runs: []string{"B", ""}}
+		}, "runs[1] is empty"},
+		{"runs itself", func(d *potv1.AlgorithmDescription) {
+			d.Capabilities = &potv1.AlgorithmCapabilities{Runs: []string{"A"}}
+		}, "runs names the algorithm itself"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
