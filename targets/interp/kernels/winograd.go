@@ -56,9 +56,13 @@ type Winograd struct {
 const winogradL2 = 256 << 10
 
 // WinogradAvailable reports whether Winograd has vector kernels on this
-// CPU (AVX2 and FMA): without them the transforms cost more than the
-// multiplications they save.
-func WinogradAvailable() bool { return hasAVX2FMA && !hasAVX512 }
+// CPU (AVX2 and FMA, with or without AVX-512): without them the
+// transforms cost more than the multiplications they save. With AVX-512
+// the transforms stay AVX2 and the products take the 32-column kernels,
+// whose sums are the 16-column ones': every such CPU computes the same
+// bits. On AVX-512 (Zen 5), resnet_fmnist's float inference takes a
+// fifth less time than with the direct convolutions.
+func WinogradAvailable() bool { return hasAVX2FMA }
 
 // NewWinograd returns the F(4×4, 3×3) form of the convolution of images
 // of h×w with weights wt, laid out [m][c][3][3].

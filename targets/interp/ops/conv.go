@@ -25,8 +25,9 @@ func init() {
 // deinterleaving copy, no Compact); small images are stacked several to
 // a product when that pays (stackPays), a residual Add (and Relu) fused
 // into the kernels' store; with AVX-512, other 2-D products store their
-// rows compacted. With AVX2, "same" 3×3 convolutions of one group and
-// at least winogradChannels channels run as Winograd's F(4×4, 3×3)
+// rows compacted. With AVX2 (AVX-512 or not), "same" 3×3 convolutions of
+// one group and at least winogradChannels channels run as Winograd's
+// F(4×4, 3×3)
 // (kernels.Winograd, kernels.WinogradTile), whose sums differ from the
 // direct ones in the last bits.
 type convKernel struct {
@@ -410,8 +411,9 @@ const winogradChannels = 16
 
 // FloatSums names how float convolutions sum on this CPU and build:
 // "winograd-f4x3" where "same" 3×3 ones of winogradChannels or more run
-// as Winograd's F(4×4, 3×3) (AVX2 without AVX-512; earlier builds ran
-// F(2×2, 3×3), "winograd-f2x3"), "direct" where every convolution sums
+// as Winograd's F(4×4, 3×3) (AVX2 and FMA; builds before 2026-12-08 ran
+// it only without AVX-512, and earlier ones F(2×2, 3×3),
+// "winograd-f2x3"), "direct" where every convolution sums
 // its products directly. The other float kernels give the same bits on
 // every CPU, so two machines compute the same float results exactly
 // when they give the same name: targets publish it (the float_sums
