@@ -109,7 +109,15 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	s := &Session{hostService: newHostService(opts.Target, opts.Graph, opts.Metric, opts.Progress), opts: opts, log: opts.Logger,
 		algos: newAlgorithmSet(opts.Manager, opts.Algorithms), states: newCheckpointStore(opts.Checkpoint, opts.Resume)}
 	s.params = newParamChecker(s.algos)
-	s.algos.startAhead(ctx, opts.Algorithms)
+	opened := false
+	defer func() {
+		if !opened {
+			// Plugins started ahead finish starting before the caller
+			// stops them: killed during their handshake, they would
+			// leave go-plugin's warnings beside the error.
+			s.algos.close()
+		}
+	}()
 	if err := checkOutput(opts.Graph, opts.Output); err != nil {
 		return nil, err
 	}
@@ -124,6 +132,10 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		return nil, err
 	}
 	s.log.Debug("target started", "target", opts.Target)
+	// The chain's plugins start while the model loads and the data go up
+	// (not before the target: a run whose target cannot start starts
+	// nothing else).
+	s.algos.startAhead(ctx, opts.Algorithms)
 	s.target = t
 	if s.desc, err = t.Describe(ctx); err != nil {
 		return nil, err
@@ -181,6 +193,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if err := s.startPool(ctx, t, opts, evalData, calibData); err != nil {
 		return nil, err
 	}
+	opened = true
 	return s, nil
 }
 
