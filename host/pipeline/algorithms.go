@@ -145,8 +145,8 @@ func (s *algorithmSet) prestart(ctx context.Context, names []string) {
 
 // startAhead starts ahead the algorithms that the given ones (running
 // plugins) say they run, and theirs in turn: a chain's plugins start
-// while the target starts and the data goes up, not when the first
-// algorithm calls them.
+// while the model loads and the data go up, not when the first algorithm
+// calls them.
 func (s *algorithmSet) startAhead(ctx context.Context, given map[string]*pluginmgr.Algorithm) {
 	if s.mgr == nil {
 		return

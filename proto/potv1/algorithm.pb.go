@@ -295,9 +295,9 @@ type AlgorithmCapabilities struct {
 	// Algorithms that Run runs through the host (Host.RunAlgorithm) with
 	// the default parameters, in order, as far as the algorithm can tell
 	// before it runs (DefaultQuantization: its chain). A hint: the host
-	// starts their plugins in the background while it starts the target
-	// and uploads the data, so that they are up when Run calls them, and
-	// follows their own runs in turn. Run may call fewer or others; those
+	// starts their plugins in the background once the target has started,
+	// while it loads the model and uploads the data, so that they are up
+	// when Run calls them, and follows their own runs in turn. Run may call fewer or others; those
 	// start when called, as without the hint, and an unused one is
 	// stopped with the session. Empty: nothing is started ahead.
 	Runs          []string `protobuf:"bytes,8,rep,name=runs,proto3" json:"runs,omitempty"`
