@@ -102,9 +102,6 @@ func (s *algorithmSet) algorithm(ctx context.Context, name string) (plugins.Algo
 // algorithms it says it runs (AlgorithmCapabilities.runs) are started
 // ahead in turn.
 func (s *algorithmSet) prestart(ctx context.Context, names []string) {
-	if s.mgr == nil {
-		return
-	}
 	ctx = context.WithoutCancel(ctx) // the plugin serves the session, not the call that named it
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -137,7 +134,7 @@ func (s *algorithmSet) prestart(ctx context.Context, names []string) {
 			s.mu.Unlock()
 			close(p.done)
 			if err == nil {
-				s.startRuns(ctx, a, name)
+				s.startRuns(ctx, name)
 			}
 		}()
 	}
@@ -148,37 +145,22 @@ func (s *algorithmSet) prestart(ctx context.Context, names []string) {
 // while the model loads and the data go up, not when the first algorithm
 // calls them.
 func (s *algorithmSet) startAhead(ctx context.Context, given map[string]*pluginmgr.Algorithm) {
-	if s.mgr == nil {
-		return
-	}
 	ctx = context.WithoutCancel(ctx)
-	for name, a := range given {
+	for name := range given {
 		s.pending.Add(1)
 		go func() {
 			defer s.pending.Done()
-			s.startRuns(ctx, a, name)
+			s.startRuns(ctx, name)
 		}()
 	}
 }
 
-// startRuns describes a running plugin (keeping the description) and
-// starts ahead the algorithms it runs. A plugin that does not answer is
-// left to the calls that need it, which report the error.
-func (s *algorithmSet) startRuns(ctx context.Context, a *pluginmgr.Algorithm, name string) {
-	s.mu.Lock()
-	d, ok := s.descs[name]
-	s.mu.Unlock()
-	if !ok {
-		var err error
-		if d, err = a.Describe(ctx); err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.descs[name] = d
-		s.mu.Unlock()
-	}
-	if runs := d.GetCapabilities().GetRuns(); len(runs) > 0 {
-		s.prestart(ctx, runs)
+// startRuns describes a running plugin (describe keeps the description)
+// and starts ahead the algorithms it runs. A plugin that does not answer
+// is left to the calls that need it, which report the error.
+func (s *algorithmSet) startRuns(ctx context.Context, name string) {
+	if d, err := s.describe(ctx, name); err == nil {
+		s.prestart(ctx, d.GetCapabilities().GetRuns())
 	}
 }
 
