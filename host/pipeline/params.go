@@ -20,13 +20,12 @@ import (
 type paramChecker struct {
 	algos describer
 
-	mu       sync.Mutex
-	schemas  map[string]*schema.Schema // by algorithm; nil: it publishes none
-	bySource map[string]*schema.Schema // by the schema's text
+	mu      sync.Mutex
+	schemas map[string]*schema.Schema // by the schema's text
 }
 
 func newParamChecker(algos describer) *paramChecker {
-	return &paramChecker{algos: algos, schemas: map[string]*schema.Schema{}, bySource: map[string]*schema.Schema{}}
+	return &paramChecker{algos: algos, schemas: map[string]*schema.Schema{}}
 }
 
 // Describe returns an algorithm's description, starting its plugin on
@@ -38,29 +37,22 @@ func (s *Session) Describe(ctx context.Context, name string) (*potv1.AlgorithmDe
 // compiled returns the algorithm's compiled schema (nil: it publishes
 // none).
 func (c *paramChecker) compiled(name string, d *potv1.AlgorithmDescription) (*schema.Schema, error) {
+	src := d.GetParamsSchema()
+	if src == "" {
+		return nil, nil
+	}
 	c.mu.Lock()
-	sch, ok := c.schemas[name]
+	sch, ok := c.schemas[src]
 	c.mu.Unlock()
 	if ok {
 		return sch, nil
 	}
-	src := d.GetParamsSchema()
-	if src != "" {
-		c.mu.Lock()
-		sch = c.bySource[src]
-		c.mu.Unlock()
-	}
-	if src != "" && sch == nil {
-		var err error
-		if sch, err = schema.Compile(src); err != nil {
-			return nil, fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
-		}
+	sch, err := schema.Compile(src)
+	if err != nil {
+		return nil, fmt.Errorf("algorithm %s publishes a bad schema: %w", name, err)
 	}
 	c.mu.Lock()
-	c.schemas[name] = sch
-	if sch != nil {
-		c.bySource[src] = sch
-	}
+	c.schemas[src] = sch
 	c.mu.Unlock()
 	return sch, nil
 }
