@@ -104,12 +104,12 @@ func SymmetricRange(max float64, levels int64, weights, unsigned bool) (lo, hi f
 	return -max * float64(levels) / float64(levels-2), max
 }
 
-// probe kinds of the default and quantile range estimators.
 // isQuantile reports whether a reducer takes a quantile.
 func isQuantile(r potv1.Reducer) bool {
 	return r == potv1.Reducer_REDUCER_QUANTILE || r == potv1.Reducer_REDUCER_ABS_QUANTILE
 }
 
+// probe kinds of the default and quantile range estimators.
 type estimator struct {
 	reducer    potv1.Reducer
 	aggregator potv1.Aggregator
