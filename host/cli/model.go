@@ -62,6 +62,16 @@ func (g *globals) importModelWeights(path, weights string) (*onnxpb.ModelProto, 
 	return m, graph, files, nil
 }
 
+// quantizable readies graph, the model read from path, for quantize and
+// analyze: a model already quantized is refused (checkFloat), one that
+// computes in 16-bit floats widened (widenHalf).
+func (g *globals) quantizable(path string, gr *potv1.Graph) error {
+	if err := checkFloat(path, gr); err != nil {
+		return err
+	}
+	return g.widenHalf(path, gr)
+}
+
 // widenHalf makes graph, the model read from path, compute in float32
 // when it computes in float16 or bfloat16 (sdk/graph.WidenHalf), and says so:
 // quantize and analyze work on that float32 twin, as a QDQ model's
@@ -215,10 +225,7 @@ func (g *globals) openOn(ctx context.Context, modelPath, dataPath, target string
 	}
 	if !eval {
 		// The data calibrates: the model is about to be quantized.
-		if err := checkFloat(modelPath, graph); err != nil {
-			return nil, err
-		}
-		if err := g.widenHalf(modelPath, graph); err != nil {
+		if err := g.quantizable(modelPath, graph); err != nil {
 			return nil, err
 		}
 	}

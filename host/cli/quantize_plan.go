@@ -78,10 +78,7 @@ func (r *run) planInputs() (*quantizePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFloat(cfg.Model.Path, graph); err != nil {
-		return nil, err
-	}
-	if err := r.g.widenHalf(cfg.Model.Path, graph); err != nil {
+	if err := r.g.quantizable(cfg.Model.Path, graph); err != nil {
 		return nil, err
 	}
 	qp.base, qp.graph, qp.writeOpts = base, graph, outputOptions(inFiles)
